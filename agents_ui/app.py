@@ -1,0 +1,60 @@
+"""The aiohttp application: middlewares, resources and the route table."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+
+import redis.asyncio as aioredis
+from aiohttp import web
+
+from agents_ui import views
+from agents_ui.api import api
+from agents_ui.auth import auth_middleware
+from agents_ui.errors import error_middleware
+from agents_ui.keys import CALENDAR, CLOCK, POOL, REDIS, SETTINGS
+from hotline import db
+from hotline.reference.calendar import CalendarCache
+from hotline.settings import Settings
+
+STATIC_DIR = Path(__file__).parent / "static"
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+async def _database(app: web.Application) -> AsyncIterator[None]:
+    settings = app[SETTINGS]
+    assert settings.database_url, "the database URL is resolved before the app starts"
+    app[POOL] = await db.create_pool(settings.database_url)
+    yield
+    await app[POOL].close()
+
+
+async def _redis(app: web.Application) -> AsyncIterator[None]:
+    assert app[SETTINGS].redis_url, "the Redis URL is resolved before the app starts"
+    app[REDIS] = aioredis.Redis.from_url(app[SETTINGS].redis_url)
+    yield
+    await app[REDIS].aclose()
+
+
+async def index(request: web.Request) -> web.FileResponse:
+    return web.FileResponse(STATIC_DIR / "index.html")
+
+
+def create_app(settings: Settings, *, clock: Callable[[], dt.datetime] = utcnow) -> web.Application:
+    views.load()
+    app = web.Application(
+        middlewares=[error_middleware, auth_middleware],
+        client_max_size=settings.max_body_bytes,
+    )
+    app[SETTINGS] = settings
+    app[CLOCK] = clock
+    app[CALENDAR] = CalendarCache(settings)
+    app.cleanup_ctx.extend([_database, _redis])
+    api.add_routes(app)
+    app.router.add_get("/", index)
+    app.router.add_static("/static/", STATIC_DIR)
+    return app

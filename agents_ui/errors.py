@@ -1,0 +1,75 @@
+"""Every error leaves as ``{"error": {"code", "message", "fields"}}`` with a fitting status."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import asyncpg
+from aiohttp import web
+from aiohttp.typedefs import Handler
+from pydantic import ValidationError
+
+from agents_ui.keys import SETTINGS
+from hotline.errors import (
+    Conflict,
+    DomainError,
+    Forbidden,
+    InvalidInput,
+    NotAuthenticated,
+    NotFound,
+)
+
+log = logging.getLogger(__name__)
+
+_STATUS: list[tuple[type[DomainError], int]] = [
+    (NotAuthenticated, 401),
+    (Forbidden, 403),
+    (NotFound, 404),
+    (Conflict, 409),
+    (InvalidInput, 422),
+]
+
+_HTTP_CODES = {
+    400: "bad_request", 401: "not_authenticated", 403: "forbidden", 404: "not_found",
+    405: "method_not_allowed", 409: "conflict", 413: "body_too_large",
+    415: "unsupported_media_type", 422: "invalid", 429: "too_many_requests",
+}
+
+
+def error_response(
+    status: int, code: str, message: str, fields: dict[str, str] | None = None
+) -> web.Response:
+    body = {"error": {"code": code, "message": message, "fields": fields or {}}}
+    return web.json_response(body, status=status, dumps=lambda o: json.dumps(o, ensure_ascii=False))
+
+
+def validation_fields(exc: ValidationError) -> dict[str, str]:
+    fields: dict[str, str] = {}
+    for error in exc.errors():
+        name = ".".join(str(part) for part in error["loc"]) or "body"
+        fields.setdefault(name, error["msg"])
+    return fields
+
+
+@web.middleware
+async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    try:
+        return await handler(request)
+    except DomainError as exc:
+        status = next((s for cls, s in _STATUS if isinstance(exc, cls)), 400)
+        return error_response(status, exc.code, exc.message, exc.fields)
+    except ValidationError as exc:
+        return error_response(422, "invalid", "the request has invalid fields",
+                              validation_fields(exc))
+    except web.HTTPRequestEntityTooLarge:
+        limit = request.app[SETTINGS].max_body_bytes
+        return error_response(413, "body_too_large",
+                              f"the request body is larger than {limit} bytes")
+    except web.HTTPException as exc:
+        if exc.status < 400 or not request.path.startswith("/api/"):
+            raise
+        return error_response(exc.status, _HTTP_CODES.get(exc.status, "http_error"), exc.reason)
+    except asyncpg.exceptions.UniqueViolationError as exc:
+        # A race the checks could not see (two requests at once): a conflict, not a 500.
+        return error_response(409, "conflict", "that already exists", {"detail": exc.detail or ""})

@@ -1,0 +1,19 @@
+"""Typed keys for what the web application holds."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+
+import asyncpg
+import redis.asyncio as aioredis
+from aiohttp import web
+
+from hotline.reference.calendar import CalendarCache
+from hotline.settings import Settings
+
+SETTINGS = web.AppKey("settings", Settings)
+POOL = web.AppKey("pool", asyncpg.Pool)
+REDIS = web.AppKey("redis", aioredis.Redis)
+CALENDAR = web.AppKey("calendar", CalendarCache)
+CLOCK = web.AppKey("clock", Callable[[], dt.datetime])

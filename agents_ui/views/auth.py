@@ -1,0 +1,69 @@
+"""Log in, log out, who am I."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from aiohttp import web
+from pydantic import BaseModel, ConfigDict, Field
+
+from agents_ui.api import api, json_response, read_body
+from agents_ui.auth import CSRF_TOKEN, SESSION_COOKIE, require_actor
+from agents_ui.keys import CLOCK, POOL, SETTINGS
+from hotline.db import transaction
+from hotline.users.models import Actor
+from hotline.users.service import do_log_in, do_log_out
+
+
+class LogIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    username: str = Field(min_length=1, max_length=64)
+    password: str = Field(min_length=1, max_length=256)
+
+
+def actor_json(actor: Actor) -> dict[str, object]:
+    return {
+        "id": actor.user_id,
+        "name": actor.name,
+        "role": actor.role.value,
+        "enterprise_id": actor.enterprise_id,
+        "hotline": actor.hotline_code,
+    }
+
+
+@api.route("POST", "/api/v1/auth/login", summary="Log in; sets the session cookie",
+           tag="auth", body=LogIn, public=True,
+           statuses={200: "logged in; the body carries the CSRF token"})
+async def log_in(request: web.Request) -> web.Response:
+    body = await read_body(request, LogIn)
+    settings = request.app[SETTINGS]
+    async with transaction(request.app[POOL]) as conn:
+        session = await do_log_in(
+            conn, username=body.username, password=body.password,
+            now=request.app[CLOCK](), lifetime=dt.timedelta(hours=settings.session_hours),
+            user_agent=request.headers.get("User-Agent", ""), ip=request.remote or "",
+        )
+    response = json_response({"user": actor_json(session.actor), "csrf_token": session.csrf_token})
+    response.set_cookie(
+        SESSION_COOKIE, session.token, max_age=settings.session_hours * 3600, httponly=True,
+        samesite="Lax", secure=settings.secure_cookies, path="/",
+    )
+    return response
+
+
+@api.route("POST", "/api/v1/auth/logout", summary="Log out; ends the session", tag="auth",
+           statuses={204: "logged out"})
+async def log_out(request: web.Request) -> web.Response:
+    token = request.cookies.get(SESSION_COOKIE)
+    if token:
+        async with transaction(request.app[POOL]) as conn:
+            await do_log_out(conn, token)
+    response = web.Response(status=204)
+    response.del_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+@api.route("GET", "/api/v1/auth/me", summary="The logged-in user", tag="auth")
+async def me(request: web.Request) -> web.Response:
+    actor = require_actor(request)
+    return json_response({"user": actor_json(actor), "csrf_token": request.get(CSRF_TOKEN)})

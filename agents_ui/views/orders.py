@@ -1,0 +1,89 @@
+"""Work orders: register, read with history, search, resolve on the call."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import asyncpg
+from aiohttp import web
+from pydantic import BaseModel, ConfigDict, Field
+
+from agents_ui.api import api, json_response, path_int, read_body, read_query
+from agents_ui.auth import require_actor
+from agents_ui.keys import CALENDAR, CLOCK, POOL
+from hotline.db import transaction
+from hotline.orders import queries
+from hotline.orders.lifecycle import actions_from
+from hotline.orders.models import NewOrder, OrderFilter
+from hotline.orders.service import (
+    access_order_by_id,
+    do_register_order,
+    do_resolve_on_call,
+    search_orders,
+)
+from hotline.users.models import CENTRE_ROLES
+
+
+class ResolveOnCall(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    reply: str = Field(min_length=1, max_length=4000)
+
+
+def order_json(order: asyncpg.Record) -> dict[str, Any]:
+    data = dict(order)
+    data["actions"] = actions_from(order["status"])
+    return data
+
+
+@api.route("POST", "/api/v1/orders", summary="Register a work order (受理)", tag="orders",
+           body=NewOrder, roles=CENTRE_ROLES,
+           statuses={201: "registered", 200: "a retried request: the order it made before"})
+async def register_order(request: web.Request) -> web.Response:
+    actor = require_actor(request)
+    new = await read_body(request, NewOrder)
+    pool = request.app[POOL]
+    async with transaction(pool) as conn:
+        calendar = await request.app[CALENDAR].get(conn)
+        result = await do_register_order(conn, actor, new, calendar, request.app[CLOCK]())
+    return json_response(order_json(result.order), status=201 if result.created else 200)
+
+
+@api.route("GET", "/api/v1/orders", summary="Search orders, newest first, by cursor",
+           tag="orders", query=OrderFilter)
+async def list_orders(request: web.Request) -> web.Response:
+    actor = require_actor(request)
+    criteria = read_query(request, OrderFilter)
+    async with request.app[POOL].acquire() as conn:
+        rows, next_cursor = await search_orders(conn, actor, criteria, request.app[CLOCK]())
+    return json_response({"items": [order_json(r) for r in rows], "next_cursor": next_cursor})
+
+
+@api.route("GET", r"/api/v1/orders/{order_id:\d+}",
+           summary="One order with its history, deadlines and dispatches", tag="orders")
+async def get_order(request: web.Request) -> web.Response:
+    actor = require_actor(request)
+    order_id = path_int(request, "order_id")
+    async with request.app[POOL].acquire() as conn:
+        order = await access_order_by_id(conn, actor, order_id)
+        events = await queries.list_events(conn, order_id)
+        deadlines = await queries.list_deadlines(conn, order_id)
+        dispatches = await queries.list_dispatches(conn, order_id)
+    return json_response({
+        **order_json(order),
+        "events": [dict(e) for e in events],
+        "deadlines": [dict(d) for d in deadlines],
+        "dispatches": [dict(d) for d in dispatches],
+    })
+
+
+@api.route("POST", r"/api/v1/orders/{order_id:\d+}/resolve-on-call",
+           summary="Resolve during the call (直接办结)", tag="orders", body=ResolveOnCall,
+           roles=CENTRE_ROLES)
+async def resolve_on_call(request: web.Request) -> web.Response:
+    actor = require_actor(request)
+    body = await read_body(request, ResolveOnCall)
+    async with transaction(request.app[POOL]) as conn:
+        order = await do_resolve_on_call(
+            conn, actor, path_int(request, "order_id"), body.reply, request.app[CLOCK]()
+        )
+    return json_response(order_json(order))

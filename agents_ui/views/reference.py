@@ -1,0 +1,47 @@
+"""The catalogue, areas, hotlines and enterprises, for forms and filters."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from agents_ui.api import api, json_response
+from agents_ui.keys import POOL, SETTINGS
+from hotline.reference import queries as ref
+
+
+@api.route("GET", "/api/v1/hotlines", summary="The hotlines", tag="reference")
+async def list_hotlines(request: web.Request) -> web.Response:
+    async with request.app[POOL].acquire() as conn:
+        return json_response({"items": [dict(r) for r in await ref.list_hotlines(conn)]})
+
+
+@api.route("GET", "/api/v1/areas", summary="Districts and their streets", tag="reference")
+async def list_areas(request: web.Request) -> web.Response:
+    async with request.app[POOL].acquire() as conn:
+        rows = await ref.list_areas(conn)
+    districts = [dict(r, streets=[]) for r in rows if r["level"] == "district"]
+    by_code = {d["code"]: d for d in districts}
+    for row in rows:
+        if row["level"] == "street":
+            by_code[row["parent_code"]]["streets"].append(dict(row))
+    return json_response({"items": districts})
+
+
+@api.route("GET", "/api/v1/enterprises", summary="Enterprises, branches and window counts",
+           tag="reference")
+async def list_enterprises(request: web.Request) -> web.Response:
+    async with request.app[POOL].acquire() as conn:
+        return json_response({"items": [dict(r) for r in await ref.list_enterprises(conn)]})
+
+
+@api.route("GET", "/api/v1/service-items", summary="The service catalogue with time limits",
+           tag="reference")
+async def list_service_items(request: web.Request) -> web.Response:
+    async with request.app[POOL].acquire() as conn:
+        return json_response({"items": [dict(r) for r in await ref.list_service_items(conn)]})
+
+
+@api.route("GET", "/api/v1/openapi.json", summary="This API described in OpenAPI 3.1",
+           tag="reference", public=True)
+async def openapi(request: web.Request) -> web.Response:
+    return json_response(api.openapi(request.app[SETTINGS].base_url))

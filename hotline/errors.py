@@ -1,0 +1,44 @@
+"""Domain errors. Each carries a stable code; the web layer maps the class to a status."""
+
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    code = "domain_error"
+
+    def __init__(
+        self, message: str, *, code: str | None = None, fields: dict[str, str] | None = None
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        if code:
+            self.code = code
+        self.fields = fields or {}
+
+
+class NotFound(DomainError):
+    code = "not_found"
+
+
+class Conflict(DomainError):
+    """The request is valid but the current state does not allow it."""
+
+    code = "conflict"
+
+
+class InvalidInput(DomainError):
+    """The request refers to things that do not exist or are not allowed."""
+
+    code = "invalid"
+
+
+class NotAuthenticated(DomainError):
+    code = "not_authenticated"
+
+
+class Forbidden(DomainError):
+    code = "forbidden"
+
+
+class IllegalTransition(Conflict):
+    code = "illegal_transition"

@@ -1,0 +1,113 @@
+"""Apply the numbered ``migrations/NNNN_name.sql`` files, each once, in order.
+
+A session-level advisory lock lets several processes start at once: the first applies
+what is missing, the others wait and then find nothing to do. Each file runs in its
+own transaction with its checksum recorded; a file changed after it was applied is an
+error, because the database no longer matches the code that describes it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import asyncpg
+
+log = logging.getLogger(__name__)
+
+MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+# Any constant works; it only has to be the same in every process of this system.
+ADVISORY_LOCK_KEY = 0x686F746C696E65  # "hotline"
+_NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
+
+
+class MigrationError(RuntimeError):
+    pass
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    name: str
+    sql: str
+
+    @property
+    def checksum(self) -> str:
+        return hashlib.sha256(self.sql.encode()).hexdigest()
+
+
+def load_migrations(directory: Path = MIGRATIONS_DIR) -> list[Migration]:
+    migrations = []
+    for path in sorted(directory.glob("*.sql")):
+        match = _NAME.match(path.name)
+        if not match:
+            raise MigrationError(f"migration file {path.name} is not named NNNN_name.sql")
+        migrations.append(Migration(int(match[1]), match[2], path.read_text(encoding="utf-8")))
+    versions = [m.version for m in migrations]
+    if len(set(versions)) != len(versions):
+        raise MigrationError("two migration files share a number")
+    return migrations
+
+
+async def applied_versions(conn: asyncpg.Connection) -> dict[int, str]:
+    exists = await conn.fetchval("SELECT to_regclass('schema_migrations') IS NOT NULL")
+    if not exists:
+        return {}
+    rows = await conn.fetch("SELECT version, checksum FROM schema_migrations")
+    return {r["version"]: r["checksum"] for r in rows}
+
+
+async def pending_migrations(conn: asyncpg.Connection) -> list[Migration]:
+    applied = await applied_versions(conn)
+    return [m for m in load_migrations() if m.version not in applied]
+
+
+async def migrate(url: str) -> list[Migration]:
+    """Apply every pending migration; returns what was applied."""
+    conn = await asyncpg.connect(url)
+    try:
+        await conn.execute("SELECT pg_advisory_lock($1)", ADVISORY_LOCK_KEY)
+        try:
+            return await _apply_pending(conn)
+        finally:
+            await conn.execute("SELECT pg_advisory_unlock($1)", ADVISORY_LOCK_KEY)
+    finally:
+        await conn.close()
+
+
+async def _apply_pending(conn: asyncpg.Connection) -> list[Migration]:
+    await conn.execute(
+        """
+        CREATE TABLE IF NOT EXISTS schema_migrations (
+            version    integer PRIMARY KEY,
+            name       text NOT NULL,
+            checksum   text NOT NULL,
+            applied_at timestamptz NOT NULL DEFAULT now()
+        )
+        """
+    )
+    applied = await applied_versions(conn)
+    done = []
+    for migration in load_migrations():
+        recorded = applied.get(migration.version)
+        if recorded is not None:
+            if recorded != migration.checksum:
+                raise MigrationError(
+                    f"migration {migration.version:04d}_{migration.name} was changed after it "
+                    "was applied; add a new migration instead"
+                )
+            continue
+        log.info("applying migration %04d_%s", migration.version, migration.name)
+        async with conn.transaction():
+            await conn.execute(migration.sql)
+            await conn.execute(
+                "INSERT INTO schema_migrations (version, name, checksum) VALUES ($1, $2, $3)",
+                migration.version,
+                migration.name,
+                migration.checksum,
+            )
+        done.append(migration)
+    return done

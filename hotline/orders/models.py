@@ -1,0 +1,53 @@
+"""The shape of what comes in to the order engine, validated before anything is written."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+Channel = Literal["voice", "sms", "web", "wechat", "open311", "enterprise", "agent"]
+Kind = Literal["consultation", "repair", "complaint", "suggestion", "praise", "request"]
+Priority = Literal["normal", "urgent"]
+
+
+class NewOrder(BaseModel):
+    """An order to register (受理)."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    hotline: str = Field(min_length=1, max_length=16)
+    service_item: str = Field(min_length=1, max_length=32)
+    description: str = Field(min_length=1, max_length=4000)
+    channel: Channel = "agent"
+    kind: Kind | None = None  # defaults to the service item's kind
+    area: str | None = Field(default=None, max_length=16)
+    address: str = Field(default="", max_length=300)
+    caller_phone: str | None = Field(default=None, max_length=32)
+    caller_name: str = Field(default="", max_length=64)
+    priority: Priority = "normal"
+    # Sent again with a retried request, it returns the first order instead of a second.
+    client_request_id: str | None = Field(default=None, min_length=1, max_length=64)
+
+    @field_validator("description")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("must not be blank")
+        return value
+
+
+class OrderFilter(BaseModel):
+    """Search criteria for order lists; every field is optional."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    status: list[str] = Field(default_factory=list)
+    hotline: str | None = None
+    enterprise_id: int | None = None
+    service_item: str | None = None
+    area: str | None = None  # a district includes its streets
+    overdue: bool | None = None
+    q: str | None = Field(default=None, max_length=100)
+    limit: int = Field(default=50, ge=1, le=200)
+    cursor: str | None = None

@@ -1,0 +1,271 @@
+"""SQL for work orders, their events and the dispatches that scope what a unit sees."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import asyncpg
+
+from hotline.orders.lifecycle import DONE, FINAL
+
+_OPEN_EXCLUDED = sorted(s.value for s in FINAL | DONE)
+
+ORDER_COLUMNS = """o.id, o.number, o.hotline_code, o.channel, o.kind, o.service_item_code,
+    o.area_code, o.address, o.description, o.priority, o.status, o.citizen_id,
+    o.caller_phone, o.caller_name, o.registered_by, o.client_request_id,
+    o.lead_enterprise_id, o.parent_id, o.reply, o.redo_count, o.bounce_count,
+    o.resolution_due_at, o.created_at, o.updated_at, o.completed_at, o.closed_at"""
+
+
+async def lock_client_request(conn: asyncpg.Connection, user_id: int, request_id: str) -> None:
+    """Serialise registrations that carry the same client request id (until commit)."""
+    await conn.execute(
+        "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))",
+        f"order-request:{user_id}:{request_id}",
+    )
+
+
+async def find_by_client_request(
+    conn: asyncpg.Connection, user_id: int, request_id: str
+) -> asyncpg.Record | None:
+    return await conn.fetchrow(
+        f"SELECT {ORDER_COLUMNS} FROM work_orders o "
+        "WHERE o.registered_by = $1 AND o.client_request_id = $2",
+        user_id, request_id,
+    )
+
+
+async def next_order_sequence(conn: asyncpg.Connection, hotline_code: str, day: dt.date) -> int:
+    return int(
+        await conn.fetchval(
+            """
+            INSERT INTO order_number_counters (hotline_code, day, last_value)
+            VALUES ($1, $2, 1)
+            ON CONFLICT (hotline_code, day)
+                DO UPDATE SET last_value = order_number_counters.last_value + 1
+            RETURNING last_value
+            """,
+            hotline_code, day,
+        )
+    )
+
+
+async def upsert_citizen(conn: asyncpg.Connection, phone: str, name: str) -> int:
+    return int(
+        await conn.fetchval(
+            """
+            INSERT INTO citizens (phone, name) VALUES ($1, $2)
+            ON CONFLICT (phone) DO UPDATE
+               SET name = coalesce(nullif(EXCLUDED.name, ''), citizens.name),
+                   updated_at = now()
+            RETURNING id
+            """,
+            phone, name,
+        )
+    )
+
+
+async def insert_order(conn: asyncpg.Connection, values: dict[str, Any]) -> asyncpg.Record:
+    columns = list(values)
+    placeholders = ", ".join(f"${i}" for i in range(1, len(columns) + 1))
+    row = await conn.fetchrow(
+        f"INSERT INTO work_orders AS o ({', '.join(columns)}) VALUES ({placeholders}) "
+        f"RETURNING {ORDER_COLUMNS}",
+        *values.values(),
+    )
+    assert row is not None
+    return row
+
+
+async def get_order(
+    conn: asyncpg.Connection, order_id: int, *, for_update: bool = False
+) -> asyncpg.Record | None:
+    lock = " FOR UPDATE" if for_update else ""
+    return await conn.fetchrow(
+        f"SELECT {ORDER_COLUMNS} FROM work_orders o WHERE o.id = $1{lock}", order_id
+    )
+
+
+async def enterprise_scope(conn: asyncpg.Connection, enterprise_id: int) -> list[int]:
+    """An enterprise and its branches: what its users may see."""
+    rows = await conn.fetch(
+        "SELECT id FROM enterprises WHERE id = $1 OR parent_id = $1", enterprise_id
+    )
+    return [r["id"] for r in rows]
+
+
+async def is_dispatched_to(conn: asyncpg.Connection, order_id: int, scope: list[int]) -> bool:
+    return bool(
+        await conn.fetchval(
+            "SELECT EXISTS (SELECT 1 FROM dispatches WHERE order_id = $1 "
+            "AND enterprise_id = ANY($2::bigint[]))",
+            order_id, scope,
+        )
+    )
+
+
+async def update_status(
+    conn: asyncpg.Connection,
+    order_id: int,
+    *,
+    current: str,
+    target: str,
+    now: dt.datetime,
+    changes: dict[str, Any],
+) -> asyncpg.Record | None:
+    """Move the order only if it is still in ``current`` (another writer may have won)."""
+    assignments = ["status = $3", "updated_at = $4"]
+    args: list[Any] = [order_id, current, target, now]
+    for column, value in changes.items():
+        args.append(value)
+        assignments.append(f"{column} = ${len(args)}")
+    return await conn.fetchrow(
+        f"UPDATE work_orders AS o SET {', '.join(assignments)} "
+        f"WHERE o.id = $1 AND o.status = $2 RETURNING {ORDER_COLUMNS}",
+        *args,
+    )
+
+
+async def insert_event(
+    conn: asyncpg.Connection,
+    *,
+    order_id: int,
+    type: str,
+    actor_user_id: int | None,
+    actor: str,
+    from_status: str | None,
+    to_status: str | None,
+    data: dict[str, Any],
+    now: dt.datetime,
+) -> asyncpg.Record:
+    row = await conn.fetchrow(
+        """
+        INSERT INTO order_events (order_id, type, actor_user_id, actor, from_status,
+                                  to_status, data, created_at)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+        RETURNING seq, order_id, type, actor_user_id, actor, from_status, to_status, data,
+                  created_at
+        """,
+        order_id, type, actor_user_id, actor, from_status, to_status, data, now,
+    )
+    assert row is not None
+    return row
+
+
+async def list_events(conn: asyncpg.Connection, order_id: int) -> list[asyncpg.Record]:
+    return await conn.fetch(
+        "SELECT seq, order_id, type, actor_user_id, actor, from_status, to_status, data, "
+        "created_at FROM order_events WHERE order_id = $1 ORDER BY seq",
+        order_id,
+    )
+
+
+async def list_deadlines(conn: asyncpg.Connection, order_id: int) -> list[asyncpg.Record]:
+    return await conn.fetch(
+        "SELECT id, kind, due_at, state, fired_at, dispatch_id FROM deadlines "
+        "WHERE order_id = $1 ORDER BY due_at, id",
+        order_id,
+    )
+
+
+async def list_dispatches(conn: asyncpg.Connection, order_id: int) -> list[asyncpg.Record]:
+    return await conn.fetch(
+        """
+        SELECT d.id, d.enterprise_id, e.name_zh AS enterprise_name, d.role, d.state,
+               d.sign_for_due_at, d.created_at, d.signed_at, d.finished_at
+          FROM dispatches d JOIN enterprises e ON e.id = d.enterprise_id
+         WHERE d.order_id = $1 ORDER BY d.id
+        """,
+        order_id,
+    )
+
+
+async def insert_dispatch(
+    conn: asyncpg.Connection,
+    *,
+    order_id: int,
+    enterprise_id: int,
+    role: str,
+    sign_for_due_at: dt.datetime | None,
+    now: dt.datetime,
+) -> asyncpg.Record:
+    row = await conn.fetchrow(
+        """
+        INSERT INTO dispatches (order_id, enterprise_id, role, sign_for_due_at, created_at)
+        VALUES ($1, $2, $3, $4, $5) RETURNING *
+        """,
+        order_id, enterprise_id, role, sign_for_due_at, now,
+    )
+    assert row is not None
+    return row
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+async def search_orders(
+    conn: asyncpg.Connection,
+    *,
+    now: dt.datetime,
+    scope: list[int] | None,
+    status: list[str],
+    hotline: str | None,
+    enterprise_id: int | None,
+    service_item: str | None,
+    area: str | None,
+    overdue: bool | None,
+    q: str | None,
+    after: tuple[dt.datetime, int] | None,
+    limit: int,
+) -> list[asyncpg.Record]:
+    """Newest first, keyset-paged on (created_at, id) so deep pages stay fast."""
+    where: list[str] = []
+    args: list[Any] = []
+
+    def arg(value: Any) -> str:
+        args.append(value)
+        return f"${len(args)}"
+
+    if scope is not None:
+        where.append(
+            "EXISTS (SELECT 1 FROM dispatches d WHERE d.order_id = o.id "
+            f"AND d.enterprise_id = ANY({arg(scope)}::bigint[]))"
+        )
+    if status:
+        where.append(f"o.status = ANY({arg(status)}::text[])")
+    if hotline:
+        where.append(f"o.hotline_code = {arg(hotline)}")
+    if enterprise_id is not None:
+        where.append(
+            "EXISTS (SELECT 1 FROM dispatches d2 WHERE d2.order_id = o.id "
+            f"AND d2.enterprise_id = {arg(enterprise_id)})"
+        )
+    if service_item:
+        where.append(f"o.service_item_code = {arg(service_item)}")
+    if area:
+        placeholder = arg(area)
+        where.append(
+            f"(o.area_code = {placeholder} OR o.area_code IN "
+            f"(SELECT code FROM areas WHERE parent_code = {placeholder}))"
+        )
+    if overdue is not None:
+        test = (
+            f"(o.resolution_due_at < {arg(now)} "
+            f"AND o.status <> ALL({arg(_OPEN_EXCLUDED)}::text[]))"
+        )
+        where.append(test if overdue else f"NOT coalesce({test}, false)")
+    if q:
+        pattern = arg(f"%{_escape_like(q)}%")
+        where.append(
+            f"(o.number ILIKE {pattern} OR o.description ILIKE {pattern} "
+            f"OR o.address ILIKE {pattern} OR o.caller_phone ILIKE {pattern})"
+        )
+    if after is not None:
+        where.append(f"(o.created_at, o.id) < ({arg(after[0])}, {arg(after[1])})")
+    sql = f"SELECT {ORDER_COLUMNS} FROM work_orders o"
+    if where:
+        sql += " WHERE " + " AND ".join(where)
+    sql += f" ORDER BY o.created_at DESC, o.id DESC LIMIT {arg(limit)}"
+    return await conn.fetch(sql, *args)

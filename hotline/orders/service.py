@@ -1,0 +1,264 @@
+"""Work orders: check_* validates and authorises, do_* changes state, access_* loads.
+
+Every do_* runs inside the caller's transaction and writes the order, its event, its
+deadlines and its outbox rows together; nothing leaves the database before commit.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+import asyncpg
+
+from hotline.deadlines import queries as deadline_queries
+from hotline.errors import Conflict, Forbidden, InvalidInput, NotFound
+from hotline.orders import queries
+from hotline.orders.lifecycle import Status, next_status
+from hotline.orders.models import NewOrder, OrderFilter
+from hotline.outbox import queries as outbox
+from hotline.phones import normalize_phone
+from hotline.reference import queries as ref
+from hotline.users.models import Actor
+from hotline.workcal import WorkingCalendar
+
+# Deadline kinds the core sets at registration; the routing engine adds its own.
+CLOCKS = ("first_contact", "resolution")
+ORDER_REGISTERED = "order.registered"
+
+
+@dataclass(frozen=True)
+class Registration:
+    order: asyncpg.Record
+    created: bool  # False when a retried request found the order it made before
+
+
+def order_number(hotline_code: str, day: dt.date, sequence: int) -> str:
+    return f"{hotline_code}-{day:%Y%m%d}-{sequence:04d}"
+
+
+async def record_event(
+    conn: asyncpg.Connection,
+    order_id: int,
+    type: str,
+    actor: Actor | None,
+    now: dt.datetime,
+    *,
+    from_status: str | None = None,
+    to_status: str | None = None,
+    data: dict[str, Any] | None = None,
+) -> asyncpg.Record:
+    """Append to the order's history; ``actor`` None is the system itself."""
+    return await queries.insert_event(
+        conn,
+        order_id=order_id,
+        type=type,
+        actor_user_id=actor.user_id if actor else None,
+        actor=actor.label() if actor else "system",
+        from_status=from_status,
+        to_status=to_status,
+        data=data or {},
+        now=now,
+    )
+
+
+def check_can_register(actor: Actor) -> None:
+    if not actor.is_centre:
+        raise Forbidden("only the hotline centre registers orders", code="not_centre")
+
+
+async def check_new_order(conn: asyncpg.Connection, new: NewOrder) -> tuple[asyncpg.Record, str | None]:
+    """Validate references; returns the service item and the E.164 caller phone."""
+    fields: dict[str, str] = {}
+    if await ref.get_hotline(conn, new.hotline) is None:
+        fields["hotline"] = "unknown hotline"
+    item = await ref.get_service_item(conn, new.service_item)
+    if item is None or not item["active"]:
+        fields["service_item"] = "unknown or retired service item"
+    if new.area and await ref.get_area(conn, new.area) is None:
+        fields["area"] = "unknown area"
+    phone = None
+    if new.caller_phone:
+        try:
+            phone = normalize_phone(new.caller_phone)
+        except InvalidInput as exc:
+            fields["caller_phone"] = exc.message
+    if fields:
+        raise InvalidInput("the order cannot be registered", code="invalid_order", fields=fields)
+    assert item is not None
+    return item, phone
+
+
+async def do_register_order(
+    conn: asyncpg.Connection,
+    actor: Actor,
+    new: NewOrder,
+    calendar: WorkingCalendar,
+    now: dt.datetime,
+) -> Registration:
+    """受理: the order, its first event, its clocks and an outbox row, in one transaction."""
+    check_can_register(actor)
+    if new.client_request_id and actor.user_id is not None:
+        await queries.lock_client_request(conn, actor.user_id, new.client_request_id)
+        existing = await queries.find_by_client_request(
+            conn, actor.user_id, new.client_request_id
+        )
+        if existing is not None:
+            return Registration(existing, created=False)
+    item, phone = await check_new_order(conn, new)
+
+    citizen_id = await queries.upsert_citizen(conn, phone, new.caller_name) if phone else None
+    local_day = now.astimezone(calendar.tz).date()
+    sequence = await queries.next_order_sequence(conn, new.hotline, local_day)
+    due = {
+        clock: calendar.add(now, item[f"{clock}_amount"], item[f"{clock}_unit"])
+        for clock in CLOCKS
+    }
+    order = await queries.insert_order(
+        conn,
+        {
+            "number": order_number(new.hotline, local_day, sequence),
+            "hotline_code": new.hotline,
+            "channel": new.channel,
+            "kind": new.kind or item["kind"],
+            "service_item_code": item["code"],
+            "area_code": new.area,
+            "address": new.address,
+            "description": new.description,
+            "priority": new.priority,
+            "status": Status.REGISTERED.value,
+            "citizen_id": citizen_id,
+            "caller_phone": phone,
+            "caller_name": new.caller_name,
+            "registered_by": actor.user_id,
+            "client_request_id": new.client_request_id,
+            "resolution_due_at": due["resolution"],
+            "created_at": now,
+            "updated_at": now,
+        },
+    )
+    for clock, due_at in due.items():
+        await deadline_queries.insert(
+            conn, order_id=order["id"], kind=clock, due_at=due_at, now=now
+        )
+    event = await record_event(
+        conn, order["id"], ORDER_REGISTERED, actor, now,
+        to_status=Status.REGISTERED.value,
+        data={
+            "number": order["number"],
+            "service_item": item["code"],
+            "service_item_name": item["name_zh"],
+            "due": {clock: due_at.isoformat() for clock, due_at in due.items()},
+        },
+    )
+    await outbox.insert(
+        conn,
+        topic=ORDER_REGISTERED,
+        key=f"{ORDER_REGISTERED}:{order['id']}",
+        payload={"order_id": order["id"], "seq": event["seq"]},
+    )
+    return Registration(order, created=True)
+
+
+async def do_transition(
+    conn: asyncpg.Connection,
+    order: asyncpg.Record,
+    action: str,
+    actor: Actor | None,
+    now: dt.datetime,
+    *,
+    changes: dict[str, Any] | None = None,
+    data: dict[str, Any] | None = None,
+) -> asyncpg.Record:
+    """Move ``order`` by ``action`` (see lifecycle.TRANSITIONS) and record the event."""
+    target = next_status(order["status"], action)
+    updated = await queries.update_status(
+        conn, order["id"], current=order["status"], target=target.value, now=now,
+        changes=changes or {},
+    )
+    if updated is None:
+        raise Conflict("the order changed meanwhile; reload it and try again", code="stale_order")
+    await record_event(
+        conn, order["id"], f"order.{action}", actor, now,
+        from_status=order["status"], to_status=target.value, data=data,
+    )
+    return updated
+
+
+async def do_resolve_on_call(
+    conn: asyncpg.Connection, actor: Actor, order_id: int, reply: str, now: dt.datetime
+) -> asyncpg.Record:
+    """直接办结: the agent answered it during the call; the clocks stop."""
+    check_can_register(actor)
+    order = await access_order_by_id(conn, actor, order_id, for_update=True)
+    reply = reply.strip()
+    if not reply:
+        raise InvalidInput("say how it was resolved", code="invalid_reply",
+                           fields={"reply": "must not be blank"})
+    updated = await do_transition(
+        conn, order, "resolve_on_call", actor, now,
+        changes={"reply": reply, "completed_at": now}, data={"reply": reply},
+    )
+    await deadline_queries.cancel_open(conn, order_id)
+    return updated
+
+
+async def access_order_by_id(
+    conn: asyncpg.Connection, actor: Actor, order_id: int, *, for_update: bool = False
+) -> asyncpg.Record:
+    """The only way to load an order for someone: a unit sees only what was dispatched
+    to it (or to its branches); anything else is 404, as if it did not exist."""
+    order = await queries.get_order(conn, order_id, for_update=for_update)
+    if order is None:
+        raise NotFound(f"order {order_id} not found")
+    if actor.is_centre:
+        return order
+    if actor.enterprise_id is not None:
+        scope = await queries.enterprise_scope(conn, actor.enterprise_id)
+        if await queries.is_dispatched_to(conn, order_id, scope):
+            return order
+    raise NotFound(f"order {order_id} not found")
+
+
+def encode_cursor(row: asyncpg.Record) -> str:
+    raw = f"{row['created_at'].isoformat()}|{row['id']}"
+    return base64.urlsafe_b64encode(raw.encode()).decode()
+
+
+def decode_cursor(cursor: str) -> tuple[dt.datetime, int]:
+    try:
+        created, order_id = base64.urlsafe_b64decode(cursor.encode()).decode().split("|")
+        return dt.datetime.fromisoformat(created), int(order_id)
+    except ValueError as exc:
+        raise InvalidInput("the cursor is not one this server gave out", code="invalid_cursor",
+                           fields={"cursor": "invalid"}) from exc
+
+
+async def search_orders(
+    conn: asyncpg.Connection, actor: Actor, criteria: OrderFilter, now: dt.datetime
+) -> tuple[list[asyncpg.Record], str | None]:
+    """A page of orders the actor may see, and the cursor of the next page."""
+    scope = None
+    if not actor.is_centre:
+        if actor.enterprise_id is None:
+            return [], None
+        scope = await queries.enterprise_scope(conn, actor.enterprise_id)
+    rows = await queries.search_orders(
+        conn,
+        now=now,
+        scope=scope,
+        status=criteria.status,
+        hotline=criteria.hotline,
+        enterprise_id=criteria.enterprise_id,
+        service_item=criteria.service_item,
+        area=criteria.area,
+        overdue=criteria.overdue,
+        q=criteria.q,
+        after=decode_cursor(criteria.cursor) if criteria.cursor else None,
+        limit=criteria.limit + 1,
+    )
+    page = rows[: criteria.limit]
+    next_cursor = encode_cursor(page[-1]) if len(rows) > criteria.limit else None
+    return page, next_cursor

@@ -1,0 +1,131 @@
+"""The relay: moves due outbox rows and deadlines from PostgreSQL into RQ.
+
+Each pass claims due rows with ``FOR UPDATE SKIP LOCKED`` (so two relays never take
+the same row), gives them a lease, and enqueues one job per claimed row. If Redis
+refuses, the rows are handed back at once; if the relay dies after claiming, the
+lease runs out and another pass takes them again. Jobs are idempotent by row state,
+so a row enqueued twice is still carried out once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import asyncpg
+from rq import Queue
+
+from hotline.deadlines import queries as deadline_queries
+from hotline.deadlines.jobs import run_deadline
+from hotline.outbox import queries as outbox_queries
+from hotline.outbox.jobs import run_outbox_row
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], dt.datetime]
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+@dataclass(frozen=True)
+class _Source:
+    """One table the relay drains: how to claim and release its rows, which job runs one."""
+
+    name: str
+    claim: Callable[[asyncpg.Connection, dt.datetime, int, int], Awaitable[list[tuple[int, int]]]]
+    release: Callable[[asyncpg.Connection, list[int]], Awaitable[None]]
+    job: Callable[[int], Any]
+
+
+SOURCES = (
+    _Source(
+        "outbox",
+        lambda conn, now, limit, lease: outbox_queries.claim_due(
+            conn, limit=limit, lease_seconds=lease
+        ),
+        outbox_queries.release,
+        run_outbox_row,
+    ),
+    _Source(
+        "deadline",
+        lambda conn, now, limit, lease: deadline_queries.claim_due(
+            conn, now=now, limit=limit, lease_seconds=lease
+        ),
+        deadline_queries.release,
+        run_deadline,
+    ),
+)
+
+
+class Relay:
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        queue: Queue,
+        *,
+        batch: int = 200,
+        lease_seconds: int = 60,
+        clock: Clock = utcnow,
+    ) -> None:
+        self.pool = pool
+        self.queue = queue
+        self.batch = batch
+        self.lease_seconds = lease_seconds
+        self.clock = clock
+
+    async def run_once(self) -> dict[str, int]:
+        """One pass over every source; returns how many rows each enqueued."""
+        return {source.name: await self._relay(source) for source in SOURCES}
+
+    async def run(self, stop: asyncio.Event, interval: float) -> None:
+        log.info("relay started (every %.2fs, batches of %d)", interval, self.batch)
+        while not stop.is_set():
+            try:
+                counts = await self.run_once()
+                busy = any(n >= self.batch for n in counts.values())
+            except (OSError, asyncpg.PostgresError) as exc:
+                log.warning("relay pass failed, will retry: %s", exc)
+                busy = False
+            if not busy:
+                # A full batch means more is waiting: go again without sleeping.
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), timeout=interval)
+        log.info("relay stopped")
+
+    async def _relay(self, source: _Source) -> int:
+        async with self.pool.acquire() as conn:
+            claimed = await source.claim(conn, self.clock(), self.batch, self.lease_seconds)
+        if not claimed:
+            return 0
+        try:
+            await asyncio.to_thread(self._enqueue, source, claimed)
+        except Exception:
+            async with self.pool.acquire() as conn:
+                await source.release(conn, [row_id for row_id, _ in claimed])
+            raise
+        return len(claimed)
+
+    def _enqueue(self, source: _Source, claimed: list[tuple[int, int]]) -> None:
+        # The attempt number makes each claim its own job: a re-claim after a lost
+        # lease must not be mistaken by RQ for the job it already has.
+        jobs = [
+            Queue.prepare_data(
+                source.job,
+                args=(row_id,),
+                job_id=f"{source.name}-{row_id}-{attempt}",
+                result_ttl=3600,
+                failure_ttl=7 * 24 * 3600,
+            )
+            for row_id, attempt in claimed
+        ]
+        with self.queue.connection.pipeline() as pipe:
+            self.queue.enqueue_many(jobs, pipeline=pipe)
+            pipe.execute()
+

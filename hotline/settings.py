@@ -1,0 +1,92 @@
+"""The one typed settings object, read from ``HOTLINE_*`` environment variables."""
+
+from __future__ import annotations
+
+import datetime as dt
+from functools import cached_property
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class SettingsError(RuntimeError):
+    """Settings that cannot run (for example production without secrets)."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="HOTLINE_", extra="ignore")
+
+    env: Literal["development", "production"] = "development"
+    database_url: str | None = None
+    redis_url: str | None = None
+    host: str = "127.0.0.1"
+    port: int = Field(default=8080, ge=1, le=65535)
+    public_url: str | None = None
+    secret_key: SecretStr | None = None
+    var_dir: Path = Path("var")
+    timezone: str = "Asia/Shanghai"
+    # Working periods of a working day, local time; lunch is not working time.
+    working_hours: str = "09:00-12:00,13:00-18:00"
+    max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
+    session_hours: int = Field(default=12, ge=1)
+    queue_name: str = "hotline"
+    relay_interval: float = Field(default=0.25, gt=0)
+    relay_batch: int = Field(default=200, ge=1)
+    lease_seconds: int = Field(default=60, ge=5)
+    log_level: str = "INFO"
+
+    @field_validator("public_url")
+    @classmethod
+    def _strip_slash(cls, value: str | None) -> str | None:
+        return value.rstrip("/") if value else value
+
+    @cached_property
+    def working_periods(self) -> list[tuple[dt.time, dt.time]]:
+        return parse_working_hours(self.working_hours)
+
+    @property
+    def base_url(self) -> str:
+        return self.public_url or f"http://localhost:{self.port}"
+
+    @property
+    def secure_cookies(self) -> bool:
+        return self.base_url.startswith("https://")
+
+    def check_production(self) -> None:
+        """Refuse to run in production on development defaults."""
+        if self.env != "production":
+            return
+        missing = [
+            name
+            for name, value in (
+                ("HOTLINE_SECRET_KEY", self.secret_key),
+                ("HOTLINE_DATABASE_URL", self.database_url),
+                ("HOTLINE_REDIS_URL", self.redis_url),
+                ("HOTLINE_PUBLIC_URL", self.public_url),
+            )
+            if not value
+        ]
+        if missing:
+            raise SettingsError("production mode needs " + ", ".join(missing))
+        assert self.secret_key is not None
+        if len(self.secret_key.get_secret_value()) < 32:
+            raise SettingsError("HOTLINE_SECRET_KEY must be at least 32 characters")
+
+
+def parse_working_hours(text: str) -> list[tuple[dt.time, dt.time]]:
+    """Parse ``"09:00-12:00,13:00-18:00"`` into ordered, non-overlapping periods."""
+    periods: list[tuple[dt.time, dt.time]] = []
+    for part in text.split(","):
+        try:
+            start_text, end_text = part.strip().split("-")
+            start, end = dt.time.fromisoformat(start_text), dt.time.fromisoformat(end_text)
+        except ValueError as exc:
+            raise SettingsError(f"working hours {part!r} are not HH:MM-HH:MM") from exc
+        if start >= end or (periods and start < periods[-1][1]):
+            raise SettingsError(f"working hours {text!r} must be ordered and not overlap")
+        periods.append((start, end))
+    if not periods:
+        raise SettingsError("working hours are empty")
+    return periods

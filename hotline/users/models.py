@@ -1,0 +1,40 @@
+"""Who is acting: the user behind a session or an enterprise system behind an API key."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    AGENT = "agent"
+    SUPERVISOR = "supervisor"
+    ENTERPRISE_USER = "enterprise_user"
+    ENTERPRISE_ADMIN = "enterprise_admin"
+    ADMIN = "admin"
+
+
+CENTRE_ROLES = frozenset({Role.AGENT, Role.SUPERVISOR, Role.ADMIN})
+ENTERPRISE_ROLES = frozenset({Role.ENTERPRISE_USER, Role.ENTERPRISE_ADMIN})
+
+
+@dataclass(frozen=True)
+class Actor:
+    user_id: int | None  # None for an enterprise system using an API key
+    name: str
+    role: Role
+    enterprise_id: int | None = None
+    hotline_code: str | None = None
+    api_key_id: int | None = None
+
+    @property
+    def is_enterprise(self) -> bool:
+        return self.role in ENTERPRISE_ROLES
+
+    @property
+    def is_centre(self) -> bool:
+        return self.role in CENTRE_ROLES
+
+    def label(self) -> str:
+        """How the actor appears in an order's history."""
+        return f"{self.name} ({self.role.value})"

@@ -1,0 +1,152 @@
+"""Test fixtures on real PostgreSQL and Redis.
+
+With HOTLINE_DATABASE_URL / HOTLINE_REDIS_URL set (CI), the tests use those servers;
+otherwise they start the embedded ones, as ``hotline up`` does. Either way each run
+gets its own fresh database (dropped at the end) and its own RQ queue name.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from urllib.parse import urlsplit, urlunsplit
+
+import asyncpg
+import pytest
+import aiohttp
+from aiohttp.test_utils import TestServer
+from redis import Redis
+
+from agents_ui.app import create_app
+from hotline import db
+from hotline.migrate import migrate
+from hotline.settings import Settings
+from tests.factories import Clock
+from wiring.seed import seed_reference
+from wiring.services import ServiceUrls, running_services
+
+RUN_ID = uuid.uuid4().hex[:8]
+
+
+def database_url_named(url: str, name: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path=f"/{name}"))
+
+
+@pytest.fixture(scope="session")
+def services(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServiceUrls]:
+    settings = Settings(var_dir=tmp_path_factory.mktemp("var"))
+    with running_services(settings) as urls:
+        yield urls
+
+
+async def _create_database(admin_url: str, name: str) -> None:
+    conn = await asyncpg.connect(admin_url)
+    try:
+        await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+
+
+async def _drop_database(admin_url: str, name: str) -> None:
+    conn = await asyncpg.connect(admin_url)
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await conn.close()
+
+
+@pytest.fixture(scope="session")
+def fresh_database(services: ServiceUrls) -> Iterator[object]:
+    """Makes empty databases for this run and drops them at the end."""
+    made: list[str] = []
+
+    async def make(label: str) -> str:
+        name = f"hotline_test_{RUN_ID}_{label}"
+        await _create_database(services.database_url, name)
+        made.append(name)
+        return database_url_named(services.database_url, name)
+
+    yield make
+    for name in made:
+        asyncio.run(_drop_database(services.database_url, name))
+
+
+@pytest.fixture(scope="session")
+def settings(services: ServiceUrls, fresh_database: object) -> Iterator[Settings]:
+    async def prepare() -> str:
+        url: str = await fresh_database("main")  # type: ignore[operator]
+        await migrate(url)
+        conn = await db.connect(url)
+        try:
+            await seed_reference(conn)
+        finally:
+            await conn.close()
+        return url
+
+    url = asyncio.run(prepare())
+    values = {
+        "HOTLINE_DATABASE_URL": url,
+        "HOTLINE_REDIS_URL": services.redis_url,
+        "HOTLINE_QUEUE_NAME": f"hotline-test-{RUN_ID}",
+    }
+    saved = {k: os.environ.get(k) for k in values}
+    # RQ jobs read their settings from the environment, as in a worker process.
+    os.environ.update(values)
+    yield Settings()
+    for key, value in saved.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
+
+
+@pytest.fixture(scope="session")
+async def pool(settings: Settings) -> AsyncIterator[asyncpg.Pool]:
+    assert settings.database_url
+    pool = await db.create_pool(settings.database_url)
+    yield pool
+    await pool.close()
+
+
+@pytest.fixture(scope="session")
+def redis_conn(settings: Settings) -> Iterator[Redis]:
+    assert settings.redis_url
+    conn = Redis.from_url(settings.redis_url)
+    yield conn
+    conn.close()
+
+
+@pytest.fixture(scope="session")
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture(autouse=True)
+def _real_time(clock: Clock) -> None:
+    clock.reset()
+
+
+@pytest.fixture(scope="session")
+async def server(settings: Settings, clock: Clock) -> AsyncIterator[TestServer]:
+    server = TestServer(create_app(settings, clock=clock))
+    await server.start_server()
+    yield server
+    await server.close()
+
+
+@pytest.fixture
+async def client(server: TestServer) -> AsyncIterator[aiohttp.ClientSession]:
+    """A browser of its own: its own cookie jar, talking to the shared test server."""
+    async with aiohttp.ClientSession(
+        base_url=str(server.make_url("/")), cookie_jar=aiohttp.CookieJar(unsafe=True)
+    ) as session:
+        yield session
+
+
+@pytest.fixture
+def now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)

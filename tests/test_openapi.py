@@ -1,0 +1,47 @@
+"""The OpenAPI document lists every route the application really serves."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import ClientSession
+
+from agents_ui.app import create_app
+from agents_ui.api import api
+from hotline.settings import Settings
+
+
+def served_routes(settings: Settings) -> set[tuple[str, str]]:
+    app = create_app(settings)
+    routes = set()
+    for route in app.router.routes():
+        info = route.resource.get_info() if route.resource else {}
+        path = info.get("path") or info.get("formatter")
+        if route.method == "HEAD" or not path or not (
+            path.startswith("/api/") or path == "/health"
+        ):
+            continue
+        routes.add((route.method.lower(), path))
+    return routes
+
+
+def test_every_api_route_is_documented(settings: Settings) -> None:
+    served = served_routes(settings)
+    document = api.openapi("http://localhost")
+    documented = {(m, p) for p, ops in document["paths"].items() for m in ops}
+    assert served, "the app serves API routes"
+    assert served <= documented
+    assert documented <= served  # and nothing documented that is not served
+
+
+async def test_the_document_is_served_and_names_the_error_shape(client: ClientSession) -> None:
+    response = await client.get("/api/v1/openapi.json")
+    assert response.status == 200
+    document: dict[str, Any] = await response.json()
+    assert document["openapi"].startswith("3.")
+    post = document["paths"]["/api/v1/orders"]["post"]
+    assert post["requestBody"]["content"]["application/json"]["schema"]["$ref"].endswith(
+        "/NewOrder")
+    assert "NewOrder" in document["components"]["schemas"]
+    assert post["responses"]["422"]["content"]["application/json"]["schema"]["$ref"].endswith(
+        "/Error")

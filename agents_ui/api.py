@@ -12,7 +12,7 @@ from decimal import Decimal
 from typing import Any, TypeVar
 
 from aiohttp import web
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
 from agents_ui.auth import require_actor
 from hotline.errors import InvalidInput
@@ -81,8 +81,11 @@ def read_query(request: web.Request, model: type[M]) -> M:
         data[name] = [v for raw in values for v in raw.split(",") if v] if is_list else values[-1]
     unknown = set(request.query) - set(model.model_fields)
     if unknown:
-        raise InvalidInput("unknown query parameters", code="invalid",
-                           fields={name: "not a parameter here" for name in sorted(unknown)})
+        raise InvalidInput(
+            "unknown query parameters",
+            code="invalid",
+            fields={name: "not a parameter here" for name in sorted(unknown)},
+        )
     return model.model_validate(data)
 
 
@@ -135,8 +138,18 @@ class Api:
                 return await handler(request)
 
             self.operations.append(
-                Operation(method, path, guarded, summary, tag, body, query, public, roles,
-                          statuses or {200: "OK"})
+                Operation(
+                    method,
+                    path,
+                    guarded,
+                    summary,
+                    tag,
+                    body,
+                    query,
+                    public,
+                    roles,
+                    statuses or {200: "OK"},
+                )
             )
             return handler
 
@@ -161,15 +174,27 @@ class Api:
             ]
             if op.query is not None:
                 for name, info in op.query.model_fields.items():
-                    params.append({"name": name, "in": "query", "required": False,
-                                   "description": info.description or "",
-                                   "schema": {"type": "string"}})
+                    params.append(
+                        {
+                            "name": name,
+                            "in": "query",
+                            "required": False,
+                            "description": info.description or "",
+                            "schema": {"type": "string"},
+                        }
+                    )
             if params:
                 spec["parameters"] = params
             if op.body is not None:
                 schemas[op.body.__name__] = _schema(op.body, schemas)
-                spec["requestBody"] = {"required": True, "content": {"application/json": {
-                    "schema": {"$ref": f"#/components/schemas/{op.body.__name__}"}}}}
+                spec["requestBody"] = {
+                    "required": True,
+                    "content": {
+                        "application/json": {
+                            "schema": {"$ref": f"#/components/schemas/{op.body.__name__}"}
+                        }
+                    },
+                }
             responses: dict[str, Any] = {
                 str(code): {"description": text} for code, text in op.statuses.items()
             }
@@ -179,8 +204,12 @@ class Api:
             if "{" in op.path or op.body:
                 errors += [404, 409]
             for code in errors:
-                responses[str(code)] = {"description": "error", "content": {"application/json": {
-                    "schema": {"$ref": "#/components/schemas/Error"}}}}
+                responses[str(code)] = {
+                    "description": "error",
+                    "content": {
+                        "application/json": {"schema": {"$ref": "#/components/schemas/Error"}}
+                    },
+                }
             if not op.public:
                 spec["security"] = [{"session": []}, {"apiKey": []}]
             spec["responses"] = responses

@@ -34,8 +34,9 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
 
 
 async def _redis(app: web.Application) -> AsyncIterator[None]:
-    assert app[SETTINGS].redis_url, "the Redis URL is resolved before the app starts"
-    app[REDIS] = aioredis.Redis.from_url(app[SETTINGS].redis_url)
+    redis_url = app[SETTINGS].redis_url
+    assert redis_url, "the Redis URL is resolved before the app starts"
+    app[REDIS] = aioredis.Redis.from_url(redis_url)
     yield
     await app[REDIS].aclose()
 

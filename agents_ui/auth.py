@@ -16,8 +16,8 @@ from hotline.users.service import API_KEY_PREFIX, api_key_actor, session_actor
 
 SESSION_COOKIE = "hotline_session"
 CSRF_HEADER = "X-CSRF-Token"
-ACTOR = web.RequestKey("actor", Actor | None)
-CSRF_TOKEN = web.RequestKey("csrf_token", str)
+ACTOR: web.RequestKey[Actor | None] = web.RequestKey("actor")
+CSRF_TOKEN: web.RequestKey[str] = web.RequestKey("csrf_token")
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
@@ -59,15 +59,16 @@ async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamR
             if request.method not in _SAFE_METHODS:
                 sent = request.headers.get(CSRF_HEADER, "")
                 if not hmac.compare_digest(sent, csrf):
-                    return error_response(403, "csrf_failed",
-                                          f"send the session's CSRF token in {CSRF_HEADER}")
+                    return error_response(
+                        403, "csrf_failed", f"send the session's CSRF token in {CSRF_HEADER}"
+                    )
     if request.method not in _SAFE_METHODS and not _origin_allowed(request):
         return error_response(403, "bad_origin", "requests from another site are refused")
     return await handler(request)
 
 
 def require_actor(request: web.Request, roles: frozenset[Role] | None = None) -> Actor:
-    actor = request.get(ACTOR)
+    actor = request[ACTOR]
     if actor is None:
         raise NotAuthenticated("log in first")
     if roles is not None and actor.role not in roles:

@@ -31,9 +31,16 @@ _STATUS: list[tuple[type[DomainError], int]] = [
 ]
 
 _HTTP_CODES = {
-    400: "bad_request", 401: "not_authenticated", 403: "forbidden", 404: "not_found",
-    405: "method_not_allowed", 409: "conflict", 413: "body_too_large",
-    415: "unsupported_media_type", 422: "invalid", 429: "too_many_requests",
+    400: "bad_request",
+    401: "not_authenticated",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "body_too_large",
+    415: "unsupported_media_type",
+    422: "invalid",
+    429: "too_many_requests",
 }
 
 
@@ -60,12 +67,14 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         status = next((s for cls, s in _STATUS if isinstance(exc, cls)), 400)
         return error_response(status, exc.code, exc.message, exc.fields)
     except ValidationError as exc:
-        return error_response(422, "invalid", "the request has invalid fields",
-                              validation_fields(exc))
+        return error_response(
+            422, "invalid", "the request has invalid fields", validation_fields(exc)
+        )
     except web.HTTPRequestEntityTooLarge:
         limit = request.app[SETTINGS].max_body_bytes
-        return error_response(413, "body_too_large",
-                              f"the request body is larger than {limit} bytes")
+        return error_response(
+            413, "body_too_large", f"the request body is larger than {limit} bytes"
+        )
     except web.HTTPException as exc:
         if exc.status < 400 or not request.path.startswith("/api/"):
             raise

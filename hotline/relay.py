@@ -128,4 +128,3 @@ class Relay:
         with self.queue.connection.pipeline() as pipe:
             self.queue.enqueue_many(jobs, pipeline=pipe)
             pipe.execute()
-

@@ -14,9 +14,9 @@ import uuid
 from collections.abc import AsyncIterator, Iterator
 from urllib.parse import urlsplit, urlunsplit
 
+import aiohttp
 import asyncpg
 import pytest
-import aiohttp
 from aiohttp.test_utils import TestServer
 from redis import Redis
 

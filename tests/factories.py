@@ -52,8 +52,12 @@ async def make_user(
     username = unique(f"{role}-")
     async with conn.transaction():
         row = await do_create_user(
-            conn, username=username, password=PASSWORD, role=role,
-            enterprise_code=enterprise_code, hotline_code=hotline_code,
+            conn,
+            username=username,
+            password=PASSWORD,
+            role=role,
+            enterprise_code=enterprise_code,
+            hotline_code=hotline_code,
         )
     return username, actor_from_row(row)
 
@@ -108,8 +112,12 @@ async def dispatch_to(
     enterprise = await ref.get_enterprise_by_code(conn, enterprise_code)
     assert enterprise is not None
     return await order_queries.insert_dispatch(
-        conn, order_id=order_id, enterprise_id=enterprise["id"], role="lead",
-        sign_for_due_at=None, now=now,
+        conn,
+        order_id=order_id,
+        enterprise_id=enterprise["id"],
+        role="lead",
+        sign_for_due_at=None,
+        now=now,
     )
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
 import asyncpg
 from aiohttp import ClientSession
@@ -21,8 +20,9 @@ async def test_enterprise_a_cannot_read_enterprise_b_order(
     async with pool.acquire() as conn:
         _, agent = await make_user(conn, "agent")
         water_order = await register_order(conn, agent, settings, now)
-        energy_order = await register_order(conn, agent, settings, now, service_item="G04",
-                                            hotline="96556")
+        energy_order = await register_order(
+            conn, agent, settings, now, service_item="G04", hotline="96556"
+        )
         await dispatch_to(conn, water_order["id"], "qd-water", now)
         await dispatch_to(conn, energy_order["id"], "qd-energy", now)
         username, _ = await make_user(conn, "enterprise_user", enterprise_code="qd-water")

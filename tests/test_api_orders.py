@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Any
 from zoneinfo import ZoneInfo
 
 import asyncpg
@@ -47,14 +46,16 @@ async def test_agent_registers_an_order_with_number_clocks_event_and_outbox(
     # W01 resolves in 5 working days: Sep 30 does not count, National Day is off,
     # Saturday Oct 10 is a make-up working day: Oct 8, 9, 10, 12, 13.
     assert dt.datetime.fromisoformat(order["resolution_due_at"]) == dt.datetime(
-        2026, 10, 13, 18, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+        2026, 10, 13, 18, 0, tzinfo=ZoneInfo("Asia/Shanghai")
+    )
 
     detail = await (await client.get(f"/api/v1/orders/{order['id']}")).json()
     assert [e["type"] for e in detail["events"]] == ["order.registered"]
     assert {d["kind"] for d in detail["deadlines"]} == {"first_contact", "resolution"}
     async with pool.acquire() as conn:
-        outbox = await conn.fetchrow("SELECT * FROM outbox WHERE key = $1",
-                                     f"order.registered:{order['id']}")
+        outbox = await conn.fetchrow(
+            "SELECT * FROM outbox WHERE key = $1", f"order.registered:{order['id']}"
+        )
     assert outbox["payload"]["order_id"] == order["id"]
     assert outbox["payload"]["seq"] == detail["events"][0]["seq"]
 
@@ -80,7 +81,8 @@ async def test_a_retried_request_returns_the_first_order(
     assert (await first.json())["id"] == (await again.json())["id"]
     async with pool.acquire() as conn:
         count = await conn.fetchval(
-            "SELECT count(*) FROM work_orders WHERE client_request_id = $1", "call-CA123-form-1")
+            "SELECT count(*) FROM work_orders WHERE client_request_id = $1", "call-CA123-form-1"
+        )
     assert count == 1
 
 
@@ -106,8 +108,9 @@ async def test_missing_and_extra_fields_answer_422(client: Client, pool: asyncpg
 
 async def test_bad_json_and_wrong_media_type(client: Client, pool: asyncpg.Pool) -> None:
     headers = await agent_client(client, pool)
-    bad = await client.post("/api/v1/orders", data="{not json",
-                            headers={**headers, "Content-Type": "application/json"})
+    bad = await client.post(
+        "/api/v1/orders", data="{not json", headers={**headers, "Content-Type": "application/json"}
+    )
     assert bad.status == 422 and (await bad.json())["error"]["code"] == "bad_json"
     form = await client.post("/api/v1/orders", data={"a": "b"}, headers=headers)
     assert form.status == 415
@@ -129,8 +132,9 @@ async def test_without_a_session_the_api_answers_401(client: Client) -> None:
 
 
 async def test_wrong_password_answers_401(client: Client) -> None:
-    response = await client.post("/api/v1/auth/login",
-                                 json={"username": "agent", "password": "wrong-one"})
+    response = await client.post(
+        "/api/v1/auth/login", json={"username": "agent", "password": "wrong-one"}
+    )
     assert response.status == 401
     assert (await response.json())["error"]["code"] == "bad_credentials"
 
@@ -144,8 +148,9 @@ async def test_state_changes_need_the_csrf_token(client: Client, pool: asyncpg.P
 
 async def test_requests_from_another_site_are_refused(client: Client, pool: asyncpg.Pool) -> None:
     headers = await agent_client(client, pool)
-    response = await client.post("/api/v1/orders", json=ORDER,
-                                 headers={**headers, "Origin": "https://evil.example"})
+    response = await client.post(
+        "/api/v1/orders", json=ORDER, headers={**headers, "Origin": "https://evil.example"}
+    )
     assert response.status == 403
     assert (await response.json())["error"]["code"] == "bad_origin"
 
@@ -170,8 +175,13 @@ async def test_resolve_on_call_stops_the_clocks_and_cannot_happen_twice(
     client: Client, pool: asyncpg.Pool
 ) -> None:
     headers = await agent_client(client, pool)
-    order = await (await client.post("/api/v1/orders", json={
-        **ORDER, "service_item": "G-CONSULT", "description": "咨询水费价格"}, headers=headers)).json()
+    order = await (
+        await client.post(
+            "/api/v1/orders",
+            json={**ORDER, "service_item": "G-CONSULT", "description": "咨询水费价格"},
+            headers=headers,
+        )
+    ).json()
     url = f"/api/v1/orders/{order['id']}/resolve-on-call"
     done = await client.post(url, json={"reply": "已告知阶梯水价标准"}, headers=headers)
     assert done.status == 200
@@ -190,8 +200,10 @@ async def test_search_filters_and_pages_by_cursor(client: Client, pool: asyncpg.
     ids = []
     for _ in range(5):
         response = await client.post(
-            "/api/v1/orders", json={**ORDER, "address": marker, "area": "370202001"},
-            headers=headers)
+            "/api/v1/orders",
+            json={**ORDER, "address": marker, "area": "370202001"},
+            headers=headers,
+        )
         ids.append((await response.json())["id"])
     seen: list[int] = []
     cursor = None
@@ -205,11 +217,13 @@ async def test_search_filters_and_pages_by_cursor(client: Client, pool: asyncpg.
         if not cursor:
             break
     assert seen == sorted(ids, reverse=True)
-    none = await (await client.get("/api/v1/orders", params={
-        "q": marker, "status": "closed,merged"})).json()
+    none = await (
+        await client.get("/api/v1/orders", params={"q": marker, "status": "closed,merged"})
+    ).json()
     assert none["items"] == []
-    not_overdue = await (await client.get("/api/v1/orders", params={
-        "q": marker, "overdue": "false"})).json()
+    not_overdue = await (
+        await client.get("/api/v1/orders", params={"q": marker, "overdue": "false"})
+    ).json()
     assert len(not_overdue["items"]) == 5
 
 

@@ -14,33 +14,88 @@ from pathlib import Path
 
 import psutil
 import pytest
+from pydantic import SecretStr
 
 from hotline.settings import Settings, SettingsError
 from wiring.cli import main
 
 
 def test_user_add_creates_a_user_who_can_log_in(settings: Settings) -> None:
-    assert main(["user", "add", "cli-agent-1", "--role", "agent", "--hotline", "96111",
-                 "--name", "话务员 赵", "--password", "long-enough-1"]) == 0
+    assert (
+        main(
+            [
+                "user",
+                "add",
+                "cli-agent-1",
+                "--role",
+                "agent",
+                "--hotline",
+                "96111",
+                "--name",
+                "话务员 赵",
+                "--password",
+                "long-enough-1",
+            ]
+        )
+        == 0
+    )
     # The same name again is refused with a clear error, not a traceback.
-    assert main(["user", "add", "CLI-agent-1", "--role", "agent",
-                 "--password", "long-enough-1"]) == 2
+    assert (
+        main(["user", "add", "CLI-agent-1", "--role", "agent", "--password", "long-enough-1"]) == 2
+    )
 
 
 def test_user_add_checks_enterprise_roles(settings: Settings) -> None:
-    assert main(["user", "add", "cli-ent-1", "--role", "enterprise_user",
-                 "--enterprise", "no-such-company", "--password", "long-enough-1"]) == 2
-    assert main(["user", "add", "cli-ent-2", "--role", "enterprise_user",
-                 "--enterprise", "qd-water", "--password", "long-enough-1"]) == 0
+    assert (
+        main(
+            [
+                "user",
+                "add",
+                "cli-ent-1",
+                "--role",
+                "enterprise_user",
+                "--enterprise",
+                "no-such-company",
+                "--password",
+                "long-enough-1",
+            ]
+        )
+        == 2
+    )
+    assert (
+        main(
+            [
+                "user",
+                "add",
+                "cli-ent-2",
+                "--role",
+                "enterprise_user",
+                "--enterprise",
+                "qd-water",
+                "--password",
+                "long-enough-1",
+            ]
+        )
+        == 0
+    )
 
 
 def test_production_refuses_to_start_without_secrets(monkeypatch: pytest.MonkeyPatch) -> None:
     with pytest.raises(SettingsError, match="HOTLINE_SECRET_KEY"):
-        Settings(env="production", database_url="postgresql://x/y", redis_url="redis://x",
-                 public_url="https://hotline.example").check_production()
+        Settings(
+            env="production",
+            database_url="postgresql://x/y",
+            redis_url="redis://x",
+            public_url="https://hotline.example",
+        ).check_production()
     with pytest.raises(SettingsError, match="at least 32"):
-        Settings(env="production", database_url="postgresql://x/y", redis_url="redis://x",
-                 public_url="https://hotline.example", secret_key="short").check_production()
+        Settings(
+            env="production",
+            database_url="postgresql://x/y",
+            redis_url="redis://x",
+            public_url="https://hotline.example",
+            secret_key=SecretStr("short"),
+        ).check_production()
     monkeypatch.setenv("HOTLINE_ENV", "production")
     monkeypatch.delenv("HOTLINE_SECRET_KEY", raising=False)
     assert main(["web"]) == 2
@@ -72,12 +127,16 @@ def test_hotline_up_runs_everything_on_embedded_servers_and_stops_cleanly(
 ) -> None:
     before = _server_pids()
     port = _free_port()
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("HOTLINE_DATABASE_URL", "HOTLINE_REDIS_URL", "HOTLINE_QUEUE_NAME")}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("HOTLINE_DATABASE_URL", "HOTLINE_REDIS_URL", "HOTLINE_QUEUE_NAME")
+    }
     env.update(HOTLINE_PORT=str(port), HOTLINE_VAR_DIR=str(tmp_path / "var"))
     log = (tmp_path / "up.log").open("w+")
-    process = subprocess.Popen([sys.executable, "-m", "wiring.cli", "up"], env=env,
-                               stdout=log, stderr=subprocess.STDOUT)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "wiring.cli", "up"], env=env, stdout=log, stderr=subprocess.STDOUT
+    )
     try:
         health = None
         for _ in range(240):
@@ -100,7 +159,10 @@ def test_hotline_up_runs_everything_on_embedded_servers_and_stops_cleanly(
         output = log.read()
     assert "hotline is up" in output, output
     assert "loaded reference data" in output
-    leftovers = [p.pid for p in psutil.process_iter(["cmdline"])
-                 if str(tmp_path) in " ".join(p.info["cmdline"] or [])]
+    leftovers = [
+        p.pid
+        for p in psutil.process_iter(["cmdline"])
+        if str(tmp_path) in " ".join(p.info["cmdline"] or [])
+    ]
     assert leftovers == [], output
     assert _server_pids() - before == set(), "an embedded server outlived hotline up"

@@ -53,7 +53,8 @@ async def test_refused_move_writes_nothing(pool: asyncpg.Pool, now: dt.datetime)
             async with conn.transaction():
                 await do_transition(conn, order, "sign_for", None, now)
         assert await queries.list_events(conn, order["id"]) == []
-        assert (await queries.get_order(conn, order["id"]))["status"] == "closed"
+        stored = await queries.get_order(conn, order["id"])
+        assert stored is not None and stored["status"] == "closed"
 
 
 async def test_a_stale_copy_cannot_move_the_order(pool: asyncpg.Pool, now: dt.datetime) -> None:

@@ -6,8 +6,8 @@ from typing import Any
 
 from aiohttp import ClientSession
 
-from agents_ui.app import create_app
 from agents_ui.api import api
+from agents_ui.app import create_app
 from hotline.settings import Settings
 
 
@@ -17,8 +17,10 @@ def served_routes(settings: Settings) -> set[tuple[str, str]]:
     for route in app.router.routes():
         info = route.resource.get_info() if route.resource else {}
         path = info.get("path") or info.get("formatter")
-        if route.method == "HEAD" or not path or not (
-            path.startswith("/api/") or path == "/health"
+        if (
+            route.method == "HEAD"
+            or not path
+            or not (path.startswith("/api/") or path == "/health")
         ):
             continue
         routes.add((route.method.lower(), path))
@@ -41,7 +43,9 @@ async def test_the_document_is_served_and_names_the_error_shape(client: ClientSe
     assert document["openapi"].startswith("3.")
     post = document["paths"]["/api/v1/orders"]["post"]
     assert post["requestBody"]["content"]["application/json"]["schema"]["$ref"].endswith(
-        "/NewOrder")
+        "/NewOrder"
+    )
     assert "NewOrder" in document["components"]["schemas"]
     assert post["responses"]["422"]["content"]["application/json"]["schema"]["$ref"].endswith(
-        "/Error")
+        "/Error"
+    )

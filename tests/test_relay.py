@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 import asyncpg
 import pytest
 from redis import Redis
+from redis.exceptions import ConnectionError as RedisConnectionError
 from rq import Queue, SimpleWorker
 
 from hotline import db
@@ -57,8 +58,11 @@ async def add_rows(pool: asyncpg.Pool, topic: str, count: int) -> list[int]:
 
 
 def job_rows(queue: Queue, prefix: str) -> list[int]:
-    return [int(job_id.split("-")[1]) for job_id in queue.get_job_ids()
-            if job_id.startswith(prefix + "-")]
+    return [
+        int(job_id.split("-")[1])
+        for job_id in queue.get_job_ids()
+        if job_id.startswith(prefix + "-")
+    ]
 
 
 def test_two_relays_enqueue_each_outbox_row_exactly_once(
@@ -85,8 +89,7 @@ def test_a_job_run_twice_acts_once(settings: Settings, redis_conn: Redis) -> Non
     topic = f"test.effect.{uuid.uuid4().hex[:6]}"
 
     async def note_on_order(conn: asyncpg.Connection, payload: dict[str, Any]) -> None:
-        await record_event(conn, payload["order_id"], "test.effect", None,
-                           dt.datetime.now(dt.UTC))
+        await record_event(conn, payload["order_id"], "test.effect", None, dt.datetime.now(dt.UTC))
 
     subscribe(topic, note_on_order)
 
@@ -94,7 +97,8 @@ def test_a_job_run_twice_acts_once(settings: Settings, redis_conn: Redis) -> Non
         async with pool.acquire() as conn:
             order = await order_in_status(conn, "registered", dt.datetime.now(dt.UTC))
             row_id = await outbox_queries.insert(
-                conn, topic=topic, key=f"{topic}:1", payload={"order_id": order["id"]})
+                conn, topic=topic, key=f"{topic}:1", payload={"order_id": order["id"]}
+            )
         # A lease of zero: the second pass takes the row again, as after a lost relay.
         relay = Relay(pool, queue, lease_seconds=0)
         await relay.run_once()
@@ -137,8 +141,9 @@ def test_a_failing_handler_is_retried_later_with_its_error(
     SimpleWorker([queue], connection=redis_conn).work(burst=True)
 
     async def check(pool: asyncpg.Pool) -> None:
-        row = await pool.fetchrow("SELECT *, due_at > now() AS later FROM outbox WHERE id = $1",
-                                  row_id)
+        row = await pool.fetchrow(
+            "SELECT *, due_at > now() AS later FROM outbox WHERE id = $1", row_id
+        )
         assert row["state"] == "pending" and row["later"]
         assert row["attempts"] == 1
         assert "enterprise system said 503" in row["last_error"]
@@ -147,13 +152,14 @@ def test_a_failing_handler_is_retried_later_with_its_error(
 
 
 def test_rows_go_back_when_redis_is_unreachable(settings: Settings) -> None:
-    queue = Queue("unreachable", connection=Redis(host="127.0.0.1", port=1,
-                                                  socket_connect_timeout=0.5))
+    queue = Queue(
+        "unreachable", connection=Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.5)
+    )
     topic = f"test.down.{uuid.uuid4().hex[:6]}"
 
     async def scenario(pool: asyncpg.Pool) -> None:
         ids = await add_rows(pool, topic, 3)
-        with pytest.raises(Exception, match="Connection refused|Error"):
+        with pytest.raises(RedisConnectionError):
             await Relay(pool, queue).run_once()
         states = await pool.fetch("SELECT state FROM outbox WHERE id = ANY($1::bigint[])", ids)
         assert {r["state"] for r in states} == {"pending"}
@@ -169,11 +175,19 @@ def test_a_due_deadline_fires_once_with_an_event(settings: Settings, redis_conn:
         async with pool.acquire() as conn:
             order = await order_in_status(conn, "dispatched", now)
             due = await deadline_queries.insert(
-                conn, order_id=order["id"], kind="sign_for", due_at=now - dt.timedelta(seconds=1),
-                now=now)
+                conn,
+                order_id=order["id"],
+                kind="sign_for",
+                due_at=now - dt.timedelta(seconds=1),
+                now=now,
+            )
             later = await deadline_queries.insert(
-                conn, order_id=order["id"], kind="resolution", due_at=now + dt.timedelta(hours=1),
-                now=now)
+                conn,
+                order_id=order["id"],
+                kind="resolution",
+                due_at=now + dt.timedelta(hours=1),
+                now=now,
+            )
         await Relay(pool, queue, clock=lambda: now).run_once()
         return order["id"], due, later
 
@@ -185,10 +199,12 @@ def test_a_due_deadline_fires_once_with_an_event(settings: Settings, redis_conn:
     async def check(pool: asyncpg.Pool) -> None:
         async with pool.acquire() as conn:
             events = await order_queries.list_events(conn, order_id)
-            states = {r["id"]: r["state"] for r in await order_queries.list_deadlines(
-                conn, order_id)}
+            states = {
+                r["id"]: r["state"] for r in await order_queries.list_deadlines(conn, order_id)
+            }
         assert [(e["type"], e["data"]["kind"]) for e in events] == [
-            ("deadline.reached", "sign_for")]
+            ("deadline.reached", "sign_for")
+        ]
         assert states == {due: "fired", later: "pending"}
 
     run(settings, check)

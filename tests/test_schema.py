@@ -24,14 +24,31 @@ async def test_migrations_apply_to_an_empty_database_once(fresh_database: Any) -
     assert await migrate(url) == []
     conn = await asyncpg.connect(url)
     try:
-        tables = {r["tablename"] for r in await conn.fetch(
-            "SELECT tablename FROM pg_tables WHERE schemaname = 'public'")}
+        tables = {
+            r["tablename"]
+            for r in await conn.fetch("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
+        }
     finally:
         await conn.close()
     assert {
-        "hotlines", "enterprises", "service_windows", "areas", "service_items", "routing_rules",
-        "citizens", "work_orders", "order_events", "deadlines", "outbox", "calendar_days",
-        "users", "sessions", "api_keys", "outage_notices", "dispatches", "schema_migrations",
+        "hotlines",
+        "enterprises",
+        "service_windows",
+        "areas",
+        "service_items",
+        "routing_rules",
+        "citizens",
+        "work_orders",
+        "order_events",
+        "deadlines",
+        "outbox",
+        "calendar_days",
+        "users",
+        "sessions",
+        "api_keys",
+        "outage_notices",
+        "dispatches",
+        "schema_migrations",
     } <= tables
 
 

@@ -171,8 +171,14 @@ def cmd_web(settings: Settings, args: argparse.Namespace) -> int:
     settings.check_production()
     with running_services(settings) as urls:
         app = create_app(_with_urls(settings, urls))
-        web.run_app(app, host=settings.host, port=settings.port, print=None,
-                    shutdown_timeout=10, access_log_format='%a "%r" %s %b %Tfs')
+        web.run_app(
+            app,
+            host=settings.host,
+            port=settings.port,
+            print=None,
+            shutdown_timeout=10,
+            access_log_format='%a "%r" %s %b %Tfs',
+        )
     return 0
 
 
@@ -185,8 +191,7 @@ def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
         # Jobs read their settings from the environment of the process that runs them.
         os.environ["HOTLINE_DATABASE_URL"] = urls.database_url
         connection = Redis.from_url(urls.redis_url)
-        worker = Worker([Queue(settings.queue_name, connection=connection)],
-                        connection=connection)
+        worker = Worker([Queue(settings.queue_name, connection=connection)], connection=connection)
         worker.work(burst=args.burst, with_scheduler=True, logging_level=settings.log_level)
     return 0
 
@@ -207,8 +212,9 @@ def cmd_relay(settings: Settings, args: argparse.Namespace) -> int:
         pool = await db.create_pool(urls.database_url, min_size=1, max_size=2)
         queue = Queue(settings.queue_name, connection=Redis.from_url(urls.redis_url))
         try:
-            relay = Relay(pool, queue, batch=settings.relay_batch,
-                          lease_seconds=settings.lease_seconds)
+            relay = Relay(
+                pool, queue, batch=settings.relay_batch, lease_seconds=settings.lease_seconds
+            )
             await relay.run(stop, settings.relay_interval)
         finally:
             await pool.close()
@@ -228,8 +234,12 @@ def cmd_user_add(settings: Settings, args: argparse.Namespace) -> int:
         try:
             async with conn.transaction():
                 user = await do_create_user(
-                    conn, username=args.username, password=password, role=args.role,
-                    display_name=args.name or "", enterprise_code=args.enterprise,
+                    conn,
+                    username=args.username,
+                    password=password,
+                    role=args.role,
+                    display_name=args.name or "",
+                    enterprise_code=args.enterprise,
                     hotline_code=args.hotline,
                 )
             print(f"created user {user['username']} (id {user['id']}, {user['role']})")
@@ -262,18 +272,22 @@ def build_parser() -> argparse.ArgumentParser:
     seed = sub.add_parser("seed", help="load reference data from config/demo (idempotent)")
     seed.add_argument("--demo-users", action="store_true", help="also create the demo users")
     for name, text in (("web", "run the web server"), ("relay", "run the outbox/deadline relay")):
-        sub.add_parser(name, help=text).add_argument("--label", default=name,
-                                                     help=argparse.SUPPRESS)
+        sub.add_parser(name, help=text).add_argument(
+            "--label", default=name, help=argparse.SUPPRESS
+        )
     worker = sub.add_parser("worker", help="run an RQ worker with the scheduler")
     worker.add_argument("--burst", action="store_true", help="exit when the queue is empty")
     worker.add_argument("--label", default="worker", help=argparse.SUPPRESS)
-    user = sub.add_parser("user", help="manage users").add_subparsers(dest="user_command",
-                                                                       required=True)
+    user = sub.add_parser("user", help="manage users").add_subparsers(
+        dest="user_command", required=True
+    )
     add = user.add_parser("add", help="create a user (password from a prompt or stdin)")
     add.add_argument("username")
-    add.add_argument("--role", required=True,
-                     choices=["agent", "supervisor", "enterprise_user", "enterprise_admin",
-                              "admin"])
+    add.add_argument(
+        "--role",
+        required=True,
+        choices=["agent", "supervisor", "enterprise_user", "enterprise_admin", "admin"],
+    )
     add.add_argument("--name", help="display name")
     add.add_argument("--enterprise", help="enterprise code, for enterprise roles")
     add.add_argument("--hotline", help="hotline code, for agents")
@@ -282,8 +296,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 COMMANDS = {
-    "up": cmd_up, "migrate": cmd_migrate, "seed": cmd_seed, "web": cmd_web,
-    "worker": cmd_worker, "relay": cmd_relay, "user": cmd_user_add,
+    "up": cmd_up,
+    "migrate": cmd_migrate,
+    "seed": cmd_seed,
+    "web": cmd_web,
+    "worker": cmd_worker,
+    "relay": cmd_relay,
+    "user": cmd_user_add,
 }
 
 

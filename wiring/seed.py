@@ -20,20 +20,48 @@ CONFIG_DIR = Path(__file__).resolve().parent.parent / "config" / "demo"
 
 # Demo only: README lists them. Production never creates them.
 DEMO_USERS: list[dict[str, str | None]] = [
-    {"username": "agent", "password": "agent-demo", "role": "agent",
-     "display_name": "话务员 王芳", "hotline_code": "12319"},
-    {"username": "agent96111", "password": "agent-demo", "role": "agent",
-     "display_name": "话务员 李静", "hotline_code": "96111"},
-    {"username": "supervisor", "password": "supervisor-demo", "role": "supervisor",
-     "display_name": "督办 张伟"},
-    {"username": "water", "password": "water-demo", "role": "enterprise_user",
-     "display_name": "水务集团 刘洋", "enterprise_code": "qd-water"},
-    {"username": "water-admin", "password": "water-demo", "role": "enterprise_admin",
-     "display_name": "水务集团 管理员", "enterprise_code": "qd-water"},
-    {"username": "energy", "password": "energy-demo", "role": "enterprise_user",
-     "display_name": "能源集团 陈晨", "enterprise_code": "qd-energy"},
-    {"username": "admin", "password": "admin-demo", "role": "admin",
-     "display_name": "系统管理员"},
+    {
+        "username": "agent",
+        "password": "agent-demo",
+        "role": "agent",
+        "display_name": "话务员 王芳",
+        "hotline_code": "12319",
+    },
+    {
+        "username": "agent96111",
+        "password": "agent-demo",
+        "role": "agent",
+        "display_name": "话务员 李静",
+        "hotline_code": "96111",
+    },
+    {
+        "username": "supervisor",
+        "password": "supervisor-demo",
+        "role": "supervisor",
+        "display_name": "督办 张伟",
+    },
+    {
+        "username": "water",
+        "password": "water-demo",
+        "role": "enterprise_user",
+        "display_name": "水务集团 刘洋",
+        "enterprise_code": "qd-water",
+    },
+    {
+        "username": "water-admin",
+        "password": "water-demo",
+        "role": "enterprise_admin",
+        "display_name": "水务集团 管理员",
+        "enterprise_code": "qd-water",
+    },
+    {
+        "username": "energy",
+        "password": "energy-demo",
+        "role": "enterprise_user",
+        "display_name": "能源集团 陈晨",
+        "enterprise_code": "qd-energy",
+    },
+    {"username": "admin", "password": "admin-demo", "role": "admin", "display_name": "系统管理员"},
 ]
 
 
@@ -60,8 +88,11 @@ async def seed_reference(conn: asyncpg.Connection, directory: Path = CONFIG_DIR)
             )
             counts["enterprises"] += 1
             for branch in enterprise.get("branches", []):
-                branch = {**branch, "domains": enterprise.get("domains", []),
-                          "hotline": enterprise.get("hotline")}
+                branch = {
+                    **branch,
+                    "domains": enterprise.get("domains", []),
+                    "hotline": enterprise.get("hotline"),
+                }
                 await ref.upsert_enterprise(conn, branch, kind="branch", parent_id=enterprise_id)
                 counts["enterprises"] += 1
             for window in enterprise.get("windows", []):

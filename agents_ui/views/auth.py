@@ -31,28 +31,48 @@ def actor_json(actor: Actor) -> dict[str, object]:
     }
 
 
-@api.route("POST", "/api/v1/auth/login", summary="Log in; sets the session cookie",
-           tag="auth", body=LogIn, public=True,
-           statuses={200: "logged in; the body carries the CSRF token"})
+@api.route(
+    "POST",
+    "/api/v1/auth/login",
+    summary="Log in; sets the session cookie",
+    tag="auth",
+    body=LogIn,
+    public=True,
+    statuses={200: "logged in; the body carries the CSRF token"},
+)
 async def log_in(request: web.Request) -> web.Response:
     body = await read_body(request, LogIn)
     settings = request.app[SETTINGS]
     async with transaction(request.app[POOL]) as conn:
         session = await do_log_in(
-            conn, username=body.username, password=body.password,
-            now=request.app[CLOCK](), lifetime=dt.timedelta(hours=settings.session_hours),
-            user_agent=request.headers.get("User-Agent", ""), ip=request.remote or "",
+            conn,
+            username=body.username,
+            password=body.password,
+            now=request.app[CLOCK](),
+            lifetime=dt.timedelta(hours=settings.session_hours),
+            user_agent=request.headers.get("User-Agent", ""),
+            ip=request.remote or "",
         )
     response = json_response({"user": actor_json(session.actor), "csrf_token": session.csrf_token})
     response.set_cookie(
-        SESSION_COOKIE, session.token, max_age=settings.session_hours * 3600, httponly=True,
-        samesite="Lax", secure=settings.secure_cookies, path="/",
+        SESSION_COOKIE,
+        session.token,
+        max_age=settings.session_hours * 3600,
+        httponly=True,
+        samesite="Lax",
+        secure=settings.secure_cookies,
+        path="/",
     )
     return response
 
 
-@api.route("POST", "/api/v1/auth/logout", summary="Log out; ends the session", tag="auth",
-           statuses={204: "logged out"})
+@api.route(
+    "POST",
+    "/api/v1/auth/logout",
+    summary="Log out; ends the session",
+    tag="auth",
+    statuses={204: "logged out"},
+)
 async def log_out(request: web.Request) -> web.Response:
     token = request.cookies.get(SESSION_COOKIE)
     if token:

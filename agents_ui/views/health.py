@@ -24,9 +24,14 @@ async def _probe(check: Awaitable[Any]) -> dict[str, Any]:
     return {"ok": True, "latency_ms": round((time.perf_counter() - started) * 1000, 2)}
 
 
-@api.route("GET", "/health", summary="Is the service up, and can it reach PostgreSQL and Redis",
-           tag="operations", public=True,
-           statuses={200: "all dependencies answer", 503: "a dependency does not answer"})
+@api.route(
+    "GET",
+    "/health",
+    summary="Is the service up, and can it reach PostgreSQL and Redis",
+    tag="operations",
+    public=True,
+    statuses={200: "all dependencies answer", 503: "a dependency does not answer"},
+)
 async def health(request: web.Request) -> web.Response:
     database = await _probe(request.app[POOL].fetchval("SELECT 1"))
     redis = await _probe(request.app[REDIS].ping())

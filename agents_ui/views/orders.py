@@ -35,9 +35,15 @@ def order_json(order: asyncpg.Record) -> dict[str, Any]:
     return data
 
 
-@api.route("POST", "/api/v1/orders", summary="Register a work order (受理)", tag="orders",
-           body=NewOrder, roles=CENTRE_ROLES,
-           statuses={201: "registered", 200: "a retried request: the order it made before"})
+@api.route(
+    "POST",
+    "/api/v1/orders",
+    summary="Register a work order (受理)",
+    tag="orders",
+    body=NewOrder,
+    roles=CENTRE_ROLES,
+    statuses={201: "registered", 200: "a retried request: the order it made before"},
+)
 async def register_order(request: web.Request) -> web.Response:
     actor = require_actor(request)
     new = await read_body(request, NewOrder)
@@ -48,8 +54,13 @@ async def register_order(request: web.Request) -> web.Response:
     return json_response(order_json(result.order), status=201 if result.created else 200)
 
 
-@api.route("GET", "/api/v1/orders", summary="Search orders, newest first, by cursor",
-           tag="orders", query=OrderFilter)
+@api.route(
+    "GET",
+    "/api/v1/orders",
+    summary="Search orders, newest first, by cursor",
+    tag="orders",
+    query=OrderFilter,
+)
 async def list_orders(request: web.Request) -> web.Response:
     actor = require_actor(request)
     criteria = read_query(request, OrderFilter)
@@ -58,8 +69,12 @@ async def list_orders(request: web.Request) -> web.Response:
     return json_response({"items": [order_json(r) for r in rows], "next_cursor": next_cursor})
 
 
-@api.route("GET", r"/api/v1/orders/{order_id:\d+}",
-           summary="One order with its history, deadlines and dispatches", tag="orders")
+@api.route(
+    "GET",
+    r"/api/v1/orders/{order_id:\d+}",
+    summary="One order with its history, deadlines and dispatches",
+    tag="orders",
+)
 async def get_order(request: web.Request) -> web.Response:
     actor = require_actor(request)
     order_id = path_int(request, "order_id")
@@ -68,17 +83,24 @@ async def get_order(request: web.Request) -> web.Response:
         events = await queries.list_events(conn, order_id)
         deadlines = await queries.list_deadlines(conn, order_id)
         dispatches = await queries.list_dispatches(conn, order_id)
-    return json_response({
-        **order_json(order),
-        "events": [dict(e) for e in events],
-        "deadlines": [dict(d) for d in deadlines],
-        "dispatches": [dict(d) for d in dispatches],
-    })
+    return json_response(
+        {
+            **order_json(order),
+            "events": [dict(e) for e in events],
+            "deadlines": [dict(d) for d in deadlines],
+            "dispatches": [dict(d) for d in dispatches],
+        }
+    )
 
 
-@api.route("POST", r"/api/v1/orders/{order_id:\d+}/resolve-on-call",
-           summary="Resolve during the call (直接办结)", tag="orders", body=ResolveOnCall,
-           roles=CENTRE_ROLES)
+@api.route(
+    "POST",
+    r"/api/v1/orders/{order_id:\d+}/resolve-on-call",
+    summary="Resolve during the call (直接办结)",
+    tag="orders",
+    body=ResolveOnCall,
+    roles=CENTRE_ROLES,
+)
 async def resolve_on_call(request: web.Request) -> web.Response:
     actor = require_actor(request)
     body = await read_body(request, ResolveOnCall)

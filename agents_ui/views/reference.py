@@ -27,21 +27,31 @@ async def list_areas(request: web.Request) -> web.Response:
     return json_response({"items": districts})
 
 
-@api.route("GET", "/api/v1/enterprises", summary="Enterprises, branches and window counts",
-           tag="reference")
+@api.route(
+    "GET", "/api/v1/enterprises", summary="Enterprises, branches and window counts", tag="reference"
+)
 async def list_enterprises(request: web.Request) -> web.Response:
     async with request.app[POOL].acquire() as conn:
         return json_response({"items": [dict(r) for r in await ref.list_enterprises(conn)]})
 
 
-@api.route("GET", "/api/v1/service-items", summary="The service catalogue with time limits",
-           tag="reference")
+@api.route(
+    "GET",
+    "/api/v1/service-items",
+    summary="The service catalogue with time limits",
+    tag="reference",
+)
 async def list_service_items(request: web.Request) -> web.Response:
     async with request.app[POOL].acquire() as conn:
         return json_response({"items": [dict(r) for r in await ref.list_service_items(conn)]})
 
 
-@api.route("GET", "/api/v1/openapi.json", summary="This API described in OpenAPI 3.1",
-           tag="reference", public=True)
+@api.route(
+    "GET",
+    "/api/v1/openapi.json",
+    summary="This API described in OpenAPI 3.1",
+    tag="reference",
+    public=True,
+)
 async def openapi(request: web.Request) -> web.Response:
     return json_response(api.openapi(request.app[SETTINGS].base_url))

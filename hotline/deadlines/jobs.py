@@ -23,7 +23,11 @@ async def fire_deadline(conn: asyncpg.Connection, deadline_id: int, now: dt.date
             return "skipped"
         await queries.mark_fired(conn, deadline_id, now)
         await record_event(
-            conn, row["order_id"], DEADLINE_REACHED, None, now,
+            conn,
+            row["order_id"],
+            DEADLINE_REACHED,
+            None,
+            now,
             data={
                 "deadline_id": deadline_id,
                 "kind": row["kind"],

@@ -22,7 +22,11 @@ async def insert(
             INSERT INTO deadlines (order_id, dispatch_id, kind, due_at, created_at)
             VALUES ($1, $2, $3, $4, $5) RETURNING id
             """,
-            order_id, dispatch_id, kind, due_at, now,
+            order_id,
+            dispatch_id,
+            kind,
+            due_at,
+            now,
         )
     )
 
@@ -43,7 +47,9 @@ async def claim_due(
              FOR UPDATE SKIP LOCKED)
         RETURNING id, attempts
         """,
-        now, limit, lease_seconds,
+        now,
+        limit,
+        lease_seconds,
     )
     return [(r["id"], r["attempts"]) for r in rows]
 
@@ -63,7 +69,8 @@ async def lock(conn: asyncpg.Connection, deadline_id: int) -> asyncpg.Record | N
 async def mark_fired(conn: asyncpg.Connection, deadline_id: int, now: dt.datetime) -> None:
     await conn.execute(
         "UPDATE deadlines SET state = 'fired', fired_at = $2, lease_until = NULL WHERE id = $1",
-        deadline_id, now,
+        deadline_id,
+        now,
     )
 
 
@@ -77,6 +84,7 @@ async def cancel_open(
          WHERE order_id = $1 AND state IN ('pending', 'enqueued')
            AND ($2::text[] IS NULL OR kind = ANY($2::text[]))
         """,
-        order_id, kinds,
+        order_id,
+        kinds,
     )
     return int(result.split()[-1])

@@ -43,8 +43,9 @@ TRANSITIONS: dict[str, tuple[frozenset[Status], Status]] = {
     "sign_for": (frozenset({S.DISPATCHED}), S.IN_PROGRESS),
     "return": (frozenset({S.DISPATCHED}), S.RETURNED),
     "escalate": (
-        frozenset({S.REGISTERED, S.DISPATCHING, S.DISPATCHED, S.RETURNED, S.IN_PROGRESS,
-                   S.REOPENED}),
+        frozenset(
+            {S.REGISTERED, S.DISPATCHING, S.DISPATCHED, S.RETURNED, S.IN_PROGRESS, S.REOPENED}
+        ),
         S.ESCALATED,
     ),
     "complete": (frozenset({S.IN_PROGRESS}), S.COMPLETED),
@@ -55,8 +56,7 @@ TRANSITIONS: dict[str, tuple[frozenset[Status], Status]] = {
     ),
     "reopen": (frozenset({S.COMPLETED, S.CALLBACK, S.CLOSED}), S.REOPENED),
     "merge": (
-        frozenset({S.DRAFT, S.REGISTERED, S.DISPATCHING, S.DISPATCHED, S.RETURNED,
-                   S.ESCALATED}),
+        frozenset({S.DRAFT, S.REGISTERED, S.DISPATCHING, S.DISPATCHED, S.RETURNED, S.ESCALATED}),
         S.MERGED,
     ),
     "cancel": (frozenset({S.DRAFT, S.REGISTERED, S.ESCALATED}), S.CANCELLED),

@@ -32,7 +32,8 @@ async def find_by_client_request(
     return await conn.fetchrow(
         f"SELECT {ORDER_COLUMNS} FROM work_orders o "
         "WHERE o.registered_by = $1 AND o.client_request_id = $2",
-        user_id, request_id,
+        user_id,
+        request_id,
     )
 
 
@@ -46,7 +47,8 @@ async def next_order_sequence(conn: asyncpg.Connection, hotline_code: str, day: 
                 DO UPDATE SET last_value = order_number_counters.last_value + 1
             RETURNING last_value
             """,
-            hotline_code, day,
+            hotline_code,
+            day,
         )
     )
 
@@ -61,7 +63,8 @@ async def upsert_citizen(conn: asyncpg.Connection, phone: str, name: str) -> int
                    updated_at = now()
             RETURNING id
             """,
-            phone, name,
+            phone,
+            name,
         )
     )
 
@@ -100,7 +103,8 @@ async def is_dispatched_to(conn: asyncpg.Connection, order_id: int, scope: list[
         await conn.fetchval(
             "SELECT EXISTS (SELECT 1 FROM dispatches WHERE order_id = $1 "
             "AND enterprise_id = ANY($2::bigint[]))",
-            order_id, scope,
+            order_id,
+            scope,
         )
     )
 
@@ -147,7 +151,14 @@ async def insert_event(
         RETURNING seq, order_id, type, actor_user_id, actor, from_status, to_status, data,
                   created_at
         """,
-        order_id, type, actor_user_id, actor, from_status, to_status, data, now,
+        order_id,
+        type,
+        actor_user_id,
+        actor,
+        from_status,
+        to_status,
+        data,
+        now,
     )
     assert row is not None
     return row
@@ -195,7 +206,11 @@ async def insert_dispatch(
         INSERT INTO dispatches (order_id, enterprise_id, role, sign_for_due_at, created_at)
         VALUES ($1, $2, $3, $4, $5) RETURNING *
         """,
-        order_id, enterprise_id, role, sign_for_due_at, now,
+        order_id,
+        enterprise_id,
+        role,
+        sign_for_due_at,
+        now,
     )
     assert row is not None
     return row
@@ -252,8 +267,7 @@ async def search_orders(
         )
     if overdue is not None:
         test = (
-            f"(o.resolution_due_at < {arg(now)} "
-            f"AND o.status <> ALL({arg(_OPEN_EXCLUDED)}::text[]))"
+            f"(o.resolution_due_at < {arg(now)} AND o.status <> ALL({arg(_OPEN_EXCLUDED)}::text[]))"
         )
         where.append(test if overdue else f"NOT coalesce({test}, false)")
     if q:

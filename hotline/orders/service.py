@@ -69,7 +69,9 @@ def check_can_register(actor: Actor) -> None:
         raise Forbidden("only the hotline centre registers orders", code="not_centre")
 
 
-async def check_new_order(conn: asyncpg.Connection, new: NewOrder) -> tuple[asyncpg.Record, str | None]:
+async def check_new_order(
+    conn: asyncpg.Connection, new: NewOrder
+) -> tuple[asyncpg.Record, str | None]:
     """Validate references; returns the service item and the E.164 caller phone."""
     fields: dict[str, str] = {}
     if await ref.get_hotline(conn, new.hotline) is None:
@@ -102,9 +104,7 @@ async def do_register_order(
     check_can_register(actor)
     if new.client_request_id and actor.user_id is not None:
         await queries.lock_client_request(conn, actor.user_id, new.client_request_id)
-        existing = await queries.find_by_client_request(
-            conn, actor.user_id, new.client_request_id
-        )
+        existing = await queries.find_by_client_request(conn, actor.user_id, new.client_request_id)
         if existing is not None:
             return Registration(existing, created=False)
     item, phone = await check_new_order(conn, new)
@@ -113,8 +113,7 @@ async def do_register_order(
     local_day = now.astimezone(calendar.tz).date()
     sequence = await queries.next_order_sequence(conn, new.hotline, local_day)
     due = {
-        clock: calendar.add(now, item[f"{clock}_amount"], item[f"{clock}_unit"])
-        for clock in CLOCKS
+        clock: calendar.add(now, item[f"{clock}_amount"], item[f"{clock}_unit"]) for clock in CLOCKS
     }
     order = await queries.insert_order(
         conn,
@@ -144,7 +143,11 @@ async def do_register_order(
             conn, order_id=order["id"], kind=clock, due_at=due_at, now=now
         )
     event = await record_event(
-        conn, order["id"], ORDER_REGISTERED, actor, now,
+        conn,
+        order["id"],
+        ORDER_REGISTERED,
+        actor,
+        now,
         to_status=Status.REGISTERED.value,
         data={
             "number": order["number"],
@@ -175,14 +178,24 @@ async def do_transition(
     """Move ``order`` by ``action`` (see lifecycle.TRANSITIONS) and record the event."""
     target = next_status(order["status"], action)
     updated = await queries.update_status(
-        conn, order["id"], current=order["status"], target=target.value, now=now,
+        conn,
+        order["id"],
+        current=order["status"],
+        target=target.value,
+        now=now,
         changes=changes or {},
     )
     if updated is None:
         raise Conflict("the order changed meanwhile; reload it and try again", code="stale_order")
     await record_event(
-        conn, order["id"], f"order.{action}", actor, now,
-        from_status=order["status"], to_status=target.value, data=data,
+        conn,
+        order["id"],
+        f"order.{action}",
+        actor,
+        now,
+        from_status=order["status"],
+        to_status=target.value,
+        data=data,
     )
     return updated
 
@@ -195,11 +208,17 @@ async def do_resolve_on_call(
     order = await access_order_by_id(conn, actor, order_id, for_update=True)
     reply = reply.strip()
     if not reply:
-        raise InvalidInput("say how it was resolved", code="invalid_reply",
-                           fields={"reply": "must not be blank"})
+        raise InvalidInput(
+            "say how it was resolved", code="invalid_reply", fields={"reply": "must not be blank"}
+        )
     updated = await do_transition(
-        conn, order, "resolve_on_call", actor, now,
-        changes={"reply": reply, "completed_at": now}, data={"reply": reply},
+        conn,
+        order,
+        "resolve_on_call",
+        actor,
+        now,
+        changes={"reply": reply, "completed_at": now},
+        data={"reply": reply},
     )
     await deadline_queries.cancel_open(conn, order_id)
     return updated
@@ -232,8 +251,11 @@ def decode_cursor(cursor: str) -> tuple[dt.datetime, int]:
         created, order_id = base64.urlsafe_b64decode(cursor.encode()).decode().split("|")
         return dt.datetime.fromisoformat(created), int(order_id)
     except ValueError as exc:
-        raise InvalidInput("the cursor is not one this server gave out", code="invalid_cursor",
-                           fields={"cursor": "invalid"}) from exc
+        raise InvalidInput(
+            "the cursor is not one this server gave out",
+            code="invalid_cursor",
+            fields={"cursor": "invalid"},
+        ) from exc
 
 
 async def search_orders(

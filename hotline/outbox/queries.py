@@ -23,11 +23,16 @@ async def insert(
         VALUES ($1, $2, $3, coalesce($4, now()))
         ON CONFLICT (key) DO NOTHING RETURNING id
         """,
-        topic, key, payload, due_at,
+        topic,
+        key,
+        payload,
+        due_at,
     )
 
 
-async def claim_due(conn: asyncpg.Connection, *, limit: int, lease_seconds: int) -> list[tuple[int, int]]:
+async def claim_due(
+    conn: asyncpg.Connection, *, limit: int, lease_seconds: int
+) -> list[tuple[int, int]]:
     """Take due rows, and rows whose lease ran out, for this relay alone."""
     rows = await conn.fetch(
         """
@@ -42,7 +47,8 @@ async def claim_due(conn: asyncpg.Connection, *, limit: int, lease_seconds: int)
              FOR UPDATE SKIP LOCKED)
         RETURNING id, attempts
         """,
-        limit, lease_seconds,
+        limit,
+        lease_seconds,
     )
     return [(r["id"], r["attempts"]) for r in rows]
 
@@ -78,5 +84,7 @@ async def mark_failed_attempt(
                due_at = CASE WHEN $3::interval IS NULL THEN due_at ELSE now() + $3 END
          WHERE id = $1
         """,
-        row_id, error[:2000], retry_in,
+        row_id,
+        error[:2000],
+        retry_in,
     )

@@ -80,14 +80,18 @@ async def upsert_hotline(conn: asyncpg.Connection, h: dict[str, Any]) -> None:
             voice_number = EXCLUDED.voice_number, domain = EXCLUDED.domain,
             greeting_zh = EXCLUDED.greeting_zh, greeting_en = EXCLUDED.greeting_en
         """,
-        h["code"], h["name_zh"], h["name_en"], h["number"], h.get("voice_number"),
-        h.get("domain"), h.get("greeting_zh", ""), h.get("greeting_en", ""),
+        h["code"],
+        h["name_zh"],
+        h["name_en"],
+        h["number"],
+        h.get("voice_number"),
+        h.get("domain"),
+        h.get("greeting_zh", ""),
+        h.get("greeting_en", ""),
     )
 
 
-async def upsert_area(
-    conn: asyncpg.Connection, a: dict[str, Any], parent_code: str | None
-) -> None:
+async def upsert_area(conn: asyncpg.Connection, a: dict[str, Any], parent_code: str | None) -> None:
     await conn.execute(
         """
         INSERT INTO areas (code, parent_code, level, name_zh, name_en)
@@ -96,7 +100,10 @@ async def upsert_area(
             parent_code = EXCLUDED.parent_code, level = EXCLUDED.level,
             name_zh = EXCLUDED.name_zh, name_en = EXCLUDED.name_en
         """,
-        a["code"], parent_code, "street" if parent_code else "district", a["name_zh"],
+        a["code"],
+        parent_code,
+        "street" if parent_code else "district",
+        a["name_zh"],
         a["name_en"],
     )
 
@@ -116,7 +123,12 @@ async def upsert_enterprise(
                 domains = EXCLUDED.domains, hotline_code = EXCLUDED.hotline_code
             RETURNING id
             """,
-            e["code"], parent_id, kind, e["name_zh"], e["name_en"], e.get("domains", []),
+            e["code"],
+            parent_id,
+            kind,
+            e["name_zh"],
+            e["name_en"],
+            e.get("domains", []),
             e.get("hotline"),
         )
     )
@@ -131,7 +143,11 @@ async def upsert_window(conn: asyncpg.Connection, enterprise_id: int, w: dict[st
             enterprise_id = EXCLUDED.enterprise_id, name_zh = EXCLUDED.name_zh,
             name_en = EXCLUDED.name_en, area_code = EXCLUDED.area_code
         """,
-        enterprise_id, w["code"], w["name_zh"], w["name_en"], w.get("area"),
+        enterprise_id,
+        w["code"],
+        w["name_zh"],
+        w["name_en"],
+        w.get("area"),
     )
 
 
@@ -151,10 +167,18 @@ async def upsert_service_item(conn: asyncpg.Connection, item: dict[str, Any]) ->
             resolution_amount = EXCLUDED.resolution_amount,
             resolution_unit = EXCLUDED.resolution_unit, keywords = EXCLUDED.keywords
         """,
-        item["code"], item["domain"], item["kind"], item["name_zh"], item["name_en"],
-        item["sign_for"]["amount"], item["sign_for"]["unit"],
-        item["first_contact"]["amount"], item["first_contact"]["unit"],
-        item["resolution"]["amount"], item["resolution"]["unit"], item["keywords"],
+        item["code"],
+        item["domain"],
+        item["kind"],
+        item["name_zh"],
+        item["name_en"],
+        item["sign_for"]["amount"],
+        item["sign_for"]["unit"],
+        item["first_contact"]["amount"],
+        item["first_contact"]["unit"],
+        item["resolution"]["amount"],
+        item["resolution"]["unit"],
+        item["keywords"],
     )
 
 
@@ -167,5 +191,8 @@ async def upsert_calendar_day(
         ON CONFLICT (day) DO UPDATE SET workday = EXCLUDED.workday, name = EXCLUDED.name,
             source = EXCLUDED.source, updated_at = now()
         """,
-        day, workday, name, source,
+        day,
+        workday,
+        name,
+        source,
     )

@@ -27,7 +27,12 @@ async def insert_user(
         VALUES ($1, $2, $3, $4, $5, $6)
         RETURNING {_USER_COLUMNS}
         """,
-        username, display_name, password_hash, role, enterprise_id, hotline_code,
+        username,
+        display_name,
+        password_hash,
+        role,
+        enterprise_id,
+        hotline_code,
     )
     assert row is not None
     return row
@@ -77,7 +82,13 @@ async def insert_session(
                               last_seen_at, user_agent, ip)
         VALUES ($1, $2, $3, $4, $5, $4, $6, $7)
         """,
-        token_hash, user_id, csrf_token, now, expires_at, user_agent[:300], ip[:64],
+        token_hash,
+        user_id,
+        csrf_token,
+        now,
+        expires_at,
+        user_agent[:300],
+        ip[:64],
     )
 
 
@@ -97,7 +108,8 @@ async def get_session_user(
           FROM sessions se JOIN users u ON u.id = se.user_id
          WHERE se.token_hash = $1 AND se.expires_at > $2 AND u.active
         """,
-        token_hash, now,
+        token_hash,
+        now,
     )
 
 
@@ -125,7 +137,11 @@ async def insert_api_key(
         VALUES ($1, $2, $3, $4, $5)
         RETURNING id, enterprise_id, name, key_prefix, created_at
         """,
-        enterprise_id, name, key_prefix, key_hash, created_by,
+        enterprise_id,
+        name,
+        key_prefix,
+        key_hash,
+        created_by,
     )
     assert row is not None
     return row
@@ -141,5 +157,6 @@ async def use_api_key(
          WHERE k.key_hash = $1 AND k.revoked_at IS NULL AND e.id = k.enterprise_id AND e.active
         RETURNING k.id, k.enterprise_id, k.name, e.name_zh AS enterprise_name
         """,
-        key_hash, now,
+        key_hash,
+        now,
     )

@@ -82,8 +82,12 @@ async def do_create_user(
     hotline_code: str | None = None,
 ) -> asyncpg.Record:
     parsed_role, enterprise_id = await check_new_user(
-        conn, username=username, password=password, role=role,
-        enterprise_code=enterprise_code, hotline_code=hotline_code,
+        conn,
+        username=username,
+        password=password,
+        role=role,
+        enterprise_code=enterprise_code,
+        hotline_code=hotline_code,
     )
     return await queries.insert_user(
         conn,
@@ -122,8 +126,14 @@ async def do_log_in(
     csrf_token = secrets.token_urlsafe(32)
     expires_at = now + lifetime
     await queries.insert_session(
-        conn, token_hash=hash_token(token), user_id=row["id"], csrf_token=csrf_token,
-        now=now, expires_at=expires_at, user_agent=user_agent, ip=ip,
+        conn,
+        token_hash=hash_token(token),
+        user_id=row["id"],
+        csrf_token=csrf_token,
+        now=now,
+        expires_at=expires_at,
+        user_agent=user_agent,
+        ip=ip,
     )
     await queries.touch_login(conn, row["id"], now)
     return NewSession(token, csrf_token, expires_at, actor_from_row(row))
@@ -149,8 +159,12 @@ async def do_create_api_key(
     """A new key for an enterprise system. The clear key is returned once, never stored."""
     key = API_KEY_PREFIX + secrets.token_urlsafe(32)
     row = await queries.insert_api_key(
-        conn, enterprise_id=enterprise_id, name=name, key_prefix=key[:10],
-        key_hash=hash_token(key), created_by=created_by,
+        conn,
+        enterprise_id=enterprise_id,
+        name=name,
+        key_prefix=key[:10],
+        key_hash=hash_token(key),
+        created_by=created_by,
     )
     return key, row
 

@@ -1,0 +1,1 @@
+"""The web: HTTP API handlers, authentication, and the consoles' static pages."""

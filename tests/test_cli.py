@@ -166,3 +166,12 @@ def test_hotline_up_runs_everything_on_embedded_servers_and_stops_cleanly(
     ]
     assert leftovers == [], output
     assert _server_pids() - before == set(), "an embedded server outlived hotline up"
+
+
+def test_seed_is_idempotent_and_if_empty_leaves_data_alone(
+    settings: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["seed"]) == 0
+    assert "items 30" in capsys.readouterr().out
+    assert main(["seed", "--if-empty"]) == 0
+    assert "nothing loaded" in capsys.readouterr().out

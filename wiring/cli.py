@@ -151,6 +151,9 @@ def cmd_seed(settings: Settings, args: argparse.Namespace) -> int:
         await migrate(url)
         conn = await db.connect(url)
         try:
+            if args.if_empty and not await database_is_empty(conn):
+                print("reference data already present: nothing loaded")
+                return
             counts = await seed_reference(conn)
             print("reference data:", ", ".join(f"{k} {v}" for k, v in counts.items()))
             if args.demo_users:
@@ -271,6 +274,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("migrate", help="apply pending database migrations")
     seed = sub.add_parser("seed", help="load reference data from config/demo (idempotent)")
     seed.add_argument("--demo-users", action="store_true", help="also create the demo users")
+    seed.add_argument(
+        "--if-empty", action="store_true", help="only into a database without reference data"
+    )
     for name, text in (("web", "run the web server"), ("relay", "run the outbox/deadline relay")):
         sub.add_parser(name, help=text).add_argument(
             "--label", default=name, help=argparse.SUPPRESS

@@ -15,6 +15,7 @@ from aiohttp import web
 from pydantic import BaseModel
 
 from agents_ui.auth import require_actor
+from agents_ui.errors import BadRequest
 from hotline.errors import InvalidInput
 from hotline.users.models import Role
 
@@ -65,9 +66,9 @@ async def read_body(request: web.Request, model: type[M]) -> M:
         raw = await request.read()
         data = json.loads(raw or b"null")
     except (ValueError, UnicodeDecodeError) as exc:
-        raise InvalidInput("the body is not valid JSON", code="bad_json") from exc
+        raise BadRequest("bad_json", "the body is not valid JSON") from exc
     if not isinstance(data, dict):
-        raise InvalidInput("the body must be a JSON object", code="bad_json")
+        raise BadRequest("bad_json", "the body must be a JSON object")
     return model.model_validate(data)
 
 

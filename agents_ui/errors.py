@@ -22,6 +22,16 @@ from hotline.errors import (
 
 log = logging.getLogger(__name__)
 
+
+class BadRequest(Exception):
+    """The request itself cannot be read (for example a body that is not JSON)."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
 _STATUS: list[tuple[type[DomainError], int]] = [
     (NotAuthenticated, 401),
     (Forbidden, 403),
@@ -66,6 +76,8 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
     except DomainError as exc:
         status = next((s for cls, s in _STATUS if isinstance(exc, cls)), 400)
         return error_response(status, exc.code, exc.message, exc.fields)
+    except BadRequest as exc:
+        return error_response(400, exc.code, exc.message)
     except ValidationError as exc:
         return error_response(
             422, "invalid", "the request has invalid fields", validation_fields(exc)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
 
 import asyncpg
 
@@ -43,7 +42,3 @@ async def transaction(pool: asyncpg.Pool) -> AsyncIterator[asyncpg.Connection]:
     """One use case, one transaction: yields a connection inside it."""
     async with pool.acquire() as conn, conn.transaction():
         yield conn
-
-
-def record_to_dict(record: Any) -> dict[str, Any]:
-    return dict(record) if record is not None else {}

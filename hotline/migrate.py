@@ -60,11 +60,6 @@ async def applied_versions(conn: asyncpg.Connection) -> dict[int, str]:
     return {r["version"]: r["checksum"] for r in rows}
 
 
-async def pending_migrations(conn: asyncpg.Connection) -> list[Migration]:
-    applied = await applied_versions(conn)
-    return [m for m in load_migrations() if m.version not in applied]
-
-
 async def migrate(url: str) -> list[Migration]:
     """Apply every pending migration; returns what was applied."""
     conn = await asyncpg.connect(url)

@@ -32,12 +32,3 @@ def normalize_phone(raw: str, region: str = DEFAULT_REGION) -> str:
             fields={"phone": "not a valid number"},
         )
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
-
-
-def mask_phone(phone: str | None) -> str:
-    """``+8613812345678`` → ``+86138****5678``, for roles that need not see it."""
-    if not phone:
-        return ""
-    if len(phone) <= 7:
-        return phone[:2] + "*" * (len(phone) - 2)
-    return phone[:-8] + "****" + phone[-4:]

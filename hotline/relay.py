@@ -90,8 +90,9 @@ class Relay:
             try:
                 counts = await self.run_once()
                 busy = any(n >= self.batch for n in counts.values())
-            except (OSError, asyncpg.PostgresError) as exc:
-                log.warning("relay pass failed, will retry: %s", exc)
+            except Exception:
+                # Database or Redis away: rows stay in PostgreSQL; try again next pass.
+                log.exception("relay pass failed; retrying in %.2fs", interval)
                 busy = False
             if not busy:
                 # A full batch means more is waiting: go again without sleeping.

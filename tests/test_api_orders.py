@@ -111,7 +111,9 @@ async def test_bad_json_and_wrong_media_type(client: Client, pool: asyncpg.Pool)
     bad = await client.post(
         "/api/v1/orders", data="{not json", headers={**headers, "Content-Type": "application/json"}
     )
-    assert bad.status == 422 and (await bad.json())["error"]["code"] == "bad_json"
+    assert bad.status == 400 and (await bad.json())["error"]["code"] == "bad_json"
+    array = await client.post("/api/v1/orders", json=[ORDER], headers=headers)
+    assert array.status == 400
     form = await client.post("/api/v1/orders", data={"a": "b"}, headers=headers)
     assert form.status == 415
     assert (await form.json())["error"]["code"] == "unsupported_media_type"

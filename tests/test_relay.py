@@ -20,6 +20,8 @@ from rq import Queue, SimpleWorker
 
 from hotline import db
 from hotline.deadlines import queries as deadline_queries
+from hotline.deadlines.handlers import on_deadline
+from hotline.deadlines.jobs import run_deadline
 from hotline.orders import queries as order_queries
 from hotline.orders.service import record_event
 from hotline.outbox import queries as outbox_queries
@@ -170,6 +172,12 @@ def test_rows_go_back_when_redis_is_unreachable(settings: Settings) -> None:
 def test_a_due_deadline_fires_once_with_an_event(settings: Settings, redis_conn: Redis) -> None:
     queue = fresh_queue(redis_conn)
     now = dt.datetime.now(dt.UTC)
+    kind = f"test_sign_for_{uuid.uuid4().hex[:6]}"
+
+    async def remind(conn: asyncpg.Connection, deadline: asyncpg.Record, at: dt.datetime) -> None:
+        await record_event(conn, deadline["order_id"], "test.reminder", None, at)
+
+    on_deadline(kind, remind)
 
     async def scenario(pool: asyncpg.Pool) -> tuple[int, int, int]:
         async with pool.acquire() as conn:
@@ -177,7 +185,7 @@ def test_a_due_deadline_fires_once_with_an_event(settings: Settings, redis_conn:
             due = await deadline_queries.insert(
                 conn,
                 order_id=order["id"],
-                kind="sign_for",
+                kind=kind,
                 due_at=now - dt.timedelta(seconds=1),
                 now=now,
             )
@@ -202,9 +210,12 @@ def test_a_due_deadline_fires_once_with_an_event(settings: Settings, redis_conn:
             states = {
                 r["id"]: r["state"] for r in await order_queries.list_deadlines(conn, order_id)
             }
-        assert [(e["type"], e["data"]["kind"]) for e in events] == [
-            ("deadline.reached", "sign_for")
+        assert [(e["type"], e["data"].get("kind")) for e in events] == [
+            ("deadline.reached", kind),
+            ("test.reminder", None),
         ]
         assert states == {due: "fired", later: "pending"}
 
+    run(settings, check)
+    assert run_deadline(due) == "skipped"  # a second delivery changes nothing
     run(settings, check)

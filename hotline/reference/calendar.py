@@ -34,6 +34,3 @@ class CalendarCache:
             self._calendar = await load_calendar(conn, self.settings)
             self._loaded_at = time.monotonic()
         return self._calendar
-
-    def invalidate(self) -> None:
-        self._calendar = None

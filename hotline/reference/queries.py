@@ -36,18 +36,8 @@ async def list_enterprises(conn: asyncpg.Connection) -> list[asyncpg.Record]:
     )
 
 
-async def get_enterprise(conn: asyncpg.Connection, enterprise_id: int) -> asyncpg.Record | None:
-    return await conn.fetchrow("SELECT * FROM enterprises WHERE id = $1", enterprise_id)
-
-
 async def get_enterprise_by_code(conn: asyncpg.Connection, code: str) -> asyncpg.Record | None:
     return await conn.fetchrow("SELECT * FROM enterprises WHERE code = $1", code)
-
-
-async def list_windows(conn: asyncpg.Connection, enterprise_id: int) -> list[asyncpg.Record]:
-    return await conn.fetch(
-        "SELECT * FROM service_windows WHERE enterprise_id = $1 ORDER BY code", enterprise_id
-    )
 
 
 async def list_service_items(conn: asyncpg.Connection) -> list[asyncpg.Record]:

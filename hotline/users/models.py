@@ -28,10 +28,6 @@ class Actor:
     api_key_id: int | None = None
 
     @property
-    def is_enterprise(self) -> bool:
-        return self.role in ENTERPRISE_ROLES
-
-    @property
     def is_centre(self) -> bool:
         return self.role in CENTRE_ROLES
 

@@ -45,10 +45,6 @@ async def get_user_by_username(conn: asyncpg.Connection, username: str) -> async
     )
 
 
-async def get_user(conn: asyncpg.Connection, user_id: int) -> asyncpg.Record | None:
-    return await conn.fetchrow(f"SELECT {_USER_COLUMNS} FROM users u WHERE u.id = $1", user_id)
-
-
 async def username_taken(conn: asyncpg.Connection, username: str) -> bool:
     return bool(
         await conn.fetchval(

@@ -122,6 +122,7 @@ async def do_log_in(
     ok = verify_password(row["password_hash"] if row else None, password)
     if row is None or not ok or not row["active"]:
         raise NotAuthenticated("wrong username or password", code="bad_credentials")
+    await queries.delete_expired_sessions(conn, now)
     token = secrets.token_urlsafe(32)
     csrf_token = secrets.token_urlsafe(32)
     expires_at = now + lifetime

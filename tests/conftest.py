@@ -43,18 +43,10 @@ def services(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServiceUrls]:
         yield urls
 
 
-async def _create_database(admin_url: str, name: str) -> None:
-    conn = await asyncpg.connect(admin_url)
+async def _admin(url: str, statement: str) -> None:
+    conn = await asyncpg.connect(url)
     try:
-        await conn.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await conn.close()
-
-
-async def _drop_database(admin_url: str, name: str) -> None:
-    conn = await asyncpg.connect(admin_url)
-    try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await conn.execute(statement)
     finally:
         await conn.close()
 
@@ -66,13 +58,13 @@ def fresh_database(services: ServiceUrls) -> Iterator[object]:
 
     async def make(label: str) -> str:
         name = f"hotline_test_{RUN_ID}_{label}"
-        await _create_database(services.database_url, name)
+        await _admin(services.database_url, f'CREATE DATABASE "{name}"')
         made.append(name)
         return database_url_named(services.database_url, name)
 
     yield make
     for name in made:
-        asyncio.run(_drop_database(services.database_url, name))
+        asyncio.run(_admin(services.database_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 @pytest.fixture(scope="session")

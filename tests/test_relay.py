@@ -20,12 +20,12 @@ from rq import Queue, SimpleWorker
 
 from hotline import db
 from hotline.deadlines import queries as deadline_queries
-from hotline.deadlines.handlers import on_deadline
+from hotline.deadlines.handlers import kinds
 from hotline.deadlines.jobs import run_deadline
 from hotline.orders import queries as order_queries
 from hotline.orders.service import record_event
 from hotline.outbox import queries as outbox_queries
-from hotline.outbox.handlers import subscribe
+from hotline.outbox.handlers import topics
 from hotline.outbox.jobs import run_outbox_row
 from hotline.relay import Relay
 from hotline.settings import Settings
@@ -93,7 +93,7 @@ def test_a_job_run_twice_acts_once(settings: Settings, redis_conn: Redis) -> Non
     async def note_on_order(conn: asyncpg.Connection, payload: dict[str, Any]) -> None:
         await record_event(conn, payload["order_id"], "test.effect", None, dt.datetime.now(dt.UTC))
 
-    subscribe(topic, note_on_order)
+    topics.subscribe(topic, note_on_order)
 
     async def scenario(pool: asyncpg.Pool) -> tuple[int, int]:
         async with pool.acquire() as conn:
@@ -132,7 +132,7 @@ def test_a_failing_handler_is_retried_later_with_its_error(
     async def broken(conn: asyncpg.Connection, payload: dict[str, Any]) -> None:
         raise RuntimeError("enterprise system said 503")
 
-    subscribe(topic, broken)
+    topics.subscribe(topic, broken)
 
     async def scenario(pool: asyncpg.Pool) -> int:
         (row_id,) = await add_rows(pool, topic, 1)
@@ -177,7 +177,7 @@ def test_a_due_deadline_fires_once_with_an_event(settings: Settings, redis_conn:
     async def remind(conn: asyncpg.Connection, deadline: asyncpg.Record, at: dt.datetime) -> None:
         await record_event(conn, deadline["order_id"], "test.reminder", None, at)
 
-    on_deadline(kind, remind)
+    kinds.subscribe(kind, remind)
 
     async def scenario(pool: asyncpg.Pool) -> tuple[int, int, int]:
         async with pool.acquire() as conn:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
+import asyncpg
 from aiohttp import web
 
 from agents_ui.api import api, json_response
@@ -9,10 +12,16 @@ from agents_ui.keys import POOL, SETTINGS
 from hotline.reference import queries as ref
 
 
+async def _items(
+    request: web.Request, query: Callable[[asyncpg.Connection], Awaitable[list[asyncpg.Record]]]
+) -> web.Response:
+    async with request.app[POOL].acquire() as conn:
+        return json_response({"items": [dict(r) for r in await query(conn)]})
+
+
 @api.route("GET", "/api/v1/hotlines", summary="The hotlines", tag="reference")
 async def list_hotlines(request: web.Request) -> web.Response:
-    async with request.app[POOL].acquire() as conn:
-        return json_response({"items": [dict(r) for r in await ref.list_hotlines(conn)]})
+    return await _items(request, ref.list_hotlines)
 
 
 @api.route("GET", "/api/v1/areas", summary="Districts and their streets", tag="reference")
@@ -31,8 +40,7 @@ async def list_areas(request: web.Request) -> web.Response:
     "GET", "/api/v1/enterprises", summary="Enterprises, branches and window counts", tag="reference"
 )
 async def list_enterprises(request: web.Request) -> web.Response:
-    async with request.app[POOL].acquire() as conn:
-        return json_response({"items": [dict(r) for r in await ref.list_enterprises(conn)]})
+    return await _items(request, ref.list_enterprises)
 
 
 @api.route(
@@ -42,8 +50,7 @@ async def list_enterprises(request: web.Request) -> web.Response:
     tag="reference",
 )
 async def list_service_items(request: web.Request) -> web.Response:
-    async with request.app[POOL].acquire() as conn:
-        return json_response({"items": [dict(r) for r in await ref.list_service_items(conn)]})
+    return await _items(request, ref.list_service_items)
 
 
 @api.route(

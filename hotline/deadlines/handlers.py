@@ -1,4 +1,6 @@
-"""Who acts when a deadline of a given kind is reached (the routing engine's ladder)."""
+"""Who acts when a deadline of a given kind is reached (the routing engine's ladder).
+
+A handler runs inside the transaction that marks the deadline fired."""
 
 from __future__ import annotations
 
@@ -7,16 +9,9 @@ from collections.abc import Awaitable, Callable
 
 import asyncpg
 
+from hotline.registry import HandlerRegistry
+
 # (connection, the locked deadline row, now)
 DeadlineHandler = Callable[[asyncpg.Connection, asyncpg.Record, dt.datetime], Awaitable[None]]
 
-_handlers: dict[str, list[DeadlineHandler]] = {}
-
-
-def on_deadline(kind: str, handler: DeadlineHandler) -> None:
-    if handler not in _handlers.setdefault(kind, []):
-        _handlers[kind].append(handler)
-
-
-def handlers_for(kind: str) -> list[DeadlineHandler]:
-    return list(_handlers.get(kind, ()))
+kinds: HandlerRegistry[DeadlineHandler] = HandlerRegistry()

@@ -7,7 +7,7 @@ import datetime as dt
 import asyncpg
 
 from hotline.deadlines import queries
-from hotline.deadlines.handlers import handlers_for
+from hotline.deadlines.handlers import kinds
 from hotline.jobs import run_with_connection
 from hotline.orders.service import record_event
 
@@ -35,7 +35,7 @@ async def fire_deadline(conn: asyncpg.Connection, deadline_id: int, now: dt.date
                 "late_seconds": round((now - row["due_at"]).total_seconds(), 3),
             },
         )
-        for handler in handlers_for(row["kind"]):
+        for handler in kinds.handlers_for(row["kind"]):
             await handler(conn, row, now)
     return "fired"
 

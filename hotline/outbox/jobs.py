@@ -9,7 +9,7 @@ import asyncpg
 
 from hotline.jobs import run_with_connection
 from hotline.outbox import queries
-from hotline.outbox.handlers import handlers_for
+from hotline.outbox.handlers import topics
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +30,7 @@ async def process_outbox_row(conn: asyncpg.Connection, row_id: int) -> str:
             row = await queries.lock(conn, row_id)
             if row is None or row["state"] in ("done", "failed"):
                 return "skipped"
-            for handler in handlers_for(row["topic"]):
+            for handler in topics.handlers_for(row["topic"]):
                 await handler(conn, row["payload"])
             await queries.mark_done(conn, row_id)
             return "done"

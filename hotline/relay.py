@@ -35,8 +35,10 @@ def utcnow() -> dt.datetime:
 
 
 @dataclass(frozen=True)
-class _Source:
-    """One table the relay drains: how to claim and release its rows, which job runs one."""
+class Source:
+    """One table the relay drains: how to claim and release its rows, which job runs one.
+
+    ``claim(conn, now, limit, lease_seconds)`` returns (row id, attempt number) pairs."""
 
     name: str
     claim: Callable[[asyncpg.Connection, dt.datetime, int, int], Awaitable[list[tuple[int, int]]]]
@@ -44,8 +46,8 @@ class _Source:
     job: Callable[[int], Any]
 
 
-SOURCES = (
-    _Source(
+CORE_SOURCES = (
+    Source(
         "outbox",
         lambda conn, now, limit, lease: outbox_queries.claim_due(
             conn, limit=limit, lease_seconds=lease
@@ -53,7 +55,7 @@ SOURCES = (
         outbox_queries.release,
         run_outbox_row,
     ),
-    _Source(
+    Source(
         "deadline",
         lambda conn, now, limit, lease: deadline_queries.claim_due(
             conn, now=now, limit=limit, lease_seconds=lease
@@ -73,8 +75,10 @@ class Relay:
         batch: int = 200,
         lease_seconds: int = 60,
         clock: Clock = utcnow,
+        sources: tuple[Source, ...] = CORE_SOURCES,
     ) -> None:
         self.pool = pool
+        self.sources = sources
         self.queue = queue
         self.batch = batch
         self.lease_seconds = lease_seconds
@@ -82,7 +86,7 @@ class Relay:
 
     async def run_once(self) -> dict[str, int]:
         """One pass over every source; returns how many rows each enqueued."""
-        return {source.name: await self._relay(source) for source in SOURCES}
+        return {source.name: await self._relay(source) for source in self.sources}
 
     async def run(self, stop: asyncio.Event, interval: float) -> None:
         log.info("relay started (every %.2fs, batches of %d)", interval, self.batch)
@@ -100,7 +104,7 @@ class Relay:
                     await asyncio.wait_for(stop.wait(), timeout=interval)
         log.info("relay stopped")
 
-    async def _relay(self, source: _Source) -> int:
+    async def _relay(self, source: Source) -> int:
         async with self.pool.acquire() as conn:
             claimed = await source.claim(conn, self.clock(), self.batch, self.lease_seconds)
         if not claimed:
@@ -113,7 +117,7 @@ class Relay:
             raise
         return len(claimed)
 
-    def _enqueue(self, source: _Source, claimed: list[tuple[int, int]]) -> None:
+    def _enqueue(self, source: Source, claimed: list[tuple[int, int]]) -> None:
         # The attempt number makes each claim its own job: a re-claim after a lost
         # lease must not be mistaken by RQ for the job it already has.
         jobs = [

@@ -26,6 +26,7 @@ from hotline.migrate import MigrationError, migrate
 from hotline.settings import Settings, SettingsError
 from wiring.seed import database_is_empty, seed_demo_users, seed_reference
 from wiring.services import ServiceUrls, running_services
+from wiring.subscriptions import subscribe_all
 
 log = logging.getLogger("hotline")
 
@@ -193,6 +194,7 @@ def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
     with running_services(settings) as urls:
         # Jobs read their settings from the environment of the process that runs them.
         os.environ["HOTLINE_DATABASE_URL"] = urls.database_url
+        subscribe_all()
         connection = Redis.from_url(urls.redis_url)
         worker = Worker([Queue(settings.queue_name, connection=connection)], connection=connection)
         worker.work(burst=args.burst, with_scheduler=True, logging_level=settings.log_level)
@@ -216,7 +218,11 @@ def cmd_relay(settings: Settings, args: argparse.Namespace) -> int:
         queue = Queue(settings.queue_name, connection=Redis.from_url(urls.redis_url))
         try:
             relay = Relay(
-                pool, queue, batch=settings.relay_batch, lease_seconds=settings.lease_seconds
+                pool,
+                queue,
+                batch=settings.relay_batch,
+                lease_seconds=settings.lease_seconds,
+                sources=relay_sources(),
             )
             await relay.run(stop, settings.relay_interval)
         finally:

@@ -26,7 +26,7 @@ from hotline.migrate import MigrationError, migrate
 from hotline.settings import Settings, SettingsError
 from wiring.seed import database_is_empty, seed_demo_users, seed_reference
 from wiring.services import ServiceUrls, running_services
-from wiring.subscriptions import subscribe_all
+from wiring.subscriptions import relay_sources, subscribe_all
 
 log = logging.getLogger("hotline")
 

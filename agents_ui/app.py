@@ -13,10 +13,11 @@ from agents_ui import views
 from agents_ui.api import api
 from agents_ui.auth import auth_middleware
 from agents_ui.errors import error_middleware
-from agents_ui.keys import CALENDAR, CLOCK, POOL, REDIS, SETTINGS
+from agents_ui.keys import CALENDAR, CLOCK, POOL, REDIS, SETTINGS, STORAGE
 from hotline import db
 from hotline.reference.calendar import CalendarCache
 from hotline.settings import Settings
+from hotline.storage import DiskStorage
 
 STATIC_DIR = Path(__file__).parent / "static"
 
@@ -54,6 +55,7 @@ def create_app(settings: Settings, *, clock: Callable[[], dt.datetime] = utcnow)
     app[SETTINGS] = settings
     app[CLOCK] = clock
     app[CALENDAR] = CalendarCache(settings)
+    app[STORAGE] = DiskStorage(settings.proof_root, settings.proof_max_bytes)
     app.cleanup_ctx.extend([_database, _redis])
     api.add_routes(app)
     app.router.add_get("/", index)

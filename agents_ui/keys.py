@@ -11,9 +11,11 @@ from aiohttp import web
 
 from hotline.reference.calendar import CalendarCache
 from hotline.settings import Settings
+from hotline.storage import ProofStorage
 
 SETTINGS = web.AppKey("settings", Settings)
 POOL = web.AppKey("pool", asyncpg.Pool)
 REDIS = web.AppKey("redis", aioredis.Redis)
 CALENDAR = web.AppKey("calendar", CalendarCache)
+STORAGE: web.AppKey[ProofStorage] = web.AppKey("storage")
 CLOCK: web.AppKey[Callable[[], dt.datetime]] = web.AppKey("clock")

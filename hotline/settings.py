@@ -35,7 +35,21 @@ class Settings(BaseSettings):
     relay_interval: float = Field(default=0.25, gt=0)
     relay_batch: int = Field(default=200, ge=1)
     lease_seconds: int = Field(default=60, ge=5)
+    # Outbound enterprise webhooks: http and private/loopback destinations only when
+    # true (tests, local development); seconds a delivery attempt may take.
+    webhook_allow_private: bool = False
+    webhook_timeout: float = Field(default=10, gt=0)
     log_level: str = "INFO"
+    # The escalation ladder: yellow at this share of the resolution limit, public notice
+    # (通报) this many working days after it.
+    warning_fraction: float = Field(default=0.8, gt=0, lt=1)
+    public_notice_working_days: int = Field(default=5, ge=1)
+    # Duplicate suggestions: look back this far, and this address similarity (pg_trgm).
+    duplicate_window_hours: int = Field(default=72, ge=1)
+    duplicate_similarity: float = Field(default=0.45, gt=0, le=1)
+    # Proof files: where they are kept (default var_dir/proofs) and how big one may be.
+    proof_dir: Path | None = None
+    proof_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
 
     @field_validator("public_url")
     @classmethod
@@ -45,6 +59,10 @@ class Settings(BaseSettings):
     @cached_property
     def working_periods(self) -> list[tuple[dt.time, dt.time]]:
         return parse_working_hours(self.working_hours)
+
+    @property
+    def proof_root(self) -> Path:
+        return self.proof_dir or self.var_dir / "proofs"
 
     @property
     def base_url(self) -> str:

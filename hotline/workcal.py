@@ -70,6 +70,33 @@ class WorkingCalendar:
             raise ValueError(f"unknown time unit {unit!r}")
         return self._add_working_seconds(start, amount * 3600)
 
+    def working_seconds(self, start: dt.datetime, end: dt.datetime) -> Decimal:
+        """Working time between two moments (zero when ``end`` is not after ``start``)."""
+        if end <= start:
+            return Decimal(0)
+        total = Decimal(0)
+        day = start.astimezone(self.tz).date()
+        last = end.astimezone(self.tz).date()
+        while day <= last:
+            if self.is_workday(day):
+                for period_start, period_end in self.periods:
+                    begin = max(self._at(day, period_start), start)
+                    finish = min(self._at(day, period_end), end)
+                    if finish > begin:
+                        total += Decimal((finish - begin).total_seconds())
+            day += dt.timedelta(days=1)
+        return total
+
+    def fraction_point(
+        self, start: dt.datetime, due: dt.datetime, fraction: float, unit: Unit
+    ) -> dt.datetime:
+        """The moment ``fraction`` of the way from ``start`` to ``due``, counted in the
+        limit's own kind of time (natural hours, or working time)."""
+        if unit == "hours":
+            return (start + (due - start) * fraction).astimezone(dt.UTC)
+        seconds = self.working_seconds(start, due) * Decimal(str(fraction))
+        return self._add_working_seconds(start, seconds)
+
     def next_workday(self, day: dt.date) -> dt.date:
         """The first working day strictly after ``day``."""
         for _ in range(_MAX_DAYS_SCANNED):

@@ -81,3 +81,19 @@ def test_results_are_utc_and_inputs_must_be_aware() -> None:
         CAL.add(dt.datetime(2026, 11, 23, 9), 1, "hours")
     with pytest.raises(ValueError):
         CAL.add(local(2026, 11, 23, 9), -1, "hours")
+
+
+def test_working_time_between_two_moments() -> None:
+    # Friday 17:00 → Monday 10:00: one hour on Friday, one on Monday.
+    assert CAL.working_seconds(local(2026, 11, 20, 17), local(2026, 11, 23, 10)) == 7200
+    assert CAL.working_seconds(local(2026, 11, 23, 10), local(2026, 11, 23, 9)) == 0
+
+
+def test_eighty_percent_of_a_limit_in_its_own_time() -> None:
+    start = local(2026, 11, 23, 9)  # Monday
+    due = CAL.add(start, 5, "working_days")  # Monday Nov 30, 18:00
+    # 48 working hours lie in between (the start Monday counts as working time);
+    # 80% is 38.4 h: Friday Nov 27 at 16:24.
+    assert CAL.fraction_point(start, due, 0.8, "working_days") == local(2026, 11, 27, 16, 24)
+    urgent_due = CAL.add(start, 10, "hours")
+    assert CAL.fraction_point(start, urgent_due, 0.8, "hours") == local(2026, 11, 23, 17)

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from agents_ui.api import api, json_response, path_int, read_body, read_query
 from agents_ui.auth import require_actor
-from agents_ui.keys import CALENDAR, CLOCK, POOL
+from agents_ui.keys import CALENDAR, CLOCK, POOL, SETTINGS
 from hotline.db import transaction
 from hotline.orders import queries
 from hotline.orders.lifecycle import actions_from
@@ -22,6 +22,8 @@ from hotline.orders.service import (
     search_orders,
 )
 from hotline.users.models import CENTRE_ROLES
+from routing import queries as routing_queries
+from routing.duplicates import find_duplicates
 
 
 class ResolveOnCall(BaseModel):
@@ -51,7 +53,13 @@ async def register_order(request: web.Request) -> web.Response:
     async with transaction(pool) as conn:
         calendar = await request.app[CALENDAR].get(conn)
         result = await do_register_order(conn, actor, new, calendar, request.app[CLOCK]())
-    return json_response(order_json(result.order), status=201 if result.created else 200)
+    async with pool.acquire() as conn:
+        # Offered, not applied: the agent decides whether to merge (重复件).
+        possible = await find_duplicates(conn, result.order, request.app[SETTINGS])
+    return json_response(
+        {**order_json(result.order), "possible_duplicates": possible},
+        status=201 if result.created else 200,
+    )
 
 
 @api.route(
@@ -83,12 +91,16 @@ async def get_order(request: web.Request) -> web.Response:
         events = await queries.list_events(conn, order_id)
         deadlines = await queries.list_deadlines(conn, order_id)
         dispatches = await queries.list_dispatches(conn, order_id)
+        attachments = await routing_queries.order_attachments(conn, order_id)
+        children = await routing_queries.merged_children(conn, order_id)
     return json_response(
         {
             **order_json(order),
             "events": [dict(e) for e in events],
             "deadlines": [dict(d) for d in deadlines],
             "dispatches": [dict(d) for d in dispatches],
+            "attachments": [dict(a) for a in attachments],
+            "merged_children": [dict(c) for c in children],
         }
     )
 

@@ -88,3 +88,12 @@ async def cancel_open(
         kinds,
     )
     return int(result.split()[-1])
+
+
+async def cancel_dispatch_clock(conn: asyncpg.Connection, dispatch_id: int, kind: str) -> None:
+    await conn.execute(
+        "UPDATE deadlines SET state = 'cancelled', lease_until = NULL "
+        "WHERE dispatch_id = $1 AND kind = $2 AND state IN ('pending', 'enqueued')",
+        dispatch_id,
+        kind,
+    )

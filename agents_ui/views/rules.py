@@ -1,0 +1,140 @@
+"""Routing rules for supervisors, and the ranking of units for an order."""
+
+from __future__ import annotations
+
+from aiohttp import web
+from pydantic import BaseModel, ConfigDict
+
+from agents_ui.api import api, json_response, path_int, read_body, read_query
+from agents_ui.auth import require_actor
+from agents_ui.keys import CLOCK, POOL
+from hotline.db import transaction
+from hotline.orders.service import access_order_by_id
+from hotline.users.models import CENTRE_ROLES, Role
+from routing import queries
+from routing.rules import (
+    RuleInput,
+    do_create_rule,
+    do_set_rule_active,
+    do_update_rule,
+    rank_candidates,
+)
+
+SUPERVISORS = frozenset({Role.SUPERVISOR, Role.ADMIN})
+
+
+class RuleFilter(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    include_inactive: bool = False
+
+
+@api.route(
+    "GET",
+    "/api/v1/routing/rules",
+    summary="Routing rules",
+    tag="routing",
+    query=RuleFilter,
+    roles=CENTRE_ROLES,
+)
+async def list_rules(request: web.Request) -> web.Response:
+    criteria = read_query(request, RuleFilter)
+    async with request.app[POOL].acquire() as conn:
+        rows = await queries.list_rules(conn, include_inactive=criteria.include_inactive)
+    return json_response({"items": [dict(r) for r in rows]})
+
+
+@api.route(
+    "POST",
+    "/api/v1/routing/rules",
+    summary="Create a routing rule",
+    tag="routing",
+    body=RuleInput,
+    roles=SUPERVISORS,
+    statuses={201: "created"},
+)
+async def create_rule(request: web.Request) -> web.Response:
+    body = await read_body(request, RuleInput)
+    async with transaction(request.app[POOL]) as conn:
+        row = await do_create_rule(conn, require_actor(request), body, request.app[CLOCK]())
+    return json_response(dict(row), status=201)
+
+
+@api.route(
+    "PUT",
+    r"/api/v1/routing/rules/{rule_id:\d+}",
+    summary="Change a routing rule",
+    tag="routing",
+    body=RuleInput,
+    roles=SUPERVISORS,
+)
+async def update_rule(request: web.Request) -> web.Response:
+    body = await read_body(request, RuleInput)
+    async with transaction(request.app[POOL]) as conn:
+        row = await do_update_rule(
+            conn, require_actor(request), path_int(request, "rule_id"), body, request.app[CLOCK]()
+        )
+    return json_response(dict(row))
+
+
+async def _set_active(request: web.Request, active: bool) -> web.Response:
+    async with transaction(request.app[POOL]) as conn:
+        row = await do_set_rule_active(
+            conn, require_actor(request), path_int(request, "rule_id"), active, request.app[CLOCK]()
+        )
+    return json_response(dict(row))
+
+
+@api.route(
+    "POST",
+    r"/api/v1/routing/rules/{rule_id:\d+}/disable",
+    summary="Disable a rule",
+    tag="routing",
+    roles=SUPERVISORS,
+)
+async def disable_rule(request: web.Request) -> web.Response:
+    return await _set_active(request, False)
+
+
+@api.route(
+    "POST",
+    r"/api/v1/routing/rules/{rule_id:\d+}/enable",
+    summary="Enable a rule",
+    tag="routing",
+    roles=SUPERVISORS,
+)
+async def enable_rule(request: web.Request) -> web.Response:
+    return await _set_active(request, True)
+
+
+@api.route(
+    "GET",
+    r"/api/v1/routing/rules/{rule_id:\d+}/history",
+    summary="Who changed a rule, when, and what",
+    tag="routing",
+    roles=CENTRE_ROLES,
+)
+async def rule_history(request: web.Request) -> web.Response:
+    async with request.app[POOL].acquire() as conn:
+        rows = await queries.rule_history(conn, path_int(request, "rule_id"))
+    return json_response({"items": [dict(r) for r in rows]})
+
+
+@api.route(
+    "GET",
+    r"/api/v1/orders/{order_id:\d+}/candidates",
+    summary="Responsible units for an order, ranked, with reasons",
+    tag="routing",
+    roles=CENTRE_ROLES,
+)
+async def order_candidates(request: web.Request) -> web.Response:
+    async with request.app[POOL].acquire() as conn:
+        order = await access_order_by_id(
+            conn, require_actor(request), path_int(request, "order_id")
+        )
+        ranking = await rank_candidates(conn, order)
+    return json_response(
+        {
+            "leads": [c.as_json() for c in ranking.leads],
+            "assisting": [c.as_json() for c in ranking.assisting],
+        }
+    )

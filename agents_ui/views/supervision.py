@@ -1,0 +1,224 @@
+"""The centre's work: returns to review, time requests, coordination, the ladder's
+notices, duplicates and merges, outage notices."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from aiohttp import web
+from pydantic import BaseModel, ConfigDict, Field
+
+from agents_ui.api import api, json_response, path_int, read_body, read_query
+from agents_ui.auth import require_actor
+from agents_ui.keys import CALENDAR, CLOCK, POOL, SETTINGS
+from agents_ui.views.orders import order_json
+from hotline.db import transaction
+from hotline.orders.service import access_order_by_id
+from hotline.users.models import CENTRE_ROLES, Role
+from routing import queries
+from routing.duplicates import do_merge, find_duplicates
+from routing.outages import OutageInput, do_create_outage
+from routing.review import (
+    CoordinationInput,
+    ReturnDecision,
+    TimeDecision,
+    do_coordinate,
+    do_decide_time_request,
+    do_review_return,
+)
+
+SUPERVISORS = frozenset({Role.SUPERVISOR, Role.ADMIN})
+Level = Literal["reminder", "yellow", "red", "supervision", "public_notice"]
+
+
+class ListLimit(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    limit: int = Field(default=100, ge=1, le=500)
+
+
+def _all_levels() -> list[Level]:
+    return ["reminder", "yellow", "red", "supervision", "public_notice"]
+
+
+class NoticeFilter(ListLimit):
+    level: list[Level] = Field(default_factory=_all_levels)
+
+
+class MergeInput(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    parent_id: int
+
+
+@api.route(
+    "GET",
+    "/api/v1/returns",
+    summary="Returns waiting for review",
+    tag="supervision",
+    query=ListLimit,
+    roles=SUPERVISORS,
+)
+async def pending_returns(request: web.Request) -> web.Response:
+    criteria = read_query(request, ListLimit)
+    async with request.app[POOL].acquire() as conn:
+        rows = await queries.pending_returns(conn, criteria.limit)
+    return json_response({"items": [dict(r) for r in rows]})
+
+
+@api.route(
+    "POST",
+    r"/api/v1/returns/{return_id:\d+}/review",
+    summary="Uphold (next unit) or overrule (强制派单) a return",
+    tag="supervision",
+    body=ReturnDecision,
+    roles=SUPERVISORS,
+)
+async def review_return(request: web.Request) -> web.Response:
+    body = await read_body(request, ReturnDecision)
+    async with transaction(request.app[POOL]) as conn:
+        order = await do_review_return(
+            conn,
+            require_actor(request),
+            path_int(request, "return_id"),
+            body,
+            calendar=await request.app[CALENDAR].get(conn),
+            settings=request.app[SETTINGS],
+            now=request.app[CLOCK](),
+        )
+    return json_response(order_json(order))
+
+
+@api.route(
+    "GET",
+    "/api/v1/time-requests",
+    summary="Requests for more time to decide",
+    tag="supervision",
+    query=ListLimit,
+    roles=SUPERVISORS,
+)
+async def pending_time_requests(request: web.Request) -> web.Response:
+    criteria = read_query(request, ListLimit)
+    async with request.app[POOL].acquire() as conn:
+        rows = await queries.pending_time_requests(conn, criteria.limit)
+    return json_response({"items": [dict(r) for r in rows]})
+
+
+@api.route(
+    "POST",
+    r"/api/v1/time-requests/{request_id:\d+}/decision",
+    summary="Approve or reject a request for more time",
+    tag="supervision",
+    body=TimeDecision,
+    roles=SUPERVISORS,
+)
+async def decide_time_request(request: web.Request) -> web.Response:
+    body = await read_body(request, TimeDecision)
+    async with transaction(request.app[POOL]) as conn:
+        order = await do_decide_time_request(
+            conn,
+            require_actor(request),
+            path_int(request, "request_id"),
+            body,
+            calendar=await request.app[CALENDAR].get(conn),
+            settings=request.app[SETTINGS],
+            now=request.app[CLOCK](),
+        )
+    return json_response(order_json(order))
+
+
+@api.route(
+    "POST",
+    r"/api/v1/orders/{order_id:\d+}/coordinate",
+    summary="Name lead and assisting units with a deadline (协调督办)",
+    tag="supervision",
+    body=CoordinationInput,
+    roles=SUPERVISORS,
+)
+async def coordinate(request: web.Request) -> web.Response:
+    body = await read_body(request, CoordinationInput)
+    async with transaction(request.app[POOL]) as conn:
+        order = await do_coordinate(
+            conn,
+            require_actor(request),
+            path_int(request, "order_id"),
+            body,
+            calendar=await request.app[CALENDAR].get(conn),
+            settings=request.app[SETTINGS],
+            now=request.app[CLOCK](),
+        )
+    return json_response(order_json(order))
+
+
+@api.route(
+    "GET",
+    "/api/v1/supervision/notices",
+    summary="The ladder's steps: reminders, warnings, supervision, public notices",
+    tag="supervision",
+    query=NoticeFilter,
+    roles=CENTRE_ROLES,
+)
+async def notices(request: web.Request) -> web.Response:
+    criteria = read_query(request, NoticeFilter)
+    async with request.app[POOL].acquire() as conn:
+        rows = await queries.list_notices(conn, list(criteria.level), criteria.limit)
+    return json_response({"items": [dict(r) for r in rows]})
+
+
+@api.route(
+    "GET",
+    r"/api/v1/orders/{order_id:\d+}/duplicates",
+    summary="Open orders that look like this one",
+    tag="supervision",
+    roles=CENTRE_ROLES,
+)
+async def duplicates(request: web.Request) -> web.Response:
+    async with request.app[POOL].acquire() as conn:
+        order = await access_order_by_id(
+            conn, require_actor(request), path_int(request, "order_id")
+        )
+        found = await find_duplicates(conn, order, request.app[SETTINGS])
+        children = await queries.merged_children(conn, order["id"])
+    return json_response({"items": found, "merged_children": [dict(c) for c in children]})
+
+
+@api.route(
+    "POST",
+    r"/api/v1/orders/{order_id:\d+}/merge",
+    summary="Merge this order into a parent order (重复件)",
+    tag="supervision",
+    body=MergeInput,
+    roles=CENTRE_ROLES,
+)
+async def merge(request: web.Request) -> web.Response:
+    body = await read_body(request, MergeInput)
+    async with transaction(request.app[POOL]) as conn:
+        order = await do_merge(
+            conn,
+            require_actor(request),
+            path_int(request, "order_id"),
+            body.parent_id,
+            request.app[CLOCK](),
+        )
+    return json_response(order_json(order))
+
+
+@api.route("GET", "/api/v1/outages", summary="Current and coming outage notices", tag="supervision")
+async def list_outages(request: web.Request) -> web.Response:
+    async with request.app[POOL].acquire() as conn:
+        rows = await queries.list_outages(conn, request.app[CLOCK]())
+    return json_response({"items": [dict(r) for r in rows]})
+
+
+@api.route(
+    "POST",
+    "/api/v1/outages",
+    summary="Publish an outage notice (停水/停气/停热)",
+    tag="supervision",
+    body=OutageInput,
+    roles=SUPERVISORS,
+    statuses={201: "published"},
+)
+async def create_outage(request: web.Request) -> web.Response:
+    body = await read_body(request, OutageInput)
+    async with transaction(request.app[POOL]) as conn:
+        row = await do_create_outage(conn, require_actor(request), body)
+    return json_response(dict(row), status=201)

@@ -1,0 +1,230 @@
+"""The enterprise side: the inbox and what a unit does with a dispatch."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Awaitable, Callable
+from typing import Any, Literal
+
+import asyncpg
+from aiohttp import BodyPartReader, web
+from pydantic import BaseModel, ConfigDict, Field
+
+from agents_ui.api import api, json_response, path_int, read_body, read_query
+from agents_ui.auth import require_actor
+from agents_ui.errors import BadRequest
+from agents_ui.keys import CLOCK, POOL, STORAGE
+from agents_ui.views.orders import order_json
+from hotline.db import transaction
+from hotline.errors import InvalidInput, NotFound
+from hotline.orders import queries as order_queries
+from hotline.orders.service import access_order_by_id
+from hotline.users.models import ENTERPRISE_ROLES, Actor
+from routing import handling, queries
+from routing.handling import CompleteInput, NoteInput, ReturnInput, TimeRequestInput
+
+UNITS = ENTERPRISE_ROLES
+DispatchUseCase = Callable[[asyncpg.Connection, Actor, int, dt.datetime], Awaitable[Any]]
+
+
+DispatchState = Literal["pending", "signed", "returned", "completed", "withdrawn"]
+
+
+def _open_states() -> list[DispatchState]:
+    return ["pending", "signed"]
+
+
+class InboxFilter(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    state: list[DispatchState] = Field(default_factory=_open_states)
+    limit: int = Field(default=100, ge=1, le=500)
+
+
+@api.route(
+    "GET",
+    "/api/v1/inbox",
+    summary="A unit's dispatches, most urgent first",
+    tag="units",
+    query=InboxFilter,
+    roles=UNITS,
+)
+async def inbox(request: web.Request) -> web.Response:
+    actor = require_actor(request)
+    criteria = read_query(request, InboxFilter)
+    assert actor.enterprise_id is not None
+    async with request.app[POOL].acquire() as conn:
+        scope = await order_queries.enterprise_scope(conn, actor.enterprise_id)
+        rows = await queries.inbox(conn, scope, list(criteria.state), criteria.limit)
+    return json_response({"items": [dict(r) for r in rows]})
+
+
+async def _dispatch_action(request: web.Request, use_case: DispatchUseCase) -> web.Response:
+    async with transaction(request.app[POOL]) as conn:
+        result = await use_case(
+            conn, require_actor(request), path_int(request, "dispatch_id"), request.app[CLOCK]()
+        )
+    if "status" in result and "number" in result:
+        return json_response(order_json(result))
+    return json_response(dict(result))
+
+
+@api.route(
+    "POST",
+    r"/api/v1/dispatches/{dispatch_id:\d+}/sign-for",
+    summary="Sign for (签收)",
+    tag="units",
+    roles=UNITS,
+)
+async def sign_for(request: web.Request) -> web.Response:
+    return await _dispatch_action(request, handling.do_sign_for)
+
+
+@api.route(
+    "POST",
+    r"/api/v1/dispatches/{dispatch_id:\d+}/return",
+    summary="Return with a reason (退单)",
+    tag="units",
+    body=ReturnInput,
+    roles=UNITS,
+)
+async def return_dispatch(request: web.Request) -> web.Response:
+    body = await read_body(request, ReturnInput)
+    return await _dispatch_action(
+        request, lambda conn, actor, d, now: handling.do_return(conn, actor, d, body, now)
+    )
+
+
+@api.route(
+    "POST",
+    r"/api/v1/dispatches/{dispatch_id:\d+}/notes",
+    summary="Note progress",
+    tag="units",
+    body=NoteInput,
+    roles=UNITS,
+    statuses={200: "the event written"},
+)
+async def add_note(request: web.Request) -> web.Response:
+    body = await read_body(request, NoteInput)
+    return await _dispatch_action(
+        request, lambda conn, actor, d, now: handling.do_add_note(conn, actor, d, body.text, now)
+    )
+
+
+@api.route(
+    "POST",
+    r"/api/v1/dispatches/{dispatch_id:\d+}/time-requests",
+    summary="Ask for an extension or suspension (延期)",
+    tag="units",
+    body=TimeRequestInput,
+    roles=UNITS,
+)
+async def request_time(request: web.Request) -> web.Response:
+    body = await read_body(request, TimeRequestInput)
+    return await _dispatch_action(
+        request, lambda conn, actor, d, now: handling.do_request_time(conn, actor, d, body, now)
+    )
+
+
+@api.route(
+    "POST",
+    r"/api/v1/dispatches/{dispatch_id:\d+}/part",
+    summary="Hand in an assisting unit's part (协办)",
+    tag="units",
+    body=NoteInput,
+    roles=UNITS,
+)
+async def submit_part(request: web.Request) -> web.Response:
+    body = await read_body(request, NoteInput)
+    return await _dispatch_action(
+        request, lambda conn, actor, d, now: handling.do_submit_part(conn, actor, d, body.text, now)
+    )
+
+
+@api.route(
+    "POST",
+    r"/api/v1/dispatches/{dispatch_id:\d+}/complete",
+    summary="Complete with a reply and proof (办结)",
+    tag="units",
+    body=CompleteInput,
+    roles=UNITS,
+)
+async def complete(request: web.Request) -> web.Response:
+    body = await read_body(request, CompleteInput)
+    return await _dispatch_action(
+        request, lambda conn, actor, d, now: handling.do_complete(conn, actor, d, body, now)
+    )
+
+
+async def _read_upload(request: web.Request, max_bytes: int) -> tuple[str, bytes]:
+    if not request.content_type.startswith("multipart/"):
+        raise web.HTTPUnsupportedMediaType(reason="send the file as multipart/form-data")
+    reader = await request.multipart()
+    part = await reader.next()
+    if part is None or not isinstance(part, BodyPartReader) or part.name != "file":
+        raise BadRequest("missing_file", "send the file in a form field named file")
+    data = bytearray()
+    while chunk := await part.read_chunk(64 * 1024):
+        data += chunk
+        if len(data) > max_bytes:
+            raise InvalidInput(
+                f"the file is larger than {max_bytes} bytes",
+                code="file_too_large",
+                fields={"file": "too large"},
+            )
+    return (part.filename or "file")[:200], bytes(data)
+
+
+@api.route(
+    "POST",
+    r"/api/v1/dispatches/{dispatch_id:\d+}/attachments",
+    summary="Upload a proof file (JPEG, PNG, WebP or PDF; multipart field file)",
+    tag="units",
+    roles=UNITS,
+    statuses={201: "stored"},
+)
+async def upload_attachment(request: web.Request) -> web.Response:
+    actor = require_actor(request)
+    dispatch_id = path_int(request, "dispatch_id")
+    storage = request.app[STORAGE]
+    async with request.app[POOL].acquire() as conn:
+        await handling.access_dispatch_by_id(conn, actor, dispatch_id)
+    filename, data = await _read_upload(request, storage.max_bytes)
+    stored = storage.save(data)
+    async with transaction(request.app[POOL]) as conn:
+        dispatch = await handling.access_dispatch_by_id(conn, actor, dispatch_id)
+        row = await queries.insert_attachment(
+            conn,
+            {
+                "order_id": dispatch["order_id"],
+                "dispatch_id": dispatch_id,
+                "filename": filename,
+                "content_type": stored.content_type,
+                "size_bytes": stored.size_bytes,
+                "sha256": stored.sha256,
+                "storage_key": stored.key,
+                "uploaded_by": actor.label(),
+                "now": request.app[CLOCK](),
+            },
+        )
+    return json_response(dict(row), status=201)
+
+
+@api.route(
+    "GET",
+    r"/api/v1/attachments/{attachment_id:\d+}",
+    summary="Download a proof file",
+    tag="units",
+    statuses={200: "the file"},
+)
+async def download_attachment(request: web.Request) -> web.Response:
+    actor = require_actor(request)
+    async with request.app[POOL].acquire() as conn:
+        row = await queries.get_attachment(conn, path_int(request, "attachment_id"))
+        if row is None:
+            raise NotFound("attachment not found")
+        await access_order_by_id(conn, actor, row["order_id"])
+    return web.Response(
+        body=request.app[STORAGE].load(row["storage_key"]),
+        content_type=row["content_type"],
+        headers={"Content-Disposition": "attachment", "X-Content-Type-Options": "nosniff"},
+    )

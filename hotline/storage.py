@@ -1,0 +1,96 @@
+"""Proof files (佐证材料) behind a small storage interface; the disk is the default.
+
+Files are checked by their content (not the name or the declared type) and by size
+before anything is stored. Keys are random, so a name chosen by an uploader never
+becomes a path.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from hotline.errors import InvalidInput
+
+# Content sniffing: the first bytes of each accepted kind.
+_SIGNATURES: list[tuple[bytes, str]] = [
+    (b"\xff\xd8\xff", "image/jpeg"),
+    (b"\x89PNG\r\n\x1a\n", "image/png"),
+    (b"%PDF-", "application/pdf"),
+]
+
+
+def sniff_content_type(head: bytes) -> str | None:
+    for signature, content_type in _SIGNATURES:
+        if head.startswith(signature):
+            return content_type
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "image/webp"
+    return None
+
+
+@dataclass(frozen=True)
+class StoredFile:
+    key: str
+    content_type: str
+    size_bytes: int
+    sha256: str
+
+
+class ProofStorage(Protocol):
+    max_bytes: int
+
+    def save(self, data: bytes) -> StoredFile: ...
+
+    def load(self, key: str) -> bytes: ...
+
+
+class DiskStorage:
+    """Files under ``root/ab/cd/<key>``, written to a temporary name and renamed, so a
+    reader never sees half a file."""
+
+    def __init__(self, root: Path, max_bytes: int) -> None:
+        self.root = root
+        self.max_bytes = max_bytes
+
+    def check(self, data: bytes) -> str:
+        """The file's content type, or InvalidInput when it is empty, too big or a kind
+        we do not keep."""
+        if not data:
+            raise InvalidInput("the file is empty", code="invalid_file", fields={"file": "empty"})
+        if len(data) > self.max_bytes:
+            raise InvalidInput(
+                f"the file is larger than {self.max_bytes} bytes",
+                code="file_too_large",
+                fields={"file": "too large"},
+            )
+        content_type = sniff_content_type(data[:16])
+        if content_type is None:
+            raise InvalidInput(
+                "only JPEG, PNG, WebP and PDF files are accepted",
+                code="file_type",
+                fields={"file": "not an accepted type"},
+            )
+        return content_type
+
+    def save(self, data: bytes) -> StoredFile:
+        content_type = self.check(data)
+        key = secrets.token_hex(16)
+        path = self._path(key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_suffix(".part")
+        temporary.write_bytes(data)
+        os.replace(temporary, path)
+        return StoredFile(key, content_type, len(data), hashlib.sha256(data).hexdigest())
+
+    def load(self, key: str) -> bytes:
+        return self._path(key).read_bytes()
+
+    def _path(self, key: str) -> Path:
+        if len(key) != 32 or not all(c in "0123456789abcdef" for c in key):
+            raise ValueError("not a storage key")
+        return self.root / key[:2] / key[2:4] / key

@@ -1,0 +1,188 @@
+"""Dispatch (派单): from a registered, returned or reopened order to a unit, or to
+coordination when no unit is left.
+
+Everything here runs inside the caller's transaction: the dispatch row, its sign-for
+deadline, the order's move and event, and the outbox row that tells the unit's system.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import asyncpg
+
+from hotline.deadlines import queries as deadline_queries
+from hotline.orders import queries as order_queries
+from hotline.orders.service import do_transition, record_event
+from hotline.outbox import queries as outbox
+from hotline.reference import queries as ref
+from hotline.settings import Settings
+from hotline.users.models import Actor
+from hotline.workcal import WorkingCalendar
+from routing import ladder, queries
+from routing.rules import rank_candidates
+
+DISPATCH_CREATED = "dispatch.created"
+
+
+async def do_dispatch(
+    conn: asyncpg.Connection,
+    order: asyncpg.Record,
+    *,
+    enterprise_id: int,
+    role: str,
+    reason: str,
+    calendar: WorkingCalendar,
+    now: dt.datetime,
+    actor: Actor | None,
+    rule_id: int | None = None,
+    forced: bool = False,
+    due_at: dt.datetime | None = None,
+) -> tuple[asyncpg.Record, asyncpg.Record]:
+    """Send ``order`` to one unit; returns the (possibly moved) order and the dispatch.
+
+    A lead dispatch moves the order to ``dispatched``; an assisting one leaves its status
+    alone. Either way the unit must sign for it within the item's sign-for limit."""
+    item = await ref.get_service_item(conn, order["service_item_code"])
+    assert item is not None
+    sign_for_due = calendar.add(now, item["sign_for_amount"], item["sign_for_unit"])
+    dispatch = await queries.insert_dispatch(
+        conn,
+        order_id=order["id"],
+        enterprise_id=enterprise_id,
+        role=role,
+        sign_for_due_at=sign_for_due,
+        now=now,
+        rule_id=rule_id,
+        reason=reason,
+        forced=forced,
+        due_at=due_at,
+    )
+    await deadline_queries.insert(
+        conn,
+        order_id=order["id"],
+        dispatch_id=dispatch["id"],
+        kind=ladder.SIGN_FOR,
+        due_at=sign_for_due,
+        now=now,
+    )
+    unit = await queries.enterprises_by_id(conn, [enterprise_id])
+    data: dict[str, Any] = {
+        "dispatch_id": dispatch["id"],
+        "enterprise_id": enterprise_id,
+        "enterprise": unit[enterprise_id]["name_zh"],
+        "role": role,
+        "reason": reason,
+        "forced": forced,
+        "sign_for_due_at": sign_for_due.isoformat(),
+    }
+    if role == "lead":
+        order = await do_transition(
+            conn,
+            order,
+            "dispatch",
+            actor,
+            now,
+            changes={"lead_enterprise_id": enterprise_id},
+            data=data,
+        )
+    else:
+        await record_event(conn, order["id"], "dispatch.assisting", actor, now, data=data)
+    await outbox.insert(
+        conn,
+        topic=DISPATCH_CREATED,
+        key=f"{DISPATCH_CREATED}:{dispatch['id']}",
+        payload={
+            "dispatch_id": dispatch["id"],
+            "order_id": order["id"],
+            "enterprise_id": enterprise_id,
+        },
+    )
+    return order, dispatch
+
+
+async def do_escalate(
+    conn: asyncpg.Connection,
+    order: asyncpg.Record,
+    *,
+    reason: str,
+    now: dt.datetime,
+    actor: Actor | None,
+) -> asyncpg.Record:
+    """协调督办: no unit takes it; the order waits in the coordination queue."""
+    withdrawn = await queries.withdraw_open_dispatches(conn, order["id"], now)
+    return await do_transition(
+        conn,
+        order,
+        "escalate",
+        actor,
+        now,
+        data={"reason": reason, "withdrawn_dispatches": withdrawn},
+    )
+
+
+async def do_route_order(
+    conn: asyncpg.Connection,
+    order: asyncpg.Record,
+    *,
+    calendar: WorkingCalendar,
+    settings: Settings,
+    now: dt.datetime,
+    actor: Actor | None = None,
+) -> asyncpg.Record:
+    """Rank the responsible units, skip those that returned it, dispatch to the first.
+
+    ``order`` is locked and in a status ``start_dispatch`` allows. With no unit left it
+    goes to coordination. Returns the order as it ends up."""
+    await ladder.ensure_order_clocks(conn, order, calendar=calendar, settings=settings, now=now)
+    ranking = await rank_candidates(conn, order)
+    returned = await queries.enterprises_that_returned(conn, order["id"])
+    open_leads = [c for c in ranking.leads if c.enterprise_id not in returned]
+    first_time = not await queries.order_dispatches(conn, order["id"])
+    order = await do_transition(
+        conn,
+        order,
+        "start_dispatch",
+        actor,
+        now,
+        data={
+            "candidates": [c.as_json() for c in ranking.leads],
+            "skipped_after_return": sorted(returned),
+        },
+    )
+    if not open_leads:
+        reason = "every responsible unit returned it" if ranking.leads else "no rule matches"
+        return await do_escalate(conn, order, reason=reason, now=now, actor=actor)
+    lead = open_leads[0]
+    order, _ = await do_dispatch(
+        conn,
+        order,
+        enterprise_id=lead.enterprise_id,
+        role="lead",
+        reason=lead.reason,
+        rule_id=lead.rule_id,
+        calendar=calendar,
+        now=now,
+        actor=actor,
+    )
+    if first_time:
+        for helper in ranking.assisting:
+            await do_dispatch(
+                conn,
+                order,
+                enterprise_id=helper.enterprise_id,
+                role="assisting",
+                reason=helper.reason,
+                rule_id=helper.rule_id,
+                calendar=calendar,
+                now=now,
+                actor=actor,
+            )
+    return order
+
+
+async def lock_order(conn: asyncpg.Connection, order_id: int) -> asyncpg.Record:
+    order = await order_queries.get_order(conn, order_id, for_update=True)
+    assert order is not None, f"order {order_id} exists"
+    return order

@@ -1,0 +1,213 @@
+"""The time-limit ladder: 催办 at the sign-for limit, yellow at 80% of the resolution
+limit, red and 督办 at 100%, 通报 some working days after.
+
+Each step is a durable deadline (PostgreSQL, fired through the relay) and a
+``supervision_notices`` row whose unique key makes the step happen once, however many
+times its job runs. A step whose reason has passed (the unit signed, the order was
+completed) does nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import asyncpg
+
+from hotline.deadlines import queries as deadline_queries
+from hotline.orders import queries as order_queries
+from hotline.orders.lifecycle import DONE, FINAL
+from hotline.orders.service import record_event
+from hotline.reference import queries as ref
+from hotline.settings import Settings
+from hotline.workcal import WorkingCalendar
+from routing import queries
+
+SIGN_FOR = "sign_for"
+RESOLUTION = "resolution"
+RESOLUTION_WARNING = "resolution_warning"
+PUBLIC_NOTICE = "public_notice"
+RESOLUTION_CLOCKS = [RESOLUTION_WARNING, RESOLUTION, PUBLIC_NOTICE]
+
+
+async def ensure_order_clocks(
+    conn: asyncpg.Connection,
+    order: asyncpg.Record,
+    *,
+    calendar: WorkingCalendar,
+    settings: Settings,
+    now: dt.datetime,
+) -> None:
+    """Add the yellow and public-notice deadlines the first time an order is routed."""
+    existing = await queries.open_deadline_kinds(conn, order["id"])
+    if RESOLUTION_WARNING in existing:
+        return
+    await _insert_warning_and_notice(
+        conn, order, order["resolution_due_at"], calendar=calendar, settings=settings, now=now
+    )
+
+
+async def reset_resolution_clock(
+    conn: asyncpg.Connection,
+    order: asyncpg.Record,
+    due_at: dt.datetime,
+    *,
+    calendar: WorkingCalendar,
+    settings: Settings,
+    now: dt.datetime,
+) -> None:
+    """A new resolution due (an approved extension, a coordinated deadline): cancel the
+    pending steps and set them again from the new due."""
+    await deadline_queries.cancel_open(conn, order["id"], RESOLUTION_CLOCKS)
+    await deadline_queries.insert(
+        conn, order_id=order["id"], kind=RESOLUTION, due_at=due_at, now=now
+    )
+    await _insert_warning_and_notice(
+        conn, order, due_at, calendar=calendar, settings=settings, now=now
+    )
+
+
+async def _insert_warning_and_notice(
+    conn: asyncpg.Connection,
+    order: asyncpg.Record,
+    due_at: dt.datetime,
+    *,
+    calendar: WorkingCalendar,
+    settings: Settings,
+    now: dt.datetime,
+) -> None:
+    item = await ref.get_service_item(conn, order["service_item_code"])
+    assert item is not None
+    warning = calendar.fraction_point(
+        order["created_at"], due_at, settings.warning_fraction, item["resolution_unit"]
+    )
+    notice = calendar.add(due_at, settings.public_notice_working_days, "working_days")
+    for kind, moment in ((RESOLUTION_WARNING, warning), (PUBLIC_NOTICE, notice)):
+        await deadline_queries.insert(conn, order_id=order["id"], kind=kind, due_at=moment, now=now)
+
+
+def _still_open(order: asyncpg.Record) -> bool:
+    return order["status"] not in FINAL | DONE
+
+
+async def _step(
+    conn: asyncpg.Connection,
+    deadline: asyncpg.Record,
+    now: dt.datetime,
+    *,
+    level: str,
+    event: str,
+    message: str,
+    enterprise_id: int | None,
+) -> bool:
+    notice = await queries.insert_notice(
+        conn,
+        order_id=deadline["order_id"],
+        dispatch_id=deadline["dispatch_id"],
+        enterprise_id=enterprise_id,
+        level=level,
+        message=message,
+        now=now,
+    )
+    if notice is None:
+        return False
+    await record_event(
+        conn,
+        deadline["order_id"],
+        event,
+        None,
+        now,
+        data={
+            "notice_id": notice,
+            "level": level,
+            "message": message,
+            "enterprise_id": enterprise_id,
+        },
+    )
+    return True
+
+
+async def on_sign_for_due(
+    conn: asyncpg.Connection, deadline: asyncpg.Record, now: dt.datetime
+) -> None:
+    """催办: the unit has not signed in time; remind it and alert the supervisors."""
+    dispatch = await queries.get_dispatch(conn, deadline["dispatch_id"])
+    if dispatch is None or dispatch["state"] != "pending":
+        return
+    await _step(
+        conn,
+        deadline,
+        now,
+        level="reminder",
+        event="ladder.reminder",
+        message="签收超时,催办",
+        enterprise_id=dispatch["enterprise_id"],
+    )
+
+
+async def on_resolution_warning(
+    conn: asyncpg.Connection, deadline: asyncpg.Record, now: dt.datetime
+) -> None:
+    order = await order_queries.get_order(conn, deadline["order_id"])
+    if order is None or not _still_open(order):
+        return
+    await _step(
+        conn,
+        deadline,
+        now,
+        level="yellow",
+        event="ladder.yellow",
+        message="办理时限即将到期(黄色预警)",
+        enterprise_id=order["lead_enterprise_id"],
+    )
+
+
+async def on_resolution_due(
+    conn: asyncpg.Connection, deadline: asyncpg.Record, now: dt.datetime
+) -> None:
+    order = await order_queries.get_order(conn, deadline["order_id"])
+    if order is None or not _still_open(order):
+        return
+    unit = order["lead_enterprise_id"]
+    await _step(
+        conn,
+        deadline,
+        now,
+        level="red",
+        event="ladder.red",
+        message="办理超时(红色预警)",
+        enterprise_id=unit,
+    )
+    await _step(
+        conn,
+        deadline,
+        now,
+        level="supervision",
+        event="ladder.supervision",
+        message="超时督办",
+        enterprise_id=unit,
+    )
+
+
+async def on_public_notice_due(
+    conn: asyncpg.Connection, deadline: asyncpg.Record, now: dt.datetime
+) -> None:
+    order = await order_queries.get_order(conn, deadline["order_id"])
+    if order is None or not _still_open(order):
+        return
+    await _step(
+        conn,
+        deadline,
+        now,
+        level="public_notice",
+        event="ladder.public_notice",
+        message="严重超时,予以通报",
+        enterprise_id=order["lead_enterprise_id"],
+    )
+
+
+HANDLERS = {
+    SIGN_FOR: on_sign_for_due,
+    RESOLUTION_WARNING: on_resolution_warning,
+    RESOLUTION: on_resolution_due,
+    PUBLIC_NOTICE: on_public_notice_due,
+}

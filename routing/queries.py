@@ -1,0 +1,684 @@
+"""SQL for routing: rules and their history, dispatches, returns, time requests, the
+ladder's notices, duplicates and outages."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import asyncpg
+
+RULE_COLUMNS = """r.id, r.service_item_code, r.domain, r.area_code, r.candidates, r.assisting,
+    r.active, r.note, r.created_at, r.updated_at, r.created_by, r.updated_by"""
+
+# ----------------------------------------------------------------------------- rules
+
+
+async def matching_rules(
+    conn: asyncpg.Connection, *, item_code: str, domain: str | None, areas: list[str]
+) -> list[asyncpg.Record]:
+    """Active rules for the item (or its domain) and the order's area, its district or
+    any area; most specific first: item before domain, street before district before any."""
+    return await conn.fetch(
+        f"""
+        SELECT {RULE_COLUMNS},
+               si.name_zh AS item_name, a.name_zh AS area_name
+          FROM routing_rules r
+          LEFT JOIN service_items si ON si.code = r.service_item_code
+          LEFT JOIN areas a ON a.code = r.area_code
+         WHERE r.active
+           AND (r.service_item_code = $1 OR (r.service_item_code IS NULL AND r.domain = $2))
+           AND (r.area_code IS NULL OR r.area_code = ANY($3::text[]))
+         ORDER BY (r.service_item_code IS NULL),
+                  array_position($3::text[], r.area_code) NULLS LAST,
+                  r.id
+        """,
+        item_code,
+        domain,
+        areas,
+    )
+
+
+async def list_rules(conn: asyncpg.Connection, *, include_inactive: bool) -> list[asyncpg.Record]:
+    return await conn.fetch(
+        f"SELECT {RULE_COLUMNS} FROM routing_rules r WHERE $1 OR r.active "
+        "ORDER BY r.service_item_code NULLS LAST, r.domain, r.area_code NULLS LAST, r.id",
+        include_inactive,
+    )
+
+
+async def get_rule(
+    conn: asyncpg.Connection, rule_id: int, *, for_update: bool = False
+) -> asyncpg.Record | None:
+    lock = " FOR UPDATE" if for_update else ""
+    return await conn.fetchrow(
+        f"SELECT {RULE_COLUMNS} FROM routing_rules r WHERE r.id = $1{lock}", rule_id
+    )
+
+
+async def active_rule_with_key(
+    conn: asyncpg.Connection,
+    *,
+    item_code: str | None,
+    domain: str | None,
+    area_code: str | None,
+    except_id: int | None,
+) -> int | None:
+    return await conn.fetchval(
+        """
+        SELECT id FROM routing_rules
+         WHERE active AND service_item_code IS NOT DISTINCT FROM $1
+           AND domain IS NOT DISTINCT FROM $2 AND area_code IS NOT DISTINCT FROM $3
+           AND id IS DISTINCT FROM $4
+        """,
+        item_code,
+        domain,
+        area_code,
+        except_id,
+    )
+
+
+async def insert_rule(conn: asyncpg.Connection, values: dict[str, Any]) -> asyncpg.Record:
+    row = await conn.fetchrow(
+        f"""
+        INSERT INTO routing_rules AS r (service_item_code, domain, area_code, candidates,
+            assisting, note, active, created_by, updated_by, created_at, updated_at)
+        VALUES ($1, $2, $3, $4, $5, $6, $9, $7, $7, $8, $8)
+        RETURNING {RULE_COLUMNS}
+        """,
+        values["service_item_code"],
+        values["domain"],
+        values["area_code"],
+        values["candidates"],
+        values["assisting"],
+        values["note"],
+        values["user_id"],
+        values["now"],
+        values["active"],
+    )
+    assert row is not None
+    return row
+
+
+async def update_rule(
+    conn: asyncpg.Connection, rule_id: int, values: dict[str, Any]
+) -> asyncpg.Record:
+    row = await conn.fetchrow(
+        f"""
+        UPDATE routing_rules AS r SET service_item_code = $2, domain = $3, area_code = $4,
+               candidates = $5, assisting = $6, note = $7, active = $8, updated_by = $9,
+               updated_at = $10
+         WHERE r.id = $1
+        RETURNING {RULE_COLUMNS}
+        """,
+        rule_id,
+        values["service_item_code"],
+        values["domain"],
+        values["area_code"],
+        values["candidates"],
+        values["assisting"],
+        values["note"],
+        values["active"],
+        values["user_id"],
+        values["now"],
+    )
+    assert row is not None
+    return row
+
+
+async def insert_rule_history(
+    conn: asyncpg.Connection,
+    *,
+    rule_id: int,
+    action: str,
+    user_id: int | None,
+    now: dt.datetime,
+    before: dict[str, Any] | None,
+    after: dict[str, Any],
+) -> None:
+    await conn.execute(
+        """
+        INSERT INTO routing_rule_history (rule_id, action, changed_by, changed_at, before, after)
+        VALUES ($1, $2, $3, $4, $5, $6)
+        """,
+        rule_id,
+        action,
+        user_id,
+        now,
+        before,
+        after,
+    )
+
+
+async def rule_history(conn: asyncpg.Connection, rule_id: int) -> list[asyncpg.Record]:
+    return await conn.fetch(
+        """
+        SELECT h.id, h.action, h.changed_at, h.before, h.after, u.display_name AS changed_by
+          FROM routing_rule_history h LEFT JOIN users u ON u.id = h.changed_by
+         WHERE h.rule_id = $1 ORDER BY h.id
+        """,
+        rule_id,
+    )
+
+
+async def enterprises_by_id(conn: asyncpg.Connection, ids: list[int]) -> dict[int, asyncpg.Record]:
+    rows = await conn.fetch(
+        "SELECT id, code, name_zh, name_en, active, webhook_url FROM enterprises "
+        "WHERE id = ANY($1::bigint[])",
+        ids,
+    )
+    return {r["id"]: r for r in rows}
+
+
+async def representative_enterprise(
+    conn: asyncpg.Connection, citizen_id: int
+) -> asyncpg.Record | None:
+    """The unit of a key customer's named representative (客户代表), if any."""
+    return await conn.fetchrow(
+        """
+        SELECT e.id, e.name_zh, u.display_name AS representative
+          FROM citizens c
+          JOIN users u ON u.id = c.representative_user_id AND u.active
+          JOIN enterprises e ON e.id = u.enterprise_id AND e.active
+         WHERE c.id = $1 AND c.key_account
+        """,
+        citizen_id,
+    )
+
+
+# ------------------------------------------------------------------------ dispatches
+
+DISPATCH_COLUMNS = """d.id, d.order_id, d.enterprise_id, d.role, d.state, d.sign_for_due_at,
+    d.created_at, d.signed_at, d.finished_at, d.rule_id, d.reason, d.forced, d.reply, d.due_at"""
+
+
+async def insert_dispatch(
+    conn: asyncpg.Connection,
+    *,
+    order_id: int,
+    enterprise_id: int,
+    role: str,
+    sign_for_due_at: dt.datetime | None,
+    now: dt.datetime,
+    rule_id: int | None = None,
+    reason: str = "",
+    forced: bool = False,
+    due_at: dt.datetime | None = None,
+) -> asyncpg.Record:
+    row = await conn.fetchrow(
+        f"""
+        INSERT INTO dispatches AS d (order_id, enterprise_id, role, sign_for_due_at, created_at,
+                                     rule_id, reason, forced, due_at)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+        RETURNING {DISPATCH_COLUMNS}
+        """,
+        order_id,
+        enterprise_id,
+        role,
+        sign_for_due_at,
+        now,
+        rule_id,
+        reason,
+        forced,
+        due_at,
+    )
+    assert row is not None
+    return row
+
+
+async def get_dispatch(
+    conn: asyncpg.Connection, dispatch_id: int, *, for_update: bool = False
+) -> asyncpg.Record | None:
+    lock = " FOR UPDATE" if for_update else ""
+    return await conn.fetchrow(
+        f"SELECT {DISPATCH_COLUMNS} FROM dispatches d WHERE d.id = $1{lock}", dispatch_id
+    )
+
+
+async def set_dispatch_state(
+    conn: asyncpg.Connection,
+    dispatch_id: int,
+    *,
+    state: str,
+    now: dt.datetime,
+    reply: str | None = None,
+) -> None:
+    await conn.execute(
+        """
+        UPDATE dispatches SET state = $2,
+               signed_at = CASE WHEN $2 = 'signed' THEN $3 ELSE signed_at END,
+               finished_at = CASE WHEN $2 IN ('returned', 'completed', 'withdrawn')
+                                  THEN $3 ELSE finished_at END,
+               reply = coalesce($4, reply)
+         WHERE id = $1
+        """,
+        dispatch_id,
+        state,
+        now,
+        reply,
+    )
+
+
+async def withdraw_open_dispatches(
+    conn: asyncpg.Connection, order_id: int, now: dt.datetime
+) -> int:
+    result = await conn.execute(
+        "UPDATE dispatches SET state = 'withdrawn', finished_at = $2 "
+        "WHERE order_id = $1 AND state IN ('pending', 'signed')",
+        order_id,
+        now,
+    )
+    return int(result.split()[-1])
+
+
+async def enterprises_that_returned(conn: asyncpg.Connection, order_id: int) -> set[int]:
+    rows = await conn.fetch(
+        "SELECT DISTINCT enterprise_id FROM order_returns "
+        "WHERE order_id = $1 AND state <> 'overruled'",
+        order_id,
+    )
+    return {r["enterprise_id"] for r in rows}
+
+
+async def inbox(
+    conn: asyncpg.Connection, scope: list[int], states: list[str], limit: int
+) -> list[asyncpg.Record]:
+    """A unit's dispatches with their orders, most urgent first."""
+    return await conn.fetch(
+        f"""
+        SELECT {DISPATCH_COLUMNS}, e.name_zh AS enterprise_name,
+               o.number, o.status AS order_status, o.service_item_code, si.name_zh AS item_name,
+               o.area_code, o.address, o.description, o.priority, o.caller_name,
+               o.caller_phone, o.resolution_due_at, o.created_at AS order_created_at
+          FROM dispatches d
+          JOIN work_orders o ON o.id = d.order_id
+          JOIN enterprises e ON e.id = d.enterprise_id
+          JOIN service_items si ON si.code = o.service_item_code
+         WHERE d.enterprise_id = ANY($1::bigint[]) AND d.state = ANY($2::text[])
+         ORDER BY coalesce(d.sign_for_due_at, o.resolution_due_at), d.id
+         LIMIT $3
+        """,
+        scope,
+        states,
+        limit,
+    )
+
+
+async def order_dispatches(conn: asyncpg.Connection, order_id: int) -> list[asyncpg.Record]:
+    return await conn.fetch(
+        f"SELECT {DISPATCH_COLUMNS} FROM dispatches d WHERE d.order_id = $1 ORDER BY d.id",
+        order_id,
+    )
+
+
+# --------------------------------------------------------------------------- returns
+
+
+async def insert_return(
+    conn: asyncpg.Connection,
+    *,
+    order_id: int,
+    dispatch_id: int,
+    enterprise_id: int,
+    reason_code: str,
+    reason_text: str,
+    returned_by: str,
+    now: dt.datetime,
+) -> asyncpg.Record:
+    row = await conn.fetchrow(
+        """
+        INSERT INTO order_returns (order_id, dispatch_id, enterprise_id, reason_code,
+                                   reason_text, returned_by, created_at)
+        VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING *
+        """,
+        order_id,
+        dispatch_id,
+        enterprise_id,
+        reason_code,
+        reason_text,
+        returned_by,
+        now,
+    )
+    assert row is not None
+    return row
+
+
+async def get_return(
+    conn: asyncpg.Connection, return_id: int, *, for_update: bool = False
+) -> asyncpg.Record | None:
+    lock = " FOR UPDATE" if for_update else ""
+    return await conn.fetchrow(f"SELECT * FROM order_returns WHERE id = $1{lock}", return_id)
+
+
+async def pending_returns(conn: asyncpg.Connection, limit: int) -> list[asyncpg.Record]:
+    return await conn.fetch(
+        """
+        SELECT r.*, e.name_zh AS enterprise_name, o.number, o.bounce_count,
+               o.service_item_code, o.description
+          FROM order_returns r
+          JOIN enterprises e ON e.id = r.enterprise_id
+          JOIN work_orders o ON o.id = r.order_id
+         WHERE r.state = 'pending'
+         ORDER BY r.created_at LIMIT $1
+        """,
+        limit,
+    )
+
+
+async def decide_return(
+    conn: asyncpg.Connection,
+    return_id: int,
+    *,
+    state: str,
+    user_id: int | None,
+    now: dt.datetime,
+    note: str,
+) -> None:
+    await conn.execute(
+        "UPDATE order_returns SET state = $2, reviewed_by = $3, reviewed_at = $4, "
+        "review_note = $5 WHERE id = $1",
+        return_id,
+        state,
+        user_id,
+        now,
+        note,
+    )
+
+
+# --------------------------------------------------------------------- time requests
+
+
+async def insert_time_request(conn: asyncpg.Connection, values: dict[str, Any]) -> asyncpg.Record:
+    row = await conn.fetchrow(
+        """
+        INSERT INTO time_requests (order_id, dispatch_id, kind, reason, requested_due_at,
+                                   requested_by, created_at)
+        VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING *
+        """,
+        values["order_id"],
+        values["dispatch_id"],
+        values["kind"],
+        values["reason"],
+        values["requested_due_at"],
+        values["requested_by"],
+        values["now"],
+    )
+    assert row is not None
+    return row
+
+
+async def pending_time_request_exists(conn: asyncpg.Connection, order_id: int) -> bool:
+    return bool(
+        await conn.fetchval(
+            "SELECT EXISTS (SELECT 1 FROM time_requests WHERE order_id = $1 AND state = 'pending')",
+            order_id,
+        )
+    )
+
+
+async def get_time_request(
+    conn: asyncpg.Connection, request_id: int, *, for_update: bool = False
+) -> asyncpg.Record | None:
+    lock = " FOR UPDATE" if for_update else ""
+    return await conn.fetchrow(f"SELECT * FROM time_requests WHERE id = $1{lock}", request_id)
+
+
+async def pending_time_requests(conn: asyncpg.Connection, limit: int) -> list[asyncpg.Record]:
+    return await conn.fetch(
+        """
+        SELECT t.*, o.number, o.resolution_due_at, e.name_zh AS enterprise_name
+          FROM time_requests t
+          JOIN work_orders o ON o.id = t.order_id
+          JOIN dispatches d ON d.id = t.dispatch_id
+          JOIN enterprises e ON e.id = d.enterprise_id
+         WHERE t.state = 'pending' ORDER BY t.created_at LIMIT $1
+        """,
+        limit,
+    )
+
+
+async def decide_time_request(
+    conn: asyncpg.Connection,
+    request_id: int,
+    *,
+    state: str,
+    user_id: int | None,
+    now: dt.datetime,
+    note: str,
+) -> None:
+    await conn.execute(
+        "UPDATE time_requests SET state = $2, decided_by = $3, decided_at = $4, "
+        "decision_note = $5 WHERE id = $1",
+        request_id,
+        state,
+        user_id,
+        now,
+        note,
+    )
+
+
+async def move_resolution_due(
+    conn: asyncpg.Connection, order_id: int, due_at: dt.datetime, *, count_extension: bool
+) -> None:
+    await conn.execute(
+        """
+        UPDATE work_orders SET first_due_at = coalesce(first_due_at, resolution_due_at),
+               resolution_due_at = $2,
+               extension_count = extension_count + CASE WHEN $3 THEN 1 ELSE 0 END
+         WHERE id = $1
+        """,
+        order_id,
+        due_at,
+        count_extension,
+    )
+
+
+# ---------------------------------------------------------------------------- ladder
+
+
+async def insert_notice(
+    conn: asyncpg.Connection,
+    *,
+    order_id: int,
+    dispatch_id: int | None,
+    enterprise_id: int | None,
+    level: str,
+    message: str,
+    now: dt.datetime,
+) -> int | None:
+    """A ladder step, once: returns None when this step was already taken."""
+    return await conn.fetchval(
+        """
+        INSERT INTO supervision_notices (order_id, dispatch_id, enterprise_id, level, message,
+                                         created_at)
+        VALUES ($1, $2, $3, $4, $5, $6)
+        ON CONFLICT (order_id, coalesce(dispatch_id, 0), level) DO NOTHING
+        RETURNING id
+        """,
+        order_id,
+        dispatch_id,
+        enterprise_id,
+        level,
+        message,
+        now,
+    )
+
+
+async def list_notices(
+    conn: asyncpg.Connection, levels: list[str], limit: int
+) -> list[asyncpg.Record]:
+    return await conn.fetch(
+        """
+        SELECT n.*, o.number, e.name_zh AS enterprise_name
+          FROM supervision_notices n
+          JOIN work_orders o ON o.id = n.order_id
+          LEFT JOIN enterprises e ON e.id = n.enterprise_id
+         WHERE n.level = ANY($1::text[])
+         ORDER BY n.created_at DESC LIMIT $2
+        """,
+        levels,
+        limit,
+    )
+
+
+async def open_deadline_kinds(conn: asyncpg.Connection, order_id: int) -> set[str]:
+    rows = await conn.fetch(
+        "SELECT DISTINCT kind FROM deadlines WHERE order_id = $1 AND dispatch_id IS NULL",
+        order_id,
+    )
+    return {r["kind"] for r in rows}
+
+
+# ------------------------------------------------------------------------ duplicates
+
+
+async def possible_duplicates(
+    conn: asyncpg.Connection,
+    *,
+    order_id: int,
+    item_code: str,
+    area_code: str | None,
+    address: str,
+    caller_phone: str | None,
+    since: dt.datetime,
+    similarity: float,
+    excluded_statuses: list[str],
+) -> list[asyncpg.Record]:
+    """Open orders like this one: same item and area with a similar address, or the same
+    caller, registered since ``since``."""
+    return await conn.fetch(
+        """
+        SELECT o.id, o.number, o.status, o.address, o.caller_phone, o.created_at,
+               o.service_item_code, o.parent_id,
+               similarity(o.address, $4) AS address_similarity,
+               (o.caller_phone IS NOT NULL AND o.caller_phone = $5) AS same_caller
+          FROM work_orders o
+         WHERE o.id <> $1 AND o.created_at >= $6
+           AND o.status <> ALL($8::text[])
+           AND ((o.service_item_code = $2 AND o.area_code IS NOT DISTINCT FROM $3
+                 AND $4 <> '' AND similarity(o.address, $4) >= $7)
+                OR (o.caller_phone IS NOT NULL AND o.caller_phone = $5))
+         ORDER BY same_caller DESC, address_similarity DESC, o.created_at DESC
+         LIMIT 10
+        """,
+        order_id,
+        item_code,
+        area_code,
+        address,
+        caller_phone,
+        since,
+        similarity,
+        excluded_statuses,
+    )
+
+
+async def merged_children(conn: asyncpg.Connection, parent_id: int) -> list[asyncpg.Record]:
+    return await conn.fetch(
+        "SELECT id, number, caller_phone, caller_name, created_at FROM work_orders "
+        "WHERE parent_id = $1 ORDER BY id",
+        parent_id,
+    )
+
+
+# --------------------------------------------------------------------------- outages
+
+
+async def insert_outage(conn: asyncpg.Connection, values: dict[str, Any]) -> asyncpg.Record:
+    row = await conn.fetchrow(
+        """
+        INSERT INTO outage_notices (domain, kind, title, description, area_codes, starts_at,
+                                    ends_at, created_by)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING *
+        """,
+        values["domain"],
+        values["kind"],
+        values["title"],
+        values["description"],
+        values["area_codes"],
+        values["starts_at"],
+        values["ends_at"],
+        values["created_by"],
+    )
+    assert row is not None
+    return row
+
+
+async def active_outage_for(
+    conn: asyncpg.Connection, *, domain: str, areas: list[str], at: dt.datetime
+) -> asyncpg.Record | None:
+    """The active outage covering one of ``areas`` (oldest first), locked for linking."""
+    return await conn.fetchrow(
+        """
+        SELECT * FROM outage_notices
+         WHERE domain = $1 AND area_codes && $2::text[] AND cancelled_at IS NULL
+           AND starts_at <= $3 AND ends_at > $3
+         ORDER BY starts_at, id LIMIT 1
+         FOR UPDATE
+        """,
+        domain,
+        areas,
+        at,
+    )
+
+
+async def set_outage_parent(conn: asyncpg.Connection, outage_id: int, order_id: int) -> None:
+    await conn.execute(
+        "UPDATE outage_notices SET parent_order_id = $2 WHERE id = $1", outage_id, order_id
+    )
+
+
+async def list_outages(conn: asyncpg.Connection, at: dt.datetime) -> list[asyncpg.Record]:
+    return await conn.fetch(
+        "SELECT * FROM outage_notices WHERE cancelled_at IS NULL AND ends_at > $1 "
+        "ORDER BY starts_at",
+        at,
+    )
+
+
+# ----------------------------------------------------------------------- attachments
+
+
+async def insert_attachment(conn: asyncpg.Connection, values: dict[str, Any]) -> asyncpg.Record:
+    row = await conn.fetchrow(
+        """
+        INSERT INTO attachments (order_id, dispatch_id, filename, content_type, size_bytes,
+                                 sha256, storage_key, uploaded_by, created_at)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+        RETURNING id, order_id, dispatch_id, filename, content_type, size_bytes, sha256,
+                  uploaded_by, created_at
+        """,
+        values["order_id"],
+        values["dispatch_id"],
+        values["filename"],
+        values["content_type"],
+        values["size_bytes"],
+        values["sha256"],
+        values["storage_key"],
+        values["uploaded_by"],
+        values["now"],
+    )
+    assert row is not None
+    return row
+
+
+async def attachment_ids_of_order(
+    conn: asyncpg.Connection, order_id: int, ids: list[int]
+) -> set[int]:
+    rows = await conn.fetch(
+        "SELECT id FROM attachments WHERE id = ANY($1::bigint[]) AND order_id = $2",
+        ids,
+        order_id,
+    )
+    return {r["id"] for r in rows}
+
+
+async def get_attachment(conn: asyncpg.Connection, attachment_id: int) -> asyncpg.Record | None:
+    return await conn.fetchrow("SELECT * FROM attachments WHERE id = $1", attachment_id)
+
+
+async def order_attachments(conn: asyncpg.Connection, order_id: int) -> list[asyncpg.Record]:
+    return await conn.fetch(
+        "SELECT id, dispatch_id, filename, content_type, size_bytes, uploaded_by, created_at "
+        "FROM attachments WHERE order_id = $1 ORDER BY id",
+        order_id,
+    )

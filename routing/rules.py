@@ -1,0 +1,251 @@
+"""Routing rules: who is responsible for an order, ranked, with a reason a person reads.
+
+A rule names a service item (or a whole domain) and an area (a street, a district, or
+any area), and an ordered list of candidate units with optional assisting units. For an
+order, the most specific rules come first (item before domain; street before district
+before any area); their candidates, in order and without repeats, are the ranking. A
+key customer's named representative puts that unit first.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+import asyncpg
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from hotline.errors import Conflict, InvalidInput, NotFound
+from hotline.reference import queries as ref
+from hotline.users.models import Actor
+from routing import queries
+
+DOMAINS = ("water", "gas", "heating", "billing")
+
+
+@dataclass(frozen=True)
+class Candidate:
+    enterprise_id: int
+    name: str
+    rule_id: int | None
+    reason: str
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "enterprise_id": self.enterprise_id,
+            "name": self.name,
+            "rule_id": self.rule_id,
+            "reason": self.reason,
+        }
+
+
+@dataclass(frozen=True)
+class Ranking:
+    leads: list[Candidate]
+    assisting: list[Candidate]
+
+
+async def area_chain(conn: asyncpg.Connection, area_code: str | None) -> list[str]:
+    """The order's area and its district, most specific first."""
+    if not area_code:
+        return []
+    area = await ref.get_area(conn, area_code)
+    if area is None:
+        return []
+    return [area_code, area["parent_code"]] if area["parent_code"] else [area_code]
+
+
+def _scope_text(rule: asyncpg.Record) -> str:
+    what = rule["item_name"] or f"domain {rule['domain']}"
+    where = f"in {rule['area_name']}" if rule["area_code"] else "in any area"
+    return f"{what} {where}"
+
+
+async def rank_candidates(conn: asyncpg.Connection, order: asyncpg.Record) -> Ranking:
+    item = await ref.get_service_item(conn, order["service_item_code"])
+    assert item is not None, "orders reference existing service items"
+    rules = await queries.matching_rules(
+        conn,
+        item_code=item["code"],
+        domain=item["domain"],
+        areas=await area_chain(conn, order["area_code"]),
+    )
+    ids = {i for r in rules for i in (*r["candidates"], *r["assisting"])}
+    names = await queries.enterprises_by_id(conn, list(ids))
+    leads: list[Candidate] = []
+    seen: set[int] = set()
+    if order["citizen_id"] is not None:
+        rep = await queries.representative_enterprise(conn, order["citizen_id"])
+        if rep is not None:
+            leads.append(
+                Candidate(
+                    rep["id"],
+                    rep["name_zh"],
+                    None,
+                    f"key customer: representative {rep['representative']}",
+                )
+            )
+            seen.add(rep["id"])
+    assisting: list[Candidate] = []
+    for rule in rules:
+        for enterprise_id in rule["candidates"]:
+            unit = names.get(enterprise_id)
+            if enterprise_id in seen or unit is None or not unit["active"]:
+                continue
+            seen.add(enterprise_id)
+            leads.append(
+                Candidate(
+                    enterprise_id,
+                    unit["name_zh"],
+                    rule["id"],
+                    f"{_scope_text(rule)} → {unit['name_zh']} by rule {rule['id']}",
+                )
+            )
+        if rule is rules[0]:
+            assisting = [
+                Candidate(i, names[i]["name_zh"], rule["id"], f"assisting by rule {rule['id']}")
+                for i in rule["assisting"]
+                if i in names and names[i]["active"]
+            ]
+    return Ranking(leads, assisting)
+
+
+# -------------------------------------------------------------------- rule management
+
+
+class RuleInput(BaseModel):
+    """A rule as a supervisor writes it."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    service_item: str | None = Field(default=None, max_length=32)
+    domain: str | None = Field(default=None, max_length=16)
+    area: str | None = Field(default=None, max_length=16)
+    candidates: list[int] = Field(min_length=1, max_length=20)
+    assisting: list[int] = Field(default_factory=list, max_length=20)
+    note: str = Field(default="", max_length=500)
+    active: bool = True
+
+    @model_validator(mode="after")
+    def _item_or_domain(self) -> RuleInput:
+        if (self.service_item is None) == (self.domain is None):
+            raise ValueError("give either service_item or domain")
+        if len(set(self.candidates)) != len(self.candidates):
+            raise ValueError("a unit appears twice among the candidates")
+        if set(self.candidates) & set(self.assisting):
+            raise ValueError("a unit cannot be both candidate and assisting")
+        return self
+
+
+async def check_rule(
+    conn: asyncpg.Connection, rule: RuleInput, *, except_id: int | None = None
+) -> None:
+    fields: dict[str, str] = {}
+    if rule.service_item and await ref.get_service_item(conn, rule.service_item) is None:
+        fields["service_item"] = "unknown service item"
+    if rule.domain and rule.domain not in DOMAINS:
+        fields["domain"] = "must be one of " + ", ".join(DOMAINS)
+    if rule.area and await ref.get_area(conn, rule.area) is None:
+        fields["area"] = "unknown area"
+    known = await queries.enterprises_by_id(conn, [*rule.candidates, *rule.assisting])
+    for name, ids in (("candidates", rule.candidates), ("assisting", rule.assisting)):
+        missing = [str(i) for i in ids if i not in known]
+        if missing:
+            fields[name] = "unknown enterprise id(s): " + ", ".join(missing)
+    if fields:
+        raise InvalidInput(
+            "the rule refers to things that do not exist", code="invalid_rule", fields=fields
+        )
+    if rule.active:
+        clash = await queries.active_rule_with_key(
+            conn,
+            item_code=rule.service_item,
+            domain=rule.domain,
+            area_code=rule.area,
+            except_id=except_id,
+        )
+        if clash is not None:
+            raise Conflict(f"rule {clash} already covers this item and area", code="duplicate_rule")
+
+
+def _values(rule: RuleInput, actor: Actor, now: dt.datetime) -> dict[str, Any]:
+    return {
+        "service_item_code": rule.service_item,
+        "domain": rule.domain,
+        "area_code": rule.area,
+        "candidates": rule.candidates,
+        "assisting": rule.assisting,
+        "note": rule.note,
+        "active": rule.active,
+        "user_id": actor.user_id,
+        "now": now,
+    }
+
+
+def rule_json(row: asyncpg.Record) -> dict[str, Any]:
+    data = dict(row)
+    for key in ("created_at", "updated_at"):
+        data[key] = data[key].isoformat()
+    return data
+
+
+async def do_create_rule(
+    conn: asyncpg.Connection, actor: Actor, rule: RuleInput, now: dt.datetime
+) -> asyncpg.Record:
+    await check_rule(conn, rule)
+    row = await queries.insert_rule(conn, _values(rule, actor, now))
+    await queries.insert_rule_history(
+        conn,
+        rule_id=row["id"],
+        action="created",
+        user_id=actor.user_id,
+        now=now,
+        before=None,
+        after=rule_json(row),
+    )
+    return row
+
+
+async def do_update_rule(
+    conn: asyncpg.Connection, actor: Actor, rule_id: int, rule: RuleInput, now: dt.datetime
+) -> asyncpg.Record:
+    before = await queries.get_rule(conn, rule_id, for_update=True)
+    if before is None:
+        raise NotFound(f"rule {rule_id} not found")
+    await check_rule(conn, rule, except_id=rule_id)
+    row = await queries.update_rule(conn, rule_id, _values(rule, actor, now))
+    if before["active"] and not row["active"]:
+        action = "disabled"
+    elif not before["active"] and row["active"]:
+        action = "enabled"
+    else:
+        action = "updated"
+    await queries.insert_rule_history(
+        conn,
+        rule_id=rule_id,
+        action=action,
+        user_id=actor.user_id,
+        now=now,
+        before=rule_json(before),
+        after=rule_json(row),
+    )
+    return row
+
+
+async def do_set_rule_active(
+    conn: asyncpg.Connection, actor: Actor, rule_id: int, active: bool, now: dt.datetime
+) -> asyncpg.Record:
+    current = await queries.get_rule(conn, rule_id)
+    if current is None:
+        raise NotFound(f"rule {rule_id} not found")
+    rule = RuleInput(
+        service_item=current["service_item_code"],
+        domain=current["domain"],
+        area=current["area_code"],
+        candidates=list(current["candidates"]),
+        assisting=list(current["assisting"]),
+        note=current["note"],
+        active=active,
+    )
+    return await do_update_rule(conn, actor, rule_id, rule, now)

@@ -1,0 +1,327 @@
+"""The routing engine end to end: API requests, the real relay, the real RQ worker."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import AsyncIterator
+from typing import Any
+
+import aiohttp
+import asyncpg
+import pytest
+from aiohttp.test_utils import TestServer
+
+from hotline.settings import Settings
+from tests.routing_support import Desk, desk, enterprise_ids, order_events, settle
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+
+
+def proof_form(data: bytes, filename: str) -> aiohttp.FormData:
+    form = aiohttp.FormData()
+    form.add_field("file", data, filename=filename, content_type="application/octet-stream")
+    return form
+
+
+@pytest.fixture
+async def desks(server: TestServer, pool: asyncpg.Pool) -> AsyncIterator[dict[str, Desk]]:
+    url = str(server.make_url("/"))
+    made = {
+        "agent": await desk(url, pool, "agent"),
+        "supervisor": await desk(url, pool, "supervisor"),
+        "water": await desk(url, pool, "enterprise_user", enterprise_code="qd-water"),
+        "billing": await desk(url, pool, "enterprise_user", enterprise_code="qd-billing"),
+        "heat": await desk(url, pool, "enterprise_user", enterprise_code="huadian-heat"),
+    }
+    yield made
+    for d in made.values():
+        await d.client.close()
+
+
+async def add_rule(
+    supervisor: Desk, item: str, area: str, *codes: str, assisting: tuple[str, ...] = ()
+) -> dict[str, Any]:
+    ids = await enterprise_ids(supervisor)
+    return await supervisor.post(
+        "/api/v1/routing/rules",
+        {
+            "service_item": item,
+            "area": area,
+            "candidates": [ids[c] for c in codes],
+            "assisting": [ids[c] for c in assisting],
+        },
+        status=201,
+    )
+
+
+async def register(agent: Desk, item: str, area: str, **extra: Any) -> dict[str, Any]:
+    body = {
+        "hotline": "96111",
+        "service_item": item,
+        "area": area,
+        "description": "来电反映问题",
+        "address": "测试路 1 号",
+        **extra,
+    }
+    return await agent.post("/api/v1/orders", body, status=201)
+
+
+async def detail(d: Desk, order_id: int) -> dict[str, Any]:
+    return await d.get(f"/api/v1/orders/{order_id}")
+
+
+def open_dispatch(order: dict[str, Any], enterprise_id: int) -> dict[str, Any]:
+    return next(
+        d
+        for d in order["dispatches"]
+        if d["enterprise_id"] == enterprise_id and d["state"] in ("pending", "signed")
+    )
+
+
+async def test_dispatched_signed_completed_with_proof(
+    desks: dict[str, Desk], pool: asyncpg.Pool, settings: Settings
+) -> None:
+    rule = await add_rule(desks["supervisor"], "W01", "370202001", "qd-water")
+    order = await register(desks["agent"], "W01", "370202001")
+    await settle(pool, settings)
+
+    routed = await detail(desks["agent"], order["id"])
+    assert routed["status"] == "dispatched"
+    water = (await enterprise_ids(desks["supervisor"]))["qd-water"]
+    assert routed["lead_enterprise_id"] == water
+    dispatched = next(e for e in routed["events"] if e["type"] == "order.dispatch")
+    assert dispatched["data"]["reason"] == (
+        f"水表校验 in 八大峡街道 → 青岛水务集团 by rule {rule['id']}"
+    )
+    candidates = next(e for e in routed["events"] if e["type"] == "order.start_dispatch")
+    assert candidates["data"]["candidates"][0]["rule_id"] == rule["id"]
+
+    inbox = await desks["water"].get("/api/v1/inbox")
+    mine = [i for i in inbox["items"] if i["order_id"] == order["id"]]
+    assert len(mine) == 1 and mine[0]["state"] == "pending"
+    dispatch_id = mine[0]["id"]
+    assert (await desks["water"].post(f"/api/v1/dispatches/{dispatch_id}/sign-for"))[
+        "status"
+    ] == "in_progress"
+    await desks["water"].post(f"/api/v1/dispatches/{dispatch_id}/notes", {"text": "已派人上门"})
+
+    upload = await desks["water"].client.post(
+        f"/api/v1/dispatches/{dispatch_id}/attachments",
+        data=proof_form(PNG, "meter.png"),
+        headers={"X-CSRF-Token": desks["water"].csrf},
+    )
+    assert upload.status == 201, await upload.text()
+    attachment = await upload.json()
+    assert attachment["content_type"] == "image/png"
+
+    done = await desks["water"].post(
+        f"/api/v1/dispatches/{dispatch_id}/complete",
+        {"reply": "已更换水表", "attachment_ids": [attachment["id"]]},
+    )
+    assert done["status"] == "completed"
+    final = await detail(desks["agent"], order["id"])
+    assert {d["state"] for d in final["deadlines"]} <= {"cancelled", "fired"}
+    assert [a["id"] for a in final["attachments"]] == [attachment["id"]]
+    assert await order_events(desks["agent"], order["id"]) == [
+        "order.registered",
+        "order.start_dispatch",
+        "order.dispatch",
+        "order.sign_for",
+        "dispatch.note",
+        "order.complete",
+    ]
+    download = await desks["agent"].client.get(f"/api/v1/attachments/{attachment['id']}")
+    assert download.status == 200 and await download.read() == PNG
+
+
+async def test_a_file_that_is_not_a_proof_type_is_refused(
+    desks: dict[str, Desk], pool: asyncpg.Pool, settings: Settings
+) -> None:
+    await add_rule(desks["supervisor"], "W01", "370202002", "qd-water")
+    order = await register(desks["agent"], "W01", "370202002")
+    await settle(pool, settings)
+    dispatch_id = open_dispatch(
+        await detail(desks["agent"], order["id"]),
+        (await enterprise_ids(desks["agent"]))["qd-water"],
+    )["id"]
+    upload = await desks["water"].client.post(
+        f"/api/v1/dispatches/{dispatch_id}/attachments",
+        data=proof_form(b"<html>hi</html>", "photo.png"),
+        headers={"X-CSRF-Token": desks["water"].csrf},
+    )
+    assert upload.status == 422
+    assert (await upload.json())["error"]["code"] == "file_type"
+
+
+async def test_returned_and_upheld_goes_to_the_next_unit(
+    desks: dict[str, Desk], pool: asyncpg.Pool, settings: Settings
+) -> None:
+    ids = await enterprise_ids(desks["supervisor"])
+    await add_rule(desks["supervisor"], "W01", "370202003", "qd-water", "qd-billing")
+    order = await register(desks["agent"], "W01", "370202003")
+    await settle(pool, settings)
+    first = await detail(desks["agent"], order["id"])
+    due_before = first["resolution_due_at"]
+    dispatch_id = open_dispatch(first, ids["qd-water"])["id"]
+
+    returned = await desks["water"].post(
+        f"/api/v1/dispatches/{dispatch_id}/return",
+        {"reason_code": "wrong_area", "reason_text": "不在辖区"},
+    )
+    assert returned["status"] == "returned" and returned["bounce_count"] == 1
+    pending = (await desks["supervisor"].get("/api/v1/returns"))["items"]
+    review = next(r for r in pending if r["order_id"] == order["id"])
+    assert review["reason_code"] == "wrong_area"
+
+    upheld = await desks["supervisor"].post(
+        f"/api/v1/returns/{review['id']}/review", {"decision": "uphold"}
+    )
+    assert upheld["status"] == "dispatched"
+    assert upheld["lead_enterprise_id"] == ids["qd-billing"]
+    assert upheld["resolution_due_at"] == due_before  # the clock ran on through the bounce
+    again = await desks["supervisor"].post(
+        f"/api/v1/returns/{review['id']}/review", {"decision": "uphold"}, status=409
+    )
+    assert again["error"]["code"] == "already_reviewed"
+
+
+async def test_an_overruled_return_goes_back_to_the_same_unit(
+    desks: dict[str, Desk], pool: asyncpg.Pool, settings: Settings
+) -> None:
+    ids = await enterprise_ids(desks["supervisor"])
+    await add_rule(desks["supervisor"], "W01", "370202004", "qd-water", "qd-billing")
+    order = await register(desks["agent"], "W01", "370202004")
+    await settle(pool, settings)
+    dispatch_id = open_dispatch(await detail(desks["agent"], order["id"]), ids["qd-water"])["id"]
+    await desks["water"].post(
+        f"/api/v1/dispatches/{dispatch_id}/return", {"reason_code": "not_our_duty"}
+    )
+    review = next(
+        r
+        for r in (await desks["supervisor"].get("/api/v1/returns"))["items"]
+        if r["order_id"] == order["id"]
+    )
+    missing_note = await desks["supervisor"].post(
+        f"/api/v1/returns/{review['id']}/review", {"decision": "overrule"}, status=422
+    )
+    assert "body" in str(missing_note["error"]["fields"]) or missing_note["error"]["fields"]
+    forced = await desks["supervisor"].post(
+        f"/api/v1/returns/{review['id']}/review", {"decision": "overrule", "note": "属于供水设施"}
+    )
+    assert forced["status"] == "dispatched" and forced["lead_enterprise_id"] == ids["qd-water"]
+    latest = open_dispatch(await detail(desks["agent"], order["id"]), ids["qd-water"])
+    assert latest["id"] != dispatch_id
+
+
+async def test_returned_by_every_unit_goes_to_coordination_then_lead_and_assisting(
+    desks: dict[str, Desk], pool: asyncpg.Pool, settings: Settings
+) -> None:
+    ids = await enterprise_ids(desks["supervisor"])
+    await add_rule(desks["supervisor"], "W01", "370202005", "qd-water")
+    order = await register(desks["agent"], "W01", "370202005")
+    await settle(pool, settings)
+    dispatch_id = open_dispatch(await detail(desks["agent"], order["id"]), ids["qd-water"])["id"]
+    await desks["water"].post(
+        f"/api/v1/dispatches/{dispatch_id}/return", {"reason_code": "not_our_duty"}
+    )
+    review = next(
+        r
+        for r in (await desks["supervisor"].get("/api/v1/returns"))["items"]
+        if r["order_id"] == order["id"]
+    )
+    escalated = await desks["supervisor"].post(
+        f"/api/v1/returns/{review['id']}/review", {"decision": "uphold"}
+    )
+    assert escalated["status"] == "escalated"
+    queue = await desks["supervisor"].get("/api/v1/orders", status="escalated", limit="200")
+    assert order["id"] in [o["id"] for o in queue["items"]]
+
+    due = (dt.datetime.now(dt.UTC) + dt.timedelta(days=3)).isoformat()
+    coordinated = await desks["supervisor"].post(
+        f"/api/v1/orders/{order['id']}/coordinate",
+        {
+            "lead": ids["qd-billing"],
+            "assisting": [ids["huadian-heat"]],
+            "due_at": due,
+            "note": "河岸管段无人接管,由收费中心牵头",
+        },
+    )
+    assert coordinated["status"] == "dispatched"
+    assert coordinated["resolution_due_at"] == dt.datetime.fromisoformat(due).isoformat()
+
+    state = await detail(desks["agent"], order["id"])
+    helper = open_dispatch(state, ids["huadian-heat"])
+    lead = open_dispatch(state, ids["qd-billing"])
+    assert helper["role"] == "assisting" and lead["role"] == "lead"
+    await desks["heat"].post(f"/api/v1/dispatches/{helper['id']}/sign-for")
+    await desks["heat"].post(f"/api/v1/dispatches/{helper['id']}/part", {"text": "已关闭阀门"})
+    await desks["billing"].post(f"/api/v1/dispatches/{lead['id']}/sign-for")
+    done = await desks["billing"].post(
+        f"/api/v1/dispatches/{lead['id']}/complete", {"reply": "已协调修复"}
+    )
+    assert done["status"] == "completed"
+    assert "dispatch.part" in await order_events(desks["agent"], order["id"])
+
+
+async def test_an_order_no_rule_covers_goes_to_coordination(
+    desks: dict[str, Desk], pool: asyncpg.Pool, settings: Settings
+) -> None:
+    order = await register(desks["agent"], "B05", "370203001")
+    await settle(pool, settings)
+    escalated = await detail(desks["agent"], order["id"])
+    assert escalated["status"] == "escalated"
+    event = next(e for e in escalated["events"] if e["type"] == "order.escalate")
+    assert event["data"]["reason"] == "no rule matches"
+
+
+async def test_a_unit_cannot_touch_another_units_dispatch(
+    desks: dict[str, Desk], pool: asyncpg.Pool, settings: Settings
+) -> None:
+    ids = await enterprise_ids(desks["supervisor"])
+    await add_rule(desks["supervisor"], "W01", "370202006", "qd-water")
+    order = await register(desks["agent"], "W01", "370202006")
+    await settle(pool, settings)
+    dispatch_id = open_dispatch(await detail(desks["agent"], order["id"]), ids["qd-water"])["id"]
+    refused = await desks["billing"].post(f"/api/v1/dispatches/{dispatch_id}/sign-for", status=404)
+    assert refused["error"]["code"] == "not_found"
+    await desks["water"].post(f"/api/v1/dispatches/{dispatch_id}/sign-for")
+    twice = await desks["water"].post(f"/api/v1/dispatches/{dispatch_id}/sign-for", status=409)
+    assert twice["error"]["code"] == "dispatch_state"
+
+
+async def test_an_approved_extension_moves_the_due_and_is_counted(
+    desks: dict[str, Desk], pool: asyncpg.Pool, settings: Settings
+) -> None:
+    ids = await enterprise_ids(desks["supervisor"])
+    await add_rule(desks["supervisor"], "W01", "370203002", "qd-water")
+    order = await register(desks["agent"], "W01", "370203002")
+    await settle(pool, settings)
+    dispatch_id = open_dispatch(await detail(desks["agent"], order["id"]), ids["qd-water"])["id"]
+    await desks["water"].post(f"/api/v1/dispatches/{dispatch_id}/sign-for")
+    current = dt.datetime.fromisoformat(
+        (await detail(desks["agent"], order["id"]))["resolution_due_at"]
+    )
+    wanted = (current + dt.timedelta(days=7)).isoformat()
+    request = await desks["water"].post(
+        f"/api/v1/dispatches/{dispatch_id}/time-requests",
+        {"reason": "需更换主管道,待材料", "requested_due_at": wanted},
+    )
+    await desks["water"].post(
+        f"/api/v1/dispatches/{dispatch_id}/time-requests",
+        {"reason": "again", "requested_due_at": wanted},
+        status=409,
+    )
+    approved = await desks["supervisor"].post(
+        f"/api/v1/time-requests/{request['id']}/decision", {"decision": "approve", "note": "同意"}
+    )
+    assert approved["resolution_due_at"] == dt.datetime.fromisoformat(wanted).isoformat()
+    state = await detail(desks["agent"], order["id"])
+    resolution = [d for d in state["deadlines"] if d["kind"] == "resolution"]
+    assert sorted(d["state"] for d in resolution) == ["cancelled", "pending"]
+    assert next(d for d in resolution if d["state"] == "pending")["due_at"] == (
+        dt.datetime.fromisoformat(wanted).isoformat()
+    )
+    counted = await pool.fetchval(
+        "SELECT extension_count FROM work_orders WHERE id = $1", order["id"]
+    )
+    assert counted == 1

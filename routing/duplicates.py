@@ -31,7 +31,7 @@ async def find_duplicates(
         item_code=order["service_item_code"],
         area_code=order["area_code"],
         address=order["address"],
-        caller_phone=order["caller_phone"],
+        citizen_id=order["citizen_id"],
         since=order["created_at"] - dt.timedelta(hours=settings.duplicate_window_hours),
         similarity=settings.duplicate_similarity,
         excluded_statuses=_NOT_OPEN,

@@ -539,33 +539,42 @@ async def possible_duplicates(
     item_code: str,
     area_code: str | None,
     address: str,
-    caller_phone: str | None,
+    citizen_id: int | None,
     since: dt.datetime,
     similarity: float,
     excluded_statuses: list[str],
 ) -> list[asyncpg.Record]:
     """Open orders like this one: same item and area with a similar address, or the same
-    caller, registered since ``since``."""
+    caller, registered since ``since``. The item/area/time index narrows the candidates
+    first, so comparing addresses needs no index of its own."""
     return await conn.fetch(
         """
-        SELECT o.id, o.number, o.status, o.address, o.caller_phone, o.created_at,
-               o.service_item_code, o.parent_id,
-               similarity(o.address, $4) AS address_similarity,
-               (o.caller_phone IS NOT NULL AND o.caller_phone = $5) AS same_caller
-          FROM work_orders o
-         WHERE o.id <> $1 AND o.created_at >= $6
-           AND o.status <> ALL($8::text[])
-           AND ((o.service_item_code = $2 AND o.area_code IS NOT DISTINCT FROM $3
-                 AND $4 <> '' AND similarity(o.address, $4) >= $7)
-                OR (o.caller_phone IS NOT NULL AND o.caller_phone = $5))
-         ORDER BY same_caller DESC, address_similarity DESC, o.created_at DESC
+        WITH candidates AS (
+            SELECT o.id, o.number, o.status, o.address, o.caller_phone, o.created_at,
+                   o.service_item_code, o.parent_id,
+                   CASE WHEN o.service_item_code = $2 AND o.area_code IS NOT DISTINCT FROM $3
+                             AND address_key($4) <> ''
+                        THEN greatest(
+                            similarity(address_key(o.address), address_key($4)),
+                            word_similarity(address_key(o.address), address_key($4)),
+                            word_similarity(address_key($4), address_key(o.address)))
+                        ELSE 0 END AS address_similarity,
+                   coalesce(o.citizen_id = $5, false) AS same_caller
+              FROM work_orders o
+             WHERE o.id <> $1 AND o.created_at >= $6 AND o.status <> ALL($8::text[])
+               AND ((o.service_item_code = $2 AND o.area_code IS NOT DISTINCT FROM $3)
+                    OR o.citizen_id = $5)
+        )
+        SELECT * FROM candidates
+         WHERE same_caller OR address_similarity >= $7
+         ORDER BY same_caller DESC, address_similarity DESC, created_at DESC
          LIMIT 10
         """,
         order_id,
         item_code,
         area_code,
         address,
-        caller_phone,
+        citizen_id,
         since,
         similarity,
         excluded_statuses,

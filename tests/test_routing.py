@@ -40,7 +40,7 @@ async def desks(server: TestServer, pool: asyncpg.Pool) -> AsyncIterator[dict[st
 
 async def add_rule(
     supervisor: Desk, item: str, area: str, *codes: str, assisting: tuple[str, ...] = ()
-) -> dict[str, Any]:
+) -> Any:
     ids = await enterprise_ids(supervisor)
     return await supervisor.post(
         "/api/v1/routing/rules",
@@ -54,7 +54,7 @@ async def add_rule(
     )
 
 
-async def register(agent: Desk, item: str, area: str, **extra: Any) -> dict[str, Any]:
+async def register(agent: Desk, item: str, area: str, **extra: Any) -> Any:
     body = {
         "hotline": "96111",
         "service_item": item,
@@ -66,7 +66,7 @@ async def register(agent: Desk, item: str, area: str, **extra: Any) -> dict[str,
     return await agent.post("/api/v1/orders", body, status=201)
 
 
-async def detail(d: Desk, order_id: int) -> dict[str, Any]:
+async def detail(d: Desk, order_id: int) -> Any:
     return await d.get(f"/api/v1/orders/{order_id}")
 
 

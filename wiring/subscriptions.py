@@ -4,11 +4,16 @@ kinds and extra relay sources. Every process that runs jobs calls ``subscribe_al
 from __future__ import annotations
 
 from hotline.relay import CORE_SOURCES, Source
+from integrations.enterprise_webhooks import handlers as webhook_handlers
+from integrations.enterprise_webhooks.delivery import webhook_source
+from routing import subscribers as routing_subscribers
 
 
 def subscribe_all() -> None:
     """Subscribe every package's handlers (idempotent)."""
+    routing_subscribers.subscribe()
+    webhook_handlers.subscribe()
 
 
 def relay_sources() -> tuple[Source, ...]:
-    return CORE_SOURCES
+    return (*CORE_SOURCES, webhook_source)

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import importlib
 
-MODULES = ("health", "auth", "orders", "reference")
+MODULES = ("health", "auth", "orders", "reference", "rules", "units", "supervision")
+# Views that live with their subsystem, by full module name.
+EXTRA_MODULES = ("integrations.enterprise_webhooks.views",)
 
 
 def load() -> None:
     for name in MODULES:
         importlib.import_module(f"{__name__}.{name}")
+    for module in EXTRA_MODULES:
+        importlib.import_module(module)

@@ -36,7 +36,8 @@ async def claim_due(
 ) -> list[tuple[int, int]]:
     rows = await conn.fetch(
         """
-        UPDATE deadlines SET state = 'enqueued', attempts = attempts + 1,
+        WITH claimed AS (
+            UPDATE deadlines SET state = 'enqueued', attempts = attempts + 1,
                lease_until = $1 + make_interval(secs => $3)
          WHERE id IN (
             SELECT id FROM deadlines
@@ -45,7 +46,9 @@ async def claim_due(
              ORDER BY due_at
              LIMIT $2
              FOR UPDATE SKIP LOCKED)
-        RETURNING id, attempts
+        RETURNING id, attempts, due_at)
+        -- RETURNING keeps no order: hand rows on in the order they fell due.
+        SELECT id, attempts FROM claimed ORDER BY due_at, id
         """,
         now,
         limit,

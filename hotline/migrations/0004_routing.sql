@@ -35,7 +35,13 @@ ALTER TABLE work_orders
     ADD COLUMN first_due_at    timestamptz;  -- the resolution due before any extension
 CREATE INDEX work_orders_dup_idx ON work_orders (service_item_code, area_code, created_at DESC)
     WHERE status NOT IN ('closed', 'merged', 'cancelled', 'resolved_on_call');
-CREATE INDEX work_orders_address_trgm_idx ON work_orders USING gin (address gin_trgm_ops);
+
+-- Addresses compared for duplicates without spaces and punctuation, which callers and
+-- agents type in many ways ("宁夏路 201 号" and "宁夏路201号" are one address).
+CREATE FUNCTION address_key(address text) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT lower(regexp_replace(address, '[[:space:][:punct:]，。、；：（）]+', '', 'g'))
+$$;
 
 -- 退单: a unit sends a dispatch back; the centre upholds or overrules.
 CREATE TABLE order_returns (

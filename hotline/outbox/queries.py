@@ -36,7 +36,8 @@ async def claim_due(
     """Take due rows, and rows whose lease ran out, for this relay alone."""
     rows = await conn.fetch(
         """
-        UPDATE outbox SET state = 'enqueued', attempts = attempts + 1,
+        WITH claimed AS (
+            UPDATE outbox SET state = 'enqueued', attempts = attempts + 1,
                lease_until = now() + make_interval(secs => $2)
          WHERE id IN (
             SELECT id FROM outbox
@@ -45,7 +46,9 @@ async def claim_due(
              ORDER BY due_at
              LIMIT $1
              FOR UPDATE SKIP LOCKED)
-        RETURNING id, attempts
+        RETURNING id, attempts, due_at)
+        -- RETURNING keeps no order: hand rows on in the order they fell due.
+        SELECT id, attempts FROM claimed ORDER BY due_at, id
         """,
         limit,
         lease_seconds,

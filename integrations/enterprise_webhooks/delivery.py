@@ -1,0 +1,197 @@
+"""Sending deliveries: the RQ job, the HTTP POST, retries, and the relay source.
+
+The relay claims due pending deliveries (``webhook_source``) and enqueues
+``deliver_webhook(id)``. The job sends the POST outside any transaction, then in one
+short transaction logs the attempt and moves the delivery on: ``delivered`` (2xx),
+``failed`` (a 4xx other than 408/429, a refused destination, or the 8th attempt), or
+``pending`` again after a backoff of 10 s, 20 s, 40 s ... at most 1 h.
+
+Once per effect: a session advisory lock lets one job at a time send a delivery, and a
+job finding it no longer pending (or not yet due) does nothing. A crash between the
+receiver's answer and our commit can still repeat a request; receivers dedupe on
+``X-Hotline-Delivery``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import time
+from dataclasses import dataclass
+
+import aiohttp
+import asyncpg
+
+from hotline.jobs import run_with_connection
+from hotline.relay import Source
+from hotline.settings import Settings
+from integrations.enterprise_webhooks import queries
+from integrations.enterprise_webhooks.addresses import (
+    PublicOnlyResolver,
+    RefusedDestination,
+    check_url,
+)
+from integrations.enterprise_webhooks.signing import encode_body, signed_headers
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 8
+FIRST_RETRY = dt.timedelta(seconds=10)
+LONGEST_RETRY = dt.timedelta(hours=1)
+# Client errors that say "later", not "never".
+RETRYABLE_CLIENT_ERRORS = frozenset({408, 429})
+BODY_EXCERPT_BYTES = 500
+USER_AGENT = "hotline-webhooks/1"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What one attempt came to: the status, or the error when there was no answer."""
+
+    status_code: int | None
+    error: str
+    duration_ms: int
+    final: bool = False  # retrying cannot help (the destination is refused)
+
+
+def retry_delay(tries: int) -> dt.timedelta:
+    """The wait after the ``tries``-th failed attempt: 10 s, 20 s, 40 s ... at most 1 h."""
+    # The exponent is bounded so that a large count cannot overflow the timedelta.
+    return min(FIRST_RETRY * (1 << min(tries - 1, 16)), LONGEST_RETRY)
+
+
+def next_state(outcome: Outcome, tries: int) -> tuple[str, dt.timedelta | None]:
+    """Where a delivery goes after its ``tries``-th attempt ended in ``outcome``:
+    ``("delivered", None)``, ``("failed", None)`` or ``("pending", wait)``."""
+    code = outcome.status_code
+    if code is not None and 200 <= code < 300:
+        return "delivered", None
+    refused_for_good = code is not None and 400 <= code < 500
+    if outcome.final or (refused_for_good and code not in RETRYABLE_CLIENT_ERRORS):
+        return "failed", None
+    if tries >= MAX_ATTEMPTS:
+        return "failed", None
+    return "pending", retry_delay(tries)
+
+
+def _describe(exc: BaseException) -> str:
+    text = str(exc)
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+async def post(
+    url: str, body: bytes, headers: dict[str, str], *, time_limit: float, allow_private: bool
+) -> Outcome:
+    """POST ``body`` to ``url`` once, to an allowed destination only.
+
+    Never follows a redirect (its target could be internal). Never raises for a refused
+    destination, a failed connection or a timeout: the outcome says what happened."""
+    try:
+        check_url(url, allow_private=allow_private)
+    except RefusedDestination as exc:
+        return Outcome(None, f"refused: {exc}", 0, final=True)
+    started = time.monotonic()
+    resolver = PublicOnlyResolver(allow_private=allow_private)
+    # No DNS cache: each attempt resolves (and filters) afresh.
+    connector = aiohttp.TCPConnector(resolver=resolver, use_dns_cache=False, force_close=True)
+    try:
+        async with (
+            aiohttp.ClientSession(
+                connector=connector, timeout=aiohttp.ClientTimeout(total=time_limit)
+            ) as session,
+            session.post(
+                url, data=body, headers={"User-Agent": USER_AGENT, **headers}, allow_redirects=False
+            ) as response,
+        ):
+            excerpt = (
+                b"" if response.status < 300 else await response.content.read(BODY_EXCERPT_BYTES)
+            )
+            return Outcome(response.status, excerpt.decode("utf-8", "replace"), _ms_since(started))
+    except TimeoutError:
+        return Outcome(None, f"no answer within {time_limit:g} s", _ms_since(started))
+    except (aiohttp.ClientError, OSError, ValueError) as exc:
+        return Outcome(None, _describe(exc), _ms_since(started))
+    finally:
+        await resolver.close()
+
+
+def _ms_since(started: float) -> int:
+    return int((time.monotonic() - started) * 1000)
+
+
+async def _send(row: asyncpg.Record, url: str, secret: str, settings: Settings) -> Outcome:
+    body = encode_body(row["payload"])
+    headers = signed_headers(
+        secret,
+        event=row["event"],
+        delivery=row["effect_key"],
+        timestamp=int(time.time()),
+        body=body,
+    )
+    return await post(
+        url,
+        body,
+        headers,
+        time_limit=settings.webhook_timeout,
+        allow_private=settings.webhook_allow_private,
+    )
+
+
+async def process_delivery(conn: asyncpg.Connection, delivery_id: int, settings: Settings) -> str:
+    """Send one delivery if it is pending and due; returns its new state, or "skipped".
+
+    Precondition: ``conn`` is not inside a transaction (none may stay open across the
+    POST). Sends to the enterprise's URL and with its secret as configured now; a
+    delivery whose enterprise removed its webhook fails. Effects: one ``webhook_attempts``
+    row and the delivery's next state, committed together. Never raises for an HTTP
+    failure."""
+    if not await queries.try_lock_sending(conn, delivery_id):
+        return "skipped"  # another worker is sending this very delivery right now
+    try:
+        row = await queries.get_for_sending(conn, delivery_id)
+        # Not due: a stale job from an earlier claim; the backoff decides, not the queue.
+        if row is None or row["state"] != "pending" or not row["due"]:
+            return "skipped"
+        url, secret = row["webhook_url"], row["webhook_secret"]
+        if url and secret:
+            outcome = await _send(row, url, secret, settings)
+        else:
+            url = row["url"]
+            outcome = Outcome(None, "the enterprise no longer has a webhook", 0, final=True)
+        state, retry_in = next_state(outcome, row["tries"] + 1)
+        async with conn.transaction():
+            await queries.insert_attempt(
+                conn,
+                delivery_id,
+                status_code=outcome.status_code,
+                error=outcome.error,
+                duration_ms=outcome.duration_ms,
+            )
+            await queries.settle(conn, delivery_id, state=state, url=url, retry_in=retry_in)
+    finally:
+        await queries.unlock_sending(conn, delivery_id)
+    level = logging.INFO if state == "delivered" else logging.WARNING
+    log.log(
+        level,
+        "webhook %s to %s: %s (status %s%s)",
+        row["effect_key"],
+        url,
+        state,
+        outcome.status_code,
+        f", {outcome.error}" if outcome.error else "",
+    )
+    return state
+
+
+def deliver_webhook(delivery_id: int) -> str:
+    """RQ job: send one webhook delivery (see ``process_delivery``)."""
+    settings = Settings()
+    return run_with_connection(lambda conn: process_delivery(conn, delivery_id, settings))
+
+
+webhook_source = Source(
+    "webhook",
+    lambda conn, now, limit, lease: queries.claim_due(conn, limit=limit, lease_seconds=lease),
+    queries.release,
+    deliver_webhook,
+)

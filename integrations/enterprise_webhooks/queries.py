@@ -1,0 +1,246 @@
+"""SQL for enterprise webhooks: configuration, deliveries and their attempts."""
+
+# asyncpg has no type information: what its queries return is Any by nature.
+# mypy: disable-error-code="no-any-return"
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import asyncpg
+
+# ---------------------------------------------------------------- configuration
+
+
+async def get_webhook(conn: asyncpg.Connection, enterprise_id: int) -> asyncpg.Record | None:
+    """The enterprise's id, webhook URL and secret; None when there is no such enterprise."""
+    return await conn.fetchrow(
+        "SELECT id, webhook_url, webhook_secret FROM enterprises WHERE id = $1", enterprise_id
+    )
+
+
+async def set_webhook(
+    conn: asyncpg.Connection, enterprise_id: int, *, url: str | None, secret: str | None
+) -> bool:
+    """Store (or, with None, remove) the URL and secret; False when there is no such enterprise."""
+    updated = await conn.fetchval(
+        "UPDATE enterprises SET webhook_url = $2, webhook_secret = $3 WHERE id = $1 RETURNING id",
+        enterprise_id,
+        url,
+        secret,
+    )
+    return updated is not None
+
+
+# ------------------------------------------------------------ making deliveries
+
+
+async def dispatch_details(conn: asyncpg.Connection, dispatch_id: int) -> asyncpg.Record | None:
+    """A dispatch with its order, service item name and the enterprise's webhook."""
+    return await conn.fetchrow(
+        """
+        SELECT d.id AS dispatch_id, d.enterprise_id, d.role, d.sign_for_due_at, d.reason,
+               o.id AS order_id, o.number, o.hotline_code, o.service_item_code,
+               s.name_zh AS service_item_name, o.kind, o.priority, o.area_code, o.address,
+               o.description, o.caller_name, o.caller_phone, o.resolution_due_at,
+               e.webhook_url, e.webhook_secret
+          FROM dispatches d
+          JOIN work_orders o ON o.id = d.order_id
+          JOIN service_items s ON s.code = o.service_item_code
+          JOIN enterprises e ON e.id = d.enterprise_id
+         WHERE d.id = $1
+        """,
+        dispatch_id,
+    )
+
+
+async def insert_delivery(
+    conn: asyncpg.Connection,
+    *,
+    effect_key: str,
+    enterprise_id: int,
+    url: str,
+    event: str,
+    payload: dict[str, Any],
+) -> int | None:
+    """One delivery per effect: the same key again inserts nothing and returns None."""
+    return await conn.fetchval(
+        """
+        INSERT INTO webhook_deliveries (effect_key, enterprise_id, url, event, payload)
+        VALUES ($1, $2, $3, $4, $5)
+        ON CONFLICT (effect_key) DO NOTHING RETURNING id
+        """,
+        effect_key,
+        enterprise_id,
+        url,
+        event,
+        payload,
+    )
+
+
+# ------------------------------------------------------------------- the relay
+
+
+async def claim_due(
+    conn: asyncpg.Connection, *, limit: int, lease_seconds: int
+) -> list[tuple[int, int]]:
+    """Lease due pending deliveries (lease free or run out) to this relay; (id, claims) pairs.
+
+    The state stays ``pending``: the lease alone says a job is on its way. Time is the
+    database's, the same clock the job uses to decide whether a delivery is due."""
+    rows = await conn.fetch(
+        """
+        UPDATE webhook_deliveries SET attempts = attempts + 1,
+               lease_until = now() + make_interval(secs => $2)
+         WHERE id IN (
+            SELECT id FROM webhook_deliveries
+             WHERE state = 'pending' AND due_at <= now()
+               AND (lease_until IS NULL OR lease_until < now())
+             ORDER BY due_at
+             LIMIT $1
+             FOR UPDATE SKIP LOCKED)
+        RETURNING id, attempts
+        """,
+        limit,
+        lease_seconds,
+    )
+    return [(r["id"], r["attempts"]) for r in rows]
+
+
+async def release(conn: asyncpg.Connection, ids: list[int]) -> None:
+    """Hand claimed deliveries back at once (the queue could not take them)."""
+    await conn.execute(
+        "UPDATE webhook_deliveries SET lease_until = NULL "
+        "WHERE id = ANY($1::bigint[]) AND state = 'pending'",
+        ids,
+    )
+
+
+# --------------------------------------------------------------------- the job
+
+
+def _lock_key(delivery_id: int) -> str:
+    return f"webhook_delivery:{delivery_id}"
+
+
+async def try_lock_sending(conn: asyncpg.Connection, delivery_id: int) -> bool:
+    """Take the session-level lock that lets one job at a time send this delivery.
+
+    A session lock, not a transaction: it is held across the HTTP request, which must not
+    run inside a transaction, and it goes away with the connection if the worker dies."""
+    return bool(
+        await conn.fetchval(
+            "SELECT pg_try_advisory_lock(hashtextextended($1, 0))", _lock_key(delivery_id)
+        )
+    )
+
+
+async def unlock_sending(conn: asyncpg.Connection, delivery_id: int) -> None:
+    await conn.execute("SELECT pg_advisory_unlock(hashtextextended($1, 0))", _lock_key(delivery_id))
+
+
+async def get_for_sending(conn: asyncpg.Connection, delivery_id: int) -> asyncpg.Record | None:
+    """The delivery, whether it is due, how many attempts it has had, and the
+    enterprise's webhook as configured now (the secret to sign with)."""
+    return await conn.fetchrow(
+        """
+        SELECT w.*, w.due_at <= now() AS due,
+               (SELECT count(*) FROM webhook_attempts a WHERE a.delivery_id = w.id) AS tries,
+               e.webhook_url, e.webhook_secret
+          FROM webhook_deliveries w
+          JOIN enterprises e ON e.id = w.enterprise_id
+         WHERE w.id = $1
+        """,
+        delivery_id,
+    )
+
+
+async def insert_attempt(
+    conn: asyncpg.Connection,
+    delivery_id: int,
+    *,
+    status_code: int | None,
+    error: str,
+    duration_ms: int,
+) -> None:
+    await conn.execute(
+        """
+        INSERT INTO webhook_attempts (delivery_id, status_code, error, duration_ms)
+        VALUES ($1, $2, $3, $4)
+        """,
+        delivery_id,
+        status_code,
+        error[:2000],
+        duration_ms,
+    )
+
+
+async def settle(
+    conn: asyncpg.Connection,
+    delivery_id: int,
+    *,
+    state: str,
+    url: str,
+    retry_in: dt.timedelta | None,
+) -> None:
+    """After an attempt: ``delivered``, ``failed``, or ``pending`` again after ``retry_in``.
+
+    ``url`` is where the attempt went (the enterprise's URL at send time)."""
+    await conn.execute(
+        """
+        UPDATE webhook_deliveries
+           SET state = $2, url = $3, lease_until = NULL,
+               due_at = CASE WHEN $4::interval IS NULL THEN due_at ELSE now() + $4 END,
+               delivered_at = CASE WHEN $2 = 'delivered' THEN now() END
+         WHERE id = $1 AND state = 'pending'
+        """,
+        delivery_id,
+        state,
+        url,
+        retry_in,
+    )
+
+
+async def make_due_now(conn: asyncpg.Connection, delivery_id: int) -> bool:
+    """Bring a pending delivery's next attempt forward to now (an operator's "retry now";
+    tests use it instead of waiting out the backoff). False when it is not pending."""
+    updated = await conn.fetchval(
+        "UPDATE webhook_deliveries SET due_at = now() "
+        "WHERE id = $1 AND state = 'pending' RETURNING id",
+        delivery_id,
+    )
+    return updated is not None
+
+
+# -------------------------------------------------------------------- reading
+
+
+async def list_deliveries(
+    conn: asyncpg.Connection, enterprise_id: int, *, limit: int
+) -> list[asyncpg.Record]:
+    """The enterprise's most recent deliveries, newest first."""
+    return await conn.fetch(
+        """
+        SELECT id, effect_key, event, url, payload, state, due_at, created_at, delivered_at
+          FROM webhook_deliveries
+         WHERE enterprise_id = $1
+         ORDER BY id DESC
+         LIMIT $2
+        """,
+        enterprise_id,
+        limit,
+    )
+
+
+async def list_attempts(conn: asyncpg.Connection, delivery_ids: list[int]) -> list[asyncpg.Record]:
+    """The attempts of these deliveries, oldest first."""
+    return await conn.fetch(
+        """
+        SELECT delivery_id, attempted_at, status_code, error, duration_ms
+          FROM webhook_attempts
+         WHERE delivery_id = ANY($1::bigint[])
+         ORDER BY delivery_id, id
+        """,
+        delivery_ids,
+    )

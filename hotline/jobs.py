@@ -1,12 +1,18 @@
-"""What every RQ job needs: its own event loop and its own database connection.
+"""What every RQ job needs: an event loop and a database connection.
 
-Jobs take ids, reopen the database and re-read state, so a job that runs twice (a
-relay re-enqueued it after a lost lease) finds its row done and does nothing.
+Jobs take ids, re-read state and are idempotent, so a job that runs twice (a relay
+re-enqueued it after a lost lease) finds its row done and does nothing.
+
+A worker process keeps one event loop and a small connection pool for all the jobs it
+runs: opening a loop and a connection per job costs more than most jobs themselves. The
+runtime is rebuilt in a forked child (a pool must never cross a fork) and after a job
+that left the loop unusable (a timeout that interrupted it).
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
@@ -17,18 +23,50 @@ from hotline.settings import Settings
 
 T = TypeVar("T")
 
+POOL_SIZE = 2
 
-def run_with_connection(work: Callable[[asyncpg.Connection], Awaitable[T]]) -> T:
-    """Run ``work`` on a fresh connection to the configured database."""
 
-    async def main() -> T:
+class _Runtime:
+    def __init__(self) -> None:
+        self.pid = os.getpid()
+        self.loop = asyncio.new_event_loop()
         url = Settings().database_url
         if not url:
             raise RuntimeError("HOTLINE_DATABASE_URL is not set for this worker")
-        conn = await db.connect(url)
-        try:
-            return await work(conn)
-        finally:
-            await conn.close()
+        self.url = url
+        self.pool: asyncpg.Pool | None = None
+        self.broken = False
 
-    return asyncio.run(main())
+    def run(self, work: Callable[[asyncpg.Connection], Awaitable[T]]) -> T:
+        task = self.loop.create_task(self._run(work))
+        try:
+            return self.loop.run_until_complete(task)
+        finally:
+            # A job that raised has finished its task; one interrupted from outside (a
+            # timeout signal) has not, and may hold a connection for ever.
+            self.broken = not task.done()
+
+    async def _run(self, work: Callable[[asyncpg.Connection], Awaitable[T]]) -> T:
+        if self.pool is None:
+            self.pool = await db.create_pool(self.url, min_size=1, max_size=POOL_SIZE)
+        async with self.pool.acquire() as conn:
+            return await work(conn)
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.terminate()
+        self.loop.close()
+
+
+_runtime: _Runtime | None = None
+
+
+def run_with_connection(work: Callable[[asyncpg.Connection], Awaitable[T]]) -> T:
+    """Run ``work`` on a pooled connection to the configured database."""
+    global _runtime
+    if _runtime is not None and _runtime.broken:
+        _runtime.close()
+        _runtime = None
+    if _runtime is None or _runtime.pid != os.getpid():
+        _runtime = _Runtime()
+    return _runtime.run(work)

@@ -188,7 +188,7 @@ def cmd_web(settings: Settings, args: argparse.Namespace) -> int:
 
 def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
     from redis import Redis
-    from rq import Queue, Worker
+    from rq import Queue, SimpleWorker
 
     settings.check_production()
     with running_services(settings) as urls:
@@ -196,7 +196,10 @@ def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
         os.environ["HOTLINE_DATABASE_URL"] = urls.database_url
         subscribe_all()
         connection = Redis.from_url(urls.redis_url)
-        worker = Worker([Queue(settings.queue_name, connection=connection)], connection=connection)
+        # No fork per job: jobs share the process's event loop and connection pool
+        # (hotline.jobs), which is what makes a worker fast enough for the timers.
+        queue = Queue(settings.queue_name, connection=connection)
+        worker = SimpleWorker([queue], connection=connection)
         worker.work(burst=args.burst, with_scheduler=True, logging_level=settings.log_level)
     return 0
 

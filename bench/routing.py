@@ -143,8 +143,14 @@ async def timer_lateness(
         for _ in range(workers)
     ]
     assert settings.redis_url
-    queue = Queue(settings.queue_name, connection=Redis.from_url(settings.redis_url))
-    relay = Relay(pool, queue, sources=relay_sources(), batch=settings.relay_batch)
+    connection = Redis.from_url(settings.redis_url)
+    relay = Relay(
+        pool,
+        Queue(settings.queue_name, connection=connection),
+        sources=relay_sources(),
+        batch=settings.relay_batch,
+        timer_queue=Queue(settings.timer_queue_name, connection=connection),
+    )
     stop = asyncio.Event()
     relay_task = asyncio.create_task(relay.run(stop, settings.relay_interval))
 

@@ -44,6 +44,9 @@ class Source:
     claim: Callable[[asyncpg.Connection, dt.datetime, int, int], Awaitable[list[tuple[int, int]]]]
     release: Callable[[asyncpg.Connection, list[int]], Awaitable[None]]
     job: Callable[[int], Any]
+    # Timers go to a queue of their own that workers always serve first, so a flood of
+    # other work (a surge, a callback campaign) cannot make a deadline late.
+    timer: bool = False
 
 
 CORE_SOURCES = (
@@ -62,6 +65,7 @@ CORE_SOURCES = (
         ),
         deadline_queries.release,
         run_deadline,
+        timer=True,
     ),
 )
 
@@ -76,9 +80,11 @@ class Relay:
         lease_seconds: int = 60,
         clock: Clock = utcnow,
         sources: tuple[Source, ...] = CORE_SOURCES,
+        timer_queue: Queue | None = None,
     ) -> None:
         self.pool = pool
         self.sources = sources
+        self.timer_queue = timer_queue or queue
         self.queue = queue
         self.batch = batch
         self.lease_seconds = lease_seconds
@@ -130,6 +136,7 @@ class Relay:
             )
             for row_id, attempt in claimed
         ]
-        with self.queue.connection.pipeline() as pipe:
-            self.queue.enqueue_many(jobs, pipeline=pipe)
+        queue = self.timer_queue if source.timer else self.queue
+        with queue.connection.pipeline() as pipe:
+            queue.enqueue_many(jobs, pipeline=pipe)
             pipe.execute()

@@ -61,6 +61,10 @@ class Settings(BaseSettings):
         return parse_working_hours(self.working_hours)
 
     @property
+    def timer_queue_name(self) -> str:
+        return f"{self.queue_name}-timers"
+
+    @property
     def proof_root(self) -> Path:
         return self.proof_dir or self.var_dir / "proofs"
 

@@ -82,8 +82,14 @@ async def settle(
 ) -> None:
     """Relay what is due (at ``at``, default now) and let the worker run it, until quiet."""
     assert settings.redis_url
-    queue = Queue(settings.queue_name, connection=Redis.from_url(settings.redis_url))
-    relay = Relay(pool, queue, sources=relay_sources(), clock=(lambda: at) if at else utcnow)
+    connection = Redis.from_url(settings.redis_url)
+    relay = Relay(
+        pool,
+        Queue(settings.queue_name, connection=connection),
+        sources=relay_sources(),
+        clock=(lambda: at) if at else utcnow,
+        timer_queue=Queue(settings.timer_queue_name, connection=connection),
+    )
     for _ in range(rounds):
         counts = await relay.run_once()
         if not any(counts.values()):

@@ -32,6 +32,7 @@ from hotline.settings import Settings
 from tests.factories import order_in_status
 
 T = TypeVar("T")
+SECOND = dt.timedelta(seconds=1)
 
 
 def run(settings: Settings, work: Callable[[asyncpg.Pool], Awaitable[T]]) -> T:
@@ -219,3 +220,23 @@ def test_a_due_deadline_fires_once_with_an_event(settings: Settings, redis_conn:
     run(settings, check)
     assert run_deadline(due) == "skipped"  # a second delivery changes nothing
     run(settings, check)
+
+
+def test_timers_go_to_their_own_queue(settings: Settings, redis_conn: Redis) -> None:
+    work, timers = fresh_queue(redis_conn), fresh_queue(redis_conn)
+    now = dt.datetime.now(dt.UTC)
+    topic = f"test.lanes.{uuid.uuid4().hex[:6]}"
+
+    async def scenario(pool: asyncpg.Pool) -> tuple[int, int]:
+        (row_id,) = await add_rows(pool, topic, 1)
+        async with pool.acquire() as conn:
+            order = await order_in_status(conn, "dispatched", now)
+            deadline = await deadline_queries.insert(
+                conn, order_id=order["id"], kind="lane_test", due_at=now - SECOND, now=now
+            )
+        await Relay(pool, work, clock=lambda: now, timer_queue=timers).run_once()
+        return row_id, deadline
+
+    row_id, deadline = run(settings, scenario)
+    assert deadline in job_rows(timers, "deadline") and row_id not in job_rows(timers, "outbox")
+    assert row_id in job_rows(work, "outbox") and deadline not in job_rows(work, "deadline")

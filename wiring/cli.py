@@ -198,8 +198,12 @@ def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
         connection = Redis.from_url(urls.redis_url)
         # No fork per job: jobs share the process's event loop and connection pool
         # (hotline.jobs), which is what makes a worker fast enough for the timers.
-        queue = Queue(settings.queue_name, connection=connection)
-        worker = SimpleWorker([queue], connection=connection)
+        # Listed first, timers are always taken before other work.
+        queues = [
+            Queue(name, connection=connection)
+            for name in (settings.timer_queue_name, settings.queue_name)
+        ]
+        worker = SimpleWorker(queues, connection=connection)
         worker.work(burst=args.burst, with_scheduler=True, logging_level=settings.log_level)
     return 0
 
@@ -218,7 +222,9 @@ def cmd_relay(settings: Settings, args: argparse.Namespace) -> int:
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
         pool = await db.create_pool(urls.database_url, min_size=1, max_size=2)
-        queue = Queue(settings.queue_name, connection=Redis.from_url(urls.redis_url))
+        connection = Redis.from_url(urls.redis_url)
+        queue = Queue(settings.queue_name, connection=connection)
+        timer_queue = Queue(settings.timer_queue_name, connection=connection)
         try:
             relay = Relay(
                 pool,
@@ -226,6 +232,7 @@ def cmd_relay(settings: Settings, args: argparse.Namespace) -> int:
                 batch=settings.relay_batch,
                 lease_seconds=settings.lease_seconds,
                 sources=relay_sources(),
+                timer_queue=timer_queue,
             )
             await relay.run(stop, settings.relay_interval)
         finally:

@@ -16,7 +16,7 @@ from hotline.deadlines import queries as deadline_queries
 from hotline.orders import queries as order_queries
 from hotline.orders.service import do_transition, record_event
 from hotline.outbox import queries as outbox
-from hotline.reference import queries as ref
+from hotline.reference.cache import reference
 from hotline.settings import Settings
 from hotline.users.models import Actor
 from hotline.workcal import WorkingCalendar
@@ -44,7 +44,7 @@ async def do_dispatch(
 
     A lead dispatch moves the order to ``dispatched``; an assisting one leaves its status
     alone. Either way the unit must sign for it within the item's sign-for limit."""
-    item = await ref.get_service_item(conn, order["service_item_code"])
+    item = await reference.item(conn, order["service_item_code"])
     assert item is not None
     sign_for_due = calendar.add(now, item["sign_for_amount"], item["sign_for_unit"])
     dispatch = await queries.insert_dispatch(
@@ -67,7 +67,7 @@ async def do_dispatch(
         due_at=sign_for_due,
         now=now,
     )
-    unit = await queries.enterprises_by_id(conn, [enterprise_id])
+    unit = await reference.enterprises(conn, [enterprise_id])
     data: dict[str, Any] = {
         "dispatch_id": dispatch["id"],
         "enterprise_id": enterprise_id,
@@ -137,9 +137,9 @@ async def do_route_order(
     goes to coordination. Returns the order as it ends up."""
     await ladder.ensure_order_clocks(conn, order, calendar=calendar, settings=settings, now=now)
     ranking = await rank_candidates(conn, order)
-    returned = await queries.enterprises_that_returned(conn, order["id"])
+    returned, dispatched_before = await queries.routing_history(conn, order["id"])
     open_leads = [c for c in ranking.leads if c.enterprise_id not in returned]
-    first_time = not await queries.order_dispatches(conn, order["id"])
+    first_time = not dispatched_before
     order = await do_transition(
         conn,
         order,

@@ -17,7 +17,7 @@ from hotline.deadlines import queries as deadline_queries
 from hotline.orders import queries as order_queries
 from hotline.orders.lifecycle import DONE, FINAL
 from hotline.orders.service import record_event
-from hotline.reference import queries as ref
+from hotline.reference.cache import reference
 from hotline.settings import Settings
 from hotline.workcal import WorkingCalendar
 from routing import queries
@@ -75,7 +75,7 @@ async def _insert_warning_and_notice(
     settings: Settings,
     now: dt.datetime,
 ) -> None:
-    item = await ref.get_service_item(conn, order["service_item_code"])
+    item = await reference.item(conn, order["service_item_code"])
     assert item is not None
     warning = calendar.fraction_point(
         order["created_at"], due_at, settings.warning_fraction, item["resolution_unit"]

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from hotline.errors import InvalidInput
 from hotline.reference import queries as ref
+from hotline.reference.cache import reference
 from hotline.users.models import Actor
 from routing import queries
 from routing.duplicates import do_merge
@@ -68,7 +69,7 @@ async def link_to_outage(
 
     The first such order becomes the outage's parent (and is routed as usual); later
     ones are merged into it."""
-    item = await ref.get_service_item(conn, order["service_item_code"])
+    item = await reference.item(conn, order["service_item_code"])
     areas = await area_chain(conn, order["area_code"])
     if item is None or item["domain"] not in ("water", "gas", "heating") or not areas:
         return None

@@ -271,13 +271,18 @@ async def withdraw_open_dispatches(
     return int(result.split()[-1])
 
 
-async def enterprises_that_returned(conn: asyncpg.Connection, order_id: int) -> set[int]:
-    rows = await conn.fetch(
-        "SELECT DISTINCT enterprise_id FROM order_returns "
-        "WHERE order_id = $1 AND state <> 'overruled'",
+async def routing_history(conn: asyncpg.Connection, order_id: int) -> tuple[set[int], bool]:
+    """Units whose return of the order stands, and whether it was ever dispatched."""
+    row = await conn.fetchrow(
+        """
+        SELECT array(SELECT DISTINCT enterprise_id FROM order_returns
+                      WHERE order_id = $1 AND state <> 'overruled') AS returned,
+               EXISTS (SELECT 1 FROM dispatches WHERE order_id = $1) AS dispatched
+        """,
         order_id,
     )
-    return {r["enterprise_id"] for r in rows}
+    assert row is not None
+    return set(row["returned"]), row["dispatched"]
 
 
 async def inbox(
@@ -301,13 +306,6 @@ async def inbox(
         scope,
         states,
         limit,
-    )
-
-
-async def order_dispatches(conn: asyncpg.Connection, order_id: int) -> list[asyncpg.Record]:
-    return await conn.fetch(
-        f"SELECT {DISPATCH_COLUMNS} FROM dispatches d WHERE d.order_id = $1 ORDER BY d.id",
-        order_id,
     )
 
 

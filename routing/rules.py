@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from hotline.errors import Conflict, InvalidInput, NotFound
 from hotline.reference import queries as ref
+from hotline.reference.cache import reference
 from hotline.users.models import Actor
 from routing import queries
 
@@ -50,7 +51,7 @@ async def area_chain(conn: asyncpg.Connection, area_code: str | None) -> list[st
     """The order's area and its district, most specific first."""
     if not area_code:
         return []
-    area = await ref.get_area(conn, area_code)
+    area = await reference.area(conn, area_code)
     if area is None:
         return []
     return [area_code, area["parent_code"]] if area["parent_code"] else [area_code]
@@ -63,7 +64,7 @@ def _scope_text(rule: asyncpg.Record) -> str:
 
 
 async def rank_candidates(conn: asyncpg.Connection, order: asyncpg.Record) -> Ranking:
-    item = await ref.get_service_item(conn, order["service_item_code"])
+    item = await reference.item(conn, order["service_item_code"])
     assert item is not None, "orders reference existing service items"
     rules = await queries.matching_rules(
         conn,
@@ -72,7 +73,7 @@ async def rank_candidates(conn: asyncpg.Connection, order: asyncpg.Record) -> Ra
         areas=await area_chain(conn, order["area_code"]),
     )
     ids = {i for r in rules for i in (*r["candidates"], *r["assisting"])}
-    names = await queries.enterprises_by_id(conn, list(ids))
+    names = await reference.enterprises(conn, list(ids))
     leads: list[Candidate] = []
     seen: set[int] = set()
     if order["citizen_id"] is not None:

@@ -40,9 +40,13 @@ async def get_enterprise_by_code(conn: asyncpg.Connection, code: str) -> asyncpg
     return await conn.fetchrow("SELECT * FROM enterprises WHERE code = $1", code)
 
 
-async def list_service_items(conn: asyncpg.Connection) -> list[asyncpg.Record]:
+async def list_service_items(
+    conn: asyncpg.Connection, *, retired: bool = False
+) -> list[asyncpg.Record]:
+    """The catalogue; with ``retired`` also items no longer offered (old orders use them)."""
     return await conn.fetch(
-        "SELECT * FROM service_items WHERE active ORDER BY domain NULLS LAST, code"
+        "SELECT * FROM service_items WHERE active OR $1 ORDER BY domain NULLS LAST, code",
+        retired,
     )
 
 

@@ -1,0 +1,49 @@
+"""Service items, areas and enterprises, kept in each process for a short while.
+
+They change rarely and are read on every routing decision; reading them again for each
+order cost more round trips than the decision itself. Edits are seen within ``ttl``
+seconds. Validation of what a person types (a new rule, an outage) reads the database
+directly, so it never refuses something that was just created.
+"""
+
+from __future__ import annotations
+
+import time
+
+import asyncpg
+
+from hotline.reference import queries
+
+
+class ReferenceCache:
+    def __init__(self, ttl: float = 60.0) -> None:
+        self.ttl = ttl
+        self._loaded_at = -ttl
+        self._items: dict[str, asyncpg.Record] = {}
+        self._areas: dict[str, asyncpg.Record] = {}
+        self._enterprises: dict[int, asyncpg.Record] = {}
+
+    async def _fresh(self, conn: asyncpg.Connection) -> None:
+        if time.monotonic() - self._loaded_at < self.ttl:
+            return
+        self._items = {r["code"]: r for r in await queries.list_service_items(conn, retired=True)}
+        self._areas = {r["code"]: r for r in await queries.list_areas(conn)}
+        self._enterprises = {r["id"]: r for r in await queries.list_enterprises(conn)}
+        self._loaded_at = time.monotonic()
+
+    async def item(self, conn: asyncpg.Connection, code: str) -> asyncpg.Record | None:
+        await self._fresh(conn)
+        return self._items.get(code)
+
+    async def area(self, conn: asyncpg.Connection, code: str) -> asyncpg.Record | None:
+        await self._fresh(conn)
+        return self._areas.get(code)
+
+    async def enterprises(
+        self, conn: asyncpg.Connection, ids: list[int]
+    ) -> dict[int, asyncpg.Record]:
+        await self._fresh(conn)
+        return {i: self._enterprises[i] for i in ids if i in self._enterprises}
+
+
+reference = ReferenceCache()

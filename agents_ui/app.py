@@ -14,6 +14,7 @@ from agents_ui.api import api
 from agents_ui.auth import auth_middleware
 from agents_ui.errors import error_middleware
 from agents_ui.keys import CALENDAR, CLOCK, POOL, REDIS, SETTINGS, STORAGE
+from agents_ui.live import create_socket_server
 from hotline import db
 from hotline.reference.calendar import CalendarCache
 from hotline.settings import Settings
@@ -58,6 +59,7 @@ def create_app(settings: Settings, *, clock: Callable[[], dt.datetime] = utcnow)
     app[STORAGE] = DiskStorage(settings.proof_root, settings.proof_max_bytes)
     app.cleanup_ctx.extend([_database, _redis])
     api.add_routes(app)
+    create_socket_server(settings).attach(app)
     app.router.add_get("/", index)
     app.router.add_static("/static/", STATIC_DIR)
     return app

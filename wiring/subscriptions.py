@@ -3,6 +3,8 @@ kinds and extra relay sources. Every process that runs jobs calls ``subscribe_al
 
 from __future__ import annotations
 
+from agents_ui import live
+from hotline.outbox.handlers import topics
 from hotline.relay import CORE_SOURCES, Source
 from integrations.enterprise_webhooks import handlers as webhook_handlers
 from integrations.enterprise_webhooks.delivery import webhook_source
@@ -13,6 +15,7 @@ def subscribe_all() -> None:
     """Subscribe every package's handlers (idempotent)."""
     routing_subscribers.subscribe()
     webhook_handlers.subscribe()
+    topics.subscribe("dispatch.created", live.push_dispatch)
 
 
 def relay_sources() -> tuple[Source, ...]:

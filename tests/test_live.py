@@ -1,0 +1,102 @@
+"""Live pushes: a unit's console hears of a dispatch made by a worker in another process."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Any
+
+import asyncpg
+import pytest
+import socketio
+from aiohttp.test_utils import TestServer
+
+from hotline.settings import Settings
+from tests.routing_support import Desk, desk, enterprise_ids, settle
+
+
+@pytest.fixture
+async def desks(server: TestServer, pool: asyncpg.Pool) -> AsyncIterator[dict[str, Desk]]:
+    url = str(server.make_url("/"))
+    made = {
+        "agent": await desk(url, pool, "agent"),
+        "supervisor": await desk(url, pool, "supervisor"),
+        "energy": await desk(url, pool, "enterprise_user", enterprise_code="qd-energy"),
+        "water": await desk(url, pool, "enterprise_user", enterprise_code="qd-water"),
+    }
+    yield made
+    for d in made.values():
+        await d.client.close()
+
+
+def cookie_of(d: Desk, server: TestServer) -> str:
+    jar = d.client.cookie_jar.filter_cookies(server.make_url("/"))
+    return "; ".join(f"{name}={morsel.value}" for name, morsel in jar.items())
+
+
+async def listen(
+    server: TestServer, headers: dict[str, str]
+) -> tuple[socketio.AsyncClient, list[Any]]:
+    received: list[Any] = []
+    client = socketio.AsyncClient(reconnection=False)
+    client.on("order_event", lambda data: received.append(data))
+    try:
+        await client.connect(
+            str(server.make_url("/")), headers=headers, transports=["websocket"], wait_timeout=5
+        )
+    except socketio.exceptions.ConnectionError:
+        # A refused engine.io client keeps the HTTP session it opened; close it.
+        if client.eio.http is not None:
+            await client.eio.http.close()
+        raise
+    return client, received
+
+
+async def test_the_unit_hears_of_its_dispatch_and_no_other_unit_does(
+    desks: dict[str, Desk], pool: asyncpg.Pool, settings: Settings, server: TestServer
+) -> None:
+    ids = await enterprise_ids(desks["supervisor"])
+    await desks["supervisor"].post(
+        "/api/v1/routing/rules",
+        {"service_item": "G06", "area": "370215001", "candidates": [ids["qd-energy"]]},
+        status=201,
+    )
+    origin = {"Origin": settings.base_url}
+    energy, heard = await listen(server, {"Cookie": cookie_of(desks["energy"], server), **origin})
+    water, overheard = await listen(server, {"Cookie": cookie_of(desks["water"], server), **origin})
+    try:
+        order = await desks["agent"].post(
+            "/api/v1/orders",
+            {
+                "hotline": "96556",
+                "service_item": "G06",
+                "area": "370215001",
+                "description": "申请停气检修",
+            },
+            status=201,
+        )
+        await settle(pool, settings)  # the worker, another process, emits through Redis
+        for _ in range(50):
+            if any(m["order_id"] == order["id"] for m in heard):
+                break
+            await asyncio.sleep(0.1)
+        (message,) = [m for m in heard if m["order_id"] == order["id"]]
+        assert message["type"] == "dispatch.created" and message["number"] == order["number"]
+        detail = await desks["agent"].get(f"/api/v1/orders/{order['id']}")
+        dispatched = next(e for e in detail["events"] if e["type"] == "order.dispatch")
+        assert message["seq"] == dispatched["seq"]
+        assert not [m for m in overheard if m["order_id"] == order["id"]]
+    finally:
+        await energy.disconnect()
+        await water.disconnect()
+
+
+async def test_no_session_or_a_foreign_origin_gets_no_connection(
+    desks: dict[str, Desk], server: TestServer, settings: Settings
+) -> None:
+    with pytest.raises(socketio.exceptions.ConnectionError):
+        await listen(server, {"Origin": settings.base_url})
+    with pytest.raises(socketio.exceptions.ConnectionError):
+        await listen(
+            server, {"Cookie": cookie_of(desks["water"], server), "Origin": "https://evil.example"}
+        )

@@ -128,5 +128,26 @@ async def push_dispatch(conn: asyncpg.Connection, payload: dict[str, Any]) -> No
     manager.emit("order_event", message, room=CENTRE_ROOM)
 
 
+async def push_notice(conn: asyncpg.Connection, payload: dict[str, Any]) -> None:
+    """Outbox handler for ``notice.created``: a ladder step (催办, warnings, 督办, 通报)
+    alerts the supervisors and the unit concerned."""
+    row = await routing_queries.get_notice(conn, payload["notice_id"])
+    if row is None:
+        return
+    message = {
+        "type": "notice.created",
+        "seq": payload["seq"],
+        "order_id": row["order_id"],
+        "notice_id": row["id"],
+        "number": row["number"],
+        "level": row["level"],
+        "message": row["message"],
+    }
+    manager = emitter()
+    manager.emit("order_event", message, room=CENTRE_ROOM)
+    if row["enterprise_id"] is not None:
+        manager.emit("order_event", message, room=enterprise_room(row["enterprise_id"]))
+
+
 def _iso(moment: dt.datetime | None) -> str | None:
     return moment.isoformat() if moment else None

@@ -17,6 +17,7 @@ from hotline.deadlines import queries as deadline_queries
 from hotline.orders import queries as order_queries
 from hotline.orders.lifecycle import DONE, FINAL
 from hotline.orders.service import record_event
+from hotline.outbox import queries as outbox
 from hotline.reference.cache import reference
 from hotline.settings import Settings
 from hotline.workcal import WorkingCalendar
@@ -27,6 +28,7 @@ RESOLUTION = "resolution"
 RESOLUTION_WARNING = "resolution_warning"
 PUBLIC_NOTICE = "public_notice"
 RESOLUTION_CLOCKS = [RESOLUTION_WARNING, RESOLUTION, PUBLIC_NOTICE]
+NOTICE_CREATED = "notice.created"
 
 
 async def ensure_order_clocks(
@@ -110,7 +112,7 @@ async def _step(
     )
     if notice is None:
         return False
-    await record_event(
+    recorded = await record_event(
         conn,
         deadline["order_id"],
         event,
@@ -122,6 +124,13 @@ async def _step(
             "message": message,
             "enterprise_id": enterprise_id,
         },
+    )
+    # The supervisors' alert (and the unit's), pushed live once this commits.
+    await outbox.insert(
+        conn,
+        topic=NOTICE_CREATED,
+        key=f"{NOTICE_CREATED}:{notice}",
+        payload={"notice_id": notice, "seq": recorded["seq"]},
     )
     return True
 

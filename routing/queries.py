@@ -708,3 +708,13 @@ async def dispatch_summary(conn: asyncpg.Connection, dispatch_id: int) -> asyncp
         """,
         dispatch_id,
     )
+
+
+async def get_notice(conn: asyncpg.Connection, notice_id: int) -> asyncpg.Record | None:
+    return await conn.fetchrow(
+        """
+        SELECT n.*, o.number FROM supervision_notices n
+          JOIN work_orders o ON o.id = n.order_id WHERE n.id = $1
+        """,
+        notice_id,
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -100,3 +101,42 @@ async def test_no_session_or_a_foreign_origin_gets_no_connection(
         await listen(
             server, {"Cookie": cookie_of(desks["water"], server), "Origin": "https://evil.example"}
         )
+
+
+async def test_supervisors_hear_a_sign_for_reminder(
+    desks: dict[str, Desk], pool: asyncpg.Pool, settings: Settings, server: TestServer
+) -> None:
+    ids = await enterprise_ids(desks["supervisor"])
+    await desks["supervisor"].post(
+        "/api/v1/routing/rules",
+        {"service_item": "G07", "area": "370215002", "candidates": [ids["qd-energy"]]},
+        status=201,
+    )
+    headers = {"Cookie": cookie_of(desks["supervisor"], server), "Origin": settings.base_url}
+    supervisor, heard = await listen(server, headers)
+    try:
+        order = await desks["agent"].post(
+            "/api/v1/orders",
+            {
+                "hotline": "96556",
+                "service_item": "G07",
+                "area": "370215002",
+                "description": "预约燃气安全检查",
+            },
+            status=201,
+        )
+        await settle(pool, settings)
+        detail = await desks["agent"].get(f"/api/v1/orders/{order['id']}")
+        (sign_for,) = [d for d in detail["deadlines"] if d["kind"] == "sign_for"]
+        late = dt.datetime.fromisoformat(sign_for["due_at"]) + dt.timedelta(seconds=1)
+        await settle(pool, settings, at=late)
+        for _ in range(50):
+            if any(m.get("level") == "reminder" and m["order_id"] == order["id"] for m in heard):
+                break
+            await asyncio.sleep(0.1)
+        reminders = [
+            m for m in heard if m.get("level") == "reminder" and m["order_id"] == order["id"]
+        ]
+        assert len(reminders) == 1 and reminders[0]["type"] == "notice.created"
+    finally:
+        await supervisor.disconnect()

@@ -16,6 +16,7 @@ def subscribe_all() -> None:
     routing_subscribers.subscribe()
     webhook_handlers.subscribe()
     topics.subscribe("dispatch.created", live.push_dispatch)
+    topics.subscribe("notice.created", live.push_notice)
 
 
 def relay_sources() -> tuple[Source, ...]:

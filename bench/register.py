@@ -20,12 +20,8 @@ import statistics
 import time
 import uuid
 from collections.abc import Awaitable, Callable
-from pathlib import Path
-from tempfile import mkdtemp
-from urllib.parse import urlsplit, urlunsplit
 
-import asyncpg
-
+from bench.scratch import run_on_scratch_database
 from hotline import db
 from hotline.migrate import migrate
 from hotline.orders.models import NewOrder
@@ -34,7 +30,6 @@ from hotline.reference.calendar import load_calendar
 from hotline.settings import Settings
 from hotline.users.models import Actor, Role
 from wiring.seed import seed_reference
-from wiring.services import running_services
 
 
 async def measure(
@@ -124,21 +119,9 @@ def main() -> None:
     parser.add_argument("--orders", type=int, default=2000)
     parser.add_argument("--concurrency", type=int, default=8)
     args = parser.parse_args()
-    settings = Settings(var_dir=Path(mkdtemp(prefix="hotline-bench-")))
-    with running_services(settings) as urls:
-        name = f"hotline_bench_{uuid.uuid4().hex[:8]}"
-        url = urlunsplit(urlsplit(urls.database_url)._replace(path=f"/{name}"))
-
-        async def main_async() -> None:
-            admin = await asyncpg.connect(urls.database_url)
-            await admin.execute(f'CREATE DATABASE "{name}"')
-            try:
-                await run(url, settings, args.orders, args.concurrency)
-            finally:
-                await admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
-                await admin.close()
-
-        asyncio.run(main_async())
+    run_on_scratch_database(
+        lambda settings: run(settings.database_url or "", settings, args.orders, args.concurrency)
+    )
 
 
 if __name__ == "__main__":

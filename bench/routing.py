@@ -23,15 +23,12 @@ import os
 import statistics
 import sys
 import time
-import uuid
-from pathlib import Path
-from tempfile import mkdtemp
-from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 from redis import Redis
 from rq import Queue
 
+from bench.scratch import run_on_scratch_database
 from hotline import db
 from hotline.deadlines import queries as deadline_queries
 from hotline.migrate import migrate
@@ -45,7 +42,6 @@ from hotline.workcal import WorkingCalendar
 from routing.dispatch import do_route_order, lock_order
 from routing.rules import RuleInput, do_create_rule
 from wiring.seed import seed_reference
-from wiring.services import running_services
 from wiring.subscriptions import relay_sources
 
 ACTOR = Actor(user_id=None, name="bench", role=Role.SUPERVISOR)
@@ -229,24 +225,7 @@ def main() -> None:
     parser.add_argument("--window", type=float, default=60.0)
     parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args()
-    base = Settings(var_dir=Path(mkdtemp(prefix="hotline-bench-")))
-    with running_services(base) as urls:
-        name = f"hotline_bench_{uuid.uuid4().hex[:8]}"
-        url = urlunsplit(urlsplit(urls.database_url)._replace(path=f"/{name}"))
-        settings = base.model_copy(
-            update={"database_url": url, "redis_url": urls.redis_url, "queue_name": f"bench-{name}"}
-        )
-
-        async def main_async() -> None:
-            admin = await asyncpg.connect(urls.database_url)
-            await admin.execute(f'CREATE DATABASE "{name}"')
-            try:
-                await run(url, settings, args)
-            finally:
-                await admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
-                await admin.close()
-
-        asyncio.run(main_async())
+    run_on_scratch_database(lambda settings: run(settings.database_url or "", settings, args))
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ import datetime as dt
 import asyncpg
 
 from hotline.deadlines import queries as deadline_queries
+from hotline.deadlines.handlers import DeadlineHandler
 from hotline.orders import queries as order_queries
 from hotline.orders.lifecycle import DONE, FINAL
 from hotline.orders.service import record_event
@@ -153,65 +154,36 @@ async def on_sign_for_due(
     )
 
 
-async def on_resolution_warning(
-    conn: asyncpg.Connection, deadline: asyncpg.Record, now: dt.datetime
-) -> None:
-    order = await order_queries.get_order(conn, deadline["order_id"])
-    if order is None or not _still_open(order):
-        return
-    await _step(
-        conn,
-        deadline,
-        now,
-        level="yellow",
-        event="ladder.yellow",
-        message="办理时限即将到期(黄色预警)",
-        enterprise_id=order["lead_enterprise_id"],
-    )
+def _order_steps(*steps: tuple[str, str, str]) -> DeadlineHandler:
+    """A deadline handler that takes ``steps`` (level, event, message) against the order's
+    lead unit, if the order is still open."""
+
+    async def take_steps(
+        conn: asyncpg.Connection, deadline: asyncpg.Record, now: dt.datetime
+    ) -> None:
+        order = await order_queries.get_order(conn, deadline["order_id"])
+        if order is None or not _still_open(order):
+            return
+        for level, event, message in steps:
+            await _step(
+                conn,
+                deadline,
+                now,
+                level=level,
+                event=event,
+                message=message,
+                enterprise_id=order["lead_enterprise_id"],
+            )
+
+    return take_steps
 
 
-async def on_resolution_due(
-    conn: asyncpg.Connection, deadline: asyncpg.Record, now: dt.datetime
-) -> None:
-    order = await order_queries.get_order(conn, deadline["order_id"])
-    if order is None or not _still_open(order):
-        return
-    unit = order["lead_enterprise_id"]
-    await _step(
-        conn,
-        deadline,
-        now,
-        level="red",
-        event="ladder.red",
-        message="办理超时(红色预警)",
-        enterprise_id=unit,
-    )
-    await _step(
-        conn,
-        deadline,
-        now,
-        level="supervision",
-        event="ladder.supervision",
-        message="超时督办",
-        enterprise_id=unit,
-    )
-
-
-async def on_public_notice_due(
-    conn: asyncpg.Connection, deadline: asyncpg.Record, now: dt.datetime
-) -> None:
-    order = await order_queries.get_order(conn, deadline["order_id"])
-    if order is None or not _still_open(order):
-        return
-    await _step(
-        conn,
-        deadline,
-        now,
-        level="public_notice",
-        event="ladder.public_notice",
-        message="严重超时,予以通报",
-        enterprise_id=order["lead_enterprise_id"],
-    )
+on_resolution_warning = _order_steps(("yellow", "ladder.yellow", "办理时限即将到期(黄色预警)"))
+on_resolution_due = _order_steps(
+    ("red", "ladder.red", "办理超时(红色预警)"),
+    ("supervision", "ladder.supervision", "超时督办"),
+)
+on_public_notice_due = _order_steps(("public_notice", "ladder.public_notice", "严重超时,予以通报"))
 
 
 HANDLERS = {

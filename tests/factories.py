@@ -17,6 +17,7 @@ from hotline.reference.calendar import load_calendar
 from hotline.settings import Settings
 from hotline.users.models import Actor
 from hotline.users.service import actor_from_row, do_create_user
+from routing import queries as routing_queries
 
 _serial = itertools.count(1)
 PASSWORD = "test-password-1"
@@ -111,7 +112,7 @@ async def dispatch_to(
 ) -> asyncpg.Record:
     enterprise = await ref.get_enterprise_by_code(conn, enterprise_code)
     assert enterprise is not None
-    return await order_queries.insert_dispatch(
+    return await routing_queries.insert_dispatch(
         conn,
         order_id=order_id,
         enterprise_id=enterprise["id"],

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import os
 import sys
+from collections.abc import AsyncIterator
 from typing import Any
 
 import asyncpg
 from aiohttp import ClientSession
+from aiohttp.test_utils import TestServer
 from redis import Redis
 from rq import Queue
 
@@ -47,6 +50,34 @@ async def desk(
         username, _ = await make_user(conn, role, enterprise_code=enterprise_code)
     client = ClientSession(base_url=server_url, cookie_jar=_jar())
     return Desk(client, await log_in(client, username))
+
+
+# The people tests sign in as: role and, for enterprise users, their enterprise.
+DESK_ROLES: dict[str, tuple[str, str | None]] = {
+    "agent": ("agent", None),
+    "supervisor": ("supervisor", None),
+    "water": ("enterprise_user", "qd-water"),
+    "billing": ("enterprise_user", "qd-billing"),
+    "heat": ("enterprise_user", "huadian-heat"),
+    "energy": ("enterprise_user", "qd-energy"),
+}
+
+
+@contextlib.asynccontextmanager
+async def open_desks(
+    server: TestServer, pool: asyncpg.Pool, *names: str
+) -> AsyncIterator[dict[str, Desk]]:
+    """Signed-in desks by name (see DESK_ROLES), closed at the end."""
+    url = str(server.make_url("/"))
+    made = {}
+    try:
+        for name in names:
+            role, enterprise = DESK_ROLES[name]
+            made[name] = await desk(url, pool, role, enterprise_code=enterprise)
+        yield made
+    finally:
+        for opened in made.values():
+            await opened.client.close()
 
 
 def _jar() -> Any:

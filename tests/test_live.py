@@ -13,21 +13,13 @@ import socketio
 from aiohttp.test_utils import TestServer
 
 from hotline.settings import Settings
-from tests.routing_support import Desk, desk, enterprise_ids, settle
+from tests.routing_support import Desk, enterprise_ids, open_desks, settle
 
 
 @pytest.fixture
 async def desks(server: TestServer, pool: asyncpg.Pool) -> AsyncIterator[dict[str, Desk]]:
-    url = str(server.make_url("/"))
-    made = {
-        "agent": await desk(url, pool, "agent"),
-        "supervisor": await desk(url, pool, "supervisor"),
-        "energy": await desk(url, pool, "enterprise_user", enterprise_code="qd-energy"),
-        "water": await desk(url, pool, "enterprise_user", enterprise_code="qd-water"),
-    }
-    yield made
-    for d in made.values():
-        await d.client.close()
+    async with open_desks(server, pool, "agent", "supervisor", "energy", "water") as opened:
+        yield opened
 
 
 def cookie_of(d: Desk, server: TestServer) -> str:

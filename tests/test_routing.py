@@ -12,7 +12,7 @@ import pytest
 from aiohttp.test_utils import TestServer
 
 from hotline.settings import Settings
-from tests.routing_support import Desk, desk, enterprise_ids, order_events, settle
+from tests.routing_support import Desk, enterprise_ids, open_desks, order_events, settle
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
@@ -25,17 +25,10 @@ def proof_form(data: bytes, filename: str) -> aiohttp.FormData:
 
 @pytest.fixture
 async def desks(server: TestServer, pool: asyncpg.Pool) -> AsyncIterator[dict[str, Desk]]:
-    url = str(server.make_url("/"))
-    made = {
-        "agent": await desk(url, pool, "agent"),
-        "supervisor": await desk(url, pool, "supervisor"),
-        "water": await desk(url, pool, "enterprise_user", enterprise_code="qd-water"),
-        "billing": await desk(url, pool, "enterprise_user", enterprise_code="qd-billing"),
-        "heat": await desk(url, pool, "enterprise_user", enterprise_code="huadian-heat"),
-    }
-    yield made
-    for d in made.values():
-        await d.client.close()
+    async with open_desks(
+        server, pool, "agent", "supervisor", "water", "billing", "heat"
+    ) as opened:
+        yield opened
 
 
 async def add_rule(

@@ -14,7 +14,7 @@ from rq import Queue
 
 from hotline.relay import Relay
 from hotline.settings import Settings
-from tests.routing_support import Desk, desk, enterprise_ids, order_events, settle
+from tests.routing_support import Desk, enterprise_ids, open_desks, order_events, settle
 from wiring.subscriptions import relay_sources
 
 SECOND = dt.timedelta(seconds=1)
@@ -22,15 +22,8 @@ SECOND = dt.timedelta(seconds=1)
 
 @pytest.fixture
 async def desks(server: TestServer, pool: asyncpg.Pool) -> AsyncIterator[dict[str, Desk]]:
-    url = str(server.make_url("/"))
-    made = {
-        "agent": await desk(url, pool, "agent"),
-        "supervisor": await desk(url, pool, "supervisor"),
-        "water": await desk(url, pool, "enterprise_user", enterprise_code="qd-water"),
-    }
-    yield made
-    for d in made.values():
-        await d.client.close()
+    async with open_desks(server, pool, "agent", "supervisor", "water") as opened:
+        yield opened
 
 
 async def routed_order(

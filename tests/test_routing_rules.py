@@ -12,20 +12,13 @@ from aiohttp.test_utils import TestServer
 from hotline.orders import queries as order_queries
 from hotline.settings import Settings
 from tests.factories import make_user
-from tests.routing_support import Desk, desk, enterprise_ids, settle
+from tests.routing_support import Desk, enterprise_ids, open_desks, settle
 
 
 @pytest.fixture
 async def desks(server: TestServer, pool: asyncpg.Pool) -> AsyncIterator[dict[str, Desk]]:
-    url = str(server.make_url("/"))
-    made = {
-        "agent": await desk(url, pool, "agent"),
-        "supervisor": await desk(url, pool, "supervisor"),
-        "water": await desk(url, pool, "enterprise_user", enterprise_code="qd-water"),
-    }
-    yield made
-    for d in made.values():
-        await d.client.close()
+    async with open_desks(server, pool, "agent", "supervisor", "water") as opened:
+        yield opened
 
 
 async def test_rules_are_validated_versioned_and_disabled(desks: dict[str, Desk]) -> None:

@@ -3,8 +3,10 @@ notices, duplicates and merges, outage notices."""
 
 from __future__ import annotations
 
-from typing import Literal
+import datetime as dt
+from typing import Literal, Protocol, TypeVar
 
+import asyncpg
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -14,7 +16,9 @@ from agents_ui.keys import CALENDAR, CLOCK, POOL, SETTINGS
 from agents_ui.views.orders import order_json
 from hotline.db import transaction
 from hotline.orders.service import access_order_by_id
-from hotline.users.models import CENTRE_ROLES, Role
+from hotline.settings import Settings
+from hotline.users.models import CENTRE_ROLES, Actor, Role
+from hotline.workcal import WorkingCalendar
 from routing import queries
 from routing.duplicates import do_merge, find_duplicates
 from routing.outages import OutageInput, do_create_outage
@@ -28,6 +32,24 @@ from routing.review import (
 )
 
 SUPERVISORS = frozenset({Role.SUPERVISOR, Role.ADMIN})
+M = TypeVar("M", bound=BaseModel, contravariant=True)
+
+
+class CentreDecision(Protocol[M]):
+    async def __call__(
+        self,
+        conn: asyncpg.Connection,
+        actor: Actor,
+        target_id: int,
+        body: M,
+        /,
+        *,
+        calendar: WorkingCalendar,
+        settings: Settings,
+        now: dt.datetime,
+    ) -> asyncpg.Record: ...
+
+
 Level = Literal["reminder", "yellow", "red", "supervision", "public_notice"]
 
 
@@ -47,6 +69,24 @@ class NoticeFilter(ListLimit):
 class MergeInput(BaseModel):
     model_config = ConfigDict(extra="forbid")
     parent_id: int
+
+
+async def _decide(
+    request: web.Request, model: type[M], use_case: CentreDecision[M], id_name: str
+) -> web.Response:
+    """A centre decision: one transaction with the calendar and the clock; the order after."""
+    body = await read_body(request, model)
+    async with transaction(request.app[POOL]) as conn:
+        order = await use_case(
+            conn,
+            require_actor(request),
+            path_int(request, id_name),
+            body,
+            calendar=await request.app[CALENDAR].get(conn),
+            settings=request.app[SETTINGS],
+            now=request.app[CLOCK](),
+        )
+    return json_response(order_json(order))
 
 
 @api.route(
@@ -73,18 +113,7 @@ async def pending_returns(request: web.Request) -> web.Response:
     roles=SUPERVISORS,
 )
 async def review_return(request: web.Request) -> web.Response:
-    body = await read_body(request, ReturnDecision)
-    async with transaction(request.app[POOL]) as conn:
-        order = await do_review_return(
-            conn,
-            require_actor(request),
-            path_int(request, "return_id"),
-            body,
-            calendar=await request.app[CALENDAR].get(conn),
-            settings=request.app[SETTINGS],
-            now=request.app[CLOCK](),
-        )
-    return json_response(order_json(order))
+    return await _decide(request, ReturnDecision, do_review_return, "return_id")
 
 
 @api.route(
@@ -111,18 +140,7 @@ async def pending_time_requests(request: web.Request) -> web.Response:
     roles=SUPERVISORS,
 )
 async def decide_time_request(request: web.Request) -> web.Response:
-    body = await read_body(request, TimeDecision)
-    async with transaction(request.app[POOL]) as conn:
-        order = await do_decide_time_request(
-            conn,
-            require_actor(request),
-            path_int(request, "request_id"),
-            body,
-            calendar=await request.app[CALENDAR].get(conn),
-            settings=request.app[SETTINGS],
-            now=request.app[CLOCK](),
-        )
-    return json_response(order_json(order))
+    return await _decide(request, TimeDecision, do_decide_time_request, "request_id")
 
 
 @api.route(
@@ -134,18 +152,7 @@ async def decide_time_request(request: web.Request) -> web.Response:
     roles=SUPERVISORS,
 )
 async def coordinate(request: web.Request) -> web.Response:
-    body = await read_body(request, CoordinationInput)
-    async with transaction(request.app[POOL]) as conn:
-        order = await do_coordinate(
-            conn,
-            require_actor(request),
-            path_int(request, "order_id"),
-            body,
-            calendar=await request.app[CALENDAR].get(conn),
-            settings=request.app[SETTINGS],
-            now=request.app[CLOCK](),
-        )
-    return json_response(order_json(order))
+    return await _decide(request, CoordinationInput, do_coordinate, "order_id")
 
 
 @api.route(

@@ -192,30 +192,6 @@ async def list_dispatches(conn: asyncpg.Connection, order_id: int) -> list[async
     )
 
 
-async def insert_dispatch(
-    conn: asyncpg.Connection,
-    *,
-    order_id: int,
-    enterprise_id: int,
-    role: str,
-    sign_for_due_at: dt.datetime | None,
-    now: dt.datetime,
-) -> asyncpg.Record:
-    row = await conn.fetchrow(
-        """
-        INSERT INTO dispatches (order_id, enterprise_id, role, sign_for_due_at, created_at)
-        VALUES ($1, $2, $3, $4, $5) RETURNING *
-        """,
-        order_id,
-        enterprise_id,
-        role,
-        sign_for_due_at,
-        now,
-    )
-    assert row is not None
-    return row
-
-
 def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 

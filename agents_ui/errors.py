@@ -18,6 +18,7 @@ from hotline.errors import (
     InvalidInput,
     NotAuthenticated,
     NotFound,
+    TooManyRequests,
 )
 
 log = logging.getLogger(__name__)
@@ -73,6 +74,10 @@ def validation_fields(exc: ValidationError) -> dict[str, str]:
 async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     try:
         return await handler(request)
+    except TooManyRequests as exc:
+        response = error_response(429, exc.code, exc.message)
+        response.headers["Retry-After"] = str(exc.retry_after)
+        return response
     except DomainError as exc:
         status = next((s for cls, s in _STATUS if isinstance(exc, cls)), 400)
         return error_response(status, exc.code, exc.message, exc.fields)

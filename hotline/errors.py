@@ -40,5 +40,15 @@ class Forbidden(DomainError):
     code = "forbidden"
 
 
+class TooManyRequests(DomainError):
+    """A public endpoint's rate limit was reached; ``retry_after`` is in seconds."""
+
+    code = "too_many_requests"
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
 class IllegalTransition(Conflict):
     code = "illegal_transition"

@@ -11,12 +11,14 @@ from pydantic import BaseModel, ConfigDict, Field
 from agents_ui.api import api, json_response, path_int, read_body, read_query
 from agents_ui.auth import require_actor
 from agents_ui.keys import CALENDAR, CLOCK, POOL, SETTINGS
+from hotline.callers.service import caller_profile
 from hotline.db import transaction
 from hotline.orders import queries
 from hotline.orders.lifecycle import actions_from
-from hotline.orders.models import NewOrder, OrderFilter
+from hotline.orders.models import ConfirmDraft, NewOrder, OrderFilter
 from hotline.orders.service import (
     access_order_by_id,
+    do_confirm_draft,
     do_register_order,
     do_resolve_on_call,
     search_orders,
@@ -121,3 +123,34 @@ async def resolve_on_call(request: web.Request) -> web.Response:
             conn, actor, path_int(request, "order_id"), body.reply, request.app[CLOCK]()
         )
     return json_response(order_json(order))
+
+
+@api.route(
+    "POST",
+    r"/api/v1/orders/{order_id:\d+}/confirm",
+    summary="Confirm a draft (from SMS, a message, a form) as a registered order",
+    tag="orders",
+    body=ConfirmDraft,
+    roles=CENTRE_ROLES,
+)
+async def confirm_draft(request: web.Request) -> web.Response:
+    actor = require_actor(request)
+    body = await read_body(request, ConfirmDraft)
+    async with transaction(request.app[POOL]) as conn:
+        calendar = await request.app[CALENDAR].get(conn)
+        order = await do_confirm_draft(
+            conn, actor, path_int(request, "order_id"), body, calendar, request.app[CLOCK]()
+        )
+    return json_response(order_json(order))
+
+
+@api.route(
+    "GET",
+    "/api/v1/callers/{phone}",
+    summary="A caller's profile: flags, open and past orders, recent contacts",
+    tag="orders",
+    roles=CENTRE_ROLES,
+)
+async def caller(request: web.Request) -> web.Response:
+    async with request.app[POOL].acquire() as conn:
+        return json_response(await caller_profile(conn, request.match_info["phone"]))

@@ -51,3 +51,37 @@ class OrderFilter(BaseModel):
     q: str | None = Field(default=None, max_length=100)
     limit: int = Field(default=50, ge=1, le=200)
     cursor: str | None = None
+
+
+class NewDraft(BaseModel):
+    """A report from a channel that an agent confirms: an SMS, a recorded message, an
+    Open311 request, the public web form. The item and area may still be unknown."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    hotline: str = Field(min_length=1, max_length=16)
+    channel: Channel
+    description: str = Field(min_length=1, max_length=4000)
+    service_item: str | None = Field(default=None, max_length=32)
+    area: str | None = Field(default=None, max_length=16)
+    address: str = Field(default="", max_length=300)
+    caller_phone: str | None = Field(default=None, max_length=32)
+    caller_name: str = Field(default="", max_length=64)
+    media_url: str | None = Field(default=None, max_length=1000)
+    latitude: float | None = Field(default=None, ge=-90, le=90)
+    longitude: float | None = Field(default=None, ge=-180, le=180)
+    reporter_email: str = Field(default="", max_length=200)
+
+
+class ConfirmDraft(BaseModel):
+    """What an agent adds to a draft to register it."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    service_item: str = Field(min_length=1, max_length=32)
+    kind: Kind | None = None
+    area: str | None = Field(default=None, max_length=16)
+    address: str | None = Field(default=None, max_length=300)
+    description: str | None = Field(default=None, max_length=4000)
+    caller_name: str | None = Field(default=None, max_length=64)
+    priority: Priority = "normal"

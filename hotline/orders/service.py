@@ -10,6 +10,7 @@ import base64
 import datetime as dt
 from dataclasses import dataclass
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import asyncpg
 
@@ -17,7 +18,7 @@ from hotline.deadlines import queries as deadline_queries
 from hotline.errors import Conflict, Forbidden, InvalidInput, NotFound
 from hotline.orders import queries
 from hotline.orders.lifecycle import Status, next_status
-from hotline.orders.models import NewOrder, OrderFilter
+from hotline.orders.models import ConfirmDraft, NewDraft, NewOrder, OrderFilter
 from hotline.outbox import queries as outbox
 from hotline.phones import normalize_phone
 from hotline.reference import queries as ref
@@ -27,6 +28,8 @@ from hotline.workcal import WorkingCalendar
 # Deadline kinds the core sets at registration; the routing engine adds its own.
 CLOCKS = ("first_contact", "resolution")
 ORDER_REGISTERED = "order.registered"
+ORDER_DRAFTED = "order.drafted"
+DEFAULT_TZ = ZoneInfo("Asia/Shanghai")
 
 
 @dataclass(frozen=True)
@@ -108,17 +111,13 @@ async def do_register_order(
         if existing is not None:
             return Registration(existing, created=False)
     item, phone = await check_new_order(conn, new)
-
     citizen_id = await queries.upsert_citizen(conn, phone, new.caller_name) if phone else None
-    local_day = now.astimezone(calendar.tz).date()
-    sequence = await queries.next_order_sequence(conn, new.hotline, local_day)
-    due = {
-        clock: calendar.add(now, item[f"{clock}_amount"], item[f"{clock}_unit"]) for clock in CLOCKS
-    }
-    order = await queries.insert_order(
+    due = clock_dues(item, calendar, now)
+    order = await _insert_numbered(
         conn,
+        calendar.tz,
+        now,
         {
-            "number": order_number(new.hotline, local_day, sequence),
             "hotline_code": new.hotline,
             "channel": new.channel,
             "kind": new.kind or item["kind"],
@@ -134,14 +133,8 @@ async def do_register_order(
             "registered_by": actor.user_id,
             "client_request_id": new.client_request_id,
             "resolution_due_at": due["resolution"],
-            "created_at": now,
-            "updated_at": now,
         },
     )
-    for clock, due_at in due.items():
-        await deadline_queries.insert(
-            conn, order_id=order["id"], kind=clock, due_at=due_at, now=now
-        )
     event = await record_event(
         conn,
         order["id"],
@@ -149,20 +142,175 @@ async def do_register_order(
         actor,
         now,
         to_status=Status.REGISTERED.value,
-        data={
-            "number": order["number"],
-            "service_item": item["code"],
-            "service_item_name": item["name_zh"],
-            "due": {clock: due_at.isoformat() for clock, due_at in due.items()},
+        data=_registration_data(order, item, due),
+    )
+    await _start_clocks(conn, order, due, event, now)
+    return Registration(order, created=True)
+
+
+def clock_dues(
+    item: asyncpg.Record, calendar: WorkingCalendar, start: dt.datetime
+) -> dict[str, dt.datetime]:
+    """When each of the core's clocks runs out for an order of ``item`` started at ``start``."""
+    return {
+        clock: calendar.add(start, item[f"{clock}_amount"], item[f"{clock}_unit"])
+        for clock in CLOCKS
+    }
+
+
+def _registration_data(
+    order: asyncpg.Record, item: asyncpg.Record, due: dict[str, dt.datetime]
+) -> dict[str, Any]:
+    return {
+        "number": order["number"],
+        "service_item": item["code"],
+        "service_item_name": item["name_zh"],
+        "due": {clock: due_at.isoformat() for clock, due_at in due.items()},
+    }
+
+
+async def _insert_numbered(
+    conn: asyncpg.Connection, tz: ZoneInfo, now: dt.datetime, values: dict[str, Any]
+) -> asyncpg.Record:
+    """Insert an order with the next number of its hotline for the local day."""
+    local_day = now.astimezone(tz).date()
+    sequence = await queries.next_order_sequence(conn, values["hotline_code"], local_day)
+    return await queries.insert_order(
+        conn,
+        {
+            "number": order_number(values["hotline_code"], local_day, sequence),
+            **values,
+            "created_at": now,
+            "updated_at": now,
         },
     )
+
+
+async def _start_clocks(
+    conn: asyncpg.Connection,
+    order: asyncpg.Record,
+    due: dict[str, dt.datetime],
+    event: asyncpg.Record,
+    now: dt.datetime,
+) -> None:
+    """The order is registered: its deadlines, and an outbox row so routing takes it."""
+    for clock, due_at in due.items():
+        await deadline_queries.insert(
+            conn, order_id=order["id"], kind=clock, due_at=due_at, now=now
+        )
     await outbox.insert(
         conn,
         topic=ORDER_REGISTERED,
         key=f"{ORDER_REGISTERED}:{order['id']}",
         payload={"order_id": order["id"], "seq": event["seq"]},
     )
-    return Registration(order, created=True)
+
+
+async def do_register_draft(
+    conn: asyncpg.Connection,
+    draft: NewDraft,
+    now: dt.datetime,
+    *,
+    tz: ZoneInfo = DEFAULT_TZ,
+) -> asyncpg.Record:
+    """A draft from a channel (SMS, a recorded message, Open311, the web form): numbered
+    and kept, no clock yet; an agent confirms it (``do_confirm_draft``). The caller of
+    this function deduplicates deliveries (MessageSid, RecordingSid...)."""
+    fields: dict[str, str] = {}
+    if await ref.get_hotline(conn, draft.hotline) is None:
+        fields["hotline"] = "unknown hotline"
+    item = await ref.get_service_item(conn, draft.service_item) if draft.service_item else None
+    if draft.service_item and (item is None or not item["active"]):
+        fields["service_item"] = "unknown or retired service item"
+    if draft.area and await ref.get_area(conn, draft.area) is None:
+        fields["area"] = "unknown area"
+    phone = None
+    if draft.caller_phone:
+        try:
+            phone = normalize_phone(draft.caller_phone)
+        except InvalidInput as exc:
+            fields["caller_phone"] = exc.message
+    if fields:
+        raise InvalidInput("the report cannot be taken", code="invalid_draft", fields=fields)
+    citizen_id = await queries.upsert_citizen(conn, phone, draft.caller_name) if phone else None
+    order = await _insert_numbered(
+        conn,
+        tz,
+        now,
+        {
+            "hotline_code": draft.hotline,
+            "channel": draft.channel,
+            "kind": item["kind"] if item else None,
+            "service_item_code": item["code"] if item else None,
+            "area_code": draft.area,
+            "address": draft.address,
+            "description": draft.description,
+            "status": Status.DRAFT.value,
+            "citizen_id": citizen_id,
+            "caller_phone": phone,
+            "caller_name": draft.caller_name,
+            "media_url": draft.media_url,
+            "latitude": draft.latitude,
+            "longitude": draft.longitude,
+            "reporter_email": draft.reporter_email,
+        },
+    )
+    await record_event(
+        conn,
+        order["id"],
+        ORDER_DRAFTED,
+        None,
+        now,
+        to_status=Status.DRAFT.value,
+        data={"number": order["number"], "channel": draft.channel},
+    )
+    return order
+
+
+async def do_confirm_draft(
+    conn: asyncpg.Connection,
+    actor: Actor,
+    order_id: int,
+    confirm: ConfirmDraft,
+    calendar: WorkingCalendar,
+    now: dt.datetime,
+) -> asyncpg.Record:
+    """An agent completes a draft: it is registered, its clocks start from the moment the
+    citizen reached us (the draft's creation), and routing takes it."""
+    check_can_register(actor)
+    draft = await access_order_by_id(conn, actor, order_id, for_update=True)
+    item = await ref.get_service_item(conn, confirm.service_item)
+    fields: dict[str, str] = {}
+    if item is None or not item["active"]:
+        fields["service_item"] = "unknown or retired service item"
+    if confirm.area and await ref.get_area(conn, confirm.area) is None:
+        fields["area"] = "unknown area"
+    if fields:
+        raise InvalidInput("the draft cannot be confirmed", code="invalid_order", fields=fields)
+    assert item is not None
+    due = clock_dues(item, calendar, draft["created_at"])
+    order = await do_transition(
+        conn,
+        draft,
+        "confirm",
+        actor,
+        now,
+        changes={
+            "service_item_code": item["code"],
+            "kind": confirm.kind or item["kind"],
+            "area_code": confirm.area,
+            "address": confirm.address if confirm.address is not None else draft["address"],
+            "description": confirm.description or draft["description"],
+            "caller_name": confirm.caller_name or draft["caller_name"],
+            "priority": confirm.priority,
+            "registered_by": actor.user_id,
+            "resolution_due_at": due["resolution"],
+        },
+        data=_registration_data(draft, item, due),
+    )
+    events = await queries.list_events(conn, order_id)
+    await _start_clocks(conn, order, due, events[-1], now)
+    return order
 
 
 async def do_transition(

@@ -149,5 +149,24 @@ async def push_notice(conn: asyncpg.Connection, payload: dict[str, Any]) -> None
         manager.emit("order_event", message, room=enterprise_room(row["enterprise_id"]))
 
 
+async def push_draft(conn: asyncpg.Connection, payload: dict[str, Any]) -> None:
+    """Outbox handler for ``order.drafted``: a report waits for an agent to confirm it."""
+    order = await order_queries.get_order(conn, payload["order_id"])
+    if order is None:
+        return
+    emitter().emit(
+        "order_event",
+        {
+            "type": "order.drafted",
+            "seq": payload["seq"],
+            "order_id": order["id"],
+            "number": order["number"],
+            "hotline": order["hotline_code"],
+            "channel": order["channel"],
+        },
+        room=CENTRE_ROOM,
+    )
+
+
 def _iso(moment: dt.datetime | None) -> str | None:
     return moment.isoformat() if moment else None

@@ -12,6 +12,8 @@ import pytest
 import socketio
 from aiohttp.test_utils import TestServer
 
+from hotline.orders.models import NewDraft
+from hotline.orders.service import do_register_draft
 from hotline.settings import Settings
 from tests.routing_support import Desk, enterprise_ids, open_desks, settle
 
@@ -132,3 +134,31 @@ async def test_supervisors_hear_a_sign_for_reminder(
         assert len(reminders) == 1 and reminders[0]["type"] == "notice.created"
     finally:
         await supervisor.disconnect()
+
+
+async def test_agents_hear_of_a_new_draft(
+    desks: dict[str, Desk], pool: asyncpg.Pool, settings: Settings, server: TestServer
+) -> None:
+    headers = {"Cookie": cookie_of(desks["agent"], server), "Origin": settings.base_url}
+    agent, heard = await listen(server, headers)
+    try:
+        async with pool.acquire() as conn, conn.transaction():
+            draft = await do_register_draft(
+                conn,
+                NewDraft(
+                    hotline="12319",
+                    channel="sms",
+                    description="路灯不亮了",
+                    caller_phone="13900001234",
+                ),
+                dt.datetime.now(dt.UTC),
+            )
+        await settle(pool, settings)
+        for _ in range(50):
+            if any(m["order_id"] == draft["id"] for m in heard):
+                break
+            await asyncio.sleep(0.1)
+        (message,) = [m for m in heard if m["order_id"] == draft["id"]]
+        assert message["type"] == "order.drafted" and message["channel"] == "sms"
+    finally:
+        await agent.disconnect()

@@ -17,6 +17,7 @@ def subscribe_all() -> None:
     webhook_handlers.subscribe()
     topics.subscribe("dispatch.created", live.push_dispatch)
     topics.subscribe("notice.created", live.push_notice)
+    topics.subscribe("order.drafted", live.push_draft)
 
 
 def relay_sources() -> tuple[Source, ...]:

@@ -255,7 +255,7 @@ async def do_register_draft(
             "reporter_email": draft.reporter_email,
         },
     )
-    await record_event(
+    event = await record_event(
         conn,
         order["id"],
         ORDER_DRAFTED,
@@ -263,6 +263,13 @@ async def do_register_draft(
         now,
         to_status=Status.DRAFT.value,
         data={"number": order["number"], "channel": draft.channel},
+    )
+    # The agents' consoles learn of it live, once this commits.
+    await outbox.insert(
+        conn,
+        topic=ORDER_DRAFTED,
+        key=f"{ORDER_DRAFTED}:{order['id']}",
+        payload={"order_id": order["id"], "seq": event["seq"]},
     )
     return order
 

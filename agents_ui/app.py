@@ -47,6 +47,11 @@ async def index(request: web.Request) -> web.FileResponse:
     return web.FileResponse(STATIC_DIR / "index.html")
 
 
+async def report_form(request: web.Request) -> web.FileResponse:
+    """The public report form (integrations/open311/form.py takes what it sends)."""
+    return web.FileResponse(STATIC_DIR / "report.html")
+
+
 def create_app(settings: Settings, *, clock: Callable[[], dt.datetime] = utcnow) -> web.Application:
     views.load()
     app = web.Application(
@@ -61,5 +66,6 @@ def create_app(settings: Settings, *, clock: Callable[[], dt.datetime] = utcnow)
     api.add_routes(app)
     create_socket_server(settings).attach(app)
     app.router.add_get("/", index)
+    app.router.add_get("/report", report_form)
     app.router.add_static("/static/", STATIC_DIR)
     return app

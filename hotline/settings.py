@@ -50,6 +50,20 @@ class Settings(BaseSettings):
     # Proof files: where they are kept (default var_dir/proofs) and how big one may be.
     proof_dir: Path | None = None
     proof_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
+    # Public intake (Open311, the web form, SMS): hits allowed per client address and per
+    # phone number in each fixed window of this many seconds (integrations/ratelimit.py).
+    public_rate_per_ip: int = Field(default=30, ge=1)
+    public_rate_per_phone: int = Field(default=5, ge=1)
+    public_rate_window_seconds: int = Field(default=600, ge=1)
+    # Telephony (integrations/telephony): Twilio's auth token checks every webhook's
+    # signature and, with the account SID, sends through the REST API; ``twilio_api_base``
+    # points that API elsewhere (tests: a local fake). ``log`` sends nothing, only logs.
+    twilio_auth_token: SecretStr | None = None
+    twilio_account_sid: str | None = None
+    twilio_api_base: str | None = None
+    telephony_provider: Literal["log", "twilio"] = "log"
+    # Seconds a caller waits in the queue before being offered to leave a message.
+    agent_answer_seconds: int = Field(default=60, ge=5)
 
     @field_validator("public_url")
     @classmethod
@@ -90,6 +104,15 @@ class Settings(BaseSettings):
             )
             if not value
         ]
+        if self.telephony_provider == "twilio":
+            missing += [
+                name
+                for name, value in (
+                    ("HOTLINE_TWILIO_AUTH_TOKEN", self.twilio_auth_token),
+                    ("HOTLINE_TWILIO_ACCOUNT_SID", self.twilio_account_sid),
+                )
+                if not value
+            ]
         if missing:
             raise SettingsError("production mode needs " + ", ".join(missing))
         assert self.secret_key is not None

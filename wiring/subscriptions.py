@@ -8,6 +8,7 @@ from hotline.outbox.handlers import topics
 from hotline.relay import CORE_SOURCES, Source
 from integrations.enterprise_webhooks import handlers as webhook_handlers
 from integrations.enterprise_webhooks.delivery import webhook_source
+from integrations.telephony.jobs import outbound_source
 from routing import subscribers as routing_subscribers
 
 
@@ -21,4 +22,4 @@ def subscribe_all() -> None:
 
 
 def relay_sources() -> tuple[Source, ...]:
-    return (*CORE_SOURCES, webhook_source)
+    return (*CORE_SOURCES, webhook_source, outbound_source)

@@ -6,7 +6,12 @@ import importlib
 
 MODULES = ("health", "auth", "orders", "reference", "rules", "units", "supervision")
 # Views that live with their subsystem, by full module name.
-EXTRA_MODULES = ("integrations.enterprise_webhooks.views",)
+EXTRA_MODULES = (
+    "integrations.enterprise_webhooks.views",
+    "integrations.open311.views",
+    "integrations.open311.form",
+    "integrations.telephony.views",
+)
 
 
 def load() -> None:

@@ -22,8 +22,8 @@ from dataclasses import dataclass
 import aiohttp
 import asyncpg
 
+from hotline import leased
 from hotline.jobs import run_with_connection
-from hotline.relay import Source
 from hotline.settings import Settings
 from integrations.enterprise_webhooks import queries
 from integrations.enterprise_webhooks.addresses import (
@@ -34,6 +34,8 @@ from integrations.enterprise_webhooks.addresses import (
 from integrations.enterprise_webhooks.signing import encode_body, signed_headers
 
 log = logging.getLogger(__name__)
+
+TABLE = "webhook_deliveries"
 
 MAX_ATTEMPTS = 8
 FIRST_RETRY = dt.timedelta(seconds=10)
@@ -145,9 +147,9 @@ async def process_delivery(conn: asyncpg.Connection, delivery_id: int, settings:
     delivery whose enterprise removed its webhook fails. Effects: one ``webhook_attempts``
     row and the delivery's next state, committed together. Never raises for an HTTP
     failure."""
-    if not await queries.try_lock_sending(conn, delivery_id):
-        return "skipped"  # another worker is sending this very delivery right now
-    try:
+    async with leased.sending_lock(conn, TABLE, delivery_id) as held:
+        if not held:
+            return "skipped"  # another worker is sending this very delivery right now
         row = await queries.get_for_sending(conn, delivery_id)
         # Not due: a stale job from an earlier claim; the backoff decides, not the queue.
         if row is None or row["state"] != "pending" or not row["due"]:
@@ -168,8 +170,6 @@ async def process_delivery(conn: asyncpg.Connection, delivery_id: int, settings:
                 duration_ms=outcome.duration_ms,
             )
             await queries.settle(conn, delivery_id, state=state, url=url, retry_in=retry_in)
-    finally:
-        await queries.unlock_sending(conn, delivery_id)
     level = logging.INFO if state == "delivered" else logging.WARNING
     log.log(
         level,
@@ -189,9 +189,4 @@ def deliver_webhook(delivery_id: int) -> str:
     return run_with_connection(lambda conn: process_delivery(conn, delivery_id, settings))
 
 
-webhook_source = Source(
-    "webhook",
-    lambda conn, now, limit, lease: queries.claim_due(conn, limit=limit, lease_seconds=lease),
-    queries.release,
-    deliver_webhook,
-)
+webhook_source = leased.source("webhook", TABLE, deliver_webhook)

@@ -79,65 +79,7 @@ async def insert_delivery(
     )
 
 
-# ------------------------------------------------------------------- the relay
-
-
-async def claim_due(
-    conn: asyncpg.Connection, *, limit: int, lease_seconds: int
-) -> list[tuple[int, int]]:
-    """Lease due pending deliveries (lease free or run out) to this relay; (id, claims) pairs.
-
-    The state stays ``pending``: the lease alone says a job is on its way. Time is the
-    database's, the same clock the job uses to decide whether a delivery is due."""
-    rows = await conn.fetch(
-        """
-        UPDATE webhook_deliveries SET attempts = attempts + 1,
-               lease_until = now() + make_interval(secs => $2)
-         WHERE id IN (
-            SELECT id FROM webhook_deliveries
-             WHERE state = 'pending' AND due_at <= now()
-               AND (lease_until IS NULL OR lease_until < now())
-             ORDER BY due_at
-             LIMIT $1
-             FOR UPDATE SKIP LOCKED)
-        RETURNING id, attempts
-        """,
-        limit,
-        lease_seconds,
-    )
-    return [(r["id"], r["attempts"]) for r in rows]
-
-
-async def release(conn: asyncpg.Connection, ids: list[int]) -> None:
-    """Hand claimed deliveries back at once (the queue could not take them)."""
-    await conn.execute(
-        "UPDATE webhook_deliveries SET lease_until = NULL "
-        "WHERE id = ANY($1::bigint[]) AND state = 'pending'",
-        ids,
-    )
-
-
-# --------------------------------------------------------------------- the job
-
-
-def _lock_key(delivery_id: int) -> str:
-    return f"webhook_delivery:{delivery_id}"
-
-
-async def try_lock_sending(conn: asyncpg.Connection, delivery_id: int) -> bool:
-    """Take the session-level lock that lets one job at a time send this delivery.
-
-    A session lock, not a transaction: it is held across the HTTP request, which must not
-    run inside a transaction, and it goes away with the connection if the worker dies."""
-    return bool(
-        await conn.fetchval(
-            "SELECT pg_try_advisory_lock(hashtextextended($1, 0))", _lock_key(delivery_id)
-        )
-    )
-
-
-async def unlock_sending(conn: asyncpg.Connection, delivery_id: int) -> None:
-    await conn.execute("SELECT pg_advisory_unlock(hashtextextended($1, 0))", _lock_key(delivery_id))
+# ---------------------------------------------------------------------- the job
 
 
 async def get_for_sending(conn: asyncpg.Connection, delivery_id: int) -> asyncpg.Record | None:

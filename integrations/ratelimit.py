@@ -1,0 +1,65 @@
+"""Rate limits for public intake (Open311, the web form, SMS): a fixed window in Redis.
+
+Each window of ``window_seconds`` (aligned to the epoch) has its own counter,
+``{key}:{window index}``, incremented and given an expiry in one pipeline. A fixed
+window lets a burst of up to twice the limit through across a window boundary; that is
+accepted here in exchange for one round trip and one small key per caller, where a
+sliding window would keep a sorted set of every hit. The window index in the name (not
+``EXPIRE ... NX``) is what makes a counter start from zero, so Redis 6.2 (the embedded
+server) works as well as 7.
+
+Redis is the only state: flushing it forgives everyone, which is the right failure for
+a limit that only protects against floods.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+
+import redis.asyncio as aioredis
+
+from hotline.errors import TooManyRequests
+
+
+def ip_key(scope: str, ip: str) -> str:
+    """The counter for one client address on one channel, e.g. ``rl:open311:ip:1.2.3.4``."""
+    return f"rl:{scope}:ip:{ip}"
+
+
+def phone_key(scope: str, e164: str) -> str:
+    """The counter for one phone number on one channel, e.g. ``rl:sms:phone:+86138...``."""
+    return f"rl:{scope}:phone:{e164}"
+
+
+async def hit(
+    redis: aioredis.Redis,
+    key: str,
+    *,
+    limit: int,
+    window_seconds: int,
+    now: float | None = None,
+) -> None:
+    """Count one hit on ``key``.
+
+    Precondition: ``limit`` >= 0 and ``window_seconds`` >= 1. ``now`` (epoch seconds)
+    defaults to this machine's clock; tests pass it to pin the window.
+    Effect: the window's counter grows by one, refused hits included (a client that
+    keeps hammering stays refused until the window ends).
+    Raises ``TooManyRequests`` when this is hit number ``limit + 1`` or later in the
+    current window; ``retry_after`` is the whole seconds until the window ends (>= 1).
+    """
+    moment = time.time() if now is None else now
+    window = int(moment // window_seconds)
+    counter = f"{key}:{window}"
+    async with redis.pipeline(transaction=True) as pipe:
+        pipe.incr(counter)
+        # Kept one extra window so a clock a little behind Redis's never reads a
+        # counter that has just expired.
+        pipe.expire(counter, window_seconds * 2)
+        count, _ = await pipe.execute()
+    if int(count) > limit:
+        retry_after = max(1, math.ceil((window + 1) * window_seconds - moment))
+        raise TooManyRequests(
+            f"too many requests; try again in {retry_after} seconds", retry_after=retry_after
+        )

@@ -1,0 +1,65 @@
+"""The agents' side of calls: take the next waiting caller, look at a call."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import asyncpg
+
+from hotline.callers.service import caller_profile
+from hotline.errors import InvalidInput
+from hotline.users.models import Actor, Role
+from integrations.telephony import queries
+
+CALL_OFFERED = "call.offered"
+
+
+async def _profile(conn: asyncpg.Connection, phone: str) -> dict[str, Any]:
+    """The caller's profile; a number that does not parse (withheld) is simply unknown."""
+    try:
+        return await caller_profile(conn, phone)
+    except InvalidInput:
+        return {
+            "phone": phone,
+            "known": False,
+            "citizen": None,
+            "open_orders": [],
+            "past_orders": [],
+            "contacts": [],
+        }
+
+
+async def take_next_call(
+    conn: asyncpg.Connection, actor: Actor, now: dt.datetime
+) -> dict[str, Any] | None:
+    """Assign the oldest waiting call to ``actor`` and return the screen-pop for it, or
+    None when nobody waits.
+
+    Precondition: inside a transaction; ``actor`` is a user (agent or supervisor). An
+    agent takes calls of their own hotline, a supervisor (or an agent bound to no
+    hotline) of any. Effect: the call's agent and answer time are set; two agents asking
+    at once get different calls."""
+    assert actor.user_id is not None, "only users take calls"
+    hotline = actor.hotline_code if actor.role is Role.AGENT else None
+    call = await queries.take_next_call(
+        conn, hotline_code=hotline, agent_user_id=actor.user_id, now=now
+    )
+    if call is None:
+        return None
+    return {
+        "type": CALL_OFFERED,
+        "call_id": call["id"],
+        "call_sid": call["call_sid"],
+        "hotline": call["hotline_code"],
+        "caller": await _profile(conn, call["from_phone"]),
+    }
+
+
+async def call_detail(conn: asyncpg.Connection, call_id: int) -> dict[str, Any] | None:
+    """A call with the orders made from it (drafts from a recorded message included)."""
+    call = await queries.get_call(conn, call_id)
+    if call is None:
+        return None
+    orders = await queries.orders_of_call(conn, call_id)
+    return {**dict(call), "orders": [dict(o) for o in orders]}

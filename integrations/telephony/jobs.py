@@ -1,0 +1,91 @@
+"""Sending queued outbound messages: the relay source and the RQ job.
+
+The relay's ``outbound`` source leases due pending rows (``FOR UPDATE SKIP LOCKED``,
+``attempts + 1``) and enqueues ``send_outbound(id)``. The job takes a session advisory
+lock on the row (one sender at a time), skips it unless it is still pending and due,
+calls the provider in a thread outside any transaction, then records the outcome:
+``sent`` with the provider's id; ``failed`` when the provider refused it for good or
+after the 5th attempt; else ``pending`` again after 30 s, 60 s, 120 s ...
+
+A crash after the provider accepted a message but before our commit leaves it pending,
+and it is sent again: the one window where a message can go twice. A provider that
+takes a client message id closes it (``effect_key`` is passed for that).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+
+import asyncpg
+
+from hotline import leased
+from hotline.jobs import run_with_connection
+from hotline.settings import Settings
+from integrations.telephony import queries
+from integrations.telephony.provider import PermanentSendError, TelephonyProvider, make_provider
+
+log = logging.getLogger(__name__)
+
+TABLE = "outbound_messages"
+
+MAX_ATTEMPTS = 5
+FIRST_RETRY = dt.timedelta(seconds=30)
+
+
+def retry_delay(tries: int) -> dt.timedelta | None:
+    """The wait after the ``tries``-th failed attempt (30 s, doubling); None once the
+    attempts are used up."""
+    if tries >= MAX_ATTEMPTS:
+        return None
+    return FIRST_RETRY * (1 << (tries - 1))
+
+
+def _send(provider: TelephonyProvider, row: asyncpg.Record) -> str:
+    if row["channel"] == "call":
+        return provider.place_call(
+            row["to_phone"], row["from_number"], row["body"], row["effect_key"]
+        )
+    return provider.send_sms(row["to_phone"], row["from_number"], row["body"], row["effect_key"])
+
+
+async def process_outbound(
+    conn: asyncpg.Connection, message_id: int, provider: TelephonyProvider
+) -> str:
+    """Send one message if it is pending and due; returns its new state, or "skipped".
+
+    Precondition: ``conn`` is not inside a transaction (none may stay open while the
+    provider is asked). ``attempts`` (times claimed by a relay) counts the tries. Never
+    raises for a provider failure: the row says what happens next."""
+    async with leased.sending_lock(conn, TABLE, message_id) as held:
+        if not held:
+            return "skipped"  # another worker is sending this very message right now
+        row = await queries.get_outbound(conn, message_id)
+        if row is None or row["state"] != "pending" or not row["due"]:
+            return "skipped"
+        try:
+            provider_sid = await asyncio.to_thread(_send, provider, row)
+        except Exception as exc:
+            permanent = isinstance(exc, PermanentSendError)
+            retry_in = None if permanent else retry_delay(max(1, row["attempts"]))
+            log.warning("outbound message %s not sent: %r", message_id, exc)
+            async with conn.transaction():
+                await queries.mark_send_failed(
+                    conn, message_id, provider=provider.name, error=repr(exc), retry_in=retry_in
+                )
+            return "failed" if retry_in is None else "pending"
+        async with conn.transaction():
+            await queries.mark_sent(
+                conn, message_id, provider=provider.name, provider_sid=provider_sid
+            )
+        return "sent"
+
+
+def send_outbound(message_id: int) -> str:
+    """The RQ job: send one outbound message through the configured provider."""
+    provider = make_provider(Settings())
+    return run_with_connection(lambda conn: process_outbound(conn, message_id, provider))
+
+
+outbound_source = leased.source("outbound", TABLE, send_outbound)

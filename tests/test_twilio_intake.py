@@ -1,0 +1,849 @@
+"""Twilio voice and SMS intake, call records, outbound SMS, the agent taking a call.
+
+Webhooks go to a test server of their own whose public URL is its real address and
+whose auth token is known, signed the way Twilio signs them. Outbound SMS go through
+Twilio's real client to a fake Twilio REST API on 127.0.0.1. Nothing leaves 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import datetime as dt
+import random
+import socket
+import threading
+import uuid
+import xml.etree.ElementTree as ET
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import aiohttp
+import asyncpg
+import pytest
+import socketio
+from aiohttp import web
+from aiohttp.test_utils import TestServer
+from pydantic import SecretStr
+from redis import Redis
+from rq import SimpleWorker
+from twilio.request_validator import RequestValidator
+
+from agents_ui.app import create_app
+from hotline.orders import queries as order_queries
+from hotline.relay import Relay
+from hotline.settings import Settings, SettingsError
+from integrations.telephony import queries, voice
+from integrations.telephony.jobs import outbound_source, retry_delay
+from integrations.telephony.outbound import queue_sms
+from integrations.telephony.provider import LogProvider, mask_phone
+from routing import queries as routing_queries
+from tests.factories import Clock, log_in, make_user, register_order
+from tests.test_relay import fresh_queue, run
+
+TOKEN = "test-token"
+ACCOUNT_SID = "AC" + "3f1c9a0e5b7d4c2a8e6f0b1d2c3e4f5a"
+API_VERSION = "2010-04-01"
+HOTLINE_12319_NUMBER = "+8653266612319"  # the carrier number routed to 12319 in these tests
+
+
+def sid(prefix: str) -> str:
+    """A Twilio-shaped SID: two letters and 32 hex digits."""
+    return prefix + uuid.uuid4().hex
+
+
+def mobile() -> str:
+    """A fresh mainland mobile number in E.164, so rate limits and citizens do not mix."""
+    return f"+86138{random.randrange(10**8):08d}"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+    return port
+
+
+# ------------------------------------------------------------------- fixtures
+
+
+@dataclass
+class Twilio:
+    """Twilio, as far as our webhooks can tell: signed form POSTs to the test server."""
+
+    server: TestServer
+    base: str
+    session: aiohttp.ClientSession
+
+    def sign(self, url: str, params: dict[str, str], token: str = TOKEN) -> str:
+        return str(RequestValidator(token).compute_signature(url, params))
+
+    async def post(
+        self,
+        path: str,
+        params: dict[str, str],
+        *,
+        signature: str | None = None,
+        signed_url: str | None = None,
+        status: int = 200,
+    ) -> str:
+        """POST ``params`` to ``path``, signed for ``signed_url`` (default: the real URL)."""
+        if signature is None:
+            signature = self.sign(signed_url or self.base + path, params)
+        headers = {"X-Twilio-Signature": signature} if signature else {}
+        async with self.session.post(self.base + path, data=params, headers=headers) as response:
+            text = await response.text()
+            assert response.status == status, f"{path}: {response.status} {text}"
+            if status == 200:
+                assert response.content_type == "text/xml"
+            return text
+
+
+@pytest.fixture(scope="module")
+async def twilio(settings: Settings, pool: asyncpg.Pool) -> AsyncIterator[Twilio]:
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    app_settings = settings.model_copy(
+        update={"twilio_auth_token": SecretStr(TOKEN), "public_url": base}
+    )
+    server = TestServer(create_app(app_settings, clock=Clock()), host="127.0.0.1", port=port)
+    await server.start_server()
+    await pool.execute(
+        "UPDATE hotlines SET voice_number = $1 WHERE code = '12319'", HOTLINE_12319_NUMBER
+    )
+    async with aiohttp.ClientSession() as session:
+        yield Twilio(server, base, session)
+    await server.close()
+
+
+def call_params(
+    call_sid: str, to: str, from_: str = "+8613812345678", status: str = "ringing"
+) -> dict[str, str]:
+    """What Twilio posts for an inbound call (voice URL, gather and status callbacks)."""
+    return {
+        "AccountSid": ACCOUNT_SID,
+        "ApiVersion": API_VERSION,
+        "CallSid": call_sid,
+        "CallStatus": status,
+        "Called": to,
+        "CalledCountry": "CN",
+        "Caller": from_,
+        "CallerCountry": "CN",
+        "Direction": "inbound",
+        "From": from_,
+        "FromCity": "",
+        "FromCountry": "CN",
+        "FromState": "",
+        "FromZip": "",
+        "To": to,
+        "ToCity": "",
+        "ToCountry": "CN",
+        "ToState": "",
+        "ToZip": "",
+    }
+
+
+def gather_params(call_sid: str, to: str, digits: str | None) -> dict[str, str]:
+    params = {**call_params(call_sid, to, status="in-progress"), "FinishedOnKey": ""}
+    if digits is not None:
+        params |= {"Digits": digits, "msg": "Gather End"}
+    return params
+
+
+def status_params(call_sid: str, to: str, status: str, duration: int | None) -> dict[str, str]:
+    params = {
+        **call_params(call_sid, to, status=status),
+        "CallbackSource": "call-progress-events",
+        "SequenceNumber": "0",
+        "Timestamp": "Sun, 22 Nov 2026 02:00:00 +0000",
+    }
+    if duration is not None:
+        params |= {"CallDuration": str(duration), "Duration": str(max(1, duration // 60))}
+    return params
+
+
+def queue_params(call_sid: str, result: str | None, queue_time: int) -> dict[str, str]:
+    params = {
+        "AccountSid": ACCOUNT_SID,
+        "ApiVersion": API_VERSION,
+        "CallSid": call_sid,
+        "QueueSid": sid("QU"),
+        "QueueTime": str(queue_time),
+        "AvgQueueTime": str(queue_time),
+        "CurrentQueueSize": "1",
+        "QueuePosition": "1",
+    }
+    if result is not None:
+        params["QueueResult"] = result
+    return params
+
+
+def recording_params(call_sid: str, recording_sid: str) -> dict[str, str]:
+    return {
+        "AccountSid": ACCOUNT_SID,
+        "CallSid": call_sid,
+        "ErrorCode": "0",
+        "RecordingChannels": "1",
+        "RecordingDuration": "14",
+        "RecordingSid": recording_sid,
+        "RecordingSource": "RecordVerb",
+        "RecordingStartTime": "Sun, 22 Nov 2026 02:01:00 +0000",
+        "RecordingStatus": "completed",
+        "RecordingUrl": (
+            f"https://api.twilio.com/{API_VERSION}/Accounts/{ACCOUNT_SID}/Recordings/{recording_sid}"
+        ),
+    }
+
+
+def sms_params(message_sid: str, from_: str, to: str, body: str) -> dict[str, str]:
+    return {
+        "AccountSid": ACCOUNT_SID,
+        "ApiVersion": API_VERSION,
+        "Body": body,
+        "From": from_,
+        "FromCity": "",
+        "FromCountry": "CN",
+        "FromState": "",
+        "FromZip": "",
+        "MessageSid": message_sid,
+        "NumMedia": "0",
+        "NumSegments": "1",
+        "SmsMessageSid": message_sid,
+        "SmsSid": message_sid,
+        "SmsStatus": "received",
+        "To": to,
+        "ToCity": "",
+        "ToCountry": "CN",
+        "ToState": "",
+        "ToZip": "",
+    }
+
+
+def twiml(text: str) -> ET.Element:
+    root = ET.fromstring(text)
+    assert root.tag == "Response"
+    return root
+
+
+async def call_row(pool: asyncpg.Pool, call_sid: str) -> asyncpg.Record | None:
+    async with pool.acquire() as conn:
+        return await queries.get_call_by_sid(conn, call_sid)
+
+
+async def start_call(twilio: Twilio, to: str, from_: str = "+8613812345678") -> str:
+    call_sid = sid("CA")
+    await twilio.post(voice_path(), call_params(call_sid, to, from_))
+    return call_sid
+
+
+def voice_path() -> str:
+    return "/twilio/voice"
+
+
+# ---------------------------------------------------------------- greeting
+
+
+@pytest.mark.parametrize(("code", "to"), [("96111", "96111"), ("12319", HOTLINE_12319_NUMBER)])
+async def test_a_call_is_greeted_by_its_hotline_and_offered_the_menu(
+    twilio: Twilio, pool: asyncpg.Pool, code: str, to: str
+) -> None:
+    call_sid = sid("CA")
+    root = twiml(await twilio.post("/twilio/voice", call_params(call_sid, to)))
+
+    greeting_zh = await pool.fetchval("SELECT greeting_zh FROM hotlines WHERE code = $1", code)
+    say, gather, redirect = list(root)
+    assert say.tag == "Say" and say.get("language") == "zh-CN" and say.text == greeting_zh
+    assert code in greeting_zh
+    assert gather.tag == "Gather"
+    assert gather.get("action") == f"{twilio.base}/twilio/voice/menu"
+    assert gather.get("numDigits") == "1" and gather.get("timeout") == "6"
+    (prompt,) = list(gather)
+    assert prompt.tag == "Say" and prompt.get("language") == "zh-CN"
+    assert prompt.text == "故障报修请按1,业务咨询请按2,投诉请按3,人工服务请按0"
+    # No digit: Twilio goes on to the redirect, which queues the caller.
+    assert redirect.tag == "Redirect" and redirect.text == f"{twilio.base}/twilio/voice/menu"
+
+    call = await call_row(pool, call_sid)
+    assert call is not None
+    assert call["hotline_code"] == code and call["from_phone"] == "+8613812345678"
+    assert (
+        call["to_number"] == to and call["status"] == "ringing" and call["direction"] == "inbound"
+    )
+
+
+async def test_a_call_to_an_unknown_number_hears_sorry_and_is_hung_up(
+    twilio: Twilio, pool: asyncpg.Pool
+) -> None:
+    call_sid = sid("CA")
+    root = twiml(await twilio.post("/twilio/voice", call_params(call_sid, "+8653200000000")))
+    assert [e.tag for e in root] == ["Say", "Hangup"]
+    assert root[0].get("language") == "zh-CN"
+    call = await call_row(pool, call_sid)
+    assert call is not None and call["hotline_code"] is None
+
+
+async def test_a_caller_in_an_outage_area_hears_about_it(
+    twilio: Twilio, pool: asyncpg.Pool, settings: Settings
+) -> None:
+    phone = mobile()
+    now = dt.datetime.now(dt.UTC)
+    async with pool.acquire() as conn:
+        _, agent = await make_user(conn, "agent", hotline_code="96111")
+        # The caller's area is known from their last order.
+        await register_order(conn, agent, settings, now, caller_phone=phone, area="370212")
+        outage = await routing_queries.insert_outage(
+            conn,
+            {
+                "domain": "water",
+                "kind": "emergency",
+                "title": "崂山区管网抢修临时停水",
+                "description": "",
+                "area_codes": ["370212"],
+                "starts_at": now - dt.timedelta(hours=1),
+                "ends_at": now + dt.timedelta(hours=3),
+                "created_by": None,
+            },
+        )
+    try:
+        root = twiml(await twilio.post("/twilio/voice", call_params(sid("CA"), "96556", phone)))
+        says = [e.text for e in root if e.tag == "Say"]
+        assert len(says) == 2 and "崂山区管网抢修临时停水" in (says[1] or "")
+        # Someone else, elsewhere: only the greeting.
+        root = twiml(await twilio.post("/twilio/voice", call_params(sid("CA"), "96556", mobile())))
+        assert len([e for e in root if e.tag == "Say"]) == 1
+    finally:
+        await pool.execute(
+            "UPDATE outage_notices SET cancelled_at = now() WHERE id = $1", outage["id"]
+        )
+
+
+# ------------------------------------------------------------------------ menu
+
+
+@pytest.mark.parametrize(
+    ("code", "digit", "choice"),
+    [
+        ("96111", "1", "repair"),
+        ("96111", "2", "consultation"),
+        ("12319", "3", "complaint"),
+        ("96556", "0", "agent"),
+        ("12319", None, "none"),
+    ],
+)
+async def test_a_menu_choice_queues_the_caller_for_the_hotline(
+    twilio: Twilio, pool: asyncpg.Pool, code: str, digit: str | None, choice: str
+) -> None:
+    to = HOTLINE_12319_NUMBER if code == "12319" else code
+    call_sid = await start_call(twilio, to)
+    root = twiml(await twilio.post("/twilio/voice/menu", gather_params(call_sid, to, digit)))
+    (enqueue,) = list(root)
+    assert enqueue.tag == "Enqueue" and enqueue.text == f"hotline-{code}"
+    assert enqueue.get("action") == f"{twilio.base}/twilio/voice/queue-exit"
+    assert enqueue.get("waitUrl") == f"{twilio.base}/twilio/voice/wait"
+    call = await call_row(pool, call_sid)
+    assert call is not None and call["menu_choice"] == choice and call["queued_at"] is not None
+
+
+async def test_a_wrong_digit_repeats_the_menu_once(twilio: Twilio, pool: asyncpg.Pool) -> None:
+    call_sid = await start_call(twilio, "96111")
+    root = twiml(await twilio.post("/twilio/voice/menu", gather_params(call_sid, "96111", "9")))
+    assert [e.tag for e in root] == ["Say", "Gather", "Redirect"]
+    assert root[0].text == voice.INVALID_DIGIT
+    retry = f"{twilio.base}/twilio/voice/menu?attempt=2"
+    assert root[1].get("action") == retry and root[2].text == retry
+    call = await call_row(pool, call_sid)
+    assert call is not None and call["queued_at"] is None
+
+    # The same wrong digit on the second menu is no repeat: the caller goes to an agent.
+    root = twiml(
+        await twilio.post("/twilio/voice/menu?attempt=2", gather_params(call_sid, "96111", "9"))
+    )
+    assert [e.tag for e in root] == ["Enqueue"] and root[0].text == "hotline-96111"
+    call = await call_row(pool, call_sid)
+    assert call is not None and call["menu_choice"] == "none" and call["queued_at"] is not None
+
+
+# ------------------------------------------------------------------ signatures
+
+
+async def test_unsigned_or_badly_signed_requests_are_refused_and_write_nothing(
+    twilio: Twilio, pool: asyncpg.Pool
+) -> None:
+    call_sid = sid("CA")
+    params = call_params(call_sid, "96111")
+    good = twilio.sign(f"{twilio.base}/twilio/voice", params)
+    attempts = {
+        "missing": "",
+        "another token": twilio.sign(f"{twilio.base}/twilio/voice", params, token="not-it"),
+        "another URL": twilio.sign("https://hotline.example.cn/twilio/voice", params),
+        "another path": twilio.sign(f"{twilio.base}/twilio/sms", params),
+        "tampered": good[:-4] + ("AAAA" if not good.endswith("AAAA") else "BBBB"),
+    }
+    for label, signature in attempts.items():
+        async with twilio.session.post(
+            f"{twilio.base}/twilio/voice",
+            data=params,
+            headers={"X-Twilio-Signature": signature} if signature else {},
+        ) as response:
+            assert response.status == 403, label
+            assert response.content_type == "text/plain"
+    # A signature for other fields than those sent.
+    await twilio.post(
+        "/twilio/voice", {**params, "From": "+8613900000000"}, signature=good, status=403
+    )
+    assert await call_row(pool, call_sid) is None
+    async with pool.acquire() as conn:
+        assert await queries.count_deliveries(conn, call_sid) == 0
+
+
+async def test_the_session_server_without_a_token_refuses_every_webhook(
+    client: aiohttp.ClientSession,
+) -> None:
+    params = call_params(sid("CA"), "96111")
+    signature = RequestValidator(TOKEN).compute_signature("http://localhost:8080/x", params)
+    response = await client.post(
+        "/twilio/voice", data=params, headers={"X-Twilio-Signature": signature}
+    )
+    assert response.status == 403
+
+
+async def test_a_body_over_the_limit_is_refused(twilio: Twilio, settings: Settings) -> None:
+    params = {**call_params(sid("CA"), "96111"), "Padding": "x" * (settings.max_body_bytes + 1)}
+    async with twilio.session.post(f"{twilio.base}/twilio/voice", data=params) as response:
+        assert response.status == 413
+
+
+# ---------------------------------------------------------------------- dedupe
+
+
+async def test_a_repeated_delivery_gets_the_same_answer_and_does_nothing_more(
+    twilio: Twilio, pool: asyncpg.Pool
+) -> None:
+    call_sid = sid("CA")
+    params = call_params(call_sid, "96111")
+    first = await twilio.post("/twilio/voice", params)
+    second = await twilio.post("/twilio/voice", params)
+    assert first == second
+    assert await pool.fetchval("SELECT count(*) FROM calls WHERE call_sid = $1", call_sid) == 1
+    menu = gather_params(call_sid, "96111", "1")
+    assert await twilio.post("/twilio/voice/menu", menu) == await twilio.post(
+        "/twilio/voice/menu", menu
+    )
+    async with pool.acquire() as conn:
+        assert await queries.count_deliveries(conn, call_sid) == 2  # voice, gather "1"
+
+
+async def test_call_statuses_only_move_forward(twilio: Twilio, pool: asyncpg.Pool) -> None:
+    call_sid = await start_call(twilio, "96111")
+    sent = [("in-progress", None), ("completed", 42), ("ringing", None), ("in-progress", None)]
+    for status, duration in sent:
+        root = twiml(
+            await twilio.post(
+                "/twilio/voice/status", status_params(call_sid, "96111", status, duration)
+            )
+        )
+        assert list(root) == []
+    await twilio.post("/twilio/voice/status", status_params(call_sid, "96111", "completed", 42))
+    call = await call_row(pool, call_sid)
+    assert call is not None
+    assert call["status"] == "completed" and call["status_rank"] == 4
+    assert call["duration_seconds"] == 42 and call["ended_at"] is not None
+
+
+async def test_a_status_callback_before_the_voice_webhook_makes_the_call(
+    twilio: Twilio, pool: asyncpg.Pool
+) -> None:
+    call_sid = sid("CA")
+    await twilio.post("/twilio/voice/status", status_params(call_sid, "96111", "in-progress", None))
+    await twilio.post("/twilio/voice", call_params(call_sid, "96111"))  # late: ringing
+    call = await call_row(pool, call_sid)
+    assert call is not None and call["status"] == "in-progress" and call["hotline_code"] == "96111"
+
+
+# ---------------------------------------------------------- queue and messages
+
+
+async def test_the_wait_music_holds_then_leaves_after_the_answer_time(
+    twilio: Twilio, settings: Settings
+) -> None:
+    call_sid = sid("CA")
+    root = twiml(await twilio.post("/twilio/voice/wait", queue_params(call_sid, None, 10)))
+    assert [e.tag for e in root] == ["Say", "Pause"]
+    waited = settings.agent_answer_seconds
+    root = twiml(await twilio.post("/twilio/voice/wait", queue_params(call_sid, None, waited)))
+    assert [e.tag for e in root] == ["Leave"]
+
+
+async def test_no_agent_means_a_recorded_message_that_becomes_a_draft_linked_to_the_call(
+    twilio: Twilio, pool: asyncpg.Pool, settings: Settings
+) -> None:
+    phone = mobile()
+    call_sid = await start_call(twilio, "96111", phone)
+    await twilio.post("/twilio/voice/menu", gather_params(call_sid, "96111", "1"))
+    root = twiml(await twilio.post("/twilio/voice/queue-exit", queue_params(call_sid, "leave", 60)))
+    assert [e.tag for e in root] == ["Say", "Record", "Say", "Hangup"]
+    record = root[1]
+    assert record.get("maxLength") == "120" and record.get("playBeep") == "true"
+    assert record.get("recordingStatusCallback") == f"{twilio.base}/twilio/recording"
+    assert record.get("action") == f"{twilio.base}/twilio/voice/goodbye"
+    call = await call_row(pool, call_sid)
+    assert call is not None and call["left_queue_at"] is not None
+    assert call["queue_result"] == "leave"
+
+    recording_sid = sid("RE")
+    params = recording_params(call_sid, recording_sid)
+    first = await twilio.post("/twilio/recording", params)
+    assert await twilio.post("/twilio/recording", params) == first  # a repeat: no second draft
+
+    call = await call_row(pool, call_sid)
+    assert call is not None
+    assert call["recording_sid"] == recording_sid and call["recording_seconds"] == 14
+    orders = await pool.fetch("SELECT * FROM work_orders WHERE call_id = $1", call["id"])
+    (order,) = orders
+    assert order["status"] == "draft" and order["channel"] == "voice"
+    assert order["hotline_code"] == "96111" and order["service_item_code"] is None
+    assert order["media_url"] == params["RecordingUrl"]
+    assert params["RecordingUrl"] in order["description"] and "故障报修" in order["description"]
+    assert order["caller_phone"] == phone
+
+    # An agent sees the call with its draft.
+    async with pool.acquire() as conn:
+        username, _ = await make_user(conn, "agent", hotline_code="96111")
+    async with aiohttp.ClientSession(
+        base_url=twilio.base, cookie_jar=aiohttp.CookieJar(unsafe=True)
+    ) as agent:
+        await log_in(agent, username)
+        response = await agent.get(f"/api/v1/calls/{call['id']}")
+        assert response.status == 200
+        detail = await response.json()
+        assert detail["call_sid"] == call_sid and [o["id"] for o in detail["orders"]] == [
+            order["id"]
+        ]
+        assert (await agent.get("/api/v1/calls/999999999")).status == 404
+
+
+async def test_a_caller_bridged_to_an_agent_hears_nothing_more(
+    twilio: Twilio, pool: asyncpg.Pool
+) -> None:
+    call_sid = await start_call(twilio, "96111")
+    root = twiml(
+        await twilio.post("/twilio/voice/queue-exit", queue_params(call_sid, "bridged", 5))
+    )
+    assert list(root) == []
+    call = await call_row(pool, call_sid)
+    assert call is not None and call["left_queue_at"] is None
+
+
+# ------------------------------------------------------------------------- SMS
+
+
+async def test_an_sms_becomes_a_draft_and_is_answered_with_its_number_once(
+    twilio: Twilio, pool: asyncpg.Pool
+) -> None:
+    phone = mobile()
+    message_sid = sid("SM")
+    params = sms_params(message_sid, phone, "96111", "香港中路100号楼下水管爆裂，水流到马路上")
+    answer = await twilio.post("/twilio/sms", params)
+    (message,) = list(twiml(answer))
+    sms = await pool.fetchrow("SELECT * FROM sms_messages WHERE message_sid = $1", message_sid)
+    assert sms is not None and sms["order_id"] is not None and sms["from_phone"] == phone
+    order = await pool.fetchrow("SELECT * FROM work_orders WHERE id = $1", sms["order_id"])
+    assert order["status"] == "draft" and order["channel"] == "sms"
+    assert order["description"] == params["Body"] and order["caller_phone"] == phone
+    assert message.tag == "Message"
+    assert message.text == f"已收到您的短信,工单号 {order['number']},话务员将尽快处理。"
+    assert sms["citizen_id"] == order["citizen_id"] is not None
+
+    assert await twilio.post("/twilio/sms", params) == answer
+    count = "SELECT count(*) FROM sms_messages WHERE message_sid = $1"
+    assert await pool.fetchval(count, message_sid) == 1
+    drafts = "SELECT count(*) FROM work_orders WHERE caller_phone = $1 AND channel = 'sms'"
+    assert await pool.fetchval(drafts, phone) == 1
+
+
+async def test_one_number_sending_too_many_sms_gets_no_more_drafts(
+    twilio: Twilio, pool: asyncpg.Pool, settings: Settings
+) -> None:
+    phone = mobile()
+    for i in range(settings.public_rate_per_phone):
+        answer = await twilio.post("/twilio/sms", sms_params(sid("SM"), phone, "96111", f"第{i}条"))
+        assert [e.tag for e in twiml(answer)] == ["Message"]
+    over = sid("SM")
+    answer = await twilio.post("/twilio/sms", sms_params(over, phone, "96111", "再来一条"))
+    assert list(twiml(answer)) == []
+    sms = await pool.fetchrow("SELECT * FROM sms_messages WHERE message_sid = $1", over)
+    assert sms is not None and sms["order_id"] is None  # kept, but no draft
+    drafts = "SELECT count(*) FROM work_orders WHERE caller_phone = $1 AND channel = 'sms'"
+    assert await pool.fetchval(drafts, phone) == settings.public_rate_per_phone
+
+
+# -------------------------------------------------------------- outbound SMS
+
+
+@dataclass
+class FakeTwilioApi:
+    """Twilio's Messages resource on 127.0.0.1: answers ``statuses`` in turn (then 201)."""
+
+    statuses: list[int] = field(default_factory=list)
+    received: list[dict[str, Any]] = field(default_factory=list)
+    port: int = 0
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    async def _messages(self, request: web.Request) -> web.Response:
+        form = {k: v for k, v in (await request.post()).items() if isinstance(v, str)}
+        auth = request.headers.get("Authorization", "")
+        user = base64.b64decode(auth.removeprefix("Basic ")).decode().split(":")[0]
+        self.received.append({"account": request.match_info["account"], "auth": user, **form})
+        status = self.statuses.pop(0) if self.statuses else 201
+        if status >= 400:
+            return web.json_response(
+                {
+                    "code": 21211,
+                    "message": f"The 'To' number {form.get('To')} is not a valid phone number.",
+                    "more_info": "https://www.twilio.com/docs/errors/21211",
+                    "status": status,
+                },
+                status=status,
+            )
+        message_sid = sid("SM")
+        account = request.match_info["account"]
+        uri = f"/{API_VERSION}/Accounts/{account}/Messages/{message_sid}"
+        return web.json_response(
+            {
+                "account_sid": account,
+                "api_version": API_VERSION,
+                "body": form.get("Body"),
+                "date_created": "Sun, 22 Nov 2026 02:00:00 +0000",
+                "date_sent": None,
+                "date_updated": "Sun, 22 Nov 2026 02:00:00 +0000",
+                "direction": "outbound-api",
+                "error_code": None,
+                "error_message": None,
+                "from": form.get("From"),
+                "messaging_service_sid": None,
+                "num_media": "0",
+                "num_segments": "1",
+                "price": None,
+                "price_unit": "USD",
+                "sid": message_sid,
+                "status": "queued",
+                "subresource_uris": {"media": f"{uri}/Media.json"},
+                "to": form.get("To"),
+                "uri": f"{uri}.json",
+            },
+            status=201,
+        )
+
+    def __enter__(self) -> FakeTwilioApi:
+        loop = asyncio.new_event_loop()
+        app = web.Application()
+        app.router.add_post(f"/{API_VERSION}/Accounts/{{account}}/Messages.json", self._messages)
+        runner = web.AppRunner(app, shutdown_timeout=0.2)
+        started = threading.Event()
+
+        def serve() -> None:
+            asyncio.set_event_loop(loop)
+            loop.run_until_complete(runner.setup())
+            site = web.TCPSite(runner, "127.0.0.1", 0)
+            loop.run_until_complete(site.start())
+            self.port = runner.addresses[0][1]
+            started.set()
+            loop.run_forever()
+            loop.run_until_complete(runner.cleanup())
+            loop.close()
+
+        self._loop = loop
+        self._thread = threading.Thread(target=serve, daemon=True)
+        self._thread.start()
+        assert started.wait(5), "the fake Twilio did not start"
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(10)
+
+
+@pytest.fixture
+def fake_twilio_api(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeTwilioApi]:
+    """Workers read Settings() from the environment: send through Twilio, to the fake."""
+    with FakeTwilioApi() as api:
+        monkeypatch.setenv("HOTLINE_TELEPHONY_PROVIDER", "twilio")
+        monkeypatch.setenv("HOTLINE_TWILIO_ACCOUNT_SID", ACCOUNT_SID)
+        monkeypatch.setenv("HOTLINE_TWILIO_AUTH_TOKEN", TOKEN)
+        monkeypatch.setenv("HOTLINE_TWILIO_API_BASE", api.base)
+        yield api
+
+
+def queue_one(settings: Settings, effect_key: str, to: str, body: str) -> int:
+    async def work(pool: asyncpg.Pool) -> int:
+        async with pool.acquire() as conn, conn.transaction():
+            for _ in range(2):  # the same effect twice is one message
+                await queue_sms(
+                    conn, effect_key=effect_key, to_phone=to, from_number="96111", body=body
+                )
+            return int(
+                await conn.fetchval(
+                    "SELECT id FROM outbound_messages WHERE effect_key = $1", effect_key
+                )
+            )
+
+    return run(settings, work)
+
+
+def relay_and_send(settings: Settings, redis_conn: Redis, *, passes: int) -> list[str]:
+    """Relay due outbound messages (a lease of zero: every pass takes them again, as
+    after a lost relay), run every job; returns the jobs' results."""
+    queue = fresh_queue(redis_conn)
+
+    async def relay(pool: asyncpg.Pool) -> None:
+        outbound = Relay(pool, queue, lease_seconds=0, sources=(outbound_source,))
+        for _ in range(passes):
+            await outbound.run_once()
+
+    run(settings, relay)
+    job_ids = queue.get_job_ids()
+    SimpleWorker([queue], connection=redis_conn).work(burst=True)
+    jobs = [queue.fetch_job(job_id) for job_id in job_ids]
+    return sorted(str(job.return_value()) for job in jobs if job is not None)
+
+
+def outbound_row(settings: Settings, row_id: int) -> asyncpg.Record:
+    async def work(pool: asyncpg.Pool) -> asyncpg.Record:
+        return await pool.fetchrow("SELECT * FROM outbound_messages WHERE id = $1", row_id)
+
+    return run(settings, work)
+
+
+def test_an_outbound_sms_reaches_twilio_exactly_once(
+    settings: Settings, redis_conn: Redis, fake_twilio_api: FakeTwilioApi
+) -> None:
+    to = mobile()
+    key = f"test.survey:{uuid.uuid4().hex}"
+    row_id = queue_one(settings, key, to, "请对本次服务评价：满意请回复1，不满意请回复2")
+
+    results = relay_and_send(settings, redis_conn, passes=2)
+    assert results.count("sent") == 1 and set(results) <= {"sent", "skipped"}
+    assert relay_and_send(settings, redis_conn, passes=1) == []  # nothing left to send
+
+    (request,) = [r for r in fake_twilio_api.received if r["To"] == to]
+    assert request["account"] == ACCOUNT_SID and request["auth"] == ACCOUNT_SID
+    assert request["From"] == "96111" and request["Body"].startswith("请对本次服务评价")
+    row = outbound_row(settings, row_id)
+    assert row["state"] == "sent" and row["provider"] == "twilio"
+    assert row["provider_sid"].startswith("SM") and row["sent_at"] is not None
+
+
+def test_a_number_twilio_refuses_fails_at_once(
+    settings: Settings, redis_conn: Redis, fake_twilio_api: FakeTwilioApi
+) -> None:
+    fake_twilio_api.statuses = [400]
+    row_id = queue_one(settings, f"test.bad:{uuid.uuid4().hex}", mobile(), "测试")
+    assert relay_and_send(settings, redis_conn, passes=1) == ["failed"]
+    row = outbound_row(settings, row_id)
+    assert row["state"] == "failed" and "21211" in row["last_error"]
+
+
+def test_retries_back_off_and_end_after_five_attempts() -> None:
+    assert [retry_delay(n) for n in range(1, 6)] == [
+        dt.timedelta(seconds=30),
+        dt.timedelta(seconds=60),
+        dt.timedelta(seconds=120),
+        dt.timedelta(seconds=240),
+        None,
+    ]
+
+
+def test_the_log_provider_masks_numbers(caplog: pytest.LogCaptureFixture) -> None:
+    assert mask_phone("+8613812345678") == "+8613*****5678"
+    with caplog.at_level("INFO"):
+        provider_sid = LogProvider().send_sms("+8613812345678", "96111", "正文", "k:1")
+    assert provider_sid.startswith("LOG-")
+    assert "+8613812345678" not in caplog.text and "+8613*****5678" in caplog.text
+
+
+def test_production_needs_twilio_credentials_for_the_twilio_provider() -> None:
+    production = Settings(
+        env="production",
+        secret_key=SecretStr("s" * 40),
+        database_url="postgresql://db/hotline",
+        redis_url="redis://redis:6379/0",
+        public_url="https://hotline.example.cn",
+    )
+    production.check_production()  # the log provider needs nothing more
+    twilio = production.model_copy(update={"telephony_provider": "twilio"})
+    with pytest.raises(SettingsError, match="HOTLINE_TWILIO_AUTH_TOKEN"):
+        twilio.check_production()
+    twilio.model_copy(
+        update={"twilio_auth_token": SecretStr("t"), "twilio_account_sid": ACCOUNT_SID}
+    ).check_production()
+
+
+# ---------------------------------------------------------- the agent's turn
+
+
+async def test_an_agent_takes_the_oldest_waiting_call_and_gets_a_screen_pop(
+    twilio: Twilio, pool: asyncpg.Pool
+) -> None:
+    async with pool.acquire() as conn:
+        username, _ = await make_user(conn, "agent", hotline_code="96556")
+    async with aiohttp.ClientSession(
+        base_url=twilio.base, cookie_jar=aiohttp.CookieJar(unsafe=True)
+    ) as agent:
+        csrf = await log_in(agent, username)
+
+        async def take_next() -> aiohttp.ClientResponse:
+            return await agent.post("/api/v1/calls/next", headers={"X-CSRF-Token": csrf})
+
+        while (await take_next()).status == 200:
+            pass  # calls earlier tests left waiting
+        assert (await agent.post("/api/v1/calls/next")).status == 403  # no CSRF token
+
+        known = mobile()
+        async with pool.acquire() as conn:
+            await order_queries.upsert_citizen(conn, known, "市民乙")
+        older = await start_call(twilio, "96556", known)
+        await twilio.post("/twilio/voice/menu", gather_params(older, "96556", "1"))
+        newer = await start_call(twilio, "96556", mobile())
+        await twilio.post("/twilio/voice/menu", gather_params(newer, "96556", "2"))
+        elsewhere = await start_call(twilio, "96111", mobile())  # not this agent's hotline
+        await twilio.post("/twilio/voice/menu", gather_params(elsewhere, "96111", "2"))
+
+        jar = agent.cookie_jar.filter_cookies(twilio.server.make_url("/"))
+        cookie = "; ".join(f"{name}={morsel.value}" for name, morsel in jar.items())
+        heard: list[Any] = []
+        console = socketio.AsyncClient(reconnection=False)
+        console.on("call_event", lambda data: heard.append(data))
+        await console.connect(
+            twilio.base,
+            headers={"Cookie": cookie, "Origin": twilio.base},
+            transports=["websocket"],
+            wait_timeout=5,
+        )
+        try:
+            response = await take_next()
+            assert response.status == 200
+            offered = await response.json()
+            for _ in range(50):
+                if heard:
+                    break
+                await asyncio.sleep(0.1)
+        finally:
+            await console.disconnect()
+
+        assert offered["type"] == "call.offered" and offered["call_sid"] == older
+        assert offered["hotline"] == "96556"
+        assert offered["caller"]["known"] and offered["caller"]["phone"] == known
+        assert offered["caller"]["citizen"]["name"] == "市民乙"
+        assert heard == [offered]
+        call = await call_row(pool, older)
+        assert call is not None and call["agent_user_id"] is not None
+
+        second = await take_next()
+        assert (await second.json())["call_sid"] == newer
+        assert (await take_next()).status == 204  # the 96111 call is not theirs
+        waiting = await call_row(pool, elsewhere)
+        assert waiting is not None and waiting["agent_user_id"] is None

@@ -11,7 +11,7 @@ from aiohttp import ClientSession
 
 from hotline.orders import queries as order_queries
 from hotline.orders.models import NewOrder
-from hotline.orders.service import do_register_order, order_number
+from hotline.orders.service import do_register_order
 from hotline.reference import queries as ref
 from hotline.reference.calendar import load_calendar
 from hotline.settings import Settings
@@ -90,11 +90,10 @@ async def order_in_status(
     conn: asyncpg.Connection, status: str, now: dt.datetime
 ) -> asyncpg.Record:
     """An order row standing in ``status``, as if earlier moves had happened."""
-    sequence = await order_queries.next_order_sequence(conn, "12319", now.date())
     return await order_queries.insert_order(
         conn,
         {
-            "number": order_number("12319", now.date(), sequence) + unique("-t"),
+            "number": unique("12319-t-"),
             "hotline_code": "12319",
             "channel": "agent",
             "kind": "consultation",

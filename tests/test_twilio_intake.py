@@ -31,7 +31,6 @@ from rq import SimpleWorker
 from twilio.request_validator import RequestValidator
 
 from agents_ui.app import create_app
-from hotline.orders import queries as order_queries
 from hotline.relay import Relay
 from hotline.settings import Settings, SettingsError
 from integrations.telephony import queries, voice
@@ -479,6 +478,12 @@ async def test_no_agent_means_a_recorded_message_that_becomes_a_draft_linked_to_
     twilio: Twilio, pool: asyncpg.Pool, settings: Settings
 ) -> None:
     phone = mobile()
+    # A known caller: the draft takes their area and is theirs.
+    citizen_id = await pool.fetchval(
+        "INSERT INTO citizens (phone, name, area_code) VALUES ($1, '市民丙', '370202') "
+        "RETURNING id",
+        phone,
+    )
     call_sid = await start_call(twilio, "96111", phone)
     await twilio.post("/twilio/voice/menu", gather_params(call_sid, "96111", "1"))
     root = twiml(await twilio.post("/twilio/voice/queue-exit", queue_params(call_sid, "leave", 60)))
@@ -506,6 +511,7 @@ async def test_no_agent_means_a_recorded_message_that_becomes_a_draft_linked_to_
     assert order["media_url"] == params["RecordingUrl"]
     assert params["RecordingUrl"] in order["description"] and "故障报修" in order["description"]
     assert order["caller_phone"] == phone
+    assert order["area_code"] == "370202" and order["citizen_id"] == citizen_id
 
     # An agent sees the call with its draft.
     async with pool.acquire() as conn:
@@ -804,7 +810,7 @@ async def test_an_agent_takes_the_oldest_waiting_call_and_gets_a_screen_pop(
 
         known = mobile()
         async with pool.acquire() as conn:
-            await order_queries.upsert_citizen(conn, known, "市民乙")
+            await conn.execute("INSERT INTO citizens (phone, name) VALUES ($1, '市民乙')", known)
         older = await start_call(twilio, "96556", known)
         await twilio.post("/twilio/voice/menu", gather_params(older, "96556", "1"))
         newer = await start_call(twilio, "96556", mobile())

@@ -71,6 +71,7 @@ class NewDraft(BaseModel):
     latitude: float | None = Field(default=None, ge=-90, le=90)
     longitude: float | None = Field(default=None, ge=-180, le=180)
     reporter_email: str = Field(default="", max_length=200)
+    call_id: int | None = None  # the call whose recorded message it is
 
 
 class ConfirmDraft(BaseModel):

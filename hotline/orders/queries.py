@@ -37,38 +37,6 @@ async def find_by_client_request(
     )
 
 
-async def next_order_sequence(conn: asyncpg.Connection, hotline_code: str, day: dt.date) -> int:
-    return int(
-        await conn.fetchval(
-            """
-            INSERT INTO order_number_counters (hotline_code, day, last_value)
-            VALUES ($1, $2, 1)
-            ON CONFLICT (hotline_code, day)
-                DO UPDATE SET last_value = order_number_counters.last_value + 1
-            RETURNING last_value
-            """,
-            hotline_code,
-            day,
-        )
-    )
-
-
-async def upsert_citizen(conn: asyncpg.Connection, phone: str, name: str) -> int:
-    return int(
-        await conn.fetchval(
-            """
-            INSERT INTO citizens (phone, name) VALUES ($1, $2)
-            ON CONFLICT (phone) DO UPDATE
-               SET name = coalesce(nullif(EXCLUDED.name, ''), citizens.name),
-                   updated_at = now()
-            RETURNING id
-            """,
-            phone,
-            name,
-        )
-    )
-
-
 async def insert_order(conn: asyncpg.Connection, values: dict[str, Any]) -> asyncpg.Record:
     columns = list(values)
     placeholders = ", ".join(f"${i}" for i in range(1, len(columns) + 1))
@@ -76,6 +44,69 @@ async def insert_order(conn: asyncpg.Connection, values: dict[str, Any]) -> asyn
         f"INSERT INTO work_orders AS o ({', '.join(columns)}) VALUES ({placeholders}) "
         f"RETURNING {ORDER_COLUMNS}",
         *values.values(),
+    )
+    assert row is not None
+    return row
+
+
+async def insert_new_order(
+    conn: asyncpg.Connection,
+    values: dict[str, Any],
+    *,
+    caller: tuple[str, str] | None,
+    day: dt.date,
+    event_type: str,
+    actor_user_id: int | None,
+    actor: str,
+    data: dict[str, Any],
+) -> asyncpg.Record:
+    """A new order, numbered for its hotline and local ``day``, of the citizen with the
+    ``caller`` (E.164 phone, name; kept up to date, a blank name keeps the known one);
+    its first event (of ``event_type``, with the number added to ``data``); and an
+    outbox row on the topic ``event_type`` with the order's id and the event's seq.
+
+    One statement, because this is the busiest write there is (every call, SMS and
+    form), and each round trip to the database is a large share of its cost."""
+    columns = ", ".join(values)
+    n = len(values)
+    placeholders = ", ".join(f"${i}" for i in range(3, n + 3))
+    type_, user, label, payload, phone, name = (f"${i}" for i in range(n + 3, n + 9))
+    row = await conn.fetchrow(
+        f"""
+        WITH c AS (
+            INSERT INTO citizens (phone, name)
+            SELECT {phone}::text, {name}::text WHERE {phone}::text IS NOT NULL
+            ON CONFLICT (phone) DO UPDATE
+               SET name = coalesce(nullif(EXCLUDED.name, ''), citizens.name),
+                   updated_at = now()
+            RETURNING id
+        ), o AS (
+            INSERT INTO work_orders AS o (number, citizen_id, {columns})
+            VALUES (next_order_number($1, $2), (SELECT id FROM c), {placeholders})
+            RETURNING {ORDER_COLUMNS}
+        ), e AS (
+            INSERT INTO order_events (order_id, type, actor_user_id, actor, to_status,
+                                      data, created_at)
+            SELECT o.id, {type_}, {user}, {label}, o.status,
+                   {payload}::jsonb || jsonb_build_object('number', o.number), o.created_at
+              FROM o
+            RETURNING seq, order_id
+        ), outbox_row AS (
+            INSERT INTO outbox (topic, key, payload)
+            SELECT {type_}, {type_} || ':' || e.order_id,
+                   jsonb_build_object('order_id', e.order_id, 'seq', e.seq)
+              FROM e
+        )
+        SELECT * FROM o
+        """,
+        values["hotline_code"],
+        day,
+        *values.values(),
+        event_type,
+        actor_user_id,
+        actor,
+        data,
+        *(caller or (None, "")),
     )
     assert row is not None
     return row

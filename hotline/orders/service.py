@@ -22,6 +22,7 @@ from hotline.orders.models import ConfirmDraft, NewDraft, NewOrder, OrderFilter
 from hotline.outbox import queries as outbox
 from hotline.phones import normalize_phone
 from hotline.reference import queries as ref
+from hotline.reference.cache import reference
 from hotline.users.models import Actor
 from hotline.workcal import WorkingCalendar
 
@@ -36,10 +37,6 @@ DEFAULT_TZ = ZoneInfo("Asia/Shanghai")
 class Registration:
     order: asyncpg.Record
     created: bool  # False when a retried request found the order it made before
-
-
-def order_number(hotline_code: str, day: dt.date, sequence: int) -> str:
-    return f"{hotline_code}-{day:%Y%m%d}-{sequence:04d}"
 
 
 async def record_event(
@@ -77,12 +74,12 @@ async def check_new_order(
 ) -> tuple[asyncpg.Record, str | None]:
     """Validate references; returns the service item and the E.164 caller phone."""
     fields: dict[str, str] = {}
-    if await ref.get_hotline(conn, new.hotline) is None:
+    if await reference.hotline(conn, new.hotline) is None:
         fields["hotline"] = "unknown hotline"
-    item = await ref.get_service_item(conn, new.service_item)
+    item = await reference.item(conn, new.service_item)
     if item is None or not item["active"]:
         fields["service_item"] = "unknown or retired service item"
-    if new.area and await ref.get_area(conn, new.area) is None:
+    if new.area and await reference.area(conn, new.area) is None:
         fields["area"] = "unknown area"
     phone = None
     if new.caller_phone:
@@ -111,12 +108,14 @@ async def do_register_order(
         if existing is not None:
             return Registration(existing, created=False)
     item, phone = await check_new_order(conn, new)
-    citizen_id = await queries.upsert_citizen(conn, phone, new.caller_name) if phone else None
     due = clock_dues(item, calendar, now)
-    order = await _insert_numbered(
+    order = await _insert_new(
         conn,
+        actor,
         calendar.tz,
         now,
+        ORDER_REGISTERED,
+        _registration_data(item, due),
         {
             "hotline_code": new.hotline,
             "channel": new.channel,
@@ -127,7 +126,6 @@ async def do_register_order(
             "description": new.description,
             "priority": new.priority,
             "status": Status.REGISTERED.value,
-            "citizen_id": citizen_id,
             "caller_phone": phone,
             "caller_name": new.caller_name,
             "registered_by": actor.user_id,
@@ -135,16 +133,7 @@ async def do_register_order(
             "resolution_due_at": due["resolution"],
         },
     )
-    event = await record_event(
-        conn,
-        order["id"],
-        ORDER_REGISTERED,
-        actor,
-        now,
-        to_status=Status.REGISTERED.value,
-        data=_registration_data(order, item, due),
-    )
-    await _start_clocks(conn, order, due, event, now)
+    await _start_clocks(conn, order["id"], due, now)
     return Registration(order, created=True)
 
 
@@ -158,52 +147,45 @@ def clock_dues(
     }
 
 
-def _registration_data(
-    order: asyncpg.Record, item: asyncpg.Record, due: dict[str, dt.datetime]
-) -> dict[str, Any]:
+def _registration_data(item: asyncpg.Record, due: dict[str, dt.datetime]) -> dict[str, Any]:
     return {
-        "number": order["number"],
         "service_item": item["code"],
         "service_item_name": item["name_zh"],
         "due": {clock: due_at.isoformat() for clock, due_at in due.items()},
     }
 
 
-async def _insert_numbered(
-    conn: asyncpg.Connection, tz: ZoneInfo, now: dt.datetime, values: dict[str, Any]
+async def _insert_new(
+    conn: asyncpg.Connection,
+    actor: Actor | None,
+    tz: ZoneInfo,
+    now: dt.datetime,
+    event_type: str,
+    data: dict[str, Any],
+    values: dict[str, Any],
 ) -> asyncpg.Record:
-    """Insert an order with the next number of its hotline for the local day."""
-    local_day = now.astimezone(tz).date()
-    sequence = await queries.next_order_sequence(conn, values["hotline_code"], local_day)
-    return await queries.insert_order(
+    """Insert an order with the next number of its hotline for the local day, of the
+    citizen at ``values["caller_phone"]``, its first event (the number added to
+    ``data``) and an outbox row on ``event_type``."""
+    phone = values["caller_phone"]
+    return await queries.insert_new_order(
         conn,
-        {
-            "number": order_number(values["hotline_code"], local_day, sequence),
-            **values,
-            "created_at": now,
-            "updated_at": now,
-        },
+        {**values, "created_at": now, "updated_at": now},
+        caller=(phone, values["caller_name"]) if phone else None,
+        day=now.astimezone(tz).date(),
+        event_type=event_type,
+        actor_user_id=actor.user_id if actor else None,
+        actor=actor.label() if actor else "system",
+        data=data,
     )
 
 
 async def _start_clocks(
-    conn: asyncpg.Connection,
-    order: asyncpg.Record,
-    due: dict[str, dt.datetime],
-    event: asyncpg.Record,
-    now: dt.datetime,
+    conn: asyncpg.Connection, order_id: int, due: dict[str, dt.datetime], now: dt.datetime
 ) -> None:
-    """The order is registered: its deadlines, and an outbox row so routing takes it."""
+    """The order is registered: its deadlines."""
     for clock, due_at in due.items():
-        await deadline_queries.insert(
-            conn, order_id=order["id"], kind=clock, due_at=due_at, now=now
-        )
-    await outbox.insert(
-        conn,
-        topic=ORDER_REGISTERED,
-        key=f"{ORDER_REGISTERED}:{order['id']}",
-        payload={"order_id": order["id"], "seq": event["seq"]},
-    )
+        await deadline_queries.insert(conn, order_id=order_id, kind=clock, due_at=due_at, now=now)
 
 
 async def do_register_draft(
@@ -217,12 +199,12 @@ async def do_register_draft(
     and kept, no clock yet; an agent confirms it (``do_confirm_draft``). The caller of
     this function deduplicates deliveries (MessageSid, RecordingSid...)."""
     fields: dict[str, str] = {}
-    if await ref.get_hotline(conn, draft.hotline) is None:
+    if await reference.hotline(conn, draft.hotline) is None:
         fields["hotline"] = "unknown hotline"
-    item = await ref.get_service_item(conn, draft.service_item) if draft.service_item else None
+    item = await reference.item(conn, draft.service_item) if draft.service_item else None
     if draft.service_item and (item is None or not item["active"]):
         fields["service_item"] = "unknown or retired service item"
-    if draft.area and await ref.get_area(conn, draft.area) is None:
+    if draft.area and await reference.area(conn, draft.area) is None:
         fields["area"] = "unknown area"
     phone = None
     if draft.caller_phone:
@@ -232,11 +214,14 @@ async def do_register_draft(
             fields["caller_phone"] = exc.message
     if fields:
         raise InvalidInput("the report cannot be taken", code="invalid_draft", fields=fields)
-    citizen_id = await queries.upsert_citizen(conn, phone, draft.caller_name) if phone else None
-    order = await _insert_numbered(
+    # The agents' consoles learn of it live through the outbox row, once this commits.
+    return await _insert_new(
         conn,
+        None,
         tz,
         now,
+        ORDER_DRAFTED,
+        {"channel": draft.channel},
         {
             "hotline_code": draft.hotline,
             "channel": draft.channel,
@@ -246,32 +231,15 @@ async def do_register_draft(
             "address": draft.address,
             "description": draft.description,
             "status": Status.DRAFT.value,
-            "citizen_id": citizen_id,
             "caller_phone": phone,
             "caller_name": draft.caller_name,
             "media_url": draft.media_url,
             "latitude": draft.latitude,
             "longitude": draft.longitude,
             "reporter_email": draft.reporter_email,
+            "call_id": draft.call_id,
         },
     )
-    event = await record_event(
-        conn,
-        order["id"],
-        ORDER_DRAFTED,
-        None,
-        now,
-        to_status=Status.DRAFT.value,
-        data={"number": order["number"], "channel": draft.channel},
-    )
-    # The agents' consoles learn of it live, once this commits.
-    await outbox.insert(
-        conn,
-        topic=ORDER_DRAFTED,
-        key=f"{ORDER_DRAFTED}:{order['id']}",
-        payload={"order_id": order["id"], "seq": event["seq"]},
-    )
-    return order
 
 
 async def do_confirm_draft(
@@ -313,10 +281,17 @@ async def do_confirm_draft(
             "registered_by": actor.user_id,
             "resolution_due_at": due["resolution"],
         },
-        data=_registration_data(draft, item, due),
+        data={"number": draft["number"], **_registration_data(item, due)},
     )
+    await _start_clocks(conn, order_id, due, now)
+    # Routing takes it once this commits, as for an order registered directly.
     events = await queries.list_events(conn, order_id)
-    await _start_clocks(conn, order, due, events[-1], now)
+    await outbox.insert(
+        conn,
+        topic=ORDER_REGISTERED,
+        key=f"{ORDER_REGISTERED}:{order_id}",
+        payload={"order_id": order_id, "seq": events[-1]["seq"]},
+    )
     return order
 
 

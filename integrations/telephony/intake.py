@@ -212,22 +212,21 @@ async def handle_recording(conn: asyncpg.Connection, form: RecordingForm, now: d
     if form.RecordingStatus != "completed":
         return voice.empty()
     phone, valid = phone_or_raw(call["from_phone"])
-    caller = await queries.caller_by_phone(conn, phone) if valid else None
     label = CHOICE_LABELS.get(call["menu_choice"] or "")
     topic = f"留言录音({label})" if label else "留言录音"
-    order = await do_register_draft(
+    await do_register_draft(
         conn,
         NewDraft(
             hotline=call["hotline_code"],
             channel="voice",
             description=f"{topic} / voice message: {form.RecordingUrl}",
             caller_phone=phone if valid else None,
-            area=caller["area_code"] if caller else None,
+            area=call["caller_area"],
             media_url=form.RecordingUrl,
+            call_id=call["id"],
         ),
         now,
     )
-    await queries.link_order_to_call(conn, order["id"], call["id"])
     return voice.empty()
 
 

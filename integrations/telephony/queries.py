@@ -72,19 +72,17 @@ async def hotline_for_number(conn: asyncpg.Connection, numbers: list[str]) -> as
     )
 
 
+# A citizen's area (``c`` a citizens row): their own, else their latest order's.
+_CITIZEN_AREA = """coalesce(c.area_code,
+                            (SELECT o.area_code FROM work_orders o
+                              WHERE o.citizen_id = c.id AND o.area_code IS NOT NULL
+                              ORDER BY o.created_at DESC LIMIT 1))"""
+
+
 async def caller_by_phone(conn: asyncpg.Connection, phone: str) -> asyncpg.Record | None:
-    """The citizen at ``phone`` (E.164) with their area: their own, else their latest order's."""
+    """The citizen at ``phone`` (E.164) with their area."""
     return await conn.fetchrow(
-        """
-        SELECT c.id,
-               coalesce(c.area_code,
-                        (SELECT o.area_code FROM work_orders o
-                          WHERE o.citizen_id = c.id AND o.area_code IS NOT NULL
-                          ORDER BY o.created_at DESC LIMIT 1)) AS area_code
-          FROM citizens c
-         WHERE c.phone = $1
-        """,
-        phone,
+        f"SELECT c.id, {_CITIZEN_AREA} AS area_code FROM citizens c WHERE c.phone = $1", phone
     )
 
 
@@ -203,22 +201,22 @@ async def set_recording(
     recording_url: str,
     seconds: int | None,
 ) -> asyncpg.Record | None:
-    """Store the recorded message on its call; None when the call is unknown."""
+    """Store the recorded message on its call; None when the call is unknown. With the
+    call comes ``caller_area``, the known caller's area (None for a stranger)."""
     return await conn.fetchrow(
-        """
+        f"""
         UPDATE calls SET recording_sid = $2, recording_url = $3, recording_seconds = $4,
                updated_at = now()
-         WHERE call_sid = $1 RETURNING *
+         WHERE call_sid = $1
+        RETURNING calls.*,
+                  (SELECT {_CITIZEN_AREA} FROM citizens c WHERE c.phone = calls.from_phone)
+                      AS caller_area
         """,
         call_sid,
         recording_sid,
         recording_url,
         seconds,
     )
-
-
-async def link_order_to_call(conn: asyncpg.Connection, order_id: int, call_id: int) -> None:
-    await conn.execute("UPDATE work_orders SET call_id = $2 WHERE id = $1", order_id, call_id)
 
 
 async def take_next_call(

@@ -115,9 +115,12 @@ def unknown_number() -> str:
     return str(response.to_xml())
 
 
+_EMPTY = str(VoiceResponse().to_xml())
+
+
 def empty() -> str:
     """Nothing to do (status callbacks, a queue left after talking to an agent)."""
-    return str(VoiceResponse().to_xml())
+    return _EMPTY
 
 
 def sms_reply(text: str | None) -> str:

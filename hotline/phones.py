@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import phonenumbers
 from phonenumbers import shortnumberinfo
 
@@ -32,3 +34,38 @@ def normalize_phone(raw: str, region: str = DEFAULT_REGION) -> str:
             fields={"phone": "not a valid number"},
         )
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def mask_phone(phone: str) -> str:
+    """A number for logs and for people who need not call it: a ``+86``/``0086`` (or
+    other ``+``) prefix kept, then the first 3 and last 4 digits, the rest hidden
+    (``+8613812345678`` → ``+86138****5678``, ``0532-88889999`` → ``053*****9999``).
+    Numbers of 7 digits or fewer are hidden whole."""
+    prefix = ""
+    for known in ("+86", "%2B86", "0086", "+", "%2B"):
+        if phone.startswith(known):
+            prefix, phone = known, phone[len(known) :]
+            break
+    digits = "".join(ch for ch in phone if ch.isdigit())
+    if len(digits) <= 7:
+        return prefix + "*" * len(digits)
+    return prefix + digits[:3] + "*" * (len(digits) - 7) + digits[-4:]
+
+
+# Phone numbers inside free text (log lines): mainland mobiles with or without +86/0086
+# (also URL-encoded as %2B86), other +86 numbers (landlines in E.164), and domestic
+# landlines with their 0-prefixed area code. Not next to other digits or Latin letters,
+# so order numbers (96111-20261122-0042), ids, SIDs and timestamps are left alone, but
+# a number right after Chinese text (电话13812345678) is still found.
+_PHONE_IN_TEXT = re.compile(
+    r"(?<![0-9A-Za-z+%-])(?:"
+    r"(?:(?:\+|%2B|00)86[ -]?)?1[3-9]\d[ -]?\d{4}[ -]?\d{4}"
+    r"|(?:\+|%2B|00)86[ -]?[1-9]\d{1,3}[ -]?\d{7,8}"
+    r"|0[1-9]\d{1,2}[ -]?\d{7,8}"
+    r")(?![0-9A-Za-z-])"
+)
+
+
+def mask_phones(text: str) -> str:
+    """Every phone number in ``text`` masked with ``mask_phone``."""
+    return _PHONE_IN_TEXT.sub(lambda m: mask_phone(m[0]), text)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import ipaddress
 from functools import cached_property
 from pathlib import Path
 from typing import Literal
@@ -40,6 +41,13 @@ class Settings(BaseSettings):
     webhook_allow_private: bool = False
     webhook_timeout: float = Field(default=10, gt=0)
     log_level: str = "INFO"
+    # json: one JSON object per line (the default in production); text: for people.
+    log_format: Literal["json", "text"] | None = None
+    # When set, GET /metrics needs "Authorization: Bearer <token>".
+    metrics_token: SecretStr | None = None
+    # Reverse proxies (addresses or networks, comma-separated) whose X-Forwarded-For
+    # names the client (agents_ui/proxy.py); empty: the peer address is the client.
+    trusted_proxies: str = ""
     # The escalation ladder: yellow at this share of the resolution limit, public notice
     # (通报) this many working days after it.
     warning_fraction: float = Field(default=0.8, gt=0, lt=1)
@@ -64,6 +72,45 @@ class Settings(BaseSettings):
     telephony_provider: Literal["log", "twilio"] = "log"
     # Seconds a caller waits in the queue before being offered to leave a message.
     agent_answer_seconds: int = Field(default=60, ge=5)
+    # Live pushes (agents_ui/live*.py, docs/console.md): the Redis channel (one per
+    # installation sharing a Redis); how often the publisher looks for new events; a
+    # reconnecting console gets at most this many missed events, none older than this,
+    # else it reloads; how often web processes check their connections' sessions.
+    live_channel: str = "hotline-live"
+    live_poll_seconds: float = Field(default=0.1, gt=0)
+    live_replay_limit: int = Field(default=1000, ge=1)
+    live_replay_hours: float = Field(default=24, gt=0)
+    live_session_check_seconds: float = Field(default=30, gt=0)
+    # Callbacks (callbacks/, docs/callbacks.md): the first attempt this many working
+    # hours after completion, only inside the calling hours of allowed days (working days
+    # of the calendar minus the quiet days, ISO dates comma-separated); at most
+    # ``callback_max_attempts``, the next ones these many minutes after a failed one.
+    callback_delay_working_hours: float = Field(default=2, ge=0)
+    callback_calling_hours: str = "09:00-20:00"
+    callback_quiet_days: str = ""
+    callback_max_attempts: int = Field(default=3, ge=1, le=10)
+    callback_retry_minutes: str = "120,1440"
+    # Hours an SMS survey waits for a reply before the next attempt (or unreachable).
+    callback_sms_reply_hours: float = Field(default=24, gt=0)
+    # A call placed more than this many minutes after its due time is first checked
+    # against the calling hours again (0: never checked again).
+    callback_max_lateness_minutes: int = Field(default=30, ge=0)
+    # Pacing per provider account: calls started per clock second, calls at once.
+    callback_calls_per_second: float = Field(default=5, gt=0, le=1000)
+    callback_max_concurrent_calls: int = Field(default=30, ge=1)
+    # A placement whose worker died is given up after this long without a status callback.
+    callback_placing_timeout_seconds: int = Field(default=600, ge=30)
+    # Spot checks: the default share of a unit's closed orders in a week.
+    callback_spot_check_share: float = Field(default=0.05, gt=0, le=1)
+    # 三率: weights of response, resolution and satisfaction rates in the score.
+    callback_score_weights: str = "30,35,35"
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: str) -> str:
+        for part in filter(None, (p.strip() for p in value.split(","))):
+            ipaddress.ip_network(part)  # ValueError names the bad entry
+        return value
 
     @field_validator("public_url")
     @classmethod
@@ -77,6 +124,10 @@ class Settings(BaseSettings):
     @property
     def timer_queue_name(self) -> str:
         return f"{self.queue_name}-timers"
+
+    @property
+    def effective_log_format(self) -> Literal["json", "text"]:
+        return self.log_format or ("json" if self.env == "production" else "text")
 
     @property
     def proof_root(self) -> Path:

@@ -16,6 +16,7 @@ Time limits come in three units:
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -40,10 +41,7 @@ class WorkingCalendar:
     def is_workday(self, day: dt.date) -> bool:
         if day in self.overrides:
             return self.overrides[day]
-        try:
-            return bool(chinese_calendar.is_workday(day))
-        except NotImplementedError:
-            return day.weekday() < 5
+        return _library_workday(day)
 
     @property
     def hours_per_day(self) -> Decimal:
@@ -133,6 +131,17 @@ class WorkingCalendar:
 
     def _at(self, day: dt.date, time: dt.time) -> dt.datetime:
         return dt.datetime.combine(day, time, tzinfo=self.tz).astimezone(dt.UTC)
+
+
+@functools.lru_cache(maxsize=4096)
+def _library_workday(day: dt.date) -> bool:
+    """chinese-calendar's answer (Monday to Friday for years it does not know), cached:
+    the library scans its whole table on every call (about 50 µs), and scheduling asks
+    for the same few days over and over."""
+    try:
+        return bool(chinese_calendar.is_workday(day))
+    except NotImplementedError:
+        return day.weekday() < 5
 
 
 def _seconds_between(start: dt.time, end: dt.time) -> int:

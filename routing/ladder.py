@@ -18,7 +18,6 @@ from hotline.deadlines.handlers import DeadlineHandler
 from hotline.orders import queries as order_queries
 from hotline.orders.lifecycle import DONE, FINAL
 from hotline.orders.service import record_event
-from hotline.outbox import queries as outbox
 from hotline.reference.cache import reference
 from hotline.settings import Settings
 from hotline.workcal import WorkingCalendar
@@ -29,7 +28,6 @@ RESOLUTION = "resolution"
 RESOLUTION_WARNING = "resolution_warning"
 PUBLIC_NOTICE = "public_notice"
 RESOLUTION_CLOCKS = [RESOLUTION_WARNING, RESOLUTION, PUBLIC_NOTICE]
-NOTICE_CREATED = "notice.created"
 
 
 async def ensure_order_clocks(
@@ -113,7 +111,8 @@ async def _step(
     )
     if notice is None:
         return False
-    recorded = await record_event(
+    # The event is the supervisors' (and the unit's) alert: the live stream pushes it.
+    await record_event(
         conn,
         deadline["order_id"],
         event,
@@ -125,13 +124,6 @@ async def _step(
             "message": message,
             "enterprise_id": enterprise_id,
         },
-    )
-    # The supervisors' alert (and the unit's), pushed live once this commits.
-    await outbox.insert(
-        conn,
-        topic=NOTICE_CREATED,
-        key=f"{NOTICE_CREATED}:{notice}",
-        payload={"notice_id": notice, "seq": recorded["seq"]},
     )
     return True
 

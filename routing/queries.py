@@ -689,32 +689,3 @@ async def order_attachments(conn: asyncpg.Connection, order_id: int) -> list[asy
         "FROM attachments WHERE order_id = $1 ORDER BY id",
         order_id,
     )
-
-
-async def dispatch_summary(conn: asyncpg.Connection, dispatch_id: int) -> asyncpg.Record | None:
-    """A dispatch with its order's number and the sequence of the event that made it."""
-    return await conn.fetchrow(
-        """
-        SELECT d.id, d.order_id, d.enterprise_id, d.role, d.sign_for_due_at, o.number,
-               si.name_zh AS item_name,
-               (SELECT max(e.seq) FROM order_events e
-                 WHERE e.order_id = d.order_id
-                   AND e.type IN ('order.dispatch', 'dispatch.assisting')
-                   AND (e.data->>'dispatch_id')::bigint = d.id) AS seq
-          FROM dispatches d
-          JOIN work_orders o ON o.id = d.order_id
-          JOIN service_items si ON si.code = o.service_item_code
-         WHERE d.id = $1
-        """,
-        dispatch_id,
-    )
-
-
-async def get_notice(conn: asyncpg.Connection, notice_id: int) -> asyncpg.Record | None:
-    return await conn.fetchrow(
-        """
-        SELECT n.*, o.number FROM supervision_notices n
-          JOIN work_orders o ON o.id = n.order_id WHERE n.id = $1
-        """,
-        notice_id,
-    )

@@ -3,23 +3,34 @@ kinds and extra relay sources. Every process that runs jobs calls ``subscribe_al
 
 from __future__ import annotations
 
-from agents_ui import live
+from callbacks import answers as callback_answers
+from callbacks.campaigns import on_order_completed
+from callbacks.jobs import callback_source
 from hotline.outbox.handlers import topics
 from hotline.relay import CORE_SOURCES, Source
 from integrations.enterprise_webhooks import handlers as webhook_handlers
 from integrations.enterprise_webhooks.delivery import webhook_source
+from integrations.telephony import intake
 from integrations.telephony.jobs import outbound_source
 from routing import subscribers as routing_subscribers
+from routing.handling import ORDER_COMPLETED
 
 
 def subscribe_all() -> None:
     """Subscribe every package's handlers (idempotent)."""
     routing_subscribers.subscribe()
     webhook_handlers.subscribe()
-    topics.subscribe("dispatch.created", live.push_dispatch)
-    topics.subscribe("notice.created", live.push_notice)
-    topics.subscribe("order.drafted", live.push_draft)
+    # Live pushes need no subscription: the relay's publisher sends every order event
+    # (agents_ui/live_publisher.py).
+    topics.subscribe(ORDER_COMPLETED, on_order_completed)
+    connect_hooks()
+
+
+def connect_hooks() -> None:
+    """Hooks the web process needs too: an SMS answering a survey (integrations cannot
+    import callbacks, which imports integrations)."""
+    intake.connect_survey_answer(callback_answers.answer_sms)
 
 
 def relay_sources() -> tuple[Source, ...]:
-    return (*CORE_SOURCES, webhook_source, outbound_source)
+    return (*CORE_SOURCES, webhook_source, outbound_source, callback_source)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from dataclasses import dataclass
+from typing import Protocol
 
 import asyncpg
 import redis.asyncio as aioredis
@@ -230,14 +231,30 @@ async def handle_recording(conn: asyncpg.Connection, form: RecordingForm, now: d
     return voice.empty()
 
 
+class SurveyAnswer(Protocol):
+    async def __call__(
+        self, conn: asyncpg.Connection, *, from_phone: str, body: str, now: dt.datetime
+    ) -> str | None: ...
+
+
+_survey_answer: SurveyAnswer | None = None
+
+
+def connect_survey_answer(handler: SurveyAnswer) -> None:
+    """The callbacks' SMS survey, connected by ``wiring`` (callbacks imports this package,
+    so this package cannot import callbacks)."""
+    global _survey_answer
+    _survey_answer = handler
+
+
 async def survey_answer(
     conn: asyncpg.Connection, *, from_phone: str, body: str, now: dt.datetime
 ) -> str | None:
-    """Hook for the callbacks issue: an SMS answering a running satisfaction survey.
-
-    Returns the reply to send when the SMS was such an answer (then no draft is made),
-    None otherwise. Nothing sends surveys yet, so today it always returns None."""
-    return None
+    """An SMS answering a running satisfaction survey: the reply to send (then no draft is
+    made), or None when it answers none (or no survey is connected)."""
+    if _survey_answer is None:
+        return None
+    return await _survey_answer(conn, from_phone=from_phone, body=body, now=now)
 
 
 async def handle_sms(

@@ -23,6 +23,7 @@ from twilio.http.http_client import TwilioHttpClient
 from twilio.http.response import Response
 from twilio.rest import Client
 
+from hotline.phones import mask_phone
 from hotline.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -48,17 +49,15 @@ class TelephonyProvider(Protocol):
         help; any other exception means "try again later"."""
         ...
 
-    def place_call(self, to: str, from_: str, twiml_url: str, effect_key: str) -> str:
+    def place_call(
+        self, to: str, from_: str, twiml_url: str, effect_key: str, *, status_url: str | None = None
+    ) -> str:
         """Place one call that plays the TwiML (or the carrier's equivalent) at
-        ``twiml_url``; returns the provider's id. Errors as for ``send_sms``."""
+        ``twiml_url``; returns the provider's id. Errors as for ``send_sms``.
+
+        With ``status_url`` the provider reports the call's end there (completed, busy,
+        no-answer, failed, canceled) and tells whether a machine answered."""
         ...
-
-
-def mask_phone(phone: str) -> str:
-    """A number fit for logs: the first 5 and last 4 characters, the rest hidden."""
-    if len(phone) <= 9:
-        return "*" * len(phone)
-    return phone[:5] + "*" * (len(phone) - 9) + phone[-4:]
 
 
 class LogProvider:
@@ -70,7 +69,9 @@ class LogProvider:
         log.info("SMS not sent (log provider) %s -> %s: %s", from_, mask_phone(to), effect_key)
         return f"LOG-{uuid.uuid4().hex}"
 
-    def place_call(self, to: str, from_: str, twiml_url: str, effect_key: str) -> str:
+    def place_call(
+        self, to: str, from_: str, twiml_url: str, effect_key: str, *, status_url: str | None = None
+    ) -> str:
         log.info("call not placed (log provider) %s -> %s: %s", from_, mask_phone(to), effect_key)
         return f"LOG-{uuid.uuid4().hex}"
 
@@ -111,9 +112,17 @@ class TwilioProvider:
             message = self.client.messages.create(to=to, from_=from_, body=body)
         return str(message.sid)
 
-    def place_call(self, to: str, from_: str, twiml_url: str, effect_key: str) -> str:
+    def place_call(
+        self, to: str, from_: str, twiml_url: str, effect_key: str, *, status_url: str | None = None
+    ) -> str:
+        # Twilio's client sends None as the text "None": pass only what is set.
+        extra: dict[str, Any] = {}
+        if status_url:
+            # Twilio posts the final status there (the default event is "completed"),
+            # and AnsweredBy once its answering-machine detection has decided.
+            extra = {"status_callback": status_url, "machine_detection": "Enable"}
         with _permanent_on_client_error():
-            call = self.client.calls.create(to=to, from_=from_, url=twiml_url)
+            call = self.client.calls.create(to=to, from_=from_, url=twiml_url, **extra)
         return str(call.sid)
 
 

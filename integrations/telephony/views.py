@@ -21,7 +21,8 @@ from multidict import MultiDict
 from agents_ui.api import api, dumps, json_response, path_int
 from agents_ui.auth import require_actor
 from agents_ui.keys import CLOCK, POOL, REDIS, SETTINGS
-from agents_ui.live import emitter, user_room
+from agents_ui.live import emitter
+from agents_ui.live_stream import user_room
 from hotline.errors import NotFound
 from hotline.users.models import CENTRE_ROLES, Role
 from integrations.telephony import calls, intake, voice

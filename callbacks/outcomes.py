@@ -1,0 +1,308 @@
+"""What an answer does (the closed loop, 闭环), a supervisor's ruling, and appeals.
+
+Solved and rated 3–5 (基本满意 or better): the order is closed. Not solved, or rated
+1–2 (不满意, 非常不满意): it is reopened with its redo count + 1 and dispatched again to
+the same lead unit, flagged 回访不满意 with the citizen's words and a new resolution
+limit; when it was already redone once, it goes to the coordination queue instead.
+Everything runs inside the caller's transaction.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Literal
+
+import asyncpg
+from pydantic import BaseModel, ConfigDict, Field
+
+from callbacks import queries
+from hotline.errors import Conflict, Forbidden, InvalidInput, NotFound
+from hotline.orders import queries as order_queries
+from hotline.orders.lifecycle import Status
+from hotline.orders.service import access_order_by_id, clock_dues, do_transition, record_event
+from hotline.reference.cache import reference
+from hotline.settings import Settings
+from hotline.users.models import Actor
+from hotline.workcal import WorkingCalendar
+from routing import ladder
+from routing.dispatch import do_dispatch, do_escalate
+from routing.handling import access_dispatch_by_id
+
+LEVELS = {5: "非常满意", 4: "满意", 3: "基本满意", 2: "不满意", 1: "非常不满意"}
+REDO_FLAG = "回访不满意"
+# An order standing here is waiting for its callback; good answers close it, bad reopen it.
+AWAITING = frozenset({Status.COMPLETED, Status.CALLBACK, Status.RESOLVED_ON_CALL})
+
+Outcome = Literal["closed", "reopened", "escalated", "recorded"]
+
+
+@dataclass(frozen=True)
+class Answer:
+    """The survey's answers; None where the question was answered before (voice, SMS)."""
+
+    solved: bool | None
+    rating: int | None
+    comment: str = ""
+
+
+def is_good(solved: bool | None, rating: int | None) -> bool:
+    return bool(solved) and rating is not None and rating >= 3
+
+
+async def do_finish_survey(
+    conn: asyncpg.Connection,
+    survey_id: int,
+    answer: Answer,
+    *,
+    actor: Actor | None,
+    calendar: WorkingCalendar,
+    settings: Settings,
+    now: dt.datetime,
+) -> Outcome:
+    """The last answer of a survey: record it, settle its attempts, act on the order."""
+    survey = await queries.get_survey(conn, survey_id, for_update=True)
+    if survey is None:
+        raise NotFound(f"callback survey {survey_id} not found")
+    if survey["state"] != "open":
+        raise Conflict(f"the survey is already {survey['state']}", code="survey_closed")
+    solved = survey["solved"] if answer.solved is None else answer.solved
+    rating = answer.rating if answer.rating is not None else survey["rating"]
+    outcome: Outcome = "recorded"
+    if survey["order_id"] is not None:
+        outcome = await _act_on_order(
+            conn, survey, solved, rating, answer.comment, actor, calendar, settings, now
+        )
+    await queries.finish_survey(
+        conn,
+        survey_id,
+        state="answered",
+        outcome=outcome,
+        now=now,
+        solved=solved,
+        rating=rating,
+        comment=answer.comment,
+        answered_by=actor.user_id if actor else None,
+    )
+    await queries.settle_survey_attempts(conn, survey_id, now)
+    return outcome
+
+
+async def _act_on_order(
+    conn: asyncpg.Connection,
+    survey: asyncpg.Record,
+    solved: bool | None,
+    rating: int | None,
+    words: str,
+    actor: Actor | None,
+    calendar: WorkingCalendar,
+    settings: Settings,
+    now: dt.datetime,
+) -> Outcome:
+    order = await order_queries.get_order(conn, survey["order_id"], for_update=True)
+    assert order is not None
+    good = is_good(solved, rating)
+    facts = {
+        "survey_id": survey["id"],
+        "campaign": survey["campaign_kind"],
+        "channel": survey["channel"],
+        "solved": solved,
+        "rating": rating,
+        "level": LEVELS.get(rating or 0, ""),
+        "comment": words,
+    }
+    await record_event(conn, order["id"], "callback.answered", actor, now, data=facts)
+    if survey["campaign_kind"] == "post_completion":
+        # The unit's score counts post-completion ratings only; spot checks sample.
+        await queries.rate_order(conn, order["id"], solved, rating, now)
+        if survey["dispatch_id"] is not None:
+            await queries.rate_dispatch(
+                conn,
+                survey["dispatch_id"],
+                solved=solved,
+                rating=rating,
+                outcome="good" if good else "bad",
+                now=now,
+            )
+    if good:
+        if order["status"] not in AWAITING:
+            return "recorded"
+        await do_transition(
+            conn, order, "close", actor, now, changes={"closed_at": now}, data=facts
+        )
+        return "closed"
+    if order["status"] not in AWAITING | {Status.CLOSED}:
+        return "recorded"  # already back at work (a supervisor reopened it)
+    item = await reference.item(conn, order["service_item_code"])
+    assert item is not None
+    due = clock_dues(item, calendar, now)["resolution"]
+    reopened = await do_transition(
+        conn,
+        order,
+        "reopen",
+        actor,
+        now,
+        changes={
+            "redo_count": order["redo_count"] + 1,
+            "closed_at": None,
+            "resolution_due_at": due,
+        },
+        data={**facts, "resolution_due_at": due.isoformat()},
+    )
+    lead = survey["enterprise_id"] or order["lead_enterprise_id"]
+    if order["redo_count"] >= 1 or lead is None:
+        await do_escalate(
+            conn,
+            reopened,
+            reason=f"{REDO_FLAG}（第{order['redo_count'] + 1}次）：{words}",
+            now=now,
+            actor=actor,
+        )
+        return "escalated"
+    await ladder.reset_resolution_clock(
+        conn, reopened, due, calendar=calendar, settings=settings, now=now
+    )
+    _, dispatch = await do_dispatch(
+        conn,
+        reopened,
+        enterprise_id=lead,
+        role="lead",
+        reason=f"{REDO_FLAG}：{words or LEVELS.get(rating or 0, '问题未解决')}",
+        calendar=calendar,
+        now=now,
+        actor=actor,
+    )
+    await queries.flag_redo(conn, dispatch["id"], survey["id"])
+    return "reopened"
+
+
+async def do_mark_unreachable(
+    conn: asyncpg.Connection, survey_id: int, *, reason: str, now: dt.datetime
+) -> None:
+    """Every attempt failed: the survey is unreachable and counted as such. The order is
+    closed with that note (a supervisor may reopen it); the unit's dispatch says so."""
+    survey = await queries.get_survey(conn, survey_id, for_update=True)
+    if survey is None or survey["state"] != "open":
+        return
+    await queries.finish_survey(conn, survey_id, state="unreachable", outcome=None, now=now)
+    await queries.settle_survey_attempts(conn, survey_id, now)
+    if survey["order_id"] is None:
+        return
+    order = await order_queries.get_order(conn, survey["order_id"], for_update=True)
+    assert order is not None
+    data = {"survey_id": survey_id, "reason": reason, "campaign": survey["campaign_kind"]}
+    await record_event(conn, order["id"], "callback.unreachable", None, now, data=data)
+    if survey["campaign_kind"] != "post_completion":
+        return
+    if survey["dispatch_id"] is not None:
+        await queries.rate_dispatch(
+            conn, survey["dispatch_id"], solved=None, rating=None, outcome="unreachable", now=now
+        )
+    if order["status"] in AWAITING:
+        await do_transition(conn, order, "close", None, now, changes={"closed_at": now}, data=data)
+
+
+# ------------------------------------------------------------ the centre's word
+
+
+class RulingInput(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    ruling: str = Field(min_length=1, max_length=2000)
+
+
+async def do_close_with_ruling(
+    conn: asyncpg.Connection, actor: Actor, order_id: int, body: RulingInput, now: dt.datetime
+) -> asyncpg.Record:
+    """A supervisor closes the order with a recorded ruling (for example an unreasonable
+    demand); open surveys of the order are cancelled."""
+    order = await access_order_by_id(conn, actor, order_id, for_update=True)
+    for survey in await queries.order_surveys(conn, order_id):
+        if survey["state"] == "open":
+            await queries.finish_survey(
+                conn, survey["id"], state="cancelled", outcome=None, now=now
+            )
+            await queries.settle_survey_attempts(conn, survey["id"], now)
+    return await do_transition(
+        conn,
+        order,
+        "close",
+        actor,
+        now,
+        changes={"closed_at": now},
+        data={"ruling": body.ruling},
+    )
+
+
+class AppealInput(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class AppealDecision(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    decision: Literal["approve", "reject"]
+    note: str = Field(default="", max_length=2000)
+
+
+async def do_appeal(
+    conn: asyncpg.Connection, actor: Actor, dispatch_id: int, body: AppealInput, now: dt.datetime
+) -> asyncpg.Record:
+    """申诉: the unit asks the centre to take a bad rating out of its score."""
+    dispatch = await access_dispatch_by_id(conn, actor, dispatch_id, for_update=True)
+    if dispatch["role"] != "lead":
+        raise Forbidden("only the lead unit's rating can be appealed", code="not_lead")
+    rated = await queries.dispatch_rating(conn, dispatch_id)
+    if rated["callback_outcome"] != "bad" or rated["score_excluded"]:
+        raise InvalidInput(
+            "only a bad rating that still counts can be appealed",
+            code="not_appealable",
+            fields={"dispatch_id": "no bad rating to appeal"},
+        )
+    appeal = await queries.insert_appeal(
+        conn,
+        {
+            "dispatch_id": dispatch_id,
+            "enterprise_id": dispatch["enterprise_id"],
+            "reason": body.reason,
+            "appealed_by": actor.label(),
+            "now": now,
+        },
+    )
+    if appeal is None:
+        raise Conflict("an appeal of this rating is already waiting", code="appeal_pending")
+    await record_event(
+        conn,
+        dispatch["order_id"],
+        "rating.appealed",
+        actor,
+        now,
+        data={"appeal_id": appeal["id"], "dispatch_id": dispatch_id, "reason": body.reason},
+    )
+    return appeal
+
+
+async def do_decide_appeal(
+    conn: asyncpg.Connection, actor: Actor, appeal_id: int, body: AppealDecision, now: dt.datetime
+) -> asyncpg.Record:
+    """Approved, the rating no longer counts in the unit's figures; decided once."""
+    appeal = await queries.get_appeal(conn, appeal_id, for_update=True)
+    if appeal is None:
+        raise NotFound(f"appeal {appeal_id} not found")
+    if appeal["state"] != "pending":
+        raise Conflict(f"this appeal was already {appeal['state']}", code="already_decided")
+    state = "approved" if body.decision == "approve" else "rejected"
+    decided = await queries.decide_appeal(
+        conn, appeal_id, state=state, user_id=actor.user_id, note=body.note, now=now
+    )
+    if state == "approved":
+        await queries.exclude_from_score(conn, appeal["dispatch_id"])
+    rated = await queries.dispatch_rating(conn, appeal["dispatch_id"])
+    await record_event(
+        conn,
+        rated["order_id"],
+        f"rating.appeal_{state}",
+        actor,
+        now,
+        data={"appeal_id": appeal_id, "note": body.note},
+    )
+    return decided

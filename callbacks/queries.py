@@ -1,0 +1,739 @@
+"""All of the callbacks' SQL: campaigns, surveys, attempts, the pacer, ratings, appeals
+and the figures."""
+
+# asyncpg has no type information: what its queries return is Any by nature.
+# mypy: disable-error-code="no-any-return"
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import asyncpg
+
+CAMPAIGN_COLUMNS = """c.id, c.kind, c.name, c.channel, c.state, c.hotline_code, c.sample_share,
+    c.week_start, c.created_by, c.created_at, c.updated_at"""
+SURVEY_COLUMNS = """s.id, s.campaign_id, s.order_id, s.round, s.dispatch_id, s.enterprise_id,
+    s.phone, s.contact_name, s.hotline_code, s.channel, s.state, s.step, s.solved, s.rating,
+    s.comment, s.recording_url, s.outcome, s.answered_by, s.answered_at, s.created_at"""
+ATTEMPT_COLUMNS = """a.id, a.survey_id, a.number, a.channel, a.effect_key, a.state, a.outcome,
+    a.due_at, a.lease_until, a.attempts, a.placing_at, a.provider, a.provider_sid,
+    a.last_error, a.placed_at, a.finished_at, a.created_at"""
+
+# ------------------------------------------------------------------ campaigns
+
+
+async def insert_campaign(conn: asyncpg.Connection, values: dict[str, Any]) -> asyncpg.Record:
+    return await conn.fetchrow(
+        f"""
+        INSERT INTO callback_campaigns AS c (kind, name, channel, hotline_code, sample_share,
+                                             week_start, created_by, created_at, updated_at)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)
+        RETURNING {CAMPAIGN_COLUMNS}
+        """,
+        values["kind"],
+        values["name"],
+        values["channel"],
+        values["hotline_code"],
+        values.get("sample_share"),
+        values.get("week_start"),
+        values["created_by"],
+        values["now"],
+    )
+
+
+async def get_campaign(
+    conn: asyncpg.Connection, campaign_id: int, *, for_update: bool = False
+) -> asyncpg.Record | None:
+    lock = " FOR UPDATE" if for_update else ""
+    return await conn.fetchrow(
+        f"SELECT {CAMPAIGN_COLUMNS} FROM callback_campaigns c WHERE c.id = $1{lock}", campaign_id
+    )
+
+
+async def post_completion_campaign(conn: asyncpg.Connection) -> asyncpg.Record:
+    return await conn.fetchrow(
+        f"SELECT {CAMPAIGN_COLUMNS} FROM callback_campaigns c WHERE c.kind = 'post_completion'"
+    )
+
+
+async def set_campaign_state(
+    conn: asyncpg.Connection, campaign_id: int, state: str, now: dt.datetime
+) -> asyncpg.Record:
+    return await conn.fetchrow(
+        f"UPDATE callback_campaigns c SET state = $2, updated_at = $3 WHERE c.id = $1 "
+        f"RETURNING {CAMPAIGN_COLUMNS}",
+        campaign_id,
+        state,
+        now,
+    )
+
+
+async def list_campaigns(conn: asyncpg.Connection, limit: int) -> list[asyncpg.Record]:
+    return await conn.fetch(
+        f"SELECT {CAMPAIGN_COLUMNS} FROM callback_campaigns c ORDER BY c.id DESC LIMIT $1", limit
+    )
+
+
+async def campaign_counts(conn: asyncpg.Connection, campaign_id: int) -> dict[str, Any]:
+    """Surveys by state, and the answered ones by rating and by outcome."""
+    row = await conn.fetchrow(
+        """
+        SELECT count(*) AS surveys,
+               count(*) FILTER (WHERE state = 'open') AS open,
+               count(*) FILTER (WHERE state = 'answered') AS answered,
+               count(*) FILTER (WHERE state = 'unreachable') AS unreachable,
+               count(*) FILTER (WHERE state = 'cancelled') AS cancelled,
+               count(*) FILTER (WHERE rating >= 3) AS good,
+               count(*) FILTER (WHERE rating <= 2 OR solved IS FALSE) AS bad
+          FROM callback_surveys WHERE campaign_id = $1
+        """,
+        campaign_id,
+    )
+    return dict(row)
+
+
+async def hold_attempts(conn: asyncpg.Connection, campaign_id: int) -> int:
+    """Pause: waiting attempts of the campaign are held (the relay leaves them alone)."""
+    result = await conn.execute(
+        """
+        UPDATE callback_attempts a SET state = 'held', lease_until = NULL
+          FROM callback_surveys s
+         WHERE s.id = a.survey_id AND s.campaign_id = $1
+           AND a.state IN ('pending', 'manual') AND a.placing_at IS NULL
+        """,
+        campaign_id,
+    )
+    return int(result.split()[-1])
+
+
+async def held_attempts(conn: asyncpg.Connection, campaign_id: int) -> list[asyncpg.Record]:
+    return await conn.fetch(
+        f"""
+        SELECT {ATTEMPT_COLUMNS} FROM callback_attempts a
+          JOIN callback_surveys s ON s.id = a.survey_id
+         WHERE s.campaign_id = $1 AND a.state = 'held'
+        """,
+        campaign_id,
+    )
+
+
+async def release_held(
+    conn: asyncpg.Connection, attempt_ids: list[int], due_ats: list[dt.datetime]
+) -> None:
+    """Resume: held attempts wait again, manual ones for an agent, at the given times."""
+    await conn.execute(
+        """
+        UPDATE callback_attempts a
+           SET state = CASE WHEN a.channel = 'manual' THEN 'manual' ELSE 'pending' END,
+               due_at = v.due_at
+          FROM unnest($1::bigint[], $2::timestamptz[]) AS v (id, due_at)
+         WHERE a.id = v.id AND a.state = 'held'
+        """,
+        attempt_ids,
+        due_ats,
+    )
+
+
+# ------------------------------------------------------------------- surveys
+
+
+async def insert_surveys(
+    conn: asyncpg.Connection,
+    campaign: asyncpg.Record,
+    *,
+    order_ids: list[int | None],
+    phones: list[str],
+    names: list[str],
+    hotlines: list[str],
+    due_ats: list[dt.datetime],
+    state: str,
+) -> int:
+    """One survey and its first attempt (in ``state``) per row of the arrays; rows
+    already surveyed in this campaign (same order and round, or same phone without an
+    order) are skipped. Returns how many surveys were made.
+
+    The order's round, lead unit and its last completed lead dispatch are read here."""
+    rows = await conn.fetch(
+        """
+        WITH input AS (
+            SELECT * FROM unnest($2::bigint[], $3::text[], $4::text[], $5::text[],
+                                 $6::timestamptz[])
+                   AS i (order_id, phone, contact_name, hotline_code, due_at)
+        ), made AS (
+            INSERT INTO callback_surveys (campaign_id, order_id, round, dispatch_id,
+                                          enterprise_id, phone, contact_name, hotline_code,
+                                          channel, step)
+            -- Without an order (a proactive survey) there is nothing to ask "solved?" of.
+            SELECT $1, i.order_id, coalesce(o.redo_count, 0), d.id, d.enterprise_id, i.phone,
+                   i.contact_name, i.hotline_code, $7,
+                   CASE WHEN i.order_id IS NULL THEN 'rating' ELSE 'solved' END
+              FROM input i
+              LEFT JOIN work_orders o ON o.id = i.order_id
+              LEFT JOIN LATERAL (
+                    SELECT id, enterprise_id FROM dispatches
+                     WHERE order_id = i.order_id AND role = 'lead' AND state = 'completed'
+                     ORDER BY finished_at DESC, id DESC LIMIT 1) d ON true
+            ON CONFLICT DO NOTHING
+            RETURNING id, order_id, phone
+        )
+        INSERT INTO callback_attempts (survey_id, number, channel, effect_key, state, due_at)
+        SELECT m.id, 1, $7, 'callback:' || m.id || ':1', $8, i.due_at
+          FROM made m JOIN input i
+            ON i.order_id IS NOT DISTINCT FROM m.order_id AND i.phone = m.phone
+        RETURNING id
+        """,
+        campaign["id"],
+        order_ids,
+        phones,
+        names,
+        hotlines,
+        due_ats,
+        campaign["channel"],
+        state,
+    )
+    return len(rows)
+
+
+async def closed_orders_sample(
+    conn: asyncpg.Connection, start: dt.datetime, end: dt.datetime, share: float
+) -> list[asyncpg.Record]:
+    """ceil(share × n) random orders of each lead unit's n orders closed in [start, end)."""
+    return await conn.fetch(
+        """
+        SELECT id, caller_phone, caller_name, hotline_code, lead_enterprise_id FROM (
+            SELECT o.id, o.caller_phone, o.caller_name, o.hotline_code, o.lead_enterprise_id,
+                   row_number() OVER (PARTITION BY o.lead_enterprise_id ORDER BY random()) AS n,
+                   count(*) OVER (PARTITION BY o.lead_enterprise_id) AS total
+              FROM work_orders o
+             WHERE o.status = 'closed' AND o.closed_at >= $1 AND o.closed_at < $2
+               AND o.caller_phone IS NOT NULL AND o.lead_enterprise_id IS NOT NULL) ranked
+         WHERE n <= ceil($3::float8 * total)
+        """,
+        start,
+        end,
+        share,
+    )
+
+
+async def get_survey(
+    conn: asyncpg.Connection, survey_id: int, *, for_update: bool = False
+) -> asyncpg.Record | None:
+    lock = " FOR UPDATE OF s" if for_update else ""
+    return await conn.fetchrow(
+        f"""
+        SELECT {SURVEY_COLUMNS}, c.kind AS campaign_kind, c.state AS campaign_state
+          FROM callback_surveys s JOIN callback_campaigns c ON c.id = s.campaign_id
+         WHERE s.id = $1{lock}
+        """,
+        survey_id,
+    )
+
+
+async def open_sms_survey(conn: asyncpg.Connection, phone: str) -> asyncpg.Record | None:
+    """The newest open SMS survey of a phone that has had its SMS."""
+    row = await conn.fetchrow(
+        """
+        SELECT s.id FROM callback_surveys s
+         WHERE s.phone = $1 AND s.state = 'open' AND s.channel = 'sms'
+           AND EXISTS (SELECT 1 FROM callback_attempts a
+                        WHERE a.survey_id = s.id AND a.state IN ('placed', 'done'))
+         ORDER BY s.id DESC LIMIT 1
+        """,
+        phone,
+    )
+    return await get_survey(conn, row["id"], for_update=True) if row else None
+
+
+async def record_solved(conn: asyncpg.Connection, survey_id: int, solved: bool) -> None:
+    await conn.execute(
+        "UPDATE callback_surveys SET solved = $2, step = 'rating' WHERE id = $1",
+        survey_id,
+        solved,
+    )
+
+
+async def finish_survey(
+    conn: asyncpg.Connection,
+    survey_id: int,
+    *,
+    state: str,
+    outcome: str | None,
+    now: dt.datetime,
+    solved: bool | None = None,
+    rating: int | None = None,
+    comment: str = "",
+    answered_by: int | None = None,
+) -> None:
+    await conn.execute(
+        """
+        UPDATE callback_surveys
+           SET state = $2, step = 'done', solved = coalesce($3, solved),
+               rating = coalesce($4, rating),
+               comment = CASE WHEN $5 = '' THEN comment ELSE $5 END,
+               outcome = $6, answered_by = $7,
+               answered_at = CASE WHEN $2 = 'answered' THEN $8 ELSE answered_at END
+         WHERE id = $1
+        """,
+        survey_id,
+        state,
+        solved,
+        rating,
+        comment,
+        outcome,
+        answered_by,
+        now,
+    )
+
+
+async def set_recording(conn: asyncpg.Connection, survey_id: int, url: str) -> None:
+    await conn.execute(
+        "UPDATE callback_surveys SET recording_url = $2 WHERE id = $1", survey_id, url
+    )
+
+
+async def order_surveys(conn: asyncpg.Connection, order_id: int) -> list[asyncpg.Record]:
+    return await conn.fetch(
+        f"""
+        SELECT {SURVEY_COLUMNS}, c.kind AS campaign_kind,
+               (SELECT coalesce(json_agg(json_build_object(
+                        'id', a.id, 'number', a.number, 'channel', a.channel, 'state', a.state,
+                        'outcome', a.outcome, 'due_at', a.due_at, 'placed_at', a.placed_at,
+                        'finished_at', a.finished_at) ORDER BY a.number), '[]')
+                  FROM callback_attempts a WHERE a.survey_id = s.id) AS attempts
+          FROM callback_surveys s JOIN callback_campaigns c ON c.id = s.campaign_id
+         WHERE s.order_id = $1 ORDER BY s.id
+        """,
+        order_id,
+    )
+
+
+# ------------------------------------------------------------------ attempts
+
+
+async def get_attempt(
+    conn: asyncpg.Connection, attempt_id: int, *, for_update: bool = False
+) -> asyncpg.Record | None:
+    """The attempt, whether it is due by the database's clock, and the survey's channel."""
+    lock = " FOR UPDATE OF a" if for_update else ""
+    return await conn.fetchrow(
+        f"""
+        SELECT {ATTEMPT_COLUMNS}, a.due_at <= now() AS due, s.phone, s.hotline_code,
+               s.order_id, s.state AS survey_state, s.step
+          FROM callback_attempts a JOIN callback_surveys s ON s.id = a.survey_id
+         WHERE a.id = $1{lock}
+        """,
+        attempt_id,
+    )
+
+
+async def insert_attempt(
+    conn: asyncpg.Connection,
+    *,
+    survey_id: int,
+    number: int,
+    channel: str,
+    state: str,
+    due_at: dt.datetime,
+) -> int | None:
+    """The next attempt of a survey; the same number twice is one attempt."""
+    return await conn.fetchval(
+        """
+        INSERT INTO callback_attempts (survey_id, number, channel, effect_key, state, due_at)
+        VALUES ($1, $2, $3, format('callback:%s:%s', $1::bigint, $2::integer), $4, $5)
+        ON CONFLICT (survey_id, number) DO NOTHING RETURNING id
+        """,
+        survey_id,
+        number,
+        channel,
+        state,
+        due_at,
+    )
+
+
+async def defer_attempt(conn: asyncpg.Connection, attempt_id: int, due_at: dt.datetime) -> None:
+    """Not now: due again at ``due_at``, free for the next relay pass after that."""
+    await conn.execute(
+        "UPDATE callback_attempts SET due_at = $2, lease_until = NULL, placing_at = NULL "
+        "WHERE id = $1 AND state = 'pending'",
+        attempt_id,
+        due_at,
+    )
+
+
+async def clear_placing(conn: asyncpg.Connection, attempt_id: int) -> None:
+    """The call was not started after all (its slot was missed): free to place again."""
+    await conn.execute("UPDATE callback_attempts SET placing_at = NULL WHERE id = $1", attempt_id)
+
+
+async def wait_for_status(conn: asyncpg.Connection, attempt_id: int, until: dt.datetime) -> None:
+    """A placement whose outcome is unknown: look at it again at ``until``."""
+    await conn.execute(
+        "UPDATE callback_attempts SET due_at = $2, lease_until = NULL WHERE id = $1",
+        attempt_id,
+        until,
+    )
+
+
+async def in_flight_calls(
+    conn: asyncpg.Connection, provider: str, stale_before: dt.datetime
+) -> int:
+    """Calls of a provider account being placed or under way (no final status yet).
+    Placements before ``stale_before`` do not count: a survey call is over long before,
+    and a lost status callback must not hold a line for ever."""
+    return await conn.fetchval(
+        """
+        SELECT count(*) FROM callback_attempts
+         WHERE provider = $1 AND channel = 'voice' AND placing_at > $2
+           AND (state = 'placed' OR state = 'pending')
+        """,
+        provider,
+        stale_before,
+    )
+
+
+async def start_placing(
+    conn: asyncpg.Connection, attempt_id: int, provider: str, now: dt.datetime
+) -> None:
+    await conn.execute(
+        "UPDATE callback_attempts SET placing_at = $3, provider = $2 WHERE id = $1",
+        attempt_id,
+        provider,
+        now,
+    )
+
+
+async def mark_placed(
+    conn: asyncpg.Connection,
+    attempt_id: int,
+    *,
+    provider: str,
+    provider_sid: str | None,
+    now: dt.datetime,
+) -> None:
+    await conn.execute(
+        """
+        UPDATE callback_attempts SET state = 'placed', provider = $2,
+               provider_sid = coalesce($3, provider_sid), placed_at = $4, lease_until = NULL
+         WHERE id = $1
+        """,
+        attempt_id,
+        provider,
+        provider_sid,
+        now,
+    )
+
+
+async def set_attempt_note(
+    conn: asyncpg.Connection, attempt_id: int, *, outcome: str, provider_sid: str | None
+) -> None:
+    """What we learnt of a call still under way (a machine answered; its SID)."""
+    await conn.execute(
+        "UPDATE callback_attempts SET outcome = $2, provider_sid = coalesce($3, provider_sid) "
+        "WHERE id = $1",
+        attempt_id,
+        outcome,
+        provider_sid,
+    )
+
+
+async def finish_attempt(
+    conn: asyncpg.Connection,
+    attempt_id: int,
+    *,
+    outcome: str,
+    now: dt.datetime,
+    error: str = "",
+    provider_sid: str | None = None,
+) -> None:
+    await conn.execute(
+        """
+        UPDATE callback_attempts SET state = 'done', outcome = $2, finished_at = $3,
+               last_error = $4, provider_sid = coalesce($5, provider_sid), lease_until = NULL
+         WHERE id = $1
+        """,
+        attempt_id,
+        outcome,
+        now,
+        error,
+        provider_sid,
+    )
+
+
+async def settle_survey_attempts(
+    conn: asyncpg.Connection, survey_id: int, now: dt.datetime
+) -> None:
+    """The survey is over: waiting attempts are cancelled and sent SMS are done; a call
+    still under way stays ``placed`` until its final status arrives."""
+    await conn.execute(
+        """
+        UPDATE callback_attempts
+           SET state = CASE WHEN state = 'placed' THEN 'done' ELSE 'cancelled' END,
+               outcome = CASE WHEN state = 'placed' THEN 'answered' ELSE 'not needed' END,
+               finished_at = $2, lease_until = NULL
+         WHERE survey_id = $1 AND placing_at IS NULL
+           AND (state IN ('pending', 'held', 'manual') OR (state = 'placed' AND channel <> 'voice'))
+        """,
+        survey_id,
+        now,
+    )
+
+
+async def due_manual_attempts(
+    conn: asyncpg.Connection, now: dt.datetime, limit: int
+) -> list[asyncpg.Record]:
+    return await conn.fetch(
+        f"""
+        SELECT {ATTEMPT_COLUMNS}, s.phone, s.contact_name, s.order_id, s.step, s.solved,
+               o.number AS order_number, o.description, o.reply, c.kind AS campaign_kind,
+               c.name AS campaign_name
+          FROM callback_attempts a
+          JOIN callback_surveys s ON s.id = a.survey_id
+          JOIN callback_campaigns c ON c.id = s.campaign_id
+          LEFT JOIN work_orders o ON o.id = s.order_id
+         WHERE a.state = 'manual' AND a.due_at <= $1
+         ORDER BY a.due_at, a.id LIMIT $2
+        """,
+        now,
+        limit,
+    )
+
+
+# --------------------------------------------------------------------- pacer
+
+
+async def lock_pacer(
+    conn: asyncpg.Connection, account: str
+) -> tuple[dt.datetime, int, dt.datetime]:
+    """The account's pacer row, locked until commit: (second being filled, calls in it,
+    the database's clock now)."""
+    await conn.execute(
+        "INSERT INTO callback_pacers (account, second) "
+        "VALUES ($1, date_trunc('second', clock_timestamp())) ON CONFLICT DO NOTHING",
+        account,
+    )
+    row = await conn.fetchrow(
+        "SELECT second, used, clock_timestamp() AS now FROM callback_pacers "
+        "WHERE account = $1 FOR UPDATE",
+        account,
+    )
+    return row["second"], row["used"], row["now"]
+
+
+async def save_pacer(
+    conn: asyncpg.Connection, account: str, second: dt.datetime, used: int
+) -> None:
+    await conn.execute(
+        "UPDATE callback_pacers SET second = $2, used = $3 WHERE account = $1",
+        account,
+        second,
+        used,
+    )
+
+
+async def lock_account(conn: asyncpg.Connection, account: str) -> None:
+    """Serialise the concurrent-call check of one account until commit."""
+    await conn.execute(
+        "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", f"callback-calls:{account}"
+    )
+
+
+# ------------------------------------------------------------------- ratings
+
+
+async def rate_order(
+    conn: asyncpg.Connection,
+    order_id: int,
+    solved: bool | None,
+    rating: int | None,
+    now: dt.datetime,
+) -> None:
+    await conn.execute(
+        "UPDATE work_orders SET callback_solved = $2, callback_rating = $3, callback_at = $4 "
+        "WHERE id = $1",
+        order_id,
+        solved,
+        rating,
+        now,
+    )
+
+
+async def rate_dispatch(
+    conn: asyncpg.Connection,
+    dispatch_id: int,
+    *,
+    solved: bool | None,
+    rating: int | None,
+    outcome: str,
+    now: dt.datetime,
+) -> None:
+    await conn.execute(
+        "UPDATE dispatches SET solved = $2, rating = $3, callback_outcome = $4, rated_at = $5 "
+        "WHERE id = $1",
+        dispatch_id,
+        solved,
+        rating,
+        outcome,
+        now,
+    )
+
+
+async def dispatch_rating(conn: asyncpg.Connection, dispatch_id: int) -> asyncpg.Record:
+    return await conn.fetchrow(
+        "SELECT order_id, callback_outcome, score_excluded FROM dispatches WHERE id = $1",
+        dispatch_id,
+    )
+
+
+async def flag_redo(conn: asyncpg.Connection, dispatch_id: int, survey_id: int) -> None:
+    await conn.execute(
+        "UPDATE dispatches SET redo_survey_id = $2 WHERE id = $1", dispatch_id, survey_id
+    )
+
+
+# ------------------------------------------------------------------- appeals
+
+
+async def insert_appeal(conn: asyncpg.Connection, values: dict[str, Any]) -> asyncpg.Record:
+    return await conn.fetchrow(
+        """
+        INSERT INTO rating_appeals (dispatch_id, enterprise_id, reason, appealed_by, created_at)
+        VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING RETURNING *
+        """,
+        values["dispatch_id"],
+        values["enterprise_id"],
+        values["reason"],
+        values["appealed_by"],
+        values["now"],
+    )
+
+
+async def get_appeal(
+    conn: asyncpg.Connection, appeal_id: int, *, for_update: bool = False
+) -> asyncpg.Record | None:
+    lock = " FOR UPDATE" if for_update else ""
+    return await conn.fetchrow(f"SELECT * FROM rating_appeals WHERE id = $1{lock}", appeal_id)
+
+
+async def pending_appeals(conn: asyncpg.Connection, limit: int) -> list[asyncpg.Record]:
+    return await conn.fetch(
+        """
+        SELECT ap.*, d.order_id, d.rating, d.solved, o.number AS order_number
+          FROM rating_appeals ap
+          JOIN dispatches d ON d.id = ap.dispatch_id
+          JOIN work_orders o ON o.id = d.order_id
+         WHERE ap.state = 'pending' ORDER BY ap.created_at LIMIT $1
+        """,
+        limit,
+    )
+
+
+async def decide_appeal(
+    conn: asyncpg.Connection,
+    appeal_id: int,
+    *,
+    state: str,
+    user_id: int | None,
+    note: str,
+    now: dt.datetime,
+) -> asyncpg.Record:
+    return await conn.fetchrow(
+        "UPDATE rating_appeals SET state = $2, decided_by = $3, decided_at = $4, note = $5 "
+        "WHERE id = $1 RETURNING *",
+        appeal_id,
+        state,
+        user_id,
+        now,
+        note,
+    )
+
+
+async def exclude_from_score(conn: asyncpg.Connection, dispatch_id: int) -> None:
+    await conn.execute("UPDATE dispatches SET score_excluded = true WHERE id = $1", dispatch_id)
+
+
+async def mark_completion(conn: asyncpg.Connection, dispatch_id: int, *, on_time: bool) -> None:
+    await conn.execute(
+        "UPDATE dispatches SET completed_on_time = $2 WHERE id = $1", dispatch_id, on_time
+    )
+
+
+# ------------------------------------------------------------------- figures
+
+# What the figures group by: a fixed map, because the expression goes into SQL text.
+FIGURE_KEYS = {
+    "unit": "d.enterprise_id::text",
+    "service_item": "o.service_item_code",
+    "hotline": "o.hotline_code",
+}
+
+
+async def figures(
+    conn: asyncpg.Connection, by: str, start: dt.datetime, end: dt.datetime, now: dt.datetime
+) -> list[asyncpg.Record]:
+    """The counts behind the rates (docs/callbacks.md), per ``by`` key, for dispatches
+    made in [start, end) (response) and lead dispatches completed in it (the rest)."""
+    return await conn.fetch(figures_sql(by), start, end, now)
+
+
+def figures_sql(by: str) -> str:
+    """Both parts read only the period's rows, through dispatches_created_idx and
+    dispatches_completed_lead_idx, then each row's order by its primary key."""
+    key = FIGURE_KEYS[by]
+    return f"""
+        WITH response AS (
+            SELECT {key} AS key,
+                   count(*) FILTER (WHERE d.signed_at IS NOT NULL OR d.state = 'returned'
+                                       OR d.sign_for_due_at < $3) AS dispatched,
+                   count(*) FILTER (WHERE d.signed_at IS NOT NULL
+                                      AND (d.sign_for_due_at IS NULL
+                                           OR d.signed_at <= d.sign_for_due_at))
+                       AS signed_on_time
+              FROM dispatches d JOIN work_orders o ON o.id = d.order_id
+             WHERE d.created_at >= $1 AND d.created_at < $2 AND d.state <> 'withdrawn'
+             GROUP BY 1
+        ), completion AS (
+            SELECT {key} AS key,
+                   count(*) AS completed,
+                   count(*) FILTER (WHERE d.completed_on_time) AS completed_on_time,
+                   count(*) FILTER (WHERE d.callback_outcome IN ('good', 'bad')) AS called_back,
+                   count(*) FILTER (WHERE d.callback_outcome = 'unreachable') AS unreachable,
+                   count(*) FILTER (WHERE d.callback_outcome = 'bad') AS reopened,
+                   count(*) FILTER (WHERE d.solved IS NOT NULL AND NOT d.score_excluded)
+                       AS answered,
+                   count(*) FILTER (WHERE d.solved AND NOT d.score_excluded) AS solved,
+                   count(*) FILTER (WHERE d.rating IS NOT NULL AND NOT d.score_excluded)
+                       AS rated,
+                   count(*) FILTER (WHERE d.rating >= 3 AND NOT d.score_excluded) AS good
+              FROM dispatches d JOIN work_orders o ON o.id = d.order_id
+             WHERE d.role = 'lead' AND d.state = 'completed'
+               AND d.finished_at >= $1 AND d.finished_at < $2
+             GROUP BY 1
+        )
+        SELECT coalesce(r.key, c.key) AS key,
+               coalesce(r.dispatched, 0) AS dispatched,
+               coalesce(r.signed_on_time, 0) AS signed_on_time,
+               coalesce(c.completed, 0) AS completed,
+               coalesce(c.completed_on_time, 0) AS completed_on_time,
+               coalesce(c.called_back, 0) AS called_back,
+               coalesce(c.unreachable, 0) AS unreachable,
+               coalesce(c.reopened, 0) AS reopened,
+               coalesce(c.answered, 0) AS answered,
+               coalesce(c.solved, 0) AS solved,
+               coalesce(c.rated, 0) AS rated,
+               coalesce(c.good, 0) AS good
+          FROM response r FULL JOIN completion c ON c.key = r.key
+         ORDER BY 1
+        """
+
+
+async def figure_names(conn: asyncpg.Connection, by: str, keys: list[str]) -> dict[str, str]:
+    """Readable names of the keys: units, service items, hotlines."""
+    sql = {
+        "unit": "SELECT id::text AS key, name_zh AS name FROM enterprises WHERE id::text = ANY($1)",
+        "service_item": (
+            "SELECT code AS key, name_zh AS name FROM service_items WHERE code = ANY($1)"
+        ),
+        "hotline": "SELECT code AS key, name_zh AS name FROM hotlines WHERE code = ANY($1)",
+    }[by]
+    return {r["key"]: r["name"] for r in await conn.fetch(sql, keys)}

@@ -1,0 +1,399 @@
+"""HTTP: the voice survey's Twilio webhooks (``/twilio/callbacks/*``, signed, once per
+delivery) and the callbacks API (campaigns, the manual queue, rulings, appeals,
+figures)."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Literal
+
+import asyncpg
+from aiohttp import web
+from multidict import MultiDict
+from pydantic import BaseModel, ConfigDict, Field
+
+from agents_ui.api import api, json_response, path_int, read_body, read_query
+from agents_ui.auth import require_actor
+from agents_ui.keys import CALENDAR, CLOCK, POOL, SETTINGS
+from agents_ui.views.orders import order_json
+from agents_ui.views.supervision import SUPERVISORS, ListLimit
+from callbacks import answers, campaigns, outcomes, queries, voice
+from callbacks.figures import FigureQuery, compute_figures
+from callbacks.policy import CallbackPolicy
+from callbacks.voice import SurveyUrls
+from hotline.db import transaction
+from hotline.errors import NotFound
+from hotline.orders.service import access_order_by_id
+from hotline.users.models import CENTRE_ROLES, ENTERPRISE_ROLES, Role
+from integrations.telephony.views import twilio_webhook
+from integrations.telephony.webhooks import DeliveryKey, once
+
+CALLERS = frozenset({Role.AGENT, Role.SUPERVISOR, Role.ADMIN})
+
+
+# ---------------------------------------------------------------- Twilio: survey
+
+
+class SurveyForm(BaseModel):
+    """What we read of Twilio's posts during a survey call."""
+
+    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
+    CallSid: str = Field(min_length=2, max_length=64)
+    CallStatus: str = Field(default="", max_length=32)
+    AnsweredBy: str = Field(default="", max_length=32)
+    Digits: str = Field(default="", max_length=32)
+    RecordingUrl: str = Field(default="", max_length=1000)
+    RecordingStatus: str = Field(default="completed", max_length=32)
+
+
+def _attempt_id(request: web.Request) -> int | None:
+    raw = request.query.get("attempt", "")
+    return int(raw) if raw.isdigit() else None
+
+
+async def _survey_once(
+    request: web.Request,
+    form: MultiDict[str],
+    kind: str,
+    status: Callable[[SurveyForm], str],
+    work: Callable[[asyncpg.Connection, int, SurveyForm], Awaitable[str]],
+) -> str:
+    """Run ``work`` once per delivery (kind, CallSid, status) for the attempt named in the
+    URL; an unknown attempt hears goodbye."""
+    data = SurveyForm.model_validate(dict(form))
+    attempt_id = _attempt_id(request)
+    if attempt_id is None:
+        return voice.hang_up()
+    key = DeliveryKey(kind, data.CallSid, f"{attempt_id}:{status(data)}")
+    async with request.app[POOL].acquire() as conn, conn.transaction():
+        return await once(conn, key, lambda: work(conn, attempt_id, data))
+
+
+@twilio_webhook(SurveyUrls.SURVEY, "Twilio: a survey call was answered; asks the first question")
+async def survey_answered(request: web.Request, form: MultiDict[str]) -> str:
+    base = request.app[SETTINGS].base_url
+    return await _survey_once(
+        request,
+        form,
+        "callback-survey",
+        lambda d: "",
+        lambda conn, attempt_id, d: answers.survey_call_answered(
+            conn, attempt_id, call_sid=d.CallSid, answered_by=d.AnsweredBy, base_url=base
+        ),
+    )
+
+
+def _digit_webhook(question: Literal["solved", "rating"]) -> Callable[..., Awaitable[str]]:
+    async def handler(request: web.Request, form: MultiDict[str]) -> str:
+        again = request.query.get("again") == "1"
+        now = request.app[CLOCK]()
+        base = request.app[SETTINGS].base_url
+        return await _survey_once(
+            request,
+            form,
+            f"callback-{question}",
+            lambda d: f"{'again:' if again else ''}{d.Digits}",
+            lambda conn, attempt_id, d: answers.survey_digit(
+                conn,
+                attempt_id,
+                question=question,
+                digits=d.Digits,
+                again=again,
+                base_url=base,
+                now=now,
+            ),
+        )
+
+    return handler
+
+
+twilio_webhook(SurveyUrls.SOLVED, "Twilio: solved? 1 yes, 2 no; asks for the rating")(
+    _digit_webhook("solved")
+)
+twilio_webhook(SurveyUrls.RATING, "Twilio: the rating 1–5; closes or reopens the order")(
+    _digit_webhook("rating")
+)
+
+
+@twilio_webhook(SurveyUrls.COMMENT, "Twilio: the recorded comment after a survey")
+async def survey_comment(request: web.Request, form: MultiDict[str]) -> str:
+    now = request.app[CLOCK]()
+
+    async def work(conn: asyncpg.Connection, attempt_id: int, d: SurveyForm) -> str:
+        if d.RecordingStatus == "completed" and d.RecordingUrl:
+            await answers.survey_comment(conn, attempt_id, recording_url=d.RecordingUrl, now=now)
+        return voice.empty()
+
+    return await _survey_once(request, form, "callback-comment", lambda d: "", work)
+
+
+@twilio_webhook(SurveyUrls.THANKS, "Twilio: the comment is recorded; thank and hang up")
+async def survey_thanks(request: web.Request, form: MultiDict[str]) -> str:
+    return voice.hang_up(voice.THANKS)
+
+
+@twilio_webhook(SurveyUrls.STATUS, "Twilio: a survey call's final status; retries by policy")
+async def survey_status(request: web.Request, form: MultiDict[str]) -> str:
+    now = request.app[CLOCK]()
+
+    async def work(conn: asyncpg.Connection, attempt_id: int, d: SurveyForm) -> str:
+        await answers.survey_call_ended(
+            conn,
+            attempt_id,
+            call_sid=d.CallSid,
+            status=d.CallStatus,
+            answered_by=d.AnsweredBy,
+            now=now,
+        )
+        return voice.empty()
+
+    return await _survey_once(request, form, "callback-status", lambda d: d.CallStatus, work)
+
+
+# ------------------------------------------------------------------- campaigns
+
+
+async def _policy(request: web.Request, conn: asyncpg.Connection) -> CallbackPolicy:
+    return CallbackPolicy.from_settings(
+        request.app[SETTINGS], await request.app[CALENDAR].get(conn)
+    )
+
+
+async def _campaign_json(conn: asyncpg.Connection, campaign: asyncpg.Record) -> dict[str, object]:
+    return {**dict(campaign), "counts": await queries.campaign_counts(conn, campaign["id"])}
+
+
+@api.route(
+    "POST",
+    "/api/v1/callback-campaigns",
+    summary="Create a spot-check (抽查) or proactive survey (营商环境专席) campaign",
+    tag="callbacks",
+    body=campaigns.CampaignInput,
+    roles=SUPERVISORS,
+    statuses={201: "the campaign with its surveys counted"},
+)
+async def create_campaign(request: web.Request) -> web.Response:
+    body = await read_body(request, campaigns.CampaignInput)
+    async with transaction(request.app[POOL]) as conn:
+        campaign, _ = await campaigns.do_create_campaign(
+            conn,
+            require_actor(request),
+            body,
+            settings=request.app[SETTINGS],
+            policy=await _policy(request, conn),
+            now=request.app[CLOCK](),
+        )
+        return json_response(await _campaign_json(conn, campaign), status=201)
+
+
+@api.route(
+    "GET",
+    "/api/v1/callback-campaigns",
+    summary="Campaigns, newest first, with their surveys counted",
+    tag="callbacks",
+    query=ListLimit,
+    roles=CENTRE_ROLES,
+)
+async def list_campaigns(request: web.Request) -> web.Response:
+    criteria = read_query(request, ListLimit)
+    async with request.app[POOL].acquire() as conn:
+        rows = await queries.list_campaigns(conn, criteria.limit)
+        return json_response({"items": [await _campaign_json(conn, c) for c in rows]})
+
+
+@api.route(
+    "GET",
+    r"/api/v1/callback-campaigns/{campaign_id:\d+}",
+    summary="A campaign with its surveys counted by state and rating",
+    tag="callbacks",
+    roles=CENTRE_ROLES,
+)
+async def get_campaign(request: web.Request) -> web.Response:
+    async with request.app[POOL].acquire() as conn:
+        campaign = await queries.get_campaign(conn, path_int(request, "campaign_id"))
+        if campaign is None:
+            raise NotFound("campaign not found")
+        return json_response(await _campaign_json(conn, campaign))
+
+
+async def _set_state(request: web.Request, state: Literal["active", "paused"]) -> web.Response:
+    async with transaction(request.app[POOL]) as conn:
+        campaign = await campaigns.do_set_campaign_state(
+            conn,
+            path_int(request, "campaign_id"),
+            state,
+            policy=await _policy(request, conn),
+            now=request.app[CLOCK](),
+        )
+        return json_response(await _campaign_json(conn, campaign))
+
+
+@api.route(
+    "POST",
+    r"/api/v1/callback-campaigns/{campaign_id:\d+}/pause",
+    summary="Pause a campaign: its waiting attempts are held",
+    tag="callbacks",
+    roles=SUPERVISORS,
+)
+async def pause_campaign(request: web.Request) -> web.Response:
+    return await _set_state(request, "paused")
+
+
+@api.route(
+    "POST",
+    r"/api/v1/callback-campaigns/{campaign_id:\d+}/resume",
+    summary="Resume a campaign: held attempts wait again, from the next calling time",
+    tag="callbacks",
+    roles=SUPERVISORS,
+)
+async def resume_campaign(request: web.Request) -> web.Response:
+    return await _set_state(request, "active")
+
+
+# ------------------------------------------------------------ manual callbacks
+
+
+@api.route(
+    "GET",
+    "/api/v1/callbacks/manual",
+    summary="Manual callbacks due now, oldest first, for agents to call",
+    tag="callbacks",
+    query=ListLimit,
+    roles=CALLERS,
+)
+async def manual_queue(request: web.Request) -> web.Response:
+    criteria = read_query(request, ListLimit)
+    async with request.app[POOL].acquire() as conn:
+        rows = await queries.due_manual_attempts(conn, request.app[CLOCK](), criteria.limit)
+    return json_response({"items": [dict(r) for r in rows]})
+
+
+@api.route(
+    "POST",
+    r"/api/v1/callbacks/manual/{attempt_id:\d+}/answer",
+    summary="Record a manual callback: the answers, or why nobody was reached",
+    tag="callbacks",
+    body=answers.ManualAnswer,
+    roles=CALLERS,
+)
+async def record_manual(request: web.Request) -> web.Response:
+    body = await read_body(request, answers.ManualAnswer)
+    async with transaction(request.app[POOL]) as conn:
+        result = await answers.do_record_manual(
+            conn,
+            require_actor(request),
+            path_int(request, "attempt_id"),
+            body,
+            request.app[CLOCK](),
+        )
+    return json_response(result)
+
+
+@api.route(
+    "GET",
+    r"/api/v1/orders/{order_id:\d+}/callbacks",
+    summary="An order's callback surveys with their attempts and answers",
+    tag="callbacks",
+)
+async def order_callbacks(request: web.Request) -> web.Response:
+    async with request.app[POOL].acquire() as conn:
+        order = await access_order_by_id(
+            conn, require_actor(request), path_int(request, "order_id")
+        )
+        rows = await queries.order_surveys(conn, order["id"])
+    return json_response({"items": [dict(r) for r in rows]})
+
+
+# ------------------------------------------------------- rulings and appeals
+
+
+@api.route(
+    "POST",
+    r"/api/v1/orders/{order_id:\d+}/ruling",
+    summary="Close the order with a recorded ruling (for example an unreasonable demand)",
+    tag="callbacks",
+    body=outcomes.RulingInput,
+    roles=SUPERVISORS,
+)
+async def close_with_ruling(request: web.Request) -> web.Response:
+    body = await read_body(request, outcomes.RulingInput)
+    async with transaction(request.app[POOL]) as conn:
+        order = await outcomes.do_close_with_ruling(
+            conn, require_actor(request), path_int(request, "order_id"), body, request.app[CLOCK]()
+        )
+    return json_response(order_json(order))
+
+
+@api.route(
+    "POST",
+    r"/api/v1/dispatches/{dispatch_id:\d+}/appeals",
+    summary="Appeal a bad rating (申诉)",
+    tag="callbacks",
+    body=outcomes.AppealInput,
+    roles=ENTERPRISE_ROLES,
+    statuses={201: "the appeal, pending"},
+)
+async def appeal(request: web.Request) -> web.Response:
+    body = await read_body(request, outcomes.AppealInput)
+    async with transaction(request.app[POOL]) as conn:
+        made = await outcomes.do_appeal(
+            conn,
+            require_actor(request),
+            path_int(request, "dispatch_id"),
+            body,
+            request.app[CLOCK](),
+        )
+    return json_response(dict(made), status=201)
+
+
+@api.route(
+    "GET",
+    "/api/v1/rating-appeals",
+    summary="Appeals waiting for a decision",
+    tag="callbacks",
+    query=ListLimit,
+    roles=SUPERVISORS,
+)
+async def pending_appeals(request: web.Request) -> web.Response:
+    criteria = read_query(request, ListLimit)
+    async with request.app[POOL].acquire() as conn:
+        rows = await queries.pending_appeals(conn, criteria.limit)
+    return json_response({"items": [dict(r) for r in rows]})
+
+
+@api.route(
+    "POST",
+    r"/api/v1/rating-appeals/{appeal_id:\d+}/decision",
+    summary="Approve (the rating leaves the unit's score) or reject an appeal",
+    tag="callbacks",
+    body=outcomes.AppealDecision,
+    roles=SUPERVISORS,
+)
+async def decide_appeal(request: web.Request) -> web.Response:
+    body = await read_body(request, outcomes.AppealDecision)
+    async with transaction(request.app[POOL]) as conn:
+        decided = await outcomes.do_decide_appeal(
+            conn, require_actor(request), path_int(request, "appeal_id"), body, request.app[CLOCK]()
+        )
+    return json_response(dict(decided))
+
+
+# --------------------------------------------------------------------- figures
+
+
+@api.route(
+    "GET",
+    "/api/v1/figures",
+    summary="Response, resolution, satisfaction, on-time, callback and reopen rates, 三率 score",
+    tag="callbacks",
+    query=FigureQuery,
+    roles=CENTRE_ROLES,
+)
+async def figures(request: web.Request) -> web.Response:
+    query = read_query(request, FigureQuery)
+    async with request.app[POOL].acquire() as conn:
+        calendar = await request.app[CALENDAR].get(conn)
+        rows = await compute_figures(
+            conn, query, request.app[SETTINGS], calendar.tz, request.app[CLOCK]()
+        )
+    return json_response({"by": query.by, "start": query.start, "end": query.end, "items": rows})

@@ -1,0 +1,224 @@
+"""Helpers for callback tests: a fake Twilio REST API that takes calls and SMS (reached
+through Twilio's real client), Twilio's side of the survey webhooks, orders driven to
+completion through the API."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import aiohttp
+import asyncpg
+from aiohttp import web
+from aiohttp.test_utils import TestServer
+from pydantic import SecretStr
+from twilio.request_validator import RequestValidator
+
+from agents_ui.app import create_app
+from hotline.settings import Settings
+from tests.factories import Clock
+from tests.routing_support import Desk, enterprise_ids
+
+TOKEN = "callback-test-token"
+ACCOUNT_SID = "AC" + "7a1c9a0e5b7d4c2a8e6f0b1d2c3e4f5b"
+API_VERSION = "2010-04-01"
+
+
+def sid(prefix: str) -> str:
+    return prefix + uuid.uuid4().hex
+
+
+@dataclass
+class FakeTwilioRest:
+    """Twilio's Calls and Messages resources on 127.0.0.1, noting when each request came."""
+
+    calls: list[dict[str, Any]] = field(default_factory=list)
+    messages: list[dict[str, Any]] = field(default_factory=list)
+    port: int = 0
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    async def _calls(self, request: web.Request) -> web.Response:
+        received = time.time()
+        form = {k: v for k, v in (await request.post()).items() if isinstance(v, str)}
+        call_sid = sid("CA")
+        self.calls.append({"received": received, "sid": call_sid, **form})
+        account = request.match_info["account"]
+        return web.json_response(
+            {
+                "account_sid": account,
+                "api_version": API_VERSION,
+                "direction": "outbound-api",
+                "from": form.get("From"),
+                "to": form.get("To"),
+                "sid": call_sid,
+                "status": "queued",
+                "uri": f"/{API_VERSION}/Accounts/{account}/Calls/{call_sid}.json",
+            },
+            status=201,
+        )
+
+    async def _messages(self, request: web.Request) -> web.Response:
+        form = {k: v for k, v in (await request.post()).items() if isinstance(v, str)}
+        message_sid = sid("SM")
+        self.messages.append({"sid": message_sid, **form})
+        account = request.match_info["account"]
+        return web.json_response(
+            {
+                "account_sid": account,
+                "body": form.get("Body"),
+                "from": form.get("From"),
+                "to": form.get("To"),
+                "sid": message_sid,
+                "status": "queued",
+                "uri": f"/{API_VERSION}/Accounts/{account}/Messages/{message_sid}.json",
+            },
+            status=201,
+        )
+
+    def start(self) -> None:
+        loop = asyncio.new_event_loop()
+        app = web.Application()
+        root = f"/{API_VERSION}/Accounts/{{account}}"
+        app.router.add_post(f"{root}/Calls.json", self._calls)
+        app.router.add_post(f"{root}/Messages.json", self._messages)
+        runner = web.AppRunner(app, shutdown_timeout=0.2)
+        started = threading.Event()
+
+        def serve() -> None:
+            asyncio.set_event_loop(loop)
+            loop.run_until_complete(runner.setup())
+            loop.run_until_complete(web.TCPSite(runner, "127.0.0.1", 0).start())
+            self.port = runner.addresses[0][1]
+            started.set()
+            loop.run_forever()
+            loop.run_until_complete(runner.cleanup())
+            loop.close()
+
+        self._loop = loop
+        self._thread = threading.Thread(target=serve, daemon=True)
+        self._thread.start()
+        assert started.wait(5), "the fake Twilio did not start"
+
+    def stop(self) -> None:
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(10)
+
+    def calls_to(self, phone: str) -> list[dict[str, Any]]:
+        return [c for c in self.calls if c["To"] == phone]
+
+
+def attempt_of(call: dict[str, Any]) -> int:
+    return int(parse_qs(urlsplit(call["Url"]).query)["attempt"][0])
+
+
+@dataclass
+class TwilioSide:
+    """Twilio calling our webhooks: signed form POSTs to a server of their own."""
+
+    server: TestServer
+    base: str
+    session: aiohttp.ClientSession
+
+    async def post(self, url: str, params: dict[str, str]) -> str:
+        """POST ``params`` to the absolute ``url`` we gave Twilio, signed as Twilio does."""
+        signature = RequestValidator(TOKEN).compute_signature(url, params)
+        async with self.session.post(
+            url, data=params, headers={"X-Twilio-Signature": signature}
+        ) as response:
+            text = await response.text()
+            assert response.status == 200, f"{url}: {response.status} {text}"
+            return text
+
+    async def answer(self, call: dict[str, Any], *digits: str, answered_by: str = "human") -> str:
+        """The citizen picks up and presses ``digits`` in turn; the last TwiML answered."""
+        params = {"AccountSid": ACCOUNT_SID, "CallSid": call["sid"], "CallStatus": "in-progress"}
+        text = await self.post(call["Url"], {**params, "AnsweredBy": answered_by})
+        for digit in digits:
+            action = next_action(text)
+            text = await self.post(action, {**params, "Digits": digit})
+        return text
+
+    async def status(self, call: dict[str, Any], status: str, answered_by: str = "") -> None:
+        params = {
+            "AccountSid": ACCOUNT_SID,
+            "CallSid": call["sid"],
+            "CallStatus": status,
+            "CallDuration": "35",
+        }
+        if answered_by:
+            params["AnsweredBy"] = answered_by
+        await self.post(call["StatusCallback"], params)
+
+
+def next_action(twiml: str) -> str:
+    """The Gather action of a TwiML answer."""
+    import xml.etree.ElementTree as ET
+
+    gather = ET.fromstring(twiml).find("Gather")
+    assert gather is not None, twiml
+    return str(gather.get("action"))
+
+
+async def twilio_side(settings: Settings, port: int, clock: Clock) -> AsyncIterator[TwilioSide]:
+    base = f"http://127.0.0.1:{port}"
+    app_settings = settings.model_copy(
+        update={"twilio_auth_token": SecretStr(TOKEN), "public_url": base}
+    )
+    server = TestServer(create_app(app_settings, clock=clock), host="127.0.0.1", port=port)
+    await server.start_server()
+    async with aiohttp.ClientSession() as session:
+        yield TwilioSide(server, base, session)
+    await server.close()
+
+
+async def completed_order(
+    desks: dict[str, Desk], area: str, phone: str, *, settle: Any
+) -> tuple[int, int]:
+    """An order registered, routed to 青岛水务集团 by a rule, signed for and completed;
+    returns (order id, dispatch id)."""
+    water = (await enterprise_ids(desks["supervisor"]))["qd-water"]
+    await desks["supervisor"].post(
+        "/api/v1/routing/rules",
+        {"service_item": "W01", "area": area, "candidates": [water]},
+        status=201,
+    )
+    order = await desks["agent"].post(
+        "/api/v1/orders",
+        {
+            "hotline": "96111",
+            "service_item": "W01",
+            "area": area,
+            "description": "水表走字太快",
+            "address": "测试路 2 号",
+            "caller_phone": phone,
+            "caller_name": "市民乙",
+        },
+        status=201,
+    )
+    await settle()
+    return order["id"], await sign_and_complete(desks["water"], order["id"])
+
+
+async def sign_and_complete(unit: Desk, order_id: int) -> int:
+    inbox = await unit.get("/api/v1/inbox")
+    (dispatch,) = [i for i in inbox["items"] if i["order_id"] == order_id]
+    await unit.post(f"/api/v1/dispatches/{dispatch['id']}/sign-for")
+    await unit.post(f"/api/v1/dispatches/{dispatch['id']}/complete", {"reply": "已更换水表"})
+    return int(dispatch["id"])
+
+
+async def order_row(pool: asyncpg.Pool, order_id: int) -> asyncpg.Record:
+    return await pool.fetchrow(
+        "SELECT status, redo_count, callback_rating, callback_solved FROM work_orders "
+        "WHERE id = $1",
+        order_id,
+    )

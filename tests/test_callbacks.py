@@ -1,0 +1,835 @@
+"""Callbacks (回访): scheduling inside calling hours, the voice and SMS surveys through
+Twilio's real client and a fake Twilio REST API, the closed loop of ratings, retries and
+unreachable, manual callbacks, spot checks, pacing, appeals and figures.
+
+Jobs run in the real ``hotline worker --burst`` fed by the real relay (``settle``)."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import random
+import uuid
+from collections import Counter
+from collections.abc import AsyncIterator, Iterator
+from zoneinfo import ZoneInfo
+
+import asyncpg
+import pytest
+from aiohttp.test_utils import TestServer
+from redis import Redis
+from rq import Queue
+
+from callbacks import queries as callback_queries
+from callbacks import voice
+from callbacks.answers import survey_call_ended
+from callbacks.campaigns import CampaignInput, PhoneEntry, do_create_campaign
+from callbacks.jobs import callback_source, process_attempt
+from callbacks.pacing import GUARD, Pacer
+from callbacks.policy import CallbackPolicy
+from hotline.orders import queries as order_queries
+from hotline.reference import queries as ref
+from hotline.reference.calendar import load_calendar
+from hotline.relay import Relay
+from hotline.settings import Settings
+from hotline.workcal import WorkingCalendar
+from routing import queries as routing_queries
+from tests.callback_support import (
+    ACCOUNT_SID,
+    TOKEN,
+    FakeTwilioRest,
+    TwilioSide,
+    attempt_of,
+    completed_order,
+    order_row,
+    sid,
+    sign_and_complete,
+    twilio_side,
+)
+from tests.factories import Clock, make_user, order_in_status
+from tests.routing_support import Desk, open_desks, run_worker, settle
+from tests.test_twilio_intake import free_port
+from wiring.subscriptions import subscribe_all
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+def local(year: int, month: int, day: int, hour: int, minute: int) -> dt.datetime:
+    return dt.datetime(year, month, day, hour, minute, tzinfo=SHANGHAI)
+
+
+def mobile() -> str:
+    return f"+86139{random.randrange(10**8):08d}"
+
+
+def policy(**changes: object) -> CallbackPolicy:
+    settings = Settings().model_copy(update=changes)
+    calendar = WorkingCalendar(periods=settings.working_periods, tz=SHANGHAI)
+    return CallbackPolicy.from_settings(settings, calendar)
+
+
+# ---------------------------------------------------------------- calling hours
+
+
+def test_completion_at_1950_on_the_friday_before_a_holiday_is_called_after_it() -> None:
+    # 2026-04-03 is a Friday; 清明 keeps 4–6 April off. Two working hours after 19:50
+    # run from 09:00 on Tuesday 7 April.
+    assert policy().first_attempt_at(local(2026, 4, 3, 19, 50)) == local(2026, 4, 7, 11, 0)
+
+
+def test_a_quiet_day_is_skipped_to_the_next_calling_morning() -> None:
+    quiet = policy(callback_quiet_days="2026-04-07")
+    assert quiet.first_attempt_at(local(2026, 4, 3, 19, 50)) == local(2026, 4, 8, 9, 0)
+
+
+def test_retries_are_spaced_by_policy_and_kept_inside_calling_hours() -> None:
+    rules = policy()
+    assert rules.retry_at(1, local(2026, 4, 7, 11, 0)) == local(2026, 4, 7, 13, 0)
+    # 19:00 + 2 h is 21:00, after the calling hours: the next allowed morning.
+    assert rules.retry_at(1, local(2026, 4, 7, 19, 0)) == local(2026, 4, 8, 9, 0)
+    # Attempt 3 one day after attempt 2 failed, on a Friday: Saturday is no calling day.
+    assert rules.retry_at(2, local(2026, 4, 10, 10, 0)) == local(2026, 4, 13, 9, 0)
+    assert rules.retry_at(3, local(2026, 4, 7, 11, 0)) is None
+
+
+def test_a_call_hours_late_is_checked_against_the_calling_hours_again() -> None:
+    rules = policy()
+    due = local(2026, 4, 7, 19, 0)
+    assert not rules.too_late(due, local(2026, 4, 7, 19, 20))
+    assert rules.too_late(due, local(2026, 4, 7, 21, 0))
+    assert not policy(callback_max_lateness_minutes=0).too_late(due, local(2026, 4, 7, 21, 0))
+
+
+# ----------------------------------------------------------------- SMS answers
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("5", (5, "")),
+        ("１", (1, "")),
+        ("４ 师傅很耐心", (4, "师傅很耐心")),
+        ("非常不满意，水还是没来", (1, "水还是没来")),
+        ("不满意", (2, "")),
+        ("基本满意。", (3, "")),
+        ("满意", (4, "")),
+        ("非常满意！", (5, "")),
+        ("6", None),
+        ("12", None),
+        ("我家又停水了", None),
+    ],
+)
+def test_sms_ratings_read_digits_full_width_digits_and_level_names(
+    text: str, expected: tuple[int, str] | None
+) -> None:
+    assert voice.read_rating(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("1", True), ("２", False), ("已解决", True), ("未解决，还在漏", False), ("否", False)],
+)
+def test_sms_solved_answers(text: str, expected: bool) -> None:
+    assert voice.read_solved(text) is expected
+
+
+# ----------------------------------------------------------------------- pacing
+
+
+def test_the_pacer_never_gives_one_second_more_than_its_calls() -> None:
+    pacer = Pacer("test", calls_per_second=7, max_concurrent=100)
+    start = dt.datetime(2026, 4, 7, 3, 0, tzinfo=dt.UTC)
+    second, used, now = start, 0, start
+    slots = []
+    for _ in range(100):  # 100 workers asking at the same instant
+        second, used, slot = pacer.next_slot(second, used, now)
+        slots.append(slot)
+    per_second: dict[dt.datetime, int] = {}
+    for slot in slots:
+        assert (slot - slot.replace(microsecond=0)).total_seconds() < 1 - GUARD
+        key = slot.replace(microsecond=0)
+        per_second[key] = per_second.get(key, 0) + 1
+    assert max(per_second.values()) == 7 and sum(per_second.values()) == 100
+    assert slots == sorted(slots)
+
+
+# -------------------------------------------------------- end to end: voice
+
+
+@pytest.fixture
+def fake_rest(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeTwilioRest]:
+    rest = FakeTwilioRest()
+    rest.start()
+    monkeypatch.setenv("HOTLINE_TELEPHONY_PROVIDER", "twilio")
+    monkeypatch.setenv("HOTLINE_TWILIO_ACCOUNT_SID", ACCOUNT_SID)
+    monkeypatch.setenv("HOTLINE_TWILIO_AUTH_TOKEN", TOKEN)
+    monkeypatch.setenv("HOTLINE_TWILIO_API_BASE", rest.base)
+    # The rows here fall due in 2026's spring; the test may run on any day and hour.
+    monkeypatch.setenv("HOTLINE_CALLBACK_MAX_LATENESS_MINUTES", "0")
+    yield rest
+    rest.stop()
+
+
+@pytest.fixture
+async def twilio(
+    settings: Settings, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> AsyncIterator[TwilioSide]:
+    subscribe_all()  # the web process's hooks (the SMS survey), as `hotline web` does
+    port = free_port()
+    monkeypatch.setenv("HOTLINE_PUBLIC_URL", f"http://127.0.0.1:{port}")
+    async for side in twilio_side(settings, port, clock):
+        yield side
+
+
+@pytest.fixture
+async def desks(server: TestServer, pool: asyncpg.Pool) -> AsyncIterator[dict[str, Desk]]:
+    async with open_desks(server, pool, "agent", "supervisor", "water") as opened:
+        yield opened
+
+
+async def attempts(pool: asyncpg.Pool, order_id: int) -> list[asyncpg.Record]:
+    return await pool.fetch(  # type: ignore[no-any-return]
+        """
+        SELECT a.* FROM callback_attempts a JOIN callback_surveys s ON s.id = a.survey_id
+         WHERE s.order_id = $1 ORDER BY a.id
+        """,
+        order_id,
+    )
+
+
+async def test_voice_survey_closes_the_loop_bad_rating_redo_then_good_rating(
+    desks: dict[str, Desk],
+    pool: asyncpg.Pool,
+    settings: Settings,
+    clock: Clock,
+    fake_rest: FakeTwilioRest,
+    twilio: TwilioSide,
+) -> None:
+    phone = mobile()
+
+    async def run() -> None:
+        await settle(pool, settings)
+
+    # Completed at 19:50 on the Friday before 清明.
+    clock.set(local(2026, 4, 3, 19, 50))
+    order_id, first_dispatch = await completed_order(desks, "370281001", phone, settle=run)
+    await run()
+
+    (first,) = await attempts(pool, order_id)
+    assert first["due_at"] == local(2026, 4, 7, 11, 0)
+    assert first["state"] == "placed" and first["effect_key"].endswith(":1")
+    (call,) = fake_rest.calls_to(phone)
+    assert attempt_of(call) == first["id"] and call["MachineDetection"] == "Enable"
+    assert call["StatusCallback"].startswith(twilio.base + "/twilio/callbacks/status")
+    assert (await order_row(pool, order_id))["status"] == "callback"
+
+    # Not solved, 非常不满意: back to the same unit, flagged, redo count 1.
+    await twilio.answer(call, "2", "1")
+    await twilio.status(call, "completed")
+    order = await desks["agent"].get(f"/api/v1/orders/{order_id}")
+    assert order["status"] == "dispatched" and order["redo_count"] == 1
+    redo = order["dispatches"][-1]
+    assert redo["id"] != first_dispatch and redo["enterprise_id"] == order["lead_enterprise_id"]
+    redispatched = [e for e in order["events"] if e["type"] == "order.dispatch"][-1]
+    assert redispatched["data"]["reason"].startswith("回访不满意")
+    assert await pool.fetchval(
+        "SELECT redo_survey_id IS NOT NULL FROM dispatches WHERE id = $1", redo["id"]
+    )
+    rated = await pool.fetchrow("SELECT * FROM dispatches WHERE id = $1", first_dispatch)
+    assert (rated["rating"], rated["solved"], rated["callback_outcome"]) == (1, False, "bad")
+    (done,) = await attempts(pool, order_id)
+    assert done["state"] == "done" and done["outcome"] == "answered"
+
+    # The redo is completed; the second callback is solved and 非常满意: closed.
+    clock.set(local(2026, 4, 8, 10, 0))
+    second_dispatch = await sign_and_complete(desks["water"], order_id)
+    await run()
+    second = (await attempts(pool, order_id))[-1]
+    assert second["due_at"] == local(2026, 4, 8, 12, 0)
+    (_, call) = fake_rest.calls_to(phone)
+    twiml = await twilio.answer(call, "1", "5")
+    assert "Record" in twiml  # the optional spoken comment
+    await twilio.status(call, "completed")
+    closed = await order_row(pool, order_id)
+    assert closed["status"] == "closed" and closed["callback_rating"] == 5
+    good = await pool.fetchrow("SELECT * FROM dispatches WHERE id = $1", second_dispatch)
+    assert (good["rating"], good["solved"], good["callback_outcome"]) == (5, True, "good")
+    assert len(fake_rest.calls_to(phone)) == 2  # each attempt placed exactly once
+
+    surveys = await desks["agent"].get(f"/api/v1/orders/{order_id}/callbacks")
+    assert [(s["round"], s["rating"], s["outcome"]) for s in surveys["items"]] == [
+        (0, 1, "reopened"),
+        (1, 5, "closed"),
+    ]
+
+
+async def test_no_answer_busy_and_a_machine_are_retried_then_unreachable_and_counted(
+    desks: dict[str, Desk],
+    pool: asyncpg.Pool,
+    settings: Settings,
+    clock: Clock,
+    fake_rest: FakeTwilioRest,
+    twilio: TwilioSide,
+) -> None:
+    phone = mobile()
+
+    async def run() -> None:
+        await settle(pool, settings)
+
+    clock.set(local(2026, 4, 7, 16, 0))
+    order_id, dispatch_id = await completed_order(desks, "370281002", phone, settle=run)
+    await run()
+    clock.set(local(2026, 4, 8, 19, 0))  # the first call is not answered at 19:00
+    await twilio.status(fake_rest.calls_to(phone)[0], "no-answer")
+    second = (await attempts(pool, order_id))[-1]
+    assert second["number"] == 2 and second["due_at"] == local(2026, 4, 9, 9, 0)
+    await run()
+    await twilio.status(fake_rest.calls_to(phone)[1], "busy")
+    third = (await attempts(pool, order_id))[-1]
+    assert third["number"] == 3 and third["due_at"] == local(2026, 4, 9, 19, 0)
+    await run()
+    call = fake_rest.calls_to(phone)[2]
+    assert "Hangup" in await twilio.answer(call, answered_by="machine_start")
+    await twilio.status(call, "completed", answered_by="machine_start")
+
+    assert [(a["number"], a["outcome"]) for a in await attempts(pool, order_id)] == [
+        (1, "no-answer"),
+        (2, "busy"),
+        (3, "machine"),
+    ]
+    assert len(fake_rest.calls_to(phone)) == 3
+    assert (await order_row(pool, order_id))["status"] == "closed"
+    assert (
+        await pool.fetchval("SELECT callback_outcome FROM dispatches WHERE id = $1", dispatch_id)
+        == "unreachable"
+    )
+    survey = (await desks["agent"].get(f"/api/v1/orders/{order_id}/callbacks"))["items"][0]
+    assert survey["state"] == "unreachable"
+
+
+async def test_a_spot_check_by_sms_reads_full_width_and_words_and_reopens_the_order(
+    desks: dict[str, Desk],
+    pool: asyncpg.Pool,
+    settings: Settings,
+    clock: Clock,
+    fake_rest: FakeTwilioRest,
+    twilio: TwilioSide,
+) -> None:
+    phone = mobile()
+
+    async def run() -> None:
+        await settle(pool, settings)
+
+    # Completed and closed on a good voice callback in the week of 11 May 2026.
+    clock.set(local(2026, 5, 12, 10, 0))
+    order_id, _ = await completed_order(desks, "370281003", phone, settle=run)
+    await run()
+    await twilio.answer(fake_rest.calls_to(phone)[0], "1", "4")
+    assert (await order_row(pool, order_id))["status"] == "closed"
+
+    clock.set(local(2026, 5, 18, 10, 0))
+    campaign = await desks["supervisor"].post(
+        "/api/v1/callback-campaigns",
+        {
+            "kind": "spot_check",
+            "name": "5月第2周抽查",
+            "channel": "sms",
+            "week_start": "2026-05-11",
+            "share": 1,
+        },
+        status=201,
+    )
+    assert campaign["counts"]["surveys"] >= 1
+    await run()
+    (question,) = [m for m in fake_rest.messages if m["To"] == phone]
+    assert "已解决请回复1" in question["Body"]
+
+    reply = await sms(twilio, phone, "２")
+    assert "5非常满意" in reply
+    reply = await sms(twilio, phone, "不满意，水表还是走得快")
+    assert "重新办理" in reply
+    order = await desks["agent"].get(f"/api/v1/orders/{order_id}")
+    assert order["status"] == "dispatched" and order["redo_count"] == 1
+    spot = [s for s in (await desks["agent"].get(f"/api/v1/orders/{order_id}/callbacks"))["items"]]
+    assert spot[-1]["campaign_kind"] == "spot_check"
+    assert (spot[-1]["solved"], spot[-1]["rating"], spot[-1]["comment"]) == (
+        False,
+        2,
+        "水表还是走得快",
+    )
+    # An ordinary SMS afterwards is a new report again.
+    assert "工单号" in await sms(twilio, phone, "我家门口井盖坏了")
+
+
+async def sms(twilio: TwilioSide, phone: str, body: str) -> str:
+    return await twilio.post(
+        twilio.base + "/twilio/sms",
+        {"MessageSid": sid("SM"), "From": phone, "To": "96111", "Body": body},
+    )
+
+
+async def test_agents_work_the_manual_queue_and_a_miss_is_retried(
+    desks: dict[str, Desk], pool: asyncpg.Pool, clock: Clock
+) -> None:
+    reached, missed = mobile(), mobile()
+    clock.set(local(2026, 6, 1, 10, 0))
+    campaign = await desks["supervisor"].post(
+        "/api/v1/callback-campaigns",
+        {
+            "kind": "proactive",
+            "name": "营商环境专席 6月",
+            "channel": "manual",
+            "phones": [{"phone": reached, "name": "某公司"}, {"phone": missed}, {"phone": missed}],
+        },
+        status=201,
+    )
+    assert campaign["counts"]["surveys"] == 2
+    queue = (await desks["agent"].get("/api/v1/callbacks/manual", limit="500"))["items"]
+    mine = {item["phone"]: item for item in queue if item["campaign_name"] == "营商环境专席 6月"}
+    assert set(mine) == {reached, missed}
+
+    answered = await desks["agent"].post(
+        f"/api/v1/callbacks/manual/{mine[reached]['id']}/answer",
+        {"rating": 2, "comment": "审批太慢"},
+    )
+    assert answered["outcome"] == "recorded"
+    await desks["agent"].post(
+        f"/api/v1/callbacks/manual/{mine[reached]['id']}/answer", {"rating": 5}, status=409
+    )
+    await desks["agent"].post(
+        f"/api/v1/callbacks/manual/{mine[missed]['id']}/answer",
+        {"reached": False, "outcome": "no-answer"},
+    )
+    counts = await desks["agent"].get(f"/api/v1/callback-campaigns/{campaign['id']}")
+    assert counts["counts"]["answered"] == 1 and counts["counts"]["bad"] == 1
+    retry = await pool.fetchrow(
+        """
+        SELECT a.* FROM callback_attempts a JOIN callback_surveys s ON s.id = a.survey_id
+         WHERE s.campaign_id = $1 AND s.phone = $2 AND a.number = 2
+        """,
+        campaign["id"],
+        missed,
+    )
+    assert retry["state"] == "manual" and retry["due_at"] == local(2026, 6, 1, 12, 0)
+
+
+# ------------------------------------------------------------ pacing, failures
+
+
+async def proactive_campaign(
+    pool: asyncpg.Pool, phones: list[str], now: dt.datetime, channel: str = "voice"
+) -> int:
+    """A proactive campaign made at ``now`` (its first attempts fall due then)."""
+    settings = Settings()
+    async with pool.acquire() as conn, conn.transaction():
+        _, supervisor = await make_user(conn, "supervisor")
+        rules = CallbackPolicy.from_settings(settings, await load_calendar(conn, settings))
+        campaign, made = await do_create_campaign(
+            conn,
+            supervisor,
+            CampaignInput(
+                kind="proactive",
+                name=f"营商环境专席 {uuid.uuid4().hex[:6]}",
+                channel=channel,  # type: ignore[arg-type]
+                phones=[PhoneEntry(phone=p) for p in phones],
+            ),
+            settings=settings,
+            policy=rules,
+            now=now,
+        )
+    assert made == len(phones)
+    return int(campaign["id"])
+
+
+async def test_a_thousand_calls_due_at_once_never_exceed_the_cap_in_any_second(
+    pool: asyncpg.Pool,
+    settings: Settings,
+    redis_conn: Redis,
+    fake_rest: FakeTwilioRest,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    cap = 40
+    # An account of its own: its thousand calls never end, and must not hold the lines
+    # of the other tests' account.
+    monkeypatch.setenv("HOTLINE_TWILIO_ACCOUNT_SID", "AC" + "0" * 32)
+    monkeypatch.setenv("HOTLINE_CALLBACK_CALLS_PER_SECOND", str(cap))
+    monkeypatch.setenv("HOTLINE_CALLBACK_MAX_CONCURRENT_CALLS", "5000")
+    monkeypatch.setenv("HOTLINE_PUBLIC_URL", "http://127.0.0.1:9")  # Twilio never calls back
+    phones = [f"+8613{i:09d}" for i in random.sample(range(10**9), 1000)]
+    await proactive_campaign(pool, phones, local(2026, 4, 7, 10, 0))
+
+    relay = Relay(
+        pool,
+        Queue(settings.queue_name, connection=redis_conn),
+        sources=(callback_source,),
+        lease_seconds=600,
+    )
+    while (await relay.run_once())["callback"]:
+        pass
+    await asyncio.gather(*(run_worker() for _ in range(3)))
+
+    calls = [c for c in fake_rest.calls if c["To"] in set(phones)]
+    assert sorted(c["To"] for c in calls) == sorted(phones)  # each placed exactly once
+    per_second = Counter(int(c["received"]) for c in calls)
+    assert max(per_second.values()) <= cap, per_second
+
+
+class CountingProvider:
+    """A provider that places nothing and counts what it was asked."""
+
+    name = "counting"
+
+    def __init__(self) -> None:
+        self.calls: list[str] = []
+
+    def send_sms(self, to: str, from_: str, body: str, effect_key: str) -> str:
+        raise AssertionError("no SMS here")
+
+    def place_call(
+        self, to: str, from_: str, twiml_url: str, effect_key: str, *, status_url: str | None = None
+    ) -> str:
+        self.calls.append(effect_key)
+        return sid("CA")
+
+
+async def campaign_attempts(pool: asyncpg.Pool, campaign_id: int) -> list[asyncpg.Record]:
+    return await pool.fetch(  # type: ignore[no-any-return]
+        """
+        SELECT a.* FROM callback_attempts a JOIN callback_surveys s ON s.id = a.survey_id
+         WHERE s.campaign_id = $1 ORDER BY a.id
+        """,
+        campaign_id,
+    )
+
+
+async def test_a_worker_that_dies_mid_attempt_never_places_it_twice(
+    pool: asyncpg.Pool, settings: Settings
+) -> None:
+    campaign_id = await proactive_campaign(pool, [mobile()], local(2026, 4, 7, 10, 0))
+    (attempt,) = await campaign_attempts(pool, campaign_id)
+    provider = CountingProvider()
+    rules = settings.model_copy(update={"callback_max_lateness_minutes": 0})
+    async with pool.acquire() as conn:
+        # The dead worker committed that it was placing the call, then vanished.
+        await callback_queries.start_placing(
+            conn, attempt["id"], "counting", local(2026, 4, 7, 10, 0)
+        )
+        soon = local(2026, 4, 7, 10, 1)
+        assert await process_attempt(conn, attempt["id"], provider, rules, now=soon) == "waiting"
+        assert provider.calls == []
+        # No status callback came within the placing timeout: a failed attempt, then
+        # the next one (a new effect key) by policy.
+        later = local(2026, 4, 7, 10, 0) + dt.timedelta(
+            seconds=rules.callback_placing_timeout_seconds + 1
+        )
+        assert await process_attempt(conn, attempt["id"], provider, rules, now=later) == "lost"
+        assert provider.calls == []
+    first, second = await campaign_attempts(pool, campaign_id)
+    assert (first["state"], first["outcome"]) == ("done", "lost")
+    assert second["number"] == 2 and second["effect_key"] != first["effect_key"]
+
+
+async def test_no_more_calls_at_once_than_the_account_allows(
+    pool: asyncpg.Pool, settings: Settings
+) -> None:
+    campaign_id = await proactive_campaign(
+        pool, [mobile() for _ in range(3)], local(2026, 4, 7, 10, 0)
+    )
+    provider = CountingProvider()
+    limits = settings.model_copy(
+        update={
+            "callback_max_lateness_minutes": 0,
+            "callback_max_concurrent_calls": 2,
+            "callback_calls_per_second": 1000,
+        }
+    )
+    async with pool.acquire() as conn:
+        results = [
+            await process_attempt(conn, a["id"], provider, limits)
+            for a in await campaign_attempts(pool, campaign_id)
+        ]
+        assert results == ["placed", "placed", "deferred"]
+        assert len(provider.calls) == 2
+        first = (await campaign_attempts(pool, campaign_id))[0]
+        async with conn.transaction():  # one call ends: a line is free again
+            await survey_call_ended(
+                conn,
+                first["id"],
+                call_sid=sid("CA"),
+                status="no-answer",
+                answered_by="",
+                now=local(2026, 4, 7, 10, 1),
+            )
+        third = (await campaign_attempts(pool, campaign_id))[2]
+        await pool.execute("UPDATE callback_attempts SET due_at = now() WHERE id = $1", third["id"])
+        assert await process_attempt(conn, third["id"], provider, limits) == "placed"
+
+
+# ---------------------------------------------------------------------- figures
+
+
+async def unit_dispatch(
+    conn: asyncpg.Connection,
+    unit: str,
+    created: dt.datetime,
+    *,
+    signed: dt.datetime | None = None,
+    completed: tuple[dt.datetime, bool] | None = None,
+    answer: tuple[bool | None, int | None, str] | None = None,
+) -> int:
+    """A lead dispatch of a new order, signed for within 2 hours or not, completed (on
+    time or not), and its callback's answer (solved, rating, outcome)."""
+    order = await order_in_status(conn, "closed", created)
+    dispatch = await routing_queries.insert_dispatch(
+        conn,
+        order_id=order["id"],
+        enterprise_id=await enterprise_id(conn, unit),
+        role="lead",
+        sign_for_due_at=created + dt.timedelta(hours=2),
+        now=created,
+    )
+    if signed:
+        await routing_queries.set_dispatch_state(conn, dispatch["id"], state="signed", now=signed)
+    if completed:
+        finished, on_time = completed
+        await routing_queries.set_dispatch_state(
+            conn, dispatch["id"], state="completed", now=finished
+        )
+        await callback_queries.mark_completion(conn, dispatch["id"], on_time=on_time)
+    if answer:
+        solved, rating, outcome = answer
+        await callback_queries.rate_dispatch(
+            conn, dispatch["id"], solved=solved, rating=rating, outcome=outcome, now=created
+        )
+    return int(dispatch["id"])
+
+
+async def test_figures_match_hand_computed_values(
+    pool: asyncpg.Pool, desks: dict[str, Desk]
+) -> None:
+    day = local(2025, 3, 3, 10, 0)
+    hour = dt.timedelta(hours=1)
+    async with pool.acquire() as conn, conn.transaction():
+        # 青岛水务集团: 4 dispatched, 2 signed in time; 3 completed, 2 in time; 2 rated.
+        await unit_dispatch(
+            conn,
+            "qd-water",
+            day,
+            signed=day + hour,
+            completed=(day + 24 * hour, True),
+            answer=(True, 5, "good"),
+        )
+        await unit_dispatch(
+            conn,
+            "qd-water",
+            day,
+            signed=day + 3 * hour,
+            completed=(day + 48 * hour, False),
+            answer=(False, 2, "bad"),
+        )
+        await unit_dispatch(conn, "qd-water", day + 24 * hour)  # never signed, overdue
+        await unit_dispatch(
+            conn,
+            "qd-water",
+            day + 48 * hour,
+            signed=day + 49 * hour,
+            completed=(day + 72 * hour, True),
+            answer=(None, None, "unreachable"),
+        )
+        # 公用事业收费服务中心: 2 dispatched and completed in time; one bad rating appealed.
+        await unit_dispatch(
+            conn,
+            "qd-billing",
+            day,
+            signed=day + hour,
+            completed=(day + 5 * hour, True),
+            answer=(True, 3, "good"),
+        )
+        appealed = await unit_dispatch(
+            conn,
+            "qd-billing",
+            day + 24 * hour,
+            signed=day + 25 * hour,
+            completed=(day + 30 * hour, True),
+            answer=(True, 1, "bad"),
+        )
+        await callback_queries.exclude_from_score(conn, appealed)
+    # Outside the period: not counted.
+    async with pool.acquire() as conn:
+        await unit_dispatch(conn, "qd-water", local(2025, 3, 10, 10, 0), signed=day)
+
+    figures = await desks["supervisor"].get(
+        "/api/v1/figures", by="unit", start="2025-03-03", end="2025-03-09"
+    )
+    rows = {row["key"]: row for row in figures["items"]}
+    async with pool.acquire() as conn:
+        water = rows[str(await enterprise_id(conn, "qd-water"))]
+        billing = rows[str(await enterprise_id(conn, "qd-billing"))]
+    assert water["name"] == "青岛水务集团"
+    assert {k: water[k] for k in FIGURES} == {
+        "response_rate": 0.5,  # 2 of 4
+        "on_time_rate": 0.6667,  # 2 of 3
+        "callback_rate": 0.6667,  # 2 of 3 (1 unreachable)
+        "reopen_rate": 0.3333,  # 1 of 3
+        "resolution_rate": 0.5,  # 1 of 2
+        "satisfaction_rate": 0.5,  # 1 of 2
+        "score": 50.0,  # 30×0.5 + 35×0.5 + 35×0.5
+    }
+    assert water["unreachable"] == 1
+    assert {k: billing[k] for k in FIGURES} == {
+        "response_rate": 1.0,
+        "on_time_rate": 1.0,
+        "callback_rate": 1.0,
+        "reopen_rate": 0.5,
+        "resolution_rate": 1.0,  # the appealed rating no longer counts
+        "satisfaction_rate": 1.0,
+        "score": 100.0,
+    }
+    hotline = await desks["supervisor"].get(
+        "/api/v1/figures", by="hotline", start="2025-03-03", end="2025-03-09"
+    )
+    (line,) = hotline["items"]
+    assert (line["key"], line["dispatched"], line["signed_on_time"]) == ("12319", 6, 4)
+
+
+FIGURES = (
+    "response_rate",
+    "on_time_rate",
+    "callback_rate",
+    "reopen_rate",
+    "resolution_rate",
+    "satisfaction_rate",
+    "score",
+)
+
+
+@pytest.mark.parametrize("by", ["unit", "service_item", "hotline"])
+async def test_figures_read_the_period_through_indexes(pool: asyncpg.Pool, by: str) -> None:
+    async with pool.acquire() as conn, conn.transaction():
+        # With sequential scans priced out, a plan without one proves an index path.
+        await conn.execute("SET LOCAL enable_seqscan = off")
+        plan = await conn.fetch(
+            "EXPLAIN " + callback_queries.figures_sql(by),
+            local(2025, 3, 3, 0, 0),
+            local(2025, 3, 10, 0, 0),
+            local(2025, 3, 10, 0, 0),
+        )
+    text = "\n".join(r[0] for r in plan)
+    assert "Seq Scan" not in text, text
+
+
+# ------------------------------------------------ campaigns, appeals and rulings
+
+
+async def test_a_paused_campaign_holds_its_calls_until_resumed(
+    desks: dict[str, Desk], pool: asyncpg.Pool, clock: Clock
+) -> None:
+    campaign_id = await proactive_campaign(pool, [mobile(), mobile()], local(2026, 4, 7, 10, 0))
+    supervisor = desks["supervisor"]
+    paused = await supervisor.post(f"/api/v1/callback-campaigns/{campaign_id}/pause")
+    assert paused["state"] == "paused"
+    assert {a["state"] for a in await campaign_attempts(pool, campaign_id)} == {"held"}
+    await supervisor.post(f"/api/v1/callback-campaigns/{campaign_id}/pause", status=409)
+    await desks["agent"].post(f"/api/v1/callback-campaigns/{campaign_id}/pause", status=403)
+
+    clock.set(local(2026, 4, 7, 21, 0))  # resumed after the calling hours
+    resumed = await supervisor.post(f"/api/v1/callback-campaigns/{campaign_id}/resume")
+    assert resumed["state"] == "active" and resumed["counts"]["open"] == 2
+    rows = await campaign_attempts(pool, campaign_id)
+    assert {(a["state"], a["due_at"]) for a in rows} == {("pending", local(2026, 4, 8, 9, 0))}
+
+
+async def test_spot_checks_sample_a_share_of_each_units_closed_orders(
+    desks: dict[str, Desk], pool: asyncpg.Pool, clock: Clock
+) -> None:
+    week = local(2025, 6, 2, 10, 0)  # a Monday
+    async with pool.acquire() as conn, conn.transaction():
+        for unit, count in (("qd-water", 5), ("qd-billing", 2)):
+            for i in range(count):
+                await closed_order(conn, unit, week + dt.timedelta(days=i % 7))
+        await closed_order(conn, "qd-water", week + dt.timedelta(days=7))  # the next week
+    clock.set(local(2025, 6, 9, 10, 0))
+    body = {"kind": "spot_check", "name": "6月第1周", "week_start": "2025-06-02", "share": 0.3}
+    campaign = await desks["supervisor"].post("/api/v1/callback-campaigns", body, status=201)
+    sampled = await pool.fetch(
+        """
+        SELECT o.lead_enterprise_id, count(*) FROM callback_surveys s
+          JOIN work_orders o ON o.id = s.order_id
+         WHERE s.campaign_id = $1 GROUP BY 1
+        """,
+        campaign["id"],
+    )
+    by_unit = {r["lead_enterprise_id"]: r["count"] for r in sampled}
+    async with pool.acquire() as conn:
+        water = await enterprise_id(conn, "qd-water")
+        billing = await enterprise_id(conn, "qd-billing")
+    assert by_unit == {water: 2, billing: 1}  # ceil(0.3 × 5), ceil(0.3 × 2)
+    await desks["supervisor"].post(
+        "/api/v1/callback-campaigns", {**body, "week_start": "2025-06-03"}, status=422
+    )
+
+
+async def closed_order(conn: asyncpg.Connection, unit: str, closed: dt.datetime) -> None:
+    order = await order_in_status(conn, "closed", closed)
+    await order_queries.update_status(
+        conn,
+        order["id"],
+        current="closed",
+        target="closed",
+        now=closed,
+        changes={
+            "lead_enterprise_id": await enterprise_id(conn, unit),
+            "closed_at": closed,
+            "caller_phone": mobile(),
+        },
+    )
+
+
+async def enterprise_id(conn: asyncpg.Connection, code: str) -> int:
+    enterprise = await ref.get_enterprise_by_code(conn, code)
+    assert enterprise is not None
+    return int(enterprise["id"])
+
+
+async def test_a_bad_rating_can_be_appealed_and_a_supervisor_closes_with_a_ruling(
+    desks: dict[str, Desk],
+    pool: asyncpg.Pool,
+    settings: Settings,
+    clock: Clock,
+    fake_rest: FakeTwilioRest,
+    twilio: TwilioSide,
+) -> None:
+    phone = mobile()
+
+    async def run() -> None:
+        await settle(pool, settings)
+
+    clock.set(local(2026, 4, 14, 10, 0))
+    order_id, dispatch_id = await completed_order(desks, "370281004", phone, settle=run)
+    await run()
+    await twilio.answer(fake_rest.calls_to(phone)[0], "2", "2")  # reopened, redone
+    appeal = await desks["water"].post(
+        f"/api/v1/dispatches/{dispatch_id}/appeals",
+        {"reason": "用户要求免除水费，超出服务范围"},
+        status=201,
+    )
+    await desks["water"].post(
+        f"/api/v1/dispatches/{dispatch_id}/appeals", {"reason": "再次申诉"}, status=409
+    )
+    pending = await desks["supervisor"].get("/api/v1/rating-appeals")
+    assert appeal["id"] in [a["id"] for a in pending["items"]]
+    decided = await desks["supervisor"].post(
+        f"/api/v1/rating-appeals/{appeal['id']}/decision", {"decision": "approve", "note": "属实"}
+    )
+    assert decided["state"] == "approved"
+    assert await pool.fetchval("SELECT score_excluded FROM dispatches WHERE id = $1", dispatch_id)
+
+    # The redo is completed; the citizen still insists: the supervisor rules and closes.
+    await sign_and_complete(desks["water"], order_id)
+    await run()
+    closed = await desks["supervisor"].post(
+        f"/api/v1/orders/{order_id}/ruling", {"ruling": "诉求不合理：要求免除全部水费"}
+    )
+    assert closed["status"] == "closed"
+    surveys = (await desks["agent"].get(f"/api/v1/orders/{order_id}/callbacks"))["items"]
+    assert [s["state"] for s in surveys] == ["answered", "cancelled"]

@@ -34,10 +34,13 @@ migrate: ## apply pending migrations
 seed: ## load reference data and demo users
 	$(VENV_BIN)/hotline seed --demo-users
 
+vendor: ## fetch the console's browser libraries at the versions in scripts/vendor.py
+	$(PY) scripts/vendor.py
+
 bench: ## run the benchmarks in bench/ (not part of the tests)
 	@for b in bench/*.py; do [ "$$b" = bench/__init__.py ] || $(PY) -m bench.$$(basename $$b .py); done
 
 clean: ## remove local data (embedded servers' files) and caches
 	rm -rf var .pytest_cache .mypy_cache .ruff_cache test-artifacts
 
-.PHONY: help install up test lint format migrate seed bench clean
+.PHONY: help install up test lint format migrate seed vendor bench clean

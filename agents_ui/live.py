@@ -1,19 +1,24 @@
-"""Live pushes to the consoles over socket.io, across processes through Redis.
+"""Live pushes to the consoles over socket.io, across processes through Redis
+(protocol: docs/console.md, "Event protocol").
 
-Web processes run a socket.io ``AsyncServer`` whose ``AsyncRedisManager`` listens on a
-Redis channel; workers publish to that channel with a write-only ``RedisManager``, so an
-event made anywhere reaches a browser connected to any web process.
+Web processes run a socket.io ``AsyncServer`` whose Redis manager (``StreamManager``)
+listens on the live channel: the order events the publisher sends (``live_publisher``,
+in the relay process) and messages other processes emit with a write-only manager
+(``emitter``), such as the agent's screen-pop.
 
 A connection is authenticated from the session cookie (no session, no connection) and
-its Origin must be this site. On connect it joins the rooms its role may see: an
-enterprise user the rooms of its enterprise and branches, centre staff the centre room
-and a room of their own.
+its Origin must be this site. On connect it joins the rooms its role may see; it may
+join an order it may see; it is dropped when its session ends. With ``last_seq`` in its
+auth payload it first gets what it missed (``live_stream.Hub.replay``).
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import datetime as dt
 import logging
+from collections.abc import AsyncIterator
 from http.cookies import SimpleCookie
 from typing import Any
 
@@ -22,62 +27,156 @@ import socketio
 from aiohttp import web
 
 from agents_ui.auth import SESSION_COOKIE
-from agents_ui.keys import CLOCK, POOL
+from agents_ui.keys import CLOCK, POOL, REDIS, SETTINGS
+from agents_ui.live_stream import (
+    BOARD_ROOM,
+    CENTRE_ROOM,
+    NAMESPACE,
+    Hub,
+    StreamManager,
+    Viewer,
+    enterprise_room,
+    hotline_room,
+    order_room,
+    user_room,
+)
+from hotline.errors import NotFound
 from hotline.orders import queries as order_queries
+from hotline.orders.service import access_order_by_id
+from hotline.reference import queries as reference_queries
 from hotline.settings import Settings
-from hotline.users.models import Actor
-from hotline.users.service import session_actor
-from routing import queries as routing_queries
+from hotline.users import queries as user_queries
+from hotline.users.models import Actor, Role
+from hotline.users.service import hash_token, session_actor
 
 log = logging.getLogger(__name__)
 
-CHANNEL = "hotline-live"
-CENTRE_ROOM = "centre"
+SOCKETS = web.AppKey("sockets", socketio.AsyncServer)
+HUB = web.AppKey("live_hub", Hub)
+# Web processes are told on this Redis channel to check their connections' sessions
+# (someone logged out); they also check every HOTLINE_LIVE_SESSION_CHECK_SECONDS.
+SESSIONS_CHANNEL_SUFFIX = ":sessions"
+BOARD_ROLES = frozenset({Role.SUPERVISOR, Role.ADMIN})
 
 
-def enterprise_room(enterprise_id: int) -> str:
-    return f"enterprise:{enterprise_id}"
-
-
-def user_room(user_id: int) -> str:
-    return f"user:{user_id}"
-
-
-def create_socket_server(settings: Settings) -> socketio.AsyncServer:
+def attach(app: web.Application, settings: Settings) -> socketio.AsyncServer:
+    """The socket.io server of this web process, at ``/socket.io/``."""
     assert settings.redis_url, "the Redis URL is resolved before the app starts"
-    manager = socketio.AsyncRedisManager(
-        settings.redis_url, channel=CHANNEL, redis_options={"socket_timeout": None}
+    hub = Hub(
+        replay_limit=settings.live_replay_limit,
+        replay_age=dt.timedelta(hours=settings.live_replay_hours),
+        clock=app[CLOCK],
     )
     server = socketio.AsyncServer(
         async_mode="aiohttp",
-        client_manager=manager,
+        client_manager=StreamManager(settings.redis_url, settings.live_channel, hub),
         cors_allowed_origins=[settings.base_url],
         logger=False,
         engineio_logger=False,
     )
-    server.on("connect", _connect_handler(server))
+    _handlers(app, server, hub)
+    server.attach(app)
+    app[SOCKETS] = server
+    app[HUB] = hub
+    app.cleanup_ctx.append(_running)
     return server
 
 
-def _connect_handler(server: socketio.AsyncServer) -> Any:
+async def _running(app: web.Application) -> AsyncIterator[None]:
+    server = app[SOCKETS]
+    await app[HUB].start(server, app[POOL])
+    watcher = asyncio.create_task(_watch_sessions(app))
+    yield
+    # The manager's Redis listener too: it would outlive the app (tests run many).
+    for task in (watcher, getattr(server.manager, "thread", None)):
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+
+def _handlers(app: web.Application, server: socketio.AsyncServer, hub: Hub) -> None:
     async def connect(sid: str, environ: dict[str, Any], auth: Any = None) -> bool:
-        request: web.Request = environ["aiohttp.request"]
         cookie = SimpleCookie(environ.get("HTTP_COOKIE", ""))
         token = cookie[SESSION_COOKIE].value if SESSION_COOKIE in cookie else None
         if not token:
             return False
-        async with request.app[POOL].acquire() as conn:
-            found = await session_actor(conn, token, request.app[CLOCK]())
+        async with app[POOL].acquire() as conn:
+            found = await session_actor(conn, token, app[CLOCK]())
             if found is None:
                 return False
             actor, _ = found
             rooms = await rooms_for(conn, actor)
+        scope = None
+        if not actor.is_centre:
+            scope = frozenset(int(r.split(":")[1]) for r in rooms if r.startswith("enterprise:"))
+        # Held before it is in any room: nothing reaches it before its replay.
+        hub.admit(sid, Viewer(actor, hash_token(token), scope), _last_seq(auth))
         for room in rooms:
             await server.enter_room(sid, room)
-        await server.save_session(sid, {"user_id": actor.user_id, "rooms": rooms})
         return True
 
-    return connect
+    async def disconnect(sid: str, reason: Any = None) -> None:
+        hub.forget(sid)
+
+    async def join(sid: str, data: Any) -> dict[str, Any]:
+        order_id = _order_id(data)
+        viewer = hub.viewers.get(sid)
+        if order_id is None or viewer is None:
+            return _refused("bad_room", "only order:{id} rooms can be joined")
+        async with app[POOL].acquire() as conn:
+            try:
+                await access_order_by_id(conn, viewer.actor, order_id)
+            except NotFound as exc:
+                return _refused(exc.code, exc.message)
+        # An enterprise user hears every event of this order in its unit's rooms already
+        # (the masking rule of those rooms applies); only the centre's order room is real.
+        if viewer.scope is None:
+            await server.enter_room(sid, order_room(order_id))
+        return {"ok": True}
+
+    async def leave(sid: str, data: Any) -> dict[str, Any]:
+        order_id = _order_id(data)
+        if order_id is None:
+            return _refused("bad_room", "only order:{id} rooms can be left")
+        await server.leave_room(sid, order_room(order_id))
+        return {"ok": True}
+
+    async def replay(sid: str, data: Any) -> dict[str, Any]:
+        last_seq = _last_seq(data)
+        if last_seq is None or sid not in hub.viewers:
+            return _refused("bad_request", "send {last_seq: N}, a whole number >= 0")
+        if hub.is_held(sid):
+            return _refused("busy", "a replay is already running on this connection")
+        await hub.replay(sid, last_seq)
+        return {"ok": True}
+
+    for name, handler in (
+        ("connect", connect),
+        ("disconnect", disconnect),
+        ("join", join),
+        ("leave", leave),
+        ("replay", replay),
+    ):
+        server.on(name, handler)
+
+
+def _refused(code: str, message: str) -> dict[str, Any]:
+    return {"ok": False, "error": {"code": code, "message": message}}
+
+
+def _last_seq(data: Any) -> int | None:
+    value = data.get("last_seq") if isinstance(data, dict) else None
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return value
+    return None
+
+
+def _order_id(data: Any) -> int | None:
+    room = data.get("room") if isinstance(data, dict) else None
+    if isinstance(room, str) and room.startswith("order:") and room[6:].isdigit():
+        return int(room[6:])
+    return None
 
 
 async def rooms_for(conn: asyncpg.Connection, actor: Actor) -> list[str]:
@@ -85,88 +184,92 @@ async def rooms_for(conn: asyncpg.Connection, actor: Actor) -> list[str]:
     rooms = [user_room(actor.user_id)] if actor.user_id is not None else []
     if actor.is_centre:
         rooms.append(CENTRE_ROOM)
+        if actor.role in BOARD_ROLES:
+            hotlines = [h["code"] for h in await reference_queries.list_hotlines(conn)]
+            rooms += [hotline_room(code) for code in hotlines] + [BOARD_ROOM]
+        elif actor.hotline_code:
+            rooms.append(hotline_room(actor.hotline_code))
     elif actor.enterprise_id is not None:
         scope = await order_queries.enterprise_scope(conn, actor.enterprise_id)
         rooms += [enterprise_room(i) for i in scope]
     return rooms
 
 
+# ----------------------------------------------------------------- sessions
+
+
+async def end_sessions(app: web.Application) -> int:
+    """Drop this process's connections whose session has ended (logged out, expired,
+    user deactivated); returns how many."""
+    hub, server = app[HUB], app[SOCKETS]
+    manager = server.manager
+    viewers = dict(hub.viewers)
+    for sid in list(viewers):
+        if not manager.is_connected(sid, NAMESPACE) and not manager.is_pre_connected(
+            sid, NAMESPACE
+        ):
+            # Gone before it finished connecting: socket.io said nothing of it.
+            hub.forget(sid)
+            del viewers[sid]
+    if not viewers:
+        return 0
+    async with app[POOL].acquire() as conn:
+        alive = await user_queries.live_session_hashes(
+            conn, list({v.token_hash for v in viewers.values()}), app[CLOCK]()
+        )
+    dropped = 0
+    for sid, viewer in viewers.items():
+        if viewer.token_hash in alive:
+            continue
+        dropped += 1
+        await server.emit("session_ended", {}, to=sid, ignore_queue=True)
+        await server.disconnect(sid, ignore_queue=True)
+        hub.forget(sid)  # also when it never finished connecting
+    return dropped
+
+
+async def announce_logout(app: web.Application) -> None:
+    """After a logout commits: every web process checks its connections now (without
+    Redis, they still do within HOTLINE_LIVE_SESSION_CHECK_SECONDS)."""
+    channel = app[SETTINGS].live_channel + SESSIONS_CHANNEL_SUFFIX
+    try:
+        await app[REDIS].publish(channel, "logout")
+    except Exception:
+        log.exception("could not announce a logout to the live connections")
+
+
+async def _watch_sessions(app: web.Application) -> None:
+    channel = app[SETTINGS].live_channel + SESSIONS_CHANNEL_SUFFIX
+    interval = app[SETTINGS].live_session_check_seconds
+    while True:
+        try:
+            async with app[REDIS].pubsub() as pubsub:
+                await pubsub.subscribe(channel)
+                while True:
+                    # A logout anywhere wakes this up; otherwise look now and then.
+                    await pubsub.get_message(ignore_subscribe_messages=True, timeout=interval)
+                    await end_sessions(app)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("checking live sessions failed; again in %.0fs", interval)
+            await asyncio.sleep(interval)
+
+
+# ----------------------------------------------------------------- other processes
+
 _emitter: socketio.RedisManager | None = None
 
 
 def emitter() -> socketio.RedisManager:
-    """The process's write-only publisher (workers have no socket.io server)."""
+    """The process's write-only publisher for messages outside the event stream (the
+    screen-pop); workers and web views use it after their transaction commits."""
     global _emitter
     if _emitter is None:
-        url = Settings().redis_url
-        if not url:
+        settings = Settings()
+        if not settings.redis_url:
             raise RuntimeError("HOTLINE_REDIS_URL is not set for this process")
-        _emitter = socketio.RedisManager(url, channel=CHANNEL, write_only=True)
+        _emitter = socketio.RedisManager(
+            settings.redis_url, channel=settings.live_channel, write_only=True
+        )
     return _emitter
-
-
-async def push_dispatch(conn: asyncpg.Connection, payload: dict[str, Any]) -> None:
-    """Outbox handler for ``dispatch.created``: tell the unit's consoles and the centre.
-
-    The message carries the event's global sequence number, so a console that sees it
-    twice (a retried job) can tell."""
-    row = await routing_queries.dispatch_summary(conn, payload["dispatch_id"])
-    if row is None:
-        return
-    message = {
-        "type": "dispatch.created",
-        "seq": row["seq"],
-        "order_id": row["order_id"],
-        "dispatch_id": row["id"],
-        "number": row["number"],
-        "role": row["role"],
-        "service_item": row["item_name"],
-        "sign_for_due_at": _iso(row["sign_for_due_at"]),
-    }
-    manager = emitter()
-    manager.emit("order_event", message, room=enterprise_room(row["enterprise_id"]))
-    manager.emit("order_event", message, room=CENTRE_ROOM)
-
-
-async def push_notice(conn: asyncpg.Connection, payload: dict[str, Any]) -> None:
-    """Outbox handler for ``notice.created``: a ladder step (催办, warnings, 督办, 通报)
-    alerts the supervisors and the unit concerned."""
-    row = await routing_queries.get_notice(conn, payload["notice_id"])
-    if row is None:
-        return
-    message = {
-        "type": "notice.created",
-        "seq": payload["seq"],
-        "order_id": row["order_id"],
-        "notice_id": row["id"],
-        "number": row["number"],
-        "level": row["level"],
-        "message": row["message"],
-    }
-    manager = emitter()
-    manager.emit("order_event", message, room=CENTRE_ROOM)
-    if row["enterprise_id"] is not None:
-        manager.emit("order_event", message, room=enterprise_room(row["enterprise_id"]))
-
-
-async def push_draft(conn: asyncpg.Connection, payload: dict[str, Any]) -> None:
-    """Outbox handler for ``order.drafted``: a report waits for an agent to confirm it."""
-    order = await order_queries.get_order(conn, payload["order_id"])
-    if order is None:
-        return
-    emitter().emit(
-        "order_event",
-        {
-            "type": "order.drafted",
-            "seq": payload["seq"],
-            "order_id": order["id"],
-            "number": order["number"],
-            "hotline": order["hotline_code"],
-            "channel": order["channel"],
-        },
-        room=CENTRE_ROOM,
-    )
-
-
-def _iso(moment: dt.datetime | None) -> str | None:
-    return moment.isoformat() if moment else None

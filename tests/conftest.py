@@ -84,6 +84,8 @@ def settings(services: ServiceUrls, fresh_database: object) -> Iterator[Settings
         "HOTLINE_DATABASE_URL": url,
         "HOTLINE_REDIS_URL": services.redis_url,
         "HOTLINE_QUEUE_NAME": f"hotline-test-{RUN_ID}",
+        # Runs sharing a Redis must not hear each other's live events.
+        "HOTLINE_LIVE_CHANNEL": f"hotline-live-test-{RUN_ID}",
     }
     saved = {k: os.environ.get(k) for k in values}
     # RQ jobs read their settings from the environment, as in a worker process.

@@ -20,7 +20,9 @@ def served_routes(settings: Settings) -> set[tuple[str, str]]:
         if (
             route.method == "HEAD"
             or not path
-            or not (path.startswith(("/api/", "/open311/", "/twilio/")) or path == "/health")
+            or not (
+                path.startswith(("/api/", "/open311/", "/twilio/")) or path in ("/health", "/ready")
+            )
         ):
             continue
         routes.add((route.method.lower(), path))

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import importlib
 
-MODULES = ("health", "auth", "orders", "reference", "rules", "units", "supervision")
+MODULES = ("health", "auth", "orders", "reference", "rules", "units", "supervision", "console")
 # Views that live with their subsystem, by full module name.
 EXTRA_MODULES = (
     "integrations.enterprise_webhooks.views",
     "integrations.open311.views",
     "integrations.open311.form",
     "integrations.telephony.views",
+    "callbacks.views",
 )
 
 

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from agents_ui.api import api, json_response, read_body
 from agents_ui.auth import CSRF_TOKEN, SESSION_COOKIE, require_actor
 from agents_ui.keys import CLOCK, POOL, SETTINGS
+from agents_ui.live import announce_logout
 from hotline.db import transaction
 from hotline.users.models import Actor
 from hotline.users.service import do_log_in, do_log_out
@@ -78,6 +79,8 @@ async def log_out(request: web.Request) -> web.Response:
     if token:
         async with transaction(request.app[POOL]) as conn:
             await do_log_out(conn, token)
+        # After commit: the live connections opened with this session are dropped.
+        await announce_logout(request.app)
     response = web.Response(status=204)
     response.del_cookie(SESSION_COOKIE, path="/")
     return response

@@ -23,7 +23,8 @@ from hotline.orders.service import (
     do_resolve_on_call,
     search_orders,
 )
-from hotline.users.models import CENTRE_ROLES
+from hotline.phones import mask_phone
+from hotline.users.models import CENTRE_ROLES, Actor
 from routing import queries as routing_queries
 from routing.duplicates import find_duplicates
 
@@ -36,6 +37,28 @@ class ResolveOnCall(BaseModel):
 def order_json(order: asyncpg.Record) -> dict[str, Any]:
     data = dict(order)
     data["actions"] = actions_from(order["status"])
+    return data
+
+
+# Dispatch states in which a unit handles the order (and may call the citizen).
+LIVE = frozenset({"pending", "signed"})
+
+
+def phone_for(actor: Actor, phone: str | None, *, handling: bool) -> str | None:
+    """The caller's number as ``actor`` may see it: whole for the centre, and for a unit
+    only while it handles the order (a live dispatch, pending or signed: it may have to
+    call the citizen); masked otherwise. The live stream applies the same rule."""
+    return phone if actor.is_centre or handling or phone is None else mask_phone(phone)
+
+
+def event_json(actor: Actor, event: asyncpg.Record) -> dict[str, Any]:
+    """An event of the history; a merged caller's number (重复件) is the centre's to see."""
+    data = dict(event)
+    if not actor.is_centre and "caller_phone" in data["data"]:
+        data["data"] = {
+            **data["data"],
+            "caller_phone": phone_for(actor, data["data"]["caller_phone"], handling=False),
+        }
     return data
 
 
@@ -76,7 +99,11 @@ async def list_orders(request: web.Request) -> web.Response:
     criteria = read_query(request, OrderFilter)
     async with request.app[POOL].acquire() as conn:
         rows, next_cursor = await search_orders(conn, actor, criteria, request.app[CLOCK]())
-    return json_response({"items": [order_json(r) for r in rows], "next_cursor": next_cursor})
+    items = [
+        {**order_json(r), "caller_phone": phone_for(actor, r["caller_phone"], handling=False)}
+        for r in rows
+    ]
+    return json_response({"items": items, "next_cursor": next_cursor})
 
 
 @api.route(
@@ -95,14 +122,24 @@ async def get_order(request: web.Request) -> web.Response:
         dispatches = await queries.list_dispatches(conn, order_id)
         attachments = await routing_queries.order_attachments(conn, order_id)
         children = await routing_queries.merged_children(conn, order_id)
+        scope = (
+            await queries.enterprise_scope(conn, actor.enterprise_id)
+            if actor.enterprise_id is not None
+            else []
+        )
+    handling = any(d["enterprise_id"] in scope and d["state"] in LIVE for d in dispatches)
     return json_response(
         {
             **order_json(order),
-            "events": [dict(e) for e in events],
+            "caller_phone": phone_for(actor, order["caller_phone"], handling=handling),
+            "events": [event_json(actor, e) for e in events],
             "deadlines": [dict(d) for d in deadlines],
             "dispatches": [dict(d) for d in dispatches],
             "attachments": [dict(a) for a in attachments],
-            "merged_children": [dict(c) for c in children],
+            "merged_children": [
+                {**c, "caller_phone": phone_for(actor, c["caller_phone"], handling=False)}
+                for c in children
+            ],
         }
     )
 

@@ -14,7 +14,7 @@ from agents_ui.api import api, json_response, path_int, read_body, read_query
 from agents_ui.auth import require_actor
 from agents_ui.errors import BadRequest
 from agents_ui.keys import CLOCK, POOL, STORAGE
-from agents_ui.views.orders import order_json
+from agents_ui.views.orders import LIVE, order_json, phone_for
 from hotline.db import transaction
 from hotline.errors import InvalidInput, NotFound
 from hotline.orders import queries as order_queries
@@ -55,7 +55,11 @@ async def inbox(request: web.Request) -> web.Response:
     async with request.app[POOL].acquire() as conn:
         scope = await order_queries.enterprise_scope(conn, actor.enterprise_id)
         rows = await queries.inbox(conn, scope, list(criteria.state), criteria.limit)
-    return json_response({"items": [dict(r) for r in rows]})
+    items = [
+        {**r, "caller_phone": phone_for(actor, r["caller_phone"], handling=r["state"] in LIVE)}
+        for r in rows
+    ]
+    return json_response({"items": items})
 
 
 async def _dispatch_action(request: web.Request, use_case: DispatchUseCase) -> web.Response:

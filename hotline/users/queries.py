@@ -109,6 +109,22 @@ async def get_session_user(
     )
 
 
+async def live_session_hashes(
+    conn: asyncpg.Connection, token_hashes: list[bytes], now: dt.datetime
+) -> set[bytes]:
+    """Which of these sessions are still live (not expired, logged out, or of a user
+    since deactivated): what the live connections opened with them may go on hearing."""
+    rows = await conn.fetch(
+        """
+        SELECT se.token_hash FROM sessions se JOIN users u ON u.id = se.user_id
+         WHERE se.token_hash = ANY($1::bytea[]) AND se.expires_at > $2 AND u.active
+        """,
+        token_hashes,
+        now,
+    )
+    return {bytes(r["token_hash"]) for r in rows}
+
+
 async def delete_session(conn: asyncpg.Connection, token_hash: bytes) -> None:
     await conn.execute("DELETE FROM sessions WHERE token_hash = $1", token_hash)
 

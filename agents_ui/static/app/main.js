@@ -1,0 +1,252 @@
+// The console's shell: login, the header (role navigation, live state, language), and a
+// small hash router. Every screen is a module under views/; templates are compiled in the
+// browser (no build step) and show user text only through {{ }} — never v-html.
+
+import { computed, createApp, reactive, ref, watch } from "vue";
+import ElementPlus, { ElMessage } from "element-plus";
+import zhCn from "element-plus/locale/zh-cn";
+import en from "element-plus/locale/en";
+import { useI18n } from "vue-i18n";
+
+import { api, onUnauthorised, setCsrf } from "./api.js";
+import { i18n, setLocale } from "./i18n.js";
+import { connectLive, disconnectLive, live, onSessionEnded } from "./live.js";
+import {
+  areaName,
+  errorText,
+  fmtTime,
+  go,
+  homeFor,
+  itemName,
+  loadRefs,
+  loadSession,
+  refs,
+  session,
+  unitName,
+} from "./store.js";
+import AgentConsole from "./views/agent.js";
+import UnitInbox from "./views/unit.js";
+import SupervisorBoard from "./views/board.js";
+import OrderPage from "./views/order.js";
+import RulesPage from "./views/rules.js";
+import OutagesPage from "./views/outages.js";
+import { Countdown, Logo, StatusTag } from "./views/common.js";
+
+const CENTRE = ["agent", "supervisor", "admin"];
+const SUPERVISORS = ["supervisor", "admin"];
+const UNITS = ["enterprise_user", "enterprise_admin"];
+
+const ROUTES = [
+  { path: "/agent", component: AgentConsole, roles: ["agent", "supervisor"], nav: "nav.agent" },
+  { path: "/unit", component: UnitInbox, roles: UNITS, nav: "nav.unit" },
+  { path: "/board", component: SupervisorBoard, roles: SUPERVISORS, nav: "nav.board" },
+  { path: "/rules", component: RulesPage, roles: SUPERVISORS, nav: "nav.rules" },
+  { path: "/outages", component: OutagesPage, roles: CENTRE, nav: "nav.outages" },
+  { path: "/orders/:id", component: OrderPage, roles: [...CENTRE, ...UNITS] },
+];
+
+const route = reactive({ path: "", params: {} });
+
+function parseHash() {
+  const path = window.location.hash.replace(/^#/, "") || "/";
+  route.path = path;
+  route.params = {};
+  for (const candidate of ROUTES) {
+    const names = [];
+    const pattern = new RegExp(
+      "^" + candidate.path.replace(/:(\w+)/g, (_, name) => (names.push(name), "([^/]+)")) + "$",
+    );
+    const match = path.match(pattern);
+    if (match) {
+      names.forEach((name, i) => (route.params[name] = decodeURIComponent(match[i + 1])));
+      return candidate;
+    }
+  }
+  return null;
+}
+
+const matched = ref(null);
+
+function resolveRoute() {
+  matched.value = parseHash();
+  if (session.user && refs.loaded && (route.path === "/" || route.path === "/login")) {
+    go(homeFor(session.user));
+  }
+}
+window.addEventListener("hashchange", resolveRoute);
+
+const LoginPage = {
+  components: { Logo },
+  setup() {
+    const { t, locale } = useI18n();
+    const form = reactive({ username: "", password: "" });
+    const busy = ref(false);
+    const error = ref("");
+    async function submit() {
+      if (!form.username || !form.password) return;
+      busy.value = true;
+      error.value = "";
+      try {
+        const data = await api.post("/api/v1/auth/login", { ...form });
+        setCsrf(data.csrf_token);
+        session.user = data.user;
+        form.password = "";
+        go(homeFor(data.user));
+      } catch (e) {
+        error.value = t("login.failed", { message: errorText(e) });
+      } finally {
+        busy.value = false;
+      }
+    }
+    const toggle = () => setLocale(locale.value === "en" ? "zh-CN" : "en");
+    return { t, form, busy, error, submit, toggle };
+  },
+  template: `
+  <div class="login-screen">
+    <div class="login-card">
+      <section class="login-brand">
+        <Logo :size="44" />
+        <h1>{{ t('app.name') }}</h1>
+        <p class="lines">{{ t('app.lines') }}</p>
+        <ul class="login-points">
+          <li>12319 {{ t('domain.water') }} · {{ t('domain.gas') }} · {{ t('domain.heating') }}</li>
+          <li>{{ t('login.subtitle') }}</li>
+        </ul>
+        <p class="login-foot">{{ t('login.footer') }}</p>
+      </section>
+      <section class="login-form">
+        <div class="login-form-head">
+          <h2>{{ t('login.title') }}</h2>
+          <el-button text size="small" data-test="lang" @click="toggle">{{ t('app.language') }}</el-button>
+        </div>
+        <el-form label-position="top" @submit.prevent="submit">
+          <el-form-item :label="t('login.username')">
+            <el-input v-model="form.username" name="username" autocomplete="username" size="large" autofocus />
+          </el-form-item>
+          <el-form-item :label="t('login.password')">
+            <el-input v-model="form.password" name="password" type="password" autocomplete="current-password"
+                      size="large" show-password @keyup.enter="submit" />
+          </el-form-item>
+          <el-alert v-if="error" :title="error" type="error" :closable="false" show-icon class="login-error" />
+          <el-button type="primary" size="large" class="login-submit" native-type="submit" :loading="busy"
+                     data-test="login-submit">{{ t('login.submit') }}</el-button>
+        </el-form>
+      </section>
+    </div>
+  </div>`,
+};
+
+const NotFound = {
+  setup() {
+    const { t } = useI18n();
+    return { t, home: () => go(homeFor(session.user)) };
+  },
+  template: `<el-result icon="warning" :title="t('app.notFound')">
+      <template #extra><el-button type="primary" @click="home">{{ t('app.backHome') }}</el-button></template>
+    </el-result>`,
+};
+
+const Shell = {
+  components: { LoginPage, Logo },
+  setup() {
+    const { t, locale } = useI18n();
+    const elLocale = computed(() => (locale.value === "en" ? en : zhCn));
+    const nav = computed(() =>
+      ROUTES.filter((r) => r.nav && session.user && r.roles.includes(session.user.role)),
+    );
+    const current = computed(() => {
+      const m = matched.value;
+      if (!m) return NotFound;
+      if (!session.user || !m.roles.includes(session.user.role)) return NotFound;
+      return m.component;
+    });
+    const routeKey = computed(() => route.path);
+    const toggleLocale = () => setLocale(locale.value === "en" ? "zh-CN" : "en");
+    async function logout() {
+      try {
+        await api.post("/api/v1/auth/logout");
+      } catch {
+        // The session is gone either way.
+      }
+      disconnectLive();
+      session.user = null;
+      go("/login");
+    }
+    const isActive = (path) => route.path === path || route.path.startsWith(path + "/");
+    return { t, session, refs, live, nav, current, routeKey, route, elLocale, toggleLocale, logout, isActive };
+  },
+  template: `
+  <el-config-provider :locale="elLocale">
+    <div v-if="!session.checked" class="boot">{{ t('app.loading') }}</div>
+    <LoginPage v-else-if="!session.user" />
+    <div v-else-if="!refs.loaded" class="boot">{{ t('app.loading') }}</div>
+    <div v-else class="shell">
+      <header class="topbar">
+        <a class="brand" href="#/">
+          <Logo :size="30" />
+          <span class="brand-text">
+            <span class="brand-name">{{ t('app.name') }}</span>
+            <span class="brand-sub">{{ t('app.lines') }}</span>
+          </span>
+        </a>
+        <nav class="nav">
+          <a v-for="item in nav" :key="item.path" :href="'#' + item.path"
+             :class="{ active: isActive(item.path) }">{{ t(item.nav) }}</a>
+        </nav>
+        <div class="top-right">
+          <span class="live-state" :class="live.state" data-test="live-state">
+            <i class="dot"></i>{{ t('live.' + live.state) }}
+          </span>
+          <el-button text class="lang" data-test="lang" @click="toggleLocale">{{ t('app.language') }}</el-button>
+          <span class="who">{{ session.user.name }}<small>{{ t('roles.' + session.user.role) }}</small></span>
+          <el-button text class="logout" @click="logout">{{ t('app.logout') }}</el-button>
+        </div>
+      </header>
+      <main class="page">
+        <component :is="current" :key="routeKey" :params="route.params" />
+      </main>
+    </div>
+  </el-config-provider>`,
+};
+
+async function start() {
+  const signedOut = () => {
+    disconnectLive();
+    session.user = null;
+  };
+  onUnauthorised(signedOut);
+  onSessionEnded(signedOut);
+  await loadSession();
+  matched.value = parseHash();
+  const app = createApp(Shell);
+  app.use(ElementPlus);
+  app.use(i18n);
+  app.component("StatusTag", StatusTag);
+  app.component("Countdown", Countdown);
+  Object.assign(app.config.globalProperties, {
+    $fmtTime: fmtTime,
+    $itemName: itemName,
+    $areaName: areaName,
+    $unitName: unitName,
+  });
+  app.config.errorHandler = (err) => {
+    console.error(err);
+    ElMessage.error(errorText(err));
+  };
+  app.mount("#app");
+  // Once signed in (now or later): reference data, the live connection, the home page.
+  const enter = async () => {
+    await loadRefs();
+    connectLive();
+    resolveRoute();
+  };
+  if (session.user) await enter();
+  watch(
+    () => session.user,
+    (user) => {
+      if (user) enter();
+    },
+  );
+}
+
+start();

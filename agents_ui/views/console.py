@@ -1,0 +1,272 @@
+"""What the consoles need beyond the work-order API: agents' status, the live queue, an
+agent's own orders, the suggested service item, and the supervisors' board."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from typing import Literal
+from zoneinfo import ZoneInfo
+
+from aiohttp import web
+from pydantic import BaseModel, ConfigDict, Field
+
+from agents_ui import queries
+from agents_ui.api import api, json_response, read_body, read_query
+from agents_ui.auth import require_actor
+from agents_ui.keys import CALENDAR, CLOCK, POOL, SETTINGS
+from agents_ui.views.orders import order_json
+from hotline.db import transaction
+from hotline.orders.models import NewOrder
+from hotline.orders.service import do_register_order, do_resolve_on_call
+from hotline.phones import mask_phone
+from hotline.reference import queries as ref
+from hotline.reference.suggest import suggester
+from hotline.users.models import CENTRE_ROLES, Role
+
+AGENT_ROLES = frozenset({Role.AGENT, Role.SUPERVISOR})
+SUPERVISORS = frozenset({Role.SUPERVISOR, Role.ADMIN})
+# Open orders due within this many hours count as "due soon" on the board.
+DUE_SOON_HOURS = 4
+
+AgentState = Literal["available", "busy", "after_call", "offline"]
+
+
+class StatusInput(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    status: AgentState
+
+
+class ResolvedOrder(NewOrder):
+    """An order answered during the call: registered and resolved at once."""
+
+    reply: str = Field(min_length=1, max_length=4000)
+
+
+class MyOrders(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    limit: int = Field(default=50, ge=1, le=200)
+
+
+class SuggestQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    text: str = Field(min_length=1, max_length=4000)
+    limit: int = Field(default=3, ge=1, le=10)
+
+
+class RatesQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    days: int = Field(default=14, ge=1, le=92)
+
+
+# ------------------------------------------------------------------------ agents
+
+
+@api.route("GET", "/api/v1/agents/me/status", summary="My status", tag="console", roles=AGENT_ROLES)
+async def my_status(request: web.Request) -> web.Response:
+    actor = require_actor(request)
+    assert actor.user_id is not None
+    async with request.app[POOL].acquire() as conn:
+        row = await queries.get_agent_status(conn, actor.user_id)
+    return json_response(dict(row) if row else {"user_id": actor.user_id, "status": "offline"})
+
+
+@api.route(
+    "PUT",
+    "/api/v1/agents/me/status",
+    summary="Set my status: available, busy, after-call work (话后处理), offline",
+    tag="console",
+    body=StatusInput,
+    roles=AGENT_ROLES,
+)
+async def set_my_status(request: web.Request) -> web.Response:
+    actor = require_actor(request)
+    body = await read_body(request, StatusInput)
+    assert actor.user_id is not None
+    async with transaction(request.app[POOL]) as conn:
+        row = await queries.set_agent_status(conn, actor.user_id, body.status, request.app[CLOCK]())
+    return json_response(dict(row))
+
+
+@api.route(
+    "GET", "/api/v1/agents", summary="Agents and their status", tag="console", roles=CENTRE_ROLES
+)
+async def agents(request: web.Request) -> web.Response:
+    async with request.app[POOL].acquire() as conn:
+        rows = await queries.list_agents(conn)
+    return json_response({"items": [dict(r) for r in rows]})
+
+
+@api.route(
+    "GET",
+    "/api/v1/calls/waiting",
+    summary="Callers waiting for an agent, longest first (own hotline for agents)",
+    tag="console",
+    roles=CENTRE_ROLES,
+)
+async def waiting_calls(request: web.Request) -> web.Response:
+    actor = require_actor(request)
+    hotline = actor.hotline_code if actor.role is Role.AGENT else None
+    now = request.app[CLOCK]()
+    async with request.app[POOL].acquire() as conn:
+        rows = await queries.waiting_calls(conn, hotline)
+    # The number is for the screen-pop of whoever takes the call, not for the queue view.
+    return json_response(
+        {
+            "items": [
+                {
+                    **dict(r),
+                    "from_phone": mask_phone(r["from_phone"]),
+                    "waiting_seconds": int((now - r["queued_at"]).total_seconds()),
+                }
+                for r in rows
+            ]
+        }
+    )
+
+
+@api.route(
+    "GET",
+    "/api/v1/agents/me/orders",
+    summary="Orders I registered, newest first",
+    tag="console",
+    query=MyOrders,
+    roles=CENTRE_ROLES,
+)
+async def my_orders(request: web.Request) -> web.Response:
+    actor = require_actor(request)
+    criteria = read_query(request, MyOrders)
+    assert actor.user_id is not None
+    async with request.app[POOL].acquire() as conn:
+        rows = await queries.orders_registered_by(conn, actor.user_id, criteria.limit)
+    return json_response({"items": [order_json(r) for r in rows]})
+
+
+@api.route(
+    "POST",
+    "/api/v1/orders/resolved-on-call",
+    summary="Register an order answered during the call (直接办结), in one transaction",
+    tag="console",
+    body=ResolvedOrder,
+    roles=CENTRE_ROLES,
+    statuses={201: "registered and resolved", 200: "a retried request: the order it made"},
+)
+async def register_resolved(request: web.Request) -> web.Response:
+    """Registering and then resolving in two requests races routing, which takes a newly
+    registered order after commit; in one transaction routing finds it already resolved."""
+    actor = require_actor(request)
+    body = await read_body(request, ResolvedOrder)
+    now = request.app[CLOCK]()
+    async with transaction(request.app[POOL]) as conn:
+        calendar = await request.app[CALENDAR].get(conn)
+        new = NewOrder.model_validate(body.model_dump(exclude={"reply"}))
+        result = await do_register_order(conn, actor, new, calendar, now)
+        order = result.order
+        if result.created:
+            order = await do_resolve_on_call(conn, actor, order["id"], body.reply, now)
+    return json_response(order_json(order), status=201 if result.created else 200)
+
+
+@api.route(
+    "GET",
+    "/api/v1/service-items/suggest",
+    summary="Service items a description most likely asks for (jieba with the catalogue)",
+    tag="console",
+    query=SuggestQuery,
+    roles=CENTRE_ROLES,
+)
+async def suggest_item(request: web.Request) -> web.Response:
+    criteria = read_query(request, SuggestQuery)
+    async with request.app[POOL].acquire() as conn:
+        items = [dict(r) for r in await ref.list_service_items(conn)]
+    found = await asyncio.to_thread(suggester.suggest, criteria.text, items, criteria.limit)
+    return json_response({"items": found})
+
+
+# -------------------------------------------------------------------------- board
+
+
+@api.route(
+    "GET",
+    "/api/v1/board",
+    summary="The supervisors' live counters",
+    tag="console",
+    roles=SUPERVISORS,
+)
+async def board(request: web.Request) -> web.Response:
+    now = request.app[CLOCK]()
+    tz = ZoneInfo(request.app[SETTINGS].timezone)
+    local = now.astimezone(tz)
+    day_start = local.replace(hour=0, minute=0, second=0, microsecond=0)
+    async with request.app[POOL].acquire() as conn:
+        counters = await queries.board_counters(
+            conn, day_start=day_start, now=now, soon=now + dt.timedelta(hours=DUE_SOON_HOURS)
+        )
+    return json_response({"at": now, "due_soon_hours": DUE_SOON_HOURS, "counters": counters})
+
+
+def _rate(part: int, whole: int) -> float | None:
+    return round(part / whole, 4) if whole else None
+
+
+@api.route(
+    "GET",
+    "/api/v1/board/units",
+    summary="Response and on-time rates per unit and day; resolution and satisfaction "
+    "when callbacks exist",
+    tag="console",
+    query=RatesQuery,
+    roles=SUPERVISORS,
+)
+async def unit_rates(request: web.Request) -> web.Response:
+    criteria = read_query(request, RatesQuery)
+    settings = request.app[SETTINGS]
+    now = request.app[CLOCK]()
+    local_today = now.astimezone(ZoneInfo(settings.timezone)).replace(
+        hour=0, minute=0, second=0, microsecond=0
+    )
+    since = local_today - dt.timedelta(days=criteria.days - 1)
+    async with request.app[POOL].acquire() as conn:
+        unit_rows = await queries.units(conn)
+        rows = await queries.unit_rates(conn, since=since, now=now, tz=settings.timezone)
+    totals: dict[int, dict[str, int]] = {}
+    trend = []
+    for row in rows:
+        sums = totals.setdefault(
+            row["unit_id"], {"response_due": 0, "responded": 0, "completed": 0, "on_time": 0}
+        )
+        for key in sums:
+            sums[key] += row[key]
+        trend.append(
+            {
+                "unit_id": row["unit_id"],
+                "day": row["day"],
+                "response_rate": _rate(row["responded"], row["response_due"]),
+                "on_time_rate": _rate(row["on_time"], row["completed"]),
+            }
+        )
+    units = []
+    for unit in unit_rows:
+        if unit["id"] not in totals:
+            continue
+        done = totals[unit["id"]]
+        units.append(
+            {
+                **dict(unit),
+                **done,
+                "response_rate": _rate(done["responded"], done["response_due"]),
+                "on_time_rate": _rate(done["on_time"], done["completed"]),
+                # Measured from callbacks (回访), which this system does not run yet.
+                "resolution_rate": None,
+                "satisfaction_rate": None,
+            }
+        )
+    return json_response(
+        {
+            "since": since,
+            "days": criteria.days,
+            "units": units,
+            "trend": trend,
+            "callback_rates_available": False,
+        }
+    )

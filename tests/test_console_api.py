@@ -1,0 +1,245 @@
+"""The API the consoles add: agents' status, the queue, my orders, the suggested item,
+resolving during the call, the board's counters and rates, and masked numbers for units."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import AsyncIterator
+
+import asyncpg
+import pytest
+from aiohttp.test_utils import TestServer
+
+from agents_ui.queries import BOARD_COUNTERS
+from hotline.phones import mask_phone
+from hotline.settings import Settings
+from tests.factories import Clock
+from tests.routing_support import Desk, enterprise_ids, open_desks, settle
+
+ORDER = {
+    "hotline": "96111",
+    "service_item": "W05",
+    "description": "宁夏路水管漏水",
+    "address": "宁夏路 201 号",
+    "caller_phone": "13912345678",
+    "caller_name": "市民乙",
+}
+WHOLE = "+8613912345678"
+OPEN = [
+    "registered",
+    "dispatching",
+    "dispatched",
+    "returned",
+    "escalated",
+    "in_progress",
+    "reopened",
+]
+
+
+@pytest.fixture
+async def desks(server: TestServer, pool: asyncpg.Pool) -> AsyncIterator[dict[str, Desk]]:
+    async with open_desks(server, pool, "agent", "supervisor", "water") as opened:
+        yield opened
+
+
+async def put(desk: Desk, path: str, body: dict[str, str], status: int = 200) -> object:
+    response = await desk.client.put(path, json=body, headers={"X-CSRF-Token": desk.csrf})
+    assert response.status == status, await response.text()
+    return await response.json()
+
+
+async def test_an_agent_sets_a_status_and_supervisors_see_it(desks: dict[str, Desk]) -> None:
+    agent = desks["agent"]
+    assert (await agent.get("/api/v1/agents/me/status"))["status"] == "offline"
+    first = await put(agent, "/api/v1/agents/me/status", {"status": "available"})
+    again = await put(agent, "/api/v1/agents/me/status", {"status": "available"})
+    assert isinstance(first, dict) and isinstance(again, dict)
+    assert again["since"] == first["since"]  # the same status keeps its start
+    busy = await put(agent, "/api/v1/agents/me/status", {"status": "busy"})
+    assert isinstance(busy, dict) and busy["status"] == "busy"
+    await put(agent, "/api/v1/agents/me/status", {"status": "napping"}, status=422)
+    await put(desks["water"], "/api/v1/agents/me/status", {"status": "busy"}, status=403)
+    listed = (await desks["supervisor"].get("/api/v1/agents"))["items"]
+    me = (await agent.get("/api/v1/auth/me"))["user"]
+    (row,) = [a for a in listed if a["id"] == me["id"]]
+    assert row["status"] == "busy"
+
+
+@pytest.mark.parametrize(
+    ("text", "best"),
+    [
+        ("我家水表不准，这个月水费太高", "W01"),
+        ("家里暖气不热，室温只有十四度", "H05"),
+        ("楼下水管漏水，水流到马路上", "W05"),
+    ],
+)
+async def test_the_description_suggests_the_item(
+    desks: dict[str, Desk], text: str, best: str
+) -> None:
+    found = (await desks["agent"].get("/api/v1/service-items/suggest", text=text))["items"]
+    assert found[0]["code"] == best and found[0]["matched"]
+
+
+async def test_no_keyword_no_suggestion_and_units_may_not_ask(desks: dict[str, Desk]) -> None:
+    agent = desks["agent"]
+    assert (await agent.get("/api/v1/service-items/suggest", text="今天天气不错"))["items"] == []
+    response = await desks["water"].client.get("/api/v1/service-items/suggest?text=水表")
+    assert response.status == 403
+
+
+async def test_resolved_on_the_call_in_one_step_is_never_routed(
+    desks: dict[str, Desk], pool: asyncpg.Pool, settings: Settings
+) -> None:
+    agent = desks["agent"]
+    body = {
+        **ORDER,
+        "service_item": "G-CONSULT",
+        "description": "咨询停水时间",
+        "reply": "已告知计划停水时间",
+        "client_request_id": "resolved-1",
+    }
+    order = await agent.post("/api/v1/orders/resolved-on-call", body, status=201)
+    assert order["status"] == "resolved_on_call" and order["reply"] == "已告知计划停水时间"
+    again = await agent.post("/api/v1/orders/resolved-on-call", body, status=200)
+    assert again["id"] == order["id"]
+    await settle(pool, settings)
+    detail = await agent.get(f"/api/v1/orders/{order['id']}")
+    assert detail["status"] == "resolved_on_call" and detail["dispatches"] == []
+    mine = (await agent.get("/api/v1/agents/me/orders"))["items"]
+    assert mine[0]["id"] == order["id"]
+    missing = {k: v for k, v in body.items() if k != "reply"}
+    await agent.post("/api/v1/orders/resolved-on-call", missing, status=422)
+
+
+async def test_a_unit_sees_the_callers_number_only_while_it_handles_the_order(
+    desks: dict[str, Desk], pool: asyncpg.Pool, settings: Settings
+) -> None:
+    ids = await enterprise_ids(desks["supervisor"])
+    await desks["supervisor"].post(
+        "/api/v1/routing/rules",
+        {"service_item": "W05", "area": "370203", "candidates": [ids["qd-water"]]},
+        status=201,
+    )
+    order = await desks["agent"].post("/api/v1/orders", {**ORDER, "area": "370203"}, status=201)
+    await settle(pool, settings)
+    water = desks["water"]
+    (row,) = [
+        r for r in (await water.get("/api/v1/inbox"))["items"] if r["order_id"] == order["id"]
+    ]
+    assert row["caller_phone"] == WHOLE  # pending: the unit may call to clarify
+    assert (await water.get(f"/api/v1/orders/{order['id']}"))["caller_phone"] == WHOLE
+    listed = (await water.get("/api/v1/orders", q=order["number"]))["items"]
+    assert listed[0]["caller_phone"] == mask_phone(WHOLE)  # lists never show it whole
+    await water.post(
+        f"/api/v1/dispatches/{row['id']}/return",
+        {"reason_code": "wrong_area", "reason_text": "不在本单位区域"},
+    )
+    returned = await water.get(f"/api/v1/orders/{order['id']}")
+    assert returned["caller_phone"] == mask_phone(WHOLE)  # no longer its order to work on
+    centre = await desks["supervisor"].get(f"/api/v1/orders/{order['id']}")
+    assert centre["caller_phone"] == WHOLE
+
+
+async def test_the_board_counts_what_the_tables_hold(
+    desks: dict[str, Desk], pool: asyncpg.Pool, clock: Clock
+) -> None:
+    now = dt.datetime.now(dt.UTC)
+    clock.set(now)
+    for item in ("W01", "H05", "W05"):
+        await desks["agent"].post("/api/v1/orders", {**ORDER, "service_item": item}, status=201)
+    board = await desks["supervisor"].get("/api/v1/board")
+    day_start = now.astimezone(dt.timezone(dt.timedelta(hours=8))).replace(
+        hour=0, minute=0, second=0, microsecond=0
+    )
+    expected = await pool.fetchrow(
+        """
+        SELECT
+          (SELECT count(*) FROM work_orders WHERE status <> 'draft' AND created_at >= $3)
+              AS registered_today,
+          (SELECT count(*) FROM work_orders WHERE status = ANY($1)) AS open,
+          (SELECT count(*) FROM work_orders WHERE status = ANY($1) AND resolution_due_at >= $2
+              AND resolution_due_at < $2 + interval '4 hours') AS due_soon,
+          (SELECT count(*) FROM work_orders WHERE status = ANY($1)
+              AND resolution_due_at < $2) AS overdue,
+          (SELECT count(*) FROM work_orders WHERE status = 'escalated') AS in_coordination,
+          (SELECT count(*) FROM order_returns WHERE state = 'pending') AS returns_pending,
+          (SELECT count(*) FROM time_requests WHERE state = 'pending') AS time_requests_pending,
+          (SELECT count(*) FROM work_orders WHERE status IN ('completed', 'callback'))
+              AS callbacks_due,
+          (SELECT count(*) FROM work_orders WHERE status = 'draft') AS drafts
+        """,
+        OPEN,
+        now,
+        day_start,
+    )
+    assert expected is not None
+    assert board["counters"] == dict(expected)
+    assert board["counters"]["registered_today"] >= 3
+    response = await desks["water"].client.get("/api/v1/board")
+    assert response.status == 403
+
+
+async def test_every_board_count_can_be_answered_from_an_index(pool: asyncpg.Pool) -> None:
+    """With sequential scans priced out, no count of the board reads the orders table
+    itself: an index answers each (the tables here are too small for the planner to
+    prefer one unprompted)."""
+    now = dt.datetime.now(dt.UTC)
+    async with pool.acquire() as conn, conn.transaction():
+        await conn.execute("SET LOCAL enable_seqscan = off")
+        rows = await conn.fetch("EXPLAIN " + BOARD_COUNTERS, now, now, now + dt.timedelta(hours=4))
+    plan = "\n".join(r[0] for r in rows)
+    assert "Seq Scan on work_orders" not in plan, plan
+    for index in (
+        "work_orders_registered_idx",
+        "work_orders_board_open_idx",
+        "work_orders_status_idx",
+        "order_returns_pending_idx",
+    ):
+        assert index in plan, plan
+
+
+async def test_unit_rates_count_answers_in_time_and_leave_callback_rates_empty(
+    desks: dict[str, Desk], pool: asyncpg.Pool, settings: Settings
+) -> None:
+    ids = await enterprise_ids(desks["supervisor"])
+    await desks["supervisor"].post(
+        "/api/v1/routing/rules",
+        {"service_item": "W05", "area": "370211", "candidates": [ids["qd-water"]]},
+        status=201,
+    )
+    before = await desks["supervisor"].get("/api/v1/board/units", days="7")
+    order = await desks["agent"].post("/api/v1/orders", {**ORDER, "area": "370211"}, status=201)
+    await settle(pool, settings)
+    (row,) = [
+        r
+        for r in (await desks["water"].get("/api/v1/inbox"))["items"]
+        if r["order_id"] == order["id"]
+    ]
+    await desks["water"].post(f"/api/v1/dispatches/{row['id']}/sign-for")
+    after = await desks["supervisor"].get("/api/v1/board/units", days="7")
+
+    def water(rates: dict[str, list[dict[str, object]]]) -> dict[str, object]:
+        found = [u for u in rates["units"] if u["id"] == ids["qd-water"]]
+        return found[0] if found else {"responded": 0, "response_due": 0}
+
+    assert water(after)["responded"] == water(before)["responded"] + 1  # type: ignore[operator]
+    assert water(after)["response_due"] == water(before)["response_due"] + 1  # type: ignore[operator]
+    assert water(after)["resolution_rate"] is None and water(after)["satisfaction_rate"] is None
+    assert after["callback_rates_available"] is False
+    assert any(p["unit_id"] == ids["qd-water"] for p in after["trend"])
+
+
+async def test_the_queue_shows_waiting_callers_masked(
+    desks: dict[str, Desk], pool: asyncpg.Pool
+) -> None:
+    await pool.execute(
+        """
+        INSERT INTO calls (call_sid, hotline_code, from_phone, to_number, status, queued_at)
+        VALUES ('CAconsolequeue1', '96111', '+8613800001111', '96111', 'queued', now())
+        """
+    )
+    items = (await desks["agent"].get("/api/v1/calls/waiting"))["items"]
+    (row,) = [c for c in items if c["from_phone"].endswith("1111")]
+    assert row["from_phone"] == mask_phone("+8613800001111") and row["waiting_seconds"] >= 0
+    taken = await desks["agent"].post("/api/v1/calls/next")
+    assert "*" not in taken["caller"]["phone"]  # whoever takes a call sees the number whole

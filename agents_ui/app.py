@@ -5,16 +5,19 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
+from typing import Any
 
 import redis.asyncio as aioredis
+import socketio
 from aiohttp import web
 
-from agents_ui import views
+from agents_ui import live, views
 from agents_ui.api import api
 from agents_ui.auth import auth_middleware
 from agents_ui.errors import error_middleware
 from agents_ui.keys import CALENDAR, CLOCK, POOL, REDIS, SETTINGS, STORAGE
-from agents_ui.live import create_socket_server
+from agents_ui.metrics import metrics_middleware, setup_metrics
+from agents_ui.proxy import proxy_middleware
 from hotline import db
 from hotline.reference.calendar import CalendarCache
 from hotline.settings import Settings
@@ -52,10 +55,22 @@ async def report_form(request: web.Request) -> web.FileResponse:
     return web.FileResponse(STATIC_DIR / "report.html")
 
 
+def _closing_sockets(sockets: socketio.AsyncServer) -> Callable[[web.Application], Any]:
+    """On shutdown, before in-flight requests are awaited: close the consoles' sockets
+    (they reconnect to another process) instead of holding shutdown for the whole grace
+    period."""
+
+    async def close(app: web.Application) -> None:
+        if sockets.eio.sockets:  # engine.io cannot close an empty set
+            await sockets.eio.disconnect()
+
+    return close
+
+
 def create_app(settings: Settings, *, clock: Callable[[], dt.datetime] = utcnow) -> web.Application:
     views.load()
     app = web.Application(
-        middlewares=[error_middleware, auth_middleware],
+        middlewares=[proxy_middleware, metrics_middleware, error_middleware, auth_middleware],
         client_max_size=settings.max_body_bytes,
     )
     app[SETTINGS] = settings
@@ -64,7 +79,9 @@ def create_app(settings: Settings, *, clock: Callable[[], dt.datetime] = utcnow)
     app[STORAGE] = DiskStorage(settings.proof_root, settings.proof_max_bytes)
     app.cleanup_ctx.extend([_database, _redis])
     api.add_routes(app)
-    create_socket_server(settings).attach(app)
+    sockets = live.attach(app, settings)
+    app.on_shutdown.append(_closing_sockets(sockets))
+    setup_metrics(app)
     app.router.add_get("/", index)
     app.router.add_get("/report", report_form)
     app.router.add_static("/static/", STATIC_DIR)

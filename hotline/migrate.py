@@ -60,20 +60,54 @@ async def applied_versions(conn: asyncpg.Connection) -> dict[int, str]:
     return {r["version"]: r["checksum"] for r in rows}
 
 
-async def migrate(url: str) -> list[Migration]:
-    """Apply every pending migration; returns what was applied."""
+@dataclass(frozen=True)
+class MigrationStatus:
+    """How the database's applied migrations compare with the code's.
+
+    ``pending``: in the code, not applied (this code must not serve yet). ``changed``:
+    applied from a different file (the database is not what the code describes).
+    ``ahead``: applied, unknown to this code: a newer release migrated first, which the
+    additive-first rule (docs/deploy.md) makes safe for this code to keep serving."""
+
+    pending: list[str]
+    changed: list[str]
+    ahead: list[str]
+
+    @property
+    def current(self) -> bool:
+        return not self.pending and not self.changed
+
+
+async def migration_status(
+    conn: asyncpg.Connection, directory: Path = MIGRATIONS_DIR
+) -> MigrationStatus:
+    applied = await applied_versions(conn)
+    code = {m.version: m for m in load_migrations(directory)}
+    return MigrationStatus(
+        pending=[f"{m.version:04d}_{m.name}" for v, m in code.items() if v not in applied],
+        changed=[
+            f"{m.version:04d}_{m.name}"
+            for v, m in code.items()
+            if v in applied and applied[v] != m.checksum
+        ],
+        ahead=[f"{v:04d}" for v in sorted(applied) if v not in code],
+    )
+
+
+async def migrate(url: str, directory: Path = MIGRATIONS_DIR) -> list[Migration]:
+    """Apply every pending migration found in ``directory``; returns what was applied."""
     conn = await asyncpg.connect(url)
     try:
         await conn.execute("SELECT pg_advisory_lock($1)", ADVISORY_LOCK_KEY)
         try:
-            return await _apply_pending(conn)
+            return await _apply_pending(conn, directory)
         finally:
             await conn.execute("SELECT pg_advisory_unlock($1)", ADVISORY_LOCK_KEY)
     finally:
         await conn.close()
 
 
-async def _apply_pending(conn: asyncpg.Connection) -> list[Migration]:
+async def _apply_pending(conn: asyncpg.Connection, directory: Path) -> list[Migration]:
     await conn.execute(
         """
         CREATE TABLE IF NOT EXISTS schema_migrations (
@@ -86,7 +120,7 @@ async def _apply_pending(conn: asyncpg.Connection) -> list[Migration]:
     )
     applied = await applied_versions(conn)
     done = []
-    for migration in load_migrations():
+    for migration in load_migrations(directory):
         recorded = applied.get(migration.version)
         if recorded is not None:
             if recorded != migration.checksum:

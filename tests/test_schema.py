@@ -10,7 +10,6 @@ from typing import Any
 import asyncpg
 import pytest
 
-from hotline import migrate as migrate_module
 from hotline.migrate import MigrationError, load_migrations, migrate
 from hotline.orders import queries
 from hotline.orders.service import record_event
@@ -58,27 +57,22 @@ async def test_processes_starting_together_apply_each_migration_once(fresh_datab
     assert sorted(len(r) for r in results) == [0, 0, 0, len(load_migrations())]
 
 
-async def test_a_changed_migration_is_refused(
-    fresh_database: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+async def test_a_changed_migration_is_refused(fresh_database: Any, tmp_path: Path) -> None:
     url = await fresh_database("checksum")
     (tmp_path / "0001_first.sql").write_text("CREATE TABLE t (id int);")
-    monkeypatch.setattr(migrate_module, "MIGRATIONS_DIR", tmp_path)
-    monkeypatch.setattr(migrate_module.load_migrations, "__defaults__", (tmp_path,))
-    await migrate(url)
+    await migrate(url, tmp_path)
     (tmp_path / "0001_first.sql").write_text("CREATE TABLE t (id bigint);")
     with pytest.raises(MigrationError, match="changed after it was applied"):
-        await migrate(url)
+        await migrate(url, tmp_path)
 
 
 async def test_a_failing_migration_leaves_nothing_half_done(
-    fresh_database: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    fresh_database: Any, tmp_path: Path
 ) -> None:
     url = await fresh_database("atomic")
     (tmp_path / "0001_broken.sql").write_text("CREATE TABLE half (id int); SELECT 1/0;")
-    monkeypatch.setattr(migrate_module.load_migrations, "__defaults__", (tmp_path,))
     with pytest.raises(asyncpg.DivisionByZeroError):
-        await migrate(url)
+        await migrate(url, tmp_path)
     conn = await asyncpg.connect(url)
     try:
         assert await conn.fetchval("SELECT to_regclass('half')") is None

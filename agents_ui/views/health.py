@@ -1,42 +1,115 @@
-"""Liveness with the state of the database and Redis."""
+"""Liveness (``/health``) and readiness (``/ready``) for orchestrators and proxies.
+
+Liveness says the process answers: it stays 200 while the database or Redis is away, so
+an orchestrator does not restart healthy processes during their outage (it reports them
+all the same). Readiness says the process can serve: the database and Redis answer and
+the database carries every migration this code needs; a proxy sends traffic only to
+ready processes.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 from collections.abc import Awaitable
-from typing import Any
+from typing import Any, TypeVar
 
+import asyncpg
 from aiohttp import web
 
 from agents_ui.api import api, json_response
 from agents_ui.keys import POOL, REDIS
+from hotline.migrate import MigrationStatus, migration_status
 
 CHECK_TIMEOUT = 2.0
+STARTED = time.monotonic()
+T = TypeVar("T")
 
 
-async def _probe(check: Awaitable[Any]) -> dict[str, Any]:
+async def _probe(check: Awaitable[T]) -> tuple[dict[str, Any], T | None]:
+    """Runs a check within the timeout: its report and its value (None if it failed)."""
     started = time.perf_counter()
     try:
-        await asyncio.wait_for(check, CHECK_TIMEOUT)
+        value = await asyncio.wait_for(check, CHECK_TIMEOUT)
     except Exception as exc:
-        return {"ok": False, "error": type(exc).__name__}
-    return {"ok": True, "latency_ms": round((time.perf_counter() - started) * 1000, 2)}
+        return {"ok": False, "error": type(exc).__name__}, None
+    return {"ok": True, "latency_ms": round((time.perf_counter() - started) * 1000, 2)}, value
+
+
+async def _dependencies(request: web.Request) -> tuple[dict[str, Any], dict[str, Any]]:
+    (database, _), (redis, _) = await asyncio.gather(
+        _probe(request.app[POOL].fetchval("SELECT 1")), _probe(request.app[REDIS].ping())
+    )
+    return database, redis
 
 
 @api.route(
     "GET",
     "/health",
-    summary="Is the service up, and can it reach PostgreSQL and Redis",
+    summary="Liveness: the process answers (with the state of PostgreSQL and Redis)",
     tag="operations",
     public=True,
-    statuses={200: "all dependencies answer", 503: "a dependency does not answer"},
+    statuses={200: "the process is alive, whatever its dependencies say"},
 )
 async def health(request: web.Request) -> web.Response:
-    database = await _probe(request.app[POOL].fetchval("SELECT 1"))
-    redis = await _probe(request.app[REDIS].ping())
-    ok = database["ok"] and redis["ok"]
+    database, redis = await _dependencies(request)
     return json_response(
-        {"status": "ok" if ok else "degraded", "database": database, "redis": redis},
-        status=200 if ok else 503,
+        {
+            "status": "ok",
+            "pid": os.getpid(),
+            "uptime_seconds": round(time.monotonic() - STARTED, 1),
+            "database": database,
+            "redis": redis,
+        }
+    )
+
+
+async def _migrations(pool: asyncpg.Pool) -> MigrationStatus:
+    async with pool.acquire() as conn:
+        return await migration_status(conn)
+
+
+@api.route(
+    "GET",
+    "/ready",
+    summary="Readiness: PostgreSQL and Redis answer and the schema is this code's",
+    tag="operations",
+    public=True,
+    statuses={200: "ready for traffic", 503: "not ready: `problems` says why"},
+)
+async def ready(request: web.Request) -> web.Response:
+    (database, redis), (checked, status) = await asyncio.gather(
+        _dependencies(request), _probe(_migrations(request.app[POOL]))
+    )
+    problems = [
+        f"{name} does not answer ({probe['error']})"
+        for name, probe in (("database", database), ("redis", redis))
+        if not probe["ok"]
+    ]
+    migrations: dict[str, Any] = {"ok": False}
+    if status is None:
+        problems.append(f"the applied migrations cannot be read ({checked.get('error')})")
+    else:
+        migrations = {
+            "ok": status.current,
+            "pending": status.pending,
+            "changed": status.changed,
+            "ahead": status.ahead,
+        }
+        if status.pending:
+            problems.append("migrations not applied: " + ", ".join(status.pending))
+        if status.changed:
+            problems.append(
+                "migrations changed after they were applied: " + ", ".join(status.changed)
+            )
+    return json_response(
+        {
+            "status": "not_ready" if problems else "ready",
+            "problems": problems,
+            "database": database,
+            "redis": redis,
+            "migrations": migrations,
+        },
+        status=503 if problems else 200,
     )

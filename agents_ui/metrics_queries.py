@@ -1,0 +1,48 @@
+"""SQL behind the Prometheus gauges: counts computed when /metrics is scraped, each a
+range of a partial index, so a scrape stays cheap however large the tables grow."""
+
+from __future__ import annotations
+
+import asyncpg
+
+from agents_ui.queries import OPEN_PREDICATE
+
+
+async def backlog_counts(
+    conn: asyncpg.Connection, *, late_seconds: float, statement_seconds: float
+) -> dict[str, int]:
+    """Pending and late deadlines, pending and late outbox rows, open and overdue
+    orders. ``late``: due more than ``late_seconds`` ago and still not carried out.
+    Predicates are those of the partial indexes, word for word. A statement running
+    past ``statement_seconds`` is cancelled on the server."""
+    row = await conn.fetchrow(
+        f"""
+        SELECT
+          (SELECT count(*) FROM deadlines
+            WHERE state IN ('pending', 'enqueued')) AS deadlines_pending,
+          (SELECT count(*) FROM deadlines WHERE state IN ('pending', 'enqueued')
+              AND due_at < now() - make_interval(secs => $1)) AS deadlines_late,
+          (SELECT count(*) FROM outbox
+            WHERE state IN ('pending', 'enqueued')) AS outbox_pending,
+          (SELECT count(*) FROM outbox WHERE state IN ('pending', 'enqueued')
+              AND due_at < now() - make_interval(secs => $1)) AS outbox_late,
+          (SELECT count(*) FROM work_orders WHERE {OPEN_PREDICATE}) AS orders_open,
+          (SELECT count(*) FROM work_orders WHERE {OPEN_PREDICATE}
+              AND resolution_due_at < now()) AS orders_overdue,
+          to_regclass('callback_attempts') IS NOT NULL AS has_callbacks
+        """,
+        late_seconds,
+        timeout=statement_seconds,
+    )
+    assert row is not None
+    return dict(row)
+
+
+async def callbacks_due(conn: asyncpg.Connection, *, statement_seconds: float) -> int:
+    """Callback attempts due and not yet placed (callback_attempts_due_idx)."""
+    return int(
+        await conn.fetchval(
+            "SELECT count(*) FROM callback_attempts WHERE state = 'pending' AND due_at <= now()",
+            timeout=statement_seconds,
+        )
+    )

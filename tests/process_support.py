@@ -1,0 +1,171 @@
+"""Real ``hotline`` processes for tests: web servers and workers started as the
+production commands, each against a database and RQ queue of the test's own."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import aiohttp
+import psutil
+
+from hotline import db
+from hotline.migrate import migrate
+from hotline.settings import Settings
+from wiring.seed import seed_reference
+
+# The Origin every web process of a deployment accepts (they sit behind one proxy).
+PUBLIC_URL = "http://hotline.test"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+async def new_database(fresh_database: Callable[[str], Awaitable[str]], label: str) -> str:
+    """A database of its own, migrated and loaded with the reference data."""
+    url = await fresh_database(label)
+    await migrate(url)
+    conn = await db.connect(url)
+    try:
+        await seed_reference(conn)
+    finally:
+        await conn.close()
+    return url
+
+
+@dataclass
+class Running:
+    label: str
+    process: subprocess.Popen[bytes]
+    log: Path
+    port: int | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace")
+
+    def kill(self) -> int:
+        """SIGKILL the process and its children (a worker's scheduler), as when its
+        container dies; returns the exit status."""
+        children = psutil.Process(self.process.pid).children(recursive=True)
+        self.process.send_signal(signal.SIGKILL)
+        for child in children:
+            with contextlib.suppress(psutil.NoSuchProcess):
+                child.kill()
+        return self.process.wait(timeout=10)
+
+
+@dataclass
+class Deployment:
+    """Processes sharing one database, one Redis and one queue name."""
+
+    settings: Settings
+    logs: Path
+    extra_env: dict[str, str] = field(default_factory=dict)
+    running: list[Running] = field(default_factory=list)
+
+    def env(self) -> dict[str, str]:
+        assert self.settings.database_url and self.settings.redis_url
+        env = {k: v for k, v in os.environ.items() if not k.startswith("HOTLINE_")}
+        env.update(
+            HOTLINE_DATABASE_URL=self.settings.database_url,
+            HOTLINE_REDIS_URL=self.settings.redis_url,
+            HOTLINE_QUEUE_NAME=self.settings.queue_name,
+            HOTLINE_PUBLIC_URL=PUBLIC_URL,
+            HOTLINE_LOG_FORMAT="json",
+            **self.extra_env,
+        )
+        return env
+
+    def start(self, command: str, label: str, *args: str) -> Running:
+        env = self.env()
+        port = None
+        if command == "web":
+            port = free_port()
+            env["HOTLINE_PORT"] = str(port)
+        log = self.logs / f"{label}.log"
+        process = subprocess.Popen(
+            [sys.executable, "-m", "wiring.cli", command, "--label", label, *args],
+            env=env,
+            stdout=log.open("wb"),
+            stderr=subprocess.STDOUT,
+        )
+        running = Running(label, process, log, port)
+        self.running.append(running)
+        return running
+
+    async def start_web(self, label: str) -> Running:
+        web = self.start("web", label)
+        await wait_until_healthy(web)
+        return web
+
+    async def wait_until_healthy(self, *webs: Running) -> None:
+        await asyncio.gather(*(wait_until_healthy(web) for web in webs))
+
+    def stop_all(self) -> None:
+        """SIGTERM to every process still running, SIGKILL to what outlives it (and to
+        children left behind)."""
+        children = {
+            child
+            for running in self.running
+            if running.process.poll() is None
+            for child in psutil.Process(running.process.pid).children(recursive=True)
+        }
+        for running in self.running:
+            if running.process.poll() is None:
+                running.process.send_signal(signal.SIGTERM)
+        for running in self.running:
+            try:
+                running.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                running.process.kill()
+                running.process.wait()
+        for child in children:
+            with contextlib.suppress(psutil.NoSuchProcess):
+                child.kill()
+
+
+@contextlib.asynccontextmanager
+async def deployment(settings: Settings, logs: Path, **extra_env: str) -> AsyncIterator[Deployment]:
+    """Processes started in the block are stopped (SIGTERM, then SIGKILL) at its end."""
+    made = Deployment(settings, logs, dict(extra_env))
+    try:
+        yield made
+    finally:
+        made.stop_all()
+
+
+async def wait_until_healthy(web: Running, attempts: int = 240) -> None:
+    async with aiohttp.ClientSession() as session:
+        for _ in range(attempts):
+            assert web.process.poll() is None, f"{web.label} exited:\n{web.output()}"
+            with contextlib.suppress(aiohttp.ClientError):
+                async with session.get(f"{web.url}/health") as response:
+                    if response.status == 200:
+                        return
+            await asyncio.sleep(0.25)
+    raise AssertionError(f"{web.label} never answered /health:\n{web.output()}")
+
+
+def deployment_settings(database_url: str, redis_url: str) -> Settings:
+    return Settings(
+        database_url=database_url,
+        redis_url=redis_url,
+        queue_name=f"hotline-test-{uuid.uuid4().hex[:8]}",
+        public_url=PUBLIC_URL,
+    )

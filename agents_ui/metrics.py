@@ -152,8 +152,8 @@ async def _queue_family(redis: aioredis.Redis, names: list[str]) -> Metric:
 
 async def metrics_view(request: web.Request) -> web.Response:
     settings = request.app[SETTINGS]
-    token = settings.metrics_token.get_secret_value() if settings.metrics_token else ""
-    if token:  # an empty value (compose's default) means no token
+    if settings.metrics_token is not None:
+        token = settings.metrics_token.get_secret_value()
         sent = request.headers.get("Authorization", "")
         expected = f"Bearer {token}"
         if not hmac.compare_digest(sent.encode(), expected.encode()):

@@ -105,6 +105,23 @@ class Settings(BaseSettings):
     # 三率: weights of response, resolution and satisfaction rates in the score.
     callback_score_weights: str = "30,35,35"
 
+    @field_validator(
+        "database_url",
+        "redis_url",
+        "public_url",
+        "secret_key",
+        "metrics_token",
+        "twilio_auth_token",
+        "twilio_account_sid",
+        "twilio_api_base",
+        mode="before",
+    )
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        # An empty variable (docker compose's ${VAR:-}) means "not set": an empty Twilio
+        # token would otherwise let anyone sign webhooks with the empty key.
+        return None if value == "" else value
+
     @field_validator("trusted_proxies")
     @classmethod
     def _networks(cls, value: str) -> str:

@@ -41,6 +41,21 @@ def test_every_app_service_runs_a_real_hotline_subcommand(compose: dict[str, Any
     assert roles == ["relay", "seed", "web", "web", "worker", "worker"]
 
 
+def _production_settings(environment: dict[str, Any]) -> Settings:
+    """The settings a process gets from this environment block, with the operator's
+    required variables (``${VAR:?message}``) given and the optional ones
+    (``${VAR:-default}``) left at their defaults."""
+    values = {
+        key: re.sub(r"\$\{(\w+):\?[^}]*\}", "x" * 40, str(value))
+        for key, value in environment.items()
+    }
+    values = {k: re.sub(r"\$\{\w+:-([^}]*)\}", r"\1", v) for k, v in values.items()}
+    values["HOTLINE_PUBLIC_URL"] = "https://hotline.example"
+    return Settings.model_validate(
+        {k.removeprefix("HOTLINE_").lower(): v for k, v in values.items()}
+    )
+
+
 def test_every_hotline_variable_is_a_setting_and_production_starts_with_them(
     compose: dict[str, Any],
 ) -> None:
@@ -48,25 +63,39 @@ def test_every_hotline_variable_is_a_setting_and_production_starts_with_them(
     for name in APP_SERVICES:
         environment = compose["services"][name]["environment"]
         assert set(environment) <= fields, set(environment) - fields
-        # ${VAR:?message} is required, ${VAR:-default} optional: with the required ones
-        # given, the settings pass the production check the processes make at start.
-        values = {
-            key: re.sub(r"\$\{(\w+):\?[^}]*\}", "x" * 40, str(value))
-            for key, value in environment.items()
-        }
-        values = {k: re.sub(r"\$\{\w+:-([^}]*)\}", r"\1", v) for k, v in values.items()}
-        values["HOTLINE_PUBLIC_URL"] = "https://hotline.example"
-        settings = Settings.model_validate(
-            {k.removeprefix("HOTLINE_").lower(): v for k, v in values.items()}
-        )
+        settings = _production_settings(environment)
         assert settings.env == "production" and settings.effective_log_format == "json"
+        # With the required variables given, the settings pass the production check the
+        # processes make at start; without the secret they refuse to start.
         settings.check_production()
-        # Without the secret it refuses to start.
         with pytest.raises(SettingsError, match="HOTLINE_SECRET_KEY"):
             settings.model_copy(update={"secret_key": None}).check_production()
+        # Optional secrets left empty are unset, not empty keys: Twilio webhooks are then
+        # refused rather than checked against an empty token anyone can sign with.
+        assert settings.twilio_auth_token is None and settings.metrics_token is None
     dockerfile = (DOCKER / "Dockerfile").read_text()
     for variable in re.findall(r"\b(HOTLINE_\w+)=", dockerfile):
         assert variable in fields, variable
+
+
+def test_health_checks_probe_the_web_processes_and_only_them(compose: dict[str, Any]) -> None:
+    dockerfile = (DOCKER / "Dockerfile").read_text()
+    healthcheck = re.search(r"^HEALTHCHECK .*\n.*", dockerfile, re.M)
+    assert healthcheck is not None
+    # The image's check asks the web server it runs on its own port for /health.
+    assert "/health" in healthcheck.group(0) and "HOTLINE_PORT" in healthcheck.group(0)
+    for name, command in _commands(compose).items():
+        check = compose["services"][name].get("healthcheck", {})
+        if command[1] == "web":
+            # The image's check (or the service's own, on /health or /ready) stays on: the
+            # proxy starts only after both webs answer it.
+            assert not check.get("disable"), name
+            probe = str(check.get("test", healthcheck.group(0)))
+            assert re.search(r"/(health|ready)\b", probe), name
+        else:
+            # No web server in a worker, the relay or the migration: the image's check
+            # would mark them unhealthy for ever.
+            assert check.get("disable") is True, name
 
 
 def test_the_web_processes_are_behind_the_proxy(compose: dict[str, Any]) -> None:
@@ -81,7 +110,14 @@ def test_the_web_processes_are_behind_the_proxy(compose: dict[str, Any]) -> None
     nginx = (DOCKER / conf_mount.split(":")[0].removeprefix("./")).read_text()
     upstream = re.search(r"upstream hotline_web \{(.*?)\}", nginx, re.S)
     assert upstream is not None
-    assert sorted(re.findall(r"server (\w+):8080", upstream.group(1))) == webs
+    # The upstream port is the one the image's web server listens on and the webs expose;
+    # nginx listens on the port the proxy publishes.
+    port = re.search(r"HOTLINE_PORT=(\d+)", (DOCKER / "Dockerfile").read_text())
+    assert port is not None
+    assert sorted(re.findall(rf"server (\w+):{port.group(1)}\b", upstream.group(1))) == webs
+    for name in webs:
+        assert services[name]["expose"] == [port.group(1)]
+    assert re.search(rf"listen {proxy['ports'][0].split(':')[1]};", nginx)
     # The websocket upgrade passes through for socket.io.
     assert "proxy_set_header Upgrade $http_upgrade" in nginx
     # The consoles use the websocket transport only, which is why no stickiness is needed.

@@ -21,11 +21,17 @@ from pydantic import SecretStr
 
 from agents_ui.app import create_app
 from agents_ui.proxy import client_address, trusted_networks
+from callbacks import queries as callback_queries
+from callbacks.campaigns import schedule_order_surveys
+from callbacks.policy import CallbackPolicy
+from hotline import db
 from hotline.logs import JsonFormatter, MaskingFormatter
 from hotline.migrate import MIGRATIONS_DIR, migrate
 from hotline.phones import mask_phone, mask_phones
+from hotline.reference.calendar import load_calendar
 from hotline.settings import Settings
 from tests.factories import PASSWORD, make_user, register_order
+from tests.process_support import new_database
 from tests.routing_support import open_desks
 from wiring.services import ServiceUrls
 
@@ -172,6 +178,48 @@ async def test_metrics_count_requests_by_route_and_report_the_backlog(
     assert (("hotline_callbacks_due", ()) in found) == has_callbacks
     for queue in (settings.queue_name, settings.timer_queue_name):
         assert ("hotline_rq_queue_jobs", (("queue", queue),)) in found
+
+
+async def test_the_backlog_gauges_count_late_work_and_callbacks_due(
+    settings: Settings, fresh_database: Fresh
+) -> None:
+    # A database of its own with no relay or worker draining it: the figures are exact.
+    url = await new_database(fresh_database, "gauges")
+    now = dt.datetime.now(dt.UTC)
+    conn = await db.connect(url)
+    try:
+        _, actor = await make_user(conn, "agent")
+        # Registered long ago and never worked on: past its resolution time, and every
+        # deadline it has is late; the fresh one has none late.
+        old = await register_order(conn, actor, settings, now - dt.timedelta(days=120))
+        fresh = await register_order(conn, actor, settings, now)
+        # Callbacks: one due a minute ago, one due tomorrow.
+        policy = CallbackPolicy.from_settings(settings, await load_calendar(conn, settings))
+        await schedule_order_surveys(
+            conn,
+            await callback_queries.post_completion_campaign(conn),
+            [old, fresh],
+            policy,
+            first_at=[now - dt.timedelta(minutes=1), now + dt.timedelta(days=1)],
+        )
+        deadlines = {
+            r["order_id"]: r["n"]
+            for r in await conn.fetch(
+                "SELECT order_id, count(*) AS n FROM deadlines GROUP BY order_id"
+            )
+        }
+    finally:
+        await conn.close()
+    assert deadlines[old["id"]] > 0 and deadlines[fresh["id"]] > 0
+    async with serving(settings.model_copy(update={"database_url": url})) as session:
+        found = samples(await (await session.get("/metrics")).text())
+    assert found[("hotline_state_up", ())] == 1
+    assert found[("hotline_orders_open", ())] == 2
+    assert found[("hotline_orders_overdue", ())] == 1
+    assert found[("hotline_deadlines_pending", ())] == deadlines[old["id"]] + deadlines[fresh["id"]]
+    assert found[("hotline_deadlines_late", ())] == deadlines[old["id"]]
+    assert found[("hotline_outbox_pending", ())] == 2
+    assert found[("hotline_callbacks_due", ())] == 1
 
 
 async def test_metrics_can_require_a_token(settings: Settings) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Any, Literal
+from zoneinfo import ZoneInfo
 
 import asyncpg
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -71,14 +72,24 @@ async def compute_figures(
     conn: asyncpg.Connection,
     query: FigureQuery,
     settings: Settings,
-    tz: dt.tzinfo,
+    tz: ZoneInfo,
     now: dt.datetime,
+    *,
+    per_day: bool = False,
 ) -> list[dict[str, Any]]:
-    start = dt.datetime.combine(query.start, dt.time(0), tzinfo=tz).astimezone(dt.UTC)
+    """One row per key of ``query.by`` with its counts, rates, score and name; with
+    ``per_day`` one per key and local day (``day``), by the same formulas."""
+    start = dt.datetime.combine(query.start, dt.time(0), tzinfo=tz)
     end = dt.datetime.combine(query.end + dt.timedelta(days=1), dt.time(0), tzinfo=tz)
-    rows = [
-        dict(r) for r in await queries.figures(conn, query.by, start, end.astimezone(dt.UTC), now)
-    ]
+    found = await queries.figures(
+        conn,
+        query.by,
+        start.astimezone(dt.UTC),
+        end.astimezone(dt.UTC),
+        now,
+        per_day_in=tz.key if per_day else None,
+    )
+    rows = [dict(r) for r in found]
     names = await queries.figure_names(conn, query.by, [r["key"] for r in rows])
     weights = score_weights(settings)
     return [{**rates(r, weights), "name": names.get(r["key"], r["key"])} for r in rows]

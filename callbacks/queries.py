@@ -669,20 +669,38 @@ FIGURE_KEYS = {
 
 
 async def figures(
-    conn: asyncpg.Connection, by: str, start: dt.datetime, end: dt.datetime, now: dt.datetime
+    conn: asyncpg.Connection,
+    by: str,
+    start: dt.datetime,
+    end: dt.datetime,
+    now: dt.datetime,
+    *,
+    per_day_in: str | None = None,
 ) -> list[asyncpg.Record]:
     """The counts behind the rates (docs/callbacks.md), per ``by`` key, for dispatches
-    made in [start, end) (response) and lead dispatches completed in it (the rest)."""
-    return await conn.fetch(figures_sql(by), start, end, now)
+    made in [start, end) (response) and lead dispatches completed in it (the rest).
+    With ``per_day_in`` (a time zone name) also per local day: the day a dispatch was
+    made counts its response, the day it was completed the rest."""
+    if per_day_in is None:
+        return await conn.fetch(figures_sql(by), start, end, now)
+    return await conn.fetch(figures_sql(by, per_day=True), start, end, now, per_day_in)
 
 
-def figures_sql(by: str) -> str:
+def figures_sql(by: str, *, per_day: bool = False) -> str:
     """Both parts read only the period's rows, through dispatches_created_idx and
-    dispatches_completed_lead_idx, then each row's order by its primary key."""
+    dispatches_completed_lead_idx, then each row's order by its primary key. Per day,
+    $4 is the time zone whose days are counted."""
     key = FIGURE_KEYS[by]
+
+    def day(column: str) -> str:
+        return f", ({column} AT TIME ZONE $4)::date AS day" if per_day else ""
+
+    group = "1, 2" if per_day else "1"
+    same_day = " AND c.day = r.day" if per_day else ""
+    day_out = ", coalesce(r.day, c.day) AS day" if per_day else ""
     return f"""
         WITH response AS (
-            SELECT {key} AS key,
+            SELECT {key} AS key{day("d.created_at")},
                    count(*) FILTER (WHERE d.signed_at IS NOT NULL OR d.state = 'returned'
                                        OR d.sign_for_due_at < $3) AS dispatched,
                    count(*) FILTER (WHERE d.signed_at IS NOT NULL
@@ -691,9 +709,9 @@ def figures_sql(by: str) -> str:
                        AS signed_on_time
               FROM dispatches d JOIN work_orders o ON o.id = d.order_id
              WHERE d.created_at >= $1 AND d.created_at < $2 AND d.state <> 'withdrawn'
-             GROUP BY 1
+             GROUP BY {group}
         ), completion AS (
-            SELECT {key} AS key,
+            SELECT {key} AS key{day("d.finished_at")},
                    count(*) AS completed,
                    count(*) FILTER (WHERE d.completed_on_time) AS completed_on_time,
                    count(*) FILTER (WHERE d.callback_outcome IN ('good', 'bad')) AS called_back,
@@ -708,9 +726,9 @@ def figures_sql(by: str) -> str:
               FROM dispatches d JOIN work_orders o ON o.id = d.order_id
              WHERE d.role = 'lead' AND d.state = 'completed'
                AND d.finished_at >= $1 AND d.finished_at < $2
-             GROUP BY 1
+             GROUP BY {group}
         )
-        SELECT coalesce(r.key, c.key) AS key,
+        SELECT coalesce(r.key, c.key) AS key{day_out},
                coalesce(r.dispatched, 0) AS dispatched,
                coalesce(r.signed_on_time, 0) AS signed_on_time,
                coalesce(c.completed, 0) AS completed,
@@ -722,8 +740,8 @@ def figures_sql(by: str) -> str:
                coalesce(c.solved, 0) AS solved,
                coalesce(c.rated, 0) AS rated,
                coalesce(c.good, 0) AS good
-          FROM response r FULL JOIN completion c ON c.key = r.key
-         ORDER BY 1
+          FROM response r FULL JOIN completion c ON c.key = r.key{same_day}
+         ORDER BY {group}
         """
 
 

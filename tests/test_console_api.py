@@ -1,5 +1,6 @@
 """The API the consoles add: agents' status, the queue, my orders, the suggested item,
-resolving during the call, the board's counters and rates, and masked numbers for units."""
+resolving during the call, the board's counters and its rates (the callbacks' figures),
+and masked numbers for units."""
 
 from __future__ import annotations
 
@@ -11,10 +12,12 @@ import pytest
 from aiohttp.test_utils import TestServer
 
 from agents_ui.queries import BOARD_COUNTERS
+from callbacks import queries as callback_queries
 from hotline.phones import mask_phone
 from hotline.settings import Settings
 from tests.factories import Clock
 from tests.routing_support import Desk, enterprise_ids, open_desks, settle
+from tests.test_callbacks import enterprise_id, local, unit_dispatch
 
 ORDER = {
     "hotline": "96111",
@@ -198,35 +201,110 @@ async def test_every_board_count_can_be_answered_from_an_index(pool: asyncpg.Poo
         assert index in plan, plan
 
 
-async def test_unit_rates_count_answers_in_time_and_leave_callback_rates_empty(
-    desks: dict[str, Desk], pool: asyncpg.Pool, settings: Settings
+async def test_the_boards_unit_rates_are_the_callback_figures(
+    desks: dict[str, Desk], pool: asyncpg.Pool, clock: Clock
 ) -> None:
-    ids = await enterprise_ids(desks["supervisor"])
-    await desks["supervisor"].post(
-        "/api/v1/routing/rules",
-        {"service_item": "W05", "area": "370211", "candidates": [ids["qd-water"]]},
-        status=201,
+    """A week of May 2024 (no other test's dispatches), counted by hand."""
+    hour = dt.timedelta(hours=1)
+    monday = local(2024, 5, 6, 10, 0)
+    async with pool.acquire() as conn, conn.transaction():
+        water = await enterprise_id(conn, "qd-water")
+        billing = await enterprise_id(conn, "qd-billing")
+        # Water: made Monday, signed in time, completed on time Tuesday, good callback.
+        await unit_dispatch(
+            conn,
+            "qd-water",
+            monday,
+            signed=monday + hour,
+            completed=(monday + 24 * hour, True),
+            answer=(True, 5, "good"),
+        )
+        # Made Monday, signed late, completed late Wednesday, not solved and rated 2.
+        await unit_dispatch(
+            conn,
+            "qd-water",
+            monday,
+            signed=monday + 3 * hour,
+            completed=(monday + 48 * hour, False),
+            answer=(False, 2, "bad"),
+        )
+        await unit_dispatch(conn, "qd-water", monday + 24 * hour)  # never signed for
+        await unit_dispatch(conn, "qd-water", local(2024, 4, 30, 10, 0), signed=monday)  # before
+        # Billing: made, signed and completed on Tuesday, all in time, rated 4.
+        await unit_dispatch(
+            conn,
+            "qd-billing",
+            monday + 23 * hour,
+            signed=monday + 24 * hour,
+            completed=(monday + 29 * hour, True),
+            answer=(True, 4, "good"),
+        )
+    clock.set(local(2024, 5, 8, 12, 0))  # Wednesday: the 7 days are 2 to 8 May
+    board = await desks["supervisor"].get("/api/v1/board/units", days="7")
+    assert (board["start"], board["end"]) == ("2024-05-02", "2024-05-08")
+    units = {u["unit_id"]: u for u in board["units"]}
+    assert set(units) == {water, billing}
+    assert {k: units[water][k] for k in RATES} == {
+        "response_rate": 0.3333,  # 1 of 3 signed for in time
+        "resolution_rate": 0.5,  # 1 of 2 solved
+        "satisfaction_rate": 0.5,  # 1 of 2 rated 3 or better
+        "on_time_rate": 0.5,  # 1 of 2 completed in time
+        "score": 45.0,  # 30 × 0.3333 + 35 × 0.5 + 35 × 0.5
+    }
+    assert units[water]["name"] == "青岛水务集团"
+    assert {k: units[billing][k] for k in RATES} == {
+        "response_rate": 1.0,
+        "resolution_rate": 1.0,
+        "satisfaction_rate": 1.0,
+        "on_time_rate": 1.0,
+        "score": 100.0,
+    }
+    # Per day: a response counts on the day of the dispatch, the rest on the completion's.
+    trend = {(p["unit_id"], p["day"]): {k: p[k] for k in RATES} for p in board["trend"]}
+    assert trend == {
+        (water, "2024-05-06"): {**NOTHING, "response_rate": 0.5},
+        (water, "2024-05-07"): {
+            "response_rate": 0.0,
+            "resolution_rate": 1.0,
+            "satisfaction_rate": 1.0,
+            "on_time_rate": 1.0,
+            "score": 70.0,
+        },
+        (water, "2024-05-08"): {
+            **NOTHING,
+            "resolution_rate": 0.0,
+            "satisfaction_rate": 0.0,
+            "on_time_rate": 0.0,
+        },
+        (billing, "2024-05-07"): {**{k: 1.0 for k in RATES}, "score": 100.0},
+    }
+    # One definition: the board shows exactly what the figures API answers.
+    figures = await desks["supervisor"].get(
+        "/api/v1/figures", by="unit", start="2024-05-02", end="2024-05-08"
     )
-    before = await desks["supervisor"].get("/api/v1/board/units", days="7")
-    order = await desks["agent"].post("/api/v1/orders", {**ORDER, "area": "370211"}, status=201)
-    await settle(pool, settings)
-    (row,) = [
-        r
-        for r in (await desks["water"].get("/api/v1/inbox"))["items"]
-        if r["order_id"] == order["id"]
+    assert [{k: v for k, v in u.items() if k != "unit_id"} for u in board["units"]] == figures[
+        "items"
     ]
-    await desks["water"].post(f"/api/v1/dispatches/{row['id']}/sign-for")
-    after = await desks["supervisor"].get("/api/v1/board/units", days="7")
+    response = await desks["water"].client.get("/api/v1/board/units?days=7")
+    assert response.status == 403
 
-    def water(rates: dict[str, list[dict[str, object]]]) -> dict[str, object]:
-        found = [u for u in rates["units"] if u["id"] == ids["qd-water"]]
-        return found[0] if found else {"responded": 0, "response_due": 0}
 
-    assert water(after)["responded"] == water(before)["responded"] + 1  # type: ignore[operator]
-    assert water(after)["response_due"] == water(before)["response_due"] + 1  # type: ignore[operator]
-    assert water(after)["resolution_rate"] is None and water(after)["satisfaction_rate"] is None
-    assert after["callback_rates_available"] is False
-    assert any(p["unit_id"] == ids["qd-water"] for p in after["trend"])
+RATES = ("response_rate", "resolution_rate", "satisfaction_rate", "on_time_rate", "score")
+NOTHING = dict.fromkeys(RATES)
+
+
+async def test_the_daily_figures_read_the_period_through_indexes(pool: asyncpg.Pool) -> None:
+    async with pool.acquire() as conn, conn.transaction():
+        await conn.execute("SET LOCAL enable_seqscan = off")
+        plan = await conn.fetch(
+            "EXPLAIN " + callback_queries.figures_sql("unit", per_day=True),
+            local(2024, 5, 2, 0, 0),
+            local(2024, 5, 9, 0, 0),
+            local(2024, 5, 9, 0, 0),
+            "Asia/Shanghai",
+        )
+    text = "\n".join(r[0] for r in plan)
+    assert "Seq Scan" not in text, text
 
 
 async def test_the_queue_shows_waiting_callers_masked(

@@ -322,6 +322,164 @@ async def test_a_return_appears_on_the_supervisors_board_live(consoles: Stack) -
     await supervisor.screenshot(path=ARTIFACTS / "order-page.png", full_page=True)
 
 
+async def completed_order_with_manual_callback(stack: Stack, phone: str) -> dict[str, Any]:
+    """An order registered, completed by 青岛水务集团, and its callback waiting for an agent:
+    the post-completion campaign calls by hand here, and the attempt is made due now (the
+    policy puts it inside the calling hours of a working day)."""
+    await stack.pool.execute(
+        "UPDATE callback_campaigns SET channel = 'manual' WHERE kind = 'post_completion'"
+    )
+    agent = await stack.api(stack.users["agent"])
+    water = await stack.api(stack.users["water"])
+    try:
+        order = await agent.post(
+            "/api/v1/orders",
+            {
+                "hotline": "96111",
+                "service_item": "W05",
+                "description": "延安三路小区门口水管破裂，路面积水",
+                "address": "延安三路 88 号",
+                "caller_phone": phone,
+                "caller_name": "李女士",
+            },
+            status=201,
+        )
+        dispatch = None
+        for _ in range(50):
+            rows = (await water.get("/api/v1/inbox"))["items"]
+            dispatch = next((r for r in rows if r["order_id"] == order["id"]), None)
+            if dispatch:
+                break
+            await asyncio.sleep(0.2)
+        assert dispatch is not None, "the order never reached the unit"
+        await water.post(f"/api/v1/dispatches/{dispatch['id']}/sign-for", {})
+        await water.post(
+            f"/api/v1/dispatches/{dispatch['id']}/complete", {"reply": "已更换破裂水管，恢复供水"}
+        )
+    finally:
+        await agent.client.close()
+        await water.client.close()
+    for _ in range(100):
+        attempt_id = await stack.pool.fetchval(
+            "SELECT a.id FROM callback_attempts a JOIN callback_surveys s ON s.id = a.survey_id"
+            " WHERE s.order_id = $1 AND a.state = 'manual'",
+            order["id"],
+        )
+        if attempt_id:
+            break
+        await asyncio.sleep(0.1)
+    assert attempt_id, "no manual callback was scheduled"
+    await stack.pool.execute(
+        "UPDATE callback_attempts SET due_at = now() WHERE id = $1", attempt_id
+    )
+    return {**order, "attempt_id": attempt_id}
+
+
+async def test_an_agent_records_a_manual_callback_from_the_keyboard(consoles: Stack) -> None:
+    stack = consoles
+    phone = mobile()
+    order = await completed_order_with_manual_callback(stack, phone)
+    agent = await stack.console("agent")
+    row = agent.locator(f"[data-test=manual-callbacks] [data-attempt='{order['attempt_id']}']")
+    await expect(row).to_contain_text(order["number"])
+    await row.focus()
+    await agent.keyboard.press("Enter")
+    dialog = agent.locator(".el-dialog", has=agent.locator("[data-test=manual-phone]"))
+    await expect(dialog.locator("[data-test=manual-phone]")).to_have_text(phone)
+    await expect(dialog).to_contain_text("延安三路小区门口水管破裂")
+    await dialog.locator("[data-test=manual-solved]").get_by_text("问题已解决").click()
+    await dialog.locator("[data-test=manual-rating] [data-level='4']").click()
+    await dialog.locator("[data-test=manual-comment]").fill("维修很及时，谢谢")
+    await agent.wait_for_timeout(400)  # the buttons' transition to their chosen look
+    await agent.screenshot(path=ARTIFACTS / "agent-manual-callback.png")
+    async with agent.expect_response(lambda r: r.url.endswith("/answer")) as info:
+        await agent.keyboard.press("Control+Enter")
+    assert (await info.value).status == 200
+    await expect(row).to_have_count(0)
+    survey = await stack.pool.fetchrow(
+        "SELECT state, solved, rating, comment, answered_by FROM callback_surveys"
+        " WHERE order_id = $1",
+        order["id"],
+    )
+    assert survey is not None
+    assert (survey["state"], survey["solved"], survey["rating"]) == ("answered", True, 4)
+    assert survey["comment"] == "维修很及时，谢谢" and survey["answered_by"] is not None
+    # A good answer closes the loop; the order page shows the survey and its attempt.
+    await agent.goto(f"{stack.base}/#/orders/{order['id']}")
+    callbacks = agent.locator("[data-test=callbacks]")
+    await expect(callbacks.locator("[data-test=survey-rating]")).to_have_text("满意")
+    await expect(callbacks.locator("[data-test=survey-solved]")).to_have_text("问题已解决")
+    await expect(callbacks).to_contain_text("维修很及时，谢谢")
+    answered = agent.locator("[data-test=timeline] [data-type='callback.answered']")
+    await expect(answered).to_be_visible()
+    assert (
+        await stack.pool.fetchval("SELECT status FROM work_orders WHERE id = $1", order["id"])
+        == "closed"
+    )
+    await agent.wait_for_timeout(3500)  # the confirmation message fades
+    await agent.screenshot(path=ARTIFACTS / "order-callbacks.png", full_page=True)
+
+
+async def test_a_supervisor_closes_an_order_with_a_ruling(consoles: Stack) -> None:
+    stack = consoles
+    order = await completed_order_with_manual_callback(stack, mobile())
+    page = await stack.console("supervisor")
+    await page.goto(f"{stack.base}/#/orders/{order['id']}")
+    await expect(page.locator("[data-test=callbacks]")).to_contain_text("回访中")
+    await page.locator("[data-test=ruling]").click()
+    ruling = "诉求不合理：要求免除全部水费，已向来电人解释"
+    await page.locator("[data-test=ruling-text]").fill(ruling)
+    await page.locator("[data-test=ruling-submit]").click()
+    timeline = page.locator("[data-test=timeline]")
+    await expect(timeline).to_contain_text("诉求不合理：要求免除全部水费")
+    await expect(page.locator("[data-test=callbacks]")).to_contain_text("已取消")
+    await expect(page.locator("[data-test=ruling]")).to_have_count(0)  # closed: no more rulings
+    row = await stack.pool.fetchrow(
+        "SELECT o.status, s.state FROM work_orders o JOIN callback_surveys s"
+        " ON s.order_id = o.id WHERE o.id = $1",
+        order["id"],
+    )
+    assert row is not None and (row["status"], row["state"]) == ("closed", "cancelled")
+
+
+async def test_the_supervisor_creates_pauses_and_resumes_a_campaign(consoles: Stack) -> None:
+    stack = consoles
+    page = await stack.console("supervisor")
+    await page.get_by_role("tab", name="回访任务").click()
+    await page.locator("[data-test=campaign-new]").click()
+    dialog = page.locator(".el-dialog", has=page.locator("[data-test=campaign-name]"))
+    await dialog.get_by_text("营商环境专席").click()
+    await dialog.locator("[data-test=campaign-name]").fill("12月营商环境回访")
+    await dialog.get_by_text("人工", exact=True).click()
+    await dialog.locator("[data-test=campaign-phones]").fill(
+        f"{mobile()} 赵先生\n{mobile()}，孙女士"
+    )
+    await dialog.locator("[data-test=campaign-submit]").click()
+    row = page.locator("[data-test=campaigns] tr", has_text="12月营商环境回访")
+    await expect(row.locator("[data-test=campaign-state]")).to_have_text("进行中")
+    campaign_id = await stack.pool.fetchval(
+        "SELECT id FROM callback_campaigns WHERE name = '12月营商环境回访'"
+    )
+
+    async def attempt_states() -> set[str]:
+        rows = await stack.pool.fetch(
+            "SELECT a.state FROM callback_attempts a JOIN callback_surveys s"
+            " ON s.id = a.survey_id WHERE s.campaign_id = $1",
+            campaign_id,
+        )
+        return {r["state"] for r in rows}
+
+    assert await attempt_states() == {"manual"}
+    await row.locator("[data-test=campaign-pause]").click()
+    await expect(row.locator("[data-test=campaign-state]")).to_have_text("已暂停")
+    assert await attempt_states() == {"held"}
+    await page.wait_for_timeout(3500)  # the confirmation message fades
+    await page.screenshot(path=ARTIFACTS / "supervisor-campaigns.png", full_page=True)
+    await row.locator("[data-test=campaign-resume]").click()
+    await expect(row.locator("[data-test=campaign-state]")).to_have_text("进行中")
+    assert await attempt_states() == {"manual"}
+
+
 async def board_numbers(page: Page) -> dict[str, int]:
     counters = page.locator("[data-test=counters] [data-counter]")
     await expect(counters.first.locator("[data-test=counter-value]")).not_to_have_text("…")

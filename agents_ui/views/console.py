@@ -16,6 +16,7 @@ from agents_ui.api import api, json_response, read_body, read_query
 from agents_ui.auth import require_actor
 from agents_ui.keys import CALENDAR, CLOCK, POOL, SETTINGS
 from agents_ui.views.orders import order_json
+from callbacks.figures import FigureQuery, compute_figures
 from hotline.db import transaction
 from hotline.orders.models import NewOrder
 from hotline.orders.service import do_register_order, do_resolve_on_call
@@ -205,68 +206,34 @@ async def board(request: web.Request) -> web.Response:
     return json_response({"at": now, "due_soon_hours": DUE_SOON_HOURS, "counters": counters})
 
 
-def _rate(part: int, whole: int) -> float | None:
-    return round(part / whole, 4) if whole else None
-
-
 @api.route(
     "GET",
     "/api/v1/board/units",
-    summary="Response and on-time rates per unit and day; resolution and satisfaction "
-    "when callbacks exist",
+    summary="The callbacks' figures per unit over the last days, in total and per day",
     tag="console",
     query=RatesQuery,
     roles=SUPERVISORS,
 )
 async def unit_rates(request: web.Request) -> web.Response:
+    """The board shows the figures of ``GET /api/v1/figures?by=unit`` (one definition of
+    every rate, callbacks/figures.py) for the last ``days`` local days up to today."""
     criteria = read_query(request, RatesQuery)
-    settings = request.app[SETTINGS]
     now = request.app[CLOCK]()
-    local_today = now.astimezone(ZoneInfo(settings.timezone)).replace(
-        hour=0, minute=0, second=0, microsecond=0
-    )
-    since = local_today - dt.timedelta(days=criteria.days - 1)
     async with request.app[POOL].acquire() as conn:
-        unit_rows = await queries.units(conn)
-        rows = await queries.unit_rates(conn, since=since, now=now, tz=settings.timezone)
-    totals: dict[int, dict[str, int]] = {}
-    trend = []
-    for row in rows:
-        sums = totals.setdefault(
-            row["unit_id"], {"response_due": 0, "responded": 0, "completed": 0, "on_time": 0}
+        calendar = await request.app[CALENDAR].get(conn)
+        today = now.astimezone(calendar.tz).date()
+        period = FigureQuery(
+            by="unit", start=today - dt.timedelta(days=criteria.days - 1), end=today
         )
-        for key in sums:
-            sums[key] += row[key]
-        trend.append(
-            {
-                "unit_id": row["unit_id"],
-                "day": row["day"],
-                "response_rate": _rate(row["responded"], row["response_due"]),
-                "on_time_rate": _rate(row["on_time"], row["completed"]),
-            }
-        )
-    units = []
-    for unit in unit_rows:
-        if unit["id"] not in totals:
-            continue
-        done = totals[unit["id"]]
-        units.append(
-            {
-                **dict(unit),
-                **done,
-                "response_rate": _rate(done["responded"], done["response_due"]),
-                "on_time_rate": _rate(done["on_time"], done["completed"]),
-                # Measured from callbacks (回访), which this system does not run yet.
-                "resolution_rate": None,
-                "satisfaction_rate": None,
-            }
-        )
+        settings = request.app[SETTINGS]
+        units = await compute_figures(conn, period, settings, calendar.tz, now)
+        days = await compute_figures(conn, period, settings, calendar.tz, now, per_day=True)
     return json_response(
         {
-            "since": since,
+            "start": period.start,
+            "end": period.end,
             "days": criteria.days,
-            "units": units,
-            "trend": trend,
-            "callback_rates_available": False,
+            "units": [{**row, "unit_id": int(row["key"])} for row in units],
+            "trend": [{**row, "unit_id": int(row["key"])} for row in days],
         }
     )

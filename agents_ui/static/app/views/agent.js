@@ -1,6 +1,7 @@
 // The agent console: status, the queue, taking a call and its screen-pop, order entry with
 // a suggested service item, outage and duplicate hints, resolving on the call, drafts to
-// confirm, my orders. Usable from the keyboard (shortcuts in agent.shortcuts).
+// confirm, manual callbacks to make (manual_callbacks.js), my orders. Usable from the
+// keyboard (shortcuts in agent.shortcuts).
 
 import { computed, nextTick, onBeforeUnmount, onMounted, reactive, ref, watch } from "vue";
 import { ElMessage } from "element-plus";
@@ -9,6 +10,7 @@ import { api } from "../api.js";
 import { debounce, onCallEvent } from "../live.js";
 import { errorText, fmtDuration, go, nameOf, now, refs, session } from "../store.js";
 import { useLiveReload } from "./common.js";
+import ManualCallbacks from "./manual_callbacks.js";
 
 const KINDS = ["consultation", "repair", "complaint", "suggestion", "praise", "request"];
 const DOMAINS = ["water", "gas", "heating", "billing"];
@@ -116,7 +118,7 @@ export function useSuggestions(textRef) {
 }
 
 export default {
-  components: { ItemSelect, AreaSelect },
+  components: { ItemSelect, AreaSelect, ManualCallbacks },
   setup() {
     const { t } = useI18n();
     const user = session.user;
@@ -131,6 +133,7 @@ export default {
     const form = reactive(emptyForm(user.hotline));
     const duplicates = reactive({ open: false, order: null, items: [] });
     const draftDialog = reactive({ open: false, draft: null, form: {}, saving: false });
+    const manualOpen = ref(false);
     const descriptionInput = ref(null);
     const suggestions = useSuggestions(() => form.description);
     const draftSuggestions = useSuggestions(() => draftDialog.draft?.description || "");
@@ -334,7 +337,7 @@ export default {
     }
 
     function onKey(event) {
-      const dialogOpen = duplicates.open || draftDialog.open;
+      const dialogOpen = duplicates.open || draftDialog.open || manualOpen.value;
       if (event.key === "F2") {
         event.preventDefault();
         takeNext();
@@ -377,7 +380,7 @@ export default {
       t, user, refs, status, queue, drafts, myOrders, call, taking, saving, form, item,
       suggestions, draftSuggestions, outageHints, duplicates, draftDialog, descriptionInput,
       KINDS, nameOf, setStatus, takeNext, endCall, clearForm, pick, register, merge,
-      openDraft, confirmDraft, waited, open,
+      openDraft, confirmDraft, waited, open, manualOpen,
     };
   },
   template: `
@@ -536,6 +539,7 @@ export default {
     </section>
 
     <aside class="col-right">
+      <ManualCallbacks @dialog="(open) => (manualOpen = open)" />
       <el-card shadow="never" class="panel">
         <template #header><div class="panel-head"><span>{{ t('agent.myOrders') }}</span>
           <span class="muted small">{{ t('app.items', { n: myOrders.length }) }}</span></div></template>

@@ -1,7 +1,8 @@
-// The supervisors' SLA board: live counters, rates per unit with trends, and the work of
+// The supervisors' SLA board: live counters, the callbacks' figures per unit (response,
+// resolution, satisfaction, on-time rates and the 三率 score) with trends, and the work of
 // the centre — returns to review, extension requests, overdue orders, coordination (lead
-// and assisting units), ladder notices, agents' status, a live feed. Every order number
-// drills down to the order page.
+// and assisting units), callback campaigns, rating appeals, ladder notices, agents'
+// status, a live feed. Every order number drills down to the order page.
 
 import { computed, onBeforeUnmount, onMounted, reactive, ref } from "vue";
 import { ElMessage } from "element-plus";
@@ -9,6 +10,7 @@ import { useI18n } from "vue-i18n";
 import { api } from "../api.js";
 import { onOrderEvent } from "../live.js";
 import { actorLabel, errorText, eventLabel, fmtTime, nameOf, refs, unitName } from "../store.js";
+import { AppealsPanel, CampaignsPanel } from "./callbacks_board.js";
 import Chart from "./chart.js";
 import { useLiveReload } from "./common.js";
 
@@ -23,19 +25,39 @@ const COUNTERS = [
   ["callbacks_due", "success", null],
 ];
 const COLORS = ["#1d6fd8", "#16a34a", "#f59e0b", "#9333ea", "#0891b2", "#dc2626", "#64748b"];
+// The figures the table, the bars and the trend show: [field in the answer, text key].
+const RATES = [
+  ["response_rate", "board.responseRate"],
+  ["resolution_rate", "board.resolutionRate"],
+  ["satisfaction_rate", "board.satisfactionRate"],
+  ["on_time_rate", "board.onTimeRate"],
+];
+const TREND_METRICS = [...RATES, ["score", "board.score"]];
 const FEED_SIZE = 60;
+
+// Every day of the period ("YYYY-MM-DD"), so that the axis shows the whole period.
+function periodDays(start, end) {
+  const days = [];
+  if (!start || !end) return days;
+  for (let d = new Date(`${start}T00:00:00Z`); d <= new Date(`${end}T00:00:00Z`); d.setUTCDate(d.getUTCDate() + 1)) {
+    days.push(d.toISOString().slice(0, 10));
+  }
+  return days;
+}
 
 function pct(rate) {
   return rate === null || rate === undefined ? null : Math.round(rate * 1000) / 10;
 }
 
 export default {
-  components: { Chart },
+  components: { AppealsPanel, Chart, CampaignsPanel },
   setup() {
     const { t, locale } = useI18n();
     const board = ref(null);
     const rates = ref(null);
     const days = ref(14);
+    const trendMetric = ref("response_rate");
+    const appealCount = ref(0);
     const tab = ref("returns");
     const lists = reactive({
       returns: [],
@@ -92,42 +114,43 @@ export default {
     );
     const go = (target) => target && (tab.value = target);
 
-    const unitRows = computed(() =>
-      (rates.value?.units || []).map((u) => ({
+    const unitRows = computed(() => {
+      locale.value; // names in the chosen language
+      return (rates.value?.units || []).map((u) => ({
         ...u,
-        name: nameOf(u),
-        response: pct(u.response_rate),
-        onTime: pct(u.on_time_rate),
-      })),
-    );
+        name: unitName(u.unit_id),
+        shown: Object.fromEntries(RATES.map(([key]) => [key, pct(u[key])])),
+      }));
+    });
 
-    // Charts only of measured rates: an axis of dashes would say nothing.
-    const hasRates = computed(() => unitRows.value.some((u) => u.response !== null || u.onTime !== null));
-    const hasTrend = computed(() =>
-      (rates.value?.trend || []).some((p) => p.response_rate !== null && p.response_rate !== undefined),
-    );
+    // Charts only of measured figures: an axis of dashes would say nothing.
+    const hasRates = computed(() => unitRows.value.some((u) => RATES.some(([key]) => u.shown[key] !== null)));
+    const hasTrend = computed(() => (rates.value?.trend || []).some((p) => p[trendMetric.value] !== null));
+    const percent = (v) => (v === null || v === undefined ? "—" : `${v}%`);
 
     const barOption = computed(() => {
       const rows = unitRows.value;
       locale.value; // re-render the labels on a language switch
       return {
-        color: [COLORS[0], COLORS[1]],
-        tooltip: { trigger: "axis", valueFormatter: (v) => (v === null || v === undefined ? "—" : `${v}%`) },
-        legend: { top: 0, data: [t("board.responseRate"), t("board.onTimeRate")] },
+        color: COLORS.slice(0, RATES.length),
+        tooltip: { trigger: "axis", valueFormatter: percent },
+        legend: { top: 0, data: RATES.map(([, label]) => t(label)) },
         grid: { left: 8, right: 16, top: 36, bottom: 8, containLabel: true },
         xAxis: { type: "value", max: 100, axisLabel: { formatter: "{value}%" } },
         yAxis: { type: "category", data: rows.map((r) => r.name), axisLabel: { width: 120, overflow: "truncate" } },
-        series: [
-          { name: t("board.responseRate"), type: "bar", data: rows.map((r) => r.response), barMaxWidth: 14 },
-          { name: t("board.onTimeRate"), type: "bar", data: rows.map((r) => r.onTime), barMaxWidth: 14 },
-        ],
+        series: RATES.map(([key, label]) => ({
+          name: t(label), type: "bar", data: rows.map((r) => r.shown[key]), barMaxWidth: 10,
+        })),
       };
     });
 
+    // One line per unit of the chosen figure; the score is out of 100, the rates are shares.
     const trendOption = computed(() => {
       locale.value;
+      const metric = trendMetric.value;
+      const value = (p) => (metric === "score" ? p?.score ?? null : pct(p?.[metric] ?? null));
       const trend = rates.value?.trend || [];
-      const daysList = [...new Set(trend.map((p) => p.day))].sort();
+      const daysList = periodDays(rates.value?.start, rates.value?.end);
       const unitIds = [...new Set(trend.map((p) => p.unit_id))];
       const series = unitIds.map((id, i) => {
         const byDay = Object.fromEntries(trend.filter((p) => p.unit_id === id).map((p) => [p.day, p]));
@@ -138,15 +161,16 @@ export default {
           connectNulls: true,
           symbolSize: 6,
           color: COLORS[i % COLORS.length],
-          data: daysList.map((d) => pct(byDay[d]?.response_rate ?? null)),
+          data: daysList.map((d) => value(byDay[d])),
         };
       });
+      const suffix = metric === "score" ? "" : "%";
       return {
-        tooltip: { trigger: "axis", valueFormatter: (v) => (v === null || v === undefined ? "—" : `${v}%`) },
+        tooltip: { trigger: "axis", valueFormatter: (v) => (v === null || v === undefined ? "—" : `${v}${suffix}`) },
         legend: { top: 0, type: "scroll" },
         grid: { left: 8, right: 16, top: 36, bottom: 8, containLabel: true },
         xAxis: { type: "category", data: daysList.map((d) => d.slice(5)) },
-        yAxis: { type: "value", max: 100, axisLabel: { formatter: "{value}%" } },
+        yAxis: { type: "value", max: 100, axisLabel: { formatter: `{value}${suffix}` } },
         series,
       };
     });
@@ -218,7 +242,7 @@ export default {
 
     return {
       t, board, rates, days, tab, lists, feed, counters, go, unitRows, barOption, trendOption,
-      hasRates, hasTrend,
+      hasRates, hasTrend, trendMetric, appealCount, RATES, TREND_METRICS,
       review, openReview, submitReview, decideTime, coord, openCoordination, submitCoordination,
       candidateReason, refs, nameOf, fmtTime, eventLabel, actorLabel, loadRates,
     };
@@ -249,30 +273,37 @@ export default {
             </el-radio-group></div>
         </template>
         <el-table :data="unitRows" size="small" :empty-text="t('board.noRates')" data-test="unit-rates">
-          <el-table-column :label="t('board.unitName')" prop="name" min-width="150" />
-          <el-table-column :label="t('board.responseRate')" width="96" align="right">
-            <template #default="{ row }"><span class="rate">{{ row.response === null ? '—' : row.response + '%' }}</span>
-              <div class="muted tiny">{{ row.responded }}/{{ row.response_due }}</div></template>
+          <el-table-column :label="t('board.unitName')" prop="name" min-width="130" />
+          <el-table-column :label="t('board.responseRate')" width="84" align="right">
+            <template #default="{ row }"><span class="rate">{{ row.shown.response_rate === null ? '—' : row.shown.response_rate + '%' }}</span>
+              <div class="muted tiny">{{ row.signed_on_time }}/{{ row.dispatched }}</div></template>
           </el-table-column>
-          <el-table-column :label="t('board.onTimeRate')" width="104" align="right">
-            <template #default="{ row }"><span class="rate">{{ row.onTime === null ? '—' : row.onTime + '%' }}</span>
-              <div class="muted tiny">{{ row.on_time }}/{{ row.completed }}</div></template>
+          <el-table-column :label="t('board.resolutionRate')" width="84" align="right">
+            <template #default="{ row }"><span class="rate">{{ row.shown.resolution_rate === null ? '—' : row.shown.resolution_rate + '%' }}</span>
+              <div class="muted tiny">{{ row.solved }}/{{ row.answered }}</div></template>
           </el-table-column>
-          <el-table-column :label="t('board.resolutionRate')" width="90" align="right">
-            <template #default><span class="muted">—</span></template>
+          <el-table-column :label="t('board.satisfactionRate')" width="84" align="right">
+            <template #default="{ row }"><span class="rate">{{ row.shown.satisfaction_rate === null ? '—' : row.shown.satisfaction_rate + '%' }}</span>
+              <div class="muted tiny">{{ row.good }}/{{ row.rated }}</div></template>
           </el-table-column>
-          <el-table-column :label="t('board.satisfactionRate')" width="90" align="right">
-            <template #default><span class="muted">—</span></template>
+          <el-table-column :label="t('board.onTimeRate')" width="96" align="right">
+            <template #default="{ row }"><span class="rate">{{ row.shown.on_time_rate === null ? '—' : row.shown.on_time_rate + '%' }}</span>
+              <div class="muted tiny">{{ row.completed_on_time }}/{{ row.completed }}</div></template>
+          </el-table-column>
+          <el-table-column :label="t('board.score')" width="84" align="right">
+            <template #default="{ row }"><span class="rate score" data-test="unit-score">{{ row.score === null ? '—' : row.score.toFixed(1) }}</span></template>
           </el-table-column>
         </el-table>
-        <div v-if="rates && !rates.callback_rates_available" class="pending-note" data-test="callback-pending">
-          {{ t('board.callbackPending') }}</div>
-        <Chart v-if="hasRates" :option="barOption" :height="Math.max(160, unitRows.length * 46 + 60)" />
+        <p class="muted tiny rates-note">{{ t('board.ratesNote') }}</p>
+        <Chart v-if="hasRates" :option="barOption" :height="Math.max(180, unitRows.length * 64 + 60)" />
       </el-card>
       <el-card shadow="never" class="panel">
-        <template #header><div class="panel-head"><span>{{ t('board.trend') }} · {{ t('board.responseRate') }}</span></div></template>
-        <Chart v-if="hasTrend" :option="trendOption" :height="320" />
-        <el-empty v-else :description="t('board.noRates')" :image-size="80" />
+        <template #header><div class="panel-head"><span>{{ t('board.trend') }}</span>
+          <el-radio-group v-model="trendMetric" size="small" data-test="trend-metric">
+            <el-radio-button v-for="[key, label] in TREND_METRICS" :key="key" :value="key">{{ t(label) }}</el-radio-button>
+          </el-radio-group></div></template>
+        <Chart v-if="hasTrend" :option="trendOption" :height="340" />
+        <el-empty v-else :description="t('board.noTrend')" :image-size="80" />
       </el-card>
     </div>
 
@@ -349,6 +380,14 @@ export default {
               <template #default="{ row }"><el-button size="small" type="primary" @click="openCoordination(row)">{{ t('board.coordinate') }}</el-button></template>
             </el-table-column>
           </el-table>
+        </el-tab-pane>
+        <el-tab-pane name="campaigns" lazy>
+          <template #label>{{ t('board.tabs.campaigns') }}</template>
+          <CampaignsPanel />
+        </el-tab-pane>
+        <el-tab-pane name="appeals">
+          <template #label>{{ t('board.tabs.appeals') }} <span v-if="appealCount" class="tab-count tab-count-warning">{{ appealCount }}</span></template>
+          <AppealsPanel @count="(n) => (appealCount = n)" />
         </el-tab-pane>
         <el-tab-pane :label="t('board.tabs.notices')" name="notices">
           <el-table :data="lists.notices" size="small" :empty-text="t('board.empty')">

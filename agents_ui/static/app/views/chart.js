@@ -4,6 +4,8 @@ import { onBeforeUnmount, onMounted, ref, watch } from "vue";
 import * as echarts from "echarts";
 
 export const FONT = '"Noto Sans CJK SC", "PingFang SC", "Microsoft YaHei", sans-serif';
+// Short entry animations: the board redraws its charts on live reloads.
+const BASE = { textStyle: { fontFamily: FONT }, animationDuration: 400 };
 
 export default {
   props: { option: { type: Object, required: true }, height: { type: Number, default: 260 } },
@@ -13,12 +15,12 @@ export default {
     const resize = () => chart && chart.resize();
     onMounted(() => {
       chart = echarts.init(el.value, null, { renderer: "canvas" });
-      chart.setOption({ textStyle: { fontFamily: FONT }, ...props.option });
+      chart.setOption({ ...BASE, ...props.option });
       window.addEventListener("resize", resize);
     });
     watch(
       () => props.option,
-      (option) => chart && chart.setOption({ textStyle: { fontFamily: FONT }, ...option }, true),
+      (option) => chart && chart.setOption({ ...BASE, ...option }, true),
       { deep: true },
     );
     onBeforeUnmount(() => {

@@ -1,12 +1,16 @@
-// One order: its details, deadlines, dispatches, proof files, merged duplicates and the
-// timeline of every event (who, when, what). It joins the order's live room, so the page
-// follows what others do to the order.
+// One order: its details, deadlines, dispatches, callbacks (回访: surveys, attempts,
+// answers, ratings), proof files, merged duplicates and the timeline of every event (who,
+// when, what). Supervisors may close it with a recorded ruling. It joins the order's live
+// room, so the page follows what others do to the order.
 
-import { computed, onBeforeUnmount, onMounted, ref } from "vue";
+import { computed, onBeforeUnmount, onMounted, reactive, ref } from "vue";
+import { ElMessage } from "element-plus";
 import { useI18n } from "vue-i18n";
 import { api } from "../api.js";
 import { joinRoom, leaveRoom } from "../live.js";
-import { actorLabel, areaName, errorText, eventLabel, fmtBytes, fmtTime, itemName, unitName } from "../store.js";
+import {
+  actorLabel, areaName, errorText, eventLabel, fmtBytes, fmtTime, itemName, session, unitName,
+} from "../store.js";
 import { useLiveReload } from "./common.js";
 
 // What an event's data says, as label/value pairs of text (never its raw JSON).
@@ -27,7 +31,11 @@ function facts(event, t) {
   if (d.role) add(t("order.role"), translated("dispatchRole", d.role));
   if (d.reason_code) add(t("unit.reason"), translated("returnReason", d.reason_code));
   if (d.reason_text) add(t("unit.reasonText"), d.reason_text);
-  if (d.level) add(t("board.level"), translated("level", d.level));
+  // Beside a rating, "level" is the rating in words, shown below from the rating itself.
+  const callback = event.type.startsWith("callback");
+  if (d.level && !("rating" in d)) add(t("board.level"), translated("level", d.level));
+  if (callback && d.campaign) add(t("campaigns.kind"), translated("campaigns.kinds", d.campaign));
+  if (callback && d.channel) add(t("campaigns.channel"), translated("campaigns.channels", d.channel));
   if (d.message) add(t("board.message"), d.message);
   if (d.text) add(t("unit.noteText"), d.text);
   if (d.reply) add(t("order.reply"), d.reply);
@@ -43,11 +51,17 @@ function facts(event, t) {
   if (d.parent_number) add(t("order.details"), d.parent_number);
   if (d.child_number) add(t("order.mergedChildren"), d.child_number);
   if (d.rating) add(t("order.rating"), translated("rating", d.rating));
-  if (d.solved === true) add(t("order.rating"), t("order.solved"));
-  if (d.solved === false) add(t("order.rating"), t("order.notSolved"));
+  if (d.solved === true) add(t("manual.solved"), t("order.solved"));
+  if (d.solved === false) add(t("manual.solved"), t("order.notSolved"));
   if (d.late === true) add(t("board.level"), t("unit.overdue"));
+  if (d.ruling) add(t("order.ruling"), d.ruling);
+  if (d.comment) add(t("callbacks.comment"), d.comment);
   return out;
 }
+
+// Where the lifecycle lets a ruling close an order (hotline/orders/lifecycle.py "close").
+const RULABLE = ["completed", "callback", "resolved_on_call", "escalated"];
+const SUPERVISORS = ["supervisor", "admin"];
 
 export default {
   props: { params: Object },
@@ -55,11 +69,18 @@ export default {
     const { t } = useI18n();
     const id = Number(props.params.id);
     const order = ref(null);
+    const surveys = ref([]);
     const error = ref("");
+    const ruling = reactive({ open: false, text: "", saving: false });
 
     async function load() {
       try {
-        order.value = await api.get(`/api/v1/orders/${id}`);
+        const [found, callbacks] = await Promise.all([
+          api.get(`/api/v1/orders/${id}`),
+          api.get(`/api/v1/orders/${id}/callbacks`),
+        ]);
+        order.value = found;
+        surveys.value = callbacks.items;
         error.value = "";
       } catch (e) {
         error.value = errorText(e);
@@ -91,7 +112,36 @@ export default {
       })[type] || "#94a3b8";
     const back = () => window.history.back();
 
-    return { t, order, error, events, actorLabel, eventLabel, eventColor, back, areaName, itemName, unitName, fmtBytes };
+    const canRule = computed(
+      () => SUPERVISORS.includes(session.user?.role) && RULABLE.includes(order.value?.status),
+    );
+    async function submitRuling() {
+      if (!ruling.text.trim()) {
+        ElMessage.warning(t("order.rulingNeeded"));
+        return;
+      }
+      ruling.saving = true;
+      try {
+        await api.post(`/api/v1/orders/${id}/ruling`, { ruling: ruling.text.trim() });
+        ElMessage.success(t("order.ruledOk"));
+        ruling.open = false;
+        await load();
+      } catch (e) {
+        ElMessage.error(errorText(e));
+      } finally {
+        ruling.saving = false;
+      }
+    }
+    // A value's words when the texts have them, else the value itself.
+    const word = (prefix, value) => {
+      const key = `${prefix}.${String(value).replace(/[^a-z0-9_]/gi, "_")}`;
+      return value && t(key) !== key ? t(key) : value || "—";
+    };
+
+    return {
+      t, order, surveys, error, events, actorLabel, eventLabel, eventColor, back, areaName, itemName,
+      unitName, fmtBytes, canRule, ruling, submitRuling, word,
+    };
   },
   template: `
   <div class="order-page">
@@ -101,6 +151,8 @@ export default {
         <h2 class="mono" data-test="order-number">{{ order.number }}</h2>
         <StatusTag :status="order.status" />
         <el-tag disable-transitions v-if="order.priority === 'urgent'" type="danger" effect="dark" size="small">{{ t('priority.urgent') }}</el-tag>
+        <span class="grow"></span>
+        <el-button v-if="canRule" type="warning" plain data-test="ruling" @click="ruling.open = true">{{ t('order.closeWithRuling') }}</el-button>
       </template>
     </div>
     <el-alert v-if="error" :title="error" type="error" show-icon :closable="false" />
@@ -136,6 +188,36 @@ export default {
             <el-table-column :label="t('order.signedAt')" width="110"><template #default="{ row }">{{ $fmtTime(row.signed_at) || '—' }}</template></el-table-column>
             <el-table-column :label="t('order.finishedAt')" width="110"><template #default="{ row }">{{ $fmtTime(row.finished_at) || '—' }}</template></el-table-column>
           </el-table>
+        </el-card>
+
+        <el-card shadow="never" class="panel" data-test="callbacks">
+          <template #header><div class="panel-head"><span>{{ t('callbacks.title') }}</span>
+            <span class="muted small">{{ t('app.items', { n: surveys.length }) }}</span></div></template>
+          <div v-if="!surveys.length" class="empty-line">{{ t('callbacks.none') }}</div>
+          <div v-for="s in surveys" :key="s.id" class="survey" :data-survey="s.id">
+            <div class="survey-head">
+              <span class="strong">{{ word('campaigns.kinds', s.campaign_kind) }}</span>
+              <span v-if="s.round" class="muted small">{{ t('callbacks.round', { n: s.round }) }}</span>
+              <el-tag disable-transitions size="small" effect="plain">{{ word('campaigns.channels', s.channel) }}</el-tag>
+              <el-tag disable-transitions size="small" :type="{ answered: 'success', unreachable: 'danger', cancelled: 'info' }[s.state] || 'warning'">{{ word('callbacks.states', s.state) }}</el-tag>
+              <span v-if="s.outcome" class="muted small">{{ word('callbacks.outcomes', s.outcome) }}</span>
+              <span v-if="s.dispatch_id && s.enterprise_id" class="muted small">{{ unitName(s.enterprise_id) }}</span>
+            </div>
+            <dl v-if="s.solved !== null || s.rating || s.comment || s.answered_at" class="tl-facts survey-answers">
+              <template v-if="s.solved !== null"><dt>{{ t('manual.solved') }}</dt><dd data-test="survey-solved">{{ s.solved ? t('order.solved') : t('order.notSolved') }}</dd></template>
+              <template v-if="s.rating"><dt>{{ t('order.rating') }}</dt><dd data-test="survey-rating">{{ t('rating.' + s.rating) }}</dd></template>
+              <template v-if="s.comment"><dt>{{ t('callbacks.comment') }}</dt><dd class="pre">{{ s.comment }}</dd></template>
+              <template v-if="s.answered_at"><dt>{{ t('callbacks.answeredAt') }}</dt><dd>{{ $fmtTime(s.answered_at, true) }}</dd></template>
+            </dl>
+            <el-table :data="s.attempts" size="small" class="attempts">
+              <el-table-column :label="t('callbacks.attempt')" width="64" align="center" prop="number" />
+              <el-table-column :label="t('campaigns.channel')" width="84"><template #default="{ row }">{{ word('campaigns.channels', row.channel) }}</template></el-table-column>
+              <el-table-column :label="t('order.state')" width="90"><template #default="{ row }">{{ word('callbacks.attemptStates', row.state) }}</template></el-table-column>
+              <el-table-column :label="t('callbacks.result')" min-width="110"><template #default="{ row }">{{ word('callbacks.attemptOutcomes', row.outcome) }}</template></el-table-column>
+              <el-table-column :label="t('order.dueAt')" width="110"><template #default="{ row }">{{ $fmtTime(row.due_at) }}</template></el-table-column>
+              <el-table-column :label="t('order.finishedAt')" width="110"><template #default="{ row }">{{ $fmtTime(row.finished_at) || '—' }}</template></el-table-column>
+            </el-table>
+          </div>
         </el-card>
 
         <div class="two-col">
@@ -182,5 +264,14 @@ export default {
         </el-timeline>
       </el-card>
     </div>
+
+    <el-dialog v-model="ruling.open" :title="t('order.closeWithRuling') + ' · ' + (order?.number || '')" width="520px">
+      <p class="muted small">{{ t('order.rulingHint') }}</p>
+      <el-input v-model="ruling.text" type="textarea" :rows="3" maxlength="2000" :placeholder="t('order.rulingPlaceholder')" data-test="ruling-text" />
+      <template #footer>
+        <el-button @click="ruling.open = false">{{ t('app.cancel') }}</el-button>
+        <el-button type="primary" :loading="ruling.saving" data-test="ruling-submit" @click="submitRuling">{{ t('app.submit') }}</el-button>
+      </template>
+    </el-dialog>
   </div>`,
 };

@@ -17,6 +17,7 @@ from callbacks import queries
 from callbacks.policy import CallbackPolicy, waiting_state
 from hotline.errors import Conflict, InvalidInput, NotFound
 from hotline.orders import queries as order_queries
+from hotline.orders.lifecycle import Status
 from hotline.orders.service import do_transition
 from hotline.phones import normalize_phone
 from hotline.reference import queries as ref
@@ -65,13 +66,18 @@ async def schedule_after_completion(
     )
 
 
+# Completed by the lead unit or answered on the call, and no callback under way yet.
+JUST_DONE = frozenset({Status.COMPLETED, Status.RESOLVED_ON_CALL})
+
+
 async def on_order_completed(conn: asyncpg.Connection, payload: dict[str, Any]) -> None:
     """Outbox handler on ``order.completed``: the lead dispatch's on-time mark (for the
     figures), and the order's callback. An order without a phone cannot be called back;
     it is closed with that note. A repeat does nothing more."""
-    await queries.mark_completion(conn, payload["dispatch_id"], on_time=not payload["late"])
+    if payload["dispatch_id"] is not None:  # None: resolved on the call, no unit's work
+        await queries.mark_completion(conn, payload["dispatch_id"], on_time=not payload["late"])
     order = await order_queries.get_order(conn, payload["order_id"], for_update=True)
-    if order is None or order["status"] != "completed":
+    if order is None or order["status"] not in JUST_DONE:
         return
     now = dt.datetime.now(dt.UTC)
     if not order["caller_phone"]:

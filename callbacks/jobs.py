@@ -28,6 +28,7 @@ import time
 import asyncpg
 
 from callbacks import queries, voice
+from callbacks.campaigns import JUST_DONE
 from callbacks.outcomes import do_mark_unreachable
 from callbacks.pacing import Pacer
 from callbacks.policy import CallbackPolicy, waiting_state
@@ -153,7 +154,7 @@ async def _placed(
     if attempt["order_id"] is None:
         return
     order = await order_queries.get_order(conn, attempt["order_id"], for_update=True)
-    if order is not None and order["status"] == "completed":
+    if order is not None and order["status"] in JUST_DONE:
         await do_transition(
             conn,
             order,

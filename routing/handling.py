@@ -12,12 +12,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from hotline.deadlines import queries as deadline_queries
 from hotline.errors import Conflict, Forbidden, InvalidInput, NotFound
 from hotline.orders import queries as order_queries
-from hotline.orders.service import do_transition, record_event
-from hotline.outbox import queries as outbox
+from hotline.orders.service import do_transition, queue_completion, record_event
 from hotline.users.models import Actor
 from routing import ladder, queries
 
-ORDER_COMPLETED = "order.completed"
 ReasonCode = Literal["not_our_duty", "wrong_area", "insufficient_information", "duplicate", "other"]
 
 
@@ -255,13 +253,7 @@ async def do_complete(
     )
     await deadline_queries.cancel_open(conn, order["id"])
     late = bool(order["resolution_due_at"] and now > order["resolution_due_at"])
-    # Callbacks take it from here, after commit; one row per round of work (redo).
-    await outbox.insert(
-        conn,
-        topic=ORDER_COMPLETED,
-        key=f"{ORDER_COMPLETED}:{order['id']}:{order['redo_count']}",
-        payload={"order_id": order["id"], "dispatch_id": dispatch_id, "late": late},
-    )
+    await queue_completion(conn, order, dispatch_id, late=late)
     return await do_transition(
         conn,
         order,

@@ -263,6 +263,47 @@ async def test_voice_survey_closes_the_loop_bad_rating_redo_then_good_rating(
     ]
 
 
+async def test_an_order_resolved_on_the_call_is_called_back_and_a_bad_answer_goes_to_the_centre(
+    desks: dict[str, Desk],
+    pool: asyncpg.Pool,
+    settings: Settings,
+    clock: Clock,
+    fake_rest: FakeTwilioRest,
+    twilio: TwilioSide,
+) -> None:
+    phone = mobile()
+    clock.set(local(2026, 4, 8, 9, 30))  # a Wednesday
+    order = await desks["agent"].post(
+        "/api/v1/orders/resolved-on-call",
+        {
+            "hotline": "96111",
+            "service_item": "W01",
+            "area": "370281001",
+            "description": "咨询水表读数",
+            "caller_phone": phone,
+            "reply": "已解释读数方法",
+            "client_request_id": f"on-call-{phone}",
+        },
+        status=201,
+    )
+    await settle(pool, settings)
+
+    (attempt,) = await attempts(pool, order["id"])
+    assert attempt["due_at"] == local(2026, 4, 8, 11, 30) and attempt["state"] == "placed"
+    (call,) = fake_rest.calls_to(phone)
+    assert (await order_row(pool, order["id"]))["status"] == "callback"
+
+    # No unit worked on it, so nobody to send it back to: the centre coordinates.
+    await twilio.answer(call, "2", "2")
+    await twilio.status(call, "completed")
+    row = await order_row(pool, order["id"])
+    assert (row["status"], row["redo_count"], row["callback_rating"]) == ("escalated", 1, 2)
+    types = [
+        e["type"] for e in (await desks["agent"].get(f"/api/v1/orders/{order['id']}"))["events"]
+    ]
+    assert types[-3:] == ["callback.answered", "order.reopen", "order.escalate"]
+
+
 async def test_no_answer_busy_and_a_machine_are_retried_then_unreachable_and_counted(
     desks: dict[str, Desk],
     pool: asyncpg.Pool,

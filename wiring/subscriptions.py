@@ -6,6 +6,7 @@ from __future__ import annotations
 from callbacks import answers as callback_answers
 from callbacks.campaigns import on_order_completed
 from callbacks.jobs import callback_source
+from hotline.orders.service import ORDER_COMPLETED
 from hotline.outbox.handlers import topics
 from hotline.relay import CORE_SOURCES, Source
 from integrations.enterprise_webhooks import handlers as webhook_handlers
@@ -13,7 +14,6 @@ from integrations.enterprise_webhooks.delivery import webhook_source
 from integrations.telephony import intake
 from integrations.telephony.jobs import outbound_source
 from routing import subscribers as routing_subscribers
-from routing.handling import ORDER_COMPLETED
 
 
 def subscribe_all() -> None:

@@ -54,7 +54,7 @@ TRANSITIONS: dict[str, tuple[frozenset[Status], Status]] = {
         frozenset({S.COMPLETED, S.CALLBACK, S.RESOLVED_ON_CALL, S.ESCALATED}),
         S.CLOSED,
     ),
-    "reopen": (frozenset({S.COMPLETED, S.CALLBACK, S.CLOSED}), S.REOPENED),
+    "reopen": (frozenset({S.COMPLETED, S.CALLBACK, S.CLOSED, S.RESOLVED_ON_CALL}), S.REOPENED),
     "merge": (
         frozenset({S.DRAFT, S.REGISTERED, S.DISPATCHING, S.DISPATCHED, S.RETURNED, S.ESCALATED}),
         S.MERGED,

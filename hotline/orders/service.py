@@ -30,6 +30,9 @@ from hotline.workcal import WorkingCalendar
 CLOCKS = ("first_contact", "resolution")
 ORDER_REGISTERED = "order.registered"
 ORDER_DRAFTED = "order.drafted"
+# Written when an order's work is done (by its lead unit, or on the call); callbacks
+# take it from there after commit.
+ORDER_COMPLETED = "order.completed"
 DEFAULT_TZ = ZoneInfo("Asia/Shanghai")
 
 
@@ -295,6 +298,20 @@ async def do_confirm_draft(
     return order
 
 
+async def queue_completion(
+    conn: asyncpg.Connection, order: asyncpg.Record, dispatch_id: int | None, *, late: bool
+) -> None:
+    """The ``order.completed`` outbox row: one per round of work (redo), so a repeat of
+    the same completion adds nothing. ``dispatch_id`` is the lead unit's dispatch, None
+    for an order resolved on the call."""
+    await outbox.insert(
+        conn,
+        topic=ORDER_COMPLETED,
+        key=f"{ORDER_COMPLETED}:{order['id']}:{order['redo_count']}",
+        payload={"order_id": order["id"], "dispatch_id": dispatch_id, "late": late},
+    )
+
+
 async def do_transition(
     conn: asyncpg.Connection,
     order: asyncpg.Record,
@@ -351,6 +368,8 @@ async def do_resolve_on_call(
         data={"reply": reply},
     )
     await deadline_queries.cancel_open(conn, order_id)
+    # Answered on the call is completed too: every completed order is called back.
+    await queue_completion(conn, order, None, late=False)
     return updated
 
 

@@ -4,8 +4,6 @@ completion through the API."""
 
 from __future__ import annotations
 
-import asyncio
-import threading
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -23,6 +21,7 @@ from twilio.request_validator import RequestValidator
 from agents_ui.app import create_app
 from hotline.settings import Settings
 from tests.factories import Clock
+from tests.local_server import LocalServer
 from tests.routing_support import Desk, enterprise_ids
 
 TOKEN = "callback-test-token"
@@ -40,11 +39,12 @@ class FakeTwilioRest:
 
     calls: list[dict[str, Any]] = field(default_factory=list)
     messages: list[dict[str, Any]] = field(default_factory=list)
-    port: int = 0
+    server: LocalServer | None = None
 
     @property
     def base(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        assert self.server is not None, "start() first"
+        return self.server.base
 
     async def _calls(self, request: web.Request) -> web.Response:
         received = time.time()
@@ -85,32 +85,16 @@ class FakeTwilioRest:
         )
 
     def start(self) -> None:
-        loop = asyncio.new_event_loop()
         app = web.Application()
         root = f"/{API_VERSION}/Accounts/{{account}}"
         app.router.add_post(f"{root}/Calls.json", self._calls)
         app.router.add_post(f"{root}/Messages.json", self._messages)
-        runner = web.AppRunner(app, shutdown_timeout=0.2)
-        started = threading.Event()
-
-        def serve() -> None:
-            asyncio.set_event_loop(loop)
-            loop.run_until_complete(runner.setup())
-            loop.run_until_complete(web.TCPSite(runner, "127.0.0.1", 0).start())
-            self.port = runner.addresses[0][1]
-            started.set()
-            loop.run_forever()
-            loop.run_until_complete(runner.cleanup())
-            loop.close()
-
-        self._loop = loop
-        self._thread = threading.Thread(target=serve, daemon=True)
-        self._thread.start()
-        assert started.wait(5), "the fake Twilio did not start"
+        self.server = LocalServer(app, "fake Twilio")
+        self.server.start()
 
     def stop(self) -> None:
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join(10)
+        assert self.server is not None
+        self.server.stop()
 
     def calls_to(self, phone: str) -> list[dict[str, Any]]:
         return [c for c in self.calls if c["To"] == phone]

@@ -15,7 +15,6 @@ import hashlib
 import hmac
 import json
 import socket
-import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -54,6 +53,7 @@ from integrations.enterprise_webhooks.delivery import (
 )
 from integrations.enterprise_webhooks.signing import encode_body, signed_headers, verify
 from tests.factories import dispatch_to, log_in, make_user, register_order, unique
+from tests.local_server import LocalServer
 from tests.test_relay import fresh_queue, run
 from wiring import subscriptions
 
@@ -79,7 +79,12 @@ class FakeEnterprise:
     statuses: list[int] = field(default_factory=list)
     delay: float = 0.0
     received: list[Received] = field(default_factory=list)
-    port: int = 0
+    server: LocalServer | None = None
+
+    @property
+    def port(self) -> int:
+        assert self.server is not None, "enter it first"
+        return self.server.port
 
     @property
     def url(self) -> str:
@@ -104,27 +109,10 @@ class FakeEnterprise:
         return web.Response(status=status, text="ok" if status < 300 else "no")
 
     def __enter__(self) -> FakeEnterprise:
-        loop = asyncio.new_event_loop()
         app = web.Application()
         app.router.add_post("/hook", self._receive)
-        runner = web.AppRunner(app, shutdown_timeout=0.2)
-        started = threading.Event()
-
-        def serve() -> None:
-            asyncio.set_event_loop(loop)
-            loop.run_until_complete(runner.setup())
-            site = web.TCPSite(runner, "127.0.0.1", 0)
-            loop.run_until_complete(site.start())
-            self.port = runner.addresses[0][1]
-            started.set()
-            loop.run_forever()
-            loop.run_until_complete(runner.cleanup())
-            loop.close()
-
-        self._loop = loop
-        self._thread = threading.Thread(target=serve, daemon=True)
-        self._thread.start()
-        assert started.wait(5), "the fake enterprise did not start"
+        self.server = LocalServer(app, "fake enterprise")
+        self.server.start()
         return self
 
     def __exit__(
@@ -133,8 +121,8 @@ class FakeEnterprise:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join(10)
+        assert self.server is not None
+        self.server.stop()
 
 
 def closed_port() -> int:

@@ -12,7 +12,6 @@ import base64
 import datetime as dt
 import random
 import socket
-import threading
 import uuid
 import xml.etree.ElementTree as ET
 from collections.abc import AsyncIterator, Iterator
@@ -40,6 +39,7 @@ from integrations.telephony.outbound import queue_sms
 from integrations.telephony.provider import LogProvider
 from routing import queries as routing_queries
 from tests.factories import Clock, log_in, make_user, register_order
+from tests.local_server import LocalServer
 from tests.test_relay import fresh_queue, run
 
 TOKEN = "test-token"
@@ -594,11 +594,12 @@ class FakeTwilioApi:
 
     statuses: list[int] = field(default_factory=list)
     received: list[dict[str, Any]] = field(default_factory=list)
-    port: int = 0
+    server: LocalServer | None = None
 
     @property
     def base(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        assert self.server is not None, "enter it first"
+        return self.server.base
 
     async def _messages(self, request: web.Request) -> web.Response:
         form = {k: v for k, v in (await request.post()).items() if isinstance(v, str)}
@@ -646,32 +647,15 @@ class FakeTwilioApi:
         )
 
     def __enter__(self) -> FakeTwilioApi:
-        loop = asyncio.new_event_loop()
         app = web.Application()
         app.router.add_post(f"/{API_VERSION}/Accounts/{{account}}/Messages.json", self._messages)
-        runner = web.AppRunner(app, shutdown_timeout=0.2)
-        started = threading.Event()
-
-        def serve() -> None:
-            asyncio.set_event_loop(loop)
-            loop.run_until_complete(runner.setup())
-            site = web.TCPSite(runner, "127.0.0.1", 0)
-            loop.run_until_complete(site.start())
-            self.port = runner.addresses[0][1]
-            started.set()
-            loop.run_forever()
-            loop.run_until_complete(runner.cleanup())
-            loop.close()
-
-        self._loop = loop
-        self._thread = threading.Thread(target=serve, daemon=True)
-        self._thread.start()
-        assert started.wait(5), "the fake Twilio did not start"
+        self.server = LocalServer(app, "fake Twilio")
+        self.server.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join(10)
+        assert self.server is not None
+        self.server.stop()
 
 
 @pytest.fixture

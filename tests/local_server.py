@@ -1,0 +1,47 @@
+"""An aiohttp application served on 127.0.0.1 from a thread of its own: the fakes of the
+outside world (Twilio's REST API, an enterprise's system) run here, so that the code
+under test, in this process or in worker processes, reaches them over real HTTP."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+
+from aiohttp import web
+
+
+class LocalServer:
+    def __init__(self, app: web.Application, name: str) -> None:
+        self._app = app
+        self._name = name
+        self._loop = asyncio.new_event_loop()
+        self._thread: threading.Thread | None = None
+        self.port = 0
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        runner = web.AppRunner(self._app, shutdown_timeout=0.2)
+        started = threading.Event()
+        loop = self._loop
+
+        def serve() -> None:
+            asyncio.set_event_loop(loop)
+            loop.run_until_complete(runner.setup())
+            loop.run_until_complete(web.TCPSite(runner, "127.0.0.1", 0).start())
+            self.port = runner.addresses[0][1]
+            started.set()
+            loop.run_forever()
+            loop.run_until_complete(runner.cleanup())
+            loop.close()
+
+        self._thread = threading.Thread(target=serve, daemon=True)
+        self._thread.start()
+        assert started.wait(5), f"the {self._name} did not start"
+
+    def stop(self) -> None:
+        assert self._thread is not None
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(10)

@@ -26,7 +26,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -44,6 +43,7 @@ from bench.scratch import run_on_scratch_database
 from hotline import db
 from hotline.migrate import migrate
 from hotline.settings import Settings
+from tests.local_server import free_port
 from wiring.seed import seed_reference
 
 TOKEN = "bench-twilio-auth-token"
@@ -56,12 +56,6 @@ class Signed:
     call_sid: str
     form: dict[str, str]
     signature: str
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 async def make_calls(pool: asyncpg.Pool, count: int, label: str) -> list[str]:

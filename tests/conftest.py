@@ -11,7 +11,7 @@ import asyncio
 import datetime as dt
 import os
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from urllib.parse import urlsplit, urlunsplit
 
 import aiohttp
@@ -22,10 +22,9 @@ from redis import Redis
 
 from agents_ui.app import create_app
 from hotline import db
-from hotline.migrate import migrate
 from hotline.settings import Settings
 from tests.factories import Clock
-from wiring.seed import seed_reference
+from tests.process_support import new_database
 from wiring.services import ServiceUrls, running_services
 
 RUN_ID = uuid.uuid4().hex[:8]
@@ -34,6 +33,10 @@ RUN_ID = uuid.uuid4().hex[:8]
 def database_url_named(url: str, name: str) -> str:
     parts = urlsplit(url)
     return urlunsplit(parts._replace(path=f"/{name}"))
+
+
+# Makes an empty database named for this run and a label; returns its URL.
+MakeDatabase = Callable[[str], Awaitable[str]]
 
 
 @pytest.fixture(scope="session")
@@ -52,7 +55,7 @@ async def _admin(url: str, statement: str) -> None:
 
 
 @pytest.fixture(scope="session")
-def fresh_database(services: ServiceUrls) -> Iterator[object]:
+def fresh_database(services: ServiceUrls) -> Iterator[MakeDatabase]:
     """Makes empty databases for this run and drops them at the end."""
     made: list[str] = []
 
@@ -68,18 +71,8 @@ def fresh_database(services: ServiceUrls) -> Iterator[object]:
 
 
 @pytest.fixture(scope="session")
-def settings(services: ServiceUrls, fresh_database: object) -> Iterator[Settings]:
-    async def prepare() -> str:
-        url: str = await fresh_database("main")  # type: ignore[operator]
-        await migrate(url)
-        conn = await db.connect(url)
-        try:
-            await seed_reference(conn)
-        finally:
-            await conn.close()
-        return url
-
-    url = asyncio.run(prepare())
+def settings(services: ServiceUrls, fresh_database: MakeDatabase) -> Iterator[Settings]:
+    url = asyncio.run(new_database(fresh_database, "main"))
     values = {
         "HOTLINE_DATABASE_URL": url,
         "HOTLINE_REDIS_URL": services.redis_url,

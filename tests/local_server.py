@@ -5,9 +5,17 @@ under test, in this process or in worker processes, reaches them over real HTTP.
 from __future__ import annotations
 
 import asyncio
+import socket
 import threading
 
 from aiohttp import web
+
+
+def free_port() -> int:
+    """A port nothing listens on now, for a server started in another process."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
 
 
 class LocalServer:

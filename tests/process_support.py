@@ -7,7 +7,6 @@ import asyncio
 import contextlib
 import os
 import signal
-import socket
 import subprocess
 import sys
 import uuid
@@ -21,16 +20,11 @@ import psutil
 from hotline import db
 from hotline.migrate import migrate
 from hotline.settings import Settings
+from tests.local_server import free_port
 from wiring.seed import seed_reference
 
 # The Origin every web process of a deployment accepts (they sit behind one proxy).
 PUBLIC_URL = "http://hotline.test"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 async def new_database(fresh_database: Callable[[str], Awaitable[str]], label: str) -> str:

@@ -47,8 +47,8 @@ from tests.callback_support import (
     twilio_side,
 )
 from tests.factories import Clock, make_user, order_in_status
+from tests.local_server import free_port
 from tests.routing_support import Desk, open_desks, run_worker, settle
-from tests.test_twilio_intake import free_port
 from wiring.subscriptions import subscribe_all
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -17,6 +16,7 @@ import pytest
 from pydantic import SecretStr
 
 from hotline.settings import Settings, SettingsError
+from tests.local_server import free_port
 from wiring.cli import main
 
 
@@ -101,12 +101,6 @@ def test_production_refuses_to_start_without_secrets(monkeypatch: pytest.MonkeyP
     assert main(["web"]) == 2
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def _get_json(url: str) -> tuple[int, dict[str, object]]:
     with urllib.request.urlopen(url, timeout=2) as response:
         return response.status, json.loads(response.read())
@@ -126,7 +120,7 @@ def test_hotline_up_runs_everything_on_embedded_servers_and_stops_cleanly(
     tmp_path: Path,
 ) -> None:
     before = _server_pids()
-    port = _free_port()
+    port = free_port()
     env = {
         k: v
         for k, v in os.environ.items()

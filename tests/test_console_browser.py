@@ -38,10 +38,10 @@ from hotline.migrate import migrate
 from hotline.phones import mask_phone
 from hotline.settings import Settings
 from tests.factories import PASSWORD, make_user
+from tests.local_server import free_port
 from tests.test_twilio_intake import (
     TOKEN,
     call_params,
-    free_port,
     gather_params,
     mobile,
     sid,

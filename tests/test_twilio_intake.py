@@ -11,7 +11,6 @@ import asyncio
 import base64
 import datetime as dt
 import random
-import socket
 import uuid
 import xml.etree.ElementTree as ET
 from collections.abc import AsyncIterator, Iterator
@@ -39,7 +38,7 @@ from integrations.telephony.outbound import queue_sms
 from integrations.telephony.provider import LogProvider
 from routing import queries as routing_queries
 from tests.factories import Clock, log_in, make_user, register_order
-from tests.local_server import LocalServer
+from tests.local_server import LocalServer, free_port
 from tests.test_relay import fresh_queue, run
 
 TOKEN = "test-token"
@@ -56,13 +55,6 @@ def sid(prefix: str) -> str:
 def mobile() -> str:
     """A fresh mainland mobile number in E.164, so rate limits and citizens do not mix."""
     return f"+86138{random.randrange(10**8):08d}"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-    return port
 
 
 # ------------------------------------------------------------------- fixtures

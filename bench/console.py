@@ -1,4 +1,5 @@
-"""The console's live pushes: fan-out latency from one event to many connected consoles.
+"""The console at scale: (a) fan-out latency from one event to many connected
+consoles; (b) the supervisors' SLA board's queries at millions of orders.
 
 Part (a), fan-out. 1,000 socket.io clients (python-socketio, in a process of their own)
 are connected to real ``hotline web`` processes as one supervisor (so all are in the
@@ -16,11 +17,21 @@ every (client, event), and per event until the last client has it. Measured:
    real publisher (``agents_ui/live_publisher.py``, polling every
    ``HOTLINE_LIVE_POLL_SECONDS``).
 
-    python -m bench.console [--clients 1000] [--events 100] [--gap 0.25]
+Part (b), the board (``bench/board.py`` generates the orders and says how): every
+query the board screen sends, called through the functions the views call, at each
+``--sizes`` count of orders (about 2% open): p95 of ``--runs`` runs each, the ratio of
+the largest size to the smallest, and a full ``count(*)`` of the orders in the same run
+as the raw baseline. Before timing, each statement's plan (EXPLAIN, FORMAT JSON, for
+its values and generic) is checked: a sequential scan of work_orders or dispatches
+stops the bench. Ten million orders take about 8 GB of disk (dropped after) and, with
+one million first, about 8 minutes on two cores.
+
+    python -m bench.console [--only fanout|board] [--clients 1000] [--events 100]
+                            [--gap 0.25] [--sizes 1000000,10000000] [--runs 50]
 
 Uses HOTLINE_DATABASE_URL / HOTLINE_REDIS_URL when set (else embedded servers) and a
-database and live channel of its own. Targets: fan-out p99 <= 250 ms, two processes /
-one process <= 1.5.
+database (one per part) and live channel of its own. Targets: fan-out p99 <= 250 ms,
+two processes / one process <= 1.5; board p95 <= 100 ms, 10M/1M <= 1.5.
 """
 
 from __future__ import annotations
@@ -38,7 +49,9 @@ import sys
 import time
 import uuid
 from collections.abc import AsyncIterator
+from functools import partial
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import aiohttp
 import asyncpg
@@ -48,6 +61,7 @@ from aiohttp import web
 
 from agents_ui.live_publisher import Publisher
 from agents_ui.live_stream import STREAM_EVENT
+from bench.board import bench_board_at, print_summary
 from bench.scratch import run_on_scratch_database
 from hotline import db
 from hotline.migrate import migrate
@@ -60,6 +74,7 @@ from wiring.seed import seed_reference
 
 PASSWORD = "bench-password-1"
 START_TIMEOUT = 60.0
+REPORT_LIMIT = 256 * 1024 * 1024
 
 
 def cuts(values: list[float]) -> tuple[float, float]:
@@ -95,8 +110,12 @@ async def run_clients(urls: list[str], count: int, kind: str, cookie: str) -> No
 
     gate = asyncio.Semaphore(50)
     closers: list[Any] = []
-    # One HTTP session for all; engine.io moves the Cookie header into its jar.
-    session = aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True))
+    # One HTTP session for all; engine.io moves the Cookie header into its jar. Each open
+    # websocket holds one of the connector's connections: the default cap of 100 would
+    # leave the 101st client waiting for ever.
+    session = aiohttp.ClientSession(
+        connector=aiohttp.TCPConnector(limit=0), cookie_jar=aiohttp.CookieJar(unsafe=True)
+    )
 
     async def socketio_client(url: str) -> None:
         client = socketio.AsyncClient(reconnection=False, http_session=session)
@@ -189,8 +208,15 @@ class Processes:
     ) -> asyncio.subprocess.Process:
         """``talks``: this bench reads its standard output and writes to its input."""
         pipe = asyncio.subprocess.PIPE if talks else asyncio.subprocess.DEVNULL
+        # The clients' report is one line of every arrival (megabytes for 1,000 clients),
+        # far past the stream reader's default 64 KiB line limit.
         process = await asyncio.create_subprocess_exec(
-            sys.executable, *args, env={**self.env, **env}, stdin=pipe, stdout=pipe
+            sys.executable,
+            *args,
+            env={**self.env, **env},
+            stdin=pipe,
+            stdout=pipe,
+            limit=REPORT_LIMIT,
         )
         self.children.append(process)
         return process
@@ -425,6 +451,20 @@ async def bench(settings: Settings, args: argparse.Namespace) -> None:
     print(f"fan-out p99: {one99 * 1000:.0f} ms and {two99 * 1000:.0f} ms   (target <= 250 ms)")
 
 
+async def board_at(
+    settings: Settings, size: int, runs: int, by_size: dict[int, dict[str, float]]
+) -> None:
+    url = settings.database_url
+    assert url
+    await migrate(url)
+    conn = await asyncpg.connect(url)
+    try:
+        await seed_reference(conn)
+    finally:
+        await conn.close()
+    by_size[size] = await bench_board_at(url, size, runs, ZoneInfo(settings.timezone))
+
+
 def main() -> None:
     if len(sys.argv) > 1 and sys.argv[1] == "clients":
         kind, count, cookie, *urls = sys.argv[2:]
@@ -438,8 +478,22 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=1000)
     parser.add_argument("--events", type=int, default=100)
     parser.add_argument("--gap", type=float, default=0.25, help="seconds between events")
+    parser.add_argument("--only", choices=("fanout", "board"), help="run one part (default: both)")
+    parser.add_argument(
+        "--sizes", default="1000000,10000000", help="order counts for the board, comma-separated"
+    )
+    parser.add_argument("--runs", type=int, default=50, help="timed runs of each board query")
     args = parser.parse_args()
-    run_on_scratch_database(lambda settings: bench(settings, args))
+    args.sizes = [int(n) for n in args.sizes.split(",")]
+    if args.only != "board":
+        run_on_scratch_database(lambda settings: bench(settings, args))
+    if args.only != "fanout":
+        by_size: dict[int, dict[str, float]] = {}
+        for size in sorted(args.sizes):
+            # A database per size, dropped before the next one is made (disk).
+            run_on_scratch_database(partial(board_at, size=size, runs=args.runs, by_size=by_size))
+        if len(by_size) > 1:
+            print_summary(by_size)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,380 @@
+"""Part (b) of ``bench/console.py``: the supervisors' SLA board at millions of orders.
+
+Generated history, set-based in SQL: orders spread over two years, about 2% still open
+(recent, with resolution deadlines around now: some overdue, some due soon), the rest
+closed, resolved on the call, cancelled or merged, a few completed and waiting for
+their callback, a few drafts. Each dispatched order has its lead dispatch; one in ten
+an assisting unit; one in twenty a unit that returned it first (pending review while
+the order is ``returned``); some in-progress orders a pending time request. No order
+events: no board query reads them.
+
+How the load differs from the application's writes, so that ten million rows fit in
+minutes on two cores: the indexes of work_orders and dispatches that back no
+constraint are dropped before the load and rebuilt from their own definitions after it
+(same schema, built by sorting instead of one row at a time); the load runs with
+``session_replication_role = replica``, which skips the foreign-key triggers (the
+generator draws every reference from the seeded tables; no other trigger exists on
+the tables loaded, and the board reads none). Then VACUUM ANALYZE, as autovacuum
+would leave a settled table.
+
+Each size has a database of its own, so that ids follow creation time over the whole
+two years at every size, as they do in a table that filled in life.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import statistics
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import asyncpg
+
+from agents_ui import queries as board_queries
+from agents_ui.views.console import DUE_SOON_HOURS
+from callbacks import queries as callback_queries
+from hotline.orders.models import OrderFilter
+from hotline.orders.service import search_orders
+from hotline.users.models import Actor, Role
+from routing import queries as routing_queries
+
+# Rows per INSERT, so progress shows while the big sizes load.
+CHUNK = 1_000_000
+BOARD_TARGET_MS = 100.0
+RATIO_TARGET = 1.5
+WHOLE_TABLES = ("work_orders", "dispatches")
+
+# One order per id, ids in the order of creation (as the table fills in life) over two
+# years up to now. An order of age a days is still open with probability exp(-a/15),
+# about 2% of all, most of them recent, their deadlines (5 to 15 days) around now;
+# else completed and awaiting its callback with probability 0.3 exp(-a/4); else in
+# the history's mix: closed, resolved on the call, cancelled, merged. A few of the last
+# day's are drafts. $1, $2: the ids to make; $3: now; $4: the order count of the run;
+# $5..$9: the seeded hotlines, service items (codes and kinds), areas and units.
+ORDERS_SQL = """
+INSERT INTO work_orders (id, number, hotline_code, channel, kind, service_item_code,
+    area_code, address, description, status, caller_phone, lead_enterprise_id,
+    resolution_due_at, first_due_at, created_at, updated_at, completed_at, closed_at)
+OVERRIDING SYSTEM VALUE
+SELECT g.id, format('%s-bench-%s', h.code, g.id), h.code,
+       (ARRAY['voice', 'voice', 'voice', 'sms', 'web', 'wechat', 'open311'])[1 + g.id % 7],
+       CASE WHEN s.status <> 'draft' THEN i.kind END,
+       CASE WHEN s.status <> 'draft' THEN i.code END,
+       a.code, '', '基准测试工单', s.status,
+       format('+86138%s', lpad((g.id % 100000000)::text, 8, '0')),
+       CASE WHEN s.status NOT IN ('draft', 'registered', 'dispatching', 'resolved_on_call',
+                                  'cancelled', 'merged')
+            THEN u.id END,
+       CASE WHEN s.status <> 'draft' THEN t.created + t.allowed END,
+       CASE WHEN s.status <> 'draft' THEN t.created + t.allowed END,
+       t.created, least(t.created + t.allowed * 0.5, $3),
+       CASE WHEN s.status IN ('completed', 'callback', 'closed') THEN t.done END,
+       CASE WHEN s.status = 'closed' THEN least(t.done + interval '2 days', $3) END
+  -- The draws in the row source: a lateral subquery that does not name the row would
+  -- be run once for all rows.
+  FROM (SELECT id, random() AS r, random() AS v, random() AS u,
+               $3::timestamptz - interval '730 days' * (1 - id::float8 / $4) AS created,
+               interval '5 days' + interval '10 days' * random() AS allowed
+          FROM generate_series($1::bigint, $2::bigint) AS id) g
+  CROSS JOIN LATERAL (SELECT extract(epoch FROM $3 - g.created)::float8 / 86400 AS age) e
+  CROSS JOIN LATERAL (SELECT CASE
+      WHEN e.age < 1 AND g.v < 0.01 THEN 'draft'
+      WHEN g.r < exp(-e.age / 15) THEN (ARRAY['registered', 'dispatching', 'dispatched',
+            'dispatched', 'in_progress', 'in_progress', 'in_progress', 'in_progress',
+            'in_progress', 'returned', 'escalated', 'reopened'])[1 + floor(g.v * 12)::int]
+      WHEN g.r < exp(-e.age / 15) + 0.3 * exp(-e.age / 4)
+           THEN (ARRAY['completed', 'callback'])[1 + floor(g.v * 2)::int]
+      WHEN g.v < 0.08 THEN 'resolved_on_call'
+      WHEN g.v < 0.09 THEN 'cancelled'
+      WHEN g.v < 0.10 THEN 'merged'
+      ELSE 'closed' END AS status) s
+  -- Work done within 1.2 times the time allowed (about one in six late), never after now.
+  CROSS JOIN LATERAL (SELECT g.created, g.allowed,
+      least(g.created + g.allowed * 1.2 * g.u, $3 - interval '1 minute') AS done) t
+  CROSS JOIN LATERAL (SELECT
+      $5::text[] AS hotlines, $6::text[] AS items, $7::text[] AS kinds, $8::text[] AS areas,
+      $9::bigint[] AS units) ref
+  CROSS JOIN LATERAL (SELECT ref.hotlines[1 + g.id % cardinality(ref.hotlines)] AS code) h
+  CROSS JOIN LATERAL (SELECT ref.items[1 + g.id % cardinality(ref.items)] AS code,
+                             ref.kinds[1 + g.id % cardinality(ref.items)] AS kind) i
+  CROSS JOIN LATERAL (SELECT ref.areas[1 + (g.id / 3) % cardinality(ref.areas)] AS code) a
+  CROSS JOIN LATERAL (SELECT ref.units[1 + (g.id / 5) % cardinality(ref.units)] AS id) u
+"""
+
+# The dispatches of the orders $1..$2: a unit that returned the order first (one in
+# twenty, and every order now ``returned``), the lead (live while the order is with a
+# unit, completed once it was done), and an assisting unit for one in ten. $3: units.
+DISPATCHES_SQL = """
+INSERT INTO dispatches (order_id, enterprise_id, role, state, sign_for_due_at, created_at,
+    signed_at, finished_at, completed_on_time, solved, rating, rated_at, callback_outcome)
+SELECT o.id, x.enterprise_id, x.role, x.state, x.at + interval '2 hours', x.at,
+       CASE WHEN x.state IN ('signed', 'completed')
+            THEN x.at + interval '3 hours' * random() END,
+       CASE WHEN x.state = 'completed' THEN o.completed_at
+            WHEN x.state = 'returned' THEN x.at + interval '1 hour' END,
+       CASE WHEN x.state = 'completed' THEN o.completed_at <= o.resolution_due_at END,
+       CASE WHEN x.rated THEN o.id % 9 <> 0 END,
+       CASE WHEN x.rated THEN (5 - o.id % 4)::smallint END,
+       CASE WHEN x.rated THEN o.closed_at END,
+       CASE WHEN x.rated THEN CASE WHEN o.id % 9 = 0 THEN 'bad' ELSE 'good' END END
+  FROM work_orders o
+  CROSS JOIN LATERAL (SELECT $3::bigint[] AS units) ref
+  CROSS JOIN LATERAL (SELECT ref.units[1 + (o.id / 7) % cardinality(ref.units)] AS unit) other
+  CROSS JOIN LATERAL (VALUES
+      (o.id % 20 = 0 OR o.status = 'returned',
+       'lead', 'returned', o.created_at + interval '10 minutes', false,
+       other.unit),
+      (o.status <> 'returned',
+       'lead',
+       CASE WHEN o.status = 'dispatched' THEN 'pending'
+            WHEN o.status IN ('in_progress', 'escalated') THEN 'signed'
+            ELSE 'completed' END,
+       o.created_at + interval '30 minutes', o.status = 'closed' AND o.id % 3 = 0,
+       o.lead_enterprise_id),
+      (o.id % 10 = 1 AND o.status <> 'returned',
+       'assisting', CASE WHEN o.status IN ('dispatched', 'in_progress', 'escalated')
+                         THEN 'signed' ELSE 'completed' END,
+       o.created_at + interval '30 minutes', false, other.unit)
+  ) AS x(wanted, role, state, at, rated, enterprise_id)
+ WHERE o.id BETWEEN $1 AND $2 AND o.lead_enterprise_id IS NOT NULL AND x.wanted
+"""
+
+# Every returned dispatch of the orders $1..$2 with its return, pending review while the
+# order is ``returned``; and for one in fifty in-progress orders a pending time request.
+RETURNS_SQL = """
+INSERT INTO order_returns (order_id, dispatch_id, enterprise_id, reason_code, reason_text,
+    returned_by, created_at, state)
+SELECT d.order_id, d.id, d.enterprise_id, 'not_our_duty', '非本单位职责', 'bench', d.finished_at,
+       CASE WHEN o.status = 'returned' THEN 'pending' ELSE 'upheld' END
+  FROM dispatches d JOIN work_orders o ON o.id = d.order_id
+ WHERE d.order_id BETWEEN $1 AND $2 AND d.state = 'returned'
+"""
+TIME_REQUESTS_SQL = """
+INSERT INTO time_requests (order_id, dispatch_id, kind, reason, requested_due_at,
+    requested_by, created_at, state)
+SELECT d.order_id, d.id, 'extension', '需更换管道', o.resolution_due_at + interval '3 days',
+       'bench', d.signed_at, 'pending'
+  FROM dispatches d JOIN work_orders o ON o.id = d.order_id
+ WHERE d.order_id BETWEEN $1 AND $2 AND o.status = 'in_progress' AND o.id % 50 = 7
+   AND d.role = 'lead' AND d.state = 'signed'
+"""
+
+# Indexes that back no constraint: dropped for a load and rebuilt after it.
+LOADED_INDEXES_SQL = """
+SELECT c.relname, pg_get_indexdef(i.indexrelid)
+  FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+ WHERE i.indrelid IN ('work_orders'::regclass, 'dispatches'::regclass)
+   AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid)
+"""
+
+
+class Stopwatch:
+    """Prints each step with the time since the bench's part (b) started."""
+
+    def __init__(self) -> None:
+        self.started = time.monotonic()
+
+    def step(self, text: str) -> None:
+        print(f"  [{time.monotonic() - self.started:7.1f} s] {text}", flush=True)
+
+
+async def generate_orders(
+    conn: asyncpg.Connection, total: int, now: dt.datetime, clock: Stopwatch
+) -> None:
+    """``total`` orders with their dispatches, returns and time requests, into empty tables."""
+    items = await conn.fetch(
+        "SELECT code, kind FROM service_items WHERE kind IS NOT NULL ORDER BY code"
+    )
+    units = await conn.fetchval("SELECT array_agg(id ORDER BY id) FROM enterprises")
+    reference = [
+        await conn.fetchval("SELECT array_agg(code ORDER BY code) FROM hotlines"),
+        [i["code"] for i in items],
+        [i["kind"] for i in items],
+        await conn.fetchval("SELECT array_agg(code ORDER BY code) FROM areas"),
+        units,
+    ]
+    indexes = await conn.fetch(LOADED_INDEXES_SQL)
+    await conn.execute("SET session_replication_role = replica")
+    await conn.execute("SET maintenance_work_mem = '1GB'")
+    for index in indexes:
+        await conn.execute(f'DROP INDEX "{index[0]}"')
+    clock.step(f"dropped {len(indexes)} indexes for the load")
+    for lo in range(1, total + 1, CHUNK):
+        hi = min(lo + CHUNK - 1, total)
+        await conn.execute(ORDERS_SQL, lo, hi, now, total, *reference)
+        await conn.execute(DISPATCHES_SQL, lo, hi, units)
+        clock.step(f"orders and dispatches up to {hi:,}")
+    await conn.execute(RETURNS_SQL, 1, total)
+    await conn.execute(TIME_REQUESTS_SQL, 1, total)
+    clock.step("returns and time requests")
+    for name, definition in indexes:
+        await conn.execute(definition)
+        clock.step(f"rebuilt {name}")
+    await conn.execute("SET session_replication_role = origin")
+    await conn.execute(
+        "SELECT setval(pg_get_serial_sequence('work_orders', 'id'), max(id)) FROM work_orders"
+    )
+    for table in ("work_orders", "dispatches", "order_returns", "time_requests"):
+        await conn.execute(f"VACUUM ANALYZE {table}")
+    clock.step("VACUUM ANALYZE")
+
+
+# ------------------------------------------------------------------ the board's queries
+
+
+class Recorder:
+    """Stands in for a connection: remembers each statement a query function sends and
+    passes it on, so the plans checked are those of the functions the app calls."""
+
+    def __init__(self, conn: asyncpg.Connection) -> None:
+        self.conn = conn
+        self.statements: list[tuple[str, tuple[Any, ...]]] = []
+
+    async def fetch(self, sql: str, *args: Any) -> list[asyncpg.Record]:
+        self.statements.append((sql, args))
+        rows: list[asyncpg.Record] = await self.conn.fetch(sql, *args)
+        return rows
+
+    async def fetchrow(self, sql: str, *args: Any) -> asyncpg.Record | None:
+        self.statements.append((sql, args))
+        return await self.conn.fetchrow(sql, *args)
+
+    async def fetchval(self, sql: str, *args: Any) -> Any:
+        self.statements.append((sql, args))
+        return await self.conn.fetchval(sql, *args)
+
+
+BoardQuery = Callable[[Any], Awaitable[Any]]
+
+
+def board_queries_at(now: dt.datetime, tz: ZoneInfo) -> dict[str, BoardQuery]:
+    """What the board screen asks for, as the views ask it (agents_ui/views/console.py,
+    orders.py, supervision.py; the rates as callbacks/figures.py counts them)."""
+    supervisor = Actor(user_id=None, name="bench", role=Role.SUPERVISOR)
+    local_today = now.astimezone(tz).replace(hour=0, minute=0, second=0, microsecond=0)
+
+    def figures(days: int) -> BoardQuery:
+        start = (local_today - dt.timedelta(days=days - 1)).astimezone(dt.UTC)
+        end = (local_today + dt.timedelta(days=1)).astimezone(dt.UTC)
+        return lambda conn: callback_queries.figures(conn, "unit", start, end, now)
+
+    return {
+        "counters": lambda conn: board_queries.board_counters(
+            conn,
+            day_start=local_today,
+            now=now,
+            soon=now + dt.timedelta(hours=DUE_SOON_HOURS),
+        ),
+        "overdue list": lambda conn: search_orders(
+            conn, supervisor, OrderFilter(overdue=True, limit=50), now
+        ),
+        "coordination list": lambda conn: search_orders(
+            conn, supervisor, OrderFilter(status=["escalated"], limit=50), now
+        ),
+        "returns to review": lambda conn: routing_queries.pending_returns(conn, 100),
+        "time requests": lambda conn: routing_queries.pending_time_requests(conn, 100),
+        "unit figures, 7 days": figures(7),
+        "unit figures, 30 days": figures(30),
+    }
+
+
+def whole_table_scans(plan: dict[str, Any]) -> list[str]:
+    """Sequential scans of the big tables anywhere in a JSON plan."""
+    found = []
+    if plan.get("Node Type") == "Seq Scan" and plan.get("Relation Name") in WHOLE_TABLES:
+        found.append(plan["Relation Name"])
+    for child in plan.get("Plans", []):
+        found += whole_table_scans(child)
+    return found
+
+
+async def check_plans(conn: asyncpg.Connection, name: str, query: BoardQuery) -> None:
+    """Fails loudly when a statement of ``query`` would read work_orders or dispatches
+    whole, in the plan made for its values or in the generic plan a prepared statement
+    may switch to after five runs."""
+    recorder = Recorder(conn)
+    await query(recorder)
+    for sql, args in recorder.statements:
+        for mode in ("force_custom_plan", "force_generic_plan"):
+            await conn.execute(f"SET plan_cache_mode = {mode}")
+            plan = json.loads(await conn.fetchval("EXPLAIN (FORMAT JSON) " + sql, *args))
+            scans = whole_table_scans(plan[0]["Plan"])
+            if scans:
+                await conn.execute("RESET plan_cache_mode")
+                raise SystemExit(
+                    f"board query {name!r} scans {', '.join(scans)} whole ({mode}):\n"
+                    + json.dumps(plan, indent=1)
+                )
+    await conn.execute("RESET plan_cache_mode")
+
+
+async def p95_ms(conn: asyncpg.Connection, query: BoardQuery, runs: int) -> float:
+    for _ in range(3):  # warm the cache and the prepared statements
+        await query(conn)
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        await query(conn)
+        times.append((time.perf_counter() - started) * 1000)
+    return statistics.quantiles(times, n=100)[94]
+
+
+async def count_all_ms(conn: asyncpg.Connection) -> float:
+    """The raw baseline: one full count of the orders (parallel workers allowed)."""
+    started = time.perf_counter()
+    await conn.fetchval("SELECT count(*) FROM work_orders")
+    return (time.perf_counter() - started) * 1000
+
+
+async def measure_board(
+    conn: asyncpg.Connection, size: int, tz: ZoneInfo, runs: int
+) -> dict[str, float]:
+    """p95 (ms) of each board query at ``size`` orders, after checking every plan."""
+    now = dt.datetime.now(dt.UTC)
+    queries = board_queries_at(now, tz)
+    for name, query in queries.items():
+        await check_plans(conn, name, query)
+    open_orders = await conn.fetchval(
+        f"SELECT count(*) FROM work_orders WHERE {board_queries.OPEN_PREDICATE}"
+    )
+    print(f"{size:,} orders ({open_orders:,} open); p95 of {runs} runs each; plans checked:")
+    results = {}
+    for name, query in queries.items():
+        results[name] = await p95_ms(conn, query, runs)
+        print(f"  {name:<24} p95 {results[name]:8.1f} ms")
+    results["count(*) of all orders"] = await count_all_ms(conn)
+    print(f"  {'count(*) of all orders':<24}     {results['count(*) of all orders']:8.1f} ms")
+    return results
+
+
+def print_summary(by_size: dict[int, dict[str, float]]) -> None:
+    sizes = sorted(by_size)
+    small, large = by_size[sizes[0]], by_size[sizes[-1]]
+    names = [n for n in large if not n.startswith("count(*)")]
+    print(f"board, {sizes[-1]:,} vs {sizes[0]:,} orders:")
+    for name in names:
+        print(
+            f"  {name:<24} {small[name]:8.1f} ms -> {large[name]:8.1f} ms   "
+            f"ratio {large[name] / small[name]:5.2f}"
+        )
+    worst = max(large[n] for n in names)
+    ratio = max(large[n] / small[n] for n in names)
+    print(f"  slowest board query p95 = {worst:.1f} ms   (target <= {BOARD_TARGET_MS:.0f} ms)")
+    print(f"  largest {sizes[-1]:,}/{sizes[0]:,} ratio = {ratio:.2f}   (target <= {RATIO_TARGET})")
+    count_ratio = large["count(*) of all orders"] / small["count(*) of all orders"]
+    print(f"  count(*) of all orders ratio = {count_ratio:.2f}   (the raw baseline)")
+
+
+async def bench_board_at(url: str, size: int, runs: int, tz: ZoneInfo) -> dict[str, float]:
+    """Into a migrated, seeded, empty database: ``size`` orders, then the measures."""
+    clock = Stopwatch()
+    conn = await asyncpg.connect(url)
+    try:
+        clock.step(f"generating {size:,} orders")
+        await generate_orders(conn, size, dt.datetime.now(dt.UTC), clock)
+        return await measure_board(conn, size, tz, runs)
+    finally:
+        await conn.close()

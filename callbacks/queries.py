@@ -660,12 +660,42 @@ async def mark_completion(conn: asyncpg.Connection, dispatch_id: int, *, on_time
 
 # ------------------------------------------------------------------- figures
 
-# What the figures group by: a fixed map, because the expression goes into SQL text.
+# What the figures group by: fixed maps, because the expressions go into SQL text. A
+# live count reads dispatches (d) and their orders (o); a rolled day's counts
+# (figure_day_counts, c) keep all three keys as columns.
 FIGURE_KEYS = {
     "unit": "d.enterprise_id::text",
     "service_item": "o.service_item_code",
     "hotline": "o.hotline_code",
 }
+ROLLED_KEYS = {
+    "unit": "c.enterprise_id::text",
+    "service_item": "c.service_item_code",
+    "hotline": "c.hotline_code",
+}
+ROLL_UP_KEYS = {
+    "enterprise_id": "d.enterprise_id",
+    "service_item_code": "o.service_item_code",
+    "hotline_code": "o.hotline_code",
+}
+# The response part's two counts, then the completion part's.
+COUNTS = (
+    "dispatched",
+    "signed_on_time",
+    "completed",
+    "completed_on_time",
+    "called_back",
+    "unreachable",
+    "reopened",
+    "answered",
+    "solved",
+    "rated",
+    "good",
+)
+# Exclusive while a day is rolled; migration 0012's trigger takes it shared.
+FIGURE_DAYS_LOCK = "SELECT pg_advisory_xact_lock(1752134764, 2)"
+
+Span = tuple[dt.datetime, dt.datetime]
 
 
 async def figures(
@@ -676,31 +706,82 @@ async def figures(
     now: dt.datetime,
     *,
     per_day_in: str | None = None,
-) -> list[asyncpg.Record]:
+) -> list[dict[str, Any]]:
     """The counts behind the rates (docs/callbacks.md), per ``by`` key, for dispatches
     made in [start, end) (response) and lead dispatches completed in it (the rest).
     With ``per_day_in`` (a time zone name) also per local day: the day a dispatch was
-    made counts its response, the day it was completed the rest."""
-    if per_day_in is None:
-        return await conn.fetch(figures_sql(by), start, end, now)
-    return await conn.fetch(figures_sql(by, per_day=True), start, end, now, per_day_in)
+    made counts its response, the day it was completed the rest. Rolled days
+    (figure_days) are read from their counts, the rest of the period is counted live."""
+    rolled = [
+        (r["day_start"], r["day_end"])
+        for r in await conn.fetch(
+            "SELECT day_start, day_end FROM figure_days "
+            "WHERE day_start >= $1 AND day_end <= $2 ORDER BY day_start",
+            start,
+            end,
+        )
+    ]
+    per_day = per_day_in is not None
+    zone = (per_day_in,) if per_day else ()
+    rows: list[asyncpg.Record] = []
+    for gap in uncovered(start, end, rolled):
+        rows += await conn.fetch(figures_sql(by, per_day=per_day), *gap, now, *zone)
+    if rolled:
+        rows += await conn.fetch(rolled_figures_sql(by, per_day=per_day), start, end, *zone)
+    return summed(rows, per_day=per_day)
+
+
+def uncovered(start: dt.datetime, end: dt.datetime, spans: list[Span]) -> list[Span]:
+    """The parts of [start, end) outside ``spans`` (sorted, not overlapping)."""
+    gaps = []
+    at = start
+    for span_start, span_end in spans:
+        if span_start > at:
+            gaps.append((at, span_start))
+        at = max(at, span_end)
+    if at < end:
+        gaps.append((at, end))
+    return gaps
+
+
+def summed(rows: list[asyncpg.Record], *, per_day: bool) -> list[dict[str, Any]]:
+    """Rows of the same key (and day) from the live and the rolled parts, added up."""
+    totals: dict[tuple[Any, ...], dict[str, Any]] = {}
+    for row in rows:
+        group = (row["key"], row["day"]) if per_day else (row["key"],)
+        total = totals.get(group)
+        if total is None:
+            totals[group] = dict(row)
+        else:
+            for name in COUNTS:
+                total[name] += row[name]
+    return [totals[group] for group in sorted(totals)]
 
 
 def figures_sql(by: str, *, per_day: bool = False) -> str:
-    """Both parts read only the period's rows, through dispatches_created_idx and
-    dispatches_completed_lead_idx, then each row's order by its primary key. Per day,
-    $4 is the time zone whose days are counted."""
-    key = FIGURE_KEYS[by]
+    return count_sql({"key": FIGURE_KEYS[by]}, per_day=per_day)
 
-    def day(column: str) -> str:
-        return f", ({column} AT TIME ZONE $4)::date AS day" if per_day else ""
 
-    group = "1, 2" if per_day else "1"
-    same_day = " AND c.day = r.day" if per_day else ""
-    day_out = ", coalesce(r.day, c.day) AS day" if per_day else ""
+def count_sql(keys: dict[str, str], *, per_day: bool = False) -> str:
+    """Dispatches made in [$1, $2) and lead dispatches completed in it, counted per
+    ``keys`` (output name: SQL expression), $3 being now. Both parts read only the
+    period's rows, through dispatches_created_idx and dispatches_completed_lead_idx,
+    then each row's order by its primary key. Per day, $4 is the time zone whose days
+    are counted."""
+    names = [*keys, "day"] if per_day else list(keys)
+
+    def select(day_column: str) -> str:
+        columns = [f"{expression} AS {name}" for name, expression in keys.items()]
+        if per_day:
+            columns.append(f"({day_column} AT TIME ZONE $4)::date AS day")
+        return ", ".join(columns)
+
+    group = ", ".join(str(i) for i in range(1, len(names) + 1))
+    same = " AND ".join(f"c.{name} = r.{name}" for name in names)
+    out = ", ".join(f"coalesce(r.{name}, c.{name}) AS {name}" for name in names)
     return f"""
         WITH response AS (
-            SELECT {key} AS key{day("d.created_at")},
+            SELECT {select("d.created_at")},
                    count(*) FILTER (WHERE d.signed_at IS NOT NULL OR d.state = 'returned'
                                        OR d.sign_for_due_at < $3) AS dispatched,
                    count(*) FILTER (WHERE d.signed_at IS NOT NULL
@@ -711,7 +792,7 @@ def figures_sql(by: str, *, per_day: bool = False) -> str:
              WHERE d.created_at >= $1 AND d.created_at < $2 AND d.state <> 'withdrawn'
              GROUP BY {group}
         ), completion AS (
-            SELECT {key} AS key{day("d.finished_at")},
+            SELECT {select("d.finished_at")},
                    count(*) AS completed,
                    count(*) FILTER (WHERE d.completed_on_time) AS completed_on_time,
                    count(*) FILTER (WHERE d.callback_outcome IN ('good', 'bad')) AS called_back,
@@ -728,21 +809,79 @@ def figures_sql(by: str, *, per_day: bool = False) -> str:
                AND d.finished_at >= $1 AND d.finished_at < $2
              GROUP BY {group}
         )
-        SELECT coalesce(r.key, c.key) AS key{day_out},
-               coalesce(r.dispatched, 0) AS dispatched,
-               coalesce(r.signed_on_time, 0) AS signed_on_time,
-               coalesce(c.completed, 0) AS completed,
-               coalesce(c.completed_on_time, 0) AS completed_on_time,
-               coalesce(c.called_back, 0) AS called_back,
-               coalesce(c.unreachable, 0) AS unreachable,
-               coalesce(c.reopened, 0) AS reopened,
-               coalesce(c.answered, 0) AS answered,
-               coalesce(c.solved, 0) AS solved,
-               coalesce(c.rated, 0) AS rated,
-               coalesce(c.good, 0) AS good
-          FROM response r FULL JOIN completion c ON c.key = r.key{same_day}
+        SELECT {out},
+               {", ".join(f"coalesce(r.{n}, 0) AS {n}" for n in COUNTS[:2])},
+               {", ".join(f"coalesce(c.{n}, 0) AS {n}" for n in COUNTS[2:])}
+          FROM response r FULL JOIN completion c ON {same}
          ORDER BY {group}
         """
+
+
+def rolled_figures_sql(by: str, *, per_day: bool = False) -> str:
+    """The rolled days' counts in [$1, $2) per ``by`` key (per local day in time zone
+    $3), through figure_day_counts' primary key."""
+    day = ", (c.day_start AT TIME ZONE $3)::date AS day" if per_day else ""
+    group = "1, 2" if per_day else "1"
+    return f"""
+        SELECT {ROLLED_KEYS[by]} AS key{day},
+               {", ".join(f"sum(c.{n})::bigint AS {n}" for n in COUNTS)}
+          FROM figure_day_counts c
+         WHERE c.day_start >= $1
+           AND c.day_start IN (SELECT day_start FROM figure_days
+                                WHERE day_start >= $1 AND day_end <= $2)
+         GROUP BY {group}
+        """
+
+
+async def rolled_days(
+    conn: asyncpg.Connection, start: dt.datetime, end: dt.datetime
+) -> set[dt.datetime]:
+    rows = await conn.fetch(
+        "SELECT day_start FROM figure_days WHERE day_start >= $1 AND day_start < $2", start, end
+    )
+    return {r["day_start"] for r in rows}
+
+
+async def first_dispatch_at(conn: asyncpg.Connection) -> dt.datetime | None:
+    return await conn.fetchval("SELECT min(created_at) FROM dispatches")
+
+
+async def roll_day(conn: asyncpg.Connection, day: Span, now: dt.datetime) -> bool:
+    """Count one closed local day into figure_day_counts, unless it is rolled already or
+    not settled: a dispatch made that day still waits for its sign-for deadline (its
+    response counts change with time alone, without a write the trigger would see).
+    In the caller's transaction. Returns whether the day was rolled."""
+    await conn.execute(FIGURE_DAYS_LOCK)
+    waiting = await conn.fetchval(
+        """
+        SELECT EXISTS (
+            SELECT 1 FROM dispatches d
+             WHERE d.created_at >= $1 AND d.created_at < $2
+               AND d.state NOT IN ('returned', 'withdrawn') AND d.signed_at IS NULL
+               AND d.sign_for_due_at >= $3)
+        """,
+        *day,
+        now,
+    )
+    if waiting:
+        return False
+    made = await conn.fetchval(
+        "INSERT INTO figure_days (day_start, day_end, rolled_at) VALUES ($1, $2, $3) "
+        "ON CONFLICT DO NOTHING RETURNING true",
+        *day,
+        now,
+    )
+    if not made:
+        return False
+    await conn.execute(
+        f"""
+        INSERT INTO figure_day_counts (day_start, {", ".join(ROLL_UP_KEYS)}, {", ".join(COUNTS)})
+        SELECT $1, f.* FROM ({count_sql(ROLL_UP_KEYS)}) f
+        """,
+        *day,
+        now,
+    )
+    return True
 
 
 async def figure_names(conn: asyncpg.Connection, by: str, keys: list[str]) -> dict[str, str]:

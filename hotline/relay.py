@@ -106,8 +106,7 @@ class Relay:
                 busy = False
             if not busy:
                 # A full batch means more is waiting: go again without sleeping.
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), timeout=interval)
+                await wait_or_stop(stop, interval)
         log.info("relay stopped")
 
     async def _relay(self, source: Source) -> int:
@@ -140,3 +139,10 @@ class Relay:
         with queue.connection.pipeline() as pipe:
             queue.enqueue_many(jobs, pipeline=pipe)
             pipe.execute()
+
+
+async def wait_or_stop(stop: asyncio.Event, seconds: float) -> bool:
+    """Sleep, or less if ``stop`` is set; returns whether it is."""
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stop.wait(), timeout=seconds)
+    return stop.is_set()

@@ -12,6 +12,7 @@ import random
 import uuid
 from collections import Counter
 from collections.abc import AsyncIterator, Iterator
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import asyncpg
@@ -21,7 +22,7 @@ from redis import Redis
 from rq import Queue
 
 from callbacks import queries as callback_queries
-from callbacks import voice
+from callbacks import rollup, voice
 from callbacks.answers import survey_call_ended
 from callbacks.campaigns import CampaignInput, PhoneEntry, do_create_campaign
 from callbacks.jobs import callback_source, process_attempt
@@ -645,10 +646,10 @@ async def unit_dispatch(
     return int(dispatch["id"])
 
 
-async def test_figures_match_hand_computed_values(
-    pool: asyncpg.Pool, desks: dict[str, Desk]
-) -> None:
-    day = local(2025, 3, 3, 10, 0)
+async def figures_week(pool: asyncpg.Pool, day: dt.datetime) -> int:
+    """Two units' dispatches over the week from ``day`` (a Monday), with the counts the
+    test below computes by hand, and one dispatch the week after; returns the appealed
+    dispatch."""
     hour = dt.timedelta(hours=1)
     async with pool.acquire() as conn, conn.transaction():
         # 青岛水务集团: 4 dispatched, 2 signed in time; 3 completed, 2 in time; 2 rated.
@@ -697,8 +698,14 @@ async def test_figures_match_hand_computed_values(
         await callback_queries.exclude_from_score(conn, appealed)
     # Outside the period: not counted.
     async with pool.acquire() as conn:
-        await unit_dispatch(conn, "qd-water", local(2025, 3, 10, 10, 0), signed=day)
+        await unit_dispatch(conn, "qd-water", day + 7 * 24 * hour, signed=day)
+    return appealed
 
+
+async def test_figures_match_hand_computed_values(
+    pool: asyncpg.Pool, desks: dict[str, Desk]
+) -> None:
+    await figures_week(pool, local(2025, 3, 3, 10, 0))
     figures = await desks["supervisor"].get(
         "/api/v1/figures", by="unit", start="2025-03-03", end="2025-03-09"
     )
@@ -744,19 +751,96 @@ FIGURES = (
 )
 
 
+async def all_figures(
+    pool: asyncpg.Pool, start: dt.datetime, end: dt.datetime
+) -> list[list[dict[str, Any]]]:
+    now = local(2025, 10, 1, 0, 0)
+    async with pool.acquire() as conn:
+        return [
+            await callback_queries.figures(conn, by, start, end, now, per_day_in=zone)
+            for by in ("unit", "service_item", "hotline")
+            for zone in (None, "Asia/Shanghai")
+        ]
+
+
+async def test_rolled_up_days_give_the_figures_counted_live_until_a_late_change(
+    pool: asyncpg.Pool,
+) -> None:
+    monday = local(2025, 9, 1, 10, 0)
+    appealed = await figures_week(pool, monday)
+    week = (local(2025, 9, 1, 0, 0), local(2025, 9, 8, 0, 0))
+    live = await all_figures(pool, *week)
+    assert any(rows for rows in live)
+
+    tz = ZoneInfo("Asia/Shanghai")
+    assert await rollup.roll_up(pool, tz, local(2025, 9, 12, 0, 0), limit=1000) > 0
+    async with pool.acquire() as conn:
+        days = await callback_queries.rolled_days(conn, *week)
+        assert len(days) == 7  # the whole week is closed and settled
+        assert (
+            await conn.fetchval(
+                "SELECT count(*) FROM figure_day_counts WHERE day_start = ANY($1)", list(days)
+            )
+            > 0
+        )
+        # Rolled once: a second round finds nothing more in the week.
+        assert not await callback_queries.roll_day(
+            conn, (min(days), min(days) + dt.timedelta(days=1)), monday
+        )
+    assert await all_figures(pool, *week) == live
+    async with pool.acquire() as conn:
+        # The week is read from the rolled counts now, not from the dispatches.
+        tampering = conn.transaction()
+        await tampering.start()
+        rows = await conn.execute(
+            "UPDATE figure_day_counts SET dispatched = dispatched + 100 WHERE day_start = ANY($1)",
+            list(days),
+        )
+        (line,) = await callback_queries.figures(conn, "hotline", *week, monday)
+        assert line["dispatched"] == 6 + 100 * int(rows.split()[-1])
+        await tampering.rollback()
+
+    # An appeal decided late: its day is forgotten and counted live again.
+    async with pool.acquire() as conn:
+        await conn.execute("UPDATE dispatches SET score_excluded = false WHERE id = $1", appealed)
+        assert len(await callback_queries.rolled_days(conn, *week)) == 6
+    changed = await all_figures(pool, *week)
+    assert changed != live
+    async with pool.acquire() as conn:
+        billing = str(await enterprise_id(conn, "qd-billing"))
+    (row,) = [r for r in changed[0] if r["key"] == billing]
+    assert (row["rated"], row["good"]) == (2, 1)  # the rating 1 counts again
+
+
+async def test_a_day_still_waiting_for_a_sign_for_deadline_is_not_rolled(
+    pool: asyncpg.Pool,
+) -> None:
+    made = local(2025, 9, 16, 19, 0)
+    async with pool.acquire() as conn:
+        dispatch = await unit_dispatch(conn, "qd-water", made)
+        await conn.execute(
+            "UPDATE dispatches SET sign_for_due_at = $2 WHERE id = $1",
+            dispatch,
+            local(2025, 9, 22, 9, 0),
+        )
+        day = (local(2025, 9, 16, 0, 0), local(2025, 9, 17, 0, 0))
+        async with conn.transaction():
+            assert not await callback_queries.roll_day(conn, day, local(2025, 9, 18, 12, 0))
+        async with conn.transaction():
+            assert await callback_queries.roll_day(conn, day, local(2025, 9, 22, 9, 1))
+
+
 @pytest.mark.parametrize("by", ["unit", "service_item", "hotline"])
 async def test_figures_read_the_period_through_indexes(pool: asyncpg.Pool, by: str) -> None:
     async with pool.acquire() as conn, conn.transaction():
         # With sequential scans priced out, a plan without one proves an index path.
         await conn.execute("SET LOCAL enable_seqscan = off")
-        plan = await conn.fetch(
-            "EXPLAIN " + callback_queries.figures_sql(by),
-            local(2025, 3, 3, 0, 0),
-            local(2025, 3, 10, 0, 0),
-            local(2025, 3, 10, 0, 0),
-        )
-    text = "\n".join(r[0] for r in plan)
-    assert "Seq Scan" not in text, text
+        start, end = local(2025, 3, 3, 0, 0), local(2025, 3, 10, 0, 0)
+        live = await conn.fetch("EXPLAIN " + callback_queries.figures_sql(by), start, end, end)
+        rolled = await conn.fetch("EXPLAIN " + callback_queries.rolled_figures_sql(by), start, end)
+    for plan in (live, rolled):
+        text = "\n".join(r[0] for r in plan)
+        assert "Seq Scan" not in text, text
 
 
 # ------------------------------------------------ campaigns, appeals and rulings

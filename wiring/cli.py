@@ -19,6 +19,7 @@ import sys
 import time
 from collections.abc import Sequence
 from types import FrameType
+from zoneinfo import ZoneInfo
 
 from hotline import db
 from hotline.errors import DomainError
@@ -161,11 +162,13 @@ def cmd_web(settings: Settings, args: argparse.Namespace) -> int:
     from aiohttp import web
 
     from agents_ui.app import create_app
+    from agents_ui.live import tune_collector
 
     settings.check_production()
     connect_hooks()
     with running_services(settings) as urls:
         app = create_app(_with_urls(settings, urls))
+        tune_collector()
         web.run_app(
             app,
             host=settings.host,
@@ -204,6 +207,7 @@ def cmd_relay(settings: Settings, args: argparse.Namespace) -> int:
     from rq import Queue
 
     from agents_ui.live_publisher import Publisher
+    from callbacks import rollup
     from hotline.relay import Relay
 
     settings.check_production()
@@ -213,7 +217,7 @@ def cmd_relay(settings: Settings, args: argparse.Namespace) -> int:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
-        pool = await db.create_pool(urls.database_url, min_size=1, max_size=2)
+        pool = await db.create_pool(urls.database_url, min_size=1, max_size=3)
         connection = Redis.from_url(urls.redis_url)
         queue = Queue(settings.queue_name, connection=connection)
         timer_queue = Queue(settings.timer_queue_name, connection=connection)
@@ -233,7 +237,12 @@ def cmd_relay(settings: Settings, args: argparse.Namespace) -> int:
                 settings.live_channel,
                 interval=settings.live_poll_seconds,
             )
-            await asyncio.gather(relay.run(stop, settings.relay_interval), publisher.run(stop))
+            await asyncio.gather(
+                relay.run(stop, settings.relay_interval),
+                publisher.run(stop),
+                # Closed days of the figures, counted once (docs/callbacks.md, Figures).
+                rollup.run(pool, ZoneInfo(settings.timezone), stop),
+            )
         finally:
             await pool.close()
 
@@ -294,7 +303,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     for name, text in (
         ("web", "run the web server"),
-        ("relay", "run the outbox/deadline relay and the live publisher"),
+        ("relay", "run the outbox/deadline relay, the live publisher and the figures roll-up"),
     ):
         sub.add_parser(name, help=text).add_argument(
             "--label", default=name, help=argparse.SUPPRESS

@@ -13,11 +13,10 @@ minutes on two cores: the indexes of work_orders and dispatches that back no
 constraint are dropped before the load and rebuilt from their own definitions after it
 (same schema, built by sorting instead of one row at a time); the load runs with
 ``session_replication_role = replica``, which skips the foreign-key triggers (the
-generator draws every reference from the seeded tables; the only other trigger,
-migration 0012's on dispatches, forgets rolled-up figure days, and none are rolled yet
-during the load). Then VACUUM ANALYZE, as autovacuum would leave a settled table, and
-the relay's figures roll-up over the whole history (timed), as a running installation
-has it.
+generator draws every reference from the seeded tables) and migration 0012's trigger
+that keeps the figures' day counts. Then VACUUM ANALYZE, as autovacuum would leave a
+settled table, and ``figure_counts_rebuild()`` counts the whole history once (timed), as
+the trigger would have kept it.
 
 Each size has a database of its own, so that ids follow creation time over the whole
 two years at every size, as they do in a table that filled in life.
@@ -38,8 +37,6 @@ import asyncpg
 from agents_ui import queries as board_queries
 from agents_ui.views.console import DUE_SOON_HOURS
 from callbacks import queries as callback_queries
-from callbacks import rollup
-from hotline import db
 from hotline.orders.models import OrderFilter
 from hotline.orders.service import search_orders
 from hotline.users.models import Actor, Role
@@ -260,17 +257,10 @@ def board_queries_at(now: dt.datetime, tz: ZoneInfo) -> dict[str, BoardQuery]:
     supervisor = Actor(user_id=None, name="bench", role=Role.SUPERVISOR)
     local_today = now.astimezone(tz).replace(hour=0, minute=0, second=0, microsecond=0)
 
-    def figures(days: int) -> BoardQuery:
-        start = (local_today - dt.timedelta(days=days - 1)).astimezone(dt.UTC)
-        end = (local_today + dt.timedelta(days=1)).astimezone(dt.UTC)
-        return lambda conn: callback_queries.figures(conn, "unit", start, end, now)
-
-    def figures_per_day(days: int) -> BoardQuery:
-        start = (local_today - dt.timedelta(days=days - 1)).astimezone(dt.UTC)
-        end = (local_today + dt.timedelta(days=1)).astimezone(dt.UTC)
-        return lambda conn: callback_queries.figures(
-            conn, "unit", start, end, now, per_day_in=tz.key
-        )
+    def figures(days: int, *, per_day: bool = False) -> BoardQuery:
+        start = local_today.date() - dt.timedelta(days=days - 1)
+        end = local_today.date() + dt.timedelta(days=1)
+        return lambda conn: callback_queries.figures(conn, "unit", start, end, now, per_day=per_day)
 
     return {
         "counters": lambda conn: board_queries.board_counters(
@@ -289,7 +279,7 @@ def board_queries_at(now: dt.datetime, tz: ZoneInfo) -> dict[str, BoardQuery]:
         "time requests": lambda conn: routing_queries.pending_time_requests(conn, 100),
         "unit figures, 7 days": figures(7),
         "unit figures, 30 days": figures(30),
-        "unit trend, 30 days": figures_per_day(30),
+        "unit trend, 30 days": figures(30, per_day=True),
     }
 
 
@@ -380,18 +370,6 @@ def print_summary(by_size: dict[int, dict[str, float]]) -> None:
     print(f"  count(*) of all orders ratio = {count_ratio:.2f}   (the raw baseline)")
 
 
-async def roll_up_history(url: str, tz: ZoneInfo, clock: Stopwatch) -> None:
-    """What the relay's figures roll-up does over a new installation's history."""
-    pool = await db.create_pool(url, min_size=1, max_size=1)
-    try:
-        started = time.perf_counter()
-        days = await rollup.roll_up(pool, tz, dt.datetime.now(dt.UTC), limit=100_000)
-        took = time.perf_counter() - started
-        clock.step(f"figures: {days} closed days rolled up in {took:.1f} s")
-    finally:
-        await pool.close()
-
-
 async def bench_board_at(url: str, size: int, runs: int, tz: ZoneInfo) -> dict[str, float]:
     """Into a migrated, seeded, empty database: ``size`` orders, then the measures."""
     clock = Stopwatch()
@@ -399,7 +377,11 @@ async def bench_board_at(url: str, size: int, runs: int, tz: ZoneInfo) -> dict[s
     try:
         clock.step(f"generating {size:,} orders")
         await generate_orders(conn, size, dt.datetime.now(dt.UTC), clock)
-        await roll_up_history(url, tz, clock)
+        started = time.perf_counter()
+        rows = await callback_queries.rebuild_figure_counts(conn)
+        took = time.perf_counter() - started
+        clock.step(f"figures: the history counted into {rows:,} day rows in {took:.1f} s")
+        await conn.execute("VACUUM ANALYZE figure_day_counts")
         return await measure_board(conn, size, tz, runs)
     finally:
         await conn.close()

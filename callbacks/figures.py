@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Any, Literal
-from zoneinfo import ZoneInfo
 
 import asyncpg
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -72,23 +71,15 @@ async def compute_figures(
     conn: asyncpg.Connection,
     query: FigureQuery,
     settings: Settings,
-    tz: ZoneInfo,
     now: dt.datetime,
     *,
     per_day: bool = False,
 ) -> list[dict[str, Any]]:
     """One row per key of ``query.by`` with its counts, rates, score and name; with
-    ``per_day`` one per key and local day (``day``), by the same formulas."""
-    start = dt.datetime.combine(query.start, dt.time(0), tzinfo=tz)
-    end = dt.datetime.combine(query.end + dt.timedelta(days=1), dt.time(0), tzinfo=tz)
-    found = await queries.figures(
-        conn,
-        query.by,
-        start.astimezone(dt.UTC),
-        end.astimezone(dt.UTC),
-        now,
-        per_day_in=tz.key if per_day else None,
-    )
+    ``per_day`` one per key and local day (``day``), by the same formulas. Days are
+    those of figure_settings' time zone (Asia/Shanghai unless changed)."""
+    end = query.end + dt.timedelta(days=1)
+    found = await queries.figures(conn, query.by, query.start, end, now, per_day=per_day)
     rows = [dict(r) for r in found]
     names = await queries.figure_names(conn, query.by, [r["key"] for r in rows])
     weights = score_weights(settings)

@@ -660,25 +660,19 @@ async def mark_completion(conn: asyncpg.Connection, dispatch_id: int, *, on_time
 
 # ------------------------------------------------------------------- figures
 
-# What the figures group by: fixed maps, because the expressions go into SQL text. A
-# live count reads dispatches (d) and their orders (o); a rolled day's counts
-# (figure_day_counts, c) keep all three keys as columns.
-FIGURE_KEYS = {
-    "unit": "d.enterprise_id::text",
-    "service_item": "o.service_item_code",
-    "hotline": "o.hotline_code",
-}
-ROLLED_KEYS = {
+# What the figures group by: fixed maps, because the expressions go into SQL text. The
+# kept counts (figure_day_counts, c) hold all three keys; the live part reads
+# dispatches (d) and their orders (o).
+KEPT_KEYS = {
     "unit": "c.enterprise_id::text",
     "service_item": "c.service_item_code",
     "hotline": "c.hotline_code",
 }
-ROLL_UP_KEYS = {
-    "enterprise_id": "d.enterprise_id",
-    "service_item_code": "o.service_item_code",
-    "hotline_code": "o.hotline_code",
+LIVE_KEYS = {
+    "unit": "d.enterprise_id::text",
+    "service_item": "o.service_item_code",
+    "hotline": "o.hotline_code",
 }
-# The response part's two counts, then the completion part's.
 COUNTS = (
     "dispatched",
     "signed_on_time",
@@ -692,196 +686,65 @@ COUNTS = (
     "rated",
     "good",
 )
-# Exclusive while a day is rolled; migration 0012's trigger takes it shared.
-FIGURE_DAYS_LOCK = "SELECT pg_advisory_xact_lock(1752134764, 2)"
-
-Span = tuple[dt.datetime, dt.datetime]
 
 
 async def figures(
     conn: asyncpg.Connection,
     by: str,
-    start: dt.datetime,
-    end: dt.datetime,
+    start: dt.date,
+    end: dt.date,
     now: dt.datetime,
     *,
-    per_day_in: str | None = None,
-) -> list[dict[str, Any]]:
-    """The counts behind the rates (docs/callbacks.md), per ``by`` key, for dispatches
-    made in [start, end) (response) and lead dispatches completed in it (the rest).
-    With ``per_day_in`` (a time zone name) also per local day: the day a dispatch was
-    made counts its response, the day it was completed the rest. Rolled days
-    (figure_days) are read from their counts, the rest of the period is counted live."""
-    rolled = [
-        (r["day_start"], r["day_end"])
-        for r in await conn.fetch(
-            "SELECT day_start, day_end FROM figure_days "
-            "WHERE day_start >= $1 AND day_end <= $2 ORDER BY day_start",
-            start,
-            end,
-        )
-    ]
-    per_day = per_day_in is not None
-    zone = (per_day_in,) if per_day else ()
-    rows: list[asyncpg.Record] = []
-    for gap in uncovered(start, end, rolled):
-        rows += await conn.fetch(figures_sql(by, per_day=per_day), *gap, now, *zone)
-    if rolled:
-        rows += await conn.fetch(rolled_figures_sql(by, per_day=per_day), start, end, *zone)
-    return summed(rows, per_day=per_day)
-
-
-def uncovered(start: dt.datetime, end: dt.datetime, spans: list[Span]) -> list[Span]:
-    """The parts of [start, end) outside ``spans`` (sorted, not overlapping)."""
-    gaps = []
-    at = start
-    for span_start, span_end in spans:
-        if span_start > at:
-            gaps.append((at, span_start))
-        at = max(at, span_end)
-    if at < end:
-        gaps.append((at, end))
-    return gaps
-
-
-def summed(rows: list[asyncpg.Record], *, per_day: bool) -> list[dict[str, Any]]:
-    """Rows of the same key (and day) from the live and the rolled parts, added up."""
-    totals: dict[tuple[Any, ...], dict[str, Any]] = {}
-    for row in rows:
-        group = (row["key"], row["day"]) if per_day else (row["key"],)
-        total = totals.get(group)
-        if total is None:
-            totals[group] = dict(row)
-        else:
-            for name in COUNTS:
-                total[name] += row[name]
-    return [totals[group] for group in sorted(totals)]
+    per_day: bool = False,
+) -> list[asyncpg.Record]:
+    """The counts behind the rates (docs/callbacks.md), per ``by`` key (and local day),
+    for dispatches made on the local days [start, end) (response) and lead dispatches
+    completed on them (the rest)."""
+    return await conn.fetch(figures_sql(by, per_day=per_day), start, end, now)
 
 
 def figures_sql(by: str, *, per_day: bool = False) -> str:
-    return count_sql({"key": FIGURE_KEYS[by]}, per_day=per_day)
-
-
-def count_sql(keys: dict[str, str], *, per_day: bool = False) -> str:
-    """Dispatches made in [$1, $2) and lead dispatches completed in it, counted per
-    ``keys`` (output name: SQL expression), $3 being now. Both parts read only the
-    period's rows, through dispatches_created_idx and dispatches_completed_lead_idx,
-    then each row's order by its primary key. Per day, $4 is the time zone whose days
-    are counted."""
-    names = [*keys, "day"] if per_day else list(keys)
-
-    def select(day_column: str) -> str:
-        columns = [f"{expression} AS {name}" for name, expression in keys.items()]
-        if per_day:
-            columns.append(f"({day_column} AT TIME ZONE $4)::date AS day")
-        return ", ".join(columns)
-
-    group = ", ".join(str(i) for i in range(1, len(names) + 1))
-    same = " AND ".join(f"c.{name} = r.{name}" for name in names)
-    out = ", ".join(f"coalesce(r.{name}, c.{name}) AS {name}" for name in names)
+    """The counts the writes keep per day (figure_day_counts, migration 0012), read
+    through its primary key, plus the one count that changes with time alone: unsigned
+    dispatches whose sign-for deadline ($3) has passed, read through
+    dispatches_unsigned_idx. $1 and $2 are local days of figure_settings' time zone."""
+    day_kept = ", c.day" if per_day else ""
+    day_live = ", (d.created_at AT TIME ZONE s.timezone)::date AS day" if per_day else ""
+    group = "1, 2" if per_day else "1"
+    same_day = " AND v.day = k.day" if per_day else ""
+    day_out = ", coalesce(k.day, v.day) AS day" if per_day else ""
+    sums = ", ".join(f"sum(c.{n})::bigint AS {n}" for n in COUNTS[2:])
+    rest = ", ".join(f"coalesce(k.{n}, 0) AS {n}" for n in COUNTS[2:])
     return f"""
-        WITH response AS (
-            SELECT {select("d.created_at")},
-                   count(*) FILTER (WHERE d.signed_at IS NOT NULL OR d.state = 'returned'
-                                       OR d.sign_for_due_at < $3) AS dispatched,
-                   count(*) FILTER (WHERE d.signed_at IS NOT NULL
-                                      AND (d.sign_for_due_at IS NULL
-                                           OR d.signed_at <= d.sign_for_due_at))
-                       AS signed_on_time
-              FROM dispatches d JOIN work_orders o ON o.id = d.order_id
-             WHERE d.created_at >= $1 AND d.created_at < $2 AND d.state <> 'withdrawn'
+        WITH kept AS (
+            SELECT {KEPT_KEYS[by]} AS key{day_kept},
+                   sum(c.responded)::bigint AS responded,
+                   sum(c.signed_on_time)::bigint AS signed_on_time, {sums}
+              FROM figure_day_counts c
+             WHERE c.day >= $1 AND c.day < $2
              GROUP BY {group}
-        ), completion AS (
-            SELECT {select("d.finished_at")},
-                   count(*) AS completed,
-                   count(*) FILTER (WHERE d.completed_on_time) AS completed_on_time,
-                   count(*) FILTER (WHERE d.callback_outcome IN ('good', 'bad')) AS called_back,
-                   count(*) FILTER (WHERE d.callback_outcome = 'unreachable') AS unreachable,
-                   count(*) FILTER (WHERE d.callback_outcome = 'bad') AS reopened,
-                   count(*) FILTER (WHERE d.solved IS NOT NULL AND NOT d.score_excluded)
-                       AS answered,
-                   count(*) FILTER (WHERE d.solved AND NOT d.score_excluded) AS solved,
-                   count(*) FILTER (WHERE d.rating IS NOT NULL AND NOT d.score_excluded)
-                       AS rated,
-                   count(*) FILTER (WHERE d.rating >= 3 AND NOT d.score_excluded) AS good
-              FROM dispatches d JOIN work_orders o ON o.id = d.order_id
-             WHERE d.role = 'lead' AND d.state = 'completed'
-               AND d.finished_at >= $1 AND d.finished_at < $2
+        ), overdue AS (
+            SELECT {LIVE_KEYS[by]} AS key{day_live}, count(*) AS unsigned
+              FROM figure_settings s
+              JOIN dispatches d
+                ON d.created_at >= ($1::date::timestamp AT TIME ZONE s.timezone)
+               AND d.created_at < ($2::date::timestamp AT TIME ZONE s.timezone)
+              JOIN work_orders o ON o.id = d.order_id
+             WHERE d.signed_at IS NULL AND d.state NOT IN ('returned', 'withdrawn')
+               AND d.sign_for_due_at < $3
              GROUP BY {group}
         )
-        SELECT {out},
-               {", ".join(f"coalesce(r.{n}, 0) AS {n}" for n in COUNTS[:2])},
-               {", ".join(f"coalesce(c.{n}, 0) AS {n}" for n in COUNTS[2:])}
-          FROM response r FULL JOIN completion c ON {same}
+        SELECT coalesce(k.key, v.key) AS key{day_out},
+               coalesce(k.responded, 0) + coalesce(v.unsigned, 0) AS dispatched,
+               coalesce(k.signed_on_time, 0) AS signed_on_time, {rest}
+          FROM kept k FULL JOIN overdue v ON v.key = k.key{same_day}
          ORDER BY {group}
         """
 
 
-def rolled_figures_sql(by: str, *, per_day: bool = False) -> str:
-    """The rolled days' counts in [$1, $2) per ``by`` key (per local day in time zone
-    $3), through figure_day_counts' primary key."""
-    day = ", (c.day_start AT TIME ZONE $3)::date AS day" if per_day else ""
-    group = "1, 2" if per_day else "1"
-    return f"""
-        SELECT {ROLLED_KEYS[by]} AS key{day},
-               {", ".join(f"sum(c.{n})::bigint AS {n}" for n in COUNTS)}
-          FROM figure_day_counts c
-         WHERE c.day_start >= $1
-           AND c.day_start IN (SELECT day_start FROM figure_days
-                                WHERE day_start >= $1 AND day_end <= $2)
-         GROUP BY {group}
-        """
-
-
-async def rolled_days(
-    conn: asyncpg.Connection, start: dt.datetime, end: dt.datetime
-) -> set[dt.datetime]:
-    rows = await conn.fetch(
-        "SELECT day_start FROM figure_days WHERE day_start >= $1 AND day_start < $2", start, end
-    )
-    return {r["day_start"] for r in rows}
-
-
-async def first_dispatch_at(conn: asyncpg.Connection) -> dt.datetime | None:
-    return await conn.fetchval("SELECT min(created_at) FROM dispatches")
-
-
-async def roll_day(conn: asyncpg.Connection, day: Span, now: dt.datetime) -> bool:
-    """Count one closed local day into figure_day_counts, unless it is rolled already or
-    not settled: a dispatch made that day still waits for its sign-for deadline (its
-    response counts change with time alone, without a write the trigger would see).
-    In the caller's transaction. Returns whether the day was rolled."""
-    await conn.execute(FIGURE_DAYS_LOCK)
-    waiting = await conn.fetchval(
-        """
-        SELECT EXISTS (
-            SELECT 1 FROM dispatches d
-             WHERE d.created_at >= $1 AND d.created_at < $2
-               AND d.state NOT IN ('returned', 'withdrawn') AND d.signed_at IS NULL
-               AND d.sign_for_due_at >= $3)
-        """,
-        *day,
-        now,
-    )
-    if waiting:
-        return False
-    made = await conn.fetchval(
-        "INSERT INTO figure_days (day_start, day_end, rolled_at) VALUES ($1, $2, $3) "
-        "ON CONFLICT DO NOTHING RETURNING true",
-        *day,
-        now,
-    )
-    if not made:
-        return False
-    await conn.execute(
-        f"""
-        INSERT INTO figure_day_counts (day_start, {", ".join(ROLL_UP_KEYS)}, {", ".join(COUNTS)})
-        SELECT $1, f.* FROM ({count_sql(ROLL_UP_KEYS)}) f
-        """,
-        *day,
-        now,
-    )
-    return True
+async def rebuild_figure_counts(conn: asyncpg.Connection) -> int:
+    """Count every day again (after a bulk load that skipped the trigger)."""
+    return int(await conn.fetchval("SELECT figure_counts_rebuild()"))
 
 
 async def figure_names(conn: asyncpg.Connection, by: str, keys: list[str]) -> dict[str, str]:

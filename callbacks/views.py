@@ -392,8 +392,5 @@ async def decide_appeal(request: web.Request) -> web.Response:
 async def figures(request: web.Request) -> web.Response:
     query = read_query(request, FigureQuery)
     async with request.app[POOL].acquire() as conn:
-        calendar = await request.app[CALENDAR].get(conn)
-        rows = await compute_figures(
-            conn, query, request.app[SETTINGS], calendar.tz, request.app[CLOCK]()
-        )
+        rows = await compute_figures(conn, query, request.app[SETTINGS], request.app[CLOCK]())
     return json_response({"by": query.by, "start": query.start, "end": query.end, "items": rows})

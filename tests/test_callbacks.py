@@ -22,7 +22,7 @@ from redis import Redis
 from rq import Queue
 
 from callbacks import queries as callback_queries
-from callbacks import rollup, voice
+from callbacks import voice
 from callbacks.answers import survey_call_ended
 from callbacks.campaigns import CampaignInput, PhoneEntry, do_create_campaign
 from callbacks.jobs import callback_source, process_attempt
@@ -751,96 +751,79 @@ FIGURES = (
 )
 
 
-async def all_figures(
-    pool: asyncpg.Pool, start: dt.datetime, end: dt.datetime
-) -> list[list[dict[str, Any]]]:
+async def all_figures(pool: asyncpg.Pool, start: dt.date, end: dt.date) -> list[Any]:
     now = local(2025, 10, 1, 0, 0)
     async with pool.acquire() as conn:
         return [
-            await callback_queries.figures(conn, by, start, end, now, per_day_in=zone)
+            [
+                dict(r)
+                for r in await callback_queries.figures(conn, by, start, end, now, per_day=day)
+            ]
             for by in ("unit", "service_item", "hotline")
-            for zone in (None, "Asia/Shanghai")
+            for day in (False, True)
         ]
 
 
-async def test_rolled_up_days_give_the_figures_counted_live_until_a_late_change(
-    pool: asyncpg.Pool,
-) -> None:
-    monday = local(2025, 9, 1, 10, 0)
-    appealed = await figures_week(pool, monday)
-    week = (local(2025, 9, 1, 0, 0), local(2025, 9, 8, 0, 0))
-    live = await all_figures(pool, *week)
-    assert any(rows for rows in live)
+async def test_counts_kept_by_the_writes_equal_a_count_from_scratch(pool: asyncpg.Pool) -> None:
+    appealed = await figures_week(pool, local(2025, 9, 1, 10, 0))
+    week = (dt.date(2025, 9, 1), dt.date(2025, 9, 8))
+    kept = await all_figures(pool, *week)
+    assert all(kept)
+    async with pool.acquire() as conn:
+        before = await conn.fetch("SELECT * FROM figure_day_counts ORDER BY 1, 2, 3, 4")
+        assert await callback_queries.rebuild_figure_counts(conn) > 0
+        after = await conn.fetch("SELECT * FROM figure_day_counts ORDER BY 1, 2, 3, 4")
+    # The trigger's running sums are what counting every dispatch again gives.
+    assert [tuple(r) for r in after] == [tuple(r) for r in before if any(r[4:])]
+    assert await all_figures(pool, *week) == kept
 
-    tz = ZoneInfo("Asia/Shanghai")
-    assert await rollup.roll_up(pool, tz, local(2025, 9, 12, 0, 0), limit=1000) > 0
-    async with pool.acquire() as conn:
-        days = await callback_queries.rolled_days(conn, *week)
-        assert len(days) == 7  # the whole week is closed and settled
-        assert (
-            await conn.fetchval(
-                "SELECT count(*) FROM figure_day_counts WHERE day_start = ANY($1)", list(days)
-            )
-            > 0
-        )
-        # Rolled once: a second round finds nothing more in the week.
-        assert not await callback_queries.roll_day(
-            conn, (min(days), min(days) + dt.timedelta(days=1)), monday
-        )
-    assert await all_figures(pool, *week) == live
-    async with pool.acquire() as conn:
-        # The week is read from the rolled counts now, not from the dispatches.
-        tampering = conn.transaction()
-        await tampering.start()
-        rows = await conn.execute(
-            "UPDATE figure_day_counts SET dispatched = dispatched + 100 WHERE day_start = ANY($1)",
-            list(days),
-        )
-        (line,) = await callback_queries.figures(conn, "hotline", *week, monday)
-        assert line["dispatched"] == 6 + 100 * int(rows.split()[-1])
-        await tampering.rollback()
-
-    # An appeal decided late: its day is forgotten and counted live again.
-    async with pool.acquire() as conn:
-        await conn.execute("UPDATE dispatches SET score_excluded = false WHERE id = $1", appealed)
-        assert len(await callback_queries.rolled_days(conn, *week)) == 6
-    changed = await all_figures(pool, *week)
-    assert changed != live
+    # A late change (the appeal undone) is in the counts as soon as it commits.
+    await pool.execute("UPDATE dispatches SET score_excluded = false WHERE id = $1", appealed)
     async with pool.acquire() as conn:
         billing = str(await enterprise_id(conn, "qd-billing"))
-    (row,) = [r for r in changed[0] if r["key"] == billing]
+    (row,) = [r for r in (await all_figures(pool, *week))[0] if r["key"] == billing]
     assert (row["rated"], row["good"]) == (2, 1)  # the rating 1 counts again
 
 
-async def test_a_day_still_waiting_for_a_sign_for_deadline_is_not_rolled(
+async def test_an_unsigned_dispatch_counts_once_its_sign_for_deadline_passes(
     pool: asyncpg.Pool,
 ) -> None:
     made = local(2025, 9, 16, 19, 0)
+    day = (dt.date(2025, 9, 16), dt.date(2025, 9, 17))
     async with pool.acquire() as conn:
-        dispatch = await unit_dispatch(conn, "qd-water", made)
-        await conn.execute(
-            "UPDATE dispatches SET sign_for_due_at = $2 WHERE id = $1",
-            dispatch,
-            local(2025, 9, 22, 9, 0),
+        water = str(await enterprise_id(conn, "qd-water"))
+        dispatch = await unit_dispatch(conn, "qd-water", made)  # sign-for due at 21:00
+
+        async def counts(now: dt.datetime) -> tuple[int, int]:
+            rows = await callback_queries.figures(conn, "unit", *day, now)
+            (row,) = [r for r in rows if r["key"] == water]
+            return row["dispatched"], row["signed_on_time"]
+
+        assert not [r for r in await callback_queries.figures(conn, "unit", *day, made)]
+        assert await counts(local(2025, 9, 16, 21, 1)) == (1, 0)
+        await routing_queries.set_dispatch_state(
+            conn, dispatch, state="signed", now=local(2025, 9, 16, 22, 0)
         )
-        day = (local(2025, 9, 16, 0, 0), local(2025, 9, 17, 0, 0))
-        async with conn.transaction():
-            assert not await callback_queries.roll_day(conn, day, local(2025, 9, 18, 12, 0))
-        async with conn.transaction():
-            assert await callback_queries.roll_day(conn, day, local(2025, 9, 22, 9, 1))
+        assert await counts(local(2025, 9, 16, 22, 1)) == (1, 0)  # signed, late
 
 
+@pytest.mark.parametrize("per_day", [False, True])
 @pytest.mark.parametrize("by", ["unit", "service_item", "hotline"])
-async def test_figures_read_the_period_through_indexes(pool: asyncpg.Pool, by: str) -> None:
+async def test_figures_read_the_period_through_indexes(
+    pool: asyncpg.Pool, by: str, per_day: bool
+) -> None:
     async with pool.acquire() as conn, conn.transaction():
         # With sequential scans priced out, a plan without one proves an index path.
         await conn.execute("SET LOCAL enable_seqscan = off")
-        start, end = local(2025, 3, 3, 0, 0), local(2025, 3, 10, 0, 0)
-        live = await conn.fetch("EXPLAIN " + callback_queries.figures_sql(by), start, end, end)
-        rolled = await conn.fetch("EXPLAIN " + callback_queries.rolled_figures_sql(by), start, end)
-    for plan in (live, rolled):
-        text = "\n".join(r[0] for r in plan)
-        assert "Seq Scan" not in text, text
+        plan = await conn.fetch(
+            "EXPLAIN " + callback_queries.figures_sql(by, per_day=per_day),
+            dt.date(2025, 3, 3),
+            dt.date(2025, 3, 10),
+            local(2025, 3, 10, 0, 0),
+        )
+    text = "\n".join(r[0] for r in plan)
+    for table in ("figure_day_counts", "dispatches", "work_orders"):
+        assert f"Seq Scan on {table}" not in text, text
 
 
 # ------------------------------------------------ campaigns, appeals and rulings

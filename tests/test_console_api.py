@@ -12,7 +12,6 @@ import pytest
 from aiohttp.test_utils import TestServer
 
 from agents_ui.queries import BOARD_COUNTERS
-from callbacks import queries as callback_queries
 from hotline.phones import mask_phone
 from hotline.settings import Settings
 from tests.factories import Clock
@@ -291,20 +290,6 @@ async def test_the_boards_unit_rates_are_the_callback_figures(
 
 RATES = ("response_rate", "resolution_rate", "satisfaction_rate", "on_time_rate", "score")
 NOTHING = dict.fromkeys(RATES)
-
-
-async def test_the_daily_figures_read_the_period_through_indexes(pool: asyncpg.Pool) -> None:
-    async with pool.acquire() as conn, conn.transaction():
-        await conn.execute("SET LOCAL enable_seqscan = off")
-        plan = await conn.fetch(
-            "EXPLAIN " + callback_queries.figures_sql("unit", per_day=True),
-            local(2024, 5, 2, 0, 0),
-            local(2024, 5, 9, 0, 0),
-            local(2024, 5, 9, 0, 0),
-            "Asia/Shanghai",
-        )
-    text = "\n".join(r[0] for r in plan)
-    assert "Seq Scan" not in text, text
 
 
 async def test_the_queue_shows_waiting_callers_masked(

@@ -19,7 +19,6 @@ import sys
 import time
 from collections.abc import Sequence
 from types import FrameType
-from zoneinfo import ZoneInfo
 
 from hotline import db
 from hotline.errors import DomainError
@@ -207,7 +206,6 @@ def cmd_relay(settings: Settings, args: argparse.Namespace) -> int:
     from rq import Queue
 
     from agents_ui.live_publisher import Publisher
-    from callbacks import rollup
     from hotline.relay import Relay
 
     settings.check_production()
@@ -217,7 +215,7 @@ def cmd_relay(settings: Settings, args: argparse.Namespace) -> int:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
-        pool = await db.create_pool(urls.database_url, min_size=1, max_size=3)
+        pool = await db.create_pool(urls.database_url, min_size=1, max_size=2)
         connection = Redis.from_url(urls.redis_url)
         queue = Queue(settings.queue_name, connection=connection)
         timer_queue = Queue(settings.timer_queue_name, connection=connection)
@@ -237,12 +235,7 @@ def cmd_relay(settings: Settings, args: argparse.Namespace) -> int:
                 settings.live_channel,
                 interval=settings.live_poll_seconds,
             )
-            await asyncio.gather(
-                relay.run(stop, settings.relay_interval),
-                publisher.run(stop),
-                # Closed days of the figures, counted once (docs/callbacks.md, Figures).
-                rollup.run(pool, ZoneInfo(settings.timezone), stop),
-            )
+            await asyncio.gather(relay.run(stop, settings.relay_interval), publisher.run(stop))
         finally:
             await pool.close()
 
@@ -303,7 +296,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     for name, text in (
         ("web", "run the web server"),
-        ("relay", "run the outbox/deadline relay, the live publisher and the figures roll-up"),
+        ("relay", "run the outbox/deadline relay and the live publisher"),
     ):
         sub.add_parser(name, help=text).add_argument(
             "--label", default=name, help=argparse.SUPPRESS

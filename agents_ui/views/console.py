@@ -226,8 +226,8 @@ async def unit_rates(request: web.Request) -> web.Response:
             by="unit", start=today - dt.timedelta(days=criteria.days - 1), end=today
         )
         settings = request.app[SETTINGS]
-        units = await compute_figures(conn, period, settings, calendar.tz, now)
-        days = await compute_figures(conn, period, settings, calendar.tz, now, per_day=True)
+        units = await compute_figures(conn, period, settings, now)
+        days = await compute_figures(conn, period, settings, now, per_day=True)
     return json_response(
         {
             "start": period.start,

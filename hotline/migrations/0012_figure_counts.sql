@@ -1,0 +1,147 @@
+-- The figures' counts per local day, unit, service item and hotline, kept by the writes
+-- to dispatches themselves (docs/callbacks.md, "Figures"), so that a month of figures
+-- reads about thirty rows per unit, item and hotline whatever the volume.
+
+-- The local days the counts are kept in. Change it only together with
+-- figure_counts_rebuild(), which counts every day again.
+CREATE TABLE figure_settings (
+    only_row boolean PRIMARY KEY DEFAULT true CHECK (only_row),
+    timezone text NOT NULL
+);
+INSERT INTO figure_settings (timezone) VALUES ('Asia/Shanghai');
+
+-- The response counts are kept on the day a dispatch was made, the completion counts
+-- on the day its lead unit completed it. "responded": signed for or returned; the
+-- figures add, live, the unsigned dispatches whose sign-for deadline has passed (the
+-- one count that changes with time alone, without a write).
+CREATE TABLE figure_day_counts (
+    day               date NOT NULL,
+    enterprise_id     bigint NOT NULL,
+    service_item_code text NOT NULL,
+    hotline_code      text NOT NULL,
+    responded         integer NOT NULL,
+    signed_on_time    integer NOT NULL,
+    completed         integer NOT NULL,
+    completed_on_time integer NOT NULL,
+    called_back       integer NOT NULL,
+    unreachable       integer NOT NULL,
+    reopened          integer NOT NULL,
+    answered          integer NOT NULL,
+    solved            integer NOT NULL,
+    rated             integer NOT NULL,
+    good              integer NOT NULL,
+    PRIMARY KEY (day, enterprise_id, service_item_code, hotline_code)
+);
+
+-- The unsigned dispatches: few (the units' current backlog), read by the live part.
+CREATE INDEX dispatches_unsigned_idx ON dispatches (created_at)
+    WHERE signed_at IS NULL AND state NOT IN ('returned', 'withdrawn');
+
+-- What one dispatch adds to the counts: its response row and, completed by the lead
+-- unit, its completion row. The one definition of the formulas: the trigger adds a
+-- dispatch's new rows and takes away its old ones, the rebuild sums them all.
+CREATE FUNCTION figure_rows(d dispatches, item text, line text, tz text)
+RETURNS TABLE (day date, enterprise_id bigint, service_item_code text, hotline_code text,
+               responded integer, signed_on_time integer, completed integer,
+               completed_on_time integer, called_back integer, unreachable integer,
+               reopened integer, answered integer, solved integer, rated integer,
+               good integer)
+LANGUAGE sql STABLE AS $$
+    SELECT (d.created_at AT TIME ZONE tz)::date, d.enterprise_id, item, line,
+           (d.signed_at IS NOT NULL OR d.state = 'returned')::integer,
+           coalesce(d.signed_at <= d.sign_for_due_at, d.signed_at IS NOT NULL)::integer,
+           0, 0, 0, 0, 0, 0, 0, 0, 0
+     WHERE d.state <> 'withdrawn'
+    UNION ALL
+    SELECT (d.finished_at AT TIME ZONE tz)::date, d.enterprise_id, item, line,
+           0, 0, 1,
+           coalesce(d.completed_on_time, false)::integer,
+           coalesce(d.callback_outcome IN ('good', 'bad'), false)::integer,
+           coalesce(d.callback_outcome = 'unreachable', false)::integer,
+           coalesce(d.callback_outcome = 'bad', false)::integer,
+           (d.solved IS NOT NULL AND NOT d.score_excluded)::integer,
+           coalesce(d.solved AND NOT d.score_excluded, false)::integer,
+           (d.rating IS NOT NULL AND NOT d.score_excluded)::integer,
+           coalesce(d.rating >= 3 AND NOT d.score_excluded, false)::integer
+     WHERE d.role = 'lead' AND d.state = 'completed'
+$$;
+
+-- A dispatch written: its new rows in, its old rows out, per day and key, skipping
+-- what adds nothing (a new unsigned dispatch adds nothing, so routing writes no count).
+-- A row of counts is locked until the writer commits; writers of the same day, unit,
+-- item and hotline take turns, others never meet. An order's service item and hotline
+-- no longer change once it is dispatched.
+CREATE FUNCTION figure_counts_follow() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    tz   text := (SELECT timezone FROM figure_settings);
+    item text;
+    line text;
+BEGIN
+    -- An order without a service item (none is dispatched so) must not fail the write.
+    SELECT coalesce(o.service_item_code, ''), o.hotline_code INTO item, line
+      FROM work_orders o WHERE o.id = NEW.order_id;
+    INSERT INTO figure_day_counts AS c
+    SELECT r.day, r.enterprise_id, r.service_item_code, r.hotline_code,
+           sum(r.responded * r.sign), sum(r.signed_on_time * r.sign),
+           sum(r.completed * r.sign), sum(r.completed_on_time * r.sign),
+           sum(r.called_back * r.sign), sum(r.unreachable * r.sign),
+           sum(r.reopened * r.sign), sum(r.answered * r.sign), sum(r.solved * r.sign),
+           sum(r.rated * r.sign), sum(r.good * r.sign)
+      FROM (SELECT n.*, 1 AS sign FROM figure_rows(NEW, item, line, tz) n
+            UNION ALL
+            SELECT o.*, -1 FROM figure_rows(OLD, item, line, tz) o
+             WHERE TG_OP = 'UPDATE') r
+     GROUP BY 1, 2, 3, 4
+    HAVING (sum(r.responded * r.sign), sum(r.signed_on_time * r.sign),
+            sum(r.completed * r.sign), sum(r.completed_on_time * r.sign),
+            sum(r.called_back * r.sign), sum(r.unreachable * r.sign),
+            sum(r.reopened * r.sign), sum(r.answered * r.sign), sum(r.solved * r.sign),
+            sum(r.rated * r.sign), sum(r.good * r.sign))
+           IS DISTINCT FROM (0::bigint, 0::bigint, 0::bigint, 0::bigint, 0::bigint,
+                             0::bigint, 0::bigint, 0::bigint, 0::bigint, 0::bigint,
+                             0::bigint)
+    ON CONFLICT (day, enterprise_id, service_item_code, hotline_code) DO UPDATE SET
+        responded = c.responded + EXCLUDED.responded,
+        signed_on_time = c.signed_on_time + EXCLUDED.signed_on_time,
+        completed = c.completed + EXCLUDED.completed,
+        completed_on_time = c.completed_on_time + EXCLUDED.completed_on_time,
+        called_back = c.called_back + EXCLUDED.called_back,
+        unreachable = c.unreachable + EXCLUDED.unreachable,
+        reopened = c.reopened + EXCLUDED.reopened,
+        answered = c.answered + EXCLUDED.answered,
+        solved = c.solved + EXCLUDED.solved,
+        rated = c.rated + EXCLUDED.rated,
+        good = c.good + EXCLUDED.good;
+    RETURN NULL;
+END
+$$;
+
+CREATE TRIGGER dispatches_figure_counts AFTER INSERT OR UPDATE ON dispatches
+    FOR EACH ROW EXECUTE FUNCTION figure_counts_follow();
+
+-- Every day counted again from the dispatches: after a bulk load that skipped the
+-- trigger, or a change of figure_settings.timezone. Returns the rows written.
+CREATE FUNCTION figure_counts_rebuild() RETURNS bigint LANGUAGE plpgsql AS $$
+DECLARE
+    written bigint;
+BEGIN
+    LOCK TABLE figure_day_counts IN EXCLUSIVE MODE;
+    DELETE FROM figure_day_counts;
+    INSERT INTO figure_day_counts
+    SELECT r.day, r.enterprise_id, r.service_item_code, r.hotline_code,
+           sum(r.responded), sum(r.signed_on_time), sum(r.completed),
+           sum(r.completed_on_time), sum(r.called_back), sum(r.unreachable),
+           sum(r.reopened), sum(r.answered), sum(r.solved), sum(r.rated), sum(r.good)
+      FROM dispatches d JOIN work_orders o ON o.id = d.order_id
+     CROSS JOIN LATERAL figure_rows(d, coalesce(o.service_item_code, ''), o.hotline_code,
+                                    (SELECT timezone FROM figure_settings)) r
+     GROUP BY 1, 2, 3, 4
+    HAVING sum(r.responded + r.signed_on_time + r.completed + r.completed_on_time
+               + r.called_back + r.unreachable + r.reopened + r.answered + r.solved
+               + r.rated + r.good) > 0;
+    GET DIAGNOSTICS written = ROW_COUNT;
+    RETURN written;
+END
+$$;
+
+SELECT figure_counts_rebuild();

@@ -17,6 +17,10 @@ every (client, event), and per event until the last client has it. Measured:
    real publisher (``agents_ui/live_publisher.py``, polling every
    ``HOTLINE_LIVE_POLL_SECONDS``).
 
+Both kinds of client parse each message's JSON, and both clients' processes freeze
+their heap once connected (``run_clients``). Each round writes the events it publishes
+and starts its web processes just before them, so no hub has a hole to catch up on.
+
 Part (b), the board (``bench/board.py`` generates the orders and says how): every
 query the board screen sends, called through the functions the views call, at each
 ``--sizes`` count of orders (about 2% open): p95 of ``--runs`` runs each, the ratio of
@@ -40,6 +44,7 @@ import argparse
 import asyncio
 import contextlib
 import datetime as dt
+import gc
 import json
 import os
 import resource
@@ -59,6 +64,7 @@ import redis.asyncio as aioredis
 import socketio
 from aiohttp import web
 
+from agents_ui.live import tune_collector
 from agents_ui.live_publisher import Publisher
 from agents_ui.live_stream import STREAM_EVENT
 from bench.board import bench_board_at, print_summary
@@ -142,6 +148,11 @@ async def run_clients(urls: list[str], count: int, kind: str, cookie: str) -> No
 
     make = socketio_client if kind == "socketio" else websocket_client
     await asyncio.gather(*(make(urls[i % len(urls)]) for i in range(count)))
+    # The connected clients' objects live to the end, and a full collection walks all of
+    # them: some 200 ms with a thousand clients, added to every arrival it delays, where
+    # a thousand browsers would each collect a small heap of their own. Frozen, they are
+    # left out; the collector still runs over what the messages allocate.
+    gc.freeze()
     print("ready", flush=True)
     await asyncio.get_running_loop().run_in_executor(None, sys.stdin.readline)
     print(json.dumps(arrivals), flush=True)
@@ -155,8 +166,10 @@ async def run_clients(urls: list[str], count: int, kind: str, cookie: str) -> No
 
 
 async def run_websocket_server(port: int, redis_url: str, channel: str) -> None:
-    """Plain aiohttp: websockets, and a loop that sends each Redis message to all."""
+    """Plain aiohttp: websockets, and a loop that sends each Redis message to all. Its
+    collector is tuned as the web processes' is, so that only the sending differs."""
     more_files()
+    tune_collector()
     clients: list[web.WebSocketResponse] = []
 
     async def ws_handler(request: web.Request) -> web.WebSocketResponse:
@@ -337,12 +350,29 @@ async def committed_events(
     sent = {}
     for i in range(count):
         async with db.transaction(pool) as conn:
-            row = await record_event(
-                conn, order_id, "bench.note", None, dt.datetime.now(dt.UTC), data={"i": i}
-            )
+            row = await note(conn, order_id, i)
         sent[row["seq"]] = time.time()
         await asyncio.sleep(gap)
     return sent
+
+
+async def new_events(pool: asyncpg.Pool, order_id: int, count: int) -> list[dict[str, Any]]:
+    """``count`` new events as the stream reads them, the stream marked published up to
+    just before them: web processes started now begin there. Started further back, their
+    hubs would first read the events in between from the database and send them (as they
+    should on a hole), delaying the round's first events by seconds."""
+    async with db.transaction(pool) as conn:
+        rows = [await note(conn, order_id, i) for i in range(count)]
+    first = rows[0]["seq"]
+    async with pool.acquire() as conn:
+        await stream.save_published(conn, first - 1)
+        return await stream.read_events(conn, after=first - 1, upto=first + count - 1, limit=count)
+
+
+async def note(conn: asyncpg.Connection, order_id: int, i: int) -> asyncpg.Record:
+    return await record_event(
+        conn, order_id, "bench.note", None, dt.datetime.now(dt.UTC), data={"i": i}
+    )
 
 
 async def bench(settings: Settings, args: argparse.Namespace) -> None:
@@ -369,16 +399,6 @@ async def bench(settings: Settings, args: argparse.Namespace) -> None:
                     "status": "registered",
                 },
             )
-            first = None
-            for i in range(args.events):
-                row = await record_event(
-                    conn, order["id"], "bench.note", None, dt.datetime.now(dt.UTC), data={"i": i}
-                )
-                first = first or row["seq"]
-        assert first is not None
-        events = await stream.read_events(
-            conn, after=first - 1, upto=first + args.events - 1, limit=args.events
-        )
     env = {
         **os.environ,
         "HOTLINE_DATABASE_URL": url,
@@ -395,6 +415,7 @@ async def bench(settings: Settings, args: argparse.Namespace) -> None:
         f"{os.cpu_count()} cores (shared with whatever else runs on this machine)"
     )
     try:
+        events = await new_events(pool, order["id"], args.events)
         port = free_port()
         raw_url = f"http://127.0.0.1:{port}"
         await processes.start("-m", "bench.console", "ws-server", str(port), channel)
@@ -408,8 +429,7 @@ async def bench(settings: Settings, args: argparse.Namespace) -> None:
         await processes.stop_all()
 
         for servers in (1, 2):
-            async with pool.acquire() as conn:
-                await stream.save_published(conn, first - 1)  # where the hubs start
+            events = await new_events(pool, order["id"], args.events)
             urls = await web_processes(processes, servers)
             cookie = await log_in(urls[0], "bench-supervisor")
             listening = await clients(processes, urls, args.clients, "socketio", cookie)

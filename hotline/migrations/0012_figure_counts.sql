@@ -63,7 +63,7 @@ LANGUAGE sql STABLE AS $$
            coalesce(d.solved AND NOT d.score_excluded, false)::integer,
            (d.rating IS NOT NULL AND NOT d.score_excluded)::integer,
            coalesce(d.rating >= 3 AND NOT d.score_excluded, false)::integer
-     WHERE d.role = 'lead' AND d.state = 'completed'
+     WHERE d.role = 'lead' AND d.state = 'completed' AND d.finished_at IS NOT NULL
 $$;
 
 -- A dispatch written: its new rows in, its old rows out, per day and key, skipping

@@ -16,7 +16,6 @@ and then so that such a gap is noticed even when nothing happens.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from typing import Any
 
@@ -25,6 +24,7 @@ import socketio
 
 from agents_ui.live_stream import STREAM_EVENT
 from hotline import db
+from hotline.relay import wait_or_stop
 from hotline.stream import queries as stream
 from hotline.stream.horizon import Horizon
 
@@ -68,11 +68,11 @@ class Publisher:
                     await conn.close()
             except Exception:
                 log.exception("live publisher failed; starting again in %.0fs", RETRY_SECONDS)
-                await _wait(stop, RETRY_SECONDS)
+                await wait_or_stop(stop, RETRY_SECONDS)
 
     async def _lead(self, conn: asyncpg.Connection, stop: asyncio.Event) -> bool:
         while not await stream.try_lead(conn):
-            if await _wait(stop, RETRY_SECONDS):
+            if await wait_or_stop(stop, RETRY_SECONDS):
                 return False
         log.info("live publisher leading")
         self.leading.set()
@@ -95,17 +95,10 @@ class Publisher:
                 await self._send(position, position, [])
                 last_sent = loop.time()
             self.passes += 1
-            if await _wait(stop, self.interval):
+            if await wait_or_stop(stop, self.interval):
                 return
 
     async def _send(self, prev: int, upto: int, events: list[dict[str, Any]]) -> None:
         await self.manager.emit(
             STREAM_EVENT, {"prev": prev, "upto": upto, "events": events}, room=STREAM_ROOM
         )
-
-
-async def _wait(stop: asyncio.Event, seconds: float) -> bool:
-    """Sleep, or less if ``stop`` is set; returns whether it is."""
-    with contextlib.suppress(TimeoutError):
-        await asyncio.wait_for(stop.wait(), timeout=seconds)
-    return stop.is_set()

@@ -8,6 +8,7 @@ error, because the database no longer matches the code that describes it.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
 import re
@@ -17,6 +18,10 @@ from pathlib import Path
 import asyncpg
 
 log = logging.getLogger(__name__)
+
+# Each lock a migration takes is waited for this long at most, then it starts again.
+LOCK_TIMEOUT = "500ms"
+LOCK_ATTEMPTS = 200
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 # Any constant works; it only has to be the same in every process of this system.
@@ -130,13 +135,31 @@ async def _apply_pending(conn: asyncpg.Connection, directory: Path) -> list[Migr
                 )
             continue
         log.info("applying migration %04d_%s", migration.version, migration.name)
-        async with conn.transaction():
-            await conn.execute(migration.sql)
-            await conn.execute(
-                "INSERT INTO schema_migrations (version, name, checksum) VALUES ($1, $2, $3)",
-                migration.version,
-                migration.name,
-                migration.checksum,
-            )
+        await _apply(conn, migration)
         done.append(migration)
     return done
+
+
+async def _apply(conn: asyncpg.Connection, migration: Migration) -> None:
+    """One file in one transaction. Under a serving app its table locks queue behind
+    requests, and requests behind it: waiting at most ``LOCK_TIMEOUT`` for each lock,
+    below the server's deadlock check (1 s by default), makes the migration the one that
+    gives up when the two wait for each other; it starts again a moment later, and no
+    request fails."""
+    for attempt in range(1, LOCK_ATTEMPTS + 1):
+        try:
+            async with conn.transaction():
+                await conn.execute(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'")
+                await conn.execute(migration.sql)
+                await conn.execute(
+                    "INSERT INTO schema_migrations (version, name, checksum) VALUES ($1, $2, $3)",
+                    migration.version,
+                    migration.name,
+                    migration.checksum,
+                )
+            return
+        except asyncpg.LockNotAvailableError:
+            if attempt == LOCK_ATTEMPTS:
+                raise
+            log.info("migration %04d waits for a table lock; again", migration.version)
+            await asyncio.sleep(min(0.05 * attempt, 1.0))

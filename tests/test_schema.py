@@ -81,6 +81,32 @@ async def test_a_failing_migration_leaves_nothing_half_done(
         await conn.close()
 
 
+async def test_a_migration_gives_way_to_a_transaction_it_would_deadlock_with(
+    fresh_database: Any, tmp_path: Path
+) -> None:
+    url = await fresh_database("give_way")
+    (tmp_path / "0001_tables.sql").write_text("CREATE TABLE a (x int); CREATE TABLE b (x int);")
+    await migrate(url, tmp_path)
+    (tmp_path / "0002_columns.sql").write_text(
+        "ALTER TABLE a ADD COLUMN y int; ALTER TABLE b ADD COLUMN y int;"
+    )
+    app = await asyncpg.connect(url)
+    try:
+        # A request holds b, then (once the migration holds a) asks for a: each waits
+        # for the other. The migration must be the one to give up and start again.
+        request = app.transaction()
+        await request.start()
+        await app.execute("INSERT INTO b VALUES (1)")
+        migrating = asyncio.create_task(migrate(url, tmp_path))
+        await asyncio.sleep(0.2)  # the migration holds a and waits for b
+        await app.execute("INSERT INTO a VALUES (1)")  # no deadlock error here
+        await request.commit()
+        applied = await migrating
+    finally:
+        await app.close()
+    assert [m.name for m in applied] == ["columns"]
+
+
 async def test_order_events_cannot_be_changed_or_removed(
     pool: asyncpg.Pool, now: dt.datetime
 ) -> None:

@@ -33,10 +33,6 @@ CREATE TABLE figure_day_counts (
     PRIMARY KEY (day, enterprise_id, service_item_code, hotline_code)
 );
 
--- The figures no longer read a period's dispatches (0007 indexed them for that).
-DROP INDEX dispatches_created_idx;
-DROP INDEX dispatches_completed_lead_idx;
-
 -- The unsigned dispatches: few (the units' current backlog), read by the live part.
 CREATE INDEX dispatches_unsigned_idx ON dispatches (created_at)
     WHERE signed_at IS NULL AND state NOT IN ('returned', 'withdrawn');

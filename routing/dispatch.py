@@ -152,7 +152,7 @@ async def do_route_order(
         },
     )
     if not open_leads:
-        reason = "every responsible unit returned it" if ranking.leads else "no rule matches"
+        reason = "各责任单位均已退单" if ranking.leads else "没有匹配的派单规则"
         return await do_escalate(conn, order, reason=reason, now=now, actor=actor)
     lead = open_leads[0]
     order, _ = await do_dispatch(

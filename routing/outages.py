@@ -79,7 +79,6 @@ async def link_to_outage(
     if outage["parent_order_id"] is None:
         await queries.set_outage_parent(conn, outage["id"], order["id"])
         return outage
-    await do_merge(
-        conn, None, order["id"], outage["parent_order_id"], now, reason=f"outage: {outage['title']}"
-    )
+    reason = f"停水停气公告：{outage['title']}"
+    await do_merge(conn, None, order["id"], outage["parent_order_id"], now, reason=reason)
     return outage

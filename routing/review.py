@@ -95,7 +95,7 @@ async def do_review_return(
         order,
         enterprise_id=returned["enterprise_id"],
         role="lead",
-        reason=f"return overruled by the centre: {body.note}",
+        reason=f"中心驳回退单：{body.note}",
         calendar=calendar,
         now=now,
         actor=actor,
@@ -200,7 +200,7 @@ async def do_coordinate(
             "note": body.note,
         },
     )
-    reason = f"coordinated by the centre: {body.note}"
+    reason = f"中心协调：{body.note}"
     order, _ = await do_dispatch(
         conn,
         order,

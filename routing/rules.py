@@ -57,10 +57,15 @@ async def area_chain(conn: asyncpg.Connection, area_code: str | None) -> list[st
     return [area_code, area["parent_code"]] if area["parent_code"] else [area_code]
 
 
+# The reasons are part of the order's history, which the centre and the units read in
+# Chinese, as they read the citizens' descriptions.
+DOMAIN_NAMES = {"water": "供水", "gas": "燃气", "heating": "供热", "billing": "收费"}
+
+
 def _scope_text(rule: asyncpg.Record) -> str:
-    what = rule["item_name"] or f"domain {rule['domain']}"
-    where = f"in {rule['area_name']}" if rule["area_code"] else "in any area"
-    return f"{what} {where}"
+    what = rule["item_name"] or f"{DOMAIN_NAMES.get(rule['domain'], rule['domain'])}类事项"
+    where = rule["area_name"] if rule["area_code"] else "全市"
+    return f"{what}（{where}）"
 
 
 async def rank_candidates(conn: asyncpg.Connection, order: asyncpg.Record) -> Ranking:
@@ -84,7 +89,7 @@ async def rank_candidates(conn: asyncpg.Connection, order: asyncpg.Record) -> Ra
                     rep["id"],
                     rep["name_zh"],
                     None,
-                    f"key customer: representative {rep['representative']}",
+                    f"重点客户：客户代表 {rep['representative']} 所在单位",
                 )
             )
             seen.add(rep["id"])
@@ -100,12 +105,12 @@ async def rank_candidates(conn: asyncpg.Connection, order: asyncpg.Record) -> Ra
                     enterprise_id,
                     unit["name_zh"],
                     rule["id"],
-                    f"{_scope_text(rule)} → {unit['name_zh']} by rule {rule['id']}",
+                    f"规则 {rule['id']}：{_scope_text(rule)} → {unit['name_zh']}",
                 )
             )
         if rule is rules[0]:
             assisting = [
-                Candidate(i, names[i]["name_zh"], rule["id"], f"assisting by rule {rule['id']}")
+                Candidate(i, names[i]["name_zh"], rule["id"], f"规则 {rule['id']} 指定协办")
                 for i in rule["assisting"]
                 if i in names and names[i]["active"]
             ]

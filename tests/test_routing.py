@@ -84,7 +84,7 @@ async def test_dispatched_signed_completed_with_proof(
     assert routed["lead_enterprise_id"] == water
     dispatched = next(e for e in routed["events"] if e["type"] == "order.dispatch")
     assert dispatched["data"]["reason"] == (
-        f"水表校验 in 八大峡街道 → 青岛水务集团 by rule {rule['id']}"
+        f"规则 {rule['id']}：水表校验（八大峡街道） → 青岛水务集团"
     )
     candidates = next(e for e in routed["events"] if e["type"] == "order.start_dispatch")
     assert candidates["data"]["candidates"][0]["rule_id"] == rule["id"]
@@ -264,7 +264,7 @@ async def test_an_order_no_rule_covers_goes_to_coordination(
     escalated = await detail(desks["agent"], order["id"])
     assert escalated["status"] == "escalated"
     event = next(e for e in escalated["events"] if e["type"] == "order.escalate")
-    assert event["data"]["reason"] == "no rule matches"
+    assert event["data"]["reason"] == "没有匹配的派单规则"
 
 
 async def test_a_unit_cannot_touch_another_units_dispatch(

@@ -116,10 +116,7 @@ async def test_ranking_prefers_the_street_rule_then_the_district_then_the_domain
     names = [c["enterprise_id"] for c in ranking["leads"]]
     assert names[:2] == [ids["qd-energy"], ids["qd-billing"]]
     assert len(names) == 3
-    assert (
-        "in 沙子口街道" in ranking["leads"][0]["reason"]
-        or "by rule" in ranking["leads"][0]["reason"]
-    )
+    assert ranking["leads"][0]["reason"].startswith("规则 ")
 
 
 async def test_a_key_customer_goes_to_the_representatives_unit(
@@ -162,7 +159,7 @@ async def test_a_key_customer_goes_to_the_representatives_unit(
     routed = await desks["agent"].get(f"/api/v1/orders/{second['id']}")
     assert routed["lead_enterprise_id"] == ids["qd-billing"]
     dispatch = next(e for e in routed["events"] if e["type"] == "order.dispatch")
-    assert dispatch["data"]["reason"].startswith("key customer: representative")
+    assert dispatch["data"]["reason"].startswith("重点客户：客户代表")
 
 
 async def test_registration_offers_duplicates_and_merge_keeps_every_caller(

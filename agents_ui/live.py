@@ -47,7 +47,7 @@ from hotline.orders.service import access_order_by_id
 from hotline.reference import queries as reference_queries
 from hotline.settings import Settings
 from hotline.users import queries as user_queries
-from hotline.users.models import Actor, Role
+from hotline.users.models import SUPERVISOR_ROLES, Actor
 from hotline.users.service import hash_token, session_actor
 
 log = logging.getLogger(__name__)
@@ -57,7 +57,6 @@ HUB = web.AppKey("live_hub", Hub)
 # Web processes are told on this Redis channel to check their connections' sessions
 # (someone logged out); they also check every HOTLINE_LIVE_SESSION_CHECK_SECONDS.
 SESSIONS_CHANNEL_SUFFIX = ":sessions"
-BOARD_ROLES = frozenset({Role.SUPERVISOR, Role.ADMIN})
 
 
 # Allocations between young-generation collections in a web process (CPython's default
@@ -206,7 +205,7 @@ async def rooms_for(conn: asyncpg.Connection, actor: Actor) -> list[str]:
     rooms = [user_room(actor.user_id)] if actor.user_id is not None else []
     if actor.is_centre:
         rooms.append(CENTRE_ROOM)
-        if actor.role in BOARD_ROLES:
+        if actor.role in SUPERVISOR_ROLES:
             hotlines = [h["code"] for h in await reference_queries.list_hotlines(conn)]
             rooms += [hotline_room(code) for code in hotlines] + [BOARD_ROOM]
         elif actor.hotline_code:

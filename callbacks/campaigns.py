@@ -14,10 +14,10 @@ import asyncpg
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from callbacks import queries
+from callbacks.outcomes import JUST_DONE
 from callbacks.policy import CallbackPolicy, waiting_state
 from hotline.errors import Conflict, InvalidInput, NotFound
 from hotline.orders import queries as order_queries
-from hotline.orders.lifecycle import Status
 from hotline.orders.service import do_transition
 from hotline.phones import normalize_phone
 from hotline.reference import queries as ref
@@ -64,10 +64,6 @@ async def schedule_after_completion(
         policy,
         first_at=[policy.first_attempt_at(o["completed_at"]) for o in reachable],
     )
-
-
-# Completed by the lead unit or answered on the call, and no callback under way yet.
-JUST_DONE = frozenset({Status.COMPLETED, Status.RESOLVED_ON_CALL})
 
 
 async def on_order_completed(conn: asyncpg.Connection, payload: dict[str, Any]) -> None:

@@ -28,8 +28,7 @@ import time
 import asyncpg
 
 from callbacks import queries, voice
-from callbacks.campaigns import JUST_DONE
-from callbacks.outcomes import do_mark_unreachable
+from callbacks.outcomes import JUST_DONE, do_mark_unreachable
 from callbacks.pacing import Pacer
 from callbacks.policy import CallbackPolicy, waiting_state
 from hotline import leased

@@ -31,8 +31,10 @@ from routing.handling import access_dispatch_by_id
 
 LEVELS = {5: "非常满意", 4: "满意", 3: "基本满意", 2: "不满意", 1: "非常不满意"}
 REDO_FLAG = "回访不满意"
+# Completed by the lead unit or answered on the call, no callback under way yet.
+JUST_DONE = frozenset({Status.COMPLETED, Status.RESOLVED_ON_CALL})
 # An order standing here is waiting for its callback; good answers close it, bad reopen it.
-AWAITING = frozenset({Status.COMPLETED, Status.CALLBACK, Status.RESOLVED_ON_CALL})
+AWAITING = JUST_DONE | {Status.CALLBACK}
 
 Outcome = Literal["closed", "reopened", "escalated", "recorded"]
 

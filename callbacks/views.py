@@ -16,7 +16,7 @@ from agents_ui.api import api, json_response, path_int, read_body, read_query
 from agents_ui.auth import require_actor
 from agents_ui.keys import CALENDAR, CLOCK, POOL, SETTINGS
 from agents_ui.views.orders import order_json
-from agents_ui.views.supervision import SUPERVISORS, ListLimit
+from agents_ui.views.supervision import ListLimit
 from callbacks import answers, campaigns, outcomes, queries, voice
 from callbacks.figures import FigureQuery, compute_figures
 from callbacks.policy import CallbackPolicy
@@ -24,7 +24,8 @@ from callbacks.voice import SurveyUrls
 from hotline.db import transaction
 from hotline.errors import NotFound
 from hotline.orders.service import access_order_by_id
-from hotline.users.models import CENTRE_ROLES, ENTERPRISE_ROLES, Role
+from hotline.users.models import CENTRE_ROLES, ENTERPRISE_ROLES, SUPERVISOR_ROLES, Role
+from integrations.telephony import voice as telephony_voice
 from integrations.telephony.views import twilio_webhook
 from integrations.telephony.webhooks import DeliveryKey, once
 
@@ -122,7 +123,7 @@ async def survey_comment(request: web.Request, form: MultiDict[str]) -> str:
     async def work(conn: asyncpg.Connection, attempt_id: int, d: SurveyForm) -> str:
         if d.RecordingStatus == "completed" and d.RecordingUrl:
             await answers.survey_comment(conn, attempt_id, recording_url=d.RecordingUrl, now=now)
-        return voice.empty()
+        return telephony_voice.empty()
 
     return await _survey_once(request, form, "callback-comment", lambda d: "", work)
 
@@ -145,7 +146,7 @@ async def survey_status(request: web.Request, form: MultiDict[str]) -> str:
             answered_by=d.AnsweredBy,
             now=now,
         )
-        return voice.empty()
+        return telephony_voice.empty()
 
     return await _survey_once(request, form, "callback-status", lambda d: d.CallStatus, work)
 
@@ -169,7 +170,7 @@ async def _campaign_json(conn: asyncpg.Connection, campaign: asyncpg.Record) -> 
     summary="Create a spot-check (抽查) or proactive survey (营商环境专席) campaign",
     tag="callbacks",
     body=campaigns.CampaignInput,
-    roles=SUPERVISORS,
+    roles=SUPERVISOR_ROLES,
     statuses={201: "the campaign with its surveys counted"},
 )
 async def create_campaign(request: web.Request) -> web.Response:
@@ -233,7 +234,7 @@ async def _set_state(request: web.Request, state: Literal["active", "paused"]) -
     r"/api/v1/callback-campaigns/{campaign_id:\d+}/pause",
     summary="Pause a campaign: its waiting attempts are held",
     tag="callbacks",
-    roles=SUPERVISORS,
+    roles=SUPERVISOR_ROLES,
 )
 async def pause_campaign(request: web.Request) -> web.Response:
     return await _set_state(request, "paused")
@@ -244,7 +245,7 @@ async def pause_campaign(request: web.Request) -> web.Response:
     r"/api/v1/callback-campaigns/{campaign_id:\d+}/resume",
     summary="Resume a campaign: held attempts wait again, from the next calling time",
     tag="callbacks",
-    roles=SUPERVISORS,
+    roles=SUPERVISOR_ROLES,
 )
 async def resume_campaign(request: web.Request) -> web.Response:
     return await _set_state(request, "active")
@@ -313,7 +314,7 @@ async def order_callbacks(request: web.Request) -> web.Response:
     summary="Close the order with a recorded ruling (for example an unreasonable demand)",
     tag="callbacks",
     body=outcomes.RulingInput,
-    roles=SUPERVISORS,
+    roles=SUPERVISOR_ROLES,
 )
 async def close_with_ruling(request: web.Request) -> web.Response:
     body = await read_body(request, outcomes.RulingInput)
@@ -352,7 +353,7 @@ async def appeal(request: web.Request) -> web.Response:
     summary="Appeals waiting for a decision",
     tag="callbacks",
     query=ListLimit,
-    roles=SUPERVISORS,
+    roles=SUPERVISOR_ROLES,
 )
 async def pending_appeals(request: web.Request) -> web.Response:
     criteria = read_query(request, ListLimit)
@@ -367,7 +368,7 @@ async def pending_appeals(request: web.Request) -> web.Response:
     summary="Approve (the rating leaves the unit's score) or reject an appeal",
     tag="callbacks",
     body=outcomes.AppealDecision,
-    roles=SUPERVISORS,
+    roles=SUPERVISOR_ROLES,
 )
 async def decide_appeal(request: web.Request) -> web.Response:
     body = await read_body(request, outcomes.AppealDecision)

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 
 from twilio.twiml.voice_response import VoiceResponse
 
-LANGUAGE = "zh-CN"
+from integrations.telephony.voice import LANGUAGE
+
 DIGIT_TIMEOUT_SECONDS = 8
 COMMENT_MAX_SECONDS = 60
 
@@ -138,10 +139,6 @@ def hang_up(text: str = SORRY_BYE) -> str:
         response.say(text, language=LANGUAGE)
     response.hangup()
     return str(response.to_xml())
-
-
-def empty() -> str:
-    return str(VoiceResponse().to_xml())
 
 
 def sms_question(step: str, line: str, order_number: str | None) -> str:

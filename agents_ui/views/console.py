@@ -23,10 +23,8 @@ from hotline.orders.service import do_register_order, do_resolve_on_call
 from hotline.phones import mask_phone
 from hotline.reference import queries as ref
 from hotline.reference.suggest import suggester
-from hotline.users.models import CENTRE_ROLES, Role
+from hotline.users.models import CALL_TAKER_ROLES, CENTRE_ROLES, SUPERVISOR_ROLES, Role
 
-AGENT_ROLES = frozenset({Role.AGENT, Role.SUPERVISOR})
-SUPERVISORS = frozenset({Role.SUPERVISOR, Role.ADMIN})
 # Open orders due within this many hours count as "due soon" on the board.
 DUE_SOON_HOURS = 4
 
@@ -63,7 +61,9 @@ class RatesQuery(BaseModel):
 # ------------------------------------------------------------------------ agents
 
 
-@api.route("GET", "/api/v1/agents/me/status", summary="My status", tag="console", roles=AGENT_ROLES)
+@api.route(
+    "GET", "/api/v1/agents/me/status", summary="My status", tag="console", roles=CALL_TAKER_ROLES
+)
 async def my_status(request: web.Request) -> web.Response:
     actor = require_actor(request)
     assert actor.user_id is not None
@@ -78,7 +78,7 @@ async def my_status(request: web.Request) -> web.Response:
     summary="Set my status: available, busy, after-call work (话后处理), offline",
     tag="console",
     body=StatusInput,
-    roles=AGENT_ROLES,
+    roles=CALL_TAKER_ROLES,
 )
 async def set_my_status(request: web.Request) -> web.Response:
     actor = require_actor(request)
@@ -192,7 +192,7 @@ async def suggest_item(request: web.Request) -> web.Response:
     "/api/v1/board",
     summary="The supervisors' live counters",
     tag="console",
-    roles=SUPERVISORS,
+    roles=SUPERVISOR_ROLES,
 )
 async def board(request: web.Request) -> web.Response:
     now = request.app[CLOCK]()
@@ -212,7 +212,7 @@ async def board(request: web.Request) -> web.Response:
     summary="The callbacks' figures per unit over the last days, in total and per day",
     tag="console",
     query=RatesQuery,
-    roles=SUPERVISORS,
+    roles=SUPERVISOR_ROLES,
 )
 async def unit_rates(request: web.Request) -> web.Response:
     """The board shows the figures of ``GET /api/v1/figures?by=unit`` (one definition of

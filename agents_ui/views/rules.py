@@ -10,7 +10,7 @@ from agents_ui.auth import require_actor
 from agents_ui.keys import CLOCK, POOL
 from hotline.db import transaction
 from hotline.orders.service import access_order_by_id
-from hotline.users.models import CENTRE_ROLES, Role
+from hotline.users.models import CENTRE_ROLES, SUPERVISOR_ROLES
 from routing import queries
 from routing.rules import (
     RuleInput,
@@ -19,8 +19,6 @@ from routing.rules import (
     do_update_rule,
     rank_candidates,
 )
-
-SUPERVISORS = frozenset({Role.SUPERVISOR, Role.ADMIN})
 
 
 class RuleFilter(BaseModel):
@@ -49,7 +47,7 @@ async def list_rules(request: web.Request) -> web.Response:
     summary="Create a routing rule",
     tag="routing",
     body=RuleInput,
-    roles=SUPERVISORS,
+    roles=SUPERVISOR_ROLES,
     statuses={201: "created"},
 )
 async def create_rule(request: web.Request) -> web.Response:
@@ -65,7 +63,7 @@ async def create_rule(request: web.Request) -> web.Response:
     summary="Change a routing rule",
     tag="routing",
     body=RuleInput,
-    roles=SUPERVISORS,
+    roles=SUPERVISOR_ROLES,
 )
 async def update_rule(request: web.Request) -> web.Response:
     body = await read_body(request, RuleInput)
@@ -89,7 +87,7 @@ async def _set_active(request: web.Request, active: bool) -> web.Response:
     r"/api/v1/routing/rules/{rule_id:\d+}/disable",
     summary="Disable a rule",
     tag="routing",
-    roles=SUPERVISORS,
+    roles=SUPERVISOR_ROLES,
 )
 async def disable_rule(request: web.Request) -> web.Response:
     return await _set_active(request, False)
@@ -100,7 +98,7 @@ async def disable_rule(request: web.Request) -> web.Response:
     r"/api/v1/routing/rules/{rule_id:\d+}/enable",
     summary="Enable a rule",
     tag="routing",
-    roles=SUPERVISORS,
+    roles=SUPERVISOR_ROLES,
 )
 async def enable_rule(request: web.Request) -> web.Response:
     return await _set_active(request, True)

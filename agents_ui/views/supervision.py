@@ -17,7 +17,7 @@ from agents_ui.views.orders import order_json
 from hotline.db import transaction
 from hotline.orders.service import access_order_by_id
 from hotline.settings import Settings
-from hotline.users.models import CENTRE_ROLES, Actor, Role
+from hotline.users.models import CENTRE_ROLES, SUPERVISOR_ROLES, Actor
 from hotline.workcal import WorkingCalendar
 from routing import queries
 from routing.duplicates import do_merge, find_duplicates
@@ -31,7 +31,6 @@ from routing.review import (
     do_review_return,
 )
 
-SUPERVISORS = frozenset({Role.SUPERVISOR, Role.ADMIN})
 M = TypeVar("M", bound=BaseModel, contravariant=True)
 
 
@@ -95,7 +94,7 @@ async def _decide(
     summary="Returns waiting for review",
     tag="supervision",
     query=ListLimit,
-    roles=SUPERVISORS,
+    roles=SUPERVISOR_ROLES,
 )
 async def pending_returns(request: web.Request) -> web.Response:
     criteria = read_query(request, ListLimit)
@@ -110,7 +109,7 @@ async def pending_returns(request: web.Request) -> web.Response:
     summary="Uphold (next unit) or overrule (强制派单) a return",
     tag="supervision",
     body=ReturnDecision,
-    roles=SUPERVISORS,
+    roles=SUPERVISOR_ROLES,
 )
 async def review_return(request: web.Request) -> web.Response:
     return await _decide(request, ReturnDecision, do_review_return, "return_id")
@@ -122,7 +121,7 @@ async def review_return(request: web.Request) -> web.Response:
     summary="Requests for more time to decide",
     tag="supervision",
     query=ListLimit,
-    roles=SUPERVISORS,
+    roles=SUPERVISOR_ROLES,
 )
 async def pending_time_requests(request: web.Request) -> web.Response:
     criteria = read_query(request, ListLimit)
@@ -137,7 +136,7 @@ async def pending_time_requests(request: web.Request) -> web.Response:
     summary="Approve or reject a request for more time",
     tag="supervision",
     body=TimeDecision,
-    roles=SUPERVISORS,
+    roles=SUPERVISOR_ROLES,
 )
 async def decide_time_request(request: web.Request) -> web.Response:
     return await _decide(request, TimeDecision, do_decide_time_request, "request_id")
@@ -149,7 +148,7 @@ async def decide_time_request(request: web.Request) -> web.Response:
     summary="Name lead and assisting units with a deadline (协调督办)",
     tag="supervision",
     body=CoordinationInput,
-    roles=SUPERVISORS,
+    roles=SUPERVISOR_ROLES,
 )
 async def coordinate(request: web.Request) -> web.Response:
     return await _decide(request, CoordinationInput, do_coordinate, "order_id")
@@ -221,7 +220,7 @@ async def list_outages(request: web.Request) -> web.Response:
     summary="Publish an outage notice (停水/停气/停热)",
     tag="supervision",
     body=OutageInput,
-    roles=SUPERVISORS,
+    roles=SUPERVISOR_ROLES,
     statuses={201: "published"},
 )
 async def create_outage(request: web.Request) -> web.Response:

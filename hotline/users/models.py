@@ -16,6 +16,9 @@ class Role(StrEnum):
 
 CENTRE_ROLES = frozenset({Role.AGENT, Role.SUPERVISOR, Role.ADMIN})
 ENTERPRISE_ROLES = frozenset({Role.ENTERPRISE_USER, Role.ENTERPRISE_ADMIN})
+SUPERVISOR_ROLES = frozenset({Role.SUPERVISOR, Role.ADMIN})
+# Who answers calls: agents, and supervisors stepping in.
+CALL_TAKER_ROLES = frozenset({Role.AGENT, Role.SUPERVISOR})
 
 
 @dataclass(frozen=True)

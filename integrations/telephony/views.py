@@ -24,7 +24,7 @@ from agents_ui.keys import CLOCK, POOL, REDIS, SETTINGS
 from agents_ui.live import emitter
 from agents_ui.live_stream import user_room
 from hotline.errors import NotFound
-from hotline.users.models import CENTRE_ROLES, Role
+from hotline.users.models import CALL_TAKER_ROLES, CENTRE_ROLES
 from integrations.telephony import calls, intake, voice
 from integrations.telephony.intake import Urls
 from integrations.telephony.webhooks import (
@@ -43,7 +43,6 @@ from integrations.telephony.webhooks import (
 log = logging.getLogger(__name__)
 
 TwilioHandler = Callable[[web.Request, MultiDict[str]], Awaitable[str]]
-TAKE_CALL_ROLES = frozenset({Role.AGENT, Role.SUPERVISOR})
 LIVE_EVENT = "call_event"  # the socket.io event name of call pushes
 
 
@@ -192,11 +191,11 @@ async def sms(request: web.Request, form: MultiDict[str]) -> str:
     "/api/v1/calls/next",
     summary="Take the oldest waiting call (own hotline; any for supervisors); screen-pop",
     tag="calls",
-    roles=TAKE_CALL_ROLES,
+    roles=CALL_TAKER_ROLES,
     statuses={200: "the call offered, with the caller's profile", 204: "nobody is waiting"},
 )
 async def take_next_call(request: web.Request) -> web.Response:
-    actor = require_actor(request, TAKE_CALL_ROLES)
+    actor = require_actor(request, CALL_TAKER_ROLES)
     async with request.app[POOL].acquire() as conn, conn.transaction():
         offer = await calls.take_next_call(conn, actor, request.app[CLOCK]())
     if offer is None:

@@ -29,7 +29,7 @@ from engineio import exceptions as eio_exceptions
 from engineio import packet as eio_packet
 from socketio import packet as sio_packet
 
-from hotline.phones import mask_phone
+from hotline.phones import mask_phone_fields
 from hotline.stream import queries as stream
 from hotline.users.models import Actor
 
@@ -70,21 +70,7 @@ def public(event: dict[str, Any]) -> dict[str, Any]:
 
 def masked(message: dict[str, Any]) -> dict[str, Any]:
     """The message for a unit that is not working on the order: phone numbers masked."""
-    return {**message, "data": mask_phones(message["data"])}
-
-
-def mask_phones(value: Any) -> Any:
-    """``value`` with the text under every key ending in ``phone`` masked, at any depth."""
-    if isinstance(value, dict):
-        return {
-            key: mask_phone(item)
-            if key.endswith("phone") and isinstance(item, str)
-            else mask_phones(item)
-            for key, item in value.items()
-        }
-    if isinstance(value, list):
-        return [mask_phones(item) for item in value]
-    return value
+    return {**message, "data": mask_phone_fields(message["data"])}
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import phonenumbers
 from phonenumbers import shortnumberinfo
@@ -69,3 +70,18 @@ _PHONE_IN_TEXT = re.compile(
 def mask_phones(text: str) -> str:
     """Every phone number in ``text`` masked with ``mask_phone``."""
     return _PHONE_IN_TEXT.sub(lambda m: mask_phone(m[0]), text)
+
+
+def mask_phone_fields(value: Any) -> Any:
+    """``value`` with the text under every key ending in ``phone`` masked, at any depth:
+    event data as a unit that is not working on the order may see it."""
+    if isinstance(value, dict):
+        return {
+            key: mask_phone(item)
+            if key.endswith("phone") and isinstance(item, str)
+            else mask_phone_fields(item)
+            for key, item in value.items()
+        }
+    if isinstance(value, list):
+        return [mask_phone_fields(item) for item in value]
+    return value

@@ -23,7 +23,7 @@ from hotline.orders.service import (
     do_resolve_on_call,
     search_orders,
 )
-from hotline.phones import mask_phone
+from hotline.phones import mask_phone, mask_phone_fields
 from hotline.users.models import CENTRE_ROLES, Actor
 from routing import queries as routing_queries
 from routing.duplicates import find_duplicates
@@ -52,13 +52,11 @@ def phone_for(actor: Actor, phone: str | None, *, handling: bool) -> str | None:
 
 
 def event_json(actor: Actor, event: asyncpg.Record) -> dict[str, Any]:
-    """An event of the history; a merged caller's number (重复件) is the centre's to see."""
+    """An event of the history; the numbers in it (a merged caller's, 重复件) are the
+    centre's to see, masked for units as the live stream masks them."""
     data = dict(event)
-    if not actor.is_centre and "caller_phone" in data["data"]:
-        data["data"] = {
-            **data["data"],
-            "caller_phone": phone_for(actor, data["data"]["caller_phone"], handling=False),
-        }
+    if not actor.is_centre:
+        data["data"] = mask_phone_fields(data["data"])
     return data
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncpg
 
-from agents_ui.queries import OPEN_PREDICATE
+from hotline.orders.queries import OPEN_PREDICATE
 
 
 async def backlog_counts(

@@ -1,6 +1,6 @@
 """SQL for the consoles: agents' status, the live queue, an agent's own orders, the
-supervisors' board. Each count reads one index (see migration 0009), so the board stays
-fast however many closed orders pile up behind it."""
+supervisors' board. The board's counts are kept by the writes (migration 0013), so it
+stays fast however many orders there are, open or closed."""
 
 from __future__ import annotations
 
@@ -8,14 +8,7 @@ import datetime as dt
 
 import asyncpg
 
-from hotline.orders.queries import ORDER_COLUMNS
-
-# Work left to do: the predicate of work_orders_board_open_idx, word for word, so the
-# planner can use that index (it matches predicates textually).
-OPEN_PREDICATE = (
-    "status IN ('registered', 'dispatching', 'dispatched', 'returned', 'escalated', "
-    "'in_progress', 'reopened')"
-)
+from hotline.orders.queries import OPEN_LIST, OPEN_PREDICATE, ORDER_COLUMNS
 
 # ---------------------------------------------------------------------- agent status
 
@@ -93,30 +86,70 @@ async def orders_registered_by(
 # ------------------------------------------------------------------------- the board
 
 
-# The board's numbers, each from one index: registered since $1 (the local day's start);
-# open; open and due before $3 (soon); overdue at $2 (now); in coordination; returns and
-# time requests awaiting review; completed orders awaiting their callback (回访); drafts.
+def _kept(family: str, condition: str) -> str:
+    """A count the writes keep (migration 0013): its folded rows and the changes not
+    folded yet, read in the statement's one snapshot."""
+    rows = f"family = '{family}' AND {condition}"
+    return (
+        "(SELECT coalesce(sum(n), 0)::bigint FROM ("
+        f"SELECT n FROM board_counts WHERE {rows} "
+        f"UNION ALL SELECT n FROM board_count_changes WHERE {rows}) kept)"
+    )
+
+
+def _open_due(start: str, end: str) -> str:
+    """Open orders due in [start, end), from work_orders_board_open_idx: the minutes at
+    the ends of a period, which the kept counts have only by the hour."""
+    return (
+        f"(SELECT count(*) FROM work_orders WHERE {OPEN_PREDICATE} "
+        f"AND resolution_due_at >= {start} AND resolution_due_at < {end})"
+    )
+
+
+# The board's numbers. The whole hours come from the kept counts, a few dozen rows
+# whatever the volume; the minutes at the ends of a period from the orders' indexes:
+# $1 the local day's start and $2 the next whole hour (registered today); $3 now, $4
+# its hour, $5 the next whole hour; $6 soon and $7 its hour (due soon, overdue).
 BOARD_COUNTERS = f"""
     SELECT
-      (SELECT count(*) FROM work_orders
-        WHERE status <> 'draft' AND created_at >= $1) AS registered_today,
-      (SELECT count(*) FROM work_orders WHERE {OPEN_PREDICATE}) AS open,
-      (SELECT count(*) FROM work_orders WHERE {OPEN_PREDICATE}
-          AND resolution_due_at >= $2 AND resolution_due_at < $3) AS due_soon,
-      (SELECT count(*) FROM work_orders WHERE {OPEN_PREDICATE}
-          AND resolution_due_at < $2) AS overdue,
-      (SELECT count(*) FROM work_orders WHERE status = 'escalated') AS in_coordination,
-      (SELECT count(*) FROM order_returns WHERE state = 'pending') AS returns_pending,
-      (SELECT count(*) FROM time_requests WHERE state = 'pending') AS time_requests_pending,
-      (SELECT count(*) FROM work_orders
-        WHERE status IN ('completed', 'callback')) AS callbacks_due,
-      (SELECT count(*) FROM work_orders WHERE status = 'draft') AS drafts
+      {_kept("registered", "hour >= $2")}
+        + (SELECT count(*) FROM work_orders
+            WHERE status <> 'draft' AND created_at >= $1 AND created_at < $2)
+        AS registered_today,
+      {_kept("status", f"key IN {OPEN_LIST}")} AS open,
+      {_kept("due", "hour >= $5 AND hour < $7")}
+        + {_open_due("$3", "least($5, $6)")} + {_open_due("greatest($7, $5)", "$6")}
+        AS due_soon,
+      {_kept("due", "hour < $4")} + {_open_due("$4", "$3")} AS overdue,
+      {_kept("status", "key = 'escalated'")} AS in_coordination,
+      {_kept("order_returns", "key = 'pending'")} AS returns_pending,
+      {_kept("time_requests", "key = 'pending'")} AS time_requests_pending,
+      {_kept("status", "key IN ('completed', 'callback')")} AS callbacks_due,
+      {_kept("status", "key = 'draft'")} AS drafts
     """
+
+
+def _hour(at: dt.datetime) -> dt.datetime:
+    """The UTC hour ``at`` is in, as board_order_rows() buckets it."""
+    return at.astimezone(dt.UTC).replace(minute=0, second=0, microsecond=0)
+
+
+def _next_hour(at: dt.datetime) -> dt.datetime:
+    """The first whole UTC hour at or after ``at``."""
+    hour = _hour(at)
+    return hour if hour == at else hour + dt.timedelta(hours=1)
+
+
+def board_counter_args(
+    day_start: dt.datetime, now: dt.datetime, soon: dt.datetime
+) -> tuple[dt.datetime, ...]:
+    """BOARD_COUNTERS' parameters."""
+    return (day_start, _next_hour(day_start), now, _hour(now), _next_hour(now), soon, _hour(soon))
 
 
 async def board_counters(
     conn: asyncpg.Connection, *, day_start: dt.datetime, now: dt.datetime, soon: dt.datetime
 ) -> dict[str, int]:
-    row = await conn.fetchrow(BOARD_COUNTERS, day_start, now, soon)
+    row = await conn.fetchrow(BOARD_COUNTERS, *board_counter_args(day_start, now, soon))
     assert row is not None
     return dict(row)

@@ -13,10 +13,11 @@ minutes on two cores: the indexes of work_orders and dispatches that back no
 constraint are dropped before the load and rebuilt from their own definitions after it
 (same schema, built by sorting instead of one row at a time); the load runs with
 ``session_replication_role = replica``, which skips the foreign-key triggers (the
-generator draws every reference from the seeded tables) and migration 0012's trigger
-that keeps the figures' day counts. Then VACUUM ANALYZE, as autovacuum would leave a
-settled table, and ``figure_counts_rebuild()`` counts the whole history once (timed), as
-the trigger would have kept it.
+generator draws every reference from the seeded tables) and the triggers of migrations
+0012 and 0013 that keep the figures' day counts and the board's counts. Then VACUUM
+ANALYZE, as autovacuum would leave a settled table, and ``figure_counts_rebuild()`` and
+``board_counts_rebuild()`` count the whole history once (timed), as the triggers would
+have kept it.
 
 Each size has a database of its own, so that ids follow creation time over the whole
 two years at every size, as they do in a table that filled in life.
@@ -37,6 +38,7 @@ import asyncpg
 from agents_ui import queries as board_queries
 from agents_ui.views.console import DUE_SOON_HOURS
 from callbacks import queries as callback_queries
+from hotline.orders import queries as order_queries
 from hotline.orders.models import OrderFilter
 from hotline.orders.service import search_orders
 from hotline.users.models import Actor, Role
@@ -270,7 +272,7 @@ def board_queries_at(now: dt.datetime, tz: ZoneInfo) -> dict[str, BoardQuery]:
             soon=now + dt.timedelta(hours=DUE_SOON_HOURS),
         ),
         "overdue list": lambda conn: search_orders(
-            conn, supervisor, OrderFilter(overdue=True, limit=50), now
+            conn, supervisor, OrderFilter(overdue=True, sort="due", limit=50), now
         ),
         "coordination list": lambda conn: search_orders(
             conn, supervisor, OrderFilter(status=["escalated"], limit=50), now
@@ -340,7 +342,7 @@ async def measure_board(
     for name, query in queries.items():
         await check_plans(conn, name, query)
     open_orders = await conn.fetchval(
-        f"SELECT count(*) FROM work_orders WHERE {board_queries.OPEN_PREDICATE}"
+        f"SELECT count(*) FROM work_orders WHERE {order_queries.OPEN_PREDICATE}"
     )
     print(f"{size:,} orders ({open_orders:,} open); p95 of {runs} runs each; plans checked:")
     results = {}
@@ -381,7 +383,11 @@ async def bench_board_at(url: str, size: int, runs: int, tz: ZoneInfo) -> dict[s
         rows = await callback_queries.rebuild_figure_counts(conn)
         took = time.perf_counter() - started
         clock.step(f"figures: the history counted into {rows:,} day rows in {took:.1f} s")
-        await conn.execute("VACUUM ANALYZE figure_day_counts")
+        started = time.perf_counter()
+        rows = await order_queries.rebuild_board_counts(conn)
+        took = time.perf_counter() - started
+        clock.step(f"board: the orders counted into {rows:,} rows in {took:.1f} s")
+        await conn.execute("VACUUM ANALYZE figure_day_counts, board_counts")
         return await measure_board(conn, size, tz, runs)
     finally:
         await conn.close()

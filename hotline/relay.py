@@ -1,4 +1,5 @@
-"""The relay: moves due outbox rows and deadlines from PostgreSQL into RQ.
+"""The relay: moves due outbox rows and deadlines from PostgreSQL into RQ, and folds
+the board's count changes (its chores, done in the database itself).
 
 Each pass claims due rows with ``FOR UPDATE SKIP LOCKED`` (so two relays never take
 the same row), gives them a lease, and enqueues one job per claimed row. If Redis
@@ -22,6 +23,7 @@ from rq import Queue
 
 from hotline.deadlines import queries as deadline_queries
 from hotline.deadlines.jobs import run_deadline
+from hotline.orders import queries as order_queries
 from hotline.outbox import queries as outbox_queries
 from hotline.outbox.jobs import run_outbox_row
 
@@ -70,6 +72,20 @@ CORE_SOURCES = (
 )
 
 
+@dataclass(frozen=True)
+class Chore:
+    """Work the relay does itself on each pass, in the database: ``run(conn, batch)``
+    returns how much it did, so that a full batch makes the next pass come at once."""
+
+    name: str
+    run: Callable[[asyncpg.Connection, int], Awaitable[int]]
+    batch: int
+
+
+# The board's count changes: a few per order written, folded many at a time.
+CORE_CHORES = (Chore("board_counts", order_queries.fold_board_counts, batch=5000),)
+
+
 class Relay:
     def __init__(
         self,
@@ -80,10 +96,12 @@ class Relay:
         lease_seconds: int = 60,
         clock: Clock = utcnow,
         sources: tuple[Source, ...] = CORE_SOURCES,
+        chores: tuple[Chore, ...] = CORE_CHORES,
         timer_queue: Queue | None = None,
     ) -> None:
         self.pool = pool
         self.sources = sources
+        self.chores = chores
         self.timer_queue = timer_queue or queue
         self.queue = queue
         self.batch = batch
@@ -91,15 +109,22 @@ class Relay:
         self.clock = clock
 
     async def run_once(self) -> dict[str, int]:
-        """One pass over every source; returns how many rows each enqueued."""
-        return {source.name: await self._relay(source) for source in self.sources}
+        """One pass over every source and chore; returns how many rows each enqueued or
+        did."""
+        counts = {source.name: await self._relay(source) for source in self.sources}
+        for chore in self.chores:
+            async with self.pool.acquire() as conn:
+                counts[chore.name] = await chore.run(conn, chore.batch)
+        return counts
 
     async def run(self, stop: asyncio.Event, interval: float) -> None:
         log.info("relay started (every %.2fs, batches of %d)", interval, self.batch)
         while not stop.is_set():
             try:
                 counts = await self.run_once()
-                busy = any(n >= self.batch for n in counts.values())
+                busy = any(counts[s.name] >= self.batch for s in self.sources) or any(
+                    counts[c.name] >= c.batch for c in self.chores
+                )
             except Exception:
                 # Database or Redis away: rows stay in PostgreSQL; try again next pass.
                 log.exception("relay pass failed; retrying in %.2fs", interval)

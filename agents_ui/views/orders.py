@@ -88,7 +88,7 @@ async def register_order(request: web.Request) -> web.Response:
 @api.route(
     "GET",
     "/api/v1/orders",
-    summary="Search orders, newest first, by cursor",
+    summary="Search orders, newest first or most overdue first, by cursor",
     tag="orders",
     query=OrderFilter,
 )

@@ -66,6 +66,8 @@ TRANSITIONS: dict[str, tuple[frozenset[Status], Status]] = {
 FINAL: frozenset[Status] = frozenset({S.CLOSED, S.MERGED, S.CANCELLED})
 # Not final, but the resolution clock has stopped: the work was done.
 DONE: frozenset[Status] = frozenset({S.RESOLVED_ON_CALL, S.COMPLETED, S.CALLBACK})
+# Someone still has work to do on it: the supervisors' open, due-soon and overdue orders.
+OPEN: frozenset[Status] = frozenset(Status) - FINAL - DONE - {S.DRAFT}
 
 
 def next_status(current: str, action: str) -> Status:

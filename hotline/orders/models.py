@@ -49,6 +49,8 @@ class OrderFilter(BaseModel):
     area: str | None = None  # a district includes its streets
     overdue: bool | None = None
     q: str | None = Field(default=None, max_length=100)
+    # newest first, or by resolution deadline, the most overdue first (orders with one)
+    sort: Literal["newest", "due"] = "newest"
     limit: int = Field(default=50, ge=1, le=200)
     cursor: str | None = None
 

@@ -7,9 +7,13 @@ from typing import Any
 
 import asyncpg
 
-from hotline.orders.lifecycle import DONE, FINAL
+from hotline.orders.lifecycle import OPEN
 
-_OPEN_EXCLUDED = sorted(s.value for s in FINAL | DONE)
+# The open orders as work_orders_board_open_idx's predicate (migration 0009) and
+# board_order_rows() (migration 0013) list them; a query that states it this way, with
+# constants the planner can compare, may read that index.
+OPEN_LIST = "(" + ", ".join(f"'{s.value}'" for s in sorted(OPEN)) + ")"
+OPEN_PREDICATE = f"status IN {OPEN_LIST}"
 
 ORDER_COLUMNS = """o.id, o.number, o.hotline_code, o.channel, o.kind, o.service_item_code,
     o.area_code, o.address, o.description, o.priority, o.status, o.citizen_id,
@@ -239,10 +243,13 @@ async def search_orders(
     area: str | None,
     overdue: bool | None,
     q: str | None,
+    sort: str,
     after: tuple[dt.datetime, int] | None,
     limit: int,
 ) -> list[asyncpg.Record]:
-    """Newest first, keyset-paged on (created_at, id) so deep pages stay fast."""
+    """Newest first (``sort`` "newest") or the resolution due soonest first ("due"),
+    keyset-paged on (that time, id) so deep pages stay fast. The overdue orders by due
+    time are the first entries of work_orders_board_open_idx, however many are open."""
     where: list[str] = []
     args: list[Any] = []
 
@@ -273,9 +280,7 @@ async def search_orders(
             f"(SELECT code FROM areas WHERE parent_code = {placeholder}))"
         )
     if overdue is not None:
-        test = (
-            f"(o.resolution_due_at < {arg(now)} AND o.status <> ALL({arg(_OPEN_EXCLUDED)}::text[]))"
-        )
+        test = f"(o.resolution_due_at < {arg(now)} AND o.{OPEN_PREDICATE})"
         where.append(test if overdue else f"NOT coalesce({test}, false)")
     if q:
         pattern = arg(f"%{_escape_like(q)}%")
@@ -283,12 +288,17 @@ async def search_orders(
             f"(o.number ILIKE {pattern} OR o.description ILIKE {pattern} "
             f"OR o.address ILIKE {pattern} OR o.caller_phone ILIKE {pattern})"
         )
+    if sort == "due":
+        where.append("o.resolution_due_at IS NOT NULL")
+        key, direction, beyond = "o.resolution_due_at", "", ">"
+    else:
+        key, direction, beyond = "o.created_at", " DESC", "<"
     if after is not None:
-        where.append(f"(o.created_at, o.id) < ({arg(after[0])}, {arg(after[1])})")
+        where.append(f"({key}, o.id) {beyond} ({arg(after[0])}, {arg(after[1])})")
     sql = f"SELECT {ORDER_COLUMNS} FROM work_orders o"
     if where:
         sql += " WHERE " + " AND ".join(where)
-    sql += f" ORDER BY o.created_at DESC, o.id DESC LIMIT {arg(limit)}"
+    sql += f" ORDER BY {key}{direction}, o.id{direction} LIMIT {arg(limit)}"
     return await conn.fetch(sql, *args)
 
 
@@ -302,3 +312,17 @@ async def set_key_account(
         citizen_id,
         representative_user_id,
     )
+
+
+# ------------------------------------------------------------- the board's kept counts
+
+
+async def fold_board_counts(conn: asyncpg.Connection, batch: int) -> int:
+    """Up to ``batch`` of the writes' count changes folded into board_counts (migration
+    0013); how many. Another process folding meanwhile makes this one return 0."""
+    return int(await conn.fetchval("SELECT board_counts_fold($1)", batch))
+
+
+async def rebuild_board_counts(conn: asyncpg.Connection) -> int:
+    """The board's counts made again from the tables; the rows written."""
+    return int(await conn.fetchval("SELECT board_counts_rebuild()"))

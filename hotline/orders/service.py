@@ -390,18 +390,25 @@ async def access_order_by_id(
     raise NotFound(f"order {order_id} not found")
 
 
-def encode_cursor(row: asyncpg.Record) -> str:
-    raw = f"{row['created_at'].isoformat()}|{row['id']}"
+# An order list's orders and the column each is sorted by: newest first, or the
+# resolution due soonest (the most overdue) first.
+SORT_COLUMNS = {"newest": "created_at", "due": "resolution_due_at"}
+
+
+def encode_cursor(row: asyncpg.Record, sort: str) -> str:
+    raw = f"{sort}|{row[SORT_COLUMNS[sort]].isoformat()}|{row['id']}"
     return base64.urlsafe_b64encode(raw.encode()).decode()
 
 
-def decode_cursor(cursor: str) -> tuple[dt.datetime, int]:
+def decode_cursor(cursor: str, sort: str) -> tuple[dt.datetime, int]:
     try:
-        created, order_id = base64.urlsafe_b64decode(cursor.encode()).decode().split("|")
-        return dt.datetime.fromisoformat(created), int(order_id)
+        given, key, order_id = base64.urlsafe_b64decode(cursor.encode()).decode().split("|")
+        if given != sort:
+            raise ValueError("a cursor of another order")
+        return dt.datetime.fromisoformat(key), int(order_id)
     except ValueError as exc:
         raise InvalidInput(
-            "the cursor is not one this server gave out",
+            "the cursor is not one this server gave out for this list",
             code="invalid_cursor",
             fields={"cursor": "invalid"},
         ) from exc
@@ -427,9 +434,10 @@ async def search_orders(
         area=criteria.area,
         overdue=criteria.overdue,
         q=criteria.q,
-        after=decode_cursor(criteria.cursor) if criteria.cursor else None,
+        sort=criteria.sort,
+        after=decode_cursor(criteria.cursor, criteria.sort) if criteria.cursor else None,
         limit=criteria.limit + 1,
     )
     page = rows[: criteria.limit]
-    next_cursor = encode_cursor(page[-1]) if len(rows) > criteria.limit else None
+    next_cursor = encode_cursor(page[-1], criteria.sort) if len(rows) > criteria.limit else None
     return page, next_cursor

@@ -83,7 +83,7 @@ export default {
       const [returns, timeRequests, overdue, coordination, notices, agents] = await Promise.all([
         api.get("/api/v1/returns"),
         api.get("/api/v1/time-requests"),
-        api.get("/api/v1/orders", { overdue: true, limit: 50 }),
+        api.get("/api/v1/orders", { overdue: true, sort: "due", limit: 50 }),
         api.get("/api/v1/orders", { status: "escalated", limit: 50 }),
         api.get("/api/v1/supervision/notices", { limit: 50 }),
         api.get("/api/v1/agents"),

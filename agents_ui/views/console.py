@@ -21,7 +21,7 @@ from hotline.db import transaction
 from hotline.orders.models import NewOrder
 from hotline.orders.service import do_register_order, do_resolve_on_call
 from hotline.phones import mask_phone
-from hotline.reference import queries as ref
+from hotline.reference.cache import reference
 from hotline.reference.suggest import suggester
 from hotline.users.models import CALL_TAKER_ROLES, CENTRE_ROLES, SUPERVISOR_ROLES, Role
 
@@ -179,7 +179,7 @@ async def register_resolved(request: web.Request) -> web.Response:
 async def suggest_item(request: web.Request) -> web.Response:
     criteria = read_query(request, SuggestQuery)
     async with request.app[POOL].acquire() as conn:
-        items = [dict(r) for r in await ref.list_service_items(conn)]
+        items = await reference.service_items(conn)
     found = await asyncio.to_thread(suggester.suggest, criteria.text, items, criteria.limit)
     return json_response({"items": found})
 

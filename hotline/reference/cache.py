@@ -46,6 +46,11 @@ class ReferenceCache:
         await self._fresh(conn)
         return self._areas.get(code) or await queries.get_area(conn, code)
 
+    async def service_items(self, conn: asyncpg.Connection) -> list[asyncpg.Record]:
+        """The whole catalogue, retired items too, in the catalogue's order."""
+        await self._fresh(conn)
+        return list(self._items.values())
+
     async def enterprises(
         self, conn: asyncpg.Connection, ids: list[int]
     ) -> dict[int, asyncpg.Record]:

@@ -27,12 +27,15 @@ KEYWORD_FREQ = 100_000
 
 
 class Suggester:
-    """One tokenizer per process, rebuilt when the catalogue's words change."""
+    """One tokenizer per process, rebuilt when the catalogue's words change, and the
+    words of each item's name as it cuts them (an item's name is cut once, not on
+    every suggestion)."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._words: frozenset[str] = frozenset()
         self._tokenizer: jieba.Tokenizer | None = None
+        self._names: dict[str, list[str]] = {}
 
     def _tokenizer_for(self, words: frozenset[str]) -> jieba.Tokenizer:
         with self._lock:
@@ -40,7 +43,7 @@ class Suggester:
                 tokenizer = jieba.Tokenizer()
                 for word in sorted(words):
                     tokenizer.add_word(word, freq=KEYWORD_FREQ)
-                self._tokenizer, self._words = tokenizer, words
+                self._tokenizer, self._words, self._names = tokenizer, words, {}
             return self._tokenizer
 
     def words(self, text: str, items: Sequence[Mapping[str, Any]]) -> set[str]:
@@ -78,8 +81,13 @@ class Suggester:
         ]
 
     def _name_words(self, name: str) -> list[str]:
-        assert self._tokenizer is not None
-        return [w for w in self._tokenizer.lcut(name) if len(w) >= 2]
+        with self._lock:
+            words = self._names.get(name)
+            if words is None:
+                assert self._tokenizer is not None
+                words = [w for w in self._tokenizer.lcut(name) if len(w) >= 2]
+                self._names[name] = words
+            return words
 
 
 suggester = Suggester()

@@ -110,9 +110,12 @@ SELECT g.id, format('%s-bench-%s', h.code, g.id), h.code,
 # The dispatches of the orders $1..$2: a unit that returned the order first (one in
 # twenty, and every order now ``returned``), the lead (live while the order is with a
 # unit, completed once it was done), and an assisting unit for one in ten. $3: units.
+# $4: now; a lead still unsigned past its sign-for deadline is marked, as the ladder's
+# reminder marks it when that deadline passes.
 DISPATCHES_SQL = """
 INSERT INTO dispatches (order_id, enterprise_id, role, state, sign_for_due_at, created_at,
-    signed_at, finished_at, completed_on_time, solved, rating, rated_at, callback_outcome)
+    signed_at, finished_at, completed_on_time, solved, rating, rated_at, callback_outcome,
+    sign_for_missed_at)
 SELECT o.id, x.enterprise_id, x.role, x.state, x.at + interval '2 hours', x.at,
        CASE WHEN x.state IN ('signed', 'completed')
             THEN x.at + interval '3 hours' * random() END,
@@ -122,7 +125,9 @@ SELECT o.id, x.enterprise_id, x.role, x.state, x.at + interval '2 hours', x.at,
        CASE WHEN x.rated THEN o.id % 9 <> 0 END,
        CASE WHEN x.rated THEN (5 - o.id % 4)::smallint END,
        CASE WHEN x.rated THEN o.closed_at END,
-       CASE WHEN x.rated THEN CASE WHEN o.id % 9 = 0 THEN 'bad' ELSE 'good' END END
+       CASE WHEN x.rated THEN CASE WHEN o.id % 9 = 0 THEN 'bad' ELSE 'good' END END,
+       CASE WHEN x.state = 'pending' AND x.at + interval '2 hours' < $4
+            THEN x.at + interval '2 hours' END
   FROM work_orders o
   CROSS JOIN LATERAL (SELECT $3::bigint[] AS units) ref
   CROSS JOIN LATERAL (SELECT ref.units[1 + (o.id / 7) % cardinality(ref.units)] AS unit) other
@@ -208,7 +213,7 @@ async def generate_orders(
     for lo in range(1, total + 1, CHUNK):
         hi = min(lo + CHUNK - 1, total)
         await conn.execute(ORDERS_SQL, lo, hi, now, total, *reference)
-        await conn.execute(DISPATCHES_SQL, lo, hi, units)
+        await conn.execute(DISPATCHES_SQL, lo, hi, units, now)
         clock.step(f"orders and dispatches up to {hi:,}")
     await conn.execute(RETURNS_SQL, 1, total)
     await conn.execute(TIME_REQUESTS_SQL, 1, total)

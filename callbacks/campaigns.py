@@ -67,11 +67,9 @@ async def schedule_after_completion(
 
 
 async def on_order_completed(conn: asyncpg.Connection, payload: dict[str, Any]) -> None:
-    """Outbox handler on ``order.completed``: the lead dispatch's on-time mark (for the
-    figures), and the order's callback. An order without a phone cannot be called back;
-    it is closed with that note. A repeat does nothing more."""
-    if payload["dispatch_id"] is not None:  # None: resolved on the call, no unit's work
-        await queries.mark_completion(conn, payload["dispatch_id"], on_time=not payload["late"])
+    """Outbox handler on ``order.completed``: the order's callback. An order without a
+    phone cannot be called back; it is closed with that note. A repeat does nothing
+    more."""
     order = await order_queries.get_order(conn, payload["order_id"], for_update=True)
     if order is None or order["status"] not in JUST_DONE:
         return

@@ -652,12 +652,6 @@ async def exclude_from_score(conn: asyncpg.Connection, dispatch_id: int) -> None
     await conn.execute("UPDATE dispatches SET score_excluded = true WHERE id = $1", dispatch_id)
 
 
-async def mark_completion(conn: asyncpg.Connection, dispatch_id: int, *, on_time: bool) -> None:
-    await conn.execute(
-        "UPDATE dispatches SET completed_on_time = $2 WHERE id = $1", dispatch_id, on_time
-    )
-
-
 # ------------------------------------------------------------------- figures
 
 # What the figures group by: fixed maps, because the expressions go into SQL text. The
@@ -709,10 +703,11 @@ ZONE = "(SELECT timezone FROM figure_settings)"
 
 
 def figures_sql(by: str, *, per_day: bool = False) -> str:
-    """The counts the writes keep per day (figure_day_counts, migration 0012), read
-    through its primary key, plus the one count that changes with time alone: unsigned
-    dispatches whose sign-for deadline ($3) has passed, read through
-    dispatches_unsigned_idx. $1 and $2 are local days of figure_settings' time zone."""
+    """The counts the writes keep per day (figure_day_counts, migrations 0012 and 0014),
+    read through its primary key, plus the one count that changes with time alone:
+    unsigned dispatches whose sign-for deadline ($3) has passed and which the ladder's
+    reminder has not marked yet, read through dispatches_unmarked_idx. $1 and $2 are
+    local days of figure_settings' time zone."""
     day_kept = ", c.day" if per_day else ""
     day_live = f", (d.created_at AT TIME ZONE {ZONE})::date AS day" if per_day else ""
     group = "1, 2" if per_day else "1"
@@ -723,7 +718,7 @@ def figures_sql(by: str, *, per_day: bool = False) -> str:
     return f"""
         WITH kept AS (
             SELECT {KEPT_KEYS[by]} AS key{day_kept},
-                   sum(c.responded)::bigint AS responded,
+                   sum(c.dispatched)::bigint AS dispatched,
                    sum(c.signed_on_time)::bigint AS signed_on_time, {sums}
               FROM figure_day_counts c
              WHERE c.day >= $1 AND c.day < $2
@@ -732,13 +727,14 @@ def figures_sql(by: str, *, per_day: bool = False) -> str:
             SELECT {LIVE_KEYS[by]} AS key{day_live}, count(*) AS unsigned
               FROM dispatches d JOIN work_orders o ON o.id = d.order_id
              WHERE d.signed_at IS NULL AND d.state NOT IN ('returned', 'withdrawn')
+               AND d.sign_for_missed_at IS NULL
                AND d.created_at >= ($1::date::timestamp AT TIME ZONE {ZONE})
                AND d.created_at < ($2::date::timestamp AT TIME ZONE {ZONE})
                AND d.sign_for_due_at < $3
              GROUP BY {group}
         )
         SELECT coalesce(k.key, v.key) AS key{day_out},
-               coalesce(k.responded, 0) + coalesce(v.unsigned, 0) AS dispatched,
+               coalesce(k.dispatched, 0) + coalesce(v.unsigned, 0) AS dispatched,
                coalesce(k.signed_on_time, 0) AS signed_on_time, {rest}
           FROM kept k FULL JOIN overdue v ON v.key = k.key{same_day}
          ORDER BY {group}

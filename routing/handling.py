@@ -248,11 +248,11 @@ async def do_complete(
             code="invalid_attachment",
             fields={"attachment_ids": "unknown id"},
         )
+    late = bool(order["resolution_due_at"] and now > order["resolution_due_at"])
     await queries.set_dispatch_state(
-        conn, dispatch_id, state="completed", now=now, reply=body.reply
+        conn, dispatch_id, state="completed", now=now, reply=body.reply, on_time=not late
     )
     await deadline_queries.cancel_open(conn, order["id"])
-    late = bool(order["resolution_due_at"] and now > order["resolution_due_at"])
     await queue_completion(conn, order, dispatch_id, late=late)
     return await do_transition(
         conn,

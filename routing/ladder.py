@@ -131,10 +131,12 @@ async def _step(
 async def on_sign_for_due(
     conn: asyncpg.Connection, deadline: asyncpg.Record, now: dt.datetime
 ) -> None:
-    """催办: the unit has not signed in time; remind it and alert the supervisors."""
+    """催办: the unit has not signed in time; remind it, alert the supervisors, and mark
+    the dispatch for the figures."""
     dispatch = await queries.get_dispatch(conn, deadline["dispatch_id"])
     if dispatch is None or dispatch["state"] != "pending":
         return
+    await queries.mark_sign_for_missed(conn, dispatch["id"], now)
     await _step(
         conn,
         deadline,

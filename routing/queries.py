@@ -242,20 +242,38 @@ async def set_dispatch_state(
     state: str,
     now: dt.datetime,
     reply: str | None = None,
+    on_time: bool | None = None,
 ) -> None:
+    """A dispatch's new state; a completion says whether it came within the time limit
+    (the figures' on-time rate), in the same write."""
     await conn.execute(
         """
         UPDATE dispatches SET state = $2,
                signed_at = CASE WHEN $2 = 'signed' THEN $3 ELSE signed_at END,
                finished_at = CASE WHEN $2 IN ('returned', 'completed', 'withdrawn')
                                   THEN $3 ELSE finished_at END,
-               reply = coalesce($4, reply)
+               reply = coalesce($4, reply),
+               completed_on_time = coalesce($5, completed_on_time)
          WHERE id = $1
         """,
         dispatch_id,
         state,
         now,
         reply,
+        on_time,
+    )
+
+
+async def mark_sign_for_missed(
+    conn: asyncpg.Connection, dispatch_id: int, now: dt.datetime
+) -> None:
+    """The dispatch is still unsigned at its sign-for deadline: marked, so the figures
+    count it from then on as a kept count (migration 0014) instead of at every read."""
+    await conn.execute(
+        "UPDATE dispatches SET sign_for_missed_at = $2 "
+        "WHERE id = $1 AND signed_at IS NULL AND sign_for_missed_at IS NULL",
+        dispatch_id,
+        now,
     )
 
 

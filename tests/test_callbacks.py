@@ -645,9 +645,8 @@ async def unit_dispatch(
     if completed:
         finished, on_time = completed
         await routing_queries.set_dispatch_state(
-            conn, dispatch["id"], state="completed", now=finished
+            conn, dispatch["id"], state="completed", now=finished, on_time=on_time
         )
-        await callback_queries.mark_completion(conn, dispatch["id"], on_time=on_time)
     if answer:
         solved, rating, outcome = answer
         await callback_queries.rate_dispatch(
@@ -810,11 +809,21 @@ async def test_an_unsigned_dispatch_counts_once_its_sign_for_deadline_passes(
             return row["dispatched"], row["signed_on_time"]
 
         assert not [r for r in await callback_queries.figures(conn, "unit", *day, made)]
+        assert await counts(local(2025, 9, 16, 21, 1)) == (1, 0)  # counted live
+        kept = (
+            "SELECT coalesce(sum(dispatched), 0) FROM figure_day_counts "
+            "WHERE day = $1 AND enterprise_id = $2"
+        )
+        assert await conn.fetchval(kept, day[0], int(water)) == 0
+        # The ladder's reminder marks it: from then on a kept count, never counted twice.
+        await routing_queries.mark_sign_for_missed(conn, dispatch, local(2025, 9, 16, 21, 0))
+        assert await conn.fetchval(kept, day[0], int(water)) == 1
         assert await counts(local(2025, 9, 16, 21, 1)) == (1, 0)
         await routing_queries.set_dispatch_state(
             conn, dispatch, state="signed", now=local(2025, 9, 16, 22, 0)
         )
         assert await counts(local(2025, 9, 16, 22, 1)) == (1, 0)  # signed, late
+        assert await conn.fetchval(kept, day[0], int(water)) == 1
 
 
 @pytest.mark.parametrize("per_day", [False, True])

@@ -69,6 +69,12 @@ async def test_sign_for_timeout_reminds_exactly_once(
     await settle(pool, settings, at=late + dt.timedelta(minutes=5))
     assert await notices_for(desks["supervisor"], order["id"]) == ["reminder"]
     assert (await order_events(desks["agent"], order["id"])).count("ladder.reminder") == 1
+    # Marked for the figures when the reminder went out (and not when signed in time).
+    missed = await pool.fetchval(
+        "SELECT sign_for_missed_at FROM dispatches WHERE order_id = $1 AND state = 'pending'",
+        order["id"],
+    )
+    assert missed is not None
 
 
 async def test_signing_in_time_means_no_reminder(
@@ -79,6 +85,8 @@ async def test_signing_in_time_means_no_reminder(
     await desks["water"].post(f"/api/v1/dispatches/{dispatch['id']}/sign-for")
     await settle(pool, settings, at=due(order, "sign_for") + SECOND)
     assert await notices_for(desks["supervisor"], order["id"]) == []
+    missed = "SELECT sign_for_missed_at FROM dispatches WHERE id = $1"
+    assert await pool.fetchval(missed, dispatch["id"]) is None
 
 
 async def test_the_whole_overdue_ladder_each_step_once(

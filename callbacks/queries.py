@@ -75,22 +75,29 @@ async def list_campaigns(conn: asyncpg.Connection, limit: int) -> list[asyncpg.R
     )
 
 
-async def campaign_counts(conn: asyncpg.Connection, campaign_id: int) -> dict[str, Any]:
-    """Surveys by state, and the answered ones by rating and by outcome."""
-    row = await conn.fetchrow(
+async def campaign_counts(
+    conn: asyncpg.Connection, campaign_ids: list[int]
+) -> dict[int, dict[str, int]]:
+    """Per campaign, in one statement: surveys by state, and the answered ones by rating
+    and by outcome (zeros for a campaign without surveys)."""
+    names = ("surveys", "open", "answered", "unreachable", "cancelled", "good", "bad")
+    rows = await conn.fetch(
         """
-        SELECT count(*) AS surveys,
+        SELECT campaign_id,
+               count(*) AS surveys,
                count(*) FILTER (WHERE state = 'open') AS open,
                count(*) FILTER (WHERE state = 'answered') AS answered,
                count(*) FILTER (WHERE state = 'unreachable') AS unreachable,
                count(*) FILTER (WHERE state = 'cancelled') AS cancelled,
                count(*) FILTER (WHERE rating >= 3) AS good,
                count(*) FILTER (WHERE rating <= 2 OR solved IS FALSE) AS bad
-          FROM callback_surveys WHERE campaign_id = $1
+          FROM callback_surveys WHERE campaign_id = ANY($1::bigint[])
+         GROUP BY campaign_id
         """,
-        campaign_id,
+        campaign_ids,
     )
-    return dict(row)
+    found = {r["campaign_id"]: {n: r[n] for n in names} for r in rows}
+    return {i: found.get(i, dict.fromkeys(names, 0)) for i in campaign_ids}
 
 
 async def hold_attempts(conn: asyncpg.Connection, campaign_id: int) -> int:

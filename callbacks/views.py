@@ -160,8 +160,16 @@ async def _policy(request: web.Request, conn: asyncpg.Connection) -> CallbackPol
     )
 
 
+async def _campaigns_json(
+    conn: asyncpg.Connection, campaigns: list[asyncpg.Record]
+) -> list[dict[str, object]]:
+    counts = await queries.campaign_counts(conn, [c["id"] for c in campaigns])
+    return [{**dict(c), "counts": counts[c["id"]]} for c in campaigns]
+
+
 async def _campaign_json(conn: asyncpg.Connection, campaign: asyncpg.Record) -> dict[str, object]:
-    return {**dict(campaign), "counts": await queries.campaign_counts(conn, campaign["id"])}
+    (one,) = await _campaigns_json(conn, [campaign])
+    return one
 
 
 @api.route(
@@ -199,7 +207,7 @@ async def list_campaigns(request: web.Request) -> web.Response:
     criteria = read_query(request, ListLimit)
     async with request.app[POOL].acquire() as conn:
         rows = await queries.list_campaigns(conn, criteria.limit)
-        return json_response({"items": [await _campaign_json(conn, c) for c in rows]})
+        return json_response({"items": await _campaigns_json(conn, rows)})
 
 
 @api.route(

@@ -39,7 +39,7 @@ from hotline.reference import queries as ref
 from hotline.reference.calendar import load_calendar
 from hotline.settings import Settings
 from integrations.telephony.outbound import queue_sms
-from integrations.telephony.provider import PermanentSendError, TelephonyProvider, make_provider
+from integrations.telephony.provider import PermanentSendError, TelephonyProvider, provider_for
 
 log = logging.getLogger(__name__)
 
@@ -274,24 +274,6 @@ async def attempt_failed(
         state=waiting_state(attempt["channel"], survey["campaign_state"]),
         due_at=due,
     )
-
-
-_providers: dict[tuple[str | None, ...], TelephonyProvider] = {}
-
-
-def provider_for(settings: Settings) -> TelephonyProvider:
-    """One provider per worker process and configuration: its HTTP client keeps its
-    connections open from one call to the next (a new client per call halved the rate)."""
-    token = settings.twilio_auth_token.get_secret_value() if settings.twilio_auth_token else None
-    key = (
-        settings.telephony_provider,
-        settings.twilio_account_sid,
-        token,
-        settings.twilio_api_base,
-    )
-    if key not in _providers:
-        _providers[key] = make_provider(settings)
-    return _providers[key]
 
 
 def run_attempt(attempt_id: int) -> str:

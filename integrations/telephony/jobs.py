@@ -24,7 +24,7 @@ from hotline import leased
 from hotline.jobs import run_with_connection
 from hotline.settings import Settings
 from integrations.telephony import queries
-from integrations.telephony.provider import PermanentSendError, TelephonyProvider, make_provider
+from integrations.telephony.provider import PermanentSendError, TelephonyProvider, provider_for
 
 log = logging.getLogger(__name__)
 
@@ -84,7 +84,7 @@ async def process_outbound(
 
 def send_outbound(message_id: int) -> str:
     """The RQ job: send one outbound message through the configured provider."""
-    provider = make_provider(Settings())
+    provider = provider_for(Settings())
     return run_with_connection(lambda conn: process_outbound(conn, message_id, provider))
 
 

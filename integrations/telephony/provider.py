@@ -155,3 +155,22 @@ def make_provider(settings: Settings) -> TelephonyProvider:
             api_base=settings.twilio_api_base,
         )
     return LogProvider()
+
+
+_providers: dict[tuple[str | None, ...], TelephonyProvider] = {}
+
+
+def provider_for(settings: Settings) -> TelephonyProvider:
+    """One provider per worker process and configuration, for jobs: its HTTP client
+    keeps its connections open from one call or message to the next (a new client per
+    call halved the callbacks' rate)."""
+    token = settings.twilio_auth_token.get_secret_value() if settings.twilio_auth_token else None
+    key = (
+        settings.telephony_provider,
+        settings.twilio_account_sid,
+        token,
+        settings.twilio_api_base,
+    )
+    if key not in _providers:
+        _providers[key] = make_provider(settings)
+    return _providers[key]

@@ -3,8 +3,8 @@
 
 Web processes run a socket.io ``AsyncServer`` whose Redis manager (``StreamManager``)
 listens on the live channel: the order events the publisher sends (``live_publisher``,
-in the relay process) and messages other processes emit with a write-only manager
-(``emitter``), such as the agent's screen-pop.
+in the relay process) and messages web processes emit through their own server, such
+as the agent's screen-pop.
 
 A connection is authenticated from the session cookie (no session, no connection) and
 its Origin must be this site. On connect it joins the rooms its role may see; it may
@@ -275,22 +275,3 @@ async def _watch_sessions(app: web.Application) -> None:
         except Exception:
             log.exception("checking live sessions failed; again in %.0fs", interval)
             await asyncio.sleep(interval)
-
-
-# ----------------------------------------------------------------- other processes
-
-_emitter: socketio.RedisManager | None = None
-
-
-def emitter() -> socketio.RedisManager:
-    """The process's write-only publisher for messages outside the event stream (the
-    screen-pop); workers and web views use it after their transaction commits."""
-    global _emitter
-    if _emitter is None:
-        settings = Settings()
-        if not settings.redis_url:
-            raise RuntimeError("HOTLINE_REDIS_URL is not set for this process")
-        _emitter = socketio.RedisManager(
-            settings.redis_url, channel=settings.live_channel, write_only=True
-        )
-    return _emitter

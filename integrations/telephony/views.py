@@ -9,7 +9,6 @@ handler answers from the database alone: no outbound request inside a webhook.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 from collections.abc import Awaitable, Callable
@@ -21,7 +20,7 @@ from multidict import MultiDict
 from agents_ui.api import api, dumps, json_response, path_int
 from agents_ui.auth import require_actor
 from agents_ui.keys import CLOCK, POOL, REDIS, SETTINGS
-from agents_ui.live import emitter
+from agents_ui.live import SOCKETS
 from agents_ui.live_stream import user_room
 from hotline.errors import NotFound
 from hotline.users.models import CALL_TAKER_ROLES, CENTRE_ROLES
@@ -204,7 +203,9 @@ async def take_next_call(request: web.Request) -> web.Response:
     message = json.loads(dumps(offer))
     # After commit: the console never pops up a call whose assignment rolled back.
     assert actor.user_id is not None
-    await asyncio.to_thread(emitter().emit, LIVE_EVENT, message, room=user_room(actor.user_id))
+    # Through this process's socket.io server: its Redis manager reaches the agent's
+    # connections on every web process.
+    await request.app[SOCKETS].emit(LIVE_EVENT, message, room=user_room(actor.user_id))
     return json_response(message)
 
 

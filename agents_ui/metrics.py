@@ -134,6 +134,11 @@ async def _database_families(pool: asyncpg.Pool) -> list[Metric]:
             "Open orders past their resolution due time",
             counts["orders_overdue"],
         ),
+        _gauge(
+            "hotline_board_changes_pending",
+            "Board count changes the relay has not folded yet",
+            counts["board_changes_pending"],
+        ),
     ]
     if due is not None:
         families.append(_gauge("hotline_callbacks_due", "Callback attempts due, not placed", due))

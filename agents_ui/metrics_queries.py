@@ -12,9 +12,10 @@ async def backlog_counts(
     conn: asyncpg.Connection, *, late_seconds: float, statement_seconds: float
 ) -> dict[str, int]:
     """Pending and late deadlines, pending and late outbox rows, open and overdue
-    orders. ``late``: due more than ``late_seconds`` ago and still not carried out.
-    Predicates are those of the partial indexes, word for word. A statement running
-    past ``statement_seconds`` is cancelled on the server."""
+    orders, the board's count changes the relay has not folded yet. ``late``: due more
+    than ``late_seconds`` ago and still not carried out. Predicates are those of the
+    partial indexes, word for word. A statement running past ``statement_seconds`` is
+    cancelled on the server."""
     row = await conn.fetchrow(
         f"""
         SELECT
@@ -29,6 +30,7 @@ async def backlog_counts(
           (SELECT count(*) FROM work_orders WHERE {OPEN_PREDICATE}) AS orders_open,
           (SELECT count(*) FROM work_orders WHERE {OPEN_PREDICATE}
               AND resolution_due_at < now()) AS orders_overdue,
+          (SELECT count(*) FROM board_count_changes) AS board_changes_pending,
           to_regclass('callback_attempts') IS NOT NULL AS has_callbacks
         """,
         late_seconds,

@@ -214,6 +214,7 @@ async def test_the_backlog_gauges_count_late_work_and_callbacks_due(
                 "SELECT order_id, count(*) AS n FROM deadlines GROUP BY order_id"
             )
         }
+        unfolded = await conn.fetchval("SELECT count(*) FROM board_count_changes")
     finally:
         await conn.close()
     assert deadlines[old["id"]] > 0 and deadlines[fresh["id"]] > 0
@@ -222,6 +223,7 @@ async def test_the_backlog_gauges_count_late_work_and_callbacks_due(
     assert found[("hotline_state_up", ())] == 1
     assert found[("hotline_orders_open", ())] == 2
     assert found[("hotline_orders_overdue", ())] == 1
+    assert found[("hotline_board_changes_pending", ())] == unfolded > 0  # no relay ran
     assert found[("hotline_deadlines_pending", ())] == deadlines[old["id"]] + deadlines[fresh["id"]]
     assert found[("hotline_deadlines_late", ())] == deadlines[old["id"]]
     assert found[("hotline_outbox_pending", ())] == 2

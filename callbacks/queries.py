@@ -714,7 +714,13 @@ def figures_sql(by: str, *, per_day: bool = False) -> str:
     read through its primary key, plus the one count that changes with time alone:
     unsigned dispatches whose sign-for deadline ($3) has passed and which the ladder's
     reminder has not marked yet, read through dispatches_unmarked_idx. $1 and $2 are
-    local days of figure_settings' time zone."""
+    local days of figure_settings' time zone.
+
+    The late dispatches are found on their own (a materialized CTE) before they meet
+    their orders: planned together, the planner takes the unmarked dispatches for
+    thousands (it multiplies the selectivities of signed_at, state and the mark as if
+    unrelated) and at ten million orders preferred walking every dispatch of the
+    period in parallel to that many lookups of their orders (86 ms instead of 1)."""
     day_kept = ", c.day" if per_day else ""
     day_live = f", (d.created_at AT TIME ZONE {ZONE})::date AS day" if per_day else ""
     group = "1, 2" if per_day else "1"
@@ -730,14 +736,17 @@ def figures_sql(by: str, *, per_day: bool = False) -> str:
               FROM figure_day_counts c
              WHERE c.day >= $1 AND c.day < $2
              GROUP BY {group}
-        ), overdue AS (
-            SELECT {LIVE_KEYS[by]} AS key{day_live}, count(*) AS unsigned
-              FROM dispatches d JOIN work_orders o ON o.id = d.order_id
+        ), late AS MATERIALIZED (
+            SELECT d.order_id, d.enterprise_id, d.created_at
+              FROM dispatches d
              WHERE d.signed_at IS NULL AND d.state NOT IN ('returned', 'withdrawn')
                AND d.sign_for_missed_at IS NULL
                AND d.created_at >= ($1::date::timestamp AT TIME ZONE {ZONE})
                AND d.created_at < ($2::date::timestamp AT TIME ZONE {ZONE})
                AND d.sign_for_due_at < $3
+        ), overdue AS (
+            SELECT {LIVE_KEYS[by]} AS key{day_live}, count(*) AS unsigned
+              FROM late d JOIN work_orders o ON o.id = d.order_id
              GROUP BY {group}
         )
         SELECT coalesce(k.key, v.key) AS key{day_out},

@@ -49,6 +49,7 @@ CHUNK = 1_000_000
 BOARD_TARGET_MS = 100.0
 RATIO_TARGET = 1.5
 WHOLE_TABLES = ("work_orders", "dispatches")
+COUNT_ALL = "count(*) of all orders"
 
 # One order per id, ids in the order of creation (as the table fills in life) over two
 # years up to now. An order of age a days is still open with probability exp(-a/15),
@@ -320,15 +321,13 @@ async def check_plans(conn: asyncpg.Connection, name: str, query: BoardQuery) ->
     await conn.execute("RESET plan_cache_mode")
 
 
-async def p95_ms(conn: asyncpg.Connection, query: BoardQuery, runs: int) -> float:
-    for _ in range(3):  # warm the cache and the prepared statements
-        await query(conn)
+async def timed_ms(conn: asyncpg.Connection, query: BoardQuery, runs: int) -> list[float]:
     times = []
     for _ in range(runs):
         started = time.perf_counter()
         await query(conn)
         times.append((time.perf_counter() - started) * 1000)
-    return statistics.quantiles(times, n=100)[94]
+    return times
 
 
 async def count_all_ms(conn: asyncpg.Connection) -> float:
@@ -338,31 +337,52 @@ async def count_all_ms(conn: asyncpg.Connection) -> float:
     return (time.perf_counter() - started) * 1000
 
 
-async def measure_board(
-    conn: asyncpg.Connection, size: int, tz: ZoneInfo, runs: int
-) -> dict[str, float]:
-    """p95 (ms) of each board query at ``size`` orders, after checking every plan."""
+async def measure_boards(
+    urls: dict[int, str], tz: ZoneInfo, runs: int, rounds: int
+) -> dict[int, dict[str, float]]:
+    """p95 (ms) of each board query at each size, and the median full count, after
+    checking every plan. The sizes take turns, ``rounds`` times, so that whatever else
+    the machine does falls on both alike rather than on the one measured last."""
     now = dt.datetime.now(dt.UTC)
     queries = board_queries_at(now, tz)
-    for name, query in queries.items():
-        await check_plans(conn, name, query)
-    open_orders = await conn.fetchval(
-        f"SELECT count(*) FROM work_orders WHERE {order_queries.OPEN_PREDICATE}"
-    )
-    print(f"{size:,} orders ({open_orders:,} open); p95 of {runs} runs each; plans checked:")
+    conns = {size: await asyncpg.connect(url) for size, url in urls.items()}
+    times: dict[int, dict[str, list[float]]] = {size: {} for size in urls}
+    try:
+        for size, conn in conns.items():
+            for name, query in queries.items():
+                await check_plans(conn, name, query)
+                await timed_ms(conn, query, 3)  # warm the cache and the prepared statements
+            open_orders = await conn.fetchval(
+                f"SELECT count(*) FROM work_orders WHERE {order_queries.OPEN_PREDICATE}"
+            )
+            print(f"{size:,} orders ({open_orders:,} open): plans checked")
+        for turn in range(rounds):
+            for size, conn in conns.items():
+                for name, query in queries.items():
+                    times[size].setdefault(name, []).extend(
+                        await timed_ms(conn, query, runs // rounds)
+                    )
+                times[size].setdefault(COUNT_ALL, []).append(await count_all_ms(conn))
+            print(f"  round {turn + 1} of {rounds} done", flush=True)
+    finally:
+        for conn in conns.values():
+            await conn.close()
     results = {}
-    for name, query in queries.items():
-        results[name] = await p95_ms(conn, query, runs)
-        print(f"  {name:<24} p95 {results[name]:8.1f} ms")
-    results["count(*) of all orders"] = await count_all_ms(conn)
-    print(f"  {'count(*) of all orders':<24}     {results['count(*) of all orders']:8.1f} ms")
+    for size, by_name in times.items():
+        results[size] = {
+            name: statistics.median(t) if name == COUNT_ALL else statistics.quantiles(t, n=100)[94]
+            for name, t in by_name.items()
+        }
+        print(f"{size:,} orders; p95 of {runs} runs each in {rounds} rounds:")
+        for name, value in results[size].items():
+            print(f"  {name:<24} {'median' if name == COUNT_ALL else 'p95':>6} {value:8.1f} ms")
     return results
 
 
 def print_summary(by_size: dict[int, dict[str, float]]) -> None:
     sizes = sorted(by_size)
     small, large = by_size[sizes[0]], by_size[sizes[-1]]
-    names = [n for n in large if not n.startswith("count(*)")]
+    names = [n for n in large if n != COUNT_ALL]
     print(f"board, {sizes[-1]:,} vs {sizes[0]:,} orders:")
     for name in names:
         print(
@@ -373,12 +393,13 @@ def print_summary(by_size: dict[int, dict[str, float]]) -> None:
     ratio = max(large[n] / small[n] for n in names)
     print(f"  slowest board query p95 = {worst:.1f} ms   (target <= {BOARD_TARGET_MS:.0f} ms)")
     print(f"  largest {sizes[-1]:,}/{sizes[0]:,} ratio = {ratio:.2f}   (target <= {RATIO_TARGET})")
-    count_ratio = large["count(*) of all orders"] / small["count(*) of all orders"]
+    count_ratio = large[COUNT_ALL] / small[COUNT_ALL]
     print(f"  count(*) of all orders ratio = {count_ratio:.2f}   (the raw baseline)")
 
 
-async def bench_board_at(url: str, size: int, runs: int, tz: ZoneInfo) -> dict[str, float]:
-    """Into a migrated, seeded, empty database: ``size`` orders, then the measures."""
+async def prepare_board(url: str, size: int) -> None:
+    """Into a migrated, seeded, empty database: ``size`` orders and their counts, then
+    a checkpoint, so that no measure meets the load's writes being flushed."""
     clock = Stopwatch()
     conn = await asyncpg.connect(url)
     try:
@@ -393,6 +414,7 @@ async def bench_board_at(url: str, size: int, runs: int, tz: ZoneInfo) -> dict[s
         took = time.perf_counter() - started
         clock.step(f"board: the orders counted into {rows:,} rows in {took:.1f} s")
         await conn.execute("VACUUM ANALYZE figure_day_counts, board_counts")
-        return await measure_board(conn, size, tz, runs)
+        await conn.execute("CHECKPOINT")
+        clock.step("VACUUM ANALYZE, CHECKPOINT")
     finally:
         await conn.close()

@@ -23,18 +23,21 @@ and starts its web processes just before them, so no hub has a hole to catch up 
 
 Part (b), the board (``bench/board.py`` generates the orders and says how): every
 query the board screen sends, called through the functions the views call, at each
-``--sizes`` count of orders (about 2% open): p95 of ``--runs`` runs each, the ratio of
-the largest size to the smallest, and a full ``count(*)`` of the orders in the same run
-as the raw baseline. Before timing, each statement's plan (EXPLAIN, FORMAT JSON, for
-its values and generic) is checked: a sequential scan of work_orders or dispatches
-stops the bench. Ten million orders take about 8 GB of disk (dropped after) and, with
-one million first, about 8 minutes on two cores.
+``--sizes`` count of orders (about 2% open), each in a database of its own: p95 of
+``--runs`` runs each, the ratio of the largest size to the smallest, and a full
+``count(*)`` of the orders (median of one per round) as the raw baseline. The sizes are
+measured in turns (``--rounds``), so that whatever else the machine does falls on both
+alike. Before timing, each statement's plan (EXPLAIN, FORMAT JSON, for its values and
+generic) is checked: a sequential scan of work_orders or dispatches stops the bench.
+One and ten million orders take about 9 GB of disk together (dropped after) and about
+10 minutes on two cores.
 
     python -m bench.console [--only fanout|board] [--clients 1000] [--events 100]
-                            [--gap 0.25] [--sizes 1000000,10000000] [--runs 50]
+                            [--gap 0.25] [--sizes 1000000,10000000] [--runs 200]
+                            [--rounds 4]
 
-Uses HOTLINE_DATABASE_URL / HOTLINE_REDIS_URL when set (else embedded servers) and a
-database (one per part) and live channel of its own. Targets: fan-out p99 <= 250 ms,
+Uses HOTLINE_DATABASE_URL / HOTLINE_REDIS_URL when set (else embedded servers) and
+databases (one per part and size) and a live channel of its own. Targets: fan-out p99 <= 250 ms,
 two processes / one process <= 1.5; board p95 <= 100 ms, 10M/1M <= 1.5.
 """
 
@@ -54,7 +57,6 @@ import sys
 import time
 import uuid
 from collections.abc import AsyncIterator
-from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -67,8 +69,8 @@ from aiohttp import web
 from agents_ui.live import tune_collector
 from agents_ui.live_publisher import Publisher
 from agents_ui.live_stream import STREAM_EVENT
-from bench.board import bench_board_at, print_summary
-from bench.scratch import run_on_scratch_database
+from bench.board import measure_boards, prepare_board, print_summary
+from bench.scratch import run_on_scratch_database, run_on_scratch_databases
 from hotline import db
 from hotline.migrate import migrate
 from hotline.orders import queries as order_queries
@@ -471,18 +473,24 @@ async def bench(settings: Settings, args: argparse.Namespace) -> None:
     print(f"fan-out p99: {one99 * 1000:.0f} ms and {two99 * 1000:.0f} ms   (target <= 250 ms)")
 
 
-async def board_at(
-    settings: Settings, size: int, runs: int, by_size: dict[int, dict[str, float]]
-) -> None:
-    url = settings.database_url
-    assert url
-    await migrate(url)
-    conn = await asyncpg.connect(url)
-    try:
-        await seed_reference(conn)
-    finally:
-        await conn.close()
-    by_size[size] = await bench_board_at(url, size, runs, ZoneInfo(settings.timezone))
+async def boards(settings: list[Settings], args: argparse.Namespace) -> None:
+    """A database per size, filled, then measured in turns."""
+    urls = {}
+    for size, each in zip(sorted(args.sizes), settings, strict=True):
+        url = each.database_url
+        assert url
+        await migrate(url)
+        conn = await asyncpg.connect(url)
+        try:
+            await seed_reference(conn)
+        finally:
+            await conn.close()
+        await prepare_board(url, size)
+        urls[size] = url
+    tz = ZoneInfo(settings[0].timezone)
+    by_size = await measure_boards(urls, tz, args.runs, args.rounds)
+    if len(by_size) > 1:
+        print_summary(by_size)
 
 
 def main() -> None:
@@ -502,18 +510,14 @@ def main() -> None:
     parser.add_argument(
         "--sizes", default="1000000,10000000", help="order counts for the board, comma-separated"
     )
-    parser.add_argument("--runs", type=int, default=50, help="timed runs of each board query")
+    parser.add_argument("--runs", type=int, default=200, help="timed runs of each board query")
+    parser.add_argument("--rounds", type=int, default=4, help="turns the sizes take")
     args = parser.parse_args()
     args.sizes = [int(n) for n in args.sizes.split(",")]
     if args.only != "board":
         run_on_scratch_database(lambda settings: bench(settings, args))
     if args.only != "fanout":
-        by_size: dict[int, dict[str, float]] = {}
-        for size in sorted(args.sizes):
-            # A database per size, dropped before the next one is made (disk).
-            run_on_scratch_database(partial(board_at, size=size, runs=args.runs, by_size=by_size))
-        if len(by_size) > 1:
-            print_summary(by_size)
+        run_on_scratch_databases(len(args.sizes), lambda every: boards(every, args))
 
 
 if __name__ == "__main__":

@@ -14,12 +14,16 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from callbacks import queries
 from hotline.settings import Settings, SettingsError
 
-By = Literal["unit", "service_item", "hotline"]
+# A group: a unit with its branches' figures added (a branch counts toward its parent).
+By = Literal["unit", "group", "service_item", "hotline"]
 
 
 class FigureQuery(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    by: By = Field(default="unit", description="unit, service_item or hotline")
+    by: By = Field(
+        default="unit",
+        description="unit, group (a unit with its branches), service_item or hotline",
+    )
     start: dt.date = Field(description="first local day of the period")
     end: dt.date = Field(description="last local day of the period (included)")
 

@@ -749,6 +749,35 @@ async def test_figures_match_hand_computed_values(
     assert (line["key"], line["dispatched"], line["signed_on_time"]) == ("12319", 6, 4)
 
 
+async def test_a_groups_figures_add_its_branches(
+    pool: asyncpg.Pool, desks: dict[str, Desk]
+) -> None:
+    """By group (集团汇总): a branch's dispatches count toward its parent, the kept
+    counts and the late unsigned ones alike; by unit each is its own row."""
+    monday, hour = local(2025, 4, 7, 10, 0), dt.timedelta(hours=1)
+    async with pool.acquire() as conn:
+        async with conn.transaction():
+            await unit_dispatch(conn, "qd-water", monday, signed=monday + hour)
+            await unit_dispatch(conn, "qd-water-east", monday, signed=monday + 3 * hour)
+            await unit_dispatch(conn, "qd-water-south", monday, signed=monday + hour)
+            await unit_dispatch(conn, "qd-water-east", monday + 24 * hour)  # never signed
+        water = str(await enterprise_id(conn, "qd-water"))
+
+    async def rows(by: str) -> dict[str, dict[str, Any]]:
+        found = await desks["supervisor"].get(
+            "/api/v1/figures", by=by, start="2025-04-07", end="2025-04-13"
+        )
+        return {row["key"]: row for row in found["items"]}
+
+    units = await rows("unit")
+    assert len(units) == 3 and units[water]["dispatched"] == 1
+    groups = await rows("group")
+    assert list(groups) == [water]
+    group = groups[water]
+    assert (group["name"], group["dispatched"], group["signed_on_time"]) == ("青岛水务集团", 4, 2)
+    assert group["response_rate"] == 0.5
+
+
 FIGURES = (
     "response_rate",
     "on_time_rate",
@@ -827,7 +856,7 @@ async def test_an_unsigned_dispatch_counts_once_its_sign_for_deadline_passes(
 
 
 @pytest.mark.parametrize("per_day", [False, True])
-@pytest.mark.parametrize("by", ["unit", "service_item", "hotline"])
+@pytest.mark.parametrize("by", ["unit", "group", "service_item", "hotline"])
 async def test_figures_read_the_period_through_indexes(
     pool: asyncpg.Pool, by: str, per_day: bool
 ) -> None:

@@ -255,6 +255,14 @@ async def test_the_boards_unit_rates_are_the_callback_figures(
     assert [{k: v for k, v in u.items() if k != "unit_id"} for u in board["units"]] == figures[
         "items"
     ]
+    groups = await desks["supervisor"].get("/api/v1/board/units", days="7", by="group")
+    group_figures = await desks["supervisor"].get(
+        "/api/v1/figures", by="group", start="2024-05-02", end="2024-05-08"
+    )
+    assert groups["by"] == "group"
+    assert [{k: v for k, v in u.items() if k != "unit_id"} for u in groups["units"]] == (
+        group_figures["items"]
+    )
     response = await desks["water"].client.get("/api/v1/board/units?days=7")
     assert response.status == 403
 

@@ -56,6 +56,8 @@ class SuggestQuery(BaseModel):
 class RatesQuery(BaseModel):
     model_config = ConfigDict(extra="forbid")
     days: int = Field(default=14, ge=1, le=92)
+    # each unit, or each group with its branches' figures added
+    by: Literal["unit", "group"] = "unit"
 
 
 # ------------------------------------------------------------------------ agents
@@ -215,15 +217,16 @@ async def board(request: web.Request) -> web.Response:
     roles=SUPERVISOR_ROLES,
 )
 async def unit_rates(request: web.Request) -> web.Response:
-    """The board shows the figures of ``GET /api/v1/figures?by=unit`` (one definition of
-    every rate, callbacks/figures.py) for the last ``days`` local days up to today."""
+    """The board shows the figures of ``GET /api/v1/figures?by=unit`` or ``by=group``
+    (one definition of every rate, callbacks/figures.py) for the last ``days`` local days
+    up to today."""
     criteria = read_query(request, RatesQuery)
     now = request.app[CLOCK]()
     async with request.app[POOL].acquire() as conn:
         calendar = await request.app[CALENDAR].get(conn)
         today = now.astimezone(calendar.tz).date()
         period = FigureQuery(
-            by="unit", start=today - dt.timedelta(days=criteria.days - 1), end=today
+            by=criteria.by, start=today - dt.timedelta(days=criteria.days - 1), end=today
         )
         settings = request.app[SETTINGS]
         units = await compute_figures(conn, period, settings, now)
@@ -233,6 +236,7 @@ async def unit_rates(request: web.Request) -> web.Response:
             "start": period.start,
             "end": period.end,
             "days": criteria.days,
+            "by": criteria.by,
             "units": [{**row, "unit_id": int(row["key"])} for row in units],
             "trend": [{**row, "unit_id": int(row["key"])} for row in days],
         }

@@ -56,6 +56,7 @@ export default {
     const board = ref(null);
     const rates = ref(null);
     const days = ref(14);
+    const rollUp = ref("unit"); // each unit, or groups with their branches added
     const trendMetric = ref("response_rate");
     const appealCount = ref(0);
     const tab = ref("returns");
@@ -77,7 +78,7 @@ export default {
       board.value = await api.get("/api/v1/board");
     }
     async function loadRates() {
-      rates.value = await api.get("/api/v1/board/units", { days: days.value });
+      rates.value = await api.get("/api/v1/board/units", { days: days.value, by: rollUp.value });
     }
     async function loadLists() {
       const [returns, timeRequests, overdue, coordination, notices, agents] = await Promise.all([
@@ -241,7 +242,7 @@ export default {
 
 
     return {
-      t, board, rates, days, tab, lists, feed, counters, go, unitRows, barOption, trendOption,
+      t, board, rates, days, rollUp, tab, lists, feed, counters, go, unitRows, barOption, trendOption,
       hasRates, hasTrend, trendMetric, appealCount, RATES, TREND_METRICS,
       review, openReview, submitReview, decideTime, coord, openCoordination, submitCoordination,
       candidateReason, refs, nameOf, fmtTime, eventLabel, actorLabel, loadRates,
@@ -266,11 +267,16 @@ export default {
       <el-card shadow="never" class="panel">
         <template #header>
           <div class="panel-head"><span>{{ t('board.rates') }}</span>
+            <span class="panel-tools">
+            <el-radio-group v-model="rollUp" size="small" @change="loadRates" data-test="roll-up">
+              <el-radio-button value="unit">{{ t('board.byUnit') }}</el-radio-button>
+              <el-radio-button value="group">{{ t('board.byGroup') }}</el-radio-button>
+            </el-radio-group>
             <el-radio-group v-model="days" size="small" @change="loadRates">
               <el-radio-button :value="7">{{ t('board.period', { d: 7 }) }}</el-radio-button>
               <el-radio-button :value="14">{{ t('board.period', { d: 14 }) }}</el-radio-button>
               <el-radio-button :value="30">{{ t('board.period', { d: 30 }) }}</el-radio-button>
-            </el-radio-group></div>
+            </el-radio-group></span></div>
         </template>
         <el-table :data="unitRows" size="small" :empty-text="t('board.noRates')" data-test="unit-rates">
           <el-table-column :label="t('board.unitName')" prop="name" min-width="130" />

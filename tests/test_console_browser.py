@@ -567,6 +567,10 @@ async def test_the_boards_numbers_are_the_databases(consoles: Stack) -> None:
     await expect(supervisor.locator("[data-test=unit-rates]")).to_contain_text("%")
     await supervisor.wait_for_timeout(600)  # the charts' entry animation
     await supervisor.screenshot(path=ARTIFACTS / "supervisor-board.png", full_page=True)
+    # Groups with their branches (集团汇总): the water group's row holds its branches' work.
+    await supervisor.locator("[data-test=roll-up]").get_by_text("按集团汇总").click()
+    await expect(supervisor.locator("[data-test=unit-rates]")).to_contain_text("青岛水务集团")
+    await expect(supervisor.locator("[data-test=unit-rates]")).not_to_contain_text("分公司")
 
 
 async def test_the_language_switch_is_remembered(consoles: Stack) -> None:

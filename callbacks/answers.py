@@ -19,8 +19,8 @@ from callbacks.outcomes import Answer, Outcome, do_finish_survey
 from hotline.errors import Conflict, InvalidInput, NotFound
 from hotline.orders import queries as order_queries
 from hotline.orders.service import record_event
-from hotline.reference import queries as ref
-from hotline.reference.calendar import load_calendar
+from hotline.reference.cache import reference
+from hotline.reference.calendar import shared_calendar
 from hotline.settings import Settings
 from hotline.users.models import Actor
 
@@ -33,7 +33,7 @@ async def _finish(
     conn: asyncpg.Connection, survey_id: int, answer: Answer, actor: Actor | None, now: dt.datetime
 ) -> Outcome:
     settings = Settings()
-    calendar = await load_calendar(conn, settings)
+    calendar = await shared_calendar(conn, settings)
     return await do_finish_survey(
         conn, survey_id, answer, actor=actor, calendar=calendar, settings=settings, now=now
     )
@@ -67,7 +67,7 @@ async def survey_call_answered(
         await queries.set_attempt_note(conn, attempt_id, outcome="machine", provider_sid=call_sid)
         return voice.hang_up("")
     await queries.set_attempt_note(conn, attempt_id, outcome="answered", provider_sid=call_sid)
-    hotline = await ref.get_hotline(conn, survey["hotline_code"])
+    hotline = await reference.hotline(conn, survey["hotline_code"])
     assert hotline is not None
     order = await order_queries.get_order(conn, survey["order_id"]) if survey["order_id"] else None
     greeting = voice.greeting(hotline["name_zh"], order["number"] if order else None)
@@ -168,7 +168,7 @@ async def answer_sms(
     survey = await queries.open_sms_survey(conn, from_phone)
     if survey is None:
         return None
-    hotline = await ref.get_hotline(conn, survey["hotline_code"])
+    hotline = await reference.hotline(conn, survey["hotline_code"])
     assert hotline is not None
     if survey["step"] == "solved":
         solved = voice.read_solved(body)

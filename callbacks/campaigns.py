@@ -20,8 +20,8 @@ from hotline.errors import Conflict, InvalidInput, NotFound
 from hotline.orders import queries as order_queries
 from hotline.orders.service import do_transition
 from hotline.phones import normalize_phone
-from hotline.reference import queries as ref
-from hotline.reference.calendar import load_calendar
+from hotline.reference.cache import reference
+from hotline.reference.calendar import shared_calendar
 from hotline.settings import Settings
 from hotline.users.models import Actor
 
@@ -79,7 +79,7 @@ async def on_order_completed(conn: asyncpg.Connection, payload: dict[str, Any]) 
         await do_transition(conn, order, "close", None, now, changes={"closed_at": now}, data=data)
         return
     settings = Settings()
-    policy = CallbackPolicy.from_settings(settings, await load_calendar(conn, settings))
+    policy = CallbackPolicy.from_settings(settings, await shared_calendar(conn, settings))
     await schedule_after_completion(conn, [order], policy)
 
 
@@ -127,7 +127,7 @@ async def do_create_campaign(
     """Create the campaign and its surveys, first attempts at the next calling time.
     Returns the campaign and how many surveys it holds."""
     hotline = body.hotline or DEFAULT_HOTLINE
-    if await ref.get_hotline(conn, hotline) is None:
+    if await reference.hotline(conn, hotline) is None:
         raise InvalidInput(
             "unknown hotline", code="invalid_campaign", fields={"hotline": "unknown"}
         )

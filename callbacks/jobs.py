@@ -35,8 +35,8 @@ from hotline import leased
 from hotline.jobs import run_with_connection
 from hotline.orders import queries as order_queries
 from hotline.orders.service import do_transition
-from hotline.reference import queries as ref
-from hotline.reference.calendar import load_calendar
+from hotline.reference.cache import reference
+from hotline.reference.calendar import shared_calendar
 from hotline.settings import Settings
 from integrations.telephony.outbound import queue_sms
 from integrations.telephony.provider import PermanentSendError, TelephonyProvider, provider_for
@@ -63,7 +63,7 @@ def pacer_for(provider: TelephonyProvider, settings: Settings) -> Pacer:
 
 
 async def _policy(conn: asyncpg.Connection, settings: Settings) -> CallbackPolicy:
-    return CallbackPolicy.from_settings(settings, await load_calendar(conn, settings))
+    return CallbackPolicy.from_settings(settings, await shared_calendar(conn, settings))
 
 
 async def process_attempt(
@@ -111,7 +111,7 @@ async def _send_sms(
     conn: asyncpg.Connection, attempt: asyncpg.Record, policy: CallbackPolicy, now: dt.datetime
 ) -> str:
     async with conn.transaction():
-        hotline = await ref.get_hotline(conn, attempt["hotline_code"])
+        hotline = await reference.hotline(conn, attempt["hotline_code"])
         assert hotline is not None
         number = await _order_number(conn, attempt["order_id"])
         await queue_sms(
@@ -185,7 +185,7 @@ async def _place_call(
         # Woke too late for the slot's second: give the line back, take a new slot.
         async with conn.transaction():
             await queries.clear_placing(conn, attempt["id"])
-    hotline = await ref.get_hotline(conn, attempt["hotline_code"])
+    hotline = await reference.hotline(conn, attempt["hotline_code"])
     assert hotline is not None
     urls = voice.SurveyUrls(settings.base_url, attempt["id"])
     try:

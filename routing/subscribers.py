@@ -9,7 +9,7 @@ import asyncpg
 
 from hotline.deadlines.handlers import kinds
 from hotline.outbox.handlers import topics
-from hotline.reference.calendar import load_calendar
+from hotline.reference.calendar import shared_calendar
 from hotline.settings import Settings
 from routing import ladder
 from routing.dispatch import do_route_order, lock_order
@@ -27,7 +27,7 @@ async def on_order_registered(conn: asyncpg.Connection, payload: dict[str, Any])
     if outage is not None and outage["parent_order_id"] is not None:
         return  # merged into the outage's parent order
     settings = Settings()
-    calendar = await load_calendar(conn, settings)
+    calendar = await shared_calendar(conn, settings)
     await do_route_order(conn, order, calendar=calendar, settings=settings, now=now)
 
 

@@ -366,18 +366,23 @@ async def get_return(
     return await conn.fetchrow(f"SELECT * FROM order_returns WHERE id = $1{lock}", return_id)
 
 
+# The review lists' page size is written into their SQL, not passed as a parameter: with
+# LIMIT $1, a prepared statement's generic plan guesses a tenth of the pending rows, and
+# once they are many (ten million orders) it looks dearer than the plan made for 100, so
+# PostgreSQL plans the statement again on every call (0.6 ms of a 1.5 ms list).
+
+
 async def pending_returns(conn: asyncpg.Connection, limit: int) -> list[asyncpg.Record]:
     return await conn.fetch(
-        """
+        f"""
         SELECT r.*, e.name_zh AS enterprise_name, o.number, o.bounce_count,
                o.service_item_code, o.description
           FROM order_returns r
           JOIN enterprises e ON e.id = r.enterprise_id
           JOIN work_orders o ON o.id = r.order_id
          WHERE r.state = 'pending'
-         ORDER BY r.created_at LIMIT $1
-        """,
-        limit,
+         ORDER BY r.created_at LIMIT {int(limit)}
+        """
     )
 
 
@@ -441,15 +446,14 @@ async def get_time_request(
 
 async def pending_time_requests(conn: asyncpg.Connection, limit: int) -> list[asyncpg.Record]:
     return await conn.fetch(
-        """
+        f"""
         SELECT t.*, o.number, o.resolution_due_at, e.name_zh AS enterprise_name
           FROM time_requests t
           JOIN work_orders o ON o.id = t.order_id
           JOIN dispatches d ON d.id = t.dispatch_id
           JOIN enterprises e ON e.id = d.enterprise_id
-         WHERE t.state = 'pending' ORDER BY t.created_at LIMIT $1
-        """,
-        limit,
+         WHERE t.state = 'pending' ORDER BY t.created_at LIMIT {int(limit)}
+        """
     )
 
 

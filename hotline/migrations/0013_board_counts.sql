@@ -50,7 +50,12 @@ $$;
 -- change moves one order between two status rows and leaves its hours alone).
 CREATE FUNCTION board_counts_follow() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    IF TG_TABLE_NAME = 'work_orders' THEN
+    IF TG_TABLE_NAME = 'work_orders' AND TG_OP = 'INSERT' THEN
+        -- The common write (every registration), kept to one plain insert.
+        INSERT INTO board_count_changes (family, key, hour, n)
+        SELECT r.family, r.key, r.hour, 1
+          FROM board_order_rows(NEW.status, NEW.created_at, NEW.resolution_due_at) r;
+    ELSIF TG_TABLE_NAME = 'work_orders' THEN
         INSERT INTO board_count_changes (family, key, hour, n)
         SELECT c.family, c.key, c.hour, sum(c.n)
           FROM (SELECT r.*, 1 AS n
@@ -58,8 +63,7 @@ BEGIN
                  WHERE TG_OP <> 'DELETE'
                 UNION ALL
                 SELECT r.*, -1
-                  FROM board_order_rows(OLD.status, OLD.created_at, OLD.resolution_due_at) r
-                 WHERE TG_OP <> 'INSERT') c
+                  FROM board_order_rows(OLD.status, OLD.created_at, OLD.resolution_due_at) r) c
          GROUP BY 1, 2, 3
         HAVING sum(c.n) <> 0;
     ELSE

@@ -272,16 +272,19 @@ NOTHING = dict.fromkeys(RATES)
 
 
 async def test_the_queue_shows_waiting_callers_masked(
-    desks: dict[str, Desk], pool: asyncpg.Pool
+    desks: dict[str, Desk], pool: asyncpg.Pool, clock: Clock
 ) -> None:
+    queued = dt.datetime.now(dt.UTC).replace(microsecond=0) - dt.timedelta(seconds=90)
     await pool.execute(
         """
         INSERT INTO calls (call_sid, hotline_code, from_phone, to_number, status, queued_at)
-        VALUES ('CAconsolequeue1', '96111', '+8613800001111', '96111', 'queued', now())
-        """
+        VALUES ('CAconsolequeue1', '96111', '+8613800001111', '96111', 'queued', $1)
+        """,
+        queued,
     )
+    clock.set(queued + dt.timedelta(seconds=90))
     items = (await desks["agent"].get("/api/v1/calls/waiting"))["items"]
     (row,) = [c for c in items if c["from_phone"].endswith("1111")]
-    assert row["from_phone"] == mask_phone("+8613800001111") and row["waiting_seconds"] >= 0
+    assert row["from_phone"] == mask_phone("+8613800001111") and row["waiting_seconds"] == 90
     taken = await desks["agent"].post("/api/v1/calls/next")
     assert "*" not in taken["caller"]["phone"]  # whoever takes a call sees the number whole

@@ -15,6 +15,10 @@ from hotline.orders.lifecycle import OPEN
 OPEN_LIST = "(" + ", ".join(f"'{s.value}'" for s in sorted(OPEN)) + ")"
 OPEN_PREDICATE = f"status IN {OPEN_LIST}"
 
+# An order list's sorts: the column each pages on (with id), and whether descending.
+# Newest first, or the resolution due soonest (the most overdue) first.
+SORTS = {"newest": ("created_at", True), "due": ("resolution_due_at", False)}
+
 ORDER_COLUMNS = """o.id, o.number, o.hotline_code, o.channel, o.kind, o.service_item_code,
     o.area_code, o.address, o.description, o.priority, o.status, o.citizen_id,
     o.caller_phone, o.caller_name, o.registered_by, o.client_request_id,
@@ -288,11 +292,10 @@ async def search_orders(
             f"(o.number ILIKE {pattern} OR o.description ILIKE {pattern} "
             f"OR o.address ILIKE {pattern} OR o.caller_phone ILIKE {pattern})"
         )
-    if sort == "due":
-        where.append("o.resolution_due_at IS NOT NULL")
-        key, direction, beyond = "o.resolution_due_at", "", ">"
-    else:
-        key, direction, beyond = "o.created_at", " DESC", "<"
+    column, descending = SORTS[sort]
+    key = f"o.{column}"
+    direction, beyond = (" DESC", "<") if descending else ("", ">")
+    where.append(f"{key} IS NOT NULL")  # by deadline: only orders that have one
     if after is not None:
         where.append(f"({key}, o.id) {beyond} ({arg(after[0])}, {arg(after[1])})")
     sql = f"SELECT {ORDER_COLUMNS} FROM work_orders o"

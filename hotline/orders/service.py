@@ -390,13 +390,9 @@ async def access_order_by_id(
     raise NotFound(f"order {order_id} not found")
 
 
-# An order list's orders and the column each is sorted by: newest first, or the
-# resolution due soonest (the most overdue) first.
-SORT_COLUMNS = {"newest": "created_at", "due": "resolution_due_at"}
-
-
 def encode_cursor(row: asyncpg.Record, sort: str) -> str:
-    raw = f"{sort}|{row[SORT_COLUMNS[sort]].isoformat()}|{row['id']}"
+    column, _ = queries.SORTS[sort]
+    raw = f"{sort}|{row[column].isoformat()}|{row['id']}"
     return base64.urlsafe_b64encode(raw.encode()).decode()
 
 

@@ -1,11 +1,16 @@
 """SQL behind the Prometheus gauges: counts computed when /metrics is scraped, each a
-range of a partial index, so a scrape stays cheap however large the tables grow."""
+range of a partial index or the board's kept counts, so a scrape stays cheap however
+large the tables grow."""
 
 from __future__ import annotations
 
 import asyncpg
 
-from hotline.orders.queries import OPEN_PREDICATE
+from agents_ui.queries import kept_count, open_due_count
+from hotline.orders.queries import OPEN_LIST
+
+# The hour the database's clock is in, as the board's counts bucket it.
+HOUR = "date_trunc('hour', now(), 'UTC')"
 
 
 async def backlog_counts(
@@ -13,8 +18,9 @@ async def backlog_counts(
 ) -> dict[str, int]:
     """Pending and late deadlines, pending and late outbox rows, open and overdue
     orders, the board's count changes the relay has not folded yet. ``late``: due more
-    than ``late_seconds`` ago and still not carried out. Predicates are those of the
-    partial indexes, word for word. A statement running past ``statement_seconds`` is
+    than ``late_seconds`` ago and still not carried out. Open and overdue orders are the
+    board's counts (agents_ui.queries); other predicates are those of the partial
+    indexes, word for word. A statement running past ``statement_seconds`` is
     cancelled on the server."""
     row = await conn.fetchrow(
         f"""
@@ -27,9 +33,9 @@ async def backlog_counts(
             WHERE state IN ('pending', 'enqueued')) AS outbox_pending,
           (SELECT count(*) FROM outbox WHERE state IN ('pending', 'enqueued')
               AND due_at < now() - make_interval(secs => $1)) AS outbox_late,
-          (SELECT count(*) FROM work_orders WHERE {OPEN_PREDICATE}) AS orders_open,
-          (SELECT count(*) FROM work_orders WHERE {OPEN_PREDICATE}
-              AND resolution_due_at < now()) AS orders_overdue,
+          {kept_count("status", f"key IN {OPEN_LIST}")} AS orders_open,
+          {kept_count("due", f"hour < {HOUR}")} + {open_due_count(HOUR, "now()")}
+              AS orders_overdue,
           (SELECT count(*) FROM board_count_changes) AS board_changes_pending,
           to_regclass('callback_attempts') IS NOT NULL AS has_callbacks
         """,

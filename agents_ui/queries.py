@@ -86,7 +86,7 @@ async def orders_registered_by(
 # ------------------------------------------------------------------------- the board
 
 
-def _kept(family: str, condition: str) -> str:
+def kept_count(family: str, condition: str) -> str:
     """A count the writes keep (migration 0013): its folded rows and the changes not
     folded yet, read in the statement's one snapshot."""
     rows = f"family = '{family}' AND {condition}"
@@ -97,7 +97,7 @@ def _kept(family: str, condition: str) -> str:
     )
 
 
-def _open_due(start: str, end: str) -> str:
+def open_due_count(start: str, end: str) -> str:
     """Open orders due in [start, end), from work_orders_board_open_idx: the minutes at
     the ends of a period, which the kept counts have only by the hour."""
     return (
@@ -112,20 +112,20 @@ def _open_due(start: str, end: str) -> str:
 # its hour, $5 the next whole hour; $6 soon and $7 its hour (due soon, overdue).
 BOARD_COUNTERS = f"""
     SELECT
-      {_kept("registered", "hour >= $2")}
+      {kept_count("registered", "hour >= $2")}
         + (SELECT count(*) FROM work_orders
             WHERE status <> 'draft' AND created_at >= $1 AND created_at < $2)
         AS registered_today,
-      {_kept("status", f"key IN {OPEN_LIST}")} AS open,
-      {_kept("due", "hour >= $5 AND hour < $7")}
-        + {_open_due("$3", "least($5, $6)")} + {_open_due("greatest($7, $5)", "$6")}
+      {kept_count("status", f"key IN {OPEN_LIST}")} AS open,
+      {kept_count("due", "hour >= $5 AND hour < $7")}
+        + {open_due_count("$3", "least($5, $6)")} + {open_due_count("greatest($7, $5)", "$6")}
         AS due_soon,
-      {_kept("due", "hour < $4")} + {_open_due("$4", "$3")} AS overdue,
-      {_kept("status", "key = 'escalated'")} AS in_coordination,
-      {_kept("order_returns", "key = 'pending'")} AS returns_pending,
-      {_kept("time_requests", "key = 'pending'")} AS time_requests_pending,
-      {_kept("status", "key IN ('completed', 'callback')")} AS callbacks_due,
-      {_kept("status", "key = 'draft'")} AS drafts
+      {kept_count("due", "hour < $4")} + {open_due_count("$4", "$3")} AS overdue,
+      {kept_count("status", "key = 'escalated'")} AS in_coordination,
+      {kept_count("order_returns", "key = 'pending'")} AS returns_pending,
+      {kept_count("time_requests", "key = 'pending'")} AS time_requests_pending,
+      {kept_count("status", "key IN ('completed', 'callback')")} AS callbacks_due,
+      {kept_count("status", "key = 'draft'")} AS drafts
     """
 
 

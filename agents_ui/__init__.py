@@ -1,1 +1,3 @@
-"""The web: HTTP API handlers, authentication, and the consoles' static pages."""
+"""The consoles: the agents' console, the enterprise inbox, the supervisors' board and
+the order page (static/), with the views only they need (sign-in, orders, reference
+lists, the console and board endpoints)."""

@@ -35,9 +35,9 @@ from zoneinfo import ZoneInfo
 
 import asyncpg
 
-from agents_ui import queries as board_queries
 from agents_ui.views.console import DUE_SOON_HOURS
 from callbacks import queries as callback_queries
+from hotline.board import queries as board_queries
 from hotline.orders import queries as order_queries
 from hotline.orders.models import OrderFilter
 from hotline.orders.service import search_orders

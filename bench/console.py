@@ -66,9 +66,6 @@ import redis.asyncio as aioredis
 import socketio
 from aiohttp import web
 
-from agents_ui.live import tune_collector
-from agents_ui.live_publisher import Publisher
-from agents_ui.live_stream import STREAM_EVENT
 from bench.board import measure_boards, prepare_board, print_summary
 from bench.scratch import run_on_scratch_database, run_on_scratch_databases
 from hotline import db
@@ -78,6 +75,9 @@ from hotline.orders.service import record_event
 from hotline.settings import Settings
 from hotline.stream import queries as stream
 from hotline.users.service import do_create_user
+from web.live import tune_collector
+from web.live_publisher import Publisher
+from web.live_stream import STREAM_EVENT
 from wiring.seed import seed_reference
 
 PASSWORD = "bench-password-1"

@@ -12,22 +12,23 @@ from aiohttp import web
 from multidict import MultiDict
 from pydantic import BaseModel, ConfigDict, Field
 
-from agents_ui.api import api, json_response, path_int, read_body, read_query
-from agents_ui.auth import require_actor
-from agents_ui.keys import CALENDAR, CLOCK, POOL, SETTINGS
-from agents_ui.views.orders import order_json
-from agents_ui.views.supervision import ListLimit
 from callbacks import answers, campaigns, outcomes, queries, voice
 from callbacks.figures import FigureQuery, compute_figures
 from callbacks.policy import CallbackPolicy
 from callbacks.voice import SurveyUrls
 from hotline.db import transaction
 from hotline.errors import NotFound
+from hotline.orders.presenting import order_json
 from hotline.orders.service import access_order_by_id
 from hotline.users.models import CENTRE_ROLES, ENTERPRISE_ROLES, SUPERVISOR_ROLES, Role
 from integrations.telephony import voice as telephony_voice
 from integrations.telephony.views import twilio_webhook
 from integrations.telephony.webhooks import DeliveryKey, once
+from web.api import Api, ListLimit, Routes, json_response, path_int, read_body, read_query
+from web.auth import require_actor
+from web.keys import CALENDAR, CLOCK, POOL, SETTINGS
+
+routes = Routes()
 
 CALLERS = frozenset({Role.AGENT, Role.SUPERVISOR, Role.ADMIN})
 
@@ -70,7 +71,9 @@ async def _survey_once(
         return await once(conn, key, lambda: work(conn, attempt_id, data))
 
 
-@twilio_webhook(SurveyUrls.SURVEY, "Twilio: a survey call was answered; asks the first question")
+@twilio_webhook(
+    routes, SurveyUrls.SURVEY, "Twilio: a survey call was answered; asks the first question"
+)
 async def survey_answered(request: web.Request, form: MultiDict[str]) -> str:
     base = request.app[SETTINGS].base_url
     return await _survey_once(
@@ -108,15 +111,15 @@ def _digit_webhook(question: Literal["solved", "rating"]) -> Callable[..., Await
     return handler
 
 
-twilio_webhook(SurveyUrls.SOLVED, "Twilio: solved? 1 yes, 2 no; asks for the rating")(
+twilio_webhook(routes, SurveyUrls.SOLVED, "Twilio: solved? 1 yes, 2 no; asks for the rating")(
     _digit_webhook("solved")
 )
-twilio_webhook(SurveyUrls.RATING, "Twilio: the rating 1–5; closes or reopens the order")(
+twilio_webhook(routes, SurveyUrls.RATING, "Twilio: the rating 1–5; closes or reopens the order")(
     _digit_webhook("rating")
 )
 
 
-@twilio_webhook(SurveyUrls.COMMENT, "Twilio: the recorded comment after a survey")
+@twilio_webhook(routes, SurveyUrls.COMMENT, "Twilio: the recorded comment after a survey")
 async def survey_comment(request: web.Request, form: MultiDict[str]) -> str:
     now = request.app[CLOCK]()
 
@@ -128,12 +131,14 @@ async def survey_comment(request: web.Request, form: MultiDict[str]) -> str:
     return await _survey_once(request, form, "callback-comment", lambda d: "", work)
 
 
-@twilio_webhook(SurveyUrls.THANKS, "Twilio: the comment is recorded; thank and hang up")
+@twilio_webhook(routes, SurveyUrls.THANKS, "Twilio: the comment is recorded; thank and hang up")
 async def survey_thanks(request: web.Request, form: MultiDict[str]) -> str:
     return voice.hang_up(voice.THANKS)
 
 
-@twilio_webhook(SurveyUrls.STATUS, "Twilio: a survey call's final status; retries by policy")
+@twilio_webhook(
+    routes, SurveyUrls.STATUS, "Twilio: a survey call's final status; retries by policy"
+)
 async def survey_status(request: web.Request, form: MultiDict[str]) -> str:
     now = request.app[CLOCK]()
 
@@ -172,7 +177,7 @@ async def _campaign_json(conn: asyncpg.Connection, campaign: asyncpg.Record) -> 
     return one
 
 
-@api.route(
+@routes.route(
     "POST",
     "/api/v1/callback-campaigns",
     summary="Create a spot-check (抽查) or proactive survey (营商环境专席) campaign",
@@ -195,7 +200,7 @@ async def create_campaign(request: web.Request) -> web.Response:
         return json_response(await _campaign_json(conn, campaign), status=201)
 
 
-@api.route(
+@routes.route(
     "GET",
     "/api/v1/callback-campaigns",
     summary="Campaigns, newest first, with their surveys counted",
@@ -210,7 +215,7 @@ async def list_campaigns(request: web.Request) -> web.Response:
         return json_response({"items": await _campaigns_json(conn, rows)})
 
 
-@api.route(
+@routes.route(
     "GET",
     r"/api/v1/callback-campaigns/{campaign_id:\d+}",
     summary="A campaign with its surveys counted by state and rating",
@@ -237,7 +242,7 @@ async def _set_state(request: web.Request, state: Literal["active", "paused"]) -
         return json_response(await _campaign_json(conn, campaign))
 
 
-@api.route(
+@routes.route(
     "POST",
     r"/api/v1/callback-campaigns/{campaign_id:\d+}/pause",
     summary="Pause a campaign: its waiting attempts are held",
@@ -248,7 +253,7 @@ async def pause_campaign(request: web.Request) -> web.Response:
     return await _set_state(request, "paused")
 
 
-@api.route(
+@routes.route(
     "POST",
     r"/api/v1/callback-campaigns/{campaign_id:\d+}/resume",
     summary="Resume a campaign: held attempts wait again, from the next calling time",
@@ -262,7 +267,7 @@ async def resume_campaign(request: web.Request) -> web.Response:
 # ------------------------------------------------------------ manual callbacks
 
 
-@api.route(
+@routes.route(
     "GET",
     "/api/v1/callbacks/manual",
     summary="Manual callbacks due now, oldest first, for agents to call",
@@ -277,7 +282,7 @@ async def manual_queue(request: web.Request) -> web.Response:
     return json_response({"items": [dict(r) for r in rows]})
 
 
-@api.route(
+@routes.route(
     "POST",
     r"/api/v1/callbacks/manual/{attempt_id:\d+}/answer",
     summary="Record a manual callback: the answers, or why nobody was reached",
@@ -298,7 +303,7 @@ async def record_manual(request: web.Request) -> web.Response:
     return json_response(result)
 
 
-@api.route(
+@routes.route(
     "GET",
     r"/api/v1/orders/{order_id:\d+}/callbacks",
     summary="An order's callback surveys with their attempts and answers",
@@ -316,7 +321,7 @@ async def order_callbacks(request: web.Request) -> web.Response:
 # ------------------------------------------------------- rulings and appeals
 
 
-@api.route(
+@routes.route(
     "POST",
     r"/api/v1/orders/{order_id:\d+}/ruling",
     summary="Close the order with a recorded ruling (for example an unreasonable demand)",
@@ -333,7 +338,7 @@ async def close_with_ruling(request: web.Request) -> web.Response:
     return json_response(order_json(order))
 
 
-@api.route(
+@routes.route(
     "POST",
     r"/api/v1/dispatches/{dispatch_id:\d+}/appeals",
     summary="Appeal a bad rating (申诉)",
@@ -355,7 +360,7 @@ async def appeal(request: web.Request) -> web.Response:
     return json_response(dict(made), status=201)
 
 
-@api.route(
+@routes.route(
     "GET",
     "/api/v1/rating-appeals",
     summary="Appeals waiting for a decision",
@@ -370,7 +375,7 @@ async def pending_appeals(request: web.Request) -> web.Response:
     return json_response({"items": [dict(r) for r in rows]})
 
 
-@api.route(
+@routes.route(
     "POST",
     r"/api/v1/rating-appeals/{appeal_id:\d+}/decision",
     summary="Approve (the rating leaves the unit's score) or reject an appeal",
@@ -390,7 +395,7 @@ async def decide_appeal(request: web.Request) -> web.Response:
 # --------------------------------------------------------------------- figures
 
 
-@api.route(
+@routes.route(
     "GET",
     "/api/v1/figures",
     summary="Response, resolution, satisfaction, on-time, callback and reopen rates, 三率 score",
@@ -403,3 +408,9 @@ async def figures(request: web.Request) -> web.Response:
     async with request.app[POOL].acquire() as conn:
         rows = await compute_figures(conn, query, request.app[SETTINGS], request.app[CLOCK]())
     return json_response({"by": query.by, "start": query.start, "end": query.end, "items": rows})
+
+
+def register(api: Api) -> None:
+    """Callbacks' operations: campaigns, surveys (Twilio), manual callbacks, rulings,
+    appeals and the figures."""
+    api.include(routes)

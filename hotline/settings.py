@@ -46,7 +46,7 @@ class Settings(BaseSettings):
     # When set, GET /metrics needs "Authorization: Bearer <token>".
     metrics_token: SecretStr | None = None
     # Reverse proxies (addresses or networks, comma-separated) whose X-Forwarded-For
-    # names the client (agents_ui/proxy.py); empty: the peer address is the client.
+    # names the client (web/proxy.py); empty: the peer address is the client.
     trusted_proxies: str = ""
     # The escalation ladder: yellow at this share of the resolution limit, public notice
     # (通报) this many working days after it.
@@ -72,7 +72,7 @@ class Settings(BaseSettings):
     telephony_provider: Literal["log", "twilio"] = "log"
     # Seconds a caller waits in the queue before being offered to leave a message.
     agent_answer_seconds: int = Field(default=60, ge=5)
-    # Live pushes (agents_ui/live*.py, docs/console.md): the Redis channel (one per
+    # Live pushes (web/live*.py, docs/console.md): the Redis channel (one per
     # installation sharing a Redis); how often the publisher looks for new events; a
     # reconnecting console gets at most this many missed events, none older than this,
     # else it reloads; how often web processes check their connections' sessions.

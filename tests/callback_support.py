@@ -18,11 +18,11 @@ from aiohttp.test_utils import TestServer
 from pydantic import SecretStr
 from twilio.request_validator import RequestValidator
 
-from agents_ui.app import create_app
 from hotline.settings import Settings
 from tests.factories import Clock
 from tests.local_server import LocalServer
 from tests.routing_support import Desk, enterprise_ids
+from wiring.app import create_app
 
 TOKEN = "callback-test-token"
 ACCOUNT_SID = "AC" + "7a1c9a0e5b7d4c2a8e6f0b1d2c3e4f5b"

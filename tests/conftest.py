@@ -20,11 +20,11 @@ import pytest
 from aiohttp.test_utils import TestServer
 from redis import Redis
 
-from agents_ui.app import create_app
 from hotline import db
 from hotline.settings import Settings
 from tests.factories import Clock
 from tests.process_support import new_database
+from wiring.app import create_app
 from wiring.services import ServiceUrls, running_services
 
 RUN_ID = uuid.uuid4().hex[:8]

@@ -17,7 +17,7 @@ from aiohttp.test_utils import TestServer
 from redis import Redis
 from rq import Queue
 
-from agents_ui.queries import board_counters
+from hotline.board.queries import board_counters
 from hotline.orders import queries as order_queries
 from hotline.orders.lifecycle import OPEN, Status
 from hotline.relay import Relay

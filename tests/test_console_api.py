@@ -11,7 +11,7 @@ import asyncpg
 import pytest
 from aiohttp.test_utils import TestServer
 
-from agents_ui.queries import BOARD_COUNTERS, board_counter_args
+from hotline.board.queries import BOARD_COUNTERS, board_counter_args
 from hotline.phones import mask_phone
 from hotline.settings import Settings
 from tests.factories import Clock

@@ -1,4 +1,7 @@
-"""The core stays free of web, socket and telephony code, and of the other packages."""
+"""The package map (docs/architecture.md): each top-level package imports only the ones
+before it in ORDER, so there is no cycle between packages; the core stays free of web,
+socket and telephony code; in the domain packages only views modules reach the web
+layer."""
 
 from __future__ import annotations
 
@@ -7,18 +10,12 @@ from pathlib import Path
 
 import pytest
 
-CORE = Path(__file__).resolve().parent.parent / "hotline"
-FORBIDDEN = {
-    "aiohttp",
-    "socketio",
-    "engineio",
-    "twilio",
-    "routing",
-    "callbacks",
-    "integrations",
-    "agents_ui",
-    "wiring",
-}
+ROOT = Path(__file__).resolve().parent.parent
+# Lowest first. A package may import those before it, never those after it.
+ORDER = ("hotline", "web", "routing", "integrations", "callbacks", "agents_ui", "wiring")
+# Libraries the core never touches: it runs the same in a worker, a relay or a test.
+CORE_FORBIDDEN = {"aiohttp", "socketio", "engineio", "twilio"}
+DOMAIN = ("routing", "integrations", "callbacks")
 
 
 def imported_roots(path: Path) -> set[str]:
@@ -33,9 +30,55 @@ def imported_roots(path: Path) -> set[str]:
 
 # Parsed at collection, before any test starts threads: CPython 3.11's ast can fail with
 # "recursion depth mismatch" when another thread runs meanwhile.
-IMPORTS = {str(path.relative_to(CORE)): imported_roots(path) for path in sorted(CORE.rglob("*.py"))}
+IMPORTS = {
+    str(path.relative_to(ROOT)): imported_roots(path)
+    for package in ORDER
+    for path in sorted((ROOT / package).rglob("*.py"))
+}
+
+
+def package_of(module: str) -> str:
+    return module.split("/")[0]
+
+
+def test_every_top_level_package_is_in_the_order() -> None:
+    packages = {p.parent.name for p in ROOT.glob("*/__init__.py")} - {"tests", "bench"}
+    assert packages == set(ORDER)
 
 
 @pytest.mark.parametrize("module", sorted(IMPORTS))
-def test_core_module_imports_nothing_outside_the_core(module: str) -> None:
-    assert IMPORTS[module] & FORBIDDEN == set()
+def test_a_module_imports_only_packages_before_its_own(module: str) -> None:
+    own = ORDER.index(package_of(module))
+    later = set(ORDER[own + 1 :])
+    assert IMPORTS[module] & later == set(), f"{module} imports a package after its own"
+
+
+@pytest.mark.parametrize("module", sorted(m for m in IMPORTS if package_of(m) == "hotline"))
+def test_core_module_imports_no_web_socket_or_telephony_code(module: str) -> None:
+    assert IMPORTS[module] & CORE_FORBIDDEN == set()
+
+
+@pytest.mark.parametrize("module", sorted(m for m in IMPORTS if package_of(m) in DOMAIN))
+def test_only_views_modules_of_a_domain_package_reach_the_web_layer(module: str) -> None:
+    if "web" in IMPORTS[module]:
+        assert "views" in Path(module).with_suffix("").parts, module
+
+
+def test_no_cycle_between_top_level_packages() -> None:
+    edges: dict[str, set[str]] = {p: set() for p in ORDER}
+    for module, roots in IMPORTS.items():
+        edges[package_of(module)] |= (roots & set(ORDER)) - {package_of(module)}
+    state: dict[str, str] = {}
+
+    def visit(package: str, path: tuple[str, ...]) -> None:
+        if state.get(package) == "open":
+            raise AssertionError("package cycle: " + " -> ".join((*path, package)))
+        if state.get(package) == "done":
+            return
+        state[package] = "open"
+        for target in sorted(edges[package]):
+            visit(target, (*path, package))
+        state[package] = "done"
+
+    for package in ORDER:
+        visit(package, ())

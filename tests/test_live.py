@@ -17,10 +17,6 @@ import pytest
 import socketio
 from aiohttp.test_utils import TestServer
 
-from agents_ui.keys import POOL
-from agents_ui.live import HUB, SOCKETS, end_sessions
-from agents_ui.live_publisher import Publisher
-from agents_ui.live_stream import STREAM_EVENT
 from hotline.orders.models import NewDraft
 from hotline.orders.service import do_register_draft, record_event
 from hotline.settings import Settings
@@ -28,6 +24,10 @@ from hotline.stream import queries as stream
 from hotline.stream.horizon import Horizon
 from tests.factories import Clock, dispatch_to, log_in, make_user, order_in_status
 from tests.routing_support import Desk, enterprise_ids, open_desks, settle
+from web.keys import POOL
+from web.live import HUB, SOCKETS, end_sessions
+from web.live_publisher import Publisher
+from web.live_stream import STREAM_EVENT
 
 MOBILE = "+8613812345678"
 

@@ -21,13 +21,13 @@ from aiohttp.test_utils import TestServer
 from georeport import GeoReport
 from redis import Redis
 
-from agents_ui.app import create_app
 from hotline.errors import TooManyRequests
 from hotline.orders.lifecycle import Status
 from hotline.settings import Settings
 from integrations import ratelimit
 from integrations.open311 import service
 from tests.factories import Clock, log_in, make_user, order_in_status
+from wiring.app import create_app
 
 PHONE = "13812345678"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64

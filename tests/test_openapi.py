@@ -4,15 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from aiohttp import ClientSession
+from aiohttp import ClientSession, web
 
-from agents_ui.api import api
-from agents_ui.app import create_app
 from hotline.settings import Settings
+from web.keys import API
+from wiring.app import create_app
 
 
-def served_routes(settings: Settings) -> set[tuple[str, str]]:
-    app = create_app(settings)
+def served_routes(app: web.Application) -> set[tuple[str, str]]:
     routes = set()
     for route in app.router.routes():
         info = route.resource.get_info() if route.resource else {}
@@ -30,8 +29,9 @@ def served_routes(settings: Settings) -> set[tuple[str, str]]:
 
 
 def test_every_api_route_is_documented(settings: Settings) -> None:
-    served = served_routes(settings)
-    document = api.openapi("http://localhost")
+    app = create_app(settings)
+    served = served_routes(app)
+    document = app[API].openapi("http://localhost")
     documented = {(m, p) for p, ops in document["paths"].items() for m in ops}
     assert served, "the app serves API routes"
     assert served <= documented

@@ -19,8 +19,6 @@ from aiohttp.test_utils import TestServer
 from prometheus_client.parser import text_string_to_metric_families
 from pydantic import SecretStr
 
-from agents_ui.app import create_app
-from agents_ui.proxy import client_address, trusted_networks
 from callbacks import queries as callback_queries
 from callbacks.campaigns import schedule_order_surveys
 from callbacks.policy import CallbackPolicy
@@ -33,6 +31,8 @@ from hotline.settings import Settings
 from tests.factories import PASSWORD, make_user, register_order
 from tests.process_support import new_database
 from tests.routing_support import open_desks
+from web.proxy import client_address, trusted_networks
+from wiring.app import create_app
 from wiring.services import ServiceUrls
 
 Fresh = Callable[[str], Awaitable[str]]

@@ -28,7 +28,6 @@ from redis import Redis
 from rq import SimpleWorker
 from twilio.request_validator import RequestValidator
 
-from agents_ui.app import create_app
 from hotline.phones import mask_phone
 from hotline.relay import Relay
 from hotline.settings import Settings, SettingsError
@@ -40,6 +39,7 @@ from routing import queries as routing_queries
 from tests.factories import Clock, log_in, make_user, register_order
 from tests.local_server import LocalServer, free_port
 from tests.test_relay import fresh_queue, run
+from wiring.app import create_app
 
 TOKEN = "test-token"
 ACCOUNT_SID = "AC" + "3f1c9a0e5b7d4c2a8e6f0b1d2c3e4f5a"

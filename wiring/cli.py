@@ -160,8 +160,8 @@ def cmd_seed(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_web(settings: Settings, args: argparse.Namespace) -> int:
     from aiohttp import web
 
-    from agents_ui.app import create_app
-    from agents_ui.live import tune_collector
+    from web.live import tune_collector
+    from wiring.app import create_app
 
     settings.check_production()
     connect_hooks()
@@ -205,8 +205,8 @@ def cmd_relay(settings: Settings, args: argparse.Namespace) -> int:
     from redis import Redis
     from rq import Queue
 
-    from agents_ui.live_publisher import Publisher
     from hotline.relay import Relay
+    from web.live_publisher import Publisher
 
     settings.check_production()
 

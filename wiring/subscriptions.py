@@ -21,7 +21,7 @@ def subscribe_all() -> None:
     routing_subscribers.subscribe()
     webhook_handlers.subscribe()
     # Live pushes need no subscription: the relay's publisher sends every order event
-    # (agents_ui/live_publisher.py).
+    # (web/live_publisher.py).
     topics.subscribe(ORDER_COMPLETED, on_order_completed)
     connect_hooks()
 

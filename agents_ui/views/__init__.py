@@ -1,22 +1,11 @@
-"""HTTP views. Importing a module registers its routes on ``agents_ui.api.api``."""
+"""The consoles' HTTP views: sign-in, orders and the order page, reference lists for
+forms, the agents' console and the supervisors' board."""
 
 from __future__ import annotations
 
-import importlib
-
-MODULES = ("health", "auth", "orders", "reference", "rules", "units", "supervision", "console")
-# Views that live with their subsystem, by full module name.
-EXTRA_MODULES = (
-    "integrations.enterprise_webhooks.views",
-    "integrations.open311.views",
-    "integrations.open311.form",
-    "integrations.telephony.views",
-    "callbacks.views",
-)
+from agents_ui.views import auth, console, orders, reference
+from web.api import Api
 
 
-def load() -> None:
-    for name in MODULES:
-        importlib.import_module(f"{__name__}.{name}")
-    for module in EXTRA_MODULES:
-        importlib.import_module(module)
+def register(api: Api) -> None:
+    api.include(auth.routes, orders.routes, reference.routes, console.routes)

@@ -7,13 +7,15 @@ import datetime as dt
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
-from agents_ui.api import api, json_response, read_body
-from agents_ui.auth import CSRF_TOKEN, SESSION_COOKIE, require_actor
-from agents_ui.keys import CLOCK, POOL, SETTINGS
-from agents_ui.live import announce_logout
 from hotline.db import transaction
 from hotline.users.models import Actor
 from hotline.users.service import do_log_in, do_log_out
+from web.api import Routes, json_response, read_body
+from web.auth import CSRF_TOKEN, SESSION_COOKIE, require_actor
+from web.keys import CLOCK, POOL, SETTINGS
+from web.live import announce_logout
+
+routes = Routes()
 
 
 class LogIn(BaseModel):
@@ -32,7 +34,7 @@ def actor_json(actor: Actor) -> dict[str, object]:
     }
 
 
-@api.route(
+@routes.route(
     "POST",
     "/api/v1/auth/login",
     summary="Log in; sets the session cookie",
@@ -67,7 +69,7 @@ async def log_in(request: web.Request) -> web.Response:
     return response
 
 
-@api.route(
+@routes.route(
     "POST",
     "/api/v1/auth/logout",
     summary="Log out; ends the session",
@@ -86,7 +88,7 @@ async def log_out(request: web.Request) -> web.Response:
     return response
 
 
-@api.route("GET", "/api/v1/auth/me", summary="The logged-in user", tag="auth")
+@routes.route("GET", "/api/v1/auth/me", summary="The logged-in user", tag="auth")
 async def me(request: web.Request) -> web.Response:
     actor = require_actor(request)
     return json_response({"user": actor_json(actor), "csrf_token": request.get(CSRF_TOKEN)})

@@ -11,19 +11,21 @@ from zoneinfo import ZoneInfo
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
-from agents_ui import queries
-from agents_ui.api import api, json_response, read_body, read_query
-from agents_ui.auth import require_actor
-from agents_ui.keys import CALENDAR, CLOCK, POOL, SETTINGS
-from agents_ui.views.orders import order_json
 from callbacks.figures import FigureQuery, compute_figures
+from hotline.board import queries
 from hotline.db import transaction
 from hotline.orders.models import NewOrder
+from hotline.orders.presenting import order_json
 from hotline.orders.service import do_register_order, do_resolve_on_call
 from hotline.phones import mask_phone
 from hotline.reference.cache import reference
 from hotline.reference.suggest import suggester
 from hotline.users.models import CALL_TAKER_ROLES, CENTRE_ROLES, SUPERVISOR_ROLES, Role
+from web.api import Routes, json_response, read_body, read_query
+from web.auth import require_actor
+from web.keys import CALENDAR, CLOCK, POOL, SETTINGS
+
+routes = Routes()
 
 # Open orders due within this many hours count as "due soon" on the board.
 DUE_SOON_HOURS = 4
@@ -63,7 +65,7 @@ class RatesQuery(BaseModel):
 # ------------------------------------------------------------------------ agents
 
 
-@api.route(
+@routes.route(
     "GET", "/api/v1/agents/me/status", summary="My status", tag="console", roles=CALL_TAKER_ROLES
 )
 async def my_status(request: web.Request) -> web.Response:
@@ -74,7 +76,7 @@ async def my_status(request: web.Request) -> web.Response:
     return json_response(dict(row) if row else {"user_id": actor.user_id, "status": "offline"})
 
 
-@api.route(
+@routes.route(
     "PUT",
     "/api/v1/agents/me/status",
     summary="Set my status: available, busy, after-call work (话后处理), offline",
@@ -91,7 +93,7 @@ async def set_my_status(request: web.Request) -> web.Response:
     return json_response(dict(row))
 
 
-@api.route(
+@routes.route(
     "GET", "/api/v1/agents", summary="Agents and their status", tag="console", roles=CENTRE_ROLES
 )
 async def agents(request: web.Request) -> web.Response:
@@ -100,7 +102,7 @@ async def agents(request: web.Request) -> web.Response:
     return json_response({"items": [dict(r) for r in rows]})
 
 
-@api.route(
+@routes.route(
     "GET",
     "/api/v1/calls/waiting",
     summary="Callers waiting for an agent, longest first (own hotline for agents)",
@@ -128,7 +130,7 @@ async def waiting_calls(request: web.Request) -> web.Response:
     )
 
 
-@api.route(
+@routes.route(
     "GET",
     "/api/v1/agents/me/orders",
     summary="Orders I registered, newest first",
@@ -145,7 +147,7 @@ async def my_orders(request: web.Request) -> web.Response:
     return json_response({"items": [order_json(r) for r in rows]})
 
 
-@api.route(
+@routes.route(
     "POST",
     "/api/v1/orders/resolved-on-call",
     summary="Register an order answered during the call (直接办结), in one transaction",
@@ -170,7 +172,7 @@ async def register_resolved(request: web.Request) -> web.Response:
     return json_response(order_json(order), status=201 if result.created else 200)
 
 
-@api.route(
+@routes.route(
     "GET",
     "/api/v1/service-items/suggest",
     summary="Service items a description most likely asks for (jieba with the catalogue)",
@@ -189,7 +191,7 @@ async def suggest_item(request: web.Request) -> web.Response:
 # -------------------------------------------------------------------------- board
 
 
-@api.route(
+@routes.route(
     "GET",
     "/api/v1/board",
     summary="The supervisors' live counters",
@@ -208,7 +210,7 @@ async def board(request: web.Request) -> web.Response:
     return json_response({"at": now, "due_soon_hours": DUE_SOON_HOURS, "counters": counters})
 
 
-@api.route(
+@routes.route(
     "GET",
     "/api/v1/board/units",
     summary="The callbacks' figures per unit over the last days, in total and per day",

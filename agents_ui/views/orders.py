@@ -2,20 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-import asyncpg
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
-from agents_ui.api import api, json_response, path_int, read_body, read_query
-from agents_ui.auth import require_actor
-from agents_ui.keys import CALENDAR, CLOCK, POOL, SETTINGS
 from hotline.callers.service import caller_profile
 from hotline.db import transaction
 from hotline.orders import queries
-from hotline.orders.lifecycle import actions_from
 from hotline.orders.models import ConfirmDraft, NewOrder, OrderFilter
+from hotline.orders.presenting import LIVE, event_json, order_json, phone_for
 from hotline.orders.service import (
     access_order_by_id,
     do_confirm_draft,
@@ -23,10 +17,14 @@ from hotline.orders.service import (
     do_resolve_on_call,
     search_orders,
 )
-from hotline.phones import mask_phone, mask_phone_fields
-from hotline.users.models import CENTRE_ROLES, Actor
+from hotline.users.models import CENTRE_ROLES
 from routing import queries as routing_queries
 from routing.duplicates import find_duplicates
+from web.api import Routes, json_response, path_int, read_body, read_query
+from web.auth import require_actor
+from web.keys import CALENDAR, CLOCK, POOL, SETTINGS
+
+routes = Routes()
 
 
 class ResolveOnCall(BaseModel):
@@ -34,33 +32,7 @@ class ResolveOnCall(BaseModel):
     reply: str = Field(min_length=1, max_length=4000)
 
 
-def order_json(order: asyncpg.Record) -> dict[str, Any]:
-    data = dict(order)
-    data["actions"] = actions_from(order["status"])
-    return data
-
-
-# Dispatch states in which a unit handles the order (and may call the citizen).
-LIVE = frozenset({"pending", "signed"})
-
-
-def phone_for(actor: Actor, phone: str | None, *, handling: bool) -> str | None:
-    """The caller's number as ``actor`` may see it: whole for the centre, and for a unit
-    only while it handles the order (a live dispatch, pending or signed: it may have to
-    call the citizen); masked otherwise. The live stream applies the same rule."""
-    return phone if actor.is_centre or handling or phone is None else mask_phone(phone)
-
-
-def event_json(actor: Actor, event: asyncpg.Record) -> dict[str, Any]:
-    """An event of the history; the numbers in it (a merged caller's, 重复件) are the
-    centre's to see, masked for units as the live stream masks them."""
-    data = dict(event)
-    if not actor.is_centre:
-        data["data"] = mask_phone_fields(data["data"])
-    return data
-
-
-@api.route(
+@routes.route(
     "POST",
     "/api/v1/orders",
     summary="Register a work order (受理)",
@@ -85,7 +57,7 @@ async def register_order(request: web.Request) -> web.Response:
     )
 
 
-@api.route(
+@routes.route(
     "GET",
     "/api/v1/orders",
     summary="Search orders, newest first or most overdue first, by cursor",
@@ -104,7 +76,7 @@ async def list_orders(request: web.Request) -> web.Response:
     return json_response({"items": items, "next_cursor": next_cursor})
 
 
-@api.route(
+@routes.route(
     "GET",
     r"/api/v1/orders/{order_id:\d+}",
     summary="One order with its history, deadlines and dispatches",
@@ -142,7 +114,7 @@ async def get_order(request: web.Request) -> web.Response:
     )
 
 
-@api.route(
+@routes.route(
     "POST",
     r"/api/v1/orders/{order_id:\d+}/resolve-on-call",
     summary="Resolve during the call (直接办结)",
@@ -160,7 +132,7 @@ async def resolve_on_call(request: web.Request) -> web.Response:
     return json_response(order_json(order))
 
 
-@api.route(
+@routes.route(
     "POST",
     r"/api/v1/orders/{order_id:\d+}/confirm",
     summary="Confirm a draft (from SMS, a message, a form) as a registered order",
@@ -179,7 +151,7 @@ async def confirm_draft(request: web.Request) -> web.Response:
     return json_response(order_json(order))
 
 
-@api.route(
+@routes.route(
     "GET",
     "/api/v1/callers/{phone}",
     summary="A caller's profile: flags, open and past orders, recent contacts",

@@ -7,9 +7,11 @@ from collections.abc import Awaitable, Callable
 import asyncpg
 from aiohttp import web
 
-from agents_ui.api import api, json_response
-from agents_ui.keys import POOL, SETTINGS
 from hotline.reference import queries as ref
+from web.api import Routes, json_response
+from web.keys import POOL
+
+routes = Routes()
 
 
 async def _items(
@@ -19,12 +21,12 @@ async def _items(
         return json_response({"items": [dict(r) for r in await query(conn)]})
 
 
-@api.route("GET", "/api/v1/hotlines", summary="The hotlines", tag="reference")
+@routes.route("GET", "/api/v1/hotlines", summary="The hotlines", tag="reference")
 async def list_hotlines(request: web.Request) -> web.Response:
     return await _items(request, ref.list_hotlines)
 
 
-@api.route("GET", "/api/v1/areas", summary="Districts and their streets", tag="reference")
+@routes.route("GET", "/api/v1/areas", summary="Districts and their streets", tag="reference")
 async def list_areas(request: web.Request) -> web.Response:
     async with request.app[POOL].acquire() as conn:
         rows = await ref.list_areas(conn)
@@ -36,14 +38,14 @@ async def list_areas(request: web.Request) -> web.Response:
     return json_response({"items": districts})
 
 
-@api.route(
+@routes.route(
     "GET", "/api/v1/enterprises", summary="Enterprises, branches and window counts", tag="reference"
 )
 async def list_enterprises(request: web.Request) -> web.Response:
     return await _items(request, ref.list_enterprises)
 
 
-@api.route(
+@routes.route(
     "GET",
     "/api/v1/service-items",
     summary="The service catalogue with time limits",
@@ -51,14 +53,3 @@ async def list_enterprises(request: web.Request) -> web.Response:
 )
 async def list_service_items(request: web.Request) -> web.Response:
     return await _items(request, ref.list_service_items)
-
-
-@api.route(
-    "GET",
-    "/api/v1/openapi.json",
-    summary="This API described in OpenAPI 3.1",
-    tag="reference",
-    public=True,
-)
-async def openapi(request: web.Request) -> web.Response:
-    return json_response(api.openapi(request.app[SETTINGS].base_url))

@@ -12,13 +12,15 @@ from typing import Any
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
-from agents_ui.api import api, json_response, path_int, read_body, read_query
-from agents_ui.auth import require_actor
-from agents_ui.keys import POOL, SETTINGS
 from hotline.errors import InvalidInput, NotFound
 from hotline.users.models import Role
 from integrations.enterprise_webhooks import queries
 from integrations.enterprise_webhooks.addresses import RefusedDestination, check_destination
+from web.api import Routes, json_response, path_int, read_body, read_query
+from web.auth import require_actor
+from web.keys import POOL, SETTINGS
+
+routes = Routes()
 
 WEBHOOK_ROLES = frozenset({Role.ADMIN, Role.ENTERPRISE_ADMIN})
 WEBHOOK_PATH = r"/api/v1/enterprises/{enterprise_id:\d+}/webhook"
@@ -45,7 +47,7 @@ def _enterprise_in_scope(request: web.Request) -> int:
     return enterprise_id
 
 
-@api.route(
+@routes.route(
     "PUT",
     WEBHOOK_PATH,
     summary="Set the enterprise's webhook URL; answers a new signing secret, shown only now",
@@ -72,7 +74,7 @@ async def put_webhook(request: web.Request) -> web.Response:
     return json_response({"url": body.url, "secret": secret})
 
 
-@api.route(
+@routes.route(
     "DELETE",
     WEBHOOK_PATH,
     summary="Remove the enterprise's webhook (pending deliveries then fail)",
@@ -88,7 +90,7 @@ async def delete_webhook(request: web.Request) -> web.Response:
     return web.Response(status=204)
 
 
-@api.route(
+@routes.route(
     "GET",
     WEBHOOK_PATH + "/deliveries",
     summary="The enterprise's recent webhook deliveries with their attempts, newest first",

@@ -17,11 +17,6 @@ import asyncpg
 from aiohttp import web
 from multidict import MultiDict
 
-from agents_ui.api import api, dumps, json_response, path_int
-from agents_ui.auth import require_actor
-from agents_ui.keys import CLOCK, POOL, REDIS, SETTINGS
-from agents_ui.live import SOCKETS
-from agents_ui.live_stream import user_room
 from hotline.errors import NotFound
 from hotline.users.models import CALL_TAKER_ROLES, CENTRE_ROLES
 from integrations.telephony import calls, intake, voice
@@ -38,6 +33,13 @@ from integrations.telephony.webhooks import (
     once,
     signature_valid,
 )
+from web.api import Routes, dumps, json_response, path_int
+from web.auth import require_actor
+from web.keys import CLOCK, POOL, REDIS, SETTINGS
+from web.live import SOCKETS
+from web.live_stream import user_room
+
+routes = Routes()
 
 log = logging.getLogger(__name__)
 
@@ -62,8 +64,10 @@ async def verified_form(request: web.Request) -> MultiDict[str] | None:
     return form
 
 
-def twilio_webhook(path: str, summary: str) -> Callable[[TwilioHandler], TwilioHandler]:
-    """Register a Twilio webhook: signature first, then the handler's TwiML."""
+def twilio_webhook(
+    table: Routes, path: str, summary: str
+) -> Callable[[TwilioHandler], TwilioHandler]:
+    """Declare a Twilio webhook in ``table``: signature first, then the handler's TwiML."""
 
     def register(handler: TwilioHandler) -> TwilioHandler:
         async def view(request: web.Request) -> web.Response:
@@ -72,7 +76,7 @@ def twilio_webhook(path: str, summary: str) -> Callable[[TwilioHandler], TwilioH
                 return web.Response(status=403, text="invalid or missing Twilio signature")
             return web.Response(text=await handler(request, form), content_type=TWIML)
 
-        api.route(
+        table.route(
             "POST",
             path,
             summary=summary,
@@ -100,7 +104,7 @@ def _urls(request: web.Request) -> Urls:
 # ---------------------------------------------------------------- Twilio: voice
 
 
-@twilio_webhook(Urls.VOICE, "Twilio voice webhook: a new call; answers greeting and menu")
+@twilio_webhook(routes, Urls.VOICE, "Twilio voice webhook: a new call; answers greeting and menu")
 async def voice_call(request: web.Request, form: MultiDict[str]) -> str:
     data = CallForm.model_validate(dict(form))
     now = request.app[CLOCK]()
@@ -111,7 +115,7 @@ async def voice_call(request: web.Request, form: MultiDict[str]) -> str:
     )
 
 
-@twilio_webhook(Urls.MENU, "Twilio gather action: the menu digit; answers Enqueue")
+@twilio_webhook(routes, Urls.MENU, "Twilio gather action: the menu digit; answers Enqueue")
 async def voice_menu(request: web.Request, form: MultiDict[str]) -> str:
     data = GatherForm.model_validate(dict(form))
     attempt = 2 if request.query.get("attempt") == "2" else 1
@@ -125,12 +129,14 @@ async def voice_menu(request: web.Request, form: MultiDict[str]) -> str:
     )
 
 
-@twilio_webhook(Urls.WAIT, "Twilio queue wait URL: hold, then leave after the answer time")
+@twilio_webhook(routes, Urls.WAIT, "Twilio queue wait URL: hold, then leave after the answer time")
 async def voice_wait(request: web.Request, form: MultiDict[str]) -> str:
     return intake.hold(QueueForm.model_validate(dict(form)), request.app[SETTINGS])
 
 
-@twilio_webhook(Urls.QUEUE_EXIT, "Twilio Enqueue action: not bridged means record a message")
+@twilio_webhook(
+    routes, Urls.QUEUE_EXIT, "Twilio Enqueue action: not bridged means record a message"
+)
 async def voice_queue_exit(request: web.Request, form: MultiDict[str]) -> str:
     data = QueueForm.model_validate(dict(form))
     now = request.app[CLOCK]()
@@ -139,12 +145,12 @@ async def voice_queue_exit(request: web.Request, form: MultiDict[str]) -> str:
         return await intake.handle_queue_exit(conn, data, _urls(request), now)
 
 
-@twilio_webhook(Urls.GOODBYE, "Twilio Record action: thank the caller and hang up")
+@twilio_webhook(routes, Urls.GOODBYE, "Twilio Record action: thank the caller and hang up")
 async def voice_goodbye(request: web.Request, form: MultiDict[str]) -> str:
     return voice.goodbye()
 
 
-@twilio_webhook(Urls.STATUS, "Twilio call status callback; statuses only move forward")
+@twilio_webhook(routes, Urls.STATUS, "Twilio call status callback; statuses only move forward")
 async def voice_status(request: web.Request, form: MultiDict[str]) -> str:
     data = CallForm.model_validate(dict(form))
     now = request.app[CLOCK]()
@@ -155,7 +161,9 @@ async def voice_status(request: web.Request, form: MultiDict[str]) -> str:
     )
 
 
-@twilio_webhook(Urls.RECORDING, "Twilio recording status callback: a message becomes a draft")
+@twilio_webhook(
+    routes, Urls.RECORDING, "Twilio recording status callback: a message becomes a draft"
+)
 async def recording(request: web.Request, form: MultiDict[str]) -> str:
     data = RecordingForm.model_validate(dict(form))
     now = request.app[CLOCK]()
@@ -169,7 +177,7 @@ async def recording(request: web.Request, form: MultiDict[str]) -> str:
 # ------------------------------------------------------------------ Twilio: SMS
 
 
-@twilio_webhook(Urls.SMS, "Twilio incoming SMS: a draft order and a reply with its number")
+@twilio_webhook(routes, Urls.SMS, "Twilio incoming SMS: a draft order and a reply with its number")
 async def sms(request: web.Request, form: MultiDict[str]) -> str:
     data = SmsForm.model_validate(dict(form))
     now = request.app[CLOCK]()
@@ -185,7 +193,7 @@ async def sms(request: web.Request, form: MultiDict[str]) -> str:
 # ----------------------------------------------------------------- agents' API
 
 
-@api.route(
+@routes.route(
     "POST",
     "/api/v1/calls/next",
     summary="Take the oldest waiting call (own hotline; any for supervisors); screen-pop",
@@ -209,7 +217,7 @@ async def take_next_call(request: web.Request) -> web.Response:
     return json_response(message)
 
 
-@api.route(
+@routes.route(
     "GET",
     r"/api/v1/calls/{call_id:\d+}",
     summary="A call with the orders made from it",

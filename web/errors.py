@@ -10,7 +10,6 @@ from aiohttp import web
 from aiohttp.typedefs import Handler
 from pydantic import ValidationError
 
-from agents_ui.keys import SETTINGS
 from hotline.errors import (
     Conflict,
     DomainError,
@@ -20,6 +19,7 @@ from hotline.errors import (
     NotFound,
     TooManyRequests,
 )
+from web.keys import SETTINGS
 
 log = logging.getLogger(__name__)
 

@@ -16,7 +16,7 @@ from functools import cache
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
-from agents_ui.keys import SETTINGS
+from web.keys import SETTINGS
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 

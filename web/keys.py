@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import asyncpg
 import redis.asyncio as aioredis
@@ -13,9 +14,13 @@ from hotline.reference.calendar import CalendarCache
 from hotline.settings import Settings
 from hotline.storage import ProofStorage
 
+if TYPE_CHECKING:
+    from web.api import Api
+
 SETTINGS = web.AppKey("settings", Settings)
 POOL = web.AppKey("pool", asyncpg.Pool)
 REDIS = web.AppKey("redis", aioredis.Redis)
 CALENDAR = web.AppKey("calendar", CalendarCache)
 STORAGE: web.AppKey[ProofStorage] = web.AppKey("storage")
 CLOCK: web.AppKey[Callable[[], dt.datetime]] = web.AppKey("clock")
+API: web.AppKey[Api] = web.AppKey("api")

@@ -29,9 +29,9 @@ from prometheus_client.exposition import generate_latest
 from prometheus_client.registry import Collector
 from rq import Queue
 
-from agents_ui import metrics_queries
-from agents_ui.errors import error_response
-from agents_ui.keys import POOL, REDIS, SETTINGS
+from web import metrics_queries
+from web.errors import error_response
+from web.keys import POOL, REDIS, SETTINGS
 
 log = logging.getLogger(__name__)
 

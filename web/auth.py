@@ -8,11 +8,11 @@ from urllib.parse import urlsplit
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
-from agents_ui.errors import error_response
-from agents_ui.keys import CLOCK, POOL, SETTINGS
 from hotline.errors import Forbidden, NotAuthenticated
 from hotline.users.models import Actor, Role
 from hotline.users.service import API_KEY_PREFIX, api_key_actor, session_actor
+from web.errors import error_response
+from web.keys import CLOCK, POOL, SETTINGS
 
 SESSION_COOKIE = "hotline_session"
 CSRF_HEADER = "X-CSRF-Token"

@@ -13,10 +13,6 @@ from zoneinfo import ZoneInfo
 from aiohttp import BodyPartReader, web
 from pydantic import Field, field_validator
 
-from agents_ui.api import api, json_response
-from agents_ui.auth import require_actor
-from agents_ui.errors import BadRequest, error_response
-from agents_ui.keys import CLOCK, POOL, REDIS, SETTINGS, STORAGE
 from hotline.db import transaction
 from hotline.errors import InvalidInput, NotFound
 from hotline.orders.service import access_order_by_id
@@ -25,6 +21,12 @@ from hotline.storage import sniff_content_type
 from integrations.open311 import queries
 from integrations.open311.limits import limit_address, limit_phone
 from integrations.open311.service import Report, blank_is_absent, take_report
+from web.api import Routes, json_response
+from web.auth import require_actor
+from web.errors import BadRequest, error_response
+from web.keys import CLOCK, POOL, REDIS, SETTINGS, STORAGE
+
+routes = Routes()
 
 SCOPE = "form"  # rate-limit keys rl:form:...
 PHOTO_MAX_BYTES = 5 * 1024 * 1024
@@ -108,7 +110,7 @@ def check_photo(photo: bytes) -> None:
         )
 
 
-@api.route(
+@routes.route(
     "POST",
     "/api/v1/public/reports",
     summary="The public web form: a report with an optional photo (multipart/form-data)",
@@ -156,7 +158,7 @@ async def submit_report(request: web.Request) -> web.Response:
     return json_response({"number": order["number"], "status": order["status"]}, status=201)
 
 
-@api.route(
+@routes.route(
     "GET",
     PHOTO_PATH + "{key:[0-9a-f]+}",
     summary="A photo sent with the public form (for those who may see its order)",

@@ -27,9 +27,17 @@ import asyncpg
 import socketio
 from aiohttp import web
 
-from agents_ui.auth import SESSION_COOKIE
-from agents_ui.keys import CLOCK, POOL, REDIS, SETTINGS
-from agents_ui.live_stream import (
+from hotline.errors import NotFound
+from hotline.orders import queries as order_queries
+from hotline.orders.service import access_order_by_id
+from hotline.reference import queries as reference_queries
+from hotline.settings import Settings
+from hotline.users import queries as user_queries
+from hotline.users.models import SUPERVISOR_ROLES, Actor
+from hotline.users.service import hash_token, session_actor
+from web.auth import SESSION_COOKIE
+from web.keys import CLOCK, POOL, REDIS, SETTINGS
+from web.live_stream import (
     BOARD_ROOM,
     CENTRE_ROOM,
     NAMESPACE,
@@ -41,14 +49,6 @@ from agents_ui.live_stream import (
     order_room,
     user_room,
 )
-from hotline.errors import NotFound
-from hotline.orders import queries as order_queries
-from hotline.orders.service import access_order_by_id
-from hotline.reference import queries as reference_queries
-from hotline.settings import Settings
-from hotline.users import queries as user_queries
-from hotline.users.models import SUPERVISOR_ROLES, Actor
-from hotline.users.service import hash_token, session_actor
 
 log = logging.getLogger(__name__)
 

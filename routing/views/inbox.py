@@ -10,18 +10,20 @@ import asyncpg
 from aiohttp import BodyPartReader, web
 from pydantic import BaseModel, ConfigDict, Field
 
-from agents_ui.api import api, json_response, path_int, read_body, read_query
-from agents_ui.auth import require_actor
-from agents_ui.errors import BadRequest
-from agents_ui.keys import CLOCK, POOL, STORAGE
-from agents_ui.views.orders import LIVE, order_json, phone_for
 from hotline.db import transaction
 from hotline.errors import InvalidInput, NotFound
 from hotline.orders import queries as order_queries
+from hotline.orders.presenting import LIVE, order_json, phone_for
 from hotline.orders.service import access_order_by_id
 from hotline.users.models import ENTERPRISE_ROLES, Actor
 from routing import handling, queries
 from routing.handling import CompleteInput, NoteInput, ReturnInput, TimeRequestInput
+from web.api import Routes, json_response, path_int, read_body, read_query
+from web.auth import require_actor
+from web.errors import BadRequest
+from web.keys import CLOCK, POOL, STORAGE
+
+routes = Routes()
 
 UNITS = ENTERPRISE_ROLES
 DispatchUseCase = Callable[[asyncpg.Connection, Actor, int, dt.datetime], Awaitable[Any]]
@@ -40,7 +42,7 @@ class InboxFilter(BaseModel):
     limit: int = Field(default=100, ge=1, le=500)
 
 
-@api.route(
+@routes.route(
     "GET",
     "/api/v1/inbox",
     summary="A unit's dispatches, most urgent first",
@@ -72,7 +74,7 @@ async def _dispatch_action(request: web.Request, use_case: DispatchUseCase) -> w
     return json_response(dict(result))
 
 
-@api.route(
+@routes.route(
     "POST",
     r"/api/v1/dispatches/{dispatch_id:\d+}/sign-for",
     summary="Sign for (签收)",
@@ -83,7 +85,7 @@ async def sign_for(request: web.Request) -> web.Response:
     return await _dispatch_action(request, handling.do_sign_for)
 
 
-@api.route(
+@routes.route(
     "POST",
     r"/api/v1/dispatches/{dispatch_id:\d+}/return",
     summary="Return with a reason (退单)",
@@ -98,7 +100,7 @@ async def return_dispatch(request: web.Request) -> web.Response:
     )
 
 
-@api.route(
+@routes.route(
     "POST",
     r"/api/v1/dispatches/{dispatch_id:\d+}/notes",
     summary="Note progress",
@@ -114,7 +116,7 @@ async def add_note(request: web.Request) -> web.Response:
     )
 
 
-@api.route(
+@routes.route(
     "POST",
     r"/api/v1/dispatches/{dispatch_id:\d+}/time-requests",
     summary="Ask for an extension or suspension (延期)",
@@ -129,7 +131,7 @@ async def request_time(request: web.Request) -> web.Response:
     )
 
 
-@api.route(
+@routes.route(
     "POST",
     r"/api/v1/dispatches/{dispatch_id:\d+}/part",
     summary="Hand in an assisting unit's part (协办)",
@@ -144,7 +146,7 @@ async def submit_part(request: web.Request) -> web.Response:
     )
 
 
-@api.route(
+@routes.route(
     "POST",
     r"/api/v1/dispatches/{dispatch_id:\d+}/complete",
     summary="Complete with a reply and proof (办结)",
@@ -178,7 +180,7 @@ async def _read_upload(request: web.Request, max_bytes: int) -> tuple[str, bytes
     return (part.filename or "file")[:200], bytes(data)
 
 
-@api.route(
+@routes.route(
     "POST",
     r"/api/v1/dispatches/{dispatch_id:\d+}/attachments",
     summary="Upload a proof file (JPEG, PNG, WebP or PDF; multipart field file)",
@@ -213,7 +215,7 @@ async def upload_attachment(request: web.Request) -> web.Response:
     return json_response(dict(row), status=201)
 
 
-@api.route(
+@routes.route(
     "GET",
     r"/api/v1/attachments/{attachment_id:\d+}",
     summary="Download a proof file",

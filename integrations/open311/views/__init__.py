@@ -15,16 +15,18 @@ from zoneinfo import ZoneInfo
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
-from agents_ui.api import api, json_response, path_int, read_body
-from agents_ui.errors import BadRequest
-from agents_ui.keys import CLOCK, POOL, REDIS, SETTINGS
 from hotline.db import transaction
 from hotline.errors import Forbidden, InvalidInput, NotFound
 from hotline.reference import queries as ref
 from hotline.users.models import Role
 from integrations.open311 import queries, service
-from integrations.open311.errors import BodyTooLarge, spec_errors
+from integrations.open311.views.errors import BodyTooLarge, spec_errors
 from integrations.open311.limits import limit_address, limit_phone
+from web.api import Routes, json_response, path_int, read_body
+from web.errors import BadRequest
+from web.keys import CLOCK, POOL, REDIS, SETTINGS
+
+routes = Routes()
 
 log = logging.getLogger(__name__)
 
@@ -109,7 +111,7 @@ async def _read_fields(request: web.Request) -> dict[str, Any]:
     raise web.HTTPUnsupportedMediaType(reason="send application/x-www-form-urlencoded or JSON")
 
 
-@api.route(
+@routes.route(
     "GET",
     f"{BASE}/services.json",
     summary="GeoReport v2: the service list (our active catalogue)",
@@ -125,7 +127,7 @@ async def list_services(request: web.Request) -> web.Response:
     return json_response([service.service_json(item, en=en) for item in items])
 
 
-@api.route(
+@routes.route(
     "GET",
     BASE + "/services/{service_code}.json",
     summary="GeoReport v2: a service definition (no extra attributes)",
@@ -142,7 +144,7 @@ async def service_definition(request: web.Request) -> web.Response:
     return json_response({"service_code": item["code"], "attributes": []})
 
 
-@api.route(
+@routes.route(
     "POST",
     f"{BASE}/requests.json",
     summary="GeoReport v2: report a problem (becomes a draft an agent confirms)",
@@ -192,7 +194,7 @@ async def post_request(request: web.Request) -> web.Response:
     )
 
 
-@api.route(
+@routes.route(
     "GET",
     f"{BASE}/requests.json",
     summary="GeoReport v2: service requests (Open311 ones, or any by id), newest first",
@@ -228,7 +230,7 @@ async def list_requests(request: web.Request) -> web.Response:
     return json_response([service.request_json(row, tz=tz, en=en) for row in rows])
 
 
-@api.route(
+@routes.route(
     "GET",
     BASE + "/requests/{service_request_id}.json",
     summary="GeoReport v2: one service request by id (any order, by its number)",
@@ -246,7 +248,7 @@ async def get_request(request: web.Request) -> web.Response:
     return json_response([service.request_json(rows[0], tz=_tz(request), en=_english(request))])
 
 
-@api.route(
+@routes.route(
     "POST",
     "/api/v1/open311/clients",
     summary="Create an Open311 client; answers its api_key, shown only now",
@@ -262,7 +264,7 @@ async def create_client(request: web.Request) -> web.Response:
     return json_response({**dict(row), "api_key": key}, status=201)
 
 
-@api.route(
+@routes.route(
     "DELETE",
     r"/api/v1/open311/clients/{client_id:\d+}",
     summary="Revoke an Open311 client's api_key",

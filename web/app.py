@@ -1,29 +1,29 @@
-"""The aiohttp application: middlewares, resources and the route table."""
+"""The aiohttp application: middlewares, resources, the live socket and the route table.
+
+What it serves is decided by the composition root (``wiring/app.py``): the operations
+of an ``Api`` and the packages' own setup steps (pages, static files)."""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import AsyncIterator, Callable
-from pathlib import Path
+from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Any
 
 import redis.asyncio as aioredis
 import socketio
 from aiohttp import web
 
-from agents_ui import live, views
-from agents_ui.api import api
-from agents_ui.auth import auth_middleware
-from agents_ui.errors import error_middleware
-from agents_ui.keys import CALENDAR, CLOCK, POOL, REDIS, SETTINGS, STORAGE
-from agents_ui.metrics import metrics_middleware, setup_metrics
-from agents_ui.proxy import proxy_middleware
 from hotline import db
 from hotline.reference.calendar import CalendarCache
 from hotline.settings import Settings
 from hotline.storage import DiskStorage
-
-STATIC_DIR = Path(__file__).parent / "static"
+from web import live
+from web.api import Api
+from web.auth import auth_middleware
+from web.errors import error_middleware
+from web.keys import API, CALENDAR, CLOCK, POOL, REDIS, SETTINGS, STORAGE
+from web.metrics import metrics_middleware, setup_metrics
+from web.proxy import proxy_middleware
 
 
 def utcnow() -> dt.datetime:
@@ -46,15 +46,6 @@ async def _redis(app: web.Application) -> AsyncIterator[None]:
     await app[REDIS].aclose()
 
 
-async def index(request: web.Request) -> web.FileResponse:
-    return web.FileResponse(STATIC_DIR / "index.html")
-
-
-async def report_form(request: web.Request) -> web.FileResponse:
-    """The public report form (integrations/open311/form.py takes what it sends)."""
-    return web.FileResponse(STATIC_DIR / "report.html")
-
-
 def _closing_sockets(sockets: socketio.AsyncServer) -> Callable[[web.Application], Any]:
     """On shutdown, before in-flight requests are awaited: close the consoles' sockets
     (they reconnect to another process) instead of holding shutdown for the whole grace
@@ -67,14 +58,22 @@ def _closing_sockets(sockets: socketio.AsyncServer) -> Callable[[web.Application
     return close
 
 
-def create_app(settings: Settings, *, clock: Callable[[], dt.datetime] = utcnow) -> web.Application:
-    views.load()
+def create_app(
+    settings: Settings,
+    api: Api,
+    *,
+    clock: Callable[[], dt.datetime] = utcnow,
+    setup: Sequence[Callable[[web.Application], None]] = (),
+) -> web.Application:
+    """An application serving ``api``'s operations; each of ``setup`` then adds what else
+    a package serves (pages, static files)."""
     app = web.Application(
         middlewares=[proxy_middleware, metrics_middleware, error_middleware, auth_middleware],
         client_max_size=settings.max_body_bytes,
     )
     app[SETTINGS] = settings
     app[CLOCK] = clock
+    app[API] = api
     app[CALENDAR] = CalendarCache(settings)
     app[STORAGE] = DiskStorage(settings.proof_root, settings.proof_max_bytes)
     app.cleanup_ctx.extend([_database, _redis])
@@ -82,7 +81,6 @@ def create_app(settings: Settings, *, clock: Callable[[], dt.datetime] = utcnow)
     sockets = live.attach(app, settings)
     app.on_shutdown.append(_closing_sockets(sockets))
     setup_metrics(app)
-    app.router.add_get("/", index)
-    app.router.add_get("/report", report_form)
-    app.router.add_static("/static/", STATIC_DIR)
+    for step in setup:
+        step(app)
     return app

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncpg
 
-from agents_ui.queries import kept_count, open_due_count
+from hotline.board.queries import kept_count, open_due_count
 from hotline.orders.queries import OPEN_LIST
 
 # The hour the database's clock is in, as the board's counts bucket it.
@@ -19,7 +19,7 @@ async def backlog_counts(
     """Pending and late deadlines, pending and late outbox rows, open and overdue
     orders, the board's count changes the relay has not folded yet. ``late``: due more
     than ``late_seconds`` ago and still not carried out. Open and overdue orders are the
-    board's counts (agents_ui.queries); other predicates are those of the partial
+    board's counts (hotline.board.queries); other predicates are those of the partial
     indexes, word for word. A statement running past ``statement_seconds`` is
     cancelled on the server."""
     row = await conn.fetchrow(

@@ -12,12 +12,12 @@ from decimal import Decimal
 from typing import Any, TypeVar
 
 from aiohttp import web
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, Field
 
-from agents_ui.auth import require_actor
-from agents_ui.errors import BadRequest
 from hotline.errors import InvalidInput
 from hotline.users.models import Role
+from web.auth import require_actor
+from web.errors import BadRequest
 
 ViewHandler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 M = TypeVar("M", bound=BaseModel)
@@ -97,6 +97,13 @@ def path_int(request: web.Request, name: str) -> int:
         raise web.HTTPNotFound() from exc
 
 
+class ListLimit(BaseModel):
+    """The query of a list that takes only a page size."""
+
+    model_config = ConfigDict(extra="forbid")
+    limit: int = Field(default=100, ge=1, le=500)
+
+
 @dataclass
 class Operation:
     method: str
@@ -115,7 +122,11 @@ class Operation:
         return _PATH_PARAM.sub(r"{\1}", self.path)
 
 
-class Api:
+class Routes:
+    """The operations one views module declares with ``@routes.route(...)``. Declaring
+    serves nothing: an application serves the tables its composition root includes in
+    its ``Api`` (``wiring/app.py``)."""
+
     def __init__(self) -> None:
         self.operations: list[Operation] = []
 
@@ -155,6 +166,17 @@ class Api:
             return handler
 
         return register
+
+
+class Api:
+    """The operations one application serves: its route table and its OpenAPI document."""
+
+    def __init__(self) -> None:
+        self.operations: list[Operation] = []
+
+    def include(self, *tables: Routes) -> None:
+        for table in tables:
+            self.operations.extend(table.operations)
 
     def add_routes(self, app: web.Application) -> None:
         for op in self.operations:
@@ -234,6 +256,3 @@ def _schema(model: type[BaseModel], schemas: dict[str, Any]) -> dict[str, Any]:
     schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
     schemas.update(schema.pop("$defs", {}))
     return schema
-
-
-api = Api()

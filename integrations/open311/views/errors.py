@@ -12,8 +12,6 @@ import json
 from aiohttp import web
 from pydantic import ValidationError
 
-from agents_ui.api import ViewHandler
-from agents_ui.errors import BadRequest
 from hotline.errors import (
     Conflict,
     DomainError,
@@ -22,6 +20,8 @@ from hotline.errors import (
     NotFound,
     TooManyRequests,
 )
+from web.api import ViewHandler
+from web.errors import BadRequest
 
 # Everything else a domain error can be (invalid input above all) is the spec's 400.
 _STATUS: list[tuple[type[DomainError], int]] = [

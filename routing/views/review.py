@@ -10,11 +10,8 @@ import asyncpg
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
-from agents_ui.api import api, json_response, path_int, read_body, read_query
-from agents_ui.auth import require_actor
-from agents_ui.keys import CALENDAR, CLOCK, POOL, SETTINGS
-from agents_ui.views.orders import order_json
 from hotline.db import transaction
+from hotline.orders.presenting import order_json
 from hotline.orders.service import access_order_by_id
 from hotline.settings import Settings
 from hotline.users.models import CENTRE_ROLES, SUPERVISOR_ROLES, Actor
@@ -30,6 +27,11 @@ from routing.review import (
     do_decide_time_request,
     do_review_return,
 )
+from web.api import ListLimit, Routes, json_response, path_int, read_body, read_query
+from web.auth import require_actor
+from web.keys import CALENDAR, CLOCK, POOL, SETTINGS
+
+routes = Routes()
 
 M = TypeVar("M", bound=BaseModel, contravariant=True)
 
@@ -50,11 +52,6 @@ class CentreDecision(Protocol[M]):
 
 
 Level = Literal["reminder", "yellow", "red", "supervision", "public_notice"]
-
-
-class ListLimit(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    limit: int = Field(default=100, ge=1, le=500)
 
 
 def _all_levels() -> list[Level]:
@@ -88,7 +85,7 @@ async def _decide(
     return json_response(order_json(order))
 
 
-@api.route(
+@routes.route(
     "GET",
     "/api/v1/returns",
     summary="Returns waiting for review",
@@ -103,7 +100,7 @@ async def pending_returns(request: web.Request) -> web.Response:
     return json_response({"items": [dict(r) for r in rows]})
 
 
-@api.route(
+@routes.route(
     "POST",
     r"/api/v1/returns/{return_id:\d+}/review",
     summary="Uphold (next unit) or overrule (强制派单) a return",
@@ -115,7 +112,7 @@ async def review_return(request: web.Request) -> web.Response:
     return await _decide(request, ReturnDecision, do_review_return, "return_id")
 
 
-@api.route(
+@routes.route(
     "GET",
     "/api/v1/time-requests",
     summary="Requests for more time to decide",
@@ -130,7 +127,7 @@ async def pending_time_requests(request: web.Request) -> web.Response:
     return json_response({"items": [dict(r) for r in rows]})
 
 
-@api.route(
+@routes.route(
     "POST",
     r"/api/v1/time-requests/{request_id:\d+}/decision",
     summary="Approve or reject a request for more time",
@@ -142,7 +139,7 @@ async def decide_time_request(request: web.Request) -> web.Response:
     return await _decide(request, TimeDecision, do_decide_time_request, "request_id")
 
 
-@api.route(
+@routes.route(
     "POST",
     r"/api/v1/orders/{order_id:\d+}/coordinate",
     summary="Name lead and assisting units with a deadline (协调督办)",
@@ -154,7 +151,7 @@ async def coordinate(request: web.Request) -> web.Response:
     return await _decide(request, CoordinationInput, do_coordinate, "order_id")
 
 
-@api.route(
+@routes.route(
     "GET",
     "/api/v1/supervision/notices",
     summary="The ladder's steps: reminders, warnings, supervision, public notices",
@@ -169,7 +166,7 @@ async def notices(request: web.Request) -> web.Response:
     return json_response({"items": [dict(r) for r in rows]})
 
 
-@api.route(
+@routes.route(
     "GET",
     r"/api/v1/orders/{order_id:\d+}/duplicates",
     summary="Open orders that look like this one",
@@ -186,7 +183,7 @@ async def duplicates(request: web.Request) -> web.Response:
     return json_response({"items": found, "merged_children": [dict(c) for c in children]})
 
 
-@api.route(
+@routes.route(
     "POST",
     r"/api/v1/orders/{order_id:\d+}/merge",
     summary="Merge this order into a parent order (重复件)",
@@ -207,14 +204,16 @@ async def merge(request: web.Request) -> web.Response:
     return json_response(order_json(order))
 
 
-@api.route("GET", "/api/v1/outages", summary="Current and coming outage notices", tag="supervision")
+@routes.route(
+    "GET", "/api/v1/outages", summary="Current and coming outage notices", tag="supervision"
+)
 async def list_outages(request: web.Request) -> web.Response:
     async with request.app[POOL].acquire() as conn:
         rows = await queries.list_outages(conn, request.app[CLOCK]())
     return json_response({"items": [dict(r) for r in rows]})
 
 
-@api.route(
+@routes.route(
     "POST",
     "/api/v1/outages",
     summary="Publish an outage notice (停水/停气/停热)",

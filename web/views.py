@@ -19,9 +19,11 @@ from typing import Any, TypeVar
 import asyncpg
 from aiohttp import web
 
-from agents_ui.api import api, json_response
-from agents_ui.keys import POOL, REDIS
 from hotline.migrate import MigrationStatus, load_migrations, migration_status
+from web.api import Api, Routes, json_response
+from web.keys import API, POOL, REDIS, SETTINGS
+
+routes = Routes()
 
 CHECK_TIMEOUT = 2.0
 STARTED = time.monotonic()
@@ -45,7 +47,7 @@ async def _dependencies(request: web.Request) -> tuple[dict[str, Any], dict[str,
     return database, redis
 
 
-@api.route(
+@routes.route(
     "GET",
     "/health",
     summary="Liveness: the process answers (with the state of PostgreSQL and Redis)",
@@ -75,7 +77,7 @@ async def _migrations(pool: asyncpg.Pool) -> MigrationStatus:
         return await migration_status(conn, _code_migrations())
 
 
-@api.route(
+@routes.route(
     "GET",
     "/ready",
     summary="Readiness: PostgreSQL and Redis answer and the schema is this code's",
@@ -118,3 +120,19 @@ async def ready(request: web.Request) -> web.Response:
         },
         status=503 if problems else 200,
     )
+
+
+@routes.route(
+    "GET",
+    "/api/v1/openapi.json",
+    summary="This API described in OpenAPI 3.1",
+    tag="reference",
+    public=True,
+)
+async def openapi(request: web.Request) -> web.Response:
+    return json_response(request.app[API].openapi(request.app[SETTINGS].base_url))
+
+
+def register(api: Api) -> None:
+    """The web layer's own operations: liveness, readiness, the API's description."""
+    api.include(routes)

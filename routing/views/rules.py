@@ -5,9 +5,6 @@ from __future__ import annotations
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict
 
-from agents_ui.api import api, json_response, path_int, read_body, read_query
-from agents_ui.auth import require_actor
-from agents_ui.keys import CLOCK, POOL
 from hotline.db import transaction
 from hotline.orders.service import access_order_by_id
 from hotline.users.models import CENTRE_ROLES, SUPERVISOR_ROLES
@@ -19,6 +16,11 @@ from routing.rules import (
     do_update_rule,
     rank_candidates,
 )
+from web.api import Routes, json_response, path_int, read_body, read_query
+from web.auth import require_actor
+from web.keys import CLOCK, POOL
+
+routes = Routes()
 
 
 class RuleFilter(BaseModel):
@@ -26,7 +28,7 @@ class RuleFilter(BaseModel):
     include_inactive: bool = False
 
 
-@api.route(
+@routes.route(
     "GET",
     "/api/v1/routing/rules",
     summary="Routing rules",
@@ -41,7 +43,7 @@ async def list_rules(request: web.Request) -> web.Response:
     return json_response({"items": [dict(r) for r in rows]})
 
 
-@api.route(
+@routes.route(
     "POST",
     "/api/v1/routing/rules",
     summary="Create a routing rule",
@@ -57,7 +59,7 @@ async def create_rule(request: web.Request) -> web.Response:
     return json_response(dict(row), status=201)
 
 
-@api.route(
+@routes.route(
     "PUT",
     r"/api/v1/routing/rules/{rule_id:\d+}",
     summary="Change a routing rule",
@@ -82,7 +84,7 @@ async def _set_active(request: web.Request, active: bool) -> web.Response:
     return json_response(dict(row))
 
 
-@api.route(
+@routes.route(
     "POST",
     r"/api/v1/routing/rules/{rule_id:\d+}/disable",
     summary="Disable a rule",
@@ -93,7 +95,7 @@ async def disable_rule(request: web.Request) -> web.Response:
     return await _set_active(request, False)
 
 
-@api.route(
+@routes.route(
     "POST",
     r"/api/v1/routing/rules/{rule_id:\d+}/enable",
     summary="Enable a rule",
@@ -104,7 +106,7 @@ async def enable_rule(request: web.Request) -> web.Response:
     return await _set_active(request, True)
 
 
-@api.route(
+@routes.route(
     "GET",
     r"/api/v1/routing/rules/{rule_id:\d+}/history",
     summary="Who changed a rule, when, and what",
@@ -117,7 +119,7 @@ async def rule_history(request: web.Request) -> web.Response:
     return json_response({"items": [dict(r) for r in rows]})
 
 
-@api.route(
+@routes.route(
     "GET",
     r"/api/v1/orders/{order_id:\d+}/candidates",
     summary="Responsible units for an order, ranked, with reasons",

@@ -22,11 +22,11 @@ from typing import Any
 import asyncpg
 import socketio
 
-from agents_ui.live_stream import STREAM_EVENT
 from hotline import db
 from hotline.relay import wait_or_stop
 from hotline.stream import queries as stream
 from hotline.stream.horizon import Horizon
+from web.live_stream import STREAM_EVENT
 
 log = logging.getLogger(__name__)
 

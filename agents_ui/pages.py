@@ -1,0 +1,25 @@
+"""The pages people open in a browser: the consoles' single page, the public report
+form, and their static files (no build step: ES modules and vendored libraries)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from aiohttp import web
+
+STATIC_DIR = Path(__file__).parent / "static"
+
+
+async def index(request: web.Request) -> web.FileResponse:
+    return web.FileResponse(STATIC_DIR / "index.html")
+
+
+async def report_form(request: web.Request) -> web.FileResponse:
+    """The public report form (integrations/open311/views/form.py takes what it sends)."""
+    return web.FileResponse(STATIC_DIR / "report.html")
+
+
+def setup(app: web.Application) -> None:
+    app.router.add_get("/", index)
+    app.router.add_get("/report", report_form)
+    app.router.add_static("/static/", STATIC_DIR)

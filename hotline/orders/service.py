@@ -72,27 +72,43 @@ def check_can_register(actor: Actor) -> None:
         raise Forbidden("only the hotline centre registers orders", code="not_centre")
 
 
+async def _check_references(
+    conn: asyncpg.Connection,
+    order: NewOrder | NewDraft,
+    *,
+    message: str,
+    code: str,
+) -> tuple[asyncpg.Record | None, str | None]:
+    """The service item (None when none is named) and the E.164 caller phone, or
+    ``InvalidInput`` naming every field at fault: the hotline, an item unknown or
+    retired, the area, the phone."""
+    fields: dict[str, str] = {}
+    if await reference.hotline(conn, order.hotline) is None:
+        fields["hotline"] = "unknown hotline"
+    item = await reference.item(conn, order.service_item) if order.service_item else None
+    if order.service_item and (item is None or not item["active"]):
+        fields["service_item"] = "unknown or retired service item"
+    if order.area and await reference.area(conn, order.area) is None:
+        fields["area"] = "unknown area"
+    phone = None
+    if order.caller_phone:
+        try:
+            phone = normalize_phone(order.caller_phone)
+        except InvalidInput as exc:
+            fields["caller_phone"] = exc.message
+    if fields:
+        raise InvalidInput(message, code=code, fields=fields)
+    return item, phone
+
+
 async def check_new_order(
     conn: asyncpg.Connection, new: NewOrder
 ) -> tuple[asyncpg.Record, str | None]:
     """Validate references; returns the service item and the E.164 caller phone."""
-    fields: dict[str, str] = {}
-    if await reference.hotline(conn, new.hotline) is None:
-        fields["hotline"] = "unknown hotline"
-    item = await reference.item(conn, new.service_item)
-    if item is None or not item["active"]:
-        fields["service_item"] = "unknown or retired service item"
-    if new.area and await reference.area(conn, new.area) is None:
-        fields["area"] = "unknown area"
-    phone = None
-    if new.caller_phone:
-        try:
-            phone = normalize_phone(new.caller_phone)
-        except InvalidInput as exc:
-            fields["caller_phone"] = exc.message
-    if fields:
-        raise InvalidInput("the order cannot be registered", code="invalid_order", fields=fields)
-    assert item is not None
+    item, phone = await _check_references(
+        conn, new, message="the order cannot be registered", code="invalid_order"
+    )
+    assert item is not None, "a new order always names its service item"
     return item, phone
 
 
@@ -201,22 +217,9 @@ async def do_register_draft(
     """A draft from a channel (SMS, a recorded message, Open311, the web form): numbered
     and kept, no clock yet; an agent confirms it (``do_confirm_draft``). The caller of
     this function deduplicates deliveries (MessageSid, RecordingSid...)."""
-    fields: dict[str, str] = {}
-    if await reference.hotline(conn, draft.hotline) is None:
-        fields["hotline"] = "unknown hotline"
-    item = await reference.item(conn, draft.service_item) if draft.service_item else None
-    if draft.service_item and (item is None or not item["active"]):
-        fields["service_item"] = "unknown or retired service item"
-    if draft.area and await reference.area(conn, draft.area) is None:
-        fields["area"] = "unknown area"
-    phone = None
-    if draft.caller_phone:
-        try:
-            phone = normalize_phone(draft.caller_phone)
-        except InvalidInput as exc:
-            fields["caller_phone"] = exc.message
-    if fields:
-        raise InvalidInput("the report cannot be taken", code="invalid_draft", fields=fields)
+    item, phone = await _check_references(
+        conn, draft, message="the report cannot be taken", code="invalid_draft"
+    )
     # The agents' consoles learn of it live through the outbox row, once this commits.
     return await _insert_new(
         conn,

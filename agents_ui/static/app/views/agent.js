@@ -9,11 +9,9 @@ import { useI18n } from "vue-i18n";
 import { api } from "../api.js";
 import { debounce, onCallEvent } from "../live.js";
 import { errorText, fmtDuration, go, nameOf, now, refs, session } from "../store.js";
+import { DOMAINS, ORDER_KINDS } from "../vocab.js";
 import { useLiveReload } from "./common.js";
 import ManualCallbacks from "./manual_callbacks.js";
-
-const KINDS = ["consultation", "repair", "complaint", "suggestion", "praise", "request"];
-const DOMAINS = ["water", "gas", "heating", "billing"];
 
 function newRequestId() {
   return `web-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 10)}`;
@@ -379,7 +377,7 @@ export default {
     return {
       t, user, refs, status, queue, drafts, myOrders, call, taking, saving, form, item,
       suggestions, draftSuggestions, outageHints, duplicates, draftDialog, descriptionInput,
-      KINDS, nameOf, setStatus, takeNext, endCall, clearForm, pick, register, merge,
+      ORDER_KINDS, nameOf, setStatus, takeNext, endCall, clearForm, pick, register, merge,
       openDraft, confirmDraft, waited, open, manualOpen,
     };
   },
@@ -498,7 +496,7 @@ export default {
           </el-form-item>
           <el-form-item :label="t('agent.kind')">
             <el-select v-model="form.kind" class="full">
-              <el-option v-for="k in KINDS" :key="k" :value="k" :label="t('kind.' + k)" />
+              <el-option v-for="k in ORDER_KINDS" :key="k" :value="k" :label="t('kind.' + k)" />
             </el-select>
           </el-form-item>
           <el-form-item :label="t('agent.priority')">

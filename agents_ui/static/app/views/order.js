@@ -11,6 +11,7 @@ import { joinRoom, leaveRoom } from "../live.js";
 import {
   actorLabel, areaName, errorText, eventLabel, fmtBytes, fmtTime, itemName, session, unitName,
 } from "../store.js";
+import { SUPERVISOR_ROLES } from "../vocab.js";
 import { useLiveReload } from "./common.js";
 
 // What an event's data says, as label/value pairs of text (never its raw JSON).
@@ -61,7 +62,6 @@ function facts(event, t) {
 
 // Where the lifecycle lets a ruling close an order (hotline/orders/lifecycle.py "close").
 const RULABLE = ["completed", "callback", "resolved_on_call", "escalated"];
-const SUPERVISORS = ["supervisor", "admin"];
 
 export default {
   props: { params: Object },
@@ -113,7 +113,7 @@ export default {
     const back = () => window.history.back();
 
     const canRule = computed(
-      () => SUPERVISORS.includes(session.user?.role) && RULABLE.includes(order.value?.status),
+      () => SUPERVISOR_ROLES.includes(session.user?.role) && RULABLE.includes(order.value?.status),
     );
     async function submitRuling() {
       if (!ruling.text.trim()) {

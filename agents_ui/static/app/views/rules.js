@@ -7,7 +7,7 @@ import { useI18n } from "vue-i18n";
 import { api } from "../api.js";
 import { areaName, errorText, itemName, nameOf, refs, session, unitName } from "../store.js";
 import { DOMAINS, SUPERVISOR_ROLES } from "../vocab.js";
-import { AreaSelect, ItemSelect } from "./agent.js";
+import { AreaSelect, ItemSelect } from "./pickers.js";
 
 export default {
   components: { AreaSelect, ItemSelect },

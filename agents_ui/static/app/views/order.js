@@ -60,9 +60,6 @@ function facts(event, t) {
   return out;
 }
 
-// Where the lifecycle lets a ruling close an order (hotline/orders/lifecycle.py "close").
-const RULABLE = ["completed", "callback", "resolved_on_call", "escalated"];
-
 export default {
   props: { params: Object },
   setup(props) {
@@ -112,8 +109,10 @@ export default {
       })[type] || "#94a3b8";
     const back = () => window.history.back();
 
+    // A ruling closes the order: offered to supervisors (the ruling endpoint's roles) when
+    // the server lists "close" among the actions its lifecycle allows from the order's status.
     const canRule = computed(
-      () => SUPERVISOR_ROLES.includes(session.user?.role) && RULABLE.includes(order.value?.status),
+      () => SUPERVISOR_ROLES.includes(session.user?.role) && !!order.value?.actions.includes("close"),
     );
     async function submitRuling() {
       if (!ruling.text.trim()) {

@@ -2,10 +2,11 @@
 // against, in one place. The server does not send them (it validates against its own
 // copies), so each names where it lives there; a change there is made here too.
 
-// hotline/settings.py `timezone`: the centre's clock, in which every time is shown.
+// The centre's clock, in which every time is shown: the default of hotline/settings.py
+// `timezone` (a deployment that sets another must set it here too).
 export const TIME_ZONE = "Asia/Shanghai";
 
-// The utilities a service item, a routing rule or a unit belongs to (the CHECKs of
+// The utilities a service item or a routing rule belongs to (the CHECKs of
 // hotline/migrations/0001_reference.sql).
 export const DOMAINS = ["water", "gas", "heating", "billing"];
 // What can be cut off: billing has no outages (routing/outages.py).

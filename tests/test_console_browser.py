@@ -26,6 +26,7 @@ import pytest
 from playwright.async_api import (
     Browser,
     BrowserContext,
+    ConsoleMessage,
     Page,
     WebSocketRoute,
     async_playwright,
@@ -78,6 +79,19 @@ class Stack:
     session: aiohttp.ClientSession
     browser: Browser | None = None
     contexts: list[BrowserContext] = field(default_factory=list)
+    # What went wrong in the pages' scripts: uncaught errors and console.error (the
+    # console's Vue error handler logs there), each test's checked when it ends.
+    script_errors: list[str] = field(default_factory=list)
+
+    def watch(self, page: Page, name: str) -> None:
+        def console(message: ConsoleMessage) -> None:
+            # Chromium logs every 4xx answer too (a 401 before signing in is how the
+            # console learns to show the login page): those are the API's to judge.
+            if message.type == "error" and not message.text.startswith("Failed to load resource"):
+                self.script_errors.append(f"{name}: {message.text}")
+
+        page.on("pageerror", lambda error: self.script_errors.append(f"{name}: {error}"))
+        page.on("console", console)
 
     async def twilio(self, path: str, params: dict[str, str]) -> str:
         """POST as Twilio does: form fields signed for the public URL."""
@@ -113,6 +127,7 @@ class Stack:
         context = await self.browser.new_context(viewport={"width": 1600, "height": 1000})
         self.contexts.append(context)
         page = await context.new_page()
+        self.watch(page, name)
         await page.goto(self.base + "/")
         await page.locator("input[name=username]").fill(self.users[name])
         await page.locator("input[name=password]").fill(PASSWORD)
@@ -240,6 +255,9 @@ async def consoles(stack: Stack) -> AsyncIterator[Stack]:
     for context in stack.contexts:
         await context.close()
     stack.contexts.clear()
+    errors = list(stack.script_errors)
+    stack.script_errors.clear()
+    assert errors == [], "errors in the consoles' scripts"
 
 
 async def register_from_screen_pop(
@@ -627,6 +645,7 @@ async def test_a_dropped_socket_reconnects_and_replays_what_it_missed(consoles: 
     context = await stack.browser.new_context(viewport={"width": 1600, "height": 1000})
     stack.contexts.append(context)
     page = await context.new_page()
+    stack.watch(page, "supervisor")
     await page.route_web_socket("**/socket.io/**", route)
     await page.goto(stack.base + "/")
     await page.locator("input[name=username]").fill(stack.users["supervisor"])

@@ -31,18 +31,15 @@ import OrderPage from "./views/order.js";
 import RulesPage from "./views/rules.js";
 import OutagesPage from "./views/outages.js";
 import { Countdown, Logo, StatusTag } from "./views/common.js";
-
-const CENTRE = ["agent", "supervisor", "admin"];
-const SUPERVISORS = ["supervisor", "admin"];
-const UNITS = ["enterprise_user", "enterprise_admin"];
+import { CALL_TAKER_ROLES, CENTRE_ROLES, SUPERVISOR_ROLES, UNIT_ROLES } from "./vocab.js";
 
 const ROUTES = [
-  { path: "/agent", component: AgentConsole, roles: ["agent", "supervisor"], nav: "nav.agent" },
-  { path: "/unit", component: UnitInbox, roles: UNITS, nav: "nav.unit" },
-  { path: "/board", component: SupervisorBoard, roles: SUPERVISORS, nav: "nav.board" },
-  { path: "/rules", component: RulesPage, roles: SUPERVISORS, nav: "nav.rules" },
-  { path: "/outages", component: OutagesPage, roles: CENTRE, nav: "nav.outages" },
-  { path: "/orders/:id", component: OrderPage, roles: [...CENTRE, ...UNITS] },
+  { path: "/agent", component: AgentConsole, roles: CALL_TAKER_ROLES, nav: "nav.agent" },
+  { path: "/unit", component: UnitInbox, roles: UNIT_ROLES, nav: "nav.unit" },
+  { path: "/board", component: SupervisorBoard, roles: SUPERVISOR_ROLES, nav: "nav.board" },
+  { path: "/rules", component: RulesPage, roles: SUPERVISOR_ROLES, nav: "nav.rules" },
+  { path: "/outages", component: OutagesPage, roles: CENTRE_ROLES, nav: "nav.outages" },
+  { path: "/orders/:id", component: OrderPage, roles: [...CENTRE_ROLES, ...UNIT_ROLES] },
 ];
 
 const route = reactive({ path: "", params: {} });

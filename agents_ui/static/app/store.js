@@ -4,8 +4,7 @@
 import { reactive, ref } from "vue";
 import { api, setCsrf } from "./api.js";
 import { i18n } from "./i18n.js";
-
-export const TIME_ZONE = "Asia/Shanghai";
+import { SUPERVISOR_ROLES, TIME_ZONE } from "./vocab.js";
 
 export const session = reactive({ user: null, checked: false });
 
@@ -176,7 +175,7 @@ export function go(path) {
 export function homeFor(user) {
   if (!user) return "/login";
   if (user.role === "agent") return "/agent";
-  if (user.role === "supervisor" || user.role === "admin") return "/board";
+  if (SUPERVISOR_ROLES.includes(user.role)) return "/board";
   return "/unit";
 }
 

@@ -11,6 +11,7 @@ import { joinRoom, leaveRoom } from "../live.js";
 import {
   actorLabel, areaName, errorText, eventLabel, fmtBytes, fmtTime, itemName, session, unitName,
 } from "../store.js";
+import { SUPERVISOR_ROLES } from "../vocab.js";
 import { useLiveReload } from "./common.js";
 
 // What an event's data says, as label/value pairs of text (never its raw JSON).
@@ -58,10 +59,6 @@ function facts(event, t) {
   if (d.comment) add(t("callbacks.comment"), d.comment);
   return out;
 }
-
-// Where the lifecycle lets a ruling close an order (hotline/orders/lifecycle.py "close").
-const RULABLE = ["completed", "callback", "resolved_on_call", "escalated"];
-const SUPERVISORS = ["supervisor", "admin"];
 
 export default {
   props: { params: Object },
@@ -112,8 +109,10 @@ export default {
       })[type] || "#94a3b8";
     const back = () => window.history.back();
 
+    // A ruling closes the order: offered to supervisors (the ruling endpoint's roles) when
+    // the server lists "close" among the actions its lifecycle allows from the order's status.
     const canRule = computed(
-      () => SUPERVISORS.includes(session.user?.role) && RULABLE.includes(order.value?.status),
+      () => SUPERVISOR_ROLES.includes(session.user?.role) && !!order.value?.actions.includes("close"),
     );
     async function submitRuling() {
       if (!ruling.text.trim()) {

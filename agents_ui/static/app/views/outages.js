@@ -6,8 +6,7 @@ import { ElMessage } from "element-plus";
 import { useI18n } from "vue-i18n";
 import { api } from "../api.js";
 import { areaName, errorText, nameOf, refs, session } from "../store.js";
-
-const DOMAINS = ["water", "gas", "heating"];
+import { OUTAGE_DOMAINS, SUPERVISOR_ROLES } from "../vocab.js";
 
 function emptyForm() {
   return { domain: "water", kind: "planned", title: "", description: "", areas: [], window: [] };
@@ -19,7 +18,7 @@ export default {
     const outages = ref([]);
     const form = reactive(emptyForm());
     const saving = ref(false);
-    const canPublish = ["supervisor", "admin"].includes(session.user.role);
+    const canPublish = SUPERVISOR_ROLES.includes(session.user.role);
 
     async function load() {
       outages.value = (await api.get("/api/v1/outages")).items;
@@ -49,7 +48,7 @@ export default {
       }
     }
 
-    return { t, outages, form, saving, canPublish, DOMAINS, publish, areaName, nameOf, refs };
+    return { t, outages, form, saving, canPublish, OUTAGE_DOMAINS, publish, areaName, nameOf, refs };
   },
   template: `
   <div class="outages-page">
@@ -73,7 +72,7 @@ export default {
         <el-form label-position="top" @submit.prevent="publish">
           <el-form-item :label="t('outages.domain')">
             <el-radio-group v-model="form.domain">
-              <el-radio-button v-for="d in DOMAINS" :key="d" :value="d">{{ t('domain.' + d) }}</el-radio-button>
+              <el-radio-button v-for="d in OUTAGE_DOMAINS" :key="d" :value="d">{{ t('domain.' + d) }}</el-radio-button>
             </el-radio-group>
           </el-form-item>
           <el-form-item :label="t('outages.kind')">

@@ -6,9 +6,8 @@ import { ElMessage } from "element-plus";
 import { useI18n } from "vue-i18n";
 import { api } from "../api.js";
 import { areaName, errorText, itemName, nameOf, refs, session, unitName } from "../store.js";
-import { AreaSelect, ItemSelect } from "./agent.js";
-
-const DOMAINS = ["water", "gas", "heating", "billing"];
+import { DOMAINS, SUPERVISOR_ROLES } from "../vocab.js";
+import { AreaSelect, ItemSelect } from "./pickers.js";
 
 export default {
   components: { AreaSelect, ItemSelect },
@@ -18,7 +17,7 @@ export default {
     const showInactive = ref(false);
     const editor = reactive({ open: false, id: null, saving: false, form: {} });
     const history = reactive({ open: false, rule: null, items: [] });
-    const canEdit = ["supervisor", "admin"].includes(session.user.role);
+    const canEdit = SUPERVISOR_ROLES.includes(session.user.role);
 
     async function load() {
       rules.value = (await api.get("/api/v1/routing/rules", { include_inactive: showInactive.value })).items;

@@ -8,9 +8,8 @@ import { ElMessage } from "element-plus";
 import { useI18n } from "vue-i18n";
 import { api, csrf } from "../api.js";
 import { countdown, errorText, go, now } from "../store.js";
+import { RETURN_REASONS } from "../vocab.js";
 import { useLiveReload } from "./common.js";
-
-const REASONS = ["not_our_duty", "wrong_area", "insufficient_information", "duplicate", "other"];
 
 export default {
   setup() {
@@ -131,7 +130,7 @@ export default {
     const rowClass = ({ row }) => (fresh.value.has(row.id) ? "row-fresh" : "");
 
     return {
-      t, load, rows, loading, filter, counts, shown, dialog, REASONS, signClock, resolveClock,
+      t, load, rows, loading, filter, counts, shown, dialog, RETURN_REASONS, signClock, resolveClock,
       open, close, submit, signFor, uploadHeaders, onUploadError, view, rowClass,
     };
   },
@@ -220,7 +219,7 @@ export default {
         <template v-if="dialog.kind === 'return'">
           <el-form-item :label="t('unit.reason')" required>
             <el-select v-model="dialog.form.reason_code" class="full" data-test="return-reason">
-              <el-option v-for="r in REASONS" :key="r" :value="r" :label="t('returnReason.' + r)" />
+              <el-option v-for="r in RETURN_REASONS" :key="r" :value="r" :label="t('returnReason.' + r)" />
             </el-select>
           </el-form-item>
           <el-form-item :label="t('unit.reasonText')">

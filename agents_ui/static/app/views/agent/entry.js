@@ -1,0 +1,254 @@
+// Order entry: what the caller says, a suggested service item, outage hints for the area,
+// registering (or resolving on the call), and the possible duplicates to merge into.
+// The console fills it from a call and drives it from the keyboard.
+
+import { computed, nextTick, onMounted, reactive, ref, watch } from "vue";
+import { ElMessage } from "element-plus";
+import { useI18n } from "vue-i18n";
+import { api } from "../../api.js";
+import { errorText, nameOf, refs, session } from "../../store.js";
+import { ORDER_KINDS } from "../../vocab.js";
+import { AreaSelect, ItemSelect } from "../pickers.js";
+import { useSuggestions } from "./suggestions.js";
+
+function newRequestId() {
+  return `web-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 10)}`;
+}
+
+function emptyForm(hotline) {
+  return {
+    hotline: hotline || "",
+    description: "",
+    service_item: "",
+    kind: "",
+    priority: "normal",
+    area: "",
+    address: "",
+    caller_phone: "",
+    caller_name: "",
+    resolve: false,
+    reply: "",
+    request_id: newRequestId(),
+  };
+}
+
+export default {
+  components: { AreaSelect, ItemSelect },
+  props: { call: Object }, // the call being answered, or null
+  // saved: an order was registered or merged; dialog: whether the duplicates' dialog is
+  // open (the console's shortcuts wait meanwhile).
+  emits: ["saved", "dialog"],
+  setup(props, { emit, expose }) {
+    const { t } = useI18n();
+    const user = session.user;
+    const outages = ref([]);
+    const saving = ref(false);
+    const form = reactive(emptyForm(user.hotline));
+    const duplicates = reactive({ open: false, order: null, items: [] });
+    const descriptionInput = ref(null);
+    const suggestions = useSuggestions(() => form.description);
+    watch(() => duplicates.open, (open) => emit("dialog", open));
+
+    const item = computed(() => refs.itemsByCode[form.service_item]);
+    watch(
+      () => form.service_item,
+      (code) => {
+        const chosen = refs.itemsByCode[code];
+        if (chosen) form.kind = chosen.kind;
+      },
+    );
+
+    // Outages covering the chosen area (or its district), of the item's utility.
+    const outageHints = computed(() => {
+      if (!form.area) return [];
+      const area = refs.areas[form.area];
+      const codes = new Set([form.area, area?.parent_code].filter(Boolean));
+      return outages.value.filter(
+        (o) =>
+          o.area_codes.some((c) => codes.has(c) || refs.areas[c]?.parent_code === form.area) &&
+          (!item.value || !item.value.domain || item.value.domain === o.domain),
+      );
+    });
+
+    onMounted(async () => {
+      outages.value = (await api.get("/api/v1/outages")).items;
+    });
+
+    // A call taken: a fresh form with what is known of the caller, the cursor in the
+    // description for what they say.
+    function answer(offer) {
+      const caller = offer.caller || {};
+      const citizen = caller.citizen || {};
+      Object.assign(form, emptyForm(offer.hotline || user.hotline), {
+        caller_phone: caller.phone || "",
+        caller_name: citizen.name || "",
+        area: citizen.area_code || "",
+        address: citizen.address || "",
+      });
+      nextTick(() => descriptionInput.value?.focus());
+    }
+
+    // During a call the caller stays; the rest starts again.
+    function clear() {
+      Object.assign(form, emptyForm(props.call?.hotline || user.hotline), {
+        caller_phone: form.caller_phone && props.call ? form.caller_phone : "",
+        caller_name: props.call ? form.caller_name : "",
+      });
+      suggestions.value = [];
+    }
+
+    function pick(index) {
+      const chosen = suggestions.value[index];
+      if (chosen) form.service_item = chosen.code;
+    }
+
+    function missing() {
+      const need = [
+        ["hotline", "agent.hotline"],
+        ["description", "agent.description"],
+        ["service_item", "agent.serviceItem"],
+      ];
+      if (form.resolve) need.push(["reply", "agent.reply"]);
+      const gap = need.find(([field]) => !String(form[field] || "").trim());
+      return gap ? t("agent.required", { field: t(gap[1]) }) : null;
+    }
+
+    async function register() {
+      const problem = missing();
+      if (problem) {
+        ElMessage.warning(problem);
+        return;
+      }
+      saving.value = true;
+      const body = {
+        hotline: form.hotline,
+        service_item: form.service_item,
+        description: form.description,
+        priority: form.priority,
+        address: form.address,
+        caller_name: form.caller_name,
+        client_request_id: form.request_id,
+      };
+      if (form.kind) body.kind = form.kind;
+      if (form.area) body.area = form.area;
+      if (form.caller_phone) body.caller_phone = form.caller_phone;
+      try {
+        let order;
+        if (form.resolve) {
+          order = await api.post("/api/v1/orders/resolved-on-call", { ...body, reply: form.reply });
+          ElMessage.success(t("agent.resolved", { number: order.number }));
+        } else {
+          order = await api.post("/api/v1/orders", body);
+          ElMessage.success(t("agent.registered", { number: order.number }));
+          if (order.possible_duplicates?.length) {
+            Object.assign(duplicates, { open: true, order, items: order.possible_duplicates });
+          }
+        }
+        clear();
+        emit("saved");
+      } catch (e) {
+        ElMessage.error(errorText(e));
+      } finally {
+        saving.value = false;
+      }
+    }
+
+    async function merge(parent) {
+      try {
+        await api.post(`/api/v1/orders/${duplicates.order.id}/merge`, { parent_id: parent.id });
+        ElMessage.success(t("agent.merged", { number: parent.number }));
+        duplicates.open = false;
+        emit("saved");
+      } catch (e) {
+        ElMessage.error(errorText(e));
+      }
+    }
+
+    expose({ answer, clear, pick, register });
+    return {
+      t, refs, form, saving, suggestions, outageHints, duplicates, descriptionInput, ORDER_KINDS,
+      nameOf, clear, pick, register, merge,
+    };
+  },
+  template: `
+  <el-card shadow="never" class="panel entry">
+    <template #header><div class="panel-head"><span>{{ t('agent.entry') }}</span>
+      <span class="muted small">{{ form.hotline }}</span></div></template>
+    <el-form label-position="top" class="entry-form" @submit.prevent="register">
+      <el-form-item :label="t('agent.description')" class="span-2" required>
+        <el-input ref="descriptionInput" v-model="form.description" type="textarea" :rows="3"
+                  :placeholder="t('agent.descriptionHint')" maxlength="4000" data-test="description" />
+      </el-form-item>
+      <div class="span-2 suggest-line" data-test="suggestions">
+        <span class="muted small">{{ t('agent.suggested') }}:</span>
+        <span v-if="!suggestions.length" class="muted small">{{ t('agent.noSuggestion') }}</span>
+        <el-button v-for="(s, i) in suggestions" :key="s.code" size="small" round
+                   :type="form.service_item === s.code ? 'primary' : 'default'"
+                   :data-code="s.code" @click="pick(i)">
+          <kbd>Alt+{{ i + 1 }}</kbd> {{ nameOf(s) }}
+        </el-button>
+      </div>
+      <el-form-item :label="t('agent.serviceItem')" required>
+        <ItemSelect v-model="form.service_item" :placeholder="t('agent.searchItem')" />
+      </el-form-item>
+      <el-form-item :label="t('agent.hotline')" required>
+        <el-select v-model="form.hotline" class="full" data-test="hotline-select">
+          <el-option v-for="h in refs.hotlines" :key="h.code" :value="h.code" :label="h.code + ' ' + nameOf(h)" />
+        </el-select>
+      </el-form-item>
+      <el-form-item :label="t('agent.kind')">
+        <el-select v-model="form.kind" class="full">
+          <el-option v-for="k in ORDER_KINDS" :key="k" :value="k" :label="t('kind.' + k)" />
+        </el-select>
+      </el-form-item>
+      <el-form-item :label="t('agent.priority')">
+        <el-radio-group v-model="form.priority">
+          <el-radio-button value="normal">{{ t('priority.normal') }}</el-radio-button>
+          <el-radio-button value="urgent">{{ t('priority.urgent') }}</el-radio-button>
+        </el-radio-group>
+      </el-form-item>
+      <el-form-item :label="t('agent.area')">
+        <AreaSelect v-model="form.area" :placeholder="t('agent.areaHint')" />
+      </el-form-item>
+      <el-form-item :label="t('agent.address')">
+        <el-input v-model="form.address" maxlength="300" data-test="address" />
+      </el-form-item>
+      <el-alert v-for="o in outageHints" :key="o.id" type="warning" show-icon :closable="false"
+                class="span-2" data-test="outage-hint"
+                :title="t('agent.outage') + ' · ' + t('agent.outageHint', { title: o.title, start: $fmtTime(o.starts_at), end: $fmtTime(o.ends_at) })" />
+      <el-form-item :label="t('agent.callerPhone')">
+        <el-input v-model="form.caller_phone" maxlength="32" class="mono" data-test="caller-phone-input" />
+      </el-form-item>
+      <el-form-item :label="t('agent.callerName')">
+        <el-input v-model="form.caller_name" maxlength="64" />
+      </el-form-item>
+      <div class="span-2 resolve-line">
+        <el-checkbox v-model="form.resolve" data-test="resolve-toggle">{{ t('agent.resolveOnCall') }}</el-checkbox>
+      </div>
+      <el-form-item v-if="form.resolve" :label="t('agent.reply')" class="span-2" required>
+        <el-input v-model="form.reply" type="textarea" :rows="2" :placeholder="t('agent.replyHint')" />
+      </el-form-item>
+      <div class="span-2 form-actions">
+        <el-button type="primary" size="large" native-type="submit" :loading="saving" data-test="register">
+          {{ form.resolve ? t('agent.resolveOnCall') : t('agent.register') }} <kbd>Ctrl+Enter</kbd></el-button>
+        <el-button size="large" @click="clear">{{ t('agent.clear') }}</el-button>
+      </div>
+    </el-form>
+  </el-card>
+
+  <el-dialog v-model="duplicates.open" :title="t('agent.duplicates')" width="640px">
+    <p class="muted">{{ t('agent.duplicatesHint') }}</p>
+    <el-table :data="duplicates.items" size="small">
+      <el-table-column :label="t('order.details')" min-width="200">
+        <template #default="{ row }"><a :href="'#/orders/' + row.id" class="mono">{{ row.number }}</a>
+          <div class="muted small">{{ row.address }}</div></template>
+      </el-table-column>
+      <el-table-column :label="t('unit.state')" width="110">
+        <template #default="{ row }"><StatusTag :status="row.status" /></template>
+      </el-table-column>
+      <el-table-column width="130">
+        <template #default="{ row }"><el-button size="small" type="warning" @click="merge(row)">{{ t('agent.merge') }}</el-button></template>
+      </el-table-column>
+    </el-table>
+  </el-dialog>`,
+};

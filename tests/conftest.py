@@ -22,6 +22,7 @@ from redis import Redis
 
 from hotline import db
 from hotline.settings import Settings
+from testkit.twilio import FakeTwilioRest
 from tests.factories import Clock
 from tests.process_support import new_database
 from wiring.app import create_app
@@ -137,3 +138,13 @@ async def client(server: TestServer) -> AsyncIterator[aiohttp.ClientSession]:
 @pytest.fixture
 def now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
+
+
+@pytest.fixture
+def fake_twilio(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeTwilioRest]:
+    """Twilio's REST API on 127.0.0.1; jobs read their settings from the environment, as
+    in a worker: they send through Twilio, to it."""
+    with FakeTwilioRest() as rest:
+        for name, value in rest.environment().items():
+            monkeypatch.setenv(name, value)
+        yield rest

@@ -16,7 +16,7 @@ import pytest
 from pydantic import SecretStr
 
 from hotline.settings import Settings, SettingsError
-from tests.local_server import free_port
+from testkit.local_server import free_port
 from wiring.cli import main
 
 

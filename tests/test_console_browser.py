@@ -37,16 +37,10 @@ from hotline import db
 from hotline.migrate import migrate
 from hotline.phones import mask_phone
 from hotline.settings import Settings
+from testkit.local_server import free_port
+from testkit.twilio import TOKEN, sid
 from tests.factories import PASSWORD, make_user
-from tests.local_server import free_port
-from tests.test_twilio_intake import (
-    TOKEN,
-    call_params,
-    gather_params,
-    mobile,
-    sid,
-    sms_params,
-)
+from tests.test_twilio_intake import call_params, gather_params, mobile, sms_params
 from wiring.seed import seed_reference
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"

@@ -52,8 +52,8 @@ from integrations.enterprise_webhooks.delivery import (
     webhook_source,
 )
 from integrations.enterprise_webhooks.signing import encode_body, signed_headers, verify
+from testkit.local_server import LocalServer
 from tests.factories import dispatch_to, log_in, make_user, register_order, unique
-from tests.local_server import LocalServer
 from tests.test_relay import fresh_queue, run
 from wiring import subscriptions
 

@@ -12,7 +12,6 @@ import datetime as dt
 import os
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from urllib.parse import urlsplit, urlunsplit
 
 import aiohttp
 import asyncpg
@@ -26,14 +25,9 @@ from testkit.twilio import FakeTwilioRest
 from tests.factories import Clock
 from tests.process_support import new_database
 from wiring.app import create_app
-from wiring.services import ServiceUrls, running_services
+from wiring.services import ServiceUrls, running_services, with_database
 
 RUN_ID = uuid.uuid4().hex[:8]
-
-
-def database_url_named(url: str, name: str) -> str:
-    parts = urlsplit(url)
-    return urlunsplit(parts._replace(path=f"/{name}"))
 
 
 # Makes an empty database named for this run and a label; returns its URL.
@@ -64,7 +58,7 @@ def fresh_database(services: ServiceUrls) -> Iterator[MakeDatabase]:
         name = f"hotline_test_{RUN_ID}_{label}"
         await _admin(services.database_url, f'CREATE DATABASE "{name}"')
         made.append(name)
-        return database_url_named(services.database_url, name)
+        return with_database(services.database_url, name)
 
     yield make
     for name in made:

@@ -10,8 +10,11 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import os
+import shutil
+import tempfile
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from pathlib import Path
 
 import aiohttp
 import asyncpg
@@ -35,10 +38,15 @@ MakeDatabase = Callable[[str], Awaitable[str]]
 
 
 @pytest.fixture(scope="session")
-def services(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServiceUrls]:
-    settings = Settings(var_dir=tmp_path_factory.mktemp("var"))
-    with running_services(settings) as urls:
-        yield urls
+def services() -> Iterator[ServiceUrls]:
+    # Not under pytest's base temporary folder: a run started meanwhile (other work on
+    # the machine) may prune it, and the embedded servers' data with it.
+    var_dir = Path(tempfile.mkdtemp(prefix="hotline-test-var-"))
+    try:
+        with running_services(Settings(var_dir=var_dir)) as urls:
+            yield urls
+    finally:
+        shutil.rmtree(var_dir, ignore_errors=True)
 
 
 async def _admin(url: str, statement: str) -> None:

@@ -47,7 +47,7 @@ from hotline.reference.calendar import load_calendar
 from hotline.relay import Relay
 from hotline.settings import Settings
 from hotline.users.models import Actor, Role
-from tests.callback_support import ACCOUNT_SID, TOKEN, FakeTwilioRest
+from testkit.twilio import FakeTwilioRest
 from wiring.seed import seed_reference
 
 ACTOR = Actor(user_id=None, name="bench", role=Role.SUPERVISOR)
@@ -127,36 +127,40 @@ async def scheduling(pool: asyncpg.Pool, settings: Settings, count: int) -> None
 async def pacing(
     pool: asyncpg.Pool, settings: Settings, calls: int, cps: float, workers: int
 ) -> None:
-    rest = FakeTwilioRest()
-    rest.start()
+    with FakeTwilioRest() as rest:
+        await _pace(pool, settings, rest, calls, cps, workers)
+
+
+async def _pace(
+    pool: asyncpg.Pool,
+    settings: Settings,
+    rest: FakeTwilioRest,
+    calls: int,
+    cps: float,
+    workers: int,
+) -> None:
     env = {
         **os.environ,
         "HOTLINE_DATABASE_URL": settings.database_url or "",
         "HOTLINE_REDIS_URL": settings.redis_url or "",
         "HOTLINE_QUEUE_NAME": settings.queue_name,
         "HOTLINE_LOG_LEVEL": "WARNING",
-        "HOTLINE_TELEPHONY_PROVIDER": "twilio",
-        "HOTLINE_TWILIO_ACCOUNT_SID": ACCOUNT_SID,
-        "HOTLINE_TWILIO_AUTH_TOKEN": TOKEN,
-        "HOTLINE_TWILIO_API_BASE": rest.base,
+        **rest.environment(),
         "HOTLINE_PUBLIC_URL": "http://127.0.0.1:9",
         "HOTLINE_CALLBACK_MAX_LATENESS_MINUTES": "0",
         "HOTLINE_CALLBACK_MAX_CONCURRENT_CALLS": str(10 * calls),
     }
-    try:
-        results = {}
-        for label, cap in (("baseline (cap 1000/s)", 1000.0), (f"paced at {cps:g}/s", cps)):
-            results[label] = await _place(pool, settings, rest, env, calls, cap, workers)
-        base = results["baseline (cap 1000/s)"][0]
-        achieved, worst = results[f"paced at {cps:g}/s"]
-        print(
-            f"pacing: {calls} calls, {workers} workers: baseline {base:.1f} calls/s; "
-            f"configured {cps:g}/s, achieved {achieved:.2f}/s, ratio {achieved / cps:.3f}; "
-            f"most in one clock second {worst}"
-        )
-        print("target: achieved/configured between 0.95 and 1.0, never over the cap")
-    finally:
-        rest.stop()
+    results = {}
+    for label, cap in (("baseline (cap 1000/s)", 1000.0), (f"paced at {cps:g}/s", cps)):
+        results[label] = await _place(pool, settings, rest, env, calls, cap, workers)
+    base = results["baseline (cap 1000/s)"][0]
+    achieved, worst = results[f"paced at {cps:g}/s"]
+    print(
+        f"pacing: {calls} calls, {workers} workers: baseline {base:.1f} calls/s; "
+        f"configured {cps:g}/s, achieved {achieved:.2f}/s, ratio {achieved / cps:.3f}; "
+        f"most in one clock second {worst}"
+    )
+    print("target: achieved/configured between 0.95 and 1.0, never over the cap")
 
 
 async def _place(

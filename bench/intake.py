@@ -43,7 +43,7 @@ from bench.scratch import run_on_scratch_database
 from hotline import db
 from hotline.migrate import migrate
 from hotline.settings import Settings
-from tests.local_server import free_port
+from testkit.local_server import free_port
 from wiring.seed import seed_reference
 
 TOKEN = "bench-twilio-auth-token"

@@ -7,12 +7,11 @@ import uuid
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from tempfile import mkdtemp
-from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 
 from hotline.settings import Settings
-from wiring.services import running_services
+from wiring.services import running_services, with_database
 
 
 def run_on_scratch_database(work: Callable[[Settings], Awaitable[None]]) -> None:
@@ -29,9 +28,7 @@ def run_on_scratch_databases(count: int, work: Callable[[list[Settings]], Awaita
         every = [
             base.model_copy(
                 update={
-                    "database_url": urlunsplit(
-                        urlsplit(urls.database_url)._replace(path=f"/{name}")
-                    ),
+                    "database_url": with_database(urls.database_url, name),
                     "redis_url": urls.redis_url,
                     "queue_name": name,
                 }

@@ -1,103 +1,24 @@
-"""Helpers for callback tests: a fake Twilio REST API that takes calls and SMS (reached
-through Twilio's real client), Twilio's side of the survey webhooks, orders driven to
-completion through the API."""
+"""Helpers for callback tests: Twilio's side of the survey webhooks (Twilio's REST API is
+testkit's fake), orders driven to completion through the API."""
 
 from __future__ import annotations
 
-import time
-import uuid
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import aiohttp
 import asyncpg
-from aiohttp import web
 from aiohttp.test_utils import TestServer
 from pydantic import SecretStr
 from twilio.request_validator import RequestValidator
 
 from hotline.settings import Settings
+from testkit.twilio import ACCOUNT_SID, TOKEN
 from tests.factories import Clock
-from tests.local_server import LocalServer
 from tests.routing_support import Desk, enterprise_ids
 from wiring.app import create_app
-
-TOKEN = "callback-test-token"
-ACCOUNT_SID = "AC" + "7a1c9a0e5b7d4c2a8e6f0b1d2c3e4f5b"
-API_VERSION = "2010-04-01"
-
-
-def sid(prefix: str) -> str:
-    return prefix + uuid.uuid4().hex
-
-
-@dataclass
-class FakeTwilioRest:
-    """Twilio's Calls and Messages resources on 127.0.0.1, noting when each request came."""
-
-    calls: list[dict[str, Any]] = field(default_factory=list)
-    messages: list[dict[str, Any]] = field(default_factory=list)
-    server: LocalServer | None = None
-
-    @property
-    def base(self) -> str:
-        assert self.server is not None, "start() first"
-        return self.server.base
-
-    async def _calls(self, request: web.Request) -> web.Response:
-        received = time.time()
-        form = {k: v for k, v in (await request.post()).items() if isinstance(v, str)}
-        call_sid = sid("CA")
-        self.calls.append({"received": received, "sid": call_sid, **form})
-        account = request.match_info["account"]
-        return web.json_response(
-            {
-                "account_sid": account,
-                "api_version": API_VERSION,
-                "direction": "outbound-api",
-                "from": form.get("From"),
-                "to": form.get("To"),
-                "sid": call_sid,
-                "status": "queued",
-                "uri": f"/{API_VERSION}/Accounts/{account}/Calls/{call_sid}.json",
-            },
-            status=201,
-        )
-
-    async def _messages(self, request: web.Request) -> web.Response:
-        form = {k: v for k, v in (await request.post()).items() if isinstance(v, str)}
-        message_sid = sid("SM")
-        self.messages.append({"sid": message_sid, **form})
-        account = request.match_info["account"]
-        return web.json_response(
-            {
-                "account_sid": account,
-                "body": form.get("Body"),
-                "from": form.get("From"),
-                "to": form.get("To"),
-                "sid": message_sid,
-                "status": "queued",
-                "uri": f"/{API_VERSION}/Accounts/{account}/Messages/{message_sid}.json",
-            },
-            status=201,
-        )
-
-    def start(self) -> None:
-        app = web.Application()
-        root = f"/{API_VERSION}/Accounts/{{account}}"
-        app.router.add_post(f"{root}/Calls.json", self._calls)
-        app.router.add_post(f"{root}/Messages.json", self._messages)
-        self.server = LocalServer(app, "fake Twilio")
-        self.server.start()
-
-    def stop(self) -> None:
-        assert self.server is not None
-        self.server.stop()
-
-    def calls_to(self, phone: str) -> list[dict[str, Any]]:
-        return [c for c in self.calls if c["To"] == phone]
 
 
 def attempt_of(call: dict[str, Any]) -> int:

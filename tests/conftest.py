@@ -10,9 +10,11 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import os
+import shutil
+import tempfile
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from urllib.parse import urlsplit, urlunsplit
+from pathlib import Path
 
 import aiohttp
 import asyncpg
@@ -22,17 +24,13 @@ from redis import Redis
 
 from hotline import db
 from hotline.settings import Settings
+from testkit.twilio import FakeTwilioRest
 from tests.factories import Clock
 from tests.process_support import new_database
 from wiring.app import create_app
-from wiring.services import ServiceUrls, running_services
+from wiring.services import ServiceUrls, running_services, with_database
 
 RUN_ID = uuid.uuid4().hex[:8]
-
-
-def database_url_named(url: str, name: str) -> str:
-    parts = urlsplit(url)
-    return urlunsplit(parts._replace(path=f"/{name}"))
 
 
 # Makes an empty database named for this run and a label; returns its URL.
@@ -40,10 +38,15 @@ MakeDatabase = Callable[[str], Awaitable[str]]
 
 
 @pytest.fixture(scope="session")
-def services(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServiceUrls]:
-    settings = Settings(var_dir=tmp_path_factory.mktemp("var"))
-    with running_services(settings) as urls:
-        yield urls
+def services() -> Iterator[ServiceUrls]:
+    # Not under pytest's base temporary folder: a run started meanwhile (other work on
+    # the machine) may prune it, and the embedded servers' data with it.
+    var_dir = Path(tempfile.mkdtemp(prefix="hotline-test-var-"))
+    try:
+        with running_services(Settings(var_dir=var_dir)) as urls:
+            yield urls
+    finally:
+        shutil.rmtree(var_dir, ignore_errors=True)
 
 
 async def _admin(url: str, statement: str) -> None:
@@ -63,7 +66,7 @@ def fresh_database(services: ServiceUrls) -> Iterator[MakeDatabase]:
         name = f"hotline_test_{RUN_ID}_{label}"
         await _admin(services.database_url, f'CREATE DATABASE "{name}"')
         made.append(name)
-        return database_url_named(services.database_url, name)
+        return with_database(services.database_url, name)
 
     yield make
     for name in made:
@@ -137,3 +140,13 @@ async def client(server: TestServer) -> AsyncIterator[aiohttp.ClientSession]:
 @pytest.fixture
 def now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
+
+
+@pytest.fixture
+def fake_twilio(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeTwilioRest]:
+    """Twilio's REST API on 127.0.0.1; jobs read their settings from the environment, as
+    in a worker: they send through Twilio, to it."""
+    with FakeTwilioRest() as rest:
+        for name, value in rest.environment().items():
+            monkeypatch.setenv(name, value)
+        yield rest

@@ -20,7 +20,7 @@ import psutil
 from hotline import db
 from hotline.migrate import migrate
 from hotline.settings import Settings
-from tests.local_server import free_port
+from testkit.local_server import free_port
 from wiring.seed import seed_reference
 
 # The Origin every web process of a deployment accepts (they sit behind one proxy).

@@ -11,7 +11,7 @@ import datetime as dt
 import random
 import uuid
 from collections import Counter
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -35,20 +35,17 @@ from hotline.relay import Relay
 from hotline.settings import Settings
 from hotline.workcal import WorkingCalendar
 from routing import queries as routing_queries
+from testkit.local_server import free_port
+from testkit.twilio import FakeTwilioRest, sid
 from tests.callback_support import (
-    ACCOUNT_SID,
-    TOKEN,
-    FakeTwilioRest,
     TwilioSide,
     attempt_of,
     completed_order,
     order_row,
-    sid,
     sign_and_complete,
     twilio_side,
 )
 from tests.factories import Clock, make_user, order_in_status
-from tests.local_server import free_port
 from tests.routing_support import Desk, open_desks, run_worker, settle
 from wiring.subscriptions import subscribe_all
 
@@ -159,17 +156,10 @@ def test_the_pacer_never_gives_one_second_more_than_its_calls() -> None:
 
 
 @pytest.fixture
-def fake_rest(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeTwilioRest]:
-    rest = FakeTwilioRest()
-    rest.start()
-    monkeypatch.setenv("HOTLINE_TELEPHONY_PROVIDER", "twilio")
-    monkeypatch.setenv("HOTLINE_TWILIO_ACCOUNT_SID", ACCOUNT_SID)
-    monkeypatch.setenv("HOTLINE_TWILIO_AUTH_TOKEN", TOKEN)
-    monkeypatch.setenv("HOTLINE_TWILIO_API_BASE", rest.base)
+def fake_rest(fake_twilio: FakeTwilioRest, monkeypatch: pytest.MonkeyPatch) -> FakeTwilioRest:
     # The rows here fall due in 2026's spring; the test may run on any day and hour.
     monkeypatch.setenv("HOTLINE_CALLBACK_MAX_LATENESS_MINUTES", "0")
-    yield rest
-    rest.stop()
+    return fake_twilio
 
 
 @pytest.fixture

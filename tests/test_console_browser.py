@@ -38,16 +38,11 @@ from hotline import db
 from hotline.migrate import migrate
 from hotline.phones import mask_phone
 from hotline.settings import Settings
+from testkit.local_server import free_port
+from testkit.twilio import TOKEN, sid
 from tests.factories import PASSWORD, make_user
-from tests.local_server import free_port
-from tests.test_twilio_intake import (
-    TOKEN,
-    call_params,
-    gather_params,
-    mobile,
-    sid,
-    sms_params,
-)
+from tests.test_twilio_intake import call_params, gather_params, mobile, sms_params
+from tests.waiting import until
 from wiring.seed import seed_reference
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -676,7 +671,12 @@ async def test_a_dropped_socket_reconnects_and_replays_what_it_missed(consoles: 
             {"hotline": "96111", "service_item": "W05", "description": "阀门漏水"},
             status=201,
         )
-        await asyncio.sleep(1.0)  # the order is dispatched while the console is cut off
+        dispatched = "SELECT EXISTS (SELECT 1 FROM dispatches WHERE order_id = $1)"
+        await until(
+            lambda: stack.pool.fetchval(dispatched, missed["id"]),
+            "the order is dispatched while the console is cut off",
+            attempts=600,
+        )
         blocked.clear()
     finally:
         await agent.client.close()

@@ -16,6 +16,8 @@ ORDER = ("hotline", "web", "routing", "integrations", "callbacks", "agents_ui", 
 # Libraries the core never touches: it runs the same in a worker, a relay or a test.
 CORE_FORBIDDEN = {"aiohttp", "socketio", "engineio", "twilio"}
 DOMAIN = ("routing", "integrations", "callbacks")
+# Not shipped: the tests, the benchmarks and what both use (the fakes of the outside world).
+SUPPORT = {"testkit", "tests", "bench"}
 
 
 def imported_roots(path: Path) -> set[str]:
@@ -42,8 +44,13 @@ def package_of(module: str) -> str:
 
 
 def test_every_top_level_package_is_in_the_order() -> None:
-    packages = {p.parent.name for p in ROOT.glob("*/__init__.py")} - {"tests", "bench"}
+    packages = {p.parent.name for p in ROOT.glob("*/__init__.py")} - SUPPORT
     assert packages == set(ORDER)
+
+
+@pytest.mark.parametrize("module", sorted(IMPORTS))
+def test_production_code_imports_no_test_support(module: str) -> None:
+    assert IMPORTS[module] & SUPPORT == set(), f"{module} imports test support"
 
 
 @pytest.mark.parametrize("module", sorted(IMPORTS))

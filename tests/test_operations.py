@@ -33,7 +33,7 @@ from tests.process_support import new_database
 from tests.routing_support import open_desks
 from web.proxy import client_address, trusted_networks
 from wiring.app import create_app
-from wiring.services import ServiceUrls
+from wiring.services import ServiceUrls, database_of
 
 Fresh = Callable[[str], Awaitable[str]]
 
@@ -125,7 +125,7 @@ async def test_a_database_outage_keeps_liveness_and_fails_readiness(
         # The database goes away under the running process.
         admin = await asyncpg.connect(services.database_url)
         try:
-            await admin.execute(f'DROP DATABASE "{url.rsplit("/", 1)[1]}" WITH (FORCE)')
+            await admin.execute(f'DROP DATABASE "{database_of(url)}" WITH (FORCE)')
         finally:
             await admin.close()
         response = await session.get("/health")

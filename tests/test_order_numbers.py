@@ -8,6 +8,8 @@ import datetime as dt
 
 import asyncpg
 
+from tests.waiting import backend_waits, until
+
 
 async def next_order_sequence(conn: asyncpg.Connection, hotline: str, day: dt.date) -> int:
     number = await conn.fetchval("SELECT next_order_number($1, $2)", hotline, day)
@@ -28,7 +30,7 @@ async def test_two_first_orders_of_a_day_get_one_and_two(pool: asyncpg.Pool) -> 
         assert await next_order_sequence(first, "96111", FIRST_AT_ONCE) == 1
         # The second waits for the first's transaction (it created the day's sequence)...
         waiting = asyncio.create_task(next_order_sequence(second, "96111", FIRST_AT_ONCE))
-        await asyncio.sleep(0.2)
+        await until(lambda: backend_waits(pool, second.get_server_pid()), "the second waits")
         assert not waiting.done()
         await tx.commit()
         # ...and then takes the next number of the same sequence.
@@ -43,7 +45,7 @@ async def test_a_first_order_rolled_back_leaves_the_day_to_start_again(
         await tx.start()
         assert await next_order_sequence(first, "96556", ROLLED_BACK) == 1
         waiting = asyncio.create_task(next_order_sequence(second, "96556", ROLLED_BACK))
-        await asyncio.sleep(0.2)
+        await until(lambda: backend_waits(pool, second.get_server_pid()), "the second waits")
         await tx.rollback()
         assert await waiting == 1
 

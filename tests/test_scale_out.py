@@ -44,7 +44,7 @@ from tests.process_support import (
     new_database,
 )
 from tests.routing_support import Desk
-from tests.test_shutdown import until, waiting_on_a_lock
+from tests.waiting import until, waiting_on_a_lock
 from wiring.services import ServiceUrls
 
 pytestmark = pytest.mark.scale_out

@@ -14,6 +14,7 @@ from hotline.migrate import MigrationError, load_migrations, migrate
 from hotline.orders import queries
 from hotline.orders.service import record_event
 from tests.factories import order_in_status
+from tests.waiting import until, waiting_on_a_lock
 
 
 async def test_migrations_apply_to_an_empty_database_once(fresh_database: Any) -> None:
@@ -98,7 +99,8 @@ async def test_a_migration_gives_way_to_a_transaction_it_would_deadlock_with(
         await request.start()
         await app.execute("INSERT INTO b VALUES (1)")
         migrating = asyncio.create_task(migrate(url, tmp_path))
-        await asyncio.sleep(0.2)  # the migration holds a and waits for b
+        # The migration holds a and waits for b.
+        await until(lambda: waiting_on_a_lock(app, "b"), "the migration waits for b")
         await app.execute("INSERT INTO a VALUES (1)")  # no deadlock error here
         await request.commit()
         applied = await migrating

@@ -30,6 +30,7 @@ from tests.process_support import (
     deployment_settings,
     new_database,
 )
+from tests.waiting import until, waiting_on_a_lock
 from wiring.services import ServiceUrls
 from wiring.subscriptions import relay_sources
 
@@ -53,30 +54,6 @@ async def own_pool(own_settings: Settings) -> AsyncIterator[asyncpg.Pool]:
 async def processes(own_settings: Settings, tmp_path: Path) -> AsyncIterator[Deployment]:
     async with deployment(own_settings, tmp_path) as made:
         yield made
-
-
-async def waiting_on_a_lock(pool: asyncpg.Pool, table: str) -> bool:
-    """Whether some other backend of this database waits for a lock on ``table``."""
-    async with pool.acquire() as conn:
-        return bool(
-            await conn.fetchval(
-                """
-                SELECT EXISTS (
-                  SELECT 1 FROM pg_locks l JOIN pg_stat_activity a USING (pid)
-                   WHERE NOT l.granted AND a.datname = current_database()
-                     AND (l.relation = $1::regclass OR a.query ILIKE '%' || $1 || '%'))
-                """,
-                table,
-            )
-        )
-
-
-async def until(check: Callable[[], Awaitable[bool]], what: str, attempts: int = 200) -> None:
-    for _ in range(attempts):
-        if await check():
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"gave up waiting: {what}")
 
 
 async def test_a_request_in_flight_at_sigterm_still_gets_its_answer(

@@ -8,20 +8,18 @@ Twilio's real client to a fake Twilio REST API on 127.0.0.1. Nothing leaves 127.
 from __future__ import annotations
 
 import asyncio
-import base64
 import datetime as dt
 import random
 import uuid
 import xml.etree.ElementTree as ET
-from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass, field
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
 import asyncpg
 import pytest
 import socketio
-from aiohttp import web
 from aiohttp.test_utils import TestServer
 from pydantic import SecretStr
 from redis import Redis
@@ -36,20 +34,13 @@ from integrations.telephony.jobs import outbound_source, retry_delay
 from integrations.telephony.outbound import queue_sms
 from integrations.telephony.provider import LogProvider
 from routing import queries as routing_queries
+from testkit.local_server import free_port
+from testkit.twilio import ACCOUNT_SID, API_VERSION, TOKEN, FakeTwilioRest, sid
 from tests.factories import Clock, log_in, make_user, register_order
-from tests.local_server import LocalServer, free_port
 from tests.test_relay import fresh_queue, run
 from wiring.app import create_app
 
-TOKEN = "test-token"
-ACCOUNT_SID = "AC" + "3f1c9a0e5b7d4c2a8e6f0b1d2c3e4f5a"
-API_VERSION = "2010-04-01"
 HOTLINE_12319_NUMBER = "+8653266612319"  # the carrier number routed to 12319 in these tests
-
-
-def sid(prefix: str) -> str:
-    """A Twilio-shaped SID: two letters and 32 hex digits."""
-    return prefix + uuid.uuid4().hex
 
 
 def mobile() -> str:
@@ -580,87 +571,6 @@ async def test_one_number_sending_too_many_sms_gets_no_more_drafts(
 # -------------------------------------------------------------- outbound SMS
 
 
-@dataclass
-class FakeTwilioApi:
-    """Twilio's Messages resource on 127.0.0.1: answers ``statuses`` in turn (then 201)."""
-
-    statuses: list[int] = field(default_factory=list)
-    received: list[dict[str, Any]] = field(default_factory=list)
-    server: LocalServer | None = None
-
-    @property
-    def base(self) -> str:
-        assert self.server is not None, "enter it first"
-        return self.server.base
-
-    async def _messages(self, request: web.Request) -> web.Response:
-        form = {k: v for k, v in (await request.post()).items() if isinstance(v, str)}
-        auth = request.headers.get("Authorization", "")
-        user = base64.b64decode(auth.removeprefix("Basic ")).decode().split(":")[0]
-        self.received.append({"account": request.match_info["account"], "auth": user, **form})
-        status = self.statuses.pop(0) if self.statuses else 201
-        if status >= 400:
-            return web.json_response(
-                {
-                    "code": 21211,
-                    "message": f"The 'To' number {form.get('To')} is not a valid phone number.",
-                    "more_info": "https://www.twilio.com/docs/errors/21211",
-                    "status": status,
-                },
-                status=status,
-            )
-        message_sid = sid("SM")
-        account = request.match_info["account"]
-        uri = f"/{API_VERSION}/Accounts/{account}/Messages/{message_sid}"
-        return web.json_response(
-            {
-                "account_sid": account,
-                "api_version": API_VERSION,
-                "body": form.get("Body"),
-                "date_created": "Sun, 22 Nov 2026 02:00:00 +0000",
-                "date_sent": None,
-                "date_updated": "Sun, 22 Nov 2026 02:00:00 +0000",
-                "direction": "outbound-api",
-                "error_code": None,
-                "error_message": None,
-                "from": form.get("From"),
-                "messaging_service_sid": None,
-                "num_media": "0",
-                "num_segments": "1",
-                "price": None,
-                "price_unit": "USD",
-                "sid": message_sid,
-                "status": "queued",
-                "subresource_uris": {"media": f"{uri}/Media.json"},
-                "to": form.get("To"),
-                "uri": f"{uri}.json",
-            },
-            status=201,
-        )
-
-    def __enter__(self) -> FakeTwilioApi:
-        app = web.Application()
-        app.router.add_post(f"/{API_VERSION}/Accounts/{{account}}/Messages.json", self._messages)
-        self.server = LocalServer(app, "fake Twilio")
-        self.server.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        assert self.server is not None
-        self.server.stop()
-
-
-@pytest.fixture
-def fake_twilio_api(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeTwilioApi]:
-    """Workers read Settings() from the environment: send through Twilio, to the fake."""
-    with FakeTwilioApi() as api:
-        monkeypatch.setenv("HOTLINE_TELEPHONY_PROVIDER", "twilio")
-        monkeypatch.setenv("HOTLINE_TWILIO_ACCOUNT_SID", ACCOUNT_SID)
-        monkeypatch.setenv("HOTLINE_TWILIO_AUTH_TOKEN", TOKEN)
-        monkeypatch.setenv("HOTLINE_TWILIO_API_BASE", api.base)
-        yield api
-
-
 def queue_one(settings: Settings, effect_key: str, to: str, body: str) -> int:
     async def work(pool: asyncpg.Pool) -> int:
         async with pool.acquire() as conn, conn.transaction():
@@ -702,7 +612,7 @@ def outbound_row(settings: Settings, row_id: int) -> asyncpg.Record:
 
 
 def test_an_outbound_sms_reaches_twilio_exactly_once(
-    settings: Settings, redis_conn: Redis, fake_twilio_api: FakeTwilioApi
+    settings: Settings, redis_conn: Redis, fake_twilio: FakeTwilioRest
 ) -> None:
     to = mobile()
     key = f"test.survey:{uuid.uuid4().hex}"
@@ -712,7 +622,7 @@ def test_an_outbound_sms_reaches_twilio_exactly_once(
     assert results.count("sent") == 1 and set(results) <= {"sent", "skipped"}
     assert relay_and_send(settings, redis_conn, passes=1) == []  # nothing left to send
 
-    (request,) = [r for r in fake_twilio_api.received if r["To"] == to]
+    (request,) = [r for r in fake_twilio.messages if r["To"] == to]
     assert request["account"] == ACCOUNT_SID and request["auth"] == ACCOUNT_SID
     assert request["From"] == "96111" and request["Body"].startswith("请对本次服务评价")
     row = outbound_row(settings, row_id)
@@ -721,9 +631,9 @@ def test_an_outbound_sms_reaches_twilio_exactly_once(
 
 
 def test_a_number_twilio_refuses_fails_at_once(
-    settings: Settings, redis_conn: Redis, fake_twilio_api: FakeTwilioApi
+    settings: Settings, redis_conn: Redis, fake_twilio: FakeTwilioRest
 ) -> None:
-    fake_twilio_api.statuses = [400]
+    fake_twilio.statuses = [400]
     row_id = queue_one(settings, f"test.bad:{uuid.uuid4().hex}", mobile(), "测试")
     assert relay_and_send(settings, redis_conn, passes=1) == ["failed"]
     row = outbound_row(settings, row_id)

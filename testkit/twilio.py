@@ -1,0 +1,142 @@
+"""Twilio's REST API on 127.0.0.1: the Calls and Messages resources, reached through
+Twilio's real client library (HOTLINE_TWILIO_API_BASE points it here). The one fake of it,
+for the tests and the benchmarks."""
+
+from __future__ import annotations
+
+import base64
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+from testkit.local_server import LocalServer
+
+TOKEN = "test-token"
+ACCOUNT_SID = "AC" + "3f1c9a0e5b7d4c2a8e6f0b1d2c3e4f5a"
+API_VERSION = "2010-04-01"
+
+
+def sid(prefix: str) -> str:
+    """A Twilio-shaped SID: two letters and 32 hex digits."""
+    return prefix + uuid.uuid4().hex
+
+
+@dataclass
+class FakeTwilioRest:
+    """Notes each call and message with the moment it came, the account in its path and
+    the user it authenticated as; answers ``statuses`` in turn (then 201), an error
+    status with Twilio's error body. Serves while entered."""
+
+    statuses: list[int] = field(default_factory=list)
+    calls: list[dict[str, Any]] = field(default_factory=list)
+    messages: list[dict[str, Any]] = field(default_factory=list)
+    server: LocalServer | None = None
+
+    @property
+    def base(self) -> str:
+        assert self.server is not None, "enter it first"
+        return self.server.base
+
+    def environment(self) -> dict[str, str]:
+        """The settings that make the code under test send through Twilio, to here."""
+        return {
+            "HOTLINE_TELEPHONY_PROVIDER": "twilio",
+            "HOTLINE_TWILIO_ACCOUNT_SID": ACCOUNT_SID,
+            "HOTLINE_TWILIO_AUTH_TOKEN": TOKEN,
+            "HOTLINE_TWILIO_API_BASE": self.base,
+        }
+
+    def calls_to(self, phone: str) -> list[dict[str, Any]]:
+        return [c for c in self.calls if c["To"] == phone]
+
+    async def _receive(
+        self, request: web.Request, kept: list[dict[str, Any]], prefix: str
+    ) -> tuple[str, str, dict[str, str]] | web.Response:
+        received = time.time()
+        form = {k: v for k, v in (await request.post()).items() if isinstance(v, str)}
+        auth = request.headers.get("Authorization", "")
+        user = base64.b64decode(auth.removeprefix("Basic ")).decode().split(":")[0]
+        account = request.match_info["account"]
+        new_sid = sid(prefix)
+        kept.append(
+            {"received": received, "sid": new_sid, "account": account, "auth": user, **form}
+        )
+        status = self.statuses.pop(0) if self.statuses else 201
+        if status >= 400:
+            return web.json_response(
+                {
+                    "code": 21211,
+                    "message": f"The 'To' number {form.get('To')} is not a valid phone number.",
+                    "more_info": "https://www.twilio.com/docs/errors/21211",
+                    "status": status,
+                },
+                status=status,
+            )
+        return account, new_sid, form
+
+    async def _calls(self, request: web.Request) -> web.Response:
+        taken = await self._receive(request, self.calls, "CA")
+        if isinstance(taken, web.Response):
+            return taken
+        account, call_sid, form = taken
+        return web.json_response(
+            {
+                "account_sid": account,
+                "api_version": API_VERSION,
+                "direction": "outbound-api",
+                "from": form.get("From"),
+                "to": form.get("To"),
+                "sid": call_sid,
+                "status": "queued",
+                "uri": f"/{API_VERSION}/Accounts/{account}/Calls/{call_sid}.json",
+            },
+            status=201,
+        )
+
+    async def _messages(self, request: web.Request) -> web.Response:
+        taken = await self._receive(request, self.messages, "SM")
+        if isinstance(taken, web.Response):
+            return taken
+        account, message_sid, form = taken
+        uri = f"/{API_VERSION}/Accounts/{account}/Messages/{message_sid}"
+        return web.json_response(
+            {
+                "account_sid": account,
+                "api_version": API_VERSION,
+                "body": form.get("Body"),
+                "date_created": "Sun, 22 Nov 2026 02:00:00 +0000",
+                "date_sent": None,
+                "date_updated": "Sun, 22 Nov 2026 02:00:00 +0000",
+                "direction": "outbound-api",
+                "error_code": None,
+                "error_message": None,
+                "from": form.get("From"),
+                "messaging_service_sid": None,
+                "num_media": "0",
+                "num_segments": "1",
+                "price": None,
+                "price_unit": "USD",
+                "sid": message_sid,
+                "status": "queued",
+                "subresource_uris": {"media": f"{uri}/Media.json"},
+                "to": form.get("To"),
+                "uri": f"{uri}.json",
+            },
+            status=201,
+        )
+
+    def __enter__(self) -> FakeTwilioRest:
+        app = web.Application()
+        root = f"/{API_VERSION}/Accounts/{{account}}"
+        app.router.add_post(f"{root}/Calls.json", self._calls)
+        app.router.add_post(f"{root}/Messages.json", self._messages)
+        self.server = LocalServer(app, "fake Twilio")
+        self.server.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        assert self.server is not None
+        self.server.stop()

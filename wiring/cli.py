@@ -27,7 +27,7 @@ from hotline.migrate import MigrationError, migrate
 from hotline.settings import Settings, SettingsError
 from wiring.seed import database_is_empty, seed_demo_users, seed_reference
 from wiring.services import ServiceUrls, running_services
-from wiring.subscriptions import connect_hooks, relay_sources, subscribe_all
+from wiring.subscriptions import relay_sources, subscribe_all
 
 log = logging.getLogger("hotline")
 
@@ -164,7 +164,6 @@ def cmd_web(settings: Settings, args: argparse.Namespace) -> int:
     from wiring.app import create_app
 
     settings.check_production()
-    connect_hooks()
     with running_services(settings) as urls:
         app = create_app(_with_urls(settings, urls))
         tune_collector()

@@ -296,10 +296,6 @@ async def insert_sms(
     )
 
 
-async def get_sms(conn: asyncpg.Connection, message_sid: str) -> asyncpg.Record | None:
-    return await conn.fetchrow("SELECT * FROM sms_messages WHERE message_sid = $1", message_sid)
-
-
 # ------------------------------------------------------------ outbound messages
 
 

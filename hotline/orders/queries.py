@@ -307,18 +307,6 @@ async def search_orders(
     return await conn.fetch(sql, *args)
 
 
-async def set_key_account(
-    conn: asyncpg.Connection, citizen_id: int, *, representative_user_id: int | None
-) -> None:
-    """客户代表制: mark a citizen as a key customer served by a named representative."""
-    await conn.execute(
-        "UPDATE citizens SET key_account = true, representative_user_id = $2, updated_at = now() "
-        "WHERE id = $1",
-        citizen_id,
-        representative_user_id,
-    )
-
-
 # ------------------------------------------------------------- the board's kept counts
 
 

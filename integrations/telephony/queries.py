@@ -51,11 +51,6 @@ async def store_response(
     )
 
 
-async def count_deliveries(conn: asyncpg.Connection, sid: str) -> int:
-    """How many deliveries were kept for one CallSid, MessageSid or RecordingSid."""
-    return await conn.fetchval("SELECT count(*) FROM twilio_deliveries WHERE sid = $1", sid)
-
-
 # ------------------------------------------------------------ who is calling whom
 
 
@@ -247,10 +242,6 @@ async def take_next_call(
 
 async def get_call(conn: asyncpg.Connection, call_id: int) -> asyncpg.Record | None:
     return await conn.fetchrow("SELECT * FROM calls WHERE id = $1", call_id)
-
-
-async def get_call_by_sid(conn: asyncpg.Connection, call_sid: str) -> asyncpg.Record | None:
-    return await conn.fetchrow("SELECT * FROM calls WHERE call_sid = $1", call_sid)
 
 
 async def orders_of_call(conn: asyncpg.Connection, call_id: int) -> list[asyncpg.Record]:

@@ -34,9 +34,7 @@ async def _finish(
 ) -> Outcome:
     settings = Settings()
     calendar = await shared_calendar(conn, settings)
-    return await do_finish_survey(
-        conn, survey_id, answer, actor=actor, calendar=calendar, settings=settings, now=now
-    )
+    return await do_finish_survey(conn, survey_id, answer, actor=actor, calendar=calendar, now=now)
 
 
 async def _open_survey(conn: asyncpg.Connection, attempt_id: int) -> asyncpg.Record | None:

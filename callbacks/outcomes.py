@@ -1,9 +1,10 @@
 """What an answer does (the closed loop, 闭环), a supervisor's ruling, and appeals.
 
 Solved and rated 3–5 (基本满意 or better): the order is closed. Not solved, or rated
-1–2 (不满意, 非常不满意): it is reopened with its redo count + 1 and dispatched again to
-the same lead unit, flagged 回访不满意 with the citizen's words and a new resolution
-limit; when it was already redone once, it goes to the coordination queue instead.
+1–2 (不满意, 非常不满意): it is reopened with its redo count + 1 and a new resolution
+limit. The reopen announces itself (``order.reopened``) and routing redoes it after
+commit: the same lead unit once, flagged 回访不满意 with the citizen's words; when it was
+already redone, the coordination queue (hotline.orders.lifecycle.redo_by_same_unit).
 Everything runs inside the caller's transaction.
 """
 
@@ -19,18 +20,19 @@ from pydantic import BaseModel, ConfigDict, Field
 from callbacks import queries
 from hotline.errors import Conflict, Forbidden, InvalidInput, NotFound
 from hotline.orders import queries as order_queries
-from hotline.orders.lifecycle import Status
-from hotline.orders.service import access_order_by_id, clock_dues, do_transition, record_event
+from hotline.orders.lifecycle import Status, redo_by_same_unit
+from hotline.orders.service import (
+    access_order_by_id,
+    clock_dues,
+    do_transition,
+    reaches_unit,
+    record_event,
+)
 from hotline.reference.cache import reference
-from hotline.settings import Settings
 from hotline.users.models import Actor
 from hotline.workcal import WorkingCalendar
-from routing import ladder
-from routing.dispatch import do_dispatch, do_escalate
-from routing.handling import access_dispatch_by_id
 
 LEVELS = {5: "非常满意", 4: "满意", 3: "基本满意", 2: "不满意", 1: "非常不满意"}
-REDO_FLAG = "回访不满意"
 # Completed by the lead unit or answered on the call, no callback under way yet.
 JUST_DONE = frozenset({Status.COMPLETED, Status.RESOLVED_ON_CALL})
 # An order standing here is waiting for its callback; good answers close it, bad reopen it.
@@ -59,7 +61,6 @@ async def do_finish_survey(
     *,
     actor: Actor | None,
     calendar: WorkingCalendar,
-    settings: Settings,
     now: dt.datetime,
 ) -> Outcome:
     """The last answer of a survey: record it, settle its attempts, act on the order."""
@@ -73,7 +74,7 @@ async def do_finish_survey(
     outcome: Outcome = "recorded"
     if survey["order_id"] is not None:
         outcome = await _act_on_order(
-            conn, survey, solved, rating, answer.comment, actor, calendar, settings, now
+            conn, survey, solved, rating, answer.comment, actor, calendar, now
         )
     await queries.finish_survey(
         conn,
@@ -98,7 +99,6 @@ async def _act_on_order(
     words: str,
     actor: Actor | None,
     calendar: WorkingCalendar,
-    settings: Settings,
     now: dt.datetime,
 ) -> Outcome:
     order = await order_queries.get_order(conn, survey["order_id"], for_update=True)
@@ -114,18 +114,16 @@ async def _act_on_order(
         "comment": words,
     }
     await record_event(conn, order["id"], "callback.answered", actor, now, data=facts)
-    if survey["campaign_kind"] == "post_completion":
-        # The unit's score counts post-completion ratings only; spot checks sample.
-        await queries.rate_order(conn, order["id"], solved, rating, now)
-        if survey["dispatch_id"] is not None:
-            await queries.rate_dispatch(
-                conn,
-                survey["dispatch_id"],
-                solved=solved,
-                rating=rating,
-                outcome="good" if good else "bad",
-                now=now,
-            )
+    # The unit's score counts post-completion ratings only; spot checks sample.
+    if survey["campaign_kind"] == "post_completion" and survey["dispatch_id"] is not None:
+        await queries.rate_dispatch(
+            conn,
+            survey["dispatch_id"],
+            solved=solved,
+            rating=rating,
+            outcome="good" if good else "bad",
+            now=now,
+        )
     if good:
         if order["status"] not in AWAITING:
             return "recorded"
@@ -138,7 +136,8 @@ async def _act_on_order(
     item = await reference.item(conn, order["service_item_code"])
     assert item is not None
     due = clock_dues(item, calendar, now)["resolution"]
-    reopened = await do_transition(
+    unit = survey["enterprise_id"] or order["lead_enterprise_id"]
+    await do_transition(
         conn,
         order,
         "reopen",
@@ -150,32 +149,9 @@ async def _act_on_order(
             "resolution_due_at": due,
         },
         data={**facts, "resolution_due_at": due.isoformat()},
+        facts={"enterprise_id": unit, "comment": words, "level": facts["level"]},
     )
-    lead = survey["enterprise_id"] or order["lead_enterprise_id"]
-    if order["redo_count"] >= 1 or lead is None:
-        await do_escalate(
-            conn,
-            reopened,
-            reason=f"{REDO_FLAG}（第{order['redo_count'] + 1}次）：{words}",
-            now=now,
-            actor=actor,
-        )
-        return "escalated"
-    await ladder.reset_resolution_clock(
-        conn, reopened, due, calendar=calendar, settings=settings, now=now
-    )
-    _, dispatch = await do_dispatch(
-        conn,
-        reopened,
-        enterprise_id=lead,
-        role="lead",
-        reason=f"{REDO_FLAG}：{words or LEVELS.get(rating or 0, '问题未解决')}",
-        calendar=calendar,
-        now=now,
-        actor=actor,
-    )
-    await queries.flag_redo(conn, dispatch["id"], survey["id"])
-    return "reopened"
+    return "reopened" if redo_by_same_unit(order["redo_count"] + 1, unit) else "escalated"
 
 
 async def do_mark_unreachable(
@@ -250,10 +226,11 @@ async def do_appeal(
     conn: asyncpg.Connection, actor: Actor, dispatch_id: int, body: AppealInput, now: dt.datetime
 ) -> asyncpg.Record:
     """申诉: the unit asks the centre to take a bad rating out of its score."""
-    dispatch = await access_dispatch_by_id(conn, actor, dispatch_id, for_update=True)
-    if dispatch["role"] != "lead":
+    rated = await queries.dispatch_rating(conn, dispatch_id, for_update=True)
+    if rated is None or not await reaches_unit(conn, actor, rated["enterprise_id"]):
+        raise NotFound(f"dispatch {dispatch_id} not found")
+    if rated["role"] != "lead":
         raise Forbidden("only the lead unit's rating can be appealed", code="not_lead")
-    rated = await queries.dispatch_rating(conn, dispatch_id)
     if rated["callback_outcome"] != "bad" or rated["score_excluded"]:
         raise InvalidInput(
             "only a bad rating that still counts can be appealed",
@@ -264,7 +241,7 @@ async def do_appeal(
         conn,
         {
             "dispatch_id": dispatch_id,
-            "enterprise_id": dispatch["enterprise_id"],
+            "enterprise_id": rated["enterprise_id"],
             "reason": body.reason,
             "appealed_by": actor.label(),
             "now": now,
@@ -274,7 +251,7 @@ async def do_appeal(
         raise Conflict("an appeal of this rating is already waiting", code="appeal_pending")
     await record_event(
         conn,
-        dispatch["order_id"],
+        rated["order_id"],
         "rating.appealed",
         actor,
         now,
@@ -299,6 +276,7 @@ async def do_decide_appeal(
     if state == "approved":
         await queries.exclude_from_score(conn, appeal["dispatch_id"])
     rated = await queries.dispatch_rating(conn, appeal["dispatch_id"])
+    assert rated is not None  # an appeal's dispatch stays
     await record_event(
         conn,
         rated["order_id"],

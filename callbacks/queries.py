@@ -548,23 +548,6 @@ async def lock_account(conn: asyncpg.Connection, account: str) -> None:
 # ------------------------------------------------------------------- ratings
 
 
-async def rate_order(
-    conn: asyncpg.Connection,
-    order_id: int,
-    solved: bool | None,
-    rating: int | None,
-    now: dt.datetime,
-) -> None:
-    await conn.execute(
-        "UPDATE work_orders SET callback_solved = $2, callback_rating = $3, callback_at = $4 "
-        "WHERE id = $1",
-        order_id,
-        solved,
-        rating,
-        now,
-    )
-
-
 async def rate_dispatch(
     conn: asyncpg.Connection,
     dispatch_id: int,
@@ -585,16 +568,14 @@ async def rate_dispatch(
     )
 
 
-async def dispatch_rating(conn: asyncpg.Connection, dispatch_id: int) -> asyncpg.Record:
+async def dispatch_rating(
+    conn: asyncpg.Connection, dispatch_id: int, *, for_update: bool = False
+) -> asyncpg.Record | None:
+    lock = " FOR UPDATE" if for_update else ""
     return await conn.fetchrow(
-        "SELECT order_id, callback_outcome, score_excluded FROM dispatches WHERE id = $1",
+        "SELECT order_id, enterprise_id, role, callback_outcome, score_excluded "
+        f"FROM dispatches WHERE id = $1{lock}",
         dispatch_id,
-    )
-
-
-async def flag_redo(conn: asyncpg.Connection, dispatch_id: int, survey_id: int) -> None:
-    await conn.execute(
-        "UPDATE dispatches SET redo_survey_id = $2 WHERE id = $1", dispatch_id, survey_id
     )
 
 

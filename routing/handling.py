@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from hotline.deadlines import queries as deadline_queries
 from hotline.errors import Conflict, Forbidden, InvalidInput, NotFound
 from hotline.orders import queries as order_queries
-from hotline.orders.service import do_transition, queue_completion, record_event
+from hotline.orders.service import do_transition, reaches_unit, record_event
 from hotline.users.models import Actor
 from routing import ladder, queries
 
@@ -48,10 +48,8 @@ async def access_dispatch_by_id(
 ) -> asyncpg.Record:
     """A unit reaches only its own dispatches (and its branches'); others are 404."""
     dispatch = await queries.get_dispatch(conn, dispatch_id, for_update=for_update)
-    if dispatch is not None and actor.enterprise_id is not None:
-        scope = await order_queries.enterprise_scope(conn, actor.enterprise_id)
-        if dispatch["enterprise_id"] in scope:
-            return dispatch
+    if dispatch is not None and await reaches_unit(conn, actor, dispatch["enterprise_id"]):
+        return dispatch
     raise NotFound(f"dispatch {dispatch_id} not found")
 
 
@@ -253,7 +251,6 @@ async def do_complete(
         conn, dispatch_id, state="completed", now=now, reply=body.reply, on_time=not late
     )
     await deadline_queries.cancel_open(conn, order["id"])
-    await queue_completion(conn, order, dispatch_id, late=late)
     return await do_transition(
         conn,
         order,
@@ -267,4 +264,5 @@ async def do_complete(
             "late": late,
             "attachment_ids": sorted(set(body.attachment_ids)),
         },
+        facts={"dispatch_id": dispatch_id, "late": late},
     )

@@ -1,4 +1,5 @@
-"""What routing does when the core announces something (outbox topics, deadlines)."""
+"""What routing does when the core announces something (outbox topics, deadlines): a new
+order is routed, a reopened one redone by the rules of redo, the ladder's steps taken."""
 
 from __future__ import annotations
 
@@ -8,12 +9,15 @@ from typing import Any
 import asyncpg
 
 from hotline.deadlines.handlers import kinds
+from hotline.orders.lifecycle import ORDER_REGISTERED, ORDER_REOPENED, Status, redo_by_same_unit
 from hotline.outbox.handlers import topics
 from hotline.reference.calendar import shared_calendar
 from hotline.settings import Settings
 from routing import ladder
-from routing.dispatch import do_route_order, lock_order
+from routing.dispatch import do_dispatch, do_escalate, do_route_order, lock_order
 from routing.outages import link_to_outage
+
+REDO_FLAG = "回访不满意"
 
 
 async def on_order_registered(conn: asyncpg.Connection, payload: dict[str, Any]) -> None:
@@ -31,7 +35,40 @@ async def on_order_registered(conn: asyncpg.Connection, payload: dict[str, Any])
     await do_route_order(conn, order, calendar=calendar, settings=settings, now=now)
 
 
+async def on_order_reopened(conn: asyncpg.Connection, payload: dict[str, Any]) -> None:
+    """A bad callback reopened the order (lifecycle.redo_by_same_unit): back to the lead
+    unit that did the work, flagged 回访不满意 with the citizen's words, the ladder set
+    again from the new resolution due; from the second redo on, or with no unit, to
+    coordination. A second delivery finds the order moved on and does nothing."""
+    order = await lock_order(conn, payload["order_id"])
+    if order["status"] != Status.REOPENED or order["redo_count"] != payload["redo_count"]:
+        return
+    now = dt.datetime.now(dt.UTC)
+    unit = payload["enterprise_id"]
+    if not redo_by_same_unit(order["redo_count"], unit):
+        reason = f"{REDO_FLAG}（第{order['redo_count']}次）：{payload['comment']}"
+        await do_escalate(conn, order, reason=reason, now=now, actor=None)
+        return
+    settings = Settings()
+    calendar = await shared_calendar(conn, settings)
+    await ladder.reset_resolution_clock(
+        conn, order, order["resolution_due_at"], calendar=calendar, settings=settings, now=now
+    )
+    words = payload["comment"] or payload["level"] or "问题未解决"
+    await do_dispatch(
+        conn,
+        order,
+        enterprise_id=unit,
+        role="lead",
+        reason=f"{REDO_FLAG}：{words}",
+        calendar=calendar,
+        now=now,
+        actor=None,
+    )
+
+
 def subscribe() -> None:
-    topics.subscribe("order.registered", on_order_registered)
+    topics.subscribe(ORDER_REGISTERED, on_order_registered)
+    topics.subscribe(ORDER_REOPENED, on_order_reopened)
     for kind, handler in ladder.HANDLERS.items():
         kinds.subscribe(kind, handler)

@@ -122,8 +122,15 @@ async def sign_and_complete(unit: Desk, order_id: int) -> int:
 
 
 async def order_row(pool: asyncpg.Pool, order_id: int) -> asyncpg.Record:
+    """The order's status and redo count, and its latest answered callback's rating."""
     return await pool.fetchrow(
-        "SELECT status, redo_count, callback_rating, callback_solved FROM work_orders "
-        "WHERE id = $1",
+        """
+        SELECT o.status, o.redo_count, s.rating AS callback_rating, s.solved AS callback_solved
+          FROM work_orders o
+          LEFT JOIN LATERAL (SELECT rating, solved FROM callback_surveys
+                              WHERE order_id = o.id AND state = 'answered'
+                              ORDER BY answered_at DESC, id DESC LIMIT 1) s ON true
+         WHERE o.id = $1
+        """,
         order_id,
     )

@@ -47,7 +47,6 @@ from tests.callback_support import (
 )
 from tests.factories import Clock, make_user, order_in_status
 from tests.routing_support import Desk, open_desks, run_worker, settle
-from wiring.subscriptions import subscribe_all
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -166,7 +165,6 @@ def fake_rest(fake_twilio: FakeTwilioRest, monkeypatch: pytest.MonkeyPatch) -> F
 async def twilio(
     settings: Settings, clock: Clock, monkeypatch: pytest.MonkeyPatch
 ) -> AsyncIterator[TwilioSide]:
-    subscribe_all()  # the web process's hooks (the SMS survey), as `hotline web` does
     port = free_port()
     monkeypatch.setenv("HOTLINE_PUBLIC_URL", f"http://127.0.0.1:{port}")
     async for side in twilio_side(settings, port, clock):
@@ -215,18 +213,20 @@ async def test_voice_survey_closes_the_loop_bad_rating_redo_then_good_rating(
     assert call["StatusCallback"].startswith(twilio.base + "/twilio/callbacks/status")
     assert (await order_row(pool, order_id))["status"] == "callback"
 
-    # Not solved, 非常不满意: back to the same unit, flagged, redo count 1.
+    # Not solved, 非常不满意: reopened; routing sends it back to the same unit once the
+    # reopen is announced (the outbox), flagged, redo count 1.
     await twilio.answer(call, "2", "1")
     await twilio.status(call, "completed")
+    assert (await order_row(pool, order_id))["status"] == "reopened"
+    await run()
     order = await desks["agent"].get(f"/api/v1/orders/{order_id}")
     assert order["status"] == "dispatched" and order["redo_count"] == 1
     redo = order["dispatches"][-1]
     assert redo["id"] != first_dispatch and redo["enterprise_id"] == order["lead_enterprise_id"]
     redispatched = [e for e in order["events"] if e["type"] == "order.dispatch"][-1]
     assert redispatched["data"]["reason"].startswith("回访不满意")
-    assert await pool.fetchval(
-        "SELECT redo_survey_id IS NOT NULL FROM dispatches WHERE id = $1", redo["id"]
-    )
+    reopened = [e for e in order["events"] if e["type"] == "order.reopen"][-1]
+    assert reopened["data"]["survey_id"] == first["survey_id"]
     rated = await pool.fetchrow("SELECT * FROM dispatches WHERE id = $1", first_dispatch)
     assert (rated["rating"], rated["solved"], rated["callback_outcome"]) == (1, False, "bad")
     (done,) = await attempts(pool, order_id)
@@ -288,6 +288,7 @@ async def test_an_order_resolved_on_the_call_is_called_back_and_a_bad_answer_goe
     # No unit worked on it, so nobody to send it back to: the centre coordinates.
     await twilio.answer(call, "2", "2")
     await twilio.status(call, "completed")
+    await settle(pool, settings)
     row = await order_row(pool, order["id"])
     assert (row["status"], row["redo_count"], row["callback_rating"]) == ("escalated", 1, 2)
     types = [
@@ -381,6 +382,7 @@ async def test_a_spot_check_by_sms_reads_full_width_and_words_and_reopens_the_or
     assert "5非常满意" in reply
     reply = await sms(twilio, phone, "不满意，水表还是走得快")
     assert "重新办理" in reply
+    await run()
     order = await desks["agent"].get(f"/api/v1/orders/{order_id}")
     assert order["status"] == "dispatched" and order["redo_count"] == 1
     spot = [s for s in (await desks["agent"].get(f"/api/v1/orders/{order_id}/callbacks"))["items"]]
@@ -954,6 +956,7 @@ async def test_a_bad_rating_can_be_appealed_and_a_supervisor_closes_with_a_rulin
     order_id, dispatch_id = await completed_order(desks, "370281004", phone, settle=run)
     await run()
     await twilio.answer(fake_rest.calls_to(phone)[0], "2", "2")  # reopened, redone
+    await run()
     appeal = await desks["water"].post(
         f"/api/v1/dispatches/{dispatch_id}/appeals",
         {"reason": "用户要求免除水费，超出服务范围"},

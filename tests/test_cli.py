@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import datetime as dt
 import json
 import os
 import signal
@@ -11,11 +13,14 @@ import time
 import urllib.request
 from pathlib import Path
 
+import asyncpg
 import psutil
 import pytest
 from pydantic import SecretStr
 
 from hotline.settings import Settings, SettingsError
+from hotline.users.models import Actor
+from hotline.users.service import api_key_actor
 from testkit.local_server import free_port
 from wiring.cli import main
 
@@ -78,6 +83,39 @@ def test_user_add_checks_enterprise_roles(settings: Settings) -> None:
         )
         == 0
     )
+
+
+def test_apikey_add_prints_a_key_once_that_acts_for_its_enterprise(
+    settings: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
+    main(["user", "add", "cli-key-admin", "--role", "admin", "--password", "long-enough-1"])
+    capsys.readouterr()
+    assert (
+        main(["apikey", "add", "ERP", "--enterprise", "qd-billing", "--by", "cli-key-admin"]) == 0
+    )
+    key = capsys.readouterr().out.splitlines()[-1]
+    assert key.startswith("hlk_")
+
+    async def stored() -> tuple[Actor | None, asyncpg.Record]:
+        assert settings.database_url
+        conn = await asyncpg.connect(settings.database_url)
+        try:
+            actor = await api_key_actor(conn, key, dt.datetime.now(dt.UTC))
+            row = await conn.fetchrow(
+                "SELECT k.key_hash, e.code, u.username FROM api_keys k"
+                " JOIN enterprises e ON e.id = k.enterprise_id"
+                " JOIN users u ON u.id = k.created_by WHERE k.name = 'ERP'"
+            )
+            return actor, row
+        finally:
+            await conn.close()
+
+    actor, row = asyncio.run(stored())
+    assert actor is not None and actor.name.endswith("· ERP")
+    assert (row["code"], row["username"]) == ("qd-billing", "cli-key-admin")
+    assert key.encode() not in bytes(row["key_hash"])  # only its hash is kept
+    # An unknown enterprise is refused with a clear error, not a traceback.
+    assert main(["apikey", "add", "ERP", "--enterprise", "no-such-company"]) == 2
 
 
 def test_production_refuses_to_start_without_secrets(monkeypatch: pytest.MonkeyPatch) -> None:

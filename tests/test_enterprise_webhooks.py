@@ -257,9 +257,15 @@ def delivery_state(settings: Settings, row_id: int) -> tuple[asyncpg.Record, lis
 
 
 def make_due(settings: Settings, row_id: int) -> None:
+    """Bring a pending delivery's next attempt forward to now, instead of waiting out the
+    backoff."""
+
     async def work(pool: asyncpg.Pool) -> None:
-        async with pool.acquire() as conn:
-            assert await queries.make_due_now(conn, row_id)
+        assert await pool.fetchval(
+            "UPDATE webhook_deliveries SET due_at = now() "
+            "WHERE id = $1 AND state = 'pending' RETURNING id",
+            row_id,
+        )
 
     run(settings, work)
 

@@ -1,4 +1,5 @@
-"""Every legal move of the lifecycle works, with its event; every other move is refused."""
+"""Every legal move of the lifecycle works, with its event and the outbox row it
+announces; every other move is refused."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import pytest
 
 from hotline.errors import Conflict, IllegalTransition
 from hotline.orders import queries
-from hotline.orders.lifecycle import TRANSITIONS, Status, actions_from, next_status
+from hotline.orders.lifecycle import ANNOUNCED, TRANSITIONS, Status, actions_from, next_status
 from hotline.orders.service import do_transition
 from tests.factories import order_in_status
 
@@ -27,16 +28,43 @@ async def test_legal_move_changes_status_and_records_event(
     pool: asyncpg.Pool, now: dt.datetime, action: str, source: Status
 ) -> None:
     target = TRANSITIONS[action][1]
+    announcement = ANNOUNCED.get(action)
+    facts = {name: f"{name} of the test" for name in announcement.facts} if announcement else {}
     async with pool.acquire() as conn, conn.transaction():
         order = await order_in_status(conn, source.value, now)
-        updated = await do_transition(conn, order, action, None, now, data={"why": "test"})
+        updated = await do_transition(
+            conn, order, action, None, now, data={"why": "test"}, facts=facts
+        )
         events = await queries.list_events(conn, order["id"])
+        announced = await conn.fetch(
+            "SELECT topic, key, payload FROM outbox WHERE payload->>'order_id' = $1",
+            str(order["id"]),
+        )
     assert updated["status"] == target.value
     assert [(e["type"], e["from_status"], e["to_status"]) for e in events] == [
         (f"order.{action}", source.value, target.value)
     ]
     assert events[0]["actor"] == "system"
     assert events[0]["data"] == {"why": "test"}
+    if announcement is None:
+        assert announced == []
+        return
+    ((topic, key, payload),) = announced
+    assert topic == announcement.topic and key.startswith(f"{topic}:{order['id']}")
+    assert payload == {"order_id": order["id"], "seq": events[0]["seq"], **facts} | (
+        {"redo_count": updated["redo_count"]} if announcement.per_round else {}
+    )
+
+
+async def test_a_move_announces_exactly_the_facts_its_table_names(
+    pool: asyncpg.Pool, now: dt.datetime
+) -> None:
+    async with pool.acquire() as conn:
+        for facts in ({}, {"dispatch_id": 1, "late": False, "extra": 1}):
+            with pytest.raises(TypeError):
+                async with conn.transaction():
+                    order = await order_in_status(conn, "in_progress", now)
+                    await do_transition(conn, order, "complete", None, now, facts=facts)
 
 
 @pytest.mark.parametrize(("action", "status"), ILLEGAL)

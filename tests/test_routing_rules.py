@@ -9,7 +9,6 @@ import asyncpg
 import pytest
 from aiohttp.test_utils import TestServer
 
-from hotline.orders import queries as order_queries
 from hotline.settings import Settings
 from tests.factories import make_user
 from tests.routing_support import Desk, enterprise_ids, open_desks, settle
@@ -141,8 +140,11 @@ async def test_a_key_customer_goes_to_the_representatives_unit(
     )
     async with pool.acquire() as conn:
         _, representative = await make_user(conn, "enterprise_user", enterprise_code="qd-billing")
-        await order_queries.set_key_account(
-            conn, first["citizen_id"], representative_user_id=representative.user_id
+        # 客户代表制: a key customer served by a named representative.
+        await conn.execute(
+            "UPDATE citizens SET key_account = true, representative_user_id = $2 WHERE id = $1",
+            first["citizen_id"],
+            representative.user_id,
         )
     second = await desks["agent"].post(
         "/api/v1/orders",

@@ -19,6 +19,7 @@ from web.api import Api
 from web.app import create_app as create_web_app
 from web.app import utcnow
 from web.views import register as register_web
+from wiring.subscriptions import subscribe_web
 
 REGISTRARS: tuple[Callable[[Api], None], ...] = (
     register_web,
@@ -37,4 +38,5 @@ def build_api() -> Api:
 
 
 def create_app(settings: Settings, *, clock: Callable[[], dt.datetime] = utcnow) -> web.Application:
+    subscribe_web()
     return create_web_app(settings, build_api(), clock=clock, setup=(pages.setup,))

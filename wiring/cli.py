@@ -27,7 +27,7 @@ from hotline.migrate import MigrationError, migrate
 from hotline.settings import Settings, SettingsError
 from wiring.seed import database_is_empty, seed_demo_users, seed_reference
 from wiring.services import ServiceUrls, running_services
-from wiring.subscriptions import connect_hooks, relay_sources, subscribe_all
+from wiring.subscriptions import relay_sources, subscribe_all
 
 log = logging.getLogger("hotline")
 
@@ -164,7 +164,6 @@ def cmd_web(settings: Settings, args: argparse.Namespace) -> int:
     from wiring.app import create_app
 
     settings.check_production()
-    connect_hooks()
     with running_services(settings) as urls:
         app = create_app(_with_urls(settings, urls))
         tune_collector()
@@ -271,6 +270,30 @@ def cmd_user_add(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_apikey_add(settings: Settings, args: argparse.Namespace) -> int:
+    from hotline.users.service import check_new_api_key, do_create_api_key
+
+    async def run(url: str) -> None:
+        conn = await db.connect(url)
+        try:
+            async with conn.transaction():
+                enterprise_id, user_id = await check_new_api_key(
+                    conn, enterprise_code=args.enterprise, name=args.name, created_by=args.by
+                )
+                key, row = await do_create_api_key(
+                    conn, enterprise_id=enterprise_id, name=args.name, created_by=user_id
+                )
+            # Only a hash is kept: this is the one time the key can be read.
+            print(f"created API key {row['name']!r} (id {row['id']}) for {args.enterprise}")
+            print(key)
+        finally:
+            await conn.close()
+
+    with running_services(settings) as urls:
+        asyncio.run(run(urls.database_url))
+    return 0
+
+
 def _read_password() -> str:
     if sys.stdin.isatty():
         first = getpass.getpass("password: ")
@@ -318,6 +341,13 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("--enterprise", help="enterprise code, for enterprise roles")
     add.add_argument("--hotline", help="hotline code, for agents")
     add.add_argument("--password", help=argparse.SUPPRESS)
+    apikey = sub.add_parser("apikey", help="manage enterprise systems' API keys").add_subparsers(
+        dest="apikey_command", required=True
+    )
+    key = apikey.add_parser("add", help="make a key for an enterprise; prints it once")
+    key.add_argument("name", help="what the key is for, e.g. the system using it")
+    key.add_argument("--enterprise", required=True, help="the code of the enterprise it acts for")
+    key.add_argument("--by", help="the username of whoever asked for it")
     return parser
 
 
@@ -329,6 +359,7 @@ COMMANDS = {
     "worker": cmd_worker,
     "relay": cmd_relay,
     "user": cmd_user_add,
+    "apikey": cmd_apikey_add,
 }
 
 

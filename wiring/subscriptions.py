@@ -1,12 +1,13 @@
-"""What each package hangs on the core's extension points: outbox topics, deadline
-kinds and extra relay sources. Every process that runs jobs calls ``subscribe_all``."""
+"""What each package hangs on the extension points of the packages below it: outbox
+topics, deadline kinds, inbound SMS answers and extra relay sources. Every process that
+runs jobs calls ``subscribe_all``; the web app (``wiring.app``) calls ``subscribe_web``."""
 
 from __future__ import annotations
 
 from callbacks import answers as callback_answers
 from callbacks.campaigns import on_order_completed
 from callbacks.jobs import callback_source
-from hotline.orders.service import ORDER_COMPLETED
+from hotline.orders.lifecycle import ORDER_COMPLETED
 from hotline.outbox.handlers import topics
 from hotline.relay import CORE_SOURCES, Source
 from integrations.enterprise_webhooks import handlers as webhook_handlers
@@ -23,13 +24,13 @@ def subscribe_all() -> None:
     # Live pushes need no subscription: the relay's publisher sends every order event
     # (web/live_publisher.py).
     topics.subscribe(ORDER_COMPLETED, on_order_completed)
-    connect_hooks()
+    subscribe_web()
 
 
-def connect_hooks() -> None:
-    """Hooks the web process needs too: an SMS answering a survey (integrations cannot
-    import callbacks, which imports integrations)."""
-    intake.connect_survey_answer(callback_answers.answer_sms)
+def subscribe_web() -> None:
+    """What the web process needs too: an SMS answering a survey (integrations cannot
+    import callbacks, which imports integrations). Idempotent."""
+    intake.sms_answers.subscribe(intake.ANSWER, callback_answers.answer_sms)
 
 
 def relay_sources() -> tuple[Source, ...]:

@@ -1,4 +1,5 @@
-"""The work-order lifecycle: every status, and every move between them, in one table.
+"""The work-order lifecycle: every status, and every move between them, in one table;
+and what each move announces to the other packages (``ANNOUNCED``).
 
 An action names a move (``sign_for``, ``return``...). It is legal from the statuses
 listed for it and always lands in one status. Anything else raises
@@ -7,6 +8,7 @@ listed for it and always lands in one status. Anything else raises
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import StrEnum
 
 from hotline.errors import IllegalTransition
@@ -61,6 +63,56 @@ TRANSITIONS: dict[str, tuple[frozenset[Status], Status]] = {
     ),
     "cancel": (frozenset({S.DRAFT, S.REGISTERED, S.ESCALATED}), S.CANCELLED),
 }
+
+ORDER_REGISTERED = "order.registered"
+ORDER_DRAFTED = "order.drafted"
+ORDER_COMPLETED = "order.completed"
+ORDER_REOPENED = "order.reopened"
+
+
+@dataclass(frozen=True)
+class Announcement:
+    """The outbox row a move writes in its own transaction; subscribers act on it after
+    commit. Its payload is the order's id, the move's event ``seq`` and ``facts``.
+    ``per_round`` rows carry the order's ``redo_count`` and are keyed by it too (one per
+    round of work, so a repeat of the same move in that round adds nothing)."""
+
+    topic: str
+    facts: tuple[str, ...] = ()
+    per_round: bool = False
+
+
+_COMPLETED = Announcement(ORDER_COMPLETED, ("dispatch_id", "late"), per_round=True)
+
+# action -> what it announces; ``do_transition`` writes it. Moves not listed announce
+# nothing (routing's own moves tell the units through ``dispatch.created``).
+ANNOUNCED: dict[str, Announcement] = {
+    # Routing takes it, as an order registered directly (BORN below).
+    "confirm": Announcement(ORDER_REGISTERED),
+    # Callbacks call the citizen back; the lead unit's dispatch (None on the call) is rated.
+    "complete": _COMPLETED,
+    "resolve_on_call": _COMPLETED,
+    # Routing applies the redo rules (``redo_by_same_unit``): ``enterprise_id`` is the
+    # lead unit that did the work, ``comment`` and ``level`` the citizen's words and rating.
+    "reopen": Announcement(ORDER_REOPENED, ("enterprise_id", "comment", "level"), per_round=True),
+}
+# The status an order is born in -> what its birth announces. The one statement that
+# inserts an order writes it (hotline.orders.queries.insert_new_order).
+BORN: dict[Status, Announcement] = {
+    S.REGISTERED: Announcement(ORDER_REGISTERED),
+    S.DRAFT: Announcement(ORDER_DRAFTED),
+}
+
+# A reopened order goes back to the unit that did the work this many times; after that,
+# or with no unit to go back to, the centre coordinates it.
+REDOS_BY_THE_SAME_UNIT = 1
+
+
+def redo_by_same_unit(redo_count: int, unit: int | None) -> bool:
+    """Whether an order reopened for the ``redo_count``-th time goes back to ``unit``
+    (routing acts on it; callbacks tell the citizen which it is, in the same request)."""
+    return unit is not None and redo_count <= REDOS_BY_THE_SAME_UNIT
+
 
 # Statuses in which no clock runs and no one has work to do.
 FINAL: frozenset[Status] = frozenset({S.CLOSED, S.MERGED, S.CANCELLED})

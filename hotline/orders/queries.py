@@ -64,6 +64,7 @@ async def insert_new_order(
     caller: tuple[str, str] | None,
     day: dt.date,
     event_type: str,
+    topic: str,
     actor_user_id: int | None,
     actor: str,
     data: dict[str, Any],
@@ -71,14 +72,14 @@ async def insert_new_order(
     """A new order, numbered for its hotline and local ``day``, of the citizen with the
     ``caller`` (E.164 phone, name; kept up to date, a blank name keeps the known one);
     its first event (of ``event_type``, with the number added to ``data``); and an
-    outbox row on the topic ``event_type`` with the order's id and the event's seq.
+    outbox row on ``topic`` with the order's id and the event's seq.
 
     One statement, because this is the busiest write there is (every call, SMS and
     form), and each round trip to the database is a large share of its cost."""
     columns = ", ".join(values)
     n = len(values)
     placeholders = ", ".join(f"${i}" for i in range(3, n + 3))
-    type_, user, label, payload, phone, name = (f"${i}" for i in range(n + 3, n + 9))
+    type_, topic_, user, label, payload, phone, name = (f"${i}" for i in range(n + 3, n + 10))
     row = await conn.fetchrow(
         f"""
         WITH c AS (
@@ -101,7 +102,7 @@ async def insert_new_order(
             RETURNING seq, order_id
         ), outbox_row AS (
             INSERT INTO outbox (topic, key, payload)
-            SELECT {type_}, {type_} || ':' || e.order_id,
+            SELECT {topic_}, {topic_} || ':' || e.order_id,
                    jsonb_build_object('order_id', e.order_id, 'seq', e.seq)
               FROM e
         )
@@ -111,6 +112,7 @@ async def insert_new_order(
         day,
         *values.values(),
         event_type,
+        topic,
         actor_user_id,
         actor,
         data,
@@ -303,18 +305,6 @@ async def search_orders(
         sql += " WHERE " + " AND ".join(where)
     sql += f" ORDER BY {key}{direction}, o.id{direction} LIMIT {arg(limit)}"
     return await conn.fetch(sql, *args)
-
-
-async def set_key_account(
-    conn: asyncpg.Connection, citizen_id: int, *, representative_user_id: int | None
-) -> None:
-    """客户代表制: mark a citizen as a key customer served by a named representative."""
-    await conn.execute(
-        "UPDATE citizens SET key_account = true, representative_user_id = $2, updated_at = now() "
-        "WHERE id = $1",
-        citizen_id,
-        representative_user_id,
-    )
 
 
 # ------------------------------------------------------------- the board's kept counts

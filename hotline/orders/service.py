@@ -1,7 +1,8 @@
 """Work orders: check_* validates and authorises, do_* changes state, access_* loads.
 
 Every do_* runs inside the caller's transaction and writes the order, its event, its
-deadlines and its outbox rows together; nothing leaves the database before commit.
+deadlines and its outbox rows together; nothing leaves the database before commit. The
+outbox rows are the ones the lifecycle declares for each move (lifecycle.ANNOUNCED).
 """
 
 from __future__ import annotations
@@ -17,7 +18,15 @@ import asyncpg
 from hotline.deadlines import queries as deadline_queries
 from hotline.errors import Conflict, Forbidden, InvalidInput, NotFound
 from hotline.orders import queries
-from hotline.orders.lifecycle import Status, next_status
+from hotline.orders.lifecycle import (
+    ANNOUNCED,
+    BORN,
+    ORDER_DRAFTED,
+    ORDER_REGISTERED,
+    Announcement,
+    Status,
+    next_status,
+)
 from hotline.orders.models import ConfirmDraft, NewDraft, NewOrder, OrderFilter
 from hotline.outbox import queries as outbox
 from hotline.phones import normalize_phone
@@ -28,11 +37,6 @@ from hotline.workcal import WorkingCalendar
 
 # Deadline kinds the core sets at registration; the routing engine adds its own.
 CLOCKS = ("first_contact", "resolution")
-ORDER_REGISTERED = "order.registered"
-ORDER_DRAFTED = "order.drafted"
-# Written when an order's work is done (by its lead unit, or on the call); callbacks
-# take it from there after commit.
-ORDER_COMPLETED = "order.completed"
 DEFAULT_TZ = ZoneInfo("Asia/Shanghai")
 
 
@@ -185,7 +189,7 @@ async def _insert_new(
 ) -> asyncpg.Record:
     """Insert an order with the next number of its hotline for the local day, of the
     citizen at ``values["caller_phone"]``, its first event (the number added to
-    ``data``) and an outbox row on ``event_type``."""
+    ``data``) and the outbox row its birth announces (lifecycle.BORN)."""
     phone = values["caller_phone"]
     return await queries.insert_new_order(
         conn,
@@ -193,6 +197,7 @@ async def _insert_new(
         caller=(phone, values["caller_name"]) if phone else None,
         day=now.astimezone(tz).date(),
         event_type=event_type,
+        topic=BORN[Status(values["status"])].topic,
         actor_user_id=actor.user_id if actor else None,
         actor=actor.label() if actor else "system",
         data=data,
@@ -290,29 +295,7 @@ async def do_confirm_draft(
         data={"number": draft["number"], **_registration_data(item, due)},
     )
     await _start_clocks(conn, order_id, due, now)
-    # Routing takes it once this commits, as for an order registered directly.
-    events = await queries.list_events(conn, order_id)
-    await outbox.insert(
-        conn,
-        topic=ORDER_REGISTERED,
-        key=f"{ORDER_REGISTERED}:{order_id}",
-        payload={"order_id": order_id, "seq": events[-1]["seq"]},
-    )
     return order
-
-
-async def queue_completion(
-    conn: asyncpg.Connection, order: asyncpg.Record, dispatch_id: int | None, *, late: bool
-) -> None:
-    """The ``order.completed`` outbox row: one per round of work (redo), so a repeat of
-    the same completion adds nothing. ``dispatch_id`` is the lead unit's dispatch, None
-    for an order resolved on the call."""
-    await outbox.insert(
-        conn,
-        topic=ORDER_COMPLETED,
-        key=f"{ORDER_COMPLETED}:{order['id']}:{order['redo_count']}",
-        payload={"order_id": order["id"], "dispatch_id": dispatch_id, "late": late},
-    )
 
 
 async def do_transition(
@@ -324,8 +307,11 @@ async def do_transition(
     *,
     changes: dict[str, Any] | None = None,
     data: dict[str, Any] | None = None,
+    facts: dict[str, Any] | None = None,
 ) -> asyncpg.Record:
-    """Move ``order`` by ``action`` (see lifecycle.TRANSITIONS) and record the event."""
+    """Move ``order`` by ``action`` (see lifecycle.TRANSITIONS), record the event and
+    write what the move announces (lifecycle.ANNOUNCED) with ``facts``, the values its
+    announcement names."""
     target = next_status(order["status"], action)
     updated = await queries.update_status(
         conn,
@@ -337,7 +323,7 @@ async def do_transition(
     )
     if updated is None:
         raise Conflict("the order changed meanwhile; reload it and try again", code="stale_order")
-    await record_event(
+    event = await record_event(
         conn,
         order["id"],
         f"order.{action}",
@@ -347,7 +333,28 @@ async def do_transition(
         to_status=target.value,
         data=data,
     )
+    await _announce(conn, ANNOUNCED.get(action), updated, event["seq"], facts or {})
     return updated
+
+
+async def _announce(
+    conn: asyncpg.Connection,
+    announcement: Announcement | None,
+    order: asyncpg.Record,
+    seq: int,
+    facts: dict[str, Any],
+) -> None:
+    named = announcement.facts if announcement else ()
+    if sorted(facts) != sorted(named):
+        raise TypeError(f"the move announces {sorted(named)}, not {sorted(facts)}")
+    if announcement is None:
+        return
+    key = f"{announcement.topic}:{order['id']}"
+    payload = {"order_id": order["id"], "seq": seq, **facts}
+    if announcement.per_round:
+        key += f":{order['redo_count']}"
+        payload["redo_count"] = order["redo_count"]
+    await outbox.insert(conn, topic=announcement.topic, key=key, payload=payload)
 
 
 async def do_resolve_on_call(
@@ -361,6 +368,7 @@ async def do_resolve_on_call(
         raise InvalidInput(
             "say how it was resolved", code="invalid_reply", fields={"reply": "must not be blank"}
         )
+    # Answered on the call is completed too: every completed order is called back.
     updated = await do_transition(
         conn,
         order,
@@ -369,10 +377,9 @@ async def do_resolve_on_call(
         now,
         changes={"reply": reply, "completed_at": now},
         data={"reply": reply},
+        facts={"dispatch_id": None, "late": False},
     )
     await deadline_queries.cancel_open(conn, order_id)
-    # Answered on the call is completed too: every completed order is called back.
-    await queue_completion(conn, order, None, late=False)
     return updated
 
 
@@ -391,6 +398,14 @@ async def access_order_by_id(
         if await queries.is_dispatched_to(conn, order_id, scope):
             return order
     raise NotFound(f"order {order_id} not found")
+
+
+async def reaches_unit(conn: asyncpg.Connection, actor: Actor, enterprise_id: int) -> bool:
+    """Whether ``actor`` works for the enterprise or for one it is a branch of: what a
+    unit's user may act on (its dispatches, their ratings)."""
+    if actor.enterprise_id is None:
+        return False
+    return enterprise_id in await queries.enterprise_scope(conn, actor.enterprise_id)
 
 
 def encode_cursor(row: asyncpg.Record, sort: str) -> str:

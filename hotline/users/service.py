@@ -154,6 +154,26 @@ async def do_log_out(conn: asyncpg.Connection, token: str) -> None:
     await queries.delete_session(conn, hash_token(token))
 
 
+async def check_new_api_key(
+    conn: asyncpg.Connection, *, enterprise_code: str, name: str, created_by: str | None
+) -> tuple[int, int | None]:
+    """Validate a new key by names (``hotline apikey add``); returns the id of the
+    enterprise it belongs to and of the user who made it (if one is named)."""
+    fields: dict[str, str] = {}
+    if not name.strip() or len(name) > 200:
+        fields["name"] = "must be 1 to 200 characters"
+    enterprise = await ref.get_enterprise_by_code(conn, enterprise_code)
+    if enterprise is None:
+        fields["enterprise"] = "no enterprise has this code"
+    user = await queries.get_user_by_username(conn, created_by) if created_by else None
+    if created_by and user is None:
+        fields["by"] = "no user has this name"
+    if fields:
+        raise InvalidInput("the key cannot be made", code="invalid_api_key", fields=fields)
+    assert enterprise is not None
+    return enterprise["id"], user["id"] if user else None
+
+
 async def do_create_api_key(
     conn: asyncpg.Connection, *, enterprise_id: int, name: str, created_by: int | None
 ) -> tuple[str, asyncpg.Record]:

@@ -144,17 +144,6 @@ async def settle(
     )
 
 
-async def make_due_now(conn: asyncpg.Connection, delivery_id: int) -> bool:
-    """Bring a pending delivery's next attempt forward to now (an operator's "retry now";
-    tests use it instead of waiting out the backoff). False when it is not pending."""
-    updated = await conn.fetchval(
-        "UPDATE webhook_deliveries SET due_at = now() "
-        "WHERE id = $1 AND state = 'pending' RETURNING id",
-        delivery_id,
-    )
-    return updated is not None
-
-
 # -------------------------------------------------------------------- reading
 
 

@@ -18,6 +18,7 @@ from hotline.errors import InvalidInput, TooManyRequests
 from hotline.orders.models import NewDraft
 from hotline.orders.service import do_register_draft
 from hotline.phones import normalize_phone
+from hotline.registry import HandlerRegistry
 from hotline.settings import Settings
 from integrations import ratelimit
 from integrations.telephony import queries, voice
@@ -231,30 +232,32 @@ async def handle_recording(conn: asyncpg.Connection, form: RecordingForm, now: d
     return voice.empty()
 
 
-class SurveyAnswer(Protocol):
+class SmsAnswer(Protocol):
+    """Takes an inbound SMS as the answer to something the phone was asked (a running
+    satisfaction survey): the reply to send, or None when it answers nothing."""
+
     async def __call__(
         self, conn: asyncpg.Connection, *, from_phone: str, body: str, now: dt.datetime
     ) -> str | None: ...
 
 
-_survey_answer: SurveyAnswer | None = None
+ANSWER = "sms.answer"
+# Who may take an inbound SMS as an answer, under ``ANSWER``: the callbacks' SMS survey,
+# subscribed by ``wiring`` (callbacks imports this package, so this package cannot
+# import callbacks).
+sms_answers: HandlerRegistry[SmsAnswer] = HandlerRegistry()
 
 
-def connect_survey_answer(handler: SurveyAnswer) -> None:
-    """The callbacks' SMS survey, connected by ``wiring`` (callbacks imports this package,
-    so this package cannot import callbacks)."""
-    global _survey_answer
-    _survey_answer = handler
-
-
-async def survey_answer(
+async def answer_sms(
     conn: asyncpg.Connection, *, from_phone: str, body: str, now: dt.datetime
 ) -> str | None:
-    """An SMS answering a running satisfaction survey: the reply to send (then no draft is
-    made), or None when it answers none (or no survey is connected)."""
-    if _survey_answer is None:
-        return None
-    return await _survey_answer(conn, from_phone=from_phone, body=body, now=now)
+    """The reply of the first subscriber that takes the SMS as its answer (then no draft
+    is made), or None when none does."""
+    for answer in sms_answers.handlers_for(ANSWER):
+        reply = await answer(conn, from_phone=from_phone, body=body, now=now)
+        if reply is not None:
+            return reply
+    return None
 
 
 async def handle_sms(
@@ -265,7 +268,7 @@ async def handle_sms(
     redis: aioredis.Redis,
     settings: Settings,
 ) -> str:
-    """An SMS: kept; a survey answer goes to ``survey_answer``; otherwise a draft order
+    """An SMS: kept; an answer goes to its subscriber (``sms_answers``); otherwise a draft order
     (channel sms, the text as description) and a reply with its number.
 
     A number over its rate limit, or an SMS to a number that is no hotline, is kept
@@ -276,7 +279,7 @@ async def handle_sms(
     order: asyncpg.Record | None = None
     reply: str | None = None
     if hotline is not None and await _within_rate(redis, settings, phone):
-        reply = await survey_answer(conn, from_phone=phone, body=form.Body, now=now)
+        reply = await answer_sms(conn, from_phone=phone, body=form.Body, now=now)
         if reply is None:
             order = await do_register_draft(
                 conn,

@@ -28,17 +28,3 @@ async def queue_sms(
         from_number=from_number,
         body=body,
     )
-
-
-async def queue_call(
-    conn: asyncpg.Connection, *, effect_key: str, to_phone: str, from_number: str, twiml_url: str
-) -> None:
-    """Queue one outbound call that plays the TwiML at ``twiml_url``; as ``queue_sms``."""
-    await queries.insert_outbound(
-        conn,
-        effect_key=effect_key,
-        channel="call",
-        to_phone=to_phone,
-        from_number=from_number,
-        body=twiml_url,
-    )

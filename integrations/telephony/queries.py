@@ -51,11 +51,6 @@ async def store_response(
     )
 
 
-async def count_deliveries(conn: asyncpg.Connection, sid: str) -> int:
-    """How many deliveries were kept for one CallSid, MessageSid or RecordingSid."""
-    return await conn.fetchval("SELECT count(*) FROM twilio_deliveries WHERE sid = $1", sid)
-
-
 # ------------------------------------------------------------ who is calling whom
 
 
@@ -249,10 +244,6 @@ async def get_call(conn: asyncpg.Connection, call_id: int) -> asyncpg.Record | N
     return await conn.fetchrow("SELECT * FROM calls WHERE id = $1", call_id)
 
 
-async def get_call_by_sid(conn: asyncpg.Connection, call_sid: str) -> asyncpg.Record | None:
-    return await conn.fetchrow("SELECT * FROM calls WHERE call_sid = $1", call_sid)
-
-
 async def orders_of_call(conn: asyncpg.Connection, call_id: int) -> list[asyncpg.Record]:
     return await conn.fetch(
         """
@@ -294,10 +285,6 @@ async def insert_sms(
         citizen_id,
         order_id,
     )
-
-
-async def get_sms(conn: asyncpg.Connection, message_sid: str) -> asyncpg.Record | None:
-    return await conn.fetchrow("SELECT * FROM sms_messages WHERE message_sid = $1", message_sid)
 
 
 # ------------------------------------------------------------ outbound messages

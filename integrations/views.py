@@ -4,8 +4,8 @@ public report form, enterprise webhook subscriptions."""
 from __future__ import annotations
 
 from integrations.enterprise_webhooks import views as enterprise_webhooks
-from integrations.open311.views import form as open311_form
 from integrations.open311 import views as open311
+from integrations.open311.views import form as open311_form
 from integrations.telephony import views as telephony
 from web.api import Api
 

@@ -20,8 +20,8 @@ from hotline.errors import Forbidden, InvalidInput, NotFound
 from hotline.reference import queries as ref
 from hotline.users.models import Role
 from integrations.open311 import queries, service
-from integrations.open311.views.errors import BodyTooLarge, spec_errors
 from integrations.open311.limits import limit_address, limit_phone
+from integrations.open311.views.errors import BodyTooLarge, spec_errors
 from web.api import Routes, json_response, path_int, read_body
 from web.errors import BadRequest
 from web.keys import CLOCK, POOL, REDIS, SETTINGS

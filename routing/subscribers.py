@@ -2,33 +2,32 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 import asyncpg
 
+from hotline.context import JobContext
 from hotline.deadlines.handlers import kinds
 from hotline.outbox.handlers import topics
-from hotline.reference.calendar import shared_calendar
-from hotline.settings import Settings
 from routing import ladder
 from routing.dispatch import do_route_order, lock_order
 from routing.outages import link_to_outage
 
 
-async def on_order_registered(conn: asyncpg.Connection, payload: dict[str, Any]) -> None:
+async def on_order_registered(
+    conn: asyncpg.Connection, payload: dict[str, Any], ctx: JobContext
+) -> None:
     """A new order: join a running outage, or route it. A second delivery finds the
     order no longer ``registered`` and does nothing."""
     order = await lock_order(conn, payload["order_id"])
     if order["status"] != "registered":
         return
-    now = dt.datetime.now(dt.UTC)
+    now = ctx.clock()
     outage = await link_to_outage(conn, order, now)
     if outage is not None and outage["parent_order_id"] is not None:
         return  # merged into the outage's parent order
-    settings = Settings()
-    calendar = await shared_calendar(conn, settings)
-    await do_route_order(conn, order, calendar=calendar, settings=settings, now=now)
+    calendar = await ctx.calendar.get(conn)
+    await do_route_order(conn, order, calendar=calendar, settings=ctx.settings, now=now)
 
 
 def subscribe() -> None:

@@ -233,7 +233,13 @@ async def handle_recording(conn: asyncpg.Connection, form: RecordingForm, now: d
 
 class SurveyAnswer(Protocol):
     async def __call__(
-        self, conn: asyncpg.Connection, *, from_phone: str, body: str, now: dt.datetime
+        self,
+        conn: asyncpg.Connection,
+        *,
+        from_phone: str,
+        body: str,
+        now: dt.datetime,
+        settings: Settings,
     ) -> str | None: ...
 
 
@@ -248,13 +254,13 @@ def connect_survey_answer(handler: SurveyAnswer) -> None:
 
 
 async def survey_answer(
-    conn: asyncpg.Connection, *, from_phone: str, body: str, now: dt.datetime
+    conn: asyncpg.Connection, *, from_phone: str, body: str, now: dt.datetime, settings: Settings
 ) -> str | None:
     """An SMS answering a running satisfaction survey: the reply to send (then no draft is
     made), or None when it answers none (or no survey is connected)."""
     if _survey_answer is None:
         return None
-    return await _survey_answer(conn, from_phone=from_phone, body=body, now=now)
+    return await _survey_answer(conn, from_phone=from_phone, body=body, now=now, settings=settings)
 
 
 async def handle_sms(
@@ -276,7 +282,9 @@ async def handle_sms(
     order: asyncpg.Record | None = None
     reply: str | None = None
     if hotline is not None and await _within_rate(redis, settings, phone):
-        reply = await survey_answer(conn, from_phone=phone, body=form.Body, now=now)
+        reply = await survey_answer(
+            conn, from_phone=phone, body=form.Body, now=now, settings=settings
+        )
         if reply is None:
             order = await do_register_draft(
                 conn,

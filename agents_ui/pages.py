@@ -7,6 +7,9 @@ from pathlib import Path
 
 from aiohttp import web
 
+from agents_ui.views.console import SUGGESTER
+from hotline.reference.suggest import Suggester
+
 STATIC_DIR = Path(__file__).parent / "static"
 
 
@@ -20,6 +23,8 @@ async def report_form(request: web.Request) -> web.FileResponse:
 
 
 def setup(app: web.Application) -> None:
+    """The pages and their static files, and what the console's views keep per app."""
+    app[SUGGESTER] = Suggester()
     app.router.add_get("/", index)
     app.router.add_get("/report", report_form)
     app.router.add_static("/static/", STATIC_DIR)

@@ -20,9 +20,10 @@ from hotline.errors import Conflict, InvalidInput, NotFound
 from hotline.orders import queries as order_queries
 from hotline.orders.service import record_event
 from hotline.reference.cache import reference
-from hotline.reference.calendar import shared_calendar
+from hotline.reference.calendar import load_calendar
 from hotline.settings import Settings
 from hotline.users.models import Actor
+from hotline.workcal import WorkingCalendar
 
 MACHINE = ("machine", "fax")  # AnsweredBy values: machine_start, machine_end_beep ..., fax
 # Final call statuses; anything but a survey answered in the call is a failed attempt.
@@ -30,10 +31,13 @@ FINAL_STATUSES = frozenset({"completed", "busy", "no-answer", "failed", "cancele
 
 
 async def _finish(
-    conn: asyncpg.Connection, survey_id: int, answer: Answer, actor: Actor | None, now: dt.datetime
+    conn: asyncpg.Connection,
+    survey_id: int,
+    answer: Answer,
+    actor: Actor | None,
+    now: dt.datetime,
+    calendar: WorkingCalendar,
 ) -> Outcome:
-    settings = Settings()
-    calendar = await shared_calendar(conn, settings)
     return await do_finish_survey(conn, survey_id, answer, actor=actor, calendar=calendar, now=now)
 
 
@@ -79,20 +83,21 @@ async def survey_digit(
     question: Literal["solved", "rating"],
     digits: str,
     again: bool,
-    base_url: str,
     now: dt.datetime,
+    settings: Settings,
+    calendar: WorkingCalendar,
 ) -> str:
     """A key pressed (or none) for ``question``. A wrong key or none asks once more, then
     the call ends and the attempt counts as not completed."""
     survey = await _open_survey(conn, attempt_id)
     if survey is None:
         return voice.hang_up(voice.THANKS)
-    urls = voice.SurveyUrls(base_url, attempt_id)
+    urls = voice.SurveyUrls(settings.base_url, attempt_id)
     if question == "solved" and digits in ("1", "2"):
         await queries.record_solved(conn, survey["id"], digits == "1")
         return voice.ask("rating", urls)
     if question == "rating" and digits in ("1", "2", "3", "4", "5"):
-        await _finish(conn, survey["id"], Answer(None, int(digits)), None, now)
+        await _finish(conn, survey["id"], Answer(None, int(digits)), None, now, calendar)
         return voice.ask_comment(urls)
     if again:
         return voice.hang_up()
@@ -127,6 +132,8 @@ async def survey_call_ended(
     status: str,
     answered_by: str,
     now: dt.datetime,
+    settings: Settings,
+    calendar: WorkingCalendar,
 ) -> None:
     """The call's final status. The survey answered in the call: the attempt is done.
     Otherwise (no answer, busy, failed, a machine, hung up halfway) the next attempt
@@ -150,7 +157,13 @@ async def survey_call_ended(
     else:
         outcome = status
     await jobs.attempt_failed(
-        conn, attempt_id, outcome=outcome, now=now, settings=Settings(), provider_sid=call_sid
+        conn,
+        attempt_id,
+        outcome=outcome,
+        now=now,
+        settings=settings,
+        calendar=calendar,
+        provider_sid=call_sid,
     )
 
 
@@ -158,7 +171,7 @@ async def survey_call_ended(
 
 
 async def answer_sms(
-    conn: asyncpg.Connection, *, from_phone: str, body: str, now: dt.datetime
+    conn: asyncpg.Connection, *, from_phone: str, body: str, now: dt.datetime, settings: Settings
 ) -> str | None:
     """An SMS from a phone with a survey SMS out: the answer to its current question.
     Returns the reply (the next question, or thanks); None when the SMS answers nothing
@@ -178,7 +191,10 @@ async def answer_sms(
     if rated is None:
         return None
     level, words = rated
-    outcome = await _finish(conn, survey["id"], Answer(None, level, words), None, now)
+    # Read here, not cached: the web process's SMS intake keeps no calendar, and an SMS
+    # that answers a survey's last question is rare.
+    calendar = await load_calendar(conn, settings)
+    outcome = await _finish(conn, survey["id"], Answer(None, level, words), None, now, calendar)
     return voice.SMS_THANKS_BAD if outcome in ("reopened", "escalated") else voice.SMS_THANKS_GOOD
 
 
@@ -205,7 +221,14 @@ class ManualAnswer(BaseModel):
 
 
 async def do_record_manual(
-    conn: asyncpg.Connection, actor: Actor, attempt_id: int, body: ManualAnswer, now: dt.datetime
+    conn: asyncpg.Connection,
+    actor: Actor,
+    attempt_id: int,
+    body: ManualAnswer,
+    now: dt.datetime,
+    *,
+    settings: Settings,
+    calendar: WorkingCalendar,
 ) -> dict[str, object]:
     """An agent's callback: the answers (the loop closes or reopens as for voice and SMS),
     or the attempt failed and the next one follows by policy."""
@@ -217,7 +240,7 @@ async def do_record_manual(
     if not body.reached:
         assert body.outcome is not None
         await jobs.attempt_failed(
-            conn, attempt_id, outcome=body.outcome, now=now, settings=Settings()
+            conn, attempt_id, outcome=body.outcome, now=now, settings=settings, calendar=calendar
         )
         return {"attempt_id": attempt_id, "outcome": body.outcome}
     if attempt["order_id"] is not None and body.solved is None:
@@ -228,6 +251,11 @@ async def do_record_manual(
         )
     await queries.mark_placed(conn, attempt_id, provider="agent", provider_sid=None, now=now)
     outcome = await _finish(
-        conn, attempt["survey_id"], Answer(body.solved, body.rating, body.comment), actor, now
+        conn,
+        attempt["survey_id"],
+        Answer(body.solved, body.rating, body.comment),
+        actor,
+        now,
+        calendar,
     )
     return {"attempt_id": attempt_id, "outcome": outcome}

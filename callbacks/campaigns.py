@@ -16,12 +16,12 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from callbacks import queries
 from callbacks.outcomes import JUST_DONE
 from callbacks.policy import CallbackPolicy, waiting_state
+from hotline.context import JobContext
 from hotline.errors import Conflict, InvalidInput, NotFound
 from hotline.orders import queries as order_queries
 from hotline.orders.service import do_transition
 from hotline.phones import normalize_phone
 from hotline.reference.cache import reference
-from hotline.reference.calendar import shared_calendar
 from hotline.settings import Settings
 from hotline.users.models import Actor
 
@@ -66,20 +66,21 @@ async def schedule_after_completion(
     )
 
 
-async def on_order_completed(conn: asyncpg.Connection, payload: dict[str, Any]) -> None:
+async def on_order_completed(
+    conn: asyncpg.Connection, payload: dict[str, Any], ctx: JobContext
+) -> None:
     """Outbox handler on ``order.completed``: the order's callback. An order without a
     phone cannot be called back; it is closed with that note. A repeat does nothing
     more."""
     order = await order_queries.get_order(conn, payload["order_id"], for_update=True)
     if order is None or order["status"] not in JUST_DONE:
         return
-    now = dt.datetime.now(dt.UTC)
+    now = ctx.clock()
     if not order["caller_phone"]:
         data = {"callback": "no phone to call back"}
         await do_transition(conn, order, "close", None, now, changes={"closed_at": now}, data=data)
         return
-    settings = Settings()
-    policy = CallbackPolicy.from_settings(settings, await shared_calendar(conn, settings))
+    policy = CallbackPolicy.from_settings(ctx.settings, await ctx.calendar.get(conn))
     await schedule_after_completion(conn, [order], policy)
 
 

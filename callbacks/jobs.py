@@ -32,18 +32,20 @@ from callbacks.outcomes import JUST_DONE, do_mark_unreachable
 from callbacks.pacing import Pacer
 from callbacks.policy import CallbackPolicy, waiting_state
 from hotline import leased
-from hotline.jobs import run_with_connection
+from hotline.context import JobContext
+from hotline.jobs import run_job
 from hotline.orders import queries as order_queries
 from hotline.orders.service import do_transition
 from hotline.reference.cache import reference
-from hotline.reference.calendar import shared_calendar
+from hotline.relay import Source
 from hotline.settings import Settings
+from hotline.telephony import PermanentSendError, TelephonyProvider
+from hotline.workcal import WorkingCalendar
 from integrations.telephony.outbound import queue_sms
-from integrations.telephony.provider import PermanentSendError, TelephonyProvider, provider_for
 
 log = logging.getLogger(__name__)
 
-TABLE = "callback_attempts"
+LEASE = leased.Lease("callback_attempts")
 FULL_LINE_RETRY = dt.timedelta(seconds=2)  # all lines busy: look again this soon
 
 
@@ -62,49 +64,47 @@ def pacer_for(provider: TelephonyProvider, settings: Settings) -> Pacer:
     )
 
 
-async def _policy(conn: asyncpg.Connection, settings: Settings) -> CallbackPolicy:
-    return CallbackPolicy.from_settings(settings, await shared_calendar(conn, settings))
-
-
-async def process_attempt(
-    conn: asyncpg.Connection,
-    attempt_id: int,
-    provider: TelephonyProvider,
-    settings: Settings,
-    now: dt.datetime | None = None,
-) -> str:
+async def process_attempt(conn: asyncpg.Connection, attempt_id: int, ctx: JobContext) -> str:
     """Carry out one attempt if it is pending and due; returns what happened.
 
-    Precondition: ``conn`` is not inside a transaction. ``now`` (default: the clock)
-    decides calling hours; whether the row is due is the database's decision."""
-    async with leased.sending_lock(conn, TABLE, attempt_id) as held:
-        if not held:
-            return "skipped"  # another worker is on this very attempt
-        attempt = await queries.get_attempt(conn, attempt_id)
-        if attempt is None or attempt["state"] != "pending" or not attempt["due"]:
-            return "skipped"
-        now = now or dt.datetime.now(dt.UTC)
-        policy = await _policy(conn, settings)
-        if attempt["placing_at"] is not None:
-            return await _placement_lost(conn, attempt, policy, settings, now)
-        if attempt["survey_state"] != "open":
-            async with conn.transaction():
-                await queries.finish_attempt(conn, attempt_id, outcome="not needed", now=now)
-            return "cancelled"
-        if attempt["number"] > policy.max_attempts:  # an SMS survey's last reply window ended
-            async with conn.transaction():
-                await queries.finish_attempt(conn, attempt_id, outcome="no reply", now=now)
-                await do_mark_unreachable(
-                    conn, attempt["survey_id"], reason="no reply to the survey SMS", now=now
-                )
-            return "unreachable"
-        if policy.too_late(attempt["due_at"], now):
-            async with conn.transaction():
-                await queries.defer_attempt(conn, attempt_id, policy.next_calling_time(now))
-            return "deferred"
-        if attempt["channel"] == "sms":
-            return await _send_sms(conn, attempt, policy, now)
-        return await _place_call(conn, attempt, provider, settings)
+    Precondition: ``conn`` is not inside a transaction. The context's clock decides
+    calling hours and stamps the attempt; whether the row is due is the database's
+    decision. Calls go through the context's provider."""
+
+    async def carry_out(attempt: asyncpg.Record) -> str:
+        return await _carry_out(conn, attempt, ctx, await ctx.calendar.get(conn))
+
+    return await leased.send_leased(
+        conn, LEASE, attempt_id, load=queries.get_attempt, send=carry_out
+    )
+
+
+async def _carry_out(
+    conn: asyncpg.Connection, attempt: asyncpg.Record, ctx: JobContext, calendar: WorkingCalendar
+) -> str:
+    attempt_id, settings = attempt["id"], ctx.settings
+    now = ctx.clock()
+    policy = CallbackPolicy.from_settings(settings, calendar)
+    if attempt["placing_at"] is not None:
+        return await _placement_lost(conn, attempt, policy, settings, calendar, now)
+    if attempt["survey_state"] != "open":
+        async with conn.transaction():
+            await queries.finish_attempt(conn, attempt_id, outcome="not needed", now=now)
+        return "cancelled"
+    if attempt["number"] > policy.max_attempts:  # an SMS survey's last reply window ended
+        async with conn.transaction():
+            await queries.finish_attempt(conn, attempt_id, outcome="no reply", now=now)
+            await do_mark_unreachable(
+                conn, attempt["survey_id"], reason="no reply to the survey SMS", now=now
+            )
+        return "unreachable"
+    if policy.too_late(attempt["due_at"], now):
+        async with conn.transaction():
+            await queries.defer_attempt(conn, attempt_id, policy.next_calling_time(now))
+        return "deferred"
+    if attempt["channel"] == "sms":
+        return await _send_sms(conn, attempt, policy, now)
+    return await _place_call(conn, attempt, ctx, calendar)
 
 
 async def _send_sms(
@@ -165,16 +165,14 @@ async def _placed(
 
 
 async def _place_call(
-    conn: asyncpg.Connection,
-    attempt: asyncpg.Record,
-    provider: TelephonyProvider,
-    settings: Settings,
+    conn: asyncpg.Connection, attempt: asyncpg.Record, ctx: JobContext, calendar: WorkingCalendar
 ) -> str:
+    provider, settings = ctx.telephony, ctx.settings
     pacer = pacer_for(provider, settings)
     timeout = dt.timedelta(seconds=settings.callback_placing_timeout_seconds)
     while True:
         start_by = await pacer.wait_for_slot(conn)
-        now = dt.datetime.now(dt.UTC)
+        now = ctx.clock()
         async with conn.transaction():
             if not await pacer.has_line(conn, now - timeout):
                 await queries.defer_attempt(conn, attempt["id"], now + FULL_LINE_RETRY)
@@ -201,7 +199,13 @@ async def _place_call(
         log.warning("callback attempt %s refused by the provider: %r", attempt["id"], exc)
         async with conn.transaction():
             await attempt_failed(
-                conn, attempt["id"], outcome="failed", now=now, error=repr(exc), settings=settings
+                conn,
+                attempt["id"],
+                outcome="failed",
+                now=now,
+                error=repr(exc),
+                settings=settings,
+                calendar=calendar,
             )
         return "failed"
     except Exception as exc:
@@ -219,6 +223,7 @@ async def _placement_lost(
     attempt: asyncpg.Record,
     policy: CallbackPolicy,
     settings: Settings,
+    calendar: WorkingCalendar,
     now: dt.datetime,
 ) -> str:
     """A worker died (or the provider did not answer) after ``placing_at`` was committed.
@@ -230,7 +235,9 @@ async def _placement_lost(
         if now < give_up:
             await queries.wait_for_status(conn, attempt["id"], give_up)
             return "waiting"
-        await attempt_failed(conn, attempt["id"], outcome="lost", now=now, settings=settings)
+        await attempt_failed(
+            conn, attempt["id"], outcome="lost", now=now, settings=settings, calendar=calendar
+        )
     return "lost"
 
 
@@ -241,6 +248,7 @@ async def attempt_failed(
     outcome: str,
     now: dt.datetime,
     settings: Settings,
+    calendar: WorkingCalendar,
     error: str = "",
     provider_sid: str | None = None,
 ) -> None:
@@ -254,7 +262,7 @@ async def attempt_failed(
     )
     if attempt["survey_state"] != "open":
         return
-    policy = await _policy(conn, settings)
+    policy = CallbackPolicy.from_settings(settings, calendar)
     due = policy.retry_at(attempt["number"], now)
     if due is None:
         await do_mark_unreachable(
@@ -278,9 +286,7 @@ async def attempt_failed(
 
 def run_attempt(attempt_id: int) -> str:
     """The RQ job: carry out one callback attempt."""
-    settings = Settings()
-    provider = provider_for(settings)
-    return run_with_connection(lambda conn: process_attempt(conn, attempt_id, provider, settings))
+    return run_job(lambda ctx, conn: process_attempt(conn, attempt_id, ctx))
 
 
-callback_source = leased.source("callback", TABLE, run_attempt)
+callback_source = Source("callback", LEASE, run_attempt)

@@ -91,21 +91,26 @@ def _digit_webhook(question: Literal["solved", "rating"]) -> Callable[..., Await
     async def handler(request: web.Request, form: MultiDict[str]) -> str:
         again = request.query.get("again") == "1"
         now = request.app[CLOCK]()
-        base = request.app[SETTINGS].base_url
-        return await _survey_once(
-            request,
-            form,
-            f"callback-{question}",
-            lambda d: f"{'again:' if again else ''}{d.Digits}",
-            lambda conn, attempt_id, d: answers.survey_digit(
+        settings = request.app[SETTINGS]
+
+        async def work(conn: asyncpg.Connection, attempt_id: int, d: SurveyForm) -> str:
+            return await answers.survey_digit(
                 conn,
                 attempt_id,
                 question=question,
                 digits=d.Digits,
                 again=again,
-                base_url=base,
                 now=now,
-            ),
+                settings=settings,
+                calendar=await request.app[CALENDAR].get(conn),
+            )
+
+        return await _survey_once(
+            request,
+            form,
+            f"callback-{question}",
+            lambda d: f"{'again:' if again else ''}{d.Digits}",
+            work,
         )
 
     return handler
@@ -150,6 +155,8 @@ async def survey_status(request: web.Request, form: MultiDict[str]) -> str:
             status=d.CallStatus,
             answered_by=d.AnsweredBy,
             now=now,
+            settings=request.app[SETTINGS],
+            calendar=await request.app[CALENDAR].get(conn),
         )
         return telephony_voice.empty()
 
@@ -299,6 +306,8 @@ async def record_manual(request: web.Request) -> web.Response:
             path_int(request, "attempt_id"),
             body,
             request.app[CLOCK](),
+            settings=request.app[SETTINGS],
+            calendar=await request.app[CALENDAR].get(conn),
         )
     return json_response(result)
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import datetime as dt
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -21,30 +20,21 @@ from typing import Any
 import asyncpg
 from rq import Queue
 
-from hotline.deadlines import queries as deadline_queries
+from hotline import leased
+from hotline.context import Clock, utcnow
 from hotline.deadlines.jobs import run_deadline
 from hotline.orders import queries as order_queries
-from hotline.outbox import queries as outbox_queries
 from hotline.outbox.jobs import run_outbox_row
 
 log = logging.getLogger(__name__)
 
-Clock = Callable[[], dt.datetime]
-
-
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
-
 
 @dataclass(frozen=True)
 class Source:
-    """One table the relay drains: how to claim and release its rows, which job runs one.
-
-    ``claim(conn, now, limit, lease_seconds)`` returns (row id, attempt number) pairs."""
+    """One table the relay drains: how its rows are leased, which job runs one."""
 
     name: str
-    claim: Callable[[asyncpg.Connection, dt.datetime, int, int], Awaitable[list[tuple[int, int]]]]
-    release: Callable[[asyncpg.Connection, list[int]], Awaitable[None]]
+    lease: leased.Lease
     job: Callable[[int], Any]
     # Timers go to a queue of their own that workers always serve first, so a flood of
     # other work (a surge, a callback campaign) cannot make a deadline late.
@@ -52,20 +42,10 @@ class Source:
 
 
 CORE_SOURCES = (
-    Source(
-        "outbox",
-        lambda conn, now, limit, lease: outbox_queries.claim_due(
-            conn, limit=limit, lease_seconds=lease
-        ),
-        outbox_queries.release,
-        run_outbox_row,
-    ),
+    Source("outbox", leased.Lease("outbox", claimed_state="enqueued"), run_outbox_row),
     Source(
         "deadline",
-        lambda conn, now, limit, lease: deadline_queries.claim_due(
-            conn, now=now, limit=limit, lease_seconds=lease
-        ),
-        deadline_queries.release,
+        leased.Lease("deadlines", claimed_state="enqueued", relay_clock=True),
         run_deadline,
         timer=True,
     ),
@@ -136,14 +116,20 @@ class Relay:
 
     async def _relay(self, source: Source) -> int:
         async with self.pool.acquire() as conn:
-            claimed = await source.claim(conn, self.clock(), self.batch, self.lease_seconds)
+            claimed = await leased.claim_due(
+                conn,
+                source.lease,
+                now=self.clock(),
+                limit=self.batch,
+                lease_seconds=self.lease_seconds,
+            )
         if not claimed:
             return 0
         try:
             await asyncio.to_thread(self._enqueue, source, claimed)
         except Exception:
             async with self.pool.acquire() as conn:
-                await source.release(conn, [row_id for row_id, _ in claimed])
+                await leased.release(conn, source.lease, [row_id for row_id, _ in claimed])
             raise
         return len(claimed)
 

@@ -3,16 +3,14 @@ order is routed, a reopened one redone by the rules of redo, the ladder's steps 
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 import asyncpg
 
+from hotline.context import JobContext
 from hotline.deadlines.handlers import kinds
 from hotline.orders.lifecycle import ORDER_REGISTERED, ORDER_REOPENED, Status, redo_by_same_unit
 from hotline.outbox.handlers import topics
-from hotline.reference.calendar import shared_calendar
-from hotline.settings import Settings
 from routing import ladder
 from routing.dispatch import do_dispatch, do_escalate, do_route_order, lock_order
 from routing.outages import link_to_outage
@@ -20,22 +18,25 @@ from routing.outages import link_to_outage
 REDO_FLAG = "回访不满意"
 
 
-async def on_order_registered(conn: asyncpg.Connection, payload: dict[str, Any]) -> None:
+async def on_order_registered(
+    conn: asyncpg.Connection, payload: dict[str, Any], ctx: JobContext
+) -> None:
     """A new order: join a running outage, or route it. A second delivery finds the
     order no longer ``registered`` and does nothing."""
     order = await lock_order(conn, payload["order_id"])
     if order["status"] != "registered":
         return
-    now = dt.datetime.now(dt.UTC)
+    now = ctx.clock()
     outage = await link_to_outage(conn, order, now)
     if outage is not None and outage["parent_order_id"] is not None:
         return  # merged into the outage's parent order
-    settings = Settings()
-    calendar = await shared_calendar(conn, settings)
-    await do_route_order(conn, order, calendar=calendar, settings=settings, now=now)
+    calendar = await ctx.calendar.get(conn)
+    await do_route_order(conn, order, calendar=calendar, settings=ctx.settings, now=now)
 
 
-async def on_order_reopened(conn: asyncpg.Connection, payload: dict[str, Any]) -> None:
+async def on_order_reopened(
+    conn: asyncpg.Connection, payload: dict[str, Any], ctx: JobContext
+) -> None:
     """A bad callback reopened the order (lifecycle.redo_by_same_unit): back to the lead
     unit that did the work, flagged 回访不满意 with the citizen's words, the ladder set
     again from the new resolution due; from the second redo on, or with no unit, to
@@ -43,16 +44,15 @@ async def on_order_reopened(conn: asyncpg.Connection, payload: dict[str, Any]) -
     order = await lock_order(conn, payload["order_id"])
     if order["status"] != Status.REOPENED or order["redo_count"] != payload["redo_count"]:
         return
-    now = dt.datetime.now(dt.UTC)
+    now = ctx.clock()
     unit = payload["enterprise_id"]
     if not redo_by_same_unit(order["redo_count"], unit):
         reason = f"{REDO_FLAG}（第{order['redo_count']}次）：{payload['comment']}"
         await do_escalate(conn, order, reason=reason, now=now, actor=None)
         return
-    settings = Settings()
-    calendar = await shared_calendar(conn, settings)
+    calendar = await ctx.calendar.get(conn)
     await ladder.reset_resolution_clock(
-        conn, order, order["resolution_due_at"], calendar=calendar, settings=settings, now=now
+        conn, order, order["resolution_due_at"], calendar=calendar, settings=ctx.settings, now=now
     )
     words = payload["comment"] or payload["level"] or "问题未解决"
     await do_dispatch(

@@ -22,12 +22,13 @@ import pytest
 from aiohttp.test_utils import TestServer
 from redis import Redis
 
-from hotline import db
+from hotline import db, jobs
 from hotline.settings import Settings
 from testkit.twilio import FakeTwilioRest
 from tests.factories import Clock
 from tests.process_support import new_database
 from wiring.app import create_app
+from wiring.jobs import job_context
 from wiring.services import ServiceUrls, running_services, with_database
 
 RUN_ID = uuid.uuid4().hex[:8]
@@ -118,6 +119,13 @@ def clock() -> Clock:
 @pytest.fixture(autouse=True)
 def _real_time(clock: Clock) -> None:
     clock.reset()
+
+
+@pytest.fixture(autouse=True)
+def _job_context(clock: Clock) -> None:
+    """Jobs run in this process (SimpleWorker, a job called directly) get a context of
+    the environment as the test set it, and the test's clock."""
+    jobs.install(lambda: job_context(Settings(), clock=clock))
 
 
 @pytest.fixture(scope="session")

@@ -16,7 +16,8 @@ from aiohttp.test_utils import TestServer
 from redis import Redis
 from rq import Queue
 
-from hotline.relay import Relay, utcnow
+from hotline.context import utcnow
+from hotline.relay import Relay
 from hotline.settings import Settings
 from tests.factories import log_in, make_user
 from wiring.subscriptions import relay_sources

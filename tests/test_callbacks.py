@@ -28,6 +28,7 @@ from callbacks.campaigns import CampaignInput, PhoneEntry, do_create_campaign
 from callbacks.jobs import callback_source, process_attempt
 from callbacks.pacing import GUARD, Pacer
 from callbacks.policy import CallbackPolicy
+from hotline.context import JobContext, utcnow
 from hotline.orders import queries as order_queries
 from hotline.reference import queries as ref
 from hotline.reference.calendar import load_calendar
@@ -547,7 +548,7 @@ async def campaign_attempts(pool: asyncpg.Pool, campaign_id: int) -> list[asyncp
 
 
 async def test_a_worker_that_dies_mid_attempt_never_places_it_twice(
-    pool: asyncpg.Pool, settings: Settings
+    pool: asyncpg.Pool, settings: Settings, clock: Clock
 ) -> None:
     campaign_id = await proactive_campaign(pool, [mobile()], local(2026, 4, 7, 10, 0))
     (attempt,) = await campaign_attempts(pool, campaign_id)
@@ -558,15 +559,17 @@ async def test_a_worker_that_dies_mid_attempt_never_places_it_twice(
         await callback_queries.start_placing(
             conn, attempt["id"], "counting", local(2026, 4, 7, 10, 0)
         )
-        soon = local(2026, 4, 7, 10, 1)
-        assert await process_attempt(conn, attempt["id"], provider, rules, now=soon) == "waiting"
+        clock.set(local(2026, 4, 7, 10, 1))
+        ctx = JobContext(rules, clock=clock, telephony=lambda _: provider)
+        assert await process_attempt(conn, attempt["id"], ctx) == "waiting"
         assert provider.calls == []
         # No status callback came within the placing timeout: a failed attempt, then
         # the next one (a new effect key) by policy.
         later = local(2026, 4, 7, 10, 0) + dt.timedelta(
             seconds=rules.callback_placing_timeout_seconds + 1
         )
-        assert await process_attempt(conn, attempt["id"], provider, rules, now=later) == "lost"
+        clock.set(later)
+        assert await process_attempt(conn, attempt["id"], ctx) == "lost"
         assert provider.calls == []
     first, second = await campaign_attempts(pool, campaign_id)
     assert (first["state"], first["outcome"]) == ("done", "lost")
@@ -588,8 +591,9 @@ async def test_no_more_calls_at_once_than_the_account_allows(
         }
     )
     async with pool.acquire() as conn:
+        ctx = JobContext(limits, clock=utcnow, telephony=lambda _: provider)
         results = [
-            await process_attempt(conn, a["id"], provider, limits)
+            await process_attempt(conn, a["id"], ctx)
             for a in await campaign_attempts(pool, campaign_id)
         ]
         assert results == ["placed", "placed", "deferred"]
@@ -603,10 +607,12 @@ async def test_no_more_calls_at_once_than_the_account_allows(
                 status="no-answer",
                 answered_by="",
                 now=local(2026, 4, 7, 10, 1),
+                settings=limits,
+                calendar=await ctx.calendar.get(conn),
             )
         third = (await campaign_attempts(pool, campaign_id))[2]
         await pool.execute("UPDATE callback_attempts SET due_at = now() WHERE id = $1", third["id"])
-        assert await process_attempt(conn, third["id"], provider, limits) == "placed"
+        assert await process_attempt(conn, third["id"], ctx) == "placed"
 
 
 # ---------------------------------------------------------------------- figures

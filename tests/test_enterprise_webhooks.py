@@ -43,12 +43,11 @@ from integrations.enterprise_webhooks.addresses import (
     check_url,
 )
 from integrations.enterprise_webhooks.delivery import (
-    MAX_ATTEMPTS,
+    RETRY,
     Outcome,
     deliver_webhook,
     next_state,
     post,
-    retry_delay,
     webhook_source,
 )
 from integrations.enterprise_webhooks.signing import encode_body, signed_headers, verify
@@ -56,6 +55,7 @@ from testkit.local_server import LocalServer
 from tests.factories import dispatch_to, log_in, make_user, register_order, unique
 from tests.test_relay import fresh_queue, run
 from wiring import subscriptions
+from wiring.jobs import job_context
 
 SECRET = "test-secret-" + "x" * 32
 
@@ -283,7 +283,7 @@ def test_a_dispatch_is_delivered_once_signed_despite_repeats(
 
         async def repeat_handler(pool: asyncpg.Pool) -> None:
             async with pool.acquire() as conn, conn.transaction():
-                await handlers.on_dispatch_created(conn, made.payload)
+                await handlers.on_dispatch_created(conn, made.payload, job_context(settings))
 
         run(settings, repeat_handler)  # the handler again: no second delivery
         assert run_outbox_row(made.outbox_id) == "skipped"
@@ -445,7 +445,7 @@ def test_a_removed_webhook_fails_its_pending_deliveries(settings: Settings) -> N
 
 
 def test_backoff_and_final_states() -> None:
-    assert [retry_delay(n).total_seconds() for n in range(1, 11)] == [
+    assert [RETRY.wait(n).total_seconds() for n in range(1, 11)] == [
         10,
         20,
         40,
@@ -467,7 +467,7 @@ def test_backoff_and_final_states() -> None:
     assert next_state(answer(429), 3) == ("pending", dt.timedelta(seconds=40))
     assert next_state(answer(408), 1)[0] == "pending"
     assert next_state(answer(404), 1) == ("failed", None)
-    assert next_state(answer(503), MAX_ATTEMPTS) == ("failed", None)
+    assert next_state(answer(503), RETRY.max_attempts) == ("failed", None)
     assert next_state(Outcome(None, "refused", 0, final=True), 1) == ("failed", None)
 
 

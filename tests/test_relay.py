@@ -19,6 +19,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from rq import Queue, SimpleWorker
 
 from hotline import db
+from hotline.context import JobContext
 from hotline.deadlines import queries as deadline_queries
 from hotline.deadlines.handlers import kinds
 from hotline.deadlines.jobs import run_deadline
@@ -91,8 +92,10 @@ def test_a_job_run_twice_acts_once(settings: Settings, redis_conn: Redis) -> Non
     queue = fresh_queue(redis_conn)
     topic = f"test.effect.{uuid.uuid4().hex[:6]}"
 
-    async def note_on_order(conn: asyncpg.Connection, payload: dict[str, Any]) -> None:
-        await record_event(conn, payload["order_id"], "test.effect", None, dt.datetime.now(dt.UTC))
+    async def note_on_order(
+        conn: asyncpg.Connection, payload: dict[str, Any], ctx: JobContext
+    ) -> None:
+        await record_event(conn, payload["order_id"], "test.effect", None, ctx.clock())
 
     topics.subscribe(topic, note_on_order)
 
@@ -130,7 +133,7 @@ def test_a_failing_handler_is_retried_later_with_its_error(
     queue = fresh_queue(redis_conn)
     topic = f"test.fail.{uuid.uuid4().hex[:6]}"
 
-    async def broken(conn: asyncpg.Connection, payload: dict[str, Any]) -> None:
+    async def broken(conn: asyncpg.Connection, payload: dict[str, Any], ctx: JobContext) -> None:
         raise RuntimeError("enterprise system said 503")
 
     topics.subscribe(topic, broken)

@@ -30,7 +30,7 @@ from hotline.phones import mask_phone
 from hotline.relay import Relay
 from hotline.settings import Settings, SettingsError
 from integrations.telephony import voice
-from integrations.telephony.jobs import outbound_source, retry_delay
+from integrations.telephony.jobs import RETRY, outbound_source
 from integrations.telephony.outbound import queue_sms
 from integrations.telephony.provider import LogProvider
 from routing import queries as routing_queries
@@ -643,7 +643,7 @@ def test_a_number_twilio_refuses_fails_at_once(
 
 
 def test_retries_back_off_and_end_after_five_attempts() -> None:
-    assert [retry_delay(n) for n in range(1, 6)] == [
+    assert [RETRY.retry_in(n) for n in range(1, 6)] == [
         dt.timedelta(seconds=30),
         dt.timedelta(seconds=60),
         dt.timedelta(seconds=120),

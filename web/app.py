@@ -5,7 +5,6 @@ of an ``Api`` and the packages' own setup steps (pages, static files)."""
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Any
 
@@ -14,6 +13,7 @@ import socketio
 from aiohttp import web
 
 from hotline import db
+from hotline.context import Clock, utcnow
 from hotline.reference.calendar import CalendarCache
 from hotline.settings import Settings
 from hotline.storage import DiskStorage
@@ -24,10 +24,6 @@ from web.errors import error_middleware
 from web.keys import API, CALENDAR, CLOCK, POOL, REDIS, SETTINGS, STORAGE
 from web.metrics import metrics_middleware, setup_metrics
 from web.proxy import proxy_middleware
-
-
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
 
 
 async def _database(app: web.Application) -> AsyncIterator[None]:
@@ -62,7 +58,7 @@ def create_app(
     settings: Settings,
     api: Api,
     *,
-    clock: Callable[[], dt.datetime] = utcnow,
+    clock: Clock = utcnow,
     setup: Sequence[Callable[[web.Application], None]] = (),
 ) -> web.Application:
     """An application serving ``api``'s operations; each of ``setup`` then adds what else

@@ -4,7 +4,6 @@ the one place that calls them."""
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable
 
 from aiohttp import web
@@ -12,12 +11,12 @@ from aiohttp import web
 from agents_ui import pages
 from agents_ui import views as console_views
 from callbacks import views as callback_views
+from hotline.context import Clock, utcnow
 from hotline.settings import Settings
 from integrations import views as integration_views
 from routing import views as routing_views
 from web.api import Api
 from web.app import create_app as create_web_app
-from web.app import utcnow
 from web.views import register as register_web
 from wiring.subscriptions import subscribe_web
 
@@ -37,6 +36,6 @@ def build_api() -> Api:
     return api
 
 
-def create_app(settings: Settings, *, clock: Callable[[], dt.datetime] = utcnow) -> web.Application:
+def create_app(settings: Settings, *, clock: Clock = utcnow) -> web.Application:
     subscribe_web()
     return create_web_app(settings, build_api(), clock=clock, setup=(pages.setup,))

@@ -25,6 +25,7 @@ from hotline.errors import DomainError
 from hotline.logs import configure_logging
 from hotline.migrate import MigrationError, migrate
 from hotline.settings import Settings, SettingsError
+from wiring.jobs import install_job_context
 from wiring.seed import database_is_empty, seed_demo_users, seed_reference
 from wiring.services import ServiceUrls, running_services
 from wiring.subscriptions import relay_sources, subscribe_all
@@ -184,12 +185,12 @@ def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
 
     settings.check_production()
     with running_services(settings) as urls:
-        # Jobs read their settings from the environment of the process that runs them.
-        os.environ["HOTLINE_DATABASE_URL"] = urls.database_url
+        install_job_context(_with_urls(settings, urls))
         subscribe_all()
         connection = Redis.from_url(urls.redis_url)
-        # No fork per job: jobs share the process's event loop and connection pool
-        # (hotline.jobs), which is what makes a worker fast enough for the timers.
+        # No fork per job: jobs share the process's job context, event loop and
+        # connection pool (hotline.jobs), which is what makes a worker fast enough for
+        # the timers.
         # Listed first, timers are always taken before other work.
         queues = [
             Queue(name, connection=connection)

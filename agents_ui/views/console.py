@@ -19,7 +19,7 @@ from hotline.orders.presenting import order_json
 from hotline.orders.service import do_register_order, do_resolve_on_call
 from hotline.phones import mask_phone
 from hotline.reference.cache import reference
-from hotline.reference.suggest import suggester
+from hotline.reference.suggest import Suggester
 from hotline.users.models import CALL_TAKER_ROLES, CENTRE_ROLES, SUPERVISOR_ROLES, Role
 from web.api import Routes, json_response, read_body, read_query
 from web.auth import require_actor
@@ -29,6 +29,8 @@ routes = Routes()
 
 # Open orders due within this many hours count as "due soon" on the board.
 DUE_SOON_HOURS = 4
+# The web process's item suggester (its tokenizer knows the catalogue's keywords).
+SUGGESTER = web.AppKey("suggester", Suggester)
 
 AgentState = Literal["available", "busy", "after_call", "offline"]
 
@@ -184,6 +186,7 @@ async def suggest_item(request: web.Request) -> web.Response:
     criteria = read_query(request, SuggestQuery)
     async with request.app[POOL].acquire() as conn:
         items = await reference.service_items(conn)
+    suggester = request.app[SUGGESTER]
     found = await asyncio.to_thread(suggester.suggest, criteria.text, items, criteria.limit)
     return json_response({"items": found})
 

@@ -8,7 +8,7 @@ import asyncpg
 
 from hotline.deadlines import queries
 from hotline.deadlines.handlers import kinds
-from hotline.jobs import run_with_connection
+from hotline.jobs import run_job
 from hotline.orders.service import record_event
 
 DEADLINE_REACHED = "deadline.reached"
@@ -41,6 +41,4 @@ async def fire_deadline(conn: asyncpg.Connection, deadline_id: int, now: dt.date
 
 
 def run_deadline(deadline_id: int) -> str:
-    return run_with_connection(
-        lambda conn: fire_deadline(conn, deadline_id, dt.datetime.now(dt.UTC))
-    )
+    return run_job(lambda ctx, conn: fire_deadline(conn, deadline_id, ctx.clock()))

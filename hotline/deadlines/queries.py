@@ -31,40 +31,6 @@ async def insert(
     )
 
 
-async def claim_due(
-    conn: asyncpg.Connection, *, now: dt.datetime, limit: int, lease_seconds: int
-) -> list[tuple[int, int]]:
-    rows = await conn.fetch(
-        """
-        WITH claimed AS (
-            UPDATE deadlines SET state = 'enqueued', attempts = attempts + 1,
-               lease_until = $1 + make_interval(secs => $3)
-         WHERE id IN (
-            SELECT id FROM deadlines
-             WHERE due_at <= $1
-               AND (state = 'pending' OR (state = 'enqueued' AND lease_until < $1))
-             ORDER BY due_at
-             LIMIT $2
-             FOR UPDATE SKIP LOCKED)
-        RETURNING id, attempts, due_at)
-        -- RETURNING keeps no order: hand rows on in the order they fell due.
-        SELECT id, attempts FROM claimed ORDER BY due_at, id
-        """,
-        now,
-        limit,
-        lease_seconds,
-    )
-    return [(r["id"], r["attempts"]) for r in rows]
-
-
-async def release(conn: asyncpg.Connection, ids: list[int]) -> None:
-    await conn.execute(
-        "UPDATE deadlines SET state = 'pending', lease_until = NULL "
-        "WHERE id = ANY($1::bigint[]) AND state = 'enqueued'",
-        ids,
-    )
-
-
 async def lock(conn: asyncpg.Connection, deadline_id: int) -> asyncpg.Record | None:
     return await conn.fetchrow("SELECT * FROM deadlines WHERE id = $1 FOR UPDATE", deadline_id)
 

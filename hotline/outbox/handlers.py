@@ -2,7 +2,8 @@
 
 A handler runs inside the transaction that marks the row done, so its database
 effects and the row's state commit together. A handler that sends something outside
-must key it so that a second run does not send it twice.
+must key it so that a second run does not send it twice. It gets the job's context
+(settings, clock, caches) from the job that runs it.
 """
 
 from __future__ import annotations
@@ -12,8 +13,9 @@ from typing import Any
 
 import asyncpg
 
+from hotline.context import JobContext
 from hotline.registry import HandlerRegistry
 
-Handler = Callable[[asyncpg.Connection, dict[str, Any]], Awaitable[None]]
+Handler = Callable[[asyncpg.Connection, dict[str, Any], JobContext], Awaitable[None]]
 
 topics: HandlerRegistry[Handler] = HandlerRegistry()

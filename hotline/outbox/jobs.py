@@ -7,23 +7,19 @@ import logging
 
 import asyncpg
 
-from hotline.jobs import run_with_connection
+from hotline.context import JobContext
+from hotline.jobs import run_job
+from hotline.leased import RetryPolicy
 from hotline.outbox import queries
 from hotline.outbox.handlers import topics
 
 log = logging.getLogger(__name__)
 
-MAX_ATTEMPTS = 8
+# 2 s, 4 s ... ; failed once the attempts are used up.
+RETRY = RetryPolicy(max_attempts=8, first_wait=dt.timedelta(seconds=2))
 
 
-def retry_delay(attempts: int) -> dt.timedelta | None:
-    """Exponential backoff: 2 s, 4 s ... ; None once the attempts are used up."""
-    if attempts >= MAX_ATTEMPTS:
-        return None
-    return dt.timedelta(seconds=2**attempts)
-
-
-async def process_outbox_row(conn: asyncpg.Connection, row_id: int) -> str:
+async def process_outbox_row(conn: asyncpg.Connection, row_id: int, ctx: JobContext) -> str:
     """Run the row's handlers once; a row already done is left alone."""
     try:
         async with conn.transaction():
@@ -31,7 +27,7 @@ async def process_outbox_row(conn: asyncpg.Connection, row_id: int) -> str:
             if row is None or row["state"] in ("done", "failed"):
                 return "skipped"
             for handler in topics.handlers_for(row["topic"]):
-                await handler(conn, row["payload"])
+                await handler(conn, row["payload"], ctx)
             await queries.mark_done(conn, row_id)
             return "done"
     except Exception as exc:
@@ -40,10 +36,10 @@ async def process_outbox_row(conn: asyncpg.Connection, row_id: int) -> str:
             row = await queries.lock(conn, row_id)
             if row is not None:
                 await queries.mark_failed_attempt(
-                    conn, row_id, error=repr(exc), retry_in=retry_delay(row["attempts"])
+                    conn, row_id, error=repr(exc), retry_in=RETRY.retry_in(row["attempts"])
                 )
         raise
 
 
 def run_outbox_row(row_id: int) -> str:
-    return run_with_connection(lambda conn: process_outbox_row(conn, row_id))
+    return run_job(lambda ctx, conn: process_outbox_row(conn, row_id, ctx))

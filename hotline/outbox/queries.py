@@ -30,41 +30,6 @@ async def insert(
     )
 
 
-async def claim_due(
-    conn: asyncpg.Connection, *, limit: int, lease_seconds: int
-) -> list[tuple[int, int]]:
-    """Take due rows, and rows whose lease ran out, for this relay alone."""
-    rows = await conn.fetch(
-        """
-        WITH claimed AS (
-            UPDATE outbox SET state = 'enqueued', attempts = attempts + 1,
-               lease_until = now() + make_interval(secs => $2)
-         WHERE id IN (
-            SELECT id FROM outbox
-             WHERE due_at <= now()
-               AND (state = 'pending' OR (state = 'enqueued' AND lease_until < now()))
-             ORDER BY due_at
-             LIMIT $1
-             FOR UPDATE SKIP LOCKED)
-        RETURNING id, attempts, due_at)
-        -- RETURNING keeps no order: hand rows on in the order they fell due.
-        SELECT id, attempts FROM claimed ORDER BY due_at, id
-        """,
-        limit,
-        lease_seconds,
-    )
-    return [(r["id"], r["attempts"]) for r in rows]
-
-
-async def release(conn: asyncpg.Connection, ids: list[int]) -> None:
-    """Hand claimed rows back at once (the queue could not take them)."""
-    await conn.execute(
-        "UPDATE outbox SET state = 'pending', lease_until = NULL "
-        "WHERE id = ANY($1::bigint[]) AND state = 'enqueued'",
-        ids,
-    )
-
-
 async def lock(conn: asyncpg.Connection, row_id: int) -> asyncpg.Record | None:
     return await conn.fetchrow("SELECT * FROM outbox WHERE id = $1 FOR UPDATE", row_id)
 

@@ -4,58 +4,70 @@ They change rarely and are read on every registration and routing decision; read
 them again for each order cost more round trips than the rest of the work. Edits are
 seen within ``ttl`` seconds (an item retired a moment ago may still be taken for that
 long). A code the cache does not know is looked up in the database, so nothing that was
-just created is refused; rows are never deleted, only retired.
+just created is refused; rows are never deleted, only retired. What is kept is kept per
+database: a process that works on several (a test run, a command) never mixes them.
 """
 
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass, field
 
 import asyncpg
 
+from hotline.db import database_of
 from hotline.reference import queries
+
+
+@dataclass
+class _Tables:
+    loaded_at: float
+    hotlines: dict[str, asyncpg.Record] = field(default_factory=dict)
+    items: dict[str, asyncpg.Record] = field(default_factory=dict)
+    areas: dict[str, asyncpg.Record] = field(default_factory=dict)
+    enterprises: dict[int, asyncpg.Record] = field(default_factory=dict)
 
 
 class ReferenceCache:
     def __init__(self, ttl: float = 60.0) -> None:
         self.ttl = ttl
-        self._loaded_at = -ttl
-        self._hotlines: dict[str, asyncpg.Record] = {}
-        self._items: dict[str, asyncpg.Record] = {}
-        self._areas: dict[str, asyncpg.Record] = {}
-        self._enterprises: dict[int, asyncpg.Record] = {}
+        self._databases: dict[str, _Tables] = {}
 
-    async def _fresh(self, conn: asyncpg.Connection) -> None:
-        if time.monotonic() - self._loaded_at < self.ttl:
-            return
-        self._hotlines = {r["code"]: r for r in await queries.list_hotlines(conn)}
-        self._items = {r["code"]: r for r in await queries.list_service_items(conn, retired=True)}
-        self._areas = {r["code"]: r for r in await queries.list_areas(conn)}
-        self._enterprises = {r["id"]: r for r in await queries.list_enterprises(conn)}
-        self._loaded_at = time.monotonic()
+    async def _fresh(self, conn: asyncpg.Connection) -> _Tables:
+        database = await database_of(conn)
+        tables = self._databases.get(database)
+        if tables is not None and time.monotonic() - tables.loaded_at < self.ttl:
+            return tables
+        tables = self._databases[database] = _Tables(
+            loaded_at=time.monotonic(),
+            hotlines={r["code"]: r for r in await queries.list_hotlines(conn)},
+            items={r["code"]: r for r in await queries.list_service_items(conn, retired=True)},
+            areas={r["code"]: r for r in await queries.list_areas(conn)},
+            enterprises={r["id"]: r for r in await queries.list_enterprises(conn)},
+        )
+        return tables
 
     async def hotline(self, conn: asyncpg.Connection, code: str) -> asyncpg.Record | None:
-        await self._fresh(conn)
-        return self._hotlines.get(code) or await queries.get_hotline(conn, code)
+        tables = await self._fresh(conn)
+        return tables.hotlines.get(code) or await queries.get_hotline(conn, code)
 
     async def item(self, conn: asyncpg.Connection, code: str) -> asyncpg.Record | None:
-        await self._fresh(conn)
-        return self._items.get(code) or await queries.get_service_item(conn, code)
+        tables = await self._fresh(conn)
+        return tables.items.get(code) or await queries.get_service_item(conn, code)
 
     async def area(self, conn: asyncpg.Connection, code: str) -> asyncpg.Record | None:
-        await self._fresh(conn)
-        return self._areas.get(code) or await queries.get_area(conn, code)
+        tables = await self._fresh(conn)
+        return tables.areas.get(code) or await queries.get_area(conn, code)
 
     async def service_items(self, conn: asyncpg.Connection) -> list[asyncpg.Record]:
         """The whole catalogue, retired items too, in the catalogue's order."""
-        await self._fresh(conn)
-        return list(self._items.values())
+        return list((await self._fresh(conn)).items.values())
 
     async def enterprises(
         self, conn: asyncpg.Connection, ids: list[int]
     ) -> dict[int, asyncpg.Record]:
-        await self._fresh(conn)
-        return {i: self._enterprises[i] for i in ids if i in self._enterprises}
+        enterprises = (await self._fresh(conn)).enterprises
+        return {i: enterprises[i] for i in ids if i in enterprises}
 
 
 reference = ReferenceCache()

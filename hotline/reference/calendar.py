@@ -34,17 +34,3 @@ class CalendarCache:
             self._calendar = await load_calendar(conn, self.settings)
             self._loaded_at = time.monotonic()
         return self._calendar
-
-
-_shared: dict[tuple[str | None, str, str], CalendarCache] = {}
-
-
-async def shared_calendar(conn: asyncpg.Connection, settings: Settings) -> WorkingCalendar:
-    """The calendar for jobs and webhooks: one cache per process, database and working
-    hours, so that routing an order or answering a survey does not read the calendar
-    again each time (edits are seen within the cache's ``ttl``, as in web processes)."""
-    key = (settings.database_url, repr(settings.working_periods), settings.timezone)
-    cache = _shared.get(key)
-    if cache is None:
-        cache = _shared[key] = CalendarCache(settings)
-    return await cache.get(conn)

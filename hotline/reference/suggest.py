@@ -88,6 +88,3 @@ class Suggester:
                 words = [w for w in self._tokenizer.lcut(name) if len(w) >= 2]
                 self._names[name] = words
             return words
-
-
-suggester = Suggester()

@@ -23,8 +23,9 @@ import aiohttp
 import asyncpg
 
 from hotline import leased
-from hotline.jobs import run_with_connection
-from hotline.settings import Settings
+from hotline.context import JobContext
+from hotline.jobs import run_job
+from hotline.relay import Source
 from integrations.enterprise_webhooks import queries
 from integrations.enterprise_webhooks.addresses import (
     PublicOnlyResolver,
@@ -35,11 +36,11 @@ from integrations.enterprise_webhooks.signing import encode_body, signed_headers
 
 log = logging.getLogger(__name__)
 
-TABLE = "webhook_deliveries"
-
-MAX_ATTEMPTS = 8
-FIRST_RETRY = dt.timedelta(seconds=10)
-LONGEST_RETRY = dt.timedelta(hours=1)
+LEASE = leased.Lease("webhook_deliveries")
+# 10 s, 20 s, 40 s ... at most 1 h; failed after the 8th attempt.
+RETRY = leased.RetryPolicy(
+    max_attempts=8, first_wait=dt.timedelta(seconds=10), longest_wait=dt.timedelta(hours=1)
+)
 # Client errors that say "later", not "never".
 RETRYABLE_CLIENT_ERRORS = frozenset({408, 429})
 BODY_EXCERPT_BYTES = 500
@@ -56,12 +57,6 @@ class Outcome:
     final: bool = False  # retrying cannot help (the destination is refused)
 
 
-def retry_delay(tries: int) -> dt.timedelta:
-    """The wait after the ``tries``-th failed attempt: 10 s, 20 s, 40 s ... at most 1 h."""
-    # The exponent is bounded so that a large count cannot overflow the timedelta.
-    return min(FIRST_RETRY * (1 << min(tries - 1, 16)), LONGEST_RETRY)
-
-
 def next_state(outcome: Outcome, tries: int) -> tuple[str, dt.timedelta | None]:
     """Where a delivery goes after its ``tries``-th attempt ended in ``outcome``:
     ``("delivered", None)``, ``("failed", None)`` or ``("pending", wait)``."""
@@ -69,11 +64,11 @@ def next_state(outcome: Outcome, tries: int) -> tuple[str, dt.timedelta | None]:
     if code is not None and 200 <= code < 300:
         return "delivered", None
     refused_for_good = code is not None and 400 <= code < 500
-    if outcome.final or (refused_for_good and code not in RETRYABLE_CLIENT_ERRORS):
-        return "failed", None
-    if tries >= MAX_ATTEMPTS:
-        return "failed", None
-    return "pending", retry_delay(tries)
+    retry_in = RETRY.retry_in(
+        tries,
+        permanent=outcome.final or (refused_for_good and code not in RETRYABLE_CLIENT_ERRORS),
+    )
+    return ("failed", None) if retry_in is None else ("pending", retry_in)
 
 
 def _describe(exc: BaseException) -> str:
@@ -121,13 +116,14 @@ def _ms_since(started: float) -> int:
     return int((time.monotonic() - started) * 1000)
 
 
-async def _send(row: asyncpg.Record, url: str, secret: str, settings: Settings) -> Outcome:
+async def _send(row: asyncpg.Record, url: str, secret: str, ctx: JobContext) -> Outcome:
     body = encode_body(row["payload"])
+    settings = ctx.settings
     headers = signed_headers(
         secret,
         event=row["event"],
         delivery=row["effect_key"],
-        timestamp=int(time.time()),
+        timestamp=int(ctx.clock().timestamp()),
         body=body,
     )
     return await post(
@@ -139,7 +135,7 @@ async def _send(row: asyncpg.Record, url: str, secret: str, settings: Settings) 
     )
 
 
-async def process_delivery(conn: asyncpg.Connection, delivery_id: int, settings: Settings) -> str:
+async def process_delivery(conn: asyncpg.Connection, delivery_id: int, ctx: JobContext) -> str:
     """Send one delivery if it is pending and due; returns its new state, or "skipped".
 
     Precondition: ``conn`` is not inside a transaction (none may stay open across the
@@ -147,16 +143,11 @@ async def process_delivery(conn: asyncpg.Connection, delivery_id: int, settings:
     delivery whose enterprise removed its webhook fails. Effects: one ``webhook_attempts``
     row and the delivery's next state, committed together. Never raises for an HTTP
     failure."""
-    async with leased.sending_lock(conn, TABLE, delivery_id) as held:
-        if not held:
-            return "skipped"  # another worker is sending this very delivery right now
-        row = await queries.get_for_sending(conn, delivery_id)
-        # Not due: a stale job from an earlier claim; the backoff decides, not the queue.
-        if row is None or row["state"] != "pending" or not row["due"]:
-            return "skipped"
+
+    async def send(row: asyncpg.Record) -> str:
         url, secret = row["webhook_url"], row["webhook_secret"]
         if url and secret:
-            outcome = await _send(row, url, secret, settings)
+            outcome = await _send(row, url, secret, ctx)
         else:
             url = row["url"]
             outcome = Outcome(None, "the enterprise no longer has a webhook", 0, final=True)
@@ -170,23 +161,26 @@ async def process_delivery(conn: asyncpg.Connection, delivery_id: int, settings:
                 duration_ms=outcome.duration_ms,
             )
             await queries.settle(conn, delivery_id, state=state, url=url, retry_in=retry_in)
-    level = logging.INFO if state == "delivered" else logging.WARNING
-    log.log(
-        level,
-        "webhook %s to %s: %s (status %s%s)",
-        row["effect_key"],
-        url,
-        state,
-        outcome.status_code,
-        f", {outcome.error}" if outcome.error else "",
+        level = logging.INFO if state == "delivered" else logging.WARNING
+        log.log(
+            level,
+            "webhook %s to %s: %s (status %s%s)",
+            row["effect_key"],
+            url,
+            state,
+            outcome.status_code,
+            f", {outcome.error}" if outcome.error else "",
+        )
+        return state
+
+    return await leased.send_leased(
+        conn, LEASE, delivery_id, load=queries.get_for_sending, send=send
     )
-    return state
 
 
 def deliver_webhook(delivery_id: int) -> str:
     """RQ job: send one webhook delivery (see ``process_delivery``)."""
-    settings = Settings()
-    return run_with_connection(lambda conn: process_delivery(conn, delivery_id, settings))
+    return run_job(lambda ctx, conn: process_delivery(conn, delivery_id, ctx))
 
 
-webhook_source = leased.source("webhook", TABLE, deliver_webhook)
+webhook_source = Source("webhook", LEASE, deliver_webhook)

@@ -12,6 +12,7 @@ from typing import Any
 
 import asyncpg
 
+from hotline.context import JobContext
 from hotline.outbox.handlers import topics
 from integrations.enterprise_webhooks import queries
 
@@ -56,7 +57,9 @@ def dispatch_created_payload(row: asyncpg.Record, key: str) -> dict[str, Any]:
     }
 
 
-async def on_dispatch_created(conn: asyncpg.Connection, payload: dict[str, Any]) -> None:
+async def on_dispatch_created(
+    conn: asyncpg.Connection, payload: dict[str, Any], ctx: JobContext
+) -> None:
     """Outbox handler for ``dispatch.created`` (payload: dispatch_id, order_id, enterprise_id).
 
     Inserts one pending delivery when the dispatch's enterprise has a webhook URL and

@@ -237,7 +237,13 @@ class SmsAnswer(Protocol):
     satisfaction survey): the reply to send, or None when it answers nothing."""
 
     async def __call__(
-        self, conn: asyncpg.Connection, *, from_phone: str, body: str, now: dt.datetime
+        self,
+        conn: asyncpg.Connection,
+        *,
+        from_phone: str,
+        body: str,
+        now: dt.datetime,
+        settings: Settings,
     ) -> str | None: ...
 
 
@@ -249,12 +255,12 @@ sms_answers: HandlerRegistry[SmsAnswer] = HandlerRegistry()
 
 
 async def answer_sms(
-    conn: asyncpg.Connection, *, from_phone: str, body: str, now: dt.datetime
+    conn: asyncpg.Connection, *, from_phone: str, body: str, now: dt.datetime, settings: Settings
 ) -> str | None:
     """The reply of the first subscriber that takes the SMS as its answer (then no draft
     is made), or None when none does."""
     for answer in sms_answers.handlers_for(ANSWER):
-        reply = await answer(conn, from_phone=from_phone, body=body, now=now)
+        reply = await answer(conn, from_phone=from_phone, body=body, now=now, settings=settings)
         if reply is not None:
             return reply
     return None
@@ -279,7 +285,7 @@ async def handle_sms(
     order: asyncpg.Record | None = None
     reply: str | None = None
     if hotline is not None and await _within_rate(redis, settings, phone):
-        reply = await answer_sms(conn, from_phone=phone, body=form.Body, now=now)
+        reply = await answer_sms(conn, from_phone=phone, body=form.Body, now=now, settings=settings)
         if reply is None:
             order = await do_register_draft(
                 conn,

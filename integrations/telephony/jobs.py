@@ -21,25 +21,16 @@ import logging
 import asyncpg
 
 from hotline import leased
-from hotline.jobs import run_with_connection
-from hotline.settings import Settings
+from hotline.jobs import run_job
+from hotline.relay import Source
+from hotline.telephony import PermanentSendError, TelephonyProvider
 from integrations.telephony import queries
-from integrations.telephony.provider import PermanentSendError, TelephonyProvider, provider_for
 
 log = logging.getLogger(__name__)
 
-TABLE = "outbound_messages"
-
-MAX_ATTEMPTS = 5
-FIRST_RETRY = dt.timedelta(seconds=30)
-
-
-def retry_delay(tries: int) -> dt.timedelta | None:
-    """The wait after the ``tries``-th failed attempt (30 s, doubling); None once the
-    attempts are used up."""
-    if tries >= MAX_ATTEMPTS:
-        return None
-    return FIRST_RETRY * (1 << (tries - 1))
+LEASE = leased.Lease("outbound_messages")
+# 30 s, doubling; failed after the 5th attempt.
+RETRY = leased.RetryPolicy(max_attempts=5, first_wait=dt.timedelta(seconds=30))
 
 
 def _send(provider: TelephonyProvider, row: asyncpg.Record) -> str:
@@ -58,17 +49,14 @@ async def process_outbound(
     Precondition: ``conn`` is not inside a transaction (none may stay open while the
     provider is asked). ``attempts`` (times claimed by a relay) counts the tries. Never
     raises for a provider failure: the row says what happens next."""
-    async with leased.sending_lock(conn, TABLE, message_id) as held:
-        if not held:
-            return "skipped"  # another worker is sending this very message right now
-        row = await queries.get_outbound(conn, message_id)
-        if row is None or row["state"] != "pending" or not row["due"]:
-            return "skipped"
+
+    async def send(row: asyncpg.Record) -> str:
         try:
             provider_sid = await asyncio.to_thread(_send, provider, row)
         except Exception as exc:
-            permanent = isinstance(exc, PermanentSendError)
-            retry_in = None if permanent else retry_delay(max(1, row["attempts"]))
+            retry_in = RETRY.retry_in(
+                max(1, row["attempts"]), permanent=isinstance(exc, PermanentSendError)
+            )
             log.warning("outbound message %s not sent: %r", message_id, exc)
             async with conn.transaction():
                 await queries.mark_send_failed(
@@ -81,11 +69,12 @@ async def process_outbound(
             )
         return "sent"
 
+    return await leased.send_leased(conn, LEASE, message_id, load=queries.get_outbound, send=send)
+
 
 def send_outbound(message_id: int) -> str:
-    """The RQ job: send one outbound message through the configured provider."""
-    provider = provider_for(Settings())
-    return run_with_connection(lambda conn: process_outbound(conn, message_id, provider))
+    """The RQ job: send one outbound message through the context's provider."""
+    return run_job(lambda ctx, conn: process_outbound(conn, message_id, ctx.telephony))
 
 
-outbound_source = leased.source("outbound", TABLE, send_outbound)
+outbound_source = Source("outbound", LEASE, send_outbound)

@@ -1,4 +1,5 @@
-"""Who carries our outbound SMS and calls: an interface and its implementations.
+"""Who carries our outbound SMS and calls: the implementations of the core's
+``hotline.telephony.TelephonyProvider``.
 
 Twilio does not serve mainland China numbers, so the production carrier will be a
 domestic one (China Mobile/Unicom/Telecom gateways, Aliyun or Tencent Cloud SMS). It
@@ -16,7 +17,7 @@ import contextlib
 import logging
 import uuid
 from collections.abc import Iterator
-from typing import Any, Protocol
+from typing import Any
 
 from twilio.base.exceptions import TwilioRestException
 from twilio.http.http_client import TwilioHttpClient
@@ -25,39 +26,12 @@ from twilio.rest import Client
 
 from hotline.phones import mask_phone
 from hotline.settings import Settings
+from hotline.telephony import PermanentSendError, TelephonyProvider
 
 log = logging.getLogger(__name__)
 
 TWILIO_API = "https://api.twilio.com"
 TWILIO_TIMEOUT_SECONDS = 10.0
-
-
-class PermanentSendError(RuntimeError):
-    """The provider refused the message for good (a bad number, a blocked recipient):
-    retrying cannot help."""
-
-
-class TelephonyProvider(Protocol):
-    name: str
-
-    def send_sms(self, to: str, from_: str, body: str, effect_key: str) -> str:
-        """Send one SMS; returns the provider's id for it.
-
-        ``effect_key`` names the effect (the same for every retry of it): a provider
-        that accepts a client-side message id should pass it, so that a retry after a
-        lost answer is not sent twice. Raises ``PermanentSendError`` when retrying cannot
-        help; any other exception means "try again later"."""
-        ...
-
-    def place_call(
-        self, to: str, from_: str, twiml_url: str, effect_key: str, *, status_url: str | None = None
-    ) -> str:
-        """Place one call that plays the TwiML (or the carrier's equivalent) at
-        ``twiml_url``; returns the provider's id. Errors as for ``send_sms``.
-
-        With ``status_url`` the provider reports the call's end there (completed, busy,
-        no-answer, failed, canceled) and tells whether a machine answered."""
-        ...
 
 
 class LogProvider:
@@ -155,22 +129,3 @@ def make_provider(settings: Settings) -> TelephonyProvider:
             api_base=settings.twilio_api_base,
         )
     return LogProvider()
-
-
-_providers: dict[tuple[str | None, ...], TelephonyProvider] = {}
-
-
-def provider_for(settings: Settings) -> TelephonyProvider:
-    """One provider per worker process and configuration, for jobs: its HTTP client
-    keeps its connections open from one call or message to the next (a new client per
-    call halved the callbacks' rate)."""
-    token = settings.twilio_auth_token.get_secret_value() if settings.twilio_auth_token else None
-    key = (
-        settings.telephony_provider,
-        settings.twilio_account_sid,
-        token,
-        settings.twilio_api_base,
-    )
-    if key not in _providers:
-        _providers[key] = make_provider(settings)
-    return _providers[key]

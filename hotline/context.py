@@ -1,0 +1,45 @@
+"""What a job or a handler uses besides its connection: the job context.
+
+Each worker and relay process has one, built by the composition root (``wiring``) from
+the process's own settings and handed down from the job's entry point: the settings,
+the clock (tests set it), the telephony provider and the caches of the one database the
+process works on. Nothing below the entry point reads the environment or the wall clock.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from functools import cached_property
+
+from hotline.reference.calendar import CalendarCache
+from hotline.settings import Settings
+from hotline.telephony import TelephonyProvider
+
+Clock = Callable[[], dt.datetime]
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class JobContext:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        clock: Clock,
+        telephony: Callable[[Settings], TelephonyProvider],
+    ) -> None:
+        self.settings = settings
+        self.clock = clock
+        # The working calendar of this context's database, reread after the cache's ttl.
+        self.calendar = CalendarCache(settings)
+        self._make_telephony = telephony
+
+    @cached_property
+    def telephony(self) -> TelephonyProvider:
+        """The configured provider, made on first use (a process that never sends needs
+        no credentials) and kept: its HTTP client keeps its connections open from one
+        call or message to the next (a new client per call halved the callbacks' rate)."""
+        return self._make_telephony(self.settings)

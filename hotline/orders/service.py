@@ -78,12 +78,12 @@ async def check_new_order(
     """Validate references; returns the service item and the E.164 caller phone."""
     fields: dict[str, str] = {}
     if await reference.hotline(conn, new.hotline) is None:
-        fields["hotline"] = "unknown hotline"
+        fields[new.sent_name("hotline")] = "unknown hotline"
     item = await reference.item(conn, new.service_item)
     if item is None or not item["active"]:
-        fields["service_item"] = "unknown or retired service item"
+        fields[new.sent_name("service_item")] = "unknown or retired service item"
     if new.area and await reference.area(conn, new.area) is None:
-        fields["area"] = "unknown area"
+        fields[new.sent_name("area")] = "unknown area"
     phone = None
     if new.caller_phone:
         try:
@@ -260,9 +260,9 @@ async def do_confirm_draft(
     item = await ref.get_service_item(conn, confirm.service_item)
     fields: dict[str, str] = {}
     if item is None or not item["active"]:
-        fields["service_item"] = "unknown or retired service item"
+        fields[confirm.sent_name("service_item")] = "unknown or retired service item"
     if confirm.area and await ref.get_area(conn, confirm.area) is None:
-        fields["area"] = "unknown area"
+        fields[confirm.sent_name("area")] = "unknown area"
     if fields:
         raise InvalidInput("the draft cannot be confirmed", code="invalid_order", fields=fields)
     assert item is not None

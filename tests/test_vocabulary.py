@@ -308,7 +308,8 @@ async def test_what_a_request_names_its_answer_names_alike(
     )
 
 
-BOTH_NAMES = [
+# Each: the new name, then the old one.
+BOTH_NAMES: list[tuple[str, str, dict[str, Any]]] = [
     ("POST", "/api/v1/routing/rules", {"service_item_code": "W01", "service_item": "W01"}),
     ("POST", "/api/v1/orders", {"hotline_code": "96111", "hotline": "96111"}),
     ("POST", "/api/v1/orders/resolved-on-call", {"area_code": "370202", "area": "370202"}),
@@ -321,7 +322,7 @@ BOTH_NAMES = [
 
 async def test_both_names_at_once_are_refused(desks: dict[str, Desk]) -> None:
     for method, path, body in BOTH_NAMES:
-        new, old = body
+        new, old = list(body)
         error = (await send(desks["supervisor"], method, path, body, 422))["error"]
         assert error["fields"][old] == f"{old} is the old name of {new}: give only {new}", path
     phones = await send(

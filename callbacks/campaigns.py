@@ -11,7 +11,7 @@ import datetime as dt
 from typing import Any, Literal
 
 import asyncpg
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import ConfigDict, Field, model_validator
 
 from callbacks import queries
 from callbacks.outcomes import JUST_DONE
@@ -24,6 +24,7 @@ from hotline.phones import normalize_phone
 from hotline.reference.cache import reference
 from hotline.settings import Settings
 from hotline.users.models import Actor
+from hotline.vocabulary import RenamedFields, renamed
 
 DEFAULT_HOTLINE = "12319"  # the city-management line runs the centre's own surveys
 
@@ -87,22 +88,30 @@ async def on_order_completed(
 # ----------------------------------------------------------- supervisor campaigns
 
 
-class PhoneEntry(BaseModel):
+class PhoneEntry(RenamedFields):
+    """A phone to survey: it becomes a survey with this phone and contact name."""
+
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
     phone: str = Field(min_length=3, max_length=32)
-    name: str = Field(default="", max_length=200)
+    name: str = Field(default="", max_length=200, validation_alias=renamed("contact_name", "name"))
 
 
-class CampaignInput(BaseModel):
+class CampaignInput(RenamedFields):
     """A spot check over one week's closed orders, or a proactive survey of phones."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
     kind: Literal["spot_check", "proactive"]
     name: str = Field(min_length=1, max_length=200)
     channel: Literal["voice", "sms", "manual"] = "voice"
-    hotline: str | None = Field(default=None, description="proactive: the line that calls")
+    hotline: str | None = Field(
+        default=None,
+        description="proactive: the line that calls",
+        validation_alias=renamed("hotline_code", "hotline"),
+    )
     week_start: dt.date | None = Field(default=None, description="spot check: a Monday")
-    share: float | None = Field(default=None, gt=0, le=1)
+    share: float | None = Field(
+        default=None, gt=0, le=1, validation_alias=renamed("sample_share", "share")
+    )
     phones: list[PhoneEntry] = Field(default_factory=list, max_length=100_000)
 
     @model_validator(mode="after")
@@ -112,7 +121,7 @@ class CampaignInput(BaseModel):
         if self.kind == "spot_check" and self.week_start and self.week_start.weekday() != 0:
             raise ValueError("week_start must be a Monday")
         if self.kind == "proactive" and (not self.phones or self.week_start or self.share):
-            raise ValueError("a proactive survey lists phones, without week_start or share")
+            raise ValueError("a proactive survey lists phones, without week_start or sample_share")
         return self
 
 
@@ -130,7 +139,9 @@ async def do_create_campaign(
     hotline = body.hotline or DEFAULT_HOTLINE
     if await reference.hotline(conn, hotline) is None:
         raise InvalidInput(
-            "unknown hotline", code="invalid_campaign", fields={"hotline": "unknown"}
+            "unknown hotline",
+            code="invalid_campaign",
+            fields={body.sent_name("hotline"): "unknown"},
         )
     entries = _phones(body.phones) if body.kind == "proactive" else []
     share = body.share or settings.callback_spot_check_share

@@ -7,24 +7,27 @@ import datetime as dt
 from typing import Literal
 
 import asyncpg
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import ConfigDict, Field, model_validator
 
 from hotline.errors import InvalidInput
 from hotline.reference import queries as ref
 from hotline.reference.cache import reference
 from hotline.users.models import Actor
+from hotline.vocabulary import RenamedFields, renamed
 from routing import queries
 from routing.duplicates import do_merge
 from routing.rules import area_chain
 
 
-class OutageInput(BaseModel):
+class OutageInput(RenamedFields):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
     domain: Literal["water", "gas", "heating"]
     kind: Literal["planned", "emergency"]
     title: str = Field(min_length=1, max_length=200)
     description: str = Field(default="", max_length=4000)
-    areas: list[str] = Field(min_length=1, max_length=200)
+    areas: list[str] = Field(
+        min_length=1, max_length=200, validation_alias=renamed("area_codes", "areas")
+    )
     starts_at: dt.datetime
     ends_at: dt.datetime
 
@@ -45,7 +48,7 @@ async def do_create_outage(
         raise InvalidInput(
             "unknown areas",
             code="invalid_outage",
-            fields={"areas": "unknown: " + ", ".join(unknown)},
+            fields={body.sent_name("areas"): "unknown: " + ", ".join(unknown)},
         )
     return await queries.insert_outage(
         conn,

@@ -13,6 +13,7 @@ from hotline.errors import Conflict, InvalidInput, NotFound
 from hotline.orders.service import access_order_by_id, record_event
 from hotline.settings import Settings
 from hotline.users.models import Actor
+from hotline.vocabulary import RenamedFields, renamed
 from hotline.workcal import WorkingCalendar
 from routing import ladder, queries
 from routing.dispatch import do_dispatch, do_route_order, lock_order
@@ -36,9 +37,9 @@ class TimeDecision(BaseModel):
     note: str = Field(default="", max_length=2000)
 
 
-class CoordinationInput(BaseModel):
+class CoordinationInput(RenamedFields):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-    lead: int
+    lead: int = Field(validation_alias=renamed("lead_enterprise_id", "lead"))
     assisting: list[int] = Field(default_factory=list, max_length=20)
     due_at: dt.datetime
     note: str = Field(min_length=1, max_length=2000)

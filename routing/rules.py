@@ -14,12 +14,13 @@ from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import ConfigDict, Field, model_validator
 
 from hotline.errors import Conflict, InvalidInput, NotFound
 from hotline.reference import queries as ref
 from hotline.reference.cache import reference
 from hotline.users.models import Actor
+from hotline.vocabulary import RenamedFields, renamed
 from routing import queries
 
 DOMAINS = ("water", "gas", "heating", "billing")
@@ -120,14 +121,18 @@ async def rank_candidates(conn: asyncpg.Connection, order: asyncpg.Record) -> Ra
 # -------------------------------------------------------------------- rule management
 
 
-class RuleInput(BaseModel):
+class RuleInput(RenamedFields):
     """A rule as a supervisor writes it."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    service_item: str | None = Field(default=None, max_length=32)
+    service_item: str | None = Field(
+        default=None, max_length=32, validation_alias=renamed("service_item_code", "service_item")
+    )
     domain: str | None = Field(default=None, max_length=16)
-    area: str | None = Field(default=None, max_length=16)
+    area: str | None = Field(
+        default=None, max_length=16, validation_alias=renamed("area_code", "area")
+    )
     candidates: list[int] = Field(min_length=1, max_length=20)
     assisting: list[int] = Field(default_factory=list, max_length=20)
     note: str = Field(default="", max_length=500)
@@ -136,7 +141,7 @@ class RuleInput(BaseModel):
     @model_validator(mode="after")
     def _item_or_domain(self) -> RuleInput:
         if (self.service_item is None) == (self.domain is None):
-            raise ValueError("give either service_item or domain")
+            raise ValueError("give either service_item_code or domain")
         if len(set(self.candidates)) != len(self.candidates):
             raise ValueError("a unit appears twice among the candidates")
         if set(self.candidates) & set(self.assisting):
@@ -149,11 +154,11 @@ async def check_rule(
 ) -> None:
     fields: dict[str, str] = {}
     if rule.service_item and await ref.get_service_item(conn, rule.service_item) is None:
-        fields["service_item"] = "unknown service item"
+        fields[rule.sent_name("service_item")] = "unknown service item"
     if rule.domain and rule.domain not in DOMAINS:
         fields["domain"] = "must be one of " + ", ".join(DOMAINS)
     if rule.area and await ref.get_area(conn, rule.area) is None:
-        fields["area"] = "unknown area"
+        fields[rule.sent_name("area")] = "unknown area"
     known = await queries.enterprises_by_id(conn, [*rule.candidates, *rule.assisting])
     for name, ids in (("candidates", rule.candidates), ("assisting", rule.assisting)):
         missing = [str(i) for i in ids if i not in known]

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from hotline.errors import InvalidInput
 from hotline.users.models import Role
+from hotline.vocabulary import OLD_NAME_NOTE, api_name, renamings
 from web.auth import require_actor
 from web.errors import BadRequest
 
@@ -72,15 +73,31 @@ async def read_body(request: web.Request, model: type[M]) -> M:
     return model.model_validate(data)
 
 
+def query_names(model: type[BaseModel]) -> dict[str, list[str]]:
+    """Each query parameter of ``model``: the API's name → its old names (a renamed one's,
+    accepted until the next release)."""
+    old = {canonical: names for canonical, names in renamings(model).values()}
+    return {
+        name: old.get(name, [])
+        for name in (api_name(model, attribute) for attribute in model.model_fields)
+    }
+
+
 def read_query(request: web.Request, model: type[M]) -> M:
+    names = query_names(model)
     data: dict[str, Any] = {}
-    for name, info in model.model_fields.items():
-        values = request.query.getall(name, [])
-        if not values:
-            continue
+    for attribute, info in model.model_fields.items():
+        canonical = api_name(model, attribute)
         is_list = getattr(info.annotation, "__origin__", None) is list
-        data[name] = [v for raw in values for v in raw.split(",") if v] if is_list else values[-1]
-    unknown = set(request.query) - set(model.model_fields)
+        for name in (canonical, *names[canonical]):
+            values = request.query.getall(name, [])
+            if values:
+                data[name] = (
+                    [v for raw in values for v in raw.split(",") if v] if is_list else values[-1]
+                )
+    unknown = set(request.query) - {
+        n for canonical, old in names.items() for n in (canonical, *old)
+    }
     if unknown:
         raise InvalidInput(
             "unknown query parameters",
@@ -196,16 +213,29 @@ class Api:
                 for name in _PATH_PARAM.findall(op.path)
             ]
             if op.query is not None:
-                for name, info in op.query.model_fields.items():
+                names = query_names(op.query)
+                for attribute, info in op.query.model_fields.items():
+                    canonical = api_name(op.query, attribute)
                     params.append(
                         {
-                            "name": name,
+                            "name": canonical,
                             "in": "query",
                             "required": False,
                             "description": info.description or "",
                             "schema": {"type": "string"},
                         }
                     )
+                    params += [
+                        {
+                            "name": old,
+                            "in": "query",
+                            "required": False,
+                            "deprecated": True,
+                            "description": OLD_NAME_NOTE.format(canonical=canonical),
+                            "schema": {"type": "string"},
+                        }
+                        for old in names[canonical]
+                    ]
             if params:
                 spec["parameters"] = params
             if op.body is not None:

@@ -30,6 +30,8 @@ def actor_json(actor: Actor) -> dict[str, object]:
         "name": actor.name,
         "role": actor.role.value,
         "enterprise_id": actor.enterprise_id,
+        "hotline_code": actor.hotline_code,
+        # The old name, which the console still reads: until the next release.
         "hotline": actor.hotline_code,
     }
 

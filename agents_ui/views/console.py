@@ -166,8 +166,9 @@ async def register_resolved(request: web.Request) -> web.Response:
     now = request.app[CLOCK]()
     async with transaction(request.app[POOL]) as conn:
         calendar = await request.app[CALENDAR].get(conn)
-        new = NewOrder.model_validate(body.model_dump(exclude={"reply"}))
-        result = await do_register_order(conn, actor, new, calendar, now)
+        # The body is an order to register (with its reply): its errors name its fields
+        # as the client sent them.
+        result = await do_register_order(conn, actor, body, calendar, now)
         order = result.order
         if result.created:
             order = await do_resolve_on_call(conn, actor, order["id"], body.reply, now)

@@ -6,22 +6,30 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from hotline.vocabulary import RenamedFields, renamed
+
 Channel = Literal["voice", "sms", "web", "wechat", "open311", "enterprise", "agent"]
 Kind = Literal["consultation", "repair", "complaint", "suggestion", "praise", "request"]
 Priority = Literal["normal", "urgent"]
 
 
-class NewOrder(BaseModel):
+class NewOrder(RenamedFields):
     """An order to register (受理)."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    hotline: str = Field(min_length=1, max_length=16)
-    service_item: str = Field(min_length=1, max_length=32)
+    hotline: str = Field(
+        min_length=1, max_length=16, validation_alias=renamed("hotline_code", "hotline")
+    )
+    service_item: str = Field(
+        min_length=1, max_length=32, validation_alias=renamed("service_item_code", "service_item")
+    )
     description: str = Field(min_length=1, max_length=4000)
     channel: Channel = "agent"
     kind: Kind | None = None  # defaults to the service item's kind
-    area: str | None = Field(default=None, max_length=16)
+    area: str | None = Field(
+        default=None, max_length=16, validation_alias=renamed("area_code", "area")
+    )
     address: str = Field(default="", max_length=300)
     caller_phone: str | None = Field(default=None, max_length=32)
     caller_name: str = Field(default="", max_length=64)
@@ -37,16 +45,19 @@ class NewOrder(BaseModel):
         return value
 
 
-class OrderFilter(BaseModel):
+class OrderFilter(RenamedFields):
     """Search criteria for order lists; every field is optional."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     status: list[str] = Field(default_factory=list)
-    hotline: str | None = None
+    hotline: str | None = Field(default=None, validation_alias=renamed("hotline_code", "hotline"))
     enterprise_id: int | None = None
-    service_item: str | None = None
-    area: str | None = None  # a district includes its streets
+    service_item: str | None = Field(
+        default=None, validation_alias=renamed("service_item_code", "service_item")
+    )
+    # a district includes its streets
+    area: str | None = Field(default=None, validation_alias=renamed("area_code", "area"))
     overdue: bool | None = None
     q: str | None = Field(default=None, max_length=100)
     # newest first, or by resolution deadline, the most overdue first (orders with one)
@@ -76,14 +87,18 @@ class NewDraft(BaseModel):
     call_id: int | None = None  # the call whose recorded message it is
 
 
-class ConfirmDraft(BaseModel):
+class ConfirmDraft(RenamedFields):
     """What an agent adds to a draft to register it."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    service_item: str = Field(min_length=1, max_length=32)
+    service_item: str = Field(
+        min_length=1, max_length=32, validation_alias=renamed("service_item_code", "service_item")
+    )
     kind: Kind | None = None
-    area: str | None = Field(default=None, max_length=16)
+    area: str | None = Field(
+        default=None, max_length=16, validation_alias=renamed("area_code", "area")
+    )
     address: str | None = Field(default=None, max_length=300)
     description: str | None = Field(default=None, max_length=4000)
     caller_name: str | None = Field(default=None, max_length=64)

@@ -33,6 +33,7 @@ from hotline.phones import normalize_phone
 from hotline.reference import queries as ref
 from hotline.reference.cache import reference
 from hotline.users.models import Actor
+from hotline.vocabulary import RenamedFields
 from hotline.workcal import WorkingCalendar
 
 # Deadline kinds the core sets at registration; the routing engine adds its own.
@@ -86,14 +87,16 @@ async def _check_references(
     """The service item (None when none is named) and the E.164 caller phone, or
     ``InvalidInput`` naming every field at fault: the hotline, an item unknown or
     retired, the area, the phone."""
+    # A field at fault is named as the client sent it (an API body may use old names).
+    name = order.sent_name if isinstance(order, RenamedFields) else str
     fields: dict[str, str] = {}
     if await reference.hotline(conn, order.hotline) is None:
-        fields["hotline"] = "unknown hotline"
+        fields[name("hotline")] = "unknown hotline"
     item = await reference.item(conn, order.service_item) if order.service_item else None
     if order.service_item and (item is None or not item["active"]):
-        fields["service_item"] = "unknown or retired service item"
+        fields[name("service_item")] = "unknown or retired service item"
     if order.area and await reference.area(conn, order.area) is None:
-        fields["area"] = "unknown area"
+        fields[name("area")] = "unknown area"
     phone = None
     if order.caller_phone:
         try:
@@ -268,9 +271,9 @@ async def do_confirm_draft(
     item = await ref.get_service_item(conn, confirm.service_item)
     fields: dict[str, str] = {}
     if item is None or not item["active"]:
-        fields["service_item"] = "unknown or retired service item"
+        fields[confirm.sent_name("service_item")] = "unknown or retired service item"
     if confirm.area and await ref.get_area(conn, confirm.area) is None:
-        fields["area"] = "unknown area"
+        fields[confirm.sent_name("area")] = "unknown area"
     if fields:
         raise InvalidInput("the draft cannot be confirmed", code="invalid_order", fields=fields)
     assert item is not None

@@ -1,0 +1,392 @@
+"""One vocabulary in the API: a request field carries the name its response gives the same
+thing; a renamed field's old name is accepted until the next release (deprecated in the
+OpenAPI document), and giving both names is refused."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import AsyncIterator
+from typing import Any
+
+import asyncpg
+import pytest
+from aiohttp.test_utils import TestServer
+
+from hotline.orders.models import NewDraft
+from hotline.orders.service import do_register_draft
+from hotline.settings import Settings
+from tests.routing_support import Desk, enterprise_ids, open_desks, settle
+from web.keys import API
+from wiring.app import create_app
+
+# Each renamed field, by operation: its name in the API → its old name.
+RENAMED: dict[tuple[str, str], dict[str, str]] = {
+    ("post", "/api/v1/routing/rules"): {"service_item_code": "service_item", "area_code": "area"},
+    ("put", "/api/v1/routing/rules/{rule_id}"): {
+        "service_item_code": "service_item",
+        "area_code": "area",
+    },
+    ("post", "/api/v1/orders"): {
+        "hotline_code": "hotline",
+        "service_item_code": "service_item",
+        "area_code": "area",
+    },
+    ("post", "/api/v1/orders/resolved-on-call"): {
+        "hotline_code": "hotline",
+        "service_item_code": "service_item",
+        "area_code": "area",
+    },
+    ("post", "/api/v1/orders/{order_id}/confirm"): {
+        "service_item_code": "service_item",
+        "area_code": "area",
+    },
+    ("post", "/api/v1/outages"): {"area_codes": "areas"},
+    ("post", "/api/v1/orders/{order_id}/coordinate"): {"lead_enterprise_id": "lead"},
+    ("post", "/api/v1/callback-campaigns"): {"hotline_code": "hotline", "sample_share": "share"},
+}
+# Query parameters renamed the same way.
+RENAMED_QUERY: dict[tuple[str, str], dict[str, str]] = {
+    ("get", "/api/v1/orders"): {
+        "hotline_code": "hotline",
+        "service_item_code": "service_item",
+        "area_code": "area",
+    },
+}
+
+# Operations whose body describes the resource they answer: every name of the body is a
+# name of the answer, but for those listed (written, never answered as such).
+SAME_RESOURCE: dict[tuple[str, str], set[str]] = {
+    ("post", "/api/v1/routing/rules"): set(),
+    ("put", "/api/v1/routing/rules/{rule_id}"): set(),
+    ("post", "/api/v1/orders"): set(),
+    ("post", "/api/v1/orders/resolved-on-call"): set(),
+    ("post", "/api/v1/orders/{order_id}/confirm"): set(),
+    ("post", "/api/v1/orders/{order_id}/resolve-on-call"): set(),
+    ("post", "/api/v1/orders/{order_id}/merge"): set(),
+    ("post", "/api/v1/outages"): set(),
+    # The phones become the campaign's surveys (phone, contact_name).
+    ("post", "/api/v1/callback-campaigns"): {"phones"},
+    # The order answers with its lead unit; the assisting units and the deadline are the
+    # dispatches' (enterprise_id, role, due_at), the note the history's.
+    ("post", "/api/v1/orders/{order_id}/coordinate"): {"assisting", "due_at", "note"},
+    ("put", "/api/v1/agents/me/status"): set(),
+    ("put", "/api/v1/enterprises/{enterprise_id}/webhook"): set(),
+}
+# Operations whose body is a command or a decision: they answer another resource (the
+# order, a session, a result) or a standard names their fields (GeoReport v2).
+ANSWERS_ANOTHER = {
+    ("post", "/api/v1/dispatches/{dispatch_id}/return"),
+    ("post", "/api/v1/dispatches/{dispatch_id}/notes"),
+    ("post", "/api/v1/dispatches/{dispatch_id}/time-requests"),
+    ("post", "/api/v1/dispatches/{dispatch_id}/part"),
+    ("post", "/api/v1/dispatches/{dispatch_id}/complete"),
+    ("post", "/api/v1/returns/{return_id}/review"),
+    ("post", "/api/v1/time-requests/{request_id}/decision"),
+    ("post", "/api/v1/open311/clients"),
+    ("post", "/open311/v2/requests.json"),
+    ("post", "/api/v1/callbacks/manual/{attempt_id}/answer"),
+    ("post", "/api/v1/orders/{order_id}/ruling"),
+    ("post", "/api/v1/dispatches/{dispatch_id}/appeals"),
+    ("post", "/api/v1/rating-appeals/{appeal_id}/decision"),
+    ("post", "/api/v1/auth/login"),
+}
+
+
+def body_schema(document: dict[str, Any], method: str, path: str) -> dict[str, Any]:
+    ref = document["paths"][path][method]["requestBody"]["content"]["application/json"]
+    name = ref["schema"]["$ref"].rsplit("/", 1)[-1]
+    schema: dict[str, Any] = document["components"]["schemas"][name]
+    return schema
+
+
+def names(schema: dict[str, Any]) -> set[str]:
+    """A body's names in the API: its properties but the deprecated old names."""
+    return {n for n, p in schema["properties"].items() if not p.get("deprecated")}
+
+
+@pytest.fixture
+def document(settings: Settings) -> dict[str, Any]:
+    document: dict[str, Any] = create_app(settings)[API].openapi("http://localhost")
+    return document
+
+
+def test_every_body_is_classified(document: dict[str, Any]) -> None:
+    """A new operation with a body says whether it answers what it writes."""
+    with_body = {
+        (method, path)
+        for path, operations in document["paths"].items()
+        for method, spec in operations.items()
+        if "requestBody" in spec
+    }
+    assert with_body == set(SAME_RESOURCE) | ANSWERS_ANOTHER
+    assert not set(SAME_RESOURCE) & ANSWERS_ANOTHER
+
+
+def test_the_document_shows_the_new_names_and_the_old_ones_deprecated(
+    document: dict[str, Any],
+) -> None:
+    for (method, path), renamed in RENAMED.items():
+        properties = body_schema(document, method, path)["properties"]
+        for new, old in renamed.items():
+            assert not properties[new].get("deprecated"), (path, new)
+            assert properties[old]["deprecated"] is True, (path, old)
+            assert new in properties[old]["description"]
+    for (method, path), renamed in RENAMED_QUERY.items():
+        parameters = {p["name"]: p for p in document["paths"][path][method]["parameters"]}
+        for new, old in renamed.items():
+            assert not parameters[new].get("deprecated")
+            assert parameters[old]["deprecated"] is True and new in parameters[old]["description"]
+    # A campaign's phones: each becomes a survey, which calls its name contact_name.
+    entry = document["components"]["schemas"]["PhoneEntry"]["properties"]
+    assert entry["name"]["deprecated"] is True and "contact_name" in names({"properties": entry})
+    # Nothing else is deprecated.
+    for schema in document["components"]["schemas"].values():
+        for name, spec in schema.get("properties", {}).items():
+            if spec.get("deprecated"):
+                assert "accepted until the next release" in spec["description"], name
+
+
+@pytest.fixture
+async def desks(server: TestServer, pool: asyncpg.Pool) -> AsyncIterator[dict[str, Desk]]:
+    async with open_desks(server, pool, "agent", "supervisor") as opened:
+        yield opened
+
+
+async def send(
+    desk: Desk, method: str, path: str, body: dict[str, Any], status: int = 200
+) -> dict[str, Any]:
+    response = await desk.client.request(
+        method, path, json=body, headers={"X-CSRF-Token": desk.csrf}
+    )
+    text = await response.text()
+    assert response.status == status, f"{method} {path}: {response.status} {text}"
+    answer: dict[str, Any] = await response.json()
+    return answer
+
+
+async def test_what_a_request_names_its_answer_names_alike(
+    desks: dict[str, Desk], document: dict[str, Any], pool: asyncpg.Pool, settings: Settings
+) -> None:
+    """Each operation that answers what it writes, sent with the new names: the body's
+    names are among the answer's. The session's tests share one database: these orders
+    and rules are in districts no other test uses (370285, 370283)."""
+    agent, sup = desks["agent"], desks["supervisor"]
+    ids = await enterprise_ids(sup)
+    now = dt.datetime.now(dt.UTC)
+    answered: dict[tuple[str, str], dict[str, Any]] = {}
+
+    async def call(
+        method: str, template: str, path: str, body: dict[str, Any], status: int = 200
+    ) -> dict[str, Any]:
+        # The supervisor may do each of them (and registers orders as an agent does).
+        answered[(method, template)] = await send(sup, method.upper(), path, body, status)
+        return answered[(method, template)]
+
+    rule_body = {
+        "service_item_code": "W01",
+        "area_code": "370285001",
+        "candidates": [ids["qd-water"]],
+    }
+    rule = await call("post", "/api/v1/routing/rules", "/api/v1/routing/rules", rule_body, 201)
+    assert (rule["service_item_code"], rule["area_code"]) == ("W01", "370285001")
+    await call(
+        "put",
+        "/api/v1/routing/rules/{rule_id}",
+        f"/api/v1/routing/rules/{rule['id']}",
+        {**rule_body, "note": "改"},
+    )
+    order_body = {
+        "hotline_code": "96111",
+        "service_item_code": "W01",
+        "area_code": "370285001",
+        "description": "水表漏水",
+    }
+    order = await call("post", "/api/v1/orders", "/api/v1/orders", order_body, 201)
+    assert (order["hotline_code"], order["service_item_code"], order["area_code"]) == (
+        "96111",
+        "W01",
+        "370285001",
+    )
+    await call(
+        "post",
+        "/api/v1/orders/resolved-on-call",
+        "/api/v1/orders/resolved-on-call",
+        {**order_body, "reply": "已告知"},
+        201,
+    )
+    other = await send(agent, "POST", "/api/v1/orders", {**order_body, "address": "宁夏路"}, 201)
+    await call(
+        "post",
+        "/api/v1/orders/{order_id}/merge",
+        f"/api/v1/orders/{other['id']}/merge",
+        {"parent_id": order["id"]},
+    )
+    lone = await send(agent, "POST", "/api/v1/orders", order_body, 201)
+    await call(
+        "post",
+        "/api/v1/orders/{order_id}/resolve-on-call",
+        f"/api/v1/orders/{lone['id']}/resolve-on-call",
+        {"reply": "已告知"},
+    )
+    async with pool.acquire() as conn, conn.transaction():
+        draft = await do_register_draft(
+            conn, NewDraft(hotline="96111", channel="sms", description="停水了"), now
+        )
+    confirmed = await call(
+        "post",
+        "/api/v1/orders/{order_id}/confirm",
+        f"/api/v1/orders/{draft['id']}/confirm",
+        {"service_item_code": "W05", "area_code": "370285002"},
+    )
+    assert (confirmed["service_item_code"], confirmed["area_code"]) == ("W05", "370285002")
+    outage = await call(
+        "post",
+        "/api/v1/outages",
+        "/api/v1/outages",
+        {
+            "domain": "water",
+            "kind": "planned",
+            "title": "管网检修",
+            "area_codes": ["370285003"],
+            "starts_at": (now + dt.timedelta(days=1)).isoformat(),
+            "ends_at": (now + dt.timedelta(days=1, hours=4)).isoformat(),
+        },
+        201,
+    )
+    assert outage["area_codes"] == ["370285003"]
+    campaign = await call(
+        "post",
+        "/api/v1/callback-campaigns",
+        "/api/v1/callback-campaigns",
+        {
+            "kind": "proactive",
+            "name": "营商环境专席",
+            "channel": "manual",
+            "hotline_code": "12319",
+            "phones": [{"phone": "13912340001", "contact_name": "某公司"}],
+        },
+        201,
+    )
+    assert campaign["hotline_code"] == "12319"
+    # Held: its survey waits for nobody while the other tests run on this database.
+    await send(sup, "POST", f"/api/v1/callback-campaigns/{campaign['id']}/pause", {})
+    spot = await send(
+        sup,
+        "POST",
+        "/api/v1/callback-campaigns",
+        {"kind": "spot_check", "name": "抽查", "week_start": "2021-03-01", "sample_share": 0.5},
+        201,
+    )
+    assert spot["sample_share"] == 0.5
+    # No rule covers B05 here: the order goes to coordination.
+    stray = await send(
+        agent,
+        "POST",
+        "/api/v1/orders",
+        {**order_body, "service_item_code": "B05", "area_code": "370283001"},
+        201,
+    )
+    await settle(pool, settings)
+    coordinated = await call(
+        "post",
+        "/api/v1/orders/{order_id}/coordinate",
+        f"/api/v1/orders/{stray['id']}/coordinate",
+        {
+            "lead_enterprise_id": ids["qd-billing"],
+            "due_at": (now + dt.timedelta(days=3)).isoformat(),
+            "note": "收费中心牵头",
+        },
+    )
+    assert coordinated["lead_enterprise_id"] == ids["qd-billing"]
+    await call("put", "/api/v1/agents/me/status", "/api/v1/agents/me/status", {"status": "offline"})
+
+    for (method, path), answer in answered.items():
+        written = names(body_schema(document, method, path)) - SAME_RESOURCE[(method, path)]
+        assert written <= set(answer), f"{method} {path}: {written - set(answer)} not answered"
+    # The enterprise webhook answers the url it was given (tests/test_enterprise_webhooks.py).
+    assert set(answered) | {("put", "/api/v1/enterprises/{enterprise_id}/webhook")} == set(
+        SAME_RESOURCE
+    )
+
+
+# Each: the new name, then the old one.
+BOTH_NAMES: list[tuple[str, str, dict[str, Any]]] = [
+    ("POST", "/api/v1/routing/rules", {"service_item_code": "W01", "service_item": "W01"}),
+    ("POST", "/api/v1/orders", {"hotline_code": "96111", "hotline": "96111"}),
+    ("POST", "/api/v1/orders/resolved-on-call", {"area_code": "370202", "area": "370202"}),
+    ("POST", "/api/v1/orders/1/confirm", {"service_item_code": "W01", "service_item": "W01"}),
+    ("POST", "/api/v1/outages", {"area_codes": ["370202"], "areas": ["370202"]}),
+    ("POST", "/api/v1/orders/1/coordinate", {"lead_enterprise_id": 1, "lead": 1}),
+    ("POST", "/api/v1/callback-campaigns", {"sample_share": 0.5, "share": 0.5}),
+]
+
+
+async def test_both_names_at_once_are_refused(desks: dict[str, Desk]) -> None:
+    for method, path, body in BOTH_NAMES:
+        new, old = list(body)
+        error = (await send(desks["supervisor"], method, path, body, 422))["error"]
+        assert error["fields"][old] == f"{old} is the old name of {new}: give only {new}", path
+    phones = await send(
+        desks["supervisor"],
+        "POST",
+        "/api/v1/callback-campaigns",
+        {
+            "kind": "proactive",
+            "name": "专席",
+            "phones": [{"phone": "13912340001", "contact_name": "甲", "name": "甲"}],
+        },
+        422,
+    )
+    assert "phones.0.name" in phones["error"]["fields"]
+    query = await desks["agent"].client.get(
+        "/api/v1/orders", params={"area_code": "370202", "area": "370202"}
+    )
+    assert query.status == 422
+    assert "area" in (await query.json())["error"]["fields"]
+
+
+async def test_old_names_still_work_and_errors_name_the_field_as_sent(
+    desks: dict[str, Desk],
+) -> None:
+    agent, sup = desks["agent"], desks["supervisor"]
+    water = (await enterprise_ids(sup))["qd-water"]
+
+    async def rule(body: dict[str, Any], status: int) -> dict[str, Any]:
+        return await send(
+            sup, "POST", "/api/v1/routing/rules", {**body, "candidates": [water]}, status
+        )
+
+    old = await rule({"service_item": "W02", "area": "370285002"}, 201)
+    assert (old["service_item_code"], old["area_code"]) == ("W02", "370285002")
+    unknown = await rule({"service_item_code": "NOPE", "area": "999"}, 422)
+    assert set(unknown["error"]["fields"]) == {"service_item_code", "area"}
+    refused = await send(
+        agent,
+        "POST",
+        "/api/v1/orders",
+        {"hotline_code": "NOPE", "service_item": "W01", "description": "漏水"},
+        422,
+    )
+    assert set(refused["error"]["fields"]) == {"hotline_code"}
+
+    order = await send(
+        agent,
+        "POST",
+        "/api/v1/orders",
+        {"hotline": "96111", "service_item": "W03", "area": "370285002", "description": "漏"},
+        201,
+    )
+    for query in (
+        {"service_item_code": "W03", "area_code": "370285"},
+        {"service_item": "W03", "area": "370285"},
+    ):
+        found = await agent.get("/api/v1/orders", **query, limit="200")
+        assert order["id"] in [o["id"] for o in found["items"]], query
+
+
+async def test_the_signed_in_user_names_the_hotline_as_orders_do(
+    desks: dict[str, Desk],
+) -> None:
+    user = (await desks["agent"].get("/api/v1/auth/me"))["user"]
+    # The old key stays while the console reads it (until the next release).
+    assert user["hotline_code"] == user["hotline"]

@@ -31,7 +31,7 @@ def actor_json(actor: Actor) -> dict[str, object]:
         "role": actor.role.value,
         "enterprise_id": actor.enterprise_id,
         "hotline_code": actor.hotline_code,
-        # The old name, which the console still reads: until the next release.
+        # The old name, for API clients that read it: until the next release.
         "hotline": actor.hotline_code,
     }
 

@@ -52,7 +52,7 @@ async def take_next_call(
         "call_id": call["id"],
         "call_sid": call["call_sid"],
         "hotline_code": call["hotline_code"],
-        # The old name, which the console still reads: until the next release.
+        # The old name, for API clients that read it: until the next release.
         "hotline": call["hotline_code"],
         "caller": await _profile(conn, call["from_phone"]),
     }

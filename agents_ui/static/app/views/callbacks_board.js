@@ -34,7 +34,7 @@ export function parsePhones(text) {
     .filter(Boolean)
     .map((line) => {
       const [phone, ...name] = line.split(/[\s,，]+/);
-      return { phone, name: name.join(" ") };
+      return { phone, contact_name: name.join(" ") };
     });
 }
 
@@ -72,10 +72,10 @@ export const CampaignsPanel = {
       const body = { kind: v.kind, name: v.name.trim(), channel: v.channel };
       if (v.kind === "spot_check") {
         body.week_start = v.week_start;
-        if (v.share) body.share = v.share / 100;
+        if (v.share) body.sample_share = v.share / 100;
       } else {
         body.phones = parsePhones(v.phones);
-        if (v.hotline) body.hotline = v.hotline;
+        if (v.hotline) body.hotline_code = v.hotline;
       }
       if (!body.name) {
         ElMessage.warning(t("campaigns.nameNeeded"));

@@ -34,7 +34,7 @@ export default {
           kind: form.kind,
           title: form.title,
           description: form.description,
-          areas: form.areas,
+          area_codes: form.areas,
           starts_at: starts ? new Date(starts).toISOString() : null,
           ends_at: ends ? new Date(ends).toISOString() : null,
         });

@@ -43,9 +43,9 @@ export default {
     async function save() {
       const f = editor.form;
       const body = {
-        service_item: f.target === "item" ? f.service_item || null : null,
+        service_item_code: f.target === "item" ? f.service_item || null : null,
         domain: f.target === "domain" ? f.domain : null,
-        area: f.area || null,
+        area_code: f.area || null,
         candidates: f.candidates,
         assisting: f.assisting.filter((id) => !f.candidates.includes(id)),
         note: f.note,

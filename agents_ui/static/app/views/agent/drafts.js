@@ -24,7 +24,7 @@ export default {
 
     async function load() {
       const query = { status: "draft", limit: 20 };
-      if (user.role === "agent" && user.hotline) query.hotline = user.hotline;
+      if (user.role === "agent" && user.hotline_code) query.hotline_code = user.hotline_code;
       drafts.value = (await api.get("/api/v1/orders", query)).items;
     }
     useLiveReload(load);
@@ -51,8 +51,8 @@ export default {
         return;
       }
       dialog.saving = true;
-      const body = { service_item: f.service_item, priority: f.priority, address: f.address };
-      if (f.area) body.area = f.area;
+      const body = { service_item_code: f.service_item, priority: f.priority, address: f.address };
+      if (f.area) body.area_code = f.area;
       if (f.caller_name) body.caller_name = f.caller_name;
       try {
         const order = await api.post(`/api/v1/orders/${dialog.draft.id}/confirm`, body);

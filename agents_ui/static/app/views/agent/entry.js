@@ -43,7 +43,7 @@ export default {
     const user = session.user;
     const outages = ref([]);
     const saving = ref(false);
-    const form = reactive(emptyForm(user.hotline));
+    const form = reactive(emptyForm(user.hotline_code));
     const duplicates = reactive({ open: false, order: null, items: [] });
     const descriptionInput = ref(null);
     const suggestions = useSuggestions(() => form.description);
@@ -79,7 +79,7 @@ export default {
     function answer(offer) {
       const caller = offer.caller || {};
       const citizen = caller.citizen || {};
-      Object.assign(form, emptyForm(offer.hotline || user.hotline), {
+      Object.assign(form, emptyForm(offer.hotline_code || user.hotline_code), {
         caller_phone: caller.phone || "",
         caller_name: citizen.name || "",
         area: citizen.area_code || "",
@@ -90,7 +90,7 @@ export default {
 
     // During a call the caller stays; the rest starts again.
     function clear() {
-      Object.assign(form, emptyForm(props.call?.hotline || user.hotline), {
+      Object.assign(form, emptyForm(props.call?.hotline_code || user.hotline_code), {
         caller_phone: form.caller_phone && props.call ? form.caller_phone : "",
         caller_name: props.call ? form.caller_name : "",
       });
@@ -121,8 +121,8 @@ export default {
       }
       saving.value = true;
       const body = {
-        hotline: form.hotline,
-        service_item: form.service_item,
+        hotline_code: form.hotline,
+        service_item_code: form.service_item,
         description: form.description,
         priority: form.priority,
         address: form.address,
@@ -130,7 +130,7 @@ export default {
         client_request_id: form.request_id,
       };
       if (form.kind) body.kind = form.kind;
-      if (form.area) body.area = form.area;
+      if (form.area) body.area_code = form.area;
       if (form.caller_phone) body.caller_phone = form.caller_phone;
       try {
         let order;

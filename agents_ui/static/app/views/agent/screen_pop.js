@@ -27,7 +27,7 @@ export default {
           {{ call.caller.known ? t('agent.knownCaller') : t('agent.newCaller') }}</el-tag>
         <el-tag disable-transitions v-if="call.caller.citizen?.key_account" size="small" type="warning">{{ t('agent.keyAccount') }}</el-tag>
         <el-tag disable-transitions v-if="call.caller.citizen?.special_needs" size="small" type="danger">{{ t('agent.specialNeeds') }}</el-tag>
-        <span class="muted">{{ t('agent.hotline') }} {{ call.hotline }}</span>
+        <span class="muted">{{ t('agent.hotline') }} {{ call.hotline_code }}</span>
       </div>
       <div class="caller-history">
         <div>

@@ -33,7 +33,7 @@ export default {
       coord.saving = true;
       try {
         await api.post(`/api/v1/orders/${coord.order.id}/coordinate`, {
-          lead: coord.lead,
+          lead_enterprise_id: coord.lead,
           assisting: coord.assisting.filter((id) => id !== coord.lead),
           due_at: coord.due_at ? new Date(coord.due_at).toISOString() : null,
           note: coord.note,

@@ -132,7 +132,7 @@ async def _act_on_order(
         )
         return "closed"
     if order["status"] not in AWAITING | {Status.CLOSED}:
-        return "recorded"  # already back at work (a supervisor reopened it)
+        return "recorded"  # already back at work (an earlier answer reopened it)
     item = await reference.item(conn, order["service_item_code"])
     assert item is not None
     due = clock_dues(item, calendar, now)["resolution"]

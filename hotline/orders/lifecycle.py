@@ -26,7 +26,7 @@ class Status(StrEnum):
     COMPLETED = "completed"  # 办结: the unit replied and finished
     CALLBACK = "callback"  # 回访: the citizen is being called back
     CLOSED = "closed"  # 归档
-    REOPENED = "reopened"  # unsatisfied callback or a supervisor's decision
+    REOPENED = "reopened"  # an unsatisfied callback: redone by the rules of redo
     MERGED = "merged"  # a duplicate folded into its parent order
     CANCELLED = "cancelled"
 

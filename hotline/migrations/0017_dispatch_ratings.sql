@@ -112,9 +112,10 @@ $$;
 -- sees the other's change.
 CREATE OR REPLACE FUNCTION figure_counts_follow() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
-    rated dispatch_ratings := (SELECT r FROM dispatch_ratings r WHERE r.dispatch_id = NEW.id);
+    rating_row dispatch_ratings := (SELECT r FROM dispatch_ratings r
+                                     WHERE r.dispatch_id = NEW.id);
 BEGIN
-    PERFORM figure_counts_move(NEW, rated, OLD, rated);
+    PERFORM figure_counts_move(NEW, rating_row, OLD, rating_row);
     RETURN NULL;
 END
 $$;
@@ -125,11 +126,11 @@ $$;
 -- insert, NEW for a delete: the dispatch counts as unrated then.
 CREATE FUNCTION figure_counts_follow_rating() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
-    rated dispatches := (SELECT d FROM dispatches d
-                          WHERE d.id = coalesce(NEW.dispatch_id, OLD.dispatch_id)
-                            FOR SHARE);
+    dispatch_row dispatches := (SELECT d FROM dispatches d
+                                 WHERE d.id = coalesce(NEW.dispatch_id, OLD.dispatch_id)
+                                   FOR SHARE);
 BEGIN
-    PERFORM figure_counts_move(rated, NEW, rated, OLD);
+    PERFORM figure_counts_move(dispatch_row, NEW, dispatch_row, OLD);
     RETURN NULL;
 END
 $$;

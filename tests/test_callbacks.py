@@ -9,9 +9,11 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import random
+import shutil
 import uuid
 from collections import Counter
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -28,7 +30,9 @@ from callbacks.campaigns import CampaignInput, PhoneEntry, do_create_campaign
 from callbacks.jobs import callback_source, process_attempt
 from callbacks.pacing import GUARD, Pacer
 from callbacks.policy import CallbackPolicy
+from hotline import db
 from hotline.context import JobContext, utcnow
+from hotline.migrate import MIGRATIONS_DIR, migrate
 from hotline.orders import queries as order_queries
 from hotline.reference import queries as ref
 from hotline.reference.calendar import load_calendar
@@ -49,6 +53,7 @@ from tests.callback_support import (
 from tests.factories import Clock, make_user, order_in_status
 from tests.routing_support import Desk, open_desks, run_worker, settle
 from tests.waiting import backend_waits, until
+from wiring.seed import seed_reference
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -969,6 +974,49 @@ async def test_a_rating_the_previous_release_writes_into_dispatches_is_kept(
         await conn.execute("UPDATE dispatches SET score_excluded = true WHERE id = $1", dispatch)
         assert (await rating_counts(conn, "qd-water", made.date()))["rated"] == 0
         await assert_kept_counts_are_a_recount(conn)
+
+
+async def test_the_migration_moves_the_ratings_and_leaves_the_counts(
+    fresh_database: Callable[[str], Awaitable[str]], tmp_path: Path
+) -> None:
+    """Migration 0017 on a database whose ratings are still in dispatches: each one
+    (an appealed one too) moves into dispatch_ratings, the counts stay as they were."""
+    url = await fresh_database("ratings")
+    before_0017 = tmp_path / "migrations"
+    before_0017.mkdir()
+    for migration in sorted(MIGRATIONS_DIR.glob("*.sql")):
+        if migration.name < "0017":
+            shutil.copy(migration, before_0017)
+    await migrate(url, before_0017)
+    made, hour = local(2025, 11, 24, 10, 0), dt.timedelta(hours=1)
+    conn = await db.connect(url)
+    try:
+        await seed_reference(conn)
+        for excluded in (False, True):
+            dispatch = await unit_dispatch(
+                conn, "qd-water", made, signed=made + hour, completed=(made + 5 * hour, True)
+            )
+            await conn.execute(
+                "UPDATE dispatches SET solved = false, rating = 2, callback_outcome = 'bad', "
+                "rated_at = $2, score_excluded = $3 WHERE id = $1",
+                dispatch,
+                made,
+                excluded,
+            )
+        await unit_dispatch(conn, "qd-water", made, signed=made + hour)  # not rated
+        counts = "SELECT * FROM figure_day_counts ORDER BY 1, 2, 3, 4"
+        before = await conn.fetch(counts)
+        assert (await rating_counts(conn, "qd-water", made.date()))["rated"] == 1
+        await migrate(url)
+        assert await conn.fetch(counts) == before
+        moved = await conn.fetch(
+            "SELECT solved, rating, callback_outcome, score_excluded FROM dispatch_ratings "
+            "ORDER BY dispatch_id"
+        )
+        assert [tuple(r) for r in moved] == [(False, 2, "bad", False), (False, 2, "bad", True)]
+        await assert_kept_counts_are_a_recount(conn)
+    finally:
+        await conn.close()
 
 
 async def test_an_unsigned_dispatch_counts_once_its_sign_for_deadline_passes(

@@ -5,8 +5,9 @@ Generated history, set-based in SQL: orders spread over two years, about 2% stil
 closed, resolved on the call, cancelled or merged, a few completed and waiting for
 their callback, a few drafts. Each dispatched order has its lead dispatch; one in ten
 an assisting unit; one in twenty a unit that returned it first (pending review while
-the order is ``returned``); some in-progress orders a pending time request. No order
-events: no board query reads them.
+the order is ``returned``); some in-progress orders a pending time request; one in
+three closed orders its lead's callback rating. No order events: no board query reads
+them.
 
 How the load differs from the application's writes, so that ten million rows fit in
 minutes on two cores: the indexes of work_orders and dispatches that back no
@@ -14,7 +15,7 @@ constraint are dropped before the load and rebuilt from their own definitions af
 (same schema, built by sorting instead of one row at a time); the load runs with
 ``session_replication_role = replica``, which skips the foreign-key triggers (the
 generator draws every reference from the seeded tables) and the triggers of migrations
-0012 and 0013 that keep the figures' day counts and the board's counts. Then VACUUM
+0012, 0013 and 0017 that keep the figures' day counts and the board's counts. Then VACUUM
 ANALYZE, as autovacuum would leave a settled table, and ``figure_counts_rebuild()`` and
 ``board_counts_rebuild()`` count the whole history once (timed), as the triggers would
 have kept it.
@@ -115,18 +116,13 @@ SELECT g.id, format('%s-bench-%s', h.code, g.id), h.code,
 # reminder marks it when that deadline passes.
 DISPATCHES_SQL = """
 INSERT INTO dispatches (order_id, enterprise_id, role, state, sign_for_due_at, created_at,
-    signed_at, finished_at, completed_on_time, solved, rating, rated_at, callback_outcome,
-    sign_for_missed_at)
+    signed_at, finished_at, completed_on_time, sign_for_missed_at)
 SELECT o.id, x.enterprise_id, x.role, x.state, x.at + interval '2 hours', x.at,
        CASE WHEN x.state IN ('signed', 'completed')
             THEN x.at + interval '3 hours' * random() END,
        CASE WHEN x.state = 'completed' THEN o.completed_at
             WHEN x.state = 'returned' THEN x.at + interval '1 hour' END,
        CASE WHEN x.state = 'completed' THEN o.completed_at <= o.resolution_due_at END,
-       CASE WHEN x.rated THEN o.id % 9 <> 0 END,
-       CASE WHEN x.rated THEN (5 - o.id % 4)::smallint END,
-       CASE WHEN x.rated THEN o.closed_at END,
-       CASE WHEN x.rated THEN CASE WHEN o.id % 9 = 0 THEN 'bad' ELSE 'good' END END,
        CASE WHEN x.state = 'pending' AND x.at + interval '2 hours' < $4
             THEN x.at + interval '2 hours' END
   FROM work_orders o
@@ -134,21 +130,29 @@ SELECT o.id, x.enterprise_id, x.role, x.state, x.at + interval '2 hours', x.at,
   CROSS JOIN LATERAL (SELECT ref.units[1 + (o.id / 7) % cardinality(ref.units)] AS unit) other
   CROSS JOIN LATERAL (VALUES
       (o.id % 20 = 0 OR o.status = 'returned',
-       'lead', 'returned', o.created_at + interval '10 minutes', false,
-       other.unit),
+       'lead', 'returned', o.created_at + interval '10 minutes', other.unit),
       (o.status <> 'returned',
        'lead',
        CASE WHEN o.status = 'dispatched' THEN 'pending'
             WHEN o.status IN ('in_progress', 'escalated') THEN 'signed'
             ELSE 'completed' END,
-       o.created_at + interval '30 minutes', o.status = 'closed' AND o.id % 3 = 0,
-       o.lead_enterprise_id),
+       o.created_at + interval '30 minutes', o.lead_enterprise_id),
       (o.id % 10 = 1 AND o.status <> 'returned',
        'assisting', CASE WHEN o.status IN ('dispatched', 'in_progress', 'escalated')
                          THEN 'signed' ELSE 'completed' END,
-       o.created_at + interval '30 minutes', false, other.unit)
-  ) AS x(wanted, role, state, at, rated, enterprise_id)
+       o.created_at + interval '30 minutes', other.unit)
+  ) AS x(wanted, role, state, at, enterprise_id)
  WHERE o.id BETWEEN $1 AND $2 AND o.lead_enterprise_id IS NOT NULL AND x.wanted
+"""
+
+# The callback ratings of the orders $1..$2: the lead's, for one in three closed orders.
+RATINGS_SQL = """
+INSERT INTO dispatch_ratings (dispatch_id, solved, rating, rated_at, callback_outcome)
+SELECT d.id, o.id % 9 <> 0, (5 - o.id % 4)::smallint, o.closed_at,
+       CASE WHEN o.id % 9 = 0 THEN 'bad' ELSE 'good' END
+  FROM dispatches d JOIN work_orders o ON o.id = d.order_id
+ WHERE d.order_id BETWEEN $1 AND $2 AND o.status = 'closed' AND o.id % 3 = 0
+   AND d.role = 'lead' AND d.state = 'completed'
 """
 
 # Every returned dispatch of the orders $1..$2 with its return, pending review while the
@@ -216,9 +220,10 @@ async def generate_orders(
         await conn.execute(ORDERS_SQL, lo, hi, now, total, *reference)
         await conn.execute(DISPATCHES_SQL, lo, hi, units, now)
         clock.step(f"orders and dispatches up to {hi:,}")
+    await conn.execute(RATINGS_SQL, 1, total)
     await conn.execute(RETURNS_SQL, 1, total)
     await conn.execute(TIME_REQUESTS_SQL, 1, total)
-    clock.step("returns and time requests")
+    clock.step("ratings, returns and time requests")
     for name, definition in indexes:
         await conn.execute(definition)
         clock.step(f"rebuilt {name}")
@@ -226,7 +231,13 @@ async def generate_orders(
     await conn.execute(
         "SELECT setval(pg_get_serial_sequence('work_orders', 'id'), max(id)) FROM work_orders"
     )
-    for table in ("work_orders", "dispatches", "order_returns", "time_requests"):
+    for table in (
+        "work_orders",
+        "dispatches",
+        "dispatch_ratings",
+        "order_returns",
+        "time_requests",
+    ):
         await conn.execute(f"VACUUM ANALYZE {table}")
     clock.step("VACUUM ANALYZE")
 

@@ -557,9 +557,15 @@ async def rate_dispatch(
     outcome: str,
     now: dt.datetime,
 ) -> None:
+    """The dispatch's rating by its callback; an approved appeal stays approved."""
     await conn.execute(
-        "UPDATE dispatches SET solved = $2, rating = $3, callback_outcome = $4, rated_at = $5 "
-        "WHERE id = $1",
+        """
+        INSERT INTO dispatch_ratings (dispatch_id, solved, rating, callback_outcome, rated_at)
+        VALUES ($1, $2, $3, $4, $5)
+        ON CONFLICT (dispatch_id) DO UPDATE SET solved = EXCLUDED.solved,
+            rating = EXCLUDED.rating, callback_outcome = EXCLUDED.callback_outcome,
+            rated_at = EXCLUDED.rated_at
+        """,
         dispatch_id,
         solved,
         rating,
@@ -571,10 +577,14 @@ async def rate_dispatch(
 async def dispatch_rating(
     conn: asyncpg.Connection, dispatch_id: int, *, for_update: bool = False
 ) -> asyncpg.Record | None:
-    lock = " FOR UPDATE" if for_update else ""
+    """The dispatch with its rating (none: null outcome); ``for_update`` locks the
+    dispatch, which its rating's writers share-lock (migration 0017)."""
+    lock = " FOR UPDATE OF d" if for_update else ""
     return await conn.fetchrow(
-        "SELECT order_id, enterprise_id, role, callback_outcome, score_excluded "
-        f"FROM dispatches WHERE id = $1{lock}",
+        "SELECT d.order_id, d.enterprise_id, d.role, r.callback_outcome, "
+        "coalesce(r.score_excluded, false) AS score_excluded "
+        "FROM dispatches d LEFT JOIN dispatch_ratings r ON r.dispatch_id = d.id "
+        f"WHERE d.id = $1{lock}",
         dispatch_id,
     )
 
@@ -606,9 +616,10 @@ async def get_appeal(
 async def pending_appeals(conn: asyncpg.Connection, limit: int) -> list[asyncpg.Record]:
     return await conn.fetch(
         """
-        SELECT ap.*, d.order_id, d.rating, d.solved, o.number AS order_number
+        SELECT ap.*, d.order_id, r.rating, r.solved, o.number AS order_number
           FROM rating_appeals ap
           JOIN dispatches d ON d.id = ap.dispatch_id
+          LEFT JOIN dispatch_ratings r ON r.dispatch_id = ap.dispatch_id
           JOIN work_orders o ON o.id = d.order_id
          WHERE ap.state = 'pending' ORDER BY ap.created_at LIMIT $1
         """,
@@ -637,7 +648,9 @@ async def decide_appeal(
 
 
 async def exclude_from_score(conn: asyncpg.Connection, dispatch_id: int) -> None:
-    await conn.execute("UPDATE dispatches SET score_excluded = true WHERE id = $1", dispatch_id)
+    await conn.execute(
+        "UPDATE dispatch_ratings SET score_excluded = true WHERE dispatch_id = $1", dispatch_id
+    )
 
 
 # ------------------------------------------------------------------- figures

@@ -9,9 +9,11 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import random
+import shutil
 import uuid
 from collections import Counter
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -28,7 +30,9 @@ from callbacks.campaigns import CampaignInput, PhoneEntry, do_create_campaign
 from callbacks.jobs import callback_source, process_attempt
 from callbacks.pacing import GUARD, Pacer
 from callbacks.policy import CallbackPolicy
+from hotline import db
 from hotline.context import JobContext, utcnow
+from hotline.migrate import MIGRATIONS_DIR, migrate
 from hotline.orders import queries as order_queries
 from hotline.reference import queries as ref
 from hotline.reference.calendar import load_calendar
@@ -48,6 +52,8 @@ from tests.callback_support import (
 )
 from tests.factories import Clock, make_user, order_in_status
 from tests.routing_support import Desk, open_desks, run_worker, settle
+from tests.waiting import backend_waits, until
+from wiring.seed import seed_reference
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -228,7 +234,9 @@ async def test_voice_survey_closes_the_loop_bad_rating_redo_then_good_rating(
     assert redispatched["data"]["reason"].startswith("回访不满意")
     reopened = [e for e in order["events"] if e["type"] == "order.reopen"][-1]
     assert reopened["data"]["survey_id"] == first["survey_id"]
-    rated = await pool.fetchrow("SELECT * FROM dispatches WHERE id = $1", first_dispatch)
+    rated = await pool.fetchrow(
+        "SELECT * FROM dispatch_ratings WHERE dispatch_id = $1", first_dispatch
+    )
     assert (rated["rating"], rated["solved"], rated["callback_outcome"]) == (1, False, "bad")
     (done,) = await attempts(pool, order_id)
     assert done["state"] == "done" and done["outcome"] == "answered"
@@ -245,7 +253,9 @@ async def test_voice_survey_closes_the_loop_bad_rating_redo_then_good_rating(
     await twilio.status(call, "completed")
     closed = await order_row(pool, order_id)
     assert closed["status"] == "closed" and closed["callback_rating"] == 5
-    good = await pool.fetchrow("SELECT * FROM dispatches WHERE id = $1", second_dispatch)
+    good = await pool.fetchrow(
+        "SELECT * FROM dispatch_ratings WHERE dispatch_id = $1", second_dispatch
+    )
     assert (good["rating"], good["solved"], good["callback_outcome"]) == (5, True, "good")
     assert len(fake_rest.calls_to(phone)) == 2  # each attempt placed exactly once
 
@@ -335,7 +345,9 @@ async def test_no_answer_busy_and_a_machine_are_retried_then_unreachable_and_cou
     assert len(fake_rest.calls_to(phone)) == 3
     assert (await order_row(pool, order_id))["status"] == "closed"
     assert (
-        await pool.fetchval("SELECT callback_outcome FROM dispatches WHERE id = $1", dispatch_id)
+        await pool.fetchval(
+            "SELECT callback_outcome FROM dispatch_ratings WHERE dispatch_id = $1", dispatch_id
+        )
         == "unreachable"
     )
     survey = (await desks["agent"].get(f"/api/v1/orders/{order_id}/callbacks"))["items"][0]
@@ -804,25 +816,207 @@ async def all_figures(pool: asyncpg.Pool, start: dt.date, end: dt.date) -> list[
         ]
 
 
+async def assert_kept_counts_are_a_recount(conn: asyncpg.Connection) -> None:
+    """The triggers' running sums are what counting every dispatch again gives (rows
+    that went back to nothing aside); the counts are the recount's afterwards."""
+    before = await conn.fetch("SELECT * FROM figure_day_counts ORDER BY 1, 2, 3, 4")
+    await callback_queries.rebuild_figure_counts(conn)
+    after = await conn.fetch("SELECT * FROM figure_day_counts ORDER BY 1, 2, 3, 4")
+    assert [tuple(r) for r in after] == [tuple(r) for r in before if any(r[4:])]
+
+
 async def test_counts_kept_by_the_writes_equal_a_count_from_scratch(pool: asyncpg.Pool) -> None:
     appealed = await figures_week(pool, local(2025, 9, 1, 10, 0))
     week = (dt.date(2025, 9, 1), dt.date(2025, 9, 8))
     kept = await all_figures(pool, *week)
     assert all(kept)
     async with pool.acquire() as conn:
-        before = await conn.fetch("SELECT * FROM figure_day_counts ORDER BY 1, 2, 3, 4")
-        assert await callback_queries.rebuild_figure_counts(conn) > 0
-        after = await conn.fetch("SELECT * FROM figure_day_counts ORDER BY 1, 2, 3, 4")
-    # The trigger's running sums are what counting every dispatch again gives.
-    assert [tuple(r) for r in after] == [tuple(r) for r in before if any(r[4:])]
+        await assert_kept_counts_are_a_recount(conn)
     assert await all_figures(pool, *week) == kept
 
     # A late change (the appeal undone) is in the counts as soon as it commits.
-    await pool.execute("UPDATE dispatches SET score_excluded = false WHERE id = $1", appealed)
+    await pool.execute(
+        "UPDATE dispatch_ratings SET score_excluded = false WHERE dispatch_id = $1", appealed
+    )
     async with pool.acquire() as conn:
         billing = str(await enterprise_id(conn, "qd-billing"))
     (row,) = [r for r in (await all_figures(pool, *week))[0] if r["key"] == billing]
     assert (row["rated"], row["good"]) == (2, 1)  # the rating 1 counts again
+
+
+async def rating_counts(conn: asyncpg.Connection, unit: str, day: dt.date) -> dict[str, int]:
+    """A unit's kept completion counts of one day."""
+    row = await conn.fetchrow(
+        "SELECT completed, called_back, unreachable, reopened, answered, solved, rated, good "
+        "FROM figure_day_counts WHERE day = $1 AND enterprise_id = $2",
+        day,
+        await enterprise_id(conn, unit),
+    )
+    return dict(row) if row else {}
+
+
+async def test_a_rating_written_changed_excluded_or_deleted_moves_the_kept_counts(
+    pool: asyncpg.Pool,
+) -> None:
+    """The ratings live in callbacks' dispatch_ratings: each write of a rating row moves
+    the counts of its dispatch exactly, and a dispatch written later counts with it."""
+    made, hour = local(2025, 11, 3, 10, 0), dt.timedelta(hours=1)
+    day = made.date()
+    unrated = {"completed": 1, "called_back": 0, "unreachable": 0, "reopened": 0}
+    unrated |= {"answered": 0, "solved": 0, "rated": 0, "good": 0}
+    async with pool.acquire() as conn:
+        dispatch = await unit_dispatch(
+            conn, "qd-billing", made, signed=made + hour, completed=(made + 5 * hour, True)
+        )
+        assert await rating_counts(conn, "qd-billing", day) == unrated
+
+        async def rate(solved: bool | None, rating: int | None, outcome: str) -> None:
+            await callback_queries.rate_dispatch(
+                conn, dispatch, solved=solved, rating=rating, outcome=outcome, now=made
+            )
+
+        await rate(False, 2, "bad")
+        bad = {**unrated, "called_back": 1, "reopened": 1, "answered": 1, "rated": 1}
+        assert await rating_counts(conn, "qd-billing", day) == bad
+        await assert_kept_counts_are_a_recount(conn)
+        # The appeal approved: the rating leaves the resolution and satisfaction counts.
+        await callback_queries.exclude_from_score(conn, dispatch)
+        excluded = {**bad, "answered": 0, "rated": 0}
+        assert await rating_counts(conn, "qd-billing", day) == excluded
+        await assert_kept_counts_are_a_recount(conn)
+        # A later callback of the same dispatch: its answer, the appeal still standing.
+        await rate(True, 5, "good")
+        assert await rating_counts(conn, "qd-billing", day) == {**excluded, "reopened": 0}
+        await conn.execute(
+            "UPDATE dispatch_ratings SET score_excluded = false WHERE dispatch_id = $1", dispatch
+        )
+        good = {**unrated, "called_back": 1, "answered": 1, "solved": 1, "rated": 1, "good": 1}
+        assert await rating_counts(conn, "qd-billing", day) == good
+        await assert_kept_counts_are_a_recount(conn)
+        await conn.execute("DELETE FROM dispatch_ratings WHERE dispatch_id = $1", dispatch)
+        assert await rating_counts(conn, "qd-billing", day) == unrated
+        await assert_kept_counts_are_a_recount(conn)
+
+        # Rated while only signed for: the completion, written later, counts the rating.
+        signed = await unit_dispatch(conn, "qd-water", made, signed=made + hour)
+        await callback_queries.rate_dispatch(
+            conn, signed, solved=None, rating=None, outcome="unreachable", now=made
+        )
+        assert await rating_counts(conn, "qd-water", day) == {**unrated, "completed": 0}
+        await routing_queries.set_dispatch_state(
+            conn, signed, state="completed", now=made + 2 * hour, on_time=True
+        )
+        assert await rating_counts(conn, "qd-water", day) == {**unrated, "unreachable": 1}
+        await assert_kept_counts_are_a_recount(conn)
+
+
+@pytest.mark.parametrize("first", ["dispatch", "rating"])
+async def test_a_rating_and_its_dispatch_written_at_once_count_both(
+    pool: asyncpg.Pool, first: str
+) -> None:
+    """The completion and the rating of one dispatch in two open transactions: the
+    second waits for the first (the rating's trigger share-locks the dispatch), then
+    counts with the first's change, so neither is lost from the kept counts."""
+    # A day of each case's own (the tests share a database).
+    made = local(2025, 11, 10 if first == "dispatch" else 11, 10, 0)
+    hour = dt.timedelta(hours=1)
+    async with pool.acquire() as conn:
+        dispatch = await unit_dispatch(conn, "qd-water", made, signed=made + hour)
+
+    async def complete(conn: asyncpg.Connection) -> None:
+        await routing_queries.set_dispatch_state(
+            conn, dispatch, state="completed", now=made + 2 * hour, on_time=True
+        )
+
+    async def rate(conn: asyncpg.Connection) -> None:
+        await callback_queries.rate_dispatch(
+            conn, dispatch, solved=True, rating=4, outcome="good", now=made + 3 * hour
+        )
+
+    writes = {"dispatch": complete, "rating": rate}
+    second = next(w for name, w in writes.items() if name != first)
+    async with pool.acquire() as one, pool.acquire() as other:
+        opened = one.transaction()
+        await opened.start()
+        await writes[first](one)
+        waiting = asyncio.create_task(second(other))
+        pid = other.get_server_pid()
+        await until(lambda: backend_waits(pool, pid), "the second write waits for the first")
+        await opened.commit()
+        await waiting
+        counts = await rating_counts(one, "qd-water", made.date())
+        assert (counts["completed"], counts["good"]) == (1, 1)
+        await assert_kept_counts_are_a_recount(one)
+
+
+async def test_a_rating_the_previous_release_writes_into_dispatches_is_kept(
+    pool: asyncpg.Pool,
+) -> None:
+    """During the rolling upgrade the previous release still writes its ratings into
+    dispatches (migration 0017 keeps the columns one release): copied to
+    dispatch_ratings, counted, and appealable, also in the write that completes."""
+    made, hour = local(2025, 11, 17, 10, 0), dt.timedelta(hours=1)
+    async with pool.acquire() as conn:
+        dispatch = await unit_dispatch(conn, "qd-water", made, signed=made + hour)
+        await conn.execute(
+            "UPDATE dispatches SET state = 'completed', finished_at = $2, "
+            "completed_on_time = true, solved = false, rating = 1, "
+            "callback_outcome = 'bad', rated_at = $2 WHERE id = $1",
+            dispatch,
+            made + 2 * hour,
+        )
+        rated = await callback_queries.dispatch_rating(conn, dispatch)
+        assert rated is not None
+        assert (rated["callback_outcome"], rated["score_excluded"]) == ("bad", False)
+        counts = await rating_counts(conn, "qd-water", made.date())
+        assert (counts["completed"], counts["reopened"], counts["rated"]) == (1, 1, 1)
+        await assert_kept_counts_are_a_recount(conn)
+        await conn.execute("UPDATE dispatches SET score_excluded = true WHERE id = $1", dispatch)
+        assert (await rating_counts(conn, "qd-water", made.date()))["rated"] == 0
+        await assert_kept_counts_are_a_recount(conn)
+
+
+async def test_the_migration_moves_the_ratings_and_leaves_the_counts(
+    fresh_database: Callable[[str], Awaitable[str]], tmp_path: Path
+) -> None:
+    """Migration 0017 on a database whose ratings are still in dispatches: each one
+    (an appealed one too) moves into dispatch_ratings, the counts stay as they were."""
+    url = await fresh_database("ratings")
+    before_0017 = tmp_path / "migrations"
+    before_0017.mkdir()
+    for migration in sorted(MIGRATIONS_DIR.glob("*.sql")):
+        if migration.name < "0017":
+            shutil.copy(migration, before_0017)
+    await migrate(url, before_0017)
+    made, hour = local(2025, 11, 24, 10, 0), dt.timedelta(hours=1)
+    conn = await db.connect(url)
+    try:
+        await seed_reference(conn)
+        for excluded in (False, True):
+            dispatch = await unit_dispatch(
+                conn, "qd-water", made, signed=made + hour, completed=(made + 5 * hour, True)
+            )
+            await conn.execute(
+                "UPDATE dispatches SET solved = false, rating = 2, callback_outcome = 'bad', "
+                "rated_at = $2, score_excluded = $3 WHERE id = $1",
+                dispatch,
+                made,
+                excluded,
+            )
+        await unit_dispatch(conn, "qd-water", made, signed=made + hour)  # not rated
+        counts = "SELECT * FROM figure_day_counts ORDER BY 1, 2, 3, 4"
+        before = await conn.fetch(counts)
+        assert (await rating_counts(conn, "qd-water", made.date()))["rated"] == 1
+        await migrate(url)
+        assert await conn.fetch(counts) == before
+        moved = await conn.fetch(
+            "SELECT solved, rating, callback_outcome, score_excluded FROM dispatch_ratings "
+            "ORDER BY dispatch_id"
+        )
+        assert [tuple(r) for r in moved] == [(False, 2, "bad", False), (False, 2, "bad", True)]
+        await assert_kept_counts_are_a_recount(conn)
+    finally:
+        await conn.close()
 
 
 async def test_an_unsigned_dispatch_counts_once_its_sign_for_deadline_passes(
@@ -981,7 +1175,9 @@ async def test_a_bad_rating_can_be_appealed_and_a_supervisor_closes_with_a_rulin
         f"/api/v1/rating-appeals/{appeal['id']}/decision", {"decision": "approve", "note": "属实"}
     )
     assert decided["state"] == "approved"
-    assert await pool.fetchval("SELECT score_excluded FROM dispatches WHERE id = $1", dispatch_id)
+    assert await pool.fetchval(
+        "SELECT score_excluded FROM dispatch_ratings WHERE dispatch_id = $1", dispatch_id
+    )
 
     # The redo is completed; the citizen still insists: the supervisor rules and closes.
     await sign_and_complete(desks["water"], order_id)

@@ -163,8 +163,7 @@ async def rule_history(conn: asyncpg.Connection, rule_id: int) -> list[asyncpg.R
 
 async def enterprises_by_id(conn: asyncpg.Connection, ids: list[int]) -> dict[int, asyncpg.Record]:
     rows = await conn.fetch(
-        "SELECT id, code, name_zh, name_en, active, webhook_url FROM enterprises "
-        "WHERE id = ANY($1::bigint[])",
+        "SELECT id, code, name_zh, name_en, active FROM enterprises WHERE id = ANY($1::bigint[])",
         ids,
     )
     return {r["id"]: r for r in rows}
@@ -474,22 +473,6 @@ async def decide_time_request(
         user_id,
         now,
         note,
-    )
-
-
-async def move_resolution_due(
-    conn: asyncpg.Connection, order_id: int, due_at: dt.datetime, *, count_extension: bool
-) -> None:
-    await conn.execute(
-        """
-        UPDATE work_orders SET first_due_at = coalesce(first_due_at, resolution_due_at),
-               resolution_due_at = $2,
-               extension_count = extension_count + CASE WHEN $3 THEN 1 ELSE 0 END
-         WHERE id = $1
-        """,
-        order_id,
-        due_at,
-        count_extension,
     )
 
 

@@ -10,6 +10,7 @@ import asyncpg
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from hotline.errors import Conflict, InvalidInput, NotFound
+from hotline.orders import queries as order_queries
 from hotline.orders.service import access_order_by_id, record_event
 from hotline.settings import Settings
 from hotline.users.models import Actor
@@ -127,7 +128,7 @@ async def do_decide_time_request(
         conn, request_id, state=state, user_id=actor.user_id, now=now, note=body.note
     )
     if state == "approved":
-        await queries.move_resolution_due(
+        await order_queries.move_resolution_due(
             conn,
             order["id"],
             request["requested_due_at"],
@@ -184,7 +185,7 @@ async def do_coordinate(
             code="invalid_coordination",
             fields={"due_at": "in the past"},
         )
-    await queries.move_resolution_due(conn, order_id, body.due_at, count_extension=False)
+    await order_queries.move_resolution_due(conn, order_id, body.due_at, count_extension=False)
     await ladder.reset_resolution_clock(
         conn, order, body.due_at, calendar=calendar, settings=settings, now=now
     )

@@ -659,6 +659,37 @@ async def test_an_admin_sets_a_webhook_and_gets_its_secret_once(
     assert stored["webhook_url"] is None and stored["webhook_secret"] is None
 
 
+async def test_a_webhook_set_by_the_previous_release_is_carried_over(pool: asyncpg.Pool) -> None:
+    """During the upgrade the previous release still writes enterprises.webhook_url and
+    webhook_secret (migration 0018): what it sets and clears is what this release reads."""
+    async with pool.acquire() as conn:
+        enterprise_id, _ = await new_enterprise(conn, None)
+        await conn.execute(
+            "UPDATE enterprises SET webhook_url = $2, webhook_secret = $3 WHERE id = $1",
+            enterprise_id,
+            "https://8.8.8.8/old-release",
+            "s" * 40,
+        )
+        stored = await queries.get_webhook(conn, enterprise_id)
+        assert stored is not None
+        assert (stored["webhook_url"], stored["webhook_secret"]) == (
+            "https://8.8.8.8/old-release",
+            "s" * 40,
+        )
+        await conn.execute(
+            "UPDATE enterprises SET webhook_url = NULL, webhook_secret = NULL WHERE id = $1",
+            enterprise_id,
+        )
+        stored = await queries.get_webhook(conn, enterprise_id)
+        assert stored is not None and stored["webhook_url"] is None
+        # This release writes only its own table: the old columns stay as they were.
+        await queries.set_webhook(conn, enterprise_id, url="https://8.8.8.8/new", secret="t" * 40)
+        old = await conn.fetchval(
+            "SELECT webhook_url FROM enterprises WHERE id = $1", enterprise_id
+        )
+        assert old is None
+
+
 async def test_an_internal_url_is_refused_with_the_field(
     client: ClientSession, pool: asyncpg.Pool
 ) -> None:

@@ -319,3 +319,21 @@ async def fold_board_counts(conn: asyncpg.Connection, batch: int) -> int:
 async def rebuild_board_counts(conn: asyncpg.Connection) -> int:
     """The board's counts made again from the tables; the rows written."""
     return int(await conn.fetchval("SELECT board_counts_rebuild()"))
+
+
+async def move_resolution_due(
+    conn: asyncpg.Connection, order_id: int, due_at: dt.datetime, *, count_extension: bool
+) -> None:
+    """A new resolution due (a granted extension, or the centre's own due when it
+    coordinates); the first one is kept for the figures."""
+    await conn.execute(
+        """
+        UPDATE work_orders SET first_due_at = coalesce(first_due_at, resolution_due_at),
+               resolution_due_at = $2,
+               extension_count = extension_count + CASE WHEN $3 THEN 1 ELSE 0 END
+         WHERE id = $1
+        """,
+        order_id,
+        due_at,
+        count_extension,
+    )

@@ -16,7 +16,12 @@ import asyncpg
 async def get_webhook(conn: asyncpg.Connection, enterprise_id: int) -> asyncpg.Record | None:
     """The enterprise's id, webhook URL and secret; None when there is no such enterprise."""
     return await conn.fetchrow(
-        "SELECT id, webhook_url, webhook_secret FROM enterprises WHERE id = $1", enterprise_id
+        """
+        SELECT e.id, w.url AS webhook_url, w.secret AS webhook_secret
+          FROM enterprises e LEFT JOIN enterprise_webhooks w ON w.enterprise_id = e.id
+         WHERE e.id = $1
+        """,
+        enterprise_id,
     )
 
 
@@ -24,13 +29,26 @@ async def set_webhook(
     conn: asyncpg.Connection, enterprise_id: int, *, url: str | None, secret: str | None
 ) -> bool:
     """Store (or, with None, remove) the URL and secret; False when there is no such enterprise."""
-    updated = await conn.fetchval(
-        "UPDATE enterprises SET webhook_url = $2, webhook_secret = $3 WHERE id = $1 RETURNING id",
-        enterprise_id,
-        url,
-        secret,
-    )
-    return updated is not None
+    if not await conn.fetchval(
+        "SELECT EXISTS (SELECT FROM enterprises WHERE id = $1)", enterprise_id
+    ):
+        return False
+    if url is None or secret is None:
+        await conn.execute(
+            "DELETE FROM enterprise_webhooks WHERE enterprise_id = $1", enterprise_id
+        )
+    else:
+        await conn.execute(
+            """
+            INSERT INTO enterprise_webhooks (enterprise_id, url, secret) VALUES ($1, $2, $3)
+            ON CONFLICT (enterprise_id) DO UPDATE
+               SET url = EXCLUDED.url, secret = EXCLUDED.secret, updated_at = now()
+            """,
+            enterprise_id,
+            url,
+            secret,
+        )
+    return True
 
 
 # ------------------------------------------------------------ making deliveries
@@ -44,11 +62,11 @@ async def dispatch_details(conn: asyncpg.Connection, dispatch_id: int) -> asyncp
                o.id AS order_id, o.number, o.hotline_code, o.service_item_code,
                s.name_zh AS service_item_name, o.kind, o.priority, o.area_code, o.address,
                o.description, o.caller_name, o.caller_phone, o.resolution_due_at,
-               e.webhook_url, e.webhook_secret
+               wh.url AS webhook_url, wh.secret AS webhook_secret
           FROM dispatches d
           JOIN work_orders o ON o.id = d.order_id
           JOIN service_items s ON s.code = o.service_item_code
-          JOIN enterprises e ON e.id = d.enterprise_id
+          LEFT JOIN enterprise_webhooks wh ON wh.enterprise_id = d.enterprise_id
          WHERE d.id = $1
         """,
         dispatch_id,
@@ -89,9 +107,9 @@ async def get_for_sending(conn: asyncpg.Connection, delivery_id: int) -> asyncpg
         """
         SELECT w.*, w.due_at <= now() AS due,
                (SELECT count(*) FROM webhook_attempts a WHERE a.delivery_id = w.id) AS tries,
-               e.webhook_url, e.webhook_secret
+               wh.url AS webhook_url, wh.secret AS webhook_secret
           FROM webhook_deliveries w
-          JOIN enterprises e ON e.id = w.enterprise_id
+          LEFT JOIN enterprise_webhooks wh ON wh.enterprise_id = w.enterprise_id
          WHERE w.id = $1
         """,
         delivery_id,

@@ -1,11 +1,12 @@
 """The package map (docs/architecture.md): each top-level package imports only the ones
 before it in ORDER, so there is no cycle between packages; the core stays free of web,
 socket and telephony code; in the domain packages only views modules reach the web
-layer."""
+layer; each table is written by one package.
 
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -89,3 +90,22 @@ def test_no_cycle_between_top_level_packages() -> None:
 
     for package in ORDER:
         visit(package, ())
+
+
+TABLES = sorted(
+    {
+        name
+        for migration in (ROOT / "hotline" / "migrations").glob("*.sql")
+        for name in re.findall(r"CREATE TABLE (\w+)", migration.read_text(encoding="utf-8"))
+    }
+)
+SOURCES = {module: (ROOT / module).read_text(encoding="utf-8") for module in IMPORTS}
+
+
+@pytest.mark.parametrize("table", TABLES)
+def test_one_package_writes_each_table(table: str) -> None:
+    """One writer per table (docs/architecture.md): the statements that insert, update
+    or delete a table's rows are all in the package that owns it."""
+    write = re.compile(rf"\b(?:INSERT INTO|UPDATE|DELETE FROM)\s+{table}\b")
+    writers = {package_of(m) for m, text in SOURCES.items() if write.search(text)}
+    assert len(writers) <= 1, f"{table} is written by {sorted(writers)}"

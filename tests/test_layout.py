@@ -1,7 +1,7 @@
 """The package map (docs/architecture.md): each top-level package imports only the ones
 before it in ORDER, so there is no cycle between packages; the core stays free of web,
 socket and telephony code; in the domain packages only views modules reach the web
-layer; each table is written by one package.
+layer; each table is written by one package."""
 
 from __future__ import annotations
 

@@ -70,11 +70,11 @@ from bench.board import measure_boards, prepare_board, print_summary
 from bench.scratch import run_on_scratch_database, run_on_scratch_databases
 from hotline import db
 from hotline.migrate import migrate
-from hotline.orders import queries as order_queries
 from hotline.orders.service import record_event
 from hotline.settings import Settings
 from hotline.stream import queries as stream
 from hotline.users.service import do_create_user
+from testkit.orders import insert_order
 from web.live import tune_collector
 from web.live_publisher import Publisher
 from web.live_stream import STREAM_EVENT
@@ -389,7 +389,7 @@ async def bench(settings: Settings, args: argparse.Namespace) -> None:
             await do_create_user(
                 conn, username="bench-supervisor", password=PASSWORD, role="supervisor"
             )
-            order = await order_queries.insert_order(
+            order = await insert_order(
                 conn,
                 {
                     "number": "12319-bench-0001",

@@ -9,7 +9,6 @@ from typing import Any
 import asyncpg
 from aiohttp import ClientSession
 
-from hotline.orders import queries as order_queries
 from hotline.orders.models import NewOrder
 from hotline.orders.service import do_register_order
 from hotline.reference import queries as ref
@@ -18,6 +17,7 @@ from hotline.settings import Settings
 from hotline.users.models import Actor
 from hotline.users.service import actor_from_row, do_create_user
 from routing import queries as routing_queries
+from testkit.orders import insert_order
 
 _serial = itertools.count(1)
 PASSWORD = "test-password-1"
@@ -90,7 +90,7 @@ async def order_in_status(
     conn: asyncpg.Connection, status: str, now: dt.datetime
 ) -> asyncpg.Record:
     """An order row standing in ``status``, as if earlier moves had happened."""
-    return await order_queries.insert_order(
+    return await insert_order(
         conn,
         {
             "number": unique("12319-t-"),

@@ -22,6 +22,7 @@ from hotline.settings import Settings, SettingsError
 from hotline.users.models import Actor
 from hotline.users.service import api_key_actor
 from testkit.local_server import free_port
+from tests.factories import dispatch_to, order_in_status
 from wiring.cli import main
 
 
@@ -116,6 +117,52 @@ def test_apikey_add_prints_a_key_once_that_acts_for_its_enterprise(
     assert key.encode() not in bytes(row["key_hash"])  # only its hash is kept
     # An unknown enterprise is refused with a clear error, not a traceback.
     assert main(["apikey", "add", "ERP", "--enterprise", "no-such-company"]) == 2
+
+
+BOARD_TOTALS = """
+    SELECT family, key, hour, sum(n) AS n
+      FROM (SELECT family, key, hour, n FROM board_counts
+            UNION ALL SELECT family, key, hour, n FROM board_count_changes) c
+     GROUP BY 1, 2, 3 HAVING sum(n) <> 0 ORDER BY 1, 2, 3
+"""
+FIGURES = (
+    "SELECT * FROM figure_day_counts ORDER BY day, enterprise_id, service_item_code, hotline_code"
+)
+
+
+def test_recount_makes_the_kept_counts_again(
+    settings: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
+    async def counts(
+        damage: bool = False, order: bool = False
+    ) -> tuple[list[asyncpg.Record], list[asyncpg.Record]]:
+        assert settings.database_url
+        conn = await asyncpg.connect(settings.database_url)
+        try:
+            if order:  # something for each kind of count: an order, dispatched
+                now = dt.datetime.now(dt.UTC)
+                made = await order_in_status(conn, "dispatched", now)
+                dispatch = await dispatch_to(conn, made["id"], "qd-billing", now)
+                await conn.execute(
+                    "UPDATE dispatches SET state = 'signed', signed_at = $2 WHERE id = $1",
+                    dispatch["id"],
+                    now,
+                )
+            if damage:  # what a restore of a dump taken mid-write, or a bulk load, leaves
+                await conn.execute("UPDATE board_counts SET n = n + 7")
+                await conn.execute("DELETE FROM board_count_changes")
+                await conn.execute("DELETE FROM figure_day_counts")
+            return await conn.fetch(BOARD_TOTALS), await conn.fetch(FIGURES)
+        finally:
+            await conn.close()
+
+    kept = asyncio.run(counts(order=True))
+    assert kept[0] and kept[1]
+    damaged = asyncio.run(counts(damage=True))
+    assert damaged[0] != kept[0] and damaged[1] == []
+    assert main(["recount"]) == 0
+    assert "board counts:" in capsys.readouterr().out
+    assert asyncio.run(counts()) == kept
 
 
 def test_production_refuses_to_start_without_secrets(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -45,18 +45,6 @@ async def find_by_client_request(
     )
 
 
-async def insert_order(conn: asyncpg.Connection, values: dict[str, Any]) -> asyncpg.Record:
-    columns = list(values)
-    placeholders = ", ".join(f"${i}" for i in range(1, len(columns) + 1))
-    row = await conn.fetchrow(
-        f"INSERT INTO work_orders AS o ({', '.join(columns)}) VALUES ({placeholders}) "
-        f"RETURNING {ORDER_COLUMNS}",
-        *values.values(),
-    )
-    assert row is not None
-    return row
-
-
 async def insert_new_order(
     conn: asyncpg.Connection,
     values: dict[str, Any],

@@ -18,11 +18,12 @@ def normalize_phone(raw: str, region: str = DEFAULT_REGION) -> str:
     short service numbers such as 12319 stay as their digits."""
     text = raw.strip()
     digits = "".join(ch for ch in text if ch.isdigit())
-    if digits and not text.startswith("+") and len(digits) <= 6:
-        short = phonenumbers.parse(digits, region)
-        if shortnumberinfo.is_valid_short_number_for_region(short, region):
-            return digits
     try:
+        # Inside the try too: a one-digit or lettered "number" fails here already.
+        if digits and not text.startswith("+") and len(digits) <= 6:
+            short = phonenumbers.parse(digits, region)
+            if shortnumberinfo.is_valid_short_number_for_region(short, region):
+                return digits
         number = phonenumbers.parse(text, region)
     except phonenumbers.NumberParseException as exc:
         raise InvalidInput(

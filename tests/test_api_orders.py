@@ -98,6 +98,19 @@ async def test_unknown_references_answer_422_with_fields(
     assert set(error["fields"]) == {"service_item", "area", "caller_phone"}
 
 
+async def test_a_one_digit_or_lettered_phone_is_a_422_not_a_server_error(
+    client: Client, pool: asyncpg.Pool
+) -> None:
+    headers = await agent_client(client, pool)
+    for phone in ("1", "a1"):
+        body = {**ORDER, "caller_phone": phone}
+        response = await client.post("/api/v1/orders", json=body, headers=headers)
+        assert response.status == 422, await response.text()
+        assert set((await response.json())["error"]["fields"]) == {"caller_phone"}
+        response = await client.get(f"/api/v1/callers/{phone}")
+        assert response.status == 422, await response.text()
+
+
 async def test_missing_and_extra_fields_answer_422(client: Client, pool: asyncpg.Pool) -> None:
     headers = await agent_client(client, pool)
     body = {k: v for k, v in ORDER.items() if k != "description"} | {"colour": "red"}

@@ -24,7 +24,7 @@ def test_numbers_are_normalised(raw: str, expected: str) -> None:
     assert normalize_phone(raw) == expected
 
 
-@pytest.mark.parametrize("raw", ["", "abc", "12", "+86 123"])
+@pytest.mark.parametrize("raw", ["", "abc", "1", "a1", "12", "+86 123"])
 def test_non_numbers_are_refused_with_a_code(raw: str) -> None:
     with pytest.raises(InvalidInput) as info:
         normalize_phone(raw)

@@ -1,6 +1,6 @@
 """What a job or a handler uses besides its connection: the job context.
 
-Each worker and relay process has one, built by the composition root (``wiring``) from
+Each worker process has one, built by the composition root (``wiring``) from
 the process's own settings and handed down from the job's entry point: the settings,
 the clock (tests set it), the telephony provider and the caches of the one database the
 process works on. Nothing below the entry point reads the environment or the wall clock.

@@ -11,6 +11,7 @@ as the client sent it; the JSON schema lists the old name as deprecated.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from pydantic import (
@@ -35,8 +36,11 @@ def renamed(canonical: str, old: str) -> AliasChoices:
     return AliasChoices(canonical, old)
 
 
+@functools.cache
 def renamings(model: type[BaseModel]) -> dict[str, tuple[str, list[str]]]:
-    """Each renamed field of ``model``: attribute → (canonical name, old names)."""
+    """Each renamed field of ``model``: attribute → (canonical name, old names). Read on
+    every request that uses the model, and fixed when its class is made: kept, and not
+    to be changed by callers."""
     found: dict[str, tuple[str, list[str]]] = {}
     for attribute, info in model.model_fields.items():
         if isinstance(info.validation_alias, AliasChoices):

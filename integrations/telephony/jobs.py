@@ -1,4 +1,4 @@
-"""Sending queued outbound messages: the relay source and the RQ job.
+"""Sending queued outbound SMS: the relay source and the RQ job.
 
 The relay's ``outbound`` source leases due pending rows (``FOR UPDATE SKIP LOCKED``,
 ``attempts + 1``) and enqueues ``send_outbound(id)``. The job takes a session advisory
@@ -34,10 +34,8 @@ RETRY = leased.RetryPolicy(max_attempts=5, first_wait=dt.timedelta(seconds=30))
 
 
 def _send(provider: TelephonyProvider, row: asyncpg.Record) -> str:
-    if row["channel"] == "call":
-        return provider.place_call(
-            row["to_phone"], row["from_number"], row["body"], row["effect_key"]
-        )
+    # Only SMS are queued here (queue_sms); survey calls are placed by callbacks' own
+    # paced attempts.
     return provider.send_sms(row["to_phone"], row["from_number"], row["body"], row["effect_key"])
 
 

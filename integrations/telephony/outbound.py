@@ -1,4 +1,4 @@
-"""Outbound SMS and calls for other subsystems (callbacks, notices): queue, never send.
+"""Outbound SMS for other subsystems (callbacks, notices): queue, never send.
 
 A message is a row in ``outbound_messages`` keyed by its effect, written in the caller's
 transaction; the relay's ``outbound`` source and ``jobs.send_outbound`` send it after

@@ -24,6 +24,7 @@ from web.errors import error_middleware
 from web.keys import API, CALENDAR, CLOCK, POOL, REDIS, SETTINGS, STORAGE
 from web.metrics import metrics_middleware, setup_metrics
 from web.proxy import proxy_middleware
+from web.reconnect import reconnect_middleware
 
 
 async def _database(app: web.Application) -> AsyncIterator[None]:
@@ -64,7 +65,13 @@ def create_app(
     """An application serving ``api``'s operations; each of ``setup`` then adds what else
     a package serves (pages, static files)."""
     app = web.Application(
-        middlewares=[proxy_middleware, metrics_middleware, error_middleware, auth_middleware],
+        middlewares=[
+            proxy_middleware,
+            metrics_middleware,
+            error_middleware,
+            reconnect_middleware,
+            auth_middleware,
+        ],
         client_max_size=settings.max_body_bytes,
     )
     app[SETTINGS] = settings

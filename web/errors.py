@@ -10,6 +10,7 @@ from aiohttp import web
 from aiohttp.typedefs import Handler
 from pydantic import ValidationError
 
+from hotline import db
 from hotline.errors import (
     Conflict,
     DomainError,
@@ -22,6 +23,9 @@ from hotline.errors import (
 from web.keys import SETTINGS
 
 log = logging.getLogger(__name__)
+
+# What a client is told to wait after the database connection was lost.
+DATABASE_RETRY_SECONDS = 2
 
 
 class BadRequest(Exception):
@@ -99,3 +103,13 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
     except asyncpg.exceptions.UniqueViolationError as exc:
         # A race the checks could not see (two requests at once): a conflict, not a 500.
         return error_response(409, "conflict", "that already exists", {"detail": exc.detail or ""})
+    except Exception as exc:
+        if not db.lost_connection(exc):
+            raise
+        # web/reconnect.py tried once already, or the request had asked for a commit.
+        log.warning("%s %s: the database connection was lost", request.method, request.path)
+        response = error_response(
+            503, "database_unavailable", "the database could not be reached; try again shortly"
+        )
+        response.headers["Retry-After"] = str(DATABASE_RETRY_SECONDS)
+        return response

@@ -1,0 +1,85 @@
+"""The web's database connections dropped by the server (a restart, a fail-over, an
+administrator's pg_terminate_backend): requests that were using them are answered, not
+failed, and nothing is written twice."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from typing import Any
+
+import aiohttp
+import asyncpg
+
+from hotline.settings import Settings
+from testkit.twilio import sid
+from tests.factories import log_in, make_user, register_order
+from tests.test_twilio_intake import Twilio, call_params, twilio
+from tests.waiting import until
+
+__all__ = ["twilio"]  # the fixture, used by name
+
+WAITING_BACKENDS = """
+    SELECT a.pid FROM pg_locks l JOIN pg_stat_activity a USING (pid)
+     WHERE NOT l.granted AND a.datname = current_database() AND l.relation = $1::regclass
+"""
+
+
+async def _dropped_while_waiting(
+    pool: asyncpg.Pool, table: str, request: asyncio.Future[Any], times: int = 1
+) -> None:
+    """Hold ``table`` locked until ``request``'s connection waits on it, then terminate
+    that connection (as a server restart would), ``times`` times; then let go."""
+    async with pool.acquire() as admin, admin.transaction():
+        await admin.execute(f"LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE")
+
+        async def waiting() -> bool:
+            if request.done():  # answered without waiting: the test is wrong, say how
+                raise AssertionError(f"the request did not wait for {table}: {request.result()}")
+            return bool(await pool.fetchval(WAITING_BACKENDS, table))
+
+        for _ in range(times):
+            await until(waiting, f"the request waits for {table}", attempts=1200)
+            for row in await pool.fetch(WAITING_BACKENDS, table):
+                await pool.execute("SELECT pg_terminate_backend($1)", row["pid"])
+
+
+async def test_a_webhook_whose_connection_is_dropped_before_commit_is_stored_once(
+    twilio: Twilio, pool: asyncpg.Pool
+) -> None:
+    call_sid = sid("CA")
+    request = asyncio.ensure_future(twilio.post("/twilio/voice", call_params(call_sid, "96111")))
+    await _dropped_while_waiting(pool, "calls", request)
+    await request  # answered 200 (Twilio.post checks), on the second try
+    assert await pool.fetchval("SELECT count(*) FROM calls WHERE call_sid = $1", call_sid) == 1
+
+
+async def test_a_webhook_that_loses_its_connection_twice_is_told_to_try_again(
+    twilio: Twilio, pool: asyncpg.Pool
+) -> None:
+    call_sid = sid("CA")
+    params = call_params(call_sid, "96111")
+    request = asyncio.ensure_future(twilio.post("/twilio/voice", params, status=503))
+    await _dropped_while_waiting(pool, "calls", request, times=2)
+    await request  # 503: Twilio tries the webhook again (its fallback URL, or a retry)
+    assert await pool.fetchval("SELECT count(*) FROM calls WHERE call_sid = $1", call_sid) == 0
+    await twilio.post("/twilio/voice", params)
+    assert await pool.fetchval("SELECT count(*) FROM calls WHERE call_sid = $1", call_sid) == 1
+
+
+async def test_a_read_whose_connection_is_dropped_is_answered(
+    client: aiohttp.ClientSession, pool: asyncpg.Pool, settings: Settings, now: dt.datetime
+) -> None:
+    async with pool.acquire() as conn:
+        username, actor = await make_user(conn, "supervisor")
+        order = await register_order(conn, actor, settings, now)
+    await log_in(client, username)
+
+    async def read() -> dict[str, Any]:
+        async with client.get(f"/api/v1/orders/{order['id']}") as response:
+            assert response.status == 200, await response.text()
+            return dict(await response.json())
+
+    request = asyncio.ensure_future(read())
+    await _dropped_while_waiting(pool, "work_orders", request)
+    assert (await request)["id"] == order["id"]

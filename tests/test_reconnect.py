@@ -10,12 +10,17 @@ from typing import Any
 
 import aiohttp
 import asyncpg
+from aiohttp import web
+from aiohttp.test_utils import TestServer
 
 from hotline.settings import Settings
 from testkit.twilio import sid
 from tests.factories import log_in, make_user, register_order
 from tests.test_twilio_intake import Twilio, call_params, twilio
 from tests.waiting import until
+from web.api import Api, Routes
+from web.app import create_app
+from web.keys import POOL
 
 __all__ = ["twilio"]  # the fixture, used by name
 
@@ -83,3 +88,48 @@ async def test_a_read_whose_connection_is_dropped_is_answered(
     request = asyncio.ensure_future(read())
     await _dropped_while_waiting(pool, "work_orders", request)
     assert (await request)["id"] == order["id"]
+
+
+# ---------------------------------------------- lost while committing: replayable or not
+
+
+async def _commit_then_lose_the_connection(request: web.Request) -> web.Response:
+    """Commits one row, then (the first time only) loses its connection."""
+    async with request.app[POOL].acquire() as conn:
+        async with conn.transaction():
+            await conn.execute("INSERT INTO reconnect_probe (path) VALUES ($1)", request.path)
+        ran = await conn.fetchval(
+            "SELECT count(*) FROM reconnect_probe WHERE path = $1", request.path
+        )
+        if ran == 1:
+            await conn.execute("SELECT pg_terminate_backend(pg_backend_pid())")
+    return web.Response(text=str(ran))
+
+
+async def test_after_a_commit_only_a_replayable_operation_runs_again(
+    settings: Settings, pool: asyncpg.Pool
+) -> None:
+    await pool.execute("CREATE TABLE IF NOT EXISTS reconnect_probe (path text)")
+    routes = Routes()
+    for path, replayable in (("/probe/once", False), ("/probe/replayable", True)):
+        routes.route(
+            "POST", path, summary="probe", tag="probe", public=True, replayable=replayable
+        )(_commit_then_lose_the_connection)
+    api = Api()
+    api.include(routes)
+    server = TestServer(create_app(settings, api))
+    await server.start_server()
+    try:
+        async with aiohttp.ClientSession(base_url=str(server.make_url("/"))) as client:
+            async with client.post("/probe/once") as response:
+                assert response.status == 503
+                assert response.headers["Retry-After"]
+                assert (await response.json())["error"]["code"] == "database_unavailable"
+            async with client.post("/probe/replayable") as response:
+                assert response.status == 200
+                assert await response.text() == "2"  # run again on a fresh connection
+        counts = dict(await pool.fetch("SELECT path, count(*) FROM reconnect_probe GROUP BY path"))
+        assert counts == {"/probe/once": 1, "/probe/replayable": 2}
+    finally:
+        await server.close()
+        await pool.execute("DROP TABLE reconnect_probe")

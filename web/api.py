@@ -19,6 +19,7 @@ from hotline.users.models import Role
 from hotline.vocabulary import OLD_NAME_NOTE, api_name, renamings
 from web.auth import require_actor
 from web.errors import BadRequest
+from web.keys import REPLAYABLE
 
 ViewHandler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 M = TypeVar("M", bound=BaseModel)
@@ -133,6 +134,7 @@ class Operation:
     public: bool = False
     roles: frozenset[Role] | None = None
     statuses: dict[int, str] = field(default_factory=dict)
+    replayable: bool = False
 
     @property
     def openapi_path(self) -> str:
@@ -159,7 +161,11 @@ class Routes:
         public: bool = False,
         roles: frozenset[Role] | None = None,
         statuses: dict[int, str] | None = None,
+        replayable: bool = False,
     ) -> Callable[[ViewHandler], ViewHandler]:
+        """``replayable``: running the operation twice for one request does it once (the
+        deliveries it takes are deduplicated), so it may be run again even when its
+        connection was lost during the commit (``web/reconnect.py``)."""
         def register(handler: ViewHandler) -> ViewHandler:
             async def guarded(request: web.Request) -> web.StreamResponse:
                 if not public:
@@ -178,6 +184,7 @@ class Routes:
                     public,
                     roles,
                     statuses or {200: "OK"},
+                    replayable,
                 )
             )
             return handler
@@ -196,8 +203,12 @@ class Api:
             self.operations.extend(table.operations)
 
     def add_routes(self, app: web.Application) -> None:
+        replayable = set()
         for op in self.operations:
-            app.router.add_route(op.method, op.path, op.handler)
+            route = app.router.add_route(op.method, op.path, op.handler)
+            if op.replayable:
+                replayable.add(route)
+        app[REPLAYABLE] = frozenset(replayable)
 
     def openapi(self, base_url: str) -> dict[str, Any]:
         schemas: dict[str, Any] = {"Error": ERROR_SCHEMA}

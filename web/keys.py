@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 import asyncpg
 import redis.asyncio as aioredis
 from aiohttp import web
+from aiohttp.web_urldispatcher import AbstractRoute
 
 from hotline.reference.calendar import CalendarCache
 from hotline.settings import Settings
@@ -24,3 +25,6 @@ CALENDAR = web.AppKey("calendar", CalendarCache)
 STORAGE: web.AppKey[ProofStorage] = web.AppKey("storage")
 CLOCK: web.AppKey[Callable[[], dt.datetime]] = web.AppKey("clock")
 API: web.AppKey[Api] = web.AppKey("api")
+# The routes that may run twice for one request (web/reconnect.py): a delivery they have
+# already taken is recognised by its id and answered again without doing anything more.
+REPLAYABLE: web.AppKey[frozenset[AbstractRoute]] = web.AppKey("replayable")

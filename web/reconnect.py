@@ -4,9 +4,10 @@ The pool replaces a connection the server dropped (a restart, a fail-over, an
 administrator's ``pg_terminate_backend``) the next time it is acquired, but a request
 that was using it at that moment fails. If that request never asked for a commit it left
 nothing behind, so running it again on a fresh connection is safe and the caller sees an
-answer instead of an error. A request that had asked for a commit is not run again (its
-outcome is unknown); it answers 503 (``web/errors.py``), which webhook senders retry and
-which the intake's deduplication makes safe.
+answer instead of an error. A request that had asked for a commit has an unknown
+outcome: it is run again only if its operation is replayable (a webhook whose deliveries
+are deduplicated, so a second run finds the first's work); otherwise it answers 503
+(``web/errors.py``) and its sender decides.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from aiohttp import web
 from aiohttp.typedefs import Handler
 
 from hotline import db
+from web.keys import REPLAYABLE
 
 log = logging.getLogger(__name__)
 
@@ -26,11 +28,12 @@ async def reconnect_middleware(request: web.Request, handler: Handler) -> web.St
     # A streamed multipart body (the public form, attachments) cannot be read twice.
     if request.content_type == "multipart/form-data":
         return await handler(request)
+    replayable = request.match_info.route in request.app[REPLAYABLE]
     with db.attempt() as first:
         try:
             return await handler(request)
         except Exception as exc:
-            if first.committing or not db.lost_connection(exc):
+            if (first.committing and not replayable) or not db.lost_connection(exc):
                 raise
     log.warning("%s %s lost its database connection; trying it again", request.method, request.path)
     return await handler(request)

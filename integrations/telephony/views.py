@@ -83,6 +83,8 @@ def twilio_webhook(
             tag="twilio",
             public=True,
             statuses={200: "TwiML", 403: "missing or bad X-Twilio-Signature (plain text)"},
+            # Each delivery is taken once by its key (_once), a redelivery answered again.
+            replayable=True,
         )(view)
         return handler
 

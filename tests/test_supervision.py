@@ -162,10 +162,11 @@ async def test_a_crash_loop_stops_everything_with_a_clear_message(
     assert "all processes stopped" in output
 
 
+@pytest.mark.parametrize("keep_data", [False, True], ids=["data-lost", "data-kept"])
 async def test_a_worker_and_the_relay_ride_out_a_redis_restart_during_a_job(
-    own_database: str, own_pool: asyncpg.Pool, tmp_path: Path
+    own_database: str, own_pool: asyncpg.Pool, tmp_path: Path, keep_data: bool
 ) -> None:
-    redis = OwnRedis(tmp_path)
+    redis = OwnRedis(tmp_path, keep_data=keep_data)
     await redis.start()
     settings = deployment_settings(own_database, redis.url)
     try:

@@ -31,6 +31,7 @@ from tests.process_support import (
 )
 from tests.waiting import until, waiting_on_a_lock
 from wiring.services import ServiceUrls
+from wiring.supervisor import STEADY_SECONDS, Child, CrashLoop
 
 # Processes start slowly on a busy machine, and a worker cut off from Redis backs off
 # before it tries again: waits are bounded generously (in 50 ms steps).
@@ -84,6 +85,23 @@ def child(up: Running, label: str) -> psutil.Process | None:
             if f"--label {label}" in " ".join(process.cmdline()):
                 return process
     return None
+
+
+def test_restart_waits_grow_and_start_over_and_a_crash_loop_has_a_window() -> None:
+    child = Child("worker1", "worker")
+
+    def exit_at(now: float, started: float | None = None) -> float:
+        child.started_at = now - 1 if started is None else started
+        return child.exited(-9, now, max_crashes=4, window=100)
+
+    assert [exit_at(t) for t in (10, 20, 30)] == [1, 2, 4]  # 3 exits within 100 s
+    # Up long enough: the wait starts over; the exits at 10 and 20 fell out of the window.
+    assert exit_at(125, started=125 - STEADY_SECONDS) == 1
+    assert exit_at(126) == 2
+    # The fourth exit within 100 s (30, 125, 126, 127) is a crash loop.
+    message = r"worker1 exited 4 times within 100 s \(last exit code -9\): a crash loop"
+    with pytest.raises(CrashLoop, match=message):
+        exit_at(127)
 
 
 async def test_a_killed_worker_is_restarted_while_the_web_keeps_answering(

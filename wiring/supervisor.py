@@ -50,6 +50,24 @@ class Child:
     wait: float = RESTART_FIRST_SECONDS
     crashes: collections.deque[float] = field(default_factory=collections.deque)
 
+    def exited(self, code: int, now: float, *, max_crashes: int, window: float) -> float:
+        """Count an exit at ``now`` (monotonic seconds); returns how long to wait before
+        starting the child again, or raises ``CrashLoop``."""
+        if now - self.started_at >= STEADY_SECONDS:
+            self.wait = RESTART_FIRST_SECONDS  # it had been running well: a new trouble
+        self.crashes.append(now)
+        while self.crashes[0] < now - window:
+            self.crashes.popleft()
+        if len(self.crashes) >= max_crashes:
+            raise CrashLoop(
+                f"{self.name} exited {len(self.crashes)} times within {window:g} s"
+                f" (last exit code {code}): a crash loop; stopping everything"
+            )
+        wait = self.wait
+        self.restart_at = now + wait
+        self.wait = min(wait * 2, RESTART_LONGEST_SECONDS)
+        return wait
+
 
 class CrashLoop(Exception):
     """A child exited too often too fast: restarting it again would not help."""
@@ -111,29 +129,22 @@ class Supervisor:
         assert child.process is not None
         _kill_group(child.process.pid)
         child.process = None
-        if now - child.started_at >= STEADY_SECONDS:
-            child.wait = RESTART_FIRST_SECONDS
-        child.crashes.append(now)
-        while child.crashes and child.crashes[0] < now - self.settings.restart_window_seconds:
-            child.crashes.popleft()
-        times, window = len(child.crashes), self.settings.restart_window_seconds
-        if times >= self.settings.restart_max_crashes:
-            raise CrashLoop(
-                f"{child.name} exited {times} times within {window:g} s (last exit code {code}):"
-                " a crash loop; stopping everything"
-            )
+        wait = child.exited(
+            code,
+            now,
+            max_crashes=self.settings.restart_max_crashes,
+            window=self.settings.restart_window_seconds,
+        )
         log.warning(
             "%s exited with code %s; restarting it in %.0f s (%d exit(s) within %g s; %d make a"
             " crash loop)",
             child.name,
             code,
-            child.wait,
-            times,
-            window,
+            wait,
+            len(child.crashes),
+            self.settings.restart_window_seconds,
             self.settings.restart_max_crashes,
         )
-        child.restart_at = now + child.wait
-        child.wait = min(child.wait * 2, RESTART_LONGEST_SECONDS)
 
     def _stop_all(self) -> None:
         running = [child for child in self.children if child.process is not None]

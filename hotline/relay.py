@@ -28,6 +28,9 @@ from hotline.outbox.jobs import run_outbox_row
 
 log = logging.getLogger(__name__)
 
+# The longest wait between failed passes (Redis or the database away).
+RETRY_LONGEST_SECONDS = 5.0
+
 
 @dataclass(frozen=True)
 class Source:
@@ -99,19 +102,24 @@ class Relay:
 
     async def run(self, stop: asyncio.Event, interval: float) -> None:
         log.info("relay started (every %.2fs, batches of %d)", interval, self.batch)
+        failures = 0
         while not stop.is_set():
+            wait = interval
             try:
                 counts = await self.run_once()
-                busy = any(counts[s.name] >= self.batch for s in self.sources) or any(
+                failures = 0
+                if any(counts[s.name] >= self.batch for s in self.sources) or any(
                     counts[c.name] >= c.batch for c in self.chores
-                )
+                ):
+                    wait = 0  # a full batch means more is waiting: go again at once
             except Exception:
-                # Database or Redis away: rows stay in PostgreSQL; try again next pass.
-                log.exception("relay pass failed; retrying in %.2fs", interval)
-                busy = False
-            if not busy:
-                # A full batch means more is waiting: go again without sleeping.
-                await wait_or_stop(stop, interval)
+                # Database or Redis away: rows stay in PostgreSQL; try again, less often
+                # the longer it lasts (the process never exits for it).
+                failures += 1
+                wait = min(interval * 2 ** min(failures, 16), RETRY_LONGEST_SECONDS)
+                log.exception("relay pass failed (%d in a row); retrying in %.2fs", failures, wait)
+            if wait:
+                await wait_or_stop(stop, wait)
         log.info("relay stopped")
 
     async def _relay(self, source: Source) -> int:

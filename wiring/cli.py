@@ -2,7 +2,8 @@
 
 ``hotline up`` resolves PostgreSQL and Redis (configured, or embedded under var/),
 migrates, loads demo data into an empty database, then runs the web server, the RQ
-worker(s) and the relay as child processes until Ctrl-C or SIGTERM.
+worker(s) and the relay as child processes until Ctrl-C or SIGTERM, restarting a child
+that dies (``wiring.supervisor``).
 """
 
 from __future__ import annotations
@@ -14,11 +15,8 @@ import getpass
 import logging
 import os
 import signal
-import subprocess
 import sys
-import time
 from collections.abc import Sequence
-from types import FrameType
 
 from callbacks import queries as callback_queries
 from hotline import db
@@ -31,10 +29,9 @@ from wiring.jobs import install_job_context
 from wiring.seed import database_is_empty, seed_demo_users, seed_reference
 from wiring.services import ServiceUrls, running_services
 from wiring.subscriptions import relay_sources, subscribe_all
+from wiring.supervisor import Child, Supervisor
 
 log = logging.getLogger("hotline")
-
-CHILD_STOP_SECONDS = 15
 
 
 def _with_urls(settings: Settings, urls: ServiceUrls) -> Settings:
@@ -71,61 +68,12 @@ def cmd_up(settings: Settings, args: argparse.Namespace) -> int:
             "HOTLINE_DATABASE_URL": urls.database_url,
             "HOTLINE_REDIS_URL": urls.redis_url,
         }
-        names = ["web"] + [f"worker{i + 1}" for i in range(args.workers)] + ["relay"]
-        commands = ["web"] + ["worker"] * args.workers + ["relay"]
-        return _supervise(names, commands, env, settings)
-
-
-def _supervise(
-    names: list[str], commands: list[str], env: dict[str, str], settings: Settings
-) -> int:
-    stopping = False
-
-    def request_stop(signum: int, frame: FrameType | None) -> None:
-        nonlocal stopping
-        if not stopping:
-            log.info("stopping (signal %d)", signum)
-        stopping = True
-
-    previous = {sig: signal.signal(sig, request_stop) for sig in (signal.SIGINT, signal.SIGTERM)}
-    children: dict[str, subprocess.Popen[bytes]] = {}
-    try:
-        for name, command in zip(names, commands, strict=True):
-            children[name] = subprocess.Popen(
-                [sys.executable, "-m", "wiring.cli", command, "--label", name],
-                env=env,
-                # Own process group: a Ctrl-C reaches only us, and we stop children in order.
-                start_new_session=True,
-            )
-        log.info("hotline is up: %s (Ctrl-C to stop)", settings.base_url)
-        exit_code = 0
-        while not stopping:
-            for name, child in children.items():
-                if child.poll() is not None:
-                    log.error("%s exited with code %s; stopping everything", name, child.returncode)
-                    exit_code, stopping = 1, True
-                    break
-            time.sleep(0.2)
-        return exit_code
-    finally:
-        _stop_children(children)
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
-
-
-def _stop_children(children: dict[str, subprocess.Popen[bytes]]) -> None:
-    for child in children.values():
-        if child.poll() is None:
-            child.send_signal(signal.SIGTERM)
-    deadline = time.monotonic() + CHILD_STOP_SECONDS
-    for name, child in children.items():
-        try:
-            child.wait(timeout=max(0.1, deadline - time.monotonic()))
-        except subprocess.TimeoutExpired:
-            log.warning("%s did not stop in time; killing it", name)
-            child.kill()
-            child.wait()
-    log.info("all processes stopped")
+        children = (
+            [Child("web", "web")]
+            + [Child(f"worker{i + 1}", "worker") for i in range(args.workers)]
+            + [Child("relay", "relay")]
+        )
+        return Supervisor(children, env, settings).run()
 
 
 # ------------------------------------------------------------------- single roles
@@ -183,7 +131,9 @@ def cmd_web(settings: Settings, args: argparse.Namespace) -> int:
 
 def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
     from redis import Redis
-    from rq import Queue, SimpleWorker
+    from rq import Queue
+
+    from hotline.worker import Worker, work
 
     settings.check_production()
     with running_services(settings) as urls:
@@ -198,8 +148,11 @@ def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
             Queue(name, connection=connection)
             for name in (settings.timer_queue_name, settings.queue_name)
         ]
-        worker = SimpleWorker(queues, connection=connection)
-        worker.work(burst=args.burst, with_scheduler=True, logging_level=settings.log_level)
+        work(
+            lambda stopping: Worker(queues, connection=connection, stopping=stopping),
+            burst=args.burst,
+            logging_level=settings.log_level,
+        )
     return 0
 
 
@@ -337,6 +290,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     up = sub.add_parser("up", help="migrate, seed an empty database, run web + workers + relay")
     up.add_argument("--workers", type=int, default=1, help="RQ worker processes (default 1)")
+    up.add_argument("--label", default="up", help=argparse.SUPPRESS)
     sub.add_parser("migrate", help="apply pending database migrations")
     sub.add_parser("recount", help="make the board's and the figures' kept counts again")
     seed = sub.add_parser("seed", help="load reference data from config/demo (idempotent)")

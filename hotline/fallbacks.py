@@ -57,9 +57,25 @@ class Fallback:
         self._active = False
         self._logged_at = 0.0
         self._unlogged = 0
+        self._failed_at = 0.0
+        self._error: BaseException | None = None
 
     def happened(self, error: BaseException) -> None:
         """The dependency failed (``error``) and the fallback was taken."""
+        self._failed_at, self._error = self._clock(), error
+        self._taken(error)
+
+    def failed_within(self, seconds: float) -> bool:
+        """Whether the dependency failed less than ``seconds`` ago and has not answered
+        since: a caller may then ``skip`` it rather than wait on it once more."""
+        return self._active and self._clock() - self._failed_at < seconds
+
+    def skipped(self) -> None:
+        """The fallback was taken without asking the dependency (it failed just now)."""
+        assert self._error is not None, "skipped only after a failure"
+        self._taken(self._error)
+
+    def _taken(self, error: BaseException) -> None:
         self.count += 1
         self._unlogged += 1
         now = self._clock()

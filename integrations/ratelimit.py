@@ -33,6 +33,9 @@ log = logging.getLogger(__name__)
 
 FAIL_OPEN = "ratelimit_open"
 FAIL_OPEN_MESSAGE = "rate limits let requests through: Redis cannot be reached"
+# After a failure, hits are let through without asking Redis for this long: a stalled
+# Redis costs one request a wait of the client's timeout, not every request.
+PROBE_SECONDS = 1.0
 
 
 def ip_key(scope: str, ip: str) -> str:
@@ -56,6 +59,9 @@ class Limiter:
         self, key: str, *, limit: int, window_seconds: int, now: float | None = None
     ) -> None:
         """``hit`` on this Redis, let through when Redis cannot be reached."""
+        if self.unreachable.failed_within(PROBE_SECONDS):
+            self.unreachable.skipped()
+            return
         try:
             await hit(self.redis, key, limit=limit, window_seconds=window_seconds, now=now)
         except (RedisConnectionError, RedisTimeoutError) as exc:

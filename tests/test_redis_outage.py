@@ -9,6 +9,7 @@ machine's Redis is never touched.
 from __future__ import annotations
 
 import asyncio
+import logging
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
@@ -21,15 +22,18 @@ from aiohttp.test_utils import TestServer
 from pydantic import SecretStr
 from redis import Redis
 from redis.asyncio import Redis as AsyncRedis
+from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 from rq import Queue
 
+from hotline.fallbacks import Fallback, Fallbacks, fail_fast_redis
 from hotline.orders.models import NewDraft
 from hotline.orders.service import do_register_draft
 from hotline.relay import Relay
 from hotline.settings import Settings
 from hotline.stream import queries as stream
 from integrations.open311 import service
+from integrations.ratelimit import FAIL_OPEN, limiter, phone_key
 from testkit.local_server import free_port
 from testkit.twilio import TOKEN, sid
 from tests.factories import Clock
@@ -293,3 +297,72 @@ def _async(check: Callable[[], bool]) -> Callable[[], Awaitable[bool]]:
         return check()
 
     return checked
+
+
+def test_a_fallback_is_logged_once_a_minute_while_it_lasts_and_counted_every_time(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    now = [0.0]
+    fallback = Fallback(
+        "test_open", "limits let requests through", log=logging.getLogger("t"), clock=lambda: now[0]
+    )
+    error = RedisConnectionError("refused")
+    with caplog.at_level("WARNING", logger="t"):
+        for second in range(0, 130):  # ten requests a second for 13 s, then 117 s more
+            now[0] = float(second)
+            for _ in range(10 if second < 13 else 1):
+                fallback.happened(error)
+        fallback.ended()
+        fallback.ended()
+    lines = [r.getMessage() for r in caplog.records]
+    assert fallback.count == 130 + 117
+    # At 0 s, 60 s and 120 s, each with what happened since the line before.
+    assert [line.split("; ")[-1] for line in lines[:3]] == [
+        f"{n} time(s) since the last such line)" for n in (1, 9 + 120 + 47 + 1, 60)
+    ]
+    assert all(
+        line.startswith("limits let requests through (ConnectionError") for line in lines[:3]
+    )
+    assert lines[3:] == ["test_open: no longer (the dependency answers again)"]
+
+
+def test_a_fallback_just_taken_is_taken_again_without_asking_until_a_second_passes() -> None:
+    now = [100.0]
+    fallback = Fallback(
+        "test_open", "let through", log=logging.getLogger("t"), clock=lambda: now[0]
+    )
+    assert not fallback.failed_within(1.0)
+    fallback.happened(RedisConnectionError("refused"))
+    now[0] = 100.5
+    assert fallback.failed_within(1.0)
+    fallback.skipped()  # counted, but it does not make the failure any more recent
+    now[0] = 101.0
+    assert not fallback.failed_within(1.0)
+    assert fallback.count == 2
+    fallback.happened(RedisConnectionError("refused"))
+    fallback.ended()
+    assert not fallback.failed_within(1.0)
+
+
+async def test_a_redis_that_accepts_but_never_answers_does_not_hold_a_limit() -> None:
+    # A listener that takes connections and says nothing: a stalled or half-dead Redis.
+    held: list[asyncio.StreamWriter] = []
+
+    async def silent(_: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        held.append(writer)
+
+    port = free_port()
+    listener = await asyncio.start_server(silent, "127.0.0.1", port)
+    client = AsyncRedis.from_url(f"redis://127.0.0.1:{port}/0", **fail_fast_redis())
+    fallbacks = Fallbacks()
+    limits = limiter(client, fallbacks)
+    try:
+        for _ in range(3):
+            await limits.hit(phone_key("test", "+8613800000000"), limit=1, window_seconds=60)
+    finally:
+        await client.aclose()
+        for writer in held:
+            writer.close()
+        listener.close()
+        await listener.wait_closed()
+    assert fallbacks.counts() == {FAIL_OPEN: 3}

@@ -44,7 +44,9 @@ from tests.test_twilio_intake import (
     HOTLINE_12319_NUMBER,
     Twilio,
     call_params,
+    gather_params,
     mobile,
+    queue_params,
     recording_params,
     sms_params,
     status_params,
@@ -161,6 +163,10 @@ async def test_every_intake_path_stores_once_and_answers_2xx_while_redis_is_down
     # Every kind of webhook, each delivered twice (Twilio retries what it thinks failed).
     for path, params in (
         ("/twilio/voice", call_params(call_sid, HOTLINE_12319_NUMBER, caller)),
+        ("/twilio/voice/menu", gather_params(call_sid, HOTLINE_12319_NUMBER, "1")),
+        ("/twilio/voice/wait", queue_params(call_sid, None, 30)),
+        ("/twilio/voice/queue-exit", queue_params(call_sid, "leave", 300)),
+        ("/twilio/voice/goodbye", call_params(call_sid, HOTLINE_12319_NUMBER, caller)),
         ("/twilio/recording", recording_params(call_sid, recording_sid)),
         ("/twilio/voice/status", status_params(call_sid, HOTLINE_12319_NUMBER, "completed", 40)),
         ("/twilio/sms", sms_params(message_sid, texter, HOTLINE_12319_NUMBER, sms_body)),
@@ -180,8 +186,16 @@ async def test_every_intake_path_stores_once_and_answers_2xx_while_redis_is_down
 
     # Each stored once: the call, its recording's draft, the SMS and its draft, the two
     # reports.
-    call = await pool.fetchrow("SELECT id, status FROM calls WHERE call_sid = $1", call_sid)
+    call = await pool.fetchrow(
+        """
+        SELECT id, status, menu_choice, queue_result, recording_sid
+          FROM calls WHERE call_sid = $1
+        """,
+        call_sid,
+    )
     assert call is not None and call["status"] == "completed"
+    assert (call["menu_choice"], call["queue_result"]) == ("repair", "leave")
+    assert call["recording_sid"] == recording_sid
     drafts = await pool.fetch(
         """
         SELECT id, channel FROM work_orders

@@ -173,6 +173,11 @@ async def test_every_intake_path_stores_once_and_answers_2xx_while_redis_is_down
     ):
         for _ in range(2):
             await twilio.post(path, params)
+    # A burst, as in the outage that lost 117 messages: each one twice, all at once.
+    burst = [
+        sms_params(sid("SM"), mobile(), HOTLINE_12319_NUMBER, f"没水了 {i}") for i in range(20)
+    ]
+    await asyncio.gather(*(twilio.post("/twilio/sms", p) for p in burst for _ in range(2)))
     base = twilio.base
     response = await session.post(
         f"{base}/open311/v2/requests.json",
@@ -207,6 +212,12 @@ async def test_every_intake_path_stores_once_and_answers_2xx_while_redis_is_down
     assert sorted(d["channel"] for d in drafts) == ["open311", "sms", "voice", "web"]
     sms = await pool.fetch("SELECT order_id FROM sms_messages WHERE message_sid = $1", message_sid)
     assert len(sms) == 1 and sms[0]["order_id"] in {d["id"] for d in drafts}
+
+    stored = await pool.fetch(
+        "SELECT order_id FROM sms_messages WHERE message_sid = ANY($1::text[])",
+        [p["MessageSid"] for p in burst],
+    )
+    assert len(stored) == 20 and all(row["order_id"] is not None for row in stored)
 
     # The limits let these through, and said so in the metrics.
     async with session.get(f"{base}/metrics") as response:

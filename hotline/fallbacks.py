@@ -67,7 +67,7 @@ class Fallback:
 
     def failed_within(self, seconds: float) -> bool:
         """Whether the dependency failed less than ``seconds`` ago and has not answered
-        since: a caller may then ``skip`` it rather than wait on it once more."""
+        since: a caller may then skip it (``skipped``) rather than wait on it once more."""
         return self._active and self._clock() - self._failed_at < seconds
 
     def skipped(self) -> None:

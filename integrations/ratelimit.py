@@ -9,17 +9,33 @@ sliding window would keep a sorted set of every hit. The window index in the nam
 server) works as well as 7.
 
 Redis is the only state: flushing it forgives everyone, which is the right failure for
-a limit that only protects against floods.
+a limit that only protects against floods. For the same reason a limit fails open: when
+Redis cannot be reached (refused, or no answer within the client's short timeouts), the
+hit is let through, so that a citizen's report is stored rather than refused while Redis
+is away; the ``Limiter``'s fallback logs it (not once per request) and counts it.
 """
 
 from __future__ import annotations
 
+import logging
 import math
 import time
+from dataclasses import dataclass
 
 import redis.asyncio as aioredis
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from hotline.errors import TooManyRequests
+from hotline.fallbacks import Fallback, Fallbacks
+
+log = logging.getLogger(__name__)
+
+FAIL_OPEN = "ratelimit_open"
+FAIL_OPEN_MESSAGE = "rate limits let requests through: Redis cannot be reached"
+# After a failure, hits are let through without asking Redis for this long: a stalled
+# Redis costs one request a wait of the client's timeout, not every request.
+PROBE_SECONDS = 1.0
 
 
 def ip_key(scope: str, ip: str) -> str:
@@ -30,6 +46,33 @@ def ip_key(scope: str, ip: str) -> str:
 def phone_key(scope: str, e164: str) -> str:
     """The counter for one phone number on one channel, e.g. ``rl:sms:phone:+86138...``."""
     return f"rl:{scope}:phone:{e164}"
+
+
+@dataclass(frozen=True)
+class Limiter:
+    """The limits' Redis, and what is done without it."""
+
+    redis: aioredis.Redis
+    unreachable: Fallback
+
+    async def hit(
+        self, key: str, *, limit: int, window_seconds: int, now: float | None = None
+    ) -> None:
+        """``hit`` on this Redis, let through when Redis cannot be reached."""
+        if self.unreachable.failed_within(PROBE_SECONDS):
+            self.unreachable.skipped()
+            return
+        try:
+            await hit(self.redis, key, limit=limit, window_seconds=window_seconds, now=now)
+        except (RedisConnectionError, RedisTimeoutError) as exc:
+            self.unreachable.happened(exc)
+            return
+        self.unreachable.ended()
+
+
+def limiter(redis: aioredis.Redis, fallbacks: Fallbacks) -> Limiter:
+    """The limiter of an application: its Redis, its fallbacks (for the metrics)."""
+    return Limiter(redis, fallbacks.get(FAIL_OPEN, FAIL_OPEN_MESSAGE, log=log))
 
 
 async def hit(

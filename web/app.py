@@ -14,6 +14,7 @@ from aiohttp import web
 
 from hotline import db
 from hotline.context import Clock, utcnow
+from hotline.fallbacks import Fallbacks, fail_fast_redis
 from hotline.reference.calendar import CalendarCache
 from hotline.settings import Settings
 from hotline.storage import DiskStorage
@@ -21,7 +22,7 @@ from web import live
 from web.api import Api
 from web.auth import auth_middleware
 from web.errors import error_middleware
-from web.keys import API, CALENDAR, CLOCK, POOL, REDIS, SETTINGS, STORAGE
+from web.keys import API, CALENDAR, CLOCK, FALLBACKS, POOL, REDIS, SETTINGS, STORAGE
 from web.metrics import metrics_middleware, setup_metrics
 from web.proxy import proxy_middleware
 from web.reconnect import reconnect_middleware
@@ -38,7 +39,8 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
 async def _redis(app: web.Application) -> AsyncIterator[None]:
     redis_url = app[SETTINGS].redis_url
     assert redis_url, "the Redis URL is resolved before the app starts"
-    app[REDIS] = aioredis.Redis.from_url(redis_url)
+    # Requests (webhooks among them) must not wait long on a Redis that is down.
+    app[REDIS] = aioredis.Redis.from_url(redis_url, **fail_fast_redis())
     yield
     await app[REDIS].aclose()
 
@@ -78,6 +80,7 @@ def create_app(
     app[CLOCK] = clock
     app[API] = api
     app[CALENDAR] = CalendarCache(settings)
+    app[FALLBACKS] = Fallbacks()
     app[STORAGE] = DiskStorage(settings.proof_root, settings.proof_max_bytes)
     app.cleanup_ctx.extend([_database, _redis])
     api.add_routes(app)

@@ -11,6 +11,7 @@ import redis.asyncio as aioredis
 from aiohttp import web
 from aiohttp.web_urldispatcher import AbstractRoute
 
+from hotline.fallbacks import Fallbacks
 from hotline.reference.calendar import CalendarCache
 from hotline.settings import Settings
 from hotline.storage import ProofStorage
@@ -22,6 +23,7 @@ SETTINGS = web.AppKey("settings", Settings)
 POOL = web.AppKey("pool", asyncpg.Pool)
 REDIS = web.AppKey("redis", aioredis.Redis)
 CALENDAR = web.AppKey("calendar", CalendarCache)
+FALLBACKS = web.AppKey("fallbacks", Fallbacks)
 STORAGE: web.AppKey[ProofStorage] = web.AppKey("storage")
 CLOCK: web.AppKey[Callable[[], dt.datetime]] = web.AppKey("clock")
 API: web.AppKey[Api] = web.AppKey("api")

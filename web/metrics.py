@@ -24,14 +24,15 @@ import redis.asyncio as aioredis
 from aiohttp import web
 from aiohttp.typedefs import Handler
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram
-from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.exposition import generate_latest
 from prometheus_client.registry import Collector
 from rq import Queue
 
+from hotline.fallbacks import Fallbacks
 from web import metrics_queries
 from web.errors import error_response
-from web.keys import POOL, REDIS, SETTINGS
+from web.keys import FALLBACKS, POOL, REDIS, SETTINGS
 
 log = logging.getLogger(__name__)
 
@@ -55,10 +56,32 @@ class StateCollector(Collector):
         return []  # nothing to read when the registry is built
 
 
+class FallbackCollector(Collector):
+    """How often the application carried on without a dependency, by fallback
+    (``hotline.fallbacks``; e.g. ``ratelimit_open``: rate limits let through while Redis
+    was away)."""
+
+    def __init__(self, fallbacks: Fallbacks) -> None:
+        self.fallbacks = fallbacks
+
+    def collect(self) -> Iterable[Metric]:
+        family = CounterMetricFamily(
+            "hotline_fallbacks",
+            "Times a dependency failed and the process carried on without it, by fallback",
+            labels=["fallback"],
+        )
+        for name, count in sorted(self.fallbacks.counts().items()):
+            family.add_metric([name], count)
+        return [family]
+
+    def describe(self) -> Iterable[Metric]:
+        return []
+
+
 class Metrics:
     """One process's registry (not the library's global one: tests build many apps)."""
 
-    def __init__(self) -> None:
+    def __init__(self, fallbacks: Fallbacks) -> None:
         self.registry = CollectorRegistry()
         self.requests = Counter(
             "hotline_http_requests",
@@ -75,6 +98,7 @@ class Metrics:
         )
         self.state = StateCollector()
         self.registry.register(self.state)
+        self.registry.register(FallbackCollector(fallbacks))
 
 
 METRICS = web.AppKey("metrics", Metrics)
@@ -189,5 +213,5 @@ async def metrics_view(request: web.Request) -> web.Response:
 def setup_metrics(app: web.Application) -> None:
     """The registry and ``GET /metrics``; ``metrics_middleware`` goes first in the app's
     middlewares."""
-    app[METRICS] = Metrics()
+    app[METRICS] = Metrics(app[FALLBACKS])
     app.router.add_get("/metrics", metrics_view)

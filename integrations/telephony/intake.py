@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from typing import Protocol
 
 import asyncpg
-import redis.asyncio as aioredis
 
 from hotline.errors import InvalidInput, TooManyRequests
 from hotline.orders.models import NewDraft
@@ -271,7 +270,7 @@ async def handle_sms(
     form: SmsForm,
     now: dt.datetime,
     *,
-    redis: aioredis.Redis,
+    limiter: ratelimit.Limiter,
     settings: Settings,
 ) -> str:
     """An SMS: kept; an answer goes to its subscriber (``sms_answers``); otherwise a draft order
@@ -284,7 +283,7 @@ async def handle_sms(
     caller = await queries.caller_by_phone(conn, phone) if valid else None
     order: asyncpg.Record | None = None
     reply: str | None = None
-    if hotline is not None and await _within_rate(redis, settings, phone):
+    if hotline is not None and await _within_rate(limiter, settings, phone):
         reply = await answer_sms(conn, from_phone=phone, body=form.Body, now=now, settings=settings)
         if reply is None:
             order = await do_register_draft(
@@ -313,11 +312,11 @@ async def handle_sms(
     return voice.sms_reply(reply)
 
 
-async def _within_rate(redis: aioredis.Redis, settings: Settings, phone: str) -> bool:
-    """Count this SMS against its number's limit; False once the number is over it."""
+async def _within_rate(limiter: ratelimit.Limiter, settings: Settings, phone: str) -> bool:
+    """Count this SMS against its number's limit; False once the number is over it (never
+    while Redis is away: the limiter lets it through)."""
     try:
-        await ratelimit.hit(
-            redis,
+        await limiter.hit(
             ratelimit.phone_key("sms", phone),
             limit=settings.public_rate_per_phone,
             window_seconds=settings.public_rate_window_seconds,

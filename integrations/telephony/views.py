@@ -19,6 +19,7 @@ from multidict import MultiDict
 
 from hotline.errors import NotFound
 from hotline.users.models import CALL_TAKER_ROLES, CENTRE_ROLES
+from integrations import ratelimit
 from integrations.telephony import calls, intake, voice
 from integrations.telephony.intake import Urls
 from integrations.telephony.webhooks import (
@@ -35,7 +36,7 @@ from integrations.telephony.webhooks import (
 )
 from web.api import Routes, dumps, json_response, path_int
 from web.auth import require_actor
-from web.keys import CLOCK, POOL, REDIS, SETTINGS
+from web.keys import CLOCK, FALLBACKS, POOL, REDIS, SETTINGS
 from web.live import SOCKETS
 from web.live_stream import user_room
 
@@ -183,11 +184,12 @@ async def recording(request: web.Request, form: MultiDict[str]) -> str:
 async def sms(request: web.Request, form: MultiDict[str]) -> str:
     data = SmsForm.model_validate(dict(form))
     now = request.app[CLOCK]()
+    limiter = ratelimit.limiter(request.app[REDIS], request.app[FALLBACKS])
     return await _once(
         request,
         DeliveryKey("sms", data.MessageSid),
         lambda conn: intake.handle_sms(
-            conn, data, now, redis=request.app[REDIS], settings=request.app[SETTINGS]
+            conn, data, now, limiter=limiter, settings=request.app[SETTINGS]
         ),
     )
 

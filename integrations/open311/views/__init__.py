@@ -22,9 +22,10 @@ from hotline.users.models import Role
 from integrations.open311 import queries, service
 from integrations.open311.limits import limit_address, limit_phone
 from integrations.open311.views.errors import BodyTooLarge, spec_errors
+from integrations.ratelimit import limiter
 from web.api import Routes, json_response, path_int, read_body
 from web.errors import BadRequest
-from web.keys import CLOCK, POOL, REDIS, SETTINGS
+from web.keys import CLOCK, FALLBACKS, POOL, REDIS, SETTINGS
 
 routes = Routes()
 
@@ -155,9 +156,10 @@ async def service_definition(request: web.Request) -> web.Response:
 )
 @spec_errors
 async def post_request(request: web.Request) -> web.Response:
-    settings, redis, pool = request.app[SETTINGS], request.app[REDIS], request.app[POOL]
+    settings, pool = request.app[SETTINGS], request.app[POOL]
+    limits = limiter(request.app[REDIS], request.app[FALLBACKS])
     # Counted before anything else, so malformed floods are limited too.
-    await limit_address(redis, settings, SCOPE, request.remote or "unknown")
+    await limit_address(limits, settings, SCOPE, request.remote or "unknown")
     fields = await _read_fields(request)
     api_key, code = str(fields.get("api_key") or ""), str(fields.get("service_code") or "")
     if not api_key.strip():
@@ -175,7 +177,7 @@ async def post_request(request: web.Request) -> web.Response:
     if not report.description:
         report = report.model_copy(update={"description": item["name_zh"]})
     if report.phone:
-        await limit_phone(redis, settings, SCOPE, report.phone)
+        await limit_phone(limits, settings, SCOPE, report.phone)
     async with transaction(pool) as conn:
         order = await service.take_report(
             conn, report, channel="open311", now=request.app[CLOCK](), tz=_tz(request)

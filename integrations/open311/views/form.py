@@ -21,10 +21,11 @@ from hotline.storage import sniff_content_type
 from integrations.open311 import queries
 from integrations.open311.limits import limit_address, limit_phone
 from integrations.open311.service import Report, blank_is_absent, take_report
+from integrations.ratelimit import limiter
 from web.api import Routes, json_response
 from web.auth import require_actor
 from web.errors import BadRequest, error_response
-from web.keys import CLOCK, POOL, REDIS, SETTINGS, STORAGE
+from web.keys import CLOCK, FALLBACKS, POOL, REDIS, SETTINGS, STORAGE
 
 routes = Routes()
 
@@ -119,8 +120,9 @@ def check_photo(photo: bytes) -> None:
     statuses={201: "taken as a draft", 429: "rate limit reached (Retry-After)"},
 )
 async def submit_report(request: web.Request) -> web.Response:
-    settings, redis, pool = request.app[SETTINGS], request.app[REDIS], request.app[POOL]
-    await limit_address(redis, settings, SCOPE, request.remote or "unknown")
+    settings, pool = request.app[SETTINGS], request.app[POOL]
+    limits = limiter(request.app[REDIS], request.app[FALLBACKS])
+    await limit_address(limits, settings, SCOPE, request.remote or "unknown")
     try:
         fields, photo = await read_report_form(request)
     except PhotoTooLarge:
@@ -142,7 +144,7 @@ async def submit_report(request: web.Request) -> web.Response:
             item = await ref.get_service_item(conn, report.service_code)
         if item is None or not item["active"]:
             raise InvalidInput("unknown service", fields={"service_code": "not a service here"})
-    await limit_phone(redis, settings, SCOPE, report.phone)
+    await limit_phone(limits, settings, SCOPE, report.phone)
     if photo is not None:
         check_photo(photo)
         stored = await asyncio.to_thread(request.app[STORAGE].save, photo)

@@ -166,6 +166,7 @@ class Routes:
         """``replayable``: running the operation twice for one request does it once (the
         deliveries it takes are deduplicated), so it may be run again even when its
         connection was lost during the commit (``web/reconnect.py``)."""
+
         def register(handler: ViewHandler) -> ViewHandler:
             async def guarded(request: web.Request) -> web.StreamResponse:
                 if not public:

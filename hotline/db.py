@@ -51,7 +51,9 @@ def lost_connection(exc: BaseException) -> bool:
         return True
     seen: BaseException | None = exc
     while seen is not None:
-        if isinstance(seen, _CONNECTION_GONE):
+        if isinstance(seen, _CONNECTION_GONE) or (
+            isinstance(seen, asyncpg.InterfaceError) and "connection is closed" in str(seen)
+        ):
             return True
         seen = seen.__cause__ or seen.__context__
     return False
@@ -62,6 +64,10 @@ _CONNECTION_GONE = (
     asyncpg.exceptions.AdminShutdownError,
     asyncpg.exceptions.CrashShutdownError,
     asyncpg.exceptions.CannotConnectNowError,
+    # The server's goodbye to an idle connection arrives before the socket closes: asyncpg
+    # cannot place that message, marks its protocol failed, and the next statement on the
+    # connection, in the moment before the close is seen, fails with this.
+    asyncpg.exceptions.InternalClientError,
 )
 
 

@@ -18,7 +18,7 @@ from aiohttp import web
 from aiohttp.typedefs import Handler
 
 from hotline import db
-from web.keys import REPLAYABLE
+from web.keys import POOL, REPLAYABLE
 
 log = logging.getLogger(__name__)
 
@@ -36,4 +36,7 @@ async def reconnect_middleware(request: web.Request, handler: Handler) -> web.St
             if (first.committing and not replayable) or not db.lost_connection(exc):
                 raise
     log.warning("%s %s lost its database connection; trying it again", request.method, request.path)
+    # What dropped this connection (a restart, a fail-over) dropped the pool's others too,
+    # but an idle one learns of it only when next used: open new ones for the second try.
+    await request.app[POOL].expire_connections()
     return await handler(request)

@@ -26,6 +26,7 @@ from typing import Any
 import asyncpg
 import socketio
 from aiohttp import web
+from redis.exceptions import RedisError
 
 from hotline.errors import NotFound
 from hotline.orders import queries as order_queries
@@ -36,7 +37,7 @@ from hotline.users import queries as user_queries
 from hotline.users.models import SUPERVISOR_ROLES, Actor
 from hotline.users.service import hash_token, session_actor
 from web.auth import SESSION_COOKIE
-from web.keys import CLOCK, POOL, REDIS, SETTINGS
+from web.keys import CLOCK, FALLBACKS, POOL, REDIS, SETTINGS
 from web.live_stream import (
     BOARD_ROOM,
     CENTRE_ROOM,
@@ -262,16 +263,30 @@ async def announce_logout(app: web.Application) -> None:
 async def _watch_sessions(app: web.Application) -> None:
     channel = app[SETTINGS].live_channel + SESSIONS_CHANNEL_SUFFIX
     interval = app[SETTINGS].live_session_check_seconds
+    # Without Redis no logout is heard from other processes: sessions are still looked
+    # up on the interval, and the outage is logged once a minute, not once a look.
+    redis_away = app[FALLBACKS].get(
+        "sessions_polled",
+        "live sessions checked every interval: Redis cannot be reached",
+        log=log,
+    )
     while True:
         try:
             async with app[REDIS].pubsub() as pubsub:
                 await pubsub.subscribe(channel)
+                redis_away.ended()
                 while True:
                     # A logout anywhere wakes this up; otherwise look now and then.
                     await pubsub.get_message(ignore_subscribe_messages=True, timeout=interval)
                     await end_sessions(app)
         except asyncio.CancelledError:
             raise
+        except RedisError as exc:
+            redis_away.happened(exc)
         except Exception:
             log.exception("checking live sessions failed; again in %.0fs", interval)
-            await asyncio.sleep(interval)
+        await asyncio.sleep(interval)
+        try:
+            await end_sessions(app)
+        except Exception:
+            log.exception("checking live sessions failed; again in %.0fs", interval)

@@ -11,7 +11,7 @@ from hotline.db import transaction
 from hotline.users.models import Actor
 from hotline.users.service import do_log_in, do_log_out
 from web.api import Routes, json_response, read_body
-from web.auth import CSRF_TOKEN, SESSION_COOKIE, require_actor
+from web.auth import ACTOR, CSRF_TOKEN, SESSION_COOKIE
 from web.keys import CLOCK, POOL, SETTINGS
 from web.live import announce_logout
 
@@ -90,7 +90,19 @@ async def log_out(request: web.Request) -> web.Response:
     return response
 
 
-@routes.route("GET", "/api/v1/auth/me", summary="The logged-in user", tag="auth")
+@routes.route(
+    "GET",
+    "/api/v1/auth/me",
+    summary="The logged-in user, or null without a session",
+    tag="auth",
+    # The login page asks before anyone has logged in: no session is an answer, not an
+    # error (a 401 would show in every fresh browser's console). A bad API key is still
+    # refused by the auth middleware.
+    public=True,
+    statuses={200: "`user` and `csrf_token`, both null when no session is live"},
+)
 async def me(request: web.Request) -> web.Response:
-    actor = require_actor(request)
+    actor = request[ACTOR]
+    if actor is None:
+        return json_response({"user": None, "csrf_token": None})
     return json_response({"user": actor_json(actor), "csrf_token": request.get(CSRF_TOKEN)})

@@ -46,6 +46,13 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     # json: one JSON object per line (the default in production); text: for people.
     log_format: Literal["json", "text"] | None = None
+    # Login throttling (hotline/users/throttle.py): failures in a row answered at once,
+    # per account and per client address; then each next attempt waits 1 s, 2 s, 4 s …
+    # up to the cap; this many failures in a row lock an account until an admin unlocks it.
+    login_free_failures: int = Field(default=5, ge=1)
+    login_address_free_failures: int = Field(default=20, ge=1)
+    login_max_delay_seconds: int = Field(default=900, ge=1)
+    login_lockout_failures: int = Field(default=15, ge=2)
     # When set, GET /metrics needs "Authorization: Bearer <token>".
     metrics_token: SecretStr | None = None
     # Reverse proxies (addresses or networks, comma-separated) whose X-Forwarded-For

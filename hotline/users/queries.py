@@ -172,3 +172,153 @@ async def use_api_key(
         key_hash,
         now,
     )
+
+
+# ------------------------------------------------------------------ login throttling
+
+
+async def lock_throttles(
+    conn: asyncpg.Connection, keys: list[tuple[str, str]]
+) -> list[asyncpg.Record]:
+    """The throttle rows of these (scope, key) pairs that exist, locked until commit so
+    that attempts at once on one account or address are counted one after another."""
+    return await conn.fetch(
+        """
+        SELECT scope, key, failures, last_failure_at, locked_at FROM login_throttles
+         WHERE (scope, key) IN (SELECT * FROM unnest($1::text[], $2::text[]))
+           FOR UPDATE
+        """,
+        [scope for scope, _ in keys],
+        [key for _, key in keys],
+    )
+
+
+async def count_failures(
+    conn: asyncpg.Connection,
+    keys: list[tuple[str, str]],
+    now: dt.datetime,
+    forget_before: dt.datetime,
+) -> None:
+    """One more failure for each (scope, key); failures before ``forget_before`` are
+    forgotten first."""
+    await conn.execute(
+        """
+        INSERT INTO login_throttles AS t (scope, key, failures, last_failure_at)
+        SELECT scope, key, 1, $3 FROM unnest($1::text[], $2::text[]) AS k (scope, key)
+        ON CONFLICT (scope, key) DO UPDATE
+           SET failures = CASE WHEN t.last_failure_at < $4 THEN 1 ELSE t.failures + 1 END,
+               last_failure_at = $3
+        """,
+        [scope for scope, _ in keys],
+        [key for _, key in keys],
+        now,
+        forget_before,
+    )
+
+
+async def give_back_failure(
+    conn: asyncpg.Connection,
+    scope: str,
+    key: str,
+    *,
+    counted_at: dt.datetime,
+    previous: dt.datetime | None,
+) -> None:
+    """Take back the failure counted ahead of an attempt that succeeded, and its time
+    unless another failure came since (``previous``: the last failure before it)."""
+    await conn.execute(
+        """
+        UPDATE login_throttles
+           SET failures = greatest(failures - 1, 0),
+               last_failure_at = CASE WHEN last_failure_at = $3
+                                      THEN coalesce($4, last_failure_at)
+                                      ELSE last_failure_at END
+         WHERE scope = $1 AND key = $2
+        """,
+        scope,
+        key,
+        counted_at,
+        previous,
+    )
+
+
+async def lock_account_at(
+    conn: asyncpg.Connection, key: str, failures: int, now: dt.datetime
+) -> None:
+    """Lock the account if it has failed this many times in a row."""
+    await conn.execute(
+        """
+        UPDATE login_throttles SET locked_at = $3
+         WHERE scope = 'account' AND key = $1 AND failures >= $2 AND locked_at IS NULL
+        """,
+        key,
+        failures,
+        now,
+    )
+
+
+async def delete_throttle(conn: asyncpg.Connection, scope: str, key: str) -> bool:
+    """Forget an account's or address's failures (and lift a lock); False if none."""
+    result = await conn.execute(
+        "DELETE FROM login_throttles WHERE scope = $1 AND key = $2", scope, key
+    )
+    return result != "DELETE 0"
+
+
+async def delete_forgotten_throttles(conn: asyncpg.Connection, forget_before: dt.datetime) -> None:
+    await conn.execute(
+        "DELETE FROM login_throttles WHERE locked_at IS NULL AND last_failure_at < $1",
+        forget_before,
+    )
+
+
+async def insert_login_attempt(
+    conn: asyncpg.Connection,
+    *,
+    now: dt.datetime,
+    username: str,
+    user_id: int | None,
+    address: str,
+    result: str,
+) -> None:
+    await conn.execute(
+        """
+        INSERT INTO login_attempts (at, username, user_id, address, result)
+        VALUES ($1, $2, $3, $4, $5)
+        """,
+        now,
+        username[:64],
+        user_id,
+        address[:64],
+        result,
+    )
+
+
+async def delete_old_login_attempts(conn: asyncpg.Connection, before: dt.datetime) -> None:
+    await conn.execute("DELETE FROM login_attempts WHERE at < $1", before)
+
+
+async def list_login_attempts(
+    conn: asyncpg.Connection,
+    *,
+    username: str | None,
+    address: str | None,
+    before_id: int | None,
+    limit: int,
+) -> list[asyncpg.Record]:
+    """Attempts newest first, optionally of one name (any case) or address; ``limit + 1``
+    rows are asked for by the caller to know whether a next page exists."""
+    return await conn.fetch(
+        """
+        SELECT id, at, username, user_id, address, result FROM login_attempts
+         WHERE ($1::text IS NULL OR lower(username) = lower($1))
+           AND ($2::text IS NULL OR address = $2)
+           AND ($3::bigint IS NULL OR id < $3)
+         ORDER BY id DESC
+         LIMIT $4
+        """,
+        username,
+        address,
+        before_id,
+        limit,
+    )

@@ -183,6 +183,9 @@ async def test_one_address_is_throttled_across_accounts(
     later(login_clock, 1)
     status, _, _ = await attempt(browser, fresh, PASSWORD, address)
     assert status == 200
+    # A success ends the address's run of failures: the next wrong one is a plain 401.
+    status, _, _ = await attempt(browser, "nobody-such", "wrong-password", address)
+    assert status == 401
 
 
 async def test_attempts_are_recorded_and_read_by_supervisors_only(

@@ -16,7 +16,7 @@ CREATE INDEX login_attempts_at_idx ON login_attempts (at);
 -- One row per account (the lower-cased name, existing or not, so that throttling says
 -- nothing about which names exist) and per client address (IPv6 by /64) with recent
 -- failures. An attempt counts before its password is checked, so attempts sent at once
--- cannot all slip under the limit; a success gives it back.
+-- cannot all slip under the limit; a success ends the run of its account and address.
 CREATE TABLE login_throttles (
     scope           text NOT NULL CHECK (scope IN ('account', 'address')),
     key             text NOT NULL,

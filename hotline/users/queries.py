@@ -216,32 +216,6 @@ async def count_failures(
     )
 
 
-async def give_back_failure(
-    conn: asyncpg.Connection,
-    scope: str,
-    key: str,
-    *,
-    counted_at: dt.datetime,
-    previous: dt.datetime | None,
-) -> None:
-    """Take back the failure counted ahead of an attempt that succeeded, and its time
-    unless another failure came since (``previous``: the last failure before it)."""
-    await conn.execute(
-        """
-        UPDATE login_throttles
-           SET failures = greatest(failures - 1, 0),
-               last_failure_at = CASE WHEN last_failure_at = $3
-                                      THEN coalesce($4, last_failure_at)
-                                      ELSE last_failure_at END
-         WHERE scope = $1 AND key = $2
-        """,
-        scope,
-        key,
-        counted_at,
-        previous,
-    )
-
-
 async def lock_account_at(
     conn: asyncpg.Connection, key: str, failures: int, now: dt.datetime
 ) -> None:

@@ -125,8 +125,6 @@ class LoginClaim:
     address: str
     user: asyncpg.Record | None
     refusal: DomainError | None = None
-    # The address's last failure before this attempt counted, given back on success.
-    address_last_failure_at: dt.datetime | None = None
 
 
 LOGIN_ATTEMPTS_KEPT = dt.timedelta(days=90)
@@ -165,8 +163,7 @@ async def do_claim_log_in(
         )
     else:
         await queries.count_failures(conn, keys, now, now - FORGET_AFTER)
-    previous = next((row["last_failure_at"] for row in rows if row["scope"] == "address"), None)
-    return LoginClaim(username, address, user, refusal, previous)
+    return LoginClaim(username, address, user, refusal)
 
 
 async def do_settle_log_in(
@@ -179,8 +176,9 @@ async def do_settle_log_in(
     policy: LoginPolicy,
     user_agent: str = "",
 ) -> NewSession | None:
-    """Second half: record the attempt; on success give back the failure counted ahead,
-    forget the account's, and open a session; on failure lock the account at the limit."""
+    """Second half: record the attempt; on success forget the failures of the account
+    and the address (this one's too, counted ahead) and open a session; on failure lock
+    the account at the limit."""
     row = claim.user
     ok = row is not None and password_ok and row["active"]
     await queries.insert_login_attempt(
@@ -195,10 +193,10 @@ async def do_settle_log_in(
     if not ok or row is None:
         await queries.lock_account_at(conn, account, policy.lockout_failures, now)
         return None
+    # A success ends the run of failures of its account and of its address (an office
+    # behind one address would otherwise add up everyone's typos all day).
     await queries.delete_throttle(conn, "account", account)
-    await queries.give_back_failure(
-        conn, "address", address, counted_at=now, previous=claim.address_last_failure_at
-    )
+    await queries.delete_throttle(conn, "address", address)
     # Housekeeping rides on successes, which an attacker cannot make.
     await queries.delete_forgotten_throttles(conn, now - FORGET_AFTER)
     await queries.delete_old_login_attempts(conn, now - LOGIN_ATTEMPTS_KEPT)

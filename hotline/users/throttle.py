@@ -8,7 +8,8 @@ checked. The server never holds a request open to slow it down: a delay is a tim
 which attempts are refused, so waiting costs the attacker, not a connection of ours.
 ``lockout_failures`` failures in a row lock an account until an administrator unlocks
 it; a locked account refuses even its right password. Failures are forgotten a day
-after the last one, and an account's at its next successful login.
+after the last one, and those of an account and an address at a successful login of
+that account from that address.
 """
 
 from __future__ import annotations

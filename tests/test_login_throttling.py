@@ -140,6 +140,26 @@ async def test_wrong_passwords_get_401_then_429_then_a_lockout_that_an_admin_lif
     assert status == 401
 
 
+async def test_attempts_sent_at_once_are_counted_one_after_another(
+    browser: aiohttp.ClientSession, pool: asyncpg.Pool
+) -> None:
+    """Twenty wrong passwords at once on a fresh account: as many get checked as one
+    after another would (the free ones), the rest wait; none fails with a 5xx."""
+    victim = await new_user(pool)
+    address = new_address()
+
+    async def one() -> int:
+        async with browser.post(
+            "/api/v1/auth/login",
+            json={"username": victim, "password": "wrong-password"},
+            headers={"X-Forwarded-For": address},
+        ) as response:
+            return response.status
+
+    statuses = sorted(await asyncio.gather(*(one() for _ in range(20))))
+    assert statuses == [401] * FREE + [429] * (20 - FREE)
+
+
 async def test_the_command_unlocks_an_account(
     browser: aiohttp.ClientSession, pool: asyncpg.Pool, login_clock: Clock, settings: Settings
 ) -> None:

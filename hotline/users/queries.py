@@ -178,18 +178,23 @@ async def use_api_key(
 
 
 async def lock_throttles(
-    conn: asyncpg.Connection, keys: list[tuple[str, str]]
+    conn: asyncpg.Connection, keys: list[tuple[str, str]], now: dt.datetime
 ) -> list[asyncpg.Record]:
-    """The throttle rows of these (scope, key) pairs that exist, locked until commit so
-    that attempts at once on one account or address are counted one after another."""
+    """The throttle rows of these (scope, key) pairs, made (with no failures) if missing,
+    and locked until commit: attempts at once on one account or address are counted one
+    after another, even the very first ones. Callers give the account's pair first, as
+    every later statement of a login does, so that two logins never lock in turns that
+    deadlock."""
     return await conn.fetch(
         """
-        SELECT scope, key, failures, last_failure_at, locked_at FROM login_throttles
-         WHERE (scope, key) IN (SELECT * FROM unnest($1::text[], $2::text[]))
-           FOR UPDATE
+        INSERT INTO login_throttles AS t (scope, key, failures, last_failure_at)
+        SELECT scope, key, 0, $3 FROM unnest($1::text[], $2::text[]) AS k (scope, key)
+        ON CONFLICT (scope, key) DO UPDATE SET failures = t.failures
+        RETURNING scope, key, failures, last_failure_at, locked_at
         """,
         [scope for scope, _ in keys],
         [key for _, key in keys],
+        now,
     )
 
 

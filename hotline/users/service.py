@@ -141,7 +141,7 @@ async def do_claim_log_in(
     wait is over (recorded), else count it as a failure ahead of the password check."""
     user = await queries.get_user_by_username(conn, username)
     keys = _throttle_keys(username, address)
-    rows = await queries.lock_throttles(conn, keys)
+    rows = await queries.lock_throttles(conn, keys, now)
     refusal: DomainError | None = None
     if any(row["locked_at"] is not None for row in rows):
         refusal = Forbidden(

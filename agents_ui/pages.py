@@ -22,9 +22,16 @@ async def report_form(request: web.Request) -> web.FileResponse:
     return web.FileResponse(STATIC_DIR / "report.html")
 
 
+async def favicon(request: web.Request) -> web.FileResponse:
+    """Browsers ask for /favicon.ico on pages that name no icon (a JSON answer, an error
+    page): the same SVG the pages link to."""
+    return web.FileResponse(STATIC_DIR / "favicon.svg")
+
+
 def setup(app: web.Application) -> None:
     """The pages and their static files, and what the console's views keep per app."""
     app[SUGGESTER] = Suggester()
     app.router.add_get("/", index)
     app.router.add_get("/report", report_form)
+    app.router.add_get("/favicon.ico", favicon)
     app.router.add_static("/static/", STATIC_DIR)

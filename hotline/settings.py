@@ -44,9 +44,19 @@ class Settings(BaseSettings):
     # true (tests, local development); seconds a delivery attempt may take.
     webhook_allow_private: bool = False
     webhook_timeout: float = Field(default=10, gt=0)
+    # Ports a webhook URL may name (ports and ranges, comma-separated): an enterprise
+    # administrator must not aim our requests at whatever else listens on a host.
+    webhook_ports: str = "443,8443"
     log_level: str = "INFO"
     # json: one JSON object per line (the default in production); text: for people.
     log_format: Literal["json", "text"] | None = None
+    # Login throttling (hotline/users/throttle.py): failures in a row answered at once,
+    # per account and per client address; then each next attempt waits 1 s, 2 s, 4 s …
+    # up to the cap; this many failures in a row lock an account until an admin unlocks it.
+    login_free_failures: int = Field(default=5, ge=1)
+    login_address_free_failures: int = Field(default=20, ge=1)
+    login_max_delay_seconds: int = Field(default=900, ge=1)
+    login_lockout_failures: int = Field(default=15, ge=2)
     # When set, GET /metrics needs "Authorization: Bearer <token>".
     metrics_token: SecretStr | None = None
     # Reverse proxies (addresses or networks, comma-separated) whose X-Forwarded-For
@@ -133,6 +143,13 @@ class Settings(BaseSettings):
             ipaddress.ip_network(part)  # ValueError names the bad entry
         return value
 
+    @field_validator("webhook_ports")
+    @classmethod
+    def _ports(cls, value: str) -> str:
+        if not parse_ports(value):
+            raise ValueError("name at least one port")
+        return value
+
     @field_validator("public_url")
     @classmethod
     def _strip_slash(cls, value: str | None) -> str | None:
@@ -141,6 +158,10 @@ class Settings(BaseSettings):
     @cached_property
     def working_periods(self) -> list[tuple[dt.time, dt.time]]:
         return parse_working_hours(self.working_hours)
+
+    @cached_property
+    def webhook_port_ranges(self) -> tuple[tuple[int, int], ...]:
+        return parse_ports(self.webhook_ports)
 
     @property
     def timer_queue_name(self) -> str:
@@ -207,3 +228,18 @@ def parse_working_hours(text: str) -> list[tuple[dt.time, dt.time]]:
     if not periods:
         raise SettingsError("working hours are empty")
     return periods
+
+
+def parse_ports(text: str) -> tuple[tuple[int, int], ...]:
+    """Parse ``"443,8443,9000-9100"`` into inclusive ranges; ValueError names a bad entry."""
+    ranges: list[tuple[int, int]] = []
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        low, _, high = part.partition("-")
+        try:
+            first, last = int(low), int(high or low)
+        except ValueError as exc:
+            raise ValueError(f"{part!r} is not a port or a range of ports") from exc
+        if not 1 <= first <= last <= 65535:
+            raise ValueError(f"{part!r} is not a port or range within 1-65535")
+        ranges.append((first, last))
+    return tuple(ranges)

@@ -83,6 +83,11 @@ def settings(services: ServiceUrls, fresh_database: MakeDatabase) -> Iterator[Se
         "HOTLINE_QUEUE_NAME": f"hotline-test-{RUN_ID}",
         # Runs sharing a Redis must not hear each other's live events.
         "HOTLINE_LIVE_CHANNEL": f"hotline-live-test-{RUN_ID}",
+        # Every test logs in from 127.0.0.1: one client address for the whole run, whose
+        # wrong passwords (tests of them, generated requests) must not slow down the
+        # next test's login. tests/test_login_throttling.py has a server of its own with
+        # small limits.
+        "HOTLINE_LOGIN_ADDRESS_FREE_FAILURES": "1000000",
     }
     saved = {k: os.environ.get(k) for k in values}
     # RQ jobs read their settings from the environment, as in a worker process.

@@ -80,8 +80,8 @@ class Stack:
 
     def watch(self, page: Page, name: str) -> None:
         def console(message: ConsoleMessage) -> None:
-            # Chromium logs every 4xx answer too (a 401 before signing in is how the
-            # console learns to show the login page): those are the API's to judge.
+            # Chromium logs every 4xx answer too, and some tests provoke one on purpose:
+            # those are the API's to judge (a fresh visit has none: see the quiet test).
             if message.type == "error" and not message.text.startswith("Failed to load resource"):
                 self.script_errors.append(f"{name}: {message.text}")
 
@@ -281,6 +281,33 @@ async def register_from_screen_pop(
     assert response.status == 201, await response.text()
     order: dict[str, Any] = await response.json()
     return order
+
+
+async def test_a_fresh_visit_logs_no_error_and_fails_no_request(consoles: Stack) -> None:
+    """Nobody signed in yet: the session check is an answer, not a 401, and the icon is
+    served, so the browser's console stays empty on the login page and the public form."""
+    assert consoles.browser is not None
+    context = await consoles.browser.new_context()
+    consoles.contexts.append(context)
+    page = await context.new_page()
+    problems: list[str] = []
+    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda error: problems.append(str(error)))
+    page.on("requestfailed", lambda r: problems.append(f"failed: {r.url} {r.failure}"))
+    page.on(
+        "response", lambda r: problems.append(f"{r.status}: {r.url}") if r.status >= 400 else None
+    )
+    icons: list[str] = []
+    page.on("response", lambda r: icons.append(r.url) if "favicon" in r.url else None)
+
+    await page.goto(consoles.base + "/", wait_until="networkidle")
+    await expect(page.locator("input[name=username]")).to_be_visible()
+    await page.goto(consoles.base + "/report", wait_until="networkidle")
+    await expect(page.locator("form")).to_be_visible()
+    assert problems == []
+    assert icons  # the pages name their icon, and the browser fetched it
+    async with consoles.session.get(consoles.base + "/favicon.ico") as response:
+        assert response.status == 200 and response.content_type == "image/svg+xml"
 
 
 async def test_an_order_registered_from_a_screen_pop_reaches_the_unit_live(

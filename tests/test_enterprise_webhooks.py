@@ -34,7 +34,7 @@ from hotline.outbox.jobs import run_outbox_row
 from hotline.reference import queries as ref
 from hotline.registry import HandlerRegistry
 from hotline.relay import Relay
-from hotline.settings import Settings
+from hotline.settings import Settings, parse_ports
 from integrations.enterprise_webhooks import handlers, queries
 from integrations.enterprise_webhooks.addresses import (
     PublicOnlyResolver,
@@ -58,6 +58,11 @@ from wiring import subscriptions
 from wiring.jobs import job_context
 
 SECRET = "test-secret-" + "x" * 32
+# The production allow-list, and the one the tests give their jobs: local fakes listen on
+# random unprivileged ports.
+PORTS = parse_ports(str(Settings.model_fields["webhook_ports"].default))
+LOCAL_PORTS_SETTING = "1024-65535"
+LOCAL_PORTS = parse_ports(LOCAL_PORTS_SETTING)
 
 # ------------------------------------------------------------------ the receiver
 
@@ -138,8 +143,10 @@ def closed_port() -> int:
 
 @pytest.fixture
 def allow_private(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Jobs read Settings() from the environment: let them reach 127.0.0.1 over http."""
+    """Jobs read Settings() from the environment: let them reach 127.0.0.1 over http, on
+    the random unprivileged ports the local fakes listen on."""
     monkeypatch.setenv("HOTLINE_WEBHOOK_ALLOW_PRIVATE", "true")
+    monkeypatch.setenv("HOTLINE_WEBHOOK_PORTS", LOCAL_PORTS_SETTING)
 
 
 @pytest.fixture(autouse=True)
@@ -529,19 +536,21 @@ def test_subscribe_all_hangs_the_handler_and_the_source(monkeypatch: pytest.Monk
 )
 async def test_refused_destinations(url: str) -> None:
     with pytest.raises(RefusedDestination):
-        await check_destination(url, allow_private=False)
+        await check_destination(url, allow_private=False, ports=PORTS)
 
 
 @pytest.mark.parametrize("url", ["https://8.8.8.8/hook", "https://[2001:4860:4860::8888]/hook"])
 async def test_public_addresses_are_allowed(url: str) -> None:
-    await check_destination(url, allow_private=False)  # IP literals: no lookup, no request
+    # IP literals: no lookup, no request
+    await check_destination(url, allow_private=False, ports=PORTS)
 
 
 def test_allow_private_lets_in_loopback_but_never_metadata() -> None:
-    assert check_url("http://127.0.0.1:8080/hook", allow_private=True) == "127.0.0.1"
-    assert check_url("https://10.1.2.3/hook", allow_private=True) == "10.1.2.3"
+    loopback = check_url("http://127.0.0.1:8080/hook", allow_private=True, ports=LOCAL_PORTS)
+    assert loopback == "127.0.0.1"
+    assert check_url("https://10.1.2.3/hook", allow_private=True, ports=PORTS) == "10.1.2.3"
     with pytest.raises(RefusedDestination, match="link-local"):
-        check_url("http://169.254.169.254/latest", allow_private=True)
+        check_url("https://169.254.169.254/latest", allow_private=True, ports=PORTS)
 
 
 class FixedResolver(AbstractResolver):
@@ -579,12 +588,14 @@ async def test_the_resolver_drops_internal_addresses() -> None:
     with pytest.raises(
         RefusedDestination, match=r"10\.0\.0\.7 is not a public address \(private\)"
     ):
-        await check_destination("https://mixed.test/hook", allow_private=False, resolver=dns)
+        await check_destination(
+            "https://mixed.test/hook", allow_private=False, ports=PORTS, resolver=dns
+        )
 
 
 async def test_localhost_is_refused_at_configuration() -> None:
     with pytest.raises(RefusedDestination, match="loopback"):
-        await check_destination("https://localhost/hook", allow_private=False)
+        await check_destination("https://localhost/hook", allow_private=False, ports=PORTS)
 
 
 def test_the_resolver_refuses_localhost_at_send_time_without_a_request() -> None:
@@ -599,6 +610,7 @@ def test_the_resolver_refuses_localhost_at_send_time_without_a_request() -> None
                 headers,
                 time_limit=5,
                 allow_private=False,
+                ports=LOCAL_PORTS,
             )
         )
         assert enterprise.received == []
@@ -609,6 +621,7 @@ def test_the_resolver_refuses_localhost_at_send_time_without_a_request() -> None
                 headers,
                 time_limit=5,
                 allow_private=True,
+                ports=LOCAL_PORTS,
             )
         )
     assert refused.status_code is None and "no public address" in refused.error
@@ -702,6 +715,48 @@ async def test_an_internal_url_is_refused_with_the_field(
         assert response.status == 422
         error = (await response.json())["error"]
         assert error["code"] == "invalid" and "url" in error["fields"]
+
+
+async def test_only_the_allowed_ports_may_be_registered(
+    client: ClientSession, pool: asyncpg.Pool
+) -> None:
+    async with pool.acquire() as conn:
+        enterprise_id, _ = await new_enterprise(conn, None)
+    headers = await logged_in(client, pool, "admin")
+    for url in ("https://8.8.8.8:8080/hook", "https://8.8.8.8:22/", "https://8.8.8.8:80/"):
+        response = await client.put(webhook_path(enterprise_id), json={"url": url}, headers=headers)
+        assert response.status == 422, url
+        error = (await response.json())["error"]
+        assert "allowed: 443, 8443" in error["fields"]["url"]
+    for url in ("https://8.8.8.8:8443/hook", "https://8.8.8.8:443/hook"):
+        response = await client.put(webhook_path(enterprise_id), json={"url": url}, headers=headers)
+        assert response.status == 200, url
+
+
+def test_a_port_off_the_list_is_refused_at_send_time_without_a_request() -> None:
+    """A URL stored before the list was narrowed is refused when sent, for good."""
+    body = encode_body({"event": "test"})
+    headers = signed_headers(SECRET, event="test", delivery="test:2", timestamp=0, body=body)
+    with FakeEnterprise() as enterprise:
+        outcome = asyncio.run(
+            post(enterprise.url, body, headers, time_limit=5, allow_private=True, ports=PORTS)
+        )
+    assert enterprise.received == []
+    assert outcome.final and f"port {enterprise.port} is not allowed" in outcome.error
+
+
+@pytest.mark.parametrize("text", ["", "0", "443,70000", "9000-8000", "https"])
+def test_a_bad_port_list_is_refused_at_start(text: str) -> None:
+    with pytest.raises(ValueError):
+        Settings(webhook_ports=text)
+
+
+def test_ports_and_ranges_are_read() -> None:
+    assert Settings(webhook_ports="443, 8443,9000-9010").webhook_port_ranges == (
+        (443, 443),
+        (8443, 8443),
+        (9000, 9010),
+    )
 
 
 async def test_an_enterprise_admin_manages_only_its_own_webhook(

@@ -89,6 +89,7 @@ ANSWERS_ANOTHER = {
     ("post", "/api/v1/dispatches/{dispatch_id}/appeals"),
     ("post", "/api/v1/rating-appeals/{appeal_id}/decision"),
     ("post", "/api/v1/auth/login"),
+    ("post", "/api/v1/auth/unlock"),
 }
 
 

@@ -226,6 +226,30 @@ def cmd_user_add(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_user_unlock(settings: Settings, args: argparse.Namespace) -> int:
+    from hotline.users.service import do_unlock_account
+
+    async def run(url: str) -> bool:
+        conn = await db.connect(url)
+        try:
+            async with conn.transaction():
+                return await do_unlock_account(conn, args.username)
+        finally:
+            await conn.close()
+
+    with running_services(settings) as urls:
+        unlocked = asyncio.run(run(urls.database_url))
+    if unlocked:
+        print(f"unlocked {args.username}: its failed logins are forgotten")
+    else:
+        print(f"{args.username} was not locked and had no failed logins to forget")
+    return 0
+
+
+def cmd_user(settings: Settings, args: argparse.Namespace) -> int:
+    return {"add": cmd_user_add, "unlock": cmd_user_unlock}[args.user_command](settings, args)
+
+
 def cmd_apikey_add(settings: Settings, args: argparse.Namespace) -> int:
     from hotline.users.service import check_new_api_key, do_create_api_key
 
@@ -322,6 +346,10 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("--enterprise", help="enterprise code, for enterprise roles")
     add.add_argument("--hotline", help="hotline code, for agents")
     add.add_argument("--password", help=argparse.SUPPRESS)
+    unlock = user.add_parser(
+        "unlock", help="lift a lock after failed logins and forget the account's failures"
+    )
+    unlock.add_argument("username")
     apikey = sub.add_parser("apikey", help="manage enterprise systems' API keys").add_subparsers(
         dest="apikey_command", required=True
     )
@@ -340,7 +368,7 @@ COMMANDS = {
     "web": cmd_web,
     "worker": cmd_worker,
     "relay": cmd_relay,
-    "user": cmd_user_add,
+    "user": cmd_user,
     "apikey": cmd_apikey_add,
 }
 

@@ -22,46 +22,51 @@ CONFIG_DIR = Path(__file__).resolve().parent.parent / "config" / "demo"
 DEMO_USERS: list[dict[str, str | None]] = [
     {
         "username": "agent",
-        "password": "agent-demo",
+        "password": "agent-demo-only",
         "role": "agent",
         "display_name": "话务员 王芳",
         "hotline_code": "12319",
     },
     {
         "username": "agent96111",
-        "password": "agent-demo",
+        "password": "agent-demo-only",
         "role": "agent",
         "display_name": "话务员 李静",
         "hotline_code": "96111",
     },
     {
         "username": "supervisor",
-        "password": "supervisor-demo",
+        "password": "supervisor-demo-only",
         "role": "supervisor",
         "display_name": "督办 张伟",
     },
     {
         "username": "water",
-        "password": "water-demo",
+        "password": "water-demo-only",
         "role": "enterprise_user",
         "display_name": "水务集团 刘洋",
         "enterprise_code": "qd-water",
     },
     {
         "username": "water-admin",
-        "password": "water-demo",
+        "password": "water-demo-only",
         "role": "enterprise_admin",
         "display_name": "水务集团 管理员",
         "enterprise_code": "qd-water",
     },
     {
         "username": "energy",
-        "password": "energy-demo",
+        "password": "energy-demo-only",
         "role": "enterprise_user",
         "display_name": "能源集团 陈晨",
         "enterprise_code": "qd-energy",
     },
-    {"username": "admin", "password": "admin-demo", "role": "admin", "display_name": "系统管理员"},
+    {
+        "username": "admin",
+        "password": "admin-demo-only",
+        "role": "admin",
+        "display_name": "系统管理员",
+    },
 ]
 
 

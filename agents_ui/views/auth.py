@@ -1,4 +1,4 @@
-"""Log in, log out, who am I."""
+"""Log in, log out, who am I; the record of login attempts, and unlocking an account."""
 
 from __future__ import annotations
 
@@ -8,10 +8,16 @@ from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
 from hotline.db import transaction
-from hotline.users.models import Actor
-from hotline.users.service import do_log_in, do_log_out
-from web.api import Routes, json_response, read_body
-from web.auth import CSRF_TOKEN, SESSION_COOKIE, require_actor
+from hotline.users.models import SUPERVISOR_ROLES, Actor, Role
+from hotline.users.service import (
+    do_log_out,
+    do_unlock_account,
+    list_login_attempts,
+    open_session,
+)
+from hotline.users.throttle import LoginPolicy
+from web.api import Routes, json_response, read_body, read_query
+from web.auth import ACTOR, CSRF_TOKEN, SESSION_COOKIE
 from web.keys import CLOCK, POOL, SETTINGS
 from web.live import announce_logout
 
@@ -43,21 +49,27 @@ def actor_json(actor: Actor) -> dict[str, object]:
     tag="auth",
     body=LogIn,
     public=True,
-    statuses={200: "logged in; the body carries the CSRF token"},
+    statuses={
+        200: "logged in; the body carries the CSRF token",
+        401: "wrong username or password",
+        403: "the account is locked after too many failed logins (`account_locked`)",
+        429: "too many failed logins from this account or address: `Retry-After` says when",
+    },
 )
 async def log_in(request: web.Request) -> web.Response:
     body = await read_body(request, LogIn)
     settings = request.app[SETTINGS]
-    async with transaction(request.app[POOL]) as conn:
-        session = await do_log_in(
-            conn,
-            username=body.username,
-            password=body.password,
-            now=request.app[CLOCK](),
-            lifetime=dt.timedelta(hours=settings.session_hours),
-            user_agent=request.headers.get("User-Agent", ""),
-            ip=request.remote or "",
-        )
+    session = await open_session(
+        request.app[POOL],
+        username=body.username,
+        password=body.password,
+        # The client behind trusted proxies (web/proxy.py has already put it here).
+        address=request.remote or "",
+        now=request.app[CLOCK](),
+        lifetime=dt.timedelta(hours=settings.session_hours),
+        policy=LoginPolicy.of(settings),
+        user_agent=request.headers.get("User-Agent", ""),
+    )
     response = json_response({"user": actor_json(session.actor), "csrf_token": session.csrf_token})
     response.set_cookie(
         SESSION_COOKIE,
@@ -90,7 +102,69 @@ async def log_out(request: web.Request) -> web.Response:
     return response
 
 
-@routes.route("GET", "/api/v1/auth/me", summary="The logged-in user", tag="auth")
+@routes.route(
+    "GET",
+    "/api/v1/auth/me",
+    summary="The logged-in user, or null without a session",
+    tag="auth",
+    # The login page asks before anyone has logged in: no session is an answer, not an
+    # error (a 401 would show in every fresh browser's console). A bad API key is still
+    # refused by the auth middleware.
+    public=True,
+    statuses={200: "`user` and `csrf_token`, both null when no session is live"},
+)
 async def me(request: web.Request) -> web.Response:
-    actor = require_actor(request)
+    actor = request[ACTOR]
+    if actor is None:
+        return json_response({"user": None, "csrf_token": None})
     return json_response({"user": actor_json(actor), "csrf_token": request.get(CSRF_TOKEN)})
+
+
+class AttemptsQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    username: str | None = Field(default=None, max_length=64, description="one name, any case")
+    address: str | None = Field(default=None, max_length=64, description="one client address")
+    limit: int = Field(default=100, ge=1, le=500)
+    cursor: str | None = Field(default=None, max_length=40, description="`next_cursor` of a page")
+
+
+@routes.route(
+    "GET",
+    "/api/v1/auth/attempts",
+    summary="Login attempts, newest first, by cursor: who was tried, from where, what came of it",
+    tag="auth",
+    query=AttemptsQuery,
+    roles=SUPERVISOR_ROLES,
+)
+async def attempts(request: web.Request) -> web.Response:
+    criteria = read_query(request, AttemptsQuery)
+    async with request.app[POOL].acquire() as conn:
+        rows, next_cursor = await list_login_attempts(
+            conn,
+            username=criteria.username,
+            address=criteria.address,
+            cursor=criteria.cursor,
+            limit=criteria.limit,
+        )
+    return json_response({"items": [dict(r) for r in rows], "next_cursor": next_cursor})
+
+
+class Unlock(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    username: str = Field(min_length=1, max_length=64)
+
+
+@routes.route(
+    "POST",
+    "/api/v1/auth/unlock",
+    summary="Lift an account's lock after failed logins and forget its failures",
+    tag="auth",
+    body=Unlock,
+    roles=frozenset({Role.ADMIN}),
+    statuses={200: "`unlocked`: whether the account had a lock or failures to forget"},
+)
+async def unlock(request: web.Request) -> web.Response:
+    body = await read_body(request, Unlock)
+    async with transaction(request.app[POOL]) as conn:
+        unlocked = await do_unlock_account(conn, body.username)
+    return json_response({"username": body.username, "unlocked": unlocked})

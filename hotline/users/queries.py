@@ -172,3 +172,132 @@ async def use_api_key(
         key_hash,
         now,
     )
+
+
+# ------------------------------------------------------------------ login throttling
+
+
+async def lock_throttles(
+    conn: asyncpg.Connection, keys: list[tuple[str, str]], now: dt.datetime
+) -> list[asyncpg.Record]:
+    """The throttle rows of these (scope, key) pairs, made (with no failures) if missing,
+    and locked until commit: attempts at once on one account or address are counted one
+    after another, even the very first ones. Callers give the account's pair first, as
+    every later statement of a login does, so that two logins never lock in turns that
+    deadlock."""
+    return await conn.fetch(
+        """
+        INSERT INTO login_throttles AS t (scope, key, failures, last_failure_at)
+        SELECT scope, key, 0, $3 FROM unnest($1::text[], $2::text[]) AS k (scope, key)
+        ON CONFLICT (scope, key) DO UPDATE SET failures = t.failures
+        RETURNING scope, key, failures, last_failure_at, locked_at
+        """,
+        [scope for scope, _ in keys],
+        [key for _, key in keys],
+        now,
+    )
+
+
+async def count_failures(
+    conn: asyncpg.Connection,
+    keys: list[tuple[str, str]],
+    now: dt.datetime,
+    forget_before: dt.datetime,
+) -> None:
+    """One more failure for each (scope, key); failures before ``forget_before`` are
+    forgotten first."""
+    await conn.execute(
+        """
+        INSERT INTO login_throttles AS t (scope, key, failures, last_failure_at)
+        SELECT scope, key, 1, $3 FROM unnest($1::text[], $2::text[]) AS k (scope, key)
+        ON CONFLICT (scope, key) DO UPDATE
+           SET failures = CASE WHEN t.last_failure_at < $4 THEN 1 ELSE t.failures + 1 END,
+               last_failure_at = $3
+        """,
+        [scope for scope, _ in keys],
+        [key for _, key in keys],
+        now,
+        forget_before,
+    )
+
+
+async def lock_account_at(
+    conn: asyncpg.Connection, key: str, failures: int, now: dt.datetime
+) -> None:
+    """Lock the account if it has failed this many times in a row."""
+    await conn.execute(
+        """
+        UPDATE login_throttles SET locked_at = $3
+         WHERE scope = 'account' AND key = $1 AND failures >= $2 AND locked_at IS NULL
+        """,
+        key,
+        failures,
+        now,
+    )
+
+
+async def delete_throttle(conn: asyncpg.Connection, scope: str, key: str) -> bool:
+    """Forget an account's or address's failures (and lift a lock); False if none."""
+    result = await conn.execute(
+        "DELETE FROM login_throttles WHERE scope = $1 AND key = $2", scope, key
+    )
+    return result != "DELETE 0"
+
+
+async def delete_forgotten_throttles(conn: asyncpg.Connection, forget_before: dt.datetime) -> None:
+    await conn.execute(
+        "DELETE FROM login_throttles WHERE locked_at IS NULL AND last_failure_at < $1",
+        forget_before,
+    )
+
+
+async def insert_login_attempt(
+    conn: asyncpg.Connection,
+    *,
+    now: dt.datetime,
+    username: str,
+    user_id: int | None,
+    address: str,
+    result: str,
+) -> None:
+    await conn.execute(
+        """
+        INSERT INTO login_attempts (at, username, user_id, address, result)
+        VALUES ($1, $2, $3, $4, $5)
+        """,
+        now,
+        username[:64],
+        user_id,
+        address[:64],
+        result,
+    )
+
+
+async def delete_old_login_attempts(conn: asyncpg.Connection, before: dt.datetime) -> None:
+    await conn.execute("DELETE FROM login_attempts WHERE at < $1", before)
+
+
+async def list_login_attempts(
+    conn: asyncpg.Connection,
+    *,
+    username: str | None,
+    address: str | None,
+    before_id: int | None,
+    limit: int,
+) -> list[asyncpg.Record]:
+    """Attempts newest first, optionally of one name (any case) or address; ``limit + 1``
+    rows are asked for by the caller to know whether a next page exists."""
+    return await conn.fetch(
+        """
+        SELECT id, at, username, user_id, address, result FROM login_attempts
+         WHERE ($1::text IS NULL OR lower(username) = lower($1))
+           AND ($2::text IS NULL OR address = $2)
+           AND ($3::bigint IS NULL OR id < $3)
+         ORDER BY id DESC
+         LIMIT $4
+        """,
+        username,
+        address,
+        before_id,
+        limit,
+    )

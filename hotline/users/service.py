@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import hashlib
 import secrets
@@ -9,13 +10,21 @@ from dataclasses import dataclass
 
 import asyncpg
 
-from hotline.errors import InvalidInput, NotAuthenticated
+from hotline.db import transaction
+from hotline.errors import DomainError, Forbidden, InvalidInput, NotAuthenticated, TooManyRequests
 from hotline.reference import queries as ref
 from hotline.users import queries
 from hotline.users.models import ENTERPRISE_ROLES, Actor, Role
 from hotline.users.passwords import hash_password, verify_password
+from hotline.users.throttle import (
+    FORGET_AFTER,
+    LoginPolicy,
+    account_key,
+    address_key,
+    seconds_to_wait,
+)
 
-MIN_PASSWORD_LENGTH = 8
+MIN_PASSWORD_LENGTH = 12
 API_KEY_PREFIX = "hlk_"
 
 
@@ -108,20 +117,89 @@ class NewSession:
     actor: Actor
 
 
-async def do_log_in(
+@dataclass(frozen=True)
+class LoginClaim:
+    """An attempt counted and allowed to check its password, or refused (``refusal``)."""
+
+    username: str
+    address: str
+    user: asyncpg.Record | None
+    refusal: DomainError | None = None
+
+
+LOGIN_ATTEMPTS_KEPT = dt.timedelta(days=90)
+
+
+def _throttle_keys(username: str, address: str) -> list[tuple[str, str]]:
+    return [("account", account_key(username)), ("address", address_key(address))]
+
+
+async def do_claim_log_in(
+    conn: asyncpg.Connection, *, username: str, address: str, now: dt.datetime, policy: LoginPolicy
+) -> LoginClaim:
+    """First half of a login: refuse a locked account or an attempt that comes before its
+    wait is over (recorded), else count it as a failure ahead of the password check."""
+    user = await queries.get_user_by_username(conn, username)
+    keys = _throttle_keys(username, address)
+    rows = await queries.lock_throttles(conn, keys, now)
+    refusal: DomainError | None = None
+    if any(row["locked_at"] is not None for row in rows):
+        refusal = Forbidden(
+            "this account is locked after too many failed logins; an administrator can unlock it",
+            code="account_locked",
+        )
+    elif wait := max((seconds_to_wait(row, policy, now) for row in rows), default=0):
+        refusal = TooManyRequests(
+            f"too many failed logins: try again in {wait} s", retry_after=wait
+        )
+    if refusal is not None:
+        await queries.insert_login_attempt(
+            conn,
+            now=now,
+            username=username,
+            user_id=user["id"] if user else None,
+            address=address,
+            result="locked" if isinstance(refusal, Forbidden) else "throttled",
+        )
+    else:
+        await queries.count_failures(conn, keys, now, now - FORGET_AFTER)
+    return LoginClaim(username, address, user, refusal)
+
+
+async def do_settle_log_in(
     conn: asyncpg.Connection,
+    claim: LoginClaim,
     *,
-    username: str,
-    password: str,
+    password_ok: bool,
     now: dt.datetime,
     lifetime: dt.timedelta,
+    policy: LoginPolicy,
     user_agent: str = "",
-    ip: str = "",
-) -> NewSession:
-    row = await queries.get_user_by_username(conn, username)
-    ok = verify_password(row["password_hash"] if row else None, password)
-    if row is None or not ok or not row["active"]:
-        raise NotAuthenticated("wrong username or password", code="bad_credentials")
+) -> NewSession | None:
+    """Second half: record the attempt; on success forget the failures of the account
+    and the address (this one's too, counted ahead) and open a session; on failure lock
+    the account at the limit."""
+    row = claim.user
+    ok = row is not None and password_ok and row["active"]
+    await queries.insert_login_attempt(
+        conn,
+        now=now,
+        username=claim.username,
+        user_id=row["id"] if row else None,
+        address=claim.address,
+        result="success" if ok else "bad_credentials",
+    )
+    (_, account), (_, address) = _throttle_keys(claim.username, claim.address)
+    if not ok or row is None:
+        await queries.lock_account_at(conn, account, policy.lockout_failures, now)
+        return None
+    # A success ends the run of failures of its account and of its address (an office
+    # behind one address would otherwise add up everyone's typos all day).
+    await queries.delete_throttle(conn, "account", account)
+    await queries.delete_throttle(conn, "address", address)
+    # Housekeeping rides on successes, which an attacker cannot make.
+    await queries.delete_forgotten_throttles(conn, now - FORGET_AFTER)
+    await queries.delete_old_login_attempts(conn, now - LOGIN_ATTEMPTS_KEPT)
     await queries.delete_expired_sessions(conn, now)
     token = secrets.token_urlsafe(32)
     csrf_token = secrets.token_urlsafe(32)
@@ -134,10 +212,78 @@ async def do_log_in(
         now=now,
         expires_at=expires_at,
         user_agent=user_agent,
-        ip=ip,
+        ip=claim.address,
     )
     await queries.touch_login(conn, row["id"], now)
     return NewSession(token, csrf_token, expires_at, actor_from_row(row))
+
+
+async def open_session(
+    pool: asyncpg.Pool,
+    *,
+    username: str,
+    password: str,
+    address: str,
+    now: dt.datetime,
+    lifetime: dt.timedelta,
+    policy: LoginPolicy,
+    user_agent: str = "",
+) -> NewSession:
+    """A login in two short transactions around the password check, which holds no
+    database connection (Argon2 takes a while, in a thread of its own).
+
+    Raises ``Forbidden`` (locked), ``TooManyRequests`` (wait) or ``NotAuthenticated``."""
+    async with transaction(pool) as conn:
+        claim = await do_claim_log_in(
+            conn, username=username, address=address, now=now, policy=policy
+        )
+    if claim.refusal is not None:
+        raise claim.refusal
+    password_hash = claim.user["password_hash"] if claim.user else None
+    password_ok = await asyncio.to_thread(verify_password, password_hash, password)
+    async with transaction(pool) as conn:
+        session = await do_settle_log_in(
+            conn,
+            claim,
+            password_ok=password_ok,
+            now=now,
+            lifetime=lifetime,
+            policy=policy,
+            user_agent=user_agent,
+        )
+    if session is None:
+        raise NotAuthenticated("wrong username or password", code="bad_credentials")
+    return session
+
+
+async def do_unlock_account(conn: asyncpg.Connection, username: str) -> bool:
+    """Lift an account's lock and forget its failures; False if it had none."""
+    return await queries.delete_throttle(conn, "account", account_key(username))
+
+
+async def list_login_attempts(
+    conn: asyncpg.Connection,
+    *,
+    username: str | None,
+    address: str | None,
+    cursor: str | None,
+    limit: int,
+) -> tuple[list[asyncpg.Record], str | None]:
+    """A page of login attempts, newest first, and the cursor of the next page."""
+    before_id = None
+    if cursor is not None:
+        if not cursor.isdigit() or len(cursor) > 18:
+            raise InvalidInput(
+                "the cursor is not one this server gave out for this list",
+                code="invalid_cursor",
+                fields={"cursor": "invalid"},
+            )
+        before_id = int(cursor)
+    rows = await queries.list_login_attempts(
+        conn, username=username, address=address, before_id=before_id, limit=limit + 1
+    )
+    page = rows[:limit]
+    return page, str(page[-1]["id"]) if len(rows) > limit else None
 
 
 async def session_actor(

@@ -3,7 +3,8 @@
 A URL configured by an enterprise administrator is sent from inside our network, so it
 must not reach loopback, private networks or the cloud metadata address. Two checks:
 
-- ``check_destination`` when the URL is configured: scheme, host, no userinfo, and every
+- ``check_destination`` when the URL is configured: scheme, host, no userinfo, a port
+  of the allow-list (``HOTLINE_WEBHOOK_PORTS``, 443 and 8443 by default), and every
   address the host resolves to is public.
 - At send time ``check_url`` (the static part: an IP literal never reaches a resolver)
   and ``PublicOnlyResolver``, which drops non-public addresses from each lookup the HTTP
@@ -27,6 +28,9 @@ from aiohttp.abc import AbstractResolver, ResolveResult
 from aiohttp.resolver import DefaultResolver
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+# Allowed ports as inclusive ranges (``Settings.webhook_port_ranges``).
+PortRanges = tuple[tuple[int, int], ...]
+DEFAULT_PORTS = {"https": 443, "http": 80}
 
 SHARED_ADDRESS_SPACE = ipaddress.IPv4Network("100.64.0.0/10")  # CGNAT, RFC 6598
 NAT64_PREFIX = ipaddress.IPv6Network("64:ff9b::/96")  # RFC 6052: IPv4 in the last 32 bits
@@ -104,15 +108,19 @@ def _ip_literal(host: str) -> IPAddress | None:
         return None
 
 
-def check_url(url: str, *, allow_private: bool) -> str:
+def _shown(ports: PortRanges) -> str:
+    return ", ".join(str(a) if a == b else f"{a}-{b}" for a, b in ports)
+
+
+def check_url(url: str, *, allow_private: bool, ports: PortRanges) -> str:
     """Check what the URL itself says (no DNS); returns its host.
 
     Raises ``RefusedDestination`` for another scheme than https (or http with
-    ``allow_private``), a missing host, userinfo, a bad port, a numeric host that is not
-    a plain IP address, or an IP literal that is not allowed."""
+    ``allow_private``), a missing host, userinfo, a bad port or one not in ``ports``, a
+    numeric host that is not a plain IP address, or an IP literal that is not allowed."""
     try:
         parts = urlsplit(url)
-        _ = parts.port  # reading it checks it: not a number, or out of range
+        port = parts.port  # reading it checks it: not a number, or out of range
     except ValueError as exc:
         raise RefusedDestination(f"not a valid URL: {exc}") from exc
     schemes = ("https", "http") if allow_private else ("https",)
@@ -123,6 +131,11 @@ def check_url(url: str, *, allow_private: bool) -> str:
     host = parts.hostname
     if not host:
         raise RefusedDestination("the URL has no host")
+    port = port or DEFAULT_PORTS[parts.scheme]
+    if not any(first <= port <= last for first, last in ports):
+        raise RefusedDestination(
+            f"port {port} is not allowed for webhooks (allowed: {_shown(ports)})"
+        )
     literal = _ip_literal(host)
     if literal is None:
         if _NUMERIC_HOST.match(host):
@@ -163,13 +176,17 @@ class PublicOnlyResolver(AbstractResolver):
 
 
 async def check_destination(
-    url: str, *, allow_private: bool, resolver: AbstractResolver | None = None
+    url: str,
+    *,
+    allow_private: bool,
+    ports: PortRanges,
+    resolver: AbstractResolver | None = None,
 ) -> None:
     """The check when a URL is configured: ``check_url``, then every address the host
     resolves to must be allowed (one internal address is enough to refuse).
 
     Raises ``RefusedDestination`` with a readable reason."""
-    host = check_url(url, allow_private=allow_private)
+    host = check_url(url, allow_private=allow_private, ports=ports)
     if _ip_literal(host) is not None:
         return  # already checked, and there is nothing to resolve
     lookup = resolver if resolver is not None else DefaultResolver()

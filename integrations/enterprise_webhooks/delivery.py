@@ -28,6 +28,7 @@ from hotline.jobs import run_job
 from hotline.relay import Source
 from integrations.enterprise_webhooks import queries
 from integrations.enterprise_webhooks.addresses import (
+    PortRanges,
     PublicOnlyResolver,
     RefusedDestination,
     check_url,
@@ -77,14 +78,20 @@ def _describe(exc: BaseException) -> str:
 
 
 async def post(
-    url: str, body: bytes, headers: dict[str, str], *, time_limit: float, allow_private: bool
+    url: str,
+    body: bytes,
+    headers: dict[str, str],
+    *,
+    time_limit: float,
+    allow_private: bool,
+    ports: PortRanges,
 ) -> Outcome:
     """POST ``body`` to ``url`` once, to an allowed destination only.
 
     Never follows a redirect (its target could be internal). Never raises for a refused
     destination, a failed connection or a timeout: the outcome says what happened."""
     try:
-        check_url(url, allow_private=allow_private)
+        check_url(url, allow_private=allow_private, ports=ports)
     except RefusedDestination as exc:
         return Outcome(None, f"refused: {exc}", 0, final=True)
     started = time.monotonic()
@@ -132,6 +139,7 @@ async def _send(row: asyncpg.Record, url: str, secret: str, ctx: JobContext) -> 
         headers,
         time_limit=settings.webhook_timeout,
         allow_private=settings.webhook_allow_private,
+        ports=settings.webhook_port_ranges,
     )
 
 

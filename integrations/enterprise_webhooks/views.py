@@ -61,8 +61,13 @@ async def put_webhook(request: web.Request) -> web.Response:
     async with request.app[POOL].acquire() as conn:
         if await queries.get_webhook(conn, enterprise_id) is None:
             raise NotFound("no such enterprise")
+    settings = request.app[SETTINGS]
     try:
-        await check_destination(body.url, allow_private=request.app[SETTINGS].webhook_allow_private)
+        await check_destination(
+            body.url,
+            allow_private=settings.webhook_allow_private,
+            ports=settings.webhook_port_ranges,
+        )
     except RefusedDestination as exc:
         raise InvalidInput("the webhook URL is not allowed", fields={"url": str(exc)}) from exc
     # Every change of URL gets a new secret: the old receiver's secret says nothing

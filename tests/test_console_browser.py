@@ -733,14 +733,31 @@ async def test_the_public_form_works_under_the_policy(consoles: Stack) -> None:
         assert allowed is False, feature
 
 
-async def test_the_consoles_cannot_be_framed(consoles: Stack) -> None:
-    """Another site framing the console (to make a signed-in supervisor click) gets
-    nothing: the frame stays empty and Chromium reports the refusal."""
+async def test_the_policy_refuses_injected_script_and_framing(consoles: Stack) -> None:
+    """What the policy is for, and proof the violation watch the other tests rely on
+    sees violations: an injected inline script does not run, and another site framing
+    the console (to make a signed-in supervisor click) gets nothing. (That the console
+    runs without eval the other tests show: the policy has no 'unsafe-eval'.)"""
     stack = consoles
+    page = await stack.page("injected")
+    await page.goto(stack.base + "/report")
+    injected = """() => {
+      const script = document.createElement("script");
+      script.textContent = "window.__ran = true";
+      document.body.append(script);
+      return window.__ran === true;
+    }"""
+    assert await page.evaluate(injected) is False
+
+    async def reported() -> bool:
+        return any("CSP violation: script-src-elem" in text for text in stack.script_errors)
+
+    await until(reported, "the violation reported")
+    stack.script_errors.clear()
+
     attacker = await stack.page("attacker")
     refused: list[str] = []
     attacker.on("console", lambda message: refused.append(message.text))
-    stack.script_errors.clear()
     await attacker.set_content(f'<iframe src="{stack.base}/" width="800" height="600"></iframe>')
 
     async def refused_to_frame() -> bool:

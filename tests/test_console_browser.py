@@ -768,3 +768,22 @@ async def test_the_policy_refuses_injected_script_and_framing(consoles: Stack) -
     assert await frame.evaluate("document.querySelector('#app')") is None
     # Those refusals were the point of this test, not errors of the consoles.
     stack.script_errors.clear()
+
+
+async def test_the_other_screens_and_popups_work_under_the_policy(consoles: Stack) -> None:
+    """The screens no other test opens, and Element Plus's dialogs and dropdowns (placed
+    through style attributes): no violation, no error."""
+    stack = consoles
+    supervisor = await stack.console("supervisor")
+    await supervisor.goto(f"{stack.base}/#/rules")
+    await supervisor.locator(".rules-page .page-head .el-button--primary").click()
+    dialog = supervisor.locator(".el-dialog").first
+    await expect(dialog).to_be_visible()
+    await dialog.locator(".el-select").first.click()
+    await expect(supervisor.locator(".el-select-dropdown").first).to_be_visible()
+    await supervisor.wait_for_timeout(400)  # the dropdown's fade-in settles
+    await supervisor.screenshot(path=ARTIFACTS / "supervisor-rule-editor.png")
+    await supervisor.keyboard.press("Escape")
+    await supervisor.goto(f"{stack.base}/#/outages")
+    await expect(supervisor.locator(".outages-page")).to_be_visible()
+    await supervisor.screenshot(path=ARTIFACTS / "supervisor-outages.png", full_page=True)

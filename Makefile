@@ -37,10 +37,13 @@ seed: ## load reference data and demo users
 vendor: ## fetch the console's browser libraries at the versions in scripts/vendor.py
 	$(PY) scripts/vendor.py
 
+templates: ## precompile the console's Vue templates (after changing one; needs node)
+	node scripts/templates.mjs
+
 bench: ## run the benchmarks in bench/ (not part of the tests)
 	@for b in bench/*.py; do [ "$$b" = bench/__init__.py ] || $(PY) -m bench.$$(basename $$b .py); done
 
 clean: ## remove local data (embedded servers' files) and caches
 	rm -rf var .pytest_cache .mypy_cache .ruff_cache test-artifacts
 
-.PHONY: help install up test lint format migrate seed vendor bench clean
+.PHONY: help install up test lint format migrate seed vendor templates bench clean

@@ -3,14 +3,26 @@ form, and their static files (no build step: ES modules and vendored libraries).
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from aiohttp import web
 
 from agents_ui.views.console import SUGGESTER
 from hotline.reference.suggest import Suggester
+from web.security import allow_inline_script
 
 STATIC_DIR = Path(__file__).parent / "static"
+# The console's import map is inline: Chromium loads no external import maps, so the CSP
+# allows exactly this script by its hash, read from the page when the app is built.
+IMPORT_MAP = re.compile(r'<script type="importmap">(.*?)</script>', re.DOTALL)
+
+
+def import_map() -> str:
+    match = IMPORT_MAP.search((STATIC_DIR / "index.html").read_text())
+    if match is None:
+        raise RuntimeError("index.html has no import map")
+    return match.group(1)
 
 
 async def index(request: web.Request) -> web.FileResponse:
@@ -31,6 +43,7 @@ async def favicon(request: web.Request) -> web.FileResponse:
 def setup(app: web.Application) -> None:
     """The pages and their static files, and what the console's views keep per app."""
     app[SUGGESTER] = Suggester()
+    allow_inline_script(app, import_map())
     app.router.add_get("/", index)
     app.router.add_get("/report", report_form)
     app.router.add_get("/favicon.ico", favicon)

@@ -194,6 +194,8 @@ class Settings(BaseSettings):
                 ("HOTLINE_DATABASE_URL", self.database_url),
                 ("HOTLINE_REDIS_URL", self.redis_url),
                 ("HOTLINE_PUBLIC_URL", self.public_url),
+                # /metrics names queues, backlogs and routes: not for anyone who asks.
+                ("HOTLINE_METRICS_TOKEN", self.metrics_token),
             )
             if not value
         ]
@@ -211,6 +213,12 @@ class Settings(BaseSettings):
         assert self.secret_key is not None
         if len(self.secret_key.get_secret_value()) < 32:
             raise SettingsError("HOTLINE_SECRET_KEY must be at least 32 characters")
+        if not self.base_url.startswith("https://"):
+            # Over plain http the session cookie and passwords cross the network in clear,
+            # and browsers get neither Secure cookies nor HSTS.
+            raise SettingsError(
+                f"HOTLINE_PUBLIC_URL must start with https:// in production, not {self.base_url}"
+            )
 
 
 def parse_working_hours(text: str) -> list[tuple[dt.time, dt.time]]:

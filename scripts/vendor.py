@@ -12,6 +12,10 @@ self-contained browser ESM files out of ``dist/`` (the ``exports`` of these pack
 point at bundler builds that import other packages by bare name, which a browser cannot
 resolve), and writes ``vendor.lock.json`` with each file's version and SHA-512.
 
+One build tool is vendored the same way, outside the served directory: Vue's SFC
+compiler, whose self-contained browser build ``scripts/templates.mjs`` runs under node to
+precompile the console's templates (the browser then needs no ``unsafe-eval``).
+
 ``python scripts/vendor.py --check`` only verifies the files on disk against the lock.
 """
 
@@ -29,7 +33,9 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-VENDOR_DIR = Path(__file__).resolve().parent.parent / "agents_ui" / "static" / "vendor"
+ROOT = Path(__file__).resolve().parent.parent
+VENDOR_DIR = ROOT / "agents_ui" / "static" / "vendor"
+TOOLS_DIR = ROOT / "scripts" / "tools"
 LOCK = VENDOR_DIR / "vendor.lock.json"
 
 
@@ -37,13 +43,17 @@ LOCK = VENDOR_DIR / "vendor.lock.json"
 class Package:
     name: str
     version: str
-    # path inside the package -> file name under vendor/<name>/
+    # path inside the package -> file name under <into>/<name>/
     files: dict[str, str]
+    into: Path = VENDOR_DIR
 
 
 PACKAGES = (
-    # The full build: it carries the template compiler, since templates are not precompiled.
-    Package("vue", "3.5.45", {"dist/vue.esm-browser.prod.js": "vue.esm-browser.prod.js"}),
+    # The runtime-only build: templates are precompiled (scripts/templates.mjs), so the
+    # browser needs no compiler and the CSP no 'unsafe-eval'.
+    Package(
+        "vue", "3.5.45", {"dist/vue.runtime.esm-browser.prod.js": "vue.runtime.esm-browser.prod.js"}
+    ),
     Package(
         "element-plus",
         "2.14.8",
@@ -56,9 +66,18 @@ PACKAGES = (
     ),
     Package("echarts", "6.1.0", {"dist/echarts.esm.min.mjs": "echarts.esm.min.mjs"}),
     Package("socket.io-client", "4.8.4", {"dist/socket.io.esm.min.js": "socket.io.esm.min.js"}),
-    # The browser build with the message compiler; it imports only "vue".
+    # The browser build with the message compiler; it imports only "vue". Messages are
+    # compiled to an AST and interpreted (no eval), which the CSP allows.
     Package(
         "vue-i18n", "11.4.18", {"dist/vue-i18n.esm-browser.prod.js": "vue-i18n.esm-browser.prod.js"}
+    ),
+    # A build tool, not served: the same version as vue, self-contained (it bundles the
+    # JavaScript parser the compiler needs for module-mode render functions).
+    Package(
+        "@vue/compiler-sfc",
+        "3.5.45",
+        {"dist/compiler-sfc.esm-browser.js": "compiler-sfc.esm-browser.mjs"},
+        into=TOOLS_DIR,
     ),
 )
 
@@ -107,14 +126,14 @@ def fetch() -> None:
         for package in PACKAGES:
             files = unpack(package, fetch_tarball(package, Path(tmp)))
             for target, data in files.items():
-                path = VENDOR_DIR / package.name / target
+                path = package.into / package.name / target
                 path.parent.mkdir(parents=True, exist_ok=True)
                 path.write_bytes(data)
                 entries.append(
                     {
                         "name": package.name,
                         "version": package.version,
-                        "file": f"{package.name}/{target}",
+                        "file": path.relative_to(ROOT).as_posix(),
                         "sha512": sha512(data),
                     }
                 )
@@ -126,7 +145,7 @@ def check() -> int:
     """0 when every locked file is on disk with its recorded hash."""
     bad = 0
     for entry in json.loads(LOCK.read_text())["packages"]:
-        path = VENDOR_DIR / entry["file"]
+        path = ROOT / entry["file"]
         if not path.is_file() or sha512(path.read_bytes()) != entry["sha512"]:
             print(f"mismatch: {entry['file']}", file=sys.stderr)
             bad += 1

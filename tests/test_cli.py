@@ -179,6 +179,7 @@ def test_production_refuses_to_start_without_secrets(monkeypatch: pytest.MonkeyP
             database_url="postgresql://x/y",
             redis_url="redis://x",
             public_url="https://hotline.example",
+            metrics_token=SecretStr("m" * 40),
             secret_key=SecretStr("short"),
         ).check_production()
     monkeypatch.setenv("HOTLINE_ENV", "production")

@@ -70,9 +70,11 @@ def test_every_hotline_variable_is_a_setting_and_production_starts_with_them(
         settings.check_production()
         with pytest.raises(SettingsError, match="HOTLINE_SECRET_KEY"):
             settings.model_copy(update={"secret_key": None}).check_production()
+        with pytest.raises(SettingsError, match="HOTLINE_METRICS_TOKEN"):
+            settings.model_copy(update={"metrics_token": None}).check_production()
         # Optional secrets left empty are unset, not empty keys: Twilio webhooks are then
         # refused rather than checked against an empty token anyone can sign with.
-        assert settings.twilio_auth_token is None and settings.metrics_token is None
+        assert settings.twilio_auth_token is None
     dockerfile = (DOCKER / "Dockerfile").read_text()
     for variable in re.findall(r"\b(HOTLINE_\w+)=", dockerfile):
         assert variable in fields, variable

@@ -333,7 +333,9 @@ async def test_the_page_is_served(anonymous: ClientSession) -> None:
     response = await anonymous.get("/report")
     assert response.status == 200
     page = await response.text()
-    assert "/api/v1/public/reports" in page and "innerHTML" not in page
+    assert 'src="/static/report.js"' in page and "innerHTML" not in page
+    script = await (await anonymous.get("/static/report.js")).text()
+    assert "/api/v1/public/reports" in script and "innerHTML" not in script
 
 
 async def test_the_form_makes_a_draft_with_a_photo_agents_can_open(

@@ -667,6 +667,7 @@ def test_production_needs_twilio_credentials_for_the_twilio_provider() -> None:
         database_url="postgresql://db/hotline",
         redis_url="redis://redis:6379/0",
         public_url="https://hotline.example.cn",
+        metrics_token=SecretStr("m" * 40),
     )
     production.check_production()  # the log provider needs nothing more
     twilio = production.model_copy(update={"telephony_provider": "twilio"})

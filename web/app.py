@@ -26,6 +26,7 @@ from web.keys import API, CALENDAR, CLOCK, FALLBACKS, POOL, REDIS, SETTINGS, STO
 from web.metrics import metrics_middleware, setup_metrics
 from web.proxy import proxy_middleware
 from web.reconnect import reconnect_middleware
+from web.security import setup_security_headers
 
 
 async def _database(app: web.Application) -> AsyncIterator[None]:
@@ -87,6 +88,7 @@ def create_app(
     sockets = live.attach(app, settings)
     app.on_shutdown.append(_closing_sockets(sockets))
     setup_metrics(app)
+    setup_security_headers(app)
     for step in setup:
         step(app)
     return app

@@ -685,3 +685,9 @@ async def test_an_expired_session_is_dropped_at_the_next_check(
         clock.set(dt.datetime.now(dt.UTC) + dt.timedelta(hours=settings.session_hours, minutes=1))
         assert await end_sessions(server.app) == 2
         await until(lambda: agent.gone and water.gone, "both dropped")
+
+
+async def test_long_polling_is_refused(client: aiohttp.ClientSession) -> None:
+    # Only websockets are served (web/live.py): a polling handshake gets nothing open.
+    async with client.get("/socket.io/?EIO=4&transport=polling") as response:
+        assert response.status == 400

@@ -93,6 +93,9 @@ def attach(app: web.Application, settings: Settings) -> socketio.AsyncServer:
         async_mode="aiohttp",
         client_manager=StreamManager(settings.redis_url, settings.live_channel, hub),
         cors_allowed_origins=[settings.base_url],
+        # The consoles connect by websocket only. A long-polling session, which nothing
+        # of ours opens, would hold the app's shutdown while it waits out its poll.
+        transports=["websocket"],
         logger=False,
         engineio_logger=False,
     )

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextvars
 import json
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from types import TracebackType
+from typing import Any, TypeVar
 
 import asyncpg
 import asyncpg.transaction
@@ -144,3 +146,88 @@ async def transaction(pool: asyncpg.Pool) -> AsyncIterator[asyncpg.Connection]:
     """One use case, one transaction: yields a connection inside it."""
     async with pool.acquire() as conn, conn.transaction():
         yield conn
+
+
+T = TypeVar("T")
+Work = Callable[[asyncpg.Connection], Awaitable[T]]
+
+
+class SharedTransactions:
+    """Runs units of work that arrive together in one transaction, each answered only
+    after that transaction commits.
+
+    For the busiest writes (Twilio's webhooks): each transaction costs a BEGIN, a
+    COMMIT and a connection reset, three round trips as dear as the work's own, and
+    under load they come in bursts. Up to ``flushers`` transactions run at once; what
+    arrives meanwhile waits and goes into the next, at most ``max_batch`` units in one.
+    A unit that fails would take the others' work down with it, so after a failure
+    each unit of that transaction runs again alone: only its own caller gets its error.
+    Units must be retryable (their transaction rolled back) and keep no lock order that
+    another unit could reverse for long: a deadlock is one more failure, retried alone.
+    """
+
+    def __init__(self, pool: asyncpg.Pool, *, flushers: int = 4, max_batch: int = 32) -> None:
+        self._pool = pool
+        self._flushers = flushers
+        self._max_batch = max_batch
+        self._pending: list[tuple[Work[Any], asyncio.Future[Any]]] = []
+        self._running: set[asyncio.Task[None]] = set()
+
+    async def run(self, work: Work[T]) -> T:
+        """``work(conn)`` inside a transaction shared with others; its result once that
+        transaction committed, or its own error."""
+        future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
+        self._pending.append((work, future))
+        if len(self._running) < self._flushers:
+            # A context of its own: the shared transaction is no one request's, so no
+            # request's ``attempt`` sees its commits. Its units must be replayable, since a
+            # lost connection leaves each caller an error after an unknown outcome.
+            task = asyncio.create_task(self._flush(), context=contextvars.Context())
+            self._running.add(task)
+            task.add_done_callback(self._running.discard)
+        # The caller going away (a client that hung up) does not stop the others' work.
+        return await asyncio.shield(future)
+
+    async def _flush(self) -> None:
+        while self._pending:
+            batch = self._pending[: self._max_batch]
+            del self._pending[: self._max_batch]
+            try:
+                await self._together(batch)
+            except BaseException as exc:  # shutdown: nobody waits for an answer forever
+                for _, future in batch:
+                    if not future.done():
+                        future.set_exception(exc)
+                raise
+
+    async def _together(self, batch: list[tuple[Work[Any], asyncio.Future[Any]]]) -> None:
+        try:
+            async with self._pool.acquire() as conn, conn.transaction():
+                results = [await work(conn) for work, _ in batch]
+        except Exception as exc:
+            if len(batch) == 1:
+                _settle(batch[0][1], exception=exc)
+                return
+            for work, future in batch:
+                await self._alone(work, future)
+            return
+        for (_, future), result in zip(batch, results, strict=True):
+            _settle(future, result=result)
+
+    async def _alone(self, work: Work[Any], future: asyncio.Future[Any]) -> None:
+        try:
+            async with self._pool.acquire() as conn, conn.transaction():
+                result = await work(conn)
+        except Exception as exc:
+            _settle(future, exception=exc)
+        else:
+            _settle(future, result=result)
+
+
+def _settle(
+    future: asyncio.Future[Any], *, result: Any = None, exception: Exception | None = None
+) -> None:
+    if exception is not None:
+        future.set_exception(exception)
+    else:
+        future.set_result(result)

@@ -72,6 +72,9 @@ class Settings(BaseSettings):
     # Proof files: where they are kept (default var_dir/proofs) and how big one may be.
     proof_dir: Path | None = None
     proof_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
+    # hotline backup/restore: the folder of pg_dump and pg_restore of the server's major
+    # version (default: looked for, see wiring/backup.py).
+    pg_bin_dir: Path | None = None
     # Public intake (Open311, the web form, SMS): hits allowed per client address and per
     # phone number in each fixed window of this many seconds (integrations/ratelimit.py).
     public_rate_per_ip: int = Field(default=30, ge=1)

@@ -11,6 +11,7 @@ import redis.asyncio as aioredis
 from aiohttp import web
 from aiohttp.web_urldispatcher import AbstractRoute
 
+from hotline.db import SharedTransactions
 from hotline.fallbacks import Fallbacks
 from hotline.reference.calendar import CalendarCache
 from hotline.settings import Settings
@@ -21,6 +22,8 @@ if TYPE_CHECKING:
 
 SETTINGS = web.AppKey("settings", Settings)
 POOL = web.AppKey("pool", asyncpg.Pool)
+# Webhooks' writes that arrive together share a transaction (hotline/db.py).
+SHARED = web.AppKey("shared_transactions", SharedTransactions)
 REDIS = web.AppKey("redis", aioredis.Redis)
 CALENDAR = web.AppKey("calendar", CalendarCache)
 FALLBACKS = web.AppKey("fallbacks", Fallbacks)

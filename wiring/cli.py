@@ -17,6 +17,7 @@ import os
 import signal
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from callbacks import queries as callback_queries
 from hotline import db
@@ -25,6 +26,7 @@ from hotline.logs import configure_logging
 from hotline.migrate import MigrationError, migrate
 from hotline.orders import queries as order_queries
 from hotline.settings import Settings, SettingsError
+from wiring import backup as backups
 from wiring.jobs import install_job_context
 from wiring.seed import database_is_empty, seed_demo_users, seed_reference
 from wiring.services import ServiceUrls, running_services
@@ -297,6 +299,33 @@ def cmd_recount(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_backup(settings: Settings, args: argparse.Namespace) -> int:
+    """The database (pg_dump of the server's version) and the stored files into a new
+    folder, with a manifest of counts and checksums (``wiring/backup.py``)."""
+    with running_services(settings) as urls:
+        summary = backups.backup(
+            urls.database_url, settings.proof_root, args.folder, pg_bin_dir=settings.pg_bin_dir
+        )
+    print(f"backed up into {args.folder}: {summary}")
+    return 0
+
+
+def cmd_restore(settings: Settings, args: argparse.Namespace) -> int:
+    """A backup into the configured database and proof folder, both empty (or emptied
+    with ``--force``); checked against the backup's manifest."""
+    with running_services(settings) as urls:
+        summary = backups.restore(
+            args.folder,
+            urls.database_url,
+            settings.proof_root,
+            force=args.force,
+            pg_bin_dir=settings.pg_bin_dir,
+        )
+    print(f"restored from {args.folder}: {summary}")
+    print("start the system (hotline up, or migrate first): it applies any newer migrations")
+    return 0
+
+
 def _read_password() -> str:
     if sys.stdin.isatty():
         first = getpass.getpass("password: ")
@@ -350,6 +379,13 @@ def build_parser() -> argparse.ArgumentParser:
         "unlock", help="lift a lock after failed logins and forget the account's failures"
     )
     unlock.add_argument("username")
+    saved = sub.add_parser("backup", help="back up the database and the stored files")
+    saved.add_argument("folder", type=Path, help="a new or empty folder")
+    restore = sub.add_parser("restore", help="restore a backup into an empty database and folder")
+    restore.add_argument("folder", type=Path, help="a folder made by hotline backup")
+    restore.add_argument(
+        "--force", action="store_true", help="empty a database or folder that is not empty first"
+    )
     apikey = sub.add_parser("apikey", help="manage enterprise systems' API keys").add_subparsers(
         dest="apikey_command", required=True
     )
@@ -370,6 +406,8 @@ COMMANDS = {
     "relay": cmd_relay,
     "user": cmd_user,
     "apikey": cmd_apikey_add,
+    "backup": cmd_backup,
+    "restore": cmd_restore,
 }
 
 
@@ -383,7 +421,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     configure_logging(settings, getattr(args, "label", args.command))
     try:
         return COMMANDS[args.command](settings, args)
-    except (SettingsError, MigrationError, DomainError) as exc:
+    except (SettingsError, MigrationError, DomainError, backups.BackupError) as exc:
         log.error("%s", exc)
         if isinstance(exc, DomainError) and exc.fields:
             for field, problem in exc.fields.items():

@@ -1,7 +1,8 @@
 """What each Twilio webhook does: calls, the menu, the queue, recorded messages, SMS.
 
 Every ``handle_*`` runs inside the caller's transaction (the one ``webhooks.once``
-keys the delivery in), makes no outbound request, and returns the TwiML to answer.
+keys the delivery in; ``handle_recording`` keys its own), makes no outbound request, and
+returns the TwiML to answer.
 """
 
 from __future__ import annotations
@@ -23,10 +24,12 @@ from integrations import ratelimit
 from integrations.telephony import queries, voice
 from integrations.telephony.webhooks import (
     CallForm,
+    DeliveryKey,
     GatherForm,
     QueueForm,
     RecordingForm,
     SmsForm,
+    repeated,
 )
 from routing.rules import area_chain
 
@@ -197,21 +200,29 @@ async def handle_status(conn: asyncpg.Connection, form: CallForm, now: dt.dateti
 
 
 async def handle_recording(conn: asyncpg.Connection, form: RecordingForm, now: dt.datetime) -> str:
-    """A finished recorded message: kept on its call, and a draft order (channel voice,
-    the recording as its media) linked to the call for an agent to confirm. A failed or
-    silent recording ("absent") is kept but makes no draft."""
-    call = await queries.set_recording(
+    """A finished recorded message, once per RecordingSid: kept on its call, and a draft
+    order (channel voice, the recording as its media) linked to the call for an agent to
+    confirm. A failed or silent recording ("absent") is kept but makes no draft.
+
+    Unlike the other handlers it keys its own delivery: its answer never depends on the
+    work, so the key, the answer and the recording go in one statement (``once`` takes
+    one for the key, one for the work and one for the answer)."""
+    answer = voice.empty()
+    call = await queries.claim_recording(
         conn,
-        form.CallSid,
         recording_sid=form.RecordingSid,
+        answer=answer,
+        call_sid=form.CallSid,
         recording_url=form.RecordingUrl,
         seconds=form.RecordingDuration,
     )
-    if call is None or call["hotline_code"] is None:
+    if call["delivery_id"] is None:
+        return await repeated(conn, DeliveryKey("recording", form.RecordingSid))
+    if call["id"] is None or call["hotline_code"] is None:
         log.warning("recording %s for unknown call %s", form.RecordingSid, form.CallSid)
-        return voice.empty()
+        return answer
     if form.RecordingStatus != "completed":
-        return voice.empty()
+        return answer
     phone, valid = phone_or_raw(call["from_phone"])
     label = CHOICE_LABELS.get(call["menu_choice"] or "")
     topic = f"留言录音({label})" if label else "留言录音"
@@ -228,7 +239,7 @@ async def handle_recording(conn: asyncpg.Connection, form: RecordingForm, now: d
         ),
         now,
     )
-    return voice.empty()
+    return answer
 
 
 class SmsAnswer(Protocol):

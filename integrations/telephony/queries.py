@@ -188,30 +188,47 @@ async def leave_queue(
     )
 
 
-async def set_recording(
+async def claim_recording(
     conn: asyncpg.Connection,
-    call_sid: str,
     *,
     recording_sid: str,
+    answer: str,
+    call_sid: str,
     recording_url: str,
     seconds: int | None,
-) -> asyncpg.Record | None:
-    """Store the recorded message on its call; None when the call is unknown. With the
-    call comes ``caller_area``, the known caller's area (None for a stranger)."""
-    return await conn.fetchrow(
+) -> asyncpg.Record:
+    """Claim a recording's delivery (its key with its ``answer``) and, when it is new,
+    store the recording on its call: one statement, since the recording callback is the
+    busiest webhook and each round trip is a large share of its cost.
+
+    ``delivery_id`` is None for a repeat (waiting, like ``claim_delivery``, for a copy
+    still in its transaction); the call's columns are None when the call is unknown.
+    With the call comes ``caller_area``, the known caller's area (None for a stranger)."""
+    row = await conn.fetchrow(
         f"""
-        UPDATE calls SET recording_sid = $2, recording_url = $3, recording_seconds = $4,
-               updated_at = now()
-         WHERE call_sid = $1
-        RETURNING calls.*,
-                  (SELECT {_CITIZEN_AREA} FROM citizens c WHERE c.phone = calls.from_phone)
-                      AS caller_area
+        WITH d AS (
+            INSERT INTO twilio_deliveries (kind, sid, status, response_body)
+            VALUES ('recording', $1, '', $2)
+            ON CONFLICT (kind, sid, status) DO NOTHING RETURNING id
+        ), stored AS (
+            UPDATE calls SET recording_sid = $1, recording_url = $4, recording_seconds = $5,
+                   updated_at = now()
+             WHERE call_sid = $3 AND EXISTS (SELECT FROM d)
+            RETURNING calls.*,
+                      (SELECT {_CITIZEN_AREA} FROM citizens c WHERE c.phone = calls.from_phone)
+                          AS caller_area
+        )
+        SELECT d.id AS delivery_id, stored.*
+          FROM (SELECT) AS one LEFT JOIN d ON true LEFT JOIN stored ON true
         """,
-        call_sid,
         recording_sid,
+        answer,
+        call_sid,
         recording_url,
         seconds,
     )
+    assert row is not None
+    return row
 
 
 async def take_next_call(

@@ -36,7 +36,7 @@ from integrations.telephony.webhooks import (
 )
 from web.api import Routes, dumps, json_response, path_int
 from web.auth import require_actor
-from web.keys import CLOCK, FALLBACKS, POOL, REDIS, SETTINGS
+from web.keys import CLOCK, FALLBACKS, POOL, REDIS, SETTINGS, SHARED
 from web.live import SOCKETS
 from web.live_stream import user_room
 
@@ -95,9 +95,9 @@ def twilio_webhook(
 async def _once(
     request: web.Request, key: DeliveryKey, work: Callable[[asyncpg.Connection], Awaitable[str]]
 ) -> str:
-    """Run ``work(conn)`` once per delivery key, in one transaction with the key."""
-    async with request.app[POOL].acquire() as conn, conn.transaction():
-        return await once(conn, key, lambda: work(conn))
+    """Run ``work(conn)`` once per delivery key, in one transaction with the key (shared
+    with the webhooks arriving at the same time; answered after it commits)."""
+    return await request.app[SHARED].run(lambda conn: once(conn, key, lambda: work(conn)))
 
 
 def _urls(request: web.Request) -> Urls:
@@ -144,8 +144,9 @@ async def voice_queue_exit(request: web.Request, form: MultiDict[str]) -> str:
     data = QueueForm.model_validate(dict(form))
     now = request.app[CLOCK]()
     # Idempotent by itself (the first exit is kept), so no delivery key.
-    async with request.app[POOL].acquire() as conn, conn.transaction():
-        return await intake.handle_queue_exit(conn, data, _urls(request), now)
+    return await request.app[SHARED].run(
+        lambda conn: intake.handle_queue_exit(conn, data, _urls(request), now)
+    )
 
 
 @twilio_webhook(routes, Urls.GOODBYE, "Twilio Record action: thank the caller and hang up")
@@ -170,11 +171,8 @@ async def voice_status(request: web.Request, form: MultiDict[str]) -> str:
 async def recording(request: web.Request, form: MultiDict[str]) -> str:
     data = RecordingForm.model_validate(dict(form))
     now = request.app[CLOCK]()
-    return await _once(
-        request,
-        DeliveryKey("recording", data.RecordingSid),
-        lambda conn: intake.handle_recording(conn, data, now),
-    )
+    # Keyed once per RecordingSid by the handler itself.
+    return await request.app[SHARED].run(lambda conn: intake.handle_recording(conn, data, now))
 
 
 # ------------------------------------------------------------------ Twilio: SMS

@@ -65,12 +65,17 @@ async def once(
     before gets its stored answer and ``work`` does not run."""
     delivery_id = await queries.claim_delivery(conn, key.kind, key.sid, key.status)
     if delivery_id is None:
-        stored = await queries.stored_response(conn, key.kind, key.sid, key.status)
-        log.info("repeated Twilio delivery %s", key)
-        return str(stored["response_body"]) if stored is not None else ""
+        return await repeated(conn, key)
     body = await work()
     await queries.store_response(conn, delivery_id, content_type=TWIML, body=body)
     return body
+
+
+async def repeated(conn: asyncpg.Connection, key: DeliveryKey) -> str:
+    """The answer stored for a delivery seen before."""
+    stored = await queries.stored_response(conn, key.kind, key.sid, key.status)
+    log.info("repeated Twilio delivery %s", key)
+    return str(stored["response_body"]) if stored is not None else ""
 
 
 # ------------------------------------------------------------- the fields we read

@@ -469,6 +469,40 @@ async def test_joining_an_order_follows_the_apis_visibility(
         assert f"order:{theirs}" not in sockets.rooms(agent.client.get_sid(), namespace="/")
 
 
+async def test_an_enterprise_user_enters_no_other_units_rooms(
+    desks: dict[str, Desk], server: TestServer, settings: Settings, pool: asyncpg.Pool
+) -> None:
+    """Neither another unit's enterprise room nor another unit's order; a foreign order
+    is refused exactly as a missing one (no existence oracle), and ids no row can have
+    are refused as malformed rooms, without a database lookup."""
+    theirs = await an_order(pool, dispatched_to="qd-energy")
+    ours = await an_order(pool, dispatched_to="qd-water")
+    energy = await pool.fetchval("SELECT id FROM enterprises WHERE code = 'qd-energy'")
+    missing = 2**62
+    sockets = server.app[SOCKETS]
+    async with consoles(server, settings, desks["water"]) as (water,):
+        sid = water.client.get_sid()
+        before = set(sockets.rooms(sid, namespace="/"))
+        assert f"enterprise:{energy}" not in before
+        foreign, unknown = await water.join(f"order:{theirs}"), await water.join(f"order:{missing}")
+        assert foreign["error"]["code"] == unknown["error"]["code"] == "not_found"
+        assert foreign["error"]["message"].replace(str(theirs), "ID") == unknown["error"][
+            "message"
+        ].replace(str(missing), "ID")
+        for room in (
+            f"enterprise:{energy}",
+            "order:99999999999999999999",
+            "order:0",
+            "order:\u0661\u0662",  # digits, but not ASCII ones
+            "order:1\x00",
+        ):
+            answer = await water.join(room)
+            assert answer["ok"] is False and answer["error"]["code"] == "bad_room", room
+        # Its own unit's order is granted, and heard in the unit's rooms it is already in.
+        assert await water.join(f"order:{ours}") == {"ok": True}
+        assert set(sockets.rooms(sid, namespace="/")) == before
+
+
 async def test_no_session_or_a_foreign_origin_gets_no_connection(
     desks: dict[str, Desk], server: TestServer, settings: Settings
 ) -> None:

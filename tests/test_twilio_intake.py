@@ -38,6 +38,7 @@ from testkit.local_server import free_port
 from testkit.twilio import ACCOUNT_SID, API_VERSION, TOKEN, FakeTwilioRest, sid
 from tests.factories import Clock, log_in, make_user, register_order
 from tests.test_relay import fresh_queue, run
+from web.keys import API
 from wiring.app import create_app
 
 HOTLINE_12319_NUMBER = "+8653266612319"  # the carrier number routed to 12319 in these tests
@@ -374,7 +375,7 @@ async def test_unsigned_or_badly_signed_requests_are_refused_and_write_nothing(
             headers={"X-Twilio-Signature": signature} if signature else {},
         ) as response:
             assert response.status == 403, label
-            assert response.content_type == "text/plain"
+            assert (await response.json())["error"]["code"] == "bad_signature"
     # A signature for other fields than those sent.
     await twilio.post(
         "/twilio/voice", {**params, "From": "+8613900000000"}, signature=good, status=403
@@ -398,6 +399,52 @@ async def test_a_body_over_the_limit_is_refused(twilio: Twilio, settings: Settin
     params = {**call_params(sid("CA"), "96111"), "Padding": "x" * (settings.max_body_bytes + 1)}
     async with twilio.session.post(f"{twilio.base}/twilio/voice", data=params) as response:
         assert response.status == 413
+
+
+async def test_a_multipart_body_without_a_boundary_is_400_on_every_webhook(
+    twilio: Twilio, pool: asyncpg.Pool
+) -> None:
+    paths = [p for p in twilio.server.app[API].openapi(twilio.base)["paths"] if "/twilio/" in p]
+    assert len(paths) > 10
+    for path in paths:
+        async with twilio.session.post(
+            twilio.base + path,
+            data=b"--x\r\n\r\n--x--\r\n",
+            headers={"Content-Type": "multipart/form-data", "X-Twilio-Signature": "x"},
+        ) as response:
+            assert response.status == 400, path
+            assert (await response.json())["error"]["code"] == "bad_form", path
+
+
+async def test_a_nul_character_in_a_signed_field_is_422_and_stores_nothing(
+    twilio: Twilio, pool: asyncpg.Pool
+) -> None:
+    message_sid = sid("SM")
+    params = sms_params(message_sid, "+8613812345678", "96111", "a\x00b")
+    async with twilio.session.post(
+        twilio.base + "/twilio/sms",
+        data=params,
+        headers={"X-Twilio-Signature": twilio.sign(twilio.base + "/twilio/sms", params)},
+    ) as response:
+        assert response.status == 422
+        answer = await response.json()
+    assert answer["error"] == {
+        "code": "nul_character",
+        "message": "text may not contain NUL characters",
+        "fields": {"Body": "contains a NUL character"},
+    }
+    assert await deliveries(pool, message_sid) == 0
+
+
+@pytest.mark.parametrize("phone", ["1", "a1"])
+async def test_a_one_digit_or_lettered_sender_is_no_server_error(
+    twilio: Twilio, pool: asyncpg.Pool, phone: str
+) -> None:
+    """Twilio sends what the network gave it (an alphanumeric sender, a short code)."""
+    message_sid = sid("SM")
+    text = await twilio.post("/twilio/sms", sms_params(message_sid, phone, "96111", "路灯不亮"))
+    twiml(text)
+    await twilio.post("/twilio/voice", call_params(sid("CA"), "96111", phone))
 
 
 # ---------------------------------------------------------------------- dedupe

@@ -28,6 +28,12 @@ from web.proxy import proxy_middleware
 from web.reconnect import reconnect_middleware
 from web.security import setup_security_headers
 
+# The longest request line and header aiohttp reads (its default is 8 KB). A longer one
+# is refused by aiohttp's HTTP parser before any middleware runs, so it cannot get the
+# API's JSON error: it gets aiohttp's plain-text 400. Twice the default leaves room for
+# long query strings (lists of ids) and cookies; see docs/web.md.
+LINE_MAX_BYTES = 16 * 1024
+
 
 async def _database(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
@@ -77,6 +83,7 @@ def create_app(
             auth_middleware,
         ],
         client_max_size=settings.max_body_bytes,
+        handler_args={"max_line_size": LINE_MAX_BYTES, "max_field_size": LINE_MAX_BYTES},
     )
     app[SETTINGS] = settings
     app[CLOCK] = clock

@@ -7,6 +7,7 @@ import logging
 
 import asyncpg
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 from aiohttp.typedefs import Handler
 from pydantic import ValidationError
 
@@ -100,6 +101,10 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         if exc.status < 400 or not request.path.startswith("/api/"):
             raise
         return error_response(exc.status, _HTTP_CODES.get(exc.status, "http_error"), exc.reason)
+    except HttpProcessingError as exc:
+        # A body aiohttp cannot parse while the handler reads it (a multipart part's
+        # headers with control characters, say): the client's fault, not a 500.
+        return error_response(400, "bad_request", f"the request cannot be read: {exc.message}")
     except asyncpg.exceptions.UniqueViolationError as exc:
         # A race the checks could not see (two requests at once): a conflict, not a 500.
         return error_response(409, "conflict", "that already exists", {"detail": exc.detail or ""})

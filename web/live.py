@@ -36,6 +36,7 @@ from hotline.settings import Settings
 from hotline.users import queries as user_queries
 from hotline.users.models import SUPERVISOR_ROLES, Actor
 from hotline.users.service import hash_token, session_actor
+from web.api import MAX_ID
 from web.auth import SESSION_COOKIE
 from web.keys import CLOCK, FALLBACKS, POOL, REDIS, SETTINGS
 from web.live_stream import (
@@ -199,8 +200,10 @@ def _last_seq(data: Any) -> int | None:
 
 def _order_id(data: Any) -> int | None:
     room = data.get("room") if isinstance(data, dict) else None
-    if isinstance(room, str) and room.startswith("order:") and room[6:].isdigit():
-        return int(room[6:])
+    digits = room[6:] if isinstance(room, str) and room.startswith("order:") else ""
+    # ASCII digits of an id a row can have: a larger number would reach PostgreSQL.
+    if digits.isascii() and digits.isdigit() and 1 <= int(digits) <= MAX_ID:
+        return int(digits)
     return None
 
 

@@ -387,20 +387,29 @@ async def do_resolve_on_call(
 
 
 async def access_order_by_id(
-    conn: asyncpg.Connection, actor: Actor, order_id: int, *, for_update: bool = False
+    conn: asyncpg.Connection,
+    actor: Actor,
+    order_id: int,
+    *,
+    for_update: bool = False,
+    hidden_as: str | None = None,
 ) -> asyncpg.Record:
     """The only way to load an order for someone: a unit sees only what was dispatched
-    to it (or to its branches); anything else is 404, as if it did not exist."""
+    to it (or to its branches); anything else is 404, as if it did not exist.
+
+    ``hidden_as``: the 404's message when the order was reached through something else
+    (an attachment, a photo), which must not name the order it belongs to."""
+    not_found = NotFound(hidden_as or f"order {order_id} not found")
     order = await queries.get_order(conn, order_id, for_update=for_update)
     if order is None:
-        raise NotFound(f"order {order_id} not found")
+        raise not_found
     if actor.is_centre:
         return order
     if actor.enterprise_id is not None:
         scope = await queries.enterprise_scope(conn, actor.enterprise_id)
         if await queries.is_dispatched_to(conn, order_id, scope):
             return order
-    raise NotFound(f"order {order_id} not found")
+    raise not_found
 
 
 async def reaches_unit(conn: asyncpg.Connection, actor: Actor, enterprise_id: int) -> bool:

@@ -255,17 +255,24 @@ def request_json(row: asyncpg.Record, *, tz: ZoneInfo, en: bool) -> dict[str, An
     }
 
 
+_EARLIEST = dt.datetime.min.replace(tzinfo=dt.UTC) + DEFAULT_SPAN
+_LATEST = dt.datetime.max.replace(tzinfo=dt.UTC) - DEFAULT_SPAN
+
+
 def _instant(text: str | None, name: str, tz: ZoneInfo) -> dt.datetime | None:
     if not text:
         return None
     try:
         moment = dt.datetime.fromisoformat(text)
-    except ValueError as exc:
+        # A datetime without an offset is local time, as everything else we show.
+        moment = (moment if moment.tzinfo else moment.replace(tzinfo=tz)).astimezone(dt.UTC)
+    except (ValueError, OverflowError) as exc:  # beyond year 1 to 9999 in UTC
         raise InvalidInput(
             f"{name} is not a W3C datetime", fields={name: "use e.g. 2026-01-01T00:00:00Z"}
         ) from exc
-    # A datetime without an offset is local time, as everything else we show.
-    return moment if moment.tzinfo else moment.replace(tzinfo=tz)
+    if not _EARLIEST <= moment <= _LATEST:  # the range's default span must fit around it
+        raise InvalidInput(f"{name} is out of range", fields={name: "out of range"})
+    return moment
 
 
 def date_range(

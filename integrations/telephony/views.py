@@ -3,8 +3,9 @@ call API (``/api/v1/calls``).
 
 Twilio routes are ``public`` in the registry (no session: the signature is the
 authentication) and listed in the OpenAPI document with the API. A request without a
-valid ``X-Twilio-Signature`` gets 403 with a plain body and nothing is written. Every
-handler answers from the database alone: no outbound request inside a webhook.
+valid ``X-Twilio-Signature`` gets 403 (the API's JSON error, code ``bad_signature``)
+and nothing is written. Every handler answers from the database alone: no outbound
+request inside a webhook.
 """
 
 from __future__ import annotations
@@ -34,8 +35,9 @@ from integrations.telephony.webhooks import (
     once,
     signature_valid,
 )
-from web.api import Routes, dumps, json_response, path_int
+from web.api import Routes, dumps, json_response, path_int, read_form
 from web.auth import require_actor
+from web.errors import error_response
 from web.keys import CLOCK, FALLBACKS, POOL, REDIS, SETTINGS, SHARED
 from web.live import SOCKETS
 from web.live_stream import user_room
@@ -55,8 +57,7 @@ async def verified_form(request: web.Request) -> MultiDict[str] | None:
     if settings.twilio_auth_token is None:
         log.warning("Twilio webhook refused: HOTLINE_TWILIO_AUTH_TOKEN is not set")
         return None
-    posted = await request.post()  # bounded by the app's body limit (413 above it)
-    form: MultiDict[str] = MultiDict((k, v) for k, v in posted.items() if isinstance(v, str))
+    form = await read_form(request)
     url = settings.base_url + request.path_qs
     token = settings.twilio_auth_token.get_secret_value()
     if not signature_valid(token, url, form, request.headers.get(SIGNATURE_HEADER)):
@@ -74,7 +75,7 @@ def twilio_webhook(
         async def view(request: web.Request) -> web.Response:
             form = await verified_form(request)
             if form is None:
-                return web.Response(status=403, text="invalid or missing Twilio signature")
+                return error_response(403, "bad_signature", "invalid or missing Twilio signature")
             return web.Response(text=await handler(request, form), content_type=TWIML)
 
         table.route(
@@ -83,7 +84,7 @@ def twilio_webhook(
             summary=summary,
             tag="twilio",
             public=True,
-            statuses={200: "TwiML", 403: "missing or bad X-Twilio-Signature (plain text)"},
+            statuses={200: "TwiML", 403: "missing or bad X-Twilio-Signature"},
             # Each delivery is taken once by its key (_once), a redelivery answered again.
             replayable=True,
         )(view)

@@ -18,7 +18,16 @@ from hotline.orders.service import access_order_by_id
 from hotline.users.models import ENTERPRISE_ROLES, Actor
 from routing import handling, queries
 from routing.handling import CompleteInput, NoteInput, ReturnInput, TimeRequestInput
-from web.api import Routes, json_response, path_int, read_body, read_query
+from web.api import (
+    Routes,
+    bad_form,
+    check_values,
+    json_response,
+    multipart_reader,
+    path_int,
+    read_body,
+    read_query,
+)
 from web.auth import require_actor
 from web.errors import BadRequest
 from web.keys import CLOCK, POOL, STORAGE
@@ -162,22 +171,25 @@ async def complete(request: web.Request) -> web.Response:
 
 
 async def _read_upload(request: web.Request, max_bytes: int) -> tuple[str, bytes]:
-    if not request.content_type.startswith("multipart/"):
-        raise web.HTTPUnsupportedMediaType(reason="send the file as multipart/form-data")
-    reader = await request.multipart()
-    part = await reader.next()
-    if part is None or not isinstance(part, BodyPartReader) or part.name != "file":
-        raise BadRequest("missing_file", "send the file in a form field named file")
-    data = bytearray()
-    while chunk := await part.read_chunk(64 * 1024):
-        data += chunk
-        if len(data) > max_bytes:
-            raise InvalidInput(
-                f"the file is larger than {max_bytes} bytes",
-                code="file_too_large",
-                fields={"file": "too large"},
-            )
-    return (part.filename or "file")[:200], bytes(data)
+    reader = await multipart_reader(request)
+    try:
+        part = await reader.next()
+        if part is None or not isinstance(part, BodyPartReader) or part.name != "file":
+            raise BadRequest("missing_file", "send the file in a form field named file")
+        filename = (part.filename or "file")[:200]
+        check_values(filename, "file")
+        data = bytearray()
+        while chunk := await part.read_chunk(64 * 1024):
+            data += chunk
+            if len(data) > max_bytes:
+                raise InvalidInput(
+                    f"the file is larger than {max_bytes} bytes",
+                    code="file_too_large",
+                    fields={"file": "too large"},
+                )
+    except ValueError as exc:  # a malformed body
+        raise bad_form(exc) from exc
+    return filename, bytes(data)
 
 
 @routes.route(
@@ -187,6 +199,11 @@ async def _read_upload(request: web.Request, max_bytes: int) -> tuple[str, bytes
     tag="units",
     roles=UNITS,
     statuses={201: "stored"},
+    uploads={
+        "type": "object",
+        "required": ["file"],
+        "properties": {"file": {"type": "string", "format": "binary"}},
+    },
 )
 async def upload_attachment(request: web.Request) -> web.Response:
     actor = require_actor(request)
@@ -225,10 +242,12 @@ async def upload_attachment(request: web.Request) -> web.Response:
 async def download_attachment(request: web.Request) -> web.Response:
     actor = require_actor(request)
     async with request.app[POOL].acquire() as conn:
-        row = await queries.get_attachment(conn, path_int(request, "attachment_id"))
+        attachment_id = path_int(request, "attachment_id")
+        row = await queries.get_attachment(conn, attachment_id)
+        hidden = f"attachment {attachment_id} not found"  # missing or not yours: the same
         if row is None:
-            raise NotFound("attachment not found")
-        await access_order_by_id(conn, actor, row["order_id"])
+            raise NotFound(hidden)
+        await access_order_by_id(conn, actor, row["order_id"], hidden_as=hidden)
     return web.Response(
         body=request.app[STORAGE].load(row["storage_key"]),
         content_type=row["content_type"],

@@ -6,7 +6,6 @@ Only ``.json`` paths exist: ``.xml`` answers 404.
 
 from __future__ import annotations
 
-import json
 import logging
 from typing import Any
 from urllib.parse import parse_qsl
@@ -21,9 +20,9 @@ from hotline.reference import queries as ref
 from hotline.users.models import Role
 from integrations.open311 import queries, service
 from integrations.open311.limits import limit_address, limit_phone
-from integrations.open311.views.errors import BodyTooLarge, spec_errors
+from integrations.open311.views.errors import SPEC_ERRORS, BodyTooLarge
 from integrations.ratelimit import limiter
-from web.api import Routes, json_response, path_int, read_body
+from web.api import Routes, check_values, json_response, parse_json, path_int, read_body
 from web.errors import BadRequest
 from web.keys import CLOCK, FALLBACKS, POOL, REDIS, SETTINGS
 
@@ -99,17 +98,21 @@ async def _read_fields(request: web.Request) -> dict[str, Any]:
         raise BodyTooLarge(f"the request body is larger than {MAX_BODY_BYTES} bytes")
     try:
         if request.content_type == "application/x-www-form-urlencoded":
-            return dict(parse_qsl(raw.decode(), keep_blank_values=True))
-        if request.content_type == "application/json":
-            data = json.loads(raw or b"null")
-            if isinstance(data, dict):
-                return data
-            raise BadRequest("bad_json", "the body must be a JSON object")
-    except (UnicodeDecodeError, ValueError) as exc:
+            fields: Any = dict(parse_qsl(raw.decode(), keep_blank_values=True))
+        elif request.content_type == "application/json":
+            fields = parse_json(raw)
+            if not isinstance(fields, dict):
+                raise BadRequest("bad_json", "the body must be a JSON object")
+        else:
+            raise web.HTTPUnsupportedMediaType(
+                reason="send application/x-www-form-urlencoded or JSON"
+            )
+    except UnicodeDecodeError as exc:
         raise BadRequest(
             "bad_body", "the body cannot be read as UTF-8 form fields or JSON"
         ) from exc
-    raise web.HTTPUnsupportedMediaType(reason="send application/x-www-form-urlencoded or JSON")
+    check_values(fields)
+    return dict(fields)
 
 
 @routes.route(
@@ -119,8 +122,8 @@ async def _read_fields(request: web.Request) -> dict[str, Any]:
     tag="open311",
     query=LocaleQuery,
     public=True,
+    errors=SPEC_ERRORS,
 )
-@spec_errors
 async def list_services(request: web.Request) -> web.Response:
     async with request.app[POOL].acquire() as conn:
         items = await ref.list_service_items(conn)
@@ -134,8 +137,8 @@ async def list_services(request: web.Request) -> web.Response:
     summary="GeoReport v2: a service definition (no extra attributes)",
     tag="open311",
     public=True,
+    errors=SPEC_ERRORS,
 )
-@spec_errors
 async def service_definition(request: web.Request) -> web.Response:
     code = request.match_info["service_code"]
     async with request.app[POOL].acquire() as conn:
@@ -152,9 +155,13 @@ async def service_definition(request: web.Request) -> web.Response:
     tag="open311",
     body=NewServiceRequest,
     public=True,
-    statuses={201: "taken", 429: "rate limit reached (Retry-After)"},
+    statuses={
+        201: "taken",
+        403: "api_key unknown or revoked",
+        429: "rate limit reached (Retry-After)",
+    },
+    errors=SPEC_ERRORS,
 )
-@spec_errors
 async def post_request(request: web.Request) -> web.Response:
     settings, pool = request.app[SETTINGS], request.app[POOL]
     limits = limiter(request.app[REDIS], request.app[FALLBACKS])
@@ -203,8 +210,8 @@ async def post_request(request: web.Request) -> web.Response:
     tag="open311",
     query=RequestsQuery,
     public=True,
+    errors=SPEC_ERRORS,
 )
-@spec_errors
 async def list_requests(request: web.Request) -> web.Response:
     criteria = RequestsQuery.model_validate(dict(request.query))
     tz = _tz(request)
@@ -239,8 +246,8 @@ async def list_requests(request: web.Request) -> web.Response:
     tag="open311",
     query=LocaleQuery,
     public=True,
+    errors=SPEC_ERRORS,
 )
-@spec_errors
 async def get_request(request: web.Request) -> web.Response:
     number = request.match_info["service_request_id"]
     async with request.app[POOL].acquire() as conn:

@@ -20,7 +20,7 @@ from hotline.errors import (
     NotFound,
     TooManyRequests,
 )
-from web.api import ViewHandler
+from web.api import ErrorShape, ViewHandler
 from web.errors import BadRequest
 
 # Everything else a domain error can be (invalid input above all) is the spec's 400.
@@ -76,3 +76,18 @@ def spec_errors(handler: ViewHandler) -> ViewHandler:
             return spec_error(exc.status, [exc.reason])
 
     return wrapped
+
+
+SPEC_ERRORS = ErrorShape(
+    "GeoReportErrors",
+    {
+        "type": "array",
+        "items": {
+            "type": "object",
+            "required": ["code", "description"],
+            "properties": {"code": {"type": "integer"}, "description": {"type": "string"}},
+        },
+    },
+    spec_errors,
+    invalid_status=400,
+)

@@ -10,7 +10,7 @@ import asyncio
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from aiohttp import BodyPartReader, web
+from aiohttp import BodyPartReader, MultipartReader, web
 from pydantic import Field, field_validator
 
 from hotline.db import transaction
@@ -22,7 +22,7 @@ from integrations.open311 import queries
 from integrations.open311.limits import limit_address, limit_phone
 from integrations.open311.service import Report, blank_is_absent, take_report
 from integrations.ratelimit import limiter
-from web.api import Routes, json_response
+from web.api import Routes, bad_form, check_values, json_response, multipart_reader
 from web.auth import require_actor
 from web.errors import BadRequest, error_response
 from web.keys import CLOCK, FALLBACKS, POOL, REDIS, SETTINGS, STORAGE
@@ -74,13 +74,21 @@ async def read_report_form(request: web.Request) -> tuple[dict[str, str], bytes 
 
     Raises ``PhotoTooLarge``, ``InvalidInput`` for an unknown or overlong field, and
     415 for a body that is not multipart/form-data."""
-    if request.content_type != "multipart/form-data":
-        raise web.HTTPUnsupportedMediaType(reason="send the form as multipart/form-data")
     if request.content_length is not None and request.content_length > FORM_MAX_BYTES:
         raise PhotoTooLarge
+    try:
+        fields, photo = await _read_parts(await multipart_reader(request))
+    except ValueError as exc:  # a malformed body; UnicodeDecodeError is one
+        raise bad_form(exc) from exc
+    check_values(fields)
+    # A browser sends an empty file part when no photo was chosen.
+    return fields, photo or None
+
+
+async def _read_parts(reader: MultipartReader) -> tuple[dict[str, str], bytes | None]:
     fields: dict[str, str] = {}
     photo: bytes | None = None
-    async for part in await request.multipart():
+    async for part in reader:
         if not isinstance(part, BodyPartReader) or part.name is None:
             raise BadRequest("bad_form", "the form has a part without a name")
         if part.name == "photo":
@@ -91,14 +99,10 @@ async def read_report_form(request: web.Request) -> tuple[dict[str, str], bytes 
             raw = await _read_part(part, FIELD_MAX_BYTES)
             if raw is None:
                 raise InvalidInput("a field is too long", fields={part.name: "too long"})
-            try:
-                fields[part.name] = raw.decode()
-            except UnicodeDecodeError as exc:
-                raise BadRequest("bad_form", "form fields must be UTF-8") from exc
+            fields[part.name] = raw.decode()
         else:
             raise InvalidInput("unknown form field", fields={part.name: "not a field here"})
-    # A browser sends an empty file part when no photo was chosen.
-    return fields, photo or None
+    return fields, photo
 
 
 def check_photo(photo: bytes) -> None:
@@ -118,6 +122,14 @@ def check_photo(photo: bytes) -> None:
     tag="public",
     public=True,
     statuses={201: "taken as a draft", 429: "rate limit reached (Retry-After)"},
+    uploads={
+        "type": "object",
+        "required": ["description", "phone"],
+        "properties": {
+            **{name: {"type": "string"} for name in sorted(TEXT_FIELDS)},
+            "photo": {"type": "string", "format": "binary"},
+        },
+    },
 )
 async def submit_report(request: web.Request) -> web.Response:
     settings, pool = request.app[SETTINGS], request.app[POOL]
@@ -176,7 +188,7 @@ async def report_photo(request: web.Request) -> web.Response:
         order_id = await queries.order_id_by_media_url(conn, PHOTO_PATH + key)
         if order_id is None:
             raise NotFound("photo not found")
-        await access_order_by_id(conn, actor, order_id)
+        await access_order_by_id(conn, actor, order_id, hidden_as="photo not found")
     data = await asyncio.to_thread(request.app[STORAGE].load, key)
     return web.Response(
         body=data,

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import logging
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
@@ -303,11 +304,17 @@ async def test_a_request_line_over_8_kb_reaches_the_application(
         await refusal(response, "/api/v1/orders")
 
 
-async def test_a_request_line_over_the_limit_is_a_400(server: TestServer) -> None:
+async def test_a_request_line_over_the_limit_is_a_400_and_one_warning(
+    server: TestServer, caplog: pytest.LogCaptureFixture
+) -> None:
     line = b"GET /api/v1/orders?q=" + b"x" * (LINE_MAX_BYTES + 1) + b" HTTP/1.1\r\n"
-    answer = await _raw_request(server, line + b"Host: x\r\nConnection: close\r\n\r\n")
+    with caplog.at_level(logging.WARNING, logger="aiohttp.server"):
+        answer = await _raw_request(server, line + b"Host: x\r\nConnection: close\r\n\r\n")
     # aiohttp's own answer, before any middleware: plain text (docs/web.md).
     assert b" 400 " in answer.split(b"\r\n")[0]
+    refused = [r for r in caplog.records if r.name == "aiohttp.server"]
+    assert [(r.levelname, r.exc_info) for r in refused] == [("WARNING", None)]
+    assert refused[0].getMessage().startswith("refused a malformed request: Got more than")
 
 
 # ------------------------------------------------------------------- oracles

@@ -21,7 +21,7 @@ from hotline.storage import DiskStorage
 from web import live
 from web.api import Api
 from web.auth import auth_middleware
-from web.errors import error_middleware
+from web.errors import error_middleware, quiet_malformed_requests
 from web.keys import API, CALENDAR, CLOCK, FALLBACKS, POOL, REDIS, SETTINGS, SHARED, STORAGE
 from web.metrics import metrics_middleware, setup_metrics
 from web.proxy import proxy_middleware
@@ -30,8 +30,9 @@ from web.security import setup_security_headers
 
 # The longest request line and header aiohttp reads (its default is 8 KB). A longer one
 # is refused by aiohttp's HTTP parser before any middleware runs, so it cannot get the
-# API's JSON error: it gets aiohttp's plain-text 400. Twice the default leaves room for
-# long query strings (lists of ids) and cookies; see docs/web.md.
+# API's JSON error: it gets aiohttp's plain-text 400 (and one warning in the log, see
+# quiet_malformed_requests). Twice the default leaves room for long query strings
+# (lists of ids) and cookies; see docs/web.md.
 LINE_MAX_BYTES = 16 * 1024
 
 
@@ -85,6 +86,7 @@ def create_app(
         client_max_size=settings.max_body_bytes,
         handler_args={"max_line_size": LINE_MAX_BYTES, "max_field_size": LINE_MAX_BYTES},
     )
+    quiet_malformed_requests()
     app[SETTINGS] = settings
     app[CLOCK] = clock
     app[API] = api

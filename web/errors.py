@@ -118,3 +118,24 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         )
         response.headers["Retry-After"] = str(DATABASE_RETRY_SECONDS)
         return response
+
+
+class _MalformedRequestFilter(logging.Filter):
+    """aiohttp logs a request its HTTP parser refuses (an overlong line, a bad header) at
+    error level with a traceback, before any middleware runs: one line at warning level
+    is enough, and keeps a flood of them from flooding the log."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        if isinstance(exc, HttpProcessingError):
+            record.msg, record.args = "refused a malformed request: %s", (exc.message,)
+            record.exc_info, record.exc_text = None, None
+            record.levelno, record.levelname = logging.WARNING, "WARNING"
+        return True
+
+
+def quiet_malformed_requests() -> None:
+    """Install the filter on aiohttp's server log (once per process)."""
+    server_log = logging.getLogger("aiohttp.server")
+    if not any(isinstance(f, _MalformedRequestFilter) for f in server_log.filters):
+        server_log.addFilter(_MalformedRequestFilter())

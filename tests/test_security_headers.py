@@ -28,7 +28,8 @@ ANSWERS = (
     ("GET", "/static/no-such-file.js", 404),
     ("GET", "/health", 200),
     ("GET", "/api/v1/openapi.json", 200),
-    ("GET", "/api/v1/auth/me", 401),
+    ("GET", "/api/v1/auth/me", 200),
+    ("GET", "/api/v1/orders", 401),
     ("GET", "/api/v1/no-such-route", 404),
     ("DELETE", "/health", 405),
     # socket.io (an unknown transport: a handshake would leave a session open).

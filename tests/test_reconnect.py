@@ -38,15 +38,21 @@ async def _dropped_while_waiting(
     async with pool.acquire() as admin, admin.transaction():
         await admin.execute(f"LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE")
 
+        dropped: set[int] = set()
+
         async def waiting() -> bool:
             if request.done():  # answered without waiting: the test is wrong, say how
                 raise AssertionError(f"the request did not wait for {table}: {request.result()}")
-            return bool(await pool.fetchval(WAITING_BACKENDS, table))
+            # A backend just terminated may still be listed until it has exited.
+            rows = await pool.fetch(WAITING_BACKENDS, table)
+            return any(row["pid"] not in dropped for row in rows)
 
         for _ in range(times):
             await until(waiting, f"the request waits for {table}", attempts=1200)
             for row in await pool.fetch(WAITING_BACKENDS, table):
-                await pool.execute("SELECT pg_terminate_backend($1)", row["pid"])
+                if row["pid"] not in dropped:
+                    dropped.add(row["pid"])
+                    await pool.execute("SELECT pg_terminate_backend($1)", row["pid"])
 
 
 async def test_a_webhook_whose_connection_is_dropped_before_commit_is_stored_once(

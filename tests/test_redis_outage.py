@@ -12,14 +12,11 @@ import asyncio
 import logging
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
 from pathlib import Path
 
-import aiohttp
 import asyncpg
 import pytest
 from aiohttp.test_utils import TestServer
-from pydantic import SecretStr
 from redis import Redis
 from redis.asyncio import Redis as AsyncRedis
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -35,7 +32,7 @@ from hotline.stream import queries as stream
 from integrations.open311 import service
 from integrations.ratelimit import FAIL_OPEN, limiter, phone_key
 from testkit.local_server import free_port
-from testkit.twilio import TOKEN, sid
+from testkit.twilio import sid
 from tests.factories import Clock
 from tests.process_support import OwnRedis
 from tests.routing_support import open_desks, settle
@@ -51,6 +48,7 @@ from tests.test_twilio_intake import (
     recording_params,
     sms_params,
     status_params,
+    twilio_server,
 )
 from tests.waiting import until
 from wiring.app import create_app
@@ -81,37 +79,20 @@ def outage_settings(
     )
 
 
-@dataclass
-class Intake:
-    twilio: Twilio
-    server: TestServer
-
-
 @pytest.fixture
-async def intake(outage_settings: Settings, pool: asyncpg.Pool) -> AsyncIterator[Intake]:
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    app_settings = outage_settings.model_copy(
-        update={"twilio_auth_token": SecretStr(TOKEN), "public_url": base}
-    )
-    server = TestServer(create_app(app_settings, clock=Clock()), host="127.0.0.1", port=port)
-    await server.start_server()
-    await pool.execute(
-        "UPDATE hotlines SET voice_number = $1 WHERE code = '12319'", HOTLINE_12319_NUMBER
-    )
-    async with aiohttp.ClientSession() as session:
-        yield Intake(Twilio(server, base, session), server)
-    await server.close()
+async def intake(outage_settings: Settings, pool: asyncpg.Pool) -> AsyncIterator[Twilio]:
+    async with twilio_server(outage_settings, pool) as server:
+        yield server
 
 
 async def test_every_intake_path_stores_once_and_answers_2xx_while_redis_is_down(
-    intake: Intake,
+    intake: Twilio,
     own_redis: OwnRedis,
     outage_settings: Settings,
     pool: asyncpg.Pool,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    twilio, session = intake.twilio, intake.twilio.session
+    twilio, session = intake, intake.session
     async with pool.acquire() as conn, conn.transaction():
         _, api_key = await service.do_create_client(conn, "outage test", Clock()())
     call_sid, recording_sid, message_sid = sid("CA"), sid("RE"), sid("SM")

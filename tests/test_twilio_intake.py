@@ -8,6 +8,7 @@ Twilio's real client to a fake Twilio REST API on 127.0.0.1. Nothing leaves 127.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import random
 import uuid
@@ -86,6 +87,14 @@ class Twilio:
 
 @pytest.fixture(scope="module")
 async def twilio(settings: Settings, pool: asyncpg.Pool) -> AsyncIterator[Twilio]:
+    async with twilio_server(settings, pool) as server:
+        yield server
+
+
+@contextlib.asynccontextmanager
+async def twilio_server(settings: Settings, pool: asyncpg.Pool) -> AsyncIterator[Twilio]:
+    """An app on ``settings`` whose public URL is its own address and whose Twilio token
+    is known, with 12319's carrier number set."""
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     app_settings = settings.model_copy(

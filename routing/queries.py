@@ -63,18 +63,38 @@ async def active_rule_with_key(
     domain: str | None,
     area_code: str | None,
     except_id: int | None,
+    include_inactive: bool = False,
 ) -> int | None:
     return await conn.fetchval(
         """
         SELECT id FROM routing_rules
-         WHERE active AND service_item_code IS NOT DISTINCT FROM $1
+         WHERE (active OR $5) AND service_item_code IS NOT DISTINCT FROM $1
            AND domain IS NOT DISTINCT FROM $2 AND area_code IS NOT DISTINCT FROM $3
            AND id IS DISTINCT FROM $4
+         ORDER BY active DESC, id LIMIT 1
         """,
         item_code,
         domain,
         area_code,
         except_id,
+        include_inactive,
+    )
+
+
+async def domain_group(conn: asyncpg.Connection, domain: str) -> int | None:
+    """The unit answerable for ``domain`` as a whole, if one is configured."""
+    value = await conn.fetchval("SELECT enterprise_id FROM domain_groups WHERE domain = $1", domain)
+    return int(value) if value is not None else None
+
+
+async def set_domain_group(conn: asyncpg.Connection, domain: str, enterprise_id: int) -> None:
+    await conn.execute(
+        """
+        INSERT INTO domain_groups (domain, enterprise_id) VALUES ($1, $2)
+        ON CONFLICT (domain) DO UPDATE SET enterprise_id = EXCLUDED.enterprise_id
+        """,
+        domain,
+        enterprise_id,
     )
 
 

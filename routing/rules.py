@@ -115,7 +115,29 @@ async def rank_candidates(conn: asyncpg.Connection, order: asyncpg.Record) -> Ra
                 for i in rule["assisting"]
                 if i in names and names[i]["active"]
             ]
+    if not rules and item["domain"] is not None:
+        fallback = await _domain_fallback(conn, item["domain"])
+        if fallback is not None and fallback.enterprise_id not in seen:
+            leads.append(fallback)
     return Ranking(leads, assisting)
+
+
+async def _domain_fallback(conn: asyncpg.Connection, domain: str) -> Candidate | None:
+    """The domain's group (``domain_groups``), for an item of a domain no rule covers in
+    the order's area: a unit of the domain sorts it out rather than the centre."""
+    enterprise_id = await queries.domain_group(conn, domain)
+    if enterprise_id is None:
+        return None
+    unit = (await reference.enterprises(conn, [enterprise_id])).get(enterprise_id)
+    if unit is None or not unit["active"]:
+        return None
+    what = DOMAIN_NAMES.get(domain, domain)
+    return Candidate(
+        enterprise_id,
+        unit["name_zh"],
+        None,
+        f"没有匹配的派单规则，按领域兜底：{what}类事项 → {unit['name_zh']}",
+    )
 
 
 # -------------------------------------------------------------------- rule management
@@ -180,7 +202,7 @@ async def check_rule(
             raise Conflict(f"rule {clash} already covers this item and area", code="duplicate_rule")
 
 
-def _values(rule: RuleInput, actor: Actor, now: dt.datetime) -> dict[str, Any]:
+def _values(rule: RuleInput, user_id: int | None, now: dt.datetime) -> dict[str, Any]:
     return {
         "service_item_code": rule.service_item,
         "domain": rule.domain,
@@ -189,7 +211,7 @@ def _values(rule: RuleInput, actor: Actor, now: dt.datetime) -> dict[str, Any]:
         "assisting": rule.assisting,
         "note": rule.note,
         "active": rule.active,
-        "user_id": actor.user_id,
+        "user_id": user_id,
         "now": now,
     }
 
@@ -204,18 +226,60 @@ def rule_json(row: asyncpg.Record) -> dict[str, Any]:
 async def do_create_rule(
     conn: asyncpg.Connection, actor: Actor, rule: RuleInput, now: dt.datetime
 ) -> asyncpg.Record:
+    return await _create_rule(conn, actor.user_id, rule, now)
+
+
+async def do_seed_rule(
+    conn: asyncpg.Connection, rule: RuleInput, now: dt.datetime
+) -> asyncpg.Record | None:
+    """A rule from the demo data, unless one with its item or domain and area exists,
+    active or not: loading again never undoes a supervisor's edit or disabling. The
+    history names no user (the system loaded it). None when it was already there."""
+    existing = await queries.active_rule_with_key(
+        conn,
+        item_code=rule.service_item,
+        domain=rule.domain,
+        area_code=rule.area,
+        except_id=None,
+        include_inactive=True,
+    )
+    if existing is not None:
+        return None
+    return await _create_rule(conn, None, rule, now)
+
+
+async def _create_rule(
+    conn: asyncpg.Connection, user_id: int | None, rule: RuleInput, now: dt.datetime
+) -> asyncpg.Record:
     await check_rule(conn, rule)
-    row = await queries.insert_rule(conn, _values(rule, actor, now))
+    row = await queries.insert_rule(conn, _values(rule, user_id, now))
     await queries.insert_rule_history(
         conn,
         rule_id=row["id"],
         action="created",
-        user_id=actor.user_id,
+        user_id=user_id,
         now=now,
         before=None,
         after=rule_json(row),
     )
     return row
+
+
+async def do_set_domain_group(conn: asyncpg.Connection, domain: str, enterprise_id: int) -> None:
+    """Name the unit answerable for ``domain`` as a whole (the fallback of ranking)."""
+    if domain not in DOMAINS:
+        raise InvalidInput(
+            f"unknown domain {domain!r}",
+            code="invalid_domain",
+            fields={"domain": "must be one of " + ", ".join(DOMAINS)},
+        )
+    if not await queries.enterprises_by_id(conn, [enterprise_id]):
+        raise InvalidInput(
+            f"unknown enterprise id {enterprise_id}",
+            code="invalid_domain_group",
+            fields={"enterprise_id": "unknown enterprise"},
+        )
+    await queries.set_domain_group(conn, domain, enterprise_id)
 
 
 async def do_update_rule(
@@ -225,7 +289,7 @@ async def do_update_rule(
     if before is None:
         raise NotFound(f"rule {rule_id} not found")
     await check_rule(conn, rule, except_id=rule_id)
-    row = await queries.update_rule(conn, rule_id, _values(rule, actor, now))
+    row = await queries.update_rule(conn, rule_id, _values(rule, actor.user_id, now))
     if before["active"] and not row["active"]:
         action = "disabled"
     elif not before["active"] and row["active"]:

@@ -21,6 +21,7 @@ from pathlib import Path
 
 from callbacks import queries as callback_queries
 from hotline import db
+from hotline.context import utcnow
 from hotline.errors import DomainError
 from hotline.logs import configure_logging
 from hotline.migrate import MigrationError, migrate
@@ -28,7 +29,7 @@ from hotline.orders import queries as order_queries
 from hotline.settings import Settings, SettingsError
 from wiring import backup as backups
 from wiring.jobs import install_job_context
-from wiring.seed import database_is_empty, seed_demo_users, seed_reference
+from wiring.seed import database_is_empty, seed_demo_users, seed_reference, seed_routing
 from wiring.services import ServiceUrls, running_services
 from wiring.subscriptions import relay_sources, subscribe_all
 from wiring.supervisor import Child, Supervisor
@@ -51,6 +52,7 @@ async def _prepare_database(settings: Settings, *, demo_users: bool) -> None:
         if await database_is_empty(conn):
             counts = await seed_reference(conn)
             log.info("loaded reference data: %s", counts)
+            log.info("loaded demo routing: %s", await seed_routing(conn, utcnow()))
             if demo_users:
                 log.info("created %d demo users", await seed_demo_users(conn))
     finally:
@@ -100,6 +102,8 @@ def cmd_seed(settings: Settings, args: argparse.Namespace) -> int:
                 return
             counts = await seed_reference(conn)
             print("reference data:", ", ".join(f"{k} {v}" for k, v in counts.items()))
+            routing = await seed_routing(conn, utcnow())
+            print("demo routing:", ", ".join(f"{k} {v}" for k, v in routing.items()))
             if args.demo_users:
                 print("demo users created:", await seed_demo_users(conn))
         finally:

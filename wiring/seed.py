@@ -10,9 +10,11 @@ from typing import Any
 
 import asyncpg
 
+from hotline.errors import InvalidInput
 from hotline.reference import queries as ref
 from hotline.users import queries as user_queries
 from hotline.users.service import do_create_user
+from routing.rules import RuleInput, do_seed_rule, do_set_domain_group
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +35,13 @@ DEMO_USERS: list[dict[str, str | None]] = [
         "role": "agent",
         "display_name": "话务员 李静",
         "hotline_code": "96111",
+    },
+    {
+        "username": "agent96556",
+        "password": "agent-demo-only",
+        "role": "agent",
+        "display_name": "话务员 赵敏",
+        "hotline_code": "96556",
     },
     {
         "username": "supervisor",
@@ -117,14 +126,59 @@ async def seed_reference(conn: asyncpg.Connection, directory: Path = CONFIG_DIR)
     return counts
 
 
-async def seed_demo_users(conn: asyncpg.Connection) -> int:
-    """Create the demo users when no user exists yet; returns how many were made."""
+async def seed_routing(
+    conn: asyncpg.Connection, now: dt.datetime, directory: Path = CONFIG_DIR
+) -> dict[str, int]:
+    """The demo's routing (``routing.json``): each domain's group, set as configured, and
+    the rules, each added unless a rule for its item or domain and area exists (active
+    or not), so loading again keeps what supervisors changed. Enterprises are named by
+    code; a rule listing several ``areas`` is one rule per area, none is any area."""
+    config = _load("routing.json", directory)
+    counts = {"domain_groups": 0, "rules": 0}
+
+    async def unit(code: str) -> int:
+        row = await ref.get_enterprise_by_code(conn, code)
+        if row is None:
+            raise InvalidInput(
+                f"routing.json names an unknown enterprise {code!r}", code="invalid_routing"
+            )
+        return int(row["id"])
+
     async with conn.transaction():
-        if await user_queries.count_users(conn):
-            return 0
+        for domain, code in config["domain_groups"].items():
+            await do_set_domain_group(conn, domain, await unit(code))
+            counts["domain_groups"] += 1
+        for entry in config["rules"]:
+            candidates = [await unit(c) for c in entry["candidates"]]
+            assisting = [await unit(c) for c in entry.get("assisting", [])]
+            for area in entry.get("areas", [None]):
+                rule = RuleInput.model_validate(
+                    {
+                        "service_item_code": entry.get("service_item_code"),
+                        "domain": entry.get("domain"),
+                        "area_code": area,
+                        "candidates": candidates,
+                        "assisting": assisting,
+                        "note": entry.get("note", ""),
+                    }
+                )
+                if await do_seed_rule(conn, rule, now) is not None:
+                    counts["rules"] += 1
+    return counts
+
+
+async def seed_demo_users(conn: asyncpg.Connection) -> int:
+    """Create each demo user whose username is free; returns how many were made (a
+    database loaded before a demo user was added gets it on the next load)."""
+    made = 0
+    async with conn.transaction():
         for user in DEMO_USERS:
+            assert user["username"] is not None
+            if await user_queries.username_taken(conn, user["username"]):
+                continue
             await do_create_user(conn, **{k: v for k, v in user.items()})  # type: ignore[arg-type]
-        return len(DEMO_USERS)
+            made += 1
+    return made
 
 
 async def database_is_empty(conn: asyncpg.Connection) -> bool:

@@ -330,6 +330,25 @@ def cmd_restore(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_call(settings: Settings, args: argparse.Namespace) -> int:
+    """A signed Twilio webhook to the running web: an SMS with TEXT, else a call."""
+    import urllib.error
+
+    from wiring.devcall import send_signed, webhook_for
+
+    path, params = webhook_for(
+        settings, from_phone=args.from_phone, hotline=args.hotline, text=args.text
+    )
+    try:
+        answer = send_signed(settings, path, params, web=args.web)
+    except urllib.error.URLError as exc:
+        log.error("cannot reach the web (%s): is hotline up running?", exc.reason)
+        return 2
+    print(f"{path}: {answer.status}")
+    print(answer.body)
+    return 0 if answer.status == 200 else 1
+
+
 def _read_password() -> str:
     if sys.stdin.isatty():
         first = getpass.getpass("password: ")
@@ -383,6 +402,15 @@ def build_parser() -> argparse.ArgumentParser:
         "unlock", help="lift a lock after failed logins and forget the account's failures"
     )
     unlock.add_argument("username")
+    call = sub.add_parser(
+        "call", help="development: a signed Twilio webhook (SMS, or a call) to the running web"
+    )
+    call.add_argument("from_phone", metavar="FROM", help="the caller's number, e.g. +8613800000001")
+    call.add_argument("text", metavar="TEXT", nargs="?", help="an SMS's text; without it, a call")
+    call.add_argument("--hotline", default="96111", help="the number dialled (default 96111)")
+    call.add_argument(
+        "--web", help="where the web listens, if not at HOTLINE_PUBLIC_URL (e.g. behind a tunnel)"
+    )
     saved = sub.add_parser("backup", help="back up the database and the stored files")
     saved.add_argument("folder", type=Path, help="a new or empty folder")
     restore = sub.add_parser("restore", help="restore a backup into an empty database and folder")
@@ -410,6 +438,7 @@ COMMANDS = {
     "relay": cmd_relay,
     "user": cmd_user,
     "apikey": cmd_apikey_add,
+    "call": cmd_call,
     "backup": cmd_backup,
     "restore": cmd_restore,
 }

@@ -22,6 +22,7 @@ from hotline.settings import Settings, SettingsError
 from hotline.users.models import Actor
 from hotline.users.service import api_key_actor
 from testkit.local_server import free_port
+from tests.conftest import MakeDatabase
 from tests.factories import dispatch_to, order_in_status
 from wiring.cli import main
 
@@ -251,9 +252,18 @@ def test_hotline_up_runs_everything_on_embedded_servers_and_stops_cleanly(
 
 
 def test_seed_is_idempotent_and_if_empty_leaves_data_alone(
-    settings: Settings, capsys: pytest.CaptureFixture[str]
+    settings: Settings,
+    fresh_database: MakeDatabase,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
+    # A database of its own: the demo routing must not reach the run's shared one,
+    # whose tests expect orders no rule of theirs covers to go to coordination.
+    monkeypatch.setenv("HOTLINE_DATABASE_URL", asyncio.run(fresh_database("seed")))
     assert main(["seed"]) == 0
-    assert "items 30" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "items 30" in out and "demo routing: domain_groups 4, rules 31" in out
+    assert main(["seed"]) == 0
+    assert "demo routing: domain_groups 4, rules 0" in capsys.readouterr().out
     assert main(["seed", "--if-empty"]) == 0
     assert "nothing loaded" in capsys.readouterr().out

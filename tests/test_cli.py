@@ -259,7 +259,10 @@ def test_seed_is_idempotent_and_if_empty_leaves_data_alone(
 ) -> None:
     # A database of its own: the demo routing must not reach the run's shared one,
     # whose tests expect orders no rule of theirs covers to go to coordination.
-    monkeypatch.setenv("HOTLINE_DATABASE_URL", asyncio.run(fresh_database("seed")))
+    async def fresh() -> str:
+        return await fresh_database("seed")
+
+    monkeypatch.setenv("HOTLINE_DATABASE_URL", asyncio.run(fresh()))
     assert main(["seed"]) == 0
     out = capsys.readouterr().out
     assert "items 30" in out and "demo routing: domain_groups 4, rules 31" in out

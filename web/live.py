@@ -54,6 +54,9 @@ from web.live_stream import (
 
 log = logging.getLogger(__name__)
 
+# Cancellations of a live task, 0.1 s apart, before shutdown goes on without it.
+CANCEL_ATTEMPTS = 50
+
 SOCKETS = web.AppKey("sockets", socketio.AsyncServer)
 HUB = web.AppKey("live_hub", Hub)
 # Web processes are told on this Redis channel to check their connections' sessions
@@ -116,9 +119,22 @@ async def _running(app: web.Application) -> AsyncIterator[None]:
     # The manager's Redis listener too: it would outlive the app (tests run many).
     for task in (watcher, getattr(server.manager, "thread", None)):
         if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            await _cancel(task)
+
+
+async def _cancel(task: asyncio.Task[Any]) -> None:
+    """Cancel ``task`` and wait for it to end. redis-py swallows a cancellation that
+    arrives while a connection is being set up (the task then goes on reading, and an
+    app that failed right after starting, e.g. on a taken port, never shut down): so
+    cancel again until the task ends, for a few seconds at most."""
+    for _ in range(CANCEL_ATTEMPTS):
+        task.cancel()
+        await asyncio.wait({task}, timeout=0.1)
+        if task.done():
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                task.result()
+            return
+    log.warning("a live task did not stop when cancelled: %r", task)
 
 
 def _handlers(app: web.Application, server: socketio.AsyncServer, hub: Hub) -> None:

@@ -88,6 +88,9 @@ def settings(services: ServiceUrls, fresh_database: MakeDatabase) -> Iterator[Se
         # next test's login. tests/test_login_throttling.py has a server of its own with
         # small limits.
         "HOTLINE_LOGIN_ADDRESS_FREE_FAILURES": "1000000",
+        # Likewise its public reports (Open311, the form), malformed ones included: the
+        # address limit is tested on a server of its own (tests/test_open311.py, strict).
+        "HOTLINE_PUBLIC_RATE_PER_IP": "1000000",
     }
     saved = {k: os.environ.get(k) for k in values}
     # RQ jobs read their settings from the environment, as in a worker process.

@@ -188,7 +188,8 @@ async def representative_enterprise(
 # ------------------------------------------------------------------------ dispatches
 
 DISPATCH_COLUMNS = """d.id, d.order_id, d.enterprise_id, d.role, d.state, d.sign_for_due_at,
-    d.created_at, d.signed_at, d.finished_at, d.rule_id, d.reason, d.forced, d.reply, d.due_at"""
+    d.created_at, d.signed_at, d.finished_at, d.rule_id, d.reason, d.forced, d.reply, d.due_at,
+    d.withdrawn_reason"""
 
 
 async def insert_dispatch(
@@ -277,15 +278,27 @@ async def mark_sign_for_missed(
 
 
 async def withdraw_open_dispatches(
-    conn: asyncpg.Connection, order_id: int, now: dt.datetime
-) -> int:
-    result = await conn.execute(
-        "UPDATE dispatches SET state = 'withdrawn', finished_at = $2 "
-        "WHERE order_id = $1 AND state IN ('pending', 'signed')",
+    conn: asyncpg.Connection,
+    order_id: int,
+    now: dt.datetime,
+    *,
+    reason: str,
+    role: str | None = None,
+) -> list[asyncpg.Record]:
+    """Withdraw the order's open dispatches (only those of ``role``, if given), saying
+    why; returns them, withdrawn."""
+    return await conn.fetch(
+        f"""
+        UPDATE dispatches d SET state = 'withdrawn', finished_at = $2, withdrawn_reason = $3
+         WHERE d.order_id = $1 AND d.state IN ('pending', 'signed')
+           AND ($4::text IS NULL OR d.role = $4)
+        RETURNING {DISPATCH_COLUMNS}
+        """,
         order_id,
         now,
+        reason,
+        role,
     )
-    return int(result.split()[-1])
 
 
 async def routing_history(conn: asyncpg.Connection, order_id: int) -> tuple[set[int], bool]:
@@ -300,6 +313,24 @@ async def routing_history(conn: asyncpg.Connection, order_id: int) -> tuple[set[
     )
     assert row is not None
     return set(row["returned"]), row["dispatched"]
+
+
+async def standing_returns(conn: asyncpg.Connection, order_id: int) -> list[asyncpg.Record]:
+    """The units whose return of the order stands (not overruled; pending or upheld),
+    each with its latest return, in the order they returned it."""
+    return await conn.fetch(
+        """
+        SELECT * FROM (
+            SELECT DISTINCT ON (r.enterprise_id) r.enterprise_id, e.name_zh AS name,
+                   r.id AS return_id, r.reason_code, r.reason_text, r.state,
+                   r.created_at AS returned_at
+              FROM order_returns r JOIN enterprises e ON e.id = r.enterprise_id
+             WHERE r.order_id = $1 AND r.state <> 'overruled'
+             ORDER BY r.enterprise_id, r.created_at DESC, r.id DESC) latest
+         ORDER BY returned_at, return_id
+        """,
+        order_id,
+    )
 
 
 async def inbox(

@@ -188,8 +188,7 @@ async def representative_enterprise(
 # ------------------------------------------------------------------------ dispatches
 
 DISPATCH_COLUMNS = """d.id, d.order_id, d.enterprise_id, d.role, d.state, d.sign_for_due_at,
-    d.created_at, d.signed_at, d.finished_at, d.rule_id, d.reason, d.forced, d.reply, d.due_at,
-    d.withdrawn_reason"""
+    d.created_at, d.signed_at, d.finished_at, d.rule_id, d.reason, d.forced, d.reply, d.due_at"""
 
 
 async def insert_dispatch(
@@ -339,7 +338,7 @@ async def inbox(
     """A unit's dispatches with their orders, most urgent first."""
     return await conn.fetch(
         f"""
-        SELECT {DISPATCH_COLUMNS}, e.name_zh AS enterprise_name,
+        SELECT {DISPATCH_COLUMNS}, d.withdrawn_reason, e.name_zh AS enterprise_name,
                o.number, o.status AS order_status, o.service_item_code, si.name_zh AS item_name,
                o.area_code, o.address, o.description, o.priority, o.caller_name,
                o.caller_phone, o.resolution_due_at, o.created_at AS order_created_at

@@ -383,7 +383,8 @@ async def test_assisting_units_are_closed_with_the_order(
         inbox = (await desks[unit].get("/api/v1/inbox"))["items"]
         assert helper["id"] not in [i["id"] for i in inbox]
         kept = (await desks[unit].get("/api/v1/inbox", state="withdrawn"))["items"]
-        assert helper["id"] in [i["id"] for i in kept]
+        (mine,) = [i for i in kept if i["id"] == helper["id"]]
+        assert mine["withdrawn_reason"] == "订单已办结，协办任务随之撤回"
 
     # The silent unit's sign-for deadline passes: the ladder does not remind it.
     late = dt.datetime.fromisoformat(silent["sign_for_due_at"]) + dt.timedelta(seconds=1)

@@ -130,12 +130,13 @@ CLOSED_WITH_ORDER = "订单已办结，协办任务随之撤回"
 
 
 async def withdraw_assisting(
-    conn: asyncpg.Connection, order_id: int, *, actor: Actor | None, now: dt.datetime
+    conn: asyncpg.Connection, order_id: int, *, now: dt.datetime
 ) -> list[asyncpg.Record]:
     """The order is done: every assisting dispatch still open (unsigned, or signed with
     its part not handed in) is withdrawn, its sign-for clock cancelled, each with an
     event. It leaves the unit's inbox and is never counted late (the figures count no
-    withdrawn dispatch)."""
+    withdrawn dispatch). The events are the system's: the lead unit completed the order,
+    it withdrew nobody's work."""
     withdrawn = await queries.withdraw_open_dispatches(
         conn, order_id, now, reason=CLOSED_WITH_ORDER, role="assisting"
     )
@@ -145,7 +146,7 @@ async def withdraw_assisting(
             conn,
             order_id,
             "dispatch.withdrawn",
-            actor,
+            None,
             now,
             data={
                 "dispatch_id": dispatch["id"],

@@ -252,7 +252,7 @@ async def do_complete(
         conn, dispatch_id, state="completed", now=now, reply=body.reply, on_time=not late
     )
     await deadline_queries.cancel_open(conn, order["id"])
-    await withdraw_assisting(conn, order["id"], actor=actor, now=now)
+    await withdraw_assisting(conn, order["id"], now=now)
     return await do_transition(
         conn,
         order,

@@ -874,3 +874,33 @@ async def test_the_coordination_dialog_marks_the_units_that_returned_the_order(
     await expect(option).to_contain_text("已退单：其他")
     await option.scroll_into_view_if_needed()
     await page.screenshot(path=ARTIFACTS / "supervisor-coordination.png")
+
+    # The water group leads after all, 青岛能源集团 assists and never signs: when the lead
+    # completes, the assisting dispatch is withdrawn, and the order's history says why.
+    desk = await stack.api(stack.users["supervisor"])
+    water = await stack.api(stack.users["water"])
+    try:
+        ids = {e["code"]: e["id"] for e in (await desk.get("/api/v1/enterprises"))["items"]}
+        await desk.post(
+            f"/api/v1/orders/{order['id']}/coordinate",
+            {
+                "lead_enterprise_id": ids["qd-water"],
+                "assisting": [ids["qd-energy"]],
+                "due_at": "2099-01-01T00:00:00+08:00",
+                "note": "管网移交前由水务集团牵头抢修",
+            },
+        )
+        rows = (await water.get("/api/v1/inbox"))["items"]
+        (lead,) = [r for r in rows if r["order_id"] == order["id"]]
+        await water.post(f"/api/v1/dispatches/{lead['id']}/sign-for", {})
+        await water.post(f"/api/v1/dispatches/{lead['id']}/complete", {"reply": "已抢修"})
+    finally:
+        await desk.client.close()
+        await water.client.close()
+    await page.goto(f"{stack.base}/#/orders/{order['id']}")
+    withdrawn = page.locator("[data-test=timeline] [data-type='dispatch.withdrawn']")
+    await expect(withdrawn).to_contain_text("撤回派单")
+    await expect(page.locator("[data-test=timeline]")).to_contain_text(
+        "订单已办结，协办任务随之撤回"
+    )
+    await page.screenshot(path=ARTIFACTS / "order-assisting-withdrawn.png", full_page=True)

@@ -373,7 +373,9 @@ async def test_assisting_units_are_closed_with_the_order(
     for helper in (silent, signed):
         assert by_id[helper["id"]]["state"] == "withdrawn"
         assert by_id[helper["id"]]["withdrawn_reason"] == "订单已办结，协办任务随之撤回"
-    withdrawals = [e["data"] for e in state["events"] if e["type"] == "dispatch.withdrawn"]
+    events = [e for e in state["events"] if e["type"] == "dispatch.withdrawn"]
+    assert {e["actor"] for e in events} == {"system"}
+    withdrawals = [e["data"] for e in events]
     assert sorted(w["dispatch_id"] for w in withdrawals) == sorted([silent["id"], signed["id"]])
     assert all(w["reason"] == "订单已办结，协办任务随之撤回" for w in withdrawals)
     assert not [d for d in state["deadlines"] if d["state"] in ("pending", "enqueued")]

@@ -730,6 +730,7 @@ def figures_sql(by: str, *, per_day: bool = False) -> str:
     day_out = ", coalesce(k.day, v.day) AS day" if per_day else ""
     sums = ", ".join(f"sum(c.{n})::bigint AS {n}" for n in COUNTS[2:])
     rest = ", ".join(f"coalesce(k.{n}, 0) AS {n}" for n in COUNTS[2:])
+    everything = ", ".join(f"sum(c.{n})" for n in COUNTS)
     return f"""
         WITH kept AS (
             SELECT {KEPT_KEYS[by]} AS key{day_kept},
@@ -738,6 +739,9 @@ def figures_sql(by: str, *, per_day: bool = False) -> str:
               FROM figure_day_counts c{unit_of("c")}
              WHERE c.day >= $1 AND c.day < $2
              GROUP BY {group}
+            -- Rows whose counts went back to zero (a counted dispatch withdrawn) count
+            -- nothing: left out, as a recount leaves them out.
+            HAVING greatest({everything}) > 0
         ), late AS MATERIALIZED (
             SELECT d.order_id, d.enterprise_id, d.created_at
               FROM dispatches d

@@ -111,15 +111,51 @@ async def do_escalate(
     actor: Actor | None,
 ) -> asyncpg.Record:
     """协调督办: no unit takes it; the order waits in the coordination queue."""
-    withdrawn = await queries.withdraw_open_dispatches(conn, order["id"], now)
+    withdrawn = await queries.withdraw_open_dispatches(
+        conn, order["id"], now, reason=f"转中心协调：{reason}"
+    )
     return await do_transition(
         conn,
         order,
         "escalate",
         actor,
         now,
-        data={"reason": reason, "withdrawn_dispatches": withdrawn},
+        data={"reason": reason, "withdrawn_dispatches": len(withdrawn)},
     )
+
+
+# The reason an assisting dispatch left open at completion is withdrawn with (migration
+# 0021 gives the same to those left open before the rule).
+CLOSED_WITH_ORDER = "订单已办结，协办任务随之撤回"
+
+
+async def withdraw_assisting(
+    conn: asyncpg.Connection, order_id: int, *, now: dt.datetime
+) -> list[asyncpg.Record]:
+    """The order is done: every assisting dispatch still open (unsigned, or signed with
+    its part not handed in) is withdrawn, its sign-for clock cancelled, each with an
+    event. It leaves the unit's inbox and is never counted late (the figures count no
+    withdrawn dispatch). The events are the system's: the lead unit completed the order,
+    it withdrew nobody's work."""
+    withdrawn = await queries.withdraw_open_dispatches(
+        conn, order_id, now, reason=CLOSED_WITH_ORDER, role="assisting"
+    )
+    for dispatch in withdrawn:
+        await deadline_queries.cancel_dispatch_clock(conn, dispatch["id"], ladder.SIGN_FOR)
+        await record_event(
+            conn,
+            order_id,
+            "dispatch.withdrawn",
+            None,
+            now,
+            data={
+                "dispatch_id": dispatch["id"],
+                "enterprise_id": dispatch["enterprise_id"],
+                "role": dispatch["role"],
+                "reason": CLOSED_WITH_ORDER,
+            },
+        )
+    return withdrawn
 
 
 async def do_route_order(

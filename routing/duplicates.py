@@ -96,7 +96,9 @@ async def do_merge(
         data={"parent_id": parent_id, "parent_number": parent["number"], "reason": reason},
     )
     await deadline_queries.cancel_open(conn, child_id)
-    await queries.withdraw_open_dispatches(conn, child_id, now)
+    await queries.withdraw_open_dispatches(
+        conn, child_id, now, reason=f"已合并到 {parent['number']}"
+    )
     await record_event(
         conn,
         parent_id,

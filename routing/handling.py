@@ -15,6 +15,7 @@ from hotline.orders import queries as order_queries
 from hotline.orders.service import do_transition, reaches_unit, record_event
 from hotline.users.models import Actor
 from routing import ladder, queries
+from routing.dispatch import withdraw_assisting
 
 ReasonCode = Literal["not_our_duty", "wrong_area", "insufficient_information", "duplicate", "other"]
 
@@ -251,6 +252,7 @@ async def do_complete(
         conn, dispatch_id, state="completed", now=now, reply=body.reply, on_time=not late
     )
     await deadline_queries.cancel_open(conn, order["id"])
+    await withdraw_assisting(conn, order["id"], now=now)
     return await do_transition(
         conn,
         order,

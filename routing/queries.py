@@ -297,15 +297,27 @@ async def mark_sign_for_missed(
 
 
 async def withdraw_open_dispatches(
-    conn: asyncpg.Connection, order_id: int, now: dt.datetime
-) -> int:
-    result = await conn.execute(
-        "UPDATE dispatches SET state = 'withdrawn', finished_at = $2 "
-        "WHERE order_id = $1 AND state IN ('pending', 'signed')",
+    conn: asyncpg.Connection,
+    order_id: int,
+    now: dt.datetime,
+    *,
+    reason: str,
+    role: str | None = None,
+) -> list[asyncpg.Record]:
+    """Withdraw the order's open dispatches (only those of ``role``, if given), saying
+    why; returns them, withdrawn."""
+    return await conn.fetch(
+        f"""
+        UPDATE dispatches d SET state = 'withdrawn', finished_at = $2, withdrawn_reason = $3
+         WHERE d.order_id = $1 AND d.state IN ('pending', 'signed')
+           AND ($4::text IS NULL OR d.role = $4)
+        RETURNING {DISPATCH_COLUMNS}
+        """,
         order_id,
         now,
+        reason,
+        role,
     )
-    return int(result.split()[-1])
 
 
 async def routing_history(conn: asyncpg.Connection, order_id: int) -> tuple[set[int], bool]:
@@ -322,13 +334,31 @@ async def routing_history(conn: asyncpg.Connection, order_id: int) -> tuple[set[
     return set(row["returned"]), row["dispatched"]
 
 
+async def standing_returns(conn: asyncpg.Connection, order_id: int) -> list[asyncpg.Record]:
+    """The units whose return of the order stands (not overruled; pending or upheld),
+    each with its latest return, in the order they returned it."""
+    return await conn.fetch(
+        """
+        SELECT * FROM (
+            SELECT DISTINCT ON (r.enterprise_id) r.enterprise_id, e.name_zh AS name,
+                   r.id AS return_id, r.reason_code, r.reason_text, r.state,
+                   r.created_at AS returned_at
+              FROM order_returns r JOIN enterprises e ON e.id = r.enterprise_id
+             WHERE r.order_id = $1 AND r.state <> 'overruled'
+             ORDER BY r.enterprise_id, r.created_at DESC, r.id DESC) latest
+         ORDER BY returned_at, return_id
+        """,
+        order_id,
+    )
+
+
 async def inbox(
     conn: asyncpg.Connection, scope: list[int], states: list[str], limit: int
 ) -> list[asyncpg.Record]:
     """A unit's dispatches with their orders, most urgent first."""
     return await conn.fetch(
         f"""
-        SELECT {DISPATCH_COLUMNS}, e.name_zh AS enterprise_name,
+        SELECT {DISPATCH_COLUMNS}, d.withdrawn_reason, e.name_zh AS enterprise_name,
                o.number, o.status AS order_status, o.service_item_code, si.name_zh AS item_name,
                o.area_code, o.address, o.description, o.priority, o.caller_name,
                o.caller_phone, o.resolution_due_at, o.created_at AS order_created_at

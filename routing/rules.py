@@ -140,6 +140,28 @@ async def _domain_fallback(conn: asyncpg.Connection, domain: str) -> Candidate |
     )
 
 
+async def candidates_for(conn: asyncpg.Connection, order: asyncpg.Record) -> dict[str, Any]:
+    """The ranking as the centre reads it when it coordinates: each candidate with its
+    reason and, if the unit returned the order and its return stands, that return
+    (``returned``: reason code and text, state, when). Such units come after the fresh
+    ones, as routing skips them; ``returned`` lists every unit whose return stands, ranked
+    or not (a unit named in an earlier coordination, say)."""
+    ranking = await rank_candidates(conn, order)
+    returns = {
+        r["enterprise_id"]: dict(r) for r in await queries.standing_returns(conn, order["id"])
+    }
+
+    def marked(candidate: Candidate) -> dict[str, Any]:
+        return {**candidate.as_json(), "returned": returns.get(candidate.enterprise_id)}
+
+    leads = sorted(ranking.leads, key=lambda c: c.enterprise_id in returns)
+    return {
+        "leads": [marked(c) for c in leads],
+        "assisting": [marked(c) for c in ranking.assisting],
+        "returned": list(returns.values()),
+    }
+
+
 # -------------------------------------------------------------------- rule management
 
 

@@ -814,3 +814,93 @@ async def test_the_other_screens_and_popups_work_under_the_policy(consoles: Stac
     await supervisor.goto(f"{stack.base}/#/outages")
     await expect(supervisor.locator(".outages-page")).to_be_visible()
     await supervisor.screenshot(path=ARTIFACTS / "supervisor-outages.png", full_page=True)
+
+
+async def test_the_coordination_dialog_marks_the_units_that_returned_the_order(
+    consoles: Stack,
+) -> None:
+    """青岛水务集团 returns an order (the only unit its rule names) and the centre upholds:
+    in coordination, the dialog lists the water group as having returned it, with its
+    reason, ranks it last and does not propose it as the lead."""
+    stack = consoles
+    agent = await stack.api(stack.users["agent"])
+    water = await stack.api(stack.users["water"])
+    desk = await stack.api(stack.users["supervisor"])
+    try:
+        order = await agent.post(
+            "/api/v1/orders",
+            {
+                "hotline": "96111",
+                "service_item": "W05",
+                "description": "小区内部管网漏水，物业称不归其管",
+                "address": "燕儿岛路 10 号",
+                "caller_phone": mobile(),
+                "caller_name": "赵先生",
+            },
+            status=201,
+        )
+        found: list[dict[str, Any]] = []
+
+        async def dispatched() -> bool:
+            rows = (await water.get("/api/v1/inbox"))["items"]
+            found[:] = [r for r in rows if r["order_id"] == order["id"]]
+            return bool(found)
+
+        await until(dispatched, "the order reaches the water group")
+        await water.post(
+            f"/api/v1/dispatches/{found[0]['id']}/return",
+            {"reason_code": "other", "reason_text": "小区内部管网属物业自管"},
+        )
+        review = next(
+            r for r in (await desk.get("/api/v1/returns"))["items"] if r["order_id"] == order["id"]
+        )
+        upheld = await desk.post(f"/api/v1/returns/{review['id']}/review", {"decision": "uphold"})
+        assert upheld["status"] == "escalated"
+    finally:
+        for opened in (agent, water, desk):
+            await opened.client.close()
+
+    page = await stack.console("supervisor")
+    await page.locator("#tab-coordination").click()
+    row = page.locator("[data-test=coordination] tr", has_text=order["number"])
+    await row.locator("[data-test=coordinate]").click()
+    returned = page.locator("[data-test=returned-units]")
+    await expect(returned).to_contain_text("青岛水务集团")
+    await expect(returned).to_contain_text("已退单：其他（小区内部管网属物业自管）")
+    lead = page.locator("[data-test=coordination-lead]")
+    await expect(lead).not_to_contain_text("青岛水务集团")  # not proposed as the lead
+    await lead.click()
+    option = page.locator(".el-select-dropdown__item:visible", has_text="青岛水务集团")
+    await expect(option).to_contain_text("已退单：其他")
+    await option.scroll_into_view_if_needed()
+    await page.screenshot(path=ARTIFACTS / "supervisor-coordination.png")
+
+    # The water group leads after all, 青岛能源集团 assists and never signs: when the lead
+    # completes, the assisting dispatch is withdrawn, and the order's history says why.
+    desk = await stack.api(stack.users["supervisor"])
+    water = await stack.api(stack.users["water"])
+    try:
+        ids = {e["code"]: e["id"] for e in (await desk.get("/api/v1/enterprises"))["items"]}
+        await desk.post(
+            f"/api/v1/orders/{order['id']}/coordinate",
+            {
+                "lead_enterprise_id": ids["qd-water"],
+                "assisting": [ids["qd-energy"]],
+                "due_at": "2099-01-01T00:00:00+08:00",
+                "note": "管网移交前由水务集团牵头抢修",
+            },
+        )
+        rows = (await water.get("/api/v1/inbox"))["items"]
+        (lead,) = [r for r in rows if r["order_id"] == order["id"]]
+        await water.post(f"/api/v1/dispatches/{lead['id']}/sign-for", {})
+        await water.post(f"/api/v1/dispatches/{lead['id']}/complete", {"reply": "已抢修"})
+    finally:
+        await desk.client.close()
+        await water.client.close()
+    await page.goto(f"{stack.base}/#/orders/{order['id']}")
+    withdrawn = page.locator("[data-test=timeline] [data-type='dispatch.withdrawn']")
+    await expect(withdrawn).to_contain_text("撤回派单")
+    await expect(page.locator("[data-test=timeline]")).to_contain_text(
+        "订单已办结，协办任务随之撤回"
+    )
+    await page.screenshot(path=ARTIFACTS / "order-assisting-withdrawn.png", full_page=True)

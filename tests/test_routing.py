@@ -11,8 +11,12 @@ import asyncpg
 import pytest
 from aiohttp.test_utils import TestServer
 
+from callbacks import queries as callback_queries
+from hotline.orders import queries as order_queries
 from hotline.settings import Settings
+from tests.factories import Clock
 from tests.routing_support import Desk, enterprise_ids, open_desks, order_events, settle
+from tests.test_callbacks import local
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
@@ -318,3 +322,109 @@ async def test_an_approved_extension_moves_the_due_and_is_counted(
         "SELECT extension_count FROM work_orders WHERE id = $1", order["id"]
     )
     assert counted == 1
+
+
+async def test_assisting_units_are_closed_with_the_order(
+    desks: dict[str, Desk], pool: asyncpg.Pool, settings: Settings, clock: Clock
+) -> None:
+    """Coordination names a lead and two assisting units; one never signs, one signs and
+    never hands in its part. The lead completes: both are withdrawn with a reason and an
+    event, leave their inboxes, and are not counted late once their sign-for deadline
+    has passed, in the live figures or after a recount. The work happens on a day of
+    its own (the test clock), so that day's figures hold this order's dispatches only."""
+    ids = await enterprise_ids(desks["supervisor"])
+    order = await register(desks["agent"], "B05", "370203002")  # no rule: coordination
+    await settle(pool, settings)
+    day = local(2025, 6, 2, 10, 0)
+
+    async def figures_of_the_day() -> dict[str, Any]:
+        clock.set(day + dt.timedelta(days=10))  # every sign-for deadline has passed
+        answer = await desks["supervisor"].get(
+            "/api/v1/figures", by="unit", start="2025-06-02", end="2025-06-02"
+        )
+        return {i["key"]: i for i in answer["items"]}
+
+    clock.set(day)
+    await desks["supervisor"].post(
+        f"/api/v1/orders/{order['id']}/coordinate",
+        {
+            "lead_enterprise_id": ids["qd-billing"],
+            "assisting": [ids["qd-water"], ids["huadian-heat"]],
+            "due_at": (day + dt.timedelta(days=3)).isoformat(),
+            "note": "收费中心牵头，水务、热电协办",
+        },
+    )
+    state = await detail(desks["agent"], order["id"])
+    lead = open_dispatch(state, ids["qd-billing"])
+    silent = open_dispatch(state, ids["qd-water"])
+    signed = open_dispatch(state, ids["huadian-heat"])
+    clock.set(day + dt.timedelta(minutes=30))
+    await desks["heat"].post(f"/api/v1/dispatches/{signed['id']}/sign-for")
+    await desks["billing"].post(f"/api/v1/dispatches/{lead['id']}/sign-for")
+    clock.set(day + dt.timedelta(hours=2))
+    done = await desks["billing"].post(
+        f"/api/v1/dispatches/{lead['id']}/complete", {"reply": "已协调修复"}
+    )
+    assert done["status"] == "completed"
+
+    state = await detail(desks["agent"], order["id"])
+    by_id = {d["id"]: d for d in state["dispatches"]}
+    assert by_id[lead["id"]]["state"] == "completed"
+    for helper in (silent, signed):
+        assert by_id[helper["id"]]["state"] == "withdrawn"
+        assert by_id[helper["id"]]["withdrawn_reason"] == "订单已办结，协办任务随之撤回"
+    events = [e for e in state["events"] if e["type"] == "dispatch.withdrawn"]
+    assert {e["actor"] for e in events} == {"system"}
+    withdrawals = [e["data"] for e in events]
+    assert sorted(w["dispatch_id"] for w in withdrawals) == sorted([silent["id"], signed["id"]])
+    assert all(w["reason"] == "订单已办结，协办任务随之撤回" for w in withdrawals)
+    assert not [d for d in state["deadlines"] if d["state"] in ("pending", "enqueued")]
+    for unit, helper in (("water", silent), ("heat", signed)):
+        inbox = (await desks[unit].get("/api/v1/inbox"))["items"]
+        assert helper["id"] not in [i["id"] for i in inbox]
+        kept = (await desks[unit].get("/api/v1/inbox", state="withdrawn"))["items"]
+        (mine,) = [i for i in kept if i["id"] == helper["id"]]
+        assert mine["withdrawn_reason"] == "订单已办结，协办任务随之撤回"
+
+    # The silent unit's sign-for deadline passes: the ladder does not remind it.
+    late = dt.datetime.fromisoformat(silent["sign_for_due_at"]) + dt.timedelta(seconds=1)
+    await settle(pool, settings, at=late)
+    assert "ladder.reminder" not in await order_events(desks["agent"], order["id"])
+    # Not counted, live or kept: only the lead unit has figures for that day.
+    live = await figures_of_the_day()
+    assert list(live) == [str(ids["qd-billing"])]
+    assert live[str(ids["qd-billing"])]["response_rate"] == 1.0
+    async with pool.acquire() as conn:
+        async with conn.transaction():
+            await callback_queries.rebuild_figure_counts(conn)
+        async with conn.transaction():
+            await order_queries.rebuild_board_counts(conn)
+    assert await figures_of_the_day() == live
+
+
+async def test_candidates_mark_the_units_that_returned_the_order(
+    desks: dict[str, Desk], pool: asyncpg.Pool, settings: Settings
+) -> None:
+    ids = await enterprise_ids(desks["supervisor"])
+    await add_rule(desks["supervisor"], "W01", "370215006", "qd-water", "qd-billing")
+    order = await register(desks["agent"], "W01", "370215006")
+    await settle(pool, settings)
+    fresh = await desks["supervisor"].get(f"/api/v1/orders/{order['id']}/candidates")
+    assert [c["enterprise_id"] for c in fresh["leads"]] == [ids["qd-water"], ids["qd-billing"]]
+    assert [c["returned"] for c in fresh["leads"]] == [None, None] and fresh["returned"] == []
+
+    dispatch_id = open_dispatch(await detail(desks["agent"], order["id"]), ids["qd-water"])["id"]
+    await desks["water"].post(
+        f"/api/v1/dispatches/{dispatch_id}/return",
+        {"reason_code": "other", "reason_text": "该管段属开发商自管"},
+    )
+    ranked = await desks["supervisor"].get(f"/api/v1/orders/{order['id']}/candidates")
+    # The unit that returned it comes last, with its return; the fresh one first.
+    assert [c["enterprise_id"] for c in ranked["leads"]] == [ids["qd-billing"], ids["qd-water"]]
+    assert ranked["leads"][0]["returned"] is None
+    returned = ranked["leads"][1]["returned"]
+    assert returned["reason_code"] == "other"
+    assert returned["reason_text"] == "该管段属开发商自管"
+    assert returned["state"] == "pending"
+    assert [r["enterprise_id"] for r in ranked["returned"]] == [ids["qd-water"]]
+    assert ranked["returned"][0]["name"] == "青岛水务集团"

@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import json
 from pathlib import Path
 from typing import Any
 
 import asyncpg
 import pytest
 
-from hotline.migrate import MigrationError, load_migrations, migrate
+from hotline.migrate import MIGRATIONS_DIR, MigrationError, load_migrations, migrate
 from hotline.orders import queries
 from hotline.orders.service import record_event
 from tests.factories import order_in_status
 from tests.waiting import until, waiting_on_a_lock
+from wiring.seed import seed_reference
 
 
 async def test_migrations_apply_to_an_empty_database_once(fresh_database: Any) -> None:
@@ -137,3 +139,61 @@ async def test_event_sequence_is_global_and_increasing(
             for order in (a, b, a)
         ]
     assert seqs == sorted(seqs) and len(set(seqs)) == 3
+
+
+async def test_assisting_dispatches_left_open_on_done_orders_are_withdrawn(
+    fresh_database: Any, tmp_path: Path
+) -> None:
+    """Migration 0021: assisting dispatches still open on orders done before the rule
+    are withdrawn with its reason, their clocks cancelled, each with an event; those of
+    orders still at work are left alone."""
+    url = await fresh_database("assisting_closed")
+    earlier = tmp_path / "migrations"
+    earlier.mkdir()
+    for path in MIGRATIONS_DIR.glob("*.sql"):
+        if path.name < "0021":
+            (earlier / path.name).write_text(path.read_text())
+    await migrate(url, earlier)
+    now = dt.datetime(2025, 6, 3, 2, 0, tzinfo=dt.UTC)
+    conn = await asyncpg.connect(url)
+    try:
+        await seed_reference(conn)
+        done = await order_in_status(conn, "completed", now)
+        working = await order_in_status(conn, "in_progress", now)
+        water = await conn.fetchval("SELECT id FROM enterprises WHERE code = 'qd-water'")
+        helpers = {}
+        for order in (done, working):
+            helpers[order["id"]] = await conn.fetchval(
+                "INSERT INTO dispatches (order_id, enterprise_id, role, sign_for_due_at, "
+                "created_at) VALUES ($1, $2, 'assisting', $3, $3) RETURNING id",
+                order["id"],
+                water,
+                now,
+            )
+            await conn.execute(
+                "INSERT INTO deadlines (order_id, dispatch_id, kind, due_at) "
+                "VALUES ($1, $2, 'sign_for', $3)",
+                order["id"],
+                helpers[order["id"]],
+                now + dt.timedelta(hours=4),
+            )
+        await migrate(url)
+        rows = {
+            r["order_id"]: r
+            for r in await conn.fetch(
+                "SELECT d.order_id, d.state, d.withdrawn_reason, t.state AS clock "
+                "FROM dispatches d JOIN deadlines t ON t.dispatch_id = d.id"
+            )
+        }
+        assert (rows[done["id"]]["state"], rows[done["id"]]["clock"]) == ("withdrawn", "cancelled")
+        assert rows[done["id"]]["withdrawn_reason"] == "订单已办结，协办任务随之撤回"
+        assert (rows[working["id"]]["state"], rows[working["id"]]["clock"]) == (
+            "pending",
+            "pending",
+        )
+        events = await conn.fetch("SELECT order_id, data FROM order_events")
+        assert [(e["order_id"], json.loads(e["data"])["dispatch_id"]) for e in events] == [
+            (done["id"], helpers[done["id"]])
+        ]
+    finally:
+        await conn.close()

@@ -213,7 +213,8 @@ async def list_dispatches(conn: asyncpg.Connection, order_id: int) -> list[async
     return await conn.fetch(
         """
         SELECT d.id, d.enterprise_id, e.name_zh AS enterprise_name, d.role, d.state,
-               d.sign_for_due_at, d.created_at, d.signed_at, d.finished_at
+               d.sign_for_due_at, d.created_at, d.signed_at, d.finished_at,
+               d.withdrawn_reason
           FROM dispatches d JOIN enterprises e ON e.id = d.enterprise_id
          WHERE d.order_id = $1 ORDER BY d.id
         """,

@@ -11,10 +11,10 @@ from hotline.users.models import CENTRE_ROLES, SUPERVISOR_ROLES
 from routing import queries
 from routing.rules import (
     RuleInput,
+    candidates_for,
     do_create_rule,
     do_set_rule_active,
     do_update_rule,
-    rank_candidates,
 )
 from web.api import Routes, json_response, path_int, read_body, read_query
 from web.auth import require_actor
@@ -122,19 +122,20 @@ async def rule_history(request: web.Request) -> web.Response:
 @routes.route(
     "GET",
     r"/api/v1/orders/{order_id:\d+}/candidates",
-    summary="Responsible units for an order, ranked, with reasons",
+    summary="Responsible units for an order, ranked, with reasons; units that returned it marked",
     tag="routing",
     roles=CENTRE_ROLES,
+    statuses={
+        200: "`leads` and `assisting`: each unit with `enterprise_id`, `name`, `rule_id`,"
+        " `reason` and `returned` (null, or the unit's standing return: `return_id`,"
+        " `reason_code`, `reason_text`, `state`, `returned_at`); units whose return stands"
+        " are ranked after the others. `returned`: every unit whose return stands."
+    },
 )
 async def order_candidates(request: web.Request) -> web.Response:
     async with request.app[POOL].acquire() as conn:
         order = await access_order_by_id(
             conn, require_actor(request), path_int(request, "order_id")
         )
-        ranking = await rank_candidates(conn, order)
-    return json_response(
-        {
-            "leads": [c.as_json() for c in ranking.leads],
-            "assisting": [c.as_json() for c in ranking.assisting],
-        }
-    )
+        answer = await candidates_for(conn, order)
+    return json_response(answer)

@@ -1323,19 +1323,19 @@ export const renders = new Map([
       }
     })(),
   ],
-  // views/board/coordination.js:54
+  // views/board/coordination.js:83
   [
-    "\n  <el-table :data=\"rows\" size=\"small\" :empty-text=\"t('board.empty')\">\n    <el-table-column :label=\"t('unit.number')\" width=\"190\">\n      <template #default=\"{ row }\"><a class=\"mono link\" :href=\"'#/orders/' + row.id\">{{ row.number }}</a></template>\n    </el-table-column>\n    <el-table-column :label=\"t('unit.item')\" min-width=\"140\"><template #default=\"{ row }\">{{ $itemName(row.service_item_code) }}</template></el-table-column>\n    <el-table-column :label=\"t('unit.description')\" min-width=\"240\"><template #default=\"{ row }\"><div class=\"clamp-2\">{{ row.description }}</div></template></el-table-column>\n    <el-table-column :label=\"t('board.bounces')\" prop=\"bounce_count\" width=\"80\" align=\"center\" />\n    <el-table-column :label=\"t('app.actions')\" width=\"150\">\n      <template #default=\"{ row }\"><el-button size=\"small\" type=\"primary\" @click=\"openCoordination(row)\">{{ t('board.coordinate') }}</el-button></template>\n    </el-table-column>\n  </el-table>\n\n  <el-dialog v-model=\"coord.open\" width=\"620px\" :title=\"t('board.coordinateTitle', { number: coord.order?.number || '' })\">\n    <el-form label-position=\"top\">\n      <el-form-item :label=\"t('board.lead')\" required>\n        <el-select v-model=\"coord.lead\" filterable class=\"full\">\n          <el-option v-for=\"e in refs.enterprises\" :key=\"e.id\" :value=\"e.id\" :label=\"nameOf(e)\">\n            <span class=\"opt-main\">{{ nameOf(e) }}</span><span class=\"opt-side\">{{ candidateReason(e.id) }}</span>\n          </el-option>\n        </el-select>\n      </el-form-item>\n      <el-form-item :label=\"t('board.assisting')\">\n        <el-select v-model=\"coord.assisting\" multiple filterable class=\"full\">\n          <el-option v-for=\"e in refs.enterprises\" :key=\"e.id\" :value=\"e.id\" :label=\"nameOf(e)\" :disabled=\"e.id === coord.lead\" />\n        </el-select>\n      </el-form-item>\n      <el-form-item :label=\"t('board.coordinationDue')\" required>\n        <el-date-picker v-model=\"coord.due_at\" type=\"datetime\" class=\"full\" />\n      </el-form-item>\n      <el-form-item :label=\"t('board.coordinationNote')\" required>\n        <el-input v-model=\"coord.note\" type=\"textarea\" :rows=\"3\" maxlength=\"2000\" />\n      </el-form-item>\n    </el-form>\n    <template #footer>\n      <el-button @click=\"coord.open = false\">{{ t('app.cancel') }}</el-button>\n      <el-button type=\"primary\" :loading=\"coord.saving\" @click=\"submitCoordination\">{{ t('app.submit') }}</el-button>\n    </template>\n  </el-dialog>",
+    "\n  <el-table :data=\"rows\" size=\"small\" :empty-text=\"t('board.empty')\" data-test=\"coordination\">\n    <el-table-column :label=\"t('unit.number')\" width=\"190\">\n      <template #default=\"{ row }\"><a class=\"mono link\" :href=\"'#/orders/' + row.id\">{{ row.number }}</a></template>\n    </el-table-column>\n    <el-table-column :label=\"t('unit.item')\" min-width=\"140\"><template #default=\"{ row }\">{{ $itemName(row.service_item_code) }}</template></el-table-column>\n    <el-table-column :label=\"t('unit.description')\" min-width=\"240\"><template #default=\"{ row }\"><div class=\"clamp-2\">{{ row.description }}</div></template></el-table-column>\n    <el-table-column :label=\"t('board.bounces')\" prop=\"bounce_count\" width=\"80\" align=\"center\" />\n    <el-table-column :label=\"t('app.actions')\" width=\"150\">\n      <template #default=\"{ row }\"><el-button size=\"small\" type=\"primary\" data-test=\"coordinate\" @click=\"openCoordination(row)\">{{ t('board.coordinate') }}</el-button></template>\n    </el-table-column>\n  </el-table>\n\n  <el-dialog v-model=\"coord.open\" width=\"620px\" :title=\"t('board.coordinateTitle', { number: coord.order?.number || '' })\">\n    <el-form label-position=\"top\">\n      <el-alert v-if=\"coord.returned.length\" type=\"warning\" :closable=\"false\" class=\"returned-units\" data-test=\"returned-units\" :title=\"t('board.returnedUnits')\">\n        <div v-for=\"r in coord.returned\" :key=\"r.enterprise_id\" class=\"returned-unit\">\n          <b>{{ returnedName(r) }}</b>\n          <span> · {{ returnText(r) }}</span>\n        </div>\n      </el-alert>\n      <el-form-item :label=\"t('board.lead')\" required>\n        <el-select v-model=\"coord.lead\" filterable class=\"full\" data-test=\"coordination-lead\">\n          <el-option v-for=\"e in leadOptions\" :key=\"e.id\" :value=\"e.id\" :label=\"nameOf(e)\">\n            <span class=\"opt-main\">{{ nameOf(e) }}</span>\n            <span class=\"opt-side\" :class=\"{ 'opt-returned': returnOf(e.id) }\">{{ candidateReason(e.id) }}</span>\n          </el-option>\n        </el-select>\n      </el-form-item>\n      <el-form-item :label=\"t('board.assisting')\">\n        <el-select v-model=\"coord.assisting\" multiple filterable class=\"full\">\n          <el-option v-for=\"e in refs.enterprises\" :key=\"e.id\" :value=\"e.id\" :label=\"nameOf(e)\" :disabled=\"e.id === coord.lead\" />\n        </el-select>\n      </el-form-item>\n      <el-form-item :label=\"t('board.coordinationDue')\" required>\n        <el-date-picker v-model=\"coord.due_at\" type=\"datetime\" class=\"full\" />\n      </el-form-item>\n      <el-form-item :label=\"t('board.coordinationNote')\" required>\n        <el-input v-model=\"coord.note\" type=\"textarea\" :rows=\"3\" maxlength=\"2000\" />\n      </el-form-item>\n    </el-form>\n    <template #footer>\n      <el-button @click=\"coord.open = false\">{{ t('app.cancel') }}</el-button>\n      <el-button type=\"primary\" :loading=\"coord.saving\" @click=\"submitCoordination\">{{ t('app.submit') }}</el-button>\n    </template>\n  </el-dialog>",
     (() => {
       const _hoisted_1 = ["href"]
       const _hoisted_2 = { class: "clamp-2" }
       const _hoisted_3 = { class: "opt-main" }
-      const _hoisted_4 = { class: "opt-side" }
 
       return function render(_ctx, _cache) {
         const _component_el_table_column = _resolveComponent("el-table-column")
         const _component_el_button = _resolveComponent("el-button")
         const _component_el_table = _resolveComponent("el-table")
+        const _component_el_alert = _resolveComponent("el-alert")
         const _component_el_option = _resolveComponent("el-option")
         const _component_el_select = _resolveComponent("el-select")
         const _component_el_form_item = _resolveComponent("el-form-item")
@@ -1348,7 +1348,8 @@ export const renders = new Map([
           _createVNode(_component_el_table, {
             data: _ctx.rows,
             size: "small",
-            "empty-text": _ctx.t('board.empty')
+            "empty-text": _ctx.t('board.empty'),
+            "data-test": "coordination"
           }, {
             default: _withCtx(() => [
               _createVNode(_component_el_table_column, {
@@ -1395,6 +1396,7 @@ export const renders = new Map([
                   _createVNode(_component_el_button, {
                     size: "small",
                     type: "primary",
+                    "data-test": "coordinate",
                     onClick: $event => (_ctx.openCoordination(row))
                   }, {
                     default: _withCtx(() => [
@@ -1437,6 +1439,29 @@ export const renders = new Map([
             default: _withCtx(() => [
               _createVNode(_component_el_form, { "label-position": "top" }, {
                 default: _withCtx(() => [
+                  (_ctx.coord.returned.length)
+                    ? (_openBlock(), _createBlock(_component_el_alert, {
+                        key: 0,
+                        type: "warning",
+                        closable: false,
+                        class: "returned-units",
+                        "data-test": "returned-units",
+                        title: _ctx.t('board.returnedUnits')
+                      }, {
+                        default: _withCtx(() => [
+                          (_openBlock(true), _createElementBlock(_Fragment, null, _renderList(_ctx.coord.returned, (r) => {
+                            return (_openBlock(), _createElementBlock("div", {
+                              key: r.enterprise_id,
+                              class: "returned-unit"
+                            }, [
+                              _createElementVNode("b", null, _toDisplayString(_ctx.returnedName(r)), 1 /* TEXT */),
+                              _createElementVNode("span", null, " · " + _toDisplayString(_ctx.returnText(r)), 1 /* TEXT */)
+                            ]))
+                          }), 128 /* KEYED_FRAGMENT */))
+                        ]),
+                        _: 1 /* STABLE */
+                      }, 8 /* PROPS */, ["title"]))
+                    : _createCommentVNode("v-if", true),
                   _createVNode(_component_el_form_item, {
                     label: _ctx.t('board.lead'),
                     required: ""
@@ -1446,10 +1471,11 @@ export const renders = new Map([
                         modelValue: _ctx.coord.lead,
                         "onUpdate:modelValue": _cache[0] || (_cache[0] = $event => ((_ctx.coord.lead) = $event)),
                         filterable: "",
-                        class: "full"
+                        class: "full",
+                        "data-test": "coordination-lead"
                       }, {
                         default: _withCtx(() => [
-                          (_openBlock(true), _createElementBlock(_Fragment, null, _renderList(_ctx.refs.enterprises, (e) => {
+                          (_openBlock(true), _createElementBlock(_Fragment, null, _renderList(_ctx.leadOptions, (e) => {
                             return (_openBlock(), _createBlock(_component_el_option, {
                               key: e.id,
                               value: e.id,
@@ -1457,7 +1483,9 @@ export const renders = new Map([
                             }, {
                               default: _withCtx(() => [
                                 _createElementVNode("span", _hoisted_3, _toDisplayString(_ctx.nameOf(e)), 1 /* TEXT */),
-                                _createElementVNode("span", _hoisted_4, _toDisplayString(_ctx.candidateReason(e.id)), 1 /* TEXT */)
+                                _createElementVNode("span", {
+                                  class: _normalizeClass(["opt-side", { 'opt-returned': _ctx.returnOf(e.id) }])
+                                }, _toDisplayString(_ctx.candidateReason(e.id)), 3 /* TEXT, CLASS */)
                               ]),
                               _: 2 /* DYNAMIC */
                             }, 1032 /* PROPS, DYNAMIC_SLOTS */, ["value", "label"]))

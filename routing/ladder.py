@@ -15,6 +15,7 @@ import asyncpg
 
 from hotline.deadlines import queries as deadline_queries
 from hotline.deadlines.handlers import DeadlineHandler
+from hotline.deadlines.limits import time_limit
 from hotline.orders import queries as order_queries
 from hotline.orders.lifecycle import DONE, FINAL
 from hotline.orders.service import record_event
@@ -78,9 +79,10 @@ async def _insert_warning_and_notice(
 ) -> None:
     item = await reference.item(conn, order["service_item_code"])
     assert item is not None
-    warning = calendar.fraction_point(
-        order["created_at"], due_at, settings.warning_fraction, item["resolution_unit"]
-    )
+    # The share is counted in the kind of time the order's limit runs on: natural hours
+    # for an urgent order on the item's urgent limits.
+    _, unit = time_limit(item, "resolution", order["priority"])
+    warning = calendar.fraction_point(order["created_at"], due_at, settings.warning_fraction, unit)
     notice = calendar.add(due_at, settings.public_notice_working_days, "working_days")
     for kind, moment in ((RESOLUTION_WARNING, warning), (PUBLIC_NOTICE, notice)):
         await deadline_queries.insert(conn, order_id=order["id"], kind=kind, due_at=moment, now=now)

@@ -15,6 +15,7 @@ import asyncpg
 
 from hotline.deadlines import queries as deadline_queries
 from hotline.deadlines.handlers import DeadlineHandler
+from hotline.deadlines.limits import due_at as limit_due_at
 from hotline.deadlines.limits import time_limit
 from hotline.orders import queries as order_queries
 from hotline.orders.lifecycle import DONE, FINAL
@@ -66,6 +67,31 @@ async def reset_resolution_clock(
     await _insert_warning_and_notice(
         conn, order, due_at, calendar=calendar, settings=settings, now=now
     )
+
+
+async def reset_sign_for_clocks(
+    conn: asyncpg.Connection,
+    order: asyncpg.Record,
+    *,
+    calendar: WorkingCalendar,
+    now: dt.datetime,
+) -> None:
+    """The order's sign-for limit changed (its priority did): each dispatch still waiting
+    to be signed for is due again from its own dispatch, on the new limit."""
+    item = await reference.item(conn, order["service_item_code"])
+    assert item is not None
+    for dispatch in await queries.unsigned_dispatches(conn, order["id"]):
+        due_at = limit_due_at(item, "sign_for", order["priority"], calendar, dispatch["created_at"])
+        await queries.move_sign_for_due(conn, dispatch["id"], due_at)
+        await deadline_queries.cancel_dispatch_clock(conn, dispatch["id"], SIGN_FOR)
+        await deadline_queries.insert(
+            conn,
+            order_id=order["id"],
+            dispatch_id=dispatch["id"],
+            kind=SIGN_FOR,
+            due_at=due_at,
+            now=now,
+        )
 
 
 async def _insert_warning_and_notice(

@@ -123,3 +123,57 @@ async def test_the_ladder_of_an_urgent_order_follows_its_urgent_limits(
     await settle(pool, settings, at=due(order, "resolution") + SECOND)
     events = await order_events(desks["agent"], order["id"])
     assert events.count("ladder.red") == 1 and events.count("ladder.supervision") == 1
+
+
+async def test_changing_the_priority_recomputes_the_open_deadlines(
+    desks: dict[str, Desk], pool: asyncpg.Pool, settings: Settings, clock: Clock
+) -> None:
+    street = "370214003"
+    ids = await enterprise_ids(desks["supervisor"])
+    await desks["supervisor"].post(
+        "/api/v1/routing/rules",
+        {"service_item": "G-COMPLAINT", "area": street, "candidates": [ids["qd-water"]]},
+        status=201,
+    )
+    order = await register(desks["agent"], "G-COMPLAINT", "normal", street)
+    clock.reset()
+    await settle(pool, settings)
+    path = f"/api/v1/orders/{order['id']}"
+    tuesday = dt.datetime(2027, 3, 23, 18, tzinfo=SHANGHAI)
+    assert moment((await desks["agent"].get(path))["resolution_due_at"]) == tuesday
+
+    changed = await desks["agent"].post(path + "/priority", {"priority": "urgent"})
+    assert changed["priority"] == "urgent"
+    sunday = SATURDAY_EVENING + dt.timedelta(hours=24)
+    assert moment(changed["resolution_due_at"]) == sunday
+    order = await desks["agent"].get(path)
+    assert due(order, "resolution") == sunday
+    assert due(order, "first_contact") == SATURDAY_EVENING + dt.timedelta(hours=4)
+    assert due(order, "resolution_warning") == SATURDAY_EVENING + dt.timedelta(hours=24) * 0.8
+    (dispatch,) = order["dispatches"]
+    sign_for_due = moment(dispatch["sign_for_due_at"])
+    assert sign_for_due - moment(dispatch["created_at"]) == dt.timedelta(hours=2)
+    assert due(order, "sign_for") == sign_for_due
+    (event,) = [e for e in order["events"] if e["type"] == "order.priority_changed"]
+    assert (event["data"]["from"], event["data"]["to"]) == ("normal", "urgent")
+    assert event["data"]["limits"] == "urgent"
+
+    # Lifted again: back on working days; the same priority twice changes nothing.
+    await desks["agent"].post(path + "/priority", {"priority": "normal"})
+    await desks["agent"].post(path + "/priority", {"priority": "normal"})
+    order = await desks["agent"].get(path)
+    assert moment(order["resolution_due_at"]) == tuesday
+    assert due(order, "resolution") == tuesday
+    assert [e["type"] for e in order["events"]].count("order.priority_changed") == 2
+
+    # A unit cannot change it; a finished order's priority stays.
+    response = await desks["water"].client.post(
+        path + "/priority",
+        json={"priority": "urgent"},
+        headers={"X-CSRF-Token": desks["water"].csrf},
+    )
+    assert response.status == 403
+    await desks["water"].post(f"/api/v1/dispatches/{dispatch['id']}/sign-for")
+    await desks["water"].post(f"/api/v1/dispatches/{dispatch['id']}/complete", {"reply": "已处理"})
+    refused = await desks["agent"].post(path + "/priority", {"priority": "urgent"}, status=409)
+    assert refused["error"]["code"] == "order_not_open"

@@ -22,6 +22,7 @@ from hotline.orders import queries
 from hotline.orders.lifecycle import (
     ANNOUNCED,
     BORN,
+    OPEN,
     ORDER_DRAFTED,
     ORDER_REGISTERED,
     Announcement,
@@ -301,6 +302,48 @@ async def do_confirm_draft(
     )
     await _start_clocks(conn, order_id, due, now)
     return order
+
+
+async def do_change_priority(
+    conn: asyncpg.Connection,
+    actor: Actor,
+    order: asyncpg.Record,
+    priority: str,
+    calendar: WorkingCalendar,
+    now: dt.datetime,
+) -> asyncpg.Record:
+    """紧急 set or lifted on an open order the caller has locked: the core's clocks run
+    again from registration on the limits of the new priority (the resolution due, unless
+    an agreed one replaced it, and the first-contact deadline while it is open). The
+    caller (routing) moves the sign-for and ladder deadlines that follow."""
+    check_can_register(actor)
+    if order["status"] not in OPEN:
+        raise Conflict(
+            "only an open order's priority can change (a draft takes it when confirmed)",
+            code="order_not_open",
+        )
+    item = await reference.item(conn, order["service_item_code"])
+    assert item is not None
+    due = clock_dues(item, priority, calendar, order["created_at"])
+    updated = await queries.set_priority(conn, order["id"], priority, due["resolution"], now)
+    if await deadline_queries.cancel_open(conn, order["id"], ["first_contact"]):
+        await deadline_queries.insert(
+            conn, order_id=order["id"], kind="first_contact", due_at=due["first_contact"], now=now
+        )
+    await record_event(
+        conn,
+        order["id"],
+        "order.priority_changed",
+        actor,
+        now,
+        data={
+            "from": order["priority"],
+            "to": priority,
+            "limits": "urgent" if limits.runs_urgent(item, priority) else "normal",
+            "resolution_due_at": updated["resolution_due_at"].isoformat(),
+        },
+    )
+    return updated
 
 
 async def do_transition(

@@ -135,7 +135,7 @@ async def _act_on_order(
         return "recorded"  # already back at work (an earlier answer reopened it)
     item = await reference.item(conn, order["service_item_code"])
     assert item is not None
-    due = clock_dues(item, calendar, now)["resolution"]
+    due = clock_dues(item, order["priority"], calendar, now)["resolution"]
     unit = survey["enterprise_id"] or order["lead_enterprise_id"]
     await do_transition(
         conn,

@@ -15,6 +15,8 @@ import asyncpg
 
 from hotline.deadlines import queries as deadline_queries
 from hotline.deadlines.handlers import DeadlineHandler
+from hotline.deadlines.limits import due_at as limit_due_at
+from hotline.deadlines.limits import time_limit
 from hotline.orders import queries as order_queries
 from hotline.orders.lifecycle import DONE, FINAL
 from hotline.orders.service import record_event
@@ -67,6 +69,31 @@ async def reset_resolution_clock(
     )
 
 
+async def reset_sign_for_clocks(
+    conn: asyncpg.Connection,
+    order: asyncpg.Record,
+    *,
+    calendar: WorkingCalendar,
+    now: dt.datetime,
+) -> None:
+    """The order's sign-for limit changed (its priority did): each dispatch still waiting
+    to be signed for is due again from its own dispatch, on the new limit."""
+    item = await reference.item(conn, order["service_item_code"])
+    assert item is not None
+    for dispatch in await queries.unsigned_dispatches(conn, order["id"]):
+        due_at = limit_due_at(item, "sign_for", order["priority"], calendar, dispatch["created_at"])
+        await queries.move_sign_for_due(conn, dispatch["id"], due_at)
+        await deadline_queries.cancel_dispatch_clock(conn, dispatch["id"], SIGN_FOR)
+        await deadline_queries.insert(
+            conn,
+            order_id=order["id"],
+            dispatch_id=dispatch["id"],
+            kind=SIGN_FOR,
+            due_at=due_at,
+            now=now,
+        )
+
+
 async def _insert_warning_and_notice(
     conn: asyncpg.Connection,
     order: asyncpg.Record,
@@ -78,9 +105,10 @@ async def _insert_warning_and_notice(
 ) -> None:
     item = await reference.item(conn, order["service_item_code"])
     assert item is not None
-    warning = calendar.fraction_point(
-        order["created_at"], due_at, settings.warning_fraction, item["resolution_unit"]
-    )
+    # The share is counted in the kind of time the order's limit runs on: natural hours
+    # for an urgent order on the item's urgent limits.
+    _, unit = time_limit(item, "resolution", order["priority"])
+    warning = calendar.fraction_point(order["created_at"], due_at, settings.warning_fraction, unit)
     notice = calendar.add(due_at, settings.public_notice_working_days, "working_days")
     for kind, moment in ((RESOLUTION_WARNING, warning), (PUBLIC_NOTICE, notice)):
         await deadline_queries.insert(conn, order_id=order["id"], kind=kind, due_at=moment, now=now)

@@ -296,6 +296,24 @@ async def mark_sign_for_missed(
     )
 
 
+async def unsigned_dispatches(conn: asyncpg.Connection, order_id: int) -> list[asyncpg.Record]:
+    """The order's dispatches still waiting to be signed for, their reminder not yet due."""
+    return await conn.fetch(
+        f"SELECT {DISPATCH_COLUMNS} FROM dispatches d "
+        "WHERE d.order_id = $1 AND d.state = 'pending' AND d.sign_for_missed_at IS NULL "
+        "ORDER BY d.id",
+        order_id,
+    )
+
+
+async def move_sign_for_due(
+    conn: asyncpg.Connection, dispatch_id: int, due_at: dt.datetime
+) -> None:
+    await conn.execute(
+        "UPDATE dispatches SET sign_for_due_at = $2 WHERE id = $1", dispatch_id, due_at
+    )
+
+
 async def withdraw_open_dispatches(
     conn: asyncpg.Connection,
     order_id: int,

@@ -11,7 +11,8 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from hotline.errors import Conflict, InvalidInput, NotFound
 from hotline.orders import queries as order_queries
-from hotline.orders.service import access_order_by_id, record_event
+from hotline.orders.models import Priority
+from hotline.orders.service import access_order_by_id, do_change_priority, record_event
 from hotline.settings import Settings
 from hotline.users.models import Actor
 from hotline.vocabulary import RenamedFields, renamed
@@ -52,6 +53,11 @@ class CoordinationInput(RenamedFields):
         if self.due_at.tzinfo is None:
             raise ValueError("due_at needs a time zone offset")
         return self
+
+
+class PriorityInput(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    priority: Priority
 
 
 async def do_review_return(
@@ -228,3 +234,33 @@ async def do_coordinate(
             due_at=body.due_at,
         )
     return order
+
+
+async def do_set_priority(
+    conn: asyncpg.Connection,
+    actor: Actor,
+    order_id: int,
+    body: PriorityInput,
+    *,
+    calendar: WorkingCalendar,
+    settings: Settings,
+    now: dt.datetime,
+) -> asyncpg.Record:
+    """紧急 set or lifted after registration: the open deadlines are computed again on the
+    new priority's limits (hotline.deadlines.limits), the ladder's with them."""
+    await access_order_by_id(conn, actor, order_id)
+    order = await lock_order(conn, order_id)
+    if order["priority"] == body.priority:
+        return order
+    updated = await do_change_priority(conn, actor, order, body.priority, calendar, now)
+    if updated["resolution_due_at"] != order["resolution_due_at"]:
+        await ladder.reset_resolution_clock(
+            conn,
+            updated,
+            updated["resolution_due_at"],
+            calendar=calendar,
+            settings=settings,
+            now=now,
+        )
+    await ladder.reset_sign_for_clocks(conn, updated, calendar=calendar, now=now)
+    return updated

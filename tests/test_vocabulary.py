@@ -69,6 +69,7 @@ SAME_RESOURCE: dict[tuple[str, str], set[str]] = {
     # The order answers with its lead unit; the assisting units and the deadline are the
     # dispatches' (enterprise_id, role, due_at), the note the history's.
     ("post", "/api/v1/orders/{order_id}/coordinate"): {"assisting", "due_at", "note"},
+    ("post", "/api/v1/orders/{order_id}/priority"): set(),
     ("put", "/api/v1/agents/me/status"): set(),
     ("put", "/api/v1/enterprises/{enterprise_id}/webhook"): set(),
 }
@@ -300,6 +301,13 @@ async def test_what_a_request_names_its_answer_names_alike(
         },
     )
     assert coordinated["lead_enterprise_id"] == ids["qd-billing"]
+    urgent = await call(
+        "post",
+        "/api/v1/orders/{order_id}/priority",
+        f"/api/v1/orders/{stray['id']}/priority",
+        {"priority": "urgent"},
+    )
+    assert urgent["priority"] == "urgent"
     await call("put", "/api/v1/agents/me/status", "/api/v1/agents/me/status", {"status": "offline"})
 
     for (method, path), answer in answered.items():

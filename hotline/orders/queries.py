@@ -310,6 +310,30 @@ async def rebuild_board_counts(conn: asyncpg.Connection) -> int:
     return int(await conn.fetchval("SELECT board_counts_rebuild()"))
 
 
+async def set_priority(
+    conn: asyncpg.Connection,
+    order_id: int,
+    priority: str,
+    resolution_due_at: dt.datetime,
+    now: dt.datetime,
+) -> asyncpg.Record:
+    """A new priority and the resolution due that follows from it, unless a due someone
+    agreed replaced the item's (an extension granted, a coordinated due: ``first_due_at``
+    is set), which stays."""
+    return await conn.fetchrow(
+        f"""
+        UPDATE work_orders AS o SET priority = $2, updated_at = $4,
+               resolution_due_at = CASE WHEN o.first_due_at IS NULL THEN $3
+                                        ELSE o.resolution_due_at END
+         WHERE o.id = $1 RETURNING {ORDER_COLUMNS}
+        """,
+        order_id,
+        priority,
+        resolution_due_at,
+        now,
+    )
+
+
 async def move_resolution_due(
     conn: asyncpg.Connection, order_id: int, due_at: dt.datetime, *, count_extension: bool
 ) -> None:

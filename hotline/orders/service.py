@@ -15,12 +15,14 @@ from zoneinfo import ZoneInfo
 
 import asyncpg
 
+from hotline.deadlines import limits
 from hotline.deadlines import queries as deadline_queries
 from hotline.errors import Conflict, Forbidden, InvalidInput, NotFound
 from hotline.orders import queries
 from hotline.orders.lifecycle import (
     ANNOUNCED,
     BORN,
+    OPEN,
     ORDER_DRAFTED,
     ORDER_REGISTERED,
     Announcement,
@@ -37,7 +39,7 @@ from hotline.vocabulary import RenamedFields
 from hotline.workcal import WorkingCalendar
 
 # Deadline kinds the core sets at registration; the routing engine adds its own.
-CLOCKS = ("first_contact", "resolution")
+CLOCKS: tuple[limits.Clock, ...] = ("first_contact", "resolution")
 DEFAULT_TZ = ZoneInfo("Asia/Shanghai")
 
 
@@ -134,14 +136,14 @@ async def do_register_order(
         if existing is not None:
             return Registration(existing, created=False)
     item, phone = await check_new_order(conn, new)
-    due = clock_dues(item, calendar, now)
+    due = clock_dues(item, new.priority, calendar, now)
     order = await _insert_new(
         conn,
         actor,
         calendar.tz,
         now,
         ORDER_REGISTERED,
-        _registration_data(item, due),
+        _registration_data(item, new.priority, due),
         {
             "hotline_code": new.hotline,
             "channel": new.channel,
@@ -164,19 +166,20 @@ async def do_register_order(
 
 
 def clock_dues(
-    item: asyncpg.Record, calendar: WorkingCalendar, start: dt.datetime
+    item: asyncpg.Record, priority: str, calendar: WorkingCalendar, start: dt.datetime
 ) -> dict[str, dt.datetime]:
-    """When each of the core's clocks runs out for an order of ``item`` started at ``start``."""
-    return {
-        clock: calendar.add(start, item[f"{clock}_amount"], item[f"{clock}_unit"])
-        for clock in CLOCKS
-    }
+    """When each of the core's clocks runs out for an order of ``item`` and ``priority``
+    started at ``start`` (hotline.deadlines.limits: urgent orders on natural hours)."""
+    return {clock: limits.due_at(item, clock, priority, calendar, start) for clock in CLOCKS}
 
 
-def _registration_data(item: asyncpg.Record, due: dict[str, dt.datetime]) -> dict[str, Any]:
+def _registration_data(
+    item: asyncpg.Record, priority: str, due: dict[str, dt.datetime]
+) -> dict[str, Any]:
     return {
         "service_item": item["code"],
         "service_item_name": item["name_zh"],
+        "limits": "urgent" if limits.runs_urgent(item, priority) else "normal",
         "due": {clock: due_at.isoformat() for clock, due_at in due.items()},
     }
 
@@ -277,7 +280,7 @@ async def do_confirm_draft(
     if fields:
         raise InvalidInput("the draft cannot be confirmed", code="invalid_order", fields=fields)
     assert item is not None
-    due = clock_dues(item, calendar, draft["created_at"])
+    due = clock_dues(item, confirm.priority, calendar, draft["created_at"])
     order = await do_transition(
         conn,
         draft,
@@ -295,10 +298,52 @@ async def do_confirm_draft(
             "registered_by": actor.user_id,
             "resolution_due_at": due["resolution"],
         },
-        data={"number": draft["number"], **_registration_data(item, due)},
+        data={"number": draft["number"], **_registration_data(item, confirm.priority, due)},
     )
     await _start_clocks(conn, order_id, due, now)
     return order
+
+
+async def do_change_priority(
+    conn: asyncpg.Connection,
+    actor: Actor,
+    order: asyncpg.Record,
+    priority: str,
+    calendar: WorkingCalendar,
+    now: dt.datetime,
+) -> asyncpg.Record:
+    """紧急 set or lifted on an open order the caller has locked: the core's clocks run
+    again from registration on the limits of the new priority (the resolution due, unless
+    an agreed one replaced it, and the first-contact deadline while it is open). The
+    caller (routing) moves the sign-for and ladder deadlines that follow."""
+    check_can_register(actor)
+    if order["status"] not in OPEN:
+        raise Conflict(
+            "only an open order's priority can change (a draft takes it when confirmed)",
+            code="order_not_open",
+        )
+    item = await reference.item(conn, order["service_item_code"])
+    assert item is not None
+    due = clock_dues(item, priority, calendar, order["created_at"])
+    updated = await queries.set_priority(conn, order["id"], priority, due["resolution"], now)
+    if await deadline_queries.cancel_open(conn, order["id"], ["first_contact"]):
+        await deadline_queries.insert(
+            conn, order_id=order["id"], kind="first_contact", due_at=due["first_contact"], now=now
+        )
+    await record_event(
+        conn,
+        order["id"],
+        "order.priority_changed",
+        actor,
+        now,
+        data={
+            "from": order["priority"],
+            "to": priority,
+            "limits": "urgent" if limits.runs_urgent(item, priority) else "normal",
+            "resolution_due_at": updated["resolution_due_at"].isoformat(),
+        },
+    )
+    return updated
 
 
 async def do_transition(

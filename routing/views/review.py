@@ -21,11 +21,13 @@ from routing.duplicates import do_merge, find_duplicates
 from routing.outages import OutageInput, do_create_outage
 from routing.review import (
     CoordinationInput,
+    PriorityInput,
     ReturnDecision,
     TimeDecision,
     do_coordinate,
     do_decide_time_request,
     do_review_return,
+    do_set_priority,
 )
 from web.api import ListLimit, Routes, json_response, path_int, read_body, read_query
 from web.auth import require_actor
@@ -149,6 +151,18 @@ async def decide_time_request(request: web.Request) -> web.Response:
 )
 async def coordinate(request: web.Request) -> web.Response:
     return await _decide(request, CoordinationInput, do_coordinate, "order_id")
+
+
+@routes.route(
+    "POST",
+    r"/api/v1/orders/{order_id:\d+}/priority",
+    summary="Set or lift 紧急 on an open order; its open deadlines follow",
+    tag="orders",
+    body=PriorityInput,
+    roles=CENTRE_ROLES,
+)
+async def set_priority(request: web.Request) -> web.Response:
+    return await _decide(request, PriorityInput, do_set_priority, "order_id")
 
 
 @routes.route(

@@ -1209,7 +1209,7 @@ export const renders = new Map([
       }
     })(),
   ],
-  // views/agent.js:118
+  // views/agent.js:120
   [
     "\n  <div class=\"agent-grid\">\n    <aside class=\"col-left\">\n      <AgentStatus :status=\"status\" :taking=\"taking\" @status=\"setStatus\" @take=\"takeNext\" />\n      <WaitingCallers ref=\"queue\" />\n      <Drafts @confirmed=\"reloadMine\" @dialog=\"(open) => (dialogs.draft = open)\" />\n    </aside>\n\n    <section class=\"col-main\">\n      <ScreenPop :call=\"call\" @close=\"endCall\" />\n      <OrderEntry ref=\"entry\" :call=\"call\" @saved=\"reloadMine\" @dialog=\"(open) => (dialogs.duplicates = open)\" />\n      <p class=\"shortcuts\">{{ t('agent.shortcuts') }}</p>\n    </section>\n\n    <aside class=\"col-right\">\n      <ManualCallbacks @dialog=\"(open) => (dialogs.manual = open)\" />\n      <MyOrders ref=\"mine\" />\n    </aside>\n  </div>",
     (() => {

@@ -52,6 +52,8 @@ export default {
       if (taking.value) return;
       taking.value = true;
       try {
+        // Offline agents are offered no call: asking for one says the agent is here.
+        if (status.value === "offline") await setStatus("available");
         const offer = await api.post("/api/v1/calls/next");
         if (!offer) {
           ElMessage.info(t("agent.nobodyWaiting"));

@@ -60,6 +60,8 @@ class Presence:
     async def run_pass(self, pool: asyncpg.Pool) -> list[asyncpg.Record]:
         """Heartbeat and sweep; returns the agents set offline (committed)."""
         async with transaction(pool) as conn:
+            # The set is read once the transaction has begun (``renew_process`` relies
+            # on it to keep a connection recorded meanwhile).
             offline = await do_presence_pass(
                 conn,
                 self.process_id,

@@ -88,8 +88,13 @@ async def renew_process(
         process_id,
     )
     sids, users = list(connections), list(connections.values())
+    # Not a connection recorded since this transaction began: the set was read after
+    # it began, so such a connection opened meanwhile and is not in it yet.
     await conn.execute(
-        "DELETE FROM live_connections WHERE process_id = $1 AND NOT (sid = ANY($2::text[]))",
+        """
+        DELETE FROM live_connections
+         WHERE process_id = $1 AND NOT (sid = ANY($2::text[])) AND connected_at < now()
+        """,
         process_id,
         sids,
     )

@@ -60,6 +60,7 @@ HUB = web.AppKey("live_hub", Hub)
 PRESENCE = web.AppKey("presence", Presence)
 # Pushed to the board and to the agent when an agent's status changes (docs/console.md).
 AGENT_STATUS_EVENT = "agent_status"
+ANNOUNCE_SECONDS = 2.0
 # Web processes are told on this Redis channel to check their connections' sessions
 # (someone logged out); they also check every HOTLINE_LIVE_SESSION_CHECK_SECONDS.
 SESSIONS_CHANNEL_SUFFIX = ":sessions"
@@ -249,8 +250,13 @@ async def announce_agent_status(app: web.Application, rows: list[asyncpg.Record]
             "since": row["since"].isoformat(),
         }
         try:
-            await server.emit(
-                AGENT_STATUS_EVENT, message, to=[BOARD_ROOM, user_room(row["user_id"])]
+            # Bounded: the manager's Redis client waits without limit, and neither a
+            # request nor the presence heartbeat may hang on a Redis that does not answer.
+            await asyncio.wait_for(
+                server.emit(
+                    AGENT_STATUS_EVENT, message, to=[BOARD_ROOM, user_room(row["user_id"])]
+                ),
+                timeout=ANNOUNCE_SECONDS,
             )
         except Exception:
             log.exception("could not announce an agent's status")

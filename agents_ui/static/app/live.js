@@ -171,11 +171,14 @@ export function leaveRoom(room) {
   if (socket) socket.emit("leave", { room });
 }
 
-// Calls fn at most once per `wait` ms, at the end of a burst (many events, one reload).
+// Calls fn at most once per `wait` ms, at the end of a burst (many events, one reload);
+// `.cancel()` drops a call still waiting (a view that goes away must not load after it).
 export function debounce(fn, wait = 300) {
   let timer = null;
-  return (...args) => {
+  const later = (...args) => {
     clearTimeout(timer);
     timer = setTimeout(() => fn(...args), wait);
   };
+  later.cancel = () => clearTimeout(timer);
+  return later;
 }

@@ -1267,7 +1267,7 @@ export const renders = new Map([
   ],
   // views/board/agents.js:11
   [
-    "\n  <el-table :data=\"rows\" size=\"small\" :empty-text=\"t('board.empty')\">\n    <el-table-column :label=\"t('board.agentName')\" prop=\"display_name\" min-width=\"140\" />\n    <el-table-column :label=\"t('agent.hotline')\" prop=\"hotline_code\" width=\"100\" />\n    <el-table-column :label=\"t('unit.state')\" width=\"130\"><template #default=\"{ row }\">\n      <el-tag disable-transitions size=\"small\" :type=\"{ available: 'success', busy: 'danger', after_call: 'warning' }[row.status] || 'info'\">{{ t('agentStatus.' + row.status) }}</el-tag></template></el-table-column>\n    <el-table-column :label=\"t('board.since')\" width=\"140\"><template #default=\"{ row }\">{{ $fmtTime(row.since) }}</template></el-table-column>\n  </el-table>",
+    "\n  <el-table :data=\"rows\" size=\"small\" :empty-text=\"t('board.empty')\" data-test=\"agent-states\">\n    <el-table-column :label=\"t('board.agentName')\" prop=\"display_name\" min-width=\"140\" />\n    <el-table-column :label=\"t('agent.hotline')\" prop=\"hotline_code\" width=\"100\" />\n    <el-table-column :label=\"t('unit.state')\" width=\"130\"><template #default=\"{ row }\">\n      <el-tag disable-transitions size=\"small\" :type=\"{ available: 'success', busy: 'danger', after_call: 'warning' }[row.status] || 'info'\">{{ t('agentStatus.' + row.status) }}</el-tag></template></el-table-column>\n    <el-table-column :label=\"t('board.since')\" width=\"140\"><template #default=\"{ row }\">{{ $fmtTime(row.since) }}</template></el-table-column>\n  </el-table>",
     (() => {
       return function render(_ctx, _cache) {
         const _component_el_table_column = _resolveComponent("el-table-column")
@@ -1277,7 +1277,8 @@ export const renders = new Map([
         return (_openBlock(), _createBlock(_component_el_table, {
           data: _ctx.rows,
           size: "small",
-          "empty-text": _ctx.t('board.empty')
+          "empty-text": _ctx.t('board.empty'),
+          "data-test": "agent-states"
         }, {
           default: _withCtx(() => [
             _createVNode(_component_el_table_column, {

@@ -98,6 +98,11 @@ class Settings(BaseSettings):
     live_replay_limit: int = Field(default=1000, ge=1)
     live_replay_hours: float = Field(default=24, gt=0)
     live_session_check_seconds: float = Field(default=30, gt=0)
+    # Agent presence (hotline/board/presence.py): an agent without a console connection
+    # for this long is set offline; web processes renew their connections this often and
+    # one silent for three heartbeats is taken as dead.
+    agent_presence_grace_seconds: float = Field(default=30, gt=0)
+    live_heartbeat_seconds: float = Field(default=10, gt=0)
     # Callbacks (callbacks/, docs/callbacks.md): the first attempt this many working
     # hours after completion, only inside the calling hours of allowed days (working days
     # of the calendar minus the quiet days, ISO dates comma-separated); at most

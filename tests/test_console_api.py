@@ -286,5 +286,9 @@ async def test_the_queue_shows_waiting_callers_masked(
     items = (await desks["agent"].get("/api/v1/calls/waiting"))["items"]
     (row,) = [c for c in items if c["from_phone"].endswith("1111")]
     assert row["from_phone"] == mask_phone("+8613800001111") and row["waiting_seconds"] == 90
+    # An offline agent is offered no call (it would ring at an empty desk).
+    refused = await desks["agent"].post("/api/v1/calls/next", status=409)
+    assert refused["error"]["code"] == "agent_offline"
+    await put(desks["agent"], "/api/v1/agents/me/status", {"status": "available"})
     taken = await desks["agent"].post("/api/v1/calls/next")
     assert "*" not in taken["caller"]["phone"]  # whoever takes a call sees the number whole

@@ -904,3 +904,22 @@ async def test_the_coordination_dialog_marks_the_units_that_returned_the_order(
         "订单已办结，协办任务随之撤回"
     )
     await page.screenshot(path=ARTIFACTS / "order-assisting-withdrawn.png", full_page=True)
+
+
+async def test_the_board_follows_an_agents_status_live(consoles: Stack) -> None:
+    """The board's agents list takes each status change as it is pushed, logging out
+    included (docs/console.md, "Agent presence")."""
+    stack = consoles
+    supervisor = await stack.console("supervisor")
+    await supervisor.evaluate("window.__sameDocument = true")
+    await supervisor.locator("#tab-agents").click()
+    row = supervisor.locator("[data-test=agent-states] tr", has_text="王芳")
+    agent = await stack.console("agent")
+    statuses = agent.locator("[data-test=agent-status]")
+    for label in ("话后处理", "空闲"):  # at least one of them is a change, whatever came before
+        await statuses.get_by_text(label, exact=True).click()
+        await expect(row).to_contain_text(label)
+    await supervisor.screenshot(path=ARTIFACTS / "board-agents.png", full_page=True)
+    await agent.locator("button.logout").click()
+    await expect(row).to_contain_text("离线")
+    assert await supervisor.evaluate("window.__sameDocument") is True

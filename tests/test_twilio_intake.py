@@ -746,6 +746,10 @@ async def test_an_agent_takes_the_oldest_waiting_call_and_gets_a_screen_pop(
         base_url=twilio.base, cookie_jar=aiohttp.CookieJar(unsafe=True)
     ) as agent:
         csrf = await log_in(agent, username)
+        ready = await agent.put(
+            "/api/v1/agents/me/status", json={"status": "available"}, headers={"X-CSRF-Token": csrf}
+        )
+        assert ready.status == 200, await ready.text()
 
         async def take_next() -> aiohttp.ClientResponse:
             return await agent.post("/api/v1/calls/next", headers={"X-CSRF-Token": csrf})

@@ -51,6 +51,7 @@ from web.live_stream import (
     order_room,
     user_room,
 )
+from web.presence import Presence
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +60,10 @@ CANCEL_ATTEMPTS = 50
 
 SOCKETS = web.AppKey("sockets", socketio.AsyncServer)
 HUB = web.AppKey("live_hub", Hub)
+PRESENCE = web.AppKey("presence", Presence)
+# Pushed to the board and to the agent when an agent's status changes (docs/console.md).
+AGENT_STATUS_EVENT = "agent_status"
+ANNOUNCE_SECONDS = 2.0
 # Web processes are told on this Redis channel to check their connections' sessions
 # (someone logged out); they also check every HOTLINE_LIVE_SESSION_CHECK_SECONDS.
 SESSIONS_CHANNEL_SUFFIX = ":sessions"
@@ -103,10 +108,12 @@ def attach(app: web.Application, settings: Settings) -> socketio.AsyncServer:
         logger=False,
         engineio_logger=False,
     )
-    _handlers(app, server, hub)
+    presence = Presence(settings)
+    _handlers(app, server, hub, presence)
     server.attach(app)
     app[SOCKETS] = server
     app[HUB] = hub
+    app[PRESENCE] = presence
     app.cleanup_ctx.append(_running)
     return server
 
@@ -115,11 +122,13 @@ async def _running(app: web.Application) -> AsyncIterator[None]:
     server = app[SOCKETS]
     await app[HUB].start(server, app[POOL])
     watcher = asyncio.create_task(_watch_sessions(app))
+    keeper = asyncio.create_task(_keep_presence(app))
     yield
     # The manager's Redis listener too: it would outlive the app (tests run many).
-    for task in (watcher, getattr(server.manager, "thread", None)):
+    for task in (watcher, keeper, getattr(server.manager, "thread", None)):
         if task is not None:
             await _cancel(task)
+    await app[PRESENCE].stop(app[POOL])
 
 
 async def _cancel(task: asyncio.Task[Any]) -> None:
@@ -137,7 +146,9 @@ async def _cancel(task: asyncio.Task[Any]) -> None:
     log.warning("a live task did not stop when cancelled: %r", task)
 
 
-def _handlers(app: web.Application, server: socketio.AsyncServer, hub: Hub) -> None:
+def _handlers(
+    app: web.Application, server: socketio.AsyncServer, hub: Hub, presence: Presence
+) -> None:
     async def connect(sid: str, environ: dict[str, Any], auth: Any = None) -> bool:
         cookie = SimpleCookie(environ.get("HTTP_COOKIE", ""))
         token = cookie[SESSION_COOKIE].value if SESSION_COOKIE in cookie else None
@@ -156,10 +167,12 @@ def _handlers(app: web.Application, server: socketio.AsyncServer, hub: Hub) -> N
         hub.admit(sid, Viewer(actor, hash_token(token), scope), _last_seq(auth))
         for room in rooms:
             await server.enter_room(sid, room)
+        await presence.connected(app[POOL], sid, actor)
         return True
 
     async def disconnect(sid: str, reason: Any = None) -> None:
         hub.forget(sid)
+        await presence.disconnected(app[POOL], sid)
 
     async def join(sid: str, data: Any) -> dict[str, Any]:
         order_id = _order_id(data)
@@ -239,6 +252,45 @@ async def rooms_for(conn: asyncpg.Connection, actor: Actor) -> list[str]:
     return rooms
 
 
+# ----------------------------------------------------------------- presence
+
+
+async def announce_agent_status(app: web.Application, rows: list[asyncpg.Record]) -> None:
+    """After a status change commits: the board and the agent's own consoles hear it,
+    on every web process (through Redis; without it they see it on their next reload)."""
+    server = app[SOCKETS]
+    for row in rows:
+        message = {
+            "user_id": row["user_id"],
+            "status": row["status"],
+            "since": row["since"].isoformat(),
+        }
+        try:
+            # Bounded: the manager's Redis client waits without limit, and neither a
+            # request nor the presence heartbeat may hang on a Redis that does not answer.
+            await asyncio.wait_for(
+                server.emit(
+                    AGENT_STATUS_EVENT, message, to=[BOARD_ROOM, user_room(row["user_id"])]
+                ),
+                timeout=ANNOUNCE_SECONDS,
+            )
+        except Exception:
+            log.exception("could not announce an agent's status")
+
+
+async def _keep_presence(app: web.Application) -> None:
+    presence = app[PRESENCE]
+    while True:
+        try:
+            offline = await presence.run_pass(app[POOL])
+            await announce_agent_status(app, offline)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("agent presence pass failed; again in %.1fs", presence.interval)
+        await asyncio.sleep(presence.interval)
+
+
 # ----------------------------------------------------------------- sessions
 
 
@@ -254,6 +306,7 @@ async def end_sessions(app: web.Application) -> int:
         ):
             # Gone before it finished connecting: socket.io said nothing of it.
             hub.forget(sid)
+            await app[PRESENCE].disconnected(app[POOL], sid)
             del viewers[sid]
     if not viewers:
         return 0

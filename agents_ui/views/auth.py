@@ -7,10 +7,10 @@ import datetime as dt
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
+from hotline.board.presence import do_sign_off
 from hotline.db import transaction
 from hotline.users.models import SUPERVISOR_ROLES, Actor, Role
 from hotline.users.service import (
-    do_log_out,
     do_unlock_account,
     list_login_attempts,
     open_session,
@@ -19,7 +19,7 @@ from hotline.users.throttle import LoginPolicy
 from web.api import Routes, json_response, read_body, read_query
 from web.auth import ACTOR, CSRF_TOKEN, SESSION_COOKIE
 from web.keys import CLOCK, POOL, SETTINGS
-from web.live import announce_logout
+from web.live import announce_agent_status, announce_logout
 
 routes = Routes()
 
@@ -86,7 +86,7 @@ async def log_in(request: web.Request) -> web.Response:
 @routes.route(
     "POST",
     "/api/v1/auth/logout",
-    summary="Log out; ends the session",
+    summary="Log out; ends the session and sets the agent offline",
     tag="auth",
     statuses={204: "logged out"},
 )
@@ -94,9 +94,12 @@ async def log_out(request: web.Request) -> web.Response:
     token = request.cookies.get(SESSION_COOKIE)
     if token:
         async with transaction(request.app[POOL]) as conn:
-            await do_log_out(conn, token)
-        # After commit: the live connections opened with this session are dropped.
+            offline = await do_sign_off(conn, token, request.app[CLOCK]())
+        # After commit: the live connections opened with this session are dropped, and
+        # the board hears that the agent is offline.
         await announce_logout(request.app)
+        if offline is not None:
+            await announce_agent_status(request.app, [offline])
     response = web.Response(status=204)
     response.del_cookie(SESSION_COOKIE, path="/")
     return response

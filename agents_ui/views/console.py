@@ -24,6 +24,7 @@ from hotline.users.models import CALL_TAKER_ROLES, CENTRE_ROLES, SUPERVISOR_ROLE
 from web.api import Routes, json_response, read_body, read_query
 from web.auth import require_actor
 from web.keys import CALENDAR, CLOCK, POOL, SETTINGS
+from web.live import announce_agent_status
 
 routes = Routes()
 
@@ -92,6 +93,7 @@ async def set_my_status(request: web.Request) -> web.Response:
     assert actor.user_id is not None
     async with transaction(request.app[POOL]) as conn:
         row = await queries.set_agent_status(conn, actor.user_id, body.status, request.app[CLOCK]())
+    await announce_agent_status(request.app, [row])
     return json_response(dict(row))
 
 

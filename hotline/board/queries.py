@@ -40,6 +40,22 @@ async def get_agent_status(conn: asyncpg.Connection, user_id: int) -> asyncpg.Re
     )
 
 
+async def set_offline(
+    conn: asyncpg.Connection, user_id: int, now: dt.datetime
+) -> asyncpg.Record | None:
+    """The agent offline from ``now`` (logged out); None when it already was, or never
+    set a status."""
+    return await conn.fetchrow(
+        """
+        UPDATE agent_status SET status = 'offline', since = $2, away_since = NULL
+         WHERE user_id = $1 AND status <> 'offline'
+        RETURNING user_id, status, since
+        """,
+        user_id,
+        now,
+    )
+
+
 async def list_agents(conn: asyncpg.Connection) -> list[asyncpg.Record]:
     """Active agents with their status (offline when they never set one)."""
     return await conn.fetch(
@@ -50,6 +66,110 @@ async def list_agents(conn: asyncpg.Connection) -> list[asyncpg.Record]:
          WHERE u.role = 'agent' AND u.active
          ORDER BY u.hotline_code NULLS LAST, u.display_name
         """
+    )
+
+
+# --------------------------------------------------------------------- presence
+# Times here are the database's (now()): heartbeats from web processes on several hosts
+# are compared with one another, so they must come from one clock.
+
+
+async def renew_process(
+    conn: asyncpg.Connection, process_id: str, connections: dict[str, int]
+) -> None:
+    """A web process's heartbeat: it is alive now and holds exactly ``connections``
+    (sid → user id). Rewriting the set each time mends a connection whose row a failed
+    write left behind or missed, and a process that a sweep took for dead."""
+    await conn.execute(
+        """
+        INSERT INTO live_processes (id, seen_at) VALUES ($1, now())
+        ON CONFLICT (id) DO UPDATE SET seen_at = EXCLUDED.seen_at
+        """,
+        process_id,
+    )
+    sids, users = list(connections), list(connections.values())
+    # Not a connection recorded since this transaction began: the set was read after
+    # it began, so such a connection opened meanwhile and is not in it yet.
+    await conn.execute(
+        """
+        DELETE FROM live_connections
+         WHERE process_id = $1 AND NOT (sid = ANY($2::text[])) AND connected_at < now()
+        """,
+        process_id,
+        sids,
+    )
+    await conn.execute(
+        """
+        INSERT INTO live_connections (process_id, sid, user_id, connected_at)
+        SELECT $1, sid, user_id, now()
+          FROM unnest($2::text[], $3::bigint[]) AS c (sid, user_id)
+          JOIN users u ON u.id = c.user_id
+        ON CONFLICT (process_id, sid) DO NOTHING
+        """,
+        process_id,
+        sids,
+        users,
+    )
+
+
+async def add_connection(conn: asyncpg.Connection, process_id: str, sid: str, user_id: int) -> None:
+    await conn.execute(
+        """
+        INSERT INTO live_processes (id, seen_at) VALUES ($1, now())
+        ON CONFLICT (id) DO UPDATE SET seen_at = EXCLUDED.seen_at
+        """,
+        process_id,
+    )
+    await conn.execute(
+        """
+        INSERT INTO live_connections (process_id, sid, user_id, connected_at)
+        VALUES ($1, $2, $3, now()) ON CONFLICT (process_id, sid) DO NOTHING
+        """,
+        process_id,
+        sid,
+        user_id,
+    )
+
+
+async def remove_connection(conn: asyncpg.Connection, process_id: str, sid: str) -> None:
+    await conn.execute(
+        "DELETE FROM live_connections WHERE process_id = $1 AND sid = $2", process_id, sid
+    )
+
+
+async def remove_process(conn: asyncpg.Connection, process_id: str) -> None:
+    """A web process stopping: its connections go with it."""
+    await conn.execute("DELETE FROM live_processes WHERE id = $1", process_id)
+
+
+_CONNECTED = "EXISTS (SELECT 1 FROM live_connections c WHERE c.user_id = s.user_id)"
+
+
+async def sweep_presence(
+    conn: asyncpg.Connection, *, grace: dt.timedelta, expiry: dt.timedelta
+) -> list[asyncpg.Record]:
+    """Forget the connections of web processes silent for ``expiry``; note agents who
+    are not offline and have no connection; set offline those without one for
+    ``grace``. Returns the agents set offline. Two sweeps at once set each agent offline
+    once: the second one's update finds the row already offline."""
+    await conn.execute("DELETE FROM live_processes WHERE seen_at < now() - $1::interval", expiry)
+    await conn.execute(
+        f"UPDATE agent_status s SET away_since = NULL WHERE away_since IS NOT NULL AND {_CONNECTED}"
+    )
+    await conn.execute(
+        f"""
+        UPDATE agent_status s SET away_since = now()
+         WHERE status <> 'offline' AND away_since IS NULL AND NOT {_CONNECTED}
+        """
+    )
+    return await conn.fetch(
+        f"""
+        UPDATE agent_status s SET status = 'offline', since = now(), away_since = NULL
+         WHERE status <> 'offline' AND away_since <= now() - $1::interval
+           AND NOT {_CONNECTED}
+        RETURNING user_id, status, since
+        """,
+        grace,
     )
 
 

@@ -125,8 +125,12 @@ async def live_session_hashes(
     return {bytes(r["token_hash"]) for r in rows}
 
 
-async def delete_session(conn: asyncpg.Connection, token_hash: bytes) -> None:
-    await conn.execute("DELETE FROM sessions WHERE token_hash = $1", token_hash)
+async def delete_session(conn: asyncpg.Connection, token_hash: bytes) -> int | None:
+    """Ends a session; returns its user's id (None: no such session)."""
+    user_id: int | None = await conn.fetchval(
+        "DELETE FROM sessions WHERE token_hash = $1 RETURNING user_id", token_hash
+    )
+    return user_id
 
 
 async def delete_expired_sessions(conn: asyncpg.Connection, now: dt.datetime) -> int:

@@ -296,8 +296,9 @@ async def session_actor(
     return actor_from_row(row), row["csrf_token"]
 
 
-async def do_log_out(conn: asyncpg.Connection, token: str) -> None:
-    await queries.delete_session(conn, hash_token(token))
+async def do_log_out(conn: asyncpg.Connection, token: str) -> int | None:
+    """Ends the session; returns its user's id (None: it had already ended)."""
+    return await queries.delete_session(conn, hash_token(token))
 
 
 async def check_new_api_key(

@@ -7,8 +7,9 @@ from typing import Any
 
 import asyncpg
 
+from hotline.board import queries as board_queries
 from hotline.callers.service import caller_profile
-from hotline.errors import InvalidInput
+from hotline.errors import Conflict, InvalidInput
 from hotline.users.models import Actor, Role
 from integrations.telephony import queries
 
@@ -39,8 +40,16 @@ async def take_next_call(
     Precondition: inside a transaction; ``actor`` is a user (agent or supervisor). An
     agent takes calls of their own hotline, a supervisor (or an agent bound to no
     hotline) of any. Effect: the call's agent and answer time are set; two agents asking
-    at once get different calls."""
+    at once get different calls. An agent who is offline (logged out, console closed
+    past the grace period, or never set a status) is offered none: Conflict."""
     assert actor.user_id is not None, "only users take calls"
+    if actor.role is Role.AGENT:
+        status = await board_queries.get_agent_status(conn, actor.user_id)
+        if status is None or status["status"] == "offline":
+            raise Conflict(
+                "you are offline: set your status to available to take calls",
+                code="agent_offline",
+            )
     hotline = actor.hotline_code if actor.role is Role.AGENT else None
     call = await queries.take_next_call(
         conn, hotline_code=hotline, agent_user_id=actor.user_id, now=now

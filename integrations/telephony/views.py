@@ -202,7 +202,11 @@ async def sms(request: web.Request, form: MultiDict[str]) -> str:
     summary="Take the oldest waiting call (own hotline; any for supervisors); screen-pop",
     tag="calls",
     roles=CALL_TAKER_ROLES,
-    statuses={200: "the call offered, with the caller's profile", 204: "nobody is waiting"},
+    statuses={
+        200: "the call offered, with the caller's profile",
+        204: "nobody is waiting",
+        409: "an agent who is offline is offered no call (`agent_offline`)",
+    },
 )
 async def take_next_call(request: web.Request) -> web.Response:
     actor = require_actor(request, CALL_TAKER_ROLES)

@@ -21,6 +21,7 @@ const seen = new Set();
 const seenOrder = [];
 const orderListeners = new Set();
 const callListeners = new Set();
+const agentStatusListeners = new Set();
 const reloadListeners = new Set();
 const sessionEndedListeners = new Set();
 const extraRooms = new Set();
@@ -45,6 +46,13 @@ export function onOrderEvent(fn) {
 export function onCallEvent(fn) {
   callListeners.add(fn);
   return () => callListeners.delete(fn);
+}
+
+// fn({user_id, status, since}) when an agent's status changes: set by the agent, by a
+// logout, or offline because no console stayed connected (the board and the agent hear it).
+export function onAgentStatus(fn) {
+  agentStatusListeners.add(fn);
+  return () => agentStatusListeners.delete(fn);
 }
 
 export function onSessionEnded(fn) {
@@ -135,6 +143,7 @@ export function connectLive() {
     reload(data?.reason || "resync");
   });
   socket.on("call_event", (event) => callListeners.forEach((fn) => fn(event)));
+  socket.on("agent_status", (event) => agentStatusListeners.forEach((fn) => fn(event)));
   // The session ended (logged out elsewhere, expired): the server disconnects for good.
   socket.on("session_ended", () => sessionEndedListeners.forEach((fn) => fn()));
 }
@@ -162,11 +171,14 @@ export function leaveRoom(room) {
   if (socket) socket.emit("leave", { room });
 }
 
-// Calls fn at most once per `wait` ms, at the end of a burst (many events, one reload).
+// Calls fn at most once per `wait` ms, at the end of a burst (many events, one reload);
+// `.cancel()` drops a call still waiting (a view that goes away must not load after it).
 export function debounce(fn, wait = 300) {
   let timer = null;
-  return (...args) => {
+  const later = (...args) => {
     clearTimeout(timer);
     timer = setTimeout(() => fn(...args), wait);
   };
+  later.cancel = () => clearTimeout(timer);
+  return later;
 }

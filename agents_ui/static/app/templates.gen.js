@@ -1209,7 +1209,7 @@ export const renders = new Map([
       }
     })(),
   ],
-  // views/agent.js:113
+  // views/agent.js:120
   [
     "\n  <div class=\"agent-grid\">\n    <aside class=\"col-left\">\n      <AgentStatus :status=\"status\" :taking=\"taking\" @status=\"setStatus\" @take=\"takeNext\" />\n      <WaitingCallers ref=\"queue\" />\n      <Drafts @confirmed=\"reloadMine\" @dialog=\"(open) => (dialogs.draft = open)\" />\n    </aside>\n\n    <section class=\"col-main\">\n      <ScreenPop :call=\"call\" @close=\"endCall\" />\n      <OrderEntry ref=\"entry\" :call=\"call\" @saved=\"reloadMine\" @dialog=\"(open) => (dialogs.duplicates = open)\" />\n      <p class=\"shortcuts\">{{ t('agent.shortcuts') }}</p>\n    </section>\n\n    <aside class=\"col-right\">\n      <ManualCallbacks @dialog=\"(open) => (dialogs.manual = open)\" />\n      <MyOrders ref=\"mine\" />\n    </aside>\n  </div>",
     (() => {
@@ -1267,7 +1267,7 @@ export const renders = new Map([
   ],
   // views/board/agents.js:11
   [
-    "\n  <el-table :data=\"rows\" size=\"small\" :empty-text=\"t('board.empty')\">\n    <el-table-column :label=\"t('board.agentName')\" prop=\"display_name\" min-width=\"140\" />\n    <el-table-column :label=\"t('agent.hotline')\" prop=\"hotline_code\" width=\"100\" />\n    <el-table-column :label=\"t('unit.state')\" width=\"130\"><template #default=\"{ row }\">\n      <el-tag disable-transitions size=\"small\" :type=\"{ available: 'success', busy: 'danger', after_call: 'warning' }[row.status] || 'info'\">{{ t('agentStatus.' + row.status) }}</el-tag></template></el-table-column>\n    <el-table-column :label=\"t('board.since')\" width=\"140\"><template #default=\"{ row }\">{{ $fmtTime(row.since) }}</template></el-table-column>\n  </el-table>",
+    "\n  <el-table :data=\"rows\" size=\"small\" :empty-text=\"t('board.empty')\" data-test=\"agent-states\">\n    <el-table-column :label=\"t('board.agentName')\" prop=\"display_name\" min-width=\"140\" />\n    <el-table-column :label=\"t('agent.hotline')\" prop=\"hotline_code\" width=\"100\" />\n    <el-table-column :label=\"t('unit.state')\" width=\"130\"><template #default=\"{ row }\">\n      <el-tag disable-transitions size=\"small\" :type=\"{ available: 'success', busy: 'danger', after_call: 'warning' }[row.status] || 'info'\">{{ t('agentStatus.' + row.status) }}</el-tag></template></el-table-column>\n    <el-table-column :label=\"t('board.since')\" width=\"140\"><template #default=\"{ row }\">{{ $fmtTime(row.since) }}</template></el-table-column>\n  </el-table>",
     (() => {
       return function render(_ctx, _cache) {
         const _component_el_table_column = _resolveComponent("el-table-column")
@@ -1277,7 +1277,8 @@ export const renders = new Map([
         return (_openBlock(), _createBlock(_component_el_table, {
           data: _ctx.rows,
           size: "small",
-          "empty-text": _ctx.t('board.empty')
+          "empty-text": _ctx.t('board.empty'),
+          "data-test": "agent-states"
         }, {
           default: _withCtx(() => [
             _createVNode(_component_el_table_column, {
@@ -2318,7 +2319,7 @@ export const renders = new Map([
       }
     })(),
   ],
-  // views/board.js:72
+  // views/board.js:80
   [
     "\n  <div class=\"board-page\">\n    <div class=\"page-head\">\n      <h2>{{ t('board.title') }}</h2>\n      <span class=\"muted small\" v-if=\"board\">{{ $fmtTime(board.at, true) }}</span>\n    </div>\n    <Counters :board=\"board\" @go=\"(target) => (tab = target)\" />\n    <UnitFigures />\n\n    <el-card shadow=\"never\" class=\"panel\">\n      <el-tabs v-model=\"tab\" data-test=\"board-tabs\">\n        <el-tab-pane name=\"returns\">\n          <template #label>{{ t('board.tabs.returns') }} <span v-if=\"lists.returns.length\" class=\"tab-count tab-count-warning\">{{ lists.returns.length }}</span></template>\n          <Returns :rows=\"lists.returns\" @decided=\"reload\" />\n        </el-tab-pane>\n        <el-tab-pane name=\"timeRequests\">\n          <template #label>{{ t('board.tabs.timeRequests') }} <span v-if=\"lists.timeRequests.length\" class=\"tab-count tab-count-warning\">{{ lists.timeRequests.length }}</span></template>\n          <TimeRequests :rows=\"lists.timeRequests\" @decided=\"reload\" />\n        </el-tab-pane>\n        <el-tab-pane name=\"overdue\">\n          <template #label>{{ t('board.tabs.overdue') }} <span v-if=\"lists.overdue.length\" class=\"tab-count tab-count-danger\">{{ lists.overdue.length }}</span></template>\n          <Overdue :rows=\"lists.overdue\" />\n        </el-tab-pane>\n        <el-tab-pane name=\"coordination\">\n          <template #label>{{ t('board.tabs.coordination') }} <span v-if=\"lists.coordination.length\" class=\"tab-count tab-count-danger\">{{ lists.coordination.length }}</span></template>\n          <Coordination :rows=\"lists.coordination\" @decided=\"reload\" />\n        </el-tab-pane>\n        <el-tab-pane name=\"campaigns\" lazy>\n          <template #label>{{ t('board.tabs.campaigns') }}</template>\n          <CampaignsPanel />\n        </el-tab-pane>\n        <el-tab-pane name=\"appeals\">\n          <template #label>{{ t('board.tabs.appeals') }} <span v-if=\"appealCount\" class=\"tab-count tab-count-warning\">{{ appealCount }}</span></template>\n          <AppealsPanel @count=\"(n) => (appealCount = n)\" />\n        </el-tab-pane>\n        <el-tab-pane :label=\"t('board.tabs.notices')\" name=\"notices\">\n          <Notices :rows=\"lists.notices\" />\n        </el-tab-pane>\n        <el-tab-pane :label=\"t('board.tabs.agents')\" name=\"agents\">\n          <AgentStates :rows=\"lists.agents\" />\n        </el-tab-pane>\n        <el-tab-pane :label=\"t('board.tabs.feed')\" name=\"feed\">\n          <LiveFeed />\n        </el-tab-pane>\n      </el-tabs>\n    </el-card>\n  </div>",
     (() => {

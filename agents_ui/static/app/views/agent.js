@@ -8,8 +8,8 @@ import { onBeforeUnmount, onMounted, reactive, ref } from "vue";
 import { ElMessage } from "element-plus";
 import { useI18n } from "vue-i18n";
 import { api } from "../api.js";
-import { onCallEvent } from "../live.js";
-import { errorText } from "../store.js";
+import { onAgentStatus, onCallEvent } from "../live.js";
+import { errorText, session } from "../store.js";
 import AgentStatus from "./agent/status.js";
 import Drafts from "./agent/drafts.js";
 import OrderEntry from "./agent/entry.js";
@@ -52,6 +52,8 @@ export default {
       if (taking.value) return;
       taking.value = true;
       try {
+        // Offline agents are offered no call: asking for one says the agent is here.
+        if (status.value === "offline") await setStatus("available");
         const offer = await api.post("/api/v1/calls/next");
         if (!offer) {
           ElMessage.info(t("agent.nobodyWaiting"));
@@ -99,6 +101,10 @@ export default {
     const offCall = onCallEvent((event) => {
       if (event?.type === "call.offered") showCall(event);
     });
+    // Set elsewhere: another tab of this agent, or a logout.
+    const offStatus = onAgentStatus((event) => {
+      if (event?.user_id === session.user?.id) status.value = event.status;
+    });
     onMounted(async () => {
       window.addEventListener("keydown", onKey);
       await loadStatus();
@@ -106,6 +112,7 @@ export default {
     onBeforeUnmount(() => {
       window.removeEventListener("keydown", onKey);
       offCall();
+      offStatus();
     });
 
     return { t, status, call, taking, queue, entry, mine, dialogs, setStatus, takeNext, endCall, reloadMine };

@@ -6,9 +6,10 @@
 // component under board/; this screen loads the counters and the lists, reloads them on
 // live events and after a decision, and counts the lists on their tabs.
 
-import { onMounted, reactive, ref } from "vue";
+import { onBeforeUnmount, onMounted, reactive, ref } from "vue";
 import { useI18n } from "vue-i18n";
 import { api } from "../api.js";
+import { onAgentStatus } from "../live.js";
 import AgentStates from "./board/agents.js";
 import Coordination from "./board/coordination.js";
 import Counters from "./board/counters.js";
@@ -64,6 +65,13 @@ export default {
     const reload = () => Promise.all([loadBoard(), loadLists()]);
     useLiveReload(reload, { wait: 300 });
     onMounted(reload);
+    // An agent's status changes in place; one the list does not have yet reloads it.
+    const offAgentStatus = onAgentStatus((event) => {
+      const row = lists.agents.find((a) => a.id === event.user_id);
+      if (row) Object.assign(row, { status: event.status, since: event.since });
+      else api.get("/api/v1/agents").then((agents) => (lists.agents = agents.items));
+    });
+    onBeforeUnmount(offAgentStatus);
 
     return { t, board, tab, lists, appealCount, reload };
   },

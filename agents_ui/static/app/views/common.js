@@ -53,5 +53,7 @@ export function useLiveReload(fn, { accept = () => true, wait = 250 } = {}) {
   onBeforeUnmount(() => {
     offEvent();
     offReload();
+    // A reload still waiting would ask after the view is gone (after a logout: a 401).
+    later.cancel();
   });
 }

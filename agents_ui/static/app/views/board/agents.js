@@ -9,7 +9,7 @@ export default {
     return { t };
   },
   template: `
-  <el-table :data="rows" size="small" :empty-text="t('board.empty')">
+  <el-table :data="rows" size="small" :empty-text="t('board.empty')" data-test="agent-states">
     <el-table-column :label="t('board.agentName')" prop="display_name" min-width="140" />
     <el-table-column :label="t('agent.hotline')" prop="hotline_code" width="100" />
     <el-table-column :label="t('unit.state')" width="130"><template #default="{ row }">

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -27,6 +28,9 @@ from hotline.orders import queries as order_queries
 from hotline.outbox.jobs import run_outbox_row
 
 log = logging.getLogger(__name__)
+
+# What RQ refuses in a job id (it takes letters, digits, _ and -).
+_JOB_ID_UNSAFE = re.compile(r"[^A-Za-z0-9_-]")
 
 # The longest wait between failed passes (Redis or the database away).
 RETRY_LONGEST_SECONDS = 5.0
@@ -142,19 +146,22 @@ class Relay:
         return len(claimed)
 
     def _enqueue(self, source: Source, claimed: list[tuple[int, int]]) -> None:
+        queue = self.timer_queue if source.timer else self.queue
         # The attempt number makes each claim its own job: a re-claim after a lost
-        # lease must not be mistaken by RQ for the job it already has.
+        # lease must not be mistaken by RQ for the job it already has. The queue's name
+        # keeps apart the jobs of deployments (or test runs) that share one Redis: job
+        # records are global to a Redis, and row ids repeat across databases.
+        owner = _JOB_ID_UNSAFE.sub("_", self.queue.name)
         jobs = [
             Queue.prepare_data(
                 source.job,
                 args=(row_id,),
-                job_id=f"{source.name}-{row_id}-{attempt}",
+                job_id=f"{source.name}-{row_id}-{attempt}-{owner}",
                 result_ttl=3600,
                 failure_ttl=7 * 24 * 3600,
             )
             for row_id, attempt in claimed
         ]
-        queue = self.timer_queue if source.timer else self.queue
         with queue.connection.pipeline() as pipe:
             queue.enqueue_many(jobs, pipeline=pipe)
             pipe.execute()

@@ -124,16 +124,16 @@ async def register_many(desks: list[Desk], count: int) -> list[int]:
 
 def dispatch_jobs(redis: Redis, queue: Queue, rows: dict[int, int]) -> list[tuple[int, str, Any]]:
     """(outbox row, worker name, result) of every finished job for the given rows."""
-    prefix = {f"outbox-{row}-": row for row in rows}
+    # Job ids are "outbox-<row>-<attempt>-<queue>" (hotline/relay.py).
     ids = [
         job_id
         for job_id in FinishedJobRegistry(queue=queue).get_job_ids()
-        if job_id.rsplit("-", 1)[0] + "-" in prefix
+        if job_id.startswith("outbox-") and int(job_id.split("-")[1]) in rows
     ]
     found = []
     for job in Job.fetch_many(ids, connection=redis):
         if job is not None:
-            row = prefix[job.id.rsplit("-", 1)[0] + "-"]
+            row = int(job.id.split("-")[1])
             found.append((row, job.worker_name or "", job.return_value()))
     return found
 

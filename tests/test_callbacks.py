@@ -51,9 +51,9 @@ from tests.callback_support import (
     twilio_side,
 )
 from tests.factories import Clock, make_user, order_in_status
+from tests.process_support import seed_old_schema
 from tests.routing_support import Desk, open_desks, run_worker, settle
 from tests.waiting import backend_waits, until
-from wiring.seed import seed_reference
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -991,14 +991,7 @@ async def test_the_migration_moves_the_ratings_and_leaves_the_counts(
     made, hour = local(2025, 11, 24, 10, 0), dt.timedelta(hours=1)
     conn = await db.connect(url)
     try:
-        # Today's seed writes the items' urgent limits (migration 0022): the old schema
-        # has their columns only while it is seeded.
-        await conn.execute((MIGRATIONS_DIR / "0022_urgent_limits.sql").read_text())
-        await seed_reference(conn)
-        await conn.execute(
-            "ALTER TABLE service_items DROP COLUMN urgent_sign_for_hours, "
-            "DROP COLUMN urgent_first_contact_hours, DROP COLUMN urgent_resolution_hours"
-        )
+        await seed_old_schema(conn)
         for excluded in (False, True):
             dispatch = await unit_dispatch(
                 conn, "qd-water", made, signed=made + hour, completed=(made + 5 * hour, True)

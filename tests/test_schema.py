@@ -15,8 +15,8 @@ from hotline.migrate import MIGRATIONS_DIR, MigrationError, load_migrations, mig
 from hotline.orders import queries
 from hotline.orders.service import record_event
 from tests.factories import order_in_status
+from tests.process_support import seed_old_schema
 from tests.waiting import until, waiting_on_a_lock
-from wiring.seed import seed_reference
 
 
 async def test_migrations_apply_to_an_empty_database_once(fresh_database: Any) -> None:
@@ -157,7 +157,7 @@ async def test_assisting_dispatches_left_open_on_done_orders_are_withdrawn(
     now = dt.datetime(2025, 6, 3, 2, 0, tzinfo=dt.UTC)
     conn = await asyncpg.connect(url)
     try:
-        await seed_reference(conn)
+        await seed_old_schema(conn)
         done = await order_in_status(conn, "completed", now)
         working = await order_in_status(conn, "in_progress", now)
         water = await conn.fetchval("SELECT id FROM enterprises WHERE code = 'qd-water'")

@@ -147,16 +147,11 @@ class Relay:
 
     def _enqueue(self, source: Source, claimed: list[tuple[int, int]]) -> None:
         queue = self.timer_queue if source.timer else self.queue
-        # The attempt number makes each claim its own job: a re-claim after a lost
-        # lease must not be mistaken by RQ for the job it already has. The queue's name
-        # keeps apart the jobs of deployments (or test runs) that share one Redis: job
-        # records are global to a Redis, and row ids repeat across databases.
-        owner = _JOB_ID_UNSAFE.sub("_", self.queue.name)
         jobs = [
             Queue.prepare_data(
                 source.job,
                 args=(row_id,),
-                job_id=f"{source.name}-{row_id}-{attempt}-{owner}",
+                job_id=job_id(source.name, row_id, attempt, self.queue),
                 result_ttl=3600,
                 failure_ttl=7 * 24 * 3600,
             )
@@ -165,6 +160,15 @@ class Relay:
         with queue.connection.pipeline() as pipe:
             queue.enqueue_many(jobs, pipeline=pipe)
             pipe.execute()
+
+
+def job_id(source: str, row_id: int, attempt: int, queue: Queue) -> str:
+    """The RQ job of one claim of a row, e.g. ``outbox-42-1-hotline``. The attempt makes
+    each claim its own job: a re-claim after a lost lease must not be mistaken by RQ for
+    the job it already has. The (work) queue's name keeps apart the jobs of deployments,
+    or test runs, that share one Redis: job records are global to a Redis, and row ids
+    repeat across databases."""
+    return f"{source}-{row_id}-{attempt}-{_JOB_ID_UNSAFE.sub('_', queue.name)}"
 
 
 async def wait_or_stop(stop: asyncio.Event, seconds: float) -> bool:

@@ -33,7 +33,7 @@ from hotline.outbox.handlers import topics
 from hotline.outbox.jobs import run_outbox_row
 from hotline.reference import queries as ref
 from hotline.registry import HandlerRegistry
-from hotline.relay import Relay
+from hotline.relay import Relay, job_id
 from hotline.settings import Settings, parse_ports
 from integrations.enterprise_webhooks import handlers, queries
 from integrations.enterprise_webhooks.addresses import (
@@ -301,7 +301,7 @@ def test_a_dispatch_is_delivered_once_signed_despite_repeats(
         started = int(time.time())
         queue = relay_and_work(settings, redis_conn, passes=2, lease_seconds=0)
         finished = time.time()
-        jobs = [queue.fetch_job(f"webhook-{row_id}-{claim}") for claim in (1, 2)]
+        jobs = [queue.fetch_job(job_id("webhook", row_id, claim, queue)) for claim in (1, 2)]
         results = sorted(str(job.return_value()) for job in jobs if job is not None)
 
     assert results == ["delivered", "skipped"]  # the second job found it delivered

@@ -124,7 +124,7 @@ async def register_many(desks: list[Desk], count: int) -> list[int]:
 
 def dispatch_jobs(redis: Redis, queue: Queue, rows: dict[int, int]) -> list[tuple[int, str, Any]]:
     """(outbox row, worker name, result) of every finished job for the given rows."""
-    # Job ids are "outbox-<row>-<attempt>-<queue>" (hotline/relay.py).
+    # Job ids are "outbox-<row>-<attempt>-<queue>" (hotline/relay.py, job_id).
     ids = [
         job_id
         for job_id in FinishedJobRegistry(queue=queue).get_job_ids()

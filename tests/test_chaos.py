@@ -59,6 +59,7 @@ class Traffic:
     messages: list[str] = field(default_factory=list)
     reports: list[str] = field(default_factory=list)  # Open311 and form descriptions
     answers: list[tuple[str, int]] = field(default_factory=list)
+    answered: asyncio.Event = field(default_factory=asyncio.Event)  # this round's first
 
     async def twilio(self, path: str, params: dict[str, str]) -> None:
         # Signed for the public URL the deployment runs behind, as Twilio signs.
@@ -70,11 +71,19 @@ class Traffic:
         async with self.session.post(self.web + path, timeout=timeout, **kwargs) as response:  # type: ignore[arg-type]
             await response.read()
             self.answers.append((path, response.status))
+            self.answered.set()
+
+    async def _after_first_answer(self, during: Callable[[], Awaitable[None]] | None) -> None:
+        """``during`` once the round's first delivery is answered: mid-round, for sure."""
+        if during is not None:
+            await self.answered.wait()
+            await during()
 
     async def round(self, during: Callable[[], Awaitable[None]] | None = None) -> None:
         """One call through every webhook, one SMS, each delivered twice at once (as
         Twilio does when it believes a delivery failed), with ``during`` happening
         meanwhile; then an Open311 request and a report from the public form."""
+        self.answered.clear()
         call_sid, caller = sid("CA"), mobile()
         message_sid, text = sid("SM"), f"没水了 {uuid.uuid4().hex[:8]}"
         self.calls.append(call_sid)
@@ -98,7 +107,7 @@ class Traffic:
             call(),
             self.twilio("/twilio/sms", sms),
             self.twilio("/twilio/sms", sms),
-            during() if during is not None else asyncio.sleep(0),
+            self._after_first_answer(during),
         )
         open311_text, form_text = (f"{what} {uuid.uuid4().hex[:8]}" for what in ("井盖", "路灯"))
         self.reports += [open311_text, form_text]
@@ -172,13 +181,10 @@ async def test_webhooks_survive_redis_the_worker_and_the_database_connections_fa
 
 
 def _soon(action: Callable[[], object]) -> Callable[[], Awaitable[None]]:
-    """``action`` once the round's first deliveries are on their way."""
-
-    async def later() -> None:
-        await asyncio.sleep(0.05)
+    async def now() -> None:
         action()
 
-    return later
+    return now
 
 
 async def _worker(up: Running) -> psutil.Process:
@@ -193,7 +199,6 @@ async def _worker(up: Running) -> psutil.Process:
 
 async def _drop_connections(pool: asyncpg.Pool) -> None:
     """What a database restart does to the processes: every connection but ours ends."""
-    await asyncio.sleep(0.05)
     await pool.execute(
         """
         SELECT pg_terminate_backend(pid) FROM pg_stat_activity

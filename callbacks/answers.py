@@ -234,7 +234,7 @@ async def do_record_manual(
     or the attempt failed and the next one follows by policy."""
     attempt = await queries.get_attempt(conn, attempt_id, for_update=True)
     if attempt is None or attempt["channel"] != "manual":
-        raise NotFound(f"manual callback {attempt_id} not found")
+        raise NotFound("manual callback {attempt_id} not found", attempt_id=attempt_id)
     if attempt["state"] != "manual" or attempt["survey_state"] != "open":
         raise Conflict("this callback was already recorded", code="callback_recorded")
     if not body.reached:

@@ -16,6 +16,7 @@ from pydantic import ConfigDict, Field, model_validator
 from callbacks import queries
 from callbacks.outcomes import JUST_DONE
 from callbacks.policy import CallbackPolicy, waiting_state
+from hotline import i18n
 from hotline.context import JobContext
 from hotline.errors import Conflict, InvalidInput, NotFound
 from hotline.orders import queries as order_queries
@@ -183,12 +184,12 @@ async def do_create_campaign(
 def _phones(entries: list[PhoneEntry]) -> list[tuple[str, str]]:
     """E.164 phones, each once; 422 naming every number that does not parse."""
     seen: dict[str, str] = {}
-    bad: dict[str, str] = {}
+    bad: dict[str, str | i18n.Text] = {}
     for i, entry in enumerate(entries):
         try:
             seen.setdefault(normalize_phone(entry.phone), entry.name)
         except InvalidInput as exc:
-            bad[f"phones.{i}.phone"] = exc.message
+            bad[f"phones.{i}.phone"] = exc.fields["phone"]
     if bad:
         raise InvalidInput("some phone numbers are not valid", code="invalid_campaign", fields=bad)
     return list(seen.items())
@@ -223,9 +224,11 @@ async def do_set_campaign_state(
     next calling time (a call due while paused is not placed in a rush at 20:00)."""
     campaign = await queries.get_campaign(conn, campaign_id, for_update=True)
     if campaign is None:
-        raise NotFound(f"campaign {campaign_id} not found")
+        raise NotFound("campaign {campaign_id} not found", campaign_id=campaign_id)
     if campaign["state"] == state:
-        raise Conflict(f"the campaign is already {state}", code="campaign_state")
+        raise Conflict(
+            "the campaign is already {state}", code="campaign_state", state=i18n.Term(state)
+        )
     if state == "paused":
         await queries.hold_attempts(conn, campaign_id)
     else:

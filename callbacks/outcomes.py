@@ -18,6 +18,7 @@ import asyncpg
 from pydantic import BaseModel, ConfigDict, Field
 
 from callbacks import queries
+from hotline import i18n
 from hotline.errors import Conflict, Forbidden, InvalidInput, NotFound
 from hotline.orders import queries as order_queries
 from hotline.orders.lifecycle import Status, redo_by_same_unit
@@ -66,9 +67,11 @@ async def do_finish_survey(
     """The last answer of a survey: record it, settle its attempts, act on the order."""
     survey = await queries.get_survey(conn, survey_id, for_update=True)
     if survey is None:
-        raise NotFound(f"callback survey {survey_id} not found")
+        raise NotFound("callback survey {survey_id} not found", survey_id=survey_id)
     if survey["state"] != "open":
-        raise Conflict(f"the survey is already {survey['state']}", code="survey_closed")
+        raise Conflict(
+            "the survey is already {state}", code="survey_closed", state=i18n.Term(survey["state"])
+        )
     solved = survey["solved"] if answer.solved is None else answer.solved
     rating = answer.rating if answer.rating is not None else survey["rating"]
     outcome: Outcome = "recorded"
@@ -228,7 +231,7 @@ async def do_appeal(
     """申诉: the unit asks the centre to take a bad rating out of its score."""
     rated = await queries.dispatch_rating(conn, dispatch_id, for_update=True)
     if rated is None or not await reaches_unit(conn, actor, rated["enterprise_id"]):
-        raise NotFound(f"dispatch {dispatch_id} not found")
+        raise NotFound("dispatch {dispatch_id} not found", dispatch_id=dispatch_id)
     if rated["role"] != "lead":
         raise Forbidden("only the lead unit's rating can be appealed", code="not_lead")
     if rated["callback_outcome"] != "bad" or rated["score_excluded"]:
@@ -266,9 +269,13 @@ async def do_decide_appeal(
     """Approved, the rating no longer counts in the unit's figures; decided once."""
     appeal = await queries.get_appeal(conn, appeal_id, for_update=True)
     if appeal is None:
-        raise NotFound(f"appeal {appeal_id} not found")
+        raise NotFound("appeal {appeal_id} not found", appeal_id=appeal_id)
     if appeal["state"] != "pending":
-        raise Conflict(f"this appeal was already {appeal['state']}", code="already_decided")
+        raise Conflict(
+            "this appeal was already {state}",
+            code="already_decided",
+            state=i18n.Term(appeal["state"]),
+        )
     state = "approved" if body.decision == "approve" else "rejected"
     decided = await queries.decide_appeal(
         conn, appeal_id, state=state, user_id=actor.user_id, note=body.note, now=now

@@ -143,7 +143,7 @@ def hang_up(text: str = SORRY_BYE) -> str:
 
 def sms_question(step: str, line: str, order_number: str | None) -> str:
     if step == "solved":
-        return SMS_SOLVED.format(line=line, order=f"(工单{order_number})" if order_number else "")
+        return SMS_SOLVED.format(line=line, order=f"（工单{order_number}）" if order_number else "")
     return SMS_RATING.format(line=line)
 
 

@@ -32,13 +32,17 @@ def normalize_phone(raw: str, region: str = DEFAULT_REGION) -> str:
         number = phonenumbers.parse(text, region)
     except phonenumbers.NumberParseException as exc:
         raise InvalidInput(
-            f"{raw!r} is not a phone number", code="invalid_phone", fields={"phone": str(exc)}
+            "{raw} is not a phone number",
+            code="invalid_phone",
+            fields={"phone": "not a phone number"},
+            raw=raw,
         ) from exc
     if not phonenumbers.is_valid_number(number):
         raise InvalidInput(
-            f"{raw!r} is not a valid phone number",
+            "{raw} is not a valid phone number",
             code="invalid_phone",
             fields={"phone": "not a valid number"},
+            raw=raw,
         )
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 

@@ -64,9 +64,10 @@ class DiskStorage:
             raise InvalidInput("the file is empty", code="invalid_file", fields={"file": "empty"})
         if len(data) > self.max_bytes:
             raise InvalidInput(
-                f"the file is larger than {self.max_bytes} bytes",
+                "the file is larger than {max_bytes} bytes",
                 code="file_too_large",
                 fields={"file": "too large"},
+                max_bytes=self.max_bytes,
             )
         content_type = sniff_content_type(data[:16])
         if content_type is None:

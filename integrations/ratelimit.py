@@ -104,5 +104,5 @@ async def hit(
     if int(count) > limit:
         retry_after = max(1, math.ceil((window + 1) * window_seconds - moment))
         raise TooManyRequests(
-            f"too many requests; try again in {retry_after} seconds", retry_after=retry_after
+            "too many requests; try again in {retry_after} seconds", retry_after=retry_after
         )

@@ -12,6 +12,7 @@ from typing import Any
 
 import asyncpg
 
+from hotline import i18n
 from hotline.deadlines import queries as deadline_queries
 from hotline.deadlines.limits import due_at as limit_due_at
 from hotline.orders import queries as order_queries
@@ -33,7 +34,7 @@ async def do_dispatch(
     *,
     enterprise_id: int,
     role: str,
-    reason: str,
+    reason: i18n.Text,
     calendar: WorkingCalendar,
     now: dt.datetime,
     actor: Actor | None,
@@ -73,7 +74,7 @@ async def do_dispatch(
     data: dict[str, Any] = {
         "dispatch_id": dispatch["id"],
         "enterprise_id": enterprise_id,
-        "enterprise": unit[enterprise_id]["name_zh"],
+        "enterprise": i18n.Text("{unit}", unit=i18n.Name.of(unit[enterprise_id])),
         "role": role,
         "reason": reason,
         "forced": forced,
@@ -108,13 +109,16 @@ async def do_escalate(
     conn: asyncpg.Connection,
     order: asyncpg.Record,
     *,
-    reason: str,
+    reason: i18n.Text,
     now: dt.datetime,
     actor: Actor | None,
 ) -> asyncpg.Record:
     """协调督办: no unit takes it; the order waits in the coordination queue."""
     withdrawn = await queries.withdraw_open_dispatches(
-        conn, order["id"], now, reason=f"转中心协调：{reason}"
+        conn,
+        order["id"],
+        now,
+        reason=i18n.Text("To the centre for coordination: {reason}", reason=reason),
     )
     return await do_transition(
         conn,
@@ -128,7 +132,7 @@ async def do_escalate(
 
 # The reason an assisting dispatch left open at completion is withdrawn with (migration
 # 0021 gives the same to those left open before the rule).
-CLOSED_WITH_ORDER = "订单已办结，协办任务随之撤回"
+CLOSED_WITH_ORDER = i18n.Text("The order was completed; its assisting tasks are withdrawn")
 
 
 async def withdraw_assisting(
@@ -190,7 +194,9 @@ async def do_route_order(
         },
     )
     if not open_leads:
-        reason = "各责任单位均已退单" if ranking.leads else "没有匹配的派单规则"
+        reason = i18n.Text(
+            "Every responsible unit has returned it" if ranking.leads else "No routing rule matches"
+        )
         return await do_escalate(conn, order, reason=reason, now=now, actor=actor)
     lead = open_leads[0]
     order, _ = await do_dispatch(

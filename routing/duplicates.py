@@ -8,6 +8,7 @@ from typing import Any
 
 import asyncpg
 
+from hotline import i18n
 from hotline.deadlines import queries as deadline_queries
 from hotline.errors import Conflict, InvalidInput
 from hotline.orders.lifecycle import DONE, FINAL
@@ -97,7 +98,7 @@ async def do_merge(
     )
     await deadline_queries.cancel_open(conn, child_id)
     await queries.withdraw_open_dispatches(
-        conn, child_id, now, reason=f"已合并到 {parent['number']}"
+        conn, child_id, now, reason=i18n.Text("Merged into {number}", number=parent["number"])
     )
     await record_event(
         conn,

@@ -9,6 +9,7 @@ from typing import Literal
 import asyncpg
 from pydantic import BaseModel, ConfigDict, Field
 
+from hotline import i18n
 from hotline.deadlines import queries as deadline_queries
 from hotline.errors import Conflict, Forbidden, InvalidInput, NotFound
 from hotline.orders import queries as order_queries
@@ -51,14 +52,16 @@ async def access_dispatch_by_id(
     dispatch = await queries.get_dispatch(conn, dispatch_id, for_update=for_update)
     if dispatch is not None and await reaches_unit(conn, actor, dispatch["enterprise_id"]):
         return dispatch
-    raise NotFound(f"dispatch {dispatch_id} not found")
+    raise NotFound("dispatch {dispatch_id} not found", dispatch_id=dispatch_id)
 
 
 def _require_state(dispatch: asyncpg.Record, *states: str) -> None:
     if dispatch["state"] not in states:
         raise Conflict(
-            f"the dispatch is {dispatch['state']}; this needs it " + " or ".join(states),
+            "the dispatch is {state}; this needs it {needed}",
             code="dispatch_state",
+            state=i18n.Term(dispatch["state"]),
+            needed=i18n.Alternatives(i18n.Term(s) for s in states),
         )
 
 

@@ -171,7 +171,7 @@ async def on_sign_for_due(
         now,
         level="reminder",
         event="ladder.reminder",
-        message="签收超时,催办",
+        message="签收超时，催办",
         enterprise_id=dispatch["enterprise_id"],
     )
 
@@ -200,12 +200,12 @@ def _order_steps(*steps: tuple[str, str, str]) -> DeadlineHandler:
     return take_steps
 
 
-on_resolution_warning = _order_steps(("yellow", "ladder.yellow", "办理时限即将到期(黄色预警)"))
+on_resolution_warning = _order_steps(("yellow", "ladder.yellow", "办理时限即将到期（黄色预警）"))
 on_resolution_due = _order_steps(
-    ("red", "ladder.red", "办理超时(红色预警)"),
+    ("red", "ladder.red", "办理超时（红色预警）"),
     ("supervision", "ladder.supervision", "超时督办"),
 )
-on_public_notice_due = _order_steps(("public_notice", "ladder.public_notice", "严重超时,予以通报"))
+on_public_notice_due = _order_steps(("public_notice", "ladder.public_notice", "严重超时，予以通报"))
 
 
 HANDLERS = {

@@ -48,7 +48,8 @@ async def do_create_outage(
         raise InvalidInput(
             "unknown areas",
             code="invalid_outage",
-            fields={body.sent_name("areas"): "unknown: " + ", ".join(unknown)},
+            fields={body.sent_name("areas"): "unknown: {unknown}"},
+            unknown=", ".join(unknown),
         )
     return await queries.insert_outage(
         conn,

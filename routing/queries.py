@@ -8,6 +8,8 @@ from typing import Any
 
 import asyncpg
 
+from hotline import i18n
+
 RULE_COLUMNS = """r.id, r.service_item_code, r.domain, r.area_code, r.candidates, r.assisting,
     r.active, r.note, r.created_at, r.updated_at, r.created_by, r.updated_by"""
 
@@ -22,7 +24,8 @@ async def matching_rules(
     return await conn.fetch(
         f"""
         SELECT {RULE_COLUMNS},
-               si.name_zh AS item_name, a.name_zh AS area_name
+               si.name_zh AS item_name, si.name_en AS item_name_en,
+               a.name_zh AS area_name, a.name_en AS area_name_en
           FROM routing_rules r
           LEFT JOIN service_items si ON si.code = r.service_item_code
           LEFT JOIN areas a ON a.code = r.area_code
@@ -220,15 +223,15 @@ async def insert_dispatch(
     sign_for_due_at: dt.datetime | None,
     now: dt.datetime,
     rule_id: int | None = None,
-    reason: str = "",
+    reason: i18n.Text | None = None,
     forced: bool = False,
     due_at: dt.datetime | None = None,
 ) -> asyncpg.Record:
     row = await conn.fetchrow(
         f"""
         INSERT INTO dispatches AS d (order_id, enterprise_id, role, sign_for_due_at, created_at,
-                                     rule_id, reason, forced, due_at)
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+                                     rule_id, reason, forced, due_at, texts)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
         RETURNING {DISPATCH_COLUMNS}
         """,
         order_id,
@@ -237,9 +240,10 @@ async def insert_dispatch(
         sign_for_due_at,
         now,
         rule_id,
-        reason,
+        reason.render(i18n.CHINESE) if reason else "",
         forced,
         due_at,
+        {"reason": reason.to_json()} if reason else {},
     )
     assert row is not None
     return row
@@ -319,22 +323,24 @@ async def withdraw_open_dispatches(
     order_id: int,
     now: dt.datetime,
     *,
-    reason: str,
+    reason: i18n.Text,
     role: str | None = None,
 ) -> list[asyncpg.Record]:
     """Withdraw the order's open dispatches (only those of ``role``, if given), saying
     why; returns them, withdrawn."""
     return await conn.fetch(
         f"""
-        UPDATE dispatches d SET state = 'withdrawn', finished_at = $2, withdrawn_reason = $3
+        UPDATE dispatches d SET state = 'withdrawn', finished_at = $2, withdrawn_reason = $3,
+                                texts = d.texts || jsonb_build_object('withdrawn_reason', $5::jsonb)
          WHERE d.order_id = $1 AND d.state IN ('pending', 'signed')
            AND ($4::text IS NULL OR d.role = $4)
         RETURNING {DISPATCH_COLUMNS}
         """,
         order_id,
         now,
-        reason,
+        reason.render(i18n.CHINESE),
         role,
+        reason.to_json(),
     )
 
 
@@ -376,7 +382,7 @@ async def inbox(
     """A unit's dispatches with their orders, most urgent first."""
     return await conn.fetch(
         f"""
-        SELECT {DISPATCH_COLUMNS}, d.withdrawn_reason, e.name_zh AS enterprise_name,
+        SELECT {DISPATCH_COLUMNS}, d.withdrawn_reason, d.texts, e.name_zh AS enterprise_name,
                o.number, o.status AS order_status, o.service_item_code, si.name_zh AS item_name,
                o.area_code, o.address, o.description, o.priority, o.caller_name,
                o.caller_phone, o.resolution_due_at, o.created_at AS order_created_at

@@ -9,6 +9,7 @@ from typing import Literal
 import asyncpg
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from hotline import i18n
 from hotline.errors import Conflict, InvalidInput, NotFound
 from hotline.orders import queries as order_queries
 from hotline.orders.models import Priority
@@ -74,9 +75,13 @@ async def do_review_return(
     skipped; none left → coordination). Overrule: it goes back to the same unit, forced."""
     returned = await queries.get_return(conn, return_id, for_update=True)
     if returned is None:
-        raise NotFound(f"return {return_id} not found")
+        raise NotFound("return {return_id} not found", return_id=return_id)
     if returned["state"] != "pending":
-        raise Conflict(f"this return was already {returned['state']}", code="already_reviewed")
+        raise Conflict(
+            "this return was already {state}",
+            code="already_reviewed",
+            state=i18n.Term(returned["state"]),
+        )
     order = await lock_order(conn, returned["order_id"])
     state = "upheld" if body.decision == "uphold" else "overruled"
     await queries.decide_return(
@@ -103,7 +108,7 @@ async def do_review_return(
         order,
         enterprise_id=returned["enterprise_id"],
         role="lead",
-        reason=f"中心驳回退单：{body.note}",
+        reason=i18n.Text("The centre overruled the return: {note}", note=body.note),
         calendar=calendar,
         now=now,
         actor=actor,
@@ -125,9 +130,13 @@ async def do_decide_time_request(
     """An approved extension (or suspension) moves the resolution due and is counted."""
     request = await queries.get_time_request(conn, request_id, for_update=True)
     if request is None:
-        raise NotFound(f"time request {request_id} not found")
+        raise NotFound("time request {request_id} not found", request_id=request_id)
     if request["state"] != "pending":
-        raise Conflict(f"this request was already {request['state']}", code="already_decided")
+        raise Conflict(
+            "this request was already {state}",
+            code="already_decided",
+            state=i18n.Term(request["state"]),
+        )
     order = await lock_order(conn, request["order_id"])
     state = "approved" if body.decision == "approve" else "rejected"
     await queries.decide_time_request(
@@ -183,7 +192,8 @@ async def do_coordinate(
         raise InvalidInput(
             "unknown units",
             code="invalid_coordination",
-            fields={"units": "unknown enterprise id(s): " + ", ".join(missing)},
+            fields={"units": "unknown enterprise id(s): {missing}"},
+            missing=", ".join(missing),
         )
     if body.due_at <= now:
         raise InvalidInput(
@@ -208,7 +218,7 @@ async def do_coordinate(
             "note": body.note,
         },
     )
-    reason = f"中心协调：{body.note}"
+    reason = i18n.Text("Coordinated by the centre: {note}", note=body.note)
     order, _ = await do_dispatch(
         conn,
         order,

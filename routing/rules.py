@@ -16,6 +16,7 @@ from typing import Any
 import asyncpg
 from pydantic import ConfigDict, Field, model_validator
 
+from hotline import i18n
 from hotline.errors import Conflict, InvalidInput, NotFound
 from hotline.reference import queries as ref
 from hotline.reference.cache import reference
@@ -31,14 +32,14 @@ class Candidate:
     enterprise_id: int
     name: str
     rule_id: int | None
-    reason: str
+    reason: i18n.Text
 
-    def as_json(self) -> dict[str, Any]:
+    def as_json(self, language: str = i18n.CHINESE) -> dict[str, Any]:
         return {
             "enterprise_id": self.enterprise_id,
             "name": self.name,
             "rule_id": self.rule_id,
-            "reason": self.reason,
+            "reason": self.reason.render(language),
         }
 
 
@@ -58,15 +59,25 @@ async def area_chain(conn: asyncpg.Connection, area_code: str | None) -> list[st
     return [area_code, area["parent_code"]] if area["parent_code"] else [area_code]
 
 
-# The reasons are part of the order's history, which the centre and the units read in
-# Chinese, as they read the citizens' descriptions.
-DOMAIN_NAMES = {"water": "供水", "gas": "燃气", "heating": "供热", "billing": "收费"}
+# The reasons are part of the order's history, read in either language (hotline.i18n).
 
 
-def _scope_text(rule: asyncpg.Record) -> str:
-    what = rule["item_name"] or f"{DOMAIN_NAMES.get(rule['domain'], rule['domain'])}类事项"
-    where = rule["area_name"] if rule["area_code"] else "全市"
-    return f"{what}（{where}）"
+def _domain_items(domain: str) -> i18n.Text:
+    return i18n.Text("{domain} items", domain=i18n.Term(domain))
+
+
+def _scope_text(rule: asyncpg.Record) -> i18n.Text:
+    what = (
+        i18n.Name(rule["item_name"], rule["item_name_en"])
+        if rule["item_name"]
+        else _domain_items(rule["domain"])
+    )
+    where = (
+        i18n.Name(rule["area_name"], rule["area_name_en"])
+        if rule["area_code"]
+        else i18n.Text("the whole city")
+    )
+    return i18n.Text("{what} ({where})", what=what, where=where)
 
 
 async def rank_candidates(conn: asyncpg.Connection, order: asyncpg.Record) -> Ranking:
@@ -90,7 +101,10 @@ async def rank_candidates(conn: asyncpg.Connection, order: asyncpg.Record) -> Ra
                     rep["id"],
                     rep["name_zh"],
                     None,
-                    f"重点客户：客户代表 {rep['representative']} 所在单位",
+                    i18n.Text(
+                        "Key customer: the unit of representative {representative}",
+                        representative=rep["representative"],
+                    ),
                 )
             )
             seen.add(rep["id"])
@@ -106,12 +120,22 @@ async def rank_candidates(conn: asyncpg.Connection, order: asyncpg.Record) -> Ra
                     enterprise_id,
                     unit["name_zh"],
                     rule["id"],
-                    f"规则 {rule['id']}：{_scope_text(rule)} → {unit['name_zh']}",
+                    i18n.Text(
+                        "Rule {rule}: {scope} → {unit}",
+                        rule=rule["id"],
+                        scope=_scope_text(rule),
+                        unit=i18n.Name.of(unit),
+                    ),
                 )
             )
         if rule is rules[0]:
             assisting = [
-                Candidate(i, names[i]["name_zh"], rule["id"], f"规则 {rule['id']} 指定协办")
+                Candidate(
+                    i,
+                    names[i]["name_zh"],
+                    rule["id"],
+                    i18n.Text("Rule {rule} names it to assist", rule=rule["id"]),
+                )
                 for i in rule["assisting"]
                 if i in names and names[i]["active"]
             ]
@@ -131,16 +155,21 @@ async def _domain_fallback(conn: asyncpg.Connection, domain: str) -> Candidate |
     unit = (await reference.enterprises(conn, [enterprise_id])).get(enterprise_id)
     if unit is None or not unit["active"]:
         return None
-    what = DOMAIN_NAMES.get(domain, domain)
     return Candidate(
         enterprise_id,
         unit["name_zh"],
         None,
-        f"没有匹配的派单规则，按领域兜底：{what}类事项 → {unit['name_zh']}",
+        i18n.Text(
+            "No routing rule matches; the domain's group takes it: {what} → {unit}",
+            what=_domain_items(domain),
+            unit=i18n.Name.of(unit),
+        ),
     )
 
 
-async def candidates_for(conn: asyncpg.Connection, order: asyncpg.Record) -> dict[str, Any]:
+async def candidates_for(
+    conn: asyncpg.Connection, order: asyncpg.Record, language: str
+) -> dict[str, Any]:
     """The ranking as the centre reads it when it coordinates: each candidate with its
     reason and, if the unit returned the order and its return stands, that return
     (``returned``: reason code and text, state, when). Such units come after the fresh
@@ -152,7 +181,7 @@ async def candidates_for(conn: asyncpg.Connection, order: asyncpg.Record) -> dic
     }
 
     def marked(candidate: Candidate) -> dict[str, Any]:
-        return {**candidate.as_json(), "returned": returns.get(candidate.enterprise_id)}
+        return {**candidate.as_json(language), "returned": returns.get(candidate.enterprise_id)}
 
     leads = sorted(ranking.leads, key=lambda c: c.enterprise_id in returns)
     return {
@@ -196,18 +225,19 @@ class RuleInput(RenamedFields):
 async def check_rule(
     conn: asyncpg.Connection, rule: RuleInput, *, except_id: int | None = None
 ) -> None:
-    fields: dict[str, str] = {}
+    fields: dict[str, str | i18n.Text] = {}
     if rule.service_item and await ref.get_service_item(conn, rule.service_item) is None:
         fields[rule.sent_name("service_item")] = "unknown service item"
     if rule.domain and rule.domain not in DOMAINS:
-        fields["domain"] = "must be one of " + ", ".join(DOMAINS)
+        fields["domain"] = i18n.Text("must be one of {domains}", domains=", ".join(DOMAINS))
     if rule.area and await ref.get_area(conn, rule.area) is None:
         fields[rule.sent_name("area")] = "unknown area"
     known = await queries.enterprises_by_id(conn, [*rule.candidates, *rule.assisting])
     for name, ids in (("candidates", rule.candidates), ("assisting", rule.assisting)):
         missing = [str(i) for i in ids if i not in known]
         if missing:
-            fields[name] = "unknown enterprise id(s): " + ", ".join(missing)
+            unknown = ", ".join(missing)
+            fields[name] = i18n.Text("unknown enterprise id(s): {missing}", missing=unknown)
     if fields:
         raise InvalidInput(
             "the rule refers to things that do not exist", code="invalid_rule", fields=fields
@@ -221,7 +251,9 @@ async def check_rule(
             except_id=except_id,
         )
         if clash is not None:
-            raise Conflict(f"rule {clash} already covers this item and area", code="duplicate_rule")
+            raise Conflict(
+                "rule {clash} already covers this item and area", code="duplicate_rule", clash=clash
+            )
 
 
 def _values(rule: RuleInput, user_id: int | None, now: dt.datetime) -> dict[str, Any]:
@@ -291,13 +323,16 @@ async def do_set_domain_group(conn: asyncpg.Connection, domain: str, enterprise_
     """Name the unit answerable for ``domain`` as a whole (the fallback of ranking)."""
     if domain not in DOMAINS:
         raise InvalidInput(
-            f"unknown domain {domain!r}",
+            "unknown domain {domain}",
             code="invalid_domain",
-            fields={"domain": "must be one of " + ", ".join(DOMAINS)},
+            fields={"domain": "must be one of {domains}"},
+            domain=domain,
+            domains=", ".join(DOMAINS),
         )
     if not await queries.enterprises_by_id(conn, [enterprise_id]):
         raise InvalidInput(
-            f"unknown enterprise id {enterprise_id}",
+            "unknown enterprise id {enterprise_id}",
+            enterprise_id=enterprise_id,
             code="invalid_domain_group",
             fields={"enterprise_id": "unknown enterprise"},
         )
@@ -309,7 +344,7 @@ async def do_update_rule(
 ) -> asyncpg.Record:
     before = await queries.get_rule(conn, rule_id, for_update=True)
     if before is None:
-        raise NotFound(f"rule {rule_id} not found")
+        raise NotFound("rule {rule_id} not found", rule_id=rule_id)
     await check_rule(conn, rule, except_id=rule_id)
     row = await queries.update_rule(conn, rule_id, _values(rule, actor.user_id, now))
     if before["active"] and not row["active"]:
@@ -335,7 +370,7 @@ async def do_set_rule_active(
 ) -> asyncpg.Record:
     current = await queries.get_rule(conn, rule_id)
     if current is None:
-        raise NotFound(f"rule {rule_id} not found")
+        raise NotFound("rule {rule_id} not found", rule_id=rule_id)
     rule = RuleInput(
         service_item=current["service_item_code"],
         domain=current["domain"],

@@ -7,6 +7,7 @@ from typing import Any
 
 import asyncpg
 
+from hotline import i18n
 from hotline.context import JobContext
 from hotline.deadlines.handlers import kinds
 from hotline.orders.lifecycle import ORDER_REGISTERED, ORDER_REOPENED, Status, redo_by_same_unit
@@ -14,8 +15,6 @@ from hotline.outbox.handlers import topics
 from routing import ladder
 from routing.dispatch import do_dispatch, do_escalate, do_route_order, lock_order
 from routing.outages import link_to_outage
-
-REDO_FLAG = "回访不满意"
 
 
 async def on_order_registered(
@@ -47,20 +46,26 @@ async def on_order_reopened(
     now = ctx.clock()
     unit = payload["enterprise_id"]
     if not redo_by_same_unit(order["redo_count"], unit):
-        reason = f"{REDO_FLAG}（第{order['redo_count']}次）：{payload['comment']}"
+        times = order["redo_count"]
+        reason = (
+            i18n.Text("Bad callback (time {times}): {comment}", times=times, comment=comment)
+            if (comment := payload["comment"])
+            else i18n.Text("Bad callback (time {times})", times=times)
+        )
         await do_escalate(conn, order, reason=reason, now=now, actor=None)
         return
     calendar = await ctx.calendar.get(conn)
     await ladder.reset_resolution_clock(
         conn, order, order["resolution_due_at"], calendar=calendar, settings=ctx.settings, now=now
     )
-    words = payload["comment"] or payload["level"] or "问题未解决"
     await do_dispatch(
         conn,
         order,
         enterprise_id=unit,
         role="lead",
-        reason=f"{REDO_FLAG}：{words}",
+        reason=i18n.Text("Bad callback: {comment}", comment=payload["comment"])
+        if payload["comment"]
+        else i18n.Text("Bad callback"),
         calendar=calendar,
         now=now,
         actor=None,

@@ -257,7 +257,7 @@ async def test_a_call_is_greeted_by_its_hotline_and_offered_the_menu(
     assert gather.get("numDigits") == "1" and gather.get("timeout") == "6"
     (prompt,) = list(gather)
     assert prompt.tag == "Say" and prompt.get("language") == "zh-CN"
-    assert prompt.text == "故障报修请按1,业务咨询请按2,投诉请按3,人工服务请按0"
+    assert prompt.text == "故障报修请按1，业务咨询请按2，投诉请按3，人工服务请按0"
     # No digit: Twilio goes on to the redirect, which queues the caller.
     assert redirect.tag == "Redirect" and redirect.text == f"{twilio.base}/twilio/voice/menu"
 
@@ -600,7 +600,7 @@ async def test_an_sms_becomes_a_draft_and_is_answered_with_its_number_once(
     assert order["status"] == "draft" and order["channel"] == "sms"
     assert order["description"] == params["Body"] and order["caller_phone"] == phone
     assert message.tag == "Message"
-    assert message.text == f"已收到您的短信,工单号 {order['number']},话务员将尽快处理。"
+    assert message.text == f"已收到您的短信，工单号 {order['number']}，话务员将尽快处理。"
     assert sms["citizen_id"] == order["citizen_id"] is not None
 
     assert await twilio.post("/twilio/sms", params) == answer

@@ -166,7 +166,7 @@ async def multipart_reader(request: web.Request) -> MultipartReader:
 
 def bad_form(exc: ValueError) -> BadRequest:
     """The answer to a multipart body aiohttp cannot read."""
-    return BadRequest("bad_form", f"the form cannot be read: {exc}")
+    return BadRequest("bad_form", "the form cannot be read: {detail}", detail=str(exc))
 
 
 async def read_form(request: web.Request) -> MultiDict[str]:

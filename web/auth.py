@@ -49,7 +49,7 @@ async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamR
         async with request.app[POOL].acquire() as conn:
             request[ACTOR] = await api_key_actor(conn, key, now)
         if request[ACTOR] is None:
-            return error_response(401, "bad_api_key", "the API key is unknown or revoked")
+            return error_response(request, 401, "bad_api_key", "the API key is unknown or revoked")
     elif token:
         async with request.app[POOL].acquire() as conn:
             found = await session_actor(conn, token, now)
@@ -60,10 +60,14 @@ async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamR
                 sent = request.headers.get(CSRF_HEADER, "")
                 if not hmac.compare_digest(sent, csrf):
                     return error_response(
-                        403, "csrf_failed", f"send the session's CSRF token in {CSRF_HEADER}"
+                        request,
+                        403,
+                        "csrf_failed",
+                        "send the session's CSRF token in {header}",
+                        header=CSRF_HEADER,
                     )
     if request.method not in _SAFE_METHODS and not _origin_allowed(request):
-        return error_response(403, "bad_origin", "requests from another site are refused")
+        return error_response(request, 403, "bad_origin", "requests from another site are refused")
     return await handler(request)
 
 

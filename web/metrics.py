@@ -186,7 +186,7 @@ async def metrics_view(request: web.Request) -> web.Response:
         sent = request.headers.get("Authorization", "")
         expected = f"Bearer {token}"
         if not hmac.compare_digest(sent.encode(), expected.encode()):
-            return error_response(401, "not_authenticated", "send the metrics token")
+            return error_response(request, 401, "not_authenticated", "send the metrics token")
     families: list[Metric] = []
     up = 1
     try:

@@ -117,7 +117,7 @@ async def seed_reference(conn: asyncpg.Connection, directory: Path = CONFIG_DIR)
             await ref.upsert_service_item(conn, item)
             counts["items"] += 1
         for year in _load("calendar.json", directory).values():
-            source = year["source"] + ("(预测,待官方通知)" if year.get("provisional") else "")
+            source = year["source"] + ("（预测，待官方通知）" if year.get("provisional") else "")
             for day in year["days"]:
                 await ref.upsert_calendar_day(
                     conn, dt.date.fromisoformat(day["date"]), day["workday"], day["name"], source
@@ -140,7 +140,7 @@ async def seed_routing(
         row = await ref.get_enterprise_by_code(conn, code)
         if row is None:
             raise InvalidInput(
-                f"routing.json names an unknown enterprise {code!r}", code="invalid_routing"
+                "routing.json names an unknown enterprise {name}", code="invalid_routing", name=code
             )
         return int(row["id"])
 

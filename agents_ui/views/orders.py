@@ -5,6 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
+from hotline import i18n
 from hotline.callers.service import caller_profile
 from hotline.db import transaction
 from hotline.orders import queries
@@ -22,6 +23,7 @@ from routing import queries as routing_queries
 from routing.duplicates import find_duplicates
 from web.api import Routes, json_response, path_int, read_body, read_query
 from web.auth import require_actor
+from web.errors import language
 from web.keys import CALENDAR, CLOCK, POOL, SETTINGS
 
 routes = Routes()
@@ -84,6 +86,7 @@ async def list_orders(request: web.Request) -> web.Response:
 )
 async def get_order(request: web.Request) -> web.Response:
     actor = require_actor(request)
+    lang = language(request)
     order_id = path_int(request, "order_id")
     async with request.app[POOL].acquire() as conn:
         order = await access_order_by_id(conn, actor, order_id)
@@ -102,9 +105,9 @@ async def get_order(request: web.Request) -> web.Response:
         {
             **order_json(order),
             "caller_phone": phone_for(actor, order["caller_phone"], handling=handling),
-            "events": [event_json(actor, e) for e in events],
+            "events": [event_json(actor, e, lang) for e in events],
             "deadlines": [dict(d) for d in deadlines],
-            "dispatches": [dict(d) for d in dispatches],
+            "dispatches": [i18n.render_texts(d, lang) for d in dispatches],
             "attachments": [dict(a) for a in attachments],
             "merged_children": [
                 {**c, "caller_phone": phone_for(actor, c["caller_phone"], handling=False)}

@@ -125,12 +125,15 @@ OPEN: frozenset[Status] = frozenset(Status) - FINAL - DONE - {S.DRAFT}
 def next_status(current: str, action: str) -> Status:
     """The status ``action`` leads to from ``current``, or ``IllegalTransition``."""
     if action not in TRANSITIONS:
-        raise IllegalTransition(f"unknown action {action!r}", code="unknown_action")
+        raise IllegalTransition("unknown action {action}", code="unknown_action", action=action)
     sources, target = TRANSITIONS[action]
     if current not in sources:
         allowed = ", ".join(sorted(s.value for s in sources))
         raise IllegalTransition(
-            f"cannot {action} an order that is {current} (only from: {allowed})"
+            "cannot {action} an order that is {current} (only from: {allowed})",
+            action=action,
+            current=current,
+            allowed=allowed,
         )
     return target
 

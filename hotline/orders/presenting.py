@@ -7,6 +7,7 @@ from typing import Any
 
 import asyncpg
 
+from hotline import i18n
 from hotline.orders.lifecycle import actions_from
 from hotline.phones import mask_phone, mask_phone_fields
 from hotline.users.models import Actor
@@ -29,10 +30,12 @@ def phone_for(actor: Actor, phone: str | None, *, handling: bool) -> str | None:
     return phone if actor.is_centre or handling or phone is None else mask_phone(phone)
 
 
-def event_json(actor: Actor, event: asyncpg.Record) -> dict[str, Any]:
-    """An event of the history; the numbers in it (a merged caller's, 重复件) are the
-    centre's to see, masked for units as the live stream masks them."""
+def event_json(actor: Actor, event: asyncpg.Record, language: str) -> dict[str, Any]:
+    """An event of the history, its texts (a routing reason) in ``language``; the
+    numbers in it (a merged caller's, 重复件) are the centre's to see, masked for units
+    as the live stream masks them."""
     data = dict(event)
+    data["data"] = i18n.render_texts(data["data"], language)
     if not actor.is_centre:
         data["data"] = mask_phone_fields(data["data"])
     return data

@@ -214,7 +214,7 @@ async def list_dispatches(conn: asyncpg.Connection, order_id: int) -> list[async
         """
         SELECT d.id, d.enterprise_id, e.name_zh AS enterprise_name, d.role, d.state,
                d.sign_for_due_at, d.created_at, d.signed_at, d.finished_at,
-               d.withdrawn_reason
+               d.reason, d.withdrawn_reason, d.texts
           FROM dispatches d JOIN enterprises e ON e.id = d.enterprise_id
          WHERE d.order_id = $1 ORDER BY d.id
         """,

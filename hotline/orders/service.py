@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 import asyncpg
 
+from hotline import i18n
 from hotline.deadlines import limits
 from hotline.deadlines import queries as deadline_queries
 from hotline.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -60,7 +61,8 @@ async def record_event(
     to_status: str | None = None,
     data: dict[str, Any] | None = None,
 ) -> asyncpg.Record:
-    """Append to the order's history; ``actor`` None is the system itself."""
+    """Append to the order's history; ``actor`` None is the system itself. A value of
+    ``data`` may be an ``i18n.Text``, read later in either language."""
     return await queries.insert_event(
         conn,
         order_id=order_id,
@@ -69,7 +71,7 @@ async def record_event(
         actor=actor.label() if actor else "system",
         from_status=from_status,
         to_status=to_status,
-        data=data or {},
+        data=i18n.store_texts(data or {}),
         now=now,
     )
 
@@ -91,7 +93,7 @@ async def _check_references(
     retired, the area, the phone."""
     # A field at fault is named as the client sent it (an API body may use old names).
     name = order.sent_name if isinstance(order, RenamedFields) else str
-    fields: dict[str, str] = {}
+    fields: dict[str, str | i18n.Text] = {}
     if await reference.hotline(conn, order.hotline) is None:
         fields[name("hotline")] = "unknown hotline"
     item = await reference.item(conn, order.service_item) if order.service_item else None
@@ -104,7 +106,7 @@ async def _check_references(
         try:
             phone = normalize_phone(order.caller_phone)
         except InvalidInput as exc:
-            fields["caller_phone"] = exc.message
+            fields["caller_phone"] = exc.fields["phone"]
     if fields:
         raise InvalidInput(message, code=code, fields=fields)
     return item, phone
@@ -437,14 +439,14 @@ async def access_order_by_id(
     order_id: int,
     *,
     for_update: bool = False,
-    hidden_as: str | None = None,
+    hidden_as: NotFound | None = None,
 ) -> asyncpg.Record:
     """The only way to load an order for someone: a unit sees only what was dispatched
     to it (or to its branches); anything else is 404, as if it did not exist.
 
-    ``hidden_as``: the 404's message when the order was reached through something else
-    (an attachment, a photo), which must not name the order it belongs to."""
-    not_found = NotFound(hidden_as or f"order {order_id} not found")
+    ``hidden_as``: the 404 when the order was reached through something else (an
+    attachment, a photo), which must not name the order it belongs to."""
+    not_found = hidden_as or NotFound("order {order_id} not found", order_id=order_id)
     order = await queries.get_order(conn, order_id, for_update=for_update)
     if order is None:
         raise not_found

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import asyncpg
 
+from hotline import i18n
 from hotline.db import transaction
 from hotline.errors import DomainError, Forbidden, InvalidInput, NotAuthenticated, TooManyRequests
 from hotline.reference import queries as ref
@@ -52,17 +53,19 @@ async def check_new_user(
     hotline_code: str | None,
 ) -> tuple[Role, int | None]:
     """Validate a new user; returns the role and the enterprise id it belongs to."""
-    fields: dict[str, str] = {}
+    fields: dict[str, str | i18n.Text] = {}
     if not username.strip() or len(username) > 64:
         fields["username"] = "must be 1 to 64 characters"
     elif await queries.username_taken(conn, username):
         fields["username"] = "is already taken"
     if len(password) < MIN_PASSWORD_LENGTH:
-        fields["password"] = f"must be at least {MIN_PASSWORD_LENGTH} characters"
+        fields["password"] = i18n.Text(
+            "must be at least {length} characters", length=MIN_PASSWORD_LENGTH
+        )
     try:
         parsed_role = Role(role)
     except ValueError:
-        fields["role"] = "must be one of " + ", ".join(r.value for r in Role)
+        fields["role"] = i18n.Text("must be one of {roles}", roles=", ".join(r.value for r in Role))
         parsed_role = Role.AGENT
     enterprise_id = None
     if parsed_role in ENTERPRISE_ROLES:
@@ -150,7 +153,7 @@ async def do_claim_log_in(
         )
     elif wait := max((seconds_to_wait(row, policy, now) for row in rows), default=0):
         refusal = TooManyRequests(
-            f"too many failed logins: try again in {wait} s", retry_after=wait
+            "too many failed logins: try again in {retry_after} s", retry_after=wait
         )
     if refusal is not None:
         await queries.insert_login_attempt(

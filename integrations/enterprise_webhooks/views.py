@@ -69,7 +69,9 @@ async def put_webhook(request: web.Request) -> web.Response:
             ports=settings.webhook_port_ranges,
         )
     except RefusedDestination as exc:
-        raise InvalidInput("the webhook URL is not allowed", fields={"url": str(exc)}) from exc
+        raise InvalidInput(
+            "the webhook URL is not allowed", fields={"url": "{why}"}, why=str(exc)
+        ) from exc
     # Every change of URL gets a new secret: the old receiver's secret says nothing
     # about the new one.
     secret = secrets.token_urlsafe(32)

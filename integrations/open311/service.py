@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 import asyncpg
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from hotline import i18n
 from hotline.errors import InvalidInput
 from hotline.orders.lifecycle import DONE, FINAL, Status
 from hotline.orders.models import Channel, NewDraft
@@ -96,7 +97,7 @@ class Report(BaseModel):
         try:
             return normalize_phone(value)
         except InvalidInput as exc:
-            raise ValueError(exc.message) from exc
+            raise ValueError(exc.fields["phone"]) from exc
 
     @field_validator("email")
     @classmethod
@@ -146,10 +147,10 @@ def report_from_open311(fields: dict[str, Any]) -> Report:
     try:
         report = Report.model_validate(values)
     except ValidationError as exc:
-        errors: dict[str, str] = {}
+        errors: dict[str, str | i18n.Text] = {}
         for error in exc.errors():
             name = str(error["loc"][0]) if error["loc"] else "lat/long"
-            errors.setdefault(_OPEN311_NAMES.get(name, name), error["msg"])
+            errors.setdefault(_OPEN311_NAMES.get(name, name), i18n.ValidationText(error))
         raise InvalidInput("the request has invalid fields", fields=errors) from exc
     if not report.has_location:
         raise InvalidInput(
@@ -268,10 +269,12 @@ def _instant(text: str | None, name: str, tz: ZoneInfo) -> dt.datetime | None:
         moment = (moment if moment.tzinfo else moment.replace(tzinfo=tz)).astimezone(dt.UTC)
     except (ValueError, OverflowError) as exc:  # beyond year 1 to 9999 in UTC
         raise InvalidInput(
-            f"{name} is not a W3C datetime", fields={name: "use e.g. 2026-01-01T00:00:00Z"}
+            "{name} is not a W3C datetime",
+            fields={name: "use e.g. 2026-01-01T00:00:00Z"},
+            name=name,
         ) from exc
     if not _EARLIEST <= moment <= _LATEST:  # the range's default span must fit around it
-        raise InvalidInput(f"{name} is out of range", fields={name: "out of range"})
+        raise InvalidInput("{name} is out of range", fields={name: "out of range"}, name=name)
     return moment
 
 

@@ -51,7 +51,7 @@ FINAL_RANK = 4
 QUEUE_DONE = frozenset({"bridged", "bridging-in-process", "redirected"})
 CHOICE_LABELS = {"repair": "故障报修", "consultation": "业务咨询", "complaint": "投诉"}
 EMPTY_SMS = "(空短信 / empty message)"
-SMS_RECEIVED = "已收到您的短信,工单号 {number},话务员将尽快处理。"
+SMS_RECEIVED = "已收到您的短信，工单号 {number}，话务员将尽快处理。"
 
 
 @dataclass(frozen=True)
@@ -225,7 +225,7 @@ async def handle_recording(conn: asyncpg.Connection, form: RecordingForm, now: d
         return answer
     phone, valid = phone_or_raw(call["from_phone"])
     label = CHOICE_LABELS.get(call["menu_choice"] or "")
-    topic = f"留言录音({label})" if label else "留言录音"
+    topic = f"留言录音（{label}）" if label else "留言录音"
     await do_register_draft(
         conn,
         NewDraft(

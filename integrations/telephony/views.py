@@ -75,7 +75,9 @@ def twilio_webhook(
         async def view(request: web.Request) -> web.Response:
             form = await verified_form(request)
             if form is None:
-                return error_response(403, "bad_signature", "invalid or missing Twilio signature")
+                return error_response(
+                    request, 403, "bad_signature", "invalid or missing Twilio signature"
+                )
             return web.Response(text=await handler(request, form), content_type=TWIML)
 
         table.route(

@@ -11,7 +11,7 @@ from twilio.twiml.messaging_response import MessagingResponse
 from twilio.twiml.voice_response import VoiceResponse
 
 LANGUAGE = "zh-CN"
-MENU_PROMPT = "故障报修请按1,业务咨询请按2,投诉请按3,人工服务请按0"
+MENU_PROMPT = "故障报修请按1，业务咨询请按2，投诉请按3，人工服务请按0"
 # The digit a caller presses, and the choice stored on the call.
 MENU_CHOICES = {"1": "repair", "2": "consultation", "3": "complaint", "0": "agent"}
 NO_CHOICE = "none"  # no digit pressed (or a wrong one twice): straight to an agent

@@ -10,6 +10,7 @@ import asyncpg
 from aiohttp import BodyPartReader, web
 from pydantic import BaseModel, ConfigDict, Field
 
+from hotline import i18n
 from hotline.db import transaction
 from hotline.errors import InvalidInput, NotFound
 from hotline.orders import queries as order_queries
@@ -29,7 +30,7 @@ from web.api import (
     read_query,
 )
 from web.auth import require_actor
-from web.errors import BadRequest
+from web.errors import BadRequest, language
 from web.keys import CLOCK, POOL, STORAGE
 
 routes = Routes()
@@ -66,8 +67,12 @@ async def inbox(request: web.Request) -> web.Response:
     async with request.app[POOL].acquire() as conn:
         scope = await order_queries.enterprise_scope(conn, actor.enterprise_id)
         rows = await queries.inbox(conn, scope, list(criteria.state), criteria.limit)
+    lang = language(request)
     items = [
-        {**r, "caller_phone": phone_for(actor, r["caller_phone"], handling=r["state"] in LIVE)}
+        {
+            **i18n.render_texts(r, lang),
+            "caller_phone": phone_for(actor, r["caller_phone"], handling=r["state"] in LIVE),
+        }
         for r in rows
     ]
     return json_response({"items": items})
@@ -183,9 +188,10 @@ async def _read_upload(request: web.Request, max_bytes: int) -> tuple[str, bytes
             data += chunk
             if len(data) > max_bytes:
                 raise InvalidInput(
-                    f"the file is larger than {max_bytes} bytes",
+                    "the file is larger than {max_bytes} bytes",
                     code="file_too_large",
                     fields={"file": "too large"},
+                    max_bytes=max_bytes,
                 )
     except ValueError as exc:  # a malformed body
         raise bad_form(exc) from exc
@@ -244,9 +250,10 @@ async def download_attachment(request: web.Request) -> web.Response:
     async with request.app[POOL].acquire() as conn:
         attachment_id = path_int(request, "attachment_id")
         row = await queries.get_attachment(conn, attachment_id)
-        hidden = f"attachment {attachment_id} not found"  # missing or not yours: the same
+        # Missing or not yours: the same answer.
+        hidden = NotFound("attachment {attachment_id} not found", attachment_id=attachment_id)
         if row is None:
-            raise NotFound(hidden)
+            raise hidden
         await access_order_by_id(conn, actor, row["order_id"], hidden_as=hidden)
     return web.Response(
         body=request.app[STORAGE].load(row["storage_key"]),

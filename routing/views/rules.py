@@ -18,6 +18,7 @@ from routing.rules import (
 )
 from web.api import Routes, json_response, path_int, read_body, read_query
 from web.auth import require_actor
+from web.errors import language
 from web.keys import CLOCK, POOL
 
 routes = Routes()
@@ -137,5 +138,5 @@ async def order_candidates(request: web.Request) -> web.Response:
         order = await access_order_by_id(
             conn, require_actor(request), path_int(request, "order_id")
         )
-        answer = await candidates_for(conn, order)
+        answer = await candidates_for(conn, order, language(request))
     return json_response(answer)

@@ -1,5 +1,8 @@
 // The REST API: the session cookie goes by itself (same origin); unsafe methods carry the
-// session's CSRF token. Errors come back as {error: {code, message, fields}}.
+// session's CSRF token. Errors come back as {error: {code, message, fields}}, in the
+// language of the console's switch (sent as Accept-Language), as are routing reasons.
+
+import { i18n } from "./i18n.js";
 
 let csrfToken = "";
 
@@ -32,7 +35,7 @@ async function request(method, path, { body, query, form } = {}) {
     if (value === undefined || value === null || value === "") continue;
     url.searchParams.set(key, Array.isArray(value) ? value.join(",") : String(value));
   }
-  const headers = { Accept: "application/json" };
+  const headers = { Accept: "application/json", "Accept-Language": i18n.global.locale.value };
   let payload;
   if (form) {
     payload = form;

@@ -89,21 +89,29 @@ function formatter(kind) {
   const locale = english() ? "en-GB" : "zh-CN";
   const key = `${kind}:${locale}`;
   if (!formats[key]) {
+    // English spells the month ("5 Dec 03:58"): "05/12" reads as May in half the world.
+    const month = english() ? "short" : "2-digit";
+    const day = english() ? "numeric" : "2-digit";
     const options =
       kind === "full"
-        ? { year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit" }
-        : { month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit" };
+        ? { year: "numeric", month, day, hour: "2-digit", minute: "2-digit" }
+        : { month, day, hour: "2-digit", minute: "2-digit" };
     formats[key] = new Intl.DateTimeFormat(locale, { ...options, timeZone: TIME_ZONE, hour12: false });
   }
   return formats[key];
 }
 
-// "11-22 14:05" (this year's dates) or with the year.
+// "11/22 14:05" in Chinese, "22 Nov 14:05" in English; with the year when `full`.
 export function fmtTime(iso, full = false) {
   if (!iso) return "";
   const date = new Date(iso);
   if (Number.isNaN(date.getTime())) return "";
-  return formatter(full ? "full" : "short").format(date);
+  const parts = formatter(full ? "full" : "short").formatToParts(date);
+  const part = (type) => parts.find((p) => p.type === type)?.value || "";
+  const time = `${part("hour")}:${part("minute")}`;
+  if (english()) return [part("day"), part("month"), full ? part("year") : "", time].filter(Boolean).join(" ");
+  const day = `${part("month")}/${part("day")}`;
+  return full ? `${part("year")}/${day} ${time}` : `${day} ${time}`;
 }
 
 // A duration in words: 2天3小时, 5小时12分, 8分30秒.

@@ -144,7 +144,7 @@ async def service_definition(request: web.Request) -> web.Response:
     async with request.app[POOL].acquire() as conn:
         item = await ref.get_service_item(conn, code)
     if item is None or not item["active"]:
-        raise NotFound(f"service_code {code} is not a service here")
+        raise NotFound("service_code {service_code} is not a service here", service_code=code)
     return json_response({"service_code": item["code"], "attributes": []})
 
 
@@ -179,7 +179,7 @@ async def post_request(request: web.Request) -> web.Response:
             raise InvalidInput("service_code is required", fields={"service_code": "required"})
         item = await ref.get_service_item(conn, code.strip())
     if item is None or not item["active"]:
-        raise NotFound(f"service_code {code} is not a service here")
+        raise NotFound("service_code {service_code} is not a service here", service_code=code)
     report = service.report_from_open311(fields)
     if not report.description:
         report = report.model_copy(update={"description": item["name_zh"]})
@@ -253,7 +253,7 @@ async def get_request(request: web.Request) -> web.Response:
     async with request.app[POOL].acquire() as conn:
         rows = await queries.orders_by_number(conn, [number], limit=1)
     if not rows:
-        raise NotFound(f"service_request_id {number} not found")
+        raise NotFound("service_request_id {number} not found", number=number)
     return json_response([service.request_json(rows[0], tz=_tz(request), en=_english(request))])
 
 

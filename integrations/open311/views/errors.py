@@ -12,6 +12,7 @@ import json
 from aiohttp import web
 from pydantic import ValidationError
 
+from hotline import i18n
 from hotline.errors import (
     Conflict,
     DomainError,
@@ -21,7 +22,7 @@ from hotline.errors import (
     TooManyRequests,
 )
 from web.api import ErrorShape, ViewHandler
-from web.errors import BadRequest
+from web.errors import BadRequest, language, validation_fields
 
 # Everything else a domain error can be (invalid input above all) is the spec's 400.
 _STATUS: list[tuple[type[DomainError], int]] = [
@@ -41,8 +42,9 @@ def spec_error(status: int, descriptions: list[str]) -> web.Response:
     return web.json_response(body, status=status, dumps=lambda o: json.dumps(o, ensure_ascii=False))
 
 
-def _descriptions(exc: DomainError) -> list[str]:
-    return [f"{name}: {text}" for name, text in exc.fields.items()] or [exc.message]
+def _descriptions(exc: DomainError, lang: str) -> list[str]:
+    fields = exc.field_texts(lang)
+    return [f"{name}: {text}" for name, text in fields.items()] or [exc.text(lang)]
 
 
 def spec_errors(handler: ViewHandler) -> ViewHandler:
@@ -50,22 +52,21 @@ def spec_errors(handler: ViewHandler) -> ViewHandler:
 
     @functools.wraps(handler)
     async def wrapped(request: web.Request) -> web.StreamResponse:
+        lang = language(request)
         try:
             return await handler(request)
         except TooManyRequests as exc:
-            response = spec_error(429, [exc.message])
+            response = spec_error(429, [exc.text(lang)])
             response.headers["Retry-After"] = str(exc.retry_after)
             return response
         except DomainError as exc:
             status = next((s for cls, s in _STATUS if isinstance(exc, cls)), 400)
-            return spec_error(status, _descriptions(exc))
+            return spec_error(status, _descriptions(exc, lang))
         except BadRequest as exc:
-            return spec_error(400, [exc.message])
+            return spec_error(400, [i18n.translate(exc.template, lang, **exc.values)])
         except ValidationError as exc:
-            return spec_error(
-                400,
-                [f"{'.'.join(map(str, e['loc'])) or 'request'}: {e['msg']}" for e in exc.errors()],
-            )
+            fields = validation_fields(exc, lang)
+            return spec_error(400, [f"{name}: {text}" for name, text in fields.items()])
         except BodyTooLarge as exc:
             return spec_error(413, [str(exc)])
         except web.HTTPRequestEntityTooLarge:

@@ -109,7 +109,7 @@ def check_photo(photo: bytes) -> None:
     """Refuse anything whose content is not a JPEG, PNG or WebP image."""
     if sniff_content_type(photo[:16]) not in PHOTO_TYPES:
         raise InvalidInput(
-            "照片须为 JPEG、PNG 或 WebP 图片 / the photo must be a JPEG, PNG or WebP image",
+            "the photo must be a JPEG, PNG or WebP image",
             code="photo_type",
             fields={"photo": "not a JPEG, PNG or WebP image"},
         )
@@ -139,16 +139,17 @@ async def submit_report(request: web.Request) -> web.Response:
         fields, photo = await read_report_form(request)
     except PhotoTooLarge:
         return error_response(
+            request,
             413,
             "photo_too_large",
-            f"照片不能超过 {PHOTO_MAX_BYTES // (1024 * 1024)} MB / "
-            f"the photo must be at most {PHOTO_MAX_BYTES // (1024 * 1024)} MB",
+            "the photo must be at most {megabytes} MB",
             {"photo": "too large"},
+            megabytes=PHOTO_MAX_BYTES // (1024 * 1024),
         )
     report = FormReport.model_validate(fields)
     if not report.has_location:
         raise InvalidInput(
-            "请填写地址或允许定位 / give an address or share your location",
+            "give an address or share your location",
             fields={"address": "give an address or share your location"},
         )
     if report.service_code:
@@ -188,7 +189,7 @@ async def report_photo(request: web.Request) -> web.Response:
         order_id = await queries.order_id_by_media_url(conn, PHOTO_PATH + key)
         if order_id is None:
             raise NotFound("photo not found")
-        await access_order_by_id(conn, actor, order_id, hidden_as="photo not found")
+        await access_order_by_id(conn, actor, order_id, hidden_as=NotFound("photo not found"))
     data = await asyncio.to_thread(request.app[STORAGE].load, key)
     return web.Response(
         body=data,

@@ -84,8 +84,9 @@ export default {
       <span class="muted small" v-if="board">{{ $fmtTime(board.at, true) }}</span>
     </div>
     <Counters :board="board" @go="(target) => (tab = target)" />
-    <UnitFigures />
 
+    <!-- The work queues first: at 1440×900 they are on screen without scrolling past the
+         charts, which are for reading, not acting. -->
     <el-card shadow="never" class="panel">
       <el-tabs v-model="tab" data-test="board-tabs">
         <el-tab-pane name="returns">
@@ -123,5 +124,6 @@ export default {
         </el-tab-pane>
       </el-tabs>
     </el-card>
+    <UnitFigures />
   </div>`,
 };

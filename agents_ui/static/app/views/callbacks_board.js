@@ -84,7 +84,7 @@ export const CampaignsPanel = {
       form.saving = true;
       try {
         const made = await api.post("/api/v1/callback-campaigns", body);
-        ElMessage.success(t("campaigns.createdOk", { name: made.name, n: made.counts.surveys }));
+        ElMessage.success(t("campaigns.createdOk", { name: made.name, n: made.counts.surveys }, made.counts.surveys));
         form.open = false;
         await load();
       } catch (e) {

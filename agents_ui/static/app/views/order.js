@@ -26,9 +26,10 @@ function facts(event, t) {
     const text = t(key);
     return text === key ? value : text;
   };
-  if (d.service_item_name) add(t("order.item"), d.service_item_name);
-  if (d.enterprise) add(t("order.unit"), d.enterprise);
-  else if (d.enterprise_id) add(t("order.unit"), unitName(d.enterprise_id));
+  // Codes and ids are named in the reader's language; the stored names are Chinese.
+  if (d.service_item) add(t("order.item"), itemName(d.service_item));
+  if (d.enterprise_id) add(t("order.unit"), unitName(d.enterprise_id));
+  else if (d.enterprise) add(t("order.unit"), d.enterprise);
   if (d.role) add(t("order.role"), translated("dispatchRole", d.role));
   if (d.reason_code) add(t("unit.reason"), translated("returnReason", d.reason_code));
   if (d.reason_text) add(t("unit.reasonText"), d.reason_text);
@@ -37,7 +38,7 @@ function facts(event, t) {
   if (d.level && !("rating" in d)) add(t("board.level"), translated("level", d.level));
   if (callback && d.campaign) add(t("campaigns.kind"), translated("campaigns.kinds", d.campaign));
   if (callback && d.channel) add(t("campaigns.channel"), translated("campaigns.channels", d.channel));
-  if (d.message) add(t("board.message"), d.message);
+  if (d.message) add(t("board.message"), event.type.startsWith("ladder.") ? t(`noticeText.${d.level}`) : d.message);
   if (d.text) add(t("unit.noteText"), d.text);
   if (d.reply) add(t("order.reply"), d.reply);
   if (d.note) add(t("board.reviewNote"), d.note);
@@ -191,7 +192,7 @@ export default {
 
         <el-card shadow="never" class="panel" data-test="callbacks">
           <template #header><div class="panel-head"><span>{{ t('callbacks.title') }}</span>
-            <span class="muted small">{{ t('app.items', { n: surveys.length }) }}</span></div></template>
+            <span class="muted small">{{ t('app.items', surveys.length) }}</span></div></template>
           <div v-if="!surveys.length" class="empty-line">{{ t('callbacks.none') }}</div>
           <div v-for="s in surveys" :key="s.id" class="survey" :data-survey="s.id">
             <div class="survey-head">
@@ -234,7 +235,7 @@ export default {
               <el-table-column :label="t('order.file')" min-width="140"><template #default="{ row }">
                 <a class="link" :href="'/api/v1/attachments/' + row.id">{{ row.filename }}</a></template></el-table-column>
               <el-table-column :label="t('order.size')" width="80"><template #default="{ row }">{{ fmtBytes(row.size_bytes) }}</template></el-table-column>
-              <el-table-column :label="t('order.uploadedBy')" min-width="110" prop="uploaded_by" />
+              <el-table-column :label="t('order.uploadedBy')" min-width="110"><template #default="{ row }">{{ actorLabel(row.uploaded_by) }}</template></el-table-column>
             </el-table>
             <template v-if="order.merged_children.length">
               <h4 class="sub-head">{{ t('order.mergedChildren') }}</h4>
@@ -246,7 +247,7 @@ export default {
       </div>
 
       <el-card shadow="never" class="panel order-timeline">
-        <template #header><div class="panel-head"><span>{{ t('order.timeline') }}</span><span class="muted small">{{ t('app.items', { n: events.length }) }}</span></div></template>
+        <template #header><div class="panel-head"><span>{{ t('order.timeline') }}</span><span class="muted small">{{ t('app.items', events.length) }}</span></div></template>
         <div v-if="!events.length" class="empty-line">{{ t('order.noEvents') }}</div>
         <el-timeline v-else data-test="timeline">
           <el-timeline-item v-for="e in events" :key="e.seq" :timestamp="$fmtTime(e.created_at, true)" :color="eventColor(e.type)" placement="top">

@@ -155,7 +155,7 @@ export default {
     <el-dialog v-model="history.open" width="620px" :title="t('rules.history')">
       <el-timeline>
         <el-timeline-item v-for="h in history.items" :key="h.id" :timestamp="$fmtTime(h.changed_at, true)" placement="top">
-          <div class="strong">{{ h.action }} · {{ h.changed_by || t('order.system') }}</div>
+          <div class="strong">{{ t('rules.actions.' + h.action) }} · {{ h.changed_by || t('order.system') }}</div>
           <div class="small">{{ t('rules.candidates') }}: {{ units(h.after.candidates || []) }}</div>
           <div v-if="h.before" class="small muted">{{ units(h.before.candidates || []) }} → {{ units(h.after.candidates || []) }}</div>
         </el-timeline-item>

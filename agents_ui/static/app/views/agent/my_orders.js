@@ -25,7 +25,7 @@ export default {
   template: `
   <el-card shadow="never" class="panel">
     <template #header><div class="panel-head"><span>{{ t('agent.myOrders') }}</span>
-      <span class="muted small">{{ t('app.items', { n: myOrders.length }) }}</span></div></template>
+      <span class="muted small">{{ t('app.items', myOrders.length) }}</span></div></template>
     <div v-if="!myOrders.length" class="empty-line">{{ t('agent.myOrdersEmpty') }}</div>
     <ul v-else class="plain-list" data-test="my-orders">
       <li v-for="o in myOrders" :key="o.id" class="order-row" tabindex="0" @click="open(o)" @keyup.enter="open(o)">

@@ -132,15 +132,15 @@ export default {
       </template>
       <el-table :data="unitRows" size="small" :empty-text="t('board.noRates')" data-test="unit-rates">
         <el-table-column :label="t('board.unitName')" prop="name" min-width="130" />
-        <el-table-column :label="t('board.responseRate')" width="84" align="right">
+        <el-table-column :label="t('board.responseRate')" width="96" align="right">
           <template #default="{ row }"><span class="rate">{{ row.shown.response_rate === null ? '—' : row.shown.response_rate + '%' }}</span>
             <div class="muted tiny">{{ row.signed_on_time }}/{{ row.dispatched }}</div></template>
         </el-table-column>
-        <el-table-column :label="t('board.resolutionRate')" width="84" align="right">
+        <el-table-column :label="t('board.resolutionRate')" width="100" align="right">
           <template #default="{ row }"><span class="rate">{{ row.shown.resolution_rate === null ? '—' : row.shown.resolution_rate + '%' }}</span>
             <div class="muted tiny">{{ row.solved }}/{{ row.answered }}</div></template>
         </el-table-column>
-        <el-table-column :label="t('board.satisfactionRate')" width="84" align="right">
+        <el-table-column :label="t('board.satisfactionRate')" width="112" align="right">
           <template #default="{ row }"><span class="rate">{{ row.shown.satisfaction_rate === null ? '—' : row.shown.satisfaction_rate + '%' }}</span>
             <div class="muted tiny">{{ row.good }}/{{ row.rated }}</div></template>
         </el-table-column>

@@ -42,7 +42,7 @@ export default {
     <el-table-column :label="t('unit.number')" width="190">
       <template #default="{ row }"><a class="mono link" :href="'#/orders/' + row.order_id">{{ row.number }}</a></template>
     </el-table-column>
-    <el-table-column :label="t('board.returnedBy')" prop="enterprise_name" min-width="140" />
+    <el-table-column :label="t('board.returnedBy')" min-width="140"><template #default="{ row }">{{ $unitName(row.enterprise_id) || row.enterprise_name }}</template></el-table-column>
     <el-table-column :label="t('board.reason')" min-width="240">
       <template #default="{ row }"><el-tag disable-transitions size="small" type="danger" effect="plain">{{ t('returnReason.' + row.reason_code) }}</el-tag>
         <span class="reason-text">{{ row.reason_text }}</span></template>

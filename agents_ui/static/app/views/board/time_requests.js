@@ -26,7 +26,7 @@ export default {
     <el-table-column :label="t('unit.number')" width="190">
       <template #default="{ row }"><a class="mono link" :href="'#/orders/' + row.order_id">{{ row.number }}</a></template>
     </el-table-column>
-    <el-table-column :label="t('board.unit')" prop="enterprise_name" min-width="140" />
+    <el-table-column :label="t('board.unit')" min-width="140"><template #default="{ row }">{{ $unitName(row.enterprise_id) || row.enterprise_name }}</template></el-table-column>
     <el-table-column :label="t('board.reason')" min-width="220">
       <template #default="{ row }"><el-tag disable-transitions size="small" effect="plain">{{ t('unit.extensionKinds.' + row.kind) }}</el-tag>
         <span class="reason-text">{{ row.reason }}</span></template>

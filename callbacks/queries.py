@@ -315,6 +315,23 @@ async def order_surveys(conn: asyncpg.Connection, order_id: int) -> list[asyncpg
     )
 
 
+async def latest_answers(
+    conn: asyncpg.Connection, order_ids: list[int]
+) -> dict[int, asyncpg.Record]:
+    """The last answered survey of each of ``order_ids`` that has one: what the citizen
+    said of the latest round of work (solved, rating, when)."""
+    rows = await conn.fetch(
+        """
+        SELECT DISTINCT ON (order_id) order_id, solved, rating, outcome, answered_at
+          FROM callback_surveys
+         WHERE order_id = ANY($1::bigint[]) AND state = 'answered'
+         ORDER BY order_id, answered_at DESC, id DESC
+        """,
+        order_ids,
+    )
+    return {r["order_id"]: r for r in rows}
+
+
 # ------------------------------------------------------------------ attempts
 
 

@@ -240,6 +240,8 @@ async def test_voice_survey_closes_the_loop_bad_rating_redo_then_good_rating(
     assert (rated["rating"], rated["solved"], rated["callback_outcome"]) == (1, False, "bad")
     (done,) = await attempts(pool, order_id)
     assert done["state"] == "done" and done["outcome"] == "answered"
+    # The agent who registered it owns it (首问负责制) and sees how it went.
+    assert await my_order_outcome(desks["agent"], order_id) == ("dispatched", 1, 1, "reopened")
 
     # The redo is completed; the second callback is solved and 非常满意: closed.
     clock.set(local(2026, 4, 8, 10, 0))
@@ -264,6 +266,15 @@ async def test_voice_survey_closes_the_loop_bad_rating_redo_then_good_rating(
         (0, 1, "reopened"),
         (1, 5, "closed"),
     ]
+    assert await my_order_outcome(desks["agent"], order_id) == ("closed", 1, 5, "closed")
+
+
+async def my_order_outcome(agent: Desk, order_id: int) -> tuple[str, int, int, str]:
+    """Status, redo count, and the last callback's rating and outcome in "my orders"."""
+    (mine,) = [
+        o for o in (await agent.get("/api/v1/agents/me/orders"))["items"] if o["id"] == order_id
+    ]
+    return mine["status"], mine["redo_count"], mine["answer"]["rating"], mine["answer"]["outcome"]
 
 
 async def test_an_order_resolved_on_the_call_is_called_back_and_a_bad_answer_goes_to_the_centre(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import os
 import shutil
 import signal
@@ -215,9 +216,15 @@ async def stack(
             "agent": (await make_user(conn, "agent", hotline_code="96111"))[0],
             "supervisor": (await make_user(conn, "supervisor"))[0],
             "water": (await make_user(conn, "enterprise_user", enterprise_code="qd-water"))[0],
+            "colleague": (await make_user(conn, "agent", hotline_code="96111"))[0],
         }
         # Names as people have them, for the screenshots.
-        for name, shown in (("agent", "王芳"), ("supervisor", "张伟"), ("water", "刘洋")):
+        for name, shown in (
+            ("agent", "王芳"),
+            ("supervisor", "张伟"),
+            ("water", "刘洋"),
+            ("colleague", "李娜"),
+        ):
             await conn.execute(
                 "UPDATE users SET display_name = $2 WHERE username = $1", users[name], shown
             )
@@ -379,13 +386,9 @@ async def test_a_return_appears_on_the_supervisors_board_live(consoles: Stack) -
     await supervisor.screenshot(path=ARTIFACTS / "order-page.png", full_page=True)
 
 
-async def completed_order_with_manual_callback(stack: Stack, phone: str) -> dict[str, Any]:
-    """An order registered, completed by 青岛水务集团, and its callback waiting for an agent:
-    the post-completion campaign calls by hand here, and the attempt is made due now (the
-    policy puts it inside the calling hours of a working day)."""
-    await stack.pool.execute(
-        "UPDATE callback_campaigns SET channel = 'manual' WHERE kind = 'post_completion'"
-    )
+async def dispatched_order(stack: Stack, phone: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """An order the agent registers, once routing has dispatched it to 青岛水务集团; returns
+    the order and the unit's inbox row."""
     agent = await stack.api(stack.users["agent"])
     water = await stack.api(stack.users["water"])
     try:
@@ -409,18 +412,32 @@ async def completed_order_with_manual_callback(stack: Stack, phone: str) -> dict
                 break
             await asyncio.sleep(0.2)
         assert dispatch is not None, "the order never reached the unit"
+    finally:
+        await agent.client.close()
+        await water.client.close()
+    return order, dispatch
+
+
+async def complete_for_manual_callback(stack: Stack, dispatch: dict[str, Any]) -> int:
+    """青岛水务集团 completes the dispatch and its callback waits for an agent: the
+    post-completion campaign calls by hand here, and the attempt is made due now (the
+    policy puts it inside the calling hours of a working day). Returns the attempt."""
+    await stack.pool.execute(
+        "UPDATE callback_campaigns SET channel = 'manual' WHERE kind = 'post_completion'"
+    )
+    water = await stack.api(stack.users["water"])
+    try:
         await water.post(f"/api/v1/dispatches/{dispatch['id']}/sign-for", {})
         await water.post(
             f"/api/v1/dispatches/{dispatch['id']}/complete", {"reply": "已更换破裂水管，恢复供水"}
         )
     finally:
-        await agent.client.close()
         await water.client.close()
     for _ in range(100):
         attempt_id = await stack.pool.fetchval(
             "SELECT a.id FROM callback_attempts a JOIN callback_surveys s ON s.id = a.survey_id"
             " WHERE s.order_id = $1 AND a.state = 'manual'",
-            order["id"],
+            dispatch["order_id"],
         )
         if attempt_id:
             break
@@ -429,7 +446,13 @@ async def completed_order_with_manual_callback(stack: Stack, phone: str) -> dict
     await stack.pool.execute(
         "UPDATE callback_attempts SET due_at = now() WHERE id = $1", attempt_id
     )
-    return {**order, "attempt_id": attempt_id}
+    return int(attempt_id)
+
+
+async def completed_order_with_manual_callback(stack: Stack, phone: str) -> dict[str, Any]:
+    """An order registered, completed by 青岛水务集团, and its callback waiting for an agent."""
+    order, dispatch = await dispatched_order(stack, phone)
+    return {**order, "attempt_id": await complete_for_manual_callback(stack, dispatch)}
 
 
 async def test_an_agent_records_a_manual_callback_from_the_keyboard(consoles: Stack) -> None:
@@ -475,6 +498,76 @@ async def test_an_agent_records_a_manual_callback_from_the_keyboard(consoles: St
     )
     await agent.wait_for_timeout(3500)  # the confirmation message fades
     await agent.screenshot(path=ARTIFACTS / "order-callbacks.png", full_page=True)
+
+
+async def test_a_follow_up_call_shows_the_orders_owner_who_hears_how_it_ended(
+    consoles: Stack,
+) -> None:
+    """首问负责制: 王芳 registers an order; when the citizen calls again, 李娜's screen-pop
+    shows the order's state and that 王芳 owns it, and the hotline's running outages.
+    王芳 hears live when the unit completes it and when the citizen's callback reopens it,
+    and her orders show the rating and the redo."""
+    stack = consoles
+    supervisor = await stack.api(stack.users["supervisor"])
+    now = dt.datetime.now(dt.UTC)
+    outage = await supervisor.post(
+        "/api/v1/outages",
+        {
+            "domain": "water",
+            "kind": "emergency",
+            "title": "胶州市管网抢修停水",
+            "area_codes": ["370281"],
+            "starts_at": (now - dt.timedelta(hours=1)).isoformat(),
+            "ends_at": (now + dt.timedelta(hours=3)).isoformat(),
+        },
+        status=201,
+    )
+    await supervisor.client.close()
+    try:
+        owner = await stack.console("agent")
+        phone = mobile()
+        order, dispatch = await dispatched_order(stack, phone)
+
+        colleague = await stack.console("colleague")
+        await stack.queue_caller("96111", phone)
+        await colleague.keyboard.press("F2")
+        pop = colleague.locator("[data-test=screen-pop]")
+        row = pop.locator("[data-test=pop-open-order]", has_text=order["number"])
+        await expect(row.locator("[data-test=pop-owner]")).to_have_text("首问：王芳")
+        await expect(row).to_contain_text("已派单")
+        await expect(pop.locator("[data-test=pop-outages]")).to_contain_text("胶州市管网抢修停水")
+        await colleague.screenshot(path=ARTIFACTS / "agent-screen-pop-owner-zh.png")
+        await colleague.locator(".topbar [data-test=lang]").click()
+        await expect(row.locator("[data-test=pop-owner]")).to_have_text("Owner: 王芳")
+        await expect(pop.locator("[data-test=pop-outages]")).to_contain_text("Running outages")
+        await colleague.screenshot(path=ARTIFACTS / "agent-screen-pop-owner-en.png")
+
+        attempt = await complete_for_manual_callback(stack, dispatch)
+        completed = owner.locator(".owner-notice", has_text="您受理的工单已办结")
+        await expect(completed).to_contain_text(order["number"])
+        desk = await stack.api(stack.users["colleague"])
+        await desk.post(
+            f"/api/v1/callbacks/manual/{attempt}/answer",
+            {"solved": False, "rating": 2, "comment": "水管还在漏"},
+        )
+        await desk.client.close()
+        rated = owner.locator(".owner-notice", has_text="您受理的工单已回访")
+        await expect(rated).to_contain_text(f"{order['number']}：不满意")
+        await expect(owner.locator(".owner-notice", has_text="被重新办理")).to_be_visible()
+        mine = owner.locator("[data-test=my-orders] li", has_text=order["number"])
+        await expect(mine.locator("[data-test=my-outcome]")).to_contain_text("回访：不满意")
+        await expect(mine.locator("[data-test=my-outcome]")).to_contain_text("重办 1 次")
+        await owner.screenshot(path=ARTIFACTS / "agent-my-orders-outcome-zh.png")
+        await owner.locator(".topbar [data-test=lang]").click()
+        await expect(mine.locator("[data-test=my-outcome]")).to_contain_text(
+            "Callback: Dissatisfied"
+        )
+        await expect(mine.locator("[data-test=my-outcome]")).to_contain_text("reopened 1×")
+        await owner.screenshot(path=ARTIFACTS / "agent-my-orders-outcome-en.png")
+    finally:
+        await stack.pool.execute(
+            "UPDATE outage_notices SET cancelled_at = now() WHERE id = $1", outage["id"]
+        )
 
 
 async def test_a_supervisor_closes_an_order_with_a_ruling(consoles: Stack) -> None:

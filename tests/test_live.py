@@ -229,8 +229,13 @@ async def test_a_unit_hears_its_dispatch_made_by_a_worker_and_no_other_unit_does
     assert set(heard) == {"seq", "type", "order_id", "number", "hotline", "status"} | {
         "at",
         "actor",
+        "owner_id",
         "data",
     }
+    # Every event names the order's owner (首问负责制): its console notices their outcomes.
+    owner = (await desks["agent"].get("/api/v1/auth/me"))["user"]["id"]
+    assert heard["owner_id"] == owner
+    assert {e["owner_id"] for e in agent.events(order["id"])} == {owner}
     assert heard["type"] == "order.dispatch" and heard["number"] == order["number"]
     assert heard["hotline"] == "96556" and heard["status"] == "dispatched"
     assert heard["data"]["dispatch_id"] == dispatched["data"]["dispatch_id"]

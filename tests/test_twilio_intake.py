@@ -13,9 +13,10 @@ import datetime as dt
 import random
 import uuid
 import xml.etree.ElementTree as ET
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import aiohttp
 import asyncpg
@@ -280,39 +281,146 @@ async def test_a_call_to_an_unknown_number_hears_sorry_and_is_hung_up(
     assert call is not None and call["hotline_code"] is None
 
 
-async def test_a_caller_in_an_outage_area_hears_about_it(
+def outage_values(
+    domain: str, title: str, area: str, starts_at: dt.datetime, ends_at: dt.datetime
+) -> dict[str, Any]:
+    return {
+        "domain": domain,
+        "kind": "emergency",
+        "title": title,
+        "description": "",
+        "area_codes": [area],
+        "starts_at": starts_at,
+        "ends_at": ends_at,
+        "created_by": None,
+    }
+
+
+def announcements(root: ET.Element) -> list[str]:
+    """What is said inside the menu's Gather before the menu prompt."""
+    (gather,) = [e for e in root if e.tag == "Gather"]
+    says = [e.text or "" for e in gather]
+    assert says[-1] == voice.MENU_PROMPT
+    return says[:-1]
+
+
+async def test_every_caller_hears_the_dialled_hotlines_running_outages(
     twilio: Twilio, pool: asyncpg.Pool, settings: Settings
 ) -> None:
-    phone = mobile()
+    """Newest first, at most three, of the hotline's utilities only; a known caller's own
+    area first; said inside the Gather, so a digit skips them."""
     now = dt.datetime.now(dt.UTC)
+    tz = ZoneInfo(settings.timezone)
+    tomorrow_9 = dt.datetime.combine(
+        now.astimezone(tz).date() + dt.timedelta(days=1), dt.time(9), tzinfo=tz
+    )
+    later = now + dt.timedelta(days=3)
+    water = [
+        ("崂山区管网抢修临时停水", "370212", now - dt.timedelta(hours=5), tomorrow_9),
+        ("香港中路停水", "370202", now - dt.timedelta(hours=3), later),
+        ("辽阳西路停水", "370203", now - dt.timedelta(hours=2), later),
+        ("延吉路停水", "370203", now - dt.timedelta(hours=1), later),
+    ]
     async with pool.acquire() as conn:
         _, agent = await make_user(conn, "agent", hotline_code="96111")
-        # The caller's area is known from their last order.
-        await register_order(conn, agent, settings, now, caller_phone=phone, area="370212")
-        outage = await routing_queries.insert_outage(
+        known = mobile()
+        await register_order(conn, agent, settings, now, caller_phone=known, area="370212")
+        rows = [
+            await routing_queries.insert_outage(conn, outage_values("water", *w)) for w in water
+        ]
+        rows.append(
+            await routing_queries.insert_outage(
+                conn,
+                outage_values("gas", "李沧区停气", "370213", now - dt.timedelta(hours=1), later),
+            )
+        )
+        # Not running: over, not begun, cancelled.
+        rows.append(
+            await routing_queries.insert_outage(
+                conn,
+                outage_values(
+                    "water",
+                    "已结束停水",
+                    "370202",
+                    now - dt.timedelta(days=2),
+                    now - dt.timedelta(days=1),
+                ),
+            )
+        )
+        rows.append(
+            await routing_queries.insert_outage(
+                conn,
+                outage_values(
+                    "water", "明日计划停水", "370202", later, later + dt.timedelta(hours=4)
+                ),
+            )
+        )
+        cancelled = await routing_queries.insert_outage(
             conn,
-            {
-                "domain": "water",
-                "kind": "emergency",
-                "title": "崂山区管网抢修临时停水",
-                "description": "",
-                "area_codes": ["370212"],
-                "starts_at": now - dt.timedelta(hours=1),
-                "ends_at": now + dt.timedelta(hours=3),
-                "created_by": None,
-            },
+            outage_values("water", "已取消停水", "370202", now - dt.timedelta(minutes=5), later),
+        )
+        rows.append(cancelled)
+        await conn.execute(
+            "UPDATE outage_notices SET cancelled_at = now() WHERE id = $1", cancelled["id"]
         )
     try:
-        root = twiml(await twilio.post("/twilio/voice", call_params(sid("CA"), "96556", phone)))
-        says = [e.text for e in root if e.tag == "Say"]
-        assert len(says) == 2 and "崂山区管网抢修临时停水" in (says[1] or "")
-        # Someone else, elsewhere: only the greeting.
-        root = twiml(await twilio.post("/twilio/voice", call_params(sid("CA"), "96556", mobile())))
-        assert len([e for e in root if e.tag == "Say"]) == 1
+        # A first-time caller to 96111: the three newest water outages.
+        said = announcements(
+            twiml(await twilio.post("/twilio/voice", call_params(sid("CA"), "96111", mobile())))
+        )
+        assert [line.split("，")[0] for line in said] == [
+            "目前延吉路停水",
+            "目前辽阳西路停水",
+            "目前香港中路停水",
+        ]
+        assert all(line.endswith("恢复。") for line in said)
+        # A caller known in 崂山 hears their area's outage first, with when it should end.
+        said = announcements(
+            twiml(await twilio.post("/twilio/voice", call_params(sid("CA"), "96111", known)))
+        )
+        assert said[0] == "目前崂山区管网抢修临时停水，预计明天9时恢复。"
+        assert len(said) == 3 and said[1].startswith("目前延吉路停水")
+        # 96556 (gas and heating) announces the gas outage only; 12319 all utilities.
+        said = announcements(
+            twiml(await twilio.post("/twilio/voice", call_params(sid("CA"), "96556", mobile())))
+        )
+        assert [line.split("，")[0] for line in said] == ["目前李沧区停气"]
+        said = announcements(
+            twiml(
+                await twilio.post(
+                    "/twilio/voice", call_params(sid("CA"), HOTLINE_12319_NUMBER, mobile())
+                )
+            )
+        )
+        assert [line.split("，")[0] for line in said] == [
+            "目前李沧区停气",
+            "目前延吉路停水",
+            "目前辽阳西路停水",
+        ]
     finally:
         await pool.execute(
-            "UPDATE outage_notices SET cancelled_at = now() WHERE id = $1", outage["id"]
+            "UPDATE outage_notices SET cancelled_at = now() WHERE id = ANY($1::bigint[])",
+            [r["id"] for r in rows],
         )
+
+
+def test_an_outage_says_when_it_should_end_in_few_words() -> None:
+    today = dt.date(2026, 12, 5)
+    tz = ZoneInfo("Asia/Shanghai")
+
+    def line(title: str, ends_at: dt.datetime) -> str:
+        return voice.outage_line(voice.OutageNotice(title, ends_at), today)
+
+    assert line("香港中路停水", dt.datetime(2026, 12, 5, 18, 30, tzinfo=tz)) == (
+        "目前香港中路停水，预计今天18时30分恢复。"
+    )
+    assert line("香港中路停水", dt.datetime(2026, 12, 7, 9, tzinfo=tz)) == (
+        "目前香港中路停水，预计12月7日9时恢复。"
+    )
+    long = "市北区" * 20
+    assert line(long, dt.datetime(2026, 12, 6, 0, tzinfo=tz)) == (
+        f"目前{long[: voice.OUTAGE_TITLE_CHARS]}等，预计明天0时恢复。"
+    )
 
 
 # ------------------------------------------------------------------------ menu
@@ -737,11 +845,14 @@ def test_production_needs_twilio_credentials_for_the_twilio_provider() -> None:
 # ---------------------------------------------------------- the agent's turn
 
 
-async def test_an_agent_takes_the_oldest_waiting_call_and_gets_a_screen_pop(
-    twilio: Twilio, pool: asyncpg.Pool
-) -> None:
+@contextlib.asynccontextmanager
+async def call_taker(
+    twilio: Twilio, pool: asyncpg.Pool, hotline_code: str
+) -> AsyncIterator[tuple[aiohttp.ClientSession, Callable[[], Awaitable[aiohttp.ClientResponse]]]]:
+    """A new agent of ``hotline_code``, signed in and available, and its "take next call"
+    (calls earlier tests left waiting on the hotline are taken first)."""
     async with pool.acquire() as conn:
-        username, _ = await make_user(conn, "agent", hotline_code="96556")
+        username, _ = await make_user(conn, "agent", hotline_code=hotline_code)
     async with aiohttp.ClientSession(
         base_url=twilio.base, cookie_jar=aiohttp.CookieJar(unsafe=True)
     ) as agent:
@@ -755,7 +866,52 @@ async def test_an_agent_takes_the_oldest_waiting_call_and_gets_a_screen_pop(
             return await agent.post("/api/v1/calls/next", headers={"X-CSRF-Token": csrf})
 
         while (await take_next()).status == 200:
-            pass  # calls earlier tests left waiting
+            pass
+        yield agent, take_next
+
+
+async def test_a_returning_callers_screen_pop_names_each_orders_owner_and_the_outages(
+    twilio: Twilio, pool: asyncpg.Pool, settings: Settings
+) -> None:
+    """首问负责制: the agent who registered an order stays its owner; whoever takes the
+    citizen's next call sees who that is and where the order stands, and the running
+    outages the caller heard of."""
+    phone = mobile()
+    now = dt.datetime.now(dt.UTC)
+    async with pool.acquire() as conn:
+        _, owner = await make_user(conn, "agent", hotline_code="96111")
+        order = await register_order(conn, owner, settings, now, caller_phone=phone)
+        outage = await routing_queries.insert_outage(
+            conn,
+            outage_values(
+                "water",
+                "香港中路停水",
+                "370202",
+                now - dt.timedelta(hours=1),
+                now + dt.timedelta(hours=2),
+            ),
+        )
+    try:
+        async with call_taker(twilio, pool, "96111") as (_, take_next):
+            call_sid = await start_call(twilio, "96111", phone)
+            await twilio.post("/twilio/voice/menu", gather_params(call_sid, "96111", "1"))
+            offered = await (await take_next()).json()
+    finally:
+        await pool.execute(
+            "UPDATE outage_notices SET cancelled_at = now() WHERE id = $1", outage["id"]
+        )
+    assert offered["call_sid"] == call_sid
+    (mine,) = offered["caller"]["open_orders"]
+    assert mine["number"] == order["number"] and mine["status"] == order["status"]
+    assert (mine["owner_id"], mine["owner_name"]) == (owner.user_id, owner.name)
+    assert [o["title"] for o in offered["outages"]] == ["香港中路停水"]
+    assert offered["outages"][0]["domain"] == "water"
+
+
+async def test_an_agent_takes_the_oldest_waiting_call_and_gets_a_screen_pop(
+    twilio: Twilio, pool: asyncpg.Pool
+) -> None:
+    async with call_taker(twilio, pool, "96556") as (agent, take_next):
         assert (await agent.post("/api/v1/calls/next")).status == 403  # no CSRF token
 
         known = mobile()

@@ -41,7 +41,18 @@ STREAM_EVENT = "hotline:order-events"
 ORDER_EVENT = "order_event"
 NAMESPACE = "/"
 READ_CHUNK = 500  # events read from the database at a time (catching up, replays)
-PUBLIC_FIELDS = ("seq", "type", "order_id", "number", "hotline", "status", "at", "actor", "data")
+PUBLIC_FIELDS = (
+    "seq",
+    "type",
+    "order_id",
+    "number",
+    "hotline",
+    "status",
+    "at",
+    "actor",
+    "owner_id",
+    "data",
+)
 
 CENTRE_ROOM = "centre"
 BOARD_ROOM = "board"

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from typing import Literal
+from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
+import asyncpg
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
+from callbacks import queries as callback_queries
 from callbacks.figures import FigureQuery, compute_figures
 from hotline.board import queries
 from hotline.db import transaction
@@ -137,18 +139,30 @@ async def waiting_calls(request: web.Request) -> web.Response:
 @routes.route(
     "GET",
     "/api/v1/agents/me/orders",
-    summary="Orders I registered, newest first",
+    summary="Orders I own (registered), newest first, with their outcome (首问负责制)",
     tag="console",
     query=MyOrders,
     roles=CENTRE_ROLES,
 )
 async def my_orders(request: web.Request) -> web.Response:
+    """The agent who registered an order stays its owner: it sees how each one ended,
+    besides its status: completed when, reopened how often (``redo_count``), and the
+    citizen's last callback answer (``answer``: solved, rating 1–5, outcome, when)."""
     actor = require_actor(request)
     criteria = read_query(request, MyOrders)
     assert actor.user_id is not None
     async with request.app[POOL].acquire() as conn:
         rows = await queries.orders_registered_by(conn, actor.user_id, criteria.limit)
-    return json_response({"items": [order_json(r) for r in rows]})
+        answers = await callback_queries.latest_answers(conn, [r["id"] for r in rows])
+    return json_response(
+        {"items": [{**order_json(r), "answer": _answer_json(answers.get(r["id"]))} for r in rows]}
+    )
+
+
+def _answer_json(answer: asyncpg.Record | None) -> dict[str, Any] | None:
+    if answer is None:
+        return None
+    return {name: answer[name] for name in ("solved", "rating", "outcome", "answered_at")}
 
 
 @routes.route(

@@ -22,12 +22,16 @@ async def citizen_by_phone(conn: asyncpg.Connection, phone: str) -> asyncpg.Reco
 async def orders_of_citizen(
     conn: asyncpg.Connection, citizen_id: int, limit: int
 ) -> list[asyncpg.Record]:
+    """The caller's orders, newest first, each with its owner (首问负责人): the agent who
+    registered it, or confirmed it from a draft."""
     return await conn.fetch(
         """
         SELECT o.id, o.number, o.status, o.hotline_code, o.service_item_code,
                si.name_zh AS item_name, o.description, o.address, o.created_at,
-               o.resolution_due_at, o.completed_at, o.redo_count
+               o.resolution_due_at, o.completed_at, o.redo_count,
+               o.registered_by AS owner_id, u.display_name AS owner_name
           FROM work_orders o LEFT JOIN service_items si ON si.code = o.service_item_code
+          LEFT JOIN users u ON u.id = o.registered_by
          WHERE o.citizen_id = $1
          ORDER BY o.created_at DESC LIMIT $2
         """,

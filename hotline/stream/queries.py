@@ -51,7 +51,8 @@ async def read_events(
     scope: list[int] | None = None,
 ) -> list[dict[str, Any]]:
     """Events with ``after < seq <= upto``, oldest first, as plain data: the event, its
-    order's number, hotline and status (the event's own, else the order's now), and the
+    order's number, hotline and status (the event's own, else the order's now), its
+    owner (``owner_id``, the agent who registered it: 首问负责制), and the
     units with a dispatch on the order (``units``) and those working on it
     (``active_units``). With ``scope`` (an enterprise and its branches), only events of
     orders dispatched to one of those units."""
@@ -65,7 +66,7 @@ async def read_events(
         f"""
         SELECT e.seq, e.type, e.order_id, o.number, o.hotline_code AS hotline,
                coalesce(e.to_status, o.status) AS status, e.created_at AS at, e.actor,
-               e.data, coalesce(u.units, '{{}}') AS units,
+               o.registered_by AS owner_id, e.data, coalesce(u.units, '{{}}') AS units,
                coalesce(u.active_units, '{{}}') AS active_units
           FROM order_events e
           JOIN work_orders o ON o.id = e.order_id

@@ -10,10 +10,14 @@ import asyncpg
 from hotline.board import queries as board_queries
 from hotline.callers.service import caller_profile
 from hotline.errors import Conflict, InvalidInput
+from hotline.reference.cache import reference
 from hotline.users.models import Actor, Role
 from integrations.telephony import queries
+from routing.rules import area_chain
 
 CALL_OFFERED = "call.offered"
+# Running outages the screen-pop lists: more than the caller hears, the agent reads faster.
+SCREEN_POP_OUTAGES = 10
 
 
 async def _profile(conn: asyncpg.Connection, phone: str) -> dict[str, Any]:
@@ -56,6 +60,15 @@ async def take_next_call(
     )
     if call is None:
         return None
+    hotline_row = await reference.hotline(conn, call["hotline_code"])
+    caller = await queries.caller_by_phone(conn, call["from_phone"])
+    outages = await queries.running_outages(
+        conn,
+        hotline_row["domain"] if hotline_row else None,
+        now,
+        areas=await area_chain(conn, caller["area_code"] if caller else None),
+        limit=SCREEN_POP_OUTAGES,
+    )
     return {
         "type": CALL_OFFERED,
         "call_id": call["id"],
@@ -64,6 +77,8 @@ async def take_next_call(
         # The old name, for API clients that read it: until the next release.
         "hotline": call["hotline_code"],
         "caller": await _profile(conn, call["from_phone"]),
+        # What the caller heard before the menu (their area's first), and more.
+        "outages": [dict(o) for o in outages],
     }
 
 

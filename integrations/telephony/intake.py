@@ -11,6 +11,7 @@ import datetime as dt
 import logging
 from dataclasses import dataclass
 from typing import Protocol
+from zoneinfo import ZoneInfo
 
 import asyncpg
 
@@ -126,26 +127,33 @@ async def _record_call(conn: asyncpg.Connection, form: CallForm, now: dt.datetim
     return CallContext(call, hotline, caller)
 
 
-async def _outage_title(
-    conn: asyncpg.Connection, area_code: str | None, now: dt.datetime
-) -> str | None:
-    areas = await area_chain(conn, area_code)
-    outage = await queries.active_outage_in(conn, areas, now) if areas else None
-    return str(outage["title"]) if outage else None
+# Running outages a caller hears before the menu: the whole greeting stays short.
+ANNOUNCED_OUTAGES = 3
 
 
 async def handle_voice(
-    conn: asyncpg.Connection, form: CallForm, urls: Urls, now: dt.datetime
+    conn: asyncpg.Connection, form: CallForm, urls: Urls, now: dt.datetime, tz: ZoneInfo
 ) -> str:
-    """A new call: record it, greet the caller (with a running outage in their known
-    area), offer the menu. A number that is no hotline hears sorry and is hung up on."""
+    """A new call: record it, greet the caller, announce the dialled hotline's running
+    outages (those in the caller's known area first, then the newest; at most
+    ``ANNOUNCED_OUTAGES``) and offer the menu. A number that is no hotline hears sorry
+    and is hung up on."""
     context = await _record_call(conn, form, now)
     if context.hotline is None:
         return voice.unknown_number()
     area = context.caller["area_code"] if context.caller else None
-    title = await _outage_title(conn, area, now)
+    outages = await queries.running_outages(
+        conn,
+        context.hotline["domain"],
+        now,
+        areas=await area_chain(conn, area),
+        limit=ANNOUNCED_OUTAGES,
+    )
     return voice.greeting(
-        context.hotline["greeting_zh"], outage_title=title, menu_url=urls.absolute(Urls.MENU)
+        context.hotline["greeting_zh"],
+        outages=[voice.OutageNotice(o["title"], o["ends_at"].astimezone(tz)) for o in outages],
+        today=now.astimezone(tz).date(),
+        menu_url=urls.absolute(Urls.MENU),
     )
 
 

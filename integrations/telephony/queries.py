@@ -81,22 +81,42 @@ async def caller_by_phone(conn: asyncpg.Connection, phone: str) -> asyncpg.Recor
     )
 
 
-async def active_outage_in(
-    conn: asyncpg.Connection, areas: list[str], at: dt.datetime
-) -> asyncpg.Record | None:
-    """A running outage of any domain covering one of ``areas`` (oldest first).
+# The utilities a hotline answers for, by its domain; a hotline of no domain (12319, city
+# management) takes calls about all of them.
+OUTAGE_DOMAINS = {"water": ("water",), "energy": ("gas", "heating")}
+ALL_OUTAGE_DOMAINS = ("water", "gas", "heating")
 
-    Read only, no lock: a greeting only mentions it (routing links orders with its own,
-    locking query)."""
-    return await conn.fetchrow(
+
+def outage_domains(hotline_domain: str | None) -> list[str]:
+    """The outage domains a hotline's callers hear of."""
+    return list(OUTAGE_DOMAINS.get(hotline_domain or "", ALL_OUTAGE_DOMAINS))
+
+
+async def running_outages(
+    conn: asyncpg.Connection,
+    hotline_domain: str | None,
+    at: dt.datetime,
+    *,
+    areas: list[str],
+    limit: int,
+) -> list[asyncpg.Record]:
+    """The running outages of a hotline's utilities: those covering one of ``areas``
+    (the caller's, when known) first, then the newest first.
+
+    Read only, no lock: a greeting and a screen-pop only mention them (routing links
+    orders with its own, locking query)."""
+    return await conn.fetch(
         """
-        SELECT id, domain, title FROM outage_notices
-         WHERE area_codes && $1::text[] AND cancelled_at IS NULL
+        SELECT id, domain, kind, title, area_codes, starts_at, ends_at FROM outage_notices
+         WHERE domain = ANY($1::text[]) AND cancelled_at IS NULL
            AND starts_at <= $2 AND ends_at > $2
-         ORDER BY starts_at, id LIMIT 1
+         ORDER BY area_codes && $3::text[] DESC, starts_at DESC, id DESC
+         LIMIT $4
         """,
-        areas,
+        outage_domains(hotline_domain),
         at,
+        areas,
+        limit,
     )
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Awaitable, Callable
+from zoneinfo import ZoneInfo
 
 import asyncpg
 from aiohttp import web
@@ -114,10 +115,11 @@ def _urls(request: web.Request) -> Urls:
 async def voice_call(request: web.Request, form: MultiDict[str]) -> str:
     data = CallForm.model_validate(dict(form))
     now = request.app[CLOCK]()
+    tz = ZoneInfo(request.app[SETTINGS].timezone)
     return await _once(
         request,
         DeliveryKey("voice", data.CallSid),
-        lambda conn: intake.handle_voice(conn, data, _urls(request), now),
+        lambda conn: intake.handle_voice(conn, data, _urls(request), now, tz),
     )
 
 

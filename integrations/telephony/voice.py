@@ -7,6 +7,10 @@ Every URL passed in is absolute (Twilio signs and calls exactly that URL).
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+
 from twilio.twiml.messaging_response import MessagingResponse
 from twilio.twiml.voice_response import VoiceResponse
 
@@ -24,6 +28,37 @@ INVALID_DIGIT = "您的输入有误，请重新选择。"
 PLEASE_HOLD = "话务员正忙，请稍候。"
 LEAVE_MESSAGE = "话务员正忙，请在提示音后留言，说明您的问题和地址，按井号键结束。"
 GOODBYE = "感谢您的来电，我们将尽快处理，再见。"
+# A title longer than this is cut: an announcement is heard before the menu, by everyone.
+OUTAGE_TITLE_CHARS = 30
+
+
+@dataclass(frozen=True)
+class OutageNotice:
+    """A running outage as a caller hears it: its title and when it should end (local)."""
+
+    title: str
+    ends_at: dt.datetime
+
+
+def _spoken_time(moment: dt.datetime, today: dt.date) -> str:
+    """How a TTS voice says a local time: "今天18时30分", "明天9时", "12月7日9时"."""
+    day = moment.date()
+    if day == today:
+        prefix = "今天"
+    elif day == today + dt.timedelta(days=1):
+        prefix = "明天"
+    else:
+        prefix = f"{moment.month}月{moment.day}日"
+    minutes = f"{moment.minute}分" if moment.minute else ""
+    return f"{prefix}{moment.hour}时{minutes}"
+
+
+def outage_line(notice: OutageNotice, today: dt.date) -> str:
+    """One short announcement, e.g. "目前香港中路停水，预计今天18时恢复。"."""
+    title = notice.title.strip()
+    if len(title) > OUTAGE_TITLE_CHARS:
+        title = title[:OUTAGE_TITLE_CHARS] + "等"
+    return f"目前{title}，预计{_spoken_time(notice.ends_at, today)}恢复。"
 
 
 def queue_name(hotline_code: str) -> str:
@@ -35,22 +70,27 @@ def _say(response: VoiceResponse, text: str) -> None:
     response.say(text, language=LANGUAGE)
 
 
-def _menu(response: VoiceResponse, action: str) -> None:
-    """The one-digit menu. Without a digit Twilio goes on to the next verb: a redirect
-    to the same action without ``Digits``, which queues the caller for an agent."""
+def _menu(response: VoiceResponse, action: str, announcements: Sequence[str] = ()) -> None:
+    """The one-digit menu, after ``announcements``. They are said inside the ``<Gather>``
+    so that a caller may press a digit at any time and skip them. Without a digit Twilio
+    goes on to the next verb: a redirect to the same action without ``Digits``, which
+    queues the caller for an agent."""
     gather = response.gather(num_digits=1, action=action, timeout=MENU_TIMEOUT_SECONDS)
+    for text in announcements:
+        gather.say(text, language=LANGUAGE)
     gather.say(MENU_PROMPT, language=LANGUAGE)
     response.redirect(action)
 
 
-def greeting(greeting_zh: str, *, outage_title: str | None, menu_url: str) -> str:
-    """The answer to a new call: greeting, a running outage in the caller's area if
-    known, then the menu whose choice goes to ``menu_url``."""
+def greeting(
+    greeting_zh: str, *, outages: Sequence[OutageNotice], today: dt.date, menu_url: str
+) -> str:
+    """The answer to a new call: greeting, the hotline's running ``outages`` (in the
+    order given; ``today`` is the local date their end times are said against), then the
+    menu whose choice goes to ``menu_url``."""
     response = VoiceResponse()
     _say(response, greeting_zh or DEFAULT_GREETING)
-    if outage_title:
-        _say(response, f"特别提示：{outage_title}。")
-    _menu(response, menu_url)
+    _menu(response, menu_url, [outage_line(notice, today) for notice in outages])
     return str(response.to_xml())
 
 

@@ -538,6 +538,22 @@ const zh = {
     4: "满意",
     5: "非常满意",
   },
+  // 首问负责制 and the outages on the screen-pop (issue 15, items 3 and 6).
+  firstContact: {
+    owner: "首问：{name}",
+    ownerYou: "首问：本人",
+    outagesNow: "正在停水停气",
+    outageLine: "{title}，预计 {end} 恢复",
+    completedAt: "{at} 办结",
+    rated: "回访：{level}",
+    redone: "重办 {n} 次",
+    notice: {
+      completed: "您受理的工单已办结",
+      rated: "您受理的工单已回访",
+      reopened: "您受理的工单被重新办理",
+    },
+    noticeRated: "{number}：{level}",
+  },
 };
 
 const en = {
@@ -1071,6 +1087,22 @@ const en = {
     3: "Fairly satisfied",
     4: "Satisfied",
     5: "Very satisfied",
+  },
+  // First-contact ownership and the outages on the screen-pop (issue 15, items 3 and 6).
+  firstContact: {
+    owner: "Owner: {name}",
+    ownerYou: "Owner: you",
+    outagesNow: "Running outages",
+    outageLine: "{title}, back by {end}",
+    completedAt: "completed {at}",
+    rated: "Callback: {level}",
+    redone: "reopened {n}×",
+    notice: {
+      completed: "An order you registered was completed",
+      rated: "The citizen rated an order you registered",
+      reopened: "An order you registered was reopened",
+    },
+    noticeRated: "{number}: {level}",
   },
 };
 

@@ -853,9 +853,9 @@ export const renders = new Map([
       }
     })(),
   ],
-  // views/agent/my_orders.js:25
+  // views/agent/my_orders.js:55
   [
-    "\n  <el-card shadow=\"never\" class=\"panel\">\n    <template #header><div class=\"panel-head\"><span>{{ t('agent.myOrders') }}</span>\n      <span class=\"muted small\">{{ t('app.items', myOrders.length) }}</span></div></template>\n    <div v-if=\"!myOrders.length\" class=\"empty-line\">{{ t('agent.myOrdersEmpty') }}</div>\n    <ul v-else class=\"plain-list\" data-test=\"my-orders\">\n      <li v-for=\"o in myOrders\" :key=\"o.id\" class=\"order-row\" tabindex=\"0\" @click=\"open(o)\" @keyup.enter=\"open(o)\">\n        <div class=\"order-row-head\"><span class=\"mono small\">{{ o.number }}</span><StatusTag :status=\"o.status\" /></div>\n        <div class=\"order-row-item\">{{ $itemName(o.service_item_code) }}</div>\n        <div class=\"muted small ellipsis\">{{ o.address || o.description }}</div>\n      </li>\n    </ul>\n  </el-card>",
+    "\n  <el-card shadow=\"never\" class=\"panel\">\n    <template #header><div class=\"panel-head\"><span>{{ t('agent.myOrders') }}</span>\n      <span class=\"muted small\">{{ t('app.items', myOrders.length) }}</span></div></template>\n    <div v-if=\"!myOrders.length\" class=\"empty-line\">{{ t('agent.myOrdersEmpty') }}</div>\n    <ul v-else class=\"plain-list\" data-test=\"my-orders\">\n      <li v-for=\"o in myOrders\" :key=\"o.id\" class=\"order-row\" tabindex=\"0\" @click=\"open(o)\" @keyup.enter=\"open(o)\">\n        <div class=\"order-row-head\"><span class=\"mono small\">{{ o.number }}</span><StatusTag :status=\"o.status\" /></div>\n        <div class=\"order-row-item\">{{ $itemName(o.service_item_code) }}</div>\n        <div class=\"muted small ellipsis\">{{ o.address || o.description }}</div>\n        <div v-if=\"o.completed_at || o.redo_count || o.answer\" class=\"outcome-line\" data-test=\"my-outcome\">\n          <span v-if=\"o.completed_at\" class=\"muted small\">{{ t('firstContact.completedAt', { at: $fmtTime(o.completed_at) }) }}</span>\n          <el-tag v-if=\"o.answer?.rating\" disable-transitions size=\"small\" :type=\"good(o.answer) ? 'success' : 'danger'\">\n            {{ t('firstContact.rated', { level: t('rating.' + o.answer.rating) }) }}</el-tag>\n          <el-tag v-if=\"o.redo_count\" disable-transitions size=\"small\" type=\"warning\">{{ t('firstContact.redone', { n: o.redo_count }) }}</el-tag>\n        </div>\n      </li>\n    </ul>\n  </el-card>",
     (() => {
       const _hoisted_1 = { class: "panel-head" }
       const _hoisted_2 = { class: "muted small" }
@@ -873,9 +873,19 @@ export const renders = new Map([
       const _hoisted_7 = { class: "mono small" }
       const _hoisted_8 = { class: "order-row-item" }
       const _hoisted_9 = { class: "muted small ellipsis" }
+      const _hoisted_10 = {
+        key: 0,
+        class: "outcome-line",
+        "data-test": "my-outcome"
+      }
+      const _hoisted_11 = {
+        key: 0,
+        class: "muted small"
+      }
 
       return function render(_ctx, _cache) {
         const _component_StatusTag = _resolveComponent("StatusTag")
+        const _component_el_tag = _resolveComponent("el-tag")
         const _component_el_card = _resolveComponent("el-card")
 
         return (_openBlock(), _createBlock(_component_el_card, {
@@ -907,7 +917,40 @@ export const renders = new Map([
                         }, null, 8 /* PROPS */, ["status"])
                       ]),
                       _createElementVNode("div", _hoisted_8, _toDisplayString(_ctx.$itemName(o.service_item_code)), 1 /* TEXT */),
-                      _createElementVNode("div", _hoisted_9, _toDisplayString(o.address || o.description), 1 /* TEXT */)
+                      _createElementVNode("div", _hoisted_9, _toDisplayString(o.address || o.description), 1 /* TEXT */),
+                      (o.completed_at || o.redo_count || o.answer)
+                        ? (_openBlock(), _createElementBlock("div", _hoisted_10, [
+                            (o.completed_at)
+                              ? (_openBlock(), _createElementBlock("span", _hoisted_11, _toDisplayString(_ctx.t('firstContact.completedAt', { at: _ctx.$fmtTime(o.completed_at) })), 1 /* TEXT */))
+                              : _createCommentVNode("v-if", true),
+                            (o.answer?.rating)
+                              ? (_openBlock(), _createBlock(_component_el_tag, {
+                                  key: 1,
+                                  "disable-transitions": "",
+                                  size: "small",
+                                  type: _ctx.good(o.answer) ? 'success' : 'danger'
+                                }, {
+                                  default: _withCtx(() => [
+                                    _createTextVNode(_toDisplayString(_ctx.t('firstContact.rated', { level: _ctx.t('rating.' + o.answer.rating) })), 1 /* TEXT */)
+                                  ]),
+                                  _: 2 /* DYNAMIC */
+                                }, 1032 /* PROPS, DYNAMIC_SLOTS */, ["type"]))
+                              : _createCommentVNode("v-if", true),
+                            (o.redo_count)
+                              ? (_openBlock(), _createBlock(_component_el_tag, {
+                                  key: 2,
+                                  "disable-transitions": "",
+                                  size: "small",
+                                  type: "warning"
+                                }, {
+                                  default: _withCtx(() => [
+                                    _createTextVNode(_toDisplayString(_ctx.t('firstContact.redone', { n: o.redo_count })), 1 /* TEXT */)
+                                  ]),
+                                  _: 2 /* DYNAMIC */
+                                }, 1024 /* DYNAMIC_SLOTS */))
+                              : _createCommentVNode("v-if", true)
+                          ]))
+                        : _createCommentVNode("v-if", true)
                     ], 40 /* PROPS, NEED_HYDRATION */, _hoisted_5))
                   }), 128 /* KEYED_FRAGMENT */))
                 ]))
@@ -977,9 +1020,9 @@ export const renders = new Map([
       }
     })(),
   ],
-  // views/agent/screen_pop.js:13
+  // views/agent/screen_pop.js:20
   [
-    "\n  <el-card shadow=\"never\" class=\"panel screen-pop\" :class=\"{ ringing: call }\" data-test=\"screen-pop\">\n    <template #header>\n      <div class=\"panel-head\">\n        <span>{{ t('agent.screenPop') }}</span>\n        <el-button v-if=\"call\" size=\"small\" @click=\"$emit('close')\">{{ t('app.close') }}</el-button>\n      </div>\n    </template>\n    <div v-if=\"!call\" class=\"empty-line\">{{ t('agent.noCall') }}</div>\n    <div v-else class=\"caller\">\n      <div class=\"caller-id\">\n        <span class=\"caller-phone mono\" data-test=\"caller-phone\">{{ call.caller.phone }}</span>\n        <span class=\"caller-name\">{{ call.caller.citizen?.name || '' }}</span>\n        <el-tag disable-transitions size=\"small\" :type=\"call.caller.known ? 'success' : 'info'\">\n          {{ call.caller.known ? t('agent.knownCaller') : t('agent.newCaller') }}</el-tag>\n        <el-tag disable-transitions v-if=\"call.caller.citizen?.key_account\" size=\"small\" type=\"warning\">{{ t('agent.keyAccount') }}</el-tag>\n        <el-tag disable-transitions v-if=\"call.caller.citizen?.special_needs\" size=\"small\" type=\"danger\">{{ t('agent.specialNeeds') }}</el-tag>\n        <span class=\"muted\">{{ t('agent.hotline') }} {{ call.hotline_code }}</span>\n      </div>\n      <div class=\"caller-history\">\n        <div>\n          <h4>{{ t('agent.openOrders') }} ({{ call.caller.open_orders.length }})</h4>\n          <div v-if=\"!call.caller.open_orders.length\" class=\"muted small\">{{ t('agent.noHistory') }}</div>\n          <a v-for=\"o in call.caller.open_orders\" :key=\"o.id\" class=\"history-row\" :href=\"'#/orders/' + o.id\">\n            <span class=\"mono small\">{{ o.number }}</span><StatusTag :status=\"o.status\" />\n            <span class=\"ellipsis\">{{ o.description }}</span></a>\n        </div>\n        <div>\n          <h4>{{ t('agent.pastOrders') }} ({{ call.caller.past_orders.length }})</h4>\n          <div v-if=\"!call.caller.past_orders.length\" class=\"muted small\">{{ t('agent.noHistory') }}</div>\n          <a v-for=\"o in call.caller.past_orders.slice(0, 5)\" :key=\"o.id\" class=\"history-row\" :href=\"'#/orders/' + o.id\">\n            <span class=\"mono small\">{{ o.number }}</span><StatusTag :status=\"o.status\" />\n            <span class=\"ellipsis\">{{ o.description }}</span></a>\n        </div>\n      </div>\n    </div>\n  </el-card>",
+    "\n  <el-card shadow=\"never\" class=\"panel screen-pop\" :class=\"{ ringing: call }\" data-test=\"screen-pop\">\n    <template #header>\n      <div class=\"panel-head\">\n        <span>{{ t('agent.screenPop') }}</span>\n        <el-button v-if=\"call\" size=\"small\" @click=\"$emit('close')\">{{ t('app.close') }}</el-button>\n      </div>\n    </template>\n    <div v-if=\"!call\" class=\"empty-line\">{{ t('agent.noCall') }}</div>\n    <div v-else class=\"caller\">\n      <div class=\"caller-id\">\n        <span class=\"caller-phone mono\" data-test=\"caller-phone\">{{ call.caller.phone }}</span>\n        <span class=\"caller-name\">{{ call.caller.citizen?.name || '' }}</span>\n        <el-tag disable-transitions size=\"small\" :type=\"call.caller.known ? 'success' : 'info'\">\n          {{ call.caller.known ? t('agent.knownCaller') : t('agent.newCaller') }}</el-tag>\n        <el-tag disable-transitions v-if=\"call.caller.citizen?.key_account\" size=\"small\" type=\"warning\">{{ t('agent.keyAccount') }}</el-tag>\n        <el-tag disable-transitions v-if=\"call.caller.citizen?.special_needs\" size=\"small\" type=\"danger\">{{ t('agent.specialNeeds') }}</el-tag>\n        <span class=\"muted\">{{ t('agent.hotline') }} {{ call.hotline_code }}</span>\n      </div>\n      <div v-if=\"call.outages?.length\" class=\"pop-outages\" data-test=\"pop-outages\">\n        <h4>{{ t('firstContact.outagesNow') }} ({{ call.outages.length }})</h4>\n        <div v-for=\"o in call.outages\" :key=\"o.id\" class=\"pop-outage\">\n          <el-tag disable-transitions size=\"small\" type=\"warning\">{{ t('domain.' + o.domain) }}</el-tag>\n          <span class=\"ellipsis\">{{ t('firstContact.outageLine', { title: o.title, end: $fmtTime(o.ends_at) }) }}</span>\n        </div>\n      </div>\n      <div class=\"caller-history\">\n        <div>\n          <h4>{{ t('agent.openOrders') }} ({{ call.caller.open_orders.length }})</h4>\n          <div v-if=\"!call.caller.open_orders.length\" class=\"muted small\">{{ t('agent.noHistory') }}</div>\n          <a v-for=\"o in call.caller.open_orders\" :key=\"o.id\" class=\"history-row\" :href=\"'#/orders/' + o.id\" data-test=\"pop-open-order\">\n            <span class=\"mono small\">{{ o.number }}</span><StatusTag :status=\"o.status\" />\n            <span v-if=\"o.owner_name\" class=\"owner small\" data-test=\"pop-owner\">{{ owner(o) }}</span>\n            <span class=\"ellipsis\">{{ o.description }}</span></a>\n        </div>\n        <div>\n          <h4>{{ t('agent.pastOrders') }} ({{ call.caller.past_orders.length }})</h4>\n          <div v-if=\"!call.caller.past_orders.length\" class=\"muted small\">{{ t('agent.noHistory') }}</div>\n          <a v-for=\"o in call.caller.past_orders.slice(0, 5)\" :key=\"o.id\" class=\"history-row\" :href=\"'#/orders/' + o.id\">\n            <span class=\"mono small\">{{ o.number }}</span><StatusTag :status=\"o.status\" />\n            <span v-if=\"o.owner_name\" class=\"owner small\">{{ owner(o) }}</span>\n            <span class=\"ellipsis\">{{ o.description }}</span></a>\n        </div>\n      </div>\n    </div>\n  </el-card>",
     (() => {
       const _hoisted_1 = { class: "panel-head" }
       const _hoisted_2 = {
@@ -997,21 +1040,36 @@ export const renders = new Map([
       }
       const _hoisted_6 = { class: "caller-name" }
       const _hoisted_7 = { class: "muted" }
-      const _hoisted_8 = { class: "caller-history" }
-      const _hoisted_9 = {
+      const _hoisted_8 = {
+        key: 0,
+        class: "pop-outages",
+        "data-test": "pop-outages"
+      }
+      const _hoisted_9 = { class: "ellipsis" }
+      const _hoisted_10 = { class: "caller-history" }
+      const _hoisted_11 = {
         key: 0,
         class: "muted small"
       }
-      const _hoisted_10 = ["href"]
-      const _hoisted_11 = { class: "mono small" }
-      const _hoisted_12 = { class: "ellipsis" }
-      const _hoisted_13 = {
+      const _hoisted_12 = ["href"]
+      const _hoisted_13 = { class: "mono small" }
+      const _hoisted_14 = {
+        key: 0,
+        class: "owner small",
+        "data-test": "pop-owner"
+      }
+      const _hoisted_15 = { class: "ellipsis" }
+      const _hoisted_16 = {
         key: 0,
         class: "muted small"
       }
-      const _hoisted_14 = ["href"]
-      const _hoisted_15 = { class: "mono small" }
-      const _hoisted_16 = { class: "ellipsis" }
+      const _hoisted_17 = ["href"]
+      const _hoisted_18 = { class: "mono small" }
+      const _hoisted_19 = {
+        key: 0,
+        class: "owner small"
+      }
+      const _hoisted_20 = { class: "ellipsis" }
 
       return function render(_ctx, _cache) {
         const _component_el_button = _resolveComponent("el-button")
@@ -1086,30 +1144,57 @@ export const renders = new Map([
                       : _createCommentVNode("v-if", true),
                     _createElementVNode("span", _hoisted_7, _toDisplayString(_ctx.t('agent.hotline')) + " " + _toDisplayString(_ctx.call.hotline_code), 1 /* TEXT */)
                   ]),
-                  _createElementVNode("div", _hoisted_8, [
+                  (_ctx.call.outages?.length)
+                    ? (_openBlock(), _createElementBlock("div", _hoisted_8, [
+                        _createElementVNode("h4", null, _toDisplayString(_ctx.t('firstContact.outagesNow')) + " (" + _toDisplayString(_ctx.call.outages.length) + ")", 1 /* TEXT */),
+                        (_openBlock(true), _createElementBlock(_Fragment, null, _renderList(_ctx.call.outages, (o) => {
+                          return (_openBlock(), _createElementBlock("div", {
+                            key: o.id,
+                            class: "pop-outage"
+                          }, [
+                            _createVNode(_component_el_tag, {
+                              "disable-transitions": "",
+                              size: "small",
+                              type: "warning"
+                            }, {
+                              default: _withCtx(() => [
+                                _createTextVNode(_toDisplayString(_ctx.t('domain.' + o.domain)), 1 /* TEXT */)
+                              ]),
+                              _: 2 /* DYNAMIC */
+                            }, 1024 /* DYNAMIC_SLOTS */),
+                            _createElementVNode("span", _hoisted_9, _toDisplayString(_ctx.t('firstContact.outageLine', { title: o.title, end: _ctx.$fmtTime(o.ends_at) })), 1 /* TEXT */)
+                          ]))
+                        }), 128 /* KEYED_FRAGMENT */))
+                      ]))
+                    : _createCommentVNode("v-if", true),
+                  _createElementVNode("div", _hoisted_10, [
                     _createElementVNode("div", null, [
                       _createElementVNode("h4", null, _toDisplayString(_ctx.t('agent.openOrders')) + " (" + _toDisplayString(_ctx.call.caller.open_orders.length) + ")", 1 /* TEXT */),
                       (!_ctx.call.caller.open_orders.length)
-                        ? (_openBlock(), _createElementBlock("div", _hoisted_9, _toDisplayString(_ctx.t('agent.noHistory')), 1 /* TEXT */))
+                        ? (_openBlock(), _createElementBlock("div", _hoisted_11, _toDisplayString(_ctx.t('agent.noHistory')), 1 /* TEXT */))
                         : _createCommentVNode("v-if", true),
                       (_openBlock(true), _createElementBlock(_Fragment, null, _renderList(_ctx.call.caller.open_orders, (o) => {
                         return (_openBlock(), _createElementBlock("a", {
                           key: o.id,
                           class: "history-row",
-                          href: '#/orders/' + o.id
+                          href: '#/orders/' + o.id,
+                          "data-test": "pop-open-order"
                         }, [
-                          _createElementVNode("span", _hoisted_11, _toDisplayString(o.number), 1 /* TEXT */),
+                          _createElementVNode("span", _hoisted_13, _toDisplayString(o.number), 1 /* TEXT */),
                           _createVNode(_component_StatusTag, {
                             status: o.status
                           }, null, 8 /* PROPS */, ["status"]),
-                          _createElementVNode("span", _hoisted_12, _toDisplayString(o.description), 1 /* TEXT */)
-                        ], 8 /* PROPS */, _hoisted_10))
+                          (o.owner_name)
+                            ? (_openBlock(), _createElementBlock("span", _hoisted_14, _toDisplayString(_ctx.owner(o)), 1 /* TEXT */))
+                            : _createCommentVNode("v-if", true),
+                          _createElementVNode("span", _hoisted_15, _toDisplayString(o.description), 1 /* TEXT */)
+                        ], 8 /* PROPS */, _hoisted_12))
                       }), 128 /* KEYED_FRAGMENT */))
                     ]),
                     _createElementVNode("div", null, [
                       _createElementVNode("h4", null, _toDisplayString(_ctx.t('agent.pastOrders')) + " (" + _toDisplayString(_ctx.call.caller.past_orders.length) + ")", 1 /* TEXT */),
                       (!_ctx.call.caller.past_orders.length)
-                        ? (_openBlock(), _createElementBlock("div", _hoisted_13, _toDisplayString(_ctx.t('agent.noHistory')), 1 /* TEXT */))
+                        ? (_openBlock(), _createElementBlock("div", _hoisted_16, _toDisplayString(_ctx.t('agent.noHistory')), 1 /* TEXT */))
                         : _createCommentVNode("v-if", true),
                       (_openBlock(true), _createElementBlock(_Fragment, null, _renderList(_ctx.call.caller.past_orders.slice(0, 5), (o) => {
                         return (_openBlock(), _createElementBlock("a", {
@@ -1117,12 +1202,15 @@ export const renders = new Map([
                           class: "history-row",
                           href: '#/orders/' + o.id
                         }, [
-                          _createElementVNode("span", _hoisted_15, _toDisplayString(o.number), 1 /* TEXT */),
+                          _createElementVNode("span", _hoisted_18, _toDisplayString(o.number), 1 /* TEXT */),
                           _createVNode(_component_StatusTag, {
                             status: o.status
                           }, null, 8 /* PROPS */, ["status"]),
-                          _createElementVNode("span", _hoisted_16, _toDisplayString(o.description), 1 /* TEXT */)
-                        ], 8 /* PROPS */, _hoisted_14))
+                          (o.owner_name)
+                            ? (_openBlock(), _createElementBlock("span", _hoisted_19, _toDisplayString(_ctx.owner(o)), 1 /* TEXT */))
+                            : _createCommentVNode("v-if", true),
+                          _createElementVNode("span", _hoisted_20, _toDisplayString(o.description), 1 /* TEXT */)
+                        ], 8 /* PROPS */, _hoisted_17))
                       }), 128 /* KEYED_FRAGMENT */))
                     ])
                   ])

@@ -67,7 +67,7 @@ async def test_confirming_needs_a_real_service_item(
     refused = await desks["agent"].post(
         f"/api/v1/orders/{draft['id']}/confirm", {"service_item": "NOPE"}, status=422
     )
-    assert refused["error"]["fields"] == {"service_item": "unknown or retired service item"}
+    assert refused["error"]["fields"] == {"service_item": "服务事项不存在或已停用"}
     unit = await desks["water"].post(
         f"/api/v1/orders/{draft['id']}/confirm", {"service_item": "W05"}, status=403
     )

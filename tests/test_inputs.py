@@ -181,7 +181,7 @@ async def test_nul_in_json_bodies_is_refused(
         assert response.status == 422
         body = await refusal(response, "/api/v1/orders")
         assert body["error"]["code"] == "nul_character"
-        assert body["error"]["fields"] == {"description": "contains a NUL character"}
+        assert body["error"]["fields"] == {"description": "包含 NUL 字符"}
     async with client.post(
         "/api/v1/orders", json={**new_order, "description": "ok", "x\x00": 1}, headers=supervisor
     ) as response:
@@ -360,8 +360,8 @@ async def test_a_foreign_attachment_answers_as_a_missing_one(
         async with b.get(f"/api/v1/attachments/{missing_id}") as response:
             missing = response.status, await response.json()
     assert foreign[0] == missing[0] == 404
-    assert foreign[1]["error"]["message"] == f"attachment {attachment} not found"
-    assert missing[1]["error"]["message"] == f"attachment {missing_id} not found"
+    assert foreign[1]["error"]["message"] == f"附件 {attachment} 不存在"
+    assert missing[1]["error"]["message"] == f"附件 {missing_id} 不存在"
     assert foreign[1]["error"]["code"] == missing[1]["error"]["code"]
 
 

@@ -288,7 +288,7 @@ async def test_the_per_address_limit_answers_429_with_retry_after(
     response = await client.post(f"{BASE}/requests.json", data=request_fields(api_key))
     assert response.status == 429
     assert 1 <= int(response.headers["Retry-After"]) <= 600
-    assert_spec_error(await response.json(), 429, "too many")
+    assert_spec_error(await response.json(), 429, "请求过于频繁")
 
 
 async def test_hit_counts_in_fixed_windows(settings: Settings) -> None:

@@ -547,8 +547,8 @@ async def test_a_nul_character_in_a_signed_field_is_422_and_stores_nothing(
         answer = await response.json()
     assert answer["error"] == {
         "code": "nul_character",
-        "message": "text may not contain NUL characters",
-        "fields": {"Body": "contains a NUL character"},
+        "message": "文本不能包含 NUL 字符",
+        "fields": {"Body": "包含 NUL 字符"},
     }
     assert await deliveries(pool, message_sid) == 0
 

@@ -335,7 +335,7 @@ async def test_both_names_at_once_are_refused(desks: dict[str, Desk]) -> None:
     for method, path, body in BOTH_NAMES:
         new, old = list(body)
         error = (await send(desks["supervisor"], method, path, body, 422))["error"]
-        assert error["fields"][old] == f"{old} is the old name of {new}: give only {new}", path
+        assert error["fields"][old] == f"{old} 是 {new} 的旧名称，请只填写 {new}", path
     phones = await send(
         desks["supervisor"],
         "POST",

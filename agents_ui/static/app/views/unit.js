@@ -39,7 +39,7 @@ const ProofUpload = {
 
     const files = () => props.modelValue;
     async function send(entry) {
-      Object.assign(entry, { state: "uploading", progress: 0, error: "" });
+      Object.assign(entry, { state: "uploading", progress: 0, error: "", retriable: false });
       try {
         const stored = await api.uploadWithProgress(
           `/api/v1/dispatches/${props.dispatchId}/attachments`,
@@ -48,12 +48,14 @@ const ProofUpload = {
         );
         Object.assign(entry, { state: "done", progress: 100, id: stored.id });
       } catch (e) {
-        Object.assign(entry, { state: "error", error: e.status ? errorText(e) : t("unitPhone.uploadNetwork") });
+        // A refused file stays refused; a network or server failure may pass next time.
+        const retriable = !e.status || e.status >= 500;
+        Object.assign(entry, { state: "error", retriable, error: e.status ? errorText(e) : t("unitPhone.uploadNetwork") });
       }
     }
     function chosen(event) {
       const added = [...event.target.files].map((file) =>
-        reactive({ key: ++counter, file, name: file.name, state: "uploading", progress: 0, error: "", id: null }),
+        reactive({ key: ++counter, file, name: file.name, state: "uploading", progress: 0, error: "", retriable: false, id: null }),
       );
       event.target.value = ""; // the same photo may be chosen again after a removal
       emit("update:modelValue", [...files(), ...added]);
@@ -78,7 +80,7 @@ const ProofUpload = {
         <div class="proof-line">
           <a v-if="f.id" class="ellipsis grow" :href="'/api/v1/attachments/' + f.id">{{ f.name }}</a>
           <span v-else class="ellipsis grow">{{ f.name }}</span>
-          <el-button v-if="f.state === 'error'" size="small" text type="primary" @click="send(f)">{{ t('unitPhone.retry') }}</el-button>
+          <el-button v-if="f.retriable" size="small" text type="primary" @click="send(f)">{{ t('unitPhone.retry') }}</el-button>
           <el-button v-if="f.state !== 'uploading'" size="small" text @click="remove(f)">{{ t('unitPhone.remove') }}</el-button>
         </div>
         <el-progress v-if="f.state === 'uploading'" :percentage="f.progress" :stroke-width="6" />
@@ -137,7 +139,7 @@ const UnitHistory = {
         <div class="clamp-2">{{ row.description }}</div>
         <div class="muted small">{{ $areaName(row.area_code) }} {{ row.address }}</div>
         <div class="small"><span class="muted">{{ t('unitPhone.finishedAt') }}</span> {{ $fmtTime(row.finished_at) }}</div>
-        <div v-if="row.reply" class="small clamp-2"><span class="muted">{{ t('unit.replyText') }}：</span>{{ row.reply }}</div>
+        <div v-if="row.reply" class="small clamp-2"><span class="muted">{{ t('unit.replyText') }}</span> {{ row.reply }}</div>
       </article>
     </div>
     <el-card v-else shadow="never" class="panel table-panel">

@@ -982,15 +982,26 @@ async def report_leak(agent: Desk, address: str) -> dict[str, Any]:
     return order
 
 
-async def shoot(page: Page, path: Path) -> None:
+async def shoot(page: Page, path: Path, *, full_page: bool = False) -> None:
     """A screenshot of the screen once the messages that come and go over it have gone."""
     await expect(page.locator(".el-message")).to_have_count(0, timeout=10000)
-    await page.screenshot(path=path)
+    await page.screenshot(path=path, full_page=full_page)
+
+
+# The innermost elements reaching past the screen's right edge, to say what is too wide.
+# (innerWidth will not do: a phone widens its layout viewport to what the page needs.)
+WIDEST = """(width) =>
+[...document.querySelectorAll("body *")]
+  .filter((e) => e.getBoundingClientRect().right > width + 1)
+  .filter((e) => ![...e.children].some((c) => c.getBoundingClientRect().right > width + 1))
+  .slice(0, 5).map((e) => `${e.tagName.toLowerCase()}.${[...e.classList].join(".")}`)
+"""
 
 
 async def no_sideways_scroll(page: Page) -> None:
     width = await page.evaluate("document.documentElement.scrollWidth")
-    assert width <= 390, f"the page is {width} px wide at 390"
+    wide = await page.evaluate(WIDEST, 390)
+    assert width <= 390, f"the page is {width} px wide at 390: {wide}"
 
 
 async def test_field_staff_work_an_order_from_a_phone(consoles: Stack) -> None:
@@ -1058,6 +1069,14 @@ async def test_field_staff_work_an_order_from_a_phone(consoles: Stack) -> None:
     assert [files[i] for i in note["data"]["attachment_ids"]] == ["现场.png"]
     complete = next(e for e in detail["events"] if e["type"] == "order.complete")
     assert [files[i] for i in complete["data"]["attachment_ids"]] == ["修好了.png"]
+
+    # The order's page, opened from the card's number, shows the progress and its photo.
+    await phone.goto(f"{stack.base}/#/orders/{order['id']}")
+    await expect(phone.locator("body")).to_contain_text("已到现场关闭阀门，正在更换密封圈")
+    await expect(phone.locator("a", has_text="现场.png")).to_be_visible()
+    await shoot(phone, shots / "phone-order-zh.png", full_page=True)
+    await no_sideways_scroll(phone)
+    await phone.goto(f"{stack.base}/#/unit")
 
     await phone.locator("[data-test=tab-history]").tap()
     await phone.locator("[data-test=history-search]").fill(order["number"])

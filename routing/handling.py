@@ -32,6 +32,14 @@ class NoteInput(BaseModel):
     text: str = Field(min_length=1, max_length=4000)
 
 
+class ProgressInput(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    text: str = Field(min_length=1, max_length=4000)
+    attachment_ids: list[int] = Field(
+        default_factory=list, max_length=20, description="photos uploaded first (attachments)"
+    )
+
+
 class TimeRequestInput(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
     kind: Literal["extension", "suspension"] = "extension"
@@ -140,18 +148,39 @@ async def do_return(
     )
 
 
+async def _check_attachments(conn: asyncpg.Connection, order_id: int, ids: list[int]) -> None:
+    attached = await queries.attachment_ids_of_order(conn, order_id, ids)
+    if len(attached) != len(set(ids)):
+        raise InvalidInput(
+            "an attachment does not belong to this order",
+            code="invalid_attachment",
+            fields={"attachment_ids": "unknown id"},
+        )
+
+
 async def do_add_note(
-    conn: asyncpg.Connection, actor: Actor, dispatch_id: int, text: str, now: dt.datetime
+    conn: asyncpg.Connection,
+    actor: Actor,
+    dispatch_id: int,
+    body: ProgressInput,
+    now: dt.datetime,
 ) -> asyncpg.Record:
+    """A progress record (办理进展): what was done so far, with photos from the site; an
+    event on the order, so the centre and the order page see it."""
     dispatch = await access_dispatch_by_id(conn, actor, dispatch_id)
     _require_state(dispatch, "pending", "signed")
+    await _check_attachments(conn, dispatch["order_id"], body.attachment_ids)
     return await record_event(
         conn,
         dispatch["order_id"],
         "dispatch.note",
         actor,
         now,
-        data={"dispatch_id": dispatch_id, "text": text},
+        data={
+            "dispatch_id": dispatch_id,
+            "text": body.text,
+            "attachment_ids": sorted(set(body.attachment_ids)),
+        },
     )
 
 
@@ -243,13 +272,7 @@ async def do_complete(
         raise Forbidden("an assisting unit hands in its part instead", code="not_lead")
     _require_state(dispatch, "signed")
     order = await _order_for(conn, dispatch)
-    attached = await queries.attachment_ids_of_order(conn, order["id"], body.attachment_ids)
-    if len(attached) != len(set(body.attachment_ids)):
-        raise InvalidInput(
-            "an attachment does not belong to this order",
-            code="invalid_attachment",
-            fields={"attachment_ids": "unknown id"},
-        )
+    await _check_attachments(conn, order["id"], body.attachment_ids)
     late = bool(order["resolution_due_at"] and now > order["resolution_due_at"])
     await queries.set_dispatch_state(
         conn, dispatch_id, state="completed", now=now, reply=body.reply, on_time=not late

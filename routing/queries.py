@@ -9,6 +9,7 @@ from typing import Any
 import asyncpg
 
 from hotline import i18n
+from hotline.orders import queries as order_queries
 
 RULE_COLUMNS = """r.id, r.service_item_code, r.domain, r.area_code, r.candidates, r.assisting,
     r.active, r.note, r.created_at, r.updated_at, r.created_by, r.updated_by"""
@@ -396,6 +397,41 @@ async def inbox(
         """,
         scope,
         states,
+        limit,
+    )
+
+
+async def unit_history(
+    conn: asyncpg.Connection,
+    scope: list[int],
+    *,
+    q: str,
+    after: tuple[dt.datetime, int] | None,
+    limit: int,
+) -> list[asyncpg.Record]:
+    """A unit's completed dispatches (its replies and assisting parts), the latest
+    finished first, keyset-paged on (finished_at, id); ``q`` finds a piece of the order's
+    number, address or description. The caller asks for ``limit + 1`` rows to know
+    whether a next page exists."""
+    return await conn.fetch(
+        f"""
+        SELECT {DISPATCH_COLUMNS}, e.name_zh AS enterprise_name,
+               o.number, o.status AS order_status, o.service_item_code, o.area_code,
+               o.address, o.description, o.priority, o.caller_name, o.caller_phone,
+               o.created_at AS order_created_at
+          FROM dispatches d
+          JOIN work_orders o ON o.id = d.order_id
+          JOIN enterprises e ON e.id = d.enterprise_id
+         WHERE d.enterprise_id = ANY($1::bigint[]) AND d.state = 'completed'
+           AND ($2 = '' OR o.number ILIKE $2 OR o.address ILIKE $2 OR o.description ILIKE $2)
+           AND ($3::timestamptz IS NULL OR (d.finished_at, d.id) < ($3, $4::bigint))
+         ORDER BY d.finished_at DESC, d.id DESC
+         LIMIT $5
+        """,
+        scope,
+        f"%{order_queries.escape_like(q)}%" if q else "",
+        after[0] if after else None,
+        after[1] if after else None,
         limit,
     )
 

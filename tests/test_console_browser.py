@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import datetime as dt
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -28,6 +29,7 @@ from playwright.async_api import (
     Browser,
     BrowserContext,
     ConsoleMessage,
+    FilePayload,
     Page,
     WebSocketRoute,
     async_playwright,
@@ -138,9 +140,10 @@ class Stack:
         self.watch(page, name)
         return page
 
-    async def console(self, name: str) -> Page:
-        """A browser of its own, signed in through the login page as ``name``."""
-        page = await self.page(name)
+    async def console(self, name: str, **options: Any) -> Page:
+        """A browser of its own (``options`` for its context), signed in through the login
+        page as ``name``."""
+        page = await self.page(name, **options)
         await page.goto(self.base + "/")
         await page.locator("input[name=username]").fill(self.users[name])
         await page.locator("input[name=password]").fill(PASSWORD)
@@ -1016,3 +1019,217 @@ async def test_the_board_follows_an_agents_status_live(consoles: Stack) -> None:
     await agent.locator("button.logout").click()
     await expect(row).to_contain_text("离线")
     assert await supervisor.evaluate("window.__sameDocument") is True
+
+
+# Counts what the inbox's alerts do: chimes (each plays two tones), desktop notifications
+# raised, permission asked.
+ALERTS_WATCH = """
+window.__alerts = { tones: 0, notes: [], asks: 0 };
+const makeTone = AudioContext.prototype.createOscillator;
+AudioContext.prototype.createOscillator = function () {
+  window.__alerts.tones += 1;
+  return makeTone.call(this);
+};
+const Native = window.Notification;
+window.Notification = class extends Native {
+  constructor(title, options) {
+    super(title, options);
+    window.__alerts.notes.push(title);
+  }
+};
+const ask = Native.requestPermission.bind(Native);
+window.Notification.requestPermission = (...args) => {
+  window.__alerts.asks += 1;
+  return ask(...args);
+};
+"""
+PHONE = {
+    "viewport": {"width": 390, "height": 844},
+    "device_scale_factor": 2,
+    "is_mobile": True,
+    "has_touch": True,
+}
+# A PNG as the server sniffs it, and something that only calls itself one.
+PHOTO = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+
+
+def photo(name: str, data: bytes = PHOTO) -> FilePayload:
+    return {"name": name, "mimeType": "image/png", "buffer": data}
+
+
+async def report_leak(agent: Desk, address: str) -> dict[str, Any]:
+    """An order the demo's water rule sends to the water user's unit."""
+    order: dict[str, Any] = await agent.post(
+        "/api/v1/orders",
+        {
+            "hotline": "96111",
+            "service_item": "W05",
+            "area": "370203004",
+            "description": "手机端测试：小区门口消防栓漏水，水流到人行道上",
+            "address": address,
+            "caller_phone": mobile(),
+            "caller_name": "陈先生",
+        },
+        status=201,
+    )
+    return order
+
+
+async def shoot(page: Page, path: Path, *, full_page: bool = False) -> None:
+    """A screenshot of the screen once the messages that come and go over it have gone."""
+    await expect(page.locator(".el-message")).to_have_count(0, timeout=10000)
+    await page.screenshot(path=path, full_page=full_page)
+
+
+# The innermost elements reaching past the screen's right edge, to say what is too wide.
+# (innerWidth will not do: a phone widens its layout viewport to what the page needs.)
+WIDEST = """(width) =>
+[...document.querySelectorAll("body *")]
+  .filter((e) => e.getBoundingClientRect().right > width + 1)
+  .filter((e) => ![...e.children].some((c) => c.getBoundingClientRect().right > width + 1))
+  .slice(0, 5).map((e) => `${e.tagName.toLowerCase()}.${[...e.classList].join(".")}`)
+"""
+
+
+async def no_sideways_scroll(page: Page) -> None:
+    width = await page.evaluate("document.documentElement.scrollWidth")
+    wide = await page.evaluate(WIDEST, 390)
+    assert width <= 390, f"the page is {width} px wide at 390: {wide}"
+
+
+async def test_field_staff_work_an_order_from_a_phone(consoles: Stack) -> None:
+    """At 390 px with touch: a new dispatch chimes and raises a notification, the worker
+    signs for it, records progress with a photo from the camera (a refused file shows
+    why), completes it with a photo and finds it in the history; in Chinese and English,
+    and the desktop's table and history beside it."""
+    stack = consoles
+    shots = ARTIFACTS / "unit-phone"
+    shots.mkdir(exist_ok=True)
+    phone = await stack.console("water", **PHONE, permissions=["notifications"])
+    await phone.add_init_script(ALERTS_WATCH)
+    await phone.reload()
+    await expect(phone.locator("[data-test=live-state].connected")).to_be_visible(timeout=10000)
+    await expect(phone.locator(".unit-cards[data-test=inbox]")).to_be_visible()
+    # Permission was granted beforehand: nothing to ask, and nothing asked.
+    await expect(phone.locator("[data-test=ask-notify]")).to_have_count(0)
+
+    agent = await stack.api(stack.users["agent"])
+    order = await report_leak(agent, "辽源路88号")
+    card = phone.locator("[data-test=inbox-card]", has_text=order["number"])
+    await expect(card).to_be_visible(timeout=LIVE_WITHIN_MS)
+    await phone.wait_for_function("window.__alerts.tones >= 2")
+    assert await phone.evaluate("window.__alerts.notes") == [f"新工单 {order['number']}"]
+    await no_sideways_scroll(phone)
+    await shoot(phone, shots / "phone-inbox-zh.png")
+
+    await card.locator("[data-test=sign-for]").tap()
+    await expect(card).to_contain_text("已签收")
+    await card.locator("[data-test=progress]").tap()
+    dialog = phone.locator(".unit-dialog")
+    await dialog.locator("[data-test=progress-text]").fill("已到现场关闭阀门，正在更换密封圈")
+    camera = dialog.locator("[data-test=camera-input]")
+    assert await camera.get_attribute("accept") == "image/*"
+    assert await camera.get_attribute("capture") == "environment"
+    await camera.set_input_files(
+        [
+            photo("现场.png"),
+            photo("not-a-photo.png", b"<html>hi</html>"),
+        ]
+    )
+    items = dialog.locator("[data-test=proof-list] li")
+    await expect(items.nth(0)).to_have_attribute("data-state", "done")
+    await expect(items.nth(1)).to_have_attribute("data-state", "error")
+    await expect(items.nth(1).locator("[data-test=proof-error]")).not_to_be_empty()
+    await no_sideways_scroll(phone)
+    await shoot(phone, shots / "phone-progress-zh.png")
+    await items.nth(1).get_by_role("button", name="移除").tap()
+    await expect(items).to_have_count(1)
+    await dialog.locator("[data-test=dialog-submit]").tap()
+    await expect(dialog).to_be_hidden()
+
+    await card.locator("[data-test=complete]").tap()
+    await dialog.locator("[data-test=complete-reply]").fill("已更换密封圈，漏水已止")
+    await dialog.locator("[data-test=camera-input]").set_input_files([photo("修好了.png")])
+    await expect(items.nth(0)).to_have_attribute("data-state", "done")
+    await dialog.locator("[data-test=dialog-submit]").tap()
+    await expect(card).to_have_count(0)
+
+    detail = await agent.get(f"/api/v1/orders/{order['id']}")
+    assert detail["status"] == "completed"
+    note = next(e for e in detail["events"] if e["type"] == "dispatch.note")
+    assert note["data"]["text"] == "已到现场关闭阀门，正在更换密封圈"
+    files = {a["id"]: a["filename"] for a in detail["attachments"]}
+    assert [files[i] for i in note["data"]["attachment_ids"]] == ["现场.png"]
+    complete = next(e for e in detail["events"] if e["type"] == "order.complete")
+    assert [files[i] for i in complete["data"]["attachment_ids"]] == ["修好了.png"]
+
+    # The order's page, opened from the card's number, shows the progress and its photo.
+    await phone.goto(f"{stack.base}/#/orders/{order['id']}")
+    await expect(phone.locator("body")).to_contain_text("已到现场关闭阀门，正在更换密封圈")
+    await expect(phone.locator("a", has_text="现场.png")).to_be_visible()
+    await shoot(phone, shots / "phone-order-zh.png", full_page=True)
+    await no_sideways_scroll(phone)
+    await phone.goto(f"{stack.base}/#/unit")
+
+    await phone.locator("[data-test=tab-history]").tap()
+    await phone.locator("[data-test=history-search]").fill(order["number"])
+    found = phone.locator("[data-test=history-card]")
+    await expect(found).to_have_count(1)
+    await expect(found).to_contain_text("已更换密封圈，漏水已止")
+    await no_sideways_scroll(phone)
+    await shoot(phone, shots / "phone-history-zh.png")
+
+    # The same screens in English.
+    await phone.locator(".topbar [data-test=lang]").tap()
+    await expect(phone.locator("[data-test=tab-history]")).to_contain_text("Completed")
+    await phone.locator("[data-test=history-search]").fill("")
+    await expect(found.first).to_be_visible()
+    await no_sideways_scroll(phone)
+    await shoot(phone, shots / "phone-history-en.png")
+    await phone.locator("[data-test=tab-inbox]").tap()
+    second = await report_leak(agent, "辽源路90号")
+    await agent.client.close()
+    card = phone.locator("[data-test=inbox-card]", has_text=second["number"])
+    await expect(card).to_be_visible(timeout=LIVE_WITHIN_MS)
+    await phone.wait_for_function("window.__alerts.notes.length === 2")
+    assert await phone.evaluate("window.__alerts.notes[1]") == f"New order {second['number']}"
+    await no_sideways_scroll(phone)
+    await shoot(phone, shots / "phone-inbox-en.png")
+    await card.locator("[data-test=sign-for]").tap()
+    await card.locator("[data-test=progress]").tap()
+    await expect(dialog.locator("[data-test=take-photo]")).to_contain_text("Take photo")
+    await dialog.locator("[data-test=camera-input]").set_input_files([photo("site.png")])
+    await expect(items.nth(0)).to_have_attribute("data-state", "done")
+    await no_sideways_scroll(phone)
+    await shoot(phone, shots / "phone-progress-en.png")
+    await dialog.locator(".el-dialog__headerbtn").tap()
+
+    # The switch turns the alerts off, and this browser remembers it.
+    checked = re.compile(r"\bis-checked\b")
+    toggle = phone.locator("[data-test=alerts-toggle]")
+    await expect(toggle).to_have_class(checked)
+    await toggle.tap()
+    await phone.reload()
+    await expect(phone.locator("[data-test=alerts-toggle]")).not_to_have_class(checked)
+    assert await phone.evaluate("localStorage.getItem('hotline.unitAlerts')") == "off"
+    assert await phone.evaluate("window.__alerts.asks") == 0
+
+    # The desktop keeps its table; notifications are offered, not asked for.
+    desk = await stack.console("water")
+    await desk.add_init_script(ALERTS_WATCH)
+    await desk.reload()
+    await expect(desk.locator(".el-table[data-test=inbox]")).to_be_visible()
+    await expect(desk.locator("[data-test=inbox] tr", has_text=second["number"])).to_be_visible()
+    await expect(desk.locator("[data-test=ask-notify]")).to_be_visible()
+    assert await desk.evaluate("window.__alerts.asks") == 0
+    await desk.screenshot(path=shots / "desktop-inbox-zh.png")
+    await desk.locator("[data-test=tab-history]").click()
+    await desk.locator("[data-test=history-search]").fill(order["number"])
+    await expect(desk.locator(".el-table[data-test=history] tbody tr")).to_have_count(1)
+    await desk.screenshot(path=shots / "desktop-history-zh.png")
+    await desk.locator(".topbar [data-test=lang]").click()
+    await expect(desk.locator("[data-test=tab-history]")).to_contain_text("Completed")
+    await desk.screenshot(path=shots / "desktop-history-en.png")
+    await desk.locator("[data-test=tab-inbox]").click()
+    await expect(desk.locator("[data-test=inbox] tr", has_text=second["number"])).to_be_visible()
+    await desk.screenshot(path=shots / "desktop-inbox-en.png")

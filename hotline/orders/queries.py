@@ -222,7 +222,7 @@ async def list_dispatches(conn: asyncpg.Connection, order_id: int) -> list[async
     )
 
 
-def _escape_like(text: str) -> str:
+def escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
@@ -278,7 +278,7 @@ async def search_orders(
         test = f"(o.resolution_due_at < {arg(now)} AND o.{OPEN_PREDICATE})"
         where.append(test if overdue else f"NOT coalesce({test}, false)")
     if q:
-        pattern = arg(f"%{_escape_like(q)}%")
+        pattern = arg(f"%{escape_like(q)}%")
         where.append(
             f"(o.number ILIKE {pattern} OR o.description ILIKE {pattern} "
             f"OR o.address ILIKE {pattern} OR o.caller_phone ILIKE {pattern})"

@@ -467,24 +467,30 @@ async def reaches_unit(conn: asyncpg.Connection, actor: Actor, enterprise_id: in
     return enterprise_id in await queries.enterprise_scope(conn, actor.enterprise_id)
 
 
-def encode_cursor(row: asyncpg.Record, sort: str) -> str:
-    column, _ = queries.SORTS[sort]
-    raw = f"{sort}|{row[column].isoformat()}|{row['id']}"
+def pack_cursor(label: str, at: dt.datetime, row_id: int) -> str:
+    """A keyset cursor on (a time, an id), naming the list it pages (``label``) so that a
+    cursor of one list is refused by another."""
+    raw = f"{label}|{at.isoformat()}|{row_id}"
     return base64.urlsafe_b64encode(raw.encode()).decode()
 
 
-def decode_cursor(cursor: str, sort: str) -> tuple[dt.datetime, int]:
+def unpack_cursor(cursor: str, label: str) -> tuple[dt.datetime, int]:
     try:
-        given, key, order_id = base64.urlsafe_b64decode(cursor.encode()).decode().split("|")
-        if given != sort:
-            raise ValueError("a cursor of another order")
-        return dt.datetime.fromisoformat(key), int(order_id)
+        given, key, row_id = base64.urlsafe_b64decode(cursor.encode()).decode().split("|")
+        if given != label:
+            raise ValueError("a cursor of another list")
+        return dt.datetime.fromisoformat(key), int(row_id)
     except ValueError as exc:
         raise InvalidInput(
             "the cursor is not one this server gave out for this list",
             code="invalid_cursor",
             fields={"cursor": "invalid"},
         ) from exc
+
+
+def encode_cursor(row: asyncpg.Record, sort: str) -> str:
+    column, _ = queries.SORTS[sort]
+    return pack_cursor(sort, row[column], row["id"])
 
 
 async def search_orders(
@@ -508,7 +514,7 @@ async def search_orders(
         overdue=criteria.overdue,
         q=criteria.q,
         sort=criteria.sort,
-        after=decode_cursor(criteria.cursor, criteria.sort) if criteria.cursor else None,
+        after=unpack_cursor(criteria.cursor, criteria.sort) if criteria.cursor else None,
         limit=criteria.limit + 1,
     )
     page = rows[: criteria.limit]

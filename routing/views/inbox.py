@@ -15,10 +15,16 @@ from hotline.db import transaction
 from hotline.errors import InvalidInput, NotFound
 from hotline.orders import queries as order_queries
 from hotline.orders.presenting import LIVE, order_json, phone_for
-from hotline.orders.service import access_order_by_id
+from hotline.orders.service import access_order_by_id, pack_cursor, unpack_cursor
 from hotline.users.models import ENTERPRISE_ROLES, Actor
 from routing import handling, queries
-from routing.handling import CompleteInput, NoteInput, ReturnInput, TimeRequestInput
+from routing.handling import (
+    CompleteInput,
+    NoteInput,
+    ProgressInput,
+    ReturnInput,
+    TimeRequestInput,
+)
 from web.api import (
     Routes,
     bad_form,
@@ -78,6 +84,48 @@ async def inbox(request: web.Request) -> web.Response:
     return json_response({"items": items})
 
 
+class HistoryFilter(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    q: str = Field(default="", max_length=100, description="a piece of number, address or text")
+    limit: int = Field(default=20, ge=1, le=100)
+    cursor: str | None = Field(default=None, max_length=200, description="`next_cursor` of a page")
+
+
+HISTORY_CURSOR = "history"
+
+
+@routes.route(
+    "GET",
+    "/api/v1/inbox/history",
+    summary="A unit's completed dispatches, the latest first, searchable, by cursor",
+    tag="units",
+    query=HistoryFilter,
+    roles=UNITS,
+)
+async def history(request: web.Request) -> web.Response:
+    actor = require_actor(request)
+    criteria = read_query(request, HistoryFilter)
+    assert actor.enterprise_id is not None
+    after = unpack_cursor(criteria.cursor, HISTORY_CURSOR) if criteria.cursor else None
+    async with request.app[POOL].acquire() as conn:
+        scope = await order_queries.enterprise_scope(conn, actor.enterprise_id)
+        rows = await queries.unit_history(
+            conn, scope, q=criteria.q, after=after, limit=criteria.limit + 1
+        )
+    page = rows[: criteria.limit]
+    last = page[-1] if len(rows) > criteria.limit else None
+    return json_response(
+        {
+            # Finished work: the number is the citizen's, no longer the unit's to call.
+            "items": [
+                {**r, "caller_phone": phone_for(actor, r["caller_phone"], handling=False)}
+                for r in page
+            ],
+            "next_cursor": last and pack_cursor(HISTORY_CURSOR, last["finished_at"], last["id"]),
+        }
+    )
+
+
 async def _dispatch_action(request: web.Request, use_case: DispatchUseCase) -> web.Response:
     async with transaction(request.app[POOL]) as conn:
         result = await use_case(
@@ -117,16 +165,16 @@ async def return_dispatch(request: web.Request) -> web.Response:
 @routes.route(
     "POST",
     r"/api/v1/dispatches/{dispatch_id:\d+}/notes",
-    summary="Note progress",
+    summary="Record progress (办理进展): a text and photos uploaded first",
     tag="units",
-    body=NoteInput,
+    body=ProgressInput,
     roles=UNITS,
     statuses={200: "the event written"},
 )
 async def add_note(request: web.Request) -> web.Response:
-    body = await read_body(request, NoteInput)
+    body = await read_body(request, ProgressInput)
     return await _dispatch_action(
-        request, lambda conn, actor, d, now: handling.do_add_note(conn, actor, d, body.text, now)
+        request, lambda conn, actor, d, now: handling.do_add_note(conn, actor, d, body, now)
     )
 
 

@@ -62,6 +62,36 @@ async function request(method, path, { body, query, form } = {}) {
   return data;
 }
 
+// A file sent as multipart field "file", reporting progress (fetch cannot tell how much
+// of a body has gone): onProgress(fraction 0..1). Resolves to the answer's JSON; rejects
+// with an ApiError (status 0 when the network failed).
+function uploadWithProgress(path, file, onProgress) {
+  return new Promise((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open("POST", new URL(path, window.location.origin));
+    xhr.setRequestHeader("Accept", "application/json");
+    xhr.setRequestHeader("X-CSRF-Token", csrfToken);
+    xhr.upload.onprogress = (event) => {
+      if (event.lengthComputable) onProgress(event.loaded / event.total);
+    };
+    xhr.onerror = () => reject(new ApiError(0, { code: "network" }));
+    xhr.onload = () => {
+      let data = null;
+      try {
+        data = xhr.responseText ? JSON.parse(xhr.responseText) : null;
+      } catch {
+        data = null;
+      }
+      if (xhr.status >= 200 && xhr.status < 300) return resolve(data);
+      if (xhr.status === 401) unauthorised.forEach((fn) => fn());
+      reject(new ApiError(xhr.status, data?.error));
+    };
+    const form = new FormData();
+    form.append("file", file);
+    xhr.send(form);
+  });
+}
+
 export const api = {
   get: (path, query) => request("GET", path, { query }),
   post: (path, body) => request("POST", path, { body: body ?? {} }),
@@ -71,4 +101,5 @@ export const api = {
     form.append("file", file);
     return request("POST", path, { form });
   },
+  uploadWithProgress,
 };

@@ -5122,336 +5122,930 @@ export const renders = new Map([
       }
     })(),
   ],
-  // views/unit.js:137
+  // views/unit.js:67
   [
-    "\n  <div class=\"unit-page\">\n    <div class=\"page-head\">\n      <h2>{{ t('unit.inbox') }}</h2>\n      <el-button :loading=\"loading\" @click=\"load\">{{ t('app.refresh') }}</el-button>\n    </div>\n    <div class=\"stat-row\">\n      <button class=\"stat\" :class=\"{ on: filter === 'all' }\" @click=\"filter = 'all'\">\n        <span class=\"stat-n\">{{ rows.length }}</span><span class=\"stat-l\">{{ t('app.all') }}</span></button>\n      <button class=\"stat\" :class=\"{ on: filter === 'pending' }\" data-test=\"count-pending\" @click=\"filter = 'pending'\">\n        <span class=\"stat-n\">{{ counts.pending }}</span><span class=\"stat-l\">{{ t('unit.pending') }}</span></button>\n      <button class=\"stat\" :class=\"{ on: filter === 'signed' }\" @click=\"filter = 'signed'\">\n        <span class=\"stat-n\">{{ counts.signed }}</span><span class=\"stat-l\">{{ t('unit.signed') }}</span></button>\n      <button class=\"stat stat-yellow\" :class=\"{ on: filter === 'yellow' }\" @click=\"filter = 'yellow'\">\n        <span class=\"stat-n\">{{ counts.yellow }}</span><span class=\"stat-l\">{{ t('unit.dueSoon') }}</span></button>\n      <button class=\"stat stat-red\" :class=\"{ on: filter === 'red' }\" @click=\"filter = 'red'\">\n        <span class=\"stat-n\">{{ counts.red }}</span><span class=\"stat-l\">{{ t('unit.overdue') }}</span></button>\n    </div>\n    <el-card shadow=\"never\" class=\"panel table-panel\">\n      <el-table :data=\"shown\" :row-class-name=\"rowClass\" row-key=\"id\" :empty-text=\"t('unit.empty')\" data-test=\"inbox\">\n        <el-table-column :label=\"t('unit.number')\" width=\"190\">\n          <template #default=\"{ row }\">\n            <a class=\"mono link\" :href=\"'#/orders/' + row.order_id\" data-test=\"inbox-number\">{{ row.number }}</a>\n            <div class=\"tags\">\n              <el-tag disable-transitions v-if=\"row.priority === 'urgent'\" size=\"small\" type=\"danger\" effect=\"dark\">{{ t('priority.urgent') }}</el-tag>\n              <el-tag disable-transitions size=\"small\" effect=\"plain\">{{ t('dispatchRole.' + row.role) }}</el-tag>\n            </div>\n          </template>\n        </el-table-column>\n        <el-table-column :label=\"t('unit.item')\" min-width=\"150\">\n          <template #default=\"{ row }\">\n            <div class=\"strong\">{{ $itemName(row.service_item_code) }}</div>\n            <div class=\"muted small\">{{ $unitName(row.enterprise_id) || row.enterprise_name }}</div>\n          </template>\n        </el-table-column>\n        <el-table-column :label=\"t('unit.description')\" min-width=\"260\">\n          <template #default=\"{ row }\">\n            <div class=\"clamp-2\">{{ row.description }}</div>\n            <div class=\"muted small\">{{ $areaName(row.area_code) }} {{ row.address }}</div>\n          </template>\n        </el-table-column>\n        <el-table-column :label=\"t('unit.caller')\" width=\"150\">\n          <template #default=\"{ row }\">\n            <div>{{ row.caller_name }}</div><div class=\"mono small muted\" data-test=\"inbox-phone\">{{ row.caller_phone || '' }}</div>\n          </template>\n        </el-table-column>\n        <el-table-column :label=\"t('unit.state')\" width=\"100\">\n          <template #default=\"{ row }\"><StatusTag :status=\"row.state\" kind=\"dispatchState\" /></template>\n        </el-table-column>\n        <el-table-column :label=\"t('unit.signForDue')\" width=\"150\">\n          <template #default=\"{ row }\">\n            <Countdown :due=\"row.sign_for_due_at\" :start=\"row.created_at\" :stopped=\"row.state !== 'pending'\" />\n          </template>\n        </el-table-column>\n        <el-table-column :label=\"t('unit.resolutionDue')\" width=\"150\">\n          <template #default=\"{ row }\">\n            <Countdown :due=\"row.due_at || row.resolution_due_at\" :start=\"row.order_created_at\" />\n          </template>\n        </el-table-column>\n        <el-table-column :label=\"t('app.actions')\" width=\"236\" fixed=\"right\">\n          <template #default=\"{ row }\">\n            <div class=\"row-actions\">\n              <template v-if=\"row.state === 'pending'\">\n                <el-button size=\"small\" type=\"primary\" data-test=\"sign-for\" @click=\"signFor(row)\">{{ t('unit.signFor') }}</el-button>\n                <el-button size=\"small\" type=\"danger\" plain data-test=\"return\" @click=\"open('return', row)\">{{ t('unit.return') }}</el-button>\n              </template>\n              <template v-else>\n                <el-button size=\"small\" @click=\"open('note', row)\">{{ t('unit.note') }}</el-button>\n                <el-button size=\"small\" @click=\"open('extension', row)\">{{ t('unit.extension') }}</el-button>\n                <el-button v-if=\"row.role === 'lead'\" size=\"small\" type=\"success\" data-test=\"complete\"\n                           @click=\"open('complete', row)\">{{ t('unit.complete') }}</el-button>\n                <el-button v-else size=\"small\" type=\"success\" @click=\"open('part', row)\">{{ t('unit.part') }}</el-button>\n              </template>\n            </div>\n          </template>\n        </el-table-column>\n      </el-table>\n    </el-card>\n\n    <el-dialog :model-value=\"!!dialog.kind\" width=\"560px\" @close=\"close\"\n               :title=\"dialog.row ? t({ return: 'unit.returnTitle', note: 'unit.noteTitle', extension: 'unit.extensionTitle', complete: 'unit.completeTitle', part: 'unit.noteTitle' }[dialog.kind] || 'unit.noteTitle', { number: dialog.row.number }) : ''\">\n      <el-form v-if=\"dialog.row\" label-position=\"top\" @submit.prevent=\"submit\">\n        <template v-if=\"dialog.kind === 'return'\">\n          <el-form-item :label=\"t('unit.reason')\" required>\n            <el-select v-model=\"dialog.form.reason_code\" class=\"full\" data-test=\"return-reason\">\n              <el-option v-for=\"r in RETURN_REASONS\" :key=\"r\" :value=\"r\" :label=\"t('returnReason.' + r)\" />\n            </el-select>\n          </el-form-item>\n          <el-form-item :label=\"t('unit.reasonText')\">\n            <el-input v-model=\"dialog.form.reason_text\" type=\"textarea\" :rows=\"3\" maxlength=\"2000\" data-test=\"return-text\" />\n          </el-form-item>\n        </template>\n        <el-form-item v-else-if=\"dialog.kind === 'note' || dialog.kind === 'part'\" :label=\"t('unit.noteText')\" required>\n          <el-input v-model=\"dialog.form.text\" type=\"textarea\" :rows=\"4\" maxlength=\"4000\" />\n        </el-form-item>\n        <template v-else-if=\"dialog.kind === 'extension'\">\n          <el-form-item :label=\"t('unit.extensionKind')\">\n            <el-radio-group v-model=\"dialog.form.kind\">\n              <el-radio-button value=\"extension\">{{ t('unit.extensionKinds.extension') }}</el-radio-button>\n              <el-radio-button value=\"suspension\">{{ t('unit.extensionKinds.suspension') }}</el-radio-button>\n            </el-radio-group>\n          </el-form-item>\n          <el-form-item :label=\"t('unit.requestedDue')\" required>\n            <el-date-picker v-model=\"dialog.form.requested_due_at\" type=\"datetime\" class=\"full\" />\n          </el-form-item>\n          <el-form-item :label=\"t('unit.extensionReason')\" required>\n            <el-input v-model=\"dialog.form.reason\" type=\"textarea\" :rows=\"3\" maxlength=\"2000\" />\n          </el-form-item>\n        </template>\n        <template v-else-if=\"dialog.kind === 'complete'\">\n          <el-form-item :label=\"t('unit.replyText')\" required>\n            <el-input v-model=\"dialog.form.reply\" type=\"textarea\" :rows=\"4\" maxlength=\"8000\" data-test=\"complete-reply\" />\n          </el-form-item>\n          <el-form-item :label=\"t('unit.proof')\">\n            <el-upload v-model:file-list=\"dialog.files\" :action=\"'/api/v1/dispatches/' + dialog.row.id + '/attachments'\"\n                       name=\"file\" :headers=\"uploadHeaders\" with-credentials multiple list-type=\"text\"\n                       accept=\"image/jpeg,image/png,image/webp,application/pdf\" :on-error=\"onUploadError\">\n              <el-button>{{ t('unit.upload') }}</el-button>\n              <template #tip><div class=\"muted small\">{{ t('unit.proofHint') }}</div></template>\n            </el-upload>\n          </el-form-item>\n        </template>\n      </el-form>\n      <template #footer>\n        <el-button @click=\"close\">{{ t('app.cancel') }}</el-button>\n        <el-button type=\"primary\" :loading=\"dialog.saving\" data-test=\"dialog-submit\" @click=\"submit\">{{ t('app.submit') }}</el-button>\n      </template>\n    </el-dialog>\n  </div>",
+    "\n  <div class=\"proof-upload\">\n    <div class=\"proof-buttons\">\n      <el-button class=\"touch\" type=\"primary\" plain data-test=\"take-photo\" @click=\"camera.click()\">{{ t('unitPhone.takePhoto') }}</el-button>\n      <el-button class=\"touch\" data-test=\"choose-file\" @click=\"picker.click()\">{{ t('unitPhone.chooseFile') }}</el-button>\n      <input ref=\"camera\" class=\"hidden-input\" type=\"file\" accept=\"image/*\" capture=\"environment\" multiple\n             data-test=\"camera-input\" @change=\"chosen\">\n      <input ref=\"picker\" class=\"hidden-input\" type=\"file\" accept=\"image/*,application/pdf\" multiple\n             data-test=\"file-input\" @change=\"chosen\">\n    </div>\n    <div class=\"muted small\">{{ t('unitPhone.proofHint') }}</div>\n    <ul class=\"plain-list proof-list\" data-test=\"proof-list\">\n      <li v-for=\"f in modelValue\" :key=\"f.key\" class=\"proof-item\" :class=\"'proof-' + f.state\" :data-state=\"f.state\">\n        <div class=\"proof-line\">\n          <a v-if=\"f.id\" class=\"ellipsis grow\" :href=\"'/api/v1/attachments/' + f.id\">{{ f.name }}</a>\n          <span v-else class=\"ellipsis grow\">{{ f.name }}</span>\n          <el-button v-if=\"f.retriable\" size=\"small\" text type=\"primary\" @click=\"send(f)\">{{ t('unitPhone.retry') }}</el-button>\n          <el-button v-if=\"f.state !== 'uploading'\" size=\"small\" text @click=\"remove(f)\">{{ t('unitPhone.remove') }}</el-button>\n        </div>\n        <el-progress v-if=\"f.state === 'uploading'\" :percentage=\"f.progress\" :stroke-width=\"6\" />\n        <div v-else-if=\"f.state === 'error'\" class=\"proof-error\" data-test=\"proof-error\">{{ f.error }}</div>\n      </li>\n    </ul>\n  </div>",
     (() => {
-      const _hoisted_1 = { class: "unit-page" }
-      const _hoisted_2 = { class: "page-head" }
-      const _hoisted_3 = { class: "stat-row" }
-      const _hoisted_4 = { class: "stat-n" }
-      const _hoisted_5 = { class: "stat-l" }
-      const _hoisted_6 = { class: "stat-n" }
-      const _hoisted_7 = { class: "stat-l" }
-      const _hoisted_8 = { class: "stat-n" }
-      const _hoisted_9 = { class: "stat-l" }
-      const _hoisted_10 = { class: "stat-n" }
-      const _hoisted_11 = { class: "stat-l" }
-      const _hoisted_12 = { class: "stat-n" }
-      const _hoisted_13 = { class: "stat-l" }
-      const _hoisted_14 = ["href"]
-      const _hoisted_15 = { class: "tags" }
-      const _hoisted_16 = { class: "strong" }
-      const _hoisted_17 = { class: "muted small" }
-      const _hoisted_18 = { class: "clamp-2" }
-      const _hoisted_19 = { class: "muted small" }
-      const _hoisted_20 = {
-        class: "mono small muted",
-        "data-test": "inbox-phone"
+      const _hoisted_1 = { class: "proof-upload" }
+      const _hoisted_2 = { class: "proof-buttons" }
+      const _hoisted_3 = { class: "muted small" }
+      const _hoisted_4 = {
+        class: "plain-list proof-list",
+        "data-test": "proof-list"
       }
-      const _hoisted_21 = { class: "row-actions" }
-      const _hoisted_22 = { class: "muted small" }
+      const _hoisted_5 = ["data-state"]
+      const _hoisted_6 = { class: "proof-line" }
+      const _hoisted_7 = ["href"]
+      const _hoisted_8 = {
+        key: 1,
+        class: "ellipsis grow"
+      }
+      const _hoisted_9 = {
+        key: 1,
+        class: "proof-error",
+        "data-test": "proof-error"
+      }
 
       return function render(_ctx, _cache) {
         const _component_el_button = _resolveComponent("el-button")
+        const _component_el_progress = _resolveComponent("el-progress")
+
+        return (_openBlock(), _createElementBlock("div", _hoisted_1, [
+          _createElementVNode("div", _hoisted_2, [
+            _createVNode(_component_el_button, {
+              class: "touch",
+              type: "primary",
+              plain: "",
+              "data-test": "take-photo",
+              onClick: _cache[0] || (_cache[0] = $event => (_ctx.camera.click()))
+            }, {
+              default: _withCtx(() => [
+                _createTextVNode(_toDisplayString(_ctx.t('unitPhone.takePhoto')), 1 /* TEXT */)
+              ]),
+              _: 1 /* STABLE */
+            }),
+            _createVNode(_component_el_button, {
+              class: "touch",
+              "data-test": "choose-file",
+              onClick: _cache[1] || (_cache[1] = $event => (_ctx.picker.click()))
+            }, {
+              default: _withCtx(() => [
+                _createTextVNode(_toDisplayString(_ctx.t('unitPhone.chooseFile')), 1 /* TEXT */)
+              ]),
+              _: 1 /* STABLE */
+            }),
+            _createElementVNode("input", {
+              ref: "camera",
+              class: "hidden-input",
+              type: "file",
+              accept: "image/*",
+              capture: "environment",
+              multiple: "",
+              "data-test": "camera-input",
+              onChange: _cache[2] || (_cache[2] = (...args) => (_ctx.chosen && _ctx.chosen(...args)))
+            }, null, 544 /* NEED_HYDRATION, NEED_PATCH */),
+            _createElementVNode("input", {
+              ref: "picker",
+              class: "hidden-input",
+              type: "file",
+              accept: "image/*,application/pdf",
+              multiple: "",
+              "data-test": "file-input",
+              onChange: _cache[3] || (_cache[3] = (...args) => (_ctx.chosen && _ctx.chosen(...args)))
+            }, null, 544 /* NEED_HYDRATION, NEED_PATCH */)
+          ]),
+          _createElementVNode("div", _hoisted_3, _toDisplayString(_ctx.t('unitPhone.proofHint')), 1 /* TEXT */),
+          _createElementVNode("ul", _hoisted_4, [
+            (_openBlock(true), _createElementBlock(_Fragment, null, _renderList(_ctx.modelValue, (f) => {
+              return (_openBlock(), _createElementBlock("li", {
+                key: f.key,
+                class: _normalizeClass(["proof-item", 'proof-' + f.state]),
+                "data-state": f.state
+              }, [
+                _createElementVNode("div", _hoisted_6, [
+                  (f.id)
+                    ? (_openBlock(), _createElementBlock("a", {
+                        key: 0,
+                        class: "ellipsis grow",
+                        href: '/api/v1/attachments/' + f.id
+                      }, _toDisplayString(f.name), 9 /* TEXT, PROPS */, _hoisted_7))
+                    : (_openBlock(), _createElementBlock("span", _hoisted_8, _toDisplayString(f.name), 1 /* TEXT */)),
+                  (f.retriable)
+                    ? (_openBlock(), _createBlock(_component_el_button, {
+                        key: 2,
+                        size: "small",
+                        text: "",
+                        type: "primary",
+                        onClick: $event => (_ctx.send(f))
+                      }, {
+                        default: _withCtx(() => [
+                          _createTextVNode(_toDisplayString(_ctx.t('unitPhone.retry')), 1 /* TEXT */)
+                        ]),
+                        _: 1 /* STABLE */
+                      }, 8 /* PROPS */, ["onClick"]))
+                    : _createCommentVNode("v-if", true),
+                  (f.state !== 'uploading')
+                    ? (_openBlock(), _createBlock(_component_el_button, {
+                        key: 3,
+                        size: "small",
+                        text: "",
+                        onClick: $event => (_ctx.remove(f))
+                      }, {
+                        default: _withCtx(() => [
+                          _createTextVNode(_toDisplayString(_ctx.t('unitPhone.remove')), 1 /* TEXT */)
+                        ]),
+                        _: 1 /* STABLE */
+                      }, 8 /* PROPS */, ["onClick"]))
+                    : _createCommentVNode("v-if", true)
+                ]),
+                (f.state === 'uploading')
+                  ? (_openBlock(), _createBlock(_component_el_progress, {
+                      key: 0,
+                      percentage: f.progress,
+                      "stroke-width": 6
+                    }, null, 8 /* PROPS */, ["percentage"]))
+                  : (f.state === 'error')
+                    ? (_openBlock(), _createElementBlock("div", _hoisted_9, _toDisplayString(f.error), 1 /* TEXT */))
+                    : _createCommentVNode("v-if", true)
+              ], 10 /* CLASS, PROPS */, _hoisted_5))
+            }), 128 /* KEYED_FRAGMENT */))
+          ])
+        ]))
+      }
+    })(),
+  ],
+  // views/unit.js:128
+  [
+    "\n  <div class=\"unit-history\">\n    <el-input v-model=\"q\" clearable class=\"history-search\" :placeholder=\"t('unitPhone.searchHint')\" data-test=\"history-search\" />\n    <div v-if=\"narrow\" class=\"unit-cards\" data-test=\"history\">\n      <div v-if=\"!items.length && !loading\" class=\"empty-line\">{{ t('unitPhone.historyEmpty') }}</div>\n      <article v-for=\"row in items\" :key=\"row.id\" class=\"unit-card\" data-test=\"history-card\">\n        <div class=\"unit-card-head\">\n          <a class=\"mono link\" :href=\"'#/orders/' + row.order_id\" data-test=\"history-number\">{{ row.number }}</a>\n          <StatusTag :status=\"row.order_status\" />\n        </div>\n        <div class=\"strong\">{{ $itemName(row.service_item_code) }}</div>\n        <div class=\"clamp-2\">{{ row.description }}</div>\n        <div class=\"muted small\">{{ $areaName(row.area_code) }} {{ row.address }}</div>\n        <div class=\"small\"><span class=\"muted\">{{ t('unitPhone.finishedAt') }}</span> {{ $fmtTime(row.finished_at) }}</div>\n        <div v-if=\"row.reply\" class=\"small clamp-2\"><span class=\"muted\">{{ t('unit.replyText') }}</span> {{ row.reply }}</div>\n      </article>\n    </div>\n    <el-card v-else shadow=\"never\" class=\"panel table-panel\">\n      <el-table :data=\"items\" row-key=\"id\" :empty-text=\"t('unitPhone.historyEmpty')\" data-test=\"history\">\n        <el-table-column :label=\"t('unit.number')\" width=\"190\">\n          <template #default=\"{ row }\">\n            <a class=\"mono link\" :href=\"'#/orders/' + row.order_id\" data-test=\"history-number\">{{ row.number }}</a>\n            <div class=\"tags\"><el-tag disable-transitions size=\"small\" effect=\"plain\">{{ t('dispatchRole.' + row.role) }}</el-tag></div>\n          </template>\n        </el-table-column>\n        <el-table-column :label=\"t('unit.item')\" min-width=\"150\">\n          <template #default=\"{ row }\">\n            <div class=\"strong\">{{ $itemName(row.service_item_code) }}</div>\n            <div class=\"muted small\">{{ row.enterprise_name }}</div>\n          </template>\n        </el-table-column>\n        <el-table-column :label=\"t('unit.description')\" min-width=\"260\">\n          <template #default=\"{ row }\">\n            <div class=\"clamp-2\">{{ row.description }}</div>\n            <div class=\"muted small\">{{ $areaName(row.area_code) }} {{ row.address }}</div>\n          </template>\n        </el-table-column>\n        <el-table-column :label=\"t('unit.replyText')\" min-width=\"220\">\n          <template #default=\"{ row }\"><div class=\"clamp-2\">{{ row.reply }}</div></template>\n        </el-table-column>\n        <el-table-column :label=\"t('unitPhone.finishedAt')\" width=\"170\">\n          <template #default=\"{ row }\">{{ $fmtTime(row.finished_at) }}</template>\n        </el-table-column>\n        <el-table-column :label=\"t('unit.state')\" width=\"110\">\n          <template #default=\"{ row }\"><StatusTag :status=\"row.order_status\" /></template>\n        </el-table-column>\n      </el-table>\n    </el-card>\n    <div class=\"history-more\">\n      <el-button v-if=\"cursor\" class=\"touch\" :loading=\"loading\" data-test=\"history-more\" @click=\"load(true)\">{{ t('unitPhone.more') }}</el-button>\n    </div>\n  </div>",
+    (() => {
+      const _hoisted_1 = { class: "unit-history" }
+      const _hoisted_2 = {
+        key: 0,
+        class: "unit-cards",
+        "data-test": "history"
+      }
+      const _hoisted_3 = {
+        key: 0,
+        class: "empty-line"
+      }
+      const _hoisted_4 = { class: "unit-card-head" }
+      const _hoisted_5 = ["href"]
+      const _hoisted_6 = { class: "strong" }
+      const _hoisted_7 = { class: "clamp-2" }
+      const _hoisted_8 = { class: "muted small" }
+      const _hoisted_9 = { class: "small" }
+      const _hoisted_10 = { class: "muted" }
+      const _hoisted_11 = {
+        key: 0,
+        class: "small clamp-2"
+      }
+      const _hoisted_12 = { class: "muted" }
+      const _hoisted_13 = ["href"]
+      const _hoisted_14 = { class: "tags" }
+      const _hoisted_15 = { class: "strong" }
+      const _hoisted_16 = { class: "muted small" }
+      const _hoisted_17 = { class: "clamp-2" }
+      const _hoisted_18 = { class: "muted small" }
+      const _hoisted_19 = { class: "clamp-2" }
+      const _hoisted_20 = { class: "history-more" }
+
+      return function render(_ctx, _cache) {
+        const _component_el_input = _resolveComponent("el-input")
+        const _component_StatusTag = _resolveComponent("StatusTag")
         const _component_el_tag = _resolveComponent("el-tag")
         const _component_el_table_column = _resolveComponent("el-table-column")
+        const _component_el_table = _resolveComponent("el-table")
+        const _component_el_card = _resolveComponent("el-card")
+        const _component_el_button = _resolveComponent("el-button")
+
+        return (_openBlock(), _createElementBlock("div", _hoisted_1, [
+          _createVNode(_component_el_input, {
+            modelValue: _ctx.q,
+            "onUpdate:modelValue": _cache[0] || (_cache[0] = $event => ((_ctx.q) = $event)),
+            clearable: "",
+            class: "history-search",
+            placeholder: _ctx.t('unitPhone.searchHint'),
+            "data-test": "history-search"
+          }, null, 8 /* PROPS */, ["modelValue", "placeholder"]),
+          (_ctx.narrow)
+            ? (_openBlock(), _createElementBlock("div", _hoisted_2, [
+                (!_ctx.items.length && !_ctx.loading)
+                  ? (_openBlock(), _createElementBlock("div", _hoisted_3, _toDisplayString(_ctx.t('unitPhone.historyEmpty')), 1 /* TEXT */))
+                  : _createCommentVNode("v-if", true),
+                (_openBlock(true), _createElementBlock(_Fragment, null, _renderList(_ctx.items, (row) => {
+                  return (_openBlock(), _createElementBlock("article", {
+                    key: row.id,
+                    class: "unit-card",
+                    "data-test": "history-card"
+                  }, [
+                    _createElementVNode("div", _hoisted_4, [
+                      _createElementVNode("a", {
+                        class: "mono link",
+                        href: '#/orders/' + row.order_id,
+                        "data-test": "history-number"
+                      }, _toDisplayString(row.number), 9 /* TEXT, PROPS */, _hoisted_5),
+                      _createVNode(_component_StatusTag, {
+                        status: row.order_status
+                      }, null, 8 /* PROPS */, ["status"])
+                    ]),
+                    _createElementVNode("div", _hoisted_6, _toDisplayString(_ctx.$itemName(row.service_item_code)), 1 /* TEXT */),
+                    _createElementVNode("div", _hoisted_7, _toDisplayString(row.description), 1 /* TEXT */),
+                    _createElementVNode("div", _hoisted_8, _toDisplayString(_ctx.$areaName(row.area_code)) + " " + _toDisplayString(row.address), 1 /* TEXT */),
+                    _createElementVNode("div", _hoisted_9, [
+                      _createElementVNode("span", _hoisted_10, _toDisplayString(_ctx.t('unitPhone.finishedAt')), 1 /* TEXT */),
+                      _createTextVNode(" " + _toDisplayString(_ctx.$fmtTime(row.finished_at)), 1 /* TEXT */)
+                    ]),
+                    (row.reply)
+                      ? (_openBlock(), _createElementBlock("div", _hoisted_11, [
+                          _createElementVNode("span", _hoisted_12, _toDisplayString(_ctx.t('unit.replyText')), 1 /* TEXT */),
+                          _createTextVNode(" " + _toDisplayString(row.reply), 1 /* TEXT */)
+                        ]))
+                      : _createCommentVNode("v-if", true)
+                  ]))
+                }), 128 /* KEYED_FRAGMENT */))
+              ]))
+            : (_openBlock(), _createBlock(_component_el_card, {
+                key: 1,
+                shadow: "never",
+                class: "panel table-panel"
+              }, {
+                default: _withCtx(() => [
+                  _createVNode(_component_el_table, {
+                    data: _ctx.items,
+                    "row-key": "id",
+                    "empty-text": _ctx.t('unitPhone.historyEmpty'),
+                    "data-test": "history"
+                  }, {
+                    default: _withCtx(() => [
+                      _createVNode(_component_el_table_column, {
+                        label: _ctx.t('unit.number'),
+                        width: "190"
+                      }, {
+                        default: _withCtx(({ row }) => [
+                          _createElementVNode("a", {
+                            class: "mono link",
+                            href: '#/orders/' + row.order_id,
+                            "data-test": "history-number"
+                          }, _toDisplayString(row.number), 9 /* TEXT, PROPS */, _hoisted_13),
+                          _createElementVNode("div", _hoisted_14, [
+                            _createVNode(_component_el_tag, {
+                              "disable-transitions": "",
+                              size: "small",
+                              effect: "plain"
+                            }, {
+                              default: _withCtx(() => [
+                                _createTextVNode(_toDisplayString(_ctx.t('dispatchRole.' + row.role)), 1 /* TEXT */)
+                              ]),
+                              _: 2 /* DYNAMIC */
+                            }, 1024 /* DYNAMIC_SLOTS */)
+                          ])
+                        ]),
+                        _: 1 /* STABLE */
+                      }, 8 /* PROPS */, ["label"]),
+                      _createVNode(_component_el_table_column, {
+                        label: _ctx.t('unit.item'),
+                        "min-width": "150"
+                      }, {
+                        default: _withCtx(({ row }) => [
+                          _createElementVNode("div", _hoisted_15, _toDisplayString(_ctx.$itemName(row.service_item_code)), 1 /* TEXT */),
+                          _createElementVNode("div", _hoisted_16, _toDisplayString(row.enterprise_name), 1 /* TEXT */)
+                        ]),
+                        _: 1 /* STABLE */
+                      }, 8 /* PROPS */, ["label"]),
+                      _createVNode(_component_el_table_column, {
+                        label: _ctx.t('unit.description'),
+                        "min-width": "260"
+                      }, {
+                        default: _withCtx(({ row }) => [
+                          _createElementVNode("div", _hoisted_17, _toDisplayString(row.description), 1 /* TEXT */),
+                          _createElementVNode("div", _hoisted_18, _toDisplayString(_ctx.$areaName(row.area_code)) + " " + _toDisplayString(row.address), 1 /* TEXT */)
+                        ]),
+                        _: 1 /* STABLE */
+                      }, 8 /* PROPS */, ["label"]),
+                      _createVNode(_component_el_table_column, {
+                        label: _ctx.t('unit.replyText'),
+                        "min-width": "220"
+                      }, {
+                        default: _withCtx(({ row }) => [
+                          _createElementVNode("div", _hoisted_19, _toDisplayString(row.reply), 1 /* TEXT */)
+                        ]),
+                        _: 1 /* STABLE */
+                      }, 8 /* PROPS */, ["label"]),
+                      _createVNode(_component_el_table_column, {
+                        label: _ctx.t('unitPhone.finishedAt'),
+                        width: "170"
+                      }, {
+                        default: _withCtx(({ row }) => [
+                          _createTextVNode(_toDisplayString(_ctx.$fmtTime(row.finished_at)), 1 /* TEXT */)
+                        ]),
+                        _: 1 /* STABLE */
+                      }, 8 /* PROPS */, ["label"]),
+                      _createVNode(_component_el_table_column, {
+                        label: _ctx.t('unit.state'),
+                        width: "110"
+                      }, {
+                        default: _withCtx(({ row }) => [
+                          _createVNode(_component_StatusTag, {
+                            status: row.order_status
+                          }, null, 8 /* PROPS */, ["status"])
+                        ]),
+                        _: 1 /* STABLE */
+                      }, 8 /* PROPS */, ["label"])
+                    ]),
+                    _: 1 /* STABLE */
+                  }, 8 /* PROPS */, ["data", "empty-text"])
+                ]),
+                _: 1 /* STABLE */
+              })),
+          _createElementVNode("div", _hoisted_20, [
+            (_ctx.cursor)
+              ? (_openBlock(), _createBlock(_component_el_button, {
+                  key: 0,
+                  class: "touch",
+                  loading: _ctx.loading,
+                  "data-test": "history-more",
+                  onClick: _cache[1] || (_cache[1] = $event => (_ctx.load(true)))
+                }, {
+                  default: _withCtx(() => [
+                    _createTextVNode(_toDisplayString(_ctx.t('unitPhone.more')), 1 /* TEXT */)
+                  ]),
+                  _: 1 /* STABLE */
+                }, 8 /* PROPS */, ["loading"]))
+              : _createCommentVNode("v-if", true)
+          ])
+        ]))
+      }
+    })(),
+  ],
+  // views/unit.js:308
+  [
+    "\n  <div class=\"unit-page\" :class=\"{ narrow }\">\n    <div class=\"page-head unit-head\">\n      <el-radio-group v-model=\"tab\" class=\"unit-tabs\">\n        <el-radio-button value=\"inbox\" data-test=\"tab-inbox\">{{ t('unit.inbox') }}</el-radio-button>\n        <el-radio-button value=\"history\" data-test=\"tab-history\">{{ t('unitPhone.history') }}</el-radio-button>\n      </el-radio-group>\n      <div class=\"unit-alerts\">\n        <el-switch :model-value=\"alerts.on\" :active-text=\"t('unitPhone.alerts')\" data-test=\"alerts-toggle\"\n                   @update:model-value=\"setAlerts\" />\n        <el-button v-if=\"alerts.on && alerts.permission === 'default'\" size=\"small\" data-test=\"ask-notify\"\n                   @click=\"askPermission\">{{ t('unitPhone.allowNotify') }}</el-button>\n        <span v-else-if=\"alerts.on && alerts.permission === 'denied'\" class=\"muted small\">{{ t('unitPhone.notifyDenied') }}</span>\n      </div>\n      <el-button v-if=\"tab === 'inbox'\" :loading=\"loading\" @click=\"load\">{{ t('app.refresh') }}</el-button>\n    </div>\n\n    <UnitHistory v-if=\"tab === 'history'\" :narrow=\"narrow\" />\n    <template v-else>\n    <div class=\"stat-row\">\n      <button class=\"stat\" :class=\"{ on: filter === 'all' }\" @click=\"filter = 'all'\">\n        <span class=\"stat-n\">{{ rows.length }}</span><span class=\"stat-l\">{{ t('app.all') }}</span></button>\n      <button class=\"stat\" :class=\"{ on: filter === 'pending' }\" data-test=\"count-pending\" @click=\"filter = 'pending'\">\n        <span class=\"stat-n\">{{ counts.pending }}</span><span class=\"stat-l\">{{ t('unit.pending') }}</span></button>\n      <button class=\"stat\" :class=\"{ on: filter === 'signed' }\" @click=\"filter = 'signed'\">\n        <span class=\"stat-n\">{{ counts.signed }}</span><span class=\"stat-l\">{{ t('unit.signed') }}</span></button>\n      <button class=\"stat stat-yellow\" :class=\"{ on: filter === 'yellow' }\" @click=\"filter = 'yellow'\">\n        <span class=\"stat-n\">{{ counts.yellow }}</span><span class=\"stat-l\">{{ t('unit.dueSoon') }}</span></button>\n      <button class=\"stat stat-red\" :class=\"{ on: filter === 'red' }\" @click=\"filter = 'red'\">\n        <span class=\"stat-n\">{{ counts.red }}</span><span class=\"stat-l\">{{ t('unit.overdue') }}</span></button>\n    </div>\n\n    <div v-if=\"narrow\" class=\"unit-cards\" data-test=\"inbox\">\n      <div v-if=\"!shown.length\" class=\"empty-line\">{{ t('unit.empty') }}</div>\n      <article v-for=\"row in shown\" :key=\"row.id\" class=\"unit-card\" :class=\"{ 'row-fresh': fresh.has(row.id) }\"\n               data-test=\"inbox-card\" :data-number=\"row.number\">\n        <div class=\"unit-card-head\">\n          <a class=\"mono link\" :href=\"'#/orders/' + row.order_id\" data-test=\"inbox-number\">{{ row.number }}</a>\n          <StatusTag :status=\"row.state\" kind=\"dispatchState\" />\n        </div>\n        <div class=\"tags\">\n          <el-tag disable-transitions v-if=\"row.priority === 'urgent'\" size=\"small\" type=\"danger\" effect=\"dark\">{{ t('priority.urgent') }}</el-tag>\n          <el-tag disable-transitions size=\"small\" effect=\"plain\">{{ t('dispatchRole.' + row.role) }}</el-tag>\n          <span class=\"strong\">{{ $itemName(row.service_item_code) }}</span>\n        </div>\n        <div class=\"clamp-2\">{{ row.description }}</div>\n        <div class=\"muted small\">{{ $areaName(row.area_code) }} {{ row.address }}</div>\n        <div class=\"unit-card-caller\">\n          <span>{{ row.caller_name }}</span>\n          <a v-if=\"row.caller_phone\" class=\"mono touch-link\" :href=\"'tel:' + row.caller_phone\" data-test=\"inbox-phone\">{{ row.caller_phone }}</a>\n        </div>\n        <div class=\"unit-card-clocks\">\n          <div v-if=\"row.state === 'pending'\"><div class=\"muted tiny\">{{ t('unit.signForDue') }}</div>\n            <Countdown :due=\"row.sign_for_due_at\" :start=\"row.created_at\" /></div>\n          <div><div class=\"muted tiny\">{{ t('unit.resolutionDue') }}</div>\n            <Countdown :due=\"row.due_at || row.resolution_due_at\" :start=\"row.order_created_at\" /></div>\n        </div>\n        <div class=\"unit-card-actions\">\n          <template v-if=\"row.state === 'pending'\">\n            <el-button class=\"touch\" type=\"danger\" plain data-test=\"return\" @click=\"open('return', row)\">{{ t('unit.return') }}</el-button>\n            <el-button class=\"touch wide\" type=\"primary\" data-test=\"sign-for\" @click=\"signFor(row)\">{{ t('unit.signFor') }}</el-button>\n          </template>\n          <template v-else>\n            <el-button class=\"touch\" data-test=\"extension\" @click=\"open('extension', row)\">{{ t('unit.extension') }}</el-button>\n            <el-button class=\"touch\" data-test=\"progress\" @click=\"open('note', row)\">{{ t('unit.note') }}</el-button>\n            <el-button v-if=\"row.role === 'lead'\" class=\"touch wide\" type=\"success\" data-test=\"complete\"\n                       @click=\"open('complete', row)\">{{ t('unit.complete') }}</el-button>\n            <el-button v-else class=\"touch wide\" type=\"success\" @click=\"open('part', row)\">{{ t('unit.part') }}</el-button>\n          </template>\n        </div>\n      </article>\n    </div>\n    <el-card v-else shadow=\"never\" class=\"panel table-panel\">\n      <el-table :data=\"shown\" :row-class-name=\"rowClass\" row-key=\"id\" :empty-text=\"t('unit.empty')\" data-test=\"inbox\">\n        <el-table-column :label=\"t('unit.number')\" width=\"190\">\n          <template #default=\"{ row }\">\n            <a class=\"mono link\" :href=\"'#/orders/' + row.order_id\" data-test=\"inbox-number\">{{ row.number }}</a>\n            <div class=\"tags\">\n              <el-tag disable-transitions v-if=\"row.priority === 'urgent'\" size=\"small\" type=\"danger\" effect=\"dark\">{{ t('priority.urgent') }}</el-tag>\n              <el-tag disable-transitions size=\"small\" effect=\"plain\">{{ t('dispatchRole.' + row.role) }}</el-tag>\n            </div>\n          </template>\n        </el-table-column>\n        <el-table-column :label=\"t('unit.item')\" min-width=\"150\">\n          <template #default=\"{ row }\">\n            <div class=\"strong\">{{ $itemName(row.service_item_code) }}</div>\n            <div class=\"muted small\">{{ $unitName(row.enterprise_id) || row.enterprise_name }}</div>\n          </template>\n        </el-table-column>\n        <el-table-column :label=\"t('unit.description')\" min-width=\"260\">\n          <template #default=\"{ row }\">\n            <div class=\"clamp-2\">{{ row.description }}</div>\n            <div class=\"muted small\">{{ $areaName(row.area_code) }} {{ row.address }}</div>\n          </template>\n        </el-table-column>\n        <el-table-column :label=\"t('unit.caller')\" width=\"150\">\n          <template #default=\"{ row }\">\n            <div>{{ row.caller_name }}</div><div class=\"mono small muted\" data-test=\"inbox-phone\">{{ row.caller_phone || '' }}</div>\n          </template>\n        </el-table-column>\n        <el-table-column :label=\"t('unit.state')\" width=\"100\">\n          <template #default=\"{ row }\"><StatusTag :status=\"row.state\" kind=\"dispatchState\" /></template>\n        </el-table-column>\n        <el-table-column :label=\"t('unit.signForDue')\" width=\"150\">\n          <template #default=\"{ row }\">\n            <Countdown :due=\"row.sign_for_due_at\" :start=\"row.created_at\" :stopped=\"row.state !== 'pending'\" />\n          </template>\n        </el-table-column>\n        <el-table-column :label=\"t('unit.resolutionDue')\" width=\"150\">\n          <template #default=\"{ row }\">\n            <Countdown :due=\"row.due_at || row.resolution_due_at\" :start=\"row.order_created_at\" />\n          </template>\n        </el-table-column>\n        <el-table-column :label=\"t('app.actions')\" width=\"236\" fixed=\"right\">\n          <template #default=\"{ row }\">\n            <div class=\"row-actions\">\n              <template v-if=\"row.state === 'pending'\">\n                <el-button size=\"small\" type=\"primary\" data-test=\"sign-for\" @click=\"signFor(row)\">{{ t('unit.signFor') }}</el-button>\n                <el-button size=\"small\" type=\"danger\" plain data-test=\"return\" @click=\"open('return', row)\">{{ t('unit.return') }}</el-button>\n              </template>\n              <template v-else>\n                <el-button size=\"small\" data-test=\"progress\" @click=\"open('note', row)\">{{ t('unit.note') }}</el-button>\n                <el-button size=\"small\" @click=\"open('extension', row)\">{{ t('unit.extension') }}</el-button>\n                <el-button v-if=\"row.role === 'lead'\" size=\"small\" type=\"success\" data-test=\"complete\"\n                           @click=\"open('complete', row)\">{{ t('unit.complete') }}</el-button>\n                <el-button v-else size=\"small\" type=\"success\" @click=\"open('part', row)\">{{ t('unit.part') }}</el-button>\n              </template>\n            </div>\n          </template>\n        </el-table-column>\n      </el-table>\n    </el-card>\n    </template>\n\n    <el-dialog :model-value=\"!!dialog.kind\" :width=\"narrow ? '100%' : '560px'\" :fullscreen=\"narrow\"\n               class=\"unit-dialog\" @close=\"close\" :title=\"dialogTitle\">\n      <el-form v-if=\"dialog.row\" label-position=\"top\" @submit.prevent=\"submit\">\n        <template v-if=\"dialog.kind === 'return'\">\n          <el-form-item :label=\"t('unit.reason')\" required>\n            <el-select v-model=\"dialog.form.reason_code\" class=\"full\" data-test=\"return-reason\">\n              <el-option v-for=\"r in RETURN_REASONS\" :key=\"r\" :value=\"r\" :label=\"t('returnReason.' + r)\" />\n            </el-select>\n          </el-form-item>\n          <el-form-item :label=\"t('unit.reasonText')\">\n            <el-input v-model=\"dialog.form.reason_text\" type=\"textarea\" :rows=\"3\" maxlength=\"2000\" data-test=\"return-text\" />\n          </el-form-item>\n        </template>\n        <template v-else-if=\"dialog.kind === 'note' || dialog.kind === 'part'\">\n          <el-form-item :label=\"t('unit.noteText')\" required>\n            <el-input v-model=\"dialog.form.text\" type=\"textarea\" :rows=\"4\" maxlength=\"4000\" data-test=\"progress-text\" />\n          </el-form-item>\n          <el-form-item v-if=\"dialog.kind === 'note'\" :label=\"t('unitPhone.photos')\">\n            <ProofUpload v-model=\"dialog.files\" :dispatch-id=\"dialog.row.id\" />\n          </el-form-item>\n        </template>\n        <template v-else-if=\"dialog.kind === 'extension'\">\n          <el-form-item :label=\"t('unit.extensionKind')\">\n            <el-radio-group v-model=\"dialog.form.kind\">\n              <el-radio-button value=\"extension\">{{ t('unit.extensionKinds.extension') }}</el-radio-button>\n              <el-radio-button value=\"suspension\">{{ t('unit.extensionKinds.suspension') }}</el-radio-button>\n            </el-radio-group>\n          </el-form-item>\n          <el-form-item :label=\"t('unit.requestedDue')\" required>\n            <el-date-picker v-model=\"dialog.form.requested_due_at\" type=\"datetime\" class=\"full\" />\n          </el-form-item>\n          <el-form-item :label=\"t('unit.extensionReason')\" required>\n            <el-input v-model=\"dialog.form.reason\" type=\"textarea\" :rows=\"3\" maxlength=\"2000\" />\n          </el-form-item>\n        </template>\n        <template v-else-if=\"dialog.kind === 'complete'\">\n          <el-form-item :label=\"t('unit.replyText')\" required>\n            <el-input v-model=\"dialog.form.reply\" type=\"textarea\" :rows=\"4\" maxlength=\"8000\" data-test=\"complete-reply\" />\n          </el-form-item>\n          <el-form-item :label=\"t('unit.proof')\">\n            <ProofUpload v-model=\"dialog.files\" :dispatch-id=\"dialog.row.id\" />\n          </el-form-item>\n        </template>\n      </el-form>\n      <template #footer>\n        <div class=\"dialog-actions\">\n          <el-button class=\"touch\" @click=\"close\">{{ t('app.cancel') }}</el-button>\n          <el-button class=\"touch wide\" type=\"primary\" :loading=\"dialog.saving\" :disabled=\"uploading\"\n                     data-test=\"dialog-submit\" @click=\"submit\">{{ uploading ? t('unitPhone.waitUploads') : t('app.submit') }}</el-button>\n        </div>\n      </template>\n    </el-dialog>\n  </div>",
+    (() => {
+      const _hoisted_1 = { class: "page-head unit-head" }
+      const _hoisted_2 = { class: "unit-alerts" }
+      const _hoisted_3 = {
+        key: 1,
+        class: "muted small"
+      }
+      const _hoisted_4 = { class: "stat-row" }
+      const _hoisted_5 = { class: "stat-n" }
+      const _hoisted_6 = { class: "stat-l" }
+      const _hoisted_7 = { class: "stat-n" }
+      const _hoisted_8 = { class: "stat-l" }
+      const _hoisted_9 = { class: "stat-n" }
+      const _hoisted_10 = { class: "stat-l" }
+      const _hoisted_11 = { class: "stat-n" }
+      const _hoisted_12 = { class: "stat-l" }
+      const _hoisted_13 = { class: "stat-n" }
+      const _hoisted_14 = { class: "stat-l" }
+      const _hoisted_15 = {
+        key: 0,
+        class: "unit-cards",
+        "data-test": "inbox"
+      }
+      const _hoisted_16 = {
+        key: 0,
+        class: "empty-line"
+      }
+      const _hoisted_17 = ["data-number"]
+      const _hoisted_18 = { class: "unit-card-head" }
+      const _hoisted_19 = ["href"]
+      const _hoisted_20 = { class: "tags" }
+      const _hoisted_21 = { class: "strong" }
+      const _hoisted_22 = { class: "clamp-2" }
+      const _hoisted_23 = { class: "muted small" }
+      const _hoisted_24 = { class: "unit-card-caller" }
+      const _hoisted_25 = ["href"]
+      const _hoisted_26 = { class: "unit-card-clocks" }
+      const _hoisted_27 = { key: 0 }
+      const _hoisted_28 = { class: "muted tiny" }
+      const _hoisted_29 = { class: "muted tiny" }
+      const _hoisted_30 = { class: "unit-card-actions" }
+      const _hoisted_31 = ["href"]
+      const _hoisted_32 = { class: "tags" }
+      const _hoisted_33 = { class: "strong" }
+      const _hoisted_34 = { class: "muted small" }
+      const _hoisted_35 = { class: "clamp-2" }
+      const _hoisted_36 = { class: "muted small" }
+      const _hoisted_37 = {
+        class: "mono small muted",
+        "data-test": "inbox-phone"
+      }
+      const _hoisted_38 = { class: "row-actions" }
+      const _hoisted_39 = { class: "dialog-actions" }
+
+      return function render(_ctx, _cache) {
+        const _component_el_radio_button = _resolveComponent("el-radio-button")
+        const _component_el_radio_group = _resolveComponent("el-radio-group")
+        const _component_el_switch = _resolveComponent("el-switch")
+        const _component_el_button = _resolveComponent("el-button")
+        const _component_UnitHistory = _resolveComponent("UnitHistory")
         const _component_StatusTag = _resolveComponent("StatusTag")
+        const _component_el_tag = _resolveComponent("el-tag")
         const _component_Countdown = _resolveComponent("Countdown")
+        const _component_el_table_column = _resolveComponent("el-table-column")
         const _component_el_table = _resolveComponent("el-table")
         const _component_el_card = _resolveComponent("el-card")
         const _component_el_option = _resolveComponent("el-option")
         const _component_el_select = _resolveComponent("el-select")
         const _component_el_form_item = _resolveComponent("el-form-item")
         const _component_el_input = _resolveComponent("el-input")
-        const _component_el_radio_button = _resolveComponent("el-radio-button")
-        const _component_el_radio_group = _resolveComponent("el-radio-group")
+        const _component_ProofUpload = _resolveComponent("ProofUpload")
         const _component_el_date_picker = _resolveComponent("el-date-picker")
-        const _component_el_upload = _resolveComponent("el-upload")
         const _component_el_form = _resolveComponent("el-form")
         const _component_el_dialog = _resolveComponent("el-dialog")
 
-        return (_openBlock(), _createElementBlock("div", _hoisted_1, [
-          _createElementVNode("div", _hoisted_2, [
-            _createElementVNode("h2", null, _toDisplayString(_ctx.t('unit.inbox')), 1 /* TEXT */),
-            _createVNode(_component_el_button, {
-              loading: _ctx.loading,
-              onClick: _ctx.load
+        return (_openBlock(), _createElementBlock("div", {
+          class: _normalizeClass(["unit-page", { narrow: _ctx.narrow }])
+        }, [
+          _createElementVNode("div", _hoisted_1, [
+            _createVNode(_component_el_radio_group, {
+              modelValue: _ctx.tab,
+              "onUpdate:modelValue": _cache[0] || (_cache[0] = $event => ((_ctx.tab) = $event)),
+              class: "unit-tabs"
             }, {
               default: _withCtx(() => [
-                _createTextVNode(_toDisplayString(_ctx.t('app.refresh')), 1 /* TEXT */)
+                _createVNode(_component_el_radio_button, {
+                  value: "inbox",
+                  "data-test": "tab-inbox"
+                }, {
+                  default: _withCtx(() => [
+                    _createTextVNode(_toDisplayString(_ctx.t('unit.inbox')), 1 /* TEXT */)
+                  ]),
+                  _: 1 /* STABLE */
+                }),
+                _createVNode(_component_el_radio_button, {
+                  value: "history",
+                  "data-test": "tab-history"
+                }, {
+                  default: _withCtx(() => [
+                    _createTextVNode(_toDisplayString(_ctx.t('unitPhone.history')), 1 /* TEXT */)
+                  ]),
+                  _: 1 /* STABLE */
+                })
               ]),
               _: 1 /* STABLE */
-            }, 8 /* PROPS */, ["loading", "onClick"])
-          ]),
-          _createElementVNode("div", _hoisted_3, [
-            _createElementVNode("button", {
-              class: _normalizeClass(["stat", { on: _ctx.filter === 'all' }]),
-              onClick: _cache[0] || (_cache[0] = $event => (_ctx.filter = 'all'))
-            }, [
-              _createElementVNode("span", _hoisted_4, _toDisplayString(_ctx.rows.length), 1 /* TEXT */),
-              _createElementVNode("span", _hoisted_5, _toDisplayString(_ctx.t('app.all')), 1 /* TEXT */)
-            ], 2 /* CLASS */),
-            _createElementVNode("button", {
-              class: _normalizeClass(["stat", { on: _ctx.filter === 'pending' }]),
-              "data-test": "count-pending",
-              onClick: _cache[1] || (_cache[1] = $event => (_ctx.filter = 'pending'))
-            }, [
-              _createElementVNode("span", _hoisted_6, _toDisplayString(_ctx.counts.pending), 1 /* TEXT */),
-              _createElementVNode("span", _hoisted_7, _toDisplayString(_ctx.t('unit.pending')), 1 /* TEXT */)
-            ], 2 /* CLASS */),
-            _createElementVNode("button", {
-              class: _normalizeClass(["stat", { on: _ctx.filter === 'signed' }]),
-              onClick: _cache[2] || (_cache[2] = $event => (_ctx.filter = 'signed'))
-            }, [
-              _createElementVNode("span", _hoisted_8, _toDisplayString(_ctx.counts.signed), 1 /* TEXT */),
-              _createElementVNode("span", _hoisted_9, _toDisplayString(_ctx.t('unit.signed')), 1 /* TEXT */)
-            ], 2 /* CLASS */),
-            _createElementVNode("button", {
-              class: _normalizeClass(["stat stat-yellow", { on: _ctx.filter === 'yellow' }]),
-              onClick: _cache[3] || (_cache[3] = $event => (_ctx.filter = 'yellow'))
-            }, [
-              _createElementVNode("span", _hoisted_10, _toDisplayString(_ctx.counts.yellow), 1 /* TEXT */),
-              _createElementVNode("span", _hoisted_11, _toDisplayString(_ctx.t('unit.dueSoon')), 1 /* TEXT */)
-            ], 2 /* CLASS */),
-            _createElementVNode("button", {
-              class: _normalizeClass(["stat stat-red", { on: _ctx.filter === 'red' }]),
-              onClick: _cache[4] || (_cache[4] = $event => (_ctx.filter = 'red'))
-            }, [
-              _createElementVNode("span", _hoisted_12, _toDisplayString(_ctx.counts.red), 1 /* TEXT */),
-              _createElementVNode("span", _hoisted_13, _toDisplayString(_ctx.t('unit.overdue')), 1 /* TEXT */)
-            ], 2 /* CLASS */)
-          ]),
-          _createVNode(_component_el_card, {
-            shadow: "never",
-            class: "panel table-panel"
-          }, {
-            default: _withCtx(() => [
-              _createVNode(_component_el_table, {
-                data: _ctx.shown,
-                "row-class-name": _ctx.rowClass,
-                "row-key": "id",
-                "empty-text": _ctx.t('unit.empty'),
-                "data-test": "inbox"
-              }, {
-                default: _withCtx(() => [
-                  _createVNode(_component_el_table_column, {
-                    label: _ctx.t('unit.number'),
-                    width: "190"
+            }, 8 /* PROPS */, ["modelValue"]),
+            _createElementVNode("div", _hoisted_2, [
+              _createVNode(_component_el_switch, {
+                "model-value": _ctx.alerts.on,
+                "active-text": _ctx.t('unitPhone.alerts'),
+                "data-test": "alerts-toggle",
+                "onUpdate:modelValue": _ctx.setAlerts
+              }, null, 8 /* PROPS */, ["model-value", "active-text", "onUpdate:modelValue"]),
+              (_ctx.alerts.on && _ctx.alerts.permission === 'default')
+                ? (_openBlock(), _createBlock(_component_el_button, {
+                    key: 0,
+                    size: "small",
+                    "data-test": "ask-notify",
+                    onClick: _ctx.askPermission
                   }, {
-                    default: _withCtx(({ row }) => [
-                      _createElementVNode("a", {
-                        class: "mono link",
-                        href: '#/orders/' + row.order_id,
-                        "data-test": "inbox-number"
-                      }, _toDisplayString(row.number), 9 /* TEXT, PROPS */, _hoisted_14),
-                      _createElementVNode("div", _hoisted_15, [
-                        (row.priority === 'urgent')
-                          ? (_openBlock(), _createBlock(_component_el_tag, {
-                              key: 0,
+                    default: _withCtx(() => [
+                      _createTextVNode(_toDisplayString(_ctx.t('unitPhone.allowNotify')), 1 /* TEXT */)
+                    ]),
+                    _: 1 /* STABLE */
+                  }, 8 /* PROPS */, ["onClick"]))
+                : (_ctx.alerts.on && _ctx.alerts.permission === 'denied')
+                  ? (_openBlock(), _createElementBlock("span", _hoisted_3, _toDisplayString(_ctx.t('unitPhone.notifyDenied')), 1 /* TEXT */))
+                  : _createCommentVNode("v-if", true)
+            ]),
+            (_ctx.tab === 'inbox')
+              ? (_openBlock(), _createBlock(_component_el_button, {
+                  key: 0,
+                  loading: _ctx.loading,
+                  onClick: _ctx.load
+                }, {
+                  default: _withCtx(() => [
+                    _createTextVNode(_toDisplayString(_ctx.t('app.refresh')), 1 /* TEXT */)
+                  ]),
+                  _: 1 /* STABLE */
+                }, 8 /* PROPS */, ["loading", "onClick"]))
+              : _createCommentVNode("v-if", true)
+          ]),
+          (_ctx.tab === 'history')
+            ? (_openBlock(), _createBlock(_component_UnitHistory, {
+                key: 0,
+                narrow: _ctx.narrow
+              }, null, 8 /* PROPS */, ["narrow"]))
+            : (_openBlock(), _createElementBlock(_Fragment, { key: 1 }, [
+                _createElementVNode("div", _hoisted_4, [
+                  _createElementVNode("button", {
+                    class: _normalizeClass(["stat", { on: _ctx.filter === 'all' }]),
+                    onClick: _cache[1] || (_cache[1] = $event => (_ctx.filter = 'all'))
+                  }, [
+                    _createElementVNode("span", _hoisted_5, _toDisplayString(_ctx.rows.length), 1 /* TEXT */),
+                    _createElementVNode("span", _hoisted_6, _toDisplayString(_ctx.t('app.all')), 1 /* TEXT */)
+                  ], 2 /* CLASS */),
+                  _createElementVNode("button", {
+                    class: _normalizeClass(["stat", { on: _ctx.filter === 'pending' }]),
+                    "data-test": "count-pending",
+                    onClick: _cache[2] || (_cache[2] = $event => (_ctx.filter = 'pending'))
+                  }, [
+                    _createElementVNode("span", _hoisted_7, _toDisplayString(_ctx.counts.pending), 1 /* TEXT */),
+                    _createElementVNode("span", _hoisted_8, _toDisplayString(_ctx.t('unit.pending')), 1 /* TEXT */)
+                  ], 2 /* CLASS */),
+                  _createElementVNode("button", {
+                    class: _normalizeClass(["stat", { on: _ctx.filter === 'signed' }]),
+                    onClick: _cache[3] || (_cache[3] = $event => (_ctx.filter = 'signed'))
+                  }, [
+                    _createElementVNode("span", _hoisted_9, _toDisplayString(_ctx.counts.signed), 1 /* TEXT */),
+                    _createElementVNode("span", _hoisted_10, _toDisplayString(_ctx.t('unit.signed')), 1 /* TEXT */)
+                  ], 2 /* CLASS */),
+                  _createElementVNode("button", {
+                    class: _normalizeClass(["stat stat-yellow", { on: _ctx.filter === 'yellow' }]),
+                    onClick: _cache[4] || (_cache[4] = $event => (_ctx.filter = 'yellow'))
+                  }, [
+                    _createElementVNode("span", _hoisted_11, _toDisplayString(_ctx.counts.yellow), 1 /* TEXT */),
+                    _createElementVNode("span", _hoisted_12, _toDisplayString(_ctx.t('unit.dueSoon')), 1 /* TEXT */)
+                  ], 2 /* CLASS */),
+                  _createElementVNode("button", {
+                    class: _normalizeClass(["stat stat-red", { on: _ctx.filter === 'red' }]),
+                    onClick: _cache[5] || (_cache[5] = $event => (_ctx.filter = 'red'))
+                  }, [
+                    _createElementVNode("span", _hoisted_13, _toDisplayString(_ctx.counts.red), 1 /* TEXT */),
+                    _createElementVNode("span", _hoisted_14, _toDisplayString(_ctx.t('unit.overdue')), 1 /* TEXT */)
+                  ], 2 /* CLASS */)
+                ]),
+                (_ctx.narrow)
+                  ? (_openBlock(), _createElementBlock("div", _hoisted_15, [
+                      (!_ctx.shown.length)
+                        ? (_openBlock(), _createElementBlock("div", _hoisted_16, _toDisplayString(_ctx.t('unit.empty')), 1 /* TEXT */))
+                        : _createCommentVNode("v-if", true),
+                      (_openBlock(true), _createElementBlock(_Fragment, null, _renderList(_ctx.shown, (row) => {
+                        return (_openBlock(), _createElementBlock("article", {
+                          key: row.id,
+                          class: _normalizeClass(["unit-card", { 'row-fresh': _ctx.fresh.has(row.id) }]),
+                          "data-test": "inbox-card",
+                          "data-number": row.number
+                        }, [
+                          _createElementVNode("div", _hoisted_18, [
+                            _createElementVNode("a", {
+                              class: "mono link",
+                              href: '#/orders/' + row.order_id,
+                              "data-test": "inbox-number"
+                            }, _toDisplayString(row.number), 9 /* TEXT, PROPS */, _hoisted_19),
+                            _createVNode(_component_StatusTag, {
+                              status: row.state,
+                              kind: "dispatchState"
+                            }, null, 8 /* PROPS */, ["status"])
+                          ]),
+                          _createElementVNode("div", _hoisted_20, [
+                            (row.priority === 'urgent')
+                              ? (_openBlock(), _createBlock(_component_el_tag, {
+                                  key: 0,
+                                  "disable-transitions": "",
+                                  size: "small",
+                                  type: "danger",
+                                  effect: "dark"
+                                }, {
+                                  default: _withCtx(() => [
+                                    _createTextVNode(_toDisplayString(_ctx.t('priority.urgent')), 1 /* TEXT */)
+                                  ]),
+                                  _: 1 /* STABLE */
+                                }))
+                              : _createCommentVNode("v-if", true),
+                            _createVNode(_component_el_tag, {
                               "disable-transitions": "",
                               size: "small",
-                              type: "danger",
-                              effect: "dark"
+                              effect: "plain"
                             }, {
                               default: _withCtx(() => [
-                                _createTextVNode(_toDisplayString(_ctx.t('priority.urgent')), 1 /* TEXT */)
+                                _createTextVNode(_toDisplayString(_ctx.t('dispatchRole.' + row.role)), 1 /* TEXT */)
                               ]),
-                              _: 1 /* STABLE */
-                            }))
-                          : _createCommentVNode("v-if", true),
-                        _createVNode(_component_el_tag, {
-                          "disable-transitions": "",
-                          size: "small",
-                          effect: "plain"
+                              _: 2 /* DYNAMIC */
+                            }, 1024 /* DYNAMIC_SLOTS */),
+                            _createElementVNode("span", _hoisted_21, _toDisplayString(_ctx.$itemName(row.service_item_code)), 1 /* TEXT */)
+                          ]),
+                          _createElementVNode("div", _hoisted_22, _toDisplayString(row.description), 1 /* TEXT */),
+                          _createElementVNode("div", _hoisted_23, _toDisplayString(_ctx.$areaName(row.area_code)) + " " + _toDisplayString(row.address), 1 /* TEXT */),
+                          _createElementVNode("div", _hoisted_24, [
+                            _createElementVNode("span", null, _toDisplayString(row.caller_name), 1 /* TEXT */),
+                            (row.caller_phone)
+                              ? (_openBlock(), _createElementBlock("a", {
+                                  key: 0,
+                                  class: "mono touch-link",
+                                  href: 'tel:' + row.caller_phone,
+                                  "data-test": "inbox-phone"
+                                }, _toDisplayString(row.caller_phone), 9 /* TEXT, PROPS */, _hoisted_25))
+                              : _createCommentVNode("v-if", true)
+                          ]),
+                          _createElementVNode("div", _hoisted_26, [
+                            (row.state === 'pending')
+                              ? (_openBlock(), _createElementBlock("div", _hoisted_27, [
+                                  _createElementVNode("div", _hoisted_28, _toDisplayString(_ctx.t('unit.signForDue')), 1 /* TEXT */),
+                                  _createVNode(_component_Countdown, {
+                                    due: row.sign_for_due_at,
+                                    start: row.created_at
+                                  }, null, 8 /* PROPS */, ["due", "start"])
+                                ]))
+                              : _createCommentVNode("v-if", true),
+                            _createElementVNode("div", null, [
+                              _createElementVNode("div", _hoisted_29, _toDisplayString(_ctx.t('unit.resolutionDue')), 1 /* TEXT */),
+                              _createVNode(_component_Countdown, {
+                                due: row.due_at || row.resolution_due_at,
+                                start: row.order_created_at
+                              }, null, 8 /* PROPS */, ["due", "start"])
+                            ])
+                          ]),
+                          _createElementVNode("div", _hoisted_30, [
+                            (row.state === 'pending')
+                              ? (_openBlock(), _createElementBlock(_Fragment, { key: 0 }, [
+                                  _createVNode(_component_el_button, {
+                                    class: "touch",
+                                    type: "danger",
+                                    plain: "",
+                                    "data-test": "return",
+                                    onClick: $event => (_ctx.open('return', row))
+                                  }, {
+                                    default: _withCtx(() => [
+                                      _createTextVNode(_toDisplayString(_ctx.t('unit.return')), 1 /* TEXT */)
+                                    ]),
+                                    _: 1 /* STABLE */
+                                  }, 8 /* PROPS */, ["onClick"]),
+                                  _createVNode(_component_el_button, {
+                                    class: "touch wide",
+                                    type: "primary",
+                                    "data-test": "sign-for",
+                                    onClick: $event => (_ctx.signFor(row))
+                                  }, {
+                                    default: _withCtx(() => [
+                                      _createTextVNode(_toDisplayString(_ctx.t('unit.signFor')), 1 /* TEXT */)
+                                    ]),
+                                    _: 1 /* STABLE */
+                                  }, 8 /* PROPS */, ["onClick"])
+                                ], 64 /* STABLE_FRAGMENT */))
+                              : (_openBlock(), _createElementBlock(_Fragment, { key: 1 }, [
+                                  _createVNode(_component_el_button, {
+                                    class: "touch",
+                                    "data-test": "extension",
+                                    onClick: $event => (_ctx.open('extension', row))
+                                  }, {
+                                    default: _withCtx(() => [
+                                      _createTextVNode(_toDisplayString(_ctx.t('unit.extension')), 1 /* TEXT */)
+                                    ]),
+                                    _: 1 /* STABLE */
+                                  }, 8 /* PROPS */, ["onClick"]),
+                                  _createVNode(_component_el_button, {
+                                    class: "touch",
+                                    "data-test": "progress",
+                                    onClick: $event => (_ctx.open('note', row))
+                                  }, {
+                                    default: _withCtx(() => [
+                                      _createTextVNode(_toDisplayString(_ctx.t('unit.note')), 1 /* TEXT */)
+                                    ]),
+                                    _: 1 /* STABLE */
+                                  }, 8 /* PROPS */, ["onClick"]),
+                                  (row.role === 'lead')
+                                    ? (_openBlock(), _createBlock(_component_el_button, {
+                                        key: 0,
+                                        class: "touch wide",
+                                        type: "success",
+                                        "data-test": "complete",
+                                        onClick: $event => (_ctx.open('complete', row))
+                                      }, {
+                                        default: _withCtx(() => [
+                                          _createTextVNode(_toDisplayString(_ctx.t('unit.complete')), 1 /* TEXT */)
+                                        ]),
+                                        _: 1 /* STABLE */
+                                      }, 8 /* PROPS */, ["onClick"]))
+                                    : (_openBlock(), _createBlock(_component_el_button, {
+                                        key: 1,
+                                        class: "touch wide",
+                                        type: "success",
+                                        onClick: $event => (_ctx.open('part', row))
+                                      }, {
+                                        default: _withCtx(() => [
+                                          _createTextVNode(_toDisplayString(_ctx.t('unit.part')), 1 /* TEXT */)
+                                        ]),
+                                        _: 1 /* STABLE */
+                                      }, 8 /* PROPS */, ["onClick"]))
+                                ], 64 /* STABLE_FRAGMENT */))
+                          ])
+                        ], 10 /* CLASS, PROPS */, _hoisted_17))
+                      }), 128 /* KEYED_FRAGMENT */))
+                    ]))
+                  : (_openBlock(), _createBlock(_component_el_card, {
+                      key: 1,
+                      shadow: "never",
+                      class: "panel table-panel"
+                    }, {
+                      default: _withCtx(() => [
+                        _createVNode(_component_el_table, {
+                          data: _ctx.shown,
+                          "row-class-name": _ctx.rowClass,
+                          "row-key": "id",
+                          "empty-text": _ctx.t('unit.empty'),
+                          "data-test": "inbox"
                         }, {
                           default: _withCtx(() => [
-                            _createTextVNode(_toDisplayString(_ctx.t('dispatchRole.' + row.role)), 1 /* TEXT */)
+                            _createVNode(_component_el_table_column, {
+                              label: _ctx.t('unit.number'),
+                              width: "190"
+                            }, {
+                              default: _withCtx(({ row }) => [
+                                _createElementVNode("a", {
+                                  class: "mono link",
+                                  href: '#/orders/' + row.order_id,
+                                  "data-test": "inbox-number"
+                                }, _toDisplayString(row.number), 9 /* TEXT, PROPS */, _hoisted_31),
+                                _createElementVNode("div", _hoisted_32, [
+                                  (row.priority === 'urgent')
+                                    ? (_openBlock(), _createBlock(_component_el_tag, {
+                                        key: 0,
+                                        "disable-transitions": "",
+                                        size: "small",
+                                        type: "danger",
+                                        effect: "dark"
+                                      }, {
+                                        default: _withCtx(() => [
+                                          _createTextVNode(_toDisplayString(_ctx.t('priority.urgent')), 1 /* TEXT */)
+                                        ]),
+                                        _: 1 /* STABLE */
+                                      }))
+                                    : _createCommentVNode("v-if", true),
+                                  _createVNode(_component_el_tag, {
+                                    "disable-transitions": "",
+                                    size: "small",
+                                    effect: "plain"
+                                  }, {
+                                    default: _withCtx(() => [
+                                      _createTextVNode(_toDisplayString(_ctx.t('dispatchRole.' + row.role)), 1 /* TEXT */)
+                                    ]),
+                                    _: 2 /* DYNAMIC */
+                                  }, 1024 /* DYNAMIC_SLOTS */)
+                                ])
+                              ]),
+                              _: 1 /* STABLE */
+                            }, 8 /* PROPS */, ["label"]),
+                            _createVNode(_component_el_table_column, {
+                              label: _ctx.t('unit.item'),
+                              "min-width": "150"
+                            }, {
+                              default: _withCtx(({ row }) => [
+                                _createElementVNode("div", _hoisted_33, _toDisplayString(_ctx.$itemName(row.service_item_code)), 1 /* TEXT */),
+                                _createElementVNode("div", _hoisted_34, _toDisplayString(_ctx.$unitName(row.enterprise_id) || row.enterprise_name), 1 /* TEXT */)
+                              ]),
+                              _: 1 /* STABLE */
+                            }, 8 /* PROPS */, ["label"]),
+                            _createVNode(_component_el_table_column, {
+                              label: _ctx.t('unit.description'),
+                              "min-width": "260"
+                            }, {
+                              default: _withCtx(({ row }) => [
+                                _createElementVNode("div", _hoisted_35, _toDisplayString(row.description), 1 /* TEXT */),
+                                _createElementVNode("div", _hoisted_36, _toDisplayString(_ctx.$areaName(row.area_code)) + " " + _toDisplayString(row.address), 1 /* TEXT */)
+                              ]),
+                              _: 1 /* STABLE */
+                            }, 8 /* PROPS */, ["label"]),
+                            _createVNode(_component_el_table_column, {
+                              label: _ctx.t('unit.caller'),
+                              width: "150"
+                            }, {
+                              default: _withCtx(({ row }) => [
+                                _createElementVNode("div", null, _toDisplayString(row.caller_name), 1 /* TEXT */),
+                                _createElementVNode("div", _hoisted_37, _toDisplayString(row.caller_phone || ''), 1 /* TEXT */)
+                              ]),
+                              _: 1 /* STABLE */
+                            }, 8 /* PROPS */, ["label"]),
+                            _createVNode(_component_el_table_column, {
+                              label: _ctx.t('unit.state'),
+                              width: "100"
+                            }, {
+                              default: _withCtx(({ row }) => [
+                                _createVNode(_component_StatusTag, {
+                                  status: row.state,
+                                  kind: "dispatchState"
+                                }, null, 8 /* PROPS */, ["status"])
+                              ]),
+                              _: 1 /* STABLE */
+                            }, 8 /* PROPS */, ["label"]),
+                            _createVNode(_component_el_table_column, {
+                              label: _ctx.t('unit.signForDue'),
+                              width: "150"
+                            }, {
+                              default: _withCtx(({ row }) => [
+                                _createVNode(_component_Countdown, {
+                                  due: row.sign_for_due_at,
+                                  start: row.created_at,
+                                  stopped: row.state !== 'pending'
+                                }, null, 8 /* PROPS */, ["due", "start", "stopped"])
+                              ]),
+                              _: 1 /* STABLE */
+                            }, 8 /* PROPS */, ["label"]),
+                            _createVNode(_component_el_table_column, {
+                              label: _ctx.t('unit.resolutionDue'),
+                              width: "150"
+                            }, {
+                              default: _withCtx(({ row }) => [
+                                _createVNode(_component_Countdown, {
+                                  due: row.due_at || row.resolution_due_at,
+                                  start: row.order_created_at
+                                }, null, 8 /* PROPS */, ["due", "start"])
+                              ]),
+                              _: 1 /* STABLE */
+                            }, 8 /* PROPS */, ["label"]),
+                            _createVNode(_component_el_table_column, {
+                              label: _ctx.t('app.actions'),
+                              width: "236",
+                              fixed: "right"
+                            }, {
+                              default: _withCtx(({ row }) => [
+                                _createElementVNode("div", _hoisted_38, [
+                                  (row.state === 'pending')
+                                    ? (_openBlock(), _createElementBlock(_Fragment, { key: 0 }, [
+                                        _createVNode(_component_el_button, {
+                                          size: "small",
+                                          type: "primary",
+                                          "data-test": "sign-for",
+                                          onClick: $event => (_ctx.signFor(row))
+                                        }, {
+                                          default: _withCtx(() => [
+                                            _createTextVNode(_toDisplayString(_ctx.t('unit.signFor')), 1 /* TEXT */)
+                                          ]),
+                                          _: 1 /* STABLE */
+                                        }, 8 /* PROPS */, ["onClick"]),
+                                        _createVNode(_component_el_button, {
+                                          size: "small",
+                                          type: "danger",
+                                          plain: "",
+                                          "data-test": "return",
+                                          onClick: $event => (_ctx.open('return', row))
+                                        }, {
+                                          default: _withCtx(() => [
+                                            _createTextVNode(_toDisplayString(_ctx.t('unit.return')), 1 /* TEXT */)
+                                          ]),
+                                          _: 1 /* STABLE */
+                                        }, 8 /* PROPS */, ["onClick"])
+                                      ], 64 /* STABLE_FRAGMENT */))
+                                    : (_openBlock(), _createElementBlock(_Fragment, { key: 1 }, [
+                                        _createVNode(_component_el_button, {
+                                          size: "small",
+                                          "data-test": "progress",
+                                          onClick: $event => (_ctx.open('note', row))
+                                        }, {
+                                          default: _withCtx(() => [
+                                            _createTextVNode(_toDisplayString(_ctx.t('unit.note')), 1 /* TEXT */)
+                                          ]),
+                                          _: 1 /* STABLE */
+                                        }, 8 /* PROPS */, ["onClick"]),
+                                        _createVNode(_component_el_button, {
+                                          size: "small",
+                                          onClick: $event => (_ctx.open('extension', row))
+                                        }, {
+                                          default: _withCtx(() => [
+                                            _createTextVNode(_toDisplayString(_ctx.t('unit.extension')), 1 /* TEXT */)
+                                          ]),
+                                          _: 1 /* STABLE */
+                                        }, 8 /* PROPS */, ["onClick"]),
+                                        (row.role === 'lead')
+                                          ? (_openBlock(), _createBlock(_component_el_button, {
+                                              key: 0,
+                                              size: "small",
+                                              type: "success",
+                                              "data-test": "complete",
+                                              onClick: $event => (_ctx.open('complete', row))
+                                            }, {
+                                              default: _withCtx(() => [
+                                                _createTextVNode(_toDisplayString(_ctx.t('unit.complete')), 1 /* TEXT */)
+                                              ]),
+                                              _: 1 /* STABLE */
+                                            }, 8 /* PROPS */, ["onClick"]))
+                                          : (_openBlock(), _createBlock(_component_el_button, {
+                                              key: 1,
+                                              size: "small",
+                                              type: "success",
+                                              onClick: $event => (_ctx.open('part', row))
+                                            }, {
+                                              default: _withCtx(() => [
+                                                _createTextVNode(_toDisplayString(_ctx.t('unit.part')), 1 /* TEXT */)
+                                              ]),
+                                              _: 1 /* STABLE */
+                                            }, 8 /* PROPS */, ["onClick"]))
+                                      ], 64 /* STABLE_FRAGMENT */))
+                                ])
+                              ]),
+                              _: 1 /* STABLE */
+                            }, 8 /* PROPS */, ["label"])
                           ]),
-                          _: 2 /* DYNAMIC */
-                        }, 1024 /* DYNAMIC_SLOTS */)
-                      ])
-                    ]),
-                    _: 1 /* STABLE */
-                  }, 8 /* PROPS */, ["label"]),
-                  _createVNode(_component_el_table_column, {
-                    label: _ctx.t('unit.item'),
-                    "min-width": "150"
-                  }, {
-                    default: _withCtx(({ row }) => [
-                      _createElementVNode("div", _hoisted_16, _toDisplayString(_ctx.$itemName(row.service_item_code)), 1 /* TEXT */),
-                      _createElementVNode("div", _hoisted_17, _toDisplayString(_ctx.$unitName(row.enterprise_id) || row.enterprise_name), 1 /* TEXT */)
-                    ]),
-                    _: 1 /* STABLE */
-                  }, 8 /* PROPS */, ["label"]),
-                  _createVNode(_component_el_table_column, {
-                    label: _ctx.t('unit.description'),
-                    "min-width": "260"
-                  }, {
-                    default: _withCtx(({ row }) => [
-                      _createElementVNode("div", _hoisted_18, _toDisplayString(row.description), 1 /* TEXT */),
-                      _createElementVNode("div", _hoisted_19, _toDisplayString(_ctx.$areaName(row.area_code)) + " " + _toDisplayString(row.address), 1 /* TEXT */)
-                    ]),
-                    _: 1 /* STABLE */
-                  }, 8 /* PROPS */, ["label"]),
-                  _createVNode(_component_el_table_column, {
-                    label: _ctx.t('unit.caller'),
-                    width: "150"
-                  }, {
-                    default: _withCtx(({ row }) => [
-                      _createElementVNode("div", null, _toDisplayString(row.caller_name), 1 /* TEXT */),
-                      _createElementVNode("div", _hoisted_20, _toDisplayString(row.caller_phone || ''), 1 /* TEXT */)
-                    ]),
-                    _: 1 /* STABLE */
-                  }, 8 /* PROPS */, ["label"]),
-                  _createVNode(_component_el_table_column, {
-                    label: _ctx.t('unit.state'),
-                    width: "100"
-                  }, {
-                    default: _withCtx(({ row }) => [
-                      _createVNode(_component_StatusTag, {
-                        status: row.state,
-                        kind: "dispatchState"
-                      }, null, 8 /* PROPS */, ["status"])
-                    ]),
-                    _: 1 /* STABLE */
-                  }, 8 /* PROPS */, ["label"]),
-                  _createVNode(_component_el_table_column, {
-                    label: _ctx.t('unit.signForDue'),
-                    width: "150"
-                  }, {
-                    default: _withCtx(({ row }) => [
-                      _createVNode(_component_Countdown, {
-                        due: row.sign_for_due_at,
-                        start: row.created_at,
-                        stopped: row.state !== 'pending'
-                      }, null, 8 /* PROPS */, ["due", "start", "stopped"])
-                    ]),
-                    _: 1 /* STABLE */
-                  }, 8 /* PROPS */, ["label"]),
-                  _createVNode(_component_el_table_column, {
-                    label: _ctx.t('unit.resolutionDue'),
-                    width: "150"
-                  }, {
-                    default: _withCtx(({ row }) => [
-                      _createVNode(_component_Countdown, {
-                        due: row.due_at || row.resolution_due_at,
-                        start: row.order_created_at
-                      }, null, 8 /* PROPS */, ["due", "start"])
-                    ]),
-                    _: 1 /* STABLE */
-                  }, 8 /* PROPS */, ["label"]),
-                  _createVNode(_component_el_table_column, {
-                    label: _ctx.t('app.actions'),
-                    width: "236",
-                    fixed: "right"
-                  }, {
-                    default: _withCtx(({ row }) => [
-                      _createElementVNode("div", _hoisted_21, [
-                        (row.state === 'pending')
-                          ? (_openBlock(), _createElementBlock(_Fragment, { key: 0 }, [
-                              _createVNode(_component_el_button, {
-                                size: "small",
-                                type: "primary",
-                                "data-test": "sign-for",
-                                onClick: $event => (_ctx.signFor(row))
-                              }, {
-                                default: _withCtx(() => [
-                                  _createTextVNode(_toDisplayString(_ctx.t('unit.signFor')), 1 /* TEXT */)
-                                ]),
-                                _: 1 /* STABLE */
-                              }, 8 /* PROPS */, ["onClick"]),
-                              _createVNode(_component_el_button, {
-                                size: "small",
-                                type: "danger",
-                                plain: "",
-                                "data-test": "return",
-                                onClick: $event => (_ctx.open('return', row))
-                              }, {
-                                default: _withCtx(() => [
-                                  _createTextVNode(_toDisplayString(_ctx.t('unit.return')), 1 /* TEXT */)
-                                ]),
-                                _: 1 /* STABLE */
-                              }, 8 /* PROPS */, ["onClick"])
-                            ], 64 /* STABLE_FRAGMENT */))
-                          : (_openBlock(), _createElementBlock(_Fragment, { key: 1 }, [
-                              _createVNode(_component_el_button, {
-                                size: "small",
-                                onClick: $event => (_ctx.open('note', row))
-                              }, {
-                                default: _withCtx(() => [
-                                  _createTextVNode(_toDisplayString(_ctx.t('unit.note')), 1 /* TEXT */)
-                                ]),
-                                _: 1 /* STABLE */
-                              }, 8 /* PROPS */, ["onClick"]),
-                              _createVNode(_component_el_button, {
-                                size: "small",
-                                onClick: $event => (_ctx.open('extension', row))
-                              }, {
-                                default: _withCtx(() => [
-                                  _createTextVNode(_toDisplayString(_ctx.t('unit.extension')), 1 /* TEXT */)
-                                ]),
-                                _: 1 /* STABLE */
-                              }, 8 /* PROPS */, ["onClick"]),
-                              (row.role === 'lead')
-                                ? (_openBlock(), _createBlock(_component_el_button, {
-                                    key: 0,
-                                    size: "small",
-                                    type: "success",
-                                    "data-test": "complete",
-                                    onClick: $event => (_ctx.open('complete', row))
-                                  }, {
-                                    default: _withCtx(() => [
-                                      _createTextVNode(_toDisplayString(_ctx.t('unit.complete')), 1 /* TEXT */)
-                                    ]),
-                                    _: 1 /* STABLE */
-                                  }, 8 /* PROPS */, ["onClick"]))
-                                : (_openBlock(), _createBlock(_component_el_button, {
-                                    key: 1,
-                                    size: "small",
-                                    type: "success",
-                                    onClick: $event => (_ctx.open('part', row))
-                                  }, {
-                                    default: _withCtx(() => [
-                                      _createTextVNode(_toDisplayString(_ctx.t('unit.part')), 1 /* TEXT */)
-                                    ]),
-                                    _: 1 /* STABLE */
-                                  }, 8 /* PROPS */, ["onClick"]))
-                            ], 64 /* STABLE_FRAGMENT */))
-                      ])
-                    ]),
-                    _: 1 /* STABLE */
-                  }, 8 /* PROPS */, ["label"])
-                ]),
-                _: 1 /* STABLE */
-              }, 8 /* PROPS */, ["data", "row-class-name", "empty-text"])
-            ]),
-            _: 1 /* STABLE */
-          }),
+                          _: 1 /* STABLE */
+                        }, 8 /* PROPS */, ["data", "row-class-name", "empty-text"])
+                      ]),
+                      _: 1 /* STABLE */
+                    }))
+              ], 64 /* STABLE_FRAGMENT */)),
           _createVNode(_component_el_dialog, {
             "model-value": !!_ctx.dialog.kind,
-            width: "560px",
+            width: _ctx.narrow ? '100%' : '560px',
+            fullscreen: _ctx.narrow,
+            class: "unit-dialog",
             onClose: _ctx.close,
-            title: _ctx.dialog.row ? _ctx.t({ return: 'unit.returnTitle', note: 'unit.noteTitle', extension: 'unit.extensionTitle', complete: 'unit.completeTitle', part: 'unit.noteTitle' }[_ctx.dialog.kind] || 'unit.noteTitle', { number: _ctx.dialog.row.number }) : ''
+            title: _ctx.dialogTitle
           }, {
             footer: _withCtx(() => [
-              _createVNode(_component_el_button, { onClick: _ctx.close }, {
-                default: _withCtx(() => [
-                  _createTextVNode(_toDisplayString(_ctx.t('app.cancel')), 1 /* TEXT */)
-                ]),
-                _: 1 /* STABLE */
-              }, 8 /* PROPS */, ["onClick"]),
-              _createVNode(_component_el_button, {
-                type: "primary",
-                loading: _ctx.dialog.saving,
-                "data-test": "dialog-submit",
-                onClick: _ctx.submit
-              }, {
-                default: _withCtx(() => [
-                  _createTextVNode(_toDisplayString(_ctx.t('app.submit')), 1 /* TEXT */)
-                ]),
-                _: 1 /* STABLE */
-              }, 8 /* PROPS */, ["loading", "onClick"])
+              _createElementVNode("div", _hoisted_39, [
+                _createVNode(_component_el_button, {
+                  class: "touch",
+                  onClick: _ctx.close
+                }, {
+                  default: _withCtx(() => [
+                    _createTextVNode(_toDisplayString(_ctx.t('app.cancel')), 1 /* TEXT */)
+                  ]),
+                  _: 1 /* STABLE */
+                }, 8 /* PROPS */, ["onClick"]),
+                _createVNode(_component_el_button, {
+                  class: "touch wide",
+                  type: "primary",
+                  loading: _ctx.dialog.saving,
+                  disabled: _ctx.uploading,
+                  "data-test": "dialog-submit",
+                  onClick: _ctx.submit
+                }, {
+                  default: _withCtx(() => [
+                    _createTextVNode(_toDisplayString(_ctx.uploading ? _ctx.t('unitPhone.waitUploads') : _ctx.t('app.submit')), 1 /* TEXT */)
+                  ]),
+                  _: 1 /* STABLE */
+                }, 8 /* PROPS */, ["loading", "disabled", "onClick"])
+              ])
             ]),
             default: _withCtx(() => [
               (_ctx.dialog.row)
@@ -5470,7 +6064,7 @@ export const renders = new Map([
                               default: _withCtx(() => [
                                 _createVNode(_component_el_select, {
                                   modelValue: _ctx.dialog.form.reason_code,
-                                  "onUpdate:modelValue": _cache[5] || (_cache[5] = $event => ((_ctx.dialog.form.reason_code) = $event)),
+                                  "onUpdate:modelValue": _cache[6] || (_cache[6] = $event => ((_ctx.dialog.form.reason_code) = $event)),
                                   class: "full",
                                   "data-test": "return-reason"
                                 }, {
@@ -5494,7 +6088,7 @@ export const renders = new Map([
                               default: _withCtx(() => [
                                 _createVNode(_component_el_input, {
                                   modelValue: _ctx.dialog.form.reason_text,
-                                  "onUpdate:modelValue": _cache[6] || (_cache[6] = $event => ((_ctx.dialog.form.reason_text) = $event)),
+                                  "onUpdate:modelValue": _cache[7] || (_cache[7] = $event => ((_ctx.dialog.form.reason_text) = $event)),
                                   type: "textarea",
                                   rows: 3,
                                   maxlength: "2000",
@@ -5505,22 +6099,39 @@ export const renders = new Map([
                             }, 8 /* PROPS */, ["label"])
                           ], 64 /* STABLE_FRAGMENT */))
                         : (_ctx.dialog.kind === 'note' || _ctx.dialog.kind === 'part')
-                          ? (_openBlock(), _createBlock(_component_el_form_item, {
-                              key: 1,
-                              label: _ctx.t('unit.noteText'),
-                              required: ""
-                            }, {
-                              default: _withCtx(() => [
-                                _createVNode(_component_el_input, {
-                                  modelValue: _ctx.dialog.form.text,
-                                  "onUpdate:modelValue": _cache[7] || (_cache[7] = $event => ((_ctx.dialog.form.text) = $event)),
-                                  type: "textarea",
-                                  rows: 4,
-                                  maxlength: "4000"
-                                }, null, 8 /* PROPS */, ["modelValue"])
-                              ]),
-                              _: 1 /* STABLE */
-                            }, 8 /* PROPS */, ["label"]))
+                          ? (_openBlock(), _createElementBlock(_Fragment, { key: 1 }, [
+                              _createVNode(_component_el_form_item, {
+                                label: _ctx.t('unit.noteText'),
+                                required: ""
+                              }, {
+                                default: _withCtx(() => [
+                                  _createVNode(_component_el_input, {
+                                    modelValue: _ctx.dialog.form.text,
+                                    "onUpdate:modelValue": _cache[8] || (_cache[8] = $event => ((_ctx.dialog.form.text) = $event)),
+                                    type: "textarea",
+                                    rows: 4,
+                                    maxlength: "4000",
+                                    "data-test": "progress-text"
+                                  }, null, 8 /* PROPS */, ["modelValue"])
+                                ]),
+                                _: 1 /* STABLE */
+                              }, 8 /* PROPS */, ["label"]),
+                              (_ctx.dialog.kind === 'note')
+                                ? (_openBlock(), _createBlock(_component_el_form_item, {
+                                    key: 0,
+                                    label: _ctx.t('unitPhone.photos')
+                                  }, {
+                                    default: _withCtx(() => [
+                                      _createVNode(_component_ProofUpload, {
+                                        modelValue: _ctx.dialog.files,
+                                        "onUpdate:modelValue": _cache[9] || (_cache[9] = $event => ((_ctx.dialog.files) = $event)),
+                                        "dispatch-id": _ctx.dialog.row.id
+                                      }, null, 8 /* PROPS */, ["modelValue", "dispatch-id"])
+                                    ]),
+                                    _: 1 /* STABLE */
+                                  }, 8 /* PROPS */, ["label"]))
+                                : _createCommentVNode("v-if", true)
+                            ], 64 /* STABLE_FRAGMENT */))
                           : (_ctx.dialog.kind === 'extension')
                             ? (_openBlock(), _createElementBlock(_Fragment, { key: 2 }, [
                                 _createVNode(_component_el_form_item, {
@@ -5529,7 +6140,7 @@ export const renders = new Map([
                                   default: _withCtx(() => [
                                     _createVNode(_component_el_radio_group, {
                                       modelValue: _ctx.dialog.form.kind,
-                                      "onUpdate:modelValue": _cache[8] || (_cache[8] = $event => ((_ctx.dialog.form.kind) = $event))
+                                      "onUpdate:modelValue": _cache[10] || (_cache[10] = $event => ((_ctx.dialog.form.kind) = $event))
                                     }, {
                                       default: _withCtx(() => [
                                         _createVNode(_component_el_radio_button, { value: "extension" }, {
@@ -5557,7 +6168,7 @@ export const renders = new Map([
                                   default: _withCtx(() => [
                                     _createVNode(_component_el_date_picker, {
                                       modelValue: _ctx.dialog.form.requested_due_at,
-                                      "onUpdate:modelValue": _cache[9] || (_cache[9] = $event => ((_ctx.dialog.form.requested_due_at) = $event)),
+                                      "onUpdate:modelValue": _cache[11] || (_cache[11] = $event => ((_ctx.dialog.form.requested_due_at) = $event)),
                                       type: "datetime",
                                       class: "full"
                                     }, null, 8 /* PROPS */, ["modelValue"])
@@ -5571,7 +6182,7 @@ export const renders = new Map([
                                   default: _withCtx(() => [
                                     _createVNode(_component_el_input, {
                                       modelValue: _ctx.dialog.form.reason,
-                                      "onUpdate:modelValue": _cache[10] || (_cache[10] = $event => ((_ctx.dialog.form.reason) = $event)),
+                                      "onUpdate:modelValue": _cache[12] || (_cache[12] = $event => ((_ctx.dialog.form.reason) = $event)),
                                       type: "textarea",
                                       rows: 3,
                                       maxlength: "2000"
@@ -5589,7 +6200,7 @@ export const renders = new Map([
                                     default: _withCtx(() => [
                                       _createVNode(_component_el_input, {
                                         modelValue: _ctx.dialog.form.reply,
-                                        "onUpdate:modelValue": _cache[11] || (_cache[11] = $event => ((_ctx.dialog.form.reply) = $event)),
+                                        "onUpdate:modelValue": _cache[13] || (_cache[13] = $event => ((_ctx.dialog.form.reply) = $event)),
                                         type: "textarea",
                                         rows: 4,
                                         maxlength: "8000",
@@ -5602,31 +6213,11 @@ export const renders = new Map([
                                     label: _ctx.t('unit.proof')
                                   }, {
                                     default: _withCtx(() => [
-                                      _createVNode(_component_el_upload, {
-                                        "file-list": _ctx.dialog.files,
-                                        "onUpdate:fileList": _cache[12] || (_cache[12] = $event => ((_ctx.dialog.files) = $event)),
-                                        action: '/api/v1/dispatches/' + _ctx.dialog.row.id + '/attachments',
-                                        name: "file",
-                                        headers: _ctx.uploadHeaders,
-                                        "with-credentials": "",
-                                        multiple: "",
-                                        "list-type": "text",
-                                        accept: "image/jpeg,image/png,image/webp,application/pdf",
-                                        "on-error": _ctx.onUploadError
-                                      }, {
-                                        tip: _withCtx(() => [
-                                          _createElementVNode("div", _hoisted_22, _toDisplayString(_ctx.t('unit.proofHint')), 1 /* TEXT */)
-                                        ]),
-                                        default: _withCtx(() => [
-                                          _createVNode(_component_el_button, null, {
-                                            default: _withCtx(() => [
-                                              _createTextVNode(_toDisplayString(_ctx.t('unit.upload')), 1 /* TEXT */)
-                                            ]),
-                                            _: 1 /* STABLE */
-                                          })
-                                        ]),
-                                        _: 1 /* STABLE */
-                                      }, 8 /* PROPS */, ["file-list", "action", "headers", "on-error"])
+                                      _createVNode(_component_ProofUpload, {
+                                        modelValue: _ctx.dialog.files,
+                                        "onUpdate:modelValue": _cache[14] || (_cache[14] = $event => ((_ctx.dialog.files) = $event)),
+                                        "dispatch-id": _ctx.dialog.row.id
+                                      }, null, 8 /* PROPS */, ["modelValue", "dispatch-id"])
                                     ]),
                                     _: 1 /* STABLE */
                                   }, 8 /* PROPS */, ["label"])
@@ -5638,8 +6229,8 @@ export const renders = new Map([
                 : _createCommentVNode("v-if", true)
             ]),
             _: 1 /* STABLE */
-          }, 8 /* PROPS */, ["model-value", "onClose", "title"])
-        ]))
+          }, 8 /* PROPS */, ["model-value", "width", "fullscreen", "onClose", "title"])
+        ], 2 /* CLASS */))
       }
     })(),
   ],

@@ -1,23 +1,195 @@
 // The enterprise portal: a live inbox of the unit's dispatches with countdowns to the
-// sign-for and resolution deadlines; sign for, return with a reason, progress notes,
-// extension requests, completion with proof. Only the unit's own orders reach it (the API
-// scopes every query; the live rooms are the unit's).
+// sign-for and resolution deadlines; sign for, return with a reason, progress with photos,
+// extension requests, completion with proof; the unit's finished work, searchable. Only
+// the unit's own orders reach it (the API scopes every query; the live rooms are the
+// unit's). Field staff use it on phones: below 600 px the tables become cards with the
+// actions at their foot, and the dialogs fill the screen.
 
-import { computed, onMounted, reactive, ref } from "vue";
+import { computed, onBeforeUnmount, onMounted, reactive, ref, watch } from "vue";
 import { ElMessage } from "element-plus";
 import { useI18n } from "vue-i18n";
-import { api, csrf } from "../api.js";
-import { countdown, errorText, go, now } from "../store.js";
+import { api } from "../api.js";
+import { alerts, announce, askPermission, setAlerts } from "../alerts.js";
+import { countdown, errorText, itemName, now } from "../store.js";
 import { RETURN_REASONS } from "../vocab.js";
 import { useLiveReload } from "./common.js";
 
-export default {
+const PHONE_WIDTH = "(max-width: 600px)";
+
+// Whether the screen is phone-narrow, following rotation and resizing.
+function useNarrow() {
+  const query = window.matchMedia(PHONE_WIDTH);
+  const narrow = ref(query.matches);
+  const follow = (event) => (narrow.value = event.matches);
+  query.addEventListener("change", follow);
+  onBeforeUnmount(() => query.removeEventListener("change", follow));
+  return narrow;
+}
+
+// Photos (and, from the file picker, PDFs) uploaded to a dispatch as they are chosen, each
+// with its progress and, when refused, the reason and a retry. v-model: the list of files.
+const ProofUpload = {
+  props: { dispatchId: Number, modelValue: Array },
+  emits: ["update:modelValue"],
+  setup(props, { emit }) {
+    const { t } = useI18n();
+    const camera = ref(null);
+    const picker = ref(null);
+    let counter = 0;
+
+    const files = () => props.modelValue;
+    async function send(entry) {
+      Object.assign(entry, { state: "uploading", progress: 0, error: "", retriable: false });
+      try {
+        const stored = await api.uploadWithProgress(
+          `/api/v1/dispatches/${props.dispatchId}/attachments`,
+          entry.file,
+          (fraction) => (entry.progress = Math.round(fraction * 100)),
+        );
+        Object.assign(entry, { state: "done", progress: 100, id: stored.id });
+      } catch (e) {
+        // A refused file stays refused; a network or server failure may pass next time.
+        const retriable = !e.status || e.status >= 500;
+        Object.assign(entry, { state: "error", retriable, error: e.status ? errorText(e) : t("unitPhone.uploadNetwork") });
+      }
+    }
+    function chosen(event) {
+      const added = [...event.target.files].map((file) =>
+        reactive({ key: ++counter, file, name: file.name, state: "uploading", progress: 0, error: "", retriable: false, id: null }),
+      );
+      event.target.value = ""; // the same photo may be chosen again after a removal
+      emit("update:modelValue", [...files(), ...added]);
+      added.forEach(send);
+    }
+    const remove = (entry) => emit("update:modelValue", files().filter((f) => f !== entry));
+    return { t, camera, picker, chosen, send, remove };
+  },
+  template: `
+  <div class="proof-upload">
+    <div class="proof-buttons">
+      <el-button class="touch" type="primary" plain data-test="take-photo" @click="camera.click()">{{ t('unitPhone.takePhoto') }}</el-button>
+      <el-button class="touch" data-test="choose-file" @click="picker.click()">{{ t('unitPhone.chooseFile') }}</el-button>
+      <input ref="camera" class="hidden-input" type="file" accept="image/*" capture="environment" multiple
+             data-test="camera-input" @change="chosen">
+      <input ref="picker" class="hidden-input" type="file" accept="image/*,application/pdf" multiple
+             data-test="file-input" @change="chosen">
+    </div>
+    <div class="muted small">{{ t('unitPhone.proofHint') }}</div>
+    <ul class="plain-list proof-list" data-test="proof-list">
+      <li v-for="f in modelValue" :key="f.key" class="proof-item" :class="'proof-' + f.state" :data-state="f.state">
+        <div class="proof-line">
+          <a v-if="f.id" class="ellipsis grow" :href="'/api/v1/attachments/' + f.id">{{ f.name }}</a>
+          <span v-else class="ellipsis grow">{{ f.name }}</span>
+          <el-button v-if="f.retriable" size="small" text type="primary" @click="send(f)">{{ t('unitPhone.retry') }}</el-button>
+          <el-button v-if="f.state !== 'uploading'" size="small" text @click="remove(f)">{{ t('unitPhone.remove') }}</el-button>
+        </div>
+        <el-progress v-if="f.state === 'uploading'" :percentage="f.progress" :stroke-width="6" />
+        <div v-else-if="f.state === 'error'" class="proof-error" data-test="proof-error">{{ f.error }}</div>
+      </li>
+    </ul>
+  </div>`,
+};
+
+// The unit's finished work: completed dispatches, the latest first, searched on the
+// server by number, address or description, a page at a time.
+const UnitHistory = {
+  props: { narrow: Boolean },
   setup() {
     const { t } = useI18n();
+    const items = ref([]);
+    const cursor = ref(null);
+    const q = ref("");
+    const loading = ref(false);
+    let asked = 0;
+
+    async function load(more = false) {
+      const ask = ++asked; // an older search answering late must not replace a newer one
+      loading.value = true;
+      try {
+        const page = await api.get("/api/v1/inbox/history", { q: q.value.trim(), cursor: more ? cursor.value : "" });
+        if (ask !== asked) return;
+        items.value = more ? [...items.value, ...page.items] : page.items;
+        cursor.value = page.next_cursor;
+      } catch (e) {
+        ElMessage.error(errorText(e));
+      } finally {
+        if (ask === asked) loading.value = false;
+      }
+    }
+    let timer = null;
+    watch(q, () => {
+      clearTimeout(timer);
+      timer = setTimeout(() => load(), 300);
+    });
+    onBeforeUnmount(() => clearTimeout(timer));
+    onMounted(() => load());
+    return { t, items, cursor, q, loading, load };
+  },
+  template: `
+  <div class="unit-history">
+    <el-input v-model="q" clearable class="history-search" :placeholder="t('unitPhone.searchHint')" data-test="history-search" />
+    <div v-if="narrow" class="unit-cards" data-test="history">
+      <div v-if="!items.length && !loading" class="empty-line">{{ t('unitPhone.historyEmpty') }}</div>
+      <article v-for="row in items" :key="row.id" class="unit-card" data-test="history-card">
+        <div class="unit-card-head">
+          <a class="mono link" :href="'#/orders/' + row.order_id" data-test="history-number">{{ row.number }}</a>
+          <StatusTag :status="row.order_status" />
+        </div>
+        <div class="strong">{{ $itemName(row.service_item_code) }}</div>
+        <div class="clamp-2">{{ row.description }}</div>
+        <div class="muted small">{{ $areaName(row.area_code) }} {{ row.address }}</div>
+        <div class="small"><span class="muted">{{ t('unitPhone.finishedAt') }}</span> {{ $fmtTime(row.finished_at) }}</div>
+        <div v-if="row.reply" class="small clamp-2"><span class="muted">{{ t('unit.replyText') }}</span> {{ row.reply }}</div>
+      </article>
+    </div>
+    <el-card v-else shadow="never" class="panel table-panel">
+      <el-table :data="items" row-key="id" :empty-text="t('unitPhone.historyEmpty')" data-test="history">
+        <el-table-column :label="t('unit.number')" width="190">
+          <template #default="{ row }">
+            <a class="mono link" :href="'#/orders/' + row.order_id" data-test="history-number">{{ row.number }}</a>
+            <div class="tags"><el-tag disable-transitions size="small" effect="plain">{{ t('dispatchRole.' + row.role) }}</el-tag></div>
+          </template>
+        </el-table-column>
+        <el-table-column :label="t('unit.item')" min-width="150">
+          <template #default="{ row }">
+            <div class="strong">{{ $itemName(row.service_item_code) }}</div>
+            <div class="muted small">{{ row.enterprise_name }}</div>
+          </template>
+        </el-table-column>
+        <el-table-column :label="t('unit.description')" min-width="260">
+          <template #default="{ row }">
+            <div class="clamp-2">{{ row.description }}</div>
+            <div class="muted small">{{ $areaName(row.area_code) }} {{ row.address }}</div>
+          </template>
+        </el-table-column>
+        <el-table-column :label="t('unit.replyText')" min-width="220">
+          <template #default="{ row }"><div class="clamp-2">{{ row.reply }}</div></template>
+        </el-table-column>
+        <el-table-column :label="t('unitPhone.finishedAt')" width="170">
+          <template #default="{ row }">{{ $fmtTime(row.finished_at) }}</template>
+        </el-table-column>
+        <el-table-column :label="t('unit.state')" width="110">
+          <template #default="{ row }"><StatusTag :status="row.order_status" /></template>
+        </el-table-column>
+      </el-table>
+    </el-card>
+    <div class="history-more">
+      <el-button v-if="cursor" class="touch" :loading="loading" data-test="history-more" @click="load(true)">{{ t('unitPhone.more') }}</el-button>
+    </div>
+  </div>`,
+};
+
+export default {
+  components: { ProofUpload, UnitHistory },
+  setup() {
+    const { t } = useI18n();
+    const narrow = useNarrow();
+    const tab = ref("inbox");
     const rows = ref([]);
     const loading = ref(false);
     const filter = ref("all");
     const known = new Set();
+    let primed = false; // the first load shows what is there; later ones announce arrivals
     const fresh = ref(new Set());
     const dialog = reactive({ kind: "", row: null, saving: false, form: {}, files: [] });
 
@@ -26,12 +198,15 @@ export default {
       try {
         const items = (await api.get("/api/v1/inbox", { state: "pending,signed", limit: 200 })).items;
         const arrived = new Set();
-        if (known.size) items.forEach((r) => !known.has(r.id) && arrived.add(r.id));
+        if (primed) items.forEach((r) => !known.has(r.id) && arrived.add(r.id));
         items.forEach((r) => known.add(r.id));
+        primed = true;
         if (arrived.size) {
           fresh.value = arrived;
           const first = items.find((r) => arrived.has(r.id));
-          ElMessage({ type: "info", message: t("unit.newArrival", { number: first.number }) });
+          const message = t("unit.newArrival", { number: first.number });
+          ElMessage({ type: "info", message });
+          announce(message, `${itemName(first.service_item_code)} ${first.address || ""}`.trim());
           setTimeout(() => (fresh.value = new Set()), 8000);
         }
         rows.value = items;
@@ -77,6 +252,8 @@ export default {
       Object.assign(dialog, { kind, row, saving: false, form: forms[kind], files: [] });
     }
     const close = () => (dialog.kind = "");
+    const uploading = computed(() => dialog.files.some((f) => f.state === "uploading"));
+    const uploaded = () => dialog.files.filter((f) => f.state === "done").map((f) => f.id);
 
     async function act(path, body, message) {
       dialog.saving = true;
@@ -106,40 +283,47 @@ export default {
       const { kind, row, form } = dialog;
       const base = `/api/v1/dispatches/${row.id}`;
       if (kind === "return") return act(`${base}/return`, form, t("unit.returnedOk"));
-      if (kind === "note") return act(`${base}/notes`, form, t("unit.notedOk"));
+      if (kind === "note") return act(`${base}/notes`, { text: form.text, attachment_ids: uploaded() }, t("unit.notedOk"));
       if (kind === "part") return act(`${base}/part`, form, t("unit.partOk"));
       if (kind === "extension") {
         const due = form.requested_due_at ? new Date(form.requested_due_at).toISOString() : "";
         return act(`${base}/time-requests`, { ...form, requested_due_at: due }, t("unit.requestedOk"));
       }
-      const ids = dialog.files.map((f) => f.response?.id).filter(Boolean);
-      return act(`${base}/complete`, { reply: form.reply, attachment_ids: ids }, t("unit.completedOk", { number: row.number }));
+      return act(`${base}/complete`, { reply: form.reply, attachment_ids: uploaded() }, t("unit.completedOk", { number: row.number }));
     }
 
-    const uploadHeaders = computed(() => ({ "X-CSRF-Token": csrf() }));
-    const onUploadError = (err) => {
-      let message = err?.message || "";
-      try {
-        message = JSON.parse(message).error.message;
-      } catch {
-        // Not the API's JSON: show what there is.
-      }
-      ElMessage.error(message);
-    };
-    const view = (row) => go(`/orders/${row.order_id}`);
     const rowClass = ({ row }) => (fresh.value.has(row.id) ? "row-fresh" : "");
+    const titles = {
+      return: "unit.returnTitle", note: "unit.noteTitle", extension: "unit.extensionTitle",
+      complete: "unit.completeTitle", part: "unit.noteTitle",
+    };
+    const dialogTitle = computed(() => (dialog.row ? t(titles[dialog.kind] || "unit.noteTitle", { number: dialog.row.number }) : ""));
 
     return {
-      t, load, rows, loading, filter, counts, shown, dialog, RETURN_REASONS, signClock, resolveClock,
-      open, close, submit, signFor, uploadHeaders, onUploadError, view, rowClass,
+      t, narrow, tab, load, rows, loading, filter, counts, shown, dialog, dialogTitle, RETURN_REASONS,
+      signClock, resolveClock, open, close, submit, signFor, rowClass, fresh, uploading,
+      alerts, setAlerts, askPermission,
     };
   },
   template: `
-  <div class="unit-page">
-    <div class="page-head">
-      <h2>{{ t('unit.inbox') }}</h2>
-      <el-button :loading="loading" @click="load">{{ t('app.refresh') }}</el-button>
+  <div class="unit-page" :class="{ narrow }">
+    <div class="page-head unit-head">
+      <el-radio-group v-model="tab" class="unit-tabs">
+        <el-radio-button value="inbox" data-test="tab-inbox">{{ t('unit.inbox') }}</el-radio-button>
+        <el-radio-button value="history" data-test="tab-history">{{ t('unitPhone.history') }}</el-radio-button>
+      </el-radio-group>
+      <div class="unit-alerts">
+        <el-switch :model-value="alerts.on" :active-text="t('unitPhone.alerts')" data-test="alerts-toggle"
+                   @update:model-value="setAlerts" />
+        <el-button v-if="alerts.on && alerts.permission === 'default'" size="small" data-test="ask-notify"
+                   @click="askPermission">{{ t('unitPhone.allowNotify') }}</el-button>
+        <span v-else-if="alerts.on && alerts.permission === 'denied'" class="muted small">{{ t('unitPhone.notifyDenied') }}</span>
+      </div>
+      <el-button v-if="tab === 'inbox'" :loading="loading" @click="load">{{ t('app.refresh') }}</el-button>
     </div>
+
+    <UnitHistory v-if="tab === 'history'" :narrow="narrow" />
+    <template v-else>
     <div class="stat-row">
       <button class="stat" :class="{ on: filter === 'all' }" @click="filter = 'all'">
         <span class="stat-n">{{ rows.length }}</span><span class="stat-l">{{ t('app.all') }}</span></button>
@@ -152,7 +336,48 @@ export default {
       <button class="stat stat-red" :class="{ on: filter === 'red' }" @click="filter = 'red'">
         <span class="stat-n">{{ counts.red }}</span><span class="stat-l">{{ t('unit.overdue') }}</span></button>
     </div>
-    <el-card shadow="never" class="panel table-panel">
+
+    <div v-if="narrow" class="unit-cards" data-test="inbox">
+      <div v-if="!shown.length" class="empty-line">{{ t('unit.empty') }}</div>
+      <article v-for="row in shown" :key="row.id" class="unit-card" :class="{ 'row-fresh': fresh.has(row.id) }"
+               data-test="inbox-card" :data-number="row.number">
+        <div class="unit-card-head">
+          <a class="mono link" :href="'#/orders/' + row.order_id" data-test="inbox-number">{{ row.number }}</a>
+          <StatusTag :status="row.state" kind="dispatchState" />
+        </div>
+        <div class="tags">
+          <el-tag disable-transitions v-if="row.priority === 'urgent'" size="small" type="danger" effect="dark">{{ t('priority.urgent') }}</el-tag>
+          <el-tag disable-transitions size="small" effect="plain">{{ t('dispatchRole.' + row.role) }}</el-tag>
+          <span class="strong">{{ $itemName(row.service_item_code) }}</span>
+        </div>
+        <div class="clamp-2">{{ row.description }}</div>
+        <div class="muted small">{{ $areaName(row.area_code) }} {{ row.address }}</div>
+        <div class="unit-card-caller">
+          <span>{{ row.caller_name }}</span>
+          <a v-if="row.caller_phone" class="mono touch-link" :href="'tel:' + row.caller_phone" data-test="inbox-phone">{{ row.caller_phone }}</a>
+        </div>
+        <div class="unit-card-clocks">
+          <div v-if="row.state === 'pending'"><div class="muted tiny">{{ t('unit.signForDue') }}</div>
+            <Countdown :due="row.sign_for_due_at" :start="row.created_at" /></div>
+          <div><div class="muted tiny">{{ t('unit.resolutionDue') }}</div>
+            <Countdown :due="row.due_at || row.resolution_due_at" :start="row.order_created_at" /></div>
+        </div>
+        <div class="unit-card-actions">
+          <template v-if="row.state === 'pending'">
+            <el-button class="touch" type="danger" plain data-test="return" @click="open('return', row)">{{ t('unit.return') }}</el-button>
+            <el-button class="touch wide" type="primary" data-test="sign-for" @click="signFor(row)">{{ t('unit.signFor') }}</el-button>
+          </template>
+          <template v-else>
+            <el-button class="touch" data-test="extension" @click="open('extension', row)">{{ t('unit.extension') }}</el-button>
+            <el-button class="touch" data-test="progress" @click="open('note', row)">{{ t('unit.note') }}</el-button>
+            <el-button v-if="row.role === 'lead'" class="touch wide" type="success" data-test="complete"
+                       @click="open('complete', row)">{{ t('unit.complete') }}</el-button>
+            <el-button v-else class="touch wide" type="success" @click="open('part', row)">{{ t('unit.part') }}</el-button>
+          </template>
+        </div>
+      </article>
+    </div>
+    <el-card v-else shadow="never" class="panel table-panel">
       <el-table :data="shown" :row-class-name="rowClass" row-key="id" :empty-text="t('unit.empty')" data-test="inbox">
         <el-table-column :label="t('unit.number')" width="190">
           <template #default="{ row }">
@@ -201,7 +426,7 @@ export default {
                 <el-button size="small" type="danger" plain data-test="return" @click="open('return', row)">{{ t('unit.return') }}</el-button>
               </template>
               <template v-else>
-                <el-button size="small" @click="open('note', row)">{{ t('unit.note') }}</el-button>
+                <el-button size="small" data-test="progress" @click="open('note', row)">{{ t('unit.note') }}</el-button>
                 <el-button size="small" @click="open('extension', row)">{{ t('unit.extension') }}</el-button>
                 <el-button v-if="row.role === 'lead'" size="small" type="success" data-test="complete"
                            @click="open('complete', row)">{{ t('unit.complete') }}</el-button>
@@ -212,9 +437,10 @@ export default {
         </el-table-column>
       </el-table>
     </el-card>
+    </template>
 
-    <el-dialog :model-value="!!dialog.kind" width="560px" @close="close"
-               :title="dialog.row ? t({ return: 'unit.returnTitle', note: 'unit.noteTitle', extension: 'unit.extensionTitle', complete: 'unit.completeTitle', part: 'unit.noteTitle' }[dialog.kind] || 'unit.noteTitle', { number: dialog.row.number }) : ''">
+    <el-dialog :model-value="!!dialog.kind" :width="narrow ? '100%' : '560px'" :fullscreen="narrow"
+               class="unit-dialog" @close="close" :title="dialogTitle">
       <el-form v-if="dialog.row" label-position="top" @submit.prevent="submit">
         <template v-if="dialog.kind === 'return'">
           <el-form-item :label="t('unit.reason')" required>
@@ -226,9 +452,14 @@ export default {
             <el-input v-model="dialog.form.reason_text" type="textarea" :rows="3" maxlength="2000" data-test="return-text" />
           </el-form-item>
         </template>
-        <el-form-item v-else-if="dialog.kind === 'note' || dialog.kind === 'part'" :label="t('unit.noteText')" required>
-          <el-input v-model="dialog.form.text" type="textarea" :rows="4" maxlength="4000" />
-        </el-form-item>
+        <template v-else-if="dialog.kind === 'note' || dialog.kind === 'part'">
+          <el-form-item :label="t('unit.noteText')" required>
+            <el-input v-model="dialog.form.text" type="textarea" :rows="4" maxlength="4000" data-test="progress-text" />
+          </el-form-item>
+          <el-form-item v-if="dialog.kind === 'note'" :label="t('unitPhone.photos')">
+            <ProofUpload v-model="dialog.files" :dispatch-id="dialog.row.id" />
+          </el-form-item>
+        </template>
         <template v-else-if="dialog.kind === 'extension'">
           <el-form-item :label="t('unit.extensionKind')">
             <el-radio-group v-model="dialog.form.kind">
@@ -248,18 +479,16 @@ export default {
             <el-input v-model="dialog.form.reply" type="textarea" :rows="4" maxlength="8000" data-test="complete-reply" />
           </el-form-item>
           <el-form-item :label="t('unit.proof')">
-            <el-upload v-model:file-list="dialog.files" :action="'/api/v1/dispatches/' + dialog.row.id + '/attachments'"
-                       name="file" :headers="uploadHeaders" with-credentials multiple list-type="text"
-                       accept="image/jpeg,image/png,image/webp,application/pdf" :on-error="onUploadError">
-              <el-button>{{ t('unit.upload') }}</el-button>
-              <template #tip><div class="muted small">{{ t('unit.proofHint') }}</div></template>
-            </el-upload>
+            <ProofUpload v-model="dialog.files" :dispatch-id="dialog.row.id" />
           </el-form-item>
         </template>
       </el-form>
       <template #footer>
-        <el-button @click="close">{{ t('app.cancel') }}</el-button>
-        <el-button type="primary" :loading="dialog.saving" data-test="dialog-submit" @click="submit">{{ t('app.submit') }}</el-button>
+        <div class="dialog-actions">
+          <el-button class="touch" @click="close">{{ t('app.cancel') }}</el-button>
+          <el-button class="touch wide" type="primary" :loading="dialog.saving" :disabled="uploading"
+                     data-test="dialog-submit" @click="submit">{{ uploading ? t('unitPhone.waitUploads') : t('app.submit') }}</el-button>
+        </div>
       </template>
     </el-dialog>
   </div>`,

@@ -80,7 +80,7 @@ export default {
     }
 
     const target = (rule) =>
-      rule.service_item_code ? itemName(rule.service_item_code) : `${t("domain." + rule.domain)}（${t("rules.byDomain")}）`;
+      rule.service_item_code ? itemName(rule.service_item_code) : t("rules.domainScope", { domain: t("domain." + rule.domain) });
     const units = (ids) => ids.map(unitName).join(" → ");
     const enterprises = computed(() => refs.enterprises);
 
@@ -93,7 +93,7 @@ export default {
   <div class="rules-page">
     <div class="page-head">
       <h2>{{ t('rules.title') }}</h2>
-      <el-checkbox v-model="showInactive" @change="load">{{ t('rules.disable') }} · {{ t('app.all') }}</el-checkbox>
+      <el-checkbox v-model="showInactive" @change="load">{{ t('rules.showInactive') }}</el-checkbox>
       <span class="grow"></span>
       <el-button v-if="canEdit" type="primary" @click="edit(null)">{{ t('rules.newRule') }}</el-button>
     </div>

@@ -742,6 +742,46 @@ async def test_the_language_switch_is_remembered(consoles: Stack) -> None:
     await expect(page.locator(".nav")).to_contain_text("督办看板")
 
 
+async def test_english_reads_whole_from_the_server_too(consoles: Stack) -> None:
+    """In English, what the server says (an error, a routing reason) is English, names
+    are the English ones, dates spell the month, the header stays readable on hover,
+    and the board's queues come before its charts (issue 15, item 13)."""
+    stack = consoles
+    order, _ = await dispatched_order(stack, mobile())
+    page = await stack.page("english", viewport={"width": 1440, "height": 900})
+    await page.goto(stack.base + "/")
+    await page.locator("[data-test=lang]").click()
+    await page.locator("input[name=username]").fill(stack.users["supervisor"])
+    await page.locator("input[name=password]").fill("not the password")
+    await page.locator("[data-test=login-submit]").click()
+    await expect(page.locator(".login-error")).to_contain_text("wrong username or password")
+    await page.locator("input[name=password]").fill(PASSWORD)
+    await page.locator("[data-test=login-submit]").click()
+    await expect(page.locator("[data-test=live-state].connected")).to_be_visible()
+
+    tabs, rates = page.locator("[data-test=board-tabs]"), page.locator(".rates-grid")
+    await expect(rates).to_be_visible()
+    tabs_box, rates_box = await tabs.bounding_box(), await rates.bounding_box()
+    assert tabs_box and rates_box and tabs_box["y"] < rates_box["y"] and tabs_box["y"] < 900
+    breaks = await page.locator(".rates-grid th .cell").first.evaluate(
+        "cell => getComputedStyle(cell).wordBreak"
+    )
+    assert breaks == "normal"
+    lang = page.locator(".topbar [data-test=lang]")
+    await lang.hover()
+    # White on a faint fill, not Element's light grey (the style eases in: to_have_css waits).
+    await expect(lang).to_have_css("color", "rgb(255, 255, 255)")
+    await expect(lang).to_have_css("background-color", "rgba(255, 255, 255, 0.14)")
+
+    await page.goto(f"{stack.base}/#/orders/{order['id']}")
+    timeline = page.locator("[data-test=timeline]")
+    await expect(timeline).to_contain_text("Qingdao Water Group")
+    await expect(timeline).to_contain_text(re.compile(r"Rule \d+: .* → |No routing rule matches"))
+    await expect(timeline).to_contain_text(re.compile(r"\d{1,2} [A-Z][a-z]{2} \d{4} \d\d:\d\d"))
+    assert "青岛水务集团" not in await timeline.inner_text()
+    await page.screenshot(path=ARTIFACTS / "order-page-en.png", full_page=True)
+
+
 async def test_markup_in_an_sms_stays_text(consoles: Stack) -> None:
     stack = consoles
     page = await stack.console("agent")

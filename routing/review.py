@@ -17,7 +17,7 @@ from hotline.settings import Settings
 from hotline.users.models import Actor
 from hotline.vocabulary import RenamedFields, renamed
 from hotline.workcal import WorkingCalendar
-from routing import ladder, queries
+from routing import ladder, queries, suspensions
 from routing.dispatch import do_dispatch, do_route_order, lock_order
 
 
@@ -82,6 +82,7 @@ async def do_review_return(
     await queries.decide_return(
         conn, return_id, state=state, user_id=actor.user_id, now=now, note=body.note
     )
+    await queries.set_return_review(conn, returned["dispatch_id"], state)
     await record_event(
         conn,
         order["id"],
@@ -122,7 +123,8 @@ async def do_decide_time_request(
     settings: Settings,
     now: dt.datetime,
 ) -> asyncpg.Record:
-    """An approved extension (or suspension) moves the resolution due and is counted."""
+    """An approved extension moves the resolution due and is counted; an approved
+    suspension stops the clock (routing/suspensions.py)."""
     request = await queries.get_time_request(conn, request_id, for_update=True)
     if request is None:
         raise NotFound(f"time request {request_id} not found")
@@ -133,7 +135,9 @@ async def do_decide_time_request(
     await queries.decide_time_request(
         conn, request_id, state=state, user_id=actor.user_id, now=now, note=body.note
     )
-    if state == "approved":
+    if state == "approved" and request["kind"] == "suspension":
+        await suspensions.suspend(conn, order, request, actor, calendar=calendar, now=now)
+    elif state == "approved":
         await order_queries.move_resolution_due(
             conn,
             order["id"],

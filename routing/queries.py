@@ -379,7 +379,9 @@ async def inbox(
         SELECT {DISPATCH_COLUMNS}, d.withdrawn_reason, e.name_zh AS enterprise_name,
                o.number, o.status AS order_status, o.service_item_code, si.name_zh AS item_name,
                o.area_code, o.address, o.description, o.priority, o.caller_name,
-               o.caller_phone, o.resolution_due_at, o.created_at AS order_created_at
+               o.caller_phone, o.resolution_due_at, o.created_at AS order_created_at,
+               EXISTS (SELECT 1 FROM order_suspensions s
+                        WHERE s.order_id = o.id AND s.ended_at IS NULL) AS suspended
           FROM dispatches d
           JOIN work_orders o ON o.id = d.order_id
           JOIN enterprises e ON e.id = d.enterprise_id

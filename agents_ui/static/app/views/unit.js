@@ -102,6 +102,16 @@ export default {
       }
     }
 
+    async function resume(row) {
+      try {
+        await api.post(`/api/v1/dispatches/${row.id}/resume`);
+        ElMessage.success(t("suspension.resumedOk"));
+        await load();
+      } catch (e) {
+        ElMessage.error(errorText(e));
+      }
+    }
+
     function submit() {
       const { kind, row, form } = dialog;
       const base = `/api/v1/dispatches/${row.id}`;
@@ -131,7 +141,7 @@ export default {
 
     return {
       t, load, rows, loading, filter, counts, shown, dialog, RETURN_REASONS, signClock, resolveClock,
-      open, close, submit, signFor, uploadHeaders, onUploadError, view, rowClass,
+      open, close, submit, signFor, resume, uploadHeaders, onUploadError, view, rowClass,
     };
   },
   template: `
@@ -190,7 +200,8 @@ export default {
         </el-table-column>
         <el-table-column :label="t('unit.resolutionDue')" width="150">
           <template #default="{ row }">
-            <Countdown :due="row.due_at || row.resolution_due_at" :start="row.order_created_at" />
+            <el-tag v-if="row.suspended" disable-transitions size="small" type="info" data-test="suspended">{{ t('suspension.suspended') }}</el-tag>
+            <Countdown v-else :due="row.due_at || row.resolution_due_at" :start="row.order_created_at" />
           </template>
         </el-table-column>
         <el-table-column :label="t('app.actions')" width="236" fixed="right">
@@ -202,7 +213,9 @@ export default {
               </template>
               <template v-else>
                 <el-button size="small" @click="open('note', row)">{{ t('unit.note') }}</el-button>
-                <el-button size="small" @click="open('extension', row)">{{ t('unit.extension') }}</el-button>
+                <el-button v-if="row.suspended && row.role === 'lead'" size="small" type="warning" plain data-test="resume"
+                           :title="t('suspension.resumeHint')" @click="resume(row)">{{ t('suspension.resume') }}</el-button>
+                <el-button v-else size="small" @click="open('extension', row)">{{ t('unit.extension') }}</el-button>
                 <el-button v-if="row.role === 'lead'" size="small" type="success" data-test="complete"
                            @click="open('complete', row)">{{ t('unit.complete') }}</el-button>
                 <el-button v-else size="small" type="success" @click="open('part', row)">{{ t('unit.part') }}</el-button>
@@ -236,7 +249,7 @@ export default {
               <el-radio-button value="suspension">{{ t('unit.extensionKinds.suspension') }}</el-radio-button>
             </el-radio-group>
           </el-form-item>
-          <el-form-item :label="t('unit.requestedDue')" required>
+          <el-form-item :label="t(dialog.form.kind === 'suspension' ? 'suspension.expectedEnd' : 'unit.requestedDue')" required>
             <el-date-picker v-model="dialog.form.requested_due_at" type="datetime" class="full" />
           </el-form-item>
           <el-form-item :label="t('unit.extensionReason')" required>

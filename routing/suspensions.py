@@ -10,13 +10,23 @@ import datetime as dt
 
 import asyncpg
 
+from hotline.deadlines import queries as deadline_queries
 from hotline.errors import Conflict
 from hotline.orders import queries as order_queries
 from hotline.orders.service import record_event
+from hotline.outbox import queries as outbox
 from hotline.settings import Settings
 from hotline.users.models import Actor
 from hotline.workcal import WorkingCalendar
 from routing import ladder, queries
+
+# The suspension's expected end: if the unit has not resumed by then, the clock runs
+# again by itself, so a suspension cannot outlast what the centre approved. A deadline
+# (the relay's clock) whose handler hands the resumption to the outbox: resuming needs
+# the working calendar, which the outbox's handlers have in their job context
+# (routing/subscribers.py) and deadline handlers do not.
+SUSPENSION_END = "suspension_end"
+SUSPENSION_DUE = "order.suspension_due"
 
 
 async def suspend(
@@ -51,6 +61,9 @@ async def suspend(
         },
     )
     await order_queries.move_resolution_due(conn, order["id"], None, count_extension=False)
+    await deadline_queries.insert(
+        conn, order_id=order["id"], kind=SUSPENSION_END, due_at=row["resume_by"], now=now
+    )
     await record_event(
         conn,
         order["id"],
@@ -70,17 +83,20 @@ async def suspend(
 async def resume(
     conn: asyncpg.Connection,
     order: asyncpg.Record,
-    actor: Actor,
+    actor: Actor | None,
     *,
     calendar: WorkingCalendar,
     settings: Settings,
     now: dt.datetime,
 ) -> dt.datetime:
     """The clock runs again: due = now + the time that was left, in the same kind of
-    time; the ladder's steps are set again from there."""
-    row = await queries.end_suspension(conn, order["id"], now=now, by=actor.label())
+    time; the ladder's steps are set again from there. ``actor`` None: the system, at
+    the suspension's expected end."""
+    by = actor.label() if actor else "system"
+    row = await queries.end_suspension(conn, order["id"], now=now, by=by)
     if row is None:
         raise Conflict("the order's clock is not suspended", code="not_suspended")
+    await deadline_queries.cancel_open(conn, order["id"], [SUSPENSION_END])
     paused = ladder.Paused(row["remaining_seconds"], row["warning_seconds"], row["remaining_unit"])
     due = await ladder.resume_resolution_clock(
         conn, order["id"], paused, calendar=calendar, settings=settings, now=now
@@ -99,3 +115,19 @@ async def resume(
         },
     )
     return due
+
+
+async def on_suspension_end(
+    conn: asyncpg.Connection, deadline: asyncpg.Record, now: dt.datetime
+) -> None:
+    """The expected end came with the order still suspended: resume it through the
+    outbox (its handler has the calendar), once per suspension."""
+    suspension = await queries.open_suspension(conn, deadline["order_id"])
+    if suspension is None:
+        return
+    await outbox.insert(
+        conn,
+        topic=SUSPENSION_DUE,
+        key=f"{SUSPENSION_DUE}:{suspension['id']}",
+        payload={"order_id": deadline["order_id"], "suspension_id": suspension["id"]},
+    )

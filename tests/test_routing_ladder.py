@@ -235,3 +235,27 @@ async def test_a_suspension_stops_the_clock_and_resuming_gives_back_what_was_lef
         )
     (row,) = [r for r in figures["items"] if r["key"] == str(suspension["enterprise_id"])]
     assert (row["suspensions"], row["suspended_hours"]) == (1, 192.0)
+
+
+async def test_a_suspension_ends_by_itself_at_its_expected_end(
+    desks: dict[str, Desk], pool: asyncpg.Pool, settings: Settings
+) -> None:
+    """The unit never resumes: at the end it gave, the clock runs again by itself."""
+    order = await routed_order(desks, pool, settings, "370214005")
+    dispatch = next(d for d in order["dispatches"] if d["state"] == "pending")
+    path = f"/api/v1/dispatches/{dispatch['id']}"
+    await desks["water"].post(path + "/sign-for")
+    end = dt.datetime.now(dt.UTC) + dt.timedelta(days=2)
+    request = await desks["water"].post(
+        path + "/time-requests",
+        {"kind": "suspension", "reason": "等待燃气公司停气", "requested_due_at": end.isoformat()},
+    )
+    await desks["supervisor"].post(
+        f"/api/v1/time-requests/{request['id']}/decision", {"decision": "approve"}
+    )
+    await settle(pool, settings, at=end + SECOND)
+    state = await desks["agent"].get(f"/api/v1/orders/{order['id']}")
+    assert state["suspended"] is False
+    (resumed,) = [e for e in state["events"] if e["type"] == "clock.resumed"]
+    assert resumed["actor"] == "system"
+    assert due(state, "resolution") == moment(state["resolution_due_at"])

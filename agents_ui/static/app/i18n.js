@@ -114,6 +114,7 @@ const zh = {
     coordination: "协调",
     resolution_warning: "黄牌预警",
     public_notice: "通报",
+    suspension_end: "挂起到期",
     state: { pending: "计时中", enqueued: "计时中", fired: "已到期", cancelled: "已停止" },
   },
   event: {
@@ -657,6 +658,7 @@ const en = {
     coordination: "Coordination",
     resolution_warning: "Yellow warning",
     public_notice: "Public notice",
+    suspension_end: "Suspension ends",
     state: { pending: "Running", enqueued: "Running", fired: "Expired", cancelled: "Stopped" },
   },
   event: {

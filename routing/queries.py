@@ -475,13 +475,6 @@ async def decide_return(
     )
 
 
-async def set_return_review(conn: asyncpg.Connection, dispatch_id: int, review: str) -> None:
-    """The centre's review on the returned dispatch, where the figures' trigger sees it."""
-    await conn.execute(
-        "UPDATE dispatches SET return_review = $2 WHERE id = $1", dispatch_id, review
-    )
-
-
 # --------------------------------------------------------------------- time requests
 
 

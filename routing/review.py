@@ -79,10 +79,11 @@ async def do_review_return(
         raise Conflict(f"this return was already {returned['state']}", code="already_reviewed")
     order = await lock_order(conn, returned["order_id"])
     state = "upheld" if body.decision == "uphold" else "overruled"
+    # A trigger copies the decision onto the returned dispatch: the figures count the
+    # return against the unit only once overruled (docs/callbacks.md, Figures).
     await queries.decide_return(
         conn, return_id, state=state, user_id=actor.user_id, now=now, note=body.note
     )
-    await queries.set_return_review(conn, returned["dispatch_id"], state)
     await record_event(
         conn,
         order["id"],

@@ -31,6 +31,22 @@ CREATE INDEX order_suspensions_started_idx ON order_suspensions (started_at);
 ALTER TABLE dispatches ADD COLUMN return_review text
     CHECK (return_review IN ('upheld', 'overruled'));
 
+-- Copied from the return whenever it is reviewed, in the review's transaction, by
+-- whichever release reviews it (during the rolling upgrade, docs/deploy.md, the
+-- previous one still does and knows nothing of the column). The dispatch's write then
+-- moves the figures' counts through their own trigger.
+CREATE FUNCTION order_returns_review_copy() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    UPDATE dispatches SET return_review = NEW.state
+     WHERE id = NEW.dispatch_id AND return_review IS DISTINCT FROM NEW.state;
+    RETURN NULL;
+END
+$$;
+
+CREATE TRIGGER order_returns_review_copy AFTER UPDATE OF state ON order_returns
+    FOR EACH ROW WHEN (NEW.state IN ('upheld', 'overruled'))
+    EXECUTE FUNCTION order_returns_review_copy();
+
 UPDATE dispatches d SET return_review = r.state
   FROM order_returns r
  WHERE r.dispatch_id = d.id AND r.state IN ('upheld', 'overruled');

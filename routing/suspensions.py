@@ -13,6 +13,7 @@ import asyncpg
 from hotline.deadlines import queries as deadline_queries
 from hotline.errors import Conflict
 from hotline.orders import queries as order_queries
+from hotline.orders.lifecycle import DONE, FINAL
 from hotline.orders.service import record_event
 from hotline.outbox import queries as outbox
 from hotline.settings import Settings
@@ -39,6 +40,8 @@ async def suspend(
     now: dt.datetime,
 ) -> None:
     """The centre approved ``request`` (a suspension): stop the clock, keep what is left."""
+    if order["status"] in FINAL | DONE:
+        raise Conflict("the order is done; there is no clock to suspend", code="order_not_open")
     due = order["resolution_due_at"]
     if due is None or due <= now:
         # Nothing is left to keep: the order is late, and a suspension would hide it.

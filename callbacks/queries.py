@@ -728,8 +728,11 @@ def figures_sql(by: str, *, per_day: bool = False) -> str:
     """The counts the writes keep per day (figure_day_counts, migrations 0012 and 0014),
     read through its primary key, plus the one count that changes with time alone:
     unsigned dispatches whose sign-for deadline ($3) has passed and which the ladder's
-    reminder has not marked yet, read through dispatches_unmarked_idx. $1 and $2 are
-    local days of figure_settings' time zone.
+    reminder has not marked yet, read through dispatches_unmarked_idx; and, apart, the
+    suspensions (挂起) that started in the period with the hours they lasted (until $3
+    for one still open), read through order_suspensions_started_idx (few rows: a
+    suspension needs the centre's approval). $1 and $2 are local days of
+    figure_settings' time zone.
 
     The late dispatches are found on their own (a materialized CTE) before they meet
     their orders: planned together, the planner takes the unmarked dispatches for
@@ -743,8 +746,10 @@ def figures_sql(by: str, *, per_day: bool = False) -> str:
     day_kept = ", c.day" if per_day else ""
     day_live = f", (d.created_at AT TIME ZONE {ZONE})::date AS day" if per_day else ""
     group = "1, 2" if per_day else "1"
+    day_paused = f", (d.started_at AT TIME ZONE {ZONE})::date AS day" if per_day else ""
     same_day = " AND v.day = k.day" if per_day else ""
-    day_out = ", coalesce(k.day, v.day) AS day" if per_day else ""
+    same_day_paused = " AND p.day = coalesce(k.day, v.day)" if per_day else ""
+    day_out = ", coalesce(k.day, v.day, p.day) AS day" if per_day else ""
     sums = ", ".join(f"sum(c.{n})::bigint AS {n}" for n in COUNTS[2:])
     rest = ", ".join(f"coalesce(k.{n}, 0) AS {n}" for n in COUNTS[2:])
     everything = ", ".join(f"sum(c.{n})" for n in COUNTS)
@@ -771,11 +776,22 @@ def figures_sql(by: str, *, per_day: bool = False) -> str:
             SELECT {LIVE_KEYS[by]} AS key{day_live}, count(*) AS unsigned
               FROM late d JOIN work_orders o ON o.id = d.order_id{unit_of("d")}
              GROUP BY {group}
+        ), paused AS (
+            SELECT {LIVE_KEYS[by]} AS key{day_paused}, count(*) AS suspensions,
+                   sum(extract(epoch FROM coalesce(d.ended_at, $3) - d.started_at))
+                       AS suspended_seconds
+              FROM order_suspensions d JOIN work_orders o ON o.id = d.order_id{unit_of("d")}
+             WHERE d.started_at >= ($1::date::timestamp AT TIME ZONE {ZONE})
+               AND d.started_at < ($2::date::timestamp AT TIME ZONE {ZONE})
+             GROUP BY {group}
         )
-        SELECT coalesce(k.key, v.key) AS key{day_out},
+        SELECT coalesce(k.key, v.key, p.key) AS key{day_out},
                coalesce(k.dispatched, 0) + coalesce(v.unsigned, 0) AS dispatched,
-               coalesce(k.signed_on_time, 0) AS signed_on_time, {rest}
+               coalesce(k.signed_on_time, 0) AS signed_on_time, {rest},
+               coalesce(p.suspensions, 0) AS suspensions,
+               round(coalesce(p.suspended_seconds, 0) / 3600, 2)::float8 AS suspended_hours
           FROM kept k FULL JOIN overdue v ON v.key = k.key{same_day}
+          FULL JOIN paused p ON p.key = coalesce(k.key, v.key){same_day_paused}
          ORDER BY {group}
         """
 

@@ -85,6 +85,14 @@ class WorkingCalendar:
             day += dt.timedelta(days=1)
         return total
 
+    def span(self, start: dt.datetime, end: dt.datetime, unit: Unit) -> Decimal:
+        """Seconds between two moments in the kind of time a limit of ``unit`` runs on:
+        natural seconds for ``hours``, working seconds otherwise (zero when ``end`` is
+        not after ``start``)."""
+        if unit == "hours":
+            return Decimal(str(max((end - start).total_seconds(), 0)))
+        return self.working_seconds(start, end)
+
     def fraction_point(
         self, start: dt.datetime, due: dt.datetime, fraction: float, unit: Unit
     ) -> dt.datetime:

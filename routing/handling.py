@@ -14,8 +14,10 @@ from hotline.deadlines import queries as deadline_queries
 from hotline.errors import Conflict, Forbidden, InvalidInput, NotFound
 from hotline.orders import queries as order_queries
 from hotline.orders.service import do_transition, reaches_unit, record_event
+from hotline.settings import Settings
 from hotline.users.models import Actor
-from routing import ladder, queries
+from hotline.workcal import WorkingCalendar
+from routing import ladder, queries, suspensions
 from routing.dispatch import withdraw_assisting
 
 ReasonCode = Literal["not_our_duty", "wrong_area", "insufficient_information", "duplicate", "other"]
@@ -191,7 +193,8 @@ async def do_request_time(
     body: TimeRequestInput,
     now: dt.datetime,
 ) -> asyncpg.Record:
-    """延期/挂起 needs the centre's approval; until then the clock is unchanged."""
+    """延期/挂起 needs the centre's approval; until then the clock is unchanged. An
+    extension names the new due; a suspension the moment the unit expects to resume."""
     dispatch = await access_dispatch_by_id(conn, actor, dispatch_id, for_update=True)
     if dispatch["role"] != "lead":
         raise Forbidden("only the lead unit asks for more time", code="not_lead")
@@ -203,7 +206,20 @@ async def do_request_time(
             code="invalid_time_request",
             fields={"requested_due_at": "needs a time zone offset"},
         )
-    if order["resolution_due_at"] and body.requested_due_at <= order["resolution_due_at"]:
+    if await queries.open_suspension(conn, order["id"]) is not None:
+        raise Conflict("the order's clock is suspended; resume it first", code="suspended")
+    if body.kind == "suspension" and body.requested_due_at <= now:
+        # A suspension's date is when the unit expects to resume: the clock stops instead.
+        raise InvalidInput(
+            "the expected end of the suspension must be in the future",
+            code="invalid_time_request",
+            fields={"requested_due_at": "not in the future"},
+        )
+    if (
+        body.kind == "extension"
+        and order["resolution_due_at"]
+        and body.requested_due_at <= order["resolution_due_at"]
+    ):
         raise InvalidInput(
             "the new due must be later than the current one",
             code="invalid_time_request",
@@ -278,6 +294,8 @@ async def do_complete(
         conn, dispatch_id, state="completed", now=now, reply=body.reply, on_time=not late
     )
     await deadline_queries.cancel_open(conn, order["id"])
+    # Completed while suspended: on time (time was left), and the suspension ends here.
+    await queries.end_suspension(conn, order["id"], now=now, by=actor.label())
     await withdraw_assisting(conn, order["id"], now=now)
     return await do_transition(
         conn,
@@ -294,3 +312,25 @@ async def do_complete(
         },
         facts={"dispatch_id": dispatch_id, "late": late},
     )
+
+
+async def do_resume(
+    conn: asyncpg.Connection,
+    actor: Actor,
+    dispatch_id: int,
+    *,
+    calendar: WorkingCalendar,
+    settings: Settings,
+    now: dt.datetime,
+) -> asyncpg.Record:
+    """The lead unit resumes its suspended order: the clock runs again with the time
+    that was left (routing/suspensions.py)."""
+    dispatch = await access_dispatch_by_id(conn, actor, dispatch_id, for_update=True)
+    if dispatch["role"] != "lead":
+        raise Forbidden("only the lead unit resumes the order", code="not_lead")
+    _require_state(dispatch, "signed")
+    order = await _order_for(conn, dispatch)
+    await suspensions.resume(conn, order, actor, calendar=calendar, settings=settings, now=now)
+    updated = await order_queries.get_order(conn, order["id"])
+    assert updated is not None
+    return updated

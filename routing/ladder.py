@@ -10,6 +10,8 @@ completed) does nothing.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
 
 import asyncpg
 
@@ -22,7 +24,7 @@ from hotline.orders.lifecycle import DONE, FINAL
 from hotline.orders.service import record_event
 from hotline.reference.cache import reference
 from hotline.settings import Settings
-from hotline.workcal import WorkingCalendar
+from hotline.workcal import Unit, WorkingCalendar
 from routing import queries
 
 SIGN_FOR = "sign_for"
@@ -103,15 +105,97 @@ async def _insert_warning_and_notice(
     settings: Settings,
     now: dt.datetime,
 ) -> None:
-    item = await reference.item(conn, order["service_item_code"])
-    assert item is not None
     # The share is counted in the kind of time the order's limit runs on: natural hours
     # for an urgent order on the item's urgent limits.
-    _, unit = time_limit(item, "resolution", order["priority"])
+    unit = await _resolution_unit(conn, order)
     warning = calendar.fraction_point(order["created_at"], due_at, settings.warning_fraction, unit)
+    await _insert_steps(
+        conn, order["id"], due_at, warning, calendar=calendar, settings=settings, now=now
+    )
+
+
+async def _insert_steps(
+    conn: asyncpg.Connection,
+    order_id: int,
+    due_at: dt.datetime,
+    warning: dt.datetime | None,
+    *,
+    calendar: WorkingCalendar,
+    settings: Settings,
+    now: dt.datetime,
+) -> None:
+    """The yellow warning (unless ``warning`` is None: it went out already) and the
+    public notice that follows the resolution due."""
     notice = calendar.add(due_at, settings.public_notice_working_days, "working_days")
-    for kind, moment in ((RESOLUTION_WARNING, warning), (PUBLIC_NOTICE, notice)):
-        await deadline_queries.insert(conn, order_id=order["id"], kind=kind, due_at=moment, now=now)
+    steps = (
+        [(PUBLIC_NOTICE, notice)]
+        if warning is None
+        else [
+            (RESOLUTION_WARNING, warning),
+            (PUBLIC_NOTICE, notice),
+        ]
+    )
+    for kind, moment in steps:
+        await deadline_queries.insert(conn, order_id=order_id, kind=kind, due_at=moment, now=now)
+
+
+async def _resolution_unit(conn: asyncpg.Connection, order: asyncpg.Record) -> Unit:
+    item = await reference.item(conn, order["service_item_code"])
+    assert item is not None
+    return time_limit(item, "resolution", order["priority"])[1]
+
+
+@dataclass(frozen=True)
+class Paused:
+    """What was left of a stopped resolution clock, in the kind of time it runs on
+    (``hours``: natural; ``working_hours``: working time, also for limits in working
+    days): until the due, and until the yellow warning (None: it went out already)."""
+
+    remaining_seconds: Decimal
+    warning_seconds: Decimal | None
+    unit: Unit
+
+
+async def pause_resolution_clock(
+    conn: asyncpg.Connection,
+    order: asyncpg.Record,
+    *,
+    calendar: WorkingCalendar,
+    now: dt.datetime,
+) -> Paused:
+    """挂起: the pending steps of the resolution clock are cancelled (none fires while
+    the order is suspended); the time each had left is returned for the resumption."""
+    unit: Unit = "hours" if await _resolution_unit(conn, order) == "hours" else "working_hours"
+    warning = await queries.pending_deadline_due(conn, order["id"], RESOLUTION_WARNING)
+    paused = Paused(
+        remaining_seconds=calendar.span(now, order["resolution_due_at"], unit),
+        warning_seconds=None if warning is None else calendar.span(now, warning, unit),
+        unit=unit,
+    )
+    await deadline_queries.cancel_open(conn, order["id"], RESOLUTION_CLOCKS)
+    return paused
+
+
+async def resume_resolution_clock(
+    conn: asyncpg.Connection,
+    order_id: int,
+    paused: Paused,
+    *,
+    calendar: WorkingCalendar,
+    settings: Settings,
+    now: dt.datetime,
+) -> dt.datetime:
+    """The clock runs again from ``now`` with the time it had left: the new resolution
+    due, the yellow warning as far ahead as it was, the public notice after the due."""
+    due_at = calendar.add(now, paused.remaining_seconds / 3600, paused.unit)
+    warning = None
+    if paused.warning_seconds is not None:
+        warning = calendar.add(now, paused.warning_seconds / 3600, paused.unit)
+    await deadline_queries.insert(conn, order_id=order_id, kind=RESOLUTION, due_at=due_at, now=now)
+    await _insert_steps(
+        conn, order_id, due_at, warning, calendar=calendar, settings=settings, now=now
+    )
+    return due_at
 
 
 def _still_open(order: asyncpg.Record) -> bool:

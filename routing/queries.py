@@ -386,7 +386,9 @@ async def inbox(
         SELECT {DISPATCH_COLUMNS}, d.withdrawn_reason, d.texts, e.name_zh AS enterprise_name,
                o.number, o.status AS order_status, o.service_item_code, si.name_zh AS item_name,
                o.area_code, o.address, o.description, o.priority, o.caller_name,
-               o.caller_phone, o.resolution_due_at, o.created_at AS order_created_at
+               o.caller_phone, o.resolution_due_at, o.created_at AS order_created_at,
+               EXISTS (SELECT 1 FROM order_suspensions s
+                        WHERE s.order_id = o.id AND s.ended_at IS NULL) AS suspended
           FROM dispatches d
           JOIN work_orders o ON o.id = d.order_id
           JOIN enterprises e ON e.id = d.enterprise_id
@@ -634,6 +636,18 @@ async def list_notices(
     )
 
 
+async def pending_deadline_due(
+    conn: asyncpg.Connection, order_id: int, kind: str
+) -> dt.datetime | None:
+    """When the order's own deadline of ``kind`` is due, if it has not fired yet."""
+    return await conn.fetchval(
+        "SELECT min(due_at) FROM deadlines WHERE order_id = $1 AND dispatch_id IS NULL "
+        "AND kind = $2 AND state IN ('pending', 'enqueued')",
+        order_id,
+        kind,
+    )
+
+
 async def open_deadline_kinds(conn: asyncpg.Connection, order_id: int) -> set[str]:
     rows = await conn.fetch(
         "SELECT DISTINCT kind FROM deadlines WHERE order_id = $1 AND dispatch_id IS NULL",
@@ -803,4 +817,66 @@ async def order_attachments(conn: asyncpg.Connection, order_id: int) -> list[asy
         "SELECT id, dispatch_id, filename, content_type, size_bytes, uploaded_by, created_at "
         "FROM attachments WHERE order_id = $1 ORDER BY id",
         order_id,
+    )
+
+
+# ------------------------------------------------------------------------ suspensions
+
+
+async def insert_suspension(conn: asyncpg.Connection, values: dict[str, Any]) -> asyncpg.Record:
+    return await conn.fetchrow(
+        """
+        INSERT INTO order_suspensions (order_id, dispatch_id, enterprise_id, time_request_id,
+                                       started_at, resume_by, remaining_seconds,
+                                       remaining_unit, warning_seconds)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING *
+        """,
+        values["order_id"],
+        values["dispatch_id"],
+        values["enterprise_id"],
+        values["time_request_id"],
+        values["started_at"],
+        values["resume_by"],
+        values["remaining_seconds"],
+        values["remaining_unit"],
+        values["warning_seconds"],
+    )
+
+
+async def open_suspension(conn: asyncpg.Connection, order_id: int) -> asyncpg.Record | None:
+    return await conn.fetchrow(
+        "SELECT * FROM order_suspensions WHERE order_id = $1 AND ended_at IS NULL FOR UPDATE",
+        order_id,
+    )
+
+
+async def end_suspension(
+    conn: asyncpg.Connection, order_id: int, *, now: dt.datetime, by: str
+) -> asyncpg.Record | None:
+    """The order's open suspension ended (None if it had none)."""
+    return await conn.fetchrow(
+        "UPDATE order_suspensions SET ended_at = $2, ended_by = $3 "
+        "WHERE order_id = $1 AND ended_at IS NULL RETURNING *",
+        order_id,
+        now,
+        by,
+    )
+
+
+async def order_suspensions(
+    conn: asyncpg.Connection, order_id: int, now: dt.datetime
+) -> list[asyncpg.Record]:
+    """The order's suspensions, oldest first, with the time each lasted (until ``now``
+    for one still open)."""
+    return await conn.fetch(
+        """
+        SELECT s.id, s.enterprise_id, s.started_at, s.resume_by, s.ended_at, s.ended_by,
+               s.remaining_seconds::float8 AS remaining_seconds, s.remaining_unit,
+               extract(epoch FROM coalesce(s.ended_at, $2) - s.started_at)::float8
+                   AS suspended_seconds
+          FROM order_suspensions s
+         WHERE s.order_id = $1 ORDER BY s.id
+        """,
+        order_id,
+        now,
     )

@@ -18,7 +18,7 @@ from hotline.settings import Settings
 from hotline.users.models import Actor
 from hotline.vocabulary import RenamedFields, renamed
 from hotline.workcal import WorkingCalendar
-from routing import ladder, queries
+from routing import ladder, queries, suspensions
 from routing.dispatch import do_dispatch, do_route_order, lock_order
 
 
@@ -84,6 +84,8 @@ async def do_review_return(
         )
     order = await lock_order(conn, returned["order_id"])
     state = "upheld" if body.decision == "uphold" else "overruled"
+    # A trigger copies the decision onto the returned dispatch: the figures count the
+    # return against the unit only once overruled (docs/callbacks.md, Figures).
     await queries.decide_return(
         conn, return_id, state=state, user_id=actor.user_id, now=now, note=body.note
     )
@@ -127,7 +129,8 @@ async def do_decide_time_request(
     settings: Settings,
     now: dt.datetime,
 ) -> asyncpg.Record:
-    """An approved extension (or suspension) moves the resolution due and is counted."""
+    """An approved extension moves the resolution due and is counted; an approved
+    suspension stops the clock (routing/suspensions.py)."""
     request = await queries.get_time_request(conn, request_id, for_update=True)
     if request is None:
         raise NotFound("time request {request_id} not found", request_id=request_id)
@@ -142,7 +145,9 @@ async def do_decide_time_request(
     await queries.decide_time_request(
         conn, request_id, state=state, user_id=actor.user_id, now=now, note=body.note
     )
-    if state == "approved":
+    if state == "approved" and request["kind"] == "suspension":
+        await suspensions.suspend(conn, order, request, actor, calendar=calendar, now=now)
+    elif state == "approved":
         await order_queries.move_resolution_due(
             conn,
             order["id"],

@@ -12,7 +12,7 @@ from hotline.context import JobContext
 from hotline.deadlines.handlers import kinds
 from hotline.orders.lifecycle import ORDER_REGISTERED, ORDER_REOPENED, Status, redo_by_same_unit
 from hotline.outbox.handlers import topics
-from routing import ladder
+from routing import ladder, queries, suspensions
 from routing.dispatch import do_dispatch, do_escalate, do_route_order, lock_order
 from routing.outages import link_to_outage
 
@@ -72,8 +72,25 @@ async def on_order_reopened(
     )
 
 
+async def on_suspension_due(
+    conn: asyncpg.Connection, payload: dict[str, Any], ctx: JobContext
+) -> None:
+    """A suspension's expected end came and the unit has not resumed: the clock runs
+    again by itself. A suspension already ended (resumed, completed) is left alone."""
+    order = await lock_order(conn, payload["order_id"])
+    suspension = await queries.open_suspension(conn, order["id"])
+    if suspension is None or suspension["id"] != payload["suspension_id"]:
+        return
+    calendar = await ctx.calendar.get(conn)
+    await suspensions.resume(
+        conn, order, None, calendar=calendar, settings=ctx.settings, now=ctx.clock()
+    )
+
+
 def subscribe() -> None:
     topics.subscribe(ORDER_REGISTERED, on_order_registered)
     topics.subscribe(ORDER_REOPENED, on_order_reopened)
+    topics.subscribe(suspensions.SUSPENSION_DUE, on_suspension_due)
     for kind, handler in ladder.HANDLERS.items():
         kinds.subscribe(kind, handler)
+    kinds.subscribe(suspensions.SUSPENSION_END, suspensions.on_suspension_end)

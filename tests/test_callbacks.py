@@ -1077,7 +1077,7 @@ async def test_figures_read_the_period_through_indexes(
             local(2025, 3, 10, 0, 0),
         )
     text = "\n".join(r[0] for r in plan)
-    for table in ("figure_day_counts", "dispatches", "work_orders"):
+    for table in ("figure_day_counts", "dispatches", "work_orders", "order_suspensions"):
         assert f"Seq Scan on {table}" not in text, text
 
 

@@ -1273,3 +1273,67 @@ async def test_field_staff_work_an_order_from_a_phone(consoles: Stack) -> None:
     await desk.locator("[data-test=tab-inbox]").click()
     await expect(desk.locator("[data-test=inbox] tr", has_text=second["number"])).to_be_visible()
     await desk.screenshot(path=shots / "desktop-inbox-en.png")
+
+
+async def test_a_suspended_order_shows_its_stopped_clock_and_the_unit_resumes_it(
+    consoles: Stack,
+) -> None:
+    """挂起 on the unit's inbox and the order page, in Chinese then English: the stopped
+    clock with the time left, the suspensions so far; the unit resumes from its inbox."""
+    stack = consoles
+    agent = await stack.api(stack.users["agent"])
+    desk = await stack.api(stack.users["supervisor"])
+    unit = await stack.api(stack.users["water"])
+    try:
+        order = await agent.post(
+            "/api/v1/orders",
+            {
+                "hotline": "96111",
+                "service_item": "W01",
+                "area": "370202003",
+                "description": "水表走字异常，需入户校验",
+                "address": "延安三路 18 号",
+            },
+            status=201,
+        )
+
+        async def dispatched() -> bool:
+            rows = (await unit.get("/api/v1/inbox"))["items"]
+            return any(r["order_id"] == order["id"] for r in rows)
+
+        await until(dispatched, "the order reaches the water company")
+        (lead,) = [
+            r for r in (await unit.get("/api/v1/inbox"))["items"] if r["order_id"] == order["id"]
+        ]
+        await unit.post(f"/api/v1/dispatches/{lead['id']}/sign-for", {})
+        request = await unit.post(
+            f"/api/v1/dispatches/{lead['id']}/time-requests",
+            {
+                "kind": "suspension",
+                "reason": "业主出差，无法入户",
+                "requested_due_at": "2099-01-01T10:00:00+08:00",
+            },
+        )
+        await desk.post(f"/api/v1/time-requests/{request['id']}/decision", {"decision": "approve"})
+    finally:
+        for opened in (agent, desk, unit):
+            await opened.client.close()
+
+    water = await stack.console("water")
+    row = water.locator("[data-test=inbox] tr", has_text=order["number"])
+    await expect(row.locator("[data-test=suspended]")).to_have_text("已挂起")
+    await water.screenshot(path=ARTIFACTS / "unit-suspended-zh.png", full_page=True)
+    await water.goto(f"{stack.base}/#/orders/{order['id']}")
+    await expect(water.locator("[data-test=suspended]")).to_contain_text("个工作小时")
+    await expect(water.locator("[data-test=suspensions]")).to_contain_text("共 1 次")
+    await water.screenshot(path=ARTIFACTS / "order-suspended-zh.png", full_page=True)
+
+    await water.locator(".topbar [data-test=lang]").click()
+    await expect(water.locator("[data-test=suspended]")).to_contain_text("working hours left")
+    await water.screenshot(path=ARTIFACTS / "order-suspended-en.png", full_page=True)
+    await water.goto(f"{stack.base}/#/unit")
+    await expect(row.locator("[data-test=suspended]")).to_have_text("Suspended")
+    await water.screenshot(path=ARTIFACTS / "unit-suspended-en.png", full_page=True)
+    await row.locator("[data-test=resume]").click()
+    await expect(row.locator("[data-test=suspended]")).to_have_count(0)
+    await expect(row.locator("[data-test=resume]")).to_have_count(0)

@@ -16,7 +16,7 @@ from hotline.orders import queries as order_queries
 from hotline.settings import Settings
 from tests.factories import Clock
 from tests.routing_support import Desk, enterprise_ids, open_desks, order_events, settle
-from tests.test_callbacks import local
+from tests.test_callbacks import assert_kept_counts_are_a_recount, local
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
@@ -428,3 +428,65 @@ async def test_candidates_mark_the_units_that_returned_the_order(
     assert returned["state"] == "pending"
     assert [r["enterprise_id"] for r in ranked["returned"]] == [ids["qd-water"]]
     assert ranked["returned"][0]["name"] == "青岛水务集团"
+
+
+async def test_the_figures_judge_a_return_by_the_centres_review(
+    desks: dict[str, Desk], pool: asyncpg.Pool, settings: Settings, clock: Clock
+) -> None:
+    """Issue 15, item 15: a return counts nowhere while the centre reviews it; upheld
+    (not the unit's duty) it never counts against the unit; overruled it counts as a
+    response missed. Two orders in coordination, both led by the water company on a day
+    of their own, both returned: one upheld, one overruled and then signed for in time.
+    The kept counts are a recount's."""
+    ids = await enterprise_ids(desks["supervisor"])
+    water = str(ids["qd-water"])
+    day = local(2025, 7, 8, 10, 0)
+
+    async def water_figures() -> dict[str, Any] | None:
+        clock.set(day + dt.timedelta(days=10))  # every sign-for deadline has passed
+        answer = await desks["supervisor"].get(
+            "/api/v1/figures", by="unit", start="2025-07-08", end="2025-07-08"
+        )
+        return next((i for i in answer["items"] if i["key"] == water), None)
+
+    reviews = []
+    for _ in range(2):
+        order = await register(desks["agent"], "B05", "370203002")  # no rule: coordination
+        await settle(pool, settings)
+        clock.set(day)
+        await desks["supervisor"].post(
+            f"/api/v1/orders/{order['id']}/coordinate",
+            {
+                "lead_enterprise_id": ids["qd-water"],
+                "due_at": (day + dt.timedelta(days=3)).isoformat(),
+                "note": "水务牵头",
+            },
+        )
+        dispatch = open_dispatch(await detail(desks["agent"], order["id"]), ids["qd-water"])
+        await desks["water"].post(
+            f"/api/v1/dispatches/{dispatch['id']}/return", {"reason_code": "not_our_duty"}
+        )
+        pending = (await desks["supervisor"].get("/api/v1/returns"))["items"]
+        reviews.append((order, next(r for r in pending if r["order_id"] == order["id"])))
+    assert await water_figures() is None  # both returns wait for the centre
+
+    (_, upheld), (overruled_order, overruled) = reviews
+    clock.set(day + dt.timedelta(hours=1))
+    await desks["supervisor"].post(f"/api/v1/returns/{upheld['id']}/review", {"decision": "uphold"})
+    assert await water_figures() is None
+
+    clock.set(day + dt.timedelta(hours=1))
+    await desks["supervisor"].post(
+        f"/api/v1/returns/{overruled['id']}/review", {"decision": "overrule", "note": "属于供水"}
+    )
+    forced = open_dispatch(await detail(desks["agent"], overruled_order["id"]), ids["qd-water"])
+    clock.set(day + dt.timedelta(hours=1, minutes=10))
+    await desks["water"].post(f"/api/v1/dispatches/{forced['id']}/sign-for")
+    figures = await water_figures()
+    assert figures is not None
+    # The overruled return (missed) and the forced dispatch (signed in time); the upheld
+    # return nowhere.
+    assert (figures["dispatched"], figures["signed_on_time"]) == (2, 1)
+    async with pool.acquire() as conn:
+        await assert_kept_counts_are_a_recount(conn)
+    assert await water_figures() == figures

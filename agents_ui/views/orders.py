@@ -95,6 +95,7 @@ async def get_order(request: web.Request) -> web.Response:
         dispatches = await queries.list_dispatches(conn, order_id)
         attachments = await routing_queries.order_attachments(conn, order_id)
         children = await routing_queries.merged_children(conn, order_id)
+        suspensions = await routing_queries.order_suspensions(conn, order_id, request.app[CLOCK]())
         scope = (
             await queries.enterprise_scope(conn, actor.enterprise_id)
             if actor.enterprise_id is not None
@@ -109,6 +110,9 @@ async def get_order(request: web.Request) -> web.Response:
             "deadlines": [dict(d) for d in deadlines],
             "dispatches": [i18n.render_texts(d, lang) for d in dispatches],
             "attachments": [dict(a) for a in attachments],
+            # 挂起: the last one open while the clock is stopped (routing/suspensions.py).
+            "suspended": any(s["ended_at"] is None for s in suspensions),
+            "suspensions": [dict(s) for s in suspensions],
             "merged_children": [
                 {**c, "caller_phone": phone_for(actor, c["caller_phone"], handling=False)}
                 for c in children

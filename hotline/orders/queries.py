@@ -335,10 +335,11 @@ async def set_priority(
 
 
 async def move_resolution_due(
-    conn: asyncpg.Connection, order_id: int, due_at: dt.datetime, *, count_extension: bool
+    conn: asyncpg.Connection, order_id: int, due_at: dt.datetime | None, *, count_extension: bool
 ) -> None:
-    """A new resolution due (a granted extension, or the centre's own due when it
-    coordinates); the first one is kept for the figures."""
+    """A new resolution due (a granted extension, the centre's own due when it
+    coordinates, none while the clock is suspended, the due a resumption gives); the
+    first one is kept for the figures."""
     await conn.execute(
         """
         UPDATE work_orders SET first_due_at = coalesce(first_due_at, resolution_due_at),

@@ -342,7 +342,9 @@ async def do_change_priority(
             "from": order["priority"],
             "to": priority,
             "limits": "urgent" if limits.runs_urgent(item, priority) else "normal",
-            "resolution_due_at": updated["resolution_due_at"].isoformat(),
+            # None while the order's clock is suspended (routing/suspensions.py).
+            "resolution_due_at": updated["resolution_due_at"]
+            and updated["resolution_due_at"].isoformat(),
         },
     )
     return updated

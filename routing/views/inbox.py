@@ -37,7 +37,7 @@ from web.api import (
 )
 from web.auth import require_actor
 from web.errors import BadRequest, language
-from web.keys import CLOCK, POOL, STORAGE
+from web.keys import CALENDAR, CLOCK, POOL, SETTINGS, STORAGE
 
 routes = Routes()
 
@@ -191,6 +191,26 @@ async def request_time(request: web.Request) -> web.Response:
     return await _dispatch_action(
         request, lambda conn, actor, d, now: handling.do_request_time(conn, actor, d, body, now)
     )
+
+
+@routes.route(
+    "POST",
+    r"/api/v1/dispatches/{dispatch_id:\d+}/resume",
+    summary="Resume a suspended order's clock (挂起后恢复计时)",
+    tag="units",
+    roles=UNITS,
+)
+async def resume(request: web.Request) -> web.Response:
+    async with transaction(request.app[POOL]) as conn:
+        order = await handling.do_resume(
+            conn,
+            require_actor(request),
+            path_int(request, "dispatch_id"),
+            calendar=await request.app[CALENDAR].get(conn),
+            settings=request.app[SETTINGS],
+            now=request.app[CLOCK](),
+        )
+    return json_response(order_json(order))
 
 
 @routes.route(

@@ -45,9 +45,19 @@ function facts(event, t) {
   if (d.reason && typeof d.reason === "string") add(t("board.reason"), d.reason);
   if (d.kind && event.type.startsWith("deadline")) add(t("order.kindCol"), translated("deadline", d.kind));
   if (d.kind && event.type.startsWith("time_request")) add(t("unit.extensionKind"), translated("unit.extensionKinds", d.kind));
-  if (d.requested_due_at) add(t("unit.requestedDue"), fmtTime(d.requested_due_at, true));
-  if (d.due_at && !event.type.startsWith("deadline")) add(t("order.dueAt"), fmtTime(d.due_at, true));
+  // A suspension's date is when the unit expects to resume, not a new due.
+  const suspension = event.type === "time_request.suspension" || d.kind === "suspension";
+  const asked = suspension ? "suspension.expectedEnd" : "unit.requestedDue";
+  if (d.requested_due_at) add(t(asked), fmtTime(d.requested_due_at, true));
+  const until = suspension ? "suspension.expectedEnd" : "order.dueAt";
+  if (d.due_at && !event.type.startsWith("deadline")) add(t(until), fmtTime(d.due_at, true));
   if (d.sign_for_due_at) add(t("order.signForDue"), fmtTime(d.sign_for_due_at, true));
+  if (d.remaining_seconds) {
+    const unit = d.remaining_unit === "hours" ? "suspension.hours" : "suspension.workingHours";
+    add(t("suspension.remaining"), t(unit, { n: Math.round(d.remaining_seconds / 360) / 10 }));
+  }
+  if (d.resume_by) add(t("suspension.expectedEnd"), fmtTime(d.resume_by, true));
+  if (event.type === "clock.resumed") add(t("order.resolutionDue"), fmtTime(d.resolution_due_at, true));
   if (d.lead) add(t("board.lead"), unitName(d.lead));
   if (Array.isArray(d.assisting) && d.assisting.length) add(t("board.assisting"), d.assisting.map(unitName).join("、"));
   if (d.parent_number) add(t("order.details"), d.parent_number);
@@ -138,9 +148,18 @@ export default {
       return value && t(key) !== key ? t(key) : value || "—";
     };
 
+    // 挂起: the open suspension, if the clock is stopped, and the hours suspended in all.
+    const openSuspension = computed(() => (order.value?.suspensions || []).find((s) => !s.ended_at));
+    const suspendedHours = computed(() => {
+      const seconds = (order.value?.suspensions || []).reduce((sum, s) => sum + s.suspended_seconds, 0);
+      return Math.round(seconds / 360) / 10;
+    });
+    const timeLeft = (s) => t(s.remaining_unit === "hours" ? "suspension.hours" : "suspension.workingHours",
+      { n: Math.round(s.remaining_seconds / 360) / 10 });
+
     return {
       t, order, surveys, error, events, actorLabel, eventLabel, eventColor, back, areaName, itemName,
-      unitName, fmtBytes, canRule, ruling, submitRuling, word,
+      unitName, fmtBytes, canRule, ruling, submitRuling, word, openSuspension, suspendedHours, timeLeft,
     };
   },
   template: `
@@ -171,7 +190,14 @@ export default {
             <el-descriptions-item :label="t('order.phone')"><span class="mono" data-test="order-phone">{{ order.caller_phone || '—' }}</span></el-descriptions-item>
             <el-descriptions-item :label="t('order.registeredAt')">{{ $fmtTime(order.created_at, true) }}</el-descriptions-item>
             <el-descriptions-item :label="t('order.resolutionDue')">
-              <Countdown :due="order.resolution_due_at" :start="order.created_at" :stopped="!!order.completed_at" /></el-descriptions-item>
+              <span v-if="openSuspension" data-test="suspended">
+                <el-tag disable-transitions size="small" type="info">{{ t('suspension.suspended') }}</el-tag>
+                {{ t('suspension.left', { time: timeLeft(openSuspension) }) }}</span>
+              <Countdown v-else :due="order.resolution_due_at" :start="order.created_at" :stopped="!!order.completed_at" /></el-descriptions-item>
+            <el-descriptions-item v-if="order.suspensions && order.suspensions.length" :label="t('suspension.title')" :span="2">
+              <span data-test="suspensions">{{ t('suspension.total', { n: order.suspensions.length, hours: suspendedHours }) }}</span>
+              <span v-if="openSuspension" class="muted small">{{ t('suspension.resumeBy', { time: $fmtTime(openSuspension.resume_by, true) }) }}</span>
+            </el-descriptions-item>
             <el-descriptions-item :label="t('order.description')" :span="2"><div class="pre">{{ order.description }}</div></el-descriptions-item>
             <el-descriptions-item v-if="order.reply" :label="t('order.reply')" :span="2"><div class="pre">{{ order.reply }}</div></el-descriptions-item>
             <el-descriptions-item v-if="order.redo_count" :label="t('order.redo')">{{ order.redo_count }}</el-descriptions-item>

@@ -279,6 +279,16 @@ export default {
       }
     }
 
+    async function resume(row) {
+      try {
+        await api.post(`/api/v1/dispatches/${row.id}/resume`);
+        ElMessage.success(t("suspension.resumedOk"));
+        await load();
+      } catch (e) {
+        ElMessage.error(errorText(e));
+      }
+    }
+
     function submit() {
       const { kind, row, form } = dialog;
       const base = `/api/v1/dispatches/${row.id}`;
@@ -301,7 +311,7 @@ export default {
 
     return {
       t, narrow, tab, load, rows, loading, filter, counts, shown, dialog, dialogTitle, RETURN_REASONS,
-      signClock, resolveClock, open, close, submit, signFor, rowClass, fresh, uploading,
+      signClock, resolveClock, open, close, submit, signFor, resume, rowClass, fresh, uploading,
       alerts, setAlerts, askPermission,
     };
   },
@@ -348,6 +358,7 @@ export default {
         <div class="tags">
           <el-tag disable-transitions v-if="row.priority === 'urgent'" size="small" type="danger" effect="dark">{{ t('priority.urgent') }}</el-tag>
           <el-tag disable-transitions size="small" effect="plain">{{ t('dispatchRole.' + row.role) }}</el-tag>
+          <el-tag v-if="row.suspended" disable-transitions size="small" type="info" data-test="suspended">{{ t('suspension.suspended') }}</el-tag>
           <span class="strong">{{ $itemName(row.service_item_code) }}</span>
         </div>
         <div class="clamp-2">{{ row.description }}</div>
@@ -368,7 +379,9 @@ export default {
             <el-button class="touch wide" type="primary" data-test="sign-for" @click="signFor(row)">{{ t('unit.signFor') }}</el-button>
           </template>
           <template v-else>
-            <el-button class="touch" data-test="extension" @click="open('extension', row)">{{ t('unit.extension') }}</el-button>
+            <el-button v-if="row.suspended && row.role === 'lead'" class="touch" type="warning" plain data-test="resume"
+                       @click="resume(row)">{{ t('suspension.resume') }}</el-button>
+            <el-button v-else class="touch" data-test="extension" @click="open('extension', row)">{{ t('unit.extension') }}</el-button>
             <el-button class="touch" data-test="progress" @click="open('note', row)">{{ t('unit.note') }}</el-button>
             <el-button v-if="row.role === 'lead'" class="touch wide" type="success" data-test="complete"
                        @click="open('complete', row)">{{ t('unit.complete') }}</el-button>
@@ -415,7 +428,8 @@ export default {
         </el-table-column>
         <el-table-column :label="t('unit.resolutionDue')" width="150">
           <template #default="{ row }">
-            <Countdown :due="row.due_at || row.resolution_due_at" :start="row.order_created_at" />
+            <el-tag v-if="row.suspended" disable-transitions size="small" type="info" data-test="suspended">{{ t('suspension.suspended') }}</el-tag>
+            <Countdown v-else :due="row.due_at || row.resolution_due_at" :start="row.order_created_at" />
           </template>
         </el-table-column>
         <el-table-column :label="t('app.actions')" width="236" fixed="right">
@@ -427,7 +441,9 @@ export default {
               </template>
               <template v-else>
                 <el-button size="small" data-test="progress" @click="open('note', row)">{{ t('unit.note') }}</el-button>
-                <el-button size="small" @click="open('extension', row)">{{ t('unit.extension') }}</el-button>
+                <el-button v-if="row.suspended && row.role === 'lead'" size="small" type="warning" plain data-test="resume"
+                           :title="t('suspension.resumeHint')" @click="resume(row)">{{ t('suspension.resume') }}</el-button>
+                <el-button v-else size="small" @click="open('extension', row)">{{ t('unit.extension') }}</el-button>
                 <el-button v-if="row.role === 'lead'" size="small" type="success" data-test="complete"
                            @click="open('complete', row)">{{ t('unit.complete') }}</el-button>
                 <el-button v-else size="small" type="success" @click="open('part', row)">{{ t('unit.part') }}</el-button>
@@ -467,7 +483,7 @@ export default {
               <el-radio-button value="suspension">{{ t('unit.extensionKinds.suspension') }}</el-radio-button>
             </el-radio-group>
           </el-form-item>
-          <el-form-item :label="t('unit.requestedDue')" required>
+          <el-form-item :label="t(dialog.form.kind === 'suspension' ? 'suspension.expectedEnd' : 'unit.requestedDue')" required>
             <el-date-picker v-model="dialog.form.requested_due_at" type="datetime" class="full" />
           </el-form-item>
           <el-form-item :label="t('unit.extensionReason')" required>

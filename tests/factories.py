@@ -107,7 +107,12 @@ async def order_in_status(
 
 
 async def dispatch_to(
-    conn: asyncpg.Connection, order_id: int, enterprise_code: str, now: dt.datetime
+    conn: asyncpg.Connection,
+    order_id: int,
+    enterprise_code: str,
+    now: dt.datetime,
+    *,
+    reason: str = "",
 ) -> asyncpg.Record:
     enterprise = await ref.get_enterprise_by_code(conn, enterprise_code)
     assert enterprise is not None
@@ -118,6 +123,7 @@ async def dispatch_to(
         role="lead",
         sign_for_due_at=None,
         now=now,
+        reason=reason,
     )
 
 

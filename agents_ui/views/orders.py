@@ -9,7 +9,7 @@ from hotline.callers.service import caller_profile
 from hotline.db import transaction
 from hotline.orders import queries
 from hotline.orders.models import ConfirmDraft, NewOrder, OrderFilter
-from hotline.orders.presenting import LIVE, event_json, order_json, phone_for
+from hotline.orders.presenting import LIVE, attachment_json, event_json, order_json, phone_for
 from hotline.orders.service import (
     access_order_by_id,
     do_confirm_draft,
@@ -105,7 +105,7 @@ async def get_order(request: web.Request) -> web.Response:
             "events": [event_json(actor, e) for e in events],
             "deadlines": [dict(d) for d in deadlines],
             "dispatches": [dict(d) for d in dispatches],
-            "attachments": [dict(a) for a in attachments],
+            "attachments": [attachment_json(a) for a in attachments],
             "merged_children": [
                 {**c, "caller_phone": phone_for(actor, c["caller_phone"], handling=False)}
                 for c in children

@@ -529,6 +529,18 @@ const zh = {
     4: "满意",
     5: "非常满意",
   },
+  // Photos, recordings and files with an order (views/media.js).
+  media: {
+    title: "照片与录音",
+    photo: "照片",
+    openPhoto: "查看大图",
+    recording: "留言录音",
+    external: "查看照片（外部链接）",
+    file: "文件",
+    original: "在新窗口打开原图",
+    dispatchReason: "派单依据",
+    proofPhotos: "现场与佐证照片",
+  },
 };
 
 const en = {
@@ -1054,6 +1066,18 @@ const en = {
     3: "Fairly satisfied",
     4: "Satisfied",
     5: "Very satisfied",
+  },
+  // Photos, recordings and files with an order (views/media.js).
+  media: {
+    title: "Photos and recordings",
+    photo: "Photo",
+    openPhoto: "Open full size",
+    recording: "Voice message",
+    external: "Open the photo (another site)",
+    file: "File",
+    original: "Open the original in a new tab",
+    dispatchReason: "Why this unit",
+    proofPhotos: "Site and proof photos",
   },
 };
 

@@ -13,6 +13,7 @@ import {
 } from "../store.js";
 import { SUPERVISOR_ROLES } from "../vocab.js";
 import { useLiveReload } from "./common.js";
+import { MediaStrip, orderMedia } from "./media.js";
 
 // What an event's data says, as label/value pairs of text (never its raw JSON).
 function facts(event, t) {
@@ -61,6 +62,7 @@ function facts(event, t) {
 }
 
 export default {
+  components: { MediaStrip },
   props: { params: Object },
   setup(props) {
     const { t } = useI18n();
@@ -139,7 +141,7 @@ export default {
 
     return {
       t, order, surveys, error, events, actorLabel, eventLabel, eventColor, back, areaName, itemName,
-      unitName, fmtBytes, canRule, ruling, submitRuling, word,
+      unitName, fmtBytes, canRule, ruling, submitRuling, word, orderMedia,
     };
   },
   template: `
@@ -172,6 +174,7 @@ export default {
             <el-descriptions-item :label="t('order.resolutionDue')">
               <Countdown :due="order.resolution_due_at" :start="order.created_at" :stopped="!!order.completed_at" /></el-descriptions-item>
             <el-descriptions-item :label="t('order.description')" :span="2"><div class="pre">{{ order.description }}</div></el-descriptions-item>
+            <el-descriptions-item v-if="order.media.length" :label="t('media.title')" :span="2"><MediaStrip :items="order.media" /></el-descriptions-item>
             <el-descriptions-item v-if="order.reply" :label="t('order.reply')" :span="2"><div class="pre">{{ order.reply }}</div></el-descriptions-item>
             <el-descriptions-item v-if="order.redo_count" :label="t('order.redo')">{{ order.redo_count }}</el-descriptions-item>
           </el-descriptions>
@@ -182,6 +185,7 @@ export default {
           <el-table :data="order.dispatches" size="small" :empty-text="t('board.empty')" data-test="dispatches">
             <el-table-column :label="t('order.unit')" min-width="150"><template #default="{ row }">{{ unitName(row.enterprise_id) }}</template></el-table-column>
             <el-table-column :label="t('order.role')" width="70"><template #default="{ row }">{{ t('dispatchRole.' + row.role) }}</template></el-table-column>
+            <el-table-column :label="t('media.dispatchReason')" min-width="150"><template #default="{ row }"><span class="small" data-test="dispatch-reason">{{ row.reason || '—' }}</span></template></el-table-column>
             <el-table-column :label="t('order.state')" width="96"><template #default="{ row }"><StatusTag :status="row.state" kind="dispatchState" /></template></el-table-column>
             <el-table-column :label="t('order.signForDue')" width="110"><template #default="{ row }">{{ $fmtTime(row.sign_for_due_at) || '—' }}</template></el-table-column>
             <el-table-column :label="t('order.signedAt')" width="110"><template #default="{ row }">{{ $fmtTime(row.signed_at) || '—' }}</template></el-table-column>
@@ -230,9 +234,10 @@ export default {
           </el-card>
           <el-card shadow="never" class="panel">
             <template #header><div class="panel-head"><span>{{ t('order.attachments') }}</span></div></template>
+            <MediaStrip :items="orderMedia({ attachments: order.attachments }, { photosOnly: true })" />
             <el-table :data="order.attachments" size="small" :empty-text="t('board.empty')">
               <el-table-column :label="t('order.file')" min-width="140"><template #default="{ row }">
-                <a class="link" :href="'/api/v1/attachments/' + row.id">{{ row.filename }}</a></template></el-table-column>
+                <a class="link" :href="row.url">{{ row.filename }}</a></template></el-table-column>
               <el-table-column :label="t('order.size')" width="80"><template #default="{ row }">{{ fmtBytes(row.size_bytes) }}</template></el-table-column>
               <el-table-column :label="t('order.uploadedBy')" min-width="110" prop="uploaded_by" />
             </el-table>

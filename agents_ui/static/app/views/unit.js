@@ -10,8 +10,10 @@ import { api, csrf } from "../api.js";
 import { countdown, errorText, go, now } from "../store.js";
 import { RETURN_REASONS } from "../vocab.js";
 import { useLiveReload } from "./common.js";
+import { MediaStrip, orderMedia } from "./media.js";
 
 export default {
+  components: { MediaStrip },
   setup() {
     const { t } = useI18n();
     const rows = ref([]);
@@ -131,7 +133,7 @@ export default {
 
     return {
       t, load, rows, loading, filter, counts, shown, dialog, RETURN_REASONS, signClock, resolveClock,
-      open, close, submit, signFor, uploadHeaders, onUploadError, view, rowClass,
+      open, close, submit, signFor, uploadHeaders, onUploadError, view, rowClass, orderMedia,
     };
   },
   template: `
@@ -161,6 +163,7 @@ export default {
               <el-tag disable-transitions v-if="row.priority === 'urgent'" size="small" type="danger" effect="dark">{{ t('priority.urgent') }}</el-tag>
               <el-tag disable-transitions size="small" effect="plain">{{ t('dispatchRole.' + row.role) }}</el-tag>
             </div>
+            <MediaStrip :items="orderMedia(row, { photosOnly: true })" compact />
           </template>
         </el-table-column>
         <el-table-column :label="t('unit.item')" min-width="150">

@@ -35,7 +35,8 @@ MP3 = b"ID3\x03\x00\x00\x00\x00\x00\x0f" + b"\xff\xfb\x90\x64" + b"\x00" * 400
 def is_served_safely(response: aiohttp.ClientResponse, content_type: str, shown: bool) -> bool:
     disposition = response.headers["Content-Disposition"]
     return (
-        response.status == 200
+        response.headers["Content-Security-Policy"] == "default-src 'none'; sandbox"
+        and response.status == 200
         and response.content_type == content_type
         and response.headers["X-Content-Type-Options"] == "nosniff"
         and disposition.startswith("inline" if shown else "attachment")

@@ -212,6 +212,32 @@ async def test_a_recorded_message_plays_through_the_server_for_those_who_may_hea
                     await dispatch_to(conn, order_id, "qd-water", now)
                 assert await (await unit.get(recording["url"])).read() == MP3
 
+                # The citizen's spoken comment on a callback plays the same way.
+                comment_sid = sid("RE")
+                rest.recordings[comment_sid] = MP3
+                comment_url = recording_params(call_sid, comment_sid)["RecordingUrl"]
+                await pool.execute(
+                    "INSERT INTO callback_surveys (campaign_id, order_id, phone, hotline_code,"
+                    " channel, recording_url) SELECT id, $1, '+8613800000002', '96111',"
+                    " 'voice', $2 FROM callback_campaigns WHERE kind = 'post_completion'",
+                    order_id,
+                    comment_url,
+                )
+                # An event written before the history left the carrier's URL out.
+                await pool.execute(
+                    "INSERT INTO order_events (order_id, type, actor, data, created_at)"
+                    " VALUES ($1, 'callback.comment', 'system', $2, now())",
+                    order_id,
+                    {"recording_url": comment_url},
+                )
+                surveys = await (await centre.get(f"/api/v1/orders/{order_id}/callbacks")).json()
+                history = await (await centre.get(f"/api/v1/orders/{order_id}")).json()
+                assert "twilio" not in json.dumps([surveys, history])
+                comment = surveys["items"][0]["recording"]
+                assert (await nobody.get(comment)).status == 401
+                assert await (await unit.get(comment)).read() == MP3
+                assert rest.fetches[-1] == {"sid": comment_sid, "auth": ACCOUNT_SID}
+
                 # Twilio no longer has it: gone here too. What is not audio is not passed
                 # on: a 502 (try later), not Twilio's answer.
                 rest.recordings[recording_sid] = b"<html>maintenance</html>"

@@ -16,6 +16,9 @@ from hotline.users.models import Actor
 # carrier with the hotline's credentials (integrations.telephony), so no carrier URL or
 # credential reaches a browser.
 RECORDING_PATH = "/api/v1/calls/{call_id}/recording"
+SURVEY_RECORDING_PATH = "/api/v1/callbacks/surveys/{survey_id}/recording"
+# Event data written before the carrier's URLs were kept out of the history.
+CARRIER_KEYS = frozenset({"recording_url"})
 ATTACHMENT_PATH = "/api/v1/attachments/{attachment_id}"
 
 # Columns an order row carries only to derive ``media``: a recorded message's media_url is
@@ -72,6 +75,12 @@ def event_json(actor: Actor, event: asyncpg.Record) -> dict[str, Any]:
     """An event of the history; the numbers in it (a merged caller's, 重复件) are the
     centre's to see, masked for units as the live stream masks them."""
     data = dict(event)
+    data["data"] = without_carrier_urls(data["data"])
     if not actor.is_centre:
         data["data"] = mask_phone_fields(data["data"])
     return data
+
+
+def without_carrier_urls(data: dict[str, Any]) -> dict[str, Any]:
+    """Event data without a carrier's recording URL (events from before it was left out)."""
+    return {k: v for k, v in data.items() if k not in CARRIER_KEYS}

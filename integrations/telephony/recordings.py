@@ -27,6 +27,12 @@ MAX_RECORDING_BYTES = 20 * 1024 * 1024
 HIDDEN = "recording not found"  # no recording or not yours: the same answer
 
 
+def sid_of(recording_url: str) -> str | None:
+    """The RecordingSid at the end of a Twilio recording URL (a survey keeps only that)."""
+    found = re.search(r"/Recordings/(RE[0-9a-fA-F]{32})(?:\.\w+)?$", recording_url)
+    return found.group(1) if found else None
+
+
 class RecordingUnavailable(Exception):
     """Twilio could not be asked or did not give the recording (not the caller's fault)."""
 

@@ -256,6 +256,12 @@ async def call_recording(request: web.Request) -> web.Response:
     actor = require_actor(request)
     async with request.app[POOL].acquire() as conn:
         recording_sid = await recordings.access_recording(conn, actor, path_int(request, "call_id"))
+    return await play_recording(request, recording_sid)
+
+
+async def play_recording(request: web.Request, recording_sid: str) -> web.Response:
+    """The recording's audio from Twilio, or 502 ``recording_unavailable``; the caller has
+    checked that the user may hear it."""
     try:
         audio = await recordings.fetch_recording(request.app[SETTINGS], recording_sid)
     except recordings.RecordingUnavailable as exc:

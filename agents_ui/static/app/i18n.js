@@ -540,6 +540,7 @@ const zh = {
     original: "在新窗口打开原图",
     dispatchReason: "派单依据",
     proofPhotos: "现场与佐证照片",
+    spokenComment: "回访录音",
   },
 };
 
@@ -1078,6 +1079,7 @@ const en = {
     original: "Open the original in a new tab",
     dispatchReason: "Why this unit",
     proofPhotos: "Site and proof photos",
+    spokenComment: "Recorded comment",
   },
 };
 

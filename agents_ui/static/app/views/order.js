@@ -206,11 +206,12 @@ export default {
               <span v-if="s.outcome" class="muted small">{{ word('callbacks.outcomes', s.outcome) }}</span>
               <span v-if="s.dispatch_id && s.enterprise_id" class="muted small">{{ unitName(s.enterprise_id) }}</span>
             </div>
-            <dl v-if="s.solved !== null || s.rating || s.comment || s.answered_at" class="tl-facts survey-answers">
+            <dl v-if="s.solved !== null || s.rating || s.comment || s.answered_at || s.recording" class="tl-facts survey-answers">
               <template v-if="s.solved !== null"><dt>{{ t('manual.solved') }}</dt><dd data-test="survey-solved">{{ s.solved ? t('order.solved') : t('order.notSolved') }}</dd></template>
               <template v-if="s.rating"><dt>{{ t('order.rating') }}</dt><dd data-test="survey-rating">{{ t('rating.' + s.rating) }}</dd></template>
               <template v-if="s.comment"><dt>{{ t('callbacks.comment') }}</dt><dd class="pre">{{ s.comment }}</dd></template>
               <template v-if="s.answered_at"><dt>{{ t('callbacks.answeredAt') }}</dt><dd>{{ $fmtTime(s.answered_at, true) }}</dd></template>
+              <template v-if="s.recording"><dt>{{ t('media.spokenComment') }}</dt><dd><MediaStrip :items="[{ kind: 'recording', url: s.recording }]" compact /></dd></template>
             </dl>
             <el-table :data="s.attempts" size="small" class="attempts">
               <el-table-column :label="t('callbacks.attempt')" width="64" align="center" prop="number" />

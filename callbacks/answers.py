@@ -120,7 +120,9 @@ async def survey_comment(
             "callback.comment",
             None,
             now,
-            data={"survey_id": attempt["survey_id"], "recording_url": recording_url},
+            # The survey keeps the carrier's URL; the history (shown and pushed to the
+            # consoles) names the survey, whose recording plays through the server.
+            data={"survey_id": attempt["survey_id"], "recorded": True},
         )
 
 

@@ -5,7 +5,7 @@ figures)."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Literal
+from typing import Any, Literal
 
 import asyncpg
 from aiohttp import web
@@ -18,11 +18,12 @@ from callbacks.policy import CallbackPolicy
 from callbacks.voice import SurveyUrls
 from hotline.db import transaction
 from hotline.errors import NotFound
-from hotline.orders.presenting import order_json
+from hotline.orders.presenting import SURVEY_RECORDING_PATH, order_json
 from hotline.orders.service import access_order_by_id
 from hotline.users.models import CENTRE_ROLES, ENTERPRISE_ROLES, SUPERVISOR_ROLES, Role
 from integrations.telephony import voice as telephony_voice
-from integrations.telephony.views import twilio_webhook
+from integrations.telephony.recordings import hidden, sid_of
+from integrations.telephony.views import play_recording, twilio_webhook
 from integrations.telephony.webhooks import DeliveryKey, once
 from web.api import Api, ListLimit, Routes, json_response, path_int, read_body, read_query
 from web.auth import require_actor
@@ -324,7 +325,41 @@ async def order_callbacks(request: web.Request) -> web.Response:
             conn, require_actor(request), path_int(request, "order_id")
         )
         rows = await queries.order_surveys(conn, order["id"])
-    return json_response({"items": [dict(r) for r in rows]})
+    return json_response({"items": [survey_json(r) for r in rows]})
+
+
+def survey_json(row: asyncpg.Record) -> dict[str, Any]:
+    """A survey with ``recording`` (the address that plays the citizen's spoken comment,
+    or None) in place of the carrier's URL."""
+    data = {k: v for k, v in row.items() if k != "recording_url"}
+    recorded = row["recording_url"] is not None
+    data["recording"] = SURVEY_RECORDING_PATH.format(survey_id=row["id"]) if recorded else None
+    return data
+
+
+@routes.route(
+    "GET",
+    r"/api/v1/callbacks/surveys/{survey_id:\d+}/recording",  # SURVEY_RECORDING_PATH
+    summary="Play the citizen's spoken comment of a survey (fetched by the server)",
+    tag="callbacks",
+    statuses={
+        200: "the audio (MP3)",
+        404: "no recording, or a survey of an order you may not see",
+        502: "the carrier could not give it (`recording_unavailable`)",
+    },
+)
+async def survey_recording(request: web.Request) -> web.Response:
+    actor = require_actor(request)
+    async with request.app[POOL].acquire() as conn:
+        survey = await queries.get_survey(conn, path_int(request, "survey_id"))
+        recording_sid = sid_of(survey["recording_url"] or "") if survey else None
+        if survey is None or recording_sid is None:
+            raise hidden()
+        if survey["order_id"] is not None:
+            await access_order_by_id(conn, actor, survey["order_id"], hidden_as=hidden())
+        elif not actor.is_centre:  # a survey of no order (proactive): the centre's
+            raise hidden()
+    return await play_recording(request, recording_sid)
 
 
 # ------------------------------------------------------- rulings and appeals

@@ -33,6 +33,20 @@ def sniff_content_type(head: bytes) -> str | None:
     return None
 
 
+def sniff_audio_type(head: bytes) -> str | None:
+    """MP3 (an ID3 tag or an MPEG audio frame) or WAV: what a carrier's recording is."""
+    if head.startswith(b"ID3") or (len(head) > 1 and head[0] == 0xFF and head[1] & 0xE0 == 0xE0):
+        return "audio/mpeg"
+    if head[:4] == b"RIFF" and head[8:12] == b"WAVE":
+        return "audio/wav"
+    return None
+
+
+def sniff_media_type(head: bytes) -> str | None:
+    """Any kind a browser is handed from here: the kept files' and recordings'."""
+    return sniff_content_type(head) or sniff_audio_type(head)
+
+
 @dataclass(frozen=True)
 class StoredFile:
     key: str

@@ -10,6 +10,7 @@ import asyncpg
 
 from hotline import i18n
 from hotline.orders import queries as order_queries
+from hotline.orders.queries import HAS_RECORDING
 
 RULE_COLUMNS = """r.id, r.service_item_code, r.domain, r.area_code, r.candidates, r.assisting,
     r.active, r.note, r.created_at, r.updated_at, r.created_by, r.updated_by"""
@@ -387,6 +388,7 @@ async def inbox(
                o.number, o.status AS order_status, o.service_item_code, si.name_zh AS item_name,
                o.area_code, o.address, o.description, o.priority, o.caller_name,
                o.caller_phone, o.resolution_due_at, o.created_at AS order_created_at,
+               o.channel, o.call_id, o.media_url, {HAS_RECORDING},
                EXISTS (SELECT 1 FROM order_suspensions s
                         WHERE s.order_id = o.id AND s.ended_at IS NULL) AS suspended
           FROM dispatches d
@@ -812,11 +814,26 @@ async def get_attachment(conn: asyncpg.Connection, attachment_id: int) -> asyncp
     return await conn.fetchrow("SELECT * FROM attachments WHERE id = $1", attachment_id)
 
 
+ATTACHMENT_COLUMNS = (
+    "id, order_id, dispatch_id, filename, content_type, size_bytes, uploaded_by, created_at"
+)
+
+
 async def order_attachments(conn: asyncpg.Connection, order_id: int) -> list[asyncpg.Record]:
     return await conn.fetch(
-        "SELECT id, dispatch_id, filename, content_type, size_bytes, uploaded_by, created_at "
-        "FROM attachments WHERE order_id = $1 ORDER BY id",
+        f"SELECT {ATTACHMENT_COLUMNS} FROM attachments WHERE order_id = $1 ORDER BY id",
         order_id,
+    )
+
+
+async def attachments_of_orders(
+    conn: asyncpg.Connection, order_ids: list[int]
+) -> list[asyncpg.Record]:
+    """The files of several orders (an inbox page), oldest first."""
+    return await conn.fetch(
+        f"SELECT {ATTACHMENT_COLUMNS} FROM attachments WHERE order_id = ANY($1::bigint[]) "
+        "ORDER BY id",
+        order_ids,
     )
 
 

@@ -33,6 +33,10 @@ class FakeTwilioRest:
     statuses: list[int] = field(default_factory=list)
     calls: list[dict[str, Any]] = field(default_factory=list)
     messages: list[dict[str, Any]] = field(default_factory=list)
+    # The recordings it keeps, by SID: their audio, served to the account's credentials.
+    recordings: dict[str, bytes] = field(default_factory=dict)
+    # Each recording fetched: the SID and the user it authenticated as.
+    fetches: list[dict[str, str]] = field(default_factory=list)
     server: LocalServer | None = None
 
     @property
@@ -128,11 +132,23 @@ class FakeTwilioRest:
             status=201,
         )
 
+    async def _recording(self, request: web.Request) -> web.Response:
+        recording_sid = request.match_info["recording"]
+        auth = request.headers.get("Authorization", "")
+        user, _, password = base64.b64decode(auth.removeprefix("Basic ")).decode().partition(":")
+        self.fetches.append({"sid": recording_sid, "auth": user})
+        if (user, password) != (request.match_info["account"], TOKEN):
+            return web.json_response({"code": 20003, "status": 401}, status=401)
+        if recording_sid not in self.recordings:
+            return web.json_response({"code": 20404, "status": 404}, status=404)
+        return web.Response(body=self.recordings[recording_sid], content_type="audio/mpeg")
+
     def __enter__(self) -> FakeTwilioRest:
         app = web.Application()
         root = f"/{API_VERSION}/Accounts/{{account}}"
         app.router.add_post(f"{root}/Calls.json", self._calls)
         app.router.add_post(f"{root}/Messages.json", self._messages)
+        app.router.add_get(f"{root}/Recordings/{{recording}}.mp3", self._recording)
         self.server = LocalServer(app, "fake Twilio")
         self.server.start()
         return self

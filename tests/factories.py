@@ -9,6 +9,7 @@ from typing import Any
 import asyncpg
 from aiohttp import ClientSession
 
+from hotline import i18n
 from hotline.orders.models import NewOrder
 from hotline.orders.service import do_register_order
 from hotline.reference import queries as ref
@@ -107,7 +108,12 @@ async def order_in_status(
 
 
 async def dispatch_to(
-    conn: asyncpg.Connection, order_id: int, enterprise_code: str, now: dt.datetime
+    conn: asyncpg.Connection,
+    order_id: int,
+    enterprise_code: str,
+    now: dt.datetime,
+    *,
+    reason: i18n.Text | None = None,
 ) -> asyncpg.Record:
     enterprise = await ref.get_enterprise_by_code(conn, enterprise_code)
     assert enterprise is not None
@@ -118,6 +124,7 @@ async def dispatch_to(
         role="lead",
         sign_for_due_at=None,
         now=now,
+        reason=reason,
     )
 
 

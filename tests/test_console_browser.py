@@ -14,9 +14,11 @@ import os
 import re
 import shutil
 import signal
+import struct
 import subprocess
 import sys
 import uuid
+import zlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,9 +44,17 @@ from hotline.migrate import migrate
 from hotline.phones import mask_phone
 from hotline.settings import Settings
 from testkit.local_server import free_port
-from testkit.twilio import TOKEN, sid
+from testkit.twilio import ACCOUNT_SID, TOKEN, FakeTwilioRest, sid
 from tests.factories import PASSWORD, make_user
-from tests.test_twilio_intake import call_params, gather_params, mobile, sms_params
+from tests.test_media import MP3
+from tests.test_twilio_intake import (
+    call_params,
+    gather_params,
+    mobile,
+    queue_params,
+    recording_params,
+    sms_params,
+)
 from tests.waiting import until
 from wiring.seed import seed_reference
 
@@ -83,6 +93,8 @@ class Stack:
     users: dict[str, str]
     logs: Path
     session: aiohttp.ClientSession
+    # Twilio's REST API, which keeps the recorded messages the consoles play.
+    rest: FakeTwilioRest
     browser: Browser | None = None
     contexts: list[BrowserContext] = field(default_factory=list)
     # What went wrong in the pages' scripts: uncaught errors and console.error (the
@@ -246,9 +258,19 @@ async def stack(
     }
     ARTIFACTS.mkdir(exist_ok=True)
     async with aiohttp.ClientSession() as session, async_playwright() as playwright:
-        with processes(env, logs):
+        with (
+            FakeTwilioRest() as rest,
+            processes(
+                {
+                    **env,
+                    "HOTLINE_TWILIO_ACCOUNT_SID": ACCOUNT_SID,
+                    "HOTLINE_TWILIO_API_BASE": rest.base,
+                },
+                logs,
+            ),
+        ):
             await _wait_until_up(session, base, logs)
-            stack = Stack(base, pool, users, logs, session)
+            stack = Stack(base, pool, users, logs, session, rest)
             supervisor = await stack.api(users["supervisor"])
             ids = {
                 e["code"]: e["id"] for e in (await supervisor.get("/api/v1/enterprises"))["items"]
@@ -307,6 +329,7 @@ async def register_from_screen_pop(
     response = await info.value
     assert response.status == 201, await response.text()
     order: dict[str, Any] = await response.json()
+    assert order["call_id"] is not None  # the call taken lists it
     return order
 
 
@@ -1337,3 +1360,151 @@ async def test_a_suspended_order_shows_its_stopped_clock_and_the_unit_resumes_it
     await row.locator("[data-test=resume]").click()
     await expect(row.locator("[data-test=suspended]")).to_have_count(0)
     await expect(row.locator("[data-test=resume]")).to_have_count(0)
+
+
+def street_photo(width: int = 240, height: int = 160) -> bytes:
+    """A PNG that looks like something (sky, a street, a puddle), made here."""
+    rows = []
+    for y in range(height):
+        row = bytearray([0])  # filter: none
+        for x in range(width):
+            if y < height * 0.45:
+                pixel = (120 + y // 2, 170 + y // 3, 235)
+            elif (x - width * 0.6) ** 2 / 2500 + (y - height * 0.75) ** 2 / 300 < 1:
+                pixel = (70, 110, 160)
+            else:
+                pixel = (150 - y // 8, 150 - y // 8, 145 - y // 8)
+            row += bytes(pixel)
+        rows.append(bytes(row))
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(b"".join(rows)))
+        + chunk(b"IEND", b"")
+    )
+
+
+async def switch_language(page: Page) -> None:
+    await page.locator("[data-test=lang]").first.click()
+
+
+async def settled(page: Page) -> None:
+    """Until the page's transitions (a dialog opening) have ended."""
+    await page.evaluate(
+        "Promise.all(document.getAnimations().map((a) => a.finished.catch(() => null)))"
+    )
+
+
+async def test_photos_recordings_and_proof_are_shown_where_the_order_is(
+    consoles: Stack,
+) -> None:
+    """The form's photo and a recorded message on the agent's drafts, the photo and the
+    unit's proof in the unit's inbox on a phone, all of it on the order page, with why
+    each dispatch went there."""
+    stack = consoles
+    photo = street_photo()
+    form = aiohttp.FormData()
+    for name, value in (
+        ("service_code", "W01"),
+        ("description", "宁夏路路面积水，下水道井盖冒水"),
+        ("address", "宁夏路88号"),
+        ("phone", mobile()),
+    ):
+        form.add_field(name, value)
+    form.add_field("photo", photo, filename="积水.png", content_type="image/png")
+    async with stack.session.post(stack.base + "/api/v1/public/reports", data=form) as sent:
+        assert sent.status == 201, await sent.text()
+        number = (await sent.json())["number"]
+    call_sid, recording_sid = sid("CA"), sid("RE")
+    stack.rest.recordings[recording_sid] = MP3
+    await stack.twilio("/twilio/voice", call_params(call_sid, "96111", mobile()))
+    await stack.twilio("/twilio/voice/menu", gather_params(call_sid, "96111", "1"))
+    await stack.twilio("/twilio/voice/queue-exit", queue_params(call_sid, "leave", 60))
+    await stack.twilio("/twilio/recording", recording_params(call_sid, recording_sid))
+
+    # The form's reports reach 12319 and this call 96111: a supervisor sees both hotlines'.
+    agent = await stack.console("supervisor")
+    await agent.goto(stack.base + "/#/agent")
+    drafts = agent.locator("[data-test=drafts]")
+    photo_draft = drafts.locator("li", has_text=number)
+    await expect(photo_draft.locator("[data-test=media-photo] img")).to_be_visible()
+    voice_draft = drafts.locator("li", has=agent.locator("[data-test=media-recording]")).first
+    await expect(voice_draft).to_be_visible()
+    # The player's source is ours and plays for this session; Twilio's is never seen.
+    source = await voice_draft.locator("audio").get_attribute("src")
+    assert source is not None and source.startswith("/api/v1/calls/")
+    played = await agent.evaluate(
+        "async (src) => { const r = await fetch(src);"
+        " return [r.status, r.headers.get('content-type')]; }",
+        source,
+    )
+    assert played == [200, "audio/mpeg"]
+    assert "twilio" not in await agent.content()
+    await photo_draft.locator(".draft-text").click()
+    dialog = agent.locator(".el-dialog", has_text=number)
+    await dialog.locator("[data-test=media-photo]").click()
+    full = agent.locator("[data-test=media-full]")
+    await expect(full).to_be_visible()
+    assert await full.evaluate("(img) => img.naturalWidth") == 240
+    await settled(agent)
+    await agent.screenshot(path=ARTIFACTS / "media-draft-photo-zh.png")
+    await agent.keyboard.press("Escape")
+    await agent.keyboard.press("Escape")
+    await switch_language(agent)
+    await expect(voice_draft.locator("audio")).to_have_attribute("aria-label", "Voice message")
+    await agent.screenshot(path=ARTIFACTS / "media-drafts-en.png", full_page=True)
+
+    desk = await stack.api(stack.users["supervisor"])
+    order_id = (await desk.get("/api/v1/orders", q=number))["items"][0]["id"]
+    await desk.post(
+        f"/api/v1/orders/{order_id}/confirm", {"service_item_code": "W01", "area_code": "370202"}
+    )
+    await desk.client.close()
+    water_desk = await stack.api(stack.users["water"])
+
+    async def dispatched() -> bool:
+        items = (await water_desk.get("/api/v1/inbox"))["items"]
+        return any(i["order_id"] == order_id for i in items)
+
+    await until(dispatched, "the order reaches the water company")
+    [row] = [i for i in (await water_desk.get("/api/v1/inbox"))["items"] if i["number"] == number]
+    proof = aiohttp.FormData()
+    proof.add_field("file", street_photo(160, 120), filename="site.png", content_type="image/png")
+    async with water_desk.client.post(
+        f"/api/v1/dispatches/{row['id']}/attachments",
+        data=proof,
+        headers={"X-CSRF-Token": water_desk.csrf},
+    ) as uploaded:
+        assert uploaded.status == 201, await uploaded.text()
+    await water_desk.client.close()
+
+    water = await stack.page("water-phone", viewport={"width": 390, "height": 844})
+    await water.goto(stack.base + "/")
+    await water.locator("input[name=username]").fill(stack.users["water"])
+    await water.locator("input[name=password]").fill(PASSWORD)
+    await water.locator("[data-test=login-submit]").click()
+    inbox_row = water.locator("[data-test=inbox] tr", has_text=number)
+    await expect(inbox_row.locator("[data-test=media-photo] img")).to_have_count(2)
+    await water.screenshot(path=ARTIFACTS / "media-inbox-390-zh.png", full_page=True)
+    await inbox_row.locator("[data-test=media-photo]").last.click()
+    await expect(water.locator("[data-test=media-full]")).to_be_visible()
+    await settled(water)
+    await water.screenshot(path=ARTIFACTS / "media-inbox-photo-390-zh.png")
+    await water.keyboard.press("Escape")
+    await switch_language(water)
+    await expect(water.locator("[data-test=inbox]")).to_contain_text("Lead")
+    await water.screenshot(path=ARTIFACTS / "media-inbox-390-en.png", full_page=True)
+
+    await agent.goto(f"{stack.base}/#/orders/{order_id}")
+    await expect(agent.locator("[data-test=dispatch-reason]")).not_to_have_text("—")
+    await expect(agent.locator("[data-test=media-photo] img")).to_have_count(2)
+    await agent.screenshot(path=ARTIFACTS / "media-order-en.png", full_page=True)
+    await switch_language(agent)
+    await expect(agent.locator(".order-page")).to_contain_text("照片与录音")
+    await agent.screenshot(path=ARTIFACTS / "media-order-zh.png", full_page=True)

@@ -29,6 +29,7 @@ from engineio import exceptions as eio_exceptions
 from engineio import packet as eio_packet
 from socketio import packet as sio_packet
 
+from hotline.orders.presenting import without_carrier_urls
 from hotline.phones import mask_phone_fields
 from hotline.stream import queries as stream
 from hotline.users.models import Actor
@@ -76,7 +77,8 @@ def order_room(order_id: int) -> str:
 
 def public(event: dict[str, Any]) -> dict[str, Any]:
     """The ``order_event`` message of an event read from the stream, for centre staff."""
-    return {name: event[name] for name in PUBLIC_FIELDS}
+    message = {name: event[name] for name in PUBLIC_FIELDS}
+    return {**message, "data": without_carrier_urls(message["data"])}
 
 
 def masked(message: dict[str, Any]) -> dict[str, Any]:

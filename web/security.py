@@ -81,9 +81,11 @@ def permissions_policy(path: str) -> str:
 
 async def add_security_headers(request: web.Request, response: web.StreamResponse) -> None:
     headers = response.headers
-    headers["Content-Security-Policy"] = content_security_policy(
-        request.app.get(INLINE_SCRIPTS, []), request.host
-    )
+    # A view may have set a stricter policy of its own (files handed out: web/media.py).
+    if "Content-Security-Policy" not in headers:
+        headers["Content-Security-Policy"] = content_security_policy(
+            request.app.get(INLINE_SCRIPTS, []), request.host
+        )
     headers["X-Frame-Options"] = "DENY"
     headers["X-Content-Type-Options"] = "nosniff"
     # Not no-referrer: browsers then send "Origin: null" on this site's own POSTs, which

@@ -10,7 +10,7 @@ from hotline.callers.service import caller_profile
 from hotline.db import transaction
 from hotline.orders import queries
 from hotline.orders.models import ConfirmDraft, NewOrder, OrderFilter
-from hotline.orders.presenting import LIVE, event_json, order_json, phone_for
+from hotline.orders.presenting import LIVE, attachment_json, event_json, order_json, phone_for
 from hotline.orders.service import (
     access_order_by_id,
     do_confirm_draft,
@@ -109,7 +109,7 @@ async def get_order(request: web.Request) -> web.Response:
             "events": [event_json(actor, e, lang) for e in events],
             "deadlines": [dict(d) for d in deadlines],
             "dispatches": [i18n.render_texts(d, lang) for d in dispatches],
-            "attachments": [dict(a) for a in attachments],
+            "attachments": [attachment_json(a) for a in attachments],
             # 挂起: the last one open while the clock is stopped (routing/suspensions.py).
             "suspended": any(s["ended_at"] is None for s in suspensions),
             "suspensions": [dict(s) for s in suspensions],

@@ -34,6 +34,8 @@ class NewOrder(RenamedFields):
     caller_phone: str | None = Field(default=None, max_length=32)
     caller_name: str = Field(default="", max_length=64)
     priority: Priority = "normal"
+    # The call the agent took it on: the call then lists the order, the order links to it.
+    call_id: int | None = Field(default=None, ge=1)
     # Sent again with a retried request, it returns the first order instead of a second.
     client_request_id: str | None = Field(default=None, min_length=1, max_length=64)
 

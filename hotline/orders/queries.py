@@ -19,11 +19,17 @@ OPEN_PREDICATE = f"status IN {OPEN_LIST}"
 # Newest first, or the resolution due soonest (the most overdue) first.
 SORTS = {"newest": ("created_at", True), "due": ("resolution_due_at", False)}
 
-ORDER_COLUMNS = """o.id, o.number, o.hotline_code, o.channel, o.kind, o.service_item_code,
+# Whether the order's call left a recorded message (the console plays it through the
+# server, which fetches it from the carrier): read with every order, a lookup by key.
+HAS_RECORDING = """EXISTS (SELECT 1 FROM calls c WHERE c.id = o.call_id
+    AND c.recording_sid IS NOT NULL) AS has_recording"""
+
+ORDER_COLUMNS = f"""o.id, o.number, o.hotline_code, o.channel, o.kind, o.service_item_code,
     o.area_code, o.address, o.description, o.priority, o.status, o.citizen_id,
     o.caller_phone, o.caller_name, o.registered_by, o.client_request_id,
     o.lead_enterprise_id, o.parent_id, o.reply, o.redo_count, o.bounce_count,
-    o.resolution_due_at, o.created_at, o.updated_at, o.completed_at, o.closed_at"""
+    o.resolution_due_at, o.created_at, o.updated_at, o.completed_at, o.closed_at,
+    o.call_id, o.media_url, {HAS_RECORDING}"""
 
 
 async def lock_client_request(conn: asyncpg.Connection, user_id: int, request_id: str) -> None:
@@ -108,6 +114,10 @@ async def insert_new_order(
     )
     assert row is not None
     return row
+
+
+async def call_exists(conn: asyncpg.Connection, call_id: int) -> bool:
+    return bool(await conn.fetchval("SELECT EXISTS (SELECT 1 FROM calls WHERE id = $1)", call_id))
 
 
 async def get_order(
@@ -214,7 +224,7 @@ async def list_dispatches(conn: asyncpg.Connection, order_id: int) -> list[async
         """
         SELECT d.id, d.enterprise_id, e.name_zh AS enterprise_name, d.role, d.state,
                d.sign_for_due_at, d.created_at, d.signed_at, d.finished_at,
-               d.reason, d.withdrawn_reason, d.texts
+               d.reason, d.withdrawn_reason, d.texts, d.rule_id, d.forced
           FROM dispatches d JOIN enterprises e ON e.id = d.enterprise_id
          WHERE d.order_id = $1 ORDER BY d.id
         """,

@@ -101,6 +101,8 @@ async def _check_references(
         fields[name("service_item")] = "unknown or retired service item"
     if order.area and await reference.area(conn, order.area) is None:
         fields[name("area")] = "unknown area"
+    if order.call_id is not None and not await queries.call_exists(conn, order.call_id):
+        fields["call_id"] = "unknown call"
     phone = None
     if order.caller_phone:
         try:
@@ -161,6 +163,7 @@ async def do_register_order(
             "registered_by": actor.user_id,
             "client_request_id": new.client_request_id,
             "resolution_due_at": due["resolution"],
+            "call_id": new.call_id,
         },
     )
     await _start_clocks(conn, order["id"], due, now)

@@ -10,6 +10,7 @@ import asyncpg
 from hotline.board import queries as board_queries
 from hotline.callers.service import caller_profile
 from hotline.errors import Conflict, InvalidInput
+from hotline.orders.presenting import RECORDING_PATH
 from hotline.reference.cache import reference
 from hotline.users.models import Actor, Role
 from integrations.telephony import queries
@@ -88,4 +89,11 @@ async def call_detail(conn: asyncpg.Connection, call_id: int) -> dict[str, Any] 
     if call is None:
         return None
     orders = await queries.orders_of_call(conn, call_id)
-    return {**dict(call), "orders": [dict(o) for o in orders]}
+    # The carrier's recording URL stays here: the console plays it through the server.
+    shown = {k: v for k, v in call.items() if k != "recording_url"}
+    has_recording = call["recording_sid"] is not None
+    return {
+        **shown,
+        "recording": RECORDING_PATH.format(call_id=call_id) if has_recording else None,
+        "orders": [dict(o) for o in orders],
+    }

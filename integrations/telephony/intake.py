@@ -239,7 +239,8 @@ async def handle_recording(conn: asyncpg.Connection, form: RecordingForm, now: d
         NewDraft(
             hotline=call["hotline_code"],
             channel="voice",
-            description=f"{topic} / voice message: {form.RecordingUrl}",
+            # The recording is played from the order (its media), not from a link here.
+            description=f"{topic} / voice message",
             caller_phone=phone if valid else None,
             area=call["caller_area"],
             media_url=form.RecordingUrl,

@@ -285,7 +285,7 @@ async def orders_of_call(conn: asyncpg.Connection, call_id: int) -> list[asyncpg
     return await conn.fetch(
         """
         SELECT id, number, status, channel, hotline_code, service_item_code, description,
-               media_url, created_at
+               created_at
           FROM work_orders WHERE call_id = $1 ORDER BY id
         """,
         call_id,

@@ -22,7 +22,7 @@ from multidict import MultiDict
 from hotline.errors import NotFound
 from hotline.users.models import CALL_TAKER_ROLES, CENTRE_ROLES
 from integrations import ratelimit
-from integrations.telephony import calls, intake, voice
+from integrations.telephony import calls, intake, recordings, voice
 from integrations.telephony.intake import Urls
 from integrations.telephony.webhooks import (
     SIGNATURE_HEADER,
@@ -42,6 +42,7 @@ from web.errors import error_response
 from web.keys import CLOCK, FALLBACKS, POOL, REDIS, SETTINGS, SHARED
 from web.live import SOCKETS
 from web.live_stream import user_room
+from web.media import media_response
 
 routes = Routes()
 
@@ -242,3 +243,37 @@ async def get_call(request: web.Request) -> web.Response:
     if detail is None:
         raise NotFound("no such call")
     return json_response(detail)
+
+
+@routes.route(
+    "GET",
+    r"/api/v1/calls/{call_id:\d+}/recording",  # presenting.RECORDING_PATH
+    summary="Play a call's recorded message (fetched from the carrier by the server)",
+    tag="calls",
+    statuses={
+        200: "the audio (MP3)",
+        404: "no recording, or the call has no order you may see",
+        502: "the carrier could not give it (`recording_unavailable`)",
+    },
+)
+async def call_recording(request: web.Request) -> web.Response:
+    actor = require_actor(request)
+    async with request.app[POOL].acquire() as conn:
+        recording_sid = await recordings.access_recording(conn, actor, path_int(request, "call_id"))
+    return await play_recording(request, recording_sid)
+
+
+async def play_recording(request: web.Request, recording_sid: str) -> web.Response:
+    """The recording's audio from Twilio, or 502 ``recording_unavailable``; the caller has
+    checked that the user may hear it."""
+    try:
+        audio = await recordings.fetch_recording(request.app[SETTINGS], recording_sid)
+    except recordings.RecordingUnavailable as exc:
+        log.warning("recording %s not fetched: %s", recording_sid, exc)
+        return error_response(
+            request,
+            502,
+            "recording_unavailable",
+            "the recording cannot be fetched now; try again later",
+        )
+    return media_response(audio)

@@ -14,7 +14,7 @@ from hotline import i18n
 from hotline.db import transaction
 from hotline.errors import InvalidInput, NotFound
 from hotline.orders import queries as order_queries
-from hotline.orders.presenting import LIVE, order_json, phone_for
+from hotline.orders.presenting import LIVE, attachment_json, order_json, phone_for, with_media
 from hotline.orders.service import access_order_by_id, pack_cursor, unpack_cursor
 from hotline.users.models import ENTERPRISE_ROLES, Actor
 from routing import handling, queries
@@ -38,6 +38,7 @@ from web.api import (
 from web.auth import require_actor
 from web.errors import BadRequest, language
 from web.keys import CALENDAR, CLOCK, POOL, SETTINGS, STORAGE
+from web.media import media_response
 
 routes = Routes()
 
@@ -73,11 +74,13 @@ async def inbox(request: web.Request) -> web.Response:
     async with request.app[POOL].acquire() as conn:
         scope = await order_queries.enterprise_scope(conn, actor.enterprise_id)
         rows = await queries.inbox(conn, scope, list(criteria.state), criteria.limit)
+        files = await queries.attachments_of_orders(conn, list({r["order_id"] for r in rows}))
     lang = language(request)
     items = [
         {
-            **i18n.render_texts(r, lang),
+            **i18n.render_texts(with_media(r), lang),
             "caller_phone": phone_for(actor, r["caller_phone"], handling=r["state"] in LIVE),
+            "attachments": [attachment_json(f) for f in files if f["order_id"] == r["order_id"]],
         }
         for r in rows
     ]
@@ -323,8 +326,4 @@ async def download_attachment(request: web.Request) -> web.Response:
         if row is None:
             raise hidden
         await access_order_by_id(conn, actor, row["order_id"], hidden_as=hidden)
-    return web.Response(
-        body=request.app[STORAGE].load(row["storage_key"]),
-        content_type=row["content_type"],
-        headers={"Content-Disposition": "attachment", "X-Content-Type-Options": "nosniff"},
-    )
+    return media_response(request.app[STORAGE].load(row["storage_key"]), row["filename"])

@@ -591,6 +591,19 @@ const zh = {
     uploadNetwork: "网络中断，未能上传",
     waitUploads: "正在上传…",
   },
+  // Photos, recordings and files with an order (views/media.js).
+  media: {
+    title: "照片与录音",
+    photo: "照片",
+    openPhoto: "查看大图",
+    recording: "留言录音",
+    external: "查看照片（外部链接）",
+    file: "文件",
+    original: "在新窗口打开原图",
+    dispatchReason: "派单依据",
+    proofPhotos: "现场与佐证照片",
+    spokenComment: "回访录音",
+  },
 };
 
 const en = {
@@ -1177,6 +1190,19 @@ const en = {
     remove: "Remove",
     uploadNetwork: "The network failed; not uploaded",
     waitUploads: "Uploading…",
+  },
+  // Photos, recordings and files with an order (views/media.js).
+  media: {
+    title: "Photos and recordings",
+    photo: "Photo",
+    openPhoto: "Open full size",
+    recording: "Voice message",
+    external: "Open the photo (another site)",
+    file: "File",
+    original: "Open the original in a new tab",
+    dispatchReason: "Why this unit",
+    proofPhotos: "Site and proof photos",
+    spokenComment: "Recorded comment",
   },
 };
 

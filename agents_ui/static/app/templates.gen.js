@@ -259,9 +259,9 @@ export const renders = new Map([
       }
     })(),
   ],
-  // views/agent/drafts.js:72
+  // views/agent/drafts.js:74
   [
-    "\n  <el-card shadow=\"never\" class=\"panel\">\n    <template #header>\n      <div class=\"panel-head\"><span>{{ t('agent.drafts') }}</span>\n        <el-tag disable-transitions size=\"small\" :type=\"drafts.length ? 'danger' : 'info'\" round>{{ drafts.length }}</el-tag></div>\n    </template>\n    <div v-if=\"!drafts.length\" class=\"empty-line\">{{ t('agent.draftsEmpty') }}</div>\n    <ul v-else class=\"plain-list\" data-test=\"drafts\">\n      <li v-for=\"d in drafts\" :key=\"d.id\" class=\"draft-row\" tabindex=\"0\"\n          @click=\"openDraft(d)\" @keyup.enter=\"openDraft(d)\">\n        <div class=\"draft-head\">\n          <el-tag disable-transitions size=\"small\" effect=\"plain\">{{ t('channel.' + d.channel) }}</el-tag>\n          <span class=\"mono small\">{{ d.number }}</span>\n          <span class=\"muted small\">{{ $fmtTime(d.created_at) }}</span>\n        </div>\n        <div class=\"draft-text\" data-test=\"draft-text\">{{ d.description }}</div>\n      </li>\n    </ul>\n  </el-card>\n\n  <el-dialog v-model=\"dialog.open\" :title=\"t('agent.confirmDraft') + ' ' + (dialog.draft?.number || '')\" width=\"680px\">\n    <template v-if=\"dialog.draft\">\n      <div class=\"draft-body\">\n        <el-tag disable-transitions size=\"small\" effect=\"plain\">{{ t('channel.' + dialog.draft.channel) }}</el-tag>\n        <span class=\"mono small\">{{ dialog.draft.caller_phone || '' }}</span>\n        <p class=\"draft-text full-text\" data-test=\"draft-dialog-text\">{{ dialog.draft.description }}</p>\n      </div>\n      <div class=\"suggest-line\">\n        <span class=\"muted small\">{{ t('agent.suggested') }}:</span>\n        <el-button v-for=\"s in suggestions\" :key=\"s.code\" size=\"small\" round\n                   :type=\"dialog.form.service_item === s.code ? 'primary' : 'default'\"\n                   @click=\"dialog.form.service_item = s.code\">{{ nameOf(s) }}</el-button>\n      </div>\n      <el-form label-position=\"top\" class=\"entry-form\">\n        <el-form-item :label=\"t('agent.serviceItem')\" required>\n          <ItemSelect v-model=\"dialog.form.service_item\" :placeholder=\"t('agent.searchItem')\" />\n        </el-form-item>\n        <el-form-item :label=\"t('agent.area')\"><AreaSelect v-model=\"dialog.form.area\" :placeholder=\"t('agent.areaHint')\" /></el-form-item>\n        <el-form-item :label=\"t('agent.address')\"><el-input v-model=\"dialog.form.address\" maxlength=\"300\" /></el-form-item>\n        <el-form-item :label=\"t('agent.callerName')\"><el-input v-model=\"dialog.form.caller_name\" maxlength=\"64\" /></el-form-item>\n      </el-form>\n    </template>\n    <template #footer>\n      <el-button @click=\"dialog.open = false\">{{ t('app.cancel') }}</el-button>\n      <el-button type=\"primary\" :loading=\"dialog.saving\" @click=\"confirmDraft\">{{ t('agent.register') }}</el-button>\n    </template>\n  </el-dialog>",
+    "\n  <el-card shadow=\"never\" class=\"panel\">\n    <template #header>\n      <div class=\"panel-head\"><span>{{ t('agent.drafts') }}</span>\n        <el-tag disable-transitions size=\"small\" :type=\"drafts.length ? 'danger' : 'info'\" round>{{ drafts.length }}</el-tag></div>\n    </template>\n    <div v-if=\"!drafts.length\" class=\"empty-line\">{{ t('agent.draftsEmpty') }}</div>\n    <ul v-else class=\"plain-list\" data-test=\"drafts\">\n      <li v-for=\"d in drafts\" :key=\"d.id\" class=\"draft-row\" tabindex=\"0\"\n          @click=\"openDraft(d)\" @keyup.enter=\"openDraft(d)\">\n        <div class=\"draft-head\">\n          <el-tag disable-transitions size=\"small\" effect=\"plain\">{{ t('channel.' + d.channel) }}</el-tag>\n          <span class=\"mono small\">{{ d.number }}</span>\n          <span class=\"muted small\">{{ $fmtTime(d.created_at) }}</span>\n        </div>\n        <div class=\"draft-text\" data-test=\"draft-text\">{{ d.description }}</div>\n        <MediaStrip :items=\"d.media\" compact />\n      </li>\n    </ul>\n  </el-card>\n\n  <el-dialog v-model=\"dialog.open\" :title=\"t('agent.confirmDraft') + ' ' + (dialog.draft?.number || '')\" width=\"680px\">\n    <template v-if=\"dialog.draft\">\n      <div class=\"draft-body\">\n        <el-tag disable-transitions size=\"small\" effect=\"plain\">{{ t('channel.' + dialog.draft.channel) }}</el-tag>\n        <span class=\"mono small\">{{ dialog.draft.caller_phone || '' }}</span>\n        <p class=\"draft-text full-text\" data-test=\"draft-dialog-text\">{{ dialog.draft.description }}</p>\n        <MediaStrip :items=\"dialog.draft.media\" />\n      </div>\n      <div class=\"suggest-line\">\n        <span class=\"muted small\">{{ t('agent.suggested') }}:</span>\n        <el-button v-for=\"s in suggestions\" :key=\"s.code\" size=\"small\" round\n                   :type=\"dialog.form.service_item === s.code ? 'primary' : 'default'\"\n                   @click=\"dialog.form.service_item = s.code\">{{ nameOf(s) }}</el-button>\n      </div>\n      <el-form label-position=\"top\" class=\"entry-form\">\n        <el-form-item :label=\"t('agent.serviceItem')\" required>\n          <ItemSelect v-model=\"dialog.form.service_item\" :placeholder=\"t('agent.searchItem')\" />\n        </el-form-item>\n        <el-form-item :label=\"t('agent.area')\"><AreaSelect v-model=\"dialog.form.area\" :placeholder=\"t('agent.areaHint')\" /></el-form-item>\n        <el-form-item :label=\"t('agent.address')\"><el-input v-model=\"dialog.form.address\" maxlength=\"300\" /></el-form-item>\n        <el-form-item :label=\"t('agent.callerName')\"><el-input v-model=\"dialog.form.caller_name\" maxlength=\"64\" /></el-form-item>\n      </el-form>\n    </template>\n    <template #footer>\n      <el-button @click=\"dialog.open = false\">{{ t('app.cancel') }}</el-button>\n      <el-button type=\"primary\" :loading=\"dialog.saving\" @click=\"confirmDraft\">{{ t('agent.register') }}</el-button>\n    </template>\n  </el-dialog>",
     (() => {
       const _hoisted_1 = { class: "panel-head" }
       const _hoisted_2 = {
@@ -292,6 +292,7 @@ export const renders = new Map([
 
       return function render(_ctx, _cache) {
         const _component_el_tag = _resolveComponent("el-tag")
+        const _component_MediaStrip = _resolveComponent("MediaStrip")
         const _component_el_card = _resolveComponent("el-card")
         const _component_el_button = _resolveComponent("el-button")
         const _component_ItemSelect = _resolveComponent("ItemSelect")
@@ -348,7 +349,11 @@ export const renders = new Map([
                           _createElementVNode("span", _hoisted_6, _toDisplayString(d.number), 1 /* TEXT */),
                           _createElementVNode("span", _hoisted_7, _toDisplayString(_ctx.$fmtTime(d.created_at)), 1 /* TEXT */)
                         ]),
-                        _createElementVNode("div", _hoisted_8, _toDisplayString(d.description), 1 /* TEXT */)
+                        _createElementVNode("div", _hoisted_8, _toDisplayString(d.description), 1 /* TEXT */),
+                        _createVNode(_component_MediaStrip, {
+                          items: d.media,
+                          compact: ""
+                        }, null, 8 /* PROPS */, ["items"])
                       ], 40 /* PROPS, NEED_HYDRATION */, _hoisted_4))
                     }), 128 /* KEYED_FRAGMENT */))
                   ]))
@@ -396,7 +401,10 @@ export const renders = new Map([
                         _: 1 /* STABLE */
                       }),
                       _createElementVNode("span", _hoisted_10, _toDisplayString(_ctx.dialog.draft.caller_phone || ''), 1 /* TEXT */),
-                      _createElementVNode("p", _hoisted_11, _toDisplayString(_ctx.dialog.draft.description), 1 /* TEXT */)
+                      _createElementVNode("p", _hoisted_11, _toDisplayString(_ctx.dialog.draft.description), 1 /* TEXT */),
+                      _createVNode(_component_MediaStrip, {
+                        items: _ctx.dialog.draft.media
+                      }, null, 8 /* PROPS */, ["items"])
                     ]),
                     _createElementVNode("div", _hoisted_12, [
                       _createElementVNode("span", _hoisted_13, _toDisplayString(_ctx.t('agent.suggested')) + ":", 1 /* TEXT */),
@@ -481,7 +489,7 @@ export const renders = new Map([
       }
     })(),
   ],
-  // views/agent/entry.js:173
+  // views/agent/entry.js:175
   [
     "\n  <el-card shadow=\"never\" class=\"panel entry\">\n    <template #header><div class=\"panel-head\"><span>{{ t('agent.entry') }}</span>\n      <span class=\"muted small\">{{ form.hotline }}</span></div></template>\n    <el-form label-position=\"top\" class=\"entry-form\" @submit.prevent=\"register\">\n      <el-form-item :label=\"t('agent.description')\" class=\"span-2\" required>\n        <el-input ref=\"descriptionInput\" v-model=\"form.description\" type=\"textarea\" :rows=\"3\"\n                  :placeholder=\"t('agent.descriptionHint')\" maxlength=\"4000\" data-test=\"description\" />\n      </el-form-item>\n      <div class=\"span-2 suggest-line\" data-test=\"suggestions\">\n        <span class=\"muted small\">{{ t('agent.suggested') }}:</span>\n        <span v-if=\"!suggestions.length\" class=\"muted small\">{{ t('agent.noSuggestion') }}</span>\n        <el-button v-for=\"(s, i) in suggestions\" :key=\"s.code\" size=\"small\" round\n                   :type=\"form.service_item === s.code ? 'primary' : 'default'\"\n                   :data-code=\"s.code\" @click=\"pick(i)\">\n          <kbd>Alt+{{ i + 1 }}</kbd> {{ nameOf(s) }}\n        </el-button>\n      </div>\n      <el-form-item :label=\"t('agent.serviceItem')\" required>\n        <ItemSelect v-model=\"form.service_item\" :placeholder=\"t('agent.searchItem')\" />\n      </el-form-item>\n      <el-form-item :label=\"t('agent.hotline')\" required>\n        <el-select v-model=\"form.hotline\" class=\"full\" data-test=\"hotline-select\">\n          <el-option v-for=\"h in refs.hotlines\" :key=\"h.code\" :value=\"h.code\" :label=\"h.code + ' ' + nameOf(h)\" />\n        </el-select>\n      </el-form-item>\n      <el-form-item :label=\"t('agent.kind')\">\n        <el-select v-model=\"form.kind\" class=\"full\">\n          <el-option v-for=\"k in ORDER_KINDS\" :key=\"k\" :value=\"k\" :label=\"t('kind.' + k)\" />\n        </el-select>\n      </el-form-item>\n      <el-form-item :label=\"t('agent.priority')\">\n        <el-radio-group v-model=\"form.priority\">\n          <el-radio-button value=\"normal\">{{ t('priority.normal') }}</el-radio-button>\n          <el-radio-button value=\"urgent\">{{ t('priority.urgent') }}</el-radio-button>\n        </el-radio-group>\n      </el-form-item>\n      <el-form-item :label=\"t('agent.area')\">\n        <AreaSelect v-model=\"form.area\" :placeholder=\"t('agent.areaHint')\" />\n      </el-form-item>\n      <el-form-item :label=\"t('agent.address')\">\n        <el-input v-model=\"form.address\" maxlength=\"300\" data-test=\"address\" />\n      </el-form-item>\n      <el-alert v-for=\"o in outageHints\" :key=\"o.id\" type=\"warning\" show-icon :closable=\"false\"\n                class=\"span-2\" data-test=\"outage-hint\"\n                :title=\"t('agent.outage') + ' · ' + t('agent.outageHint', { title: o.title, start: $fmtTime(o.starts_at), end: $fmtTime(o.ends_at) })\" />\n      <el-form-item :label=\"t('agent.callerPhone')\">\n        <el-input v-model=\"form.caller_phone\" maxlength=\"32\" class=\"mono\" data-test=\"caller-phone-input\" />\n      </el-form-item>\n      <el-form-item :label=\"t('agent.callerName')\">\n        <el-input v-model=\"form.caller_name\" maxlength=\"64\" />\n      </el-form-item>\n      <div class=\"span-2 resolve-line\">\n        <el-checkbox v-model=\"form.resolve\" data-test=\"resolve-toggle\">{{ t('agent.resolveOnCall') }}</el-checkbox>\n      </div>\n      <el-form-item v-if=\"form.resolve\" :label=\"t('agent.reply')\" class=\"span-2\" required>\n        <el-input v-model=\"form.reply\" type=\"textarea\" :rows=\"2\" :placeholder=\"t('agent.replyHint')\" />\n      </el-form-item>\n      <div class=\"span-2 form-actions\">\n        <el-button type=\"primary\" size=\"large\" native-type=\"submit\" :loading=\"saving\" data-test=\"register\">\n          {{ form.resolve ? t('agent.resolveOnCall') : t('agent.register') }} <kbd>Ctrl+Enter</kbd></el-button>\n        <el-button size=\"large\" @click=\"clear\">{{ t('agent.clear') }}</el-button>\n      </div>\n    </el-form>\n  </el-card>\n\n  <el-dialog v-model=\"duplicates.open\" :title=\"t('agent.duplicates')\" width=\"640px\">\n    <p class=\"muted\">{{ t('agent.duplicatesHint') }}</p>\n    <el-table :data=\"duplicates.items\" size=\"small\">\n      <el-table-column :label=\"t('order.details')\" min-width=\"200\">\n        <template #default=\"{ row }\"><a :href=\"'#/orders/' + row.id\" class=\"mono\">{{ row.number }}</a>\n          <div class=\"muted small\">{{ row.address }}</div></template>\n      </el-table-column>\n      <el-table-column :label=\"t('unit.state')\" width=\"110\">\n        <template #default=\"{ row }\"><StatusTag :status=\"row.status\" /></template>\n      </el-table-column>\n      <el-table-column width=\"130\">\n        <template #default=\"{ row }\"><el-button size=\"small\" type=\"warning\" @click=\"merge(row)\">{{ t('agent.merge') }}</el-button></template>\n      </el-table-column>\n    </el-table>\n  </el-dialog>",
     (() => {
@@ -3650,9 +3658,123 @@ export const renders = new Map([
       }
     })(),
   ],
-  // views/order.js:165
+  // views/media.js:32
   [
-    "\n  <div class=\"order-page\">\n    <div class=\"page-head\">\n      <el-button @click=\"back\">← {{ t('order.back') }}</el-button>\n      <template v-if=\"order\">\n        <h2 class=\"mono\" data-test=\"order-number\">{{ order.number }}</h2>\n        <StatusTag :status=\"order.status\" />\n        <el-tag disable-transitions v-if=\"order.priority === 'urgent'\" type=\"danger\" effect=\"dark\" size=\"small\">{{ t('priority.urgent') }}</el-tag>\n        <span class=\"grow\"></span>\n        <el-button v-if=\"canRule\" type=\"warning\" plain data-test=\"ruling\" @click=\"ruling.open = true\">{{ t('order.closeWithRuling') }}</el-button>\n      </template>\n    </div>\n    <el-alert v-if=\"error\" :title=\"error\" type=\"error\" show-icon :closable=\"false\" />\n    <div v-if=\"order\" class=\"order-grid\">\n      <div class=\"order-main\">\n        <el-card shadow=\"never\" class=\"panel\">\n          <template #header><div class=\"panel-head\"><span>{{ t('order.details') }}</span></div></template>\n          <el-descriptions :column=\"2\" border size=\"small\" class=\"details\">\n            <el-descriptions-item :label=\"t('order.item')\">{{ itemName(order.service_item_code) || '—' }}</el-descriptions-item>\n            <el-descriptions-item :label=\"t('order.kind')\">{{ order.kind ? t('kind.' + order.kind) : '—' }}</el-descriptions-item>\n            <el-descriptions-item :label=\"t('order.hotline')\">{{ order.hotline_code }}</el-descriptions-item>\n            <el-descriptions-item :label=\"t('order.channel')\">{{ t('channel.' + order.channel) }}</el-descriptions-item>\n            <el-descriptions-item :label=\"t('order.area')\">{{ areaName(order.area_code) || '—' }}</el-descriptions-item>\n            <el-descriptions-item :label=\"t('order.address')\">{{ order.address || '—' }}</el-descriptions-item>\n            <el-descriptions-item :label=\"t('order.caller')\">{{ order.caller_name || '—' }}</el-descriptions-item>\n            <el-descriptions-item :label=\"t('order.phone')\"><span class=\"mono\" data-test=\"order-phone\">{{ order.caller_phone || '—' }}</span></el-descriptions-item>\n            <el-descriptions-item :label=\"t('order.registeredAt')\">{{ $fmtTime(order.created_at, true) }}</el-descriptions-item>\n            <el-descriptions-item :label=\"t('order.resolutionDue')\">\n              <span v-if=\"openSuspension\" data-test=\"suspended\">\n                <el-tag disable-transitions size=\"small\" type=\"info\">{{ t('suspension.suspended') }}</el-tag>\n                {{ t('suspension.left', { time: timeLeft(openSuspension) }) }}</span>\n              <Countdown v-else :due=\"order.resolution_due_at\" :start=\"order.created_at\" :stopped=\"!!order.completed_at\" /></el-descriptions-item>\n            <el-descriptions-item v-if=\"order.suspensions && order.suspensions.length\" :label=\"t('suspension.title')\" :span=\"2\">\n              <span data-test=\"suspensions\">{{ t('suspension.total', { n: order.suspensions.length, hours: suspendedHours }) }}</span>\n              <span v-if=\"openSuspension\" class=\"muted small\">{{ t('suspension.resumeBy', { time: $fmtTime(openSuspension.resume_by, true) }) }}</span>\n            </el-descriptions-item>\n            <el-descriptions-item :label=\"t('order.description')\" :span=\"2\"><div class=\"pre\">{{ order.description }}</div></el-descriptions-item>\n            <el-descriptions-item v-if=\"order.reply\" :label=\"t('order.reply')\" :span=\"2\"><div class=\"pre\">{{ order.reply }}</div></el-descriptions-item>\n            <el-descriptions-item v-if=\"order.redo_count\" :label=\"t('order.redo')\">{{ order.redo_count }}</el-descriptions-item>\n          </el-descriptions>\n        </el-card>\n\n        <el-card shadow=\"never\" class=\"panel\">\n          <template #header><div class=\"panel-head\"><span>{{ t('order.dispatches') }}</span></div></template>\n          <el-table :data=\"order.dispatches\" size=\"small\" :empty-text=\"t('board.empty')\" data-test=\"dispatches\">\n            <el-table-column :label=\"t('order.unit')\" min-width=\"150\"><template #default=\"{ row }\">{{ unitName(row.enterprise_id) }}</template></el-table-column>\n            <el-table-column :label=\"t('order.role')\" width=\"70\"><template #default=\"{ row }\">{{ t('dispatchRole.' + row.role) }}</template></el-table-column>\n            <el-table-column :label=\"t('order.state')\" width=\"96\"><template #default=\"{ row }\"><StatusTag :status=\"row.state\" kind=\"dispatchState\" /></template></el-table-column>\n            <el-table-column :label=\"t('order.signForDue')\" width=\"110\"><template #default=\"{ row }\">{{ $fmtTime(row.sign_for_due_at) || '—' }}</template></el-table-column>\n            <el-table-column :label=\"t('order.signedAt')\" width=\"110\"><template #default=\"{ row }\">{{ $fmtTime(row.signed_at) || '—' }}</template></el-table-column>\n            <el-table-column :label=\"t('order.finishedAt')\" width=\"110\"><template #default=\"{ row }\">{{ $fmtTime(row.finished_at) || '—' }}</template></el-table-column>\n          </el-table>\n        </el-card>\n\n        <el-card shadow=\"never\" class=\"panel\" data-test=\"callbacks\">\n          <template #header><div class=\"panel-head\"><span>{{ t('callbacks.title') }}</span>\n            <span class=\"muted small\">{{ t('app.items', surveys.length) }}</span></div></template>\n          <div v-if=\"!surveys.length\" class=\"empty-line\">{{ t('callbacks.none') }}</div>\n          <div v-for=\"s in surveys\" :key=\"s.id\" class=\"survey\" :data-survey=\"s.id\">\n            <div class=\"survey-head\">\n              <span class=\"strong\">{{ word('campaigns.kinds', s.campaign_kind) }}</span>\n              <span v-if=\"s.round\" class=\"muted small\">{{ t('callbacks.round', { n: s.round }) }}</span>\n              <el-tag disable-transitions size=\"small\" effect=\"plain\">{{ word('campaigns.channels', s.channel) }}</el-tag>\n              <el-tag disable-transitions size=\"small\" :type=\"{ answered: 'success', unreachable: 'danger', cancelled: 'info' }[s.state] || 'warning'\">{{ word('callbacks.states', s.state) }}</el-tag>\n              <span v-if=\"s.outcome\" class=\"muted small\">{{ word('callbacks.outcomes', s.outcome) }}</span>\n              <span v-if=\"s.dispatch_id && s.enterprise_id\" class=\"muted small\">{{ unitName(s.enterprise_id) }}</span>\n            </div>\n            <dl v-if=\"s.solved !== null || s.rating || s.comment || s.answered_at\" class=\"tl-facts survey-answers\">\n              <template v-if=\"s.solved !== null\"><dt>{{ t('manual.solved') }}</dt><dd data-test=\"survey-solved\">{{ s.solved ? t('order.solved') : t('order.notSolved') }}</dd></template>\n              <template v-if=\"s.rating\"><dt>{{ t('order.rating') }}</dt><dd data-test=\"survey-rating\">{{ t('rating.' + s.rating) }}</dd></template>\n              <template v-if=\"s.comment\"><dt>{{ t('callbacks.comment') }}</dt><dd class=\"pre\">{{ s.comment }}</dd></template>\n              <template v-if=\"s.answered_at\"><dt>{{ t('callbacks.answeredAt') }}</dt><dd>{{ $fmtTime(s.answered_at, true) }}</dd></template>\n            </dl>\n            <el-table :data=\"s.attempts\" size=\"small\" class=\"attempts\">\n              <el-table-column :label=\"t('callbacks.attempt')\" width=\"64\" align=\"center\" prop=\"number\" />\n              <el-table-column :label=\"t('campaigns.channel')\" width=\"84\"><template #default=\"{ row }\">{{ word('campaigns.channels', row.channel) }}</template></el-table-column>\n              <el-table-column :label=\"t('order.state')\" width=\"90\"><template #default=\"{ row }\">{{ word('callbacks.attemptStates', row.state) }}</template></el-table-column>\n              <el-table-column :label=\"t('callbacks.result')\" min-width=\"110\"><template #default=\"{ row }\">{{ word('callbacks.attemptOutcomes', row.outcome) }}</template></el-table-column>\n              <el-table-column :label=\"t('order.dueAt')\" width=\"110\"><template #default=\"{ row }\">{{ $fmtTime(row.due_at) }}</template></el-table-column>\n              <el-table-column :label=\"t('order.finishedAt')\" width=\"110\"><template #default=\"{ row }\">{{ $fmtTime(row.finished_at) || '—' }}</template></el-table-column>\n            </el-table>\n          </div>\n        </el-card>\n\n        <div class=\"two-col\">\n          <el-card shadow=\"never\" class=\"panel\">\n            <template #header><div class=\"panel-head\"><span>{{ t('order.deadlines') }}</span></div></template>\n            <el-table :data=\"order.deadlines\" size=\"small\" :empty-text=\"t('board.empty')\">\n              <el-table-column :label=\"t('order.kindCol')\" min-width=\"90\"><template #default=\"{ row }\">{{ $te('deadline.' + row.kind) ? t('deadline.' + row.kind) : row.kind }}</template></el-table-column>\n              <el-table-column :label=\"t('order.dueAt')\" width=\"120\"><template #default=\"{ row }\">{{ $fmtTime(row.due_at) }}</template></el-table-column>\n              <el-table-column :label=\"t('order.state')\" width=\"90\"><template #default=\"{ row }\">{{ t('deadline.state.' + row.state) }}</template></el-table-column>\n            </el-table>\n          </el-card>\n          <el-card shadow=\"never\" class=\"panel\">\n            <template #header><div class=\"panel-head\"><span>{{ t('order.attachments') }}</span></div></template>\n            <el-table :data=\"order.attachments\" size=\"small\" :empty-text=\"t('board.empty')\">\n              <el-table-column :label=\"t('order.file')\" min-width=\"140\"><template #default=\"{ row }\">\n                <a class=\"link\" :href=\"'/api/v1/attachments/' + row.id\">{{ row.filename }}</a></template></el-table-column>\n              <el-table-column :label=\"t('order.size')\" width=\"80\"><template #default=\"{ row }\">{{ fmtBytes(row.size_bytes) }}</template></el-table-column>\n              <el-table-column :label=\"t('order.uploadedBy')\" min-width=\"110\"><template #default=\"{ row }\">{{ actorLabel(row.uploaded_by) }}</template></el-table-column>\n            </el-table>\n            <template v-if=\"order.merged_children.length\">\n              <h4 class=\"sub-head\">{{ t('order.mergedChildren') }}</h4>\n              <div v-for=\"c in order.merged_children\" :key=\"c.id\" class=\"small\">\n                <a class=\"mono link\" :href=\"'#/orders/' + c.id\">{{ c.number }}</a> {{ c.caller_name }} <span class=\"mono muted\">{{ c.caller_phone || '' }}</span></div>\n            </template>\n          </el-card>\n        </div>\n      </div>\n\n      <el-card shadow=\"never\" class=\"panel order-timeline\">\n        <template #header><div class=\"panel-head\"><span>{{ t('order.timeline') }}</span><span class=\"muted small\">{{ t('app.items', events.length) }}</span></div></template>\n        <div v-if=\"!events.length\" class=\"empty-line\">{{ t('order.noEvents') }}</div>\n        <el-timeline v-else data-test=\"timeline\">\n          <el-timeline-item v-for=\"e in events\" :key=\"e.seq\" :timestamp=\"$fmtTime(e.created_at, true)\" :color=\"eventColor(e.type)\" placement=\"top\">\n            <div class=\"tl-head\" :data-type=\"e.type\">\n              <span class=\"strong\">{{ eventLabel(e.type) }}</span>\n              <span v-if=\"e.to_status && e.from_status\" class=\"muted small\">{{ t('status.' + e.from_status) }} → {{ t('status.' + e.to_status) }}</span>\n              <span v-else-if=\"e.to_status\" class=\"muted small\">→ {{ t('status.' + e.to_status) }}</span>\n            </div>\n            <div class=\"tl-actor muted small\">{{ actorLabel(e.actor) }}</div>\n            <dl v-if=\"e.facts.length\" class=\"tl-facts\">\n              <template v-for=\"(f, i) in e.facts\" :key=\"i\"><dt>{{ f.label }}</dt><dd>{{ f.value }}</dd></template>\n            </dl>\n          </el-timeline-item>\n        </el-timeline>\n      </el-card>\n    </div>\n\n    <el-dialog v-model=\"ruling.open\" :title=\"t('order.closeWithRuling') + ' · ' + (order?.number || '')\" width=\"520px\">\n      <p class=\"muted small\">{{ t('order.rulingHint') }}</p>\n      <el-input v-model=\"ruling.text\" type=\"textarea\" :rows=\"3\" maxlength=\"2000\" :placeholder=\"t('order.rulingPlaceholder')\" data-test=\"ruling-text\" />\n      <template #footer>\n        <el-button @click=\"ruling.open = false\">{{ t('app.cancel') }}</el-button>\n        <el-button type=\"primary\" :loading=\"ruling.saving\" data-test=\"ruling-submit\" @click=\"submitRuling\">{{ t('app.submit') }}</el-button>\n      </template>\n    </el-dialog>\n  </div>",
+    "\n  <div v-if=\"items.length\" class=\"media-strip\" :class=\"{ compact }\" data-test=\"media\" @click.stop @keyup.enter.stop>\n    <template v-for=\"m in items\" :key=\"m.url\">\n      <button v-if=\"m.kind === 'photo'\" type=\"button\" class=\"media-thumb\" data-test=\"media-photo\"\n              :title=\"m.name || t('media.photo')\" :aria-label=\"t('media.openPhoto')\" @click=\"open(m)\">\n        <img :src=\"m.url\" :alt=\"m.name || t('media.photo')\" loading=\"lazy\">\n      </button>\n      <span v-else-if=\"m.kind === 'recording'\" class=\"media-recording\">\n        <span v-if=\"!compact\" class=\"muted small\">{{ t('media.recording') }}</span>\n        <audio controls preload=\"none\" :src=\"m.url\" data-test=\"media-recording\" :aria-label=\"t('media.recording')\"></audio>\n      </span>\n      <a v-else-if=\"m.kind === 'link'\" class=\"link small\" :href=\"m.url\" target=\"_blank\"\n         rel=\"noopener noreferrer nofollow\" referrerpolicy=\"no-referrer\" data-test=\"media-link\">{{ t('media.external') }}</a>\n      <a v-else class=\"link small media-file\" :href=\"m.url\" data-test=\"media-file\">{{ m.name || t('media.file') }}</a>\n    </template>\n  </div>\n  <el-dialog v-model=\"preview.open\" :title=\"preview.name || t('media.photo')\" width=\"min(94vw, 980px)\" append-to-body>\n    <img class=\"media-full\" :src=\"preview.url\" :alt=\"preview.name || t('media.photo')\" data-test=\"media-full\">\n    <template #footer>\n      <a class=\"link small\" :href=\"preview.url\" target=\"_blank\" rel=\"noopener\">{{ t('media.original') }}</a>\n    </template>\n  </el-dialog>",
+    (() => {
+      const _hoisted_1 = ["title", "aria-label", "onClick"]
+      const _hoisted_2 = ["src", "alt"]
+      const _hoisted_3 = {
+        key: 1,
+        class: "media-recording"
+      }
+      const _hoisted_4 = {
+        key: 0,
+        class: "muted small"
+      }
+      const _hoisted_5 = ["src", "aria-label"]
+      const _hoisted_6 = ["href"]
+      const _hoisted_7 = ["href"]
+      const _hoisted_8 = ["src", "alt"]
+      const _hoisted_9 = ["href"]
+
+      return function render(_ctx, _cache) {
+        const _component_el_dialog = _resolveComponent("el-dialog")
+
+        return (_openBlock(), _createElementBlock(_Fragment, null, [
+          (_ctx.items.length)
+            ? (_openBlock(), _createElementBlock("div", {
+                key: 0,
+                class: _normalizeClass(["media-strip", { compact: _ctx.compact }]),
+                "data-test": "media",
+                onClick: _cache[0] || (_cache[0] = _withModifiers(() => {}, ["stop"])),
+                onKeyup: _cache[1] || (_cache[1] = _withKeys(_withModifiers(() => {}, ["stop"]), ["enter"]))
+              }, [
+                (_openBlock(true), _createElementBlock(_Fragment, null, _renderList(_ctx.items, (m) => {
+                  return (_openBlock(), _createElementBlock(_Fragment, {
+                    key: m.url
+                  }, [
+                    (m.kind === 'photo')
+                      ? (_openBlock(), _createElementBlock("button", {
+                          key: 0,
+                          type: "button",
+                          class: "media-thumb",
+                          "data-test": "media-photo",
+                          title: m.name || _ctx.t('media.photo'),
+                          "aria-label": _ctx.t('media.openPhoto'),
+                          onClick: $event => (_ctx.open(m))
+                        }, [
+                          _createElementVNode("img", {
+                            src: m.url,
+                            alt: m.name || _ctx.t('media.photo'),
+                            loading: "lazy"
+                          }, null, 8 /* PROPS */, _hoisted_2)
+                        ], 8 /* PROPS */, _hoisted_1))
+                      : (m.kind === 'recording')
+                        ? (_openBlock(), _createElementBlock("span", _hoisted_3, [
+                            (!_ctx.compact)
+                              ? (_openBlock(), _createElementBlock("span", _hoisted_4, _toDisplayString(_ctx.t('media.recording')), 1 /* TEXT */))
+                              : _createCommentVNode("v-if", true),
+                            _createElementVNode("audio", {
+                              controls: "",
+                              preload: "none",
+                              src: m.url,
+                              "data-test": "media-recording",
+                              "aria-label": _ctx.t('media.recording')
+                            }, null, 8 /* PROPS */, _hoisted_5)
+                          ]))
+                        : (m.kind === 'link')
+                          ? (_openBlock(), _createElementBlock("a", {
+                              key: 2,
+                              class: "link small",
+                              href: m.url,
+                              target: "_blank",
+                              rel: "noopener noreferrer nofollow",
+                              referrerpolicy: "no-referrer",
+                              "data-test": "media-link"
+                            }, _toDisplayString(_ctx.t('media.external')), 9 /* TEXT, PROPS */, _hoisted_6))
+                          : (_openBlock(), _createElementBlock("a", {
+                              key: 3,
+                              class: "link small media-file",
+                              href: m.url,
+                              "data-test": "media-file"
+                            }, _toDisplayString(m.name || _ctx.t('media.file')), 9 /* TEXT, PROPS */, _hoisted_7))
+                  ], 64 /* STABLE_FRAGMENT */))
+                }), 128 /* KEYED_FRAGMENT */))
+              ], 34 /* CLASS, NEED_HYDRATION */))
+            : _createCommentVNode("v-if", true),
+          _createVNode(_component_el_dialog, {
+            modelValue: _ctx.preview.open,
+            "onUpdate:modelValue": _cache[2] || (_cache[2] = $event => ((_ctx.preview.open) = $event)),
+            title: _ctx.preview.name || _ctx.t('media.photo'),
+            width: "min(94vw, 980px)",
+            "append-to-body": ""
+          }, {
+            footer: _withCtx(() => [
+              _createElementVNode("a", {
+                class: "link small",
+                href: _ctx.preview.url,
+                target: "_blank",
+                rel: "noopener"
+              }, _toDisplayString(_ctx.t('media.original')), 9 /* TEXT, PROPS */, _hoisted_9)
+            ]),
+            default: _withCtx(() => [
+              _createElementVNode("img", {
+                class: "media-full",
+                src: _ctx.preview.url,
+                alt: _ctx.preview.name || _ctx.t('media.photo'),
+                "data-test": "media-full"
+              }, null, 8 /* PROPS */, _hoisted_8)
+            ]),
+            _: 1 /* STABLE */
+          }, 8 /* PROPS */, ["modelValue", "title"])
+        ], 64 /* STABLE_FRAGMENT */))
+      }
+    })(),
+  ],
+  // views/order.js:167
+  [
+    "\n  <div class=\"order-page\">\n    <div class=\"page-head\">\n      <el-button @click=\"back\">← {{ t('order.back') }}</el-button>\n      <template v-if=\"order\">\n        <h2 class=\"mono\" data-test=\"order-number\">{{ order.number }}</h2>\n        <StatusTag :status=\"order.status\" />\n        <el-tag disable-transitions v-if=\"order.priority === 'urgent'\" type=\"danger\" effect=\"dark\" size=\"small\">{{ t('priority.urgent') }}</el-tag>\n        <span class=\"grow\"></span>\n        <el-button v-if=\"canRule\" type=\"warning\" plain data-test=\"ruling\" @click=\"ruling.open = true\">{{ t('order.closeWithRuling') }}</el-button>\n      </template>\n    </div>\n    <el-alert v-if=\"error\" :title=\"error\" type=\"error\" show-icon :closable=\"false\" />\n    <div v-if=\"order\" class=\"order-grid\">\n      <div class=\"order-main\">\n        <el-card shadow=\"never\" class=\"panel\">\n          <template #header><div class=\"panel-head\"><span>{{ t('order.details') }}</span></div></template>\n          <el-descriptions :column=\"2\" border size=\"small\" class=\"details\">\n            <el-descriptions-item :label=\"t('order.item')\">{{ itemName(order.service_item_code) || '—' }}</el-descriptions-item>\n            <el-descriptions-item :label=\"t('order.kind')\">{{ order.kind ? t('kind.' + order.kind) : '—' }}</el-descriptions-item>\n            <el-descriptions-item :label=\"t('order.hotline')\">{{ order.hotline_code }}</el-descriptions-item>\n            <el-descriptions-item :label=\"t('order.channel')\">{{ t('channel.' + order.channel) }}</el-descriptions-item>\n            <el-descriptions-item :label=\"t('order.area')\">{{ areaName(order.area_code) || '—' }}</el-descriptions-item>\n            <el-descriptions-item :label=\"t('order.address')\">{{ order.address || '—' }}</el-descriptions-item>\n            <el-descriptions-item :label=\"t('order.caller')\">{{ order.caller_name || '—' }}</el-descriptions-item>\n            <el-descriptions-item :label=\"t('order.phone')\"><span class=\"mono\" data-test=\"order-phone\">{{ order.caller_phone || '—' }}</span></el-descriptions-item>\n            <el-descriptions-item :label=\"t('order.registeredAt')\">{{ $fmtTime(order.created_at, true) }}</el-descriptions-item>\n            <el-descriptions-item :label=\"t('order.resolutionDue')\">\n              <span v-if=\"openSuspension\" data-test=\"suspended\">\n                <el-tag disable-transitions size=\"small\" type=\"info\">{{ t('suspension.suspended') }}</el-tag>\n                {{ t('suspension.left', { time: timeLeft(openSuspension) }) }}</span>\n              <Countdown v-else :due=\"order.resolution_due_at\" :start=\"order.created_at\" :stopped=\"!!order.completed_at\" /></el-descriptions-item>\n            <el-descriptions-item v-if=\"order.suspensions && order.suspensions.length\" :label=\"t('suspension.title')\" :span=\"2\">\n              <span data-test=\"suspensions\">{{ t('suspension.total', { n: order.suspensions.length, hours: suspendedHours }) }}</span>\n              <span v-if=\"openSuspension\" class=\"muted small\">{{ t('suspension.resumeBy', { time: $fmtTime(openSuspension.resume_by, true) }) }}</span>\n            </el-descriptions-item>\n            <el-descriptions-item :label=\"t('order.description')\" :span=\"2\"><div class=\"pre\">{{ order.description }}</div></el-descriptions-item>\n            <el-descriptions-item v-if=\"order.media.length\" :label=\"t('media.title')\" :span=\"2\"><MediaStrip :items=\"order.media\" /></el-descriptions-item>\n            <el-descriptions-item v-if=\"order.reply\" :label=\"t('order.reply')\" :span=\"2\"><div class=\"pre\">{{ order.reply }}</div></el-descriptions-item>\n            <el-descriptions-item v-if=\"order.redo_count\" :label=\"t('order.redo')\">{{ order.redo_count }}</el-descriptions-item>\n          </el-descriptions>\n        </el-card>\n\n        <el-card shadow=\"never\" class=\"panel\">\n          <template #header><div class=\"panel-head\"><span>{{ t('order.dispatches') }}</span></div></template>\n          <el-table :data=\"order.dispatches\" size=\"small\" :empty-text=\"t('board.empty')\" data-test=\"dispatches\">\n            <el-table-column :label=\"t('order.unit')\" min-width=\"150\"><template #default=\"{ row }\">{{ unitName(row.enterprise_id) }}</template></el-table-column>\n            <el-table-column :label=\"t('order.role')\" width=\"70\"><template #default=\"{ row }\">{{ t('dispatchRole.' + row.role) }}</template></el-table-column>\n            <el-table-column :label=\"t('media.dispatchReason')\" min-width=\"150\"><template #default=\"{ row }\"><span class=\"small\" data-test=\"dispatch-reason\">{{ row.reason || '—' }}</span></template></el-table-column>\n            <el-table-column :label=\"t('order.state')\" width=\"96\"><template #default=\"{ row }\"><StatusTag :status=\"row.state\" kind=\"dispatchState\" /></template></el-table-column>\n            <el-table-column :label=\"t('order.signForDue')\" width=\"110\"><template #default=\"{ row }\">{{ $fmtTime(row.sign_for_due_at) || '—' }}</template></el-table-column>\n            <el-table-column :label=\"t('order.signedAt')\" width=\"110\"><template #default=\"{ row }\">{{ $fmtTime(row.signed_at) || '—' }}</template></el-table-column>\n            <el-table-column :label=\"t('order.finishedAt')\" width=\"110\"><template #default=\"{ row }\">{{ $fmtTime(row.finished_at) || '—' }}</template></el-table-column>\n          </el-table>\n        </el-card>\n\n        <el-card shadow=\"never\" class=\"panel\" data-test=\"callbacks\">\n          <template #header><div class=\"panel-head\"><span>{{ t('callbacks.title') }}</span>\n            <span class=\"muted small\">{{ t('app.items', surveys.length) }}</span></div></template>\n          <div v-if=\"!surveys.length\" class=\"empty-line\">{{ t('callbacks.none') }}</div>\n          <div v-for=\"s in surveys\" :key=\"s.id\" class=\"survey\" :data-survey=\"s.id\">\n            <div class=\"survey-head\">\n              <span class=\"strong\">{{ word('campaigns.kinds', s.campaign_kind) }}</span>\n              <span v-if=\"s.round\" class=\"muted small\">{{ t('callbacks.round', { n: s.round }) }}</span>\n              <el-tag disable-transitions size=\"small\" effect=\"plain\">{{ word('campaigns.channels', s.channel) }}</el-tag>\n              <el-tag disable-transitions size=\"small\" :type=\"{ answered: 'success', unreachable: 'danger', cancelled: 'info' }[s.state] || 'warning'\">{{ word('callbacks.states', s.state) }}</el-tag>\n              <span v-if=\"s.outcome\" class=\"muted small\">{{ word('callbacks.outcomes', s.outcome) }}</span>\n              <span v-if=\"s.dispatch_id && s.enterprise_id\" class=\"muted small\">{{ unitName(s.enterprise_id) }}</span>\n            </div>\n            <dl v-if=\"s.solved !== null || s.rating || s.comment || s.answered_at || s.recording\" class=\"tl-facts survey-answers\">\n              <template v-if=\"s.solved !== null\"><dt>{{ t('manual.solved') }}</dt><dd data-test=\"survey-solved\">{{ s.solved ? t('order.solved') : t('order.notSolved') }}</dd></template>\n              <template v-if=\"s.rating\"><dt>{{ t('order.rating') }}</dt><dd data-test=\"survey-rating\">{{ t('rating.' + s.rating) }}</dd></template>\n              <template v-if=\"s.comment\"><dt>{{ t('callbacks.comment') }}</dt><dd class=\"pre\">{{ s.comment }}</dd></template>\n              <template v-if=\"s.answered_at\"><dt>{{ t('callbacks.answeredAt') }}</dt><dd>{{ $fmtTime(s.answered_at, true) }}</dd></template>\n              <template v-if=\"s.recording\"><dt>{{ t('media.spokenComment') }}</dt><dd><MediaStrip :items=\"[{ kind: 'recording', url: s.recording }]\" compact /></dd></template>\n            </dl>\n            <el-table :data=\"s.attempts\" size=\"small\" class=\"attempts\">\n              <el-table-column :label=\"t('callbacks.attempt')\" width=\"64\" align=\"center\" prop=\"number\" />\n              <el-table-column :label=\"t('campaigns.channel')\" width=\"84\"><template #default=\"{ row }\">{{ word('campaigns.channels', row.channel) }}</template></el-table-column>\n              <el-table-column :label=\"t('order.state')\" width=\"90\"><template #default=\"{ row }\">{{ word('callbacks.attemptStates', row.state) }}</template></el-table-column>\n              <el-table-column :label=\"t('callbacks.result')\" min-width=\"110\"><template #default=\"{ row }\">{{ word('callbacks.attemptOutcomes', row.outcome) }}</template></el-table-column>\n              <el-table-column :label=\"t('order.dueAt')\" width=\"110\"><template #default=\"{ row }\">{{ $fmtTime(row.due_at) }}</template></el-table-column>\n              <el-table-column :label=\"t('order.finishedAt')\" width=\"110\"><template #default=\"{ row }\">{{ $fmtTime(row.finished_at) || '—' }}</template></el-table-column>\n            </el-table>\n          </div>\n        </el-card>\n\n        <div class=\"two-col\">\n          <el-card shadow=\"never\" class=\"panel\">\n            <template #header><div class=\"panel-head\"><span>{{ t('order.deadlines') }}</span></div></template>\n            <el-table :data=\"order.deadlines\" size=\"small\" :empty-text=\"t('board.empty')\">\n              <el-table-column :label=\"t('order.kindCol')\" min-width=\"90\"><template #default=\"{ row }\">{{ $te('deadline.' + row.kind) ? t('deadline.' + row.kind) : row.kind }}</template></el-table-column>\n              <el-table-column :label=\"t('order.dueAt')\" width=\"120\"><template #default=\"{ row }\">{{ $fmtTime(row.due_at) }}</template></el-table-column>\n              <el-table-column :label=\"t('order.state')\" width=\"90\"><template #default=\"{ row }\">{{ t('deadline.state.' + row.state) }}</template></el-table-column>\n            </el-table>\n          </el-card>\n          <el-card shadow=\"never\" class=\"panel\">\n            <template #header><div class=\"panel-head\"><span>{{ t('order.attachments') }}</span></div></template>\n            <MediaStrip :items=\"orderMedia({ attachments: order.attachments }, { photosOnly: true })\" />\n            <el-table :data=\"order.attachments\" size=\"small\" :empty-text=\"t('board.empty')\">\n              <el-table-column :label=\"t('order.file')\" min-width=\"140\"><template #default=\"{ row }\">\n                <a class=\"link\" :href=\"row.url\">{{ row.filename }}</a></template></el-table-column>\n              <el-table-column :label=\"t('order.size')\" width=\"80\"><template #default=\"{ row }\">{{ fmtBytes(row.size_bytes) }}</template></el-table-column>\n              <el-table-column :label=\"t('order.uploadedBy')\" min-width=\"110\"><template #default=\"{ row }\">{{ actorLabel(row.uploaded_by) }}</template></el-table-column>\n            </el-table>\n            <template v-if=\"order.merged_children.length\">\n              <h4 class=\"sub-head\">{{ t('order.mergedChildren') }}</h4>\n              <div v-for=\"c in order.merged_children\" :key=\"c.id\" class=\"small\">\n                <a class=\"mono link\" :href=\"'#/orders/' + c.id\">{{ c.number }}</a> {{ c.caller_name }} <span class=\"mono muted\">{{ c.caller_phone || '' }}</span></div>\n            </template>\n          </el-card>\n        </div>\n      </div>\n\n      <el-card shadow=\"never\" class=\"panel order-timeline\">\n        <template #header><div class=\"panel-head\"><span>{{ t('order.timeline') }}</span><span class=\"muted small\">{{ t('app.items', events.length) }}</span></div></template>\n        <div v-if=\"!events.length\" class=\"empty-line\">{{ t('order.noEvents') }}</div>\n        <el-timeline v-else data-test=\"timeline\">\n          <el-timeline-item v-for=\"e in events\" :key=\"e.seq\" :timestamp=\"$fmtTime(e.created_at, true)\" :color=\"eventColor(e.type)\" placement=\"top\">\n            <div class=\"tl-head\" :data-type=\"e.type\">\n              <span class=\"strong\">{{ eventLabel(e.type) }}</span>\n              <span v-if=\"e.to_status && e.from_status\" class=\"muted small\">{{ t('status.' + e.from_status) }} → {{ t('status.' + e.to_status) }}</span>\n              <span v-else-if=\"e.to_status\" class=\"muted small\">→ {{ t('status.' + e.to_status) }}</span>\n            </div>\n            <div class=\"tl-actor muted small\">{{ actorLabel(e.actor) }}</div>\n            <dl v-if=\"e.facts.length\" class=\"tl-facts\">\n              <template v-for=\"(f, i) in e.facts\" :key=\"i\"><dt>{{ f.label }}</dt><dd>{{ f.value }}</dd></template>\n            </dl>\n          </el-timeline-item>\n        </el-timeline>\n      </el-card>\n    </div>\n\n    <el-dialog v-model=\"ruling.open\" :title=\"t('order.closeWithRuling') + ' · ' + (order?.number || '')\" width=\"520px\">\n      <p class=\"muted small\">{{ t('order.rulingHint') }}</p>\n      <el-input v-model=\"ruling.text\" type=\"textarea\" :rows=\"3\" maxlength=\"2000\" :placeholder=\"t('order.rulingPlaceholder')\" data-test=\"ruling-text\" />\n      <template #footer>\n        <el-button @click=\"ruling.open = false\">{{ t('app.cancel') }}</el-button>\n        <el-button type=\"primary\" :loading=\"ruling.saving\" data-test=\"ruling-submit\" @click=\"submitRuling\">{{ t('app.submit') }}</el-button>\n      </template>\n    </el-dialog>\n  </div>",
     (() => {
       const _hoisted_1 = { class: "order-page" }
       const _hoisted_2 = { class: "page-head" }
@@ -3682,63 +3804,67 @@ export const renders = new Map([
       const _hoisted_11 = { class: "pre" }
       const _hoisted_12 = { class: "pre" }
       const _hoisted_13 = { class: "panel-head" }
-      const _hoisted_14 = { class: "panel-head" }
-      const _hoisted_15 = { class: "muted small" }
-      const _hoisted_16 = {
+      const _hoisted_14 = {
+        class: "small",
+        "data-test": "dispatch-reason"
+      }
+      const _hoisted_15 = { class: "panel-head" }
+      const _hoisted_16 = { class: "muted small" }
+      const _hoisted_17 = {
         key: 0,
         class: "empty-line"
       }
-      const _hoisted_17 = ["data-survey"]
-      const _hoisted_18 = { class: "survey-head" }
-      const _hoisted_19 = { class: "strong" }
-      const _hoisted_20 = {
-        key: 0,
-        class: "muted small"
-      }
+      const _hoisted_18 = ["data-survey"]
+      const _hoisted_19 = { class: "survey-head" }
+      const _hoisted_20 = { class: "strong" }
       const _hoisted_21 = {
-        key: 1,
+        key: 0,
         class: "muted small"
       }
       const _hoisted_22 = {
-        key: 2,
-        class: "muted small"
-      }
-      const _hoisted_23 = {
-        key: 0,
-        class: "tl-facts survey-answers"
-      }
-      const _hoisted_24 = { "data-test": "survey-solved" }
-      const _hoisted_25 = { "data-test": "survey-rating" }
-      const _hoisted_26 = { class: "pre" }
-      const _hoisted_27 = { class: "two-col" }
-      const _hoisted_28 = { class: "panel-head" }
-      const _hoisted_29 = { class: "panel-head" }
-      const _hoisted_30 = ["href"]
-      const _hoisted_31 = { class: "sub-head" }
-      const _hoisted_32 = ["href"]
-      const _hoisted_33 = { class: "mono muted" }
-      const _hoisted_34 = { class: "panel-head" }
-      const _hoisted_35 = { class: "muted small" }
-      const _hoisted_36 = {
-        key: 0,
-        class: "empty-line"
-      }
-      const _hoisted_37 = ["data-type"]
-      const _hoisted_38 = { class: "strong" }
-      const _hoisted_39 = {
-        key: 0,
-        class: "muted small"
-      }
-      const _hoisted_40 = {
         key: 1,
         class: "muted small"
       }
-      const _hoisted_41 = { class: "tl-actor muted small" }
-      const _hoisted_42 = {
+      const _hoisted_23 = {
+        key: 2,
+        class: "muted small"
+      }
+      const _hoisted_24 = {
+        key: 0,
+        class: "tl-facts survey-answers"
+      }
+      const _hoisted_25 = { "data-test": "survey-solved" }
+      const _hoisted_26 = { "data-test": "survey-rating" }
+      const _hoisted_27 = { class: "pre" }
+      const _hoisted_28 = { class: "two-col" }
+      const _hoisted_29 = { class: "panel-head" }
+      const _hoisted_30 = { class: "panel-head" }
+      const _hoisted_31 = ["href"]
+      const _hoisted_32 = { class: "sub-head" }
+      const _hoisted_33 = ["href"]
+      const _hoisted_34 = { class: "mono muted" }
+      const _hoisted_35 = { class: "panel-head" }
+      const _hoisted_36 = { class: "muted small" }
+      const _hoisted_37 = {
+        key: 0,
+        class: "empty-line"
+      }
+      const _hoisted_38 = ["data-type"]
+      const _hoisted_39 = { class: "strong" }
+      const _hoisted_40 = {
+        key: 0,
+        class: "muted small"
+      }
+      const _hoisted_41 = {
+        key: 1,
+        class: "muted small"
+      }
+      const _hoisted_42 = { class: "tl-actor muted small" }
+      const _hoisted_43 = {
         key: 0,
         class: "tl-facts"
       }
-      const _hoisted_43 = { class: "muted small" }
+      const _hoisted_44 = { class: "muted small" }
 
       return function render(_ctx, _cache) {
         const _component_el_button = _resolveComponent("el-button")
@@ -3747,6 +3873,7 @@ export const renders = new Map([
         const _component_el_alert = _resolveComponent("el-alert")
         const _component_el_descriptions_item = _resolveComponent("el-descriptions-item")
         const _component_Countdown = _resolveComponent("Countdown")
+        const _component_MediaStrip = _resolveComponent("MediaStrip")
         const _component_el_descriptions = _resolveComponent("el-descriptions")
         const _component_el_card = _resolveComponent("el-card")
         const _component_el_table_column = _resolveComponent("el-table-column")
@@ -3954,9 +4081,23 @@ export const renders = new Map([
                             ]),
                             _: 1 /* STABLE */
                           }, 8 /* PROPS */, ["label"]),
-                          (_ctx.order.reply)
+                          (_ctx.order.media.length)
                             ? (_openBlock(), _createBlock(_component_el_descriptions_item, {
                                 key: 1,
+                                label: _ctx.t('media.title'),
+                                span: 2
+                              }, {
+                                default: _withCtx(() => [
+                                  _createVNode(_component_MediaStrip, {
+                                    items: _ctx.order.media
+                                  }, null, 8 /* PROPS */, ["items"])
+                                ]),
+                                _: 1 /* STABLE */
+                              }, 8 /* PROPS */, ["label"]))
+                            : _createCommentVNode("v-if", true),
+                          (_ctx.order.reply)
+                            ? (_openBlock(), _createBlock(_component_el_descriptions_item, {
+                                key: 2,
                                 label: _ctx.t('order.reply'),
                                 span: 2
                               }, {
@@ -3968,7 +4109,7 @@ export const renders = new Map([
                             : _createCommentVNode("v-if", true),
                           (_ctx.order.redo_count)
                             ? (_openBlock(), _createBlock(_component_el_descriptions_item, {
-                                key: 2,
+                                key: 3,
                                 label: _ctx.t('order.redo')
                               }, {
                                 default: _withCtx(() => [
@@ -4015,6 +4156,15 @@ export const renders = new Map([
                           }, {
                             default: _withCtx(({ row }) => [
                               _createTextVNode(_toDisplayString(_ctx.t('dispatchRole.' + row.role)), 1 /* TEXT */)
+                            ]),
+                            _: 1 /* STABLE */
+                          }, 8 /* PROPS */, ["label"]),
+                          _createVNode(_component_el_table_column, {
+                            label: _ctx.t('media.dispatchReason'),
+                            "min-width": "150"
+                          }, {
+                            default: _withCtx(({ row }) => [
+                              _createElementVNode("span", _hoisted_14, _toDisplayString(row.reason || '—'), 1 /* TEXT */)
                             ]),
                             _: 1 /* STABLE */
                           }, 8 /* PROPS */, ["label"]),
@@ -4069,14 +4219,14 @@ export const renders = new Map([
                     "data-test": "callbacks"
                   }, {
                     header: _withCtx(() => [
-                      _createElementVNode("div", _hoisted_14, [
+                      _createElementVNode("div", _hoisted_15, [
                         _createElementVNode("span", null, _toDisplayString(_ctx.t('callbacks.title')), 1 /* TEXT */),
-                        _createElementVNode("span", _hoisted_15, _toDisplayString(_ctx.t('app.items', _ctx.surveys.length)), 1 /* TEXT */)
+                        _createElementVNode("span", _hoisted_16, _toDisplayString(_ctx.t('app.items', _ctx.surveys.length)), 1 /* TEXT */)
                       ])
                     ]),
                     default: _withCtx(() => [
                       (!_ctx.surveys.length)
-                        ? (_openBlock(), _createElementBlock("div", _hoisted_16, _toDisplayString(_ctx.t('callbacks.none')), 1 /* TEXT */))
+                        ? (_openBlock(), _createElementBlock("div", _hoisted_17, _toDisplayString(_ctx.t('callbacks.none')), 1 /* TEXT */))
                         : _createCommentVNode("v-if", true),
                       (_openBlock(true), _createElementBlock(_Fragment, null, _renderList(_ctx.surveys, (s) => {
                         return (_openBlock(), _createElementBlock("div", {
@@ -4084,10 +4234,10 @@ export const renders = new Map([
                           class: "survey",
                           "data-survey": s.id
                         }, [
-                          _createElementVNode("div", _hoisted_18, [
-                            _createElementVNode("span", _hoisted_19, _toDisplayString(_ctx.word('campaigns.kinds', s.campaign_kind)), 1 /* TEXT */),
+                          _createElementVNode("div", _hoisted_19, [
+                            _createElementVNode("span", _hoisted_20, _toDisplayString(_ctx.word('campaigns.kinds', s.campaign_kind)), 1 /* TEXT */),
                             (s.round)
-                              ? (_openBlock(), _createElementBlock("span", _hoisted_20, _toDisplayString(_ctx.t('callbacks.round', { n: s.round })), 1 /* TEXT */))
+                              ? (_openBlock(), _createElementBlock("span", _hoisted_21, _toDisplayString(_ctx.t('callbacks.round', { n: s.round })), 1 /* TEXT */))
                               : _createCommentVNode("v-if", true),
                             _createVNode(_component_el_tag, {
                               "disable-transitions": "",
@@ -4110,36 +4260,47 @@ export const renders = new Map([
                               _: 2 /* DYNAMIC */
                             }, 1032 /* PROPS, DYNAMIC_SLOTS */, ["type"]),
                             (s.outcome)
-                              ? (_openBlock(), _createElementBlock("span", _hoisted_21, _toDisplayString(_ctx.word('callbacks.outcomes', s.outcome)), 1 /* TEXT */))
+                              ? (_openBlock(), _createElementBlock("span", _hoisted_22, _toDisplayString(_ctx.word('callbacks.outcomes', s.outcome)), 1 /* TEXT */))
                               : _createCommentVNode("v-if", true),
                             (s.dispatch_id && s.enterprise_id)
-                              ? (_openBlock(), _createElementBlock("span", _hoisted_22, _toDisplayString(_ctx.unitName(s.enterprise_id)), 1 /* TEXT */))
+                              ? (_openBlock(), _createElementBlock("span", _hoisted_23, _toDisplayString(_ctx.unitName(s.enterprise_id)), 1 /* TEXT */))
                               : _createCommentVNode("v-if", true)
                           ]),
-                          (s.solved !== null || s.rating || s.comment || s.answered_at)
-                            ? (_openBlock(), _createElementBlock("dl", _hoisted_23, [
+                          (s.solved !== null || s.rating || s.comment || s.answered_at || s.recording)
+                            ? (_openBlock(), _createElementBlock("dl", _hoisted_24, [
                                 (s.solved !== null)
                                   ? (_openBlock(), _createElementBlock(_Fragment, { key: 0 }, [
                                       _createElementVNode("dt", null, _toDisplayString(_ctx.t('manual.solved')), 1 /* TEXT */),
-                                      _createElementVNode("dd", _hoisted_24, _toDisplayString(s.solved ? _ctx.t('order.solved') : _ctx.t('order.notSolved')), 1 /* TEXT */)
+                                      _createElementVNode("dd", _hoisted_25, _toDisplayString(s.solved ? _ctx.t('order.solved') : _ctx.t('order.notSolved')), 1 /* TEXT */)
                                     ], 64 /* STABLE_FRAGMENT */))
                                   : _createCommentVNode("v-if", true),
                                 (s.rating)
                                   ? (_openBlock(), _createElementBlock(_Fragment, { key: 1 }, [
                                       _createElementVNode("dt", null, _toDisplayString(_ctx.t('order.rating')), 1 /* TEXT */),
-                                      _createElementVNode("dd", _hoisted_25, _toDisplayString(_ctx.t('rating.' + s.rating)), 1 /* TEXT */)
+                                      _createElementVNode("dd", _hoisted_26, _toDisplayString(_ctx.t('rating.' + s.rating)), 1 /* TEXT */)
                                     ], 64 /* STABLE_FRAGMENT */))
                                   : _createCommentVNode("v-if", true),
                                 (s.comment)
                                   ? (_openBlock(), _createElementBlock(_Fragment, { key: 2 }, [
                                       _createElementVNode("dt", null, _toDisplayString(_ctx.t('callbacks.comment')), 1 /* TEXT */),
-                                      _createElementVNode("dd", _hoisted_26, _toDisplayString(s.comment), 1 /* TEXT */)
+                                      _createElementVNode("dd", _hoisted_27, _toDisplayString(s.comment), 1 /* TEXT */)
                                     ], 64 /* STABLE_FRAGMENT */))
                                   : _createCommentVNode("v-if", true),
                                 (s.answered_at)
                                   ? (_openBlock(), _createElementBlock(_Fragment, { key: 3 }, [
                                       _createElementVNode("dt", null, _toDisplayString(_ctx.t('callbacks.answeredAt')), 1 /* TEXT */),
                                       _createElementVNode("dd", null, _toDisplayString(_ctx.$fmtTime(s.answered_at, true)), 1 /* TEXT */)
+                                    ], 64 /* STABLE_FRAGMENT */))
+                                  : _createCommentVNode("v-if", true),
+                                (s.recording)
+                                  ? (_openBlock(), _createElementBlock(_Fragment, { key: 4 }, [
+                                      _createElementVNode("dt", null, _toDisplayString(_ctx.t('media.spokenComment')), 1 /* TEXT */),
+                                      _createElementVNode("dd", null, [
+                                        _createVNode(_component_MediaStrip, {
+                                          items: [{ kind: 'recording', url: s.recording }],
+                                          compact: ""
+                                        }, null, 8 /* PROPS */, ["items"])
+                                      ])
                                     ], 64 /* STABLE_FRAGMENT */))
                                   : _createCommentVNode("v-if", true)
                               ]))
@@ -4204,18 +4365,18 @@ export const renders = new Map([
                             ]),
                             _: 1 /* STABLE */
                           }, 8 /* PROPS */, ["data"])
-                        ], 8 /* PROPS */, _hoisted_17))
+                        ], 8 /* PROPS */, _hoisted_18))
                       }), 128 /* KEYED_FRAGMENT */))
                     ]),
                     _: 1 /* STABLE */
                   }),
-                  _createElementVNode("div", _hoisted_27, [
+                  _createElementVNode("div", _hoisted_28, [
                     _createVNode(_component_el_card, {
                       shadow: "never",
                       class: "panel"
                     }, {
                       header: _withCtx(() => [
-                        _createElementVNode("div", _hoisted_28, [
+                        _createElementVNode("div", _hoisted_29, [
                           _createElementVNode("span", null, _toDisplayString(_ctx.t('order.deadlines')), 1 /* TEXT */)
                         ])
                       ]),
@@ -4264,11 +4425,14 @@ export const renders = new Map([
                       class: "panel"
                     }, {
                       header: _withCtx(() => [
-                        _createElementVNode("div", _hoisted_29, [
+                        _createElementVNode("div", _hoisted_30, [
                           _createElementVNode("span", null, _toDisplayString(_ctx.t('order.attachments')), 1 /* TEXT */)
                         ])
                       ]),
                       default: _withCtx(() => [
+                        _createVNode(_component_MediaStrip, {
+                          items: _ctx.orderMedia({ attachments: _ctx.order.attachments }, { photosOnly: true })
+                        }, null, 8 /* PROPS */, ["items"]),
                         _createVNode(_component_el_table, {
                           data: _ctx.order.attachments,
                           size: "small",
@@ -4282,8 +4446,8 @@ export const renders = new Map([
                               default: _withCtx(({ row }) => [
                                 _createElementVNode("a", {
                                   class: "link",
-                                  href: '/api/v1/attachments/' + row.id
-                                }, _toDisplayString(row.filename), 9 /* TEXT, PROPS */, _hoisted_30)
+                                  href: row.url
+                                }, _toDisplayString(row.filename), 9 /* TEXT, PROPS */, _hoisted_31)
                               ]),
                               _: 1 /* STABLE */
                             }, 8 /* PROPS */, ["label"]),
@@ -4310,7 +4474,7 @@ export const renders = new Map([
                         }, 8 /* PROPS */, ["data", "empty-text"]),
                         (_ctx.order.merged_children.length)
                           ? (_openBlock(), _createElementBlock(_Fragment, { key: 0 }, [
-                              _createElementVNode("h4", _hoisted_31, _toDisplayString(_ctx.t('order.mergedChildren')), 1 /* TEXT */),
+                              _createElementVNode("h4", _hoisted_32, _toDisplayString(_ctx.t('order.mergedChildren')), 1 /* TEXT */),
                               (_openBlock(true), _createElementBlock(_Fragment, null, _renderList(_ctx.order.merged_children, (c) => {
                                 return (_openBlock(), _createElementBlock("div", {
                                   key: c.id,
@@ -4319,9 +4483,9 @@ export const renders = new Map([
                                   _createElementVNode("a", {
                                     class: "mono link",
                                     href: '#/orders/' + c.id
-                                  }, _toDisplayString(c.number), 9 /* TEXT, PROPS */, _hoisted_32),
+                                  }, _toDisplayString(c.number), 9 /* TEXT, PROPS */, _hoisted_33),
                                   _createTextVNode(" " + _toDisplayString(c.caller_name) + " ", 1 /* TEXT */),
-                                  _createElementVNode("span", _hoisted_33, _toDisplayString(c.caller_phone || ''), 1 /* TEXT */)
+                                  _createElementVNode("span", _hoisted_34, _toDisplayString(c.caller_phone || ''), 1 /* TEXT */)
                                 ]))
                               }), 128 /* KEYED_FRAGMENT */))
                             ], 64 /* STABLE_FRAGMENT */))
@@ -4336,14 +4500,14 @@ export const renders = new Map([
                   class: "panel order-timeline"
                 }, {
                   header: _withCtx(() => [
-                    _createElementVNode("div", _hoisted_34, [
+                    _createElementVNode("div", _hoisted_35, [
                       _createElementVNode("span", null, _toDisplayString(_ctx.t('order.timeline')), 1 /* TEXT */),
-                      _createElementVNode("span", _hoisted_35, _toDisplayString(_ctx.t('app.items', _ctx.events.length)), 1 /* TEXT */)
+                      _createElementVNode("span", _hoisted_36, _toDisplayString(_ctx.t('app.items', _ctx.events.length)), 1 /* TEXT */)
                     ])
                   ]),
                   default: _withCtx(() => [
                     (!_ctx.events.length)
-                      ? (_openBlock(), _createElementBlock("div", _hoisted_36, _toDisplayString(_ctx.t('order.noEvents')), 1 /* TEXT */))
+                      ? (_openBlock(), _createElementBlock("div", _hoisted_37, _toDisplayString(_ctx.t('order.noEvents')), 1 /* TEXT */))
                       : (_openBlock(), _createBlock(_component_el_timeline, {
                           key: 1,
                           "data-test": "timeline"
@@ -4361,16 +4525,16 @@ export const renders = new Map([
                                     class: "tl-head",
                                     "data-type": e.type
                                   }, [
-                                    _createElementVNode("span", _hoisted_38, _toDisplayString(_ctx.eventLabel(e.type)), 1 /* TEXT */),
+                                    _createElementVNode("span", _hoisted_39, _toDisplayString(_ctx.eventLabel(e.type)), 1 /* TEXT */),
                                     (e.to_status && e.from_status)
-                                      ? (_openBlock(), _createElementBlock("span", _hoisted_39, _toDisplayString(_ctx.t('status.' + e.from_status)) + " → " + _toDisplayString(_ctx.t('status.' + e.to_status)), 1 /* TEXT */))
+                                      ? (_openBlock(), _createElementBlock("span", _hoisted_40, _toDisplayString(_ctx.t('status.' + e.from_status)) + " → " + _toDisplayString(_ctx.t('status.' + e.to_status)), 1 /* TEXT */))
                                       : (e.to_status)
-                                        ? (_openBlock(), _createElementBlock("span", _hoisted_40, "→ " + _toDisplayString(_ctx.t('status.' + e.to_status)), 1 /* TEXT */))
+                                        ? (_openBlock(), _createElementBlock("span", _hoisted_41, "→ " + _toDisplayString(_ctx.t('status.' + e.to_status)), 1 /* TEXT */))
                                         : _createCommentVNode("v-if", true)
-                                  ], 8 /* PROPS */, _hoisted_37),
-                                  _createElementVNode("div", _hoisted_41, _toDisplayString(_ctx.actorLabel(e.actor)), 1 /* TEXT */),
+                                  ], 8 /* PROPS */, _hoisted_38),
+                                  _createElementVNode("div", _hoisted_42, _toDisplayString(_ctx.actorLabel(e.actor)), 1 /* TEXT */),
                                   (e.facts.length)
-                                    ? (_openBlock(), _createElementBlock("dl", _hoisted_42, [
+                                    ? (_openBlock(), _createElementBlock("dl", _hoisted_43, [
                                         (_openBlock(true), _createElementBlock(_Fragment, null, _renderList(e.facts, (f, i) => {
                                           return (_openBlock(), _createElementBlock(_Fragment, { key: i }, [
                                             _createElementVNode("dt", null, _toDisplayString(f.label), 1 /* TEXT */),
@@ -4419,7 +4583,7 @@ export const renders = new Map([
               }, 8 /* PROPS */, ["loading", "onClick"])
             ]),
             default: _withCtx(() => [
-              _createElementVNode("p", _hoisted_43, _toDisplayString(_ctx.t('order.rulingHint')), 1 /* TEXT */),
+              _createElementVNode("p", _hoisted_44, _toDisplayString(_ctx.t('order.rulingHint')), 1 /* TEXT */),
               _createVNode(_component_el_input, {
                 modelValue: _ctx.ruling.text,
                 "onUpdate:modelValue": _cache[1] || (_cache[1] = $event => ((_ctx.ruling.text) = $event)),
@@ -5161,7 +5325,7 @@ export const renders = new Map([
       }
     })(),
   ],
-  // views/unit.js:67
+  // views/unit.js:68
   [
     "\n  <div class=\"proof-upload\">\n    <div class=\"proof-buttons\">\n      <el-button class=\"touch\" type=\"primary\" plain data-test=\"take-photo\" @click=\"camera.click()\">{{ t('unitPhone.takePhoto') }}</el-button>\n      <el-button class=\"touch\" data-test=\"choose-file\" @click=\"picker.click()\">{{ t('unitPhone.chooseFile') }}</el-button>\n      <input ref=\"camera\" class=\"hidden-input\" type=\"file\" accept=\"image/*\" capture=\"environment\" multiple\n             data-test=\"camera-input\" @change=\"chosen\">\n      <input ref=\"picker\" class=\"hidden-input\" type=\"file\" accept=\"image/*,application/pdf\" multiple\n             data-test=\"file-input\" @change=\"chosen\">\n    </div>\n    <div class=\"muted small\">{{ t('unitPhone.proofHint') }}</div>\n    <ul class=\"plain-list proof-list\" data-test=\"proof-list\">\n      <li v-for=\"f in modelValue\" :key=\"f.key\" class=\"proof-item\" :class=\"'proof-' + f.state\" :data-state=\"f.state\">\n        <div class=\"proof-line\">\n          <a v-if=\"f.id\" class=\"ellipsis grow\" :href=\"'/api/v1/attachments/' + f.id\">{{ f.name }}</a>\n          <span v-else class=\"ellipsis grow\">{{ f.name }}</span>\n          <el-button v-if=\"f.retriable\" size=\"small\" text type=\"primary\" @click=\"send(f)\">{{ t('unitPhone.retry') }}</el-button>\n          <el-button v-if=\"f.state !== 'uploading'\" size=\"small\" text @click=\"remove(f)\">{{ t('unitPhone.remove') }}</el-button>\n        </div>\n        <el-progress v-if=\"f.state === 'uploading'\" :percentage=\"f.progress\" :stroke-width=\"6\" />\n        <div v-else-if=\"f.state === 'error'\" class=\"proof-error\" data-test=\"proof-error\">{{ f.error }}</div>\n      </li>\n    </ul>\n  </div>",
     (() => {
@@ -5293,7 +5457,7 @@ export const renders = new Map([
       }
     })(),
   ],
-  // views/unit.js:128
+  // views/unit.js:129
   [
     "\n  <div class=\"unit-history\">\n    <el-input v-model=\"q\" clearable class=\"history-search\" :placeholder=\"t('unitPhone.searchHint')\" data-test=\"history-search\" />\n    <div v-if=\"narrow\" class=\"unit-cards\" data-test=\"history\">\n      <div v-if=\"!items.length && !loading\" class=\"empty-line\">{{ t('unitPhone.historyEmpty') }}</div>\n      <article v-for=\"row in items\" :key=\"row.id\" class=\"unit-card\" data-test=\"history-card\">\n        <div class=\"unit-card-head\">\n          <a class=\"mono link\" :href=\"'#/orders/' + row.order_id\" data-test=\"history-number\">{{ row.number }}</a>\n          <StatusTag :status=\"row.order_status\" />\n        </div>\n        <div class=\"strong\">{{ $itemName(row.service_item_code) }}</div>\n        <div class=\"clamp-2\">{{ row.description }}</div>\n        <div class=\"muted small\">{{ $areaName(row.area_code) }} {{ row.address }}</div>\n        <div class=\"small\"><span class=\"muted\">{{ t('unitPhone.finishedAt') }}</span> {{ $fmtTime(row.finished_at) }}</div>\n        <div v-if=\"row.reply\" class=\"small clamp-2\"><span class=\"muted\">{{ t('unit.replyText') }}</span> {{ row.reply }}</div>\n      </article>\n    </div>\n    <el-card v-else shadow=\"never\" class=\"panel table-panel\">\n      <el-table :data=\"items\" row-key=\"id\" :empty-text=\"t('unitPhone.historyEmpty')\" data-test=\"history\">\n        <el-table-column :label=\"t('unit.number')\" width=\"190\">\n          <template #default=\"{ row }\">\n            <a class=\"mono link\" :href=\"'#/orders/' + row.order_id\" data-test=\"history-number\">{{ row.number }}</a>\n            <div class=\"tags\"><el-tag disable-transitions size=\"small\" effect=\"plain\">{{ t('dispatchRole.' + row.role) }}</el-tag></div>\n          </template>\n        </el-table-column>\n        <el-table-column :label=\"t('unit.item')\" min-width=\"150\">\n          <template #default=\"{ row }\">\n            <div class=\"strong\">{{ $itemName(row.service_item_code) }}</div>\n            <div class=\"muted small\">{{ row.enterprise_name }}</div>\n          </template>\n        </el-table-column>\n        <el-table-column :label=\"t('unit.description')\" min-width=\"260\">\n          <template #default=\"{ row }\">\n            <div class=\"clamp-2\">{{ row.description }}</div>\n            <div class=\"muted small\">{{ $areaName(row.area_code) }} {{ row.address }}</div>\n          </template>\n        </el-table-column>\n        <el-table-column :label=\"t('unit.replyText')\" min-width=\"220\">\n          <template #default=\"{ row }\"><div class=\"clamp-2\">{{ row.reply }}</div></template>\n        </el-table-column>\n        <el-table-column :label=\"t('unitPhone.finishedAt')\" width=\"170\">\n          <template #default=\"{ row }\">{{ $fmtTime(row.finished_at) }}</template>\n        </el-table-column>\n        <el-table-column :label=\"t('unit.state')\" width=\"110\">\n          <template #default=\"{ row }\"><StatusTag :status=\"row.order_status\" /></template>\n        </el-table-column>\n      </el-table>\n    </el-card>\n    <div class=\"history-more\">\n      <el-button v-if=\"cursor\" class=\"touch\" :loading=\"loading\" data-test=\"history-more\" @click=\"load(true)\">{{ t('unitPhone.more') }}</el-button>\n    </div>\n  </div>",
     (() => {
@@ -5496,9 +5660,9 @@ export const renders = new Map([
       }
     })(),
   ],
-  // views/unit.js:318
+  // views/unit.js:319
   [
-    "\n  <div class=\"unit-page\" :class=\"{ narrow }\">\n    <div class=\"page-head unit-head\">\n      <el-radio-group v-model=\"tab\" class=\"unit-tabs\">\n        <el-radio-button value=\"inbox\" data-test=\"tab-inbox\">{{ t('unit.inbox') }}</el-radio-button>\n        <el-radio-button value=\"history\" data-test=\"tab-history\">{{ t('unitPhone.history') }}</el-radio-button>\n      </el-radio-group>\n      <div class=\"unit-alerts\">\n        <el-switch :model-value=\"alerts.on\" :active-text=\"t('unitPhone.alerts')\" data-test=\"alerts-toggle\"\n                   @update:model-value=\"setAlerts\" />\n        <el-button v-if=\"alerts.on && alerts.permission === 'default'\" size=\"small\" data-test=\"ask-notify\"\n                   @click=\"askPermission\">{{ t('unitPhone.allowNotify') }}</el-button>\n        <span v-else-if=\"alerts.on && alerts.permission === 'denied'\" class=\"muted small\">{{ t('unitPhone.notifyDenied') }}</span>\n      </div>\n      <el-button v-if=\"tab === 'inbox'\" :loading=\"loading\" @click=\"load\">{{ t('app.refresh') }}</el-button>\n    </div>\n\n    <UnitHistory v-if=\"tab === 'history'\" :narrow=\"narrow\" />\n    <template v-else>\n    <div class=\"stat-row\">\n      <button class=\"stat\" :class=\"{ on: filter === 'all' }\" @click=\"filter = 'all'\">\n        <span class=\"stat-n\">{{ rows.length }}</span><span class=\"stat-l\">{{ t('app.all') }}</span></button>\n      <button class=\"stat\" :class=\"{ on: filter === 'pending' }\" data-test=\"count-pending\" @click=\"filter = 'pending'\">\n        <span class=\"stat-n\">{{ counts.pending }}</span><span class=\"stat-l\">{{ t('unit.pending') }}</span></button>\n      <button class=\"stat\" :class=\"{ on: filter === 'signed' }\" @click=\"filter = 'signed'\">\n        <span class=\"stat-n\">{{ counts.signed }}</span><span class=\"stat-l\">{{ t('unit.signed') }}</span></button>\n      <button class=\"stat stat-yellow\" :class=\"{ on: filter === 'yellow' }\" @click=\"filter = 'yellow'\">\n        <span class=\"stat-n\">{{ counts.yellow }}</span><span class=\"stat-l\">{{ t('unit.dueSoon') }}</span></button>\n      <button class=\"stat stat-red\" :class=\"{ on: filter === 'red' }\" @click=\"filter = 'red'\">\n        <span class=\"stat-n\">{{ counts.red }}</span><span class=\"stat-l\">{{ t('unit.overdue') }}</span></button>\n    </div>\n\n    <div v-if=\"narrow\" class=\"unit-cards\" data-test=\"inbox\">\n      <div v-if=\"!shown.length\" class=\"empty-line\">{{ t('unit.empty') }}</div>\n      <article v-for=\"row in shown\" :key=\"row.id\" class=\"unit-card\" :class=\"{ 'row-fresh': fresh.has(row.id) }\"\n               data-test=\"inbox-card\" :data-number=\"row.number\">\n        <div class=\"unit-card-head\">\n          <a class=\"mono link\" :href=\"'#/orders/' + row.order_id\" data-test=\"inbox-number\">{{ row.number }}</a>\n          <StatusTag :status=\"row.state\" kind=\"dispatchState\" />\n        </div>\n        <div class=\"tags\">\n          <el-tag disable-transitions v-if=\"row.priority === 'urgent'\" size=\"small\" type=\"danger\" effect=\"dark\">{{ t('priority.urgent') }}</el-tag>\n          <el-tag disable-transitions size=\"small\" effect=\"plain\">{{ t('dispatchRole.' + row.role) }}</el-tag>\n          <el-tag v-if=\"row.suspended\" disable-transitions size=\"small\" type=\"info\" data-test=\"suspended\">{{ t('suspension.suspended') }}</el-tag>\n          <span class=\"strong\">{{ $itemName(row.service_item_code) }}</span>\n        </div>\n        <div class=\"clamp-2\">{{ row.description }}</div>\n        <div class=\"muted small\">{{ $areaName(row.area_code) }} {{ row.address }}</div>\n        <div class=\"unit-card-caller\">\n          <span>{{ row.caller_name }}</span>\n          <a v-if=\"row.caller_phone\" class=\"mono touch-link\" :href=\"'tel:' + row.caller_phone\" data-test=\"inbox-phone\">{{ row.caller_phone }}</a>\n        </div>\n        <div class=\"unit-card-clocks\">\n          <div v-if=\"row.state === 'pending'\"><div class=\"muted tiny\">{{ t('unit.signForDue') }}</div>\n            <Countdown :due=\"row.sign_for_due_at\" :start=\"row.created_at\" /></div>\n          <div><div class=\"muted tiny\">{{ t('unit.resolutionDue') }}</div>\n            <Countdown :due=\"row.due_at || row.resolution_due_at\" :start=\"row.order_created_at\" /></div>\n        </div>\n        <div class=\"unit-card-actions\">\n          <template v-if=\"row.state === 'pending'\">\n            <el-button class=\"touch\" type=\"danger\" plain data-test=\"return\" @click=\"open('return', row)\">{{ t('unit.return') }}</el-button>\n            <el-button class=\"touch wide\" type=\"primary\" data-test=\"sign-for\" @click=\"signFor(row)\">{{ t('unit.signFor') }}</el-button>\n          </template>\n          <template v-else>\n            <el-button v-if=\"row.suspended && row.role === 'lead'\" class=\"touch\" type=\"warning\" plain data-test=\"resume\"\n                       @click=\"resume(row)\">{{ t('suspension.resume') }}</el-button>\n            <el-button v-else class=\"touch\" data-test=\"extension\" @click=\"open('extension', row)\">{{ t('unit.extension') }}</el-button>\n            <el-button class=\"touch\" data-test=\"progress\" @click=\"open('note', row)\">{{ t('unit.note') }}</el-button>\n            <el-button v-if=\"row.role === 'lead'\" class=\"touch wide\" type=\"success\" data-test=\"complete\"\n                       @click=\"open('complete', row)\">{{ t('unit.complete') }}</el-button>\n            <el-button v-else class=\"touch wide\" type=\"success\" @click=\"open('part', row)\">{{ t('unit.part') }}</el-button>\n          </template>\n        </div>\n      </article>\n    </div>\n    <el-card v-else shadow=\"never\" class=\"panel table-panel\">\n      <el-table :data=\"shown\" :row-class-name=\"rowClass\" row-key=\"id\" :empty-text=\"t('unit.empty')\" data-test=\"inbox\">\n        <el-table-column :label=\"t('unit.number')\" width=\"190\">\n          <template #default=\"{ row }\">\n            <a class=\"mono link\" :href=\"'#/orders/' + row.order_id\" data-test=\"inbox-number\">{{ row.number }}</a>\n            <div class=\"tags\">\n              <el-tag disable-transitions v-if=\"row.priority === 'urgent'\" size=\"small\" type=\"danger\" effect=\"dark\">{{ t('priority.urgent') }}</el-tag>\n              <el-tag disable-transitions size=\"small\" effect=\"plain\">{{ t('dispatchRole.' + row.role) }}</el-tag>\n            </div>\n          </template>\n        </el-table-column>\n        <el-table-column :label=\"t('unit.item')\" min-width=\"150\">\n          <template #default=\"{ row }\">\n            <div class=\"strong\">{{ $itemName(row.service_item_code) }}</div>\n            <div class=\"muted small\">{{ $unitName(row.enterprise_id) || row.enterprise_name }}</div>\n          </template>\n        </el-table-column>\n        <el-table-column :label=\"t('unit.description')\" min-width=\"260\">\n          <template #default=\"{ row }\">\n            <div class=\"clamp-2\">{{ row.description }}</div>\n            <div class=\"muted small\">{{ $areaName(row.area_code) }} {{ row.address }}</div>\n          </template>\n        </el-table-column>\n        <el-table-column :label=\"t('unit.caller')\" width=\"150\">\n          <template #default=\"{ row }\">\n            <div>{{ row.caller_name }}</div><div class=\"mono small muted\" data-test=\"inbox-phone\">{{ row.caller_phone || '' }}</div>\n          </template>\n        </el-table-column>\n        <el-table-column :label=\"t('unit.state')\" width=\"100\">\n          <template #default=\"{ row }\"><StatusTag :status=\"row.state\" kind=\"dispatchState\" /></template>\n        </el-table-column>\n        <el-table-column :label=\"t('unit.signForDue')\" width=\"150\">\n          <template #default=\"{ row }\">\n            <Countdown :due=\"row.sign_for_due_at\" :start=\"row.created_at\" :stopped=\"row.state !== 'pending'\" />\n          </template>\n        </el-table-column>\n        <el-table-column :label=\"t('unit.resolutionDue')\" width=\"150\">\n          <template #default=\"{ row }\">\n            <el-tag v-if=\"row.suspended\" disable-transitions size=\"small\" type=\"info\" data-test=\"suspended\">{{ t('suspension.suspended') }}</el-tag>\n            <Countdown v-else :due=\"row.due_at || row.resolution_due_at\" :start=\"row.order_created_at\" />\n          </template>\n        </el-table-column>\n        <el-table-column :label=\"t('app.actions')\" width=\"236\" fixed=\"right\">\n          <template #default=\"{ row }\">\n            <div class=\"row-actions\">\n              <template v-if=\"row.state === 'pending'\">\n                <el-button size=\"small\" type=\"primary\" data-test=\"sign-for\" @click=\"signFor(row)\">{{ t('unit.signFor') }}</el-button>\n                <el-button size=\"small\" type=\"danger\" plain data-test=\"return\" @click=\"open('return', row)\">{{ t('unit.return') }}</el-button>\n              </template>\n              <template v-else>\n                <el-button size=\"small\" data-test=\"progress\" @click=\"open('note', row)\">{{ t('unit.note') }}</el-button>\n                <el-button v-if=\"row.suspended && row.role === 'lead'\" size=\"small\" type=\"warning\" plain data-test=\"resume\"\n                           :title=\"t('suspension.resumeHint')\" @click=\"resume(row)\">{{ t('suspension.resume') }}</el-button>\n                <el-button v-else size=\"small\" @click=\"open('extension', row)\">{{ t('unit.extension') }}</el-button>\n                <el-button v-if=\"row.role === 'lead'\" size=\"small\" type=\"success\" data-test=\"complete\"\n                           @click=\"open('complete', row)\">{{ t('unit.complete') }}</el-button>\n                <el-button v-else size=\"small\" type=\"success\" @click=\"open('part', row)\">{{ t('unit.part') }}</el-button>\n              </template>\n            </div>\n          </template>\n        </el-table-column>\n      </el-table>\n    </el-card>\n    </template>\n\n    <el-dialog :model-value=\"!!dialog.kind\" :width=\"narrow ? '100%' : '560px'\" :fullscreen=\"narrow\"\n               class=\"unit-dialog\" @close=\"close\" :title=\"dialogTitle\">\n      <el-form v-if=\"dialog.row\" label-position=\"top\" @submit.prevent=\"submit\">\n        <template v-if=\"dialog.kind === 'return'\">\n          <el-form-item :label=\"t('unit.reason')\" required>\n            <el-select v-model=\"dialog.form.reason_code\" class=\"full\" data-test=\"return-reason\">\n              <el-option v-for=\"r in RETURN_REASONS\" :key=\"r\" :value=\"r\" :label=\"t('returnReason.' + r)\" />\n            </el-select>\n          </el-form-item>\n          <el-form-item :label=\"t('unit.reasonText')\">\n            <el-input v-model=\"dialog.form.reason_text\" type=\"textarea\" :rows=\"3\" maxlength=\"2000\" data-test=\"return-text\" />\n          </el-form-item>\n        </template>\n        <template v-else-if=\"dialog.kind === 'note' || dialog.kind === 'part'\">\n          <el-form-item :label=\"t('unit.noteText')\" required>\n            <el-input v-model=\"dialog.form.text\" type=\"textarea\" :rows=\"4\" maxlength=\"4000\" data-test=\"progress-text\" />\n          </el-form-item>\n          <el-form-item v-if=\"dialog.kind === 'note'\" :label=\"t('unitPhone.photos')\">\n            <ProofUpload v-model=\"dialog.files\" :dispatch-id=\"dialog.row.id\" />\n          </el-form-item>\n        </template>\n        <template v-else-if=\"dialog.kind === 'extension'\">\n          <el-form-item :label=\"t('unit.extensionKind')\">\n            <el-radio-group v-model=\"dialog.form.kind\">\n              <el-radio-button value=\"extension\">{{ t('unit.extensionKinds.extension') }}</el-radio-button>\n              <el-radio-button value=\"suspension\">{{ t('unit.extensionKinds.suspension') }}</el-radio-button>\n            </el-radio-group>\n          </el-form-item>\n          <el-form-item :label=\"t(dialog.form.kind === 'suspension' ? 'suspension.expectedEnd' : 'unit.requestedDue')\" required>\n            <el-date-picker v-model=\"dialog.form.requested_due_at\" type=\"datetime\" class=\"full\" />\n          </el-form-item>\n          <el-form-item :label=\"t('unit.extensionReason')\" required>\n            <el-input v-model=\"dialog.form.reason\" type=\"textarea\" :rows=\"3\" maxlength=\"2000\" />\n          </el-form-item>\n        </template>\n        <template v-else-if=\"dialog.kind === 'complete'\">\n          <el-form-item :label=\"t('unit.replyText')\" required>\n            <el-input v-model=\"dialog.form.reply\" type=\"textarea\" :rows=\"4\" maxlength=\"8000\" data-test=\"complete-reply\" />\n          </el-form-item>\n          <el-form-item :label=\"t('unit.proof')\">\n            <ProofUpload v-model=\"dialog.files\" :dispatch-id=\"dialog.row.id\" />\n          </el-form-item>\n        </template>\n      </el-form>\n      <template #footer>\n        <div class=\"dialog-actions\">\n          <el-button class=\"touch\" @click=\"close\">{{ t('app.cancel') }}</el-button>\n          <el-button class=\"touch wide\" type=\"primary\" :loading=\"dialog.saving\" :disabled=\"uploading\"\n                     data-test=\"dialog-submit\" @click=\"submit\">{{ uploading ? t('unitPhone.waitUploads') : t('app.submit') }}</el-button>\n        </div>\n      </template>\n    </el-dialog>\n  </div>",
+    "\n  <div class=\"unit-page\" :class=\"{ narrow }\">\n    <div class=\"page-head unit-head\">\n      <el-radio-group v-model=\"tab\" class=\"unit-tabs\">\n        <el-radio-button value=\"inbox\" data-test=\"tab-inbox\">{{ t('unit.inbox') }}</el-radio-button>\n        <el-radio-button value=\"history\" data-test=\"tab-history\">{{ t('unitPhone.history') }}</el-radio-button>\n      </el-radio-group>\n      <div class=\"unit-alerts\">\n        <el-switch :model-value=\"alerts.on\" :active-text=\"t('unitPhone.alerts')\" data-test=\"alerts-toggle\"\n                   @update:model-value=\"setAlerts\" />\n        <el-button v-if=\"alerts.on && alerts.permission === 'default'\" size=\"small\" data-test=\"ask-notify\"\n                   @click=\"askPermission\">{{ t('unitPhone.allowNotify') }}</el-button>\n        <span v-else-if=\"alerts.on && alerts.permission === 'denied'\" class=\"muted small\">{{ t('unitPhone.notifyDenied') }}</span>\n      </div>\n      <el-button v-if=\"tab === 'inbox'\" :loading=\"loading\" @click=\"load\">{{ t('app.refresh') }}</el-button>\n    </div>\n\n    <UnitHistory v-if=\"tab === 'history'\" :narrow=\"narrow\" />\n    <template v-else>\n    <div class=\"stat-row\">\n      <button class=\"stat\" :class=\"{ on: filter === 'all' }\" @click=\"filter = 'all'\">\n        <span class=\"stat-n\">{{ rows.length }}</span><span class=\"stat-l\">{{ t('app.all') }}</span></button>\n      <button class=\"stat\" :class=\"{ on: filter === 'pending' }\" data-test=\"count-pending\" @click=\"filter = 'pending'\">\n        <span class=\"stat-n\">{{ counts.pending }}</span><span class=\"stat-l\">{{ t('unit.pending') }}</span></button>\n      <button class=\"stat\" :class=\"{ on: filter === 'signed' }\" @click=\"filter = 'signed'\">\n        <span class=\"stat-n\">{{ counts.signed }}</span><span class=\"stat-l\">{{ t('unit.signed') }}</span></button>\n      <button class=\"stat stat-yellow\" :class=\"{ on: filter === 'yellow' }\" @click=\"filter = 'yellow'\">\n        <span class=\"stat-n\">{{ counts.yellow }}</span><span class=\"stat-l\">{{ t('unit.dueSoon') }}</span></button>\n      <button class=\"stat stat-red\" :class=\"{ on: filter === 'red' }\" @click=\"filter = 'red'\">\n        <span class=\"stat-n\">{{ counts.red }}</span><span class=\"stat-l\">{{ t('unit.overdue') }}</span></button>\n    </div>\n\n    <div v-if=\"narrow\" class=\"unit-cards\" data-test=\"inbox\">\n      <div v-if=\"!shown.length\" class=\"empty-line\">{{ t('unit.empty') }}</div>\n      <article v-for=\"row in shown\" :key=\"row.id\" class=\"unit-card\" :class=\"{ 'row-fresh': fresh.has(row.id) }\"\n               data-test=\"inbox-card\" :data-number=\"row.number\">\n        <div class=\"unit-card-head\">\n          <a class=\"mono link\" :href=\"'#/orders/' + row.order_id\" data-test=\"inbox-number\">{{ row.number }}</a>\n          <StatusTag :status=\"row.state\" kind=\"dispatchState\" />\n        </div>\n        <div class=\"tags\">\n          <el-tag disable-transitions v-if=\"row.priority === 'urgent'\" size=\"small\" type=\"danger\" effect=\"dark\">{{ t('priority.urgent') }}</el-tag>\n          <el-tag disable-transitions size=\"small\" effect=\"plain\">{{ t('dispatchRole.' + row.role) }}</el-tag>\n          <el-tag v-if=\"row.suspended\" disable-transitions size=\"small\" type=\"info\" data-test=\"suspended\">{{ t('suspension.suspended') }}</el-tag>\n          <span class=\"strong\">{{ $itemName(row.service_item_code) }}</span>\n        </div>\n        <div class=\"clamp-2\">{{ row.description }}</div>\n        <MediaStrip :items=\"orderMedia(row, { photosOnly: true })\" compact />\n        <div class=\"muted small\">{{ $areaName(row.area_code) }} {{ row.address }}</div>\n        <div class=\"unit-card-caller\">\n          <span>{{ row.caller_name }}</span>\n          <a v-if=\"row.caller_phone\" class=\"mono touch-link\" :href=\"'tel:' + row.caller_phone\" data-test=\"inbox-phone\">{{ row.caller_phone }}</a>\n        </div>\n        <div class=\"unit-card-clocks\">\n          <div v-if=\"row.state === 'pending'\"><div class=\"muted tiny\">{{ t('unit.signForDue') }}</div>\n            <Countdown :due=\"row.sign_for_due_at\" :start=\"row.created_at\" /></div>\n          <div><div class=\"muted tiny\">{{ t('unit.resolutionDue') }}</div>\n            <Countdown :due=\"row.due_at || row.resolution_due_at\" :start=\"row.order_created_at\" /></div>\n        </div>\n        <div class=\"unit-card-actions\">\n          <template v-if=\"row.state === 'pending'\">\n            <el-button class=\"touch\" type=\"danger\" plain data-test=\"return\" @click=\"open('return', row)\">{{ t('unit.return') }}</el-button>\n            <el-button class=\"touch wide\" type=\"primary\" data-test=\"sign-for\" @click=\"signFor(row)\">{{ t('unit.signFor') }}</el-button>\n          </template>\n          <template v-else>\n            <el-button v-if=\"row.suspended && row.role === 'lead'\" class=\"touch\" type=\"warning\" plain data-test=\"resume\"\n                       @click=\"resume(row)\">{{ t('suspension.resume') }}</el-button>\n            <el-button v-else class=\"touch\" data-test=\"extension\" @click=\"open('extension', row)\">{{ t('unit.extension') }}</el-button>\n            <el-button class=\"touch\" data-test=\"progress\" @click=\"open('note', row)\">{{ t('unit.note') }}</el-button>\n            <el-button v-if=\"row.role === 'lead'\" class=\"touch wide\" type=\"success\" data-test=\"complete\"\n                       @click=\"open('complete', row)\">{{ t('unit.complete') }}</el-button>\n            <el-button v-else class=\"touch wide\" type=\"success\" @click=\"open('part', row)\">{{ t('unit.part') }}</el-button>\n          </template>\n        </div>\n      </article>\n    </div>\n    <el-card v-else shadow=\"never\" class=\"panel table-panel\">\n      <el-table :data=\"shown\" :row-class-name=\"rowClass\" row-key=\"id\" :empty-text=\"t('unit.empty')\" data-test=\"inbox\">\n        <el-table-column :label=\"t('unit.number')\" width=\"190\">\n          <template #default=\"{ row }\">\n            <a class=\"mono link\" :href=\"'#/orders/' + row.order_id\" data-test=\"inbox-number\">{{ row.number }}</a>\n            <div class=\"tags\">\n              <el-tag disable-transitions v-if=\"row.priority === 'urgent'\" size=\"small\" type=\"danger\" effect=\"dark\">{{ t('priority.urgent') }}</el-tag>\n              <el-tag disable-transitions size=\"small\" effect=\"plain\">{{ t('dispatchRole.' + row.role) }}</el-tag>\n            </div>\n            <MediaStrip :items=\"orderMedia(row, { photosOnly: true })\" compact />\n          </template>\n        </el-table-column>\n        <el-table-column :label=\"t('unit.item')\" min-width=\"150\">\n          <template #default=\"{ row }\">\n            <div class=\"strong\">{{ $itemName(row.service_item_code) }}</div>\n            <div class=\"muted small\">{{ $unitName(row.enterprise_id) || row.enterprise_name }}</div>\n          </template>\n        </el-table-column>\n        <el-table-column :label=\"t('unit.description')\" min-width=\"260\">\n          <template #default=\"{ row }\">\n            <div class=\"clamp-2\">{{ row.description }}</div>\n            <div class=\"muted small\">{{ $areaName(row.area_code) }} {{ row.address }}</div>\n          </template>\n        </el-table-column>\n        <el-table-column :label=\"t('unit.caller')\" width=\"150\">\n          <template #default=\"{ row }\">\n            <div>{{ row.caller_name }}</div><div class=\"mono small muted\" data-test=\"inbox-phone\">{{ row.caller_phone || '' }}</div>\n          </template>\n        </el-table-column>\n        <el-table-column :label=\"t('unit.state')\" width=\"100\">\n          <template #default=\"{ row }\"><StatusTag :status=\"row.state\" kind=\"dispatchState\" /></template>\n        </el-table-column>\n        <el-table-column :label=\"t('unit.signForDue')\" width=\"150\">\n          <template #default=\"{ row }\">\n            <Countdown :due=\"row.sign_for_due_at\" :start=\"row.created_at\" :stopped=\"row.state !== 'pending'\" />\n          </template>\n        </el-table-column>\n        <el-table-column :label=\"t('unit.resolutionDue')\" width=\"150\">\n          <template #default=\"{ row }\">\n            <el-tag v-if=\"row.suspended\" disable-transitions size=\"small\" type=\"info\" data-test=\"suspended\">{{ t('suspension.suspended') }}</el-tag>\n            <Countdown v-else :due=\"row.due_at || row.resolution_due_at\" :start=\"row.order_created_at\" />\n          </template>\n        </el-table-column>\n        <el-table-column :label=\"t('app.actions')\" width=\"236\" fixed=\"right\">\n          <template #default=\"{ row }\">\n            <div class=\"row-actions\">\n              <template v-if=\"row.state === 'pending'\">\n                <el-button size=\"small\" type=\"primary\" data-test=\"sign-for\" @click=\"signFor(row)\">{{ t('unit.signFor') }}</el-button>\n                <el-button size=\"small\" type=\"danger\" plain data-test=\"return\" @click=\"open('return', row)\">{{ t('unit.return') }}</el-button>\n              </template>\n              <template v-else>\n                <el-button size=\"small\" data-test=\"progress\" @click=\"open('note', row)\">{{ t('unit.note') }}</el-button>\n                <el-button v-if=\"row.suspended && row.role === 'lead'\" size=\"small\" type=\"warning\" plain data-test=\"resume\"\n                           :title=\"t('suspension.resumeHint')\" @click=\"resume(row)\">{{ t('suspension.resume') }}</el-button>\n                <el-button v-else size=\"small\" @click=\"open('extension', row)\">{{ t('unit.extension') }}</el-button>\n                <el-button v-if=\"row.role === 'lead'\" size=\"small\" type=\"success\" data-test=\"complete\"\n                           @click=\"open('complete', row)\">{{ t('unit.complete') }}</el-button>\n                <el-button v-else size=\"small\" type=\"success\" @click=\"open('part', row)\">{{ t('unit.part') }}</el-button>\n              </template>\n            </div>\n          </template>\n        </el-table-column>\n      </el-table>\n    </el-card>\n    </template>\n\n    <el-dialog :model-value=\"!!dialog.kind\" :width=\"narrow ? '100%' : '560px'\" :fullscreen=\"narrow\"\n               class=\"unit-dialog\" @close=\"close\" :title=\"dialogTitle\">\n      <el-form v-if=\"dialog.row\" label-position=\"top\" @submit.prevent=\"submit\">\n        <template v-if=\"dialog.kind === 'return'\">\n          <el-form-item :label=\"t('unit.reason')\" required>\n            <el-select v-model=\"dialog.form.reason_code\" class=\"full\" data-test=\"return-reason\">\n              <el-option v-for=\"r in RETURN_REASONS\" :key=\"r\" :value=\"r\" :label=\"t('returnReason.' + r)\" />\n            </el-select>\n          </el-form-item>\n          <el-form-item :label=\"t('unit.reasonText')\">\n            <el-input v-model=\"dialog.form.reason_text\" type=\"textarea\" :rows=\"3\" maxlength=\"2000\" data-test=\"return-text\" />\n          </el-form-item>\n        </template>\n        <template v-else-if=\"dialog.kind === 'note' || dialog.kind === 'part'\">\n          <el-form-item :label=\"t('unit.noteText')\" required>\n            <el-input v-model=\"dialog.form.text\" type=\"textarea\" :rows=\"4\" maxlength=\"4000\" data-test=\"progress-text\" />\n          </el-form-item>\n          <el-form-item v-if=\"dialog.kind === 'note'\" :label=\"t('unitPhone.photos')\">\n            <ProofUpload v-model=\"dialog.files\" :dispatch-id=\"dialog.row.id\" />\n          </el-form-item>\n        </template>\n        <template v-else-if=\"dialog.kind === 'extension'\">\n          <el-form-item :label=\"t('unit.extensionKind')\">\n            <el-radio-group v-model=\"dialog.form.kind\">\n              <el-radio-button value=\"extension\">{{ t('unit.extensionKinds.extension') }}</el-radio-button>\n              <el-radio-button value=\"suspension\">{{ t('unit.extensionKinds.suspension') }}</el-radio-button>\n            </el-radio-group>\n          </el-form-item>\n          <el-form-item :label=\"t(dialog.form.kind === 'suspension' ? 'suspension.expectedEnd' : 'unit.requestedDue')\" required>\n            <el-date-picker v-model=\"dialog.form.requested_due_at\" type=\"datetime\" class=\"full\" />\n          </el-form-item>\n          <el-form-item :label=\"t('unit.extensionReason')\" required>\n            <el-input v-model=\"dialog.form.reason\" type=\"textarea\" :rows=\"3\" maxlength=\"2000\" />\n          </el-form-item>\n        </template>\n        <template v-else-if=\"dialog.kind === 'complete'\">\n          <el-form-item :label=\"t('unit.replyText')\" required>\n            <el-input v-model=\"dialog.form.reply\" type=\"textarea\" :rows=\"4\" maxlength=\"8000\" data-test=\"complete-reply\" />\n          </el-form-item>\n          <el-form-item :label=\"t('unit.proof')\">\n            <ProofUpload v-model=\"dialog.files\" :dispatch-id=\"dialog.row.id\" />\n          </el-form-item>\n        </template>\n      </el-form>\n      <template #footer>\n        <div class=\"dialog-actions\">\n          <el-button class=\"touch\" @click=\"close\">{{ t('app.cancel') }}</el-button>\n          <el-button class=\"touch wide\" type=\"primary\" :loading=\"dialog.saving\" :disabled=\"uploading\"\n                     data-test=\"dialog-submit\" @click=\"submit\">{{ uploading ? t('unitPhone.waitUploads') : t('app.submit') }}</el-button>\n        </div>\n      </template>\n    </el-dialog>\n  </div>",
     (() => {
       const _hoisted_1 = { class: "page-head unit-head" }
       const _hoisted_2 = { class: "unit-alerts" }
@@ -5561,6 +5725,7 @@ export const renders = new Map([
         const _component_UnitHistory = _resolveComponent("UnitHistory")
         const _component_StatusTag = _resolveComponent("StatusTag")
         const _component_el_tag = _resolveComponent("el-tag")
+        const _component_MediaStrip = _resolveComponent("MediaStrip")
         const _component_Countdown = _resolveComponent("Countdown")
         const _component_el_table_column = _resolveComponent("el-table-column")
         const _component_el_table = _resolveComponent("el-table")
@@ -5750,6 +5915,10 @@ export const renders = new Map([
                             _createElementVNode("span", _hoisted_21, _toDisplayString(_ctx.$itemName(row.service_item_code)), 1 /* TEXT */)
                           ]),
                           _createElementVNode("div", _hoisted_22, _toDisplayString(row.description), 1 /* TEXT */),
+                          _createVNode(_component_MediaStrip, {
+                            items: _ctx.orderMedia(row, { photosOnly: true }),
+                            compact: ""
+                          }, null, 8 /* PROPS */, ["items"]),
                           _createElementVNode("div", _hoisted_23, _toDisplayString(_ctx.$areaName(row.area_code)) + " " + _toDisplayString(row.address), 1 /* TEXT */),
                           _createElementVNode("div", _hoisted_24, [
                             _createElementVNode("span", null, _toDisplayString(row.caller_name), 1 /* TEXT */),
@@ -5921,7 +6090,11 @@ export const renders = new Map([
                                     ]),
                                     _: 2 /* DYNAMIC */
                                   }, 1024 /* DYNAMIC_SLOTS */)
-                                ])
+                                ]),
+                                _createVNode(_component_MediaStrip, {
+                                  items: _ctx.orderMedia(row, { photosOnly: true }),
+                                  compact: ""
+                                }, null, 8 /* PROPS */, ["items"])
                               ]),
                               _: 1 /* STABLE */
                             }, 8 /* PROPS */, ["label"]),

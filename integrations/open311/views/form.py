@@ -26,6 +26,7 @@ from web.api import Routes, bad_form, check_values, json_response, multipart_rea
 from web.auth import require_actor
 from web.errors import BadRequest, error_response
 from web.keys import CLOCK, FALLBACKS, POOL, REDIS, SETTINGS, STORAGE
+from web.media import media_response
 
 routes = Routes()
 
@@ -190,13 +191,4 @@ async def report_photo(request: web.Request) -> web.Response:
         if order_id is None:
             raise NotFound("photo not found")
         await access_order_by_id(conn, actor, order_id, hidden_as=NotFound("photo not found"))
-    data = await asyncio.to_thread(request.app[STORAGE].load, key)
-    return web.Response(
-        body=data,
-        content_type=sniff_content_type(data[:16]) or "application/octet-stream",
-        headers={
-            "X-Content-Type-Options": "nosniff",
-            "Content-Security-Policy": "default-src 'none'",
-            "Cache-Control": "private, max-age=3600",
-        },
-    )
+    return media_response(await asyncio.to_thread(request.app[STORAGE].load, key))

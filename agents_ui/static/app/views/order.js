@@ -13,6 +13,7 @@ import {
 } from "../store.js";
 import { SUPERVISOR_ROLES } from "../vocab.js";
 import { useLiveReload } from "./common.js";
+import { MediaStrip, orderMedia } from "./media.js";
 
 // What an event's data says, as label/value pairs of text (never its raw JSON).
 function facts(event, t) {
@@ -72,6 +73,7 @@ function facts(event, t) {
 }
 
 export default {
+  components: { MediaStrip },
   props: { params: Object },
   setup(props) {
     const { t } = useI18n();
@@ -159,7 +161,7 @@ export default {
 
     return {
       t, order, surveys, error, events, actorLabel, eventLabel, eventColor, back, areaName, itemName,
-      unitName, fmtBytes, canRule, ruling, submitRuling, word, openSuspension, suspendedHours, timeLeft,
+      unitName, fmtBytes, canRule, ruling, submitRuling, word, openSuspension, suspendedHours, timeLeft, orderMedia,
     };
   },
   template: `
@@ -199,6 +201,7 @@ export default {
               <span v-if="openSuspension" class="muted small">{{ t('suspension.resumeBy', { time: $fmtTime(openSuspension.resume_by, true) }) }}</span>
             </el-descriptions-item>
             <el-descriptions-item :label="t('order.description')" :span="2"><div class="pre">{{ order.description }}</div></el-descriptions-item>
+            <el-descriptions-item v-if="order.media.length" :label="t('media.title')" :span="2"><MediaStrip :items="order.media" /></el-descriptions-item>
             <el-descriptions-item v-if="order.reply" :label="t('order.reply')" :span="2"><div class="pre">{{ order.reply }}</div></el-descriptions-item>
             <el-descriptions-item v-if="order.redo_count" :label="t('order.redo')">{{ order.redo_count }}</el-descriptions-item>
           </el-descriptions>
@@ -209,6 +212,7 @@ export default {
           <el-table :data="order.dispatches" size="small" :empty-text="t('board.empty')" data-test="dispatches">
             <el-table-column :label="t('order.unit')" min-width="150"><template #default="{ row }">{{ unitName(row.enterprise_id) }}</template></el-table-column>
             <el-table-column :label="t('order.role')" width="70"><template #default="{ row }">{{ t('dispatchRole.' + row.role) }}</template></el-table-column>
+            <el-table-column :label="t('media.dispatchReason')" min-width="150"><template #default="{ row }"><span class="small" data-test="dispatch-reason">{{ row.reason || '—' }}</span></template></el-table-column>
             <el-table-column :label="t('order.state')" width="96"><template #default="{ row }"><StatusTag :status="row.state" kind="dispatchState" /></template></el-table-column>
             <el-table-column :label="t('order.signForDue')" width="110"><template #default="{ row }">{{ $fmtTime(row.sign_for_due_at) || '—' }}</template></el-table-column>
             <el-table-column :label="t('order.signedAt')" width="110"><template #default="{ row }">{{ $fmtTime(row.signed_at) || '—' }}</template></el-table-column>
@@ -229,11 +233,12 @@ export default {
               <span v-if="s.outcome" class="muted small">{{ word('callbacks.outcomes', s.outcome) }}</span>
               <span v-if="s.dispatch_id && s.enterprise_id" class="muted small">{{ unitName(s.enterprise_id) }}</span>
             </div>
-            <dl v-if="s.solved !== null || s.rating || s.comment || s.answered_at" class="tl-facts survey-answers">
+            <dl v-if="s.solved !== null || s.rating || s.comment || s.answered_at || s.recording" class="tl-facts survey-answers">
               <template v-if="s.solved !== null"><dt>{{ t('manual.solved') }}</dt><dd data-test="survey-solved">{{ s.solved ? t('order.solved') : t('order.notSolved') }}</dd></template>
               <template v-if="s.rating"><dt>{{ t('order.rating') }}</dt><dd data-test="survey-rating">{{ t('rating.' + s.rating) }}</dd></template>
               <template v-if="s.comment"><dt>{{ t('callbacks.comment') }}</dt><dd class="pre">{{ s.comment }}</dd></template>
               <template v-if="s.answered_at"><dt>{{ t('callbacks.answeredAt') }}</dt><dd>{{ $fmtTime(s.answered_at, true) }}</dd></template>
+              <template v-if="s.recording"><dt>{{ t('media.spokenComment') }}</dt><dd><MediaStrip :items="[{ kind: 'recording', url: s.recording }]" compact /></dd></template>
             </dl>
             <el-table :data="s.attempts" size="small" class="attempts">
               <el-table-column :label="t('callbacks.attempt')" width="64" align="center" prop="number" />
@@ -257,9 +262,10 @@ export default {
           </el-card>
           <el-card shadow="never" class="panel">
             <template #header><div class="panel-head"><span>{{ t('order.attachments') }}</span></div></template>
+            <MediaStrip :items="orderMedia({ attachments: order.attachments }, { photosOnly: true })" />
             <el-table :data="order.attachments" size="small" :empty-text="t('board.empty')">
               <el-table-column :label="t('order.file')" min-width="140"><template #default="{ row }">
-                <a class="link" :href="'/api/v1/attachments/' + row.id">{{ row.filename }}</a></template></el-table-column>
+                <a class="link" :href="row.url">{{ row.filename }}</a></template></el-table-column>
               <el-table-column :label="t('order.size')" width="80"><template #default="{ row }">{{ fmtBytes(row.size_bytes) }}</template></el-table-column>
               <el-table-column :label="t('order.uploadedBy')" min-width="110"><template #default="{ row }">{{ actorLabel(row.uploaded_by) }}</template></el-table-column>
             </el-table>

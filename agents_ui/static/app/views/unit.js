@@ -13,6 +13,7 @@ import { alerts, announce, askPermission, setAlerts } from "../alerts.js";
 import { countdown, errorText, itemName, now } from "../store.js";
 import { RETURN_REASONS } from "../vocab.js";
 import { useLiveReload } from "./common.js";
+import { MediaStrip, orderMedia } from "./media.js";
 
 const PHONE_WIDTH = "(max-width: 600px)";
 
@@ -180,7 +181,7 @@ const UnitHistory = {
 };
 
 export default {
-  components: { ProofUpload, UnitHistory },
+  components: { ProofUpload, UnitHistory, MediaStrip },
   setup() {
     const { t } = useI18n();
     const narrow = useNarrow();
@@ -312,7 +313,7 @@ export default {
     return {
       t, narrow, tab, load, rows, loading, filter, counts, shown, dialog, dialogTitle, RETURN_REASONS,
       signClock, resolveClock, open, close, submit, signFor, resume, rowClass, fresh, uploading,
-      alerts, setAlerts, askPermission,
+      alerts, setAlerts, askPermission, orderMedia,
     };
   },
   template: `
@@ -362,6 +363,7 @@ export default {
           <span class="strong">{{ $itemName(row.service_item_code) }}</span>
         </div>
         <div class="clamp-2">{{ row.description }}</div>
+        <MediaStrip :items="orderMedia(row, { photosOnly: true })" compact />
         <div class="muted small">{{ $areaName(row.area_code) }} {{ row.address }}</div>
         <div class="unit-card-caller">
           <span>{{ row.caller_name }}</span>
@@ -399,6 +401,7 @@ export default {
               <el-tag disable-transitions v-if="row.priority === 'urgent'" size="small" type="danger" effect="dark">{{ t('priority.urgent') }}</el-tag>
               <el-tag disable-transitions size="small" effect="plain">{{ t('dispatchRole.' + row.role) }}</el-tag>
             </div>
+            <MediaStrip :items="orderMedia(row, { photosOnly: true })" compact />
           </template>
         </el-table-column>
         <el-table-column :label="t('unit.item')" min-width="150">

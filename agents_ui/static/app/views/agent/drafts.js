@@ -1,5 +1,6 @@
 // Drafts to confirm: orders that came in as SMS, recordings or forms. The agent reads
-// one, picks its service item (suggested from the text) and registers it.
+// one (looks at its photo, plays its recorded message), picks its service item (suggested
+// from the text) and registers it.
 
 import { onMounted, reactive, ref, watch } from "vue";
 import { ElMessage } from "element-plus";
@@ -7,11 +8,12 @@ import { useI18n } from "vue-i18n";
 import { api } from "../../api.js";
 import { errorText, nameOf, session } from "../../store.js";
 import { useLiveReload } from "../common.js";
+import { MediaStrip } from "../media.js";
 import { AreaSelect, ItemSelect } from "../pickers.js";
 import { useSuggestions } from "./suggestions.js";
 
 export default {
-  components: { AreaSelect, ItemSelect },
+  components: { AreaSelect, ItemSelect, MediaStrip },
   // dialog: whether the draft's dialog is open (the console's shortcuts wait meanwhile).
   emits: ["confirmed", "dialog"],
   setup(props, { emit }) {
@@ -85,6 +87,7 @@ export default {
           <span class="muted small">{{ $fmtTime(d.created_at) }}</span>
         </div>
         <div class="draft-text" data-test="draft-text">{{ d.description }}</div>
+        <MediaStrip :items="d.media" compact />
       </li>
     </ul>
   </el-card>
@@ -95,6 +98,7 @@ export default {
         <el-tag disable-transitions size="small" effect="plain">{{ t('channel.' + dialog.draft.channel) }}</el-tag>
         <span class="mono small">{{ dialog.draft.caller_phone || '' }}</span>
         <p class="draft-text full-text" data-test="draft-dialog-text">{{ dialog.draft.description }}</p>
+        <MediaStrip :items="dialog.draft.media" />
       </div>
       <div class="suggest-line">
         <span class="muted small">{{ t('agent.suggested') }}:</span>

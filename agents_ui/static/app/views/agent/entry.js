@@ -132,6 +132,8 @@ export default {
       if (form.kind) body.kind = form.kind;
       if (form.area) body.area_code = form.area;
       if (form.caller_phone) body.caller_phone = form.caller_phone;
+      // Taken on a call: the call lists the order, and the order shows the call.
+      if (props.call?.call_id) body.call_id = props.call.call_id;
       try {
         let order;
         if (form.resolve) {

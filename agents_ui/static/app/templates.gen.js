@@ -481,9 +481,9 @@ export const renders = new Map([
       }
     })(),
   ],
-  // views/agent/entry.js:173
+  // views/agent/entry.js:219
   [
-    "\n  <el-card shadow=\"never\" class=\"panel entry\">\n    <template #header><div class=\"panel-head\"><span>{{ t('agent.entry') }}</span>\n      <span class=\"muted small\">{{ form.hotline }}</span></div></template>\n    <el-form label-position=\"top\" class=\"entry-form\" @submit.prevent=\"register\">\n      <el-form-item :label=\"t('agent.description')\" class=\"span-2\" required>\n        <el-input ref=\"descriptionInput\" v-model=\"form.description\" type=\"textarea\" :rows=\"3\"\n                  :placeholder=\"t('agent.descriptionHint')\" maxlength=\"4000\" data-test=\"description\" />\n      </el-form-item>\n      <div class=\"span-2 suggest-line\" data-test=\"suggestions\">\n        <span class=\"muted small\">{{ t('agent.suggested') }}:</span>\n        <span v-if=\"!suggestions.length\" class=\"muted small\">{{ t('agent.noSuggestion') }}</span>\n        <el-button v-for=\"(s, i) in suggestions\" :key=\"s.code\" size=\"small\" round\n                   :type=\"form.service_item === s.code ? 'primary' : 'default'\"\n                   :data-code=\"s.code\" @click=\"pick(i)\">\n          <kbd>Alt+{{ i + 1 }}</kbd> {{ nameOf(s) }}\n        </el-button>\n      </div>\n      <el-form-item :label=\"t('agent.serviceItem')\" required>\n        <ItemSelect v-model=\"form.service_item\" :placeholder=\"t('agent.searchItem')\" />\n      </el-form-item>\n      <el-form-item :label=\"t('agent.hotline')\" required>\n        <el-select v-model=\"form.hotline\" class=\"full\" data-test=\"hotline-select\">\n          <el-option v-for=\"h in refs.hotlines\" :key=\"h.code\" :value=\"h.code\" :label=\"h.code + ' ' + nameOf(h)\" />\n        </el-select>\n      </el-form-item>\n      <el-form-item :label=\"t('agent.kind')\">\n        <el-select v-model=\"form.kind\" class=\"full\">\n          <el-option v-for=\"k in ORDER_KINDS\" :key=\"k\" :value=\"k\" :label=\"t('kind.' + k)\" />\n        </el-select>\n      </el-form-item>\n      <el-form-item :label=\"t('agent.priority')\">\n        <el-radio-group v-model=\"form.priority\">\n          <el-radio-button value=\"normal\">{{ t('priority.normal') }}</el-radio-button>\n          <el-radio-button value=\"urgent\">{{ t('priority.urgent') }}</el-radio-button>\n        </el-radio-group>\n      </el-form-item>\n      <el-form-item :label=\"t('agent.area')\">\n        <AreaSelect v-model=\"form.area\" :placeholder=\"t('agent.areaHint')\" />\n      </el-form-item>\n      <el-form-item :label=\"t('agent.address')\">\n        <el-input v-model=\"form.address\" maxlength=\"300\" data-test=\"address\" />\n      </el-form-item>\n      <el-alert v-for=\"o in outageHints\" :key=\"o.id\" type=\"warning\" show-icon :closable=\"false\"\n                class=\"span-2\" data-test=\"outage-hint\"\n                :title=\"t('agent.outage') + ' · ' + t('agent.outageHint', { title: o.title, start: $fmtTime(o.starts_at), end: $fmtTime(o.ends_at) })\" />\n      <el-form-item :label=\"t('agent.callerPhone')\">\n        <el-input v-model=\"form.caller_phone\" maxlength=\"32\" class=\"mono\" data-test=\"caller-phone-input\" />\n      </el-form-item>\n      <el-form-item :label=\"t('agent.callerName')\">\n        <el-input v-model=\"form.caller_name\" maxlength=\"64\" />\n      </el-form-item>\n      <div class=\"span-2 resolve-line\">\n        <el-checkbox v-model=\"form.resolve\" data-test=\"resolve-toggle\">{{ t('agent.resolveOnCall') }}</el-checkbox>\n      </div>\n      <el-form-item v-if=\"form.resolve\" :label=\"t('agent.reply')\" class=\"span-2\" required>\n        <el-input v-model=\"form.reply\" type=\"textarea\" :rows=\"2\" :placeholder=\"t('agent.replyHint')\" />\n      </el-form-item>\n      <div class=\"span-2 form-actions\">\n        <el-button type=\"primary\" size=\"large\" native-type=\"submit\" :loading=\"saving\" data-test=\"register\">\n          {{ form.resolve ? t('agent.resolveOnCall') : t('agent.register') }} <kbd>Ctrl+Enter</kbd></el-button>\n        <el-button size=\"large\" @click=\"clear\">{{ t('agent.clear') }}</el-button>\n      </div>\n    </el-form>\n  </el-card>\n\n  <el-dialog v-model=\"duplicates.open\" :title=\"t('agent.duplicates')\" width=\"640px\">\n    <p class=\"muted\">{{ t('agent.duplicatesHint') }}</p>\n    <el-table :data=\"duplicates.items\" size=\"small\">\n      <el-table-column :label=\"t('order.details')\" min-width=\"200\">\n        <template #default=\"{ row }\"><a :href=\"'#/orders/' + row.id\" class=\"mono\">{{ row.number }}</a>\n          <div class=\"muted small\">{{ row.address }}</div></template>\n      </el-table-column>\n      <el-table-column :label=\"t('unit.state')\" width=\"110\">\n        <template #default=\"{ row }\"><StatusTag :status=\"row.status\" /></template>\n      </el-table-column>\n      <el-table-column width=\"130\">\n        <template #default=\"{ row }\"><el-button size=\"small\" type=\"warning\" @click=\"merge(row)\">{{ t('agent.merge') }}</el-button></template>\n      </el-table-column>\n    </el-table>\n  </el-dialog>",
+    "\n  <el-card shadow=\"never\" class=\"panel entry\">\n    <template #header><div class=\"panel-head\"><span>{{ t('agent.entry') }}</span>\n      <span class=\"muted small\">{{ form.hotline }}</span></div></template>\n    <el-form label-position=\"top\" class=\"entry-form\" @submit.prevent=\"register()\">\n      <el-form-item :label=\"t('agent.description')\" class=\"span-2\" required>\n        <el-input ref=\"descriptionInput\" v-model=\"form.description\" type=\"textarea\" :rows=\"3\"\n                  :placeholder=\"t('agent.descriptionHint')\" maxlength=\"4000\" data-test=\"description\" />\n      </el-form-item>\n      <div class=\"span-2 suggest-line\" data-test=\"suggestions\">\n        <span class=\"muted small\">{{ t('agent.suggested') }}:</span>\n        <span v-if=\"!suggestions.length\" class=\"muted small\">{{ t('agent.noSuggestion') }}</span>\n        <el-button v-for=\"(s, i) in suggestions\" :key=\"s.code\" size=\"small\" round\n                   :type=\"form.service_item === s.code ? 'primary' : 'default'\"\n                   :data-code=\"s.code\" @click=\"pick(i)\">\n          <kbd>Alt+{{ i + 1 }}</kbd> {{ nameOf(s) }}\n        </el-button>\n      </div>\n      <el-form-item :label=\"t('agent.serviceItem')\" required>\n        <ItemSelect v-model=\"form.service_item\" :placeholder=\"t('agent.searchItem')\" />\n      </el-form-item>\n      <el-form-item :label=\"t('agent.hotline')\" required>\n        <el-select v-model=\"form.hotline\" class=\"full\" data-test=\"hotline-select\">\n          <el-option v-for=\"h in refs.hotlines\" :key=\"h.code\" :value=\"h.code\" :label=\"h.code + ' ' + nameOf(h)\" />\n        </el-select>\n      </el-form-item>\n      <el-form-item :label=\"t('agent.kind')\">\n        <el-select v-model=\"form.kind\" class=\"full\">\n          <el-option v-for=\"k in ORDER_KINDS\" :key=\"k\" :value=\"k\" :label=\"t('kind.' + k)\" />\n        </el-select>\n      </el-form-item>\n      <el-form-item :label=\"t('agent.priority')\">\n        <el-radio-group v-model=\"form.priority\">\n          <el-radio-button value=\"normal\">{{ t('priority.normal') }}</el-radio-button>\n          <el-radio-button value=\"urgent\">{{ t('priority.urgent') }}</el-radio-button>\n        </el-radio-group>\n      </el-form-item>\n      <el-form-item :label=\"t('agent.area')\">\n        <AreaSelect v-model=\"form.area\" :placeholder=\"t('agent.areaHint')\" />\n      </el-form-item>\n      <el-form-item :label=\"t('agent.address')\">\n        <el-input v-model=\"form.address\" maxlength=\"300\" data-test=\"address\" />\n      </el-form-item>\n      <el-alert v-for=\"o in outageHints\" :key=\"o.id\" type=\"warning\" show-icon :closable=\"false\"\n                class=\"span-2\" data-test=\"outage-hint\"\n                :title=\"t('agent.outage') + ' · ' + t('agent.outageHint', { title: o.title, start: $fmtTime(o.starts_at), end: $fmtTime(o.ends_at) })\" />\n      <div v-if=\"candidates.length\" class=\"span-2 candidates\" data-test=\"duplicate-candidates\">\n        <div class=\"candidates-head\"><strong>{{ t('dupes.title') }}</strong>\n          <span class=\"muted small\">{{ t('dupes.hint') }}</span></div>\n        <div v-for=\"c in candidates\" :key=\"c.id\" class=\"candidate\" :data-order=\"c.id\">\n          <div class=\"candidate-text\">\n            <a :href=\"'#/orders/' + c.id\" class=\"mono\">{{ c.number }}</a>\n            <StatusTag :status=\"c.status\" />\n            <el-tag v-for=\"(m, i) in c.matches\" :key=\"i\" size=\"small\" type=\"warning\" effect=\"plain\">{{ matchText(m) }}</el-tag>\n            <div class=\"muted small\">{{ c.address }}</div>\n          </div>\n          <el-button size=\"small\" type=\"warning\" :loading=\"saving\" data-test=\"register-into\"\n                     @click=\"register(c)\">{{ t('dupes.registerInto') }}</el-button>\n        </div>\n      </div>\n      <el-form-item :label=\"t('agent.callerPhone')\">\n        <el-input v-model=\"form.caller_phone\" maxlength=\"32\" class=\"mono\" data-test=\"caller-phone-input\" />\n      </el-form-item>\n      <el-form-item :label=\"t('agent.callerName')\">\n        <el-input v-model=\"form.caller_name\" maxlength=\"64\" />\n      </el-form-item>\n      <div class=\"span-2 resolve-line\">\n        <el-checkbox v-model=\"form.resolve\" data-test=\"resolve-toggle\">{{ t('agent.resolveOnCall') }}</el-checkbox>\n      </div>\n      <el-form-item v-if=\"form.resolve\" :label=\"t('agent.reply')\" class=\"span-2\" required>\n        <el-input v-model=\"form.reply\" type=\"textarea\" :rows=\"2\" :placeholder=\"t('agent.replyHint')\" />\n      </el-form-item>\n      <div class=\"span-2 form-actions\">\n        <el-button type=\"primary\" size=\"large\" native-type=\"submit\" :loading=\"saving\" data-test=\"register\">\n          {{ form.resolve ? t('agent.resolveOnCall') : t('agent.register') }} <kbd>Ctrl+Enter</kbd></el-button>\n        <el-button size=\"large\" @click=\"clear\">{{ t('agent.clear') }}</el-button>\n      </div>\n    </el-form>\n  </el-card>\n\n  <el-dialog v-model=\"duplicates.open\" :title=\"t('agent.duplicates')\" width=\"640px\">\n    <p class=\"muted\">{{ t('agent.duplicatesHint') }}</p>\n    <el-table :data=\"duplicates.items\" size=\"small\">\n      <el-table-column :label=\"t('order.details')\" min-width=\"200\">\n        <template #default=\"{ row }\"><a :href=\"'#/orders/' + row.id\" class=\"mono\">{{ row.number }}</a>\n          <div class=\"muted small\">{{ row.address }}</div></template>\n      </el-table-column>\n      <el-table-column :label=\"t('unit.state')\" width=\"110\">\n        <template #default=\"{ row }\"><StatusTag :status=\"row.status\" /></template>\n      </el-table-column>\n      <el-table-column width=\"130\">\n        <template #default=\"{ row }\"><el-button size=\"small\" type=\"warning\" @click=\"merge(row)\">{{ t('agent.merge') }}</el-button></template>\n      </el-table-column>\n    </el-table>\n  </el-dialog>",
     (() => {
       const _hoisted_1 = { class: "panel-head" }
       const _hoisted_2 = { class: "muted small" }
@@ -496,11 +496,22 @@ export const renders = new Map([
         key: 0,
         class: "muted small"
       }
-      const _hoisted_6 = { class: "span-2 resolve-line" }
-      const _hoisted_7 = { class: "span-2 form-actions" }
-      const _hoisted_8 = { class: "muted" }
-      const _hoisted_9 = ["href"]
-      const _hoisted_10 = { class: "muted small" }
+      const _hoisted_6 = {
+        key: 0,
+        class: "span-2 candidates",
+        "data-test": "duplicate-candidates"
+      }
+      const _hoisted_7 = { class: "candidates-head" }
+      const _hoisted_8 = { class: "muted small" }
+      const _hoisted_9 = ["data-order"]
+      const _hoisted_10 = { class: "candidate-text" }
+      const _hoisted_11 = ["href"]
+      const _hoisted_12 = { class: "muted small" }
+      const _hoisted_13 = { class: "span-2 resolve-line" }
+      const _hoisted_14 = { class: "span-2 form-actions" }
+      const _hoisted_15 = { class: "muted" }
+      const _hoisted_16 = ["href"]
+      const _hoisted_17 = { class: "muted small" }
 
       return function render(_ctx, _cache) {
         const _component_el_input = _resolveComponent("el-input")
@@ -513,11 +524,12 @@ export const renders = new Map([
         const _component_el_radio_group = _resolveComponent("el-radio-group")
         const _component_AreaSelect = _resolveComponent("AreaSelect")
         const _component_el_alert = _resolveComponent("el-alert")
+        const _component_StatusTag = _resolveComponent("StatusTag")
+        const _component_el_tag = _resolveComponent("el-tag")
         const _component_el_checkbox = _resolveComponent("el-checkbox")
         const _component_el_form = _resolveComponent("el-form")
         const _component_el_card = _resolveComponent("el-card")
         const _component_el_table_column = _resolveComponent("el-table-column")
-        const _component_StatusTag = _resolveComponent("StatusTag")
         const _component_el_table = _resolveComponent("el-table")
         const _component_el_dialog = _resolveComponent("el-dialog")
 
@@ -536,7 +548,7 @@ export const renders = new Map([
               _createVNode(_component_el_form, {
                 "label-position": "top",
                 class: "entry-form",
-                onSubmit: _withModifiers(_ctx.register, ["prevent"])
+                onSubmit: _cache[11] || (_cache[11] = _withModifiers($event => (_ctx.register()), ["prevent"]))
               }, {
                 default: _withCtx(() => [
                   _createVNode(_component_el_form_item, {
@@ -704,6 +716,57 @@ export const renders = new Map([
                       title: _ctx.t('agent.outage') + ' · ' + _ctx.t('agent.outageHint', { title: o.title, start: _ctx.$fmtTime(o.starts_at), end: _ctx.$fmtTime(o.ends_at) })
                     }, null, 8 /* PROPS */, ["title"]))
                   }), 128 /* KEYED_FRAGMENT */)),
+                  (_ctx.candidates.length)
+                    ? (_openBlock(), _createElementBlock("div", _hoisted_6, [
+                        _createElementVNode("div", _hoisted_7, [
+                          _createElementVNode("strong", null, _toDisplayString(_ctx.t('dupes.title')), 1 /* TEXT */),
+                          _createElementVNode("span", _hoisted_8, _toDisplayString(_ctx.t('dupes.hint')), 1 /* TEXT */)
+                        ]),
+                        (_openBlock(true), _createElementBlock(_Fragment, null, _renderList(_ctx.candidates, (c) => {
+                          return (_openBlock(), _createElementBlock("div", {
+                            key: c.id,
+                            class: "candidate",
+                            "data-order": c.id
+                          }, [
+                            _createElementVNode("div", _hoisted_10, [
+                              _createElementVNode("a", {
+                                href: '#/orders/' + c.id,
+                                class: "mono"
+                              }, _toDisplayString(c.number), 9 /* TEXT, PROPS */, _hoisted_11),
+                              _createVNode(_component_StatusTag, {
+                                status: c.status
+                              }, null, 8 /* PROPS */, ["status"]),
+                              (_openBlock(true), _createElementBlock(_Fragment, null, _renderList(c.matches, (m, i) => {
+                                return (_openBlock(), _createBlock(_component_el_tag, {
+                                  key: i,
+                                  size: "small",
+                                  type: "warning",
+                                  effect: "plain"
+                                }, {
+                                  default: _withCtx(() => [
+                                    _createTextVNode(_toDisplayString(_ctx.matchText(m)), 1 /* TEXT */)
+                                  ]),
+                                  _: 2 /* DYNAMIC */
+                                }, 1024 /* DYNAMIC_SLOTS */))
+                              }), 128 /* KEYED_FRAGMENT */)),
+                              _createElementVNode("div", _hoisted_12, _toDisplayString(c.address), 1 /* TEXT */)
+                            ]),
+                            _createVNode(_component_el_button, {
+                              size: "small",
+                              type: "warning",
+                              loading: _ctx.saving,
+                              "data-test": "register-into",
+                              onClick: $event => (_ctx.register(c))
+                            }, {
+                              default: _withCtx(() => [
+                                _createTextVNode(_toDisplayString(_ctx.t('dupes.registerInto')), 1 /* TEXT */)
+                              ]),
+                              _: 1 /* STABLE */
+                            }, 8 /* PROPS */, ["loading", "onClick"])
+                          ], 8 /* PROPS */, _hoisted_9))
+                        }), 128 /* KEYED_FRAGMENT */))
+                      ]))
+                    : _createCommentVNode("v-if", true),
                   _createVNode(_component_el_form_item, {
                     label: _ctx.t('agent.callerPhone')
                   }, {
@@ -730,7 +793,7 @@ export const renders = new Map([
                     ]),
                     _: 1 /* STABLE */
                   }, 8 /* PROPS */, ["label"]),
-                  _createElementVNode("div", _hoisted_6, [
+                  _createElementVNode("div", _hoisted_13, [
                     _createVNode(_component_el_checkbox, {
                       modelValue: _ctx.form.resolve,
                       "onUpdate:modelValue": _cache[9] || (_cache[9] = $event => ((_ctx.form.resolve) = $event)),
@@ -744,7 +807,7 @@ export const renders = new Map([
                   ]),
                   (_ctx.form.resolve)
                     ? (_openBlock(), _createBlock(_component_el_form_item, {
-                        key: 0,
+                        key: 1,
                         label: _ctx.t('agent.reply'),
                         class: "span-2",
                         required: ""
@@ -761,7 +824,7 @@ export const renders = new Map([
                         _: 1 /* STABLE */
                       }, 8 /* PROPS */, ["label"]))
                     : _createCommentVNode("v-if", true),
-                  _createElementVNode("div", _hoisted_7, [
+                  _createElementVNode("div", _hoisted_14, [
                     _createVNode(_component_el_button, {
                       type: "primary",
                       size: "large",
@@ -771,7 +834,7 @@ export const renders = new Map([
                     }, {
                       default: _withCtx(() => [
                         _createTextVNode(_toDisplayString(_ctx.form.resolve ? _ctx.t('agent.resolveOnCall') : _ctx.t('agent.register')) + " ", 1 /* TEXT */),
-                        _cache[12] || (_cache[12] = _createElementVNode("kbd", null, "Ctrl+Enter", -1 /* CACHED */))
+                        _cache[13] || (_cache[13] = _createElementVNode("kbd", null, "Ctrl+Enter", -1 /* CACHED */))
                       ]),
                       _: 1 /* STABLE */
                     }, 8 /* PROPS */, ["loading"]),
@@ -787,18 +850,18 @@ export const renders = new Map([
                   ])
                 ]),
                 _: 1 /* STABLE */
-              }, 8 /* PROPS */, ["onSubmit"])
+              })
             ]),
             _: 1 /* STABLE */
           }),
           _createVNode(_component_el_dialog, {
             modelValue: _ctx.duplicates.open,
-            "onUpdate:modelValue": _cache[11] || (_cache[11] = $event => ((_ctx.duplicates.open) = $event)),
+            "onUpdate:modelValue": _cache[12] || (_cache[12] = $event => ((_ctx.duplicates.open) = $event)),
             title: _ctx.t('agent.duplicates'),
             width: "640px"
           }, {
             default: _withCtx(() => [
-              _createElementVNode("p", _hoisted_8, _toDisplayString(_ctx.t('agent.duplicatesHint')), 1 /* TEXT */),
+              _createElementVNode("p", _hoisted_15, _toDisplayString(_ctx.t('agent.duplicatesHint')), 1 /* TEXT */),
               _createVNode(_component_el_table, {
                 data: _ctx.duplicates.items,
                 size: "small"
@@ -812,8 +875,8 @@ export const renders = new Map([
                       _createElementVNode("a", {
                         href: '#/orders/' + row.id,
                         class: "mono"
-                      }, _toDisplayString(row.number), 9 /* TEXT, PROPS */, _hoisted_9),
-                      _createElementVNode("div", _hoisted_10, _toDisplayString(row.address), 1 /* TEXT */)
+                      }, _toDisplayString(row.number), 9 /* TEXT, PROPS */, _hoisted_16),
+                      _createElementVNode("div", _hoisted_17, _toDisplayString(row.address), 1 /* TEXT */)
                     ]),
                     _: 1 /* STABLE */
                   }, 8 /* PROPS */, ["label"]),

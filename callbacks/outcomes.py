@@ -155,8 +155,10 @@ async def _act_on_order(
     if merged_caller:
         # Their fault is not fixed though the parent's work is done: their order leaves
         # the parent and is redone on its own, by the unit that did the parent's work.
+        parent = await order_queries.get_order(conn, order["parent_id"])
+        assert parent is not None  # an order's parent stays
         changes["parent_id"] = None
-        data["split_from"] = order["parent_id"]
+        data["split_from"] = parent["number"]
     await do_transition(
         conn,
         order,

@@ -119,6 +119,8 @@ async def test_every_caller_of_an_outage_is_called_back_and_closes_or_reopens_on
     split = await agent.get(f"/api/v1/orders/{unhappy}")
     assert split["status"] == "dispatched" and split["parent_id"] is None
     assert split["dispatches"][-1]["enterprise_id"] == water
+    (reopened,) = [e for e in split["events"] if e["type"] == "order.reopen"]
+    assert reopened["data"]["split_from"] == orders[0]["number"]
     # The parent's own caller is content: it closes, and its merged orders with it.
     assert (await answer(parent, True, 5))["outcome"] == "closed"
     for order_id in (content, again):

@@ -563,6 +563,8 @@ const zh = {
     outage: "停水停气公告：{title}",
     registerInto: "登记为此单的重复件",
     registered: "已登记 {number}，作为 {parent} 的重复件，不再派单",
+    withParent: "随主单归档",
+    splitFrom: "回访不满意，脱离主单单独重办",
   },
 };
 
@@ -1123,6 +1125,8 @@ const en = {
     outage: "Outage: {title}",
     registerInto: "Register as its duplicate",
     registered: "Registered {number} as a duplicate of {parent}; it is not dispatched",
+    withParent: "Closed with its parent",
+    splitFrom: "Unsatisfied: left its parent, redone on its own",
   },
 };
 

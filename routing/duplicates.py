@@ -184,7 +184,7 @@ async def do_merge(
         await access_order_by_id(conn, actor, parent_id)
     root = await queries.merge_root(conn, parent_id)
     if root is None:
-        raise NotFound(f"order {parent_id} not found")
+        raise NotFound("order {order_id} not found", order_id=parent_id)
     if child_id == root:
         raise InvalidInput(
             "an order cannot be merged into itself",

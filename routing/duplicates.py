@@ -83,12 +83,9 @@ async def candidates_before_registration(
         since=now - dt.timedelta(hours=settings.duplicate_window_hours),
         settings=settings,
     )
-    outage = await _running_outage(conn, query, now)
-    if outage is None or outage["parent_order_id"] is None:
-        return found
-    root = await queries.merge_root(conn, outage["parent_order_id"])
-    parent = await get_order(conn, root) if root is not None else None
-    if parent is None or parent["status"] in FINAL:
+    outage = await running_outage(conn, query.service_item, query.area, now, lock=False)
+    parent = await open_parent(conn, outage["parent_order_id"]) if outage else None
+    if outage is None or parent is None:
         return found
     match = {"kind": "outage", "title": outage["title"]}
     same = next((f for f in found if f["id"] == parent["id"]), None)
@@ -100,16 +97,32 @@ async def candidates_before_registration(
     return [entry, *found]
 
 
-async def _running_outage(
-    conn: asyncpg.Connection, query: CandidateQuery, now: dt.datetime
+async def running_outage(
+    conn: asyncpg.Connection,
+    item_code: str | None,
+    area_code: str | None,
+    now: dt.datetime,
+    *,
+    lock: bool,
 ) -> asyncpg.Record | None:
-    item = await reference.item(conn, query.service_item)
-    areas = await area_chain(conn, query.area)
+    """The running outage of the item's utility (water, gas, heating) covering the area
+    or its district, locked for linking if ``lock``."""
+    item = await reference.item(conn, item_code) if item_code else None
+    areas = await area_chain(conn, area_code)
     if item is None or item["domain"] not in _UTILITIES or not areas:
         return None
     return await queries.active_outage_for(
-        conn, domain=item["domain"], areas=areas, at=now, for_update=False
+        conn, domain=item["domain"], areas=areas, at=now, for_update=lock
     )
+
+
+async def open_parent(conn: asyncpg.Connection, order_id: int | None) -> asyncpg.Record | None:
+    """The order at the end of ``order_id``'s merge chain, if its work is still to be
+    done: merging into one completed or closed would leave the caller without a
+    callback (``order.completed`` has been handled)."""
+    root = await queries.merge_root(conn, order_id) if order_id is not None else None
+    parent = await get_order(conn, root) if root is not None else None
+    return parent if parent is not None and parent["status"] not in _NOT_OPEN else None
 
 
 async def _similar(
@@ -195,8 +208,9 @@ async def do_merge(
     first, second = sorted((child_id, root))
     locked = {first: await lock_order(conn, first), second: await lock_order(conn, second)}
     child, parent = locked[child_id], locked[root]
-    if parent["status"] in FINAL or parent["parent_id"] is not None:
-        # Closed or cancelled, or merged meanwhile by another request.
+    if parent["status"] in _NOT_OPEN or parent["parent_id"] is not None:
+        # Done, closed or cancelled (its callers' callbacks are scheduled once, at its
+        # completion), or merged meanwhile by another request.
         raise Conflict(
             "the parent must be an open order that is not itself merged", code="invalid_parent"
         )

@@ -133,6 +133,14 @@ async def test_every_caller_of_an_outage_is_called_back_and_closes_or_reopens_on
     rated = await pool.fetchrow("SELECT * FROM dispatch_ratings WHERE dispatch_id = $1", dispatch)
     assert (rated["rating"], rated["callback_outcome"]) == (5, "good")
 
+    # The outage still runs but its parent's work is done: a new call is the fault come
+    # back, routed as the outage's new parent (merged, it would never be called back).
+    back = await agent.post("/api/v1/orders", no_water(area, "13911110004"), status=201)
+    await settle(pool, settings)
+    assert (await agent.get(f"/api/v1/orders/{back['id']}"))["status"] == "dispatched"
+    done = await agent.post(f"/api/v1/orders/{back['id']}/merge", {"parent_id": parent}, status=409)
+    assert done["error"]["code"] == "invalid_parent"
+
 
 async def test_candidates_are_offered_before_registering_and_merging_follows_the_chain(
     desks: dict[str, Desk], pool: asyncpg.Pool, settings: Settings

@@ -13,7 +13,7 @@ from typing import Any, Literal
 import asyncpg
 from pydantic import ConfigDict, Field, model_validator
 
-from callbacks import queries
+from callbacks import queries, voice
 from callbacks.outcomes import JUST_DONE
 from callbacks.policy import CallbackPolicy, waiting_state
 from hotline import i18n
@@ -26,6 +26,7 @@ from hotline.reference.cache import reference
 from hotline.settings import Settings
 from hotline.users.models import Actor
 from hotline.vocabulary import RenamedFields, renamed
+from integrations.telephony.outbound import queue_sms
 
 DEFAULT_HOTLINE = "12319"  # the city-management line runs the centre's own surveys
 
@@ -37,12 +38,17 @@ async def schedule_order_surveys(
     policy: CallbackPolicy,
     *,
     first_at: list[dt.datetime],
+    about: list[asyncpg.Record] | None = None,
 ) -> int:
-    """A survey of each order's caller in ``campaign``, first attempt at ``first_at``."""
+    """A survey of each order's caller in ``campaign``, first attempt at ``first_at``;
+    ``about[i]`` is the order whose work ``orders[i]``'s caller is asked about (its round
+    and lead unit), by default the order itself."""
+    worked = about if about is not None else orders
     return await queries.insert_surveys(
         conn,
         campaign,
         order_ids=[o["id"] for o in orders],
+        worked_ids=[o["id"] for o in worked],
         phones=[o["caller_phone"] for o in orders],
         names=[o["caller_name"] for o in orders],
         hotlines=[o["hotline_code"] for o in orders],
@@ -52,38 +58,82 @@ async def schedule_order_surveys(
 
 
 async def schedule_after_completion(
-    conn: asyncpg.Connection, orders: list[asyncpg.Record], policy: CallbackPolicy
+    conn: asyncpg.Connection,
+    orders: list[asyncpg.Record],
+    policy: CallbackPolicy,
+    *,
+    about: list[asyncpg.Record] | None = None,
 ) -> int:
     """Completed orders join the post-completion campaign: first attempt
-    ``delay_working_hours`` after completion, inside the calling hours. Orders already
-    scheduled for their round are skipped; returns how many surveys were made."""
+    ``delay_working_hours`` after completion (of ``about[i]``, by default the order
+    itself), inside the calling hours. Orders already scheduled for their round are
+    skipped; returns how many surveys were made."""
     campaign = await queries.post_completion_campaign(conn)
-    reachable = [o for o in orders if o["caller_phone"]]
+    done = about if about is not None else orders
+    pairs = [(o, d) for o, d in zip(orders, done, strict=True) if o["caller_phone"]]
     return await schedule_order_surveys(
         conn,
         campaign,
-        reachable,
+        [o for o, _ in pairs],
         policy,
-        first_at=[policy.first_attempt_at(o["completed_at"]) for o in reachable],
+        first_at=[policy.first_attempt_at(d["completed_at"]) for _, d in pairs],
+        about=[d for _, d in pairs],
     )
+
+
+def merged_callers_to_survey(
+    order: asyncpg.Record, merged: list[asyncpg.Record]
+) -> list[asyncpg.Record]:
+    """Of the orders merged into ``order``, one per phone not already called about it
+    (a caller who rang twice is asked once; the order's own caller is asked anyway)."""
+    seen = {order["caller_phone"]}
+    chosen = []
+    for child in merged:
+        if child["caller_phone"] and child["caller_phone"] not in seen:
+            seen.add(child["caller_phone"])
+            chosen.append(child)
+    return chosen
 
 
 async def on_order_completed(
     conn: asyncpg.Connection, payload: dict[str, Any], ctx: JobContext
 ) -> None:
-    """Outbox handler on ``order.completed``: the order's callback. An order without a
-    phone cannot be called back; it is closed with that note. A repeat does nothing
-    more."""
+    """Outbox handler on ``order.completed``: the order's callback, and one for each
+    caller merged into it (重复件, an outage's callers), paced like any other; where the
+    hotline says so, the merged callers are texted at once that the fault is fixed. An
+    order without a phone cannot be called back; it is closed with that note (its merged
+    callers are still called). A repeat does nothing more."""
     order = await order_queries.get_order(conn, payload["order_id"], for_update=True)
     if order is None or order["status"] not in JUST_DONE:
         return
     now = ctx.clock()
+    merged = merged_callers_to_survey(order, await order_queries.merged_callers(conn, order["id"]))
+    policy = CallbackPolicy.from_settings(ctx.settings, await ctx.calendar.get(conn))
+    await schedule_after_completion(
+        conn, [order, *merged], policy, about=[order] * (len(merged) + 1)
+    )
+    await text_fault_fixed(conn, order, merged)
     if not order["caller_phone"]:
         data = {"callback": "no phone to call back"}
         await do_transition(conn, order, "close", None, now, changes={"closed_at": now}, data=data)
+
+
+async def text_fault_fixed(
+    conn: asyncpg.Connection, order: asyncpg.Record, merged: list[asyncpg.Record]
+) -> None:
+    """The hotline's "fault fixed" SMS (``hotlines.fixed_sms``) to each merged caller,
+    once per order and round: they learn it now, not when their callback comes."""
+    hotline = await reference.hotline(conn, order["hotline_code"])
+    if hotline is None or not hotline["fixed_sms"]:
         return
-    policy = CallbackPolicy.from_settings(ctx.settings, await ctx.calendar.get(conn))
-    await schedule_after_completion(conn, [order], policy)
+    for child in merged:
+        await queue_sms(
+            conn,
+            effect_key=f"callback.fixed:{child['id']}:{order['redo_count']}",
+            to_phone=child["caller_phone"],
+            from_number=hotline["voice_number"] or hotline["number"],
+            body=voice.fault_fixed(hotline["number"], str(child["number"])),
+        )
 
 
 # ----------------------------------------------------------- supervisor campaigns

@@ -117,7 +117,11 @@ async def _act_on_order(
         "comment": words,
     }
     await record_event(conn, order["id"], "callback.answered", actor, now, data=facts)
-    # The unit's score counts post-completion ratings only; spot checks sample.
+    # A caller merged into the order that was worked on (its parent).
+    merged_caller = order["parent_id"] is not None
+    # The unit's score counts post-completion ratings only; spot checks sample. The
+    # work is rated by its order's own caller; a merged caller's answer counts only
+    # while the dispatch has no answer (the first caller unreachable, or without phone).
     if survey["campaign_kind"] == "post_completion" and survey["dispatch_id"] is not None:
         await queries.rate_dispatch(
             conn,
@@ -126,32 +130,43 @@ async def _act_on_order(
             rating=rating,
             outcome="good" if good else "bad",
             now=now,
+            keep_answer=merged_caller,
         )
     if good:
-        if order["status"] not in AWAITING:
+        # A merged caller satisfied: nothing is left to do for them.
+        if order["status"] not in AWAITING | {Status.MERGED}:
             return "recorded"
         await do_transition(
             conn, order, "close", actor, now, changes={"closed_at": now}, data=facts
         )
         return "closed"
-    if order["status"] not in AWAITING | {Status.CLOSED}:
+    if order["status"] not in AWAITING | {Status.CLOSED, Status.MERGED}:
         return "recorded"  # already back at work (an earlier answer reopened it)
     item = await reference.item(conn, order["service_item_code"])
     assert item is not None
     due = clock_dues(item, order["priority"], calendar, now)["resolution"]
     unit = survey["enterprise_id"] or order["lead_enterprise_id"]
+    changes: dict[str, object] = {
+        "redo_count": order["redo_count"] + 1,
+        "closed_at": None,
+        "resolution_due_at": due,
+    }
+    data = {**facts, "resolution_due_at": due.isoformat()}
+    if merged_caller:
+        # Their fault is not fixed though the parent's work is done: their order leaves
+        # the parent and is redone on its own, by the unit that did the parent's work.
+        parent = await order_queries.get_order(conn, order["parent_id"])
+        assert parent is not None  # an order's parent stays
+        changes["parent_id"] = None
+        data["split_from"] = parent["number"]
     await do_transition(
         conn,
         order,
         "reopen",
         actor,
         now,
-        changes={
-            "redo_count": order["redo_count"] + 1,
-            "closed_at": None,
-            "resolution_due_at": due,
-        },
-        data={**facts, "resolution_due_at": due.isoformat()},
+        changes=changes,
+        data=data,
         facts={"enterprise_id": unit, "comment": words, "level": facts["level"]},
     )
     return "reopened" if redo_by_same_unit(order["redo_count"] + 1, unit) else "escalated"
@@ -176,8 +191,15 @@ async def do_mark_unreachable(
     if survey["campaign_kind"] != "post_completion":
         return
     if survey["dispatch_id"] is not None:
+        # One of the order's callers (merged ones too) may have answered already.
         await queries.rate_dispatch(
-            conn, survey["dispatch_id"], solved=None, rating=None, outcome="unreachable", now=now
+            conn,
+            survey["dispatch_id"],
+            solved=None,
+            rating=None,
+            outcome="unreachable",
+            now=now,
+            keep_answer=True,
         )
     if order["status"] in AWAITING:
         await do_transition(conn, order, "close", None, now, changes={"closed_at": now}, data=data)

@@ -151,6 +151,7 @@ async def insert_surveys(
     *,
     order_ids: list[int | None],
     phones: list[str],
+    worked_ids: list[int | None] | None = None,
     names: list[str],
     hotlines: list[str],
     due_ats: list[dt.datetime],
@@ -160,13 +161,15 @@ async def insert_surveys(
     already surveyed in this campaign (same order and round, or same phone without an
     order) are skipped. Returns how many surveys were made.
 
-    The order's round, lead unit and its last completed lead dispatch are read here."""
+    ``worked_ids[i]`` is the order whose work the caller is asked about (a merged
+    caller's parent; by default the survey's order): its round, lead unit and last
+    completed lead dispatch are read here."""
     rows = await conn.fetch(
         """
         WITH input AS (
             SELECT * FROM unnest($2::bigint[], $3::text[], $4::text[], $5::text[],
-                                 $6::timestamptz[])
-                   AS i (order_id, phone, contact_name, hotline_code, due_at)
+                                 $6::timestamptz[], $9::bigint[])
+                   AS i (order_id, phone, contact_name, hotline_code, due_at, worked_id)
         ), made AS (
             INSERT INTO callback_surveys (campaign_id, order_id, round, dispatch_id,
                                           enterprise_id, phone, contact_name, hotline_code,
@@ -176,10 +179,10 @@ async def insert_surveys(
                    i.contact_name, i.hotline_code, $7,
                    CASE WHEN i.order_id IS NULL THEN 'rating' ELSE 'solved' END
               FROM input i
-              LEFT JOIN work_orders o ON o.id = i.order_id
+              LEFT JOIN work_orders o ON o.id = i.worked_id
               LEFT JOIN LATERAL (
                     SELECT id, enterprise_id FROM dispatches
-                     WHERE order_id = i.order_id AND role = 'lead' AND state = 'completed'
+                     WHERE order_id = i.worked_id AND role = 'lead' AND state = 'completed'
                      ORDER BY finished_at DESC, id DESC LIMIT 1) d ON true
             ON CONFLICT DO NOTHING
             RETURNING id, order_id, phone
@@ -198,6 +201,7 @@ async def insert_surveys(
         due_ats,
         campaign["channel"],
         state,
+        order_ids if worked_ids is None else worked_ids,
     )
     return len(rows)
 
@@ -573,8 +577,10 @@ async def rate_dispatch(
     rating: int | None,
     outcome: str,
     now: dt.datetime,
+    keep_answer: bool = False,
 ) -> None:
-    """The dispatch's rating by its callback; an approved appeal stays approved."""
+    """The dispatch's rating by its callback; an approved appeal stays approved.
+    ``keep_answer``: an answer the dispatch already has (good or bad) stays."""
     await conn.execute(
         """
         INSERT INTO dispatch_ratings (dispatch_id, solved, rating, callback_outcome, rated_at)
@@ -582,12 +588,14 @@ async def rate_dispatch(
         ON CONFLICT (dispatch_id) DO UPDATE SET solved = EXCLUDED.solved,
             rating = EXCLUDED.rating, callback_outcome = EXCLUDED.callback_outcome,
             rated_at = EXCLUDED.rated_at
+         WHERE NOT $6 OR coalesce(dispatch_ratings.callback_outcome, '') NOT IN ('good', 'bad')
         """,
         dispatch_id,
         solved,
         rating,
         outcome,
         now,
+        keep_answer,
     )
 
 

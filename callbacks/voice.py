@@ -34,6 +34,8 @@ SMS_RATING = (
     "【{line}回访】请对本次服务评价，回复数字：5非常满意 4满意 3基本满意 2不满意 1非常不满意"
     "（可在数字后附上您的意见）。"
 )
+# To the callers merged into an order (an outage's callers), when the order is done.
+SMS_FIXED = "【{line}】您反映的问题（工单{order}）已处理完毕，稍后我们将回访听取您的意见。"
 SMS_THANKS_GOOD = "感谢您的评价！"
 SMS_THANKS_BAD = "感谢您的反馈，我们将督促承办单位重新办理。"
 
@@ -145,6 +147,10 @@ def sms_question(step: str, line: str, order_number: str | None) -> str:
     if step == "solved":
         return SMS_SOLVED.format(line=line, order=f"（工单{order_number}）" if order_number else "")
     return SMS_RATING.format(line=line)
+
+
+def fault_fixed(line: str, order_number: str) -> str:
+    return SMS_FIXED.format(line=line, order=order_number)
 
 
 def _clean(text: str) -> str:

@@ -11,12 +11,10 @@ from pydantic import ConfigDict, Field, model_validator
 
 from hotline.errors import InvalidInput
 from hotline.reference import queries as ref
-from hotline.reference.cache import reference
 from hotline.users.models import Actor
 from hotline.vocabulary import RenamedFields, renamed
 from routing import queries
-from routing.duplicates import do_merge
-from routing.rules import area_chain
+from routing.duplicates import do_merge, open_parent, running_outage
 
 
 class OutageInput(RenamedFields):
@@ -66,23 +64,22 @@ async def do_create_outage(
     )
 
 
-async def link_to_outage(
-    conn: asyncpg.Connection, order: asyncpg.Record, now: dt.datetime
-) -> asyncpg.Record | None:
-    """Link a new order to a running outage in its area; returns the outage, or None.
+async def link_to_outage(conn: asyncpg.Connection, order: asyncpg.Record, now: dt.datetime) -> bool:
+    """Link a new order to a running outage in its area; True if it was merged.
 
     The first such order becomes the outage's parent (and is routed as usual); later
-    ones are merged into it."""
-    item = await reference.item(conn, order["service_item_code"])
-    areas = await area_chain(conn, order["area_code"])
-    if item is None or item["domain"] not in ("water", "gas", "heating") or not areas:
-        return None
-    outage = await queries.active_outage_for(conn, domain=item["domain"], areas=areas, at=now)
+    ones are merged into it (into the order at the end of its merge chain). Once the
+    parent's work is done, a new call is a fault that came back: it becomes the
+    outage's parent in turn and is routed."""
+    outage = await running_outage(
+        conn, order["service_item_code"], order["area_code"], now, lock=True
+    )
     if outage is None:
-        return None
-    if outage["parent_order_id"] is None:
+        return False
+    parent = await open_parent(conn, outage["parent_order_id"])
+    if parent is None:
         await queries.set_outage_parent(conn, outage["id"], order["id"])
-        return outage
+        return False
     reason = f"停水停气公告：{outage['title']}"
-    await do_merge(conn, None, order["id"], outage["parent_order_id"], now, reason=reason)
-    return outage
+    await do_merge(conn, None, order["id"], parent["id"], now, reason=reason)
+    return True

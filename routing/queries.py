@@ -664,7 +664,7 @@ async def open_deadline_kinds(conn: asyncpg.Connection, order_id: int) -> set[st
 async def possible_duplicates(
     conn: asyncpg.Connection,
     *,
-    order_id: int,
+    order_id: int | None,
     item_code: str,
     area_code: str | None,
     address: str,
@@ -673,9 +673,10 @@ async def possible_duplicates(
     similarity: float,
     excluded_statuses: list[str],
 ) -> list[asyncpg.Record]:
-    """Open orders like this one: same item and area with a similar address, or the same
-    caller, registered since ``since``. The item/area/time index narrows the candidates
-    first, so comparing addresses needs no index of its own."""
+    """Open orders like this one (``order_id``; None: one not registered yet): same item
+    and area with a similar address, or the same caller, registered since ``since``.
+    The item/area/time index narrows the candidates first, so comparing addresses needs
+    no index of its own."""
     return await conn.fetch(
         """
         WITH candidates AS (
@@ -690,7 +691,7 @@ async def possible_duplicates(
                         ELSE 0 END AS address_similarity,
                    coalesce(o.citizen_id = $5, false) AS same_caller
               FROM work_orders o
-             WHERE o.id <> $1 AND o.created_at >= $6 AND o.status <> ALL($8::text[])
+             WHERE o.id IS DISTINCT FROM $1 AND o.created_at >= $6 AND o.status <> ALL($8::text[])
                AND ((o.service_item_code = $2 AND o.area_code IS NOT DISTINCT FROM $3)
                     OR o.citizen_id = $5)
         )
@@ -708,6 +709,26 @@ async def possible_duplicates(
         similarity,
         excluded_statuses,
     )
+
+
+async def merge_root(conn: asyncpg.Connection, order_id: int) -> int | None:
+    """The order ``order_id`` is merged into, following the chain (an order merged into
+    an outage's parent that was itself merged later) to one not merged; itself if not,
+    None if there is no such order."""
+    root = await conn.fetchval(
+        """
+        WITH RECURSIVE up (id, parent_id, depth) AS (
+            SELECT id, parent_id, 0 FROM work_orders WHERE id = $1
+            UNION ALL
+            SELECT w.id, w.parent_id, up.depth + 1
+              FROM work_orders w JOIN up ON w.id = up.parent_id
+             WHERE up.depth < 100
+        )
+        SELECT id FROM up ORDER BY depth DESC LIMIT 1
+        """,
+        order_id,
+    )
+    return None if root is None else int(root)
 
 
 async def merged_children(conn: asyncpg.Connection, parent_id: int) -> list[asyncpg.Record]:
@@ -742,16 +763,23 @@ async def insert_outage(conn: asyncpg.Connection, values: dict[str, Any]) -> asy
 
 
 async def active_outage_for(
-    conn: asyncpg.Connection, *, domain: str, areas: list[str], at: dt.datetime
+    conn: asyncpg.Connection,
+    *,
+    domain: str,
+    areas: list[str],
+    at: dt.datetime,
+    for_update: bool = True,
 ) -> asyncpg.Record | None:
-    """The active outage covering one of ``areas`` (oldest first), locked for linking."""
+    """The active outage covering one of ``areas`` (oldest first), locked for linking
+    unless only looked at."""
+    lock = "FOR UPDATE" if for_update else ""
     return await conn.fetchrow(
-        """
+        f"""
         SELECT * FROM outage_notices
          WHERE domain = $1 AND area_codes && $2::text[] AND cancelled_at IS NULL
            AND starts_at <= $3 AND ends_at > $3
          ORDER BY starts_at, id LIMIT 1
-         FOR UPDATE
+         {lock}
         """,
         domain,
         areas,

@@ -26,8 +26,7 @@ async def on_order_registered(
     if order["status"] != "registered":
         return
     now = ctx.clock()
-    outage = await link_to_outage(conn, order, now)
-    if outage is not None and outage["parent_order_id"] is not None:
+    if await link_to_outage(conn, order, now):
         return  # merged into the outage's parent order
     calendar = await ctx.calendar.get(conn)
     await do_route_order(conn, order, calendar=calendar, settings=ctx.settings, now=now)

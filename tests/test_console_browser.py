@@ -1508,3 +1508,47 @@ async def test_photos_recordings_and_proof_are_shown_where_the_order_is(
     await switch_language(agent)
     await expect(agent.locator(".order-page")).to_contain_text("照片与录音")
     await agent.screenshot(path=ARTIFACTS / "media-order-zh.png", full_page=True)
+
+
+async def test_the_entry_form_offers_duplicates_and_registers_straight_into_one(
+    consoles: Stack,
+) -> None:
+    stack = consoles
+    desk = await stack.api(stack.users["agent"])
+    try:
+        first = await desk.post(
+            "/api/v1/orders",
+            {
+                "hotline_code": "96111",
+                "service_item_code": "W05",
+                "address": "江西路 12 号 2 单元",
+                "description": "楼道水管爆了",
+            },
+            status=201,
+        )
+    finally:
+        await desk.client.close()
+    agent = await stack.console("agent")
+    await agent.locator("[data-test=description]").fill("江西路12号楼道水管漏水")
+    await agent.locator("[data-test=suggestions] [data-code=W05]").click()
+    await agent.locator("[data-test=address]").fill("江西路12号2单元")
+    offered = agent.locator("[data-test=duplicate-candidates]")
+    row = offered.locator(f"[data-order='{first['id']}']")
+    await expect(row).to_contain_text(first["number"])
+    await expect(row).to_contain_text("地址相似")
+    await offered.scroll_into_view_if_needed()
+    await agent.screenshot(path=ARTIFACTS / "agent-duplicate-candidates-zh.png")
+    await agent.locator(".topbar [data-test=lang]").click()
+    await expect(row).to_contain_text("alike")
+    await expect(offered).to_contain_text("Register as its duplicate")
+    await agent.screenshot(path=ARTIFACTS / "agent-duplicate-candidates-en.png")
+
+    async with agent.expect_response(
+        lambda r: r.url.endswith("/api/v1/orders") and r.request.method == "POST"
+    ) as info:
+        await row.locator("[data-test=register-into]").click()
+    response = await info.value
+    assert response.status == 201, await response.text()
+    order = await response.json()
+    assert order["status"] == "merged" and order["parent_id"] == first["id"]
+    await expect(offered).to_have_count(0)  # the form starts again

@@ -101,6 +101,7 @@ def test_unknown_action_has_its_own_code() -> None:
 
 
 def test_final_statuses_allow_only_reopening() -> None:
-    assert actions_from("merged") == []
+    # A merged order follows its parent (closes with it) and its caller's callback.
+    assert actions_from("merged") == ["close", "reopen"]
     assert actions_from("cancelled") == []
     assert actions_from("closed") == ["reopen"]

@@ -45,9 +45,9 @@ async def test_the_document_is_served_and_names_the_error_shape(client: ClientSe
     assert document["openapi"].startswith("3.")
     post = document["paths"]["/api/v1/orders"]["post"]
     assert post["requestBody"]["content"]["application/json"]["schema"]["$ref"].endswith(
-        "/NewOrder"
+        "/Registering"
     )
-    assert "NewOrder" in document["components"]["schemas"]
+    assert "parent_id" in document["components"]["schemas"]["Registering"]["properties"]
     assert post["responses"]["422"]["content"]["application/json"]["schema"]["$ref"].endswith(
         "/Error"
     )

@@ -20,13 +20,22 @@ from hotline.orders.service import (
 )
 from hotline.users.models import CENTRE_ROLES
 from routing import queries as routing_queries
-from routing.duplicates import find_duplicates
+from routing.duplicates import do_merge, find_duplicates
 from web.api import Routes, json_response, path_int, read_body, read_query
 from web.auth import require_actor
 from web.errors import language
 from web.keys import CALENDAR, CLOCK, POOL, SETTINGS
 
 routes = Routes()
+
+
+class Registering(NewOrder):
+    """An order to register; ``parent_id`` registers it straight into that order as a
+    duplicate (重复件), so it is never dispatched."""
+
+    parent_id: int | None = Field(
+        default=None, description="register it merged into this order (or into its parent)"
+    )
 
 
 class ResolveOnCall(BaseModel):
@@ -39,22 +48,31 @@ class ResolveOnCall(BaseModel):
     "/api/v1/orders",
     summary="Register a work order (受理)",
     tag="orders",
-    body=NewOrder,
+    body=Registering,
     roles=CENTRE_ROLES,
     statuses={201: "registered", 200: "a retried request: the order it made before"},
 )
 async def register_order(request: web.Request) -> web.Response:
     actor = require_actor(request)
-    new = await read_body(request, NewOrder)
+    new = await read_body(request, Registering)
     pool = request.app[POOL]
+    now = request.app[CLOCK]()
     async with transaction(pool) as conn:
         calendar = await request.app[CALENDAR].get(conn)
-        result = await do_register_order(conn, actor, new, calendar, request.app[CLOCK]())
-    async with pool.acquire() as conn:
-        # Offered, not applied: the agent decides whether to merge (重复件).
-        possible = await find_duplicates(conn, result.order, request.app[SETTINGS])
+        result = await do_register_order(conn, actor, new, calendar, now)
+        order = result.order
+        if result.created and new.parent_id is not None:
+            # In the registration's transaction: routing finds it merged and leaves it.
+            order = await do_merge(
+                conn, actor, order["id"], new.parent_id, now, reason="受理时合并为重复件"
+            )
+    possible = []
+    if order["parent_id"] is None:
+        async with pool.acquire() as conn:
+            # Offered, not applied: the agent decides whether to merge (重复件).
+            possible = await find_duplicates(conn, order, request.app[SETTINGS])
     return json_response(
-        {**order_json(result.order), "possible_duplicates": possible},
+        {**order_json(order), "possible_duplicates": possible},
         status=201 if result.created else 200,
     )
 

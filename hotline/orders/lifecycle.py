@@ -52,11 +52,16 @@ TRANSITIONS: dict[str, tuple[frozenset[Status], Status]] = {
     ),
     "complete": (frozenset({S.IN_PROGRESS}), S.COMPLETED),
     "start_callback": (frozenset({S.COMPLETED, S.RESOLVED_ON_CALL}), S.CALLBACK),
+    # A merged order closes with its parent (or on its own caller's good callback) and
+    # reopens on its own caller's bad one (docs/callbacks.md, "Merged callers").
     "close": (
-        frozenset({S.COMPLETED, S.CALLBACK, S.RESOLVED_ON_CALL, S.ESCALATED}),
+        frozenset({S.COMPLETED, S.CALLBACK, S.RESOLVED_ON_CALL, S.ESCALATED, S.MERGED}),
         S.CLOSED,
     ),
-    "reopen": (frozenset({S.COMPLETED, S.CALLBACK, S.CLOSED, S.RESOLVED_ON_CALL}), S.REOPENED),
+    "reopen": (
+        frozenset({S.COMPLETED, S.CALLBACK, S.CLOSED, S.RESOLVED_ON_CALL, S.MERGED}),
+        S.REOPENED,
+    ),
     "merge": (
         frozenset({S.DRAFT, S.REGISTERED, S.DISPATCHING, S.DISPATCHED, S.RETURNED, S.ESCALATED}),
         S.MERGED,

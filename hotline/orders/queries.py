@@ -129,6 +129,24 @@ async def get_order(
     )
 
 
+async def merged_callers(conn: asyncpg.Connection, order_id: int) -> list[asyncpg.Record]:
+    """The orders still merged into ``order_id``, at any depth (an order merged before
+    its own parent was), oldest first, locked: each is a caller of the same fault."""
+    return await conn.fetch(
+        f"""
+        WITH RECURSIVE tree AS (
+            SELECT id FROM work_orders WHERE parent_id = $1 AND status = 'merged'
+            UNION
+            SELECT w.id FROM work_orders w JOIN tree t ON w.parent_id = t.id
+             WHERE w.status = 'merged'
+        )
+        SELECT {ORDER_COLUMNS} FROM work_orders o WHERE o.id IN (SELECT id FROM tree)
+         ORDER BY o.id FOR UPDATE
+        """,
+        order_id,
+    )
+
+
 async def enterprise_scope(conn: asyncpg.Connection, enterprise_id: int) -> list[int]:
     """An enterprise and its branches: what its users may see."""
     rows = await conn.fetch(

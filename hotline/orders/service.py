@@ -389,6 +389,20 @@ async def do_transition(
         data=data,
     )
     await _announce(conn, ANNOUNCED.get(action), updated, event["seq"], facts or {})
+    if action == "close":
+        # The orders merged into it were the same fault: they close with it, each with
+        # its event (and theirs with them).
+        for child in await queries.merged_callers(conn, order["id"]):
+            if child["parent_id"] == order["id"]:
+                await do_transition(
+                    conn,
+                    child,
+                    "close",
+                    actor,
+                    now,
+                    changes={"closed_at": now},
+                    data={"with_parent": order["number"]},
+                )
     return updated
 
 

@@ -67,12 +67,13 @@ async def upsert_hotline(conn: asyncpg.Connection, h: dict[str, Any]) -> None:
     await conn.execute(
         """
         INSERT INTO hotlines (code, name_zh, name_en, number, voice_number, domain,
-                              greeting_zh, greeting_en)
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+                              greeting_zh, greeting_en, fixed_sms)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
         ON CONFLICT (code) DO UPDATE SET
             name_zh = EXCLUDED.name_zh, name_en = EXCLUDED.name_en, number = EXCLUDED.number,
             voice_number = EXCLUDED.voice_number, domain = EXCLUDED.domain,
-            greeting_zh = EXCLUDED.greeting_zh, greeting_en = EXCLUDED.greeting_en
+            greeting_zh = EXCLUDED.greeting_zh, greeting_en = EXCLUDED.greeting_en,
+            fixed_sms = EXCLUDED.fixed_sms
         """,
         h["code"],
         h["name_zh"],
@@ -82,6 +83,7 @@ async def upsert_hotline(conn: asyncpg.Connection, h: dict[str, Any]) -> None:
         h.get("domain"),
         h.get("greeting_zh", ""),
         h.get("greeting_en", ""),
+        h.get("fixed_sms", False),
     )
 
 

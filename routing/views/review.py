@@ -17,7 +17,12 @@ from hotline.settings import Settings
 from hotline.users.models import CENTRE_ROLES, SUPERVISOR_ROLES, Actor
 from hotline.workcal import WorkingCalendar
 from routing import queries
-from routing.duplicates import do_merge, find_duplicates
+from routing.duplicates import (
+    CandidateQuery,
+    candidates_before_registration,
+    do_merge,
+    find_duplicates,
+)
 from routing.outages import OutageInput, do_create_outage
 from routing.review import (
     CoordinationInput,
@@ -195,6 +200,23 @@ async def duplicates(request: web.Request) -> web.Response:
         found = await find_duplicates(conn, order, request.app[SETTINGS])
         children = await queries.merged_children(conn, order["id"])
     return json_response({"items": found, "merged_children": [dict(c) for c in children]})
+
+
+@routes.route(
+    "GET",
+    "/api/v1/duplicate-candidates",
+    summary="Open orders an order about to be registered would duplicate",
+    tag="supervision",
+    query=CandidateQuery,
+    roles=CENTRE_ROLES,
+)
+async def duplicate_candidates(request: web.Request) -> web.Response:
+    criteria = read_query(request, CandidateQuery)
+    async with request.app[POOL].acquire() as conn:
+        found = await candidates_before_registration(
+            conn, criteria, request.app[SETTINGS], request.app[CLOCK]()
+        )
+    return json_response({"items": found})
 
 
 @routes.route(

@@ -604,6 +604,18 @@ const zh = {
     proofPhotos: "现场与佐证照片",
     spokenComment: "回访录音",
   },
+  // Duplicates offered while registering (issue 15, item 10).
+  dupes: {
+    title: "可能是重复件",
+    hint: "以下在办工单与正在登记的相似。是同一问题的，登记为其重复件：不再派单，办结后一并回访。",
+    sameCaller: "同一来电人",
+    similarAddress: "地址相似 {percent}%",
+    outage: "停水停气公告：{title}",
+    registerInto: "登记为此单的重复件",
+    registered: "已登记 {number}，作为 {parent} 的重复件，不再派单",
+    withParent: "随主单归档",
+    splitFrom: "回访不满意，脱离主单单独重办",
+  },
 };
 
 const en = {
@@ -1203,6 +1215,18 @@ const en = {
     dispatchReason: "Why this unit",
     proofPhotos: "Site and proof photos",
     spokenComment: "Recorded comment",
+  },
+  // Duplicates offered while registering (issue 15, item 10).
+  dupes: {
+    title: "Possibly a duplicate",
+    hint: "These open orders look like the one being registered. If it is the same problem, register it as a duplicate: it is not dispatched, and its caller is called back when that order is done.",
+    sameCaller: "Same caller",
+    similarAddress: "Address {percent}% alike",
+    outage: "Outage: {title}",
+    registerInto: "Register as its duplicate",
+    registered: "Registered {number} as a duplicate of {parent}; it is not dispatched",
+    withParent: "Closed with its parent",
+    splitFrom: "Unsatisfied: left its parent, redone on its own",
   },
 };
 

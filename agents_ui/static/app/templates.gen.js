@@ -489,9 +489,9 @@ export const renders = new Map([
       }
     })(),
   ],
-  // views/agent/entry.js:175
+  // views/agent/entry.js:221
   [
-    "\n  <el-card shadow=\"never\" class=\"panel entry\">\n    <template #header><div class=\"panel-head\"><span>{{ t('agent.entry') }}</span>\n      <span class=\"muted small\">{{ form.hotline }}</span></div></template>\n    <el-form label-position=\"top\" class=\"entry-form\" @submit.prevent=\"register\">\n      <el-form-item :label=\"t('agent.description')\" class=\"span-2\" required>\n        <el-input ref=\"descriptionInput\" v-model=\"form.description\" type=\"textarea\" :rows=\"3\"\n                  :placeholder=\"t('agent.descriptionHint')\" maxlength=\"4000\" data-test=\"description\" />\n      </el-form-item>\n      <div class=\"span-2 suggest-line\" data-test=\"suggestions\">\n        <span class=\"muted small\">{{ t('agent.suggested') }}:</span>\n        <span v-if=\"!suggestions.length\" class=\"muted small\">{{ t('agent.noSuggestion') }}</span>\n        <el-button v-for=\"(s, i) in suggestions\" :key=\"s.code\" size=\"small\" round\n                   :type=\"form.service_item === s.code ? 'primary' : 'default'\"\n                   :data-code=\"s.code\" @click=\"pick(i)\">\n          <kbd>Alt+{{ i + 1 }}</kbd> {{ nameOf(s) }}\n        </el-button>\n      </div>\n      <el-form-item :label=\"t('agent.serviceItem')\" required>\n        <ItemSelect v-model=\"form.service_item\" :placeholder=\"t('agent.searchItem')\" />\n      </el-form-item>\n      <el-form-item :label=\"t('agent.hotline')\" required>\n        <el-select v-model=\"form.hotline\" class=\"full\" data-test=\"hotline-select\">\n          <el-option v-for=\"h in refs.hotlines\" :key=\"h.code\" :value=\"h.code\" :label=\"h.code + ' ' + nameOf(h)\" />\n        </el-select>\n      </el-form-item>\n      <el-form-item :label=\"t('agent.kind')\">\n        <el-select v-model=\"form.kind\" class=\"full\">\n          <el-option v-for=\"k in ORDER_KINDS\" :key=\"k\" :value=\"k\" :label=\"t('kind.' + k)\" />\n        </el-select>\n      </el-form-item>\n      <el-form-item :label=\"t('agent.priority')\">\n        <el-radio-group v-model=\"form.priority\">\n          <el-radio-button value=\"normal\">{{ t('priority.normal') }}</el-radio-button>\n          <el-radio-button value=\"urgent\">{{ t('priority.urgent') }}</el-radio-button>\n        </el-radio-group>\n      </el-form-item>\n      <el-form-item :label=\"t('agent.area')\">\n        <AreaSelect v-model=\"form.area\" :placeholder=\"t('agent.areaHint')\" />\n      </el-form-item>\n      <el-form-item :label=\"t('agent.address')\">\n        <el-input v-model=\"form.address\" maxlength=\"300\" data-test=\"address\" />\n      </el-form-item>\n      <el-alert v-for=\"o in outageHints\" :key=\"o.id\" type=\"warning\" show-icon :closable=\"false\"\n                class=\"span-2\" data-test=\"outage-hint\"\n                :title=\"t('agent.outage') + ' · ' + t('agent.outageHint', { title: o.title, start: $fmtTime(o.starts_at), end: $fmtTime(o.ends_at) })\" />\n      <el-form-item :label=\"t('agent.callerPhone')\">\n        <el-input v-model=\"form.caller_phone\" maxlength=\"32\" class=\"mono\" data-test=\"caller-phone-input\" />\n      </el-form-item>\n      <el-form-item :label=\"t('agent.callerName')\">\n        <el-input v-model=\"form.caller_name\" maxlength=\"64\" />\n      </el-form-item>\n      <div class=\"span-2 resolve-line\">\n        <el-checkbox v-model=\"form.resolve\" data-test=\"resolve-toggle\">{{ t('agent.resolveOnCall') }}</el-checkbox>\n      </div>\n      <el-form-item v-if=\"form.resolve\" :label=\"t('agent.reply')\" class=\"span-2\" required>\n        <el-input v-model=\"form.reply\" type=\"textarea\" :rows=\"2\" :placeholder=\"t('agent.replyHint')\" />\n      </el-form-item>\n      <div class=\"span-2 form-actions\">\n        <el-button type=\"primary\" size=\"large\" native-type=\"submit\" :loading=\"saving\" data-test=\"register\">\n          {{ form.resolve ? t('agent.resolveOnCall') : t('agent.register') }} <kbd>Ctrl+Enter</kbd></el-button>\n        <el-button size=\"large\" @click=\"clear\">{{ t('agent.clear') }}</el-button>\n      </div>\n    </el-form>\n  </el-card>\n\n  <el-dialog v-model=\"duplicates.open\" :title=\"t('agent.duplicates')\" width=\"640px\">\n    <p class=\"muted\">{{ t('agent.duplicatesHint') }}</p>\n    <el-table :data=\"duplicates.items\" size=\"small\">\n      <el-table-column :label=\"t('order.details')\" min-width=\"200\">\n        <template #default=\"{ row }\"><a :href=\"'#/orders/' + row.id\" class=\"mono\">{{ row.number }}</a>\n          <div class=\"muted small\">{{ row.address }}</div></template>\n      </el-table-column>\n      <el-table-column :label=\"t('unit.state')\" width=\"110\">\n        <template #default=\"{ row }\"><StatusTag :status=\"row.status\" /></template>\n      </el-table-column>\n      <el-table-column width=\"130\">\n        <template #default=\"{ row }\"><el-button size=\"small\" type=\"warning\" @click=\"merge(row)\">{{ t('agent.merge') }}</el-button></template>\n      </el-table-column>\n    </el-table>\n  </el-dialog>",
+    "\n  <el-card shadow=\"never\" class=\"panel entry\">\n    <template #header><div class=\"panel-head\"><span>{{ t('agent.entry') }}</span>\n      <span class=\"muted small\">{{ form.hotline }}</span></div></template>\n    <el-form label-position=\"top\" class=\"entry-form\" @submit.prevent=\"register()\">\n      <el-form-item :label=\"t('agent.description')\" class=\"span-2\" required>\n        <el-input ref=\"descriptionInput\" v-model=\"form.description\" type=\"textarea\" :rows=\"3\"\n                  :placeholder=\"t('agent.descriptionHint')\" maxlength=\"4000\" data-test=\"description\" />\n      </el-form-item>\n      <div class=\"span-2 suggest-line\" data-test=\"suggestions\">\n        <span class=\"muted small\">{{ t('agent.suggested') }}:</span>\n        <span v-if=\"!suggestions.length\" class=\"muted small\">{{ t('agent.noSuggestion') }}</span>\n        <el-button v-for=\"(s, i) in suggestions\" :key=\"s.code\" size=\"small\" round\n                   :type=\"form.service_item === s.code ? 'primary' : 'default'\"\n                   :data-code=\"s.code\" @click=\"pick(i)\">\n          <kbd>Alt+{{ i + 1 }}</kbd> {{ nameOf(s) }}\n        </el-button>\n      </div>\n      <el-form-item :label=\"t('agent.serviceItem')\" required>\n        <ItemSelect v-model=\"form.service_item\" :placeholder=\"t('agent.searchItem')\" />\n      </el-form-item>\n      <el-form-item :label=\"t('agent.hotline')\" required>\n        <el-select v-model=\"form.hotline\" class=\"full\" data-test=\"hotline-select\">\n          <el-option v-for=\"h in refs.hotlines\" :key=\"h.code\" :value=\"h.code\" :label=\"h.code + ' ' + nameOf(h)\" />\n        </el-select>\n      </el-form-item>\n      <el-form-item :label=\"t('agent.kind')\">\n        <el-select v-model=\"form.kind\" class=\"full\">\n          <el-option v-for=\"k in ORDER_KINDS\" :key=\"k\" :value=\"k\" :label=\"t('kind.' + k)\" />\n        </el-select>\n      </el-form-item>\n      <el-form-item :label=\"t('agent.priority')\">\n        <el-radio-group v-model=\"form.priority\">\n          <el-radio-button value=\"normal\">{{ t('priority.normal') }}</el-radio-button>\n          <el-radio-button value=\"urgent\">{{ t('priority.urgent') }}</el-radio-button>\n        </el-radio-group>\n      </el-form-item>\n      <el-form-item :label=\"t('agent.area')\">\n        <AreaSelect v-model=\"form.area\" :placeholder=\"t('agent.areaHint')\" />\n      </el-form-item>\n      <el-form-item :label=\"t('agent.address')\">\n        <el-input v-model=\"form.address\" maxlength=\"300\" data-test=\"address\" />\n      </el-form-item>\n      <el-alert v-for=\"o in outageHints\" :key=\"o.id\" type=\"warning\" show-icon :closable=\"false\"\n                class=\"span-2\" data-test=\"outage-hint\"\n                :title=\"t('agent.outage') + ' · ' + t('agent.outageHint', { title: o.title, start: $fmtTime(o.starts_at), end: $fmtTime(o.ends_at) })\" />\n      <div v-if=\"candidates.length\" class=\"span-2 candidates\" data-test=\"duplicate-candidates\">\n        <div class=\"candidates-head\"><strong>{{ t('dupes.title') }}</strong>\n          <span class=\"muted small\">{{ t('dupes.hint') }}</span></div>\n        <div v-for=\"c in candidates\" :key=\"c.id\" class=\"candidate\" :data-order=\"c.id\">\n          <div class=\"candidate-text\">\n            <a :href=\"'#/orders/' + c.id\" class=\"mono\">{{ c.number }}</a>\n            <StatusTag :status=\"c.status\" />\n            <el-tag v-for=\"(m, i) in c.matches\" :key=\"i\" size=\"small\" type=\"warning\" effect=\"plain\">{{ matchText(m) }}</el-tag>\n            <div class=\"muted small\">{{ c.address }}</div>\n          </div>\n          <el-button size=\"small\" type=\"warning\" :loading=\"saving\" data-test=\"register-into\"\n                     @click=\"register(c)\">{{ t('dupes.registerInto') }}</el-button>\n        </div>\n      </div>\n      <el-form-item :label=\"t('agent.callerPhone')\">\n        <el-input v-model=\"form.caller_phone\" maxlength=\"32\" class=\"mono\" data-test=\"caller-phone-input\" />\n      </el-form-item>\n      <el-form-item :label=\"t('agent.callerName')\">\n        <el-input v-model=\"form.caller_name\" maxlength=\"64\" />\n      </el-form-item>\n      <div class=\"span-2 resolve-line\">\n        <el-checkbox v-model=\"form.resolve\" data-test=\"resolve-toggle\">{{ t('agent.resolveOnCall') }}</el-checkbox>\n      </div>\n      <el-form-item v-if=\"form.resolve\" :label=\"t('agent.reply')\" class=\"span-2\" required>\n        <el-input v-model=\"form.reply\" type=\"textarea\" :rows=\"2\" :placeholder=\"t('agent.replyHint')\" />\n      </el-form-item>\n      <div class=\"span-2 form-actions\">\n        <el-button type=\"primary\" size=\"large\" native-type=\"submit\" :loading=\"saving\" data-test=\"register\">\n          {{ form.resolve ? t('agent.resolveOnCall') : t('agent.register') }} <kbd>Ctrl+Enter</kbd></el-button>\n        <el-button size=\"large\" @click=\"clear\">{{ t('agent.clear') }}</el-button>\n      </div>\n    </el-form>\n  </el-card>\n\n  <el-dialog v-model=\"duplicates.open\" :title=\"t('agent.duplicates')\" width=\"640px\">\n    <p class=\"muted\">{{ t('agent.duplicatesHint') }}</p>\n    <el-table :data=\"duplicates.items\" size=\"small\">\n      <el-table-column :label=\"t('order.details')\" min-width=\"200\">\n        <template #default=\"{ row }\"><a :href=\"'#/orders/' + row.id\" class=\"mono\">{{ row.number }}</a>\n          <div class=\"muted small\">{{ row.address }}</div></template>\n      </el-table-column>\n      <el-table-column :label=\"t('unit.state')\" width=\"110\">\n        <template #default=\"{ row }\"><StatusTag :status=\"row.status\" /></template>\n      </el-table-column>\n      <el-table-column width=\"130\">\n        <template #default=\"{ row }\"><el-button size=\"small\" type=\"warning\" @click=\"merge(row)\">{{ t('agent.merge') }}</el-button></template>\n      </el-table-column>\n    </el-table>\n  </el-dialog>",
     (() => {
       const _hoisted_1 = { class: "panel-head" }
       const _hoisted_2 = { class: "muted small" }
@@ -504,11 +504,22 @@ export const renders = new Map([
         key: 0,
         class: "muted small"
       }
-      const _hoisted_6 = { class: "span-2 resolve-line" }
-      const _hoisted_7 = { class: "span-2 form-actions" }
-      const _hoisted_8 = { class: "muted" }
-      const _hoisted_9 = ["href"]
-      const _hoisted_10 = { class: "muted small" }
+      const _hoisted_6 = {
+        key: 0,
+        class: "span-2 candidates",
+        "data-test": "duplicate-candidates"
+      }
+      const _hoisted_7 = { class: "candidates-head" }
+      const _hoisted_8 = { class: "muted small" }
+      const _hoisted_9 = ["data-order"]
+      const _hoisted_10 = { class: "candidate-text" }
+      const _hoisted_11 = ["href"]
+      const _hoisted_12 = { class: "muted small" }
+      const _hoisted_13 = { class: "span-2 resolve-line" }
+      const _hoisted_14 = { class: "span-2 form-actions" }
+      const _hoisted_15 = { class: "muted" }
+      const _hoisted_16 = ["href"]
+      const _hoisted_17 = { class: "muted small" }
 
       return function render(_ctx, _cache) {
         const _component_el_input = _resolveComponent("el-input")
@@ -521,11 +532,12 @@ export const renders = new Map([
         const _component_el_radio_group = _resolveComponent("el-radio-group")
         const _component_AreaSelect = _resolveComponent("AreaSelect")
         const _component_el_alert = _resolveComponent("el-alert")
+        const _component_StatusTag = _resolveComponent("StatusTag")
+        const _component_el_tag = _resolveComponent("el-tag")
         const _component_el_checkbox = _resolveComponent("el-checkbox")
         const _component_el_form = _resolveComponent("el-form")
         const _component_el_card = _resolveComponent("el-card")
         const _component_el_table_column = _resolveComponent("el-table-column")
-        const _component_StatusTag = _resolveComponent("StatusTag")
         const _component_el_table = _resolveComponent("el-table")
         const _component_el_dialog = _resolveComponent("el-dialog")
 
@@ -544,7 +556,7 @@ export const renders = new Map([
               _createVNode(_component_el_form, {
                 "label-position": "top",
                 class: "entry-form",
-                onSubmit: _withModifiers(_ctx.register, ["prevent"])
+                onSubmit: _cache[11] || (_cache[11] = _withModifiers($event => (_ctx.register()), ["prevent"]))
               }, {
                 default: _withCtx(() => [
                   _createVNode(_component_el_form_item, {
@@ -712,6 +724,57 @@ export const renders = new Map([
                       title: _ctx.t('agent.outage') + ' · ' + _ctx.t('agent.outageHint', { title: o.title, start: _ctx.$fmtTime(o.starts_at), end: _ctx.$fmtTime(o.ends_at) })
                     }, null, 8 /* PROPS */, ["title"]))
                   }), 128 /* KEYED_FRAGMENT */)),
+                  (_ctx.candidates.length)
+                    ? (_openBlock(), _createElementBlock("div", _hoisted_6, [
+                        _createElementVNode("div", _hoisted_7, [
+                          _createElementVNode("strong", null, _toDisplayString(_ctx.t('dupes.title')), 1 /* TEXT */),
+                          _createElementVNode("span", _hoisted_8, _toDisplayString(_ctx.t('dupes.hint')), 1 /* TEXT */)
+                        ]),
+                        (_openBlock(true), _createElementBlock(_Fragment, null, _renderList(_ctx.candidates, (c) => {
+                          return (_openBlock(), _createElementBlock("div", {
+                            key: c.id,
+                            class: "candidate",
+                            "data-order": c.id
+                          }, [
+                            _createElementVNode("div", _hoisted_10, [
+                              _createElementVNode("a", {
+                                href: '#/orders/' + c.id,
+                                class: "mono"
+                              }, _toDisplayString(c.number), 9 /* TEXT, PROPS */, _hoisted_11),
+                              _createVNode(_component_StatusTag, {
+                                status: c.status
+                              }, null, 8 /* PROPS */, ["status"]),
+                              (_openBlock(true), _createElementBlock(_Fragment, null, _renderList(c.matches, (m, i) => {
+                                return (_openBlock(), _createBlock(_component_el_tag, {
+                                  key: i,
+                                  size: "small",
+                                  type: "warning",
+                                  effect: "plain"
+                                }, {
+                                  default: _withCtx(() => [
+                                    _createTextVNode(_toDisplayString(_ctx.matchText(m)), 1 /* TEXT */)
+                                  ]),
+                                  _: 2 /* DYNAMIC */
+                                }, 1024 /* DYNAMIC_SLOTS */))
+                              }), 128 /* KEYED_FRAGMENT */)),
+                              _createElementVNode("div", _hoisted_12, _toDisplayString(c.address), 1 /* TEXT */)
+                            ]),
+                            _createVNode(_component_el_button, {
+                              size: "small",
+                              type: "warning",
+                              loading: _ctx.saving,
+                              "data-test": "register-into",
+                              onClick: $event => (_ctx.register(c))
+                            }, {
+                              default: _withCtx(() => [
+                                _createTextVNode(_toDisplayString(_ctx.t('dupes.registerInto')), 1 /* TEXT */)
+                              ]),
+                              _: 1 /* STABLE */
+                            }, 8 /* PROPS */, ["loading", "onClick"])
+                          ], 8 /* PROPS */, _hoisted_9))
+                        }), 128 /* KEYED_FRAGMENT */))
+                      ]))
+                    : _createCommentVNode("v-if", true),
                   _createVNode(_component_el_form_item, {
                     label: _ctx.t('agent.callerPhone')
                   }, {
@@ -738,7 +801,7 @@ export const renders = new Map([
                     ]),
                     _: 1 /* STABLE */
                   }, 8 /* PROPS */, ["label"]),
-                  _createElementVNode("div", _hoisted_6, [
+                  _createElementVNode("div", _hoisted_13, [
                     _createVNode(_component_el_checkbox, {
                       modelValue: _ctx.form.resolve,
                       "onUpdate:modelValue": _cache[9] || (_cache[9] = $event => ((_ctx.form.resolve) = $event)),
@@ -752,7 +815,7 @@ export const renders = new Map([
                   ]),
                   (_ctx.form.resolve)
                     ? (_openBlock(), _createBlock(_component_el_form_item, {
-                        key: 0,
+                        key: 1,
                         label: _ctx.t('agent.reply'),
                         class: "span-2",
                         required: ""
@@ -769,7 +832,7 @@ export const renders = new Map([
                         _: 1 /* STABLE */
                       }, 8 /* PROPS */, ["label"]))
                     : _createCommentVNode("v-if", true),
-                  _createElementVNode("div", _hoisted_7, [
+                  _createElementVNode("div", _hoisted_14, [
                     _createVNode(_component_el_button, {
                       type: "primary",
                       size: "large",
@@ -779,7 +842,7 @@ export const renders = new Map([
                     }, {
                       default: _withCtx(() => [
                         _createTextVNode(_toDisplayString(_ctx.form.resolve ? _ctx.t('agent.resolveOnCall') : _ctx.t('agent.register')) + " ", 1 /* TEXT */),
-                        _cache[12] || (_cache[12] = _createElementVNode("kbd", null, "Ctrl+Enter", -1 /* CACHED */))
+                        _cache[13] || (_cache[13] = _createElementVNode("kbd", null, "Ctrl+Enter", -1 /* CACHED */))
                       ]),
                       _: 1 /* STABLE */
                     }, 8 /* PROPS */, ["loading"]),
@@ -795,18 +858,18 @@ export const renders = new Map([
                   ])
                 ]),
                 _: 1 /* STABLE */
-              }, 8 /* PROPS */, ["onSubmit"])
+              })
             ]),
             _: 1 /* STABLE */
           }),
           _createVNode(_component_el_dialog, {
             modelValue: _ctx.duplicates.open,
-            "onUpdate:modelValue": _cache[11] || (_cache[11] = $event => ((_ctx.duplicates.open) = $event)),
+            "onUpdate:modelValue": _cache[12] || (_cache[12] = $event => ((_ctx.duplicates.open) = $event)),
             title: _ctx.t('agent.duplicates'),
             width: "640px"
           }, {
             default: _withCtx(() => [
-              _createElementVNode("p", _hoisted_8, _toDisplayString(_ctx.t('agent.duplicatesHint')), 1 /* TEXT */),
+              _createElementVNode("p", _hoisted_15, _toDisplayString(_ctx.t('agent.duplicatesHint')), 1 /* TEXT */),
               _createVNode(_component_el_table, {
                 data: _ctx.duplicates.items,
                 size: "small"
@@ -820,8 +883,8 @@ export const renders = new Map([
                       _createElementVNode("a", {
                         href: '#/orders/' + row.id,
                         class: "mono"
-                      }, _toDisplayString(row.number), 9 /* TEXT, PROPS */, _hoisted_9),
-                      _createElementVNode("div", _hoisted_10, _toDisplayString(row.address), 1 /* TEXT */)
+                      }, _toDisplayString(row.number), 9 /* TEXT, PROPS */, _hoisted_16),
+                      _createElementVNode("div", _hoisted_17, _toDisplayString(row.address), 1 /* TEXT */)
                     ]),
                     _: 1 /* STABLE */
                   }, 8 /* PROPS */, ["label"]),
@@ -3772,7 +3835,7 @@ export const renders = new Map([
       }
     })(),
   ],
-  // views/order.js:167
+  // views/order.js:169
   [
     "\n  <div class=\"order-page\">\n    <div class=\"page-head\">\n      <el-button @click=\"back\">← {{ t('order.back') }}</el-button>\n      <template v-if=\"order\">\n        <h2 class=\"mono\" data-test=\"order-number\">{{ order.number }}</h2>\n        <StatusTag :status=\"order.status\" />\n        <el-tag disable-transitions v-if=\"order.priority === 'urgent'\" type=\"danger\" effect=\"dark\" size=\"small\">{{ t('priority.urgent') }}</el-tag>\n        <span class=\"grow\"></span>\n        <el-button v-if=\"canRule\" type=\"warning\" plain data-test=\"ruling\" @click=\"ruling.open = true\">{{ t('order.closeWithRuling') }}</el-button>\n      </template>\n    </div>\n    <el-alert v-if=\"error\" :title=\"error\" type=\"error\" show-icon :closable=\"false\" />\n    <div v-if=\"order\" class=\"order-grid\">\n      <div class=\"order-main\">\n        <el-card shadow=\"never\" class=\"panel\">\n          <template #header><div class=\"panel-head\"><span>{{ t('order.details') }}</span></div></template>\n          <el-descriptions :column=\"2\" border size=\"small\" class=\"details\">\n            <el-descriptions-item :label=\"t('order.item')\">{{ itemName(order.service_item_code) || '—' }}</el-descriptions-item>\n            <el-descriptions-item :label=\"t('order.kind')\">{{ order.kind ? t('kind.' + order.kind) : '—' }}</el-descriptions-item>\n            <el-descriptions-item :label=\"t('order.hotline')\">{{ order.hotline_code }}</el-descriptions-item>\n            <el-descriptions-item :label=\"t('order.channel')\">{{ t('channel.' + order.channel) }}</el-descriptions-item>\n            <el-descriptions-item :label=\"t('order.area')\">{{ areaName(order.area_code) || '—' }}</el-descriptions-item>\n            <el-descriptions-item :label=\"t('order.address')\">{{ order.address || '—' }}</el-descriptions-item>\n            <el-descriptions-item :label=\"t('order.caller')\">{{ order.caller_name || '—' }}</el-descriptions-item>\n            <el-descriptions-item :label=\"t('order.phone')\"><span class=\"mono\" data-test=\"order-phone\">{{ order.caller_phone || '—' }}</span></el-descriptions-item>\n            <el-descriptions-item :label=\"t('order.registeredAt')\">{{ $fmtTime(order.created_at, true) }}</el-descriptions-item>\n            <el-descriptions-item :label=\"t('order.resolutionDue')\">\n              <span v-if=\"openSuspension\" data-test=\"suspended\">\n                <el-tag disable-transitions size=\"small\" type=\"info\">{{ t('suspension.suspended') }}</el-tag>\n                {{ t('suspension.left', { time: timeLeft(openSuspension) }) }}</span>\n              <Countdown v-else :due=\"order.resolution_due_at\" :start=\"order.created_at\" :stopped=\"!!order.completed_at\" /></el-descriptions-item>\n            <el-descriptions-item v-if=\"order.suspensions && order.suspensions.length\" :label=\"t('suspension.title')\" :span=\"2\">\n              <span data-test=\"suspensions\">{{ t('suspension.total', { n: order.suspensions.length, hours: suspendedHours }) }}</span>\n              <span v-if=\"openSuspension\" class=\"muted small\">{{ t('suspension.resumeBy', { time: $fmtTime(openSuspension.resume_by, true) }) }}</span>\n            </el-descriptions-item>\n            <el-descriptions-item :label=\"t('order.description')\" :span=\"2\"><div class=\"pre\">{{ order.description }}</div></el-descriptions-item>\n            <el-descriptions-item v-if=\"order.media.length\" :label=\"t('media.title')\" :span=\"2\"><MediaStrip :items=\"order.media\" /></el-descriptions-item>\n            <el-descriptions-item v-if=\"order.reply\" :label=\"t('order.reply')\" :span=\"2\"><div class=\"pre\">{{ order.reply }}</div></el-descriptions-item>\n            <el-descriptions-item v-if=\"order.redo_count\" :label=\"t('order.redo')\">{{ order.redo_count }}</el-descriptions-item>\n          </el-descriptions>\n        </el-card>\n\n        <el-card shadow=\"never\" class=\"panel\">\n          <template #header><div class=\"panel-head\"><span>{{ t('order.dispatches') }}</span></div></template>\n          <el-table :data=\"order.dispatches\" size=\"small\" :empty-text=\"t('board.empty')\" data-test=\"dispatches\">\n            <el-table-column :label=\"t('order.unit')\" min-width=\"150\"><template #default=\"{ row }\">{{ unitName(row.enterprise_id) }}</template></el-table-column>\n            <el-table-column :label=\"t('order.role')\" width=\"70\"><template #default=\"{ row }\">{{ t('dispatchRole.' + row.role) }}</template></el-table-column>\n            <el-table-column :label=\"t('media.dispatchReason')\" min-width=\"150\"><template #default=\"{ row }\"><span class=\"small\" data-test=\"dispatch-reason\">{{ row.reason || '—' }}</span></template></el-table-column>\n            <el-table-column :label=\"t('order.state')\" width=\"96\"><template #default=\"{ row }\"><StatusTag :status=\"row.state\" kind=\"dispatchState\" /></template></el-table-column>\n            <el-table-column :label=\"t('order.signForDue')\" width=\"110\"><template #default=\"{ row }\">{{ $fmtTime(row.sign_for_due_at) || '—' }}</template></el-table-column>\n            <el-table-column :label=\"t('order.signedAt')\" width=\"110\"><template #default=\"{ row }\">{{ $fmtTime(row.signed_at) || '—' }}</template></el-table-column>\n            <el-table-column :label=\"t('order.finishedAt')\" width=\"110\"><template #default=\"{ row }\">{{ $fmtTime(row.finished_at) || '—' }}</template></el-table-column>\n          </el-table>\n        </el-card>\n\n        <el-card shadow=\"never\" class=\"panel\" data-test=\"callbacks\">\n          <template #header><div class=\"panel-head\"><span>{{ t('callbacks.title') }}</span>\n            <span class=\"muted small\">{{ t('app.items', surveys.length) }}</span></div></template>\n          <div v-if=\"!surveys.length\" class=\"empty-line\">{{ t('callbacks.none') }}</div>\n          <div v-for=\"s in surveys\" :key=\"s.id\" class=\"survey\" :data-survey=\"s.id\">\n            <div class=\"survey-head\">\n              <span class=\"strong\">{{ word('campaigns.kinds', s.campaign_kind) }}</span>\n              <span v-if=\"s.round\" class=\"muted small\">{{ t('callbacks.round', { n: s.round }) }}</span>\n              <el-tag disable-transitions size=\"small\" effect=\"plain\">{{ word('campaigns.channels', s.channel) }}</el-tag>\n              <el-tag disable-transitions size=\"small\" :type=\"{ answered: 'success', unreachable: 'danger', cancelled: 'info' }[s.state] || 'warning'\">{{ word('callbacks.states', s.state) }}</el-tag>\n              <span v-if=\"s.outcome\" class=\"muted small\">{{ word('callbacks.outcomes', s.outcome) }}</span>\n              <span v-if=\"s.dispatch_id && s.enterprise_id\" class=\"muted small\">{{ unitName(s.enterprise_id) }}</span>\n            </div>\n            <dl v-if=\"s.solved !== null || s.rating || s.comment || s.answered_at || s.recording\" class=\"tl-facts survey-answers\">\n              <template v-if=\"s.solved !== null\"><dt>{{ t('manual.solved') }}</dt><dd data-test=\"survey-solved\">{{ s.solved ? t('order.solved') : t('order.notSolved') }}</dd></template>\n              <template v-if=\"s.rating\"><dt>{{ t('order.rating') }}</dt><dd data-test=\"survey-rating\">{{ t('rating.' + s.rating) }}</dd></template>\n              <template v-if=\"s.comment\"><dt>{{ t('callbacks.comment') }}</dt><dd class=\"pre\">{{ s.comment }}</dd></template>\n              <template v-if=\"s.answered_at\"><dt>{{ t('callbacks.answeredAt') }}</dt><dd>{{ $fmtTime(s.answered_at, true) }}</dd></template>\n              <template v-if=\"s.recording\"><dt>{{ t('media.spokenComment') }}</dt><dd><MediaStrip :items=\"[{ kind: 'recording', url: s.recording }]\" compact /></dd></template>\n            </dl>\n            <el-table :data=\"s.attempts\" size=\"small\" class=\"attempts\">\n              <el-table-column :label=\"t('callbacks.attempt')\" width=\"64\" align=\"center\" prop=\"number\" />\n              <el-table-column :label=\"t('campaigns.channel')\" width=\"84\"><template #default=\"{ row }\">{{ word('campaigns.channels', row.channel) }}</template></el-table-column>\n              <el-table-column :label=\"t('order.state')\" width=\"90\"><template #default=\"{ row }\">{{ word('callbacks.attemptStates', row.state) }}</template></el-table-column>\n              <el-table-column :label=\"t('callbacks.result')\" min-width=\"110\"><template #default=\"{ row }\">{{ word('callbacks.attemptOutcomes', row.outcome) }}</template></el-table-column>\n              <el-table-column :label=\"t('order.dueAt')\" width=\"110\"><template #default=\"{ row }\">{{ $fmtTime(row.due_at) }}</template></el-table-column>\n              <el-table-column :label=\"t('order.finishedAt')\" width=\"110\"><template #default=\"{ row }\">{{ $fmtTime(row.finished_at) || '—' }}</template></el-table-column>\n            </el-table>\n          </div>\n        </el-card>\n\n        <div class=\"two-col\">\n          <el-card shadow=\"never\" class=\"panel\">\n            <template #header><div class=\"panel-head\"><span>{{ t('order.deadlines') }}</span></div></template>\n            <el-table :data=\"order.deadlines\" size=\"small\" :empty-text=\"t('board.empty')\">\n              <el-table-column :label=\"t('order.kindCol')\" min-width=\"90\"><template #default=\"{ row }\">{{ $te('deadline.' + row.kind) ? t('deadline.' + row.kind) : row.kind }}</template></el-table-column>\n              <el-table-column :label=\"t('order.dueAt')\" width=\"120\"><template #default=\"{ row }\">{{ $fmtTime(row.due_at) }}</template></el-table-column>\n              <el-table-column :label=\"t('order.state')\" width=\"90\"><template #default=\"{ row }\">{{ t('deadline.state.' + row.state) }}</template></el-table-column>\n            </el-table>\n          </el-card>\n          <el-card shadow=\"never\" class=\"panel\">\n            <template #header><div class=\"panel-head\"><span>{{ t('order.attachments') }}</span></div></template>\n            <MediaStrip :items=\"orderMedia({ attachments: order.attachments }, { photosOnly: true })\" />\n            <el-table :data=\"order.attachments\" size=\"small\" :empty-text=\"t('board.empty')\">\n              <el-table-column :label=\"t('order.file')\" min-width=\"140\"><template #default=\"{ row }\">\n                <a class=\"link\" :href=\"row.url\">{{ row.filename }}</a></template></el-table-column>\n              <el-table-column :label=\"t('order.size')\" width=\"80\"><template #default=\"{ row }\">{{ fmtBytes(row.size_bytes) }}</template></el-table-column>\n              <el-table-column :label=\"t('order.uploadedBy')\" min-width=\"110\"><template #default=\"{ row }\">{{ actorLabel(row.uploaded_by) }}</template></el-table-column>\n            </el-table>\n            <template v-if=\"order.merged_children.length\">\n              <h4 class=\"sub-head\">{{ t('order.mergedChildren') }}</h4>\n              <div v-for=\"c in order.merged_children\" :key=\"c.id\" class=\"small\">\n                <a class=\"mono link\" :href=\"'#/orders/' + c.id\">{{ c.number }}</a> {{ c.caller_name }} <span class=\"mono muted\">{{ c.caller_phone || '' }}</span></div>\n            </template>\n          </el-card>\n        </div>\n      </div>\n\n      <el-card shadow=\"never\" class=\"panel order-timeline\">\n        <template #header><div class=\"panel-head\"><span>{{ t('order.timeline') }}</span><span class=\"muted small\">{{ t('app.items', events.length) }}</span></div></template>\n        <div v-if=\"!events.length\" class=\"empty-line\">{{ t('order.noEvents') }}</div>\n        <el-timeline v-else data-test=\"timeline\">\n          <el-timeline-item v-for=\"e in events\" :key=\"e.seq\" :timestamp=\"$fmtTime(e.created_at, true)\" :color=\"eventColor(e.type)\" placement=\"top\">\n            <div class=\"tl-head\" :data-type=\"e.type\">\n              <span class=\"strong\">{{ eventLabel(e.type) }}</span>\n              <span v-if=\"e.to_status && e.from_status\" class=\"muted small\">{{ t('status.' + e.from_status) }} → {{ t('status.' + e.to_status) }}</span>\n              <span v-else-if=\"e.to_status\" class=\"muted small\">→ {{ t('status.' + e.to_status) }}</span>\n            </div>\n            <div class=\"tl-actor muted small\">{{ actorLabel(e.actor) }}</div>\n            <dl v-if=\"e.facts.length\" class=\"tl-facts\">\n              <template v-for=\"(f, i) in e.facts\" :key=\"i\"><dt>{{ f.label }}</dt><dd>{{ f.value }}</dd></template>\n            </dl>\n          </el-timeline-item>\n        </el-timeline>\n      </el-card>\n    </div>\n\n    <el-dialog v-model=\"ruling.open\" :title=\"t('order.closeWithRuling') + ' · ' + (order?.number || '')\" width=\"520px\">\n      <p class=\"muted small\">{{ t('order.rulingHint') }}</p>\n      <el-input v-model=\"ruling.text\" type=\"textarea\" :rows=\"3\" maxlength=\"2000\" :placeholder=\"t('order.rulingPlaceholder')\" data-test=\"ruling-text\" />\n      <template #footer>\n        <el-button @click=\"ruling.open = false\">{{ t('app.cancel') }}</el-button>\n        <el-button type=\"primary\" :loading=\"ruling.saving\" data-test=\"ruling-submit\" @click=\"submitRuling\">{{ t('app.submit') }}</el-button>\n      </template>\n    </el-dialog>\n  </div>",
     (() => {

@@ -63,6 +63,8 @@ function facts(event, t) {
   if (Array.isArray(d.assisting) && d.assisting.length) add(t("board.assisting"), d.assisting.map(unitName).join("、"));
   if (d.parent_number) add(t("order.details"), d.parent_number);
   if (d.child_number) add(t("order.mergedChildren"), d.child_number);
+  if (d.with_parent) add(t("dupes.withParent"), d.with_parent);
+  if (d.split_from) add(t("dupes.splitFrom"), d.split_from);
   if (d.rating) add(t("order.rating"), translated("rating", d.rating));
   if (d.solved === true) add(t("manual.solved"), t("order.solved"));
   if (d.solved === false) add(t("manual.solved"), t("order.notSolved"));

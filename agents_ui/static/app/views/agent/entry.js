@@ -1,5 +1,6 @@
 // Order entry: what the caller says, a suggested service item, outage hints for the area,
-// registering (or resolving on the call), and the possible duplicates to merge into.
+// registering (or resolving on the call), and the possible duplicates: offered while the
+// agent types, so a duplicate is registered straight into its parent and never dispatched.
 // The console fills it from a call and drives it from the keyboard.
 
 import { computed, nextTick, onMounted, reactive, ref, watch } from "vue";
@@ -10,6 +11,9 @@ import { errorText, nameOf, refs, session } from "../../store.js";
 import { ORDER_KINDS } from "../../vocab.js";
 import { AreaSelect, ItemSelect } from "../pickers.js";
 import { useSuggestions } from "./suggestions.js";
+
+// The agent is still typing: ask for candidates once they pause.
+const CANDIDATES_DELAY_MS = 400;
 
 function newRequestId() {
   return `web-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 10)}`;
@@ -45,6 +49,8 @@ export default {
     const saving = ref(false);
     const form = reactive(emptyForm(user.hotline_code));
     const duplicates = reactive({ open: false, order: null, items: [] });
+    // Orders the one being typed would duplicate (GET /api/v1/duplicate-candidates).
+    const candidates = ref([]);
     const descriptionInput = ref(null);
     const suggestions = useSuggestions(() => form.description);
     watch(() => duplicates.open, (open) => emit("dialog", open));
@@ -69,6 +75,39 @@ export default {
           (!item.value || !item.value.domain || item.value.domain === o.domain),
       );
     });
+
+    let candidatesTimer = null;
+    let candidatesAsked = 0;
+    watch(
+      () => [form.service_item, form.area, form.address, form.caller_phone],
+      () => {
+        clearTimeout(candidatesTimer);
+        candidatesTimer = setTimeout(loadCandidates, CANDIDATES_DELAY_MS);
+      },
+    );
+
+    async function loadCandidates() {
+      const asked = ++candidatesAsked;
+      if (!form.service_item) {
+        candidates.value = [];
+        return;
+      }
+      const query = { service_item_code: form.service_item, address: form.address };
+      if (form.area) query.area_code = form.area;
+      if (form.caller_phone) query.caller_phone = form.caller_phone;
+      try {
+        const found = (await api.get("/api/v1/duplicate-candidates", query)).items;
+        if (asked === candidatesAsked) candidates.value = found; // an older answer is dropped
+      } catch (e) {
+        if (asked === candidatesAsked) candidates.value = [];
+      }
+    }
+
+    function matchText(match) {
+      if (match.kind === "same_caller") return t("dupes.sameCaller");
+      if (match.kind === "outage") return t("dupes.outage", { title: match.title });
+      return t("dupes.similarAddress", { percent: Math.round(match.similarity * 100) });
+    }
 
     onMounted(async () => {
       outages.value = (await api.get("/api/v1/outages")).items;
@@ -95,6 +134,7 @@ export default {
         caller_name: props.call ? form.caller_name : "",
       });
       suggestions.value = [];
+      candidates.value = [];
     }
 
     function pick(index) {
@@ -113,7 +153,8 @@ export default {
       return gap ? t("agent.required", { field: t(gap[1]) }) : null;
     }
 
-    async function register() {
+    // parent: a candidate the agent picked; the order is registered merged into it.
+    async function register(parent = null) {
       const problem = missing();
       if (problem) {
         ElMessage.warning(problem);
@@ -134,17 +175,22 @@ export default {
       if (form.caller_phone) body.caller_phone = form.caller_phone;
       // Taken on a call: the call lists the order, and the order shows the call.
       if (props.call?.call_id) body.call_id = props.call.call_id;
+      const offered = new Set(candidates.value.map((c) => c.id));
       try {
         let order;
-        if (form.resolve) {
+        if (parent) {
+          order = await api.post("/api/v1/orders", { ...body, parent_id: parent.id });
+          ElMessage.success(t("dupes.registered", { number: order.number, parent: parent.number }));
+        } else if (form.resolve) {
           order = await api.post("/api/v1/orders/resolved-on-call", { ...body, reply: form.reply });
           ElMessage.success(t("agent.resolved", { number: order.number }));
         } else {
           order = await api.post("/api/v1/orders", body);
           ElMessage.success(t("agent.registered", { number: order.number }));
-          if (order.possible_duplicates?.length) {
-            Object.assign(duplicates, { open: true, order, items: order.possible_duplicates });
-          }
+          // The agent saw the candidates offered while typing and chose a new order;
+          // ask again only about ones that were not offered.
+          const unseen = (order.possible_duplicates || []).filter((d) => !offered.has(d.id));
+          if (unseen.length) Object.assign(duplicates, { open: true, order, items: unseen });
         }
         clear();
         emit("saved");
@@ -168,15 +214,15 @@ export default {
 
     expose({ answer, clear, pick, register });
     return {
-      t, refs, form, saving, suggestions, outageHints, duplicates, descriptionInput, ORDER_KINDS,
-      nameOf, clear, pick, register, merge,
+      t, refs, form, saving, suggestions, outageHints, duplicates, candidates, descriptionInput,
+      ORDER_KINDS, nameOf, clear, pick, register, merge, matchText,
     };
   },
   template: `
   <el-card shadow="never" class="panel entry">
     <template #header><div class="panel-head"><span>{{ t('agent.entry') }}</span>
       <span class="muted small">{{ form.hotline }}</span></div></template>
-    <el-form label-position="top" class="entry-form" @submit.prevent="register">
+    <el-form label-position="top" class="entry-form" @submit.prevent="register()">
       <el-form-item :label="t('agent.description')" class="span-2" required>
         <el-input ref="descriptionInput" v-model="form.description" type="textarea" :rows="3"
                   :placeholder="t('agent.descriptionHint')" maxlength="4000" data-test="description" />
@@ -218,6 +264,20 @@ export default {
       <el-alert v-for="o in outageHints" :key="o.id" type="warning" show-icon :closable="false"
                 class="span-2" data-test="outage-hint"
                 :title="t('agent.outage') + ' · ' + t('agent.outageHint', { title: o.title, start: $fmtTime(o.starts_at), end: $fmtTime(o.ends_at) })" />
+      <div v-if="candidates.length" class="span-2 candidates" data-test="duplicate-candidates">
+        <div class="candidates-head"><strong>{{ t('dupes.title') }}</strong>
+          <span class="muted small">{{ t('dupes.hint') }}</span></div>
+        <div v-for="c in candidates" :key="c.id" class="candidate" :data-order="c.id">
+          <div class="candidate-text">
+            <a :href="'#/orders/' + c.id" class="mono">{{ c.number }}</a>
+            <StatusTag :status="c.status" />
+            <el-tag v-for="(m, i) in c.matches" :key="i" size="small" type="warning" effect="plain">{{ matchText(m) }}</el-tag>
+            <div class="muted small">{{ c.address }}</div>
+          </div>
+          <el-button size="small" type="warning" :loading="saving" data-test="register-into"
+                     @click="register(c)">{{ t('dupes.registerInto') }}</el-button>
+        </div>
+      </div>
       <el-form-item :label="t('agent.callerPhone')">
         <el-input v-model="form.caller_phone" maxlength="32" class="mono" data-test="caller-phone-input" />
       </el-form-item>

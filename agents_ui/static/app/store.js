@@ -188,8 +188,11 @@ export function homeFor(user) {
 }
 
 // An order event's type in words; vue-i18n reads dots as nesting, so the keys use "_".
-export function eventLabel(type) {
-  const key = `event.${String(type).replace(/\./g, "_")}`;
+// An event's name; a time request's events name the kind asked for (延期 or 挂起).
+export function eventLabel(type, data) {
+  const kind = String(type).startsWith("time_request.") && data?.kind === "suspension" ? "_suspension" : "";
+  const base = `event.${String(type).replace(/\./g, "_")}`;
+  const key = i18n.global.te(base + kind) ? base + kind : base;
   return i18n.global.te(key) ? i18n.global.t(key) : type;
 }
 

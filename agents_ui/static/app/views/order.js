@@ -286,7 +286,7 @@ export default {
         <el-timeline v-else data-test="timeline">
           <el-timeline-item v-for="e in events" :key="e.seq" :timestamp="$fmtTime(e.created_at, true)" :color="eventColor(e.type)" placement="top">
             <div class="tl-head" :data-type="e.type">
-              <span class="strong">{{ eventLabel(e.type) }}</span>
+              <span class="strong">{{ eventLabel(e.type, e.data) }}</span>
               <span v-if="e.to_status && e.from_status" class="muted small">{{ t('status.' + e.from_status) }} → {{ t('status.' + e.to_status) }}</span>
               <span v-else-if="e.to_status" class="muted small">→ {{ t('status.' + e.to_status) }}</span>
             </div>

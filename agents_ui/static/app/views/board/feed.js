@@ -24,7 +24,7 @@ export default {
   <ul v-else class="feed" data-test="feed">
     <li v-for="e in feed" :key="e.key" :data-seq="e.seq" :data-type="e.type" :data-replayed="e.replayed ? 'true' : 'false'">
       <span class="muted small">{{ $fmtTime(e.at || e.created_at) }}</span>
-      <el-tag disable-transitions size="small" effect="plain">{{ eventLabel(e.type) }}</el-tag>
+      <el-tag disable-transitions size="small" effect="plain">{{ eventLabel(e.type, e.data) }}</el-tag>
       <a v-if="e.order_id" class="mono link" :href="'#/orders/' + e.order_id">{{ e.number }}</a>
       <span v-if="e.actor" class="muted small">{{ actorLabel(e.actor) }}</span>
       <StatusTag v-if="e.status" :status="e.status" />

@@ -18,22 +18,25 @@ from hotline.settings import Settings, SettingsError
 By = Literal["unit", "group", "service_item", "hotline"]
 
 
-class FigureQuery(BaseModel):
+class Period(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    by: By = Field(
-        default="unit",
-        description="unit, group (a unit with its branches), service_item or hotline",
-    )
     start: dt.date = Field(description="first local day of the period")
     end: dt.date = Field(description="last local day of the period (included)")
 
     @model_validator(mode="after")
-    def _ordered(self) -> FigureQuery:
+    def _ordered(self) -> Period:
         if self.end < self.start:
             raise ValueError("end is before start")
         if (self.end - self.start).days > 366:
             raise ValueError("a period is at most a year")
         return self
+
+
+class FigureQuery(Period):
+    by: By = Field(
+        default="unit",
+        description="unit, group (a unit with its branches), service_item or hotline",
+    )
 
 
 def score_weights(settings: Settings) -> tuple[float, float, float]:
@@ -88,3 +91,21 @@ async def compute_figures(
     names = await queries.figure_names(conn, query.by, [r["key"] for r in rows])
     weights = score_weights(settings)
     return [{**rates(r, weights), "name": names.get(r["key"], r["key"])} for r in rows]
+
+
+async def hard_case_figures(
+    conn: asyncpg.Connection, period: Period, now: dt.datetime
+) -> list[dict[str, Any]]:
+    """办不成事, reported apart, one row per hotline: registered in the period, completed
+    in it and of those on time (by the hard-case due), and open and overdue now."""
+    end = period.end + dt.timedelta(days=1)
+    rows = [dict(r) for r in await queries.hard_case_figures(conn, period.start, end, now)]
+    names = await queries.figure_names(conn, "hotline", [r["key"] for r in rows])
+    return [
+        {
+            **r,
+            "on_time_rate": rate(r["completed_on_time"], r["completed"]),
+            "name": names.get(r["key"], r["key"]),
+        }
+        for r in rows
+    ]

@@ -11,6 +11,8 @@ from typing import Any
 
 import asyncpg
 
+from hotline.orders.queries import OPEN_PREDICATE
+
 CAMPAIGN_COLUMNS = """c.id, c.kind, c.name, c.channel, c.state, c.hotline_code, c.sample_share,
     c.week_start, c.created_by, c.created_at, c.updated_at"""
 SURVEY_COLUMNS = """s.id, s.campaign_id, s.order_id, s.round, s.dispatch_id, s.enterprise_id,
@@ -802,6 +804,45 @@ def figures_sql(by: str, *, per_day: bool = False) -> str:
           FULL JOIN paused p ON p.key = coalesce(k.key, v.key){same_day_paused}
          ORDER BY {group}
         """
+
+
+async def hard_case_figures(
+    conn: asyncpg.Connection, start: dt.date, end: dt.date, now: dt.datetime
+) -> list[asyncpg.Record]:
+    """The hard cases' counts per hotline: registered on the local days [start, end),
+    completed on them (and by the hard-case due; before routing has set it, by the
+    resolution due), open and overdue at ``now``. Hard cases are few; their partial
+    index finds them."""
+    return await conn.fetch(
+        f"""
+        WITH period AS (
+            SELECT ($1::date::timestamp AT TIME ZONE {ZONE}) AS since,
+                   ($2::date::timestamp AT TIME ZONE {ZONE}) AS until
+        ), cases AS (
+            SELECT o.hotline_code, o.{OPEN_PREDICATE} AS open,
+                   coalesce(o.hard_case_due_at, o.resolution_due_at) AS due,
+                   o.created_at >= p.since AND o.created_at < p.until AS registered,
+                   coalesce(o.completed_at >= p.since AND o.completed_at < p.until, false)
+                       AS completed,
+                   o.completed_at
+              FROM work_orders o CROSS JOIN period p
+             WHERE o.hard_case AND o.status <> 'draft'
+        )
+        SELECT hotline_code AS key,
+               count(*) FILTER (WHERE registered) AS registered,
+               count(*) FILTER (WHERE completed) AS completed,
+               count(*) FILTER (WHERE completed AND completed_at <= due) AS completed_on_time,
+               count(*) FILTER (WHERE open) AS open,
+               count(*) FILTER (WHERE open AND due < $3) AS overdue
+          FROM cases
+         WHERE registered OR completed OR open
+         GROUP BY 1
+         ORDER BY 1
+        """,
+        start,
+        end,
+        now,
+    )
 
 
 async def rebuild_figure_counts(conn: asyncpg.Connection) -> int:

@@ -13,7 +13,7 @@ from multidict import MultiDict
 from pydantic import BaseModel, ConfigDict, Field
 
 from callbacks import answers, campaigns, outcomes, queries, voice
-from callbacks.figures import FigureQuery, compute_figures
+from callbacks.figures import FigureQuery, Period, compute_figures, hard_case_figures
 from callbacks.policy import CallbackPolicy
 from callbacks.voice import SurveyUrls
 from hotline.db import transaction
@@ -452,6 +452,21 @@ async def figures(request: web.Request) -> web.Response:
     async with request.app[POOL].acquire() as conn:
         rows = await compute_figures(conn, query, request.app[SETTINGS], request.app[CLOCK]())
     return json_response({"by": query.by, "start": query.start, "end": query.end, "items": rows})
+
+
+@routes.route(
+    "GET",
+    "/api/v1/figures/hard-cases",
+    summary="办不成事 (hard cases) per hotline: registered, completed, on-time rate, open, overdue",
+    tag="callbacks",
+    query=Period,
+    roles=CENTRE_ROLES,
+)
+async def hard_cases(request: web.Request) -> web.Response:
+    period = read_query(request, Period)
+    async with request.app[POOL].acquire() as conn:
+        rows = await hard_case_figures(conn, period, request.app[CLOCK]())
+    return json_response({"start": period.start, "end": period.end, "items": rows})
 
 
 def register(api: Api) -> None:

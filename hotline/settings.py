@@ -66,6 +66,9 @@ class Settings(BaseSettings):
     # (通报) this many working days after it.
     warning_fraction: float = Field(default=0.8, gt=0, lt=1)
     public_notice_working_days: int = Field(default=5, ge=1)
+    # 办不成事 (hard cases): resolved within this many working days of registration, or
+    # the item's own limit when that is shorter.
+    hard_case_working_days: int = Field(default=3, ge=1)
     # Duplicate suggestions: look back this far, and this address similarity (pg_trgm).
     duplicate_window_hours: int = Field(default=72, ge=1)
     duplicate_similarity: float = Field(default=0.45, gt=0, le=1)

@@ -112,21 +112,72 @@ async def do_escalate(
     reason: i18n.Text,
     now: dt.datetime,
     actor: Actor | None,
+    changes: dict[str, Any] | None = None,
 ) -> asyncpg.Record:
-    """协调督办: no unit takes it; the order waits in the coordination queue."""
+    """协调督办: no unit takes it; the order waits in the coordination queue.
+    ``changes``: columns the move sets too (and records in its event)."""
     withdrawn = await queries.withdraw_open_dispatches(
         conn,
         order["id"],
         now,
         reason=i18n.Text("To the centre for coordination: {reason}", reason=reason),
     )
+    changes = changes or {}
     return await do_transition(
         conn,
         order,
         "escalate",
         actor,
         now,
-        data={"reason": reason, "withdrawn_dispatches": len(withdrawn)},
+        changes=changes,
+        data={
+            "reason": reason,
+            "withdrawn_dispatches": len(withdrawn),
+            **{column: _json_value(value) for column, value in changes.items()},
+        },
+    )
+
+
+def _json_value(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, dt.datetime) else value
+
+
+HARD_CASE_FLAG = "办不成事"
+
+
+def hard_case_due(
+    order: asyncpg.Record, *, calendar: WorkingCalendar, settings: Settings
+) -> dt.datetime:
+    """A hard case's limit: the configured working days from registration (counted from
+    when the citizen reached us, as every clock of the order), or the item's own
+    resolution due when that comes first; a hard case is never slower than a usual one."""
+    limit = calendar.add(order["created_at"], settings.hard_case_working_days, "working_days")
+    item_due: dt.datetime = order["resolution_due_at"]
+    return min(item_due, limit)
+
+
+async def do_take_hard_case(
+    conn: asyncpg.Connection,
+    order: asyncpg.Record,
+    *,
+    calendar: WorkingCalendar,
+    settings: Settings,
+    now: dt.datetime,
+) -> asyncpg.Record:
+    """办不成事: no rule, outage or unit ranking; straight to coordination, due on the
+    hard-case limit, which also becomes its resolution due (the ladder runs on it)."""
+    due = hard_case_due(order, calendar=calendar, settings=settings)
+    await order_queries.move_resolution_due(conn, order["id"], due, count_extension=False)
+    await ladder.reset_resolution_clock(
+        conn, order, due, calendar=calendar, settings=settings, now=now
+    )
+    return await do_escalate(
+        conn,
+        order,
+        reason=f"{HARD_CASE_FLAG}，已在别处反映：{order['tried_elsewhere']}",
+        now=now,
+        actor=None,
+        changes={"hard_case_due_at": due},
     )
 
 

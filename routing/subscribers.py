@@ -13,19 +13,31 @@ from hotline.deadlines.handlers import kinds
 from hotline.orders.lifecycle import ORDER_REGISTERED, ORDER_REOPENED, Status, redo_by_same_unit
 from hotline.outbox.handlers import topics
 from routing import ladder, queries, suspensions
-from routing.dispatch import do_dispatch, do_escalate, do_route_order, lock_order
+from routing.dispatch import (
+    do_dispatch,
+    do_escalate,
+    do_route_order,
+    do_take_hard_case,
+    lock_order,
+)
 from routing.outages import link_to_outage
 
 
 async def on_order_registered(
     conn: asyncpg.Connection, payload: dict[str, Any], ctx: JobContext
 ) -> None:
-    """A new order: join a running outage, or route it. A second delivery finds the
-    order no longer ``registered`` and does nothing."""
+    """A new order: a hard case (办不成事) straight to coordination; otherwise join a
+    running outage, or route it. A second delivery finds the order no longer
+    ``registered`` and does nothing."""
     order = await lock_order(conn, payload["order_id"])
     if order["status"] != "registered":
         return
     now = ctx.clock()
+    if order["hard_case"]:
+        # Merged into an outage's parent it would be lost among the others again.
+        calendar = await ctx.calendar.get(conn)
+        await do_take_hard_case(conn, order, calendar=calendar, settings=ctx.settings, now=now)
+        return
     if await link_to_outage(conn, order, now):
         return  # merged into the outage's parent order
     calendar = await ctx.calendar.get(conn)

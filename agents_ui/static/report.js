@@ -60,6 +60,11 @@ document.getElementById("locate").addEventListener("click", () => {
   );
 });
 
+// 办不成事: where the citizen already tried is asked only of those who say they did.
+const hardCase = document.getElementById("hard-case");
+const tried = document.getElementById("tried");
+hardCase.addEventListener("change", () => { tried.hidden = !hardCase.checked; });
+
 form.addEventListener("submit", async (event) => {
   event.preventDefault();
   const data = new FormData(form);
@@ -69,6 +74,7 @@ form.addEventListener("submit", async (event) => {
     return;
   }
   if (photo && photo.size === 0) data.delete("photo");
+  if (!hardCase.checked) data.delete("tried_elsewhere");
   const button = document.getElementById("send");
   button.disabled = true;
   try {
@@ -89,6 +95,7 @@ form.addEventListener("submit", async (event) => {
       note.textContent = "请保存编号以便查询；我们会电话回访。 / Keep this number; we will call you back.";
       result.append(note);
       form.reset();
+      tried.hidden = true;
       document.getElementById("where").textContent = "";
     } else if (body && body.error) {
       const lines = Object.entries(body.error.fields || {}).map(([name, text]) => name + ": " + text);

@@ -2,15 +2,29 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from hotline.vocabulary import RenamedFields, renamed
 
 Channel = Literal["voice", "sms", "web", "wechat", "open311", "enterprise", "agent"]
 Kind = Literal["consultation", "repair", "complaint", "suggestion", "praise", "request"]
 Priority = Literal["normal", "urgent"]
+TRIED_ELSEWHERE_MAX = 2000
+
+
+def says_where_tried(value: str, info: ValidationInfo) -> str:
+    """A hard case (办不成事) says where the citizen already tried: the coordinating
+    supervisor starts from it. Validates ``tried_elsewhere``, declared after
+    ``hard_case`` and with ``validate_default`` (so that leaving it out is caught)."""
+    if info.data.get("hard_case") and not value.strip():
+        raise ValueError("say where the citizen already tried (办不成事)")
+    return value
+
+
+def tried_elsewhere_field() -> Any:
+    return Field(default="", max_length=TRIED_ELSEWHERE_MAX, validate_default=True)
 
 
 class NewOrder(RenamedFields):
@@ -36,6 +50,10 @@ class NewOrder(RenamedFields):
     priority: Priority = "normal"
     # The call the agent took it on: the call then lists the order, the order links to it.
     call_id: int | None = Field(default=None, ge=1)
+    # 办不成事: straight to the centre's coordination, on the hard-case limit.
+    hard_case: bool = False
+    tried_elsewhere: str = tried_elsewhere_field()
+    _says_where_tried = field_validator("tried_elsewhere")(says_where_tried)
     # Sent again with a retried request, it returns the first order instead of a second.
     client_request_id: str | None = Field(default=None, min_length=1, max_length=64)
 
@@ -61,6 +79,7 @@ class OrderFilter(RenamedFields):
     # a district includes its streets
     area: str | None = Field(default=None, validation_alias=renamed("area_code", "area"))
     overdue: bool | None = None
+    hard_case: bool | None = None  # 办不成事 only, or none of them
     q: str | None = Field(default=None, max_length=100)
     # newest first, or by resolution deadline, the most overdue first (orders with one)
     sort: Literal["newest", "due"] = "newest"
@@ -87,6 +106,9 @@ class NewDraft(BaseModel):
     longitude: float | None = Field(default=None, ge=-180, le=180)
     reporter_email: str = Field(default="", max_length=200)
     call_id: int | None = None  # the call whose recorded message it is
+    hard_case: bool = False
+    tried_elsewhere: str = tried_elsewhere_field()
+    _says_where_tried = field_validator("tried_elsewhere")(says_where_tried)
 
 
 class ConfirmDraft(RenamedFields):
@@ -105,3 +127,6 @@ class ConfirmDraft(RenamedFields):
     description: str | None = Field(default=None, max_length=4000)
     caller_name: str | None = Field(default=None, max_length=64)
     priority: Priority = "normal"
+    # None keeps what the citizen said on the form; the agent may flag it or lift it.
+    hard_case: bool | None = None
+    tried_elsewhere: str | None = Field(default=None, max_length=TRIED_ELSEWHERE_MAX)

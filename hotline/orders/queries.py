@@ -29,7 +29,8 @@ ORDER_COLUMNS = f"""o.id, o.number, o.hotline_code, o.channel, o.kind, o.service
     o.caller_phone, o.caller_name, o.registered_by, o.client_request_id,
     o.lead_enterprise_id, o.parent_id, o.reply, o.redo_count, o.bounce_count,
     o.resolution_due_at, o.created_at, o.updated_at, o.completed_at, o.closed_at,
-    o.call_id, o.media_url, {HAS_RECORDING}"""
+    o.call_id, o.media_url, {HAS_RECORDING},
+    o.hard_case, o.tried_elsewhere, o.hard_case_due_at"""
 
 
 async def lock_client_request(conn: asyncpg.Connection, user_id: int, request_id: str) -> None:
@@ -265,6 +266,7 @@ async def search_orders(
     service_item: str | None,
     area: str | None,
     overdue: bool | None,
+    hard_case: bool | None,
     q: str | None,
     sort: str,
     after: tuple[dt.datetime, int] | None,
@@ -305,6 +307,8 @@ async def search_orders(
     if overdue is not None:
         test = f"(o.resolution_due_at < {arg(now)} AND o.{OPEN_PREDICATE})"
         where.append(test if overdue else f"NOT coalesce({test}, false)")
+    if hard_case is not None:
+        where.append(f"o.hard_case = {arg(hard_case)}")
     if q:
         pattern = arg(f"%{escape_like(q)}%")
         where.append(

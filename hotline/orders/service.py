@@ -157,6 +157,8 @@ async def do_register_order(
             "address": new.address,
             "description": new.description,
             "priority": new.priority,
+            "hard_case": new.hard_case,
+            "tried_elsewhere": new.tried_elsewhere if new.hard_case else "",
             "status": Status.REGISTERED.value,
             "caller_phone": phone,
             "caller_name": new.caller_name,
@@ -260,6 +262,8 @@ async def do_register_draft(
             "longitude": draft.longitude,
             "reporter_email": draft.reporter_email,
             "call_id": draft.call_id,
+            "hard_case": draft.hard_case,
+            "tried_elsewhere": draft.tried_elsewhere if draft.hard_case else "",
         },
     )
 
@@ -282,6 +286,10 @@ async def do_confirm_draft(
         fields[confirm.sent_name("service_item")] = "unknown or retired service item"
     if confirm.area and await ref.get_area(conn, confirm.area) is None:
         fields[confirm.sent_name("area")] = "unknown area"
+    hard_case = draft["hard_case"] if confirm.hard_case is None else confirm.hard_case
+    tried = draft["tried_elsewhere"] if confirm.tried_elsewhere is None else confirm.tried_elsewhere
+    if hard_case and not tried:
+        fields[confirm.sent_name("tried_elsewhere")] = "say where the citizen already tried"
     if fields:
         raise InvalidInput("the draft cannot be confirmed", code="invalid_order", fields=fields)
     assert item is not None
@@ -300,6 +308,8 @@ async def do_confirm_draft(
             "description": confirm.description or draft["description"],
             "caller_name": confirm.caller_name or draft["caller_name"],
             "priority": confirm.priority,
+            "hard_case": hard_case,
+            "tried_elsewhere": tried if hard_case else "",
             "registered_by": actor.user_id,
             "resolution_due_at": due["resolution"],
         },
@@ -531,6 +541,7 @@ async def search_orders(
         service_item=criteria.service_item,
         area=criteria.area,
         overdue=criteria.overdue,
+        hard_case=criteria.hard_case,
         q=criteria.q,
         sort=criteria.sort,
         after=unpack_cursor(criteria.cursor, criteria.sort) if criteria.cursor else None,

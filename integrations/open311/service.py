@@ -21,7 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from hotline import i18n
 from hotline.errors import InvalidInput
 from hotline.orders.lifecycle import DONE, FINAL, Status
-from hotline.orders.models import Channel, NewDraft
+from hotline.orders.models import Channel, NewDraft, says_where_tried, tried_elsewhere_field
 from hotline.orders.service import do_register_draft
 from hotline.phones import normalize_phone
 from integrations.open311 import queries
@@ -83,6 +83,11 @@ class Report(BaseModel):
     name: str = Field(default="", max_length=64)
     email: str = Field(default="", max_length=200)
     media_url: str | None = Field(default=None, max_length=1000)
+    # 办不成事, asked by the public form (Open311 has no field for it): the citizen could
+    # not get it done elsewhere, and says where they tried.
+    hard_case: bool = False
+    tried_elsewhere: str = tried_elsewhere_field()
+    _says_where_tried = field_validator("tried_elsewhere")(says_where_tried)
 
     @field_validator("service_code", "latitude", "longitude", "phone", "media_url", mode="before")
     @classmethod
@@ -194,6 +199,8 @@ async def take_report(
         latitude=report.latitude,
         longitude=report.longitude,
         reporter_email=report.email,
+        hard_case=report.hard_case,
+        tried_elsewhere=report.tried_elsewhere,
     )
     return await do_register_draft(conn, draft, now, tz=tz)
 

@@ -38,7 +38,17 @@ PHOTO_TYPES = frozenset({"image/jpeg", "image/png", "image/webp"})
 PHOTO_PATH = "/api/v1/report-photos/"
 PHOTO_KEY_LENGTH = 32  # DiskStorage's keys: 128 random bits in hex
 TEXT_FIELDS = frozenset(
-    {"service_code", "description", "address", "latitude", "longitude", "phone", "name"}
+    {
+        "service_code",
+        "description",
+        "address",
+        "latitude",
+        "longitude",
+        "phone",
+        "name",
+        "hard_case",
+        "tried_elsewhere",
+    }
 )
 
 

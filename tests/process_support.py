@@ -55,6 +55,21 @@ async def seed_old_schema(conn: asyncpg.Connection) -> None:
     await conn.execute("ALTER TABLE hotlines DROP COLUMN fixed_sms")
 
 
+@contextlib.asynccontextmanager
+async def with_todays_order_columns(conn: asyncpg.Connection) -> AsyncIterator[None]:
+    """Today's code writing orders into a database migrated only part of the way: it
+    reads and writes the hard-case columns of migration 0026, which exist only meanwhile
+    (the migrations still to run add them)."""
+    await conn.execute((MIGRATIONS_DIR / "0026_hard_cases.sql").read_text())
+    try:
+        yield
+    finally:
+        await conn.execute(
+            "ALTER TABLE work_orders DROP COLUMN hard_case, DROP COLUMN tried_elsewhere, "
+            "DROP COLUMN hard_case_due_at"
+        )
+
+
 @dataclass
 class Running:
     label: str

@@ -51,7 +51,7 @@ from tests.callback_support import (
     twilio_side,
 )
 from tests.factories import Clock, make_user, order_in_status
-from tests.process_support import seed_old_schema
+from tests.process_support import seed_old_schema, with_todays_order_columns
 from tests.routing_support import Desk, open_desks, run_worker, settle
 from tests.waiting import backend_waits, until
 
@@ -1004,18 +1004,19 @@ async def test_the_migration_moves_the_ratings_and_leaves_the_counts(
     conn = await db.connect(url)
     try:
         await seed_old_schema(conn)
-        for excluded in (False, True):
-            dispatch = await unit_dispatch(
-                conn, "qd-water", made, signed=made + hour, completed=(made + 5 * hour, True)
-            )
-            await conn.execute(
-                "UPDATE dispatches SET solved = false, rating = 2, callback_outcome = 'bad', "
-                "rated_at = $2, score_excluded = $3 WHERE id = $1",
-                dispatch,
-                made,
-                excluded,
-            )
-        await unit_dispatch(conn, "qd-water", made, signed=made + hour)  # not rated
+        async with with_todays_order_columns(conn):
+            for excluded in (False, True):
+                dispatch = await unit_dispatch(
+                    conn, "qd-water", made, signed=made + hour, completed=(made + 5 * hour, True)
+                )
+                await conn.execute(
+                    "UPDATE dispatches SET solved = false, rating = 2, callback_outcome = 'bad', "
+                    "rated_at = $2, score_excluded = $3 WHERE id = $1",
+                    dispatch,
+                    made,
+                    excluded,
+                )
+            await unit_dispatch(conn, "qd-water", made, signed=made + hour)  # not rated
         counts = "SELECT * FROM figure_day_counts ORDER BY 1, 2, 3, 4"
         before = await conn.fetch(counts)
         assert (await rating_counts(conn, "qd-water", made.date()))["rated"] == 1

@@ -1552,3 +1552,72 @@ async def test_the_entry_form_offers_duplicates_and_registers_straight_into_one(
     order = await response.json()
     assert order["status"] == "merged" and order["parent_id"] == first["id"]
     await expect(offered).to_have_count(0)  # the form starts again
+
+
+async def test_hard_cases_are_flagged_and_listed_apart_on_the_board(consoles: Stack) -> None:
+    """办不成事: the agent flags one on the entry form and the citizen on the public form
+    (each saying where they already tried); the board lists it on its own tab with its
+    figures, not in the coordination queue, and the coordination dialog shows where the
+    citizen tried, in Chinese and in English."""
+    stack = consoles
+    tried = "3 月 1 日起三次到物业和区供水所反映，均称不归其管"
+    citizen = await stack.page("citizen", viewport={"width": 390, "height": 844})
+    await citizen.goto(stack.base + "/report")
+    await citizen.locator("textarea[name=description]").fill("小区二次供水水压太低，高层无水")
+    await citizen.locator("input[name=address]").fill("延安路12号")
+    await citizen.locator("input[name=phone]").fill(mobile())
+    await citizen.locator("#hard-case").check()
+    await citizen.locator("textarea[name=tried_elsewhere]").fill(tried)
+    await citizen.screenshot(path=ARTIFACTS / "public-form-hard-case.png", full_page=True)
+    await citizen.locator("#send").click()
+    await expect(citizen.locator("#number")).to_be_visible()
+
+    agent = await stack.console("agent")
+    await agent.locator("[data-test=description]").fill("小区内部管网漏水，多处反映无果")
+    await expect(agent.locator("[data-test=suggestions] [data-code]").first).to_be_visible()
+    await agent.keyboard.press("Alt+1")
+    await agent.locator("[data-test=hard-case-toggle]").click()
+    await expect(agent.locator("[data-test=resolve-toggle] input")).to_be_disabled()
+    await agent.locator("[data-test=tried-elsewhere]").fill(tried)
+    await agent.screenshot(path=ARTIFACTS / "agent-hard-case.png", full_page=True)
+    async with agent.expect_response(
+        lambda r: r.url.endswith("/api/v1/orders") and r.request.method == "POST"
+    ) as info:
+        await agent.locator("[data-test=register]").click()
+    response = await info.value
+    assert response.status == 201, await response.text()
+    order = await response.json()
+    assert order["hard_case"] is True and order["tried_elsewhere"] == tried
+
+    page = await stack.page("supervisor-board", viewport={"width": 1440, "height": 900})
+    await page.goto(stack.base + "/")
+    await page.locator("input[name=username]").fill(stack.users["supervisor"])
+    await page.locator("input[name=password]").fill(PASSWORD)
+    await page.locator("[data-test=login-submit]").click()
+    await page.locator("#tab-hardCases").click()
+    # Routing takes it to coordination; the board reloads on the live event.
+    row = page.locator(".el-tab-pane:visible [data-test=coordination] tr", has_text=order["number"])
+    await expect(row.locator("[data-test=coordinate]")).to_be_visible(timeout=10000)
+    await expect(row).to_contain_text(tried)
+    await expect(
+        page.locator("[data-test=hard-case-figures] [data-figure=open] b")
+    ).not_to_have_text("0")
+    queue = page.locator("#pane-coordination [data-test=coordination]")
+    await expect(queue).not_to_contain_text(order["number"])
+    await page.screenshot(path=ARTIFACTS / "board-hard-cases-zh.png")
+    await row.locator("[data-test=coordinate]").click()
+    await expect(page.locator("[data-test=hard-case-tried]")).to_contain_text(tried)
+    await page.screenshot(path=ARTIFACTS / "board-hard-case-dialog-zh.png")
+    await page.keyboard.press("Escape")
+
+    await page.locator(".topbar [data-test=lang]").click()
+    await expect(page.locator("#tab-hardCases")).to_contain_text("Hard cases")
+    await expect(page.locator("[data-test=hard-case-figures]")).to_contain_text("on time")
+    await page.screenshot(path=ARTIFACTS / "board-hard-cases-en.png")
+    await row.locator("[data-test=coordinate]").click()
+    await expect(page.locator("[data-test=hard-case-tried]")).to_contain_text("Already tried")
+    await page.screenshot(path=ARTIFACTS / "board-hard-case-dialog-en.png")
+    await agent.locator(".topbar [data-test=lang]").click()
+    await agent.locator("[data-test=hard-case-toggle]").click()
+    await expect(agent.locator("[data-test=hard-case-toggle]")).to_contain_text("Hard case")
+    await agent.screenshot(path=ARTIFACTS / "agent-hard-case-en.png", full_page=True)

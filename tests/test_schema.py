@@ -15,7 +15,7 @@ from hotline.migrate import MIGRATIONS_DIR, MigrationError, load_migrations, mig
 from hotline.orders import queries
 from hotline.orders.service import record_event
 from tests.factories import order_in_status
-from tests.process_support import seed_old_schema
+from tests.process_support import seed_old_schema, with_todays_order_columns
 from tests.waiting import until, waiting_on_a_lock
 
 
@@ -158,8 +158,9 @@ async def test_assisting_dispatches_left_open_on_done_orders_are_withdrawn(
     conn = await asyncpg.connect(url)
     try:
         await seed_old_schema(conn)
-        done = await order_in_status(conn, "completed", now)
-        working = await order_in_status(conn, "in_progress", now)
+        async with with_todays_order_columns(conn):
+            done = await order_in_status(conn, "completed", now)
+            working = await order_in_status(conn, "in_progress", now)
         water = await conn.fetchval("SELECT id FROM enterprises WHERE code = 'qd-water'")
         helpers = {}
         for order in (done, working):

@@ -618,6 +618,22 @@ const zh = {
     withParent: "随主单归档",
     splitFrom: "回访不满意，脱离主单单独重办",
   },
+  // 办不成事 (hard cases): the agent's entry, the drafts, the board's own list and figures.
+  hardCase: {
+    flag: "办不成事",
+    entryToggle: "办不成事：市民已在别处反映，仍未办成（直接转中心协调督办）",
+    tried: "已在何处反映",
+    triedHint: "在哪里、何时反映过，得到什么答复",
+    triedLine: "已在别处反映：{text}",
+    tab: "办不成事",
+    due: "办不成事时限",
+    thisMonth: "本月：",
+    registered: "受理",
+    completed: "办结",
+    onTimeRate: "按时办结率",
+    open: "在办",
+    overdue: "超时",
+  },
 };
 
 const en = {
@@ -1231,6 +1247,22 @@ const en = {
     registered: "Registered {number} as a duplicate of {parent}; it is not dispatched",
     withParent: "Closed with its parent",
     splitFrom: "Unsatisfied: left its parent, redone on its own",
+  },
+  // 办不成事 (hard cases): the agent's entry, the drafts, the board's own list and figures.
+  hardCase: {
+    flag: "Hard case (could not get it done elsewhere)",
+    entryToggle: "Hard case: the citizen already tried elsewhere and could not get it done (straight to coordination)",
+    tried: "Where they already tried",
+    triedHint: "Where and when they tried, and what they were told",
+    triedLine: "Already tried: {text}",
+    tab: "Hard cases",
+    due: "Hard-case limit",
+    thisMonth: "This month:",
+    registered: "registered",
+    completed: "completed",
+    onTimeRate: "on time",
+    open: "open",
+    overdue: "overdue",
   },
 };
 

@@ -259,9 +259,9 @@ export const renders = new Map([
       }
     })(),
   ],
-  // views/agent/drafts.js:74
+  // views/agent/drafts.js:75
   [
-    "\n  <el-card shadow=\"never\" class=\"panel\">\n    <template #header>\n      <div class=\"panel-head\"><span>{{ t('agent.drafts') }}</span>\n        <el-tag disable-transitions size=\"small\" :type=\"drafts.length ? 'danger' : 'info'\" round>{{ drafts.length }}</el-tag></div>\n    </template>\n    <div v-if=\"!drafts.length\" class=\"empty-line\">{{ t('agent.draftsEmpty') }}</div>\n    <ul v-else class=\"plain-list\" data-test=\"drafts\">\n      <li v-for=\"d in drafts\" :key=\"d.id\" class=\"draft-row\" tabindex=\"0\"\n          @click=\"openDraft(d)\" @keyup.enter=\"openDraft(d)\">\n        <div class=\"draft-head\">\n          <el-tag disable-transitions size=\"small\" effect=\"plain\">{{ t('channel.' + d.channel) }}</el-tag>\n          <span class=\"mono small\">{{ d.number }}</span>\n          <span class=\"muted small\">{{ $fmtTime(d.created_at) }}</span>\n        </div>\n        <div class=\"draft-text\" data-test=\"draft-text\">{{ d.description }}</div>\n        <MediaStrip :items=\"d.media\" compact />\n      </li>\n    </ul>\n  </el-card>\n\n  <el-dialog v-model=\"dialog.open\" :title=\"t('agent.confirmDraft') + ' ' + (dialog.draft?.number || '')\" width=\"680px\">\n    <template v-if=\"dialog.draft\">\n      <div class=\"draft-body\">\n        <el-tag disable-transitions size=\"small\" effect=\"plain\">{{ t('channel.' + dialog.draft.channel) }}</el-tag>\n        <span class=\"mono small\">{{ dialog.draft.caller_phone || '' }}</span>\n        <p class=\"draft-text full-text\" data-test=\"draft-dialog-text\">{{ dialog.draft.description }}</p>\n        <MediaStrip :items=\"dialog.draft.media\" />\n      </div>\n      <div class=\"suggest-line\">\n        <span class=\"muted small\">{{ t('agent.suggested') }}:</span>\n        <el-button v-for=\"s in suggestions\" :key=\"s.code\" size=\"small\" round\n                   :type=\"dialog.form.service_item === s.code ? 'primary' : 'default'\"\n                   @click=\"dialog.form.service_item = s.code\">{{ nameOf(s) }}</el-button>\n      </div>\n      <el-form label-position=\"top\" class=\"entry-form\">\n        <el-form-item :label=\"t('agent.serviceItem')\" required>\n          <ItemSelect v-model=\"dialog.form.service_item\" :placeholder=\"t('agent.searchItem')\" />\n        </el-form-item>\n        <el-form-item :label=\"t('agent.area')\"><AreaSelect v-model=\"dialog.form.area\" :placeholder=\"t('agent.areaHint')\" /></el-form-item>\n        <el-form-item :label=\"t('agent.address')\"><el-input v-model=\"dialog.form.address\" maxlength=\"300\" /></el-form-item>\n        <el-form-item :label=\"t('agent.callerName')\"><el-input v-model=\"dialog.form.caller_name\" maxlength=\"64\" /></el-form-item>\n      </el-form>\n    </template>\n    <template #footer>\n      <el-button @click=\"dialog.open = false\">{{ t('app.cancel') }}</el-button>\n      <el-button type=\"primary\" :loading=\"dialog.saving\" @click=\"confirmDraft\">{{ t('agent.register') }}</el-button>\n    </template>\n  </el-dialog>",
+    "\n  <el-card shadow=\"never\" class=\"panel\">\n    <template #header>\n      <div class=\"panel-head\"><span>{{ t('agent.drafts') }}</span>\n        <el-tag disable-transitions size=\"small\" :type=\"drafts.length ? 'danger' : 'info'\" round>{{ drafts.length }}</el-tag></div>\n    </template>\n    <div v-if=\"!drafts.length\" class=\"empty-line\">{{ t('agent.draftsEmpty') }}</div>\n    <ul v-else class=\"plain-list\" data-test=\"drafts\">\n      <li v-for=\"d in drafts\" :key=\"d.id\" class=\"draft-row\" tabindex=\"0\"\n          @click=\"openDraft(d)\" @keyup.enter=\"openDraft(d)\">\n        <div class=\"draft-head\">\n          <el-tag disable-transitions size=\"small\" effect=\"plain\">{{ t('channel.' + d.channel) }}</el-tag>\n          <span class=\"mono small\">{{ d.number }}</span>\n          <span class=\"muted small\">{{ $fmtTime(d.created_at) }}</span>\n          <el-tag v-if=\"d.hard_case\" disable-transitions size=\"small\" type=\"danger\">{{ t('hardCase.tab') }}</el-tag>\n        </div>\n        <div class=\"draft-text\" data-test=\"draft-text\">{{ d.description }}</div>\n        <MediaStrip :items=\"d.media\" compact />\n      </li>\n    </ul>\n  </el-card>\n\n  <el-dialog v-model=\"dialog.open\" :title=\"t('agent.confirmDraft') + ' ' + (dialog.draft?.number || '')\" width=\"680px\">\n    <template v-if=\"dialog.draft\">\n      <div class=\"draft-body\">\n        <el-tag disable-transitions size=\"small\" effect=\"plain\">{{ t('channel.' + dialog.draft.channel) }}</el-tag>\n        <span class=\"mono small\">{{ dialog.draft.caller_phone || '' }}</span>\n        <p class=\"draft-text full-text\" data-test=\"draft-dialog-text\">{{ dialog.draft.description }}</p>\n        <MediaStrip :items=\"dialog.draft.media\" />\n        <el-alert v-if=\"dialog.draft.hard_case\" type=\"error\" :closable=\"false\" :title=\"t('hardCase.flag')\" data-test=\"draft-hard-case\">\n          <div>{{ t('hardCase.triedLine', { text: dialog.draft.tried_elsewhere }) }}</div>\n        </el-alert>\n      </div>\n      <div class=\"suggest-line\">\n        <span class=\"muted small\">{{ t('agent.suggested') }}:</span>\n        <el-button v-for=\"s in suggestions\" :key=\"s.code\" size=\"small\" round\n                   :type=\"dialog.form.service_item === s.code ? 'primary' : 'default'\"\n                   @click=\"dialog.form.service_item = s.code\">{{ nameOf(s) }}</el-button>\n      </div>\n      <el-form label-position=\"top\" class=\"entry-form\">\n        <el-form-item :label=\"t('agent.serviceItem')\" required>\n          <ItemSelect v-model=\"dialog.form.service_item\" :placeholder=\"t('agent.searchItem')\" />\n        </el-form-item>\n        <el-form-item :label=\"t('agent.area')\"><AreaSelect v-model=\"dialog.form.area\" :placeholder=\"t('agent.areaHint')\" /></el-form-item>\n        <el-form-item :label=\"t('agent.address')\"><el-input v-model=\"dialog.form.address\" maxlength=\"300\" /></el-form-item>\n        <el-form-item :label=\"t('agent.callerName')\"><el-input v-model=\"dialog.form.caller_name\" maxlength=\"64\" /></el-form-item>\n      </el-form>\n    </template>\n    <template #footer>\n      <el-button @click=\"dialog.open = false\">{{ t('app.cancel') }}</el-button>\n      <el-button type=\"primary\" :loading=\"dialog.saving\" @click=\"confirmDraft\">{{ t('agent.register') }}</el-button>\n    </template>\n  </el-dialog>",
     (() => {
       const _hoisted_1 = { class: "panel-head" }
       const _hoisted_2 = {
@@ -294,6 +294,7 @@ export const renders = new Map([
         const _component_el_tag = _resolveComponent("el-tag")
         const _component_MediaStrip = _resolveComponent("MediaStrip")
         const _component_el_card = _resolveComponent("el-card")
+        const _component_el_alert = _resolveComponent("el-alert")
         const _component_el_button = _resolveComponent("el-button")
         const _component_ItemSelect = _resolveComponent("ItemSelect")
         const _component_el_form_item = _resolveComponent("el-form-item")
@@ -347,7 +348,20 @@ export const renders = new Map([
                             _: 2 /* DYNAMIC */
                           }, 1024 /* DYNAMIC_SLOTS */),
                           _createElementVNode("span", _hoisted_6, _toDisplayString(d.number), 1 /* TEXT */),
-                          _createElementVNode("span", _hoisted_7, _toDisplayString(_ctx.$fmtTime(d.created_at)), 1 /* TEXT */)
+                          _createElementVNode("span", _hoisted_7, _toDisplayString(_ctx.$fmtTime(d.created_at)), 1 /* TEXT */),
+                          (d.hard_case)
+                            ? (_openBlock(), _createBlock(_component_el_tag, {
+                                key: 0,
+                                "disable-transitions": "",
+                                size: "small",
+                                type: "danger"
+                              }, {
+                                default: _withCtx(() => [
+                                  _createTextVNode(_toDisplayString(_ctx.t('hardCase.tab')), 1 /* TEXT */)
+                                ]),
+                                _: 1 /* STABLE */
+                              }))
+                            : _createCommentVNode("v-if", true)
                         ]),
                         _createElementVNode("div", _hoisted_8, _toDisplayString(d.description), 1 /* TEXT */),
                         _createVNode(_component_MediaStrip, {
@@ -404,7 +418,21 @@ export const renders = new Map([
                       _createElementVNode("p", _hoisted_11, _toDisplayString(_ctx.dialog.draft.description), 1 /* TEXT */),
                       _createVNode(_component_MediaStrip, {
                         items: _ctx.dialog.draft.media
-                      }, null, 8 /* PROPS */, ["items"])
+                      }, null, 8 /* PROPS */, ["items"]),
+                      (_ctx.dialog.draft.hard_case)
+                        ? (_openBlock(), _createBlock(_component_el_alert, {
+                            key: 0,
+                            type: "error",
+                            closable: false,
+                            title: _ctx.t('hardCase.flag'),
+                            "data-test": "draft-hard-case"
+                          }, {
+                            default: _withCtx(() => [
+                              _createElementVNode("div", null, _toDisplayString(_ctx.t('hardCase.triedLine', { text: _ctx.dialog.draft.tried_elsewhere })), 1 /* TEXT */)
+                            ]),
+                            _: 1 /* STABLE */
+                          }, 8 /* PROPS */, ["title"]))
+                        : _createCommentVNode("v-if", true)
                     ]),
                     _createElementVNode("div", _hoisted_12, [
                       _createElementVNode("span", _hoisted_13, _toDisplayString(_ctx.t('agent.suggested')) + ":", 1 /* TEXT */),
@@ -489,9 +517,9 @@ export const renders = new Map([
       }
     })(),
   ],
-  // views/agent/entry.js:221
+  // views/agent/entry.js:226
   [
-    "\n  <el-card shadow=\"never\" class=\"panel entry\">\n    <template #header><div class=\"panel-head\"><span>{{ t('agent.entry') }}</span>\n      <span class=\"muted small\">{{ form.hotline }}</span></div></template>\n    <el-form label-position=\"top\" class=\"entry-form\" @submit.prevent=\"register()\">\n      <el-form-item :label=\"t('agent.description')\" class=\"span-2\" required>\n        <el-input ref=\"descriptionInput\" v-model=\"form.description\" type=\"textarea\" :rows=\"3\"\n                  :placeholder=\"t('agent.descriptionHint')\" maxlength=\"4000\" data-test=\"description\" />\n      </el-form-item>\n      <div class=\"span-2 suggest-line\" data-test=\"suggestions\">\n        <span class=\"muted small\">{{ t('agent.suggested') }}:</span>\n        <span v-if=\"!suggestions.length\" class=\"muted small\">{{ t('agent.noSuggestion') }}</span>\n        <el-button v-for=\"(s, i) in suggestions\" :key=\"s.code\" size=\"small\" round\n                   :type=\"form.service_item === s.code ? 'primary' : 'default'\"\n                   :data-code=\"s.code\" @click=\"pick(i)\">\n          <kbd>Alt+{{ i + 1 }}</kbd> {{ nameOf(s) }}\n        </el-button>\n      </div>\n      <el-form-item :label=\"t('agent.serviceItem')\" required>\n        <ItemSelect v-model=\"form.service_item\" :placeholder=\"t('agent.searchItem')\" />\n      </el-form-item>\n      <el-form-item :label=\"t('agent.hotline')\" required>\n        <el-select v-model=\"form.hotline\" class=\"full\" data-test=\"hotline-select\">\n          <el-option v-for=\"h in refs.hotlines\" :key=\"h.code\" :value=\"h.code\" :label=\"h.code + ' ' + nameOf(h)\" />\n        </el-select>\n      </el-form-item>\n      <el-form-item :label=\"t('agent.kind')\">\n        <el-select v-model=\"form.kind\" class=\"full\">\n          <el-option v-for=\"k in ORDER_KINDS\" :key=\"k\" :value=\"k\" :label=\"t('kind.' + k)\" />\n        </el-select>\n      </el-form-item>\n      <el-form-item :label=\"t('agent.priority')\">\n        <el-radio-group v-model=\"form.priority\">\n          <el-radio-button value=\"normal\">{{ t('priority.normal') }}</el-radio-button>\n          <el-radio-button value=\"urgent\">{{ t('priority.urgent') }}</el-radio-button>\n        </el-radio-group>\n      </el-form-item>\n      <el-form-item :label=\"t('agent.area')\">\n        <AreaSelect v-model=\"form.area\" :placeholder=\"t('agent.areaHint')\" />\n      </el-form-item>\n      <el-form-item :label=\"t('agent.address')\">\n        <el-input v-model=\"form.address\" maxlength=\"300\" data-test=\"address\" />\n      </el-form-item>\n      <el-alert v-for=\"o in outageHints\" :key=\"o.id\" type=\"warning\" show-icon :closable=\"false\"\n                class=\"span-2\" data-test=\"outage-hint\"\n                :title=\"t('agent.outage') + ' · ' + t('agent.outageHint', { title: o.title, start: $fmtTime(o.starts_at), end: $fmtTime(o.ends_at) })\" />\n      <div v-if=\"candidates.length\" class=\"span-2 candidates\" data-test=\"duplicate-candidates\">\n        <div class=\"candidates-head\"><strong>{{ t('dupes.title') }}</strong>\n          <span class=\"muted small\">{{ t('dupes.hint') }}</span></div>\n        <div v-for=\"c in candidates\" :key=\"c.id\" class=\"candidate\" :data-order=\"c.id\">\n          <div class=\"candidate-text\">\n            <a :href=\"'#/orders/' + c.id\" class=\"mono\">{{ c.number }}</a>\n            <StatusTag :status=\"c.status\" />\n            <el-tag v-for=\"(m, i) in c.matches\" :key=\"i\" size=\"small\" type=\"warning\" effect=\"plain\">{{ matchText(m) }}</el-tag>\n            <div class=\"muted small\">{{ c.address }}</div>\n          </div>\n          <el-button size=\"small\" type=\"warning\" :loading=\"saving\" data-test=\"register-into\"\n                     @click=\"register(c)\">{{ t('dupes.registerInto') }}</el-button>\n        </div>\n      </div>\n      <el-form-item :label=\"t('agent.callerPhone')\">\n        <el-input v-model=\"form.caller_phone\" maxlength=\"32\" class=\"mono\" data-test=\"caller-phone-input\" />\n      </el-form-item>\n      <el-form-item :label=\"t('agent.callerName')\">\n        <el-input v-model=\"form.caller_name\" maxlength=\"64\" />\n      </el-form-item>\n      <div class=\"span-2 resolve-line\">\n        <el-checkbox v-model=\"form.resolve\" data-test=\"resolve-toggle\">{{ t('agent.resolveOnCall') }}</el-checkbox>\n      </div>\n      <el-form-item v-if=\"form.resolve\" :label=\"t('agent.reply')\" class=\"span-2\" required>\n        <el-input v-model=\"form.reply\" type=\"textarea\" :rows=\"2\" :placeholder=\"t('agent.replyHint')\" />\n      </el-form-item>\n      <div class=\"span-2 form-actions\">\n        <el-button type=\"primary\" size=\"large\" native-type=\"submit\" :loading=\"saving\" data-test=\"register\">\n          {{ form.resolve ? t('agent.resolveOnCall') : t('agent.register') }} <kbd>Ctrl+Enter</kbd></el-button>\n        <el-button size=\"large\" @click=\"clear\">{{ t('agent.clear') }}</el-button>\n      </div>\n    </el-form>\n  </el-card>\n\n  <el-dialog v-model=\"duplicates.open\" :title=\"t('agent.duplicates')\" width=\"640px\">\n    <p class=\"muted\">{{ t('agent.duplicatesHint') }}</p>\n    <el-table :data=\"duplicates.items\" size=\"small\">\n      <el-table-column :label=\"t('order.details')\" min-width=\"200\">\n        <template #default=\"{ row }\"><a :href=\"'#/orders/' + row.id\" class=\"mono\">{{ row.number }}</a>\n          <div class=\"muted small\">{{ row.address }}</div></template>\n      </el-table-column>\n      <el-table-column :label=\"t('unit.state')\" width=\"110\">\n        <template #default=\"{ row }\"><StatusTag :status=\"row.status\" /></template>\n      </el-table-column>\n      <el-table-column width=\"130\">\n        <template #default=\"{ row }\"><el-button size=\"small\" type=\"warning\" @click=\"merge(row)\">{{ t('agent.merge') }}</el-button></template>\n      </el-table-column>\n    </el-table>\n  </el-dialog>",
+    "\n  <el-card shadow=\"never\" class=\"panel entry\">\n    <template #header><div class=\"panel-head\"><span>{{ t('agent.entry') }}</span>\n      <span class=\"muted small\">{{ form.hotline }}</span></div></template>\n    <el-form label-position=\"top\" class=\"entry-form\" @submit.prevent=\"register()\">\n      <el-form-item :label=\"t('agent.description')\" class=\"span-2\" required>\n        <el-input ref=\"descriptionInput\" v-model=\"form.description\" type=\"textarea\" :rows=\"3\"\n                  :placeholder=\"t('agent.descriptionHint')\" maxlength=\"4000\" data-test=\"description\" />\n      </el-form-item>\n      <div class=\"span-2 suggest-line\" data-test=\"suggestions\">\n        <span class=\"muted small\">{{ t('agent.suggested') }}:</span>\n        <span v-if=\"!suggestions.length\" class=\"muted small\">{{ t('agent.noSuggestion') }}</span>\n        <el-button v-for=\"(s, i) in suggestions\" :key=\"s.code\" size=\"small\" round\n                   :type=\"form.service_item === s.code ? 'primary' : 'default'\"\n                   :data-code=\"s.code\" @click=\"pick(i)\">\n          <kbd>Alt+{{ i + 1 }}</kbd> {{ nameOf(s) }}\n        </el-button>\n      </div>\n      <el-form-item :label=\"t('agent.serviceItem')\" required>\n        <ItemSelect v-model=\"form.service_item\" :placeholder=\"t('agent.searchItem')\" />\n      </el-form-item>\n      <el-form-item :label=\"t('agent.hotline')\" required>\n        <el-select v-model=\"form.hotline\" class=\"full\" data-test=\"hotline-select\">\n          <el-option v-for=\"h in refs.hotlines\" :key=\"h.code\" :value=\"h.code\" :label=\"h.code + ' ' + nameOf(h)\" />\n        </el-select>\n      </el-form-item>\n      <el-form-item :label=\"t('agent.kind')\">\n        <el-select v-model=\"form.kind\" class=\"full\">\n          <el-option v-for=\"k in ORDER_KINDS\" :key=\"k\" :value=\"k\" :label=\"t('kind.' + k)\" />\n        </el-select>\n      </el-form-item>\n      <el-form-item :label=\"t('agent.priority')\">\n        <el-radio-group v-model=\"form.priority\">\n          <el-radio-button value=\"normal\">{{ t('priority.normal') }}</el-radio-button>\n          <el-radio-button value=\"urgent\">{{ t('priority.urgent') }}</el-radio-button>\n        </el-radio-group>\n      </el-form-item>\n      <el-form-item :label=\"t('agent.area')\">\n        <AreaSelect v-model=\"form.area\" :placeholder=\"t('agent.areaHint')\" />\n      </el-form-item>\n      <el-form-item :label=\"t('agent.address')\">\n        <el-input v-model=\"form.address\" maxlength=\"300\" data-test=\"address\" />\n      </el-form-item>\n      <el-alert v-for=\"o in outageHints\" :key=\"o.id\" type=\"warning\" show-icon :closable=\"false\"\n                class=\"span-2\" data-test=\"outage-hint\"\n                :title=\"t('agent.outage') + ' · ' + t('agent.outageHint', { title: o.title, start: $fmtTime(o.starts_at), end: $fmtTime(o.ends_at) })\" />\n      <div v-if=\"candidates.length\" class=\"span-2 candidates\" data-test=\"duplicate-candidates\">\n        <div class=\"candidates-head\"><strong>{{ t('dupes.title') }}</strong>\n          <span class=\"muted small\">{{ t('dupes.hint') }}</span></div>\n        <div v-for=\"c in candidates\" :key=\"c.id\" class=\"candidate\" :data-order=\"c.id\">\n          <div class=\"candidate-text\">\n            <a :href=\"'#/orders/' + c.id\" class=\"mono\">{{ c.number }}</a>\n            <StatusTag :status=\"c.status\" />\n            <el-tag v-for=\"(m, i) in c.matches\" :key=\"i\" size=\"small\" type=\"warning\" effect=\"plain\">{{ matchText(m) }}</el-tag>\n            <div class=\"muted small\">{{ c.address }}</div>\n          </div>\n          <el-button size=\"small\" type=\"warning\" :loading=\"saving\" data-test=\"register-into\"\n                     @click=\"register(c)\">{{ t('dupes.registerInto') }}</el-button>\n        </div>\n      </div>\n      <el-form-item :label=\"t('agent.callerPhone')\">\n        <el-input v-model=\"form.caller_phone\" maxlength=\"32\" class=\"mono\" data-test=\"caller-phone-input\" />\n      </el-form-item>\n      <el-form-item :label=\"t('agent.callerName')\">\n        <el-input v-model=\"form.caller_name\" maxlength=\"64\" />\n      </el-form-item>\n      <div class=\"span-2 resolve-line\">\n        <el-checkbox v-model=\"form.hard_case\" :disabled=\"form.resolve\" data-test=\"hard-case-toggle\">{{ t('hardCase.entryToggle') }}</el-checkbox>\n      </div>\n      <el-form-item v-if=\"form.hard_case\" :label=\"t('hardCase.tried')\" class=\"span-2\" required>\n        <el-input v-model=\"form.tried_elsewhere\" type=\"textarea\" :rows=\"2\" maxlength=\"2000\" :placeholder=\"t('hardCase.triedHint')\" data-test=\"tried-elsewhere\" />\n      </el-form-item>\n      <div class=\"span-2 resolve-line\">\n        <el-checkbox v-model=\"form.resolve\" :disabled=\"form.hard_case\" data-test=\"resolve-toggle\">{{ t('agent.resolveOnCall') }}</el-checkbox>\n      </div>\n      <el-form-item v-if=\"form.resolve\" :label=\"t('agent.reply')\" class=\"span-2\" required>\n        <el-input v-model=\"form.reply\" type=\"textarea\" :rows=\"2\" :placeholder=\"t('agent.replyHint')\" />\n      </el-form-item>\n      <div class=\"span-2 form-actions\">\n        <el-button type=\"primary\" size=\"large\" native-type=\"submit\" :loading=\"saving\" data-test=\"register\">\n          {{ form.resolve ? t('agent.resolveOnCall') : t('agent.register') }} <kbd>Ctrl+Enter</kbd></el-button>\n        <el-button size=\"large\" @click=\"clear\">{{ t('agent.clear') }}</el-button>\n      </div>\n    </el-form>\n  </el-card>\n\n  <el-dialog v-model=\"duplicates.open\" :title=\"t('agent.duplicates')\" width=\"640px\">\n    <p class=\"muted\">{{ t('agent.duplicatesHint') }}</p>\n    <el-table :data=\"duplicates.items\" size=\"small\">\n      <el-table-column :label=\"t('order.details')\" min-width=\"200\">\n        <template #default=\"{ row }\"><a :href=\"'#/orders/' + row.id\" class=\"mono\">{{ row.number }}</a>\n          <div class=\"muted small\">{{ row.address }}</div></template>\n      </el-table-column>\n      <el-table-column :label=\"t('unit.state')\" width=\"110\">\n        <template #default=\"{ row }\"><StatusTag :status=\"row.status\" /></template>\n      </el-table-column>\n      <el-table-column width=\"130\">\n        <template #default=\"{ row }\"><el-button size=\"small\" type=\"warning\" @click=\"merge(row)\">{{ t('agent.merge') }}</el-button></template>\n      </el-table-column>\n    </el-table>\n  </el-dialog>",
     (() => {
       const _hoisted_1 = { class: "panel-head" }
       const _hoisted_2 = { class: "muted small" }
@@ -516,10 +544,11 @@ export const renders = new Map([
       const _hoisted_11 = ["href"]
       const _hoisted_12 = { class: "muted small" }
       const _hoisted_13 = { class: "span-2 resolve-line" }
-      const _hoisted_14 = { class: "span-2 form-actions" }
-      const _hoisted_15 = { class: "muted" }
-      const _hoisted_16 = ["href"]
-      const _hoisted_17 = { class: "muted small" }
+      const _hoisted_14 = { class: "span-2 resolve-line" }
+      const _hoisted_15 = { class: "span-2 form-actions" }
+      const _hoisted_16 = { class: "muted" }
+      const _hoisted_17 = ["href"]
+      const _hoisted_18 = { class: "muted small" }
 
       return function render(_ctx, _cache) {
         const _component_el_input = _resolveComponent("el-input")
@@ -556,7 +585,7 @@ export const renders = new Map([
               _createVNode(_component_el_form, {
                 "label-position": "top",
                 class: "entry-form",
-                onSubmit: _cache[11] || (_cache[11] = _withModifiers($event => (_ctx.register()), ["prevent"]))
+                onSubmit: _cache[13] || (_cache[13] = _withModifiers($event => (_ctx.register()), ["prevent"]))
               }, {
                 default: _withCtx(() => [
                   _createVNode(_component_el_form_item, {
@@ -803,19 +832,54 @@ export const renders = new Map([
                   }, 8 /* PROPS */, ["label"]),
                   _createElementVNode("div", _hoisted_13, [
                     _createVNode(_component_el_checkbox, {
+                      modelValue: _ctx.form.hard_case,
+                      "onUpdate:modelValue": _cache[9] || (_cache[9] = $event => ((_ctx.form.hard_case) = $event)),
+                      disabled: _ctx.form.resolve,
+                      "data-test": "hard-case-toggle"
+                    }, {
+                      default: _withCtx(() => [
+                        _createTextVNode(_toDisplayString(_ctx.t('hardCase.entryToggle')), 1 /* TEXT */)
+                      ]),
+                      _: 1 /* STABLE */
+                    }, 8 /* PROPS */, ["modelValue", "disabled"])
+                  ]),
+                  (_ctx.form.hard_case)
+                    ? (_openBlock(), _createBlock(_component_el_form_item, {
+                        key: 1,
+                        label: _ctx.t('hardCase.tried'),
+                        class: "span-2",
+                        required: ""
+                      }, {
+                        default: _withCtx(() => [
+                          _createVNode(_component_el_input, {
+                            modelValue: _ctx.form.tried_elsewhere,
+                            "onUpdate:modelValue": _cache[10] || (_cache[10] = $event => ((_ctx.form.tried_elsewhere) = $event)),
+                            type: "textarea",
+                            rows: 2,
+                            maxlength: "2000",
+                            placeholder: _ctx.t('hardCase.triedHint'),
+                            "data-test": "tried-elsewhere"
+                          }, null, 8 /* PROPS */, ["modelValue", "placeholder"])
+                        ]),
+                        _: 1 /* STABLE */
+                      }, 8 /* PROPS */, ["label"]))
+                    : _createCommentVNode("v-if", true),
+                  _createElementVNode("div", _hoisted_14, [
+                    _createVNode(_component_el_checkbox, {
                       modelValue: _ctx.form.resolve,
-                      "onUpdate:modelValue": _cache[9] || (_cache[9] = $event => ((_ctx.form.resolve) = $event)),
+                      "onUpdate:modelValue": _cache[11] || (_cache[11] = $event => ((_ctx.form.resolve) = $event)),
+                      disabled: _ctx.form.hard_case,
                       "data-test": "resolve-toggle"
                     }, {
                       default: _withCtx(() => [
                         _createTextVNode(_toDisplayString(_ctx.t('agent.resolveOnCall')), 1 /* TEXT */)
                       ]),
                       _: 1 /* STABLE */
-                    }, 8 /* PROPS */, ["modelValue"])
+                    }, 8 /* PROPS */, ["modelValue", "disabled"])
                   ]),
                   (_ctx.form.resolve)
                     ? (_openBlock(), _createBlock(_component_el_form_item, {
-                        key: 1,
+                        key: 2,
                         label: _ctx.t('agent.reply'),
                         class: "span-2",
                         required: ""
@@ -823,7 +887,7 @@ export const renders = new Map([
                         default: _withCtx(() => [
                           _createVNode(_component_el_input, {
                             modelValue: _ctx.form.reply,
-                            "onUpdate:modelValue": _cache[10] || (_cache[10] = $event => ((_ctx.form.reply) = $event)),
+                            "onUpdate:modelValue": _cache[12] || (_cache[12] = $event => ((_ctx.form.reply) = $event)),
                             type: "textarea",
                             rows: 2,
                             placeholder: _ctx.t('agent.replyHint')
@@ -832,7 +896,7 @@ export const renders = new Map([
                         _: 1 /* STABLE */
                       }, 8 /* PROPS */, ["label"]))
                     : _createCommentVNode("v-if", true),
-                  _createElementVNode("div", _hoisted_14, [
+                  _createElementVNode("div", _hoisted_15, [
                     _createVNode(_component_el_button, {
                       type: "primary",
                       size: "large",
@@ -842,7 +906,7 @@ export const renders = new Map([
                     }, {
                       default: _withCtx(() => [
                         _createTextVNode(_toDisplayString(_ctx.form.resolve ? _ctx.t('agent.resolveOnCall') : _ctx.t('agent.register')) + " ", 1 /* TEXT */),
-                        _cache[13] || (_cache[13] = _createElementVNode("kbd", null, "Ctrl+Enter", -1 /* CACHED */))
+                        _cache[15] || (_cache[15] = _createElementVNode("kbd", null, "Ctrl+Enter", -1 /* CACHED */))
                       ]),
                       _: 1 /* STABLE */
                     }, 8 /* PROPS */, ["loading"]),
@@ -864,12 +928,12 @@ export const renders = new Map([
           }),
           _createVNode(_component_el_dialog, {
             modelValue: _ctx.duplicates.open,
-            "onUpdate:modelValue": _cache[12] || (_cache[12] = $event => ((_ctx.duplicates.open) = $event)),
+            "onUpdate:modelValue": _cache[14] || (_cache[14] = $event => ((_ctx.duplicates.open) = $event)),
             title: _ctx.t('agent.duplicates'),
             width: "640px"
           }, {
             default: _withCtx(() => [
-              _createElementVNode("p", _hoisted_15, _toDisplayString(_ctx.t('agent.duplicatesHint')), 1 /* TEXT */),
+              _createElementVNode("p", _hoisted_16, _toDisplayString(_ctx.t('agent.duplicatesHint')), 1 /* TEXT */),
               _createVNode(_component_el_table, {
                 data: _ctx.duplicates.items,
                 size: "small"
@@ -883,8 +947,8 @@ export const renders = new Map([
                       _createElementVNode("a", {
                         href: '#/orders/' + row.id,
                         class: "mono"
-                      }, _toDisplayString(row.number), 9 /* TEXT, PROPS */, _hoisted_16),
-                      _createElementVNode("div", _hoisted_17, _toDisplayString(row.address), 1 /* TEXT */)
+                      }, _toDisplayString(row.number), 9 /* TEXT, PROPS */, _hoisted_17),
+                      _createElementVNode("div", _hoisted_18, _toDisplayString(row.address), 1 /* TEXT */)
                     ]),
                     _: 1 /* STABLE */
                   }, 8 /* PROPS */, ["label"]),
@@ -1483,16 +1547,19 @@ export const renders = new Map([
       }
     })(),
   ],
-  // views/board/coordination.js:83
+  // views/board/coordination.js:86
   [
-    "\n  <el-table :data=\"rows\" size=\"small\" :empty-text=\"t('board.empty')\" data-test=\"coordination\">\n    <el-table-column :label=\"t('unit.number')\" width=\"190\">\n      <template #default=\"{ row }\"><a class=\"mono link\" :href=\"'#/orders/' + row.id\">{{ row.number }}</a></template>\n    </el-table-column>\n    <el-table-column :label=\"t('unit.item')\" min-width=\"140\"><template #default=\"{ row }\">{{ $itemName(row.service_item_code) }}</template></el-table-column>\n    <el-table-column :label=\"t('unit.description')\" min-width=\"240\"><template #default=\"{ row }\"><div class=\"clamp-2\">{{ row.description }}</div></template></el-table-column>\n    <el-table-column :label=\"t('board.bounces')\" prop=\"bounce_count\" width=\"80\" align=\"center\" />\n    <el-table-column :label=\"t('app.actions')\" width=\"150\">\n      <template #default=\"{ row }\"><el-button size=\"small\" type=\"primary\" data-test=\"coordinate\" @click=\"openCoordination(row)\">{{ t('board.coordinate') }}</el-button></template>\n    </el-table-column>\n  </el-table>\n\n  <el-dialog v-model=\"coord.open\" width=\"620px\" :title=\"t('board.coordinateTitle', { number: coord.order?.number || '' })\">\n    <el-form label-position=\"top\">\n      <el-alert v-if=\"coord.returned.length\" type=\"warning\" :closable=\"false\" class=\"returned-units\" data-test=\"returned-units\" :title=\"t('board.returnedUnits')\">\n        <div v-for=\"r in coord.returned\" :key=\"r.enterprise_id\" class=\"returned-unit\">\n          <b>{{ returnedName(r) }}</b>\n          <span> · {{ returnText(r) }}</span>\n        </div>\n      </el-alert>\n      <el-form-item :label=\"t('board.lead')\" required>\n        <el-select v-model=\"coord.lead\" filterable class=\"full\" data-test=\"coordination-lead\">\n          <el-option v-for=\"e in leadOptions\" :key=\"e.id\" :value=\"e.id\" :label=\"nameOf(e)\">\n            <span class=\"opt-main\">{{ nameOf(e) }}</span>\n            <span class=\"opt-side\" :class=\"{ 'opt-returned': returnOf(e.id) }\">{{ candidateReason(e.id) }}</span>\n          </el-option>\n        </el-select>\n      </el-form-item>\n      <el-form-item :label=\"t('board.assisting')\">\n        <el-select v-model=\"coord.assisting\" multiple filterable class=\"full\">\n          <el-option v-for=\"e in refs.enterprises\" :key=\"e.id\" :value=\"e.id\" :label=\"nameOf(e)\" :disabled=\"e.id === coord.lead\" />\n        </el-select>\n      </el-form-item>\n      <el-form-item :label=\"t('board.coordinationDue')\" required>\n        <el-date-picker v-model=\"coord.due_at\" type=\"datetime\" class=\"full\" />\n      </el-form-item>\n      <el-form-item :label=\"t('board.coordinationNote')\" required>\n        <el-input v-model=\"coord.note\" type=\"textarea\" :rows=\"3\" maxlength=\"2000\" />\n      </el-form-item>\n    </el-form>\n    <template #footer>\n      <el-button @click=\"coord.open = false\">{{ t('app.cancel') }}</el-button>\n      <el-button type=\"primary\" :loading=\"coord.saving\" @click=\"submitCoordination\">{{ t('app.submit') }}</el-button>\n    </template>\n  </el-dialog>",
+    "\n  <el-table :data=\"rows\" size=\"small\" :empty-text=\"t('board.empty')\" data-test=\"coordination\">\n    <el-table-column :label=\"t('unit.number')\" width=\"190\">\n      <template #default=\"{ row }\"><a class=\"mono link\" :href=\"'#/orders/' + row.id\">{{ row.number }}</a></template>\n    </el-table-column>\n    <el-table-column :label=\"t('unit.item')\" min-width=\"140\"><template #default=\"{ row }\">{{ $itemName(row.service_item_code) }}</template></el-table-column>\n    <el-table-column :label=\"t('unit.description')\" min-width=\"240\"><template #default=\"{ row }\"><div class=\"clamp-2\">{{ row.description }}</div></template></el-table-column>\n    <template v-if=\"hard\">\n      <el-table-column :label=\"t('hardCase.tried')\" min-width=\"220\"><template #default=\"{ row }\"><div class=\"clamp-2\">{{ row.tried_elsewhere }}</div></template></el-table-column>\n      <el-table-column :label=\"t('unit.state')\" width=\"110\"><template #default=\"{ row }\"><StatusTag :status=\"row.status\" /></template></el-table-column>\n      <el-table-column :label=\"t('hardCase.due')\" width=\"160\"><template #default=\"{ row }\"><Countdown :due=\"row.hard_case_due_at || row.resolution_due_at\" :start=\"row.created_at\" /></template></el-table-column>\n    </template>\n    <el-table-column v-else :label=\"t('board.bounces')\" prop=\"bounce_count\" width=\"80\" align=\"center\" />\n    <el-table-column :label=\"t('app.actions')\" width=\"150\">\n      <template #default=\"{ row }\"><el-button v-if=\"row.status === 'escalated'\" size=\"small\" type=\"primary\" data-test=\"coordinate\" @click=\"openCoordination(row)\">{{ t('board.coordinate') }}</el-button></template>\n    </el-table-column>\n  </el-table>\n\n  <el-dialog v-model=\"coord.open\" width=\"620px\" :title=\"t('board.coordinateTitle', { number: coord.order?.number || '' })\">\n    <el-form label-position=\"top\">\n      <el-alert v-if=\"coord.order?.hard_case\" type=\"error\" :closable=\"false\" class=\"returned-units\" data-test=\"hard-case-tried\" :title=\"t('hardCase.flag')\">\n        <div>{{ t('hardCase.triedLine', { text: coord.order.tried_elsewhere }) }}</div>\n      </el-alert>\n      <el-alert v-if=\"coord.returned.length\" type=\"warning\" :closable=\"false\" class=\"returned-units\" data-test=\"returned-units\" :title=\"t('board.returnedUnits')\">\n        <div v-for=\"r in coord.returned\" :key=\"r.enterprise_id\" class=\"returned-unit\">\n          <b>{{ returnedName(r) }}</b>\n          <span> · {{ returnText(r) }}</span>\n        </div>\n      </el-alert>\n      <el-form-item :label=\"t('board.lead')\" required>\n        <el-select v-model=\"coord.lead\" filterable class=\"full\" data-test=\"coordination-lead\">\n          <el-option v-for=\"e in leadOptions\" :key=\"e.id\" :value=\"e.id\" :label=\"nameOf(e)\">\n            <span class=\"opt-main\">{{ nameOf(e) }}</span>\n            <span class=\"opt-side\" :class=\"{ 'opt-returned': returnOf(e.id) }\">{{ candidateReason(e.id) }}</span>\n          </el-option>\n        </el-select>\n      </el-form-item>\n      <el-form-item :label=\"t('board.assisting')\">\n        <el-select v-model=\"coord.assisting\" multiple filterable class=\"full\">\n          <el-option v-for=\"e in refs.enterprises\" :key=\"e.id\" :value=\"e.id\" :label=\"nameOf(e)\" :disabled=\"e.id === coord.lead\" />\n        </el-select>\n      </el-form-item>\n      <el-form-item :label=\"t('board.coordinationDue')\" required>\n        <el-date-picker v-model=\"coord.due_at\" type=\"datetime\" class=\"full\" />\n      </el-form-item>\n      <el-form-item :label=\"t('board.coordinationNote')\" required>\n        <el-input v-model=\"coord.note\" type=\"textarea\" :rows=\"3\" maxlength=\"2000\" />\n      </el-form-item>\n    </el-form>\n    <template #footer>\n      <el-button @click=\"coord.open = false\">{{ t('app.cancel') }}</el-button>\n      <el-button type=\"primary\" :loading=\"coord.saving\" @click=\"submitCoordination\">{{ t('app.submit') }}</el-button>\n    </template>\n  </el-dialog>",
     (() => {
       const _hoisted_1 = ["href"]
       const _hoisted_2 = { class: "clamp-2" }
-      const _hoisted_3 = { class: "opt-main" }
+      const _hoisted_3 = { class: "clamp-2" }
+      const _hoisted_4 = { class: "opt-main" }
 
       return function render(_ctx, _cache) {
         const _component_el_table_column = _resolveComponent("el-table-column")
+        const _component_StatusTag = _resolveComponent("StatusTag")
+        const _component_Countdown = _resolveComponent("Countdown")
         const _component_el_button = _resolveComponent("el-button")
         const _component_el_table = _resolveComponent("el-table")
         const _component_el_alert = _resolveComponent("el-alert")
@@ -1542,28 +1609,67 @@ export const renders = new Map([
                 ]),
                 _: 1 /* STABLE */
               }, 8 /* PROPS */, ["label"]),
-              _createVNode(_component_el_table_column, {
-                label: _ctx.t('board.bounces'),
-                prop: "bounce_count",
-                width: "80",
-                align: "center"
-              }, null, 8 /* PROPS */, ["label"]),
+              (_ctx.hard)
+                ? (_openBlock(), _createElementBlock(_Fragment, { key: 0 }, [
+                    _createVNode(_component_el_table_column, {
+                      label: _ctx.t('hardCase.tried'),
+                      "min-width": "220"
+                    }, {
+                      default: _withCtx(({ row }) => [
+                        _createElementVNode("div", _hoisted_3, _toDisplayString(row.tried_elsewhere), 1 /* TEXT */)
+                      ]),
+                      _: 1 /* STABLE */
+                    }, 8 /* PROPS */, ["label"]),
+                    _createVNode(_component_el_table_column, {
+                      label: _ctx.t('unit.state'),
+                      width: "110"
+                    }, {
+                      default: _withCtx(({ row }) => [
+                        _createVNode(_component_StatusTag, {
+                          status: row.status
+                        }, null, 8 /* PROPS */, ["status"])
+                      ]),
+                      _: 1 /* STABLE */
+                    }, 8 /* PROPS */, ["label"]),
+                    _createVNode(_component_el_table_column, {
+                      label: _ctx.t('hardCase.due'),
+                      width: "160"
+                    }, {
+                      default: _withCtx(({ row }) => [
+                        _createVNode(_component_Countdown, {
+                          due: row.hard_case_due_at || row.resolution_due_at,
+                          start: row.created_at
+                        }, null, 8 /* PROPS */, ["due", "start"])
+                      ]),
+                      _: 1 /* STABLE */
+                    }, 8 /* PROPS */, ["label"])
+                  ], 64 /* STABLE_FRAGMENT */))
+                : (_openBlock(), _createBlock(_component_el_table_column, {
+                    key: 1,
+                    label: _ctx.t('board.bounces'),
+                    prop: "bounce_count",
+                    width: "80",
+                    align: "center"
+                  }, null, 8 /* PROPS */, ["label"])),
               _createVNode(_component_el_table_column, {
                 label: _ctx.t('app.actions'),
                 width: "150"
               }, {
                 default: _withCtx(({ row }) => [
-                  _createVNode(_component_el_button, {
-                    size: "small",
-                    type: "primary",
-                    "data-test": "coordinate",
-                    onClick: $event => (_ctx.openCoordination(row))
-                  }, {
-                    default: _withCtx(() => [
-                      _createTextVNode(_toDisplayString(_ctx.t('board.coordinate')), 1 /* TEXT */)
-                    ]),
-                    _: 1 /* STABLE */
-                  }, 8 /* PROPS */, ["onClick"])
+                  (row.status === 'escalated')
+                    ? (_openBlock(), _createBlock(_component_el_button, {
+                        key: 0,
+                        size: "small",
+                        type: "primary",
+                        "data-test": "coordinate",
+                        onClick: $event => (_ctx.openCoordination(row))
+                      }, {
+                        default: _withCtx(() => [
+                          _createTextVNode(_toDisplayString(_ctx.t('board.coordinate')), 1 /* TEXT */)
+                        ]),
+                        _: 1 /* STABLE */
+                      }, 8 /* PROPS */, ["onClick"]))
+                    : _createCommentVNode("v-if", true)
                 ]),
                 _: 1 /* STABLE */
               }, 8 /* PROPS */, ["label"])
@@ -1599,9 +1705,24 @@ export const renders = new Map([
             default: _withCtx(() => [
               _createVNode(_component_el_form, { "label-position": "top" }, {
                 default: _withCtx(() => [
-                  (_ctx.coord.returned.length)
+                  (_ctx.coord.order?.hard_case)
                     ? (_openBlock(), _createBlock(_component_el_alert, {
                         key: 0,
+                        type: "error",
+                        closable: false,
+                        class: "returned-units",
+                        "data-test": "hard-case-tried",
+                        title: _ctx.t('hardCase.flag')
+                      }, {
+                        default: _withCtx(() => [
+                          _createElementVNode("div", null, _toDisplayString(_ctx.t('hardCase.triedLine', { text: _ctx.coord.order.tried_elsewhere })), 1 /* TEXT */)
+                        ]),
+                        _: 1 /* STABLE */
+                      }, 8 /* PROPS */, ["title"]))
+                    : _createCommentVNode("v-if", true),
+                  (_ctx.coord.returned.length)
+                    ? (_openBlock(), _createBlock(_component_el_alert, {
+                        key: 1,
                         type: "warning",
                         closable: false,
                         class: "returned-units",
@@ -1642,7 +1763,7 @@ export const renders = new Map([
                               label: _ctx.nameOf(e)
                             }, {
                               default: _withCtx(() => [
-                                _createElementVNode("span", _hoisted_3, _toDisplayString(_ctx.nameOf(e)), 1 /* TEXT */),
+                                _createElementVNode("span", _hoisted_4, _toDisplayString(_ctx.nameOf(e)), 1 /* TEXT */),
                                 _createElementVNode("span", {
                                   class: _normalizeClass(["opt-side", { 'opt-returned': _ctx.returnOf(e.id) }])
                                 }, _toDisplayString(_ctx.candidateReason(e.id)), 3 /* TEXT, CLASS */)
@@ -2049,6 +2170,43 @@ export const renders = new Map([
             _: 1 /* STABLE */
           })
         ]))
+      }
+    })(),
+  ],
+  // views/board/hard_cases.js:32
+  [
+    "\n  <div class=\"hard-case-figures\" data-test=\"hard-case-figures\">\n    <span class=\"muted small\">{{ t('hardCase.thisMonth') }}</span>\n    <span v-for=\"f in shown\" :key=\"f.key\" class=\"hc-figure\" :class=\"{ 'hc-danger': f.danger }\" :data-figure=\"f.key\">\n      <b>{{ f.value }}</b> {{ t('hardCase.' + f.key) }}</span>\n  </div>\n  <Coordination :rows=\"rows\" hard @decided=\"$emit('decided')\" />",
+    (() => {
+      const _hoisted_1 = {
+        class: "hard-case-figures",
+        "data-test": "hard-case-figures"
+      }
+      const _hoisted_2 = { class: "muted small" }
+      const _hoisted_3 = ["data-figure"]
+
+      return function render(_ctx, _cache) {
+        const _component_Coordination = _resolveComponent("Coordination")
+
+        return (_openBlock(), _createElementBlock(_Fragment, null, [
+          _createElementVNode("div", _hoisted_1, [
+            _createElementVNode("span", _hoisted_2, _toDisplayString(_ctx.t('hardCase.thisMonth')), 1 /* TEXT */),
+            (_openBlock(true), _createElementBlock(_Fragment, null, _renderList(_ctx.shown, (f) => {
+              return (_openBlock(), _createElementBlock("span", {
+                key: f.key,
+                class: _normalizeClass(["hc-figure", { 'hc-danger': f.danger }]),
+                "data-figure": f.key
+              }, [
+                _createElementVNode("b", null, _toDisplayString(f.value), 1 /* TEXT */),
+                _createTextVNode(" " + _toDisplayString(_ctx.t('hardCase.' + f.key)), 1 /* TEXT */)
+              ], 10 /* CLASS, PROPS */, _hoisted_3))
+            }), 128 /* KEYED_FRAGMENT */))
+          ]),
+          _createVNode(_component_Coordination, {
+            rows: _ctx.rows,
+            hard: "",
+            onDecided: _cache[0] || (_cache[0] = $event => (_ctx.$emit('decided')))
+          }, null, 8 /* PROPS */, ["rows"])
+        ], 64 /* STABLE_FRAGMENT */))
       }
     })(),
   ],
@@ -2494,9 +2652,9 @@ export const renders = new Map([
       }
     })(),
   ],
-  // views/board.js:80
+  // views/board.js:97
   [
-    "\n  <div class=\"board-page\">\n    <div class=\"page-head\">\n      <h2>{{ t('board.title') }}</h2>\n      <span class=\"muted small\" v-if=\"board\">{{ $fmtTime(board.at, true) }}</span>\n    </div>\n    <Counters :board=\"board\" @go=\"(target) => (tab = target)\" />\n\n    <!-- The work queues first: at 1440×900 they are on screen without scrolling past the\n         charts, which are for reading, not acting. -->\n    <el-card shadow=\"never\" class=\"panel\">\n      <el-tabs v-model=\"tab\" data-test=\"board-tabs\">\n        <el-tab-pane name=\"returns\">\n          <template #label>{{ t('board.tabs.returns') }} <span v-if=\"lists.returns.length\" class=\"tab-count tab-count-warning\">{{ lists.returns.length }}</span></template>\n          <Returns :rows=\"lists.returns\" @decided=\"reload\" />\n        </el-tab-pane>\n        <el-tab-pane name=\"timeRequests\">\n          <template #label>{{ t('board.tabs.timeRequests') }} <span v-if=\"lists.timeRequests.length\" class=\"tab-count tab-count-warning\">{{ lists.timeRequests.length }}</span></template>\n          <TimeRequests :rows=\"lists.timeRequests\" @decided=\"reload\" />\n        </el-tab-pane>\n        <el-tab-pane name=\"overdue\">\n          <template #label>{{ t('board.tabs.overdue') }} <span v-if=\"lists.overdue.length\" class=\"tab-count tab-count-danger\">{{ lists.overdue.length }}</span></template>\n          <Overdue :rows=\"lists.overdue\" />\n        </el-tab-pane>\n        <el-tab-pane name=\"coordination\">\n          <template #label>{{ t('board.tabs.coordination') }} <span v-if=\"lists.coordination.length\" class=\"tab-count tab-count-danger\">{{ lists.coordination.length }}</span></template>\n          <Coordination :rows=\"lists.coordination\" @decided=\"reload\" />\n        </el-tab-pane>\n        <el-tab-pane name=\"campaigns\" lazy>\n          <template #label>{{ t('board.tabs.campaigns') }}</template>\n          <CampaignsPanel />\n        </el-tab-pane>\n        <el-tab-pane name=\"appeals\">\n          <template #label>{{ t('board.tabs.appeals') }} <span v-if=\"appealCount\" class=\"tab-count tab-count-warning\">{{ appealCount }}</span></template>\n          <AppealsPanel @count=\"(n) => (appealCount = n)\" />\n        </el-tab-pane>\n        <el-tab-pane :label=\"t('board.tabs.notices')\" name=\"notices\">\n          <Notices :rows=\"lists.notices\" />\n        </el-tab-pane>\n        <el-tab-pane :label=\"t('board.tabs.agents')\" name=\"agents\">\n          <AgentStates :rows=\"lists.agents\" />\n        </el-tab-pane>\n        <el-tab-pane :label=\"t('board.tabs.feed')\" name=\"feed\">\n          <LiveFeed />\n        </el-tab-pane>\n      </el-tabs>\n    </el-card>\n    <UnitFigures />\n  </div>",
+    "\n  <div class=\"board-page\">\n    <div class=\"page-head\">\n      <h2>{{ t('board.title') }}</h2>\n      <span class=\"muted small\" v-if=\"board\">{{ $fmtTime(board.at, true) }}</span>\n    </div>\n    <Counters :board=\"board\" @go=\"(target) => (tab = target)\" />\n\n    <!-- The work queues first: at 1440×900 they are on screen without scrolling past the\n         charts, which are for reading, not acting. -->\n    <el-card shadow=\"never\" class=\"panel\">\n      <el-tabs v-model=\"tab\" data-test=\"board-tabs\">\n        <el-tab-pane name=\"returns\">\n          <template #label>{{ t('board.tabs.returns') }} <span v-if=\"lists.returns.length\" class=\"tab-count tab-count-warning\">{{ lists.returns.length }}</span></template>\n          <Returns :rows=\"lists.returns\" @decided=\"reload\" />\n        </el-tab-pane>\n        <el-tab-pane name=\"timeRequests\">\n          <template #label>{{ t('board.tabs.timeRequests') }} <span v-if=\"lists.timeRequests.length\" class=\"tab-count tab-count-warning\">{{ lists.timeRequests.length }}</span></template>\n          <TimeRequests :rows=\"lists.timeRequests\" @decided=\"reload\" />\n        </el-tab-pane>\n        <el-tab-pane name=\"overdue\">\n          <template #label>{{ t('board.tabs.overdue') }} <span v-if=\"lists.overdue.length\" class=\"tab-count tab-count-danger\">{{ lists.overdue.length }}</span></template>\n          <Overdue :rows=\"lists.overdue\" />\n        </el-tab-pane>\n        <el-tab-pane name=\"coordination\">\n          <template #label>{{ t('board.tabs.coordination') }} <span v-if=\"lists.coordination.length\" class=\"tab-count tab-count-danger\">{{ lists.coordination.length }}</span></template>\n          <Coordination :rows=\"lists.coordination\" @decided=\"reload\" />\n        </el-tab-pane>\n        <el-tab-pane name=\"hardCases\">\n          <template #label>{{ t('hardCase.tab') }} <span v-if=\"lists.hardCases.length\" class=\"tab-count tab-count-danger\" data-test=\"hard-case-count\">{{ lists.hardCases.length }}</span></template>\n          <HardCases :rows=\"lists.hardCases\" :figures=\"lists.hardCaseFigures\" @decided=\"reload\" />\n        </el-tab-pane>\n        <el-tab-pane name=\"campaigns\" lazy>\n          <template #label>{{ t('board.tabs.campaigns') }}</template>\n          <CampaignsPanel />\n        </el-tab-pane>\n        <el-tab-pane name=\"appeals\">\n          <template #label>{{ t('board.tabs.appeals') }} <span v-if=\"appealCount\" class=\"tab-count tab-count-warning\">{{ appealCount }}</span></template>\n          <AppealsPanel @count=\"(n) => (appealCount = n)\" />\n        </el-tab-pane>\n        <el-tab-pane :label=\"t('board.tabs.notices')\" name=\"notices\">\n          <Notices :rows=\"lists.notices\" />\n        </el-tab-pane>\n        <el-tab-pane :label=\"t('board.tabs.agents')\" name=\"agents\">\n          <AgentStates :rows=\"lists.agents\" />\n        </el-tab-pane>\n        <el-tab-pane :label=\"t('board.tabs.feed')\" name=\"feed\">\n          <LiveFeed />\n        </el-tab-pane>\n      </el-tabs>\n    </el-card>\n    <UnitFigures />\n  </div>",
     (() => {
       const _hoisted_1 = { class: "board-page" }
       const _hoisted_2 = { class: "page-head" }
@@ -2522,6 +2680,11 @@ export const renders = new Map([
       }
       const _hoisted_8 = {
         key: 0,
+        class: "tab-count tab-count-danger",
+        "data-test": "hard-case-count"
+      }
+      const _hoisted_9 = {
+        key: 0,
         class: "tab-count tab-count-warning"
       }
 
@@ -2532,6 +2695,7 @@ export const renders = new Map([
         const _component_TimeRequests = _resolveComponent("TimeRequests")
         const _component_Overdue = _resolveComponent("Overdue")
         const _component_Coordination = _resolveComponent("Coordination")
+        const _component_HardCases = _resolveComponent("HardCases")
         const _component_CampaignsPanel = _resolveComponent("CampaignsPanel")
         const _component_AppealsPanel = _resolveComponent("AppealsPanel")
         const _component_Notices = _resolveComponent("Notices")
@@ -2623,6 +2787,22 @@ export const renders = new Map([
                     ]),
                     _: 1 /* STABLE */
                   }),
+                  _createVNode(_component_el_tab_pane, { name: "hardCases" }, {
+                    label: _withCtx(() => [
+                      _createTextVNode(_toDisplayString(_ctx.t('hardCase.tab')) + " ", 1 /* TEXT */),
+                      (_ctx.lists.hardCases.length)
+                        ? (_openBlock(), _createElementBlock("span", _hoisted_8, _toDisplayString(_ctx.lists.hardCases.length), 1 /* TEXT */))
+                        : _createCommentVNode("v-if", true)
+                    ]),
+                    default: _withCtx(() => [
+                      _createVNode(_component_HardCases, {
+                        rows: _ctx.lists.hardCases,
+                        figures: _ctx.lists.hardCaseFigures,
+                        onDecided: _ctx.reload
+                      }, null, 8 /* PROPS */, ["rows", "figures", "onDecided"])
+                    ]),
+                    _: 1 /* STABLE */
+                  }),
                   _createVNode(_component_el_tab_pane, {
                     name: "campaigns",
                     lazy: ""
@@ -2639,7 +2819,7 @@ export const renders = new Map([
                     label: _withCtx(() => [
                       _createTextVNode(_toDisplayString(_ctx.t('board.tabs.appeals')) + " ", 1 /* TEXT */),
                       (_ctx.appealCount)
-                        ? (_openBlock(), _createElementBlock("span", _hoisted_8, _toDisplayString(_ctx.appealCount), 1 /* TEXT */))
+                        ? (_openBlock(), _createElementBlock("span", _hoisted_9, _toDisplayString(_ctx.appealCount), 1 /* TEXT */))
                         : _createCommentVNode("v-if", true)
                     ]),
                     default: _withCtx(() => [

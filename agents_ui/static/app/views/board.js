@@ -1,7 +1,7 @@
 // The supervisors' SLA board: live counters, the callbacks' figures per unit (response,
 // resolution, satisfaction, on-time rates and the 三率 score) with trends, and the work of
 // the centre — returns to review, extension requests, overdue orders, coordination (lead
-// and assisting units), callback campaigns, rating appeals, ladder notices, agents'
+// and assisting units), hard cases (办不成事) apart with their figures, callback campaigns, rating appeals, ladder notices, agents'
 // status, a live feed. Every order number drills down to the order page. Each part is a
 // component under board/; this screen loads the counters and the lists, reloads them on
 // live events and after a decision, and counts the lists on their tabs.
@@ -15,16 +15,27 @@ import Coordination from "./board/coordination.js";
 import Counters from "./board/counters.js";
 import LiveFeed from "./board/feed.js";
 import UnitFigures from "./board/figures.js";
+import HardCases from "./board/hard_cases.js";
 import Notices from "./board/notices.js";
 import Overdue from "./board/overdue.js";
 import Returns from "./board/returns.js";
 import TimeRequests from "./board/time_requests.js";
 import { AppealsPanel, CampaignsPanel } from "./callbacks_board.js";
 import { useLiveReload } from "./common.js";
+import { TIME_ZONE } from "../vocab.js";
+
+// A hard case still has work to do in these statuses (lifecycle.OPEN).
+const OPEN_STATUSES = ["registered", "dispatching", "dispatched", "returned", "escalated", "in_progress", "reopened"];
+
+// This month so far, in local days: the hard cases' figures.
+function thisMonth() {
+  const today = new Intl.DateTimeFormat("en-CA", { timeZone: TIME_ZONE }).format(new Date());
+  return { start: `${today.slice(0, 8)}01`, end: today };
+}
 
 export default {
   components: {
-    AgentStates, AppealsPanel, CampaignsPanel, Coordination, Counters, LiveFeed, Notices, Overdue,
+    AgentStates, AppealsPanel, CampaignsPanel, Coordination, Counters, HardCases, LiveFeed, Notices, Overdue,
     Returns, TimeRequests, UnitFigures,
   },
   setup() {
@@ -37,6 +48,8 @@ export default {
       timeRequests: [],
       overdue: [],
       coordination: [],
+      hardCases: [],
+      hardCaseFigures: [],
       notices: [],
       agents: [],
     });
@@ -45,11 +58,13 @@ export default {
       board.value = await api.get("/api/v1/board");
     }
     async function loadLists() {
-      const [returns, timeRequests, overdue, coordination, notices, agents] = await Promise.all([
+      const [returns, timeRequests, overdue, coordination, hardCases, hardCaseFigures, notices, agents] = await Promise.all([
         api.get("/api/v1/returns"),
         api.get("/api/v1/time-requests"),
         api.get("/api/v1/orders", { overdue: true, sort: "due", limit: 50 }),
-        api.get("/api/v1/orders", { status: "escalated", limit: 50 }),
+        api.get("/api/v1/orders", { status: "escalated", hard_case: false, limit: 50 }),
+        api.get("/api/v1/orders", { status: OPEN_STATUSES, hard_case: true, sort: "due", limit: 50 }),
+        api.get("/api/v1/figures/hard-cases", thisMonth()),
         api.get("/api/v1/supervision/notices", { limit: 50 }),
         api.get("/api/v1/agents"),
       ]);
@@ -58,6 +73,8 @@ export default {
         timeRequests: timeRequests.items,
         overdue: overdue.items,
         coordination: coordination.items,
+        hardCases: hardCases.items,
+        hardCaseFigures: hardCaseFigures.items,
         notices: notices.items,
         agents: agents.items,
       });
@@ -104,6 +121,10 @@ export default {
         <el-tab-pane name="coordination">
           <template #label>{{ t('board.tabs.coordination') }} <span v-if="lists.coordination.length" class="tab-count tab-count-danger">{{ lists.coordination.length }}</span></template>
           <Coordination :rows="lists.coordination" @decided="reload" />
+        </el-tab-pane>
+        <el-tab-pane name="hardCases">
+          <template #label>{{ t('hardCase.tab') }} <span v-if="lists.hardCases.length" class="tab-count tab-count-danger" data-test="hard-case-count">{{ lists.hardCases.length }}</span></template>
+          <HardCases :rows="lists.hardCases" :figures="lists.hardCaseFigures" @decided="reload" />
         </el-tab-pane>
         <el-tab-pane name="campaigns" lazy>
           <template #label>{{ t('board.tabs.campaigns') }}</template>

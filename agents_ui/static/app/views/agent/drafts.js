@@ -1,6 +1,7 @@
 // Drafts to confirm: orders that came in as SMS, recordings or forms. The agent reads
 // one (looks at its photo, plays its recorded message), picks its service item (suggested
-// from the text) and registers it.
+// from the text) and registers it. A citizen's hard case (办不成事, from the public form)
+// stays one, with where they already tried.
 
 import { onMounted, reactive, ref, watch } from "vue";
 import { ElMessage } from "element-plus";
@@ -85,6 +86,7 @@ export default {
           <el-tag disable-transitions size="small" effect="plain">{{ t('channel.' + d.channel) }}</el-tag>
           <span class="mono small">{{ d.number }}</span>
           <span class="muted small">{{ $fmtTime(d.created_at) }}</span>
+          <el-tag v-if="d.hard_case" disable-transitions size="small" type="danger">{{ t('hardCase.tab') }}</el-tag>
         </div>
         <div class="draft-text" data-test="draft-text">{{ d.description }}</div>
         <MediaStrip :items="d.media" compact />
@@ -99,6 +101,9 @@ export default {
         <span class="mono small">{{ dialog.draft.caller_phone || '' }}</span>
         <p class="draft-text full-text" data-test="draft-dialog-text">{{ dialog.draft.description }}</p>
         <MediaStrip :items="dialog.draft.media" />
+        <el-alert v-if="dialog.draft.hard_case" type="error" :closable="false" :title="t('hardCase.flag')" data-test="draft-hard-case">
+          <div>{{ t('hardCase.triedLine', { text: dialog.draft.tried_elsewhere }) }}</div>
+        </el-alert>
       </div>
       <div class="suggest-line">
         <span class="muted small">{{ t('agent.suggested') }}:</span>

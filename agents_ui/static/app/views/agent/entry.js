@@ -1,6 +1,7 @@
 // Order entry: what the caller says, a suggested service item, outage hints for the area,
 // registering (or resolving on the call), and the possible duplicates: offered while the
 // agent types, so a duplicate is registered straight into its parent and never dispatched.
+// A hard case (办不成事) says where the caller already tried; it is not resolved on the call.
 // The console fills it from a call and drives it from the keyboard.
 
 import { computed, nextTick, onMounted, reactive, ref, watch } from "vue";
@@ -32,6 +33,8 @@ function emptyForm(hotline) {
     caller_name: "",
     resolve: false,
     reply: "",
+    hard_case: false,
+    tried_elsewhere: "",
     request_id: newRequestId(),
   };
 }
@@ -149,6 +152,7 @@ export default {
         ["service_item", "agent.serviceItem"],
       ];
       if (form.resolve) need.push(["reply", "agent.reply"]);
+      if (form.hard_case) need.push(["tried_elsewhere", "hardCase.tried"]);
       const gap = need.find(([field]) => !String(form[field] || "").trim());
       return gap ? t("agent.required", { field: t(gap[1]) }) : null;
     }
@@ -176,6 +180,7 @@ export default {
       // Taken on a call: the call lists the order, and the order shows the call.
       if (props.call?.call_id) body.call_id = props.call.call_id;
       const offered = new Set(candidates.value.map((c) => c.id));
+      if (form.hard_case) Object.assign(body, { hard_case: true, tried_elsewhere: form.tried_elsewhere });
       try {
         let order;
         if (parent) {
@@ -285,7 +290,13 @@ export default {
         <el-input v-model="form.caller_name" maxlength="64" />
       </el-form-item>
       <div class="span-2 resolve-line">
-        <el-checkbox v-model="form.resolve" data-test="resolve-toggle">{{ t('agent.resolveOnCall') }}</el-checkbox>
+        <el-checkbox v-model="form.hard_case" :disabled="form.resolve" data-test="hard-case-toggle">{{ t('hardCase.entryToggle') }}</el-checkbox>
+      </div>
+      <el-form-item v-if="form.hard_case" :label="t('hardCase.tried')" class="span-2" required>
+        <el-input v-model="form.tried_elsewhere" type="textarea" :rows="2" maxlength="2000" :placeholder="t('hardCase.triedHint')" data-test="tried-elsewhere" />
+      </el-form-item>
+      <div class="span-2 resolve-line">
+        <el-checkbox v-model="form.resolve" :disabled="form.hard_case" data-test="resolve-toggle">{{ t('agent.resolveOnCall') }}</el-checkbox>
       </div>
       <el-form-item v-if="form.resolve" :label="t('agent.reply')" class="span-2" required>
         <el-input v-model="form.reply" type="textarea" :rows="2" :placeholder="t('agent.replyHint')" />

@@ -1,5 +1,8 @@
 // Orders in coordination (协调督办: no unit takes them): the supervisor names the lead
-// and assisting units from the ranked candidates, a deadline and instructions.
+// and assisting units from the ranked candidates, a deadline and instructions. With
+// "hard", the open hard cases (办不成事): where the citizen already tried, their status
+// and their own limit, which the deadline starts from; only those waiting in
+// coordination can be coordinated.
 
 import { computed, reactive } from "vue";
 import { ElMessage } from "element-plus";
@@ -8,7 +11,7 @@ import { api } from "../../api.js";
 import { errorText, nameOf, refs } from "../../store.js";
 
 export default {
-  props: { rows: Array }, // GET /api/v1/orders?status=escalated
+  props: { rows: Array, hard: Boolean }, // GET /api/v1/orders?status=escalated (&hard_case)
   emits: ["decided"],
   setup(props, { emit }) {
     const { t } = useI18n();
@@ -19,8 +22,8 @@ export default {
 
     async function openCoordination(order) {
       Object.assign(coord, {
-        open: true, order, candidates: [], returned: [], lead: null, assisting: [], due_at: null, note: "",
-        saving: false,
+        open: true, order, candidates: [], returned: [], lead: null, assisting: [], note: "", saving: false,
+        due_at: order.hard_case_due_at ? new Date(order.hard_case_due_at) : null,
       });
       try {
         // Units whose return stands come last in the ranking and are never proposed.
@@ -87,14 +90,22 @@ export default {
     </el-table-column>
     <el-table-column :label="t('unit.item')" min-width="140"><template #default="{ row }">{{ $itemName(row.service_item_code) }}</template></el-table-column>
     <el-table-column :label="t('unit.description')" min-width="240"><template #default="{ row }"><div class="clamp-2">{{ row.description }}</div></template></el-table-column>
-    <el-table-column :label="t('board.bounces')" prop="bounce_count" width="80" align="center" />
+    <template v-if="hard">
+      <el-table-column :label="t('hardCase.tried')" min-width="220"><template #default="{ row }"><div class="clamp-2">{{ row.tried_elsewhere }}</div></template></el-table-column>
+      <el-table-column :label="t('unit.state')" width="110"><template #default="{ row }"><StatusTag :status="row.status" /></template></el-table-column>
+      <el-table-column :label="t('hardCase.due')" width="160"><template #default="{ row }"><Countdown :due="row.hard_case_due_at || row.resolution_due_at" :start="row.created_at" /></template></el-table-column>
+    </template>
+    <el-table-column v-else :label="t('board.bounces')" prop="bounce_count" width="80" align="center" />
     <el-table-column :label="t('app.actions')" width="150">
-      <template #default="{ row }"><el-button size="small" type="primary" data-test="coordinate" @click="openCoordination(row)">{{ t('board.coordinate') }}</el-button></template>
+      <template #default="{ row }"><el-button v-if="row.status === 'escalated'" size="small" type="primary" data-test="coordinate" @click="openCoordination(row)">{{ t('board.coordinate') }}</el-button></template>
     </el-table-column>
   </el-table>
 
   <el-dialog v-model="coord.open" width="620px" :title="t('board.coordinateTitle', { number: coord.order?.number || '' })">
     <el-form label-position="top">
+      <el-alert v-if="coord.order?.hard_case" type="error" :closable="false" class="returned-units" data-test="hard-case-tried" :title="t('hardCase.flag')">
+        <div>{{ t('hardCase.triedLine', { text: coord.order.tried_elsewhere }) }}</div>
+      </el-alert>
       <el-alert v-if="coord.returned.length" type="warning" :closable="false" class="returned-units" data-test="returned-units" :title="t('board.returnedUnits')">
         <div v-for="r in coord.returned" :key="r.enterprise_id" class="returned-unit">
           <b>{{ returnedName(r) }}</b>

@@ -1568,7 +1568,9 @@ async def test_hard_cases_are_flagged_and_listed_apart_on_the_board(consoles: St
     await citizen.locator("input[name=phone]").fill(mobile())
     await citizen.locator("#hard-case").check()
     await citizen.locator("textarea[name=tried_elsewhere]").fill(tried)
-    await citizen.screenshot(path=ARTIFACTS / "public-form-hard-case.png", full_page=True)
+    await citizen.screenshot(
+        path=ARTIFACTS / "public-form-hard-case.png", full_page=True, animations="disabled"
+    )
     await citizen.locator("#send").click()
     await expect(citizen.locator("#number")).to_be_visible()
 
@@ -1579,7 +1581,9 @@ async def test_hard_cases_are_flagged_and_listed_apart_on_the_board(consoles: St
     await agent.locator("[data-test=hard-case-toggle]").click()
     await expect(agent.locator("[data-test=resolve-toggle] input")).to_be_disabled()
     await agent.locator("[data-test=tried-elsewhere]").fill(tried)
-    await agent.screenshot(path=ARTIFACTS / "agent-hard-case.png", full_page=True)
+    await agent.screenshot(
+        path=ARTIFACTS / "agent-hard-case.png", full_page=True, animations="disabled"
+    )
     async with agent.expect_response(
         lambda r: r.url.endswith("/api/v1/orders") and r.request.method == "POST"
     ) as info:
@@ -1604,20 +1608,23 @@ async def test_hard_cases_are_flagged_and_listed_apart_on_the_board(consoles: St
     ).not_to_have_text("0")
     queue = page.locator("#pane-coordination [data-test=coordination]")
     await expect(queue).not_to_contain_text(order["number"])
-    await page.screenshot(path=ARTIFACTS / "board-hard-cases-zh.png")
+    await page.screenshot(path=ARTIFACTS / "board-hard-cases-zh.png", animations="disabled")
     await row.locator("[data-test=coordinate]").click()
     await expect(page.locator("[data-test=hard-case-tried]")).to_contain_text(tried)
-    await page.screenshot(path=ARTIFACTS / "board-hard-case-dialog-zh.png")
+    await page.screenshot(path=ARTIFACTS / "board-hard-case-dialog-zh.png", animations="disabled")
     await page.keyboard.press("Escape")
 
     await page.locator(".topbar [data-test=lang]").click()
     await expect(page.locator("#tab-hardCases")).to_contain_text("Hard cases")
     await expect(page.locator("[data-test=hard-case-figures]")).to_contain_text("on time")
-    await page.screenshot(path=ARTIFACTS / "board-hard-cases-en.png")
+    await page.screenshot(path=ARTIFACTS / "board-hard-cases-en.png", animations="disabled")
     await row.locator("[data-test=coordinate]").click()
     await expect(page.locator("[data-test=hard-case-tried]")).to_contain_text("Already tried")
-    await page.screenshot(path=ARTIFACTS / "board-hard-case-dialog-en.png")
+    await page.screenshot(path=ARTIFACTS / "board-hard-case-dialog-en.png", animations="disabled")
     await agent.locator(".topbar [data-test=lang]").click()
     await agent.locator("[data-test=hard-case-toggle]").click()
     await expect(agent.locator("[data-test=hard-case-toggle]")).to_contain_text("Hard case")
-    await agent.screenshot(path=ARTIFACTS / "agent-hard-case-en.png", full_page=True)
+    await agent.locator("[data-test=tried-elsewhere]").fill("The district water office, twice")
+    await agent.screenshot(
+        path=ARTIFACTS / "agent-hard-case-en.png", full_page=True, animations="disabled"
+    )

@@ -142,9 +142,6 @@ def _json_value(value: Any) -> Any:
     return value.isoformat() if isinstance(value, dt.datetime) else value
 
 
-HARD_CASE_FLAG = "办不成事"
-
-
 def hard_case_due(
     order: asyncpg.Record, *, calendar: WorkingCalendar, settings: Settings
 ) -> dt.datetime:
@@ -174,7 +171,9 @@ async def do_take_hard_case(
     return await do_escalate(
         conn,
         order,
-        reason=f"{HARD_CASE_FLAG}，已在别处反映：{order['tried_elsewhere']}",
+        reason=i18n.Text(
+            "Hard case, already tried elsewhere: {tried}", tried=order["tried_elsewhere"]
+        ),
         now=now,
         actor=None,
         changes={"hard_case_due_at": due},

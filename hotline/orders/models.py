@@ -19,7 +19,7 @@ def says_where_tried(value: str, info: ValidationInfo) -> str:
     supervisor starts from it. Validates ``tried_elsewhere``, declared after
     ``hard_case`` and with ``validate_default`` (so that leaving it out is caught)."""
     if info.data.get("hard_case") and not value.strip():
-        raise ValueError("say where the citizen already tried (办不成事)")
+        raise ValueError("say where the citizen already tried")
     return value
 
 

@@ -55,19 +55,26 @@ async def seed_old_schema(conn: asyncpg.Connection) -> None:
     await conn.execute("ALTER TABLE hotlines DROP COLUMN fixed_sms")
 
 
+# Columns today's code writes that later migrations add, each with what takes it away.
+TODAYS_COLUMNS = {
+    "0026_hard_cases.sql": "ALTER TABLE work_orders DROP COLUMN hard_case, "
+    "DROP COLUMN tried_elsewhere, DROP COLUMN hard_case_due_at",
+    "0032_dispatch_texts.sql": "ALTER TABLE dispatches DROP COLUMN texts",
+}
+
+
 @contextlib.asynccontextmanager
 async def with_todays_order_columns(conn: asyncpg.Connection) -> AsyncIterator[None]:
-    """Today's code writing orders into a database migrated only part of the way: it
-    reads and writes the hard-case columns of migration 0026, which exist only meanwhile
-    (the migrations still to run add them)."""
-    await conn.execute((MIGRATIONS_DIR / "0026_hard_cases.sql").read_text())
+    """Today's code writing orders and dispatches into a database migrated only part of
+    the way: it reads and writes columns of later migrations (``TODAYS_COLUMNS``), which
+    exist only meanwhile (the migrations still to run add them)."""
+    for name in TODAYS_COLUMNS:
+        await conn.execute((MIGRATIONS_DIR / name).read_text())
     try:
         yield
     finally:
-        await conn.execute(
-            "ALTER TABLE work_orders DROP COLUMN hard_case, DROP COLUMN tried_elsewhere, "
-            "DROP COLUMN hard_case_due_at"
-        )
+        for drop in TODAYS_COLUMNS.values():
+            await conn.execute(drop)
 
 
 @dataclass

@@ -59,13 +59,12 @@ async def seed_old_schema(conn: asyncpg.Connection) -> None:
 TODAYS_COLUMNS = {
     "0026_hard_cases.sql": "ALTER TABLE work_orders DROP COLUMN hard_case, "
     "DROP COLUMN tried_elsewhere, DROP COLUMN hard_case_due_at",
-    "0032_dispatch_texts.sql": "ALTER TABLE dispatches DROP COLUMN texts",
 }
 
 
 @contextlib.asynccontextmanager
 async def with_todays_order_columns(conn: asyncpg.Connection) -> AsyncIterator[None]:
-    """Today's code writing orders and dispatches into a database migrated only part of
+    """Today's code writing orders into a database migrated only part of
     the way: it reads and writes columns of later migrations (``TODAYS_COLUMNS``), which
     exist only meanwhile (the migrations still to run add them)."""
     for name in TODAYS_COLUMNS:

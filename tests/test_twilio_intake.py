@@ -246,6 +246,7 @@ def voice_path() -> str:
 
 
 @pytest.mark.parametrize(("code", "to"), [("96111", "96111"), ("12319", HOTLINE_12319_NUMBER)])
+@pytest.mark.usefixtures("no_running_outages")
 async def test_a_call_is_greeted_by_its_hotline_and_offered_the_menu(
     twilio: Twilio, pool: asyncpg.Pool, code: str, to: str
 ) -> None:
@@ -284,6 +285,16 @@ async def test_a_call_to_an_unknown_number_hears_sorry_and_is_hung_up(
     assert call is not None and call["hotline_code"] is None
 
 
+@pytest.fixture
+async def no_running_outages(pool: asyncpg.Pool) -> None:
+    """Outages other tests left running would be announced too (the database is the
+    session's): a test of the announcements starts with none running."""
+    await pool.execute(
+        "UPDATE outage_notices SET cancelled_at = now()"
+        " WHERE cancelled_at IS NULL AND ends_at > now()"
+    )
+
+
 def outage_values(
     domain: str, title: str, area: str, starts_at: dt.datetime, ends_at: dt.datetime
 ) -> dict[str, Any]:
@@ -307,6 +318,7 @@ def announcements(root: ET.Element) -> list[str]:
     return says[:-1]
 
 
+@pytest.mark.usefixtures("no_running_outages")
 async def test_every_caller_hears_the_dialled_hotlines_running_outages(
     twilio: Twilio, pool: asyncpg.Pool, settings: Settings
 ) -> None:
@@ -876,6 +888,7 @@ async def call_taker(
         yield agent, take_next
 
 
+@pytest.mark.usefixtures("no_running_outages")
 async def test_a_returning_callers_screen_pop_names_each_orders_owner_and_the_outages(
     twilio: Twilio, pool: asyncpg.Pool, settings: Settings
 ) -> None:

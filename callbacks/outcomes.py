@@ -32,6 +32,7 @@ from hotline.orders.service import (
 from hotline.reference.cache import reference
 from hotline.users.models import Actor
 from hotline.workcal import WorkingCalendar
+from routing import visits
 
 LEVELS = {5: "非常满意", 4: "满意", 3: "基本满意", 2: "不满意", 1: "非常不满意"}
 # Completed by the lead unit or answered on the call, no callback under way yet.
@@ -217,8 +218,10 @@ async def do_close_with_ruling(
     conn: asyncpg.Connection, actor: Actor, order_id: int, body: RulingInput, now: dt.datetime
 ) -> asyncpg.Record:
     """A supervisor closes the order with a recorded ruling (for example an unreasonable
-    demand); open surveys of the order are cancelled."""
+    demand); open surveys of the order are cancelled, an on-site visit still owed is
+    settled by the ruling."""
     order = await access_order_by_id(conn, actor, order_id, for_update=True)
+    await visits.settle_by_ruling(conn, order_id, actor, body.ruling, now)
     for survey in await queries.order_surveys(conn, order_id):
         if survey["state"] == "open":
             await queries.finish_survey(

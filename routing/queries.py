@@ -392,7 +392,8 @@ async def inbox(
                o.channel, o.call_id, o.media_url, {HAS_RECORDING},
                EXISTS (SELECT 1 FROM order_suspensions s
                         WHERE s.order_id = o.id AND s.ended_at IS NULL) AS suspended,
-               v.id AS visit_id, v.due_at AS visit_due_at, v.reason AS visit_reason
+               v.id AS visit_id, v.due_at AS visit_due_at, v.reason AS visit_reason,
+               v.created_at AS visit_opened_at
           FROM dispatches d
           JOIN work_orders o ON o.id = d.order_id
           JOIN enterprises e ON e.id = d.enterprise_id

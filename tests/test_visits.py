@@ -199,9 +199,7 @@ async def test_a_second_bad_rating_goes_to_the_centre_whose_ruling_settles_the_v
     assert "visit.overdue" in await order_events(desks["supervisor"], order_id)
 
     ruling = "诉求不合理：管道属小区物业产权，已告知来电人"
-    closed = await desks["supervisor"].post(
-        f"/api/v1/orders/{order_id}/ruling", {"ruling": ruling}
-    )
+    closed = await desks["supervisor"].post(f"/api/v1/orders/{order_id}/ruling", {"ruling": ruling})
     assert closed["status"] == "closed"
     ruled = (await desks["supervisor"].get(f"/api/v1/orders/{order_id}/visits"))["items"][1]
     assert (ruled["state"], ruled["ruling"]) == ("ruled", ruling)

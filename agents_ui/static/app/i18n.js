@@ -115,6 +115,7 @@ const zh = {
     resolution_warning: "黄牌预警",
     public_notice: "通报",
     suspension_end: "挂起到期",
+    visit: "上门回访",
     state: { pending: "计时中", enqueued: "计时中", fired: "已到期", cancelled: "已停止" },
   },
   event: {
@@ -167,6 +168,10 @@ const zh = {
     order_cancel: "取消",
     notice_created: "督办提醒",
     deadline_fired: "时限到期",
+    visit_required: "需上门回访",
+    visit_recorded: "上门回访",
+    visit_ruled: "上门回访由督办裁定",
+    visit_overdue: "上门回访超时",
   },
   // The ladder's notices, said whole (the server stores the Chinese text too).
   noticeText: {
@@ -618,6 +623,23 @@ const zh = {
     withParent: "随主单归档",
     splitFrom: "回访不满意，脱离主单单独重办",
   },
+  // On-site visits after a bad rating (上门回访).
+  visits: {
+    owed: "待上门回访",
+    due: "上门时限",
+    record: "上门回访",
+    title: "上门回访 {number}",
+    why: "回访不满意，需上门核实：{reason}",
+    when: "上门时间",
+    who: "上门人员",
+    whoHint: "姓名，多人用顿号分隔",
+    findings: "现场情况",
+    photos: "现场照片",
+    photosHint: "至少上传一张现场照片（JPEG、PNG、WebP）",
+    confirmation: "市民确认",
+    confirmations: { on_site: "现场确认", by_phone: "电话确认", refused: "拒绝确认" },
+    recordedOk: "已记录上门回访 {number}，可再次办结",
+  },
 };
 
 const en = {
@@ -730,6 +752,7 @@ const en = {
     resolution_warning: "Yellow warning",
     public_notice: "Public notice",
     suspension_end: "Suspension ends",
+    visit: "On-site visit",
     state: { pending: "Running", enqueued: "Running", fired: "Expired", cancelled: "Stopped" },
   },
   event: {
@@ -782,6 +805,10 @@ const en = {
     order_cancel: "Cancelled",
     notice_created: "Supervision notice",
     deadline_fired: "Deadline reached",
+    visit_required: "On-site visit required",
+    visit_recorded: "On-site visit",
+    visit_ruled: "Visit settled by a ruling",
+    visit_overdue: "On-site visit overdue",
   },
   noticeText: {
     reminder: "Not signed for in time: reminder",
@@ -1231,6 +1258,23 @@ const en = {
     registered: "Registered {number} as a duplicate of {parent}; it is not dispatched",
     withParent: "Closed with its parent",
     splitFrom: "Unsatisfied: left its parent, redone on its own",
+  },
+  // On-site visits after a bad rating (上门回访).
+  visits: {
+    owed: "Visit owed",
+    due: "Visit due",
+    record: "Record visit",
+    title: "On-site visit {number}",
+    why: "The citizen was not satisfied; visit the site: {reason}",
+    when: "Visited at",
+    who: "Visited by",
+    whoHint: "Names, separated by commas",
+    findings: "What was found",
+    photos: "Site photos",
+    photosHint: "At least one photo of the site (JPEG, PNG, WebP)",
+    confirmation: "Citizen's confirmation",
+    confirmations: { on_site: "Confirmed on site", by_phone: "Confirmed by phone", refused: "Refused to confirm" },
+    recordedOk: "Visit recorded for {number}; the order can be completed again",
   },
 };
 

@@ -623,7 +623,8 @@ async def test_a_unit_records_the_on_site_visit_a_bad_rating_asked_for_on_a_phon
         await unit.client.close()
 
     page = await stack.console("water", viewport={"width": 390, "height": 844})
-    row = page.locator("[data-test=inbox] tr", has_text=order["number"])
+    # A phone shows the inbox as cards.
+    row = page.locator("[data-test=inbox] .inbox-card", has_text=order["number"])
     await expect(row.locator("[data-test=visit-owed]")).to_have_text("待上门回访")
     await expect(row.locator("[data-test=complete]")).to_have_count(0)
     await page.screenshot(path=ARTIFACTS / "visit-inbox-zh.png", full_page=True)

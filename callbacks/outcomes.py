@@ -177,7 +177,8 @@ async def do_mark_unreachable(
     conn: asyncpg.Connection, survey_id: int, *, reason: str, now: dt.datetime
 ) -> None:
     """Every attempt failed: the survey is unreachable and counted as such. The order is
-    closed with that note (a supervisor may reopen it); the unit's dispatch says so."""
+    closed with that note (a supervisor may reopen it); the unit's dispatch says so. A
+    round of work that made an on-site visit stays open for a supervisor's ruling."""
     survey = await queries.get_survey(conn, survey_id, for_update=True)
     if survey is None or survey["state"] != "open":
         return
@@ -202,8 +203,13 @@ async def do_mark_unreachable(
             now=now,
             keep_answer=True,
         )
-    if order["status"] in AWAITING:
-        await do_transition(conn, order, "close", None, now, changes={"closed_at": now}, data=data)
+    if order["status"] not in AWAITING:
+        return
+    if await visits.needs_good_callback(conn, order):
+        # After an on-site visit only the citizen's word or a supervisor's ruling closes it.
+        await record_event(conn, order["id"], "visit.awaiting_ruling", None, now, data=data)
+        return
+    await do_transition(conn, order, "close", None, now, changes={"closed_at": now}, data=data)
 
 
 # ------------------------------------------------------------ the centre's word

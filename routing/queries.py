@@ -1020,3 +1020,9 @@ async def rule_visit(
         ruling,
         now,
     )
+
+
+async def round_visit(conn: asyncpg.Connection, order_id: int, round: int) -> asyncpg.Record | None:
+    return await conn.fetchrow(
+        "SELECT * FROM onsite_visits WHERE order_id = $1 AND round = $2", order_id, round
+    )

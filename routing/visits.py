@@ -5,9 +5,10 @@ default), a citizen's unsatisfied callback reopens the order and routing, redoin
 opens a visit: the lead unit goes to the citizen, and records when, who, what it found,
 photos and the citizen's confirmation (on site, by phone, or refused). Until it does, the
 order cannot be completed again (409 ``visit_required``), so it cannot close again before
-the visit and then a good callback; a supervisor's ruling closes it without them and
-settles the visit with the ruling. The visit is due within the item's first-contact limit
-from the redo, on the working calendar, a ladder step (``visit``) alerting when it passes.
+the visit and then a good callback: a callback that reaches nobody leaves it for a
+supervisor, whose ruling closes it (and settles a visit still owed). The visit is due
+within the item's first-contact limit from the redo, on the working calendar; a ladder
+step (``visit``) alerts when it passes.
 """
 
 from __future__ import annotations
@@ -135,6 +136,13 @@ async def do_record_visit(
         },
     )
     return recorded
+
+
+async def needs_good_callback(conn: asyncpg.Connection, order: asyncpg.Record) -> bool:
+    """Whether the order's round of work made a visit: then only a good callback or a
+    supervisor's ruling closes it, not a callback that reached nobody."""
+    visit = await queries.round_visit(conn, order["id"], order["redo_count"])
+    return visit is not None and visit["state"] == "recorded"
 
 
 async def settle_by_ruling(

@@ -165,9 +165,10 @@ async def test_a_bad_rating_on_a_repair_needs_a_visit_before_the_order_closes_ag
     assert visit_clock == "cancelled"
 
 
-async def test_a_second_bad_rating_goes_to_the_centre_whose_ruling_settles_the_visit(
-    desks: dict[str, Desk], pool: asyncpg.Pool, settings: Settings
-) -> None:
+async def redone_after_a_visit(
+    desks: dict[str, Desk], pool: asyncpg.Pool, settings: Settings, **visit: Any
+) -> int:
+    """A repair rated badly, visited (with ``visit``'s fields) and completed again."""
     water = desks["water"]
     order_id = await repair_order(desks, pool, settings)
     first = await lead_row(water, order_id)
@@ -177,8 +178,15 @@ async def test_a_second_bad_rating_goes_to_the_centre_whose_ruling_settles_the_v
     redo = await lead_row(water, order_id)
     await water.post(f"/api/v1/dispatches/{redo['id']}/sign-for")
     photo = await upload_photo(water, redo["id"])
-    await record_visit(water, redo["id"], attachment_ids=[photo], citizen_confirmation="refused")
+    await record_visit(water, redo["id"], attachment_ids=[photo], **visit)
     await complete(water, redo["id"])
+    return order_id
+
+
+async def test_a_second_bad_rating_goes_to_the_centre_whose_ruling_settles_the_visit(
+    desks: dict[str, Desk], pool: asyncpg.Pool, settings: Settings
+) -> None:
+    order_id = await redone_after_a_visit(desks, pool, settings, citizen_confirmation="refused")
 
     # Unsatisfied again: the centre coordinates it, and the round owes a visit of its own.
     outcome = await call_back(
@@ -207,3 +215,24 @@ async def test_a_second_bad_rating_goes_to_the_centre_whose_ruling_settles_the_v
     order = await desks["supervisor"].get(f"/api/v1/orders/{order_id}")
     (event,) = [e for e in order["events"] if e["type"] == "visit.ruled"]
     assert event["data"] == {"visit_id": ruled["id"], "ruling": ruling}
+
+
+async def test_after_a_visit_a_callback_that_reaches_nobody_waits_for_a_ruling(
+    desks: dict[str, Desk], pool: asyncpg.Pool, settings: Settings
+) -> None:
+    order_id = await redone_after_a_visit(desks, pool, settings)
+    for _ in range(settings.callback_max_attempts):
+        outcome = await call_back(
+            desks, pool, settings, order_id, reached=False, outcome="no-answer"
+        )
+        assert outcome == "no-answer"
+    order = await desks["supervisor"].get(f"/api/v1/orders/{order_id}")
+    assert order["status"] == "completed"  # not closed: nobody said it is solved
+    assert [e["type"] for e in order["events"]][-2:] == [
+        "callback.unreachable",
+        "visit.awaiting_ruling",
+    ]
+    closed = await desks["supervisor"].post(
+        f"/api/v1/orders/{order_id}/ruling", {"ruling": "多次回访未接通，上门时市民已确认修复"}
+    )
+    assert closed["status"] == "closed"

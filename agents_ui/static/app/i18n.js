@@ -172,6 +172,7 @@ const zh = {
     visit_recorded: "上门回访",
     visit_ruled: "上门回访由督办裁定",
     visit_overdue: "上门回访超时",
+    visit_awaiting_ruling: "回访未接通，待督办裁定",
   },
   // The ladder's notices, said whole (the server stores the Chinese text too).
   noticeText: {
@@ -809,6 +810,7 @@ const en = {
     visit_recorded: "On-site visit",
     visit_ruled: "Visit settled by a ruling",
     visit_overdue: "On-site visit overdue",
+    visit_awaiting_ruling: "Callback unreachable; awaiting a ruling",
   },
   noticeText: {
     reminder: "Not signed for in time: reminder",

@@ -392,8 +392,7 @@ async def inbox(
                o.channel, o.call_id, o.media_url, {HAS_RECORDING},
                EXISTS (SELECT 1 FROM order_suspensions s
                         WHERE s.order_id = o.id AND s.ended_at IS NULL) AS suspended,
-               v.id AS visit_id, v.due_at AS visit_due_at, v.reason AS visit_reason,
-               v.created_at AS visit_opened_at
+               v.id AS visit_id, v.due_at AS visit_due_at, v.created_at AS visit_opened_at
           FROM dispatches d
           JOIN work_orders o ON o.id = d.order_id
           JOIN enterprises e ON e.id = d.enterprise_id
@@ -942,20 +941,22 @@ async def insert_visit(
     order_id: int,
     round: int,
     reason: str,
+    texts: dict[str, Any],
     due_at: dt.datetime,
     now: dt.datetime,
 ) -> asyncpg.Record | None:
     """The round's visit, once: None when it was already opened."""
     return await conn.fetchrow(
         """
-        INSERT INTO onsite_visits (order_id, round, reason, due_at, created_at)
-        VALUES ($1, $2, $3, $4, $5)
+        INSERT INTO onsite_visits (order_id, round, reason, texts, due_at, created_at)
+        VALUES ($1, $2, $3, $4, $5, $6)
         ON CONFLICT (order_id, round) DO NOTHING
         RETURNING *
         """,
         order_id,
         round,
         reason,
+        texts,
         due_at,
         now,
     )

@@ -46,11 +46,13 @@ async def on_order_reopened(
     now = ctx.clock()
     unit = payload["enterprise_id"]
     calendar = await ctx.calendar.get(conn)
-    words = payload["comment"] or payload["level"] or "问题未解决"
-    # Whoever redoes it (the same unit, or the lead the centre names) owes the visit.
-    await visits.open_visit_if_required(
-        conn, order, reason=f"{REDO_FLAG}：{words}", calendar=calendar, now=now
+    redo_reason = (
+        i18n.Text("Bad callback: {comment}", comment=payload["comment"])
+        if payload["comment"]
+        else i18n.Text("Bad callback")
     )
+    # Whoever redoes it (the same unit, or the lead the centre names) owes the visit.
+    await visits.open_visit_if_required(conn, order, reason=redo_reason, calendar=calendar, now=now)
     if not redo_by_same_unit(order["redo_count"], unit):
         times = order["redo_count"]
         reason = (
@@ -68,9 +70,7 @@ async def on_order_reopened(
         order,
         enterprise_id=unit,
         role="lead",
-        reason=i18n.Text("Bad callback: {comment}", comment=payload["comment"])
-        if payload["comment"]
-        else i18n.Text("Bad callback"),
+        reason=redo_reason,
         calendar=calendar,
         now=now,
         actor=None,

@@ -19,6 +19,7 @@ from typing import Literal
 import asyncpg
 from pydantic import BaseModel, ConfigDict, Field
 
+from hotline import i18n
 from hotline.deadlines import queries as deadline_queries
 from hotline.deadlines.limits import due_at as limit_due_at
 from hotline.errors import Conflict, Forbidden, InvalidInput
@@ -48,7 +49,7 @@ async def open_visit_if_required(
     conn: asyncpg.Connection,
     order: asyncpg.Record,
     *,
-    reason: str,
+    reason: i18n.Text,
     calendar: WorkingCalendar,
     now: dt.datetime,
 ) -> asyncpg.Record | None:
@@ -60,7 +61,13 @@ async def open_visit_if_required(
         return None
     due = limit_due_at(item, "first_contact", order["priority"], calendar, now)
     visit = await queries.insert_visit(
-        conn, order_id=order["id"], round=order["redo_count"], reason=reason, due_at=due, now=now
+        conn,
+        order_id=order["id"],
+        round=order["redo_count"],
+        reason=reason.render(i18n.CHINESE),
+        texts={"reason": reason.to_json()},
+        due_at=due,
+        now=now,
     )
     if visit is None:
         return None
@@ -85,8 +92,9 @@ async def do_record_visit(
         raise Forbidden("the lead unit makes the on-site visit", code="not_lead")
     if dispatch["state"] != "signed":
         raise Conflict(
-            f"the dispatch is {dispatch['state']}; sign for it before recording the visit",
+            "the dispatch is {state}; sign for it before recording the visit",
             code="dispatch_state",
+            state=i18n.Term(dispatch["state"]),
         )
     order_id = dispatch["order_id"]
     visit = await queries.pending_visit(conn, order_id, for_update=True)

@@ -129,7 +129,7 @@ async def test_a_bad_rating_on_a_repair_needs_a_visit_before_the_order_closes_ag
     redo = await lead_row(water, order_id)
     assert redo["id"] != first["id"] and redo["visit_id"] is not None
     (visit,) = (await water.get(f"/api/v1/orders/{order_id}/visits"))["items"]
-    assert (visit["state"], visit["round"], visit["reason"]) == ("pending", 1, "回访不满意：不满意")
+    assert (visit["state"], visit["round"], visit["reason"]) == ("pending", 1, "回访不满意")
     # Within the item's first-contact limit (two natural hours for W05).
     opened = dt.datetime.fromisoformat(visit["created_at"])
     assert dt.datetime.fromisoformat(visit["due_at"]) - opened == dt.timedelta(hours=2)

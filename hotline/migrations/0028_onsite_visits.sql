@@ -14,7 +14,8 @@ CREATE TABLE onsite_visits (
     round                integer NOT NULL CHECK (round > 0),
     state                text NOT NULL DEFAULT 'pending'
         CHECK (state IN ('pending', 'recorded', 'ruled')),
-    reason               text NOT NULL DEFAULT '',
+    reason               text NOT NULL DEFAULT '',   -- in Chinese, as reports read it
+    texts                jsonb NOT NULL DEFAULT '{}'::jsonb,  -- the reason in either language
     due_at               timestamptz NOT NULL,
     created_at           timestamptz NOT NULL,
     -- What the unit recorded.

@@ -275,7 +275,8 @@ async def order_visits(request: web.Request) -> web.Response:
     async with request.app[POOL].acquire() as conn:
         order = await access_order_by_id(conn, actor, path_int(request, "order_id"))
         rows = await queries.order_visits(conn, order["id"])
-    return json_response({"items": [dict(r) for r in rows]})
+    lang = language(request)
+    return json_response({"items": [i18n.render_texts(r, lang) for r in rows]})
 
 
 async def _read_upload(request: web.Request, max_bytes: int) -> tuple[str, bytes]:

@@ -663,6 +663,14 @@ async def test_a_unit_records_the_on_site_visit_a_bad_rating_asked_for_on_a_phon
     assert len(visit["attachment_ids"]) == 1
     await page.wait_for_timeout(3500)  # the confirmation message fades
     await page.screenshot(path=ARTIFACTS / "visit-inbox-en.png", full_page=True)
+    # The order's history shows the visit with what was recorded.
+    await page.goto(f"{stack.base}/#/orders/{order['id']}")
+    recorded = page.locator(".el-timeline-item", has=page.locator("[data-type='visit.recorded']"))
+    await expect(recorded).to_contain_text("Confirmed by phone")
+    await page.screenshot(path=ARTIFACTS / "visit-order-en.png", full_page=True)
+    await page.locator(".topbar [data-test=lang]").click()
+    await expect(recorded).to_contain_text("电话确认")
+    await page.screenshot(path=ARTIFACTS / "visit-order-zh.png", full_page=True)
 
 
 async def test_a_supervisor_closes_an_order_with_a_ruling(consoles: Stack) -> None:

@@ -624,7 +624,7 @@ async def test_a_unit_records_the_on_site_visit_a_bad_rating_asked_for_on_a_phon
 
     page = await stack.console("water", viewport={"width": 390, "height": 844})
     # A phone shows the inbox as cards.
-    row = page.locator("[data-test=inbox] .inbox-card", has_text=order["number"])
+    row = page.locator(f"[data-test=inbox-card][data-number='{order['number']}']")
     await expect(row.locator("[data-test=visit-owed]")).to_have_text("待上门回访")
     await expect(row.locator("[data-test=complete]")).to_have_count(0)
     await page.screenshot(path=ARTIFACTS / "visit-inbox-zh.png", full_page=True)
@@ -637,7 +637,7 @@ async def test_a_unit_records_the_on_site_visit_a_bad_rating_asked_for_on_a_phon
         findings = dialog.locator("[data-test=visit-findings]")
         await findings.fill("阀门老化渗水，已更换并试压")
         async with page.expect_response(lambda r: r.url.endswith("/attachments")) as uploaded:
-            await dialog.locator("input[type=file]").set_input_files(
+            await dialog.locator("[data-test=camera-input]").set_input_files(
                 files=FilePayload(name="site.png", mimeType="image/png", buffer=PNG)
             )
         assert (await uploaded.value).status == 201

@@ -47,7 +47,6 @@ from testkit.local_server import free_port
 from testkit.twilio import ACCOUNT_SID, TOKEN, FakeTwilioRest, sid
 from tests.factories import PASSWORD, make_user
 from tests.test_media import MP3
-from tests.test_routing import PNG
 from tests.test_twilio_intake import (
     call_params,
     gather_params,
@@ -638,7 +637,7 @@ async def test_a_unit_records_the_on_site_visit_a_bad_rating_asked_for_on_a_phon
         await findings.fill("阀门老化渗水，已更换并试压")
         async with page.expect_response(lambda r: r.url.endswith("/attachments")) as uploaded:
             await dialog.locator("[data-test=camera-input]").set_input_files(
-                files=FilePayload(name="site.png", mimeType="image/png", buffer=PNG)
+                files=FilePayload(name="site.png", mimeType="image/png", buffer=street_photo())
             )
         assert (await uploaded.value).status == 201
         await dialog.locator("[data-test=visit-confirmation]").get_by_text(confirmation).click()

@@ -32,6 +32,7 @@ from hotline.orders.service import (
 from hotline.reference.cache import reference
 from hotline.users.models import Actor
 from hotline.workcal import WorkingCalendar
+from routing import visits
 
 LEVELS = {5: "非常满意", 4: "满意", 3: "基本满意", 2: "不满意", 1: "非常不满意"}
 # Completed by the lead unit or answered on the call, no callback under way yet.
@@ -176,7 +177,8 @@ async def do_mark_unreachable(
     conn: asyncpg.Connection, survey_id: int, *, reason: str, now: dt.datetime
 ) -> None:
     """Every attempt failed: the survey is unreachable and counted as such. The order is
-    closed with that note (a supervisor may reopen it); the unit's dispatch says so."""
+    closed with that note (a supervisor may reopen it); the unit's dispatch says so. A
+    round of work that made an on-site visit stays open for a supervisor's ruling."""
     survey = await queries.get_survey(conn, survey_id, for_update=True)
     if survey is None or survey["state"] != "open":
         return
@@ -201,8 +203,13 @@ async def do_mark_unreachable(
             now=now,
             keep_answer=True,
         )
-    if order["status"] in AWAITING:
-        await do_transition(conn, order, "close", None, now, changes={"closed_at": now}, data=data)
+    if order["status"] not in AWAITING:
+        return
+    if await visits.needs_good_callback(conn, order):
+        # After an on-site visit only the citizen's word or a supervisor's ruling closes it.
+        await record_event(conn, order["id"], "visit.awaiting_ruling", None, now, data=data)
+        return
+    await do_transition(conn, order, "close", None, now, changes={"closed_at": now}, data=data)
 
 
 # ------------------------------------------------------------ the centre's word
@@ -217,8 +224,10 @@ async def do_close_with_ruling(
     conn: asyncpg.Connection, actor: Actor, order_id: int, body: RulingInput, now: dt.datetime
 ) -> asyncpg.Record:
     """A supervisor closes the order with a recorded ruling (for example an unreasonable
-    demand); open surveys of the order are cancelled."""
+    demand); open surveys of the order are cancelled, an on-site visit still owed is
+    settled by the ruling."""
     order = await access_order_by_id(conn, actor, order_id, for_update=True)
+    await visits.settle_by_ruling(conn, order_id, actor, body.ruling, now)
     for survey in await queries.order_surveys(conn, order_id):
         if survey["state"] == "open":
             await queries.finish_survey(

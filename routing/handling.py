@@ -282,12 +282,19 @@ async def do_complete(
     body: CompleteInput,
     now: dt.datetime,
 ) -> asyncpg.Record:
-    """办结: the lead unit replies with what it did; the clocks stop."""
+    """办结: the lead unit replies with what it did; the clocks stop. A redo that owes an
+    on-site visit (routing.visits) is refused until the visit is recorded."""
     dispatch = await access_dispatch_by_id(conn, actor, dispatch_id, for_update=True)
     if dispatch["role"] != "lead":
         raise Forbidden("an assisting unit hands in its part instead", code="not_lead")
     _require_state(dispatch, "signed")
     order = await _order_for(conn, dispatch)
+    if await queries.pending_visit(conn, order["id"]) is not None:
+        raise Conflict(
+            "record the on-site visit the citizen's bad rating asked for before completing "
+            "the order again",
+            code="visit_required",
+        )
     await _check_attachments(conn, order["id"], body.attachment_ids)
     late = bool(order["resolution_due_at"] and now > order["resolution_due_at"])
     await queries.set_dispatch_state(

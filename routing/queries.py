@@ -381,7 +381,8 @@ async def standing_returns(conn: asyncpg.Connection, order_id: int) -> list[asyn
 async def inbox(
     conn: asyncpg.Connection, scope: list[int], states: list[str], limit: int
 ) -> list[asyncpg.Record]:
-    """A unit's dispatches with their orders, most urgent first."""
+    """A unit's dispatches with their orders, most urgent first; a lead dispatch carries
+    the on-site visit it owes (``visit_id``, ``visit_due_at``), if any."""
     return await conn.fetch(
         f"""
         SELECT {DISPATCH_COLUMNS}, d.withdrawn_reason, d.texts, e.name_zh AS enterprise_name,
@@ -390,11 +391,15 @@ async def inbox(
                o.caller_phone, o.resolution_due_at, o.created_at AS order_created_at,
                o.channel, o.call_id, o.media_url, {HAS_RECORDING},
                EXISTS (SELECT 1 FROM order_suspensions s
-                        WHERE s.order_id = o.id AND s.ended_at IS NULL) AS suspended
+                        WHERE s.order_id = o.id AND s.ended_at IS NULL) AS suspended,
+               v.id AS visit_id, v.due_at AS visit_due_at, v.created_at AS visit_opened_at
           FROM dispatches d
           JOIN work_orders o ON o.id = d.order_id
           JOIN enterprises e ON e.id = d.enterprise_id
           JOIN service_items si ON si.code = o.service_item_code
+          -- The on-site visit the lead unit owes before it completes again.
+          LEFT JOIN onsite_visits v
+                 ON v.order_id = o.id AND v.state = 'pending' AND d.role = 'lead'
          WHERE d.enterprise_id = ANY($1::bigint[]) AND d.state = ANY($2::text[])
          ORDER BY coalesce(d.sign_for_due_at, o.resolution_due_at), d.id
          LIMIT $3
@@ -924,4 +929,101 @@ async def order_suspensions(
         """,
         order_id,
         now,
+    )
+
+
+# --------------------------------------------------------------------- on-site visits
+
+
+async def insert_visit(
+    conn: asyncpg.Connection,
+    *,
+    order_id: int,
+    round: int,
+    reason: str,
+    texts: dict[str, Any],
+    due_at: dt.datetime,
+    now: dt.datetime,
+) -> asyncpg.Record | None:
+    """The round's visit, once: None when it was already opened."""
+    return await conn.fetchrow(
+        """
+        INSERT INTO onsite_visits (order_id, round, reason, texts, due_at, created_at)
+        VALUES ($1, $2, $3, $4, $5, $6)
+        ON CONFLICT (order_id, round) DO NOTHING
+        RETURNING *
+        """,
+        order_id,
+        round,
+        reason,
+        texts,
+        due_at,
+        now,
+    )
+
+
+async def pending_visit(
+    conn: asyncpg.Connection, order_id: int, *, for_update: bool = False
+) -> asyncpg.Record | None:
+    lock = " FOR UPDATE" if for_update else ""
+    return await conn.fetchrow(
+        f"SELECT * FROM onsite_visits WHERE order_id = $1 AND state = 'pending'{lock}", order_id
+    )
+
+
+async def get_visit(conn: asyncpg.Connection, visit_id: int) -> asyncpg.Record | None:
+    return await conn.fetchrow("SELECT * FROM onsite_visits WHERE id = $1", visit_id)
+
+
+async def order_visits(conn: asyncpg.Connection, order_id: int) -> list[asyncpg.Record]:
+    return await conn.fetch(
+        "SELECT * FROM onsite_visits WHERE order_id = $1 ORDER BY round", order_id
+    )
+
+
+async def record_visit(
+    conn: asyncpg.Connection, visit_id: int, fields: dict[str, Any]
+) -> asyncpg.Record:
+    row = await conn.fetchrow(
+        """
+        UPDATE onsite_visits
+           SET state = 'recorded', dispatch_id = $2, enterprise_id = $3, visited_at = $4,
+               visitors = $5, findings = $6, attachment_ids = $7,
+               citizen_confirmation = $8, recorded_by = $9, recorded_at = $10
+         WHERE id = $1 AND state = 'pending'
+        RETURNING *
+        """,
+        visit_id,
+        fields["dispatch_id"],
+        fields["enterprise_id"],
+        fields["visited_at"],
+        fields["visitors"],
+        fields["findings"],
+        fields["attachment_ids"],
+        fields["citizen_confirmation"],
+        fields["recorded_by"],
+        fields["now"],
+    )
+    assert row is not None  # the caller holds the pending row's lock
+    return row
+
+
+async def rule_visit(
+    conn: asyncpg.Connection, visit_id: int, *, ruled_by: str, ruling: str, now: dt.datetime
+) -> None:
+    await conn.execute(
+        """
+        UPDATE onsite_visits SET state = 'ruled', ruled_by = $2, ruling = $3, ruled_at = $4
+         WHERE id = $1 AND state = 'pending'
+        """,
+        visit_id,
+        ruled_by,
+        ruling,
+        now,
+    )
+
+
+async def round_visit(conn: asyncpg.Connection, order_id: int, round: int) -> asyncpg.Record | None:
+    return await conn.fetchrow(
+        "SELECT * FROM onsite_visits WHERE order_id = $1 AND round = $2", order_id, round
     )

@@ -12,7 +12,7 @@ from hotline.context import JobContext
 from hotline.deadlines.handlers import kinds
 from hotline.orders.lifecycle import ORDER_REGISTERED, ORDER_REOPENED, Status, redo_by_same_unit
 from hotline.outbox.handlers import topics
-from routing import ladder, queries, suspensions
+from routing import ladder, queries, suspensions, visits
 from routing.dispatch import (
     do_dispatch,
     do_escalate,
@@ -50,12 +50,21 @@ async def on_order_reopened(
     """A bad callback reopened the order (lifecycle.redo_by_same_unit): back to the lead
     unit that did the work, flagged 回访不满意 with the citizen's words, the ladder set
     again from the new resolution due; from the second redo on, or with no unit, to
-    coordination. A second delivery finds the order moved on and does nothing."""
+    coordination. An item that asks for it gets an on-site visit (routing.visits). A
+    second delivery finds the order moved on and does nothing."""
     order = await lock_order(conn, payload["order_id"])
     if order["status"] != Status.REOPENED or order["redo_count"] != payload["redo_count"]:
         return
     now = ctx.clock()
     unit = payload["enterprise_id"]
+    calendar = await ctx.calendar.get(conn)
+    redo_reason = (
+        i18n.Text("Bad callback: {comment}", comment=payload["comment"])
+        if payload["comment"]
+        else i18n.Text("Bad callback")
+    )
+    # Whoever redoes it (the same unit, or the lead the centre names) owes the visit.
+    await visits.open_visit_if_required(conn, order, reason=redo_reason, calendar=calendar, now=now)
     if not redo_by_same_unit(order["redo_count"], unit):
         times = order["redo_count"]
         reason = (
@@ -65,7 +74,6 @@ async def on_order_reopened(
         )
         await do_escalate(conn, order, reason=reason, now=now, actor=None)
         return
-    calendar = await ctx.calendar.get(conn)
     await ladder.reset_resolution_clock(
         conn, order, order["resolution_due_at"], calendar=calendar, settings=ctx.settings, now=now
     )
@@ -74,9 +82,7 @@ async def on_order_reopened(
         order,
         enterprise_id=unit,
         role="lead",
-        reason=i18n.Text("Bad callback: {comment}", comment=payload["comment"])
-        if payload["comment"]
-        else i18n.Text("Bad callback"),
+        reason=redo_reason,
         calendar=calendar,
         now=now,
         actor=None,
@@ -105,3 +111,4 @@ def subscribe() -> None:
     for kind, handler in ladder.HANDLERS.items():
         kinds.subscribe(kind, handler)
     kinds.subscribe(suspensions.SUSPENSION_END, suspensions.on_suspension_end)
+    kinds.subscribe(visits.VISIT, visits.on_visit_due)

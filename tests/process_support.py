@@ -43,14 +43,19 @@ async def new_database(fresh_database: Callable[[str], Awaitable[str]], label: s
 
 async def seed_old_schema(conn: asyncpg.Connection) -> None:
     """Today's reference data into a database migrated only part of the way (a test of a
-    later migration): the seed writes the service items' urgent limits (migration 0022)
-    and the hotlines' fault-fixed SMS (0024), so their columns exist only while it runs."""
+    later migration): the seed writes the service items' urgent limits (migration 0022),
+    the hotlines' fault-fixed SMS (0024) and the items' on-site visit flag (0028), so
+    their columns exist only while it runs."""
     for later in ("0022_urgent_limits.sql", "0024_fixed_sms.sql"):
         await conn.execute((MIGRATIONS_DIR / later).read_text())
+    await conn.execute(
+        "ALTER TABLE service_items ADD COLUMN visit_after_bad_rating boolean NOT NULL DEFAULT false"
+    )
     await seed_reference(conn)
     await conn.execute(
         "ALTER TABLE service_items DROP COLUMN urgent_sign_for_hours, "
-        "DROP COLUMN urgent_first_contact_hours, DROP COLUMN urgent_resolution_hours"
+        "DROP COLUMN urgent_first_contact_hours, DROP COLUMN urgent_resolution_hours, "
+        "DROP COLUMN visit_after_bad_rating"
     )
     await conn.execute("ALTER TABLE hotlines DROP COLUMN fixed_sms")
 

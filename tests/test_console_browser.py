@@ -596,6 +596,82 @@ async def test_a_follow_up_call_shows_the_orders_owner_who_hears_how_it_ended(
         )
 
 
+async def test_a_unit_records_the_on_site_visit_a_bad_rating_asked_for_on_a_phone(
+    consoles: Stack,
+) -> None:
+    stack = consoles
+    order = await completed_order_with_manual_callback(stack, mobile())
+    agent = await stack.api(stack.users["agent"])
+    unit = await stack.api(stack.users["water"])
+    redo: dict[str, Any] = {}
+
+    async def redone() -> bool:
+        rows = (await unit.get("/api/v1/inbox"))["items"]
+        redo.update(next((r for r in rows if r["order_id"] == order["id"] and r["visit_id"]), {}))
+        return bool(redo)
+
+    try:
+        await agent.post(
+            f"/api/v1/callbacks/manual/{order['attempt_id']}/answer",
+            {"solved": False, "rating": 2, "comment": "阀门还在漏水"},
+        )
+        await until(redone, "the redo, owing a visit, reached the unit")
+        await unit.post(f"/api/v1/dispatches/{redo['id']}/sign-for", {})
+    finally:
+        await agent.client.close()
+        await unit.client.close()
+
+    page = await stack.console("water", viewport={"width": 390, "height": 844})
+    # A phone shows the inbox as cards.
+    row = page.locator(f"[data-test=inbox-card][data-number='{order['number']}']")
+    await expect(row.locator("[data-test=visit-owed]")).to_have_text("待上门回访")
+    await expect(row.locator("[data-test=complete]")).to_have_count(0)
+    await page.screenshot(path=ARTIFACTS / "visit-inbox-zh.png", full_page=True)
+    dialog = page.locator(".el-dialog", has=page.locator("[data-test=visit-who]"))
+
+    async def fill_in(who: str, confirmation: str, shot: str) -> None:
+        await row.locator("[data-test=visit]").click()
+        await expect(dialog.locator("[data-test=visit-reason]")).to_contain_text("阀门还在漏水")
+        await dialog.locator("[data-test=visit-who]").fill(who)
+        findings = dialog.locator("[data-test=visit-findings]")
+        await findings.fill("阀门老化渗水，已更换并试压")
+        async with page.expect_response(lambda r: r.url.endswith("/attachments")) as uploaded:
+            await dialog.locator("[data-test=camera-input]").set_input_files(
+                files=FilePayload(name="site.png", mimeType="image/png", buffer=street_photo())
+            )
+        assert (await uploaded.value).status == 201
+        await dialog.locator("[data-test=visit-confirmation]").get_by_text(confirmation).click()
+        await page.wait_for_timeout(400)  # the dialog's opening transition
+        await page.screenshot(path=ARTIFACTS / shot, full_page=True)
+
+    await fill_in("维修班 张强", "电话确认", "visit-form-zh.png")
+    await dialog.get_by_role("button", name="取消").click()
+    await page.locator(".topbar [data-test=lang]").click()
+    await expect(row.locator("[data-test=visit-owed]")).to_have_text("Visit owed")
+    await fill_in("Zhang Qiang", "Confirmed by phone", "visit-form-en.png")
+    async with page.expect_response(lambda r: r.url.endswith("/visit")) as info:
+        await dialog.locator("[data-test=dialog-submit]").click()
+    assert (await info.value).status == 200, await (await info.value).text()
+    await expect(row.locator("[data-test=visit-owed]")).to_have_count(0)
+    await expect(row.locator("[data-test=complete]")).to_be_visible()
+    visit = await stack.pool.fetchrow(
+        "SELECT * FROM onsite_visits WHERE order_id = $1", order["id"]
+    )
+    assert visit is not None and visit["state"] == "recorded"
+    assert (visit["visitors"], visit["citizen_confirmation"]) == ("Zhang Qiang", "by_phone")
+    assert len(visit["attachment_ids"]) == 1
+    await page.wait_for_timeout(3500)  # the confirmation message fades
+    await page.screenshot(path=ARTIFACTS / "visit-inbox-en.png", full_page=True)
+    # The order's history shows the visit with what was recorded.
+    await page.goto(f"{stack.base}/#/orders/{order['id']}")
+    recorded = page.locator(".el-timeline-item", has=page.locator("[data-type='visit.recorded']"))
+    await expect(recorded).to_contain_text("Confirmed by phone")
+    await page.screenshot(path=ARTIFACTS / "visit-order-en.png", full_page=True)
+    await page.locator(".topbar [data-test=lang]").click()
+    await expect(recorded).to_contain_text("电话确认")
+    await page.screenshot(path=ARTIFACTS / "visit-order-zh.png", full_page=True)
+
+
 async def test_a_supervisor_closes_an_order_with_a_ruling(consoles: Stack) -> None:
     stack = consoles
     order = await completed_order_with_manual_callback(stack, mobile())

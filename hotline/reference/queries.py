@@ -149,15 +149,16 @@ async def upsert_window(conn: asyncpg.Connection, enterprise_id: int, w: dict[st
 
 async def upsert_service_item(conn: asyncpg.Connection, item: dict[str, Any]) -> None:
     """One catalogue entry; ``urgent`` (natural hours) is optional: an item without it
-    has no urgent limits."""
+    has no urgent limits. ``visit_after_bad_rating`` (上门回访 after an unsatisfied
+    callback) defaults to on for repairs, off for the rest."""
     urgent = item.get("urgent") or {}
     await conn.execute(
         """
         INSERT INTO service_items (code, domain, kind, name_zh, name_en,
             sign_for_amount, sign_for_unit, first_contact_amount, first_contact_unit,
             resolution_amount, resolution_unit, keywords, urgent_sign_for_hours,
-            urgent_first_contact_hours, urgent_resolution_hours)
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
+            urgent_first_contact_hours, urgent_resolution_hours, visit_after_bad_rating)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
         ON CONFLICT (code) DO UPDATE SET
             domain = EXCLUDED.domain, kind = EXCLUDED.kind, name_zh = EXCLUDED.name_zh,
             name_en = EXCLUDED.name_en, sign_for_amount = EXCLUDED.sign_for_amount,
@@ -168,7 +169,8 @@ async def upsert_service_item(conn: asyncpg.Connection, item: dict[str, Any]) ->
             resolution_unit = EXCLUDED.resolution_unit, keywords = EXCLUDED.keywords,
             urgent_sign_for_hours = EXCLUDED.urgent_sign_for_hours,
             urgent_first_contact_hours = EXCLUDED.urgent_first_contact_hours,
-            urgent_resolution_hours = EXCLUDED.urgent_resolution_hours
+            urgent_resolution_hours = EXCLUDED.urgent_resolution_hours,
+            visit_after_bad_rating = EXCLUDED.visit_after_bad_rating
         """,
         item["code"],
         item["domain"],
@@ -185,6 +187,7 @@ async def upsert_service_item(conn: asyncpg.Connection, item: dict[str, Any]) ->
         urgent.get("sign_for_hours"),
         urgent.get("first_contact_hours"),
         urgent.get("resolution_hours"),
+        item.get("visit_after_bad_rating", item["kind"] == "repair"),
     )
 
 

@@ -17,7 +17,7 @@ from hotline.orders import queries as order_queries
 from hotline.orders.presenting import LIVE, attachment_json, order_json, phone_for, with_media
 from hotline.orders.service import access_order_by_id, pack_cursor, unpack_cursor
 from hotline.users.models import ENTERPRISE_ROLES, Actor
-from routing import handling, queries
+from routing import handling, queries, visits
 from routing.handling import (
     CompleteInput,
     NoteInput,
@@ -25,6 +25,7 @@ from routing.handling import (
     ReturnInput,
     TimeRequestInput,
 )
+from routing.visits import VisitInput
 from web.api import (
     Routes,
     bad_form,
@@ -244,6 +245,38 @@ async def complete(request: web.Request) -> web.Response:
     return await _dispatch_action(
         request, lambda conn, actor, d, now: handling.do_complete(conn, actor, d, body, now)
     )
+
+
+@routes.route(
+    "POST",
+    r"/api/v1/dispatches/{dispatch_id:\d+}/visit",
+    summary="Record the on-site visit a bad rating asked for (上门回访): when, who, findings, "
+    "photos, the citizen's confirmation",
+    tag="units",
+    body=VisitInput,
+    roles=UNITS,
+    statuses={200: "the visit recorded"},
+)
+async def record_visit(request: web.Request) -> web.Response:
+    body = await read_body(request, VisitInput)
+    return await _dispatch_action(
+        request, lambda conn, actor, d, now: visits.do_record_visit(conn, actor, d, body, now)
+    )
+
+
+@routes.route(
+    "GET",
+    r"/api/v1/orders/{order_id:\d+}/visits",
+    summary="An order's on-site visits, one per round of work that asked for one",
+    tag="units",
+)
+async def order_visits(request: web.Request) -> web.Response:
+    actor = require_actor(request)
+    async with request.app[POOL].acquire() as conn:
+        order = await access_order_by_id(conn, actor, path_int(request, "order_id"))
+        rows = await queries.order_visits(conn, order["id"])
+    lang = language(request)
+    return json_response({"items": [i18n.render_texts(r, lang) for r in rows]})
 
 
 async def _read_upload(request: web.Request, max_bytes: int) -> tuple[str, bytes]:

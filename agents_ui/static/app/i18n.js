@@ -115,6 +115,7 @@ const zh = {
     resolution_warning: "黄牌预警",
     public_notice: "通报",
     suspension_end: "挂起到期",
+    visit: "上门回访",
     state: { pending: "计时中", enqueued: "计时中", fired: "已到期", cancelled: "已停止" },
   },
   event: {
@@ -167,6 +168,11 @@ const zh = {
     order_cancel: "取消",
     notice_created: "督办提醒",
     deadline_fired: "时限到期",
+    visit_required: "需上门回访",
+    visit_recorded: "上门回访",
+    visit_ruled: "上门回访由督办裁定",
+    visit_overdue: "上门回访超时",
+    visit_awaiting_ruling: "回访未接通，待督办裁定",
   },
   // The ladder's notices, said whole (the server stores the Chinese text too).
   noticeText: {
@@ -634,6 +640,23 @@ const zh = {
     open: "在办",
     overdue: "超时",
   },
+  // On-site visits after a bad rating (上门回访).
+  visits: {
+    owed: "待上门回访",
+    due: "上门时限",
+    record: "上门回访",
+    title: "上门回访 {number}",
+    why: "上门原因：{reason}",
+    when: "上门时间",
+    who: "上门人员",
+    whoHint: "姓名，多人用顿号分隔",
+    findings: "现场情况",
+    photos: "现场照片",
+    photosHint: "至少上传一张现场照片。",
+    confirmation: "市民确认",
+    confirmations: { on_site: "现场确认", by_phone: "电话确认", refused: "拒绝确认" },
+    recordedOk: "已记录上门回访 {number}，可再次办结",
+  },
 };
 
 const en = {
@@ -746,6 +769,7 @@ const en = {
     resolution_warning: "Yellow warning",
     public_notice: "Public notice",
     suspension_end: "Suspension ends",
+    visit: "On-site visit",
     state: { pending: "Running", enqueued: "Running", fired: "Expired", cancelled: "Stopped" },
   },
   event: {
@@ -798,6 +822,11 @@ const en = {
     order_cancel: "Cancelled",
     notice_created: "Supervision notice",
     deadline_fired: "Deadline reached",
+    visit_required: "On-site visit required",
+    visit_recorded: "On-site visit",
+    visit_ruled: "Visit settled by a ruling",
+    visit_overdue: "On-site visit overdue",
+    visit_awaiting_ruling: "Callback unreachable; awaiting a ruling",
   },
   noticeText: {
     reminder: "Not signed for in time: reminder",
@@ -1263,6 +1292,23 @@ const en = {
     onTimeRate: "on time",
     open: "open",
     overdue: "overdue",
+  },
+  // On-site visits after a bad rating (上门回访).
+  visits: {
+    owed: "Visit owed",
+    due: "Visit due",
+    record: "Record visit",
+    title: "On-site visit {number}",
+    why: "Why: {reason}",
+    when: "Visited at",
+    who: "Visited by",
+    whoHint: "Names, separated by commas",
+    findings: "What was found",
+    photos: "Site photos",
+    photosHint: "At least one photo of the site.",
+    confirmation: "Citizen's confirmation",
+    confirmations: { on_site: "Confirmed on site", by_phone: "Confirmed by phone", refused: "Refused to confirm" },
+    recordedOk: "Visit recorded for {number}; the order can be completed again",
   },
 };
 

@@ -4015,7 +4015,7 @@ export const renders = new Map([
       }
     })(),
   ],
-  // views/order.js:169
+  // views/order.js:173
   [
     "\n  <div class=\"order-page\">\n    <div class=\"page-head\">\n      <el-button @click=\"back\">← {{ t('order.back') }}</el-button>\n      <template v-if=\"order\">\n        <h2 class=\"mono\" data-test=\"order-number\">{{ order.number }}</h2>\n        <StatusTag :status=\"order.status\" />\n        <el-tag disable-transitions v-if=\"order.priority === 'urgent'\" type=\"danger\" effect=\"dark\" size=\"small\">{{ t('priority.urgent') }}</el-tag>\n        <span class=\"grow\"></span>\n        <el-button v-if=\"canRule\" type=\"warning\" plain data-test=\"ruling\" @click=\"ruling.open = true\">{{ t('order.closeWithRuling') }}</el-button>\n      </template>\n    </div>\n    <el-alert v-if=\"error\" :title=\"error\" type=\"error\" show-icon :closable=\"false\" />\n    <div v-if=\"order\" class=\"order-grid\">\n      <div class=\"order-main\">\n        <el-card shadow=\"never\" class=\"panel\">\n          <template #header><div class=\"panel-head\"><span>{{ t('order.details') }}</span></div></template>\n          <el-descriptions :column=\"2\" border size=\"small\" class=\"details\">\n            <el-descriptions-item :label=\"t('order.item')\">{{ itemName(order.service_item_code) || '—' }}</el-descriptions-item>\n            <el-descriptions-item :label=\"t('order.kind')\">{{ order.kind ? t('kind.' + order.kind) : '—' }}</el-descriptions-item>\n            <el-descriptions-item :label=\"t('order.hotline')\">{{ order.hotline_code }}</el-descriptions-item>\n            <el-descriptions-item :label=\"t('order.channel')\">{{ t('channel.' + order.channel) }}</el-descriptions-item>\n            <el-descriptions-item :label=\"t('order.area')\">{{ areaName(order.area_code) || '—' }}</el-descriptions-item>\n            <el-descriptions-item :label=\"t('order.address')\">{{ order.address || '—' }}</el-descriptions-item>\n            <el-descriptions-item :label=\"t('order.caller')\">{{ order.caller_name || '—' }}</el-descriptions-item>\n            <el-descriptions-item :label=\"t('order.phone')\"><span class=\"mono\" data-test=\"order-phone\">{{ order.caller_phone || '—' }}</span></el-descriptions-item>\n            <el-descriptions-item :label=\"t('order.registeredAt')\">{{ $fmtTime(order.created_at, true) }}</el-descriptions-item>\n            <el-descriptions-item :label=\"t('order.resolutionDue')\">\n              <span v-if=\"openSuspension\" data-test=\"suspended\">\n                <el-tag disable-transitions size=\"small\" type=\"info\">{{ t('suspension.suspended') }}</el-tag>\n                {{ t('suspension.left', { time: timeLeft(openSuspension) }) }}</span>\n              <Countdown v-else :due=\"order.resolution_due_at\" :start=\"order.created_at\" :stopped=\"!!order.completed_at\" /></el-descriptions-item>\n            <el-descriptions-item v-if=\"order.suspensions && order.suspensions.length\" :label=\"t('suspension.title')\" :span=\"2\">\n              <span data-test=\"suspensions\">{{ t('suspension.total', { n: order.suspensions.length, hours: suspendedHours }) }}</span>\n              <span v-if=\"openSuspension\" class=\"muted small\">{{ t('suspension.resumeBy', { time: $fmtTime(openSuspension.resume_by, true) }) }}</span>\n            </el-descriptions-item>\n            <el-descriptions-item :label=\"t('order.description')\" :span=\"2\"><div class=\"pre\">{{ order.description }}</div></el-descriptions-item>\n            <el-descriptions-item v-if=\"order.media.length\" :label=\"t('media.title')\" :span=\"2\"><MediaStrip :items=\"order.media\" /></el-descriptions-item>\n            <el-descriptions-item v-if=\"order.reply\" :label=\"t('order.reply')\" :span=\"2\"><div class=\"pre\">{{ order.reply }}</div></el-descriptions-item>\n            <el-descriptions-item v-if=\"order.redo_count\" :label=\"t('order.redo')\">{{ order.redo_count }}</el-descriptions-item>\n          </el-descriptions>\n        </el-card>\n\n        <el-card shadow=\"never\" class=\"panel\">\n          <template #header><div class=\"panel-head\"><span>{{ t('order.dispatches') }}</span></div></template>\n          <el-table :data=\"order.dispatches\" size=\"small\" :empty-text=\"t('board.empty')\" data-test=\"dispatches\">\n            <el-table-column :label=\"t('order.unit')\" min-width=\"150\"><template #default=\"{ row }\">{{ unitName(row.enterprise_id) }}</template></el-table-column>\n            <el-table-column :label=\"t('order.role')\" width=\"70\"><template #default=\"{ row }\">{{ t('dispatchRole.' + row.role) }}</template></el-table-column>\n            <el-table-column :label=\"t('media.dispatchReason')\" min-width=\"150\"><template #default=\"{ row }\"><span class=\"small\" data-test=\"dispatch-reason\">{{ row.reason || '—' }}</span></template></el-table-column>\n            <el-table-column :label=\"t('order.state')\" width=\"96\"><template #default=\"{ row }\"><StatusTag :status=\"row.state\" kind=\"dispatchState\" /></template></el-table-column>\n            <el-table-column :label=\"t('order.signForDue')\" width=\"110\"><template #default=\"{ row }\">{{ $fmtTime(row.sign_for_due_at) || '—' }}</template></el-table-column>\n            <el-table-column :label=\"t('order.signedAt')\" width=\"110\"><template #default=\"{ row }\">{{ $fmtTime(row.signed_at) || '—' }}</template></el-table-column>\n            <el-table-column :label=\"t('order.finishedAt')\" width=\"110\"><template #default=\"{ row }\">{{ $fmtTime(row.finished_at) || '—' }}</template></el-table-column>\n          </el-table>\n        </el-card>\n\n        <el-card shadow=\"never\" class=\"panel\" data-test=\"callbacks\">\n          <template #header><div class=\"panel-head\"><span>{{ t('callbacks.title') }}</span>\n            <span class=\"muted small\">{{ t('app.items', surveys.length) }}</span></div></template>\n          <div v-if=\"!surveys.length\" class=\"empty-line\">{{ t('callbacks.none') }}</div>\n          <div v-for=\"s in surveys\" :key=\"s.id\" class=\"survey\" :data-survey=\"s.id\">\n            <div class=\"survey-head\">\n              <span class=\"strong\">{{ word('campaigns.kinds', s.campaign_kind) }}</span>\n              <span v-if=\"s.round\" class=\"muted small\">{{ t('callbacks.round', { n: s.round }) }}</span>\n              <el-tag disable-transitions size=\"small\" effect=\"plain\">{{ word('campaigns.channels', s.channel) }}</el-tag>\n              <el-tag disable-transitions size=\"small\" :type=\"{ answered: 'success', unreachable: 'danger', cancelled: 'info' }[s.state] || 'warning'\">{{ word('callbacks.states', s.state) }}</el-tag>\n              <span v-if=\"s.outcome\" class=\"muted small\">{{ word('callbacks.outcomes', s.outcome) }}</span>\n              <span v-if=\"s.dispatch_id && s.enterprise_id\" class=\"muted small\">{{ unitName(s.enterprise_id) }}</span>\n            </div>\n            <dl v-if=\"s.solved !== null || s.rating || s.comment || s.answered_at || s.recording\" class=\"tl-facts survey-answers\">\n              <template v-if=\"s.solved !== null\"><dt>{{ t('manual.solved') }}</dt><dd data-test=\"survey-solved\">{{ s.solved ? t('order.solved') : t('order.notSolved') }}</dd></template>\n              <template v-if=\"s.rating\"><dt>{{ t('order.rating') }}</dt><dd data-test=\"survey-rating\">{{ t('rating.' + s.rating) }}</dd></template>\n              <template v-if=\"s.comment\"><dt>{{ t('callbacks.comment') }}</dt><dd class=\"pre\">{{ s.comment }}</dd></template>\n              <template v-if=\"s.answered_at\"><dt>{{ t('callbacks.answeredAt') }}</dt><dd>{{ $fmtTime(s.answered_at, true) }}</dd></template>\n              <template v-if=\"s.recording\"><dt>{{ t('media.spokenComment') }}</dt><dd><MediaStrip :items=\"[{ kind: 'recording', url: s.recording }]\" compact /></dd></template>\n            </dl>\n            <el-table :data=\"s.attempts\" size=\"small\" class=\"attempts\">\n              <el-table-column :label=\"t('callbacks.attempt')\" width=\"64\" align=\"center\" prop=\"number\" />\n              <el-table-column :label=\"t('campaigns.channel')\" width=\"84\"><template #default=\"{ row }\">{{ word('campaigns.channels', row.channel) }}</template></el-table-column>\n              <el-table-column :label=\"t('order.state')\" width=\"90\"><template #default=\"{ row }\">{{ word('callbacks.attemptStates', row.state) }}</template></el-table-column>\n              <el-table-column :label=\"t('callbacks.result')\" min-width=\"110\"><template #default=\"{ row }\">{{ word('callbacks.attemptOutcomes', row.outcome) }}</template></el-table-column>\n              <el-table-column :label=\"t('order.dueAt')\" width=\"110\"><template #default=\"{ row }\">{{ $fmtTime(row.due_at) }}</template></el-table-column>\n              <el-table-column :label=\"t('order.finishedAt')\" width=\"110\"><template #default=\"{ row }\">{{ $fmtTime(row.finished_at) || '—' }}</template></el-table-column>\n            </el-table>\n          </div>\n        </el-card>\n\n        <div class=\"two-col\">\n          <el-card shadow=\"never\" class=\"panel\">\n            <template #header><div class=\"panel-head\"><span>{{ t('order.deadlines') }}</span></div></template>\n            <el-table :data=\"order.deadlines\" size=\"small\" :empty-text=\"t('board.empty')\">\n              <el-table-column :label=\"t('order.kindCol')\" min-width=\"90\"><template #default=\"{ row }\">{{ $te('deadline.' + row.kind) ? t('deadline.' + row.kind) : row.kind }}</template></el-table-column>\n              <el-table-column :label=\"t('order.dueAt')\" width=\"120\"><template #default=\"{ row }\">{{ $fmtTime(row.due_at) }}</template></el-table-column>\n              <el-table-column :label=\"t('order.state')\" width=\"90\"><template #default=\"{ row }\">{{ t('deadline.state.' + row.state) }}</template></el-table-column>\n            </el-table>\n          </el-card>\n          <el-card shadow=\"never\" class=\"panel\">\n            <template #header><div class=\"panel-head\"><span>{{ t('order.attachments') }}</span></div></template>\n            <MediaStrip :items=\"orderMedia({ attachments: order.attachments }, { photosOnly: true })\" />\n            <el-table :data=\"order.attachments\" size=\"small\" :empty-text=\"t('board.empty')\">\n              <el-table-column :label=\"t('order.file')\" min-width=\"140\"><template #default=\"{ row }\">\n                <a class=\"link\" :href=\"row.url\">{{ row.filename }}</a></template></el-table-column>\n              <el-table-column :label=\"t('order.size')\" width=\"80\"><template #default=\"{ row }\">{{ fmtBytes(row.size_bytes) }}</template></el-table-column>\n              <el-table-column :label=\"t('order.uploadedBy')\" min-width=\"110\"><template #default=\"{ row }\">{{ actorLabel(row.uploaded_by) }}</template></el-table-column>\n            </el-table>\n            <template v-if=\"order.merged_children.length\">\n              <h4 class=\"sub-head\">{{ t('order.mergedChildren') }}</h4>\n              <div v-for=\"c in order.merged_children\" :key=\"c.id\" class=\"small\">\n                <a class=\"mono link\" :href=\"'#/orders/' + c.id\">{{ c.number }}</a> {{ c.caller_name }} <span class=\"mono muted\">{{ c.caller_phone || '' }}</span></div>\n            </template>\n          </el-card>\n        </div>\n      </div>\n\n      <el-card shadow=\"never\" class=\"panel order-timeline\">\n        <template #header><div class=\"panel-head\"><span>{{ t('order.timeline') }}</span><span class=\"muted small\">{{ t('app.items', events.length) }}</span></div></template>\n        <div v-if=\"!events.length\" class=\"empty-line\">{{ t('order.noEvents') }}</div>\n        <el-timeline v-else data-test=\"timeline\">\n          <el-timeline-item v-for=\"e in events\" :key=\"e.seq\" :timestamp=\"$fmtTime(e.created_at, true)\" :color=\"eventColor(e.type)\" placement=\"top\">\n            <div class=\"tl-head\" :data-type=\"e.type\">\n              <span class=\"strong\">{{ eventLabel(e.type, e.data) }}</span>\n              <span v-if=\"e.to_status && e.from_status\" class=\"muted small\">{{ t('status.' + e.from_status) }} → {{ t('status.' + e.to_status) }}</span>\n              <span v-else-if=\"e.to_status\" class=\"muted small\">→ {{ t('status.' + e.to_status) }}</span>\n            </div>\n            <div class=\"tl-actor muted small\">{{ actorLabel(e.actor) }}</div>\n            <dl v-if=\"e.facts.length\" class=\"tl-facts\">\n              <template v-for=\"(f, i) in e.facts\" :key=\"i\"><dt>{{ f.label }}</dt><dd>{{ f.value }}</dd></template>\n            </dl>\n          </el-timeline-item>\n        </el-timeline>\n      </el-card>\n    </div>\n\n    <el-dialog v-model=\"ruling.open\" :title=\"t('order.closeWithRuling') + ' · ' + (order?.number || '')\" width=\"520px\">\n      <p class=\"muted small\">{{ t('order.rulingHint') }}</p>\n      <el-input v-model=\"ruling.text\" type=\"textarea\" :rows=\"3\" maxlength=\"2000\" :placeholder=\"t('order.rulingPlaceholder')\" data-test=\"ruling-text\" />\n      <template #footer>\n        <el-button @click=\"ruling.open = false\">{{ t('app.cancel') }}</el-button>\n        <el-button type=\"primary\" :loading=\"ruling.saving\" data-test=\"ruling-submit\" @click=\"submitRuling\">{{ t('app.submit') }}</el-button>\n      </template>\n    </el-dialog>\n  </div>",
     (() => {
@@ -5568,7 +5568,7 @@ export const renders = new Map([
       }
     })(),
   ],
-  // views/unit.js:68
+  // views/unit.js:72
   [
     "\n  <div class=\"proof-upload\">\n    <div class=\"proof-buttons\">\n      <el-button class=\"touch\" type=\"primary\" plain data-test=\"take-photo\" @click=\"camera.click()\">{{ t('unitPhone.takePhoto') }}</el-button>\n      <el-button class=\"touch\" data-test=\"choose-file\" @click=\"picker.click()\">{{ t('unitPhone.chooseFile') }}</el-button>\n      <input ref=\"camera\" class=\"hidden-input\" type=\"file\" accept=\"image/*\" capture=\"environment\" multiple\n             data-test=\"camera-input\" @change=\"chosen\">\n      <input ref=\"picker\" class=\"hidden-input\" type=\"file\" accept=\"image/*,application/pdf\" multiple\n             data-test=\"file-input\" @change=\"chosen\">\n    </div>\n    <div class=\"muted small\">{{ t('unitPhone.proofHint') }}</div>\n    <ul class=\"plain-list proof-list\" data-test=\"proof-list\">\n      <li v-for=\"f in modelValue\" :key=\"f.key\" class=\"proof-item\" :class=\"'proof-' + f.state\" :data-state=\"f.state\">\n        <div class=\"proof-line\">\n          <a v-if=\"f.id\" class=\"ellipsis grow\" :href=\"'/api/v1/attachments/' + f.id\">{{ f.name }}</a>\n          <span v-else class=\"ellipsis grow\">{{ f.name }}</span>\n          <el-button v-if=\"f.retriable\" size=\"small\" text type=\"primary\" @click=\"send(f)\">{{ t('unitPhone.retry') }}</el-button>\n          <el-button v-if=\"f.state !== 'uploading'\" size=\"small\" text @click=\"remove(f)\">{{ t('unitPhone.remove') }}</el-button>\n        </div>\n        <el-progress v-if=\"f.state === 'uploading'\" :percentage=\"f.progress\" :stroke-width=\"6\" />\n        <div v-else-if=\"f.state === 'error'\" class=\"proof-error\" data-test=\"proof-error\">{{ f.error }}</div>\n      </li>\n    </ul>\n  </div>",
     (() => {
@@ -5700,7 +5700,7 @@ export const renders = new Map([
       }
     })(),
   ],
-  // views/unit.js:129
+  // views/unit.js:133
   [
     "\n  <div class=\"unit-history\">\n    <el-input v-model=\"q\" clearable class=\"history-search\" :placeholder=\"t('unitPhone.searchHint')\" data-test=\"history-search\" />\n    <div v-if=\"narrow\" class=\"unit-cards\" data-test=\"history\">\n      <div v-if=\"!items.length && !loading\" class=\"empty-line\">{{ t('unitPhone.historyEmpty') }}</div>\n      <article v-for=\"row in items\" :key=\"row.id\" class=\"unit-card\" data-test=\"history-card\">\n        <div class=\"unit-card-head\">\n          <a class=\"mono link\" :href=\"'#/orders/' + row.order_id\" data-test=\"history-number\">{{ row.number }}</a>\n          <StatusTag :status=\"row.order_status\" />\n        </div>\n        <div class=\"strong\">{{ $itemName(row.service_item_code) }}</div>\n        <div class=\"clamp-2\">{{ row.description }}</div>\n        <div class=\"muted small\">{{ $areaName(row.area_code) }} {{ row.address }}</div>\n        <div class=\"small\"><span class=\"muted\">{{ t('unitPhone.finishedAt') }}</span> {{ $fmtTime(row.finished_at) }}</div>\n        <div v-if=\"row.reply\" class=\"small clamp-2\"><span class=\"muted\">{{ t('unit.replyText') }}</span> {{ row.reply }}</div>\n      </article>\n    </div>\n    <el-card v-else shadow=\"never\" class=\"panel table-panel\">\n      <el-table :data=\"items\" row-key=\"id\" :empty-text=\"t('unitPhone.historyEmpty')\" data-test=\"history\">\n        <el-table-column :label=\"t('unit.number')\" width=\"190\">\n          <template #default=\"{ row }\">\n            <a class=\"mono link\" :href=\"'#/orders/' + row.order_id\" data-test=\"history-number\">{{ row.number }}</a>\n            <div class=\"tags\"><el-tag disable-transitions size=\"small\" effect=\"plain\">{{ t('dispatchRole.' + row.role) }}</el-tag></div>\n          </template>\n        </el-table-column>\n        <el-table-column :label=\"t('unit.item')\" min-width=\"150\">\n          <template #default=\"{ row }\">\n            <div class=\"strong\">{{ $itemName(row.service_item_code) }}</div>\n            <div class=\"muted small\">{{ row.enterprise_name }}</div>\n          </template>\n        </el-table-column>\n        <el-table-column :label=\"t('unit.description')\" min-width=\"260\">\n          <template #default=\"{ row }\">\n            <div class=\"clamp-2\">{{ row.description }}</div>\n            <div class=\"muted small\">{{ $areaName(row.area_code) }} {{ row.address }}</div>\n          </template>\n        </el-table-column>\n        <el-table-column :label=\"t('unit.replyText')\" min-width=\"220\">\n          <template #default=\"{ row }\"><div class=\"clamp-2\">{{ row.reply }}</div></template>\n        </el-table-column>\n        <el-table-column :label=\"t('unitPhone.finishedAt')\" width=\"170\">\n          <template #default=\"{ row }\">{{ $fmtTime(row.finished_at) }}</template>\n        </el-table-column>\n        <el-table-column :label=\"t('unit.state')\" width=\"110\">\n          <template #default=\"{ row }\"><StatusTag :status=\"row.order_status\" /></template>\n        </el-table-column>\n      </el-table>\n    </el-card>\n    <div class=\"history-more\">\n      <el-button v-if=\"cursor\" class=\"touch\" :loading=\"loading\" data-test=\"history-more\" @click=\"load(true)\">{{ t('unitPhone.more') }}</el-button>\n    </div>\n  </div>",
     (() => {
@@ -5903,9 +5903,9 @@ export const renders = new Map([
       }
     })(),
   ],
-  // views/unit.js:319
+  // views/unit.js:329
   [
-    "\n  <div class=\"unit-page\" :class=\"{ narrow }\">\n    <div class=\"page-head unit-head\">\n      <el-radio-group v-model=\"tab\" class=\"unit-tabs\">\n        <el-radio-button value=\"inbox\" data-test=\"tab-inbox\">{{ t('unit.inbox') }}</el-radio-button>\n        <el-radio-button value=\"history\" data-test=\"tab-history\">{{ t('unitPhone.history') }}</el-radio-button>\n      </el-radio-group>\n      <div class=\"unit-alerts\">\n        <el-switch :model-value=\"alerts.on\" :active-text=\"t('unitPhone.alerts')\" data-test=\"alerts-toggle\"\n                   @update:model-value=\"setAlerts\" />\n        <el-button v-if=\"alerts.on && alerts.permission === 'default'\" size=\"small\" data-test=\"ask-notify\"\n                   @click=\"askPermission\">{{ t('unitPhone.allowNotify') }}</el-button>\n        <span v-else-if=\"alerts.on && alerts.permission === 'denied'\" class=\"muted small\">{{ t('unitPhone.notifyDenied') }}</span>\n      </div>\n      <el-button v-if=\"tab === 'inbox'\" :loading=\"loading\" @click=\"load\">{{ t('app.refresh') }}</el-button>\n    </div>\n\n    <UnitHistory v-if=\"tab === 'history'\" :narrow=\"narrow\" />\n    <template v-else>\n    <div class=\"stat-row\">\n      <button class=\"stat\" :class=\"{ on: filter === 'all' }\" @click=\"filter = 'all'\">\n        <span class=\"stat-n\">{{ rows.length }}</span><span class=\"stat-l\">{{ t('app.all') }}</span></button>\n      <button class=\"stat\" :class=\"{ on: filter === 'pending' }\" data-test=\"count-pending\" @click=\"filter = 'pending'\">\n        <span class=\"stat-n\">{{ counts.pending }}</span><span class=\"stat-l\">{{ t('unit.pending') }}</span></button>\n      <button class=\"stat\" :class=\"{ on: filter === 'signed' }\" @click=\"filter = 'signed'\">\n        <span class=\"stat-n\">{{ counts.signed }}</span><span class=\"stat-l\">{{ t('unit.signed') }}</span></button>\n      <button class=\"stat stat-yellow\" :class=\"{ on: filter === 'yellow' }\" @click=\"filter = 'yellow'\">\n        <span class=\"stat-n\">{{ counts.yellow }}</span><span class=\"stat-l\">{{ t('unit.dueSoon') }}</span></button>\n      <button class=\"stat stat-red\" :class=\"{ on: filter === 'red' }\" @click=\"filter = 'red'\">\n        <span class=\"stat-n\">{{ counts.red }}</span><span class=\"stat-l\">{{ t('unit.overdue') }}</span></button>\n    </div>\n\n    <div v-if=\"narrow\" class=\"unit-cards\" data-test=\"inbox\">\n      <div v-if=\"!shown.length\" class=\"empty-line\">{{ t('unit.empty') }}</div>\n      <article v-for=\"row in shown\" :key=\"row.id\" class=\"unit-card\" :class=\"{ 'row-fresh': fresh.has(row.id) }\"\n               data-test=\"inbox-card\" :data-number=\"row.number\">\n        <div class=\"unit-card-head\">\n          <a class=\"mono link\" :href=\"'#/orders/' + row.order_id\" data-test=\"inbox-number\">{{ row.number }}</a>\n          <StatusTag :status=\"row.state\" kind=\"dispatchState\" />\n        </div>\n        <div class=\"tags\">\n          <el-tag disable-transitions v-if=\"row.priority === 'urgent'\" size=\"small\" type=\"danger\" effect=\"dark\">{{ t('priority.urgent') }}</el-tag>\n          <el-tag disable-transitions size=\"small\" effect=\"plain\">{{ t('dispatchRole.' + row.role) }}</el-tag>\n          <el-tag v-if=\"row.suspended\" disable-transitions size=\"small\" type=\"info\" data-test=\"suspended\">{{ t('suspension.suspended') }}</el-tag>\n          <span class=\"strong\">{{ $itemName(row.service_item_code) }}</span>\n        </div>\n        <div class=\"clamp-2\">{{ row.description }}</div>\n        <MediaStrip :items=\"orderMedia(row, { photosOnly: true })\" compact />\n        <div class=\"muted small\">{{ $areaName(row.area_code) }} {{ row.address }}</div>\n        <div class=\"unit-card-caller\">\n          <span>{{ row.caller_name }}</span>\n          <a v-if=\"row.caller_phone\" class=\"mono touch-link\" :href=\"'tel:' + row.caller_phone\" data-test=\"inbox-phone\">{{ row.caller_phone }}</a>\n        </div>\n        <div class=\"unit-card-clocks\">\n          <div v-if=\"row.state === 'pending'\"><div class=\"muted tiny\">{{ t('unit.signForDue') }}</div>\n            <Countdown :due=\"row.sign_for_due_at\" :start=\"row.created_at\" /></div>\n          <div><div class=\"muted tiny\">{{ t('unit.resolutionDue') }}</div>\n            <Countdown :due=\"row.due_at || row.resolution_due_at\" :start=\"row.order_created_at\" /></div>\n        </div>\n        <div class=\"unit-card-actions\">\n          <template v-if=\"row.state === 'pending'\">\n            <el-button class=\"touch\" type=\"danger\" plain data-test=\"return\" @click=\"open('return', row)\">{{ t('unit.return') }}</el-button>\n            <el-button class=\"touch wide\" type=\"primary\" data-test=\"sign-for\" @click=\"signFor(row)\">{{ t('unit.signFor') }}</el-button>\n          </template>\n          <template v-else>\n            <el-button v-if=\"row.suspended && row.role === 'lead'\" class=\"touch\" type=\"warning\" plain data-test=\"resume\"\n                       @click=\"resume(row)\">{{ t('suspension.resume') }}</el-button>\n            <el-button v-else class=\"touch\" data-test=\"extension\" @click=\"open('extension', row)\">{{ t('unit.extension') }}</el-button>\n            <el-button class=\"touch\" data-test=\"progress\" @click=\"open('note', row)\">{{ t('unit.note') }}</el-button>\n            <el-button v-if=\"row.role === 'lead'\" class=\"touch wide\" type=\"success\" data-test=\"complete\"\n                       @click=\"open('complete', row)\">{{ t('unit.complete') }}</el-button>\n            <el-button v-else class=\"touch wide\" type=\"success\" @click=\"open('part', row)\">{{ t('unit.part') }}</el-button>\n          </template>\n        </div>\n      </article>\n    </div>\n    <el-card v-else shadow=\"never\" class=\"panel table-panel\">\n      <el-table :data=\"shown\" :row-class-name=\"rowClass\" row-key=\"id\" :empty-text=\"t('unit.empty')\" data-test=\"inbox\">\n        <el-table-column :label=\"t('unit.number')\" width=\"190\">\n          <template #default=\"{ row }\">\n            <a class=\"mono link\" :href=\"'#/orders/' + row.order_id\" data-test=\"inbox-number\">{{ row.number }}</a>\n            <div class=\"tags\">\n              <el-tag disable-transitions v-if=\"row.priority === 'urgent'\" size=\"small\" type=\"danger\" effect=\"dark\">{{ t('priority.urgent') }}</el-tag>\n              <el-tag disable-transitions size=\"small\" effect=\"plain\">{{ t('dispatchRole.' + row.role) }}</el-tag>\n            </div>\n            <MediaStrip :items=\"orderMedia(row, { photosOnly: true })\" compact />\n          </template>\n        </el-table-column>\n        <el-table-column :label=\"t('unit.item')\" min-width=\"150\">\n          <template #default=\"{ row }\">\n            <div class=\"strong\">{{ $itemName(row.service_item_code) }}</div>\n            <div class=\"muted small\">{{ $unitName(row.enterprise_id) || row.enterprise_name }}</div>\n          </template>\n        </el-table-column>\n        <el-table-column :label=\"t('unit.description')\" min-width=\"260\">\n          <template #default=\"{ row }\">\n            <div class=\"clamp-2\">{{ row.description }}</div>\n            <div class=\"muted small\">{{ $areaName(row.area_code) }} {{ row.address }}</div>\n          </template>\n        </el-table-column>\n        <el-table-column :label=\"t('unit.caller')\" width=\"150\">\n          <template #default=\"{ row }\">\n            <div>{{ row.caller_name }}</div><div class=\"mono small muted\" data-test=\"inbox-phone\">{{ row.caller_phone || '' }}</div>\n          </template>\n        </el-table-column>\n        <el-table-column :label=\"t('unit.state')\" width=\"100\">\n          <template #default=\"{ row }\"><StatusTag :status=\"row.state\" kind=\"dispatchState\" /></template>\n        </el-table-column>\n        <el-table-column :label=\"t('unit.signForDue')\" width=\"150\">\n          <template #default=\"{ row }\">\n            <Countdown :due=\"row.sign_for_due_at\" :start=\"row.created_at\" :stopped=\"row.state !== 'pending'\" />\n          </template>\n        </el-table-column>\n        <el-table-column :label=\"t('unit.resolutionDue')\" width=\"150\">\n          <template #default=\"{ row }\">\n            <el-tag v-if=\"row.suspended\" disable-transitions size=\"small\" type=\"info\" data-test=\"suspended\">{{ t('suspension.suspended') }}</el-tag>\n            <Countdown v-else :due=\"row.due_at || row.resolution_due_at\" :start=\"row.order_created_at\" />\n          </template>\n        </el-table-column>\n        <el-table-column :label=\"t('app.actions')\" width=\"236\" fixed=\"right\">\n          <template #default=\"{ row }\">\n            <div class=\"row-actions\">\n              <template v-if=\"row.state === 'pending'\">\n                <el-button size=\"small\" type=\"primary\" data-test=\"sign-for\" @click=\"signFor(row)\">{{ t('unit.signFor') }}</el-button>\n                <el-button size=\"small\" type=\"danger\" plain data-test=\"return\" @click=\"open('return', row)\">{{ t('unit.return') }}</el-button>\n              </template>\n              <template v-else>\n                <el-button size=\"small\" data-test=\"progress\" @click=\"open('note', row)\">{{ t('unit.note') }}</el-button>\n                <el-button v-if=\"row.suspended && row.role === 'lead'\" size=\"small\" type=\"warning\" plain data-test=\"resume\"\n                           :title=\"t('suspension.resumeHint')\" @click=\"resume(row)\">{{ t('suspension.resume') }}</el-button>\n                <el-button v-else size=\"small\" @click=\"open('extension', row)\">{{ t('unit.extension') }}</el-button>\n                <el-button v-if=\"row.role === 'lead'\" size=\"small\" type=\"success\" data-test=\"complete\"\n                           @click=\"open('complete', row)\">{{ t('unit.complete') }}</el-button>\n                <el-button v-else size=\"small\" type=\"success\" @click=\"open('part', row)\">{{ t('unit.part') }}</el-button>\n              </template>\n            </div>\n          </template>\n        </el-table-column>\n      </el-table>\n    </el-card>\n    </template>\n\n    <el-dialog :model-value=\"!!dialog.kind\" :width=\"narrow ? '100%' : '560px'\" :fullscreen=\"narrow\"\n               class=\"unit-dialog\" @close=\"close\" :title=\"dialogTitle\">\n      <el-form v-if=\"dialog.row\" label-position=\"top\" @submit.prevent=\"submit\">\n        <template v-if=\"dialog.kind === 'return'\">\n          <el-form-item :label=\"t('unit.reason')\" required>\n            <el-select v-model=\"dialog.form.reason_code\" class=\"full\" data-test=\"return-reason\">\n              <el-option v-for=\"r in RETURN_REASONS\" :key=\"r\" :value=\"r\" :label=\"t('returnReason.' + r)\" />\n            </el-select>\n          </el-form-item>\n          <el-form-item :label=\"t('unit.reasonText')\">\n            <el-input v-model=\"dialog.form.reason_text\" type=\"textarea\" :rows=\"3\" maxlength=\"2000\" data-test=\"return-text\" />\n          </el-form-item>\n        </template>\n        <template v-else-if=\"dialog.kind === 'note' || dialog.kind === 'part'\">\n          <el-form-item :label=\"t('unit.noteText')\" required>\n            <el-input v-model=\"dialog.form.text\" type=\"textarea\" :rows=\"4\" maxlength=\"4000\" data-test=\"progress-text\" />\n          </el-form-item>\n          <el-form-item v-if=\"dialog.kind === 'note'\" :label=\"t('unitPhone.photos')\">\n            <ProofUpload v-model=\"dialog.files\" :dispatch-id=\"dialog.row.id\" />\n          </el-form-item>\n        </template>\n        <template v-else-if=\"dialog.kind === 'extension'\">\n          <el-form-item :label=\"t('unit.extensionKind')\">\n            <el-radio-group v-model=\"dialog.form.kind\">\n              <el-radio-button value=\"extension\">{{ t('unit.extensionKinds.extension') }}</el-radio-button>\n              <el-radio-button value=\"suspension\">{{ t('unit.extensionKinds.suspension') }}</el-radio-button>\n            </el-radio-group>\n          </el-form-item>\n          <el-form-item :label=\"t(dialog.form.kind === 'suspension' ? 'suspension.expectedEnd' : 'unit.requestedDue')\" required>\n            <el-date-picker v-model=\"dialog.form.requested_due_at\" type=\"datetime\" class=\"full\" />\n          </el-form-item>\n          <el-form-item :label=\"t('unit.extensionReason')\" required>\n            <el-input v-model=\"dialog.form.reason\" type=\"textarea\" :rows=\"3\" maxlength=\"2000\" />\n          </el-form-item>\n        </template>\n        <template v-else-if=\"dialog.kind === 'complete'\">\n          <el-form-item :label=\"t('unit.replyText')\" required>\n            <el-input v-model=\"dialog.form.reply\" type=\"textarea\" :rows=\"4\" maxlength=\"8000\" data-test=\"complete-reply\" />\n          </el-form-item>\n          <el-form-item :label=\"t('unit.proof')\">\n            <ProofUpload v-model=\"dialog.files\" :dispatch-id=\"dialog.row.id\" />\n          </el-form-item>\n        </template>\n      </el-form>\n      <template #footer>\n        <div class=\"dialog-actions\">\n          <el-button class=\"touch\" @click=\"close\">{{ t('app.cancel') }}</el-button>\n          <el-button class=\"touch wide\" type=\"primary\" :loading=\"dialog.saving\" :disabled=\"uploading\"\n                     data-test=\"dialog-submit\" @click=\"submit\">{{ uploading ? t('unitPhone.waitUploads') : t('app.submit') }}</el-button>\n        </div>\n      </template>\n    </el-dialog>\n  </div>",
+    "\n  <div class=\"unit-page\" :class=\"{ narrow }\">\n    <div class=\"page-head unit-head\">\n      <el-radio-group v-model=\"tab\" class=\"unit-tabs\">\n        <el-radio-button value=\"inbox\" data-test=\"tab-inbox\">{{ t('unit.inbox') }}</el-radio-button>\n        <el-radio-button value=\"history\" data-test=\"tab-history\">{{ t('unitPhone.history') }}</el-radio-button>\n      </el-radio-group>\n      <div class=\"unit-alerts\">\n        <el-switch :model-value=\"alerts.on\" :active-text=\"t('unitPhone.alerts')\" data-test=\"alerts-toggle\"\n                   @update:model-value=\"setAlerts\" />\n        <el-button v-if=\"alerts.on && alerts.permission === 'default'\" size=\"small\" data-test=\"ask-notify\"\n                   @click=\"askPermission\">{{ t('unitPhone.allowNotify') }}</el-button>\n        <span v-else-if=\"alerts.on && alerts.permission === 'denied'\" class=\"muted small\">{{ t('unitPhone.notifyDenied') }}</span>\n      </div>\n      <el-button v-if=\"tab === 'inbox'\" :loading=\"loading\" @click=\"load\">{{ t('app.refresh') }}</el-button>\n    </div>\n\n    <UnitHistory v-if=\"tab === 'history'\" :narrow=\"narrow\" />\n    <template v-else>\n    <div class=\"stat-row\">\n      <button class=\"stat\" :class=\"{ on: filter === 'all' }\" @click=\"filter = 'all'\">\n        <span class=\"stat-n\">{{ rows.length }}</span><span class=\"stat-l\">{{ t('app.all') }}</span></button>\n      <button class=\"stat\" :class=\"{ on: filter === 'pending' }\" data-test=\"count-pending\" @click=\"filter = 'pending'\">\n        <span class=\"stat-n\">{{ counts.pending }}</span><span class=\"stat-l\">{{ t('unit.pending') }}</span></button>\n      <button class=\"stat\" :class=\"{ on: filter === 'signed' }\" @click=\"filter = 'signed'\">\n        <span class=\"stat-n\">{{ counts.signed }}</span><span class=\"stat-l\">{{ t('unit.signed') }}</span></button>\n      <button class=\"stat stat-yellow\" :class=\"{ on: filter === 'yellow' }\" @click=\"filter = 'yellow'\">\n        <span class=\"stat-n\">{{ counts.yellow }}</span><span class=\"stat-l\">{{ t('unit.dueSoon') }}</span></button>\n      <button class=\"stat stat-red\" :class=\"{ on: filter === 'red' }\" @click=\"filter = 'red'\">\n        <span class=\"stat-n\">{{ counts.red }}</span><span class=\"stat-l\">{{ t('unit.overdue') }}</span></button>\n    </div>\n\n    <div v-if=\"narrow\" class=\"unit-cards\" data-test=\"inbox\">\n      <div v-if=\"!shown.length\" class=\"empty-line\">{{ t('unit.empty') }}</div>\n      <article v-for=\"row in shown\" :key=\"row.id\" class=\"unit-card\" :class=\"{ 'row-fresh': fresh.has(row.id) }\"\n               data-test=\"inbox-card\" :data-number=\"row.number\">\n        <div class=\"unit-card-head\">\n          <a class=\"mono link\" :href=\"'#/orders/' + row.order_id\" data-test=\"inbox-number\">{{ row.number }}</a>\n          <StatusTag :status=\"row.state\" kind=\"dispatchState\" />\n        </div>\n        <div class=\"tags\">\n          <el-tag disable-transitions v-if=\"row.priority === 'urgent'\" size=\"small\" type=\"danger\" effect=\"dark\">{{ t('priority.urgent') }}</el-tag>\n          <el-tag disable-transitions size=\"small\" effect=\"plain\">{{ t('dispatchRole.' + row.role) }}</el-tag>\n          <el-tag v-if=\"row.suspended\" disable-transitions size=\"small\" type=\"info\" data-test=\"suspended\">{{ t('suspension.suspended') }}</el-tag>\n          <el-tag v-if=\"row.visit_id\" disable-transitions size=\"small\" type=\"warning\" data-test=\"visit-owed\">{{ t('visits.owed') }}</el-tag>\n          <span class=\"strong\">{{ $itemName(row.service_item_code) }}</span>\n        </div>\n        <div class=\"clamp-2\">{{ row.description }}</div>\n        <MediaStrip :items=\"orderMedia(row, { photosOnly: true })\" compact />\n        <div class=\"muted small\">{{ $areaName(row.area_code) }} {{ row.address }}</div>\n        <div class=\"unit-card-caller\">\n          <span>{{ row.caller_name }}</span>\n          <a v-if=\"row.caller_phone\" class=\"mono touch-link\" :href=\"'tel:' + row.caller_phone\" data-test=\"inbox-phone\">{{ row.caller_phone }}</a>\n        </div>\n        <div class=\"unit-card-clocks\">\n          <div v-if=\"row.state === 'pending'\"><div class=\"muted tiny\">{{ t('unit.signForDue') }}</div>\n            <Countdown :due=\"row.sign_for_due_at\" :start=\"row.created_at\" /></div>\n          <div v-if=\"row.visit_id\" data-test=\"visit-due\"><div class=\"muted tiny\">{{ t('visits.due') }}</div>\n            <Countdown :due=\"row.visit_due_at\" :start=\"row.visit_opened_at\" /></div>\n          <div><div class=\"muted tiny\">{{ t('unit.resolutionDue') }}</div>\n            <Countdown :due=\"row.due_at || row.resolution_due_at\" :start=\"row.order_created_at\" /></div>\n        </div>\n        <div class=\"unit-card-actions\">\n          <template v-if=\"row.state === 'pending'\">\n            <el-button class=\"touch\" type=\"danger\" plain data-test=\"return\" @click=\"open('return', row)\">{{ t('unit.return') }}</el-button>\n            <el-button class=\"touch wide\" type=\"primary\" data-test=\"sign-for\" @click=\"signFor(row)\">{{ t('unit.signFor') }}</el-button>\n          </template>\n          <template v-else>\n            <el-button v-if=\"row.suspended && row.role === 'lead'\" class=\"touch\" type=\"warning\" plain data-test=\"resume\"\n                       @click=\"resume(row)\">{{ t('suspension.resume') }}</el-button>\n            <el-button v-else class=\"touch\" data-test=\"extension\" @click=\"open('extension', row)\">{{ t('unit.extension') }}</el-button>\n            <el-button class=\"touch\" data-test=\"progress\" @click=\"open('note', row)\">{{ t('unit.note') }}</el-button>\n            <el-button v-if=\"row.visit_id\" class=\"touch wide\" type=\"warning\" data-test=\"visit\"\n                       @click=\"open('visit', row)\">{{ t('visits.record') }}</el-button>\n            <el-button v-else-if=\"row.role === 'lead'\" class=\"touch wide\" type=\"success\" data-test=\"complete\"\n                       @click=\"open('complete', row)\">{{ t('unit.complete') }}</el-button>\n            <el-button v-else class=\"touch wide\" type=\"success\" @click=\"open('part', row)\">{{ t('unit.part') }}</el-button>\n          </template>\n        </div>\n      </article>\n    </div>\n    <el-card v-else shadow=\"never\" class=\"panel table-panel\">\n      <el-table :data=\"shown\" :row-class-name=\"rowClass\" row-key=\"id\" :empty-text=\"t('unit.empty')\" data-test=\"inbox\">\n        <el-table-column :label=\"t('unit.number')\" width=\"190\">\n          <template #default=\"{ row }\">\n            <a class=\"mono link\" :href=\"'#/orders/' + row.order_id\" data-test=\"inbox-number\">{{ row.number }}</a>\n            <div class=\"tags\">\n              <el-tag disable-transitions v-if=\"row.priority === 'urgent'\" size=\"small\" type=\"danger\" effect=\"dark\">{{ t('priority.urgent') }}</el-tag>\n              <el-tag disable-transitions size=\"small\" effect=\"plain\">{{ t('dispatchRole.' + row.role) }}</el-tag>\n              <el-tag v-if=\"row.visit_id\" disable-transitions size=\"small\" type=\"warning\" data-test=\"visit-owed\">{{ t('visits.owed') }}</el-tag>\n            </div>\n            <div v-if=\"row.visit_id\" class=\"small\" data-test=\"visit-due\">\n              <span class=\"muted\">{{ t('visits.due') }}</span> <Countdown :due=\"row.visit_due_at\" :start=\"row.visit_opened_at\" />\n            </div>\n            <MediaStrip :items=\"orderMedia(row, { photosOnly: true })\" compact />\n          </template>\n        </el-table-column>\n        <el-table-column :label=\"t('unit.item')\" min-width=\"150\">\n          <template #default=\"{ row }\">\n            <div class=\"strong\">{{ $itemName(row.service_item_code) }}</div>\n            <div class=\"muted small\">{{ $unitName(row.enterprise_id) || row.enterprise_name }}</div>\n          </template>\n        </el-table-column>\n        <el-table-column :label=\"t('unit.description')\" min-width=\"260\">\n          <template #default=\"{ row }\">\n            <div class=\"clamp-2\">{{ row.description }}</div>\n            <div class=\"muted small\">{{ $areaName(row.area_code) }} {{ row.address }}</div>\n          </template>\n        </el-table-column>\n        <el-table-column :label=\"t('unit.caller')\" width=\"150\">\n          <template #default=\"{ row }\">\n            <div>{{ row.caller_name }}</div><div class=\"mono small muted\" data-test=\"inbox-phone\">{{ row.caller_phone || '' }}</div>\n          </template>\n        </el-table-column>\n        <el-table-column :label=\"t('unit.state')\" width=\"100\">\n          <template #default=\"{ row }\"><StatusTag :status=\"row.state\" kind=\"dispatchState\" /></template>\n        </el-table-column>\n        <el-table-column :label=\"t('unit.signForDue')\" width=\"150\">\n          <template #default=\"{ row }\">\n            <Countdown :due=\"row.sign_for_due_at\" :start=\"row.created_at\" :stopped=\"row.state !== 'pending'\" />\n          </template>\n        </el-table-column>\n        <el-table-column :label=\"t('unit.resolutionDue')\" width=\"150\">\n          <template #default=\"{ row }\">\n            <el-tag v-if=\"row.suspended\" disable-transitions size=\"small\" type=\"info\" data-test=\"suspended\">{{ t('suspension.suspended') }}</el-tag>\n            <Countdown v-else :due=\"row.due_at || row.resolution_due_at\" :start=\"row.order_created_at\" />\n          </template>\n        </el-table-column>\n        <el-table-column :label=\"t('app.actions')\" width=\"236\" fixed=\"right\">\n          <template #default=\"{ row }\">\n            <div class=\"row-actions\">\n              <template v-if=\"row.state === 'pending'\">\n                <el-button size=\"small\" type=\"primary\" data-test=\"sign-for\" @click=\"signFor(row)\">{{ t('unit.signFor') }}</el-button>\n                <el-button size=\"small\" type=\"danger\" plain data-test=\"return\" @click=\"open('return', row)\">{{ t('unit.return') }}</el-button>\n              </template>\n              <template v-else>\n                <el-button size=\"small\" data-test=\"progress\" @click=\"open('note', row)\">{{ t('unit.note') }}</el-button>\n                <el-button v-if=\"row.suspended && row.role === 'lead'\" size=\"small\" type=\"warning\" plain data-test=\"resume\"\n                           :title=\"t('suspension.resumeHint')\" @click=\"resume(row)\">{{ t('suspension.resume') }}</el-button>\n                <el-button v-else size=\"small\" @click=\"open('extension', row)\">{{ t('unit.extension') }}</el-button>\n                <el-button v-if=\"row.visit_id\" size=\"small\" type=\"warning\" data-test=\"visit\"\n                           @click=\"open('visit', row)\">{{ t('visits.record') }}</el-button>\n                <el-button v-else-if=\"row.role === 'lead'\" size=\"small\" type=\"success\" data-test=\"complete\"\n                           @click=\"open('complete', row)\">{{ t('unit.complete') }}</el-button>\n                <el-button v-else size=\"small\" type=\"success\" @click=\"open('part', row)\">{{ t('unit.part') }}</el-button>\n              </template>\n            </div>\n          </template>\n        </el-table-column>\n      </el-table>\n    </el-card>\n    </template>\n\n    <el-dialog :model-value=\"!!dialog.kind\" :width=\"narrow ? '100%' : '560px'\" :fullscreen=\"narrow\"\n               class=\"unit-dialog\" @close=\"close\" :title=\"dialogTitle\">\n      <el-form v-if=\"dialog.row\" label-position=\"top\" @submit.prevent=\"submit\">\n        <template v-if=\"dialog.kind === 'return'\">\n          <el-form-item :label=\"t('unit.reason')\" required>\n            <el-select v-model=\"dialog.form.reason_code\" class=\"full\" data-test=\"return-reason\">\n              <el-option v-for=\"r in RETURN_REASONS\" :key=\"r\" :value=\"r\" :label=\"t('returnReason.' + r)\" />\n            </el-select>\n          </el-form-item>\n          <el-form-item :label=\"t('unit.reasonText')\">\n            <el-input v-model=\"dialog.form.reason_text\" type=\"textarea\" :rows=\"3\" maxlength=\"2000\" data-test=\"return-text\" />\n          </el-form-item>\n        </template>\n        <template v-else-if=\"dialog.kind === 'note' || dialog.kind === 'part'\">\n          <el-form-item :label=\"t('unit.noteText')\" required>\n            <el-input v-model=\"dialog.form.text\" type=\"textarea\" :rows=\"4\" maxlength=\"4000\" data-test=\"progress-text\" />\n          </el-form-item>\n          <el-form-item v-if=\"dialog.kind === 'note'\" :label=\"t('unitPhone.photos')\">\n            <ProofUpload v-model=\"dialog.files\" :dispatch-id=\"dialog.row.id\" />\n          </el-form-item>\n        </template>\n        <template v-else-if=\"dialog.kind === 'extension'\">\n          <el-form-item :label=\"t('unit.extensionKind')\">\n            <el-radio-group v-model=\"dialog.form.kind\">\n              <el-radio-button value=\"extension\">{{ t('unit.extensionKinds.extension') }}</el-radio-button>\n              <el-radio-button value=\"suspension\">{{ t('unit.extensionKinds.suspension') }}</el-radio-button>\n            </el-radio-group>\n          </el-form-item>\n          <el-form-item :label=\"t(dialog.form.kind === 'suspension' ? 'suspension.expectedEnd' : 'unit.requestedDue')\" required>\n            <el-date-picker v-model=\"dialog.form.requested_due_at\" type=\"datetime\" class=\"full\" />\n          </el-form-item>\n          <el-form-item :label=\"t('unit.extensionReason')\" required>\n            <el-input v-model=\"dialog.form.reason\" type=\"textarea\" :rows=\"3\" maxlength=\"2000\" />\n          </el-form-item>\n        </template>\n        <template v-else-if=\"dialog.kind === 'visit'\">\n          <p class=\"muted small\" data-test=\"visit-reason\">{{ t('visits.why', { reason: dialog.row.reason }) }}</p>\n          <el-form-item :label=\"t('visits.when')\" required>\n            <el-date-picker v-model=\"dialog.form.visited_at\" type=\"datetime\" class=\"full\" data-test=\"visit-when\" />\n          </el-form-item>\n          <el-form-item :label=\"t('visits.who')\" required>\n            <el-input v-model=\"dialog.form.visitors\" maxlength=\"500\" :placeholder=\"t('visits.whoHint')\" data-test=\"visit-who\" />\n          </el-form-item>\n          <el-form-item :label=\"t('visits.findings')\" required>\n            <el-input v-model=\"dialog.form.findings\" type=\"textarea\" :rows=\"4\" maxlength=\"8000\" data-test=\"visit-findings\" />\n          </el-form-item>\n          <el-form-item :label=\"t('visits.photos')\" required>\n            <ProofUpload v-model=\"dialog.files\" :dispatch-id=\"dialog.row.id\" />\n            <div class=\"muted small\">{{ t('visits.photosHint') }}</div>\n          </el-form-item>\n          <el-form-item :label=\"t('visits.confirmation')\" required>\n            <el-radio-group v-model=\"dialog.form.citizen_confirmation\" data-test=\"visit-confirmation\">\n              <el-radio v-for=\"c in CONFIRMATIONS\" :key=\"c\" :value=\"c\">{{ t('visits.confirmations.' + c) }}</el-radio>\n            </el-radio-group>\n          </el-form-item>\n        </template>\n        <template v-else-if=\"dialog.kind === 'complete'\">\n          <el-form-item :label=\"t('unit.replyText')\" required>\n            <el-input v-model=\"dialog.form.reply\" type=\"textarea\" :rows=\"4\" maxlength=\"8000\" data-test=\"complete-reply\" />\n          </el-form-item>\n          <el-form-item :label=\"t('unit.proof')\">\n            <ProofUpload v-model=\"dialog.files\" :dispatch-id=\"dialog.row.id\" />\n          </el-form-item>\n        </template>\n      </el-form>\n      <template #footer>\n        <div class=\"dialog-actions\">\n          <el-button class=\"touch\" @click=\"close\">{{ t('app.cancel') }}</el-button>\n          <el-button class=\"touch wide\" type=\"primary\" :loading=\"dialog.saving\" :disabled=\"uploading\"\n                     data-test=\"dialog-submit\" @click=\"submit\">{{ uploading ? t('unitPhone.waitUploads') : t('app.submit') }}</el-button>\n        </div>\n      </template>\n    </el-dialog>\n  </div>",
     (() => {
       const _hoisted_1 = { class: "page-head unit-head" }
       const _hoisted_2 = { class: "unit-alerts" }
@@ -5945,20 +5945,36 @@ export const renders = new Map([
       const _hoisted_26 = { class: "unit-card-clocks" }
       const _hoisted_27 = { key: 0 }
       const _hoisted_28 = { class: "muted tiny" }
-      const _hoisted_29 = { class: "muted tiny" }
-      const _hoisted_30 = { class: "unit-card-actions" }
-      const _hoisted_31 = ["href"]
-      const _hoisted_32 = { class: "tags" }
-      const _hoisted_33 = { class: "strong" }
-      const _hoisted_34 = { class: "muted small" }
-      const _hoisted_35 = { class: "clamp-2" }
-      const _hoisted_36 = { class: "muted small" }
-      const _hoisted_37 = {
+      const _hoisted_29 = {
+        key: 1,
+        "data-test": "visit-due"
+      }
+      const _hoisted_30 = { class: "muted tiny" }
+      const _hoisted_31 = { class: "muted tiny" }
+      const _hoisted_32 = { class: "unit-card-actions" }
+      const _hoisted_33 = ["href"]
+      const _hoisted_34 = { class: "tags" }
+      const _hoisted_35 = {
+        key: 0,
+        class: "small",
+        "data-test": "visit-due"
+      }
+      const _hoisted_36 = { class: "muted" }
+      const _hoisted_37 = { class: "strong" }
+      const _hoisted_38 = { class: "muted small" }
+      const _hoisted_39 = { class: "clamp-2" }
+      const _hoisted_40 = { class: "muted small" }
+      const _hoisted_41 = {
         class: "mono small muted",
         "data-test": "inbox-phone"
       }
-      const _hoisted_38 = { class: "row-actions" }
-      const _hoisted_39 = { class: "dialog-actions" }
+      const _hoisted_42 = { class: "row-actions" }
+      const _hoisted_43 = {
+        class: "muted small",
+        "data-test": "visit-reason"
+      }
+      const _hoisted_44 = { class: "muted small" }
+      const _hoisted_45 = { class: "dialog-actions" }
 
       return function render(_ctx, _cache) {
         const _component_el_radio_button = _resolveComponent("el-radio-button")
@@ -5979,6 +5995,7 @@ export const renders = new Map([
         const _component_el_input = _resolveComponent("el-input")
         const _component_ProofUpload = _resolveComponent("ProofUpload")
         const _component_el_date_picker = _resolveComponent("el-date-picker")
+        const _component_el_radio = _resolveComponent("el-radio")
         const _component_el_form = _resolveComponent("el-form")
         const _component_el_dialog = _resolveComponent("el-dialog")
 
@@ -6155,6 +6172,20 @@ export const renders = new Map([
                                   _: 1 /* STABLE */
                                 }))
                               : _createCommentVNode("v-if", true),
+                            (row.visit_id)
+                              ? (_openBlock(), _createBlock(_component_el_tag, {
+                                  key: 2,
+                                  "disable-transitions": "",
+                                  size: "small",
+                                  type: "warning",
+                                  "data-test": "visit-owed"
+                                }, {
+                                  default: _withCtx(() => [
+                                    _createTextVNode(_toDisplayString(_ctx.t('visits.owed')), 1 /* TEXT */)
+                                  ]),
+                                  _: 1 /* STABLE */
+                                }))
+                              : _createCommentVNode("v-if", true),
                             _createElementVNode("span", _hoisted_21, _toDisplayString(_ctx.$itemName(row.service_item_code)), 1 /* TEXT */)
                           ]),
                           _createElementVNode("div", _hoisted_22, _toDisplayString(row.description), 1 /* TEXT */),
@@ -6184,15 +6215,24 @@ export const renders = new Map([
                                   }, null, 8 /* PROPS */, ["due", "start"])
                                 ]))
                               : _createCommentVNode("v-if", true),
+                            (row.visit_id)
+                              ? (_openBlock(), _createElementBlock("div", _hoisted_29, [
+                                  _createElementVNode("div", _hoisted_30, _toDisplayString(_ctx.t('visits.due')), 1 /* TEXT */),
+                                  _createVNode(_component_Countdown, {
+                                    due: row.visit_due_at,
+                                    start: row.visit_opened_at
+                                  }, null, 8 /* PROPS */, ["due", "start"])
+                                ]))
+                              : _createCommentVNode("v-if", true),
                             _createElementVNode("div", null, [
-                              _createElementVNode("div", _hoisted_29, _toDisplayString(_ctx.t('unit.resolutionDue')), 1 /* TEXT */),
+                              _createElementVNode("div", _hoisted_31, _toDisplayString(_ctx.t('unit.resolutionDue')), 1 /* TEXT */),
                               _createVNode(_component_Countdown, {
                                 due: row.due_at || row.resolution_due_at,
                                 start: row.order_created_at
                               }, null, 8 /* PROPS */, ["due", "start"])
                             ])
                           ]),
-                          _createElementVNode("div", _hoisted_30, [
+                          _createElementVNode("div", _hoisted_32, [
                             (row.state === 'pending')
                               ? (_openBlock(), _createElementBlock(_Fragment, { key: 0 }, [
                                   _createVNode(_component_el_button, {
@@ -6255,30 +6295,43 @@ export const renders = new Map([
                                     ]),
                                     _: 1 /* STABLE */
                                   }, 8 /* PROPS */, ["onClick"]),
-                                  (row.role === 'lead')
+                                  (row.visit_id)
                                     ? (_openBlock(), _createBlock(_component_el_button, {
                                         key: 2,
                                         class: "touch wide",
-                                        type: "success",
-                                        "data-test": "complete",
-                                        onClick: $event => (_ctx.open('complete', row))
+                                        type: "warning",
+                                        "data-test": "visit",
+                                        onClick: $event => (_ctx.open('visit', row))
                                       }, {
                                         default: _withCtx(() => [
-                                          _createTextVNode(_toDisplayString(_ctx.t('unit.complete')), 1 /* TEXT */)
+                                          _createTextVNode(_toDisplayString(_ctx.t('visits.record')), 1 /* TEXT */)
                                         ]),
                                         _: 1 /* STABLE */
                                       }, 8 /* PROPS */, ["onClick"]))
-                                    : (_openBlock(), _createBlock(_component_el_button, {
-                                        key: 3,
-                                        class: "touch wide",
-                                        type: "success",
-                                        onClick: $event => (_ctx.open('part', row))
-                                      }, {
-                                        default: _withCtx(() => [
-                                          _createTextVNode(_toDisplayString(_ctx.t('unit.part')), 1 /* TEXT */)
-                                        ]),
-                                        _: 1 /* STABLE */
-                                      }, 8 /* PROPS */, ["onClick"]))
+                                    : (row.role === 'lead')
+                                      ? (_openBlock(), _createBlock(_component_el_button, {
+                                          key: 3,
+                                          class: "touch wide",
+                                          type: "success",
+                                          "data-test": "complete",
+                                          onClick: $event => (_ctx.open('complete', row))
+                                        }, {
+                                          default: _withCtx(() => [
+                                            _createTextVNode(_toDisplayString(_ctx.t('unit.complete')), 1 /* TEXT */)
+                                          ]),
+                                          _: 1 /* STABLE */
+                                        }, 8 /* PROPS */, ["onClick"]))
+                                      : (_openBlock(), _createBlock(_component_el_button, {
+                                          key: 4,
+                                          class: "touch wide",
+                                          type: "success",
+                                          onClick: $event => (_ctx.open('part', row))
+                                        }, {
+                                          default: _withCtx(() => [
+                                            _createTextVNode(_toDisplayString(_ctx.t('unit.part')), 1 /* TEXT */)
+                                          ]),
+                                          _: 1 /* STABLE */
+                                        }, 8 /* PROPS */, ["onClick"]))
                                 ], 64 /* STABLE_FRAGMENT */))
                           ])
                         ], 10 /* CLASS, PROPS */, _hoisted_17))
@@ -6307,8 +6360,8 @@ export const renders = new Map([
                                   class: "mono link",
                                   href: '#/orders/' + row.order_id,
                                   "data-test": "inbox-number"
-                                }, _toDisplayString(row.number), 9 /* TEXT, PROPS */, _hoisted_31),
-                                _createElementVNode("div", _hoisted_32, [
+                                }, _toDisplayString(row.number), 9 /* TEXT, PROPS */, _hoisted_33),
+                                _createElementVNode("div", _hoisted_34, [
                                   (row.priority === 'urgent')
                                     ? (_openBlock(), _createBlock(_component_el_tag, {
                                         key: 0,
@@ -6332,8 +6385,32 @@ export const renders = new Map([
                                       _createTextVNode(_toDisplayString(_ctx.t('dispatchRole.' + row.role)), 1 /* TEXT */)
                                     ]),
                                     _: 2 /* DYNAMIC */
-                                  }, 1024 /* DYNAMIC_SLOTS */)
+                                  }, 1024 /* DYNAMIC_SLOTS */),
+                                  (row.visit_id)
+                                    ? (_openBlock(), _createBlock(_component_el_tag, {
+                                        key: 1,
+                                        "disable-transitions": "",
+                                        size: "small",
+                                        type: "warning",
+                                        "data-test": "visit-owed"
+                                      }, {
+                                        default: _withCtx(() => [
+                                          _createTextVNode(_toDisplayString(_ctx.t('visits.owed')), 1 /* TEXT */)
+                                        ]),
+                                        _: 1 /* STABLE */
+                                      }))
+                                    : _createCommentVNode("v-if", true)
                                 ]),
+                                (row.visit_id)
+                                  ? (_openBlock(), _createElementBlock("div", _hoisted_35, [
+                                      _createElementVNode("span", _hoisted_36, _toDisplayString(_ctx.t('visits.due')), 1 /* TEXT */),
+                                      _cache[20] || (_cache[20] = _createTextVNode()),
+                                      _createVNode(_component_Countdown, {
+                                        due: row.visit_due_at,
+                                        start: row.visit_opened_at
+                                      }, null, 8 /* PROPS */, ["due", "start"])
+                                    ]))
+                                  : _createCommentVNode("v-if", true),
                                 _createVNode(_component_MediaStrip, {
                                   items: _ctx.orderMedia(row, { photosOnly: true }),
                                   compact: ""
@@ -6346,8 +6423,8 @@ export const renders = new Map([
                               "min-width": "150"
                             }, {
                               default: _withCtx(({ row }) => [
-                                _createElementVNode("div", _hoisted_33, _toDisplayString(_ctx.$itemName(row.service_item_code)), 1 /* TEXT */),
-                                _createElementVNode("div", _hoisted_34, _toDisplayString(_ctx.$unitName(row.enterprise_id) || row.enterprise_name), 1 /* TEXT */)
+                                _createElementVNode("div", _hoisted_37, _toDisplayString(_ctx.$itemName(row.service_item_code)), 1 /* TEXT */),
+                                _createElementVNode("div", _hoisted_38, _toDisplayString(_ctx.$unitName(row.enterprise_id) || row.enterprise_name), 1 /* TEXT */)
                               ]),
                               _: 1 /* STABLE */
                             }, 8 /* PROPS */, ["label"]),
@@ -6356,8 +6433,8 @@ export const renders = new Map([
                               "min-width": "260"
                             }, {
                               default: _withCtx(({ row }) => [
-                                _createElementVNode("div", _hoisted_35, _toDisplayString(row.description), 1 /* TEXT */),
-                                _createElementVNode("div", _hoisted_36, _toDisplayString(_ctx.$areaName(row.area_code)) + " " + _toDisplayString(row.address), 1 /* TEXT */)
+                                _createElementVNode("div", _hoisted_39, _toDisplayString(row.description), 1 /* TEXT */),
+                                _createElementVNode("div", _hoisted_40, _toDisplayString(_ctx.$areaName(row.area_code)) + " " + _toDisplayString(row.address), 1 /* TEXT */)
                               ]),
                               _: 1 /* STABLE */
                             }, 8 /* PROPS */, ["label"]),
@@ -6367,7 +6444,7 @@ export const renders = new Map([
                             }, {
                               default: _withCtx(({ row }) => [
                                 _createElementVNode("div", null, _toDisplayString(row.caller_name), 1 /* TEXT */),
-                                _createElementVNode("div", _hoisted_37, _toDisplayString(row.caller_phone || ''), 1 /* TEXT */)
+                                _createElementVNode("div", _hoisted_41, _toDisplayString(row.caller_phone || ''), 1 /* TEXT */)
                               ]),
                               _: 1 /* STABLE */
                             }, 8 /* PROPS */, ["label"]),
@@ -6428,7 +6505,7 @@ export const renders = new Map([
                               fixed: "right"
                             }, {
                               default: _withCtx(({ row }) => [
-                                _createElementVNode("div", _hoisted_38, [
+                                _createElementVNode("div", _hoisted_42, [
                                   (row.state === 'pending')
                                     ? (_openBlock(), _createElementBlock(_Fragment, { key: 0 }, [
                                         _createVNode(_component_el_button, {
@@ -6491,30 +6568,43 @@ export const renders = new Map([
                                               ]),
                                               _: 1 /* STABLE */
                                             }, 8 /* PROPS */, ["onClick"])),
-                                        (row.role === 'lead')
+                                        (row.visit_id)
                                           ? (_openBlock(), _createBlock(_component_el_button, {
                                               key: 2,
                                               size: "small",
-                                              type: "success",
-                                              "data-test": "complete",
-                                              onClick: $event => (_ctx.open('complete', row))
+                                              type: "warning",
+                                              "data-test": "visit",
+                                              onClick: $event => (_ctx.open('visit', row))
                                             }, {
                                               default: _withCtx(() => [
-                                                _createTextVNode(_toDisplayString(_ctx.t('unit.complete')), 1 /* TEXT */)
+                                                _createTextVNode(_toDisplayString(_ctx.t('visits.record')), 1 /* TEXT */)
                                               ]),
                                               _: 1 /* STABLE */
                                             }, 8 /* PROPS */, ["onClick"]))
-                                          : (_openBlock(), _createBlock(_component_el_button, {
-                                              key: 3,
-                                              size: "small",
-                                              type: "success",
-                                              onClick: $event => (_ctx.open('part', row))
-                                            }, {
-                                              default: _withCtx(() => [
-                                                _createTextVNode(_toDisplayString(_ctx.t('unit.part')), 1 /* TEXT */)
-                                              ]),
-                                              _: 1 /* STABLE */
-                                            }, 8 /* PROPS */, ["onClick"]))
+                                          : (row.role === 'lead')
+                                            ? (_openBlock(), _createBlock(_component_el_button, {
+                                                key: 3,
+                                                size: "small",
+                                                type: "success",
+                                                "data-test": "complete",
+                                                onClick: $event => (_ctx.open('complete', row))
+                                              }, {
+                                                default: _withCtx(() => [
+                                                  _createTextVNode(_toDisplayString(_ctx.t('unit.complete')), 1 /* TEXT */)
+                                                ]),
+                                                _: 1 /* STABLE */
+                                              }, 8 /* PROPS */, ["onClick"]))
+                                            : (_openBlock(), _createBlock(_component_el_button, {
+                                                key: 4,
+                                                size: "small",
+                                                type: "success",
+                                                onClick: $event => (_ctx.open('part', row))
+                                              }, {
+                                                default: _withCtx(() => [
+                                                  _createTextVNode(_toDisplayString(_ctx.t('unit.part')), 1 /* TEXT */)
+                                                ]),
+                                                _: 1 /* STABLE */
+                                              }, 8 /* PROPS */, ["onClick"]))
                                       ], 64 /* STABLE_FRAGMENT */))
                                 ])
                               ]),
@@ -6536,7 +6626,7 @@ export const renders = new Map([
             title: _ctx.dialogTitle
           }, {
             footer: _withCtx(() => [
-              _createElementVNode("div", _hoisted_39, [
+              _createElementVNode("div", _hoisted_45, [
                 _createVNode(_component_el_button, {
                   class: "touch",
                   onClick: _ctx.close
@@ -6705,38 +6795,130 @@ export const renders = new Map([
                                   _: 1 /* STABLE */
                                 }, 8 /* PROPS */, ["label"])
                               ], 64 /* STABLE_FRAGMENT */))
-                            : (_ctx.dialog.kind === 'complete')
+                            : (_ctx.dialog.kind === 'visit')
                               ? (_openBlock(), _createElementBlock(_Fragment, { key: 3 }, [
+                                  _createElementVNode("p", _hoisted_43, _toDisplayString(_ctx.t('visits.why', { reason: _ctx.dialog.row.reason })), 1 /* TEXT */),
                                   _createVNode(_component_el_form_item, {
-                                    label: _ctx.t('unit.replyText'),
+                                    label: _ctx.t('visits.when'),
                                     required: ""
                                   }, {
                                     default: _withCtx(() => [
-                                      _createVNode(_component_el_input, {
-                                        modelValue: _ctx.dialog.form.reply,
-                                        "onUpdate:modelValue": _cache[13] || (_cache[13] = $event => ((_ctx.dialog.form.reply) = $event)),
-                                        type: "textarea",
-                                        rows: 4,
-                                        maxlength: "8000",
-                                        "data-test": "complete-reply"
+                                      _createVNode(_component_el_date_picker, {
+                                        modelValue: _ctx.dialog.form.visited_at,
+                                        "onUpdate:modelValue": _cache[13] || (_cache[13] = $event => ((_ctx.dialog.form.visited_at) = $event)),
+                                        type: "datetime",
+                                        class: "full",
+                                        "data-test": "visit-when"
                                       }, null, 8 /* PROPS */, ["modelValue"])
                                     ]),
                                     _: 1 /* STABLE */
                                   }, 8 /* PROPS */, ["label"]),
                                   _createVNode(_component_el_form_item, {
-                                    label: _ctx.t('unit.proof')
+                                    label: _ctx.t('visits.who'),
+                                    required: ""
+                                  }, {
+                                    default: _withCtx(() => [
+                                      _createVNode(_component_el_input, {
+                                        modelValue: _ctx.dialog.form.visitors,
+                                        "onUpdate:modelValue": _cache[14] || (_cache[14] = $event => ((_ctx.dialog.form.visitors) = $event)),
+                                        maxlength: "500",
+                                        placeholder: _ctx.t('visits.whoHint'),
+                                        "data-test": "visit-who"
+                                      }, null, 8 /* PROPS */, ["modelValue", "placeholder"])
+                                    ]),
+                                    _: 1 /* STABLE */
+                                  }, 8 /* PROPS */, ["label"]),
+                                  _createVNode(_component_el_form_item, {
+                                    label: _ctx.t('visits.findings'),
+                                    required: ""
+                                  }, {
+                                    default: _withCtx(() => [
+                                      _createVNode(_component_el_input, {
+                                        modelValue: _ctx.dialog.form.findings,
+                                        "onUpdate:modelValue": _cache[15] || (_cache[15] = $event => ((_ctx.dialog.form.findings) = $event)),
+                                        type: "textarea",
+                                        rows: 4,
+                                        maxlength: "8000",
+                                        "data-test": "visit-findings"
+                                      }, null, 8 /* PROPS */, ["modelValue"])
+                                    ]),
+                                    _: 1 /* STABLE */
+                                  }, 8 /* PROPS */, ["label"]),
+                                  _createVNode(_component_el_form_item, {
+                                    label: _ctx.t('visits.photos'),
+                                    required: ""
                                   }, {
                                     default: _withCtx(() => [
                                       _createVNode(_component_ProofUpload, {
                                         modelValue: _ctx.dialog.files,
-                                        "onUpdate:modelValue": _cache[14] || (_cache[14] = $event => ((_ctx.dialog.files) = $event)),
+                                        "onUpdate:modelValue": _cache[16] || (_cache[16] = $event => ((_ctx.dialog.files) = $event)),
                                         "dispatch-id": _ctx.dialog.row.id
-                                      }, null, 8 /* PROPS */, ["modelValue", "dispatch-id"])
+                                      }, null, 8 /* PROPS */, ["modelValue", "dispatch-id"]),
+                                      _createElementVNode("div", _hoisted_44, _toDisplayString(_ctx.t('visits.photosHint')), 1 /* TEXT */)
+                                    ]),
+                                    _: 1 /* STABLE */
+                                  }, 8 /* PROPS */, ["label"]),
+                                  _createVNode(_component_el_form_item, {
+                                    label: _ctx.t('visits.confirmation'),
+                                    required: ""
+                                  }, {
+                                    default: _withCtx(() => [
+                                      _createVNode(_component_el_radio_group, {
+                                        modelValue: _ctx.dialog.form.citizen_confirmation,
+                                        "onUpdate:modelValue": _cache[17] || (_cache[17] = $event => ((_ctx.dialog.form.citizen_confirmation) = $event)),
+                                        "data-test": "visit-confirmation"
+                                      }, {
+                                        default: _withCtx(() => [
+                                          (_openBlock(true), _createElementBlock(_Fragment, null, _renderList(_ctx.CONFIRMATIONS, (c) => {
+                                            return (_openBlock(), _createBlock(_component_el_radio, {
+                                              key: c,
+                                              value: c
+                                            }, {
+                                              default: _withCtx(() => [
+                                                _createTextVNode(_toDisplayString(_ctx.t('visits.confirmations.' + c)), 1 /* TEXT */)
+                                              ]),
+                                              _: 2 /* DYNAMIC */
+                                            }, 1032 /* PROPS, DYNAMIC_SLOTS */, ["value"]))
+                                          }), 128 /* KEYED_FRAGMENT */))
+                                        ]),
+                                        _: 1 /* STABLE */
+                                      }, 8 /* PROPS */, ["modelValue"])
                                     ]),
                                     _: 1 /* STABLE */
                                   }, 8 /* PROPS */, ["label"])
                                 ], 64 /* STABLE_FRAGMENT */))
-                              : _createCommentVNode("v-if", true)
+                              : (_ctx.dialog.kind === 'complete')
+                                ? (_openBlock(), _createElementBlock(_Fragment, { key: 4 }, [
+                                    _createVNode(_component_el_form_item, {
+                                      label: _ctx.t('unit.replyText'),
+                                      required: ""
+                                    }, {
+                                      default: _withCtx(() => [
+                                        _createVNode(_component_el_input, {
+                                          modelValue: _ctx.dialog.form.reply,
+                                          "onUpdate:modelValue": _cache[18] || (_cache[18] = $event => ((_ctx.dialog.form.reply) = $event)),
+                                          type: "textarea",
+                                          rows: 4,
+                                          maxlength: "8000",
+                                          "data-test": "complete-reply"
+                                        }, null, 8 /* PROPS */, ["modelValue"])
+                                      ]),
+                                      _: 1 /* STABLE */
+                                    }, 8 /* PROPS */, ["label"]),
+                                    _createVNode(_component_el_form_item, {
+                                      label: _ctx.t('unit.proof')
+                                    }, {
+                                      default: _withCtx(() => [
+                                        _createVNode(_component_ProofUpload, {
+                                          modelValue: _ctx.dialog.files,
+                                          "onUpdate:modelValue": _cache[19] || (_cache[19] = $event => ((_ctx.dialog.files) = $event)),
+                                          "dispatch-id": _ctx.dialog.row.id
+                                        }, null, 8 /* PROPS */, ["modelValue", "dispatch-id"])
+                                      ]),
+                                      _: 1 /* STABLE */
+                                    }, 8 /* PROPS */, ["label"])
+                                  ], 64 /* STABLE_FRAGMENT */))
+                                : _createCommentVNode("v-if", true)
                     ]),
                     _: 1 /* STABLE */
                   }, 8 /* PROPS */, ["onSubmit"]))

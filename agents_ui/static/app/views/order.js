@@ -70,6 +70,10 @@ function facts(event, t) {
   if (d.solved === false) add(t("manual.solved"), t("order.notSolved"));
   if (d.late === true) add(t("board.level"), t("unit.overdue"));
   if (d.ruling) add(t("order.ruling"), d.ruling);
+  if (d.visited_at) add(t("visits.when"), fmtTime(d.visited_at, true));
+  if (d.visitors) add(t("visits.who"), d.visitors);
+  if (d.findings) add(t("visits.findings"), d.findings);
+  if (d.citizen_confirmation) add(t("visits.confirmation"), translated("visits.confirmations", d.citizen_confirmation));
   if (d.comment) add(t("callbacks.comment"), d.comment);
   return out;
 }

@@ -2,7 +2,8 @@
 // sign-for and resolution deadlines; sign for, return with a reason, progress with photos,
 // extension requests, completion with proof; the unit's finished work, searchable. Only
 // the unit's own orders reach it (the API scopes every query; the live rooms are the
-// unit's). Field staff use it on phones: below 600 px the tables become cards with the
+// unit's). A redo that a bad rating on a repair sent back owes an on-site visit (上门回访),
+// recorded here before the order may be completed again. Field staff use it on phones: below 600 px the tables become cards with the
 // actions at their foot, and the dialogs fill the screen.
 
 import { computed, onBeforeUnmount, onMounted, reactive, ref, watch } from "vue";
@@ -14,6 +15,9 @@ import { countdown, errorText, itemName, now } from "../store.js";
 import { RETURN_REASONS } from "../vocab.js";
 import { useLiveReload } from "./common.js";
 import { MediaStrip, orderMedia } from "./media.js";
+
+// How the citizen confirmed an on-site visit (the API's values, in the order offered).
+const CONFIRMATIONS = ["on_site", "by_phone", "refused"];
 
 const PHONE_WIDTH = "(max-width: 600px)";
 
@@ -249,6 +253,7 @@ export default {
         extension: { kind: "extension", reason: "", requested_due_at: null },
         complete: { reply: "" },
         part: { text: "" },
+        visit: { visited_at: new Date(), visitors: "", findings: "", citizen_confirmation: "on_site" },
       };
       Object.assign(dialog, { kind, row, saving: false, form: forms[kind], files: [] });
     }
@@ -300,18 +305,23 @@ export default {
         const due = form.requested_due_at ? new Date(form.requested_due_at).toISOString() : "";
         return act(`${base}/time-requests`, { ...form, requested_due_at: due }, t("unit.requestedOk"));
       }
+      if (kind === "visit") {
+        const visitedAt = form.visited_at ? new Date(form.visited_at).toISOString() : "";
+        const body = { ...form, visited_at: visitedAt, attachment_ids: uploaded() };
+        return act(`${base}/visit`, body, t("visits.recordedOk", { number: row.number }));
+      }
       return act(`${base}/complete`, { reply: form.reply, attachment_ids: uploaded() }, t("unit.completedOk", { number: row.number }));
     }
 
     const rowClass = ({ row }) => (fresh.value.has(row.id) ? "row-fresh" : "");
     const titles = {
       return: "unit.returnTitle", note: "unit.noteTitle", extension: "unit.extensionTitle",
-      complete: "unit.completeTitle", part: "unit.noteTitle",
+      complete: "unit.completeTitle", part: "unit.noteTitle", visit: "visits.title",
     };
     const dialogTitle = computed(() => (dialog.row ? t(titles[dialog.kind] || "unit.noteTitle", { number: dialog.row.number }) : ""));
 
     return {
-      t, narrow, tab, load, rows, loading, filter, counts, shown, dialog, dialogTitle, RETURN_REASONS,
+      t, narrow, tab, load, rows, loading, filter, counts, shown, dialog, dialogTitle, RETURN_REASONS, CONFIRMATIONS,
       signClock, resolveClock, open, close, submit, signFor, resume, rowClass, fresh, uploading,
       alerts, setAlerts, askPermission, orderMedia,
     };
@@ -360,6 +370,7 @@ export default {
           <el-tag disable-transitions v-if="row.priority === 'urgent'" size="small" type="danger" effect="dark">{{ t('priority.urgent') }}</el-tag>
           <el-tag disable-transitions size="small" effect="plain">{{ t('dispatchRole.' + row.role) }}</el-tag>
           <el-tag v-if="row.suspended" disable-transitions size="small" type="info" data-test="suspended">{{ t('suspension.suspended') }}</el-tag>
+          <el-tag v-if="row.visit_id" disable-transitions size="small" type="warning" data-test="visit-owed">{{ t('visits.owed') }}</el-tag>
           <span class="strong">{{ $itemName(row.service_item_code) }}</span>
         </div>
         <div class="clamp-2">{{ row.description }}</div>
@@ -372,6 +383,8 @@ export default {
         <div class="unit-card-clocks">
           <div v-if="row.state === 'pending'"><div class="muted tiny">{{ t('unit.signForDue') }}</div>
             <Countdown :due="row.sign_for_due_at" :start="row.created_at" /></div>
+          <div v-if="row.visit_id" data-test="visit-due"><div class="muted tiny">{{ t('visits.due') }}</div>
+            <Countdown :due="row.visit_due_at" :start="row.visit_opened_at" /></div>
           <div><div class="muted tiny">{{ t('unit.resolutionDue') }}</div>
             <Countdown :due="row.due_at || row.resolution_due_at" :start="row.order_created_at" /></div>
         </div>
@@ -385,7 +398,9 @@ export default {
                        @click="resume(row)">{{ t('suspension.resume') }}</el-button>
             <el-button v-else class="touch" data-test="extension" @click="open('extension', row)">{{ t('unit.extension') }}</el-button>
             <el-button class="touch" data-test="progress" @click="open('note', row)">{{ t('unit.note') }}</el-button>
-            <el-button v-if="row.role === 'lead'" class="touch wide" type="success" data-test="complete"
+            <el-button v-if="row.visit_id" class="touch wide" type="warning" data-test="visit"
+                       @click="open('visit', row)">{{ t('visits.record') }}</el-button>
+            <el-button v-else-if="row.role === 'lead'" class="touch wide" type="success" data-test="complete"
                        @click="open('complete', row)">{{ t('unit.complete') }}</el-button>
             <el-button v-else class="touch wide" type="success" @click="open('part', row)">{{ t('unit.part') }}</el-button>
           </template>
@@ -400,6 +415,10 @@ export default {
             <div class="tags">
               <el-tag disable-transitions v-if="row.priority === 'urgent'" size="small" type="danger" effect="dark">{{ t('priority.urgent') }}</el-tag>
               <el-tag disable-transitions size="small" effect="plain">{{ t('dispatchRole.' + row.role) }}</el-tag>
+              <el-tag v-if="row.visit_id" disable-transitions size="small" type="warning" data-test="visit-owed">{{ t('visits.owed') }}</el-tag>
+            </div>
+            <div v-if="row.visit_id" class="small" data-test="visit-due">
+              <span class="muted">{{ t('visits.due') }}</span> <Countdown :due="row.visit_due_at" :start="row.visit_opened_at" />
             </div>
             <MediaStrip :items="orderMedia(row, { photosOnly: true })" compact />
           </template>
@@ -447,7 +466,9 @@ export default {
                 <el-button v-if="row.suspended && row.role === 'lead'" size="small" type="warning" plain data-test="resume"
                            :title="t('suspension.resumeHint')" @click="resume(row)">{{ t('suspension.resume') }}</el-button>
                 <el-button v-else size="small" @click="open('extension', row)">{{ t('unit.extension') }}</el-button>
-                <el-button v-if="row.role === 'lead'" size="small" type="success" data-test="complete"
+                <el-button v-if="row.visit_id" size="small" type="warning" data-test="visit"
+                           @click="open('visit', row)">{{ t('visits.record') }}</el-button>
+                <el-button v-else-if="row.role === 'lead'" size="small" type="success" data-test="complete"
                            @click="open('complete', row)">{{ t('unit.complete') }}</el-button>
                 <el-button v-else size="small" type="success" @click="open('part', row)">{{ t('unit.part') }}</el-button>
               </template>
@@ -491,6 +512,27 @@ export default {
           </el-form-item>
           <el-form-item :label="t('unit.extensionReason')" required>
             <el-input v-model="dialog.form.reason" type="textarea" :rows="3" maxlength="2000" />
+          </el-form-item>
+        </template>
+        <template v-else-if="dialog.kind === 'visit'">
+          <p class="muted small" data-test="visit-reason">{{ t('visits.why', { reason: dialog.row.reason }) }}</p>
+          <el-form-item :label="t('visits.when')" required>
+            <el-date-picker v-model="dialog.form.visited_at" type="datetime" class="full" data-test="visit-when" />
+          </el-form-item>
+          <el-form-item :label="t('visits.who')" required>
+            <el-input v-model="dialog.form.visitors" maxlength="500" :placeholder="t('visits.whoHint')" data-test="visit-who" />
+          </el-form-item>
+          <el-form-item :label="t('visits.findings')" required>
+            <el-input v-model="dialog.form.findings" type="textarea" :rows="4" maxlength="8000" data-test="visit-findings" />
+          </el-form-item>
+          <el-form-item :label="t('visits.photos')" required>
+            <ProofUpload v-model="dialog.files" :dispatch-id="dialog.row.id" />
+            <div class="muted small">{{ t('visits.photosHint') }}</div>
+          </el-form-item>
+          <el-form-item :label="t('visits.confirmation')" required>
+            <el-radio-group v-model="dialog.form.citizen_confirmation" data-test="visit-confirmation">
+              <el-radio v-for="c in CONFIRMATIONS" :key="c" :value="c">{{ t('visits.confirmations.' + c) }}</el-radio>
+            </el-radio-group>
           </el-form-item>
         </template>
         <template v-else-if="dialog.kind === 'complete'">

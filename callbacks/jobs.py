@@ -31,7 +31,7 @@ from callbacks import queries, voice
 from callbacks.outcomes import JUST_DONE, do_mark_unreachable
 from callbacks.pacing import Pacer
 from callbacks.policy import CallbackPolicy, waiting_state
-from hotline import leased
+from hotline import i18n, leased
 from hotline.context import JobContext
 from hotline.jobs import run_job
 from hotline.orders import queries as order_queries
@@ -95,7 +95,10 @@ async def _carry_out(
         async with conn.transaction():
             await queries.finish_attempt(conn, attempt_id, outcome="no reply", now=now)
             await do_mark_unreachable(
-                conn, attempt["survey_id"], reason="no reply to the survey SMS", now=now
+                conn,
+                attempt["survey_id"],
+                reason=i18n.Text("no reply to the survey SMS"),
+                now=now,
             )
         return "unreachable"
     if policy.too_late(attempt["due_at"], now):
@@ -268,7 +271,11 @@ async def attempt_failed(
         await do_mark_unreachable(
             conn,
             attempt["survey_id"],
-            reason=f"{attempt['number']} attempts, the last: {outcome}",
+            reason=i18n.Text(
+                "{count} attempts, the last: {outcome}",
+                count=attempt["number"],
+                outcome=i18n.Term(outcome),
+            ),
             now=now,
         )
         return

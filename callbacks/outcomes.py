@@ -174,7 +174,7 @@ async def _act_on_order(
 
 
 async def do_mark_unreachable(
-    conn: asyncpg.Connection, survey_id: int, *, reason: str, now: dt.datetime
+    conn: asyncpg.Connection, survey_id: int, *, reason: i18n.Text, now: dt.datetime
 ) -> None:
     """Every attempt failed: the survey is unreachable and counted as such. The order is
     closed with that note (a supervisor may reopen it); the unit's dispatch says so. A

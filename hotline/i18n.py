@@ -70,7 +70,11 @@ def _value(value: Any, language: str) -> Any:
     if isinstance(value, Name):
         return value.zh if language == CHINESE else value.en
     if isinstance(value, Term):
-        return TERMS.get(value, value) if language == CHINESE else value.replace("_", " ")
+        return (
+            TERMS.get(value, value)
+            if language == CHINESE
+            else value.replace("_", " ").replace("-", " ")
+        )
     if isinstance(value, Alternatives):
         return ("或" if language == CHINESE else " or ").join(_value(v, language) for v in value)
     return value

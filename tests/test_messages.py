@@ -6,6 +6,7 @@ default and in English on request."""
 from __future__ import annotations
 
 import ast
+import json
 import re
 import string
 from collections.abc import Iterator
@@ -120,6 +121,35 @@ def test_a_domain_error_reads_in_either_language() -> None:
     assert error.message == "order 7 not found"
     assert error.text("en") == "order 7 not found"
     assert error.text("zh-CN") == "工单 7 不存在"
+
+
+def test_a_stored_text_reads_in_either_language_after_a_round_trip() -> None:
+    """A routing reason as stored (JSON) and read back: names, terms and nested texts
+    each in the reader's language."""
+    reason = i18n.Text(
+        "Rule {rule}: {scope} → {unit}",
+        rule=3,
+        scope=i18n.Text(
+            "{what} ({where})",
+            what=i18n.Text("{domain} items", domain=i18n.Term("water")),
+            where=i18n.Name("市南区", "Shinan District"),
+        ),
+        unit=i18n.Name("青岛水务集团", "Qingdao Water Group"),
+    )
+    stored = i18n.store_texts({"reason": reason, "enterprise_id": 5})
+    assert stored["reason"] == "规则 3：供水类事项（市南区） → 青岛水务集团"
+    english = i18n.render_texts(json.loads(json.dumps(stored)), i18n.ENGLISH)
+    assert english == {
+        "reason": "Rule 3: water items (Shinan District) → Qingdao Water Group",
+        "enterprise_id": 5,
+    }
+    tries = i18n.Text(
+        "{count} attempts, the last: {outcome}", count=3, outcome=i18n.Term("no-answer")
+    )
+    assert (tries.render("zh-CN"), str(tries)) == (
+        "已回访 3 次，最后一次：无人接听",
+        "3 attempts, the last: no answer",
+    )
 
 
 @pytest.mark.parametrize(

@@ -158,7 +158,7 @@ const UnitHistory = {
         <el-table-column :label="t('unit.item')" min-width="150">
           <template #default="{ row }">
             <div class="strong">{{ $itemName(row.service_item_code) }}</div>
-            <div class="muted small">{{ row.enterprise_name }}</div>
+            <div class="muted small">{{ $unitName(row.enterprise_id) || row.enterprise_name }}</div>
           </template>
         </el-table-column>
         <el-table-column :label="t('unit.description')" min-width="260">

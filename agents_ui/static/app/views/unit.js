@@ -155,7 +155,7 @@ const UnitHistory = {
             <div class="tags"><el-tag disable-transitions size="small" effect="plain">{{ t('dispatchRole.' + row.role) }}</el-tag></div>
           </template>
         </el-table-column>
-        <el-table-column :label="t('unit.item')" min-width="150">
+        <el-table-column :label="t('unit.item')" min-width="210">
           <template #default="{ row }">
             <div class="strong">{{ $itemName(row.service_item_code) }}</div>
             <div class="muted small">{{ $unitName(row.enterprise_id) || row.enterprise_name }}</div>
@@ -423,7 +423,7 @@ export default {
             <MediaStrip :items="orderMedia(row, { photosOnly: true })" compact />
           </template>
         </el-table-column>
-        <el-table-column :label="t('unit.item')" min-width="150">
+        <el-table-column :label="t('unit.item')" min-width="210">
           <template #default="{ row }">
             <div class="strong">{{ $itemName(row.service_item_code) }}</div>
             <div class="muted small">{{ $unitName(row.enterprise_id) || row.enterprise_name }}</div>

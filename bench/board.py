@@ -294,8 +294,8 @@ def board_queries_at(now: dt.datetime, tz: ZoneInfo) -> dict[str, BoardQuery]:
         "coordination list": lambda conn: search_orders(
             conn, supervisor, OrderFilter(status=["escalated"], limit=50), now
         ),
-        "returns to review": lambda conn: routing_queries.pending_returns(conn, 100),
-        "time requests": lambda conn: routing_queries.pending_time_requests(conn, 100),
+        "returns to review": lambda conn: routing_queries.pending_returns(conn, 100, None),
+        "time requests": lambda conn: routing_queries.pending_time_requests(conn, 100, None),
         "unit figures, 7 days": figures(7),
         "unit figures, 30 days": figures(30),
         "unit trend, 30 days": figures(30, per_day=True),

@@ -235,7 +235,12 @@ async def do_record_manual(
     """An agent's callback: the answers (the loop closes or reopens as for voice and SMS),
     or the attempt failed and the next one follows by policy."""
     attempt = await queries.get_attempt(conn, attempt_id, for_update=True)
-    if attempt is None or attempt["channel"] != "manual":
+    # Another hotline's callback is as missing as one that does not exist.
+    if (
+        attempt is None
+        or attempt["channel"] != "manual"
+        or not actor.sees_hotline(attempt["hotline_code"])
+    ):
         raise NotFound("manual callback {attempt_id} not found", attempt_id=attempt_id)
     if attempt["state"] != "manual" or attempt["survey_state"] != "open":
         raise Conflict("this callback was already recorded", code="callback_recorded")

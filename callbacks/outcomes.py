@@ -298,9 +298,13 @@ async def do_decide_appeal(
     conn: asyncpg.Connection, actor: Actor, appeal_id: int, body: AppealDecision, now: dt.datetime
 ) -> asyncpg.Record:
     """Approved, the rating no longer counts in the unit's figures; decided once."""
+    missing = NotFound("appeal {appeal_id} not found", appeal_id=appeal_id)
     appeal = await queries.get_appeal(conn, appeal_id, for_update=True)
     if appeal is None:
-        raise NotFound("appeal {appeal_id} not found", appeal_id=appeal_id)
+        raise missing
+    rated = await queries.dispatch_rating(conn, appeal["dispatch_id"])
+    assert rated is not None  # an appeal's dispatch stays
+    await access_order_by_id(conn, actor, rated["order_id"], hidden_as=missing)
     if appeal["state"] != "pending":
         raise Conflict(
             "this appeal was already {state}",
@@ -313,8 +317,6 @@ async def do_decide_appeal(
     )
     if state == "approved":
         await queries.exclude_from_score(conn, appeal["dispatch_id"])
-    rated = await queries.dispatch_rating(conn, appeal["dispatch_id"])
-    assert rated is not None  # an appeal's dispatch stays
     await record_event(
         conn,
         rated["order_id"],

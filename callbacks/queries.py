@@ -510,8 +510,9 @@ async def settle_survey_attempts(
 
 
 async def due_manual_attempts(
-    conn: asyncpg.Connection, now: dt.datetime, limit: int
+    conn: asyncpg.Connection, now: dt.datetime, limit: int, hotlines: list[str] | None
 ) -> list[asyncpg.Record]:
+    """Due manual callbacks, of ``hotlines`` only unless None."""
     return await conn.fetch(
         f"""
         SELECT {ATTEMPT_COLUMNS}, s.phone, s.contact_name, s.order_id, s.step, s.solved,
@@ -522,10 +523,12 @@ async def due_manual_attempts(
           JOIN callback_campaigns c ON c.id = s.campaign_id
           LEFT JOIN work_orders o ON o.id = s.order_id
          WHERE a.state = 'manual' AND a.due_at <= $1
+           AND ($3::text[] IS NULL OR s.hotline_code = ANY($3::text[]))
          ORDER BY a.due_at, a.id LIMIT $2
         """,
         now,
         limit,
+        hotlines,
     )
 
 
@@ -640,7 +643,9 @@ async def get_appeal(
     return await conn.fetchrow(f"SELECT * FROM rating_appeals WHERE id = $1{lock}", appeal_id)
 
 
-async def pending_appeals(conn: asyncpg.Connection, limit: int) -> list[asyncpg.Record]:
+async def pending_appeals(
+    conn: asyncpg.Connection, limit: int, hotlines: list[str] | None
+) -> list[asyncpg.Record]:
     return await conn.fetch(
         """
         SELECT ap.*, d.order_id, r.rating, r.solved, o.number AS order_number
@@ -648,9 +653,12 @@ async def pending_appeals(conn: asyncpg.Connection, limit: int) -> list[asyncpg.
           JOIN dispatches d ON d.id = ap.dispatch_id
           LEFT JOIN dispatch_ratings r ON r.dispatch_id = ap.dispatch_id
           JOIN work_orders o ON o.id = d.order_id
-         WHERE ap.state = 'pending' ORDER BY ap.created_at LIMIT $1
+         WHERE ap.state = 'pending'
+           AND ($2::text[] IS NULL OR o.hotline_code = ANY($2::text[]))
+         ORDER BY ap.created_at LIMIT $1
         """,
         limit,
+        hotlines,
     )
 
 

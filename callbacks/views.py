@@ -19,7 +19,7 @@ from callbacks.voice import SurveyUrls
 from hotline.db import transaction
 from hotline.errors import NotFound
 from hotline.orders.presenting import SURVEY_RECORDING_PATH, order_json
-from hotline.orders.service import access_order_by_id
+from hotline.orders.service import access_order_by_id, hotline_scope
 from hotline.users.models import CENTRE_ROLES, ENTERPRISE_ROLES, SUPERVISOR_ROLES, Role
 from integrations.telephony import voice as telephony_voice
 from integrations.telephony.recordings import hidden, sid_of
@@ -286,7 +286,9 @@ async def resume_campaign(request: web.Request) -> web.Response:
 async def manual_queue(request: web.Request) -> web.Response:
     criteria = read_query(request, ListLimit)
     async with request.app[POOL].acquire() as conn:
-        rows = await queries.due_manual_attempts(conn, request.app[CLOCK](), criteria.limit)
+        rows = await queries.due_manual_attempts(
+            conn, request.app[CLOCK](), criteria.limit, hotline_scope(require_actor(request))
+        )
     return json_response({"items": [dict(r) for r in rows]})
 
 
@@ -415,7 +417,9 @@ async def appeal(request: web.Request) -> web.Response:
 async def pending_appeals(request: web.Request) -> web.Response:
     criteria = read_query(request, ListLimit)
     async with request.app[POOL].acquire() as conn:
-        rows = await queries.pending_appeals(conn, criteria.limit)
+        rows = await queries.pending_appeals(
+            conn, criteria.limit, hotline_scope(require_actor(request))
+        )
     return json_response({"items": [dict(r) for r in rows]})
 
 

@@ -15,7 +15,12 @@ from hotline.deadlines import queries as deadline_queries
 from hotline.errors import Conflict, InvalidInput, NotFound
 from hotline.orders.lifecycle import DONE, FINAL
 from hotline.orders.queries import get_order
-from hotline.orders.service import access_order_by_id, do_transition, record_event
+from hotline.orders.service import (
+    access_order_by_id,
+    do_transition,
+    hotline_scope,
+    record_event,
+)
 from hotline.phones import normalize_phone
 from hotline.reference.cache import reference
 from hotline.settings import Settings
@@ -44,10 +49,10 @@ class CandidateQuery(RenamedFields):
 
 
 async def find_duplicates(
-    conn: asyncpg.Connection, order: asyncpg.Record, settings: Settings
+    conn: asyncpg.Connection, actor: Actor, order: asyncpg.Record, settings: Settings
 ) -> list[dict[str, Any]]:
-    """Open orders registered within the window with the same item and area and a
-    similar address, or from the same caller; each with why it matched."""
+    """Open orders ``actor`` may see registered within the window with the same item and
+    area and a similar address, or from the same caller; each with why it matched."""
     return await _similar(
         conn,
         order_id=order["id"],
@@ -57,11 +62,16 @@ async def find_duplicates(
         citizen_id=order["citizen_id"],
         since=order["created_at"] - dt.timedelta(hours=settings.duplicate_window_hours),
         settings=settings,
+        hotlines=hotline_scope(actor),
     )
 
 
 async def candidates_before_registration(
-    conn: asyncpg.Connection, query: CandidateQuery, settings: Settings, now: dt.datetime
+    conn: asyncpg.Connection,
+    actor: Actor,
+    query: CandidateQuery,
+    settings: Settings,
+    now: dt.datetime,
 ) -> list[dict[str, Any]]:
     """What an order about to be registered would duplicate, so that the agent merges
     it at once instead of registering one that is dispatched and then withdrawn: the
@@ -82,10 +92,11 @@ async def candidates_before_registration(
         citizen_id=citizen["id"] if citizen else None,
         since=now - dt.timedelta(hours=settings.duplicate_window_hours),
         settings=settings,
+        hotlines=hotline_scope(actor),
     )
     outage = await running_outage(conn, query.service_item, query.area, now, lock=False)
     parent = await open_parent(conn, outage["parent_order_id"]) if outage else None
-    if outage is None or parent is None:
+    if outage is None or parent is None or not actor.sees_hotline(parent["hotline_code"]):
         return found
     match = {"kind": "outage", "title": outage["title"]}
     same = next((f for f in found if f["id"] == parent["id"]), None)
@@ -135,6 +146,7 @@ async def _similar(
     citizen_id: int | None,
     since: dt.datetime,
     settings: Settings,
+    hotlines: list[str] | None,
 ) -> list[dict[str, Any]]:
     rows = await queries.possible_duplicates(
         conn,
@@ -146,6 +158,7 @@ async def _similar(
         since=since,
         similarity=settings.duplicate_similarity,
         excluded_statuses=_NOT_OPEN,
+        hotlines=hotlines,
     )
     found = []
     for row in rows:

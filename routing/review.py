@@ -73,9 +73,11 @@ async def do_review_return(
 ) -> asyncpg.Record:
     """Uphold: the order goes to the next responsible unit (units that returned it are
     skipped; none left → coordination). Overrule: it goes back to the same unit, forced."""
+    missing = NotFound("return {return_id} not found", return_id=return_id)
     returned = await queries.get_return(conn, return_id, for_update=True)
     if returned is None:
-        raise NotFound("return {return_id} not found", return_id=return_id)
+        raise missing
+    await access_order_by_id(conn, actor, returned["order_id"], hidden_as=missing)
     if returned["state"] != "pending":
         raise Conflict(
             "this return was already {state}",
@@ -131,9 +133,11 @@ async def do_decide_time_request(
 ) -> asyncpg.Record:
     """An approved extension moves the resolution due and is counted; an approved
     suspension stops the clock (routing/suspensions.py)."""
+    missing = NotFound("time request {request_id} not found", request_id=request_id)
     request = await queries.get_time_request(conn, request_id, for_update=True)
     if request is None:
-        raise NotFound("time request {request_id} not found", request_id=request_id)
+        raise missing
+    await access_order_by_id(conn, actor, request["order_id"], hidden_as=missing)
     if request["state"] != "pending":
         raise Conflict(
             "this request was already {state}",

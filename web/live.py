@@ -239,7 +239,11 @@ def _order_id(data: Any) -> int | None:
 async def rooms_for(conn: asyncpg.Connection, actor: Actor) -> list[str]:
     """The rooms an actor joins on connecting."""
     rooms = [user_room(actor.user_id)] if actor.user_id is not None else []
-    if actor.is_centre:
+    if actor.is_centre and actor.hotlines is not None:
+        # Limited to some hotlines: the centre's and the board's rooms carry every
+        # hotline's events, so only its hotlines' rooms (docs/core.md, "Who may see what").
+        rooms += [hotline_room(code) for code in sorted(actor.hotlines)]
+    elif actor.is_centre:
         rooms.append(CENTRE_ROOM)
         if actor.role in SUPERVISOR_ROLES:
             hotlines = [h["code"] for h in await reference_queries.list_hotlines(conn)]

@@ -191,7 +191,9 @@ class Hub:
             await self._release(sid, after=upto)
             return
         for event in events:
-            await self._to(sid, ORDER_EVENT, viewer.message(event))
+            # The rooms a centre user joins carry only its hotlines' events: so does this.
+            if viewer.actor.sees_hotline(event["hotline"]):
+                await self._to(sid, ORDER_EVENT, viewer.message(event))
         reached = max(upto, last_seq)
         await self._to(sid, "replay_done", {"last_seq": reached})
         await self._release(sid, after=reached)

@@ -252,8 +252,27 @@ def cmd_user_unlock(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_user_hotlines(settings: Settings, args: argparse.Namespace) -> int:
+    from hotline.users.service import do_set_user_hotlines
+
+    async def run(url: str) -> list[str]:
+        conn = await db.connect(url)
+        try:
+            async with conn.transaction():
+                user = await do_set_user_hotlines(conn, args.username, args.codes)
+            return sorted({user["hotline_code"], *user["more_hotlines"]} - {None})
+        finally:
+            await conn.close()
+
+    with running_services(settings) as urls:
+        codes = asyncio.run(run(urls.database_url))
+    print(f"{args.username} works for: {', '.join(codes) or 'every hotline'}")
+    return 0
+
+
 def cmd_user(settings: Settings, args: argparse.Namespace) -> int:
-    return {"add": cmd_user_add, "unlock": cmd_user_unlock}[args.user_command](settings, args)
+    commands = {"add": cmd_user_add, "unlock": cmd_user_unlock, "hotlines": cmd_user_hotlines}
+    return commands[args.user_command](settings, args)
 
 
 def cmd_apikey_add(settings: Settings, args: argparse.Namespace) -> int:
@@ -402,6 +421,13 @@ def build_parser() -> argparse.ArgumentParser:
         "unlock", help="lift a lock after failed logins and forget the account's failures"
     )
     unlock.add_argument("username")
+    hotlines = user.add_parser(
+        "hotlines",
+        help="give a centre user more hotlines than its own (none: only its own, or all "
+        "if it has none)",
+    )
+    hotlines.add_argument("username")
+    hotlines.add_argument("codes", nargs="*", metavar="CODE")
     call = sub.add_parser(
         "call", help="development: a signed Twilio webhook (SMS, or a call) to the running web"
     )

@@ -39,6 +39,8 @@ def actor_json(actor: Actor) -> dict[str, object]:
         "hotline_code": actor.hotline_code,
         # The old name, for API clients that read it: until the next release.
         "hotline": actor.hotline_code,
+        # The hotlines whose orders the user sees and registers; null: every hotline.
+        "hotline_codes": sorted(actor.hotlines) if actor.hotlines is not None else None,
     }
 
 

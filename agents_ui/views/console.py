@@ -18,11 +18,11 @@ from hotline.board import queries
 from hotline.db import transaction
 from hotline.orders.models import NewOrder
 from hotline.orders.presenting import order_json
-from hotline.orders.service import do_register_order, do_resolve_on_call
+from hotline.orders.service import do_register_order, do_resolve_on_call, hotline_scope
 from hotline.phones import mask_phone
 from hotline.reference.cache import reference
 from hotline.reference.suggest import Suggester
-from hotline.users.models import CALL_TAKER_ROLES, CENTRE_ROLES, SUPERVISOR_ROLES, Role
+from hotline.users.models import CALL_TAKER_ROLES, CENTRE_ROLES, SUPERVISOR_ROLES
 from web.api import Routes, json_response, read_body, read_query
 from web.auth import require_actor
 from web.keys import CALENDAR, CLOCK, POOL, SETTINGS
@@ -111,16 +111,15 @@ async def agents(request: web.Request) -> web.Response:
 @routes.route(
     "GET",
     "/api/v1/calls/waiting",
-    summary="Callers waiting for an agent, longest first (own hotline for agents)",
+    summary="Callers waiting for an agent, longest first (of the user's hotlines)",
     tag="console",
     roles=CENTRE_ROLES,
 )
 async def waiting_calls(request: web.Request) -> web.Response:
     actor = require_actor(request)
-    hotline = actor.hotline_code if actor.role is Role.AGENT else None
     now = request.app[CLOCK]()
     async with request.app[POOL].acquire() as conn:
-        rows = await queries.waiting_calls(conn, hotline)
+        rows = await queries.waiting_calls(conn, hotline_scope(actor))
     # The number is for the screen-pop of whoever takes the call, not for the queue view.
     return json_response(
         {

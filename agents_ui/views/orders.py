@@ -1,4 +1,5 @@
-"""Work orders: register, read with history, search, resolve on the call."""
+"""Work orders: register, read with history, search, resolve on the call; callers'
+profiles."""
 
 from __future__ import annotations
 
@@ -6,7 +7,8 @@ from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
 from hotline import i18n
-from hotline.callers.service import caller_profile
+from hotline.callers.models import CallerUpdate
+from hotline.callers.service import caller_profile, do_update_caller
 from hotline.db import transaction
 from hotline.orders import queries
 from hotline.orders.models import ConfirmDraft, NewOrder, OrderFilter
@@ -16,6 +18,7 @@ from hotline.orders.service import (
     do_confirm_draft,
     do_register_order,
     do_resolve_on_call,
+    hotline_scope,
     search_orders,
 )
 from hotline.users.models import CENTRE_ROLES
@@ -70,7 +73,7 @@ async def register_order(request: web.Request) -> web.Response:
     if order["parent_id"] is None:
         async with pool.acquire() as conn:
             # Offered, not applied: the agent decides whether to merge (重复件).
-            possible = await find_duplicates(conn, order, request.app[SETTINGS])
+            possible = await find_duplicates(conn, actor, order, request.app[SETTINGS])
     return json_response(
         {**order_json(order), "possible_duplicates": possible},
         status=201 if result.created else 200,
@@ -112,7 +115,7 @@ async def get_order(request: web.Request) -> web.Response:
         deadlines = await queries.list_deadlines(conn, order_id)
         dispatches = await queries.list_dispatches(conn, order_id)
         attachments = await routing_queries.order_attachments(conn, order_id)
-        children = await routing_queries.merged_children(conn, order_id)
+        children = await routing_queries.merged_children(conn, order_id, hotline_scope(actor))
         suspensions = await routing_queries.order_suspensions(conn, order_id, request.app[CLOCK]())
         scope = (
             await queries.enterprise_scope(conn, actor.enterprise_id)
@@ -184,5 +187,26 @@ async def confirm_draft(request: web.Request) -> web.Response:
     roles=CENTRE_ROLES,
 )
 async def caller(request: web.Request) -> web.Response:
+    actor = require_actor(request)
     async with request.app[POOL].acquire() as conn:
-        return json_response(await caller_profile(conn, request.match_info["phone"]))
+        return json_response(await caller_profile(conn, actor, request.match_info["phone"]))
+
+
+@routes.route(
+    "PATCH",
+    "/api/v1/callers/{phone}",
+    summary="Change a caller's profile (flags, representative, language, place, notes); "
+    "each change is recorded",
+    tag="orders",
+    body=CallerUpdate,
+    roles=CENTRE_ROLES,
+    statuses={200: "the profile as changed, with its history"},
+)
+async def update_caller(request: web.Request) -> web.Response:
+    actor = require_actor(request)
+    body = await read_body(request, CallerUpdate)
+    async with transaction(request.app[POOL]) as conn:
+        profile = await do_update_caller(
+            conn, actor, request.match_info["phone"], body, request.app[CLOCK]()
+        )
+    return json_response(profile)

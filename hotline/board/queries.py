@@ -176,7 +176,9 @@ async def sweep_presence(
 # ------------------------------------------------------------------------ the queue
 
 
-async def waiting_calls(conn: asyncpg.Connection, hotline_code: str | None) -> list[asyncpg.Record]:
+async def waiting_calls(
+    conn: asyncpg.Connection, hotline_codes: list[str] | None
+) -> list[asyncpg.Record]:
     """Callers waiting for an agent, longest first (the calls_waiting_idx predicate)."""
     return await conn.fetch(
         """
@@ -184,11 +186,11 @@ async def waiting_calls(conn: asyncpg.Connection, hotline_code: str | None) -> l
           FROM calls
          WHERE agent_user_id IS NULL AND left_queue_at IS NULL AND queued_at IS NOT NULL
            AND status IN ('queued', 'ringing', 'in-progress')
-           AND ($1::text IS NULL OR hotline_code = $1)
+           AND ($1::text[] IS NULL OR hotline_code = ANY($1::text[]))
          ORDER BY queued_at, id
          LIMIT 100
         """,
-        hotline_code,
+        hotline_codes,
     )
 
 

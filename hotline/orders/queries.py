@@ -260,6 +260,7 @@ async def search_orders(
     *,
     now: dt.datetime,
     scope: list[int] | None,
+    hotlines: list[str] | None,
     status: list[str],
     hotline: str | None,
     enterprise_id: int | None,
@@ -287,6 +288,8 @@ async def search_orders(
             "EXISTS (SELECT 1 FROM dispatches d WHERE d.order_id = o.id "
             f"AND d.enterprise_id = ANY({arg(scope)}::bigint[]))"
         )
+    if hotlines is not None:
+        where.append(f"o.hotline_code = ANY({arg(hotlines)}::text[])")
     if status:
         where.append(f"o.status = ANY({arg(status)}::text[])")
     if hotline:

@@ -139,6 +139,12 @@ async def do_register_order(
         existing = await queries.find_by_client_request(conn, actor.user_id, new.client_request_id)
         if existing is not None:
             return Registration(existing, created=False)
+    if not actor.sees_hotline(new.hotline):
+        raise InvalidInput(
+            "the order cannot be registered",
+            code="invalid_order",
+            fields={new.sent_name("hotline"): "not one of your hotlines"},
+        )
     item, phone = await check_new_order(conn, new)
     due = clock_dues(item, new.priority, calendar, now)
     order = await _insert_new(
@@ -470,8 +476,9 @@ async def access_order_by_id(
     for_update: bool = False,
     hidden_as: NotFound | None = None,
 ) -> asyncpg.Record:
-    """The only way to load an order for someone: a unit sees only what was dispatched
-    to it (or to its branches); anything else is 404, as if it did not exist.
+    """The only way to load an order for someone: a centre user sees only its hotlines'
+    orders, a unit only what was dispatched to it (or to its branches); anything else
+    is 404, as if it did not exist.
 
     ``hidden_as``: the 404 when the order was reached through something else (an
     attachment, a photo), which must not name the order it belongs to."""
@@ -480,12 +487,19 @@ async def access_order_by_id(
     if order is None:
         raise not_found
     if actor.is_centre:
-        return order
-    if actor.enterprise_id is not None:
+        if actor.sees_hotline(order["hotline_code"]):
+            return order
+    elif actor.enterprise_id is not None:
         scope = await queries.enterprise_scope(conn, actor.enterprise_id)
         if await queries.is_dispatched_to(conn, order_id, scope):
             return order
     raise not_found
+
+
+def hotline_scope(actor: Actor) -> list[str] | None:
+    """The hotlines a list of orders is limited to for ``actor`` (None: no limit), for
+    the queries that filter ``hotline_code = ANY(...)``."""
+    return None if actor.hotlines is None else sorted(actor.hotlines)
 
 
 async def reaches_unit(conn: asyncpg.Connection, actor: Actor, enterprise_id: int) -> bool:
@@ -535,6 +549,7 @@ async def search_orders(
         conn,
         now=now,
         scope=scope,
+        hotlines=hotline_scope(actor),
         status=criteria.status,
         hotline=criteria.hotline,
         enterprise_id=criteria.enterprise_id,

@@ -29,10 +29,16 @@ class Actor:
     enterprise_id: int | None = None
     hotline_code: str | None = None
     api_key_id: int | None = None
+    # The hotlines whose orders a centre user sees and acts on; None: every hotline (an
+    # admin, or a centre user tied to none). Enterprise actors are scoped by dispatch.
+    hotlines: frozenset[str] | None = None
 
     @property
     def is_centre(self) -> bool:
         return self.role in CENTRE_ROLES
+
+    def sees_hotline(self, hotline_code: str) -> bool:
+        return self.hotlines is None or hotline_code in self.hotlines
 
     def label(self) -> str:
         """How the actor appears in an order's history."""

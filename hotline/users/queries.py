@@ -7,7 +7,9 @@ import datetime as dt
 import asyncpg
 
 _USER_COLUMNS = """u.id, u.username, u.display_name, u.role, u.enterprise_id, u.hotline_code,
-    u.active, u.created_at, u.last_login_at"""
+    u.active, u.created_at, u.last_login_at,
+    ARRAY(SELECT h.hotline_code FROM user_hotlines h WHERE h.user_id = u.id
+           ORDER BY h.hotline_code) AS more_hotlines"""
 
 
 async def insert_user(
@@ -42,6 +44,15 @@ async def get_user_by_username(conn: asyncpg.Connection, username: str) -> async
     return await conn.fetchrow(
         f"SELECT {_USER_COLUMNS}, u.password_hash FROM users u WHERE lower(u.username) = lower($1)",
         username,
+    )
+
+
+async def set_user_hotlines(conn: asyncpg.Connection, user_id: int, codes: list[str]) -> None:
+    await conn.execute("DELETE FROM user_hotlines WHERE user_id = $1", user_id)
+    await conn.execute(
+        "INSERT INTO user_hotlines (user_id, hotline_code) SELECT $1, unnest($2::text[])",
+        user_id,
+        codes,
     )
 
 

@@ -15,7 +15,7 @@ from hotline.db import transaction
 from hotline.errors import DomainError, Forbidden, InvalidInput, NotAuthenticated, TooManyRequests
 from hotline.reference import queries as ref
 from hotline.users import queries
-from hotline.users.models import ENTERPRISE_ROLES, Actor, Role
+from hotline.users.models import CENTRE_ROLES, ENTERPRISE_ROLES, Actor, Role
 from hotline.users.passwords import hash_password, verify_password
 from hotline.users.throttle import (
     FORGET_AFTER,
@@ -34,12 +34,18 @@ def hash_token(token: str) -> bytes:
 
 
 def actor_from_row(row: asyncpg.Record) -> Actor:
+    role = Role(row["role"])
+    codes = {row["hotline_code"], *row["more_hotlines"]} - {None}
+    # An admin sees every hotline whatever it is tied to; so does a centre user tied to
+    # none (the centre's supervisors, as before hotlines were a boundary).
+    scoped = role in CENTRE_ROLES and role is not Role.ADMIN and codes
     return Actor(
         user_id=row["id"],
         name=row["display_name"],
-        role=Role(row["role"]),
+        role=role,
         enterprise_id=row["enterprise_id"],
         hotline_code=row["hotline_code"],
+        hotlines=frozenset(codes) if scoped else None,
     )
 
 
@@ -110,6 +116,30 @@ async def do_create_user(
         enterprise_id=enterprise_id,
         hotline_code=hotline_code,
     )
+
+
+async def do_set_user_hotlines(
+    conn: asyncpg.Connection, username: str, hotline_codes: list[str]
+) -> asyncpg.Record:
+    """Give a centre user these hotlines besides its own (``hotline_code``); an empty
+    list takes them away. Returns the user, with ``more_hotlines``."""
+    user = await queries.get_user_by_username(conn, username)
+    if user is None:
+        raise InvalidInput(
+            "no user has this name", code="unknown_user", fields={"username": "unknown"}
+        )
+    fields: dict[str, str | i18n.Text] = {}
+    if Role(user["role"]) not in CENTRE_ROLES:
+        fields["username"] = "only agents, supervisors and admins work for hotlines"
+    unknown = [c for c in hotline_codes if await ref.get_hotline(conn, c) is None]
+    if unknown:
+        fields["hotlines"] = i18n.Text("unknown hotline(s): {codes}", codes=", ".join(unknown))
+    if fields:
+        raise InvalidInput("the hotlines cannot be given", code="invalid_hotlines", fields=fields)
+    await queries.set_user_hotlines(conn, user["id"], sorted(set(hotline_codes)))
+    updated = await queries.get_user_by_username(conn, username)
+    assert updated is not None
+    return updated
 
 
 @dataclass(frozen=True)

@@ -8,9 +8,10 @@ from typing import Any
 import asyncpg
 
 from hotline.board import queries as board_queries
-from hotline.callers.service import caller_profile
+from hotline.callers.service import caller_profile, unknown_caller
 from hotline.errors import Conflict, InvalidInput
 from hotline.orders.presenting import RECORDING_PATH
+from hotline.orders.service import hotline_scope
 from hotline.reference.cache import reference
 from hotline.users.models import Actor, Role
 from integrations.telephony import queries
@@ -21,19 +22,12 @@ CALL_OFFERED = "call.offered"
 SCREEN_POP_OUTAGES = 10
 
 
-async def _profile(conn: asyncpg.Connection, phone: str) -> dict[str, Any]:
+async def _profile(conn: asyncpg.Connection, actor: Actor, phone: str) -> dict[str, Any]:
     """The caller's profile; a number that does not parse (withheld) is simply unknown."""
     try:
-        return await caller_profile(conn, phone)
+        return await caller_profile(conn, actor, phone)
     except InvalidInput:
-        return {
-            "phone": phone,
-            "known": False,
-            "citizen": None,
-            "open_orders": [],
-            "past_orders": [],
-            "contacts": [],
-        }
+        return {**unknown_caller(phone), "phone": phone}
 
 
 async def take_next_call(
@@ -42,10 +36,10 @@ async def take_next_call(
     """Assign the oldest waiting call to ``actor`` and return the screen-pop for it, or
     None when nobody waits.
 
-    Precondition: inside a transaction; ``actor`` is a user (agent or supervisor). An
-    agent takes calls of their own hotline, a supervisor (or an agent bound to no
-    hotline) of any. Effect: the call's agent and answer time are set; two agents asking
-    at once get different calls. An agent who is offline (logged out, console closed
+    Precondition: inside a transaction; ``actor`` is a user (agent or supervisor). A
+    call taker takes calls of their hotlines; one bound to no hotline, of any. Effect:
+    the call's agent and answer time are set; two agents asking at once get different
+    calls. An agent who is offline (logged out, console closed
     past the grace period, or never set a status) is offered none: Conflict."""
     assert actor.user_id is not None, "only users take calls"
     if actor.role is Role.AGENT:
@@ -55,9 +49,8 @@ async def take_next_call(
                 "you are offline: set your status to available to take calls",
                 code="agent_offline",
             )
-    hotline = actor.hotline_code if actor.role is Role.AGENT else None
     call = await queries.take_next_call(
-        conn, hotline_code=hotline, agent_user_id=actor.user_id, now=now
+        conn, hotline_codes=hotline_scope(actor), agent_user_id=actor.user_id, now=now
     )
     if call is None:
         return None
@@ -77,7 +70,7 @@ async def take_next_call(
         "hotline_code": call["hotline_code"],
         # The old name, for API clients that read it: until the next release.
         "hotline": call["hotline_code"],
-        "caller": await _profile(conn, call["from_phone"]),
+        "caller": await _profile(conn, actor, call["from_phone"]),
         # What the caller heard before the menu (their area's first), and more.
         "outages": [dict(o) for o in outages],
     }

@@ -252,9 +252,13 @@ async def claim_recording(
 
 
 async def take_next_call(
-    conn: asyncpg.Connection, *, hotline_code: str | None, agent_user_id: int, now: dt.datetime
+    conn: asyncpg.Connection,
+    *,
+    hotline_codes: list[str] | None,
+    agent_user_id: int,
+    now: dt.datetime,
 ) -> asyncpg.Record | None:
-    """Assign the oldest waiting call (of ``hotline_code``, or of any hotline with None)
+    """Assign the oldest waiting call (of ``hotline_codes``, or of any hotline with None)
     to the agent. ``SKIP LOCKED``: two agents asking at once get two different calls."""
     return await conn.fetchrow(
         """
@@ -262,7 +266,8 @@ async def take_next_call(
             SELECT id FROM calls
              WHERE agent_user_id IS NULL AND left_queue_at IS NULL AND queued_at IS NOT NULL
                AND status = ANY($4::text[])
-               AND hotline_code IS NOT NULL AND ($1::text IS NULL OR hotline_code = $1)
+               AND hotline_code IS NOT NULL
+               AND ($1::text[] IS NULL OR hotline_code = ANY($1::text[]))
              ORDER BY queued_at, id
              LIMIT 1
              FOR UPDATE SKIP LOCKED)
@@ -270,7 +275,7 @@ async def take_next_call(
           FROM next WHERE calls.id = next.id
         RETURNING calls.*
         """,
-        hotline_code,
+        hotline_codes,
         agent_user_id,
         now,
         list(WAITING_STATUSES),

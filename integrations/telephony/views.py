@@ -237,10 +237,12 @@ async def take_next_call(request: web.Request) -> web.Response:
     roles=CENTRE_ROLES,
 )
 async def get_call(request: web.Request) -> web.Response:
+    actor = require_actor(request)
     call_id = path_int(request, "call_id")
     async with request.app[POOL].acquire() as conn:
         detail = await calls.call_detail(conn, call_id)
-    if detail is None:
+    # Another hotline's call is as missing as one that does not exist.
+    if detail is None or not actor.sees_hotline(detail["hotline_code"] or ""):
         raise NotFound("no such call")
     return json_response(detail)
 

@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from hotline.db import transaction
 from hotline.orders.presenting import order_json
-from hotline.orders.service import access_order_by_id
+from hotline.orders.service import access_order_by_id, hotline_scope
 from hotline.settings import Settings
 from hotline.users.models import CENTRE_ROLES, SUPERVISOR_ROLES, Actor
 from hotline.workcal import WorkingCalendar
@@ -103,7 +103,9 @@ async def _decide(
 async def pending_returns(request: web.Request) -> web.Response:
     criteria = read_query(request, ListLimit)
     async with request.app[POOL].acquire() as conn:
-        rows = await queries.pending_returns(conn, criteria.limit)
+        rows = await queries.pending_returns(
+            conn, criteria.limit, hotline_scope(require_actor(request))
+        )
     return json_response({"items": [dict(r) for r in rows]})
 
 
@@ -130,7 +132,9 @@ async def review_return(request: web.Request) -> web.Response:
 async def pending_time_requests(request: web.Request) -> web.Response:
     criteria = read_query(request, ListLimit)
     async with request.app[POOL].acquire() as conn:
-        rows = await queries.pending_time_requests(conn, criteria.limit)
+        rows = await queries.pending_time_requests(
+            conn, criteria.limit, hotline_scope(require_actor(request))
+        )
     return json_response({"items": [dict(r) for r in rows]})
 
 
@@ -181,7 +185,9 @@ async def set_priority(request: web.Request) -> web.Response:
 async def notices(request: web.Request) -> web.Response:
     criteria = read_query(request, NoticeFilter)
     async with request.app[POOL].acquire() as conn:
-        rows = await queries.list_notices(conn, list(criteria.level), criteria.limit)
+        rows = await queries.list_notices(
+            conn, list(criteria.level), criteria.limit, hotline_scope(require_actor(request))
+        )
     return json_response({"items": [dict(r) for r in rows]})
 
 
@@ -194,11 +200,10 @@ async def notices(request: web.Request) -> web.Response:
 )
 async def duplicates(request: web.Request) -> web.Response:
     async with request.app[POOL].acquire() as conn:
-        order = await access_order_by_id(
-            conn, require_actor(request), path_int(request, "order_id")
-        )
-        found = await find_duplicates(conn, order, request.app[SETTINGS])
-        children = await queries.merged_children(conn, order["id"])
+        actor = require_actor(request)
+        order = await access_order_by_id(conn, actor, path_int(request, "order_id"))
+        found = await find_duplicates(conn, actor, order, request.app[SETTINGS])
+        children = await queries.merged_children(conn, order["id"], hotline_scope(actor))
     return json_response({"items": found, "merged_children": [dict(c) for c in children]})
 
 
@@ -214,7 +219,7 @@ async def duplicate_candidates(request: web.Request) -> web.Response:
     criteria = read_query(request, CandidateQuery)
     async with request.app[POOL].acquire() as conn:
         found = await candidates_before_registration(
-            conn, criteria, request.app[SETTINGS], request.app[CLOCK]()
+            conn, require_actor(request), criteria, request.app[SETTINGS], request.app[CLOCK]()
         )
     return json_response({"items": found})
 

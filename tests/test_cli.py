@@ -87,6 +87,18 @@ def test_user_add_checks_enterprise_roles(settings: Settings) -> None:
     )
 
 
+def test_user_hotlines_gives_a_supervisor_more_hotlines(
+    settings: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
+    add = ["user", "add", "cli-sup-1", "--role", "supervisor", "--hotline", "96111"]
+    assert main([*add, "--password", "long-enough-1"]) == 0
+    assert main(["user", "hotlines", "cli-sup-1", "96556"]) == 0
+    assert "cli-sup-1 works for: 96111, 96556" in capsys.readouterr().out
+    assert main(["user", "hotlines", "cli-sup-1", "99999"]) == 2  # unknown hotline
+    assert main(["user", "hotlines", "cli-sup-1"]) == 0  # back to its own
+    assert "works for: 96111\n" in capsys.readouterr().out
+
+
 def test_apikey_add_prints_a_key_once_that_acts_for_its_enterprise(
     settings: Settings, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -112,9 +112,11 @@ async def test_the_caller_profile_lists_open_and_past_orders(
         "phone": "+8613700000009",
         "known": False,
         "citizen": None,
+        "prefill": {"area_code": None, "address": ""},
         "open_orders": [],
         "past_orders": [],
         "contacts": [],
+        "changes": [],
     }
     bad = await agent.client.get("/api/v1/callers/not-a-phone")
     assert bad.status == 422

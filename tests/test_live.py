@@ -440,7 +440,8 @@ async def test_connections_join_the_rooms_of_their_role(
             for name, c in zip(desks, opened, strict=True)
         }
     await browser.close()
-    assert rooms["agent"] == {f"user:{me['agent']['id']}", "centre", "hotline:96111"}
+    # An agent of one hotline hears only that hotline's orders: not the centre's room.
+    assert rooms["agent"] == {f"user:{me['agent']['id']}", "hotline:96111"}
     assert rooms["supervisor"] == {f"user:{me['supervisor']['id']}", "centre", "board"} | {
         f"hotline:{code}" for code in hotlines
     }

@@ -91,6 +91,9 @@ ANSWERS_ANOTHER = {
     ("post", "/api/v1/rating-appeals/{appeal_id}/decision"),
     ("post", "/api/v1/auth/login"),
     ("post", "/api/v1/auth/unlock"),
+    # The caller's whole profile (history, orders, prefill); the fields sent are the
+    # same names under its `citizen`.
+    ("patch", "/api/v1/callers/{phone}"),
 }
 
 

@@ -45,7 +45,7 @@ from hotline.phones import mask_phone
 from hotline.settings import Settings
 from testkit.local_server import free_port
 from testkit.twilio import ACCOUNT_SID, TOKEN, FakeTwilioRest, sid
-from tests.factories import PASSWORD, make_user
+from tests.factories import PASSWORD, make_user, register_order
 from tests.test_media import MP3
 from tests.test_twilio_intake import (
     call_params,
@@ -1704,3 +1704,69 @@ async def test_hard_cases_are_flagged_and_listed_apart_on_the_board(consoles: St
     await agent.screenshot(
         path=ARTIFACTS / "agent-hard-case-en.png", full_page=True, animations="disabled"
     )
+
+
+SHOTS = Path(os.environ.get("HOTLINE_SHOTS_DIR", ARTIFACTS))
+
+
+async def test_an_agent_edits_the_callers_profile_from_the_screen_pop(
+    consoles: Stack, settings: Settings
+) -> None:
+    stack = consoles
+    agent = await stack.console("agent")
+    phone = mobile()
+    async with stack.pool.acquire() as conn:  # the caller rang the energy hotline before
+        _, admin = await make_user(conn, "admin")
+        earlier = await register_order(
+            conn,
+            admin,
+            settings,
+            dt.datetime.now(dt.UTC),
+            hotline="96556",
+            service_item="G04",
+            caller_phone=phone,
+        )
+    await stack.queue_caller("96111", phone)
+    await agent.keyboard.press("F2")
+    await expect(agent.locator("[data-test=caller-phone]")).to_have_text(phone)
+    # The agent of 96111 sees that the order exists, not what it is about.
+    other = agent.locator("[data-test=other-hotline-order]")
+    await expect(other).to_contain_text(earlier["number"])
+    await expect(other).to_contain_text("96556 热线工单")
+    await expect(agent.locator("[data-test=screen-pop]")).not_to_contain_text(
+        earlier["description"]
+    )
+    await agent.locator("[data-test=screen-pop]").screenshot(path=SHOTS / "screen-pop-zh.png")
+    await agent.locator("[data-test=edit-profile]").click()
+    dialog = agent.locator("[data-test=caller-profile]")
+    await dialog.locator("[data-test=profile-name]").fill("李娜")
+    await dialog.locator("[data-test=profile-key-account]").click()
+    await dialog.locator("[data-test=profile-notes]").fill("听力不好，请大声说话")
+    await dialog.locator("[data-test=profile-representative]").fill(stack.users["water"])
+    await dialog.locator("[data-test=profile-language]").click()
+    await agent.get_by_role("option", name="韩语").click()
+    await dialog.locator("[data-test=profile-save]").click()
+    await expect(agent.locator("[data-test=caller-notes]")).to_have_text("听力不好，请大声说话")
+    await expect(agent.locator("[data-test=screen-pop]")).to_contain_text("重点客户")
+    await expect(agent.locator("[data-test=caller-representative]")).to_have_text(
+        "客户代表：刘洋（青岛水务集团）"
+    )
+
+    await agent.locator("[data-test=edit-profile]").click()
+    history = dialog.locator("[data-test=profile-history]")
+    await expect(history).to_contain_text("重点客户")
+    await expect(history).to_contain_text("否 → 是")
+    await expect(history).to_contain_text("王芳")
+    await settled(agent)
+    await agent.screenshot(path=SHOTS / "caller-profile-zh.png")
+    await agent.set_viewport_size({"width": 390, "height": 844})
+    await agent.screenshot(path=SHOTS / "caller-profile-zh-390.png")
+    await agent.set_viewport_size({"width": 1600, "height": 1000})
+    await agent.keyboard.press("Escape")
+    await agent.locator(".topbar [data-test=lang]").click()
+    await agent.locator("[data-test=edit-profile]").click()
+    await expect(history).to_contain_text("Key account")
+    await expect(history).to_contain_text("No → Yes")
+    await expect(other).to_contain_text("an order of hotline 96556")
+    await settled(agent)
+    await agent.screenshot(path=SHOTS / "caller-profile-en.png")

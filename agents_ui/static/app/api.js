@@ -96,6 +96,7 @@ export const api = {
   get: (path, query) => request("GET", path, { query }),
   post: (path, body) => request("POST", path, { body: body ?? {} }),
   put: (path, body) => request("PUT", path, { body }),
+  patch: (path, body) => request("PATCH", path, { body }),
   upload: (path, file) => {
     const form = new FormData();
     form.append("file", file);

@@ -259,6 +259,245 @@ export const renders = new Map([
       }
     })(),
   ],
+  // views/agent/caller_profile.js:72
+  [
+    "\n  <el-dialog :model-value=\"modelValue\" @update:model-value=\"$emit('update:modelValue', $event)\"\n             :title=\"t('callerProfile.title', { phone: profile?.phone || '' })\" width=\"min(640px, 96vw)\"\n             data-test=\"caller-profile\">\n    <el-form label-position=\"top\" class=\"profile-form\" @submit.prevent>\n      <div class=\"form-row\">\n        <el-form-item :label=\"t('agent.callerName')\" :error=\"fieldErrors.name\">\n          <el-input v-model=\"form.name\" maxlength=\"64\" data-test=\"profile-name\" />\n        </el-form-item>\n        <el-form-item :label=\"t('callerProfile.language')\" :error=\"fieldErrors.preferred_language\">\n          <el-select v-model=\"form.preferred_language\" class=\"full\" :placeholder=\"t('callerProfile.notSaid')\"\n                     data-test=\"profile-language\">\n            <el-option v-for=\"l in LANGUAGES\" :key=\"l\" :value=\"l\"\n                       :label=\"l ? t('callerProfile.languages.' + l) : t('app.none')\" />\n          </el-select>\n        </el-form-item>\n      </div>\n      <div class=\"form-row\">\n        <el-checkbox v-model=\"form.special_needs\" data-test=\"profile-special-needs\">{{ t('agent.specialNeeds') }}</el-checkbox>\n        <el-checkbox v-model=\"form.key_account\" data-test=\"profile-key-account\">{{ t('agent.keyAccount') }}</el-checkbox>\n      </div>\n      <el-form-item :label=\"t('callerProfile.representative')\" :error=\"fieldErrors.representative_username\">\n        <el-input v-model=\"form.representative_username\" maxlength=\"64\" :placeholder=\"t('callerProfile.representativeHint')\"\n                  data-test=\"profile-representative\" />\n      </el-form-item>\n      <div class=\"form-row\">\n        <el-form-item :label=\"t('agent.area')\" :error=\"fieldErrors.area_code\">\n          <AreaSelect v-model=\"form.area_code\" :placeholder=\"t('agent.areaHint')\" />\n        </el-form-item>\n        <el-form-item :label=\"t('agent.address')\" :error=\"fieldErrors.address\">\n          <el-input v-model=\"form.address\" maxlength=\"300\" data-test=\"profile-address\" />\n        </el-form-item>\n      </div>\n      <el-form-item :label=\"t('callerProfile.notes')\" :error=\"fieldErrors.notes\">\n        <el-input v-model=\"form.notes\" type=\"textarea\" :rows=\"2\" maxlength=\"2000\" data-test=\"profile-notes\" />\n      </el-form-item>\n    </el-form>\n    <h4>{{ t('callerProfile.history') }}</h4>\n    <div v-if=\"!profile?.changes?.length\" class=\"muted small\">{{ t('callerProfile.noChanges') }}</div>\n    <el-table v-else :data=\"profile.changes\" size=\"small\" max-height=\"220\" data-test=\"profile-history\">\n      <el-table-column :label=\"t('callerProfile.when')\" width=\"150\">\n        <template #default=\"{ row }\">{{ $fmtTime(row.changed_at) }}</template></el-table-column>\n      <el-table-column :label=\"t('callerProfile.who')\" prop=\"actor\" min-width=\"110\" />\n      <el-table-column :label=\"t('callerProfile.field')\" min-width=\"90\">\n        <template #default=\"{ row }\">{{ t('callerProfile.fields.' + row.field) }}</template></el-table-column>\n      <el-table-column :label=\"t('callerProfile.change')\" min-width=\"160\">\n        <template #default=\"{ row }\">{{ shown(row.field, row.old_value) }} → {{ shown(row.field, row.new_value) }}</template>\n      </el-table-column>\n    </el-table>\n    <template #footer>\n      <el-button @click=\"$emit('update:modelValue', false)\">{{ t('app.cancel') }}</el-button>\n      <el-button type=\"primary\" :loading=\"saving\" @click=\"save\" data-test=\"profile-save\">{{ t('app.save') }}</el-button>\n    </template>\n  </el-dialog>",
+    (() => {
+      const _hoisted_1 = { class: "form-row" }
+      const _hoisted_2 = { class: "form-row" }
+      const _hoisted_3 = { class: "form-row" }
+      const _hoisted_4 = {
+        key: 0,
+        class: "muted small"
+      }
+
+      return function render(_ctx, _cache) {
+        const _component_el_input = _resolveComponent("el-input")
+        const _component_el_form_item = _resolveComponent("el-form-item")
+        const _component_el_option = _resolveComponent("el-option")
+        const _component_el_select = _resolveComponent("el-select")
+        const _component_el_checkbox = _resolveComponent("el-checkbox")
+        const _component_AreaSelect = _resolveComponent("AreaSelect")
+        const _component_el_form = _resolveComponent("el-form")
+        const _component_el_table_column = _resolveComponent("el-table-column")
+        const _component_el_table = _resolveComponent("el-table")
+        const _component_el_button = _resolveComponent("el-button")
+        const _component_el_dialog = _resolveComponent("el-dialog")
+
+        return (_openBlock(), _createBlock(_component_el_dialog, {
+          "model-value": _ctx.modelValue,
+          "onUpdate:modelValue": _cache[10] || (_cache[10] = $event => (_ctx.$emit('update:modelValue', $event))),
+          title: _ctx.t('callerProfile.title', { phone: _ctx.profile?.phone || '' }),
+          width: "min(640px, 96vw)",
+          "data-test": "caller-profile"
+        }, {
+          footer: _withCtx(() => [
+            _createVNode(_component_el_button, {
+              onClick: _cache[9] || (_cache[9] = $event => (_ctx.$emit('update:modelValue', false)))
+            }, {
+              default: _withCtx(() => [
+                _createTextVNode(_toDisplayString(_ctx.t('app.cancel')), 1 /* TEXT */)
+              ]),
+              _: 1 /* STABLE */
+            }),
+            _createVNode(_component_el_button, {
+              type: "primary",
+              loading: _ctx.saving,
+              onClick: _ctx.save,
+              "data-test": "profile-save"
+            }, {
+              default: _withCtx(() => [
+                _createTextVNode(_toDisplayString(_ctx.t('app.save')), 1 /* TEXT */)
+              ]),
+              _: 1 /* STABLE */
+            }, 8 /* PROPS */, ["loading", "onClick"])
+          ]),
+          default: _withCtx(() => [
+            _createVNode(_component_el_form, {
+              "label-position": "top",
+              class: "profile-form",
+              onSubmit: _cache[8] || (_cache[8] = _withModifiers(() => {}, ["prevent"]))
+            }, {
+              default: _withCtx(() => [
+                _createElementVNode("div", _hoisted_1, [
+                  _createVNode(_component_el_form_item, {
+                    label: _ctx.t('agent.callerName'),
+                    error: _ctx.fieldErrors.name
+                  }, {
+                    default: _withCtx(() => [
+                      _createVNode(_component_el_input, {
+                        modelValue: _ctx.form.name,
+                        "onUpdate:modelValue": _cache[0] || (_cache[0] = $event => ((_ctx.form.name) = $event)),
+                        maxlength: "64",
+                        "data-test": "profile-name"
+                      }, null, 8 /* PROPS */, ["modelValue"])
+                    ]),
+                    _: 1 /* STABLE */
+                  }, 8 /* PROPS */, ["label", "error"]),
+                  _createVNode(_component_el_form_item, {
+                    label: _ctx.t('callerProfile.language'),
+                    error: _ctx.fieldErrors.preferred_language
+                  }, {
+                    default: _withCtx(() => [
+                      _createVNode(_component_el_select, {
+                        modelValue: _ctx.form.preferred_language,
+                        "onUpdate:modelValue": _cache[1] || (_cache[1] = $event => ((_ctx.form.preferred_language) = $event)),
+                        class: "full",
+                        placeholder: _ctx.t('callerProfile.notSaid'),
+                        "data-test": "profile-language"
+                      }, {
+                        default: _withCtx(() => [
+                          (_openBlock(true), _createElementBlock(_Fragment, null, _renderList(_ctx.LANGUAGES, (l) => {
+                            return (_openBlock(), _createBlock(_component_el_option, {
+                              key: l,
+                              value: l,
+                              label: l ? _ctx.t('callerProfile.languages.' + l) : _ctx.t('app.none')
+                            }, null, 8 /* PROPS */, ["value", "label"]))
+                          }), 128 /* KEYED_FRAGMENT */))
+                        ]),
+                        _: 1 /* STABLE */
+                      }, 8 /* PROPS */, ["modelValue", "placeholder"])
+                    ]),
+                    _: 1 /* STABLE */
+                  }, 8 /* PROPS */, ["label", "error"])
+                ]),
+                _createElementVNode("div", _hoisted_2, [
+                  _createVNode(_component_el_checkbox, {
+                    modelValue: _ctx.form.special_needs,
+                    "onUpdate:modelValue": _cache[2] || (_cache[2] = $event => ((_ctx.form.special_needs) = $event)),
+                    "data-test": "profile-special-needs"
+                  }, {
+                    default: _withCtx(() => [
+                      _createTextVNode(_toDisplayString(_ctx.t('agent.specialNeeds')), 1 /* TEXT */)
+                    ]),
+                    _: 1 /* STABLE */
+                  }, 8 /* PROPS */, ["modelValue"]),
+                  _createVNode(_component_el_checkbox, {
+                    modelValue: _ctx.form.key_account,
+                    "onUpdate:modelValue": _cache[3] || (_cache[3] = $event => ((_ctx.form.key_account) = $event)),
+                    "data-test": "profile-key-account"
+                  }, {
+                    default: _withCtx(() => [
+                      _createTextVNode(_toDisplayString(_ctx.t('agent.keyAccount')), 1 /* TEXT */)
+                    ]),
+                    _: 1 /* STABLE */
+                  }, 8 /* PROPS */, ["modelValue"])
+                ]),
+                _createVNode(_component_el_form_item, {
+                  label: _ctx.t('callerProfile.representative'),
+                  error: _ctx.fieldErrors.representative_username
+                }, {
+                  default: _withCtx(() => [
+                    _createVNode(_component_el_input, {
+                      modelValue: _ctx.form.representative_username,
+                      "onUpdate:modelValue": _cache[4] || (_cache[4] = $event => ((_ctx.form.representative_username) = $event)),
+                      maxlength: "64",
+                      placeholder: _ctx.t('callerProfile.representativeHint'),
+                      "data-test": "profile-representative"
+                    }, null, 8 /* PROPS */, ["modelValue", "placeholder"])
+                  ]),
+                  _: 1 /* STABLE */
+                }, 8 /* PROPS */, ["label", "error"]),
+                _createElementVNode("div", _hoisted_3, [
+                  _createVNode(_component_el_form_item, {
+                    label: _ctx.t('agent.area'),
+                    error: _ctx.fieldErrors.area_code
+                  }, {
+                    default: _withCtx(() => [
+                      _createVNode(_component_AreaSelect, {
+                        modelValue: _ctx.form.area_code,
+                        "onUpdate:modelValue": _cache[5] || (_cache[5] = $event => ((_ctx.form.area_code) = $event)),
+                        placeholder: _ctx.t('agent.areaHint')
+                      }, null, 8 /* PROPS */, ["modelValue", "placeholder"])
+                    ]),
+                    _: 1 /* STABLE */
+                  }, 8 /* PROPS */, ["label", "error"]),
+                  _createVNode(_component_el_form_item, {
+                    label: _ctx.t('agent.address'),
+                    error: _ctx.fieldErrors.address
+                  }, {
+                    default: _withCtx(() => [
+                      _createVNode(_component_el_input, {
+                        modelValue: _ctx.form.address,
+                        "onUpdate:modelValue": _cache[6] || (_cache[6] = $event => ((_ctx.form.address) = $event)),
+                        maxlength: "300",
+                        "data-test": "profile-address"
+                      }, null, 8 /* PROPS */, ["modelValue"])
+                    ]),
+                    _: 1 /* STABLE */
+                  }, 8 /* PROPS */, ["label", "error"])
+                ]),
+                _createVNode(_component_el_form_item, {
+                  label: _ctx.t('callerProfile.notes'),
+                  error: _ctx.fieldErrors.notes
+                }, {
+                  default: _withCtx(() => [
+                    _createVNode(_component_el_input, {
+                      modelValue: _ctx.form.notes,
+                      "onUpdate:modelValue": _cache[7] || (_cache[7] = $event => ((_ctx.form.notes) = $event)),
+                      type: "textarea",
+                      rows: 2,
+                      maxlength: "2000",
+                      "data-test": "profile-notes"
+                    }, null, 8 /* PROPS */, ["modelValue"])
+                  ]),
+                  _: 1 /* STABLE */
+                }, 8 /* PROPS */, ["label", "error"])
+              ]),
+              _: 1 /* STABLE */
+            }),
+            _createElementVNode("h4", null, _toDisplayString(_ctx.t('callerProfile.history')), 1 /* TEXT */),
+            (!_ctx.profile?.changes?.length)
+              ? (_openBlock(), _createElementBlock("div", _hoisted_4, _toDisplayString(_ctx.t('callerProfile.noChanges')), 1 /* TEXT */))
+              : (_openBlock(), _createBlock(_component_el_table, {
+                  key: 1,
+                  data: _ctx.profile.changes,
+                  size: "small",
+                  "max-height": "220",
+                  "data-test": "profile-history"
+                }, {
+                  default: _withCtx(() => [
+                    _createVNode(_component_el_table_column, {
+                      label: _ctx.t('callerProfile.when'),
+                      width: "150"
+                    }, {
+                      default: _withCtx(({ row }) => [
+                        _createTextVNode(_toDisplayString(_ctx.$fmtTime(row.changed_at)), 1 /* TEXT */)
+                      ]),
+                      _: 1 /* STABLE */
+                    }, 8 /* PROPS */, ["label"]),
+                    _createVNode(_component_el_table_column, {
+                      label: _ctx.t('callerProfile.who'),
+                      prop: "actor",
+                      "min-width": "110"
+                    }, null, 8 /* PROPS */, ["label"]),
+                    _createVNode(_component_el_table_column, {
+                      label: _ctx.t('callerProfile.field'),
+                      "min-width": "90"
+                    }, {
+                      default: _withCtx(({ row }) => [
+                        _createTextVNode(_toDisplayString(_ctx.t('callerProfile.fields.' + row.field)), 1 /* TEXT */)
+                      ]),
+                      _: 1 /* STABLE */
+                    }, 8 /* PROPS */, ["label"]),
+                    _createVNode(_component_el_table_column, {
+                      label: _ctx.t('callerProfile.change'),
+                      "min-width": "160"
+                    }, {
+                      default: _withCtx(({ row }) => [
+                        _createTextVNode(_toDisplayString(_ctx.shown(row.field, row.old_value)) + " → " + _toDisplayString(_ctx.shown(row.field, row.new_value)), 1 /* TEXT */)
+                      ]),
+                      _: 1 /* STABLE */
+                    }, 8 /* PROPS */, ["label"])
+                  ]),
+                  _: 1 /* STABLE */
+                }, 8 /* PROPS */, ["data"]))
+          ]),
+          _: 1 /* STABLE */
+        }, 8 /* PROPS */, ["model-value", "title"]))
+      }
+    })(),
+  ],
   // views/agent/drafts.js:75
   [
     "\n  <el-card shadow=\"never\" class=\"panel\">\n    <template #header>\n      <div class=\"panel-head\"><span>{{ t('agent.drafts') }}</span>\n        <el-tag disable-transitions size=\"small\" :type=\"drafts.length ? 'danger' : 'info'\" round>{{ drafts.length }}</el-tag></div>\n    </template>\n    <div v-if=\"!drafts.length\" class=\"empty-line\">{{ t('agent.draftsEmpty') }}</div>\n    <ul v-else class=\"plain-list\" data-test=\"drafts\">\n      <li v-for=\"d in drafts\" :key=\"d.id\" class=\"draft-row\" tabindex=\"0\"\n          @click=\"openDraft(d)\" @keyup.enter=\"openDraft(d)\">\n        <div class=\"draft-head\">\n          <el-tag disable-transitions size=\"small\" effect=\"plain\">{{ t('channel.' + d.channel) }}</el-tag>\n          <span class=\"mono small\">{{ d.number }}</span>\n          <span class=\"muted small\">{{ $fmtTime(d.created_at) }}</span>\n          <el-tag v-if=\"d.hard_case\" disable-transitions size=\"small\" type=\"danger\">{{ t('hardCase.tab') }}</el-tag>\n        </div>\n        <div class=\"draft-text\" data-test=\"draft-text\">{{ d.description }}</div>\n        <MediaStrip :items=\"d.media\" compact />\n      </li>\n    </ul>\n  </el-card>\n\n  <el-dialog v-model=\"dialog.open\" :title=\"t('agent.confirmDraft') + ' ' + (dialog.draft?.number || '')\" width=\"680px\">\n    <template v-if=\"dialog.draft\">\n      <div class=\"draft-body\">\n        <el-tag disable-transitions size=\"small\" effect=\"plain\">{{ t('channel.' + dialog.draft.channel) }}</el-tag>\n        <span class=\"mono small\">{{ dialog.draft.caller_phone || '' }}</span>\n        <p class=\"draft-text full-text\" data-test=\"draft-dialog-text\">{{ dialog.draft.description }}</p>\n        <MediaStrip :items=\"dialog.draft.media\" />\n        <el-alert v-if=\"dialog.draft.hard_case\" type=\"error\" :closable=\"false\" :title=\"t('hardCase.flag')\" data-test=\"draft-hard-case\">\n          <div>{{ t('hardCase.triedLine', { text: dialog.draft.tried_elsewhere }) }}</div>\n        </el-alert>\n      </div>\n      <div class=\"suggest-line\">\n        <span class=\"muted small\">{{ t('agent.suggested') }}:</span>\n        <el-button v-for=\"s in suggestions\" :key=\"s.code\" size=\"small\" round\n                   :type=\"dialog.form.service_item === s.code ? 'primary' : 'default'\"\n                   @click=\"dialog.form.service_item = s.code\">{{ nameOf(s) }}</el-button>\n      </div>\n      <el-form label-position=\"top\" class=\"entry-form\">\n        <el-form-item :label=\"t('agent.serviceItem')\" required>\n          <ItemSelect v-model=\"dialog.form.service_item\" :placeholder=\"t('agent.searchItem')\" />\n        </el-form-item>\n        <el-form-item :label=\"t('agent.area')\"><AreaSelect v-model=\"dialog.form.area\" :placeholder=\"t('agent.areaHint')\" /></el-form-item>\n        <el-form-item :label=\"t('agent.address')\"><el-input v-model=\"dialog.form.address\" maxlength=\"300\" /></el-form-item>\n        <el-form-item :label=\"t('agent.callerName')\"><el-input v-model=\"dialog.form.caller_name\" maxlength=\"64\" /></el-form-item>\n      </el-form>\n    </template>\n    <template #footer>\n      <el-button @click=\"dialog.open = false\">{{ t('app.cancel') }}</el-button>\n      <el-button type=\"primary\" :loading=\"dialog.saving\" @click=\"confirmDraft\">{{ t('agent.register') }}</el-button>\n    </template>\n  </el-dialog>",
@@ -517,9 +756,9 @@ export const renders = new Map([
       }
     })(),
   ],
-  // views/agent/entry.js:226
+  // views/agent/entry.js:232
   [
-    "\n  <el-card shadow=\"never\" class=\"panel entry\">\n    <template #header><div class=\"panel-head\"><span>{{ t('agent.entry') }}</span>\n      <span class=\"muted small\">{{ form.hotline }}</span></div></template>\n    <el-form label-position=\"top\" class=\"entry-form\" @submit.prevent=\"register()\">\n      <el-form-item :label=\"t('agent.description')\" class=\"span-2\" required>\n        <el-input ref=\"descriptionInput\" v-model=\"form.description\" type=\"textarea\" :rows=\"3\"\n                  :placeholder=\"t('agent.descriptionHint')\" maxlength=\"4000\" data-test=\"description\" />\n      </el-form-item>\n      <div class=\"span-2 suggest-line\" data-test=\"suggestions\">\n        <span class=\"muted small\">{{ t('agent.suggested') }}:</span>\n        <span v-if=\"!suggestions.length\" class=\"muted small\">{{ t('agent.noSuggestion') }}</span>\n        <el-button v-for=\"(s, i) in suggestions\" :key=\"s.code\" size=\"small\" round\n                   :type=\"form.service_item === s.code ? 'primary' : 'default'\"\n                   :data-code=\"s.code\" @click=\"pick(i)\">\n          <kbd>Alt+{{ i + 1 }}</kbd> {{ nameOf(s) }}\n        </el-button>\n      </div>\n      <el-form-item :label=\"t('agent.serviceItem')\" required>\n        <ItemSelect v-model=\"form.service_item\" :placeholder=\"t('agent.searchItem')\" />\n      </el-form-item>\n      <el-form-item :label=\"t('agent.hotline')\" required>\n        <el-select v-model=\"form.hotline\" class=\"full\" data-test=\"hotline-select\">\n          <el-option v-for=\"h in refs.hotlines\" :key=\"h.code\" :value=\"h.code\" :label=\"h.code + ' ' + nameOf(h)\" />\n        </el-select>\n      </el-form-item>\n      <el-form-item :label=\"t('agent.kind')\">\n        <el-select v-model=\"form.kind\" class=\"full\">\n          <el-option v-for=\"k in ORDER_KINDS\" :key=\"k\" :value=\"k\" :label=\"t('kind.' + k)\" />\n        </el-select>\n      </el-form-item>\n      <el-form-item :label=\"t('agent.priority')\">\n        <el-radio-group v-model=\"form.priority\">\n          <el-radio-button value=\"normal\">{{ t('priority.normal') }}</el-radio-button>\n          <el-radio-button value=\"urgent\">{{ t('priority.urgent') }}</el-radio-button>\n        </el-radio-group>\n      </el-form-item>\n      <el-form-item :label=\"t('agent.area')\">\n        <AreaSelect v-model=\"form.area\" :placeholder=\"t('agent.areaHint')\" />\n      </el-form-item>\n      <el-form-item :label=\"t('agent.address')\">\n        <el-input v-model=\"form.address\" maxlength=\"300\" data-test=\"address\" />\n      </el-form-item>\n      <el-alert v-for=\"o in outageHints\" :key=\"o.id\" type=\"warning\" show-icon :closable=\"false\"\n                class=\"span-2\" data-test=\"outage-hint\"\n                :title=\"t('agent.outage') + ' · ' + t('agent.outageHint', { title: o.title, start: $fmtTime(o.starts_at), end: $fmtTime(o.ends_at) })\" />\n      <div v-if=\"candidates.length\" class=\"span-2 candidates\" data-test=\"duplicate-candidates\">\n        <div class=\"candidates-head\"><strong>{{ t('dupes.title') }}</strong>\n          <span class=\"muted small\">{{ t('dupes.hint') }}</span></div>\n        <div v-for=\"c in candidates\" :key=\"c.id\" class=\"candidate\" :data-order=\"c.id\">\n          <div class=\"candidate-text\">\n            <a :href=\"'#/orders/' + c.id\" class=\"mono\">{{ c.number }}</a>\n            <StatusTag :status=\"c.status\" />\n            <el-tag v-for=\"(m, i) in c.matches\" :key=\"i\" size=\"small\" type=\"warning\" effect=\"plain\">{{ matchText(m) }}</el-tag>\n            <div class=\"muted small\">{{ c.address }}</div>\n          </div>\n          <el-button size=\"small\" type=\"warning\" :loading=\"saving\" data-test=\"register-into\"\n                     @click=\"register(c)\">{{ t('dupes.registerInto') }}</el-button>\n        </div>\n      </div>\n      <el-form-item :label=\"t('agent.callerPhone')\">\n        <el-input v-model=\"form.caller_phone\" maxlength=\"32\" class=\"mono\" data-test=\"caller-phone-input\" />\n      </el-form-item>\n      <el-form-item :label=\"t('agent.callerName')\">\n        <el-input v-model=\"form.caller_name\" maxlength=\"64\" />\n      </el-form-item>\n      <div class=\"span-2 resolve-line\">\n        <el-checkbox v-model=\"form.hard_case\" :disabled=\"form.resolve\" data-test=\"hard-case-toggle\">{{ t('hardCase.entryToggle') }}</el-checkbox>\n      </div>\n      <el-form-item v-if=\"form.hard_case\" :label=\"t('hardCase.tried')\" class=\"span-2\" required>\n        <el-input v-model=\"form.tried_elsewhere\" type=\"textarea\" :rows=\"2\" maxlength=\"2000\" :placeholder=\"t('hardCase.triedHint')\" data-test=\"tried-elsewhere\" />\n      </el-form-item>\n      <div class=\"span-2 resolve-line\">\n        <el-checkbox v-model=\"form.resolve\" :disabled=\"form.hard_case\" data-test=\"resolve-toggle\">{{ t('agent.resolveOnCall') }}</el-checkbox>\n      </div>\n      <el-form-item v-if=\"form.resolve\" :label=\"t('agent.reply')\" class=\"span-2\" required>\n        <el-input v-model=\"form.reply\" type=\"textarea\" :rows=\"2\" :placeholder=\"t('agent.replyHint')\" />\n      </el-form-item>\n      <div class=\"span-2 form-actions\">\n        <el-button type=\"primary\" size=\"large\" native-type=\"submit\" :loading=\"saving\" data-test=\"register\">\n          {{ form.resolve ? t('agent.resolveOnCall') : t('agent.register') }} <kbd>Ctrl+Enter</kbd></el-button>\n        <el-button size=\"large\" @click=\"clear\">{{ t('agent.clear') }}</el-button>\n      </div>\n    </el-form>\n  </el-card>\n\n  <el-dialog v-model=\"duplicates.open\" :title=\"t('agent.duplicates')\" width=\"640px\">\n    <p class=\"muted\">{{ t('agent.duplicatesHint') }}</p>\n    <el-table :data=\"duplicates.items\" size=\"small\">\n      <el-table-column :label=\"t('order.details')\" min-width=\"200\">\n        <template #default=\"{ row }\"><a :href=\"'#/orders/' + row.id\" class=\"mono\">{{ row.number }}</a>\n          <div class=\"muted small\">{{ row.address }}</div></template>\n      </el-table-column>\n      <el-table-column :label=\"t('unit.state')\" width=\"110\">\n        <template #default=\"{ row }\"><StatusTag :status=\"row.status\" /></template>\n      </el-table-column>\n      <el-table-column width=\"130\">\n        <template #default=\"{ row }\"><el-button size=\"small\" type=\"warning\" @click=\"merge(row)\">{{ t('agent.merge') }}</el-button></template>\n      </el-table-column>\n    </el-table>\n  </el-dialog>",
+    "\n  <el-card shadow=\"never\" class=\"panel entry\">\n    <template #header><div class=\"panel-head\"><span>{{ t('agent.entry') }}</span>\n      <span class=\"muted small\">{{ form.hotline }}</span></div></template>\n    <el-form label-position=\"top\" class=\"entry-form\" @submit.prevent=\"register()\">\n      <el-form-item :label=\"t('agent.description')\" class=\"span-2\" required>\n        <el-input ref=\"descriptionInput\" v-model=\"form.description\" type=\"textarea\" :rows=\"3\"\n                  :placeholder=\"t('agent.descriptionHint')\" maxlength=\"4000\" data-test=\"description\" />\n      </el-form-item>\n      <div class=\"span-2 suggest-line\" data-test=\"suggestions\">\n        <span class=\"muted small\">{{ t('agent.suggested') }}:</span>\n        <span v-if=\"!suggestions.length\" class=\"muted small\">{{ t('agent.noSuggestion') }}</span>\n        <el-button v-for=\"(s, i) in suggestions\" :key=\"s.code\" size=\"small\" round\n                   :type=\"form.service_item === s.code ? 'primary' : 'default'\"\n                   :data-code=\"s.code\" @click=\"pick(i)\">\n          <kbd>Alt+{{ i + 1 }}</kbd> {{ nameOf(s) }}\n        </el-button>\n      </div>\n      <el-form-item :label=\"t('agent.serviceItem')\" required>\n        <ItemSelect v-model=\"form.service_item\" :placeholder=\"t('agent.searchItem')\" />\n      </el-form-item>\n      <el-form-item :label=\"t('agent.hotline')\" required>\n        <el-select v-model=\"form.hotline\" class=\"full\" data-test=\"hotline-select\">\n          <el-option v-for=\"h in myHotlines\" :key=\"h.code\" :value=\"h.code\" :label=\"h.code + ' ' + nameOf(h)\" />\n        </el-select>\n      </el-form-item>\n      <el-form-item :label=\"t('agent.kind')\">\n        <el-select v-model=\"form.kind\" class=\"full\">\n          <el-option v-for=\"k in ORDER_KINDS\" :key=\"k\" :value=\"k\" :label=\"t('kind.' + k)\" />\n        </el-select>\n      </el-form-item>\n      <el-form-item :label=\"t('agent.priority')\">\n        <el-radio-group v-model=\"form.priority\">\n          <el-radio-button value=\"normal\">{{ t('priority.normal') }}</el-radio-button>\n          <el-radio-button value=\"urgent\">{{ t('priority.urgent') }}</el-radio-button>\n        </el-radio-group>\n      </el-form-item>\n      <el-form-item :label=\"t('agent.area')\">\n        <AreaSelect v-model=\"form.area\" :placeholder=\"t('agent.areaHint')\" />\n      </el-form-item>\n      <el-form-item :label=\"t('agent.address')\">\n        <el-input v-model=\"form.address\" maxlength=\"300\" data-test=\"address\" />\n      </el-form-item>\n      <el-alert v-for=\"o in outageHints\" :key=\"o.id\" type=\"warning\" show-icon :closable=\"false\"\n                class=\"span-2\" data-test=\"outage-hint\"\n                :title=\"t('agent.outage') + ' · ' + t('agent.outageHint', { title: o.title, start: $fmtTime(o.starts_at), end: $fmtTime(o.ends_at) })\" />\n      <div v-if=\"candidates.length\" class=\"span-2 candidates\" data-test=\"duplicate-candidates\">\n        <div class=\"candidates-head\"><strong>{{ t('dupes.title') }}</strong>\n          <span class=\"muted small\">{{ t('dupes.hint') }}</span></div>\n        <div v-for=\"c in candidates\" :key=\"c.id\" class=\"candidate\" :data-order=\"c.id\">\n          <div class=\"candidate-text\">\n            <a :href=\"'#/orders/' + c.id\" class=\"mono\">{{ c.number }}</a>\n            <StatusTag :status=\"c.status\" />\n            <el-tag v-for=\"(m, i) in c.matches\" :key=\"i\" size=\"small\" type=\"warning\" effect=\"plain\">{{ matchText(m) }}</el-tag>\n            <div class=\"muted small\">{{ c.address }}</div>\n          </div>\n          <el-button size=\"small\" type=\"warning\" :loading=\"saving\" data-test=\"register-into\"\n                     @click=\"register(c)\">{{ t('dupes.registerInto') }}</el-button>\n        </div>\n      </div>\n      <el-form-item :label=\"t('agent.callerPhone')\">\n        <el-input v-model=\"form.caller_phone\" maxlength=\"32\" class=\"mono\" data-test=\"caller-phone-input\" />\n      </el-form-item>\n      <el-form-item :label=\"t('agent.callerName')\">\n        <el-input v-model=\"form.caller_name\" maxlength=\"64\" />\n      </el-form-item>\n      <div class=\"span-2 resolve-line\">\n        <el-checkbox v-model=\"form.hard_case\" :disabled=\"form.resolve\" data-test=\"hard-case-toggle\">{{ t('hardCase.entryToggle') }}</el-checkbox>\n      </div>\n      <el-form-item v-if=\"form.hard_case\" :label=\"t('hardCase.tried')\" class=\"span-2\" required>\n        <el-input v-model=\"form.tried_elsewhere\" type=\"textarea\" :rows=\"2\" maxlength=\"2000\" :placeholder=\"t('hardCase.triedHint')\" data-test=\"tried-elsewhere\" />\n      </el-form-item>\n      <div class=\"span-2 resolve-line\">\n        <el-checkbox v-model=\"form.resolve\" :disabled=\"form.hard_case\" data-test=\"resolve-toggle\">{{ t('agent.resolveOnCall') }}</el-checkbox>\n      </div>\n      <el-form-item v-if=\"form.resolve\" :label=\"t('agent.reply')\" class=\"span-2\" required>\n        <el-input v-model=\"form.reply\" type=\"textarea\" :rows=\"2\" :placeholder=\"t('agent.replyHint')\" />\n      </el-form-item>\n      <div class=\"span-2 form-actions\">\n        <el-button type=\"primary\" size=\"large\" native-type=\"submit\" :loading=\"saving\" data-test=\"register\">\n          {{ form.resolve ? t('agent.resolveOnCall') : t('agent.register') }} <kbd>Ctrl+Enter</kbd></el-button>\n        <el-button size=\"large\" @click=\"clear\">{{ t('agent.clear') }}</el-button>\n      </div>\n    </el-form>\n  </el-card>\n\n  <el-dialog v-model=\"duplicates.open\" :title=\"t('agent.duplicates')\" width=\"640px\">\n    <p class=\"muted\">{{ t('agent.duplicatesHint') }}</p>\n    <el-table :data=\"duplicates.items\" size=\"small\">\n      <el-table-column :label=\"t('order.details')\" min-width=\"200\">\n        <template #default=\"{ row }\"><a :href=\"'#/orders/' + row.id\" class=\"mono\">{{ row.number }}</a>\n          <div class=\"muted small\">{{ row.address }}</div></template>\n      </el-table-column>\n      <el-table-column :label=\"t('unit.state')\" width=\"110\">\n        <template #default=\"{ row }\"><StatusTag :status=\"row.status\" /></template>\n      </el-table-column>\n      <el-table-column width=\"130\">\n        <template #default=\"{ row }\"><el-button size=\"small\" type=\"warning\" @click=\"merge(row)\">{{ t('agent.merge') }}</el-button></template>\n      </el-table-column>\n    </el-table>\n  </el-dialog>",
     (() => {
       const _hoisted_1 = { class: "panel-head" }
       const _hoisted_2 = { class: "muted small" }
@@ -654,7 +893,7 @@ export const renders = new Map([
                         "data-test": "hotline-select"
                       }, {
                         default: _withCtx(() => [
-                          (_openBlock(true), _createElementBlock(_Fragment, null, _renderList(_ctx.refs.hotlines, (h) => {
+                          (_openBlock(true), _createElementBlock(_Fragment, null, _renderList(_ctx.myHotlines, (h) => {
                             return (_openBlock(), _createBlock(_component_el_option, {
                               key: h.code,
                               value: h.code,
@@ -1155,61 +1394,91 @@ export const renders = new Map([
       }
     })(),
   ],
-  // views/agent/screen_pop.js:20
+  // views/agent/screen_pop.js:30
   [
-    "\n  <el-card shadow=\"never\" class=\"panel screen-pop\" :class=\"{ ringing: call }\" data-test=\"screen-pop\">\n    <template #header>\n      <div class=\"panel-head\">\n        <span>{{ t('agent.screenPop') }}</span>\n        <el-button v-if=\"call\" size=\"small\" @click=\"$emit('close')\">{{ t('app.close') }}</el-button>\n      </div>\n    </template>\n    <div v-if=\"!call\" class=\"empty-line\">{{ t('agent.noCall') }}</div>\n    <div v-else class=\"caller\">\n      <div class=\"caller-id\">\n        <span class=\"caller-phone mono\" data-test=\"caller-phone\">{{ call.caller.phone }}</span>\n        <span class=\"caller-name\">{{ call.caller.citizen?.name || '' }}</span>\n        <el-tag disable-transitions size=\"small\" :type=\"call.caller.known ? 'success' : 'info'\">\n          {{ call.caller.known ? t('agent.knownCaller') : t('agent.newCaller') }}</el-tag>\n        <el-tag disable-transitions v-if=\"call.caller.citizen?.key_account\" size=\"small\" type=\"warning\">{{ t('agent.keyAccount') }}</el-tag>\n        <el-tag disable-transitions v-if=\"call.caller.citizen?.special_needs\" size=\"small\" type=\"danger\">{{ t('agent.specialNeeds') }}</el-tag>\n        <span class=\"muted\">{{ t('agent.hotline') }} {{ call.hotline_code }}</span>\n      </div>\n      <div v-if=\"call.outages?.length\" class=\"pop-outages\" data-test=\"pop-outages\">\n        <h4>{{ t('firstContact.outagesNow') }} ({{ call.outages.length }})</h4>\n        <div v-for=\"o in call.outages\" :key=\"o.id\" class=\"pop-outage\">\n          <el-tag disable-transitions size=\"small\" type=\"warning\">{{ t('domain.' + o.domain) }}</el-tag>\n          <span class=\"ellipsis\">{{ t('firstContact.outageLine', { title: o.title, end: $fmtTime(o.ends_at) }) }}</span>\n        </div>\n      </div>\n      <div class=\"caller-history\">\n        <div>\n          <h4>{{ t('agent.openOrders') }} ({{ call.caller.open_orders.length }})</h4>\n          <div v-if=\"!call.caller.open_orders.length\" class=\"muted small\">{{ t('agent.noHistory') }}</div>\n          <a v-for=\"o in call.caller.open_orders\" :key=\"o.id\" class=\"history-row\" :href=\"'#/orders/' + o.id\" data-test=\"pop-open-order\">\n            <span class=\"mono small\">{{ o.number }}</span><StatusTag :status=\"o.status\" />\n            <span v-if=\"o.owner_name\" class=\"owner small\" data-test=\"pop-owner\">{{ owner(o) }}</span>\n            <span class=\"ellipsis\">{{ o.description }}</span></a>\n        </div>\n        <div>\n          <h4>{{ t('agent.pastOrders') }} ({{ call.caller.past_orders.length }})</h4>\n          <div v-if=\"!call.caller.past_orders.length\" class=\"muted small\">{{ t('agent.noHistory') }}</div>\n          <a v-for=\"o in call.caller.past_orders.slice(0, 5)\" :key=\"o.id\" class=\"history-row\" :href=\"'#/orders/' + o.id\">\n            <span class=\"mono small\">{{ o.number }}</span><StatusTag :status=\"o.status\" />\n            <span v-if=\"o.owner_name\" class=\"owner small\">{{ owner(o) }}</span>\n            <span class=\"ellipsis\">{{ o.description }}</span></a>\n        </div>\n      </div>\n    </div>\n  </el-card>",
+    "\n  <el-card shadow=\"never\" class=\"panel screen-pop\" :class=\"{ ringing: call }\" data-test=\"screen-pop\">\n    <template #header>\n      <div class=\"panel-head\">\n        <span>{{ t('agent.screenPop') }}</span>\n        <span v-if=\"call\">\n          <el-button size=\"small\" @click=\"editing = true\" data-test=\"edit-profile\">{{ t('callerProfile.edit') }}</el-button>\n          <el-button size=\"small\" @click=\"$emit('close')\">{{ t('app.close') }}</el-button>\n        </span>\n      </div>\n    </template>\n    <div v-if=\"!call\" class=\"empty-line\">{{ t('agent.noCall') }}</div>\n    <div v-else class=\"caller\">\n      <div class=\"caller-id\">\n        <span class=\"caller-phone mono\" data-test=\"caller-phone\">{{ call.caller.phone }}</span>\n        <span class=\"caller-name\">{{ call.caller.citizen?.name || '' }}</span>\n        <el-tag disable-transitions size=\"small\" :type=\"call.caller.known ? 'success' : 'info'\">\n          {{ call.caller.known ? t('agent.knownCaller') : t('agent.newCaller') }}</el-tag>\n        <el-tag disable-transitions v-if=\"call.caller.citizen?.key_account\" size=\"small\" type=\"warning\">{{ t('agent.keyAccount') }}</el-tag>\n        <el-tag disable-transitions v-if=\"call.caller.citizen?.special_needs\" size=\"small\" type=\"danger\">{{ t('agent.specialNeeds') }}</el-tag>\n        <span class=\"muted\">{{ t('agent.hotline') }} {{ call.hotline_code }}</span>\n      </div>\n      <div v-if=\"call.caller.citizen?.representative || call.caller.citizen?.preferred_language\" class=\"muted small\">\n        <span v-if=\"call.caller.citizen.representative\" data-test=\"caller-representative\">{{ t('callerProfile.representativeLine', { name: call.caller.citizen.representative }) }}<template\n          v-if=\"call.caller.citizen.representative_unit\">{{ t('callerProfile.unitNote', { unit: call.caller.citizen.representative_unit }) }}</template></span>\n        <span v-if=\"call.caller.citizen.preferred_language\"> · {{ t('callerProfile.languageLine', { language: t('callerProfile.languages.' + call.caller.citizen.preferred_language) }) }}</span>\n      </div>\n      <div v-if=\"call.caller.citizen?.notes\" class=\"caller-notes small\" data-test=\"caller-notes\">{{ call.caller.citizen.notes }}</div>\n      <div v-if=\"call.outages?.length\" class=\"pop-outages\" data-test=\"pop-outages\">\n        <h4>{{ t('firstContact.outagesNow') }} ({{ call.outages.length }})</h4>\n        <div v-for=\"o in call.outages\" :key=\"o.id\" class=\"pop-outage\">\n          <el-tag disable-transitions size=\"small\" type=\"warning\">{{ t('domain.' + o.domain) }}</el-tag>\n          <span class=\"ellipsis\">{{ t('firstContact.outageLine', { title: o.title, end: $fmtTime(o.ends_at) }) }}</span>\n        </div>\n      </div>\n      <div class=\"caller-history\">\n        <div>\n          <h4>{{ t('agent.openOrders') }} ({{ call.caller.open_orders.length }})</h4>\n          <div v-if=\"!call.caller.open_orders.length\" class=\"muted small\">{{ t('agent.noHistory') }}</div>\n          <template v-for=\"o in call.caller.open_orders\" :key=\"o.number\">\n            <div v-if=\"o.other_hotline\" class=\"history-row other-hotline\" data-test=\"other-hotline-order\">\n              <span class=\"mono small\">{{ o.number }}</span><StatusTag :status=\"o.status\" />\n              <span class=\"muted small\">{{ t('callerProfile.otherHotline', { hotline: o.hotline_code }) }}</span></div>\n            <a v-else class=\"history-row\" :href=\"'#/orders/' + o.id\" data-test=\"pop-open-order\">\n              <span class=\"mono small\">{{ o.number }}</span><StatusTag :status=\"o.status\" />\n              <span v-if=\"o.owner_name\" class=\"owner small\" data-test=\"pop-owner\">{{ owner(o) }}</span>\n              <span class=\"ellipsis\">{{ o.description }}</span></a>\n          </template>\n        </div>\n        <div>\n          <h4>{{ t('agent.pastOrders') }} ({{ call.caller.past_orders.length }})</h4>\n          <div v-if=\"!call.caller.past_orders.length\" class=\"muted small\">{{ t('agent.noHistory') }}</div>\n          <template v-for=\"o in call.caller.past_orders.slice(0, 5)\" :key=\"o.number\">\n            <div v-if=\"o.other_hotline\" class=\"history-row other-hotline\" data-test=\"other-hotline-order\">\n              <span class=\"mono small\">{{ o.number }}</span><StatusTag :status=\"o.status\" />\n              <span class=\"muted small\">{{ t('callerProfile.otherHotline', { hotline: o.hotline_code }) }}</span></div>\n            <a v-else class=\"history-row\" :href=\"'#/orders/' + o.id\">\n              <span class=\"mono small\">{{ o.number }}</span><StatusTag :status=\"o.status\" />\n              <span v-if=\"o.owner_name\" class=\"owner small\">{{ owner(o) }}</span>\n              <span class=\"ellipsis\">{{ o.description }}</span></a>\n          </template>\n        </div>\n      </div>\n    </div>\n    <CallerProfile v-if=\"call\" v-model=\"editing\" :profile=\"call.caller\" @saved=\"saved\" />\n  </el-card>",
     (() => {
       const _hoisted_1 = { class: "panel-head" }
-      const _hoisted_2 = {
+      const _hoisted_2 = { key: 0 }
+      const _hoisted_3 = {
         key: 0,
         class: "empty-line"
       }
-      const _hoisted_3 = {
+      const _hoisted_4 = {
         key: 1,
         class: "caller"
       }
-      const _hoisted_4 = { class: "caller-id" }
-      const _hoisted_5 = {
+      const _hoisted_5 = { class: "caller-id" }
+      const _hoisted_6 = {
         class: "caller-phone mono",
         "data-test": "caller-phone"
       }
-      const _hoisted_6 = { class: "caller-name" }
-      const _hoisted_7 = { class: "muted" }
-      const _hoisted_8 = {
-        key: 0,
-        class: "pop-outages",
-        "data-test": "pop-outages"
-      }
-      const _hoisted_9 = { class: "ellipsis" }
-      const _hoisted_10 = { class: "caller-history" }
-      const _hoisted_11 = {
+      const _hoisted_7 = { class: "caller-name" }
+      const _hoisted_8 = { class: "muted" }
+      const _hoisted_9 = {
         key: 0,
         class: "muted small"
       }
-      const _hoisted_12 = ["href"]
-      const _hoisted_13 = { class: "mono small" }
-      const _hoisted_14 = {
+      const _hoisted_10 = {
         key: 0,
-        class: "owner small",
-        "data-test": "pop-owner"
+        "data-test": "caller-representative"
       }
-      const _hoisted_15 = { class: "ellipsis" }
+      const _hoisted_11 = { key: 1 }
+      const _hoisted_12 = {
+        key: 1,
+        class: "caller-notes small",
+        "data-test": "caller-notes"
+      }
+      const _hoisted_13 = {
+        key: 2,
+        class: "pop-outages",
+        "data-test": "pop-outages"
+      }
+      const _hoisted_14 = { class: "ellipsis" }
+      const _hoisted_15 = { class: "caller-history" }
       const _hoisted_16 = {
         key: 0,
         class: "muted small"
       }
-      const _hoisted_17 = ["href"]
+      const _hoisted_17 = {
+        key: 0,
+        class: "history-row other-hotline",
+        "data-test": "other-hotline-order"
+      }
       const _hoisted_18 = { class: "mono small" }
-      const _hoisted_19 = {
+      const _hoisted_19 = { class: "muted small" }
+      const _hoisted_20 = ["href"]
+      const _hoisted_21 = { class: "mono small" }
+      const _hoisted_22 = {
+        key: 0,
+        class: "owner small",
+        "data-test": "pop-owner"
+      }
+      const _hoisted_23 = { class: "ellipsis" }
+      const _hoisted_24 = {
+        key: 0,
+        class: "muted small"
+      }
+      const _hoisted_25 = {
+        key: 0,
+        class: "history-row other-hotline",
+        "data-test": "other-hotline-order"
+      }
+      const _hoisted_26 = { class: "mono small" }
+      const _hoisted_27 = { class: "muted small" }
+      const _hoisted_28 = ["href"]
+      const _hoisted_29 = { class: "mono small" }
+      const _hoisted_30 = {
         key: 0,
         class: "owner small"
       }
-      const _hoisted_20 = { class: "ellipsis" }
+      const _hoisted_31 = { class: "ellipsis" }
 
       return function render(_ctx, _cache) {
         const _component_el_button = _resolveComponent("el-button")
         const _component_el_tag = _resolveComponent("el-tag")
         const _component_StatusTag = _resolveComponent("StatusTag")
+        const _component_CallerProfile = _resolveComponent("CallerProfile")
         const _component_el_card = _resolveComponent("el-card")
 
         return (_openBlock(), _createBlock(_component_el_card, {
@@ -1221,26 +1490,37 @@ export const renders = new Map([
             _createElementVNode("div", _hoisted_1, [
               _createElementVNode("span", null, _toDisplayString(_ctx.t('agent.screenPop')), 1 /* TEXT */),
               (_ctx.call)
-                ? (_openBlock(), _createBlock(_component_el_button, {
-                    key: 0,
-                    size: "small",
-                    onClick: _cache[0] || (_cache[0] = $event => (_ctx.$emit('close')))
-                  }, {
-                    default: _withCtx(() => [
-                      _createTextVNode(_toDisplayString(_ctx.t('app.close')), 1 /* TEXT */)
-                    ]),
-                    _: 1 /* STABLE */
-                  }))
+                ? (_openBlock(), _createElementBlock("span", _hoisted_2, [
+                    _createVNode(_component_el_button, {
+                      size: "small",
+                      onClick: _cache[0] || (_cache[0] = $event => (_ctx.editing = true)),
+                      "data-test": "edit-profile"
+                    }, {
+                      default: _withCtx(() => [
+                        _createTextVNode(_toDisplayString(_ctx.t('callerProfile.edit')), 1 /* TEXT */)
+                      ]),
+                      _: 1 /* STABLE */
+                    }),
+                    _createVNode(_component_el_button, {
+                      size: "small",
+                      onClick: _cache[1] || (_cache[1] = $event => (_ctx.$emit('close')))
+                    }, {
+                      default: _withCtx(() => [
+                        _createTextVNode(_toDisplayString(_ctx.t('app.close')), 1 /* TEXT */)
+                      ]),
+                      _: 1 /* STABLE */
+                    })
+                  ]))
                 : _createCommentVNode("v-if", true)
             ])
           ]),
           default: _withCtx(() => [
             (!_ctx.call)
-              ? (_openBlock(), _createElementBlock("div", _hoisted_2, _toDisplayString(_ctx.t('agent.noCall')), 1 /* TEXT */))
-              : (_openBlock(), _createElementBlock("div", _hoisted_3, [
-                  _createElementVNode("div", _hoisted_4, [
-                    _createElementVNode("span", _hoisted_5, _toDisplayString(_ctx.call.caller.phone), 1 /* TEXT */),
-                    _createElementVNode("span", _hoisted_6, _toDisplayString(_ctx.call.caller.citizen?.name || ''), 1 /* TEXT */),
+              ? (_openBlock(), _createElementBlock("div", _hoisted_3, _toDisplayString(_ctx.t('agent.noCall')), 1 /* TEXT */))
+              : (_openBlock(), _createElementBlock("div", _hoisted_4, [
+                  _createElementVNode("div", _hoisted_5, [
+                    _createElementVNode("span", _hoisted_6, _toDisplayString(_ctx.call.caller.phone), 1 /* TEXT */),
+                    _createElementVNode("span", _hoisted_7, _toDisplayString(_ctx.call.caller.citizen?.name || ''), 1 /* TEXT */),
                     _createVNode(_component_el_tag, {
                       "disable-transitions": "",
                       size: "small",
@@ -1277,10 +1557,30 @@ export const renders = new Map([
                           _: 1 /* STABLE */
                         }))
                       : _createCommentVNode("v-if", true),
-                    _createElementVNode("span", _hoisted_7, _toDisplayString(_ctx.t('agent.hotline')) + " " + _toDisplayString(_ctx.call.hotline_code), 1 /* TEXT */)
+                    _createElementVNode("span", _hoisted_8, _toDisplayString(_ctx.t('agent.hotline')) + " " + _toDisplayString(_ctx.call.hotline_code), 1 /* TEXT */)
                   ]),
+                  (_ctx.call.caller.citizen?.representative || _ctx.call.caller.citizen?.preferred_language)
+                    ? (_openBlock(), _createElementBlock("div", _hoisted_9, [
+                        (_ctx.call.caller.citizen.representative)
+                          ? (_openBlock(), _createElementBlock("span", _hoisted_10, [
+                              _createTextVNode(_toDisplayString(_ctx.t('callerProfile.representativeLine', { name: _ctx.call.caller.citizen.representative })), 1 /* TEXT */),
+                              (_ctx.call.caller.citizen.representative_unit)
+                                ? (_openBlock(), _createElementBlock(_Fragment, { key: 0 }, [
+                                    _createTextVNode(_toDisplayString(_ctx.t('callerProfile.unitNote', { unit: _ctx.call.caller.citizen.representative_unit })), 1 /* TEXT */)
+                                  ], 64 /* STABLE_FRAGMENT */))
+                                : _createCommentVNode("v-if", true)
+                            ]))
+                          : _createCommentVNode("v-if", true),
+                        (_ctx.call.caller.citizen.preferred_language)
+                          ? (_openBlock(), _createElementBlock("span", _hoisted_11, " · " + _toDisplayString(_ctx.t('callerProfile.languageLine', { language: _ctx.t('callerProfile.languages.' + _ctx.call.caller.citizen.preferred_language) })), 1 /* TEXT */))
+                          : _createCommentVNode("v-if", true)
+                      ]))
+                    : _createCommentVNode("v-if", true),
+                  (_ctx.call.caller.citizen?.notes)
+                    ? (_openBlock(), _createElementBlock("div", _hoisted_12, _toDisplayString(_ctx.call.caller.citizen.notes), 1 /* TEXT */))
+                    : _createCommentVNode("v-if", true),
                   (_ctx.call.outages?.length)
-                    ? (_openBlock(), _createElementBlock("div", _hoisted_8, [
+                    ? (_openBlock(), _createElementBlock("div", _hoisted_13, [
                         _createElementVNode("h4", null, _toDisplayString(_ctx.t('firstContact.outagesNow')) + " (" + _toDisplayString(_ctx.call.outages.length) + ")", 1 /* TEXT */),
                         (_openBlock(true), _createElementBlock(_Fragment, null, _renderList(_ctx.call.outages, (o) => {
                           return (_openBlock(), _createElementBlock("div", {
@@ -1297,59 +1597,92 @@ export const renders = new Map([
                               ]),
                               _: 2 /* DYNAMIC */
                             }, 1024 /* DYNAMIC_SLOTS */),
-                            _createElementVNode("span", _hoisted_9, _toDisplayString(_ctx.t('firstContact.outageLine', { title: o.title, end: _ctx.$fmtTime(o.ends_at) })), 1 /* TEXT */)
+                            _createElementVNode("span", _hoisted_14, _toDisplayString(_ctx.t('firstContact.outageLine', { title: o.title, end: _ctx.$fmtTime(o.ends_at) })), 1 /* TEXT */)
                           ]))
                         }), 128 /* KEYED_FRAGMENT */))
                       ]))
                     : _createCommentVNode("v-if", true),
-                  _createElementVNode("div", _hoisted_10, [
+                  _createElementVNode("div", _hoisted_15, [
                     _createElementVNode("div", null, [
                       _createElementVNode("h4", null, _toDisplayString(_ctx.t('agent.openOrders')) + " (" + _toDisplayString(_ctx.call.caller.open_orders.length) + ")", 1 /* TEXT */),
                       (!_ctx.call.caller.open_orders.length)
-                        ? (_openBlock(), _createElementBlock("div", _hoisted_11, _toDisplayString(_ctx.t('agent.noHistory')), 1 /* TEXT */))
+                        ? (_openBlock(), _createElementBlock("div", _hoisted_16, _toDisplayString(_ctx.t('agent.noHistory')), 1 /* TEXT */))
                         : _createCommentVNode("v-if", true),
                       (_openBlock(true), _createElementBlock(_Fragment, null, _renderList(_ctx.call.caller.open_orders, (o) => {
-                        return (_openBlock(), _createElementBlock("a", {
-                          key: o.id,
-                          class: "history-row",
-                          href: '#/orders/' + o.id,
-                          "data-test": "pop-open-order"
+                        return (_openBlock(), _createElementBlock(_Fragment, {
+                          key: o.number
                         }, [
-                          _createElementVNode("span", _hoisted_13, _toDisplayString(o.number), 1 /* TEXT */),
-                          _createVNode(_component_StatusTag, {
-                            status: o.status
-                          }, null, 8 /* PROPS */, ["status"]),
-                          (o.owner_name)
-                            ? (_openBlock(), _createElementBlock("span", _hoisted_14, _toDisplayString(_ctx.owner(o)), 1 /* TEXT */))
-                            : _createCommentVNode("v-if", true),
-                          _createElementVNode("span", _hoisted_15, _toDisplayString(o.description), 1 /* TEXT */)
-                        ], 8 /* PROPS */, _hoisted_12))
+                          (o.other_hotline)
+                            ? (_openBlock(), _createElementBlock("div", _hoisted_17, [
+                                _createElementVNode("span", _hoisted_18, _toDisplayString(o.number), 1 /* TEXT */),
+                                _createVNode(_component_StatusTag, {
+                                  status: o.status
+                                }, null, 8 /* PROPS */, ["status"]),
+                                _createElementVNode("span", _hoisted_19, _toDisplayString(_ctx.t('callerProfile.otherHotline', { hotline: o.hotline_code })), 1 /* TEXT */)
+                              ]))
+                            : (_openBlock(), _createElementBlock("a", {
+                                key: 1,
+                                class: "history-row",
+                                href: '#/orders/' + o.id,
+                                "data-test": "pop-open-order"
+                              }, [
+                                _createElementVNode("span", _hoisted_21, _toDisplayString(o.number), 1 /* TEXT */),
+                                _createVNode(_component_StatusTag, {
+                                  status: o.status
+                                }, null, 8 /* PROPS */, ["status"]),
+                                (o.owner_name)
+                                  ? (_openBlock(), _createElementBlock("span", _hoisted_22, _toDisplayString(_ctx.owner(o)), 1 /* TEXT */))
+                                  : _createCommentVNode("v-if", true),
+                                _createElementVNode("span", _hoisted_23, _toDisplayString(o.description), 1 /* TEXT */)
+                              ], 8 /* PROPS */, _hoisted_20))
+                        ], 64 /* STABLE_FRAGMENT */))
                       }), 128 /* KEYED_FRAGMENT */))
                     ]),
                     _createElementVNode("div", null, [
                       _createElementVNode("h4", null, _toDisplayString(_ctx.t('agent.pastOrders')) + " (" + _toDisplayString(_ctx.call.caller.past_orders.length) + ")", 1 /* TEXT */),
                       (!_ctx.call.caller.past_orders.length)
-                        ? (_openBlock(), _createElementBlock("div", _hoisted_16, _toDisplayString(_ctx.t('agent.noHistory')), 1 /* TEXT */))
+                        ? (_openBlock(), _createElementBlock("div", _hoisted_24, _toDisplayString(_ctx.t('agent.noHistory')), 1 /* TEXT */))
                         : _createCommentVNode("v-if", true),
                       (_openBlock(true), _createElementBlock(_Fragment, null, _renderList(_ctx.call.caller.past_orders.slice(0, 5), (o) => {
-                        return (_openBlock(), _createElementBlock("a", {
-                          key: o.id,
-                          class: "history-row",
-                          href: '#/orders/' + o.id
+                        return (_openBlock(), _createElementBlock(_Fragment, {
+                          key: o.number
                         }, [
-                          _createElementVNode("span", _hoisted_18, _toDisplayString(o.number), 1 /* TEXT */),
-                          _createVNode(_component_StatusTag, {
-                            status: o.status
-                          }, null, 8 /* PROPS */, ["status"]),
-                          (o.owner_name)
-                            ? (_openBlock(), _createElementBlock("span", _hoisted_19, _toDisplayString(_ctx.owner(o)), 1 /* TEXT */))
-                            : _createCommentVNode("v-if", true),
-                          _createElementVNode("span", _hoisted_20, _toDisplayString(o.description), 1 /* TEXT */)
-                        ], 8 /* PROPS */, _hoisted_17))
+                          (o.other_hotline)
+                            ? (_openBlock(), _createElementBlock("div", _hoisted_25, [
+                                _createElementVNode("span", _hoisted_26, _toDisplayString(o.number), 1 /* TEXT */),
+                                _createVNode(_component_StatusTag, {
+                                  status: o.status
+                                }, null, 8 /* PROPS */, ["status"]),
+                                _createElementVNode("span", _hoisted_27, _toDisplayString(_ctx.t('callerProfile.otherHotline', { hotline: o.hotline_code })), 1 /* TEXT */)
+                              ]))
+                            : (_openBlock(), _createElementBlock("a", {
+                                key: 1,
+                                class: "history-row",
+                                href: '#/orders/' + o.id
+                              }, [
+                                _createElementVNode("span", _hoisted_29, _toDisplayString(o.number), 1 /* TEXT */),
+                                _createVNode(_component_StatusTag, {
+                                  status: o.status
+                                }, null, 8 /* PROPS */, ["status"]),
+                                (o.owner_name)
+                                  ? (_openBlock(), _createElementBlock("span", _hoisted_30, _toDisplayString(_ctx.owner(o)), 1 /* TEXT */))
+                                  : _createCommentVNode("v-if", true),
+                                _createElementVNode("span", _hoisted_31, _toDisplayString(o.description), 1 /* TEXT */)
+                              ], 8 /* PROPS */, _hoisted_28))
+                        ], 64 /* STABLE_FRAGMENT */))
                       }), 128 /* KEYED_FRAGMENT */))
                     ])
                   ])
-                ]))
+                ])),
+            (_ctx.call)
+              ? (_openBlock(), _createBlock(_component_CallerProfile, {
+                  key: 2,
+                  modelValue: _ctx.editing,
+                  "onUpdate:modelValue": _cache[2] || (_cache[2] = $event => ((_ctx.editing) = $event)),
+                  profile: _ctx.call.caller,
+                  onSaved: _ctx.saved
+                }, null, 8 /* PROPS */, ["modelValue", "profile", "onSaved"]))
+              : _createCommentVNode("v-if", true)
           ]),
           _: 1 /* STABLE */
         }, 8 /* PROPS */, ["class"]))
@@ -1434,7 +1767,7 @@ export const renders = new Map([
   ],
   // views/agent.js:120
   [
-    "\n  <div class=\"agent-grid\">\n    <aside class=\"col-left\">\n      <AgentStatus :status=\"status\" :taking=\"taking\" @status=\"setStatus\" @take=\"takeNext\" />\n      <WaitingCallers ref=\"queue\" />\n      <Drafts @confirmed=\"reloadMine\" @dialog=\"(open) => (dialogs.draft = open)\" />\n    </aside>\n\n    <section class=\"col-main\">\n      <ScreenPop :call=\"call\" @close=\"endCall\" />\n      <OrderEntry ref=\"entry\" :call=\"call\" @saved=\"reloadMine\" @dialog=\"(open) => (dialogs.duplicates = open)\" />\n      <p class=\"shortcuts\">{{ t('agent.shortcuts') }}</p>\n    </section>\n\n    <aside class=\"col-right\">\n      <ManualCallbacks @dialog=\"(open) => (dialogs.manual = open)\" />\n      <MyOrders ref=\"mine\" />\n    </aside>\n  </div>",
+    "\n  <div class=\"agent-grid\">\n    <aside class=\"col-left\">\n      <AgentStatus :status=\"status\" :taking=\"taking\" @status=\"setStatus\" @take=\"takeNext\" />\n      <WaitingCallers ref=\"queue\" />\n      <Drafts @confirmed=\"reloadMine\" @dialog=\"(open) => (dialogs.draft = open)\" />\n    </aside>\n\n    <section class=\"col-main\">\n      <ScreenPop :call=\"call\" @close=\"endCall\" @profile=\"(p) => (call.caller = p)\" />\n      <OrderEntry ref=\"entry\" :call=\"call\" @saved=\"reloadMine\" @dialog=\"(open) => (dialogs.duplicates = open)\" />\n      <p class=\"shortcuts\">{{ t('agent.shortcuts') }}</p>\n    </section>\n\n    <aside class=\"col-right\">\n      <ManualCallbacks @dialog=\"(open) => (dialogs.manual = open)\" />\n      <MyOrders ref=\"mine\" />\n    </aside>\n  </div>",
     (() => {
       const _hoisted_1 = { class: "agent-grid" }
       const _hoisted_2 = { class: "col-left" }
@@ -1468,19 +1801,20 @@ export const renders = new Map([
           _createElementVNode("section", _hoisted_3, [
             _createVNode(_component_ScreenPop, {
               call: _ctx.call,
-              onClose: _ctx.endCall
+              onClose: _ctx.endCall,
+              onProfile: _cache[1] || (_cache[1] = (p) => (_ctx.call.caller = p))
             }, null, 8 /* PROPS */, ["call", "onClose"]),
             _createVNode(_component_OrderEntry, {
               ref: "entry",
               call: _ctx.call,
               onSaved: _ctx.reloadMine,
-              onDialog: _cache[1] || (_cache[1] = (open) => (_ctx.dialogs.duplicates = open))
+              onDialog: _cache[2] || (_cache[2] = (open) => (_ctx.dialogs.duplicates = open))
             }, null, 8 /* PROPS */, ["call", "onSaved"]),
             _createElementVNode("p", _hoisted_4, _toDisplayString(_ctx.t('agent.shortcuts')), 1 /* TEXT */)
           ]),
           _createElementVNode("aside", _hoisted_5, [
             _createVNode(_component_ManualCallbacks, {
-              onDialog: _cache[2] || (_cache[2] = (open) => (_ctx.dialogs.manual = open))
+              onDialog: _cache[3] || (_cache[3] = (open) => (_ctx.dialogs.manual = open))
             }),
             _createVNode(_component_MyOrders, { ref: "mine" }, null, 512 /* NEED_PATCH */)
           ])

@@ -126,7 +126,7 @@ export default {
     </aside>
 
     <section class="col-main">
-      <ScreenPop :call="call" @close="endCall" />
+      <ScreenPop :call="call" @close="endCall" @profile="(p) => (call.caller = p)" />
       <OrderEntry ref="entry" :call="call" @saved="reloadMine" @dialog="(open) => (dialogs.duplicates = open)" />
       <p class="shortcuts">{{ t('agent.shortcuts') }}</p>
     </section>

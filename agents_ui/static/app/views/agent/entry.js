@@ -58,6 +58,10 @@ export default {
     const suggestions = useSuggestions(() => form.description);
     watch(() => duplicates.open, (open) => emit("dialog", open));
 
+    // Orders are registered on the user's own hotlines only (null: every hotline).
+    const myHotlines = computed(() =>
+      refs.hotlines.filter((h) => !user.hotline_codes || user.hotline_codes.includes(h.code)),
+    );
     const item = computed(() => refs.itemsByCode[form.service_item]);
     watch(
       () => form.service_item,
@@ -121,11 +125,13 @@ export default {
     function answer(offer) {
       const caller = offer.caller || {};
       const citizen = caller.citizen || {};
+      // The profile's place, else that of the caller's last order (caller.prefill).
+      const place = caller.prefill || {};
       Object.assign(form, emptyForm(offer.hotline_code || user.hotline_code), {
         caller_phone: caller.phone || "",
         caller_name: citizen.name || "",
-        area: citizen.area_code || "",
-        address: citizen.address || "",
+        area: place.area_code || "",
+        address: place.address || "",
       });
       nextTick(() => descriptionInput.value?.focus());
     }
@@ -220,7 +226,7 @@ export default {
     expose({ answer, clear, pick, register });
     return {
       t, refs, form, saving, suggestions, outageHints, duplicates, candidates, descriptionInput,
-      ORDER_KINDS, nameOf, clear, pick, register, merge, matchText,
+      ORDER_KINDS, myHotlines, nameOf, clear, pick, register, merge, matchText,
     };
   },
   template: `
@@ -246,7 +252,7 @@ export default {
       </el-form-item>
       <el-form-item :label="t('agent.hotline')" required>
         <el-select v-model="form.hotline" class="full" data-test="hotline-select">
-          <el-option v-for="h in refs.hotlines" :key="h.code" :value="h.code" :label="h.code + ' ' + nameOf(h)" />
+          <el-option v-for="h in myHotlines" :key="h.code" :value="h.code" :label="h.code + ' ' + nameOf(h)" />
         </el-select>
       </el-form-item>
       <el-form-item :label="t('agent.kind')">

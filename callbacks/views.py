@@ -359,8 +359,8 @@ async def survey_recording(request: web.Request) -> web.Response:
             raise hidden()
         if survey["order_id"] is not None:
             await access_order_by_id(conn, actor, survey["order_id"], hidden_as=hidden())
-        elif not actor.is_centre:  # a survey of no order (proactive): the centre's
-            raise hidden()
+        elif not (actor.is_centre and actor.sees_hotline(survey["hotline_code"])):
+            raise hidden()  # a survey of no order (proactive): its hotline's centre users
     return await play_recording(request, recording_sid)
 
 

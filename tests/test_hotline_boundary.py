@@ -30,6 +30,10 @@ from wiring.app import create_app
 # shows other hotlines' orders as one line each (tests/test_caller_profiles.py).
 NOT_OF_AN_ORDER = {"campaign_id", "rule_id", "client_id", "phone"}
 
+# A recording the carrier would be asked for (which answers 502 in tests) if the boundary
+# let the request through.
+RECORDING = "RE" + "0" * 32
+
 # Bodies that pass validation, for the operations that take one.
 BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/api/v1/orders/{order_id}/resolve-on-call"): {"reply": "已答复"},
@@ -110,18 +114,20 @@ async def foreign_rows(
         },
     )
     call_id = await conn.fetchval(
-        "INSERT INTO calls (call_sid, from_phone, to_number, hotline_code) "
-        "VALUES ('CA-boundary', '+8613800005556', '96556', '96556') RETURNING id"
+        "INSERT INTO calls (call_sid, from_phone, to_number, hotline_code, recording_sid) "
+        "VALUES ('CA-boundary', '+8613800005556', '96556', '96556', $1) RETURNING id",
+        RECORDING,
     )
     campaign = await conn.fetchval(
         "INSERT INTO callback_campaigns (kind, name, channel, hotline_code) "
         "VALUES ('proactive', 'p', 'manual', '96556') RETURNING id"
     )
     survey = await conn.fetchval(
-        "INSERT INTO callback_surveys (campaign_id, order_id, phone, hotline_code, channel) "
-        "VALUES ($1, $2, '+8613800005556', '96556', 'manual') RETURNING id",
+        "INSERT INTO callback_surveys (campaign_id, order_id, phone, hotline_code, channel, "
+        "recording_url) VALUES ($1, $2, '+8613800005556', '96556', 'manual', $3) RETURNING id",
         campaign,
         order["id"],
+        f"https://api.twilio.com/2010-04-01/Recordings/{RECORDING}",
     )
     attempt = await conn.fetchval(
         "INSERT INTO callback_attempts (survey_id, number, channel, effect_key, state, due_at) "
@@ -143,6 +149,7 @@ async def foreign_rows(
         "appeal_id": appeal["id"],
         "call_id": call_id,
         "attempt_id": attempt,
+        "survey_id": survey,
     }
     return ids, own["id"]
 

@@ -42,12 +42,15 @@ class RecordingUnavailable(Exception):
 
 
 async def access_recording(conn: asyncpg.Connection, actor: Actor, call_id: int) -> str:
-    """The SID of the call's recording, if ``actor`` may hear it: the centre hears every
-    call's; a unit, a call with an order dispatched to it (as it sees that order)."""
+    """The SID of the call's recording, if ``actor`` may hear it: the centre hears its
+    hotlines' calls; a unit, a call with an order dispatched to it (as it sees that
+    order)."""
     call = await queries.get_call(conn, call_id)
     if call is None or call["recording_sid"] is None:
         raise hidden()
     if actor.is_centre:
+        if not actor.sees_hotline(call["hotline_code"] or ""):
+            raise hidden()
         return str(call["recording_sid"])
     for order in await queries.orders_of_call(conn, call_id):
         try:

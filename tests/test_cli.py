@@ -18,6 +18,7 @@ import psutil
 import pytest
 from pydantic import SecretStr
 
+from hotline import db
 from hotline.settings import Settings, SettingsError
 from hotline.users.models import Actor
 from hotline.users.service import api_key_actor
@@ -150,7 +151,7 @@ def test_recount_makes_the_kept_counts_again(
         damage: bool = False, order: bool = False
     ) -> tuple[list[asyncpg.Record], list[asyncpg.Record]]:
         assert settings.database_url
-        conn = await asyncpg.connect(settings.database_url)
+        conn = await db.connect(settings.database_url)  # the project's codecs (jsonb)
         try:
             if order:  # something for each kind of count: an order, dispatched
                 now = dt.datetime.now(dt.UTC)

@@ -81,6 +81,7 @@ ANSWERS_ANOTHER = {
     ("post", "/api/v1/dispatches/{dispatch_id}/time-requests"),
     ("post", "/api/v1/dispatches/{dispatch_id}/part"),
     ("post", "/api/v1/dispatches/{dispatch_id}/complete"),
+    ("post", "/api/v1/dispatches/{dispatch_id}/visit"),
     ("post", "/api/v1/returns/{return_id}/review"),
     ("post", "/api/v1/time-requests/{request_id}/decision"),
     ("post", "/api/v1/open311/clients"),

@@ -657,6 +657,7 @@ const zh = {
   // 办不成事 (hard cases): the agent's entry, the drafts, the board's own list and figures.
   hardCase: {
     flag: "办不成事",
+    register: "登记并转中心协调",
     entryToggle: "办不成事：市民已在别处反映，仍未办成（直接转中心协调督办）",
     tried: "已在何处反映",
     triedHint: "在哪里、何时反映过，得到什么答复",
@@ -1340,6 +1341,7 @@ const en = {
   // 办不成事 (hard cases): the agent's entry, the drafts, the board's own list and figures.
   hardCase: {
     flag: "Hard case (could not get it done elsewhere)",
+    register: "Register for the centre to coordinate",
     entryToggle: "Hard case: the citizen already tried elsewhere and could not get it done (straight to coordination)",
     tried: "Where they already tried",
     triedHint: "Where and when they tried, and what they were told",

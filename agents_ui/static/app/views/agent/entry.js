@@ -309,7 +309,7 @@ export default {
       </el-form-item>
       <div class="span-2 form-actions">
         <el-button type="primary" size="large" native-type="submit" :loading="saving" data-test="register">
-          {{ form.resolve ? t('agent.resolveOnCall') : t('agent.register') }} <kbd>Ctrl+Enter</kbd></el-button>
+          {{ form.resolve ? t('agent.resolveOnCall') : form.hard_case ? t('hardCase.register') : t('agent.register') }} <kbd>Ctrl+Enter</kbd></el-button>
         <el-button size="large" @click="clear">{{ t('agent.clear') }}</el-button>
       </div>
     </el-form>

@@ -100,7 +100,8 @@ async def on_order_completed(
 ) -> None:
     """Outbox handler on ``order.completed``: the order's callback, and one for each
     caller merged into it (重复件, an outage's callers), paced like any other; where the
-    hotline says so, the merged callers are texted at once that the fault is fixed. An
+    hotline says so, the merged callers are texted that the fault is fixed (at once, or
+    when the calling hours begin). An
     order without a phone cannot be called back; it is closed with that note (its merged
     callers are still called). A repeat does nothing more."""
     order = await order_queries.get_order(conn, payload["order_id"], for_update=True)
@@ -112,17 +113,23 @@ async def on_order_completed(
     await schedule_after_completion(
         conn, [order, *merged], policy, about=[order] * (len(merged) + 1)
     )
-    await text_fault_fixed(conn, order, merged)
+    await text_fault_fixed(conn, order, merged, at=policy.next_calling_time(now))
     if not order["caller_phone"]:
         data = {"callback": "no phone to call back"}
         await do_transition(conn, order, "close", None, now, changes={"closed_at": now}, data=data)
 
 
 async def text_fault_fixed(
-    conn: asyncpg.Connection, order: asyncpg.Record, merged: list[asyncpg.Record]
+    conn: asyncpg.Connection,
+    order: asyncpg.Record,
+    merged: list[asyncpg.Record],
+    *,
+    at: dt.datetime,
 ) -> None:
     """The hotline's "fault fixed" SMS (``hotlines.fixed_sms``) to each merged caller,
-    once per order and round: they learn it now, not when their callback comes."""
+    once per order and round: they learn it ``at`` the next calling time (now, inside
+    the calling hours; a fault fixed at 2 a.m. is texted in the morning), not when their
+    callback comes."""
     hotline = await reference.hotline(conn, order["hotline_code"])
     if hotline is None or not hotline["fixed_sms"]:
         return
@@ -133,6 +140,7 @@ async def text_fault_fixed(
             to_phone=child["caller_phone"],
             from_number=hotline["voice_number"] or hotline["number"],
             body=voice.fault_fixed(hotline["number"], str(child["number"])),
+            due_at=at,
         )
 
 

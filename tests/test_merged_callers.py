@@ -12,6 +12,8 @@ import asyncpg
 import pytest
 from aiohttp.test_utils import TestServer
 
+from callbacks.policy import CallbackPolicy
+from hotline.reference.calendar import load_calendar
 from hotline.settings import Settings
 from tests.callback_support import sign_and_complete
 from tests.routing_support import Desk, enterprise_ids, open_desks, settle
@@ -100,12 +102,17 @@ async def test_every_caller_of_an_outage_is_called_back_and_closes_or_reopens_on
     assert {s["dispatch_id"] for s in surveys.values()} == {dispatch}
     assert {s["enterprise_id"] for s in surveys.values()} == {water}
     texts = await pool.fetch(
-        "SELECT to_phone, body FROM outbound_messages WHERE effect_key LIKE 'callback.fixed:%'"
-        " AND to_phone = ANY($1::text[])",
+        "SELECT to_phone, body, due_at FROM outbound_messages"
+        " WHERE effect_key LIKE 'callback.fixed:%' AND to_phone = ANY($1::text[])",
         ["+8613911110001", "+8613911110002", "+8613911110003"],
     )
     assert sorted(t["to_phone"] for t in texts) == ["+8613911110002", "+8613911110003"]
     assert all("已处理完毕" in t["body"] for t in texts)
+    # Texted at once inside the calling hours, else when they begin: never at night.
+    async with pool.acquire() as conn:
+        policy = CallbackPolicy.from_settings(settings, await load_calendar(conn, settings))
+    for text in texts:
+        assert policy.is_calling_time(text["due_at"]), text["due_at"]
 
     async def answer(order_id: int, solved: bool, rating: int) -> Any:
         attempt = surveys[order_id]["attempt_id"]

@@ -340,14 +340,17 @@ async def insert_outbound(
     to_phone: str,
     from_number: str,
     body: str,
+    due_at: dt.datetime | None = None,
 ) -> int | None:
     """One message per effect: the same key again inserts nothing and returns None.
+    It goes at ``due_at`` (now by default).
 
     ``provider`` stays empty until a provider has sent it (the one configured then)."""
     return await conn.fetchval(
         """
-        INSERT INTO outbound_messages (effect_key, channel, to_phone, from_number, body, provider)
-        VALUES ($1, $2, $3, $4, $5, '')
+        INSERT INTO outbound_messages (effect_key, channel, to_phone, from_number, body, provider,
+                                       due_at)
+        VALUES ($1, $2, $3, $4, $5, '', coalesce($6, now()))
         ON CONFLICT (effect_key) DO NOTHING RETURNING id
         """,
         effect_key,
@@ -355,6 +358,7 @@ async def insert_outbound(
         to_phone,
         from_number,
         body,
+        due_at,
     )
 
 

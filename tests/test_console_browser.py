@@ -1565,7 +1565,8 @@ async def test_photos_recordings_and_proof_are_shown_where_the_order_is(
     await water.locator("input[name=username]").fill(stack.users["water"])
     await water.locator("input[name=password]").fill(PASSWORD)
     await water.locator("[data-test=login-submit]").click()
-    inbox_row = water.locator("[data-test=inbox] tr", has_text=number)
+    # At 390 px the inbox is a list of cards.
+    inbox_row = water.locator("[data-test=inbox-card]", has_text=number)
     await expect(inbox_row.locator("[data-test=media-photo] img")).to_have_count(2)
     await water.screenshot(path=ARTIFACTS / "media-inbox-390-zh.png", full_page=True)
     await inbox_row.locator("[data-test=media-photo]").last.click()

@@ -146,26 +146,30 @@ async def test_the_demo_routes_each_domain_by_district(
             for code, name in AGENTS.items()
         }
         orders = [
-            (await register(agents[hotline], hotline, item, area), unit)
+            (hotline, await register(agents[hotline], hotline, item, area), unit)
             for hotline, item, area, unit in EXPECTED
         ]
         no_area = await register(agents["96111"], "96111", "W05", None)
         complaint = await register(agents["12319"], "12319", "G-COMPLAINT", "370202001")
         await settle(pool, demo_settings)
 
-        agent = agents["12319"]
-        for order_id, unit in orders:
-            status, lead, reason = await routed(agent, order_id)
+        # Each agent reads its own hotline's orders (another's are not found).
+        for hotline, order_id, unit in orders:
+            status, lead, reason = await routed(agents[hotline], order_id)
             assert (status, lead) == ("dispatched", unit), reason
             assert reason.startswith("规则 "), reason
         # An area no rule names (here: none given): the domain's group, and it says so.
-        assert await routed(agent, no_area) == (
+        assert await routed(agents["96111"], no_area) == (
             "dispatched",
             "qd-water",
             f"{FALLBACK}：供水类事项 → 青岛水务集团",
         )
         # An item of no domain has no group: coordination, as before.
-        assert await routed(agent, complaint) == ("escalated", None, "没有匹配的派单规则")
+        assert await routed(agents["12319"], complaint) == (
+            "escalated",
+            None,
+            "没有匹配的派单规则",
+        )
 
 
 async def test_a_district_without_its_rule_goes_to_the_domains_group(

@@ -25,7 +25,6 @@ from typing import Any
 
 CHINESE = "zh-CN"
 ENGLISH = "en"
-LANGUAGES = (CHINESE, ENGLISH)
 DEFAULT = CHINESE
 
 _DATA = json.loads((Path(__file__).parent / "locale" / "zh-CN.json").read_text("utf-8"))

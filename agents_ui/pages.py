@@ -8,8 +8,7 @@ from pathlib import Path
 
 from aiohttp import web
 
-from agents_ui.views.console import SUGGESTER
-from hotline.reference.suggest import Suggester
+from agents_ui.views import suggestions
 from web.security import allow_inline_script
 
 STATIC_DIR = Path(__file__).parent / "static"
@@ -42,7 +41,7 @@ async def favicon(request: web.Request) -> web.FileResponse:
 
 def setup(app: web.Application) -> None:
     """The pages and their static files, and what the console's views keep per app."""
-    app[SUGGESTER] = Suggester()
+    suggestions.setup(app)
     allow_inline_script(app, import_map())
     app.router.add_get("/", index)
     app.router.add_get("/report", report_form)

@@ -72,6 +72,13 @@ class Settings(BaseSettings):
     # Duplicate suggestions: look back this far, and this address similarity (pg_trgm).
     duplicate_window_hours: int = Field(default=72, ge=1)
     duplicate_similarity: float = Field(default=0.45, gt=0, le=1)
+    # Order-entry suggestions (hotline/suggest, docs/suggest.md): the labelled corpus and
+    # the thesaurus the classifier trains on; below this probability the first item is
+    # offered as "not sure"; the nightly retraining starts at this local hour.
+    suggest_corpus: Path = Path(__file__).resolve().parent.parent / "config/suggest/corpus.jsonl"
+    suggest_concepts: Path = Path(__file__).resolve().parent.parent / "config/suggest/concepts.json"
+    suggest_sure_at: float = Field(default=0.4, gt=0, lt=1)
+    suggest_training_hour: int = Field(default=2, ge=0, le=23)
     # Proof files: where they are kept (default var_dir/proofs) and how big one may be.
     proof_dir: Path | None = None
     proof_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)

@@ -10,6 +10,7 @@ key customer's named representative puts that unit first.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -80,7 +81,7 @@ def _scope_text(rule: asyncpg.Record) -> i18n.Text:
     return i18n.Text("{what} ({where})", what=what, where=where)
 
 
-async def rank_candidates(conn: asyncpg.Connection, order: asyncpg.Record) -> Ranking:
+async def rank_candidates(conn: asyncpg.Connection, order: Mapping[str, Any]) -> Ranking:
     item = await reference.item(conn, order["service_item_code"])
     assert item is not None, "orders reference existing service items"
     rules = await queries.matching_rules(
@@ -144,6 +145,17 @@ async def rank_candidates(conn: asyncpg.Connection, order: asyncpg.Record) -> Ra
         if fallback is not None and fallback.enterprise_id not in seen:
             leads.append(fallback)
     return Ranking(leads, assisting)
+
+
+async def first_unit(
+    conn: asyncpg.Connection, item_code: str, area_code: str | None
+) -> Candidate | None:
+    """The unit routing would choose first for a new order of the item in the area (the
+    console shows it next to each suggested item); None: the centre would coordinate."""
+    ranking = await rank_candidates(
+        conn, {"service_item_code": item_code, "area_code": area_code, "citizen_id": None}
+    )
+    return ranking.leads[0] if ranking.leads else None
 
 
 async def _domain_fallback(conn: asyncpg.Connection, domain: str) -> Candidate | None:

@@ -27,8 +27,10 @@ from hotline.logs import configure_logging
 from hotline.migrate import MigrationError, migrate
 from hotline.orders import queries as order_queries
 from hotline.settings import Settings, SettingsError
+from hotline.suggest import queries as suggest_queries
+from hotline.suggest.training import do_ensure_nightly, do_request_training, run_training
 from wiring import backup as backups
-from wiring.jobs import install_job_context
+from wiring.jobs import install_job_context, job_context
 from wiring.seed import database_is_empty, seed_demo_users, seed_reference, seed_routing
 from wiring.services import ServiceUrls, running_services
 from wiring.subscriptions import relay_sources, subscribe_all
@@ -106,6 +108,10 @@ def cmd_seed(settings: Settings, args: argparse.Namespace) -> int:
             print("demo routing:", ", ".join(f"{k} {v}" for k, v in routing.items()))
             if args.demo_users:
                 print("demo users created:", await seed_demo_users(conn))
+            if await suggest_queries.promoted_id(conn) is None:
+                async with conn.transaction():
+                    run = await do_request_training(conn, None, utcnow())
+                print(f"suggestions: training run {run['id']} queued for the workers")
         finally:
             await conn.close()
 
@@ -180,6 +186,8 @@ def cmd_relay(settings: Settings, args: argparse.Namespace) -> int:
         connection = Redis.from_url(urls.redis_url)
         queue = Queue(settings.queue_name, connection=connection)
         timer_queue = Queue(settings.timer_queue_name, connection=connection)
+        async with db.transaction(pool) as conn:
+            await do_ensure_nightly(conn, settings, utcnow())
         try:
             relay = Relay(
                 pool,
@@ -202,6 +210,38 @@ def cmd_relay(settings: Settings, args: argparse.Namespace) -> int:
 
     with running_services(settings) as urls:
         asyncio.run(run(urls))
+    return 0
+
+
+def cmd_train(settings: Settings, args: argparse.Namespace) -> int:
+    """Train a model version now, in this process, and say what came of it."""
+
+    async def run(url: str) -> None:
+        await migrate(url)
+        conn = await db.connect(url)
+        try:
+            async with conn.transaction():
+                training = await do_request_training(conn, None, utcnow())
+            print(f"training run {training['id']}: fitting (about a minute on a small machine)…")
+            print(await run_training(conn, training["id"], job_context(settings)))
+            for model in await suggest_queries.list_models(conn, 1):
+                print(
+                    f"model {model['id']} ({model['state']}): "
+                    f"{model['corpus_lines']} corpus lines, {model['order_lines']} orders "
+                    f"({model['corrections']} corrections); held back {model['held_back']}: "
+                    f"top-1 {model['top1']:.1%}, top-3 {model['top3']:.1%}"
+                    + (
+                        f" (version {model['baseline_id']}: top-1 "
+                        f"{model['baseline_top1']:.1%}, top-3 {model['baseline_top3']:.1%})"
+                        if model["baseline_id"]
+                        else ""
+                    )
+                )
+        finally:
+            await conn.close()
+
+    with running_services(settings) as urls:
+        asyncio.run(run(urls.database_url))
     return 0
 
 
@@ -388,6 +428,7 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument("--label", default="up", help=argparse.SUPPRESS)
     sub.add_parser("migrate", help="apply pending database migrations")
     sub.add_parser("recount", help="make the board's and the figures' kept counts again")
+    sub.add_parser("train", help="train a new version of the service-item classifier now")
     seed = sub.add_parser("seed", help="load reference data from config/demo (idempotent)")
     seed.add_argument("--demo-users", action="store_true", help="also create the demo users")
     seed.add_argument(
@@ -458,6 +499,7 @@ COMMANDS = {
     "up": cmd_up,
     "migrate": cmd_migrate,
     "recount": cmd_recount,
+    "train": cmd_train,
     "seed": cmd_seed,
     "web": cmd_web,
     "worker": cmd_worker,

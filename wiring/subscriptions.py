@@ -10,6 +10,7 @@ from callbacks.jobs import callback_source
 from hotline.orders.lifecycle import ORDER_COMPLETED
 from hotline.outbox.handlers import topics
 from hotline.relay import CORE_SOURCES, Source
+from hotline.suggest.training import training_source
 from integrations.enterprise_webhooks import handlers as webhook_handlers
 from integrations.enterprise_webhooks.delivery import webhook_source
 from integrations.telephony import intake
@@ -34,4 +35,10 @@ def subscribe_web() -> None:
 
 
 def relay_sources() -> tuple[Source, ...]:
-    return (*CORE_SOURCES, webhook_source, outbound_source, callback_source)
+    return (
+        *CORE_SOURCES,
+        webhook_source,
+        outbound_source,
+        callback_source,
+        training_source,
+    )

@@ -3,9 +3,9 @@ forms, the agents' console and the supervisors' board."""
 
 from __future__ import annotations
 
-from agents_ui.views import auth, console, orders, reference
+from agents_ui.views import auth, console, orders, reference, suggestions
 from web.api import Api
 
 
 def register(api: Api) -> None:
-    api.include(auth.routes, orders.routes, reference.routes, console.routes)
+    api.include(auth.routes, orders.routes, reference.routes, console.routes, suggestions.routes)

@@ -3,7 +3,6 @@ agent's own orders, the suggested service item, and the supervisors' board."""
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
@@ -20,8 +19,6 @@ from hotline.orders.models import NewOrder
 from hotline.orders.presenting import order_json
 from hotline.orders.service import do_register_order, do_resolve_on_call, hotline_scope
 from hotline.phones import mask_phone
-from hotline.reference.cache import reference
-from hotline.reference.suggest import Suggester
 from hotline.users.models import CALL_TAKER_ROLES, CENTRE_ROLES, SUPERVISOR_ROLES
 from web.api import Routes, json_response, read_body, read_query
 from web.auth import require_actor
@@ -32,8 +29,6 @@ routes = Routes()
 
 # Open orders due within this many hours count as "due soon" on the board.
 DUE_SOON_HOURS = 4
-# The web process's item suggester (its tokenizer knows the catalogue's keywords).
-SUGGESTER = web.AppKey("suggester", Suggester)
 
 AgentState = Literal["available", "busy", "after_call", "offline"]
 
@@ -52,12 +47,6 @@ class ResolvedOrder(NewOrder):
 class MyOrders(BaseModel):
     model_config = ConfigDict(extra="forbid")
     limit: int = Field(default=50, ge=1, le=200)
-
-
-class SuggestQuery(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-    text: str = Field(min_length=1, max_length=4000)
-    limit: int = Field(default=3, ge=1, le=10)
 
 
 class RatesQuery(BaseModel):
@@ -188,23 +177,6 @@ async def register_resolved(request: web.Request) -> web.Response:
         if result.created:
             order = await do_resolve_on_call(conn, actor, order["id"], body.reply, now)
     return json_response(order_json(order), status=201 if result.created else 200)
-
-
-@routes.route(
-    "GET",
-    "/api/v1/service-items/suggest",
-    summary="Service items a description most likely asks for (jieba with the catalogue)",
-    tag="console",
-    query=SuggestQuery,
-    roles=CENTRE_ROLES,
-)
-async def suggest_item(request: web.Request) -> web.Response:
-    criteria = read_query(request, SuggestQuery)
-    async with request.app[POOL].acquire() as conn:
-        items = await reference.service_items(conn)
-    suggester = request.app[SUGGESTER]
-    found = await asyncio.to_thread(suggester.suggest, criteria.text, items, criteria.limit)
-    return json_response({"items": found})
 
 
 # -------------------------------------------------------------------------- board

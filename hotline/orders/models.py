@@ -23,6 +23,18 @@ def says_where_tried(value: str, info: ValidationInfo) -> str:
     return value
 
 
+def suggested_item_field() -> Any:
+    """The item the console suggested first when the agent registered the order, as the
+    suggestion answered it: the agent's choice tells a correction from an accepted
+    suggestion, and corrections weigh more when the classifier learns (hotline.suggest)."""
+    return Field(
+        default=None,
+        max_length=32,
+        pattern=r"^[A-Za-z0-9-]+$",
+        validation_alias=renamed("suggested_item_code", "suggested_item"),
+    )
+
+
 def tried_elsewhere_field() -> Any:
     return Field(default="", max_length=TRIED_ELSEWHERE_MAX, validate_default=True)
 
@@ -54,6 +66,7 @@ class NewOrder(RenamedFields):
     hard_case: bool = False
     tried_elsewhere: str = tried_elsewhere_field()
     _says_where_tried = field_validator("tried_elsewhere")(says_where_tried)
+    suggested_item: str | None = suggested_item_field()
     # Sent again with a retried request, it returns the first order instead of a second.
     client_request_id: str | None = Field(default=None, min_length=1, max_length=64)
 
@@ -127,6 +140,7 @@ class ConfirmDraft(RenamedFields):
     description: str | None = Field(default=None, max_length=4000)
     caller_name: str | None = Field(default=None, max_length=64)
     priority: Priority = "normal"
+    suggested_item: str | None = suggested_item_field()
     # None keeps what the citizen said on the form; the agent may flag it or lift it.
     hard_case: bool | None = None
     tried_elsewhere: str | None = Field(default=None, max_length=TRIED_ELSEWHERE_MAX)

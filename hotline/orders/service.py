@@ -172,6 +172,7 @@ async def do_register_order(
             "client_request_id": new.client_request_id,
             "resolution_due_at": due["resolution"],
             "call_id": new.call_id,
+            "suggested_item_code": new.suggested_item,
         },
     )
     await _start_clocks(conn, order["id"], due, now)
@@ -318,6 +319,7 @@ async def do_confirm_draft(
             "tried_elsewhere": tried if hard_case else "",
             "registered_by": actor.user_id,
             "resolution_due_at": due["resolution"],
+            "suggested_item_code": confirm.suggested_item,
         },
         data={"number": draft["number"], **_registration_data(item, confirm.priority, due)},
     )

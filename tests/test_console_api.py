@@ -71,7 +71,7 @@ async def test_the_description_suggests_the_item(
     desks: dict[str, Desk], text: str, best: str
 ) -> None:
     found = (await desks["agent"].get("/api/v1/service-items/suggest", text=text))["items"]
-    assert found[0]["code"] == best and found[0]["matched"]
+    assert found[0]["code"] == best and found[0]["words"]
 
 
 async def test_no_keyword_no_suggestion_and_units_may_not_ask(desks: dict[str, Desk]) -> None:

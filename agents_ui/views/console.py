@@ -22,9 +22,11 @@ from hotline.orders.service import do_register_order, do_resolve_on_call, hotlin
 from hotline.phones import mask_phone
 from hotline.reference.cache import reference
 from hotline.reference.suggest import Suggester
+from hotline.suggest import urgency
 from hotline.users.models import CALL_TAKER_ROLES, CENTRE_ROLES, SUPERVISOR_ROLES
 from web.api import Routes, json_response, read_body, read_query
 from web.auth import require_actor
+from web.errors import language
 from web.keys import CALENDAR, CLOCK, POOL, SETTINGS
 from web.live import announce_agent_status
 
@@ -204,7 +206,9 @@ async def suggest_item(request: web.Request) -> web.Response:
         items = await reference.service_items(conn)
     suggester = request.app[SUGGESTER]
     found = await asyncio.to_thread(suggester.suggest, criteria.text, items, criteria.limit)
-    return json_response({"items": found})
+    # 紧急 suggested from the same words: the agent decides, the reason says why.
+    urgent = urgency.suggest_urgency(criteria.text, language(request), urgency.RULES)
+    return json_response({"items": found, "urgency": urgent})
 
 
 # -------------------------------------------------------------------------- board

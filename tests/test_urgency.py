@@ -25,7 +25,7 @@ from tests.test_console_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, CSP_W
 # The radio button chosen (Element Plus).
 ACTIVE = re.compile(r"\bis-active\b")
 RAW = json.loads(RULES_FILE.read_text("utf-8"))
-BY_CODE = {rule.code: rule for rule in RULES}
+BY_CODE = {rule.code: rule for rule in RULES.rules}
 
 
 def fired(text: str, language: str = "zh-CN") -> dict[str, str]:
@@ -50,6 +50,10 @@ MUST_FIRE = [
     ("gas_leak", "不知道是不是煤气味，挺冲的"),
     ("gas_leak", "受不了这煤气味"),
     ("gas_leak", "俺家厨房跑气了你们快来看看"),
+    ("gas_leak", "厨房那个报警的东西一直响"),
+    ("gas_leak", "施工把燃气管子挖断了，呼呼往外冒气"),
+    ("gas_leak", "俺把总阀关了，屋里那个味还是散不掉"),  # a bare smell, with the valve
+    ("gas_leak", "楼外那根立管好像泄漏了"),
     # poisoning: symptoms with a gas appliance, often in another clause
     ("gas_poisoning", "家里老人头晕恶心，燃气热水器开着"),
     ("gas_poisoning", "洗澡洗着洗着头晕想吐，用的是燃气热水器"),
@@ -65,17 +69,25 @@ MUST_FIRE = [
     ("flooding", "水顺着楼梯往下流"),
     ("flooding", "天花板一直往下滴水"),
     ("flooding", "小区里水管子崩了"),
+    ("flooding", "表井那一直在冒水"),
+    ("flooding", "供暖管子漏了，热水淌了一楼梯"),
+    ("flooding", "一下大雨就往屋里灌"),
     # no heating with someone frail at home, said in either order
     ("no_heat_vulnerable", "家里八十多的老人，暖气一点不热"),
     ("no_heat_vulnerable", "俺家宝宝才三个月，屋里才十四度"),
     ("no_heat_vulnerable", "老母亲瘫痪在床，暖气冰凉的"),
     ("no_heat_vulnerable", "到现在还没来暖，家里有孕妇"),
+    ("no_heat_vulnerable", "老年人独居，屋里才12℃"),
+    ("no_heat_vulnerable", "暧气一点都不热，老伴有病"),  # 暧: a common typo
+    ("no_heat_vulnerable", "屋里冷得伸不出手，孩子都冻感冒了"),
     # no water beyond one flat
     ("area_no_water", "整栋楼都没水了"),
     ("area_no_water", "小区一片都停水了"),
     ("area_no_water", "楼上楼下也都没水"),
     ("area_no_water", "整个单元从早上就停水"),
     ("area_no_water", "我们这一片从中午断水到现在"),
+    ("area_no_water", "高层住户从中午起无水"),
+    ("area_no_water", "五楼以上都上不去水"),
     # sewage into homes
     ("sewage_into_home", "马桶往上冒脏水"),
     ("sewage_into_home", "地漏返水，屋里全是臭味"),
@@ -85,6 +97,7 @@ MUST_FIRE = [
     ("danger_to_life", "车都陷进去了"),
     ("danger_to_life", "井盖没了，小孩放学都从这走"),
     ("danger_to_life", "路面塌陷了一个坑"),
+    ("danger_to_life", "路口井盖子松动了"),
     ("danger_to_life", "这样太危险了，早晚出人命"),
 ]
 
@@ -132,7 +145,17 @@ MUST_NOT_FIRE = [
     "我家水表不准，这个月水费太高",
     "想问一下燃气费怎么交",
     "下水道堵了",
+    "下水道一股臭味，厨房地漏也有味",
+    "水里有股漂白粉味儿特别重",
+    "家里一股怪味，不知道哪来的",
+    "报警电话打不通",
     "我反映过下水的问题",
+    "回访电话说我满意，我根本没接到过电话",
+    "早上起来做饭灶打不着，问了邻居也都没有",
+    "家里暖气进水的那个阀门拧不开",
+    # thanks for an emergency already handled, wherever the thanks stand
+    "俺家燃气漏了，你们的人十几分钟就到了，真是救了俺一家",
+    "半夜水管崩了，打了电话一个多小时就来人了，必须给他们点个赞",
 ]
 
 
@@ -190,7 +213,9 @@ def test_every_rule_that_fired_gives_its_reason_in_the_requests_language() -> No
 def test_every_pattern_and_negation_matches_its_example() -> None:
     """The file's examples are its documentation: each must still be true."""
     for negation in RAW["common_negations"]:
-        assert any(n.search(negation["example"]) for n in RULES[0].negations), negation
+        assert any(n.search(negation["example"]) for n in RULES.rules[0].negations), negation
+    for thanks, regex in zip(RAW["thanks"], RULES.thanks, strict=True):
+        assert regex.search(thanks["example"]), thanks
     for raw in RAW["rules"]:
         rule = BY_CODE[raw["code"]]
         assert raw["reason"]["zh-CN"] and raw["reason"]["en"] and raw["about"]
@@ -203,7 +228,13 @@ def test_every_pattern_and_negation_matches_its_example() -> None:
 
 
 def write_rules(tmp_path: Path, rule: dict[str, Any], **changes: Any) -> Path:
-    data = {"words": {"GAS": "(?:燃气|煤气)"}, "common_negations": [], "rules": [rule], **changes}
+    data = {
+        "words": {"GAS": "(?:燃气|煤气)"},
+        "thanks": [{"re": "感谢", "example": "感谢"}],
+        "common_negations": [],
+        "rules": [rule],
+        **changes,
+    }
     path = tmp_path / "urgency.json"
     path.write_text(json.dumps(data, ensure_ascii=False), "utf-8")
     return path
@@ -238,18 +269,22 @@ def test_a_rule_that_does_not_load_is_named(
         load_rules(write_rules(tmp_path, rule))
 
 
-def test_a_rule_twice_and_an_unreadable_file_are_refused(tmp_path: Path) -> None:
+def test_a_rule_twice_bad_thanks_and_an_unreadable_file_are_refused(tmp_path: Path) -> None:
+    path = write_rules(tmp_path, a_rule(), thanks=[{"re": "(感谢", "example": "感谢"}])
+    with pytest.raises(RulesError, match=r"thanks: pattern '\(感谢' does not compile"):
+        load_rules(path)
     path = write_rules(tmp_path, a_rule(), rules=[a_rule(), a_rule()])
     with pytest.raises(RulesError, match="'gas_leak' appears twice"):
         load_rules(path)
     path.write_text("{", "utf-8")
     with pytest.raises(RulesError, match="cannot read the urgency rules"):
         load_rules(path)
-    (rule,) = load_rules(write_rules(tmp_path, a_rule()))
-    assert suggest("煤气味很大", "en", [rule]) == {
+    rules = load_rules(write_rules(tmp_path, a_rule()))
+    assert suggest("煤气味很大", "en", rules) == {
         "urgent": True,
         "reasons": [{"code": "gas_leak", "text": "Suspected gas leak", "matched": "煤气味"}],
     }
+    assert suggest("煤气味很大，感谢你们来得快", "en", rules) is None
 
 
 # ---------------------------------------------------------------- the API

@@ -9,6 +9,8 @@ the text ("头晕恶心" with "燃气热水器开着"), because callers say the 
 
 The text is cut into clauses first, so a negation in one clause does not cancel what
 another one says: "不是漏气，就是打不着火" fires nothing, "报警器没响，但是煤气味很大" fires.
+A text that thanks or praises ("…一个多小时就来人了，必须给他们点个赞") tells of an emergency
+already handled, wherever the thanks stand, and suggests nothing.
 """
 
 from __future__ import annotations
@@ -63,16 +65,28 @@ class Rule:
     negations: tuple[re.Pattern[str], ...]
 
 
-def load_rules(path: Path = RULES_FILE) -> tuple[Rule, ...]:
+@dataclass(frozen=True)
+class Rules:
+    rules: tuple[Rule, ...]
+    # Anywhere in the text, these cancel every rule (thanks for an emergency handled).
+    thanks: tuple[re.Pattern[str], ...] = ()
+
+
+def load_rules(path: Path = RULES_FILE) -> Rules:
     """The rules of ``path``, their patterns compiled; ``RulesError`` names the rule and
     the pattern at fault."""
     try:
         data = json.loads(path.read_text("utf-8"))
         words: dict[str, str] = data["words"]
         common = [entry["re"] for entry in data["common_negations"]]
+        thanks = [entry["re"] for entry in data.get("thanks", ())]
         raw_rules = data["rules"]
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise RulesError(f"{path}: cannot read the urgency rules: {exc!r}") from exc
+    try:
+        compiled_thanks = tuple(_compile(pattern, words) for pattern in thanks)
+    except ValueError as exc:
+        raise RulesError(f"{path}: urgency thanks: {exc}") from exc
     rules = []
     seen: set[str] = set()
     for raw in raw_rules:
@@ -85,7 +99,7 @@ def load_rules(path: Path = RULES_FILE) -> tuple[Rule, ...]:
             raise RulesError(f"{path}: urgency rule {code!r} appears twice")
         seen.add(rule.code)
         rules.append(rule)
-    return tuple(rules)
+    return Rules(tuple(rules), compiled_thanks)
 
 
 def _rule(raw: Mapping[str, Any], words: Mapping[str, str], common: Sequence[str]) -> Rule:
@@ -132,12 +146,14 @@ def clauses(text: str) -> list[str]:
     return [clause for clause in CLAUSE_BREAK.split(text) if clause]
 
 
-def suggest_urgency(text: str, language: str, rules: Sequence[Rule]) -> Urgency | None:
+def suggest_urgency(text: str, language: str, rules: Rules) -> Urgency | None:
     """``None``, or 紧急 suggested with a reason for every rule that fired: its text in
     ``language`` and the words that matched."""
+    if any(regex.search(text) for regex in rules.thanks):
+        return None
     parts = clauses(text)
     reasons: list[Reason] = []
-    for rule in rules:
+    for rule in rules.rules:
         matched = _fired(rule, parts)
         if matched is not None:
             shown = rule.reason.get(language) or rule.reason[i18n.CHINESE]

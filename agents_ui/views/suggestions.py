@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from hotline.db import transaction
 from hotline.orders.models import Channel
 from hotline.reference.cache import reference
-from hotline.suggest import queries
+from hotline.suggest import queries, urgency
 from hotline.suggest.items import PromotedModel, suggest
 from hotline.suggest.keywords import Suggester
 from hotline.suggest.training import do_request_training, training
@@ -77,6 +77,8 @@ async def suggest_item(request: web.Request) -> web.Response:
         for item in answer["items"]:
             unit = await first_unit(conn, item["code"], criteria.area)
             item["unit"] = unit.as_json(lang) if unit is not None else None
+    # 紧急 suggested from the same words: the agent decides, the reason says why.
+    answer["urgency"] = urgency.suggest_urgency(criteria.text, lang, urgency.RULES)
     return json_response(answer)
 
 

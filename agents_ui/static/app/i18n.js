@@ -688,6 +688,13 @@ const zh = {
     confirmations: { on_site: "现场确认", by_phone: "电话确认", refused: "拒绝确认" },
     recordedOk: "已记录上门回访 {number}，可再次办结",
   },
+  // 紧急 suggested from the citizen's words, by the entry form's priority.
+  urgency: {
+    suggested: "建议紧急：{reasons}",
+    reason: "{reason}（“{words}”）",
+    separator: "；",
+    set: "设为紧急",
+  },
 };
 
 const en = {
@@ -1371,6 +1378,13 @@ const en = {
     confirmation: "Citizen's confirmation",
     confirmations: { on_site: "Confirmed on site", by_phone: "Confirmed by phone", refused: "Refused to confirm" },
     recordedOk: "Visit recorded for {number}; the order can be completed again",
+  },
+  // 紧急 suggested from the citizen's words, by the entry form's priority.
+  urgency: {
+    suggested: "Urgent suggested: {reasons}",
+    reason: "{reason} (“{words}”)",
+    separator: "; ",
+    set: "Set urgent",
   },
 };
 

@@ -756,9 +756,9 @@ export const renders = new Map([
       }
     })(),
   ],
-  // views/agent/entry.js:232
+  // views/agent/entry.js:244
   [
-    "\n  <el-card shadow=\"never\" class=\"panel entry\">\n    <template #header><div class=\"panel-head\"><span>{{ t('agent.entry') }}</span>\n      <span class=\"muted small\">{{ form.hotline }}</span></div></template>\n    <el-form label-position=\"top\" class=\"entry-form\" @submit.prevent=\"register()\">\n      <el-form-item :label=\"t('agent.description')\" class=\"span-2\" required>\n        <el-input ref=\"descriptionInput\" v-model=\"form.description\" type=\"textarea\" :rows=\"3\"\n                  :placeholder=\"t('agent.descriptionHint')\" maxlength=\"4000\" data-test=\"description\" />\n      </el-form-item>\n      <div class=\"span-2 suggest-line\" data-test=\"suggestions\">\n        <span class=\"muted small\">{{ t('agent.suggested') }}:</span>\n        <span v-if=\"!suggestions.length\" class=\"muted small\">{{ t('agent.noSuggestion') }}</span>\n        <el-button v-for=\"(s, i) in suggestions\" :key=\"s.code\" size=\"small\" round\n                   :type=\"form.service_item === s.code ? 'primary' : 'default'\"\n                   :data-code=\"s.code\" @click=\"pick(i)\">\n          <kbd>Alt+{{ i + 1 }}</kbd> {{ nameOf(s) }}\n        </el-button>\n      </div>\n      <el-form-item :label=\"t('agent.serviceItem')\" required>\n        <ItemSelect v-model=\"form.service_item\" :placeholder=\"t('agent.searchItem')\" />\n      </el-form-item>\n      <el-form-item :label=\"t('agent.hotline')\" required>\n        <el-select v-model=\"form.hotline\" class=\"full\" data-test=\"hotline-select\">\n          <el-option v-for=\"h in myHotlines\" :key=\"h.code\" :value=\"h.code\" :label=\"h.code + ' ' + nameOf(h)\" />\n        </el-select>\n      </el-form-item>\n      <el-form-item :label=\"t('agent.kind')\">\n        <el-select v-model=\"form.kind\" class=\"full\">\n          <el-option v-for=\"k in ORDER_KINDS\" :key=\"k\" :value=\"k\" :label=\"t('kind.' + k)\" />\n        </el-select>\n      </el-form-item>\n      <el-form-item :label=\"t('agent.priority')\">\n        <el-radio-group v-model=\"form.priority\">\n          <el-radio-button value=\"normal\">{{ t('priority.normal') }}</el-radio-button>\n          <el-radio-button value=\"urgent\">{{ t('priority.urgent') }}</el-radio-button>\n        </el-radio-group>\n      </el-form-item>\n      <el-form-item :label=\"t('agent.area')\">\n        <AreaSelect v-model=\"form.area\" :placeholder=\"t('agent.areaHint')\" />\n      </el-form-item>\n      <el-form-item :label=\"t('agent.address')\">\n        <el-input v-model=\"form.address\" maxlength=\"300\" data-test=\"address\" />\n      </el-form-item>\n      <el-alert v-for=\"o in outageHints\" :key=\"o.id\" type=\"warning\" show-icon :closable=\"false\"\n                class=\"span-2\" data-test=\"outage-hint\"\n                :title=\"t('agent.outage') + ' · ' + t('agent.outageHint', { title: o.title, start: $fmtTime(o.starts_at), end: $fmtTime(o.ends_at) })\" />\n      <div v-if=\"candidates.length\" class=\"span-2 candidates\" data-test=\"duplicate-candidates\">\n        <div class=\"candidates-head\"><strong>{{ t('dupes.title') }}</strong>\n          <span class=\"muted small\">{{ t('dupes.hint') }}</span></div>\n        <div v-for=\"c in candidates\" :key=\"c.id\" class=\"candidate\" :data-order=\"c.id\">\n          <div class=\"candidate-text\">\n            <a :href=\"'#/orders/' + c.id\" class=\"mono\">{{ c.number }}</a>\n            <StatusTag :status=\"c.status\" />\n            <el-tag v-for=\"(m, i) in c.matches\" :key=\"i\" size=\"small\" type=\"warning\" effect=\"plain\">{{ matchText(m) }}</el-tag>\n            <div class=\"muted small\">{{ c.address }}</div>\n          </div>\n          <el-button size=\"small\" type=\"warning\" :loading=\"saving\" data-test=\"register-into\"\n                     @click=\"register(c)\">{{ t('dupes.registerInto') }}</el-button>\n        </div>\n      </div>\n      <el-form-item :label=\"t('agent.callerPhone')\">\n        <el-input v-model=\"form.caller_phone\" maxlength=\"32\" class=\"mono\" data-test=\"caller-phone-input\" />\n      </el-form-item>\n      <el-form-item :label=\"t('agent.callerName')\">\n        <el-input v-model=\"form.caller_name\" maxlength=\"64\" />\n      </el-form-item>\n      <div class=\"span-2 resolve-line\">\n        <el-checkbox v-model=\"form.hard_case\" :disabled=\"form.resolve\" data-test=\"hard-case-toggle\">{{ t('hardCase.entryToggle') }}</el-checkbox>\n      </div>\n      <el-form-item v-if=\"form.hard_case\" :label=\"t('hardCase.tried')\" class=\"span-2\" required>\n        <el-input v-model=\"form.tried_elsewhere\" type=\"textarea\" :rows=\"2\" maxlength=\"2000\" :placeholder=\"t('hardCase.triedHint')\" data-test=\"tried-elsewhere\" />\n      </el-form-item>\n      <div class=\"span-2 resolve-line\">\n        <el-checkbox v-model=\"form.resolve\" :disabled=\"form.hard_case\" data-test=\"resolve-toggle\">{{ t('agent.resolveOnCall') }}</el-checkbox>\n      </div>\n      <el-form-item v-if=\"form.resolve\" :label=\"t('agent.reply')\" class=\"span-2\" required>\n        <el-input v-model=\"form.reply\" type=\"textarea\" :rows=\"2\" :placeholder=\"t('agent.replyHint')\" />\n      </el-form-item>\n      <div class=\"span-2 form-actions\">\n        <el-button type=\"primary\" size=\"large\" native-type=\"submit\" :loading=\"saving\" data-test=\"register\">\n          {{ form.resolve ? t('agent.resolveOnCall') : form.hard_case ? t('hardCase.register') : t('agent.register') }} <kbd>Ctrl+Enter</kbd></el-button>\n        <el-button size=\"large\" @click=\"clear\">{{ t('agent.clear') }}</el-button>\n      </div>\n    </el-form>\n  </el-card>\n\n  <el-dialog v-model=\"duplicates.open\" :title=\"t('agent.duplicates')\" width=\"640px\">\n    <p class=\"muted\">{{ t('agent.duplicatesHint') }}</p>\n    <el-table :data=\"duplicates.items\" size=\"small\">\n      <el-table-column :label=\"t('order.details')\" min-width=\"200\">\n        <template #default=\"{ row }\"><a :href=\"'#/orders/' + row.id\" class=\"mono\">{{ row.number }}</a>\n          <div class=\"muted small\">{{ row.address }}</div></template>\n      </el-table-column>\n      <el-table-column :label=\"t('unit.state')\" width=\"110\">\n        <template #default=\"{ row }\"><StatusTag :status=\"row.status\" /></template>\n      </el-table-column>\n      <el-table-column width=\"130\">\n        <template #default=\"{ row }\"><el-button size=\"small\" type=\"warning\" @click=\"merge(row)\">{{ t('agent.merge') }}</el-button></template>\n      </el-table-column>\n    </el-table>\n  </el-dialog>",
+    "\n  <el-card shadow=\"never\" class=\"panel entry\">\n    <template #header><div class=\"panel-head\"><span>{{ t('agent.entry') }}</span>\n      <span class=\"muted small\">{{ form.hotline }}</span></div></template>\n    <el-form label-position=\"top\" class=\"entry-form\" @submit.prevent=\"register()\">\n      <el-form-item :label=\"t('agent.description')\" class=\"span-2\" required>\n        <el-input ref=\"descriptionInput\" v-model=\"form.description\" type=\"textarea\" :rows=\"3\"\n                  :placeholder=\"t('agent.descriptionHint')\" maxlength=\"4000\" data-test=\"description\" />\n      </el-form-item>\n      <div class=\"span-2 suggest-line\" data-test=\"suggestions\">\n        <span class=\"muted small\">{{ t('agent.suggested') }}:</span>\n        <span v-if=\"!suggestions.length\" class=\"muted small\">{{ t('agent.noSuggestion') }}</span>\n        <el-button v-for=\"(s, i) in suggestions\" :key=\"s.code\" size=\"small\" round\n                   :type=\"form.service_item === s.code ? 'primary' : 'default'\"\n                   :data-code=\"s.code\" @click=\"pick(i)\">\n          <kbd>Alt+{{ i + 1 }}</kbd> {{ nameOf(s) }}\n        </el-button>\n      </div>\n      <el-form-item :label=\"t('agent.serviceItem')\" required>\n        <ItemSelect v-model=\"form.service_item\" :placeholder=\"t('agent.searchItem')\" />\n      </el-form-item>\n      <el-form-item :label=\"t('agent.hotline')\" required>\n        <el-select v-model=\"form.hotline\" class=\"full\" data-test=\"hotline-select\">\n          <el-option v-for=\"h in myHotlines\" :key=\"h.code\" :value=\"h.code\" :label=\"h.code + ' ' + nameOf(h)\" />\n        </el-select>\n      </el-form-item>\n      <el-form-item :label=\"t('agent.kind')\">\n        <el-select v-model=\"form.kind\" class=\"full\">\n          <el-option v-for=\"k in ORDER_KINDS\" :key=\"k\" :value=\"k\" :label=\"t('kind.' + k)\" />\n        </el-select>\n      </el-form-item>\n      <el-form-item :label=\"t('agent.priority')\">\n        <el-radio-group v-model=\"form.priority\" data-test=\"priority\">\n          <el-radio-button value=\"normal\">{{ t('priority.normal') }}</el-radio-button>\n          <el-radio-button value=\"urgent\">{{ t('priority.urgent') }}</el-radio-button>\n        </el-radio-group>\n        <div v-if=\"urgencyHint\" class=\"urgency-hint\" data-test=\"urgency-hint\">\n          <span>{{ urgencyHint }}</span>\n          <el-button size=\"small\" type=\"warning\" plain data-test=\"set-urgent\"\n                     @click=\"form.priority = 'urgent'\">{{ t('urgency.set') }}</el-button>\n        </div>\n      </el-form-item>\n      <el-form-item :label=\"t('agent.area')\">\n        <AreaSelect v-model=\"form.area\" :placeholder=\"t('agent.areaHint')\" />\n      </el-form-item>\n      <el-form-item :label=\"t('agent.address')\">\n        <el-input v-model=\"form.address\" maxlength=\"300\" data-test=\"address\" />\n      </el-form-item>\n      <el-alert v-for=\"o in outageHints\" :key=\"o.id\" type=\"warning\" show-icon :closable=\"false\"\n                class=\"span-2\" data-test=\"outage-hint\"\n                :title=\"t('agent.outage') + ' · ' + t('agent.outageHint', { title: o.title, start: $fmtTime(o.starts_at), end: $fmtTime(o.ends_at) })\" />\n      <div v-if=\"candidates.length\" class=\"span-2 candidates\" data-test=\"duplicate-candidates\">\n        <div class=\"candidates-head\"><strong>{{ t('dupes.title') }}</strong>\n          <span class=\"muted small\">{{ t('dupes.hint') }}</span></div>\n        <div v-for=\"c in candidates\" :key=\"c.id\" class=\"candidate\" :data-order=\"c.id\">\n          <div class=\"candidate-text\">\n            <a :href=\"'#/orders/' + c.id\" class=\"mono\">{{ c.number }}</a>\n            <StatusTag :status=\"c.status\" />\n            <el-tag v-for=\"(m, i) in c.matches\" :key=\"i\" size=\"small\" type=\"warning\" effect=\"plain\">{{ matchText(m) }}</el-tag>\n            <div class=\"muted small\">{{ c.address }}</div>\n          </div>\n          <el-button size=\"small\" type=\"warning\" :loading=\"saving\" data-test=\"register-into\"\n                     @click=\"register(c)\">{{ t('dupes.registerInto') }}</el-button>\n        </div>\n      </div>\n      <el-form-item :label=\"t('agent.callerPhone')\">\n        <el-input v-model=\"form.caller_phone\" maxlength=\"32\" class=\"mono\" data-test=\"caller-phone-input\" />\n      </el-form-item>\n      <el-form-item :label=\"t('agent.callerName')\">\n        <el-input v-model=\"form.caller_name\" maxlength=\"64\" />\n      </el-form-item>\n      <div class=\"span-2 resolve-line\">\n        <el-checkbox v-model=\"form.hard_case\" :disabled=\"form.resolve\" data-test=\"hard-case-toggle\">{{ t('hardCase.entryToggle') }}</el-checkbox>\n      </div>\n      <el-form-item v-if=\"form.hard_case\" :label=\"t('hardCase.tried')\" class=\"span-2\" required>\n        <el-input v-model=\"form.tried_elsewhere\" type=\"textarea\" :rows=\"2\" maxlength=\"2000\" :placeholder=\"t('hardCase.triedHint')\" data-test=\"tried-elsewhere\" />\n      </el-form-item>\n      <div class=\"span-2 resolve-line\">\n        <el-checkbox v-model=\"form.resolve\" :disabled=\"form.hard_case\" data-test=\"resolve-toggle\">{{ t('agent.resolveOnCall') }}</el-checkbox>\n      </div>\n      <el-form-item v-if=\"form.resolve\" :label=\"t('agent.reply')\" class=\"span-2\" required>\n        <el-input v-model=\"form.reply\" type=\"textarea\" :rows=\"2\" :placeholder=\"t('agent.replyHint')\" />\n      </el-form-item>\n      <div class=\"span-2 form-actions\">\n        <el-button type=\"primary\" size=\"large\" native-type=\"submit\" :loading=\"saving\" data-test=\"register\">\n          {{ form.resolve ? t('agent.resolveOnCall') : form.hard_case ? t('hardCase.register') : t('agent.register') }} <kbd>Ctrl+Enter</kbd></el-button>\n        <el-button size=\"large\" @click=\"clear\">{{ t('agent.clear') }}</el-button>\n      </div>\n    </el-form>\n  </el-card>\n\n  <el-dialog v-model=\"duplicates.open\" :title=\"t('agent.duplicates')\" width=\"640px\">\n    <p class=\"muted\">{{ t('agent.duplicatesHint') }}</p>\n    <el-table :data=\"duplicates.items\" size=\"small\">\n      <el-table-column :label=\"t('order.details')\" min-width=\"200\">\n        <template #default=\"{ row }\"><a :href=\"'#/orders/' + row.id\" class=\"mono\">{{ row.number }}</a>\n          <div class=\"muted small\">{{ row.address }}</div></template>\n      </el-table-column>\n      <el-table-column :label=\"t('unit.state')\" width=\"110\">\n        <template #default=\"{ row }\"><StatusTag :status=\"row.status\" /></template>\n      </el-table-column>\n      <el-table-column width=\"130\">\n        <template #default=\"{ row }\"><el-button size=\"small\" type=\"warning\" @click=\"merge(row)\">{{ t('agent.merge') }}</el-button></template>\n      </el-table-column>\n    </el-table>\n  </el-dialog>",
     (() => {
       const _hoisted_1 = { class: "panel-head" }
       const _hoisted_2 = { class: "muted small" }
@@ -773,21 +773,26 @@ export const renders = new Map([
       }
       const _hoisted_6 = {
         key: 0,
+        class: "urgency-hint",
+        "data-test": "urgency-hint"
+      }
+      const _hoisted_7 = {
+        key: 0,
         class: "span-2 candidates",
         "data-test": "duplicate-candidates"
       }
-      const _hoisted_7 = { class: "candidates-head" }
-      const _hoisted_8 = { class: "muted small" }
-      const _hoisted_9 = ["data-order"]
-      const _hoisted_10 = { class: "candidate-text" }
-      const _hoisted_11 = ["href"]
-      const _hoisted_12 = { class: "muted small" }
-      const _hoisted_13 = { class: "span-2 resolve-line" }
+      const _hoisted_8 = { class: "candidates-head" }
+      const _hoisted_9 = { class: "muted small" }
+      const _hoisted_10 = ["data-order"]
+      const _hoisted_11 = { class: "candidate-text" }
+      const _hoisted_12 = ["href"]
+      const _hoisted_13 = { class: "muted small" }
       const _hoisted_14 = { class: "span-2 resolve-line" }
-      const _hoisted_15 = { class: "span-2 form-actions" }
-      const _hoisted_16 = { class: "muted" }
-      const _hoisted_17 = ["href"]
-      const _hoisted_18 = { class: "muted small" }
+      const _hoisted_15 = { class: "span-2 resolve-line" }
+      const _hoisted_16 = { class: "span-2 form-actions" }
+      const _hoisted_17 = { class: "muted" }
+      const _hoisted_18 = ["href"]
+      const _hoisted_19 = { class: "muted small" }
 
       return function render(_ctx, _cache) {
         const _component_el_input = _resolveComponent("el-input")
@@ -824,7 +829,7 @@ export const renders = new Map([
               _createVNode(_component_el_form, {
                 "label-position": "top",
                 class: "entry-form",
-                onSubmit: _cache[13] || (_cache[13] = _withModifiers($event => (_ctx.register()), ["prevent"]))
+                onSubmit: _cache[14] || (_cache[14] = _withModifiers($event => (_ctx.register()), ["prevent"]))
               }, {
                 default: _withCtx(() => [
                   _createVNode(_component_el_form_item, {
@@ -935,7 +940,8 @@ export const renders = new Map([
                     default: _withCtx(() => [
                       _createVNode(_component_el_radio_group, {
                         modelValue: _ctx.form.priority,
-                        "onUpdate:modelValue": _cache[4] || (_cache[4] = $event => ((_ctx.form.priority) = $event))
+                        "onUpdate:modelValue": _cache[4] || (_cache[4] = $event => ((_ctx.form.priority) = $event)),
+                        "data-test": "priority"
                       }, {
                         default: _withCtx(() => [
                           _createVNode(_component_el_radio_button, { value: "normal" }, {
@@ -952,7 +958,24 @@ export const renders = new Map([
                           })
                         ]),
                         _: 1 /* STABLE */
-                      }, 8 /* PROPS */, ["modelValue"])
+                      }, 8 /* PROPS */, ["modelValue"]),
+                      (_ctx.urgencyHint)
+                        ? (_openBlock(), _createElementBlock("div", _hoisted_6, [
+                            _createElementVNode("span", null, _toDisplayString(_ctx.urgencyHint), 1 /* TEXT */),
+                            _createVNode(_component_el_button, {
+                              size: "small",
+                              type: "warning",
+                              plain: "",
+                              "data-test": "set-urgent",
+                              onClick: _cache[5] || (_cache[5] = $event => (_ctx.form.priority = 'urgent'))
+                            }, {
+                              default: _withCtx(() => [
+                                _createTextVNode(_toDisplayString(_ctx.t('urgency.set')), 1 /* TEXT */)
+                              ]),
+                              _: 1 /* STABLE */
+                            })
+                          ]))
+                        : _createCommentVNode("v-if", true)
                     ]),
                     _: 1 /* STABLE */
                   }, 8 /* PROPS */, ["label"]),
@@ -962,7 +985,7 @@ export const renders = new Map([
                     default: _withCtx(() => [
                       _createVNode(_component_AreaSelect, {
                         modelValue: _ctx.form.area,
-                        "onUpdate:modelValue": _cache[5] || (_cache[5] = $event => ((_ctx.form.area) = $event)),
+                        "onUpdate:modelValue": _cache[6] || (_cache[6] = $event => ((_ctx.form.area) = $event)),
                         placeholder: _ctx.t('agent.areaHint')
                       }, null, 8 /* PROPS */, ["modelValue", "placeholder"])
                     ]),
@@ -974,7 +997,7 @@ export const renders = new Map([
                     default: _withCtx(() => [
                       _createVNode(_component_el_input, {
                         modelValue: _ctx.form.address,
-                        "onUpdate:modelValue": _cache[6] || (_cache[6] = $event => ((_ctx.form.address) = $event)),
+                        "onUpdate:modelValue": _cache[7] || (_cache[7] = $event => ((_ctx.form.address) = $event)),
                         maxlength: "300",
                         "data-test": "address"
                       }, null, 8 /* PROPS */, ["modelValue"])
@@ -993,10 +1016,10 @@ export const renders = new Map([
                     }, null, 8 /* PROPS */, ["title"]))
                   }), 128 /* KEYED_FRAGMENT */)),
                   (_ctx.candidates.length)
-                    ? (_openBlock(), _createElementBlock("div", _hoisted_6, [
-                        _createElementVNode("div", _hoisted_7, [
+                    ? (_openBlock(), _createElementBlock("div", _hoisted_7, [
+                        _createElementVNode("div", _hoisted_8, [
                           _createElementVNode("strong", null, _toDisplayString(_ctx.t('dupes.title')), 1 /* TEXT */),
-                          _createElementVNode("span", _hoisted_8, _toDisplayString(_ctx.t('dupes.hint')), 1 /* TEXT */)
+                          _createElementVNode("span", _hoisted_9, _toDisplayString(_ctx.t('dupes.hint')), 1 /* TEXT */)
                         ]),
                         (_openBlock(true), _createElementBlock(_Fragment, null, _renderList(_ctx.candidates, (c) => {
                           return (_openBlock(), _createElementBlock("div", {
@@ -1004,11 +1027,11 @@ export const renders = new Map([
                             class: "candidate",
                             "data-order": c.id
                           }, [
-                            _createElementVNode("div", _hoisted_10, [
+                            _createElementVNode("div", _hoisted_11, [
                               _createElementVNode("a", {
                                 href: '#/orders/' + c.id,
                                 class: "mono"
-                              }, _toDisplayString(c.number), 9 /* TEXT, PROPS */, _hoisted_11),
+                              }, _toDisplayString(c.number), 9 /* TEXT, PROPS */, _hoisted_12),
                               _createVNode(_component_StatusTag, {
                                 status: c.status
                               }, null, 8 /* PROPS */, ["status"]),
@@ -1025,7 +1048,7 @@ export const renders = new Map([
                                   _: 2 /* DYNAMIC */
                                 }, 1024 /* DYNAMIC_SLOTS */))
                               }), 128 /* KEYED_FRAGMENT */)),
-                              _createElementVNode("div", _hoisted_12, _toDisplayString(c.address), 1 /* TEXT */)
+                              _createElementVNode("div", _hoisted_13, _toDisplayString(c.address), 1 /* TEXT */)
                             ]),
                             _createVNode(_component_el_button, {
                               size: "small",
@@ -1039,7 +1062,7 @@ export const renders = new Map([
                               ]),
                               _: 1 /* STABLE */
                             }, 8 /* PROPS */, ["loading", "onClick"])
-                          ], 8 /* PROPS */, _hoisted_9))
+                          ], 8 /* PROPS */, _hoisted_10))
                         }), 128 /* KEYED_FRAGMENT */))
                       ]))
                     : _createCommentVNode("v-if", true),
@@ -1049,7 +1072,7 @@ export const renders = new Map([
                     default: _withCtx(() => [
                       _createVNode(_component_el_input, {
                         modelValue: _ctx.form.caller_phone,
-                        "onUpdate:modelValue": _cache[7] || (_cache[7] = $event => ((_ctx.form.caller_phone) = $event)),
+                        "onUpdate:modelValue": _cache[8] || (_cache[8] = $event => ((_ctx.form.caller_phone) = $event)),
                         maxlength: "32",
                         class: "mono",
                         "data-test": "caller-phone-input"
@@ -1063,16 +1086,16 @@ export const renders = new Map([
                     default: _withCtx(() => [
                       _createVNode(_component_el_input, {
                         modelValue: _ctx.form.caller_name,
-                        "onUpdate:modelValue": _cache[8] || (_cache[8] = $event => ((_ctx.form.caller_name) = $event)),
+                        "onUpdate:modelValue": _cache[9] || (_cache[9] = $event => ((_ctx.form.caller_name) = $event)),
                         maxlength: "64"
                       }, null, 8 /* PROPS */, ["modelValue"])
                     ]),
                     _: 1 /* STABLE */
                   }, 8 /* PROPS */, ["label"]),
-                  _createElementVNode("div", _hoisted_13, [
+                  _createElementVNode("div", _hoisted_14, [
                     _createVNode(_component_el_checkbox, {
                       modelValue: _ctx.form.hard_case,
-                      "onUpdate:modelValue": _cache[9] || (_cache[9] = $event => ((_ctx.form.hard_case) = $event)),
+                      "onUpdate:modelValue": _cache[10] || (_cache[10] = $event => ((_ctx.form.hard_case) = $event)),
                       disabled: _ctx.form.resolve,
                       "data-test": "hard-case-toggle"
                     }, {
@@ -1092,7 +1115,7 @@ export const renders = new Map([
                         default: _withCtx(() => [
                           _createVNode(_component_el_input, {
                             modelValue: _ctx.form.tried_elsewhere,
-                            "onUpdate:modelValue": _cache[10] || (_cache[10] = $event => ((_ctx.form.tried_elsewhere) = $event)),
+                            "onUpdate:modelValue": _cache[11] || (_cache[11] = $event => ((_ctx.form.tried_elsewhere) = $event)),
                             type: "textarea",
                             rows: 2,
                             maxlength: "2000",
@@ -1103,10 +1126,10 @@ export const renders = new Map([
                         _: 1 /* STABLE */
                       }, 8 /* PROPS */, ["label"]))
                     : _createCommentVNode("v-if", true),
-                  _createElementVNode("div", _hoisted_14, [
+                  _createElementVNode("div", _hoisted_15, [
                     _createVNode(_component_el_checkbox, {
                       modelValue: _ctx.form.resolve,
-                      "onUpdate:modelValue": _cache[11] || (_cache[11] = $event => ((_ctx.form.resolve) = $event)),
+                      "onUpdate:modelValue": _cache[12] || (_cache[12] = $event => ((_ctx.form.resolve) = $event)),
                       disabled: _ctx.form.hard_case,
                       "data-test": "resolve-toggle"
                     }, {
@@ -1126,7 +1149,7 @@ export const renders = new Map([
                         default: _withCtx(() => [
                           _createVNode(_component_el_input, {
                             modelValue: _ctx.form.reply,
-                            "onUpdate:modelValue": _cache[12] || (_cache[12] = $event => ((_ctx.form.reply) = $event)),
+                            "onUpdate:modelValue": _cache[13] || (_cache[13] = $event => ((_ctx.form.reply) = $event)),
                             type: "textarea",
                             rows: 2,
                             placeholder: _ctx.t('agent.replyHint')
@@ -1135,7 +1158,7 @@ export const renders = new Map([
                         _: 1 /* STABLE */
                       }, 8 /* PROPS */, ["label"]))
                     : _createCommentVNode("v-if", true),
-                  _createElementVNode("div", _hoisted_15, [
+                  _createElementVNode("div", _hoisted_16, [
                     _createVNode(_component_el_button, {
                       type: "primary",
                       size: "large",
@@ -1145,7 +1168,7 @@ export const renders = new Map([
                     }, {
                       default: _withCtx(() => [
                         _createTextVNode(_toDisplayString(_ctx.form.resolve ? _ctx.t('agent.resolveOnCall') : _ctx.form.hard_case ? _ctx.t('hardCase.register') : _ctx.t('agent.register')) + " ", 1 /* TEXT */),
-                        _cache[15] || (_cache[15] = _createElementVNode("kbd", null, "Ctrl+Enter", -1 /* CACHED */))
+                        _cache[16] || (_cache[16] = _createElementVNode("kbd", null, "Ctrl+Enter", -1 /* CACHED */))
                       ]),
                       _: 1 /* STABLE */
                     }, 8 /* PROPS */, ["loading"]),
@@ -1167,12 +1190,12 @@ export const renders = new Map([
           }),
           _createVNode(_component_el_dialog, {
             modelValue: _ctx.duplicates.open,
-            "onUpdate:modelValue": _cache[14] || (_cache[14] = $event => ((_ctx.duplicates.open) = $event)),
+            "onUpdate:modelValue": _cache[15] || (_cache[15] = $event => ((_ctx.duplicates.open) = $event)),
             title: _ctx.t('agent.duplicates'),
             width: "640px"
           }, {
             default: _withCtx(() => [
-              _createElementVNode("p", _hoisted_16, _toDisplayString(_ctx.t('agent.duplicatesHint')), 1 /* TEXT */),
+              _createElementVNode("p", _hoisted_17, _toDisplayString(_ctx.t('agent.duplicatesHint')), 1 /* TEXT */),
               _createVNode(_component_el_table, {
                 data: _ctx.duplicates.items,
                 size: "small"
@@ -1186,8 +1209,8 @@ export const renders = new Map([
                       _createElementVNode("a", {
                         href: '#/orders/' + row.id,
                         class: "mono"
-                      }, _toDisplayString(row.number), 9 /* TEXT, PROPS */, _hoisted_17),
-                      _createElementVNode("div", _hoisted_18, _toDisplayString(row.address), 1 /* TEXT */)
+                      }, _toDisplayString(row.number), 9 /* TEXT, PROPS */, _hoisted_18),
+                      _createElementVNode("div", _hoisted_19, _toDisplayString(row.address), 1 /* TEXT */)
                     ]),
                     _: 1 /* STABLE */
                   }, 8 /* PROPS */, ["label"]),

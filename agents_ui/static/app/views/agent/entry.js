@@ -2,6 +2,8 @@
 // registering (or resolving on the call), and the possible duplicates: offered while the
 // agent types, so a duplicate is registered straight into its parent and never dispatched.
 // A hard case (办不成事) says where the caller already tried; it is not resolved on the call.
+// When the words suggest 紧急 (gas smell, flooding, …) a notice by the priority says why and
+// sets it in one click; the priority is never changed without the agent.
 // The console fills it from a call and drives it from the keyboard.
 
 import { computed, nextTick, onMounted, reactive, ref, watch } from "vue";
@@ -55,7 +57,16 @@ export default {
     // Orders the one being typed would duplicate (GET /api/v1/duplicate-candidates).
     const candidates = ref([]);
     const descriptionInput = ref(null);
-    const suggestions = useSuggestions(() => form.description);
+    // 紧急 suggested from the description (null: none), shown until the agent chooses urgent.
+    const urgency = ref(null);
+    const suggestions = useSuggestions(() => form.description, urgency);
+    const urgencyHint = computed(() => {
+      if (!urgency.value || form.priority === "urgent") return "";
+      const reasons = urgency.value.reasons.map((r) =>
+        t("urgency.reason", { reason: r.text, words: r.matched }),
+      );
+      return t("urgency.suggested", { reasons: reasons.join(t("urgency.separator")) });
+    });
     watch(() => duplicates.open, (open) => emit("dialog", open));
 
     // Orders are registered on the user's own hotlines only (null: every hotline).
@@ -143,6 +154,7 @@ export default {
         caller_name: props.call ? form.caller_name : "",
       });
       suggestions.value = [];
+      urgency.value = null;
       candidates.value = [];
     }
 
@@ -225,7 +237,7 @@ export default {
 
     expose({ answer, clear, pick, register });
     return {
-      t, refs, form, saving, suggestions, outageHints, duplicates, candidates, descriptionInput,
+      t, refs, form, saving, suggestions, urgencyHint, outageHints, duplicates, candidates, descriptionInput,
       ORDER_KINDS, myHotlines, nameOf, clear, pick, register, merge, matchText,
     };
   },
@@ -261,10 +273,15 @@ export default {
         </el-select>
       </el-form-item>
       <el-form-item :label="t('agent.priority')">
-        <el-radio-group v-model="form.priority">
+        <el-radio-group v-model="form.priority" data-test="priority">
           <el-radio-button value="normal">{{ t('priority.normal') }}</el-radio-button>
           <el-radio-button value="urgent">{{ t('priority.urgent') }}</el-radio-button>
         </el-radio-group>
+        <div v-if="urgencyHint" class="urgency-hint" data-test="urgency-hint">
+          <span>{{ urgencyHint }}</span>
+          <el-button size="small" type="warning" plain data-test="set-urgent"
+                     @click="form.priority = 'urgent'">{{ t('urgency.set') }}</el-button>
+        </div>
       </el-form-item>
       <el-form-item :label="t('agent.area')">
         <AreaSelect v-model="form.area" :placeholder="t('agent.areaHint')" />

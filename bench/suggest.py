@@ -45,7 +45,8 @@ from hotline.settings import Settings
 from hotline.suggest import queries
 from hotline.suggest.classifier import CatalogueItem, Classifier, Example, evaluate
 from hotline.suggest.keywords import Suggester
-from hotline.suggest.training import do_request_training, read_concepts, read_corpus, run_training
+from hotline.suggest.runs import do_request_training
+from hotline.suggest.training import read_concepts, read_corpus, run_training
 from hotline.users.service import do_create_user
 from wiring.jobs import job_context
 from wiring.seed import CONFIG_DIR, seed_reference, seed_routing

@@ -22,14 +22,8 @@ from hotline import db
 from hotline.settings import Settings
 from hotline.suggest import queries
 from hotline.suggest.classifier import Classifier
-from hotline.suggest.training import (
-    do_ensure_nightly,
-    do_request_training,
-    held_back,
-    next_nightly,
-    read_corpus,
-    run_training,
-)
+from hotline.suggest.runs import do_ensure_nightly, do_request_training, next_nightly
+from hotline.suggest.training import held_back, read_corpus, run_training
 from tests.conftest import MakeDatabase
 from tests.factories import Clock
 from tests.process_support import new_database

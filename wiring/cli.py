@@ -28,7 +28,7 @@ from hotline.migrate import MigrationError, migrate
 from hotline.orders import queries as order_queries
 from hotline.settings import Settings, SettingsError
 from hotline.suggest import queries as suggest_queries
-from hotline.suggest.training import do_ensure_nightly, do_request_training, run_training
+from hotline.suggest.runs import do_ensure_nightly, do_request_training
 from wiring import backup as backups
 from wiring.jobs import install_job_context, job_context
 from wiring.seed import database_is_empty, seed_demo_users, seed_reference, seed_routing
@@ -215,6 +215,8 @@ def cmd_relay(settings: Settings, args: argparse.Namespace) -> int:
 
 def cmd_train(settings: Settings, args: argparse.Namespace) -> int:
     """Train a model version now, in this process, and say what came of it."""
+    # Here, not at the top: scikit-learn is slow to import, and only this command needs it.
+    from hotline.suggest.training import run_training
 
     async def run(url: str) -> None:
         await migrate(url)

@@ -10,7 +10,7 @@ from callbacks.jobs import callback_source
 from hotline.orders.lifecycle import ORDER_COMPLETED
 from hotline.outbox.handlers import topics
 from hotline.relay import CORE_SOURCES, Source
-from hotline.suggest.training import training_source
+from hotline.suggest.runs import training_source
 from integrations.enterprise_webhooks import handlers as webhook_handlers
 from integrations.enterprise_webhooks.delivery import webhook_source
 from integrations.telephony import intake

@@ -14,7 +14,7 @@ from hotline.reference.cache import reference
 from hotline.suggest import queries, urgency
 from hotline.suggest.items import PromotedModel, suggest
 from hotline.suggest.keywords import Suggester
-from hotline.suggest.training import do_request_training, training
+from hotline.suggest.runs import do_request_training, training
 from hotline.users.models import CENTRE_ROLES, SUPERVISOR_ROLES
 from routing.rules import first_unit
 from web.api import Routes, json_response, path_int, read_query

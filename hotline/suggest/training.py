@@ -16,10 +16,9 @@ and on everything (``serving``: what the console asks). A new version is promote
 its top-1 and top-3 accuracy on today's held-back lines are at least those of the
 current version's ``evaluated`` model on the same lines, which it never saw either.
 
-Runs are rows of ``suggest_trainings`` drained by the relay (``training_source``): a
-supervisor's request is due at once, the nightly run at ``suggest_training_hour``; each
-nightly run queues the next one. One run at a time (a session lock): a run whose lease
-ran out while it was still fitting is not started twice.
+When and how runs start is ``runs.py``'s business; this module is the run itself. One
+run at a time (a session lock): a run whose lease ran out while it was still fitting is
+not started twice.
 """
 
 from __future__ import annotations
@@ -33,25 +32,21 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import asyncpg
 
 from hotline import leased
 from hotline.context import JobContext
-from hotline.errors import NotFound
-from hotline.jobs import run_job
 from hotline.reference import queries as ref
-from hotline.relay import Source
 from hotline.settings import Settings
 from hotline.suggest import queries
 from hotline.suggest.classifier import CatalogueItem, Classifier, Example, Figures, evaluate
+from hotline.suggest.runs import do_ensure_nightly
 
 log = logging.getLogger(__name__)
 
 CORRECTION_WEIGHT = 3.0
 HELD_BACK_ONE_IN = 5
-LEASE = leased.Lease("suggest_trainings", claimed_state="enqueued")
 # Order descriptions shorter than this say too little to learn from ("漏水").
 SHORTEST_ORDER_TEXT = 4
 
@@ -162,33 +157,6 @@ def build(training: TrainingSet, reference: Any) -> Built:
     return Built(evaluated, serving, test, figures, time.perf_counter() - started)
 
 
-def next_nightly(now: dt.datetime, timezone: str, hour: int) -> dt.datetime:
-    """The next ``hour`` o'clock, local time, after ``now``."""
-    local = now.astimezone(ZoneInfo(timezone))
-    at = local.replace(hour=hour, minute=0, second=0, microsecond=0)
-    if at <= local:
-        at = (at + dt.timedelta(days=1)).replace(hour=hour)
-    return at.astimezone(dt.UTC)
-
-
-async def do_ensure_nightly(conn: asyncpg.Connection, settings: Settings, now: dt.datetime) -> None:
-    """Queue the nightly run if none is waiting (the relay's start and every run's end
-    call it)."""
-    await queries.insert_training(
-        conn,
-        "nightly",
-        None,
-        next_nightly(now, settings.timezone, settings.suggest_training_hour),
-    )
-
-
-async def do_request_training(
-    conn: asyncpg.Connection, user_id: int | None, now: dt.datetime
-) -> asyncpg.Record:
-    """A supervisor's request: due now; a second request while one waits joins it."""
-    return await queries.insert_training(conn, "requested", user_id, now)
-
-
 async def run_training(conn: asyncpg.Connection, training_id: int, ctx: JobContext) -> str:
     """The job: train, evaluate, store the version, promote it if it is not worse."""
     async with leased.sending_lock(conn, "suggest_trainings", 0) as held:
@@ -264,17 +232,3 @@ async def _finish(
     now = ctx.clock()
     await queries.finish_training(conn, training_id, now, model_id=model_id, error=error)
     await do_ensure_nightly(conn, ctx.settings, now)
-
-
-async def training(conn: asyncpg.Connection, training_id: int) -> asyncpg.Record:
-    row = await queries.get_training(conn, training_id)
-    if row is None:
-        raise NotFound("training {training_id} not found", training_id=training_id)
-    return row
-
-
-def run_training_job(training_id: int) -> str:
-    return run_job(lambda ctx, conn: run_training(conn, training_id, ctx))
-
-
-training_source = Source("suggest_training", LEASE, run_training_job)

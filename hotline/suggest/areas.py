@@ -349,7 +349,7 @@ def _one_per_district(choices: list[Choice], rows: Sequence[Mapping[str, Any]]) 
 
 
 def _unsure(road: str) -> Text:
-    return Text("{road} is in several districts; choose one", road=road)
+    return Text("{road} is in several districts", road=road)
 
 
 def _from_seed(place: Place, rows: Sequence[Mapping[str, Any]]) -> Finding:

@@ -688,6 +688,16 @@ const zh = {
     confirmations: { on_site: "现场确认", by_phone: "电话确认", refused: "拒绝确认" },
     recordedOk: "已记录上门回访 {number}，可再次办结",
   },
+  // The area suggested from the address (issue 16, item 4).
+  areaSuggest: {
+    suggested: "建议",
+    because: "依据：{reason}",
+    confirm: "确认",
+    confirmed: "已确认",
+    orElse: "或：",
+    choose: "请选择：",
+    suggestedToo: "建议：",
+  },
 };
 
 const en = {
@@ -1371,6 +1381,16 @@ const en = {
     confirmation: "Citizen's confirmation",
     confirmations: { on_site: "Confirmed on site", by_phone: "Confirmed by phone", refused: "Refused to confirm" },
     recordedOk: "Visit recorded for {number}; the order can be completed again",
+  },
+  // The area suggested from the address (issue 16, item 4).
+  areaSuggest: {
+    suggested: "Suggested",
+    because: "From: {reason}",
+    confirm: "Confirm",
+    confirmed: "Confirmed",
+    orElse: "Or:",
+    choose: "Choose:",
+    suggestedToo: "Suggested:",
   },
 };
 

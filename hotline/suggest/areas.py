@@ -44,9 +44,11 @@ ALTERNATIVES = 4
 MIN_SAME_ADDRESS = 4
 
 HAN = "\u4e00-\u9fff"
+# The words a road's name ends in, longest first so that 大道 is not read as 道.
+ROAD_WORD = "|".join(("大道", "大街", "公路", "路", "街", "巷", "道", "线"))
 # A road: two to seven Han characters and a road word, the shortest that ends in one
 # ("香港中路" in "香港中路街道", "长江中路" in "长江中路华润中心").
-ROAD = re.compile(rf"[{HAN}]{{2,7}}?(?:大道|大街|公路|路|街|巷|道|线)")
+ROAD = re.compile(f"[{HAN}]{{2,7}}?(?:{ROAD_WORD})")
 # What people put around a road ("俺家在福州北路那边", "靠近延吉路跟哈尔滨路"). Words that
 # begin road names (和平路) are not among them.
 FILLER = re.compile(
@@ -54,9 +56,11 @@ FILLER = re.compile(
 )
 # Words that join two roads but may also begin a road's name: both are looked up.
 JOINERS = "和及同"
+# What may stand between a place's name and the road word of a road named after it.
+DIRECTIONS = "东西南北中一二三四五六七八九"
 # A name of a place that is also the start of a road's name (胶州路 is in 市北, 黄岛路
 # in 市南): not the place when a road word, or a direction and one, follows.
-ROAD_AFTER = re.compile(r"(?:[东西南北中一二三四五六七八九]?(?:路|街|道|巷|大道|大街))")
+ROAD_AFTER = re.compile(f"[{DIRECTIONS}]?(?:{ROAD_WORD})")
 # The province and the city say nothing about the district.
 CITY = ("山东省", "青岛市", "山东", "青岛")
 # Names people use for a district that are not its own (胶南 became part of 黄岛 in 2012;

@@ -98,23 +98,26 @@ class Finding:
     unsure: Text | None = None
 
 
+Area = Mapping[str, Any]
+
+
 @dataclass
 class AreaSuggestion:
-    area: Mapping[str, Any] | None
-    district: Mapping[str, Any] | None
+    """The suggested district and street (none when unsure or unknown), why, and the
+    alternatives, each with its district and street."""
+
+    district: Area | None
+    street: Area | None
     source: Source | None
     reason: Text
     road: str | None = None
     orders: int | None = None
-    alternatives: list[tuple[Choice, Mapping[str, Any], Mapping[str, Any] | None]] = field(
-        default_factory=list
-    )
+    alternatives: list[tuple[Choice, Area, Area | None]] = field(default_factory=list)
 
     def to_json(self, language: str) -> dict[str, Any]:
-        street = self.area if self.area is not None and self.area["level"] == "street" else None
         return {
             "district": _area_json(self.district),
-            "street": _area_json(street),
+            "street": _area_json(self.street),
             "source": self.source,
             "road": self.road,
             "reason": self.reason.render(language),
@@ -131,10 +134,15 @@ class AreaSuggestion:
         }
 
 
-def _area_json(area: Mapping[str, Any] | None) -> dict[str, str] | None:
+def _area_json(area: Area | None) -> dict[str, str] | None:
     if area is None:
         return None
     return {"code": area["code"], "name_zh": area["name_zh"], "name_en": area["name_en"]}
+
+
+def _district_and_street(code: str, areas: Mapping[str, Area]) -> tuple[Area, Area | None]:
+    area = areas[code]
+    return (areas[area["parent_code"]], area) if area["parent_code"] else (area, None)
 
 
 def normalize(address: str) -> str:
@@ -142,7 +150,7 @@ def normalize(address: str) -> str:
     return re.sub(r"\s+", "", unicodedata.normalize("NFKC", address))
 
 
-def _names_of_places(areas: Sequence[Mapping[str, Any]]) -> list[tuple[str, str, bool]]:
+def _names_of_places(areas: Sequence[Area]) -> list[tuple[str, str, bool]]:
     """(name, area code, whether a road may begin with it) for every name of a district
     or a street an address may use; longest first, so "市南区" wins over "市南"."""
     names: list[tuple[str, str, bool]] = []
@@ -166,7 +174,7 @@ def _mentions(text: str, name: str, may_begin_road: bool) -> list[int]:
     ]
 
 
-def parse_address(address: str, areas: Sequence[Mapping[str, Any]]) -> Place:
+def parse_address(address: str, areas: Sequence[Area]) -> Place:
     """The district and street ``address`` names and the roads in it. ``areas`` are the
     rows of the ``areas`` table (code, parent_code, level, name_zh)."""
     text = normalize(address)
@@ -250,7 +258,7 @@ def _in_district(place: Place, district_code: str | None) -> bool:
     return place.district is None or district_code == place.district
 
 
-def _district_of(code: str, areas: Mapping[str, Mapping[str, Any]]) -> str | None:
+def _district_of(code: str, areas: Mapping[str, Area]) -> str | None:
     area = areas.get(code)
     if area is None:
         return None
@@ -261,7 +269,7 @@ def _from_caller(
     place: Place,
     roads: list[str],
     history: Sequence[Mapping[str, Any]],
-    areas: Mapping[str, Mapping[str, Any]],
+    areas: Mapping[str, Area],
 ) -> Finding:
     usable = [h for h in history if _in_district(place, _district_of(h["area_code"], areas))]
     profile = next((h for h in usable if h["created_at"] is None), None)
@@ -302,9 +310,7 @@ def _same_address(text: str, other: str) -> bool:
     return len(shorter) >= MIN_SAME_ADDRESS and (text in other or other in text)
 
 
-def _most_common(
-    rows: Sequence[Mapping[str, Any]], areas: Mapping[str, Mapping[str, Any]]
-) -> tuple[str, int]:
+def _most_common(rows: Sequence[Mapping[str, Any]], areas: Mapping[str, Area]) -> tuple[str, int]:
     """The area most of ``rows`` name, a street before its district on a tie, then the
     most recent; and how many rows name it."""
     counts = Counter(r["area_code"] for r in rows)
@@ -371,7 +377,7 @@ def _from_seed(place: Place, rows: Sequence[Mapping[str, Any]]) -> Finding:
     return Finding(choices, _unsure(name) if len(choices) > 1 else None)
 
 
-def _from_names(place: Place, areas: Mapping[str, Mapping[str, Any]]) -> Finding:
+def _from_names(place: Place, areas: Mapping[str, Area]) -> Finding:
     code = place.street or place.district
     if code is None:
         return Finding([])
@@ -379,41 +385,35 @@ def _from_names(place: Place, areas: Mapping[str, Mapping[str, Any]]) -> Finding
     return Finding([Choice(code, "district_name", reason)])
 
 
-def _answer(findings: list[Finding], areas: Mapping[str, Mapping[str, Any]]) -> AreaSuggestion:
+def _answer(findings: list[Finding], areas: Mapping[str, Area]) -> AreaSuggestion:
     """The first finding with choices makes the suggestion (or, unsure, the list to
     choose from); the choices after it that name another area are its alternatives."""
+    for finding in findings:
+        # An area made since the reference cache was read is offered once it knows it.
+        finding.choices = [c for c in finding.choices if c.area_code in areas]
     useful = [f for f in findings if f.choices]
     if not useful:
         return AreaSuggestion(
             None, None, None, Text("no road or district recognised in the address")
         )
     first = useful[0]
-    ordered = [c for f in useful for c in f.choices if c.area_code in areas]
-    lead = None if first.unsure else ordered[0]
+    ordered = [c for f in useful for c in f.choices]
+    lead = None if first.unsure else ordered.pop(0)
     seen = set() if lead is None else _covered(lead.area_code, areas)
     alternatives = []
-    for choice in ordered[0 if lead is None else 1 :]:
-        if choice.area_code in seen:
-            continue
-        seen |= _covered(choice.area_code, areas)
-        area = areas[choice.area_code]
-        district = areas[area["parent_code"]] if area["parent_code"] else area
-        alternatives.append((choice, district, area if area["parent_code"] else None))
+    for choice in ordered:
+        if choice.area_code not in seen:
+            seen |= _covered(choice.area_code, areas)
+            alternatives.append((choice, *_district_and_street(choice.area_code, areas)))
     alternatives = alternatives[:ALTERNATIVES]
     if lead is None:
         assert first.unsure is not None
+        unsure = first.choices[0]
         return AreaSuggestion(
-            None,
-            None,
-            first.choices[0].source,
-            first.unsure,
-            road=first.choices[0].road,
-            alternatives=alternatives,
+            None, None, unsure.source, first.unsure, road=unsure.road, alternatives=alternatives
         )
-    area = areas[lead.area_code]
     return AreaSuggestion(
-        area,
-        areas[area["parent_code"]] if area["parent_code"] else area,
+        *_district_and_street(lead.area_code, areas),
         lead.source,
         lead.reason,
         road=lead.road,
@@ -422,7 +422,7 @@ def _answer(findings: list[Finding], areas: Mapping[str, Mapping[str, Any]]) -> 
     )
 
 
-def _covered(code: str, areas: Mapping[str, Mapping[str, Any]]) -> set[str]:
+def _covered(code: str, areas: Mapping[str, Area]) -> set[str]:
     """An area and the district it lies in: a later choice of either says nothing new."""
     parent = areas[code]["parent_code"]
     return {code, parent} if parent else {code}

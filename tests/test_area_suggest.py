@@ -12,8 +12,11 @@ import asyncpg
 import pytest
 from aiohttp import ClientSession
 
+from hotline.callers.models import CallerUpdate
+from hotline.callers.service import do_update_caller
 from hotline.reference.cache import reference
 from hotline.settings import Settings
+from hotline.suggest.area_queries import CALLER_HISTORY, STREETS_OF_ROADS
 from hotline.suggest.areas import parse_address
 from tests.factories import log_in, make_user, register_order
 
@@ -164,6 +167,23 @@ async def test_the_callers_own_orders_come_first(
     assert (answer["source"], answer["street"]["code"]) == ("caller", "370213002")
 
 
+async def test_the_callers_profile_gives_their_area_on_its_road(
+    client: ClientSession, agent: Any, pool: asyncpg.Pool, now: dt.datetime
+) -> None:
+    phone = "13712350034"
+    update = CallerUpdate(area_code="370203003", address="登州路 56 号")
+    async with pool.acquire() as conn, conn.transaction():
+        await do_update_caller(conn, agent, phone, update, now)
+    answer = await _suggest(client, address="登州路56号2单元", phone=phone)
+    assert (answer["source"], answer["street"]["code"]) == ("caller", "370203003")
+    assert answer["reason"] == "来电人档案"
+    answer = await _suggest(client, phone=phone)
+    assert (answer["source"], answer["street"]["code"]) == ("caller", "370203003")
+    # Another road: the profile says nothing of it.
+    answer = await _suggest(client, address="延吉路", phone=phone)
+    assert answer["source"] == "seed"
+
+
 async def test_a_named_district_alone_gives_the_district(client: ClientSession, agent: Any) -> None:
     answer = await _suggest(client, address="崂山区北宅那边一个村子")
     assert answer["source"] == "district_name"
@@ -222,3 +242,23 @@ async def test_only_the_centre_asks(client: ClientSession, pool: asyncpg.Pool) -
         username, _ = await make_user(conn, "enterprise_user", enterprise_code="qd-water")
     await log_in(client, username)
     assert (await client.get(URL, params={"address": "九水路"})).status == 403
+
+
+@pytest.mark.parametrize(
+    ("statement", "args", "indexes"),
+    [
+        (STREETS_OF_ROADS, (["香港中路", "九水路"], 500), ["work_orders_address_trgm_idx"]),
+        (CALLER_HISTORY, ("+8613712340034", 50), ["work_orders_citizen_idx"]),
+    ],
+)
+async def test_asked_as_the_agent_types_it_reads_indexes_not_every_order(
+    pool: asyncpg.Pool, statement: str, args: tuple[Any, ...], indexes: list[str]
+) -> None:
+    """With sequential scans priced out (the test's tables are too small for the planner
+    to prefer an index unprompted), the orders are found through an index."""
+    async with pool.acquire() as conn, conn.transaction():
+        await conn.execute("SET LOCAL enable_seqscan = off")
+        plan = "\n".join(r[0] for r in await conn.fetch("EXPLAIN " + statement, *args))
+    assert "Seq Scan on work_orders " not in plan, plan
+    for index in indexes:
+        assert index in plan, plan

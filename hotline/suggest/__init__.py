@@ -1,1 +1,2 @@
-"""Suggestions for order entry: the service item, the area and the urgency of what a citizen says."""
+"""Suggestions for order entry: the service item, the area and the urgency of what a
+citizen says."""

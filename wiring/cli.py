@@ -31,7 +31,13 @@ from hotline.suggest import queries as suggest_queries
 from hotline.suggest.runs import do_ensure_nightly, do_request_training
 from wiring import backup as backups
 from wiring.jobs import install_job_context, job_context
-from wiring.seed import database_is_empty, seed_demo_users, seed_reference, seed_routing
+from wiring.seed import (
+    database_is_empty,
+    seed_demo_users,
+    seed_reference,
+    seed_roads,
+    seed_routing,
+)
 from wiring.services import ServiceUrls, running_services
 from wiring.subscriptions import relay_sources, subscribe_all
 from wiring.supervisor import Child, Supervisor
@@ -54,6 +60,7 @@ async def _prepare_database(settings: Settings, *, demo_users: bool) -> None:
         if await database_is_empty(conn):
             counts = await seed_reference(conn)
             log.info("loaded reference data: %s", counts)
+            log.info("loaded the seed road list: %d names", await seed_roads(conn))
             log.info("loaded demo routing: %s", await seed_routing(conn, utcnow()))
             if demo_users:
                 log.info("created %d demo users", await seed_demo_users(conn))
@@ -104,6 +111,7 @@ def cmd_seed(settings: Settings, args: argparse.Namespace) -> int:
                 return
             counts = await seed_reference(conn)
             print("reference data:", ", ".join(f"{k} {v}" for k, v in counts.items()))
+            print("seed road names:", await seed_roads(conn))
             routing = await seed_routing(conn, utcnow())
             print("demo routing:", ", ".join(f"{k} {v}" for k, v in routing.items()))
             if args.demo_users:

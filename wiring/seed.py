@@ -12,6 +12,7 @@ import asyncpg
 
 from hotline.errors import InvalidInput
 from hotline.reference import queries as ref
+from hotline.suggest import area_queries
 from hotline.users import queries as user_queries
 from hotline.users.service import do_create_user
 from routing.rules import RuleInput, do_seed_rule, do_set_domain_group
@@ -124,6 +125,19 @@ async def seed_reference(conn: asyncpg.Connection, directory: Path = CONFIG_DIR)
                 )
                 counts["days"] += 1
     return counts
+
+
+async def seed_roads(conn: asyncpg.Connection, directory: Path = CONFIG_DIR) -> int:
+    """Upsert the seed gazetteer (``roads.json``): a row for each road's own name and for
+    each of its aliases. Kept apart from ``seed_reference``, which also loads databases
+    migrated only part of the way (tests of older migrations) that have no such table."""
+    names = 0
+    async with conn.transaction():
+        for road in _load("roads.json", directory):
+            for name in [road["road"], *road.get("aliases", [])]:
+                await area_queries.upsert_seed_road(conn, name, road["street"], road["road"])
+                names += 1
+    return names
 
 
 async def seed_routing(

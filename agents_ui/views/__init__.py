@@ -1,11 +1,19 @@
 """The consoles' HTTP views: sign-in, orders and the order page, reference lists for
-forms, the agents' console and the supervisors' board."""
+forms, the agents' console, the area suggested from an address and the supervisors'
+board."""
 
 from __future__ import annotations
 
-from agents_ui.views import auth, console, orders, reference, suggestions
+from agents_ui.views import areas, auth, console, orders, reference, suggestions
 from web.api import Api
 
 
 def register(api: Api) -> None:
-    api.include(auth.routes, orders.routes, reference.routes, console.routes, suggestions.routes)
+    api.include(
+        auth.routes,
+        orders.routes,
+        reference.routes,
+        console.routes,
+        suggestions.routes,
+        areas.routes,
+    )

@@ -59,6 +59,10 @@ class ReferenceCache:
         tables = await self._fresh(conn)
         return tables.areas.get(code) or await queries.get_area(conn, code)
 
+    async def areas(self, conn: asyncpg.Connection) -> list[asyncpg.Record]:
+        """Every district and street, districts first."""
+        return list((await self._fresh(conn)).areas.values())
+
     async def service_items(self, conn: asyncpg.Connection) -> list[asyncpg.Record]:
         """The whole catalogue, retired items too, in the catalogue's order."""
         return list((await self._fresh(conn)).items.values())

@@ -695,6 +695,16 @@ const zh = {
     separator: "；",
     set: "设为紧急",
   },
+  // The area suggested from the address (issue 16, item 4).
+  areaSuggest: {
+    suggested: "建议",
+    because: "依据：{reason}",
+    confirm: "确认",
+    confirmed: "已确认",
+    orElse: "或：",
+    choose: "请选择：",
+    suggestedToo: "建议：",
+  },
 };
 
 const en = {
@@ -1385,6 +1395,16 @@ const en = {
     reason: "{reason} (“{words}”)",
     separator: "; ",
     set: "Set urgent",
+  },
+  // The area suggested from the address (issue 16, item 4).
+  areaSuggest: {
+    suggested: "Suggested",
+    because: "From: {reason}",
+    confirm: "Confirm",
+    confirmed: "Confirmed",
+    orElse: "Or:",
+    choose: "Choose:",
+    suggestedToo: "Suggested:",
   },
 };
 

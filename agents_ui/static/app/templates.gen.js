@@ -259,6 +259,101 @@ export const renders = new Map([
       }
     })(),
   ],
+  // views/agent/area_suggestion.js:113
+  [
+    "\n  <div v-if=\"suggestion.state.answer && (suggestion.state.answer.source || suggestion.state.answer.alternatives.length)\"\n       class=\"area-suggestion\" data-test=\"area-suggestion\">\n    <template v-if=\"suggestion.state.by === 'suggestion'\">\n      <el-tag size=\"small\" type=\"warning\" effect=\"dark\" data-test=\"area-suggested\">{{ t('areaSuggest.suggested') }}</el-tag>\n      <span class=\"small\">{{ t('areaSuggest.because', { reason: suggestion.state.answer.reason }) }}</span>\n      <el-button size=\"small\" type=\"primary\" plain data-test=\"area-confirm\" @click=\"suggestion.confirm()\">\n        {{ t('areaSuggest.confirm') }} <kbd>Enter</kbd></el-button>\n    </template>\n    <template v-else-if=\"suggestion.state.by === 'agent' && area === codeOf(suggestion.state.answer)\">\n      <el-tag size=\"small\" type=\"success\" data-test=\"area-confirmed\">{{ t('areaSuggest.confirmed') }}</el-tag>\n      <span class=\"small muted\">{{ t('areaSuggest.because', { reason: suggestion.state.answer.reason }) }}</span>\n    </template>\n    <span v-else-if=\"!codeOf(suggestion.state.answer)\" class=\"small\" data-test=\"area-unsure\">{{ suggestion.state.answer.reason }}</span>\n    <template v-if=\"others().length\">\n      <span class=\"small muted\">{{ othersLabel() }}</span>\n      <el-button v-for=\"found in others()\" :key=\"codeOf(found)\" size=\"small\" round\n                 :data-code=\"codeOf(found)\" :title=\"found.reason\" data-test=\"area-alternative\"\n                 @click=\"suggestion.choose(codeOf(found))\">{{ label(found) }}</el-button>\n    </template>\n  </div>",
+    (() => {
+      const _hoisted_1 = {
+        key: 0,
+        class: "area-suggestion",
+        "data-test": "area-suggestion"
+      }
+      const _hoisted_2 = { class: "small" }
+      const _hoisted_3 = { class: "small muted" }
+      const _hoisted_4 = {
+        key: 2,
+        class: "small",
+        "data-test": "area-unsure"
+      }
+      const _hoisted_5 = { class: "small muted" }
+
+      return function render(_ctx, _cache) {
+        const _component_el_tag = _resolveComponent("el-tag")
+        const _component_el_button = _resolveComponent("el-button")
+
+        return (_ctx.suggestion.state.answer && (_ctx.suggestion.state.answer.source || _ctx.suggestion.state.answer.alternatives.length))
+          ? (_openBlock(), _createElementBlock("div", _hoisted_1, [
+              (_ctx.suggestion.state.by === 'suggestion')
+                ? (_openBlock(), _createElementBlock(_Fragment, { key: 0 }, [
+                    _createVNode(_component_el_tag, {
+                      size: "small",
+                      type: "warning",
+                      effect: "dark",
+                      "data-test": "area-suggested"
+                    }, {
+                      default: _withCtx(() => [
+                        _createTextVNode(_toDisplayString(_ctx.t('areaSuggest.suggested')), 1 /* TEXT */)
+                      ]),
+                      _: 1 /* STABLE */
+                    }),
+                    _createElementVNode("span", _hoisted_2, _toDisplayString(_ctx.t('areaSuggest.because', { reason: _ctx.suggestion.state.answer.reason })), 1 /* TEXT */),
+                    _createVNode(_component_el_button, {
+                      size: "small",
+                      type: "primary",
+                      plain: "",
+                      "data-test": "area-confirm",
+                      onClick: _cache[0] || (_cache[0] = $event => (_ctx.suggestion.confirm()))
+                    }, {
+                      default: _withCtx(() => [
+                        _createTextVNode(_toDisplayString(_ctx.t('areaSuggest.confirm')) + " ", 1 /* TEXT */),
+                        _cache[1] || (_cache[1] = _createElementVNode("kbd", null, "Enter", -1 /* CACHED */))
+                      ]),
+                      _: 1 /* STABLE */
+                    })
+                  ], 64 /* STABLE_FRAGMENT */))
+                : (_ctx.suggestion.state.by === 'agent' && _ctx.area === _ctx.codeOf(_ctx.suggestion.state.answer))
+                  ? (_openBlock(), _createElementBlock(_Fragment, { key: 1 }, [
+                      _createVNode(_component_el_tag, {
+                        size: "small",
+                        type: "success",
+                        "data-test": "area-confirmed"
+                      }, {
+                        default: _withCtx(() => [
+                          _createTextVNode(_toDisplayString(_ctx.t('areaSuggest.confirmed')), 1 /* TEXT */)
+                        ]),
+                        _: 1 /* STABLE */
+                      }),
+                      _createElementVNode("span", _hoisted_3, _toDisplayString(_ctx.t('areaSuggest.because', { reason: _ctx.suggestion.state.answer.reason })), 1 /* TEXT */)
+                    ], 64 /* STABLE_FRAGMENT */))
+                  : (!_ctx.codeOf(_ctx.suggestion.state.answer))
+                    ? (_openBlock(), _createElementBlock("span", _hoisted_4, _toDisplayString(_ctx.suggestion.state.answer.reason), 1 /* TEXT */))
+                    : _createCommentVNode("v-if", true),
+              (_ctx.others().length)
+                ? (_openBlock(), _createElementBlock(_Fragment, { key: 3 }, [
+                    _createElementVNode("span", _hoisted_5, _toDisplayString(_ctx.othersLabel()), 1 /* TEXT */),
+                    (_openBlock(true), _createElementBlock(_Fragment, null, _renderList(_ctx.others(), (found) => {
+                      return (_openBlock(), _createBlock(_component_el_button, {
+                        key: _ctx.codeOf(found),
+                        size: "small",
+                        round: "",
+                        "data-code": _ctx.codeOf(found),
+                        title: found.reason,
+                        "data-test": "area-alternative",
+                        onClick: $event => (_ctx.suggestion.choose(_ctx.codeOf(found)))
+                      }, {
+                        default: _withCtx(() => [
+                          _createTextVNode(_toDisplayString(_ctx.label(found)), 1 /* TEXT */)
+                        ]),
+                        _: 2 /* DYNAMIC */
+                      }, 1032 /* PROPS, DYNAMIC_SLOTS */, ["data-code", "title", "onClick"]))
+                    }), 128 /* KEYED_FRAGMENT */))
+                  ], 64 /* STABLE_FRAGMENT */))
+                : _createCommentVNode("v-if", true)
+            ]))
+          : _createCommentVNode("v-if", true)
+      }
+    })(),
+  ],
   // views/agent/caller_profile.js:72
   [
     "\n  <el-dialog :model-value=\"modelValue\" @update:model-value=\"$emit('update:modelValue', $event)\"\n             :title=\"t('callerProfile.title', { phone: profile?.phone || '' })\" width=\"min(640px, 96vw)\"\n             data-test=\"caller-profile\">\n    <el-form label-position=\"top\" class=\"profile-form\" @submit.prevent>\n      <div class=\"form-row\">\n        <el-form-item :label=\"t('agent.callerName')\" :error=\"fieldErrors.name\">\n          <el-input v-model=\"form.name\" maxlength=\"64\" data-test=\"profile-name\" />\n        </el-form-item>\n        <el-form-item :label=\"t('callerProfile.language')\" :error=\"fieldErrors.preferred_language\">\n          <el-select v-model=\"form.preferred_language\" class=\"full\" :placeholder=\"t('callerProfile.notSaid')\"\n                     data-test=\"profile-language\">\n            <el-option v-for=\"l in LANGUAGES\" :key=\"l\" :value=\"l\"\n                       :label=\"l ? t('callerProfile.languages.' + l) : t('app.none')\" />\n          </el-select>\n        </el-form-item>\n      </div>\n      <div class=\"form-row\">\n        <el-checkbox v-model=\"form.special_needs\" data-test=\"profile-special-needs\">{{ t('agent.specialNeeds') }}</el-checkbox>\n        <el-checkbox v-model=\"form.key_account\" data-test=\"profile-key-account\">{{ t('agent.keyAccount') }}</el-checkbox>\n      </div>\n      <el-form-item :label=\"t('callerProfile.representative')\" :error=\"fieldErrors.representative_username\">\n        <el-input v-model=\"form.representative_username\" maxlength=\"64\" :placeholder=\"t('callerProfile.representativeHint')\"\n                  data-test=\"profile-representative\" />\n      </el-form-item>\n      <div class=\"form-row\">\n        <el-form-item :label=\"t('agent.area')\" :error=\"fieldErrors.area_code\">\n          <AreaSelect v-model=\"form.area_code\" :placeholder=\"t('agent.areaHint')\" />\n        </el-form-item>\n        <el-form-item :label=\"t('agent.address')\" :error=\"fieldErrors.address\">\n          <el-input v-model=\"form.address\" maxlength=\"300\" data-test=\"profile-address\" />\n        </el-form-item>\n      </div>\n      <el-form-item :label=\"t('callerProfile.notes')\" :error=\"fieldErrors.notes\">\n        <el-input v-model=\"form.notes\" type=\"textarea\" :rows=\"2\" maxlength=\"2000\" data-test=\"profile-notes\" />\n      </el-form-item>\n    </el-form>\n    <h4>{{ t('callerProfile.history') }}</h4>\n    <div v-if=\"!profile?.changes?.length\" class=\"muted small\">{{ t('callerProfile.noChanges') }}</div>\n    <el-table v-else :data=\"profile.changes\" size=\"small\" max-height=\"220\" data-test=\"profile-history\">\n      <el-table-column :label=\"t('callerProfile.when')\" width=\"150\">\n        <template #default=\"{ row }\">{{ $fmtTime(row.changed_at) }}</template></el-table-column>\n      <el-table-column :label=\"t('callerProfile.who')\" prop=\"actor\" min-width=\"110\" />\n      <el-table-column :label=\"t('callerProfile.field')\" min-width=\"90\">\n        <template #default=\"{ row }\">{{ t('callerProfile.fields.' + row.field) }}</template></el-table-column>\n      <el-table-column :label=\"t('callerProfile.change')\" min-width=\"160\">\n        <template #default=\"{ row }\">{{ shown(row.field, row.old_value) }} → {{ shown(row.field, row.new_value) }}</template>\n      </el-table-column>\n    </el-table>\n    <template #footer>\n      <el-button @click=\"$emit('update:modelValue', false)\">{{ t('app.cancel') }}</el-button>\n      <el-button type=\"primary\" :loading=\"saving\" @click=\"save\" data-test=\"profile-save\">{{ t('app.save') }}</el-button>\n    </template>\n  </el-dialog>",
@@ -756,9 +851,9 @@ export const renders = new Map([
       }
     })(),
   ],
-  // views/agent/entry.js:244
+  // views/agent/entry.js:247
   [
-    "\n  <el-card shadow=\"never\" class=\"panel entry\">\n    <template #header><div class=\"panel-head\"><span>{{ t('agent.entry') }}</span>\n      <span class=\"muted small\">{{ form.hotline }}</span></div></template>\n    <el-form label-position=\"top\" class=\"entry-form\" @submit.prevent=\"register()\">\n      <el-form-item :label=\"t('agent.description')\" class=\"span-2\" required>\n        <el-input ref=\"descriptionInput\" v-model=\"form.description\" type=\"textarea\" :rows=\"3\"\n                  :placeholder=\"t('agent.descriptionHint')\" maxlength=\"4000\" data-test=\"description\" />\n      </el-form-item>\n      <div class=\"span-2 suggest-line\" data-test=\"suggestions\">\n        <span class=\"muted small\">{{ t('agent.suggested') }}:</span>\n        <span v-if=\"!suggestions.length\" class=\"muted small\">{{ t('agent.noSuggestion') }}</span>\n        <el-button v-for=\"(s, i) in suggestions\" :key=\"s.code\" size=\"small\" round\n                   :type=\"form.service_item === s.code ? 'primary' : 'default'\"\n                   :data-code=\"s.code\" @click=\"pick(i)\">\n          <kbd>Alt+{{ i + 1 }}</kbd> {{ nameOf(s) }}\n        </el-button>\n      </div>\n      <el-form-item :label=\"t('agent.serviceItem')\" required>\n        <ItemSelect v-model=\"form.service_item\" :placeholder=\"t('agent.searchItem')\" />\n      </el-form-item>\n      <el-form-item :label=\"t('agent.hotline')\" required>\n        <el-select v-model=\"form.hotline\" class=\"full\" data-test=\"hotline-select\">\n          <el-option v-for=\"h in myHotlines\" :key=\"h.code\" :value=\"h.code\" :label=\"h.code + ' ' + nameOf(h)\" />\n        </el-select>\n      </el-form-item>\n      <el-form-item :label=\"t('agent.kind')\">\n        <el-select v-model=\"form.kind\" class=\"full\">\n          <el-option v-for=\"k in ORDER_KINDS\" :key=\"k\" :value=\"k\" :label=\"t('kind.' + k)\" />\n        </el-select>\n      </el-form-item>\n      <el-form-item :label=\"t('agent.priority')\">\n        <el-radio-group v-model=\"form.priority\" data-test=\"priority\">\n          <el-radio-button value=\"normal\">{{ t('priority.normal') }}</el-radio-button>\n          <el-radio-button value=\"urgent\">{{ t('priority.urgent') }}</el-radio-button>\n        </el-radio-group>\n        <div v-if=\"urgencyHint\" class=\"urgency-hint\" data-test=\"urgency-hint\">\n          <span>{{ urgencyHint }}</span>\n          <el-button size=\"small\" type=\"warning\" plain data-test=\"set-urgent\"\n                     @click=\"form.priority = 'urgent'\">{{ t('urgency.set') }}</el-button>\n        </div>\n      </el-form-item>\n      <el-form-item :label=\"t('agent.area')\">\n        <AreaSelect v-model=\"form.area\" :placeholder=\"t('agent.areaHint')\" />\n      </el-form-item>\n      <el-form-item :label=\"t('agent.address')\">\n        <el-input v-model=\"form.address\" maxlength=\"300\" data-test=\"address\" />\n      </el-form-item>\n      <el-alert v-for=\"o in outageHints\" :key=\"o.id\" type=\"warning\" show-icon :closable=\"false\"\n                class=\"span-2\" data-test=\"outage-hint\"\n                :title=\"t('agent.outage') + ' · ' + t('agent.outageHint', { title: o.title, start: $fmtTime(o.starts_at), end: $fmtTime(o.ends_at) })\" />\n      <div v-if=\"candidates.length\" class=\"span-2 candidates\" data-test=\"duplicate-candidates\">\n        <div class=\"candidates-head\"><strong>{{ t('dupes.title') }}</strong>\n          <span class=\"muted small\">{{ t('dupes.hint') }}</span></div>\n        <div v-for=\"c in candidates\" :key=\"c.id\" class=\"candidate\" :data-order=\"c.id\">\n          <div class=\"candidate-text\">\n            <a :href=\"'#/orders/' + c.id\" class=\"mono\">{{ c.number }}</a>\n            <StatusTag :status=\"c.status\" />\n            <el-tag v-for=\"(m, i) in c.matches\" :key=\"i\" size=\"small\" type=\"warning\" effect=\"plain\">{{ matchText(m) }}</el-tag>\n            <div class=\"muted small\">{{ c.address }}</div>\n          </div>\n          <el-button size=\"small\" type=\"warning\" :loading=\"saving\" data-test=\"register-into\"\n                     @click=\"register(c)\">{{ t('dupes.registerInto') }}</el-button>\n        </div>\n      </div>\n      <el-form-item :label=\"t('agent.callerPhone')\">\n        <el-input v-model=\"form.caller_phone\" maxlength=\"32\" class=\"mono\" data-test=\"caller-phone-input\" />\n      </el-form-item>\n      <el-form-item :label=\"t('agent.callerName')\">\n        <el-input v-model=\"form.caller_name\" maxlength=\"64\" />\n      </el-form-item>\n      <div class=\"span-2 resolve-line\">\n        <el-checkbox v-model=\"form.hard_case\" :disabled=\"form.resolve\" data-test=\"hard-case-toggle\">{{ t('hardCase.entryToggle') }}</el-checkbox>\n      </div>\n      <el-form-item v-if=\"form.hard_case\" :label=\"t('hardCase.tried')\" class=\"span-2\" required>\n        <el-input v-model=\"form.tried_elsewhere\" type=\"textarea\" :rows=\"2\" maxlength=\"2000\" :placeholder=\"t('hardCase.triedHint')\" data-test=\"tried-elsewhere\" />\n      </el-form-item>\n      <div class=\"span-2 resolve-line\">\n        <el-checkbox v-model=\"form.resolve\" :disabled=\"form.hard_case\" data-test=\"resolve-toggle\">{{ t('agent.resolveOnCall') }}</el-checkbox>\n      </div>\n      <el-form-item v-if=\"form.resolve\" :label=\"t('agent.reply')\" class=\"span-2\" required>\n        <el-input v-model=\"form.reply\" type=\"textarea\" :rows=\"2\" :placeholder=\"t('agent.replyHint')\" />\n      </el-form-item>\n      <div class=\"span-2 form-actions\">\n        <el-button type=\"primary\" size=\"large\" native-type=\"submit\" :loading=\"saving\" data-test=\"register\">\n          {{ form.resolve ? t('agent.resolveOnCall') : form.hard_case ? t('hardCase.register') : t('agent.register') }} <kbd>Ctrl+Enter</kbd></el-button>\n        <el-button size=\"large\" @click=\"clear\">{{ t('agent.clear') }}</el-button>\n      </div>\n    </el-form>\n  </el-card>\n\n  <el-dialog v-model=\"duplicates.open\" :title=\"t('agent.duplicates')\" width=\"640px\">\n    <p class=\"muted\">{{ t('agent.duplicatesHint') }}</p>\n    <el-table :data=\"duplicates.items\" size=\"small\">\n      <el-table-column :label=\"t('order.details')\" min-width=\"200\">\n        <template #default=\"{ row }\"><a :href=\"'#/orders/' + row.id\" class=\"mono\">{{ row.number }}</a>\n          <div class=\"muted small\">{{ row.address }}</div></template>\n      </el-table-column>\n      <el-table-column :label=\"t('unit.state')\" width=\"110\">\n        <template #default=\"{ row }\"><StatusTag :status=\"row.status\" /></template>\n      </el-table-column>\n      <el-table-column width=\"130\">\n        <template #default=\"{ row }\"><el-button size=\"small\" type=\"warning\" @click=\"merge(row)\">{{ t('agent.merge') }}</el-button></template>\n      </el-table-column>\n    </el-table>\n  </el-dialog>",
+    "\n  <el-card shadow=\"never\" class=\"panel entry\">\n    <template #header><div class=\"panel-head\"><span>{{ t('agent.entry') }}</span>\n      <span class=\"muted small\">{{ form.hotline }}</span></div></template>\n    <el-form label-position=\"top\" class=\"entry-form\" @submit.prevent=\"register()\">\n      <el-form-item :label=\"t('agent.description')\" class=\"span-2\" required>\n        <el-input ref=\"descriptionInput\" v-model=\"form.description\" type=\"textarea\" :rows=\"3\"\n                  :placeholder=\"t('agent.descriptionHint')\" maxlength=\"4000\" data-test=\"description\" />\n      </el-form-item>\n      <div class=\"span-2 suggest-line\" data-test=\"suggestions\">\n        <span class=\"muted small\">{{ t('agent.suggested') }}:</span>\n        <span v-if=\"!suggestions.length\" class=\"muted small\">{{ t('agent.noSuggestion') }}</span>\n        <el-button v-for=\"(s, i) in suggestions\" :key=\"s.code\" size=\"small\" round\n                   :type=\"form.service_item === s.code ? 'primary' : 'default'\"\n                   :data-code=\"s.code\" @click=\"pick(i)\">\n          <kbd>Alt+{{ i + 1 }}</kbd> {{ nameOf(s) }}\n        </el-button>\n      </div>\n      <el-form-item :label=\"t('agent.serviceItem')\" required>\n        <ItemSelect v-model=\"form.service_item\" :placeholder=\"t('agent.searchItem')\" />\n      </el-form-item>\n      <el-form-item :label=\"t('agent.hotline')\" required>\n        <el-select v-model=\"form.hotline\" class=\"full\" data-test=\"hotline-select\">\n          <el-option v-for=\"h in myHotlines\" :key=\"h.code\" :value=\"h.code\" :label=\"h.code + ' ' + nameOf(h)\" />\n        </el-select>\n      </el-form-item>\n      <el-form-item :label=\"t('agent.kind')\">\n        <el-select v-model=\"form.kind\" class=\"full\">\n          <el-option v-for=\"k in ORDER_KINDS\" :key=\"k\" :value=\"k\" :label=\"t('kind.' + k)\" />\n        </el-select>\n      </el-form-item>\n      <el-form-item :label=\"t('agent.priority')\">\n        <el-radio-group v-model=\"form.priority\" data-test=\"priority\">\n          <el-radio-button value=\"normal\">{{ t('priority.normal') }}</el-radio-button>\n          <el-radio-button value=\"urgent\">{{ t('priority.urgent') }}</el-radio-button>\n        </el-radio-group>\n        <div v-if=\"urgencyHint\" class=\"urgency-hint\" data-test=\"urgency-hint\">\n          <span>{{ urgencyHint }}</span>\n          <el-button size=\"small\" type=\"warning\" plain data-test=\"set-urgent\"\n                     @click=\"form.priority = 'urgent'\">{{ t('urgency.set') }}</el-button>\n        </div>\n      </el-form-item>\n      <el-form-item :label=\"t('agent.area')\" class=\"area-picker\" :class=\"{ 'area-suggested': areaSuggestion.state.by === 'suggestion' }\">\n        <AreaSelect :model-value=\"form.area\" :placeholder=\"t('agent.areaHint')\" @update:model-value=\"areaSuggestion.choose\" />\n        <AreaSuggestionLine :suggestion=\"areaSuggestion\" :area=\"form.area\" />\n      </el-form-item>\n      <el-form-item :label=\"t('agent.address')\">\n        <el-input v-model=\"form.address\" maxlength=\"300\" data-test=\"address\" @keydown.enter=\"areaSuggestion.onEnter\" />\n      </el-form-item>\n      <el-alert v-for=\"o in outageHints\" :key=\"o.id\" type=\"warning\" show-icon :closable=\"false\"\n                class=\"span-2\" data-test=\"outage-hint\"\n                :title=\"t('agent.outage') + ' · ' + t('agent.outageHint', { title: o.title, start: $fmtTime(o.starts_at), end: $fmtTime(o.ends_at) })\" />\n      <div v-if=\"candidates.length\" class=\"span-2 candidates\" data-test=\"duplicate-candidates\">\n        <div class=\"candidates-head\"><strong>{{ t('dupes.title') }}</strong>\n          <span class=\"muted small\">{{ t('dupes.hint') }}</span></div>\n        <div v-for=\"c in candidates\" :key=\"c.id\" class=\"candidate\" :data-order=\"c.id\">\n          <div class=\"candidate-text\">\n            <a :href=\"'#/orders/' + c.id\" class=\"mono\">{{ c.number }}</a>\n            <StatusTag :status=\"c.status\" />\n            <el-tag v-for=\"(m, i) in c.matches\" :key=\"i\" size=\"small\" type=\"warning\" effect=\"plain\">{{ matchText(m) }}</el-tag>\n            <div class=\"muted small\">{{ c.address }}</div>\n          </div>\n          <el-button size=\"small\" type=\"warning\" :loading=\"saving\" data-test=\"register-into\"\n                     @click=\"register(c)\">{{ t('dupes.registerInto') }}</el-button>\n        </div>\n      </div>\n      <el-form-item :label=\"t('agent.callerPhone')\">\n        <el-input v-model=\"form.caller_phone\" maxlength=\"32\" class=\"mono\" data-test=\"caller-phone-input\" />\n      </el-form-item>\n      <el-form-item :label=\"t('agent.callerName')\">\n        <el-input v-model=\"form.caller_name\" maxlength=\"64\" />\n      </el-form-item>\n      <div class=\"span-2 resolve-line\">\n        <el-checkbox v-model=\"form.hard_case\" :disabled=\"form.resolve\" data-test=\"hard-case-toggle\">{{ t('hardCase.entryToggle') }}</el-checkbox>\n      </div>\n      <el-form-item v-if=\"form.hard_case\" :label=\"t('hardCase.tried')\" class=\"span-2\" required>\n        <el-input v-model=\"form.tried_elsewhere\" type=\"textarea\" :rows=\"2\" maxlength=\"2000\" :placeholder=\"t('hardCase.triedHint')\" data-test=\"tried-elsewhere\" />\n      </el-form-item>\n      <div class=\"span-2 resolve-line\">\n        <el-checkbox v-model=\"form.resolve\" :disabled=\"form.hard_case\" data-test=\"resolve-toggle\">{{ t('agent.resolveOnCall') }}</el-checkbox>\n      </div>\n      <el-form-item v-if=\"form.resolve\" :label=\"t('agent.reply')\" class=\"span-2\" required>\n        <el-input v-model=\"form.reply\" type=\"textarea\" :rows=\"2\" :placeholder=\"t('agent.replyHint')\" />\n      </el-form-item>\n      <div class=\"span-2 form-actions\">\n        <el-button type=\"primary\" size=\"large\" native-type=\"submit\" :loading=\"saving\" data-test=\"register\">\n          {{ form.resolve ? t('agent.resolveOnCall') : form.hard_case ? t('hardCase.register') : t('agent.register') }} <kbd>Ctrl+Enter</kbd></el-button>\n        <el-button size=\"large\" @click=\"clear\">{{ t('agent.clear') }}</el-button>\n      </div>\n    </el-form>\n  </el-card>\n\n  <el-dialog v-model=\"duplicates.open\" :title=\"t('agent.duplicates')\" width=\"640px\">\n    <p class=\"muted\">{{ t('agent.duplicatesHint') }}</p>\n    <el-table :data=\"duplicates.items\" size=\"small\">\n      <el-table-column :label=\"t('order.details')\" min-width=\"200\">\n        <template #default=\"{ row }\"><a :href=\"'#/orders/' + row.id\" class=\"mono\">{{ row.number }}</a>\n          <div class=\"muted small\">{{ row.address }}</div></template>\n      </el-table-column>\n      <el-table-column :label=\"t('unit.state')\" width=\"110\">\n        <template #default=\"{ row }\"><StatusTag :status=\"row.status\" /></template>\n      </el-table-column>\n      <el-table-column width=\"130\">\n        <template #default=\"{ row }\"><el-button size=\"small\" type=\"warning\" @click=\"merge(row)\">{{ t('agent.merge') }}</el-button></template>\n      </el-table-column>\n    </el-table>\n  </el-dialog>",
     (() => {
       const _hoisted_1 = { class: "panel-head" }
       const _hoisted_2 = { class: "muted small" }
@@ -804,6 +899,7 @@ export const renders = new Map([
         const _component_el_radio_button = _resolveComponent("el-radio-button")
         const _component_el_radio_group = _resolveComponent("el-radio-group")
         const _component_AreaSelect = _resolveComponent("AreaSelect")
+        const _component_AreaSuggestionLine = _resolveComponent("AreaSuggestionLine")
         const _component_el_alert = _resolveComponent("el-alert")
         const _component_StatusTag = _resolveComponent("StatusTag")
         const _component_el_tag = _resolveComponent("el-tag")
@@ -829,7 +925,7 @@ export const renders = new Map([
               _createVNode(_component_el_form, {
                 "label-position": "top",
                 class: "entry-form",
-                onSubmit: _cache[14] || (_cache[14] = _withModifiers($event => (_ctx.register()), ["prevent"]))
+                onSubmit: _cache[13] || (_cache[13] = _withModifiers($event => (_ctx.register()), ["prevent"]))
               }, {
                 default: _withCtx(() => [
                   _createVNode(_component_el_form_item, {
@@ -980,27 +1076,33 @@ export const renders = new Map([
                     _: 1 /* STABLE */
                   }, 8 /* PROPS */, ["label"]),
                   _createVNode(_component_el_form_item, {
-                    label: _ctx.t('agent.area')
+                    label: _ctx.t('agent.area'),
+                    class: _normalizeClass(["area-picker", { 'area-suggested': _ctx.areaSuggestion.state.by === 'suggestion' }])
                   }, {
                     default: _withCtx(() => [
                       _createVNode(_component_AreaSelect, {
-                        modelValue: _ctx.form.area,
-                        "onUpdate:modelValue": _cache[6] || (_cache[6] = $event => ((_ctx.form.area) = $event)),
-                        placeholder: _ctx.t('agent.areaHint')
-                      }, null, 8 /* PROPS */, ["modelValue", "placeholder"])
+                        "model-value": _ctx.form.area,
+                        placeholder: _ctx.t('agent.areaHint'),
+                        "onUpdate:modelValue": _ctx.areaSuggestion.choose
+                      }, null, 8 /* PROPS */, ["model-value", "placeholder", "onUpdate:modelValue"]),
+                      _createVNode(_component_AreaSuggestionLine, {
+                        suggestion: _ctx.areaSuggestion,
+                        area: _ctx.form.area
+                      }, null, 8 /* PROPS */, ["suggestion", "area"])
                     ]),
                     _: 1 /* STABLE */
-                  }, 8 /* PROPS */, ["label"]),
+                  }, 8 /* PROPS */, ["label", "class"]),
                   _createVNode(_component_el_form_item, {
                     label: _ctx.t('agent.address')
                   }, {
                     default: _withCtx(() => [
                       _createVNode(_component_el_input, {
                         modelValue: _ctx.form.address,
-                        "onUpdate:modelValue": _cache[7] || (_cache[7] = $event => ((_ctx.form.address) = $event)),
+                        "onUpdate:modelValue": _cache[6] || (_cache[6] = $event => ((_ctx.form.address) = $event)),
                         maxlength: "300",
-                        "data-test": "address"
-                      }, null, 8 /* PROPS */, ["modelValue"])
+                        "data-test": "address",
+                        onKeydown: _withKeys(_ctx.areaSuggestion.onEnter, ["enter"])
+                      }, null, 8 /* PROPS */, ["modelValue", "onKeydown"])
                     ]),
                     _: 1 /* STABLE */
                   }, 8 /* PROPS */, ["label"]),
@@ -1072,7 +1174,7 @@ export const renders = new Map([
                     default: _withCtx(() => [
                       _createVNode(_component_el_input, {
                         modelValue: _ctx.form.caller_phone,
-                        "onUpdate:modelValue": _cache[8] || (_cache[8] = $event => ((_ctx.form.caller_phone) = $event)),
+                        "onUpdate:modelValue": _cache[7] || (_cache[7] = $event => ((_ctx.form.caller_phone) = $event)),
                         maxlength: "32",
                         class: "mono",
                         "data-test": "caller-phone-input"
@@ -1086,7 +1188,7 @@ export const renders = new Map([
                     default: _withCtx(() => [
                       _createVNode(_component_el_input, {
                         modelValue: _ctx.form.caller_name,
-                        "onUpdate:modelValue": _cache[9] || (_cache[9] = $event => ((_ctx.form.caller_name) = $event)),
+                        "onUpdate:modelValue": _cache[8] || (_cache[8] = $event => ((_ctx.form.caller_name) = $event)),
                         maxlength: "64"
                       }, null, 8 /* PROPS */, ["modelValue"])
                     ]),
@@ -1095,7 +1197,7 @@ export const renders = new Map([
                   _createElementVNode("div", _hoisted_14, [
                     _createVNode(_component_el_checkbox, {
                       modelValue: _ctx.form.hard_case,
-                      "onUpdate:modelValue": _cache[10] || (_cache[10] = $event => ((_ctx.form.hard_case) = $event)),
+                      "onUpdate:modelValue": _cache[9] || (_cache[9] = $event => ((_ctx.form.hard_case) = $event)),
                       disabled: _ctx.form.resolve,
                       "data-test": "hard-case-toggle"
                     }, {
@@ -1115,7 +1217,7 @@ export const renders = new Map([
                         default: _withCtx(() => [
                           _createVNode(_component_el_input, {
                             modelValue: _ctx.form.tried_elsewhere,
-                            "onUpdate:modelValue": _cache[11] || (_cache[11] = $event => ((_ctx.form.tried_elsewhere) = $event)),
+                            "onUpdate:modelValue": _cache[10] || (_cache[10] = $event => ((_ctx.form.tried_elsewhere) = $event)),
                             type: "textarea",
                             rows: 2,
                             maxlength: "2000",
@@ -1129,7 +1231,7 @@ export const renders = new Map([
                   _createElementVNode("div", _hoisted_15, [
                     _createVNode(_component_el_checkbox, {
                       modelValue: _ctx.form.resolve,
-                      "onUpdate:modelValue": _cache[12] || (_cache[12] = $event => ((_ctx.form.resolve) = $event)),
+                      "onUpdate:modelValue": _cache[11] || (_cache[11] = $event => ((_ctx.form.resolve) = $event)),
                       disabled: _ctx.form.hard_case,
                       "data-test": "resolve-toggle"
                     }, {
@@ -1149,7 +1251,7 @@ export const renders = new Map([
                         default: _withCtx(() => [
                           _createVNode(_component_el_input, {
                             modelValue: _ctx.form.reply,
-                            "onUpdate:modelValue": _cache[13] || (_cache[13] = $event => ((_ctx.form.reply) = $event)),
+                            "onUpdate:modelValue": _cache[12] || (_cache[12] = $event => ((_ctx.form.reply) = $event)),
                             type: "textarea",
                             rows: 2,
                             placeholder: _ctx.t('agent.replyHint')
@@ -1168,7 +1270,7 @@ export const renders = new Map([
                     }, {
                       default: _withCtx(() => [
                         _createTextVNode(_toDisplayString(_ctx.form.resolve ? _ctx.t('agent.resolveOnCall') : _ctx.form.hard_case ? _ctx.t('hardCase.register') : _ctx.t('agent.register')) + " ", 1 /* TEXT */),
-                        _cache[16] || (_cache[16] = _createElementVNode("kbd", null, "Ctrl+Enter", -1 /* CACHED */))
+                        _cache[15] || (_cache[15] = _createElementVNode("kbd", null, "Ctrl+Enter", -1 /* CACHED */))
                       ]),
                       _: 1 /* STABLE */
                     }, 8 /* PROPS */, ["loading"]),
@@ -1190,7 +1292,7 @@ export const renders = new Map([
           }),
           _createVNode(_component_el_dialog, {
             modelValue: _ctx.duplicates.open,
-            "onUpdate:modelValue": _cache[15] || (_cache[15] = $event => ((_ctx.duplicates.open) = $event)),
+            "onUpdate:modelValue": _cache[14] || (_cache[14] = $event => ((_ctx.duplicates.open) = $event)),
             title: _ctx.t('agent.duplicates'),
             width: "640px"
           }, {

@@ -14,6 +14,7 @@ import { errorText, nameOf, refs, session } from "../../store.js";
 import { ORDER_KINDS } from "../../vocab.js";
 import { AreaSelect, ItemSelect } from "../pickers.js";
 import { useSuggestions } from "./suggestions.js";
+import { AreaSuggestionLine, useAreaSuggestion } from "./area_suggestion.js";
 
 // The agent is still typing: ask for candidates once they pause.
 const CANDIDATES_DELAY_MS = 400;
@@ -42,7 +43,7 @@ function emptyForm(hotline) {
 }
 
 export default {
-  components: { AreaSelect, ItemSelect },
+  components: { AreaSelect, AreaSuggestionLine, ItemSelect },
   props: { call: Object }, // the call being answered, or null
   // saved: an order was registered or merged; dialog: whether the duplicates' dialog is
   // open (the console's shortcuts wait meanwhile).
@@ -60,6 +61,7 @@ export default {
     // 紧急 suggested from the description (null: none), shown until the agent chooses urgent.
     const urgency = ref(null);
     const suggestions = useSuggestions(() => form.description, urgency);
+    const areaSuggestion = useAreaSuggestion(form);
     const urgencyHint = computed(() => {
       if (!urgency.value || form.priority === "urgent") return "";
       const reasons = urgency.value.reasons.map((r) =>
@@ -239,6 +241,7 @@ export default {
     return {
       t, refs, form, saving, suggestions, urgencyHint, outageHints, duplicates, candidates, descriptionInput,
       ORDER_KINDS, myHotlines, nameOf, clear, pick, register, merge, matchText,
+      areaSuggestion,
     };
   },
   template: `
@@ -283,11 +286,12 @@ export default {
                      @click="form.priority = 'urgent'">{{ t('urgency.set') }}</el-button>
         </div>
       </el-form-item>
-      <el-form-item :label="t('agent.area')">
-        <AreaSelect v-model="form.area" :placeholder="t('agent.areaHint')" />
+      <el-form-item :label="t('agent.area')" class="area-picker" :class="{ 'area-suggested': areaSuggestion.state.by === 'suggestion' }">
+        <AreaSelect :model-value="form.area" :placeholder="t('agent.areaHint')" @update:model-value="areaSuggestion.choose" />
+        <AreaSuggestionLine :suggestion="areaSuggestion" :area="form.area" />
       </el-form-item>
       <el-form-item :label="t('agent.address')">
-        <el-input v-model="form.address" maxlength="300" data-test="address" />
+        <el-input v-model="form.address" maxlength="300" data-test="address" @keydown.enter="areaSuggestion.onEnter" />
       </el-form-item>
       <el-alert v-for="o in outageHints" :key="o.id" type="warning" show-icon :closable="false"
                 class="span-2" data-test="outage-hint"

@@ -45,6 +45,7 @@ from typing import Any
 
 import jieba
 import numpy as np
+import sklearn
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import FeatureUnion, Pipeline
@@ -226,7 +227,10 @@ class Classifier:
 
     def _row(self, text: str, channel: str | None) -> Any:
         features: FeatureUnion = self.pipeline.named_steps["features"]
-        return features.transform([(text, channel)]).tocsr()
+        # One sentence of our own making: scikit-learn's checks of its input and
+        # parameters cost more than the features themselves.
+        with sklearn.config_context(assume_finite=True, skip_parameter_validation=True):
+            return features.transform([(text, channel)]).tocsr()
 
     def _text_p(self, rows: Any) -> np.ndarray[Any, Any]:
         model: LogisticRegression = self.pipeline.named_steps["model"]
@@ -283,8 +287,9 @@ class Classifier:
         """The words of ``text`` whose features add most to ``item``'s score over an
         average item's: what the agent reads as "why"."""
         model: LogisticRegression = self.pipeline.named_steps["model"]
-        coef = model.coef_[self.items.index(item)] - model.coef_.mean(axis=0)
-        contributions = row.data * coef[row.indices]
+        # Only the text's own features: the whole matrix's mean is most of a suggestion's time.
+        coef = model.coef_[:, row.indices]
+        contributions = row.data * (coef[self.items.index(item)] - coef.mean(axis=0))
         chosen: list[str] = []
         for index in np.argsort(-contributions):
             if contributions[index] <= 0 or len(chosen) >= limit * 3:

@@ -22,7 +22,12 @@ from hotline import db
 from hotline.settings import Settings
 from hotline.suggest import queries
 from hotline.suggest.classifier import Classifier
-from hotline.suggest.runs import do_ensure_nightly, do_request_training, next_nightly
+from hotline.suggest.runs import (
+    do_ensure_nightly,
+    do_request_training,
+    do_schedule_runs,
+    next_nightly,
+)
 from hotline.suggest.training import held_back, read_corpus, run_training
 from tests.conftest import MakeDatabase
 from tests.factories import Clock
@@ -76,13 +81,18 @@ async def suggest(desk: Desk, text: str, **params: str) -> Any:
 
 
 async def test_before_a_first_version_the_keywords_answer_as_not_sure(
-    desks: dict[str, Desk],
+    desks: dict[str, Desk], own: Setup
 ) -> None:
     answer = await suggest(desks["agent"], "我家水表不准，这个月水费太高")
     assert answer["model"] is None and answer["not_sure"] is True
     first = answer["items"][0]
     assert first["code"] == "W01" and first["probability"] is None and "水表不准" in first["words"]
     assert (await suggest(desks["agent"], "今天是星期五"))["items"] == []
+    # The relay, starting on an installation without a version, queues one at once.
+    async with own.pool.acquire() as conn:
+        await do_schedule_runs(conn, own.settings, dt.datetime.now(dt.UTC))
+        waiting = await conn.fetch("SELECT reason FROM suggest_trainings WHERE state = 'pending'")
+    assert sorted(r["reason"] for r in waiting) == ["nightly", "requested"]
 
 
 async def test_a_requested_run_is_relayed_trained_promoted_and_hot_loaded(

@@ -28,7 +28,7 @@ from hotline.migrate import MigrationError, migrate
 from hotline.orders import queries as order_queries
 from hotline.settings import Settings, SettingsError
 from hotline.suggest import queries as suggest_queries
-from hotline.suggest.runs import do_ensure_nightly, do_request_training
+from hotline.suggest.runs import do_request_training, do_schedule_runs
 from wiring import backup as backups
 from wiring.jobs import install_job_context, job_context
 from wiring.seed import (
@@ -116,10 +116,6 @@ def cmd_seed(settings: Settings, args: argparse.Namespace) -> int:
             print("demo routing:", ", ".join(f"{k} {v}" for k, v in routing.items()))
             if args.demo_users:
                 print("demo users created:", await seed_demo_users(conn))
-            if await suggest_queries.promoted_id(conn) is None:
-                async with conn.transaction():
-                    run = await do_request_training(conn, None, utcnow())
-                print(f"suggestions: training run {run['id']} queued for the workers")
         finally:
             await conn.close()
 
@@ -195,7 +191,7 @@ def cmd_relay(settings: Settings, args: argparse.Namespace) -> int:
         queue = Queue(settings.queue_name, connection=connection)
         timer_queue = Queue(settings.timer_queue_name, connection=connection)
         async with db.transaction(pool) as conn:
-            await do_ensure_nightly(conn, settings, utcnow())
+            await do_schedule_runs(conn, settings, utcnow())
         try:
             relay = Relay(
                 pool,

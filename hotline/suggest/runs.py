@@ -3,9 +3,10 @@
 Runs are rows of ``suggest_trainings``, drained by the relay into RQ like the outbox
 (``training_source``): a supervisor's request is due at once, the nightly run at
 ``suggest_training_hour`` local time; every run's end queues the next night's, and the
-relay queues one when it starts. The run itself is ``training.py``, imported only by the
-job that runs one: scikit-learn takes seconds to import on a busy machine, and every
-worker, relay and command-line process imports the relay's sources.
+relay queues one when it starts (and a run at once if no version is promoted yet). The
+run itself is ``training.py``, imported only by the job that runs one: scikit-learn takes
+seconds to import on a busy machine, and every worker, relay and command-line process
+imports the relay's sources.
 """
 
 from __future__ import annotations
@@ -43,6 +44,15 @@ async def do_ensure_nightly(conn: asyncpg.Connection, settings: Settings, now: d
         None,
         next_nightly(now, settings.timezone, settings.suggest_training_hour),
     )
+
+
+async def do_schedule_runs(conn: asyncpg.Connection, settings: Settings, now: dt.datetime) -> None:
+    """What the relay queues when it starts: the nightly run, and a run at once when no
+    version is promoted yet (a new installation, or one upgraded to the classifier),
+    so the console does not wait for the night to have one."""
+    await do_ensure_nightly(conn, settings, now)
+    if await queries.promoted_id(conn) is None:
+        await do_request_training(conn, None, now)
 
 
 async def do_request_training(

@@ -220,9 +220,13 @@ async def _wait_until_up(session: aiohttp.ClientSession, base: str, logs: Path) 
 
 @pytest.fixture(scope="module")
 async def stack(
-    settings: Settings, fresh_database: Callable[[str], Awaitable[str]], tmp_path_factory: Any
+    settings: Settings,
+    fresh_database: Callable[[str], Awaitable[str]],
+    tmp_path_factory: Any,
+    request: pytest.FixtureRequest,
 ) -> AsyncIterator[Stack]:
-    url = await fresh_database("console")
+    # A database of each module's own: another module uses this stack too (importing it).
+    url = await fresh_database(request.module.__name__.rsplit(".", 1)[-1])
     await migrate(url)
     pool = await db.create_pool(url)
     async with pool.acquire() as conn:

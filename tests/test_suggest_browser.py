@@ -197,3 +197,45 @@ async def test_the_panel_fits_a_phone(consoles: Stack) -> None:  # noqa: F811
     assert box is not None and box["x"] + box["width"] <= 390
     await shoot(agent, ARTIFACTS / "suggest-panel-390.png")
     await no_sideways_scroll(agent)
+
+
+async def test_supervisors_see_the_versions_and_retrain_one(
+    consoles: Stack,  # noqa: F811
+    settings: Settings,
+) -> None:
+    """The versions with their figures, the promoted one's figures by item, the runs;
+    "retrain now" asks for a run, the page follows it until it ends and shows the new
+    version."""
+    system = consoles
+    before = await system.pool.fetchval("SELECT max(id) FROM suggest_models")
+    page = await system.console("supervisor")
+    await page.locator(".nav a", has_text="事项建议").click()
+    versions = page.locator("[data-test=model-versions]")
+    await expect(versions.locator(f"[data-model='{before}']")).to_be_visible()
+    await expect(versions).to_contain_text("已启用")
+    await expect(page.locator("[data-test=per-item]")).to_contain_text("W05")
+    await expect(page.locator("[data-test=trainings]")).to_contain_text("完成")
+
+    async with page.expect_response(
+        lambda r: r.url.endswith("/api/v1/suggest/trainings") and r.request.method == "POST"
+    ) as info:
+        await page.locator("[data-test=retrain]").click()
+    response = await info.value
+    assert response.status == 202, await response.text()
+    run = await response.json()
+    assert run["reason"] == "requested" and run["state"] in ("pending", "enqueued")
+    state = page.locator("[data-test=run-state]")
+    await expect(state).to_contain_text(f"训练 #{run['id']}")
+    await run_to_the_end(system, settings, run["id"])
+    await expect(state).to_have_attribute("data-state", "done", timeout=15000)
+    made = await system.pool.fetchval(
+        "SELECT model_id FROM suggest_trainings WHERE id = $1", run["id"]
+    )
+    assert made is not None and made > before
+    await expect(versions.locator(f"[data-model='{made}']")).to_be_visible()
+    await expect(state).to_contain_text(f"生成 v{made}")
+    await shoot(page, ARTIFACTS / "suggest-models-zh.png", full_page=True)
+    await switch_language(page)
+    await expect(page.locator("[data-test=retrain]")).to_have_text("Retrain now")
+    await expect(versions).to_contain_text("Promoted")
+    await shoot(page, ARTIFACTS / "suggest-models-en.png", full_page=True)

@@ -4,7 +4,7 @@
 import { Fragment as _Fragment, createBlock as _createBlock, createCommentVNode as _createCommentVNode, createElementBlock as _createElementBlock, createElementVNode as _createElementVNode, createTextVNode as _createTextVNode, createVNode as _createVNode, normalizeClass as _normalizeClass, normalizeStyle as _normalizeStyle, openBlock as _openBlock, renderList as _renderList, resolveComponent as _resolveComponent, resolveDynamicComponent as _resolveDynamicComponent, toDisplayString as _toDisplayString, withCtx as _withCtx, withKeys as _withKeys, withModifiers as _withModifiers } from "vue";
 
 export const renders = new Map([
-  // main.js:112
+  // main.js:114
   [
     "\n  <div class=\"login-screen\">\n    <div class=\"login-card\">\n      <section class=\"login-brand\">\n        <Logo :size=\"44\" />\n        <h1>{{ t('app.name') }}</h1>\n        <p class=\"lines\">{{ t('app.lines') }}</p>\n        <ul class=\"login-points\">\n          <li>12319 {{ t('domain.water') }} · {{ t('domain.gas') }} · {{ t('domain.heating') }}</li>\n          <li>{{ t('login.subtitle') }}</li>\n        </ul>\n        <p class=\"login-foot\">{{ t('login.footer') }}</p>\n      </section>\n      <section class=\"login-form\">\n        <div class=\"login-form-head\">\n          <h2>{{ t('login.title') }}</h2>\n          <el-button text size=\"small\" data-test=\"lang\" @click=\"toggle\">{{ t('app.language') }}</el-button>\n        </div>\n        <el-form label-position=\"top\" @submit.prevent=\"submit\">\n          <el-form-item :label=\"t('login.username')\">\n            <el-input v-model=\"form.username\" name=\"username\" autocomplete=\"username\" size=\"large\" autofocus />\n          </el-form-item>\n          <el-form-item :label=\"t('login.password')\">\n            <el-input v-model=\"form.password\" name=\"password\" type=\"password\" autocomplete=\"current-password\"\n                      size=\"large\" show-password @keyup.enter=\"submit\" />\n          </el-form-item>\n          <el-alert v-if=\"error\" :title=\"error\" type=\"error\" :closable=\"false\" show-icon class=\"login-error\" />\n          <el-button type=\"primary\" size=\"large\" class=\"login-submit\" native-type=\"submit\" :loading=\"busy\"\n                     data-test=\"login-submit\">{{ t('login.submit') }}</el-button>\n        </el-form>\n      </section>\n    </div>\n  </div>",
     (() => {
@@ -121,7 +121,7 @@ export const renders = new Map([
       }
     })(),
   ],
-  // main.js:152
+  // main.js:154
   [
     "<el-result icon=\"warning\" :title=\"t('app.notFound')\">\n      <template #extra><el-button type=\"primary\" @click=\"home\">{{ t('app.backHome') }}</el-button></template>\n    </el-result>",
     (() => {
@@ -149,7 +149,7 @@ export const renders = new Map([
       }
     })(),
   ],
-  // main.js:186
+  // main.js:188
   [
     "\n  <el-config-provider :locale=\"elLocale\">\n    <div v-if=\"!session.checked\" class=\"boot\">{{ t('app.loading') }}</div>\n    <LoginPage v-else-if=\"!session.user\" />\n    <div v-else-if=\"!refs.loaded\" class=\"boot\">{{ t('app.loading') }}</div>\n    <div v-else class=\"shell\">\n      <header class=\"topbar\">\n        <a class=\"brand\" href=\"#/\">\n          <Logo :size=\"30\" />\n          <span class=\"brand-text\">\n            <span class=\"brand-name\">{{ t('app.name') }}</span>\n            <span class=\"brand-sub\">{{ t('app.lines') }}</span>\n          </span>\n        </a>\n        <nav class=\"nav\">\n          <a v-for=\"item in nav\" :key=\"item.path\" :href=\"'#' + item.path\"\n             :class=\"{ active: isActive(item.path) }\">{{ t(item.nav) }}</a>\n        </nav>\n        <div class=\"top-right\">\n          <span class=\"live-state\" :class=\"live.state\" data-test=\"live-state\">\n            <i class=\"dot\"></i>{{ t('live.' + live.state) }}\n          </span>\n          <el-button text class=\"lang\" data-test=\"lang\" @click=\"toggleLocale\">{{ t('app.language') }}</el-button>\n          <span class=\"who\">{{ session.user.name }}<small>{{ t('roles.' + session.user.role) }}</small></span>\n          <el-button text class=\"logout\" @click=\"logout\">{{ t('app.logout') }}</el-button>\n        </div>\n      </header>\n      <main class=\"page\">\n        <component :is=\"current\" :key=\"routeKey\" :params=\"route.params\" />\n      </main>\n    </div>\n  </el-config-provider>",
     (() => {
@@ -5958,6 +5958,438 @@ export const renders = new Map([
             ]),
             _: 1 /* STABLE */
           }, 8 /* PROPS */, ["modelValue", "title"])
+        ]))
+      }
+    })(),
+  ],
+  // views/suggest_models.js:108
+  [
+    "\n  <div class=\"models-page\" data-test=\"models-page\">\n    <div class=\"page-head\">\n      <h2>{{ t('suggestUi.title') }}</h2>\n      <el-button type=\"primary\" :loading=\"asking || waiting\" data-test=\"retrain\" @click=\"retrain\">{{ t('suggestUi.retrain') }}</el-button>\n      <span v-if=\"run\" class=\"run-line\" data-test=\"run-state\" :data-state=\"run.state\">\n        <span>{{ t('suggestUi.run', { id: run.id }) }}</span>\n        <el-tag disable-transitions size=\"small\" :type=\"RUN_TAGS[run.state]\">{{ t('suggestUi.runStates.' + run.state) }}</el-tag>\n        <span v-if=\"run.state === 'done' && run.model_id\" class=\"small\">{{ t('suggestUi.runModel', { version: run.model_id }) }}</span>\n        <span v-if=\"run.error\" class=\"small figure-down\">{{ run.error }}</span>\n      </span>\n    </div>\n\n    <el-card shadow=\"never\" class=\"panel\">\n      <template #header><div class=\"panel-head\"><span>{{ t('suggestUi.versions') }}</span></div></template>\n      <div v-if=\"loaded && !models.length\" class=\"empty-line\">{{ t('suggestUi.empty') }}</div>\n      <el-table v-else :data=\"models\" size=\"small\" data-test=\"model-versions\" row-key=\"id\">\n        <el-table-column :label=\"t('suggestUi.version')\" width=\"80\">\n          <template #default=\"{ row }\"><span class=\"mono strong\" :data-model=\"row.id\">v{{ row.id }}</span></template>\n        </el-table-column>\n        <el-table-column :label=\"t('suggestUi.state')\" width=\"96\">\n          <template #default=\"{ row }\"><el-tag disable-transitions size=\"small\" :type=\"STATE_TAGS[row.state]\">{{ t('suggestUi.states.' + row.state) }}</el-tag></template>\n        </el-table-column>\n        <el-table-column :label=\"t('suggestUi.trained')\" min-width=\"120\">\n          <template #default=\"{ row }\">{{ $fmtTime(row.created_at) }}\n            <div v-if=\"row.promoted_at\" class=\"muted small\">{{ t('suggestUi.promotedAt', { time: $fmtTime(row.promoted_at) }) }}</div></template>\n        </el-table-column>\n        <el-table-column :label=\"t('suggestUi.corpusLines')\" prop=\"corpus_lines\" align=\"right\" min-width=\"80\" />\n        <el-table-column :label=\"t('suggestUi.orderLines')\" prop=\"order_lines\" align=\"right\" min-width=\"80\" />\n        <el-table-column :label=\"t('suggestUi.corrections')\" prop=\"corrections\" align=\"right\" min-width=\"80\" />\n        <el-table-column :label=\"t('suggestUi.heldBack')\" prop=\"held_back\" align=\"right\" min-width=\"80\" />\n        <el-table-column :label=\"t('suggestUi.top1')\" min-width=\"130\">\n          <template #default=\"{ row }\"><span class=\"strong\">{{ percent(row.top1) }}</span>\n            <div class=\"small\" :class=\"versus(row, 'top1').cls\">{{ versus(row, 'top1').text }}</div></template>\n        </el-table-column>\n        <el-table-column :label=\"t('suggestUi.top3')\" min-width=\"130\">\n          <template #default=\"{ row }\"><span class=\"strong\">{{ percent(row.top3) }}</span>\n            <div class=\"small\" :class=\"versus(row, 'top3').cls\">{{ versus(row, 'top3').text }}</div></template>\n        </el-table-column>\n        <el-table-column :label=\"t('suggestUi.seconds')\" align=\"right\" min-width=\"70\">\n          <template #default=\"{ row }\">{{ row.seconds.toFixed(1) }}</template>\n        </el-table-column>\n      </el-table>\n    </el-card>\n\n    <div v-if=\"promoted\" class=\"two-col wide-left\" data-test=\"promoted-figures\">\n      <el-card shadow=\"never\" class=\"panel\">\n        <template #header><div class=\"panel-head\"><span>{{ t('suggestUi.byItem', { version: promoted.id }) }}</span></div></template>\n        <el-table :data=\"perItem\" size=\"small\" max-height=\"420\" data-test=\"per-item\">\n          <el-table-column :label=\"t('suggestUi.item')\" min-width=\"180\">\n            <template #default=\"{ row }\">{{ itemLabel(row.code) }}</template>\n          </el-table-column>\n          <el-table-column :label=\"t('suggestUi.lines')\" prop=\"lines\" align=\"right\" width=\"80\" />\n          <el-table-column :label=\"t('suggestUi.top1')\" align=\"right\" width=\"90\">\n            <template #default=\"{ row }\"><span :class=\"{ 'figure-down': row.top1 < promoted.top1 }\">{{ percent(row.top1) }}</span></template>\n          </el-table-column>\n          <el-table-column :label=\"t('suggestUi.top3')\" align=\"right\" width=\"90\">\n            <template #default=\"{ row }\">{{ percent(row.top3) }}</template>\n          </el-table-column>\n        </el-table>\n      </el-card>\n      <el-card shadow=\"never\" class=\"panel\">\n        <template #header><div class=\"panel-head\"><span>{{ t('suggestUi.confusions') }}</span></div></template>\n        <div v-if=\"!promoted.confusions.length\" class=\"empty-line\">{{ t('suggestUi.noConfusions') }}</div>\n        <ol v-else class=\"confusions\" data-test=\"confusions\">\n          <li v-for=\"c in promoted.confusions\" :key=\"c[0] + c[1]\">\n            {{ itemLabel(c[0]) }} → {{ itemLabel(c[1]) }} <span class=\"muted\">{{ t('suggestUi.times', { count: c[2] }) }}</span></li>\n        </ol>\n      </el-card>\n    </div>\n\n    <el-card shadow=\"never\" class=\"panel\">\n      <template #header><div class=\"panel-head\"><span>{{ t('suggestUi.trainings') }}</span></div></template>\n      <div v-if=\"loaded && !trainings.length\" class=\"empty-line\">{{ t('suggestUi.noRuns') }}</div>\n      <el-table v-else :data=\"trainings\" size=\"small\" data-test=\"trainings\" row-key=\"id\">\n        <el-table-column label=\"#\" width=\"60\">\n          <template #default=\"{ row }\"><span class=\"mono\">{{ row.id }}</span></template>\n        </el-table-column>\n        <el-table-column :label=\"t('suggestUi.reason')\" min-width=\"100\">\n          <template #default=\"{ row }\">{{ t('suggestUi.reasons.' + row.reason) }}</template>\n        </el-table-column>\n        <el-table-column :label=\"t('suggestUi.requestedBy')\" min-width=\"90\">\n          <template #default=\"{ row }\">{{ row.requested_by_name || t('app.none') }}</template>\n        </el-table-column>\n        <el-table-column :label=\"t('suggestUi.state')\" width=\"96\">\n          <template #default=\"{ row }\"><el-tag disable-transitions size=\"small\" :type=\"RUN_TAGS[row.state]\">{{ t('suggestUi.runStates.' + row.state) }}</el-tag></template>\n        </el-table-column>\n        <el-table-column :label=\"t('suggestUi.due')\" min-width=\"110\">\n          <template #default=\"{ row }\">{{ $fmtTime(row.due_at) }}</template>\n        </el-table-column>\n        <el-table-column :label=\"t('suggestUi.finished')\" min-width=\"110\">\n          <template #default=\"{ row }\">{{ $fmtTime(row.finished_at) || t('app.none') }}</template>\n        </el-table-column>\n        <el-table-column :label=\"t('suggestUi.result')\" min-width=\"200\">\n          <template #default=\"{ row }\">\n            <span v-if=\"row.model_id\" class=\"mono\">v{{ row.model_id }}</span>\n            <span v-if=\"row.error\" class=\"figure-down small\">{{ row.error }}</span>\n          </template>\n        </el-table-column>\n      </el-table>\n    </el-card>\n  </div>",
+    (() => {
+      const _hoisted_1 = {
+        class: "models-page",
+        "data-test": "models-page"
+      }
+      const _hoisted_2 = { class: "page-head" }
+      const _hoisted_3 = ["data-state"]
+      const _hoisted_4 = {
+        key: 0,
+        class: "small"
+      }
+      const _hoisted_5 = {
+        key: 1,
+        class: "small figure-down"
+      }
+      const _hoisted_6 = { class: "panel-head" }
+      const _hoisted_7 = {
+        key: 0,
+        class: "empty-line"
+      }
+      const _hoisted_8 = ["data-model"]
+      const _hoisted_9 = {
+        key: 0,
+        class: "muted small"
+      }
+      const _hoisted_10 = { class: "strong" }
+      const _hoisted_11 = { class: "strong" }
+      const _hoisted_12 = {
+        key: 0,
+        class: "two-col wide-left",
+        "data-test": "promoted-figures"
+      }
+      const _hoisted_13 = { class: "panel-head" }
+      const _hoisted_14 = { class: "panel-head" }
+      const _hoisted_15 = {
+        key: 0,
+        class: "empty-line"
+      }
+      const _hoisted_16 = {
+        key: 1,
+        class: "confusions",
+        "data-test": "confusions"
+      }
+      const _hoisted_17 = { class: "muted" }
+      const _hoisted_18 = { class: "panel-head" }
+      const _hoisted_19 = {
+        key: 0,
+        class: "empty-line"
+      }
+      const _hoisted_20 = { class: "mono" }
+      const _hoisted_21 = {
+        key: 0,
+        class: "mono"
+      }
+      const _hoisted_22 = {
+        key: 1,
+        class: "figure-down small"
+      }
+
+      return function render(_ctx, _cache) {
+        const _component_el_button = _resolveComponent("el-button")
+        const _component_el_tag = _resolveComponent("el-tag")
+        const _component_el_table_column = _resolveComponent("el-table-column")
+        const _component_el_table = _resolveComponent("el-table")
+        const _component_el_card = _resolveComponent("el-card")
+
+        return (_openBlock(), _createElementBlock("div", _hoisted_1, [
+          _createElementVNode("div", _hoisted_2, [
+            _createElementVNode("h2", null, _toDisplayString(_ctx.t('suggestUi.title')), 1 /* TEXT */),
+            _createVNode(_component_el_button, {
+              type: "primary",
+              loading: _ctx.asking || _ctx.waiting,
+              "data-test": "retrain",
+              onClick: _ctx.retrain
+            }, {
+              default: _withCtx(() => [
+                _createTextVNode(_toDisplayString(_ctx.t('suggestUi.retrain')), 1 /* TEXT */)
+              ]),
+              _: 1 /* STABLE */
+            }, 8 /* PROPS */, ["loading", "onClick"]),
+            (_ctx.run)
+              ? (_openBlock(), _createElementBlock("span", {
+                  key: 0,
+                  class: "run-line",
+                  "data-test": "run-state",
+                  "data-state": _ctx.run.state
+                }, [
+                  _createElementVNode("span", null, _toDisplayString(_ctx.t('suggestUi.run', { id: _ctx.run.id })), 1 /* TEXT */),
+                  _createVNode(_component_el_tag, {
+                    "disable-transitions": "",
+                    size: "small",
+                    type: _ctx.RUN_TAGS[_ctx.run.state]
+                  }, {
+                    default: _withCtx(() => [
+                      _createTextVNode(_toDisplayString(_ctx.t('suggestUi.runStates.' + _ctx.run.state)), 1 /* TEXT */)
+                    ]),
+                    _: 1 /* STABLE */
+                  }, 8 /* PROPS */, ["type"]),
+                  (_ctx.run.state === 'done' && _ctx.run.model_id)
+                    ? (_openBlock(), _createElementBlock("span", _hoisted_4, _toDisplayString(_ctx.t('suggestUi.runModel', { version: _ctx.run.model_id })), 1 /* TEXT */))
+                    : _createCommentVNode("v-if", true),
+                  (_ctx.run.error)
+                    ? (_openBlock(), _createElementBlock("span", _hoisted_5, _toDisplayString(_ctx.run.error), 1 /* TEXT */))
+                    : _createCommentVNode("v-if", true)
+                ], 8 /* PROPS */, _hoisted_3))
+              : _createCommentVNode("v-if", true)
+          ]),
+          _createVNode(_component_el_card, {
+            shadow: "never",
+            class: "panel"
+          }, {
+            header: _withCtx(() => [
+              _createElementVNode("div", _hoisted_6, [
+                _createElementVNode("span", null, _toDisplayString(_ctx.t('suggestUi.versions')), 1 /* TEXT */)
+              ])
+            ]),
+            default: _withCtx(() => [
+              (_ctx.loaded && !_ctx.models.length)
+                ? (_openBlock(), _createElementBlock("div", _hoisted_7, _toDisplayString(_ctx.t('suggestUi.empty')), 1 /* TEXT */))
+                : (_openBlock(), _createBlock(_component_el_table, {
+                    key: 1,
+                    data: _ctx.models,
+                    size: "small",
+                    "data-test": "model-versions",
+                    "row-key": "id"
+                  }, {
+                    default: _withCtx(() => [
+                      _createVNode(_component_el_table_column, {
+                        label: _ctx.t('suggestUi.version'),
+                        width: "80"
+                      }, {
+                        default: _withCtx(({ row }) => [
+                          _createElementVNode("span", {
+                            class: "mono strong",
+                            "data-model": row.id
+                          }, "v" + _toDisplayString(row.id), 9 /* TEXT, PROPS */, _hoisted_8)
+                        ]),
+                        _: 1 /* STABLE */
+                      }, 8 /* PROPS */, ["label"]),
+                      _createVNode(_component_el_table_column, {
+                        label: _ctx.t('suggestUi.state'),
+                        width: "96"
+                      }, {
+                        default: _withCtx(({ row }) => [
+                          _createVNode(_component_el_tag, {
+                            "disable-transitions": "",
+                            size: "small",
+                            type: _ctx.STATE_TAGS[row.state]
+                          }, {
+                            default: _withCtx(() => [
+                              _createTextVNode(_toDisplayString(_ctx.t('suggestUi.states.' + row.state)), 1 /* TEXT */)
+                            ]),
+                            _: 2 /* DYNAMIC */
+                          }, 1032 /* PROPS, DYNAMIC_SLOTS */, ["type"])
+                        ]),
+                        _: 1 /* STABLE */
+                      }, 8 /* PROPS */, ["label"]),
+                      _createVNode(_component_el_table_column, {
+                        label: _ctx.t('suggestUi.trained'),
+                        "min-width": "120"
+                      }, {
+                        default: _withCtx(({ row }) => [
+                          _createTextVNode(_toDisplayString(_ctx.$fmtTime(row.created_at)) + " ", 1 /* TEXT */),
+                          (row.promoted_at)
+                            ? (_openBlock(), _createElementBlock("div", _hoisted_9, _toDisplayString(_ctx.t('suggestUi.promotedAt', { time: _ctx.$fmtTime(row.promoted_at) })), 1 /* TEXT */))
+                            : _createCommentVNode("v-if", true)
+                        ]),
+                        _: 1 /* STABLE */
+                      }, 8 /* PROPS */, ["label"]),
+                      _createVNode(_component_el_table_column, {
+                        label: _ctx.t('suggestUi.corpusLines'),
+                        prop: "corpus_lines",
+                        align: "right",
+                        "min-width": "80"
+                      }, null, 8 /* PROPS */, ["label"]),
+                      _createVNode(_component_el_table_column, {
+                        label: _ctx.t('suggestUi.orderLines'),
+                        prop: "order_lines",
+                        align: "right",
+                        "min-width": "80"
+                      }, null, 8 /* PROPS */, ["label"]),
+                      _createVNode(_component_el_table_column, {
+                        label: _ctx.t('suggestUi.corrections'),
+                        prop: "corrections",
+                        align: "right",
+                        "min-width": "80"
+                      }, null, 8 /* PROPS */, ["label"]),
+                      _createVNode(_component_el_table_column, {
+                        label: _ctx.t('suggestUi.heldBack'),
+                        prop: "held_back",
+                        align: "right",
+                        "min-width": "80"
+                      }, null, 8 /* PROPS */, ["label"]),
+                      _createVNode(_component_el_table_column, {
+                        label: _ctx.t('suggestUi.top1'),
+                        "min-width": "130"
+                      }, {
+                        default: _withCtx(({ row }) => [
+                          _createElementVNode("span", _hoisted_10, _toDisplayString(_ctx.percent(row.top1)), 1 /* TEXT */),
+                          _createElementVNode("div", {
+                            class: _normalizeClass(["small", _ctx.versus(row, 'top1').cls])
+                          }, _toDisplayString(_ctx.versus(row, 'top1').text), 3 /* TEXT, CLASS */)
+                        ]),
+                        _: 1 /* STABLE */
+                      }, 8 /* PROPS */, ["label"]),
+                      _createVNode(_component_el_table_column, {
+                        label: _ctx.t('suggestUi.top3'),
+                        "min-width": "130"
+                      }, {
+                        default: _withCtx(({ row }) => [
+                          _createElementVNode("span", _hoisted_11, _toDisplayString(_ctx.percent(row.top3)), 1 /* TEXT */),
+                          _createElementVNode("div", {
+                            class: _normalizeClass(["small", _ctx.versus(row, 'top3').cls])
+                          }, _toDisplayString(_ctx.versus(row, 'top3').text), 3 /* TEXT, CLASS */)
+                        ]),
+                        _: 1 /* STABLE */
+                      }, 8 /* PROPS */, ["label"]),
+                      _createVNode(_component_el_table_column, {
+                        label: _ctx.t('suggestUi.seconds'),
+                        align: "right",
+                        "min-width": "70"
+                      }, {
+                        default: _withCtx(({ row }) => [
+                          _createTextVNode(_toDisplayString(row.seconds.toFixed(1)), 1 /* TEXT */)
+                        ]),
+                        _: 1 /* STABLE */
+                      }, 8 /* PROPS */, ["label"])
+                    ]),
+                    _: 1 /* STABLE */
+                  }, 8 /* PROPS */, ["data"]))
+            ]),
+            _: 1 /* STABLE */
+          }),
+          (_ctx.promoted)
+            ? (_openBlock(), _createElementBlock("div", _hoisted_12, [
+                _createVNode(_component_el_card, {
+                  shadow: "never",
+                  class: "panel"
+                }, {
+                  header: _withCtx(() => [
+                    _createElementVNode("div", _hoisted_13, [
+                      _createElementVNode("span", null, _toDisplayString(_ctx.t('suggestUi.byItem', { version: _ctx.promoted.id })), 1 /* TEXT */)
+                    ])
+                  ]),
+                  default: _withCtx(() => [
+                    _createVNode(_component_el_table, {
+                      data: _ctx.perItem,
+                      size: "small",
+                      "max-height": "420",
+                      "data-test": "per-item"
+                    }, {
+                      default: _withCtx(() => [
+                        _createVNode(_component_el_table_column, {
+                          label: _ctx.t('suggestUi.item'),
+                          "min-width": "180"
+                        }, {
+                          default: _withCtx(({ row }) => [
+                            _createTextVNode(_toDisplayString(_ctx.itemLabel(row.code)), 1 /* TEXT */)
+                          ]),
+                          _: 1 /* STABLE */
+                        }, 8 /* PROPS */, ["label"]),
+                        _createVNode(_component_el_table_column, {
+                          label: _ctx.t('suggestUi.lines'),
+                          prop: "lines",
+                          align: "right",
+                          width: "80"
+                        }, null, 8 /* PROPS */, ["label"]),
+                        _createVNode(_component_el_table_column, {
+                          label: _ctx.t('suggestUi.top1'),
+                          align: "right",
+                          width: "90"
+                        }, {
+                          default: _withCtx(({ row }) => [
+                            _createElementVNode("span", {
+                              class: _normalizeClass({ 'figure-down': row.top1 < _ctx.promoted.top1 })
+                            }, _toDisplayString(_ctx.percent(row.top1)), 3 /* TEXT, CLASS */)
+                          ]),
+                          _: 1 /* STABLE */
+                        }, 8 /* PROPS */, ["label"]),
+                        _createVNode(_component_el_table_column, {
+                          label: _ctx.t('suggestUi.top3'),
+                          align: "right",
+                          width: "90"
+                        }, {
+                          default: _withCtx(({ row }) => [
+                            _createTextVNode(_toDisplayString(_ctx.percent(row.top3)), 1 /* TEXT */)
+                          ]),
+                          _: 1 /* STABLE */
+                        }, 8 /* PROPS */, ["label"])
+                      ]),
+                      _: 1 /* STABLE */
+                    }, 8 /* PROPS */, ["data"])
+                  ]),
+                  _: 1 /* STABLE */
+                }),
+                _createVNode(_component_el_card, {
+                  shadow: "never",
+                  class: "panel"
+                }, {
+                  header: _withCtx(() => [
+                    _createElementVNode("div", _hoisted_14, [
+                      _createElementVNode("span", null, _toDisplayString(_ctx.t('suggestUi.confusions')), 1 /* TEXT */)
+                    ])
+                  ]),
+                  default: _withCtx(() => [
+                    (!_ctx.promoted.confusions.length)
+                      ? (_openBlock(), _createElementBlock("div", _hoisted_15, _toDisplayString(_ctx.t('suggestUi.noConfusions')), 1 /* TEXT */))
+                      : (_openBlock(), _createElementBlock("ol", _hoisted_16, [
+                          (_openBlock(true), _createElementBlock(_Fragment, null, _renderList(_ctx.promoted.confusions, (c) => {
+                            return (_openBlock(), _createElementBlock("li", {
+                              key: c[0] + c[1]
+                            }, [
+                              _createTextVNode(_toDisplayString(_ctx.itemLabel(c[0])) + " → " + _toDisplayString(_ctx.itemLabel(c[1])) + " ", 1 /* TEXT */),
+                              _createElementVNode("span", _hoisted_17, _toDisplayString(_ctx.t('suggestUi.times', { count: c[2] })), 1 /* TEXT */)
+                            ]))
+                          }), 128 /* KEYED_FRAGMENT */))
+                        ]))
+                  ]),
+                  _: 1 /* STABLE */
+                })
+              ]))
+            : _createCommentVNode("v-if", true),
+          _createVNode(_component_el_card, {
+            shadow: "never",
+            class: "panel"
+          }, {
+            header: _withCtx(() => [
+              _createElementVNode("div", _hoisted_18, [
+                _createElementVNode("span", null, _toDisplayString(_ctx.t('suggestUi.trainings')), 1 /* TEXT */)
+              ])
+            ]),
+            default: _withCtx(() => [
+              (_ctx.loaded && !_ctx.trainings.length)
+                ? (_openBlock(), _createElementBlock("div", _hoisted_19, _toDisplayString(_ctx.t('suggestUi.noRuns')), 1 /* TEXT */))
+                : (_openBlock(), _createBlock(_component_el_table, {
+                    key: 1,
+                    data: _ctx.trainings,
+                    size: "small",
+                    "data-test": "trainings",
+                    "row-key": "id"
+                  }, {
+                    default: _withCtx(() => [
+                      _createVNode(_component_el_table_column, {
+                        label: "#",
+                        width: "60"
+                      }, {
+                        default: _withCtx(({ row }) => [
+                          _createElementVNode("span", _hoisted_20, _toDisplayString(row.id), 1 /* TEXT */)
+                        ]),
+                        _: 1 /* STABLE */
+                      }),
+                      _createVNode(_component_el_table_column, {
+                        label: _ctx.t('suggestUi.reason'),
+                        "min-width": "100"
+                      }, {
+                        default: _withCtx(({ row }) => [
+                          _createTextVNode(_toDisplayString(_ctx.t('suggestUi.reasons.' + row.reason)), 1 /* TEXT */)
+                        ]),
+                        _: 1 /* STABLE */
+                      }, 8 /* PROPS */, ["label"]),
+                      _createVNode(_component_el_table_column, {
+                        label: _ctx.t('suggestUi.requestedBy'),
+                        "min-width": "90"
+                      }, {
+                        default: _withCtx(({ row }) => [
+                          _createTextVNode(_toDisplayString(row.requested_by_name || _ctx.t('app.none')), 1 /* TEXT */)
+                        ]),
+                        _: 1 /* STABLE */
+                      }, 8 /* PROPS */, ["label"]),
+                      _createVNode(_component_el_table_column, {
+                        label: _ctx.t('suggestUi.state'),
+                        width: "96"
+                      }, {
+                        default: _withCtx(({ row }) => [
+                          _createVNode(_component_el_tag, {
+                            "disable-transitions": "",
+                            size: "small",
+                            type: _ctx.RUN_TAGS[row.state]
+                          }, {
+                            default: _withCtx(() => [
+                              _createTextVNode(_toDisplayString(_ctx.t('suggestUi.runStates.' + row.state)), 1 /* TEXT */)
+                            ]),
+                            _: 2 /* DYNAMIC */
+                          }, 1032 /* PROPS, DYNAMIC_SLOTS */, ["type"])
+                        ]),
+                        _: 1 /* STABLE */
+                      }, 8 /* PROPS */, ["label"]),
+                      _createVNode(_component_el_table_column, {
+                        label: _ctx.t('suggestUi.due'),
+                        "min-width": "110"
+                      }, {
+                        default: _withCtx(({ row }) => [
+                          _createTextVNode(_toDisplayString(_ctx.$fmtTime(row.due_at)), 1 /* TEXT */)
+                        ]),
+                        _: 1 /* STABLE */
+                      }, 8 /* PROPS */, ["label"]),
+                      _createVNode(_component_el_table_column, {
+                        label: _ctx.t('suggestUi.finished'),
+                        "min-width": "110"
+                      }, {
+                        default: _withCtx(({ row }) => [
+                          _createTextVNode(_toDisplayString(_ctx.$fmtTime(row.finished_at) || _ctx.t('app.none')), 1 /* TEXT */)
+                        ]),
+                        _: 1 /* STABLE */
+                      }, 8 /* PROPS */, ["label"]),
+                      _createVNode(_component_el_table_column, {
+                        label: _ctx.t('suggestUi.result'),
+                        "min-width": "200"
+                      }, {
+                        default: _withCtx(({ row }) => [
+                          (row.model_id)
+                            ? (_openBlock(), _createElementBlock("span", _hoisted_21, "v" + _toDisplayString(row.model_id), 1 /* TEXT */))
+                            : _createCommentVNode("v-if", true),
+                          (row.error)
+                            ? (_openBlock(), _createElementBlock("span", _hoisted_22, _toDisplayString(row.error), 1 /* TEXT */))
+                            : _createCommentVNode("v-if", true)
+                        ]),
+                        _: 1 /* STABLE */
+                      }, 8 /* PROPS */, ["label"])
+                    ]),
+                    _: 1 /* STABLE */
+                  }, 8 /* PROPS */, ["data"]))
+            ]),
+            _: 1 /* STABLE */
+          })
         ]))
       }
     })(),

@@ -1,7 +1,8 @@
 // Suggested service items for a description (GET /api/v1/service-items/suggest: the
 // trained classifier, docs/suggest.md), for the order entry and a draft being confirmed:
 // the top three with their probability, the words that weighed and the unit routing would
-// choose, and "not sure" when the classifier is (or no model is trained yet).
+// choose, and "not sure" when the classifier is (or no model is trained yet). `urgency`,
+// when given, is a ref the answer's 紧急 suggestion goes into (null when none).
 
 import { reactive, watch } from "vue";
 import { useI18n } from "vue-i18n";
@@ -12,13 +13,14 @@ import { nameOf, unitName } from "../../store.js";
 // criteria(): { text, hotline, channel, area } of the order being entered; asked again
 // (after a pause in typing) whenever one of them changes: the hotline and channel lean
 // the suggestion, the area decides the unit.
-export function useSuggestions(criteria) {
+export function useSuggestions(criteria, urgency = null) {
   const state = reactive({ items: [], notSure: false, model: null });
   let asked = 0;
   function clear() {
     fetchSuggestions.cancel();
     asked += 1; // an answer still on its way is dropped
     Object.assign(state, { items: [], notSure: false, model: null });
+    if (urgency) urgency.value = null;
   }
   const fetchSuggestions = debounce(async ({ text, hotline, channel, area }) => {
     if (!text || text.trim().length < 2) {
@@ -28,7 +30,9 @@ export function useSuggestions(criteria) {
     const ask = ++asked;
     try {
       const data = await api.get("/api/v1/service-items/suggest", { text, hotline, channel, area, limit: 3 });
-      if (ask === asked) Object.assign(state, { items: data.items, notSure: data.not_sure, model: data.model });
+      if (ask !== asked) return;
+      Object.assign(state, { items: data.items, notSure: data.not_sure, model: data.model });
+      if (urgency) urgency.value = data.urgency || null;
     } catch {
       if (ask === asked) clear();
     }

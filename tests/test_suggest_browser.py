@@ -171,6 +171,8 @@ async def test_the_panel_shows_probabilities_words_and_units_and_the_order_recor
     suggested = dialog.locator("[data-test=suggestion]").first
     await expect(suggested).to_be_visible()
     code = await suggested.get_attribute("data-code")
+    await expect(suggested.locator("[data-test=suggestion-probability]")).to_be_visible()
+    await shoot(agent, ARTIFACTS / "suggest-draft-zh.png")
     await suggested.click()
     async with agent.expect_response(lambda r: r.url.endswith("/confirm")) as info:
         await dialog.locator("[data-test=confirm-draft]").click()

@@ -1730,7 +1730,7 @@ export const renders = new Map([
       }
     })(),
   ],
-  // views/agent/suggestions.js:60
+  // views/agent/suggestions.js:64
   [
     "\n  <div class=\"suggest-panel\" :class=\"{ 'not-sure': state.notSure && state.items.length }\" data-test=\"suggestions\"\n       :data-not-sure=\"String(state.notSure)\">\n    <div class=\"suggest-head\">\n      <span class=\"muted small\">{{ t('agent.suggested') }}</span>\n      <span v-if=\"!state.items.length\" class=\"muted small\">{{ t('agent.noSuggestion') }}</span>\n      <span v-else-if=\"state.notSure\" class=\"suggest-unsure\" data-test=\"not-sure\">{{ t('suggestUi.notSure') }}</span>\n      <span v-if=\"state.model\" class=\"muted small suggest-model\">{{ t('suggestUi.model', { version: state.model.version }) }}</span>\n    </div>\n    <button v-for=\"(s, i) in state.items\" :key=\"s.code\" type=\"button\" class=\"suggest-item\"\n            :class=\"{ chosen: chosen === s.code, lead: i === 0 && !state.notSure }\"\n            :data-code=\"s.code\" data-test=\"suggestion\" @click=\"$emit('pick', i)\">\n      <span class=\"suggest-top\">\n        <kbd v-if=\"keys\">Alt+{{ i + 1 }}</kbd>\n        <span class=\"suggest-name\">{{ nameOf(s) }}</span>\n        <span v-if=\"s.probability !== null\" class=\"suggest-prob\" data-test=\"suggestion-probability\">\n          <span class=\"suggest-bar\"><i :style=\"{ width: percent(s) + '%' }\"></i></span>{{ percent(s) }}%</span>\n      </span>\n      <span class=\"suggest-why\">\n        <span v-if=\"s.words.length\" data-test=\"suggestion-words\">{{ words(s) }}</span>\n        <span class=\"suggest-unit\" :title=\"s.unit ? s.unit.reason : ''\" data-test=\"suggestion-unit\">→ {{ unit(s) }}</span>\n      </span>\n    </button>\n  </div>",
     (() => {

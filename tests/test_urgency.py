@@ -382,7 +382,9 @@ async def check_the_notice(page: Page) -> None:
     urgent = page.locator("[data-test=priority] .el-radio-button").nth(1)
 
     await description.fill("热水器打不着火，没有燃气味")
-    await expect(page.locator("[data-test=suggestions] .el-button").first).to_be_visible()
+    await expect(
+        page.locator("[data-test=suggestions] [data-test=suggestion]").first
+    ).to_be_visible()
     await expect(hint).to_have_count(0)
 
     await description.fill("俺家厨房煤气味儿老大了，报警器一直在叫")

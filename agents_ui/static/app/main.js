@@ -30,6 +30,7 @@ import SupervisorBoard from "./views/board.js";
 import OrderPage from "./views/order.js";
 import RulesPage from "./views/rules.js";
 import OutagesPage from "./views/outages.js";
+import SuggestModelsPage from "./views/suggest_models.js";
 import { Countdown, Logo, StatusTag } from "./views/common.js";
 import { CALL_TAKER_ROLES, CENTRE_ROLES, SUPERVISOR_ROLES, UNIT_ROLES } from "./vocab.js";
 import { renders } from "./templates.gen.js";
@@ -50,6 +51,7 @@ const ROUTES = [
   { path: "/board", component: SupervisorBoard, roles: SUPERVISOR_ROLES, nav: "nav.board" },
   { path: "/rules", component: RulesPage, roles: SUPERVISOR_ROLES, nav: "nav.rules" },
   { path: "/outages", component: OutagesPage, roles: CENTRE_ROLES, nav: "nav.outages" },
+  { path: "/suggest", component: SuggestModelsPage, roles: SUPERVISOR_ROLES, nav: "suggestUi.nav" },
   { path: "/orders/:id", component: OrderPage, roles: [...CENTRE_ROLES, ...UNIT_ROLES] },
 ];
 

@@ -4,7 +4,7 @@
 import { Fragment as _Fragment, createBlock as _createBlock, createCommentVNode as _createCommentVNode, createElementBlock as _createElementBlock, createElementVNode as _createElementVNode, createTextVNode as _createTextVNode, createVNode as _createVNode, normalizeClass as _normalizeClass, normalizeStyle as _normalizeStyle, openBlock as _openBlock, renderList as _renderList, resolveComponent as _resolveComponent, resolveDynamicComponent as _resolveDynamicComponent, toDisplayString as _toDisplayString, withCtx as _withCtx, withKeys as _withKeys, withModifiers as _withModifiers } from "vue";
 
 export const renders = new Map([
-  // main.js:112
+  // main.js:114
   [
     "\n  <div class=\"login-screen\">\n    <div class=\"login-card\">\n      <section class=\"login-brand\">\n        <Logo :size=\"44\" />\n        <h1>{{ t('app.name') }}</h1>\n        <p class=\"lines\">{{ t('app.lines') }}</p>\n        <ul class=\"login-points\">\n          <li>12319 {{ t('domain.water') }} · {{ t('domain.gas') }} · {{ t('domain.heating') }}</li>\n          <li>{{ t('login.subtitle') }}</li>\n        </ul>\n        <p class=\"login-foot\">{{ t('login.footer') }}</p>\n      </section>\n      <section class=\"login-form\">\n        <div class=\"login-form-head\">\n          <h2>{{ t('login.title') }}</h2>\n          <el-button text size=\"small\" data-test=\"lang\" @click=\"toggle\">{{ t('app.language') }}</el-button>\n        </div>\n        <el-form label-position=\"top\" @submit.prevent=\"submit\">\n          <el-form-item :label=\"t('login.username')\">\n            <el-input v-model=\"form.username\" name=\"username\" autocomplete=\"username\" size=\"large\" autofocus />\n          </el-form-item>\n          <el-form-item :label=\"t('login.password')\">\n            <el-input v-model=\"form.password\" name=\"password\" type=\"password\" autocomplete=\"current-password\"\n                      size=\"large\" show-password @keyup.enter=\"submit\" />\n          </el-form-item>\n          <el-alert v-if=\"error\" :title=\"error\" type=\"error\" :closable=\"false\" show-icon class=\"login-error\" />\n          <el-button type=\"primary\" size=\"large\" class=\"login-submit\" native-type=\"submit\" :loading=\"busy\"\n                     data-test=\"login-submit\">{{ t('login.submit') }}</el-button>\n        </el-form>\n      </section>\n    </div>\n  </div>",
     (() => {
@@ -121,7 +121,7 @@ export const renders = new Map([
       }
     })(),
   ],
-  // main.js:152
+  // main.js:154
   [
     "<el-result icon=\"warning\" :title=\"t('app.notFound')\">\n      <template #extra><el-button type=\"primary\" @click=\"home\">{{ t('app.backHome') }}</el-button></template>\n    </el-result>",
     (() => {
@@ -149,7 +149,7 @@ export const renders = new Map([
       }
     })(),
   ],
-  // main.js:186
+  // main.js:188
   [
     "\n  <el-config-provider :locale=\"elLocale\">\n    <div v-if=\"!session.checked\" class=\"boot\">{{ t('app.loading') }}</div>\n    <LoginPage v-else-if=\"!session.user\" />\n    <div v-else-if=\"!refs.loaded\" class=\"boot\">{{ t('app.loading') }}</div>\n    <div v-else class=\"shell\">\n      <header class=\"topbar\">\n        <a class=\"brand\" href=\"#/\">\n          <Logo :size=\"30\" />\n          <span class=\"brand-text\">\n            <span class=\"brand-name\">{{ t('app.name') }}</span>\n            <span class=\"brand-sub\">{{ t('app.lines') }}</span>\n          </span>\n        </a>\n        <nav class=\"nav\">\n          <a v-for=\"item in nav\" :key=\"item.path\" :href=\"'#' + item.path\"\n             :class=\"{ active: isActive(item.path) }\">{{ t(item.nav) }}</a>\n        </nav>\n        <div class=\"top-right\">\n          <span class=\"live-state\" :class=\"live.state\" data-test=\"live-state\">\n            <i class=\"dot\"></i>{{ t('live.' + live.state) }}\n          </span>\n          <el-button text class=\"lang\" data-test=\"lang\" @click=\"toggleLocale\">{{ t('app.language') }}</el-button>\n          <span class=\"who\">{{ session.user.name }}<small>{{ t('roles.' + session.user.role) }}</small></span>\n          <el-button text class=\"logout\" @click=\"logout\">{{ t('app.logout') }}</el-button>\n        </div>\n      </header>\n      <main class=\"page\">\n        <component :is=\"current\" :key=\"routeKey\" :params=\"route.params\" />\n      </main>\n    </div>\n  </el-config-provider>",
     (() => {
@@ -593,9 +593,9 @@ export const renders = new Map([
       }
     })(),
   ],
-  // views/agent/drafts.js:75
+  // views/agent/drafts.js:81
   [
-    "\n  <el-card shadow=\"never\" class=\"panel\">\n    <template #header>\n      <div class=\"panel-head\"><span>{{ t('agent.drafts') }}</span>\n        <el-tag disable-transitions size=\"small\" :type=\"drafts.length ? 'danger' : 'info'\" round>{{ drafts.length }}</el-tag></div>\n    </template>\n    <div v-if=\"!drafts.length\" class=\"empty-line\">{{ t('agent.draftsEmpty') }}</div>\n    <ul v-else class=\"plain-list\" data-test=\"drafts\">\n      <li v-for=\"d in drafts\" :key=\"d.id\" class=\"draft-row\" tabindex=\"0\"\n          @click=\"openDraft(d)\" @keyup.enter=\"openDraft(d)\">\n        <div class=\"draft-head\">\n          <el-tag disable-transitions size=\"small\" effect=\"plain\">{{ t('channel.' + d.channel) }}</el-tag>\n          <span class=\"mono small\">{{ d.number }}</span>\n          <span class=\"muted small\">{{ $fmtTime(d.created_at) }}</span>\n          <el-tag v-if=\"d.hard_case\" disable-transitions size=\"small\" type=\"danger\">{{ t('hardCase.tab') }}</el-tag>\n        </div>\n        <div class=\"draft-text\" data-test=\"draft-text\">{{ d.description }}</div>\n        <MediaStrip :items=\"d.media\" compact />\n      </li>\n    </ul>\n  </el-card>\n\n  <el-dialog v-model=\"dialog.open\" :title=\"t('agent.confirmDraft') + ' ' + (dialog.draft?.number || '')\" width=\"680px\">\n    <template v-if=\"dialog.draft\">\n      <div class=\"draft-body\">\n        <el-tag disable-transitions size=\"small\" effect=\"plain\">{{ t('channel.' + dialog.draft.channel) }}</el-tag>\n        <span class=\"mono small\">{{ dialog.draft.caller_phone || '' }}</span>\n        <p class=\"draft-text full-text\" data-test=\"draft-dialog-text\">{{ dialog.draft.description }}</p>\n        <MediaStrip :items=\"dialog.draft.media\" />\n        <el-alert v-if=\"dialog.draft.hard_case\" type=\"error\" :closable=\"false\" :title=\"t('hardCase.flag')\" data-test=\"draft-hard-case\">\n          <div>{{ t('hardCase.triedLine', { text: dialog.draft.tried_elsewhere }) }}</div>\n        </el-alert>\n      </div>\n      <div class=\"suggest-line\">\n        <span class=\"muted small\">{{ t('agent.suggested') }}:</span>\n        <el-button v-for=\"s in suggestions\" :key=\"s.code\" size=\"small\" round\n                   :type=\"dialog.form.service_item === s.code ? 'primary' : 'default'\"\n                   @click=\"dialog.form.service_item = s.code\">{{ nameOf(s) }}</el-button>\n      </div>\n      <el-form label-position=\"top\" class=\"entry-form\">\n        <el-form-item :label=\"t('agent.serviceItem')\" required>\n          <ItemSelect v-model=\"dialog.form.service_item\" :placeholder=\"t('agent.searchItem')\" />\n        </el-form-item>\n        <el-form-item :label=\"t('agent.area')\"><AreaSelect v-model=\"dialog.form.area\" :placeholder=\"t('agent.areaHint')\" /></el-form-item>\n        <el-form-item :label=\"t('agent.address')\"><el-input v-model=\"dialog.form.address\" maxlength=\"300\" /></el-form-item>\n        <el-form-item :label=\"t('agent.callerName')\"><el-input v-model=\"dialog.form.caller_name\" maxlength=\"64\" /></el-form-item>\n      </el-form>\n    </template>\n    <template #footer>\n      <el-button @click=\"dialog.open = false\">{{ t('app.cancel') }}</el-button>\n      <el-button type=\"primary\" :loading=\"dialog.saving\" @click=\"confirmDraft\">{{ t('agent.register') }}</el-button>\n    </template>\n  </el-dialog>",
+    "\n  <el-card shadow=\"never\" class=\"panel\">\n    <template #header>\n      <div class=\"panel-head\"><span>{{ t('agent.drafts') }}</span>\n        <el-tag disable-transitions size=\"small\" :type=\"drafts.length ? 'danger' : 'info'\" round>{{ drafts.length }}</el-tag></div>\n    </template>\n    <div v-if=\"!drafts.length\" class=\"empty-line\">{{ t('agent.draftsEmpty') }}</div>\n    <ul v-else class=\"plain-list\" data-test=\"drafts\">\n      <li v-for=\"d in drafts\" :key=\"d.id\" class=\"draft-row\" tabindex=\"0\"\n          @click=\"openDraft(d)\" @keyup.enter=\"openDraft(d)\">\n        <div class=\"draft-head\">\n          <el-tag disable-transitions size=\"small\" effect=\"plain\">{{ t('channel.' + d.channel) }}</el-tag>\n          <span class=\"mono small\">{{ d.number }}</span>\n          <span class=\"muted small\">{{ $fmtTime(d.created_at) }}</span>\n          <el-tag v-if=\"d.hard_case\" disable-transitions size=\"small\" type=\"danger\">{{ t('hardCase.tab') }}</el-tag>\n        </div>\n        <div class=\"draft-text\" data-test=\"draft-text\">{{ d.description }}</div>\n        <MediaStrip :items=\"d.media\" compact />\n      </li>\n    </ul>\n  </el-card>\n\n  <el-dialog v-model=\"dialog.open\" :title=\"t('agent.confirmDraft') + ' ' + (dialog.draft?.number || '')\" width=\"680px\">\n    <template v-if=\"dialog.draft\">\n      <div class=\"draft-body\">\n        <el-tag disable-transitions size=\"small\" effect=\"plain\">{{ t('channel.' + dialog.draft.channel) }}</el-tag>\n        <span class=\"mono small\">{{ dialog.draft.caller_phone || '' }}</span>\n        <p class=\"draft-text full-text\" data-test=\"draft-dialog-text\">{{ dialog.draft.description }}</p>\n        <MediaStrip :items=\"dialog.draft.media\" />\n        <el-alert v-if=\"dialog.draft.hard_case\" type=\"error\" :closable=\"false\" :title=\"t('hardCase.flag')\" data-test=\"draft-hard-case\">\n          <div>{{ t('hardCase.triedLine', { text: dialog.draft.tried_elsewhere }) }}</div>\n        </el-alert>\n      </div>\n      <SuggestPanel :state=\"suggestions.state\" :chosen=\"dialog.form.service_item\"\n                    @pick=\"(i) => (dialog.form.service_item = suggestions.state.items[i].code)\" />\n      <el-form label-position=\"top\" class=\"entry-form\">\n        <el-form-item :label=\"t('agent.serviceItem')\" required>\n          <ItemSelect v-model=\"dialog.form.service_item\" :placeholder=\"t('agent.searchItem')\" />\n        </el-form-item>\n        <el-form-item :label=\"t('agent.area')\"><AreaSelect v-model=\"dialog.form.area\" :placeholder=\"t('agent.areaHint')\" /></el-form-item>\n        <el-form-item :label=\"t('agent.address')\"><el-input v-model=\"dialog.form.address\" maxlength=\"300\" /></el-form-item>\n        <el-form-item :label=\"t('agent.callerName')\"><el-input v-model=\"dialog.form.caller_name\" maxlength=\"64\" /></el-form-item>\n      </el-form>\n    </template>\n    <template #footer>\n      <el-button @click=\"dialog.open = false\">{{ t('app.cancel') }}</el-button>\n      <el-button type=\"primary\" :loading=\"dialog.saving\" data-test=\"confirm-draft\" @click=\"confirmDraft\">{{ t('agent.register') }}</el-button>\n    </template>\n  </el-dialog>",
     (() => {
       const _hoisted_1 = { class: "panel-head" }
       const _hoisted_2 = {
@@ -621,20 +621,19 @@ export const renders = new Map([
         class: "draft-text full-text",
         "data-test": "draft-dialog-text"
       }
-      const _hoisted_12 = { class: "suggest-line" }
-      const _hoisted_13 = { class: "muted small" }
 
       return function render(_ctx, _cache) {
         const _component_el_tag = _resolveComponent("el-tag")
         const _component_MediaStrip = _resolveComponent("MediaStrip")
         const _component_el_card = _resolveComponent("el-card")
         const _component_el_alert = _resolveComponent("el-alert")
-        const _component_el_button = _resolveComponent("el-button")
+        const _component_SuggestPanel = _resolveComponent("SuggestPanel")
         const _component_ItemSelect = _resolveComponent("ItemSelect")
         const _component_el_form_item = _resolveComponent("el-form-item")
         const _component_AreaSelect = _resolveComponent("AreaSelect")
         const _component_el_input = _resolveComponent("el-input")
         const _component_el_form = _resolveComponent("el-form")
+        const _component_el_button = _resolveComponent("el-button")
         const _component_el_dialog = _resolveComponent("el-dialog")
 
         return (_openBlock(), _createElementBlock(_Fragment, null, [
@@ -710,13 +709,13 @@ export const renders = new Map([
           }),
           _createVNode(_component_el_dialog, {
             modelValue: _ctx.dialog.open,
-            "onUpdate:modelValue": _cache[5] || (_cache[5] = $event => ((_ctx.dialog.open) = $event)),
+            "onUpdate:modelValue": _cache[6] || (_cache[6] = $event => ((_ctx.dialog.open) = $event)),
             title: _ctx.t('agent.confirmDraft') + ' ' + (_ctx.dialog.draft?.number || ''),
             width: "680px"
           }, {
             footer: _withCtx(() => [
               _createVNode(_component_el_button, {
-                onClick: _cache[4] || (_cache[4] = $event => (_ctx.dialog.open = false))
+                onClick: _cache[5] || (_cache[5] = $event => (_ctx.dialog.open = false))
               }, {
                 default: _withCtx(() => [
                   _createTextVNode(_toDisplayString(_ctx.t('app.cancel')), 1 /* TEXT */)
@@ -726,6 +725,7 @@ export const renders = new Map([
               _createVNode(_component_el_button, {
                 type: "primary",
                 loading: _ctx.dialog.saving,
+                "data-test": "confirm-draft",
                 onClick: _ctx.confirmDraft
               }, {
                 default: _withCtx(() => [
@@ -768,23 +768,11 @@ export const renders = new Map([
                           }, 8 /* PROPS */, ["title"]))
                         : _createCommentVNode("v-if", true)
                     ]),
-                    _createElementVNode("div", _hoisted_12, [
-                      _createElementVNode("span", _hoisted_13, _toDisplayString(_ctx.t('agent.suggested')) + ":", 1 /* TEXT */),
-                      (_openBlock(true), _createElementBlock(_Fragment, null, _renderList(_ctx.suggestions, (s) => {
-                        return (_openBlock(), _createBlock(_component_el_button, {
-                          key: s.code,
-                          size: "small",
-                          round: "",
-                          type: _ctx.dialog.form.service_item === s.code ? 'primary' : 'default',
-                          onClick: $event => (_ctx.dialog.form.service_item = s.code)
-                        }, {
-                          default: _withCtx(() => [
-                            _createTextVNode(_toDisplayString(_ctx.nameOf(s)), 1 /* TEXT */)
-                          ]),
-                          _: 2 /* DYNAMIC */
-                        }, 1032 /* PROPS, DYNAMIC_SLOTS */, ["type", "onClick"]))
-                      }), 128 /* KEYED_FRAGMENT */))
-                    ]),
+                    _createVNode(_component_SuggestPanel, {
+                      state: _ctx.suggestions.state,
+                      chosen: _ctx.dialog.form.service_item,
+                      onPick: _cache[0] || (_cache[0] = (i) => (_ctx.dialog.form.service_item = _ctx.suggestions.state.items[i].code))
+                    }, null, 8 /* PROPS */, ["state", "chosen"]),
                     _createVNode(_component_el_form, {
                       "label-position": "top",
                       class: "entry-form"
@@ -797,7 +785,7 @@ export const renders = new Map([
                           default: _withCtx(() => [
                             _createVNode(_component_ItemSelect, {
                               modelValue: _ctx.dialog.form.service_item,
-                              "onUpdate:modelValue": _cache[0] || (_cache[0] = $event => ((_ctx.dialog.form.service_item) = $event)),
+                              "onUpdate:modelValue": _cache[1] || (_cache[1] = $event => ((_ctx.dialog.form.service_item) = $event)),
                               placeholder: _ctx.t('agent.searchItem')
                             }, null, 8 /* PROPS */, ["modelValue", "placeholder"])
                           ]),
@@ -809,7 +797,7 @@ export const renders = new Map([
                           default: _withCtx(() => [
                             _createVNode(_component_AreaSelect, {
                               modelValue: _ctx.dialog.form.area,
-                              "onUpdate:modelValue": _cache[1] || (_cache[1] = $event => ((_ctx.dialog.form.area) = $event)),
+                              "onUpdate:modelValue": _cache[2] || (_cache[2] = $event => ((_ctx.dialog.form.area) = $event)),
                               placeholder: _ctx.t('agent.areaHint')
                             }, null, 8 /* PROPS */, ["modelValue", "placeholder"])
                           ]),
@@ -821,7 +809,7 @@ export const renders = new Map([
                           default: _withCtx(() => [
                             _createVNode(_component_el_input, {
                               modelValue: _ctx.dialog.form.address,
-                              "onUpdate:modelValue": _cache[2] || (_cache[2] = $event => ((_ctx.dialog.form.address) = $event)),
+                              "onUpdate:modelValue": _cache[3] || (_cache[3] = $event => ((_ctx.dialog.form.address) = $event)),
                               maxlength: "300"
                             }, null, 8 /* PROPS */, ["modelValue"])
                           ]),
@@ -833,7 +821,7 @@ export const renders = new Map([
                           default: _withCtx(() => [
                             _createVNode(_component_el_input, {
                               modelValue: _ctx.dialog.form.caller_name,
-                              "onUpdate:modelValue": _cache[3] || (_cache[3] = $event => ((_ctx.dialog.form.caller_name) = $event)),
+                              "onUpdate:modelValue": _cache[4] || (_cache[4] = $event => ((_ctx.dialog.form.caller_name) = $event)),
                               maxlength: "64"
                             }, null, 8 /* PROPS */, ["modelValue"])
                           ]),
@@ -851,53 +839,45 @@ export const renders = new Map([
       }
     })(),
   ],
-  // views/agent/entry.js:247
+  // views/agent/entry.js:253
   [
-    "\n  <el-card shadow=\"never\" class=\"panel entry\">\n    <template #header><div class=\"panel-head\"><span>{{ t('agent.entry') }}</span>\n      <span class=\"muted small\">{{ form.hotline }}</span></div></template>\n    <el-form label-position=\"top\" class=\"entry-form\" @submit.prevent=\"register()\">\n      <el-form-item :label=\"t('agent.description')\" class=\"span-2\" required>\n        <el-input ref=\"descriptionInput\" v-model=\"form.description\" type=\"textarea\" :rows=\"3\"\n                  :placeholder=\"t('agent.descriptionHint')\" maxlength=\"4000\" data-test=\"description\" />\n      </el-form-item>\n      <div class=\"span-2 suggest-line\" data-test=\"suggestions\">\n        <span class=\"muted small\">{{ t('agent.suggested') }}:</span>\n        <span v-if=\"!suggestions.length\" class=\"muted small\">{{ t('agent.noSuggestion') }}</span>\n        <el-button v-for=\"(s, i) in suggestions\" :key=\"s.code\" size=\"small\" round\n                   :type=\"form.service_item === s.code ? 'primary' : 'default'\"\n                   :data-code=\"s.code\" @click=\"pick(i)\">\n          <kbd>Alt+{{ i + 1 }}</kbd> {{ nameOf(s) }}\n        </el-button>\n      </div>\n      <el-form-item :label=\"t('agent.serviceItem')\" required>\n        <ItemSelect v-model=\"form.service_item\" :placeholder=\"t('agent.searchItem')\" />\n      </el-form-item>\n      <el-form-item :label=\"t('agent.hotline')\" required>\n        <el-select v-model=\"form.hotline\" class=\"full\" data-test=\"hotline-select\">\n          <el-option v-for=\"h in myHotlines\" :key=\"h.code\" :value=\"h.code\" :label=\"h.code + ' ' + nameOf(h)\" />\n        </el-select>\n      </el-form-item>\n      <el-form-item :label=\"t('agent.kind')\">\n        <el-select v-model=\"form.kind\" class=\"full\">\n          <el-option v-for=\"k in ORDER_KINDS\" :key=\"k\" :value=\"k\" :label=\"t('kind.' + k)\" />\n        </el-select>\n      </el-form-item>\n      <el-form-item :label=\"t('agent.priority')\">\n        <el-radio-group v-model=\"form.priority\" data-test=\"priority\">\n          <el-radio-button value=\"normal\">{{ t('priority.normal') }}</el-radio-button>\n          <el-radio-button value=\"urgent\">{{ t('priority.urgent') }}</el-radio-button>\n        </el-radio-group>\n        <div v-if=\"urgencyHint\" class=\"urgency-hint\" data-test=\"urgency-hint\">\n          <span>{{ urgencyHint }}</span>\n          <el-button size=\"small\" type=\"warning\" plain data-test=\"set-urgent\"\n                     @click=\"form.priority = 'urgent'\">{{ t('urgency.set') }}</el-button>\n        </div>\n      </el-form-item>\n      <el-form-item :label=\"t('agent.area')\" class=\"area-picker\" :class=\"{ 'area-suggested': areaSuggestion.state.by === 'suggestion' }\">\n        <AreaSelect :model-value=\"form.area\" :placeholder=\"t('agent.areaHint')\" @update:model-value=\"areaSuggestion.choose\" />\n        <AreaSuggestionLine :suggestion=\"areaSuggestion\" :area=\"form.area\" />\n      </el-form-item>\n      <el-form-item :label=\"t('agent.address')\">\n        <el-input v-model=\"form.address\" maxlength=\"300\" data-test=\"address\" @keydown.enter=\"areaSuggestion.onEnter\" />\n      </el-form-item>\n      <el-alert v-for=\"o in outageHints\" :key=\"o.id\" type=\"warning\" show-icon :closable=\"false\"\n                class=\"span-2\" data-test=\"outage-hint\"\n                :title=\"t('agent.outage') + ' · ' + t('agent.outageHint', { title: o.title, start: $fmtTime(o.starts_at), end: $fmtTime(o.ends_at) })\" />\n      <div v-if=\"candidates.length\" class=\"span-2 candidates\" data-test=\"duplicate-candidates\">\n        <div class=\"candidates-head\"><strong>{{ t('dupes.title') }}</strong>\n          <span class=\"muted small\">{{ t('dupes.hint') }}</span></div>\n        <div v-for=\"c in candidates\" :key=\"c.id\" class=\"candidate\" :data-order=\"c.id\">\n          <div class=\"candidate-text\">\n            <a :href=\"'#/orders/' + c.id\" class=\"mono\">{{ c.number }}</a>\n            <StatusTag :status=\"c.status\" />\n            <el-tag v-for=\"(m, i) in c.matches\" :key=\"i\" size=\"small\" type=\"warning\" effect=\"plain\">{{ matchText(m) }}</el-tag>\n            <div class=\"muted small\">{{ c.address }}</div>\n          </div>\n          <el-button size=\"small\" type=\"warning\" :loading=\"saving\" data-test=\"register-into\"\n                     @click=\"register(c)\">{{ t('dupes.registerInto') }}</el-button>\n        </div>\n      </div>\n      <el-form-item :label=\"t('agent.callerPhone')\">\n        <el-input v-model=\"form.caller_phone\" maxlength=\"32\" class=\"mono\" data-test=\"caller-phone-input\" />\n      </el-form-item>\n      <el-form-item :label=\"t('agent.callerName')\">\n        <el-input v-model=\"form.caller_name\" maxlength=\"64\" />\n      </el-form-item>\n      <div class=\"span-2 resolve-line\">\n        <el-checkbox v-model=\"form.hard_case\" :disabled=\"form.resolve\" data-test=\"hard-case-toggle\">{{ t('hardCase.entryToggle') }}</el-checkbox>\n      </div>\n      <el-form-item v-if=\"form.hard_case\" :label=\"t('hardCase.tried')\" class=\"span-2\" required>\n        <el-input v-model=\"form.tried_elsewhere\" type=\"textarea\" :rows=\"2\" maxlength=\"2000\" :placeholder=\"t('hardCase.triedHint')\" data-test=\"tried-elsewhere\" />\n      </el-form-item>\n      <div class=\"span-2 resolve-line\">\n        <el-checkbox v-model=\"form.resolve\" :disabled=\"form.hard_case\" data-test=\"resolve-toggle\">{{ t('agent.resolveOnCall') }}</el-checkbox>\n      </div>\n      <el-form-item v-if=\"form.resolve\" :label=\"t('agent.reply')\" class=\"span-2\" required>\n        <el-input v-model=\"form.reply\" type=\"textarea\" :rows=\"2\" :placeholder=\"t('agent.replyHint')\" />\n      </el-form-item>\n      <div class=\"span-2 form-actions\">\n        <el-button type=\"primary\" size=\"large\" native-type=\"submit\" :loading=\"saving\" data-test=\"register\">\n          {{ form.resolve ? t('agent.resolveOnCall') : form.hard_case ? t('hardCase.register') : t('agent.register') }} <kbd>Ctrl+Enter</kbd></el-button>\n        <el-button size=\"large\" @click=\"clear\">{{ t('agent.clear') }}</el-button>\n      </div>\n    </el-form>\n  </el-card>\n\n  <el-dialog v-model=\"duplicates.open\" :title=\"t('agent.duplicates')\" width=\"640px\">\n    <p class=\"muted\">{{ t('agent.duplicatesHint') }}</p>\n    <el-table :data=\"duplicates.items\" size=\"small\">\n      <el-table-column :label=\"t('order.details')\" min-width=\"200\">\n        <template #default=\"{ row }\"><a :href=\"'#/orders/' + row.id\" class=\"mono\">{{ row.number }}</a>\n          <div class=\"muted small\">{{ row.address }}</div></template>\n      </el-table-column>\n      <el-table-column :label=\"t('unit.state')\" width=\"110\">\n        <template #default=\"{ row }\"><StatusTag :status=\"row.status\" /></template>\n      </el-table-column>\n      <el-table-column width=\"130\">\n        <template #default=\"{ row }\"><el-button size=\"small\" type=\"warning\" @click=\"merge(row)\">{{ t('agent.merge') }}</el-button></template>\n      </el-table-column>\n    </el-table>\n  </el-dialog>",
+    "\n  <el-card shadow=\"never\" class=\"panel entry\">\n    <template #header><div class=\"panel-head\"><span>{{ t('agent.entry') }}</span>\n      <span class=\"muted small\">{{ form.hotline }}</span></div></template>\n    <el-form label-position=\"top\" class=\"entry-form\" @submit.prevent=\"register()\">\n      <el-form-item :label=\"t('agent.description')\" class=\"span-2\" required>\n        <el-input ref=\"descriptionInput\" v-model=\"form.description\" type=\"textarea\" :rows=\"3\"\n                  :placeholder=\"t('agent.descriptionHint')\" maxlength=\"4000\" data-test=\"description\" />\n      </el-form-item>\n      <SuggestPanel class=\"span-2\" :state=\"suggestions.state\" :chosen=\"form.service_item\" keys @pick=\"pick\" />\n      <el-form-item :label=\"t('agent.serviceItem')\" required>\n        <ItemSelect v-model=\"form.service_item\" :placeholder=\"t('agent.searchItem')\" />\n      </el-form-item>\n      <el-form-item :label=\"t('agent.hotline')\" required>\n        <el-select v-model=\"form.hotline\" class=\"full\" data-test=\"hotline-select\">\n          <el-option v-for=\"h in myHotlines\" :key=\"h.code\" :value=\"h.code\" :label=\"h.code + ' ' + nameOf(h)\" />\n        </el-select>\n      </el-form-item>\n      <el-form-item :label=\"t('agent.kind')\">\n        <el-select v-model=\"form.kind\" class=\"full\">\n          <el-option v-for=\"k in ORDER_KINDS\" :key=\"k\" :value=\"k\" :label=\"t('kind.' + k)\" />\n        </el-select>\n      </el-form-item>\n      <el-form-item :label=\"t('agent.priority')\">\n        <el-radio-group v-model=\"form.priority\" data-test=\"priority\">\n          <el-radio-button value=\"normal\">{{ t('priority.normal') }}</el-radio-button>\n          <el-radio-button value=\"urgent\">{{ t('priority.urgent') }}</el-radio-button>\n        </el-radio-group>\n        <div v-if=\"urgencyHint\" class=\"urgency-hint\" data-test=\"urgency-hint\">\n          <span>{{ urgencyHint }}</span>\n          <el-button size=\"small\" type=\"warning\" plain data-test=\"set-urgent\"\n                     @click=\"form.priority = 'urgent'\">{{ t('urgency.set') }}</el-button>\n        </div>\n      </el-form-item>\n      <el-form-item :label=\"t('agent.area')\" class=\"area-picker\" :class=\"{ 'area-suggested': areaSuggestion.state.by === 'suggestion' }\">\n        <AreaSelect :model-value=\"form.area\" :placeholder=\"t('agent.areaHint')\" @update:model-value=\"areaSuggestion.choose\" />\n        <AreaSuggestionLine :suggestion=\"areaSuggestion\" :area=\"form.area\" />\n      </el-form-item>\n      <el-form-item :label=\"t('agent.address')\">\n        <el-input v-model=\"form.address\" maxlength=\"300\" data-test=\"address\" @keydown.enter=\"areaSuggestion.onEnter\" />\n      </el-form-item>\n      <el-alert v-for=\"o in outageHints\" :key=\"o.id\" type=\"warning\" show-icon :closable=\"false\"\n                class=\"span-2\" data-test=\"outage-hint\"\n                :title=\"t('agent.outage') + ' · ' + t('agent.outageHint', { title: o.title, start: $fmtTime(o.starts_at), end: $fmtTime(o.ends_at) })\" />\n      <div v-if=\"candidates.length\" class=\"span-2 candidates\" data-test=\"duplicate-candidates\">\n        <div class=\"candidates-head\"><strong>{{ t('dupes.title') }}</strong>\n          <span class=\"muted small\">{{ t('dupes.hint') }}</span></div>\n        <div v-for=\"c in candidates\" :key=\"c.id\" class=\"candidate\" :data-order=\"c.id\">\n          <div class=\"candidate-text\">\n            <a :href=\"'#/orders/' + c.id\" class=\"mono\">{{ c.number }}</a>\n            <StatusTag :status=\"c.status\" />\n            <el-tag v-for=\"(m, i) in c.matches\" :key=\"i\" size=\"small\" type=\"warning\" effect=\"plain\">{{ matchText(m) }}</el-tag>\n            <div class=\"muted small\">{{ c.address }}</div>\n          </div>\n          <el-button size=\"small\" type=\"warning\" :loading=\"saving\" data-test=\"register-into\"\n                     @click=\"register(c)\">{{ t('dupes.registerInto') }}</el-button>\n        </div>\n      </div>\n      <el-form-item :label=\"t('agent.callerPhone')\">\n        <el-input v-model=\"form.caller_phone\" maxlength=\"32\" class=\"mono\" data-test=\"caller-phone-input\" />\n      </el-form-item>\n      <el-form-item :label=\"t('agent.callerName')\">\n        <el-input v-model=\"form.caller_name\" maxlength=\"64\" />\n      </el-form-item>\n      <div class=\"span-2 resolve-line\">\n        <el-checkbox v-model=\"form.hard_case\" :disabled=\"form.resolve\" data-test=\"hard-case-toggle\">{{ t('hardCase.entryToggle') }}</el-checkbox>\n      </div>\n      <el-form-item v-if=\"form.hard_case\" :label=\"t('hardCase.tried')\" class=\"span-2\" required>\n        <el-input v-model=\"form.tried_elsewhere\" type=\"textarea\" :rows=\"2\" maxlength=\"2000\" :placeholder=\"t('hardCase.triedHint')\" data-test=\"tried-elsewhere\" />\n      </el-form-item>\n      <div class=\"span-2 resolve-line\">\n        <el-checkbox v-model=\"form.resolve\" :disabled=\"form.hard_case\" data-test=\"resolve-toggle\">{{ t('agent.resolveOnCall') }}</el-checkbox>\n      </div>\n      <el-form-item v-if=\"form.resolve\" :label=\"t('agent.reply')\" class=\"span-2\" required>\n        <el-input v-model=\"form.reply\" type=\"textarea\" :rows=\"2\" :placeholder=\"t('agent.replyHint')\" />\n      </el-form-item>\n      <div class=\"span-2 form-actions\">\n        <el-button type=\"primary\" size=\"large\" native-type=\"submit\" :loading=\"saving\" data-test=\"register\">\n          {{ form.resolve ? t('agent.resolveOnCall') : form.hard_case ? t('hardCase.register') : t('agent.register') }} <kbd>Ctrl+Enter</kbd></el-button>\n        <el-button size=\"large\" @click=\"clear\">{{ t('agent.clear') }}</el-button>\n      </div>\n    </el-form>\n  </el-card>\n\n  <el-dialog v-model=\"duplicates.open\" :title=\"t('agent.duplicates')\" width=\"640px\">\n    <p class=\"muted\">{{ t('agent.duplicatesHint') }}</p>\n    <el-table :data=\"duplicates.items\" size=\"small\">\n      <el-table-column :label=\"t('order.details')\" min-width=\"200\">\n        <template #default=\"{ row }\"><a :href=\"'#/orders/' + row.id\" class=\"mono\">{{ row.number }}</a>\n          <div class=\"muted small\">{{ row.address }}</div></template>\n      </el-table-column>\n      <el-table-column :label=\"t('unit.state')\" width=\"110\">\n        <template #default=\"{ row }\"><StatusTag :status=\"row.status\" /></template>\n      </el-table-column>\n      <el-table-column width=\"130\">\n        <template #default=\"{ row }\"><el-button size=\"small\" type=\"warning\" @click=\"merge(row)\">{{ t('agent.merge') }}</el-button></template>\n      </el-table-column>\n    </el-table>\n  </el-dialog>",
     (() => {
       const _hoisted_1 = { class: "panel-head" }
       const _hoisted_2 = { class: "muted small" }
       const _hoisted_3 = {
-        class: "span-2 suggest-line",
-        "data-test": "suggestions"
-      }
-      const _hoisted_4 = { class: "muted small" }
-      const _hoisted_5 = {
-        key: 0,
-        class: "muted small"
-      }
-      const _hoisted_6 = {
         key: 0,
         class: "urgency-hint",
         "data-test": "urgency-hint"
       }
-      const _hoisted_7 = {
+      const _hoisted_4 = {
         key: 0,
         class: "span-2 candidates",
         "data-test": "duplicate-candidates"
       }
-      const _hoisted_8 = { class: "candidates-head" }
-      const _hoisted_9 = { class: "muted small" }
-      const _hoisted_10 = ["data-order"]
-      const _hoisted_11 = { class: "candidate-text" }
-      const _hoisted_12 = ["href"]
-      const _hoisted_13 = { class: "muted small" }
-      const _hoisted_14 = { class: "span-2 resolve-line" }
-      const _hoisted_15 = { class: "span-2 resolve-line" }
-      const _hoisted_16 = { class: "span-2 form-actions" }
-      const _hoisted_17 = { class: "muted" }
-      const _hoisted_18 = ["href"]
-      const _hoisted_19 = { class: "muted small" }
+      const _hoisted_5 = { class: "candidates-head" }
+      const _hoisted_6 = { class: "muted small" }
+      const _hoisted_7 = ["data-order"]
+      const _hoisted_8 = { class: "candidate-text" }
+      const _hoisted_9 = ["href"]
+      const _hoisted_10 = { class: "muted small" }
+      const _hoisted_11 = { class: "span-2 resolve-line" }
+      const _hoisted_12 = { class: "span-2 resolve-line" }
+      const _hoisted_13 = { class: "span-2 form-actions" }
+      const _hoisted_14 = { class: "muted" }
+      const _hoisted_15 = ["href"]
+      const _hoisted_16 = { class: "muted small" }
 
       return function render(_ctx, _cache) {
         const _component_el_input = _resolveComponent("el-input")
         const _component_el_form_item = _resolveComponent("el-form-item")
-        const _component_el_button = _resolveComponent("el-button")
+        const _component_SuggestPanel = _resolveComponent("SuggestPanel")
         const _component_ItemSelect = _resolveComponent("ItemSelect")
         const _component_el_option = _resolveComponent("el-option")
         const _component_el_select = _resolveComponent("el-select")
         const _component_el_radio_button = _resolveComponent("el-radio-button")
         const _component_el_radio_group = _resolveComponent("el-radio-group")
+        const _component_el_button = _resolveComponent("el-button")
         const _component_AreaSelect = _resolveComponent("AreaSelect")
         const _component_AreaSuggestionLine = _resolveComponent("AreaSuggestionLine")
         const _component_el_alert = _resolveComponent("el-alert")
@@ -947,28 +927,13 @@ export const renders = new Map([
                     ]),
                     _: 1 /* STABLE */
                   }, 8 /* PROPS */, ["label"]),
-                  _createElementVNode("div", _hoisted_3, [
-                    _createElementVNode("span", _hoisted_4, _toDisplayString(_ctx.t('agent.suggested')) + ":", 1 /* TEXT */),
-                    (!_ctx.suggestions.length)
-                      ? (_openBlock(), _createElementBlock("span", _hoisted_5, _toDisplayString(_ctx.t('agent.noSuggestion')), 1 /* TEXT */))
-                      : _createCommentVNode("v-if", true),
-                    (_openBlock(true), _createElementBlock(_Fragment, null, _renderList(_ctx.suggestions, (s, i) => {
-                      return (_openBlock(), _createBlock(_component_el_button, {
-                        key: s.code,
-                        size: "small",
-                        round: "",
-                        type: _ctx.form.service_item === s.code ? 'primary' : 'default',
-                        "data-code": s.code,
-                        onClick: $event => (_ctx.pick(i))
-                      }, {
-                        default: _withCtx(() => [
-                          _createElementVNode("kbd", null, "Alt+" + _toDisplayString(i + 1), 1 /* TEXT */),
-                          _createTextVNode(" " + _toDisplayString(_ctx.nameOf(s)), 1 /* TEXT */)
-                        ]),
-                        _: 2 /* DYNAMIC */
-                      }, 1032 /* PROPS, DYNAMIC_SLOTS */, ["type", "data-code", "onClick"]))
-                    }), 128 /* KEYED_FRAGMENT */))
-                  ]),
+                  _createVNode(_component_SuggestPanel, {
+                    class: "span-2",
+                    state: _ctx.suggestions.state,
+                    chosen: _ctx.form.service_item,
+                    keys: "",
+                    onPick: _ctx.pick
+                  }, null, 8 /* PROPS */, ["state", "chosen", "onPick"]),
                   _createVNode(_component_el_form_item, {
                     label: _ctx.t('agent.serviceItem'),
                     required: ""
@@ -1056,7 +1021,7 @@ export const renders = new Map([
                         _: 1 /* STABLE */
                       }, 8 /* PROPS */, ["modelValue"]),
                       (_ctx.urgencyHint)
-                        ? (_openBlock(), _createElementBlock("div", _hoisted_6, [
+                        ? (_openBlock(), _createElementBlock("div", _hoisted_3, [
                             _createElementVNode("span", null, _toDisplayString(_ctx.urgencyHint), 1 /* TEXT */),
                             _createVNode(_component_el_button, {
                               size: "small",
@@ -1118,10 +1083,10 @@ export const renders = new Map([
                     }, null, 8 /* PROPS */, ["title"]))
                   }), 128 /* KEYED_FRAGMENT */)),
                   (_ctx.candidates.length)
-                    ? (_openBlock(), _createElementBlock("div", _hoisted_7, [
-                        _createElementVNode("div", _hoisted_8, [
+                    ? (_openBlock(), _createElementBlock("div", _hoisted_4, [
+                        _createElementVNode("div", _hoisted_5, [
                           _createElementVNode("strong", null, _toDisplayString(_ctx.t('dupes.title')), 1 /* TEXT */),
-                          _createElementVNode("span", _hoisted_9, _toDisplayString(_ctx.t('dupes.hint')), 1 /* TEXT */)
+                          _createElementVNode("span", _hoisted_6, _toDisplayString(_ctx.t('dupes.hint')), 1 /* TEXT */)
                         ]),
                         (_openBlock(true), _createElementBlock(_Fragment, null, _renderList(_ctx.candidates, (c) => {
                           return (_openBlock(), _createElementBlock("div", {
@@ -1129,11 +1094,11 @@ export const renders = new Map([
                             class: "candidate",
                             "data-order": c.id
                           }, [
-                            _createElementVNode("div", _hoisted_11, [
+                            _createElementVNode("div", _hoisted_8, [
                               _createElementVNode("a", {
                                 href: '#/orders/' + c.id,
                                 class: "mono"
-                              }, _toDisplayString(c.number), 9 /* TEXT, PROPS */, _hoisted_12),
+                              }, _toDisplayString(c.number), 9 /* TEXT, PROPS */, _hoisted_9),
                               _createVNode(_component_StatusTag, {
                                 status: c.status
                               }, null, 8 /* PROPS */, ["status"]),
@@ -1150,7 +1115,7 @@ export const renders = new Map([
                                   _: 2 /* DYNAMIC */
                                 }, 1024 /* DYNAMIC_SLOTS */))
                               }), 128 /* KEYED_FRAGMENT */)),
-                              _createElementVNode("div", _hoisted_13, _toDisplayString(c.address), 1 /* TEXT */)
+                              _createElementVNode("div", _hoisted_10, _toDisplayString(c.address), 1 /* TEXT */)
                             ]),
                             _createVNode(_component_el_button, {
                               size: "small",
@@ -1164,7 +1129,7 @@ export const renders = new Map([
                               ]),
                               _: 1 /* STABLE */
                             }, 8 /* PROPS */, ["loading", "onClick"])
-                          ], 8 /* PROPS */, _hoisted_10))
+                          ], 8 /* PROPS */, _hoisted_7))
                         }), 128 /* KEYED_FRAGMENT */))
                       ]))
                     : _createCommentVNode("v-if", true),
@@ -1194,7 +1159,7 @@ export const renders = new Map([
                     ]),
                     _: 1 /* STABLE */
                   }, 8 /* PROPS */, ["label"]),
-                  _createElementVNode("div", _hoisted_14, [
+                  _createElementVNode("div", _hoisted_11, [
                     _createVNode(_component_el_checkbox, {
                       modelValue: _ctx.form.hard_case,
                       "onUpdate:modelValue": _cache[9] || (_cache[9] = $event => ((_ctx.form.hard_case) = $event)),
@@ -1228,7 +1193,7 @@ export const renders = new Map([
                         _: 1 /* STABLE */
                       }, 8 /* PROPS */, ["label"]))
                     : _createCommentVNode("v-if", true),
-                  _createElementVNode("div", _hoisted_15, [
+                  _createElementVNode("div", _hoisted_12, [
                     _createVNode(_component_el_checkbox, {
                       modelValue: _ctx.form.resolve,
                       "onUpdate:modelValue": _cache[11] || (_cache[11] = $event => ((_ctx.form.resolve) = $event)),
@@ -1260,7 +1225,7 @@ export const renders = new Map([
                         _: 1 /* STABLE */
                       }, 8 /* PROPS */, ["label"]))
                     : _createCommentVNode("v-if", true),
-                  _createElementVNode("div", _hoisted_16, [
+                  _createElementVNode("div", _hoisted_13, [
                     _createVNode(_component_el_button, {
                       type: "primary",
                       size: "large",
@@ -1297,7 +1262,7 @@ export const renders = new Map([
             width: "640px"
           }, {
             default: _withCtx(() => [
-              _createElementVNode("p", _hoisted_17, _toDisplayString(_ctx.t('agent.duplicatesHint')), 1 /* TEXT */),
+              _createElementVNode("p", _hoisted_14, _toDisplayString(_ctx.t('agent.duplicatesHint')), 1 /* TEXT */),
               _createVNode(_component_el_table, {
                 data: _ctx.duplicates.items,
                 size: "small"
@@ -1311,8 +1276,8 @@ export const renders = new Map([
                       _createElementVNode("a", {
                         href: '#/orders/' + row.id,
                         class: "mono"
-                      }, _toDisplayString(row.number), 9 /* TEXT, PROPS */, _hoisted_18),
-                      _createElementVNode("div", _hoisted_19, _toDisplayString(row.address), 1 /* TEXT */)
+                      }, _toDisplayString(row.number), 9 /* TEXT, PROPS */, _hoisted_15),
+                      _createElementVNode("div", _hoisted_16, _toDisplayString(row.address), 1 /* TEXT */)
                     ]),
                     _: 1 /* STABLE */
                   }, 8 /* PROPS */, ["label"]),
@@ -1887,6 +1852,101 @@ export const renders = new Map([
           ]),
           _: 1 /* STABLE */
         }))
+      }
+    })(),
+  ],
+  // views/agent/suggestions.js:64
+  [
+    "\n  <div class=\"suggest-panel\" :class=\"{ 'not-sure': state.notSure && state.items.length }\" data-test=\"suggestions\"\n       :data-not-sure=\"String(state.notSure)\">\n    <div class=\"suggest-head\">\n      <span class=\"muted small\">{{ t('agent.suggested') }}</span>\n      <span v-if=\"!state.items.length\" class=\"muted small\">{{ t('agent.noSuggestion') }}</span>\n      <span v-else-if=\"state.notSure\" class=\"suggest-unsure\" data-test=\"not-sure\">{{ t('suggestUi.notSure') }}</span>\n      <span v-if=\"state.model\" class=\"muted small suggest-model\">{{ t('suggestUi.model', { version: state.model.version }) }}</span>\n    </div>\n    <button v-for=\"(s, i) in state.items\" :key=\"s.code\" type=\"button\" class=\"suggest-item\"\n            :class=\"{ chosen: chosen === s.code, lead: i === 0 && !state.notSure }\"\n            :data-code=\"s.code\" data-test=\"suggestion\" @click=\"$emit('pick', i)\">\n      <span class=\"suggest-top\">\n        <kbd v-if=\"keys\">Alt+{{ i + 1 }}</kbd>\n        <span class=\"suggest-name\">{{ nameOf(s) }}</span>\n        <span v-if=\"s.probability !== null\" class=\"suggest-prob\" data-test=\"suggestion-probability\">\n          <span class=\"suggest-bar\"><i :style=\"{ width: percent(s) + '%' }\"></i></span>{{ percent(s) }}%</span>\n      </span>\n      <span class=\"suggest-why\">\n        <span v-if=\"s.words.length\" data-test=\"suggestion-words\">{{ words(s) }}</span>\n        <span class=\"suggest-unit\" :title=\"s.unit ? s.unit.reason : ''\" data-test=\"suggestion-unit\">→ {{ unit(s) }}</span>\n      </span>\n    </button>\n  </div>",
+    (() => {
+      const _hoisted_1 = ["data-not-sure"]
+      const _hoisted_2 = { class: "suggest-head" }
+      const _hoisted_3 = { class: "muted small" }
+      const _hoisted_4 = {
+        key: 0,
+        class: "muted small"
+      }
+      const _hoisted_5 = {
+        key: 1,
+        class: "suggest-unsure",
+        "data-test": "not-sure"
+      }
+      const _hoisted_6 = {
+        key: 2,
+        class: "muted small suggest-model"
+      }
+      const _hoisted_7 = ["data-code", "onClick"]
+      const _hoisted_8 = { class: "suggest-top" }
+      const _hoisted_9 = { key: 0 }
+      const _hoisted_10 = { class: "suggest-name" }
+      const _hoisted_11 = {
+        key: 1,
+        class: "suggest-prob",
+        "data-test": "suggestion-probability"
+      }
+      const _hoisted_12 = { class: "suggest-bar" }
+      const _hoisted_13 = { class: "suggest-why" }
+      const _hoisted_14 = {
+        key: 0,
+        "data-test": "suggestion-words"
+      }
+      const _hoisted_15 = ["title"]
+
+      return function render(_ctx, _cache) {
+        return (_openBlock(), _createElementBlock("div", {
+          class: _normalizeClass(["suggest-panel", { 'not-sure': _ctx.state.notSure && _ctx.state.items.length }]),
+          "data-test": "suggestions",
+          "data-not-sure": String(_ctx.state.notSure)
+        }, [
+          _createElementVNode("div", _hoisted_2, [
+            _createElementVNode("span", _hoisted_3, _toDisplayString(_ctx.t('agent.suggested')), 1 /* TEXT */),
+            (!_ctx.state.items.length)
+              ? (_openBlock(), _createElementBlock("span", _hoisted_4, _toDisplayString(_ctx.t('agent.noSuggestion')), 1 /* TEXT */))
+              : (_ctx.state.notSure)
+                ? (_openBlock(), _createElementBlock("span", _hoisted_5, _toDisplayString(_ctx.t('suggestUi.notSure')), 1 /* TEXT */))
+                : _createCommentVNode("v-if", true),
+            (_ctx.state.model)
+              ? (_openBlock(), _createElementBlock("span", _hoisted_6, _toDisplayString(_ctx.t('suggestUi.model', { version: _ctx.state.model.version })), 1 /* TEXT */))
+              : _createCommentVNode("v-if", true)
+          ]),
+          (_openBlock(true), _createElementBlock(_Fragment, null, _renderList(_ctx.state.items, (s, i) => {
+            return (_openBlock(), _createElementBlock("button", {
+              key: s.code,
+              type: "button",
+              class: _normalizeClass(["suggest-item", { chosen: _ctx.chosen === s.code, lead: i === 0 && !_ctx.state.notSure }]),
+              "data-code": s.code,
+              "data-test": "suggestion",
+              onClick: $event => (_ctx.$emit('pick', i))
+            }, [
+              _createElementVNode("span", _hoisted_8, [
+                (_ctx.keys)
+                  ? (_openBlock(), _createElementBlock("kbd", _hoisted_9, "Alt+" + _toDisplayString(i + 1), 1 /* TEXT */))
+                  : _createCommentVNode("v-if", true),
+                _createElementVNode("span", _hoisted_10, _toDisplayString(_ctx.nameOf(s)), 1 /* TEXT */),
+                (s.probability !== null)
+                  ? (_openBlock(), _createElementBlock("span", _hoisted_11, [
+                      _createElementVNode("span", _hoisted_12, [
+                        _createElementVNode("i", {
+                          style: _normalizeStyle({ width: _ctx.percent(s) + '%' })
+                        }, null, 4 /* STYLE */)
+                      ]),
+                      _createTextVNode(_toDisplayString(_ctx.percent(s)) + "%", 1 /* TEXT */)
+                    ]))
+                  : _createCommentVNode("v-if", true)
+              ]),
+              _createElementVNode("span", _hoisted_13, [
+                (s.words.length)
+                  ? (_openBlock(), _createElementBlock("span", _hoisted_14, _toDisplayString(_ctx.words(s)), 1 /* TEXT */))
+                  : _createCommentVNode("v-if", true),
+                _createElementVNode("span", {
+                  class: "suggest-unit",
+                  title: s.unit ? s.unit.reason : '',
+                  "data-test": "suggestion-unit"
+                }, "→ " + _toDisplayString(_ctx.unit(s)), 9 /* TEXT, PROPS */, _hoisted_15)
+              ])
+            ], 10 /* CLASS, PROPS */, _hoisted_7))
+          }), 128 /* KEYED_FRAGMENT */))
+        ], 10 /* CLASS, PROPS */, _hoisted_1))
       }
     })(),
   ],
@@ -6023,6 +6083,438 @@ export const renders = new Map([
             ]),
             _: 1 /* STABLE */
           }, 8 /* PROPS */, ["modelValue", "title"])
+        ]))
+      }
+    })(),
+  ],
+  // views/suggest_models.js:108
+  [
+    "\n  <div class=\"models-page\" data-test=\"models-page\">\n    <div class=\"page-head\">\n      <h2>{{ t('suggestUi.title') }}</h2>\n      <el-button type=\"primary\" :loading=\"asking || waiting\" data-test=\"retrain\" @click=\"retrain\">{{ t('suggestUi.retrain') }}</el-button>\n      <span v-if=\"run\" class=\"run-line\" data-test=\"run-state\" :data-state=\"run.state\">\n        <span>{{ t('suggestUi.run', { id: run.id }) }}</span>\n        <el-tag disable-transitions size=\"small\" :type=\"RUN_TAGS[run.state]\">{{ t('suggestUi.runStates.' + run.state) }}</el-tag>\n        <span v-if=\"run.state === 'done' && run.model_id\" class=\"small\">{{ t('suggestUi.runModel', { version: run.model_id }) }}</span>\n        <span v-if=\"run.error\" class=\"small figure-down\">{{ run.error }}</span>\n      </span>\n    </div>\n\n    <el-card shadow=\"never\" class=\"panel\">\n      <template #header><div class=\"panel-head\"><span>{{ t('suggestUi.versions') }}</span></div></template>\n      <div v-if=\"loaded && !models.length\" class=\"empty-line\">{{ t('suggestUi.empty') }}</div>\n      <el-table v-else :data=\"models\" size=\"small\" data-test=\"model-versions\" row-key=\"id\">\n        <el-table-column :label=\"t('suggestUi.version')\" width=\"80\">\n          <template #default=\"{ row }\"><span class=\"mono strong\" :data-model=\"row.id\">v{{ row.id }}</span></template>\n        </el-table-column>\n        <el-table-column :label=\"t('suggestUi.state')\" width=\"96\">\n          <template #default=\"{ row }\"><el-tag disable-transitions size=\"small\" :type=\"STATE_TAGS[row.state]\">{{ t('suggestUi.states.' + row.state) }}</el-tag></template>\n        </el-table-column>\n        <el-table-column :label=\"t('suggestUi.trained')\" min-width=\"120\">\n          <template #default=\"{ row }\">{{ $fmtTime(row.created_at) }}\n            <div v-if=\"row.promoted_at\" class=\"muted small\">{{ t('suggestUi.promotedAt', { time: $fmtTime(row.promoted_at) }) }}</div></template>\n        </el-table-column>\n        <el-table-column :label=\"t('suggestUi.corpusLines')\" prop=\"corpus_lines\" align=\"right\" min-width=\"80\" />\n        <el-table-column :label=\"t('suggestUi.orderLines')\" prop=\"order_lines\" align=\"right\" min-width=\"80\" />\n        <el-table-column :label=\"t('suggestUi.corrections')\" prop=\"corrections\" align=\"right\" min-width=\"80\" />\n        <el-table-column :label=\"t('suggestUi.heldBack')\" prop=\"held_back\" align=\"right\" min-width=\"80\" />\n        <el-table-column :label=\"t('suggestUi.top1')\" min-width=\"130\">\n          <template #default=\"{ row }\"><span class=\"strong\">{{ percent(row.top1) }}</span>\n            <div class=\"small\" :class=\"versus(row, 'top1').cls\">{{ versus(row, 'top1').text }}</div></template>\n        </el-table-column>\n        <el-table-column :label=\"t('suggestUi.top3')\" min-width=\"130\">\n          <template #default=\"{ row }\"><span class=\"strong\">{{ percent(row.top3) }}</span>\n            <div class=\"small\" :class=\"versus(row, 'top3').cls\">{{ versus(row, 'top3').text }}</div></template>\n        </el-table-column>\n        <el-table-column :label=\"t('suggestUi.seconds')\" align=\"right\" min-width=\"70\">\n          <template #default=\"{ row }\">{{ row.seconds.toFixed(1) }}</template>\n        </el-table-column>\n      </el-table>\n    </el-card>\n\n    <div v-if=\"promoted\" class=\"two-col wide-left\" data-test=\"promoted-figures\">\n      <el-card shadow=\"never\" class=\"panel\">\n        <template #header><div class=\"panel-head\"><span>{{ t('suggestUi.byItem', { version: promoted.id }) }}</span></div></template>\n        <el-table :data=\"perItem\" size=\"small\" max-height=\"420\" data-test=\"per-item\">\n          <el-table-column :label=\"t('suggestUi.item')\" min-width=\"180\">\n            <template #default=\"{ row }\">{{ itemLabel(row.code) }}</template>\n          </el-table-column>\n          <el-table-column :label=\"t('suggestUi.lines')\" prop=\"lines\" align=\"right\" width=\"80\" />\n          <el-table-column :label=\"t('suggestUi.top1')\" align=\"right\" width=\"90\">\n            <template #default=\"{ row }\"><span :class=\"{ 'figure-down': row.top1 < promoted.top1 }\">{{ percent(row.top1) }}</span></template>\n          </el-table-column>\n          <el-table-column :label=\"t('suggestUi.top3')\" align=\"right\" width=\"90\">\n            <template #default=\"{ row }\">{{ percent(row.top3) }}</template>\n          </el-table-column>\n        </el-table>\n      </el-card>\n      <el-card shadow=\"never\" class=\"panel\">\n        <template #header><div class=\"panel-head\"><span>{{ t('suggestUi.confusions') }}</span></div></template>\n        <div v-if=\"!promoted.confusions.length\" class=\"empty-line\">{{ t('suggestUi.noConfusions') }}</div>\n        <ol v-else class=\"confusions\" data-test=\"confusions\">\n          <li v-for=\"c in promoted.confusions\" :key=\"c[0] + c[1]\">\n            {{ itemLabel(c[0]) }} → {{ itemLabel(c[1]) }} <span class=\"muted\">{{ t('suggestUi.times', { count: c[2] }) }}</span></li>\n        </ol>\n      </el-card>\n    </div>\n\n    <el-card shadow=\"never\" class=\"panel\">\n      <template #header><div class=\"panel-head\"><span>{{ t('suggestUi.trainings') }}</span></div></template>\n      <div v-if=\"loaded && !trainings.length\" class=\"empty-line\">{{ t('suggestUi.noRuns') }}</div>\n      <el-table v-else :data=\"trainings\" size=\"small\" data-test=\"trainings\" row-key=\"id\">\n        <el-table-column label=\"#\" width=\"60\">\n          <template #default=\"{ row }\"><span class=\"mono\">{{ row.id }}</span></template>\n        </el-table-column>\n        <el-table-column :label=\"t('suggestUi.reason')\" min-width=\"100\">\n          <template #default=\"{ row }\">{{ t('suggestUi.reasons.' + row.reason) }}</template>\n        </el-table-column>\n        <el-table-column :label=\"t('suggestUi.requestedBy')\" min-width=\"90\">\n          <template #default=\"{ row }\">{{ row.requested_by_name || t('app.none') }}</template>\n        </el-table-column>\n        <el-table-column :label=\"t('suggestUi.state')\" width=\"96\">\n          <template #default=\"{ row }\"><el-tag disable-transitions size=\"small\" :type=\"RUN_TAGS[row.state]\">{{ t('suggestUi.runStates.' + row.state) }}</el-tag></template>\n        </el-table-column>\n        <el-table-column :label=\"t('suggestUi.due')\" min-width=\"110\">\n          <template #default=\"{ row }\">{{ $fmtTime(row.due_at) }}</template>\n        </el-table-column>\n        <el-table-column :label=\"t('suggestUi.finished')\" min-width=\"110\">\n          <template #default=\"{ row }\">{{ $fmtTime(row.finished_at) || t('app.none') }}</template>\n        </el-table-column>\n        <el-table-column :label=\"t('suggestUi.result')\" min-width=\"200\">\n          <template #default=\"{ row }\">\n            <span v-if=\"row.model_id\" class=\"mono\">v{{ row.model_id }}</span>\n            <span v-if=\"row.error\" class=\"figure-down small\">{{ row.error }}</span>\n          </template>\n        </el-table-column>\n      </el-table>\n    </el-card>\n  </div>",
+    (() => {
+      const _hoisted_1 = {
+        class: "models-page",
+        "data-test": "models-page"
+      }
+      const _hoisted_2 = { class: "page-head" }
+      const _hoisted_3 = ["data-state"]
+      const _hoisted_4 = {
+        key: 0,
+        class: "small"
+      }
+      const _hoisted_5 = {
+        key: 1,
+        class: "small figure-down"
+      }
+      const _hoisted_6 = { class: "panel-head" }
+      const _hoisted_7 = {
+        key: 0,
+        class: "empty-line"
+      }
+      const _hoisted_8 = ["data-model"]
+      const _hoisted_9 = {
+        key: 0,
+        class: "muted small"
+      }
+      const _hoisted_10 = { class: "strong" }
+      const _hoisted_11 = { class: "strong" }
+      const _hoisted_12 = {
+        key: 0,
+        class: "two-col wide-left",
+        "data-test": "promoted-figures"
+      }
+      const _hoisted_13 = { class: "panel-head" }
+      const _hoisted_14 = { class: "panel-head" }
+      const _hoisted_15 = {
+        key: 0,
+        class: "empty-line"
+      }
+      const _hoisted_16 = {
+        key: 1,
+        class: "confusions",
+        "data-test": "confusions"
+      }
+      const _hoisted_17 = { class: "muted" }
+      const _hoisted_18 = { class: "panel-head" }
+      const _hoisted_19 = {
+        key: 0,
+        class: "empty-line"
+      }
+      const _hoisted_20 = { class: "mono" }
+      const _hoisted_21 = {
+        key: 0,
+        class: "mono"
+      }
+      const _hoisted_22 = {
+        key: 1,
+        class: "figure-down small"
+      }
+
+      return function render(_ctx, _cache) {
+        const _component_el_button = _resolveComponent("el-button")
+        const _component_el_tag = _resolveComponent("el-tag")
+        const _component_el_table_column = _resolveComponent("el-table-column")
+        const _component_el_table = _resolveComponent("el-table")
+        const _component_el_card = _resolveComponent("el-card")
+
+        return (_openBlock(), _createElementBlock("div", _hoisted_1, [
+          _createElementVNode("div", _hoisted_2, [
+            _createElementVNode("h2", null, _toDisplayString(_ctx.t('suggestUi.title')), 1 /* TEXT */),
+            _createVNode(_component_el_button, {
+              type: "primary",
+              loading: _ctx.asking || _ctx.waiting,
+              "data-test": "retrain",
+              onClick: _ctx.retrain
+            }, {
+              default: _withCtx(() => [
+                _createTextVNode(_toDisplayString(_ctx.t('suggestUi.retrain')), 1 /* TEXT */)
+              ]),
+              _: 1 /* STABLE */
+            }, 8 /* PROPS */, ["loading", "onClick"]),
+            (_ctx.run)
+              ? (_openBlock(), _createElementBlock("span", {
+                  key: 0,
+                  class: "run-line",
+                  "data-test": "run-state",
+                  "data-state": _ctx.run.state
+                }, [
+                  _createElementVNode("span", null, _toDisplayString(_ctx.t('suggestUi.run', { id: _ctx.run.id })), 1 /* TEXT */),
+                  _createVNode(_component_el_tag, {
+                    "disable-transitions": "",
+                    size: "small",
+                    type: _ctx.RUN_TAGS[_ctx.run.state]
+                  }, {
+                    default: _withCtx(() => [
+                      _createTextVNode(_toDisplayString(_ctx.t('suggestUi.runStates.' + _ctx.run.state)), 1 /* TEXT */)
+                    ]),
+                    _: 1 /* STABLE */
+                  }, 8 /* PROPS */, ["type"]),
+                  (_ctx.run.state === 'done' && _ctx.run.model_id)
+                    ? (_openBlock(), _createElementBlock("span", _hoisted_4, _toDisplayString(_ctx.t('suggestUi.runModel', { version: _ctx.run.model_id })), 1 /* TEXT */))
+                    : _createCommentVNode("v-if", true),
+                  (_ctx.run.error)
+                    ? (_openBlock(), _createElementBlock("span", _hoisted_5, _toDisplayString(_ctx.run.error), 1 /* TEXT */))
+                    : _createCommentVNode("v-if", true)
+                ], 8 /* PROPS */, _hoisted_3))
+              : _createCommentVNode("v-if", true)
+          ]),
+          _createVNode(_component_el_card, {
+            shadow: "never",
+            class: "panel"
+          }, {
+            header: _withCtx(() => [
+              _createElementVNode("div", _hoisted_6, [
+                _createElementVNode("span", null, _toDisplayString(_ctx.t('suggestUi.versions')), 1 /* TEXT */)
+              ])
+            ]),
+            default: _withCtx(() => [
+              (_ctx.loaded && !_ctx.models.length)
+                ? (_openBlock(), _createElementBlock("div", _hoisted_7, _toDisplayString(_ctx.t('suggestUi.empty')), 1 /* TEXT */))
+                : (_openBlock(), _createBlock(_component_el_table, {
+                    key: 1,
+                    data: _ctx.models,
+                    size: "small",
+                    "data-test": "model-versions",
+                    "row-key": "id"
+                  }, {
+                    default: _withCtx(() => [
+                      _createVNode(_component_el_table_column, {
+                        label: _ctx.t('suggestUi.version'),
+                        width: "80"
+                      }, {
+                        default: _withCtx(({ row }) => [
+                          _createElementVNode("span", {
+                            class: "mono strong",
+                            "data-model": row.id
+                          }, "v" + _toDisplayString(row.id), 9 /* TEXT, PROPS */, _hoisted_8)
+                        ]),
+                        _: 1 /* STABLE */
+                      }, 8 /* PROPS */, ["label"]),
+                      _createVNode(_component_el_table_column, {
+                        label: _ctx.t('suggestUi.state'),
+                        width: "96"
+                      }, {
+                        default: _withCtx(({ row }) => [
+                          _createVNode(_component_el_tag, {
+                            "disable-transitions": "",
+                            size: "small",
+                            type: _ctx.STATE_TAGS[row.state]
+                          }, {
+                            default: _withCtx(() => [
+                              _createTextVNode(_toDisplayString(_ctx.t('suggestUi.states.' + row.state)), 1 /* TEXT */)
+                            ]),
+                            _: 2 /* DYNAMIC */
+                          }, 1032 /* PROPS, DYNAMIC_SLOTS */, ["type"])
+                        ]),
+                        _: 1 /* STABLE */
+                      }, 8 /* PROPS */, ["label"]),
+                      _createVNode(_component_el_table_column, {
+                        label: _ctx.t('suggestUi.trained'),
+                        "min-width": "120"
+                      }, {
+                        default: _withCtx(({ row }) => [
+                          _createTextVNode(_toDisplayString(_ctx.$fmtTime(row.created_at)) + " ", 1 /* TEXT */),
+                          (row.promoted_at)
+                            ? (_openBlock(), _createElementBlock("div", _hoisted_9, _toDisplayString(_ctx.t('suggestUi.promotedAt', { time: _ctx.$fmtTime(row.promoted_at) })), 1 /* TEXT */))
+                            : _createCommentVNode("v-if", true)
+                        ]),
+                        _: 1 /* STABLE */
+                      }, 8 /* PROPS */, ["label"]),
+                      _createVNode(_component_el_table_column, {
+                        label: _ctx.t('suggestUi.corpusLines'),
+                        prop: "corpus_lines",
+                        align: "right",
+                        "min-width": "80"
+                      }, null, 8 /* PROPS */, ["label"]),
+                      _createVNode(_component_el_table_column, {
+                        label: _ctx.t('suggestUi.orderLines'),
+                        prop: "order_lines",
+                        align: "right",
+                        "min-width": "80"
+                      }, null, 8 /* PROPS */, ["label"]),
+                      _createVNode(_component_el_table_column, {
+                        label: _ctx.t('suggestUi.corrections'),
+                        prop: "corrections",
+                        align: "right",
+                        "min-width": "80"
+                      }, null, 8 /* PROPS */, ["label"]),
+                      _createVNode(_component_el_table_column, {
+                        label: _ctx.t('suggestUi.heldBack'),
+                        prop: "held_back",
+                        align: "right",
+                        "min-width": "80"
+                      }, null, 8 /* PROPS */, ["label"]),
+                      _createVNode(_component_el_table_column, {
+                        label: _ctx.t('suggestUi.top1'),
+                        "min-width": "130"
+                      }, {
+                        default: _withCtx(({ row }) => [
+                          _createElementVNode("span", _hoisted_10, _toDisplayString(_ctx.percent(row.top1)), 1 /* TEXT */),
+                          _createElementVNode("div", {
+                            class: _normalizeClass(["small", _ctx.versus(row, 'top1').cls])
+                          }, _toDisplayString(_ctx.versus(row, 'top1').text), 3 /* TEXT, CLASS */)
+                        ]),
+                        _: 1 /* STABLE */
+                      }, 8 /* PROPS */, ["label"]),
+                      _createVNode(_component_el_table_column, {
+                        label: _ctx.t('suggestUi.top3'),
+                        "min-width": "130"
+                      }, {
+                        default: _withCtx(({ row }) => [
+                          _createElementVNode("span", _hoisted_11, _toDisplayString(_ctx.percent(row.top3)), 1 /* TEXT */),
+                          _createElementVNode("div", {
+                            class: _normalizeClass(["small", _ctx.versus(row, 'top3').cls])
+                          }, _toDisplayString(_ctx.versus(row, 'top3').text), 3 /* TEXT, CLASS */)
+                        ]),
+                        _: 1 /* STABLE */
+                      }, 8 /* PROPS */, ["label"]),
+                      _createVNode(_component_el_table_column, {
+                        label: _ctx.t('suggestUi.seconds'),
+                        align: "right",
+                        "min-width": "70"
+                      }, {
+                        default: _withCtx(({ row }) => [
+                          _createTextVNode(_toDisplayString(row.seconds.toFixed(1)), 1 /* TEXT */)
+                        ]),
+                        _: 1 /* STABLE */
+                      }, 8 /* PROPS */, ["label"])
+                    ]),
+                    _: 1 /* STABLE */
+                  }, 8 /* PROPS */, ["data"]))
+            ]),
+            _: 1 /* STABLE */
+          }),
+          (_ctx.promoted)
+            ? (_openBlock(), _createElementBlock("div", _hoisted_12, [
+                _createVNode(_component_el_card, {
+                  shadow: "never",
+                  class: "panel"
+                }, {
+                  header: _withCtx(() => [
+                    _createElementVNode("div", _hoisted_13, [
+                      _createElementVNode("span", null, _toDisplayString(_ctx.t('suggestUi.byItem', { version: _ctx.promoted.id })), 1 /* TEXT */)
+                    ])
+                  ]),
+                  default: _withCtx(() => [
+                    _createVNode(_component_el_table, {
+                      data: _ctx.perItem,
+                      size: "small",
+                      "max-height": "420",
+                      "data-test": "per-item"
+                    }, {
+                      default: _withCtx(() => [
+                        _createVNode(_component_el_table_column, {
+                          label: _ctx.t('suggestUi.item'),
+                          "min-width": "180"
+                        }, {
+                          default: _withCtx(({ row }) => [
+                            _createTextVNode(_toDisplayString(_ctx.itemLabel(row.code)), 1 /* TEXT */)
+                          ]),
+                          _: 1 /* STABLE */
+                        }, 8 /* PROPS */, ["label"]),
+                        _createVNode(_component_el_table_column, {
+                          label: _ctx.t('suggestUi.lines'),
+                          prop: "lines",
+                          align: "right",
+                          width: "80"
+                        }, null, 8 /* PROPS */, ["label"]),
+                        _createVNode(_component_el_table_column, {
+                          label: _ctx.t('suggestUi.top1'),
+                          align: "right",
+                          width: "90"
+                        }, {
+                          default: _withCtx(({ row }) => [
+                            _createElementVNode("span", {
+                              class: _normalizeClass({ 'figure-down': row.top1 < _ctx.promoted.top1 })
+                            }, _toDisplayString(_ctx.percent(row.top1)), 3 /* TEXT, CLASS */)
+                          ]),
+                          _: 1 /* STABLE */
+                        }, 8 /* PROPS */, ["label"]),
+                        _createVNode(_component_el_table_column, {
+                          label: _ctx.t('suggestUi.top3'),
+                          align: "right",
+                          width: "90"
+                        }, {
+                          default: _withCtx(({ row }) => [
+                            _createTextVNode(_toDisplayString(_ctx.percent(row.top3)), 1 /* TEXT */)
+                          ]),
+                          _: 1 /* STABLE */
+                        }, 8 /* PROPS */, ["label"])
+                      ]),
+                      _: 1 /* STABLE */
+                    }, 8 /* PROPS */, ["data"])
+                  ]),
+                  _: 1 /* STABLE */
+                }),
+                _createVNode(_component_el_card, {
+                  shadow: "never",
+                  class: "panel"
+                }, {
+                  header: _withCtx(() => [
+                    _createElementVNode("div", _hoisted_14, [
+                      _createElementVNode("span", null, _toDisplayString(_ctx.t('suggestUi.confusions')), 1 /* TEXT */)
+                    ])
+                  ]),
+                  default: _withCtx(() => [
+                    (!_ctx.promoted.confusions.length)
+                      ? (_openBlock(), _createElementBlock("div", _hoisted_15, _toDisplayString(_ctx.t('suggestUi.noConfusions')), 1 /* TEXT */))
+                      : (_openBlock(), _createElementBlock("ol", _hoisted_16, [
+                          (_openBlock(true), _createElementBlock(_Fragment, null, _renderList(_ctx.promoted.confusions, (c) => {
+                            return (_openBlock(), _createElementBlock("li", {
+                              key: c[0] + c[1]
+                            }, [
+                              _createTextVNode(_toDisplayString(_ctx.itemLabel(c[0])) + " → " + _toDisplayString(_ctx.itemLabel(c[1])) + " ", 1 /* TEXT */),
+                              _createElementVNode("span", _hoisted_17, _toDisplayString(_ctx.t('suggestUi.times', { count: c[2] })), 1 /* TEXT */)
+                            ]))
+                          }), 128 /* KEYED_FRAGMENT */))
+                        ]))
+                  ]),
+                  _: 1 /* STABLE */
+                })
+              ]))
+            : _createCommentVNode("v-if", true),
+          _createVNode(_component_el_card, {
+            shadow: "never",
+            class: "panel"
+          }, {
+            header: _withCtx(() => [
+              _createElementVNode("div", _hoisted_18, [
+                _createElementVNode("span", null, _toDisplayString(_ctx.t('suggestUi.trainings')), 1 /* TEXT */)
+              ])
+            ]),
+            default: _withCtx(() => [
+              (_ctx.loaded && !_ctx.trainings.length)
+                ? (_openBlock(), _createElementBlock("div", _hoisted_19, _toDisplayString(_ctx.t('suggestUi.noRuns')), 1 /* TEXT */))
+                : (_openBlock(), _createBlock(_component_el_table, {
+                    key: 1,
+                    data: _ctx.trainings,
+                    size: "small",
+                    "data-test": "trainings",
+                    "row-key": "id"
+                  }, {
+                    default: _withCtx(() => [
+                      _createVNode(_component_el_table_column, {
+                        label: "#",
+                        width: "60"
+                      }, {
+                        default: _withCtx(({ row }) => [
+                          _createElementVNode("span", _hoisted_20, _toDisplayString(row.id), 1 /* TEXT */)
+                        ]),
+                        _: 1 /* STABLE */
+                      }),
+                      _createVNode(_component_el_table_column, {
+                        label: _ctx.t('suggestUi.reason'),
+                        "min-width": "100"
+                      }, {
+                        default: _withCtx(({ row }) => [
+                          _createTextVNode(_toDisplayString(_ctx.t('suggestUi.reasons.' + row.reason)), 1 /* TEXT */)
+                        ]),
+                        _: 1 /* STABLE */
+                      }, 8 /* PROPS */, ["label"]),
+                      _createVNode(_component_el_table_column, {
+                        label: _ctx.t('suggestUi.requestedBy'),
+                        "min-width": "90"
+                      }, {
+                        default: _withCtx(({ row }) => [
+                          _createTextVNode(_toDisplayString(row.requested_by_name || _ctx.t('app.none')), 1 /* TEXT */)
+                        ]),
+                        _: 1 /* STABLE */
+                      }, 8 /* PROPS */, ["label"]),
+                      _createVNode(_component_el_table_column, {
+                        label: _ctx.t('suggestUi.state'),
+                        width: "96"
+                      }, {
+                        default: _withCtx(({ row }) => [
+                          _createVNode(_component_el_tag, {
+                            "disable-transitions": "",
+                            size: "small",
+                            type: _ctx.RUN_TAGS[row.state]
+                          }, {
+                            default: _withCtx(() => [
+                              _createTextVNode(_toDisplayString(_ctx.t('suggestUi.runStates.' + row.state)), 1 /* TEXT */)
+                            ]),
+                            _: 2 /* DYNAMIC */
+                          }, 1032 /* PROPS, DYNAMIC_SLOTS */, ["type"])
+                        ]),
+                        _: 1 /* STABLE */
+                      }, 8 /* PROPS */, ["label"]),
+                      _createVNode(_component_el_table_column, {
+                        label: _ctx.t('suggestUi.due'),
+                        "min-width": "110"
+                      }, {
+                        default: _withCtx(({ row }) => [
+                          _createTextVNode(_toDisplayString(_ctx.$fmtTime(row.due_at)), 1 /* TEXT */)
+                        ]),
+                        _: 1 /* STABLE */
+                      }, 8 /* PROPS */, ["label"]),
+                      _createVNode(_component_el_table_column, {
+                        label: _ctx.t('suggestUi.finished'),
+                        "min-width": "110"
+                      }, {
+                        default: _withCtx(({ row }) => [
+                          _createTextVNode(_toDisplayString(_ctx.$fmtTime(row.finished_at) || _ctx.t('app.none')), 1 /* TEXT */)
+                        ]),
+                        _: 1 /* STABLE */
+                      }, 8 /* PROPS */, ["label"]),
+                      _createVNode(_component_el_table_column, {
+                        label: _ctx.t('suggestUi.result'),
+                        "min-width": "200"
+                      }, {
+                        default: _withCtx(({ row }) => [
+                          (row.model_id)
+                            ? (_openBlock(), _createElementBlock("span", _hoisted_21, "v" + _toDisplayString(row.model_id), 1 /* TEXT */))
+                            : _createCommentVNode("v-if", true),
+                          (row.error)
+                            ? (_openBlock(), _createElementBlock("span", _hoisted_22, _toDisplayString(row.error), 1 /* TEXT */))
+                            : _createCommentVNode("v-if", true)
+                        ]),
+                        _: 1 /* STABLE */
+                      }, 8 /* PROPS */, ["label"])
+                    ]),
+                    _: 1 /* STABLE */
+                  }, 8 /* PROPS */, ["data"]))
+            ]),
+            _: 1 /* STABLE */
+          })
         ]))
       }
     })(),

@@ -7,14 +7,14 @@ import { onMounted, reactive, ref, watch } from "vue";
 import { ElMessage } from "element-plus";
 import { useI18n } from "vue-i18n";
 import { api } from "../../api.js";
-import { errorText, nameOf, session } from "../../store.js";
+import { errorText, session } from "../../store.js";
 import { useLiveReload } from "../common.js";
 import { MediaStrip } from "../media.js";
 import { AreaSelect, ItemSelect } from "../pickers.js";
-import { useSuggestions } from "./suggestions.js";
+import { SuggestPanel, useSuggestions } from "./suggestions.js";
 
 export default {
-  components: { AreaSelect, ItemSelect, MediaStrip },
+  components: { AreaSelect, ItemSelect, MediaStrip, SuggestPanel },
   // dialog: whether the draft's dialog is open (the console's shortcuts wait meanwhile).
   emits: ["confirmed", "dialog"],
   setup(props, { emit }) {
@@ -22,7 +22,12 @@ export default {
     const user = session.user;
     const drafts = ref([]);
     const dialog = reactive({ open: false, draft: null, form: {}, saving: false });
-    const suggestions = useSuggestions(() => dialog.draft?.description || "");
+    const suggestions = useSuggestions(() => ({
+      text: dialog.open ? dialog.draft?.description : "",
+      hotline: dialog.draft?.hotline_code,
+      channel: dialog.draft?.channel,
+      area: dialog.form.area,
+    }));
     watch(() => dialog.open, (open) => emit("dialog", open));
 
     async function load() {
@@ -57,6 +62,7 @@ export default {
       const body = { service_item_code: f.service_item, priority: f.priority, address: f.address };
       if (f.area) body.area_code = f.area;
       if (f.caller_name) body.caller_name = f.caller_name;
+      if (suggestions.first()) body.suggested_item_code = suggestions.first();
       try {
         const order = await api.post(`/api/v1/orders/${dialog.draft.id}/confirm`, body);
         ElMessage.success(t("agent.registered", { number: order.number }));
@@ -70,7 +76,7 @@ export default {
       }
     }
 
-    return { t, drafts, dialog, suggestions, nameOf, openDraft, confirmDraft };
+    return { t, drafts, dialog, suggestions, openDraft, confirmDraft };
   },
   template: `
   <el-card shadow="never" class="panel">
@@ -105,12 +111,8 @@ export default {
           <div>{{ t('hardCase.triedLine', { text: dialog.draft.tried_elsewhere }) }}</div>
         </el-alert>
       </div>
-      <div class="suggest-line">
-        <span class="muted small">{{ t('agent.suggested') }}:</span>
-        <el-button v-for="s in suggestions" :key="s.code" size="small" round
-                   :type="dialog.form.service_item === s.code ? 'primary' : 'default'"
-                   @click="dialog.form.service_item = s.code">{{ nameOf(s) }}</el-button>
-      </div>
+      <SuggestPanel :state="suggestions.state" :chosen="dialog.form.service_item"
+                    @pick="(i) => (dialog.form.service_item = suggestions.state.items[i].code)" />
       <el-form label-position="top" class="entry-form">
         <el-form-item :label="t('agent.serviceItem')" required>
           <ItemSelect v-model="dialog.form.service_item" :placeholder="t('agent.searchItem')" />
@@ -122,7 +124,7 @@ export default {
     </template>
     <template #footer>
       <el-button @click="dialog.open = false">{{ t('app.cancel') }}</el-button>
-      <el-button type="primary" :loading="dialog.saving" @click="confirmDraft">{{ t('agent.register') }}</el-button>
+      <el-button type="primary" :loading="dialog.saving" data-test="confirm-draft" @click="confirmDraft">{{ t('agent.register') }}</el-button>
     </template>
   </el-dialog>`,
 };

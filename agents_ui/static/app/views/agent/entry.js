@@ -13,7 +13,7 @@ import { api } from "../../api.js";
 import { errorText, nameOf, refs, session } from "../../store.js";
 import { ORDER_KINDS } from "../../vocab.js";
 import { AreaSelect, ItemSelect } from "../pickers.js";
-import { useSuggestions } from "./suggestions.js";
+import { SuggestPanel, useSuggestions } from "./suggestions.js";
 import { AreaSuggestionLine, useAreaSuggestion } from "./area_suggestion.js";
 
 // The agent is still typing: ask for candidates once they pause.
@@ -43,7 +43,7 @@ function emptyForm(hotline) {
 }
 
 export default {
-  components: { AreaSelect, AreaSuggestionLine, ItemSelect },
+  components: { AreaSelect, AreaSuggestionLine, ItemSelect, SuggestPanel },
   props: { call: Object }, // the call being answered, or null
   // saved: an order was registered or merged; dialog: whether the duplicates' dialog is
   // open (the console's shortcuts wait meanwhile).
@@ -60,7 +60,13 @@ export default {
     const descriptionInput = ref(null);
     // 紧急 suggested from the description (null: none), shown until the agent chooses urgent.
     const urgency = ref(null);
-    const suggestions = useSuggestions(() => form.description, urgency);
+    // A call on the screen-pop is spoken; an order typed without one says no channel.
+    const suggestions = useSuggestions(() => ({
+      text: form.description,
+      hotline: form.hotline,
+      channel: props.call ? "voice" : null,
+      area: form.area,
+    }), urgency);
     const areaSuggestion = useAreaSuggestion(form);
     const urgencyHint = computed(() => {
       if (!urgency.value || form.priority === "urgent") return "";
@@ -155,13 +161,12 @@ export default {
         caller_phone: form.caller_phone && props.call ? form.caller_phone : "",
         caller_name: props.call ? form.caller_name : "",
       });
-      suggestions.value = [];
-      urgency.value = null;
+      suggestions.clear();
       candidates.value = [];
     }
 
     function pick(index) {
-      const chosen = suggestions.value[index];
+      const chosen = suggestions.state.items[index];
       if (chosen) form.service_item = chosen.code;
     }
 
@@ -196,6 +201,7 @@ export default {
       };
       if (form.kind) body.kind = form.kind;
       if (form.area) body.area_code = form.area;
+      if (suggestions.first()) body.suggested_item_code = suggestions.first();
       if (form.caller_phone) body.caller_phone = form.caller_phone;
       // Taken on a call: the call lists the order, and the order shows the call.
       if (props.call?.call_id) body.call_id = props.call.call_id;
@@ -253,15 +259,7 @@ export default {
         <el-input ref="descriptionInput" v-model="form.description" type="textarea" :rows="3"
                   :placeholder="t('agent.descriptionHint')" maxlength="4000" data-test="description" />
       </el-form-item>
-      <div class="span-2 suggest-line" data-test="suggestions">
-        <span class="muted small">{{ t('agent.suggested') }}:</span>
-        <span v-if="!suggestions.length" class="muted small">{{ t('agent.noSuggestion') }}</span>
-        <el-button v-for="(s, i) in suggestions" :key="s.code" size="small" round
-                   :type="form.service_item === s.code ? 'primary' : 'default'"
-                   :data-code="s.code" @click="pick(i)">
-          <kbd>Alt+{{ i + 1 }}</kbd> {{ nameOf(s) }}
-        </el-button>
-      </div>
+      <SuggestPanel class="span-2" :state="suggestions.state" :chosen="form.service_item" keys @pick="pick" />
       <el-form-item :label="t('agent.serviceItem')" required>
         <ItemSelect v-model="form.service_item" :placeholder="t('agent.searchItem')" />
       </el-form-item>

@@ -54,19 +54,23 @@ jieba.setLogLevel(logging.WARNING)
 
 # A user-dictionary frequency high enough that jieba keeps a keyword whole.
 KEYWORD_FREQ = 100_000
-# Inverse regularisation strength of the logistic regression (chosen by cross-validation
-# on the corpus: 10 and 30 are within a point of each other, 1 is five points worse).
-C = 10.0
-# The concepts speak for whole families of words: weighed at half the others, they
-# help most (a full weight lets them drown the words that tell two items apart).
-CONCEPT_WEIGHT = 0.5
+# The weights below were chosen by 5-fold cross-validation on the 1,820-line corpus
+# (bench/suggest.py; docs/suggest.md has the grid): each is within a point of its
+# neighbours, so they are not worth retuning for a few more lines.
+# Inverse regularisation strength of the logistic regression (10: -0.7 points top-1, 100: -0.5).
+C = 30.0
+# The concepts speak for whole families of words: at 0.3 of the others' weight they help
+# most (+2.3 points top-1 over none; at 0.8 they drown the words that tell items apart).
+CONCEPT_WEIGHT = 0.3
 # Which item domains a hotline's own domain reaches; an item outside them gets this
 # share of the prior when the data has not spoken (a water hotline can still take a
 # gas question, rarely).
 HOTLINE_REACH = {"water": {"water", "billing"}, "energy": {"gas", "heating"}}
 OUT_OF_REACH = 0.1
-# Pseudo-counts of the catalogue's prior in P(hotline | item).
-PRIOR_COUNTS = 2.0
+# Pseudo-counts of the catalogue's prior in P(hotline | item) (2: -0.7 points top-1).
+PRIOR_COUNTS = 8.0
+# Character n-grams from one to three: longer ones add little beyond jieba's words.
+CHAR_NGRAMS = (1, 3)
 # Features seen in fewer lines than this are left out: a word or n-gram of one sentence
 # teaches nothing about the next, and the model is a third the size and fits faster.
 MIN_DF = 2
@@ -194,7 +198,7 @@ class Classifier:
                     "c",
                     TfidfVectorizer(
                         analyzer="char",
-                        ngram_range=(1, 3),
+                        ngram_range=CHAR_NGRAMS,
                         preprocessor=_text,
                         sublinear_tf=True,
                         lowercase=False,

@@ -77,6 +77,15 @@ MIN_DF = 2
 # A catalogue keyword as a training line weighs as much as a citizen's sentence.
 KEYWORD_WEIGHT = 1.0
 
+# Words that may well weigh (how people talk on one hotline more than another) but tell
+# the agent nothing about why an item was suggested: never shown as a reason.
+FILLERS = frozenset(
+    """那个 这个 那些 这些 那边 这边 那里 这里 哪里 我家 俺家 咱家 家里 我们 你们 恁们 他们
+    咱们 俺们 人家 一下 一个 一直 就是 还是 什么 怎么 现在 今天 昨天 前天 明天 两天 几天 这两天
+    已经 时候 东西 事情 问题 麻烦 您好 你好 喂喂 然后 结果 但是 可是 而且 所以 因为 这样 那样
+    一点 有点 好像 感觉 觉得 说是 知道 没有 不是 可以 需要 能不能""".split()  # noqa: SIM905 (a word list reads better as words)
+)
+
 Document = tuple[str, str | None]  # (text, channel)
 
 
@@ -362,7 +371,7 @@ def _words_of(feature: str, concepts: Mapping[str, str], text_words: set[str]) -
     if kind == "k":
         return [concepts[c] for c in name.split("&") if c in concepts]
     word = name.strip()
-    if len(word) < 2 or not all(ch.isalnum() for ch in word):
+    if len(word) < 2 or not all(ch.isalnum() for ch in word) or word in FILLERS:
         return []
     return [word] if kind == "w" or word in text_words else []
 

@@ -245,6 +245,20 @@ async def test_the_nightly_run_is_queued_once_for_the_next_night(own: Setup) -> 
     assert waiting == 1
 
 
+async def test_old_versions_keep_their_figures_but_not_their_models(own: Setup) -> None:
+    current = await _promoted(own)
+    async with own.pool.acquire() as conn:
+        await queries.drop_old_models(conn, 1)
+        rows = await conn.fetch(
+            "SELECT id, state, top1, octet_length(serving) AS size FROM suggest_models ORDER BY id"
+        )
+    assert len(rows) >= 3
+    kept = {r["id"] for r in rows if r["size"] > 0}
+    newest_other = max(r["id"] for r in rows if r["state"] != "promoted")
+    assert kept == {current, newest_other}
+    assert all(r["top1"] > 0 for r in rows)
+
+
 async def _promoted(own: Setup) -> int:
     async with own.pool.acquire() as conn:
         version = await queries.promoted_id(conn)

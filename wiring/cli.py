@@ -116,6 +116,10 @@ def cmd_seed(settings: Settings, args: argparse.Namespace) -> int:
             print("demo routing:", ", ".join(f"{k} {v}" for k, v in routing.items()))
             if args.demo_users:
                 print("demo users created:", await seed_demo_users(conn))
+            # The catalogue may have changed: a version that knows its items and keywords.
+            async with conn.transaction():
+                run = await do_request_training(conn, None, utcnow())
+            print(f"suggestions: training run {run['id']} queued for the workers")
         finally:
             await conn.close()
 

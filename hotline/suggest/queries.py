@@ -60,6 +60,21 @@ async def retire(conn: asyncpg.Connection, model_id: int) -> None:
     await conn.execute("UPDATE suggest_models SET state = 'retired' WHERE id = $1", model_id)
 
 
+async def drop_old_models(conn: asyncpg.Connection, keep: int) -> None:
+    """Empty the fitted models of all but the promoted version and the ``keep`` newest
+    others (a version is some megabytes, a nightly run a version a day); their figures
+    stay."""
+    await conn.execute(
+        """
+        UPDATE suggest_models SET evaluated = '', serving = ''
+         WHERE state <> 'promoted' AND octet_length(serving) > 0
+           AND id NOT IN (SELECT id FROM suggest_models WHERE state <> 'promoted'
+                           ORDER BY id DESC LIMIT $1)
+        """,
+        keep,
+    )
+
+
 async def list_models(conn: asyncpg.Connection, limit: int) -> list[asyncpg.Record]:
     return await conn.fetch(
         f"SELECT {MODEL_FIGURES} FROM suggest_models m ORDER BY m.id DESC LIMIT $1", limit

@@ -46,6 +46,9 @@ from hotline.suggest.runs import do_ensure_nightly
 log = logging.getLogger(__name__)
 
 CORRECTION_WEIGHT = 3.0
+# Versions whose fitted models are kept besides the promoted one (the others keep their
+# figures only): enough to look into the last few runs.
+KEPT_MODELS = 5
 HELD_BACK_ONE_IN = 5
 # Order descriptions shorter than this say too little to learn from ("漏水").
 SHORTEST_ORDER_TEXT = 4
@@ -194,6 +197,7 @@ async def _store(
     promoted = baseline is None or (figures.top1 >= baseline.top1 and figures.top3 >= baseline.top3)
     if promoted and current is not None:
         await queries.retire(conn, current["id"])
+    await queries.drop_old_models(conn, KEPT_MODELS - 1)
     model_id = await queries.insert_model(
         conn,
         {

@@ -4,7 +4,7 @@ probabilities and the words that weighed most.
 scikit-learn, three kinds of features side by side (a ``FeatureUnion``), each TF-IDF:
 
 - **words**: jieba's segmentation, its dictionary extended with the catalogue's keywords
-  (so "水表不准" stays one word);
+  (so "水表不准" stays one word), and pairs of neighbouring words;
 - **character 1–3-grams**: they survive typos, homophones and words jieba cuts badly
   ("燃汽", "暧气", "冲钱"), which spoken Chinese is full of;
 - **concepts**: a small thesaurus (``config/suggest/concepts.json``) maps many ways of
@@ -145,7 +145,13 @@ class Words:
             return self._tokenizer
 
     def __call__(self, document: Document) -> list[str]:
-        return [w for w in self.tokenizer().lcut_for_search(document[0]) if w.strip()]
+        """The words (with the shorter words inside long ones, as a search engine cuts
+        them) and each pair of neighbouring words: "报停_以后" and "想_恢复" say which way
+        a request goes where the single words do not."""
+        tokenizer = self.tokenizer()
+        words = [w for w in tokenizer.lcut_for_search(document[0]) if w.strip()]
+        plain = [w for w in tokenizer.lcut(document[0]) if w.strip()]
+        return words + [f"{a}_{b}" for a, b in itertools.pairwise(plain)]
 
 
 class Concepts:

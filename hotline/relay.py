@@ -46,6 +46,10 @@ class Source:
     # Timers go to a queue of their own that workers always serve first, so a flood of
     # other work (a surge, a callback campaign) cannot make a deadline late.
     timer: bool = False
+    # Slow jobs (a classifier's training: a minute of CPU) go to a queue that only a
+    # worker of their own serves (``hotline worker --slow``), so that no order waits
+    # behind one for its dispatch.
+    slow: bool = False
 
 
 CORE_SOURCES = (
@@ -85,11 +89,13 @@ class Relay:
         sources: tuple[Source, ...] = CORE_SOURCES,
         chores: tuple[Chore, ...] = CORE_CHORES,
         timer_queue: Queue | None = None,
+        slow_queue: Queue | None = None,
     ) -> None:
         self.pool = pool
         self.sources = sources
         self.chores = chores
         self.timer_queue = timer_queue or queue
+        self.slow_queue = slow_queue or queue
         self.queue = queue
         self.batch = batch
         self.lease_seconds = lease_seconds
@@ -146,7 +152,7 @@ class Relay:
         return len(claimed)
 
     def _enqueue(self, source: Source, claimed: list[tuple[int, int]]) -> None:
-        queue = self.timer_queue if source.timer else self.queue
+        queue = self.timer_queue if source.timer else self.slow_queue if source.slow else self.queue
         jobs = [
             Queue.prepare_data(
                 source.job,

@@ -186,6 +186,10 @@ class Settings(BaseSettings):
         return f"{self.queue_name}-timers"
 
     @property
+    def slow_queue_name(self) -> str:
+        return f"{self.queue_name}-slow"
+
+    @property
     def effective_log_format(self) -> Literal["json", "text"]:
         return self.log_format or ("json" if self.env == "production" else "text")
 

@@ -326,6 +326,13 @@ async def register_from_screen_pop(
     await description.focus()
     if screenshot is not None:
         await agent.screenshot(path=screenshot, full_page=True)
+    order = await register_with_keys(agent)
+    assert order["call_id"] is not None  # the call taken lists it
+    return order
+
+
+async def register_with_keys(agent: Page) -> dict[str, Any]:
+    """Ctrl+Enter on the entry form; the order the API answered."""
     async with agent.expect_response(
         lambda r: r.url.endswith("/api/v1/orders") and r.request.method == "POST"
     ) as info:
@@ -333,7 +340,6 @@ async def register_from_screen_pop(
     response = await info.value
     assert response.status == 201, await response.text()
     order: dict[str, Any] = await response.json()
-    assert order["call_id"] is not None  # the call taken lists it
     return order
 
 

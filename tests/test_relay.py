@@ -18,7 +18,7 @@ from redis import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
 from rq import Queue, SimpleWorker
 
-from hotline import db
+from hotline import db, leased
 from hotline.context import JobContext
 from hotline.deadlines import queries as deadline_queries
 from hotline.deadlines.handlers import kinds
@@ -28,7 +28,7 @@ from hotline.orders.service import record_event
 from hotline.outbox import queries as outbox_queries
 from hotline.outbox.handlers import topics
 from hotline.outbox.jobs import run_outbox_row
-from hotline.relay import Relay
+from hotline.relay import Relay, Source
 from hotline.settings import Settings
 from tests.factories import order_in_status
 
@@ -243,3 +243,20 @@ def test_timers_go_to_their_own_queue(settings: Settings, redis_conn: Redis) -> 
     row_id, deadline = run(settings, scenario)
     assert deadline in job_rows(timers, "deadline") and row_id not in job_rows(timers, "outbox")
     assert row_id in job_rows(work, "outbox") and deadline not in job_rows(work, "deadline")
+
+
+def test_slow_jobs_go_to_the_slow_queue(settings: Settings, redis_conn: Redis) -> None:
+    work, slow = fresh_queue(redis_conn), fresh_queue(redis_conn)
+    topic = f"test.slow.{uuid.uuid4().hex[:6]}"
+    # The outbox drained as a slow source stands for a classifier's training runs.
+    lane = Source(
+        "outbox", leased.Lease("outbox", claimed_state="enqueued"), run_outbox_row, slow=True
+    )
+
+    async def scenario(pool: asyncpg.Pool) -> int:
+        (row_id,) = await add_rows(pool, topic, 1)
+        await Relay(pool, work, sources=(lane,), slow_queue=slow).run_once()
+        return row_id
+
+    row_id = run(settings, scenario)
+    assert row_id in job_rows(slow, "outbox") and row_id not in job_rows(work, "outbox")

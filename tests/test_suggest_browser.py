@@ -12,7 +12,6 @@ import datetime as dt
 import re
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from playwright.async_api import Page, expect
@@ -27,6 +26,7 @@ from tests.test_console_browser import (  # noqa: F401 (fixtures)
     Stack,
     consoles,
     no_sideways_scroll,
+    register_with_keys,
     shoot,
     stack,
     switch_language,
@@ -69,17 +69,6 @@ async def train(system: Stack, settings: Settings) -> int:
     )
     assert model_id is not None
     return model_id
-
-
-async def registered(agent: Page) -> dict[str, Any]:
-    async with agent.expect_response(
-        lambda r: r.url.endswith("/api/v1/orders") and r.request.method == "POST"
-    ) as info:
-        await agent.keyboard.press("Control+Enter")
-    response = await info.value
-    assert response.status == 201, await response.text()
-    order: dict[str, Any] = await response.json()
-    return order
 
 
 @pytest.fixture
@@ -152,7 +141,7 @@ async def test_the_panel_shows_probabilities_words_and_units_and_the_order_recor
     await description.focus()
     await agent.keyboard.press("Alt+2")
     await expect(items.nth(1)).to_have_class(re.compile("chosen"))
-    order = await registered(agent)
+    order = await register_with_keys(agent)
     row = await system.pool.fetchrow(
         "SELECT service_item_code, suggested_item_code FROM work_orders WHERE id = $1",
         order["id"],

@@ -195,7 +195,7 @@ async def metrics_view(request: web.Request) -> web.Response:
         log.warning("metrics: the database state could not be read (%s)", type(exc).__name__)
         up = 0
     try:
-        queues = [settings.timer_queue_name, settings.queue_name]
+        queues = [settings.timer_queue_name, settings.queue_name, settings.slow_queue_name]
         families.append(
             await asyncio.wait_for(_queue_family(request.app[REDIS], queues), STATE_TIMEOUT)
         )

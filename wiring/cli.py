@@ -84,6 +84,7 @@ def cmd_up(settings: Settings, args: argparse.Namespace) -> int:
         children = (
             [Child("web", "web")]
             + [Child(f"worker{i + 1}", "worker") for i in range(args.workers)]
+            + [Child("trainer", "worker", ("--slow",))]
             + [Child("relay", "relay")]
         )
         return Supervisor(children, env, settings).run()
@@ -163,11 +164,14 @@ def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
         # No fork per job: jobs share the process's job context, event loop and
         # connection pool (hotline.jobs), which is what makes a worker fast enough for
         # the timers.
-        # Listed first, timers are always taken before other work.
-        queues = [
-            Queue(name, connection=connection)
-            for name in (settings.timer_queue_name, settings.queue_name)
-        ]
+        # Listed first, timers are always taken before other work; a slow worker takes
+        # only the slow jobs (hotline.relay.Source.slow).
+        names = (
+            [settings.slow_queue_name]
+            if args.slow
+            else [settings.timer_queue_name, settings.queue_name]
+        )
+        queues = [Queue(name, connection=connection) for name in names]
         work(
             lambda stopping: Worker(queues, connection=connection, stopping=stopping),
             burst=args.burst,
@@ -194,6 +198,7 @@ def cmd_relay(settings: Settings, args: argparse.Namespace) -> int:
         connection = Redis.from_url(urls.redis_url)
         queue = Queue(settings.queue_name, connection=connection)
         timer_queue = Queue(settings.timer_queue_name, connection=connection)
+        slow_queue = Queue(settings.slow_queue_name, connection=connection)
         async with db.transaction(pool) as conn:
             await do_schedule_runs(conn, settings, utcnow())
         try:
@@ -204,6 +209,7 @@ def cmd_relay(settings: Settings, args: argparse.Namespace) -> int:
                 lease_seconds=settings.lease_seconds,
                 sources=relay_sources(),
                 timer_queue=timer_queue,
+                slow_queue=slow_queue,
             )
             # The live pushes' publisher: another relay's waits while this one runs.
             publisher = Publisher(
@@ -453,6 +459,9 @@ def build_parser() -> argparse.ArgumentParser:
         )
     worker = sub.add_parser("worker", help="run an RQ worker with the scheduler")
     worker.add_argument("--burst", action="store_true", help="exit when the queue is empty")
+    worker.add_argument(
+        "--slow", action="store_true", help="serve only the slow jobs (the classifier's training)"
+    )
     worker.add_argument("--label", default="worker", help=argparse.SUPPRESS)
     user = sub.add_parser("user", help="manage users").add_subparsers(
         dest="user_command", required=True

@@ -44,6 +44,7 @@ class Child:
 
     name: str
     command: str
+    args: tuple[str, ...] = ()
     process: subprocess.Popen[bytes] | None = None
     started_at: float = 0.0
     restart_at: float = 0.0
@@ -118,7 +119,15 @@ class Supervisor:
 
     def _start(self, child: Child) -> None:
         child.process = subprocess.Popen(
-            [sys.executable, "-m", "wiring.cli", child.command, "--label", child.name],
+            [
+                sys.executable,
+                "-m",
+                "wiring.cli",
+                child.command,
+                *child.args,
+                "--label",
+                child.name,
+            ],
             env=self.env,
             # Own process group: a Ctrl-C reaches only us, and we stop children in order.
             start_new_session=True,

@@ -75,4 +75,4 @@ def run_training_job(training_id: int) -> str:
     return run_job(lambda ctx, conn: run_training(conn, training_id, ctx))
 
 
-training_source = Source("suggest_training", LEASE, run_training_job)
+training_source = Source("suggest_training", LEASE, run_training_job, slow=True)

@@ -77,7 +77,7 @@ class Settings(BaseSettings):
     # offered as "not sure"; the nightly retraining starts at this local hour.
     suggest_corpus: Path = Path(__file__).resolve().parent.parent / "config/suggest/corpus.jsonl"
     suggest_concepts: Path = Path(__file__).resolve().parent.parent / "config/suggest/concepts.json"
-    suggest_sure_at: float = Field(default=0.4, gt=0, lt=1)
+    suggest_sure_at: float = Field(default=0.5, gt=0, lt=1)
     suggest_training_hour: int = Field(default=2, ge=0, le=23)
     # Proof files: where they are kept (default var_dir/proofs) and how big one may be.
     proof_dir: Path | None = None

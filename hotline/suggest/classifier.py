@@ -54,7 +54,8 @@ jieba.setLogLevel(logging.WARNING)
 
 # A user-dictionary frequency high enough that jieba keeps a keyword whole.
 KEYWORD_FREQ = 100_000
-# The weights below were chosen by 5-fold cross-validation on the 1,820-line corpus
+# The weights below were chosen by 5-fold cross-validation on the 1,820-line corpus and
+# checked on 3,145 lines
 # (bench/suggest.py; docs/suggest.md has the grid): each is within a point of its
 # neighbours, so they are not worth retuning for a few more lines.
 # Inverse regularisation strength of the logistic regression (10: -0.7 points top-1, 100: -0.5).

@@ -79,6 +79,9 @@ class Settings(BaseSettings):
     suggest_concepts: Path = Path(__file__).resolve().parent.parent / "config/suggest/concepts.json"
     suggest_sure_at: float = Field(default=0.5, gt=0, lt=1)
     suggest_training_hour: int = Field(default=2, ge=0, le=23)
+    # A run at once when the relay starts and no version is promoted (off: wait for the
+    # night or a supervisor; the tests' process stacks need no model).
+    suggest_first_run: bool = True
     # Proof files: where they are kept (default var_dir/proofs) and how big one may be.
     proof_dir: Path | None = None
     proof_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)

@@ -91,6 +91,9 @@ def settings(services: ServiceUrls, fresh_database: MakeDatabase) -> Iterator[Se
         # Likewise its public reports (Open311, the form), malformed ones included: the
         # address limit is tested on a server of its own (tests/test_open311.py, strict).
         "HOTLINE_PUBLIC_RATE_PER_IP": "1000000",
+        # The process stacks (hotline up, relays) would train a first classifier version,
+        # a minute of CPU each; tests/test_suggest.py trains its own.
+        "HOTLINE_SUGGEST_FIRST_RUN": "false",
     }
     saved = {k: os.environ.get(k) for k in values}
     # RQ jobs read their settings from the environment, as in a worker process.

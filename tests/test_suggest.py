@@ -100,7 +100,8 @@ async def test_before_a_first_version_the_keywords_answer_as_not_sure(
     assert (await suggest(desks["agent"], "今天是星期五"))["items"] == []
     # The relay, starting on an installation without a version, queues one at once.
     async with own.pool.acquire() as conn:
-        await do_schedule_runs(conn, own.settings, dt.datetime.now(dt.UTC))
+        first_run = own.settings.model_copy(update={"suggest_first_run": True})
+        await do_schedule_runs(conn, first_run, dt.datetime.now(dt.UTC))
         waiting = await conn.fetch("SELECT reason FROM suggest_trainings WHERE state = 'pending'")
     assert sorted(r["reason"] for r in waiting) == ["nightly", "requested"]
 

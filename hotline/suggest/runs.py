@@ -51,7 +51,7 @@ async def do_schedule_runs(conn: asyncpg.Connection, settings: Settings, now: dt
     version is promoted yet (a new installation, or one upgraded to the classifier),
     so the console does not wait for the night to have one."""
     await do_ensure_nightly(conn, settings, now)
-    if await queries.promoted_id(conn) is None:
+    if settings.suggest_first_run and await queries.promoted_id(conn) is None:
         await do_request_training(conn, None, now)
 
 

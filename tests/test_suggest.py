@@ -33,6 +33,7 @@ from tests.conftest import MakeDatabase
 from tests.factories import Clock
 from tests.process_support import new_database
 from tests.routing_support import Desk, open_desks, settle
+from tests.suggest_support import small_corpus
 from wiring.app import create_app
 from wiring.jobs import job_context
 from wiring.seed import seed_routing
@@ -52,16 +53,8 @@ async def own(
     fresh_database: MakeDatabase, settings: Settings, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[Setup]:
     url = await new_database(fresh_database, "suggest")
-    # Half the corpus: the mechanics are the same and each run fits in half the time.
-    lines = settings.suggest_corpus.read_text(encoding="utf-8").splitlines()
-    corpus = tmp_path_factory.mktemp("suggest") / "corpus.jsonl"
-    corpus.write_text("\n".join(lines[::2]) + "\n", encoding="utf-8")
-    mine = settings.model_copy(
-        update={
-            "database_url": url,
-            "queue_name": settings.queue_name + "-suggest",
-            "suggest_corpus": corpus,
-        }
+    mine = small_corpus(settings, tmp_path_factory.mktemp("suggest")).model_copy(
+        update={"database_url": url, "queue_name": settings.queue_name + "-suggest"}
     )
     pool = await db.create_pool(url)
     async with pool.acquire() as conn:

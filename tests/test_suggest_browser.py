@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import tempfile
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from hotline.settings import Settings
 from hotline.suggest.runs import do_request_training
 from hotline.suggest.training import run_training
 from testkit.twilio import sid
+from tests.suggest_support import small_corpus
 from tests.test_console_browser import (  # noqa: F401 (fixtures)
     ARTIFACTS,
     CHROMIUM,
@@ -47,8 +49,9 @@ TRAINING_ATTEMPTS = 2400
 async def run_to_the_end(system: Stack, settings: Settings, training_id: int) -> None:
     """Run the training job as the worker would. The stack's relay may hand the same run
     to its worker first; the job's lock and state make it run once either way."""
+    small = small_corpus(settings, Path(tempfile.mkdtemp(prefix="hotline-suggest-")))
     async with system.pool.acquire() as conn:
-        await run_training(conn, training_id, job_context(settings))
+        await run_training(conn, training_id, job_context(small))
 
     async def ended() -> bool:
         state = await system.pool.fetchval(

@@ -65,6 +65,8 @@ async def seed_old_schema(conn: asyncpg.Connection) -> None:
 TODAYS_COLUMNS = {
     "0026_hard_cases.sql": "ALTER TABLE work_orders DROP COLUMN hard_case, "
     "DROP COLUMN tried_elsewhere, DROP COLUMN hard_case_due_at",
+    "0033_suggest_models.sql": "ALTER TABLE work_orders DROP COLUMN suggested_item_code; "
+    "DROP TABLE suggest_trainings; DROP TABLE suggest_models",
 }
 
 

@@ -41,7 +41,7 @@ from callbacks import queries as callback_queries
 from hotline.board import queries as board_queries
 from hotline.orders import queries as order_queries
 from hotline.orders.models import OrderFilter
-from hotline.orders.service import search_orders
+from hotline.orders.searching import search_orders
 from hotline.users.models import Actor, Role
 from routing import queries as routing_queries
 
@@ -289,10 +289,10 @@ def board_queries_at(now: dt.datetime, tz: ZoneInfo) -> dict[str, BoardQuery]:
             soon=now + dt.timedelta(hours=DUE_SOON_HOURS),
         ),
         "overdue list": lambda conn: search_orders(
-            conn, supervisor, OrderFilter(overdue=True, sort="due", limit=50), now
+            conn, supervisor, OrderFilter(overdue=True, sort="due", limit=50), now, tz
         ),
         "coordination list": lambda conn: search_orders(
-            conn, supervisor, OrderFilter(status=["escalated"], limit=50), now
+            conn, supervisor, OrderFilter(status=["escalated"], limit=50), now, tz
         ),
         "returns to review": lambda conn: routing_queries.pending_returns(conn, 100, None),
         "time requests": lambda conn: routing_queries.pending_time_requests(conn, 100, None),

@@ -25,6 +25,7 @@ from hotline import leased
 from hotline.context import Clock, utcnow
 from hotline.deadlines.jobs import run_deadline
 from hotline.orders import queries as order_queries
+from hotline.orders.searching import fill_missing_words
 from hotline.outbox.jobs import run_outbox_row
 
 log = logging.getLogger(__name__)
@@ -73,8 +74,13 @@ class Chore:
     batch: int
 
 
-# The board's count changes: a few per order written, folded many at a time.
-CORE_CHORES = (Chore("board_counts", order_queries.fold_board_counts, batch=5000),)
+# The board's count changes: a few per order written, folded many at a time. The words
+# of the orders written before orders had any (migration 0035), a batch per pass until
+# none is left; cut by jieba in a thread, a few milliseconds an order.
+CORE_CHORES = (
+    Chore("board_counts", order_queries.fold_board_counts, batch=5000),
+    Chore("order_words", fill_missing_words, batch=200),
+)
 
 
 class Relay:

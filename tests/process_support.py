@@ -67,6 +67,10 @@ TODAYS_COLUMNS = {
     "DROP COLUMN tried_elsewhere, DROP COLUMN hard_case_due_at",
     "0033_suggest_models.sql": "ALTER TABLE work_orders DROP COLUMN suggested_item_code; "
     "DROP TABLE suggest_trainings; DROP TABLE suggest_models",
+    "0035_order_search.sql": "ALTER TABLE work_orders DROP COLUMN search_words; "
+    "DROP INDEX work_orders_caller_phone_idx, work_orders_completed_sort_idx, "
+    "work_orders_updated_sort_idx, work_orders_due_sort_idx, order_events_escalated_idx; "
+    "DROP TABLE saved_filters",
 }
 
 

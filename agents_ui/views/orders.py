@@ -3,28 +3,33 @@ profiles."""
 
 from __future__ import annotations
 
+import datetime as dt
+from typing import Any
 from zoneinfo import ZoneInfo
 
+import asyncpg
 from aiohttp import web
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from hotline import i18n
 from hotline.callers.models import CallerUpdate
 from hotline.callers.service import caller_profile, do_update_caller
 from hotline.db import transaction
+from hotline.errors import InvalidInput
 from hotline.knowledge.service import answering_article, article_answered_with
 from hotline.orders import queries
+from hotline.orders.lifecycle import OPEN
 from hotline.orders.models import ConfirmDraft, NewOrder, OrderFilter
 from hotline.orders.presenting import LIVE, attachment_json, event_json, order_json, phone_for
+from hotline.orders.searching import invalid_query, search_orders
 from hotline.orders.service import (
     access_order_by_id,
     do_confirm_draft,
     do_register_order,
     do_resolve_on_call,
     hotline_scope,
-    search_orders,
 )
-from hotline.users.models import CENTRE_ROLES
+from hotline.users.models import CENTRE_ROLES, Actor
 from routing import queries as routing_queries
 from routing.duplicates import do_merge, find_duplicates
 from web.api import MAX_ID, Routes, json_response, path_int, read_body, read_query
@@ -86,22 +91,46 @@ async def register_order(request: web.Request) -> web.Response:
     )
 
 
+def read_search(request: web.Request) -> OrderFilter:
+    """The search's parameters; a bad one answers 400 ``invalid_query`` naming it."""
+    try:
+        return read_query(request, OrderFilter)
+    except ValidationError as exc:
+        raise invalid_query(exc) from exc
+    except InvalidInput as exc:  # unknown parameters
+        raise InvalidInput(exc.template, code="invalid_query", fields=exc.fields) from exc
+
+
+def found_json(actor: Actor, row: asyncpg.Record, now: dt.datetime) -> dict[str, Any]:
+    """An order as a search lists it: the phone as the actor may see it, the lead unit
+    and whether it is overdue now."""
+    data = order_json(row)
+    name_zh, name_en = data.pop("lead_name_zh"), data.pop("lead_name_en")
+    lead = row["lead_enterprise_id"]
+    data["enterprise"] = (
+        None if lead is None else {"id": lead, "name_zh": name_zh, "name_en": name_en}
+    )
+    due = row["resolution_due_at"]
+    data["overdue"] = due is not None and due < now and row["status"] in OPEN
+    data["caller_phone"] = phone_for(actor, row["caller_phone"], handling=False)
+    return data
+
+
 @routes.route(
     "GET",
     "/api/v1/orders",
-    summary="Search orders, newest first or most overdue first, by cursor",
+    summary="Find orders: by phone, number or words, filters, five sorts, by cursor",
     tag="orders",
     query=OrderFilter,
 )
 async def list_orders(request: web.Request) -> web.Response:
     actor = require_actor(request)
-    criteria = read_query(request, OrderFilter)
+    criteria = read_search(request)
+    now = request.app[CLOCK]()
     async with request.app[POOL].acquire() as conn:
-        rows, next_cursor = await search_orders(conn, actor, criteria, request.app[CLOCK]())
-    items = [
-        {**order_json(r), "caller_phone": phone_for(actor, r["caller_phone"], handling=False)}
-        for r in rows
-    ]
+        calendar = await request.app[CALENDAR].get(conn)
+        rows, next_cursor = await search_orders(conn, actor, criteria, now, calendar.tz)
+    items = [found_json(actor, r, now) for r in rows]
     return json_response({"items": items, "next_cursor": next_cursor})
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
@@ -78,26 +79,51 @@ class NewOrder(RenamedFields):
         return value
 
 
-class OrderFilter(RenamedFields):
-    """Search criteria for order lists; every field is optional."""
+Domain = Literal["water", "gas", "heating", "billing"]
+Rating = Literal["good", "bad", "unreachable", "none"]
+# registered, due, completed, number, updated; "newest" and "due" were the only two
+# sorts before and keep their meaning (registered newest first, due soonest first).
+SortKey = Literal["registered", "due", "completed", "number", "updated", "newest"]
+
+
+class OrderCriteria(RenamedFields):
+    """What an order search asks (GET /api/v1/orders, docs/core.md "Finding orders"),
+    without its paging: also what a saved filter keeps. Every field is optional."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
+    # a phone number, an order number (or its tail) or words
+    q: str | None = Field(default=None, max_length=100)
     status: list[str] = Field(default_factory=list)
     hotline: str | None = Field(default=None, validation_alias=renamed("hotline_code", "hotline"))
-    enterprise_id: int | None = None
+    domain: Domain | None = None
     service_item: str | None = Field(
         default=None, validation_alias=renamed("service_item_code", "service_item")
     )
+    kind: Kind | None = None
+    enterprise_id: int | None = Field(default=None, ge=1)  # any dispatch to that unit
     # a district includes its streets
     area: str | None = Field(default=None, validation_alias=renamed("area_code", "area"))
+    channel: list[Channel] = Field(default_factory=list)
+    # inclusive days, China time
+    registered_from: dt.date | None = None
+    registered_to: dt.date | None = None
+    completed_from: dt.date | None = None
+    completed_to: dt.date | None = None
     overdue: bool | None = None
+    rating: Rating | None = None  # the callback's outcome; none: no outcome yet
+    redo: bool | None = None  # reopened at least once
+    coordination: bool | None = None  # went to the centre's coordination at least once
     hard_case: bool | None = None  # 办不成事 only, or none of them
-    q: str | None = Field(default=None, max_length=100)
-    # newest first, or by resolution deadline, the most overdue first (orders with one)
-    sort: Literal["newest", "due"] = "newest"
+    sort: SortKey = "registered"
+    desc: bool | None = None  # None: the sort's own direction (registered: newest first)
+
+
+class OrderFilter(OrderCriteria):
+    """An order search with its page."""
+
     limit: int = Field(default=50, ge=1, le=200)
-    cursor: str | None = None
+    cursor: str | None = Field(default=None, max_length=200)
 
 
 class NewDraft(BaseModel):

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 import asyncpg
@@ -14,10 +16,6 @@ from hotline.orders.lifecycle import OPEN
 # constants the planner can compare, may read that index.
 OPEN_LIST = "(" + ", ".join(f"'{s.value}'" for s in sorted(OPEN)) + ")"
 OPEN_PREDICATE = f"status IN {OPEN_LIST}"
-
-# An order list's sorts: the column each pages on (with id), and whether descending.
-# Newest first, or the resolution due soonest (the most overdue) first.
-SORTS = {"newest": ("created_at", True), "due": ("resolution_due_at", False)}
 
 # Whether the order's call left a recorded message (the console plays it through the
 # server, which fetches it from the carrier): read with every order, a lookup by key.
@@ -63,18 +61,22 @@ async def insert_new_order(
     actor_user_id: int | None,
     actor: str,
     data: dict[str, Any],
+    search_words: str,
 ) -> asyncpg.Record:
     """A new order, numbered for its hotline and local ``day``, of the citizen with the
-    ``caller`` (E.164 phone, name; kept up to date, a blank name keeps the known one);
-    its first event (of ``event_type``, with the number added to ``data``); and an
-    outbox row on ``topic`` with the order's id and the event's seq.
+    ``caller`` (E.164 phone, name; kept up to date, a blank name keeps the known one),
+    with its ``search_words`` (hotline.words ``for_index``); its first event (of
+    ``event_type``, with the number added to ``data``); and an outbox row on ``topic``
+    with the order's id and the event's seq.
 
     One statement, because this is the busiest write there is (every call, SMS and
     form), and each round trip to the database is a large share of its cost."""
     columns = ", ".join(values)
     n = len(values)
     placeholders = ", ".join(f"${i}" for i in range(3, n + 3))
-    type_, topic_, user, label, payload, phone, name = (f"${i}" for i in range(n + 3, n + 10))
+    type_, topic_, user, label, payload, phone, name, words = (
+        f"${i}" for i in range(n + 3, n + 11)
+    )
     row = await conn.fetchrow(
         f"""
         WITH c AS (
@@ -85,8 +87,9 @@ async def insert_new_order(
                    updated_at = now()
             RETURNING id
         ), o AS (
-            INSERT INTO work_orders AS o (number, citizen_id, {columns})
-            VALUES (next_order_number($1, $2), (SELECT id FROM c), {placeholders})
+            INSERT INTO work_orders AS o (number, citizen_id, search_words, {columns})
+            VALUES (next_order_number($1, $2), (SELECT id FROM c),
+                    to_tsvector('simple', {words}::text), {placeholders})
             RETURNING {ORDER_COLUMNS}
         ), e AS (
             INSERT INTO order_events (order_id, type, actor_user_id, actor, to_status,
@@ -112,6 +115,7 @@ async def insert_new_order(
         actor,
         data,
         *(caller or (None, "")),
+        search_words,
     )
     assert row is not None
     return row
@@ -255,80 +259,218 @@ def escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-async def search_orders(
+# What each sort pages on (with id). Due and completion times may be missing: those
+# orders are paged apart, after the others, by id (search_page's ``missing``).
+SORT_COLUMNS = {
+    "registered": "created_at",
+    "due": "resolution_due_at",
+    "completed": "completed_at",
+    "number": "number",
+    "updated": "updated_at",
+}
+NULLABLE_SORTS = frozenset({"due", "completed"})
+
+# The callback's outcome of an order: that of its latest lead dispatch called back.
+CALLBACK_OUTCOME = """(SELECT r.callback_outcome FROM dispatches d
+    JOIN dispatch_ratings r ON r.dispatch_id = d.id
+   WHERE d.order_id = o.id AND d.role = 'lead' AND r.callback_outcome IS NOT NULL
+   ORDER BY d.id DESC LIMIT 1)"""
+
+# Went to the centre's coordination at least once (order_events_escalated_idx).
+COORDINATED = """EXISTS (SELECT 1 FROM order_events ev
+    WHERE ev.order_id = o.id AND ev.to_status = 'escalated')"""
+
+
+@dataclass(frozen=True)
+class Search:
+    """An order search as SQL asks it: the criteria resolved (scope, times, what the
+    text is), by hotline.orders.searching."""
+
+    scope: list[int] | None = None  # the unit and its branches: orders dispatched to them
+    hotlines: list[str] | None = None  # the actor's hotlines
+    status: list[str] = field(default_factory=list)
+    hotline: str | None = None
+    domain: str | None = None
+    service_item: str | None = None
+    kind: str | None = None
+    enterprise_id: int | None = None
+    area: str | None = None
+    channel: list[str] = field(default_factory=list)
+    registered: tuple[dt.datetime | None, dt.datetime | None] = (None, None)  # [from, to)
+    completed: tuple[dt.datetime | None, dt.datetime | None] = (None, None)
+    overdue: bool | None = None
+    rating: str | None = None
+    redo: bool | None = None
+    coordination: bool | None = None
+    hard_case: bool | None = None
+    phone: str | None = None  # E.164: that caller's orders
+    numbers: tuple[str, str] | None = None  # (whole number or "", its tail or "")
+    tsquery: str | None = None  # the words, for to_tsquery('simple', ...)
+    pattern: str | None = None  # the text as typed: orders without words yet
+
+
+def _conditions(search: Search, now: dt.datetime, arg: Callable[[Any], str]) -> list[str]:
+    where: list[str] = []
+    if search.scope is not None:
+        where.append(
+            "EXISTS (SELECT 1 FROM dispatches d WHERE d.order_id = o.id "
+            f"AND d.enterprise_id = ANY({arg(search.scope)}::bigint[]))"
+        )
+    if search.hotlines is not None:
+        where.append(f"o.hotline_code = ANY({arg(search.hotlines)}::text[])")
+    if search.status:
+        where.append(f"o.status = ANY({arg(search.status)}::text[])")
+    if search.channel:
+        where.append(f"o.channel = ANY({arg(search.channel)}::text[])")
+    for column, value in (
+        ("hotline_code", search.hotline),
+        ("service_item_code", search.service_item),
+        ("kind", search.kind),
+        ("hard_case", search.hard_case),
+    ):
+        if value is not None:
+            where.append(f"o.{column} = {arg(value)}")
+    if search.domain:
+        where.append(
+            "o.service_item_code IN (SELECT i.code FROM service_items i "
+            f"WHERE i.domain = {arg(search.domain)})"
+        )
+    if search.enterprise_id is not None:
+        where.append(
+            "EXISTS (SELECT 1 FROM dispatches d2 WHERE d2.order_id = o.id "
+            f"AND d2.enterprise_id = {arg(search.enterprise_id)})"
+        )
+    if search.area:
+        placeholder = arg(search.area)
+        where.append(
+            f"(o.area_code = {placeholder} OR o.area_code IN "
+            f"(SELECT code FROM areas WHERE parent_code = {placeholder}))"
+        )
+    for column, (start, end) in (
+        ("created_at", search.registered),
+        ("completed_at", search.completed),
+    ):
+        if start is not None:
+            where.append(f"o.{column} >= {arg(start)}")
+        if end is not None:
+            where.append(f"o.{column} < {arg(end)}")
+    if search.overdue is not None:
+        test = f"(o.resolution_due_at < {arg(now)} AND o.{OPEN_PREDICATE})"
+        where.append(test if search.overdue else f"NOT coalesce({test}, false)")
+    if search.rating is not None:
+        outcome = "IS NULL" if search.rating == "none" else f"= {arg(search.rating)}"
+        where.append(f"{CALLBACK_OUTCOME} {outcome}")
+    if search.redo is not None:
+        where.append("o.redo_count > 0" if search.redo else "o.redo_count = 0")
+    if search.coordination is not None:
+        where.append(COORDINATED if search.coordination else f"NOT {COORDINATED}")
+    if search.phone is not None:
+        where.append(f"o.caller_phone = {arg(search.phone)}")
+    if search.numbers is not None:
+        whole, tail = search.numbers
+        where.append(
+            f"(o.number = {arg(whole)} OR o.number IN "
+            f"(SELECT h.code || '-' || {arg(tail)} FROM hotlines h))"
+        )
+    if search.pattern is not None:
+        where.append(_text_condition(search, arg))
+    return where
+
+
+def _text_condition(search: Search, arg: Callable[[Any], str]) -> str:
+    """The words (the GIN index on search_words); orders whose words the relay has not
+    written yet (after the upgrade) by their text, through work_orders_unindexed_idx."""
+    pattern = arg(f"%{escape_like(search.pattern or '')}%")
+    unindexed = (
+        f"(o.search_words IS NULL AND (o.description ILIKE {pattern} "
+        f"OR o.address ILIKE {pattern} OR o.caller_name ILIKE {pattern}))"
+    )
+    if search.tsquery is None:  # nothing but stop words: the text as typed
+        return (
+            f"(o.description ILIKE {pattern} OR o.address ILIKE {pattern} "
+            f"OR o.caller_name ILIKE {pattern})"
+        )
+    return f"(o.search_words @@ to_tsquery('simple', {arg(search.tsquery)}) OR {unindexed})"
+
+
+async def search_page(
     conn: asyncpg.Connection,
+    search: Search,
     *,
     now: dt.datetime,
-    scope: list[int] | None,
-    hotlines: list[str] | None,
-    status: list[str],
-    hotline: str | None,
-    enterprise_id: int | None,
-    service_item: str | None,
-    area: str | None,
-    overdue: bool | None,
-    hard_case: bool | None,
-    q: str | None,
     sort: str,
-    after: tuple[dt.datetime, int] | None,
+    descending: bool,
+    after: tuple[Any, int] | None,
+    missing: bool,
     limit: int,
 ) -> list[asyncpg.Record]:
-    """Newest first (``sort`` "newest") or the resolution due soonest first ("due"),
-    keyset-paged on (that time, id) so deep pages stay fast. The overdue orders by due
-    time are the first entries of work_orders_board_open_idx, however many are open."""
-    where: list[str] = []
+    """Up to ``limit`` orders of ``search`` in the order of ``sort``, after the cursor's
+    (key, id): keyset paging, so deep pages stay fast. ``missing``: the orders without
+    the sort's key instead (due, completed), by id in the same direction; they come after
+    the others."""
     args: list[Any] = []
 
     def arg(value: Any) -> str:
         args.append(value)
         return f"${len(args)}"
 
-    if scope is not None:
-        where.append(
-            "EXISTS (SELECT 1 FROM dispatches d WHERE d.order_id = o.id "
-            f"AND d.enterprise_id = ANY({arg(scope)}::bigint[]))"
-        )
-    if hotlines is not None:
-        where.append(f"o.hotline_code = ANY({arg(hotlines)}::text[])")
-    if status:
-        where.append(f"o.status = ANY({arg(status)}::text[])")
-    if hotline:
-        where.append(f"o.hotline_code = {arg(hotline)}")
-    if enterprise_id is not None:
-        where.append(
-            "EXISTS (SELECT 1 FROM dispatches d2 WHERE d2.order_id = o.id "
-            f"AND d2.enterprise_id = {arg(enterprise_id)})"
-        )
-    if service_item:
-        where.append(f"o.service_item_code = {arg(service_item)}")
-    if area:
-        placeholder = arg(area)
-        where.append(
-            f"(o.area_code = {placeholder} OR o.area_code IN "
-            f"(SELECT code FROM areas WHERE parent_code = {placeholder}))"
-        )
-    if overdue is not None:
-        test = f"(o.resolution_due_at < {arg(now)} AND o.{OPEN_PREDICATE})"
-        where.append(test if overdue else f"NOT coalesce({test}, false)")
-    if hard_case is not None:
-        where.append(f"o.hard_case = {arg(hard_case)}")
-    if q:
-        pattern = arg(f"%{escape_like(q)}%")
-        where.append(
-            f"(o.number ILIKE {pattern} OR o.description ILIKE {pattern} "
-            f"OR o.address ILIKE {pattern} OR o.caller_phone ILIKE {pattern})"
-        )
-    column, descending = SORTS[sort]
-    key = f"o.{column}"
+    where = _conditions(search, now, arg)
+    key = f"o.{SORT_COLUMNS[sort]}"
     direction, beyond = (" DESC", "<") if descending else ("", ">")
-    where.append(f"{key} IS NOT NULL")  # by deadline: only orders that have one
-    if after is not None:
-        where.append(f"({key}, o.id) {beyond} ({arg(after[0])}, {arg(after[1])})")
-    sql = f"SELECT {ORDER_COLUMNS} FROM work_orders o"
+    if missing:
+        where.append(f"{key} IS NULL")
+        if after is not None:
+            where.append(f"o.id {beyond} {arg(after[1])}")
+        order = f"o.id{direction}"
+    else:
+        if sort in NULLABLE_SORTS:
+            where.append(f"{key} IS NOT NULL")
+        if after is not None:
+            where.append(f"({key}, o.id) {beyond} ({arg(after[0])}, {arg(after[1])})")
+        order = f"{key}{direction}, o.id{direction}"
+    sql = (
+        f"SELECT {ORDER_COLUMNS}, le.name_zh AS lead_name_zh, le.name_en AS lead_name_en "
+        "FROM work_orders o LEFT JOIN enterprises le ON le.id = o.lead_enterprise_id"
+    )
     if where:
         sql += " WHERE " + " AND ".join(where)
-    sql += f" ORDER BY {key}{direction}, o.id{direction} LIMIT {arg(limit)}"
+    sql += f" ORDER BY {order} LIMIT {arg(limit)}"
     return await conn.fetch(sql, *args)
+
+
+# ------------------------------------------------------------------ the orders' words
+
+
+async def set_search_words(conn: asyncpg.Connection, order_id: int, words: str) -> None:
+    """The order's words (hotline.words ``for_index``) after its texts changed."""
+    await conn.execute(
+        "UPDATE work_orders SET search_words = to_tsvector('simple', $2) WHERE id = $1",
+        order_id,
+        words,
+    )
+
+
+async def unindexed_orders(conn: asyncpg.Connection, limit: int) -> list[asyncpg.Record]:
+    """Orders without words yet (written before migration 0035), the oldest first."""
+    return await conn.fetch(
+        "SELECT id, description, address, caller_name FROM work_orders "
+        "WHERE search_words IS NULL ORDER BY id LIMIT $1",
+        limit,
+    )
+
+
+async def fill_search_words(conn: asyncpg.Connection, words: list[tuple[int, str]]) -> None:
+    """Each (order id, its words) written, unless a change of the order's texts wrote
+    them meanwhile (from the texts as they are now)."""
+    await conn.execute(
+        """
+        UPDATE work_orders o SET search_words = to_tsvector('simple', w.words)
+          FROM unnest($1::bigint[], $2::text[]) AS w (id, words)
+         WHERE o.id = w.id AND o.search_words IS NULL
+        """,
+        [i for i, _ in words],
+        [w for _, w in words],
+    )
 
 
 # ------------------------------------------------------------- the board's kept counts

@@ -32,7 +32,8 @@ from hotline.orders.lifecycle import (
     Status,
     next_status,
 )
-from hotline.orders.models import ConfirmDraft, NewDraft, NewOrder, OrderFilter
+from hotline.orders.models import ConfirmDraft, NewDraft, NewOrder
+from hotline.orders.searching import index_words
 from hotline.outbox import queries as outbox
 from hotline.phones import normalize_phone
 from hotline.reference import queries as ref
@@ -213,6 +214,7 @@ async def _insert_new(
     citizen at ``values["caller_phone"]``, its first event (the number added to
     ``data``) and the outbox row its birth announces (lifecycle.BORN)."""
     phone = values["caller_phone"]
+    words = await index_words(values["description"], values["address"], values["caller_name"])
     return await queries.insert_new_order(
         conn,
         {**values, "created_at": now, "updated_at": now},
@@ -223,6 +225,7 @@ async def _insert_new(
         actor_user_id=actor.user_id if actor else None,
         actor=actor.label() if actor else "system",
         data=data,
+        search_words=words,
     )
 
 
@@ -326,6 +329,9 @@ async def do_confirm_draft(
         data={"number": draft["number"], **_registration_data(item, confirm.priority, due)},
     )
     await _start_clocks(conn, order_id, due, now)
+    texts = (order["description"], order["address"], order["caller_name"])
+    if texts != (draft["description"], draft["address"], draft["caller_name"]):
+        await queries.set_search_words(conn, order_id, await index_words(*texts))
     return order
 
 
@@ -551,39 +557,3 @@ def unpack_cursor(cursor: str, label: str) -> tuple[dt.datetime, int]:
             code="invalid_cursor",
             fields={"cursor": "invalid"},
         ) from exc
-
-
-def encode_cursor(row: asyncpg.Record, sort: str) -> str:
-    column, _ = queries.SORTS[sort]
-    return pack_cursor(sort, row[column], row["id"])
-
-
-async def search_orders(
-    conn: asyncpg.Connection, actor: Actor, criteria: OrderFilter, now: dt.datetime
-) -> tuple[list[asyncpg.Record], str | None]:
-    """A page of orders the actor may see, and the cursor of the next page."""
-    scope = None
-    if not actor.is_centre:
-        if actor.enterprise_id is None:
-            return [], None
-        scope = await queries.enterprise_scope(conn, actor.enterprise_id)
-    rows = await queries.search_orders(
-        conn,
-        now=now,
-        scope=scope,
-        hotlines=hotline_scope(actor),
-        status=criteria.status,
-        hotline=criteria.hotline,
-        enterprise_id=criteria.enterprise_id,
-        service_item=criteria.service_item,
-        area=criteria.area,
-        overdue=criteria.overdue,
-        hard_case=criteria.hard_case,
-        q=criteria.q,
-        sort=criteria.sort,
-        after=unpack_cursor(criteria.cursor, criteria.sort) if criteria.cursor else None,
-        limit=criteria.limit + 1,
-    )
-    page = rows[: criteria.limit]
-    next_cursor = encode_cursor(page[-1], criteria.sort) if len(rows) > criteria.limit else None
-    return page, next_cursor

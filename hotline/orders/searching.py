@@ -1,0 +1,219 @@
+"""Finding orders (docs/core.md, "Finding orders"): what a search's text is (a phone, an
+order number, words), its criteria resolved for SQL, keyset pages on every sort, and the
+orders' words (written with each change of their texts, filled by the relay for the
+orders older than them)."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import datetime as dt
+import functools
+import json
+import re
+from collections.abc import Mapping
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import asyncpg
+from pydantic import ValidationError
+
+from hotline import i18n
+from hotline.errors import InvalidInput
+from hotline.orders import queries
+from hotline.orders.models import OrderCriteria, OrderFilter
+from hotline.phones import normalize_phone
+from hotline.users.models import Actor
+from hotline.words import Words
+
+# One segmentation per process; jieba's dictionary loads on first use, in a thread.
+WORDS = Words()
+
+# 96111-20261122-0042, or its tail 20261122-0042 (the day and the count).
+ORDER_NUMBER = re.compile(r"^(?:(?P<hotline>[A-Za-z0-9]+)-)?(?P<tail>\d{8}-\d{1,6})$")
+# A phone as people type it: digits with spaces or dashes, maybe +86 / 86 before them.
+PHONE_LIKE = re.compile(r"^\+?[\d\s-]+$")
+PHONE_MIN_DIGITS = 7
+
+# Each sort's direction when the search does not say (registered: newest first; due:
+# soonest first, as the old "due" sort).
+DESCENDING = {"registered": True, "due": False, "completed": True, "number": True, "updated": True}
+
+
+def invalid_query(exc: ValidationError) -> InvalidInput:
+    """A search's bad parameters as the 400 the API answers (code ``invalid_query``)."""
+    fields: dict[str, str | i18n.Text] = {}
+    for error in exc.errors():
+        name = ".".join(str(part) for part in error["loc"]) or "query"
+        fields.setdefault(name, i18n.ValidationText(error))
+    return InvalidInput("the search is not valid", code="invalid_query", fields=fields)
+
+
+def read_criteria(params: Mapping[str, Any]) -> OrderCriteria:
+    """A saved filter's parameters, checked as a search's (unknown keys refused)."""
+    try:
+        return OrderCriteria.model_validate(params)
+    except ValidationError as exc:
+        raise invalid_query(exc) from exc
+
+
+async def index_words(*texts: str) -> str:
+    """The words to store for an order's texts (off the event loop: jieba blocks)."""
+    return await asyncio.to_thread(WORDS.for_index, *texts)
+
+
+def _phone(q: str) -> str | None:
+    if not PHONE_LIKE.match(q):
+        return None
+    digits = re.sub(r"\D", "", q)
+    national = digits[2:] if digits.startswith("86") and len(digits) > 11 else digits
+    if len(national) < PHONE_MIN_DIGITS:
+        return None
+    try:
+        return normalize_phone(q)
+    except InvalidInput:
+        return None  # digits that are no phone: searched as words
+
+
+async def _text(q: str) -> dict[str, Any]:
+    """What ``q`` asks: an order number, a caller's phone, or words."""
+    number = ORDER_NUMBER.match(q)
+    if number:
+        return {"numbers": (q if number["hotline"] else "", number["tail"])}
+    phone = _phone(q)
+    if phone is not None:
+        return {"phone": phone}
+    words = await asyncio.to_thread(WORDS.for_query, q)
+    return {"tsquery": WORDS.tsquery(words), "pattern": q}
+
+
+def _days(
+    start: dt.date | None, end: dt.date | None, tz: ZoneInfo
+) -> tuple[dt.datetime | None, dt.datetime | None]:
+    """Inclusive local days as [from, to) instants."""
+
+    def midnight(day: dt.date) -> dt.datetime:
+        return dt.datetime.combine(day, dt.time(), tzinfo=tz)
+
+    return (
+        midnight(start) if start else None,
+        midnight(end + dt.timedelta(days=1)) if end else None,
+    )
+
+
+def _sort(criteria: OrderCriteria) -> tuple[str, bool]:
+    sort = "registered" if criteria.sort == "newest" else criteria.sort
+    return sort, DESCENDING[sort] if criteria.desc is None else criteria.desc
+
+
+def _cursor_label(sort: str, descending: bool) -> str:
+    return f"{sort}:{'desc' if descending else 'asc'}"
+
+
+def pack_search_cursor(sort: str, descending: bool, key: Any, row_id: int) -> str:
+    """The page after (``key``, ``row_id``): the sort and direction it belongs to, the
+    key (a time, a number, or null for the orders without one) and the id."""
+    shown = key.isoformat() if isinstance(key, dt.datetime) else key
+    raw = json.dumps([_cursor_label(sort, descending), shown, row_id])
+    return base64.urlsafe_b64encode(raw.encode()).decode()
+
+
+def unpack_search_cursor(cursor: str, sort: str, descending: bool) -> tuple[Any, int]:
+    try:
+        label, key, row_id = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+        if label != _cursor_label(sort, descending) or not isinstance(row_id, int):
+            raise ValueError("a cursor of another sort")
+        if key is not None and sort != "number":
+            key = dt.datetime.fromisoformat(key)
+        elif key is not None and not isinstance(key, str):
+            raise ValueError("not an order number")
+        return key, row_id
+    except (ValueError, TypeError) as exc:
+        raise InvalidInput(
+            "the cursor is not one this server gave out for this list",
+            code="invalid_query",
+            fields={"cursor": "invalid"},
+        ) from exc
+
+
+async def resolve(
+    conn: asyncpg.Connection, actor: Actor, criteria: OrderCriteria, tz: ZoneInfo
+) -> queries.Search | None:
+    """The criteria as SQL asks them, limited to what ``actor`` may see (None: nothing).
+    Agents see their hotlines' orders, units every order ever dispatched to them or to
+    their branches, supervisors and admins all."""
+    scope = None
+    if not actor.is_centre:
+        if actor.enterprise_id is None:
+            return None
+        scope = await queries.enterprise_scope(conn, actor.enterprise_id)
+    text = await _text(criteria.q) if criteria.q else {}
+    return queries.Search(
+        scope=scope,
+        hotlines=None if actor.hotlines is None else sorted(actor.hotlines),
+        status=criteria.status,
+        hotline=criteria.hotline,
+        domain=criteria.domain,
+        service_item=criteria.service_item,
+        kind=criteria.kind,
+        enterprise_id=criteria.enterprise_id,
+        area=criteria.area,
+        channel=list(criteria.channel),
+        registered=_days(criteria.registered_from, criteria.registered_to, tz),
+        completed=_days(criteria.completed_from, criteria.completed_to, tz),
+        overdue=criteria.overdue,
+        rating=criteria.rating,
+        redo=criteria.redo,
+        coordination=criteria.coordination,
+        hard_case=criteria.hard_case,
+        **text,
+    )
+
+
+async def search_orders(
+    conn: asyncpg.Connection,
+    actor: Actor,
+    criteria: OrderFilter,
+    now: dt.datetime,
+    tz: ZoneInfo,
+) -> tuple[list[asyncpg.Record], str | None]:
+    """A page of the orders the actor may see, and the cursor of the next page (None on
+    the last). On due and completed, the orders without that time come last, by id."""
+    search = await resolve(conn, actor, criteria, tz)
+    if search is None:
+        return [], None
+    sort, descending = _sort(criteria)
+    after = unpack_search_cursor(criteria.cursor, sort, descending) if criteria.cursor else None
+    rows: list[asyncpg.Record] = []
+    want = criteria.limit + 1  # one more tells whether there is a next page
+    page = functools.partial(
+        queries.search_page, conn, search, now=now, sort=sort, descending=descending
+    )
+    if after is None or after[0] is not None:
+        rows = await page(after=after, missing=False, limit=want)
+    if sort in queries.NULLABLE_SORTS and len(rows) < want:
+        # The orders without the key, after those with one (or after the cursor's).
+        after_missing = after if after is not None and after[0] is None else None
+        rows += await page(after=after_missing, missing=True, limit=want - len(rows))
+    items = rows[: criteria.limit]
+    if len(rows) <= criteria.limit:
+        return items, None
+    last = items[-1]
+    key = last[queries.SORT_COLUMNS[sort]]
+    return items, pack_search_cursor(sort, descending, key, last["id"])
+
+
+async def fill_missing_words(conn: asyncpg.Connection, batch: int) -> int:
+    """The relay's chore: words for up to ``batch`` orders written before they had any
+    (after migration 0035); how many. Done once the last of them has its words."""
+    rows = await queries.unindexed_orders(conn, batch)
+    if not rows:
+        return 0
+    words = await asyncio.to_thread(
+        lambda: [
+            (r["id"], WORDS.for_index(r["description"], r["address"], r["caller_name"]))
+            for r in rows
+        ]
+    )
+    await queries.fill_search_words(conn, words)
+    return len(rows)

@@ -7,7 +7,10 @@ their callback, a few drafts. Each dispatched order has its lead dispatch; one i
 an assisting unit; one in twenty a unit that returned it first (pending review while
 the order is ``returned``); some in-progress orders a pending time request; one in
 three closed orders its lead's callback rating. No order events: no board query reads
-them.
+them. Each order says what a citizen said (a line of the suggestion corpus, under the
+hotline and item it was registered with), at an address on the gazetteer's roads, with a
+caller's name, its words indexed as the application indexes them; a caller's phone comes
+back on about three orders.
 
 How the load differs from the application's writes, so that ten million rows fit in
 minutes on two cores: the indexes of work_orders and dispatches that back no
@@ -31,6 +34,7 @@ import json
 import statistics
 import time
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -43,6 +47,7 @@ from hotline.orders import queries as order_queries
 from hotline.orders.models import OrderFilter
 from hotline.orders.searching import search_orders
 from hotline.users.models import Actor, Role
+from hotline.words import Words
 from routing import queries as routing_queries
 
 # Rows per INSERT, so progress shows while the big sizes load.
@@ -61,15 +66,17 @@ COUNT_ALL = "count(*) of all orders"
 # $5..$9: the seeded hotlines, service items (codes and kinds), areas and units.
 ORDERS_SQL = """
 INSERT INTO work_orders (id, number, hotline_code, channel, kind, service_item_code,
-    area_code, address, description, status, caller_phone, lead_enterprise_id,
-    resolution_due_at, first_due_at, created_at, updated_at, completed_at, closed_at)
+    area_code, address, description, status, caller_phone, caller_name, lead_enterprise_id,
+    resolution_due_at, first_due_at, created_at, updated_at, completed_at, closed_at,
+    search_words)
 OVERRIDING SYSTEM VALUE
 SELECT g.id, format('%s-bench-%s', h.code, g.id), h.code,
        (ARRAY['voice', 'voice', 'voice', 'sms', 'web', 'wechat', 'open311'])[1 + g.id % 7],
        CASE WHEN s.status <> 'draft' THEN i.kind END,
        CASE WHEN s.status <> 'draft' THEN i.code END,
-       a.code, '', '基准测试工单', s.status,
-       format('+86138%s', lpad((g.id % 100000000)::text, 8, '0')),
+       a.area, a.address, x.description, s.status,
+       format('+86138%s', lpad(((g.id * 7919) % (($4::bigint / 3) + 1))::text, 8, '0')),
+       n.name,
        CASE WHEN s.status NOT IN ('draft', 'registered', 'dispatching', 'resolved_on_call',
                                   'cancelled', 'merged')
             THEN u.id END,
@@ -77,7 +84,8 @@ SELECT g.id, format('%s-bench-%s', h.code, g.id), h.code,
        CASE WHEN s.status <> 'draft' THEN t.created + t.allowed END,
        t.created, least(t.created + t.allowed * 0.5, $3),
        CASE WHEN s.status IN ('completed', 'callback', 'closed') THEN t.done END,
-       CASE WHEN s.status = 'closed' THEN least(t.done + interval '2 days', $3) END
+       CASE WHEN s.status = 'closed' THEN least(t.done + interval '2 days', $3) END,
+       to_tsvector('simple', x.words || ' ' || a.words || ' ' || n.words)
   -- The draws in the row source: a lateral subquery that does not name the row would
   -- be run once for all rows.
   FROM (SELECT id, random() AS r, random() AS v, random() AS u,
@@ -99,13 +107,21 @@ SELECT g.id, format('%s-bench-%s', h.code, g.id), h.code,
   -- Work done within 1.2 times the time allowed (about one in six late), never after now.
   CROSS JOIN LATERAL (SELECT g.created, g.allowed,
       least(g.created + g.allowed * 1.2 * g.u, $3 - interval '1 minute') AS done) t
-  CROSS JOIN LATERAL (SELECT
-      $5::text[] AS hotlines, $6::text[] AS items, $7::text[] AS kinds, $8::text[] AS areas,
-      $9::bigint[] AS units) ref
-  CROSS JOIN LATERAL (SELECT ref.hotlines[1 + g.id % cardinality(ref.hotlines)] AS code) h
-  CROSS JOIN LATERAL (SELECT ref.items[1 + g.id % cardinality(ref.items)] AS code,
-                             ref.kinds[1 + g.id % cardinality(ref.items)] AS kind) i
-  CROSS JOIN LATERAL (SELECT ref.areas[1 + (g.id / 3) % cardinality(ref.areas)] AS code) a
+  CROSS JOIN LATERAL (SELECT $5::text[] AS hotlines, $6::text[] AS items,
+      $7::text[] AS kinds, $8::text[] AS descriptions, $9::text[] AS description_words,
+      $10::text[] AS addresses, $11::text[] AS address_words, $12::text[] AS areas,
+      $13::text[] AS names, $14::text[] AS name_words, $15::bigint[] AS units) ref
+  -- A citizen's text with the item and hotline it was registered under.
+  CROSS JOIN LATERAL (SELECT 1 + (g.id * 7919) % cardinality(ref.descriptions) AS k) tx
+  CROSS JOIN LATERAL (SELECT ref.descriptions[tx.k] AS description,
+                             ref.description_words[tx.k] AS words) x
+  CROSS JOIN LATERAL (SELECT ref.hotlines[tx.k] AS code) h
+  CROSS JOIN LATERAL (SELECT ref.items[tx.k] AS code, ref.kinds[tx.k] AS kind) i
+  CROSS JOIN LATERAL (SELECT 1 + (g.id / 3) % cardinality(ref.addresses) AS k) ax
+  CROSS JOIN LATERAL (SELECT ref.addresses[ax.k] AS address, ref.address_words[ax.k] AS words,
+                             ref.areas[ax.k] AS area) a
+  CROSS JOIN LATERAL (SELECT 1 + (g.id * 31) % cardinality(ref.names) AS k) nx
+  CROSS JOIN LATERAL (SELECT ref.names[nx.k] AS name, ref.name_words[nx.k] AS words) n
   CROSS JOIN LATERAL (SELECT ref.units[1 + (g.id / 5) % cardinality(ref.units)] AS id) u
 """
 
@@ -184,6 +200,51 @@ SELECT c.relname, pg_get_indexdef(i.indexrelid)
 """
 
 
+WORDS = Words()
+ROOT = Path(__file__).resolve().parent.parent
+CORPUS = ROOT / "config/suggest/corpus.jsonl"
+ROADS = ROOT / "config/demo/roads.json"
+HOUSE_NUMBERS = range(1, 240, 7)
+SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾萧田董袁潘于蒋蔡"
+TITLES = ("先生", "女士", "师傅", "阿姨", "")
+
+
+async def order_texts(conn: asyncpg.Connection) -> list[list[str]]:
+    """What the generated orders say, as ORDERS_SQL takes it ($5..$14): the citizens'
+    own words from the suggestion corpus with the hotline and item each was registered
+    under, addresses on the gazetteer's roads with the street each lies in, callers'
+    names; each with its words as the application indexes them (hotline.words)."""
+    kinds = dict(await conn.fetch("SELECT code, kind FROM service_items WHERE kind IS NOT NULL"))
+    lines = [json.loads(line) for line in CORPUS.read_text(encoding="utf-8").splitlines()]
+    lines = [line for line in lines if line["item"] in kinds]
+    districts = dict(await conn.fetch("SELECT code, name_zh FROM areas WHERE level = 'district'"))
+    parents = dict(await conn.fetch("SELECT code, parent_code FROM areas WHERE level = 'street'"))
+    roads = [
+        (road["road"], road["street"])
+        for road in json.loads(ROADS.read_text(encoding="utf-8"))
+        if road["street"] in parents
+    ]
+    addresses = [
+        (f"{districts[parents[street]]}{road}{number}号", street)
+        for road, street in roads
+        for number in HOUSE_NUMBERS
+    ]
+    names = [f"{surname}{title}" for surname in SURNAMES for title in TITLES]
+    cut = WORDS.for_index
+    return [
+        [line["hotline"] for line in lines],
+        [line["item"] for line in lines],
+        [kinds[line["item"]] for line in lines],
+        [line["text"] for line in lines],
+        [cut(line["text"]) for line in lines],
+        [address for address, _ in addresses],
+        [cut(address) for address, _ in addresses],
+        [street for _, street in addresses],
+        names,
+        [cut(name) for name in names],
+    ]
+
+
 class Stopwatch:
     """Prints each step with the time since the bench's part (b) started."""
 
@@ -198,17 +259,9 @@ async def generate_orders(
     conn: asyncpg.Connection, total: int, now: dt.datetime, clock: Stopwatch
 ) -> None:
     """``total`` orders with their dispatches, returns and time requests, into empty tables."""
-    items = await conn.fetch(
-        "SELECT code, kind FROM service_items WHERE kind IS NOT NULL ORDER BY code"
-    )
     units = await conn.fetchval("SELECT array_agg(id ORDER BY id) FROM enterprises")
-    reference = [
-        await conn.fetchval("SELECT array_agg(code ORDER BY code) FROM hotlines"),
-        [i["code"] for i in items],
-        [i["kind"] for i in items],
-        await conn.fetchval("SELECT array_agg(code ORDER BY code) FROM areas"),
-        units,
-    ]
+    reference = [*await order_texts(conn), units]
+    clock.step("the citizens' texts, addresses and names cut into words")
     indexes = await conn.fetch(LOADED_INDEXES_SQL)
     await conn.execute("SET session_replication_role = replica")
     await conn.execute("SET maintenance_work_mem = '1GB'")

@@ -4,7 +4,6 @@ questions they did not answer."""
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Sequence
 from typing import Any
 
@@ -49,6 +48,10 @@ _SEARCH = """
     setweight(to_tsvector('simple', $20), 'A')
     || setweight(to_tsvector('simple', $21), 'B')
     || setweight(to_tsvector('simple', $22), 'C')"""
+# Relevance: ts_rank_cd over the whole text (its weights put the title first), plus the
+# rank of the title alone, since cover density weighs a cover by its closeness before
+# its weights and can rank a title match no higher than a body match.
+_RANK = "(ts_rank_cd(v.search, {q}) + ts_rank_cd(ts_filter(v.search, '{{a}}'), {q}))"
 # Valid on $today and not archived: what agents may answer with.
 _CURRENT = """
     a.archived_at IS NULL
@@ -117,7 +120,7 @@ async def insert_version(
         text["fees"],
         text["time_limit"],
         text["steps"],
-        json.dumps(text["en"], ensure_ascii=False),
+        text["en"],
         links["service_items"],
         links["hotlines"],
         links["areas"],
@@ -321,7 +324,7 @@ async def list_articles(
     if tsquery is not None:
         query = w.param(tsquery)
         w.add(f"v.search @@ to_tsquery('simple', {query})")
-        rank = f"ts_rank_cd(v.search, to_tsquery('simple', {query}))"
+        rank = _RANK.format(q=f"to_tsquery('simple', {query})")
     if kind is not None:
         w.add("a.kind = {}", kind)
     if service_item is not None:
@@ -391,7 +394,7 @@ async def suggest(
         found AS (
             SELECT a.id, a.kind, v.title, v.script, v.body, v.search,
                    coalesce($3::text = ANY (v.service_items), false) AS linked,
-                   ts_rank_cd(v.search, q.q)
+                   {_RANK.format(q="q.q")}
                    * (1 + CASE WHEN $3::text = ANY (v.service_items) THEN 1 ELSE 0 END
                         + CASE WHEN $2::text = ANY (v.hotlines) THEN 0.5 ELSE 0 END
                         + CASE WHEN v.areas && place.codes THEN 0.5 ELSE 0 END) AS score

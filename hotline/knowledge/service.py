@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 import asyncpg
 
+from hotline import i18n
 from hotline.context import JobContext
 from hotline.errors import Conflict, Forbidden, InvalidInput, NotFound
 from hotline.knowledge import queries
@@ -32,6 +33,7 @@ REVIEW_QUEUE = 200
 # A consultation is answered by the knowledge base when a published article shares
 # this many of its words (or all of them, when it has fewer), or is linked to its item.
 SHARED_WORDS = 2
+REVIEWED_ONLY = "only a submitted version is reviewed; version {version} is {state}"
 
 
 @functools.cache
@@ -92,21 +94,20 @@ async def _index(text: dict[str, Any]) -> tuple[str, str, str]:
 async def check_links(conn: asyncpg.Connection, links: dict[str, Any]) -> None:
     """Every linked service item, hotline and area exists, and the validity period
     ends after it starts; else ``InvalidInput`` naming each field at fault."""
-    fields: dict[str, str] = {}
-    for field, table in (
-        ("service_items", "service_items"),
-        ("hotlines", "hotlines"),
-        ("areas", "areas"),
-    ):
-        unknown = set(links[field]) - await queries.existing(conn, table, links[field])
+    fields: dict[str, str | i18n.Text] = {}
+    # Each field is named for the reference table its codes are from.
+    for table in ("service_items", "hotlines", "areas"):
+        unknown = set(links[table]) - await queries.existing(conn, table, links[table])
         if unknown:
-            fields[field] = "unknown: " + ", ".join(sorted(unknown))
+            fields[table] = i18n.Text("unknown: {codes}", codes=", ".join(sorted(unknown)))
     start, end = links["valid_from"], links["valid_until"]
     if start is not None and end is not None and start > end:
         fields["valid_until"] = "must not be before valid_from"
     if fields:
         raise InvalidInput(
-            "the article refers to what does not exist", code="invalid_article", fields=fields
+            "the article names what does not exist, or ends before it starts",
+            code="invalid_article",
+            fields=fields,
         )
 
 
@@ -244,8 +245,10 @@ async def do_edit_article(
 
 
 async def _version_in(
-    conn: asyncpg.Connection, article_id: int, number: int, states: set[str], doing: str
+    conn: asyncpg.Connection, article_id: int, number: int, state: str, refusal: str
 ) -> asyncpg.Record:
+    """The version, locked, if it is in ``state``; else 409 with ``refusal`` (a template
+    of {version} and its {state})."""
     found = await queries.version(conn, article_id, number, for_update=True)
     if found is None:
         raise NotFound(
@@ -254,14 +257,8 @@ async def _version_in(
             version=number,
             article_id=article_id,
         )
-    if found["state"] not in states:
-        raise Conflict(
-            "version {version} is {state}: it cannot be {doing}",
-            code="illegal_state",
-            version=number,
-            state=found["state"],
-            doing=doing,
-        )
+    if found["state"] != state:
+        raise Conflict(refusal, code="illegal_state", version=number, state=found["state"])
     return found
 
 
@@ -270,7 +267,13 @@ async def do_submit(
 ) -> None:
     """A draft goes to review."""
     article = await _article_for(conn, actor, article_id)
-    await _version_in(conn, article["id"], number, {"draft"}, "submitted")
+    await _version_in(
+        conn,
+        article["id"],
+        number,
+        "draft",
+        "only a draft is submitted; version {version} is {state}",
+    )
     await queries.set_state(conn, article_id, number, "submitted")
 
 
@@ -293,7 +296,7 @@ async def do_approve(
 ) -> None:
     """A submitted version is published; the version published before is superseded."""
     article = await _reviewed(conn, actor, article_id)
-    await _version_in(conn, article_id, number, {"submitted"}, "approved")
+    await _version_in(conn, article_id, number, "submitted", REVIEWED_ONLY)
     if article["published_version"] is not None and number < article["published_version"]:
         raise Conflict("a later version is published already", code="older_version", version=number)
     await queries.set_state(
@@ -312,7 +315,7 @@ async def do_reject(
 ) -> None:
     """A submitted version goes back to its writer with what to change."""
     await _reviewed(conn, actor, article_id)
-    await _version_in(conn, article_id, number, {"submitted"}, "rejected")
+    await _version_in(conn, article_id, number, "submitted", REVIEWED_ONLY)
     await queries.set_state(
         conn, article_id, number, "rejected", reviewed_by=actor.user_id, note=note, now=now
     )

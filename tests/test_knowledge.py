@@ -17,6 +17,7 @@ import asyncpg
 import pytest
 from aiohttp.test_utils import TestServer
 
+from hotline.knowledge.queries import published_articles
 from hotline.knowledge.seed import SeedFileError
 from hotline.outbox.jobs import run_outbox_row
 from hotline.settings import Settings
@@ -451,6 +452,7 @@ async def test_the_seed_file_loads_once_updates_by_code_and_a_bad_one_is_refused
 ) -> None:
     agent, _ = await sign_in("agent")
     now = dt.datetime.now(dt.UTC)
+    today = now.astimezone(ZoneInfo("Asia/Shanghai")).date()
     async with pool.acquire() as conn:
         first = await seed_knowledge(conn, now, "Asia/Shanghai", SEED_FIXTURE)
         again = await seed_knowledge(conn, now, "Asia/Shanghai", SEED_FIXTURE)
@@ -469,6 +471,13 @@ async def test_the_seed_file_loads_once_updates_by_code_and_a_bad_one_is_refused
         meter = await conn.fetchrow("SELECT * FROM kb_articles WHERE code = 'T-meter-test'")
         assert (meter["published_version"], meter["latest_version"]) == (2, 2)
         assert await seed_knowledge(conn, now, "Asia/Shanghai", tmp_path / "none.json") is None
+        # What the public guide reads: published, valid, for the hotline, of the kinds.
+        guides = await published_articles(conn, hotline="96111", kinds=["guide"], today=today)
+        assert "T-meter-test" in {g["code"] for g in guides}
+        assert {g["kind"] for g in guides} == {"guide"}
+        heating = await published_articles(conn, hotline="96556", kinds=None, today=today)
+        assert {"T-heat-fee", "T-gas-smell"} <= {g["code"] for g in heating}
+        assert "T-meter-test" not in {g["code"] for g in heating}
 
         bad = [
             {**articles[0], "code": "T-new-one", "kind": "rumour"},

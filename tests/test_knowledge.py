@@ -229,6 +229,16 @@ async def test_search_widens_with_synonyms_ranks_titles_first_and_records_what_i
     # Every word first; when nothing has them all, any of them.
     loose = await agent.call("GET", f"{BASE}?q={tag} 不存在的词语组合xyz&hotline=96556")
     assert {i["id"] for i in loose["items"]} == {in_title["id"], in_body["id"]}
+    # Its later pages ask for any word too.
+    first = await agent.call("GET", f"{BASE}?q={tag} 不存在的词语组合xyz&limit=2")
+    following = await agent.call(
+        "GET", f"{BASE}?q={tag} 不存在的词语组合xyz&limit=2&cursor={first['next_cursor']}"
+    )
+    assert {i["id"] for i in first["items"] + following["items"]} == {
+        in_title["id"],
+        in_body["id"],
+        other_hotline["id"],
+    }
 
     missed = unique("没有答案的问题")
     assert (await agent.call("GET", f"{BASE}?q={missed}"))["items"] == []
@@ -320,6 +330,8 @@ async def test_validity_archive_and_review_dates(sign_in: SignIn) -> None:
         "PUT", f"{BASE}/{current['id']}", 409, json={**article("x"), "base_version": 1}
     )
     assert refused["error"]["code"] == "archived"
+    again = await supervisor.call("POST", f"{BASE}/{current['id']}/archive")  # no body
+    assert again["archived_at"] == archived["archived_at"]
 
 
 async def _outbox_row(pool: asyncpg.Pool, order_id: int) -> int:

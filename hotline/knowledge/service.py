@@ -33,6 +33,8 @@ REVIEW_QUEUE = 200
 # A consultation is answered by the knowledge base when a published article shares
 # this many of its words (or all of them, when it has fewer), or is linked to its item.
 SHARED_WORDS = 2
+# The mark of a search cursor whose pages ask for any word.
+ANY_WORD = "any:"
 REVIEWED_ONLY = "only a submitted version is reviewed; version {version} is {state}"
 
 
@@ -286,6 +288,14 @@ async def _reviewed(conn: asyncpg.Connection, actor: Actor, article_id: int) -> 
     return article
 
 
+async def _reviewed_live(conn: asyncpg.Connection, actor: Actor, article_id: int) -> asyncpg.Record:
+    """An article a reviewer approves or rejects a version of: not archived."""
+    article = await _reviewed(conn, actor, article_id)
+    if article["archived_at"] is not None:
+        raise Conflict("the article is archived", code="archived")
+    return article
+
+
 async def do_approve(
     conn: asyncpg.Connection,
     actor: Actor,
@@ -295,7 +305,7 @@ async def do_approve(
     now: dt.datetime,
 ) -> None:
     """A submitted version is published; the version published before is superseded."""
-    article = await _reviewed(conn, actor, article_id)
+    article = await _reviewed_live(conn, actor, article_id)
     await _version_in(conn, article_id, number, "submitted", REVIEWED_ONLY)
     if article["published_version"] is not None and number < article["published_version"]:
         raise Conflict("a later version is published already", code="older_version", version=number)
@@ -314,7 +324,7 @@ async def do_reject(
     now: dt.datetime,
 ) -> None:
     """A submitted version goes back to its writer with what to change."""
-    await _reviewed(conn, actor, article_id)
+    await _reviewed_live(conn, actor, article_id)
     await _version_in(conn, article_id, number, "submitted", REVIEWED_ONLY)
     await queries.set_state(
         conn, article_id, number, "rejected", reviewed_by=actor.user_id, note=note, now=now
@@ -404,14 +414,19 @@ async def list_articles(
     """A page of articles as ``actor`` may see them, the next page's cursor, and whether
     a search (``q``) found nothing at all. A search asks for every word first, then
     for any of them."""
-    after = int(criteria.cursor) if criteria.cursor else None
-    queried = await asyncio.to_thread(words().for_query, criteria.q) if criteria.q else []
-    tries: list[str | None] = [None]
+    # A search's cursor is its offset, prefixed with ANY_WORD when its first page had
+    # to fall back to any word: the later pages ask as the first one did.
+    cursor = criteria.cursor or ""
+    fallen_back = cursor.startswith(ANY_WORD)
+    after = int(cursor.removeprefix(ANY_WORD)) if cursor else None
+    modes: list[bool | None] = [None]  # no search: every article, newest first
     if criteria.q:
-        tries = [words().tsquery(queried, every=True), words().tsquery(queried, every=False)]
+        modes = [False] if fallen_back else [True, False] if after is None else [True]
+    queried = await asyncio.to_thread(words().for_query, criteria.q) if criteria.q else []
     rows: list[asyncpg.Record] = []
-    for tsquery in dict.fromkeys(tries):
-        if criteria.q and tsquery is None:
+    for every in modes:
+        tsquery = None if every is None else words().tsquery(queried, every=every)
+        if every is not None and tsquery is None:
             break  # nothing but stopwords: nothing to find
         rows = await queries.list_articles(
             conn,
@@ -428,13 +443,16 @@ async def list_articles(
             limit=criteria.limit + 1,
             after=after,
         )
-        if rows or after is not None:
-            break  # a later page asks as the first one did: the every-word query found it
+        if rows:
+            fallen_back = every is False
+            break
     more = len(rows) > criteria.limit
     rows = rows[: criteria.limit]
     next_cursor = None
-    if more:
-        next_cursor = str((after or 0) + len(rows)) if criteria.q else str(rows[-1]["id"])
+    if more and criteria.q:
+        next_cursor = (ANY_WORD if fallen_back else "") + str((after or 0) + len(rows))
+    elif more:
+        next_cursor = str(rows[-1]["id"])
     nothing = bool(criteria.q) and not rows and after is None
     return [dict(r) for r in rows], next_cursor, nothing
 

@@ -4,7 +4,6 @@ questions they did not answer."""
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Sequence
 from typing import Any
 
@@ -117,7 +116,7 @@ async def insert_version(
         text["fees"],
         text["time_limit"],
         text["steps"],
-        json.dumps(text["en"], ensure_ascii=False),
+        text["en"],  # a dict: the connection's jsonb codec encodes it (a string would stay one)
         links["service_items"],
         links["hotlines"],
         links["areas"],

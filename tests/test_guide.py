@@ -20,14 +20,17 @@ from aiohttp.test_utils import TestServer
 from playwright.async_api import async_playwright, expect
 
 from hotline import db
+from hotline.knowledge import service as knowledge
+from hotline.knowledge.models import ArticleInput
 from hotline.settings import Settings
+from hotline.users.models import Actor
 from tests.conftest import MakeDatabase
-from tests.factories import Clock
+from tests.factories import Clock, make_user
 from tests.process_support import new_database
 from tests.test_console_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, PHONE, no_sideways_scroll
 from wiring.app import create_app
 
-METER_GUIDE = {
+METER_GUIDE: dict[str, Any] = {
     "title": "水表校验办事指南",
     "body": "对水表计量有疑问的，可以申请校验。",
     "documents": ["身份证", "近期水费单"],
@@ -77,46 +80,24 @@ async def citizen(guide_server: TestServer) -> AsyncIterator[aiohttp.ClientSessi
         yield session
 
 
+@pytest.fixture(scope="module")
+async def supervisor(guide_pool: asyncpg.Pool) -> Actor:
+    async with guide_pool.acquire() as conn:
+        _, actor = await make_user(conn, "supervisor")
+    return actor
+
+
 async def add_article(
-    pool: asyncpg.Pool,
-    kind: str,
-    *,
-    state: str = "published",
-    hotlines: list[str] | None = None,
-    service_items: list[str] | None = None,
-    **fields: Any,
+    pool: asyncpg.Pool, supervisor: Actor, kind: str, *, publish: bool = True, **fields: Any
 ) -> int:
-    """An article of one version in ``state`` (published: the article's published one)."""
+    """An article written, submitted and (if ``publish``) approved as the knowledge base
+    does it; its id."""
     now = dt.datetime.now(dt.UTC)
+    body = ArticleInput.model_validate({"kind": kind, "submit": True, **fields})
     async with pool.acquire() as conn, conn.transaction():
-        article_id: int = await conn.fetchval(
-            "INSERT INTO kb_articles (kind, published_version, latest_version, created_at) "
-            "VALUES ($1, $2, 1, $3) RETURNING id",
-            kind,
-            1 if state == "published" else None,
-            now,
-        )
-        await conn.execute(
-            """
-            INSERT INTO kb_article_versions
-                (article_id, version, state, title, body, documents, fees, steps, en,
-                 service_items, hotlines, written_at, published_at, search)
-            VALUES ($1, 1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12,
-                    to_tsvector('simple', $3))
-            """,
-            article_id,
-            state,
-            fields["title"],
-            fields.get("body", ""),
-            fields.get("documents", []),
-            fields.get("fees", ""),
-            fields.get("steps", []),
-            fields.get("en", {}),
-            service_items or [],
-            hotlines or [],
-            now,
-            now if state == "published" else None,
-        )
+        article_id = await knowledge.do_create_article(conn, supervisor, body, now)
+        if publish:
+            await knowledge.do_approve(conn, supervisor, article_id, 1, "", now)
     return article_id
 
 
@@ -176,20 +157,30 @@ async def test_a_hotlines_services_come_with_their_time_limits_in_words(
 
 
 async def test_a_published_guide_shows_and_a_draft_does_not(
-    citizen: aiohttp.ClientSession, guide_pool: asyncpg.Pool
+    citizen: aiohttp.ClientSession, guide_pool: asyncpg.Pool, supervisor: Actor
 ) -> None:
-    published = await add_article(guide_pool, "guide", service_items=["W01"], **METER_GUIDE)
+    published = await add_article(
+        guide_pool, supervisor, "guide", service_items=["W01"], **METER_GUIDE
+    )
     draft = await add_article(
-        guide_pool, "guide", state="draft", service_items=["W01"], title="水表校验草稿"
+        guide_pool, supervisor, "guide", publish=False, service_items=["W01"], title="水表校验草稿"
     )
     faq = await add_article(
-        guide_pool, "faq", hotlines=["96111"], title="停水后水发黄怎么办", body="放水几分钟。"
+        guide_pool,
+        supervisor,
+        "faq",
+        hotlines=["96111"],
+        title="停水后水发黄怎么办",
+        body="放水几分钟。",
     )
-    gas_faq = await add_article(guide_pool, "faq", hotlines=["96556"], title="燃气表怎么读")
+    gas_faq = await add_article(
+        guide_pool, supervisor, "faq", hotlines=["96556"], title="燃气表怎么读"
+    )
     data = await guide(citizen, "96111", "zh")
     meter = service(data, "W01")
-    assert [g["id"] for g in meter["guides"]] == [published]
-    shown = meter["guides"][0]
+    guides = {g["id"]: g for g in meter["guides"]}
+    assert published in guides and draft not in guides
+    shown = guides[published]
     assert shown["documents"] == ["身份证", "近期水费单"]
     assert shown["fees"] == METER_GUIDE["fees"]
     assert shown["steps"] == METER_GUIDE["steps"]
@@ -197,7 +188,11 @@ async def test_a_published_guide_shows_and_a_draft_does_not(
     assert faq in questions
     assert draft not in questions and gas_faq not in questions
 
-    english = service(await guide(citizen, "96111", "en"), "W01")["guides"][0]
+    english = next(
+        g
+        for g in service(await guide(citizen, "96111", "en"), "W01")["guides"]
+        if g["id"] == published
+    )
     assert english["title"] == "Water meter check: how to apply"
     assert english["documents"] == ["ID card", "A recent water bill"]
     # No English fees: the Chinese ones, field by field.
@@ -213,7 +208,7 @@ async def test_a_published_guide_shows_and_a_draft_does_not(
 
 
 async def test_running_outages_show_under_their_area_and_ended_ones_do_not(
-    citizen: aiohttp.ClientSession, guide_pool: asyncpg.Pool
+    citizen: aiohttp.ClientSession, guide_pool: asyncpg.Pool, supervisor: Actor
 ) -> None:
     now = dt.datetime.now(dt.UTC)
     hour = dt.timedelta(hours=1)
@@ -275,7 +270,7 @@ async def test_an_unknown_hotline_is_404(citizen: aiohttp.ClientSession) -> None
 
 
 async def test_an_etag_answers_304_until_an_article_or_an_outage_changes_the_guide(
-    citizen: aiohttp.ClientSession, guide_pool: asyncpg.Pool
+    citizen: aiohttp.ClientSession, guide_pool: asyncpg.Pool, supervisor: Actor
 ) -> None:
     """No clock window: the version is read on every request."""
     for path in ("/guide/12319", "/api/v1/public/guide/12319?lang=zh"):
@@ -290,12 +285,17 @@ async def test_an_etag_answers_304_until_an_article_or_an_outage_changes_the_gui
     async with citizen.get("/guide/12319") as response:
         etag = response.headers["ETag"]
 
-    faq = await add_article(guide_pool, "faq", title="新发布的问题：怎样查询工单进度")
+    faq = await add_article(guide_pool, supervisor, "faq", title="新发布的问题：怎样查询工单进度")
     async with citizen.get("/guide/12319", headers={"If-None-Match": etag}) as response:
         assert response.status == 200
         assert "新发布的问题：怎样查询工单进度" in await response.text()
         etag = response.headers["ETag"]
-    assert faq
+    async with guide_pool.acquire() as conn, conn.transaction():
+        await knowledge.do_archive(conn, supervisor, faq, "", dt.datetime.now(dt.UTC))
+    async with citizen.get("/guide/12319", headers={"If-None-Match": etag}) as response:
+        assert response.status == 200
+        assert "新发布的问题：怎样查询工单进度" not in await response.text()
+        etag = response.headers["ETag"]
 
     now = dt.datetime.now(dt.UTC)
     await add_outage(
@@ -311,10 +311,11 @@ async def test_an_etag_answers_304_until_an_article_or_an_outage_changes_the_gui
 
 
 async def test_article_text_is_escaped(
-    citizen: aiohttp.ClientSession, guide_pool: asyncpg.Pool
+    citizen: aiohttp.ClientSession, guide_pool: asyncpg.Pool, supervisor: Actor
 ) -> None:
     await add_article(
         guide_pool,
+        supervisor,
         "faq",
         title="<script>alert('x')</script>标题",
         body="<b>不是粗体</b> & 其他",
@@ -329,11 +330,20 @@ async def test_article_text_is_escaped(
     assert not re.search(r"<script\b", page)
 
 
-async def seed_for_the_eye(pool: asyncpg.Pool) -> None:
+async def seed_for_the_eye(pool: asyncpg.Pool, supervisor: Actor) -> None:
     """What a citizen would find on 96111's page: a service's guide, questions, a
-    planned outage and an emergency one."""
+    planned outage and an emergency one; the other tests' articles and outages gone."""
+    now = dt.datetime.now(dt.UTC)
+    async with pool.acquire() as conn, conn.transaction():
+        await conn.execute("UPDATE outage_notices SET cancelled_at = $1", now)
+        for article_id in (
+            await conn.fetchval("SELECT array_agg(id) FROM kb_articles WHERE archived_at IS NULL")
+            or []
+        ):
+            await knowledge.do_archive(conn, supervisor, article_id, "", now)
     await add_article(
         pool,
+        supervisor,
         "guide",
         service_items=["W02"],
         title="用水报装办事指南",
@@ -350,6 +360,7 @@ async def seed_for_the_eye(pool: asyncpg.Pool) -> None:
     )
     await add_article(
         pool,
+        supervisor,
         "faq",
         hotlines=["96111"],
         title="家里突然没水了，怎么知道是不是停水？",
@@ -358,12 +369,12 @@ async def seed_for_the_eye(pool: asyncpg.Pool) -> None:
     )
     await add_article(
         pool,
+        supervisor,
         "policy",
         hotlines=["96111"],
         title="居民阶梯水价",
         body="第一阶梯每户每月 0–15 立方米，第二阶梯 15–22 立方米，第三阶梯 22 立方米以上。",
     )
-    now = dt.datetime.now(dt.UTC)
     await add_outage(
         pool,
         "云南路街道管网改造计划停水",
@@ -381,10 +392,10 @@ async def seed_for_the_eye(pool: asyncpg.Pool) -> None:
 
 @pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs Debian's chromium")
 async def test_the_page_on_a_phone_and_a_desktop_in_both_languages_and_printed(
-    guide_server: TestServer, guide_pool: asyncpg.Pool
+    guide_server: TestServer, guide_pool: asyncpg.Pool, supervisor: Actor
 ) -> None:
     """Screenshots and PDFs in tests/artifacts/guide-*: looked at, not compared."""
-    await seed_for_the_eye(guide_pool)
+    await seed_for_the_eye(guide_pool, supervisor)
     ARTIFACTS.mkdir(exist_ok=True)
     base = str(guide_server.make_url("/guide/96111"))
     async with async_playwright() as playwright:

@@ -180,7 +180,8 @@ def _article_details(article: Mapping[str, Any], words: Mapping[str, str]) -> st
         items = "".join(f"<li>{_e(s)}</li>" for s in article["steps"])
         parts.append(f'<h5>{_e(words["steps"])}</h5><ol data-test="steps">{items}</ol>')
     if article["areas"]:
-        parts.append(f'<p class="areas">{_e(words["areas"])}{_e(words["sep"].join(article["areas"]))}</p>')
+        areas = words["sep"].join(article["areas"])
+        parts.append(f'<p class="areas">{_e(words["areas"])}{_e(areas)}</p>')
     return "".join(parts)
 
 
@@ -229,7 +230,7 @@ def _questions(questions: Sequence[Mapping[str, Any]], words: Mapping[str, str])
         return f'<p class="none">{_e(words["no_questions"])}</p>'
     return "".join(
         f'<article class="question" data-test="question" data-id="{q["id"]}">'
-        f'<h3>{_e(q["title"])} <span class="tag">{_e(q["kind_name"])}</span></h3>'
+        f"<h3>{_e(q['title'])} {'' if q['kind'] == 'faq' else _tag(q['kind_name'])}</h3>"
         f"{_article_details(q, words)}</article>"
         for q in questions
     )

@@ -56,9 +56,9 @@ WORDS: dict[Language, dict[str, str]] = {
         "until": "{start} 至 {end}",
     },
     "en": {
-        "sign_for": "Signed for within",
-        "first_contact": "First contact within",
-        "resolution": "Resolved within",
+        "sign_for": "Signed for",
+        "first_contact": "First contact",
+        "resolution": "Resolved",
         "working_days": "{n} working days",
         "working_hours": "{n} working hours",
         "hours": "{n} hours",

@@ -172,6 +172,7 @@ async def test_a_published_guide_shows_and_a_draft_does_not(
         hotlines=["96111"],
         title="停水后水发黄怎么办",
         body="放水几分钟。",
+        areas=["370202"],
     )
     gas_faq = await add_article(
         guide_pool, supervisor, "faq", hotlines=["96556"], title="燃气表怎么读"
@@ -184,8 +185,8 @@ async def test_a_published_guide_shows_and_a_draft_does_not(
     assert shown["documents"] == ["身份证", "近期水费单"]
     assert shown["fees"] == METER_GUIDE["fees"]
     assert shown["steps"] == METER_GUIDE["steps"]
-    questions = {q["id"] for q in data["questions"]}
-    assert faq in questions
+    questions = {q["id"]: q for q in data["questions"]}
+    assert questions[faq]["areas"] == ["市南区"]
     assert draft not in questions and gas_faq not in questions
 
     english = next(

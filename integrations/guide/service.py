@@ -195,16 +195,13 @@ async def snapshot(
     outages = await routing_queries.running_outages(
         conn, now, domains=outage_domains(hotline["domain"])
     )
-    areas = {a["code"]: a for a in await reference.areas(conn)}
-    named = {code for outage in outages for code in outage["area_codes"]}
-    named |= {areas[c]["parent_code"] for c in named if c in areas and areas[c]["parent_code"]}
     tz = ZoneInfo(settings.timezone)
     return Snapshot(
         hotline=hotline,
         hotlines=hotlines,
         items=items,
         outages=list(outages),
-        areas={c: areas[c] for c in named if c in areas},
+        areas={a["code"]: a for a in await reference.areas(conn)},
         knowledge=await queries.knowledge_stamp(conn),
         today=now.astimezone(tz).date(),
         tz=tz,
@@ -224,12 +221,12 @@ async def articles(conn: asyncpg.Connection, snap: Snapshot) -> list[asyncpg.Rec
 def _localised(article: asyncpg.Record, language: Language) -> dict[str, Any]:
     """The article's fields a citizen reads, in ``language``: each English field where
     the article has one, else the Chinese."""
-    english: asyncpg.Record = (article["en"] or {}) if language == "en" else {}
+    english: Mapping[str, Any] = (article["en"] or {}) if language == "en" else {}
     return {name: english.get(name) or article[name] for name in ARTICLE_FIELDS}
 
 
 def _article(
-    article: asyncpg.Record, snap: Snapshot, language: Language, areas: Mapping[str, str]
+    article: asyncpg.Record, language: Language, areas: Mapping[str, str]
 ) -> dict[str, Any]:
     fields = _localised(article, language)
     return {
@@ -329,7 +326,7 @@ def _services(
                 "time_limits": _time_limits(item, language),
                 "urgent_time_limits": _urgent_limits(item, language),
                 "guides": [
-                    _article(g, snap, language, areas)
+                    _article(g, language, areas)
                     for g in guides
                     if item["code"] in (g["service_items"] or [])
                 ],
@@ -389,7 +386,7 @@ def build(
         "hotlines": hotline_entries(snap.hotlines, language),
         "outages": _outages_by_area(snap, language),
         "services": _services(snap, guides, language, area_names),
-        "questions": [_article(a, snap, language, area_names) for a in questions],
+        "questions": [_article(a, language, area_names) for a in questions],
     }
 
 

@@ -58,9 +58,10 @@ async def publish(reviewer: Session, writer: Session, body: dict[str, Any]) -> A
     """An article written by ``writer``, submitted and approved by ``reviewer``."""
     made = await writer.call("POST", BASE, 201, json={**body, "submit": True})
     version = made["latest_version"]
-    return await reviewer.call(
+    approved: dict[str, Any] = await reviewer.call(
         "POST", f"{BASE}/{made['id']}/versions/{version}/approve", json={"note": "可以"}
     )
+    return approved
 
 
 @pytest.fixture

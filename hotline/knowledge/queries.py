@@ -121,7 +121,7 @@ async def insert_version(
         text["fees"],
         text["time_limit"],
         text["steps"],
-        text["en"],
+        text["en"],  # a dict: the connection's jsonb codec encodes it (a string would stay one)
         links["service_items"],
         links["hotlines"],
         links["areas"],

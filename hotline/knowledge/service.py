@@ -33,6 +33,9 @@ REVIEW_QUEUE = 200
 # A consultation is answered by the knowledge base when a published article shares
 # this many of its words (or all of them, when it has fewer), or is linked to its item.
 SHARED_WORDS = 2
+# The words of a description a suggestion asks for, the first ones: a long text's
+# later words add more matches to rank than they add relevance.
+ASKED_WORDS = 30
 # The mark of a search cursor whose pages ask for any word.
 ANY_WORD = "any:"
 REVIEWED_ONLY = "only a submitted version is reviewed; version {version} is {state}"
@@ -492,7 +495,7 @@ async def suggest(
     """The articles that best answer ``text`` (any of its words), with the words each
     matched; records nothing."""
     segmentation = words()
-    asked = await asyncio.to_thread(segmentation.for_query, text)
+    asked = (await asyncio.to_thread(segmentation.for_query, text))[:ASKED_WORDS]
     tsquery = segmentation.tsquery(asked, every=False)
     if tsquery is None:
         return []
@@ -575,7 +578,7 @@ async def answered(
 ) -> bool:
     """Whether a published article answers ``text``: one linked to its service item,
     or one sharing ``SHARED_WORDS`` of its words (all of them, when it has fewer)."""
-    asked = await asyncio.to_thread(words().for_query, text)
+    asked = (await asyncio.to_thread(words().for_query, text))[:ASKED_WORDS]
     enough = min(SHARED_WORDS, len(asked))
     found = await suggest(
         conn, text, hotline=hotline, service_item=service_item, area=area, today=today

@@ -593,8 +593,17 @@ async def test_searches_follow_the_published_version_and_the_word_counts_stay_tr
             """
             SELECT w.word, w.articles, count(p.article_id) AS postings
               FROM kb_words w LEFT JOIN kb_postings p ON p.word = w.word
+             WHERE w.word <> ''
              GROUP BY w.word, w.articles
             HAVING w.articles <> count(p.article_id)
             """
         )
+        # And the empty word's, the number of articles with postings.
+        articles, with_postings = await conn.fetchrow(
+            """
+            SELECT (SELECT articles FROM kb_words WHERE word = ''),
+                   (SELECT count(DISTINCT article_id) FROM kb_postings)
+            """
+        )
     assert wrong == []
+    assert articles == with_postings

@@ -291,10 +291,15 @@ _POSTINGS = """
     RETURNING word"""
 
 
+# The row of kb_words that counts the articles with postings (no word is empty).
+ARTICLES_ROW = ""
+
+
 async def refresh_postings(conn: asyncpg.Connection, article_id: int) -> None:
     """The article's postings from its published version (none once archived), and the
-    word counts moved by the difference. The counts' rows are locked in word order, so
-    two publications at once wait for each other instead of deadlocking."""
+    counts moved by the difference: each word's, and the articles' (``ARTICLES_ROW``).
+    The counts' rows are locked in word order, so two publications at once wait for
+    each other instead of deadlocking."""
     old = {
         r["word"]
         for r in await conn.fetch(
@@ -303,6 +308,8 @@ async def refresh_postings(conn: asyncpg.Connection, article_id: int) -> None:
     }
     new = {r["word"] for r in await conn.fetch(_POSTINGS, article_id)}
     gone, came = sorted(old - new), sorted(new - old)
+    if bool(old) != bool(new):
+        (came if new else gone).insert(0, ARTICLES_ROW)
     if not gone and not came:
         return
     await conn.execute(
@@ -321,13 +328,11 @@ async def refresh_postings(conn: asyncpg.Connection, article_id: int) -> None:
 async def word_counts(conn: asyncpg.Connection, words: Sequence[str]) -> tuple[dict[str, int], int]:
     """How many live published articles have each of ``words``, and how many there are."""
     rows = await conn.fetch(
-        "SELECT word, articles FROM kb_words WHERE word = ANY ($1) AND articles > 0", list(words)
+        "SELECT word, articles FROM kb_words WHERE word = ANY ($1) AND articles > 0",
+        [ARTICLES_ROW, *words],
     )
-    total: int = await conn.fetchval(
-        "SELECT count(*) FROM kb_articles WHERE published_version IS NOT NULL"
-        " AND archived_at IS NULL"
-    )
-    return {r["word"]: r["articles"] for r in rows}, total
+    counts = {r["word"]: r["articles"] for r in rows}
+    return counts, counts.pop(ARTICLES_ROW, 0)
 
 
 @dataclass(frozen=True)

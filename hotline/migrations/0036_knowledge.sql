@@ -71,6 +71,7 @@ CREATE TABLE kb_postings (
     PRIMARY KEY (word, article_id) INCLUDE (weight)
 );
 CREATE INDEX kb_postings_article_idx ON kb_postings (article_id);
+-- The empty word's row counts the articles that have postings (no word is empty).
 CREATE TABLE kb_words (
     word     text PRIMARY KEY,
     articles integer NOT NULL CHECK (articles >= 0)

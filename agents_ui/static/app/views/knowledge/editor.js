@@ -133,7 +133,8 @@ export default {
           ? await api.put(`/api/v1/knowledge/articles/${id}`, { ...sent, base_version: base.value })
           : await api.post("/api/v1/knowledge/articles", sent);
         ElMessage.success(submit ? t("kbUi.submitted") : t("kbUi.savedDraft"));
-        go(`/knowledge/${saved.id}?version=${saved.version.version}`);
+        // The answer shows the published version; the one just written is the latest.
+        go(`/knowledge/${saved.id}?version=${saved.latest_version}`);
       } catch (e) {
         if (e.code === "stale_version") {
           conflict.on = true;

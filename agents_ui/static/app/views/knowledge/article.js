@@ -47,6 +47,8 @@ export default {
     }
     onMounted(load);
     watch(() => [props.id, props.version], load);
+    // The console's language switch chooses the article's too (its own switch overrides).
+    watch(locale, (value) => (lang.value = value === "en" ? "en" : "zh"));
 
     const v = computed(() => article.value?.version);
     const hasEnglish = computed(() => TRANSLATED.some((f) => {

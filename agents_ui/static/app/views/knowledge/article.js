@@ -212,7 +212,7 @@ export default {
         <el-table-column :label="t('kbUi.version')" width="64"><template #default="{ row }">
           <a :href="'#/knowledge/' + article.id + '?version=' + row.version" :class="{ strong: row.version === v.version }"
              :data-version="row.version">v{{ row.version }}</a></template></el-table-column>
-        <el-table-column :label="t('kbUi.state')" width="90"><template #default="{ row }">
+        <el-table-column :label="t('kbUi.state')" width="112"><template #default="{ row }">
           <el-tag disable-transitions size="small" :type="stateType(row.state)">{{ t('kbUi.states.' + row.state) }}</el-tag></template></el-table-column>
         <el-table-column :label="t('kbUi.writtenBy')" min-width="120"><template #default="{ row }">
           {{ person(row.written_by) }}<div class="muted tiny">{{ $fmtTime(row.written_at, true) }}</div></template></el-table-column>
@@ -220,7 +220,7 @@ export default {
           <span class="small">{{ row.change_note || '—' }}</span></template></el-table-column>
         <el-table-column :label="t('kbUi.reviewedBy')" min-width="150"><template #default="{ row }">
           <template v-if="row.reviewed_by">{{ person(row.reviewed_by) }}<div class="muted tiny">{{ $fmtTime(row.reviewed_at, true) }}</div>
-            <div v-if="row.review_note" class="small kb-review-note">{{ row.review_note }}</div></template>
+            <div v-if="row.review_note" class="small kb-review-note" :class="{ bad: row.state === 'rejected' }">{{ row.review_note }}</div></template>
           <span v-else class="muted">—</span></template></el-table-column>
       </el-table>
     </section>

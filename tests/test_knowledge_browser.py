@@ -3,7 +3,7 @@ suggestions and Alt+K, an order resolved on the call with an article; a unit wri
 article, a supervisor reviewing it, the agent finding it through a synonym; a rejection's
 note reaching the writer; the figures; a stale save keeping what was typed.
 
-The stack is test_console_browser's (a database of this module's own). Screenshots in
+The system is test_console_browser's (a database of this module's own). Screenshots in
 Chinese and English go to ``tests/artifacts/``.
 """
 
@@ -34,24 +34,29 @@ pytestmark = pytest.mark.skipif(
     not Path(CHROMIUM).exists(), reason="needs Debian's chromium (.ci/run installs it)"
 )
 
-HEATING_FEES = {
+HEATING_FEES: dict[str, Any] = {
     "kind": "faq",
     "title": "暖气费收费标准和交费方式",
     "body": "居民供热按建筑面积计费。采暖季开始前交清当季暖气费。",
-    "script": "居民暖气费按建筑面积每平方米22元收取，可通过微信、支付宝或供热营业厅交费，请在11月15日前交清。",
+    "script": (
+        "居民暖气费按建筑面积每平方米22元收取，可通过微信、支付宝或供热营业厅交费，"
+        "请在11月15日前交清。"
+    ),
     "fees": "每平方米22元",
     "service_items": ["H07"],
 }
 # Shares a word with the heating question only: it ranks below.
-OFFICE_HOURS = {
+OFFICE_HOURS: dict[str, Any] = {
     "kind": "faq",
     "title": "营业厅营业时间",
     "body": "各营业厅周一至周六 8:30-17:00 办理交费、过户等业务。",
     "script": "营业厅周一至周六上午8:30至下午5:00营业，可办理交费、过户等业务。",
 }
-WATER_METER = {
+WATER_METER: dict[str, str] = {
     "title": "水表走字不准如何申请校验",
-    "script": "您可向供水营业厅申请水表校验；校验合格的收取校验费，不合格的免费更换水表并退还多收水费。",
+    "script": (
+        "您可向供水营业厅申请水表校验；校验合格的收取校验费，不合格的免费更换水表并退还多收水费。"
+    ),
     "documents": "户主身份证\n最近一期水费单",
     "fees": "校验合格收费50元，不合格免费",
     "time_limit": "5个工作日",
@@ -59,8 +64,8 @@ WATER_METER = {
 }
 
 
-async def desk(stack: Stack, name: str) -> Desk:
-    return await stack.api(stack.users[name])
+async def desk(system: Stack, name: str) -> Desk:
+    return await system.api(system.users[name])
 
 
 async def put(who: Desk, path: str, body: dict[str, Any], status: int = 200) -> Any:
@@ -70,22 +75,23 @@ async def put(who: Desk, path: str, body: dict[str, Any], status: int = 200) -> 
     return await response.json()
 
 
-async def published(stack: Stack, article: dict[str, Any]) -> dict[str, Any]:
+async def published(system: Stack, article: dict[str, Any]) -> dict[str, Any]:
     """An article of the centre, written and approved by the supervisor."""
-    supervisor = await desk(stack, "supervisor")
+    supervisor = await desk(system, "supervisor")
     try:
         written = await supervisor.post(
             "/api/v1/knowledge/articles", {**article, "submit": True}, status=201
         )
-        return await supervisor.post(
+        approved: dict[str, Any] = await supervisor.post(
             f"/api/v1/knowledge/articles/{written['id']}/versions/1/approve", {}
         )
+        return approved
     finally:
         await supervisor.client.close()
 
 
-async def open_page(stack: Stack, page: Page, path: str) -> None:
-    await page.goto(f"{stack.base}/#{path}")
+async def open_page(system: Stack, page: Page, path: str) -> None:
+    await page.goto(f"{system.base}/#{path}")
 
 
 async def shoot_whole(page: Page, path: Path) -> None:
@@ -116,9 +122,9 @@ async def test_the_agent_answers_with_the_suggested_article_and_the_order_shows_
     its scripted answer readable; Alt+K puts that answer into the reply of "resolved on
     the call" and takes the article; the order resolved records it, and its page shows
     it."""
-    stack = consoles
-    heating = await published(stack, HEATING_FEES)
-    await published(stack, OFFICE_HOURS)
+    system = consoles
+    heating = await published(system, HEATING_FEES)
+    await published(system, OFFICE_HOURS)
 
     description = agent.locator("[data-test=description]")
     await description.fill("请问今年的暖气费怎么收，在哪里交费")
@@ -141,7 +147,9 @@ async def test_the_agent_answers_with_the_suggested_article_and_the_order_shows_
     await expect(agent.locator("[data-test=resolve-toggle] input")).to_be_checked()
     await expect(agent.locator("[data-test=reply]")).to_have_value(HEATING_FEES["script"])
     await expect(first.locator("[data-test=kb-taken]")).to_be_visible()
-    await expect(agent.locator("[data-test=kb-answered-with]")).to_contain_text(HEATING_FEES["title"])
+    await expect(agent.locator("[data-test=kb-answered-with]")).to_contain_text(
+        HEATING_FEES["title"]
+    )
     await shoot(agent, ARTIFACTS / "kb-agent-taken-zh.png")
 
     async with agent.expect_response(
@@ -150,10 +158,11 @@ async def test_the_agent_answers_with_the_suggested_article_and_the_order_shows_
         await agent.keyboard.press("Control+Enter")
     response = await info.value
     assert response.status == 201, await response.text()
-    assert response.request.post_data_json["article_id"] == heating["id"]
+    sent = response.request.post_data_json
+    assert sent is not None and sent["article_id"] == heating["id"]
     order = await response.json()
     assert order["article"] == {"id": heating["id"], "version": 1, "title": HEATING_FEES["title"]}
-    answers = await stack.pool.fetchval(
+    answers = await system.pool.fetchval(
         "SELECT count(*) FROM kb_answers WHERE order_id = $1 AND article_id = $2",
         order["id"],
         heating["id"],
@@ -162,7 +171,7 @@ async def test_the_agent_answers_with_the_suggested_article_and_the_order_shows_
     # The form starts again: nothing taken any more.
     await expect(agent.locator("[data-test=kb-answered-with]")).to_have_count(0)
 
-    await open_page(stack, agent, f"/orders/{order['id']}")
+    await open_page(system, agent, f"/orders/{order['id']}")
     used = agent.locator("[data-test=order-article]")
     await expect(used).to_have_text(HEATING_FEES["title"])
     await expect(agent.locator("[data-test=timeline]")).to_contain_text(HEATING_FEES["title"])
@@ -174,8 +183,8 @@ async def test_the_agent_answers_with_the_suggested_article_and_the_order_shows_
 async def test_a_unit_writes_a_supervisor_approves_and_the_agent_finds_it_by_a_synonym(
     consoles: Stack,  # noqa: F811
 ) -> None:
-    stack = consoles
-    writer = await stack.console("water")
+    system = consoles
+    writer = await system.console("water")
     await writer.locator(".nav a", has_text="知识库").click()
     await writer.locator("[data-test=kb-nav-new]").click()
     editor = writer.locator("[data-test=kb-editor]")
@@ -204,12 +213,15 @@ async def test_a_unit_writes_a_supervisor_approves_and_the_agent_finds_it_by_a_s
     response = await info.value
     assert response.status == 201, await response.text()
     sent = response.request.post_data_json
+    assert sent is not None
     assert sent["documents"] == ["户主身份证", "最近一期水费单"] and sent["submit"] is True
-    assert sent["service_items"] == ["W01"] and sent["en"] == {"title": "Having a water meter tested"}
+    assert sent["service_items"] == ["W01"] and sent["en"] == {
+        "title": "Having a water meter tested"
+    }
     article = await response.json()
     await expect(writer.locator("[data-test=kb-state]")).to_have_text("v1 · 待审核")
 
-    supervisor = await stack.console("supervisor")
+    supervisor = await system.console("supervisor")
     await supervisor.locator(".nav a", has_text="知识库").click()
     await expect(supervisor.locator("[data-test=kb-waiting]")).to_have_text(re.compile(r"^\d+$"))
     await supervisor.locator("[data-test=kb-nav-review]").click()
@@ -223,7 +235,7 @@ async def test_a_unit_writes_a_supervisor_approves_and_the_agent_finds_it_by_a_s
     await expect(queued).to_have_count(0)
 
     # 计量表 is a synonym of 水表: the article's words do not include it.
-    agent = await stack.console("agent")
+    agent = await system.console("agent")
     await agent.locator(".nav a", has_text="知识库").click()
     await agent.locator("[data-test=kb-q]").fill("计量表校验")
     await agent.keyboard.press("Enter")
@@ -249,8 +261,8 @@ async def test_a_rejected_version_shows_its_note_and_what_it_changed(
     """The unit changes its published article's fee; the supervisor sees the change
     against the published version and rejects it with a note, which the writer then
     reads on the version and in the editor."""
-    stack = consoles
-    water = await desk(stack, "water")
+    system = consoles
+    water = await desk(system, "water")
     first = await water.post(
         "/api/v1/knowledge/articles",
         {
@@ -263,11 +275,11 @@ async def test_a_rejected_version_shows_its_note_and_what_it_changed(
         },
         status=201,
     )
-    supervisor = await desk(stack, "supervisor")
+    supervisor = await desk(system, "supervisor")
     await supervisor.post(f"/api/v1/knowledge/articles/{first['id']}/versions/1/approve", {})
 
-    writer = await stack.console("water")
-    await open_page(stack, writer, f"/knowledge/{first['id']}")
+    writer = await system.console("water")
+    await open_page(system, writer, f"/knowledge/{first['id']}")
     await writer.locator("[data-test=kb-edit]").click()
     await expect(writer.locator("[data-test=kb-form-title]")).to_have_value("用水报装办理指南")
     await writer.locator("[data-test=kb-form-fees]").fill("报装费200元，另收材料费")
@@ -275,8 +287,8 @@ async def test_a_rejected_version_shows_its_note_and_what_it_changed(
     await writer.locator("[data-test=kb-save-submit]").click()
     await expect(writer.locator("[data-test=kb-state]")).to_have_text("v2 · 待审核")
 
-    page = await stack.console("supervisor")
-    await open_page(stack, page, "/knowledge/review")
+    page = await system.console("supervisor")
+    await open_page(system, page, "/knowledge/review")
     await page.locator(f"[data-test=kb-review-queue] [data-article='{first['id']}']").click()
     change = page.locator("[data-test=kb-against] [data-field=fees]")
     await expect(change.locator("del")).to_have_text("300")
@@ -284,11 +296,15 @@ async def test_a_rejected_version_shows_its_note_and_what_it_changed(
     await page.locator("[data-test=kb-review-note]").fill("收费标准请以物价局文件为准，附文号")
     await shoot_whole(page, ARTIFACTS / "kb-review-zh.png")
     await switch_language(page)
-    await expect(page.locator("[data-test=kb-against]")).to_contain_text("Changes against the published v1")
+    await expect(page.locator("[data-test=kb-against]")).to_contain_text(
+        "Changes against the published v1"
+    )
     await shoot_whole(page, ARTIFACTS / "kb-review-en.png")
     await switch_language(page)
     await page.locator("[data-test=kb-reject]").click()
-    await expect(page.locator(f"[data-test=kb-review-queue] [data-article='{first['id']}']")).to_have_count(0)
+    await expect(
+        page.locator(f"[data-test=kb-review-queue] [data-article='{first['id']}']")
+    ).to_have_count(0)
 
     await writer.reload()
     note = writer.locator("[data-test=kb-rejected-note]")
@@ -296,7 +312,9 @@ async def test_a_rejected_version_shows_its_note_and_what_it_changed(
     await expect(writer.locator("[data-test=kb-state]")).to_have_text("v2 · 已退回")
     await writer.locator("[data-test=kb-edit]").click()
     await expect(writer.locator("[data-test=kb-rejected-note]")).to_contain_text("物价局")
-    await expect(writer.locator("[data-test=kb-form-fees]")).to_have_value("报装费200元，另收材料费")
+    await expect(writer.locator("[data-test=kb-form-fees]")).to_have_value(
+        "报装费200元，另收材料费"
+    )
     await water.client.close()
     await supervisor.client.close()
 
@@ -304,9 +322,9 @@ async def test_a_rejected_version_shows_its_note_and_what_it_changed(
 async def test_the_figures_show_an_articles_use_and_a_gap_to_write(
     consoles: Stack,  # noqa: F811
 ) -> None:
-    stack = consoles
+    system = consoles
     article = await published(
-        stack,
+        system,
         {
             "kind": "faq",
             "title": "燃气IC卡丢失补办",
@@ -314,7 +332,7 @@ async def test_the_figures_show_an_articles_use_and_a_gap_to_write(
             "service_items": ["G08"],
         },
     )
-    agent = await desk(stack, "agent")
+    agent = await desk(system, "agent")
     await agent.post(
         "/api/v1/orders/resolved-on-call",
         {
@@ -332,11 +350,12 @@ async def test_the_figures_show_an_articles_use_and_a_gap_to_write(
     assert found["items"] == []
     await agent.client.close()
 
-    page = await stack.console("supervisor")
-    await open_page(stack, page, "/knowledge/figures")
+    page = await system.console("supervisor")
+    await open_page(system, page, "/knowledge/figures")
     used = page.locator(f"[data-test=kb-usage] [data-article='{article['id']}']")
     await expect(used).to_have_text("燃气IC卡丢失补办")
-    row = page.locator("[data-test=kb-usage] tr", has=page.locator(f"[data-article='{article['id']}']"))
+    mine = page.locator(f"[data-article='{article['id']}']")
+    row = page.locator("[data-test=kb-usage] tr", has=mine)
     await expect(row.locator("[data-test=kb-usage-answers]")).to_have_text("1")
     gap = page.locator("[data-test=kb-gaps] tr", has_text=question)
     await expect(gap).to_be_visible()
@@ -352,19 +371,19 @@ async def test_the_figures_show_an_articles_use_and_a_gap_to_write(
 async def test_a_stale_save_is_explained_and_keeps_what_was_typed(
     consoles: Stack,  # noqa: F811
 ) -> None:
-    stack = consoles
+    system = consoles
     article = await published(
-        stack,
+        system,
         {"kind": "policy", "title": "阶梯水价说明", "script": "居民用水实行三级阶梯水价。"},
     )
-    page = await stack.console("supervisor")
-    await open_page(stack, page, f"/knowledge/{article['id']}/edit")
+    page = await system.console("supervisor")
+    await open_page(system, page, f"/knowledge/{article['id']}/edit")
     await expect(page.locator("[data-test=kb-form-title]")).to_have_value("阶梯水价说明")
     typed = "居民用水实行三级阶梯水价，第一阶梯每月15立方米以内。"
     await page.locator("[data-test=kb-form-script]").fill(typed)
 
     # Meanwhile a colleague saves another version.
-    supervisor = await desk(stack, "supervisor")
+    supervisor = await desk(system, "supervisor")
     await put(
         supervisor,
         f"/api/v1/knowledge/articles/{article['id']}",
@@ -384,14 +403,15 @@ async def test_a_stale_save_is_explained_and_keeps_what_was_typed(
         await page.locator("[data-test=kb-save-draft]").click()
     response = await info.value
     assert response.status == 200, await response.text()
-    assert response.request.post_data_json["base_version"] == 2
+    sent = response.request.post_data_json
+    assert sent is not None and sent["base_version"] == 2
     await expect(page.locator("[data-test=kb-state]")).to_have_text("v3 · 草稿")
 
 
 async def test_the_knowledge_page_fits_a_phone(consoles: Stack) -> None:  # noqa: F811
-    stack = consoles
+    system = consoles
     article = await published(
-        stack,
+        system,
         {
             "kind": "guide",
             "title": "燃气过户办理指南",
@@ -400,10 +420,10 @@ async def test_the_knowledge_page_fits_a_phone(consoles: Stack) -> None:  # noqa
             "steps": ["营业厅提交材料", "当场办结"],
         },
     )
-    page = await stack.console(
+    page = await system.console(
         "water", viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True
     )
-    await open_page(stack, page, f"/knowledge/{article['id']}")
+    await open_page(system, page, f"/knowledge/{article['id']}")
     await expect(page.locator("[data-test=kb-script]")).to_contain_text("新户主身份证")
     await shoot_whole(page, ARTIFACTS / "kb-article-390.png")
     await no_sideways_scroll(page)

@@ -100,7 +100,7 @@ export default {
         </div>
         <el-alert v-if="results.error" :title="results.error" type="error" show-icon :closable="false" />
         <div class="muted small kb-count">
-          <template v-if="results.q">{{ t('kbUi.foundFor', { n: results.items.length, q: results.q }) }}</template>
+          <template v-if="results.q">{{ t('kbUi.foundFor', { n: results.items.length + (results.next ? '+' : ''), q: results.q }) }}</template>
           <template v-else>{{ t('app.items', results.items.length) }}</template>
         </div>
         <div v-if="!results.items.length && !results.loading" class="empty-line" data-test="kb-none">

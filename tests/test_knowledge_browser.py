@@ -101,12 +101,14 @@ async def shoot_whole(page: Page, path: Path) -> None:
 
 
 async def choose_option(page: Page, select: str, typed: str, option: str) -> None:
-    """Pick ``option`` in the Element Plus select ``select`` after typing ``typed``."""
+    """Pick ``option`` in the Element Plus select ``select`` after filtering by ``typed``."""
     await page.locator(select).click()
-    await page.keyboard.type(typed)
-    await page.locator(".el-select-dropdown__item:visible", has_text=option).first.click()
-    await page.keyboard.press("Escape")
+    await page.locator(f"{select} input").fill(typed)
+    choice = page.locator(".el-select-dropdown__item:visible", has_text=option)
+    await expect(choice).to_have_count(1)
+    await choice.click()
     await expect(page.locator(select)).to_contain_text(option)
+    await page.keyboard.press("Escape")
 
 
 @pytest.fixture

@@ -25,6 +25,7 @@ from tests.test_console_browser import (  # noqa: F401 (fixtures)
     Stack,
     consoles,
     no_sideways_scroll,
+    settled,
     shoot,
     stack,
     switch_language,
@@ -95,8 +96,10 @@ async def open_page(system: Stack, page: Page, path: str) -> None:
 
 
 async def shoot_whole(page: Page, path: Path) -> None:
-    """The whole page from its top: scrolled, the header would sit in the middle."""
+    """The whole page from its top (scrolled, the header would sit in the middle), once
+    its transitions (a switch changing sides) have ended."""
     await page.evaluate("window.scrollTo(0, 0)")
+    await settled(page)
     await shoot(page, path, full_page=True)
 
 
@@ -254,6 +257,7 @@ async def test_a_unit_writes_a_supervisor_approves_and_the_agent_finds_it_by_a_s
     # The English title the writer gave; the rest shows in Chinese.
     await expect(shown.locator("[data-test=kb-title]")).to_have_text("Having a water meter tested")
     await expect(shown.locator("[data-test=kb-state]")).to_have_text("v1 · Published")
+    await expect(shown.locator("[data-test=kb-lang] .is-active")).to_have_text("English")
     await shoot_whole(agent, ARTIFACTS / "kb-article-en.png")
 
 

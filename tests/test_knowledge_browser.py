@@ -157,6 +157,16 @@ async def test_the_agent_answers_with_the_suggested_article_and_the_order_shows_
     )
     await shoot(agent, ARTIFACTS / "kb-agent-taken-zh.png")
 
+    # A click takes another article instead: its answer replaces the one put there.
+    other = panel.locator("[data-test=kb-suggestion]").nth(1)
+    await other.click()
+    await expect(agent.locator("[data-test=reply]")).to_have_value(OFFICE_HOURS["script"])
+    await expect(other.locator("[data-test=kb-taken]")).to_be_visible()
+    await expect(first.locator("[data-test=kb-taken]")).to_have_count(0)
+    await description.focus()
+    await agent.keyboard.press("Alt+K")
+    await expect(agent.locator("[data-test=reply]")).to_have_value(HEATING_FEES["script"])
+
     async with agent.expect_response(
         lambda r: r.url.endswith("/api/v1/orders/resolved-on-call") and r.request.method == "POST"
     ) as info:

@@ -12,7 +12,7 @@ import { errorText, go, nameOf, refs, session } from "../store.js";
 import { KB_KINDS, UNIT_ROLES } from "../vocab.js";
 import { ItemSelect } from "./pickers.js";
 import ArticleView from "./knowledge/article.js";
-import { KbNav, isReviewer, isWriter, ownerName, stateType } from "./knowledge/common.js";
+import { KbNav, isWriter, ownerName, stateType } from "./knowledge/common.js";
 
 const PAGE = 30;
 const FILTERS = ["kind", "service_item", "hotline", "state", "owner", "review_overdue"];
@@ -50,7 +50,7 @@ export default {
     const version = computed(() => (props.params.version ? Number(props.params.version) : null));
     // A link may carry a filter (an item's articles: #/knowledge?service_item=W05).
     for (const key of ["q", ...FILTERS]) {
-      if (key in props.params && key !== "id") search[key] = key === "review_overdue" ? props.params[key] === "true" : props.params[key];
+      if (key in props.params) search[key] = key === "review_overdue" ? props.params[key] === "true" : props.params[key];
     }
     onMounted(() => {
       if (results.asked !== JSON.stringify(query())) run();
@@ -69,7 +69,7 @@ export default {
     };
     const changed = () => run();
     return {
-      t, id, version, search, results, owners, states, KB_KINDS, refs, nameOf, isWriter, isReviewer, stateType,
+      t, id, version, search, results, owners, states, KB_KINDS, refs, nameOf, isWriter, stateType,
       run, open, changed, ownerName: (owner) => ownerName(owner, t),
     };
   },

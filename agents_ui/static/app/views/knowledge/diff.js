@@ -60,7 +60,7 @@ function joined(parts) {
 
 // The lines of `after` against `before`: [{op, parts: [{op, text}]}]; a line that was
 // rewritten (deleted lines followed by added ones) becomes "change", its words marked.
-export function diffLines(before, after) {
+function diffLines(before, after) {
   const ops = lcs(String(before || "").split("\n"), String(after || "").split("\n"));
   const rows = [];
   for (let k = 0; k < ops.length; ) {
@@ -106,7 +106,7 @@ function fieldText(value) {
 }
 
 // The fields that differ: [{field, english, rows}].
-export function versionChanges(before, after) {
+function versionChanges(before, after) {
   const out = [];
   for (const [field, read] of FIELDS) {
     const a = fieldText(before ? read(before) : "");
@@ -122,7 +122,7 @@ export function versionChanges(before, after) {
 }
 
 // One field's lines, deletions struck through and additions marked.
-export const TextDiff = {
+const TextDiff = {
   props: { rows: { type: Array, required: true } },
   template: `
   <div class="kb-diff">

@@ -1,10 +1,18 @@
 """The consoles' HTTP views: sign-in, orders and the order page, reference lists for
 forms, the agents' console, the area suggested from an address and the supervisors'
-board."""
+board; each user's saved searches."""
 
 from __future__ import annotations
 
-from agents_ui.views import areas, auth, console, orders, reference, suggestions
+from agents_ui.views import (
+    areas,
+    auth,
+    console,
+    orders,
+    reference,
+    saved_filters,
+    suggestions,
+)
 from web.api import Api
 
 
@@ -16,4 +24,5 @@ def register(api: Api) -> None:
         console.routes,
         suggestions.routes,
         areas.routes,
+        saved_filters.routes,
     )

@@ -304,7 +304,8 @@ class Search:
     coordination: bool | None = None
     hard_case: bool | None = None
     phone: str | None = None  # E.164: that caller's orders
-    numbers: tuple[str, str] | None = None  # (whole number or "", its tail or "")
+    number: str | None = None  # an order's whole number
+    number_tail: str | None = None  # or its tail (the day and count), of any hotline
     tsquery: str | None = None  # the words, for to_tsquery('simple', ...)
     pattern: str | None = None  # the text as typed: orders without words yet
 
@@ -366,11 +367,12 @@ def _conditions(search: Search, now: dt.datetime, arg: Callable[[Any], str]) -> 
         where.append(COORDINATED if search.coordination else f"NOT {COORDINATED}")
     if search.phone is not None:
         where.append(f"o.caller_phone = {arg(search.phone)}")
-    if search.numbers is not None:
-        whole, tail = search.numbers
+    if search.number is not None:
+        where.append(f"o.number = {arg(search.number)}")
+    if search.number_tail is not None:
+        # A few hotlines: as many lookups of work_orders' unique number index.
         where.append(
-            f"(o.number = {arg(whole)} OR o.number IN "
-            f"(SELECT h.code || '-' || {arg(tail)} FROM hotlines h))"
+            f"o.number IN (SELECT h.code || '-' || {arg(search.number_tail)} FROM hotlines h)"
         )
     if search.pattern is not None:
         where.append(_text_condition(search, arg))

@@ -19,7 +19,7 @@ import asyncpg
 from pydantic import ValidationError
 
 from hotline import i18n
-from hotline.errors import InvalidInput
+from hotline.errors import InvalidInput, InvalidQuery
 from hotline.orders import queries
 from hotline.orders.models import OrderCriteria, OrderFilter
 from hotline.phones import normalize_phone
@@ -40,13 +40,13 @@ PHONE_MIN_DIGITS = 7
 DESCENDING = {"registered": True, "due": False, "completed": True, "number": True, "updated": True}
 
 
-def invalid_query(exc: ValidationError) -> InvalidInput:
+def invalid_query(exc: ValidationError) -> InvalidQuery:
     """A search's bad parameters as the 400 the API answers (code ``invalid_query``)."""
     fields: dict[str, str | i18n.Text] = {}
     for error in exc.errors():
         name = ".".join(str(part) for part in error["loc"]) or "query"
         fields.setdefault(name, i18n.ValidationText(error))
-    return InvalidInput("the search is not valid", code="invalid_query", fields=fields)
+    return InvalidQuery("the search is not valid", fields=fields)
 
 
 def read_criteria(params: Mapping[str, Any]) -> OrderCriteria:
@@ -79,7 +79,7 @@ async def _text(q: str) -> dict[str, Any]:
     """What ``q`` asks: an order number, a caller's phone, or words."""
     number = ORDER_NUMBER.match(q)
     if number:
-        return {"numbers": (q if number["hotline"] else "", number["tail"])}
+        return {"number": q} if number["hotline"] else {"number_tail": number["tail"]}
     phone = _phone(q)
     if phone is not None:
         return {"phone": phone}
@@ -129,9 +129,8 @@ def unpack_search_cursor(cursor: str, sort: str, descending: bool) -> tuple[Any,
             raise ValueError("not an order number")
         return key, row_id
     except (ValueError, TypeError) as exc:
-        raise InvalidInput(
+        raise InvalidQuery(
             "the cursor is not one this server gave out for this list",
-            code="invalid_query",
             fields={"cursor": "invalid"},
         ) from exc
 

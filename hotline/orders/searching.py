@@ -169,6 +169,17 @@ async def resolve(
     )
 
 
+def _may_lack_key(search: queries.Search, sort: str) -> bool:
+    """Whether some orders found may lack the sort's key: not when the search asks for
+    it (overdue orders have a due, a completion period a completion time), where the
+    query for the orders without one would only read the index to find none."""
+    if sort == "due":
+        return not search.overdue
+    if sort == "completed":
+        return search.completed == (None, None)
+    return False
+
+
 async def search_orders(
     conn: asyncpg.Connection,
     actor: Actor,
@@ -190,7 +201,7 @@ async def search_orders(
     )
     if after is None or after[0] is not None:
         rows = await page(after=after, missing=False, limit=want)
-    if sort in queries.NULLABLE_SORTS and len(rows) < want:
+    if _may_lack_key(search, sort) and len(rows) < want:
         # The orders without the key, after those with one (or after the cursor's).
         after_missing = after if after is not None and after[0] is None else None
         rows += await page(after=after_missing, missing=True, limit=want - len(rows))

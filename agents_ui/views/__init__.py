@@ -1,6 +1,6 @@
 """The consoles' HTTP views: sign-in, orders and the order page, reference lists for
-forms, the agents' console, the area suggested from an address and the supervisors'
-board; each user's saved searches."""
+forms, the agents' console, the area suggested from an address, the knowledge base,
+the supervisors' board and each user's saved searches."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from agents_ui.views import (
     areas,
     auth,
     console,
+    knowledge,
     orders,
     reference,
     saved_filters,
@@ -25,4 +26,5 @@ def register(api: Api) -> None:
         suggestions.routes,
         areas.routes,
         saved_filters.routes,
+        knowledge.routes,
     )

@@ -24,10 +24,10 @@ from hotline.orders import queries
 from hotline.orders.models import OrderCriteria, OrderFilter
 from hotline.phones import normalize_phone
 from hotline.users.models import Actor
-from hotline.words import Words
+from hotline.words import shared_words
 
-# One segmentation per process; jieba's dictionary loads on first use, in a thread.
-WORDS = Words()
+# The process's segmentation; jieba's dictionary loads on first use, in a thread.
+WORDS = shared_words()
 
 # 96111-20261122-0042, or its tail 20261122-0042 (the day and the count).
 ORDER_NUMBER = re.compile(r"^(?:(?P<hotline>[A-Za-z0-9]+)-)?(?P<tail>\d{8}-\d{1,6})$")

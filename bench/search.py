@@ -214,7 +214,10 @@ async def app_searches(conn: asyncpg.Connection, runs: int, tz: ZoneInfo) -> Non
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--size", type=int, default=300_000)
-    parser.add_argument("--runs", type=int, default=30)
+    parser.add_argument("--runs", type=int, default=30, help="timed runs of each app search")
+    parser.add_argument(
+        "--compare-runs", type=int, default=30, help="timed runs of each words/trigrams page"
+    )
     args = parser.parse_args()
 
     async def work(settings: Settings) -> None:
@@ -229,7 +232,7 @@ def main() -> None:
             clock.step("texts")
             seconds = await fill_words(conn, clock)
             print(f"  jieba: {seconds / args.size * 1e6:.0f} µs an order")
-            await compare(conn, args.runs)
+            await compare(conn, args.compare_runs)
             await app_searches(conn, args.runs, ZoneInfo(settings.timezone))
         finally:
             await conn.close()

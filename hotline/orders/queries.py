@@ -356,8 +356,18 @@ def _conditions(search: Search, now: dt.datetime, arg: Callable[[Any], str]) -> 
         if end is not None:
             where.append(f"o.{column} < {arg(end)}")
     if search.overdue is not None:
-        test = f"(o.resolution_due_at < {arg(now)} AND o.{OPEN_PREDICATE})"
+        at = arg(now)
+        test = f"(o.resolution_due_at < {at} AND o.{OPEN_PREDICATE})"
         where.append(test if search.overdue else f"NOT coalesce({test}, false)")
+        if search.overdue and search.pattern is not None:
+            # With words, the overdue orders (few and old) as a set from the board's
+            # index of open orders by due (work_orders_board_open_idx), not a walk of the
+            # newest orders for both. Without, the board's overdue list walks that index
+            # by due and stops at its page.
+            where.append(
+                f"o.id IN (SELECT w.id FROM work_orders w WHERE w.{OPEN_PREDICATE} "
+                f"AND w.resolution_due_at < {at})"
+            )
     if search.rating is not None:
         outcome = "IS NULL" if search.rating == "none" else f"= {arg(search.rating)}"
         where.append(f"{CALLBACK_OUTCOME} {outcome}")

@@ -38,10 +38,10 @@ SHARED_WORDS = 2
 # later words add more matches to rank than they add relevance.
 ASKED_WORDS = 30
 # A search of the published articles reads the postings of at most this many of its
-# words, and of no more words once their postings pass this many rows: about ten
+# words, and of no more words once their postings pass this many rows: a few
 # milliseconds of index-only reading.
 RANKED_TERMS = 12
-POSTINGS_READ = 20_000
+POSTINGS_READ = 10_000
 # The mark of a search cursor whose pages ask for any word.
 ANY_WORD = "any:"
 REVIEWED_ONLY = "only a submitted version is reviewed; version {version} is {state}"
@@ -506,16 +506,22 @@ async def _ranking(
     synonyms = words().synonyms
     groups = [synonyms.get(word, (word,)) for word in asked]
     counts, total = await queries.word_counts(conn, sorted({v for g in groups for v in g}))
-    # A term's articles: those of its commonest word, short of the union's exact count.
-    known = [(max(counts.get(v, 0) for v in g), term) for term, g in enumerate(groups)]
-    found = sorted((count, term) for count, term in known if count)
+    # A term's articles: about those of its commonest word (its idf); what it costs to
+    # read: the postings of all its words.
+    found = sorted(
+        (sum(counts.get(v, 0) for v in g), max(counts.get(v, 0) for v in g), term)
+        for term, g in enumerate(groups)
+        if any(counts.get(v) for v in g)
+    )
     if not found or (every and len(found) < len(groups)):
         return None
     kept: list[tuple[int, int]] = []
-    for count, term in found:
-        if kept and (len(kept) == RANKED_TERMS or sum(c for c, _ in kept) + count > POSTINGS_READ):
+    read = 0
+    for postings, count, term in found:
+        if kept and (len(kept) == RANKED_TERMS or read + postings > POSTINGS_READ):
             break
         kept.append((count, term))
+        read += postings
     ranking = queries.Ranking(words=[], terms=[], idfs=[], need=len(kept) if every else 1)
     for count, term in kept:
         idf = math.log(1 + (total - count + 0.5) / (count + 0.5))

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import math
 from collections.abc import Mapping
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import asyncpg
 
+from hotline import i18n
 from hotline.context import JobContext
 from hotline.errors import Conflict, Forbidden, InvalidInput, NotFound
 from hotline.knowledge import queries
@@ -31,6 +33,17 @@ REVIEW_QUEUE = 200
 # A consultation is answered by the knowledge base when a published article shares
 # this many of its words (or all of them, when it has fewer), or is linked to its item.
 SHARED_WORDS = 2
+# The words of a description a suggestion asks for, the first ones: a long text's
+# later words add more matches to rank than they add relevance.
+ASKED_WORDS = 30
+# A search of the published articles reads the postings of at most this many of its
+# words, and of no more words once their postings pass this many rows: a few
+# milliseconds of index-only reading.
+RANKED_TERMS = 12
+POSTINGS_READ = 10_000
+# The mark of a search cursor whose pages ask for any word.
+ANY_WORD = "any:"
+REVIEWED_ONLY = "only a submitted version is reviewed; version {version} is {state}"
 
 
 def words() -> Words:
@@ -90,21 +103,20 @@ async def _index(text: dict[str, Any]) -> tuple[str, str, str]:
 async def check_links(conn: asyncpg.Connection, links: dict[str, Any]) -> None:
     """Every linked service item, hotline and area exists, and the validity period
     ends after it starts; else ``InvalidInput`` naming each field at fault."""
-    fields: dict[str, str] = {}
-    for field, table in (
-        ("service_items", "service_items"),
-        ("hotlines", "hotlines"),
-        ("areas", "areas"),
-    ):
-        unknown = set(links[field]) - await queries.existing(conn, table, links[field])
+    fields: dict[str, str | i18n.Text] = {}
+    # Each field is named for the reference table its codes are from.
+    for table in ("service_items", "hotlines", "areas"):
+        unknown = set(links[table]) - await queries.existing(conn, table, links[table])
         if unknown:
-            fields[field] = "unknown: " + ", ".join(sorted(unknown))
+            fields[table] = i18n.Text("unknown: {codes}", codes=", ".join(sorted(unknown)))
     start, end = links["valid_from"], links["valid_until"]
     if start is not None and end is not None and start > end:
         fields["valid_until"] = "must not be before valid_from"
     if fields:
         raise InvalidInput(
-            "the article refers to what does not exist", code="invalid_article", fields=fields
+            "the article names what does not exist, or ends before it starts",
+            code="invalid_article",
+            fields=fields,
         )
 
 
@@ -242,8 +254,10 @@ async def do_edit_article(
 
 
 async def _version_in(
-    conn: asyncpg.Connection, article_id: int, number: int, states: set[str], doing: str
+    conn: asyncpg.Connection, article_id: int, number: int, state: str, refusal: str
 ) -> asyncpg.Record:
+    """The version, locked, if it is in ``state``; else 409 with ``refusal`` (a template
+    of {version} and its {state})."""
     found = await queries.version(conn, article_id, number, for_update=True)
     if found is None:
         raise NotFound(
@@ -252,14 +266,8 @@ async def _version_in(
             version=number,
             article_id=article_id,
         )
-    if found["state"] not in states:
-        raise Conflict(
-            "version {version} is {state}: it cannot be {doing}",
-            code="illegal_state",
-            version=number,
-            state=found["state"],
-            doing=doing,
-        )
+    if found["state"] != state:
+        raise Conflict(refusal, code="illegal_state", version=number, state=found["state"])
     return found
 
 
@@ -268,7 +276,13 @@ async def do_submit(
 ) -> None:
     """A draft goes to review."""
     article = await _article_for(conn, actor, article_id)
-    await _version_in(conn, article["id"], number, {"draft"}, "submitted")
+    await _version_in(
+        conn,
+        article["id"],
+        number,
+        "draft",
+        "only a draft is submitted; version {version} is {state}",
+    )
     await queries.set_state(conn, article_id, number, "submitted")
 
 
@@ -281,6 +295,14 @@ async def _reviewed(conn: asyncpg.Connection, actor: Actor, article_id: int) -> 
     return article
 
 
+async def _reviewed_live(conn: asyncpg.Connection, actor: Actor, article_id: int) -> asyncpg.Record:
+    """An article a reviewer approves or rejects a version of: not archived."""
+    article = await _reviewed(conn, actor, article_id)
+    if article["archived_at"] is not None:
+        raise Conflict("the article is archived", code="archived")
+    return article
+
+
 async def do_approve(
     conn: asyncpg.Connection,
     actor: Actor,
@@ -290,8 +312,8 @@ async def do_approve(
     now: dt.datetime,
 ) -> None:
     """A submitted version is published; the version published before is superseded."""
-    article = await _reviewed(conn, actor, article_id)
-    await _version_in(conn, article_id, number, {"submitted"}, "approved")
+    article = await _reviewed_live(conn, actor, article_id)
+    await _version_in(conn, article_id, number, "submitted", REVIEWED_ONLY)
     if article["published_version"] is not None and number < article["published_version"]:
         raise Conflict("a later version is published already", code="older_version", version=number)
     await queries.set_state(
@@ -309,8 +331,8 @@ async def do_reject(
     now: dt.datetime,
 ) -> None:
     """A submitted version goes back to its writer with what to change."""
-    await _reviewed(conn, actor, article_id)
-    await _version_in(conn, article_id, number, {"submitted"}, "rejected")
+    await _reviewed_live(conn, actor, article_id)
+    await _version_in(conn, article_id, number, "submitted", REVIEWED_ONLY)
     await queries.set_state(
         conn, article_id, number, "rejected", reviewed_by=actor.user_id, note=note, now=now
     )
@@ -399,20 +421,32 @@ async def list_articles(
     """A page of articles as ``actor`` may see them, the next page's cursor, and whether
     a search (``q``) found nothing at all. A search asks for every word first, then
     for any of them."""
-    after = int(criteria.cursor) if criteria.cursor else None
-    queried = await asyncio.to_thread(words().for_query, criteria.q) if criteria.q else []
-    tries: list[str | None] = [None]
+    # A search's cursor is its offset, prefixed with ANY_WORD when its first page had
+    # to fall back to any word: the later pages ask as the first one did.
+    cursor = criteria.cursor or ""
+    fallen_back = cursor.startswith(ANY_WORD)
+    after = int(cursor.removeprefix(ANY_WORD)) if cursor else None
+    modes: list[bool | None] = [None]  # no search: every article, newest first
     if criteria.q:
-        tries = [words().tsquery(queried, every=True), words().tsquery(queried, every=False)]
+        modes = [False] if fallen_back else [True, False] if after is None else [True]
+    queried = await asyncio.to_thread(words().for_query, criteria.q) if criteria.q else []
     rows: list[asyncpg.Record] = []
-    for tsquery in dict.fromkeys(tries):
-        if criteria.q and tsquery is None:
-            break  # nothing but stopwords: nothing to find
+    for every in modes:
+        tsquery, ranking = None, None
+        if every is not None and criteria.state == "published":
+            ranking = await _ranking(conn, queried, every=every)
+            if ranking is None:
+                continue  # no article has every word (or any): ask for fewer
+        elif every is not None:
+            tsquery = words().tsquery(queried, every=every)
+            if tsquery is None:
+                break  # nothing but stopwords: nothing to find
         rows = await queries.list_articles(
             conn,
             state=criteria.state,
             writable_by=writable_by(actor),
             tsquery=tsquery,
+            ranking=ranking,
             kind=criteria.kind,
             service_item=criteria.service_item,
             hotline=criteria.hotline,
@@ -423,13 +457,16 @@ async def list_articles(
             limit=criteria.limit + 1,
             after=after,
         )
-        if rows or after is not None:
-            break  # a later page asks as the first one did: the every-word query found it
+        if rows:
+            fallen_back = every is False
+            break
     more = len(rows) > criteria.limit
     rows = rows[: criteria.limit]
     next_cursor = None
-    if more:
-        next_cursor = str((after or 0) + len(rows)) if criteria.q else str(rows[-1]["id"])
+    if more and criteria.q:
+        next_cursor = (ANY_WORD if fallen_back else "") + str((after or 0) + len(rows))
+    elif more:
+        next_cursor = str(rows[-1]["id"])
     nothing = bool(criteria.q) and not rows and after is None
     return [dict(r) for r in rows], next_cursor, nothing
 
@@ -456,6 +493,43 @@ async def do_record_gap(
     )
 
 
+async def _ranking(
+    conn: asyncpg.Connection, asked: list[str], *, every: bool
+) -> queries.Ranking | None:
+    """The search of the published articles for ``asked`` (each word a term, with its
+    synonyms), or None when no article has any of them (``every``: all of them). The
+    rarest terms are asked first; the commonest are left out once their postings would
+    pass ``POSTINGS_READ`` (they would cost the most and weigh the least), as are the
+    terms past ``RANKED_TERMS``."""
+    synonyms = words().synonyms
+    groups = [synonyms.get(word, (word,)) for word in asked]
+    counts, total = await queries.word_counts(conn, sorted({v for g in groups for v in g}))
+    # A term's articles: about those of its commonest word (its idf); what it costs to
+    # read: the postings of all its words.
+    found = sorted(
+        (sum(counts.get(v, 0) for v in g), max(counts.get(v, 0) for v in g), term)
+        for term, g in enumerate(groups)
+        if any(counts.get(v) for v in g)
+    )
+    if not found or (every and len(found) < len(groups)):
+        return None
+    kept: list[tuple[int, int]] = []
+    read = 0
+    for postings, count, term in found:
+        if kept and (len(kept) == RANKED_TERMS or read + postings > POSTINGS_READ):
+            break
+        kept.append((count, term))
+        read += postings
+    ranking = queries.Ranking(words=[], terms=[], idfs=[], need=len(kept) if every else 1)
+    for count, term in kept:
+        idf = math.log(1 + (total - count + 0.5) / (count + 0.5))
+        for variant in groups[term]:
+            ranking.words.append(variant)
+            ranking.terms.append(term)
+            ranking.idfs.append(idf)
+    return ranking
+
+
 async def suggest(
     conn: asyncpg.Connection,
     text: str,
@@ -468,23 +542,23 @@ async def suggest(
 ) -> list[dict[str, Any]]:
     """The articles that best answer ``text`` (any of its words), with the words each
     matched; records nothing."""
-    segmentation = words()
-    asked = await asyncio.to_thread(segmentation.for_query, text)
-    tsquery = segmentation.tsquery(asked, every=False)
-    if tsquery is None:
+    asked = (await asyncio.to_thread(words().for_query, text))[:ASKED_WORDS]
+    ranking = await _ranking(conn, asked, every=False)
+    if ranking is None:
         return []
-    each = [(w, segmentation.tsquery([w]) or "") for w in asked]
     rows = await queries.suggest(
         conn,
-        tsquery=tsquery,
-        words=each,
+        ranking=ranking,
         hotline=hotline,
         service_item=service_item,
         area=area,
         today=today,
         limit=limit,
     )
-    return [dict(r) for r in rows]
+    return [
+        {**{k: v for k, v in r.items() if k != "terms"}, "words": [asked[t] for t in r["terms"]]}
+        for r in rows
+    ]
 
 
 async def answering_article(
@@ -552,7 +626,7 @@ async def answered(
 ) -> bool:
     """Whether a published article answers ``text``: one linked to its service item,
     or one sharing ``SHARED_WORDS`` of its words (all of them, when it has fewer)."""
-    asked = await asyncio.to_thread(words().for_query, text)
+    asked = (await asyncio.to_thread(words().for_query, text))[:ASKED_WORDS]
     enough = min(SHARED_WORDS, len(asked))
     found = await suggest(
         conn, text, hotline=hotline, service_item=service_item, area=area, today=today

@@ -31,8 +31,14 @@ import OrderPage from "./views/order.js";
 import RulesPage from "./views/rules.js";
 import OutagesPage from "./views/outages.js";
 import SuggestModelsPage from "./views/suggest_models.js";
+import KnowledgePage from "./views/knowledge.js";
+import KnowledgeEditor from "./views/knowledge/editor.js";
+import KnowledgeFigures from "./views/knowledge/figures.js";
+import KnowledgeReview from "./views/knowledge/review.js";
 import { Countdown, Logo, StatusTag } from "./views/common.js";
-import { CALL_TAKER_ROLES, CENTRE_ROLES, SUPERVISOR_ROLES, UNIT_ROLES } from "./vocab.js";
+import {
+  CALL_TAKER_ROLES, CENTRE_ROLES, KB_READER_ROLES, KB_WRITER_ROLES, SUPERVISOR_ROLES, UNIT_ROLES,
+} from "./vocab.js";
 import { renders } from "./templates.gen.js";
 
 // Components keep their `template:` strings, but the browser compiles none: Vue's
@@ -53,14 +59,23 @@ const ROUTES = [
   { path: "/outages", component: OutagesPage, roles: CENTRE_ROLES, nav: "nav.outages" },
   { path: "/suggest", component: SuggestModelsPage, roles: SUPERVISOR_ROLES, nav: "suggestUi.nav" },
   { path: "/orders/:id", component: OrderPage, roles: [...CENTRE_ROLES, ...UNIT_ROLES] },
+  // The knowledge base's own paths before "/knowledge/:id", which would take them.
+  { path: "/knowledge", component: KnowledgePage, roles: KB_READER_ROLES, nav: "kbUi.nav" },
+  { path: "/knowledge/new", component: KnowledgeEditor, roles: KB_WRITER_ROLES },
+  { path: "/knowledge/review", component: KnowledgeReview, roles: SUPERVISOR_ROLES },
+  { path: "/knowledge/figures", component: KnowledgeFigures, roles: SUPERVISOR_ROLES },
+  { path: "/knowledge/:id", component: KnowledgePage, roles: KB_READER_ROLES },
+  { path: "/knowledge/:id/edit", component: KnowledgeEditor, roles: KB_WRITER_ROLES },
 ];
 
 const route = reactive({ path: "", params: {} });
 
+// "#/knowledge/5?version=2": the path's parameters, and the query's where the path has
+// none of that name.
 function parseHash() {
-  const path = window.location.hash.replace(/^#/, "") || "/";
-  route.path = path;
-  route.params = {};
+  const [path, query] = (window.location.hash.replace(/^#/, "") || "/").split("?", 2);
+  route.path = query ? `${path}?${query}` : path;
+  route.params = Object.fromEntries(new URLSearchParams(query || ""));
   for (const candidate of ROUTES) {
     const names = [];
     const pattern = new RegExp(
@@ -182,7 +197,10 @@ const Shell = {
       session.user = null;
       go("/login");
     }
-    const isActive = (path) => route.path === path || route.path.startsWith(path + "/");
+    const isActive = (path) => {
+      const here = route.path.split("?")[0];
+      return here === path || here.startsWith(path + "/");
+    };
     return { t, session, refs, live, nav, current, routeKey, route, elLocale, toggleLocale, logout, isActive };
   },
   template: `

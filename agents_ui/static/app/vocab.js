@@ -24,3 +24,12 @@ export const SUPERVISOR_ROLES = ["supervisor", "admin"];
 export const UNIT_ROLES = ["enterprise_user", "enterprise_admin"];
 // Who answers calls: agents, and supervisors stepping in.
 export const CALL_TAKER_ROLES = ["agent", "supervisor"];
+
+// The knowledge base (hotline/migrations/0036_knowledge.sql): an article's kind and a
+// version's state.
+export const KB_KINDS = ["guide", "faq", "policy", "script", "outage"];
+export const KB_STATES = ["draft", "submitted", "published", "rejected", "superseded"];
+// Who writes articles (the centre's supervisors and admins, units their own) and who
+// reviews them; everyone reads.
+export const KB_WRITER_ROLES = [...SUPERVISOR_ROLES, ...UNIT_ROLES];
+export const KB_READER_ROLES = [...CENTRE_ROLES, ...UNIT_ROLES];

@@ -21,6 +21,7 @@ import {
   loadRefs,
   loadSession,
   refs,
+  route,
   session,
   unitName,
 } from "./store.js";
@@ -31,6 +32,7 @@ import OrderPage from "./views/order.js";
 import RulesPage from "./views/rules.js";
 import OutagesPage from "./views/outages.js";
 import SuggestModelsPage from "./views/suggest_models.js";
+import OrderSearchPage from "./views/order_search.js";
 import { Countdown, Logo, StatusTag } from "./views/common.js";
 import { CALL_TAKER_ROLES, CENTRE_ROLES, SUPERVISOR_ROLES, UNIT_ROLES } from "./vocab.js";
 import { renders } from "./templates.gen.js";
@@ -52,15 +54,19 @@ const ROUTES = [
   { path: "/rules", component: RulesPage, roles: SUPERVISOR_ROLES, nav: "nav.rules" },
   { path: "/outages", component: OutagesPage, roles: CENTRE_ROLES, nav: "nav.outages" },
   { path: "/suggest", component: SuggestModelsPage, roles: SUPERVISOR_ROLES, nav: "suggestUi.nav" },
+  { path: "/orders", component: OrderSearchPage, roles: [...CENTRE_ROLES, ...UNIT_ROLES], nav: "searchUi.nav" },
   { path: "/orders/:id", component: OrderPage, roles: [...CENTRE_ROLES, ...UNIT_ROLES] },
 ];
 
-const route = reactive({ path: "", params: {} });
-
+// "#/orders?status=closed&q=漏水": the path picks the screen; the query, kept apart in
+// route.query, is the screen's own state (a search), so changing it keeps the screen.
 function parseHash() {
-  const path = window.location.hash.replace(/^#/, "") || "/";
+  const hash = window.location.hash.replace(/^#/, "");
+  const mark = hash.indexOf("?");
+  const path = (mark < 0 ? hash : hash.slice(0, mark)) || "/";
   route.path = path;
   route.params = {};
+  route.query = Object.fromEntries(new URLSearchParams(mark < 0 ? "" : hash.slice(mark + 1)));
   for (const candidate of ROUTES) {
     const names = [];
     const pattern = new RegExp(

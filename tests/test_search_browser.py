@@ -410,6 +410,11 @@ async def test_a_unit_finds_its_completed_orders_on_a_phone(
     await phone.locator("[data-test=result]", has_text=order["number"]).click()
     await expect(phone.locator("[data-test=order-number]")).to_have_text(order["number"])
 
+    # On a desktop the link sits beside the inbox's tabs.
+    desk = await system.console("water")
+    await expect(desk.locator("[data-test=unit-history-link]")).to_be_visible()
+    await shoot(desk, SHOTS / "unit-inbox-desktop-zh.png")
+
 
 async def test_the_screen_in_english_on_the_desktop(
     consoles: Stack,  # noqa: F811

@@ -465,6 +465,7 @@ export default {
           <span><span class="muted">{{ t('searchUi.cols.registered') }}</span> {{ $fmtTime(row.created_at) }}</span>
           <span :class="{ overdue: row.overdue }" data-test="result-due"><span class="muted">{{ t('searchUi.cols.due') }}</span>
             {{ $fmtTime(row.resolution_due_at) || '—' }}<template v-if="row.overdue"> · {{ t('searchUi.overdue') }}</template></span>
+          <span v-if="row.completed_at"><span class="muted">{{ t('searchUi.cols.completed') }}</span> {{ $fmtTime(row.completed_at) }}</span>
           <span v-if="row.lead_enterprise_id || row.enterprise"><span class="muted">{{ t('searchUi.cols.unit') }}</span> {{ unitOf(row) }}</span>
           <span v-if="row.rating"><span class="muted">{{ t('searchUi.cols.rating') }}</span> {{ t('searchUi.ratings.' + row.rating) }}</span>
           <span v-if="row.caller_name || row.caller_phone">{{ row.caller_name }} <span class="mono" data-test="result-phone">{{ row.caller_phone || '' }}</span></span>

@@ -71,11 +71,13 @@ async def routed(system: Stack, ids: Iterable[int]) -> None:
     """Until routing has moved every one of the orders on (dispatched, or to the centre's
     coordination for a hard case), so that statuses stay put while the test looks."""
 
+    wanted = list(ids)
+
     async def done() -> bool:
-        moving = await system.pool.fetchval(
+        moving: int = await system.pool.fetchval(
             "SELECT count(*) FROM work_orders WHERE id = ANY($1::bigint[])"
             " AND status IN ('registered', 'dispatching')",
-            list(ids),
+            wanted,
         )
         return moving == 0
 

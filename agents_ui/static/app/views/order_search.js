@@ -341,8 +341,11 @@ export default {
     }
 
     const unitOf = (row) => (row.enterprise ? nameOf(row.enterprise) : unitName(row.lead_enterprise_id));
+    // A row's callback outcome and "went to coordination" are the filters' words; the
+    // search contract does not yet put them on each row, so the columns show them when
+    // a row carries them (rating: good, bad, unreachable) and otherwise what the order
+    // itself says (coordinating now).
     const ratingType = (rating) => ({ good: "success", bad: "danger" })[rating] || "info";
-    // The 协调 mark: the search's flag for "went to coordination", or coordinating now.
     const coordinated = (row) => row.coordination === true || row.status === "escalated";
     const flagged = (row) => row.hard_case || row.redo_count > 0 || coordinated(row);
 

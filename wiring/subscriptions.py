@@ -7,6 +7,7 @@ from __future__ import annotations
 from callbacks import answers as callback_answers
 from callbacks.campaigns import on_order_completed
 from callbacks.jobs import callback_source
+from hotline.knowledge import service as knowledge
 from hotline.orders.lifecycle import ORDER_COMPLETED
 from hotline.outbox.handlers import topics
 from hotline.relay import CORE_SOURCES, Source
@@ -22,6 +23,8 @@ def subscribe_all() -> None:
     """Subscribe every package's handlers (idempotent)."""
     routing_subscribers.subscribe()
     webhook_handlers.subscribe()
+    # Consultations no article answers are the knowledge base's gaps.
+    knowledge.subscribe()
     # Live pushes need no subscription: the relay's publisher sends every order event
     # (web/live_publisher.py).
     topics.subscribe(ORDER_COMPLETED, on_order_completed)

@@ -1,10 +1,10 @@
 """The consoles' HTTP views: sign-in, orders and the order page, reference lists for
-forms, the agents' console, the area suggested from an address and the supervisors'
-board."""
+forms, the agents' console, the area suggested from an address, the knowledge base
+and the supervisors' board."""
 
 from __future__ import annotations
 
-from agents_ui.views import areas, auth, console, orders, reference, suggestions
+from agents_ui.views import areas, auth, console, knowledge, orders, reference, suggestions
 from web.api import Api
 
 
@@ -16,4 +16,5 @@ def register(api: Api) -> None:
         console.routes,
         suggestions.routes,
         areas.routes,
+        knowledge.routes,
     )

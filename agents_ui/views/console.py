@@ -15,12 +15,13 @@ from callbacks import queries as callback_queries
 from callbacks.figures import FigureQuery, compute_figures
 from hotline.board import queries
 from hotline.db import transaction
+from hotline.knowledge.service import answering_article, article_answered_with
 from hotline.orders.models import NewOrder
 from hotline.orders.presenting import order_json
 from hotline.orders.service import do_register_order, do_resolve_on_call, hotline_scope
 from hotline.phones import mask_phone
 from hotline.users.models import CALL_TAKER_ROLES, CENTRE_ROLES, SUPERVISOR_ROLES
-from web.api import Routes, json_response, read_body, read_query
+from web.api import MAX_ID, Routes, json_response, read_body, read_query
 from web.auth import require_actor
 from web.keys import CALENDAR, CLOCK, POOL, SETTINGS
 from web.live import announce_agent_status
@@ -42,6 +43,9 @@ class ResolvedOrder(NewOrder):
     """An order answered during the call: registered and resolved at once."""
 
     reply: str = Field(min_length=1, max_length=4000)
+    article_id: int | None = Field(
+        default=None, ge=1, le=MAX_ID, description="the knowledge base's article answered with"
+    )
 
 
 class MyOrders(BaseModel):
@@ -170,13 +174,24 @@ async def register_resolved(request: web.Request) -> web.Response:
     now = request.app[CLOCK]()
     async with transaction(request.app[POOL]) as conn:
         calendar = await request.app[CALENDAR].get(conn)
+        article = (
+            await answering_article(conn, body.article_id, now.astimezone(calendar.tz).date())
+            if body.article_id is not None
+            else None
+        )
         # The body is an order to register (with its reply): its errors name its fields
         # as the client sent them.
         result = await do_register_order(conn, actor, body, calendar, now)
         order = result.order
         if result.created:
-            order = await do_resolve_on_call(conn, actor, order["id"], body.reply, now)
-    return json_response(order_json(order), status=201 if result.created else 200)
+            order = await do_resolve_on_call(
+                conn, actor, order["id"], body.reply, now, article=article
+            )
+        else:
+            article = await article_answered_with(conn, order["id"])
+    return json_response(
+        {**order_json(order), "article": article}, status=201 if result.created else 200
+    )
 
 
 # -------------------------------------------------------------------------- board

@@ -3,6 +3,8 @@ profiles."""
 
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
+
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -10,6 +12,7 @@ from hotline import i18n
 from hotline.callers.models import CallerUpdate
 from hotline.callers.service import caller_profile, do_update_caller
 from hotline.db import transaction
+from hotline.knowledge.service import answering_article, article_answered_with
 from hotline.orders import queries
 from hotline.orders.models import ConfirmDraft, NewOrder, OrderFilter
 from hotline.orders.presenting import LIVE, attachment_json, event_json, order_json, phone_for
@@ -24,7 +27,7 @@ from hotline.orders.service import (
 from hotline.users.models import CENTRE_ROLES
 from routing import queries as routing_queries
 from routing.duplicates import do_merge, find_duplicates
-from web.api import Routes, json_response, path_int, read_body, read_query
+from web.api import MAX_ID, Routes, json_response, path_int, read_body, read_query
 from web.auth import require_actor
 from web.errors import language
 from web.keys import CALENDAR, CLOCK, POOL, SETTINGS
@@ -44,6 +47,9 @@ class Registering(NewOrder):
 class ResolveOnCall(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
     reply: str = Field(min_length=1, max_length=4000)
+    article_id: int | None = Field(
+        default=None, ge=1, le=MAX_ID, description="the knowledge base's article answered with"
+    )
 
 
 @routes.route(
@@ -117,6 +123,7 @@ async def get_order(request: web.Request) -> web.Response:
         attachments = await routing_queries.order_attachments(conn, order_id)
         children = await routing_queries.merged_children(conn, order_id, hotline_scope(actor))
         suspensions = await routing_queries.order_suspensions(conn, order_id, request.app[CLOCK]())
+        article = await article_answered_with(conn, order_id)
         scope = (
             await queries.enterprise_scope(conn, actor.enterprise_id)
             if actor.enterprise_id is not None
@@ -134,6 +141,8 @@ async def get_order(request: web.Request) -> web.Response:
             # 挂起: the last one open while the clock is stopped (routing/suspensions.py).
             "suspended": any(s["ended_at"] is None for s in suspensions),
             "suspensions": [dict(s) for s in suspensions],
+            # The knowledge base's article the order was answered with on the call.
+            "article": article,
             "merged_children": [
                 {**c, "caller_phone": phone_for(actor, c["caller_phone"], handling=False)}
                 for c in children
@@ -153,11 +162,16 @@ async def get_order(request: web.Request) -> web.Response:
 async def resolve_on_call(request: web.Request) -> web.Response:
     actor = require_actor(request)
     body = await read_body(request, ResolveOnCall)
+    now = request.app[CLOCK]()
     async with transaction(request.app[POOL]) as conn:
+        article = None
+        if body.article_id is not None:
+            today = now.astimezone(ZoneInfo(request.app[SETTINGS].timezone)).date()
+            article = await answering_article(conn, body.article_id, today)
         order = await do_resolve_on_call(
-            conn, actor, path_int(request, "order_id"), body.reply, request.app[CLOCK]()
+            conn, actor, path_int(request, "order_id"), body.reply, now, article=article
         )
-    return json_response(order_json(order))
+    return json_response({**order_json(order), "article": article})
 
 
 @routes.route(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -19,6 +20,7 @@ from hotline import i18n
 from hotline.deadlines import limits
 from hotline.deadlines import queries as deadline_queries
 from hotline.errors import Conflict, Forbidden, InvalidInput, NotFound
+from hotline.knowledge.service import record_answer
 from hotline.orders import queries
 from hotline.orders.lifecycle import (
     ANNOUNCED,
@@ -445,9 +447,18 @@ async def _announce(
 
 
 async def do_resolve_on_call(
-    conn: asyncpg.Connection, actor: Actor, order_id: int, reply: str, now: dt.datetime
+    conn: asyncpg.Connection,
+    actor: Actor,
+    order_id: int,
+    reply: str,
+    now: dt.datetime,
+    *,
+    article: Mapping[str, Any] | None = None,
 ) -> asyncpg.Record:
-    """直接办结: the agent answered it during the call; the clocks stop."""
+    """直接办结: the agent answered it during the call; the clocks stop. ``article``: the
+    knowledge base's article answered with ({id, version, title}, from
+    ``knowledge.service.answering_article``): the event names it and the answer counts
+    for the article's use."""
     check_can_register(actor)
     order = await access_order_by_id(conn, actor, order_id, for_update=True)
     reply = reply.strip()
@@ -463,10 +474,19 @@ async def do_resolve_on_call(
         actor,
         now,
         changes={"reply": reply, "completed_at": now},
-        data={"reply": reply},
+        data={"reply": reply, **({"article": dict(article)} if article else {})},
         facts={"dispatch_id": None, "late": False},
     )
     await deadline_queries.cancel_open(conn, order_id)
+    if article:
+        await record_answer(
+            conn,
+            article,
+            order_id=order_id,
+            user_id=actor.user_id,
+            hotline_code=order["hotline_code"],
+            now=now,
+        )
     return updated
 
 

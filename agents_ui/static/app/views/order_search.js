@@ -480,18 +480,18 @@ export default {
       <div ref="results" class="search-results" tabindex="0" data-test="results" @keydown="onResultsKey">
         <el-table ref="table" :data="rows" row-key="id" highlight-current-row class="search-table" row-class-name="search-row"
                   :default-sort="{ prop: sortKey, order: sortOrder }" @sort-change="onSortChange" @row-click="onRowClick">
-          <el-table-column prop="number" :label="t('searchUi.cols.number')" width="196" sortable="custom"
+          <el-table-column prop="number" :label="t('searchUi.cols.number')" width="192" sortable="custom"
                            :sort-orders="['descending', 'ascending']" class-name="col-number">
             <template #default="{ row }">
-              <a class="mono link" :href="'#/orders/' + row.id" data-test="result-number" @click.stop>{{ row.number }}</a>
+              <a class="mono link nowrap" :href="'#/orders/' + row.id" data-test="result-number" @click.stop>{{ row.number }}</a>
               <div class="muted small">{{ row.hotline_code }}</div>
             </template>
           </el-table-column>
-          <el-table-column prop="registered" :label="t('searchUi.cols.registered')" width="132" sortable="custom"
+          <el-table-column prop="registered" :label="t('searchUi.cols.registered')" width="126" sortable="custom"
                            :sort-orders="['descending', 'ascending']" class-name="col-registered">
             <template #default="{ row }">{{ $fmtTime(row.created_at) }}</template>
           </el-table-column>
-          <el-table-column :label="t('searchUi.cols.item')" min-width="170">
+          <el-table-column :label="t('searchUi.cols.item')" min-width="150">
             <template #default="{ row }">
               <div>{{ $itemName(row.service_item_code) || '—' }}</div>
               <div class="muted small">{{ $areaName(row.area_code) }}</div>
@@ -500,36 +500,36 @@ export default {
           <el-table-column :label="t('searchUi.cols.status')" width="132">
             <template #default="{ row }"><StatusTag :status="row.status" /></template>
           </el-table-column>
-          <el-table-column :label="t('searchUi.cols.unit')" min-width="140">
+          <el-table-column :label="t('searchUi.cols.unit')" min-width="120">
             <template #default="{ row }">{{ unitOf(row) || '—' }}</template>
           </el-table-column>
-          <el-table-column prop="due" :label="t('searchUi.cols.due')" width="124" sortable="custom"
+          <el-table-column prop="due" :label="t('searchUi.cols.due')" width="120" sortable="custom"
                            :sort-orders="['ascending', 'descending']" class-name="col-due">
             <template #default="{ row }">
               <span :class="{ overdue: row.overdue }" data-test="result-due">{{ $fmtTime(row.resolution_due_at) || '—' }}</span>
               <div v-if="row.overdue" class="overdue small">{{ t('searchUi.overdue') }}</div>
             </template>
           </el-table-column>
-          <el-table-column prop="completed" :label="t('searchUi.cols.completed')" width="136" sortable="custom"
+          <el-table-column prop="completed" :label="t('searchUi.cols.completed')" width="126" sortable="custom"
                            :sort-orders="['descending', 'ascending']" class-name="col-completed">
             <template #default="{ row }">{{ $fmtTime(row.completed_at) || '—' }}</template>
           </el-table-column>
-          <el-table-column :label="t('searchUi.cols.rating')" width="96">
+          <el-table-column :label="t('searchUi.cols.rating')" width="90">
             <template #default="{ row }">
               <el-tag v-if="row.rating" disable-transitions size="small" :type="ratingType(row.rating)">{{ t('searchUi.ratings.' + row.rating) }}</el-tag>
               <span v-else class="muted">—</span>
             </template>
           </el-table-column>
-          <el-table-column :label="t('searchUi.cols.caller')" width="150">
+          <el-table-column :label="t('searchUi.cols.caller')" width="128">
             <template #default="{ row }">
               <div class="ellipsis">{{ row.caller_name }}</div>
               <div class="mono small muted" data-test="result-phone">{{ row.caller_phone || '' }}</div>
             </template>
           </el-table-column>
-          <el-table-column :label="t('searchUi.cols.description')" min-width="240">
+          <el-table-column :label="t('searchUi.cols.description')" min-width="190">
             <template #default="{ row }"><div class="clamp-2" data-test="result-description">{{ row.description }}</div></template>
           </el-table-column>
-          <el-table-column :label="t('searchUi.cols.flags')" width="124">
+          <el-table-column :label="t('searchUi.cols.flags')" width="130">
             <template #default="{ row }">
               <div v-if="flagged(row)" class="search-flags">
                 <el-tag v-if="row.hard_case" disable-transitions size="small" type="danger" data-test="flag-hard-case">{{ t('searchUi.flags.hardCase') }}</el-tag>

@@ -10,11 +10,13 @@ on a database of this module's own. Screenshots go to ``tests/artifacts/search/`
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
+from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.async_api import Page, expect
@@ -40,6 +42,8 @@ pytestmark = pytest.mark.skipif(
 )
 
 SHOTS = ARTIFACTS / "search"
+# The centre's clock, in which the search's dates are days.
+CHINA = ZoneInfo("Asia/Shanghai")
 # The word the agent's orders share in the first test (jieba keeps it whole); each test
 # has its own word, so that the orders another test made do not show among its own.
 WORD = "消防栓"
@@ -320,7 +324,21 @@ async def test_a_link_reproduces_a_search_for_another_user(
     await expect(supervisor.locator("[data-test=filter-hotline]")).to_be_visible()
     await shoot(supervisor, SHOTS / "supervisor-link-zh.png")
 
+    # Registered on their day (China time), in either status: the same two.
+    registered = dt.datetime.fromisoformat(orders[1]["created_at"]).astimezone(CHINA)
+    today = registered.date().isoformat()
+    await supervisor.goto(
+        f"{system.base}/#/orders?q={word}&hard_case=true&registered_from={today}"
+        f"&registered_to={today}&status=escalated,dispatched"
+    )
+    await shows(supervisor, seen)
+    await expect(supervisor.locator("[data-test=chips] [data-chip=registered]")).to_contain_text(
+        f"受理日期：{today} – {today}"
+    )
+
     # A search that finds nothing says what to change.
+    await supervisor.goto(f"{system.base}/#/orders?q={word}&registered_to=2020-01-01")
+    await expect(supervisor.locator("[data-test=empty]")).to_be_visible()
     await search_for(supervisor, "没有这样的诉求内容")
     empty = supervisor.locator("[data-test=empty]")
     await expect(empty).to_contain_text("没有找到符合条件的工单")

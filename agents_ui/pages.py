@@ -1,5 +1,6 @@
 """The pages people open in a browser: the consoles' single page, the public report
-form, and their static files (no build step: ES modules and vendored libraries)."""
+form, the public service guide, and their static files (no build step: ES modules and
+vendored libraries)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from pathlib import Path
 from aiohttp import web
 
 from agents_ui.views import suggestions
+from integrations.guide import views as guide
 from web.security import allow_inline_script
 
 STATIC_DIR = Path(__file__).parent / "static"
@@ -45,5 +47,6 @@ def setup(app: web.Application) -> None:
     allow_inline_script(app, import_map())
     app.router.add_get("/", index)
     app.router.add_get("/report", report_form)
+    guide.setup(app)
     app.router.add_get("/favicon.ico", favicon)
     app.router.add_static("/static/", STATIC_DIR)

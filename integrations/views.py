@@ -1,9 +1,10 @@
 """The integrations' HTTP views: Twilio's webhooks and the calls API, Open311 and the
-public report form, enterprise webhook subscriptions."""
+public report form, enterprise webhook subscriptions, the public service guide."""
 
 from __future__ import annotations
 
 from integrations.enterprise_webhooks import views as enterprise_webhooks
+from integrations.guide import views as guide
 from integrations.open311 import views as open311
 from integrations.open311.views import form as open311_form
 from integrations.telephony import views as telephony
@@ -11,4 +12,10 @@ from web.api import Api
 
 
 def register(api: Api) -> None:
-    api.include(enterprise_webhooks.routes, open311.routes, open311_form.routes, telephony.routes)
+    api.include(
+        enterprise_webhooks.routes,
+        open311.routes,
+        open311_form.routes,
+        telephony.routes,
+        guide.routes,
+    )

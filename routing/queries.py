@@ -4,6 +4,7 @@ ladder's notices, duplicates and outages."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import Any
 
 import asyncpg
@@ -784,6 +785,12 @@ async def insert_outage(conn: asyncpg.Connection, values: dict[str, Any]) -> asy
     return row
 
 
+# An outage runs from its start until its end unless it is cancelled ($1: the moment).
+# The one definition: orders are linked to it, callers hear of it, the public guide
+# shows it.
+_RUNNING = "cancelled_at IS NULL AND starts_at <= $1 AND ends_at > $1"
+
+
 async def active_outage_for(
     conn: asyncpg.Connection,
     *,
@@ -798,14 +805,41 @@ async def active_outage_for(
     return await conn.fetchrow(
         f"""
         SELECT * FROM outage_notices
-         WHERE domain = $1 AND area_codes && $2::text[] AND cancelled_at IS NULL
-           AND starts_at <= $3 AND ends_at > $3
+         WHERE {_RUNNING} AND domain = $2 AND area_codes && $3::text[]
          ORDER BY starts_at, id LIMIT 1
          {lock}
         """,
+        at,
         domain,
         areas,
+    )
+
+
+async def running_outages(
+    conn: asyncpg.Connection,
+    at: dt.datetime,
+    *,
+    domains: Sequence[str],
+    areas: Sequence[str] = (),
+    limit: int | None = None,
+) -> list[asyncpg.Record]:
+    """The running outages of ``domains``: those covering one of ``areas`` first, then
+    the newest first; all of them without a ``limit``.
+
+    Read only, no lock: a greeting, a screen-pop and the public guide only show them
+    (``active_outage_for`` locks the one an order is linked to)."""
+    return await conn.fetch(
+        f"""
+        SELECT id, domain, kind, title, description, area_codes, starts_at, ends_at
+          FROM outage_notices
+         WHERE {_RUNNING} AND domain = ANY($2::text[])
+         ORDER BY area_codes && $3::text[] DESC, starts_at DESC, id DESC
+         LIMIT $4
+        """,
         at,
+        list(domains),
+        list(areas),
+        limit,
     )
 
 

@@ -27,8 +27,17 @@ from web.keys import API
 from wiring.app import create_app
 
 # Path ids that name no order's row: nothing to bound by hotline. A caller's profile
-# shows other hotlines' orders as one line each (tests/test_caller_profiles.py).
-NOT_OF_AN_ORDER = {"campaign_id", "rule_id", "client_id", "phone", "training_id"}
+# shows other hotlines' orders as one line each (tests/test_caller_profiles.py). The
+# knowledge base's articles are every hotline's to read (tests/test_knowledge.py).
+NOT_OF_AN_ORDER = {
+    "campaign_id",
+    "rule_id",
+    "client_id",
+    "phone",
+    "training_id",
+    "article_id",
+    "version",
+}
 
 # A recording the carrier would be asked for (which answers 502 in tests) if the boundary
 # let the request through.

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from hotline.suggest.classifier import HOTLINE_REACH
+from hotline.reference.reach import HOTLINE_REACH
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTICLES = ROOT / "config" / "knowledge" / "articles.json"
@@ -93,7 +93,9 @@ def unified() -> list[str]:
 def reach() -> dict[str, set[str] | None]:
     """Hotline code -> the item domains it takes; None for a hotline that takes all."""
     return {
-        h["code"]: None if h["domain"] is None else HOTLINE_REACH.get(h["domain"], {h["domain"]})
+        h["code"]: None
+        if h["domain"] is None
+        else set(HOTLINE_REACH.get(h["domain"], {h["domain"]}))
         for h in _load(DEMO / "hotlines.json")
     }
 

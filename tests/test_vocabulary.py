@@ -59,9 +59,10 @@ SAME_RESOURCE: dict[tuple[str, str], set[str]] = {
     ("post", "/api/v1/routing/rules"): set(),
     ("put", "/api/v1/routing/rules/{rule_id}"): set(),
     ("post", "/api/v1/orders"): set(),
-    ("post", "/api/v1/orders/resolved-on-call"): set(),
+    # The knowledge base's article answered with is answered as `article` {id, ...}.
+    ("post", "/api/v1/orders/resolved-on-call"): {"article_id"},
     ("post", "/api/v1/orders/{order_id}/confirm"): set(),
-    ("post", "/api/v1/orders/{order_id}/resolve-on-call"): set(),
+    ("post", "/api/v1/orders/{order_id}/resolve-on-call"): {"article_id"},
     ("post", "/api/v1/orders/{order_id}/merge"): set(),
     ("post", "/api/v1/outages"): set(),
     # The phones become the campaign's surveys (phone, contact_name).
@@ -95,6 +96,13 @@ ANSWERS_ANOTHER = {
     # The caller's whole profile (history, orders, prefill); the fields sent are the
     # same names under its `citizen`.
     ("patch", "/api/v1/callers/{phone}"),
+    # A knowledge base article with its history; the version written is answered under
+    # its `version` with the same names. The reviews are decisions on a version.
+    ("post", "/api/v1/knowledge/articles"),
+    ("put", "/api/v1/knowledge/articles/{article_id}"),
+    ("post", "/api/v1/knowledge/articles/{article_id}/versions/{version}/approve"),
+    ("post", "/api/v1/knowledge/articles/{article_id}/versions/{version}/reject"),
+    ("post", "/api/v1/knowledge/articles/{article_id}/archive"),
 }
 
 

@@ -23,6 +23,7 @@ from callbacks import queries as callback_queries
 from hotline import db
 from hotline.context import utcnow
 from hotline.errors import DomainError
+from hotline.knowledge.seed import SeedFileError
 from hotline.logs import configure_logging
 from hotline.migrate import MigrationError, migrate
 from hotline.orders import queries as order_queries
@@ -34,6 +35,7 @@ from wiring.jobs import install_job_context, job_context
 from wiring.seed import (
     database_is_empty,
     seed_demo_users,
+    seed_knowledge,
     seed_reference,
     seed_roads,
     seed_routing,
@@ -62,6 +64,12 @@ async def _prepare_database(settings: Settings, *, demo_users: bool) -> None:
             log.info("loaded reference data: %s", counts)
             log.info("loaded the seed road list: %d names", await seed_roads(conn))
             log.info("loaded demo routing: %s", await seed_routing(conn, utcnow()))
+            try:
+                knowledge = await seed_knowledge(conn, utcnow(), settings.timezone)
+                log.info("loaded the knowledge base's seed articles: %s", knowledge)
+            except SeedFileError:
+                # The service runs without them; `hotline seed` says what is wrong.
+                log.exception("the knowledge base's seed file was refused")
             if demo_users:
                 log.info("created %d demo users", await seed_demo_users(conn))
     finally:
@@ -115,6 +123,9 @@ def cmd_seed(settings: Settings, args: argparse.Namespace) -> int:
             print("seed road names:", await seed_roads(conn))
             routing = await seed_routing(conn, utcnow())
             print("demo routing:", ", ".join(f"{k} {v}" for k, v in routing.items()))
+            knowledge = await seed_knowledge(conn, utcnow(), settings.timezone)
+            if knowledge is not None:
+                print("knowledge base:", ", ".join(f"{k} {v}" for k, v in knowledge.items()))
             if args.demo_users:
                 print("demo users created:", await seed_demo_users(conn))
             # The catalogue may have changed: a version that knows its items and keywords.
@@ -541,7 +552,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     configure_logging(settings, getattr(args, "label", args.command))
     try:
         return COMMANDS[args.command](settings, args)
-    except (SettingsError, MigrationError, DomainError, backups.BackupError) as exc:
+    except (SettingsError, MigrationError, DomainError, backups.BackupError, SeedFileError) as exc:
         log.error("%s", exc)
         if isinstance(exc, DomainError) and exc.fields:
             for field, problem in exc.fields.items():

@@ -7,10 +7,12 @@ import json
 import logging
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import asyncpg
 
 from hotline.errors import InvalidInput
+from hotline.knowledge.seed import SeedArticle, do_seed_articles, read_articles
 from hotline.reference import queries as ref
 from hotline.suggest import area_queries
 from hotline.users import queries as user_queries
@@ -20,6 +22,8 @@ from routing.rules import RuleInput, do_seed_rule, do_set_domain_group
 log = logging.getLogger(__name__)
 
 CONFIG_DIR = Path(__file__).resolve().parent.parent / "config" / "demo"
+# The knowledge base's seed articles (docs/knowledge.md), loaded when the file is there.
+KNOWLEDGE_FILE = CONFIG_DIR.parent / "knowledge" / "articles.json"
 
 # Demo only: README lists them. Production never creates them.
 DEMO_USERS: list[dict[str, str | None]] = [
@@ -193,3 +197,21 @@ async def seed_demo_users(conn: asyncpg.Connection) -> int:
 
 async def database_is_empty(conn: asyncpg.Connection) -> bool:
     return await ref.count_hotlines(conn) == 0
+
+
+def _knowledge_articles(path: Path) -> list[SeedArticle] | None:
+    return read_articles(path) if path.exists() else None
+
+
+async def seed_knowledge(
+    conn: asyncpg.Connection, now: dt.datetime, timezone: str, path: Path = KNOWLEDGE_FILE
+) -> dict[str, int] | None:
+    """Load the knowledge base's seed file, if there is one (None when not): how many
+    articles were new, changed and unchanged. A bad file raises ``SeedFileError`` and
+    loads nothing."""
+    articles = _knowledge_articles(path)
+    if articles is None:
+        return None
+    today = now.astimezone(ZoneInfo(timezone)).date()
+    async with conn.transaction():
+        return await do_seed_articles(conn, articles, now, today)

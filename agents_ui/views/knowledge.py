@@ -37,6 +37,16 @@ REPORT_DAYS = 30
 
 _ARTICLE = r"/api/v1/knowledge/articles/{article_id:\d+}"
 _VERSION = _ARTICLE + r"/versions/{version:\d+}"
+# Versions are numbered in PostgreSQL integers.
+MAX_VERSION = 2**31 - 1
+
+
+def _version(request: web.Request) -> int:
+    """The path's version number; 404 for one no version can have (beyond an integer)."""
+    number = path_int(request, "version")
+    if number > MAX_VERSION:
+        raise web.HTTPNotFound()
+    return number
 
 
 def _today(request: web.Request) -> dt.date:
@@ -157,7 +167,7 @@ async def submit_version(request: web.Request) -> web.Response:
             conn,
             require_actor(request),
             article_id,
-            path_int(request, "version"),
+            _version(request),
             request.app[CLOCK](),
         )
     return await _article(request, article_id)
@@ -186,7 +196,7 @@ async def approve_version(request: web.Request) -> web.Response:
             conn,
             require_actor(request),
             article_id,
-            path_int(request, "version"),
+            _version(request),
             note,
             request.app[CLOCK](),
         )
@@ -209,7 +219,7 @@ async def reject_version(request: web.Request) -> web.Response:
             conn,
             require_actor(request),
             article_id,
-            path_int(request, "version"),
+            _version(request),
             body.note,
             request.app[CLOCK](),
         )

@@ -85,7 +85,7 @@ class ArticleFilter(BaseModel):
     )
     review_overdue: bool | None = None
     limit: int = Field(default=20, ge=1, le=100)
-    cursor: str | None = Field(default=None, max_length=40, pattern=r"^\d{1,18}$")
+    cursor: str | None = Field(default=None, max_length=40, pattern=r"^(any:)?\d{1,18}$")
 
 
 class ArticleRead(BaseModel):

@@ -4,7 +4,6 @@ questions they did not answer."""
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Sequence
 from typing import Any
 
@@ -49,6 +48,11 @@ _SEARCH = """
     setweight(to_tsvector('simple', $20), 'A')
     || setweight(to_tsvector('simple', $21), 'B')
     || setweight(to_tsvector('simple', $22), 'C')"""
+# Relevance: ts_rank_cd over the whole text (its weights put the title first), plus its
+# rank with the title's words alone weighing (weights D, C, B, A = 0, 0, 0, 1): cover
+# density weighs a cover by its closeness before its weights, and alone can rank a
+# title match no higher than a body match.
+_RANK = "(ts_rank_cd(v.search, {q}) + ts_rank_cd('{{0, 0, 0, 1}}', v.search, {q}))"
 # Valid on $today and not archived: what agents may answer with.
 _CURRENT = """
     a.archived_at IS NULL
@@ -117,7 +121,7 @@ async def insert_version(
         text["fees"],
         text["time_limit"],
         text["steps"],
-        json.dumps(text["en"], ensure_ascii=False),
+        text["en"],  # a dict: the connection's jsonb codec encodes it (a string would stay one)
         links["service_items"],
         links["hotlines"],
         links["areas"],
@@ -321,7 +325,7 @@ async def list_articles(
     if tsquery is not None:
         query = w.param(tsquery)
         w.add(f"v.search @@ to_tsquery('simple', {query})")
-        rank = f"ts_rank_cd(v.search, to_tsquery('simple', {query}))"
+        rank = _RANK.format(q=f"to_tsquery('simple', {query})")
     if kind is not None:
         w.add("a.kind = {}", kind)
     if service_item is not None:
@@ -342,25 +346,35 @@ async def list_articles(
     if review_overdue is not None:
         w.add(f"{overdue} = {{}}", review_overdue)
     if tsquery is not None:
-        order = f"ORDER BY score DESC, a.id DESC OFFSET {w.param(after or 0)}"
+        page = f"ORDER BY score DESC, a.id DESC OFFSET {w.param(after or 0)}"
+        order = "ORDER BY page.score DESC, a.id DESC"
     else:
         if after is not None:
             w.add("a.id < {}", after)
-        order = "ORDER BY a.id DESC"
+        page = order = "ORDER BY a.id DESC"
+    # The page is chosen from the index and the ranks alone; the texts (out of line,
+    # compressed) are read for its rows only.
     return await conn.fetch(
         f"""
+        WITH page AS (
+            SELECT a.id, v.version, {rank} AS score
+              FROM kb_article_versions v
+              JOIN kb_articles a ON a.id = v.article_id AND {join}
+             WHERE {w.sql()}
+             {page}
+             LIMIT {w.param(limit)}
+        )
         SELECT {_ARTICLE}, {_OWNER}, a.published_version, a.latest_version, a.archived_at,
-               (SELECT l.state FROM kb_article_versions l
-                 WHERE l.article_id = a.id AND l.version = a.latest_version) AS latest_state,
-               v.title, left(coalesce(nullif(v.body, ''), v.script), 120) AS summary,
+               l.state AS latest_state, v.title,
+               left(coalesce(nullif(v.body, ''), v.script), 120) AS summary,
                v.script, v.service_items, v.hotlines, v.areas, v.valid_from, v.valid_until,
-               v.review_due, {overdue} AS review_overdue, v.demo, {rank} AS score
-          FROM kb_article_versions v
-          JOIN kb_articles a ON a.id = v.article_id AND {join}
+               v.review_due, {overdue} AS review_overdue, v.demo, page.score
+          FROM page
+          JOIN kb_articles a ON a.id = page.id
+          JOIN kb_article_versions v ON v.article_id = a.id AND v.version = page.version
+          JOIN kb_article_versions l ON l.article_id = a.id AND l.version = a.latest_version
           LEFT JOIN enterprises e ON e.id = a.owner_enterprise_id
-         WHERE {w.sql()}
          {order}
-         LIMIT {w.param(limit)}
         """,
         *w.params,
     )
@@ -389,9 +403,8 @@ async def suggest(
                                FROM areas WHERE code = $4), '{{}}') AS codes
         ),
         found AS (
-            SELECT a.id, a.kind, v.title, v.script, v.body, v.search,
-                   coalesce($3::text = ANY (v.service_items), false) AS linked,
-                   ts_rank_cd(v.search, q.q)
+            SELECT a.id, v.version, coalesce($3::text = ANY (v.service_items), false) AS linked,
+                   {_RANK.format(q="q.q")}
                    * (1 + CASE WHEN $3::text = ANY (v.service_items) THEN 1 ELSE 0 END
                         + CASE WHEN $2::text = ANY (v.hotlines) THEN 0.5 ELSE 0 END
                         + CASE WHEN v.areas && place.codes THEN 0.5 ELSE 0 END) AS score
@@ -403,12 +416,15 @@ async def suggest(
              ORDER BY score DESC, a.id DESC
              LIMIT $6
         )
-        SELECT id, kind, title, script, left(coalesce(nullif(body, ''), script), 120) AS summary,
-               score::float8 AS score, linked,
+        SELECT found.id, a.kind, v.title, v.script,
+               left(coalesce(nullif(v.body, ''), v.script), 120) AS summary,
+               found.score::float8 AS score, found.linked,
                ARRAY(SELECT u.word FROM unnest($7::text[], $8::text[]) AS u(word, q)
-                      WHERE found.search @@ to_tsquery('simple', u.q)) AS words
+                      WHERE v.search @@ to_tsquery('simple', u.q)) AS words
           FROM found
-         ORDER BY score DESC, id DESC
+          JOIN kb_articles a ON a.id = found.id
+          JOIN kb_article_versions v ON v.article_id = found.id AND v.version = found.version
+         ORDER BY found.score DESC, found.id DESC
         """,
         tsquery,
         hotline,

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 import asyncpg
 
+from hotline import i18n
 from hotline.context import JobContext
 from hotline.errors import Conflict, Forbidden, InvalidInput, NotFound
 from hotline.knowledge import queries
@@ -32,6 +33,12 @@ REVIEW_QUEUE = 200
 # A consultation is answered by the knowledge base when a published article shares
 # this many of its words (or all of them, when it has fewer), or is linked to its item.
 SHARED_WORDS = 2
+# The words of a description a suggestion asks for, the first ones: a long text's
+# later words add more matches to rank than they add relevance.
+ASKED_WORDS = 30
+# The mark of a search cursor whose pages ask for any word.
+ANY_WORD = "any:"
+REVIEWED_ONLY = "only a submitted version is reviewed; version {version} is {state}"
 
 
 @functools.cache
@@ -92,21 +99,20 @@ async def _index(text: dict[str, Any]) -> tuple[str, str, str]:
 async def check_links(conn: asyncpg.Connection, links: dict[str, Any]) -> None:
     """Every linked service item, hotline and area exists, and the validity period
     ends after it starts; else ``InvalidInput`` naming each field at fault."""
-    fields: dict[str, str] = {}
-    for field, table in (
-        ("service_items", "service_items"),
-        ("hotlines", "hotlines"),
-        ("areas", "areas"),
-    ):
-        unknown = set(links[field]) - await queries.existing(conn, table, links[field])
+    fields: dict[str, str | i18n.Text] = {}
+    # Each field is named for the reference table its codes are from.
+    for table in ("service_items", "hotlines", "areas"):
+        unknown = set(links[table]) - await queries.existing(conn, table, links[table])
         if unknown:
-            fields[field] = "unknown: " + ", ".join(sorted(unknown))
+            fields[table] = i18n.Text("unknown: {codes}", codes=", ".join(sorted(unknown)))
     start, end = links["valid_from"], links["valid_until"]
     if start is not None and end is not None and start > end:
         fields["valid_until"] = "must not be before valid_from"
     if fields:
         raise InvalidInput(
-            "the article refers to what does not exist", code="invalid_article", fields=fields
+            "the article names what does not exist, or ends before it starts",
+            code="invalid_article",
+            fields=fields,
         )
 
 
@@ -244,8 +250,10 @@ async def do_edit_article(
 
 
 async def _version_in(
-    conn: asyncpg.Connection, article_id: int, number: int, states: set[str], doing: str
+    conn: asyncpg.Connection, article_id: int, number: int, state: str, refusal: str
 ) -> asyncpg.Record:
+    """The version, locked, if it is in ``state``; else 409 with ``refusal`` (a template
+    of {version} and its {state})."""
     found = await queries.version(conn, article_id, number, for_update=True)
     if found is None:
         raise NotFound(
@@ -254,14 +262,8 @@ async def _version_in(
             version=number,
             article_id=article_id,
         )
-    if found["state"] not in states:
-        raise Conflict(
-            "version {version} is {state}: it cannot be {doing}",
-            code="illegal_state",
-            version=number,
-            state=found["state"],
-            doing=doing,
-        )
+    if found["state"] != state:
+        raise Conflict(refusal, code="illegal_state", version=number, state=found["state"])
     return found
 
 
@@ -270,7 +272,13 @@ async def do_submit(
 ) -> None:
     """A draft goes to review."""
     article = await _article_for(conn, actor, article_id)
-    await _version_in(conn, article["id"], number, {"draft"}, "submitted")
+    await _version_in(
+        conn,
+        article["id"],
+        number,
+        "draft",
+        "only a draft is submitted; version {version} is {state}",
+    )
     await queries.set_state(conn, article_id, number, "submitted")
 
 
@@ -283,6 +291,14 @@ async def _reviewed(conn: asyncpg.Connection, actor: Actor, article_id: int) -> 
     return article
 
 
+async def _reviewed_live(conn: asyncpg.Connection, actor: Actor, article_id: int) -> asyncpg.Record:
+    """An article a reviewer approves or rejects a version of: not archived."""
+    article = await _reviewed(conn, actor, article_id)
+    if article["archived_at"] is not None:
+        raise Conflict("the article is archived", code="archived")
+    return article
+
+
 async def do_approve(
     conn: asyncpg.Connection,
     actor: Actor,
@@ -292,8 +308,8 @@ async def do_approve(
     now: dt.datetime,
 ) -> None:
     """A submitted version is published; the version published before is superseded."""
-    article = await _reviewed(conn, actor, article_id)
-    await _version_in(conn, article_id, number, {"submitted"}, "approved")
+    article = await _reviewed_live(conn, actor, article_id)
+    await _version_in(conn, article_id, number, "submitted", REVIEWED_ONLY)
     if article["published_version"] is not None and number < article["published_version"]:
         raise Conflict("a later version is published already", code="older_version", version=number)
     await queries.set_state(
@@ -311,8 +327,8 @@ async def do_reject(
     now: dt.datetime,
 ) -> None:
     """A submitted version goes back to its writer with what to change."""
-    await _reviewed(conn, actor, article_id)
-    await _version_in(conn, article_id, number, {"submitted"}, "rejected")
+    await _reviewed_live(conn, actor, article_id)
+    await _version_in(conn, article_id, number, "submitted", REVIEWED_ONLY)
     await queries.set_state(
         conn, article_id, number, "rejected", reviewed_by=actor.user_id, note=note, now=now
     )
@@ -401,14 +417,19 @@ async def list_articles(
     """A page of articles as ``actor`` may see them, the next page's cursor, and whether
     a search (``q``) found nothing at all. A search asks for every word first, then
     for any of them."""
-    after = int(criteria.cursor) if criteria.cursor else None
-    queried = await asyncio.to_thread(words().for_query, criteria.q) if criteria.q else []
-    tries: list[str | None] = [None]
+    # A search's cursor is its offset, prefixed with ANY_WORD when its first page had
+    # to fall back to any word: the later pages ask as the first one did.
+    cursor = criteria.cursor or ""
+    fallen_back = cursor.startswith(ANY_WORD)
+    after = int(cursor.removeprefix(ANY_WORD)) if cursor else None
+    modes: list[bool | None] = [None]  # no search: every article, newest first
     if criteria.q:
-        tries = [words().tsquery(queried, every=True), words().tsquery(queried, every=False)]
+        modes = [False] if fallen_back else [True, False] if after is None else [True]
+    queried = await asyncio.to_thread(words().for_query, criteria.q) if criteria.q else []
     rows: list[asyncpg.Record] = []
-    for tsquery in dict.fromkeys(tries):
-        if criteria.q and tsquery is None:
+    for every in modes:
+        tsquery = None if every is None else words().tsquery(queried, every=every)
+        if every is not None and tsquery is None:
             break  # nothing but stopwords: nothing to find
         rows = await queries.list_articles(
             conn,
@@ -425,13 +446,16 @@ async def list_articles(
             limit=criteria.limit + 1,
             after=after,
         )
-        if rows or after is not None:
-            break  # a later page asks as the first one did: the every-word query found it
+        if rows:
+            fallen_back = every is False
+            break
     more = len(rows) > criteria.limit
     rows = rows[: criteria.limit]
     next_cursor = None
-    if more:
-        next_cursor = str((after or 0) + len(rows)) if criteria.q else str(rows[-1]["id"])
+    if more and criteria.q:
+        next_cursor = (ANY_WORD if fallen_back else "") + str((after or 0) + len(rows))
+    elif more:
+        next_cursor = str(rows[-1]["id"])
     nothing = bool(criteria.q) and not rows and after is None
     return [dict(r) for r in rows], next_cursor, nothing
 
@@ -471,7 +495,7 @@ async def suggest(
     """The articles that best answer ``text`` (any of its words), with the words each
     matched; records nothing."""
     segmentation = words()
-    asked = await asyncio.to_thread(segmentation.for_query, text)
+    asked = (await asyncio.to_thread(segmentation.for_query, text))[:ASKED_WORDS]
     tsquery = segmentation.tsquery(asked, every=False)
     if tsquery is None:
         return []
@@ -554,7 +578,7 @@ async def answered(
 ) -> bool:
     """Whether a published article answers ``text``: one linked to its service item,
     or one sharing ``SHARED_WORDS`` of its words (all of them, when it has fewer)."""
-    asked = await asyncio.to_thread(words().for_query, text)
+    asked = (await asyncio.to_thread(words().for_query, text))[:ASKED_WORDS]
     enough = min(SHARED_WORDS, len(asked))
     found = await suggest(
         conn, text, hotline=hotline, service_item=service_item, area=area, today=today

@@ -51,6 +51,10 @@ class ReferenceCache:
         tables = await self._fresh(conn)
         return tables.hotlines.get(code) or await queries.get_hotline(conn, code)
 
+    async def hotlines(self, conn: asyncpg.Connection) -> list[asyncpg.Record]:
+        """Every hotline, by code."""
+        return list((await self._fresh(conn)).hotlines.values())
+
     async def item(self, conn: asyncpg.Connection, code: str) -> asyncpg.Record | None:
         tables = await self._fresh(conn)
         return tables.items.get(code) or await queries.get_service_item(conn, code)

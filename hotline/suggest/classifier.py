@@ -50,6 +50,8 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import FeatureUnion, Pipeline
 
+from hotline.reference.reach import reaches
+
 jieba.setLogLevel(logging.WARNING)
 
 # A user-dictionary frequency high enough that jieba keeps a keyword whole.
@@ -63,10 +65,9 @@ C = 30.0
 # The concepts speak for whole families of words: at 0.3 of the others' weight they help
 # most (+2.3 points top-1 over none; at 0.8 they drown the words that tell items apart).
 CONCEPT_WEIGHT = 0.3
-# Which item domains a hotline's own domain reaches; an item outside them gets this
-# share of the prior when the data has not spoken (a water hotline can still take a
-# gas question, rarely).
-HOTLINE_REACH = {"water": {"water", "billing"}, "energy": {"gas", "heating"}}
+# An item outside a hotline's reach (hotline/reference/reach.py) gets this share of the
+# prior when the data has not spoken (a water hotline can still take a gas question,
+# rarely).
 OUT_OF_REACH = 0.1
 # Pseudo-counts of the catalogue's prior in P(hotline | item) (2: -0.7 points top-1).
 PRIOR_COUNTS = 8.0
@@ -365,9 +366,7 @@ def _hotline_likelihood(
 
 
 def _reach(hotline_domain: str | None, item_domain: str | None) -> float:
-    if hotline_domain is None or item_domain is None:
-        return 1.0
-    return 1.0 if item_domain in HOTLINE_REACH.get(hotline_domain, {item_domain}) else OUT_OF_REACH
+    return 1.0 if reaches(hotline_domain, item_domain) else OUT_OF_REACH
 
 
 def _words_of(feature: str, concepts: Mapping[str, str], text_words: set[str]) -> list[str]:

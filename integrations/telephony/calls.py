@@ -13,8 +13,10 @@ from hotline.errors import Conflict, InvalidInput
 from hotline.orders.presenting import RECORDING_PATH
 from hotline.orders.service import hotline_scope
 from hotline.reference.cache import reference
+from hotline.reference.reach import outage_domains
 from hotline.users.models import Actor, Role
 from integrations.telephony import queries
+from routing import queries as outage_queries
 from routing.rules import area_chain
 
 CALL_OFFERED = "call.offered"
@@ -56,10 +58,10 @@ async def take_next_call(
         return None
     hotline_row = await reference.hotline(conn, call["hotline_code"])
     caller = await queries.caller_by_phone(conn, call["from_phone"])
-    outages = await queries.running_outages(
+    outages = await outage_queries.running_outages(
         conn,
-        hotline_row["domain"] if hotline_row else None,
         now,
+        domains=outage_domains(hotline_row["domain"] if hotline_row else None),
         areas=await area_chain(conn, caller["area_code"] if caller else None),
         limit=SCREEN_POP_OUTAGES,
     )

@@ -19,6 +19,7 @@ from hotline.errors import InvalidInput, TooManyRequests
 from hotline.orders.models import NewDraft
 from hotline.orders.service import do_register_draft
 from hotline.phones import normalize_phone
+from hotline.reference.reach import outage_domains
 from hotline.registry import HandlerRegistry
 from hotline.settings import Settings
 from integrations import ratelimit
@@ -32,6 +33,7 @@ from integrations.telephony.webhooks import (
     SmsForm,
     repeated,
 )
+from routing import queries as outage_queries
 from routing.rules import area_chain
 
 log = logging.getLogger(__name__)
@@ -142,10 +144,10 @@ async def handle_voice(
     if context.hotline is None:
         return voice.unknown_number()
     area = context.caller["area_code"] if context.caller else None
-    outages = await queries.running_outages(
+    outages = await outage_queries.running_outages(
         conn,
-        context.hotline["domain"],
         now,
+        domains=outage_domains(context.hotline["domain"]),
         areas=await area_chain(conn, area),
         limit=ANNOUNCED_OUTAGES,
     )

@@ -81,45 +81,6 @@ async def caller_by_phone(conn: asyncpg.Connection, phone: str) -> asyncpg.Recor
     )
 
 
-# The utilities a hotline answers for, by its domain; a hotline of no domain (12319, city
-# management) takes calls about all of them.
-OUTAGE_DOMAINS = {"water": ("water",), "energy": ("gas", "heating")}
-ALL_OUTAGE_DOMAINS = ("water", "gas", "heating")
-
-
-def outage_domains(hotline_domain: str | None) -> list[str]:
-    """The outage domains a hotline's callers hear of."""
-    return list(OUTAGE_DOMAINS.get(hotline_domain or "", ALL_OUTAGE_DOMAINS))
-
-
-async def running_outages(
-    conn: asyncpg.Connection,
-    hotline_domain: str | None,
-    at: dt.datetime,
-    *,
-    areas: list[str],
-    limit: int,
-) -> list[asyncpg.Record]:
-    """The running outages of a hotline's utilities: those covering one of ``areas``
-    (the caller's, when known) first, then the newest first.
-
-    Read only, no lock: a greeting and a screen-pop only mention them (routing links
-    orders with its own, locking query)."""
-    return await conn.fetch(
-        """
-        SELECT id, domain, kind, title, area_codes, starts_at, ends_at FROM outage_notices
-         WHERE domain = ANY($1::text[]) AND cancelled_at IS NULL
-           AND starts_at <= $2 AND ends_at > $2
-         ORDER BY area_codes && $3::text[] DESC, starts_at DESC, id DESC
-         LIMIT $4
-        """,
-        outage_domains(hotline_domain),
-        at,
-        areas,
-        limit,
-    )
-
-
 # ------------------------------------------------------------------------ calls
 
 

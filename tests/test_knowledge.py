@@ -557,3 +557,53 @@ async def test_bad_input_is_refused_with_codes_and_nothing_is_written(
         "PUT", f"{BASE}/{made['id']}", 422, json={**article("x", kind="policy"), "base_version": 1}
     )
     assert kind["error"]["fields"] == {"kind": kind["error"]["fields"]["kind"]}
+
+
+async def test_searches_follow_the_published_version_and_the_word_counts_stay_true(
+    sign_in: SignIn, pool: asyncpg.Pool
+) -> None:
+    supervisor, _ = await sign_in("supervisor")
+    agent, _ = await sign_in("agent")
+    old, new = unique("kbold"), unique("kbnew")
+    made = await publish(supervisor, supervisor, article(f"停水通知 {old}"))
+    found = await agent.call("GET", f"{BASE}?q={old}")
+    assert [i["id"] for i in found["items"]] == [made["id"]]
+
+    # A draft changes nothing; its approval replaces what searches find.
+    await supervisor.call(
+        "PUT", f"{BASE}/{made['id']}", json={**article(f"停水通知 {new}"), "base_version": 1}
+    )
+    assert [i["id"] for i in (await agent.call("GET", f"{BASE}?q={old}"))["items"]] == [made["id"]]
+    await supervisor.call("POST", f"{BASE}/{made['id']}/versions/2/submit")
+    await supervisor.call("POST", f"{BASE}/{made['id']}/versions/2/approve")
+    assert (await agent.call("GET", f"{BASE}?q={old}"))["items"] == []
+    suggested = await agent.call(
+        "GET", "/api/v1/knowledge/suggest", params={"text": f"我想问问{new}的事"}
+    )
+    assert [(i["id"], i["words"]) for i in suggested["items"]] == [(made["id"], [new])]
+
+    await supervisor.call("POST", f"{BASE}/{made['id']}/archive", json={})
+    assert (await agent.call("GET", f"{BASE}?q={new}"))["items"] == []
+    async with pool.acquire() as conn:
+        assert not await conn.fetchval(
+            "SELECT count(*) FROM kb_postings WHERE article_id = $1", made["id"]
+        )
+        # Every word's count is the number of articles whose postings have it.
+        wrong = await conn.fetch(
+            """
+            SELECT w.word, w.articles, count(p.article_id) AS postings
+              FROM kb_words w LEFT JOIN kb_postings p ON p.word = w.word
+             WHERE w.word <> ''
+             GROUP BY w.word, w.articles
+            HAVING w.articles <> count(p.article_id)
+            """
+        )
+        # And the empty word's, the number of articles with postings.
+        articles, with_postings = await conn.fetchrow(
+            """
+            SELECT (SELECT articles FROM kb_words WHERE word = ''),
+                   (SELECT count(DISTINCT article_id) FROM kb_postings)
+            """
+        )
+    assert wrong == []
+    assert articles == with_postings

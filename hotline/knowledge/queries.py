@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
@@ -53,6 +54,11 @@ _SEARCH = """
 # density weighs a cover by its closeness before its weights, and alone can rank a
 # title match no higher than a body match.
 _RANK = "(ts_rank_cd(v.search, {q}) + ts_rank_cd('{{0, 0, 0, 1}}', v.search, {q}))"
+# A search of the published articles pages through its best candidates only: a query
+# whose words are everywhere ranks this many and no more.
+RANKED_PAGES = 1000
+# A suggestion chooses among the best candidates by their words, then boosts by links.
+SUGGEST_CANDIDATES = 200
 # Valid on $today and not archived: what agents may answer with.
 _CURRENT = """
     a.archived_at IS NULL
@@ -249,6 +255,7 @@ async def publish(conn: asyncpg.Connection, article_id: int, number: int) -> Non
     await conn.execute(
         "UPDATE kb_articles SET published_version = $2 WHERE id = $1", article_id, number
     )
+    await refresh_postings(conn, article_id)
 
 
 async def archive(
@@ -263,6 +270,113 @@ async def archive(
         user_id,
         note,
         now,
+    )
+    await refresh_postings(conn, article_id)
+
+
+# A word's weight in an article from where it stands: the title (tsvector weight A)
+# counts 3, the script (B) 2, the rest 1; saturated as BM25 saturates a term's
+# frequency (k1 = 1.2), so that a word in every part does not outweigh two words.
+_POSTINGS = """
+    INSERT INTO kb_postings (word, article_id, weight)
+    SELECT u.lexeme, a.id, t.tf * 2.2 / (t.tf + 1.2)
+      FROM kb_articles a
+      JOIN kb_article_versions v ON v.article_id = a.id AND v.version = a.published_version
+     CROSS JOIN LATERAL unnest(v.search) AS u
+     CROSS JOIN LATERAL (
+         SELECT sum(CASE w WHEN 'A' THEN 3 WHEN 'B' THEN 2 ELSE 1 END)::real AS tf
+           FROM unnest(u.weights) AS w
+     ) t
+     WHERE a.id = $1 AND a.archived_at IS NULL AND v.state = 'published'
+    RETURNING word"""
+
+
+# The row of kb_words that counts the articles with postings (no word is empty).
+ARTICLES_ROW = ""
+
+
+async def refresh_postings(conn: asyncpg.Connection, article_id: int) -> None:
+    """The article's postings from its published version (none once archived), and the
+    counts moved by the difference: each word's, and the articles' (``ARTICLES_ROW``).
+    The counts' rows are locked in word order, so two publications at once wait for
+    each other instead of deadlocking."""
+    old = {
+        r["word"]
+        for r in await conn.fetch(
+            "DELETE FROM kb_postings WHERE article_id = $1 RETURNING word", article_id
+        )
+    }
+    new = {r["word"] for r in await conn.fetch(_POSTINGS, article_id)}
+    gone, came = sorted(old - new), sorted(new - old)
+    if bool(old) != bool(new):
+        (came if new else gone).insert(0, ARTICLES_ROW)
+    if not gone and not came:
+        return
+    await conn.execute(
+        "SELECT 1 FROM kb_words WHERE word = ANY ($1) ORDER BY word FOR UPDATE", gone + came
+    )
+    await conn.execute("UPDATE kb_words SET articles = articles - 1 WHERE word = ANY ($1)", gone)
+    await conn.execute(
+        """
+        INSERT INTO kb_words (word, articles) SELECT unnest($1::text[]), 1
+        ON CONFLICT (word) DO UPDATE SET articles = kb_words.articles + 1
+        """,
+        came,
+    )
+
+
+async def word_counts(conn: asyncpg.Connection, words: Sequence[str]) -> tuple[dict[str, int], int]:
+    """How many live published articles have each of ``words``, and how many there are."""
+    rows = await conn.fetch(
+        "SELECT word, articles FROM kb_words WHERE word = ANY ($1) AND articles > 0",
+        [ARTICLES_ROW, *words],
+    )
+    counts = {r["word"]: r["articles"] for r in rows}
+    return counts, counts.pop(ARTICLES_ROW, 0)
+
+
+@dataclass(frozen=True)
+class Ranking:
+    """A search by the postings: each asked word (a synonym counts as its word: the same
+    term) with its term's number and weight (idf), and how many terms an article must
+    have (all of them, or one)."""
+
+    words: list[str]
+    terms: list[int]
+    idfs: list[float]
+    need: int
+
+
+# The best ``candidates`` live published articles for a ranking: per term the best of
+# its words' weights times the term's idf, summed (BM25 without length normalisation:
+# articles are of a length). Reads the postings of the asked words only.
+_RANKED = """
+    asked AS (
+        SELECT * FROM unnest({words}::text[], {terms}::int[], {idfs}::real[])
+                   AS x(word, term, idf)
+    ),
+    hits AS (
+        SELECT p.article_id, x.term, max(p.weight * x.idf) AS score
+          FROM asked x JOIN kb_postings p ON p.word = x.word
+         GROUP BY p.article_id, x.term
+    ),
+    ranked AS (
+        SELECT article_id, sum(score) AS score, array_agg(term ORDER BY term) AS terms
+          FROM hits
+         GROUP BY article_id
+        HAVING count(*) >= {need}
+         ORDER BY score DESC, article_id DESC
+         LIMIT {candidates}
+    )"""
+
+
+def ranked_cte(w: Where, ranking: Ranking, candidates: int) -> str:
+    return _RANKED.format(
+        words=w.param(ranking.words),
+        terms=w.param(ranking.terms),
+        idfs=w.param(ranking.idfs),
+        need=w.param(ranking.need),
+        candidates=w.param(candidates),
     )
 
 
@@ -291,6 +405,7 @@ async def list_articles(
     state: str,
     writable_by: int | bool | None,
     tsquery: str | None,
+    ranking: Ranking | None,
     kind: str | None,
     service_item: str | None,
     hotline: str | None,
@@ -305,8 +420,10 @@ async def list_articles(
     (``state`` published: valid today and not archived), else the latest (``state`` one
     of the others, or all). ``writable_by``: whose articles besides the published ones
     the reader may see: True for every one (the centre's writers), an enterprise id
-    for its own, False for none. With ``tsquery``, ranked by relevance and paged by
-    offset ``after``; otherwise newest first and paged by the last id."""
+    for its own, False for none. Searched, ranked by relevance and paged by offset
+    ``after``: the published articles by ``ranking`` (their postings, among the best
+    ``RANKED_PAGES`` candidates), the others by ``tsquery`` (their texts: drafts are
+    few); otherwise newest first and paged by the last id."""
     w = Where(today)
     if state == "published":
         join = "a.published_version = v.version"
@@ -321,8 +438,14 @@ async def list_articles(
         if state != "all":
             w.add("v.state = {}", state)
             w.add("a.archived_at IS NULL")
-    rank = "NULL::real"
-    if tsquery is not None:
+    rank, source, ranked = "NULL::real", "kb_article_versions v", ""
+    if ranking is not None:
+        ranked = "WITH " + ranked_cte(w, ranking, RANKED_PAGES) + ","
+        rank, source = (
+            "r.score",
+            "ranked r JOIN kb_article_versions v ON v.article_id = r.article_id",
+        )
+    elif tsquery is not None:
         query = w.param(tsquery)
         w.add(f"v.search @@ to_tsquery('simple', {query})")
         rank = _RANK.format(q=f"to_tsquery('simple', {query})")
@@ -345,7 +468,7 @@ async def list_articles(
     overdue = "(a.archived_at IS NULL AND coalesce(v.review_due < $1, false))"
     if review_overdue is not None:
         w.add(f"{overdue} = {{}}", review_overdue)
-    if tsquery is not None:
+    if ranking is not None or tsquery is not None:
         page = f"ORDER BY score DESC, a.id DESC OFFSET {w.param(after or 0)}"
         order = "ORDER BY page.score DESC, a.id DESC"
     else:
@@ -356,9 +479,9 @@ async def list_articles(
     # compressed) are read for its rows only.
     return await conn.fetch(
         f"""
-        WITH page AS (
+        {ranked or "WITH"} page AS (
             SELECT a.id, v.version, {rank} AS score
-              FROM kb_article_versions v
+              FROM {source}
               JOIN kb_articles a ON a.id = v.article_id AND {join}
              WHERE {w.sql()}
              {page}
@@ -383,57 +506,48 @@ async def list_articles(
 async def suggest(
     conn: asyncpg.Connection,
     *,
-    tsquery: str,
-    words: Sequence[tuple[str, str]],
+    ranking: Ranking,
     hotline: str | None,
     service_item: str | None,
     area: str | None,
     today: dt.date,
     limit: int,
 ) -> list[asyncpg.Record]:
-    """The published articles valid ``today`` (for ``hotline`` or every hotline) that
-    match ``tsquery``, best first: relevance, boosted for an article linked to the
-    service item, to the hotline itself or to the area (or its district). ``words``:
-    each query word with its own tsquery, to say which ones an article matched."""
+    """The published articles valid ``today`` (for ``hotline`` or every hotline) best
+    for ``ranking``: its rank, boosted for an article linked to the service item, to the
+    hotline itself or to the area (or its district); each with the terms it matched."""
+    w = Where(today, hotline, service_item, area)
+    ranked = ranked_cte(w, ranking, SUGGEST_CANDIDATES)
     return await conn.fetch(
         f"""
-        WITH q AS (SELECT to_tsquery('simple', $1) AS q),
+        WITH {ranked},
         place AS (
             SELECT coalesce((SELECT array_remove(ARRAY[code, parent_code], NULL)
                                FROM areas WHERE code = $4), '{{}}') AS codes
         ),
         found AS (
-            SELECT a.id, v.version, coalesce($3::text = ANY (v.service_items), false) AS linked,
-                   {_RANK.format(q="q.q")}
+            SELECT a.id, a.kind, v.title, v.script, v.body, r.terms,
+                   coalesce($3::text = ANY (v.service_items), false) AS linked,
+                   r.score
                    * (1 + CASE WHEN $3::text = ANY (v.service_items) THEN 1 ELSE 0 END
                         + CASE WHEN $2::text = ANY (v.hotlines) THEN 0.5 ELSE 0 END
                         + CASE WHEN v.areas && place.codes THEN 0.5 ELSE 0 END) AS score
-              FROM kb_article_versions v
-              JOIN kb_articles a ON a.id = v.article_id AND a.published_version = v.version,
-                   q, place
-             WHERE v.state = 'published' AND v.search @@ q.q AND {_CURRENT.format(today="$5")}
+              FROM ranked r
+              JOIN kb_articles a ON a.id = r.article_id
+              JOIN kb_article_versions v
+                ON v.article_id = a.id AND v.version = a.published_version,
+                   place
+             WHERE v.state = 'published' AND {_CURRENT.format(today="$1")}
                AND ($2::text IS NULL OR v.hotlines = '{{}}' OR $2 = ANY (v.hotlines))
              ORDER BY score DESC, a.id DESC
-             LIMIT $6
+             LIMIT {w.param(limit)}
         )
-        SELECT found.id, a.kind, v.title, v.script,
-               left(coalesce(nullif(v.body, ''), v.script), 120) AS summary,
-               found.score::float8 AS score, found.linked,
-               ARRAY(SELECT u.word FROM unnest($7::text[], $8::text[]) AS u(word, q)
-                      WHERE v.search @@ to_tsquery('simple', u.q)) AS words
+        SELECT id, kind, title, script, left(coalesce(nullif(body, ''), script), 120) AS summary,
+               score::float8 AS score, linked, terms
           FROM found
-          JOIN kb_articles a ON a.id = found.id
-          JOIN kb_article_versions v ON v.article_id = found.id AND v.version = found.version
-         ORDER BY found.score DESC, found.id DESC
+         ORDER BY score DESC, id DESC
         """,
-        tsquery,
-        hotline,
-        service_item,
-        area,
-        today,
-        limit,
-        [word for word, _ in words],
-        [query for _, query in words],
+        *w.params,
     )
 
 

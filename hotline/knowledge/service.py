@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import functools
+import math
 from collections.abc import Mapping
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -36,6 +37,11 @@ SHARED_WORDS = 2
 # The words of a description a suggestion asks for, the first ones: a long text's
 # later words add more matches to rank than they add relevance.
 ASKED_WORDS = 30
+# A search of the published articles reads the postings of at most this many of its
+# words, and of no more words once their postings pass this many rows: about ten
+# milliseconds of index-only reading.
+RANKED_TERMS = 12
+POSTINGS_READ = 20_000
 # The mark of a search cursor whose pages ask for any word.
 ANY_WORD = "any:"
 REVIEWED_ONLY = "only a submitted version is reviewed; version {version} is {state}"
@@ -428,14 +434,21 @@ async def list_articles(
     queried = await asyncio.to_thread(words().for_query, criteria.q) if criteria.q else []
     rows: list[asyncpg.Record] = []
     for every in modes:
-        tsquery = None if every is None else words().tsquery(queried, every=every)
-        if every is not None and tsquery is None:
-            break  # nothing but stopwords: nothing to find
+        tsquery, ranking = None, None
+        if every is not None and criteria.state == "published":
+            ranking = await _ranking(conn, queried, every=every)
+            if ranking is None:
+                continue  # no article has every word (or any): ask for fewer
+        elif every is not None:
+            tsquery = words().tsquery(queried, every=every)
+            if tsquery is None:
+                break  # nothing but stopwords: nothing to find
         rows = await queries.list_articles(
             conn,
             state=criteria.state,
             writable_by=writable_by(actor),
             tsquery=tsquery,
+            ranking=ranking,
             kind=criteria.kind,
             service_item=criteria.service_item,
             hotline=criteria.hotline,
@@ -482,6 +495,37 @@ async def do_record_gap(
     )
 
 
+async def _ranking(
+    conn: asyncpg.Connection, asked: list[str], *, every: bool
+) -> queries.Ranking | None:
+    """The search of the published articles for ``asked`` (each word a term, with its
+    synonyms), or None when no article has any of them (``every``: all of them). The
+    rarest terms are asked first; the commonest are left out once their postings would
+    pass ``POSTINGS_READ`` (they would cost the most and weigh the least), as are the
+    terms past ``RANKED_TERMS``."""
+    synonyms = words().synonyms
+    groups = [synonyms.get(word, (word,)) for word in asked]
+    counts, total = await queries.word_counts(conn, sorted({v for g in groups for v in g}))
+    # A term's articles: those of its commonest word, short of the union's exact count.
+    known = [(max(counts.get(v, 0) for v in g), term) for term, g in enumerate(groups)]
+    found = sorted((count, term) for count, term in known if count)
+    if not found or (every and len(found) < len(groups)):
+        return None
+    kept: list[tuple[int, int]] = []
+    for count, term in found:
+        if kept and (len(kept) == RANKED_TERMS or sum(c for c, _ in kept) + count > POSTINGS_READ):
+            break
+        kept.append((count, term))
+    ranking = queries.Ranking(words=[], terms=[], idfs=[], need=len(kept) if every else 1)
+    for count, term in kept:
+        idf = math.log(1 + (total - count + 0.5) / (count + 0.5))
+        for variant in groups[term]:
+            ranking.words.append(variant)
+            ranking.terms.append(term)
+            ranking.idfs.append(idf)
+    return ranking
+
+
 async def suggest(
     conn: asyncpg.Connection,
     text: str,
@@ -494,23 +538,23 @@ async def suggest(
 ) -> list[dict[str, Any]]:
     """The articles that best answer ``text`` (any of its words), with the words each
     matched; records nothing."""
-    segmentation = words()
-    asked = (await asyncio.to_thread(segmentation.for_query, text))[:ASKED_WORDS]
-    tsquery = segmentation.tsquery(asked, every=False)
-    if tsquery is None:
+    asked = (await asyncio.to_thread(words().for_query, text))[:ASKED_WORDS]
+    ranking = await _ranking(conn, asked, every=False)
+    if ranking is None:
         return []
-    each = [(w, segmentation.tsquery([w]) or "") for w in asked]
     rows = await queries.suggest(
         conn,
-        tsquery=tsquery,
-        words=each,
+        ranking=ranking,
         hotline=hotline,
         service_item=service_item,
         area=area,
         today=today,
         limit=limit,
     )
-    return [dict(r) for r in rows]
+    return [
+        {**{k: v for k, v in r.items() if k != "terms"}, "words": [asked[t] for t in r["terms"]]}
+        for r in rows
+    ]
 
 
 async def answering_article(

@@ -59,6 +59,24 @@ CREATE INDEX kb_versions_items_idx ON kb_article_versions USING gin (service_ite
 CREATE INDEX kb_versions_submitted_idx ON kb_article_versions (written_at)
     WHERE state = 'submitted';
 
+-- What searches rank by, kept for the published version of each live article: its
+-- words with their weight in it (the title above the script above the rest), and how
+-- many articles have each word. A search reads the postings of the words it asks for
+-- alone (an index-only scan), not the matching versions' whole texts, and leaves out
+-- the words so common that their postings would cost more than they tell.
+CREATE TABLE kb_postings (
+    word       text NOT NULL,
+    article_id bigint NOT NULL REFERENCES kb_articles (id),
+    weight     real NOT NULL CHECK (weight > 0),
+    PRIMARY KEY (word, article_id) INCLUDE (weight)
+);
+CREATE INDEX kb_postings_article_idx ON kb_postings (article_id);
+-- The empty word's row counts the articles that have postings (no word is empty).
+CREATE TABLE kb_words (
+    word     text PRIMARY KEY,
+    articles integer NOT NULL CHECK (articles >= 0)
+);
+
 CREATE TABLE kb_answers (
     id           bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     article_id   bigint NOT NULL REFERENCES kb_articles (id),

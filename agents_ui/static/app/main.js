@@ -21,7 +21,6 @@ import {
   loadRefs,
   loadSession,
   refs,
-  route,
   session,
   unitName,
 } from "./store.js";
@@ -33,8 +32,14 @@ import RulesPage from "./views/rules.js";
 import OutagesPage from "./views/outages.js";
 import SuggestModelsPage from "./views/suggest_models.js";
 import OrderSearchPage from "./views/order_search.js";
+import KnowledgePage from "./views/knowledge.js";
+import KnowledgeEditor from "./views/knowledge/editor.js";
+import KnowledgeFigures from "./views/knowledge/figures.js";
+import KnowledgeReview from "./views/knowledge/review.js";
 import { Countdown, Logo, StatusTag } from "./views/common.js";
-import { CALL_TAKER_ROLES, CENTRE_ROLES, SUPERVISOR_ROLES, UNIT_ROLES } from "./vocab.js";
+import {
+  CALL_TAKER_ROLES, CENTRE_ROLES, KB_READER_ROLES, KB_WRITER_ROLES, SUPERVISOR_ROLES, UNIT_ROLES,
+} from "./vocab.js";
 import { renders } from "./templates.gen.js";
 
 // Components keep their `template:` strings, but the browser compiles none: Vue's
@@ -54,19 +59,30 @@ const ROUTES = [
   { path: "/rules", component: RulesPage, roles: SUPERVISOR_ROLES, nav: "nav.rules" },
   { path: "/outages", component: OutagesPage, roles: CENTRE_ROLES, nav: "nav.outages" },
   { path: "/suggest", component: SuggestModelsPage, roles: SUPERVISOR_ROLES, nav: "suggestUi.nav" },
-  { path: "/orders", component: OrderSearchPage, roles: [...CENTRE_ROLES, ...UNIT_ROLES], nav: "searchUi.nav" },
+  // The search's query is its state: a change of filters keeps the screen (and an open
+  // menu), which follows its params.
+  {
+    path: "/orders", component: OrderSearchPage, roles: [...CENTRE_ROLES, ...UNIT_ROLES], nav: "searchUi.nav",
+    queryIsState: true,
+  },
   { path: "/orders/:id", component: OrderPage, roles: [...CENTRE_ROLES, ...UNIT_ROLES] },
+  // The knowledge base's own paths before "/knowledge/:id", which would take them.
+  { path: "/knowledge", component: KnowledgePage, roles: KB_READER_ROLES, nav: "kbUi.nav" },
+  { path: "/knowledge/new", component: KnowledgeEditor, roles: KB_WRITER_ROLES },
+  { path: "/knowledge/review", component: KnowledgeReview, roles: SUPERVISOR_ROLES },
+  { path: "/knowledge/figures", component: KnowledgeFigures, roles: SUPERVISOR_ROLES },
+  { path: "/knowledge/:id", component: KnowledgePage, roles: KB_READER_ROLES },
+  { path: "/knowledge/:id/edit", component: KnowledgeEditor, roles: KB_WRITER_ROLES },
 ];
 
-// "#/orders?status=closed&q=漏水": the path picks the screen; the query, kept apart in
-// route.query, is the screen's own state (a search), so changing it keeps the screen.
+const route = reactive({ path: "", params: {} });
+
+// "#/knowledge/5?version=2": the path's parameters, and the query's where the path has
+// none of that name.
 function parseHash() {
-  const hash = window.location.hash.replace(/^#/, "");
-  const mark = hash.indexOf("?");
-  const path = (mark < 0 ? hash : hash.slice(0, mark)) || "/";
-  route.path = path;
-  route.params = {};
-  route.query = Object.fromEntries(new URLSearchParams(mark < 0 ? "" : hash.slice(mark + 1)));
+  const [path, query] = (window.location.hash.replace(/^#/, "") || "/").split("?", 2);
+  route.path = query ? `${path}?${query}` : path;
+  route.params = Object.fromEntries(new URLSearchParams(query || ""));
   for (const candidate of ROUTES) {
     const names = [];
     const pattern = new RegExp(
@@ -176,7 +192,7 @@ const Shell = {
       if (!session.user || !m.roles.includes(session.user.role)) return NotFound;
       return m.component;
     });
-    const routeKey = computed(() => route.path);
+    const routeKey = computed(() => (matched.value?.queryIsState ? route.path.split("?")[0] : route.path));
     const toggleLocale = () => setLocale(locale.value === "en" ? "zh-CN" : "en");
     async function logout() {
       try {
@@ -188,7 +204,10 @@ const Shell = {
       session.user = null;
       go("/login");
     }
-    const isActive = (path) => route.path === path || route.path.startsWith(path + "/");
+    const isActive = (path) => {
+      const here = route.path.split("?")[0];
+      return here === path || here.startsWith(path + "/");
+    };
     return { t, session, refs, live, nav, current, routeKey, route, elLocale, toggleLocale, logout, isActive };
   },
   template: `

@@ -176,9 +176,6 @@ export function statusType(status) {
   );
 }
 
-// Where the page is: main.js's router fills it from the hash.
-export const route = reactive({ path: "", params: {}, query: {} });
-
 export function go(path) {
   window.location.hash = "#" + path;
 }

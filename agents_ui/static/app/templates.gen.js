@@ -4,7 +4,7 @@
 import { Fragment as _Fragment, createBlock as _createBlock, createCommentVNode as _createCommentVNode, createElementBlock as _createElementBlock, createElementVNode as _createElementVNode, createTextVNode as _createTextVNode, createVNode as _createVNode, normalizeClass as _normalizeClass, normalizeStyle as _normalizeStyle, openBlock as _openBlock, renderList as _renderList, resolveComponent as _resolveComponent, resolveDynamicComponent as _resolveDynamicComponent, toDisplayString as _toDisplayString, vShow as _vShow, withCtx as _withCtx, withDirectives as _withDirectives, withKeys as _withKeys, withModifiers as _withModifiers } from "vue";
 
 export const renders = new Map([
-  // main.js:120
+  // main.js:136
   [
     "\n  <div class=\"login-screen\">\n    <div class=\"login-card\">\n      <section class=\"login-brand\">\n        <Logo :size=\"44\" />\n        <h1>{{ t('app.name') }}</h1>\n        <p class=\"lines\">{{ t('app.lines') }}</p>\n        <ul class=\"login-points\">\n          <li>12319 {{ t('domain.water') }} · {{ t('domain.gas') }} · {{ t('domain.heating') }}</li>\n          <li>{{ t('login.subtitle') }}</li>\n        </ul>\n        <p class=\"login-foot\">{{ t('login.footer') }}</p>\n      </section>\n      <section class=\"login-form\">\n        <div class=\"login-form-head\">\n          <h2>{{ t('login.title') }}</h2>\n          <el-button text size=\"small\" data-test=\"lang\" @click=\"toggle\">{{ t('app.language') }}</el-button>\n        </div>\n        <el-form label-position=\"top\" @submit.prevent=\"submit\">\n          <el-form-item :label=\"t('login.username')\">\n            <el-input v-model=\"form.username\" name=\"username\" autocomplete=\"username\" size=\"large\" autofocus />\n          </el-form-item>\n          <el-form-item :label=\"t('login.password')\">\n            <el-input v-model=\"form.password\" name=\"password\" type=\"password\" autocomplete=\"current-password\"\n                      size=\"large\" show-password @keyup.enter=\"submit\" />\n          </el-form-item>\n          <el-alert v-if=\"error\" :title=\"error\" type=\"error\" :closable=\"false\" show-icon class=\"login-error\" />\n          <el-button type=\"primary\" size=\"large\" class=\"login-submit\" native-type=\"submit\" :loading=\"busy\"\n                     data-test=\"login-submit\">{{ t('login.submit') }}</el-button>\n        </el-form>\n      </section>\n    </div>\n  </div>",
     (() => {
@@ -121,7 +121,7 @@ export const renders = new Map([
       }
     })(),
   ],
-  // main.js:160
+  // main.js:176
   [
     "<el-result icon=\"warning\" :title=\"t('app.notFound')\">\n      <template #extra><el-button type=\"primary\" @click=\"home\">{{ t('app.backHome') }}</el-button></template>\n    </el-result>",
     (() => {
@@ -149,7 +149,7 @@ export const renders = new Map([
       }
     })(),
   ],
-  // main.js:194
+  // main.js:213
   [
     "\n  <el-config-provider :locale=\"elLocale\">\n    <div v-if=\"!session.checked\" class=\"boot\">{{ t('app.loading') }}</div>\n    <LoginPage v-else-if=\"!session.user\" />\n    <div v-else-if=\"!refs.loaded\" class=\"boot\">{{ t('app.loading') }}</div>\n    <div v-else class=\"shell\">\n      <header class=\"topbar\">\n        <a class=\"brand\" href=\"#/\">\n          <Logo :size=\"30\" />\n          <span class=\"brand-text\">\n            <span class=\"brand-name\">{{ t('app.name') }}</span>\n            <span class=\"brand-sub\">{{ t('app.lines') }}</span>\n          </span>\n        </a>\n        <nav class=\"nav\">\n          <a v-for=\"item in nav\" :key=\"item.path\" :href=\"'#' + item.path\"\n             :class=\"{ active: isActive(item.path) }\">{{ t(item.nav) }}</a>\n        </nav>\n        <div class=\"top-right\">\n          <span class=\"live-state\" :class=\"live.state\" data-test=\"live-state\">\n            <i class=\"dot\"></i>{{ t('live.' + live.state) }}\n          </span>\n          <el-button text class=\"lang\" data-test=\"lang\" @click=\"toggleLocale\">{{ t('app.language') }}</el-button>\n          <span class=\"who\">{{ session.user.name }}<small>{{ t('roles.' + session.user.role) }}</small></span>\n          <el-button text class=\"logout\" @click=\"logout\">{{ t('app.logout') }}</el-button>\n        </div>\n      </header>\n      <main class=\"page\">\n        <component :is=\"current\" :key=\"routeKey\" :params=\"route.params\" />\n      </main>\n    </div>\n  </el-config-provider>",
     (() => {
@@ -839,9 +839,9 @@ export const renders = new Map([
       }
     })(),
   ],
-  // views/agent/entry.js:253
+  // views/agent/entry.js:291
   [
-    "\n  <el-card shadow=\"never\" class=\"panel entry\">\n    <template #header><div class=\"panel-head\"><span>{{ t('agent.entry') }}</span>\n      <span class=\"muted small\">{{ form.hotline }}</span></div></template>\n    <el-form label-position=\"top\" class=\"entry-form\" @submit.prevent=\"register()\">\n      <el-form-item :label=\"t('agent.description')\" class=\"span-2\" required>\n        <el-input ref=\"descriptionInput\" v-model=\"form.description\" type=\"textarea\" :rows=\"3\"\n                  :placeholder=\"t('agent.descriptionHint')\" maxlength=\"4000\" data-test=\"description\" />\n      </el-form-item>\n      <SuggestPanel class=\"span-2\" :state=\"suggestions.state\" :chosen=\"form.service_item\" keys @pick=\"pick\" />\n      <el-form-item :label=\"t('agent.serviceItem')\" required>\n        <ItemSelect v-model=\"form.service_item\" :placeholder=\"t('agent.searchItem')\" />\n      </el-form-item>\n      <el-form-item :label=\"t('agent.hotline')\" required>\n        <el-select v-model=\"form.hotline\" class=\"full\" data-test=\"hotline-select\">\n          <el-option v-for=\"h in myHotlines\" :key=\"h.code\" :value=\"h.code\" :label=\"h.code + ' ' + nameOf(h)\" />\n        </el-select>\n      </el-form-item>\n      <el-form-item :label=\"t('agent.kind')\">\n        <el-select v-model=\"form.kind\" class=\"full\">\n          <el-option v-for=\"k in ORDER_KINDS\" :key=\"k\" :value=\"k\" :label=\"t('kind.' + k)\" />\n        </el-select>\n      </el-form-item>\n      <el-form-item :label=\"t('agent.priority')\">\n        <el-radio-group v-model=\"form.priority\" data-test=\"priority\">\n          <el-radio-button value=\"normal\">{{ t('priority.normal') }}</el-radio-button>\n          <el-radio-button value=\"urgent\">{{ t('priority.urgent') }}</el-radio-button>\n        </el-radio-group>\n        <div v-if=\"urgencyHint\" class=\"urgency-hint\" data-test=\"urgency-hint\">\n          <span>{{ urgencyHint }}</span>\n          <el-button size=\"small\" type=\"warning\" plain data-test=\"set-urgent\"\n                     @click=\"form.priority = 'urgent'\">{{ t('urgency.set') }}</el-button>\n        </div>\n      </el-form-item>\n      <el-form-item :label=\"t('agent.area')\" class=\"area-picker\" :class=\"{ 'area-suggested': areaSuggestion.state.by === 'suggestion' }\">\n        <AreaSelect :model-value=\"form.area\" :placeholder=\"t('agent.areaHint')\" @update:model-value=\"areaSuggestion.choose\" />\n        <AreaSuggestionLine :suggestion=\"areaSuggestion\" :area=\"form.area\" />\n      </el-form-item>\n      <el-form-item :label=\"t('agent.address')\">\n        <el-input v-model=\"form.address\" maxlength=\"300\" data-test=\"address\" @keydown.enter=\"areaSuggestion.onEnter\" />\n      </el-form-item>\n      <el-alert v-for=\"o in outageHints\" :key=\"o.id\" type=\"warning\" show-icon :closable=\"false\"\n                class=\"span-2\" data-test=\"outage-hint\"\n                :title=\"t('agent.outage') + ' · ' + t('agent.outageHint', { title: o.title, start: $fmtTime(o.starts_at), end: $fmtTime(o.ends_at) })\" />\n      <div v-if=\"candidates.length\" class=\"span-2 candidates\" data-test=\"duplicate-candidates\">\n        <div class=\"candidates-head\"><strong>{{ t('dupes.title') }}</strong>\n          <span class=\"muted small\">{{ t('dupes.hint') }}</span></div>\n        <div v-for=\"c in candidates\" :key=\"c.id\" class=\"candidate\" :data-order=\"c.id\">\n          <div class=\"candidate-text\">\n            <a :href=\"'#/orders/' + c.id\" class=\"mono\">{{ c.number }}</a>\n            <StatusTag :status=\"c.status\" />\n            <el-tag v-for=\"(m, i) in c.matches\" :key=\"i\" size=\"small\" type=\"warning\" effect=\"plain\">{{ matchText(m) }}</el-tag>\n            <div class=\"muted small\">{{ c.address }}</div>\n          </div>\n          <el-button size=\"small\" type=\"warning\" :loading=\"saving\" data-test=\"register-into\"\n                     @click=\"register(c)\">{{ t('dupes.registerInto') }}</el-button>\n        </div>\n      </div>\n      <el-form-item :label=\"t('agent.callerPhone')\">\n        <el-input v-model=\"form.caller_phone\" maxlength=\"32\" class=\"mono\" data-test=\"caller-phone-input\" />\n      </el-form-item>\n      <el-form-item :label=\"t('agent.callerName')\">\n        <el-input v-model=\"form.caller_name\" maxlength=\"64\" />\n      </el-form-item>\n      <div class=\"span-2 resolve-line\">\n        <el-checkbox v-model=\"form.hard_case\" :disabled=\"form.resolve\" data-test=\"hard-case-toggle\">{{ t('hardCase.entryToggle') }}</el-checkbox>\n      </div>\n      <el-form-item v-if=\"form.hard_case\" :label=\"t('hardCase.tried')\" class=\"span-2\" required>\n        <el-input v-model=\"form.tried_elsewhere\" type=\"textarea\" :rows=\"2\" maxlength=\"2000\" :placeholder=\"t('hardCase.triedHint')\" data-test=\"tried-elsewhere\" />\n      </el-form-item>\n      <div class=\"span-2 resolve-line\">\n        <el-checkbox v-model=\"form.resolve\" :disabled=\"form.hard_case\" data-test=\"resolve-toggle\">{{ t('agent.resolveOnCall') }}</el-checkbox>\n      </div>\n      <el-form-item v-if=\"form.resolve\" :label=\"t('agent.reply')\" class=\"span-2\" required>\n        <el-input v-model=\"form.reply\" type=\"textarea\" :rows=\"2\" :placeholder=\"t('agent.replyHint')\" />\n      </el-form-item>\n      <div class=\"span-2 form-actions\">\n        <el-button type=\"primary\" size=\"large\" native-type=\"submit\" :loading=\"saving\" data-test=\"register\">\n          {{ form.resolve ? t('agent.resolveOnCall') : form.hard_case ? t('hardCase.register') : t('agent.register') }} <kbd>Ctrl+Enter</kbd></el-button>\n        <el-button size=\"large\" @click=\"clear\">{{ t('agent.clear') }}</el-button>\n      </div>\n    </el-form>\n  </el-card>\n\n  <el-dialog v-model=\"duplicates.open\" :title=\"t('agent.duplicates')\" width=\"640px\">\n    <p class=\"muted\">{{ t('agent.duplicatesHint') }}</p>\n    <el-table :data=\"duplicates.items\" size=\"small\">\n      <el-table-column :label=\"t('order.details')\" min-width=\"200\">\n        <template #default=\"{ row }\"><a :href=\"'#/orders/' + row.id\" class=\"mono\">{{ row.number }}</a>\n          <div class=\"muted small\">{{ row.address }}</div></template>\n      </el-table-column>\n      <el-table-column :label=\"t('unit.state')\" width=\"110\">\n        <template #default=\"{ row }\"><StatusTag :status=\"row.status\" /></template>\n      </el-table-column>\n      <el-table-column width=\"130\">\n        <template #default=\"{ row }\"><el-button size=\"small\" type=\"warning\" @click=\"merge(row)\">{{ t('agent.merge') }}</el-button></template>\n      </el-table-column>\n    </el-table>\n  </el-dialog>",
+    "\n  <el-card shadow=\"never\" class=\"panel entry\">\n    <template #header><div class=\"panel-head\"><span>{{ t('agent.entry') }}</span>\n      <span class=\"muted small\">{{ form.hotline }}</span></div></template>\n    <el-form label-position=\"top\" class=\"entry-form\" @submit.prevent=\"register()\">\n      <el-form-item :label=\"t('agent.description')\" class=\"span-2\" required>\n        <el-input ref=\"descriptionInput\" v-model=\"form.description\" type=\"textarea\" :rows=\"3\"\n                  :placeholder=\"t('agent.descriptionHint')\" maxlength=\"4000\" data-test=\"description\" />\n      </el-form-item>\n      <SuggestPanel class=\"span-2\" :state=\"suggestions.state\" :chosen=\"form.service_item\" keys @pick=\"pick\" />\n      <KnowledgePanel class=\"span-2\" :state=\"knowledge.state\" keys @pick=\"takeArticle\" @drop=\"dropArticle\" />\n      <el-form-item :label=\"t('agent.serviceItem')\" required>\n        <ItemSelect v-model=\"form.service_item\" :placeholder=\"t('agent.searchItem')\" />\n      </el-form-item>\n      <el-form-item :label=\"t('agent.hotline')\" required>\n        <el-select v-model=\"form.hotline\" class=\"full\" data-test=\"hotline-select\">\n          <el-option v-for=\"h in myHotlines\" :key=\"h.code\" :value=\"h.code\" :label=\"h.code + ' ' + nameOf(h)\" />\n        </el-select>\n      </el-form-item>\n      <el-form-item :label=\"t('agent.kind')\">\n        <el-select v-model=\"form.kind\" class=\"full\">\n          <el-option v-for=\"k in ORDER_KINDS\" :key=\"k\" :value=\"k\" :label=\"t('kind.' + k)\" />\n        </el-select>\n      </el-form-item>\n      <el-form-item :label=\"t('agent.priority')\">\n        <el-radio-group v-model=\"form.priority\" data-test=\"priority\">\n          <el-radio-button value=\"normal\">{{ t('priority.normal') }}</el-radio-button>\n          <el-radio-button value=\"urgent\">{{ t('priority.urgent') }}</el-radio-button>\n        </el-radio-group>\n        <div v-if=\"urgencyHint\" class=\"urgency-hint\" data-test=\"urgency-hint\">\n          <span>{{ urgencyHint }}</span>\n          <el-button size=\"small\" type=\"warning\" plain data-test=\"set-urgent\"\n                     @click=\"form.priority = 'urgent'\">{{ t('urgency.set') }}</el-button>\n        </div>\n      </el-form-item>\n      <el-form-item :label=\"t('agent.area')\" class=\"area-picker\" :class=\"{ 'area-suggested': areaSuggestion.state.by === 'suggestion' }\">\n        <AreaSelect :model-value=\"form.area\" :placeholder=\"t('agent.areaHint')\" @update:model-value=\"areaSuggestion.choose\" />\n        <AreaSuggestionLine :suggestion=\"areaSuggestion\" :area=\"form.area\" />\n      </el-form-item>\n      <el-form-item :label=\"t('agent.address')\">\n        <el-input v-model=\"form.address\" maxlength=\"300\" data-test=\"address\" @keydown.enter=\"areaSuggestion.onEnter\" />\n      </el-form-item>\n      <el-alert v-for=\"o in outageHints\" :key=\"o.id\" type=\"warning\" show-icon :closable=\"false\"\n                class=\"span-2\" data-test=\"outage-hint\"\n                :title=\"t('agent.outage') + ' · ' + t('agent.outageHint', { title: o.title, start: $fmtTime(o.starts_at), end: $fmtTime(o.ends_at) })\" />\n      <div v-if=\"candidates.length\" class=\"span-2 candidates\" data-test=\"duplicate-candidates\">\n        <div class=\"candidates-head\"><strong>{{ t('dupes.title') }}</strong>\n          <span class=\"muted small\">{{ t('dupes.hint') }}</span></div>\n        <div v-for=\"c in candidates\" :key=\"c.id\" class=\"candidate\" :data-order=\"c.id\">\n          <div class=\"candidate-text\">\n            <a :href=\"'#/orders/' + c.id\" class=\"mono\">{{ c.number }}</a>\n            <StatusTag :status=\"c.status\" />\n            <el-tag v-for=\"(m, i) in c.matches\" :key=\"i\" size=\"small\" type=\"warning\" effect=\"plain\">{{ matchText(m) }}</el-tag>\n            <div class=\"muted small\">{{ c.address }}</div>\n          </div>\n          <el-button size=\"small\" type=\"warning\" :loading=\"saving\" data-test=\"register-into\"\n                     @click=\"register(c)\">{{ t('dupes.registerInto') }}</el-button>\n        </div>\n      </div>\n      <el-form-item :label=\"t('agent.callerPhone')\">\n        <el-input v-model=\"form.caller_phone\" maxlength=\"32\" class=\"mono\" data-test=\"caller-phone-input\" />\n      </el-form-item>\n      <el-form-item :label=\"t('agent.callerName')\">\n        <el-input v-model=\"form.caller_name\" maxlength=\"64\" />\n      </el-form-item>\n      <div class=\"span-2 resolve-line\">\n        <el-checkbox v-model=\"form.hard_case\" :disabled=\"form.resolve\" data-test=\"hard-case-toggle\">{{ t('hardCase.entryToggle') }}</el-checkbox>\n      </div>\n      <el-form-item v-if=\"form.hard_case\" :label=\"t('hardCase.tried')\" class=\"span-2\" required>\n        <el-input v-model=\"form.tried_elsewhere\" type=\"textarea\" :rows=\"2\" maxlength=\"2000\" :placeholder=\"t('hardCase.triedHint')\" data-test=\"tried-elsewhere\" />\n      </el-form-item>\n      <div class=\"span-2 resolve-line\">\n        <el-checkbox v-model=\"form.resolve\" :disabled=\"form.hard_case\" data-test=\"resolve-toggle\">{{ t('agent.resolveOnCall') }}</el-checkbox>\n      </div>\n      <el-form-item v-if=\"form.resolve\" :label=\"t('agent.reply')\" class=\"span-2\" required>\n        <el-input v-model=\"form.reply\" type=\"textarea\" :rows=\"2\" :placeholder=\"t('agent.replyHint')\" data-test=\"reply\" />\n        <div v-if=\"knowledge.state.chosen\" class=\"kb-answered-with small\" data-test=\"kb-answered-with\">\n          {{ t('kbUi.answeredWith', { title: knowledge.state.chosen.title }) }}\n          <el-button size=\"small\" text @click=\"dropArticle\">{{ t('kbUi.drop') }}</el-button></div>\n      </el-form-item>\n      <div class=\"span-2 form-actions\">\n        <el-button type=\"primary\" size=\"large\" native-type=\"submit\" :loading=\"saving\" data-test=\"register\">\n          {{ form.resolve ? t('agent.resolveOnCall') : form.hard_case ? t('hardCase.register') : t('agent.register') }} <kbd>Ctrl+Enter</kbd></el-button>\n        <el-button size=\"large\" @click=\"clear\">{{ t('agent.clear') }}</el-button>\n      </div>\n    </el-form>\n  </el-card>\n\n  <el-dialog v-model=\"duplicates.open\" :title=\"t('agent.duplicates')\" width=\"640px\">\n    <p class=\"muted\">{{ t('agent.duplicatesHint') }}</p>\n    <el-table :data=\"duplicates.items\" size=\"small\">\n      <el-table-column :label=\"t('order.details')\" min-width=\"200\">\n        <template #default=\"{ row }\"><a :href=\"'#/orders/' + row.id\" class=\"mono\">{{ row.number }}</a>\n          <div class=\"muted small\">{{ row.address }}</div></template>\n      </el-table-column>\n      <el-table-column :label=\"t('unit.state')\" width=\"110\">\n        <template #default=\"{ row }\"><StatusTag :status=\"row.status\" /></template>\n      </el-table-column>\n      <el-table-column width=\"130\">\n        <template #default=\"{ row }\"><el-button size=\"small\" type=\"warning\" @click=\"merge(row)\">{{ t('agent.merge') }}</el-button></template>\n      </el-table-column>\n    </el-table>\n  </el-dialog>",
     (() => {
       const _hoisted_1 = { class: "panel-head" }
       const _hoisted_2 = { class: "muted small" }
@@ -863,15 +863,21 @@ export const renders = new Map([
       const _hoisted_10 = { class: "muted small" }
       const _hoisted_11 = { class: "span-2 resolve-line" }
       const _hoisted_12 = { class: "span-2 resolve-line" }
-      const _hoisted_13 = { class: "span-2 form-actions" }
-      const _hoisted_14 = { class: "muted" }
-      const _hoisted_15 = ["href"]
-      const _hoisted_16 = { class: "muted small" }
+      const _hoisted_13 = {
+        key: 0,
+        class: "kb-answered-with small",
+        "data-test": "kb-answered-with"
+      }
+      const _hoisted_14 = { class: "span-2 form-actions" }
+      const _hoisted_15 = { class: "muted" }
+      const _hoisted_16 = ["href"]
+      const _hoisted_17 = { class: "muted small" }
 
       return function render(_ctx, _cache) {
         const _component_el_input = _resolveComponent("el-input")
         const _component_el_form_item = _resolveComponent("el-form-item")
         const _component_SuggestPanel = _resolveComponent("SuggestPanel")
+        const _component_KnowledgePanel = _resolveComponent("KnowledgePanel")
         const _component_ItemSelect = _resolveComponent("ItemSelect")
         const _component_el_option = _resolveComponent("el-option")
         const _component_el_select = _resolveComponent("el-select")
@@ -934,6 +940,13 @@ export const renders = new Map([
                     keys: "",
                     onPick: _ctx.pick
                   }, null, 8 /* PROPS */, ["state", "chosen", "onPick"]),
+                  _createVNode(_component_KnowledgePanel, {
+                    class: "span-2",
+                    state: _ctx.knowledge.state,
+                    keys: "",
+                    onPick: _ctx.takeArticle,
+                    onDrop: _ctx.dropArticle
+                  }, null, 8 /* PROPS */, ["state", "onPick", "onDrop"]),
                   _createVNode(_component_el_form_item, {
                     label: _ctx.t('agent.serviceItem'),
                     required: ""
@@ -1219,13 +1232,29 @@ export const renders = new Map([
                             "onUpdate:modelValue": _cache[12] || (_cache[12] = $event => ((_ctx.form.reply) = $event)),
                             type: "textarea",
                             rows: 2,
-                            placeholder: _ctx.t('agent.replyHint')
-                          }, null, 8 /* PROPS */, ["modelValue", "placeholder"])
+                            placeholder: _ctx.t('agent.replyHint'),
+                            "data-test": "reply"
+                          }, null, 8 /* PROPS */, ["modelValue", "placeholder"]),
+                          (_ctx.knowledge.state.chosen)
+                            ? (_openBlock(), _createElementBlock("div", _hoisted_13, [
+                                _createTextVNode(_toDisplayString(_ctx.t('kbUi.answeredWith', { title: _ctx.knowledge.state.chosen.title })) + " ", 1 /* TEXT */),
+                                _createVNode(_component_el_button, {
+                                  size: "small",
+                                  text: "",
+                                  onClick: _ctx.dropArticle
+                                }, {
+                                  default: _withCtx(() => [
+                                    _createTextVNode(_toDisplayString(_ctx.t('kbUi.drop')), 1 /* TEXT */)
+                                  ]),
+                                  _: 1 /* STABLE */
+                                }, 8 /* PROPS */, ["onClick"])
+                              ]))
+                            : _createCommentVNode("v-if", true)
                         ]),
                         _: 1 /* STABLE */
                       }, 8 /* PROPS */, ["label"]))
                     : _createCommentVNode("v-if", true),
-                  _createElementVNode("div", _hoisted_13, [
+                  _createElementVNode("div", _hoisted_14, [
                     _createVNode(_component_el_button, {
                       type: "primary",
                       size: "large",
@@ -1262,7 +1291,7 @@ export const renders = new Map([
             width: "640px"
           }, {
             default: _withCtx(() => [
-              _createElementVNode("p", _hoisted_14, _toDisplayString(_ctx.t('agent.duplicatesHint')), 1 /* TEXT */),
+              _createElementVNode("p", _hoisted_15, _toDisplayString(_ctx.t('agent.duplicatesHint')), 1 /* TEXT */),
               _createVNode(_component_el_table, {
                 data: _ctx.duplicates.items,
                 size: "small"
@@ -1276,8 +1305,8 @@ export const renders = new Map([
                       _createElementVNode("a", {
                         href: '#/orders/' + row.id,
                         class: "mono"
-                      }, _toDisplayString(row.number), 9 /* TEXT, PROPS */, _hoisted_15),
-                      _createElementVNode("div", _hoisted_16, _toDisplayString(row.address), 1 /* TEXT */)
+                      }, _toDisplayString(row.number), 9 /* TEXT, PROPS */, _hoisted_16),
+                      _createElementVNode("div", _hoisted_17, _toDisplayString(row.address), 1 /* TEXT */)
                     ]),
                     _: 1 /* STABLE */
                   }, 8 /* PROPS */, ["label"]),
@@ -1314,6 +1343,119 @@ export const renders = new Map([
             _: 1 /* STABLE */
           }, 8 /* PROPS */, ["modelValue", "title"])
         ], 64 /* STABLE_FRAGMENT */))
+      }
+    })(),
+  ],
+  // views/agent/knowledge.js:58
+  [
+    "\n  <div class=\"kb-suggest\" data-test=\"kb-suggestions\">\n    <div class=\"suggest-head\">\n      <span class=\"muted small\">{{ t('kbUi.suggested') }}</span>\n      <span v-if=\"!shown.length\" class=\"muted small\">{{ t('kbUi.noSuggestion') }}</span>\n      <span v-else-if=\"keys\" class=\"muted small\" data-test=\"kb-key-hint\"><kbd>Alt+K</kbd> {{ t('kbUi.keyHint') }}</span>\n      <a class=\"small suggest-model\" href=\"#/knowledge\" target=\"_blank\" rel=\"noopener\">{{ t('kbUi.openBase') }}</a>\n    </div>\n    <div v-for=\"(a, i) in shown\" :key=\"a.id\" class=\"kb-suggestion\" role=\"button\" tabindex=\"0\"\n         :class=\"{ chosen: state.chosen && state.chosen.id === a.id, lead: i === 0 }\"\n         :data-article=\"a.id\" data-test=\"kb-suggestion\" @click=\"$emit('pick', a)\" @keydown.enter.prevent=\"$emit('pick', a)\">\n      <div class=\"kb-suggestion-top\">\n        <kbd v-if=\"keys && i === 0 && state.items[0] && state.items[0].id === a.id\">Alt+K</kbd>\n        <span class=\"suggest-name\">{{ a.title }}</span>\n        <el-tag disable-transitions size=\"small\" effect=\"plain\">{{ t('kbUi.kinds.' + a.kind) }}</el-tag>\n        <span v-if=\"state.chosen && state.chosen.id === a.id\" class=\"kb-taken\" data-test=\"kb-taken\">{{ t('kbUi.taken') }}\n          <button type=\"button\" class=\"kb-drop\" :title=\"t('kbUi.drop')\" data-test=\"kb-drop\" @click.stop=\"$emit('drop')\">×</button></span>\n        <a class=\"small kb-open\" :href=\"'#/knowledge/' + a.id\" target=\"_blank\" rel=\"noopener\" @click.stop>{{ t('kbUi.read') }}</a>\n      </div>\n      <div class=\"kb-suggestion-script\" :class=\"{ 'clamp-3': !(state.chosen && state.chosen.id === a.id) }\"\n           data-test=\"kb-suggestion-script\"><span class=\"kb-script-label\">{{ t('kbUi.script') }}</span>{{ answerOf(a) }}</div>\n    </div>\n  </div>",
+    (() => {
+      const _hoisted_1 = {
+        class: "kb-suggest",
+        "data-test": "kb-suggestions"
+      }
+      const _hoisted_2 = { class: "suggest-head" }
+      const _hoisted_3 = { class: "muted small" }
+      const _hoisted_4 = {
+        key: 0,
+        class: "muted small"
+      }
+      const _hoisted_5 = {
+        key: 1,
+        class: "muted small",
+        "data-test": "kb-key-hint"
+      }
+      const _hoisted_6 = {
+        class: "small suggest-model",
+        href: "#/knowledge",
+        target: "_blank",
+        rel: "noopener"
+      }
+      const _hoisted_7 = ["data-article", "onClick", "onKeydown"]
+      const _hoisted_8 = { class: "kb-suggestion-top" }
+      const _hoisted_9 = { key: 0 }
+      const _hoisted_10 = { class: "suggest-name" }
+      const _hoisted_11 = {
+        key: 1,
+        class: "kb-taken",
+        "data-test": "kb-taken"
+      }
+      const _hoisted_12 = ["title"]
+      const _hoisted_13 = ["href"]
+      const _hoisted_14 = { class: "kb-script-label" }
+
+      return function render(_ctx, _cache) {
+        const _component_el_tag = _resolveComponent("el-tag")
+
+        return (_openBlock(), _createElementBlock("div", _hoisted_1, [
+          _createElementVNode("div", _hoisted_2, [
+            _createElementVNode("span", _hoisted_3, _toDisplayString(_ctx.t('kbUi.suggested')), 1 /* TEXT */),
+            (!_ctx.shown.length)
+              ? (_openBlock(), _createElementBlock("span", _hoisted_4, _toDisplayString(_ctx.t('kbUi.noSuggestion')), 1 /* TEXT */))
+              : (_ctx.keys)
+                ? (_openBlock(), _createElementBlock("span", _hoisted_5, [
+                    _cache[2] || (_cache[2] = _createElementVNode("kbd", null, "Alt+K", -1 /* CACHED */)),
+                    _createTextVNode(" " + _toDisplayString(_ctx.t('kbUi.keyHint')), 1 /* TEXT */)
+                  ]))
+                : _createCommentVNode("v-if", true),
+            _createElementVNode("a", _hoisted_6, _toDisplayString(_ctx.t('kbUi.openBase')), 1 /* TEXT */)
+          ]),
+          (_openBlock(true), _createElementBlock(_Fragment, null, _renderList(_ctx.shown, (a, i) => {
+            return (_openBlock(), _createElementBlock("div", {
+              key: a.id,
+              class: _normalizeClass(["kb-suggestion", { chosen: _ctx.state.chosen && _ctx.state.chosen.id === a.id, lead: i === 0 }]),
+              role: "button",
+              tabindex: "0",
+              "data-article": a.id,
+              "data-test": "kb-suggestion",
+              onClick: $event => (_ctx.$emit('pick', a)),
+              onKeydown: _withKeys(_withModifiers($event => (_ctx.$emit('pick', a)), ["prevent"]), ["enter"])
+            }, [
+              _createElementVNode("div", _hoisted_8, [
+                (_ctx.keys && i === 0 && _ctx.state.items[0] && _ctx.state.items[0].id === a.id)
+                  ? (_openBlock(), _createElementBlock("kbd", _hoisted_9, "Alt+K"))
+                  : _createCommentVNode("v-if", true),
+                _createElementVNode("span", _hoisted_10, _toDisplayString(a.title), 1 /* TEXT */),
+                _createVNode(_component_el_tag, {
+                  "disable-transitions": "",
+                  size: "small",
+                  effect: "plain"
+                }, {
+                  default: _withCtx(() => [
+                    _createTextVNode(_toDisplayString(_ctx.t('kbUi.kinds.' + a.kind)), 1 /* TEXT */)
+                  ]),
+                  _: 2 /* DYNAMIC */
+                }, 1024 /* DYNAMIC_SLOTS */),
+                (_ctx.state.chosen && _ctx.state.chosen.id === a.id)
+                  ? (_openBlock(), _createElementBlock("span", _hoisted_11, [
+                      _createTextVNode(_toDisplayString(_ctx.t('kbUi.taken')) + " ", 1 /* TEXT */),
+                      _createElementVNode("button", {
+                        type: "button",
+                        class: "kb-drop",
+                        title: _ctx.t('kbUi.drop'),
+                        "data-test": "kb-drop",
+                        onClick: _cache[0] || (_cache[0] = _withModifiers($event => (_ctx.$emit('drop')), ["stop"]))
+                      }, "×", 8 /* PROPS */, _hoisted_12)
+                    ]))
+                  : _createCommentVNode("v-if", true),
+                _createElementVNode("a", {
+                  class: "small kb-open",
+                  href: '#/knowledge/' + a.id,
+                  target: "_blank",
+                  rel: "noopener",
+                  onClick: _cache[1] || (_cache[1] = _withModifiers(() => {}, ["stop"]))
+                }, _toDisplayString(_ctx.t('kbUi.read')), 9 /* TEXT, PROPS */, _hoisted_13)
+              ]),
+              _createElementVNode("div", {
+                class: _normalizeClass(["kb-suggestion-script", { 'clamp-3': !(_ctx.state.chosen && _ctx.state.chosen.id === a.id) }]),
+                "data-test": "kb-suggestion-script"
+              }, [
+                _createElementVNode("span", _hoisted_14, _toDisplayString(_ctx.t('kbUi.script')), 1 /* TEXT */),
+                _createTextVNode(_toDisplayString(_ctx.answerOf(a)), 1 /* TEXT */)
+              ], 2 /* CLASS */)
+            ], 42 /* CLASS, PROPS, NEED_HYDRATION */, _hoisted_7))
+          }), 128 /* KEYED_FRAGMENT */))
+        ]))
       }
     })(),
   ],
@@ -1950,9 +2092,9 @@ export const renders = new Map([
       }
     })(),
   ],
-  // views/agent.js:120
+  // views/agent.js:124
   [
-    "\n  <div class=\"agent-grid\">\n    <aside class=\"col-left\">\n      <AgentStatus :status=\"status\" :taking=\"taking\" @status=\"setStatus\" @take=\"takeNext\" />\n      <WaitingCallers ref=\"queue\" />\n      <Drafts @confirmed=\"reloadMine\" @dialog=\"(open) => (dialogs.draft = open)\" />\n    </aside>\n\n    <section class=\"col-main\">\n      <ScreenPop :call=\"call\" @close=\"endCall\" @profile=\"(p) => (call.caller = p)\" />\n      <OrderEntry ref=\"entry\" :call=\"call\" @saved=\"reloadMine\" @dialog=\"(open) => (dialogs.duplicates = open)\" />\n      <p class=\"shortcuts\">{{ t('agent.shortcuts') }}</p>\n    </section>\n\n    <aside class=\"col-right\">\n      <ManualCallbacks @dialog=\"(open) => (dialogs.manual = open)\" />\n      <MyOrders ref=\"mine\" />\n    </aside>\n  </div>",
+    "\n  <div class=\"agent-grid\">\n    <aside class=\"col-left\">\n      <AgentStatus :status=\"status\" :taking=\"taking\" @status=\"setStatus\" @take=\"takeNext\" />\n      <WaitingCallers ref=\"queue\" />\n      <Drafts @confirmed=\"reloadMine\" @dialog=\"(open) => (dialogs.draft = open)\" />\n    </aside>\n\n    <section class=\"col-main\">\n      <ScreenPop :call=\"call\" @close=\"endCall\" @profile=\"(p) => (call.caller = p)\" />\n      <OrderEntry ref=\"entry\" :call=\"call\" @saved=\"reloadMine\" @dialog=\"(open) => (dialogs.duplicates = open)\" />\n      <p class=\"shortcuts\">{{ t('agent.shortcuts') }} · {{ t('kbUi.shortcut') }}</p>\n    </section>\n\n    <aside class=\"col-right\">\n      <ManualCallbacks @dialog=\"(open) => (dialogs.manual = open)\" />\n      <MyOrders ref=\"mine\" />\n    </aside>\n  </div>",
     (() => {
       const _hoisted_1 = { class: "agent-grid" }
       const _hoisted_2 = { class: "col-left" }
@@ -1995,7 +2137,7 @@ export const renders = new Map([
               onSaved: _ctx.reloadMine,
               onDialog: _cache[2] || (_cache[2] = (open) => (_ctx.dialogs.duplicates = open))
             }, null, 8 /* PROPS */, ["call", "onSaved"]),
-            _createElementVNode("p", _hoisted_4, _toDisplayString(_ctx.t('agent.shortcuts')), 1 /* TEXT */)
+            _createElementVNode("p", _hoisted_4, _toDisplayString(_ctx.t('agent.shortcuts')) + " · " + _toDisplayString(_ctx.t('kbUi.shortcut')), 1 /* TEXT */)
           ]),
           _createElementVNode("aside", _hoisted_5, [
             _createVNode(_component_ManualCallbacks, {
@@ -4060,6 +4202,1854 @@ export const renders = new Map([
       }
     })(),
   ],
+  // views/knowledge/article.js:127
+  [
+    "\n  <el-alert v-if=\"error\" :title=\"error\" type=\"error\" show-icon :closable=\"false\" />\n  <article v-if=\"article\" class=\"kb-article\" :data-article=\"article.id\" :data-version=\"v.version\" data-test=\"kb-article\">\n    <header class=\"kb-article-head\">\n      <div class=\"kb-article-title\">\n        <h2 data-test=\"kb-title\">{{ shown('title') }}</h2>\n        <div class=\"kb-tags\">\n          <el-tag disable-transitions size=\"small\" effect=\"plain\">{{ t('kbUi.kinds.' + article.kind) }}</el-tag>\n          <el-tag disable-transitions size=\"small\" :type=\"stateType(v.state)\" data-test=\"kb-state\">v{{ v.version }} · {{ t('kbUi.states.' + v.state) }}</el-tag>\n          <el-tag v-if=\"v.demo\" disable-transitions size=\"small\" type=\"warning\" effect=\"dark\" data-test=\"kb-demo\">{{ t('kbUi.demo') }}</el-tag>\n          <el-tag v-if=\"article.review_overdue\" disable-transitions size=\"small\" type=\"danger\" data-test=\"kb-overdue\">{{ t('kbUi.reviewOverdue') }}</el-tag>\n          <el-tag v-if=\"article.archived_at\" disable-transitions size=\"small\" type=\"info\">{{ t('kbUi.archivedTag') }}</el-tag>\n          <span class=\"muted small\">{{ ownerName(article.owner) }}</span>\n          <span v-if=\"article.code\" class=\"muted small mono\">{{ article.code }}</span>\n        </div>\n      </div>\n      <div class=\"kb-article-tools\">\n        <el-radio-group v-if=\"hasEnglish\" v-model=\"lang\" size=\"small\" data-test=\"kb-lang\">\n          <el-radio-button value=\"zh\">中文</el-radio-button>\n          <el-radio-button value=\"en\">English</el-radio-button>\n        </el-radio-group>\n        <el-button v-if=\"editable && !article.archived_at\" size=\"small\" data-test=\"kb-edit\" @click=\"edit\">{{ t('app.edit') }}</el-button>\n        <el-button v-if=\"editable && v.state === 'draft'\" size=\"small\" type=\"primary\" :loading=\"review.busy\"\n                   data-test=\"kb-submit\" @click=\"submit\">{{ t('kbUi.submitForReview') }}</el-button>\n        <el-button v-if=\"isReviewer() && article.published_version && !article.archived_at\" size=\"small\" type=\"danger\" plain\n                   data-test=\"kb-archive\" @click=\"archive\">{{ t('kbUi.archive') }}</el-button>\n      </div>\n    </header>\n\n    <el-alert v-if=\"v.state === 'rejected'\" type=\"error\" show-icon :closable=\"false\" class=\"kb-note\" data-test=\"kb-rejected-note\"\n              :title=\"t('kbUi.rejectedBy', { who: person(v.reviewed_by), time: $fmtTime(v.reviewed_at, true) })\"\n              :description=\"v.review_note\" />\n    <el-alert v-else-if=\"v.state !== 'published' && article.published_version\" type=\"info\" :closable=\"false\" class=\"kb-note\"\n              :title=\"t('kbUi.notThePublished', { version: article.published_version })\" />\n\n    <section v-if=\"reviewable\" class=\"kb-review-box\" data-test=\"kb-review-box\">\n      <h4>{{ t('kbUi.reviewThis') }}</h4>\n      <el-input v-model=\"review.note\" type=\"textarea\" :rows=\"2\" maxlength=\"2000\" :placeholder=\"t('kbUi.reviewNoteHint')\" data-test=\"kb-review-note\" />\n      <div class=\"kb-review-actions\">\n        <el-button type=\"success\" :loading=\"review.busy\" data-test=\"kb-approve\" @click=\"approve\">{{ t('kbUi.approve') }}</el-button>\n        <el-button type=\"danger\" plain :loading=\"review.busy\" data-test=\"kb-reject\" @click=\"reject\">{{ t('kbUi.reject') }}</el-button>\n      </div>\n    </section>\n\n    <section class=\"kb-script\" data-test=\"kb-script\">\n      <div class=\"kb-script-head\"><span>{{ t('kbUi.script') }}</span>\n        <el-button v-if=\"shown('script')\" size=\"small\" text type=\"primary\" @click=\"copyScript\">{{ t('kbUi.copy') }}</el-button></div>\n      <div class=\"pre\">{{ shown('script') || t('kbUi.noScript') }}</div>\n    </section>\n\n    <section v-if=\"shown('body')\" class=\"kb-body pre\" data-test=\"kb-body\">{{ shown('body') }}</section>\n\n    <section v-if=\"guide\" class=\"kb-guide\" data-test=\"kb-guide\">\n      <div v-if=\"(shown('documents') || []).length\"><h4>{{ t('kbUi.fields.documents') }}</h4>\n        <ul><li v-for=\"(d, i) in shown('documents')\" :key=\"i\">{{ d }}</li></ul></div>\n      <div v-if=\"shown('fees')\"><h4>{{ t('kbUi.fields.fees') }}</h4><div class=\"pre\">{{ shown('fees') }}</div></div>\n      <div v-if=\"shown('time_limit')\"><h4>{{ t('kbUi.fields.time_limit') }}</h4><div class=\"pre\">{{ shown('time_limit') }}</div></div>\n      <div v-if=\"(shown('steps') || []).length\" class=\"kb-steps\"><h4>{{ t('kbUi.fields.steps') }}</h4>\n        <ol><li v-for=\"(s, i) in shown('steps')\" :key=\"i\">{{ s }}</li></ol></div>\n    </section>\n\n    <el-descriptions :column=\"2\" border size=\"small\" class=\"kb-facts\">\n      <el-descriptions-item :label=\"t('kbUi.fields.service_items')\" :span=\"2\">\n        <span v-if=\"!v.service_items.length\" class=\"muted\">{{ t('kbUi.anyItem') }}</span>\n        <a v-for=\"code in v.service_items\" :key=\"code\" class=\"kb-link\" :href=\"'#/knowledge?service_item=' + code\">{{ itemName(code) }}</a>\n      </el-descriptions-item>\n      <el-descriptions-item :label=\"t('kbUi.fields.hotlines')\">{{ v.hotlines.length ? v.hotlines.join(' · ') : t('kbUi.allHotlines') }}</el-descriptions-item>\n      <el-descriptions-item :label=\"t('kbUi.fields.areas')\">{{ v.areas.length ? v.areas.map(areaName).join('、') : t('kbUi.everywhere') }}</el-descriptions-item>\n      <el-descriptions-item :label=\"t('kbUi.validity')\">\n        <span data-test=\"kb-validity\">{{ v.valid_from || t('kbUi.always') }} – {{ v.valid_until || t('kbUi.noEnd') }}</span></el-descriptions-item>\n      <el-descriptions-item :label=\"t('kbUi.fields.review_due')\">\n        <span :class=\"{ bad: article.review_overdue }\">{{ v.review_due || '—' }}</span></el-descriptions-item>\n      <el-descriptions-item :label=\"t('kbUi.answers')\"><span data-test=\"kb-answers\">{{ article.answers ?? 0 }}</span></el-descriptions-item>\n      <el-descriptions-item :label=\"t('kbUi.publishedAt')\">{{ $fmtTime(v.published_at, true) || '—' }}</el-descriptions-item>\n    </el-descriptions>\n\n    <section v-if=\"published\" class=\"kb-against\" data-test=\"kb-against\">\n      <h3>{{ t('kbUi.againstPublished', { version: published.version }) }}</h3>\n      <VersionDiff :before=\"published\" :after=\"v\" />\n    </section>\n\n    <section class=\"kb-history\">\n      <h3>{{ t('kbUi.history') }}</h3>\n      <el-table :data=\"article.versions\" size=\"small\" data-test=\"kb-versions\" row-class-name=\"kb-version-row\"\n                @row-click=\"openVersion\">\n        <el-table-column :label=\"t('kbUi.version')\" width=\"64\"><template #default=\"{ row }\">\n          <a :href=\"'#/knowledge/' + article.id + '?version=' + row.version\" :class=\"{ strong: row.version === v.version }\"\n             :data-version=\"row.version\">v{{ row.version }}</a></template></el-table-column>\n        <el-table-column :label=\"t('kbUi.state')\" width=\"112\"><template #default=\"{ row }\">\n          <el-tag disable-transitions size=\"small\" :type=\"stateType(row.state)\">{{ t('kbUi.states.' + row.state) }}</el-tag></template></el-table-column>\n        <el-table-column :label=\"t('kbUi.writtenBy')\" min-width=\"120\"><template #default=\"{ row }\">\n          {{ person(row.written_by) }}<div class=\"muted tiny\">{{ $fmtTime(row.written_at, true) }}</div></template></el-table-column>\n        <el-table-column :label=\"t('kbUi.fields.change_note')\" min-width=\"140\"><template #default=\"{ row }\">\n          <span class=\"small\">{{ row.change_note || '—' }}</span></template></el-table-column>\n        <el-table-column :label=\"t('kbUi.reviewedBy')\" min-width=\"150\"><template #default=\"{ row }\">\n          <template v-if=\"row.reviewed_by\">{{ person(row.reviewed_by) }}<div class=\"muted tiny\">{{ $fmtTime(row.reviewed_at, true) }}</div>\n            <div v-if=\"row.review_note\" class=\"small kb-review-note\" :class=\"{ bad: row.state === 'rejected' }\">{{ row.review_note }}</div></template>\n          <span v-else class=\"muted\">—</span></template></el-table-column>\n      </el-table>\n    </section>\n  </article>",
+    (() => {
+      const _hoisted_1 = ["data-article", "data-version"]
+      const _hoisted_2 = { class: "kb-article-head" }
+      const _hoisted_3 = { class: "kb-article-title" }
+      const _hoisted_4 = { "data-test": "kb-title" }
+      const _hoisted_5 = { class: "kb-tags" }
+      const _hoisted_6 = { class: "muted small" }
+      const _hoisted_7 = {
+        key: 3,
+        class: "muted small mono"
+      }
+      const _hoisted_8 = { class: "kb-article-tools" }
+      const _hoisted_9 = {
+        key: 2,
+        class: "kb-review-box",
+        "data-test": "kb-review-box"
+      }
+      const _hoisted_10 = { class: "kb-review-actions" }
+      const _hoisted_11 = {
+        class: "kb-script",
+        "data-test": "kb-script"
+      }
+      const _hoisted_12 = { class: "kb-script-head" }
+      const _hoisted_13 = { class: "pre" }
+      const _hoisted_14 = {
+        key: 3,
+        class: "kb-body pre",
+        "data-test": "kb-body"
+      }
+      const _hoisted_15 = {
+        key: 4,
+        class: "kb-guide",
+        "data-test": "kb-guide"
+      }
+      const _hoisted_16 = { key: 0 }
+      const _hoisted_17 = { key: 1 }
+      const _hoisted_18 = { class: "pre" }
+      const _hoisted_19 = { key: 2 }
+      const _hoisted_20 = { class: "pre" }
+      const _hoisted_21 = {
+        key: 3,
+        class: "kb-steps"
+      }
+      const _hoisted_22 = {
+        key: 0,
+        class: "muted"
+      }
+      const _hoisted_23 = ["href"]
+      const _hoisted_24 = { "data-test": "kb-validity" }
+      const _hoisted_25 = { "data-test": "kb-answers" }
+      const _hoisted_26 = {
+        key: 5,
+        class: "kb-against",
+        "data-test": "kb-against"
+      }
+      const _hoisted_27 = { class: "kb-history" }
+      const _hoisted_28 = ["href", "data-version"]
+      const _hoisted_29 = { class: "muted tiny" }
+      const _hoisted_30 = { class: "small" }
+      const _hoisted_31 = { class: "muted tiny" }
+      const _hoisted_32 = {
+        key: 1,
+        class: "muted"
+      }
+
+      return function render(_ctx, _cache) {
+        const _component_el_alert = _resolveComponent("el-alert")
+        const _component_el_tag = _resolveComponent("el-tag")
+        const _component_el_radio_button = _resolveComponent("el-radio-button")
+        const _component_el_radio_group = _resolveComponent("el-radio-group")
+        const _component_el_button = _resolveComponent("el-button")
+        const _component_el_input = _resolveComponent("el-input")
+        const _component_el_descriptions_item = _resolveComponent("el-descriptions-item")
+        const _component_el_descriptions = _resolveComponent("el-descriptions")
+        const _component_VersionDiff = _resolveComponent("VersionDiff")
+        const _component_el_table_column = _resolveComponent("el-table-column")
+        const _component_el_table = _resolveComponent("el-table")
+
+        return (_openBlock(), _createElementBlock(_Fragment, null, [
+          (_ctx.error)
+            ? (_openBlock(), _createBlock(_component_el_alert, {
+                key: 0,
+                title: _ctx.error,
+                type: "error",
+                "show-icon": "",
+                closable: false
+              }, null, 8 /* PROPS */, ["title"]))
+            : _createCommentVNode("v-if", true),
+          (_ctx.article)
+            ? (_openBlock(), _createElementBlock("article", {
+                key: 1,
+                class: "kb-article",
+                "data-article": _ctx.article.id,
+                "data-version": _ctx.v.version,
+                "data-test": "kb-article"
+              }, [
+                _createElementVNode("header", _hoisted_2, [
+                  _createElementVNode("div", _hoisted_3, [
+                    _createElementVNode("h2", _hoisted_4, _toDisplayString(_ctx.shown('title')), 1 /* TEXT */),
+                    _createElementVNode("div", _hoisted_5, [
+                      _createVNode(_component_el_tag, {
+                        "disable-transitions": "",
+                        size: "small",
+                        effect: "plain"
+                      }, {
+                        default: _withCtx(() => [
+                          _createTextVNode(_toDisplayString(_ctx.t('kbUi.kinds.' + _ctx.article.kind)), 1 /* TEXT */)
+                        ]),
+                        _: 1 /* STABLE */
+                      }),
+                      _createVNode(_component_el_tag, {
+                        "disable-transitions": "",
+                        size: "small",
+                        type: _ctx.stateType(_ctx.v.state),
+                        "data-test": "kb-state"
+                      }, {
+                        default: _withCtx(() => [
+                          _createTextVNode("v" + _toDisplayString(_ctx.v.version) + " · " + _toDisplayString(_ctx.t('kbUi.states.' + _ctx.v.state)), 1 /* TEXT */)
+                        ]),
+                        _: 1 /* STABLE */
+                      }, 8 /* PROPS */, ["type"]),
+                      (_ctx.v.demo)
+                        ? (_openBlock(), _createBlock(_component_el_tag, {
+                            key: 0,
+                            "disable-transitions": "",
+                            size: "small",
+                            type: "warning",
+                            effect: "dark",
+                            "data-test": "kb-demo"
+                          }, {
+                            default: _withCtx(() => [
+                              _createTextVNode(_toDisplayString(_ctx.t('kbUi.demo')), 1 /* TEXT */)
+                            ]),
+                            _: 1 /* STABLE */
+                          }))
+                        : _createCommentVNode("v-if", true),
+                      (_ctx.article.review_overdue)
+                        ? (_openBlock(), _createBlock(_component_el_tag, {
+                            key: 1,
+                            "disable-transitions": "",
+                            size: "small",
+                            type: "danger",
+                            "data-test": "kb-overdue"
+                          }, {
+                            default: _withCtx(() => [
+                              _createTextVNode(_toDisplayString(_ctx.t('kbUi.reviewOverdue')), 1 /* TEXT */)
+                            ]),
+                            _: 1 /* STABLE */
+                          }))
+                        : _createCommentVNode("v-if", true),
+                      (_ctx.article.archived_at)
+                        ? (_openBlock(), _createBlock(_component_el_tag, {
+                            key: 2,
+                            "disable-transitions": "",
+                            size: "small",
+                            type: "info"
+                          }, {
+                            default: _withCtx(() => [
+                              _createTextVNode(_toDisplayString(_ctx.t('kbUi.archivedTag')), 1 /* TEXT */)
+                            ]),
+                            _: 1 /* STABLE */
+                          }))
+                        : _createCommentVNode("v-if", true),
+                      _createElementVNode("span", _hoisted_6, _toDisplayString(_ctx.ownerName(_ctx.article.owner)), 1 /* TEXT */),
+                      (_ctx.article.code)
+                        ? (_openBlock(), _createElementBlock("span", _hoisted_7, _toDisplayString(_ctx.article.code), 1 /* TEXT */))
+                        : _createCommentVNode("v-if", true)
+                    ])
+                  ]),
+                  _createElementVNode("div", _hoisted_8, [
+                    (_ctx.hasEnglish)
+                      ? (_openBlock(), _createBlock(_component_el_radio_group, {
+                          key: 0,
+                          modelValue: _ctx.lang,
+                          "onUpdate:modelValue": _cache[0] || (_cache[0] = $event => ((_ctx.lang) = $event)),
+                          size: "small",
+                          "data-test": "kb-lang"
+                        }, {
+                          default: _withCtx(() => [
+                            _createVNode(_component_el_radio_button, { value: "zh" }, {
+                              default: _withCtx(() => [...(_cache[2] || (_cache[2] = [
+                                _createTextVNode("中文", -1 /* CACHED */)
+                              ]))]),
+                              _: 1 /* STABLE */
+                            }),
+                            _createVNode(_component_el_radio_button, { value: "en" }, {
+                              default: _withCtx(() => [...(_cache[3] || (_cache[3] = [
+                                _createTextVNode("English", -1 /* CACHED */)
+                              ]))]),
+                              _: 1 /* STABLE */
+                            })
+                          ]),
+                          _: 1 /* STABLE */
+                        }, 8 /* PROPS */, ["modelValue"]))
+                      : _createCommentVNode("v-if", true),
+                    (_ctx.editable && !_ctx.article.archived_at)
+                      ? (_openBlock(), _createBlock(_component_el_button, {
+                          key: 1,
+                          size: "small",
+                          "data-test": "kb-edit",
+                          onClick: _ctx.edit
+                        }, {
+                          default: _withCtx(() => [
+                            _createTextVNode(_toDisplayString(_ctx.t('app.edit')), 1 /* TEXT */)
+                          ]),
+                          _: 1 /* STABLE */
+                        }, 8 /* PROPS */, ["onClick"]))
+                      : _createCommentVNode("v-if", true),
+                    (_ctx.editable && _ctx.v.state === 'draft')
+                      ? (_openBlock(), _createBlock(_component_el_button, {
+                          key: 2,
+                          size: "small",
+                          type: "primary",
+                          loading: _ctx.review.busy,
+                          "data-test": "kb-submit",
+                          onClick: _ctx.submit
+                        }, {
+                          default: _withCtx(() => [
+                            _createTextVNode(_toDisplayString(_ctx.t('kbUi.submitForReview')), 1 /* TEXT */)
+                          ]),
+                          _: 1 /* STABLE */
+                        }, 8 /* PROPS */, ["loading", "onClick"]))
+                      : _createCommentVNode("v-if", true),
+                    (_ctx.isReviewer() && _ctx.article.published_version && !_ctx.article.archived_at)
+                      ? (_openBlock(), _createBlock(_component_el_button, {
+                          key: 3,
+                          size: "small",
+                          type: "danger",
+                          plain: "",
+                          "data-test": "kb-archive",
+                          onClick: _ctx.archive
+                        }, {
+                          default: _withCtx(() => [
+                            _createTextVNode(_toDisplayString(_ctx.t('kbUi.archive')), 1 /* TEXT */)
+                          ]),
+                          _: 1 /* STABLE */
+                        }, 8 /* PROPS */, ["onClick"]))
+                      : _createCommentVNode("v-if", true)
+                  ])
+                ]),
+                (_ctx.v.state === 'rejected')
+                  ? (_openBlock(), _createBlock(_component_el_alert, {
+                      key: 0,
+                      type: "error",
+                      "show-icon": "",
+                      closable: false,
+                      class: "kb-note",
+                      "data-test": "kb-rejected-note",
+                      title: _ctx.t('kbUi.rejectedBy', { who: _ctx.person(_ctx.v.reviewed_by), time: _ctx.$fmtTime(_ctx.v.reviewed_at, true) }),
+                      description: _ctx.v.review_note
+                    }, null, 8 /* PROPS */, ["title", "description"]))
+                  : (_ctx.v.state !== 'published' && _ctx.article.published_version)
+                    ? (_openBlock(), _createBlock(_component_el_alert, {
+                        key: 1,
+                        type: "info",
+                        closable: false,
+                        class: "kb-note",
+                        title: _ctx.t('kbUi.notThePublished', { version: _ctx.article.published_version })
+                      }, null, 8 /* PROPS */, ["title"]))
+                    : _createCommentVNode("v-if", true),
+                (_ctx.reviewable)
+                  ? (_openBlock(), _createElementBlock("section", _hoisted_9, [
+                      _createElementVNode("h4", null, _toDisplayString(_ctx.t('kbUi.reviewThis')), 1 /* TEXT */),
+                      _createVNode(_component_el_input, {
+                        modelValue: _ctx.review.note,
+                        "onUpdate:modelValue": _cache[1] || (_cache[1] = $event => ((_ctx.review.note) = $event)),
+                        type: "textarea",
+                        rows: 2,
+                        maxlength: "2000",
+                        placeholder: _ctx.t('kbUi.reviewNoteHint'),
+                        "data-test": "kb-review-note"
+                      }, null, 8 /* PROPS */, ["modelValue", "placeholder"]),
+                      _createElementVNode("div", _hoisted_10, [
+                        _createVNode(_component_el_button, {
+                          type: "success",
+                          loading: _ctx.review.busy,
+                          "data-test": "kb-approve",
+                          onClick: _ctx.approve
+                        }, {
+                          default: _withCtx(() => [
+                            _createTextVNode(_toDisplayString(_ctx.t('kbUi.approve')), 1 /* TEXT */)
+                          ]),
+                          _: 1 /* STABLE */
+                        }, 8 /* PROPS */, ["loading", "onClick"]),
+                        _createVNode(_component_el_button, {
+                          type: "danger",
+                          plain: "",
+                          loading: _ctx.review.busy,
+                          "data-test": "kb-reject",
+                          onClick: _ctx.reject
+                        }, {
+                          default: _withCtx(() => [
+                            _createTextVNode(_toDisplayString(_ctx.t('kbUi.reject')), 1 /* TEXT */)
+                          ]),
+                          _: 1 /* STABLE */
+                        }, 8 /* PROPS */, ["loading", "onClick"])
+                      ])
+                    ]))
+                  : _createCommentVNode("v-if", true),
+                _createElementVNode("section", _hoisted_11, [
+                  _createElementVNode("div", _hoisted_12, [
+                    _createElementVNode("span", null, _toDisplayString(_ctx.t('kbUi.script')), 1 /* TEXT */),
+                    (_ctx.shown('script'))
+                      ? (_openBlock(), _createBlock(_component_el_button, {
+                          key: 0,
+                          size: "small",
+                          text: "",
+                          type: "primary",
+                          onClick: _ctx.copyScript
+                        }, {
+                          default: _withCtx(() => [
+                            _createTextVNode(_toDisplayString(_ctx.t('kbUi.copy')), 1 /* TEXT */)
+                          ]),
+                          _: 1 /* STABLE */
+                        }, 8 /* PROPS */, ["onClick"]))
+                      : _createCommentVNode("v-if", true)
+                  ]),
+                  _createElementVNode("div", _hoisted_13, _toDisplayString(_ctx.shown('script') || _ctx.t('kbUi.noScript')), 1 /* TEXT */)
+                ]),
+                (_ctx.shown('body'))
+                  ? (_openBlock(), _createElementBlock("section", _hoisted_14, _toDisplayString(_ctx.shown('body')), 1 /* TEXT */))
+                  : _createCommentVNode("v-if", true),
+                (_ctx.guide)
+                  ? (_openBlock(), _createElementBlock("section", _hoisted_15, [
+                      ((_ctx.shown('documents') || []).length)
+                        ? (_openBlock(), _createElementBlock("div", _hoisted_16, [
+                            _createElementVNode("h4", null, _toDisplayString(_ctx.t('kbUi.fields.documents')), 1 /* TEXT */),
+                            _createElementVNode("ul", null, [
+                              (_openBlock(true), _createElementBlock(_Fragment, null, _renderList(_ctx.shown('documents'), (d, i) => {
+                                return (_openBlock(), _createElementBlock("li", { key: i }, _toDisplayString(d), 1 /* TEXT */))
+                              }), 128 /* KEYED_FRAGMENT */))
+                            ])
+                          ]))
+                        : _createCommentVNode("v-if", true),
+                      (_ctx.shown('fees'))
+                        ? (_openBlock(), _createElementBlock("div", _hoisted_17, [
+                            _createElementVNode("h4", null, _toDisplayString(_ctx.t('kbUi.fields.fees')), 1 /* TEXT */),
+                            _createElementVNode("div", _hoisted_18, _toDisplayString(_ctx.shown('fees')), 1 /* TEXT */)
+                          ]))
+                        : _createCommentVNode("v-if", true),
+                      (_ctx.shown('time_limit'))
+                        ? (_openBlock(), _createElementBlock("div", _hoisted_19, [
+                            _createElementVNode("h4", null, _toDisplayString(_ctx.t('kbUi.fields.time_limit')), 1 /* TEXT */),
+                            _createElementVNode("div", _hoisted_20, _toDisplayString(_ctx.shown('time_limit')), 1 /* TEXT */)
+                          ]))
+                        : _createCommentVNode("v-if", true),
+                      ((_ctx.shown('steps') || []).length)
+                        ? (_openBlock(), _createElementBlock("div", _hoisted_21, [
+                            _createElementVNode("h4", null, _toDisplayString(_ctx.t('kbUi.fields.steps')), 1 /* TEXT */),
+                            _createElementVNode("ol", null, [
+                              (_openBlock(true), _createElementBlock(_Fragment, null, _renderList(_ctx.shown('steps'), (s, i) => {
+                                return (_openBlock(), _createElementBlock("li", { key: i }, _toDisplayString(s), 1 /* TEXT */))
+                              }), 128 /* KEYED_FRAGMENT */))
+                            ])
+                          ]))
+                        : _createCommentVNode("v-if", true)
+                    ]))
+                  : _createCommentVNode("v-if", true),
+                _createVNode(_component_el_descriptions, {
+                  column: 2,
+                  border: "",
+                  size: "small",
+                  class: "kb-facts"
+                }, {
+                  default: _withCtx(() => [
+                    _createVNode(_component_el_descriptions_item, {
+                      label: _ctx.t('kbUi.fields.service_items'),
+                      span: 2
+                    }, {
+                      default: _withCtx(() => [
+                        (!_ctx.v.service_items.length)
+                          ? (_openBlock(), _createElementBlock("span", _hoisted_22, _toDisplayString(_ctx.t('kbUi.anyItem')), 1 /* TEXT */))
+                          : _createCommentVNode("v-if", true),
+                        (_openBlock(true), _createElementBlock(_Fragment, null, _renderList(_ctx.v.service_items, (code) => {
+                          return (_openBlock(), _createElementBlock("a", {
+                            key: code,
+                            class: "kb-link",
+                            href: '#/knowledge?service_item=' + code
+                          }, _toDisplayString(_ctx.itemName(code)), 9 /* TEXT, PROPS */, _hoisted_23))
+                        }), 128 /* KEYED_FRAGMENT */))
+                      ]),
+                      _: 1 /* STABLE */
+                    }, 8 /* PROPS */, ["label"]),
+                    _createVNode(_component_el_descriptions_item, {
+                      label: _ctx.t('kbUi.fields.hotlines')
+                    }, {
+                      default: _withCtx(() => [
+                        _createTextVNode(_toDisplayString(_ctx.v.hotlines.length ? _ctx.v.hotlines.join(' · ') : _ctx.t('kbUi.allHotlines')), 1 /* TEXT */)
+                      ]),
+                      _: 1 /* STABLE */
+                    }, 8 /* PROPS */, ["label"]),
+                    _createVNode(_component_el_descriptions_item, {
+                      label: _ctx.t('kbUi.fields.areas')
+                    }, {
+                      default: _withCtx(() => [
+                        _createTextVNode(_toDisplayString(_ctx.v.areas.length ? _ctx.v.areas.map(_ctx.areaName).join('、') : _ctx.t('kbUi.everywhere')), 1 /* TEXT */)
+                      ]),
+                      _: 1 /* STABLE */
+                    }, 8 /* PROPS */, ["label"]),
+                    _createVNode(_component_el_descriptions_item, {
+                      label: _ctx.t('kbUi.validity')
+                    }, {
+                      default: _withCtx(() => [
+                        _createElementVNode("span", _hoisted_24, _toDisplayString(_ctx.v.valid_from || _ctx.t('kbUi.always')) + " – " + _toDisplayString(_ctx.v.valid_until || _ctx.t('kbUi.noEnd')), 1 /* TEXT */)
+                      ]),
+                      _: 1 /* STABLE */
+                    }, 8 /* PROPS */, ["label"]),
+                    _createVNode(_component_el_descriptions_item, {
+                      label: _ctx.t('kbUi.fields.review_due')
+                    }, {
+                      default: _withCtx(() => [
+                        _createElementVNode("span", {
+                          class: _normalizeClass({ bad: _ctx.article.review_overdue })
+                        }, _toDisplayString(_ctx.v.review_due || '—'), 3 /* TEXT, CLASS */)
+                      ]),
+                      _: 1 /* STABLE */
+                    }, 8 /* PROPS */, ["label"]),
+                    _createVNode(_component_el_descriptions_item, {
+                      label: _ctx.t('kbUi.answers')
+                    }, {
+                      default: _withCtx(() => [
+                        _createElementVNode("span", _hoisted_25, _toDisplayString(_ctx.article.answers ?? 0), 1 /* TEXT */)
+                      ]),
+                      _: 1 /* STABLE */
+                    }, 8 /* PROPS */, ["label"]),
+                    _createVNode(_component_el_descriptions_item, {
+                      label: _ctx.t('kbUi.publishedAt')
+                    }, {
+                      default: _withCtx(() => [
+                        _createTextVNode(_toDisplayString(_ctx.$fmtTime(_ctx.v.published_at, true) || '—'), 1 /* TEXT */)
+                      ]),
+                      _: 1 /* STABLE */
+                    }, 8 /* PROPS */, ["label"])
+                  ]),
+                  _: 1 /* STABLE */
+                }),
+                (_ctx.published)
+                  ? (_openBlock(), _createElementBlock("section", _hoisted_26, [
+                      _createElementVNode("h3", null, _toDisplayString(_ctx.t('kbUi.againstPublished', { version: _ctx.published.version })), 1 /* TEXT */),
+                      _createVNode(_component_VersionDiff, {
+                        before: _ctx.published,
+                        after: _ctx.v
+                      }, null, 8 /* PROPS */, ["before", "after"])
+                    ]))
+                  : _createCommentVNode("v-if", true),
+                _createElementVNode("section", _hoisted_27, [
+                  _createElementVNode("h3", null, _toDisplayString(_ctx.t('kbUi.history')), 1 /* TEXT */),
+                  _createVNode(_component_el_table, {
+                    data: _ctx.article.versions,
+                    size: "small",
+                    "data-test": "kb-versions",
+                    "row-class-name": "kb-version-row",
+                    onRowClick: _ctx.openVersion
+                  }, {
+                    default: _withCtx(() => [
+                      _createVNode(_component_el_table_column, {
+                        label: _ctx.t('kbUi.version'),
+                        width: "64"
+                      }, {
+                        default: _withCtx(({ row }) => [
+                          _createElementVNode("a", {
+                            href: '#/knowledge/' + _ctx.article.id + '?version=' + row.version,
+                            class: _normalizeClass({ strong: row.version === _ctx.v.version }),
+                            "data-version": row.version
+                          }, "v" + _toDisplayString(row.version), 11 /* TEXT, CLASS, PROPS */, _hoisted_28)
+                        ]),
+                        _: 1 /* STABLE */
+                      }, 8 /* PROPS */, ["label"]),
+                      _createVNode(_component_el_table_column, {
+                        label: _ctx.t('kbUi.state'),
+                        width: "112"
+                      }, {
+                        default: _withCtx(({ row }) => [
+                          _createVNode(_component_el_tag, {
+                            "disable-transitions": "",
+                            size: "small",
+                            type: _ctx.stateType(row.state)
+                          }, {
+                            default: _withCtx(() => [
+                              _createTextVNode(_toDisplayString(_ctx.t('kbUi.states.' + row.state)), 1 /* TEXT */)
+                            ]),
+                            _: 2 /* DYNAMIC */
+                          }, 1032 /* PROPS, DYNAMIC_SLOTS */, ["type"])
+                        ]),
+                        _: 1 /* STABLE */
+                      }, 8 /* PROPS */, ["label"]),
+                      _createVNode(_component_el_table_column, {
+                        label: _ctx.t('kbUi.writtenBy'),
+                        "min-width": "120"
+                      }, {
+                        default: _withCtx(({ row }) => [
+                          _createTextVNode(_toDisplayString(_ctx.person(row.written_by)), 1 /* TEXT */),
+                          _createElementVNode("div", _hoisted_29, _toDisplayString(_ctx.$fmtTime(row.written_at, true)), 1 /* TEXT */)
+                        ]),
+                        _: 1 /* STABLE */
+                      }, 8 /* PROPS */, ["label"]),
+                      _createVNode(_component_el_table_column, {
+                        label: _ctx.t('kbUi.fields.change_note'),
+                        "min-width": "140"
+                      }, {
+                        default: _withCtx(({ row }) => [
+                          _createElementVNode("span", _hoisted_30, _toDisplayString(row.change_note || '—'), 1 /* TEXT */)
+                        ]),
+                        _: 1 /* STABLE */
+                      }, 8 /* PROPS */, ["label"]),
+                      _createVNode(_component_el_table_column, {
+                        label: _ctx.t('kbUi.reviewedBy'),
+                        "min-width": "150"
+                      }, {
+                        default: _withCtx(({ row }) => [
+                          (row.reviewed_by)
+                            ? (_openBlock(), _createElementBlock(_Fragment, { key: 0 }, [
+                                _createTextVNode(_toDisplayString(_ctx.person(row.reviewed_by)), 1 /* TEXT */),
+                                _createElementVNode("div", _hoisted_31, _toDisplayString(_ctx.$fmtTime(row.reviewed_at, true)), 1 /* TEXT */),
+                                (row.review_note)
+                                  ? (_openBlock(), _createElementBlock("div", {
+                                      key: 0,
+                                      class: _normalizeClass(["small kb-review-note", { bad: row.state === 'rejected' }])
+                                    }, _toDisplayString(row.review_note), 3 /* TEXT, CLASS */))
+                                  : _createCommentVNode("v-if", true)
+                              ], 64 /* STABLE_FRAGMENT */))
+                            : (_openBlock(), _createElementBlock("span", _hoisted_32, "—"))
+                        ]),
+                        _: 1 /* STABLE */
+                      }, 8 /* PROPS */, ["label"])
+                    ]),
+                    _: 1 /* STABLE */
+                  }, 8 /* PROPS */, ["data", "onRowClick"])
+                ])
+              ], 8 /* PROPS */, _hoisted_1))
+            : _createCommentVNode("v-if", true)
+        ], 64 /* STABLE_FRAGMENT */))
+      }
+    })(),
+  ],
+  // views/knowledge/common.js:72
+  [
+    "\n  <div class=\"kb-nav\" data-test=\"kb-nav\">\n    <span class=\"kb-nav-title\">{{ t('kbUi.title') }}</span>\n    <a v-for=\"link in links\" :key=\"link.key\" :href=\"'#' + link.path\" :class=\"{ active: active === link.key }\"\n       :data-test=\"'kb-nav-' + link.key\">{{ t(link.label) }}<span v-if=\"link.key === 'review' && waiting\"\n       class=\"tab-count\" data-test=\"kb-waiting\">{{ waiting }}</span></a>\n  </div>",
+    (() => {
+      const _hoisted_1 = {
+        class: "kb-nav",
+        "data-test": "kb-nav"
+      }
+      const _hoisted_2 = { class: "kb-nav-title" }
+      const _hoisted_3 = ["href", "data-test"]
+      const _hoisted_4 = {
+        key: 0,
+        class: "tab-count",
+        "data-test": "kb-waiting"
+      }
+
+      return function render(_ctx, _cache) {
+        return (_openBlock(), _createElementBlock("div", _hoisted_1, [
+          _createElementVNode("span", _hoisted_2, _toDisplayString(_ctx.t('kbUi.title')), 1 /* TEXT */),
+          (_openBlock(true), _createElementBlock(_Fragment, null, _renderList(_ctx.links, (link) => {
+            return (_openBlock(), _createElementBlock("a", {
+              key: link.key,
+              href: '#' + link.path,
+              class: _normalizeClass({ active: _ctx.active === link.key }),
+              "data-test": 'kb-nav-' + link.key
+            }, [
+              _createTextVNode(_toDisplayString(_ctx.t(link.label)), 1 /* TEXT */),
+              (link.key === 'review' && _ctx.waiting)
+                ? (_openBlock(), _createElementBlock("span", _hoisted_4, _toDisplayString(_ctx.waiting), 1 /* TEXT */))
+                : _createCommentVNode("v-if", true)
+            ], 10 /* CLASS, PROPS */, _hoisted_3))
+          }), 128 /* KEYED_FRAGMENT */))
+        ]))
+      }
+    })(),
+  ],
+  // views/knowledge/diff.js:127
+  [
+    "\n  <div class=\"kb-diff\">\n    <div v-for=\"(row, i) in rows\" :key=\"i\" class=\"kb-diff-line\" :class=\"'kb-' + row.op\"><template\n      v-for=\"(part, j) in row.parts\" :key=\"j\"><del v-if=\"part.op === 'del'\">{{ part.text }}</del><ins\n      v-else-if=\"part.op === 'add'\">{{ part.text }}</ins><span v-else>{{ part.text }}</span></template><span\n      v-if=\"!row.parts.some((p) => p.text)\">&nbsp;</span></div>\n  </div>",
+    (() => {
+      const _hoisted_1 = { class: "kb-diff" }
+      const _hoisted_2 = { key: 0 }
+      const _hoisted_3 = { key: 1 }
+      const _hoisted_4 = { key: 2 }
+      const _hoisted_5 = { key: 0 }
+
+      return function render(_ctx, _cache) {
+        return (_openBlock(), _createElementBlock("div", _hoisted_1, [
+          (_openBlock(true), _createElementBlock(_Fragment, null, _renderList(_ctx.rows, (row, i) => {
+            return (_openBlock(), _createElementBlock("div", {
+              key: i,
+              class: _normalizeClass(["kb-diff-line", 'kb-' + row.op])
+            }, [
+              (_openBlock(true), _createElementBlock(_Fragment, null, _renderList(row.parts, (part, j) => {
+                return (_openBlock(), _createElementBlock(_Fragment, { key: j }, [
+                  (part.op === 'del')
+                    ? (_openBlock(), _createElementBlock("del", _hoisted_2, _toDisplayString(part.text), 1 /* TEXT */))
+                    : (part.op === 'add')
+                      ? (_openBlock(), _createElementBlock("ins", _hoisted_3, _toDisplayString(part.text), 1 /* TEXT */))
+                      : (_openBlock(), _createElementBlock("span", _hoisted_4, _toDisplayString(part.text), 1 /* TEXT */))
+                ], 64 /* STABLE_FRAGMENT */))
+              }), 128 /* KEYED_FRAGMENT */)),
+              (!row.parts.some((p) => p.text))
+                ? (_openBlock(), _createElementBlock("span", _hoisted_5, " "))
+                : _createCommentVNode("v-if", true)
+            ], 2 /* CLASS */))
+          }), 128 /* KEYED_FRAGMENT */))
+        ]))
+      }
+    })(),
+  ],
+  // views/knowledge/diff.js:149
+  [
+    "\n  <div class=\"kb-changes\" data-test=\"kb-diff\">\n    <div v-if=\"!changes.length\" class=\"empty-line\">{{ t('kbUi.noChange') }}</div>\n    <div v-for=\"c in changes\" :key=\"c.field + c.english\" class=\"kb-change\" :data-field=\"c.field\">\n      <h4>{{ label(c) }}</h4>\n      <TextDiff :rows=\"c.rows\" />\n    </div>\n  </div>",
+    (() => {
+      const _hoisted_1 = {
+        class: "kb-changes",
+        "data-test": "kb-diff"
+      }
+      const _hoisted_2 = {
+        key: 0,
+        class: "empty-line"
+      }
+      const _hoisted_3 = ["data-field"]
+
+      return function render(_ctx, _cache) {
+        const _component_TextDiff = _resolveComponent("TextDiff")
+
+        return (_openBlock(), _createElementBlock("div", _hoisted_1, [
+          (!_ctx.changes.length)
+            ? (_openBlock(), _createElementBlock("div", _hoisted_2, _toDisplayString(_ctx.t('kbUi.noChange')), 1 /* TEXT */))
+            : _createCommentVNode("v-if", true),
+          (_openBlock(true), _createElementBlock(_Fragment, null, _renderList(_ctx.changes, (c) => {
+            return (_openBlock(), _createElementBlock("div", {
+              key: c.field + c.english,
+              class: "kb-change",
+              "data-field": c.field
+            }, [
+              _createElementVNode("h4", null, _toDisplayString(_ctx.label(c)), 1 /* TEXT */),
+              _createVNode(_component_TextDiff, {
+                rows: c.rows
+              }, null, 8 /* PROPS */, ["rows"])
+            ], 8 /* PROPS */, _hoisted_3))
+          }), 128 /* KEYED_FRAGMENT */))
+        ]))
+      }
+    })(),
+  ],
+  // views/knowledge/editor.js:177
+  [
+    "\n  <div class=\"kb-page kb-editor-page\">\n    <KbNav :active=\"id ? 'search' : 'new'\" />\n    <el-alert v-if=\"error\" :title=\"error\" type=\"error\" show-icon :closable=\"false\" />\n    <el-alert v-else-if=\"!allowed\" :title=\"t('kbUi.notYours')\" type=\"warning\" show-icon :closable=\"false\" />\n    <el-card v-if=\"loaded && allowed\" shadow=\"never\" class=\"panel kb-editor\" data-test=\"kb-editor\">\n      <template #header><div class=\"panel-head\">\n        <span>{{ id ? t('kbUi.editTitle', { title: article?.version.title, version: article?.latest_version }) : t('kbUi.newArticle') }}</span>\n        <span v-if=\"article\" class=\"muted small\">{{ t('kbUi.buildsOn', { version: article.latest_version }) }}</span></div></template>\n\n      <el-alert v-if=\"conflict.on\" type=\"error\" show-icon :closable=\"false\" class=\"kb-note\" data-test=\"kb-conflict\"\n                :title=\"t('kbUi.staleTitle')\">\n        <p class=\"kb-conflict-text\">{{ t('kbUi.staleText') }}</p>\n        <el-button v-if=\"!conflict.theirs\" size=\"small\" type=\"primary\" :loading=\"conflict.loading\" data-test=\"kb-reload-theirs\"\n                   @click=\"reloadTheirs\">{{ t('kbUi.staleReload') }}</el-button>\n        <template v-else>\n          <p class=\"kb-conflict-text\">{{ t('kbUi.staleLoaded', { version: conflict.theirs.latest_version, who: person(conflict.theirs.version.written_by) }) }}</p>\n          <el-button size=\"small\" @click=\"takeTheirs\">{{ t('kbUi.staleTakeTheirs') }}</el-button>\n        </template>\n      </el-alert>\n      <section v-if=\"conflict.theirs\" class=\"kb-conflict-diff\">\n        <h4>{{ t('kbUi.staleDiff', { version: conflict.theirs.latest_version }) }}</h4>\n        <VersionDiff :before=\"conflict.theirs.version\" :after=\"mine\" />\n      </section>\n\n      <el-alert v-if=\"rejected\" type=\"error\" show-icon :closable=\"false\" class=\"kb-note\" data-test=\"kb-rejected-note\"\n                :title=\"t('kbUi.rejectedBy', { who: person(rejected.reviewed_by), time: $fmtTime(rejected.reviewed_at, true) })\"\n                :description=\"rejected.review_note\" />\n\n      <el-form label-position=\"top\" class=\"kb-form\" @submit.prevent>\n        <el-form-item :label=\"t('kbUi.kind')\" required class=\"span-2\">\n          <el-radio-group v-model=\"form.kind\" data-test=\"kb-form-kind\">\n            <el-radio-button v-for=\"k in KB_KINDS\" :key=\"k\" :value=\"k\">{{ t('kbUi.kinds.' + k) }}</el-radio-button>\n          </el-radio-group>\n        </el-form-item>\n        <el-form-item :label=\"t('kbUi.fields.title')\" required :error=\"fieldErrors.title\" class=\"span-2\">\n          <el-input v-model=\"form.title\" maxlength=\"200\" show-word-limit data-test=\"kb-form-title\" />\n        </el-form-item>\n        <el-form-item :label=\"t('kbUi.fields.script')\" :error=\"fieldErrors.script\" class=\"span-2\">\n          <el-input v-model=\"form.script\" type=\"textarea\" :rows=\"3\" maxlength=\"4000\" :placeholder=\"t('kbUi.scriptHint')\" data-test=\"kb-form-script\" />\n        </el-form-item>\n        <el-form-item :label=\"t('kbUi.fields.body')\" :error=\"fieldErrors.body\" class=\"span-2\">\n          <el-input v-model=\"form.body\" type=\"textarea\" :rows=\"6\" maxlength=\"20000\" data-test=\"kb-form-body\" />\n        </el-form-item>\n        <el-form-item :label=\"t('kbUi.fields.documents')\" :error=\"fieldErrors.documents\">\n          <el-input v-model=\"form.documents\" type=\"textarea\" :rows=\"3\" :placeholder=\"t('kbUi.oneALine')\" data-test=\"kb-form-documents\" />\n        </el-form-item>\n        <el-form-item :label=\"t('kbUi.fields.steps')\" :error=\"fieldErrors.steps\">\n          <el-input v-model=\"form.steps\" type=\"textarea\" :rows=\"3\" :placeholder=\"t('kbUi.oneALine')\" data-test=\"kb-form-steps\" />\n        </el-form-item>\n        <el-form-item :label=\"t('kbUi.fields.fees')\" :error=\"fieldErrors.fees\">\n          <el-input v-model=\"form.fees\" maxlength=\"2000\" data-test=\"kb-form-fees\" />\n        </el-form-item>\n        <el-form-item :label=\"t('kbUi.fields.time_limit')\" :error=\"fieldErrors.time_limit\">\n          <el-input v-model=\"form.time_limit\" maxlength=\"500\" data-test=\"kb-form-time-limit\" />\n        </el-form-item>\n\n        <div class=\"span-2 kb-english-toggle\">\n          <el-checkbox v-model=\"showEnglish\" data-test=\"kb-form-english-toggle\">{{ t('kbUi.english') }}</el-checkbox>\n          <span class=\"muted small\">{{ t('kbUi.englishHint') }}</span>\n        </div>\n        <template v-if=\"showEnglish\">\n          <el-form-item :label=\"t('kbUi.inEnglish', { field: t('kbUi.fields.title') })\" class=\"span-2\">\n            <el-input v-model=\"form.en.title\" maxlength=\"200\" data-test=\"kb-form-en-title\" />\n          </el-form-item>\n          <el-form-item :label=\"t('kbUi.inEnglish', { field: t('kbUi.fields.script') })\" class=\"span-2\">\n            <el-input v-model=\"form.en.script\" type=\"textarea\" :rows=\"2\" data-test=\"kb-form-en-script\" />\n          </el-form-item>\n          <el-form-item :label=\"t('kbUi.inEnglish', { field: t('kbUi.fields.body') })\" class=\"span-2\">\n            <el-input v-model=\"form.en.body\" type=\"textarea\" :rows=\"4\" />\n          </el-form-item>\n          <el-form-item :label=\"t('kbUi.inEnglish', { field: t('kbUi.fields.documents') })\">\n            <el-input v-model=\"form.en.documents\" type=\"textarea\" :rows=\"2\" :placeholder=\"t('kbUi.oneALine')\" />\n          </el-form-item>\n          <el-form-item :label=\"t('kbUi.inEnglish', { field: t('kbUi.fields.steps') })\">\n            <el-input v-model=\"form.en.steps\" type=\"textarea\" :rows=\"2\" :placeholder=\"t('kbUi.oneALine')\" />\n          </el-form-item>\n          <el-form-item :label=\"t('kbUi.inEnglish', { field: t('kbUi.fields.fees') })\">\n            <el-input v-model=\"form.en.fees\" />\n          </el-form-item>\n          <el-form-item :label=\"t('kbUi.inEnglish', { field: t('kbUi.fields.time_limit') })\">\n            <el-input v-model=\"form.en.time_limit\" />\n          </el-form-item>\n        </template>\n\n        <el-form-item :label=\"t('kbUi.fields.service_items')\" :error=\"fieldErrors.service_items\" class=\"span-2\">\n          <ItemSelect v-model=\"form.service_items\" multiple :placeholder=\"t('kbUi.anyItem')\" />\n        </el-form-item>\n        <el-form-item :label=\"t('kbUi.fields.hotlines')\" :error=\"fieldErrors.hotlines\">\n          <el-select v-model=\"form.hotlines\" multiple clearable class=\"full\" :placeholder=\"t('kbUi.allHotlines')\" data-test=\"kb-form-hotlines\">\n            <el-option v-for=\"h in refs.hotlines\" :key=\"h.code\" :value=\"h.code\" :label=\"h.code + ' ' + nameOf(h)\" />\n          </el-select>\n        </el-form-item>\n        <el-form-item :label=\"t('kbUi.fields.areas')\" :error=\"fieldErrors.areas\">\n          <AreaSelect v-model=\"form.areas\" multiple :placeholder=\"t('kbUi.everywhere')\" />\n        </el-form-item>\n        <el-form-item :label=\"t('kbUi.fields.valid_from')\" :error=\"fieldErrors.valid_from\">\n          <el-date-picker v-model=\"form.valid_from\" type=\"date\" value-format=\"YYYY-MM-DD\" class=\"full\" :placeholder=\"t('kbUi.always')\" />\n        </el-form-item>\n        <el-form-item :label=\"t('kbUi.fields.valid_until')\" :error=\"fieldErrors.valid_until\">\n          <el-date-picker v-model=\"form.valid_until\" type=\"date\" value-format=\"YYYY-MM-DD\" class=\"full\" :placeholder=\"t('kbUi.noEnd')\" />\n        </el-form-item>\n        <el-form-item :label=\"t('kbUi.fields.review_due')\" :error=\"fieldErrors.review_due\">\n          <el-date-picker v-model=\"form.review_due\" type=\"date\" value-format=\"YYYY-MM-DD\" class=\"full\" />\n        </el-form-item>\n        <el-form-item :label=\"t('kbUi.fields.change_note')\" :error=\"fieldErrors.change_note\">\n          <el-input v-model=\"form.change_note\" maxlength=\"1000\" :placeholder=\"t('kbUi.changeNoteHint')\" data-test=\"kb-form-note\" />\n        </el-form-item>\n\n        <div class=\"span-2 form-actions\">\n          <el-button size=\"large\" :loading=\"saving\" data-test=\"kb-save-draft\" @click=\"save(false)\">{{ t('kbUi.saveDraft') }}</el-button>\n          <el-button size=\"large\" type=\"primary\" :loading=\"saving\" data-test=\"kb-save-submit\" @click=\"save(true)\">{{ t('kbUi.submitForReview') }}</el-button>\n          <el-button size=\"large\" text @click=\"cancel\">{{ t('app.cancel') }}</el-button>\n        </div>\n      </el-form>\n    </el-card>\n  </div>",
+    (() => {
+      const _hoisted_1 = { class: "kb-page kb-editor-page" }
+      const _hoisted_2 = { class: "panel-head" }
+      const _hoisted_3 = {
+        key: 0,
+        class: "muted small"
+      }
+      const _hoisted_4 = { class: "kb-conflict-text" }
+      const _hoisted_5 = { class: "kb-conflict-text" }
+      const _hoisted_6 = {
+        key: 1,
+        class: "kb-conflict-diff"
+      }
+      const _hoisted_7 = { class: "span-2 kb-english-toggle" }
+      const _hoisted_8 = { class: "muted small" }
+      const _hoisted_9 = { class: "span-2 form-actions" }
+
+      return function render(_ctx, _cache) {
+        const _component_KbNav = _resolveComponent("KbNav")
+        const _component_el_alert = _resolveComponent("el-alert")
+        const _component_el_button = _resolveComponent("el-button")
+        const _component_VersionDiff = _resolveComponent("VersionDiff")
+        const _component_el_radio_button = _resolveComponent("el-radio-button")
+        const _component_el_radio_group = _resolveComponent("el-radio-group")
+        const _component_el_form_item = _resolveComponent("el-form-item")
+        const _component_el_input = _resolveComponent("el-input")
+        const _component_el_checkbox = _resolveComponent("el-checkbox")
+        const _component_ItemSelect = _resolveComponent("ItemSelect")
+        const _component_el_option = _resolveComponent("el-option")
+        const _component_el_select = _resolveComponent("el-select")
+        const _component_AreaSelect = _resolveComponent("AreaSelect")
+        const _component_el_date_picker = _resolveComponent("el-date-picker")
+        const _component_el_form = _resolveComponent("el-form")
+        const _component_el_card = _resolveComponent("el-card")
+
+        return (_openBlock(), _createElementBlock("div", _hoisted_1, [
+          _createVNode(_component_KbNav, {
+            active: _ctx.id ? 'search' : 'new'
+          }, null, 8 /* PROPS */, ["active"]),
+          (_ctx.error)
+            ? (_openBlock(), _createBlock(_component_el_alert, {
+                key: 0,
+                title: _ctx.error,
+                type: "error",
+                "show-icon": "",
+                closable: false
+              }, null, 8 /* PROPS */, ["title"]))
+            : (!_ctx.allowed)
+              ? (_openBlock(), _createBlock(_component_el_alert, {
+                  key: 1,
+                  title: _ctx.t('kbUi.notYours'),
+                  type: "warning",
+                  "show-icon": "",
+                  closable: false
+                }, null, 8 /* PROPS */, ["title"]))
+              : _createCommentVNode("v-if", true),
+          (_ctx.loaded && _ctx.allowed)
+            ? (_openBlock(), _createBlock(_component_el_card, {
+                key: 2,
+                shadow: "never",
+                class: "panel kb-editor",
+                "data-test": "kb-editor"
+              }, {
+                header: _withCtx(() => [
+                  _createElementVNode("div", _hoisted_2, [
+                    _createElementVNode("span", null, _toDisplayString(_ctx.id ? _ctx.t('kbUi.editTitle', { title: _ctx.article?.version.title, version: _ctx.article?.latest_version }) : _ctx.t('kbUi.newArticle')), 1 /* TEXT */),
+                    (_ctx.article)
+                      ? (_openBlock(), _createElementBlock("span", _hoisted_3, _toDisplayString(_ctx.t('kbUi.buildsOn', { version: _ctx.article.latest_version })), 1 /* TEXT */))
+                      : _createCommentVNode("v-if", true)
+                  ])
+                ]),
+                default: _withCtx(() => [
+                  (_ctx.conflict.on)
+                    ? (_openBlock(), _createBlock(_component_el_alert, {
+                        key: 0,
+                        type: "error",
+                        "show-icon": "",
+                        closable: false,
+                        class: "kb-note",
+                        "data-test": "kb-conflict",
+                        title: _ctx.t('kbUi.staleTitle')
+                      }, {
+                        default: _withCtx(() => [
+                          _createElementVNode("p", _hoisted_4, _toDisplayString(_ctx.t('kbUi.staleText')), 1 /* TEXT */),
+                          (!_ctx.conflict.theirs)
+                            ? (_openBlock(), _createBlock(_component_el_button, {
+                                key: 0,
+                                size: "small",
+                                type: "primary",
+                                loading: _ctx.conflict.loading,
+                                "data-test": "kb-reload-theirs",
+                                onClick: _ctx.reloadTheirs
+                              }, {
+                                default: _withCtx(() => [
+                                  _createTextVNode(_toDisplayString(_ctx.t('kbUi.staleReload')), 1 /* TEXT */)
+                                ]),
+                                _: 1 /* STABLE */
+                              }, 8 /* PROPS */, ["loading", "onClick"]))
+                            : (_openBlock(), _createElementBlock(_Fragment, { key: 1 }, [
+                                _createElementVNode("p", _hoisted_5, _toDisplayString(_ctx.t('kbUi.staleLoaded', { version: _ctx.conflict.theirs.latest_version, who: _ctx.person(_ctx.conflict.theirs.version.written_by) })), 1 /* TEXT */),
+                                _createVNode(_component_el_button, {
+                                  size: "small",
+                                  onClick: _ctx.takeTheirs
+                                }, {
+                                  default: _withCtx(() => [
+                                    _createTextVNode(_toDisplayString(_ctx.t('kbUi.staleTakeTheirs')), 1 /* TEXT */)
+                                  ]),
+                                  _: 1 /* STABLE */
+                                }, 8 /* PROPS */, ["onClick"])
+                              ], 64 /* STABLE_FRAGMENT */))
+                        ]),
+                        _: 1 /* STABLE */
+                      }, 8 /* PROPS */, ["title"]))
+                    : _createCommentVNode("v-if", true),
+                  (_ctx.conflict.theirs)
+                    ? (_openBlock(), _createElementBlock("section", _hoisted_6, [
+                        _createElementVNode("h4", null, _toDisplayString(_ctx.t('kbUi.staleDiff', { version: _ctx.conflict.theirs.latest_version })), 1 /* TEXT */),
+                        _createVNode(_component_VersionDiff, {
+                          before: _ctx.conflict.theirs.version,
+                          after: _ctx.mine
+                        }, null, 8 /* PROPS */, ["before", "after"])
+                      ]))
+                    : _createCommentVNode("v-if", true),
+                  (_ctx.rejected)
+                    ? (_openBlock(), _createBlock(_component_el_alert, {
+                        key: 2,
+                        type: "error",
+                        "show-icon": "",
+                        closable: false,
+                        class: "kb-note",
+                        "data-test": "kb-rejected-note",
+                        title: _ctx.t('kbUi.rejectedBy', { who: _ctx.person(_ctx.rejected.reviewed_by), time: _ctx.$fmtTime(_ctx.rejected.reviewed_at, true) }),
+                        description: _ctx.rejected.review_note
+                      }, null, 8 /* PROPS */, ["title", "description"]))
+                    : _createCommentVNode("v-if", true),
+                  _createVNode(_component_el_form, {
+                    "label-position": "top",
+                    class: "kb-form",
+                    onSubmit: _cache[25] || (_cache[25] = _withModifiers(() => {}, ["prevent"]))
+                  }, {
+                    default: _withCtx(() => [
+                      _createVNode(_component_el_form_item, {
+                        label: _ctx.t('kbUi.kind'),
+                        required: "",
+                        class: "span-2"
+                      }, {
+                        default: _withCtx(() => [
+                          _createVNode(_component_el_radio_group, {
+                            modelValue: _ctx.form.kind,
+                            "onUpdate:modelValue": _cache[0] || (_cache[0] = $event => ((_ctx.form.kind) = $event)),
+                            "data-test": "kb-form-kind"
+                          }, {
+                            default: _withCtx(() => [
+                              (_openBlock(true), _createElementBlock(_Fragment, null, _renderList(_ctx.KB_KINDS, (k) => {
+                                return (_openBlock(), _createBlock(_component_el_radio_button, {
+                                  key: k,
+                                  value: k
+                                }, {
+                                  default: _withCtx(() => [
+                                    _createTextVNode(_toDisplayString(_ctx.t('kbUi.kinds.' + k)), 1 /* TEXT */)
+                                  ]),
+                                  _: 2 /* DYNAMIC */
+                                }, 1032 /* PROPS, DYNAMIC_SLOTS */, ["value"]))
+                              }), 128 /* KEYED_FRAGMENT */))
+                            ]),
+                            _: 1 /* STABLE */
+                          }, 8 /* PROPS */, ["modelValue"])
+                        ]),
+                        _: 1 /* STABLE */
+                      }, 8 /* PROPS */, ["label"]),
+                      _createVNode(_component_el_form_item, {
+                        label: _ctx.t('kbUi.fields.title'),
+                        required: "",
+                        error: _ctx.fieldErrors.title,
+                        class: "span-2"
+                      }, {
+                        default: _withCtx(() => [
+                          _createVNode(_component_el_input, {
+                            modelValue: _ctx.form.title,
+                            "onUpdate:modelValue": _cache[1] || (_cache[1] = $event => ((_ctx.form.title) = $event)),
+                            maxlength: "200",
+                            "show-word-limit": "",
+                            "data-test": "kb-form-title"
+                          }, null, 8 /* PROPS */, ["modelValue"])
+                        ]),
+                        _: 1 /* STABLE */
+                      }, 8 /* PROPS */, ["label", "error"]),
+                      _createVNode(_component_el_form_item, {
+                        label: _ctx.t('kbUi.fields.script'),
+                        error: _ctx.fieldErrors.script,
+                        class: "span-2"
+                      }, {
+                        default: _withCtx(() => [
+                          _createVNode(_component_el_input, {
+                            modelValue: _ctx.form.script,
+                            "onUpdate:modelValue": _cache[2] || (_cache[2] = $event => ((_ctx.form.script) = $event)),
+                            type: "textarea",
+                            rows: 3,
+                            maxlength: "4000",
+                            placeholder: _ctx.t('kbUi.scriptHint'),
+                            "data-test": "kb-form-script"
+                          }, null, 8 /* PROPS */, ["modelValue", "placeholder"])
+                        ]),
+                        _: 1 /* STABLE */
+                      }, 8 /* PROPS */, ["label", "error"]),
+                      _createVNode(_component_el_form_item, {
+                        label: _ctx.t('kbUi.fields.body'),
+                        error: _ctx.fieldErrors.body,
+                        class: "span-2"
+                      }, {
+                        default: _withCtx(() => [
+                          _createVNode(_component_el_input, {
+                            modelValue: _ctx.form.body,
+                            "onUpdate:modelValue": _cache[3] || (_cache[3] = $event => ((_ctx.form.body) = $event)),
+                            type: "textarea",
+                            rows: 6,
+                            maxlength: "20000",
+                            "data-test": "kb-form-body"
+                          }, null, 8 /* PROPS */, ["modelValue"])
+                        ]),
+                        _: 1 /* STABLE */
+                      }, 8 /* PROPS */, ["label", "error"]),
+                      _createVNode(_component_el_form_item, {
+                        label: _ctx.t('kbUi.fields.documents'),
+                        error: _ctx.fieldErrors.documents
+                      }, {
+                        default: _withCtx(() => [
+                          _createVNode(_component_el_input, {
+                            modelValue: _ctx.form.documents,
+                            "onUpdate:modelValue": _cache[4] || (_cache[4] = $event => ((_ctx.form.documents) = $event)),
+                            type: "textarea",
+                            rows: 3,
+                            placeholder: _ctx.t('kbUi.oneALine'),
+                            "data-test": "kb-form-documents"
+                          }, null, 8 /* PROPS */, ["modelValue", "placeholder"])
+                        ]),
+                        _: 1 /* STABLE */
+                      }, 8 /* PROPS */, ["label", "error"]),
+                      _createVNode(_component_el_form_item, {
+                        label: _ctx.t('kbUi.fields.steps'),
+                        error: _ctx.fieldErrors.steps
+                      }, {
+                        default: _withCtx(() => [
+                          _createVNode(_component_el_input, {
+                            modelValue: _ctx.form.steps,
+                            "onUpdate:modelValue": _cache[5] || (_cache[5] = $event => ((_ctx.form.steps) = $event)),
+                            type: "textarea",
+                            rows: 3,
+                            placeholder: _ctx.t('kbUi.oneALine'),
+                            "data-test": "kb-form-steps"
+                          }, null, 8 /* PROPS */, ["modelValue", "placeholder"])
+                        ]),
+                        _: 1 /* STABLE */
+                      }, 8 /* PROPS */, ["label", "error"]),
+                      _createVNode(_component_el_form_item, {
+                        label: _ctx.t('kbUi.fields.fees'),
+                        error: _ctx.fieldErrors.fees
+                      }, {
+                        default: _withCtx(() => [
+                          _createVNode(_component_el_input, {
+                            modelValue: _ctx.form.fees,
+                            "onUpdate:modelValue": _cache[6] || (_cache[6] = $event => ((_ctx.form.fees) = $event)),
+                            maxlength: "2000",
+                            "data-test": "kb-form-fees"
+                          }, null, 8 /* PROPS */, ["modelValue"])
+                        ]),
+                        _: 1 /* STABLE */
+                      }, 8 /* PROPS */, ["label", "error"]),
+                      _createVNode(_component_el_form_item, {
+                        label: _ctx.t('kbUi.fields.time_limit'),
+                        error: _ctx.fieldErrors.time_limit
+                      }, {
+                        default: _withCtx(() => [
+                          _createVNode(_component_el_input, {
+                            modelValue: _ctx.form.time_limit,
+                            "onUpdate:modelValue": _cache[7] || (_cache[7] = $event => ((_ctx.form.time_limit) = $event)),
+                            maxlength: "500",
+                            "data-test": "kb-form-time-limit"
+                          }, null, 8 /* PROPS */, ["modelValue"])
+                        ]),
+                        _: 1 /* STABLE */
+                      }, 8 /* PROPS */, ["label", "error"]),
+                      _createElementVNode("div", _hoisted_7, [
+                        _createVNode(_component_el_checkbox, {
+                          modelValue: _ctx.showEnglish,
+                          "onUpdate:modelValue": _cache[8] || (_cache[8] = $event => ((_ctx.showEnglish) = $event)),
+                          "data-test": "kb-form-english-toggle"
+                        }, {
+                          default: _withCtx(() => [
+                            _createTextVNode(_toDisplayString(_ctx.t('kbUi.english')), 1 /* TEXT */)
+                          ]),
+                          _: 1 /* STABLE */
+                        }, 8 /* PROPS */, ["modelValue"]),
+                        _createElementVNode("span", _hoisted_8, _toDisplayString(_ctx.t('kbUi.englishHint')), 1 /* TEXT */)
+                      ]),
+                      (_ctx.showEnglish)
+                        ? (_openBlock(), _createElementBlock(_Fragment, { key: 0 }, [
+                            _createVNode(_component_el_form_item, {
+                              label: _ctx.t('kbUi.inEnglish', { field: _ctx.t('kbUi.fields.title') }),
+                              class: "span-2"
+                            }, {
+                              default: _withCtx(() => [
+                                _createVNode(_component_el_input, {
+                                  modelValue: _ctx.form.en.title,
+                                  "onUpdate:modelValue": _cache[9] || (_cache[9] = $event => ((_ctx.form.en.title) = $event)),
+                                  maxlength: "200",
+                                  "data-test": "kb-form-en-title"
+                                }, null, 8 /* PROPS */, ["modelValue"])
+                              ]),
+                              _: 1 /* STABLE */
+                            }, 8 /* PROPS */, ["label"]),
+                            _createVNode(_component_el_form_item, {
+                              label: _ctx.t('kbUi.inEnglish', { field: _ctx.t('kbUi.fields.script') }),
+                              class: "span-2"
+                            }, {
+                              default: _withCtx(() => [
+                                _createVNode(_component_el_input, {
+                                  modelValue: _ctx.form.en.script,
+                                  "onUpdate:modelValue": _cache[10] || (_cache[10] = $event => ((_ctx.form.en.script) = $event)),
+                                  type: "textarea",
+                                  rows: 2,
+                                  "data-test": "kb-form-en-script"
+                                }, null, 8 /* PROPS */, ["modelValue"])
+                              ]),
+                              _: 1 /* STABLE */
+                            }, 8 /* PROPS */, ["label"]),
+                            _createVNode(_component_el_form_item, {
+                              label: _ctx.t('kbUi.inEnglish', { field: _ctx.t('kbUi.fields.body') }),
+                              class: "span-2"
+                            }, {
+                              default: _withCtx(() => [
+                                _createVNode(_component_el_input, {
+                                  modelValue: _ctx.form.en.body,
+                                  "onUpdate:modelValue": _cache[11] || (_cache[11] = $event => ((_ctx.form.en.body) = $event)),
+                                  type: "textarea",
+                                  rows: 4
+                                }, null, 8 /* PROPS */, ["modelValue"])
+                              ]),
+                              _: 1 /* STABLE */
+                            }, 8 /* PROPS */, ["label"]),
+                            _createVNode(_component_el_form_item, {
+                              label: _ctx.t('kbUi.inEnglish', { field: _ctx.t('kbUi.fields.documents') })
+                            }, {
+                              default: _withCtx(() => [
+                                _createVNode(_component_el_input, {
+                                  modelValue: _ctx.form.en.documents,
+                                  "onUpdate:modelValue": _cache[12] || (_cache[12] = $event => ((_ctx.form.en.documents) = $event)),
+                                  type: "textarea",
+                                  rows: 2,
+                                  placeholder: _ctx.t('kbUi.oneALine')
+                                }, null, 8 /* PROPS */, ["modelValue", "placeholder"])
+                              ]),
+                              _: 1 /* STABLE */
+                            }, 8 /* PROPS */, ["label"]),
+                            _createVNode(_component_el_form_item, {
+                              label: _ctx.t('kbUi.inEnglish', { field: _ctx.t('kbUi.fields.steps') })
+                            }, {
+                              default: _withCtx(() => [
+                                _createVNode(_component_el_input, {
+                                  modelValue: _ctx.form.en.steps,
+                                  "onUpdate:modelValue": _cache[13] || (_cache[13] = $event => ((_ctx.form.en.steps) = $event)),
+                                  type: "textarea",
+                                  rows: 2,
+                                  placeholder: _ctx.t('kbUi.oneALine')
+                                }, null, 8 /* PROPS */, ["modelValue", "placeholder"])
+                              ]),
+                              _: 1 /* STABLE */
+                            }, 8 /* PROPS */, ["label"]),
+                            _createVNode(_component_el_form_item, {
+                              label: _ctx.t('kbUi.inEnglish', { field: _ctx.t('kbUi.fields.fees') })
+                            }, {
+                              default: _withCtx(() => [
+                                _createVNode(_component_el_input, {
+                                  modelValue: _ctx.form.en.fees,
+                                  "onUpdate:modelValue": _cache[14] || (_cache[14] = $event => ((_ctx.form.en.fees) = $event))
+                                }, null, 8 /* PROPS */, ["modelValue"])
+                              ]),
+                              _: 1 /* STABLE */
+                            }, 8 /* PROPS */, ["label"]),
+                            _createVNode(_component_el_form_item, {
+                              label: _ctx.t('kbUi.inEnglish', { field: _ctx.t('kbUi.fields.time_limit') })
+                            }, {
+                              default: _withCtx(() => [
+                                _createVNode(_component_el_input, {
+                                  modelValue: _ctx.form.en.time_limit,
+                                  "onUpdate:modelValue": _cache[15] || (_cache[15] = $event => ((_ctx.form.en.time_limit) = $event))
+                                }, null, 8 /* PROPS */, ["modelValue"])
+                              ]),
+                              _: 1 /* STABLE */
+                            }, 8 /* PROPS */, ["label"])
+                          ], 64 /* STABLE_FRAGMENT */))
+                        : _createCommentVNode("v-if", true),
+                      _createVNode(_component_el_form_item, {
+                        label: _ctx.t('kbUi.fields.service_items'),
+                        error: _ctx.fieldErrors.service_items,
+                        class: "span-2"
+                      }, {
+                        default: _withCtx(() => [
+                          _createVNode(_component_ItemSelect, {
+                            modelValue: _ctx.form.service_items,
+                            "onUpdate:modelValue": _cache[16] || (_cache[16] = $event => ((_ctx.form.service_items) = $event)),
+                            multiple: "",
+                            placeholder: _ctx.t('kbUi.anyItem')
+                          }, null, 8 /* PROPS */, ["modelValue", "placeholder"])
+                        ]),
+                        _: 1 /* STABLE */
+                      }, 8 /* PROPS */, ["label", "error"]),
+                      _createVNode(_component_el_form_item, {
+                        label: _ctx.t('kbUi.fields.hotlines'),
+                        error: _ctx.fieldErrors.hotlines
+                      }, {
+                        default: _withCtx(() => [
+                          _createVNode(_component_el_select, {
+                            modelValue: _ctx.form.hotlines,
+                            "onUpdate:modelValue": _cache[17] || (_cache[17] = $event => ((_ctx.form.hotlines) = $event)),
+                            multiple: "",
+                            clearable: "",
+                            class: "full",
+                            placeholder: _ctx.t('kbUi.allHotlines'),
+                            "data-test": "kb-form-hotlines"
+                          }, {
+                            default: _withCtx(() => [
+                              (_openBlock(true), _createElementBlock(_Fragment, null, _renderList(_ctx.refs.hotlines, (h) => {
+                                return (_openBlock(), _createBlock(_component_el_option, {
+                                  key: h.code,
+                                  value: h.code,
+                                  label: h.code + ' ' + _ctx.nameOf(h)
+                                }, null, 8 /* PROPS */, ["value", "label"]))
+                              }), 128 /* KEYED_FRAGMENT */))
+                            ]),
+                            _: 1 /* STABLE */
+                          }, 8 /* PROPS */, ["modelValue", "placeholder"])
+                        ]),
+                        _: 1 /* STABLE */
+                      }, 8 /* PROPS */, ["label", "error"]),
+                      _createVNode(_component_el_form_item, {
+                        label: _ctx.t('kbUi.fields.areas'),
+                        error: _ctx.fieldErrors.areas
+                      }, {
+                        default: _withCtx(() => [
+                          _createVNode(_component_AreaSelect, {
+                            modelValue: _ctx.form.areas,
+                            "onUpdate:modelValue": _cache[18] || (_cache[18] = $event => ((_ctx.form.areas) = $event)),
+                            multiple: "",
+                            placeholder: _ctx.t('kbUi.everywhere')
+                          }, null, 8 /* PROPS */, ["modelValue", "placeholder"])
+                        ]),
+                        _: 1 /* STABLE */
+                      }, 8 /* PROPS */, ["label", "error"]),
+                      _createVNode(_component_el_form_item, {
+                        label: _ctx.t('kbUi.fields.valid_from'),
+                        error: _ctx.fieldErrors.valid_from
+                      }, {
+                        default: _withCtx(() => [
+                          _createVNode(_component_el_date_picker, {
+                            modelValue: _ctx.form.valid_from,
+                            "onUpdate:modelValue": _cache[19] || (_cache[19] = $event => ((_ctx.form.valid_from) = $event)),
+                            type: "date",
+                            "value-format": "YYYY-MM-DD",
+                            class: "full",
+                            placeholder: _ctx.t('kbUi.always')
+                          }, null, 8 /* PROPS */, ["modelValue", "placeholder"])
+                        ]),
+                        _: 1 /* STABLE */
+                      }, 8 /* PROPS */, ["label", "error"]),
+                      _createVNode(_component_el_form_item, {
+                        label: _ctx.t('kbUi.fields.valid_until'),
+                        error: _ctx.fieldErrors.valid_until
+                      }, {
+                        default: _withCtx(() => [
+                          _createVNode(_component_el_date_picker, {
+                            modelValue: _ctx.form.valid_until,
+                            "onUpdate:modelValue": _cache[20] || (_cache[20] = $event => ((_ctx.form.valid_until) = $event)),
+                            type: "date",
+                            "value-format": "YYYY-MM-DD",
+                            class: "full",
+                            placeholder: _ctx.t('kbUi.noEnd')
+                          }, null, 8 /* PROPS */, ["modelValue", "placeholder"])
+                        ]),
+                        _: 1 /* STABLE */
+                      }, 8 /* PROPS */, ["label", "error"]),
+                      _createVNode(_component_el_form_item, {
+                        label: _ctx.t('kbUi.fields.review_due'),
+                        error: _ctx.fieldErrors.review_due
+                      }, {
+                        default: _withCtx(() => [
+                          _createVNode(_component_el_date_picker, {
+                            modelValue: _ctx.form.review_due,
+                            "onUpdate:modelValue": _cache[21] || (_cache[21] = $event => ((_ctx.form.review_due) = $event)),
+                            type: "date",
+                            "value-format": "YYYY-MM-DD",
+                            class: "full"
+                          }, null, 8 /* PROPS */, ["modelValue"])
+                        ]),
+                        _: 1 /* STABLE */
+                      }, 8 /* PROPS */, ["label", "error"]),
+                      _createVNode(_component_el_form_item, {
+                        label: _ctx.t('kbUi.fields.change_note'),
+                        error: _ctx.fieldErrors.change_note
+                      }, {
+                        default: _withCtx(() => [
+                          _createVNode(_component_el_input, {
+                            modelValue: _ctx.form.change_note,
+                            "onUpdate:modelValue": _cache[22] || (_cache[22] = $event => ((_ctx.form.change_note) = $event)),
+                            maxlength: "1000",
+                            placeholder: _ctx.t('kbUi.changeNoteHint'),
+                            "data-test": "kb-form-note"
+                          }, null, 8 /* PROPS */, ["modelValue", "placeholder"])
+                        ]),
+                        _: 1 /* STABLE */
+                      }, 8 /* PROPS */, ["label", "error"]),
+                      _createElementVNode("div", _hoisted_9, [
+                        _createVNode(_component_el_button, {
+                          size: "large",
+                          loading: _ctx.saving,
+                          "data-test": "kb-save-draft",
+                          onClick: _cache[23] || (_cache[23] = $event => (_ctx.save(false)))
+                        }, {
+                          default: _withCtx(() => [
+                            _createTextVNode(_toDisplayString(_ctx.t('kbUi.saveDraft')), 1 /* TEXT */)
+                          ]),
+                          _: 1 /* STABLE */
+                        }, 8 /* PROPS */, ["loading"]),
+                        _createVNode(_component_el_button, {
+                          size: "large",
+                          type: "primary",
+                          loading: _ctx.saving,
+                          "data-test": "kb-save-submit",
+                          onClick: _cache[24] || (_cache[24] = $event => (_ctx.save(true)))
+                        }, {
+                          default: _withCtx(() => [
+                            _createTextVNode(_toDisplayString(_ctx.t('kbUi.submitForReview')), 1 /* TEXT */)
+                          ]),
+                          _: 1 /* STABLE */
+                        }, 8 /* PROPS */, ["loading"]),
+                        _createVNode(_component_el_button, {
+                          size: "large",
+                          text: "",
+                          onClick: _ctx.cancel
+                        }, {
+                          default: _withCtx(() => [
+                            _createTextVNode(_toDisplayString(_ctx.t('app.cancel')), 1 /* TEXT */)
+                          ]),
+                          _: 1 /* STABLE */
+                        }, 8 /* PROPS */, ["onClick"])
+                      ])
+                    ]),
+                    _: 1 /* STABLE */
+                  })
+                ]),
+                _: 1 /* STABLE */
+              }))
+            : _createCommentVNode("v-if", true)
+        ]))
+      }
+    })(),
+  ],
+  // views/knowledge/figures.js:46
+  [
+    "\n  <div class=\"kb-page\">\n    <KbNav active=\"figures\" />\n    <div class=\"tab-toolbar kb-period\">\n      <el-date-picker v-model=\"period\" type=\"daterange\" value-format=\"YYYY-MM-DD\" unlink-panels :clearable=\"false\"\n                      :start-placeholder=\"t('kbUi.from')\" :end-placeholder=\"t('kbUi.to')\" data-test=\"kb-period\" @change=\"load\" />\n      <el-button :loading=\"loading\" @click=\"load\">{{ t('app.refresh') }}</el-button>\n    </div>\n    <el-alert v-if=\"error\" :title=\"error\" type=\"error\" show-icon :closable=\"false\" />\n    <div class=\"two-col\">\n      <el-card shadow=\"never\" class=\"panel\" data-test=\"kb-usage\">\n        <template #header><div class=\"panel-head\"><span>{{ t('kbUi.usage') }}</span>\n          <span class=\"muted small\">{{ t('kbUi.usageHint') }}</span></div></template>\n        <el-table :data=\"usage\" size=\"small\" :empty-text=\"t('kbUi.noUsage')\">\n          <el-table-column :label=\"t('kbUi.fields.title')\" min-width=\"200\"><template #default=\"{ row }\">\n            <a class=\"link\" :href=\"'#/knowledge/' + row.article_id\" :data-article=\"row.article_id\">{{ row.title }}</a></template></el-table-column>\n          <el-table-column :label=\"t('kbUi.kind')\" width=\"90\"><template #default=\"{ row }\">{{ t('kbUi.kinds.' + row.kind) }}</template></el-table-column>\n          <el-table-column :label=\"t('kbUi.answers')\" width=\"90\" align=\"right\"><template #default=\"{ row }\">\n            <span class=\"rate\" data-test=\"kb-usage-answers\">{{ row.answers }}</span></template></el-table-column>\n          <el-table-column :label=\"t('kbUi.lastAnswered')\" width=\"120\"><template #default=\"{ row }\">{{ $fmtTime(row.last_answered_at) }}</template></el-table-column>\n        </el-table>\n      </el-card>\n      <el-card shadow=\"never\" class=\"panel\" data-test=\"kb-gaps\">\n        <template #header><div class=\"panel-head\"><span>{{ t('kbUi.gaps') }}</span>\n          <span class=\"muted small\">{{ t('kbUi.gapsHint') }}</span></div></template>\n        <el-table :data=\"gaps\" size=\"small\" :empty-text=\"t('kbUi.noGaps')\">\n          <el-table-column :label=\"t('kbUi.question')\" min-width=\"200\"><template #default=\"{ row }\">\n            <span class=\"kb-gap-question\">{{ row.question }}</span>\n            <a v-if=\"row.order_id\" class=\"small kb-gap-order\" :href=\"'#/orders/' + row.order_id\">{{ t('kbUi.gapOrder') }}</a></template></el-table-column>\n          <el-table-column :label=\"t('kbUi.times')\" width=\"70\" align=\"right\"><template #default=\"{ row }\">\n            <span class=\"rate\">{{ row.times }}</span></template></el-table-column>\n          <el-table-column :label=\"t('kbUi.lastAsked')\" width=\"110\"><template #default=\"{ row }\">\n            {{ $fmtTime(row.last_asked_at) }}<div class=\"muted tiny\">{{ row.hotline || '' }}</div></template></el-table-column>\n          <el-table-column width=\"110\"><template #default=\"{ row }\">\n            <el-button size=\"small\" type=\"primary\" plain data-test=\"kb-write-gap\" @click=\"write(row)\">{{ t('kbUi.writeArticle') }}</el-button></template></el-table-column>\n        </el-table>\n      </el-card>\n    </div>\n  </div>",
+    (() => {
+      const _hoisted_1 = { class: "kb-page" }
+      const _hoisted_2 = { class: "tab-toolbar kb-period" }
+      const _hoisted_3 = { class: "two-col" }
+      const _hoisted_4 = { class: "panel-head" }
+      const _hoisted_5 = { class: "muted small" }
+      const _hoisted_6 = ["href", "data-article"]
+      const _hoisted_7 = {
+        class: "rate",
+        "data-test": "kb-usage-answers"
+      }
+      const _hoisted_8 = { class: "panel-head" }
+      const _hoisted_9 = { class: "muted small" }
+      const _hoisted_10 = { class: "kb-gap-question" }
+      const _hoisted_11 = ["href"]
+      const _hoisted_12 = { class: "rate" }
+      const _hoisted_13 = { class: "muted tiny" }
+
+      return function render(_ctx, _cache) {
+        const _component_KbNav = _resolveComponent("KbNav")
+        const _component_el_date_picker = _resolveComponent("el-date-picker")
+        const _component_el_button = _resolveComponent("el-button")
+        const _component_el_alert = _resolveComponent("el-alert")
+        const _component_el_table_column = _resolveComponent("el-table-column")
+        const _component_el_table = _resolveComponent("el-table")
+        const _component_el_card = _resolveComponent("el-card")
+
+        return (_openBlock(), _createElementBlock("div", _hoisted_1, [
+          _createVNode(_component_KbNav, { active: "figures" }),
+          _createElementVNode("div", _hoisted_2, [
+            _createVNode(_component_el_date_picker, {
+              modelValue: _ctx.period,
+              "onUpdate:modelValue": _cache[0] || (_cache[0] = $event => ((_ctx.period) = $event)),
+              type: "daterange",
+              "value-format": "YYYY-MM-DD",
+              "unlink-panels": "",
+              clearable: false,
+              "start-placeholder": _ctx.t('kbUi.from'),
+              "end-placeholder": _ctx.t('kbUi.to'),
+              "data-test": "kb-period",
+              onChange: _ctx.load
+            }, null, 8 /* PROPS */, ["modelValue", "start-placeholder", "end-placeholder", "onChange"]),
+            _createVNode(_component_el_button, {
+              loading: _ctx.loading,
+              onClick: _ctx.load
+            }, {
+              default: _withCtx(() => [
+                _createTextVNode(_toDisplayString(_ctx.t('app.refresh')), 1 /* TEXT */)
+              ]),
+              _: 1 /* STABLE */
+            }, 8 /* PROPS */, ["loading", "onClick"])
+          ]),
+          (_ctx.error)
+            ? (_openBlock(), _createBlock(_component_el_alert, {
+                key: 0,
+                title: _ctx.error,
+                type: "error",
+                "show-icon": "",
+                closable: false
+              }, null, 8 /* PROPS */, ["title"]))
+            : _createCommentVNode("v-if", true),
+          _createElementVNode("div", _hoisted_3, [
+            _createVNode(_component_el_card, {
+              shadow: "never",
+              class: "panel",
+              "data-test": "kb-usage"
+            }, {
+              header: _withCtx(() => [
+                _createElementVNode("div", _hoisted_4, [
+                  _createElementVNode("span", null, _toDisplayString(_ctx.t('kbUi.usage')), 1 /* TEXT */),
+                  _createElementVNode("span", _hoisted_5, _toDisplayString(_ctx.t('kbUi.usageHint')), 1 /* TEXT */)
+                ])
+              ]),
+              default: _withCtx(() => [
+                _createVNode(_component_el_table, {
+                  data: _ctx.usage,
+                  size: "small",
+                  "empty-text": _ctx.t('kbUi.noUsage')
+                }, {
+                  default: _withCtx(() => [
+                    _createVNode(_component_el_table_column, {
+                      label: _ctx.t('kbUi.fields.title'),
+                      "min-width": "200"
+                    }, {
+                      default: _withCtx(({ row }) => [
+                        _createElementVNode("a", {
+                          class: "link",
+                          href: '#/knowledge/' + row.article_id,
+                          "data-article": row.article_id
+                        }, _toDisplayString(row.title), 9 /* TEXT, PROPS */, _hoisted_6)
+                      ]),
+                      _: 1 /* STABLE */
+                    }, 8 /* PROPS */, ["label"]),
+                    _createVNode(_component_el_table_column, {
+                      label: _ctx.t('kbUi.kind'),
+                      width: "90"
+                    }, {
+                      default: _withCtx(({ row }) => [
+                        _createTextVNode(_toDisplayString(_ctx.t('kbUi.kinds.' + row.kind)), 1 /* TEXT */)
+                      ]),
+                      _: 1 /* STABLE */
+                    }, 8 /* PROPS */, ["label"]),
+                    _createVNode(_component_el_table_column, {
+                      label: _ctx.t('kbUi.answers'),
+                      width: "90",
+                      align: "right"
+                    }, {
+                      default: _withCtx(({ row }) => [
+                        _createElementVNode("span", _hoisted_7, _toDisplayString(row.answers), 1 /* TEXT */)
+                      ]),
+                      _: 1 /* STABLE */
+                    }, 8 /* PROPS */, ["label"]),
+                    _createVNode(_component_el_table_column, {
+                      label: _ctx.t('kbUi.lastAnswered'),
+                      width: "120"
+                    }, {
+                      default: _withCtx(({ row }) => [
+                        _createTextVNode(_toDisplayString(_ctx.$fmtTime(row.last_answered_at)), 1 /* TEXT */)
+                      ]),
+                      _: 1 /* STABLE */
+                    }, 8 /* PROPS */, ["label"])
+                  ]),
+                  _: 1 /* STABLE */
+                }, 8 /* PROPS */, ["data", "empty-text"])
+              ]),
+              _: 1 /* STABLE */
+            }),
+            _createVNode(_component_el_card, {
+              shadow: "never",
+              class: "panel",
+              "data-test": "kb-gaps"
+            }, {
+              header: _withCtx(() => [
+                _createElementVNode("div", _hoisted_8, [
+                  _createElementVNode("span", null, _toDisplayString(_ctx.t('kbUi.gaps')), 1 /* TEXT */),
+                  _createElementVNode("span", _hoisted_9, _toDisplayString(_ctx.t('kbUi.gapsHint')), 1 /* TEXT */)
+                ])
+              ]),
+              default: _withCtx(() => [
+                _createVNode(_component_el_table, {
+                  data: _ctx.gaps,
+                  size: "small",
+                  "empty-text": _ctx.t('kbUi.noGaps')
+                }, {
+                  default: _withCtx(() => [
+                    _createVNode(_component_el_table_column, {
+                      label: _ctx.t('kbUi.question'),
+                      "min-width": "200"
+                    }, {
+                      default: _withCtx(({ row }) => [
+                        _createElementVNode("span", _hoisted_10, _toDisplayString(row.question), 1 /* TEXT */),
+                        (row.order_id)
+                          ? (_openBlock(), _createElementBlock("a", {
+                              key: 0,
+                              class: "small kb-gap-order",
+                              href: '#/orders/' + row.order_id
+                            }, _toDisplayString(_ctx.t('kbUi.gapOrder')), 9 /* TEXT, PROPS */, _hoisted_11))
+                          : _createCommentVNode("v-if", true)
+                      ]),
+                      _: 1 /* STABLE */
+                    }, 8 /* PROPS */, ["label"]),
+                    _createVNode(_component_el_table_column, {
+                      label: _ctx.t('kbUi.times'),
+                      width: "70",
+                      align: "right"
+                    }, {
+                      default: _withCtx(({ row }) => [
+                        _createElementVNode("span", _hoisted_12, _toDisplayString(row.times), 1 /* TEXT */)
+                      ]),
+                      _: 1 /* STABLE */
+                    }, 8 /* PROPS */, ["label"]),
+                    _createVNode(_component_el_table_column, {
+                      label: _ctx.t('kbUi.lastAsked'),
+                      width: "110"
+                    }, {
+                      default: _withCtx(({ row }) => [
+                        _createTextVNode(_toDisplayString(_ctx.$fmtTime(row.last_asked_at)), 1 /* TEXT */),
+                        _createElementVNode("div", _hoisted_13, _toDisplayString(row.hotline || ''), 1 /* TEXT */)
+                      ]),
+                      _: 1 /* STABLE */
+                    }, 8 /* PROPS */, ["label"]),
+                    _createVNode(_component_el_table_column, { width: "110" }, {
+                      default: _withCtx(({ row }) => [
+                        _createVNode(_component_el_button, {
+                          size: "small",
+                          type: "primary",
+                          plain: "",
+                          "data-test": "kb-write-gap",
+                          onClick: $event => (_ctx.write(row))
+                        }, {
+                          default: _withCtx(() => [
+                            _createTextVNode(_toDisplayString(_ctx.t('kbUi.writeArticle')), 1 /* TEXT */)
+                          ]),
+                          _: 1 /* STABLE */
+                        }, 8 /* PROPS */, ["onClick"])
+                      ]),
+                      _: 1 /* STABLE */
+                    })
+                  ]),
+                  _: 1 /* STABLE */
+                }, 8 /* PROPS */, ["data", "empty-text"])
+              ]),
+              _: 1 /* STABLE */
+            })
+          ])
+        ]))
+      }
+    })(),
+  ],
+  // views/knowledge/review.js:35
+  [
+    "\n  <div class=\"kb-page\">\n    <KbNav active=\"review\" />\n    <el-alert v-if=\"error\" :title=\"error\" type=\"error\" show-icon :closable=\"false\" />\n    <div class=\"kb-grid\">\n      <section class=\"kb-list panel\" data-test=\"kb-review-queue\">\n        <div class=\"panel-head kb-list-head\"><span>{{ t('kbUi.reviewQueue') }}</span>\n          <span class=\"muted small\">{{ t('app.items', count) }}</span></div>\n        <div v-if=\"!items.length\" class=\"empty-line\">{{ t('kbUi.nothingToReview') }}</div>\n        <ul class=\"plain-list kb-results\">\n          <li v-for=\"i in items\" :key=\"key(i)\" class=\"kb-result\" :class=\"{ active: isChosen(i) }\"\n              :data-article=\"i.article_id\" :data-version=\"i.version\" @click=\"chosen = i\">\n            <div class=\"kb-result-head\"><span class=\"link\">{{ i.title }}</span> <span class=\"muted small\">v{{ i.version }}</span></div>\n            <div class=\"kb-tags\">\n              <el-tag disable-transitions size=\"small\" effect=\"plain\">{{ t('kbUi.kinds.' + i.kind) }}</el-tag>\n              <span class=\"muted tiny\">{{ ownerName(i.owner) }} · {{ person(i.written_by) }} · {{ $fmtTime(i.written_at) }}</span>\n            </div>\n            <div v-if=\"i.change_note\" class=\"small kb-result-text\">{{ i.change_note }}</div>\n          </li>\n        </ul>\n      </section>\n      <section class=\"kb-view\">\n        <el-card v-if=\"chosen\" shadow=\"never\" class=\"panel\">\n          <ArticleView :key=\"key(chosen)\" :id=\"chosen.article_id\" :version=\"chosen.version\" @changed=\"load\" />\n        </el-card>\n      </section>\n    </div>\n  </div>",
+    (() => {
+      const _hoisted_1 = { class: "kb-page" }
+      const _hoisted_2 = { class: "kb-grid" }
+      const _hoisted_3 = {
+        class: "kb-list panel",
+        "data-test": "kb-review-queue"
+      }
+      const _hoisted_4 = { class: "panel-head kb-list-head" }
+      const _hoisted_5 = { class: "muted small" }
+      const _hoisted_6 = {
+        key: 0,
+        class: "empty-line"
+      }
+      const _hoisted_7 = { class: "plain-list kb-results" }
+      const _hoisted_8 = ["data-article", "data-version", "onClick"]
+      const _hoisted_9 = { class: "kb-result-head" }
+      const _hoisted_10 = { class: "link" }
+      const _hoisted_11 = { class: "muted small" }
+      const _hoisted_12 = { class: "kb-tags" }
+      const _hoisted_13 = { class: "muted tiny" }
+      const _hoisted_14 = {
+        key: 0,
+        class: "small kb-result-text"
+      }
+      const _hoisted_15 = { class: "kb-view" }
+
+      return function render(_ctx, _cache) {
+        const _component_KbNav = _resolveComponent("KbNav")
+        const _component_el_alert = _resolveComponent("el-alert")
+        const _component_el_tag = _resolveComponent("el-tag")
+        const _component_ArticleView = _resolveComponent("ArticleView")
+        const _component_el_card = _resolveComponent("el-card")
+
+        return (_openBlock(), _createElementBlock("div", _hoisted_1, [
+          _createVNode(_component_KbNav, { active: "review" }),
+          (_ctx.error)
+            ? (_openBlock(), _createBlock(_component_el_alert, {
+                key: 0,
+                title: _ctx.error,
+                type: "error",
+                "show-icon": "",
+                closable: false
+              }, null, 8 /* PROPS */, ["title"]))
+            : _createCommentVNode("v-if", true),
+          _createElementVNode("div", _hoisted_2, [
+            _createElementVNode("section", _hoisted_3, [
+              _createElementVNode("div", _hoisted_4, [
+                _createElementVNode("span", null, _toDisplayString(_ctx.t('kbUi.reviewQueue')), 1 /* TEXT */),
+                _createElementVNode("span", _hoisted_5, _toDisplayString(_ctx.t('app.items', _ctx.count)), 1 /* TEXT */)
+              ]),
+              (!_ctx.items.length)
+                ? (_openBlock(), _createElementBlock("div", _hoisted_6, _toDisplayString(_ctx.t('kbUi.nothingToReview')), 1 /* TEXT */))
+                : _createCommentVNode("v-if", true),
+              _createElementVNode("ul", _hoisted_7, [
+                (_openBlock(true), _createElementBlock(_Fragment, null, _renderList(_ctx.items, (i) => {
+                  return (_openBlock(), _createElementBlock("li", {
+                    key: _ctx.key(i),
+                    class: _normalizeClass(["kb-result", { active: _ctx.isChosen(i) }]),
+                    "data-article": i.article_id,
+                    "data-version": i.version,
+                    onClick: $event => (_ctx.chosen = i)
+                  }, [
+                    _createElementVNode("div", _hoisted_9, [
+                      _createElementVNode("span", _hoisted_10, _toDisplayString(i.title), 1 /* TEXT */),
+                      _cache[0] || (_cache[0] = _createTextVNode()),
+                      _createElementVNode("span", _hoisted_11, "v" + _toDisplayString(i.version), 1 /* TEXT */)
+                    ]),
+                    _createElementVNode("div", _hoisted_12, [
+                      _createVNode(_component_el_tag, {
+                        "disable-transitions": "",
+                        size: "small",
+                        effect: "plain"
+                      }, {
+                        default: _withCtx(() => [
+                          _createTextVNode(_toDisplayString(_ctx.t('kbUi.kinds.' + i.kind)), 1 /* TEXT */)
+                        ]),
+                        _: 2 /* DYNAMIC */
+                      }, 1024 /* DYNAMIC_SLOTS */),
+                      _createElementVNode("span", _hoisted_13, _toDisplayString(_ctx.ownerName(i.owner)) + " · " + _toDisplayString(_ctx.person(i.written_by)) + " · " + _toDisplayString(_ctx.$fmtTime(i.written_at)), 1 /* TEXT */)
+                    ]),
+                    (i.change_note)
+                      ? (_openBlock(), _createElementBlock("div", _hoisted_14, _toDisplayString(i.change_note), 1 /* TEXT */))
+                      : _createCommentVNode("v-if", true)
+                  ], 10 /* CLASS, PROPS */, _hoisted_8))
+                }), 128 /* KEYED_FRAGMENT */))
+              ])
+            ]),
+            _createElementVNode("section", _hoisted_15, [
+              (_ctx.chosen)
+                ? (_openBlock(), _createBlock(_component_el_card, {
+                    key: 0,
+                    shadow: "never",
+                    class: "panel"
+                  }, {
+                    default: _withCtx(() => [
+                      (_openBlock(), _createBlock(_component_ArticleView, {
+                        key: _ctx.key(_ctx.chosen),
+                        id: _ctx.chosen.article_id,
+                        version: _ctx.chosen.version,
+                        onChanged: _ctx.load
+                      }, null, 8 /* PROPS */, ["id", "version", "onChanged"]))
+                    ]),
+                    _: 1 /* STABLE */
+                  }))
+                : _createCommentVNode("v-if", true)
+            ])
+          ])
+        ]))
+      }
+    })(),
+  ],
+  // views/knowledge.js:76
+  [
+    "\n  <div class=\"kb-page\">\n    <KbNav active=\"search\" />\n    <div class=\"kb-grid\" :class=\"{ 'kb-reading': id }\">\n      <section class=\"kb-list panel\">\n        <form class=\"kb-search\" @submit.prevent=\"run()\">\n          <el-input v-model=\"search.q\" clearable :placeholder=\"t('kbUi.searchHint')\" data-test=\"kb-q\" @clear=\"run()\" />\n          <el-button type=\"primary\" native-type=\"submit\" :loading=\"results.loading\" data-test=\"kb-search\">{{ t('kbUi.search') }}</el-button>\n        </form>\n        <div class=\"kb-filters\">\n          <el-select v-model=\"search.kind\" clearable :placeholder=\"t('kbUi.kind')\" data-test=\"kb-kind\" @change=\"run()\">\n            <el-option v-for=\"k in KB_KINDS\" :key=\"k\" :value=\"k\" :label=\"t('kbUi.kinds.' + k)\" />\n          </el-select>\n          <el-select v-model=\"search.hotline\" clearable :placeholder=\"t('kbUi.fields.hotlines')\" @change=\"run()\">\n            <el-option v-for=\"h in refs.hotlines\" :key=\"h.code\" :value=\"h.code\" :label=\"h.code + ' ' + nameOf(h)\" />\n          </el-select>\n          <div class=\"kb-filter-item\"><ItemSelect v-model=\"search.service_item\" :placeholder=\"t('kbUi.fields.service_items')\" @update:model-value=\"run()\" /></div>\n          <el-select v-if=\"isWriter()\" v-model=\"search.state\" data-test=\"kb-state-filter\" @change=\"run()\">\n            <el-option v-for=\"s in states\" :key=\"s\" :value=\"s\" :label=\"t('kbUi.stateFilter.' + s)\" />\n          </el-select>\n          <el-select v-model=\"search.owner\" clearable :placeholder=\"t('kbUi.owner')\" @change=\"run()\">\n            <el-option v-for=\"o in owners\" :key=\"o.value\" :value=\"o.value\" :label=\"o.label\" />\n          </el-select>\n          <el-checkbox v-model=\"search.review_overdue\" data-test=\"kb-overdue-filter\" @change=\"run()\">{{ t('kbUi.reviewOverdue') }}</el-checkbox>\n        </div>\n        <el-alert v-if=\"results.error\" :title=\"results.error\" type=\"error\" show-icon :closable=\"false\" />\n        <div class=\"muted small kb-count\">\n          <template v-if=\"results.q\">{{ t('kbUi.foundFor', { n: results.items.length + (results.next ? '+' : ''), q: results.q }) }}</template>\n          <template v-else>{{ t('app.items', results.items.length) }}</template>\n        </div>\n        <div v-if=\"!results.items.length && !results.loading\" class=\"empty-line\" data-test=\"kb-none\">\n          {{ results.q ? t('kbUi.nothingFound') : t('kbUi.empty') }}</div>\n        <ul class=\"plain-list kb-results\" data-test=\"kb-results\">\n          <li v-for=\"item in results.items\" :key=\"item.id\" :data-article=\"item.id\" class=\"kb-result\"\n              :class=\"{ active: item.id === id }\" @click=\"open(item)\">\n            <div class=\"kb-result-head\">\n              <a class=\"link\" :href=\"'#/knowledge/' + item.id\" @click.prevent>{{ item.title }}</a>\n            </div>\n            <div class=\"kb-tags\">\n              <el-tag disable-transitions size=\"small\" effect=\"plain\">{{ t('kbUi.kinds.' + item.kind) }}</el-tag>\n              <el-tag v-if=\"item.latest_state && item.latest_state !== 'published'\" disable-transitions size=\"small\"\n                      :type=\"stateType(item.latest_state)\">v{{ item.latest_version }} · {{ t('kbUi.states.' + item.latest_state) }}</el-tag>\n              <el-tag v-if=\"item.demo\" disable-transitions size=\"small\" type=\"warning\" effect=\"dark\">{{ t('kbUi.demo') }}</el-tag>\n              <el-tag v-if=\"item.review_overdue\" disable-transitions size=\"small\" type=\"danger\">{{ t('kbUi.reviewOverdue') }}</el-tag>\n              <span class=\"muted tiny\">{{ ownerName(item.owner) }}</span>\n            </div>\n            <div v-if=\"item.script || item.summary\" class=\"small clamp-2 kb-result-text\">{{ item.script || item.summary }}</div>\n          </li>\n        </ul>\n        <el-button v-if=\"results.next\" class=\"full\" :loading=\"results.loading\" @click=\"run(true)\">{{ t('kbUi.more') }}</el-button>\n      </section>\n      <section class=\"kb-view\">\n        <div v-if=\"id\" class=\"kb-back\"><a href=\"#/knowledge\">← {{ t('kbUi.backToResults') }}</a></div>\n        <el-card v-if=\"id\" shadow=\"never\" class=\"panel\">\n          <ArticleView :id=\"id\" :version=\"version\" @changed=\"changed\" />\n        </el-card>\n        <div v-else class=\"kb-placeholder muted\">{{ t('kbUi.pick') }}</div>\n      </section>\n    </div>\n  </div>",
+    (() => {
+      const _hoisted_1 = { class: "kb-page" }
+      const _hoisted_2 = { class: "kb-list panel" }
+      const _hoisted_3 = { class: "kb-filters" }
+      const _hoisted_4 = { class: "kb-filter-item" }
+      const _hoisted_5 = { class: "muted small kb-count" }
+      const _hoisted_6 = {
+        key: 1,
+        class: "empty-line",
+        "data-test": "kb-none"
+      }
+      const _hoisted_7 = {
+        class: "plain-list kb-results",
+        "data-test": "kb-results"
+      }
+      const _hoisted_8 = ["data-article", "onClick"]
+      const _hoisted_9 = { class: "kb-result-head" }
+      const _hoisted_10 = ["href"]
+      const _hoisted_11 = { class: "kb-tags" }
+      const _hoisted_12 = { class: "muted tiny" }
+      const _hoisted_13 = {
+        key: 0,
+        class: "small clamp-2 kb-result-text"
+      }
+      const _hoisted_14 = { class: "kb-view" }
+      const _hoisted_15 = {
+        key: 0,
+        class: "kb-back"
+      }
+      const _hoisted_16 = { href: "#/knowledge" }
+      const _hoisted_17 = {
+        key: 2,
+        class: "kb-placeholder muted"
+      }
+
+      return function render(_ctx, _cache) {
+        const _component_KbNav = _resolveComponent("KbNav")
+        const _component_el_input = _resolveComponent("el-input")
+        const _component_el_button = _resolveComponent("el-button")
+        const _component_el_option = _resolveComponent("el-option")
+        const _component_el_select = _resolveComponent("el-select")
+        const _component_ItemSelect = _resolveComponent("ItemSelect")
+        const _component_el_checkbox = _resolveComponent("el-checkbox")
+        const _component_el_alert = _resolveComponent("el-alert")
+        const _component_el_tag = _resolveComponent("el-tag")
+        const _component_ArticleView = _resolveComponent("ArticleView")
+        const _component_el_card = _resolveComponent("el-card")
+
+        return (_openBlock(), _createElementBlock("div", _hoisted_1, [
+          _createVNode(_component_KbNav, { active: "search" }),
+          _createElementVNode("div", {
+            class: _normalizeClass(["kb-grid", { 'kb-reading': _ctx.id }])
+          }, [
+            _createElementVNode("section", _hoisted_2, [
+              _createElementVNode("form", {
+                class: "kb-search",
+                onSubmit: _cache[2] || (_cache[2] = _withModifiers($event => (_ctx.run()), ["prevent"]))
+              }, [
+                _createVNode(_component_el_input, {
+                  modelValue: _ctx.search.q,
+                  "onUpdate:modelValue": _cache[0] || (_cache[0] = $event => ((_ctx.search.q) = $event)),
+                  clearable: "",
+                  placeholder: _ctx.t('kbUi.searchHint'),
+                  "data-test": "kb-q",
+                  onClear: _cache[1] || (_cache[1] = $event => (_ctx.run()))
+                }, null, 8 /* PROPS */, ["modelValue", "placeholder"]),
+                _createVNode(_component_el_button, {
+                  type: "primary",
+                  "native-type": "submit",
+                  loading: _ctx.results.loading,
+                  "data-test": "kb-search"
+                }, {
+                  default: _withCtx(() => [
+                    _createTextVNode(_toDisplayString(_ctx.t('kbUi.search')), 1 /* TEXT */)
+                  ]),
+                  _: 1 /* STABLE */
+                }, 8 /* PROPS */, ["loading"])
+              ], 32 /* NEED_HYDRATION */),
+              _createElementVNode("div", _hoisted_3, [
+                _createVNode(_component_el_select, {
+                  modelValue: _ctx.search.kind,
+                  "onUpdate:modelValue": _cache[3] || (_cache[3] = $event => ((_ctx.search.kind) = $event)),
+                  clearable: "",
+                  placeholder: _ctx.t('kbUi.kind'),
+                  "data-test": "kb-kind",
+                  onChange: _cache[4] || (_cache[4] = $event => (_ctx.run()))
+                }, {
+                  default: _withCtx(() => [
+                    (_openBlock(true), _createElementBlock(_Fragment, null, _renderList(_ctx.KB_KINDS, (k) => {
+                      return (_openBlock(), _createBlock(_component_el_option, {
+                        key: k,
+                        value: k,
+                        label: _ctx.t('kbUi.kinds.' + k)
+                      }, null, 8 /* PROPS */, ["value", "label"]))
+                    }), 128 /* KEYED_FRAGMENT */))
+                  ]),
+                  _: 1 /* STABLE */
+                }, 8 /* PROPS */, ["modelValue", "placeholder"]),
+                _createVNode(_component_el_select, {
+                  modelValue: _ctx.search.hotline,
+                  "onUpdate:modelValue": _cache[5] || (_cache[5] = $event => ((_ctx.search.hotline) = $event)),
+                  clearable: "",
+                  placeholder: _ctx.t('kbUi.fields.hotlines'),
+                  onChange: _cache[6] || (_cache[6] = $event => (_ctx.run()))
+                }, {
+                  default: _withCtx(() => [
+                    (_openBlock(true), _createElementBlock(_Fragment, null, _renderList(_ctx.refs.hotlines, (h) => {
+                      return (_openBlock(), _createBlock(_component_el_option, {
+                        key: h.code,
+                        value: h.code,
+                        label: h.code + ' ' + _ctx.nameOf(h)
+                      }, null, 8 /* PROPS */, ["value", "label"]))
+                    }), 128 /* KEYED_FRAGMENT */))
+                  ]),
+                  _: 1 /* STABLE */
+                }, 8 /* PROPS */, ["modelValue", "placeholder"]),
+                _createElementVNode("div", _hoisted_4, [
+                  _createVNode(_component_ItemSelect, {
+                    modelValue: _ctx.search.service_item,
+                    "onUpdate:modelValue": [
+                      _cache[7] || (_cache[7] = $event => ((_ctx.search.service_item) = $event)),
+                      _cache[8] || (_cache[8] = $event => (_ctx.run()))
+                    ],
+                    placeholder: _ctx.t('kbUi.fields.service_items')
+                  }, null, 8 /* PROPS */, ["modelValue", "placeholder"])
+                ]),
+                (_ctx.isWriter())
+                  ? (_openBlock(), _createBlock(_component_el_select, {
+                      key: 0,
+                      modelValue: _ctx.search.state,
+                      "onUpdate:modelValue": _cache[9] || (_cache[9] = $event => ((_ctx.search.state) = $event)),
+                      "data-test": "kb-state-filter",
+                      onChange: _cache[10] || (_cache[10] = $event => (_ctx.run()))
+                    }, {
+                      default: _withCtx(() => [
+                        (_openBlock(true), _createElementBlock(_Fragment, null, _renderList(_ctx.states, (s) => {
+                          return (_openBlock(), _createBlock(_component_el_option, {
+                            key: s,
+                            value: s,
+                            label: _ctx.t('kbUi.stateFilter.' + s)
+                          }, null, 8 /* PROPS */, ["value", "label"]))
+                        }), 128 /* KEYED_FRAGMENT */))
+                      ]),
+                      _: 1 /* STABLE */
+                    }, 8 /* PROPS */, ["modelValue"]))
+                  : _createCommentVNode("v-if", true),
+                _createVNode(_component_el_select, {
+                  modelValue: _ctx.search.owner,
+                  "onUpdate:modelValue": _cache[11] || (_cache[11] = $event => ((_ctx.search.owner) = $event)),
+                  clearable: "",
+                  placeholder: _ctx.t('kbUi.owner'),
+                  onChange: _cache[12] || (_cache[12] = $event => (_ctx.run()))
+                }, {
+                  default: _withCtx(() => [
+                    (_openBlock(true), _createElementBlock(_Fragment, null, _renderList(_ctx.owners, (o) => {
+                      return (_openBlock(), _createBlock(_component_el_option, {
+                        key: o.value,
+                        value: o.value,
+                        label: o.label
+                      }, null, 8 /* PROPS */, ["value", "label"]))
+                    }), 128 /* KEYED_FRAGMENT */))
+                  ]),
+                  _: 1 /* STABLE */
+                }, 8 /* PROPS */, ["modelValue", "placeholder"]),
+                _createVNode(_component_el_checkbox, {
+                  modelValue: _ctx.search.review_overdue,
+                  "onUpdate:modelValue": _cache[13] || (_cache[13] = $event => ((_ctx.search.review_overdue) = $event)),
+                  "data-test": "kb-overdue-filter",
+                  onChange: _cache[14] || (_cache[14] = $event => (_ctx.run()))
+                }, {
+                  default: _withCtx(() => [
+                    _createTextVNode(_toDisplayString(_ctx.t('kbUi.reviewOverdue')), 1 /* TEXT */)
+                  ]),
+                  _: 1 /* STABLE */
+                }, 8 /* PROPS */, ["modelValue"])
+              ]),
+              (_ctx.results.error)
+                ? (_openBlock(), _createBlock(_component_el_alert, {
+                    key: 0,
+                    title: _ctx.results.error,
+                    type: "error",
+                    "show-icon": "",
+                    closable: false
+                  }, null, 8 /* PROPS */, ["title"]))
+                : _createCommentVNode("v-if", true),
+              _createElementVNode("div", _hoisted_5, [
+                (_ctx.results.q)
+                  ? (_openBlock(), _createElementBlock(_Fragment, { key: 0 }, [
+                      _createTextVNode(_toDisplayString(_ctx.t('kbUi.foundFor', { n: _ctx.results.items.length + (_ctx.results.next ? '+' : ''), q: _ctx.results.q })), 1 /* TEXT */)
+                    ], 64 /* STABLE_FRAGMENT */))
+                  : (_openBlock(), _createElementBlock(_Fragment, { key: 1 }, [
+                      _createTextVNode(_toDisplayString(_ctx.t('app.items', _ctx.results.items.length)), 1 /* TEXT */)
+                    ], 64 /* STABLE_FRAGMENT */))
+              ]),
+              (!_ctx.results.items.length && !_ctx.results.loading)
+                ? (_openBlock(), _createElementBlock("div", _hoisted_6, _toDisplayString(_ctx.results.q ? _ctx.t('kbUi.nothingFound') : _ctx.t('kbUi.empty')), 1 /* TEXT */))
+                : _createCommentVNode("v-if", true),
+              _createElementVNode("ul", _hoisted_7, [
+                (_openBlock(true), _createElementBlock(_Fragment, null, _renderList(_ctx.results.items, (item) => {
+                  return (_openBlock(), _createElementBlock("li", {
+                    key: item.id,
+                    "data-article": item.id,
+                    class: _normalizeClass(["kb-result", { active: item.id === _ctx.id }]),
+                    onClick: $event => (_ctx.open(item))
+                  }, [
+                    _createElementVNode("div", _hoisted_9, [
+                      _createElementVNode("a", {
+                        class: "link",
+                        href: '#/knowledge/' + item.id,
+                        onClick: _cache[15] || (_cache[15] = _withModifiers(() => {}, ["prevent"]))
+                      }, _toDisplayString(item.title), 9 /* TEXT, PROPS */, _hoisted_10)
+                    ]),
+                    _createElementVNode("div", _hoisted_11, [
+                      _createVNode(_component_el_tag, {
+                        "disable-transitions": "",
+                        size: "small",
+                        effect: "plain"
+                      }, {
+                        default: _withCtx(() => [
+                          _createTextVNode(_toDisplayString(_ctx.t('kbUi.kinds.' + item.kind)), 1 /* TEXT */)
+                        ]),
+                        _: 2 /* DYNAMIC */
+                      }, 1024 /* DYNAMIC_SLOTS */),
+                      (item.latest_state && item.latest_state !== 'published')
+                        ? (_openBlock(), _createBlock(_component_el_tag, {
+                            key: 0,
+                            "disable-transitions": "",
+                            size: "small",
+                            type: _ctx.stateType(item.latest_state)
+                          }, {
+                            default: _withCtx(() => [
+                              _createTextVNode("v" + _toDisplayString(item.latest_version) + " · " + _toDisplayString(_ctx.t('kbUi.states.' + item.latest_state)), 1 /* TEXT */)
+                            ]),
+                            _: 2 /* DYNAMIC */
+                          }, 1032 /* PROPS, DYNAMIC_SLOTS */, ["type"]))
+                        : _createCommentVNode("v-if", true),
+                      (item.demo)
+                        ? (_openBlock(), _createBlock(_component_el_tag, {
+                            key: 1,
+                            "disable-transitions": "",
+                            size: "small",
+                            type: "warning",
+                            effect: "dark"
+                          }, {
+                            default: _withCtx(() => [
+                              _createTextVNode(_toDisplayString(_ctx.t('kbUi.demo')), 1 /* TEXT */)
+                            ]),
+                            _: 1 /* STABLE */
+                          }))
+                        : _createCommentVNode("v-if", true),
+                      (item.review_overdue)
+                        ? (_openBlock(), _createBlock(_component_el_tag, {
+                            key: 2,
+                            "disable-transitions": "",
+                            size: "small",
+                            type: "danger"
+                          }, {
+                            default: _withCtx(() => [
+                              _createTextVNode(_toDisplayString(_ctx.t('kbUi.reviewOverdue')), 1 /* TEXT */)
+                            ]),
+                            _: 1 /* STABLE */
+                          }))
+                        : _createCommentVNode("v-if", true),
+                      _createElementVNode("span", _hoisted_12, _toDisplayString(_ctx.ownerName(item.owner)), 1 /* TEXT */)
+                    ]),
+                    (item.script || item.summary)
+                      ? (_openBlock(), _createElementBlock("div", _hoisted_13, _toDisplayString(item.script || item.summary), 1 /* TEXT */))
+                      : _createCommentVNode("v-if", true)
+                  ], 10 /* CLASS, PROPS */, _hoisted_8))
+                }), 128 /* KEYED_FRAGMENT */))
+              ]),
+              (_ctx.results.next)
+                ? (_openBlock(), _createBlock(_component_el_button, {
+                    key: 2,
+                    class: "full",
+                    loading: _ctx.results.loading,
+                    onClick: _cache[16] || (_cache[16] = $event => (_ctx.run(true)))
+                  }, {
+                    default: _withCtx(() => [
+                      _createTextVNode(_toDisplayString(_ctx.t('kbUi.more')), 1 /* TEXT */)
+                    ]),
+                    _: 1 /* STABLE */
+                  }, 8 /* PROPS */, ["loading"]))
+                : _createCommentVNode("v-if", true)
+            ]),
+            _createElementVNode("section", _hoisted_14, [
+              (_ctx.id)
+                ? (_openBlock(), _createElementBlock("div", _hoisted_15, [
+                    _createElementVNode("a", _hoisted_16, "← " + _toDisplayString(_ctx.t('kbUi.backToResults')), 1 /* TEXT */)
+                  ]))
+                : _createCommentVNode("v-if", true),
+              (_ctx.id)
+                ? (_openBlock(), _createBlock(_component_el_card, {
+                    key: 1,
+                    shadow: "never",
+                    class: "panel"
+                  }, {
+                    default: _withCtx(() => [
+                      _createVNode(_component_ArticleView, {
+                        id: _ctx.id,
+                        version: _ctx.version,
+                        onChanged: _ctx.changed
+                      }, null, 8 /* PROPS */, ["id", "version", "onChanged"])
+                    ]),
+                    _: 1 /* STABLE */
+                  }))
+                : (_openBlock(), _createElementBlock("div", _hoisted_17, _toDisplayString(_ctx.t('kbUi.pick')), 1 /* TEXT */))
+            ])
+          ], 2 /* CLASS */)
+        ]))
+      }
+    })(),
+  ],
   // views/manual_callbacks.js:77
   [
     "\n  <el-card shadow=\"never\" class=\"panel\">\n    <template #header>\n      <div class=\"panel-head\"><span>{{ t('manual.title') }}</span>\n        <el-tag disable-transitions size=\"small\" :type=\"items.length ? 'warning' : 'info'\" round data-test=\"manual-count\">{{ items.length }}</el-tag></div>\n    </template>\n    <div v-if=\"!items.length\" class=\"empty-line\">{{ t('manual.empty') }}</div>\n    <ul v-else class=\"plain-list\" data-test=\"manual-callbacks\">\n      <li v-for=\"c in items\" :key=\"c.id\" class=\"order-row\" tabindex=\"0\" :data-attempt=\"c.id\"\n          @click=\"openCall(c)\" @keyup.enter=\"openCall(c)\">\n        <div class=\"order-row-head\"><span class=\"strong small\">{{ c.contact_name || t('manual.citizen') }}</span>\n          <span class=\"mono small\">{{ c.phone }}</span></div>\n        <div class=\"muted small ellipsis\">{{ c.campaign_name }}<template v-if=\"c.order_number\"> · {{ c.order_number }}</template></div>\n        <div class=\"muted tiny\">{{ t('manual.attempt', { n: c.number }) }} · {{ $fmtTime(c.due_at) }}</div>\n      </li>\n    </ul>\n  </el-card>\n\n  <el-dialog v-model=\"dialog.open\" :title=\"t('manual.dialogTitle')\" width=\"620px\" @closed=\"closed\" data-test=\"manual-dialog\">\n    <div v-if=\"dialog.row\" @keydown.ctrl.enter.prevent=\"submit\">\n      <el-descriptions :column=\"2\" border size=\"small\" class=\"manual-facts\">\n        <el-descriptions-item :label=\"t('manual.citizen')\">{{ dialog.row.contact_name || '—' }}</el-descriptions-item>\n        <el-descriptions-item :label=\"t('order.phone')\"><span class=\"mono\" data-test=\"manual-phone\">{{ dialog.row.phone }}</span></el-descriptions-item>\n        <el-descriptions-item :label=\"t('manual.campaign')\">{{ dialog.row.campaign_name }}</el-descriptions-item>\n        <el-descriptions-item :label=\"t('unit.number')\">\n          <a v-if=\"dialog.row.order_id\" class=\"mono link\" :href=\"'#/orders/' + dialog.row.order_id\">{{ dialog.row.order_number }}</a>\n          <span v-else>—</span></el-descriptions-item>\n        <el-descriptions-item v-if=\"dialog.row.description\" :label=\"t('order.description')\" :span=\"2\"><div class=\"pre clamp-3\">{{ dialog.row.description }}</div></el-descriptions-item>\n        <el-descriptions-item v-if=\"dialog.row.reply\" :label=\"t('order.reply')\" :span=\"2\"><div class=\"pre clamp-3\">{{ dialog.row.reply }}</div></el-descriptions-item>\n      </el-descriptions>\n      <el-form label-position=\"top\" class=\"manual-form\" @submit.prevent=\"submit\">\n        <el-form-item :label=\"t('manual.reached')\">\n          <el-radio-group v-model=\"dialog.answer.reached\" data-test=\"manual-reached\">\n            <el-radio-button :value=\"true\">{{ t('manual.reachedYes') }}</el-radio-button>\n            <el-radio-button :value=\"false\">{{ t('manual.reachedNo') }}</el-radio-button>\n          </el-radio-group>\n        </el-form-item>\n        <template v-if=\"dialog.answer.reached\">\n          <el-form-item v-if=\"asksSolved\" :label=\"t('manual.solved')\" required>\n            <el-radio-group v-model=\"dialog.answer.solved\" data-test=\"manual-solved\">\n              <el-radio-button :value=\"true\">{{ t('order.solved') }}</el-radio-button>\n              <el-radio-button :value=\"false\">{{ t('order.notSolved') }}</el-radio-button>\n            </el-radio-group>\n          </el-form-item>\n          <el-form-item :label=\"t('manual.rating')\" required>\n            <el-radio-group v-model=\"dialog.answer.rating\" data-test=\"manual-rating\">\n              <el-radio-button v-for=\"level in [5, 4, 3, 2, 1]\" :key=\"level\" :value=\"level\" :data-level=\"level\">{{ t('rating.' + level) }}</el-radio-button>\n            </el-radio-group>\n          </el-form-item>\n          <el-form-item :label=\"t('manual.comment')\">\n            <el-input v-model=\"dialog.answer.comment\" type=\"textarea\" :rows=\"2\" maxlength=\"4000\" data-test=\"manual-comment\" />\n          </el-form-item>\n        </template>\n        <el-form-item v-else :label=\"t('manual.outcome')\" required>\n          <el-radio-group v-model=\"dialog.answer.outcome\" data-test=\"manual-outcome\">\n            <el-radio-button v-for=\"o in OUTCOMES\" :key=\"o\" :value=\"o\">{{ t('manual.outcomes.' + o.replace('-', '_')) }}</el-radio-button>\n          </el-radio-group>\n        </el-form-item>\n      </el-form>\n      <p class=\"muted tiny\">{{ t('manual.loopHint') }}</p>\n    </div>\n    <template #footer>\n      <el-button @click=\"dialog.open = false\">{{ t('app.cancel') }}</el-button>\n      <el-button type=\"primary\" :loading=\"dialog.saving\" data-test=\"manual-submit\" @click=\"submit\">{{ t('manual.record') }} <kbd>Ctrl+Enter</kbd></el-button>\n    </template>\n  </el-dialog>",
@@ -4534,9 +6524,9 @@ export const renders = new Map([
       }
     })(),
   ],
-  // views/order.js:173
+  // views/order.js:174
   [
-    "\n  <div class=\"order-page\">\n    <div class=\"page-head\">\n      <el-button @click=\"back\">← {{ t('order.back') }}</el-button>\n      <template v-if=\"order\">\n        <h2 class=\"mono\" data-test=\"order-number\">{{ order.number }}</h2>\n        <StatusTag :status=\"order.status\" />\n        <el-tag disable-transitions v-if=\"order.priority === 'urgent'\" type=\"danger\" effect=\"dark\" size=\"small\">{{ t('priority.urgent') }}</el-tag>\n        <span class=\"grow\"></span>\n        <el-button v-if=\"canRule\" type=\"warning\" plain data-test=\"ruling\" @click=\"ruling.open = true\">{{ t('order.closeWithRuling') }}</el-button>\n      </template>\n    </div>\n    <el-alert v-if=\"error\" :title=\"error\" type=\"error\" show-icon :closable=\"false\" />\n    <div v-if=\"order\" class=\"order-grid\">\n      <div class=\"order-main\">\n        <el-card shadow=\"never\" class=\"panel\">\n          <template #header><div class=\"panel-head\"><span>{{ t('order.details') }}</span></div></template>\n          <el-descriptions :column=\"2\" border size=\"small\" class=\"details\">\n            <el-descriptions-item :label=\"t('order.item')\">{{ itemName(order.service_item_code) || '—' }}</el-descriptions-item>\n            <el-descriptions-item :label=\"t('order.kind')\">{{ order.kind ? t('kind.' + order.kind) : '—' }}</el-descriptions-item>\n            <el-descriptions-item :label=\"t('order.hotline')\">{{ order.hotline_code }}</el-descriptions-item>\n            <el-descriptions-item :label=\"t('order.channel')\">{{ t('channel.' + order.channel) }}</el-descriptions-item>\n            <el-descriptions-item :label=\"t('order.area')\">{{ areaName(order.area_code) || '—' }}</el-descriptions-item>\n            <el-descriptions-item :label=\"t('order.address')\">{{ order.address || '—' }}</el-descriptions-item>\n            <el-descriptions-item :label=\"t('order.caller')\">{{ order.caller_name || '—' }}</el-descriptions-item>\n            <el-descriptions-item :label=\"t('order.phone')\"><span class=\"mono\" data-test=\"order-phone\">{{ order.caller_phone || '—' }}</span></el-descriptions-item>\n            <el-descriptions-item :label=\"t('order.registeredAt')\">{{ $fmtTime(order.created_at, true) }}</el-descriptions-item>\n            <el-descriptions-item :label=\"t('order.resolutionDue')\">\n              <span v-if=\"openSuspension\" data-test=\"suspended\">\n                <el-tag disable-transitions size=\"small\" type=\"info\">{{ t('suspension.suspended') }}</el-tag>\n                {{ t('suspension.left', { time: timeLeft(openSuspension) }) }}</span>\n              <Countdown v-else :due=\"order.resolution_due_at\" :start=\"order.created_at\" :stopped=\"!!order.completed_at\" /></el-descriptions-item>\n            <el-descriptions-item v-if=\"order.suspensions && order.suspensions.length\" :label=\"t('suspension.title')\" :span=\"2\">\n              <span data-test=\"suspensions\">{{ t('suspension.total', { n: order.suspensions.length, hours: suspendedHours }) }}</span>\n              <span v-if=\"openSuspension\" class=\"muted small\">{{ t('suspension.resumeBy', { time: $fmtTime(openSuspension.resume_by, true) }) }}</span>\n            </el-descriptions-item>\n            <el-descriptions-item :label=\"t('order.description')\" :span=\"2\"><div class=\"pre\">{{ order.description }}</div></el-descriptions-item>\n            <el-descriptions-item v-if=\"order.media.length\" :label=\"t('media.title')\" :span=\"2\"><MediaStrip :items=\"order.media\" /></el-descriptions-item>\n            <el-descriptions-item v-if=\"order.reply\" :label=\"t('order.reply')\" :span=\"2\"><div class=\"pre\">{{ order.reply }}</div></el-descriptions-item>\n            <el-descriptions-item v-if=\"order.redo_count\" :label=\"t('order.redo')\">{{ order.redo_count }}</el-descriptions-item>\n          </el-descriptions>\n        </el-card>\n\n        <el-card shadow=\"never\" class=\"panel\">\n          <template #header><div class=\"panel-head\"><span>{{ t('order.dispatches') }}</span></div></template>\n          <el-table :data=\"order.dispatches\" size=\"small\" :empty-text=\"t('board.empty')\" data-test=\"dispatches\">\n            <el-table-column :label=\"t('order.unit')\" min-width=\"150\"><template #default=\"{ row }\">{{ unitName(row.enterprise_id) }}</template></el-table-column>\n            <el-table-column :label=\"t('order.role')\" width=\"70\"><template #default=\"{ row }\">{{ t('dispatchRole.' + row.role) }}</template></el-table-column>\n            <el-table-column :label=\"t('media.dispatchReason')\" min-width=\"150\"><template #default=\"{ row }\"><span class=\"small\" data-test=\"dispatch-reason\">{{ row.reason || '—' }}</span></template></el-table-column>\n            <el-table-column :label=\"t('order.state')\" width=\"96\"><template #default=\"{ row }\"><StatusTag :status=\"row.state\" kind=\"dispatchState\" /></template></el-table-column>\n            <el-table-column :label=\"t('order.signForDue')\" width=\"110\"><template #default=\"{ row }\">{{ $fmtTime(row.sign_for_due_at) || '—' }}</template></el-table-column>\n            <el-table-column :label=\"t('order.signedAt')\" width=\"110\"><template #default=\"{ row }\">{{ $fmtTime(row.signed_at) || '—' }}</template></el-table-column>\n            <el-table-column :label=\"t('order.finishedAt')\" width=\"110\"><template #default=\"{ row }\">{{ $fmtTime(row.finished_at) || '—' }}</template></el-table-column>\n          </el-table>\n        </el-card>\n\n        <el-card shadow=\"never\" class=\"panel\" data-test=\"callbacks\">\n          <template #header><div class=\"panel-head\"><span>{{ t('callbacks.title') }}</span>\n            <span class=\"muted small\">{{ t('app.items', surveys.length) }}</span></div></template>\n          <div v-if=\"!surveys.length\" class=\"empty-line\">{{ t('callbacks.none') }}</div>\n          <div v-for=\"s in surveys\" :key=\"s.id\" class=\"survey\" :data-survey=\"s.id\">\n            <div class=\"survey-head\">\n              <span class=\"strong\">{{ word('campaigns.kinds', s.campaign_kind) }}</span>\n              <span v-if=\"s.round\" class=\"muted small\">{{ t('callbacks.round', { n: s.round }) }}</span>\n              <el-tag disable-transitions size=\"small\" effect=\"plain\">{{ word('campaigns.channels', s.channel) }}</el-tag>\n              <el-tag disable-transitions size=\"small\" :type=\"{ answered: 'success', unreachable: 'danger', cancelled: 'info' }[s.state] || 'warning'\">{{ word('callbacks.states', s.state) }}</el-tag>\n              <span v-if=\"s.outcome\" class=\"muted small\">{{ word('callbacks.outcomes', s.outcome) }}</span>\n              <span v-if=\"s.dispatch_id && s.enterprise_id\" class=\"muted small\">{{ unitName(s.enterprise_id) }}</span>\n            </div>\n            <dl v-if=\"s.solved !== null || s.rating || s.comment || s.answered_at || s.recording\" class=\"tl-facts survey-answers\">\n              <template v-if=\"s.solved !== null\"><dt>{{ t('manual.solved') }}</dt><dd data-test=\"survey-solved\">{{ s.solved ? t('order.solved') : t('order.notSolved') }}</dd></template>\n              <template v-if=\"s.rating\"><dt>{{ t('order.rating') }}</dt><dd data-test=\"survey-rating\">{{ t('rating.' + s.rating) }}</dd></template>\n              <template v-if=\"s.comment\"><dt>{{ t('callbacks.comment') }}</dt><dd class=\"pre\">{{ s.comment }}</dd></template>\n              <template v-if=\"s.answered_at\"><dt>{{ t('callbacks.answeredAt') }}</dt><dd>{{ $fmtTime(s.answered_at, true) }}</dd></template>\n              <template v-if=\"s.recording\"><dt>{{ t('media.spokenComment') }}</dt><dd><MediaStrip :items=\"[{ kind: 'recording', url: s.recording }]\" compact /></dd></template>\n            </dl>\n            <el-table :data=\"s.attempts\" size=\"small\" class=\"attempts\">\n              <el-table-column :label=\"t('callbacks.attempt')\" width=\"64\" align=\"center\" prop=\"number\" />\n              <el-table-column :label=\"t('campaigns.channel')\" width=\"84\"><template #default=\"{ row }\">{{ word('campaigns.channels', row.channel) }}</template></el-table-column>\n              <el-table-column :label=\"t('order.state')\" width=\"90\"><template #default=\"{ row }\">{{ word('callbacks.attemptStates', row.state) }}</template></el-table-column>\n              <el-table-column :label=\"t('callbacks.result')\" min-width=\"110\"><template #default=\"{ row }\">{{ word('callbacks.attemptOutcomes', row.outcome) }}</template></el-table-column>\n              <el-table-column :label=\"t('order.dueAt')\" width=\"110\"><template #default=\"{ row }\">{{ $fmtTime(row.due_at) }}</template></el-table-column>\n              <el-table-column :label=\"t('order.finishedAt')\" width=\"110\"><template #default=\"{ row }\">{{ $fmtTime(row.finished_at) || '—' }}</template></el-table-column>\n            </el-table>\n          </div>\n        </el-card>\n\n        <div class=\"two-col\">\n          <el-card shadow=\"never\" class=\"panel\">\n            <template #header><div class=\"panel-head\"><span>{{ t('order.deadlines') }}</span></div></template>\n            <el-table :data=\"order.deadlines\" size=\"small\" :empty-text=\"t('board.empty')\">\n              <el-table-column :label=\"t('order.kindCol')\" min-width=\"90\"><template #default=\"{ row }\">{{ $te('deadline.' + row.kind) ? t('deadline.' + row.kind) : row.kind }}</template></el-table-column>\n              <el-table-column :label=\"t('order.dueAt')\" width=\"120\"><template #default=\"{ row }\">{{ $fmtTime(row.due_at) }}</template></el-table-column>\n              <el-table-column :label=\"t('order.state')\" width=\"90\"><template #default=\"{ row }\">{{ t('deadline.state.' + row.state) }}</template></el-table-column>\n            </el-table>\n          </el-card>\n          <el-card shadow=\"never\" class=\"panel\">\n            <template #header><div class=\"panel-head\"><span>{{ t('order.attachments') }}</span></div></template>\n            <MediaStrip :items=\"orderMedia({ attachments: order.attachments }, { photosOnly: true })\" />\n            <el-table :data=\"order.attachments\" size=\"small\" :empty-text=\"t('board.empty')\">\n              <el-table-column :label=\"t('order.file')\" min-width=\"140\"><template #default=\"{ row }\">\n                <a class=\"link\" :href=\"row.url\">{{ row.filename }}</a></template></el-table-column>\n              <el-table-column :label=\"t('order.size')\" width=\"80\"><template #default=\"{ row }\">{{ fmtBytes(row.size_bytes) }}</template></el-table-column>\n              <el-table-column :label=\"t('order.uploadedBy')\" min-width=\"110\"><template #default=\"{ row }\">{{ actorLabel(row.uploaded_by) }}</template></el-table-column>\n            </el-table>\n            <template v-if=\"order.merged_children.length\">\n              <h4 class=\"sub-head\">{{ t('order.mergedChildren') }}</h4>\n              <div v-for=\"c in order.merged_children\" :key=\"c.id\" class=\"small\">\n                <a class=\"mono link\" :href=\"'#/orders/' + c.id\">{{ c.number }}</a> {{ c.caller_name }} <span class=\"mono muted\">{{ c.caller_phone || '' }}</span></div>\n            </template>\n          </el-card>\n        </div>\n      </div>\n\n      <el-card shadow=\"never\" class=\"panel order-timeline\">\n        <template #header><div class=\"panel-head\"><span>{{ t('order.timeline') }}</span><span class=\"muted small\">{{ t('app.items', events.length) }}</span></div></template>\n        <div v-if=\"!events.length\" class=\"empty-line\">{{ t('order.noEvents') }}</div>\n        <el-timeline v-else data-test=\"timeline\">\n          <el-timeline-item v-for=\"e in events\" :key=\"e.seq\" :timestamp=\"$fmtTime(e.created_at, true)\" :color=\"eventColor(e.type)\" placement=\"top\">\n            <div class=\"tl-head\" :data-type=\"e.type\">\n              <span class=\"strong\">{{ eventLabel(e.type, e.data) }}</span>\n              <span v-if=\"e.to_status && e.from_status\" class=\"muted small\">{{ t('status.' + e.from_status) }} → {{ t('status.' + e.to_status) }}</span>\n              <span v-else-if=\"e.to_status\" class=\"muted small\">→ {{ t('status.' + e.to_status) }}</span>\n            </div>\n            <div class=\"tl-actor muted small\">{{ actorLabel(e.actor) }}</div>\n            <dl v-if=\"e.facts.length\" class=\"tl-facts\">\n              <template v-for=\"(f, i) in e.facts\" :key=\"i\"><dt>{{ f.label }}</dt><dd>{{ f.value }}</dd></template>\n            </dl>\n          </el-timeline-item>\n        </el-timeline>\n      </el-card>\n    </div>\n\n    <el-dialog v-model=\"ruling.open\" :title=\"t('order.closeWithRuling') + ' · ' + (order?.number || '')\" width=\"520px\">\n      <p class=\"muted small\">{{ t('order.rulingHint') }}</p>\n      <el-input v-model=\"ruling.text\" type=\"textarea\" :rows=\"3\" maxlength=\"2000\" :placeholder=\"t('order.rulingPlaceholder')\" data-test=\"ruling-text\" />\n      <template #footer>\n        <el-button @click=\"ruling.open = false\">{{ t('app.cancel') }}</el-button>\n        <el-button type=\"primary\" :loading=\"ruling.saving\" data-test=\"ruling-submit\" @click=\"submitRuling\">{{ t('app.submit') }}</el-button>\n      </template>\n    </el-dialog>\n  </div>",
+    "\n  <div class=\"order-page\">\n    <div class=\"page-head\">\n      <el-button @click=\"back\">← {{ t('order.back') }}</el-button>\n      <template v-if=\"order\">\n        <h2 class=\"mono\" data-test=\"order-number\">{{ order.number }}</h2>\n        <StatusTag :status=\"order.status\" />\n        <el-tag disable-transitions v-if=\"order.priority === 'urgent'\" type=\"danger\" effect=\"dark\" size=\"small\">{{ t('priority.urgent') }}</el-tag>\n        <span class=\"grow\"></span>\n        <el-button v-if=\"canRule\" type=\"warning\" plain data-test=\"ruling\" @click=\"ruling.open = true\">{{ t('order.closeWithRuling') }}</el-button>\n      </template>\n    </div>\n    <el-alert v-if=\"error\" :title=\"error\" type=\"error\" show-icon :closable=\"false\" />\n    <div v-if=\"order\" class=\"order-grid\">\n      <div class=\"order-main\">\n        <el-card shadow=\"never\" class=\"panel\">\n          <template #header><div class=\"panel-head\"><span>{{ t('order.details') }}</span></div></template>\n          <el-descriptions :column=\"2\" border size=\"small\" class=\"details\">\n            <el-descriptions-item :label=\"t('order.item')\">{{ itemName(order.service_item_code) || '—' }}</el-descriptions-item>\n            <el-descriptions-item :label=\"t('order.kind')\">{{ order.kind ? t('kind.' + order.kind) : '—' }}</el-descriptions-item>\n            <el-descriptions-item :label=\"t('order.hotline')\">{{ order.hotline_code }}</el-descriptions-item>\n            <el-descriptions-item :label=\"t('order.channel')\">{{ t('channel.' + order.channel) }}</el-descriptions-item>\n            <el-descriptions-item :label=\"t('order.area')\">{{ areaName(order.area_code) || '—' }}</el-descriptions-item>\n            <el-descriptions-item :label=\"t('order.address')\">{{ order.address || '—' }}</el-descriptions-item>\n            <el-descriptions-item :label=\"t('order.caller')\">{{ order.caller_name || '—' }}</el-descriptions-item>\n            <el-descriptions-item :label=\"t('order.phone')\"><span class=\"mono\" data-test=\"order-phone\">{{ order.caller_phone || '—' }}</span></el-descriptions-item>\n            <el-descriptions-item :label=\"t('order.registeredAt')\">{{ $fmtTime(order.created_at, true) }}</el-descriptions-item>\n            <el-descriptions-item :label=\"t('order.resolutionDue')\">\n              <span v-if=\"openSuspension\" data-test=\"suspended\">\n                <el-tag disable-transitions size=\"small\" type=\"info\">{{ t('suspension.suspended') }}</el-tag>\n                {{ t('suspension.left', { time: timeLeft(openSuspension) }) }}</span>\n              <Countdown v-else :due=\"order.resolution_due_at\" :start=\"order.created_at\" :stopped=\"!!order.completed_at\" /></el-descriptions-item>\n            <el-descriptions-item v-if=\"order.suspensions && order.suspensions.length\" :label=\"t('suspension.title')\" :span=\"2\">\n              <span data-test=\"suspensions\">{{ t('suspension.total', { n: order.suspensions.length, hours: suspendedHours }) }}</span>\n              <span v-if=\"openSuspension\" class=\"muted small\">{{ t('suspension.resumeBy', { time: $fmtTime(openSuspension.resume_by, true) }) }}</span>\n            </el-descriptions-item>\n            <el-descriptions-item :label=\"t('order.description')\" :span=\"2\"><div class=\"pre\">{{ order.description }}</div></el-descriptions-item>\n            <el-descriptions-item v-if=\"order.media.length\" :label=\"t('media.title')\" :span=\"2\"><MediaStrip :items=\"order.media\" /></el-descriptions-item>\n            <el-descriptions-item v-if=\"order.reply\" :label=\"t('order.reply')\" :span=\"2\"><div class=\"pre\">{{ order.reply }}</div></el-descriptions-item>\n            <el-descriptions-item v-if=\"order.article\" :label=\"t('kbUi.answeredArticle')\" :span=\"2\">\n              <a class=\"link\" :href=\"'#/knowledge/' + order.article.id + '?version=' + order.article.version\" data-test=\"order-article\">{{ order.article.title }}</a>\n              <span class=\"muted small\"> v{{ order.article.version }}</span></el-descriptions-item>\n            <el-descriptions-item v-if=\"order.redo_count\" :label=\"t('order.redo')\">{{ order.redo_count }}</el-descriptions-item>\n          </el-descriptions>\n        </el-card>\n\n        <el-card shadow=\"never\" class=\"panel\">\n          <template #header><div class=\"panel-head\"><span>{{ t('order.dispatches') }}</span></div></template>\n          <el-table :data=\"order.dispatches\" size=\"small\" :empty-text=\"t('board.empty')\" data-test=\"dispatches\">\n            <el-table-column :label=\"t('order.unit')\" min-width=\"150\"><template #default=\"{ row }\">{{ unitName(row.enterprise_id) }}</template></el-table-column>\n            <el-table-column :label=\"t('order.role')\" width=\"70\"><template #default=\"{ row }\">{{ t('dispatchRole.' + row.role) }}</template></el-table-column>\n            <el-table-column :label=\"t('media.dispatchReason')\" min-width=\"150\"><template #default=\"{ row }\"><span class=\"small\" data-test=\"dispatch-reason\">{{ row.reason || '—' }}</span></template></el-table-column>\n            <el-table-column :label=\"t('order.state')\" width=\"96\"><template #default=\"{ row }\"><StatusTag :status=\"row.state\" kind=\"dispatchState\" /></template></el-table-column>\n            <el-table-column :label=\"t('order.signForDue')\" width=\"110\"><template #default=\"{ row }\">{{ $fmtTime(row.sign_for_due_at) || '—' }}</template></el-table-column>\n            <el-table-column :label=\"t('order.signedAt')\" width=\"110\"><template #default=\"{ row }\">{{ $fmtTime(row.signed_at) || '—' }}</template></el-table-column>\n            <el-table-column :label=\"t('order.finishedAt')\" width=\"110\"><template #default=\"{ row }\">{{ $fmtTime(row.finished_at) || '—' }}</template></el-table-column>\n          </el-table>\n        </el-card>\n\n        <el-card shadow=\"never\" class=\"panel\" data-test=\"callbacks\">\n          <template #header><div class=\"panel-head\"><span>{{ t('callbacks.title') }}</span>\n            <span class=\"muted small\">{{ t('app.items', surveys.length) }}</span></div></template>\n          <div v-if=\"!surveys.length\" class=\"empty-line\">{{ t('callbacks.none') }}</div>\n          <div v-for=\"s in surveys\" :key=\"s.id\" class=\"survey\" :data-survey=\"s.id\">\n            <div class=\"survey-head\">\n              <span class=\"strong\">{{ word('campaigns.kinds', s.campaign_kind) }}</span>\n              <span v-if=\"s.round\" class=\"muted small\">{{ t('callbacks.round', { n: s.round }) }}</span>\n              <el-tag disable-transitions size=\"small\" effect=\"plain\">{{ word('campaigns.channels', s.channel) }}</el-tag>\n              <el-tag disable-transitions size=\"small\" :type=\"{ answered: 'success', unreachable: 'danger', cancelled: 'info' }[s.state] || 'warning'\">{{ word('callbacks.states', s.state) }}</el-tag>\n              <span v-if=\"s.outcome\" class=\"muted small\">{{ word('callbacks.outcomes', s.outcome) }}</span>\n              <span v-if=\"s.dispatch_id && s.enterprise_id\" class=\"muted small\">{{ unitName(s.enterprise_id) }}</span>\n            </div>\n            <dl v-if=\"s.solved !== null || s.rating || s.comment || s.answered_at || s.recording\" class=\"tl-facts survey-answers\">\n              <template v-if=\"s.solved !== null\"><dt>{{ t('manual.solved') }}</dt><dd data-test=\"survey-solved\">{{ s.solved ? t('order.solved') : t('order.notSolved') }}</dd></template>\n              <template v-if=\"s.rating\"><dt>{{ t('order.rating') }}</dt><dd data-test=\"survey-rating\">{{ t('rating.' + s.rating) }}</dd></template>\n              <template v-if=\"s.comment\"><dt>{{ t('callbacks.comment') }}</dt><dd class=\"pre\">{{ s.comment }}</dd></template>\n              <template v-if=\"s.answered_at\"><dt>{{ t('callbacks.answeredAt') }}</dt><dd>{{ $fmtTime(s.answered_at, true) }}</dd></template>\n              <template v-if=\"s.recording\"><dt>{{ t('media.spokenComment') }}</dt><dd><MediaStrip :items=\"[{ kind: 'recording', url: s.recording }]\" compact /></dd></template>\n            </dl>\n            <el-table :data=\"s.attempts\" size=\"small\" class=\"attempts\">\n              <el-table-column :label=\"t('callbacks.attempt')\" width=\"64\" align=\"center\" prop=\"number\" />\n              <el-table-column :label=\"t('campaigns.channel')\" width=\"84\"><template #default=\"{ row }\">{{ word('campaigns.channels', row.channel) }}</template></el-table-column>\n              <el-table-column :label=\"t('order.state')\" width=\"90\"><template #default=\"{ row }\">{{ word('callbacks.attemptStates', row.state) }}</template></el-table-column>\n              <el-table-column :label=\"t('callbacks.result')\" min-width=\"110\"><template #default=\"{ row }\">{{ word('callbacks.attemptOutcomes', row.outcome) }}</template></el-table-column>\n              <el-table-column :label=\"t('order.dueAt')\" width=\"110\"><template #default=\"{ row }\">{{ $fmtTime(row.due_at) }}</template></el-table-column>\n              <el-table-column :label=\"t('order.finishedAt')\" width=\"110\"><template #default=\"{ row }\">{{ $fmtTime(row.finished_at) || '—' }}</template></el-table-column>\n            </el-table>\n          </div>\n        </el-card>\n\n        <div class=\"two-col\">\n          <el-card shadow=\"never\" class=\"panel\">\n            <template #header><div class=\"panel-head\"><span>{{ t('order.deadlines') }}</span></div></template>\n            <el-table :data=\"order.deadlines\" size=\"small\" :empty-text=\"t('board.empty')\">\n              <el-table-column :label=\"t('order.kindCol')\" min-width=\"90\"><template #default=\"{ row }\">{{ $te('deadline.' + row.kind) ? t('deadline.' + row.kind) : row.kind }}</template></el-table-column>\n              <el-table-column :label=\"t('order.dueAt')\" width=\"120\"><template #default=\"{ row }\">{{ $fmtTime(row.due_at) }}</template></el-table-column>\n              <el-table-column :label=\"t('order.state')\" width=\"90\"><template #default=\"{ row }\">{{ t('deadline.state.' + row.state) }}</template></el-table-column>\n            </el-table>\n          </el-card>\n          <el-card shadow=\"never\" class=\"panel\">\n            <template #header><div class=\"panel-head\"><span>{{ t('order.attachments') }}</span></div></template>\n            <MediaStrip :items=\"orderMedia({ attachments: order.attachments }, { photosOnly: true })\" />\n            <el-table :data=\"order.attachments\" size=\"small\" :empty-text=\"t('board.empty')\">\n              <el-table-column :label=\"t('order.file')\" min-width=\"140\"><template #default=\"{ row }\">\n                <a class=\"link\" :href=\"row.url\">{{ row.filename }}</a></template></el-table-column>\n              <el-table-column :label=\"t('order.size')\" width=\"80\"><template #default=\"{ row }\">{{ fmtBytes(row.size_bytes) }}</template></el-table-column>\n              <el-table-column :label=\"t('order.uploadedBy')\" min-width=\"110\"><template #default=\"{ row }\">{{ actorLabel(row.uploaded_by) }}</template></el-table-column>\n            </el-table>\n            <template v-if=\"order.merged_children.length\">\n              <h4 class=\"sub-head\">{{ t('order.mergedChildren') }}</h4>\n              <div v-for=\"c in order.merged_children\" :key=\"c.id\" class=\"small\">\n                <a class=\"mono link\" :href=\"'#/orders/' + c.id\">{{ c.number }}</a> {{ c.caller_name }} <span class=\"mono muted\">{{ c.caller_phone || '' }}</span></div>\n            </template>\n          </el-card>\n        </div>\n      </div>\n\n      <el-card shadow=\"never\" class=\"panel order-timeline\">\n        <template #header><div class=\"panel-head\"><span>{{ t('order.timeline') }}</span><span class=\"muted small\">{{ t('app.items', events.length) }}</span></div></template>\n        <div v-if=\"!events.length\" class=\"empty-line\">{{ t('order.noEvents') }}</div>\n        <el-timeline v-else data-test=\"timeline\">\n          <el-timeline-item v-for=\"e in events\" :key=\"e.seq\" :timestamp=\"$fmtTime(e.created_at, true)\" :color=\"eventColor(e.type)\" placement=\"top\">\n            <div class=\"tl-head\" :data-type=\"e.type\">\n              <span class=\"strong\">{{ eventLabel(e.type, e.data) }}</span>\n              <span v-if=\"e.to_status && e.from_status\" class=\"muted small\">{{ t('status.' + e.from_status) }} → {{ t('status.' + e.to_status) }}</span>\n              <span v-else-if=\"e.to_status\" class=\"muted small\">→ {{ t('status.' + e.to_status) }}</span>\n            </div>\n            <div class=\"tl-actor muted small\">{{ actorLabel(e.actor) }}</div>\n            <dl v-if=\"e.facts.length\" class=\"tl-facts\">\n              <template v-for=\"(f, i) in e.facts\" :key=\"i\"><dt>{{ f.label }}</dt><dd>{{ f.value }}</dd></template>\n            </dl>\n          </el-timeline-item>\n        </el-timeline>\n      </el-card>\n    </div>\n\n    <el-dialog v-model=\"ruling.open\" :title=\"t('order.closeWithRuling') + ' · ' + (order?.number || '')\" width=\"520px\">\n      <p class=\"muted small\">{{ t('order.rulingHint') }}</p>\n      <el-input v-model=\"ruling.text\" type=\"textarea\" :rows=\"3\" maxlength=\"2000\" :placeholder=\"t('order.rulingPlaceholder')\" data-test=\"ruling-text\" />\n      <template #footer>\n        <el-button @click=\"ruling.open = false\">{{ t('app.cancel') }}</el-button>\n        <el-button type=\"primary\" :loading=\"ruling.saving\" data-test=\"ruling-submit\" @click=\"submitRuling\">{{ t('app.submit') }}</el-button>\n      </template>\n    </el-dialog>\n  </div>",
     (() => {
       const _hoisted_1 = { class: "order-page" }
       const _hoisted_2 = { class: "page-head" }
@@ -4565,68 +6555,70 @@ export const renders = new Map([
       }
       const _hoisted_11 = { class: "pre" }
       const _hoisted_12 = { class: "pre" }
-      const _hoisted_13 = { class: "panel-head" }
-      const _hoisted_14 = {
+      const _hoisted_13 = ["href"]
+      const _hoisted_14 = { class: "muted small" }
+      const _hoisted_15 = { class: "panel-head" }
+      const _hoisted_16 = {
         class: "small",
         "data-test": "dispatch-reason"
       }
-      const _hoisted_15 = { class: "panel-head" }
-      const _hoisted_16 = { class: "muted small" }
-      const _hoisted_17 = {
+      const _hoisted_17 = { class: "panel-head" }
+      const _hoisted_18 = { class: "muted small" }
+      const _hoisted_19 = {
         key: 0,
         class: "empty-line"
       }
-      const _hoisted_18 = ["data-survey"]
-      const _hoisted_19 = { class: "survey-head" }
-      const _hoisted_20 = { class: "strong" }
-      const _hoisted_21 = {
-        key: 0,
-        class: "muted small"
-      }
-      const _hoisted_22 = {
-        key: 1,
-        class: "muted small"
-      }
+      const _hoisted_20 = ["data-survey"]
+      const _hoisted_21 = { class: "survey-head" }
+      const _hoisted_22 = { class: "strong" }
       const _hoisted_23 = {
-        key: 2,
+        key: 0,
         class: "muted small"
       }
       const _hoisted_24 = {
-        key: 0,
-        class: "tl-facts survey-answers"
-      }
-      const _hoisted_25 = { "data-test": "survey-solved" }
-      const _hoisted_26 = { "data-test": "survey-rating" }
-      const _hoisted_27 = { class: "pre" }
-      const _hoisted_28 = { class: "two-col" }
-      const _hoisted_29 = { class: "panel-head" }
-      const _hoisted_30 = { class: "panel-head" }
-      const _hoisted_31 = ["href"]
-      const _hoisted_32 = { class: "sub-head" }
-      const _hoisted_33 = ["href"]
-      const _hoisted_34 = { class: "mono muted" }
-      const _hoisted_35 = { class: "panel-head" }
-      const _hoisted_36 = { class: "muted small" }
-      const _hoisted_37 = {
-        key: 0,
-        class: "empty-line"
-      }
-      const _hoisted_38 = ["data-type"]
-      const _hoisted_39 = { class: "strong" }
-      const _hoisted_40 = {
-        key: 0,
-        class: "muted small"
-      }
-      const _hoisted_41 = {
         key: 1,
         class: "muted small"
       }
-      const _hoisted_42 = { class: "tl-actor muted small" }
+      const _hoisted_25 = {
+        key: 2,
+        class: "muted small"
+      }
+      const _hoisted_26 = {
+        key: 0,
+        class: "tl-facts survey-answers"
+      }
+      const _hoisted_27 = { "data-test": "survey-solved" }
+      const _hoisted_28 = { "data-test": "survey-rating" }
+      const _hoisted_29 = { class: "pre" }
+      const _hoisted_30 = { class: "two-col" }
+      const _hoisted_31 = { class: "panel-head" }
+      const _hoisted_32 = { class: "panel-head" }
+      const _hoisted_33 = ["href"]
+      const _hoisted_34 = { class: "sub-head" }
+      const _hoisted_35 = ["href"]
+      const _hoisted_36 = { class: "mono muted" }
+      const _hoisted_37 = { class: "panel-head" }
+      const _hoisted_38 = { class: "muted small" }
+      const _hoisted_39 = {
+        key: 0,
+        class: "empty-line"
+      }
+      const _hoisted_40 = ["data-type"]
+      const _hoisted_41 = { class: "strong" }
+      const _hoisted_42 = {
+        key: 0,
+        class: "muted small"
+      }
       const _hoisted_43 = {
+        key: 1,
+        class: "muted small"
+      }
+      const _hoisted_44 = { class: "tl-actor muted small" }
+      const _hoisted_45 = {
         key: 0,
         class: "tl-facts"
       }
-      const _hoisted_44 = { class: "muted small" }
+      const _hoisted_46 = { class: "muted small" }
 
       return function render(_ctx, _cache) {
         const _component_el_button = _resolveComponent("el-button")
@@ -4869,9 +6861,26 @@ export const renders = new Map([
                                 _: 1 /* STABLE */
                               }, 8 /* PROPS */, ["label"]))
                             : _createCommentVNode("v-if", true),
-                          (_ctx.order.redo_count)
+                          (_ctx.order.article)
                             ? (_openBlock(), _createBlock(_component_el_descriptions_item, {
                                 key: 3,
+                                label: _ctx.t('kbUi.answeredArticle'),
+                                span: 2
+                              }, {
+                                default: _withCtx(() => [
+                                  _createElementVNode("a", {
+                                    class: "link",
+                                    href: '#/knowledge/' + _ctx.order.article.id + '?version=' + _ctx.order.article.version,
+                                    "data-test": "order-article"
+                                  }, _toDisplayString(_ctx.order.article.title), 9 /* TEXT, PROPS */, _hoisted_13),
+                                  _createElementVNode("span", _hoisted_14, " v" + _toDisplayString(_ctx.order.article.version), 1 /* TEXT */)
+                                ]),
+                                _: 1 /* STABLE */
+                              }, 8 /* PROPS */, ["label"]))
+                            : _createCommentVNode("v-if", true),
+                          (_ctx.order.redo_count)
+                            ? (_openBlock(), _createBlock(_component_el_descriptions_item, {
+                                key: 4,
                                 label: _ctx.t('order.redo')
                               }, {
                                 default: _withCtx(() => [
@@ -4891,7 +6900,7 @@ export const renders = new Map([
                     class: "panel"
                   }, {
                     header: _withCtx(() => [
-                      _createElementVNode("div", _hoisted_13, [
+                      _createElementVNode("div", _hoisted_15, [
                         _createElementVNode("span", null, _toDisplayString(_ctx.t('order.dispatches')), 1 /* TEXT */)
                       ])
                     ]),
@@ -4926,7 +6935,7 @@ export const renders = new Map([
                             "min-width": "150"
                           }, {
                             default: _withCtx(({ row }) => [
-                              _createElementVNode("span", _hoisted_14, _toDisplayString(row.reason || '—'), 1 /* TEXT */)
+                              _createElementVNode("span", _hoisted_16, _toDisplayString(row.reason || '—'), 1 /* TEXT */)
                             ]),
                             _: 1 /* STABLE */
                           }, 8 /* PROPS */, ["label"]),
@@ -4981,14 +6990,14 @@ export const renders = new Map([
                     "data-test": "callbacks"
                   }, {
                     header: _withCtx(() => [
-                      _createElementVNode("div", _hoisted_15, [
+                      _createElementVNode("div", _hoisted_17, [
                         _createElementVNode("span", null, _toDisplayString(_ctx.t('callbacks.title')), 1 /* TEXT */),
-                        _createElementVNode("span", _hoisted_16, _toDisplayString(_ctx.t('app.items', _ctx.surveys.length)), 1 /* TEXT */)
+                        _createElementVNode("span", _hoisted_18, _toDisplayString(_ctx.t('app.items', _ctx.surveys.length)), 1 /* TEXT */)
                       ])
                     ]),
                     default: _withCtx(() => [
                       (!_ctx.surveys.length)
-                        ? (_openBlock(), _createElementBlock("div", _hoisted_17, _toDisplayString(_ctx.t('callbacks.none')), 1 /* TEXT */))
+                        ? (_openBlock(), _createElementBlock("div", _hoisted_19, _toDisplayString(_ctx.t('callbacks.none')), 1 /* TEXT */))
                         : _createCommentVNode("v-if", true),
                       (_openBlock(true), _createElementBlock(_Fragment, null, _renderList(_ctx.surveys, (s) => {
                         return (_openBlock(), _createElementBlock("div", {
@@ -4996,10 +7005,10 @@ export const renders = new Map([
                           class: "survey",
                           "data-survey": s.id
                         }, [
-                          _createElementVNode("div", _hoisted_19, [
-                            _createElementVNode("span", _hoisted_20, _toDisplayString(_ctx.word('campaigns.kinds', s.campaign_kind)), 1 /* TEXT */),
+                          _createElementVNode("div", _hoisted_21, [
+                            _createElementVNode("span", _hoisted_22, _toDisplayString(_ctx.word('campaigns.kinds', s.campaign_kind)), 1 /* TEXT */),
                             (s.round)
-                              ? (_openBlock(), _createElementBlock("span", _hoisted_21, _toDisplayString(_ctx.t('callbacks.round', { n: s.round })), 1 /* TEXT */))
+                              ? (_openBlock(), _createElementBlock("span", _hoisted_23, _toDisplayString(_ctx.t('callbacks.round', { n: s.round })), 1 /* TEXT */))
                               : _createCommentVNode("v-if", true),
                             _createVNode(_component_el_tag, {
                               "disable-transitions": "",
@@ -5022,30 +7031,30 @@ export const renders = new Map([
                               _: 2 /* DYNAMIC */
                             }, 1032 /* PROPS, DYNAMIC_SLOTS */, ["type"]),
                             (s.outcome)
-                              ? (_openBlock(), _createElementBlock("span", _hoisted_22, _toDisplayString(_ctx.word('callbacks.outcomes', s.outcome)), 1 /* TEXT */))
+                              ? (_openBlock(), _createElementBlock("span", _hoisted_24, _toDisplayString(_ctx.word('callbacks.outcomes', s.outcome)), 1 /* TEXT */))
                               : _createCommentVNode("v-if", true),
                             (s.dispatch_id && s.enterprise_id)
-                              ? (_openBlock(), _createElementBlock("span", _hoisted_23, _toDisplayString(_ctx.unitName(s.enterprise_id)), 1 /* TEXT */))
+                              ? (_openBlock(), _createElementBlock("span", _hoisted_25, _toDisplayString(_ctx.unitName(s.enterprise_id)), 1 /* TEXT */))
                               : _createCommentVNode("v-if", true)
                           ]),
                           (s.solved !== null || s.rating || s.comment || s.answered_at || s.recording)
-                            ? (_openBlock(), _createElementBlock("dl", _hoisted_24, [
+                            ? (_openBlock(), _createElementBlock("dl", _hoisted_26, [
                                 (s.solved !== null)
                                   ? (_openBlock(), _createElementBlock(_Fragment, { key: 0 }, [
                                       _createElementVNode("dt", null, _toDisplayString(_ctx.t('manual.solved')), 1 /* TEXT */),
-                                      _createElementVNode("dd", _hoisted_25, _toDisplayString(s.solved ? _ctx.t('order.solved') : _ctx.t('order.notSolved')), 1 /* TEXT */)
+                                      _createElementVNode("dd", _hoisted_27, _toDisplayString(s.solved ? _ctx.t('order.solved') : _ctx.t('order.notSolved')), 1 /* TEXT */)
                                     ], 64 /* STABLE_FRAGMENT */))
                                   : _createCommentVNode("v-if", true),
                                 (s.rating)
                                   ? (_openBlock(), _createElementBlock(_Fragment, { key: 1 }, [
                                       _createElementVNode("dt", null, _toDisplayString(_ctx.t('order.rating')), 1 /* TEXT */),
-                                      _createElementVNode("dd", _hoisted_26, _toDisplayString(_ctx.t('rating.' + s.rating)), 1 /* TEXT */)
+                                      _createElementVNode("dd", _hoisted_28, _toDisplayString(_ctx.t('rating.' + s.rating)), 1 /* TEXT */)
                                     ], 64 /* STABLE_FRAGMENT */))
                                   : _createCommentVNode("v-if", true),
                                 (s.comment)
                                   ? (_openBlock(), _createElementBlock(_Fragment, { key: 2 }, [
                                       _createElementVNode("dt", null, _toDisplayString(_ctx.t('callbacks.comment')), 1 /* TEXT */),
-                                      _createElementVNode("dd", _hoisted_27, _toDisplayString(s.comment), 1 /* TEXT */)
+                                      _createElementVNode("dd", _hoisted_29, _toDisplayString(s.comment), 1 /* TEXT */)
                                     ], 64 /* STABLE_FRAGMENT */))
                                   : _createCommentVNode("v-if", true),
                                 (s.answered_at)
@@ -5127,18 +7136,18 @@ export const renders = new Map([
                             ]),
                             _: 1 /* STABLE */
                           }, 8 /* PROPS */, ["data"])
-                        ], 8 /* PROPS */, _hoisted_18))
+                        ], 8 /* PROPS */, _hoisted_20))
                       }), 128 /* KEYED_FRAGMENT */))
                     ]),
                     _: 1 /* STABLE */
                   }),
-                  _createElementVNode("div", _hoisted_28, [
+                  _createElementVNode("div", _hoisted_30, [
                     _createVNode(_component_el_card, {
                       shadow: "never",
                       class: "panel"
                     }, {
                       header: _withCtx(() => [
-                        _createElementVNode("div", _hoisted_29, [
+                        _createElementVNode("div", _hoisted_31, [
                           _createElementVNode("span", null, _toDisplayString(_ctx.t('order.deadlines')), 1 /* TEXT */)
                         ])
                       ]),
@@ -5187,7 +7196,7 @@ export const renders = new Map([
                       class: "panel"
                     }, {
                       header: _withCtx(() => [
-                        _createElementVNode("div", _hoisted_30, [
+                        _createElementVNode("div", _hoisted_32, [
                           _createElementVNode("span", null, _toDisplayString(_ctx.t('order.attachments')), 1 /* TEXT */)
                         ])
                       ]),
@@ -5209,7 +7218,7 @@ export const renders = new Map([
                                 _createElementVNode("a", {
                                   class: "link",
                                   href: row.url
-                                }, _toDisplayString(row.filename), 9 /* TEXT, PROPS */, _hoisted_31)
+                                }, _toDisplayString(row.filename), 9 /* TEXT, PROPS */, _hoisted_33)
                               ]),
                               _: 1 /* STABLE */
                             }, 8 /* PROPS */, ["label"]),
@@ -5236,7 +7245,7 @@ export const renders = new Map([
                         }, 8 /* PROPS */, ["data", "empty-text"]),
                         (_ctx.order.merged_children.length)
                           ? (_openBlock(), _createElementBlock(_Fragment, { key: 0 }, [
-                              _createElementVNode("h4", _hoisted_32, _toDisplayString(_ctx.t('order.mergedChildren')), 1 /* TEXT */),
+                              _createElementVNode("h4", _hoisted_34, _toDisplayString(_ctx.t('order.mergedChildren')), 1 /* TEXT */),
                               (_openBlock(true), _createElementBlock(_Fragment, null, _renderList(_ctx.order.merged_children, (c) => {
                                 return (_openBlock(), _createElementBlock("div", {
                                   key: c.id,
@@ -5245,9 +7254,9 @@ export const renders = new Map([
                                   _createElementVNode("a", {
                                     class: "mono link",
                                     href: '#/orders/' + c.id
-                                  }, _toDisplayString(c.number), 9 /* TEXT, PROPS */, _hoisted_33),
+                                  }, _toDisplayString(c.number), 9 /* TEXT, PROPS */, _hoisted_35),
                                   _createTextVNode(" " + _toDisplayString(c.caller_name) + " ", 1 /* TEXT */),
-                                  _createElementVNode("span", _hoisted_34, _toDisplayString(c.caller_phone || ''), 1 /* TEXT */)
+                                  _createElementVNode("span", _hoisted_36, _toDisplayString(c.caller_phone || ''), 1 /* TEXT */)
                                 ]))
                               }), 128 /* KEYED_FRAGMENT */))
                             ], 64 /* STABLE_FRAGMENT */))
@@ -5262,14 +7271,14 @@ export const renders = new Map([
                   class: "panel order-timeline"
                 }, {
                   header: _withCtx(() => [
-                    _createElementVNode("div", _hoisted_35, [
+                    _createElementVNode("div", _hoisted_37, [
                       _createElementVNode("span", null, _toDisplayString(_ctx.t('order.timeline')), 1 /* TEXT */),
-                      _createElementVNode("span", _hoisted_36, _toDisplayString(_ctx.t('app.items', _ctx.events.length)), 1 /* TEXT */)
+                      _createElementVNode("span", _hoisted_38, _toDisplayString(_ctx.t('app.items', _ctx.events.length)), 1 /* TEXT */)
                     ])
                   ]),
                   default: _withCtx(() => [
                     (!_ctx.events.length)
-                      ? (_openBlock(), _createElementBlock("div", _hoisted_37, _toDisplayString(_ctx.t('order.noEvents')), 1 /* TEXT */))
+                      ? (_openBlock(), _createElementBlock("div", _hoisted_39, _toDisplayString(_ctx.t('order.noEvents')), 1 /* TEXT */))
                       : (_openBlock(), _createBlock(_component_el_timeline, {
                           key: 1,
                           "data-test": "timeline"
@@ -5287,16 +7296,16 @@ export const renders = new Map([
                                     class: "tl-head",
                                     "data-type": e.type
                                   }, [
-                                    _createElementVNode("span", _hoisted_39, _toDisplayString(_ctx.eventLabel(e.type, e.data)), 1 /* TEXT */),
+                                    _createElementVNode("span", _hoisted_41, _toDisplayString(_ctx.eventLabel(e.type, e.data)), 1 /* TEXT */),
                                     (e.to_status && e.from_status)
-                                      ? (_openBlock(), _createElementBlock("span", _hoisted_40, _toDisplayString(_ctx.t('status.' + e.from_status)) + " → " + _toDisplayString(_ctx.t('status.' + e.to_status)), 1 /* TEXT */))
+                                      ? (_openBlock(), _createElementBlock("span", _hoisted_42, _toDisplayString(_ctx.t('status.' + e.from_status)) + " → " + _toDisplayString(_ctx.t('status.' + e.to_status)), 1 /* TEXT */))
                                       : (e.to_status)
-                                        ? (_openBlock(), _createElementBlock("span", _hoisted_41, "→ " + _toDisplayString(_ctx.t('status.' + e.to_status)), 1 /* TEXT */))
+                                        ? (_openBlock(), _createElementBlock("span", _hoisted_43, "→ " + _toDisplayString(_ctx.t('status.' + e.to_status)), 1 /* TEXT */))
                                         : _createCommentVNode("v-if", true)
-                                  ], 8 /* PROPS */, _hoisted_38),
-                                  _createElementVNode("div", _hoisted_42, _toDisplayString(_ctx.actorLabel(e.actor)), 1 /* TEXT */),
+                                  ], 8 /* PROPS */, _hoisted_40),
+                                  _createElementVNode("div", _hoisted_44, _toDisplayString(_ctx.actorLabel(e.actor)), 1 /* TEXT */),
                                   (e.facts.length)
-                                    ? (_openBlock(), _createElementBlock("dl", _hoisted_43, [
+                                    ? (_openBlock(), _createElementBlock("dl", _hoisted_45, [
                                         (_openBlock(true), _createElementBlock(_Fragment, null, _renderList(e.facts, (f, i) => {
                                           return (_openBlock(), _createElementBlock(_Fragment, { key: i }, [
                                             _createElementVNode("dt", null, _toDisplayString(f.label), 1 /* TEXT */),
@@ -5345,7 +7354,7 @@ export const renders = new Map([
               }, 8 /* PROPS */, ["loading", "onClick"])
             ]),
             default: _withCtx(() => [
-              _createElementVNode("p", _hoisted_44, _toDisplayString(_ctx.t('order.rulingHint')), 1 /* TEXT */),
+              _createElementVNode("p", _hoisted_46, _toDisplayString(_ctx.t('order.rulingHint')), 1 /* TEXT */),
               _createVNode(_component_el_input, {
                 modelValue: _ctx.ruling.text,
                 "onUpdate:modelValue": _cache[1] || (_cache[1] = $event => ((_ctx.ruling.text) = $event)),
@@ -6637,9 +8646,9 @@ export const renders = new Map([
       }
     })(),
   ],
-  // views/pickers.js:37
+  // views/pickers.js:38
   [
-    "\n  <el-select v-model=\"value\" filterable :filter-method=\"(q) => (query = q)\" clearable\n             :placeholder=\"placeholder\" class=\"full\" data-test=\"item-select\" @visible-change=\"(open) => !open && (query = '')\">\n    <el-option-group v-for=\"g in groups\" :key=\"g.domain\" :label=\"t('domain.' + g.domain)\">\n      <el-option v-for=\"item in g.items\" :key=\"item.code\" :value=\"item.code\" :label=\"nameOf(item)\">\n        <span class=\"opt-main\">{{ nameOf(item) }}</span>\n        <span class=\"opt-side\">{{ item.code }} · {{ t('kind.' + item.kind) }}</span>\n      </el-option>\n    </el-option-group>\n  </el-select>",
+    "\n  <el-select v-model=\"value\" filterable :filter-method=\"(q) => (query = q)\" clearable :multiple=\"multiple\"\n             :placeholder=\"placeholder\" class=\"full\" data-test=\"item-select\" @visible-change=\"(open) => !open && (query = '')\">\n    <el-option-group v-for=\"g in groups\" :key=\"g.domain\" :label=\"t('domain.' + g.domain)\">\n      <el-option v-for=\"item in g.items\" :key=\"item.code\" :value=\"item.code\" :label=\"nameOf(item)\">\n        <span class=\"opt-main\">{{ nameOf(item) }}</span>\n        <span class=\"opt-side\">{{ item.code }} · {{ t('kind.' + item.kind) }}</span>\n      </el-option>\n    </el-option-group>\n  </el-select>",
     (() => {
       const _hoisted_1 = { class: "opt-main" }
       const _hoisted_2 = { class: "opt-side" }
@@ -6655,6 +8664,7 @@ export const renders = new Map([
           filterable: "",
           "filter-method": (q) => (_ctx.query = q),
           clearable: "",
+          multiple: _ctx.multiple,
           placeholder: _ctx.placeholder,
           class: "full",
           "data-test": "item-select",
@@ -6686,13 +8696,13 @@ export const renders = new Map([
             }), 128 /* KEYED_FRAGMENT */))
           ]),
           _: 1 /* STABLE */
-        }, 8 /* PROPS */, ["modelValue", "filter-method", "placeholder"]))
+        }, 8 /* PROPS */, ["modelValue", "filter-method", "multiple", "placeholder"]))
       }
     })(),
   ],
-  // views/pickers.js:66
+  // views/pickers.js:67
   [
-    "\n  <el-cascader v-model=\"value\" :options=\"options\" clearable filterable class=\"full\" data-test=\"area-select\"\n               :props=\"{ checkStrictly: true, emitPath: false }\" :placeholder=\"placeholder\" />",
+    "\n  <el-cascader v-model=\"value\" :options=\"options\" clearable filterable class=\"full\" data-test=\"area-select\"\n               :props=\"{ checkStrictly: true, emitPath: false, multiple }\" :placeholder=\"placeholder\" />",
     (() => {
       return function render(_ctx, _cache) {
         const _component_el_cascader = _resolveComponent("el-cascader")
@@ -6705,9 +8715,9 @@ export const renders = new Map([
           filterable: "",
           class: "full",
           "data-test": "area-select",
-          props: { checkStrictly: true, emitPath: false },
+          props: { checkStrictly: true, emitPath: false, multiple: _ctx.multiple },
           placeholder: _ctx.placeholder
-        }, null, 8 /* PROPS */, ["modelValue", "options", "placeholder"]))
+        }, null, 8 /* PROPS */, ["modelValue", "options", "props", "placeholder"]))
       }
     })(),
   ],

@@ -34,3 +34,11 @@ export const ORDER_STATUSES = [
 export const CHANNELS = ["voice", "sms", "web", "wechat", "open311", "enterprise", "agent"];
 // The order search's callback outcome (GET /api/v1/orders `rating`; none: no outcome yet).
 export const CALLBACK_RATINGS = ["good", "bad", "unreachable", "none"];
+// The knowledge base (hotline/migrations/0036_knowledge.sql): an article's kind and a
+// version's state.
+export const KB_KINDS = ["guide", "faq", "policy", "script", "outage"];
+export const KB_STATES = ["draft", "submitted", "published", "rejected", "superseded"];
+// Who writes articles (the centre's supervisors and admins, units their own) and who
+// reviews them; everyone reads.
+export const KB_WRITER_ROLES = [...SUPERVISOR_ROLES, ...UNIT_ROLES];
+export const KB_READER_ROLES = [...CENTRE_ROLES, ...UNIT_ROLES];

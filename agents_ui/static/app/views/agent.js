@@ -93,6 +93,10 @@ export default {
       } else if (event.altKey && (event.key === "w" || event.key === "W")) {
         event.preventDefault();
         setStatus("after_call");
+      } else if (event.altKey && event.code === "KeyK" && !dialogOpen) {
+        // By the key's place, not its letter: Option+K types "˚" on a Mac.
+        event.preventDefault();
+        entry.value.takeFirstArticle();
       } else if (event.key === "Escape" && !dialogOpen && document.activeElement?.tagName !== "INPUT") {
         entry.value.clear();
       }
@@ -128,7 +132,7 @@ export default {
     <section class="col-main">
       <ScreenPop :call="call" @close="endCall" @profile="(p) => (call.caller = p)" />
       <OrderEntry ref="entry" :call="call" @saved="reloadMine" @dialog="(open) => (dialogs.duplicates = open)" />
-      <p class="shortcuts">{{ t('agent.shortcuts') }}</p>
+      <p class="shortcuts">{{ t('agent.shortcuts') }} · {{ t('kbUi.shortcut') }}</p>
     </section>
 
     <aside class="col-right">

@@ -42,6 +42,7 @@ function facts(event, t) {
   if (d.message) add(t("board.message"), event.type.startsWith("ladder.") ? t(`noticeText.${d.level}`) : d.message);
   if (d.text) add(t("unit.noteText"), d.text);
   if (d.reply) add(t("order.reply"), d.reply);
+  if (d.article) add(t("kbUi.answeredArticle"), `${d.article.title} (v${d.article.version})`);
   if (d.note) add(t("board.reviewNote"), d.note);
   if (d.reason && typeof d.reason === "string") add(t("board.reason"), d.reason);
   if (d.kind && event.type.startsWith("deadline")) add(t("order.kindCol"), translated("deadline", d.kind));
@@ -209,6 +210,9 @@ export default {
             <el-descriptions-item :label="t('order.description')" :span="2"><div class="pre">{{ order.description }}</div></el-descriptions-item>
             <el-descriptions-item v-if="order.media.length" :label="t('media.title')" :span="2"><MediaStrip :items="order.media" /></el-descriptions-item>
             <el-descriptions-item v-if="order.reply" :label="t('order.reply')" :span="2"><div class="pre">{{ order.reply }}</div></el-descriptions-item>
+            <el-descriptions-item v-if="order.article" :label="t('kbUi.answeredArticle')" :span="2">
+              <a class="link" :href="'#/knowledge/' + order.article.id + '?version=' + order.article.version" data-test="order-article">{{ order.article.title }}</a>
+              <span class="muted small"> v{{ order.article.version }}</span></el-descriptions-item>
             <el-descriptions-item v-if="order.redo_count" :label="t('order.redo')">{{ order.redo_count }}</el-descriptions-item>
           </el-descriptions>
         </el-card>

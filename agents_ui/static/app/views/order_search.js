@@ -10,7 +10,7 @@ import { computed, nextTick, reactive, ref, watch } from "vue";
 import { ElMessage } from "element-plus";
 import { useI18n } from "vue-i18n";
 import { api } from "../api.js";
-import { areaName, errorText, go, itemName, nameOf, refs, route, session, unitName } from "../store.js";
+import { areaName, errorText, go, itemName, nameOf, refs, session, unitName } from "../store.js";
 import { CALLBACK_RATINGS, CENTRE_ROLES, CHANNELS, DOMAINS, ORDER_KINDS, ORDER_STATUSES } from "../vocab.js";
 import { useNarrow } from "./common.js";
 import { AreaSelect, ItemSelect } from "./pickers.js";
@@ -175,11 +175,12 @@ const SavedFilters = {
 
 export default {
   components: { AreaSelect, DateRange, ItemSelect, SavedFilters },
-  setup() {
+  props: { params: Object }, // the URL's query (main.js's router)
+  setup(props) {
     const { t } = useI18n();
     const narrow = useNarrow();
     const user = session.user;
-    const form = reactive(fromQuery(route.query));
+    const form = reactive(fromQuery(props.params));
     const rows = ref([]);
     const cursor = ref(null);
     const loading = ref(false);
@@ -199,7 +200,7 @@ export default {
     const pickUnit = CENTRE_ROLES.includes(user.role);
 
     // The search the URL holds, in the same form as the form's (comparable with it).
-    const linked = () => toQuery(fromQuery(route.query));
+    const linked = () => toQuery(fromQuery(props.params));
 
     let asked = 0;
     async function load(more = false) {
@@ -253,10 +254,9 @@ export default {
       () => navigate(toQuery(form)),
     );
     watch(
-      () => route.query,
+      () => props.params,
       () => {
-        if (route.path !== PATH) return; // on the way to an order
-        Object.assign(form, fromQuery(route.query));
+        Object.assign(form, fromQuery(props.params));
         showSort();
         load();
       },

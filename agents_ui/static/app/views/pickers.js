@@ -1,5 +1,6 @@
-// The pickers of reference data that the agent console and the rule editor share: a
-// service item (grouped by utility) and an area (a district or one of its streets).
+// The pickers of reference data that the agent console, the rule editor and the knowledge
+// base's editor share: a service item (grouped by utility) and an area (a district or one
+// of its streets); `multiple` picks several (the model is then a list).
 
 import { computed, ref } from "vue";
 import { useI18n } from "vue-i18n";
@@ -8,7 +9,7 @@ import { DOMAINS } from "../vocab.js";
 
 // The item picker: search by code, name (both languages) or any keyword.
 export const ItemSelect = {
-  props: { modelValue: String, placeholder: String },
+  props: { modelValue: [String, Array], placeholder: String, multiple: Boolean },
   emits: ["update:modelValue"],
   setup(props, { emit }) {
     const { t } = useI18n();
@@ -35,7 +36,7 @@ export const ItemSelect = {
     return { t, query, groups, value, nameOf };
   },
   template: `
-  <el-select v-model="value" filterable :filter-method="(q) => (query = q)" clearable
+  <el-select v-model="value" filterable :filter-method="(q) => (query = q)" clearable :multiple="multiple"
              :placeholder="placeholder" class="full" data-test="item-select" @visible-change="(open) => !open && (query = '')">
     <el-option-group v-for="g in groups" :key="g.domain" :label="t('domain.' + g.domain)">
       <el-option v-for="item in g.items" :key="item.code" :value="item.code" :label="nameOf(item)">
@@ -47,7 +48,7 @@ export const ItemSelect = {
 };
 
 export const AreaSelect = {
-  props: { modelValue: String, placeholder: String },
+  props: { modelValue: [String, Array], placeholder: String, multiple: Boolean },
   emits: ["update:modelValue"],
   setup(props, { emit }) {
     const options = computed(() =>
@@ -58,12 +59,12 @@ export const AreaSelect = {
       })),
     );
     const value = computed({
-      get: () => props.modelValue || null,
-      set: (v) => emit("update:modelValue", v || ""),
+      get: () => props.modelValue || (props.multiple ? [] : null),
+      set: (v) => emit("update:modelValue", v || (props.multiple ? [] : "")),
     });
     return { options, value };
   },
   template: `
   <el-cascader v-model="value" :options="options" clearable filterable class="full" data-test="area-select"
-               :props="{ checkStrictly: true, emitPath: false }" :placeholder="placeholder" />`,
+               :props="{ checkStrictly: true, emitPath: false, multiple }" :placeholder="placeholder" />`,
 };

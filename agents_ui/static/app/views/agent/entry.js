@@ -2,6 +2,8 @@
 // registering (or resolving on the call), and the possible duplicates: offered while the
 // agent types, so a duplicate is registered straight into its parent and never dispatched.
 // A hard case (办不成事) says where the caller already tried; it is not resolved on the call.
+// Knowledge articles matching the words are offered beside the item (agent/knowledge.js);
+// one taken fills the reply of "resolved on the call" and is recorded with the order.
 // When the words suggest 紧急 (gas smell, flooding, …) a notice by the priority says why and
 // sets it in one click; the priority is never changed without the agent.
 // The console fills it from a call and drives it from the keyboard.
@@ -15,6 +17,7 @@ import { ORDER_KINDS } from "../../vocab.js";
 import { AreaSelect, ItemSelect } from "../pickers.js";
 import { SuggestPanel, useSuggestions } from "./suggestions.js";
 import { AreaSuggestionLine, useAreaSuggestion } from "./area_suggestion.js";
+import { KnowledgePanel, answerOf, useKnowledge } from "./knowledge.js";
 
 // The agent is still typing: ask for candidates once they pause.
 const CANDIDATES_DELAY_MS = 400;
@@ -43,7 +46,7 @@ function emptyForm(hotline) {
 }
 
 export default {
-  components: { AreaSelect, AreaSuggestionLine, ItemSelect, SuggestPanel },
+  components: { AreaSelect, AreaSuggestionLine, ItemSelect, KnowledgePanel, SuggestPanel },
   props: { call: Object }, // the call being answered, or null
   // saved: an order was registered or merged; dialog: whether the duplicates' dialog is
   // open (the console's shortcuts wait meanwhile).
@@ -68,6 +71,15 @@ export default {
       area: form.area,
     }), urgency);
     const areaSuggestion = useAreaSuggestion(form);
+    const knowledge = useKnowledge(() => ({
+      text: form.description,
+      hotline: form.hotline,
+      service_item: form.service_item,
+      area: form.area,
+    }));
+    // The answer last put into the reply from an article: replaced by the next one taken,
+    // whereas words the agent typed there are kept (the answer goes below them).
+    let inserted = "";
     const urgencyHint = computed(() => {
       if (!urgency.value || form.priority === "urgent") return "";
       const reasons = urgency.value.reasons.map((r) =>
@@ -162,8 +174,33 @@ export default {
         caller_name: props.call ? form.caller_name : "",
       });
       suggestions.clear();
+      knowledge.clear();
+      inserted = "";
       candidates.value = [];
     }
+
+    // An article taken (clicked, or the first one with Alt+K): the order is to be
+    // resolved on the call with its answer. A hard case is never resolved on the call.
+    function takeArticle(article) {
+      if (!article) {
+        ElMessage.info(t("kbUi.noArticle"));
+        return;
+      }
+      if (form.hard_case) {
+        ElMessage.warning(t("kbUi.hardCase"));
+        return;
+      }
+      knowledge.state.chosen = article;
+      form.resolve = true;
+      const answer = answerOf(article);
+      const typed = form.reply.trim();
+      form.reply = !typed || form.reply === inserted ? answer : `${form.reply}\n${answer}`;
+      inserted = form.reply;
+    }
+    const takeFirstArticle = () => takeArticle(knowledge.state.items[0]);
+    const dropArticle = () => {
+      knowledge.state.chosen = null;
+    };
 
     function pick(index) {
       const chosen = suggestions.state.items[index];
@@ -213,7 +250,8 @@ export default {
           order = await api.post("/api/v1/orders", { ...body, parent_id: parent.id });
           ElMessage.success(t("dupes.registered", { number: order.number, parent: parent.number }));
         } else if (form.resolve) {
-          order = await api.post("/api/v1/orders/resolved-on-call", { ...body, reply: form.reply });
+          const article = knowledge.state.chosen ? { article_id: knowledge.state.chosen.id } : {};
+          order = await api.post("/api/v1/orders/resolved-on-call", { ...body, reply: form.reply, ...article });
           ElMessage.success(t("agent.resolved", { number: order.number }));
         } else {
           order = await api.post("/api/v1/orders", body);
@@ -243,11 +281,11 @@ export default {
       }
     }
 
-    expose({ answer, clear, pick, register });
+    expose({ answer, clear, pick, register, takeFirstArticle });
     return {
       t, refs, form, saving, suggestions, urgencyHint, outageHints, duplicates, candidates, descriptionInput,
       ORDER_KINDS, myHotlines, nameOf, clear, pick, register, merge, matchText,
-      areaSuggestion,
+      areaSuggestion, knowledge, takeArticle, dropArticle,
     };
   },
   template: `
@@ -260,6 +298,7 @@ export default {
                   :placeholder="t('agent.descriptionHint')" maxlength="4000" data-test="description" />
       </el-form-item>
       <SuggestPanel class="span-2" :state="suggestions.state" :chosen="form.service_item" keys @pick="pick" />
+      <KnowledgePanel class="span-2" :state="knowledge.state" keys @pick="takeArticle" @drop="dropArticle" />
       <el-form-item :label="t('agent.serviceItem')" required>
         <ItemSelect v-model="form.service_item" :placeholder="t('agent.searchItem')" />
       </el-form-item>
@@ -324,7 +363,10 @@ export default {
         <el-checkbox v-model="form.resolve" :disabled="form.hard_case" data-test="resolve-toggle">{{ t('agent.resolveOnCall') }}</el-checkbox>
       </div>
       <el-form-item v-if="form.resolve" :label="t('agent.reply')" class="span-2" required>
-        <el-input v-model="form.reply" type="textarea" :rows="2" :placeholder="t('agent.replyHint')" />
+        <el-input v-model="form.reply" type="textarea" :rows="2" :placeholder="t('agent.replyHint')" data-test="reply" />
+        <div v-if="knowledge.state.chosen" class="kb-answered-with small" data-test="kb-answered-with">
+          {{ t('kbUi.answeredWith', { title: knowledge.state.chosen.title }) }}
+          <el-button size="small" text @click="dropArticle">{{ t('kbUi.drop') }}</el-button></div>
       </el-form-item>
       <div class="span-2 form-actions">
         <el-button type="primary" size="large" native-type="submit" :loading="saving" data-test="register">

@@ -47,7 +47,7 @@ from hotline.orders import queries as order_queries
 from hotline.orders.models import OrderFilter
 from hotline.orders.searching import search_orders
 from hotline.users.models import Actor, Role
-from hotline.words import Words
+from hotline.words import shared_words
 from routing import queries as routing_queries
 
 # Rows per INSERT, so progress shows while the big sizes load.
@@ -200,7 +200,7 @@ SELECT c.relname, pg_get_indexdef(i.indexrelid)
 """
 
 
-WORDS = Words()
+WORDS = shared_words()
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "config/suggest/corpus.jsonl"
 ROADS = ROOT / "config/demo/roads.json"

@@ -24,6 +24,11 @@ Raw baselines, measured in the same run and the same turns:
 Before timing, every statement's plan (EXPLAIN, for its values and generic) is checked:
 a sequential scan of work_orders or dispatches stops the bench.
 
+**Words against trigrams** (``--only compare``, on the smallest size): why the search
+cuts words with jieba rather than matching trigrams (pg_trgm). A GIN trigram index is
+built on the same texts (description, address, caller name) and each query is asked
+both ways: how many orders each finds and a page of 51, newest first (p50/p95).
+
 **Knowledge.** ``--articles`` published articles, made from the seed articles
 (``config/knowledge/articles.json``), each a seed article's texts at a street of its own
 with part of another's body, written through the knowledge base's own functions. Timed:
@@ -32,8 +37,9 @@ hotline) and explicit searches of agents' questions, through the functions the v
 call; p95 of each. Raw baseline: the same questions' first word by ILIKE over every
 version's body (a whole-table scan).
 
-    python -m bench.search [--only orders|knowledge] [--sizes 1000000,10000000]
-                           [--runs 200] [--rounds 4] [--articles 20000]
+    python -m bench.search [--only orders|compare|knowledge]
+                           [--sizes 1000000,10000000] [--runs 200] [--rounds 4]
+                           [--articles 20000]
 
 Uses HOTLINE_DATABASE_URL / HOTLINE_REDIS_URL when set (else embedded servers) and
 databases of its own, dropped after. One and ten million orders take about 10 GB of disk
@@ -55,8 +61,9 @@ from zoneinfo import ZoneInfo
 
 import asyncpg
 
-from bench.board import CORPUS, ROOT, Stopwatch, check_plans, generate_orders, timed_ms
+from bench.board import CORPUS, ROOT, WORDS, Stopwatch, check_plans, generate_orders, timed_ms
 from bench.scratch import run_on_scratch_database, run_on_scratch_databases
+from hotline import db
 from hotline.knowledge import queries as knowledge_queries
 from hotline.knowledge import service as knowledge
 from hotline.knowledge.models import ArticleFilter
@@ -65,7 +72,6 @@ from hotline.orders.models import OrderFilter
 from hotline.orders.searching import search_orders
 from hotline.settings import Settings
 from hotline.users.models import Actor, Role
-from hotline.words import Words
 from wiring.seed import seed_reference
 
 ORDER_TARGET_MS = 100.0
@@ -138,11 +144,17 @@ async def order_searches(conn: asyncpg.Connection, now: dt.datetime) -> dict[str
         "words + status": search(supervisor, q="暖气 不热", status=["in_progress"]),
         "words + 30 days": search(supervisor, q="停水", registered_from=month_ago),
         "words + district": search(supervisor, q="漏水", area=district),
+        "words + unit": search(supervisor, q="水表", enterprise_id=unit),
+        "words + overdue": search(supervisor, q="暖气", overdue=True),
+        "words + rated bad": search(supervisor, q="水表", rating="bad"),
+        "words + coordination": search(supervisor, q="燃气", coordination=True),
         "words by due": search(supervisor, q="漏水", sort="due"),
+        "words by completed": search(supervisor, q="水表", sort="completed"),
         "address": search(supervisor, q="香港中路"),
         "house number": search(supervisor, q="香港中路99号"),
         "phone": search(supervisor, q=phone.removeprefix("+86")),
         "order number": search(supervisor, q=number),
+        "gas, no words": search(supervisor, domain="gas"),
         "enterprise history": search(enterprise, status=["closed"]),
         "enterprise words": search(enterprise, q="漏水"),
         "rated bad, 30 days": search(supervisor, rating="bad", completed_from=month_ago),
@@ -172,7 +184,7 @@ async def ilike_scan_ms(conn: asyncpg.Connection) -> float:
 async def prepare_orders(url: str, size: int) -> None:
     clock = Stopwatch()
     await migrate(url)
-    conn = await asyncpg.connect(url)
+    conn = await db.connect(url)
     try:
         await seed_reference(conn)
         clock.step(f"generating {size:,} orders")
@@ -243,14 +255,76 @@ def print_figures(figures: dict[str, float], median_of: str) -> None:
         print(f"  {name:<26} {label:>6} {value:8.1f} ms")
 
 
-def run_orders(sizes: list[int], runs: int, rounds: int) -> None:
+def run_orders(sizes: list[int], runs: int, rounds: int, *, only_compare: bool) -> None:
     async def work(every: list[Settings]) -> None:
-        urls = {size: s.database_url for size, s in zip(sizes, every, strict=True)}
+        urls = {size: database_url(s) for size, s in zip(sizes, every, strict=True)}
         for size, url in urls.items():
             await prepare_orders(url, size)
-        await measure_orders(urls, runs, rounds)
+        if not only_compare:
+            await measure_orders(urls, runs, rounds)
+        print(f"words against trigrams, {sizes[0]:,} orders:")
+        await compare(urls[sizes[0]], max(10, runs // 10))
 
     run_on_scratch_databases(len(sizes), work)
+
+
+# ---------------------------------------------------------------- words against trigrams
+
+# Two-character words, longer words, a road, a house number, a name.
+COMPARED = ["漏水", "燃气", "水表", "暖气", "水表不准", "燃气泄漏", "香港中路", "12号", "王先生"]
+TRIGRAM_TEXT = "(description || ' ' || address || ' ' || caller_name)"
+
+
+async def compare(url: str, runs: int) -> None:
+    """Each of COMPARED by the words' index and by a trigram index on the same texts:
+    the orders found and a page of 51, newest first."""
+    conn = await asyncpg.connect(url)
+    try:
+        await conn.execute(
+            f"CREATE INDEX bench_trgm_idx ON work_orders USING gin ({TRIGRAM_TEXT} gin_trgm_ops)"
+        )
+        await conn.execute("VACUUM ANALYZE work_orders")
+        sizes = await conn.fetchrow(
+            "SELECT pg_relation_size('work_orders_search_words_idx') AS words, "
+            "pg_relation_size('bench_trgm_idx') AS trgm"
+        )
+        print(
+            f"index sizes: words {sizes['words'] / 2**20:.0f} MiB, "
+            f"trigrams {sizes['trgm'] / 2**20:.0f} MiB"
+        )
+        print(f"{'query':<10} {'words':>8} {'trigrams':>9}  page p50/p95 ms (words | trigrams)")
+        for q in COMPARED:
+            ways = {
+                "words": (
+                    "search_words @@ to_tsquery('simple', $1)",
+                    WORDS.tsquery(WORDS.for_query(q)),
+                ),
+                "trigrams": (f"{TRIGRAM_TEXT} ILIKE $1", f"%{q}%"),
+            }
+            counts, pages = {}, {}
+            for way, (condition, arg) in ways.items():
+                counts[way] = await conn.fetchval(
+                    f"SELECT count(*) FROM work_orders WHERE {condition}", arg
+                )
+                sql = (
+                    f"SELECT id FROM work_orders WHERE {condition} "
+                    "ORDER BY created_at DESC, id DESC LIMIT 51"
+                )
+
+                async def page(c: Any, sql: str = sql, arg: Any = arg) -> None:
+                    await c.fetch(sql, arg)
+
+                times = await timed_ms(conn, page, runs)
+                cut = statistics.quantiles(times, n=100)
+                pages[way] = (cut[49], cut[94])
+            print(
+                f"{q:<10} {counts['words']:>8} {counts['trigrams']:>9}  "
+                f"{pages['words'][0]:.1f}/{pages['words'][1]:.1f} | "
+                f"{pages['trigrams'][0]:.1f}/{pages['trigrams'][1]:.1f}"
+            )
+        await conn.execute("DROP INDEX bench_trgm_idx")
+    finally:
+        await conn.close()
 
 
 # --------------------------------------------------------------------------- knowledge
@@ -308,12 +382,12 @@ async def write_articles(conn: asyncpg.Connection, count: int) -> None:
             )
         if (i + 1) % 2000 == 0:
             clock.step(f"{i + 1:,} articles written")
-    await conn.execute("VACUUM ANALYZE kb_articles, kb_article_versions")
+    await conn.execute("VACUUM ANALYZE kb_articles, kb_article_versions, kb_postings, kb_words")
 
 
 async def measure_knowledge(url: str, count: int, runs: int) -> None:
     await migrate(url)
-    conn = await asyncpg.connect(url)
+    conn = await db.connect(url)
     try:
         await seed_reference(conn)
         await write_articles(conn, count)
@@ -337,7 +411,6 @@ async def measure_knowledge(url: str, count: int, runs: int) -> None:
                 conn, agent, ArticleFilter(q=question, limit=20), today
             )
 
-        first_words = Words()
         raw: list[float] = []
         suggest_ms: list[float] = []
         search_ms: list[float] = []
@@ -352,7 +425,7 @@ async def measure_knowledge(url: str, count: int, runs: int) -> None:
                 await searched(question)
                 search_ms.append((time.perf_counter() - started) * 1000)
         for question in QUESTIONS:
-            word = first_words.for_query(question)[0]
+            word = WORDS.for_query(question)[0]
             started = time.perf_counter()
             await conn.fetch(
                 "SELECT article_id FROM kb_article_versions WHERE body ILIKE $1 LIMIT 20",
@@ -377,24 +450,31 @@ async def measure_knowledge(url: str, count: int, runs: int) -> None:
 
 def run_knowledge(count: int, runs: int) -> None:
     async def work(settings: Settings) -> None:
-        await measure_knowledge(settings.database_url, count, runs)
+        await measure_knowledge(database_url(settings), count, runs)
 
     run_on_scratch_database(work)
 
 
+def database_url(settings: Settings) -> str:
+    assert settings.database_url is not None  # the scratch databases are given one
+    return settings.database_url
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--only", choices=["orders", "knowledge"])
+    parser.add_argument("--only", choices=["orders", "compare", "knowledge"])
     parser.add_argument("--sizes", default="1000000,10000000")
     parser.add_argument("--runs", type=int, default=200)
     parser.add_argument("--rounds", type=int, default=4)
     parser.add_argument("--articles", type=int, default=20_000)
     args = parser.parse_args()
-    if args.only != "orders":
+    if args.only in (None, "knowledge"):
         run_knowledge(args.articles, args.runs)
     if args.only != "knowledge":
         sizes = sorted(int(s) for s in args.sizes.split(","))
-        run_orders(sizes, args.runs, args.rounds)
+        if args.only == "compare":
+            sizes = sizes[:1]
+        run_orders(sizes, args.runs, args.rounds, only_compare=args.only == "compare")
 
 
 if __name__ == "__main__":

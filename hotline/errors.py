@@ -62,6 +62,12 @@ class InvalidInput(DomainError):
     code = "invalid"
 
 
+class InvalidQuery(DomainError):
+    """A search's parameters are not ones it takes (answered 400, naming them)."""
+
+    code = "invalid_query"
+
+
 class NotAuthenticated(DomainError):
     code = "not_authenticated"
 

@@ -16,6 +16,7 @@ a worker thread in the web process.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import threading
@@ -97,6 +98,13 @@ class Words:
         if not terms:
             return None
         return (" & " if every else " | ").join(terms)
+
+
+@functools.cache
+def shared_words() -> Words:
+    """The process's segmentation, one for every use (order search, the knowledge
+    base): each ``Words`` loads a jieba dictionary of its own."""
+    return Words()
 
 
 def _meaningful(word: str) -> bool:

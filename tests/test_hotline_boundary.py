@@ -28,7 +28,8 @@ from wiring.app import create_app
 
 # Path ids that name no order's row: nothing to bound by hotline. A caller's profile
 # shows other hotlines' orders as one line each (tests/test_caller_profiles.py). The
-# knowledge base's articles are every hotline's to read (tests/test_knowledge.py).
+# knowledge base's articles are every hotline's to read (tests/test_knowledge.py). A
+# user's saved filter (filter_id) is no order's row: another user's is 404 anyway.
 NOT_OF_AN_ORDER = {
     "campaign_id",
     "rule_id",
@@ -37,6 +38,7 @@ NOT_OF_AN_ORDER = {
     "training_id",
     "article_id",
     "version",
+    "filter_id",
 }
 
 # A recording the carrier would be asked for (which answers 502 in tests) if the boundary

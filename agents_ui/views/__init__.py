@@ -1,10 +1,19 @@
 """The consoles' HTTP views: sign-in, orders and the order page, reference lists for
-forms, the agents' console, the area suggested from an address, the knowledge base
-and the supervisors' board."""
+forms, the agents' console, the area suggested from an address, the knowledge base,
+the supervisors' board and each user's saved searches."""
 
 from __future__ import annotations
 
-from agents_ui.views import areas, auth, console, knowledge, orders, reference, suggestions
+from agents_ui.views import (
+    areas,
+    auth,
+    console,
+    knowledge,
+    orders,
+    reference,
+    saved_filters,
+    suggestions,
+)
 from web.api import Api
 
 
@@ -16,5 +25,6 @@ def register(api: Api) -> None:
         console.routes,
         suggestions.routes,
         areas.routes,
+        saved_filters.routes,
         knowledge.routes,
     )

@@ -15,7 +15,7 @@ from hotline import i18n
 from hotline.callers.models import CallerUpdate
 from hotline.callers.service import caller_profile, do_update_caller
 from hotline.db import transaction
-from hotline.errors import InvalidInput
+from hotline.errors import InvalidInput, InvalidQuery
 from hotline.knowledge.service import answering_article, article_answered_with
 from hotline.orders import queries
 from hotline.orders.lifecycle import OPEN
@@ -32,12 +32,24 @@ from hotline.orders.service import (
 from hotline.users.models import CENTRE_ROLES, Actor
 from routing import queries as routing_queries
 from routing.duplicates import do_merge, find_duplicates
-from web.api import MAX_ID, Routes, json_response, path_int, read_body, read_query
+from web.api import (
+    ERROR_SCHEMA,
+    MAX_ID,
+    ErrorShape,
+    Routes,
+    json_response,
+    path_int,
+    read_body,
+    read_query,
+)
 from web.auth import require_actor
 from web.errors import language
 from web.keys import CALENDAR, CLOCK, POOL, SETTINGS
 
 routes = Routes()
+
+# A search's bad parameter is a 400 invalid_query naming it (the console's contract).
+SEARCH_ERRORS = ErrorShape("Error", ERROR_SCHEMA, invalid_status=400)
 
 
 class Registering(NewOrder):
@@ -98,7 +110,7 @@ def read_search(request: web.Request) -> OrderFilter:
     except ValidationError as exc:
         raise invalid_query(exc) from exc
     except InvalidInput as exc:  # unknown parameters
-        raise InvalidInput(exc.template, code="invalid_query", fields=exc.fields) from exc
+        raise InvalidQuery(exc.template, fields=exc.fields) from exc
 
 
 def found_json(actor: Actor, row: asyncpg.Record, now: dt.datetime) -> dict[str, Any]:
@@ -122,6 +134,7 @@ def found_json(actor: Actor, row: asyncpg.Record, now: dt.datetime) -> dict[str,
     summary="Find orders: by phone, number or words, filters, five sorts, by cursor",
     tag="orders",
     query=OrderFilter,
+    errors=SEARCH_ERRORS,
 )
 async def list_orders(request: web.Request) -> web.Response:
     actor = require_actor(request)

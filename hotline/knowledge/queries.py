@@ -355,9 +355,12 @@ _RANKED = """
         SELECT * FROM unnest({words}::text[], {terms}::int[], {idfs}::real[])
                    AS x(word, term, idf)
     ),
+    -- The words' postings by the primary key (``= ANY``: a join of the words to the
+    -- postings may be planned as a scan of every posting).
     hits AS (
         SELECT p.article_id, x.term, max(p.weight * x.idf) AS score
-          FROM asked x JOIN kb_postings p ON p.word = x.word
+          FROM kb_postings p JOIN asked x ON x.word = p.word
+         WHERE p.word = ANY ({words}::text[])
          GROUP BY p.article_id, x.term
     ),
     ranked AS (

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import functools
 import math
 from collections.abc import Mapping
 from typing import Any
@@ -26,7 +25,7 @@ from hotline.knowledge.models import TEXT_FIELDS, ArticleEdit, ArticleFilter, Ar
 from hotline.orders.lifecycle import ORDER_REGISTERED
 from hotline.outbox.handlers import topics
 from hotline.users.models import ENTERPRISE_ROLES, SUPERVISOR_ROLES, Actor
-from hotline.words import Words
+from hotline.words import Words, shared_words
 
 # Suggestions the agent's console shows as the agent types.
 SUGGESTED = 5
@@ -38,19 +37,18 @@ SHARED_WORDS = 2
 # later words add more matches to rank than they add relevance.
 ASKED_WORDS = 30
 # A search of the published articles reads the postings of at most this many of its
-# words, and of no more words once their postings pass this many rows: about ten
+# words, and of no more words once their postings pass this many rows: a few
 # milliseconds of index-only reading.
 RANKED_TERMS = 12
-POSTINGS_READ = 20_000
+POSTINGS_READ = 10_000
 # The mark of a search cursor whose pages ask for any word.
 ANY_WORD = "any:"
 REVIEWED_ONLY = "only a submitted version is reviewed; version {version} is {state}"
 
 
-@functools.cache
 def words() -> Words:
     """The process's segmentation (its jieba dictionary loads on first use)."""
-    return Words()
+    return shared_words()
 
 
 def _not_found(article_id: int) -> NotFound:
@@ -506,16 +504,22 @@ async def _ranking(
     synonyms = words().synonyms
     groups = [synonyms.get(word, (word,)) for word in asked]
     counts, total = await queries.word_counts(conn, sorted({v for g in groups for v in g}))
-    # A term's articles: those of its commonest word, short of the union's exact count.
-    known = [(max(counts.get(v, 0) for v in g), term) for term, g in enumerate(groups)]
-    found = sorted((count, term) for count, term in known if count)
+    # A term's articles: about those of its commonest word (its idf); what it costs to
+    # read: the postings of all its words.
+    found = sorted(
+        (sum(counts.get(v, 0) for v in g), max(counts.get(v, 0) for v in g), term)
+        for term, g in enumerate(groups)
+        if any(counts.get(v) for v in g)
+    )
     if not found or (every and len(found) < len(groups)):
         return None
     kept: list[tuple[int, int]] = []
-    for count, term in found:
-        if kept and (len(kept) == RANKED_TERMS or sum(c for c, _ in kept) + count > POSTINGS_READ):
+    read = 0
+    for postings, count, term in found:
+        if kept and (len(kept) == RANKED_TERMS or read + postings > POSTINGS_READ):
             break
         kept.append((count, term))
+        read += postings
     ranking = queries.Ranking(words=[], terms=[], idfs=[], need=len(kept) if every else 1)
     for count, term in kept:
         idf = math.log(1 + (total - count + 0.5) / (count + 0.5))

@@ -304,7 +304,8 @@ class Search:
     coordination: bool | None = None
     hard_case: bool | None = None
     phone: str | None = None  # E.164: that caller's orders
-    numbers: tuple[str, str] | None = None  # (whole number or "", its tail or "")
+    number: str | None = None  # an order's whole number
+    number_tail: str | None = None  # or its tail (the day and count), of any hotline
     tsquery: str | None = None  # the words, for to_tsquery('simple', ...)
     pattern: str | None = None  # the text as typed: orders without words yet
 
@@ -355,8 +356,18 @@ def _conditions(search: Search, now: dt.datetime, arg: Callable[[Any], str]) -> 
         if end is not None:
             where.append(f"o.{column} < {arg(end)}")
     if search.overdue is not None:
-        test = f"(o.resolution_due_at < {arg(now)} AND o.{OPEN_PREDICATE})"
+        at = arg(now)
+        test = f"(o.resolution_due_at < {at} AND o.{OPEN_PREDICATE})"
         where.append(test if search.overdue else f"NOT coalesce({test}, false)")
+        if search.overdue and search.pattern is not None:
+            # With words, the overdue orders (few and old) as a set from the board's
+            # index of open orders by due (work_orders_board_open_idx), not a walk of the
+            # newest orders for both. Without, the board's overdue list walks that index
+            # by due and stops at its page.
+            where.append(
+                f"o.id IN (SELECT w.id FROM work_orders w WHERE w.{OPEN_PREDICATE} "
+                f"AND w.resolution_due_at < {at})"
+            )
     if search.rating is not None:
         outcome = "IS NULL" if search.rating == "none" else f"= {arg(search.rating)}"
         where.append(f"{CALLBACK_OUTCOME} {outcome}")
@@ -366,11 +377,12 @@ def _conditions(search: Search, now: dt.datetime, arg: Callable[[Any], str]) -> 
         where.append(COORDINATED if search.coordination else f"NOT {COORDINATED}")
     if search.phone is not None:
         where.append(f"o.caller_phone = {arg(search.phone)}")
-    if search.numbers is not None:
-        whole, tail = search.numbers
+    if search.number is not None:
+        where.append(f"o.number = {arg(search.number)}")
+    if search.number_tail is not None:
+        # A few hotlines: as many lookups of work_orders' unique number index.
         where.append(
-            f"(o.number = {arg(whole)} OR o.number IN "
-            f"(SELECT h.code || '-' || {arg(tail)} FROM hotlines h))"
+            f"o.number IN (SELECT h.code || '-' || {arg(search.number_tail)} FROM hotlines h)"
         )
     if search.pattern is not None:
         where.append(_text_condition(search, arg))

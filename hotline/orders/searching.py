@@ -19,15 +19,15 @@ import asyncpg
 from pydantic import ValidationError
 
 from hotline import i18n
-from hotline.errors import InvalidInput
+from hotline.errors import InvalidInput, InvalidQuery
 from hotline.orders import queries
 from hotline.orders.models import OrderCriteria, OrderFilter
 from hotline.phones import normalize_phone
 from hotline.users.models import Actor
-from hotline.words import Words
+from hotline.words import shared_words
 
-# One segmentation per process; jieba's dictionary loads on first use, in a thread.
-WORDS = Words()
+# The process's segmentation; jieba's dictionary loads on first use, in a thread.
+WORDS = shared_words()
 
 # 96111-20261122-0042, or its tail 20261122-0042 (the day and the count).
 ORDER_NUMBER = re.compile(r"^(?:(?P<hotline>[A-Za-z0-9]+)-)?(?P<tail>\d{8}-\d{1,6})$")
@@ -40,13 +40,13 @@ PHONE_MIN_DIGITS = 7
 DESCENDING = {"registered": True, "due": False, "completed": True, "number": True, "updated": True}
 
 
-def invalid_query(exc: ValidationError) -> InvalidInput:
+def invalid_query(exc: ValidationError) -> InvalidQuery:
     """A search's bad parameters as the 400 the API answers (code ``invalid_query``)."""
     fields: dict[str, str | i18n.Text] = {}
     for error in exc.errors():
         name = ".".join(str(part) for part in error["loc"]) or "query"
         fields.setdefault(name, i18n.ValidationText(error))
-    return InvalidInput("the search is not valid", code="invalid_query", fields=fields)
+    return InvalidQuery("the search is not valid", fields=fields)
 
 
 def read_criteria(params: Mapping[str, Any]) -> OrderCriteria:
@@ -79,7 +79,7 @@ async def _text(q: str) -> dict[str, Any]:
     """What ``q`` asks: an order number, a caller's phone, or words."""
     number = ORDER_NUMBER.match(q)
     if number:
-        return {"numbers": (q if number["hotline"] else "", number["tail"])}
+        return {"number": q} if number["hotline"] else {"number_tail": number["tail"]}
     phone = _phone(q)
     if phone is not None:
         return {"phone": phone}
@@ -129,9 +129,8 @@ def unpack_search_cursor(cursor: str, sort: str, descending: bool) -> tuple[Any,
             raise ValueError("not an order number")
         return key, row_id
     except (ValueError, TypeError) as exc:
-        raise InvalidInput(
+        raise InvalidQuery(
             "the cursor is not one this server gave out for this list",
-            code="invalid_query",
             fields={"cursor": "invalid"},
         ) from exc
 
@@ -170,6 +169,17 @@ async def resolve(
     )
 
 
+def _may_lack_key(search: queries.Search, sort: str) -> bool:
+    """Whether some orders found may lack the sort's key: not when the search asks for
+    it (overdue orders have a due, a completion period a completion time), where the
+    query for the orders without one would only read the index to find none."""
+    if sort == "due":
+        return not search.overdue
+    if sort == "completed":
+        return search.completed == (None, None)
+    return False
+
+
 async def search_orders(
     conn: asyncpg.Connection,
     actor: Actor,
@@ -191,7 +201,7 @@ async def search_orders(
     )
     if after is None or after[0] is not None:
         rows = await page(after=after, missing=False, limit=want)
-    if sort in queries.NULLABLE_SORTS and len(rows) < want:
+    if _may_lack_key(search, sort) and len(rows) < want:
         # The orders without the key, after those with one (or after the cursor's).
         after_missing = after if after is not None and after[0] is None else None
         rows += await page(after=after_missing, missing=True, limit=want - len(rows))

@@ -316,3 +316,42 @@ async def list_login_attempts(
         before_id,
         limit,
     )
+
+
+# ------------------------------------------------------------------- saved filters
+
+_FILTER_COLUMNS = "id, name, params, created_at"
+
+
+async def saved_filters(conn: asyncpg.Connection, user_id: int) -> list[asyncpg.Record]:
+    return await conn.fetch(
+        f"SELECT {_FILTER_COLUMNS} FROM saved_filters WHERE user_id = $1 ORDER BY name",
+        user_id,
+    )
+
+
+async def save_filter(
+    conn: asyncpg.Connection, user_id: int, name: str, params: dict[str, object]
+) -> tuple[asyncpg.Record, bool]:
+    """The filter, and whether it is new (False: a filter of that name was replaced)."""
+    row = await conn.fetchrow(
+        f"""
+        INSERT INTO saved_filters AS f (user_id, name, params) VALUES ($1, $2, $3)
+        ON CONFLICT (user_id, name) DO UPDATE SET params = EXCLUDED.params
+        RETURNING {_FILTER_COLUMNS}, xmax = 0 AS created
+        """,
+        user_id,
+        name,
+        params,
+    )
+    assert row is not None
+    return row, bool(row["created"])
+
+
+async def delete_filter(conn: asyncpg.Connection, user_id: int, filter_id: int) -> bool:
+    deleted = await conn.fetchval(
+        "DELETE FROM saved_filters WHERE id = $1 AND user_id = $2 RETURNING id",
+        filter_id,
+        user_id,
+    )
+    return deleted is not None

@@ -97,6 +97,7 @@ export const api = {
   post: (path, body) => request("POST", path, { body: body ?? {} }),
   put: (path, body) => request("PUT", path, { body }),
   patch: (path, body) => request("PATCH", path, { body }),
+  delete: (path) => request("DELETE", path),
   upload: (path, file) => {
     const form = new FormData();
     form.append("file", file);

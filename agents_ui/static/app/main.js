@@ -31,6 +31,7 @@ import OrderPage from "./views/order.js";
 import RulesPage from "./views/rules.js";
 import OutagesPage from "./views/outages.js";
 import SuggestModelsPage from "./views/suggest_models.js";
+import OrderSearchPage from "./views/order_search.js";
 import KnowledgePage from "./views/knowledge.js";
 import KnowledgeEditor from "./views/knowledge/editor.js";
 import KnowledgeFigures from "./views/knowledge/figures.js";
@@ -58,6 +59,12 @@ const ROUTES = [
   { path: "/rules", component: RulesPage, roles: SUPERVISOR_ROLES, nav: "nav.rules" },
   { path: "/outages", component: OutagesPage, roles: CENTRE_ROLES, nav: "nav.outages" },
   { path: "/suggest", component: SuggestModelsPage, roles: SUPERVISOR_ROLES, nav: "suggestUi.nav" },
+  // The search's query is its state: a change of filters keeps the screen (and an open
+  // menu), which follows its params.
+  {
+    path: "/orders", component: OrderSearchPage, roles: [...CENTRE_ROLES, ...UNIT_ROLES], nav: "searchUi.nav",
+    queryIsState: true,
+  },
   { path: "/orders/:id", component: OrderPage, roles: [...CENTRE_ROLES, ...UNIT_ROLES] },
   // The knowledge base's own paths before "/knowledge/:id", which would take them.
   { path: "/knowledge", component: KnowledgePage, roles: KB_READER_ROLES, nav: "kbUi.nav" },
@@ -185,7 +192,7 @@ const Shell = {
       if (!session.user || !m.roles.includes(session.user.role)) return NotFound;
       return m.component;
     });
-    const routeKey = computed(() => route.path);
+    const routeKey = computed(() => (matched.value?.queryIsState ? route.path.split("?")[0] : route.path));
     const toggleLocale = () => setLocale(locale.value === "en" ? "zh-CN" : "en");
     async function logout() {
       try {

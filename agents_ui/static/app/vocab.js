@@ -25,6 +25,15 @@ export const UNIT_ROLES = ["enterprise_user", "enterprise_admin"];
 // Who answers calls: agents, and supervisors stepping in.
 export const CALL_TAKER_ROLES = ["agent", "supervisor"];
 
+// hotline/orders/lifecycle.py `Status`, in the order an order usually passes them.
+export const ORDER_STATUSES = [
+  "draft", "registered", "resolved_on_call", "dispatching", "dispatched", "returned", "escalated",
+  "in_progress", "completed", "callback", "closed", "reopened", "merged", "cancelled",
+];
+// hotline/orders/models.py `Channel`.
+export const CHANNELS = ["voice", "sms", "web", "wechat", "open311", "enterprise", "agent"];
+// The order search's callback outcome (GET /api/v1/orders `rating`; none: no outcome yet).
+export const CALLBACK_RATINGS = ["good", "bad", "unreachable", "none"];
 // The knowledge base (hotline/migrations/0036_knowledge.sql): an article's kind and a
 // version's state.
 export const KB_KINDS = ["guide", "faq", "policy", "script", "outage"];

@@ -1,6 +1,6 @@
 // Pieces every console uses.
 
-import { computed, onBeforeUnmount } from "vue";
+import { computed, onBeforeUnmount, ref } from "vue";
 import { useI18n } from "vue-i18n";
 import { debounce, onOrderEvent, onReload } from "../live.js";
 import { countdown, now, statusType } from "../store.js";
@@ -56,4 +56,16 @@ export function useLiveReload(fn, { accept = () => true, wait = 250 } = {}) {
     // A reload still waiting would ask after the view is gone (after a logout: a 401).
     later.cancel();
   });
+}
+
+const PHONE_WIDTH = "(max-width: 600px)";
+
+// Whether the screen is phone-narrow, following rotation and resizing.
+export function useNarrow() {
+  const query = window.matchMedia(PHONE_WIDTH);
+  const narrow = ref(query.matches);
+  const follow = (event) => (narrow.value = event.matches);
+  query.addEventListener("change", follow);
+  onBeforeUnmount(() => query.removeEventListener("change", follow));
+  return narrow;
 }

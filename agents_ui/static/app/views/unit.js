@@ -13,23 +13,11 @@ import { api } from "../api.js";
 import { alerts, announce, askPermission, setAlerts } from "../alerts.js";
 import { countdown, errorText, itemName, now } from "../store.js";
 import { RETURN_REASONS } from "../vocab.js";
-import { useLiveReload } from "./common.js";
+import { useLiveReload, useNarrow } from "./common.js";
 import { MediaStrip, orderMedia } from "./media.js";
 
 // How the citizen confirmed an on-site visit (the API's values, in the order offered).
 const CONFIRMATIONS = ["on_site", "by_phone", "refused"];
-
-const PHONE_WIDTH = "(max-width: 600px)";
-
-// Whether the screen is phone-narrow, following rotation and resizing.
-function useNarrow() {
-  const query = window.matchMedia(PHONE_WIDTH);
-  const narrow = ref(query.matches);
-  const follow = (event) => (narrow.value = event.matches);
-  query.addEventListener("change", follow);
-  onBeforeUnmount(() => query.removeEventListener("change", follow));
-  return narrow;
-}
 
 // Photos (and, from the file picker, PDFs) uploaded to a dispatch as they are chosen, each
 // with its progress and, when refused, the reason and a retry. v-model: the list of files.
@@ -333,6 +321,8 @@ export default {
         <el-radio-button value="inbox" data-test="tab-inbox">{{ t('unit.inbox') }}</el-radio-button>
         <el-radio-button value="history" data-test="tab-history">{{ t('unitPhone.history') }}</el-radio-button>
       </el-radio-group>
+      <a class="link unit-history-link" href="#/orders?status=completed,callback,closed"
+         data-test="unit-history-link">{{ t('searchUi.unitHistory') }} →</a>
       <div class="unit-alerts">
         <el-switch :model-value="alerts.on" :active-text="t('unitPhone.alerts')" data-test="alerts-toggle"
                    @update:model-value="setAlerts" />

@@ -274,6 +274,13 @@ async def generate_orders(
         await conn.execute(DISPATCHES_SQL, lo, hi, units, now)
         clock.step(f"orders and dispatches up to {hi:,}")
     await conn.execute(RATINGS_SQL, 1, total)
+    # The order's copy of its callback outcome, which a trigger keeps (migration 0037)
+    # and the load skips.
+    await conn.execute(
+        "UPDATE work_orders o SET callback_outcome = order_callback_outcome(o.id) "
+        "FROM dispatches d JOIN dispatch_ratings r ON r.dispatch_id = d.id "
+        "WHERE d.order_id = o.id AND d.role = 'lead'"
+    )
     await conn.execute(RETURNS_SQL, 1, total)
     await conn.execute(TIME_REQUESTS_SQL, 1, total)
     clock.step("ratings, returns and time requests")

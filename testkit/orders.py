@@ -9,15 +9,22 @@ from typing import Any
 import asyncpg
 
 from hotline.orders.queries import ORDER_COLUMNS
+from hotline.words import shared_words
 
 
 async def insert_order(conn: asyncpg.Connection, values: dict[str, Any]) -> asyncpg.Record:
+    """The row as given, with its words for the search as every write of an order
+    leaves them (else the relay's backfill would find it, as an order of before them)."""
     columns = list(values)
-    placeholders = ", ".join(f"${i}" for i in range(1, len(columns) + 1))
+    placeholders = [f"${i}" for i in range(1, len(columns) + 1)]
+    texts = [values.get(name) or "" for name in ("description", "address", "caller_name")]
+    columns.append("search_words")
+    placeholders.append(f"to_tsvector('simple', ${len(columns)})")
     row = await conn.fetchrow(
-        f"INSERT INTO work_orders AS o ({', '.join(columns)}) VALUES ({placeholders}) "
+        f"INSERT INTO work_orders AS o ({', '.join(columns)}) VALUES ({', '.join(placeholders)}) "
         f"RETURNING {ORDER_COLUMNS}",
         *values.values(),
+        shared_words().for_index(*texts),
     )
     assert row is not None
     return row

@@ -71,6 +71,7 @@ TODAYS_COLUMNS = {
     "DROP INDEX work_orders_caller_phone_idx, work_orders_completed_sort_idx, "
     "work_orders_updated_sort_idx, work_orders_due_sort_idx, order_events_escalated_idx; "
     "DROP TABLE saved_filters",
+    "0037_order_callback_outcome.sql": "ALTER TABLE work_orders DROP COLUMN callback_outcome",
 }
 
 

@@ -28,7 +28,8 @@ ORDER_COLUMNS = f"""o.id, o.number, o.hotline_code, o.channel, o.kind, o.service
     o.lead_enterprise_id, o.parent_id, o.reply, o.redo_count, o.bounce_count,
     o.resolution_due_at, o.created_at, o.updated_at, o.completed_at, o.closed_at,
     o.call_id, o.media_url, {HAS_RECORDING},
-    o.hard_case, o.tried_elsewhere, o.hard_case_due_at, o.suggested_item_code"""
+    o.hard_case, o.tried_elsewhere, o.hard_case_due_at, o.suggested_item_code,
+    o.callback_outcome AS rating"""
 
 
 async def lock_client_request(conn: asyncpg.Connection, user_id: int, request_id: str) -> None:
@@ -270,12 +271,6 @@ SORT_COLUMNS = {
 }
 NULLABLE_SORTS = frozenset({"due", "completed"})
 
-# The callback's outcome of an order: that of its latest lead dispatch called back.
-CALLBACK_OUTCOME = """(SELECT r.callback_outcome FROM dispatches d
-    JOIN dispatch_ratings r ON r.dispatch_id = d.id
-   WHERE d.order_id = o.id AND d.role = 'lead' AND r.callback_outcome IS NOT NULL
-   ORDER BY d.id DESC LIMIT 1)"""
-
 # Went to the centre's coordination at least once (order_events_escalated_idx).
 COORDINATED = """EXISTS (SELECT 1 FROM order_events ev
     WHERE ev.order_id = o.id AND ev.to_status = 'escalated')"""
@@ -369,8 +364,9 @@ def _conditions(search: Search, now: dt.datetime, arg: Callable[[Any], str]) -> 
                 f"AND w.resolution_due_at < {at})"
             )
     if search.rating is not None:
+        # The latest lead dispatch's outcome, kept on the order (migration 0037).
         outcome = "IS NULL" if search.rating == "none" else f"= {arg(search.rating)}"
-        where.append(f"{CALLBACK_OUTCOME} {outcome}")
+        where.append(f"o.callback_outcome {outcome}")
     if search.redo is not None:
         where.append("o.redo_count > 0" if search.redo else "o.redo_count = 0")
     if search.coordination is not None:

@@ -171,6 +171,17 @@ SELECT d.id, o.id % 9 <> 0, (5 - o.id % 4)::smallint, o.closed_at,
    AND d.role = 'lead' AND d.state = 'completed'
 """
 
+# The order's copy of its callback outcome (migration 0038's, set-based: the load has
+# no index of dispatches by order for the trigger's function to use).
+OUTCOMES_SQL = """
+UPDATE work_orders o SET callback_outcome = x.outcome
+  FROM (SELECT DISTINCT ON (d.order_id) d.order_id, r.callback_outcome AS outcome
+          FROM dispatches d JOIN dispatch_ratings r ON r.dispatch_id = d.id
+         WHERE d.role = 'lead' AND r.callback_outcome IS NOT NULL
+         ORDER BY d.order_id, d.id DESC) x
+ WHERE o.id = x.order_id
+"""
+
 # Every returned dispatch of the orders $1..$2 with its return, pending review while the
 # order is ``returned``; and for one in fifty in-progress orders a pending time request.
 RETURNS_SQL = """
@@ -276,11 +287,7 @@ async def generate_orders(
     await conn.execute(RATINGS_SQL, 1, total)
     # The order's copy of its callback outcome, which a trigger keeps (migration 0037)
     # and the load skips.
-    await conn.execute(
-        "UPDATE work_orders o SET callback_outcome = order_callback_outcome(o.id) "
-        "FROM dispatches d JOIN dispatch_ratings r ON r.dispatch_id = d.id "
-        "WHERE d.order_id = o.id AND d.role = 'lead'"
-    )
+    await conn.execute(OUTCOMES_SQL)
     await conn.execute(RETURNS_SQL, 1, total)
     await conn.execute(TIME_REQUESTS_SQL, 1, total)
     clock.step("ratings, returns and time requests")

@@ -13,10 +13,19 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 # Lowest first. A package may import those before it, never those after it.
-ORDER = ("hotline", "web", "routing", "integrations", "callbacks", "agents_ui", "wiring")
+ORDER = (
+    "hotline",
+    "web",
+    "routing",
+    "integrations",
+    "callbacks",
+    "reports",
+    "agents_ui",
+    "wiring",
+)
 # Libraries the core never touches: it runs the same in a worker, a relay or a test.
 CORE_FORBIDDEN = {"aiohttp", "socketio", "engineio", "twilio"}
-DOMAIN = ("routing", "integrations", "callbacks")
+DOMAIN = ("routing", "integrations", "callbacks", "reports")
 # Not shipped: the tests, the benchmarks and what both use (the fakes of the outside world).
 SUPPORT = {"testkit", "tests", "bench"}
 

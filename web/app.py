@@ -22,7 +22,18 @@ from web import live
 from web.api import Api
 from web.auth import auth_middleware
 from web.errors import error_middleware, quiet_malformed_requests
-from web.keys import API, CALENDAR, CLOCK, FALLBACKS, POOL, REDIS, SETTINGS, SHARED, STORAGE
+from web.keys import (
+    API,
+    CALENDAR,
+    CLOCK,
+    FALLBACKS,
+    POOL,
+    READ_POOL,
+    REDIS,
+    SETTINGS,
+    SHARED,
+    STORAGE,
+)
 from web.metrics import metrics_middleware, setup_metrics
 from web.proxy import proxy_middleware
 from web.reconnect import reconnect_middleware
@@ -41,6 +52,7 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
     assert settings.database_url, "the database URL is resolved before the app starts"
     app[POOL] = await db.create_pool(settings.database_url)
     app[SHARED] = db.SharedTransactions(app[POOL])
+    app[READ_POOL] = app[POOL]
     yield
     await app[POOL].close()
 

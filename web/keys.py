@@ -22,6 +22,9 @@ if TYPE_CHECKING:
 
 SETTINGS = web.AppKey("settings", Settings)
 POOL = web.AppKey("pool", asyncpg.Pool)
+# What reports read: a streaming replica's pool when HOTLINE_READ_DATABASE_URL is set,
+# the primary's otherwise (docs/reports.md). Nothing that must read its own writes uses it.
+READ_POOL = web.AppKey("read_pool", asyncpg.Pool)
 # Webhooks' writes that arrive together share a transaction (hotline/db.py).
 SHARED = web.AppKey("shared_transactions", SharedTransactions)
 REDIS = web.AppKey("redis", aioredis.Redis)

@@ -14,6 +14,7 @@ from callbacks import views as callback_views
 from hotline.context import Clock, utcnow
 from hotline.settings import Settings
 from integrations import views as integration_views
+from reports import views as report_views
 from routing import views as routing_views
 from web.api import Api
 from web.app import create_app as create_web_app
@@ -25,6 +26,7 @@ REGISTRARS: tuple[Callable[[Api], None], ...] = (
     routing_views.register,
     integration_views.register,
     callback_views.register,
+    report_views.register,
     console_views.register,
 )
 

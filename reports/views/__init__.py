@@ -1,0 +1,10 @@
+"""HTTP: the reports package's operations, one table per module."""
+
+from __future__ import annotations
+
+from web.api import Api
+
+
+def register(api: Api) -> None:
+    """Every reports operation, for wiring/app.py."""
+    del api

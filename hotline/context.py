@@ -16,6 +16,7 @@ from functools import cached_property
 import asyncpg
 
 from hotline import db
+from hotline.fallbacks import Fallbacks
 from hotline.reference.calendar import CalendarCache
 from hotline.settings import Settings
 from hotline.telephony import TelephonyProvider
@@ -40,6 +41,10 @@ class JobContext:
         # The working calendar of this context's database, reread after the cache's ttl.
         self.calendar = CalendarCache(settings)
         self._make_telephony = telephony
+        # What this process did without a dependency, counted and logged once a minute
+        # while it lasts: reports' reads on the primary for want of the replica.
+        self.fallbacks = Fallbacks()
+        self._read_fallback = db.read_fallback(self.fallbacks)
 
     @cached_property
     def telephony(self) -> TelephonyProvider:
@@ -61,7 +66,9 @@ class JobContext:
         primary = self.settings.database_url
         if not primary:
             raise RuntimeError("HOTLINE_DATABASE_URL is not set for this process")
-        conn = await db.connect_for_reading(self.settings.read_database_url, primary)
+        conn = await db.connect_for_reading(
+            self.settings.read_database_url, primary, self._read_fallback
+        )
         try:
             yield conn
         finally:

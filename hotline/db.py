@@ -16,6 +16,8 @@ from typing import Any, TypeVar
 import asyncpg
 import asyncpg.transaction
 
+from hotline.fallbacks import Fallback, Fallbacks
+
 Connection = asyncpg.Connection
 Pool = asyncpg.Pool
 
@@ -242,10 +244,18 @@ def _settle(
 
 # Reports, rankings, hot issues and exports may read from a streaming replica
 # (HOTLINE_READ_DATABASE_URL, docs/deploy.md). A replica that cannot be reached must not
-# stop a report from opening: its connections are opened on the primary instead (with a
-# warning), and the pool tries the replica again this long after.
+# stop a report from opening: its connections are opened on the primary instead (a
+# fallback, counted and logged), and the pool tries the replica again this long after.
 READ_CONNECT_SECONDS = 5.0
 READ_RETRY_SECONDS = 30.0
+_READ_FALLBACK = "reports_on_primary"
+_READ_FALLBACK_MESSAGE = "reports read the primary: the read replica cannot be reached"
+
+
+def read_fallback(fallbacks: Fallbacks) -> Fallback:
+    """The fallback of reports' reads among a process's ``fallbacks`` (a web
+    application's are exported as ``hotline_fallbacks_total``)."""
+    return fallbacks.get(_READ_FALLBACK, _READ_FALLBACK_MESSAGE, log=log)
 
 
 def unreachable(exc: BaseException) -> bool:
@@ -255,21 +265,21 @@ def unreachable(exc: BaseException) -> bool:
     return isinstance(exc, OSError) or lost_connection(exc)
 
 
-async def _open_reading(url: str, primary: str, **kwargs: Any) -> tuple[asyncpg.Connection, bool]:
+async def _open_reading(
+    url: str, primary: str, fallback: Fallback, **kwargs: Any
+) -> tuple[asyncpg.Connection, bool]:
     """A connection to the replica at ``url``, or to the ``primary`` when it cannot be
     reached; and whether it fell back."""
     try:
-        return await asyncpg.connect(url, timeout=READ_CONNECT_SECONDS, **kwargs), False
+        conn = await asyncpg.connect(url, timeout=READ_CONNECT_SECONDS, **kwargs)
     except Exception as exc:
         if not unreachable(exc):
             raise
-        # The error names the host and port, never the URL's password.
-        log.warning(
-            "the read replica cannot be reached (%s: %s): reading from the primary",
-            type(exc).__name__,
-            exc,
-        )
-    return await asyncpg.connect(primary, **kwargs), True
+        # Logged with the error, which names the host and port, never the password.
+        fallback.happened(exc)
+        return await asyncpg.connect(primary, **kwargs), True
+    fallback.ended()
+    return conn, False
 
 
 class _ReadConnections:
@@ -279,14 +289,15 @@ class _ReadConnections:
     pool's connections, so each is opened again (on the replica if it is back) the next
     time it is taken: a busy pool never idles long enough to drop them by itself."""
 
-    def __init__(self, primary: str, retry_seconds: float) -> None:
+    def __init__(self, primary: str, fallback: Fallback, retry_seconds: float) -> None:
         self.primary = primary
+        self.fallback = fallback
         self.retry_seconds = retry_seconds
         self.pool: asyncpg.Pool | None = None
         self.fell_back_at: float | None = None
 
     async def connect(self, dsn: str, **kwargs: Any) -> asyncpg.Connection:
-        conn, fell_back = await _open_reading(dsn, self.primary, **kwargs)
+        conn, fell_back = await _open_reading(dsn, self.primary, self.fallback, **kwargs)
         if fell_back:
             self.fell_back_at = time.monotonic()
         return conn
@@ -303,14 +314,15 @@ class _ReadConnections:
 async def create_read_pool(
     url: str,
     primary: str,
+    fallback: Fallback,
     *,
     min_size: int = 1,
     max_size: int = 10,
     retry_seconds: float = READ_RETRY_SECONDS,
 ) -> asyncpg.Pool:
     """The pool reports read from: connections to the replica at ``url``, opened on the
-    ``primary`` instead while the replica cannot be reached."""
-    hooks = _ReadConnections(primary, retry_seconds)
+    ``primary`` instead while the replica cannot be reached (each time ``fallback``)."""
+    hooks = _ReadConnections(primary, fallback, retry_seconds)
     pool = await asyncpg.create_pool(
         url,
         min_size=min_size,
@@ -325,11 +337,13 @@ async def create_read_pool(
     return pool
 
 
-async def connect_for_reading(url: str | None, primary: str) -> asyncpg.Connection:
+async def connect_for_reading(
+    url: str | None, primary: str, fallback: Fallback
+) -> asyncpg.Connection:
     """One connection (a job, a command) to where reports read: the replica at ``url``;
     the ``primary`` when ``url`` is unset or the replica cannot be reached."""
     if url is None:
         return await connect(primary)
-    conn, _ = await _open_reading(url, primary, connection_class=_Connection)
+    conn, _ = await _open_reading(url, primary, fallback, connection_class=_Connection)
     await _init_connection(conn)
     return conn

@@ -16,13 +16,14 @@ import pytest
 from aiohttp.test_utils import TestServer
 
 from hotline import db
+from hotline.fallbacks import Fallbacks
 from hotline.settings import Settings
 from testkit.replica import ReplicaPair, embedded_bin, replica_pair
 from tests.conftest import RUN_ID
 from tests.factories import Clock, log_in, make_user, register_order
 from tests.process_support import new_database
 from tests.waiting import until
-from web.keys import READ_POOL
+from web.keys import FALLBACKS, READ_POOL
 from wiring.app import create_app
 from wiring.jobs import job_context
 from wiring.services import ServiceUrls
@@ -218,7 +219,8 @@ async def test_a_report_still_opens_while_the_replica_is_away(
             "lag_seconds": 0.0,
             "fallback": True,
         }
-        assert "the read replica cannot be reached" in caplog.text
+        assert "reports read the primary: the read replica cannot be reached" in caplog.text
+        assert replica_server.app[FALLBACKS].counts()["reports_on_primary"] >= 1
     finally:
         await asyncio.to_thread(pair.start_replica)
 
@@ -230,6 +232,7 @@ async def test_the_read_pool_goes_back_to_the_replica_when_it_returns(
     pool = await db.create_read_pool(
         replica_settings.read_database_url,
         replica_settings.database_url,
+        db.read_fallback(Fallbacks()),
         min_size=1,
         max_size=1,
         retry_seconds=0,

@@ -54,8 +54,16 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
     assert settings.database_url, "the database URL is resolved before the app starts"
     app[POOL] = await db.create_pool(settings.database_url)
     app[SHARED] = db.SharedTransactions(app[POOL])
-    app[READ_POOL] = app[POOL]
+    # Reports read a replica when one is set (hotline/db.py, create_read_pool).
+    read_url = settings.read_database_url
+    if read_url:
+        fallback = db.read_fallback(app[FALLBACKS])
+        app[READ_POOL] = await db.create_read_pool(read_url, settings.database_url, fallback)
+    else:
+        app[READ_POOL] = app[POOL]
     yield
+    if app[READ_POOL] is not app[POOL]:
+        await app[READ_POOL].close()
     await app[POOL].close()
 
 

@@ -126,7 +126,7 @@ def test_periods_are_local_days_and_the_previous_has_the_same_length() -> None:
 
 
 def test_ties_share_a_rank_and_the_unmeasured_have_none() -> None:
-    rows = [
+    rows: list[dict[str, Any]] = [
         {"key": "a", "score": 90.0, "reopen_rate": 0.1},
         {"key": "b", "score": 95.0, "reopen_rate": 0.1},
         {"key": "c", "score": 90.0, "reopen_rate": 0.0},

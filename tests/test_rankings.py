@@ -12,6 +12,7 @@ import asyncpg
 import pytest
 from aiohttp.test_utils import TestServer
 
+from reports.rankings import queries
 from reports.rankings.service import RankingQuery, period_of, previous_period, ranks
 from tests.factories import order_in_status
 from tests.routing_support import Desk, open_desks
@@ -363,3 +364,28 @@ async def test_an_unknown_notice_is_not_found(desks: dict[str, Desk]) -> None:
         desks["supervisor"], "PATCH", "/api/v1/notices/999999999", status=404, json={"title": "t"}
     )
     assert edit["error"]["code"] == "not_found"
+
+
+async def test_a_notices_late_orders_are_read_through_indexes(pool: asyncpg.Pool) -> None:
+    """The late orders of a unit: its open orders through work_orders_lead_idx, its late
+    completions through the partial dispatches_completed_late_idx (not every dispatch it
+    ever completed). Sequential scans are switched off: the test tables are small."""
+    now = local(2023, 6, 1, 0, 0)
+    async with pool.acquire() as conn, conn.transaction():
+        await conn.execute("SET LOCAL enable_seqscan = off")
+        plan = "\n".join(
+            r[0]
+            for r in await conn.fetch(
+                "EXPLAIN " + queries.LATE_ORDERS, [1], now - 7 * 24 * HOUR, now, now, 50
+            )
+        )
+    assert "dispatches_completed_late_idx" in plan
+    assert "work_orders_lead_idx" in plan
+
+
+async def test_a_unit_or_an_order_listed_twice_is_refused(desks: dict[str, Desk]) -> None:
+    for body in ({"units": [1, 1]}, {"orders": [5, 5]}):
+        answer = await call(
+            desks["supervisor"], "PATCH", "/api/v1/notices/999999999", status=422, json=body
+        )
+        assert answer["error"]["code"] == "invalid"

@@ -60,3 +60,9 @@ CREATE TABLE report_notice_changes (
     changes     jsonb NOT NULL DEFAULT '{}'
 );
 CREATE INDEX report_notice_changes_notice_idx ON report_notice_changes (notice_id, id);
+
+-- A notice lists the lead dispatches a unit completed late in the period: few against
+-- all it completed, which dispatches_enterprise_idx would walk (every completed dispatch
+-- of the unit, ever). Only the rows the notices read.
+CREATE INDEX dispatches_completed_late_idx ON dispatches (enterprise_id, finished_at)
+    WHERE role = 'lead' AND state = 'completed' AND completed_on_time IS NOT TRUE;

@@ -16,6 +16,27 @@ ORDER_FIELDS = """o.id AS order_id, o.number, o.service_item_code, o.address, o.
     o.resolution_due_at, o.completed_at"""
 
 
+# $1 the units, [$2, $3) the period, $4 now, $5 the limit (late_orders).
+LATE_ORDERS = f"""
+    WITH late AS (
+        SELECT o.id, 'open_overdue' AS reason
+          FROM work_orders o
+         WHERE o.lead_enterprise_id = ANY($1::bigint[]) AND o.{OPEN_PREDICATE}
+           AND o.resolution_due_at < $4
+        UNION
+        SELECT d.order_id, 'completed_late'
+          FROM dispatches d
+         WHERE d.enterprise_id = ANY($1::bigint[]) AND d.role = 'lead'
+           AND d.state = 'completed' AND d.completed_on_time IS NOT TRUE
+           AND d.finished_at >= $2 AND d.finished_at < $3
+    )
+    SELECT DISTINCT ON (o.resolution_due_at, o.id) {ORDER_FIELDS}, l.reason
+      FROM late l JOIN work_orders o ON o.id = l.id
+     ORDER BY o.resolution_due_at, o.id, l.reason DESC
+     LIMIT $5
+    """
+
+
 async def late_orders(
     conn: asyncpg.Connection,
     scope: list[int],
@@ -26,33 +47,10 @@ async def late_orders(
 ) -> list[asyncpg.Record]:
     """The orders of the units ``scope`` leads that are late: still open past their
     resolution due at ``now`` (the search's overdue test), or whose lead dispatch was
-    completed late in [since, until) (the same mark the on-time rate counts). Oldest due
-    first, at most ``limit``."""
-    return await conn.fetch(
-        f"""
-        WITH late AS (
-            SELECT o.id, 'open_overdue' AS reason
-              FROM work_orders o
-             WHERE o.lead_enterprise_id = ANY($1::bigint[]) AND o.{OPEN_PREDICATE}
-               AND o.resolution_due_at < $4
-            UNION
-            SELECT d.order_id, 'completed_late'
-              FROM dispatches d
-             WHERE d.enterprise_id = ANY($1::bigint[]) AND d.role = 'lead'
-               AND d.state = 'completed' AND NOT coalesce(d.completed_on_time, true)
-               AND d.finished_at >= $2 AND d.finished_at < $3
-        )
-        SELECT DISTINCT ON (o.resolution_due_at, o.id) {ORDER_FIELDS}, l.reason
-          FROM late l JOIN work_orders o ON o.id = l.id
-         ORDER BY o.resolution_due_at, o.id, l.reason DESC
-         LIMIT $5
-        """,
-        scope,
-        since,
-        until,
-        now,
-        limit,
-    )
+    completed late in [since, until) (the same mark the on-time rate counts; read through
+    dispatches_completed_late_idx, migration 0040). Oldest due first, at most
+    ``limit``."""
+    return await conn.fetch(LATE_ORDERS, scope, since, until, now, limit)
 
 
 async def insert_notice(

@@ -341,10 +341,12 @@ class NoticeEdit(BaseModel):
 
     @model_validator(mode="after")
     def _distinct(self) -> NoticeEdit:
-        for name in ("units", "orders"):
-            values = getattr(self, name)
+        for values, twice in (
+            (self.units, "units are listed twice"),
+            (self.orders, "orders are listed twice"),
+        ):
             if values is not None and len(set(values)) != len(values):
-                raise ValueError(f"{name} are listed twice")
+                raise ValueError(twice)
         return self
 
 

@@ -198,7 +198,8 @@ async def test_a_notice_is_drafted_edited_published_and_read_by_its_units_only(
     assert reasons[made["stuck"]] == "open_overdue"
     path = f"/api/v1/notices/{notice['id']}"
     # Not published yet: no unit sees it.
-    assert (await water.get("/api/v1/notices"))["items"] == []
+    before = await water.get("/api/v1/notices")
+    assert notice["id"] not in [n["id"] for n in before["items"]]
     await call(water, "GET", path, status=404)
 
     # The supervisor names billing too, drops the late order, rewrites the title.
@@ -229,7 +230,7 @@ async def test_a_notice_is_drafted_edited_published_and_read_by_its_units_only(
     assert late_edit["error"]["code"] == "notice_published"
 
     inbox = await water.get("/api/v1/notices")
-    assert [n["id"] for n in inbox["items"]] == [notice["id"]] and inbox["unread"] == 1
+    assert inbox["items"][0]["id"] == notice["id"] and inbox["unread"] == before["unread"] + 1
     seen = await water.get(path)
     assert seen["read_at"] is None and "changes" not in seen
     assert [o["order_id"] for o in seen["orders"]] == [made["stuck"]]
@@ -239,7 +240,7 @@ async def test_a_notice_is_drafted_edited_published_and_read_by_its_units_only(
     assert all("read_at" not in u for u in billing_view["unit_list"])
     await call(water, "POST", f"{path}/read", status=200)
     await call(water, "POST", f"{path}/read", status=200)  # once is enough
-    assert (await water.get("/api/v1/notices"))["unread"] == 0
+    assert (await water.get("/api/v1/notices"))["unread"] == before["unread"]
 
     full = await boss.get(path)
     read = {u["enterprise_id"]: u["read_at"] for u in full["unit_list"]}
@@ -389,3 +390,24 @@ async def test_a_unit_or_an_order_listed_twice_is_refused(desks: dict[str, Desk]
             desks["supervisor"], "PATCH", "/api/v1/notices/999999999", status=422, json=body
         )
         assert answer["error"]["code"] == "invalid"
+
+
+async def test_a_draft_is_written_in_the_language_asked_and_groups_rank_too(
+    pool: asyncpg.Pool, desks: dict[str, Desk]
+) -> None:
+    made = await two_weeks(pool)
+    notice = await call(
+        desks["supervisor"],
+        "POST",
+        "/api/v1/notices",
+        status=201,
+        json={"period": "week", "date": "2023-05-10", "worst": 1, "rank_by": "reopen_rate"},
+        headers={"Accept-Language": "en"},
+    )
+    assert notice["title"] == "Notice on the units' reopen rate from 2023-05-08 to 2023-05-14"
+    assert "rank 3 of 3" in notice["body"] and "reopen rate 50.0%" in notice["body"]
+    groups = await desks["supervisor"].get(
+        "/api/v1/rankings", period="custom", start=WEEK[0], end=WEEK[1], by="group"
+    )
+    assert groups["by"] == "group"
+    assert made["qd-water"] in [row["unit_id"] for row in groups["items"]]

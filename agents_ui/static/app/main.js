@@ -36,6 +36,8 @@ import KnowledgePage from "./views/knowledge.js";
 import KnowledgeEditor from "./views/knowledge/editor.js";
 import KnowledgeFigures from "./views/knowledge/figures.js";
 import KnowledgeReview from "./views/knowledge/review.js";
+import RankingsPage from "./views/rankings.js";
+import { NoticePage, NoticesPage } from "./views/notices.js";
 import { Countdown, Logo, StatusTag } from "./views/common.js";
 import {
   CALL_TAKER_ROLES, CENTRE_ROLES, KB_READER_ROLES, KB_WRITER_ROLES, SUPERVISOR_ROLES, UNIT_ROLES,
@@ -73,6 +75,9 @@ const ROUTES = [
   { path: "/knowledge/figures", component: KnowledgeFigures, roles: SUPERVISOR_ROLES },
   { path: "/knowledge/:id", component: KnowledgePage, roles: KB_READER_ROLES },
   { path: "/knowledge/:id/edit", component: KnowledgeEditor, roles: KB_WRITER_ROLES },
+  { path: "/rankings", component: RankingsPage, roles: SUPERVISOR_ROLES, nav: "rankUi.nav" },
+  { path: "/notices", component: NoticesPage, roles: [...SUPERVISOR_ROLES, ...UNIT_ROLES] },
+  { path: "/notices/:id", component: NoticePage, roles: [...SUPERVISOR_ROLES, ...UNIT_ROLES] },
 ];
 
 const route = reactive({ path: "", params: {} });

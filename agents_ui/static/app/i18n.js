@@ -935,6 +935,28 @@ const zh = {
     answeredArticle: "答复依据",
     shortcut: "Alt+K 采用知识库答复",
   },
+  // Status notifications (issue 19, item 2): the SMS told to the caller, in the order's
+  // history.
+  notifyUi: {
+    event: {
+      notify_queued: "短信通知",
+      notify_deferred: "短信通知（免打扰时段后发送）",
+      notify_skipped: "短信通知未发送",
+      notify_sent: "短信通知已发出",
+      notify_failed: "短信通知发送失败",
+    },
+    notice: "通知",
+    notices: { dispatched: "派单通知", completed: "办结通知", before_callback: "回访预告" },
+    to: "发送至",
+    body: "内容",
+    sendAt: "发送时间",
+    why: "原因",
+    reasons: {
+      no_mobile: "来电号码不是手机号",
+      cap: "已达每单短信上限",
+      quiet_until_callback: "免打扰时段持续到回访之后",
+    },
+  },
 };
 
 const en = {
@@ -1866,6 +1888,28 @@ const en = {
     answeredWith: "Answered with: {title}",
     answeredArticle: "Answered with",
     shortcut: "Alt+K take the knowledge answer",
+  },
+  // Status notifications (issue 19, item 2): the SMS told to the caller, in the order's
+  // history.
+  notifyUi: {
+    event: {
+      notify_queued: "SMS notice",
+      notify_deferred: "SMS notice (after the quiet hours)",
+      notify_skipped: "SMS notice not sent",
+      notify_sent: "SMS notice sent",
+      notify_failed: "SMS notice failed",
+    },
+    notice: "Notice",
+    notices: { dispatched: "Dispatch notice", completed: "Completion notice", before_callback: "Callback notice" },
+    to: "To",
+    body: "Text",
+    sendAt: "Goes at",
+    why: "Why",
+    reasons: {
+      no_mobile: "The caller's number is not a mobile",
+      cap: "The order's SMS limit is reached",
+      quiet_until_callback: "The quiet hours last until after the callback",
+    },
   },
 };
 

@@ -309,6 +309,15 @@ async def test_a_disabled_channel_or_hotline_sends_nothing_and_a_landline_is_ski
     assert [(t, d["why"]) for t, d in history] == [("notify.skipped", "no_mobile")]
     assert texts_to(fake_twilio, landline) == []
 
+    # The whole hotline off (its default), whatever the channel's own said before.
+    await call(desks["admin"], "DELETE", "/api/v1/notification-settings/96111/agent", status=204)
+    await configure(enabled=False)
+    phone = mobile()
+    order_id, _ = await completed_order(desks, "370285003", phone, settle=run)
+    await run()
+    assert texts_to(fake_twilio, phone) == []
+    assert await notices(pool, order_id) == []
+
 
 async def test_the_settings_api_is_for_administrators_validates_and_records_changes(
     desks: dict[str, Desk], configure: Any

@@ -5,6 +5,7 @@ module's own. Screenshots: ``tests/artifacts/notify-order-{zh,en}.png``."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -73,3 +74,43 @@ async def test_the_order_page_shows_the_sms_the_caller_was_sent(
     await expect(queued).to_contain_text("Dispatch notice")
     await expect(delivered).to_contain_text("SMS notice sent")
     await page.screenshot(path=ARTIFACTS / "notify-order-en.png")
+
+
+async def test_an_administrator_turns_a_hotlines_notices_on_and_sees_who_did(
+    consoles: Stack,  # noqa: F811
+) -> None:
+    system = consoles
+    async with system.pool.acquire() as conn:
+        system.users["admin"], _ = await make_user(conn, "admin")
+    page = await system.console("admin")
+    await page.locator(".nav a", has_text="短信通知").click()
+    state = page.locator("[data-test=notify-state-96556-default]")
+    await expect(state).to_have_text("未启用")
+    await page.locator("[data-test=notify-edit-96556-default]").click()
+    form = page.locator("[data-test=notify-form]")
+    await expect(form.locator("[data-test=notify-text-dispatched] textarea")).to_have_value(
+        re.compile(r"\{number\}")
+    )
+    await form.locator("[data-test=notify-enabled]").click()
+    await page.wait_for_timeout(400)  # the dialog's opening transition
+    await page.screenshot(path=ARTIFACTS / "notify-settings-form-zh.png")
+    # A text without the order number is refused with the server's reason.
+    text = form.locator("[data-test=notify-text-completed] textarea")
+    await text.fill("您的工单已办结。")
+    await page.locator("[data-test=notify-save]").click()
+    await expect(page.locator(".el-message--error")).to_contain_text("工单编号")
+    await text.fill("【{hotline}】工单{number}已办结。")
+    await page.locator("[data-test=notify-save]").click()
+    await expect(state).to_have_text("已启用")
+    stored = await system.pool.fetchrow(
+        "SELECT config, updated_by FROM notification_settings"
+        " WHERE hotline_code = '96556' AND channel = 'default'"
+    )
+    assert stored["config"]["enabled"] is True
+    assert stored["config"]["templates"]["completed"] == "【{hotline}】工单{number}已办结。"
+    assert stored["updated_by"].endswith("(admin)")
+    await expect(page.locator(".el-message")).to_have_count(0, timeout=10000)
+    await page.screenshot(path=ARTIFACTS / "notify-settings-zh.png")
+    await page.locator(".topbar [data-test=lang]").click()
+    await expect(state).to_have_text("On")
+    await page.screenshot(path=ARTIFACTS / "notify-settings-en.png")

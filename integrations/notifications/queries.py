@@ -12,11 +12,12 @@ import asyncpg
 
 
 async def stored_settings(conn: asyncpg.Connection) -> list[asyncpg.Record]:
-    """Every stored setting, by hotline and channel."""
+    """Every stored setting, by hotline, its default first, then by channel."""
     return await conn.fetch(
         """
         SELECT hotline_code, channel, config, updated_by, updated_at
-          FROM notification_settings ORDER BY hotline_code, channel
+          FROM notification_settings
+         ORDER BY hotline_code, channel <> 'default', channel
         """
     )
 

@@ -88,14 +88,14 @@ async def test_an_administrator_turns_a_hotlines_notices_on_and_sees_who_did(
     await expect(state).to_have_text("未启用")
     await page.locator("[data-test=notify-edit-96556-default]").click()
     form = page.locator("[data-test=notify-form]")
-    await expect(form.locator("[data-test=notify-text-dispatched] textarea")).to_have_value(
+    await expect(form.locator("textarea[data-test=notify-text-dispatched]")).to_have_value(
         re.compile(r"\{number\}")
     )
-    await form.locator("[data-test=notify-enabled]").click()
+    await form.locator(".el-switch").click()
     await page.wait_for_timeout(400)  # the dialog's opening transition
     await page.screenshot(path=ARTIFACTS / "notify-settings-form-zh.png")
     # A text without the order number is refused with the server's reason.
-    text = form.locator("[data-test=notify-text-completed] textarea")
+    text = form.locator("textarea[data-test=notify-text-completed]")
     await text.fill("您的工单已办结。")
     await page.locator("[data-test=notify-save]").click()
     await expect(page.locator(".el-message--error")).to_contain_text("工单编号")

@@ -77,7 +77,7 @@ export default {
       }
     }
 
-    const notices = (config) => KINDS.filter((k) => config[k]).map((k) => t("notifyUi.notices." + k)).join("、") || "—";
+    const notices = (config) => KINDS.filter((k) => config[k]).map((k) => t("notifyUi.notices." + k)).join(t("notifyUi.sep")) || "—";
     const quiet = (config) =>
       hhmm(config.quiet_start) === hhmm(config.quiet_end) ? t("notifyUi.noQuiet") : `${hhmm(config.quiet_start)}–${hhmm(config.quiet_end)}`;
     const hint = (kind) => (placeholders.value[kind] || []).map((p) => `{${p}}`).join(" ");
@@ -124,7 +124,7 @@ export default {
           </el-select>
         </el-form-item>
         <el-form-item :label="t('notifyUi.state')">
-          <el-switch v-model="editor.form.enabled" data-test="notify-enabled" />
+          <el-switch v-model="editor.form.enabled" />
         </el-form-item>
         <el-form-item :label="t('notifyUi.which')">
           <el-checkbox v-for="k in KINDS" :key="k" v-model="editor.form[k]">{{ t('notifyUi.notices.' + k) }}</el-checkbox>

@@ -38,6 +38,7 @@ import KnowledgeFigures from "./views/knowledge/figures.js";
 import KnowledgeReview from "./views/knowledge/review.js";
 import RankingsPage from "./views/rankings.js";
 import { NoticePage, NoticesPage } from "./views/notices.js";
+import NotificationSettingsPage from "./views/notification_settings.js";
 import { Countdown, Logo, StatusTag } from "./views/common.js";
 import {
   CALL_TAKER_ROLES, CENTRE_ROLES, KB_READER_ROLES, KB_WRITER_ROLES, SUPERVISOR_ROLES, UNIT_ROLES,
@@ -78,6 +79,7 @@ const ROUTES = [
   { path: "/rankings", component: RankingsPage, roles: SUPERVISOR_ROLES, nav: "rankUi.nav" },
   { path: "/notices", component: NoticesPage, roles: [...SUPERVISOR_ROLES, ...UNIT_ROLES] },
   { path: "/notices/:id", component: NoticePage, roles: [...SUPERVISOR_ROLES, ...UNIT_ROLES] },
+  { path: "/notifications", component: NotificationSettingsPage, roles: ["admin"], nav: "notifyUi.nav" },
 ];
 
 const route = reactive({ path: "", params: {} });

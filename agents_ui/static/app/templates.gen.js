@@ -4,7 +4,7 @@
 import { Fragment as _Fragment, createBlock as _createBlock, createCommentVNode as _createCommentVNode, createElementBlock as _createElementBlock, createElementVNode as _createElementVNode, createTextVNode as _createTextVNode, createVNode as _createVNode, normalizeClass as _normalizeClass, normalizeStyle as _normalizeStyle, openBlock as _openBlock, renderList as _renderList, resolveComponent as _resolveComponent, resolveDirective as _resolveDirective, resolveDynamicComponent as _resolveDynamicComponent, toDisplayString as _toDisplayString, vShow as _vShow, withCtx as _withCtx, withDirectives as _withDirectives, withKeys as _withKeys, withModifiers as _withModifiers } from "vue";
 
 export const renders = new Map([
-  // main.js:141
+  // main.js:143
   [
     "\n  <div class=\"login-screen\">\n    <div class=\"login-card\">\n      <section class=\"login-brand\">\n        <Logo :size=\"44\" />\n        <h1>{{ t('app.name') }}</h1>\n        <p class=\"lines\">{{ t('app.lines') }}</p>\n        <ul class=\"login-points\">\n          <li>12319 {{ t('domain.water') }} · {{ t('domain.gas') }} · {{ t('domain.heating') }}</li>\n          <li>{{ t('login.subtitle') }}</li>\n        </ul>\n        <p class=\"login-foot\">{{ t('login.footer') }}</p>\n      </section>\n      <section class=\"login-form\">\n        <div class=\"login-form-head\">\n          <h2>{{ t('login.title') }}</h2>\n          <el-button text size=\"small\" data-test=\"lang\" @click=\"toggle\">{{ t('app.language') }}</el-button>\n        </div>\n        <el-form label-position=\"top\" @submit.prevent=\"submit\">\n          <el-form-item :label=\"t('login.username')\">\n            <el-input v-model=\"form.username\" name=\"username\" autocomplete=\"username\" size=\"large\" autofocus />\n          </el-form-item>\n          <el-form-item :label=\"t('login.password')\">\n            <el-input v-model=\"form.password\" name=\"password\" type=\"password\" autocomplete=\"current-password\"\n                      size=\"large\" show-password @keyup.enter=\"submit\" />\n          </el-form-item>\n          <el-alert v-if=\"error\" :title=\"error\" type=\"error\" :closable=\"false\" show-icon class=\"login-error\" />\n          <el-button type=\"primary\" size=\"large\" class=\"login-submit\" native-type=\"submit\" :loading=\"busy\"\n                     data-test=\"login-submit\">{{ t('login.submit') }}</el-button>\n        </el-form>\n      </section>\n    </div>\n  </div>",
     (() => {
@@ -121,7 +121,7 @@ export const renders = new Map([
       }
     })(),
   ],
-  // main.js:181
+  // main.js:183
   [
     "<el-result icon=\"warning\" :title=\"t('app.notFound')\">\n      <template #extra><el-button type=\"primary\" @click=\"home\">{{ t('app.backHome') }}</el-button></template>\n    </el-result>",
     (() => {
@@ -149,7 +149,7 @@ export const renders = new Map([
       }
     })(),
   ],
-  // main.js:218
+  // main.js:220
   [
     "\n  <el-config-provider :locale=\"elLocale\">\n    <div v-if=\"!session.checked\" class=\"boot\">{{ t('app.loading') }}</div>\n    <LoginPage v-else-if=\"!session.user\" />\n    <div v-else-if=\"!refs.loaded\" class=\"boot\">{{ t('app.loading') }}</div>\n    <div v-else class=\"shell\">\n      <header class=\"topbar\">\n        <a class=\"brand\" href=\"#/\">\n          <Logo :size=\"30\" />\n          <span class=\"brand-text\">\n            <span class=\"brand-name\">{{ t('app.name') }}</span>\n            <span class=\"brand-sub\">{{ t('app.lines') }}</span>\n          </span>\n        </a>\n        <nav class=\"nav\">\n          <a v-for=\"item in nav\" :key=\"item.path\" :href=\"'#' + item.path\"\n             :class=\"{ active: isActive(item.path) }\">{{ t(item.nav) }}</a>\n        </nav>\n        <div class=\"top-right\">\n          <span class=\"live-state\" :class=\"live.state\" data-test=\"live-state\">\n            <i class=\"dot\"></i>{{ t('live.' + live.state) }}\n          </span>\n          <el-button text class=\"lang\" data-test=\"lang\" @click=\"toggleLocale\">{{ t('app.language') }}</el-button>\n          <span class=\"who\">{{ session.user.name }}<small>{{ t('roles.' + session.user.role) }}</small></span>\n          <el-button text class=\"logout\" @click=\"logout\">{{ t('app.logout') }}</el-button>\n        </div>\n      </header>\n      <main class=\"page\">\n        <component :is=\"current\" :key=\"routeKey\" :params=\"route.params\" />\n      </main>\n    </div>\n  </el-config-provider>",
     (() => {
@@ -7028,7 +7028,426 @@ export const renders = new Map([
       }
     })(),
   ],
-  // views/order.js:174
+  // views/notification_settings.js:92
+  [
+    "\n  <div class=\"notify-page\">\n    <div class=\"page-head\">\n      <h2>{{ t('notifyUi.title') }}</h2>\n      <span class=\"muted small\">{{ t('notifyUi.lead') }}</span>\n    </div>\n    <el-card shadow=\"never\" class=\"panel\">\n      <el-table :data=\"items\" size=\"small\" :empty-text=\"t('board.empty')\" data-test=\"notify-settings\">\n        <el-table-column :label=\"t('order.hotline')\" width=\"90\" prop=\"hotline\" />\n        <el-table-column :label=\"t('order.channel')\" width=\"110\"><template #default=\"{ row }\">{{ channelName(row.channel) }}</template></el-table-column>\n        <el-table-column :label=\"t('notifyUi.state')\" width=\"90\"><template #default=\"{ row }\">\n          <el-tag disable-transitions size=\"small\" :type=\"row.config.enabled ? 'success' : 'info'\" :data-test=\"'notify-state-' + row.hotline + '-' + row.channel\">{{ row.config.enabled ? t('notifyUi.on') : t('notifyUi.off') }}</el-tag></template></el-table-column>\n        <el-table-column :label=\"t('notifyUi.which')\" min-width=\"200\"><template #default=\"{ row }\">{{ notices(row.config) }}</template></el-table-column>\n        <el-table-column :label=\"t('notifyUi.quiet')\" width=\"120\"><template #default=\"{ row }\">{{ quiet(row.config) }}</template></el-table-column>\n        <el-table-column :label=\"t('notifyUi.cap')\" width=\"90\" align=\"center\"><template #default=\"{ row }\">{{ row.config.max_per_order }}</template></el-table-column>\n        <el-table-column :label=\"t('notifyUi.changed')\" min-width=\"160\"><template #default=\"{ row }\">\n          <span v-if=\"row.stored\" class=\"small\">{{ row.updated_by }} · {{ $fmtTime(row.updated_at, true) }}</span>\n          <span v-else class=\"muted small\">{{ t('notifyUi.builtIn') }}</span></template></el-table-column>\n        <el-table-column :label=\"t('app.actions')\" width=\"250\"><template #default=\"{ row }\">\n          <el-button size=\"small\" :data-test=\"'notify-edit-' + row.hotline + '-' + row.channel\" @click=\"edit(row)\">{{ t('app.edit') }}</el-button>\n          <el-button v-if=\"row.channel === 'default'\" size=\"small\" @click=\"edit(row, true)\">{{ t('notifyUi.forChannel') }}</el-button>\n          <el-button v-if=\"row.channel === 'default'\" size=\"small\" text @click=\"showHistory(row.hotline)\">{{ t('notifyUi.history') }}</el-button>\n          <el-button v-if=\"row.stored && row.channel !== 'default'\" size=\"small\" text type=\"danger\" @click=\"remove(row)\">{{ t('notifyUi.remove') }}</el-button>\n        </template></el-table-column>\n      </el-table>\n    </el-card>\n\n    <el-dialog v-model=\"editor.open\" width=\"680px\" :title=\"t('notifyUi.editTitle', { hotline: editor.hotline })\">\n      <el-form v-if=\"editor.form\" label-position=\"top\" data-test=\"notify-form\">\n        <el-form-item v-if=\"editor.isNew\" :label=\"t('order.channel')\">\n          <el-select v-model=\"editor.channel\" class=\"full\">\n            <el-option v-for=\"c in channels.filter((c) => c !== 'default')\" :key=\"c\" :value=\"c\" :label=\"channelName(c)\" />\n          </el-select>\n        </el-form-item>\n        <el-form-item :label=\"t('notifyUi.state')\">\n          <el-switch v-model=\"editor.form.enabled\" />\n        </el-form-item>\n        <el-form-item :label=\"t('notifyUi.which')\">\n          <el-checkbox v-for=\"k in KINDS\" :key=\"k\" v-model=\"editor.form[k]\">{{ t('notifyUi.notices.' + k) }}</el-checkbox>\n        </el-form-item>\n        <div class=\"two-col\">\n          <el-form-item :label=\"t('notifyUi.quietFrom')\">\n            <el-time-select v-model=\"editor.form.quiet_start\" start=\"00:00\" end=\"23:45\" step=\"00:15\" :clearable=\"false\" />\n          </el-form-item>\n          <el-form-item :label=\"t('notifyUi.quietTo')\">\n            <el-time-select v-model=\"editor.form.quiet_end\" start=\"00:00\" end=\"23:45\" step=\"00:15\" :clearable=\"false\" />\n          </el-form-item>\n          <el-form-item :label=\"t('notifyUi.cap')\">\n            <el-input-number v-model=\"editor.form.max_per_order\" :min=\"1\" :max=\"10\" />\n          </el-form-item>\n          <el-form-item :label=\"t('notifyUi.ahead')\">\n            <el-input-number v-model=\"editor.form.callback_notice_minutes\" :min=\"5\" :max=\"1440\" :step=\"15\" />\n          </el-form-item>\n        </div>\n        <el-form-item :label=\"t('notifyUi.linkBase')\">\n          <el-input v-model=\"editor.form.link_base\" maxlength=\"300\" placeholder=\"https://…/track\" />\n        </el-form-item>\n        <el-form-item v-for=\"k in KINDS\" :key=\"k\" :label=\"t('notifyUi.textOf', { notice: t('notifyUi.notices.' + k) })\">\n          <el-input v-model=\"editor.form.templates[k]\" type=\"textarea\" :rows=\"2\" maxlength=\"200\" show-word-limit :data-test=\"'notify-text-' + k\" />\n          <div class=\"muted small\">{{ t('notifyUi.placeholders') }} {{ hint(k) }}</div>\n        </el-form-item>\n      </el-form>\n      <template #footer>\n        <el-button @click=\"editor.open = false\">{{ t('app.cancel') }}</el-button>\n        <el-button type=\"primary\" :loading=\"editor.saving\" data-test=\"notify-save\" @click=\"save\">{{ t('app.save') }}</el-button>\n      </template>\n    </el-dialog>\n\n    <el-dialog v-model=\"history.open\" width=\"560px\" :title=\"t('notifyUi.historyOf', { hotline: history.hotline })\">\n      <div v-if=\"!history.items.length\" class=\"empty-line\">{{ t('board.empty') }}</div>\n      <el-timeline v-else>\n        <el-timeline-item v-for=\"h in history.items\" :key=\"h.id\" :timestamp=\"$fmtTime(h.changed_at, true)\" placement=\"top\">\n          <div class=\"strong\">{{ channelName(h.channel) }} · {{ change(h) }}</div>\n          <div class=\"small muted\">{{ h.actor }}</div>\n        </el-timeline-item>\n      </el-timeline>\n    </el-dialog>\n  </div>",
+    (() => {
+      const _hoisted_1 = { class: "notify-page" }
+      const _hoisted_2 = { class: "page-head" }
+      const _hoisted_3 = { class: "muted small" }
+      const _hoisted_4 = {
+        key: 0,
+        class: "small"
+      }
+      const _hoisted_5 = {
+        key: 1,
+        class: "muted small"
+      }
+      const _hoisted_6 = { class: "two-col" }
+      const _hoisted_7 = { class: "muted small" }
+      const _hoisted_8 = {
+        key: 0,
+        class: "empty-line"
+      }
+      const _hoisted_9 = { class: "strong" }
+      const _hoisted_10 = { class: "small muted" }
+
+      return function render(_ctx, _cache) {
+        const _component_el_table_column = _resolveComponent("el-table-column")
+        const _component_el_tag = _resolveComponent("el-tag")
+        const _component_el_button = _resolveComponent("el-button")
+        const _component_el_table = _resolveComponent("el-table")
+        const _component_el_card = _resolveComponent("el-card")
+        const _component_el_option = _resolveComponent("el-option")
+        const _component_el_select = _resolveComponent("el-select")
+        const _component_el_form_item = _resolveComponent("el-form-item")
+        const _component_el_switch = _resolveComponent("el-switch")
+        const _component_el_checkbox = _resolveComponent("el-checkbox")
+        const _component_el_time_select = _resolveComponent("el-time-select")
+        const _component_el_input_number = _resolveComponent("el-input-number")
+        const _component_el_input = _resolveComponent("el-input")
+        const _component_el_form = _resolveComponent("el-form")
+        const _component_el_dialog = _resolveComponent("el-dialog")
+        const _component_el_timeline_item = _resolveComponent("el-timeline-item")
+        const _component_el_timeline = _resolveComponent("el-timeline")
+
+        return (_openBlock(), _createElementBlock("div", _hoisted_1, [
+          _createElementVNode("div", _hoisted_2, [
+            _createElementVNode("h2", null, _toDisplayString(_ctx.t('notifyUi.title')), 1 /* TEXT */),
+            _createElementVNode("span", _hoisted_3, _toDisplayString(_ctx.t('notifyUi.lead')), 1 /* TEXT */)
+          ]),
+          _createVNode(_component_el_card, {
+            shadow: "never",
+            class: "panel"
+          }, {
+            default: _withCtx(() => [
+              _createVNode(_component_el_table, {
+                data: _ctx.items,
+                size: "small",
+                "empty-text": _ctx.t('board.empty'),
+                "data-test": "notify-settings"
+              }, {
+                default: _withCtx(() => [
+                  _createVNode(_component_el_table_column, {
+                    label: _ctx.t('order.hotline'),
+                    width: "90",
+                    prop: "hotline"
+                  }, null, 8 /* PROPS */, ["label"]),
+                  _createVNode(_component_el_table_column, {
+                    label: _ctx.t('order.channel'),
+                    width: "110"
+                  }, {
+                    default: _withCtx(({ row }) => [
+                      _createTextVNode(_toDisplayString(_ctx.channelName(row.channel)), 1 /* TEXT */)
+                    ]),
+                    _: 1 /* STABLE */
+                  }, 8 /* PROPS */, ["label"]),
+                  _createVNode(_component_el_table_column, {
+                    label: _ctx.t('notifyUi.state'),
+                    width: "90"
+                  }, {
+                    default: _withCtx(({ row }) => [
+                      _createVNode(_component_el_tag, {
+                        "disable-transitions": "",
+                        size: "small",
+                        type: row.config.enabled ? 'success' : 'info',
+                        "data-test": 'notify-state-' + row.hotline + '-' + row.channel
+                      }, {
+                        default: _withCtx(() => [
+                          _createTextVNode(_toDisplayString(row.config.enabled ? _ctx.t('notifyUi.on') : _ctx.t('notifyUi.off')), 1 /* TEXT */)
+                        ]),
+                        _: 2 /* DYNAMIC */
+                      }, 1032 /* PROPS, DYNAMIC_SLOTS */, ["type", "data-test"])
+                    ]),
+                    _: 1 /* STABLE */
+                  }, 8 /* PROPS */, ["label"]),
+                  _createVNode(_component_el_table_column, {
+                    label: _ctx.t('notifyUi.which'),
+                    "min-width": "200"
+                  }, {
+                    default: _withCtx(({ row }) => [
+                      _createTextVNode(_toDisplayString(_ctx.notices(row.config)), 1 /* TEXT */)
+                    ]),
+                    _: 1 /* STABLE */
+                  }, 8 /* PROPS */, ["label"]),
+                  _createVNode(_component_el_table_column, {
+                    label: _ctx.t('notifyUi.quiet'),
+                    width: "120"
+                  }, {
+                    default: _withCtx(({ row }) => [
+                      _createTextVNode(_toDisplayString(_ctx.quiet(row.config)), 1 /* TEXT */)
+                    ]),
+                    _: 1 /* STABLE */
+                  }, 8 /* PROPS */, ["label"]),
+                  _createVNode(_component_el_table_column, {
+                    label: _ctx.t('notifyUi.cap'),
+                    width: "90",
+                    align: "center"
+                  }, {
+                    default: _withCtx(({ row }) => [
+                      _createTextVNode(_toDisplayString(row.config.max_per_order), 1 /* TEXT */)
+                    ]),
+                    _: 1 /* STABLE */
+                  }, 8 /* PROPS */, ["label"]),
+                  _createVNode(_component_el_table_column, {
+                    label: _ctx.t('notifyUi.changed'),
+                    "min-width": "160"
+                  }, {
+                    default: _withCtx(({ row }) => [
+                      (row.stored)
+                        ? (_openBlock(), _createElementBlock("span", _hoisted_4, _toDisplayString(row.updated_by) + " · " + _toDisplayString(_ctx.$fmtTime(row.updated_at, true)), 1 /* TEXT */))
+                        : (_openBlock(), _createElementBlock("span", _hoisted_5, _toDisplayString(_ctx.t('notifyUi.builtIn')), 1 /* TEXT */))
+                    ]),
+                    _: 1 /* STABLE */
+                  }, 8 /* PROPS */, ["label"]),
+                  _createVNode(_component_el_table_column, {
+                    label: _ctx.t('app.actions'),
+                    width: "250"
+                  }, {
+                    default: _withCtx(({ row }) => [
+                      _createVNode(_component_el_button, {
+                        size: "small",
+                        "data-test": 'notify-edit-' + row.hotline + '-' + row.channel,
+                        onClick: $event => (_ctx.edit(row))
+                      }, {
+                        default: _withCtx(() => [
+                          _createTextVNode(_toDisplayString(_ctx.t('app.edit')), 1 /* TEXT */)
+                        ]),
+                        _: 1 /* STABLE */
+                      }, 8 /* PROPS */, ["data-test", "onClick"]),
+                      (row.channel === 'default')
+                        ? (_openBlock(), _createBlock(_component_el_button, {
+                            key: 0,
+                            size: "small",
+                            onClick: $event => (_ctx.edit(row, true))
+                          }, {
+                            default: _withCtx(() => [
+                              _createTextVNode(_toDisplayString(_ctx.t('notifyUi.forChannel')), 1 /* TEXT */)
+                            ]),
+                            _: 1 /* STABLE */
+                          }, 8 /* PROPS */, ["onClick"]))
+                        : _createCommentVNode("v-if", true),
+                      (row.channel === 'default')
+                        ? (_openBlock(), _createBlock(_component_el_button, {
+                            key: 1,
+                            size: "small",
+                            text: "",
+                            onClick: $event => (_ctx.showHistory(row.hotline))
+                          }, {
+                            default: _withCtx(() => [
+                              _createTextVNode(_toDisplayString(_ctx.t('notifyUi.history')), 1 /* TEXT */)
+                            ]),
+                            _: 1 /* STABLE */
+                          }, 8 /* PROPS */, ["onClick"]))
+                        : _createCommentVNode("v-if", true),
+                      (row.stored && row.channel !== 'default')
+                        ? (_openBlock(), _createBlock(_component_el_button, {
+                            key: 2,
+                            size: "small",
+                            text: "",
+                            type: "danger",
+                            onClick: $event => (_ctx.remove(row))
+                          }, {
+                            default: _withCtx(() => [
+                              _createTextVNode(_toDisplayString(_ctx.t('notifyUi.remove')), 1 /* TEXT */)
+                            ]),
+                            _: 1 /* STABLE */
+                          }, 8 /* PROPS */, ["onClick"]))
+                        : _createCommentVNode("v-if", true)
+                    ]),
+                    _: 1 /* STABLE */
+                  }, 8 /* PROPS */, ["label"])
+                ]),
+                _: 1 /* STABLE */
+              }, 8 /* PROPS */, ["data", "empty-text"])
+            ]),
+            _: 1 /* STABLE */
+          }),
+          _createVNode(_component_el_dialog, {
+            modelValue: _ctx.editor.open,
+            "onUpdate:modelValue": _cache[8] || (_cache[8] = $event => ((_ctx.editor.open) = $event)),
+            width: "680px",
+            title: _ctx.t('notifyUi.editTitle', { hotline: _ctx.editor.hotline })
+          }, {
+            footer: _withCtx(() => [
+              _createVNode(_component_el_button, {
+                onClick: _cache[7] || (_cache[7] = $event => (_ctx.editor.open = false))
+              }, {
+                default: _withCtx(() => [
+                  _createTextVNode(_toDisplayString(_ctx.t('app.cancel')), 1 /* TEXT */)
+                ]),
+                _: 1 /* STABLE */
+              }),
+              _createVNode(_component_el_button, {
+                type: "primary",
+                loading: _ctx.editor.saving,
+                "data-test": "notify-save",
+                onClick: _ctx.save
+              }, {
+                default: _withCtx(() => [
+                  _createTextVNode(_toDisplayString(_ctx.t('app.save')), 1 /* TEXT */)
+                ]),
+                _: 1 /* STABLE */
+              }, 8 /* PROPS */, ["loading", "onClick"])
+            ]),
+            default: _withCtx(() => [
+              (_ctx.editor.form)
+                ? (_openBlock(), _createBlock(_component_el_form, {
+                    key: 0,
+                    "label-position": "top",
+                    "data-test": "notify-form"
+                  }, {
+                    default: _withCtx(() => [
+                      (_ctx.editor.isNew)
+                        ? (_openBlock(), _createBlock(_component_el_form_item, {
+                            key: 0,
+                            label: _ctx.t('order.channel')
+                          }, {
+                            default: _withCtx(() => [
+                              _createVNode(_component_el_select, {
+                                modelValue: _ctx.editor.channel,
+                                "onUpdate:modelValue": _cache[0] || (_cache[0] = $event => ((_ctx.editor.channel) = $event)),
+                                class: "full"
+                              }, {
+                                default: _withCtx(() => [
+                                  (_openBlock(true), _createElementBlock(_Fragment, null, _renderList(_ctx.channels.filter((c) => c !== 'default'), (c) => {
+                                    return (_openBlock(), _createBlock(_component_el_option, {
+                                      key: c,
+                                      value: c,
+                                      label: _ctx.channelName(c)
+                                    }, null, 8 /* PROPS */, ["value", "label"]))
+                                  }), 128 /* KEYED_FRAGMENT */))
+                                ]),
+                                _: 1 /* STABLE */
+                              }, 8 /* PROPS */, ["modelValue"])
+                            ]),
+                            _: 1 /* STABLE */
+                          }, 8 /* PROPS */, ["label"]))
+                        : _createCommentVNode("v-if", true),
+                      _createVNode(_component_el_form_item, {
+                        label: _ctx.t('notifyUi.state')
+                      }, {
+                        default: _withCtx(() => [
+                          _createVNode(_component_el_switch, {
+                            modelValue: _ctx.editor.form.enabled,
+                            "onUpdate:modelValue": _cache[1] || (_cache[1] = $event => ((_ctx.editor.form.enabled) = $event))
+                          }, null, 8 /* PROPS */, ["modelValue"])
+                        ]),
+                        _: 1 /* STABLE */
+                      }, 8 /* PROPS */, ["label"]),
+                      _createVNode(_component_el_form_item, {
+                        label: _ctx.t('notifyUi.which')
+                      }, {
+                        default: _withCtx(() => [
+                          (_openBlock(true), _createElementBlock(_Fragment, null, _renderList(_ctx.KINDS, (k) => {
+                            return (_openBlock(), _createBlock(_component_el_checkbox, {
+                              key: k,
+                              modelValue: _ctx.editor.form[k],
+                              "onUpdate:modelValue": $event => ((_ctx.editor.form[k]) = $event)
+                            }, {
+                              default: _withCtx(() => [
+                                _createTextVNode(_toDisplayString(_ctx.t('notifyUi.notices.' + k)), 1 /* TEXT */)
+                              ]),
+                              _: 2 /* DYNAMIC */
+                            }, 1032 /* PROPS, DYNAMIC_SLOTS */, ["modelValue", "onUpdate:modelValue"]))
+                          }), 128 /* KEYED_FRAGMENT */))
+                        ]),
+                        _: 1 /* STABLE */
+                      }, 8 /* PROPS */, ["label"]),
+                      _createElementVNode("div", _hoisted_6, [
+                        _createVNode(_component_el_form_item, {
+                          label: _ctx.t('notifyUi.quietFrom')
+                        }, {
+                          default: _withCtx(() => [
+                            _createVNode(_component_el_time_select, {
+                              modelValue: _ctx.editor.form.quiet_start,
+                              "onUpdate:modelValue": _cache[2] || (_cache[2] = $event => ((_ctx.editor.form.quiet_start) = $event)),
+                              start: "00:00",
+                              end: "23:45",
+                              step: "00:15",
+                              clearable: false
+                            }, null, 8 /* PROPS */, ["modelValue"])
+                          ]),
+                          _: 1 /* STABLE */
+                        }, 8 /* PROPS */, ["label"]),
+                        _createVNode(_component_el_form_item, {
+                          label: _ctx.t('notifyUi.quietTo')
+                        }, {
+                          default: _withCtx(() => [
+                            _createVNode(_component_el_time_select, {
+                              modelValue: _ctx.editor.form.quiet_end,
+                              "onUpdate:modelValue": _cache[3] || (_cache[3] = $event => ((_ctx.editor.form.quiet_end) = $event)),
+                              start: "00:00",
+                              end: "23:45",
+                              step: "00:15",
+                              clearable: false
+                            }, null, 8 /* PROPS */, ["modelValue"])
+                          ]),
+                          _: 1 /* STABLE */
+                        }, 8 /* PROPS */, ["label"]),
+                        _createVNode(_component_el_form_item, {
+                          label: _ctx.t('notifyUi.cap')
+                        }, {
+                          default: _withCtx(() => [
+                            _createVNode(_component_el_input_number, {
+                              modelValue: _ctx.editor.form.max_per_order,
+                              "onUpdate:modelValue": _cache[4] || (_cache[4] = $event => ((_ctx.editor.form.max_per_order) = $event)),
+                              min: 1,
+                              max: 10
+                            }, null, 8 /* PROPS */, ["modelValue"])
+                          ]),
+                          _: 1 /* STABLE */
+                        }, 8 /* PROPS */, ["label"]),
+                        _createVNode(_component_el_form_item, {
+                          label: _ctx.t('notifyUi.ahead')
+                        }, {
+                          default: _withCtx(() => [
+                            _createVNode(_component_el_input_number, {
+                              modelValue: _ctx.editor.form.callback_notice_minutes,
+                              "onUpdate:modelValue": _cache[5] || (_cache[5] = $event => ((_ctx.editor.form.callback_notice_minutes) = $event)),
+                              min: 5,
+                              max: 1440,
+                              step: 15
+                            }, null, 8 /* PROPS */, ["modelValue"])
+                          ]),
+                          _: 1 /* STABLE */
+                        }, 8 /* PROPS */, ["label"])
+                      ]),
+                      _createVNode(_component_el_form_item, {
+                        label: _ctx.t('notifyUi.linkBase')
+                      }, {
+                        default: _withCtx(() => [
+                          _createVNode(_component_el_input, {
+                            modelValue: _ctx.editor.form.link_base,
+                            "onUpdate:modelValue": _cache[6] || (_cache[6] = $event => ((_ctx.editor.form.link_base) = $event)),
+                            maxlength: "300",
+                            placeholder: "https://…/track"
+                          }, null, 8 /* PROPS */, ["modelValue"])
+                        ]),
+                        _: 1 /* STABLE */
+                      }, 8 /* PROPS */, ["label"]),
+                      (_openBlock(true), _createElementBlock(_Fragment, null, _renderList(_ctx.KINDS, (k) => {
+                        return (_openBlock(), _createBlock(_component_el_form_item, {
+                          key: k,
+                          label: _ctx.t('notifyUi.textOf', { notice: _ctx.t('notifyUi.notices.' + k) })
+                        }, {
+                          default: _withCtx(() => [
+                            _createVNode(_component_el_input, {
+                              modelValue: _ctx.editor.form.templates[k],
+                              "onUpdate:modelValue": $event => ((_ctx.editor.form.templates[k]) = $event),
+                              type: "textarea",
+                              rows: 2,
+                              maxlength: "200",
+                              "show-word-limit": "",
+                              "data-test": 'notify-text-' + k
+                            }, null, 8 /* PROPS */, ["modelValue", "onUpdate:modelValue", "data-test"]),
+                            _createElementVNode("div", _hoisted_7, _toDisplayString(_ctx.t('notifyUi.placeholders')) + " " + _toDisplayString(_ctx.hint(k)), 1 /* TEXT */)
+                          ]),
+                          _: 2 /* DYNAMIC */
+                        }, 1032 /* PROPS, DYNAMIC_SLOTS */, ["label"]))
+                      }), 128 /* KEYED_FRAGMENT */))
+                    ]),
+                    _: 1 /* STABLE */
+                  }))
+                : _createCommentVNode("v-if", true)
+            ]),
+            _: 1 /* STABLE */
+          }, 8 /* PROPS */, ["modelValue", "title"]),
+          _createVNode(_component_el_dialog, {
+            modelValue: _ctx.history.open,
+            "onUpdate:modelValue": _cache[9] || (_cache[9] = $event => ((_ctx.history.open) = $event)),
+            width: "560px",
+            title: _ctx.t('notifyUi.historyOf', { hotline: _ctx.history.hotline })
+          }, {
+            default: _withCtx(() => [
+              (!_ctx.history.items.length)
+                ? (_openBlock(), _createElementBlock("div", _hoisted_8, _toDisplayString(_ctx.t('board.empty')), 1 /* TEXT */))
+                : (_openBlock(), _createBlock(_component_el_timeline, { key: 1 }, {
+                    default: _withCtx(() => [
+                      (_openBlock(true), _createElementBlock(_Fragment, null, _renderList(_ctx.history.items, (h) => {
+                        return (_openBlock(), _createBlock(_component_el_timeline_item, {
+                          key: h.id,
+                          timestamp: _ctx.$fmtTime(h.changed_at, true),
+                          placement: "top"
+                        }, {
+                          default: _withCtx(() => [
+                            _createElementVNode("div", _hoisted_9, _toDisplayString(_ctx.channelName(h.channel)) + " · " + _toDisplayString(_ctx.change(h)), 1 /* TEXT */),
+                            _createElementVNode("div", _hoisted_10, _toDisplayString(h.actor), 1 /* TEXT */)
+                          ]),
+                          _: 2 /* DYNAMIC */
+                        }, 1032 /* PROPS, DYNAMIC_SLOTS */, ["timestamp"]))
+                      }), 128 /* KEYED_FRAGMENT */))
+                    ]),
+                    _: 1 /* STABLE */
+                  }))
+            ]),
+            _: 1 /* STABLE */
+          }, 8 /* PROPS */, ["modelValue", "title"])
+        ]))
+      }
+    })(),
+  ],
+  // views/order.js:182
   [
     "\n  <div class=\"order-page\">\n    <div class=\"page-head\">\n      <el-button @click=\"back\">← {{ t('order.back') }}</el-button>\n      <template v-if=\"order\">\n        <h2 class=\"mono\" data-test=\"order-number\">{{ order.number }}</h2>\n        <StatusTag :status=\"order.status\" />\n        <el-tag disable-transitions v-if=\"order.priority === 'urgent'\" type=\"danger\" effect=\"dark\" size=\"small\">{{ t('priority.urgent') }}</el-tag>\n        <span class=\"grow\"></span>\n        <el-button v-if=\"canRule\" type=\"warning\" plain data-test=\"ruling\" @click=\"ruling.open = true\">{{ t('order.closeWithRuling') }}</el-button>\n      </template>\n    </div>\n    <el-alert v-if=\"error\" :title=\"error\" type=\"error\" show-icon :closable=\"false\" />\n    <div v-if=\"order\" class=\"order-grid\">\n      <div class=\"order-main\">\n        <el-card shadow=\"never\" class=\"panel\">\n          <template #header><div class=\"panel-head\"><span>{{ t('order.details') }}</span></div></template>\n          <el-descriptions :column=\"2\" border size=\"small\" class=\"details\">\n            <el-descriptions-item :label=\"t('order.item')\">{{ itemName(order.service_item_code) || '—' }}</el-descriptions-item>\n            <el-descriptions-item :label=\"t('order.kind')\">{{ order.kind ? t('kind.' + order.kind) : '—' }}</el-descriptions-item>\n            <el-descriptions-item :label=\"t('order.hotline')\">{{ order.hotline_code }}</el-descriptions-item>\n            <el-descriptions-item :label=\"t('order.channel')\">{{ t('channel.' + order.channel) }}</el-descriptions-item>\n            <el-descriptions-item :label=\"t('order.area')\">{{ areaName(order.area_code) || '—' }}</el-descriptions-item>\n            <el-descriptions-item :label=\"t('order.address')\">{{ order.address || '—' }}</el-descriptions-item>\n            <el-descriptions-item :label=\"t('order.caller')\">{{ order.caller_name || '—' }}</el-descriptions-item>\n            <el-descriptions-item :label=\"t('order.phone')\"><span class=\"mono\" data-test=\"order-phone\">{{ order.caller_phone || '—' }}</span></el-descriptions-item>\n            <el-descriptions-item :label=\"t('order.registeredAt')\">{{ $fmtTime(order.created_at, true) }}</el-descriptions-item>\n            <el-descriptions-item :label=\"t('order.resolutionDue')\">\n              <span v-if=\"openSuspension\" data-test=\"suspended\">\n                <el-tag disable-transitions size=\"small\" type=\"info\">{{ t('suspension.suspended') }}</el-tag>\n                {{ t('suspension.left', { time: timeLeft(openSuspension) }) }}</span>\n              <Countdown v-else :due=\"order.resolution_due_at\" :start=\"order.created_at\" :stopped=\"!!order.completed_at\" /></el-descriptions-item>\n            <el-descriptions-item v-if=\"order.suspensions && order.suspensions.length\" :label=\"t('suspension.title')\" :span=\"2\">\n              <span data-test=\"suspensions\">{{ t('suspension.total', { n: order.suspensions.length, hours: suspendedHours }) }}</span>\n              <span v-if=\"openSuspension\" class=\"muted small\">{{ t('suspension.resumeBy', { time: $fmtTime(openSuspension.resume_by, true) }) }}</span>\n            </el-descriptions-item>\n            <el-descriptions-item :label=\"t('order.description')\" :span=\"2\"><div class=\"pre\">{{ order.description }}</div></el-descriptions-item>\n            <el-descriptions-item v-if=\"order.media.length\" :label=\"t('media.title')\" :span=\"2\"><MediaStrip :items=\"order.media\" /></el-descriptions-item>\n            <el-descriptions-item v-if=\"order.reply\" :label=\"t('order.reply')\" :span=\"2\"><div class=\"pre\">{{ order.reply }}</div></el-descriptions-item>\n            <el-descriptions-item v-if=\"order.article\" :label=\"t('kbUi.answeredArticle')\" :span=\"2\">\n              <a class=\"link\" :href=\"'#/knowledge/' + order.article.id + '?version=' + order.article.version\" data-test=\"order-article\">{{ order.article.title }}</a>\n              <span class=\"muted small\"> v{{ order.article.version }}</span></el-descriptions-item>\n            <el-descriptions-item v-if=\"order.redo_count\" :label=\"t('order.redo')\">{{ order.redo_count }}</el-descriptions-item>\n          </el-descriptions>\n        </el-card>\n\n        <el-card shadow=\"never\" class=\"panel\">\n          <template #header><div class=\"panel-head\"><span>{{ t('order.dispatches') }}</span></div></template>\n          <el-table :data=\"order.dispatches\" size=\"small\" :empty-text=\"t('board.empty')\" data-test=\"dispatches\">\n            <el-table-column :label=\"t('order.unit')\" min-width=\"150\"><template #default=\"{ row }\">{{ unitName(row.enterprise_id) }}</template></el-table-column>\n            <el-table-column :label=\"t('order.role')\" width=\"70\"><template #default=\"{ row }\">{{ t('dispatchRole.' + row.role) }}</template></el-table-column>\n            <el-table-column :label=\"t('media.dispatchReason')\" min-width=\"150\"><template #default=\"{ row }\"><span class=\"small\" data-test=\"dispatch-reason\">{{ row.reason || '—' }}</span></template></el-table-column>\n            <el-table-column :label=\"t('order.state')\" width=\"96\"><template #default=\"{ row }\"><StatusTag :status=\"row.state\" kind=\"dispatchState\" /></template></el-table-column>\n            <el-table-column :label=\"t('order.signForDue')\" width=\"110\"><template #default=\"{ row }\">{{ $fmtTime(row.sign_for_due_at) || '—' }}</template></el-table-column>\n            <el-table-column :label=\"t('order.signedAt')\" width=\"110\"><template #default=\"{ row }\">{{ $fmtTime(row.signed_at) || '—' }}</template></el-table-column>\n            <el-table-column :label=\"t('order.finishedAt')\" width=\"110\"><template #default=\"{ row }\">{{ $fmtTime(row.finished_at) || '—' }}</template></el-table-column>\n          </el-table>\n        </el-card>\n\n        <el-card shadow=\"never\" class=\"panel\" data-test=\"callbacks\">\n          <template #header><div class=\"panel-head\"><span>{{ t('callbacks.title') }}</span>\n            <span class=\"muted small\">{{ t('app.items', surveys.length) }}</span></div></template>\n          <div v-if=\"!surveys.length\" class=\"empty-line\">{{ t('callbacks.none') }}</div>\n          <div v-for=\"s in surveys\" :key=\"s.id\" class=\"survey\" :data-survey=\"s.id\">\n            <div class=\"survey-head\">\n              <span class=\"strong\">{{ word('campaigns.kinds', s.campaign_kind) }}</span>\n              <span v-if=\"s.round\" class=\"muted small\">{{ t('callbacks.round', { n: s.round }) }}</span>\n              <el-tag disable-transitions size=\"small\" effect=\"plain\">{{ word('campaigns.channels', s.channel) }}</el-tag>\n              <el-tag disable-transitions size=\"small\" :type=\"{ answered: 'success', unreachable: 'danger', cancelled: 'info' }[s.state] || 'warning'\">{{ word('callbacks.states', s.state) }}</el-tag>\n              <span v-if=\"s.outcome\" class=\"muted small\">{{ word('callbacks.outcomes', s.outcome) }}</span>\n              <span v-if=\"s.dispatch_id && s.enterprise_id\" class=\"muted small\">{{ unitName(s.enterprise_id) }}</span>\n            </div>\n            <dl v-if=\"s.solved !== null || s.rating || s.comment || s.answered_at || s.recording\" class=\"tl-facts survey-answers\">\n              <template v-if=\"s.solved !== null\"><dt>{{ t('manual.solved') }}</dt><dd data-test=\"survey-solved\">{{ s.solved ? t('order.solved') : t('order.notSolved') }}</dd></template>\n              <template v-if=\"s.rating\"><dt>{{ t('order.rating') }}</dt><dd data-test=\"survey-rating\">{{ t('rating.' + s.rating) }}</dd></template>\n              <template v-if=\"s.comment\"><dt>{{ t('callbacks.comment') }}</dt><dd class=\"pre\">{{ s.comment }}</dd></template>\n              <template v-if=\"s.answered_at\"><dt>{{ t('callbacks.answeredAt') }}</dt><dd>{{ $fmtTime(s.answered_at, true) }}</dd></template>\n              <template v-if=\"s.recording\"><dt>{{ t('media.spokenComment') }}</dt><dd><MediaStrip :items=\"[{ kind: 'recording', url: s.recording }]\" compact /></dd></template>\n            </dl>\n            <el-table :data=\"s.attempts\" size=\"small\" class=\"attempts\">\n              <el-table-column :label=\"t('callbacks.attempt')\" width=\"64\" align=\"center\" prop=\"number\" />\n              <el-table-column :label=\"t('campaigns.channel')\" width=\"84\"><template #default=\"{ row }\">{{ word('campaigns.channels', row.channel) }}</template></el-table-column>\n              <el-table-column :label=\"t('order.state')\" width=\"90\"><template #default=\"{ row }\">{{ word('callbacks.attemptStates', row.state) }}</template></el-table-column>\n              <el-table-column :label=\"t('callbacks.result')\" min-width=\"110\"><template #default=\"{ row }\">{{ word('callbacks.attemptOutcomes', row.outcome) }}</template></el-table-column>\n              <el-table-column :label=\"t('order.dueAt')\" width=\"110\"><template #default=\"{ row }\">{{ $fmtTime(row.due_at) }}</template></el-table-column>\n              <el-table-column :label=\"t('order.finishedAt')\" width=\"110\"><template #default=\"{ row }\">{{ $fmtTime(row.finished_at) || '—' }}</template></el-table-column>\n            </el-table>\n          </div>\n        </el-card>\n\n        <div class=\"two-col\">\n          <el-card shadow=\"never\" class=\"panel\">\n            <template #header><div class=\"panel-head\"><span>{{ t('order.deadlines') }}</span></div></template>\n            <el-table :data=\"order.deadlines\" size=\"small\" :empty-text=\"t('board.empty')\">\n              <el-table-column :label=\"t('order.kindCol')\" min-width=\"90\"><template #default=\"{ row }\">{{ $te('deadline.' + row.kind) ? t('deadline.' + row.kind) : row.kind }}</template></el-table-column>\n              <el-table-column :label=\"t('order.dueAt')\" width=\"120\"><template #default=\"{ row }\">{{ $fmtTime(row.due_at) }}</template></el-table-column>\n              <el-table-column :label=\"t('order.state')\" width=\"90\"><template #default=\"{ row }\">{{ t('deadline.state.' + row.state) }}</template></el-table-column>\n            </el-table>\n          </el-card>\n          <el-card shadow=\"never\" class=\"panel\">\n            <template #header><div class=\"panel-head\"><span>{{ t('order.attachments') }}</span></div></template>\n            <MediaStrip :items=\"orderMedia({ attachments: order.attachments }, { photosOnly: true })\" />\n            <el-table :data=\"order.attachments\" size=\"small\" :empty-text=\"t('board.empty')\">\n              <el-table-column :label=\"t('order.file')\" min-width=\"140\"><template #default=\"{ row }\">\n                <a class=\"link\" :href=\"row.url\">{{ row.filename }}</a></template></el-table-column>\n              <el-table-column :label=\"t('order.size')\" width=\"80\"><template #default=\"{ row }\">{{ fmtBytes(row.size_bytes) }}</template></el-table-column>\n              <el-table-column :label=\"t('order.uploadedBy')\" min-width=\"110\"><template #default=\"{ row }\">{{ actorLabel(row.uploaded_by) }}</template></el-table-column>\n            </el-table>\n            <template v-if=\"order.merged_children.length\">\n              <h4 class=\"sub-head\">{{ t('order.mergedChildren') }}</h4>\n              <div v-for=\"c in order.merged_children\" :key=\"c.id\" class=\"small\">\n                <a class=\"mono link\" :href=\"'#/orders/' + c.id\">{{ c.number }}</a> {{ c.caller_name }} <span class=\"mono muted\">{{ c.caller_phone || '' }}</span></div>\n            </template>\n          </el-card>\n        </div>\n      </div>\n\n      <el-card shadow=\"never\" class=\"panel order-timeline\">\n        <template #header><div class=\"panel-head\"><span>{{ t('order.timeline') }}</span><span class=\"muted small\">{{ t('app.items', events.length) }}</span></div></template>\n        <div v-if=\"!events.length\" class=\"empty-line\">{{ t('order.noEvents') }}</div>\n        <el-timeline v-else data-test=\"timeline\">\n          <el-timeline-item v-for=\"e in events\" :key=\"e.seq\" :timestamp=\"$fmtTime(e.created_at, true)\" :color=\"eventColor(e.type)\" placement=\"top\">\n            <div class=\"tl-head\" :data-type=\"e.type\">\n              <span class=\"strong\">{{ eventLabel(e.type, e.data) }}</span>\n              <span v-if=\"e.to_status && e.from_status\" class=\"muted small\">{{ t('status.' + e.from_status) }} → {{ t('status.' + e.to_status) }}</span>\n              <span v-else-if=\"e.to_status\" class=\"muted small\">→ {{ t('status.' + e.to_status) }}</span>\n            </div>\n            <div class=\"tl-actor muted small\">{{ actorLabel(e.actor) }}</div>\n            <dl v-if=\"e.facts.length\" class=\"tl-facts\">\n              <template v-for=\"(f, i) in e.facts\" :key=\"i\"><dt>{{ f.label }}</dt><dd>{{ f.value }}</dd></template>\n            </dl>\n          </el-timeline-item>\n        </el-timeline>\n      </el-card>\n    </div>\n\n    <el-dialog v-model=\"ruling.open\" :title=\"t('order.closeWithRuling') + ' · ' + (order?.number || '')\" width=\"520px\">\n      <p class=\"muted small\">{{ t('order.rulingHint') }}</p>\n      <el-input v-model=\"ruling.text\" type=\"textarea\" :rows=\"3\" maxlength=\"2000\" :placeholder=\"t('order.rulingPlaceholder')\" data-test=\"ruling-text\" />\n      <template #footer>\n        <el-button @click=\"ruling.open = false\">{{ t('app.cancel') }}</el-button>\n        <el-button type=\"primary\" :loading=\"ruling.saving\" data-test=\"ruling-submit\" @click=\"submitRuling\">{{ t('app.submit') }}</el-button>\n      </template>\n    </el-dialog>\n  </div>",
     (() => {

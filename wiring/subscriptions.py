@@ -16,6 +16,7 @@ from integrations.enterprise_webhooks import handlers as webhook_handlers
 from integrations.enterprise_webhooks.delivery import webhook_source
 from integrations.telephony import intake
 from integrations.telephony.jobs import outbound_source
+from reports.periodic.schedule import report_source
 from routing import subscribers as routing_subscribers
 
 
@@ -44,4 +45,5 @@ def relay_sources() -> tuple[Source, ...]:
         outbound_source,
         callback_source,
         training_source,
+        report_source,
     )

@@ -24,6 +24,9 @@ log = logging.getLogger(__name__)
 LOCK_TIMEOUT = "500ms"
 LOCK_ATTEMPTS = 200
 
+# How often a process waiting for another's migrations asks for the lock again.
+LOCK_POLL_SECONDS = 0.1
+
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 # Any constant works; it only has to be the same in every process of this system.
 ADVISORY_LOCK_KEY = 0x686F746C696E65  # "hotline"
@@ -141,13 +144,24 @@ async def migrate(url: str, directory: Path = MIGRATIONS_DIR) -> list[Migration]
     """Apply every pending migration found in ``directory``; returns what was applied."""
     conn = await asyncpg.connect(url)
     try:
-        await conn.execute("SELECT pg_advisory_lock($1)", ADVISORY_LOCK_KEY)
+        await _take_lock(conn)
         try:
             return await _apply_pending(conn, directory)
         finally:
             await conn.execute("SELECT pg_advisory_unlock($1)", ADVISORY_LOCK_KEY)
     finally:
         await conn.close()
+
+
+async def _take_lock(conn: asyncpg.Connection) -> None:
+    """The migrations' lock, waited for by asking again rather than in one blocking
+    statement: a statement waiting is a transaction, and the migrating process's
+    concurrent index builds wait for every transaction older than them, so the two
+    would wait for each other."""
+    while True:
+        if await conn.fetchval("SELECT pg_try_advisory_lock($1)", ADVISORY_LOCK_KEY):
+            return
+        await asyncio.sleep(LOCK_POLL_SECONDS)
 
 
 async def _apply_pending(conn: asyncpg.Connection, directory: Path) -> list[Migration]:

@@ -36,6 +36,7 @@ import KnowledgePage from "./views/knowledge.js";
 import KnowledgeEditor from "./views/knowledge/editor.js";
 import KnowledgeFigures from "./views/knowledge/figures.js";
 import KnowledgeReview from "./views/knowledge/review.js";
+import ReportsPage from "./views/reports.js";
 import { Countdown, Logo, StatusTag } from "./views/common.js";
 import {
   CALL_TAKER_ROLES, CENTRE_ROLES, KB_READER_ROLES, KB_WRITER_ROLES, SUPERVISOR_ROLES, UNIT_ROLES,
@@ -59,6 +60,7 @@ const ROUTES = [
   { path: "/rules", component: RulesPage, roles: SUPERVISOR_ROLES, nav: "nav.rules" },
   { path: "/outages", component: OutagesPage, roles: CENTRE_ROLES, nav: "nav.outages" },
   { path: "/suggest", component: SuggestModelsPage, roles: SUPERVISOR_ROLES, nav: "suggestUi.nav" },
+  { path: "/reports", component: ReportsPage, roles: SUPERVISOR_ROLES, nav: "periodicUi.nav" },
   // The search's query is its state: a change of filters keeps the screen (and an open
   // menu), which follows its params.
   {

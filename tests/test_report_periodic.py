@@ -29,6 +29,7 @@ from reports.periodic.schedule import carry_out
 from reports.periodic.service import due_periods
 from testkit.orders import insert_order
 from tests.factories import Clock, log_in, make_user, unique
+from wiring.cli import main
 from wiring.jobs import job_context
 
 CHINA = ZoneInfo("Asia/Shanghai")
@@ -476,3 +477,19 @@ async def test_an_index_left_invalid_by_a_failed_build_is_built_again(
             await migrate(url, tmp_path)
     finally:
         await conn.close()
+
+
+def test_hotline_reports_roll_rolls_each_day_and_says_so(
+    settings: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
+    first = quiet_week()
+    last = first + dt.timedelta(days=2)
+    assert main(["reports", "roll", "--from", first.isoformat(), "--to", last.isoformat()]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out == [
+        f"{first}: rolled (1/3)",
+        f"{first + dt.timedelta(days=1)}: rolled (2/3)",
+        f"{last}: rolled (3/3)",
+        "3 day(s) rolled",
+    ]
+    assert main(["reports", "roll", "--from", last.isoformat(), "--to", first.isoformat()]) == 2

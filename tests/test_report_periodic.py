@@ -420,6 +420,10 @@ async def test_supervisors_list_open_compute_and_regenerate_reports(
         status, body = await get("/api/v1/reports/periodic/compute", **query)
         assert (status, body["error"]["code"]) == (400, code), (query, body)
         assert field in body["error"]["fields"], body
+    status, body = await get(
+        "/api/v1/reports/periodic/compute", kind="daily", day=day, scope="99999"
+    )
+    assert (status, body["error"]["code"]) == (422, "unknown_hotline")
     status, body = await get("/api/v1/reports/periodic/compute", kind="yearly", day=day)
     assert status == 422 and "kind" in body["error"]["fields"]
 

@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import datetime as dt
 
+import asyncpg
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
-from hotline.errors import Forbidden
+from hotline.errors import Forbidden, InvalidInput
 from hotline.users.models import SUPERVISOR_ROLES, Actor
 from reports.periodic import queries
 from reports.periodic.document import build_document
@@ -58,6 +59,17 @@ def _check_scope(actor: Actor, scope: str) -> None:
         raise Forbidden("this report is not of your hotlines", code="scope_forbidden")
 
 
+async def _check_hotline(conn: asyncpg.Connection, scope: str) -> None:
+    """A report of a hotline there is not would be stored empty: refused."""
+    if scope and not await queries.names(conn, "hotline", [scope]):
+        raise InvalidInput(
+            "there is no hotline {scope}",
+            code="unknown_hotline",
+            fields={"scope": "unknown"},
+            scope=scope,
+        )
+
+
 @routes.route(
     "GET",
     "/api/v1/reports/periodic",
@@ -89,6 +101,7 @@ async def compute(request: web.Request) -> web.Response:
     period = query.period()
     _check_scope(actor, query.scope)
     async with request.app[READ_POOL].acquire() as conn:
+        await _check_hotline(conn, query.scope)
         document = await build_document(
             conn, period, query.scope, request.app[SETTINGS], request.app[CLOCK]()
         )
@@ -125,6 +138,7 @@ async def regenerate(request: web.Request) -> web.Response:
     period = body.period()
     _check_scope(actor, body.scope)
     async with request.app[POOL].acquire() as conn:
+        await _check_hotline(conn, body.scope)
         report_id = await do_generate(
             conn,
             period,

@@ -17,6 +17,7 @@ from integrations.enterprise_webhooks.delivery import webhook_source
 from integrations.notifications import service as notifications
 from integrations.telephony import intake
 from integrations.telephony.jobs import outbound_source
+from reports.periodic.schedule import report_source
 from routing import subscribers as routing_subscribers
 
 
@@ -48,4 +49,5 @@ def relay_sources() -> tuple[Source, ...]:
         outbound_source,
         callback_source,
         training_source,
+        report_source,
     )

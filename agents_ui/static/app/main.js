@@ -39,6 +39,7 @@ import KnowledgeReview from "./views/knowledge/review.js";
 import RankingsPage from "./views/rankings.js";
 import { NoticePage, NoticesPage } from "./views/notices.js";
 import NotificationSettingsPage from "./views/notification_settings.js";
+import ReportsPage from "./views/reports.js";
 import { Countdown, Logo, StatusTag } from "./views/common.js";
 import {
   CALL_TAKER_ROLES, CENTRE_ROLES, KB_READER_ROLES, KB_WRITER_ROLES, SUPERVISOR_ROLES, UNIT_ROLES,
@@ -62,6 +63,7 @@ const ROUTES = [
   { path: "/rules", component: RulesPage, roles: SUPERVISOR_ROLES, nav: "nav.rules" },
   { path: "/outages", component: OutagesPage, roles: CENTRE_ROLES, nav: "nav.outages" },
   { path: "/suggest", component: SuggestModelsPage, roles: SUPERVISOR_ROLES, nav: "suggestUi.nav" },
+  { path: "/reports", component: ReportsPage, roles: SUPERVISOR_ROLES, nav: "periodicUi.nav" },
   // The search's query is its state: a change of filters keeps the screen (and an open
   // menu), which follows its params.
   {

@@ -4,7 +4,7 @@
 import { Fragment as _Fragment, createBlock as _createBlock, createCommentVNode as _createCommentVNode, createElementBlock as _createElementBlock, createElementVNode as _createElementVNode, createTextVNode as _createTextVNode, createVNode as _createVNode, normalizeClass as _normalizeClass, normalizeStyle as _normalizeStyle, openBlock as _openBlock, renderList as _renderList, resolveComponent as _resolveComponent, resolveDirective as _resolveDirective, resolveDynamicComponent as _resolveDynamicComponent, toDisplayString as _toDisplayString, vShow as _vShow, withCtx as _withCtx, withDirectives as _withDirectives, withKeys as _withKeys, withModifiers as _withModifiers } from "vue";
 
 export const renders = new Map([
-  // main.js:143
+  // main.js:145
   [
     "\n  <div class=\"login-screen\">\n    <div class=\"login-card\">\n      <section class=\"login-brand\">\n        <Logo :size=\"44\" />\n        <h1>{{ t('app.name') }}</h1>\n        <p class=\"lines\">{{ t('app.lines') }}</p>\n        <ul class=\"login-points\">\n          <li>12319 {{ t('domain.water') }} · {{ t('domain.gas') }} · {{ t('domain.heating') }}</li>\n          <li>{{ t('login.subtitle') }}</li>\n        </ul>\n        <p class=\"login-foot\">{{ t('login.footer') }}</p>\n      </section>\n      <section class=\"login-form\">\n        <div class=\"login-form-head\">\n          <h2>{{ t('login.title') }}</h2>\n          <el-button text size=\"small\" data-test=\"lang\" @click=\"toggle\">{{ t('app.language') }}</el-button>\n        </div>\n        <el-form label-position=\"top\" @submit.prevent=\"submit\">\n          <el-form-item :label=\"t('login.username')\">\n            <el-input v-model=\"form.username\" name=\"username\" autocomplete=\"username\" size=\"large\" autofocus />\n          </el-form-item>\n          <el-form-item :label=\"t('login.password')\">\n            <el-input v-model=\"form.password\" name=\"password\" type=\"password\" autocomplete=\"current-password\"\n                      size=\"large\" show-password @keyup.enter=\"submit\" />\n          </el-form-item>\n          <el-alert v-if=\"error\" :title=\"error\" type=\"error\" :closable=\"false\" show-icon class=\"login-error\" />\n          <el-button type=\"primary\" size=\"large\" class=\"login-submit\" native-type=\"submit\" :loading=\"busy\"\n                     data-test=\"login-submit\">{{ t('login.submit') }}</el-button>\n        </el-form>\n      </section>\n    </div>\n  </div>",
     (() => {
@@ -121,7 +121,7 @@ export const renders = new Map([
       }
     })(),
   ],
-  // main.js:183
+  // main.js:185
   [
     "<el-result icon=\"warning\" :title=\"t('app.notFound')\">\n      <template #extra><el-button type=\"primary\" @click=\"home\">{{ t('app.backHome') }}</el-button></template>\n    </el-result>",
     (() => {
@@ -149,7 +149,7 @@ export const renders = new Map([
       }
     })(),
   ],
-  // main.js:220
+  // main.js:222
   [
     "\n  <el-config-provider :locale=\"elLocale\">\n    <div v-if=\"!session.checked\" class=\"boot\">{{ t('app.loading') }}</div>\n    <LoginPage v-else-if=\"!session.user\" />\n    <div v-else-if=\"!refs.loaded\" class=\"boot\">{{ t('app.loading') }}</div>\n    <div v-else class=\"shell\">\n      <header class=\"topbar\">\n        <a class=\"brand\" href=\"#/\">\n          <Logo :size=\"30\" />\n          <span class=\"brand-text\">\n            <span class=\"brand-name\">{{ t('app.name') }}</span>\n            <span class=\"brand-sub\">{{ t('app.lines') }}</span>\n          </span>\n        </a>\n        <nav class=\"nav\">\n          <a v-for=\"item in nav\" :key=\"item.path\" :href=\"'#' + item.path\"\n             :class=\"{ active: isActive(item.path) }\">{{ t(item.nav) }}</a>\n        </nav>\n        <div class=\"top-right\">\n          <span class=\"live-state\" :class=\"live.state\" data-test=\"live-state\">\n            <i class=\"dot\"></i>{{ t('live.' + live.state) }}\n          </span>\n          <el-button text class=\"lang\" data-test=\"lang\" @click=\"toggleLocale\">{{ t('app.language') }}</el-button>\n          <span class=\"who\">{{ session.user.name }}<small>{{ t('roles.' + session.user.role) }}</small></span>\n          <el-button text class=\"logout\" @click=\"logout\">{{ t('app.logout') }}</el-button>\n        </div>\n      </header>\n      <main class=\"page\">\n        <component :is=\"current\" :key=\"routeKey\" :params=\"route.params\" />\n      </main>\n    </div>\n  </el-config-provider>",
     (() => {
@@ -9956,6 +9956,524 @@ export const renders = new Map([
             ]),
             _: 1 /* STABLE */
           }, 8 /* PROPS */, ["modelValue", "title"])
+        ]))
+      }
+    })(),
+  ],
+  // views/reports.js:186
+  [
+    "\n  <div class=\"periodic-page\">\n    <div class=\"tab-toolbar periodic-tools no-print\">\n      <el-radio-group v-model=\"kind\" size=\"small\" data-test=\"periodic-kind\">\n        <el-radio-button v-for=\"k in ['daily', 'weekly', 'monthly', 'custom']\" :key=\"k\" :value=\"k\">{{ t('periodicUi.kinds.' + k) }}</el-radio-button>\n      </el-radio-group>\n      <el-date-picker v-if=\"kind === 'custom'\" v-model=\"range\" type=\"daterange\" value-format=\"YYYY-MM-DD\" unlink-panels\n                      :clearable=\"false\" :start-placeholder=\"t('periodicUi.from')\" :end-placeholder=\"t('periodicUi.to')\" data-test=\"periodic-range\" />\n      <el-date-picker v-else v-model=\"day\" :type=\"kind === 'monthly' ? 'month' : 'date'\" value-format=\"YYYY-MM-DD\"\n                      :clearable=\"false\" :placeholder=\"t('periodicUi.dayIn')\" data-test=\"periodic-day\" />\n      <el-select v-model=\"scope\" style=\"width: 170px\" data-test=\"periodic-scope\">\n        <el-option v-for=\"s in scopes\" :key=\"s.value\" :value=\"s.value\" :label=\"s.label\" />\n      </el-select>\n      <el-button type=\"primary\" :loading=\"loading\" @click=\"compute\" data-test=\"periodic-compute\">{{ t('periodicUi.compute') }}</el-button>\n      <el-button :loading=\"loading\" @click=\"regenerate\" data-test=\"periodic-save\">{{ t('periodicUi.save') }}</el-button>\n      <el-button :disabled=\"!doc\" @click=\"print\" data-test=\"periodic-print\">{{ t('periodicUi.print') }}</el-button>\n    </div>\n    <el-alert v-if=\"error\" :title=\"error\" type=\"error\" show-icon :closable=\"false\" class=\"no-print\" />\n    <div class=\"periodic-body\">\n      <el-card shadow=\"never\" class=\"panel periodic-stored no-print\" data-test=\"periodic-stored\">\n        <template #header><div class=\"panel-head\"><span>{{ t('periodicUi.stored') }}</span></div></template>\n        <el-table :data=\"stored\" size=\"small\" :empty-text=\"t('periodicUi.noStored')\" highlight-current-row\n                  @row-click=\"open\" max-height=\"640\">\n          <el-table-column :label=\"t('periodicUi.period')\" min-width=\"150\"><template #default=\"{ row }\">\n            <a class=\"link\" :data-report=\"row.id\">{{ periodText({ kind: row.period_kind, first_day: row.first_day, last_day: row.last_day }) }}</a></template></el-table-column>\n          <el-table-column :label=\"t('periodicUi.scope')\" width=\"90\"><template #default=\"{ row }\">\n            {{ row.scope || t('periodicUi.centre') }}</template></el-table-column>\n          <el-table-column label=\"v\" width=\"40\" align=\"right\" prop=\"version\" />\n        </el-table>\n      </el-card>\n      <div v-if=\"doc\" class=\"periodic-report\" data-test=\"periodic-report\">\n        <div class=\"periodic-title\">\n          <h2>{{ nm(doc.scope) }} · {{ periodText(doc.period) }}</h2>\n          <div class=\"muted small\">\n            <span data-test=\"periodic-as-of\">{{ t('periodicUi.asOf') }}: {{ doc.data_as_of ? fmtTime(doc.data_as_of, true) : t('periodicUi.notRolled') }}</span>\n            <span v-if=\"doc.days_not_rolled\" class=\"bad\"> · {{ t('periodicUi.daysNotRolled', { n: doc.days_not_rolled }) }}</span>\n            · {{ t('periodicUi.generated') }}: {{ fmtTime(doc.generated_at, true) }}\n            <span v-if=\"report.version\"> · {{ t('periodicUi.version', { v: report.version }) }}{{ report.generated_by_name ? ' · ' + report.generated_by_name : ' · ' + t('periodicUi.bySchedule') }}</span>\n            <span v-else> · {{ t('periodicUi.notStored') }}</span>\n          </div>\n          <div class=\"muted small\">{{ t('periodicUi.comparedWith') }}: {{ periodText(doc.previous_period) }} · {{ periodText(doc.last_year_period) }}</div>\n        </div>\n        <el-card shadow=\"never\" class=\"panel\">\n          <template #header><div class=\"panel-head\"><span>{{ t('periodicUi.summary') }}</span></div></template>\n          <table class=\"periodic-summary\" data-test=\"periodic-summary\">\n            <thead><tr><th></th><th>{{ t('periodicUi.thisPeriod') }}</th><th>{{ t('periodicUi.previous') }}</th>\n              <th>{{ t('periodicUi.change') }}</th><th>{{ t('periodicUi.lastYear') }}</th><th>{{ t('periodicUi.change') }}</th></tr></thead>\n            <tbody>\n              <tr v-for=\"row in doc.summary\" :key=\"row.measure\" :data-measure=\"row.measure\">\n                <th>{{ t('periodicUi.measures.' + row.measure) }}</th>\n                <td class=\"num strong\">{{ shown(row.measure, row.value) }}</td>\n                <td class=\"num\">{{ shown(row.measure, row.previous) }}</td>\n                <td class=\"num\" :class=\"arrow(row, 'change_previous').cls\">{{ arrow(row, 'change_previous').sign }} {{ changeText(row, 'change_previous') }}</td>\n                <td class=\"num\">{{ shown(row.measure, row.last_year) }}</td>\n                <td class=\"num\" :class=\"arrow(row, 'change_last_year').cls\">{{ arrow(row, 'change_last_year').sign }} {{ changeText(row, 'change_last_year') }}</td>\n              </tr>\n            </tbody>\n          </table>\n        </el-card>\n        <el-card shadow=\"never\" class=\"panel periodic-chart\">\n          <template #header><div class=\"panel-head\"><span>{{ t('periodicUi.daily') }}</span></div></template>\n          <Chart :option=\"dailyOption\" :height=\"260\" />\n        </el-card>\n        <div class=\"two-col periodic-charts\">\n          <el-card shadow=\"never\" class=\"panel periodic-chart\">\n            <template #header><div class=\"panel-head\"><span>{{ t('periodicUi.byItem') }}</span></div></template>\n            <Chart :option=\"itemOption\" :height=\"300\" />\n          </el-card>\n          <el-card shadow=\"never\" class=\"panel periodic-chart\">\n            <template #header><div class=\"panel-head\"><span>{{ t('periodicUi.byChannel') }}</span></div></template>\n            <Chart :option=\"channelOption\" :height=\"300\" />\n          </el-card>\n        </div>\n        <div class=\"periodic-breakdowns\">\n          <el-card v-for=\"dimension in BREAKDOWNS\" :key=\"dimension\" shadow=\"never\" class=\"panel\" :data-breakdown=\"dimension\">\n            <template #header><div class=\"panel-head\"><span>{{ t('periodicUi.by.' + dimension) }}</span></div></template>\n            <table class=\"periodic-table\">\n              <thead><tr><th></th><th>{{ t('periodicUi.measures.registered') }}</th><th>{{ t('periodicUi.measures.resolved_on_call') }}</th>\n                <th>{{ t('periodicUi.previous') }}</th><th>{{ t('periodicUi.lastYear') }}</th></tr></thead>\n              <tbody>\n                <tr v-for=\"row in doc.orders_by[dimension].slice(0, 15)\" :key=\"row.key\">\n                  <th>{{ breakdownLabel(dimension, row) }}</th><td class=\"num\">{{ row.registered }}</td>\n                  <td class=\"num\">{{ row.resolved_on_call }}</td><td class=\"num\">{{ row.previous }}</td><td class=\"num\">{{ row.last_year }}</td>\n                </tr>\n                <tr v-if=\"!doc.orders_by[dimension].length\"><td colspan=\"5\" class=\"muted\">{{ t('periodicUi.none') }}</td></tr>\n              </tbody>\n            </table>\n          </el-card>\n        </div>\n        <el-card shadow=\"never\" class=\"panel\" data-test=\"periodic-agents\">\n          <template #header><div class=\"panel-head\"><span>{{ t('periodicUi.agents') }}</span></div></template>\n          <table class=\"periodic-table\">\n            <thead><tr><th>{{ t('periodicUi.agent') }}</th><th>{{ t('periodicUi.callsHandled') }}</th><th>{{ t('periodicUi.avgHandling') }}</th>\n              <th>{{ t('periodicUi.avgAfterCall') }}</th><th>{{ t('periodicUi.answered15') }}</th>\n              <th>{{ t('periodicUi.measures.registered') }}</th><th>{{ t('periodicUi.measures.resolved_on_call') }}</th></tr></thead>\n            <tbody>\n              <tr v-for=\"row in doc.agents\" :key=\"row.key\" :data-agent=\"row.key\">\n                <th>{{ nm(row) }}</th><td class=\"num\">{{ row.calls_handled }}</td>\n                <td class=\"num\">{{ row.avg_handling_seconds ?? '—' }}</td><td class=\"num\">{{ row.avg_after_call_seconds ?? '—' }}</td>\n                <td class=\"num\">{{ row.calls_answered_15s }}</td><td class=\"num\">{{ row.registered }}</td><td class=\"num\">{{ row.resolved_on_call }}</td>\n              </tr>\n              <tr v-if=\"!doc.agents.length\"><td colspan=\"7\" class=\"muted\">{{ t('periodicUi.none') }}</td></tr>\n            </tbody>\n          </table>\n        </el-card>\n        <el-card v-for=\"list in ['overdue', 'completed_late']\" :key=\"list\" shadow=\"never\" class=\"panel\" :data-list=\"list\">\n          <template #header><div class=\"panel-head\"><span>{{ t('periodicUi.lists.' + list) }}</span>\n            <span class=\"muted small\">{{ t('periodicUi.listCount', { n: doc[list].count, shown: doc[list].rows.length }) }}</span></div></template>\n          <table class=\"periodic-table\">\n            <thead><tr><th>{{ t('periodicUi.number') }}</th><th>{{ t('periodicUi.item') }}</th><th>{{ t('periodicUi.unit') }}</th>\n              <th>{{ t('periodicUi.due') }}</th><th>{{ t('periodicUi.completed') }}</th></tr></thead>\n            <tbody>\n              <tr v-for=\"row in doc[list].rows\" :key=\"row.order_id\">\n                <th><a class=\"link\" :href=\"'#/orders/' + row.order_id\">{{ row.number }}</a></th>\n                <td>{{ nm(row, 'item_') }}</td>\n                <td>{{ nm(row, 'unit_') || '—' }}</td>\n                <td>{{ fmtTime(row.due_at, true) }}</td><td>{{ row.completed_at ? fmtTime(row.completed_at, true) : '—' }}</td>\n              </tr>\n              <tr v-if=\"!doc[list].rows.length\"><td colspan=\"5\" class=\"muted\">{{ t('periodicUi.none') }}</td></tr>\n            </tbody>\n          </table>\n        </el-card>\n      </div>\n      <el-empty v-else :description=\"t('periodicUi.choose')\" class=\"no-print\" />\n    </div>\n  </div>",
+    (() => {
+      const _hoisted_1 = { class: "periodic-page" }
+      const _hoisted_2 = { class: "tab-toolbar periodic-tools no-print" }
+      const _hoisted_3 = { class: "periodic-body" }
+      const _hoisted_4 = { class: "panel-head" }
+      const _hoisted_5 = ["data-report"]
+      const _hoisted_6 = {
+        key: 0,
+        class: "periodic-report",
+        "data-test": "periodic-report"
+      }
+      const _hoisted_7 = { class: "periodic-title" }
+      const _hoisted_8 = { class: "muted small" }
+      const _hoisted_9 = { "data-test": "periodic-as-of" }
+      const _hoisted_10 = {
+        key: 0,
+        class: "bad"
+      }
+      const _hoisted_11 = { key: 1 }
+      const _hoisted_12 = { key: 2 }
+      const _hoisted_13 = { class: "muted small" }
+      const _hoisted_14 = { class: "panel-head" }
+      const _hoisted_15 = {
+        class: "periodic-summary",
+        "data-test": "periodic-summary"
+      }
+      const _hoisted_16 = ["data-measure"]
+      const _hoisted_17 = { class: "num strong" }
+      const _hoisted_18 = { class: "num" }
+      const _hoisted_19 = { class: "num" }
+      const _hoisted_20 = { class: "panel-head" }
+      const _hoisted_21 = { class: "two-col periodic-charts" }
+      const _hoisted_22 = { class: "panel-head" }
+      const _hoisted_23 = { class: "panel-head" }
+      const _hoisted_24 = { class: "periodic-breakdowns" }
+      const _hoisted_25 = { class: "panel-head" }
+      const _hoisted_26 = { class: "periodic-table" }
+      const _hoisted_27 = { class: "num" }
+      const _hoisted_28 = { class: "num" }
+      const _hoisted_29 = { class: "num" }
+      const _hoisted_30 = { class: "num" }
+      const _hoisted_31 = { key: 0 }
+      const _hoisted_32 = {
+        colspan: "5",
+        class: "muted"
+      }
+      const _hoisted_33 = { class: "panel-head" }
+      const _hoisted_34 = { class: "periodic-table" }
+      const _hoisted_35 = ["data-agent"]
+      const _hoisted_36 = { class: "num" }
+      const _hoisted_37 = { class: "num" }
+      const _hoisted_38 = { class: "num" }
+      const _hoisted_39 = { class: "num" }
+      const _hoisted_40 = { class: "num" }
+      const _hoisted_41 = { class: "num" }
+      const _hoisted_42 = { key: 0 }
+      const _hoisted_43 = {
+        colspan: "7",
+        class: "muted"
+      }
+      const _hoisted_44 = { class: "panel-head" }
+      const _hoisted_45 = { class: "muted small" }
+      const _hoisted_46 = { class: "periodic-table" }
+      const _hoisted_47 = ["href"]
+      const _hoisted_48 = { key: 0 }
+      const _hoisted_49 = {
+        colspan: "5",
+        class: "muted"
+      }
+
+      return function render(_ctx, _cache) {
+        const _component_el_radio_button = _resolveComponent("el-radio-button")
+        const _component_el_radio_group = _resolveComponent("el-radio-group")
+        const _component_el_date_picker = _resolveComponent("el-date-picker")
+        const _component_el_option = _resolveComponent("el-option")
+        const _component_el_select = _resolveComponent("el-select")
+        const _component_el_button = _resolveComponent("el-button")
+        const _component_el_alert = _resolveComponent("el-alert")
+        const _component_el_table_column = _resolveComponent("el-table-column")
+        const _component_el_table = _resolveComponent("el-table")
+        const _component_el_card = _resolveComponent("el-card")
+        const _component_Chart = _resolveComponent("Chart")
+        const _component_el_empty = _resolveComponent("el-empty")
+
+        return (_openBlock(), _createElementBlock("div", _hoisted_1, [
+          _createElementVNode("div", _hoisted_2, [
+            _createVNode(_component_el_radio_group, {
+              modelValue: _ctx.kind,
+              "onUpdate:modelValue": _cache[0] || (_cache[0] = $event => ((_ctx.kind) = $event)),
+              size: "small",
+              "data-test": "periodic-kind"
+            }, {
+              default: _withCtx(() => [
+                (_openBlock(), _createElementBlock(_Fragment, null, _renderList(['daily', 'weekly', 'monthly', 'custom'], (k) => {
+                  return _createVNode(_component_el_radio_button, {
+                    key: k,
+                    value: k
+                  }, {
+                    default: _withCtx(() => [
+                      _createTextVNode(_toDisplayString(_ctx.t('periodicUi.kinds.' + k)), 1 /* TEXT */)
+                    ]),
+                    _: 2 /* DYNAMIC */
+                  }, 1032 /* PROPS, DYNAMIC_SLOTS */, ["value"])
+                }), 64 /* STABLE_FRAGMENT */))
+              ]),
+              _: 1 /* STABLE */
+            }, 8 /* PROPS */, ["modelValue"]),
+            (_ctx.kind === 'custom')
+              ? (_openBlock(), _createBlock(_component_el_date_picker, {
+                  key: 0,
+                  modelValue: _ctx.range,
+                  "onUpdate:modelValue": _cache[1] || (_cache[1] = $event => ((_ctx.range) = $event)),
+                  type: "daterange",
+                  "value-format": "YYYY-MM-DD",
+                  "unlink-panels": "",
+                  clearable: false,
+                  "start-placeholder": _ctx.t('periodicUi.from'),
+                  "end-placeholder": _ctx.t('periodicUi.to'),
+                  "data-test": "periodic-range"
+                }, null, 8 /* PROPS */, ["modelValue", "start-placeholder", "end-placeholder"]))
+              : (_openBlock(), _createBlock(_component_el_date_picker, {
+                  key: 1,
+                  modelValue: _ctx.day,
+                  "onUpdate:modelValue": _cache[2] || (_cache[2] = $event => ((_ctx.day) = $event)),
+                  type: _ctx.kind === 'monthly' ? 'month' : 'date',
+                  "value-format": "YYYY-MM-DD",
+                  clearable: false,
+                  placeholder: _ctx.t('periodicUi.dayIn'),
+                  "data-test": "periodic-day"
+                }, null, 8 /* PROPS */, ["modelValue", "type", "placeholder"])),
+            _createVNode(_component_el_select, {
+              modelValue: _ctx.scope,
+              "onUpdate:modelValue": _cache[3] || (_cache[3] = $event => ((_ctx.scope) = $event)),
+              style: {"width":"170px"},
+              "data-test": "periodic-scope"
+            }, {
+              default: _withCtx(() => [
+                (_openBlock(true), _createElementBlock(_Fragment, null, _renderList(_ctx.scopes, (s) => {
+                  return (_openBlock(), _createBlock(_component_el_option, {
+                    key: s.value,
+                    value: s.value,
+                    label: s.label
+                  }, null, 8 /* PROPS */, ["value", "label"]))
+                }), 128 /* KEYED_FRAGMENT */))
+              ]),
+              _: 1 /* STABLE */
+            }, 8 /* PROPS */, ["modelValue"]),
+            _createVNode(_component_el_button, {
+              type: "primary",
+              loading: _ctx.loading,
+              onClick: _ctx.compute,
+              "data-test": "periodic-compute"
+            }, {
+              default: _withCtx(() => [
+                _createTextVNode(_toDisplayString(_ctx.t('periodicUi.compute')), 1 /* TEXT */)
+              ]),
+              _: 1 /* STABLE */
+            }, 8 /* PROPS */, ["loading", "onClick"]),
+            _createVNode(_component_el_button, {
+              loading: _ctx.loading,
+              onClick: _ctx.regenerate,
+              "data-test": "periodic-save"
+            }, {
+              default: _withCtx(() => [
+                _createTextVNode(_toDisplayString(_ctx.t('periodicUi.save')), 1 /* TEXT */)
+              ]),
+              _: 1 /* STABLE */
+            }, 8 /* PROPS */, ["loading", "onClick"]),
+            _createVNode(_component_el_button, {
+              disabled: !_ctx.doc,
+              onClick: _ctx.print,
+              "data-test": "periodic-print"
+            }, {
+              default: _withCtx(() => [
+                _createTextVNode(_toDisplayString(_ctx.t('periodicUi.print')), 1 /* TEXT */)
+              ]),
+              _: 1 /* STABLE */
+            }, 8 /* PROPS */, ["disabled", "onClick"])
+          ]),
+          (_ctx.error)
+            ? (_openBlock(), _createBlock(_component_el_alert, {
+                key: 0,
+                title: _ctx.error,
+                type: "error",
+                "show-icon": "",
+                closable: false,
+                class: "no-print"
+              }, null, 8 /* PROPS */, ["title"]))
+            : _createCommentVNode("v-if", true),
+          _createElementVNode("div", _hoisted_3, [
+            _createVNode(_component_el_card, {
+              shadow: "never",
+              class: "panel periodic-stored no-print",
+              "data-test": "periodic-stored"
+            }, {
+              header: _withCtx(() => [
+                _createElementVNode("div", _hoisted_4, [
+                  _createElementVNode("span", null, _toDisplayString(_ctx.t('periodicUi.stored')), 1 /* TEXT */)
+                ])
+              ]),
+              default: _withCtx(() => [
+                _createVNode(_component_el_table, {
+                  data: _ctx.stored,
+                  size: "small",
+                  "empty-text": _ctx.t('periodicUi.noStored'),
+                  "highlight-current-row": "",
+                  onRowClick: _ctx.open,
+                  "max-height": "640"
+                }, {
+                  default: _withCtx(() => [
+                    _createVNode(_component_el_table_column, {
+                      label: _ctx.t('periodicUi.period'),
+                      "min-width": "150"
+                    }, {
+                      default: _withCtx(({ row }) => [
+                        _createElementVNode("a", {
+                          class: "link",
+                          "data-report": row.id
+                        }, _toDisplayString(_ctx.periodText({ kind: row.period_kind, first_day: row.first_day, last_day: row.last_day })), 9 /* TEXT, PROPS */, _hoisted_5)
+                      ]),
+                      _: 1 /* STABLE */
+                    }, 8 /* PROPS */, ["label"]),
+                    _createVNode(_component_el_table_column, {
+                      label: _ctx.t('periodicUi.scope'),
+                      width: "90"
+                    }, {
+                      default: _withCtx(({ row }) => [
+                        _createTextVNode(_toDisplayString(row.scope || _ctx.t('periodicUi.centre')), 1 /* TEXT */)
+                      ]),
+                      _: 1 /* STABLE */
+                    }, 8 /* PROPS */, ["label"]),
+                    _createVNode(_component_el_table_column, {
+                      label: "v",
+                      width: "40",
+                      align: "right",
+                      prop: "version"
+                    })
+                  ]),
+                  _: 1 /* STABLE */
+                }, 8 /* PROPS */, ["data", "empty-text", "onRowClick"])
+              ]),
+              _: 1 /* STABLE */
+            }),
+            (_ctx.doc)
+              ? (_openBlock(), _createElementBlock("div", _hoisted_6, [
+                  _createElementVNode("div", _hoisted_7, [
+                    _createElementVNode("h2", null, _toDisplayString(_ctx.nm(_ctx.doc.scope)) + " · " + _toDisplayString(_ctx.periodText(_ctx.doc.period)), 1 /* TEXT */),
+                    _createElementVNode("div", _hoisted_8, [
+                      _createElementVNode("span", _hoisted_9, _toDisplayString(_ctx.t('periodicUi.asOf')) + ": " + _toDisplayString(_ctx.doc.data_as_of ? _ctx.fmtTime(_ctx.doc.data_as_of, true) : _ctx.t('periodicUi.notRolled')), 1 /* TEXT */),
+                      (_ctx.doc.days_not_rolled)
+                        ? (_openBlock(), _createElementBlock("span", _hoisted_10, " · " + _toDisplayString(_ctx.t('periodicUi.daysNotRolled', { n: _ctx.doc.days_not_rolled })), 1 /* TEXT */))
+                        : _createCommentVNode("v-if", true),
+                      _createTextVNode(" · " + _toDisplayString(_ctx.t('periodicUi.generated')) + ": " + _toDisplayString(_ctx.fmtTime(_ctx.doc.generated_at, true)) + " ", 1 /* TEXT */),
+                      (_ctx.report.version)
+                        ? (_openBlock(), _createElementBlock("span", _hoisted_11, " · " + _toDisplayString(_ctx.t('periodicUi.version', { v: _ctx.report.version })) + _toDisplayString(_ctx.report.generated_by_name ? ' · ' + _ctx.report.generated_by_name : ' · ' + _ctx.t('periodicUi.bySchedule')), 1 /* TEXT */))
+                        : (_openBlock(), _createElementBlock("span", _hoisted_12, " · " + _toDisplayString(_ctx.t('periodicUi.notStored')), 1 /* TEXT */))
+                    ]),
+                    _createElementVNode("div", _hoisted_13, _toDisplayString(_ctx.t('periodicUi.comparedWith')) + ": " + _toDisplayString(_ctx.periodText(_ctx.doc.previous_period)) + " · " + _toDisplayString(_ctx.periodText(_ctx.doc.last_year_period)), 1 /* TEXT */)
+                  ]),
+                  _createVNode(_component_el_card, {
+                    shadow: "never",
+                    class: "panel"
+                  }, {
+                    header: _withCtx(() => [
+                      _createElementVNode("div", _hoisted_14, [
+                        _createElementVNode("span", null, _toDisplayString(_ctx.t('periodicUi.summary')), 1 /* TEXT */)
+                      ])
+                    ]),
+                    default: _withCtx(() => [
+                      _createElementVNode("table", _hoisted_15, [
+                        _createElementVNode("thead", null, [
+                          _createElementVNode("tr", null, [
+                            _cache[4] || (_cache[4] = _createElementVNode("th", null, null, -1 /* CACHED */)),
+                            _createElementVNode("th", null, _toDisplayString(_ctx.t('periodicUi.thisPeriod')), 1 /* TEXT */),
+                            _createElementVNode("th", null, _toDisplayString(_ctx.t('periodicUi.previous')), 1 /* TEXT */),
+                            _createElementVNode("th", null, _toDisplayString(_ctx.t('periodicUi.change')), 1 /* TEXT */),
+                            _createElementVNode("th", null, _toDisplayString(_ctx.t('periodicUi.lastYear')), 1 /* TEXT */),
+                            _createElementVNode("th", null, _toDisplayString(_ctx.t('periodicUi.change')), 1 /* TEXT */)
+                          ])
+                        ]),
+                        _createElementVNode("tbody", null, [
+                          (_openBlock(true), _createElementBlock(_Fragment, null, _renderList(_ctx.doc.summary, (row) => {
+                            return (_openBlock(), _createElementBlock("tr", {
+                              key: row.measure,
+                              "data-measure": row.measure
+                            }, [
+                              _createElementVNode("th", null, _toDisplayString(_ctx.t('periodicUi.measures.' + row.measure)), 1 /* TEXT */),
+                              _createElementVNode("td", _hoisted_17, _toDisplayString(_ctx.shown(row.measure, row.value)), 1 /* TEXT */),
+                              _createElementVNode("td", _hoisted_18, _toDisplayString(_ctx.shown(row.measure, row.previous)), 1 /* TEXT */),
+                              _createElementVNode("td", {
+                                class: _normalizeClass(["num", _ctx.arrow(row, 'change_previous').cls])
+                              }, _toDisplayString(_ctx.arrow(row, 'change_previous').sign) + " " + _toDisplayString(_ctx.changeText(row, 'change_previous')), 3 /* TEXT, CLASS */),
+                              _createElementVNode("td", _hoisted_19, _toDisplayString(_ctx.shown(row.measure, row.last_year)), 1 /* TEXT */),
+                              _createElementVNode("td", {
+                                class: _normalizeClass(["num", _ctx.arrow(row, 'change_last_year').cls])
+                              }, _toDisplayString(_ctx.arrow(row, 'change_last_year').sign) + " " + _toDisplayString(_ctx.changeText(row, 'change_last_year')), 3 /* TEXT, CLASS */)
+                            ], 8 /* PROPS */, _hoisted_16))
+                          }), 128 /* KEYED_FRAGMENT */))
+                        ])
+                      ])
+                    ]),
+                    _: 1 /* STABLE */
+                  }),
+                  _createVNode(_component_el_card, {
+                    shadow: "never",
+                    class: "panel periodic-chart"
+                  }, {
+                    header: _withCtx(() => [
+                      _createElementVNode("div", _hoisted_20, [
+                        _createElementVNode("span", null, _toDisplayString(_ctx.t('periodicUi.daily')), 1 /* TEXT */)
+                      ])
+                    ]),
+                    default: _withCtx(() => [
+                      _createVNode(_component_Chart, {
+                        option: _ctx.dailyOption,
+                        height: 260
+                      }, null, 8 /* PROPS */, ["option"])
+                    ]),
+                    _: 1 /* STABLE */
+                  }),
+                  _createElementVNode("div", _hoisted_21, [
+                    _createVNode(_component_el_card, {
+                      shadow: "never",
+                      class: "panel periodic-chart"
+                    }, {
+                      header: _withCtx(() => [
+                        _createElementVNode("div", _hoisted_22, [
+                          _createElementVNode("span", null, _toDisplayString(_ctx.t('periodicUi.byItem')), 1 /* TEXT */)
+                        ])
+                      ]),
+                      default: _withCtx(() => [
+                        _createVNode(_component_Chart, {
+                          option: _ctx.itemOption,
+                          height: 300
+                        }, null, 8 /* PROPS */, ["option"])
+                      ]),
+                      _: 1 /* STABLE */
+                    }),
+                    _createVNode(_component_el_card, {
+                      shadow: "never",
+                      class: "panel periodic-chart"
+                    }, {
+                      header: _withCtx(() => [
+                        _createElementVNode("div", _hoisted_23, [
+                          _createElementVNode("span", null, _toDisplayString(_ctx.t('periodicUi.byChannel')), 1 /* TEXT */)
+                        ])
+                      ]),
+                      default: _withCtx(() => [
+                        _createVNode(_component_Chart, {
+                          option: _ctx.channelOption,
+                          height: 300
+                        }, null, 8 /* PROPS */, ["option"])
+                      ]),
+                      _: 1 /* STABLE */
+                    })
+                  ]),
+                  _createElementVNode("div", _hoisted_24, [
+                    (_openBlock(true), _createElementBlock(_Fragment, null, _renderList(_ctx.BREAKDOWNS, (dimension) => {
+                      return (_openBlock(), _createBlock(_component_el_card, {
+                        key: dimension,
+                        shadow: "never",
+                        class: "panel",
+                        "data-breakdown": dimension
+                      }, {
+                        header: _withCtx(() => [
+                          _createElementVNode("div", _hoisted_25, [
+                            _createElementVNode("span", null, _toDisplayString(_ctx.t('periodicUi.by.' + dimension)), 1 /* TEXT */)
+                          ])
+                        ]),
+                        default: _withCtx(() => [
+                          _createElementVNode("table", _hoisted_26, [
+                            _createElementVNode("thead", null, [
+                              _createElementVNode("tr", null, [
+                                _cache[5] || (_cache[5] = _createElementVNode("th", null, null, -1 /* CACHED */)),
+                                _createElementVNode("th", null, _toDisplayString(_ctx.t('periodicUi.measures.registered')), 1 /* TEXT */),
+                                _createElementVNode("th", null, _toDisplayString(_ctx.t('periodicUi.measures.resolved_on_call')), 1 /* TEXT */),
+                                _createElementVNode("th", null, _toDisplayString(_ctx.t('periodicUi.previous')), 1 /* TEXT */),
+                                _createElementVNode("th", null, _toDisplayString(_ctx.t('periodicUi.lastYear')), 1 /* TEXT */)
+                              ])
+                            ]),
+                            _createElementVNode("tbody", null, [
+                              (_openBlock(true), _createElementBlock(_Fragment, null, _renderList(_ctx.doc.orders_by[dimension].slice(0, 15), (row) => {
+                                return (_openBlock(), _createElementBlock("tr", {
+                                  key: row.key
+                                }, [
+                                  _createElementVNode("th", null, _toDisplayString(_ctx.breakdownLabel(dimension, row)), 1 /* TEXT */),
+                                  _createElementVNode("td", _hoisted_27, _toDisplayString(row.registered), 1 /* TEXT */),
+                                  _createElementVNode("td", _hoisted_28, _toDisplayString(row.resolved_on_call), 1 /* TEXT */),
+                                  _createElementVNode("td", _hoisted_29, _toDisplayString(row.previous), 1 /* TEXT */),
+                                  _createElementVNode("td", _hoisted_30, _toDisplayString(row.last_year), 1 /* TEXT */)
+                                ]))
+                              }), 128 /* KEYED_FRAGMENT */)),
+                              (!_ctx.doc.orders_by[dimension].length)
+                                ? (_openBlock(), _createElementBlock("tr", _hoisted_31, [
+                                    _createElementVNode("td", _hoisted_32, _toDisplayString(_ctx.t('periodicUi.none')), 1 /* TEXT */)
+                                  ]))
+                                : _createCommentVNode("v-if", true)
+                            ])
+                          ])
+                        ]),
+                        _: 2 /* DYNAMIC */
+                      }, 1032 /* PROPS, DYNAMIC_SLOTS */, ["data-breakdown"]))
+                    }), 128 /* KEYED_FRAGMENT */))
+                  ]),
+                  _createVNode(_component_el_card, {
+                    shadow: "never",
+                    class: "panel",
+                    "data-test": "periodic-agents"
+                  }, {
+                    header: _withCtx(() => [
+                      _createElementVNode("div", _hoisted_33, [
+                        _createElementVNode("span", null, _toDisplayString(_ctx.t('periodicUi.agents')), 1 /* TEXT */)
+                      ])
+                    ]),
+                    default: _withCtx(() => [
+                      _createElementVNode("table", _hoisted_34, [
+                        _createElementVNode("thead", null, [
+                          _createElementVNode("tr", null, [
+                            _createElementVNode("th", null, _toDisplayString(_ctx.t('periodicUi.agent')), 1 /* TEXT */),
+                            _createElementVNode("th", null, _toDisplayString(_ctx.t('periodicUi.callsHandled')), 1 /* TEXT */),
+                            _createElementVNode("th", null, _toDisplayString(_ctx.t('periodicUi.avgHandling')), 1 /* TEXT */),
+                            _createElementVNode("th", null, _toDisplayString(_ctx.t('periodicUi.avgAfterCall')), 1 /* TEXT */),
+                            _createElementVNode("th", null, _toDisplayString(_ctx.t('periodicUi.answered15')), 1 /* TEXT */),
+                            _createElementVNode("th", null, _toDisplayString(_ctx.t('periodicUi.measures.registered')), 1 /* TEXT */),
+                            _createElementVNode("th", null, _toDisplayString(_ctx.t('periodicUi.measures.resolved_on_call')), 1 /* TEXT */)
+                          ])
+                        ]),
+                        _createElementVNode("tbody", null, [
+                          (_openBlock(true), _createElementBlock(_Fragment, null, _renderList(_ctx.doc.agents, (row) => {
+                            return (_openBlock(), _createElementBlock("tr", {
+                              key: row.key,
+                              "data-agent": row.key
+                            }, [
+                              _createElementVNode("th", null, _toDisplayString(_ctx.nm(row)), 1 /* TEXT */),
+                              _createElementVNode("td", _hoisted_36, _toDisplayString(row.calls_handled), 1 /* TEXT */),
+                              _createElementVNode("td", _hoisted_37, _toDisplayString(row.avg_handling_seconds ?? '—'), 1 /* TEXT */),
+                              _createElementVNode("td", _hoisted_38, _toDisplayString(row.avg_after_call_seconds ?? '—'), 1 /* TEXT */),
+                              _createElementVNode("td", _hoisted_39, _toDisplayString(row.calls_answered_15s), 1 /* TEXT */),
+                              _createElementVNode("td", _hoisted_40, _toDisplayString(row.registered), 1 /* TEXT */),
+                              _createElementVNode("td", _hoisted_41, _toDisplayString(row.resolved_on_call), 1 /* TEXT */)
+                            ], 8 /* PROPS */, _hoisted_35))
+                          }), 128 /* KEYED_FRAGMENT */)),
+                          (!_ctx.doc.agents.length)
+                            ? (_openBlock(), _createElementBlock("tr", _hoisted_42, [
+                                _createElementVNode("td", _hoisted_43, _toDisplayString(_ctx.t('periodicUi.none')), 1 /* TEXT */)
+                              ]))
+                            : _createCommentVNode("v-if", true)
+                        ])
+                      ])
+                    ]),
+                    _: 1 /* STABLE */
+                  }),
+                  (_openBlock(), _createElementBlock(_Fragment, null, _renderList(['overdue', 'completed_late'], (list) => {
+                    return _createVNode(_component_el_card, {
+                      key: list,
+                      shadow: "never",
+                      class: "panel",
+                      "data-list": list
+                    }, {
+                      header: _withCtx(() => [
+                        _createElementVNode("div", _hoisted_44, [
+                          _createElementVNode("span", null, _toDisplayString(_ctx.t('periodicUi.lists.' + list)), 1 /* TEXT */),
+                          _createElementVNode("span", _hoisted_45, _toDisplayString(_ctx.t('periodicUi.listCount', { n: _ctx.doc[list].count, shown: _ctx.doc[list].rows.length })), 1 /* TEXT */)
+                        ])
+                      ]),
+                      default: _withCtx(() => [
+                        _createElementVNode("table", _hoisted_46, [
+                          _createElementVNode("thead", null, [
+                            _createElementVNode("tr", null, [
+                              _createElementVNode("th", null, _toDisplayString(_ctx.t('periodicUi.number')), 1 /* TEXT */),
+                              _createElementVNode("th", null, _toDisplayString(_ctx.t('periodicUi.item')), 1 /* TEXT */),
+                              _createElementVNode("th", null, _toDisplayString(_ctx.t('periodicUi.unit')), 1 /* TEXT */),
+                              _createElementVNode("th", null, _toDisplayString(_ctx.t('periodicUi.due')), 1 /* TEXT */),
+                              _createElementVNode("th", null, _toDisplayString(_ctx.t('periodicUi.completed')), 1 /* TEXT */)
+                            ])
+                          ]),
+                          _createElementVNode("tbody", null, [
+                            (_openBlock(true), _createElementBlock(_Fragment, null, _renderList(_ctx.doc[list].rows, (row) => {
+                              return (_openBlock(), _createElementBlock("tr", {
+                                key: row.order_id
+                              }, [
+                                _createElementVNode("th", null, [
+                                  _createElementVNode("a", {
+                                    class: "link",
+                                    href: '#/orders/' + row.order_id
+                                  }, _toDisplayString(row.number), 9 /* TEXT, PROPS */, _hoisted_47)
+                                ]),
+                                _createElementVNode("td", null, _toDisplayString(_ctx.nm(row, 'item_')), 1 /* TEXT */),
+                                _createElementVNode("td", null, _toDisplayString(_ctx.nm(row, 'unit_') || '—'), 1 /* TEXT */),
+                                _createElementVNode("td", null, _toDisplayString(_ctx.fmtTime(row.due_at, true)), 1 /* TEXT */),
+                                _createElementVNode("td", null, _toDisplayString(row.completed_at ? _ctx.fmtTime(row.completed_at, true) : '—'), 1 /* TEXT */)
+                              ]))
+                            }), 128 /* KEYED_FRAGMENT */)),
+                            (!_ctx.doc[list].rows.length)
+                              ? (_openBlock(), _createElementBlock("tr", _hoisted_48, [
+                                  _createElementVNode("td", _hoisted_49, _toDisplayString(_ctx.t('periodicUi.none')), 1 /* TEXT */)
+                                ]))
+                              : _createCommentVNode("v-if", true)
+                          ])
+                        ])
+                      ]),
+                      _: 2 /* DYNAMIC */
+                    }, 1032 /* PROPS, DYNAMIC_SLOTS */, ["data-list"])
+                  }), 64 /* STABLE_FRAGMENT */))
+                ]))
+              : (_openBlock(), _createBlock(_component_el_empty, {
+                  key: 1,
+                  description: _ctx.t('periodicUi.choose'),
+                  class: "no-print"
+                }, null, 8 /* PROPS */, ["description"]))
+          ])
         ]))
       }
     })(),

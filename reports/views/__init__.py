@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from reports.views import hot
 from web.api import Api
 
 
 def register(api: Api) -> None:
     """Every reports operation, for wiring/app.py."""
-    del api
+    api.include(hot.routes)

@@ -1,8 +1,8 @@
 """The words of descriptions a period's orders share most (docs/reports.md, "Hot
 issues"): each order's words cut by the search's segmentation (hotline/words.py, so a
 word here is a word the order search finds), less the stop words of
-config/reports/stopwords.txt, single characters and anything with a digit in it (house
-numbers, floors, dates)."""
+config/reports/stopwords.txt, single characters, numbers in Chinese numerals and anything
+with a digit in it (house numbers, floors, dates)."""
 
 from __future__ import annotations
 
@@ -14,6 +14,9 @@ from pathlib import Path
 from hotline.words import Words, shared_words
 
 STOPWORDS_FILE = Path(__file__).resolve().parents[2] / "config/reports/stopwords.txt"
+
+# Chinese numerals: a word of nothing else is a number (十五 degrees, 三 floors).
+NUMERALS = frozenset("零〇一二三四五六七八九十百千万亿两几半")
 
 # The words kept per hotline and day: a period's ranking sums the days' kept words, so a
 # word below a day's first this many counts only on the days it made them.
@@ -34,8 +37,14 @@ def stopwords() -> frozenset[str]:
 
 
 def keeps(word: str, stop: frozenset[str]) -> bool:
-    """Whether a word says something: two characters at least, no digit, no stop word."""
-    return len(word) >= 2 and not any(ch.isdigit() for ch in word) and word not in stop
+    """Whether a word says something: two characters at least, no digit, not a number in
+    Chinese numerals, no stop word."""
+    return (
+        len(word) >= 2
+        and not any(ch.isdigit() for ch in word)
+        and not set(word) <= NUMERALS
+        and word not in stop
+    )
 
 
 def order_words(description: str, words: Words, stop: frozenset[str]) -> set[str]:

@@ -36,6 +36,7 @@ import KnowledgePage from "./views/knowledge.js";
 import KnowledgeEditor from "./views/knowledge/editor.js";
 import KnowledgeFigures from "./views/knowledge/figures.js";
 import KnowledgeReview from "./views/knowledge/review.js";
+import HotPage from "./views/hot.js";
 import { Countdown, Logo, StatusTag } from "./views/common.js";
 import {
   CALL_TAKER_ROLES, CENTRE_ROLES, KB_READER_ROLES, KB_WRITER_ROLES, SUPERVISOR_ROLES, UNIT_ROLES,
@@ -73,6 +74,7 @@ const ROUTES = [
   { path: "/knowledge/figures", component: KnowledgeFigures, roles: SUPERVISOR_ROLES },
   { path: "/knowledge/:id", component: KnowledgePage, roles: KB_READER_ROLES },
   { path: "/knowledge/:id/edit", component: KnowledgeEditor, roles: KB_WRITER_ROLES },
+  { path: "/hot", component: HotPage, roles: SUPERVISOR_ROLES, nav: "hotUi.nav" },
 ];
 
 const route = reactive({ path: "", params: {} });

@@ -25,8 +25,9 @@ async def roll_repeats(conn: asyncpg.Connection, day: dt.date) -> None:
     await conn.execute("DELETE FROM report_day_repeats WHERE day = $1", day)
     await conn.execute(
         f"""
-        INSERT INTO report_day_repeats (day, hotline_code, kind, key, n, label, area_code)
-        SELECT $1::date, o.hotline_code, k.kind, k.key, count(*),
+        INSERT INTO report_day_repeats
+               (day, hotline_code, kind, key_hash, key, n, label, area_code)
+        SELECT $1::date, o.hotline_code, k.kind, hashtextextended(k.key, 0), k.key, count(*),
                (array_agg(o.address ORDER BY o.id DESC))[1],
                (array_agg(o.area_code ORDER BY o.id DESC))[1]
           FROM work_orders o
@@ -57,7 +58,7 @@ async def replace_words(
     await conn.execute(
         """
         INSERT INTO report_day_words (day, hotline_code, word, n)
-        SELECT $1, h, w, n FROM unnest($2::text[], $3::text[], $4::bigint[]) AS t (h, w, n)
+        SELECT $1, h, w, n FROM unnest($2::text[], $3::text[], $4::int[]) AS t (h, w, n)
         """,
         day,
         [r[0] for r in rows],
@@ -83,19 +84,32 @@ async def repeats(
     hotline_codes: list[str] | None,
 ) -> list[asyncpg.Record]:
     """The addresses or callers with at least ``min_orders`` orders over the days
-    [start, end), most first: on how many days, the latest address as typed and area."""
+    [start, end), most first: on how many days, the latest address as typed and area.
+    The sums group the keys' hashes, read from the primary key alone; only the keys
+    listed are looked up again."""
     return await conn.fetch(
         """
-        SELECT key, sum(n)::bigint AS orders, count(DISTINCT day)::int AS days,
-               (array_agg(label ORDER BY day DESC))[1] AS label,
-               (array_agg(area_code ORDER BY day DESC))[1] AS area_code
-          FROM report_day_repeats
-         WHERE day >= $1 AND day < $2 AND kind = $3
-           AND ($4::text[] IS NULL OR hotline_code = ANY($4::text[]))
-         GROUP BY key
-        HAVING sum(n) >= $5
-         ORDER BY orders DESC, days DESC, key
-         LIMIT $6
+        WITH found AS (
+            SELECT key_hash, sum(n) AS orders
+              FROM report_day_repeats
+             WHERE kind = $3 AND day >= $1 AND day < $2
+               AND ($4::text[] IS NULL OR hotline_code = ANY($4::text[]))
+             GROUP BY key_hash
+            HAVING sum(n) >= $5
+             ORDER BY orders DESC, key_hash
+             LIMIT $6
+        )
+        SELECT d.key, f.orders, d.days, d.label, d.area_code
+          FROM found f
+         CROSS JOIN LATERAL (
+               SELECT min(r.key) AS key,
+                      count(DISTINCT r.day)::int AS days,
+                      (array_agg(r.label ORDER BY r.day DESC))[1] AS label,
+                      (array_agg(r.area_code ORDER BY r.day DESC))[1] AS area_code
+                 FROM report_day_repeats r
+                WHERE r.kind = $3 AND r.key_hash = f.key_hash AND r.day >= $1 AND r.day < $2
+                  AND ($4::text[] IS NULL OR r.hotline_code = ANY($4::text[]))) d
+         ORDER BY f.orders DESC, d.key
         """,
         start,
         end,
@@ -104,6 +118,69 @@ async def repeats(
         min_orders,
         limit,
     )
+
+
+async def period_totals(
+    conn: asyncpg.Connection,
+    dimension: str,
+    first: dt.date,
+    start: dt.date,
+    end: dt.date,
+    *,
+    hotline_codes: list[str] | None,
+    keys: list[str] | None = None,
+) -> list[asyncpg.Record]:
+    """A dimension's registered orders per key over the days [start, end) (``back``
+    0) and over each same-length period before it down to ``first`` (``back`` 1, 2, …),
+    summed in the database; only ``keys`` when given."""
+    key_clause = "AND key = ANY($7::text[])" if keys is not None else "AND $7::text[] IS NULL"
+    return await conn.fetch(
+        f"""
+        SELECT key,
+               CASE WHEN day >= $2 THEN 0 ELSE ($2 - day - 1) / $4 + 1 END AS back,
+               sum(n)::bigint AS n
+          FROM report_day_counts
+         WHERE dimension = $5 AND measure = 'registered' AND day >= $1 AND day < $3
+           AND ($6::text[] IS NULL OR hotline_code = ANY($6::text[]))
+           {key_clause}
+         GROUP BY 1, 2
+        """,
+        first,
+        start,
+        end,
+        (end - start).days,
+        dimension,
+        hotline_codes,
+        keys,
+    )
+
+
+async def key_days(
+    conn: asyncpg.Connection,
+    dimension: str,
+    key: str,
+    start: dt.date,
+    end: dt.date,
+    *,
+    hotline_codes: list[str] | None,
+) -> dict[dt.date, int]:
+    """One key's registered orders per day over the days [start, end)."""
+    rows = await conn.fetch(
+        """
+        SELECT day, sum(n)::bigint AS n
+          FROM report_day_counts
+         WHERE dimension = $1 AND measure = 'registered' AND key = $2
+           AND day >= $3 AND day < $4
+           AND ($5::text[] IS NULL OR hotline_code = ANY($5::text[]))
+         GROUP BY day
+        """,
+        dimension,
+        key,
+        start,
+        end,
+        hotline_codes,
+    )
+    return {r["day"]: r["n"] for r in rows}
 
 
 async def words(

@@ -14,12 +14,14 @@ from typing import Any
 import asyncpg
 
 from hotline.errors import InvalidQuery
-from reports.days.queries import daily_counts
+from reports.days.queries import counts
 from reports.hot import queries, stats
 from reports.hot.words import count_words
 
 # The previous same-length periods the baseline reads.
 BASELINE_PERIODS = 8
+# The heat table's items: the period's busiest.
+HEAT_ITEMS = 10
 # The longest period asked: a year (its baseline reaches eight years back).
 MAX_DAYS = 366
 MEASURE = "registered"
@@ -95,7 +97,6 @@ class Baseline:
     period: Period
     totals: dict[str, list[int]]  # key → [the period, 1 back, 2 back, …]
     last_year_totals: dict[str, int]
-    daily: dict[str, dict[dt.date, int]]  # key → day → orders, over all the periods
     previous: list[int]  # how many periods back each counted baseline period is
     last_year: bool
 
@@ -113,32 +114,30 @@ async def baseline(
     period: Period,
     dimension: str,
     hotline_codes: list[str] | None,
+    keys: list[str] | None = None,
 ) -> Baseline:
-    """The counts the verdicts of one dimension read: two ranges of day counts."""
-    first = period.back(BASELINE_PERIODS)
+    """The counts the verdicts of one dimension read (of ``keys`` only, when given),
+    summed per period by the database."""
+    first = period.back(BASELINE_PERIODS).start
     last_year = period.last_year()
     totals: dict[str, list[int]] = defaultdict(lambda: [0] * (BASELINE_PERIODS + 1))
-    last_year_totals: dict[str, int] = defaultdict(int)
-    daily: dict[str, dict[dt.date, int]] = defaultdict(dict)
-    for span in (Period(first.start, period.end), last_year):
-        rows = await daily_counts(
+    for r in await queries.period_totals(
+        conn, dimension, first, period.start, period.end, hotline_codes=hotline_codes, keys=keys
+    ):
+        totals[r["key"]][r["back"]] += r["n"]
+    last_year_totals = {
+        r["key"]: r["n"]
+        for r in await queries.period_totals(
             conn,
-            span.start,
-            span.end,
-            dimension=dimension,
-            measure=MEASURE,
+            dimension,
+            last_year.start,
+            last_year.start,
+            last_year.end,
             hotline_codes=hotline_codes,
+            keys=keys,
         )
-        for r in rows:
-            key, day, n = r["key"], r["day"], r["n"]
-            daily[key][day] = n
-            if span is last_year:
-                last_year_totals[key] += n
-            elif day >= period.start:
-                totals[key][0] += n
-            else:  # in the i-th period before it
-                totals[key][((period.start - day).days - 1) // period.days + 1] += n
-    rolled = await queries.rolled_days(conn, first.start, period.start)
+    }
+    rolled = await queries.rolled_days(conn, first, period.start)
     rolled |= await queries.rolled_days(conn, last_year.start, last_year.end)
 
     def counted(p: Period) -> bool:
@@ -147,8 +146,7 @@ async def baseline(
     return Baseline(
         period,
         dict(totals),
-        dict(last_year_totals),
-        dict(daily),
+        last_year_totals,
         [i for i in range(1, BASELINE_PERIODS + 1) if counted(period.back(i))],
         counted(last_year),
     )
@@ -199,10 +197,25 @@ async def rising(
 
 
 async def heat(
-    conn: asyncpg.Connection, period: Period, hotline_codes: list[str] | None
+    conn: asyncpg.Connection, period: Period, hotline_codes: list[str] | None, *, items: int
 ) -> list[dict[str, Any]]:
-    """Every district × item cell of the period with its verdict (area_item counts)."""
-    base = await baseline(conn, period, "area_item", hotline_codes)
+    """The district × item cells of the period's ``items`` busiest items, each with its
+    verdict (area_item counts)."""
+
+    async def by_count(dimension: str) -> list[str]:
+        rows = await counts(
+            conn,
+            period.start,
+            period.end,
+            dimension=dimension,
+            measure=MEASURE,
+            hotline_codes=hotline_codes,
+        )
+        return [r["key"] for r in rows]
+
+    busiest = (await by_count("item"))[:items]
+    keys = [f"{district}|{item}" for district in await by_count("district") for item in busiest]
+    base = await baseline(conn, period, "area_item", hotline_codes, keys)
     cells = []
     for key in sorted(base.totals):
         if base.observed(key) == 0:
@@ -230,16 +243,25 @@ async def trend(
 ) -> dict[str, Any]:
     """One key's orders per day over its baseline periods and the period, with the
     expected orders per day of the period and last year's same days."""
-    base = await baseline(conn, period, dimension, hotline_codes)
-    days = base.daily.get(key, {})
+    base = await baseline(conn, period, dimension, hotline_codes, [key])
     shown = Period(period.back(BASELINE_PERIODS).start, period.end)
-    expectation = base.expectation(key)
+    days = await queries.key_days(
+        conn, dimension, key, shown.start, shown.end, hotline_codes=hotline_codes
+    )
     last_year = period.last_year()
+    before = (
+        await queries.key_days(
+            conn, dimension, key, last_year.start, last_year.end, hotline_codes=hotline_codes
+        )
+        if base.last_year
+        else None
+    )
+    expectation = base.expectation(key)
     return {
         "key": key,
         "days": [{"day": day, "orders": days.get(day, 0)} for day in shown.each_day()],
-        "last_year": [{"day": day, "orders": days.get(day, 0)} for day in last_year.each_day()]
-        if base.last_year
+        "last_year": [{"day": day, "orders": before.get(day, 0)} for day in last_year.each_day()]
+        if before is not None
         else [],
         "expected_per_day": round(expectation.mean / period.days, 3) if expectation else None,
     }

@@ -21,6 +21,9 @@ from web.keys import READ_POOL
 
 routes = Routes()
 
+# What rises is judged per item, district or street; a trend is also drawn for one
+# district's item (a cell of the heat table).
+Rising = Literal["item", "district", "street"]
 Dimension = Literal["item", "district", "street", "area_item"]
 
 
@@ -36,7 +39,11 @@ class HotQuery(BaseModel):
 
 
 class RisingQuery(HotQuery):
-    dimension: Dimension = "item"
+    dimension: Rising = "item"
+
+
+class HeatQuery(HotQuery):
+    items: int = Field(default=service.HEAT_ITEMS, ge=1, le=30)
 
 
 class TrendQuery(HotQuery):
@@ -83,15 +90,15 @@ async def rising(request: web.Request) -> web.Response:
 @routes.route(
     "GET",
     "/api/v1/reports/hot/heat",
-    summary="The heat table: orders per district and item, with the hot cells",
+    summary="The heat table: orders per district and busiest item, with the hot cells",
     tag="reports",
-    query=HotQuery,
+    query=HeatQuery,
     roles=SUPERVISOR_ROLES,
 )
 async def heat(request: web.Request) -> web.Response:
-    _, period, hotlines = _asked(request, HotQuery)
+    query, period, hotlines = _asked(request, HeatQuery)
     async with request.app[READ_POOL].acquire() as conn:
-        cells = await service.heat(conn, period, hotlines)
+        cells = await service.heat(conn, period, hotlines, items=query.items)
     return json_response({"items": cells})
 
 

@@ -1,10 +1,13 @@
-"""Connections to PostgreSQL: the pool, codecs, and the transaction helper."""
+"""Connections to PostgreSQL: the pool, codecs, the transaction helper, and where
+reports read (a streaming replica, or the primary)."""
 
 from __future__ import annotations
 
 import asyncio
 import contextvars
 import json
+import logging
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from types import TracebackType
@@ -13,8 +16,12 @@ from typing import Any, TypeVar
 import asyncpg
 import asyncpg.transaction
 
+from hotline.fallbacks import Fallback, Fallbacks
+
 Connection = asyncpg.Connection
 Pool = asyncpg.Pool
+
+log = logging.getLogger(__name__)
 
 
 class Attempt:
@@ -231,3 +238,112 @@ def _settle(
         future.set_exception(exception)
     else:
         future.set_result(result)
+
+
+# ------------------------------------------------------------------ where reports read
+
+# Reports, rankings, hot issues and exports may read from a streaming replica
+# (HOTLINE_READ_DATABASE_URL, docs/deploy.md). A replica that cannot be reached must not
+# stop a report from opening: its connections are opened on the primary instead (a
+# fallback, counted and logged), and the pool tries the replica again this long after.
+READ_CONNECT_SECONDS = 5.0
+READ_RETRY_SECONDS = 30.0
+_READ_FALLBACK = "reports_on_primary"
+_READ_FALLBACK_MESSAGE = "reports read the primary: the read replica cannot be reached"
+
+
+def read_fallback(fallbacks: Fallbacks) -> Fallback:
+    """The fallback of reports' reads among a process's ``fallbacks`` (a web
+    application's are exported as ``hotline_fallbacks_total``)."""
+    return fallbacks.get(_READ_FALLBACK, _READ_FALLBACK_MESSAGE, log=log)
+
+
+def unreachable(exc: BaseException) -> bool:
+    """Whether opening a connection failed for want of a server that takes connections
+    (refused, timed out, no route, starting up or shutting down), not because it refused
+    our credentials or database: a mistake to show, not to hide."""
+    return isinstance(exc, OSError) or lost_connection(exc)
+
+
+async def _open_reading(
+    url: str, primary: str, fallback: Fallback, **kwargs: Any
+) -> tuple[asyncpg.Connection, bool]:
+    """A connection to the replica at ``url``, or to the ``primary`` when it cannot be
+    reached; and whether it fell back."""
+    try:
+        conn = await asyncpg.connect(url, timeout=READ_CONNECT_SECONDS, **kwargs)
+    except Exception as exc:
+        if not unreachable(exc):
+            raise
+        # Logged with the error, which names the host and port, never the password.
+        fallback.happened(exc)
+        return await asyncpg.connect(primary, **kwargs), True
+    fallback.ended()
+    return conn, False
+
+
+class _ReadConnections:
+    """The read pool's ``connect`` and ``setup`` hooks: each connection is opened on the
+    replica, or on the primary while the replica cannot be reached; once
+    ``retry_seconds`` have passed since the last fallback, the next acquire expires the
+    pool's connections, so each is opened again (on the replica if it is back) the next
+    time it is taken: a busy pool never idles long enough to drop them by itself."""
+
+    def __init__(self, primary: str, fallback: Fallback, retry_seconds: float) -> None:
+        self.primary = primary
+        self.fallback = fallback
+        self.retry_seconds = retry_seconds
+        self.pool: asyncpg.Pool | None = None
+        self.fell_back_at: float | None = None
+
+    async def connect(self, dsn: str, **kwargs: Any) -> asyncpg.Connection:
+        conn, fell_back = await _open_reading(dsn, self.primary, self.fallback, **kwargs)
+        if fell_back:
+            self.fell_back_at = time.monotonic()
+        return conn
+
+    async def setup(self, conn: asyncpg.Connection) -> None:
+        del conn  # the hook is given the connection taken; it is served as it is
+        if self.fell_back_at is None or self.pool is None:
+            return
+        if time.monotonic() - self.fell_back_at >= self.retry_seconds:
+            self.fell_back_at = None
+            await self.pool.expire_connections()
+
+
+async def create_read_pool(
+    url: str,
+    primary: str,
+    fallback: Fallback,
+    *,
+    min_size: int = 1,
+    max_size: int = 10,
+    retry_seconds: float = READ_RETRY_SECONDS,
+) -> asyncpg.Pool:
+    """The pool reports read from: connections to the replica at ``url``, opened on the
+    ``primary`` instead while the replica cannot be reached (each time ``fallback``)."""
+    hooks = _ReadConnections(primary, fallback, retry_seconds)
+    pool = await asyncpg.create_pool(
+        url,
+        min_size=min_size,
+        max_size=max_size,
+        init=_init_connection,
+        connection_class=_Connection,
+        connect=hooks.connect,
+        setup=hooks.setup,
+    )
+    assert pool is not None
+    hooks.pool = pool
+    return pool
+
+
+async def connect_for_reading(
+    url: str | None, primary: str, fallback: Fallback
+) -> asyncpg.Connection:
+    """One connection (a job, a command) to where reports read: the replica at ``url``;
+    the ``primary`` when ``url`` is unset or the replica cannot be reached."""
+    if url is None:
+        return await connect(primary)
+    conn, _ = await _open_reading(url, primary, fallback, connection_class=_Connection)
+    await _init_connection(conn)
+    return conn

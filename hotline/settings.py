@@ -21,6 +21,9 @@ class Settings(BaseSettings):
 
     env: Literal["development", "production"] = "development"
     database_url: str | None = None
+    # A streaming replica of the primary for what only reads and may be a little behind:
+    # reports, rankings, hot issues, exports (docs/reports.md). Unset: they read the primary.
+    read_database_url: str | None = None
     redis_url: str | None = None
     host: str = "127.0.0.1"
     port: int = Field(default=8080, ge=1, le=65535)
@@ -142,6 +145,7 @@ class Settings(BaseSettings):
 
     @field_validator(
         "database_url",
+        "read_database_url",
         "redis_url",
         "public_url",
         "secret_key",

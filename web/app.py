@@ -5,6 +5,7 @@ of an ``Api`` and the packages' own setup steps (pages, static files)."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Any
 
@@ -15,6 +16,7 @@ from aiohttp import web
 from hotline import db
 from hotline.context import Clock, utcnow
 from hotline.fallbacks import Fallbacks, fail_fast_redis
+from hotline.reference import versions
 from hotline.reference.calendar import CalendarCache
 from hotline.settings import Settings
 from hotline.storage import DiskStorage
@@ -52,8 +54,16 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
     assert settings.database_url, "the database URL is resolved before the app starts"
     app[POOL] = await db.create_pool(settings.database_url)
     app[SHARED] = db.SharedTransactions(app[POOL])
-    app[READ_POOL] = app[POOL]
+    # Reports read a replica when one is set (hotline/db.py, create_read_pool).
+    read_url = settings.read_database_url
+    if read_url:
+        fallback = db.read_fallback(app[FALLBACKS])
+        app[READ_POOL] = await db.create_read_pool(read_url, settings.database_url, fallback)
+    else:
+        app[READ_POOL] = app[POOL]
     yield
+    if app[READ_POOL] is not app[POOL]:
+        await app[READ_POOL].close()
     await app[POOL].close()
 
 
@@ -62,7 +72,11 @@ async def _redis(app: web.Application) -> AsyncIterator[None]:
     assert redis_url, "the Redis URL is resolved before the app starts"
     # Requests (webhooks among them) must not wait long on a Redis that is down.
     app[REDIS] = aioredis.Redis.from_url(redis_url, **fail_fast_redis())
+    # Reference data an administrator changed reaches this process's caches at once.
+    stop_listening = threading.Event()
+    versions.listen(redis_url, stop_listening)
     yield
+    stop_listening.set()
     await app[REDIS].aclose()
 
 

@@ -16,6 +16,7 @@ import logging
 import os
 import signal
 import sys
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -165,6 +166,7 @@ def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
     from redis import Redis
     from rq import Queue
 
+    from hotline.reference import versions
     from hotline.worker import Worker, work
 
     settings.check_production()
@@ -172,6 +174,7 @@ def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
         install_job_context(_with_urls(settings, urls))
         subscribe_all()
         connection = Redis.from_url(urls.redis_url)
+        versions.listen(urls.redis_url, threading.Event())
         # No fork per job: jobs share the process's job context, event loop and
         # connection pool (hotline.jobs), which is what makes a worker fast enough for
         # the timers.

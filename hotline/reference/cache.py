@@ -1,27 +1,28 @@
-"""Hotlines, service items, areas and enterprises, kept in each process for a short while.
+"""Hotlines, service items, areas and enterprises, kept in each process.
 
 They change rarely and are read on every registration and routing decision; reading
-them again for each order cost more round trips than the rest of the work. Edits are
-seen within ``ttl`` seconds (an item retired a moment ago may still be taken for that
-long). A code the cache does not know is looked up in the database, so nothing that was
-just created is refused; rows are never deleted, only retired. What is kept is kept per
-database: a process that works on several (a test run, a command) never mixes them.
+them again for each order cost more round trips than the rest of the work. A change is
+seen as soon as its announcement reaches the process, and at the latest after
+``check_every`` seconds, when the cache compares its version with the database's
+(hotline/reference/versions.py). A code the cache does not know is looked up in the
+database, so nothing that was just created is refused; rows are never deleted, only
+retired. What is kept is kept per database: a process that works on several (a test
+run, a command) never mixes them.
 """
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
 
 import asyncpg
 
 from hotline.db import database_of
-from hotline.reference import queries
+from hotline.reference import queries, versions
 
 
 @dataclass
 class _Tables:
-    loaded_at: float
+    seen: versions.Seen
     hotlines: dict[str, asyncpg.Record] = field(default_factory=dict)
     items: dict[str, asyncpg.Record] = field(default_factory=dict)
     areas: dict[str, asyncpg.Record] = field(default_factory=dict)
@@ -29,17 +30,21 @@ class _Tables:
 
 
 class ReferenceCache:
-    def __init__(self, ttl: float = 60.0) -> None:
-        self.ttl = ttl
+    def __init__(self, check_every: float = versions.CHECK_EVERY) -> None:
+        self.check_every = check_every
         self._databases: dict[str, _Tables] = {}
 
     async def _fresh(self, conn: asyncpg.Connection) -> _Tables:
         database = await database_of(conn)
         tables = self._databases.get(database)
-        if tables is not None and time.monotonic() - tables.loaded_at < self.ttl:
+        if tables is not None and not tables.seen.due(self.check_every):
+            return tables
+        seen = await versions.look(conn, "reference")
+        if tables is not None and tables.seen.version == seen.version:
+            tables.seen = seen
             return tables
         tables = self._databases[database] = _Tables(
-            loaded_at=time.monotonic(),
+            seen=seen,
             hotlines={r["code"]: r for r in await queries.list_hotlines(conn)},
             items={r["code"]: r for r in await queries.list_service_items(conn, retired=True)},
             areas={r["code"]: r for r in await queries.list_areas(conn)},

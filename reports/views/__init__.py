@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from reports.views import hot
+from reports.views import hot, rankings, reading
 from web.api import Api
 
 
 def register(api: Api) -> None:
     """Every reports operation, for wiring/app.py."""
+    api.include(reading.routes)
+    api.include(rankings.routes)
     api.include(hot.routes)

@@ -37,6 +37,9 @@ import KnowledgeEditor from "./views/knowledge/editor.js";
 import KnowledgeFigures from "./views/knowledge/figures.js";
 import KnowledgeReview from "./views/knowledge/review.js";
 import HotPage from "./views/hot.js";
+import RankingsPage from "./views/rankings.js";
+import { NoticePage, NoticesPage } from "./views/notices.js";
+import NotificationSettingsPage from "./views/notification_settings.js";
 import { Countdown, Logo, StatusTag } from "./views/common.js";
 import {
   CALL_TAKER_ROLES, CENTRE_ROLES, KB_READER_ROLES, KB_WRITER_ROLES, SUPERVISOR_ROLES, UNIT_ROLES,
@@ -75,6 +78,10 @@ const ROUTES = [
   { path: "/knowledge/:id", component: KnowledgePage, roles: KB_READER_ROLES },
   { path: "/knowledge/:id/edit", component: KnowledgeEditor, roles: KB_WRITER_ROLES },
   { path: "/hot", component: HotPage, roles: SUPERVISOR_ROLES, nav: "hotUi.nav" },
+  { path: "/rankings", component: RankingsPage, roles: SUPERVISOR_ROLES, nav: "rankUi.nav" },
+  { path: "/notices", component: NoticesPage, roles: [...SUPERVISOR_ROLES, ...UNIT_ROLES] },
+  { path: "/notices/:id", component: NoticePage, roles: [...SUPERVISOR_ROLES, ...UNIT_ROLES] },
+  { path: "/notifications", component: NotificationSettingsPage, roles: ["admin"], nav: "notifyUi.nav" },
 ];
 
 const route = reactive({ path: "", params: {} });

@@ -9,6 +9,7 @@ from collections.abc import Callable
 import asyncpg
 
 from reports.days import queries
+from reports.hot.service import roll_day as roll_hot_day
 
 # Told each day once it is rolled, with how many of the days are done.
 Progress = Callable[[dt.date, int], None]
@@ -26,6 +27,8 @@ async def do_roll_days(
     while day < end:
         async with conn.transaction():
             await queries.roll_day(conn, day, now)
+            # The hot issues' repeat keys and words of the day (docs/reports.md).
+            await roll_hot_day(conn, day)
         if progress is not None:
             progress(day, (day - start).days + 1)
         day += dt.timedelta(days=1)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from reports.views import periodic, rankings, reading
+from reports.views import hot, periodic, rankings, reading
 from web.api import Api
 
 
@@ -11,3 +11,4 @@ def register(api: Api) -> None:
     api.include(reading.routes)
     api.include(rankings.routes)
     api.include(periodic.routes)
+    api.include(hot.routes)

@@ -36,6 +36,7 @@ import KnowledgePage from "./views/knowledge.js";
 import KnowledgeEditor from "./views/knowledge/editor.js";
 import KnowledgeFigures from "./views/knowledge/figures.js";
 import KnowledgeReview from "./views/knowledge/review.js";
+import HotPage from "./views/hot.js";
 import RankingsPage from "./views/rankings.js";
 import { NoticePage, NoticesPage } from "./views/notices.js";
 import NotificationSettingsPage from "./views/notification_settings.js";
@@ -78,6 +79,7 @@ const ROUTES = [
   { path: "/knowledge/figures", component: KnowledgeFigures, roles: SUPERVISOR_ROLES },
   { path: "/knowledge/:id", component: KnowledgePage, roles: KB_READER_ROLES },
   { path: "/knowledge/:id/edit", component: KnowledgeEditor, roles: KB_WRITER_ROLES },
+  { path: "/hot", component: HotPage, roles: SUPERVISOR_ROLES, nav: "hotUi.nav" },
   { path: "/rankings", component: RankingsPage, roles: SUPERVISOR_ROLES, nav: "rankUi.nav" },
   { path: "/notices", component: NoticesPage, roles: [...SUPERVISOR_ROLES, ...UNIT_ROLES] },
   { path: "/notices/:id", component: NoticePage, roles: [...SUPERVISOR_ROLES, ...UNIT_ROLES] },

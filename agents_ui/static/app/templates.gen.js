@@ -4,7 +4,7 @@
 import { Fragment as _Fragment, createBlock as _createBlock, createCommentVNode as _createCommentVNode, createElementBlock as _createElementBlock, createElementVNode as _createElementVNode, createTextVNode as _createTextVNode, createVNode as _createVNode, normalizeClass as _normalizeClass, normalizeStyle as _normalizeStyle, openBlock as _openBlock, renderList as _renderList, resolveComponent as _resolveComponent, resolveDirective as _resolveDirective, resolveDynamicComponent as _resolveDynamicComponent, toDisplayString as _toDisplayString, vShow as _vShow, withCtx as _withCtx, withDirectives as _withDirectives, withKeys as _withKeys, withModifiers as _withModifiers } from "vue";
 
 export const renders = new Map([
-  // main.js:145
+  // main.js:147
   [
     "\n  <div class=\"login-screen\">\n    <div class=\"login-card\">\n      <section class=\"login-brand\">\n        <Logo :size=\"44\" />\n        <h1>{{ t('app.name') }}</h1>\n        <p class=\"lines\">{{ t('app.lines') }}</p>\n        <ul class=\"login-points\">\n          <li>12319 {{ t('domain.water') }} · {{ t('domain.gas') }} · {{ t('domain.heating') }}</li>\n          <li>{{ t('login.subtitle') }}</li>\n        </ul>\n        <p class=\"login-foot\">{{ t('login.footer') }}</p>\n      </section>\n      <section class=\"login-form\">\n        <div class=\"login-form-head\">\n          <h2>{{ t('login.title') }}</h2>\n          <el-button text size=\"small\" data-test=\"lang\" @click=\"toggle\">{{ t('app.language') }}</el-button>\n        </div>\n        <el-form label-position=\"top\" @submit.prevent=\"submit\">\n          <el-form-item :label=\"t('login.username')\">\n            <el-input v-model=\"form.username\" name=\"username\" autocomplete=\"username\" size=\"large\" autofocus />\n          </el-form-item>\n          <el-form-item :label=\"t('login.password')\">\n            <el-input v-model=\"form.password\" name=\"password\" type=\"password\" autocomplete=\"current-password\"\n                      size=\"large\" show-password @keyup.enter=\"submit\" />\n          </el-form-item>\n          <el-alert v-if=\"error\" :title=\"error\" type=\"error\" :closable=\"false\" show-icon class=\"login-error\" />\n          <el-button type=\"primary\" size=\"large\" class=\"login-submit\" native-type=\"submit\" :loading=\"busy\"\n                     data-test=\"login-submit\">{{ t('login.submit') }}</el-button>\n        </el-form>\n      </section>\n    </div>\n  </div>",
     (() => {
@@ -121,7 +121,7 @@ export const renders = new Map([
       }
     })(),
   ],
-  // main.js:185
+  // main.js:187
   [
     "<el-result icon=\"warning\" :title=\"t('app.notFound')\">\n      <template #extra><el-button type=\"primary\" @click=\"home\">{{ t('app.backHome') }}</el-button></template>\n    </el-result>",
     (() => {
@@ -149,7 +149,7 @@ export const renders = new Map([
       }
     })(),
   ],
-  // main.js:222
+  // main.js:224
   [
     "\n  <el-config-provider :locale=\"elLocale\">\n    <div v-if=\"!session.checked\" class=\"boot\">{{ t('app.loading') }}</div>\n    <LoginPage v-else-if=\"!session.user\" />\n    <div v-else-if=\"!refs.loaded\" class=\"boot\">{{ t('app.loading') }}</div>\n    <div v-else class=\"shell\">\n      <header class=\"topbar\">\n        <a class=\"brand\" href=\"#/\">\n          <Logo :size=\"30\" />\n          <span class=\"brand-text\">\n            <span class=\"brand-name\">{{ t('app.name') }}</span>\n            <span class=\"brand-sub\">{{ t('app.lines') }}</span>\n          </span>\n        </a>\n        <nav class=\"nav\">\n          <a v-for=\"item in nav\" :key=\"item.path\" :href=\"'#' + item.path\"\n             :class=\"{ active: isActive(item.path) }\">{{ t(item.nav) }}</a>\n        </nav>\n        <div class=\"top-right\">\n          <span class=\"live-state\" :class=\"live.state\" data-test=\"live-state\">\n            <i class=\"dot\"></i>{{ t('live.' + live.state) }}\n          </span>\n          <el-button text class=\"lang\" data-test=\"lang\" @click=\"toggleLocale\">{{ t('app.language') }}</el-button>\n          <span class=\"who\">{{ session.user.name }}<small>{{ t('roles.' + session.user.role) }}</small></span>\n          <el-button text class=\"logout\" @click=\"logout\">{{ t('app.logout') }}</el-button>\n        </div>\n      </header>\n      <main class=\"page\">\n        <component :is=\"current\" :key=\"routeKey\" :params=\"route.params\" />\n      </main>\n    </div>\n  </el-config-provider>",
     (() => {
@@ -4199,6 +4199,642 @@ export const renders = new Map([
                 _createElementVNode("span", _hoisted_4, _toDisplayString(_ctx.state.text), 1 /* TEXT */),
                 _createElementVNode("span", _hoisted_5, _toDisplayString(_ctx.$fmtTime(_ctx.due)), 1 /* TEXT */)
               ], 10 /* CLASS, PROPS */, _hoisted_3))
+      }
+    })(),
+  ],
+  // views/hot.js:99
+  [
+    "\n  <el-card shadow=\"never\" class=\"panel hot-trend\" data-test=\"hot-trend\">\n    <template #header><div class=\"panel-head\"><span>{{ t('hotUi.trend', { name: title }) }}</span>\n      <span class=\"muted small\">{{ t('hotUi.trendHint') }}</span></div></template>\n    <Chart :option=\"option\" :height=\"240\" />\n  </el-card>",
+    (() => {
+      const _hoisted_1 = { class: "panel-head" }
+      const _hoisted_2 = { class: "muted small" }
+
+      return function render(_ctx, _cache) {
+        const _component_Chart = _resolveComponent("Chart")
+        const _component_el_card = _resolveComponent("el-card")
+
+        return (_openBlock(), _createBlock(_component_el_card, {
+          shadow: "never",
+          class: "panel hot-trend",
+          "data-test": "hot-trend"
+        }, {
+          header: _withCtx(() => [
+            _createElementVNode("div", _hoisted_1, [
+              _createElementVNode("span", null, _toDisplayString(_ctx.t('hotUi.trend', { name: _ctx.title })), 1 /* TEXT */),
+              _createElementVNode("span", _hoisted_2, _toDisplayString(_ctx.t('hotUi.trendHint')), 1 /* TEXT */)
+            ])
+          ]),
+          default: _withCtx(() => [
+            _createVNode(_component_Chart, {
+              option: _ctx.option,
+              height: 240
+            }, null, 8 /* PROPS */, ["option"])
+          ]),
+          _: 1 /* STABLE */
+        }))
+      }
+    })(),
+  ],
+  // views/hot.js:220
+  [
+    "\n  <div class=\"hot-page\" data-test=\"hot-page\">\n    <div class=\"hot-head\">\n      <h2 class=\"hot-title\">{{ t('hotUi.title') }}</h2>\n      <span v-if=\"shown\" class=\"muted hot-period\" data-test=\"hot-period\">{{ shown.first_day }} – {{ shown.last_day }}</span>\n    </div>\n    <div class=\"tab-toolbar hot-tools\">\n      <el-date-picker v-model=\"form.days\" type=\"daterange\" value-format=\"YYYY-MM-DD\" unlink-panels :clearable=\"false\"\n                      :start-placeholder=\"t('hotUi.from')\" :end-placeholder=\"t('hotUi.to')\" data-test=\"hot-days\" @change=\"load\" />\n      <el-select v-model=\"form.hotline\" clearable :placeholder=\"t('hotUi.allHotlines')\" class=\"hot-hotline\" data-test=\"hot-hotline\" @change=\"load\">\n        <el-option v-for=\"h in refs.hotlines\" :key=\"h.code\" :value=\"h.code\" :label=\"h.code + ' ' + nameOf(h)\" />\n      </el-select>\n      <el-button :loading=\"loading\" @click=\"load\">{{ t('app.refresh') }}</el-button>\n      <el-button data-test=\"hot-print\" @click=\"print\">{{ t('hotUi.print') }}</el-button>\n    </div>\n    <el-alert v-if=\"error\" :title=\"error\" type=\"error\" show-icon :closable=\"false\" data-test=\"hot-error\" />\n\n    <el-card shadow=\"never\" class=\"panel\" data-test=\"hot-rising\">\n      <template #header><div class=\"panel-head\"><span>{{ t('hotUi.rising') }}</span>\n        <el-radio-group v-model=\"form.dimension\" size=\"small\" class=\"hot-dimension\" data-test=\"hot-dimension\" @change=\"changeDimension\">\n          <el-radio-button value=\"item\">{{ t('hotUi.dimensions.item') }}</el-radio-button>\n          <el-radio-button value=\"district\">{{ t('hotUi.dimensions.district') }}</el-radio-button>\n          <el-radio-button value=\"street\">{{ t('hotUi.dimensions.street') }}</el-radio-button>\n        </el-radio-group></div></template>\n      <p class=\"muted small hot-method\">{{ t('hotUi.method', { periods: rising.baseline_periods }) }}\n        <span v-if=\"rising.last_year\">{{ t('hotUi.withLastYear') }}</span></p>\n      <el-table :data=\"rising.items\" size=\"small\" :empty-text=\"t('hotUi.none')\" highlight-current-row\n                :row-class-name=\"({ row }) => row.hot ? 'hot-row' : ''\" @row-click=\"select\">\n        <el-table-column :label=\"t('hotUi.issue')\" min-width=\"180\"><template #default=\"{ row }\">\n          <el-tag v-if=\"row.hot\" type=\"danger\" size=\"small\" effect=\"dark\" class=\"hot-tag\">{{ t('hotUi.hot') }}</el-tag>\n          <a class=\"link\" :href=\"risingLink(row)\" data-test=\"hot-rising-link\" @click.stop>{{ risingName(row) }}</a></template></el-table-column>\n        <el-table-column :label=\"t('hotUi.orders')\" width=\"80\" align=\"right\"><template #default=\"{ row }\">\n          <span class=\"rate\" data-test=\"hot-rising-orders\">{{ row.orders }}</span></template></el-table-column>\n        <el-table-column :label=\"t('hotUi.expected')\" width=\"80\" align=\"right\"><template #default=\"{ row }\">{{ row.expected }}</template></el-table-column>\n        <el-table-column :label=\"t('hotUi.excess')\" width=\"80\" align=\"right\"><template #default=\"{ row }\">{{ row.excess > 0 ? '+' : '' }}{{ row.excess }}</template></el-table-column>\n        <el-table-column :label=\"t('hotUi.lastYear')\" width=\"80\" align=\"right\"><template #default=\"{ row }\">{{ row.last_year ?? '—' }}</template></el-table-column>\n        <el-table-column label=\"p\" width=\"90\" align=\"right\"><template #default=\"{ row }\">{{ fmtP(row.p) }}</template></el-table-column>\n        <el-table-column width=\"80\"><template #default=\"{ row }\">\n          <el-button size=\"small\" text type=\"primary\" data-test=\"hot-trend-button\" @click.stop=\"select(row)\">{{ t('hotUi.showTrend') }}</el-button></template></el-table-column>\n      </el-table>\n    </el-card>\n\n    <TrendChart v-if=\"trend\" :trend=\"trend\" :title=\"selectedName\" :period=\"shown\" />\n\n    <el-card shadow=\"never\" class=\"panel\" data-test=\"hot-heat\">\n      <template #header><div class=\"panel-head\"><span>{{ t('hotUi.heat') }}</span>\n        <span class=\"muted small\">{{ t('hotUi.heatHint') }}</span></div></template>\n      <div v-if=\"heatTable.districts.length\" class=\"hot-heat-scroll\">\n        <table class=\"hot-heat\">\n          <thead><tr><th></th><th v-for=\"item in heatTable.items\" :key=\"item\">{{ itemName(item) }}</th></tr></thead>\n          <tbody>\n            <tr v-for=\"district in heatTable.districts\" :key=\"district\">\n              <th>{{ areaName(district) }}</th>\n              <td v-for=\"item in heatTable.items\" :key=\"item\" :style=\"heatStyle(heatTable.byDistrict[district][item])\"\n                  :class=\"{ 'hot-cell': heatTable.byDistrict[district][item]?.hot }\">\n                <a v-if=\"heatTable.byDistrict[district][item]\" :href=\"link({ area: district, service_item: item })\"\n                   data-test=\"hot-heat-cell\">{{ heatTable.byDistrict[district][item].orders }}</a>\n              </td>\n            </tr>\n          </tbody>\n        </table>\n      </div>\n      <el-empty v-else :description=\"t('hotUi.none')\" :image-size=\"60\" />\n    </el-card>\n\n    <div class=\"two-col\">\n      <el-card shadow=\"never\" class=\"panel\" data-test=\"hot-addresses\">\n        <template #header><div class=\"panel-head\"><span>{{ t('hotUi.addresses') }}</span>\n          <span class=\"muted small\">{{ t('hotUi.repeatsHint') }}</span></div></template>\n        <el-table :data=\"addresses\" size=\"small\" :empty-text=\"t('hotUi.none')\">\n          <el-table-column :label=\"t('hotUi.address')\" min-width=\"180\"><template #default=\"{ row }\">\n            <a class=\"link\" :href=\"link({ q: row.label })\" data-test=\"hot-address-link\">{{ row.label }}</a>\n            <div class=\"muted tiny\">{{ areaName(row.area_code) }}</div></template></el-table-column>\n          <el-table-column :label=\"t('hotUi.orders')\" width=\"70\" align=\"right\"><template #default=\"{ row }\">{{ row.orders }}</template></el-table-column>\n          <el-table-column :label=\"t('hotUi.days')\" width=\"70\" align=\"right\"><template #default=\"{ row }\">{{ row.days }}</template></el-table-column>\n        </el-table>\n      </el-card>\n      <el-card shadow=\"never\" class=\"panel\" data-test=\"hot-callers\">\n        <template #header><div class=\"panel-head\"><span>{{ t('hotUi.callers') }}</span>\n          <span class=\"muted small\">{{ t('hotUi.repeatsHint') }}</span></div></template>\n        <el-table :data=\"callers\" size=\"small\" :empty-text=\"t('hotUi.none')\">\n          <el-table-column :label=\"t('hotUi.phone')\" min-width=\"150\"><template #default=\"{ row }\">\n            <a class=\"link\" :href=\"link({ q: row.key })\" data-test=\"hot-caller-link\">{{ row.key }}</a>\n            <div class=\"muted tiny\">{{ areaName(row.area_code) }}</div></template></el-table-column>\n          <el-table-column :label=\"t('hotUi.orders')\" width=\"70\" align=\"right\"><template #default=\"{ row }\">{{ row.orders }}</template></el-table-column>\n          <el-table-column :label=\"t('hotUi.days')\" width=\"70\" align=\"right\"><template #default=\"{ row }\">{{ row.days }}</template></el-table-column>\n        </el-table>\n      </el-card>\n    </div>\n\n    <div class=\"two-col\">\n      <el-card shadow=\"never\" class=\"panel\" data-test=\"hot-reopened\">\n        <template #header><div class=\"panel-head\"><span>{{ t('hotUi.reopened') }}</span>\n          <span class=\"muted small\">{{ t('hotUi.reopenedHint') }}</span></div></template>\n        <el-table :data=\"reopened\" size=\"small\" :empty-text=\"t('hotUi.none')\">\n          <el-table-column :label=\"t('hotUi.number')\" min-width=\"170\"><template #default=\"{ row }\">\n            <a class=\"link mono\" :href=\"'#/orders/' + row.id\">{{ row.number }}</a>\n            <div class=\"muted tiny\">{{ itemName(row.service_item_code) }} · {{ areaName(row.area_code) }}</div></template></el-table-column>\n          <el-table-column :label=\"t('hotUi.redo')\" width=\"80\" align=\"right\"><template #default=\"{ row }\">{{ row.redo_count }}</template></el-table-column>\n          <el-table-column :label=\"t('hotUi.status')\" width=\"100\"><template #default=\"{ row }\">{{ t('status.' + row.status) }}</template></el-table-column>\n        </el-table>\n      </el-card>\n      <el-card shadow=\"never\" class=\"panel\" data-test=\"hot-words\">\n        <template #header><div class=\"panel-head\"><span>{{ t('hotUi.words') }}</span>\n          <span class=\"muted small\">{{ t('hotUi.wordsHint') }}</span></div></template>\n        <el-table :data=\"words\" size=\"small\" :empty-text=\"t('hotUi.none')\">\n          <el-table-column :label=\"t('hotUi.word')\" min-width=\"120\"><template #default=\"{ row }\">\n            <a class=\"link\" :href=\"link({ q: row.word })\" data-test=\"hot-word-link\">{{ row.word }}</a></template></el-table-column>\n          <el-table-column :label=\"t('hotUi.orders')\" width=\"70\" align=\"right\"><template #default=\"{ row }\">{{ row.n }}</template></el-table-column>\n          <el-table-column :label=\"t('hotUi.before')\" width=\"80\" align=\"right\"><template #default=\"{ row }\">{{ row.previous }}</template></el-table-column>\n          <el-table-column :label=\"t('hotUi.change')\" width=\"80\" align=\"right\"><template #default=\"{ row }\">\n            <span :class=\"{ 'hot-up': change(row.n, row.previous) > 0 }\">{{ change(row.n, row.previous) === null ? t('hotUi.new') : (change(row.n, row.previous) > 0 ? '+' : '') + change(row.n, row.previous) + '%' }}</span></template></el-table-column>\n        </el-table>\n      </el-card>\n    </div>\n  </div>",
+    (() => {
+      const _hoisted_1 = {
+        class: "hot-page",
+        "data-test": "hot-page"
+      }
+      const _hoisted_2 = { class: "hot-head" }
+      const _hoisted_3 = { class: "hot-title" }
+      const _hoisted_4 = {
+        key: 0,
+        class: "muted hot-period",
+        "data-test": "hot-period"
+      }
+      const _hoisted_5 = { class: "tab-toolbar hot-tools" }
+      const _hoisted_6 = { class: "panel-head" }
+      const _hoisted_7 = { class: "muted small hot-method" }
+      const _hoisted_8 = { key: 0 }
+      const _hoisted_9 = ["href"]
+      const _hoisted_10 = {
+        class: "rate",
+        "data-test": "hot-rising-orders"
+      }
+      const _hoisted_11 = { class: "panel-head" }
+      const _hoisted_12 = { class: "muted small" }
+      const _hoisted_13 = {
+        key: 0,
+        class: "hot-heat-scroll"
+      }
+      const _hoisted_14 = { class: "hot-heat" }
+      const _hoisted_15 = ["href"]
+      const _hoisted_16 = { class: "two-col" }
+      const _hoisted_17 = { class: "panel-head" }
+      const _hoisted_18 = { class: "muted small" }
+      const _hoisted_19 = ["href"]
+      const _hoisted_20 = { class: "muted tiny" }
+      const _hoisted_21 = { class: "panel-head" }
+      const _hoisted_22 = { class: "muted small" }
+      const _hoisted_23 = ["href"]
+      const _hoisted_24 = { class: "muted tiny" }
+      const _hoisted_25 = { class: "two-col" }
+      const _hoisted_26 = { class: "panel-head" }
+      const _hoisted_27 = { class: "muted small" }
+      const _hoisted_28 = ["href"]
+      const _hoisted_29 = { class: "muted tiny" }
+      const _hoisted_30 = { class: "panel-head" }
+      const _hoisted_31 = { class: "muted small" }
+      const _hoisted_32 = ["href"]
+
+      return function render(_ctx, _cache) {
+        const _component_el_date_picker = _resolveComponent("el-date-picker")
+        const _component_el_option = _resolveComponent("el-option")
+        const _component_el_select = _resolveComponent("el-select")
+        const _component_el_button = _resolveComponent("el-button")
+        const _component_el_alert = _resolveComponent("el-alert")
+        const _component_el_radio_button = _resolveComponent("el-radio-button")
+        const _component_el_radio_group = _resolveComponent("el-radio-group")
+        const _component_el_tag = _resolveComponent("el-tag")
+        const _component_el_table_column = _resolveComponent("el-table-column")
+        const _component_el_table = _resolveComponent("el-table")
+        const _component_el_card = _resolveComponent("el-card")
+        const _component_TrendChart = _resolveComponent("TrendChart")
+        const _component_el_empty = _resolveComponent("el-empty")
+
+        return (_openBlock(), _createElementBlock("div", _hoisted_1, [
+          _createElementVNode("div", _hoisted_2, [
+            _createElementVNode("h2", _hoisted_3, _toDisplayString(_ctx.t('hotUi.title')), 1 /* TEXT */),
+            (_ctx.shown)
+              ? (_openBlock(), _createElementBlock("span", _hoisted_4, _toDisplayString(_ctx.shown.first_day) + " – " + _toDisplayString(_ctx.shown.last_day), 1 /* TEXT */))
+              : _createCommentVNode("v-if", true)
+          ]),
+          _createElementVNode("div", _hoisted_5, [
+            _createVNode(_component_el_date_picker, {
+              modelValue: _ctx.form.days,
+              "onUpdate:modelValue": _cache[0] || (_cache[0] = $event => ((_ctx.form.days) = $event)),
+              type: "daterange",
+              "value-format": "YYYY-MM-DD",
+              "unlink-panels": "",
+              clearable: false,
+              "start-placeholder": _ctx.t('hotUi.from'),
+              "end-placeholder": _ctx.t('hotUi.to'),
+              "data-test": "hot-days",
+              onChange: _ctx.load
+            }, null, 8 /* PROPS */, ["modelValue", "start-placeholder", "end-placeholder", "onChange"]),
+            _createVNode(_component_el_select, {
+              modelValue: _ctx.form.hotline,
+              "onUpdate:modelValue": _cache[1] || (_cache[1] = $event => ((_ctx.form.hotline) = $event)),
+              clearable: "",
+              placeholder: _ctx.t('hotUi.allHotlines'),
+              class: "hot-hotline",
+              "data-test": "hot-hotline",
+              onChange: _ctx.load
+            }, {
+              default: _withCtx(() => [
+                (_openBlock(true), _createElementBlock(_Fragment, null, _renderList(_ctx.refs.hotlines, (h) => {
+                  return (_openBlock(), _createBlock(_component_el_option, {
+                    key: h.code,
+                    value: h.code,
+                    label: h.code + ' ' + _ctx.nameOf(h)
+                  }, null, 8 /* PROPS */, ["value", "label"]))
+                }), 128 /* KEYED_FRAGMENT */))
+              ]),
+              _: 1 /* STABLE */
+            }, 8 /* PROPS */, ["modelValue", "placeholder", "onChange"]),
+            _createVNode(_component_el_button, {
+              loading: _ctx.loading,
+              onClick: _ctx.load
+            }, {
+              default: _withCtx(() => [
+                _createTextVNode(_toDisplayString(_ctx.t('app.refresh')), 1 /* TEXT */)
+              ]),
+              _: 1 /* STABLE */
+            }, 8 /* PROPS */, ["loading", "onClick"]),
+            _createVNode(_component_el_button, {
+              "data-test": "hot-print",
+              onClick: _ctx.print
+            }, {
+              default: _withCtx(() => [
+                _createTextVNode(_toDisplayString(_ctx.t('hotUi.print')), 1 /* TEXT */)
+              ]),
+              _: 1 /* STABLE */
+            }, 8 /* PROPS */, ["onClick"])
+          ]),
+          (_ctx.error)
+            ? (_openBlock(), _createBlock(_component_el_alert, {
+                key: 0,
+                title: _ctx.error,
+                type: "error",
+                "show-icon": "",
+                closable: false,
+                "data-test": "hot-error"
+              }, null, 8 /* PROPS */, ["title"]))
+            : _createCommentVNode("v-if", true),
+          _createVNode(_component_el_card, {
+            shadow: "never",
+            class: "panel",
+            "data-test": "hot-rising"
+          }, {
+            header: _withCtx(() => [
+              _createElementVNode("div", _hoisted_6, [
+                _createElementVNode("span", null, _toDisplayString(_ctx.t('hotUi.rising')), 1 /* TEXT */),
+                _createVNode(_component_el_radio_group, {
+                  modelValue: _ctx.form.dimension,
+                  "onUpdate:modelValue": _cache[2] || (_cache[2] = $event => ((_ctx.form.dimension) = $event)),
+                  size: "small",
+                  class: "hot-dimension",
+                  "data-test": "hot-dimension",
+                  onChange: _ctx.changeDimension
+                }, {
+                  default: _withCtx(() => [
+                    _createVNode(_component_el_radio_button, { value: "item" }, {
+                      default: _withCtx(() => [
+                        _createTextVNode(_toDisplayString(_ctx.t('hotUi.dimensions.item')), 1 /* TEXT */)
+                      ]),
+                      _: 1 /* STABLE */
+                    }),
+                    _createVNode(_component_el_radio_button, { value: "district" }, {
+                      default: _withCtx(() => [
+                        _createTextVNode(_toDisplayString(_ctx.t('hotUi.dimensions.district')), 1 /* TEXT */)
+                      ]),
+                      _: 1 /* STABLE */
+                    }),
+                    _createVNode(_component_el_radio_button, { value: "street" }, {
+                      default: _withCtx(() => [
+                        _createTextVNode(_toDisplayString(_ctx.t('hotUi.dimensions.street')), 1 /* TEXT */)
+                      ]),
+                      _: 1 /* STABLE */
+                    })
+                  ]),
+                  _: 1 /* STABLE */
+                }, 8 /* PROPS */, ["modelValue", "onChange"])
+              ])
+            ]),
+            default: _withCtx(() => [
+              _createElementVNode("p", _hoisted_7, [
+                _createTextVNode(_toDisplayString(_ctx.t('hotUi.method', { periods: _ctx.rising.baseline_periods })) + " ", 1 /* TEXT */),
+                (_ctx.rising.last_year)
+                  ? (_openBlock(), _createElementBlock("span", _hoisted_8, _toDisplayString(_ctx.t('hotUi.withLastYear')), 1 /* TEXT */))
+                  : _createCommentVNode("v-if", true)
+              ]),
+              _createVNode(_component_el_table, {
+                data: _ctx.rising.items,
+                size: "small",
+                "empty-text": _ctx.t('hotUi.none'),
+                "highlight-current-row": "",
+                "row-class-name": ({ row }) => row.hot ? 'hot-row' : '',
+                onRowClick: _ctx.select
+              }, {
+                default: _withCtx(() => [
+                  _createVNode(_component_el_table_column, {
+                    label: _ctx.t('hotUi.issue'),
+                    "min-width": "180"
+                  }, {
+                    default: _withCtx(({ row }) => [
+                      (row.hot)
+                        ? (_openBlock(), _createBlock(_component_el_tag, {
+                            key: 0,
+                            type: "danger",
+                            size: "small",
+                            effect: "dark",
+                            class: "hot-tag"
+                          }, {
+                            default: _withCtx(() => [
+                              _createTextVNode(_toDisplayString(_ctx.t('hotUi.hot')), 1 /* TEXT */)
+                            ]),
+                            _: 1 /* STABLE */
+                          }))
+                        : _createCommentVNode("v-if", true),
+                      _createElementVNode("a", {
+                        class: "link",
+                        href: _ctx.risingLink(row),
+                        "data-test": "hot-rising-link",
+                        onClick: _cache[3] || (_cache[3] = _withModifiers(() => {}, ["stop"]))
+                      }, _toDisplayString(_ctx.risingName(row)), 9 /* TEXT, PROPS */, _hoisted_9)
+                    ]),
+                    _: 1 /* STABLE */
+                  }, 8 /* PROPS */, ["label"]),
+                  _createVNode(_component_el_table_column, {
+                    label: _ctx.t('hotUi.orders'),
+                    width: "80",
+                    align: "right"
+                  }, {
+                    default: _withCtx(({ row }) => [
+                      _createElementVNode("span", _hoisted_10, _toDisplayString(row.orders), 1 /* TEXT */)
+                    ]),
+                    _: 1 /* STABLE */
+                  }, 8 /* PROPS */, ["label"]),
+                  _createVNode(_component_el_table_column, {
+                    label: _ctx.t('hotUi.expected'),
+                    width: "80",
+                    align: "right"
+                  }, {
+                    default: _withCtx(({ row }) => [
+                      _createTextVNode(_toDisplayString(row.expected), 1 /* TEXT */)
+                    ]),
+                    _: 1 /* STABLE */
+                  }, 8 /* PROPS */, ["label"]),
+                  _createVNode(_component_el_table_column, {
+                    label: _ctx.t('hotUi.excess'),
+                    width: "80",
+                    align: "right"
+                  }, {
+                    default: _withCtx(({ row }) => [
+                      _createTextVNode(_toDisplayString(row.excess > 0 ? '+' : '') + _toDisplayString(row.excess), 1 /* TEXT */)
+                    ]),
+                    _: 1 /* STABLE */
+                  }, 8 /* PROPS */, ["label"]),
+                  _createVNode(_component_el_table_column, {
+                    label: _ctx.t('hotUi.lastYear'),
+                    width: "80",
+                    align: "right"
+                  }, {
+                    default: _withCtx(({ row }) => [
+                      _createTextVNode(_toDisplayString(row.last_year ?? '—'), 1 /* TEXT */)
+                    ]),
+                    _: 1 /* STABLE */
+                  }, 8 /* PROPS */, ["label"]),
+                  _createVNode(_component_el_table_column, {
+                    label: "p",
+                    width: "90",
+                    align: "right"
+                  }, {
+                    default: _withCtx(({ row }) => [
+                      _createTextVNode(_toDisplayString(_ctx.fmtP(row.p)), 1 /* TEXT */)
+                    ]),
+                    _: 1 /* STABLE */
+                  }),
+                  _createVNode(_component_el_table_column, { width: "80" }, {
+                    default: _withCtx(({ row }) => [
+                      _createVNode(_component_el_button, {
+                        size: "small",
+                        text: "",
+                        type: "primary",
+                        "data-test": "hot-trend-button",
+                        onClick: _withModifiers($event => (_ctx.select(row)), ["stop"])
+                      }, {
+                        default: _withCtx(() => [
+                          _createTextVNode(_toDisplayString(_ctx.t('hotUi.showTrend')), 1 /* TEXT */)
+                        ]),
+                        _: 1 /* STABLE */
+                      }, 8 /* PROPS */, ["onClick"])
+                    ]),
+                    _: 1 /* STABLE */
+                  })
+                ]),
+                _: 1 /* STABLE */
+              }, 8 /* PROPS */, ["data", "empty-text", "row-class-name", "onRowClick"])
+            ]),
+            _: 1 /* STABLE */
+          }),
+          (_ctx.trend)
+            ? (_openBlock(), _createBlock(_component_TrendChart, {
+                key: 1,
+                trend: _ctx.trend,
+                title: _ctx.selectedName,
+                period: _ctx.shown
+              }, null, 8 /* PROPS */, ["trend", "title", "period"]))
+            : _createCommentVNode("v-if", true),
+          _createVNode(_component_el_card, {
+            shadow: "never",
+            class: "panel",
+            "data-test": "hot-heat"
+          }, {
+            header: _withCtx(() => [
+              _createElementVNode("div", _hoisted_11, [
+                _createElementVNode("span", null, _toDisplayString(_ctx.t('hotUi.heat')), 1 /* TEXT */),
+                _createElementVNode("span", _hoisted_12, _toDisplayString(_ctx.t('hotUi.heatHint')), 1 /* TEXT */)
+              ])
+            ]),
+            default: _withCtx(() => [
+              (_ctx.heatTable.districts.length)
+                ? (_openBlock(), _createElementBlock("div", _hoisted_13, [
+                    _createElementVNode("table", _hoisted_14, [
+                      _createElementVNode("thead", null, [
+                        _createElementVNode("tr", null, [
+                          _cache[4] || (_cache[4] = _createElementVNode("th", null, null, -1 /* CACHED */)),
+                          (_openBlock(true), _createElementBlock(_Fragment, null, _renderList(_ctx.heatTable.items, (item) => {
+                            return (_openBlock(), _createElementBlock("th", { key: item }, _toDisplayString(_ctx.itemName(item)), 1 /* TEXT */))
+                          }), 128 /* KEYED_FRAGMENT */))
+                        ])
+                      ]),
+                      _createElementVNode("tbody", null, [
+                        (_openBlock(true), _createElementBlock(_Fragment, null, _renderList(_ctx.heatTable.districts, (district) => {
+                          return (_openBlock(), _createElementBlock("tr", { key: district }, [
+                            _createElementVNode("th", null, _toDisplayString(_ctx.areaName(district)), 1 /* TEXT */),
+                            (_openBlock(true), _createElementBlock(_Fragment, null, _renderList(_ctx.heatTable.items, (item) => {
+                              return (_openBlock(), _createElementBlock("td", {
+                                key: item,
+                                style: _normalizeStyle(_ctx.heatStyle(_ctx.heatTable.byDistrict[district][item])),
+                                class: _normalizeClass({ 'hot-cell': _ctx.heatTable.byDistrict[district][item]?.hot })
+                              }, [
+                                (_ctx.heatTable.byDistrict[district][item])
+                                  ? (_openBlock(), _createElementBlock("a", {
+                                      key: 0,
+                                      href: _ctx.link({ area: district, service_item: item }),
+                                      "data-test": "hot-heat-cell"
+                                    }, _toDisplayString(_ctx.heatTable.byDistrict[district][item].orders), 9 /* TEXT, PROPS */, _hoisted_15))
+                                  : _createCommentVNode("v-if", true)
+                              ], 6 /* CLASS, STYLE */))
+                            }), 128 /* KEYED_FRAGMENT */))
+                          ]))
+                        }), 128 /* KEYED_FRAGMENT */))
+                      ])
+                    ])
+                  ]))
+                : (_openBlock(), _createBlock(_component_el_empty, {
+                    key: 1,
+                    description: _ctx.t('hotUi.none'),
+                    "image-size": 60
+                  }, null, 8 /* PROPS */, ["description"]))
+            ]),
+            _: 1 /* STABLE */
+          }),
+          _createElementVNode("div", _hoisted_16, [
+            _createVNode(_component_el_card, {
+              shadow: "never",
+              class: "panel",
+              "data-test": "hot-addresses"
+            }, {
+              header: _withCtx(() => [
+                _createElementVNode("div", _hoisted_17, [
+                  _createElementVNode("span", null, _toDisplayString(_ctx.t('hotUi.addresses')), 1 /* TEXT */),
+                  _createElementVNode("span", _hoisted_18, _toDisplayString(_ctx.t('hotUi.repeatsHint')), 1 /* TEXT */)
+                ])
+              ]),
+              default: _withCtx(() => [
+                _createVNode(_component_el_table, {
+                  data: _ctx.addresses,
+                  size: "small",
+                  "empty-text": _ctx.t('hotUi.none')
+                }, {
+                  default: _withCtx(() => [
+                    _createVNode(_component_el_table_column, {
+                      label: _ctx.t('hotUi.address'),
+                      "min-width": "180"
+                    }, {
+                      default: _withCtx(({ row }) => [
+                        _createElementVNode("a", {
+                          class: "link",
+                          href: _ctx.link({ q: row.label }),
+                          "data-test": "hot-address-link"
+                        }, _toDisplayString(row.label), 9 /* TEXT, PROPS */, _hoisted_19),
+                        _createElementVNode("div", _hoisted_20, _toDisplayString(_ctx.areaName(row.area_code)), 1 /* TEXT */)
+                      ]),
+                      _: 1 /* STABLE */
+                    }, 8 /* PROPS */, ["label"]),
+                    _createVNode(_component_el_table_column, {
+                      label: _ctx.t('hotUi.orders'),
+                      width: "70",
+                      align: "right"
+                    }, {
+                      default: _withCtx(({ row }) => [
+                        _createTextVNode(_toDisplayString(row.orders), 1 /* TEXT */)
+                      ]),
+                      _: 1 /* STABLE */
+                    }, 8 /* PROPS */, ["label"]),
+                    _createVNode(_component_el_table_column, {
+                      label: _ctx.t('hotUi.days'),
+                      width: "70",
+                      align: "right"
+                    }, {
+                      default: _withCtx(({ row }) => [
+                        _createTextVNode(_toDisplayString(row.days), 1 /* TEXT */)
+                      ]),
+                      _: 1 /* STABLE */
+                    }, 8 /* PROPS */, ["label"])
+                  ]),
+                  _: 1 /* STABLE */
+                }, 8 /* PROPS */, ["data", "empty-text"])
+              ]),
+              _: 1 /* STABLE */
+            }),
+            _createVNode(_component_el_card, {
+              shadow: "never",
+              class: "panel",
+              "data-test": "hot-callers"
+            }, {
+              header: _withCtx(() => [
+                _createElementVNode("div", _hoisted_21, [
+                  _createElementVNode("span", null, _toDisplayString(_ctx.t('hotUi.callers')), 1 /* TEXT */),
+                  _createElementVNode("span", _hoisted_22, _toDisplayString(_ctx.t('hotUi.repeatsHint')), 1 /* TEXT */)
+                ])
+              ]),
+              default: _withCtx(() => [
+                _createVNode(_component_el_table, {
+                  data: _ctx.callers,
+                  size: "small",
+                  "empty-text": _ctx.t('hotUi.none')
+                }, {
+                  default: _withCtx(() => [
+                    _createVNode(_component_el_table_column, {
+                      label: _ctx.t('hotUi.phone'),
+                      "min-width": "150"
+                    }, {
+                      default: _withCtx(({ row }) => [
+                        _createElementVNode("a", {
+                          class: "link",
+                          href: _ctx.link({ q: row.key }),
+                          "data-test": "hot-caller-link"
+                        }, _toDisplayString(row.key), 9 /* TEXT, PROPS */, _hoisted_23),
+                        _createElementVNode("div", _hoisted_24, _toDisplayString(_ctx.areaName(row.area_code)), 1 /* TEXT */)
+                      ]),
+                      _: 1 /* STABLE */
+                    }, 8 /* PROPS */, ["label"]),
+                    _createVNode(_component_el_table_column, {
+                      label: _ctx.t('hotUi.orders'),
+                      width: "70",
+                      align: "right"
+                    }, {
+                      default: _withCtx(({ row }) => [
+                        _createTextVNode(_toDisplayString(row.orders), 1 /* TEXT */)
+                      ]),
+                      _: 1 /* STABLE */
+                    }, 8 /* PROPS */, ["label"]),
+                    _createVNode(_component_el_table_column, {
+                      label: _ctx.t('hotUi.days'),
+                      width: "70",
+                      align: "right"
+                    }, {
+                      default: _withCtx(({ row }) => [
+                        _createTextVNode(_toDisplayString(row.days), 1 /* TEXT */)
+                      ]),
+                      _: 1 /* STABLE */
+                    }, 8 /* PROPS */, ["label"])
+                  ]),
+                  _: 1 /* STABLE */
+                }, 8 /* PROPS */, ["data", "empty-text"])
+              ]),
+              _: 1 /* STABLE */
+            })
+          ]),
+          _createElementVNode("div", _hoisted_25, [
+            _createVNode(_component_el_card, {
+              shadow: "never",
+              class: "panel",
+              "data-test": "hot-reopened"
+            }, {
+              header: _withCtx(() => [
+                _createElementVNode("div", _hoisted_26, [
+                  _createElementVNode("span", null, _toDisplayString(_ctx.t('hotUi.reopened')), 1 /* TEXT */),
+                  _createElementVNode("span", _hoisted_27, _toDisplayString(_ctx.t('hotUi.reopenedHint')), 1 /* TEXT */)
+                ])
+              ]),
+              default: _withCtx(() => [
+                _createVNode(_component_el_table, {
+                  data: _ctx.reopened,
+                  size: "small",
+                  "empty-text": _ctx.t('hotUi.none')
+                }, {
+                  default: _withCtx(() => [
+                    _createVNode(_component_el_table_column, {
+                      label: _ctx.t('hotUi.number'),
+                      "min-width": "170"
+                    }, {
+                      default: _withCtx(({ row }) => [
+                        _createElementVNode("a", {
+                          class: "link mono",
+                          href: '#/orders/' + row.id
+                        }, _toDisplayString(row.number), 9 /* TEXT, PROPS */, _hoisted_28),
+                        _createElementVNode("div", _hoisted_29, _toDisplayString(_ctx.itemName(row.service_item_code)) + " · " + _toDisplayString(_ctx.areaName(row.area_code)), 1 /* TEXT */)
+                      ]),
+                      _: 1 /* STABLE */
+                    }, 8 /* PROPS */, ["label"]),
+                    _createVNode(_component_el_table_column, {
+                      label: _ctx.t('hotUi.redo'),
+                      width: "80",
+                      align: "right"
+                    }, {
+                      default: _withCtx(({ row }) => [
+                        _createTextVNode(_toDisplayString(row.redo_count), 1 /* TEXT */)
+                      ]),
+                      _: 1 /* STABLE */
+                    }, 8 /* PROPS */, ["label"]),
+                    _createVNode(_component_el_table_column, {
+                      label: _ctx.t('hotUi.status'),
+                      width: "100"
+                    }, {
+                      default: _withCtx(({ row }) => [
+                        _createTextVNode(_toDisplayString(_ctx.t('status.' + row.status)), 1 /* TEXT */)
+                      ]),
+                      _: 1 /* STABLE */
+                    }, 8 /* PROPS */, ["label"])
+                  ]),
+                  _: 1 /* STABLE */
+                }, 8 /* PROPS */, ["data", "empty-text"])
+              ]),
+              _: 1 /* STABLE */
+            }),
+            _createVNode(_component_el_card, {
+              shadow: "never",
+              class: "panel",
+              "data-test": "hot-words"
+            }, {
+              header: _withCtx(() => [
+                _createElementVNode("div", _hoisted_30, [
+                  _createElementVNode("span", null, _toDisplayString(_ctx.t('hotUi.words')), 1 /* TEXT */),
+                  _createElementVNode("span", _hoisted_31, _toDisplayString(_ctx.t('hotUi.wordsHint')), 1 /* TEXT */)
+                ])
+              ]),
+              default: _withCtx(() => [
+                _createVNode(_component_el_table, {
+                  data: _ctx.words,
+                  size: "small",
+                  "empty-text": _ctx.t('hotUi.none')
+                }, {
+                  default: _withCtx(() => [
+                    _createVNode(_component_el_table_column, {
+                      label: _ctx.t('hotUi.word'),
+                      "min-width": "120"
+                    }, {
+                      default: _withCtx(({ row }) => [
+                        _createElementVNode("a", {
+                          class: "link",
+                          href: _ctx.link({ q: row.word }),
+                          "data-test": "hot-word-link"
+                        }, _toDisplayString(row.word), 9 /* TEXT, PROPS */, _hoisted_32)
+                      ]),
+                      _: 1 /* STABLE */
+                    }, 8 /* PROPS */, ["label"]),
+                    _createVNode(_component_el_table_column, {
+                      label: _ctx.t('hotUi.orders'),
+                      width: "70",
+                      align: "right"
+                    }, {
+                      default: _withCtx(({ row }) => [
+                        _createTextVNode(_toDisplayString(row.n), 1 /* TEXT */)
+                      ]),
+                      _: 1 /* STABLE */
+                    }, 8 /* PROPS */, ["label"]),
+                    _createVNode(_component_el_table_column, {
+                      label: _ctx.t('hotUi.before'),
+                      width: "80",
+                      align: "right"
+                    }, {
+                      default: _withCtx(({ row }) => [
+                        _createTextVNode(_toDisplayString(row.previous), 1 /* TEXT */)
+                      ]),
+                      _: 1 /* STABLE */
+                    }, 8 /* PROPS */, ["label"]),
+                    _createVNode(_component_el_table_column, {
+                      label: _ctx.t('hotUi.change'),
+                      width: "80",
+                      align: "right"
+                    }, {
+                      default: _withCtx(({ row }) => [
+                        _createElementVNode("span", {
+                          class: _normalizeClass({ 'hot-up': _ctx.change(row.n, row.previous) > 0 })
+                        }, _toDisplayString(_ctx.change(row.n, row.previous) === null ? _ctx.t('hotUi.new') : (_ctx.change(row.n, row.previous) > 0 ? '+' : '') + _ctx.change(row.n, row.previous) + '%'), 3 /* TEXT, CLASS */)
+                      ]),
+                      _: 1 /* STABLE */
+                    }, 8 /* PROPS */, ["label"])
+                  ]),
+                  _: 1 /* STABLE */
+                }, 8 /* PROPS */, ["data", "empty-text"])
+              ]),
+              _: 1 /* STABLE */
+            })
+          ])
+        ]))
       }
     })(),
   ],

@@ -29,8 +29,13 @@ from wiring.app import create_app
 # Path ids that name no order's row: nothing to bound by hotline. A caller's profile
 # shows other hotlines' orders as one line each (tests/test_caller_profiles.py). The
 # knowledge base's articles are every hotline's to read (tests/test_knowledge.py). A
-# user's saved filter (filter_id) is no order's row: another user's is 404 anyway.
+# user's saved filter (filter_id) is no order's row: another user's is 404 anyway. A
+# notice (通报) is the centre's about units; the orders it lists are shown to a centre
+# user of its own hotlines only (tests/test_rankings.py). A stored periodic report is of
+# one hotline or of the centre, and another's is 404 (tests/test_report_periodic.py).
 NOT_OF_AN_ORDER = {
+    "notice_id",
+    "report_id",
     "campaign_id",
     "rule_id",
     "client_id",

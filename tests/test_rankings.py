@@ -10,11 +10,12 @@ from typing import Any
 
 import asyncpg
 import pytest
+from aiohttp import ClientSession, CookieJar
 from aiohttp.test_utils import TestServer
 
 from reports.rankings import queries
 from reports.rankings.service import RankingQuery, period_of, previous_period, ranks
-from tests.factories import order_in_status
+from tests.factories import log_in, make_user, order_in_status
 from tests.routing_support import Desk, open_desks
 from tests.test_callbacks import enterprise_id, local, unit_dispatch
 
@@ -411,3 +412,28 @@ async def test_a_draft_is_written_in_the_language_asked_and_groups_rank_too(
     )
     assert groups["by"] == "group"
     assert made["qd-water"] in [row["unit_id"] for row in groups["items"]]
+
+
+async def test_a_supervisor_of_other_hotlines_sees_the_notice_without_their_orders(
+    pool: asyncpg.Pool, server: TestServer, desks: dict[str, Desk]
+) -> None:
+    made = await two_weeks(pool)
+    notice = await call(
+        desks["supervisor"],
+        "POST",
+        "/api/v1/notices",
+        status=201,
+        json={"period": "week", "date": "2023-05-10", "worst": 1},
+    )
+    assert {o["order_id"] for o in notice["orders"]} >= {made["stuck"]}
+    async with pool.acquire() as conn:
+        username, _ = await make_user(conn, "supervisor", hotline_code="96556")
+    async with ClientSession(
+        base_url=str(server.make_url("")), cookie_jar=CookieJar(unsafe=True)
+    ) as client:
+        await log_in(client, username)
+        async with client.get(f"/api/v1/notices/{notice['id']}") as response:
+            assert response.status == 200
+            seen = await response.json()
+    # The notice's orders are 12319's: hotlines are a boundary.
+    assert seen["unit_list"] == notice["unit_list"] and seen["orders"] == []

@@ -445,6 +445,14 @@ async def test_supervisors_list_open_compute_and_regenerate_reports(
             assert (await response.json())["error"]["code"] == "scope_forbidden"
         async with other.get(f"/api/v1/reports/periodic/{made[0]['id']}") as response:
             assert response.status == 200
+    async with pool.acquire() as conn:
+        other_scope, _ = await make_user(conn, "supervisor", hotline_code="96111")
+    async with aiohttp.ClientSession(
+        base_url=str(server.make_url("/")), cookie_jar=aiohttp.CookieJar(unsafe=True)
+    ) as other:
+        await log_in(other, other_scope)
+        async with other.get(f"/api/v1/reports/periodic/{made[0]['id']}") as response:
+            assert response.status == 404  # 12319's report: hotlines are a boundary
 
 
 async def test_an_index_left_invalid_by_a_failed_build_is_built_again(

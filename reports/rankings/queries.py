@@ -299,18 +299,24 @@ async def notice_units(conn: asyncpg.Connection, notice_id: int) -> list[asyncpg
 
 
 async def notice_orders(
-    conn: asyncpg.Connection, notice_id: int, units: list[int] | None = None
+    conn: asyncpg.Connection,
+    notice_id: int,
+    units: list[int] | None = None,
+    hotlines: list[str] | None = None,
 ) -> list[asyncpg.Record]:
-    """The notice's orders (only those under ``units`` when given), by unit and due."""
+    """The notice's orders (only those under ``units``, of ``hotlines``, when given), by
+    unit and due."""
     return await conn.fetch(
         f"""
         SELECT {ORDER_FIELDS}, r.enterprise_id, r.reason
           FROM report_notice_orders r JOIN work_orders o ON o.id = r.order_id
          WHERE r.notice_id = $1 AND ($2::bigint[] IS NULL OR r.enterprise_id = ANY($2))
+           AND ($3::text[] IS NULL OR o.hotline_code = ANY($3))
          ORDER BY r.enterprise_id, o.resolution_due_at, o.id
         """,
         notice_id,
         units,
+        hotlines,
     )
 
 

@@ -463,14 +463,16 @@ async def do_read_notice(
 
 async def notice_for(conn: asyncpg.Connection, actor: Actor, notice_id: int) -> dict[str, Any]:
     """The notice as ``actor`` may see it: a supervisor all of it with who read it and
-    every change; a unit only a published notice addressed to it, with its own orders.
-    Another unit's notice is not found, as any order not its own."""
+    every change (the orders of its own hotlines only, when it works for some: hotlines
+    are a boundary); a unit only a published notice addressed to it, with its own
+    orders. Another unit's notice is not found, as any order not its own."""
     notice = await queries.get_notice(conn, notice_id)
     units = [dict(r) for r in await queries.notice_units(conn, notice_id)]
     if actor.is_centre:
         if notice is None:
             raise NotFound("notice {notice_id} not found", notice_id=notice_id)
-        orders = await queries.notice_orders(conn, notice_id)
+        hotlines = None if actor.hotlines is None else sorted(actor.hotlines)
+        orders = await queries.notice_orders(conn, notice_id, hotlines=hotlines)
         changes = [dict(r) for r in await queries.notice_changes(conn, notice_id)]
         return {
             **dict(notice),

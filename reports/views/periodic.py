@@ -11,7 +11,7 @@ import asyncpg
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
-from hotline.errors import Forbidden, InvalidInput
+from hotline.errors import Forbidden, InvalidInput, NotFound
 from hotline.users.models import SUPERVISOR_ROLES, Actor
 from reports.periodic import queries
 from reports.periodic.document import build_document
@@ -110,7 +110,7 @@ async def compute(request: web.Request) -> web.Response:
 
 @routes.route(
     "GET",
-    "/api/v1/reports/periodic/{id}",
+    "/api/v1/reports/periodic/{report_id}",
     summary="One stored periodic report with its document",
     tag="reports",
     roles=SUPERVISOR_ROLES,
@@ -118,8 +118,10 @@ async def compute(request: web.Request) -> web.Response:
 async def open_report(request: web.Request) -> web.Response:
     actor = require_actor(request, SUPERVISOR_ROLES)
     async with request.app[READ_POOL].acquire() as conn:
-        report = await stored_report(conn, path_int(request, "id"))
-    _check_scope(actor, report["scope"])
+        report = await stored_report(conn, path_int(request, "report_id"))
+    if not _may_see(actor, report["scope"]):
+        # Hotlines are a boundary: another hotline's report is not found, as an order is.
+        raise NotFound("report {report_id} not found", report_id=report["id"])
     return json_response(report)
 
 

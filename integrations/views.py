@@ -1,5 +1,6 @@
 """The integrations' HTTP views: Twilio's webhooks and the calls API, Open311 and the
-public report form, enterprise webhook subscriptions, the public service guide."""
+public report form, enterprise webhook subscriptions, the public service guide, the
+progress lookup."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from integrations.guide import views as guide
 from integrations.open311 import views as open311
 from integrations.open311.views import form as open311_form
 from integrations.telephony import views as telephony
+from integrations.tracking import views as tracking
 from web.api import Api
 
 
@@ -18,4 +20,5 @@ def register(api: Api) -> None:
         open311_form.routes,
         telephony.routes,
         guide.routes,
+        tracking.routes,
     )

@@ -1,6 +1,6 @@
 """The pages people open in a browser: the consoles' single page, the public report
-form, the public service guide, the progress lookup, and their static files (no build step: ES modules and
-vendored libraries)."""
+form, the public service guide, the progress lookup, and their static files (no build
+step: ES modules and vendored libraries)."""
 
 from __future__ import annotations
 

@@ -499,9 +499,12 @@ async def do_follow_up(
 
 # Words a lookup SMS may be made of besides the order number (and spaces and
 # punctuation): any other word makes the SMS a report.
-_LOOKUP_WORDS = re.compile(
-    r"(?:您好|你好|谢谢|请|麻烦|帮我|帮忙|我想|我要|我的|一下|工单号?|编号|单号|查询|查|进度|办理|处理|情况|的|吗|呢)*"
-)
+LOOKUP_WORDS = (
+    "您好", "你好", "谢谢", "请", "麻烦", "帮我", "帮忙", "我想", "我要", "我的",
+    "一下", "工单号", "工单", "编号", "单号", "查询", "查", "进度", "办理", "处理",
+    "情况", "的", "吗", "呢",
+)  # fmt: skip
+_LOOKUP_WORDS = re.compile("(?:" + "|".join(LOOKUP_WORDS) + ")*")
 
 
 @dataclass(frozen=True)
@@ -513,7 +516,7 @@ def parse_lookup(body: str) -> SmsLookup | None:
     """Whether an SMS asks for progress, and about which order.
 
     The rule: with spaces and punctuation removed (full-width ones too) and the order
-    number (if any) taken out, what is left is only lookup words (``_LOOKUP_WORDS``) and
+    number (if any) taken out, what is left is only lookup words (``LOOKUP_WORDS``) and
     contains 查询 or 进度 (or 查 beside a number). "查询", "进度", "查询 12319-20261205-0007
     进度", "查进度" are lookups; "查询一下为什么又停水了" names other words: a report."""
     text = unicodedata.normalize("NFKC", body).translate(_DASHES)

@@ -21,7 +21,7 @@ LABELS: dict[Language, dict[str, str]] = {
         "title": "工单查询",
         "lead": "输入工单号和反映问题时留的手机号，查看办理进度、承办单位和办理时限。",
         "by_phone": "用工单号和手机号查询",
-        "by_code": "没有留手机号？用短信验证码查询",
+        "by_code": "不记得留的是哪个号码？用短信验证码查询",
         "by_code_hint": "验证码会发到登记这张工单时留下的手机号。",
         "number": "工单号",
         "number_hint": "例如 12319-20261205-0007",
@@ -38,7 +38,6 @@ LABELS: dict[Language, dict[str, str]] = {
         "bad_number": "工单号的格式是“热线号-日期-序号”，例如 12319-20261205-0007。",
         "limited": "尝试次数过多，请 {minutes} 分钟后再试，或拨打热线查询。",
         "expired": "查询已过期，请重新查询。",
-        "status": "办理状态",
         "service": "事项",
         "agency": "承办单位",
         "registered": "受理时间",
@@ -75,7 +74,7 @@ LABELS: dict[Language, dict[str, str]] = {
             "stands, which unit handles it and its time limits."
         ),
         "by_phone": "Order number and phone",
-        "by_code": "Reported without a phone at hand? Get a code by SMS",
+        "by_code": "Not sure which number you gave? Get a code by SMS",
         "by_code_hint": "The code goes to the phone number given when the order was taken.",
         "number": "Order number",
         "number_hint": "e.g. 12319-20261205-0007",
@@ -97,7 +96,6 @@ LABELS: dict[Language, dict[str, str]] = {
         ),
         "limited": "Too many tries. Try again in {minutes} minutes, or call the hotline.",
         "expired": "This lookup has expired; look the order up again.",
-        "status": "Status",
         "service": "Service",
         "agency": "Responsible unit",
         "registered": "Registered",
@@ -283,7 +281,6 @@ def render_code_form(language: Language, *, number: str, minutes: int, message: 
 
 def _facts(order: Mapping[str, Any], words: Mapping[str, str]) -> str:
     rows = [
-        ("status", words["status"], order["status_words"]),
         ("service", words["service"], order["service"]),
         ("agency", words["agency"], order["agency"]),
         ("registered", words["registered"], order["registered"]),
@@ -380,9 +377,9 @@ def render_order(
             f"{_timeline(order['timeline'])}</section>",
             f'<section id="follow-up" data-test="follow-up"><h2>{_e(words["follow_up"])}</h2>'
             f"{_follow_up_form(language, grant, hotline['number'], max_chars)}</section>",
-            f'<p class="actions"><a class="call" href="tel:{_e(hotline["number"])}">'
+            f'<div class="actions"><a class="call" href="tel:{_e(hotline["number"])}">'
             f"{_e(words['call'].format(number=hotline['number']))}</a>{refresh}"
-            f'<a href="{home}">{_e(words["again"])}</a></p>',
+            f'<a href="{home}">{_e(words["again"])}</a></div>',
         )
     )
     return _shell(

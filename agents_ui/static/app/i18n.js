@@ -158,6 +158,7 @@ const zh = {
     order_start_callback: "开始回访",
     callback_answered: "回访结果",
     callback_comment: "回访留言",
+    citizen_follow_up: "市民补充（工单查询）",
     rating_appeal_approved: "同意评价申诉",
     rating_appeal_rejected: "驳回评价申诉",
     callback_unreachable: "回访未接通",
@@ -935,6 +936,9 @@ const zh = {
     answeredArticle: "答复依据",
     shortcut: "Alt+K 采用知识库答复",
   },
+  tracking: {
+    publicNote: "市民查询工单时可以看到这段文字（照片不公开）",
+  },
 };
 
 const en = {
@@ -1090,6 +1094,7 @@ const en = {
     order_start_callback: "Callback started",
     callback_answered: "Callback result",
     callback_comment: "Callback comment",
+    citizen_follow_up: "Citizen's follow-up (order lookup)",
     rating_appeal_approved: "Appeal approved",
     rating_appeal_rejected: "Appeal rejected",
     callback_unreachable: "Callback unanswered",
@@ -1866,6 +1871,9 @@ const en = {
     answeredWith: "Answered with: {title}",
     answeredArticle: "Answered with",
     shortcut: "Alt+K take the knowledge answer",
+  },
+  tracking: {
+    publicNote: "Citizens may read this text on the order lookup (photos stay internal)",
   },
 };
 

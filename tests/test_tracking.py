@@ -268,6 +268,19 @@ async def test_the_json_answer_is_the_pages(
         "/api/v1/public/track", json={"number": order["number"], "phone": mobile()}
     )
     assert wrong.status == 404
+    added = await citizen.post(
+        "/api/v1/public/track/follow-up",
+        json={"grant": body["grant"], "text": "家里有老人，请上午来", "lang": "en"},
+    )
+    after = await added.json()
+    assert added.status == 200, after
+    assert after["timeline"][-1]["kind"] == "follow_up"
+    assert after["timeline"][-1]["label"] == "You added information"
+    expired = await citizen.post(
+        "/api/v1/public/track/follow-up", json={"grant": "nothing", "text": "伪造"}
+    )
+    assert expired.status == 403
+    assert (await expired.json())["error"]["code"] == "grant_expired"
     both = await citizen.post(
         "/api/v1/public/track", json={"number": order["number"], "phone": phone, "code": "1"}
     )

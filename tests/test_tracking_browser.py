@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import pytest
@@ -46,7 +47,8 @@ async def test_a_citizen_follows_an_order_on_a_phone_in_both_languages(
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
-            context = await browser.new_context(**PHONE)
+            on_a_phone: dict[str, Any] = PHONE
+            context = await browser.new_context(**on_a_phone)
             page = await context.new_page()
             errors: list[str] = []
             page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)

@@ -1,7 +1,7 @@
 """HTTP: the progress lookup, without sign-in. The JSON is declared here
-(``POST /api/v1/public/track``); the pages ``/track`` (GET the form; POST a lookup),
-``/track/code`` and ``/track/follow-up`` are served with the other pages
-(``agents_ui/pages.py``), by the handlers below.
+(``POST /api/v1/public/track`` and ``/api/v1/public/track/follow-up``); the pages
+``/track`` (GET the form; POST a lookup), ``/track/code`` and ``/track/follow-up`` are
+served with the other pages (``agents_ui/pages.py``), by the handlers below.
 
 The form page is the same for everyone and may be cached; every answer about an order
 is personal (``no-store``). Every POST counts against the client address and the number
@@ -20,7 +20,7 @@ from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from hotline.db import transaction
-from hotline.errors import InvalidInput, NotFound, TooManyRequests
+from hotline.errors import Forbidden, InvalidInput, NotFound, TooManyRequests
 from integrations import ratelimit
 from integrations.guide.service import Language
 from integrations.tracking import page, service
@@ -52,6 +52,14 @@ class TrackInput(BaseModel):
         if (self.phone is None) == (self.code is None):
             raise ValueError("give phone or code")
         return self
+
+
+class FollowUpInput(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    grant: str = Field(max_length=FIELD_MAX, description="the grant of a lookup (its answer)")
+    kind: service.FollowUpKind = "more_info"
+    text: str = Field(min_length=1, max_length=service.FOLLOW_UP_MAX)
+    lang: Literal["zh", "en"] = "zh"
 
 
 def _language(value: str | None) -> Language:
@@ -249,11 +257,49 @@ async def track_json(request: web.Request) -> web.Response:
         access = await _verified(request, number, body.phone, service.do_lookup_by_phone)
     if access is None:
         raise NotFound("no order with this number and phone or code")
+    return await _order_json(request, access, body.lang)
+
+
+async def _order_json(
+    request: web.Request, access: service.Access, language: Language
+) -> web.Response:
     async with request.app[POOL].acquire() as conn:
         order = await service.view(
-            conn, access.order_id, tz=_tz(request), now=request.app[CLOCK](), language=body.lang
+            conn, access.order_id, tz=_tz(request), now=request.app[CLOCK](), language=language
         )
-    return json_response(order)
+    return json_response({**order, "grant": access.grant})
+
+
+@routes.route(
+    "POST",
+    "/api/v1/public/track/follow-up",
+    summary=(
+        "Add information to an order, or say the problem persists, with the grant of a "
+        "lookup: an event in the order's history the centre and the unit read"
+    ),
+    tag="public",
+    body=FollowUpInput,
+    public=True,
+    statuses={
+        200: "the order, with the follow-up in its timeline",
+        403: "the grant is unknown or expired (`grant_expired`): look the order up again",
+        429: "too many attempts from this address or for this number",
+    },
+)
+async def follow_up_json(request: web.Request) -> web.Response:
+    body = await read_body(request, FollowUpInput)
+    now = request.app[CLOCK]()
+    async with request.app[POOL].acquire() as conn:
+        order_id = await service.granted(conn, body.grant, now)
+        number = await service.number_of(conn, order_id) if order_id else None
+    if order_id is None or number is None:
+        raise Forbidden("the lookup has expired; look the order up again", code="grant_expired")
+    await _limit(request, number)
+    async with transaction(request.app[POOL]) as conn:
+        await service.do_follow_up(
+            conn, order_id, kind=body.kind, text=body.text, channel="web", now=now
+        )
+    return await _order_json(request, service.Access(order_id, body.grant), body.lang)
 
 
 def setup(app: web.Application) -> None:

@@ -16,6 +16,7 @@ from integrations.enterprise_webhooks import handlers as webhook_handlers
 from integrations.enterprise_webhooks.delivery import webhook_source
 from integrations.telephony import intake
 from integrations.telephony.jobs import outbound_source
+from integrations.tracking import handlers as tracking_handlers
 from routing import subscribers as routing_subscribers
 
 
@@ -23,6 +24,7 @@ def subscribe_all() -> None:
     """Subscribe every package's handlers (idempotent)."""
     routing_subscribers.subscribe()
     webhook_handlers.subscribe()
+    tracking_handlers.subscribe()
     # Consultations no article answers are the knowledge base's gaps.
     knowledge.subscribe()
     # Live pushes need no subscription: the relay's publisher sends every order event

@@ -18,6 +18,7 @@ import hmac
 import re
 import secrets
 import unicodedata
+import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -29,6 +30,7 @@ import asyncpg
 from hotline.errors import InvalidInput
 from hotline.orders.lifecycle import DONE, FINAL, Status
 from hotline.orders.service import record_event
+from hotline.outbox import queries as outbox
 from hotline.phones import normalize_phone
 from hotline.reference.cache import reference
 from hotline.settings import Settings
@@ -413,6 +415,22 @@ def code_text(hotline_number: str, code: str) -> str:
     return (
         f"【{hotline_number}热线】您查询工单进度的验证码是 {code}，{minutes}分钟内有效，"
         "仅可使用一次。如非本人操作，请忽略。"
+    )
+
+
+# The outbox topic of a code asked for (``handlers.on_code_requested`` makes and sends it).
+CODE_REQUESTED = "track.code_requested"
+
+
+async def do_request_code(conn: asyncpg.Connection, number: str) -> None:
+    """Ask for a code for the order numbered ``number``: one outbox row, whether or not
+    the number exists, so the request does the same work either way and its timing says
+    nothing of the number; the worker makes and sends the code (``do_send_code``)."""
+    await outbox.insert(
+        conn,
+        topic=CODE_REQUESTED,
+        key=f"{CODE_REQUESTED}:{uuid.uuid4().hex}",
+        payload={"number": number},
     )
 
 

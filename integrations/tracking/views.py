@@ -189,7 +189,7 @@ async def send_code(request: web.Request) -> web.Response:
             page.render_form(language, number=typed, message=words["bad_number"]), status=422
         )
     async with transaction(request.app[POOL]) as conn:
-        await service.do_send_code(conn, number, request.app[CLOCK]())
+        await service.do_request_code(conn, number)
     minutes = int(service.CODE_TTL.total_seconds() // 60)
     return _html(page.render_code_form(language, number=number, minutes=minutes, message=None))
 

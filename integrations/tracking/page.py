@@ -250,7 +250,7 @@ def render_form(
     )
 
 
-def render_code_form(language: Language, *, number: str, minutes: int, message: str | None) -> str:
+def render_code_form(language: Language, *, number: str, minutes: int) -> str:
     """After a code was asked for: the same words whether or not one was sent."""
     words = LABELS[language]
     form = (
@@ -268,7 +268,7 @@ def render_code_form(language: Language, *, number: str, minutes: int, message: 
         )
         + f'<button type="submit" data-test="look">{_e(words["look"])}</button></form></section>'
     )
-    notice = _notice(message) or _notice(words["code_sent"].format(minutes=minutes), "info")
+    notice = _notice(words["code_sent"].format(minutes=minutes), "info")
     header = f"<h1>{_e(words['title'])}</h1>"
     return _shell(
         language,

@@ -11,28 +11,6 @@ import datetime as dt
 
 import asyncpg
 
-# Events a citizen sees, with the enterprise they name (its names) when they name one.
-# A progress note only when its unit marked it public.
-PUBLIC_EVENT_TYPES = (
-    "order.drafted",
-    "order.registered",
-    "order.confirm",
-    "order.dispatch",
-    "order.sign_for",
-    "dispatch.note",
-    "time_request.approved",
-    "order.escalate",
-    "order.complete",
-    "order.resolve_on_call",
-    "order.start_callback",
-    "callback.answered",
-    "order.close",
-    "order.reopen",
-    "order.merge",
-    "order.cancel",
-    "citizen.follow_up",
-)
-
 _PUBLIC_ORDER = """
     SELECT o.id, o.number, o.status, o.channel, o.hotline_code, o.service_item_code,
            s.name_zh AS service_name_zh, s.name_en AS service_name_en,
@@ -81,9 +59,13 @@ async def open_orders_of_phone(
     )
 
 
-async def public_events(conn: asyncpg.Connection, order_id: int) -> list[asyncpg.Record]:
-    """The order's history a citizen may read, oldest first, each with the names of the
-    enterprise it names (``enterprise_id`` in its data, or the dispatch it names)."""
+async def public_events(
+    conn: asyncpg.Connection, order_id: int, types: list[str]
+) -> list[asyncpg.Record]:
+    """The order's events of ``types``, oldest first, each with the names of the
+    enterprise it names (``enterprise_id`` in its data, or the dispatch it names). A
+    progress note only when its unit marked it public, an approved time request only
+    when it extended the due."""
     return await conn.fetch(
         """
         SELECT e.seq, e.type, e.created_at, e.data, u.name_zh AS unit_zh, u.name_en AS unit_en
@@ -97,7 +79,7 @@ async def public_events(conn: asyncpg.Connection, order_id: int) -> list[asyncpg
          ORDER BY e.seq
         """,
         order_id,
-        list(PUBLIC_EVENT_TYPES),
+        types,
     )
 
 

@@ -189,7 +189,8 @@ WORDS: dict[Language, dict[str, str]] = {
     },
 }
 
-# event type -> the kind of timeline entry it is
+# The events a citizen sees: event type -> the kind of timeline entry it is. Returns,
+# internal notes, rulings and suspensions stay inside the centre.
 _ENTRY_KINDS = {
     "order.drafted": "received",
     "order.registered": "registered",
@@ -209,7 +210,6 @@ _ENTRY_KINDS = {
     "order.cancel": "cancelled",
     "citizen.follow_up": "follow_up",
 }
-assert set(_ENTRY_KINDS) == set(queries.PUBLIC_EVENT_TYPES)
 
 
 def _entry(event: Mapping[str, Any], tz: ZoneInfo, language: Language) -> dict[str, Any]:
@@ -298,7 +298,8 @@ def build(
         "due_at": status.due_at if status.owed else None,
         "limits": _limits(row, tz, now, language),
         "merged_into": merged,
-        "reply": row["reply"] or None,
+        # A reopened order's reply is the one that did not solve it: not shown.
+        "reply": (row["reply"] or None) if row["status"] in DONE | {S.CLOSED} else None,
         "timeline": [_entry(e, tz, language) for e in events],
     }
 
@@ -314,9 +315,8 @@ async def view(
     """``build`` for one order, read now."""
     row = await queries.public_order(conn, order_id)
     assert row is not None
-    return build(
-        row, await queries.public_events(conn, order_id), tz=tz, now=now, language=language
-    )
+    events = await queries.public_events(conn, order_id, list(_ENTRY_KINDS))
+    return build(row, events, tz=tz, now=now, language=language)
 
 
 def lookup_url(settings: Settings, number: str | None = None, language: Language = "zh") -> str:

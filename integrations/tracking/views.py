@@ -129,6 +129,22 @@ async def _verified(
         return await verify(conn, number, proof, request.app[CLOCK]())
 
 
+async def _counted_number(
+    request: web.Request, language: Language, typed: str
+) -> str | web.Response:
+    """The order number typed, counted against the limits first; or the page to answer
+    instead (over a limit, or no order number at all)."""
+    number = service.clean_number(typed)
+    try:
+        await _limit(request, number)
+    except TooManyRequests as exc:
+        return _limited(language, exc, typed)
+    if number is None:
+        message = page.LABELS[language]["bad_number"]
+        return _html(page.render_form(language, number=typed, message=message), status=422)
+    return number
+
+
 async def track_form(request: web.Request) -> web.Response:
     """``GET /track``: the form (``?number=`` fills the number in)."""
     language = _language(request.query.get("lang"))
@@ -150,15 +166,9 @@ async def track(request: web.Request) -> web.Response:
             return _html(page.render_form(language, message=words["expired"]), status=403)
         return await _order_page(request, service.Access(order_id, grant), language)
     typed = str(form.get("number", ""))[:FIELD_MAX]
-    number = service.clean_number(typed)
-    try:
-        await _limit(request, number)
-    except TooManyRequests as exc:
-        return _limited(language, exc, typed)
-    if number is None:
-        return _html(
-            page.render_form(language, number=typed, message=words["bad_number"]), status=422
-        )
+    number = await _counted_number(request, language, typed)
+    if isinstance(number, web.Response):
+        return number
     code = str(form.get("code", ""))[:FIELD_MAX]
     if code:
         access = await _verified(request, number, code, service.do_lookup_by_code)
@@ -177,21 +187,13 @@ async def send_code(request: web.Request) -> web.Response:
     the number exists or has a phone."""
     form = await request.post()
     language = _language(str(form.get("lang", "")))
-    typed = str(form.get("number", ""))[:FIELD_MAX]
-    number = service.clean_number(typed)
-    try:
-        await _limit(request, number)
-    except TooManyRequests as exc:
-        return _limited(language, exc, typed)
-    if number is None:
-        words = page.LABELS[language]
-        return _html(
-            page.render_form(language, number=typed, message=words["bad_number"]), status=422
-        )
+    number = await _counted_number(request, language, str(form.get("number", ""))[:FIELD_MAX])
+    if isinstance(number, web.Response):
+        return number
     async with transaction(request.app[POOL]) as conn:
         await service.do_request_code(conn, number)
     minutes = int(service.CODE_TTL.total_seconds() // 60)
-    return _html(page.render_code_form(language, number=number, minutes=minutes, message=None))
+    return _html(page.render_code_form(language, number=number, minutes=minutes))
 
 
 async def follow_up(request: web.Request) -> web.Response:

@@ -57,7 +57,7 @@ async def citizen(server: TestServer) -> AsyncIterator[aiohttp.ClientSession]:
 
 @pytest.fixture
 async def desks(server: TestServer, pool: asyncpg.Pool) -> AsyncIterator[dict[str, Desk]]:
-    async with open_desks(server, pool, "agent", "water") as opened:
+    async with open_desks(server, pool, "agent", "water", "supervisor") as opened:
         yield opened
 
 
@@ -285,6 +285,35 @@ async def test_the_json_answer_is_the_pages(
         "/api/v1/public/track", json={"number": order["number"], "phone": phone, "code": "1"}
     )
     assert both.status == 422
+
+
+async def test_a_merged_order_says_how_the_order_it_joined_stands(
+    citizen: aiohttp.ClientSession,
+    desks: dict[str, Desk],
+    pool: asyncpg.Pool,
+    settings: Settings,
+) -> None:
+    parent, dispatch = await dispatched_order(desks, pool, settings, mobile())
+    await desks["water"].post(f"/api/v1/dispatches/{dispatch}/sign-for")
+    phone = mobile()
+    child = await desks["agent"].post(
+        "/api/v1/orders",
+        {
+            "hotline": "96111",
+            "service_item": "W01",
+            "area": "370202",
+            "description": "楼下水管漏水",
+            "caller_phone": phone,
+        },
+        status=201,
+    )
+    await desks["supervisor"].post(
+        f"/api/v1/orders/{child['id']}/merge", {"parent_id": parent["id"]}
+    )
+    page = await look_up(citizen, number=child["number"], phone=phone)
+    assert "已并入同一问题的工单" in page and kinds(page)[-1] == "merged"
+    assert f"与工单 {parent['number']} 反映的是同一问题" in page
+    assert "该工单目前：承办单位正在办理（青岛水务集团）" in page
 
 
 # ----------------------------------------------------------------- SMS code

@@ -17,7 +17,7 @@ _PUBLIC_ORDER = """
            h.name_zh AS hotline_zh, h.name_en AS hotline_en, h.number AS hotline_number,
            e.name_zh AS agency_zh, e.name_en AS agency_en,
            o.created_at, o.updated_at, o.resolution_due_at, o.completed_at, o.reply,
-           p.number AS parent_number,
+           o.parent_id, p.number AS parent_number,
            (SELECT min(d.sign_for_due_at) FROM dispatches d
              WHERE d.order_id = o.id AND d.role = 'lead' AND d.state = 'pending')
                AS sign_for_due_at

@@ -159,7 +159,7 @@ WORDS: dict[Language, dict[str, str]] = {
         "draft_limit": "话务员确认受理后开始计算办理时限。",
         "done_limit": "已办结。我们会电话或短信回访，听取您的意见。",
         "final_limit": "此工单已结束，不再计时。",
-        "merged_into": "与工单 {number} 反映的是同一问题，一并办理。",
+        "merged_into": "与工单 {number} 反映的是同一问题，一并办理。该工单目前：{status}。",
     },
     "en": {
         "received": "Your report reached us",
@@ -185,7 +185,10 @@ WORDS: dict[Language, dict[str, str]] = {
         "draft_limit": "The time limit starts once an agent registers it.",
         "done_limit": "Completed. We will call or text you to hear whether it was solved.",
         "final_limit": "This order has ended; no time limit runs.",
-        "merged_into": "Your report is the same problem as order {number}, handled with it.",
+        "merged_into": (
+            "Your report is the same problem as order {number}, handled with it. "
+            "That order now: {status}."
+        ),
     },
 }
 
@@ -266,6 +269,18 @@ def _limits(
     return lines
 
 
+def _merged_into(parent: Mapping[str, Any] | None, language: Language) -> str | None:
+    """Where a merged order's work is done: the parent's number and public status (a
+    merged caller is called back about the parent's work)."""
+    if parent is None:
+        return None
+    status = public_status(parent)
+    words = _pick(status.words, language)
+    if status.agency:
+        words += f"（{status.agency[0]}）" if language == "zh" else f" ({status.agency[1]})"
+    return WORDS[language]["merged_into"].format(number=parent["number"], status=words)
+
+
 def build(
     row: Mapping[str, Any],
     events: Sequence[Mapping[str, Any]],
@@ -273,15 +288,12 @@ def build(
     tz: ZoneInfo,
     now: dt.datetime,
     language: Language,
+    parent: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The order as its reporter sees it: status, unit, time limits, timeline (oldest
-    first), the unit's reply once completed."""
+    first), the unit's reply once completed; a merged order names the order it was
+    merged into (``parent``) and how that one stands."""
     status = public_status(row)
-    merged = (
-        WORDS[language]["merged_into"].format(number=row["parent_number"])
-        if row["status"] == S.MERGED and row["parent_number"]
-        else None
-    )
     return {
         "number": row["number"],
         "hotline": {
@@ -297,7 +309,7 @@ def build(
         "updated": moment_words(row["updated_at"], tz, language),
         "due_at": status.due_at if status.owed else None,
         "limits": _limits(row, tz, now, language),
-        "merged_into": merged,
+        "merged_into": _merged_into(parent, language),
         # A reopened order's reply is the one that did not solve it: not shown.
         "reply": (row["reply"] or None) if row["status"] in DONE | {S.CLOSED} else None,
         "timeline": [_entry(e, tz, language) for e in events],
@@ -316,7 +328,10 @@ async def view(
     row = await queries.public_order(conn, order_id)
     assert row is not None
     events = await queries.public_events(conn, order_id, list(_ENTRY_KINDS))
-    return build(row, events, tz=tz, now=now, language=language)
+    parent = None
+    if row["status"] == S.MERGED and row["parent_id"] is not None:
+        parent = await queries.public_order(conn, row["parent_id"])
+    return build(row, events, tz=tz, now=now, language=language, parent=parent)
 
 
 def lookup_url(settings: Settings, number: str | None = None, language: Language = "zh") -> str:

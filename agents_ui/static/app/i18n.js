@@ -938,6 +938,9 @@ const zh = {
   },
   tracking: {
     publicNote: "市民查询工单时可以看到这段文字（照片不公开）",
+    followUpKind: "市民反映",
+    followUpKinds: { more_info: "补充情况", persists: "问题仍未解决" },
+    followUpText: "市民所述",
   },
 };
 
@@ -1874,6 +1877,9 @@ const en = {
   },
   tracking: {
     publicNote: "Citizens may read this text on the order lookup (photos stay internal)",
+    followUpKind: "The citizen says",
+    followUpKinds: { more_info: "More information", persists: "The problem persists" },
+    followUpText: "In their words",
   },
 };
 

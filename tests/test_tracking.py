@@ -390,6 +390,7 @@ async def test_a_code_dies_after_its_attempts_and_its_time(
     async with pool.acquire() as conn, conn.transaction():
         assert await tracking.do_lookup_by_code(conn, order["number"], fresh.group(1), late) is None
         assert await tracking.do_lookup_by_code(conn, order["number"], fresh.group(1), now)
+    await settle(pool, settings)  # the codes' SMS leave, as they would
 
 
 # ---------------------------------------------------------------------- SMS
@@ -481,6 +482,15 @@ async def test_an_sms_lookup_answers_with_the_phones_open_orders_and_makes_no_dr
     assert "查询进度请回复“查询”" in (message.text or "")
     assert await pool.fetchval(drafts, phone) == 1
     assert await outbound_to(pool, message_sid) is None
+
+    # The answers leave through the provider (the log's, here) like any outbound SMS.
+    await settle(pool, settings)
+    sent = await pool.fetchval(
+        "SELECT count(*) FROM outbound_messages WHERE effect_key LIKE 'track.sms:%' "
+        "AND to_phone = ANY($1::text[]) AND state = 'sent'",
+        [phone, stranger],
+    )
+    assert sent == 4
 
 
 # ----------------------------------------------------------------- Open311

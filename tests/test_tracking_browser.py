@@ -13,7 +13,7 @@ from aiohttp.test_utils import TestServer
 from playwright.async_api import Page, async_playwright, expect
 
 from hotline.settings import Settings
-from tests.routing_support import Desk, open_desks
+from tests.routing_support import Desk, open_desks, settle
 from tests.test_console_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, PHONE, no_sideways_scroll
 from tests.test_tracking import _no_counts_left, dispatched_order  # noqa: F401 (a fixture)
 from tests.test_twilio_intake import mobile
@@ -106,3 +106,4 @@ async def test_a_citizen_follows_an_order_on_a_phone_in_both_languages(
             await context.close()
         finally:
             await browser.close()
+    await settle(pool, settings)  # the code asked for is made and sent, as it would be

@@ -1,6 +1,6 @@
 """The pages people open in a browser: the consoles' single page, the public report
-form, the public service guide, and their static files (no build step: ES modules and
-vendored libraries)."""
+form, the public service guide, the progress lookup, and their static files (no build
+step: ES modules and vendored libraries)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from aiohttp import web
 
 from agents_ui.views import suggestions
 from integrations.guide import views as guide
+from integrations.tracking import views as tracking
 from web.security import allow_inline_script
 
 STATIC_DIR = Path(__file__).parent / "static"
@@ -48,5 +49,6 @@ def setup(app: web.Application) -> None:
     app.router.add_get("/", index)
     app.router.add_get("/report", report_form)
     guide.setup(app)
+    tracking.setup(app)
     app.router.add_get("/favicon.ico", favicon)
     app.router.add_static("/static/", STATIC_DIR)

@@ -48,6 +48,11 @@ def phone_key(scope: str, e164: str) -> str:
     return f"rl:{scope}:phone:{e164}"
 
 
+def order_key(scope: str, number: str) -> str:
+    """The counter for one order number on one channel, e.g. ``rl:track:order:12319-...``."""
+    return f"rl:{scope}:order:{number}"
+
+
 @dataclass(frozen=True)
 class Limiter:
     """The limits' Redis, and what is done without it."""

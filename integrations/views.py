@@ -1,6 +1,6 @@
 """The integrations' HTTP views: Twilio's webhooks and the calls API, Open311 and the
 public report form, enterprise webhook subscriptions, the public service guide, the
-status notifications' settings."""
+status notifications' settings, the progress lookup."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from integrations.notifications import views as notifications
 from integrations.open311 import views as open311
 from integrations.open311.views import form as open311_form
 from integrations.telephony import views as telephony
+from integrations.tracking import views as tracking
 from web.api import Api
 
 
@@ -21,4 +22,5 @@ def register(api: Api) -> None:
         telephony.routes,
         guide.routes,
         notifications.routes,
+        tracking.routes,
     )

@@ -40,6 +40,10 @@ class ProgressInput(BaseModel):
     attachment_ids: list[int] = Field(
         default_factory=list, max_length=20, description="photos uploaded first (attachments)"
     )
+    public: bool = Field(
+        default=False,
+        description="the citizen may read the text on the progress lookup (/track); photos never",
+    )
 
 
 class TimeRequestInput(BaseModel):
@@ -168,7 +172,8 @@ async def do_add_note(
     now: dt.datetime,
 ) -> asyncpg.Record:
     """A progress record (办理进展): what was done so far, with photos from the site; an
-    event on the order, so the centre and the order page see it."""
+    event on the order, so the centre and the order page see it. ``public``: its text
+    shows on the citizen's progress lookup too (integrations/tracking)."""
     dispatch = await access_dispatch_by_id(conn, actor, dispatch_id)
     _require_state(dispatch, "pending", "signed")
     await _check_attachments(conn, dispatch["order_id"], body.attachment_ids)
@@ -182,6 +187,7 @@ async def do_add_note(
             "dispatch_id": dispatch_id,
             "text": body.text,
             "attachment_ids": sorted(set(body.attachment_ids)),
+            "public": body.public,
         },
     )
 

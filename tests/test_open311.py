@@ -26,6 +26,7 @@ from hotline.orders.lifecycle import Status
 from hotline.settings import Settings
 from integrations import ratelimit
 from integrations.open311 import service
+from integrations.tracking import service as tracking
 from tests.factories import Clock, log_in, make_user, order_in_status
 from wiring.app import create_app
 
@@ -174,8 +175,8 @@ async def test_other_orders_are_found_by_number_but_show_only_their_progress(
 
 
 def test_every_status_has_a_public_note_and_the_closed_ones_are_named() -> None:
-    assert set(service.STATUS_NOTES) == set(Status)
-    assert set(service.CLOSED_STATUSES) == {
+    assert set(tracking.STATUS_WORDS) == set(Status)
+    assert set(tracking.CLOSED_STATUSES) == {
         "closed",
         "merged",
         "cancelled",

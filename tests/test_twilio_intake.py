@@ -726,7 +726,9 @@ async def test_an_sms_becomes_a_draft_and_is_answered_with_its_number_once(
     assert order["status"] == "draft" and order["channel"] == "sms"
     assert order["description"] == params["Body"] and order["caller_phone"] == phone
     assert message.tag == "Message"
-    assert message.text == f"已收到您的短信，工单号 {order['number']}，话务员将尽快处理。"
+    assert message.text == (
+        f"已收到您的短信，工单号 {order['number']}，话务员将尽快处理。查询进度请回复“查询”。"
+    )
     assert sms["citizen_id"] == order["citizen_id"] is not None
 
     assert await twilio.post("/twilio/sms", params) == answer

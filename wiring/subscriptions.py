@@ -17,6 +17,7 @@ from integrations.enterprise_webhooks.delivery import webhook_source
 from integrations.notifications import service as notifications
 from integrations.telephony import intake
 from integrations.telephony.jobs import outbound_source
+from integrations.tracking import handlers as tracking_handlers
 from reports.periodic.schedule import report_source
 from routing import subscribers as routing_subscribers
 
@@ -28,6 +29,7 @@ def subscribe_all() -> None:
     # SMS to the caller on dispatch and completion, and how each went; the notice before
     # the callback is asked for by the callbacks' scheduling itself.
     notifications.subscribe()
+    tracking_handlers.subscribe()
     # Consultations no article answers are the knowledge base's gaps.
     knowledge.subscribe()
     # Live pushes need no subscription: the relay's publisher sends every order event

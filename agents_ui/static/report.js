@@ -92,7 +92,12 @@ form.addEventListener("submit", async (event) => {
       number.textContent = body.number;
       result.append(number);
       const note = document.createElement("p");
-      note.textContent = "请保存编号以便查询；我们会电话回访。 / Keep this number; we will call you back.";
+      note.textContent = "请保存编号，凭编号和手机号可随时查询进度；我们会电话回访。 / Keep this number to follow your report with your phone; we will call you back. ";
+      const track = document.createElement("a");
+      track.href = "/track?number=" + encodeURIComponent(body.number);
+      track.textContent = "查询进度 / Track it";
+      track.dataset.test = "track";
+      note.append(track);
       result.append(note);
       form.reset();
       tried.hidden = true;

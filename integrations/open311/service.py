@@ -20,36 +20,18 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from hotline import i18n
 from hotline.errors import InvalidInput
-from hotline.orders.lifecycle import DONE, FINAL, Status
 from hotline.orders.models import Channel, NewDraft, says_where_tried, tried_elsewhere_field
 from hotline.orders.service import do_register_draft
 from hotline.phones import normalize_phone
 from integrations.open311 import queries
+from integrations.tracking.service import public_status
 
 # The city-management hotline takes every public report; the agent who confirms the
 # draft names the item, and routing finds the unit whatever the hotline.
 PUBLIC_HOTLINE = "12319"
 MAX_REQUESTS = 1000  # most service requests one GET answers
 DEFAULT_SPAN = dt.timedelta(days=90)  # the spec's default and largest date range
-CLOSED_STATUSES = sorted(s.value for s in FINAL | DONE)
 CLIENT_KEY_PREFIX = "o311_"
-
-STATUS_NOTES: dict[str, str] = {
-    Status.DRAFT: "已收到，等待话务员确认 / received, waiting for an agent to confirm it",
-    Status.REGISTERED: "已受理 / registered",
-    Status.RESOLVED_ON_CALL: "已当场答复办结 / resolved during the call",
-    Status.DISPATCHING: "正在确定承办单位 / choosing the responsible unit",
-    Status.DISPATCHED: "已派至承办单位 / dispatched to the responsible unit",
-    Status.RETURNED: "承办单位退回，热线中心复核中 / returned by the unit, under review",
-    Status.ESCALATED: "热线中心协调督办中 / the hotline centre is coordinating it",
-    Status.IN_PROGRESS: "承办单位正在办理 / the responsible unit is working on it",
-    Status.COMPLETED: "已办结 / completed",
-    Status.CALLBACK: "已办结，回访中 / completed; we are calling back",
-    Status.CLOSED: "已归档 / closed",
-    Status.REOPENED: "重新办理中 / reopened",
-    Status.MERGED: "已并入同一问题的工单 / merged into a report of the same problem",
-    Status.CANCELLED: "已撤销 / cancelled",
-}
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 # Open311's names for Report's fields, so errors speak the client's language.
@@ -225,10 +207,6 @@ def service_json(item: asyncpg.Record, *, en: bool) -> dict[str, Any]:
     }
 
 
-def public_status(status: str) -> str:
-    return "closed" if status in CLOSED_STATUSES else "open"
-
-
 def _w3c(moment: dt.datetime | None, tz: ZoneInfo) -> str | None:
     return moment.astimezone(tz).isoformat(timespec="seconds") if moment else None
 
@@ -239,21 +217,24 @@ def request_json(row: asyncpg.Record, *, tz: ZoneInfo, en: bool) -> dict[str, An
     Only orders that came in through Open311 show their description, address,
     coordinates and media URL: their reporters sent them to a public API. An order
     from a call, an SMS or the web form is found by its number too, but shows only its
-    progress, because numbers are sequential and its text may name people and homes."""
+    progress, because numbers are sequential and its text may name people and homes.
+    Status, notes, agency and dates are the public status the lookup page and the SMS
+    answer show too (``tracking.service.public_status``)."""
     public = row["channel"] == "open311"
-    agency = row["agency_en"] if en else row["agency_zh"]
+    status = public_status(row)
+    agency = (status.agency[1] if en else status.agency[0]) if status.agency else None
     return {
         "service_request_id": row["number"],
-        "status": public_status(row["status"]),
-        "status_notes": STATUS_NOTES[row["status"]],
+        "status": status.state,
+        "status_notes": status.notes,
         "service_name": row["service_name_en"] if en else row["service_name_zh"],
         "service_code": row["service_item_code"],
         "description": row["description"] if public else None,
         "agency_responsible": agency,
         "service_notice": None,
         "requested_datetime": _w3c(row["created_at"], tz),
-        "updated_datetime": _w3c(row["updated_at"], tz),
-        "expected_datetime": _w3c(row["resolution_due_at"], tz),
+        "updated_datetime": _w3c(status.updated_at, tz),
+        "expected_datetime": _w3c(status.due_at, tz),
         "address": row["address"] if public else None,
         "address_id": None,
         "zipcode": None,

@@ -33,6 +33,7 @@ from integrations.telephony.webhooks import (
     SmsForm,
     repeated,
 )
+from integrations.tracking import service as tracking
 from routing import queries as outage_queries
 from routing.rules import area_chain
 
@@ -54,7 +55,7 @@ FINAL_RANK = 4
 QUEUE_DONE = frozenset({"bridged", "bridging-in-process", "redirected"})
 CHOICE_LABELS = {"repair": "故障报修", "consultation": "业务咨询", "complaint": "投诉"}
 EMPTY_SMS = "(空短信 / empty message)"
-SMS_RECEIVED = "已收到您的短信，工单号 {number}，话务员将尽快处理。"
+SMS_RECEIVED = "已收到您的短信，工单号 {number}，话务员将尽快处理。查询进度请回复“查询”。"
 
 
 @dataclass(frozen=True)
@@ -295,19 +296,37 @@ async def handle_sms(
     limiter: ratelimit.Limiter,
     settings: Settings,
 ) -> str:
-    """An SMS: kept; an answer goes to its subscriber (``sms_answers``); otherwise a draft order
-    (channel sms, the text as description) and a reply with its number.
+    """An SMS: kept; a progress lookup ("查询", "进度", "查询 <number>":
+    ``tracking.parse_lookup``) is answered by an outbound SMS with the status of the
+    phone's orders; an answer goes to its subscriber (``sms_answers``); otherwise a draft
+    order (channel sms, the text as description) and a reply with its number.
 
     A number over its rate limit, or an SMS to a number that is no hotline, is kept
-    with no draft and no reply."""
+    with no draft and no reply; so is a lookup from a number that does not parse (there
+    is nobody to answer)."""
     hotline = await hotline_for(conn, form.To)
     phone, valid = phone_or_raw(form.From)
     caller = await queries.caller_by_phone(conn, phone) if valid else None
     order: asyncpg.Record | None = None
     reply: str | None = None
+    lookup = tracking.parse_lookup(form.Body)
     if hotline is not None and await _within_rate(limiter, settings, phone):
-        reply = await answer_sms(conn, from_phone=phone, body=form.Body, now=now, settings=settings)
-        if reply is None:
+        if lookup is not None:
+            if valid:
+                await tracking.do_answer_sms(
+                    conn,
+                    lookup,
+                    phone=phone,
+                    hotline=hotline,
+                    message_sid=form.MessageSid,
+                    settings=settings,
+                    now=now,
+                )
+        else:
+            reply = await answer_sms(
+                conn, from_phone=phone, body=form.Body, now=now, settings=settings
+            )
+        if reply is None and lookup is None:
             order = await do_register_draft(
                 conn,
                 NewDraft(

@@ -158,6 +158,7 @@ const zh = {
     order_start_callback: "开始回访",
     callback_answered: "回访结果",
     callback_comment: "回访留言",
+    citizen_follow_up: "市民补充（工单查询）",
     rating_appeal_approved: "同意评价申诉",
     rating_appeal_rejected: "驳回评价申诉",
     callback_unreachable: "回访未接通",
@@ -1165,6 +1166,12 @@ const zh = {
       score: "三率综合得分",
     },
   },
+  tracking: {
+    publicNote: "市民查询工单时可以看到这段文字（照片不公开）",
+    followUpKind: "市民反映",
+    followUpKinds: { more_info: "补充情况", persists: "问题仍未解决" },
+    followUpText: "市民所述",
+  },
 };
 
 const en = {
@@ -1320,6 +1327,7 @@ const en = {
     order_start_callback: "Callback started",
     callback_answered: "Callback result",
     callback_comment: "Callback comment",
+    citizen_follow_up: "Citizen's follow-up (order lookup)",
     rating_appeal_approved: "Appeal approved",
     rating_appeal_rejected: "Appeal rejected",
     callback_unreachable: "Callback unanswered",
@@ -2327,6 +2335,12 @@ const en = {
       reopen_rate: "Reopen rate",
       score: "三率 score",
     },
+  },
+  tracking: {
+    publicNote: "Citizens may read this text on the order lookup (photos stay internal)",
+    followUpKind: "The citizen says",
+    followUpKinds: { more_info: "More information", persists: "The problem persists" },
+    followUpText: "In their words",
   },
 };
 

@@ -22,6 +22,7 @@ from integrations.open311 import queries, service
 from integrations.open311.limits import limit_address, limit_phone
 from integrations.open311.views.errors import SPEC_ERRORS, BodyTooLarge
 from integrations.ratelimit import limiter
+from integrations.tracking.service import CLOSED_STATUSES
 from web.api import Routes, check_values, json_response, parse_json, path_int, read_body
 from web.errors import BadRequest
 from web.keys import CLOCK, FALLBACKS, POOL, REDIS, SETTINGS
@@ -231,7 +232,7 @@ async def list_requests(request: web.Request) -> web.Response:
                 service_codes=service.comma_list(criteria.service_code),
                 start=start,
                 end=end,
-                closed_statuses=service.CLOSED_STATUSES,
+                closed_statuses=CLOSED_STATUSES,
                 closed=service.closed_filter(criteria.status),
                 limit=service.MAX_REQUESTS,
             )

@@ -40,7 +40,9 @@ function facts(event, t) {
   if (callback && d.campaign) add(t("campaigns.kind"), translated("campaigns.kinds", d.campaign));
   if (callback && d.channel) add(t("campaigns.channel"), translated("campaigns.channels", d.channel));
   if (d.message) add(t("board.message"), event.type.startsWith("ladder.") ? t(`noticeText.${d.level}`) : d.message);
-  if (d.text) add(t("unit.noteText"), d.text);
+  // A citizen's follow-up from the progress lookup: what they said it is, then their words.
+  if (event.type === "citizen.follow_up") add(t("tracking.followUpKind"), translated("tracking.followUpKinds", d.kind));
+  if (d.text) add(t(event.type === "citizen.follow_up" ? "tracking.followUpText" : "unit.noteText"), d.text);
   if (d.reply) add(t("order.reply"), d.reply);
   if (d.article) add(t("kbUi.answeredArticle"), `${d.article.title} (v${d.article.version})`);
   if (d.note) add(t("board.reviewNote"), d.note);

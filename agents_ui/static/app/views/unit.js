@@ -302,7 +302,11 @@ export default {
       const { kind, row, form } = dialog;
       const base = `/api/v1/dispatches/${row.id}`;
       if (kind === "return") return act(`${base}/return`, form, t("unit.returnedOk"));
-      if (kind === "note") return act(`${base}/notes`, { text: form.text, attachment_ids: uploaded() }, t("unit.notedOk"));
+      if (kind === "note") {
+        // Public: the citizen reads the text on the progress lookup (/track).
+        const body = { text: form.text, attachment_ids: uploaded(), public: Boolean(form.public) };
+        return act(`${base}/notes`, body, t("unit.notedOk"));
+      }
       if (kind === "part") return act(`${base}/part`, form, t("unit.partOk"));
       if (kind === "extension") {
         const due = form.requested_due_at ? new Date(form.requested_due_at).toISOString() : "";
@@ -506,6 +510,9 @@ export default {
           </el-form-item>
           <el-form-item v-if="dialog.kind === 'note'" :label="t('unitPhone.photos')">
             <ProofUpload v-model="dialog.files" :dispatch-id="dialog.row.id" />
+          </el-form-item>
+          <el-form-item v-if="dialog.kind === 'note'">
+            <el-checkbox v-model="dialog.form.public" data-test="progress-public">{{ t('tracking.publicNote') }}</el-checkbox>
           </el-form-item>
         </template>
         <template v-else-if="dialog.kind === 'extension'">

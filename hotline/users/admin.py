@@ -92,16 +92,11 @@ async def user_for_change(
     return row
 
 
-def _not_yourself(by: int | None, user: asyncpg.Record, what: str) -> None:
+def _not_yourself(by: int | None, user: asyncpg.Record, message: str) -> None:
     """An administrator does not lock themselves out: by demoting or disabling their
     own account (another administrator would have to undo it)."""
     if by == user["id"]:
-        raise Conflict(
-            "administrators cannot {what} their own account",
-            code="own_account",
-            fields={"id": "is your own account"},
-            what=what,
-        )
+        raise Conflict(message, code="own_account", fields={"id": "is your own account"})
 
 
 async def _changed(
@@ -135,7 +130,7 @@ async def do_edit_user(
     sent = edit.model_fields_set
     role = edit.role if edit.role is not None else Role(user["role"])
     if role is not Role.ADMIN and user["role"] == Role.ADMIN.value:
-        _not_yourself(by, user, "demote")
+        _not_yourself(by, user, "administrators cannot demote themselves")
     placement, fields = await check_placement(
         conn,
         role=role.value,
@@ -166,7 +161,7 @@ async def do_set_active(
     refused: sessions are read with their user's state on every request)."""
     user = await user_for_change(conn, user_id, now)
     if not active:
-        _not_yourself(by, user, "disable")
+        _not_yourself(by, user, "administrators cannot disable their own account")
         await queries.delete_user_sessions(conn, user_id)
     if user["active"] == active:
         return user  # nothing changes, nothing to record

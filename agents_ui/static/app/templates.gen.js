@@ -664,12 +664,16 @@ export const renders = new Map([
       }
     })(),
   ],
-  // views/admin/common.js:75
+  // views/admin/common.js:83
   [
-    "\n  <el-table :data=\"rows\" size=\"small\" data-test=\"changes\" :empty-text=\"t('adminUi.noChanges')\">\n    <el-table-column :label=\"t('adminUi.at')\" width=\"150\">\n      <template #default=\"{ row }\">{{ $fmtTime(row.at, true) }}</template>\n    </el-table-column>\n    <el-table-column :label=\"t('adminUi.by')\" width=\"120\">\n      <template #default=\"{ row }\">{{ row.username || t('adminUi.commandLine') }}</template>\n    </el-table-column>\n    <el-table-column :label=\"t('adminUi.what')\" width=\"150\">\n      <template #default=\"{ row }\">{{ label('entities', row.entity) }} {{ row.entity_key }}</template>\n    </el-table-column>\n    <el-table-column :label=\"t('adminUi.action')\" width=\"110\">\n      <template #default=\"{ row }\"><span data-test=\"change-action\">{{ label('actions', row.action) }}</span></template>\n    </el-table-column>\n    <el-table-column :label=\"t('adminUi.detail')\" min-width=\"220\">\n      <template #default=\"{ row }\"><div class=\"change-doc\">{{ diff(row) }}</div></template>\n    </el-table-column>\n  </el-table>",
+    "\n  <el-table :data=\"rows\" size=\"small\" data-test=\"changes\" :empty-text=\"t('adminUi.noChanges')\">\n    <el-table-column :label=\"t('adminUi.at')\" width=\"150\">\n      <template #default=\"{ row }\">{{ $fmtTime(row.at, true) }}</template>\n    </el-table-column>\n    <el-table-column :label=\"t('adminUi.by')\" width=\"120\">\n      <template #default=\"{ row }\">{{ row.username || t('adminUi.commandLine') }}</template>\n    </el-table-column>\n    <el-table-column :label=\"t('adminUi.what')\" width=\"150\">\n      <template #default=\"{ row }\">{{ label('entities', row.entity) }} {{ row.entity_key }}\n        <div v-if=\"named(row)\" class=\"tiny muted\">{{ named(row) }}</div></template>\n    </el-table-column>\n    <el-table-column :label=\"t('adminUi.action')\" width=\"110\">\n      <template #default=\"{ row }\"><span data-test=\"change-action\">{{ label('actions', row.action) }}</span></template>\n    </el-table-column>\n    <el-table-column :label=\"t('adminUi.detail')\" min-width=\"220\">\n      <template #default=\"{ row }\"><div class=\"change-doc\">{{ diff(row) }}</div></template>\n    </el-table-column>\n  </el-table>",
     (() => {
-      const _hoisted_1 = { "data-test": "change-action" }
-      const _hoisted_2 = { class: "change-doc" }
+      const _hoisted_1 = {
+        key: 0,
+        class: "tiny muted"
+      }
+      const _hoisted_2 = { "data-test": "change-action" }
+      const _hoisted_3 = { class: "change-doc" }
 
       return function render(_ctx, _cache) {
         const _component_el_table_column = _resolveComponent("el-table-column")
@@ -705,7 +709,10 @@ export const renders = new Map([
               width: "150"
             }, {
               default: _withCtx(({ row }) => [
-                _createTextVNode(_toDisplayString(_ctx.label('entities', row.entity)) + " " + _toDisplayString(row.entity_key), 1 /* TEXT */)
+                _createTextVNode(_toDisplayString(_ctx.label('entities', row.entity)) + " " + _toDisplayString(row.entity_key) + " ", 1 /* TEXT */),
+                (_ctx.named(row))
+                  ? (_openBlock(), _createElementBlock("div", _hoisted_1, _toDisplayString(_ctx.named(row)), 1 /* TEXT */))
+                  : _createCommentVNode("v-if", true)
               ]),
               _: 1 /* STABLE */
             }, 8 /* PROPS */, ["label"]),
@@ -714,7 +721,7 @@ export const renders = new Map([
               width: "110"
             }, {
               default: _withCtx(({ row }) => [
-                _createElementVNode("span", _hoisted_1, _toDisplayString(_ctx.label('actions', row.action)), 1 /* TEXT */)
+                _createElementVNode("span", _hoisted_2, _toDisplayString(_ctx.label('actions', row.action)), 1 /* TEXT */)
               ]),
               _: 1 /* STABLE */
             }, 8 /* PROPS */, ["label"]),
@@ -723,7 +730,7 @@ export const renders = new Map([
               "min-width": "220"
             }, {
               default: _withCtx(({ row }) => [
-                _createElementVNode("div", _hoisted_2, _toDisplayString(_ctx.diff(row)), 1 /* TEXT */)
+                _createElementVNode("div", _hoisted_3, _toDisplayString(_ctx.diff(row)), 1 /* TEXT */)
               ]),
               _: 1 /* STABLE */
             }, 8 /* PROPS */, ["label"])

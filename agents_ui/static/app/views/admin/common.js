@@ -61,16 +61,24 @@ export const ChangeList = {
     }
     watch(() => [props.entity, props.thingKey], load, { immediate: true });
     const label = (kind, value) => (te(`adminUi.${kind}.${value}`) ? t(`adminUi.${kind}.${value}`) : value);
-    // What changed: the fields whose value differs, as "field: before → after".
+    const shown = (value) => (typeof value === "string" ? value : JSON.stringify(value));
+    const empty = (value) => value === null || value === "" || (Array.isArray(value) && !value.length);
+    // What changed: a new thing's values that are set; else the fields whose value
+    // differs, as "field: before → after".
     function diff(row) {
       const before = row.before || {};
       const after = row.after || {};
+      if (!row.before) {
+        return Object.entries(after).filter(([, v]) => !empty(v)).map(([k, v]) => `${k}: ${shown(v)}`).join(" · ");
+      }
       return Object.keys({ ...before, ...after })
         .filter((k) => JSON.stringify(before[k]) !== JSON.stringify(after[k]))
-        .map((k) => `${k}: ${k in before ? JSON.stringify(before[k]) : "—"} → ${JSON.stringify(after[k])}`)
+        .map((k) => `${k}: ${empty(before[k]) ? "—" : shown(before[k])} → ${empty(after[k]) ? "—" : shown(after[k])}`)
         .join("\n");
     }
-    return { t, rows, label, diff, load };
+    // The thing's name where the record has one (a user's username, a key's name).
+    const named = (row) => row.after?.username || row.before?.username || row.after?.name || "";
+    return { t, rows, label, diff, named, load };
   },
   template: `
   <el-table :data="rows" size="small" data-test="changes" :empty-text="t('adminUi.noChanges')">
@@ -81,7 +89,8 @@ export const ChangeList = {
       <template #default="{ row }">{{ row.username || t('adminUi.commandLine') }}</template>
     </el-table-column>
     <el-table-column :label="t('adminUi.what')" width="150">
-      <template #default="{ row }">{{ label('entities', row.entity) }} {{ row.entity_key }}</template>
+      <template #default="{ row }">{{ label('entities', row.entity) }} {{ row.entity_key }}
+        <div v-if="named(row)" class="tiny muted">{{ named(row) }}</div></template>
     </el-table-column>
     <el-table-column :label="t('adminUi.action')" width="110">
       <template #default="{ row }"><span data-test="change-action">{{ label('actions', row.action) }}</span></template>

@@ -21,7 +21,16 @@ from hotline.errors import NotFound
 from tests.factories import log_in, make_user
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = ["hotline", "web", "routing", "integrations", "callbacks", "agents_ui", "wiring"]
+PACKAGES = [
+    "hotline",
+    "web",
+    "routing",
+    "integrations",
+    "callbacks",
+    "reports",
+    "agents_ui",
+    "wiring",
+]
 ERRORS = {
     "DomainError",
     "NotFound",

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from reports.views import reading
+from reports.views import rankings, reading
 from web.api import Api
 
 
 def register(api: Api) -> None:
     """Every reports operation, for wiring/app.py."""
     api.include(reading.routes)
+    api.include(rankings.routes)

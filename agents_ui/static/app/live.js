@@ -24,6 +24,7 @@ const callListeners = new Set();
 const agentStatusListeners = new Set();
 const reloadListeners = new Set();
 const sessionEndedListeners = new Set();
+const noticeListeners = new Set();
 const extraRooms = new Set();
 let socket = null;
 let everConnected = false;
@@ -53,6 +54,12 @@ export function onCallEvent(fn) {
 export function onAgentStatus(fn) {
   agentStatusListeners.add(fn);
   return () => agentStatusListeners.delete(fn);
+}
+
+// fn({notice_id, title}) when a notice (通报) is published to the user's unit.
+export function onNoticeEvent(fn) {
+  noticeListeners.add(fn);
+  return () => noticeListeners.delete(fn);
 }
 
 export function onSessionEnded(fn) {
@@ -144,6 +151,7 @@ export function connectLive() {
   });
   socket.on("call_event", (event) => callListeners.forEach((fn) => fn(event)));
   socket.on("agent_status", (event) => agentStatusListeners.forEach((fn) => fn(event)));
+  socket.on("notice_event", (event) => noticeListeners.forEach((fn) => fn(event)));
   // The session ended (logged out elsewhere, expired): the server disconnects for good.
   socket.on("session_ended", () => sessionEndedListeners.forEach((fn) => fn()));
 }

@@ -36,6 +36,8 @@ import KnowledgePage from "./views/knowledge.js";
 import KnowledgeEditor from "./views/knowledge/editor.js";
 import KnowledgeFigures from "./views/knowledge/figures.js";
 import KnowledgeReview from "./views/knowledge/review.js";
+import RankingsPage from "./views/rankings.js";
+import { NoticePage, NoticesPage } from "./views/notices.js";
 import AdminUsersPage from "./views/admin/users.js";
 import AdminIntegrationsPage from "./views/admin/integrations.js";
 import AdminCallersPage from "./views/admin/callers.js";
@@ -80,6 +82,9 @@ const ROUTES = [
   { path: "/knowledge/figures", component: KnowledgeFigures, roles: SUPERVISOR_ROLES },
   { path: "/knowledge/:id", component: KnowledgePage, roles: KB_READER_ROLES },
   { path: "/knowledge/:id/edit", component: KnowledgeEditor, roles: KB_WRITER_ROLES },
+  { path: "/rankings", component: RankingsPage, roles: SUPERVISOR_ROLES, nav: "rankUi.nav" },
+  { path: "/notices", component: NoticesPage, roles: [...SUPERVISOR_ROLES, ...UNIT_ROLES] },
+  { path: "/notices/:id", component: NoticePage, roles: [...SUPERVISOR_ROLES, ...UNIT_ROLES] },
   // 系统管理 (the menu's items in menu.js).
   { path: "/admin/users", component: AdminUsersPage, roles: ADMIN_ROLES },
   { path: "/admin/integrations", component: AdminIntegrationsPage, roles: ADMIN_ROLES },

@@ -33,6 +33,7 @@ export const MENU = [
     items: [
       { path: "/reports", label: "menuUi.reports", roles: SUPERVISOR_ROLES },
       { path: "/rankings", label: "menuUi.rankings", roles: SUPERVISOR_ROLES },
+      { path: "/notices", label: "menuUi.notices", roles: SUPERVISOR_ROLES },
       { path: "/hot", label: "menuUi.hot", roles: SUPERVISOR_ROLES },
     ],
   },

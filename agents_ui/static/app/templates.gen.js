@@ -4,7 +4,7 @@
 import { Fragment as _Fragment, createBlock as _createBlock, createCommentVNode as _createCommentVNode, createElementBlock as _createElementBlock, createElementVNode as _createElementVNode, createTextVNode as _createTextVNode, createVNode as _createVNode, normalizeClass as _normalizeClass, normalizeStyle as _normalizeStyle, openBlock as _openBlock, renderList as _renderList, resolveComponent as _resolveComponent, resolveDirective as _resolveDirective, resolveDynamicComponent as _resolveDynamicComponent, toDisplayString as _toDisplayString, vShow as _vShow, withCtx as _withCtx, withDirectives as _withDirectives, withKeys as _withKeys, withModifiers as _withModifiers } from "vue";
 
 export const renders = new Map([
-  // main.js:167
+  // main.js:172
   [
     "\n  <div class=\"login-screen\">\n    <div class=\"login-card\">\n      <section class=\"login-brand\">\n        <Logo :size=\"44\" />\n        <h1>{{ t('app.name') }}</h1>\n        <p class=\"lines\">{{ t('app.lines') }}</p>\n        <ul class=\"login-points\">\n          <li>12319 {{ t('domain.water') }} · {{ t('domain.gas') }} · {{ t('domain.heating') }}</li>\n          <li>{{ t('login.subtitle') }}</li>\n        </ul>\n        <p class=\"login-foot\">{{ t('login.footer') }}</p>\n      </section>\n      <section class=\"login-form\">\n        <div class=\"login-form-head\">\n          <h2>{{ t('login.title') }}</h2>\n          <el-button text size=\"small\" data-test=\"lang\" @click=\"toggle\">{{ t('app.language') }}</el-button>\n        </div>\n        <el-form label-position=\"top\" @submit.prevent=\"submit\">\n          <el-form-item :label=\"t('login.username')\">\n            <el-input v-model=\"form.username\" name=\"username\" autocomplete=\"username\" size=\"large\" autofocus />\n          </el-form-item>\n          <el-form-item :label=\"t('login.password')\">\n            <el-input v-model=\"form.password\" name=\"password\" type=\"password\" autocomplete=\"current-password\"\n                      size=\"large\" show-password @keyup.enter=\"submit\" />\n          </el-form-item>\n          <el-alert v-if=\"error\" :title=\"error\" type=\"error\" :closable=\"false\" show-icon class=\"login-error\" />\n          <el-button type=\"primary\" size=\"large\" class=\"login-submit\" native-type=\"submit\" :loading=\"busy\"\n                     data-test=\"login-submit\">{{ t('login.submit') }}</el-button>\n        </el-form>\n      </section>\n    </div>\n  </div>",
     (() => {
@@ -121,7 +121,7 @@ export const renders = new Map([
       }
     })(),
   ],
-  // main.js:207
+  // main.js:212
   [
     "<el-result icon=\"warning\" :title=\"t('app.notFound')\">\n      <template #extra><el-button type=\"primary\" @click=\"home\">{{ t('app.backHome') }}</el-button></template>\n    </el-result>",
     (() => {
@@ -149,7 +149,7 @@ export const renders = new Map([
       }
     })(),
   ],
-  // main.js:270
+  // main.js:275
   [
     "\n  <el-config-provider :locale=\"elLocale\">\n    <div v-if=\"!session.checked\" class=\"boot\">{{ t('app.loading') }}</div>\n    <LoginPage v-else-if=\"!session.user\" />\n    <div v-else-if=\"!refs.loaded\" class=\"boot\">{{ t('app.loading') }}</div>\n    <div v-else class=\"shell\" :class=\"{ folded, 'drawer-open': drawer }\">\n      <header class=\"topbar\">\n        <button type=\"button\" class=\"menu-toggle\" data-test=\"menu-toggle\" :aria-label=\"t('menuUi.toggle')\"\n                :aria-expanded=\"String(drawer || !folded)\" @click=\"toggleMenu\">\n          <MenuIcon name=\"bars\" />\n        </button>\n        <a class=\"brand\" href=\"#/\">\n          <Logo :size=\"30\" />\n          <span class=\"brand-text\">\n            <span class=\"brand-name\">{{ t('app.name') }}</span>\n            <span class=\"brand-sub\">{{ t('app.lines') }}</span>\n          </span>\n        </a>\n        <div class=\"top-right\">\n          <span class=\"live-state\" :class=\"live.state\" data-test=\"live-state\">\n            <i class=\"dot\"></i>{{ t('live.' + live.state) }}\n          </span>\n          <el-button text class=\"lang\" data-test=\"lang\" @click=\"toggleLocale\">{{ t('app.language') }}</el-button>\n          <span class=\"who\">{{ session.user.name }}<small>{{ t('roles.' + session.user.role) }}</small></span>\n          <el-button text class=\"logout\" @click=\"logout\">{{ t('app.logout') }}</el-button>\n        </div>\n      </header>\n      <div class=\"shell-body\">\n        <aside class=\"side\">\n          <nav class=\"nav side-menu\" data-test=\"menu\" :aria-label=\"t('menuUi.label')\">\n            <template v-for=\"group in menu\" :key=\"group.key\">\n              <a v-if=\"group.path\" :href=\"'#' + group.path\" class=\"menu-link menu-top\" :data-menu=\"group.key\"\n                 :class=\"{ active: isActive(group.path) }\" :title=\"t(group.label)\">\n                <MenuIcon :name=\"group.icon\" /><span class=\"menu-text\">{{ t(group.label) }}</span>\n              </a>\n              <div v-else class=\"menu-group\" :data-menu=\"group.key\"\n                   :class=\"{ closed: closedGroups.has(group.key), active: groupActive(group) }\">\n                <button type=\"button\" class=\"menu-link menu-top\" :title=\"t(group.label)\"\n                        :aria-expanded=\"String(!closedGroups.has(group.key))\" @click=\"toggleGroup(group.key)\">\n                  <MenuIcon :name=\"group.icon\" /><span class=\"menu-text\">{{ t(group.label) }}</span>\n                  <span class=\"menu-caret\" aria-hidden=\"true\"></span>\n                </button>\n                <div class=\"menu-items\">\n                  <a v-for=\"item in group.items\" :key=\"item.path\" :href=\"'#' + item.path\" class=\"menu-link\"\n                     :class=\"{ active: isActive(item.path) }\">{{ t(item.label) }}</a>\n                </div>\n              </div>\n            </template>\n          </nav>\n        </aside>\n        <div class=\"side-backdrop\" @click=\"drawer = false\"></div>\n        <main class=\"page\">\n          <component :is=\"current\" :key=\"routeKey\" :params=\"route.params\" />\n        </main>\n      </div>\n    </div>\n  </el-config-provider>",
     (() => {
@@ -7981,6 +7981,510 @@ export const renders = new Map([
       }
     })(),
   ],
+  // views/notices.js:42
+  [
+    "\n  <el-card shadow=\"never\" class=\"panel table-panel\">\n    <el-table :data=\"items\" size=\"small\" :empty-text=\"t('noticeUi.empty')\" data-test=\"notice-list\" v-loading=\"loading\">\n      <el-table-column :label=\"t('noticeUi.title')\" min-width=\"260\">\n        <template #default=\"{ row }\">\n          <a class=\"link\" :class=\"{ strong: !supervisor && !row.read_at }\" :href=\"'#/notices/' + row.id\" data-test=\"notice-link\">{{ row.title }}</a>\n          <el-tag v-if=\"!supervisor && !row.read_at\" size=\"small\" type=\"danger\" class=\"notice-unread\" data-test=\"notice-unread\">{{ t('noticeUi.unread') }}</el-tag>\n        </template>\n      </el-table-column>\n      <el-table-column :label=\"t('noticeUi.period')\" width=\"200\">\n        <template #default=\"{ row }\">{{ row.period_start }} ~ {{ row.period_end }}</template>\n      </el-table-column>\n      <el-table-column v-if=\"supervisor\" :label=\"t('noticeUi.state')\" width=\"100\">\n        <template #default=\"{ row }\"><el-tag size=\"small\" :type=\"row.state === 'published' ? 'success' : 'info'\">{{ t('noticeUi.states.' + row.state) }}</el-tag></template>\n      </el-table-column>\n      <el-table-column v-if=\"supervisor\" :label=\"t('noticeUi.readBy')\" width=\"110\" align=\"right\">\n        <template #default=\"{ row }\"><span data-test=\"notice-read-count\">{{ row.units_read }}/{{ row.units }}</span></template>\n      </el-table-column>\n      <el-table-column :label=\"t('noticeUi.when')\" width=\"170\">\n        <template #default=\"{ row }\">{{ $fmtTime(row.published_at || row.created_at) }}</template>\n      </el-table-column>\n    </el-table>\n  </el-card>",
+    (() => {
+      const _hoisted_1 = ["href"]
+      const _hoisted_2 = { "data-test": "notice-read-count" }
+
+      return function render(_ctx, _cache) {
+        const _component_el_tag = _resolveComponent("el-tag")
+        const _component_el_table_column = _resolveComponent("el-table-column")
+        const _component_el_table = _resolveComponent("el-table")
+        const _component_el_card = _resolveComponent("el-card")
+        const _directive_loading = _resolveDirective("loading")
+
+        return (_openBlock(), _createBlock(_component_el_card, {
+          shadow: "never",
+          class: "panel table-panel"
+        }, {
+          default: _withCtx(() => [
+            _withDirectives((_openBlock(), _createBlock(_component_el_table, {
+              data: _ctx.items,
+              size: "small",
+              "empty-text": _ctx.t('noticeUi.empty'),
+              "data-test": "notice-list"
+            }, {
+              default: _withCtx(() => [
+                _createVNode(_component_el_table_column, {
+                  label: _ctx.t('noticeUi.title'),
+                  "min-width": "260"
+                }, {
+                  default: _withCtx(({ row }) => [
+                    _createElementVNode("a", {
+                      class: _normalizeClass(["link", { strong: !_ctx.supervisor && !row.read_at }]),
+                      href: '#/notices/' + row.id,
+                      "data-test": "notice-link"
+                    }, _toDisplayString(row.title), 11 /* TEXT, CLASS, PROPS */, _hoisted_1),
+                    (!_ctx.supervisor && !row.read_at)
+                      ? (_openBlock(), _createBlock(_component_el_tag, {
+                          key: 0,
+                          size: "small",
+                          type: "danger",
+                          class: "notice-unread",
+                          "data-test": "notice-unread"
+                        }, {
+                          default: _withCtx(() => [
+                            _createTextVNode(_toDisplayString(_ctx.t('noticeUi.unread')), 1 /* TEXT */)
+                          ]),
+                          _: 1 /* STABLE */
+                        }))
+                      : _createCommentVNode("v-if", true)
+                  ]),
+                  _: 1 /* STABLE */
+                }, 8 /* PROPS */, ["label"]),
+                _createVNode(_component_el_table_column, {
+                  label: _ctx.t('noticeUi.period'),
+                  width: "200"
+                }, {
+                  default: _withCtx(({ row }) => [
+                    _createTextVNode(_toDisplayString(row.period_start) + " ~ " + _toDisplayString(row.period_end), 1 /* TEXT */)
+                  ]),
+                  _: 1 /* STABLE */
+                }, 8 /* PROPS */, ["label"]),
+                (_ctx.supervisor)
+                  ? (_openBlock(), _createBlock(_component_el_table_column, {
+                      key: 0,
+                      label: _ctx.t('noticeUi.state'),
+                      width: "100"
+                    }, {
+                      default: _withCtx(({ row }) => [
+                        _createVNode(_component_el_tag, {
+                          size: "small",
+                          type: row.state === 'published' ? 'success' : 'info'
+                        }, {
+                          default: _withCtx(() => [
+                            _createTextVNode(_toDisplayString(_ctx.t('noticeUi.states.' + row.state)), 1 /* TEXT */)
+                          ]),
+                          _: 2 /* DYNAMIC */
+                        }, 1032 /* PROPS, DYNAMIC_SLOTS */, ["type"])
+                      ]),
+                      _: 1 /* STABLE */
+                    }, 8 /* PROPS */, ["label"]))
+                  : _createCommentVNode("v-if", true),
+                (_ctx.supervisor)
+                  ? (_openBlock(), _createBlock(_component_el_table_column, {
+                      key: 1,
+                      label: _ctx.t('noticeUi.readBy'),
+                      width: "110",
+                      align: "right"
+                    }, {
+                      default: _withCtx(({ row }) => [
+                        _createElementVNode("span", _hoisted_2, _toDisplayString(row.units_read) + "/" + _toDisplayString(row.units), 1 /* TEXT */)
+                      ]),
+                      _: 1 /* STABLE */
+                    }, 8 /* PROPS */, ["label"]))
+                  : _createCommentVNode("v-if", true),
+                _createVNode(_component_el_table_column, {
+                  label: _ctx.t('noticeUi.when'),
+                  width: "170"
+                }, {
+                  default: _withCtx(({ row }) => [
+                    _createTextVNode(_toDisplayString(_ctx.$fmtTime(row.published_at || row.created_at)), 1 /* TEXT */)
+                  ]),
+                  _: 1 /* STABLE */
+                }, 8 /* PROPS */, ["label"])
+              ]),
+              _: 1 /* STABLE */
+            }, 8 /* PROPS */, ["data", "empty-text"])), [
+              [_directive_loading, _ctx.loading]
+            ])
+          ]),
+          _: 1 /* STABLE */
+        }))
+      }
+    })(),
+  ],
+  // views/notices.js:73
+  [
+    "\n  <div class=\"notice-page\">\n    <div class=\"page-head\">\n      <h2>{{ t('noticeUi.listTitle') }}</h2>\n      <a v-if=\"supervisor\" class=\"link\" href=\"#/rankings\">{{ t('rankUi.title') }} →</a>\n    </div>\n    <NoticeList />\n  </div>",
+    (() => {
+      const _hoisted_1 = { class: "notice-page" }
+      const _hoisted_2 = { class: "page-head" }
+      const _hoisted_3 = {
+        key: 0,
+        class: "link",
+        href: "#/rankings"
+      }
+
+      return function render(_ctx, _cache) {
+        const _component_NoticeList = _resolveComponent("NoticeList")
+
+        return (_openBlock(), _createElementBlock("div", _hoisted_1, [
+          _createElementVNode("div", _hoisted_2, [
+            _createElementVNode("h2", null, _toDisplayString(_ctx.t('noticeUi.listTitle')), 1 /* TEXT */),
+            (_ctx.supervisor)
+              ? (_openBlock(), _createElementBlock("a", _hoisted_3, _toDisplayString(_ctx.t('rankUi.title')) + " →", 1 /* TEXT */))
+              : _createCommentVNode("v-if", true)
+          ]),
+          _createVNode(_component_NoticeList)
+        ]))
+      }
+    })(),
+  ],
+  // views/notices.js:174
+  [
+    "\n  <div class=\"notice-page\">\n    <div class=\"page-head no-print\">\n      <el-button text @click=\"back\">← {{ t('noticeUi.back') }}</el-button>\n      <span class=\"grow\"></span>\n      <el-button data-test=\"notice-print\" @click=\"print\">{{ t('noticeUi.print') }}</el-button>\n      <template v-if=\"draft\">\n        <el-button :loading=\"edit.busy\" data-test=\"notice-save\" @click=\"save\">{{ t('app.save') }}</el-button>\n        <el-button type=\"primary\" data-test=\"notice-publish\" @click=\"publish\">{{ t('noticeUi.publish') }}</el-button>\n      </template>\n      <el-button v-if=\"notice && !supervisor && !notice.read_at\" type=\"primary\" data-test=\"notice-mark-read\" @click=\"markRead\">{{ t('noticeUi.markRead') }}</el-button>\n      <el-tag v-if=\"notice && !supervisor && notice.read_at\" type=\"success\" data-test=\"notice-read\">{{ t('noticeUi.readAt', { at: $fmtTime(notice.read_at) }) }}</el-tag>\n    </div>\n    <el-alert v-if=\"error\" :title=\"error\" type=\"error\" show-icon :closable=\"false\" />\n    <article v-if=\"notice\" class=\"notice-doc\" data-test=\"notice-doc\" :data-state=\"notice.state\">\n      <div class=\"notice-meta no-print muted small\">\n        <el-tag size=\"small\" :type=\"notice.state === 'published' ? 'success' : 'info'\" data-test=\"notice-state\">{{ t('noticeUi.states.' + notice.state) }}</el-tag>\n        {{ t('noticeUi.basis', { start: notice.period_start, end: notice.period_end, metric: metricName(notice.metric) }) }}\n      </div>\n      <template v-if=\"draft\">\n        <el-input v-model=\"edit.title\" class=\"notice-title-input\" maxlength=\"200\" data-test=\"notice-title-input\" />\n        <el-input v-model=\"edit.body\" type=\"textarea\" :autosize=\"{ minRows: 6, maxRows: 20 }\" maxlength=\"20000\" data-test=\"notice-body-input\" />\n      </template>\n      <template v-else>\n        <h1 class=\"notice-title\" data-test=\"notice-title\">{{ notice.title }}</h1>\n        <p class=\"notice-sub muted\">{{ t('noticeUi.period') }}: {{ notice.period_start }} ~ {{ notice.period_end }}\n          <span v-if=\"notice.published_at\"> · {{ t('noticeUi.publishedAt', { at: $fmtTime(notice.published_at, true) }) }}</span></p>\n        <div class=\"notice-body\" data-test=\"notice-body\">{{ notice.body }}</div>\n      </template>\n\n      <h3>{{ t('noticeUi.units') }}</h3>\n      <section v-for=\"unitId in shownUnits\" :key=\"unitId\" class=\"notice-unit\" data-test=\"notice-unit\" :data-unit=\"unitId\">\n        <div class=\"notice-unit-head\">\n          <span class=\"strong\" data-test=\"notice-unit-name\">{{ unitName(unitId) }}</span>\n          <span v-if=\"unitRow(unitId) && unitRow(unitId).rank\" class=\"muted small\">\n            {{ t('noticeUi.rankOf', { rank: unitRow(unitId).rank, metric: metricName(notice.metric), value: figureText(notice.metric, unitRow(unitId).value) }) }}</span>\n          <span v-if=\"supervisor && notice.state === 'published'\" class=\"small notice-read-state\" data-test=\"notice-unit-read\">\n            {{ unitRow(unitId).read_at ? t('noticeUi.readAtBy', { at: $fmtTime(unitRow(unitId).read_at), who: unitRow(unitId).read_by_name || '' }) : t('noticeUi.notRead') }}</span>\n          <span class=\"grow\"></span>\n          <el-button v-if=\"draft\" size=\"small\" text type=\"danger\" class=\"no-print\" data-test=\"notice-remove-unit\" @click=\"removeUnit(unitId)\">{{ t('noticeUi.remove') }}</el-button>\n        </div>\n        <el-table v-if=\"ordersOf(unitId).length\" :data=\"ordersOf(unitId)\" size=\"small\" class=\"notice-orders\">\n          <el-table-column :label=\"t('unit.number')\" width=\"190\">\n            <template #default=\"{ row }\"><a class=\"mono link\" :href=\"'#/orders/' + row.order_id\" data-test=\"notice-order\">{{ row.number }}</a></template>\n          </el-table-column>\n          <el-table-column :label=\"t('unit.item')\" min-width=\"150\"><template #default=\"{ row }\">{{ $itemName(row.service_item_code) }}</template></el-table-column>\n          <el-table-column :label=\"t('noticeUi.reason')\" width=\"120\"><template #default=\"{ row }\">{{ t('noticeUi.reasons.' + row.reason) }}</template></el-table-column>\n          <el-table-column :label=\"t('noticeUi.due')\" width=\"150\"><template #default=\"{ row }\">{{ $fmtTime(row.resolution_due_at, true) }}</template></el-table-column>\n          <el-table-column :label=\"t('noticeUi.completed')\" width=\"150\"><template #default=\"{ row }\">{{ row.completed_at ? $fmtTime(row.completed_at, true) : '—' }}</template></el-table-column>\n          <el-table-column v-if=\"draft\" width=\"80\" class-name=\"no-print\">\n            <template #default=\"{ row }\"><el-button size=\"small\" text type=\"danger\" data-test=\"notice-remove-order\" @click=\"removeOrder(row.order_id)\">{{ t('noticeUi.remove') }}</el-button></template>\n          </el-table-column>\n        </el-table>\n        <div v-else class=\"muted small\">{{ t('noticeUi.noOrders') }}</div>\n      </section>\n      <div v-if=\"draft\" class=\"notice-add no-print\">\n        <el-select v-model=\"edit.addUnit\" filterable clearable :placeholder=\"t('noticeUi.addUnit')\" data-test=\"notice-add-unit\">\n          <el-option v-for=\"e in addable\" :key=\"e.id\" :value=\"e.id\" :label=\"unitName(e.id)\" />\n        </el-select>\n        <el-button :disabled=\"!edit.addUnit\" @click=\"addUnit\">{{ t('noticeUi.add') }}</el-button>\n      </div>\n\n      <template v-if=\"supervisor && notice.changes\">\n        <h3 class=\"no-print\">{{ t('noticeUi.changes') }}</h3>\n        <ul class=\"plain-list notice-changes no-print\" data-test=\"notice-changes\">\n          <li v-for=\"(c, i) in notice.changes\" :key=\"i\">\n            <span class=\"muted\">{{ $fmtTime(c.at, true) }}</span> {{ c.user_name || '' }}\n            {{ t('noticeUi.actions.' + c.action) }}<span v-if=\"c.enterprise_id\"> ({{ unitName(c.enterprise_id) }})</span>\n          </li>\n        </ul>\n      </template>\n    </article>\n  </div>",
+    (() => {
+      const _hoisted_1 = { class: "notice-page" }
+      const _hoisted_2 = { class: "page-head no-print" }
+      const _hoisted_3 = ["data-state"]
+      const _hoisted_4 = { class: "notice-meta no-print muted small" }
+      const _hoisted_5 = {
+        class: "notice-title",
+        "data-test": "notice-title"
+      }
+      const _hoisted_6 = { class: "notice-sub muted" }
+      const _hoisted_7 = { key: 0 }
+      const _hoisted_8 = {
+        class: "notice-body",
+        "data-test": "notice-body"
+      }
+      const _hoisted_9 = ["data-unit"]
+      const _hoisted_10 = { class: "notice-unit-head" }
+      const _hoisted_11 = {
+        class: "strong",
+        "data-test": "notice-unit-name"
+      }
+      const _hoisted_12 = {
+        key: 0,
+        class: "muted small"
+      }
+      const _hoisted_13 = {
+        key: 1,
+        class: "small notice-read-state",
+        "data-test": "notice-unit-read"
+      }
+      const _hoisted_14 = ["href"]
+      const _hoisted_15 = {
+        key: 1,
+        class: "muted small"
+      }
+      const _hoisted_16 = {
+        key: 2,
+        class: "notice-add no-print"
+      }
+      const _hoisted_17 = { class: "no-print" }
+      const _hoisted_18 = {
+        class: "plain-list notice-changes no-print",
+        "data-test": "notice-changes"
+      }
+      const _hoisted_19 = { class: "muted" }
+      const _hoisted_20 = { key: 0 }
+
+      return function render(_ctx, _cache) {
+        const _component_el_button = _resolveComponent("el-button")
+        const _component_el_tag = _resolveComponent("el-tag")
+        const _component_el_alert = _resolveComponent("el-alert")
+        const _component_el_input = _resolveComponent("el-input")
+        const _component_el_table_column = _resolveComponent("el-table-column")
+        const _component_el_table = _resolveComponent("el-table")
+        const _component_el_option = _resolveComponent("el-option")
+        const _component_el_select = _resolveComponent("el-select")
+
+        return (_openBlock(), _createElementBlock("div", _hoisted_1, [
+          _createElementVNode("div", _hoisted_2, [
+            _createVNode(_component_el_button, {
+              text: "",
+              onClick: _ctx.back
+            }, {
+              default: _withCtx(() => [
+                _createTextVNode("← " + _toDisplayString(_ctx.t('noticeUi.back')), 1 /* TEXT */)
+              ]),
+              _: 1 /* STABLE */
+            }, 8 /* PROPS */, ["onClick"]),
+            _cache[3] || (_cache[3] = _createElementVNode("span", { class: "grow" }, null, -1 /* CACHED */)),
+            _createVNode(_component_el_button, {
+              "data-test": "notice-print",
+              onClick: _ctx.print
+            }, {
+              default: _withCtx(() => [
+                _createTextVNode(_toDisplayString(_ctx.t('noticeUi.print')), 1 /* TEXT */)
+              ]),
+              _: 1 /* STABLE */
+            }, 8 /* PROPS */, ["onClick"]),
+            (_ctx.draft)
+              ? (_openBlock(), _createElementBlock(_Fragment, { key: 0 }, [
+                  _createVNode(_component_el_button, {
+                    loading: _ctx.edit.busy,
+                    "data-test": "notice-save",
+                    onClick: _ctx.save
+                  }, {
+                    default: _withCtx(() => [
+                      _createTextVNode(_toDisplayString(_ctx.t('app.save')), 1 /* TEXT */)
+                    ]),
+                    _: 1 /* STABLE */
+                  }, 8 /* PROPS */, ["loading", "onClick"]),
+                  _createVNode(_component_el_button, {
+                    type: "primary",
+                    "data-test": "notice-publish",
+                    onClick: _ctx.publish
+                  }, {
+                    default: _withCtx(() => [
+                      _createTextVNode(_toDisplayString(_ctx.t('noticeUi.publish')), 1 /* TEXT */)
+                    ]),
+                    _: 1 /* STABLE */
+                  }, 8 /* PROPS */, ["onClick"])
+                ], 64 /* STABLE_FRAGMENT */))
+              : _createCommentVNode("v-if", true),
+            (_ctx.notice && !_ctx.supervisor && !_ctx.notice.read_at)
+              ? (_openBlock(), _createBlock(_component_el_button, {
+                  key: 1,
+                  type: "primary",
+                  "data-test": "notice-mark-read",
+                  onClick: _ctx.markRead
+                }, {
+                  default: _withCtx(() => [
+                    _createTextVNode(_toDisplayString(_ctx.t('noticeUi.markRead')), 1 /* TEXT */)
+                  ]),
+                  _: 1 /* STABLE */
+                }, 8 /* PROPS */, ["onClick"]))
+              : _createCommentVNode("v-if", true),
+            (_ctx.notice && !_ctx.supervisor && _ctx.notice.read_at)
+              ? (_openBlock(), _createBlock(_component_el_tag, {
+                  key: 2,
+                  type: "success",
+                  "data-test": "notice-read"
+                }, {
+                  default: _withCtx(() => [
+                    _createTextVNode(_toDisplayString(_ctx.t('noticeUi.readAt', { at: _ctx.$fmtTime(_ctx.notice.read_at) })), 1 /* TEXT */)
+                  ]),
+                  _: 1 /* STABLE */
+                }))
+              : _createCommentVNode("v-if", true)
+          ]),
+          (_ctx.error)
+            ? (_openBlock(), _createBlock(_component_el_alert, {
+                key: 0,
+                title: _ctx.error,
+                type: "error",
+                "show-icon": "",
+                closable: false
+              }, null, 8 /* PROPS */, ["title"]))
+            : _createCommentVNode("v-if", true),
+          (_ctx.notice)
+            ? (_openBlock(), _createElementBlock("article", {
+                key: 1,
+                class: "notice-doc",
+                "data-test": "notice-doc",
+                "data-state": _ctx.notice.state
+              }, [
+                _createElementVNode("div", _hoisted_4, [
+                  _createVNode(_component_el_tag, {
+                    size: "small",
+                    type: _ctx.notice.state === 'published' ? 'success' : 'info',
+                    "data-test": "notice-state"
+                  }, {
+                    default: _withCtx(() => [
+                      _createTextVNode(_toDisplayString(_ctx.t('noticeUi.states.' + _ctx.notice.state)), 1 /* TEXT */)
+                    ]),
+                    _: 1 /* STABLE */
+                  }, 8 /* PROPS */, ["type"]),
+                  _createTextVNode(" " + _toDisplayString(_ctx.t('noticeUi.basis', { start: _ctx.notice.period_start, end: _ctx.notice.period_end, metric: _ctx.metricName(_ctx.notice.metric) })), 1 /* TEXT */)
+                ]),
+                (_ctx.draft)
+                  ? (_openBlock(), _createElementBlock(_Fragment, { key: 0 }, [
+                      _createVNode(_component_el_input, {
+                        modelValue: _ctx.edit.title,
+                        "onUpdate:modelValue": _cache[0] || (_cache[0] = $event => ((_ctx.edit.title) = $event)),
+                        class: "notice-title-input",
+                        maxlength: "200",
+                        "data-test": "notice-title-input"
+                      }, null, 8 /* PROPS */, ["modelValue"]),
+                      _createVNode(_component_el_input, {
+                        modelValue: _ctx.edit.body,
+                        "onUpdate:modelValue": _cache[1] || (_cache[1] = $event => ((_ctx.edit.body) = $event)),
+                        type: "textarea",
+                        autosize: { minRows: 6, maxRows: 20 },
+                        maxlength: "20000",
+                        "data-test": "notice-body-input"
+                      }, null, 8 /* PROPS */, ["modelValue"])
+                    ], 64 /* STABLE_FRAGMENT */))
+                  : (_openBlock(), _createElementBlock(_Fragment, { key: 1 }, [
+                      _createElementVNode("h1", _hoisted_5, _toDisplayString(_ctx.notice.title), 1 /* TEXT */),
+                      _createElementVNode("p", _hoisted_6, [
+                        _createTextVNode(_toDisplayString(_ctx.t('noticeUi.period')) + ": " + _toDisplayString(_ctx.notice.period_start) + " ~ " + _toDisplayString(_ctx.notice.period_end) + " ", 1 /* TEXT */),
+                        (_ctx.notice.published_at)
+                          ? (_openBlock(), _createElementBlock("span", _hoisted_7, " · " + _toDisplayString(_ctx.t('noticeUi.publishedAt', { at: _ctx.$fmtTime(_ctx.notice.published_at, true) })), 1 /* TEXT */))
+                          : _createCommentVNode("v-if", true)
+                      ]),
+                      _createElementVNode("div", _hoisted_8, _toDisplayString(_ctx.notice.body), 1 /* TEXT */)
+                    ], 64 /* STABLE_FRAGMENT */)),
+                _createElementVNode("h3", null, _toDisplayString(_ctx.t('noticeUi.units')), 1 /* TEXT */),
+                (_openBlock(true), _createElementBlock(_Fragment, null, _renderList(_ctx.shownUnits, (unitId) => {
+                  return (_openBlock(), _createElementBlock("section", {
+                    key: unitId,
+                    class: "notice-unit",
+                    "data-test": "notice-unit",
+                    "data-unit": unitId
+                  }, [
+                    _createElementVNode("div", _hoisted_10, [
+                      _createElementVNode("span", _hoisted_11, _toDisplayString(_ctx.unitName(unitId)), 1 /* TEXT */),
+                      (_ctx.unitRow(unitId) && _ctx.unitRow(unitId).rank)
+                        ? (_openBlock(), _createElementBlock("span", _hoisted_12, _toDisplayString(_ctx.t('noticeUi.rankOf', { rank: _ctx.unitRow(unitId).rank, metric: _ctx.metricName(_ctx.notice.metric), value: _ctx.figureText(_ctx.notice.metric, _ctx.unitRow(unitId).value) })), 1 /* TEXT */))
+                        : _createCommentVNode("v-if", true),
+                      (_ctx.supervisor && _ctx.notice.state === 'published')
+                        ? (_openBlock(), _createElementBlock("span", _hoisted_13, _toDisplayString(_ctx.unitRow(unitId).read_at ? _ctx.t('noticeUi.readAtBy', { at: _ctx.$fmtTime(_ctx.unitRow(unitId).read_at), who: _ctx.unitRow(unitId).read_by_name || '' }) : _ctx.t('noticeUi.notRead')), 1 /* TEXT */))
+                        : _createCommentVNode("v-if", true),
+                      _cache[4] || (_cache[4] = _createElementVNode("span", { class: "grow" }, null, -1 /* CACHED */)),
+                      (_ctx.draft)
+                        ? (_openBlock(), _createBlock(_component_el_button, {
+                            key: 2,
+                            size: "small",
+                            text: "",
+                            type: "danger",
+                            class: "no-print",
+                            "data-test": "notice-remove-unit",
+                            onClick: $event => (_ctx.removeUnit(unitId))
+                          }, {
+                            default: _withCtx(() => [
+                              _createTextVNode(_toDisplayString(_ctx.t('noticeUi.remove')), 1 /* TEXT */)
+                            ]),
+                            _: 1 /* STABLE */
+                          }, 8 /* PROPS */, ["onClick"]))
+                        : _createCommentVNode("v-if", true)
+                    ]),
+                    (_ctx.ordersOf(unitId).length)
+                      ? (_openBlock(), _createBlock(_component_el_table, {
+                          key: 0,
+                          data: _ctx.ordersOf(unitId),
+                          size: "small",
+                          class: "notice-orders"
+                        }, {
+                          default: _withCtx(() => [
+                            _createVNode(_component_el_table_column, {
+                              label: _ctx.t('unit.number'),
+                              width: "190"
+                            }, {
+                              default: _withCtx(({ row }) => [
+                                _createElementVNode("a", {
+                                  class: "mono link",
+                                  href: '#/orders/' + row.order_id,
+                                  "data-test": "notice-order"
+                                }, _toDisplayString(row.number), 9 /* TEXT, PROPS */, _hoisted_14)
+                              ]),
+                              _: 1 /* STABLE */
+                            }, 8 /* PROPS */, ["label"]),
+                            _createVNode(_component_el_table_column, {
+                              label: _ctx.t('unit.item'),
+                              "min-width": "150"
+                            }, {
+                              default: _withCtx(({ row }) => [
+                                _createTextVNode(_toDisplayString(_ctx.$itemName(row.service_item_code)), 1 /* TEXT */)
+                              ]),
+                              _: 1 /* STABLE */
+                            }, 8 /* PROPS */, ["label"]),
+                            _createVNode(_component_el_table_column, {
+                              label: _ctx.t('noticeUi.reason'),
+                              width: "120"
+                            }, {
+                              default: _withCtx(({ row }) => [
+                                _createTextVNode(_toDisplayString(_ctx.t('noticeUi.reasons.' + row.reason)), 1 /* TEXT */)
+                              ]),
+                              _: 1 /* STABLE */
+                            }, 8 /* PROPS */, ["label"]),
+                            _createVNode(_component_el_table_column, {
+                              label: _ctx.t('noticeUi.due'),
+                              width: "150"
+                            }, {
+                              default: _withCtx(({ row }) => [
+                                _createTextVNode(_toDisplayString(_ctx.$fmtTime(row.resolution_due_at, true)), 1 /* TEXT */)
+                              ]),
+                              _: 1 /* STABLE */
+                            }, 8 /* PROPS */, ["label"]),
+                            _createVNode(_component_el_table_column, {
+                              label: _ctx.t('noticeUi.completed'),
+                              width: "150"
+                            }, {
+                              default: _withCtx(({ row }) => [
+                                _createTextVNode(_toDisplayString(row.completed_at ? _ctx.$fmtTime(row.completed_at, true) : '—'), 1 /* TEXT */)
+                              ]),
+                              _: 1 /* STABLE */
+                            }, 8 /* PROPS */, ["label"]),
+                            (_ctx.draft)
+                              ? (_openBlock(), _createBlock(_component_el_table_column, {
+                                  key: 0,
+                                  width: "80",
+                                  "class-name": "no-print"
+                                }, {
+                                  default: _withCtx(({ row }) => [
+                                    _createVNode(_component_el_button, {
+                                      size: "small",
+                                      text: "",
+                                      type: "danger",
+                                      "data-test": "notice-remove-order",
+                                      onClick: $event => (_ctx.removeOrder(row.order_id))
+                                    }, {
+                                      default: _withCtx(() => [
+                                        _createTextVNode(_toDisplayString(_ctx.t('noticeUi.remove')), 1 /* TEXT */)
+                                      ]),
+                                      _: 1 /* STABLE */
+                                    }, 8 /* PROPS */, ["onClick"])
+                                  ]),
+                                  _: 1 /* STABLE */
+                                }))
+                              : _createCommentVNode("v-if", true)
+                          ]),
+                          _: 1 /* STABLE */
+                        }, 8 /* PROPS */, ["data"]))
+                      : (_openBlock(), _createElementBlock("div", _hoisted_15, _toDisplayString(_ctx.t('noticeUi.noOrders')), 1 /* TEXT */))
+                  ], 8 /* PROPS */, _hoisted_9))
+                }), 128 /* KEYED_FRAGMENT */)),
+                (_ctx.draft)
+                  ? (_openBlock(), _createElementBlock("div", _hoisted_16, [
+                      _createVNode(_component_el_select, {
+                        modelValue: _ctx.edit.addUnit,
+                        "onUpdate:modelValue": _cache[2] || (_cache[2] = $event => ((_ctx.edit.addUnit) = $event)),
+                        filterable: "",
+                        clearable: "",
+                        placeholder: _ctx.t('noticeUi.addUnit'),
+                        "data-test": "notice-add-unit"
+                      }, {
+                        default: _withCtx(() => [
+                          (_openBlock(true), _createElementBlock(_Fragment, null, _renderList(_ctx.addable, (e) => {
+                            return (_openBlock(), _createBlock(_component_el_option, {
+                              key: e.id,
+                              value: e.id,
+                              label: _ctx.unitName(e.id)
+                            }, null, 8 /* PROPS */, ["value", "label"]))
+                          }), 128 /* KEYED_FRAGMENT */))
+                        ]),
+                        _: 1 /* STABLE */
+                      }, 8 /* PROPS */, ["modelValue", "placeholder"]),
+                      _createVNode(_component_el_button, {
+                        disabled: !_ctx.edit.addUnit,
+                        onClick: _ctx.addUnit
+                      }, {
+                        default: _withCtx(() => [
+                          _createTextVNode(_toDisplayString(_ctx.t('noticeUi.add')), 1 /* TEXT */)
+                        ]),
+                        _: 1 /* STABLE */
+                      }, 8 /* PROPS */, ["disabled", "onClick"])
+                    ]))
+                  : _createCommentVNode("v-if", true),
+                (_ctx.supervisor && _ctx.notice.changes)
+                  ? (_openBlock(), _createElementBlock(_Fragment, { key: 3 }, [
+                      _createElementVNode("h3", _hoisted_17, _toDisplayString(_ctx.t('noticeUi.changes')), 1 /* TEXT */),
+                      _createElementVNode("ul", _hoisted_18, [
+                        (_openBlock(true), _createElementBlock(_Fragment, null, _renderList(_ctx.notice.changes, (c, i) => {
+                          return (_openBlock(), _createElementBlock("li", { key: i }, [
+                            _createElementVNode("span", _hoisted_19, _toDisplayString(_ctx.$fmtTime(c.at, true)), 1 /* TEXT */),
+                            _createTextVNode(" " + _toDisplayString(c.user_name || '') + " " + _toDisplayString(_ctx.t('noticeUi.actions.' + c.action)), 1 /* TEXT */),
+                            (c.enterprise_id)
+                              ? (_openBlock(), _createElementBlock("span", _hoisted_20, " (" + _toDisplayString(_ctx.unitName(c.enterprise_id)) + ")", 1 /* TEXT */))
+                              : _createCommentVNode("v-if", true)
+                          ]))
+                        }), 128 /* KEYED_FRAGMENT */))
+                      ])
+                    ], 64 /* STABLE_FRAGMENT */))
+                  : _createCommentVNode("v-if", true)
+              ], 8 /* PROPS */, _hoisted_3))
+            : _createCommentVNode("v-if", true)
+        ]))
+      }
+    })(),
+  ],
   // views/order.js:174
   [
     "\n  <div class=\"order-page\">\n    <div class=\"page-head\">\n      <el-button @click=\"back\">← {{ t('order.back') }}</el-button>\n      <template v-if=\"order\">\n        <h2 class=\"mono\" data-test=\"order-number\">{{ order.number }}</h2>\n        <StatusTag :status=\"order.status\" />\n        <el-tag disable-transitions v-if=\"order.priority === 'urgent'\" type=\"danger\" effect=\"dark\" size=\"small\">{{ t('priority.urgent') }}</el-tag>\n        <span class=\"grow\"></span>\n        <el-button v-if=\"canRule\" type=\"warning\" plain data-test=\"ruling\" @click=\"ruling.open = true\">{{ t('order.closeWithRuling') }}</el-button>\n      </template>\n    </div>\n    <el-alert v-if=\"error\" :title=\"error\" type=\"error\" show-icon :closable=\"false\" />\n    <div v-if=\"order\" class=\"order-grid\">\n      <div class=\"order-main\">\n        <el-card shadow=\"never\" class=\"panel\">\n          <template #header><div class=\"panel-head\"><span>{{ t('order.details') }}</span></div></template>\n          <el-descriptions :column=\"2\" border size=\"small\" class=\"details\">\n            <el-descriptions-item :label=\"t('order.item')\">{{ itemName(order.service_item_code) || '—' }}</el-descriptions-item>\n            <el-descriptions-item :label=\"t('order.kind')\">{{ order.kind ? t('kind.' + order.kind) : '—' }}</el-descriptions-item>\n            <el-descriptions-item :label=\"t('order.hotline')\">{{ order.hotline_code }}</el-descriptions-item>\n            <el-descriptions-item :label=\"t('order.channel')\">{{ t('channel.' + order.channel) }}</el-descriptions-item>\n            <el-descriptions-item :label=\"t('order.area')\">{{ areaName(order.area_code) || '—' }}</el-descriptions-item>\n            <el-descriptions-item :label=\"t('order.address')\">{{ order.address || '—' }}</el-descriptions-item>\n            <el-descriptions-item :label=\"t('order.caller')\">{{ order.caller_name || '—' }}</el-descriptions-item>\n            <el-descriptions-item :label=\"t('order.phone')\"><span class=\"mono\" data-test=\"order-phone\">{{ order.caller_phone || '—' }}</span></el-descriptions-item>\n            <el-descriptions-item :label=\"t('order.registeredAt')\">{{ $fmtTime(order.created_at, true) }}</el-descriptions-item>\n            <el-descriptions-item :label=\"t('order.resolutionDue')\">\n              <span v-if=\"openSuspension\" data-test=\"suspended\">\n                <el-tag disable-transitions size=\"small\" type=\"info\">{{ t('suspension.suspended') }}</el-tag>\n                {{ t('suspension.left', { time: timeLeft(openSuspension) }) }}</span>\n              <Countdown v-else :due=\"order.resolution_due_at\" :start=\"order.created_at\" :stopped=\"!!order.completed_at\" /></el-descriptions-item>\n            <el-descriptions-item v-if=\"order.suspensions && order.suspensions.length\" :label=\"t('suspension.title')\" :span=\"2\">\n              <span data-test=\"suspensions\">{{ t('suspension.total', { n: order.suspensions.length, hours: suspendedHours }) }}</span>\n              <span v-if=\"openSuspension\" class=\"muted small\">{{ t('suspension.resumeBy', { time: $fmtTime(openSuspension.resume_by, true) }) }}</span>\n            </el-descriptions-item>\n            <el-descriptions-item :label=\"t('order.description')\" :span=\"2\"><div class=\"pre\">{{ order.description }}</div></el-descriptions-item>\n            <el-descriptions-item v-if=\"order.media.length\" :label=\"t('media.title')\" :span=\"2\"><MediaStrip :items=\"order.media\" /></el-descriptions-item>\n            <el-descriptions-item v-if=\"order.reply\" :label=\"t('order.reply')\" :span=\"2\"><div class=\"pre\">{{ order.reply }}</div></el-descriptions-item>\n            <el-descriptions-item v-if=\"order.article\" :label=\"t('kbUi.answeredArticle')\" :span=\"2\">\n              <a class=\"link\" :href=\"'#/knowledge/' + order.article.id + '?version=' + order.article.version\" data-test=\"order-article\">{{ order.article.title }}</a>\n              <span class=\"muted small\"> v{{ order.article.version }}</span></el-descriptions-item>\n            <el-descriptions-item v-if=\"order.redo_count\" :label=\"t('order.redo')\">{{ order.redo_count }}</el-descriptions-item>\n          </el-descriptions>\n        </el-card>\n\n        <el-card shadow=\"never\" class=\"panel\">\n          <template #header><div class=\"panel-head\"><span>{{ t('order.dispatches') }}</span></div></template>\n          <el-table :data=\"order.dispatches\" size=\"small\" :empty-text=\"t('board.empty')\" data-test=\"dispatches\">\n            <el-table-column :label=\"t('order.unit')\" min-width=\"150\"><template #default=\"{ row }\">{{ unitName(row.enterprise_id) }}</template></el-table-column>\n            <el-table-column :label=\"t('order.role')\" width=\"70\"><template #default=\"{ row }\">{{ t('dispatchRole.' + row.role) }}</template></el-table-column>\n            <el-table-column :label=\"t('media.dispatchReason')\" min-width=\"150\"><template #default=\"{ row }\"><span class=\"small\" data-test=\"dispatch-reason\">{{ row.reason || '—' }}</span></template></el-table-column>\n            <el-table-column :label=\"t('order.state')\" width=\"96\"><template #default=\"{ row }\"><StatusTag :status=\"row.state\" kind=\"dispatchState\" /></template></el-table-column>\n            <el-table-column :label=\"t('order.signForDue')\" width=\"110\"><template #default=\"{ row }\">{{ $fmtTime(row.sign_for_due_at) || '—' }}</template></el-table-column>\n            <el-table-column :label=\"t('order.signedAt')\" width=\"110\"><template #default=\"{ row }\">{{ $fmtTime(row.signed_at) || '—' }}</template></el-table-column>\n            <el-table-column :label=\"t('order.finishedAt')\" width=\"110\"><template #default=\"{ row }\">{{ $fmtTime(row.finished_at) || '—' }}</template></el-table-column>\n          </el-table>\n        </el-card>\n\n        <el-card shadow=\"never\" class=\"panel\" data-test=\"callbacks\">\n          <template #header><div class=\"panel-head\"><span>{{ t('callbacks.title') }}</span>\n            <span class=\"muted small\">{{ t('app.items', surveys.length) }}</span></div></template>\n          <div v-if=\"!surveys.length\" class=\"empty-line\">{{ t('callbacks.none') }}</div>\n          <div v-for=\"s in surveys\" :key=\"s.id\" class=\"survey\" :data-survey=\"s.id\">\n            <div class=\"survey-head\">\n              <span class=\"strong\">{{ word('campaigns.kinds', s.campaign_kind) }}</span>\n              <span v-if=\"s.round\" class=\"muted small\">{{ t('callbacks.round', { n: s.round }) }}</span>\n              <el-tag disable-transitions size=\"small\" effect=\"plain\">{{ word('campaigns.channels', s.channel) }}</el-tag>\n              <el-tag disable-transitions size=\"small\" :type=\"{ answered: 'success', unreachable: 'danger', cancelled: 'info' }[s.state] || 'warning'\">{{ word('callbacks.states', s.state) }}</el-tag>\n              <span v-if=\"s.outcome\" class=\"muted small\">{{ word('callbacks.outcomes', s.outcome) }}</span>\n              <span v-if=\"s.dispatch_id && s.enterprise_id\" class=\"muted small\">{{ unitName(s.enterprise_id) }}</span>\n            </div>\n            <dl v-if=\"s.solved !== null || s.rating || s.comment || s.answered_at || s.recording\" class=\"tl-facts survey-answers\">\n              <template v-if=\"s.solved !== null\"><dt>{{ t('manual.solved') }}</dt><dd data-test=\"survey-solved\">{{ s.solved ? t('order.solved') : t('order.notSolved') }}</dd></template>\n              <template v-if=\"s.rating\"><dt>{{ t('order.rating') }}</dt><dd data-test=\"survey-rating\">{{ t('rating.' + s.rating) }}</dd></template>\n              <template v-if=\"s.comment\"><dt>{{ t('callbacks.comment') }}</dt><dd class=\"pre\">{{ s.comment }}</dd></template>\n              <template v-if=\"s.answered_at\"><dt>{{ t('callbacks.answeredAt') }}</dt><dd>{{ $fmtTime(s.answered_at, true) }}</dd></template>\n              <template v-if=\"s.recording\"><dt>{{ t('media.spokenComment') }}</dt><dd><MediaStrip :items=\"[{ kind: 'recording', url: s.recording }]\" compact /></dd></template>\n            </dl>\n            <el-table :data=\"s.attempts\" size=\"small\" class=\"attempts\">\n              <el-table-column :label=\"t('callbacks.attempt')\" width=\"64\" align=\"center\" prop=\"number\" />\n              <el-table-column :label=\"t('campaigns.channel')\" width=\"84\"><template #default=\"{ row }\">{{ word('campaigns.channels', row.channel) }}</template></el-table-column>\n              <el-table-column :label=\"t('order.state')\" width=\"90\"><template #default=\"{ row }\">{{ word('callbacks.attemptStates', row.state) }}</template></el-table-column>\n              <el-table-column :label=\"t('callbacks.result')\" min-width=\"110\"><template #default=\"{ row }\">{{ word('callbacks.attemptOutcomes', row.outcome) }}</template></el-table-column>\n              <el-table-column :label=\"t('order.dueAt')\" width=\"110\"><template #default=\"{ row }\">{{ $fmtTime(row.due_at) }}</template></el-table-column>\n              <el-table-column :label=\"t('order.finishedAt')\" width=\"110\"><template #default=\"{ row }\">{{ $fmtTime(row.finished_at) || '—' }}</template></el-table-column>\n            </el-table>\n          </div>\n        </el-card>\n\n        <div class=\"two-col\">\n          <el-card shadow=\"never\" class=\"panel\">\n            <template #header><div class=\"panel-head\"><span>{{ t('order.deadlines') }}</span></div></template>\n            <el-table :data=\"order.deadlines\" size=\"small\" :empty-text=\"t('board.empty')\">\n              <el-table-column :label=\"t('order.kindCol')\" min-width=\"90\"><template #default=\"{ row }\">{{ $te('deadline.' + row.kind) ? t('deadline.' + row.kind) : row.kind }}</template></el-table-column>\n              <el-table-column :label=\"t('order.dueAt')\" width=\"120\"><template #default=\"{ row }\">{{ $fmtTime(row.due_at) }}</template></el-table-column>\n              <el-table-column :label=\"t('order.state')\" width=\"90\"><template #default=\"{ row }\">{{ t('deadline.state.' + row.state) }}</template></el-table-column>\n            </el-table>\n          </el-card>\n          <el-card shadow=\"never\" class=\"panel\">\n            <template #header><div class=\"panel-head\"><span>{{ t('order.attachments') }}</span></div></template>\n            <MediaStrip :items=\"orderMedia({ attachments: order.attachments }, { photosOnly: true })\" />\n            <el-table :data=\"order.attachments\" size=\"small\" :empty-text=\"t('board.empty')\">\n              <el-table-column :label=\"t('order.file')\" min-width=\"140\"><template #default=\"{ row }\">\n                <a class=\"link\" :href=\"row.url\">{{ row.filename }}</a></template></el-table-column>\n              <el-table-column :label=\"t('order.size')\" width=\"80\"><template #default=\"{ row }\">{{ fmtBytes(row.size_bytes) }}</template></el-table-column>\n              <el-table-column :label=\"t('order.uploadedBy')\" min-width=\"110\"><template #default=\"{ row }\">{{ actorLabel(row.uploaded_by) }}</template></el-table-column>\n            </el-table>\n            <template v-if=\"order.merged_children.length\">\n              <h4 class=\"sub-head\">{{ t('order.mergedChildren') }}</h4>\n              <div v-for=\"c in order.merged_children\" :key=\"c.id\" class=\"small\">\n                <a class=\"mono link\" :href=\"'#/orders/' + c.id\">{{ c.number }}</a> {{ c.caller_name }} <span class=\"mono muted\">{{ c.caller_phone || '' }}</span></div>\n            </template>\n          </el-card>\n        </div>\n      </div>\n\n      <el-card shadow=\"never\" class=\"panel order-timeline\">\n        <template #header><div class=\"panel-head\"><span>{{ t('order.timeline') }}</span><span class=\"muted small\">{{ t('app.items', events.length) }}</span></div></template>\n        <div v-if=\"!events.length\" class=\"empty-line\">{{ t('order.noEvents') }}</div>\n        <el-timeline v-else data-test=\"timeline\">\n          <el-timeline-item v-for=\"e in events\" :key=\"e.seq\" :timestamp=\"$fmtTime(e.created_at, true)\" :color=\"eventColor(e.type)\" placement=\"top\">\n            <div class=\"tl-head\" :data-type=\"e.type\">\n              <span class=\"strong\">{{ eventLabel(e.type, e.data) }}</span>\n              <span v-if=\"e.to_status && e.from_status\" class=\"muted small\">{{ t('status.' + e.from_status) }} → {{ t('status.' + e.to_status) }}</span>\n              <span v-else-if=\"e.to_status\" class=\"muted small\">→ {{ t('status.' + e.to_status) }}</span>\n            </div>\n            <div class=\"tl-actor muted small\">{{ actorLabel(e.actor) }}</div>\n            <dl v-if=\"e.facts.length\" class=\"tl-facts\">\n              <template v-for=\"(f, i) in e.facts\" :key=\"i\"><dt>{{ f.label }}</dt><dd>{{ f.value }}</dd></template>\n            </dl>\n          </el-timeline-item>\n        </el-timeline>\n      </el-card>\n    </div>\n\n    <el-dialog v-model=\"ruling.open\" :title=\"t('order.closeWithRuling') + ' · ' + (order?.number || '')\" width=\"520px\">\n      <p class=\"muted small\">{{ t('order.rulingHint') }}</p>\n      <el-input v-model=\"ruling.text\" type=\"textarea\" :rows=\"3\" maxlength=\"2000\" :placeholder=\"t('order.rulingPlaceholder')\" data-test=\"ruling-text\" />\n      <template #footer>\n        <el-button @click=\"ruling.open = false\">{{ t('app.cancel') }}</el-button>\n        <el-button type=\"primary\" :loading=\"ruling.saving\" data-test=\"ruling-submit\" @click=\"submitRuling\">{{ t('app.submit') }}</el-button>\n      </template>\n    </el-dialog>\n  </div>",
@@ -10178,6 +10682,322 @@ export const renders = new Map([
       }
     })(),
   ],
+  // views/rankings.js:129
+  [
+    "\n  <div class=\"rank-page\">\n    <div class=\"page-head\">\n      <h2>{{ t('rankUi.title') }}</h2>\n      <a class=\"link\" href=\"#/notices\" data-test=\"notices-link\">{{ t('rankUi.notices') }} →</a>\n    </div>\n    <div class=\"tab-toolbar rank-toolbar\">\n      <el-radio-group v-model=\"form.period\" data-test=\"rank-period\" @change=\"load\">\n        <el-radio-button v-for=\"p in PERIODS\" :key=\"p\" :value=\"p\">{{ t('rankUi.periods.' + p) }}</el-radio-button>\n      </el-radio-group>\n      <el-date-picker v-if=\"form.period === 'day' || form.period === 'week'\" v-model=\"form.date\" type=\"date\"\n                      value-format=\"YYYY-MM-DD\" :clearable=\"false\" data-test=\"rank-date\" @change=\"load\" />\n      <el-date-picker v-else-if=\"form.period === 'month'\" v-model=\"form.month\" type=\"month\"\n                      value-format=\"YYYY-MM\" :clearable=\"false\" data-test=\"rank-month\" @change=\"load\" />\n      <el-date-picker v-else v-model=\"form.range\" type=\"daterange\" value-format=\"YYYY-MM-DD\" unlink-panels\n                      :clearable=\"false\" :start-placeholder=\"t('rankUi.from')\" :end-placeholder=\"t('rankUi.to')\"\n                      data-test=\"rank-range\" @change=\"load\" />\n      <el-radio-group v-model=\"form.by\" @change=\"load\">\n        <el-radio-button value=\"unit\">{{ t('board.byUnit') }}</el-radio-button>\n        <el-radio-button value=\"group\">{{ t('board.byGroup') }}</el-radio-button>\n      </el-radio-group>\n      <el-button :loading=\"loading\" @click=\"load\">{{ t('app.refresh') }}</el-button>\n      <el-button type=\"primary\" data-test=\"draft-notice\" :disabled=\"!ranked.length\" @click=\"draft.open = true\">{{ t('rankUi.draft') }}</el-button>\n    </div>\n    <el-alert v-if=\"error\" :title=\"error\" type=\"error\" show-icon :closable=\"false\" />\n    <p v-if=\"ranking\" class=\"muted small\" data-test=\"rank-period-text\">\n      {{ t('rankUi.periodText', { start: ranking.start, end: ranking.end, pstart: ranking.previous.start, pend: ranking.previous.end }) }}\n    </p>\n    <el-card shadow=\"never\" class=\"panel table-panel\">\n      <el-table :data=\"rows\" size=\"small\" :empty-text=\"t('rankUi.empty')\" data-test=\"rank-table\"\n                :default-sort=\"{ prop: 'score', order: 'ascending' }\" @sort-change=\"sortChange\">\n        <el-table-column :label=\"t('rankUi.rank')\" width=\"96\" align=\"center\">\n          <template #default=\"{ row }\">\n            <span class=\"rank-n\" data-test=\"rank-n\">{{ row.rank[rankBy] ?? t('rankUi.unranked') }}</span>\n            <span class=\"rank-change\" :class=\"arrow(row, rankBy).cls\" data-test=\"rank-change\">{{ arrow(row, rankBy).text }}</span>\n          </template>\n        </el-table-column>\n        <el-table-column :label=\"t('board.unitName')\" min-width=\"170\">\n          <template #default=\"{ row }\"><span data-test=\"rank-unit\">{{ row.name }}</span></template>\n        </el-table-column>\n        <el-table-column v-for=\"m in METRICS\" :key=\"m\" :prop=\"m\" sortable=\"custom\" :sort-orders=\"['ascending']\"\n                         :label=\"t('rankUi.metrics.' + m)\" :min-width=\"m === 'score' ? 110 : 100\" align=\"right\">\n          <template #default=\"{ row }\">\n            <span class=\"rate\" :class=\"{ 'rank-sorted': m === rankBy }\">{{ figureText(m, row[m]) }}</span>\n            <div class=\"muted tiny\">{{ row.rank[m] === null ? '' : '#' + row.rank[m] }}</div>\n          </template>\n        </el-table-column>\n      </el-table>\n      <p class=\"muted tiny rates-note\">{{ t('rankUi.note') }}</p>\n    </el-card>\n    <el-card v-if=\"ranked.length\" shadow=\"never\" class=\"panel\">\n      <template #header><span>{{ t('rankUi.chart', { metric: t('rankUi.metrics.' + rankBy) }) }}</span></template>\n      <Chart :option=\"barOption\" :height=\"Math.max(160, ranked.length * 34 + 40)\" />\n    </el-card>\n\n    <el-dialog v-model=\"draft.open\" :title=\"t('rankUi.draftTitle')\" width=\"440px\">\n      <p class=\"muted small\">{{ t('rankUi.draftHint', { metric: t('rankUi.metrics.' + rankBy) }) }}</p>\n      <el-form label-position=\"top\">\n        <el-form-item :label=\"t('rankUi.worst')\">\n          <el-input-number v-model=\"draft.worst\" :min=\"0\" :max=\"50\" data-test=\"draft-worst\" />\n        </el-form-item>\n        <el-form-item :label=\"t(rankBy === 'score' ? 'rankUi.thresholdScore' : 'rankUi.thresholdRate')\">\n          <el-input v-model=\"draft.threshold\" clearable data-test=\"draft-threshold\" />\n        </el-form-item>\n      </el-form>\n      <el-alert v-if=\"draft.error\" :title=\"draft.error\" type=\"error\" show-icon :closable=\"false\" />\n      <template #footer>\n        <el-button @click=\"draft.open = false\">{{ t('app.cancel') }}</el-button>\n        <el-button type=\"primary\" :loading=\"draft.busy\" data-test=\"draft-make\" @click=\"makeDraft\">{{ t('rankUi.makeDraft') }}</el-button>\n      </template>\n    </el-dialog>\n  </div>",
+    (() => {
+      const _hoisted_1 = { class: "rank-page" }
+      const _hoisted_2 = { class: "page-head" }
+      const _hoisted_3 = {
+        class: "link",
+        href: "#/notices",
+        "data-test": "notices-link"
+      }
+      const _hoisted_4 = { class: "tab-toolbar rank-toolbar" }
+      const _hoisted_5 = {
+        key: 1,
+        class: "muted small",
+        "data-test": "rank-period-text"
+      }
+      const _hoisted_6 = {
+        class: "rank-n",
+        "data-test": "rank-n"
+      }
+      const _hoisted_7 = { "data-test": "rank-unit" }
+      const _hoisted_8 = { class: "muted tiny" }
+      const _hoisted_9 = { class: "muted tiny rates-note" }
+      const _hoisted_10 = { class: "muted small" }
+
+      return function render(_ctx, _cache) {
+        const _component_el_radio_button = _resolveComponent("el-radio-button")
+        const _component_el_radio_group = _resolveComponent("el-radio-group")
+        const _component_el_date_picker = _resolveComponent("el-date-picker")
+        const _component_el_button = _resolveComponent("el-button")
+        const _component_el_alert = _resolveComponent("el-alert")
+        const _component_el_table_column = _resolveComponent("el-table-column")
+        const _component_el_table = _resolveComponent("el-table")
+        const _component_el_card = _resolveComponent("el-card")
+        const _component_Chart = _resolveComponent("Chart")
+        const _component_el_input_number = _resolveComponent("el-input-number")
+        const _component_el_form_item = _resolveComponent("el-form-item")
+        const _component_el_input = _resolveComponent("el-input")
+        const _component_el_form = _resolveComponent("el-form")
+        const _component_el_dialog = _resolveComponent("el-dialog")
+
+        return (_openBlock(), _createElementBlock("div", _hoisted_1, [
+          _createElementVNode("div", _hoisted_2, [
+            _createElementVNode("h2", null, _toDisplayString(_ctx.t('rankUi.title')), 1 /* TEXT */),
+            _createElementVNode("a", _hoisted_3, _toDisplayString(_ctx.t('rankUi.notices')) + " →", 1 /* TEXT */)
+          ]),
+          _createElementVNode("div", _hoisted_4, [
+            _createVNode(_component_el_radio_group, {
+              modelValue: _ctx.form.period,
+              "onUpdate:modelValue": _cache[0] || (_cache[0] = $event => ((_ctx.form.period) = $event)),
+              "data-test": "rank-period",
+              onChange: _ctx.load
+            }, {
+              default: _withCtx(() => [
+                (_openBlock(true), _createElementBlock(_Fragment, null, _renderList(_ctx.PERIODS, (p) => {
+                  return (_openBlock(), _createBlock(_component_el_radio_button, {
+                    key: p,
+                    value: p
+                  }, {
+                    default: _withCtx(() => [
+                      _createTextVNode(_toDisplayString(_ctx.t('rankUi.periods.' + p)), 1 /* TEXT */)
+                    ]),
+                    _: 2 /* DYNAMIC */
+                  }, 1032 /* PROPS, DYNAMIC_SLOTS */, ["value"]))
+                }), 128 /* KEYED_FRAGMENT */))
+              ]),
+              _: 1 /* STABLE */
+            }, 8 /* PROPS */, ["modelValue", "onChange"]),
+            (_ctx.form.period === 'day' || _ctx.form.period === 'week')
+              ? (_openBlock(), _createBlock(_component_el_date_picker, {
+                  key: 0,
+                  modelValue: _ctx.form.date,
+                  "onUpdate:modelValue": _cache[1] || (_cache[1] = $event => ((_ctx.form.date) = $event)),
+                  type: "date",
+                  "value-format": "YYYY-MM-DD",
+                  clearable: false,
+                  "data-test": "rank-date",
+                  onChange: _ctx.load
+                }, null, 8 /* PROPS */, ["modelValue", "onChange"]))
+              : (_ctx.form.period === 'month')
+                ? (_openBlock(), _createBlock(_component_el_date_picker, {
+                    key: 1,
+                    modelValue: _ctx.form.month,
+                    "onUpdate:modelValue": _cache[2] || (_cache[2] = $event => ((_ctx.form.month) = $event)),
+                    type: "month",
+                    "value-format": "YYYY-MM",
+                    clearable: false,
+                    "data-test": "rank-month",
+                    onChange: _ctx.load
+                  }, null, 8 /* PROPS */, ["modelValue", "onChange"]))
+                : (_openBlock(), _createBlock(_component_el_date_picker, {
+                    key: 2,
+                    modelValue: _ctx.form.range,
+                    "onUpdate:modelValue": _cache[3] || (_cache[3] = $event => ((_ctx.form.range) = $event)),
+                    type: "daterange",
+                    "value-format": "YYYY-MM-DD",
+                    "unlink-panels": "",
+                    clearable: false,
+                    "start-placeholder": _ctx.t('rankUi.from'),
+                    "end-placeholder": _ctx.t('rankUi.to'),
+                    "data-test": "rank-range",
+                    onChange: _ctx.load
+                  }, null, 8 /* PROPS */, ["modelValue", "start-placeholder", "end-placeholder", "onChange"])),
+            _createVNode(_component_el_radio_group, {
+              modelValue: _ctx.form.by,
+              "onUpdate:modelValue": _cache[4] || (_cache[4] = $event => ((_ctx.form.by) = $event)),
+              onChange: _ctx.load
+            }, {
+              default: _withCtx(() => [
+                _createVNode(_component_el_radio_button, { value: "unit" }, {
+                  default: _withCtx(() => [
+                    _createTextVNode(_toDisplayString(_ctx.t('board.byUnit')), 1 /* TEXT */)
+                  ]),
+                  _: 1 /* STABLE */
+                }),
+                _createVNode(_component_el_radio_button, { value: "group" }, {
+                  default: _withCtx(() => [
+                    _createTextVNode(_toDisplayString(_ctx.t('board.byGroup')), 1 /* TEXT */)
+                  ]),
+                  _: 1 /* STABLE */
+                })
+              ]),
+              _: 1 /* STABLE */
+            }, 8 /* PROPS */, ["modelValue", "onChange"]),
+            _createVNode(_component_el_button, {
+              loading: _ctx.loading,
+              onClick: _ctx.load
+            }, {
+              default: _withCtx(() => [
+                _createTextVNode(_toDisplayString(_ctx.t('app.refresh')), 1 /* TEXT */)
+              ]),
+              _: 1 /* STABLE */
+            }, 8 /* PROPS */, ["loading", "onClick"]),
+            _createVNode(_component_el_button, {
+              type: "primary",
+              "data-test": "draft-notice",
+              disabled: !_ctx.ranked.length,
+              onClick: _cache[5] || (_cache[5] = $event => (_ctx.draft.open = true))
+            }, {
+              default: _withCtx(() => [
+                _createTextVNode(_toDisplayString(_ctx.t('rankUi.draft')), 1 /* TEXT */)
+              ]),
+              _: 1 /* STABLE */
+            }, 8 /* PROPS */, ["disabled"])
+          ]),
+          (_ctx.error)
+            ? (_openBlock(), _createBlock(_component_el_alert, {
+                key: 0,
+                title: _ctx.error,
+                type: "error",
+                "show-icon": "",
+                closable: false
+              }, null, 8 /* PROPS */, ["title"]))
+            : _createCommentVNode("v-if", true),
+          (_ctx.ranking)
+            ? (_openBlock(), _createElementBlock("p", _hoisted_5, _toDisplayString(_ctx.t('rankUi.periodText', { start: _ctx.ranking.start, end: _ctx.ranking.end, pstart: _ctx.ranking.previous.start, pend: _ctx.ranking.previous.end })), 1 /* TEXT */))
+            : _createCommentVNode("v-if", true),
+          _createVNode(_component_el_card, {
+            shadow: "never",
+            class: "panel table-panel"
+          }, {
+            default: _withCtx(() => [
+              _createVNode(_component_el_table, {
+                data: _ctx.rows,
+                size: "small",
+                "empty-text": _ctx.t('rankUi.empty'),
+                "data-test": "rank-table",
+                "default-sort": { prop: 'score', order: 'ascending' },
+                onSortChange: _ctx.sortChange
+              }, {
+                default: _withCtx(() => [
+                  _createVNode(_component_el_table_column, {
+                    label: _ctx.t('rankUi.rank'),
+                    width: "96",
+                    align: "center"
+                  }, {
+                    default: _withCtx(({ row }) => [
+                      _createElementVNode("span", _hoisted_6, _toDisplayString(row.rank[_ctx.rankBy] ?? _ctx.t('rankUi.unranked')), 1 /* TEXT */),
+                      _createElementVNode("span", {
+                        class: _normalizeClass(["rank-change", _ctx.arrow(row, _ctx.rankBy).cls]),
+                        "data-test": "rank-change"
+                      }, _toDisplayString(_ctx.arrow(row, _ctx.rankBy).text), 3 /* TEXT, CLASS */)
+                    ]),
+                    _: 1 /* STABLE */
+                  }, 8 /* PROPS */, ["label"]),
+                  _createVNode(_component_el_table_column, {
+                    label: _ctx.t('board.unitName'),
+                    "min-width": "170"
+                  }, {
+                    default: _withCtx(({ row }) => [
+                      _createElementVNode("span", _hoisted_7, _toDisplayString(row.name), 1 /* TEXT */)
+                    ]),
+                    _: 1 /* STABLE */
+                  }, 8 /* PROPS */, ["label"]),
+                  (_openBlock(true), _createElementBlock(_Fragment, null, _renderList(_ctx.METRICS, (m) => {
+                    return (_openBlock(), _createBlock(_component_el_table_column, {
+                      key: m,
+                      prop: m,
+                      sortable: "custom",
+                      "sort-orders": ['ascending'],
+                      label: _ctx.t('rankUi.metrics.' + m),
+                      "min-width": m === 'score' ? 110 : 100,
+                      align: "right"
+                    }, {
+                      default: _withCtx(({ row }) => [
+                        _createElementVNode("span", {
+                          class: _normalizeClass(["rate", { 'rank-sorted': m === _ctx.rankBy }])
+                        }, _toDisplayString(_ctx.figureText(m, row[m])), 3 /* TEXT, CLASS */),
+                        _createElementVNode("div", _hoisted_8, _toDisplayString(row.rank[m] === null ? '' : '#' + row.rank[m]), 1 /* TEXT */)
+                      ]),
+                      _: 2 /* DYNAMIC */
+                    }, 1032 /* PROPS, DYNAMIC_SLOTS */, ["prop", "label", "min-width"]))
+                  }), 128 /* KEYED_FRAGMENT */))
+                ]),
+                _: 1 /* STABLE */
+              }, 8 /* PROPS */, ["data", "empty-text", "onSortChange"]),
+              _createElementVNode("p", _hoisted_9, _toDisplayString(_ctx.t('rankUi.note')), 1 /* TEXT */)
+            ]),
+            _: 1 /* STABLE */
+          }),
+          (_ctx.ranked.length)
+            ? (_openBlock(), _createBlock(_component_el_card, {
+                key: 2,
+                shadow: "never",
+                class: "panel"
+              }, {
+                header: _withCtx(() => [
+                  _createElementVNode("span", null, _toDisplayString(_ctx.t('rankUi.chart', { metric: _ctx.t('rankUi.metrics.' + _ctx.rankBy) })), 1 /* TEXT */)
+                ]),
+                default: _withCtx(() => [
+                  _createVNode(_component_Chart, {
+                    option: _ctx.barOption,
+                    height: Math.max(160, _ctx.ranked.length * 34 + 40)
+                  }, null, 8 /* PROPS */, ["option", "height"])
+                ]),
+                _: 1 /* STABLE */
+              }))
+            : _createCommentVNode("v-if", true),
+          _createVNode(_component_el_dialog, {
+            modelValue: _ctx.draft.open,
+            "onUpdate:modelValue": _cache[9] || (_cache[9] = $event => ((_ctx.draft.open) = $event)),
+            title: _ctx.t('rankUi.draftTitle'),
+            width: "440px"
+          }, {
+            footer: _withCtx(() => [
+              _createVNode(_component_el_button, {
+                onClick: _cache[8] || (_cache[8] = $event => (_ctx.draft.open = false))
+              }, {
+                default: _withCtx(() => [
+                  _createTextVNode(_toDisplayString(_ctx.t('app.cancel')), 1 /* TEXT */)
+                ]),
+                _: 1 /* STABLE */
+              }),
+              _createVNode(_component_el_button, {
+                type: "primary",
+                loading: _ctx.draft.busy,
+                "data-test": "draft-make",
+                onClick: _ctx.makeDraft
+              }, {
+                default: _withCtx(() => [
+                  _createTextVNode(_toDisplayString(_ctx.t('rankUi.makeDraft')), 1 /* TEXT */)
+                ]),
+                _: 1 /* STABLE */
+              }, 8 /* PROPS */, ["loading", "onClick"])
+            ]),
+            default: _withCtx(() => [
+              _createElementVNode("p", _hoisted_10, _toDisplayString(_ctx.t('rankUi.draftHint', { metric: _ctx.t('rankUi.metrics.' + _ctx.rankBy) })), 1 /* TEXT */),
+              _createVNode(_component_el_form, { "label-position": "top" }, {
+                default: _withCtx(() => [
+                  _createVNode(_component_el_form_item, {
+                    label: _ctx.t('rankUi.worst')
+                  }, {
+                    default: _withCtx(() => [
+                      _createVNode(_component_el_input_number, {
+                        modelValue: _ctx.draft.worst,
+                        "onUpdate:modelValue": _cache[6] || (_cache[6] = $event => ((_ctx.draft.worst) = $event)),
+                        min: 0,
+                        max: 50,
+                        "data-test": "draft-worst"
+                      }, null, 8 /* PROPS */, ["modelValue"])
+                    ]),
+                    _: 1 /* STABLE */
+                  }, 8 /* PROPS */, ["label"]),
+                  _createVNode(_component_el_form_item, {
+                    label: _ctx.t(_ctx.rankBy === 'score' ? 'rankUi.thresholdScore' : 'rankUi.thresholdRate')
+                  }, {
+                    default: _withCtx(() => [
+                      _createVNode(_component_el_input, {
+                        modelValue: _ctx.draft.threshold,
+                        "onUpdate:modelValue": _cache[7] || (_cache[7] = $event => ((_ctx.draft.threshold) = $event)),
+                        clearable: "",
+                        "data-test": "draft-threshold"
+                      }, null, 8 /* PROPS */, ["modelValue"])
+                    ]),
+                    _: 1 /* STABLE */
+                  }, 8 /* PROPS */, ["label"])
+                ]),
+                _: 1 /* STABLE */
+              }),
+              (_ctx.draft.error)
+                ? (_openBlock(), _createBlock(_component_el_alert, {
+                    key: 0,
+                    title: _ctx.draft.error,
+                    type: "error",
+                    "show-icon": "",
+                    closable: false
+                  }, null, 8 /* PROPS */, ["title"]))
+                : _createCommentVNode("v-if", true)
+            ]),
+            _: 1 /* STABLE */
+          }, 8 /* PROPS */, ["modelValue", "title"])
+        ]))
+      }
+    })(),
+  ],
   // views/rules.js:92
   [
     "\n  <div class=\"rules-page\">\n    <div class=\"page-head\">\n      <h2>{{ t('rules.title') }}</h2>\n      <el-checkbox v-model=\"showInactive\" @change=\"load\">{{ t('rules.showInactive') }}</el-checkbox>\n      <span class=\"grow\"></span>\n      <el-button v-if=\"canEdit\" type=\"primary\" @click=\"edit(null)\">{{ t('rules.newRule') }}</el-button>\n    </div>\n    <el-card shadow=\"never\" class=\"panel\">\n      <el-table :data=\"rules\" size=\"small\" :empty-text=\"t('board.empty')\">\n        <el-table-column :label=\"t('rules.target')\" min-width=\"170\"><template #default=\"{ row }\">{{ target(row) }}</template></el-table-column>\n        <el-table-column :label=\"t('rules.area')\" min-width=\"140\"><template #default=\"{ row }\">{{ row.area_code ? areaName(row.area_code) : t('rules.anyArea') }}</template></el-table-column>\n        <el-table-column :label=\"t('rules.candidates')\" min-width=\"220\"><template #default=\"{ row }\">{{ units(row.candidates) }}</template></el-table-column>\n        <el-table-column :label=\"t('rules.assisting')\" min-width=\"140\"><template #default=\"{ row }\">{{ units(row.assisting) || '—' }}</template></el-table-column>\n        <el-table-column :label=\"t('rules.note')\" prop=\"note\" min-width=\"140\" />\n        <el-table-column :label=\"t('rules.active')\" width=\"80\"><template #default=\"{ row }\">\n          <el-tag disable-transitions size=\"small\" :type=\"row.active ? 'success' : 'info'\">{{ row.active ? t('app.yes') : t('app.no') }}</el-tag></template></el-table-column>\n        <el-table-column :label=\"t('app.actions')\" width=\"230\"><template #default=\"{ row }\">\n          <el-button v-if=\"canEdit\" size=\"small\" @click=\"edit(row)\">{{ t('app.edit') }}</el-button>\n          <el-button v-if=\"canEdit\" size=\"small\" @click=\"toggle(row)\">{{ row.active ? t('rules.disable') : t('rules.enable') }}</el-button>\n          <el-button size=\"small\" text @click=\"showHistory(row)\">{{ t('rules.history') }}</el-button>\n        </template></el-table-column>\n      </el-table>\n    </el-card>\n\n    <el-dialog v-model=\"editor.open\" width=\"620px\" :title=\"editor.id ? t('app.edit') : t('rules.newRule')\">\n      <el-form label-position=\"top\">\n        <el-form-item :label=\"t('rules.target')\">\n          <el-radio-group v-model=\"editor.form.target\">\n            <el-radio-button value=\"item\">{{ t('rules.byItem') }}</el-radio-button>\n            <el-radio-button value=\"domain\">{{ t('rules.byDomain') }}</el-radio-button>\n          </el-radio-group>\n        </el-form-item>\n        <el-form-item v-if=\"editor.form.target === 'item'\" :label=\"t('rules.serviceItem')\" required>\n          <ItemSelect v-model=\"editor.form.service_item\" :placeholder=\"t('agent.searchItem')\" />\n        </el-form-item>\n        <el-form-item v-else :label=\"t('rules.domain')\" required>\n          <el-select v-model=\"editor.form.domain\" class=\"full\">\n            <el-option v-for=\"d in DOMAINS\" :key=\"d\" :value=\"d\" :label=\"t('domain.' + d)\" />\n          </el-select>\n        </el-form-item>\n        <el-form-item :label=\"t('rules.area')\">\n          <AreaSelect v-model=\"editor.form.area\" :placeholder=\"t('rules.anyArea')\" />\n        </el-form-item>\n        <el-form-item :label=\"t('rules.candidates')\" required>\n          <el-select v-model=\"editor.form.candidates\" multiple filterable class=\"full\">\n            <el-option v-for=\"e in enterprises\" :key=\"e.id\" :value=\"e.id\" :label=\"nameOf(e)\" />\n          </el-select>\n        </el-form-item>\n        <el-form-item :label=\"t('rules.assisting')\">\n          <el-select v-model=\"editor.form.assisting\" multiple filterable class=\"full\">\n            <el-option v-for=\"e in enterprises\" :key=\"e.id\" :value=\"e.id\" :label=\"nameOf(e)\"\n                       :disabled=\"editor.form.candidates.includes(e.id)\" />\n          </el-select>\n        </el-form-item>\n        <el-form-item :label=\"t('rules.note')\"><el-input v-model=\"editor.form.note\" maxlength=\"500\" /></el-form-item>\n      </el-form>\n      <template #footer>\n        <el-button @click=\"editor.open = false\">{{ t('app.cancel') }}</el-button>\n        <el-button type=\"primary\" :loading=\"editor.saving\" @click=\"save\">{{ t('app.save') }}</el-button>\n      </template>\n    </el-dialog>\n\n    <el-dialog v-model=\"history.open\" width=\"620px\" :title=\"t('rules.history')\">\n      <el-timeline>\n        <el-timeline-item v-for=\"h in history.items\" :key=\"h.id\" :timestamp=\"$fmtTime(h.changed_at, true)\" placement=\"top\">\n          <div class=\"strong\">{{ t('rules.actions.' + h.action) }} · {{ h.changed_by || t('order.system') }}</div>\n          <div class=\"small\">{{ t('rules.candidates') }}: {{ units(h.after.candidates || []) }}</div>\n          <div v-if=\"h.before\" class=\"small muted\">{{ units(h.before.candidates || []) }} → {{ units(h.after.candidates || []) }}</div>\n        </el-timeline-item>\n      </el-timeline>\n    </el-dialog>\n  </div>",
@@ -11001,7 +11821,7 @@ export const renders = new Map([
       }
     })(),
   ],
-  // views/unit.js:60
+  // views/unit.js:62
   [
     "\n  <div class=\"proof-upload\">\n    <div class=\"proof-buttons\">\n      <el-button class=\"touch\" type=\"primary\" plain data-test=\"take-photo\" @click=\"camera.click()\">{{ t('unitPhone.takePhoto') }}</el-button>\n      <el-button class=\"touch\" data-test=\"choose-file\" @click=\"picker.click()\">{{ t('unitPhone.chooseFile') }}</el-button>\n      <input ref=\"camera\" class=\"hidden-input\" type=\"file\" accept=\"image/*\" capture=\"environment\" multiple\n             data-test=\"camera-input\" @change=\"chosen\">\n      <input ref=\"picker\" class=\"hidden-input\" type=\"file\" accept=\"image/*,application/pdf\" multiple\n             data-test=\"file-input\" @change=\"chosen\">\n    </div>\n    <div class=\"muted small\">{{ t('unitPhone.proofHint') }}</div>\n    <ul class=\"plain-list proof-list\" data-test=\"proof-list\">\n      <li v-for=\"f in modelValue\" :key=\"f.key\" class=\"proof-item\" :class=\"'proof-' + f.state\" :data-state=\"f.state\">\n        <div class=\"proof-line\">\n          <a v-if=\"f.id\" class=\"ellipsis grow\" :href=\"'/api/v1/attachments/' + f.id\">{{ f.name }}</a>\n          <span v-else class=\"ellipsis grow\">{{ f.name }}</span>\n          <el-button v-if=\"f.retriable\" size=\"small\" text type=\"primary\" @click=\"send(f)\">{{ t('unitPhone.retry') }}</el-button>\n          <el-button v-if=\"f.state !== 'uploading'\" size=\"small\" text @click=\"remove(f)\">{{ t('unitPhone.remove') }}</el-button>\n        </div>\n        <el-progress v-if=\"f.state === 'uploading'\" :percentage=\"f.progress\" :stroke-width=\"6\" />\n        <div v-else-if=\"f.state === 'error'\" class=\"proof-error\" data-test=\"proof-error\">{{ f.error }}</div>\n      </li>\n    </ul>\n  </div>",
     (() => {
@@ -11133,7 +11953,7 @@ export const renders = new Map([
       }
     })(),
   ],
-  // views/unit.js:121
+  // views/unit.js:123
   [
     "\n  <div class=\"unit-history\">\n    <el-input v-model=\"q\" clearable class=\"history-search\" :placeholder=\"t('unitPhone.searchHint')\" data-test=\"history-search\" />\n    <div v-if=\"narrow\" class=\"unit-cards\" data-test=\"history\">\n      <div v-if=\"!items.length && !loading\" class=\"empty-line\">{{ t('unitPhone.historyEmpty') }}</div>\n      <article v-for=\"row in items\" :key=\"row.id\" class=\"unit-card\" data-test=\"history-card\">\n        <div class=\"unit-card-head\">\n          <a class=\"mono link\" :href=\"'#/orders/' + row.order_id\" data-test=\"history-number\">{{ row.number }}</a>\n          <StatusTag :status=\"row.order_status\" />\n        </div>\n        <div class=\"strong\">{{ $itemName(row.service_item_code) }}</div>\n        <div class=\"clamp-2\">{{ row.description }}</div>\n        <div class=\"muted small\">{{ $areaName(row.area_code) }} {{ row.address }}</div>\n        <div class=\"small\"><span class=\"muted\">{{ t('unitPhone.finishedAt') }}</span> {{ $fmtTime(row.finished_at) }}</div>\n        <div v-if=\"row.reply\" class=\"small clamp-2\"><span class=\"muted\">{{ t('unit.replyText') }}</span> {{ row.reply }}</div>\n      </article>\n    </div>\n    <el-card v-else shadow=\"never\" class=\"panel table-panel\">\n      <el-table :data=\"items\" row-key=\"id\" :empty-text=\"t('unitPhone.historyEmpty')\" data-test=\"history\">\n        <el-table-column :label=\"t('unit.number')\" width=\"190\">\n          <template #default=\"{ row }\">\n            <a class=\"mono link\" :href=\"'#/orders/' + row.order_id\" data-test=\"history-number\">{{ row.number }}</a>\n            <div class=\"tags\"><el-tag disable-transitions size=\"small\" effect=\"plain\">{{ t('dispatchRole.' + row.role) }}</el-tag></div>\n          </template>\n        </el-table-column>\n        <el-table-column :label=\"t('unit.item')\" min-width=\"210\">\n          <template #default=\"{ row }\">\n            <div class=\"strong\">{{ $itemName(row.service_item_code) }}</div>\n            <div class=\"muted small\">{{ $unitName(row.enterprise_id) || row.enterprise_name }}</div>\n          </template>\n        </el-table-column>\n        <el-table-column :label=\"t('unit.description')\" min-width=\"260\">\n          <template #default=\"{ row }\">\n            <div class=\"clamp-2\">{{ row.description }}</div>\n            <div class=\"muted small\">{{ $areaName(row.area_code) }} {{ row.address }}</div>\n          </template>\n        </el-table-column>\n        <el-table-column :label=\"t('unit.replyText')\" min-width=\"220\">\n          <template #default=\"{ row }\"><div class=\"clamp-2\">{{ row.reply }}</div></template>\n        </el-table-column>\n        <el-table-column :label=\"t('unitPhone.finishedAt')\" width=\"170\">\n          <template #default=\"{ row }\">{{ $fmtTime(row.finished_at) }}</template>\n        </el-table-column>\n        <el-table-column :label=\"t('unit.state')\" width=\"110\">\n          <template #default=\"{ row }\"><StatusTag :status=\"row.order_status\" /></template>\n        </el-table-column>\n      </el-table>\n    </el-card>\n    <div class=\"history-more\">\n      <el-button v-if=\"cursor\" class=\"touch\" :loading=\"loading\" data-test=\"history-more\" @click=\"load(true)\">{{ t('unitPhone.more') }}</el-button>\n    </div>\n  </div>",
     (() => {
@@ -11336,83 +12156,88 @@ export const renders = new Map([
       }
     })(),
   ],
-  // views/unit.js:317
+  // views/unit.js:332
   [
-    "\n  <div class=\"unit-page\" :class=\"{ narrow }\">\n    <div class=\"page-head unit-head\">\n      <el-radio-group v-model=\"tab\" class=\"unit-tabs\">\n        <el-radio-button value=\"inbox\" data-test=\"tab-inbox\">{{ t('unit.inbox') }}</el-radio-button>\n        <el-radio-button value=\"history\" data-test=\"tab-history\">{{ t('unitPhone.history') }}</el-radio-button>\n      </el-radio-group>\n      <a class=\"link unit-history-link\" href=\"#/orders?status=completed,callback,closed\"\n         data-test=\"unit-history-link\">{{ t('searchUi.unitHistory') }} →</a>\n      <div class=\"unit-alerts\">\n        <el-switch :model-value=\"alerts.on\" :active-text=\"t('unitPhone.alerts')\" data-test=\"alerts-toggle\"\n                   @update:model-value=\"setAlerts\" />\n        <el-button v-if=\"alerts.on && alerts.permission === 'default'\" size=\"small\" data-test=\"ask-notify\"\n                   @click=\"askPermission\">{{ t('unitPhone.allowNotify') }}</el-button>\n        <span v-else-if=\"alerts.on && alerts.permission === 'denied'\" class=\"muted small\">{{ t('unitPhone.notifyDenied') }}</span>\n      </div>\n      <el-button v-if=\"tab === 'inbox'\" :loading=\"loading\" @click=\"load\">{{ t('app.refresh') }}</el-button>\n    </div>\n\n    <UnitHistory v-if=\"tab === 'history'\" :narrow=\"narrow\" />\n    <template v-else>\n    <div class=\"stat-row\">\n      <button class=\"stat\" :class=\"{ on: filter === 'all' }\" @click=\"filter = 'all'\">\n        <span class=\"stat-n\">{{ rows.length }}</span><span class=\"stat-l\">{{ t('app.all') }}</span></button>\n      <button class=\"stat\" :class=\"{ on: filter === 'pending' }\" data-test=\"count-pending\" @click=\"filter = 'pending'\">\n        <span class=\"stat-n\">{{ counts.pending }}</span><span class=\"stat-l\">{{ t('unit.pending') }}</span></button>\n      <button class=\"stat\" :class=\"{ on: filter === 'signed' }\" @click=\"filter = 'signed'\">\n        <span class=\"stat-n\">{{ counts.signed }}</span><span class=\"stat-l\">{{ t('unit.signed') }}</span></button>\n      <button class=\"stat stat-yellow\" :class=\"{ on: filter === 'yellow' }\" @click=\"filter = 'yellow'\">\n        <span class=\"stat-n\">{{ counts.yellow }}</span><span class=\"stat-l\">{{ t('unit.dueSoon') }}</span></button>\n      <button class=\"stat stat-red\" :class=\"{ on: filter === 'red' }\" @click=\"filter = 'red'\">\n        <span class=\"stat-n\">{{ counts.red }}</span><span class=\"stat-l\">{{ t('unit.overdue') }}</span></button>\n    </div>\n\n    <div v-if=\"narrow\" class=\"unit-cards\" data-test=\"inbox\">\n      <div v-if=\"!shown.length\" class=\"empty-line\">{{ t('unit.empty') }}</div>\n      <article v-for=\"row in shown\" :key=\"row.id\" class=\"unit-card\" :class=\"{ 'row-fresh': fresh.has(row.id) }\"\n               data-test=\"inbox-card\" :data-number=\"row.number\">\n        <div class=\"unit-card-head\">\n          <a class=\"mono link\" :href=\"'#/orders/' + row.order_id\" data-test=\"inbox-number\">{{ row.number }}</a>\n          <StatusTag :status=\"row.state\" kind=\"dispatchState\" />\n        </div>\n        <div class=\"tags\">\n          <el-tag disable-transitions v-if=\"row.priority === 'urgent'\" size=\"small\" type=\"danger\" effect=\"dark\">{{ t('priority.urgent') }}</el-tag>\n          <el-tag disable-transitions size=\"small\" effect=\"plain\">{{ t('dispatchRole.' + row.role) }}</el-tag>\n          <el-tag v-if=\"row.suspended\" disable-transitions size=\"small\" type=\"info\" data-test=\"suspended\">{{ t('suspension.suspended') }}</el-tag>\n          <el-tag v-if=\"row.visit_id\" disable-transitions size=\"small\" type=\"warning\" data-test=\"visit-owed\">{{ t('visits.owed') }}</el-tag>\n          <span class=\"strong\">{{ $itemName(row.service_item_code) }}</span>\n        </div>\n        <div class=\"clamp-2\">{{ row.description }}</div>\n        <MediaStrip :items=\"orderMedia(row, { photosOnly: true })\" compact />\n        <div class=\"muted small\">{{ $areaName(row.area_code) }} {{ row.address }}</div>\n        <div class=\"unit-card-caller\">\n          <span>{{ row.caller_name }}</span>\n          <a v-if=\"row.caller_phone\" class=\"mono touch-link\" :href=\"'tel:' + row.caller_phone\" data-test=\"inbox-phone\">{{ row.caller_phone }}</a>\n        </div>\n        <div class=\"unit-card-clocks\">\n          <div v-if=\"row.state === 'pending'\"><div class=\"muted tiny\">{{ t('unit.signForDue') }}</div>\n            <Countdown :due=\"row.sign_for_due_at\" :start=\"row.created_at\" /></div>\n          <div v-if=\"row.visit_id\" data-test=\"visit-due\"><div class=\"muted tiny\">{{ t('visits.due') }}</div>\n            <Countdown :due=\"row.visit_due_at\" :start=\"row.visit_opened_at\" /></div>\n          <div><div class=\"muted tiny\">{{ t('unit.resolutionDue') }}</div>\n            <Countdown :due=\"row.due_at || row.resolution_due_at\" :start=\"row.order_created_at\" /></div>\n        </div>\n        <div class=\"unit-card-actions\">\n          <template v-if=\"row.state === 'pending'\">\n            <el-button class=\"touch\" type=\"danger\" plain data-test=\"return\" @click=\"open('return', row)\">{{ t('unit.return') }}</el-button>\n            <el-button class=\"touch wide\" type=\"primary\" data-test=\"sign-for\" @click=\"signFor(row)\">{{ t('unit.signFor') }}</el-button>\n          </template>\n          <template v-else>\n            <el-button v-if=\"row.suspended && row.role === 'lead'\" class=\"touch\" type=\"warning\" plain data-test=\"resume\"\n                       @click=\"resume(row)\">{{ t('suspension.resume') }}</el-button>\n            <el-button v-else class=\"touch\" data-test=\"extension\" @click=\"open('extension', row)\">{{ t('unit.extension') }}</el-button>\n            <el-button class=\"touch\" data-test=\"progress\" @click=\"open('note', row)\">{{ t('unit.note') }}</el-button>\n            <el-button v-if=\"row.visit_id\" class=\"touch wide\" type=\"warning\" data-test=\"visit\"\n                       @click=\"open('visit', row)\">{{ t('visits.record') }}</el-button>\n            <el-button v-else-if=\"row.role === 'lead'\" class=\"touch wide\" type=\"success\" data-test=\"complete\"\n                       @click=\"open('complete', row)\">{{ t('unit.complete') }}</el-button>\n            <el-button v-else class=\"touch wide\" type=\"success\" @click=\"open('part', row)\">{{ t('unit.part') }}</el-button>\n          </template>\n        </div>\n      </article>\n    </div>\n    <el-card v-else shadow=\"never\" class=\"panel table-panel\">\n      <el-table :data=\"shown\" :row-class-name=\"rowClass\" row-key=\"id\" :empty-text=\"t('unit.empty')\" data-test=\"inbox\">\n        <el-table-column :label=\"t('unit.number')\" width=\"190\">\n          <template #default=\"{ row }\">\n            <a class=\"mono link\" :href=\"'#/orders/' + row.order_id\" data-test=\"inbox-number\">{{ row.number }}</a>\n            <div class=\"tags\">\n              <el-tag disable-transitions v-if=\"row.priority === 'urgent'\" size=\"small\" type=\"danger\" effect=\"dark\">{{ t('priority.urgent') }}</el-tag>\n              <el-tag disable-transitions size=\"small\" effect=\"plain\">{{ t('dispatchRole.' + row.role) }}</el-tag>\n              <el-tag v-if=\"row.visit_id\" disable-transitions size=\"small\" type=\"warning\" data-test=\"visit-owed\">{{ t('visits.owed') }}</el-tag>\n            </div>\n            <div v-if=\"row.visit_id\" class=\"small\" data-test=\"visit-due\">\n              <span class=\"muted\">{{ t('visits.due') }}</span> <Countdown :due=\"row.visit_due_at\" :start=\"row.visit_opened_at\" />\n            </div>\n            <MediaStrip :items=\"orderMedia(row, { photosOnly: true })\" compact />\n          </template>\n        </el-table-column>\n        <el-table-column :label=\"t('unit.item')\" min-width=\"210\">\n          <template #default=\"{ row }\">\n            <div class=\"strong\">{{ $itemName(row.service_item_code) }}</div>\n            <div class=\"muted small\">{{ $unitName(row.enterprise_id) || row.enterprise_name }}</div>\n          </template>\n        </el-table-column>\n        <el-table-column :label=\"t('unit.description')\" min-width=\"260\">\n          <template #default=\"{ row }\">\n            <div class=\"clamp-2\">{{ row.description }}</div>\n            <div class=\"muted small\">{{ $areaName(row.area_code) }} {{ row.address }}</div>\n          </template>\n        </el-table-column>\n        <el-table-column :label=\"t('unit.caller')\" width=\"150\">\n          <template #default=\"{ row }\">\n            <div>{{ row.caller_name }}</div><div class=\"mono small muted\" data-test=\"inbox-phone\">{{ row.caller_phone || '' }}</div>\n          </template>\n        </el-table-column>\n        <el-table-column :label=\"t('unit.state')\" width=\"100\">\n          <template #default=\"{ row }\"><StatusTag :status=\"row.state\" kind=\"dispatchState\" /></template>\n        </el-table-column>\n        <el-table-column :label=\"t('unit.signForDue')\" width=\"150\">\n          <template #default=\"{ row }\">\n            <Countdown :due=\"row.sign_for_due_at\" :start=\"row.created_at\" :stopped=\"row.state !== 'pending'\" />\n          </template>\n        </el-table-column>\n        <el-table-column :label=\"t('unit.resolutionDue')\" width=\"150\">\n          <template #default=\"{ row }\">\n            <el-tag v-if=\"row.suspended\" disable-transitions size=\"small\" type=\"info\" data-test=\"suspended\">{{ t('suspension.suspended') }}</el-tag>\n            <Countdown v-else :due=\"row.due_at || row.resolution_due_at\" :start=\"row.order_created_at\" />\n          </template>\n        </el-table-column>\n        <el-table-column :label=\"t('app.actions')\" width=\"236\" fixed=\"right\">\n          <template #default=\"{ row }\">\n            <div class=\"row-actions\">\n              <template v-if=\"row.state === 'pending'\">\n                <el-button size=\"small\" type=\"primary\" data-test=\"sign-for\" @click=\"signFor(row)\">{{ t('unit.signFor') }}</el-button>\n                <el-button size=\"small\" type=\"danger\" plain data-test=\"return\" @click=\"open('return', row)\">{{ t('unit.return') }}</el-button>\n              </template>\n              <template v-else>\n                <el-button size=\"small\" data-test=\"progress\" @click=\"open('note', row)\">{{ t('unit.note') }}</el-button>\n                <el-button v-if=\"row.suspended && row.role === 'lead'\" size=\"small\" type=\"warning\" plain data-test=\"resume\"\n                           :title=\"t('suspension.resumeHint')\" @click=\"resume(row)\">{{ t('suspension.resume') }}</el-button>\n                <el-button v-else size=\"small\" @click=\"open('extension', row)\">{{ t('unit.extension') }}</el-button>\n                <el-button v-if=\"row.visit_id\" size=\"small\" type=\"warning\" data-test=\"visit\"\n                           @click=\"open('visit', row)\">{{ t('visits.record') }}</el-button>\n                <el-button v-else-if=\"row.role === 'lead'\" size=\"small\" type=\"success\" data-test=\"complete\"\n                           @click=\"open('complete', row)\">{{ t('unit.complete') }}</el-button>\n                <el-button v-else size=\"small\" type=\"success\" @click=\"open('part', row)\">{{ t('unit.part') }}</el-button>\n              </template>\n            </div>\n          </template>\n        </el-table-column>\n      </el-table>\n    </el-card>\n    </template>\n\n    <el-dialog :model-value=\"!!dialog.kind\" :width=\"narrow ? '100%' : '560px'\" :fullscreen=\"narrow\"\n               class=\"unit-dialog\" @close=\"close\" :title=\"dialogTitle\">\n      <el-form v-if=\"dialog.row\" label-position=\"top\" @submit.prevent=\"submit\">\n        <template v-if=\"dialog.kind === 'return'\">\n          <el-form-item :label=\"t('unit.reason')\" required>\n            <el-select v-model=\"dialog.form.reason_code\" class=\"full\" data-test=\"return-reason\">\n              <el-option v-for=\"r in RETURN_REASONS\" :key=\"r\" :value=\"r\" :label=\"t('returnReason.' + r)\" />\n            </el-select>\n          </el-form-item>\n          <el-form-item :label=\"t('unit.reasonText')\">\n            <el-input v-model=\"dialog.form.reason_text\" type=\"textarea\" :rows=\"3\" maxlength=\"2000\" data-test=\"return-text\" />\n          </el-form-item>\n        </template>\n        <template v-else-if=\"dialog.kind === 'note' || dialog.kind === 'part'\">\n          <el-form-item :label=\"t('unit.noteText')\" required>\n            <el-input v-model=\"dialog.form.text\" type=\"textarea\" :rows=\"4\" maxlength=\"4000\" data-test=\"progress-text\" />\n          </el-form-item>\n          <el-form-item v-if=\"dialog.kind === 'note'\" :label=\"t('unitPhone.photos')\">\n            <ProofUpload v-model=\"dialog.files\" :dispatch-id=\"dialog.row.id\" />\n          </el-form-item>\n        </template>\n        <template v-else-if=\"dialog.kind === 'extension'\">\n          <el-form-item :label=\"t('unit.extensionKind')\">\n            <el-radio-group v-model=\"dialog.form.kind\">\n              <el-radio-button value=\"extension\">{{ t('unit.extensionKinds.extension') }}</el-radio-button>\n              <el-radio-button value=\"suspension\">{{ t('unit.extensionKinds.suspension') }}</el-radio-button>\n            </el-radio-group>\n          </el-form-item>\n          <el-form-item :label=\"t(dialog.form.kind === 'suspension' ? 'suspension.expectedEnd' : 'unit.requestedDue')\" required>\n            <el-date-picker v-model=\"dialog.form.requested_due_at\" type=\"datetime\" class=\"full\" />\n          </el-form-item>\n          <el-form-item :label=\"t('unit.extensionReason')\" required>\n            <el-input v-model=\"dialog.form.reason\" type=\"textarea\" :rows=\"3\" maxlength=\"2000\" />\n          </el-form-item>\n        </template>\n        <template v-else-if=\"dialog.kind === 'visit'\">\n          <p class=\"muted small\" data-test=\"visit-reason\">{{ t('visits.why', { reason: dialog.row.reason }) }}</p>\n          <el-form-item :label=\"t('visits.when')\" required>\n            <el-date-picker v-model=\"dialog.form.visited_at\" type=\"datetime\" class=\"full\" data-test=\"visit-when\" />\n          </el-form-item>\n          <el-form-item :label=\"t('visits.who')\" required>\n            <el-input v-model=\"dialog.form.visitors\" maxlength=\"500\" :placeholder=\"t('visits.whoHint')\" data-test=\"visit-who\" />\n          </el-form-item>\n          <el-form-item :label=\"t('visits.findings')\" required>\n            <el-input v-model=\"dialog.form.findings\" type=\"textarea\" :rows=\"4\" maxlength=\"8000\" data-test=\"visit-findings\" />\n          </el-form-item>\n          <el-form-item :label=\"t('visits.photos')\" required>\n            <ProofUpload v-model=\"dialog.files\" :dispatch-id=\"dialog.row.id\" />\n            <div class=\"muted small\">{{ t('visits.photosHint') }}</div>\n          </el-form-item>\n          <el-form-item :label=\"t('visits.confirmation')\" required>\n            <el-radio-group v-model=\"dialog.form.citizen_confirmation\" data-test=\"visit-confirmation\">\n              <el-radio v-for=\"c in CONFIRMATIONS\" :key=\"c\" :value=\"c\">{{ t('visits.confirmations.' + c) }}</el-radio>\n            </el-radio-group>\n          </el-form-item>\n        </template>\n        <template v-else-if=\"dialog.kind === 'complete'\">\n          <el-form-item :label=\"t('unit.replyText')\" required>\n            <el-input v-model=\"dialog.form.reply\" type=\"textarea\" :rows=\"4\" maxlength=\"8000\" data-test=\"complete-reply\" />\n          </el-form-item>\n          <el-form-item :label=\"t('unit.proof')\">\n            <ProofUpload v-model=\"dialog.files\" :dispatch-id=\"dialog.row.id\" />\n          </el-form-item>\n        </template>\n      </el-form>\n      <template #footer>\n        <div class=\"dialog-actions\">\n          <el-button class=\"touch\" @click=\"close\">{{ t('app.cancel') }}</el-button>\n          <el-button class=\"touch wide\" type=\"primary\" :loading=\"dialog.saving\" :disabled=\"uploading\"\n                     data-test=\"dialog-submit\" @click=\"submit\">{{ uploading ? t('unitPhone.waitUploads') : t('app.submit') }}</el-button>\n        </div>\n      </template>\n    </el-dialog>\n  </div>",
+    "\n  <div class=\"unit-page\" :class=\"{ narrow }\">\n    <div class=\"page-head unit-head\">\n      <el-radio-group v-model=\"tab\" class=\"unit-tabs\">\n        <el-radio-button value=\"inbox\" data-test=\"tab-inbox\">{{ t('unit.inbox') }}</el-radio-button>\n        <el-radio-button value=\"history\" data-test=\"tab-history\">{{ t('unitPhone.history') }}</el-radio-button>\n        <el-radio-button value=\"notices\" data-test=\"tab-notices\">{{ t('noticeUi.tab') }}\n          <span v-if=\"unreadNotices\" class=\"tab-count tab-count-danger\" data-test=\"notice-unread-count\">{{ unreadNotices }}</span></el-radio-button>\n      </el-radio-group>\n      <a class=\"link unit-history-link\" href=\"#/orders?status=completed,callback,closed\"\n         data-test=\"unit-history-link\">{{ t('searchUi.unitHistory') }} →</a>\n      <div class=\"unit-alerts\">\n        <el-switch :model-value=\"alerts.on\" :active-text=\"t('unitPhone.alerts')\" data-test=\"alerts-toggle\"\n                   @update:model-value=\"setAlerts\" />\n        <el-button v-if=\"alerts.on && alerts.permission === 'default'\" size=\"small\" data-test=\"ask-notify\"\n                   @click=\"askPermission\">{{ t('unitPhone.allowNotify') }}</el-button>\n        <span v-else-if=\"alerts.on && alerts.permission === 'denied'\" class=\"muted small\">{{ t('unitPhone.notifyDenied') }}</span>\n      </div>\n      <el-button v-if=\"tab === 'inbox'\" :loading=\"loading\" @click=\"load\">{{ t('app.refresh') }}</el-button>\n    </div>\n\n    <UnitHistory v-if=\"tab === 'history'\" :narrow=\"narrow\" />\n    <NoticeList v-else-if=\"tab === 'notices'\" @unread=\"(n) => (unreadNotices = n)\" />\n    <template v-else>\n    <div class=\"stat-row\">\n      <button class=\"stat\" :class=\"{ on: filter === 'all' }\" @click=\"filter = 'all'\">\n        <span class=\"stat-n\">{{ rows.length }}</span><span class=\"stat-l\">{{ t('app.all') }}</span></button>\n      <button class=\"stat\" :class=\"{ on: filter === 'pending' }\" data-test=\"count-pending\" @click=\"filter = 'pending'\">\n        <span class=\"stat-n\">{{ counts.pending }}</span><span class=\"stat-l\">{{ t('unit.pending') }}</span></button>\n      <button class=\"stat\" :class=\"{ on: filter === 'signed' }\" @click=\"filter = 'signed'\">\n        <span class=\"stat-n\">{{ counts.signed }}</span><span class=\"stat-l\">{{ t('unit.signed') }}</span></button>\n      <button class=\"stat stat-yellow\" :class=\"{ on: filter === 'yellow' }\" @click=\"filter = 'yellow'\">\n        <span class=\"stat-n\">{{ counts.yellow }}</span><span class=\"stat-l\">{{ t('unit.dueSoon') }}</span></button>\n      <button class=\"stat stat-red\" :class=\"{ on: filter === 'red' }\" @click=\"filter = 'red'\">\n        <span class=\"stat-n\">{{ counts.red }}</span><span class=\"stat-l\">{{ t('unit.overdue') }}</span></button>\n    </div>\n\n    <div v-if=\"narrow\" class=\"unit-cards\" data-test=\"inbox\">\n      <div v-if=\"!shown.length\" class=\"empty-line\">{{ t('unit.empty') }}</div>\n      <article v-for=\"row in shown\" :key=\"row.id\" class=\"unit-card\" :class=\"{ 'row-fresh': fresh.has(row.id) }\"\n               data-test=\"inbox-card\" :data-number=\"row.number\">\n        <div class=\"unit-card-head\">\n          <a class=\"mono link\" :href=\"'#/orders/' + row.order_id\" data-test=\"inbox-number\">{{ row.number }}</a>\n          <StatusTag :status=\"row.state\" kind=\"dispatchState\" />\n        </div>\n        <div class=\"tags\">\n          <el-tag disable-transitions v-if=\"row.priority === 'urgent'\" size=\"small\" type=\"danger\" effect=\"dark\">{{ t('priority.urgent') }}</el-tag>\n          <el-tag disable-transitions size=\"small\" effect=\"plain\">{{ t('dispatchRole.' + row.role) }}</el-tag>\n          <el-tag v-if=\"row.suspended\" disable-transitions size=\"small\" type=\"info\" data-test=\"suspended\">{{ t('suspension.suspended') }}</el-tag>\n          <el-tag v-if=\"row.visit_id\" disable-transitions size=\"small\" type=\"warning\" data-test=\"visit-owed\">{{ t('visits.owed') }}</el-tag>\n          <span class=\"strong\">{{ $itemName(row.service_item_code) }}</span>\n        </div>\n        <div class=\"clamp-2\">{{ row.description }}</div>\n        <MediaStrip :items=\"orderMedia(row, { photosOnly: true })\" compact />\n        <div class=\"muted small\">{{ $areaName(row.area_code) }} {{ row.address }}</div>\n        <div class=\"unit-card-caller\">\n          <span>{{ row.caller_name }}</span>\n          <a v-if=\"row.caller_phone\" class=\"mono touch-link\" :href=\"'tel:' + row.caller_phone\" data-test=\"inbox-phone\">{{ row.caller_phone }}</a>\n        </div>\n        <div class=\"unit-card-clocks\">\n          <div v-if=\"row.state === 'pending'\"><div class=\"muted tiny\">{{ t('unit.signForDue') }}</div>\n            <Countdown :due=\"row.sign_for_due_at\" :start=\"row.created_at\" /></div>\n          <div v-if=\"row.visit_id\" data-test=\"visit-due\"><div class=\"muted tiny\">{{ t('visits.due') }}</div>\n            <Countdown :due=\"row.visit_due_at\" :start=\"row.visit_opened_at\" /></div>\n          <div><div class=\"muted tiny\">{{ t('unit.resolutionDue') }}</div>\n            <Countdown :due=\"row.due_at || row.resolution_due_at\" :start=\"row.order_created_at\" /></div>\n        </div>\n        <div class=\"unit-card-actions\">\n          <template v-if=\"row.state === 'pending'\">\n            <el-button class=\"touch\" type=\"danger\" plain data-test=\"return\" @click=\"open('return', row)\">{{ t('unit.return') }}</el-button>\n            <el-button class=\"touch wide\" type=\"primary\" data-test=\"sign-for\" @click=\"signFor(row)\">{{ t('unit.signFor') }}</el-button>\n          </template>\n          <template v-else>\n            <el-button v-if=\"row.suspended && row.role === 'lead'\" class=\"touch\" type=\"warning\" plain data-test=\"resume\"\n                       @click=\"resume(row)\">{{ t('suspension.resume') }}</el-button>\n            <el-button v-else class=\"touch\" data-test=\"extension\" @click=\"open('extension', row)\">{{ t('unit.extension') }}</el-button>\n            <el-button class=\"touch\" data-test=\"progress\" @click=\"open('note', row)\">{{ t('unit.note') }}</el-button>\n            <el-button v-if=\"row.visit_id\" class=\"touch wide\" type=\"warning\" data-test=\"visit\"\n                       @click=\"open('visit', row)\">{{ t('visits.record') }}</el-button>\n            <el-button v-else-if=\"row.role === 'lead'\" class=\"touch wide\" type=\"success\" data-test=\"complete\"\n                       @click=\"open('complete', row)\">{{ t('unit.complete') }}</el-button>\n            <el-button v-else class=\"touch wide\" type=\"success\" @click=\"open('part', row)\">{{ t('unit.part') }}</el-button>\n          </template>\n        </div>\n      </article>\n    </div>\n    <el-card v-else shadow=\"never\" class=\"panel table-panel\">\n      <el-table :data=\"shown\" :row-class-name=\"rowClass\" row-key=\"id\" :empty-text=\"t('unit.empty')\" data-test=\"inbox\">\n        <el-table-column :label=\"t('unit.number')\" width=\"190\">\n          <template #default=\"{ row }\">\n            <a class=\"mono link\" :href=\"'#/orders/' + row.order_id\" data-test=\"inbox-number\">{{ row.number }}</a>\n            <div class=\"tags\">\n              <el-tag disable-transitions v-if=\"row.priority === 'urgent'\" size=\"small\" type=\"danger\" effect=\"dark\">{{ t('priority.urgent') }}</el-tag>\n              <el-tag disable-transitions size=\"small\" effect=\"plain\">{{ t('dispatchRole.' + row.role) }}</el-tag>\n              <el-tag v-if=\"row.visit_id\" disable-transitions size=\"small\" type=\"warning\" data-test=\"visit-owed\">{{ t('visits.owed') }}</el-tag>\n            </div>\n            <div v-if=\"row.visit_id\" class=\"small\" data-test=\"visit-due\">\n              <span class=\"muted\">{{ t('visits.due') }}</span> <Countdown :due=\"row.visit_due_at\" :start=\"row.visit_opened_at\" />\n            </div>\n            <MediaStrip :items=\"orderMedia(row, { photosOnly: true })\" compact />\n          </template>\n        </el-table-column>\n        <el-table-column :label=\"t('unit.item')\" min-width=\"210\">\n          <template #default=\"{ row }\">\n            <div class=\"strong\">{{ $itemName(row.service_item_code) }}</div>\n            <div class=\"muted small\">{{ $unitName(row.enterprise_id) || row.enterprise_name }}</div>\n          </template>\n        </el-table-column>\n        <el-table-column :label=\"t('unit.description')\" min-width=\"260\">\n          <template #default=\"{ row }\">\n            <div class=\"clamp-2\">{{ row.description }}</div>\n            <div class=\"muted small\">{{ $areaName(row.area_code) }} {{ row.address }}</div>\n          </template>\n        </el-table-column>\n        <el-table-column :label=\"t('unit.caller')\" width=\"150\">\n          <template #default=\"{ row }\">\n            <div>{{ row.caller_name }}</div><div class=\"mono small muted\" data-test=\"inbox-phone\">{{ row.caller_phone || '' }}</div>\n          </template>\n        </el-table-column>\n        <el-table-column :label=\"t('unit.state')\" width=\"100\">\n          <template #default=\"{ row }\"><StatusTag :status=\"row.state\" kind=\"dispatchState\" /></template>\n        </el-table-column>\n        <el-table-column :label=\"t('unit.signForDue')\" width=\"150\">\n          <template #default=\"{ row }\">\n            <Countdown :due=\"row.sign_for_due_at\" :start=\"row.created_at\" :stopped=\"row.state !== 'pending'\" />\n          </template>\n        </el-table-column>\n        <el-table-column :label=\"t('unit.resolutionDue')\" width=\"150\">\n          <template #default=\"{ row }\">\n            <el-tag v-if=\"row.suspended\" disable-transitions size=\"small\" type=\"info\" data-test=\"suspended\">{{ t('suspension.suspended') }}</el-tag>\n            <Countdown v-else :due=\"row.due_at || row.resolution_due_at\" :start=\"row.order_created_at\" />\n          </template>\n        </el-table-column>\n        <el-table-column :label=\"t('app.actions')\" width=\"236\" fixed=\"right\">\n          <template #default=\"{ row }\">\n            <div class=\"row-actions\">\n              <template v-if=\"row.state === 'pending'\">\n                <el-button size=\"small\" type=\"primary\" data-test=\"sign-for\" @click=\"signFor(row)\">{{ t('unit.signFor') }}</el-button>\n                <el-button size=\"small\" type=\"danger\" plain data-test=\"return\" @click=\"open('return', row)\">{{ t('unit.return') }}</el-button>\n              </template>\n              <template v-else>\n                <el-button size=\"small\" data-test=\"progress\" @click=\"open('note', row)\">{{ t('unit.note') }}</el-button>\n                <el-button v-if=\"row.suspended && row.role === 'lead'\" size=\"small\" type=\"warning\" plain data-test=\"resume\"\n                           :title=\"t('suspension.resumeHint')\" @click=\"resume(row)\">{{ t('suspension.resume') }}</el-button>\n                <el-button v-else size=\"small\" @click=\"open('extension', row)\">{{ t('unit.extension') }}</el-button>\n                <el-button v-if=\"row.visit_id\" size=\"small\" type=\"warning\" data-test=\"visit\"\n                           @click=\"open('visit', row)\">{{ t('visits.record') }}</el-button>\n                <el-button v-else-if=\"row.role === 'lead'\" size=\"small\" type=\"success\" data-test=\"complete\"\n                           @click=\"open('complete', row)\">{{ t('unit.complete') }}</el-button>\n                <el-button v-else size=\"small\" type=\"success\" @click=\"open('part', row)\">{{ t('unit.part') }}</el-button>\n              </template>\n            </div>\n          </template>\n        </el-table-column>\n      </el-table>\n    </el-card>\n    </template>\n\n    <el-dialog :model-value=\"!!dialog.kind\" :width=\"narrow ? '100%' : '560px'\" :fullscreen=\"narrow\"\n               class=\"unit-dialog\" @close=\"close\" :title=\"dialogTitle\">\n      <el-form v-if=\"dialog.row\" label-position=\"top\" @submit.prevent=\"submit\">\n        <template v-if=\"dialog.kind === 'return'\">\n          <el-form-item :label=\"t('unit.reason')\" required>\n            <el-select v-model=\"dialog.form.reason_code\" class=\"full\" data-test=\"return-reason\">\n              <el-option v-for=\"r in RETURN_REASONS\" :key=\"r\" :value=\"r\" :label=\"t('returnReason.' + r)\" />\n            </el-select>\n          </el-form-item>\n          <el-form-item :label=\"t('unit.reasonText')\">\n            <el-input v-model=\"dialog.form.reason_text\" type=\"textarea\" :rows=\"3\" maxlength=\"2000\" data-test=\"return-text\" />\n          </el-form-item>\n        </template>\n        <template v-else-if=\"dialog.kind === 'note' || dialog.kind === 'part'\">\n          <el-form-item :label=\"t('unit.noteText')\" required>\n            <el-input v-model=\"dialog.form.text\" type=\"textarea\" :rows=\"4\" maxlength=\"4000\" data-test=\"progress-text\" />\n          </el-form-item>\n          <el-form-item v-if=\"dialog.kind === 'note'\" :label=\"t('unitPhone.photos')\">\n            <ProofUpload v-model=\"dialog.files\" :dispatch-id=\"dialog.row.id\" />\n          </el-form-item>\n        </template>\n        <template v-else-if=\"dialog.kind === 'extension'\">\n          <el-form-item :label=\"t('unit.extensionKind')\">\n            <el-radio-group v-model=\"dialog.form.kind\">\n              <el-radio-button value=\"extension\">{{ t('unit.extensionKinds.extension') }}</el-radio-button>\n              <el-radio-button value=\"suspension\">{{ t('unit.extensionKinds.suspension') }}</el-radio-button>\n            </el-radio-group>\n          </el-form-item>\n          <el-form-item :label=\"t(dialog.form.kind === 'suspension' ? 'suspension.expectedEnd' : 'unit.requestedDue')\" required>\n            <el-date-picker v-model=\"dialog.form.requested_due_at\" type=\"datetime\" class=\"full\" />\n          </el-form-item>\n          <el-form-item :label=\"t('unit.extensionReason')\" required>\n            <el-input v-model=\"dialog.form.reason\" type=\"textarea\" :rows=\"3\" maxlength=\"2000\" />\n          </el-form-item>\n        </template>\n        <template v-else-if=\"dialog.kind === 'visit'\">\n          <p class=\"muted small\" data-test=\"visit-reason\">{{ t('visits.why', { reason: dialog.row.reason }) }}</p>\n          <el-form-item :label=\"t('visits.when')\" required>\n            <el-date-picker v-model=\"dialog.form.visited_at\" type=\"datetime\" class=\"full\" data-test=\"visit-when\" />\n          </el-form-item>\n          <el-form-item :label=\"t('visits.who')\" required>\n            <el-input v-model=\"dialog.form.visitors\" maxlength=\"500\" :placeholder=\"t('visits.whoHint')\" data-test=\"visit-who\" />\n          </el-form-item>\n          <el-form-item :label=\"t('visits.findings')\" required>\n            <el-input v-model=\"dialog.form.findings\" type=\"textarea\" :rows=\"4\" maxlength=\"8000\" data-test=\"visit-findings\" />\n          </el-form-item>\n          <el-form-item :label=\"t('visits.photos')\" required>\n            <ProofUpload v-model=\"dialog.files\" :dispatch-id=\"dialog.row.id\" />\n            <div class=\"muted small\">{{ t('visits.photosHint') }}</div>\n          </el-form-item>\n          <el-form-item :label=\"t('visits.confirmation')\" required>\n            <el-radio-group v-model=\"dialog.form.citizen_confirmation\" data-test=\"visit-confirmation\">\n              <el-radio v-for=\"c in CONFIRMATIONS\" :key=\"c\" :value=\"c\">{{ t('visits.confirmations.' + c) }}</el-radio>\n            </el-radio-group>\n          </el-form-item>\n        </template>\n        <template v-else-if=\"dialog.kind === 'complete'\">\n          <el-form-item :label=\"t('unit.replyText')\" required>\n            <el-input v-model=\"dialog.form.reply\" type=\"textarea\" :rows=\"4\" maxlength=\"8000\" data-test=\"complete-reply\" />\n          </el-form-item>\n          <el-form-item :label=\"t('unit.proof')\">\n            <ProofUpload v-model=\"dialog.files\" :dispatch-id=\"dialog.row.id\" />\n          </el-form-item>\n        </template>\n      </el-form>\n      <template #footer>\n        <div class=\"dialog-actions\">\n          <el-button class=\"touch\" @click=\"close\">{{ t('app.cancel') }}</el-button>\n          <el-button class=\"touch wide\" type=\"primary\" :loading=\"dialog.saving\" :disabled=\"uploading\"\n                     data-test=\"dialog-submit\" @click=\"submit\">{{ uploading ? t('unitPhone.waitUploads') : t('app.submit') }}</el-button>\n        </div>\n      </template>\n    </el-dialog>\n  </div>",
     (() => {
       const _hoisted_1 = { class: "page-head unit-head" }
       const _hoisted_2 = {
+        key: 0,
+        class: "tab-count tab-count-danger",
+        "data-test": "notice-unread-count"
+      }
+      const _hoisted_3 = {
         class: "link unit-history-link",
         href: "#/orders?status=completed,callback,closed",
         "data-test": "unit-history-link"
       }
-      const _hoisted_3 = { class: "unit-alerts" }
-      const _hoisted_4 = {
+      const _hoisted_4 = { class: "unit-alerts" }
+      const _hoisted_5 = {
         key: 1,
         class: "muted small"
       }
-      const _hoisted_5 = { class: "stat-row" }
-      const _hoisted_6 = { class: "stat-n" }
-      const _hoisted_7 = { class: "stat-l" }
-      const _hoisted_8 = { class: "stat-n" }
-      const _hoisted_9 = { class: "stat-l" }
-      const _hoisted_10 = { class: "stat-n" }
-      const _hoisted_11 = { class: "stat-l" }
-      const _hoisted_12 = { class: "stat-n" }
-      const _hoisted_13 = { class: "stat-l" }
-      const _hoisted_14 = { class: "stat-n" }
-      const _hoisted_15 = { class: "stat-l" }
-      const _hoisted_16 = {
+      const _hoisted_6 = { class: "stat-row" }
+      const _hoisted_7 = { class: "stat-n" }
+      const _hoisted_8 = { class: "stat-l" }
+      const _hoisted_9 = { class: "stat-n" }
+      const _hoisted_10 = { class: "stat-l" }
+      const _hoisted_11 = { class: "stat-n" }
+      const _hoisted_12 = { class: "stat-l" }
+      const _hoisted_13 = { class: "stat-n" }
+      const _hoisted_14 = { class: "stat-l" }
+      const _hoisted_15 = { class: "stat-n" }
+      const _hoisted_16 = { class: "stat-l" }
+      const _hoisted_17 = {
         key: 0,
         class: "unit-cards",
         "data-test": "inbox"
       }
-      const _hoisted_17 = {
+      const _hoisted_18 = {
         key: 0,
         class: "empty-line"
       }
-      const _hoisted_18 = ["data-number"]
-      const _hoisted_19 = { class: "unit-card-head" }
-      const _hoisted_20 = ["href"]
-      const _hoisted_21 = { class: "tags" }
-      const _hoisted_22 = { class: "strong" }
-      const _hoisted_23 = { class: "clamp-2" }
-      const _hoisted_24 = { class: "muted small" }
-      const _hoisted_25 = { class: "unit-card-caller" }
-      const _hoisted_26 = ["href"]
-      const _hoisted_27 = { class: "unit-card-clocks" }
-      const _hoisted_28 = { key: 0 }
-      const _hoisted_29 = { class: "muted tiny" }
-      const _hoisted_30 = {
+      const _hoisted_19 = ["data-number"]
+      const _hoisted_20 = { class: "unit-card-head" }
+      const _hoisted_21 = ["href"]
+      const _hoisted_22 = { class: "tags" }
+      const _hoisted_23 = { class: "strong" }
+      const _hoisted_24 = { class: "clamp-2" }
+      const _hoisted_25 = { class: "muted small" }
+      const _hoisted_26 = { class: "unit-card-caller" }
+      const _hoisted_27 = ["href"]
+      const _hoisted_28 = { class: "unit-card-clocks" }
+      const _hoisted_29 = { key: 0 }
+      const _hoisted_30 = { class: "muted tiny" }
+      const _hoisted_31 = {
         key: 1,
         "data-test": "visit-due"
       }
-      const _hoisted_31 = { class: "muted tiny" }
       const _hoisted_32 = { class: "muted tiny" }
-      const _hoisted_33 = { class: "unit-card-actions" }
-      const _hoisted_34 = ["href"]
-      const _hoisted_35 = { class: "tags" }
-      const _hoisted_36 = {
+      const _hoisted_33 = { class: "muted tiny" }
+      const _hoisted_34 = { class: "unit-card-actions" }
+      const _hoisted_35 = ["href"]
+      const _hoisted_36 = { class: "tags" }
+      const _hoisted_37 = {
         key: 0,
         class: "small",
         "data-test": "visit-due"
       }
-      const _hoisted_37 = { class: "muted" }
-      const _hoisted_38 = { class: "strong" }
-      const _hoisted_39 = { class: "muted small" }
-      const _hoisted_40 = { class: "clamp-2" }
-      const _hoisted_41 = { class: "muted small" }
-      const _hoisted_42 = {
+      const _hoisted_38 = { class: "muted" }
+      const _hoisted_39 = { class: "strong" }
+      const _hoisted_40 = { class: "muted small" }
+      const _hoisted_41 = { class: "clamp-2" }
+      const _hoisted_42 = { class: "muted small" }
+      const _hoisted_43 = {
         class: "mono small muted",
         "data-test": "inbox-phone"
       }
-      const _hoisted_43 = { class: "row-actions" }
-      const _hoisted_44 = {
+      const _hoisted_44 = { class: "row-actions" }
+      const _hoisted_45 = {
         class: "muted small",
         "data-test": "visit-reason"
       }
-      const _hoisted_45 = { class: "muted small" }
-      const _hoisted_46 = { class: "dialog-actions" }
+      const _hoisted_46 = { class: "muted small" }
+      const _hoisted_47 = { class: "dialog-actions" }
 
       return function render(_ctx, _cache) {
         const _component_el_radio_button = _resolveComponent("el-radio-button")
@@ -11420,6 +12245,7 @@ export const renders = new Map([
         const _component_el_switch = _resolveComponent("el-switch")
         const _component_el_button = _resolveComponent("el-button")
         const _component_UnitHistory = _resolveComponent("UnitHistory")
+        const _component_NoticeList = _resolveComponent("NoticeList")
         const _component_StatusTag = _resolveComponent("StatusTag")
         const _component_el_tag = _resolveComponent("el-tag")
         const _component_MediaStrip = _resolveComponent("MediaStrip")
@@ -11464,12 +12290,24 @@ export const renders = new Map([
                     _createTextVNode(_toDisplayString(_ctx.t('unitPhone.history')), 1 /* TEXT */)
                   ]),
                   _: 1 /* STABLE */
+                }),
+                _createVNode(_component_el_radio_button, {
+                  value: "notices",
+                  "data-test": "tab-notices"
+                }, {
+                  default: _withCtx(() => [
+                    _createTextVNode(_toDisplayString(_ctx.t('noticeUi.tab')) + " ", 1 /* TEXT */),
+                    (_ctx.unreadNotices)
+                      ? (_openBlock(), _createElementBlock("span", _hoisted_2, _toDisplayString(_ctx.unreadNotices), 1 /* TEXT */))
+                      : _createCommentVNode("v-if", true)
+                  ]),
+                  _: 1 /* STABLE */
                 })
               ]),
               _: 1 /* STABLE */
             }, 8 /* PROPS */, ["modelValue"]),
-            _createElementVNode("a", _hoisted_2, _toDisplayString(_ctx.t('searchUi.unitHistory')) + " →", 1 /* TEXT */),
-            _createElementVNode("div", _hoisted_3, [
+            _createElementVNode("a", _hoisted_3, _toDisplayString(_ctx.t('searchUi.unitHistory')) + " →", 1 /* TEXT */),
+            _createElementVNode("div", _hoisted_4, [
               _createVNode(_component_el_switch, {
                 "model-value": _ctx.alerts.on,
                 "active-text": _ctx.t('unitPhone.alerts'),
@@ -11489,7 +12327,7 @@ export const renders = new Map([
                     _: 1 /* STABLE */
                   }, 8 /* PROPS */, ["onClick"]))
                 : (_ctx.alerts.on && _ctx.alerts.permission === 'denied')
-                  ? (_openBlock(), _createElementBlock("span", _hoisted_4, _toDisplayString(_ctx.t('unitPhone.notifyDenied')), 1 /* TEXT */))
+                  ? (_openBlock(), _createElementBlock("span", _hoisted_5, _toDisplayString(_ctx.t('unitPhone.notifyDenied')), 1 /* TEXT */))
                   : _createCommentVNode("v-if", true)
             ]),
             (_ctx.tab === 'inbox')
@@ -11510,552 +12348,557 @@ export const renders = new Map([
                 key: 0,
                 narrow: _ctx.narrow
               }, null, 8 /* PROPS */, ["narrow"]))
-            : (_openBlock(), _createElementBlock(_Fragment, { key: 1 }, [
-                _createElementVNode("div", _hoisted_5, [
-                  _createElementVNode("button", {
-                    class: _normalizeClass(["stat", { on: _ctx.filter === 'all' }]),
-                    onClick: _cache[1] || (_cache[1] = $event => (_ctx.filter = 'all'))
-                  }, [
-                    _createElementVNode("span", _hoisted_6, _toDisplayString(_ctx.rows.length), 1 /* TEXT */),
-                    _createElementVNode("span", _hoisted_7, _toDisplayString(_ctx.t('app.all')), 1 /* TEXT */)
-                  ], 2 /* CLASS */),
-                  _createElementVNode("button", {
-                    class: _normalizeClass(["stat", { on: _ctx.filter === 'pending' }]),
-                    "data-test": "count-pending",
-                    onClick: _cache[2] || (_cache[2] = $event => (_ctx.filter = 'pending'))
-                  }, [
-                    _createElementVNode("span", _hoisted_8, _toDisplayString(_ctx.counts.pending), 1 /* TEXT */),
-                    _createElementVNode("span", _hoisted_9, _toDisplayString(_ctx.t('unit.pending')), 1 /* TEXT */)
-                  ], 2 /* CLASS */),
-                  _createElementVNode("button", {
-                    class: _normalizeClass(["stat", { on: _ctx.filter === 'signed' }]),
-                    onClick: _cache[3] || (_cache[3] = $event => (_ctx.filter = 'signed'))
-                  }, [
-                    _createElementVNode("span", _hoisted_10, _toDisplayString(_ctx.counts.signed), 1 /* TEXT */),
-                    _createElementVNode("span", _hoisted_11, _toDisplayString(_ctx.t('unit.signed')), 1 /* TEXT */)
-                  ], 2 /* CLASS */),
-                  _createElementVNode("button", {
-                    class: _normalizeClass(["stat stat-yellow", { on: _ctx.filter === 'yellow' }]),
-                    onClick: _cache[4] || (_cache[4] = $event => (_ctx.filter = 'yellow'))
-                  }, [
-                    _createElementVNode("span", _hoisted_12, _toDisplayString(_ctx.counts.yellow), 1 /* TEXT */),
-                    _createElementVNode("span", _hoisted_13, _toDisplayString(_ctx.t('unit.dueSoon')), 1 /* TEXT */)
-                  ], 2 /* CLASS */),
-                  _createElementVNode("button", {
-                    class: _normalizeClass(["stat stat-red", { on: _ctx.filter === 'red' }]),
-                    onClick: _cache[5] || (_cache[5] = $event => (_ctx.filter = 'red'))
-                  }, [
-                    _createElementVNode("span", _hoisted_14, _toDisplayString(_ctx.counts.red), 1 /* TEXT */),
-                    _createElementVNode("span", _hoisted_15, _toDisplayString(_ctx.t('unit.overdue')), 1 /* TEXT */)
-                  ], 2 /* CLASS */)
-                ]),
-                (_ctx.narrow)
-                  ? (_openBlock(), _createElementBlock("div", _hoisted_16, [
-                      (!_ctx.shown.length)
-                        ? (_openBlock(), _createElementBlock("div", _hoisted_17, _toDisplayString(_ctx.t('unit.empty')), 1 /* TEXT */))
-                        : _createCommentVNode("v-if", true),
-                      (_openBlock(true), _createElementBlock(_Fragment, null, _renderList(_ctx.shown, (row) => {
-                        return (_openBlock(), _createElementBlock("article", {
-                          key: row.id,
-                          class: _normalizeClass(["unit-card", { 'row-fresh': _ctx.fresh.has(row.id) }]),
-                          "data-test": "inbox-card",
-                          "data-number": row.number
-                        }, [
-                          _createElementVNode("div", _hoisted_19, [
-                            _createElementVNode("a", {
-                              class: "mono link",
-                              href: '#/orders/' + row.order_id,
-                              "data-test": "inbox-number"
-                            }, _toDisplayString(row.number), 9 /* TEXT, PROPS */, _hoisted_20),
-                            _createVNode(_component_StatusTag, {
-                              status: row.state,
-                              kind: "dispatchState"
-                            }, null, 8 /* PROPS */, ["status"])
-                          ]),
-                          _createElementVNode("div", _hoisted_21, [
-                            (row.priority === 'urgent')
-                              ? (_openBlock(), _createBlock(_component_el_tag, {
-                                  key: 0,
-                                  "disable-transitions": "",
-                                  size: "small",
-                                  type: "danger",
-                                  effect: "dark"
-                                }, {
-                                  default: _withCtx(() => [
-                                    _createTextVNode(_toDisplayString(_ctx.t('priority.urgent')), 1 /* TEXT */)
-                                  ]),
-                                  _: 1 /* STABLE */
-                                }))
-                              : _createCommentVNode("v-if", true),
-                            _createVNode(_component_el_tag, {
-                              "disable-transitions": "",
-                              size: "small",
-                              effect: "plain"
-                            }, {
-                              default: _withCtx(() => [
-                                _createTextVNode(_toDisplayString(_ctx.t('dispatchRole.' + row.role)), 1 /* TEXT */)
-                              ]),
-                              _: 2 /* DYNAMIC */
-                            }, 1024 /* DYNAMIC_SLOTS */),
-                            (row.suspended)
-                              ? (_openBlock(), _createBlock(_component_el_tag, {
-                                  key: 1,
-                                  "disable-transitions": "",
-                                  size: "small",
-                                  type: "info",
-                                  "data-test": "suspended"
-                                }, {
-                                  default: _withCtx(() => [
-                                    _createTextVNode(_toDisplayString(_ctx.t('suspension.suspended')), 1 /* TEXT */)
-                                  ]),
-                                  _: 1 /* STABLE */
-                                }))
-                              : _createCommentVNode("v-if", true),
-                            (row.visit_id)
-                              ? (_openBlock(), _createBlock(_component_el_tag, {
-                                  key: 2,
-                                  "disable-transitions": "",
-                                  size: "small",
-                                  type: "warning",
-                                  "data-test": "visit-owed"
-                                }, {
-                                  default: _withCtx(() => [
-                                    _createTextVNode(_toDisplayString(_ctx.t('visits.owed')), 1 /* TEXT */)
-                                  ]),
-                                  _: 1 /* STABLE */
-                                }))
-                              : _createCommentVNode("v-if", true),
-                            _createElementVNode("span", _hoisted_22, _toDisplayString(_ctx.$itemName(row.service_item_code)), 1 /* TEXT */)
-                          ]),
-                          _createElementVNode("div", _hoisted_23, _toDisplayString(row.description), 1 /* TEXT */),
-                          _createVNode(_component_MediaStrip, {
-                            items: _ctx.orderMedia(row, { photosOnly: true }),
-                            compact: ""
-                          }, null, 8 /* PROPS */, ["items"]),
-                          _createElementVNode("div", _hoisted_24, _toDisplayString(_ctx.$areaName(row.area_code)) + " " + _toDisplayString(row.address), 1 /* TEXT */),
-                          _createElementVNode("div", _hoisted_25, [
-                            _createElementVNode("span", null, _toDisplayString(row.caller_name), 1 /* TEXT */),
-                            (row.caller_phone)
-                              ? (_openBlock(), _createElementBlock("a", {
-                                  key: 0,
-                                  class: "mono touch-link",
-                                  href: 'tel:' + row.caller_phone,
-                                  "data-test": "inbox-phone"
-                                }, _toDisplayString(row.caller_phone), 9 /* TEXT, PROPS */, _hoisted_26))
-                              : _createCommentVNode("v-if", true)
-                          ]),
-                          _createElementVNode("div", _hoisted_27, [
-                            (row.state === 'pending')
-                              ? (_openBlock(), _createElementBlock("div", _hoisted_28, [
-                                  _createElementVNode("div", _hoisted_29, _toDisplayString(_ctx.t('unit.signForDue')), 1 /* TEXT */),
-                                  _createVNode(_component_Countdown, {
-                                    due: row.sign_for_due_at,
-                                    start: row.created_at
-                                  }, null, 8 /* PROPS */, ["due", "start"])
-                                ]))
-                              : _createCommentVNode("v-if", true),
-                            (row.visit_id)
-                              ? (_openBlock(), _createElementBlock("div", _hoisted_30, [
-                                  _createElementVNode("div", _hoisted_31, _toDisplayString(_ctx.t('visits.due')), 1 /* TEXT */),
-                                  _createVNode(_component_Countdown, {
-                                    due: row.visit_due_at,
-                                    start: row.visit_opened_at
-                                  }, null, 8 /* PROPS */, ["due", "start"])
-                                ]))
-                              : _createCommentVNode("v-if", true),
-                            _createElementVNode("div", null, [
-                              _createElementVNode("div", _hoisted_32, _toDisplayString(_ctx.t('unit.resolutionDue')), 1 /* TEXT */),
-                              _createVNode(_component_Countdown, {
-                                due: row.due_at || row.resolution_due_at,
-                                start: row.order_created_at
-                              }, null, 8 /* PROPS */, ["due", "start"])
-                            ])
-                          ]),
-                          _createElementVNode("div", _hoisted_33, [
-                            (row.state === 'pending')
-                              ? (_openBlock(), _createElementBlock(_Fragment, { key: 0 }, [
-                                  _createVNode(_component_el_button, {
-                                    class: "touch",
+            : (_ctx.tab === 'notices')
+              ? (_openBlock(), _createBlock(_component_NoticeList, {
+                  key: 1,
+                  onUnread: _cache[1] || (_cache[1] = (n) => (_ctx.unreadNotices = n))
+                }))
+              : (_openBlock(), _createElementBlock(_Fragment, { key: 2 }, [
+                  _createElementVNode("div", _hoisted_6, [
+                    _createElementVNode("button", {
+                      class: _normalizeClass(["stat", { on: _ctx.filter === 'all' }]),
+                      onClick: _cache[2] || (_cache[2] = $event => (_ctx.filter = 'all'))
+                    }, [
+                      _createElementVNode("span", _hoisted_7, _toDisplayString(_ctx.rows.length), 1 /* TEXT */),
+                      _createElementVNode("span", _hoisted_8, _toDisplayString(_ctx.t('app.all')), 1 /* TEXT */)
+                    ], 2 /* CLASS */),
+                    _createElementVNode("button", {
+                      class: _normalizeClass(["stat", { on: _ctx.filter === 'pending' }]),
+                      "data-test": "count-pending",
+                      onClick: _cache[3] || (_cache[3] = $event => (_ctx.filter = 'pending'))
+                    }, [
+                      _createElementVNode("span", _hoisted_9, _toDisplayString(_ctx.counts.pending), 1 /* TEXT */),
+                      _createElementVNode("span", _hoisted_10, _toDisplayString(_ctx.t('unit.pending')), 1 /* TEXT */)
+                    ], 2 /* CLASS */),
+                    _createElementVNode("button", {
+                      class: _normalizeClass(["stat", { on: _ctx.filter === 'signed' }]),
+                      onClick: _cache[4] || (_cache[4] = $event => (_ctx.filter = 'signed'))
+                    }, [
+                      _createElementVNode("span", _hoisted_11, _toDisplayString(_ctx.counts.signed), 1 /* TEXT */),
+                      _createElementVNode("span", _hoisted_12, _toDisplayString(_ctx.t('unit.signed')), 1 /* TEXT */)
+                    ], 2 /* CLASS */),
+                    _createElementVNode("button", {
+                      class: _normalizeClass(["stat stat-yellow", { on: _ctx.filter === 'yellow' }]),
+                      onClick: _cache[5] || (_cache[5] = $event => (_ctx.filter = 'yellow'))
+                    }, [
+                      _createElementVNode("span", _hoisted_13, _toDisplayString(_ctx.counts.yellow), 1 /* TEXT */),
+                      _createElementVNode("span", _hoisted_14, _toDisplayString(_ctx.t('unit.dueSoon')), 1 /* TEXT */)
+                    ], 2 /* CLASS */),
+                    _createElementVNode("button", {
+                      class: _normalizeClass(["stat stat-red", { on: _ctx.filter === 'red' }]),
+                      onClick: _cache[6] || (_cache[6] = $event => (_ctx.filter = 'red'))
+                    }, [
+                      _createElementVNode("span", _hoisted_15, _toDisplayString(_ctx.counts.red), 1 /* TEXT */),
+                      _createElementVNode("span", _hoisted_16, _toDisplayString(_ctx.t('unit.overdue')), 1 /* TEXT */)
+                    ], 2 /* CLASS */)
+                  ]),
+                  (_ctx.narrow)
+                    ? (_openBlock(), _createElementBlock("div", _hoisted_17, [
+                        (!_ctx.shown.length)
+                          ? (_openBlock(), _createElementBlock("div", _hoisted_18, _toDisplayString(_ctx.t('unit.empty')), 1 /* TEXT */))
+                          : _createCommentVNode("v-if", true),
+                        (_openBlock(true), _createElementBlock(_Fragment, null, _renderList(_ctx.shown, (row) => {
+                          return (_openBlock(), _createElementBlock("article", {
+                            key: row.id,
+                            class: _normalizeClass(["unit-card", { 'row-fresh': _ctx.fresh.has(row.id) }]),
+                            "data-test": "inbox-card",
+                            "data-number": row.number
+                          }, [
+                            _createElementVNode("div", _hoisted_20, [
+                              _createElementVNode("a", {
+                                class: "mono link",
+                                href: '#/orders/' + row.order_id,
+                                "data-test": "inbox-number"
+                              }, _toDisplayString(row.number), 9 /* TEXT, PROPS */, _hoisted_21),
+                              _createVNode(_component_StatusTag, {
+                                status: row.state,
+                                kind: "dispatchState"
+                              }, null, 8 /* PROPS */, ["status"])
+                            ]),
+                            _createElementVNode("div", _hoisted_22, [
+                              (row.priority === 'urgent')
+                                ? (_openBlock(), _createBlock(_component_el_tag, {
+                                    key: 0,
+                                    "disable-transitions": "",
+                                    size: "small",
                                     type: "danger",
-                                    plain: "",
-                                    "data-test": "return",
-                                    onClick: $event => (_ctx.open('return', row))
+                                    effect: "dark"
                                   }, {
                                     default: _withCtx(() => [
-                                      _createTextVNode(_toDisplayString(_ctx.t('unit.return')), 1 /* TEXT */)
+                                      _createTextVNode(_toDisplayString(_ctx.t('priority.urgent')), 1 /* TEXT */)
                                     ]),
                                     _: 1 /* STABLE */
-                                  }, 8 /* PROPS */, ["onClick"]),
-                                  _createVNode(_component_el_button, {
-                                    class: "touch wide",
-                                    type: "primary",
-                                    "data-test": "sign-for",
-                                    onClick: $event => (_ctx.signFor(row))
+                                  }))
+                                : _createCommentVNode("v-if", true),
+                              _createVNode(_component_el_tag, {
+                                "disable-transitions": "",
+                                size: "small",
+                                effect: "plain"
+                              }, {
+                                default: _withCtx(() => [
+                                  _createTextVNode(_toDisplayString(_ctx.t('dispatchRole.' + row.role)), 1 /* TEXT */)
+                                ]),
+                                _: 2 /* DYNAMIC */
+                              }, 1024 /* DYNAMIC_SLOTS */),
+                              (row.suspended)
+                                ? (_openBlock(), _createBlock(_component_el_tag, {
+                                    key: 1,
+                                    "disable-transitions": "",
+                                    size: "small",
+                                    type: "info",
+                                    "data-test": "suspended"
                                   }, {
                                     default: _withCtx(() => [
-                                      _createTextVNode(_toDisplayString(_ctx.t('unit.signFor')), 1 /* TEXT */)
+                                      _createTextVNode(_toDisplayString(_ctx.t('suspension.suspended')), 1 /* TEXT */)
                                     ]),
                                     _: 1 /* STABLE */
-                                  }, 8 /* PROPS */, ["onClick"])
-                                ], 64 /* STABLE_FRAGMENT */))
-                              : (_openBlock(), _createElementBlock(_Fragment, { key: 1 }, [
-                                  (row.suspended && row.role === 'lead')
-                                    ? (_openBlock(), _createBlock(_component_el_button, {
-                                        key: 0,
-                                        class: "touch",
-                                        type: "warning",
-                                        plain: "",
-                                        "data-test": "resume",
-                                        onClick: $event => (_ctx.resume(row))
-                                      }, {
-                                        default: _withCtx(() => [
-                                          _createTextVNode(_toDisplayString(_ctx.t('suspension.resume')), 1 /* TEXT */)
-                                        ]),
-                                        _: 1 /* STABLE */
-                                      }, 8 /* PROPS */, ["onClick"]))
-                                    : (_openBlock(), _createBlock(_component_el_button, {
-                                        key: 1,
-                                        class: "touch",
-                                        "data-test": "extension",
-                                        onClick: $event => (_ctx.open('extension', row))
-                                      }, {
-                                        default: _withCtx(() => [
-                                          _createTextVNode(_toDisplayString(_ctx.t('unit.extension')), 1 /* TEXT */)
-                                        ]),
-                                        _: 1 /* STABLE */
-                                      }, 8 /* PROPS */, ["onClick"])),
-                                  _createVNode(_component_el_button, {
-                                    class: "touch",
-                                    "data-test": "progress",
-                                    onClick: $event => (_ctx.open('note', row))
+                                  }))
+                                : _createCommentVNode("v-if", true),
+                              (row.visit_id)
+                                ? (_openBlock(), _createBlock(_component_el_tag, {
+                                    key: 2,
+                                    "disable-transitions": "",
+                                    size: "small",
+                                    type: "warning",
+                                    "data-test": "visit-owed"
                                   }, {
                                     default: _withCtx(() => [
-                                      _createTextVNode(_toDisplayString(_ctx.t('unit.note')), 1 /* TEXT */)
+                                      _createTextVNode(_toDisplayString(_ctx.t('visits.owed')), 1 /* TEXT */)
                                     ]),
                                     _: 1 /* STABLE */
-                                  }, 8 /* PROPS */, ["onClick"]),
-                                  (row.visit_id)
-                                    ? (_openBlock(), _createBlock(_component_el_button, {
-                                        key: 2,
-                                        class: "touch wide",
-                                        type: "warning",
-                                        "data-test": "visit",
-                                        onClick: $event => (_ctx.open('visit', row))
-                                      }, {
-                                        default: _withCtx(() => [
-                                          _createTextVNode(_toDisplayString(_ctx.t('visits.record')), 1 /* TEXT */)
-                                        ]),
-                                        _: 1 /* STABLE */
-                                      }, 8 /* PROPS */, ["onClick"]))
-                                    : (row.role === 'lead')
+                                  }))
+                                : _createCommentVNode("v-if", true),
+                              _createElementVNode("span", _hoisted_23, _toDisplayString(_ctx.$itemName(row.service_item_code)), 1 /* TEXT */)
+                            ]),
+                            _createElementVNode("div", _hoisted_24, _toDisplayString(row.description), 1 /* TEXT */),
+                            _createVNode(_component_MediaStrip, {
+                              items: _ctx.orderMedia(row, { photosOnly: true }),
+                              compact: ""
+                            }, null, 8 /* PROPS */, ["items"]),
+                            _createElementVNode("div", _hoisted_25, _toDisplayString(_ctx.$areaName(row.area_code)) + " " + _toDisplayString(row.address), 1 /* TEXT */),
+                            _createElementVNode("div", _hoisted_26, [
+                              _createElementVNode("span", null, _toDisplayString(row.caller_name), 1 /* TEXT */),
+                              (row.caller_phone)
+                                ? (_openBlock(), _createElementBlock("a", {
+                                    key: 0,
+                                    class: "mono touch-link",
+                                    href: 'tel:' + row.caller_phone,
+                                    "data-test": "inbox-phone"
+                                  }, _toDisplayString(row.caller_phone), 9 /* TEXT, PROPS */, _hoisted_27))
+                                : _createCommentVNode("v-if", true)
+                            ]),
+                            _createElementVNode("div", _hoisted_28, [
+                              (row.state === 'pending')
+                                ? (_openBlock(), _createElementBlock("div", _hoisted_29, [
+                                    _createElementVNode("div", _hoisted_30, _toDisplayString(_ctx.t('unit.signForDue')), 1 /* TEXT */),
+                                    _createVNode(_component_Countdown, {
+                                      due: row.sign_for_due_at,
+                                      start: row.created_at
+                                    }, null, 8 /* PROPS */, ["due", "start"])
+                                  ]))
+                                : _createCommentVNode("v-if", true),
+                              (row.visit_id)
+                                ? (_openBlock(), _createElementBlock("div", _hoisted_31, [
+                                    _createElementVNode("div", _hoisted_32, _toDisplayString(_ctx.t('visits.due')), 1 /* TEXT */),
+                                    _createVNode(_component_Countdown, {
+                                      due: row.visit_due_at,
+                                      start: row.visit_opened_at
+                                    }, null, 8 /* PROPS */, ["due", "start"])
+                                  ]))
+                                : _createCommentVNode("v-if", true),
+                              _createElementVNode("div", null, [
+                                _createElementVNode("div", _hoisted_33, _toDisplayString(_ctx.t('unit.resolutionDue')), 1 /* TEXT */),
+                                _createVNode(_component_Countdown, {
+                                  due: row.due_at || row.resolution_due_at,
+                                  start: row.order_created_at
+                                }, null, 8 /* PROPS */, ["due", "start"])
+                              ])
+                            ]),
+                            _createElementVNode("div", _hoisted_34, [
+                              (row.state === 'pending')
+                                ? (_openBlock(), _createElementBlock(_Fragment, { key: 0 }, [
+                                    _createVNode(_component_el_button, {
+                                      class: "touch",
+                                      type: "danger",
+                                      plain: "",
+                                      "data-test": "return",
+                                      onClick: $event => (_ctx.open('return', row))
+                                    }, {
+                                      default: _withCtx(() => [
+                                        _createTextVNode(_toDisplayString(_ctx.t('unit.return')), 1 /* TEXT */)
+                                      ]),
+                                      _: 1 /* STABLE */
+                                    }, 8 /* PROPS */, ["onClick"]),
+                                    _createVNode(_component_el_button, {
+                                      class: "touch wide",
+                                      type: "primary",
+                                      "data-test": "sign-for",
+                                      onClick: $event => (_ctx.signFor(row))
+                                    }, {
+                                      default: _withCtx(() => [
+                                        _createTextVNode(_toDisplayString(_ctx.t('unit.signFor')), 1 /* TEXT */)
+                                      ]),
+                                      _: 1 /* STABLE */
+                                    }, 8 /* PROPS */, ["onClick"])
+                                  ], 64 /* STABLE_FRAGMENT */))
+                                : (_openBlock(), _createElementBlock(_Fragment, { key: 1 }, [
+                                    (row.suspended && row.role === 'lead')
                                       ? (_openBlock(), _createBlock(_component_el_button, {
-                                          key: 3,
-                                          class: "touch wide",
-                                          type: "success",
-                                          "data-test": "complete",
-                                          onClick: $event => (_ctx.open('complete', row))
+                                          key: 0,
+                                          class: "touch",
+                                          type: "warning",
+                                          plain: "",
+                                          "data-test": "resume",
+                                          onClick: $event => (_ctx.resume(row))
                                         }, {
                                           default: _withCtx(() => [
-                                            _createTextVNode(_toDisplayString(_ctx.t('unit.complete')), 1 /* TEXT */)
+                                            _createTextVNode(_toDisplayString(_ctx.t('suspension.resume')), 1 /* TEXT */)
                                           ]),
                                           _: 1 /* STABLE */
                                         }, 8 /* PROPS */, ["onClick"]))
                                       : (_openBlock(), _createBlock(_component_el_button, {
-                                          key: 4,
-                                          class: "touch wide",
-                                          type: "success",
-                                          onClick: $event => (_ctx.open('part', row))
+                                          key: 1,
+                                          class: "touch",
+                                          "data-test": "extension",
+                                          onClick: $event => (_ctx.open('extension', row))
                                         }, {
                                           default: _withCtx(() => [
-                                            _createTextVNode(_toDisplayString(_ctx.t('unit.part')), 1 /* TEXT */)
+                                            _createTextVNode(_toDisplayString(_ctx.t('unit.extension')), 1 /* TEXT */)
+                                          ]),
+                                          _: 1 /* STABLE */
+                                        }, 8 /* PROPS */, ["onClick"])),
+                                    _createVNode(_component_el_button, {
+                                      class: "touch",
+                                      "data-test": "progress",
+                                      onClick: $event => (_ctx.open('note', row))
+                                    }, {
+                                      default: _withCtx(() => [
+                                        _createTextVNode(_toDisplayString(_ctx.t('unit.note')), 1 /* TEXT */)
+                                      ]),
+                                      _: 1 /* STABLE */
+                                    }, 8 /* PROPS */, ["onClick"]),
+                                    (row.visit_id)
+                                      ? (_openBlock(), _createBlock(_component_el_button, {
+                                          key: 2,
+                                          class: "touch wide",
+                                          type: "warning",
+                                          "data-test": "visit",
+                                          onClick: $event => (_ctx.open('visit', row))
+                                        }, {
+                                          default: _withCtx(() => [
+                                            _createTextVNode(_toDisplayString(_ctx.t('visits.record')), 1 /* TEXT */)
                                           ]),
                                           _: 1 /* STABLE */
                                         }, 8 /* PROPS */, ["onClick"]))
-                                ], 64 /* STABLE_FRAGMENT */))
-                          ])
-                        ], 10 /* CLASS, PROPS */, _hoisted_18))
-                      }), 128 /* KEYED_FRAGMENT */))
-                    ]))
-                  : (_openBlock(), _createBlock(_component_el_card, {
-                      key: 1,
-                      shadow: "never",
-                      class: "panel table-panel"
-                    }, {
-                      default: _withCtx(() => [
-                        _createVNode(_component_el_table, {
-                          data: _ctx.shown,
-                          "row-class-name": _ctx.rowClass,
-                          "row-key": "id",
-                          "empty-text": _ctx.t('unit.empty'),
-                          "data-test": "inbox"
-                        }, {
-                          default: _withCtx(() => [
-                            _createVNode(_component_el_table_column, {
-                              label: _ctx.t('unit.number'),
-                              width: "190"
-                            }, {
-                              default: _withCtx(({ row }) => [
-                                _createElementVNode("a", {
-                                  class: "mono link",
-                                  href: '#/orders/' + row.order_id,
-                                  "data-test": "inbox-number"
-                                }, _toDisplayString(row.number), 9 /* TEXT, PROPS */, _hoisted_34),
-                                _createElementVNode("div", _hoisted_35, [
-                                  (row.priority === 'urgent')
+                                      : (row.role === 'lead')
+                                        ? (_openBlock(), _createBlock(_component_el_button, {
+                                            key: 3,
+                                            class: "touch wide",
+                                            type: "success",
+                                            "data-test": "complete",
+                                            onClick: $event => (_ctx.open('complete', row))
+                                          }, {
+                                            default: _withCtx(() => [
+                                              _createTextVNode(_toDisplayString(_ctx.t('unit.complete')), 1 /* TEXT */)
+                                            ]),
+                                            _: 1 /* STABLE */
+                                          }, 8 /* PROPS */, ["onClick"]))
+                                        : (_openBlock(), _createBlock(_component_el_button, {
+                                            key: 4,
+                                            class: "touch wide",
+                                            type: "success",
+                                            onClick: $event => (_ctx.open('part', row))
+                                          }, {
+                                            default: _withCtx(() => [
+                                              _createTextVNode(_toDisplayString(_ctx.t('unit.part')), 1 /* TEXT */)
+                                            ]),
+                                            _: 1 /* STABLE */
+                                          }, 8 /* PROPS */, ["onClick"]))
+                                  ], 64 /* STABLE_FRAGMENT */))
+                            ])
+                          ], 10 /* CLASS, PROPS */, _hoisted_19))
+                        }), 128 /* KEYED_FRAGMENT */))
+                      ]))
+                    : (_openBlock(), _createBlock(_component_el_card, {
+                        key: 1,
+                        shadow: "never",
+                        class: "panel table-panel"
+                      }, {
+                        default: _withCtx(() => [
+                          _createVNode(_component_el_table, {
+                            data: _ctx.shown,
+                            "row-class-name": _ctx.rowClass,
+                            "row-key": "id",
+                            "empty-text": _ctx.t('unit.empty'),
+                            "data-test": "inbox"
+                          }, {
+                            default: _withCtx(() => [
+                              _createVNode(_component_el_table_column, {
+                                label: _ctx.t('unit.number'),
+                                width: "190"
+                              }, {
+                                default: _withCtx(({ row }) => [
+                                  _createElementVNode("a", {
+                                    class: "mono link",
+                                    href: '#/orders/' + row.order_id,
+                                    "data-test": "inbox-number"
+                                  }, _toDisplayString(row.number), 9 /* TEXT, PROPS */, _hoisted_35),
+                                  _createElementVNode("div", _hoisted_36, [
+                                    (row.priority === 'urgent')
+                                      ? (_openBlock(), _createBlock(_component_el_tag, {
+                                          key: 0,
+                                          "disable-transitions": "",
+                                          size: "small",
+                                          type: "danger",
+                                          effect: "dark"
+                                        }, {
+                                          default: _withCtx(() => [
+                                            _createTextVNode(_toDisplayString(_ctx.t('priority.urgent')), 1 /* TEXT */)
+                                          ]),
+                                          _: 1 /* STABLE */
+                                        }))
+                                      : _createCommentVNode("v-if", true),
+                                    _createVNode(_component_el_tag, {
+                                      "disable-transitions": "",
+                                      size: "small",
+                                      effect: "plain"
+                                    }, {
+                                      default: _withCtx(() => [
+                                        _createTextVNode(_toDisplayString(_ctx.t('dispatchRole.' + row.role)), 1 /* TEXT */)
+                                      ]),
+                                      _: 2 /* DYNAMIC */
+                                    }, 1024 /* DYNAMIC_SLOTS */),
+                                    (row.visit_id)
+                                      ? (_openBlock(), _createBlock(_component_el_tag, {
+                                          key: 1,
+                                          "disable-transitions": "",
+                                          size: "small",
+                                          type: "warning",
+                                          "data-test": "visit-owed"
+                                        }, {
+                                          default: _withCtx(() => [
+                                            _createTextVNode(_toDisplayString(_ctx.t('visits.owed')), 1 /* TEXT */)
+                                          ]),
+                                          _: 1 /* STABLE */
+                                        }))
+                                      : _createCommentVNode("v-if", true)
+                                  ]),
+                                  (row.visit_id)
+                                    ? (_openBlock(), _createElementBlock("div", _hoisted_37, [
+                                        _createElementVNode("span", _hoisted_38, _toDisplayString(_ctx.t('visits.due')), 1 /* TEXT */),
+                                        _cache[21] || (_cache[21] = _createTextVNode()),
+                                        _createVNode(_component_Countdown, {
+                                          due: row.visit_due_at,
+                                          start: row.visit_opened_at
+                                        }, null, 8 /* PROPS */, ["due", "start"])
+                                      ]))
+                                    : _createCommentVNode("v-if", true),
+                                  _createVNode(_component_MediaStrip, {
+                                    items: _ctx.orderMedia(row, { photosOnly: true }),
+                                    compact: ""
+                                  }, null, 8 /* PROPS */, ["items"])
+                                ]),
+                                _: 1 /* STABLE */
+                              }, 8 /* PROPS */, ["label"]),
+                              _createVNode(_component_el_table_column, {
+                                label: _ctx.t('unit.item'),
+                                "min-width": "210"
+                              }, {
+                                default: _withCtx(({ row }) => [
+                                  _createElementVNode("div", _hoisted_39, _toDisplayString(_ctx.$itemName(row.service_item_code)), 1 /* TEXT */),
+                                  _createElementVNode("div", _hoisted_40, _toDisplayString(_ctx.$unitName(row.enterprise_id) || row.enterprise_name), 1 /* TEXT */)
+                                ]),
+                                _: 1 /* STABLE */
+                              }, 8 /* PROPS */, ["label"]),
+                              _createVNode(_component_el_table_column, {
+                                label: _ctx.t('unit.description'),
+                                "min-width": "260"
+                              }, {
+                                default: _withCtx(({ row }) => [
+                                  _createElementVNode("div", _hoisted_41, _toDisplayString(row.description), 1 /* TEXT */),
+                                  _createElementVNode("div", _hoisted_42, _toDisplayString(_ctx.$areaName(row.area_code)) + " " + _toDisplayString(row.address), 1 /* TEXT */)
+                                ]),
+                                _: 1 /* STABLE */
+                              }, 8 /* PROPS */, ["label"]),
+                              _createVNode(_component_el_table_column, {
+                                label: _ctx.t('unit.caller'),
+                                width: "150"
+                              }, {
+                                default: _withCtx(({ row }) => [
+                                  _createElementVNode("div", null, _toDisplayString(row.caller_name), 1 /* TEXT */),
+                                  _createElementVNode("div", _hoisted_43, _toDisplayString(row.caller_phone || ''), 1 /* TEXT */)
+                                ]),
+                                _: 1 /* STABLE */
+                              }, 8 /* PROPS */, ["label"]),
+                              _createVNode(_component_el_table_column, {
+                                label: _ctx.t('unit.state'),
+                                width: "100"
+                              }, {
+                                default: _withCtx(({ row }) => [
+                                  _createVNode(_component_StatusTag, {
+                                    status: row.state,
+                                    kind: "dispatchState"
+                                  }, null, 8 /* PROPS */, ["status"])
+                                ]),
+                                _: 1 /* STABLE */
+                              }, 8 /* PROPS */, ["label"]),
+                              _createVNode(_component_el_table_column, {
+                                label: _ctx.t('unit.signForDue'),
+                                width: "150"
+                              }, {
+                                default: _withCtx(({ row }) => [
+                                  _createVNode(_component_Countdown, {
+                                    due: row.sign_for_due_at,
+                                    start: row.created_at,
+                                    stopped: row.state !== 'pending'
+                                  }, null, 8 /* PROPS */, ["due", "start", "stopped"])
+                                ]),
+                                _: 1 /* STABLE */
+                              }, 8 /* PROPS */, ["label"]),
+                              _createVNode(_component_el_table_column, {
+                                label: _ctx.t('unit.resolutionDue'),
+                                width: "150"
+                              }, {
+                                default: _withCtx(({ row }) => [
+                                  (row.suspended)
                                     ? (_openBlock(), _createBlock(_component_el_tag, {
                                         key: 0,
                                         "disable-transitions": "",
                                         size: "small",
-                                        type: "danger",
-                                        effect: "dark"
+                                        type: "info",
+                                        "data-test": "suspended"
                                       }, {
                                         default: _withCtx(() => [
-                                          _createTextVNode(_toDisplayString(_ctx.t('priority.urgent')), 1 /* TEXT */)
+                                          _createTextVNode(_toDisplayString(_ctx.t('suspension.suspended')), 1 /* TEXT */)
                                         ]),
                                         _: 1 /* STABLE */
                                       }))
-                                    : _createCommentVNode("v-if", true),
-                                  _createVNode(_component_el_tag, {
-                                    "disable-transitions": "",
-                                    size: "small",
-                                    effect: "plain"
-                                  }, {
-                                    default: _withCtx(() => [
-                                      _createTextVNode(_toDisplayString(_ctx.t('dispatchRole.' + row.role)), 1 /* TEXT */)
-                                    ]),
-                                    _: 2 /* DYNAMIC */
-                                  }, 1024 /* DYNAMIC_SLOTS */),
-                                  (row.visit_id)
-                                    ? (_openBlock(), _createBlock(_component_el_tag, {
+                                    : (_openBlock(), _createBlock(_component_Countdown, {
                                         key: 1,
-                                        "disable-transitions": "",
-                                        size: "small",
-                                        type: "warning",
-                                        "data-test": "visit-owed"
-                                      }, {
-                                        default: _withCtx(() => [
-                                          _createTextVNode(_toDisplayString(_ctx.t('visits.owed')), 1 /* TEXT */)
-                                        ]),
-                                        _: 1 /* STABLE */
-                                      }))
-                                    : _createCommentVNode("v-if", true)
+                                        due: row.due_at || row.resolution_due_at,
+                                        start: row.order_created_at
+                                      }, null, 8 /* PROPS */, ["due", "start"]))
                                 ]),
-                                (row.visit_id)
-                                  ? (_openBlock(), _createElementBlock("div", _hoisted_36, [
-                                      _createElementVNode("span", _hoisted_37, _toDisplayString(_ctx.t('visits.due')), 1 /* TEXT */),
-                                      _cache[20] || (_cache[20] = _createTextVNode()),
-                                      _createVNode(_component_Countdown, {
-                                        due: row.visit_due_at,
-                                        start: row.visit_opened_at
-                                      }, null, 8 /* PROPS */, ["due", "start"])
-                                    ]))
-                                  : _createCommentVNode("v-if", true),
-                                _createVNode(_component_MediaStrip, {
-                                  items: _ctx.orderMedia(row, { photosOnly: true }),
-                                  compact: ""
-                                }, null, 8 /* PROPS */, ["items"])
-                              ]),
-                              _: 1 /* STABLE */
-                            }, 8 /* PROPS */, ["label"]),
-                            _createVNode(_component_el_table_column, {
-                              label: _ctx.t('unit.item'),
-                              "min-width": "210"
-                            }, {
-                              default: _withCtx(({ row }) => [
-                                _createElementVNode("div", _hoisted_38, _toDisplayString(_ctx.$itemName(row.service_item_code)), 1 /* TEXT */),
-                                _createElementVNode("div", _hoisted_39, _toDisplayString(_ctx.$unitName(row.enterprise_id) || row.enterprise_name), 1 /* TEXT */)
-                              ]),
-                              _: 1 /* STABLE */
-                            }, 8 /* PROPS */, ["label"]),
-                            _createVNode(_component_el_table_column, {
-                              label: _ctx.t('unit.description'),
-                              "min-width": "260"
-                            }, {
-                              default: _withCtx(({ row }) => [
-                                _createElementVNode("div", _hoisted_40, _toDisplayString(row.description), 1 /* TEXT */),
-                                _createElementVNode("div", _hoisted_41, _toDisplayString(_ctx.$areaName(row.area_code)) + " " + _toDisplayString(row.address), 1 /* TEXT */)
-                              ]),
-                              _: 1 /* STABLE */
-                            }, 8 /* PROPS */, ["label"]),
-                            _createVNode(_component_el_table_column, {
-                              label: _ctx.t('unit.caller'),
-                              width: "150"
-                            }, {
-                              default: _withCtx(({ row }) => [
-                                _createElementVNode("div", null, _toDisplayString(row.caller_name), 1 /* TEXT */),
-                                _createElementVNode("div", _hoisted_42, _toDisplayString(row.caller_phone || ''), 1 /* TEXT */)
-                              ]),
-                              _: 1 /* STABLE */
-                            }, 8 /* PROPS */, ["label"]),
-                            _createVNode(_component_el_table_column, {
-                              label: _ctx.t('unit.state'),
-                              width: "100"
-                            }, {
-                              default: _withCtx(({ row }) => [
-                                _createVNode(_component_StatusTag, {
-                                  status: row.state,
-                                  kind: "dispatchState"
-                                }, null, 8 /* PROPS */, ["status"])
-                              ]),
-                              _: 1 /* STABLE */
-                            }, 8 /* PROPS */, ["label"]),
-                            _createVNode(_component_el_table_column, {
-                              label: _ctx.t('unit.signForDue'),
-                              width: "150"
-                            }, {
-                              default: _withCtx(({ row }) => [
-                                _createVNode(_component_Countdown, {
-                                  due: row.sign_for_due_at,
-                                  start: row.created_at,
-                                  stopped: row.state !== 'pending'
-                                }, null, 8 /* PROPS */, ["due", "start", "stopped"])
-                              ]),
-                              _: 1 /* STABLE */
-                            }, 8 /* PROPS */, ["label"]),
-                            _createVNode(_component_el_table_column, {
-                              label: _ctx.t('unit.resolutionDue'),
-                              width: "150"
-                            }, {
-                              default: _withCtx(({ row }) => [
-                                (row.suspended)
-                                  ? (_openBlock(), _createBlock(_component_el_tag, {
-                                      key: 0,
-                                      "disable-transitions": "",
-                                      size: "small",
-                                      type: "info",
-                                      "data-test": "suspended"
-                                    }, {
-                                      default: _withCtx(() => [
-                                        _createTextVNode(_toDisplayString(_ctx.t('suspension.suspended')), 1 /* TEXT */)
-                                      ]),
-                                      _: 1 /* STABLE */
-                                    }))
-                                  : (_openBlock(), _createBlock(_component_Countdown, {
-                                      key: 1,
-                                      due: row.due_at || row.resolution_due_at,
-                                      start: row.order_created_at
-                                    }, null, 8 /* PROPS */, ["due", "start"]))
-                              ]),
-                              _: 1 /* STABLE */
-                            }, 8 /* PROPS */, ["label"]),
-                            _createVNode(_component_el_table_column, {
-                              label: _ctx.t('app.actions'),
-                              width: "236",
-                              fixed: "right"
-                            }, {
-                              default: _withCtx(({ row }) => [
-                                _createElementVNode("div", _hoisted_43, [
-                                  (row.state === 'pending')
-                                    ? (_openBlock(), _createElementBlock(_Fragment, { key: 0 }, [
-                                        _createVNode(_component_el_button, {
-                                          size: "small",
-                                          type: "primary",
-                                          "data-test": "sign-for",
-                                          onClick: $event => (_ctx.signFor(row))
-                                        }, {
-                                          default: _withCtx(() => [
-                                            _createTextVNode(_toDisplayString(_ctx.t('unit.signFor')), 1 /* TEXT */)
-                                          ]),
-                                          _: 1 /* STABLE */
-                                        }, 8 /* PROPS */, ["onClick"]),
-                                        _createVNode(_component_el_button, {
-                                          size: "small",
-                                          type: "danger",
-                                          plain: "",
-                                          "data-test": "return",
-                                          onClick: $event => (_ctx.open('return', row))
-                                        }, {
-                                          default: _withCtx(() => [
-                                            _createTextVNode(_toDisplayString(_ctx.t('unit.return')), 1 /* TEXT */)
-                                          ]),
-                                          _: 1 /* STABLE */
-                                        }, 8 /* PROPS */, ["onClick"])
-                                      ], 64 /* STABLE_FRAGMENT */))
-                                    : (_openBlock(), _createElementBlock(_Fragment, { key: 1 }, [
-                                        _createVNode(_component_el_button, {
-                                          size: "small",
-                                          "data-test": "progress",
-                                          onClick: $event => (_ctx.open('note', row))
-                                        }, {
-                                          default: _withCtx(() => [
-                                            _createTextVNode(_toDisplayString(_ctx.t('unit.note')), 1 /* TEXT */)
-                                          ]),
-                                          _: 1 /* STABLE */
-                                        }, 8 /* PROPS */, ["onClick"]),
-                                        (row.suspended && row.role === 'lead')
-                                          ? (_openBlock(), _createBlock(_component_el_button, {
-                                              key: 0,
-                                              size: "small",
-                                              type: "warning",
-                                              plain: "",
-                                              "data-test": "resume",
-                                              title: _ctx.t('suspension.resumeHint'),
-                                              onClick: $event => (_ctx.resume(row))
-                                            }, {
-                                              default: _withCtx(() => [
-                                                _createTextVNode(_toDisplayString(_ctx.t('suspension.resume')), 1 /* TEXT */)
-                                              ]),
-                                              _: 1 /* STABLE */
-                                            }, 8 /* PROPS */, ["title", "onClick"]))
-                                          : (_openBlock(), _createBlock(_component_el_button, {
-                                              key: 1,
-                                              size: "small",
-                                              onClick: $event => (_ctx.open('extension', row))
-                                            }, {
-                                              default: _withCtx(() => [
-                                                _createTextVNode(_toDisplayString(_ctx.t('unit.extension')), 1 /* TEXT */)
-                                              ]),
-                                              _: 1 /* STABLE */
-                                            }, 8 /* PROPS */, ["onClick"])),
-                                        (row.visit_id)
-                                          ? (_openBlock(), _createBlock(_component_el_button, {
-                                              key: 2,
-                                              size: "small",
-                                              type: "warning",
-                                              "data-test": "visit",
-                                              onClick: $event => (_ctx.open('visit', row))
-                                            }, {
-                                              default: _withCtx(() => [
-                                                _createTextVNode(_toDisplayString(_ctx.t('visits.record')), 1 /* TEXT */)
-                                              ]),
-                                              _: 1 /* STABLE */
-                                            }, 8 /* PROPS */, ["onClick"]))
-                                          : (row.role === 'lead')
+                                _: 1 /* STABLE */
+                              }, 8 /* PROPS */, ["label"]),
+                              _createVNode(_component_el_table_column, {
+                                label: _ctx.t('app.actions'),
+                                width: "236",
+                                fixed: "right"
+                              }, {
+                                default: _withCtx(({ row }) => [
+                                  _createElementVNode("div", _hoisted_44, [
+                                    (row.state === 'pending')
+                                      ? (_openBlock(), _createElementBlock(_Fragment, { key: 0 }, [
+                                          _createVNode(_component_el_button, {
+                                            size: "small",
+                                            type: "primary",
+                                            "data-test": "sign-for",
+                                            onClick: $event => (_ctx.signFor(row))
+                                          }, {
+                                            default: _withCtx(() => [
+                                              _createTextVNode(_toDisplayString(_ctx.t('unit.signFor')), 1 /* TEXT */)
+                                            ]),
+                                            _: 1 /* STABLE */
+                                          }, 8 /* PROPS */, ["onClick"]),
+                                          _createVNode(_component_el_button, {
+                                            size: "small",
+                                            type: "danger",
+                                            plain: "",
+                                            "data-test": "return",
+                                            onClick: $event => (_ctx.open('return', row))
+                                          }, {
+                                            default: _withCtx(() => [
+                                              _createTextVNode(_toDisplayString(_ctx.t('unit.return')), 1 /* TEXT */)
+                                            ]),
+                                            _: 1 /* STABLE */
+                                          }, 8 /* PROPS */, ["onClick"])
+                                        ], 64 /* STABLE_FRAGMENT */))
+                                      : (_openBlock(), _createElementBlock(_Fragment, { key: 1 }, [
+                                          _createVNode(_component_el_button, {
+                                            size: "small",
+                                            "data-test": "progress",
+                                            onClick: $event => (_ctx.open('note', row))
+                                          }, {
+                                            default: _withCtx(() => [
+                                              _createTextVNode(_toDisplayString(_ctx.t('unit.note')), 1 /* TEXT */)
+                                            ]),
+                                            _: 1 /* STABLE */
+                                          }, 8 /* PROPS */, ["onClick"]),
+                                          (row.suspended && row.role === 'lead')
                                             ? (_openBlock(), _createBlock(_component_el_button, {
-                                                key: 3,
+                                                key: 0,
                                                 size: "small",
-                                                type: "success",
-                                                "data-test": "complete",
-                                                onClick: $event => (_ctx.open('complete', row))
+                                                type: "warning",
+                                                plain: "",
+                                                "data-test": "resume",
+                                                title: _ctx.t('suspension.resumeHint'),
+                                                onClick: $event => (_ctx.resume(row))
                                               }, {
                                                 default: _withCtx(() => [
-                                                  _createTextVNode(_toDisplayString(_ctx.t('unit.complete')), 1 /* TEXT */)
+                                                  _createTextVNode(_toDisplayString(_ctx.t('suspension.resume')), 1 /* TEXT */)
                                                 ]),
                                                 _: 1 /* STABLE */
-                                              }, 8 /* PROPS */, ["onClick"]))
+                                              }, 8 /* PROPS */, ["title", "onClick"]))
                                             : (_openBlock(), _createBlock(_component_el_button, {
-                                                key: 4,
+                                                key: 1,
                                                 size: "small",
-                                                type: "success",
-                                                onClick: $event => (_ctx.open('part', row))
+                                                onClick: $event => (_ctx.open('extension', row))
                                               }, {
                                                 default: _withCtx(() => [
-                                                  _createTextVNode(_toDisplayString(_ctx.t('unit.part')), 1 /* TEXT */)
+                                                  _createTextVNode(_toDisplayString(_ctx.t('unit.extension')), 1 /* TEXT */)
+                                                ]),
+                                                _: 1 /* STABLE */
+                                              }, 8 /* PROPS */, ["onClick"])),
+                                          (row.visit_id)
+                                            ? (_openBlock(), _createBlock(_component_el_button, {
+                                                key: 2,
+                                                size: "small",
+                                                type: "warning",
+                                                "data-test": "visit",
+                                                onClick: $event => (_ctx.open('visit', row))
+                                              }, {
+                                                default: _withCtx(() => [
+                                                  _createTextVNode(_toDisplayString(_ctx.t('visits.record')), 1 /* TEXT */)
                                                 ]),
                                                 _: 1 /* STABLE */
                                               }, 8 /* PROPS */, ["onClick"]))
-                                      ], 64 /* STABLE_FRAGMENT */))
-                                ])
-                              ]),
-                              _: 1 /* STABLE */
-                            }, 8 /* PROPS */, ["label"])
-                          ]),
-                          _: 1 /* STABLE */
-                        }, 8 /* PROPS */, ["data", "row-class-name", "empty-text"])
-                      ]),
-                      _: 1 /* STABLE */
-                    }))
-              ], 64 /* STABLE_FRAGMENT */)),
+                                            : (row.role === 'lead')
+                                              ? (_openBlock(), _createBlock(_component_el_button, {
+                                                  key: 3,
+                                                  size: "small",
+                                                  type: "success",
+                                                  "data-test": "complete",
+                                                  onClick: $event => (_ctx.open('complete', row))
+                                                }, {
+                                                  default: _withCtx(() => [
+                                                    _createTextVNode(_toDisplayString(_ctx.t('unit.complete')), 1 /* TEXT */)
+                                                  ]),
+                                                  _: 1 /* STABLE */
+                                                }, 8 /* PROPS */, ["onClick"]))
+                                              : (_openBlock(), _createBlock(_component_el_button, {
+                                                  key: 4,
+                                                  size: "small",
+                                                  type: "success",
+                                                  onClick: $event => (_ctx.open('part', row))
+                                                }, {
+                                                  default: _withCtx(() => [
+                                                    _createTextVNode(_toDisplayString(_ctx.t('unit.part')), 1 /* TEXT */)
+                                                  ]),
+                                                  _: 1 /* STABLE */
+                                                }, 8 /* PROPS */, ["onClick"]))
+                                        ], 64 /* STABLE_FRAGMENT */))
+                                  ])
+                                ]),
+                                _: 1 /* STABLE */
+                              }, 8 /* PROPS */, ["label"])
+                            ]),
+                            _: 1 /* STABLE */
+                          }, 8 /* PROPS */, ["data", "row-class-name", "empty-text"])
+                        ]),
+                        _: 1 /* STABLE */
+                      }))
+                ], 64 /* STABLE_FRAGMENT */)),
           _createVNode(_component_el_dialog, {
             "model-value": !!_ctx.dialog.kind,
             width: _ctx.narrow ? '100%' : '560px',
@@ -12065,7 +12908,7 @@ export const renders = new Map([
             title: _ctx.dialogTitle
           }, {
             footer: _withCtx(() => [
-              _createElementVNode("div", _hoisted_46, [
+              _createElementVNode("div", _hoisted_47, [
                 _createVNode(_component_el_button, {
                   class: "touch",
                   onClick: _ctx.close
@@ -12107,7 +12950,7 @@ export const renders = new Map([
                               default: _withCtx(() => [
                                 _createVNode(_component_el_select, {
                                   modelValue: _ctx.dialog.form.reason_code,
-                                  "onUpdate:modelValue": _cache[6] || (_cache[6] = $event => ((_ctx.dialog.form.reason_code) = $event)),
+                                  "onUpdate:modelValue": _cache[7] || (_cache[7] = $event => ((_ctx.dialog.form.reason_code) = $event)),
                                   class: "full",
                                   "data-test": "return-reason"
                                 }, {
@@ -12131,7 +12974,7 @@ export const renders = new Map([
                               default: _withCtx(() => [
                                 _createVNode(_component_el_input, {
                                   modelValue: _ctx.dialog.form.reason_text,
-                                  "onUpdate:modelValue": _cache[7] || (_cache[7] = $event => ((_ctx.dialog.form.reason_text) = $event)),
+                                  "onUpdate:modelValue": _cache[8] || (_cache[8] = $event => ((_ctx.dialog.form.reason_text) = $event)),
                                   type: "textarea",
                                   rows: 3,
                                   maxlength: "2000",
@@ -12150,7 +12993,7 @@ export const renders = new Map([
                                 default: _withCtx(() => [
                                   _createVNode(_component_el_input, {
                                     modelValue: _ctx.dialog.form.text,
-                                    "onUpdate:modelValue": _cache[8] || (_cache[8] = $event => ((_ctx.dialog.form.text) = $event)),
+                                    "onUpdate:modelValue": _cache[9] || (_cache[9] = $event => ((_ctx.dialog.form.text) = $event)),
                                     type: "textarea",
                                     rows: 4,
                                     maxlength: "4000",
@@ -12167,7 +13010,7 @@ export const renders = new Map([
                                     default: _withCtx(() => [
                                       _createVNode(_component_ProofUpload, {
                                         modelValue: _ctx.dialog.files,
-                                        "onUpdate:modelValue": _cache[9] || (_cache[9] = $event => ((_ctx.dialog.files) = $event)),
+                                        "onUpdate:modelValue": _cache[10] || (_cache[10] = $event => ((_ctx.dialog.files) = $event)),
                                         "dispatch-id": _ctx.dialog.row.id
                                       }, null, 8 /* PROPS */, ["modelValue", "dispatch-id"])
                                     ]),
@@ -12183,7 +13026,7 @@ export const renders = new Map([
                                   default: _withCtx(() => [
                                     _createVNode(_component_el_radio_group, {
                                       modelValue: _ctx.dialog.form.kind,
-                                      "onUpdate:modelValue": _cache[10] || (_cache[10] = $event => ((_ctx.dialog.form.kind) = $event))
+                                      "onUpdate:modelValue": _cache[11] || (_cache[11] = $event => ((_ctx.dialog.form.kind) = $event))
                                     }, {
                                       default: _withCtx(() => [
                                         _createVNode(_component_el_radio_button, { value: "extension" }, {
@@ -12211,7 +13054,7 @@ export const renders = new Map([
                                   default: _withCtx(() => [
                                     _createVNode(_component_el_date_picker, {
                                       modelValue: _ctx.dialog.form.requested_due_at,
-                                      "onUpdate:modelValue": _cache[11] || (_cache[11] = $event => ((_ctx.dialog.form.requested_due_at) = $event)),
+                                      "onUpdate:modelValue": _cache[12] || (_cache[12] = $event => ((_ctx.dialog.form.requested_due_at) = $event)),
                                       type: "datetime",
                                       class: "full"
                                     }, null, 8 /* PROPS */, ["modelValue"])
@@ -12225,7 +13068,7 @@ export const renders = new Map([
                                   default: _withCtx(() => [
                                     _createVNode(_component_el_input, {
                                       modelValue: _ctx.dialog.form.reason,
-                                      "onUpdate:modelValue": _cache[12] || (_cache[12] = $event => ((_ctx.dialog.form.reason) = $event)),
+                                      "onUpdate:modelValue": _cache[13] || (_cache[13] = $event => ((_ctx.dialog.form.reason) = $event)),
                                       type: "textarea",
                                       rows: 3,
                                       maxlength: "2000"
@@ -12236,7 +13079,7 @@ export const renders = new Map([
                               ], 64 /* STABLE_FRAGMENT */))
                             : (_ctx.dialog.kind === 'visit')
                               ? (_openBlock(), _createElementBlock(_Fragment, { key: 3 }, [
-                                  _createElementVNode("p", _hoisted_44, _toDisplayString(_ctx.t('visits.why', { reason: _ctx.dialog.row.reason })), 1 /* TEXT */),
+                                  _createElementVNode("p", _hoisted_45, _toDisplayString(_ctx.t('visits.why', { reason: _ctx.dialog.row.reason })), 1 /* TEXT */),
                                   _createVNode(_component_el_form_item, {
                                     label: _ctx.t('visits.when'),
                                     required: ""
@@ -12244,7 +13087,7 @@ export const renders = new Map([
                                     default: _withCtx(() => [
                                       _createVNode(_component_el_date_picker, {
                                         modelValue: _ctx.dialog.form.visited_at,
-                                        "onUpdate:modelValue": _cache[13] || (_cache[13] = $event => ((_ctx.dialog.form.visited_at) = $event)),
+                                        "onUpdate:modelValue": _cache[14] || (_cache[14] = $event => ((_ctx.dialog.form.visited_at) = $event)),
                                         type: "datetime",
                                         class: "full",
                                         "data-test": "visit-when"
@@ -12259,7 +13102,7 @@ export const renders = new Map([
                                     default: _withCtx(() => [
                                       _createVNode(_component_el_input, {
                                         modelValue: _ctx.dialog.form.visitors,
-                                        "onUpdate:modelValue": _cache[14] || (_cache[14] = $event => ((_ctx.dialog.form.visitors) = $event)),
+                                        "onUpdate:modelValue": _cache[15] || (_cache[15] = $event => ((_ctx.dialog.form.visitors) = $event)),
                                         maxlength: "500",
                                         placeholder: _ctx.t('visits.whoHint'),
                                         "data-test": "visit-who"
@@ -12274,7 +13117,7 @@ export const renders = new Map([
                                     default: _withCtx(() => [
                                       _createVNode(_component_el_input, {
                                         modelValue: _ctx.dialog.form.findings,
-                                        "onUpdate:modelValue": _cache[15] || (_cache[15] = $event => ((_ctx.dialog.form.findings) = $event)),
+                                        "onUpdate:modelValue": _cache[16] || (_cache[16] = $event => ((_ctx.dialog.form.findings) = $event)),
                                         type: "textarea",
                                         rows: 4,
                                         maxlength: "8000",
@@ -12290,10 +13133,10 @@ export const renders = new Map([
                                     default: _withCtx(() => [
                                       _createVNode(_component_ProofUpload, {
                                         modelValue: _ctx.dialog.files,
-                                        "onUpdate:modelValue": _cache[16] || (_cache[16] = $event => ((_ctx.dialog.files) = $event)),
+                                        "onUpdate:modelValue": _cache[17] || (_cache[17] = $event => ((_ctx.dialog.files) = $event)),
                                         "dispatch-id": _ctx.dialog.row.id
                                       }, null, 8 /* PROPS */, ["modelValue", "dispatch-id"]),
-                                      _createElementVNode("div", _hoisted_45, _toDisplayString(_ctx.t('visits.photosHint')), 1 /* TEXT */)
+                                      _createElementVNode("div", _hoisted_46, _toDisplayString(_ctx.t('visits.photosHint')), 1 /* TEXT */)
                                     ]),
                                     _: 1 /* STABLE */
                                   }, 8 /* PROPS */, ["label"]),
@@ -12304,7 +13147,7 @@ export const renders = new Map([
                                     default: _withCtx(() => [
                                       _createVNode(_component_el_radio_group, {
                                         modelValue: _ctx.dialog.form.citizen_confirmation,
-                                        "onUpdate:modelValue": _cache[17] || (_cache[17] = $event => ((_ctx.dialog.form.citizen_confirmation) = $event)),
+                                        "onUpdate:modelValue": _cache[18] || (_cache[18] = $event => ((_ctx.dialog.form.citizen_confirmation) = $event)),
                                         "data-test": "visit-confirmation"
                                       }, {
                                         default: _withCtx(() => [
@@ -12335,7 +13178,7 @@ export const renders = new Map([
                                       default: _withCtx(() => [
                                         _createVNode(_component_el_input, {
                                           modelValue: _ctx.dialog.form.reply,
-                                          "onUpdate:modelValue": _cache[18] || (_cache[18] = $event => ((_ctx.dialog.form.reply) = $event)),
+                                          "onUpdate:modelValue": _cache[19] || (_cache[19] = $event => ((_ctx.dialog.form.reply) = $event)),
                                           type: "textarea",
                                           rows: 4,
                                           maxlength: "8000",
@@ -12350,7 +13193,7 @@ export const renders = new Map([
                                       default: _withCtx(() => [
                                         _createVNode(_component_ProofUpload, {
                                           modelValue: _ctx.dialog.files,
-                                          "onUpdate:modelValue": _cache[19] || (_cache[19] = $event => ((_ctx.dialog.files) = $event)),
+                                          "onUpdate:modelValue": _cache[20] || (_cache[20] = $event => ((_ctx.dialog.files) = $event)),
                                           "dispatch-id": _ctx.dialog.row.id
                                         }, null, 8 /* PROPS */, ["modelValue", "dispatch-id"])
                                       ]),

@@ -15,6 +15,8 @@ import { countdown, errorText, itemName, now } from "../store.js";
 import { RETURN_REASONS } from "../vocab.js";
 import { useLiveReload, useNarrow } from "./common.js";
 import { MediaStrip, orderMedia } from "./media.js";
+import { NoticeList } from "./notices.js";
+import { onNoticeEvent } from "../live.js";
 
 // How the citizen confirmed an on-site visit (the API's values, in the order offered).
 const CONFIRMATIONS = ["on_site", "by_phone", "refused"];
@@ -173,11 +175,24 @@ const UnitHistory = {
 };
 
 export default {
-  components: { ProofUpload, UnitHistory, MediaStrip },
-  setup() {
+  components: { ProofUpload, UnitHistory, MediaStrip, NoticeList },
+  props: { params: Object },
+  setup(props) {
     const { t } = useI18n();
     const narrow = useNarrow();
-    const tab = ref("inbox");
+    const tab = ref(props.params?.tab === "notices" ? "notices" : "inbox");
+    // The notices (通报) addressed to the unit not read yet: the tab's badge, kept current
+    // by the live notice_event and by the list when it is open.
+    const unreadNotices = ref(0);
+    async function countNotices() {
+      try {
+        unreadNotices.value = (await api.get("/api/v1/notices", { limit: 1 })).unread;
+      } catch {
+        // The badge waits for the next event; the inbox itself does not depend on it.
+      }
+    }
+    onMounted(countNotices);
+    onBeforeUnmount(onNoticeEvent(countNotices));
     const rows = ref([]);
     const loading = ref(false);
     const filter = ref("all");
@@ -311,7 +326,7 @@ export default {
     return {
       t, narrow, tab, load, rows, loading, filter, counts, shown, dialog, dialogTitle, RETURN_REASONS, CONFIRMATIONS,
       signClock, resolveClock, open, close, submit, signFor, resume, rowClass, fresh, uploading,
-      alerts, setAlerts, askPermission, orderMedia,
+      alerts, setAlerts, askPermission, orderMedia, unreadNotices,
     };
   },
   template: `
@@ -320,6 +335,8 @@ export default {
       <el-radio-group v-model="tab" class="unit-tabs">
         <el-radio-button value="inbox" data-test="tab-inbox">{{ t('unit.inbox') }}</el-radio-button>
         <el-radio-button value="history" data-test="tab-history">{{ t('unitPhone.history') }}</el-radio-button>
+        <el-radio-button value="notices" data-test="tab-notices">{{ t('noticeUi.tab') }}
+          <span v-if="unreadNotices" class="tab-count tab-count-danger" data-test="notice-unread-count">{{ unreadNotices }}</span></el-radio-button>
       </el-radio-group>
       <a class="link unit-history-link" href="#/orders?status=completed,callback,closed"
          data-test="unit-history-link">{{ t('searchUi.unitHistory') }} →</a>
@@ -334,6 +351,7 @@ export default {
     </div>
 
     <UnitHistory v-if="tab === 'history'" :narrow="narrow" />
+    <NoticeList v-else-if="tab === 'notices'" @unread="(n) => (unreadNotices = n)" />
     <template v-else>
     <div class="stat-row">
       <button class="stat" :class="{ on: filter === 'all' }" @click="filter = 'all'">

@@ -74,21 +74,20 @@ def shots() -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
 
 
-async def admin_of(stack: Stack) -> str:
-    if "admin" not in stack.users:
-        async with stack.pool.acquire() as conn:
+async def admin_of(system: Stack) -> str:
+    if "admin" not in system.users:
+        async with system.pool.acquire() as conn:
             username, _ = await make_user(conn, "admin")
             await conn.execute(
                 "UPDATE users SET display_name = '赵敏' WHERE username = $1", username
             )
-        stack.users["admin"] = username
-    return stack.users["admin"]
+        system.users["admin"] = username
+    return system.users["admin"]
 
 
 async def menu_links(page: Page) -> list[str]:
     return [
-        str(await a.get_attribute("href"))
-        for a in await page.locator("[data-test=menu] a").all()
+        str(await a.get_attribute("href")) for a in await page.locator("[data-test=menu] a").all()
     ]
 
 
@@ -105,7 +104,9 @@ async def sign_in(page: Page, base: str, username: str, password: str) -> None:
     await expect(page.locator("[data-test=live-state].connected")).to_be_visible(timeout=10000)
 
 
-async def test_each_role_sees_its_own_menu(consoles: Stack) -> None:
+async def test_each_role_sees_its_own_menu(
+    consoles: Stack,  # noqa: F811
+) -> None:
     await admin_of(consoles)
     for name, links in MENUS.items():
         page = await consoles.console(name)
@@ -115,7 +116,7 @@ async def test_each_role_sees_its_own_menu(consoles: Stack) -> None:
 
 
 async def test_an_admin_makes_an_enterprise_user_who_signs_in_to_its_menu(
-    consoles: Stack,
+    consoles: Stack,  # noqa: F811
 ) -> None:
     await admin_of(consoles)
     page = await consoles.console("admin")
@@ -183,7 +184,9 @@ async def test_an_admin_makes_an_enterprise_user_who_signs_in_to_its_menu(
     await switch_language(page)
 
 
-async def test_an_api_key_is_made_shown_once_and_revoked(consoles: Stack) -> None:
+async def test_an_api_key_is_made_shown_once_and_revoked(
+    consoles: Stack,  # noqa: F811
+) -> None:
     await admin_of(consoles)
     page = await consoles.console("admin")
     await page.locator("[data-test=menu] a[href='#/admin/integrations']").click()
@@ -211,7 +214,9 @@ async def test_an_api_key_is_made_shown_once_and_revoked(consoles: Stack) -> Non
     await switch_language(page)
 
 
-async def test_the_menu_folds_and_is_a_drawer_on_a_phone(consoles: Stack) -> None:
+async def test_the_menu_folds_and_is_a_drawer_on_a_phone(
+    consoles: Stack,  # noqa: F811
+) -> None:
     await admin_of(consoles)
     page = await consoles.console("admin")
     # Folded to its icons on a wide screen, and remembered.
@@ -241,3 +246,27 @@ async def test_the_menu_folds_and_is_a_drawer_on_a_phone(consoles: Stack) -> Non
     await settled(phone)
     await shoot(phone, SHOTS / "phone-menu-en.png")
     await phone.locator(".topbar [data-test=lang]").tap()
+
+
+async def test_caller_profiles_are_found_by_flag_and_edited(
+    consoles: Stack,  # noqa: F811
+) -> None:
+    admin = await consoles.api(await admin_of(consoles))
+    try:
+        async with admin.client.patch(
+            "/api/v1/callers/13900008888",
+            json={"key_account": True, "name": "王建国", "notes": "供热投诉多次，请优先处理"},
+            headers={"X-CSRF-Token": admin.csrf},
+        ) as response:
+            assert response.status == 200, await response.text()
+    finally:
+        await admin.client.close()
+    page = await consoles.console("admin")
+    await page.locator("[data-test=menu] a[href='#/admin/callers']").click()
+    await choose(page, "[data-test=caller-flag]", "重点客户")
+    row = page.locator("[data-test=callers] tr", has_text="+8613900008888")
+    await expect(row).to_contain_text("王建国")
+    await settled(page)
+    await shoot(page, SHOTS / "callers-zh.png")
+    await row.locator("button", has_text="编辑").click()
+    await expect(page.locator(".el-dialog:visible")).to_contain_text("供热投诉多次")

@@ -26,6 +26,7 @@ from hotline.reference.cache import reference
 from hotline.settings import Settings
 from hotline.users.models import Actor
 from hotline.vocabulary import RenamedFields, renamed
+from integrations.notifications.service import notify_before_callback
 from integrations.telephony.outbound import queue_sms
 
 DEFAULT_HOTLINE = "12319"  # the city-management line runs the centre's own surveys
@@ -101,7 +102,8 @@ async def on_order_completed(
     """Outbox handler on ``order.completed``: the order's callback, and one for each
     caller merged into it (重复件, an outage's callers), paced like any other; where the
     hotline says so, the merged callers are texted that the fault is fixed (at once, or
-    when the calling hours begin). An
+    when the calling hours begin); the order's own caller is told ahead of the callback
+    when the hotline's notifications say so (``integrations.notifications``). An
     order without a phone cannot be called back; it is closed with that note (its merged
     callers are still called). A repeat does nothing more."""
     order = await order_queries.get_order(conn, payload["order_id"], for_update=True)
@@ -114,7 +116,12 @@ async def on_order_completed(
         conn, [order, *merged], policy, about=[order] * (len(merged) + 1)
     )
     await text_fault_fixed(conn, order, merged, at=policy.next_calling_time(now))
-    if not order["caller_phone"]:
+    if order["caller_phone"]:
+        # The caller is told ahead when the survey's first attempt comes, if the
+        # hotline's notifications say so (the same time schedule_after_completion set).
+        first_at = policy.first_attempt_at(order["completed_at"])
+        await notify_before_callback(conn, ctx, order, callback_at=first_at)
+    else:
         data = {"callback": "no phone to call back"}
         await do_transition(conn, order, "close", None, now, changes={"closed_at": now}, data=data)
 

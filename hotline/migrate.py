@@ -24,10 +24,23 @@ log = logging.getLogger(__name__)
 LOCK_TIMEOUT = "500ms"
 LOCK_ATTEMPTS = 200
 
+# How often a process waiting for another's migrations asks for the lock again.
+LOCK_POLL_SECONDS = 0.1
+
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 # Any constant works; it only has to be the same in every process of this system.
 ADVISORY_LOCK_KEY = 0x686F746C696E65  # "hotline"
 _NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
+
+# A file's statements after this line run each alone, outside a transaction, before the
+# rest of the file: an index on a big table is built with CREATE INDEX CONCURRENTLY,
+# which writers do not wait for and which cannot run in a transaction. The file is
+# recorded only once all of it is done, so each such statement must be safe to run
+# again: only ``CREATE [UNIQUE] INDEX CONCURRENTLY IF NOT EXISTS name`` is taken.
+ALONE_MARKER = "-- migrate: each statement below runs alone, outside a transaction"
+_CONCURRENT_INDEX = re.compile(
+    r"^CREATE\s+(?:UNIQUE\s+)?INDEX\s+CONCURRENTLY\s+IF\s+NOT\s+EXISTS\s+(\w+)\s", re.I
+)
 
 
 class MigrationError(RuntimeError):
@@ -43,6 +56,32 @@ class Migration:
     @cached_property
     def checksum(self) -> str:
         return hashlib.sha256(self.sql.encode()).hexdigest()
+
+    @cached_property
+    def in_transaction(self) -> str:
+        """What runs in the file's transaction: all of it before ``ALONE_MARKER``."""
+        return self.sql.split(ALONE_MARKER, 1)[0]
+
+    @cached_property
+    def alone(self) -> list[tuple[str, str]]:
+        """(index name, statement) of each statement after ``ALONE_MARKER``."""
+        if ALONE_MARKER not in self.sql:
+            return []
+        statements = []
+        for chunk in self.sql.split(ALONE_MARKER, 1)[1].split(";"):
+            statement = "\n".join(
+                line for line in chunk.splitlines() if not line.lstrip().startswith("--")
+            ).strip()
+            if not statement:
+                continue
+            match = _CONCURRENT_INDEX.match(statement + " ")
+            if not match:
+                raise MigrationError(
+                    f"migration {self.version:04d}_{self.name}: outside a transaction only "
+                    "CREATE INDEX CONCURRENTLY IF NOT EXISTS may run"
+                )
+            statements.append((match[1], statement))
+        return statements
 
 
 def load_migrations(directory: Path = MIGRATIONS_DIR) -> list[Migration]:
@@ -105,13 +144,24 @@ async def migrate(url: str, directory: Path = MIGRATIONS_DIR) -> list[Migration]
     """Apply every pending migration found in ``directory``; returns what was applied."""
     conn = await asyncpg.connect(url)
     try:
-        await conn.execute("SELECT pg_advisory_lock($1)", ADVISORY_LOCK_KEY)
+        await _take_lock(conn)
         try:
             return await _apply_pending(conn, directory)
         finally:
             await conn.execute("SELECT pg_advisory_unlock($1)", ADVISORY_LOCK_KEY)
     finally:
         await conn.close()
+
+
+async def _take_lock(conn: asyncpg.Connection) -> None:
+    """The migrations' lock, waited for by asking again rather than in one blocking
+    statement: a statement waiting is a transaction, and the migrating process's
+    concurrent index builds wait for every transaction older than them, so the two
+    would wait for each other."""
+    while True:
+        if await conn.fetchval("SELECT pg_try_advisory_lock($1)", ADVISORY_LOCK_KEY):
+            return
+        await asyncio.sleep(LOCK_POLL_SECONDS)
 
 
 async def _apply_pending(conn: asyncpg.Connection, directory: Path) -> list[Migration]:
@@ -137,9 +187,29 @@ async def _apply_pending(conn: asyncpg.Connection, directory: Path) -> list[Migr
                 )
             continue
         log.info("applying migration %04d_%s", migration.version, migration.name)
+        await _build_indexes(conn, migration)
         await _apply(conn, migration)
         done.append(migration)
     return done
+
+
+async def _build_indexes(conn: asyncpg.Connection, migration: Migration) -> None:
+    """The file's statements that run alone, each in its own implicit transaction. A
+    concurrent build that failed (the process died, a duplicate in a unique index)
+    leaves its index behind marked invalid, which IF NOT EXISTS would keep: it is
+    dropped and built again."""
+    for index, statement in migration.alone:
+        invalid = await conn.fetchval(
+            """
+            SELECT c.oid::regclass::text FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+             WHERE c.relname = $1 AND NOT i.indisvalid AND pg_table_is_visible(c.oid)
+            """,
+            index,
+        )
+        if invalid is not None:
+            log.info("index %s was left invalid by an earlier build; again", invalid)
+            await conn.execute(f"DROP INDEX CONCURRENTLY IF EXISTS {invalid}")
+        await conn.execute(statement)
 
 
 async def _apply(conn: asyncpg.Connection, migration: Migration) -> None:
@@ -152,7 +222,7 @@ async def _apply(conn: asyncpg.Connection, migration: Migration) -> None:
         try:
             async with conn.transaction():
                 await conn.execute(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'")
-                await conn.execute(migration.sql)
+                await conn.execute(migration.in_transaction)
                 await conn.execute(
                     "INSERT INTO schema_migrations (version, name, checksum) VALUES ($1, $2, $3)",
                     migration.version,

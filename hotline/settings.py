@@ -142,6 +142,12 @@ class Settings(BaseSettings):
     callback_spot_check_share: float = Field(default=0.05, gt=0, le=1)
     # 三率: weights of response, resolution and satisfaction rates in the score.
     callback_score_weights: str = "30,35,35"
+    # Periodic reports (reports/periodic, docs/reports.md): today's and yesterday's day
+    # counts are rolled every this many minutes; each morning at this local hour the last
+    # this many days are rolled again and the day's, week's and month's reports made.
+    report_recent_minutes: int = Field(default=10, ge=1)
+    report_morning_hour: int = Field(default=6, ge=0, le=23)
+    report_roll_days: int = Field(default=7, ge=1, le=60)
 
     @field_validator(
         "database_url",

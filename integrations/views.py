@@ -1,10 +1,12 @@
 """The integrations' HTTP views: Twilio's webhooks and the calls API, Open311 and the
-public report form, enterprise webhook subscriptions, the public service guide."""
+public report form, enterprise webhook subscriptions, the public service guide, the
+status notifications' settings."""
 
 from __future__ import annotations
 
 from integrations.enterprise_webhooks import views as enterprise_webhooks
 from integrations.guide import views as guide
+from integrations.notifications import views as notifications
 from integrations.open311 import views as open311
 from integrations.open311.views import form as open311_form
 from integrations.telephony import views as telephony
@@ -18,4 +20,5 @@ def register(api: Api) -> None:
         open311_form.routes,
         telephony.routes,
         guide.routes,
+        notifications.routes,
     )

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import datetime as dt
 import getpass
 import logging
 import os
@@ -31,6 +32,8 @@ from hotline.orders import queries as order_queries
 from hotline.settings import Settings, SettingsError
 from hotline.suggest import queries as suggest_queries
 from hotline.suggest.runs import do_request_training, do_schedule_runs
+from reports.days.service import do_roll_days
+from reports.periodic.schedule import do_ensure_runs
 from wiring import backup as backups
 from wiring.jobs import install_job_context, job_context
 from wiring.seed import (
@@ -215,6 +218,7 @@ def cmd_relay(settings: Settings, args: argparse.Namespace) -> int:
         slow_queue = Queue(settings.slow_queue_name, connection=connection)
         async with db.transaction(pool) as conn:
             await do_schedule_runs(conn, settings, utcnow())
+            await do_ensure_runs(conn, settings, utcnow())
         try:
             relay = Relay(
                 pool,
@@ -392,6 +396,35 @@ def cmd_recount(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_reports_roll(settings: Settings, args: argparse.Namespace) -> int:
+    """Roll the report day counts of the days --from to --to (both included) anew, a day
+    per transaction, saying each day done: a rebuild after a bulk load or a change of
+    what a measure counts. Safe while the system runs (reports read a day's old counts
+    or its new ones)."""
+    first, last = args.first, args.last
+    if last < first:
+        raise DomainError("--to is before --from")
+
+    def progress(day: dt.date, done: int) -> None:
+        print(f"{day}: rolled ({done}/{(last - first).days + 1})", flush=True)
+
+    async def run(url: str) -> int:
+        conn = await db.connect(url)
+        try:
+            return await do_roll_days(conn, first, last + dt.timedelta(days=1), utcnow(), progress)
+        finally:
+            await conn.close()
+
+    with running_services(settings) as urls:
+        days = asyncio.run(run(urls.database_url))
+    print(f"{days} day(s) rolled")
+    return 0
+
+
+def cmd_reports(settings: Settings, args: argparse.Namespace) -> int:
+    return {"roll": cmd_reports_roll}[args.reports_command](settings, args)
+
+
 def cmd_backup(settings: Settings, args: argparse.Namespace) -> int:
     """The database (pg_dump of the server's version) and the stored files into a new
     folder, with a manifest of counts and checksums (``wiring/backup.py``)."""
@@ -511,6 +544,26 @@ def build_parser() -> argparse.ArgumentParser:
     call.add_argument(
         "--web", help="where the web listens, if not at HOTLINE_PUBLIC_URL (e.g. behind a tunnel)"
     )
+    reports = sub.add_parser("reports", help="periodic reports").add_subparsers(
+        dest="reports_command", required=True
+    )
+    roll = reports.add_parser("roll", help="roll the report day counts of some days anew")
+    roll.add_argument(
+        "--from",
+        dest="first",
+        required=True,
+        type=dt.date.fromisoformat,
+        metavar="DATE",
+        help="the first local day, e.g. 2026-11-01",
+    )
+    roll.add_argument(
+        "--to",
+        dest="last",
+        required=True,
+        type=dt.date.fromisoformat,
+        metavar="DATE",
+        help="the last local day (included)",
+    )
     saved = sub.add_parser("backup", help="back up the database and the stored files")
     saved.add_argument("folder", type=Path, help="a new or empty folder")
     restore = sub.add_parser("restore", help="restore a backup into an empty database and folder")
@@ -540,6 +593,7 @@ COMMANDS = {
     "user": cmd_user,
     "apikey": cmd_apikey_add,
     "call": cmd_call,
+    "reports": cmd_reports,
     "backup": cmd_backup,
     "restore": cmd_restore,
 }

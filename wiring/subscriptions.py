@@ -14,8 +14,10 @@ from hotline.relay import CORE_SOURCES, Source
 from hotline.suggest.runs import training_source
 from integrations.enterprise_webhooks import handlers as webhook_handlers
 from integrations.enterprise_webhooks.delivery import webhook_source
+from integrations.notifications import service as notifications
 from integrations.telephony import intake
 from integrations.telephony.jobs import outbound_source
+from reports.periodic.schedule import report_source
 from routing import subscribers as routing_subscribers
 
 
@@ -23,6 +25,9 @@ def subscribe_all() -> None:
     """Subscribe every package's handlers (idempotent)."""
     routing_subscribers.subscribe()
     webhook_handlers.subscribe()
+    # SMS to the caller on dispatch and completion, and how each went; the notice before
+    # the callback is asked for by the callbacks' scheduling itself.
+    notifications.subscribe()
     # Consultations no article answers are the knowledge base's gaps.
     knowledge.subscribe()
     # Live pushes need no subscription: the relay's publisher sends every order event
@@ -44,4 +49,5 @@ def relay_sources() -> tuple[Source, ...]:
         outbound_source,
         callback_source,
         training_source,
+        report_source,
     )

@@ -17,11 +17,14 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
+from collections.abc import Awaitable, Callable
 
 import asyncpg
 
 from hotline import leased
+from hotline.context import Clock
 from hotline.jobs import run_job
+from hotline.registry import HandlerRegistry
 from hotline.relay import Source
 from hotline.telephony import PermanentSendError, TelephonyProvider
 from integrations.telephony import queries
@@ -32,6 +35,17 @@ LEASE = leased.Lease("outbound_messages")
 # 30 s, doubling; failed after the 5th attempt.
 RETRY = leased.RetryPolicy(max_attempts=5, first_wait=dt.timedelta(seconds=30))
 
+# Told how a message went (``sent``, or ``failed`` for good), in the transaction that
+# records it: the subscriber of an effect key's prefix (before its first ":"), such as
+# the notifications, which write it into the order's history.
+Outcome = Callable[[asyncpg.Connection, str, str, dt.datetime], Awaitable[None]]
+outcomes: HandlerRegistry[Outcome] = HandlerRegistry()
+
+
+async def _tell(conn: asyncpg.Connection, effect_key: str, state: str, now: dt.datetime) -> None:
+    for handler in outcomes.handlers_for(effect_key.split(":", 1)[0]):
+        await handler(conn, effect_key, state, now)
+
 
 def _send(provider: TelephonyProvider, row: asyncpg.Record) -> str:
     # Only SMS are queued here (queue_sms); survey calls are placed by callbacks' own
@@ -40,7 +54,7 @@ def _send(provider: TelephonyProvider, row: asyncpg.Record) -> str:
 
 
 async def process_outbound(
-    conn: asyncpg.Connection, message_id: int, provider: TelephonyProvider
+    conn: asyncpg.Connection, message_id: int, provider: TelephonyProvider, clock: Clock
 ) -> str:
     """Send one message if it is pending and due; returns its new state, or "skipped".
 
@@ -60,11 +74,14 @@ async def process_outbound(
                 await queries.mark_send_failed(
                     conn, message_id, provider=provider.name, error=repr(exc), retry_in=retry_in
                 )
+                if retry_in is None:
+                    await _tell(conn, row["effect_key"], "failed", clock())
             return "failed" if retry_in is None else "pending"
         async with conn.transaction():
             await queries.mark_sent(
                 conn, message_id, provider=provider.name, provider_sid=provider_sid
             )
+            await _tell(conn, row["effect_key"], "sent", clock())
         return "sent"
 
     return await leased.send_leased(conn, LEASE, message_id, load=queries.get_outbound, send=send)
@@ -72,7 +89,7 @@ async def process_outbound(
 
 def send_outbound(message_id: int) -> str:
     """The RQ job: send one outbound message through the context's provider."""
-    return run_job(lambda ctx, conn: process_outbound(conn, message_id, ctx.telephony))
+    return run_job(lambda ctx, conn: process_outbound(conn, message_id, ctx.telephony, ctx.clock))
 
 
 outbound_source = Source("outbound", LEASE, send_outbound)

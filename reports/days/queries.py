@@ -10,6 +10,15 @@ import asyncpg
 
 ZONE = "(SELECT timezone FROM figure_settings)"
 
+
+# The local day $1 as a range of instants, for a fact's time column.
+def _on_day(column: str) -> str:
+    return (
+        f"{column} >= ($1::date::timestamp AT TIME ZONE {ZONE}) "
+        f"AND {column} < (($1::date + 1)::timestamp AT TIME ZONE {ZONE})"
+    )
+
+
 # The order's keys under each dimension. An area is a district or one of its streets:
 # a street counts toward its district too.
 _DISTRICT = "CASE WHEN a.level = 'street' THEN a.parent_code ELSE a.code END"
@@ -39,16 +48,81 @@ ROLL_ORDERS = f"""
                                 ('resolved_on_call', o.status = 'resolved_on_call'))
                      AS m (measure, yes)
      WHERE o.status <> 'draft' AND m.yes AND k.key IS NOT NULL
-       AND o.created_at >= ($1::date::timestamp AT TIME ZONE {ZONE})
-       AND o.created_at < (($1::date + 1)::timestamp AT TIME ZONE {ZONE})
+       AND {_on_day("o.created_at")}
      GROUP BY o.hotline_code, k.dimension, k.key, m.measure
 """
 
 
+# Inbound calls offered to the agents on the day $1 (by the time they joined the queue;
+# a call that never queued was not offered): per hotline, answered, abandoned (left the
+# queue unanswered) and answered within 15 s; per agent who answered, calls handled,
+# their handling seconds (answered to ended) and answers within 15 s.
+ROLL_CALLS = f"""
+    INSERT INTO report_day_counts (day, hotline_code, dimension, key, measure, n)
+    SELECT $1::date, c.hotline_code, k.dimension, k.key, m.measure, sum(m.n)::bigint
+      FROM calls c
+     CROSS JOIN LATERAL (VALUES ('total', ''), ('agent', c.agent_user_id::text))
+                     AS k (dimension, key)
+     CROSS JOIN LATERAL (VALUES
+            ('offered', k.dimension = 'total', 1),
+            ('answered', c.answered_at IS NOT NULL, 1),
+            ('abandoned', k.dimension = 'total' AND c.answered_at IS NULL
+                          AND c.left_queue_at IS NOT NULL, 1),
+            ('answered_15s', c.answered_at <= c.queued_at + interval '15 seconds', 1),
+            ('handling_seconds', k.dimension = 'agent' AND c.ended_at IS NOT NULL,
+             greatest(0, round(extract(epoch FROM c.ended_at - c.answered_at)))::bigint))
+                     AS m (measure, yes, n)
+     WHERE c.direction = 'inbound' AND c.hotline_code IS NOT NULL
+       AND {_on_day("c.queued_at")} AND m.yes AND k.key IS NOT NULL
+     GROUP BY c.hotline_code, k.dimension, k.key, m.measure
+"""
+
+# The order moves of the day $1, from the orders' history, per hotline and lead unit:
+# dispatched (派单), returned by a unit (退单), sent to coordination (协调督办),
+# reopened for a redo (重办). A move counts each time it happens.
+ROLL_MOVES = f"""
+    INSERT INTO report_day_counts (day, hotline_code, dimension, key, measure, n)
+    SELECT $1::date, o.hotline_code, k.dimension, k.key, e.to_status, count(*)
+      FROM order_events e
+      JOIN work_orders o ON o.id = e.order_id
+     CROSS JOIN LATERAL (VALUES ('total', ''), ('unit', o.lead_enterprise_id::text))
+                     AS k (dimension, key)
+     WHERE {_on_day("e.created_at")} AND k.key IS NOT NULL
+       AND e.to_status IN ('dispatched', 'returned', 'escalated', 'reopened')
+       AND e.from_status IS DISTINCT FROM e.to_status
+     GROUP BY o.hotline_code, k.dimension, k.key, e.to_status
+"""
+
+# The seconds each agent spent in after-call work (话后处理) on the day $1, from the
+# status history: a span runs from its change to the agent's next change (or now), cut
+# to the day. A span is looked for from a day before: no after-call work lasts a day.
+ROLL_AFTER_CALL = f"""
+    INSERT INTO report_day_counts (day, hotline_code, dimension, key, measure, n)
+    SELECT $1::date, coalesce(u.hotline_code, ''), 'agent', s.user_id::text,
+           'after_call_seconds', round(sum(extract(epoch FROM
+               least(coalesce(s.stop, $2), day_end) - greatest(s.start, day_start))))::bigint
+      FROM (SELECT user_id, status, at AS start,
+                   lead(at) OVER (PARTITION BY user_id ORDER BY at, id) AS stop
+              FROM agent_status_changes
+             WHERE at >= ($1::date - 1)::timestamp AT TIME ZONE {ZONE}
+               AND at < ($1::date + 2)::timestamp AT TIME ZONE {ZONE}) s
+      JOIN users u ON u.id = s.user_id
+     CROSS JOIN LATERAL (SELECT $1::date::timestamp AT TIME ZONE {ZONE} AS day_start,
+                                ($1::date + 1)::timestamp AT TIME ZONE {ZONE} AS day_end) d
+     WHERE s.status = 'after_call' AND s.start < day_end
+       AND coalesce(s.stop, $2) > day_start AND s.start < $2
+     GROUP BY u.hotline_code, s.user_id
+"""
+
+
 async def roll_day(conn: asyncpg.Connection, day: dt.date, now: dt.datetime) -> None:
-    """The day's counts anew: its old rows go, the facts are counted again."""
+    """The day's counts anew: its old rows go, the facts of each family are counted
+    again (orders, calls, order moves, after-call time)."""
     await conn.execute("DELETE FROM report_day_counts WHERE day = $1", day)
     await conn.execute(ROLL_ORDERS, day)
+    await conn.execute(ROLL_CALLS, day)
+    await conn.execute(ROLL_MOVES, day)
+    await conn.execute(ROLL_AFTER_CALL, day, now)
     await conn.execute(
         """
         INSERT INTO report_days (day, rolled_at) VALUES ($1, $2)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from reports.views import rankings, reading
+from reports.views import hot, periodic, rankings, reading
 from web.api import Api
 
 
@@ -10,3 +10,5 @@ def register(api: Api) -> None:
     """Every reports operation, for wiring/app.py."""
     api.include(reading.routes)
     api.include(rankings.routes)
+    api.include(periodic.routes)
+    api.include(hot.routes)

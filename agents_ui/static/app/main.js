@@ -36,8 +36,11 @@ import KnowledgePage from "./views/knowledge.js";
 import KnowledgeEditor from "./views/knowledge/editor.js";
 import KnowledgeFigures from "./views/knowledge/figures.js";
 import KnowledgeReview from "./views/knowledge/review.js";
+import HotPage from "./views/hot.js";
 import RankingsPage from "./views/rankings.js";
 import { NoticePage, NoticesPage } from "./views/notices.js";
+import NotificationSettingsPage from "./views/notification_settings.js";
+import ReportsPage from "./views/reports.js";
 import AdminUsersPage from "./views/admin/users.js";
 import AdminIntegrationsPage from "./views/admin/integrations.js";
 import AdminCallersPage from "./views/admin/callers.js";
@@ -68,6 +71,7 @@ const ROUTES = [
   { path: "/rules", component: RulesPage, roles: SUPERVISOR_ROLES, nav: "nav.rules" },
   { path: "/outages", component: OutagesPage, roles: CENTRE_ROLES, nav: "nav.outages" },
   { path: "/suggest", component: SuggestModelsPage, roles: SUPERVISOR_ROLES, nav: "suggestUi.nav" },
+  { path: "/reports", component: ReportsPage, roles: SUPERVISOR_ROLES, nav: "periodicUi.nav" },
   // The search's query is its state: a change of filters keeps the screen (and an open
   // menu), which follows its params.
   {
@@ -82,9 +86,11 @@ const ROUTES = [
   { path: "/knowledge/figures", component: KnowledgeFigures, roles: SUPERVISOR_ROLES },
   { path: "/knowledge/:id", component: KnowledgePage, roles: KB_READER_ROLES },
   { path: "/knowledge/:id/edit", component: KnowledgeEditor, roles: KB_WRITER_ROLES },
+  { path: "/hot", component: HotPage, roles: SUPERVISOR_ROLES, nav: "hotUi.nav" },
   { path: "/rankings", component: RankingsPage, roles: SUPERVISOR_ROLES, nav: "rankUi.nav" },
   { path: "/notices", component: NoticesPage, roles: [...SUPERVISOR_ROLES, ...UNIT_ROLES] },
   { path: "/notices/:id", component: NoticePage, roles: [...SUPERVISOR_ROLES, ...UNIT_ROLES] },
+  { path: "/notifications", component: NotificationSettingsPage, roles: ["admin"], nav: "notifyUi.nav" },
   // 系统管理 (the menu's items in menu.js).
   { path: "/admin/users", component: AdminUsersPage, roles: ADMIN_ROLES },
   { path: "/admin/integrations", component: AdminIntegrationsPage, roles: ADMIN_ROLES },

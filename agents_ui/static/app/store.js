@@ -189,11 +189,18 @@ export function homeFor(user) {
 
 // An order event's type in words; vue-i18n reads dots as nesting, so the keys use "_".
 // An event's name; a time request's events name the kind asked for (延期 or 挂起).
+// Blocks of event names besides "event": a feature's own block keeps its names together.
+const EVENT_BLOCKS = ["event", "notifyUi.event"];
+
 export function eventLabel(type, data) {
   const kind = String(type).startsWith("time_request.") && data?.kind === "suspension" ? "_suspension" : "";
-  const base = `event.${String(type).replace(/\./g, "_")}`;
-  const key = i18n.global.te(base + kind) ? base + kind : base;
-  return i18n.global.te(key) ? i18n.global.t(key) : type;
+  const name = String(type).replace(/\./g, "_");
+  for (const block of EVENT_BLOCKS) {
+    const base = `${block}.${name}`;
+    const key = i18n.global.te(base + kind) ? base + kind : base;
+    if (i18n.global.te(key)) return i18n.global.t(key);
+  }
+  return type;
 }
 
 // Who did it, as the history records it ("王芳 (agent)"), with the role in words.

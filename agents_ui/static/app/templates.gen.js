@@ -4,7 +4,7 @@
 import { Fragment as _Fragment, createBlock as _createBlock, createCommentVNode as _createCommentVNode, createElementBlock as _createElementBlock, createElementVNode as _createElementVNode, createTextVNode as _createTextVNode, createVNode as _createVNode, normalizeClass as _normalizeClass, normalizeStyle as _normalizeStyle, openBlock as _openBlock, renderList as _renderList, resolveComponent as _resolveComponent, resolveDirective as _resolveDirective, resolveDynamicComponent as _resolveDynamicComponent, toDisplayString as _toDisplayString, vShow as _vShow, withCtx as _withCtx, withDirectives as _withDirectives, withKeys as _withKeys, withModifiers as _withModifiers } from "vue";
 
 export const renders = new Map([
-  // main.js:172
+  // main.js:178
   [
     "\n  <div class=\"login-screen\">\n    <div class=\"login-card\">\n      <section class=\"login-brand\">\n        <Logo :size=\"44\" />\n        <h1>{{ t('app.name') }}</h1>\n        <p class=\"lines\">{{ t('app.lines') }}</p>\n        <ul class=\"login-points\">\n          <li>12319 {{ t('domain.water') }} · {{ t('domain.gas') }} · {{ t('domain.heating') }}</li>\n          <li>{{ t('login.subtitle') }}</li>\n        </ul>\n        <p class=\"login-foot\">{{ t('login.footer') }}</p>\n      </section>\n      <section class=\"login-form\">\n        <div class=\"login-form-head\">\n          <h2>{{ t('login.title') }}</h2>\n          <el-button text size=\"small\" data-test=\"lang\" @click=\"toggle\">{{ t('app.language') }}</el-button>\n        </div>\n        <el-form label-position=\"top\" @submit.prevent=\"submit\">\n          <el-form-item :label=\"t('login.username')\">\n            <el-input v-model=\"form.username\" name=\"username\" autocomplete=\"username\" size=\"large\" autofocus />\n          </el-form-item>\n          <el-form-item :label=\"t('login.password')\">\n            <el-input v-model=\"form.password\" name=\"password\" type=\"password\" autocomplete=\"current-password\"\n                      size=\"large\" show-password @keyup.enter=\"submit\" />\n          </el-form-item>\n          <el-alert v-if=\"error\" :title=\"error\" type=\"error\" :closable=\"false\" show-icon class=\"login-error\" />\n          <el-button type=\"primary\" size=\"large\" class=\"login-submit\" native-type=\"submit\" :loading=\"busy\"\n                     data-test=\"login-submit\">{{ t('login.submit') }}</el-button>\n        </el-form>\n      </section>\n    </div>\n  </div>",
     (() => {
@@ -121,7 +121,7 @@ export const renders = new Map([
       }
     })(),
   ],
-  // main.js:212
+  // main.js:218
   [
     "<el-result icon=\"warning\" :title=\"t('app.notFound')\">\n      <template #extra><el-button type=\"primary\" @click=\"home\">{{ t('app.backHome') }}</el-button></template>\n    </el-result>",
     (() => {
@@ -149,7 +149,7 @@ export const renders = new Map([
       }
     })(),
   ],
-  // main.js:275
+  // main.js:281
   [
     "\n  <el-config-provider :locale=\"elLocale\">\n    <div v-if=\"!session.checked\" class=\"boot\">{{ t('app.loading') }}</div>\n    <LoginPage v-else-if=\"!session.user\" />\n    <div v-else-if=\"!refs.loaded\" class=\"boot\">{{ t('app.loading') }}</div>\n    <div v-else class=\"shell\" :class=\"{ folded, 'drawer-open': drawer }\">\n      <header class=\"topbar\">\n        <button type=\"button\" class=\"menu-toggle\" data-test=\"menu-toggle\" :aria-label=\"t('menuUi.toggle')\"\n                :aria-expanded=\"String(drawer || !folded)\" @click=\"toggleMenu\">\n          <MenuIcon name=\"bars\" />\n        </button>\n        <a class=\"brand\" href=\"#/\">\n          <Logo :size=\"30\" />\n          <span class=\"brand-text\">\n            <span class=\"brand-name\">{{ t('app.name') }}</span>\n            <span class=\"brand-sub\">{{ t('app.lines') }}</span>\n          </span>\n        </a>\n        <div class=\"top-right\">\n          <span class=\"live-state\" :class=\"live.state\" data-test=\"live-state\">\n            <i class=\"dot\"></i>{{ t('live.' + live.state) }}\n          </span>\n          <el-button text class=\"lang\" data-test=\"lang\" @click=\"toggleLocale\">{{ t('app.language') }}</el-button>\n          <span class=\"who\">{{ session.user.name }}<small>{{ t('roles.' + session.user.role) }}</small></span>\n          <el-button text class=\"logout\" @click=\"logout\">{{ t('app.logout') }}</el-button>\n        </div>\n      </header>\n      <div class=\"shell-body\">\n        <aside class=\"side\">\n          <nav class=\"nav side-menu\" data-test=\"menu\" :aria-label=\"t('menuUi.label')\">\n            <template v-for=\"group in menu\" :key=\"group.key\">\n              <a v-if=\"group.path\" :href=\"'#' + group.path\" class=\"menu-link menu-top\" :data-menu=\"group.key\"\n                 :class=\"{ active: isActive(group.path) }\" :title=\"t(group.label)\">\n                <MenuIcon :name=\"group.icon\" /><span class=\"menu-text\">{{ t(group.label) }}</span>\n              </a>\n              <div v-else class=\"menu-group\" :data-menu=\"group.key\"\n                   :class=\"{ closed: closedGroups.has(group.key), active: groupActive(group) }\">\n                <button type=\"button\" class=\"menu-link menu-top\" :title=\"t(group.label)\"\n                        :aria-expanded=\"String(!closedGroups.has(group.key))\" @click=\"toggleGroup(group.key)\">\n                  <MenuIcon :name=\"group.icon\" /><span class=\"menu-text\">{{ t(group.label) }}</span>\n                  <span class=\"menu-caret\" aria-hidden=\"true\"></span>\n                </button>\n                <div class=\"menu-items\">\n                  <a v-for=\"item in group.items\" :key=\"item.path\" :href=\"'#' + item.path\" class=\"menu-link\"\n                     :class=\"{ active: isActive(item.path) }\">{{ t(item.label) }}</a>\n                </div>\n              </div>\n            </template>\n          </nav>\n        </aside>\n        <div class=\"side-backdrop\" @click=\"drawer = false\"></div>\n        <main class=\"page\">\n          <component :is=\"current\" :key=\"routeKey\" :params=\"route.params\" />\n        </main>\n      </div>\n    </div>\n  </el-config-provider>",
     (() => {
@@ -5659,6 +5659,642 @@ export const renders = new Map([
       }
     })(),
   ],
+  // views/hot.js:99
+  [
+    "\n  <el-card shadow=\"never\" class=\"panel hot-trend\" data-test=\"hot-trend\">\n    <template #header><div class=\"panel-head\"><span>{{ t('hotUi.trend', { name: title }) }}</span>\n      <span class=\"muted small\">{{ t('hotUi.trendHint') }}</span></div></template>\n    <Chart :option=\"option\" :height=\"240\" />\n  </el-card>",
+    (() => {
+      const _hoisted_1 = { class: "panel-head" }
+      const _hoisted_2 = { class: "muted small" }
+
+      return function render(_ctx, _cache) {
+        const _component_Chart = _resolveComponent("Chart")
+        const _component_el_card = _resolveComponent("el-card")
+
+        return (_openBlock(), _createBlock(_component_el_card, {
+          shadow: "never",
+          class: "panel hot-trend",
+          "data-test": "hot-trend"
+        }, {
+          header: _withCtx(() => [
+            _createElementVNode("div", _hoisted_1, [
+              _createElementVNode("span", null, _toDisplayString(_ctx.t('hotUi.trend', { name: _ctx.title })), 1 /* TEXT */),
+              _createElementVNode("span", _hoisted_2, _toDisplayString(_ctx.t('hotUi.trendHint')), 1 /* TEXT */)
+            ])
+          ]),
+          default: _withCtx(() => [
+            _createVNode(_component_Chart, {
+              option: _ctx.option,
+              height: 240
+            }, null, 8 /* PROPS */, ["option"])
+          ]),
+          _: 1 /* STABLE */
+        }))
+      }
+    })(),
+  ],
+  // views/hot.js:220
+  [
+    "\n  <div class=\"hot-page\" data-test=\"hot-page\">\n    <div class=\"hot-head\">\n      <h2 class=\"hot-title\">{{ t('hotUi.title') }}</h2>\n      <span v-if=\"shown\" class=\"muted hot-period\" data-test=\"hot-period\">{{ shown.first_day }} – {{ shown.last_day }}</span>\n    </div>\n    <div class=\"tab-toolbar hot-tools\">\n      <el-date-picker v-model=\"form.days\" type=\"daterange\" value-format=\"YYYY-MM-DD\" unlink-panels :clearable=\"false\"\n                      :start-placeholder=\"t('hotUi.from')\" :end-placeholder=\"t('hotUi.to')\" data-test=\"hot-days\" @change=\"load\" />\n      <el-select v-model=\"form.hotline\" clearable :placeholder=\"t('hotUi.allHotlines')\" class=\"hot-hotline\" data-test=\"hot-hotline\" @change=\"load\">\n        <el-option v-for=\"h in refs.hotlines\" :key=\"h.code\" :value=\"h.code\" :label=\"h.code + ' ' + nameOf(h)\" />\n      </el-select>\n      <el-button :loading=\"loading\" @click=\"load\">{{ t('app.refresh') }}</el-button>\n      <el-button data-test=\"hot-print\" @click=\"print\">{{ t('hotUi.print') }}</el-button>\n    </div>\n    <el-alert v-if=\"error\" :title=\"error\" type=\"error\" show-icon :closable=\"false\" data-test=\"hot-error\" />\n\n    <el-card shadow=\"never\" class=\"panel\" data-test=\"hot-rising\">\n      <template #header><div class=\"panel-head\"><span>{{ t('hotUi.rising') }}</span>\n        <el-radio-group v-model=\"form.dimension\" size=\"small\" class=\"hot-dimension\" data-test=\"hot-dimension\" @change=\"changeDimension\">\n          <el-radio-button value=\"item\">{{ t('hotUi.dimensions.item') }}</el-radio-button>\n          <el-radio-button value=\"district\">{{ t('hotUi.dimensions.district') }}</el-radio-button>\n          <el-radio-button value=\"street\">{{ t('hotUi.dimensions.street') }}</el-radio-button>\n        </el-radio-group></div></template>\n      <p class=\"muted small hot-method\">{{ t('hotUi.method', { periods: rising.baseline_periods }) }}\n        <span v-if=\"rising.last_year\">{{ t('hotUi.withLastYear') }}</span></p>\n      <el-table :data=\"rising.items\" size=\"small\" :empty-text=\"t('hotUi.none')\" highlight-current-row\n                :row-class-name=\"({ row }) => row.hot ? 'hot-row' : ''\" @row-click=\"select\">\n        <el-table-column :label=\"t('hotUi.issue')\" min-width=\"180\"><template #default=\"{ row }\">\n          <el-tag v-if=\"row.hot\" type=\"danger\" size=\"small\" effect=\"dark\" class=\"hot-tag\">{{ t('hotUi.hot') }}</el-tag>\n          <a class=\"link\" :href=\"risingLink(row)\" data-test=\"hot-rising-link\" @click.stop>{{ risingName(row) }}</a></template></el-table-column>\n        <el-table-column :label=\"t('hotUi.orders')\" width=\"80\" align=\"right\"><template #default=\"{ row }\">\n          <span class=\"rate\" data-test=\"hot-rising-orders\">{{ row.orders }}</span></template></el-table-column>\n        <el-table-column :label=\"t('hotUi.expected')\" width=\"80\" align=\"right\"><template #default=\"{ row }\">{{ row.expected }}</template></el-table-column>\n        <el-table-column :label=\"t('hotUi.excess')\" width=\"80\" align=\"right\"><template #default=\"{ row }\">{{ row.excess > 0 ? '+' : '' }}{{ row.excess }}</template></el-table-column>\n        <el-table-column :label=\"t('hotUi.lastYear')\" width=\"80\" align=\"right\"><template #default=\"{ row }\">{{ row.last_year ?? '—' }}</template></el-table-column>\n        <el-table-column label=\"p\" width=\"90\" align=\"right\"><template #default=\"{ row }\">{{ fmtP(row.p) }}</template></el-table-column>\n        <el-table-column width=\"80\"><template #default=\"{ row }\">\n          <el-button size=\"small\" text type=\"primary\" data-test=\"hot-trend-button\" @click.stop=\"select(row)\">{{ t('hotUi.showTrend') }}</el-button></template></el-table-column>\n      </el-table>\n    </el-card>\n\n    <TrendChart v-if=\"trend\" :trend=\"trend\" :title=\"selectedName\" :period=\"shown\" />\n\n    <el-card shadow=\"never\" class=\"panel\" data-test=\"hot-heat\">\n      <template #header><div class=\"panel-head\"><span>{{ t('hotUi.heat') }}</span>\n        <span class=\"muted small\">{{ t('hotUi.heatHint') }}</span></div></template>\n      <div v-if=\"heatTable.districts.length\" class=\"hot-heat-scroll\">\n        <table class=\"hot-heat\">\n          <thead><tr><th></th><th v-for=\"item in heatTable.items\" :key=\"item\">{{ itemName(item) }}</th></tr></thead>\n          <tbody>\n            <tr v-for=\"district in heatTable.districts\" :key=\"district\">\n              <th>{{ areaName(district) }}</th>\n              <td v-for=\"item in heatTable.items\" :key=\"item\" :style=\"heatStyle(heatTable.byDistrict[district][item])\"\n                  :class=\"{ 'hot-cell': heatTable.byDistrict[district][item]?.hot }\">\n                <a v-if=\"heatTable.byDistrict[district][item]\" :href=\"link({ area: district, service_item: item })\"\n                   data-test=\"hot-heat-cell\">{{ heatTable.byDistrict[district][item].orders }}</a>\n              </td>\n            </tr>\n          </tbody>\n        </table>\n      </div>\n      <el-empty v-else :description=\"t('hotUi.none')\" :image-size=\"60\" />\n    </el-card>\n\n    <div class=\"two-col\">\n      <el-card shadow=\"never\" class=\"panel\" data-test=\"hot-addresses\">\n        <template #header><div class=\"panel-head\"><span>{{ t('hotUi.addresses') }}</span>\n          <span class=\"muted small\">{{ t('hotUi.repeatsHint') }}</span></div></template>\n        <el-table :data=\"addresses\" size=\"small\" :empty-text=\"t('hotUi.none')\">\n          <el-table-column :label=\"t('hotUi.address')\" min-width=\"180\"><template #default=\"{ row }\">\n            <a class=\"link\" :href=\"link({ q: row.label })\" data-test=\"hot-address-link\">{{ row.label }}</a>\n            <div class=\"muted tiny\">{{ areaName(row.area_code) }}</div></template></el-table-column>\n          <el-table-column :label=\"t('hotUi.orders')\" width=\"70\" align=\"right\"><template #default=\"{ row }\">{{ row.orders }}</template></el-table-column>\n          <el-table-column :label=\"t('hotUi.days')\" width=\"70\" align=\"right\"><template #default=\"{ row }\">{{ row.days }}</template></el-table-column>\n        </el-table>\n      </el-card>\n      <el-card shadow=\"never\" class=\"panel\" data-test=\"hot-callers\">\n        <template #header><div class=\"panel-head\"><span>{{ t('hotUi.callers') }}</span>\n          <span class=\"muted small\">{{ t('hotUi.repeatsHint') }}</span></div></template>\n        <el-table :data=\"callers\" size=\"small\" :empty-text=\"t('hotUi.none')\">\n          <el-table-column :label=\"t('hotUi.phone')\" min-width=\"150\"><template #default=\"{ row }\">\n            <a class=\"link\" :href=\"link({ q: row.key })\" data-test=\"hot-caller-link\">{{ row.key }}</a>\n            <div class=\"muted tiny\">{{ areaName(row.area_code) }}</div></template></el-table-column>\n          <el-table-column :label=\"t('hotUi.orders')\" width=\"70\" align=\"right\"><template #default=\"{ row }\">{{ row.orders }}</template></el-table-column>\n          <el-table-column :label=\"t('hotUi.days')\" width=\"70\" align=\"right\"><template #default=\"{ row }\">{{ row.days }}</template></el-table-column>\n        </el-table>\n      </el-card>\n    </div>\n\n    <div class=\"two-col\">\n      <el-card shadow=\"never\" class=\"panel\" data-test=\"hot-reopened\">\n        <template #header><div class=\"panel-head\"><span>{{ t('hotUi.reopened') }}</span>\n          <span class=\"muted small\">{{ t('hotUi.reopenedHint') }}</span></div></template>\n        <el-table :data=\"reopened\" size=\"small\" :empty-text=\"t('hotUi.none')\">\n          <el-table-column :label=\"t('hotUi.number')\" min-width=\"170\"><template #default=\"{ row }\">\n            <a class=\"link mono\" :href=\"'#/orders/' + row.id\">{{ row.number }}</a>\n            <div class=\"muted tiny\">{{ itemName(row.service_item_code) }} · {{ areaName(row.area_code) }}</div></template></el-table-column>\n          <el-table-column :label=\"t('hotUi.redo')\" width=\"80\" align=\"right\"><template #default=\"{ row }\">{{ row.redo_count }}</template></el-table-column>\n          <el-table-column :label=\"t('hotUi.status')\" width=\"100\"><template #default=\"{ row }\">{{ t('status.' + row.status) }}</template></el-table-column>\n        </el-table>\n      </el-card>\n      <el-card shadow=\"never\" class=\"panel\" data-test=\"hot-words\">\n        <template #header><div class=\"panel-head\"><span>{{ t('hotUi.words') }}</span>\n          <span class=\"muted small\">{{ t('hotUi.wordsHint') }}</span></div></template>\n        <el-table :data=\"words\" size=\"small\" :empty-text=\"t('hotUi.none')\">\n          <el-table-column :label=\"t('hotUi.word')\" min-width=\"120\"><template #default=\"{ row }\">\n            <a class=\"link\" :href=\"link({ q: row.word })\" data-test=\"hot-word-link\">{{ row.word }}</a></template></el-table-column>\n          <el-table-column :label=\"t('hotUi.orders')\" width=\"70\" align=\"right\"><template #default=\"{ row }\">{{ row.n }}</template></el-table-column>\n          <el-table-column :label=\"t('hotUi.before')\" width=\"80\" align=\"right\"><template #default=\"{ row }\">{{ row.previous }}</template></el-table-column>\n          <el-table-column :label=\"t('hotUi.change')\" width=\"80\" align=\"right\"><template #default=\"{ row }\">\n            <span :class=\"{ 'hot-up': change(row.n, row.previous) > 0 }\">{{ change(row.n, row.previous) === null ? t('hotUi.new') : (change(row.n, row.previous) > 0 ? '+' : '') + change(row.n, row.previous) + '%' }}</span></template></el-table-column>\n        </el-table>\n      </el-card>\n    </div>\n  </div>",
+    (() => {
+      const _hoisted_1 = {
+        class: "hot-page",
+        "data-test": "hot-page"
+      }
+      const _hoisted_2 = { class: "hot-head" }
+      const _hoisted_3 = { class: "hot-title" }
+      const _hoisted_4 = {
+        key: 0,
+        class: "muted hot-period",
+        "data-test": "hot-period"
+      }
+      const _hoisted_5 = { class: "tab-toolbar hot-tools" }
+      const _hoisted_6 = { class: "panel-head" }
+      const _hoisted_7 = { class: "muted small hot-method" }
+      const _hoisted_8 = { key: 0 }
+      const _hoisted_9 = ["href"]
+      const _hoisted_10 = {
+        class: "rate",
+        "data-test": "hot-rising-orders"
+      }
+      const _hoisted_11 = { class: "panel-head" }
+      const _hoisted_12 = { class: "muted small" }
+      const _hoisted_13 = {
+        key: 0,
+        class: "hot-heat-scroll"
+      }
+      const _hoisted_14 = { class: "hot-heat" }
+      const _hoisted_15 = ["href"]
+      const _hoisted_16 = { class: "two-col" }
+      const _hoisted_17 = { class: "panel-head" }
+      const _hoisted_18 = { class: "muted small" }
+      const _hoisted_19 = ["href"]
+      const _hoisted_20 = { class: "muted tiny" }
+      const _hoisted_21 = { class: "panel-head" }
+      const _hoisted_22 = { class: "muted small" }
+      const _hoisted_23 = ["href"]
+      const _hoisted_24 = { class: "muted tiny" }
+      const _hoisted_25 = { class: "two-col" }
+      const _hoisted_26 = { class: "panel-head" }
+      const _hoisted_27 = { class: "muted small" }
+      const _hoisted_28 = ["href"]
+      const _hoisted_29 = { class: "muted tiny" }
+      const _hoisted_30 = { class: "panel-head" }
+      const _hoisted_31 = { class: "muted small" }
+      const _hoisted_32 = ["href"]
+
+      return function render(_ctx, _cache) {
+        const _component_el_date_picker = _resolveComponent("el-date-picker")
+        const _component_el_option = _resolveComponent("el-option")
+        const _component_el_select = _resolveComponent("el-select")
+        const _component_el_button = _resolveComponent("el-button")
+        const _component_el_alert = _resolveComponent("el-alert")
+        const _component_el_radio_button = _resolveComponent("el-radio-button")
+        const _component_el_radio_group = _resolveComponent("el-radio-group")
+        const _component_el_tag = _resolveComponent("el-tag")
+        const _component_el_table_column = _resolveComponent("el-table-column")
+        const _component_el_table = _resolveComponent("el-table")
+        const _component_el_card = _resolveComponent("el-card")
+        const _component_TrendChart = _resolveComponent("TrendChart")
+        const _component_el_empty = _resolveComponent("el-empty")
+
+        return (_openBlock(), _createElementBlock("div", _hoisted_1, [
+          _createElementVNode("div", _hoisted_2, [
+            _createElementVNode("h2", _hoisted_3, _toDisplayString(_ctx.t('hotUi.title')), 1 /* TEXT */),
+            (_ctx.shown)
+              ? (_openBlock(), _createElementBlock("span", _hoisted_4, _toDisplayString(_ctx.shown.first_day) + " – " + _toDisplayString(_ctx.shown.last_day), 1 /* TEXT */))
+              : _createCommentVNode("v-if", true)
+          ]),
+          _createElementVNode("div", _hoisted_5, [
+            _createVNode(_component_el_date_picker, {
+              modelValue: _ctx.form.days,
+              "onUpdate:modelValue": _cache[0] || (_cache[0] = $event => ((_ctx.form.days) = $event)),
+              type: "daterange",
+              "value-format": "YYYY-MM-DD",
+              "unlink-panels": "",
+              clearable: false,
+              "start-placeholder": _ctx.t('hotUi.from'),
+              "end-placeholder": _ctx.t('hotUi.to'),
+              "data-test": "hot-days",
+              onChange: _ctx.load
+            }, null, 8 /* PROPS */, ["modelValue", "start-placeholder", "end-placeholder", "onChange"]),
+            _createVNode(_component_el_select, {
+              modelValue: _ctx.form.hotline,
+              "onUpdate:modelValue": _cache[1] || (_cache[1] = $event => ((_ctx.form.hotline) = $event)),
+              clearable: "",
+              placeholder: _ctx.t('hotUi.allHotlines'),
+              class: "hot-hotline",
+              "data-test": "hot-hotline",
+              onChange: _ctx.load
+            }, {
+              default: _withCtx(() => [
+                (_openBlock(true), _createElementBlock(_Fragment, null, _renderList(_ctx.refs.hotlines, (h) => {
+                  return (_openBlock(), _createBlock(_component_el_option, {
+                    key: h.code,
+                    value: h.code,
+                    label: h.code + ' ' + _ctx.nameOf(h)
+                  }, null, 8 /* PROPS */, ["value", "label"]))
+                }), 128 /* KEYED_FRAGMENT */))
+              ]),
+              _: 1 /* STABLE */
+            }, 8 /* PROPS */, ["modelValue", "placeholder", "onChange"]),
+            _createVNode(_component_el_button, {
+              loading: _ctx.loading,
+              onClick: _ctx.load
+            }, {
+              default: _withCtx(() => [
+                _createTextVNode(_toDisplayString(_ctx.t('app.refresh')), 1 /* TEXT */)
+              ]),
+              _: 1 /* STABLE */
+            }, 8 /* PROPS */, ["loading", "onClick"]),
+            _createVNode(_component_el_button, {
+              "data-test": "hot-print",
+              onClick: _ctx.print
+            }, {
+              default: _withCtx(() => [
+                _createTextVNode(_toDisplayString(_ctx.t('hotUi.print')), 1 /* TEXT */)
+              ]),
+              _: 1 /* STABLE */
+            }, 8 /* PROPS */, ["onClick"])
+          ]),
+          (_ctx.error)
+            ? (_openBlock(), _createBlock(_component_el_alert, {
+                key: 0,
+                title: _ctx.error,
+                type: "error",
+                "show-icon": "",
+                closable: false,
+                "data-test": "hot-error"
+              }, null, 8 /* PROPS */, ["title"]))
+            : _createCommentVNode("v-if", true),
+          _createVNode(_component_el_card, {
+            shadow: "never",
+            class: "panel",
+            "data-test": "hot-rising"
+          }, {
+            header: _withCtx(() => [
+              _createElementVNode("div", _hoisted_6, [
+                _createElementVNode("span", null, _toDisplayString(_ctx.t('hotUi.rising')), 1 /* TEXT */),
+                _createVNode(_component_el_radio_group, {
+                  modelValue: _ctx.form.dimension,
+                  "onUpdate:modelValue": _cache[2] || (_cache[2] = $event => ((_ctx.form.dimension) = $event)),
+                  size: "small",
+                  class: "hot-dimension",
+                  "data-test": "hot-dimension",
+                  onChange: _ctx.changeDimension
+                }, {
+                  default: _withCtx(() => [
+                    _createVNode(_component_el_radio_button, { value: "item" }, {
+                      default: _withCtx(() => [
+                        _createTextVNode(_toDisplayString(_ctx.t('hotUi.dimensions.item')), 1 /* TEXT */)
+                      ]),
+                      _: 1 /* STABLE */
+                    }),
+                    _createVNode(_component_el_radio_button, { value: "district" }, {
+                      default: _withCtx(() => [
+                        _createTextVNode(_toDisplayString(_ctx.t('hotUi.dimensions.district')), 1 /* TEXT */)
+                      ]),
+                      _: 1 /* STABLE */
+                    }),
+                    _createVNode(_component_el_radio_button, { value: "street" }, {
+                      default: _withCtx(() => [
+                        _createTextVNode(_toDisplayString(_ctx.t('hotUi.dimensions.street')), 1 /* TEXT */)
+                      ]),
+                      _: 1 /* STABLE */
+                    })
+                  ]),
+                  _: 1 /* STABLE */
+                }, 8 /* PROPS */, ["modelValue", "onChange"])
+              ])
+            ]),
+            default: _withCtx(() => [
+              _createElementVNode("p", _hoisted_7, [
+                _createTextVNode(_toDisplayString(_ctx.t('hotUi.method', { periods: _ctx.rising.baseline_periods })) + " ", 1 /* TEXT */),
+                (_ctx.rising.last_year)
+                  ? (_openBlock(), _createElementBlock("span", _hoisted_8, _toDisplayString(_ctx.t('hotUi.withLastYear')), 1 /* TEXT */))
+                  : _createCommentVNode("v-if", true)
+              ]),
+              _createVNode(_component_el_table, {
+                data: _ctx.rising.items,
+                size: "small",
+                "empty-text": _ctx.t('hotUi.none'),
+                "highlight-current-row": "",
+                "row-class-name": ({ row }) => row.hot ? 'hot-row' : '',
+                onRowClick: _ctx.select
+              }, {
+                default: _withCtx(() => [
+                  _createVNode(_component_el_table_column, {
+                    label: _ctx.t('hotUi.issue'),
+                    "min-width": "180"
+                  }, {
+                    default: _withCtx(({ row }) => [
+                      (row.hot)
+                        ? (_openBlock(), _createBlock(_component_el_tag, {
+                            key: 0,
+                            type: "danger",
+                            size: "small",
+                            effect: "dark",
+                            class: "hot-tag"
+                          }, {
+                            default: _withCtx(() => [
+                              _createTextVNode(_toDisplayString(_ctx.t('hotUi.hot')), 1 /* TEXT */)
+                            ]),
+                            _: 1 /* STABLE */
+                          }))
+                        : _createCommentVNode("v-if", true),
+                      _createElementVNode("a", {
+                        class: "link",
+                        href: _ctx.risingLink(row),
+                        "data-test": "hot-rising-link",
+                        onClick: _cache[3] || (_cache[3] = _withModifiers(() => {}, ["stop"]))
+                      }, _toDisplayString(_ctx.risingName(row)), 9 /* TEXT, PROPS */, _hoisted_9)
+                    ]),
+                    _: 1 /* STABLE */
+                  }, 8 /* PROPS */, ["label"]),
+                  _createVNode(_component_el_table_column, {
+                    label: _ctx.t('hotUi.orders'),
+                    width: "80",
+                    align: "right"
+                  }, {
+                    default: _withCtx(({ row }) => [
+                      _createElementVNode("span", _hoisted_10, _toDisplayString(row.orders), 1 /* TEXT */)
+                    ]),
+                    _: 1 /* STABLE */
+                  }, 8 /* PROPS */, ["label"]),
+                  _createVNode(_component_el_table_column, {
+                    label: _ctx.t('hotUi.expected'),
+                    width: "80",
+                    align: "right"
+                  }, {
+                    default: _withCtx(({ row }) => [
+                      _createTextVNode(_toDisplayString(row.expected), 1 /* TEXT */)
+                    ]),
+                    _: 1 /* STABLE */
+                  }, 8 /* PROPS */, ["label"]),
+                  _createVNode(_component_el_table_column, {
+                    label: _ctx.t('hotUi.excess'),
+                    width: "80",
+                    align: "right"
+                  }, {
+                    default: _withCtx(({ row }) => [
+                      _createTextVNode(_toDisplayString(row.excess > 0 ? '+' : '') + _toDisplayString(row.excess), 1 /* TEXT */)
+                    ]),
+                    _: 1 /* STABLE */
+                  }, 8 /* PROPS */, ["label"]),
+                  _createVNode(_component_el_table_column, {
+                    label: _ctx.t('hotUi.lastYear'),
+                    width: "80",
+                    align: "right"
+                  }, {
+                    default: _withCtx(({ row }) => [
+                      _createTextVNode(_toDisplayString(row.last_year ?? '—'), 1 /* TEXT */)
+                    ]),
+                    _: 1 /* STABLE */
+                  }, 8 /* PROPS */, ["label"]),
+                  _createVNode(_component_el_table_column, {
+                    label: "p",
+                    width: "90",
+                    align: "right"
+                  }, {
+                    default: _withCtx(({ row }) => [
+                      _createTextVNode(_toDisplayString(_ctx.fmtP(row.p)), 1 /* TEXT */)
+                    ]),
+                    _: 1 /* STABLE */
+                  }),
+                  _createVNode(_component_el_table_column, { width: "80" }, {
+                    default: _withCtx(({ row }) => [
+                      _createVNode(_component_el_button, {
+                        size: "small",
+                        text: "",
+                        type: "primary",
+                        "data-test": "hot-trend-button",
+                        onClick: _withModifiers($event => (_ctx.select(row)), ["stop"])
+                      }, {
+                        default: _withCtx(() => [
+                          _createTextVNode(_toDisplayString(_ctx.t('hotUi.showTrend')), 1 /* TEXT */)
+                        ]),
+                        _: 1 /* STABLE */
+                      }, 8 /* PROPS */, ["onClick"])
+                    ]),
+                    _: 1 /* STABLE */
+                  })
+                ]),
+                _: 1 /* STABLE */
+              }, 8 /* PROPS */, ["data", "empty-text", "row-class-name", "onRowClick"])
+            ]),
+            _: 1 /* STABLE */
+          }),
+          (_ctx.trend)
+            ? (_openBlock(), _createBlock(_component_TrendChart, {
+                key: 1,
+                trend: _ctx.trend,
+                title: _ctx.selectedName,
+                period: _ctx.shown
+              }, null, 8 /* PROPS */, ["trend", "title", "period"]))
+            : _createCommentVNode("v-if", true),
+          _createVNode(_component_el_card, {
+            shadow: "never",
+            class: "panel",
+            "data-test": "hot-heat"
+          }, {
+            header: _withCtx(() => [
+              _createElementVNode("div", _hoisted_11, [
+                _createElementVNode("span", null, _toDisplayString(_ctx.t('hotUi.heat')), 1 /* TEXT */),
+                _createElementVNode("span", _hoisted_12, _toDisplayString(_ctx.t('hotUi.heatHint')), 1 /* TEXT */)
+              ])
+            ]),
+            default: _withCtx(() => [
+              (_ctx.heatTable.districts.length)
+                ? (_openBlock(), _createElementBlock("div", _hoisted_13, [
+                    _createElementVNode("table", _hoisted_14, [
+                      _createElementVNode("thead", null, [
+                        _createElementVNode("tr", null, [
+                          _cache[4] || (_cache[4] = _createElementVNode("th", null, null, -1 /* CACHED */)),
+                          (_openBlock(true), _createElementBlock(_Fragment, null, _renderList(_ctx.heatTable.items, (item) => {
+                            return (_openBlock(), _createElementBlock("th", { key: item }, _toDisplayString(_ctx.itemName(item)), 1 /* TEXT */))
+                          }), 128 /* KEYED_FRAGMENT */))
+                        ])
+                      ]),
+                      _createElementVNode("tbody", null, [
+                        (_openBlock(true), _createElementBlock(_Fragment, null, _renderList(_ctx.heatTable.districts, (district) => {
+                          return (_openBlock(), _createElementBlock("tr", { key: district }, [
+                            _createElementVNode("th", null, _toDisplayString(_ctx.areaName(district)), 1 /* TEXT */),
+                            (_openBlock(true), _createElementBlock(_Fragment, null, _renderList(_ctx.heatTable.items, (item) => {
+                              return (_openBlock(), _createElementBlock("td", {
+                                key: item,
+                                style: _normalizeStyle(_ctx.heatStyle(_ctx.heatTable.byDistrict[district][item])),
+                                class: _normalizeClass({ 'hot-cell': _ctx.heatTable.byDistrict[district][item]?.hot })
+                              }, [
+                                (_ctx.heatTable.byDistrict[district][item])
+                                  ? (_openBlock(), _createElementBlock("a", {
+                                      key: 0,
+                                      href: _ctx.link({ area: district, service_item: item }),
+                                      "data-test": "hot-heat-cell"
+                                    }, _toDisplayString(_ctx.heatTable.byDistrict[district][item].orders), 9 /* TEXT, PROPS */, _hoisted_15))
+                                  : _createCommentVNode("v-if", true)
+                              ], 6 /* CLASS, STYLE */))
+                            }), 128 /* KEYED_FRAGMENT */))
+                          ]))
+                        }), 128 /* KEYED_FRAGMENT */))
+                      ])
+                    ])
+                  ]))
+                : (_openBlock(), _createBlock(_component_el_empty, {
+                    key: 1,
+                    description: _ctx.t('hotUi.none'),
+                    "image-size": 60
+                  }, null, 8 /* PROPS */, ["description"]))
+            ]),
+            _: 1 /* STABLE */
+          }),
+          _createElementVNode("div", _hoisted_16, [
+            _createVNode(_component_el_card, {
+              shadow: "never",
+              class: "panel",
+              "data-test": "hot-addresses"
+            }, {
+              header: _withCtx(() => [
+                _createElementVNode("div", _hoisted_17, [
+                  _createElementVNode("span", null, _toDisplayString(_ctx.t('hotUi.addresses')), 1 /* TEXT */),
+                  _createElementVNode("span", _hoisted_18, _toDisplayString(_ctx.t('hotUi.repeatsHint')), 1 /* TEXT */)
+                ])
+              ]),
+              default: _withCtx(() => [
+                _createVNode(_component_el_table, {
+                  data: _ctx.addresses,
+                  size: "small",
+                  "empty-text": _ctx.t('hotUi.none')
+                }, {
+                  default: _withCtx(() => [
+                    _createVNode(_component_el_table_column, {
+                      label: _ctx.t('hotUi.address'),
+                      "min-width": "180"
+                    }, {
+                      default: _withCtx(({ row }) => [
+                        _createElementVNode("a", {
+                          class: "link",
+                          href: _ctx.link({ q: row.label }),
+                          "data-test": "hot-address-link"
+                        }, _toDisplayString(row.label), 9 /* TEXT, PROPS */, _hoisted_19),
+                        _createElementVNode("div", _hoisted_20, _toDisplayString(_ctx.areaName(row.area_code)), 1 /* TEXT */)
+                      ]),
+                      _: 1 /* STABLE */
+                    }, 8 /* PROPS */, ["label"]),
+                    _createVNode(_component_el_table_column, {
+                      label: _ctx.t('hotUi.orders'),
+                      width: "70",
+                      align: "right"
+                    }, {
+                      default: _withCtx(({ row }) => [
+                        _createTextVNode(_toDisplayString(row.orders), 1 /* TEXT */)
+                      ]),
+                      _: 1 /* STABLE */
+                    }, 8 /* PROPS */, ["label"]),
+                    _createVNode(_component_el_table_column, {
+                      label: _ctx.t('hotUi.days'),
+                      width: "70",
+                      align: "right"
+                    }, {
+                      default: _withCtx(({ row }) => [
+                        _createTextVNode(_toDisplayString(row.days), 1 /* TEXT */)
+                      ]),
+                      _: 1 /* STABLE */
+                    }, 8 /* PROPS */, ["label"])
+                  ]),
+                  _: 1 /* STABLE */
+                }, 8 /* PROPS */, ["data", "empty-text"])
+              ]),
+              _: 1 /* STABLE */
+            }),
+            _createVNode(_component_el_card, {
+              shadow: "never",
+              class: "panel",
+              "data-test": "hot-callers"
+            }, {
+              header: _withCtx(() => [
+                _createElementVNode("div", _hoisted_21, [
+                  _createElementVNode("span", null, _toDisplayString(_ctx.t('hotUi.callers')), 1 /* TEXT */),
+                  _createElementVNode("span", _hoisted_22, _toDisplayString(_ctx.t('hotUi.repeatsHint')), 1 /* TEXT */)
+                ])
+              ]),
+              default: _withCtx(() => [
+                _createVNode(_component_el_table, {
+                  data: _ctx.callers,
+                  size: "small",
+                  "empty-text": _ctx.t('hotUi.none')
+                }, {
+                  default: _withCtx(() => [
+                    _createVNode(_component_el_table_column, {
+                      label: _ctx.t('hotUi.phone'),
+                      "min-width": "150"
+                    }, {
+                      default: _withCtx(({ row }) => [
+                        _createElementVNode("a", {
+                          class: "link",
+                          href: _ctx.link({ q: row.key }),
+                          "data-test": "hot-caller-link"
+                        }, _toDisplayString(row.key), 9 /* TEXT, PROPS */, _hoisted_23),
+                        _createElementVNode("div", _hoisted_24, _toDisplayString(_ctx.areaName(row.area_code)), 1 /* TEXT */)
+                      ]),
+                      _: 1 /* STABLE */
+                    }, 8 /* PROPS */, ["label"]),
+                    _createVNode(_component_el_table_column, {
+                      label: _ctx.t('hotUi.orders'),
+                      width: "70",
+                      align: "right"
+                    }, {
+                      default: _withCtx(({ row }) => [
+                        _createTextVNode(_toDisplayString(row.orders), 1 /* TEXT */)
+                      ]),
+                      _: 1 /* STABLE */
+                    }, 8 /* PROPS */, ["label"]),
+                    _createVNode(_component_el_table_column, {
+                      label: _ctx.t('hotUi.days'),
+                      width: "70",
+                      align: "right"
+                    }, {
+                      default: _withCtx(({ row }) => [
+                        _createTextVNode(_toDisplayString(row.days), 1 /* TEXT */)
+                      ]),
+                      _: 1 /* STABLE */
+                    }, 8 /* PROPS */, ["label"])
+                  ]),
+                  _: 1 /* STABLE */
+                }, 8 /* PROPS */, ["data", "empty-text"])
+              ]),
+              _: 1 /* STABLE */
+            })
+          ]),
+          _createElementVNode("div", _hoisted_25, [
+            _createVNode(_component_el_card, {
+              shadow: "never",
+              class: "panel",
+              "data-test": "hot-reopened"
+            }, {
+              header: _withCtx(() => [
+                _createElementVNode("div", _hoisted_26, [
+                  _createElementVNode("span", null, _toDisplayString(_ctx.t('hotUi.reopened')), 1 /* TEXT */),
+                  _createElementVNode("span", _hoisted_27, _toDisplayString(_ctx.t('hotUi.reopenedHint')), 1 /* TEXT */)
+                ])
+              ]),
+              default: _withCtx(() => [
+                _createVNode(_component_el_table, {
+                  data: _ctx.reopened,
+                  size: "small",
+                  "empty-text": _ctx.t('hotUi.none')
+                }, {
+                  default: _withCtx(() => [
+                    _createVNode(_component_el_table_column, {
+                      label: _ctx.t('hotUi.number'),
+                      "min-width": "170"
+                    }, {
+                      default: _withCtx(({ row }) => [
+                        _createElementVNode("a", {
+                          class: "link mono",
+                          href: '#/orders/' + row.id
+                        }, _toDisplayString(row.number), 9 /* TEXT, PROPS */, _hoisted_28),
+                        _createElementVNode("div", _hoisted_29, _toDisplayString(_ctx.itemName(row.service_item_code)) + " · " + _toDisplayString(_ctx.areaName(row.area_code)), 1 /* TEXT */)
+                      ]),
+                      _: 1 /* STABLE */
+                    }, 8 /* PROPS */, ["label"]),
+                    _createVNode(_component_el_table_column, {
+                      label: _ctx.t('hotUi.redo'),
+                      width: "80",
+                      align: "right"
+                    }, {
+                      default: _withCtx(({ row }) => [
+                        _createTextVNode(_toDisplayString(row.redo_count), 1 /* TEXT */)
+                      ]),
+                      _: 1 /* STABLE */
+                    }, 8 /* PROPS */, ["label"]),
+                    _createVNode(_component_el_table_column, {
+                      label: _ctx.t('hotUi.status'),
+                      width: "100"
+                    }, {
+                      default: _withCtx(({ row }) => [
+                        _createTextVNode(_toDisplayString(_ctx.t('status.' + row.status)), 1 /* TEXT */)
+                      ]),
+                      _: 1 /* STABLE */
+                    }, 8 /* PROPS */, ["label"])
+                  ]),
+                  _: 1 /* STABLE */
+                }, 8 /* PROPS */, ["data", "empty-text"])
+              ]),
+              _: 1 /* STABLE */
+            }),
+            _createVNode(_component_el_card, {
+              shadow: "never",
+              class: "panel",
+              "data-test": "hot-words"
+            }, {
+              header: _withCtx(() => [
+                _createElementVNode("div", _hoisted_30, [
+                  _createElementVNode("span", null, _toDisplayString(_ctx.t('hotUi.words')), 1 /* TEXT */),
+                  _createElementVNode("span", _hoisted_31, _toDisplayString(_ctx.t('hotUi.wordsHint')), 1 /* TEXT */)
+                ])
+              ]),
+              default: _withCtx(() => [
+                _createVNode(_component_el_table, {
+                  data: _ctx.words,
+                  size: "small",
+                  "empty-text": _ctx.t('hotUi.none')
+                }, {
+                  default: _withCtx(() => [
+                    _createVNode(_component_el_table_column, {
+                      label: _ctx.t('hotUi.word'),
+                      "min-width": "120"
+                    }, {
+                      default: _withCtx(({ row }) => [
+                        _createElementVNode("a", {
+                          class: "link",
+                          href: _ctx.link({ q: row.word }),
+                          "data-test": "hot-word-link"
+                        }, _toDisplayString(row.word), 9 /* TEXT, PROPS */, _hoisted_32)
+                      ]),
+                      _: 1 /* STABLE */
+                    }, 8 /* PROPS */, ["label"]),
+                    _createVNode(_component_el_table_column, {
+                      label: _ctx.t('hotUi.orders'),
+                      width: "70",
+                      align: "right"
+                    }, {
+                      default: _withCtx(({ row }) => [
+                        _createTextVNode(_toDisplayString(row.n), 1 /* TEXT */)
+                      ]),
+                      _: 1 /* STABLE */
+                    }, 8 /* PROPS */, ["label"]),
+                    _createVNode(_component_el_table_column, {
+                      label: _ctx.t('hotUi.before'),
+                      width: "80",
+                      align: "right"
+                    }, {
+                      default: _withCtx(({ row }) => [
+                        _createTextVNode(_toDisplayString(row.previous), 1 /* TEXT */)
+                      ]),
+                      _: 1 /* STABLE */
+                    }, 8 /* PROPS */, ["label"]),
+                    _createVNode(_component_el_table_column, {
+                      label: _ctx.t('hotUi.change'),
+                      width: "80",
+                      align: "right"
+                    }, {
+                      default: _withCtx(({ row }) => [
+                        _createElementVNode("span", {
+                          class: _normalizeClass({ 'hot-up': _ctx.change(row.n, row.previous) > 0 })
+                        }, _toDisplayString(_ctx.change(row.n, row.previous) === null ? _ctx.t('hotUi.new') : (_ctx.change(row.n, row.previous) > 0 ? '+' : '') + _ctx.change(row.n, row.previous) + '%'), 3 /* TEXT, CLASS */)
+                      ]),
+                      _: 1 /* STABLE */
+                    }, 8 /* PROPS */, ["label"])
+                  ]),
+                  _: 1 /* STABLE */
+                }, 8 /* PROPS */, ["data", "empty-text"])
+              ]),
+              _: 1 /* STABLE */
+            })
+          ])
+        ]))
+      }
+    })(),
+  ],
   // views/knowledge/article.js:127
   [
     "\n  <el-alert v-if=\"error\" :title=\"error\" type=\"error\" show-icon :closable=\"false\" />\n  <article v-if=\"article\" class=\"kb-article\" :data-article=\"article.id\" :data-version=\"v.version\" data-test=\"kb-article\">\n    <header class=\"kb-article-head\">\n      <div class=\"kb-article-title\">\n        <h2 data-test=\"kb-title\">{{ shown('title') }}</h2>\n        <div class=\"kb-tags\">\n          <el-tag disable-transitions size=\"small\" effect=\"plain\">{{ t('kbUi.kinds.' + article.kind) }}</el-tag>\n          <el-tag disable-transitions size=\"small\" :type=\"stateType(v.state)\" data-test=\"kb-state\">v{{ v.version }} · {{ t('kbUi.states.' + v.state) }}</el-tag>\n          <el-tag v-if=\"v.demo\" disable-transitions size=\"small\" type=\"warning\" effect=\"dark\" data-test=\"kb-demo\">{{ t('kbUi.demo') }}</el-tag>\n          <el-tag v-if=\"article.review_overdue\" disable-transitions size=\"small\" type=\"danger\" data-test=\"kb-overdue\">{{ t('kbUi.reviewOverdue') }}</el-tag>\n          <el-tag v-if=\"article.archived_at\" disable-transitions size=\"small\" type=\"info\">{{ t('kbUi.archivedTag') }}</el-tag>\n          <span class=\"muted small\">{{ ownerName(article.owner) }}</span>\n          <span v-if=\"article.code\" class=\"muted small mono\">{{ article.code }}</span>\n        </div>\n      </div>\n      <div class=\"kb-article-tools\">\n        <el-radio-group v-if=\"hasEnglish\" v-model=\"lang\" size=\"small\" data-test=\"kb-lang\">\n          <el-radio-button value=\"zh\">中文</el-radio-button>\n          <el-radio-button value=\"en\">English</el-radio-button>\n        </el-radio-group>\n        <el-button v-if=\"editable && !article.archived_at\" size=\"small\" data-test=\"kb-edit\" @click=\"edit\">{{ t('app.edit') }}</el-button>\n        <el-button v-if=\"editable && v.state === 'draft'\" size=\"small\" type=\"primary\" :loading=\"review.busy\"\n                   data-test=\"kb-submit\" @click=\"submit\">{{ t('kbUi.submitForReview') }}</el-button>\n        <el-button v-if=\"isReviewer() && article.published_version && !article.archived_at\" size=\"small\" type=\"danger\" plain\n                   data-test=\"kb-archive\" @click=\"archive\">{{ t('kbUi.archive') }}</el-button>\n      </div>\n    </header>\n\n    <el-alert v-if=\"v.state === 'rejected'\" type=\"error\" show-icon :closable=\"false\" class=\"kb-note\" data-test=\"kb-rejected-note\"\n              :title=\"t('kbUi.rejectedBy', { who: person(v.reviewed_by), time: $fmtTime(v.reviewed_at, true) })\"\n              :description=\"v.review_note\" />\n    <el-alert v-else-if=\"v.state !== 'published' && article.published_version\" type=\"info\" :closable=\"false\" class=\"kb-note\"\n              :title=\"t('kbUi.notThePublished', { version: article.published_version })\" />\n\n    <section v-if=\"reviewable\" class=\"kb-review-box\" data-test=\"kb-review-box\">\n      <h4>{{ t('kbUi.reviewThis') }}</h4>\n      <el-input v-model=\"review.note\" type=\"textarea\" :rows=\"2\" maxlength=\"2000\" :placeholder=\"t('kbUi.reviewNoteHint')\" data-test=\"kb-review-note\" />\n      <div class=\"kb-review-actions\">\n        <el-button type=\"success\" :loading=\"review.busy\" data-test=\"kb-approve\" @click=\"approve\">{{ t('kbUi.approve') }}</el-button>\n        <el-button type=\"danger\" plain :loading=\"review.busy\" data-test=\"kb-reject\" @click=\"reject\">{{ t('kbUi.reject') }}</el-button>\n      </div>\n    </section>\n\n    <section class=\"kb-script\" data-test=\"kb-script\">\n      <div class=\"kb-script-head\"><span>{{ t('kbUi.script') }}</span>\n        <el-button v-if=\"shown('script')\" size=\"small\" text type=\"primary\" @click=\"copyScript\">{{ t('kbUi.copy') }}</el-button></div>\n      <div class=\"pre\">{{ shown('script') || t('kbUi.noScript') }}</div>\n    </section>\n\n    <section v-if=\"shown('body')\" class=\"kb-body pre\" data-test=\"kb-body\">{{ shown('body') }}</section>\n\n    <section v-if=\"guide\" class=\"kb-guide\" data-test=\"kb-guide\">\n      <div v-if=\"(shown('documents') || []).length\"><h4>{{ t('kbUi.fields.documents') }}</h4>\n        <ul><li v-for=\"(d, i) in shown('documents')\" :key=\"i\">{{ d }}</li></ul></div>\n      <div v-if=\"shown('fees')\"><h4>{{ t('kbUi.fields.fees') }}</h4><div class=\"pre\">{{ shown('fees') }}</div></div>\n      <div v-if=\"shown('time_limit')\"><h4>{{ t('kbUi.fields.time_limit') }}</h4><div class=\"pre\">{{ shown('time_limit') }}</div></div>\n      <div v-if=\"(shown('steps') || []).length\" class=\"kb-steps\"><h4>{{ t('kbUi.fields.steps') }}</h4>\n        <ol><li v-for=\"(s, i) in shown('steps')\" :key=\"i\">{{ s }}</li></ol></div>\n    </section>\n\n    <el-descriptions :column=\"2\" border size=\"small\" class=\"kb-facts\">\n      <el-descriptions-item :label=\"t('kbUi.fields.service_items')\" :span=\"2\">\n        <span v-if=\"!v.service_items.length\" class=\"muted\">{{ t('kbUi.anyItem') }}</span>\n        <a v-for=\"code in v.service_items\" :key=\"code\" class=\"kb-link\" :href=\"'#/knowledge?service_item=' + code\">{{ itemName(code) }}</a>\n      </el-descriptions-item>\n      <el-descriptions-item :label=\"t('kbUi.fields.hotlines')\">{{ v.hotlines.length ? v.hotlines.join(' · ') : t('kbUi.allHotlines') }}</el-descriptions-item>\n      <el-descriptions-item :label=\"t('kbUi.fields.areas')\">{{ v.areas.length ? v.areas.map(areaName).join('、') : t('kbUi.everywhere') }}</el-descriptions-item>\n      <el-descriptions-item :label=\"t('kbUi.validity')\">\n        <span data-test=\"kb-validity\">{{ v.valid_from || t('kbUi.always') }} – {{ v.valid_until || t('kbUi.noEnd') }}</span></el-descriptions-item>\n      <el-descriptions-item :label=\"t('kbUi.fields.review_due')\">\n        <span :class=\"{ bad: article.review_overdue }\">{{ v.review_due || '—' }}</span></el-descriptions-item>\n      <el-descriptions-item :label=\"t('kbUi.answers')\"><span data-test=\"kb-answers\">{{ article.answers ?? 0 }}</span></el-descriptions-item>\n      <el-descriptions-item :label=\"t('kbUi.publishedAt')\">{{ $fmtTime(v.published_at, true) || '—' }}</el-descriptions-item>\n    </el-descriptions>\n\n    <section v-if=\"published\" class=\"kb-against\" data-test=\"kb-against\">\n      <h3>{{ t('kbUi.againstPublished', { version: published.version }) }}</h3>\n      <VersionDiff :before=\"published\" :after=\"v\" />\n    </section>\n\n    <section class=\"kb-history\">\n      <h3>{{ t('kbUi.history') }}</h3>\n      <el-table :data=\"article.versions\" size=\"small\" data-test=\"kb-versions\" row-class-name=\"kb-version-row\"\n                @row-click=\"openVersion\">\n        <el-table-column :label=\"t('kbUi.version')\" width=\"64\"><template #default=\"{ row }\">\n          <a :href=\"'#/knowledge/' + article.id + '?version=' + row.version\" :class=\"{ strong: row.version === v.version }\"\n             :data-version=\"row.version\">v{{ row.version }}</a></template></el-table-column>\n        <el-table-column :label=\"t('kbUi.state')\" width=\"112\"><template #default=\"{ row }\">\n          <el-tag disable-transitions size=\"small\" :type=\"stateType(row.state)\">{{ t('kbUi.states.' + row.state) }}</el-tag></template></el-table-column>\n        <el-table-column :label=\"t('kbUi.writtenBy')\" min-width=\"120\"><template #default=\"{ row }\">\n          {{ person(row.written_by) }}<div class=\"muted tiny\">{{ $fmtTime(row.written_at, true) }}</div></template></el-table-column>\n        <el-table-column :label=\"t('kbUi.fields.change_note')\" min-width=\"140\"><template #default=\"{ row }\">\n          <span class=\"small\">{{ row.change_note || '—' }}</span></template></el-table-column>\n        <el-table-column :label=\"t('kbUi.reviewedBy')\" min-width=\"150\"><template #default=\"{ row }\">\n          <template v-if=\"row.reviewed_by\">{{ person(row.reviewed_by) }}<div class=\"muted tiny\">{{ $fmtTime(row.reviewed_at, true) }}</div>\n            <div v-if=\"row.review_note\" class=\"small kb-review-note\" :class=\"{ bad: row.state === 'rejected' }\">{{ row.review_note }}</div></template>\n          <span v-else class=\"muted\">—</span></template></el-table-column>\n      </el-table>\n    </section>\n  </article>",
@@ -8485,7 +9121,426 @@ export const renders = new Map([
       }
     })(),
   ],
-  // views/order.js:174
+  // views/notification_settings.js:92
+  [
+    "\n  <div class=\"notify-page\">\n    <div class=\"page-head\">\n      <h2>{{ t('notifyUi.title') }}</h2>\n      <span class=\"muted small\">{{ t('notifyUi.lead') }}</span>\n    </div>\n    <el-card shadow=\"never\" class=\"panel\">\n      <el-table :data=\"items\" size=\"small\" :empty-text=\"t('board.empty')\" data-test=\"notify-settings\">\n        <el-table-column :label=\"t('order.hotline')\" width=\"90\" prop=\"hotline\" />\n        <el-table-column :label=\"t('order.channel')\" width=\"110\"><template #default=\"{ row }\">{{ channelName(row.channel) }}</template></el-table-column>\n        <el-table-column :label=\"t('notifyUi.state')\" width=\"90\"><template #default=\"{ row }\">\n          <el-tag disable-transitions size=\"small\" :type=\"row.config.enabled ? 'success' : 'info'\" :data-test=\"'notify-state-' + row.hotline + '-' + row.channel\">{{ row.config.enabled ? t('notifyUi.on') : t('notifyUi.off') }}</el-tag></template></el-table-column>\n        <el-table-column :label=\"t('notifyUi.which')\" min-width=\"200\"><template #default=\"{ row }\">{{ notices(row.config) }}</template></el-table-column>\n        <el-table-column :label=\"t('notifyUi.quiet')\" width=\"120\"><template #default=\"{ row }\">{{ quiet(row.config) }}</template></el-table-column>\n        <el-table-column :label=\"t('notifyUi.cap')\" width=\"90\" align=\"center\"><template #default=\"{ row }\">{{ row.config.max_per_order }}</template></el-table-column>\n        <el-table-column :label=\"t('notifyUi.changed')\" min-width=\"160\"><template #default=\"{ row }\">\n          <span v-if=\"row.stored\" class=\"small\">{{ row.updated_by }} · {{ $fmtTime(row.updated_at, true) }}</span>\n          <span v-else class=\"muted small\">{{ t('notifyUi.builtIn') }}</span></template></el-table-column>\n        <el-table-column :label=\"t('app.actions')\" width=\"250\"><template #default=\"{ row }\">\n          <el-button size=\"small\" :data-test=\"'notify-edit-' + row.hotline + '-' + row.channel\" @click=\"edit(row)\">{{ t('app.edit') }}</el-button>\n          <el-button v-if=\"row.channel === 'default'\" size=\"small\" @click=\"edit(row, true)\">{{ t('notifyUi.forChannel') }}</el-button>\n          <el-button v-if=\"row.channel === 'default'\" size=\"small\" text @click=\"showHistory(row.hotline)\">{{ t('notifyUi.history') }}</el-button>\n          <el-button v-if=\"row.stored && row.channel !== 'default'\" size=\"small\" text type=\"danger\" @click=\"remove(row)\">{{ t('notifyUi.remove') }}</el-button>\n        </template></el-table-column>\n      </el-table>\n    </el-card>\n\n    <el-dialog v-model=\"editor.open\" width=\"680px\" :title=\"t('notifyUi.editTitle', { hotline: editor.hotline })\">\n      <el-form v-if=\"editor.form\" label-position=\"top\" data-test=\"notify-form\">\n        <el-form-item v-if=\"editor.isNew\" :label=\"t('order.channel')\">\n          <el-select v-model=\"editor.channel\" class=\"full\">\n            <el-option v-for=\"c in channels.filter((c) => c !== 'default')\" :key=\"c\" :value=\"c\" :label=\"channelName(c)\" />\n          </el-select>\n        </el-form-item>\n        <el-form-item :label=\"t('notifyUi.state')\">\n          <el-switch v-model=\"editor.form.enabled\" />\n        </el-form-item>\n        <el-form-item :label=\"t('notifyUi.which')\">\n          <el-checkbox v-for=\"k in KINDS\" :key=\"k\" v-model=\"editor.form[k]\">{{ t('notifyUi.notices.' + k) }}</el-checkbox>\n        </el-form-item>\n        <div class=\"two-col\">\n          <el-form-item :label=\"t('notifyUi.quietFrom')\">\n            <el-time-select v-model=\"editor.form.quiet_start\" start=\"00:00\" end=\"23:45\" step=\"00:15\" :clearable=\"false\" />\n          </el-form-item>\n          <el-form-item :label=\"t('notifyUi.quietTo')\">\n            <el-time-select v-model=\"editor.form.quiet_end\" start=\"00:00\" end=\"23:45\" step=\"00:15\" :clearable=\"false\" />\n          </el-form-item>\n          <el-form-item :label=\"t('notifyUi.cap')\">\n            <el-input-number v-model=\"editor.form.max_per_order\" :min=\"1\" :max=\"10\" />\n          </el-form-item>\n          <el-form-item :label=\"t('notifyUi.ahead')\">\n            <el-input-number v-model=\"editor.form.callback_notice_minutes\" :min=\"5\" :max=\"1440\" :step=\"15\" />\n          </el-form-item>\n        </div>\n        <el-form-item :label=\"t('notifyUi.linkBase')\">\n          <el-input v-model=\"editor.form.link_base\" maxlength=\"300\" placeholder=\"https://…/track\" />\n        </el-form-item>\n        <el-form-item v-for=\"k in KINDS\" :key=\"k\" :label=\"t('notifyUi.textOf', { notice: t('notifyUi.notices.' + k) })\">\n          <el-input v-model=\"editor.form.templates[k]\" type=\"textarea\" :rows=\"2\" maxlength=\"200\" show-word-limit :data-test=\"'notify-text-' + k\" />\n          <div class=\"muted small\">{{ t('notifyUi.placeholders') }} {{ hint(k) }}</div>\n        </el-form-item>\n      </el-form>\n      <template #footer>\n        <el-button @click=\"editor.open = false\">{{ t('app.cancel') }}</el-button>\n        <el-button type=\"primary\" :loading=\"editor.saving\" data-test=\"notify-save\" @click=\"save\">{{ t('app.save') }}</el-button>\n      </template>\n    </el-dialog>\n\n    <el-dialog v-model=\"history.open\" width=\"560px\" :title=\"t('notifyUi.historyOf', { hotline: history.hotline })\">\n      <div v-if=\"!history.items.length\" class=\"empty-line\">{{ t('board.empty') }}</div>\n      <el-timeline v-else>\n        <el-timeline-item v-for=\"h in history.items\" :key=\"h.id\" :timestamp=\"$fmtTime(h.changed_at, true)\" placement=\"top\">\n          <div class=\"strong\">{{ channelName(h.channel) }} · {{ change(h) }}</div>\n          <div class=\"small muted\">{{ h.actor }}</div>\n        </el-timeline-item>\n      </el-timeline>\n    </el-dialog>\n  </div>",
+    (() => {
+      const _hoisted_1 = { class: "notify-page" }
+      const _hoisted_2 = { class: "page-head" }
+      const _hoisted_3 = { class: "muted small" }
+      const _hoisted_4 = {
+        key: 0,
+        class: "small"
+      }
+      const _hoisted_5 = {
+        key: 1,
+        class: "muted small"
+      }
+      const _hoisted_6 = { class: "two-col" }
+      const _hoisted_7 = { class: "muted small" }
+      const _hoisted_8 = {
+        key: 0,
+        class: "empty-line"
+      }
+      const _hoisted_9 = { class: "strong" }
+      const _hoisted_10 = { class: "small muted" }
+
+      return function render(_ctx, _cache) {
+        const _component_el_table_column = _resolveComponent("el-table-column")
+        const _component_el_tag = _resolveComponent("el-tag")
+        const _component_el_button = _resolveComponent("el-button")
+        const _component_el_table = _resolveComponent("el-table")
+        const _component_el_card = _resolveComponent("el-card")
+        const _component_el_option = _resolveComponent("el-option")
+        const _component_el_select = _resolveComponent("el-select")
+        const _component_el_form_item = _resolveComponent("el-form-item")
+        const _component_el_switch = _resolveComponent("el-switch")
+        const _component_el_checkbox = _resolveComponent("el-checkbox")
+        const _component_el_time_select = _resolveComponent("el-time-select")
+        const _component_el_input_number = _resolveComponent("el-input-number")
+        const _component_el_input = _resolveComponent("el-input")
+        const _component_el_form = _resolveComponent("el-form")
+        const _component_el_dialog = _resolveComponent("el-dialog")
+        const _component_el_timeline_item = _resolveComponent("el-timeline-item")
+        const _component_el_timeline = _resolveComponent("el-timeline")
+
+        return (_openBlock(), _createElementBlock("div", _hoisted_1, [
+          _createElementVNode("div", _hoisted_2, [
+            _createElementVNode("h2", null, _toDisplayString(_ctx.t('notifyUi.title')), 1 /* TEXT */),
+            _createElementVNode("span", _hoisted_3, _toDisplayString(_ctx.t('notifyUi.lead')), 1 /* TEXT */)
+          ]),
+          _createVNode(_component_el_card, {
+            shadow: "never",
+            class: "panel"
+          }, {
+            default: _withCtx(() => [
+              _createVNode(_component_el_table, {
+                data: _ctx.items,
+                size: "small",
+                "empty-text": _ctx.t('board.empty'),
+                "data-test": "notify-settings"
+              }, {
+                default: _withCtx(() => [
+                  _createVNode(_component_el_table_column, {
+                    label: _ctx.t('order.hotline'),
+                    width: "90",
+                    prop: "hotline"
+                  }, null, 8 /* PROPS */, ["label"]),
+                  _createVNode(_component_el_table_column, {
+                    label: _ctx.t('order.channel'),
+                    width: "110"
+                  }, {
+                    default: _withCtx(({ row }) => [
+                      _createTextVNode(_toDisplayString(_ctx.channelName(row.channel)), 1 /* TEXT */)
+                    ]),
+                    _: 1 /* STABLE */
+                  }, 8 /* PROPS */, ["label"]),
+                  _createVNode(_component_el_table_column, {
+                    label: _ctx.t('notifyUi.state'),
+                    width: "90"
+                  }, {
+                    default: _withCtx(({ row }) => [
+                      _createVNode(_component_el_tag, {
+                        "disable-transitions": "",
+                        size: "small",
+                        type: row.config.enabled ? 'success' : 'info',
+                        "data-test": 'notify-state-' + row.hotline + '-' + row.channel
+                      }, {
+                        default: _withCtx(() => [
+                          _createTextVNode(_toDisplayString(row.config.enabled ? _ctx.t('notifyUi.on') : _ctx.t('notifyUi.off')), 1 /* TEXT */)
+                        ]),
+                        _: 2 /* DYNAMIC */
+                      }, 1032 /* PROPS, DYNAMIC_SLOTS */, ["type", "data-test"])
+                    ]),
+                    _: 1 /* STABLE */
+                  }, 8 /* PROPS */, ["label"]),
+                  _createVNode(_component_el_table_column, {
+                    label: _ctx.t('notifyUi.which'),
+                    "min-width": "200"
+                  }, {
+                    default: _withCtx(({ row }) => [
+                      _createTextVNode(_toDisplayString(_ctx.notices(row.config)), 1 /* TEXT */)
+                    ]),
+                    _: 1 /* STABLE */
+                  }, 8 /* PROPS */, ["label"]),
+                  _createVNode(_component_el_table_column, {
+                    label: _ctx.t('notifyUi.quiet'),
+                    width: "120"
+                  }, {
+                    default: _withCtx(({ row }) => [
+                      _createTextVNode(_toDisplayString(_ctx.quiet(row.config)), 1 /* TEXT */)
+                    ]),
+                    _: 1 /* STABLE */
+                  }, 8 /* PROPS */, ["label"]),
+                  _createVNode(_component_el_table_column, {
+                    label: _ctx.t('notifyUi.cap'),
+                    width: "90",
+                    align: "center"
+                  }, {
+                    default: _withCtx(({ row }) => [
+                      _createTextVNode(_toDisplayString(row.config.max_per_order), 1 /* TEXT */)
+                    ]),
+                    _: 1 /* STABLE */
+                  }, 8 /* PROPS */, ["label"]),
+                  _createVNode(_component_el_table_column, {
+                    label: _ctx.t('notifyUi.changed'),
+                    "min-width": "160"
+                  }, {
+                    default: _withCtx(({ row }) => [
+                      (row.stored)
+                        ? (_openBlock(), _createElementBlock("span", _hoisted_4, _toDisplayString(row.updated_by) + " · " + _toDisplayString(_ctx.$fmtTime(row.updated_at, true)), 1 /* TEXT */))
+                        : (_openBlock(), _createElementBlock("span", _hoisted_5, _toDisplayString(_ctx.t('notifyUi.builtIn')), 1 /* TEXT */))
+                    ]),
+                    _: 1 /* STABLE */
+                  }, 8 /* PROPS */, ["label"]),
+                  _createVNode(_component_el_table_column, {
+                    label: _ctx.t('app.actions'),
+                    width: "250"
+                  }, {
+                    default: _withCtx(({ row }) => [
+                      _createVNode(_component_el_button, {
+                        size: "small",
+                        "data-test": 'notify-edit-' + row.hotline + '-' + row.channel,
+                        onClick: $event => (_ctx.edit(row))
+                      }, {
+                        default: _withCtx(() => [
+                          _createTextVNode(_toDisplayString(_ctx.t('app.edit')), 1 /* TEXT */)
+                        ]),
+                        _: 1 /* STABLE */
+                      }, 8 /* PROPS */, ["data-test", "onClick"]),
+                      (row.channel === 'default')
+                        ? (_openBlock(), _createBlock(_component_el_button, {
+                            key: 0,
+                            size: "small",
+                            onClick: $event => (_ctx.edit(row, true))
+                          }, {
+                            default: _withCtx(() => [
+                              _createTextVNode(_toDisplayString(_ctx.t('notifyUi.forChannel')), 1 /* TEXT */)
+                            ]),
+                            _: 1 /* STABLE */
+                          }, 8 /* PROPS */, ["onClick"]))
+                        : _createCommentVNode("v-if", true),
+                      (row.channel === 'default')
+                        ? (_openBlock(), _createBlock(_component_el_button, {
+                            key: 1,
+                            size: "small",
+                            text: "",
+                            onClick: $event => (_ctx.showHistory(row.hotline))
+                          }, {
+                            default: _withCtx(() => [
+                              _createTextVNode(_toDisplayString(_ctx.t('notifyUi.history')), 1 /* TEXT */)
+                            ]),
+                            _: 1 /* STABLE */
+                          }, 8 /* PROPS */, ["onClick"]))
+                        : _createCommentVNode("v-if", true),
+                      (row.stored && row.channel !== 'default')
+                        ? (_openBlock(), _createBlock(_component_el_button, {
+                            key: 2,
+                            size: "small",
+                            text: "",
+                            type: "danger",
+                            onClick: $event => (_ctx.remove(row))
+                          }, {
+                            default: _withCtx(() => [
+                              _createTextVNode(_toDisplayString(_ctx.t('notifyUi.remove')), 1 /* TEXT */)
+                            ]),
+                            _: 1 /* STABLE */
+                          }, 8 /* PROPS */, ["onClick"]))
+                        : _createCommentVNode("v-if", true)
+                    ]),
+                    _: 1 /* STABLE */
+                  }, 8 /* PROPS */, ["label"])
+                ]),
+                _: 1 /* STABLE */
+              }, 8 /* PROPS */, ["data", "empty-text"])
+            ]),
+            _: 1 /* STABLE */
+          }),
+          _createVNode(_component_el_dialog, {
+            modelValue: _ctx.editor.open,
+            "onUpdate:modelValue": _cache[8] || (_cache[8] = $event => ((_ctx.editor.open) = $event)),
+            width: "680px",
+            title: _ctx.t('notifyUi.editTitle', { hotline: _ctx.editor.hotline })
+          }, {
+            footer: _withCtx(() => [
+              _createVNode(_component_el_button, {
+                onClick: _cache[7] || (_cache[7] = $event => (_ctx.editor.open = false))
+              }, {
+                default: _withCtx(() => [
+                  _createTextVNode(_toDisplayString(_ctx.t('app.cancel')), 1 /* TEXT */)
+                ]),
+                _: 1 /* STABLE */
+              }),
+              _createVNode(_component_el_button, {
+                type: "primary",
+                loading: _ctx.editor.saving,
+                "data-test": "notify-save",
+                onClick: _ctx.save
+              }, {
+                default: _withCtx(() => [
+                  _createTextVNode(_toDisplayString(_ctx.t('app.save')), 1 /* TEXT */)
+                ]),
+                _: 1 /* STABLE */
+              }, 8 /* PROPS */, ["loading", "onClick"])
+            ]),
+            default: _withCtx(() => [
+              (_ctx.editor.form)
+                ? (_openBlock(), _createBlock(_component_el_form, {
+                    key: 0,
+                    "label-position": "top",
+                    "data-test": "notify-form"
+                  }, {
+                    default: _withCtx(() => [
+                      (_ctx.editor.isNew)
+                        ? (_openBlock(), _createBlock(_component_el_form_item, {
+                            key: 0,
+                            label: _ctx.t('order.channel')
+                          }, {
+                            default: _withCtx(() => [
+                              _createVNode(_component_el_select, {
+                                modelValue: _ctx.editor.channel,
+                                "onUpdate:modelValue": _cache[0] || (_cache[0] = $event => ((_ctx.editor.channel) = $event)),
+                                class: "full"
+                              }, {
+                                default: _withCtx(() => [
+                                  (_openBlock(true), _createElementBlock(_Fragment, null, _renderList(_ctx.channels.filter((c) => c !== 'default'), (c) => {
+                                    return (_openBlock(), _createBlock(_component_el_option, {
+                                      key: c,
+                                      value: c,
+                                      label: _ctx.channelName(c)
+                                    }, null, 8 /* PROPS */, ["value", "label"]))
+                                  }), 128 /* KEYED_FRAGMENT */))
+                                ]),
+                                _: 1 /* STABLE */
+                              }, 8 /* PROPS */, ["modelValue"])
+                            ]),
+                            _: 1 /* STABLE */
+                          }, 8 /* PROPS */, ["label"]))
+                        : _createCommentVNode("v-if", true),
+                      _createVNode(_component_el_form_item, {
+                        label: _ctx.t('notifyUi.state')
+                      }, {
+                        default: _withCtx(() => [
+                          _createVNode(_component_el_switch, {
+                            modelValue: _ctx.editor.form.enabled,
+                            "onUpdate:modelValue": _cache[1] || (_cache[1] = $event => ((_ctx.editor.form.enabled) = $event))
+                          }, null, 8 /* PROPS */, ["modelValue"])
+                        ]),
+                        _: 1 /* STABLE */
+                      }, 8 /* PROPS */, ["label"]),
+                      _createVNode(_component_el_form_item, {
+                        label: _ctx.t('notifyUi.which')
+                      }, {
+                        default: _withCtx(() => [
+                          (_openBlock(true), _createElementBlock(_Fragment, null, _renderList(_ctx.KINDS, (k) => {
+                            return (_openBlock(), _createBlock(_component_el_checkbox, {
+                              key: k,
+                              modelValue: _ctx.editor.form[k],
+                              "onUpdate:modelValue": $event => ((_ctx.editor.form[k]) = $event)
+                            }, {
+                              default: _withCtx(() => [
+                                _createTextVNode(_toDisplayString(_ctx.t('notifyUi.notices.' + k)), 1 /* TEXT */)
+                              ]),
+                              _: 2 /* DYNAMIC */
+                            }, 1032 /* PROPS, DYNAMIC_SLOTS */, ["modelValue", "onUpdate:modelValue"]))
+                          }), 128 /* KEYED_FRAGMENT */))
+                        ]),
+                        _: 1 /* STABLE */
+                      }, 8 /* PROPS */, ["label"]),
+                      _createElementVNode("div", _hoisted_6, [
+                        _createVNode(_component_el_form_item, {
+                          label: _ctx.t('notifyUi.quietFrom')
+                        }, {
+                          default: _withCtx(() => [
+                            _createVNode(_component_el_time_select, {
+                              modelValue: _ctx.editor.form.quiet_start,
+                              "onUpdate:modelValue": _cache[2] || (_cache[2] = $event => ((_ctx.editor.form.quiet_start) = $event)),
+                              start: "00:00",
+                              end: "23:45",
+                              step: "00:15",
+                              clearable: false
+                            }, null, 8 /* PROPS */, ["modelValue"])
+                          ]),
+                          _: 1 /* STABLE */
+                        }, 8 /* PROPS */, ["label"]),
+                        _createVNode(_component_el_form_item, {
+                          label: _ctx.t('notifyUi.quietTo')
+                        }, {
+                          default: _withCtx(() => [
+                            _createVNode(_component_el_time_select, {
+                              modelValue: _ctx.editor.form.quiet_end,
+                              "onUpdate:modelValue": _cache[3] || (_cache[3] = $event => ((_ctx.editor.form.quiet_end) = $event)),
+                              start: "00:00",
+                              end: "23:45",
+                              step: "00:15",
+                              clearable: false
+                            }, null, 8 /* PROPS */, ["modelValue"])
+                          ]),
+                          _: 1 /* STABLE */
+                        }, 8 /* PROPS */, ["label"]),
+                        _createVNode(_component_el_form_item, {
+                          label: _ctx.t('notifyUi.cap')
+                        }, {
+                          default: _withCtx(() => [
+                            _createVNode(_component_el_input_number, {
+                              modelValue: _ctx.editor.form.max_per_order,
+                              "onUpdate:modelValue": _cache[4] || (_cache[4] = $event => ((_ctx.editor.form.max_per_order) = $event)),
+                              min: 1,
+                              max: 10
+                            }, null, 8 /* PROPS */, ["modelValue"])
+                          ]),
+                          _: 1 /* STABLE */
+                        }, 8 /* PROPS */, ["label"]),
+                        _createVNode(_component_el_form_item, {
+                          label: _ctx.t('notifyUi.ahead')
+                        }, {
+                          default: _withCtx(() => [
+                            _createVNode(_component_el_input_number, {
+                              modelValue: _ctx.editor.form.callback_notice_minutes,
+                              "onUpdate:modelValue": _cache[5] || (_cache[5] = $event => ((_ctx.editor.form.callback_notice_minutes) = $event)),
+                              min: 5,
+                              max: 1440,
+                              step: 15
+                            }, null, 8 /* PROPS */, ["modelValue"])
+                          ]),
+                          _: 1 /* STABLE */
+                        }, 8 /* PROPS */, ["label"])
+                      ]),
+                      _createVNode(_component_el_form_item, {
+                        label: _ctx.t('notifyUi.linkBase')
+                      }, {
+                        default: _withCtx(() => [
+                          _createVNode(_component_el_input, {
+                            modelValue: _ctx.editor.form.link_base,
+                            "onUpdate:modelValue": _cache[6] || (_cache[6] = $event => ((_ctx.editor.form.link_base) = $event)),
+                            maxlength: "300",
+                            placeholder: "https://…/track"
+                          }, null, 8 /* PROPS */, ["modelValue"])
+                        ]),
+                        _: 1 /* STABLE */
+                      }, 8 /* PROPS */, ["label"]),
+                      (_openBlock(true), _createElementBlock(_Fragment, null, _renderList(_ctx.KINDS, (k) => {
+                        return (_openBlock(), _createBlock(_component_el_form_item, {
+                          key: k,
+                          label: _ctx.t('notifyUi.textOf', { notice: _ctx.t('notifyUi.notices.' + k) })
+                        }, {
+                          default: _withCtx(() => [
+                            _createVNode(_component_el_input, {
+                              modelValue: _ctx.editor.form.templates[k],
+                              "onUpdate:modelValue": $event => ((_ctx.editor.form.templates[k]) = $event),
+                              type: "textarea",
+                              rows: 2,
+                              maxlength: "200",
+                              "show-word-limit": "",
+                              "data-test": 'notify-text-' + k
+                            }, null, 8 /* PROPS */, ["modelValue", "onUpdate:modelValue", "data-test"]),
+                            _createElementVNode("div", _hoisted_7, _toDisplayString(_ctx.t('notifyUi.placeholders')) + " " + _toDisplayString(_ctx.hint(k)), 1 /* TEXT */)
+                          ]),
+                          _: 2 /* DYNAMIC */
+                        }, 1032 /* PROPS, DYNAMIC_SLOTS */, ["label"]))
+                      }), 128 /* KEYED_FRAGMENT */))
+                    ]),
+                    _: 1 /* STABLE */
+                  }))
+                : _createCommentVNode("v-if", true)
+            ]),
+            _: 1 /* STABLE */
+          }, 8 /* PROPS */, ["modelValue", "title"]),
+          _createVNode(_component_el_dialog, {
+            modelValue: _ctx.history.open,
+            "onUpdate:modelValue": _cache[9] || (_cache[9] = $event => ((_ctx.history.open) = $event)),
+            width: "560px",
+            title: _ctx.t('notifyUi.historyOf', { hotline: _ctx.history.hotline })
+          }, {
+            default: _withCtx(() => [
+              (!_ctx.history.items.length)
+                ? (_openBlock(), _createElementBlock("div", _hoisted_8, _toDisplayString(_ctx.t('board.empty')), 1 /* TEXT */))
+                : (_openBlock(), _createBlock(_component_el_timeline, { key: 1 }, {
+                    default: _withCtx(() => [
+                      (_openBlock(true), _createElementBlock(_Fragment, null, _renderList(_ctx.history.items, (h) => {
+                        return (_openBlock(), _createBlock(_component_el_timeline_item, {
+                          key: h.id,
+                          timestamp: _ctx.$fmtTime(h.changed_at, true),
+                          placement: "top"
+                        }, {
+                          default: _withCtx(() => [
+                            _createElementVNode("div", _hoisted_9, _toDisplayString(_ctx.channelName(h.channel)) + " · " + _toDisplayString(_ctx.change(h)), 1 /* TEXT */),
+                            _createElementVNode("div", _hoisted_10, _toDisplayString(h.actor), 1 /* TEXT */)
+                          ]),
+                          _: 2 /* DYNAMIC */
+                        }, 1032 /* PROPS, DYNAMIC_SLOTS */, ["timestamp"]))
+                      }), 128 /* KEYED_FRAGMENT */))
+                    ]),
+                    _: 1 /* STABLE */
+                  }))
+            ]),
+            _: 1 /* STABLE */
+          }, 8 /* PROPS */, ["modelValue", "title"])
+        ]))
+      }
+    })(),
+  ],
+  // views/order.js:182
   [
     "\n  <div class=\"order-page\">\n    <div class=\"page-head\">\n      <el-button @click=\"back\">← {{ t('order.back') }}</el-button>\n      <template v-if=\"order\">\n        <h2 class=\"mono\" data-test=\"order-number\">{{ order.number }}</h2>\n        <StatusTag :status=\"order.status\" />\n        <el-tag disable-transitions v-if=\"order.priority === 'urgent'\" type=\"danger\" effect=\"dark\" size=\"small\">{{ t('priority.urgent') }}</el-tag>\n        <span class=\"grow\"></span>\n        <el-button v-if=\"canRule\" type=\"warning\" plain data-test=\"ruling\" @click=\"ruling.open = true\">{{ t('order.closeWithRuling') }}</el-button>\n      </template>\n    </div>\n    <el-alert v-if=\"error\" :title=\"error\" type=\"error\" show-icon :closable=\"false\" />\n    <div v-if=\"order\" class=\"order-grid\">\n      <div class=\"order-main\">\n        <el-card shadow=\"never\" class=\"panel\">\n          <template #header><div class=\"panel-head\"><span>{{ t('order.details') }}</span></div></template>\n          <el-descriptions :column=\"2\" border size=\"small\" class=\"details\">\n            <el-descriptions-item :label=\"t('order.item')\">{{ itemName(order.service_item_code) || '—' }}</el-descriptions-item>\n            <el-descriptions-item :label=\"t('order.kind')\">{{ order.kind ? t('kind.' + order.kind) : '—' }}</el-descriptions-item>\n            <el-descriptions-item :label=\"t('order.hotline')\">{{ order.hotline_code }}</el-descriptions-item>\n            <el-descriptions-item :label=\"t('order.channel')\">{{ t('channel.' + order.channel) }}</el-descriptions-item>\n            <el-descriptions-item :label=\"t('order.area')\">{{ areaName(order.area_code) || '—' }}</el-descriptions-item>\n            <el-descriptions-item :label=\"t('order.address')\">{{ order.address || '—' }}</el-descriptions-item>\n            <el-descriptions-item :label=\"t('order.caller')\">{{ order.caller_name || '—' }}</el-descriptions-item>\n            <el-descriptions-item :label=\"t('order.phone')\"><span class=\"mono\" data-test=\"order-phone\">{{ order.caller_phone || '—' }}</span></el-descriptions-item>\n            <el-descriptions-item :label=\"t('order.registeredAt')\">{{ $fmtTime(order.created_at, true) }}</el-descriptions-item>\n            <el-descriptions-item :label=\"t('order.resolutionDue')\">\n              <span v-if=\"openSuspension\" data-test=\"suspended\">\n                <el-tag disable-transitions size=\"small\" type=\"info\">{{ t('suspension.suspended') }}</el-tag>\n                {{ t('suspension.left', { time: timeLeft(openSuspension) }) }}</span>\n              <Countdown v-else :due=\"order.resolution_due_at\" :start=\"order.created_at\" :stopped=\"!!order.completed_at\" /></el-descriptions-item>\n            <el-descriptions-item v-if=\"order.suspensions && order.suspensions.length\" :label=\"t('suspension.title')\" :span=\"2\">\n              <span data-test=\"suspensions\">{{ t('suspension.total', { n: order.suspensions.length, hours: suspendedHours }) }}</span>\n              <span v-if=\"openSuspension\" class=\"muted small\">{{ t('suspension.resumeBy', { time: $fmtTime(openSuspension.resume_by, true) }) }}</span>\n            </el-descriptions-item>\n            <el-descriptions-item :label=\"t('order.description')\" :span=\"2\"><div class=\"pre\">{{ order.description }}</div></el-descriptions-item>\n            <el-descriptions-item v-if=\"order.media.length\" :label=\"t('media.title')\" :span=\"2\"><MediaStrip :items=\"order.media\" /></el-descriptions-item>\n            <el-descriptions-item v-if=\"order.reply\" :label=\"t('order.reply')\" :span=\"2\"><div class=\"pre\">{{ order.reply }}</div></el-descriptions-item>\n            <el-descriptions-item v-if=\"order.article\" :label=\"t('kbUi.answeredArticle')\" :span=\"2\">\n              <a class=\"link\" :href=\"'#/knowledge/' + order.article.id + '?version=' + order.article.version\" data-test=\"order-article\">{{ order.article.title }}</a>\n              <span class=\"muted small\"> v{{ order.article.version }}</span></el-descriptions-item>\n            <el-descriptions-item v-if=\"order.redo_count\" :label=\"t('order.redo')\">{{ order.redo_count }}</el-descriptions-item>\n          </el-descriptions>\n        </el-card>\n\n        <el-card shadow=\"never\" class=\"panel\">\n          <template #header><div class=\"panel-head\"><span>{{ t('order.dispatches') }}</span></div></template>\n          <el-table :data=\"order.dispatches\" size=\"small\" :empty-text=\"t('board.empty')\" data-test=\"dispatches\">\n            <el-table-column :label=\"t('order.unit')\" min-width=\"150\"><template #default=\"{ row }\">{{ unitName(row.enterprise_id) }}</template></el-table-column>\n            <el-table-column :label=\"t('order.role')\" width=\"70\"><template #default=\"{ row }\">{{ t('dispatchRole.' + row.role) }}</template></el-table-column>\n            <el-table-column :label=\"t('media.dispatchReason')\" min-width=\"150\"><template #default=\"{ row }\"><span class=\"small\" data-test=\"dispatch-reason\">{{ row.reason || '—' }}</span></template></el-table-column>\n            <el-table-column :label=\"t('order.state')\" width=\"96\"><template #default=\"{ row }\"><StatusTag :status=\"row.state\" kind=\"dispatchState\" /></template></el-table-column>\n            <el-table-column :label=\"t('order.signForDue')\" width=\"110\"><template #default=\"{ row }\">{{ $fmtTime(row.sign_for_due_at) || '—' }}</template></el-table-column>\n            <el-table-column :label=\"t('order.signedAt')\" width=\"110\"><template #default=\"{ row }\">{{ $fmtTime(row.signed_at) || '—' }}</template></el-table-column>\n            <el-table-column :label=\"t('order.finishedAt')\" width=\"110\"><template #default=\"{ row }\">{{ $fmtTime(row.finished_at) || '—' }}</template></el-table-column>\n          </el-table>\n        </el-card>\n\n        <el-card shadow=\"never\" class=\"panel\" data-test=\"callbacks\">\n          <template #header><div class=\"panel-head\"><span>{{ t('callbacks.title') }}</span>\n            <span class=\"muted small\">{{ t('app.items', surveys.length) }}</span></div></template>\n          <div v-if=\"!surveys.length\" class=\"empty-line\">{{ t('callbacks.none') }}</div>\n          <div v-for=\"s in surveys\" :key=\"s.id\" class=\"survey\" :data-survey=\"s.id\">\n            <div class=\"survey-head\">\n              <span class=\"strong\">{{ word('campaigns.kinds', s.campaign_kind) }}</span>\n              <span v-if=\"s.round\" class=\"muted small\">{{ t('callbacks.round', { n: s.round }) }}</span>\n              <el-tag disable-transitions size=\"small\" effect=\"plain\">{{ word('campaigns.channels', s.channel) }}</el-tag>\n              <el-tag disable-transitions size=\"small\" :type=\"{ answered: 'success', unreachable: 'danger', cancelled: 'info' }[s.state] || 'warning'\">{{ word('callbacks.states', s.state) }}</el-tag>\n              <span v-if=\"s.outcome\" class=\"muted small\">{{ word('callbacks.outcomes', s.outcome) }}</span>\n              <span v-if=\"s.dispatch_id && s.enterprise_id\" class=\"muted small\">{{ unitName(s.enterprise_id) }}</span>\n            </div>\n            <dl v-if=\"s.solved !== null || s.rating || s.comment || s.answered_at || s.recording\" class=\"tl-facts survey-answers\">\n              <template v-if=\"s.solved !== null\"><dt>{{ t('manual.solved') }}</dt><dd data-test=\"survey-solved\">{{ s.solved ? t('order.solved') : t('order.notSolved') }}</dd></template>\n              <template v-if=\"s.rating\"><dt>{{ t('order.rating') }}</dt><dd data-test=\"survey-rating\">{{ t('rating.' + s.rating) }}</dd></template>\n              <template v-if=\"s.comment\"><dt>{{ t('callbacks.comment') }}</dt><dd class=\"pre\">{{ s.comment }}</dd></template>\n              <template v-if=\"s.answered_at\"><dt>{{ t('callbacks.answeredAt') }}</dt><dd>{{ $fmtTime(s.answered_at, true) }}</dd></template>\n              <template v-if=\"s.recording\"><dt>{{ t('media.spokenComment') }}</dt><dd><MediaStrip :items=\"[{ kind: 'recording', url: s.recording }]\" compact /></dd></template>\n            </dl>\n            <el-table :data=\"s.attempts\" size=\"small\" class=\"attempts\">\n              <el-table-column :label=\"t('callbacks.attempt')\" width=\"64\" align=\"center\" prop=\"number\" />\n              <el-table-column :label=\"t('campaigns.channel')\" width=\"84\"><template #default=\"{ row }\">{{ word('campaigns.channels', row.channel) }}</template></el-table-column>\n              <el-table-column :label=\"t('order.state')\" width=\"90\"><template #default=\"{ row }\">{{ word('callbacks.attemptStates', row.state) }}</template></el-table-column>\n              <el-table-column :label=\"t('callbacks.result')\" min-width=\"110\"><template #default=\"{ row }\">{{ word('callbacks.attemptOutcomes', row.outcome) }}</template></el-table-column>\n              <el-table-column :label=\"t('order.dueAt')\" width=\"110\"><template #default=\"{ row }\">{{ $fmtTime(row.due_at) }}</template></el-table-column>\n              <el-table-column :label=\"t('order.finishedAt')\" width=\"110\"><template #default=\"{ row }\">{{ $fmtTime(row.finished_at) || '—' }}</template></el-table-column>\n            </el-table>\n          </div>\n        </el-card>\n\n        <div class=\"two-col\">\n          <el-card shadow=\"never\" class=\"panel\">\n            <template #header><div class=\"panel-head\"><span>{{ t('order.deadlines') }}</span></div></template>\n            <el-table :data=\"order.deadlines\" size=\"small\" :empty-text=\"t('board.empty')\">\n              <el-table-column :label=\"t('order.kindCol')\" min-width=\"90\"><template #default=\"{ row }\">{{ $te('deadline.' + row.kind) ? t('deadline.' + row.kind) : row.kind }}</template></el-table-column>\n              <el-table-column :label=\"t('order.dueAt')\" width=\"120\"><template #default=\"{ row }\">{{ $fmtTime(row.due_at) }}</template></el-table-column>\n              <el-table-column :label=\"t('order.state')\" width=\"90\"><template #default=\"{ row }\">{{ t('deadline.state.' + row.state) }}</template></el-table-column>\n            </el-table>\n          </el-card>\n          <el-card shadow=\"never\" class=\"panel\">\n            <template #header><div class=\"panel-head\"><span>{{ t('order.attachments') }}</span></div></template>\n            <MediaStrip :items=\"orderMedia({ attachments: order.attachments }, { photosOnly: true })\" />\n            <el-table :data=\"order.attachments\" size=\"small\" :empty-text=\"t('board.empty')\">\n              <el-table-column :label=\"t('order.file')\" min-width=\"140\"><template #default=\"{ row }\">\n                <a class=\"link\" :href=\"row.url\">{{ row.filename }}</a></template></el-table-column>\n              <el-table-column :label=\"t('order.size')\" width=\"80\"><template #default=\"{ row }\">{{ fmtBytes(row.size_bytes) }}</template></el-table-column>\n              <el-table-column :label=\"t('order.uploadedBy')\" min-width=\"110\"><template #default=\"{ row }\">{{ actorLabel(row.uploaded_by) }}</template></el-table-column>\n            </el-table>\n            <template v-if=\"order.merged_children.length\">\n              <h4 class=\"sub-head\">{{ t('order.mergedChildren') }}</h4>\n              <div v-for=\"c in order.merged_children\" :key=\"c.id\" class=\"small\">\n                <a class=\"mono link\" :href=\"'#/orders/' + c.id\">{{ c.number }}</a> {{ c.caller_name }} <span class=\"mono muted\">{{ c.caller_phone || '' }}</span></div>\n            </template>\n          </el-card>\n        </div>\n      </div>\n\n      <el-card shadow=\"never\" class=\"panel order-timeline\">\n        <template #header><div class=\"panel-head\"><span>{{ t('order.timeline') }}</span><span class=\"muted small\">{{ t('app.items', events.length) }}</span></div></template>\n        <div v-if=\"!events.length\" class=\"empty-line\">{{ t('order.noEvents') }}</div>\n        <el-timeline v-else data-test=\"timeline\">\n          <el-timeline-item v-for=\"e in events\" :key=\"e.seq\" :timestamp=\"$fmtTime(e.created_at, true)\" :color=\"eventColor(e.type)\" placement=\"top\">\n            <div class=\"tl-head\" :data-type=\"e.type\">\n              <span class=\"strong\">{{ eventLabel(e.type, e.data) }}</span>\n              <span v-if=\"e.to_status && e.from_status\" class=\"muted small\">{{ t('status.' + e.from_status) }} → {{ t('status.' + e.to_status) }}</span>\n              <span v-else-if=\"e.to_status\" class=\"muted small\">→ {{ t('status.' + e.to_status) }}</span>\n            </div>\n            <div class=\"tl-actor muted small\">{{ actorLabel(e.actor) }}</div>\n            <dl v-if=\"e.facts.length\" class=\"tl-facts\">\n              <template v-for=\"(f, i) in e.facts\" :key=\"i\"><dt>{{ f.label }}</dt><dd>{{ f.value }}</dd></template>\n            </dl>\n          </el-timeline-item>\n        </el-timeline>\n      </el-card>\n    </div>\n\n    <el-dialog v-model=\"ruling.open\" :title=\"t('order.closeWithRuling') + ' · ' + (order?.number || '')\" width=\"520px\">\n      <p class=\"muted small\">{{ t('order.rulingHint') }}</p>\n      <el-input v-model=\"ruling.text\" type=\"textarea\" :rows=\"3\" maxlength=\"2000\" :placeholder=\"t('order.rulingPlaceholder')\" data-test=\"ruling-text\" />\n      <template #footer>\n        <el-button @click=\"ruling.open = false\">{{ t('app.cancel') }}</el-button>\n        <el-button type=\"primary\" :loading=\"ruling.saving\" data-test=\"ruling-submit\" @click=\"submitRuling\">{{ t('app.submit') }}</el-button>\n      </template>\n    </el-dialog>\n  </div>",
     (() => {
@@ -10994,6 +12049,524 @@ export const renders = new Map([
             ]),
             _: 1 /* STABLE */
           }, 8 /* PROPS */, ["modelValue", "title"])
+        ]))
+      }
+    })(),
+  ],
+  // views/reports.js:186
+  [
+    "\n  <div class=\"periodic-page\">\n    <div class=\"tab-toolbar periodic-tools no-print\">\n      <el-radio-group v-model=\"kind\" size=\"small\" data-test=\"periodic-kind\">\n        <el-radio-button v-for=\"k in ['daily', 'weekly', 'monthly', 'custom']\" :key=\"k\" :value=\"k\">{{ t('periodicUi.kinds.' + k) }}</el-radio-button>\n      </el-radio-group>\n      <el-date-picker v-if=\"kind === 'custom'\" v-model=\"range\" type=\"daterange\" value-format=\"YYYY-MM-DD\" unlink-panels\n                      :clearable=\"false\" :start-placeholder=\"t('periodicUi.from')\" :end-placeholder=\"t('periodicUi.to')\" data-test=\"periodic-range\" />\n      <el-date-picker v-else v-model=\"day\" :type=\"kind === 'monthly' ? 'month' : 'date'\" value-format=\"YYYY-MM-DD\"\n                      :clearable=\"false\" :placeholder=\"t('periodicUi.dayIn')\" data-test=\"periodic-day\" />\n      <el-select v-model=\"scope\" style=\"width: 170px\" data-test=\"periodic-scope\">\n        <el-option v-for=\"s in scopes\" :key=\"s.value\" :value=\"s.value\" :label=\"s.label\" />\n      </el-select>\n      <el-button type=\"primary\" :loading=\"loading\" @click=\"compute\" data-test=\"periodic-compute\">{{ t('periodicUi.compute') }}</el-button>\n      <el-button :loading=\"loading\" @click=\"regenerate\" data-test=\"periodic-save\">{{ t('periodicUi.save') }}</el-button>\n      <el-button :disabled=\"!doc\" @click=\"print\" data-test=\"periodic-print\">{{ t('periodicUi.print') }}</el-button>\n    </div>\n    <el-alert v-if=\"error\" :title=\"error\" type=\"error\" show-icon :closable=\"false\" class=\"no-print\" />\n    <div class=\"periodic-body\">\n      <el-card shadow=\"never\" class=\"panel periodic-stored no-print\" data-test=\"periodic-stored\">\n        <template #header><div class=\"panel-head\"><span>{{ t('periodicUi.stored') }}</span></div></template>\n        <el-table :data=\"stored\" size=\"small\" :empty-text=\"t('periodicUi.noStored')\" highlight-current-row\n                  @row-click=\"open\" max-height=\"640\">\n          <el-table-column :label=\"t('periodicUi.period')\" min-width=\"150\"><template #default=\"{ row }\">\n            <a class=\"link\" :data-report=\"row.id\">{{ periodText({ kind: row.period_kind, first_day: row.first_day, last_day: row.last_day }) }}</a></template></el-table-column>\n          <el-table-column :label=\"t('periodicUi.scope')\" width=\"90\"><template #default=\"{ row }\">\n            {{ row.scope || t('periodicUi.centre') }}</template></el-table-column>\n          <el-table-column label=\"v\" width=\"40\" align=\"right\" prop=\"version\" />\n        </el-table>\n      </el-card>\n      <div v-if=\"doc\" class=\"periodic-report\" data-test=\"periodic-report\">\n        <div class=\"periodic-title\">\n          <h2>{{ nm(doc.scope) }} · {{ periodText(doc.period) }}</h2>\n          <div class=\"muted small\">\n            <span data-test=\"periodic-as-of\">{{ t('periodicUi.asOf') }}: {{ doc.data_as_of ? fmtTime(doc.data_as_of, true) : t('periodicUi.notRolled') }}</span>\n            <span v-if=\"doc.days_not_rolled\" class=\"bad\"> · {{ t('periodicUi.daysNotRolled', { n: doc.days_not_rolled }) }}</span>\n            · {{ t('periodicUi.generated') }}: {{ fmtTime(doc.generated_at, true) }}\n            <span v-if=\"report.version\"> · {{ t('periodicUi.version', { v: report.version }) }}{{ report.generated_by_name ? ' · ' + report.generated_by_name : ' · ' + t('periodicUi.bySchedule') }}</span>\n            <span v-else> · {{ t('periodicUi.notStored') }}</span>\n          </div>\n          <div class=\"muted small\">{{ t('periodicUi.comparedWith') }}: {{ periodText(doc.previous_period) }} · {{ periodText(doc.last_year_period) }}</div>\n        </div>\n        <el-card shadow=\"never\" class=\"panel\">\n          <template #header><div class=\"panel-head\"><span>{{ t('periodicUi.summary') }}</span></div></template>\n          <table class=\"periodic-summary\" data-test=\"periodic-summary\">\n            <thead><tr><th></th><th>{{ t('periodicUi.thisPeriod') }}</th><th>{{ t('periodicUi.previous') }}</th>\n              <th>{{ t('periodicUi.change') }}</th><th>{{ t('periodicUi.lastYear') }}</th><th>{{ t('periodicUi.change') }}</th></tr></thead>\n            <tbody>\n              <tr v-for=\"row in doc.summary\" :key=\"row.measure\" :data-measure=\"row.measure\">\n                <th>{{ t('periodicUi.measures.' + row.measure) }}</th>\n                <td class=\"num strong\">{{ shown(row.measure, row.value) }}</td>\n                <td class=\"num\">{{ shown(row.measure, row.previous) }}</td>\n                <td class=\"num\" :class=\"arrow(row, 'change_previous').cls\">{{ arrow(row, 'change_previous').sign }} {{ changeText(row, 'change_previous') }}</td>\n                <td class=\"num\">{{ shown(row.measure, row.last_year) }}</td>\n                <td class=\"num\" :class=\"arrow(row, 'change_last_year').cls\">{{ arrow(row, 'change_last_year').sign }} {{ changeText(row, 'change_last_year') }}</td>\n              </tr>\n            </tbody>\n          </table>\n        </el-card>\n        <el-card shadow=\"never\" class=\"panel periodic-chart\">\n          <template #header><div class=\"panel-head\"><span>{{ t('periodicUi.daily') }}</span></div></template>\n          <Chart :option=\"dailyOption\" :height=\"260\" />\n        </el-card>\n        <div class=\"two-col periodic-charts\">\n          <el-card shadow=\"never\" class=\"panel periodic-chart\">\n            <template #header><div class=\"panel-head\"><span>{{ t('periodicUi.byItem') }}</span></div></template>\n            <Chart :option=\"itemOption\" :height=\"300\" />\n          </el-card>\n          <el-card shadow=\"never\" class=\"panel periodic-chart\">\n            <template #header><div class=\"panel-head\"><span>{{ t('periodicUi.byChannel') }}</span></div></template>\n            <Chart :option=\"channelOption\" :height=\"300\" />\n          </el-card>\n        </div>\n        <div class=\"periodic-breakdowns\">\n          <el-card v-for=\"dimension in BREAKDOWNS\" :key=\"dimension\" shadow=\"never\" class=\"panel\" :data-breakdown=\"dimension\">\n            <template #header><div class=\"panel-head\"><span>{{ t('periodicUi.by.' + dimension) }}</span></div></template>\n            <table class=\"periodic-table\">\n              <thead><tr><th></th><th>{{ t('periodicUi.measures.registered') }}</th><th>{{ t('periodicUi.measures.resolved_on_call') }}</th>\n                <th>{{ t('periodicUi.previous') }}</th><th>{{ t('periodicUi.lastYear') }}</th></tr></thead>\n              <tbody>\n                <tr v-for=\"row in doc.orders_by[dimension].slice(0, 15)\" :key=\"row.key\">\n                  <th>{{ breakdownLabel(dimension, row) }}</th><td class=\"num\">{{ row.registered }}</td>\n                  <td class=\"num\">{{ row.resolved_on_call }}</td><td class=\"num\">{{ row.previous }}</td><td class=\"num\">{{ row.last_year }}</td>\n                </tr>\n                <tr v-if=\"!doc.orders_by[dimension].length\"><td colspan=\"5\" class=\"muted\">{{ t('periodicUi.none') }}</td></tr>\n              </tbody>\n            </table>\n          </el-card>\n        </div>\n        <el-card shadow=\"never\" class=\"panel\" data-test=\"periodic-agents\">\n          <template #header><div class=\"panel-head\"><span>{{ t('periodicUi.agents') }}</span></div></template>\n          <table class=\"periodic-table\">\n            <thead><tr><th>{{ t('periodicUi.agent') }}</th><th>{{ t('periodicUi.callsHandled') }}</th><th>{{ t('periodicUi.avgHandling') }}</th>\n              <th>{{ t('periodicUi.avgAfterCall') }}</th><th>{{ t('periodicUi.answered15') }}</th>\n              <th>{{ t('periodicUi.measures.registered') }}</th><th>{{ t('periodicUi.measures.resolved_on_call') }}</th></tr></thead>\n            <tbody>\n              <tr v-for=\"row in doc.agents\" :key=\"row.key\" :data-agent=\"row.key\">\n                <th>{{ nm(row) }}</th><td class=\"num\">{{ row.calls_handled }}</td>\n                <td class=\"num\">{{ row.avg_handling_seconds ?? '—' }}</td><td class=\"num\">{{ row.avg_after_call_seconds ?? '—' }}</td>\n                <td class=\"num\">{{ row.calls_answered_15s }}</td><td class=\"num\">{{ row.registered }}</td><td class=\"num\">{{ row.resolved_on_call }}</td>\n              </tr>\n              <tr v-if=\"!doc.agents.length\"><td colspan=\"7\" class=\"muted\">{{ t('periodicUi.none') }}</td></tr>\n            </tbody>\n          </table>\n        </el-card>\n        <el-card v-for=\"list in ['overdue', 'completed_late']\" :key=\"list\" shadow=\"never\" class=\"panel\" :data-list=\"list\">\n          <template #header><div class=\"panel-head\"><span>{{ t('periodicUi.lists.' + list) }}</span>\n            <span class=\"muted small\">{{ t('periodicUi.listCount', { n: doc[list].count, shown: doc[list].rows.length }) }}</span></div></template>\n          <table class=\"periodic-table\">\n            <thead><tr><th>{{ t('periodicUi.number') }}</th><th>{{ t('periodicUi.item') }}</th><th>{{ t('periodicUi.unit') }}</th>\n              <th>{{ t('periodicUi.due') }}</th><th>{{ t('periodicUi.completed') }}</th></tr></thead>\n            <tbody>\n              <tr v-for=\"row in doc[list].rows\" :key=\"row.order_id\">\n                <th><a class=\"link\" :href=\"'#/orders/' + row.order_id\">{{ row.number }}</a></th>\n                <td>{{ nm(row, 'item_') }}</td>\n                <td>{{ nm(row, 'unit_') || '—' }}</td>\n                <td>{{ fmtTime(row.due_at, true) }}</td><td>{{ row.completed_at ? fmtTime(row.completed_at, true) : '—' }}</td>\n              </tr>\n              <tr v-if=\"!doc[list].rows.length\"><td colspan=\"5\" class=\"muted\">{{ t('periodicUi.none') }}</td></tr>\n            </tbody>\n          </table>\n        </el-card>\n      </div>\n      <el-empty v-else :description=\"t('periodicUi.choose')\" class=\"no-print\" />\n    </div>\n  </div>",
+    (() => {
+      const _hoisted_1 = { class: "periodic-page" }
+      const _hoisted_2 = { class: "tab-toolbar periodic-tools no-print" }
+      const _hoisted_3 = { class: "periodic-body" }
+      const _hoisted_4 = { class: "panel-head" }
+      const _hoisted_5 = ["data-report"]
+      const _hoisted_6 = {
+        key: 0,
+        class: "periodic-report",
+        "data-test": "periodic-report"
+      }
+      const _hoisted_7 = { class: "periodic-title" }
+      const _hoisted_8 = { class: "muted small" }
+      const _hoisted_9 = { "data-test": "periodic-as-of" }
+      const _hoisted_10 = {
+        key: 0,
+        class: "bad"
+      }
+      const _hoisted_11 = { key: 1 }
+      const _hoisted_12 = { key: 2 }
+      const _hoisted_13 = { class: "muted small" }
+      const _hoisted_14 = { class: "panel-head" }
+      const _hoisted_15 = {
+        class: "periodic-summary",
+        "data-test": "periodic-summary"
+      }
+      const _hoisted_16 = ["data-measure"]
+      const _hoisted_17 = { class: "num strong" }
+      const _hoisted_18 = { class: "num" }
+      const _hoisted_19 = { class: "num" }
+      const _hoisted_20 = { class: "panel-head" }
+      const _hoisted_21 = { class: "two-col periodic-charts" }
+      const _hoisted_22 = { class: "panel-head" }
+      const _hoisted_23 = { class: "panel-head" }
+      const _hoisted_24 = { class: "periodic-breakdowns" }
+      const _hoisted_25 = { class: "panel-head" }
+      const _hoisted_26 = { class: "periodic-table" }
+      const _hoisted_27 = { class: "num" }
+      const _hoisted_28 = { class: "num" }
+      const _hoisted_29 = { class: "num" }
+      const _hoisted_30 = { class: "num" }
+      const _hoisted_31 = { key: 0 }
+      const _hoisted_32 = {
+        colspan: "5",
+        class: "muted"
+      }
+      const _hoisted_33 = { class: "panel-head" }
+      const _hoisted_34 = { class: "periodic-table" }
+      const _hoisted_35 = ["data-agent"]
+      const _hoisted_36 = { class: "num" }
+      const _hoisted_37 = { class: "num" }
+      const _hoisted_38 = { class: "num" }
+      const _hoisted_39 = { class: "num" }
+      const _hoisted_40 = { class: "num" }
+      const _hoisted_41 = { class: "num" }
+      const _hoisted_42 = { key: 0 }
+      const _hoisted_43 = {
+        colspan: "7",
+        class: "muted"
+      }
+      const _hoisted_44 = { class: "panel-head" }
+      const _hoisted_45 = { class: "muted small" }
+      const _hoisted_46 = { class: "periodic-table" }
+      const _hoisted_47 = ["href"]
+      const _hoisted_48 = { key: 0 }
+      const _hoisted_49 = {
+        colspan: "5",
+        class: "muted"
+      }
+
+      return function render(_ctx, _cache) {
+        const _component_el_radio_button = _resolveComponent("el-radio-button")
+        const _component_el_radio_group = _resolveComponent("el-radio-group")
+        const _component_el_date_picker = _resolveComponent("el-date-picker")
+        const _component_el_option = _resolveComponent("el-option")
+        const _component_el_select = _resolveComponent("el-select")
+        const _component_el_button = _resolveComponent("el-button")
+        const _component_el_alert = _resolveComponent("el-alert")
+        const _component_el_table_column = _resolveComponent("el-table-column")
+        const _component_el_table = _resolveComponent("el-table")
+        const _component_el_card = _resolveComponent("el-card")
+        const _component_Chart = _resolveComponent("Chart")
+        const _component_el_empty = _resolveComponent("el-empty")
+
+        return (_openBlock(), _createElementBlock("div", _hoisted_1, [
+          _createElementVNode("div", _hoisted_2, [
+            _createVNode(_component_el_radio_group, {
+              modelValue: _ctx.kind,
+              "onUpdate:modelValue": _cache[0] || (_cache[0] = $event => ((_ctx.kind) = $event)),
+              size: "small",
+              "data-test": "periodic-kind"
+            }, {
+              default: _withCtx(() => [
+                (_openBlock(), _createElementBlock(_Fragment, null, _renderList(['daily', 'weekly', 'monthly', 'custom'], (k) => {
+                  return _createVNode(_component_el_radio_button, {
+                    key: k,
+                    value: k
+                  }, {
+                    default: _withCtx(() => [
+                      _createTextVNode(_toDisplayString(_ctx.t('periodicUi.kinds.' + k)), 1 /* TEXT */)
+                    ]),
+                    _: 2 /* DYNAMIC */
+                  }, 1032 /* PROPS, DYNAMIC_SLOTS */, ["value"])
+                }), 64 /* STABLE_FRAGMENT */))
+              ]),
+              _: 1 /* STABLE */
+            }, 8 /* PROPS */, ["modelValue"]),
+            (_ctx.kind === 'custom')
+              ? (_openBlock(), _createBlock(_component_el_date_picker, {
+                  key: 0,
+                  modelValue: _ctx.range,
+                  "onUpdate:modelValue": _cache[1] || (_cache[1] = $event => ((_ctx.range) = $event)),
+                  type: "daterange",
+                  "value-format": "YYYY-MM-DD",
+                  "unlink-panels": "",
+                  clearable: false,
+                  "start-placeholder": _ctx.t('periodicUi.from'),
+                  "end-placeholder": _ctx.t('periodicUi.to'),
+                  "data-test": "periodic-range"
+                }, null, 8 /* PROPS */, ["modelValue", "start-placeholder", "end-placeholder"]))
+              : (_openBlock(), _createBlock(_component_el_date_picker, {
+                  key: 1,
+                  modelValue: _ctx.day,
+                  "onUpdate:modelValue": _cache[2] || (_cache[2] = $event => ((_ctx.day) = $event)),
+                  type: _ctx.kind === 'monthly' ? 'month' : 'date',
+                  "value-format": "YYYY-MM-DD",
+                  clearable: false,
+                  placeholder: _ctx.t('periodicUi.dayIn'),
+                  "data-test": "periodic-day"
+                }, null, 8 /* PROPS */, ["modelValue", "type", "placeholder"])),
+            _createVNode(_component_el_select, {
+              modelValue: _ctx.scope,
+              "onUpdate:modelValue": _cache[3] || (_cache[3] = $event => ((_ctx.scope) = $event)),
+              style: {"width":"170px"},
+              "data-test": "periodic-scope"
+            }, {
+              default: _withCtx(() => [
+                (_openBlock(true), _createElementBlock(_Fragment, null, _renderList(_ctx.scopes, (s) => {
+                  return (_openBlock(), _createBlock(_component_el_option, {
+                    key: s.value,
+                    value: s.value,
+                    label: s.label
+                  }, null, 8 /* PROPS */, ["value", "label"]))
+                }), 128 /* KEYED_FRAGMENT */))
+              ]),
+              _: 1 /* STABLE */
+            }, 8 /* PROPS */, ["modelValue"]),
+            _createVNode(_component_el_button, {
+              type: "primary",
+              loading: _ctx.loading,
+              onClick: _ctx.compute,
+              "data-test": "periodic-compute"
+            }, {
+              default: _withCtx(() => [
+                _createTextVNode(_toDisplayString(_ctx.t('periodicUi.compute')), 1 /* TEXT */)
+              ]),
+              _: 1 /* STABLE */
+            }, 8 /* PROPS */, ["loading", "onClick"]),
+            _createVNode(_component_el_button, {
+              loading: _ctx.loading,
+              onClick: _ctx.regenerate,
+              "data-test": "periodic-save"
+            }, {
+              default: _withCtx(() => [
+                _createTextVNode(_toDisplayString(_ctx.t('periodicUi.save')), 1 /* TEXT */)
+              ]),
+              _: 1 /* STABLE */
+            }, 8 /* PROPS */, ["loading", "onClick"]),
+            _createVNode(_component_el_button, {
+              disabled: !_ctx.doc,
+              onClick: _ctx.print,
+              "data-test": "periodic-print"
+            }, {
+              default: _withCtx(() => [
+                _createTextVNode(_toDisplayString(_ctx.t('periodicUi.print')), 1 /* TEXT */)
+              ]),
+              _: 1 /* STABLE */
+            }, 8 /* PROPS */, ["disabled", "onClick"])
+          ]),
+          (_ctx.error)
+            ? (_openBlock(), _createBlock(_component_el_alert, {
+                key: 0,
+                title: _ctx.error,
+                type: "error",
+                "show-icon": "",
+                closable: false,
+                class: "no-print"
+              }, null, 8 /* PROPS */, ["title"]))
+            : _createCommentVNode("v-if", true),
+          _createElementVNode("div", _hoisted_3, [
+            _createVNode(_component_el_card, {
+              shadow: "never",
+              class: "panel periodic-stored no-print",
+              "data-test": "periodic-stored"
+            }, {
+              header: _withCtx(() => [
+                _createElementVNode("div", _hoisted_4, [
+                  _createElementVNode("span", null, _toDisplayString(_ctx.t('periodicUi.stored')), 1 /* TEXT */)
+                ])
+              ]),
+              default: _withCtx(() => [
+                _createVNode(_component_el_table, {
+                  data: _ctx.stored,
+                  size: "small",
+                  "empty-text": _ctx.t('periodicUi.noStored'),
+                  "highlight-current-row": "",
+                  onRowClick: _ctx.open,
+                  "max-height": "640"
+                }, {
+                  default: _withCtx(() => [
+                    _createVNode(_component_el_table_column, {
+                      label: _ctx.t('periodicUi.period'),
+                      "min-width": "150"
+                    }, {
+                      default: _withCtx(({ row }) => [
+                        _createElementVNode("a", {
+                          class: "link",
+                          "data-report": row.id
+                        }, _toDisplayString(_ctx.periodText({ kind: row.period_kind, first_day: row.first_day, last_day: row.last_day })), 9 /* TEXT, PROPS */, _hoisted_5)
+                      ]),
+                      _: 1 /* STABLE */
+                    }, 8 /* PROPS */, ["label"]),
+                    _createVNode(_component_el_table_column, {
+                      label: _ctx.t('periodicUi.scope'),
+                      width: "90"
+                    }, {
+                      default: _withCtx(({ row }) => [
+                        _createTextVNode(_toDisplayString(row.scope || _ctx.t('periodicUi.centre')), 1 /* TEXT */)
+                      ]),
+                      _: 1 /* STABLE */
+                    }, 8 /* PROPS */, ["label"]),
+                    _createVNode(_component_el_table_column, {
+                      label: "v",
+                      width: "40",
+                      align: "right",
+                      prop: "version"
+                    })
+                  ]),
+                  _: 1 /* STABLE */
+                }, 8 /* PROPS */, ["data", "empty-text", "onRowClick"])
+              ]),
+              _: 1 /* STABLE */
+            }),
+            (_ctx.doc)
+              ? (_openBlock(), _createElementBlock("div", _hoisted_6, [
+                  _createElementVNode("div", _hoisted_7, [
+                    _createElementVNode("h2", null, _toDisplayString(_ctx.nm(_ctx.doc.scope)) + " · " + _toDisplayString(_ctx.periodText(_ctx.doc.period)), 1 /* TEXT */),
+                    _createElementVNode("div", _hoisted_8, [
+                      _createElementVNode("span", _hoisted_9, _toDisplayString(_ctx.t('periodicUi.asOf')) + ": " + _toDisplayString(_ctx.doc.data_as_of ? _ctx.fmtTime(_ctx.doc.data_as_of, true) : _ctx.t('periodicUi.notRolled')), 1 /* TEXT */),
+                      (_ctx.doc.days_not_rolled)
+                        ? (_openBlock(), _createElementBlock("span", _hoisted_10, " · " + _toDisplayString(_ctx.t('periodicUi.daysNotRolled', { n: _ctx.doc.days_not_rolled })), 1 /* TEXT */))
+                        : _createCommentVNode("v-if", true),
+                      _createTextVNode(" · " + _toDisplayString(_ctx.t('periodicUi.generated')) + ": " + _toDisplayString(_ctx.fmtTime(_ctx.doc.generated_at, true)) + " ", 1 /* TEXT */),
+                      (_ctx.report.version)
+                        ? (_openBlock(), _createElementBlock("span", _hoisted_11, " · " + _toDisplayString(_ctx.t('periodicUi.version', { v: _ctx.report.version })) + _toDisplayString(_ctx.report.generated_by_name ? ' · ' + _ctx.report.generated_by_name : ' · ' + _ctx.t('periodicUi.bySchedule')), 1 /* TEXT */))
+                        : (_openBlock(), _createElementBlock("span", _hoisted_12, " · " + _toDisplayString(_ctx.t('periodicUi.notStored')), 1 /* TEXT */))
+                    ]),
+                    _createElementVNode("div", _hoisted_13, _toDisplayString(_ctx.t('periodicUi.comparedWith')) + ": " + _toDisplayString(_ctx.periodText(_ctx.doc.previous_period)) + " · " + _toDisplayString(_ctx.periodText(_ctx.doc.last_year_period)), 1 /* TEXT */)
+                  ]),
+                  _createVNode(_component_el_card, {
+                    shadow: "never",
+                    class: "panel"
+                  }, {
+                    header: _withCtx(() => [
+                      _createElementVNode("div", _hoisted_14, [
+                        _createElementVNode("span", null, _toDisplayString(_ctx.t('periodicUi.summary')), 1 /* TEXT */)
+                      ])
+                    ]),
+                    default: _withCtx(() => [
+                      _createElementVNode("table", _hoisted_15, [
+                        _createElementVNode("thead", null, [
+                          _createElementVNode("tr", null, [
+                            _cache[4] || (_cache[4] = _createElementVNode("th", null, null, -1 /* CACHED */)),
+                            _createElementVNode("th", null, _toDisplayString(_ctx.t('periodicUi.thisPeriod')), 1 /* TEXT */),
+                            _createElementVNode("th", null, _toDisplayString(_ctx.t('periodicUi.previous')), 1 /* TEXT */),
+                            _createElementVNode("th", null, _toDisplayString(_ctx.t('periodicUi.change')), 1 /* TEXT */),
+                            _createElementVNode("th", null, _toDisplayString(_ctx.t('periodicUi.lastYear')), 1 /* TEXT */),
+                            _createElementVNode("th", null, _toDisplayString(_ctx.t('periodicUi.change')), 1 /* TEXT */)
+                          ])
+                        ]),
+                        _createElementVNode("tbody", null, [
+                          (_openBlock(true), _createElementBlock(_Fragment, null, _renderList(_ctx.doc.summary, (row) => {
+                            return (_openBlock(), _createElementBlock("tr", {
+                              key: row.measure,
+                              "data-measure": row.measure
+                            }, [
+                              _createElementVNode("th", null, _toDisplayString(_ctx.t('periodicUi.measures.' + row.measure)), 1 /* TEXT */),
+                              _createElementVNode("td", _hoisted_17, _toDisplayString(_ctx.shown(row.measure, row.value)), 1 /* TEXT */),
+                              _createElementVNode("td", _hoisted_18, _toDisplayString(_ctx.shown(row.measure, row.previous)), 1 /* TEXT */),
+                              _createElementVNode("td", {
+                                class: _normalizeClass(["num", _ctx.arrow(row, 'change_previous').cls])
+                              }, _toDisplayString(_ctx.arrow(row, 'change_previous').sign) + " " + _toDisplayString(_ctx.changeText(row, 'change_previous')), 3 /* TEXT, CLASS */),
+                              _createElementVNode("td", _hoisted_19, _toDisplayString(_ctx.shown(row.measure, row.last_year)), 1 /* TEXT */),
+                              _createElementVNode("td", {
+                                class: _normalizeClass(["num", _ctx.arrow(row, 'change_last_year').cls])
+                              }, _toDisplayString(_ctx.arrow(row, 'change_last_year').sign) + " " + _toDisplayString(_ctx.changeText(row, 'change_last_year')), 3 /* TEXT, CLASS */)
+                            ], 8 /* PROPS */, _hoisted_16))
+                          }), 128 /* KEYED_FRAGMENT */))
+                        ])
+                      ])
+                    ]),
+                    _: 1 /* STABLE */
+                  }),
+                  _createVNode(_component_el_card, {
+                    shadow: "never",
+                    class: "panel periodic-chart"
+                  }, {
+                    header: _withCtx(() => [
+                      _createElementVNode("div", _hoisted_20, [
+                        _createElementVNode("span", null, _toDisplayString(_ctx.t('periodicUi.daily')), 1 /* TEXT */)
+                      ])
+                    ]),
+                    default: _withCtx(() => [
+                      _createVNode(_component_Chart, {
+                        option: _ctx.dailyOption,
+                        height: 260
+                      }, null, 8 /* PROPS */, ["option"])
+                    ]),
+                    _: 1 /* STABLE */
+                  }),
+                  _createElementVNode("div", _hoisted_21, [
+                    _createVNode(_component_el_card, {
+                      shadow: "never",
+                      class: "panel periodic-chart"
+                    }, {
+                      header: _withCtx(() => [
+                        _createElementVNode("div", _hoisted_22, [
+                          _createElementVNode("span", null, _toDisplayString(_ctx.t('periodicUi.byItem')), 1 /* TEXT */)
+                        ])
+                      ]),
+                      default: _withCtx(() => [
+                        _createVNode(_component_Chart, {
+                          option: _ctx.itemOption,
+                          height: 300
+                        }, null, 8 /* PROPS */, ["option"])
+                      ]),
+                      _: 1 /* STABLE */
+                    }),
+                    _createVNode(_component_el_card, {
+                      shadow: "never",
+                      class: "panel periodic-chart"
+                    }, {
+                      header: _withCtx(() => [
+                        _createElementVNode("div", _hoisted_23, [
+                          _createElementVNode("span", null, _toDisplayString(_ctx.t('periodicUi.byChannel')), 1 /* TEXT */)
+                        ])
+                      ]),
+                      default: _withCtx(() => [
+                        _createVNode(_component_Chart, {
+                          option: _ctx.channelOption,
+                          height: 300
+                        }, null, 8 /* PROPS */, ["option"])
+                      ]),
+                      _: 1 /* STABLE */
+                    })
+                  ]),
+                  _createElementVNode("div", _hoisted_24, [
+                    (_openBlock(true), _createElementBlock(_Fragment, null, _renderList(_ctx.BREAKDOWNS, (dimension) => {
+                      return (_openBlock(), _createBlock(_component_el_card, {
+                        key: dimension,
+                        shadow: "never",
+                        class: "panel",
+                        "data-breakdown": dimension
+                      }, {
+                        header: _withCtx(() => [
+                          _createElementVNode("div", _hoisted_25, [
+                            _createElementVNode("span", null, _toDisplayString(_ctx.t('periodicUi.by.' + dimension)), 1 /* TEXT */)
+                          ])
+                        ]),
+                        default: _withCtx(() => [
+                          _createElementVNode("table", _hoisted_26, [
+                            _createElementVNode("thead", null, [
+                              _createElementVNode("tr", null, [
+                                _cache[5] || (_cache[5] = _createElementVNode("th", null, null, -1 /* CACHED */)),
+                                _createElementVNode("th", null, _toDisplayString(_ctx.t('periodicUi.measures.registered')), 1 /* TEXT */),
+                                _createElementVNode("th", null, _toDisplayString(_ctx.t('periodicUi.measures.resolved_on_call')), 1 /* TEXT */),
+                                _createElementVNode("th", null, _toDisplayString(_ctx.t('periodicUi.previous')), 1 /* TEXT */),
+                                _createElementVNode("th", null, _toDisplayString(_ctx.t('periodicUi.lastYear')), 1 /* TEXT */)
+                              ])
+                            ]),
+                            _createElementVNode("tbody", null, [
+                              (_openBlock(true), _createElementBlock(_Fragment, null, _renderList(_ctx.doc.orders_by[dimension].slice(0, 15), (row) => {
+                                return (_openBlock(), _createElementBlock("tr", {
+                                  key: row.key
+                                }, [
+                                  _createElementVNode("th", null, _toDisplayString(_ctx.breakdownLabel(dimension, row)), 1 /* TEXT */),
+                                  _createElementVNode("td", _hoisted_27, _toDisplayString(row.registered), 1 /* TEXT */),
+                                  _createElementVNode("td", _hoisted_28, _toDisplayString(row.resolved_on_call), 1 /* TEXT */),
+                                  _createElementVNode("td", _hoisted_29, _toDisplayString(row.previous), 1 /* TEXT */),
+                                  _createElementVNode("td", _hoisted_30, _toDisplayString(row.last_year), 1 /* TEXT */)
+                                ]))
+                              }), 128 /* KEYED_FRAGMENT */)),
+                              (!_ctx.doc.orders_by[dimension].length)
+                                ? (_openBlock(), _createElementBlock("tr", _hoisted_31, [
+                                    _createElementVNode("td", _hoisted_32, _toDisplayString(_ctx.t('periodicUi.none')), 1 /* TEXT */)
+                                  ]))
+                                : _createCommentVNode("v-if", true)
+                            ])
+                          ])
+                        ]),
+                        _: 2 /* DYNAMIC */
+                      }, 1032 /* PROPS, DYNAMIC_SLOTS */, ["data-breakdown"]))
+                    }), 128 /* KEYED_FRAGMENT */))
+                  ]),
+                  _createVNode(_component_el_card, {
+                    shadow: "never",
+                    class: "panel",
+                    "data-test": "periodic-agents"
+                  }, {
+                    header: _withCtx(() => [
+                      _createElementVNode("div", _hoisted_33, [
+                        _createElementVNode("span", null, _toDisplayString(_ctx.t('periodicUi.agents')), 1 /* TEXT */)
+                      ])
+                    ]),
+                    default: _withCtx(() => [
+                      _createElementVNode("table", _hoisted_34, [
+                        _createElementVNode("thead", null, [
+                          _createElementVNode("tr", null, [
+                            _createElementVNode("th", null, _toDisplayString(_ctx.t('periodicUi.agent')), 1 /* TEXT */),
+                            _createElementVNode("th", null, _toDisplayString(_ctx.t('periodicUi.callsHandled')), 1 /* TEXT */),
+                            _createElementVNode("th", null, _toDisplayString(_ctx.t('periodicUi.avgHandling')), 1 /* TEXT */),
+                            _createElementVNode("th", null, _toDisplayString(_ctx.t('periodicUi.avgAfterCall')), 1 /* TEXT */),
+                            _createElementVNode("th", null, _toDisplayString(_ctx.t('periodicUi.answered15')), 1 /* TEXT */),
+                            _createElementVNode("th", null, _toDisplayString(_ctx.t('periodicUi.measures.registered')), 1 /* TEXT */),
+                            _createElementVNode("th", null, _toDisplayString(_ctx.t('periodicUi.measures.resolved_on_call')), 1 /* TEXT */)
+                          ])
+                        ]),
+                        _createElementVNode("tbody", null, [
+                          (_openBlock(true), _createElementBlock(_Fragment, null, _renderList(_ctx.doc.agents, (row) => {
+                            return (_openBlock(), _createElementBlock("tr", {
+                              key: row.key,
+                              "data-agent": row.key
+                            }, [
+                              _createElementVNode("th", null, _toDisplayString(_ctx.nm(row)), 1 /* TEXT */),
+                              _createElementVNode("td", _hoisted_36, _toDisplayString(row.calls_handled), 1 /* TEXT */),
+                              _createElementVNode("td", _hoisted_37, _toDisplayString(row.avg_handling_seconds ?? '—'), 1 /* TEXT */),
+                              _createElementVNode("td", _hoisted_38, _toDisplayString(row.avg_after_call_seconds ?? '—'), 1 /* TEXT */),
+                              _createElementVNode("td", _hoisted_39, _toDisplayString(row.calls_answered_15s), 1 /* TEXT */),
+                              _createElementVNode("td", _hoisted_40, _toDisplayString(row.registered), 1 /* TEXT */),
+                              _createElementVNode("td", _hoisted_41, _toDisplayString(row.resolved_on_call), 1 /* TEXT */)
+                            ], 8 /* PROPS */, _hoisted_35))
+                          }), 128 /* KEYED_FRAGMENT */)),
+                          (!_ctx.doc.agents.length)
+                            ? (_openBlock(), _createElementBlock("tr", _hoisted_42, [
+                                _createElementVNode("td", _hoisted_43, _toDisplayString(_ctx.t('periodicUi.none')), 1 /* TEXT */)
+                              ]))
+                            : _createCommentVNode("v-if", true)
+                        ])
+                      ])
+                    ]),
+                    _: 1 /* STABLE */
+                  }),
+                  (_openBlock(), _createElementBlock(_Fragment, null, _renderList(['overdue', 'completed_late'], (list) => {
+                    return _createVNode(_component_el_card, {
+                      key: list,
+                      shadow: "never",
+                      class: "panel",
+                      "data-list": list
+                    }, {
+                      header: _withCtx(() => [
+                        _createElementVNode("div", _hoisted_44, [
+                          _createElementVNode("span", null, _toDisplayString(_ctx.t('periodicUi.lists.' + list)), 1 /* TEXT */),
+                          _createElementVNode("span", _hoisted_45, _toDisplayString(_ctx.t('periodicUi.listCount', { n: _ctx.doc[list].count, shown: _ctx.doc[list].rows.length })), 1 /* TEXT */)
+                        ])
+                      ]),
+                      default: _withCtx(() => [
+                        _createElementVNode("table", _hoisted_46, [
+                          _createElementVNode("thead", null, [
+                            _createElementVNode("tr", null, [
+                              _createElementVNode("th", null, _toDisplayString(_ctx.t('periodicUi.number')), 1 /* TEXT */),
+                              _createElementVNode("th", null, _toDisplayString(_ctx.t('periodicUi.item')), 1 /* TEXT */),
+                              _createElementVNode("th", null, _toDisplayString(_ctx.t('periodicUi.unit')), 1 /* TEXT */),
+                              _createElementVNode("th", null, _toDisplayString(_ctx.t('periodicUi.due')), 1 /* TEXT */),
+                              _createElementVNode("th", null, _toDisplayString(_ctx.t('periodicUi.completed')), 1 /* TEXT */)
+                            ])
+                          ]),
+                          _createElementVNode("tbody", null, [
+                            (_openBlock(true), _createElementBlock(_Fragment, null, _renderList(_ctx.doc[list].rows, (row) => {
+                              return (_openBlock(), _createElementBlock("tr", {
+                                key: row.order_id
+                              }, [
+                                _createElementVNode("th", null, [
+                                  _createElementVNode("a", {
+                                    class: "link",
+                                    href: '#/orders/' + row.order_id
+                                  }, _toDisplayString(row.number), 9 /* TEXT, PROPS */, _hoisted_47)
+                                ]),
+                                _createElementVNode("td", null, _toDisplayString(_ctx.nm(row, 'item_')), 1 /* TEXT */),
+                                _createElementVNode("td", null, _toDisplayString(_ctx.nm(row, 'unit_') || '—'), 1 /* TEXT */),
+                                _createElementVNode("td", null, _toDisplayString(_ctx.fmtTime(row.due_at, true)), 1 /* TEXT */),
+                                _createElementVNode("td", null, _toDisplayString(row.completed_at ? _ctx.fmtTime(row.completed_at, true) : '—'), 1 /* TEXT */)
+                              ]))
+                            }), 128 /* KEYED_FRAGMENT */)),
+                            (!_ctx.doc[list].rows.length)
+                              ? (_openBlock(), _createElementBlock("tr", _hoisted_48, [
+                                  _createElementVNode("td", _hoisted_49, _toDisplayString(_ctx.t('periodicUi.none')), 1 /* TEXT */)
+                                ]))
+                              : _createCommentVNode("v-if", true)
+                          ])
+                        ])
+                      ]),
+                      _: 2 /* DYNAMIC */
+                    }, 1032 /* PROPS, DYNAMIC_SLOTS */, ["data-list"])
+                  }), 64 /* STABLE_FRAGMENT */))
+                ]))
+              : (_openBlock(), _createBlock(_component_el_empty, {
+                  key: 1,
+                  description: _ctx.t('periodicUi.choose'),
+                  class: "no-print"
+                }, null, 8 /* PROPS */, ["description"]))
+          ])
         ]))
       }
     })(),

@@ -76,6 +76,13 @@ function facts(event, t) {
   if (d.findings) add(t("visits.findings"), d.findings);
   if (d.citizen_confirmation) add(t("visits.confirmation"), translated("visits.confirmations", d.citizen_confirmation));
   if (d.comment) add(t("callbacks.comment"), d.comment);
+  if (event.type.startsWith("notify.")) {
+    add(t("notifyUi.notice"), translated("notifyUi.notices", d.notice));
+    if (d.why) add(t("notifyUi.why"), translated("notifyUi.reasons", d.why));
+    if (d.to) add(t("notifyUi.to"), d.to);
+    if (d.send_at && event.type === "notify.deferred") add(t("notifyUi.sendAt"), fmtTime(d.send_at, true));
+    if (d.body) add(t("notifyUi.body"), d.body);
+  }
   return out;
 }
 
@@ -126,6 +133,7 @@ export default {
         "order.resolve_on_call": "#16a34a",
         "order.sign_for": "#1d6fd8",
         "dispatch.signed": "#1d6fd8",
+        "notify.failed": "#dc2626",
       })[type] || "#94a3b8";
     const back = () => window.history.back();
 

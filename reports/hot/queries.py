@@ -1,0 +1,247 @@
+"""SQL of the hot issues: each day's repeat keys and words (rolled with the day counts),
+and the lists of a period read from them; the orders reopened more than once read from
+the orders by a partial index of their own (migration 0043)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import asyncpg
+
+from reports.days.queries import ZONE
+
+# An address shorter than this, once normalised (无, 不详, 小区), names no place.
+MIN_ADDRESS_KEY = 4
+
+_DAY = f"""
+       o.created_at >= ($1::date::timestamp AT TIME ZONE {ZONE})
+   AND o.created_at < (($1::date + 1)::timestamp AT TIME ZONE {ZONE})
+   AND o.status <> 'draft'
+"""
+
+
+async def roll_repeats(conn: asyncpg.Connection, day: dt.date) -> None:
+    """The day's orders counted per hotline under each address and caller, anew."""
+    await conn.execute("DELETE FROM report_day_repeats WHERE day = $1", day)
+    await conn.execute(
+        f"""
+        INSERT INTO report_day_repeats
+               (day, hotline_code, kind, key_hash, key, n, label, area_code)
+        SELECT $1::date, o.hotline_code, k.kind, hashtextextended(k.key, 0), k.key, count(*),
+               (array_agg(o.address ORDER BY o.id DESC))[1],
+               (array_agg(o.area_code ORDER BY o.id DESC))[1]
+          FROM work_orders o
+         CROSS JOIN LATERAL (VALUES ('address', address_key(o.address)),
+                                    ('caller', o.caller_phone)) AS k (kind, key)
+         WHERE {_DAY}
+           AND k.key IS NOT NULL
+           AND (k.kind <> 'address' OR length(k.key) >= {MIN_ADDRESS_KEY})
+         GROUP BY o.hotline_code, k.kind, k.key
+        """,
+        day,
+    )
+
+
+async def day_descriptions(conn: asyncpg.Connection, day: dt.date) -> list[asyncpg.Record]:
+    """The descriptions of the orders registered on the day, with their hotline."""
+    return await conn.fetch(
+        f"SELECT o.hotline_code, o.description FROM work_orders o WHERE {_DAY}", day
+    )
+
+
+async def replace_words(
+    conn: asyncpg.Connection, day: dt.date, counted: dict[str, list[tuple[str, int]]]
+) -> None:
+    """The day's words per hotline, anew."""
+    await conn.execute("DELETE FROM report_day_words WHERE day = $1", day)
+    rows = [(hotline, word, n) for hotline, pairs in counted.items() for word, n in pairs]
+    await conn.execute(
+        """
+        INSERT INTO report_day_words (day, hotline_code, word, n)
+        SELECT $1, h, w, n FROM unnest($2::text[], $3::text[], $4::int[]) AS t (h, w, n)
+        """,
+        day,
+        [r[0] for r in rows],
+        [r[1] for r in rows],
+        [r[2] for r in rows],
+    )
+
+
+async def rolled_days(conn: asyncpg.Connection, start: dt.date, end: dt.date) -> set[dt.date]:
+    """The days in [start, end) whose counts have been rolled."""
+    rows = await conn.fetch("SELECT day FROM report_days WHERE day >= $1 AND day < $2", start, end)
+    return {r["day"] for r in rows}
+
+
+async def repeats(
+    conn: asyncpg.Connection,
+    start: dt.date,
+    end: dt.date,
+    *,
+    kind: str,
+    min_orders: int,
+    limit: int,
+    hotline_codes: list[str] | None,
+) -> list[asyncpg.Record]:
+    """The addresses or callers with at least ``min_orders`` orders over the days
+    [start, end), most first: on how many days, the latest address as typed and area.
+    The sums group the keys' hashes, read from the primary key alone; only the keys
+    listed are looked up again."""
+    return await conn.fetch(
+        """
+        WITH found AS (
+            SELECT key_hash, sum(n) AS orders
+              FROM report_day_repeats
+             WHERE kind = $3 AND day >= $1 AND day < $2
+               AND ($4::text[] IS NULL OR hotline_code = ANY($4::text[]))
+             GROUP BY key_hash
+            HAVING sum(n) >= $5
+             ORDER BY orders DESC, key_hash
+             LIMIT $6
+        )
+        SELECT d.key, f.orders, d.days, d.label, d.area_code
+          FROM found f
+         CROSS JOIN LATERAL (
+               SELECT min(r.key) AS key,
+                      count(DISTINCT r.day)::int AS days,
+                      (array_agg(r.label ORDER BY r.day DESC))[1] AS label,
+                      (array_agg(r.area_code ORDER BY r.day DESC))[1] AS area_code
+                 FROM report_day_repeats r
+                WHERE r.kind = $3 AND r.key_hash = f.key_hash AND r.day >= $1 AND r.day < $2
+                  AND ($4::text[] IS NULL OR r.hotline_code = ANY($4::text[]))) d
+         ORDER BY f.orders DESC, d.key
+        """,
+        start,
+        end,
+        kind,
+        hotline_codes,
+        min_orders,
+        limit,
+    )
+
+
+async def period_totals(
+    conn: asyncpg.Connection,
+    dimension: str,
+    first: dt.date,
+    start: dt.date,
+    end: dt.date,
+    *,
+    hotline_codes: list[str] | None,
+    keys: list[str] | None = None,
+) -> list[asyncpg.Record]:
+    """A dimension's registered orders per key over the days [start, end) (``back``
+    0) and over each same-length period before it down to ``first`` (``back`` 1, 2, …),
+    summed in the database; only ``keys`` when given."""
+    key_clause = "AND key = ANY($7::text[])" if keys is not None else "AND $7::text[] IS NULL"
+    return await conn.fetch(
+        f"""
+        SELECT key,
+               CASE WHEN day >= $2 THEN 0 ELSE ($2 - day - 1) / $4 + 1 END AS back,
+               sum(n)::bigint AS n
+          FROM report_day_counts
+         WHERE dimension = $5 AND measure = 'registered' AND day >= $1 AND day < $3
+           AND ($6::text[] IS NULL OR hotline_code = ANY($6::text[]))
+           {key_clause}
+         GROUP BY 1, 2
+        """,
+        first,
+        start,
+        end,
+        (end - start).days,
+        dimension,
+        hotline_codes,
+        keys,
+    )
+
+
+async def key_days(
+    conn: asyncpg.Connection,
+    dimension: str,
+    key: str,
+    start: dt.date,
+    end: dt.date,
+    *,
+    hotline_codes: list[str] | None,
+) -> dict[dt.date, int]:
+    """One key's registered orders per day over the days [start, end)."""
+    rows = await conn.fetch(
+        """
+        SELECT day, sum(n)::bigint AS n
+          FROM report_day_counts
+         WHERE dimension = $1 AND measure = 'registered' AND key = $2
+           AND day >= $3 AND day < $4
+           AND ($5::text[] IS NULL OR hotline_code = ANY($5::text[]))
+         GROUP BY day
+        """,
+        dimension,
+        key,
+        start,
+        end,
+        hotline_codes,
+    )
+    return {r["day"]: r["n"] for r in rows}
+
+
+async def words(
+    conn: asyncpg.Connection,
+    start: dt.date,
+    end: dt.date,
+    previous_start: dt.date,
+    *,
+    limit: int,
+    hotline_codes: list[str] | None,
+) -> list[asyncpg.Record]:
+    """The period's most frequent words with their count over the period before it,
+    [previous_start, start)."""
+    return await conn.fetch(
+        """
+        WITH counted AS (
+            SELECT word,
+                   sum(n) FILTER (WHERE day >= $2)::bigint AS n,
+                   coalesce(sum(n) FILTER (WHERE day < $2), 0)::bigint AS previous
+              FROM report_day_words
+             WHERE day >= $1 AND day < $3
+               AND ($4::text[] IS NULL OR hotline_code = ANY($4::text[]))
+             GROUP BY word
+        )
+        SELECT word, n, previous FROM counted WHERE n > 0
+         ORDER BY n DESC, word
+         LIMIT $5
+        """,
+        previous_start,
+        start,
+        end,
+        hotline_codes,
+        limit,
+    )
+
+
+async def reopened(
+    conn: asyncpg.Connection,
+    start: dt.date,
+    end: dt.date,
+    *,
+    limit: int,
+    hotline_codes: list[str] | None,
+) -> list[asyncpg.Record]:
+    """The orders registered over the days [start, end) and reopened twice or more,
+    most reopened first."""
+    return await conn.fetch(
+        f"""
+        SELECT o.id, o.number, o.hotline_code, o.service_item_code, o.area_code, o.address,
+               o.status, o.redo_count, o.lead_enterprise_id, o.created_at
+          FROM work_orders o
+         WHERE o.redo_count >= 2
+           AND o.created_at >= ($1::date::timestamp AT TIME ZONE {ZONE})
+           AND o.created_at < ($2::date::timestamp AT TIME ZONE {ZONE})
+           AND o.status <> 'draft'
+           AND ($3::text[] IS NULL OR o.hotline_code = ANY($3::text[]))
+         ORDER BY o.redo_count DESC, o.created_at DESC, o.id DESC
+         LIMIT $4
+        """,
+        start,
+        end,
+        hotline_codes,
+        limit,
+    )

@@ -1,0 +1,267 @@
+"""Hot issues (热点难点, docs/reports.md "Hot issues"): what rises against its own
+baseline, repeats by address and caller, orders reopened more than once, and the words
+of the descriptions; each day's share rolled with the day counts."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import asyncpg
+
+from hotline.errors import InvalidQuery
+from reports.days.queries import counts
+from reports.hot import queries, stats
+from reports.hot.words import count_words
+
+# The previous same-length periods the baseline reads.
+BASELINE_PERIODS = 8
+# The heat table's items: the period's busiest.
+HEAT_ITEMS = 10
+# The longest period asked: a year (its baseline reaches eight years back).
+MAX_DAYS = 366
+MEASURE = "registered"
+
+
+@dataclass(frozen=True)
+class Period:
+    """The local days [start, end)."""
+
+    start: dt.date
+    end: dt.date
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days
+
+    def back(self, periods: int) -> Period:
+        """The same-length period ``periods`` lengths before."""
+        shift = dt.timedelta(days=self.days * periods)
+        return Period(self.start - shift, self.end - shift)
+
+    def last_year(self) -> Period:
+        return Period(_year_before(self.start), _year_before(self.end))
+
+    def each_day(self) -> Iterable[dt.date]:
+        for i in range(self.days):
+            yield self.start + dt.timedelta(days=i)
+
+
+def period_of(first_day: dt.date, last_day: dt.date) -> Period:
+    """The inclusive days asked as a period; 400 ``invalid_period`` when reversed or
+    longer than a year."""
+    if last_day < first_day:
+        raise InvalidQuery(
+            "the period ends before it starts",
+            code="invalid_period",
+            fields={"last_day": "before the first day"},
+        )
+    period = Period(first_day, last_day + dt.timedelta(days=1))
+    if period.days > MAX_DAYS:
+        raise InvalidQuery(
+            "a period is at most {days} days",
+            code="invalid_period",
+            fields={"last_day": "the period is too long"},
+            days=MAX_DAYS,
+        )
+    return period
+
+
+def _year_before(day: dt.date) -> dt.date:
+    try:
+        return day.replace(year=day.year - 1)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year - 1, day=28)
+
+
+async def roll_day(conn: asyncpg.Connection, day: dt.date) -> None:
+    """The day's repeat keys and words anew, in the day roll's transaction
+    (reports.days.service.do_roll_up)."""
+    await queries.roll_repeats(conn, day)
+    rows = await queries.day_descriptions(conn, day)
+    pairs = [(r["hotline_code"], r["description"]) for r in rows]
+    counted = await asyncio.to_thread(count_words, pairs)  # jieba blocks
+    await queries.replace_words(conn, day, counted)
+
+
+@dataclass(frozen=True)
+class Baseline:
+    """A dimension's counts per key in a period, in each of its previous same-length
+    periods and in last year's same period; and which of those were counted throughout
+    (a period with a day not rolled yet is left out of the baseline)."""
+
+    period: Period
+    totals: dict[str, list[int]]  # key → [the period, 1 back, 2 back, …]
+    last_year_totals: dict[str, int]
+    previous: list[int]  # how many periods back each counted baseline period is
+    last_year: bool
+
+    def observed(self, key: str) -> int:
+        return self.totals[key][0] if key in self.totals else 0
+
+    def expectation(self, key: str) -> stats.Expectation | None:
+        totals = self.totals.get(key, [0] * (BASELINE_PERIODS + 1))
+        last = self.last_year_totals.get(key, 0) if self.last_year else None
+        return stats.expect([totals[i] for i in self.previous], last)
+
+
+async def baseline(
+    conn: asyncpg.Connection,
+    period: Period,
+    dimension: str,
+    hotline_codes: list[str] | None,
+    keys: list[str] | None = None,
+) -> Baseline:
+    """The counts the verdicts of one dimension read (of ``keys`` only, when given),
+    summed per period by the database."""
+    first = period.back(BASELINE_PERIODS).start
+    last_year = period.last_year()
+    totals: dict[str, list[int]] = defaultdict(lambda: [0] * (BASELINE_PERIODS + 1))
+    for r in await queries.period_totals(
+        conn, dimension, first, period.start, period.end, hotline_codes=hotline_codes, keys=keys
+    ):
+        totals[r["key"]][r["back"]] += r["n"]
+    last_year_totals = {
+        r["key"]: r["n"]
+        for r in await queries.period_totals(
+            conn,
+            dimension,
+            last_year.start,
+            last_year.start,
+            last_year.end,
+            hotline_codes=hotline_codes,
+            keys=keys,
+        )
+    }
+    rolled = await queries.rolled_days(conn, first, period.start)
+    rolled |= await queries.rolled_days(conn, last_year.start, last_year.end)
+
+    def counted(p: Period) -> bool:
+        return all(day in rolled for day in p.each_day())
+
+    return Baseline(
+        period,
+        dict(totals),
+        last_year_totals,
+        [i for i in range(1, BASELINE_PERIODS + 1) if counted(period.back(i))],
+        counted(last_year),
+    )
+
+
+def verdict_row(key: str, base: Baseline) -> dict[str, Any] | None:
+    """One key's observed count, expectation and verdict as a row; None when there is
+    no baseline at all."""
+    expectation = base.expectation(key)
+    if expectation is None:
+        return None
+    observed = base.observed(key)
+    verdict = stats.judge(observed, expectation)
+    return {
+        "key": key,
+        "orders": observed,
+        "expected": round(verdict.expected, 2),
+        "excess": round(observed - verdict.expected, 2),
+        "last_year": expectation.last_year,
+        "p": verdict.p,
+        "z": round(verdict.z, 2),
+        "hot": verdict.hot,
+    }
+
+
+async def rising(
+    conn: asyncpg.Connection,
+    period: Period,
+    dimension: str,
+    hotline_codes: list[str] | None,
+    *,
+    limit: int,
+) -> dict[str, Any]:
+    """The keys of a dimension in the period ranked by surprise: the hot ones first
+    (least probable first), then the others by excess over their expectation."""
+    base = await baseline(conn, period, dimension, hotline_codes)
+    rows = [
+        row
+        for key in base.totals
+        if base.observed(key) > 0 and (row := verdict_row(key, base)) is not None
+    ]
+    rows.sort(key=lambda r: (not r["hot"], r["p"] if r["hot"] else 0, -r["excess"], r["key"]))
+    return {
+        "baseline_periods": len(base.previous),
+        "last_year": base.last_year,
+        "items": rows[:limit],
+    }
+
+
+async def heat(
+    conn: asyncpg.Connection, period: Period, hotline_codes: list[str] | None, *, items: int
+) -> list[dict[str, Any]]:
+    """The district × item cells of the period's ``items`` busiest items, each with its
+    verdict (area_item counts)."""
+
+    async def by_count(dimension: str) -> list[str]:
+        rows = await counts(
+            conn,
+            period.start,
+            period.end,
+            dimension=dimension,
+            measure=MEASURE,
+            hotline_codes=hotline_codes,
+        )
+        return [r["key"] for r in rows]
+
+    busiest = (await by_count("item"))[:items]
+    keys = [f"{district}|{item}" for district in await by_count("district") for item in busiest]
+    base = await baseline(conn, period, "area_item", hotline_codes, keys)
+    cells = []
+    for key in sorted(base.totals):
+        if base.observed(key) == 0:
+            continue
+        row = verdict_row(key, base)
+        district, _, item = key.partition("|")
+        cells.append(
+            {
+                "district": district,
+                "item": item,
+                "orders": base.observed(key),
+                "expected": row["expected"] if row else None,
+                "hot": bool(row and row["hot"]),
+            }
+        )
+    return cells
+
+
+async def trend(
+    conn: asyncpg.Connection,
+    period: Period,
+    dimension: str,
+    key: str,
+    hotline_codes: list[str] | None,
+) -> dict[str, Any]:
+    """One key's orders per day over its baseline periods and the period, with the
+    expected orders per day of the period and last year's same days."""
+    base = await baseline(conn, period, dimension, hotline_codes, [key])
+    shown = Period(period.back(BASELINE_PERIODS).start, period.end)
+    days = await queries.key_days(
+        conn, dimension, key, shown.start, shown.end, hotline_codes=hotline_codes
+    )
+    last_year = period.last_year()
+    before = (
+        await queries.key_days(
+            conn, dimension, key, last_year.start, last_year.end, hotline_codes=hotline_codes
+        )
+        if base.last_year
+        else None
+    )
+    expectation = base.expectation(key)
+    return {
+        "key": key,
+        "days": [{"day": day, "orders": days.get(day, 0)} for day in shown.each_day()],
+        "last_year": [{"day": day, "orders": before.get(day, 0)} for day in last_year.each_day()]
+        if before is not None
+        else [],
+        "expected_per_day": round(expectation.mean / period.days, 3) if expectation else None,
+    }

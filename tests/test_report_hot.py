@@ -1,0 +1,247 @@
+"""Hot issues (docs/reports.md, "Hot issues"): the statistics on known numbers, and the
+API on a hotline of the test's own (the database is shared by the session): a planted
+spike of one item in one street is hot while a steady item is not; repeats by address
+and caller, orders reopened twice, the words without stop words; bad periods refused."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import random
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import asyncpg
+import pytest
+from aiohttp import ClientSession
+
+from reports.days.service import do_roll_up
+from reports.hot import stats
+from reports.hot.service import Period, period_of
+from reports.hot.words import count_words, load_stopwords
+from testkit.orders import insert_order
+from tests.factories import log_in, make_user, unique
+
+CHINA = ZoneInfo("Asia/Shanghai")
+NOW = dt.datetime(2026, 12, 1, tzinfo=dt.UTC)
+
+
+# The statistics, on numbers known in closed form.
+
+
+def test_poisson_tail_on_known_numbers() -> None:
+    assert stats.poisson_upper_tail(0, 3.0) == 1.0
+    assert stats.poisson_upper_tail(1, 2.0) == pytest.approx(1 - math.exp(-2))
+    assert stats.poisson_upper_tail(2, 1.0) == pytest.approx(1 - 2 / math.e)
+    # P(X ≥ 10 | μ = 3), from the terms summed by hand
+    assert stats.poisson_upper_tail(10, 3.0) == pytest.approx(0.0011024881301154, rel=1e-9)
+    # far out in a large mean's tail, where e^-μ alone underflows
+    assert 0 < stats.poisson_upper_tail(5300, 5000.0) < 1e-4
+    assert stats.poisson_upper_tail(4800, 5000.0) > 0.99
+
+
+def test_negative_binomial_tail_is_geometric_for_one_failure() -> None:
+    # mean 2, variance 6: r = μ²/(σ²−μ) = 1, a geometric count with P(X ≥ k) = (μ/(1+μ))^k
+    for k in range(0, 8):
+        assert stats.negative_binomial_upper_tail(k, 2.0, 6.0) == pytest.approx((2 / 3) ** k)
+
+
+def test_expectation_takes_the_season_and_the_dispersion() -> None:
+    steady = stats.expect([10, 10, 10, 10])
+    assert steady is not None
+    assert (steady.mean, steady.variance) == (10, 10)  # no more spread than Poisson's
+    spread = stats.expect([2, 18, 2, 18])
+    assert spread is not None
+    assert spread.mean == 10 and spread.variance == pytest.approx(10 * (256 / 3) / 10)
+    # last November was as high: the season, not news
+    season = stats.expect([10, 10, 10, 10], last_year=40)
+    assert season is not None and season.mean == 40
+    assert stats.expect([], None) is None
+    assert stats.expect([0, 0]) == stats.Expectation(stats.MIN_MEAN, stats.MIN_MEAN, 2, None)
+
+
+def test_a_verdict_needs_a_minimum_and_a_small_tail() -> None:
+    steady = stats.expect([10, 10, 10, 10])
+    assert steady is not None
+    assert stats.judge(25, steady).hot  # p ≈ 8e-5
+    assert not stats.judge(15, steady).hot  # p ≈ 0.08
+    assert not stats.judge(4, stats.Expectation(0.5, 0.5, 8, None)).hot  # below the minimum
+    assert stats.judge(6, stats.Expectation(0.5, 0.5, 8, None)).hot
+    # the same 25 is no news for a count that swings from 2 to 18
+    spread = stats.expect([2, 18, 2, 18])
+    assert spread is not None
+    assert not stats.judge(25, spread).hot
+
+
+def test_periods_and_their_baselines() -> None:
+    period = period_of(dt.date(2024, 3, 1), dt.date(2024, 3, 7))
+    assert period == Period(dt.date(2024, 3, 1), dt.date(2024, 3, 8))
+    assert period.back(2) == Period(dt.date(2024, 2, 16), dt.date(2024, 2, 23))
+    leap = Period(dt.date(2024, 2, 29), dt.date(2024, 3, 1))
+    assert leap.last_year() == Period(dt.date(2023, 2, 28), dt.date(2023, 3, 1))
+
+
+def test_words_drop_stop_words_numbers_and_single_characters() -> None:
+    stop = load_stopwords()
+    assert {"你好", "请问", "那个", "一下", "我家"} <= stop
+    counted = count_words(
+        [
+            ("a", "你好，请问我家那个暖气不热，室温12度，只有十五度"),
+            ("a", "暖气不热，麻烦看一下"),
+            ("b", "请问水费怎么交"),
+        ]
+    )
+    words = dict(counted["a"])
+    assert words["暖气"] == 2  # once per order
+    assert not {"你好", "请问", "那个", "一下", "我家"} & set(words)
+    assert not [w for w in words if len(w) < 2 or any(ch.isdigit() for ch in w)]
+    assert "十五" not in words and "只有" not in words
+    assert "水费" in dict(counted["b"])
+
+
+# The API, end to end.
+
+
+async def hotline(conn: asyncpg.Connection) -> str:
+    code = unique("hx")
+    await conn.execute(
+        "INSERT INTO hotlines (code, name_zh, name_en, number) VALUES ($1, $1, $1, $1)", code
+    )
+    return code
+
+
+class Plant:
+    def __init__(self, conn: asyncpg.Connection, code: str) -> None:
+        self.conn = conn
+        self.code = code
+
+    async def orders(self, day: dt.date, n: int, **values: Any) -> None:
+        for i in range(n):
+            at = dt.datetime.combine(day, dt.time(9 + i % 10, i % 60), CHINA)
+            row = {
+                "number": unique(f"{self.code}-"),
+                "hotline_code": self.code,
+                "channel": "voice",
+                "kind": "complaint",
+                "service_item_code": "W01",
+                "description": "测试",
+                "status": "dispatched",
+                "created_at": at,
+                "updated_at": at,
+                **values,
+            }
+            await insert_order(self.conn, row)
+
+
+async def get(client: ClientSession, path: str, **params: Any) -> Any:
+    response = await client.get(f"/api/v1/reports/hot/{path}", params=params)
+    assert response.status == 200, await response.text()
+    return await response.json()
+
+
+async def test_a_planted_spike_is_hot_and_a_steady_item_is_not(
+    client: ClientSession, pool: asyncpg.Pool
+) -> None:
+    # A week of long ago, its eight weeks before and last year's same week.
+    first = dt.date(2012, 1, 2) + dt.timedelta(weeks=random.randrange(300))
+    period = Period(first, first + dt.timedelta(days=7))
+    async with pool.acquire() as conn:
+        code = await hotline(conn)
+        items = [
+            r["code"]
+            for r in await conn.fetch(
+                "SELECT code FROM service_items WHERE code <> 'W01' ORDER BY code LIMIT 2"
+            )
+        ]
+        steady, spiking = items
+        street = await conn.fetchrow(
+            "SELECT code, parent_code FROM areas WHERE level = 'street' LIMIT 1"
+        )
+        assert street is not None
+        plant = Plant(conn, code)
+        for back in range(0, 9):
+            week = period.back(back)
+            # the steady item: 1 a day every week; the spiking one: 1 a week, then 14
+            for day in week.each_day():
+                await plant.orders(day, 1, service_item_code=steady, description="水表不走")
+            await plant.orders(
+                week.start + dt.timedelta(days=2),
+                14 if back == 0 else 1,
+                service_item_code=spiking,
+                area_code=street["code"],
+                description="你好，请问暖气不热，室温12度",
+            )
+        # repeats: one address typed three ways, one caller three times; reopened twice
+        for address in ("宁夏路 201 号", "宁夏路201号", "宁夏路，201号"):
+            await plant.orders(first + dt.timedelta(days=3), 1, address=address)
+        await plant.orders(first + dt.timedelta(days=4), 3, caller_phone="+8613900001111")
+        await plant.orders(first + dt.timedelta(days=5), 1, redo_count=2, description="又坏了")
+        await plant.orders(first + dt.timedelta(days=5), 1, redo_count=1)
+        supervisor, _ = await make_user(conn, "supervisor")
+        agent, _ = await make_user(conn, "agent")
+    last_year = period.last_year()
+    await do_roll_up(pool, last_year.start, last_year.end, NOW)
+    await do_roll_up(pool, period.back(8).start, period.end, NOW)
+
+    await log_in(client, supervisor)
+    asked = {
+        "first_day": first.isoformat(),
+        "last_day": (period.end - dt.timedelta(days=1)).isoformat(),
+        "hotline": code,
+    }
+    rising = await get(client, "rising", dimension="item", **asked)
+    assert rising["baseline_periods"] == 8
+    by_item = {r["key"]: r for r in rising["items"]}
+    assert by_item[spiking]["hot"] and by_item[spiking]["orders"] == 14
+    assert by_item[spiking]["expected"] == 1
+    assert not by_item[steady]["hot"] and by_item[steady]["orders"] == 7
+    assert rising["items"][0]["key"] == spiking
+    streets = await get(client, "rising", dimension="street", **asked)
+    assert [r["key"] for r in streets["items"] if r["hot"]] == [street["code"]]
+
+    heat = await get(client, "heat", **asked)
+    cell = {(c["district"], c["item"]): c for c in heat["items"]}
+    assert cell[(street["parent_code"], spiking)] == {
+        "district": street["parent_code"],
+        "item": spiking,
+        "orders": 14,
+        "expected": 1,
+        "hot": True,
+    }
+
+    trend = await get(client, "trend", dimension="item", key=spiking, **asked)
+    assert len(trend["days"]) == 9 * 7
+    assert trend["days"][-5] == {"day": (first + dt.timedelta(days=2)).isoformat(), "orders": 14}
+    assert trend["expected_per_day"] == pytest.approx(1 / 7, abs=1e-3)
+
+    addresses = await get(client, "repeats", kind="address", **asked)
+    assert [(r["key"], r["orders"]) for r in addresses["items"]] == [("宁夏路201号", 3)]
+    callers = await get(client, "repeats", kind="caller", **asked)
+    assert [(r["key"], r["orders"], r["days"]) for r in callers["items"]] == [
+        ("+8613900001111", 3, 1)
+    ]
+    reopened = await get(client, "reopened", **asked)
+    assert [r["redo_count"] for r in reopened["items"]] == [2]
+
+    words = {r["word"]: r for r in (await get(client, "words", **asked))["items"]}
+    assert words["暖气"]["n"] == 14 and words["暖气"]["previous"] == 1
+    assert not {"你好", "请问"} & set(words)
+    assert not [w for w in words if any(ch.isdigit() for ch in w)]
+
+    # bad periods, and no hot issues for an agent
+    response = await client.get(
+        "/api/v1/reports/hot/rising",
+        params={**asked, "last_day": (first - dt.timedelta(days=1)).isoformat()},
+    )
+    assert response.status == 400
+    body = await response.json()
+    assert body["error"]["code"] == "invalid_period" and "last_day" in body["error"]["fields"]
+    response = await client.get(
+        "/api/v1/reports/hot/words",
+        params={**asked, "last_day": (first + dt.timedelta(days=400)).isoformat()},
+    )
+    assert response.status == 400
+    client.cookie_jar.clear()
+    await log_in(client, agent)
+    response = await client.get("/api/v1/reports/hot/words", params=asked)
+    assert response.status == 403

@@ -116,20 +116,29 @@ class OrdersSource:
     ) -> AsyncIterator[Sheet]:
         yield Sheet(self.title, COLUMNS, self._rows(conn, request))
 
-    async def _rows(self, conn: asyncpg.Connection, request: ExportRequest) -> AsyncIterator[Row]:
+    async def statement(
+        self, conn: asyncpg.Connection, request: ExportRequest
+    ) -> tuple[str, list[Any]] | None:
+        """The SQL of the rows (None: the actor may see no order)."""
         criteria = read_criteria(request.params)
         search = await resolve(conn, request.actor, criteria, request.tz)
         if search is None:
-            return
+            return None
         sort, descending = search_sort(criteria)
+        english = request.language != i18n.CHINESE
+        return queries.orders_statement(
+            search, now=request.now, sort=sort, descending=descending, english=english
+        )
+
+    async def _rows(self, conn: asyncpg.Connection, request: ExportRequest) -> AsyncIterator[Row]:
+        statement = await self.statement(conn, request)
+        if statement is None:
+            return
         labels = _labels(request.language)
         status, channel, kind = labels["status"], labels["channel"], labels["kind"]
         priority, rating = labels["priority"], labels["rating"]
         actor, now = request.actor, request.now
-        english = request.language != i18n.CHINESE
-        async for r in queries.stream_orders(
-            conn, search, now=now, sort=sort, descending=descending, english=english
-        ):
+        async for r in queries.stream_orders(conn, statement):
             due = r["resolution_due_at"]
             yield (
                 r["number"],

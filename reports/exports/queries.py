@@ -44,18 +44,11 @@ async def count_orders(conn: asyncpg.Connection, search: Search, now: dt.datetim
     return int(await conn.fetchval(sql, *args))
 
 
-async def stream_orders(
-    conn: asyncpg.Connection,
-    search: Search,
-    *,
-    now: dt.datetime,
-    sort: str,
-    descending: bool,
-    english: bool,
-) -> AsyncIterator[asyncpg.Record]:
+def orders_statement(
+    search: Search, *, now: dt.datetime, sort: str, descending: bool, english: bool
+) -> tuple[str, list[Any]]:
     """Every order of ``search`` in the search's order (orders without the sort's key
-    last, by id, as the pages list them), through a server-side cursor: a batch of
-    PREFETCH rows in memory at a time. ``conn`` must be inside a transaction."""
+    last, by id, as the pages list them) with the names the export shows."""
     args, arg = _placeholders()
     where = search_conditions(search, now, arg)
     key = f"o.{SORT_COLUMNS[sort]}"
@@ -76,6 +69,15 @@ async def stream_orders(
     if where:
         sql += " WHERE " + " AND ".join(where)
     sql += f" ORDER BY {key}{direction}{nulls}, o.id{direction}"
+    return sql, args
+
+
+async def stream_orders(
+    conn: asyncpg.Connection, statement: tuple[str, list[Any]]
+) -> AsyncIterator[asyncpg.Record]:
+    """The statement's rows through a server-side cursor: PREFETCH rows in memory at a
+    time. ``conn`` must be inside a transaction."""
+    sql, args = statement
     async for row in conn.cursor(sql, *args, prefetch=PREFETCH):
         yield row
 

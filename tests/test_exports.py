@@ -19,11 +19,12 @@ import pytest
 from redis import Redis
 from rq import Queue
 
+from hotline.leased import sending_lock
 from hotline.phones import mask_phone
 from hotline.relay import Relay
 from hotline.settings import Settings
 from reports.exports.jobs import expiry_chore, export_source
-from reports.exports.service import export_root
+from reports.exports.service import MAX_ATTEMPTS, export_root
 from tests.factories import dispatch_to, log_in, make_user, register_order
 from tests.test_twilio_intake import mobile
 
@@ -341,3 +342,33 @@ async def test_a_file_is_removed_after_its_day(
         assert (await response.json())["error"]["code"] == "export_expired"
     finally:
         await agent.client.close()
+
+
+async def test_a_second_job_leaves_a_running_export_be_and_a_dying_one_is_given_up(
+    pool: asyncpg.Pool,
+    redis_conn: Redis,
+    server: Any,
+    people: dict[str, tuple[str, Any]],
+    orders: tuple[str, list[asyncpg.Record]],
+) -> None:
+    agent = await signed_in(server, people["agent"][0])
+    try:
+        asked = await (await agent.ask({"q": orders[0]})).json()
+    finally:
+        await agent.client.close()
+    queue = Queue(f"exports-test-{uuid.uuid4().hex[:8]}", connection=redis_conn)
+    await Relay(pool, queue, sources=(export_source,), chores=()).run_once()
+    (job,) = queue.get_jobs()
+    async with pool.acquire() as conn, sending_lock(conn, "report_exports", asked["id"]) as held:
+        # Another worker writes it right now: this job leaves it.
+        assert held
+        assert await asyncio.to_thread(job.perform) == "another job is writing it"
+    state = await pool.fetchval("SELECT state FROM report_exports WHERE id = $1", asked["id"])
+    assert state == "enqueued"
+    # Claimed again and again (its jobs died): given up, not retried for ever.
+    await pool.execute(
+        "UPDATE report_exports SET attempts = $2 WHERE id = $1", asked["id"], MAX_ATTEMPTS + 1
+    )
+    assert await asyncio.to_thread(job.perform) == "failed"
+    row = await pool.fetchrow("SELECT state, error FROM report_exports WHERE id = $1", asked["id"])
+    assert row["state"] == "failed" and row["error"]

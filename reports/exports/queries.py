@@ -129,17 +129,29 @@ async def list_exports(conn: asyncpg.Connection, user_id: int, limit: int) -> li
     )
 
 
-async def set_total(conn: asyncpg.Connection, export_id: int, total: int) -> None:
+async def set_total(
+    conn: asyncpg.Connection, export_id: int, total: int, lease: dt.timedelta
+) -> None:
     await conn.execute(
-        "UPDATE report_exports SET rows_total = $2, rows_done = 0 WHERE id = $1",
+        "UPDATE report_exports SET rows_total = $2, rows_done = 0, "
+        "lease_until = now() + $3::interval WHERE id = $1",
         export_id,
         total,
+        lease,
     )
 
 
-async def set_progress(conn: asyncpg.Connection, export_id: int, rows_done: int) -> None:
+async def set_progress(
+    conn: asyncpg.Connection, export_id: int, rows_done: int, lease: dt.timedelta
+) -> None:
+    """How far the job got; its lease renewed, so that the relay does not queue the
+    export again while it is being written."""
     await conn.execute(
-        "UPDATE report_exports SET rows_done = $2 WHERE id = $1", export_id, rows_done
+        "UPDATE report_exports SET rows_done = $2, lease_until = now() + $3::interval "
+        "WHERE id = $1",
+        export_id,
+        rows_done,
+        lease,
     )
 
 

@@ -30,8 +30,10 @@ log = logging.getLogger(__name__)
 KEEP = dt.timedelta(days=1)
 # How often the job writes down how far it got.
 PROGRESS_EVERY = 5000
-# A job that died (the worker killed, its timeout) is taken again by the relay when its
-# lease runs out; after this many claims the export is given up.
+# The job holds its lease this much longer each time it writes its progress (every few
+# seconds at most), so the relay queues the export again only when its job has died (the
+# worker killed, its timeout); after this many claims the export is given up.
+LEASE_HELD = dt.timedelta(minutes=2)
 MAX_ATTEMPTS = 3
 FILE_TABLE = "report_exports"
 
@@ -153,9 +155,10 @@ def file_name(source: Source, language: str, file_format: str, at: dt.datetime) 
 
 async def write_export(conn: asyncpg.Connection, export_id: int, ctx: JobContext) -> str:
     """The job: the source's sheets written to the file, read in one snapshot of the read
-    database while the progress is written to ``conn`` (the primary) as it goes. Run
-    once at a time per export (a session lock: a second job of the same request, queued
-    when a long one outlived its lease, leaves it be)."""
+    database while the progress is written to ``conn`` (the primary) as it goes, which
+    also renews the lease. Run once at a time per export (a session lock: a second job
+    of the same request, should the relay queue one while the first still writes, leaves
+    it be)."""
     async with leased.sending_lock(conn, FILE_TABLE, export_id) as held:
         if not held:
             return "another job is writing it"
@@ -213,7 +216,7 @@ async def _write(
     try:
         # One snapshot: the count and the rows agree, however long the writing takes.
         async with read.transaction(isolation="repeatable_read", readonly=True):
-            await queries.set_total(conn, export_id, await source.count(read, request))
+            await queries.set_total(conn, export_id, await source.count(read, request), LEASE_HELD)
             out = FORMATS[file_format](path, request.language, request.tz)
             done = 0
             try:
@@ -223,7 +226,7 @@ async def _write(
                         out.write(values)
                         done += 1
                         if done % PROGRESS_EVERY == 0:
-                            await queries.set_progress(conn, export_id, done)
+                            await queries.set_progress(conn, export_id, done, LEASE_HELD)
             finally:
                 out.close()
             return done

@@ -13,7 +13,7 @@ from typing import Any
 
 import asyncpg
 
-from hotline import db, i18n, leased
+from hotline import i18n, leased
 from hotline.context import JobContext
 from hotline.errors import Conflict, Forbidden, InvalidQuery, NotFound
 from hotline.settings import Settings
@@ -42,15 +42,6 @@ def export_root(settings: Settings) -> Path:
     """Where the files are: beside the proof files, on the volume every process of a
     deployment mounts (the web serves what a worker wrote)."""
     return settings.proof_root / "exports"
-
-
-def read_url(settings: Settings) -> str:
-    """The database an export reads. The one place to point it at the read replica when
-    the setting for it exists (issue 18, "read replica"): until then, the primary."""
-    url = settings.database_url
-    if not url:
-        raise RuntimeError("HOTLINE_DATABASE_URL is not set for this worker")
-    return url
 
 
 def source_of(kind: str) -> Source:
@@ -212,26 +203,27 @@ async def _write(
     path: Path,
     ctx: JobContext,
 ) -> int:
-    read = await db.connect(read_url(ctx.settings))
-    try:
-        # One snapshot: the count and the rows agree, however long the writing takes.
-        async with read.transaction(isolation="repeatable_read", readonly=True):
-            await queries.set_total(conn, export_id, await source.count(read, request), LEASE_HELD)
-            out = FORMATS[file_format](path, request.language, request.tz)
-            done = 0
-            try:
-                async for sheet in source.sheets(read, request):
-                    out.begin(sheet)
-                    async for values in sheet.rows:
-                        out.write(values)
-                        done += 1
-                        if done % PROGRESS_EVERY == 0:
-                            await queries.set_progress(conn, export_id, done, LEASE_HELD)
-            finally:
-                out.close()
-            return done
-    finally:
-        await read.close()
+    # The replica when one is set (the primary otherwise, or while it is away): the
+    # job's own connection, ``conn``, is the primary's, for what the job writes. One
+    # snapshot: the count and the rows agree, however long the writing takes.
+    async with (
+        ctx.read_connection() as read,
+        read.transaction(isolation="repeatable_read", readonly=True),
+    ):
+        await queries.set_total(conn, export_id, await source.count(read, request), LEASE_HELD)
+        out = FORMATS[file_format](path, request.language, request.tz)
+        done = 0
+        try:
+            async for sheet in source.sheets(read, request):
+                out.begin(sheet)
+                async for values in sheet.rows:
+                    out.write(values)
+                    done += 1
+                    if done % PROGRESS_EVERY == 0:
+                        await queries.set_progress(conn, export_id, done, LEASE_HELD)
+        finally:
+            out.close()
+        return done
 
 
 async def remove_expired(conn: asyncpg.Connection, batch: int, *, root: Path) -> int:

@@ -58,12 +58,13 @@ async def register_orders(system: Stack, phone: str) -> list[dict[str, Any]]:
         await desk.client.close()
 
 
-async def export_and_download(page: Page, choice: str, into: Path) -> Path:
-    """Export the current search as ``choice`` (export-xlsx, export-csv), wait in "My
-    exports" until its file is written, download it."""
+async def export_and_download(page: Page, file_format: str, into: Path) -> Path:
+    """Export the current search as ``file_format`` (xlsx, csv), wait in "My exports"
+    until its file is written (the newest row names a file of that format), download it."""
     await page.locator("[data-test=export-toggle]").click()
-    await page.locator(f"[data-test={choice}]").click()
+    await page.locator(f"[data-test=export-{file_format}]").click()
     row = page.locator("[data-test=exports] [data-test=export-row]").first
+    await expect(row).to_contain_text(f".{file_format}", timeout=30000)
     link = row.locator("[data-test=export-download]")
     await expect(link).to_be_visible(timeout=30000)
     async with page.expect_download() as download_info:
@@ -86,7 +87,7 @@ async def test_an_agent_exports_the_search_and_downloads_it_in_both_languages(
     await page.goto(f"{consoles.base}/#/orders?q={phone.removeprefix('+86')}&limit=2")
     await expect(page.locator("[data-test=results] [data-test=result-number]")).to_have_count(2)
 
-    path = await export_and_download(page, "export-xlsx", tmp_path)
+    path = await export_and_download(page, "xlsx", tmp_path)
     assert path.name.startswith("工单-") and path.suffix == ".xlsx"
     await expect(page.locator("[data-test=exports]")).to_contain_text("共 5 条")
     await shoot(page, SHOTS / "agent-exports-zh.png")
@@ -100,7 +101,7 @@ async def test_an_agent_exports_the_search_and_downloads_it_in_both_languages(
     await page.keyboard.press("Escape")
     await switch_language(page)
     await expect(page.locator("[data-test=export-toggle]")).to_have_text("Export")
-    path = await export_and_download(page, "export-csv", tmp_path)
+    path = await export_and_download(page, "csv", tmp_path)
     assert path.name.startswith("orders-") and path.suffix == ".csv"
     await expect(page.locator("[data-test=exports]")).to_contain_text("5 rows")
     await shoot(page, SHOTS / "agent-exports-en.png")

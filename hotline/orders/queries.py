@@ -305,7 +305,9 @@ class Search:
     pattern: str | None = None  # the text as typed: orders without words yet
 
 
-def _conditions(search: Search, now: dt.datetime, arg: Callable[[Any], str]) -> list[str]:
+def search_conditions(search: Search, now: dt.datetime, arg: Callable[[Any], str]) -> list[str]:
+    """The WHERE conditions of ``search`` on ``work_orders o``, their values through ``arg``
+    (which returns each one's placeholder): a page's, and an export's over every order."""
     where: list[str] = []
     if search.scope is not None:
         where.append(
@@ -422,7 +424,7 @@ async def search_page(
         args.append(value)
         return f"${len(args)}"
 
-    where = _conditions(search, now, arg)
+    where = search_conditions(search, now, arg)
     key = f"o.{SORT_COLUMNS[sort]}"
     direction, beyond = (" DESC", "<") if descending else ("", ">")
     if missing:

@@ -101,7 +101,8 @@ def _days(
     )
 
 
-def _sort(criteria: OrderCriteria) -> tuple[str, bool]:
+def search_sort(criteria: OrderCriteria) -> tuple[str, bool]:
+    """The sort's key (as SORT_COLUMNS names it) and whether it descends."""
     sort = "registered" if criteria.sort == "newest" else criteria.sort
     return sort, DESCENDING[sort] if criteria.desc is None else criteria.desc
 
@@ -192,7 +193,7 @@ async def search_orders(
     search = await resolve(conn, actor, criteria, tz)
     if search is None:
         return [], None
-    sort, descending = _sort(criteria)
+    sort, descending = search_sort(criteria)
     after = unpack_search_cursor(criteria.cursor, sort, descending) if criteria.cursor else None
     rows: list[asyncpg.Record] = []
     want = criteria.limit + 1  # one more tells whether there is a next page

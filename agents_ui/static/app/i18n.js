@@ -1294,6 +1294,23 @@ const zh = {
     followUpKinds: { more_info: "补充情况", persists: "问题仍未解决" },
     followUpText: "市民所述",
   },
+  exportsUi: {
+    export: "导出",
+    xlsx: "Excel 表格（.xlsx）",
+    csv: "CSV 文件（.csv）",
+    mine: "我的导出",
+    none: "还没有导出",
+    started: "已开始导出：按当前查询条件导出全部工单",
+    writing: "正在生成 {format} 文件",
+    queued: "排队中",
+    progress: "已写入 {done} / {total} 条",
+    done: "共 {rows} 条，{size}",
+    kept: "保留至 {time}",
+    failed: "导出失败，请重新导出",
+    expired: "文件已超过一天，已删除",
+    download: "下载",
+    note: "导出当前查询的全部工单（不只本页）；文件保留一天，只有本人和班长可以下载。",
+  },
 };
 
 const en = {
@@ -2585,6 +2602,23 @@ const en = {
     followUpKind: "The citizen says",
     followUpKinds: { more_info: "More information", persists: "The problem persists" },
     followUpText: "In their words",
+  },
+  exportsUi: {
+    export: "Export",
+    xlsx: "Excel workbook (.xlsx)",
+    csv: "CSV file (.csv)",
+    mine: "My exports",
+    none: "No exports yet",
+    started: "Export started: every order of the current search",
+    writing: "Writing the {format} file",
+    queued: "Waiting",
+    progress: "{done} of {total} rows written",
+    done: "{rows} rows, {size}",
+    kept: "kept until {time}",
+    failed: "The export failed; export again",
+    expired: "Removed after a day",
+    download: "Download",
+    note: "Exports every order of the current search (not only this page); the file is kept for a day and only you and supervisors may download it.",
   },
 };
 

@@ -5659,6 +5659,178 @@ export const renders = new Map([
       }
     })(),
   ],
+  // views/exports.js:59
+  [
+    "\n  <el-dropdown trigger=\"click\" :disabled=\"state.busy\" data-test=\"export\" @command=\"start\">\n    <el-button :loading=\"state.busy\" data-test=\"export-toggle\">{{ t('exportsUi.export') }}</el-button>\n    <template #dropdown>\n      <el-dropdown-menu>\n        <el-dropdown-item command=\"xlsx\" data-test=\"export-xlsx\">{{ t('exportsUi.xlsx') }}</el-dropdown-item>\n        <el-dropdown-item command=\"csv\" data-test=\"export-csv\">{{ t('exportsUi.csv') }}</el-dropdown-item>\n      </el-dropdown-menu>\n    </template>\n  </el-dropdown>\n  <el-popover v-model:visible=\"state.open\" placement=\"bottom-end\" :width=\"380\" trigger=\"click\" @show=\"load\">\n    <template #reference>\n      <el-button data-test=\"exports-toggle\">{{ t('exportsUi.mine') }}<span v-if=\"waiting\" class=\"search-count\">{{ waiting }}</span></el-button>\n    </template>\n    <div class=\"export-list\" data-test=\"exports\">\n      <el-alert v-if=\"state.error\" :title=\"state.error\" type=\"error\" :closable=\"false\" show-icon />\n      <div v-else-if=\"state.loaded && !state.items.length\" class=\"empty-line\">{{ t('exportsUi.none') }}</div>\n      <ul class=\"plain-list\">\n        <li v-for=\"e in state.items\" :key=\"e.id\" class=\"export-row\" data-test=\"export-row\" :data-state=\"e.state\">\n          <div class=\"export-line\">\n            <span class=\"strong ellipsis\">{{ e.file_name || t('exportsUi.writing', { format: e.format.toUpperCase() }) }}</span>\n            <span class=\"grow\"></span>\n            <a v-if=\"e.url\" class=\"link nowrap\" :href=\"e.url\" :download=\"e.file_name\" data-test=\"export-download\">{{ t('exportsUi.download') }}</a>\n          </div>\n          <el-progress v-if=\"WAITING.includes(e.state)\" :percentage=\"percent(e)\" :stroke-width=\"6\" data-test=\"export-progress\" />\n          <div class=\"muted small\">\n            <template v-if=\"e.state === 'done'\">{{ t('exportsUi.done', { rows: e.rows_done, size: size(e.size_bytes) }) }} · {{ t('exportsUi.kept', { time: $fmtTime(e.expires_at) }) }}</template>\n            <template v-else-if=\"e.state === 'failed'\">{{ t('exportsUi.failed') }}</template>\n            <template v-else-if=\"e.state === 'expired'\">{{ t('exportsUi.expired') }}</template>\n            <template v-else-if=\"e.rows_total !== null\">{{ t('exportsUi.progress', { done: e.rows_done, total: e.rows_total }) }}</template>\n            <template v-else>{{ t('exportsUi.queued') }}</template>\n          </div>\n        </li>\n      </ul>\n      <div class=\"muted small export-note\">{{ t('exportsUi.note') }}</div>\n    </div>\n  </el-popover>",
+    (() => {
+      const _hoisted_1 = {
+        key: 0,
+        class: "search-count"
+      }
+      const _hoisted_2 = {
+        class: "export-list",
+        "data-test": "exports"
+      }
+      const _hoisted_3 = {
+        key: 1,
+        class: "empty-line"
+      }
+      const _hoisted_4 = { class: "plain-list" }
+      const _hoisted_5 = ["data-state"]
+      const _hoisted_6 = { class: "export-line" }
+      const _hoisted_7 = { class: "strong ellipsis" }
+      const _hoisted_8 = ["href", "download"]
+      const _hoisted_9 = { class: "muted small" }
+      const _hoisted_10 = { class: "muted small export-note" }
+
+      return function render(_ctx, _cache) {
+        const _component_el_button = _resolveComponent("el-button")
+        const _component_el_dropdown_item = _resolveComponent("el-dropdown-item")
+        const _component_el_dropdown_menu = _resolveComponent("el-dropdown-menu")
+        const _component_el_dropdown = _resolveComponent("el-dropdown")
+        const _component_el_alert = _resolveComponent("el-alert")
+        const _component_el_progress = _resolveComponent("el-progress")
+        const _component_el_popover = _resolveComponent("el-popover")
+
+        return (_openBlock(), _createElementBlock(_Fragment, null, [
+          _createVNode(_component_el_dropdown, {
+            trigger: "click",
+            disabled: _ctx.state.busy,
+            "data-test": "export",
+            onCommand: _ctx.start
+          }, {
+            dropdown: _withCtx(() => [
+              _createVNode(_component_el_dropdown_menu, null, {
+                default: _withCtx(() => [
+                  _createVNode(_component_el_dropdown_item, {
+                    command: "xlsx",
+                    "data-test": "export-xlsx"
+                  }, {
+                    default: _withCtx(() => [
+                      _createTextVNode(_toDisplayString(_ctx.t('exportsUi.xlsx')), 1 /* TEXT */)
+                    ]),
+                    _: 1 /* STABLE */
+                  }),
+                  _createVNode(_component_el_dropdown_item, {
+                    command: "csv",
+                    "data-test": "export-csv"
+                  }, {
+                    default: _withCtx(() => [
+                      _createTextVNode(_toDisplayString(_ctx.t('exportsUi.csv')), 1 /* TEXT */)
+                    ]),
+                    _: 1 /* STABLE */
+                  })
+                ]),
+                _: 1 /* STABLE */
+              })
+            ]),
+            default: _withCtx(() => [
+              _createVNode(_component_el_button, {
+                loading: _ctx.state.busy,
+                "data-test": "export-toggle"
+              }, {
+                default: _withCtx(() => [
+                  _createTextVNode(_toDisplayString(_ctx.t('exportsUi.export')), 1 /* TEXT */)
+                ]),
+                _: 1 /* STABLE */
+              }, 8 /* PROPS */, ["loading"])
+            ]),
+            _: 1 /* STABLE */
+          }, 8 /* PROPS */, ["disabled", "onCommand"]),
+          _createVNode(_component_el_popover, {
+            visible: _ctx.state.open,
+            "onUpdate:visible": _cache[0] || (_cache[0] = $event => ((_ctx.state.open) = $event)),
+            placement: "bottom-end",
+            width: 380,
+            trigger: "click",
+            onShow: _ctx.load
+          }, {
+            reference: _withCtx(() => [
+              _createVNode(_component_el_button, { "data-test": "exports-toggle" }, {
+                default: _withCtx(() => [
+                  _createTextVNode(_toDisplayString(_ctx.t('exportsUi.mine')), 1 /* TEXT */),
+                  (_ctx.waiting)
+                    ? (_openBlock(), _createElementBlock("span", _hoisted_1, _toDisplayString(_ctx.waiting), 1 /* TEXT */))
+                    : _createCommentVNode("v-if", true)
+                ]),
+                _: 1 /* STABLE */
+              })
+            ]),
+            default: _withCtx(() => [
+              _createElementVNode("div", _hoisted_2, [
+                (_ctx.state.error)
+                  ? (_openBlock(), _createBlock(_component_el_alert, {
+                      key: 0,
+                      title: _ctx.state.error,
+                      type: "error",
+                      closable: false,
+                      "show-icon": ""
+                    }, null, 8 /* PROPS */, ["title"]))
+                  : (_ctx.state.loaded && !_ctx.state.items.length)
+                    ? (_openBlock(), _createElementBlock("div", _hoisted_3, _toDisplayString(_ctx.t('exportsUi.none')), 1 /* TEXT */))
+                    : _createCommentVNode("v-if", true),
+                _createElementVNode("ul", _hoisted_4, [
+                  (_openBlock(true), _createElementBlock(_Fragment, null, _renderList(_ctx.state.items, (e) => {
+                    return (_openBlock(), _createElementBlock("li", {
+                      key: e.id,
+                      class: "export-row",
+                      "data-test": "export-row",
+                      "data-state": e.state
+                    }, [
+                      _createElementVNode("div", _hoisted_6, [
+                        _createElementVNode("span", _hoisted_7, _toDisplayString(e.file_name || _ctx.t('exportsUi.writing', { format: e.format.toUpperCase() })), 1 /* TEXT */),
+                        _cache[1] || (_cache[1] = _createElementVNode("span", { class: "grow" }, null, -1 /* CACHED */)),
+                        (e.url)
+                          ? (_openBlock(), _createElementBlock("a", {
+                              key: 0,
+                              class: "link nowrap",
+                              href: e.url,
+                              download: e.file_name,
+                              "data-test": "export-download"
+                            }, _toDisplayString(_ctx.t('exportsUi.download')), 9 /* TEXT, PROPS */, _hoisted_8))
+                          : _createCommentVNode("v-if", true)
+                      ]),
+                      (_ctx.WAITING.includes(e.state))
+                        ? (_openBlock(), _createBlock(_component_el_progress, {
+                            key: 0,
+                            percentage: _ctx.percent(e),
+                            "stroke-width": 6,
+                            "data-test": "export-progress"
+                          }, null, 8 /* PROPS */, ["percentage"]))
+                        : _createCommentVNode("v-if", true),
+                      _createElementVNode("div", _hoisted_9, [
+                        (e.state === 'done')
+                          ? (_openBlock(), _createElementBlock(_Fragment, { key: 0 }, [
+                              _createTextVNode(_toDisplayString(_ctx.t('exportsUi.done', { rows: e.rows_done, size: _ctx.size(e.size_bytes) })) + " · " + _toDisplayString(_ctx.t('exportsUi.kept', { time: _ctx.$fmtTime(e.expires_at) })), 1 /* TEXT */)
+                            ], 64 /* STABLE_FRAGMENT */))
+                          : (e.state === 'failed')
+                            ? (_openBlock(), _createElementBlock(_Fragment, { key: 1 }, [
+                                _createTextVNode(_toDisplayString(_ctx.t('exportsUi.failed')), 1 /* TEXT */)
+                              ], 64 /* STABLE_FRAGMENT */))
+                            : (e.state === 'expired')
+                              ? (_openBlock(), _createElementBlock(_Fragment, { key: 2 }, [
+                                  _createTextVNode(_toDisplayString(_ctx.t('exportsUi.expired')), 1 /* TEXT */)
+                                ], 64 /* STABLE_FRAGMENT */))
+                              : (e.rows_total !== null)
+                                ? (_openBlock(), _createElementBlock(_Fragment, { key: 3 }, [
+                                    _createTextVNode(_toDisplayString(_ctx.t('exportsUi.progress', { done: e.rows_done, total: e.rows_total })), 1 /* TEXT */)
+                                  ], 64 /* STABLE_FRAGMENT */))
+                                : (_openBlock(), _createElementBlock(_Fragment, { key: 4 }, [
+                                    _createTextVNode(_toDisplayString(_ctx.t('exportsUi.queued')), 1 /* TEXT */)
+                                  ], 64 /* STABLE_FRAGMENT */))
+                      ])
+                    ], 8 /* PROPS */, _hoisted_5))
+                  }), 128 /* KEYED_FRAGMENT */))
+                ]),
+                _createElementVNode("div", _hoisted_10, _toDisplayString(_ctx.t('exportsUi.note')), 1 /* TEXT */)
+              ])
+            ]),
+            _: 1 /* STABLE */
+          }, 8 /* PROPS */, ["visible", "onShow"])
+        ], 64 /* STABLE_FRAGMENT */))
+      }
+    })(),
+  ],
   // views/hot.js:99
   [
     "\n  <el-card shadow=\"never\" class=\"panel hot-trend\" data-test=\"hot-trend\">\n    <template #header><div class=\"panel-head\"><span>{{ t('hotUi.trend', { name: title }) }}</span>\n      <span class=\"muted small\">{{ t('hotUi.trendHint') }}</span></div></template>\n    <Chart :option=\"option\" :height=\"240\" />\n  </el-card>",
@@ -10387,7 +10559,7 @@ export const renders = new Map([
       }
     })(),
   ],
-  // views/order_search.js:96
+  // views/order_search.js:97
   [
     "\n  <div class=\"search-dates\">\n    <el-date-picker :model-value=\"from || null\" type=\"date\" value-format=\"YYYY-MM-DD\" :placeholder=\"t('searchUi.from')\"\n                    class=\"search-date\" data-test=\"date-from\" @update:model-value=\"(v) => $emit('update:from', v || '')\" />\n    <span class=\"muted\">–</span>\n    <el-date-picker :model-value=\"to || null\" type=\"date\" value-format=\"YYYY-MM-DD\" :placeholder=\"t('searchUi.to')\"\n                    class=\"search-date\" data-test=\"date-to\" @update:model-value=\"(v) => $emit('update:to', v || '')\" />\n  </div>",
     (() => {
@@ -10420,7 +10592,7 @@ export const renders = new Map([
       }
     })(),
   ],
-  // views/order_search.js:152
+  // views/order_search.js:153
   [
     "\n  <el-popover v-model:visible=\"state.open\" placement=\"bottom-end\" :width=\"320\" trigger=\"click\" @show=\"load\">\n    <template #reference>\n      <el-button data-test=\"saved-toggle\">{{ t('searchUi.saved') }}</el-button>\n    </template>\n    <div class=\"saved-filters\" data-test=\"saved-filters\">\n      <el-alert v-if=\"state.error\" :title=\"state.error\" type=\"error\" :closable=\"false\" show-icon />\n      <div v-else-if=\"state.loaded && !state.items.length\" class=\"empty-line\">{{ t('searchUi.savedNone') }}</div>\n      <ul class=\"plain-list\">\n        <li v-for=\"f in state.items\" :key=\"f.id\" class=\"saved-row\" data-test=\"saved-row\" :data-name=\"f.name\">\n          <button type=\"button\" class=\"saved-apply ellipsis\" data-test=\"saved-apply\" @click=\"apply(f)\">{{ f.name }}</button>\n          <el-button text size=\"small\" type=\"danger\" data-test=\"saved-delete\" @click=\"remove(f)\">{{ t('searchUi.delete') }}</el-button>\n        </li>\n      </ul>\n      <div class=\"saved-new\">\n        <el-input v-model=\"state.name\" maxlength=\"40\" :placeholder=\"t('searchUi.saveAs')\" data-test=\"saved-name\"\n                  @keyup.enter=\"save\" />\n        <el-button type=\"primary\" :disabled=\"!state.name.trim()\" :loading=\"state.busy\" data-test=\"saved-save\"\n                   @click=\"save\">{{ t('app.save') }}</el-button>\n      </div>\n    </div>\n  </el-popover>",
     (() => {
@@ -10530,9 +10702,9 @@ export const renders = new Map([
       }
     })(),
   ],
-  // views/order_search.js:359
+  // views/order_search.js:360
   [
-    "\n  <div class=\"search-page\" :class=\"{ narrow }\">\n    <div class=\"page-head search-head\">\n      <h2>{{ t('searchUi.title') }}</h2>\n      <span class=\"grow\"></span>\n      <SavedFilters :query=\"linked()\" @apply=\"applyQuery\" />\n    </div>\n\n    <div class=\"search-bar\">\n      <el-input ref=\"searchBox\" v-model=\"form.q\" clearable class=\"search-box\" maxlength=\"100\" :placeholder=\"t('searchUi.placeholder')\"\n                data-test=\"search-q\" @keyup.enter=\"search\" @keydown.down.prevent=\"intoResults\" @clear=\"search\" />\n      <el-button type=\"primary\" :loading=\"loading\" data-test=\"search-go\" @click=\"search\">{{ t('searchUi.search') }}</el-button>\n      <el-button data-test=\"filters-toggle\" @click=\"showFilters = !showFilters\">\n        {{ t('searchUi.filters') }}<span v-if=\"chips.length\" class=\"search-count\">{{ chips.length }}</span>\n      </el-button>\n    </div>\n\n    <el-card v-show=\"showFilters\" shadow=\"never\" class=\"panel search-filters\" data-test=\"filters\">\n      <div class=\"search-grid\">\n        <div v-if=\"pickHotline\" class=\"search-field\"><span>{{ t('searchUi.fields.hotline') }}</span>\n          <el-select v-model=\"form.hotline\" clearable :placeholder=\"t('app.all')\" data-test=\"filter-hotline\">\n            <el-option v-for=\"h in hotlines\" :key=\"h.code\" :value=\"h.code\" :label=\"h.code + ' ' + nameOf(h)\" />\n          </el-select></div>\n        <div class=\"search-field wide\"><span>{{ t('searchUi.fields.status') }}</span>\n          <el-select v-model=\"form.status\" multiple collapse-tags collapse-tags-tooltip clearable :placeholder=\"t('app.all')\"\n                     data-test=\"filter-status\">\n            <el-option v-for=\"s in ORDER_STATUSES\" :key=\"s\" :value=\"s\" :label=\"t('status.' + s)\" />\n          </el-select></div>\n        <div class=\"search-field\"><span>{{ t('searchUi.fields.domain') }}</span>\n          <el-select v-model=\"form.domain\" clearable :placeholder=\"t('app.all')\" data-test=\"filter-domain\">\n            <el-option v-for=\"d in DOMAINS\" :key=\"d\" :value=\"d\" :label=\"t('domain.' + d)\" />\n          </el-select></div>\n        <div class=\"search-field\"><span>{{ t('searchUi.fields.service_item') }}</span>\n          <ItemSelect v-model=\"form.service_item\" :placeholder=\"t('app.all')\" /></div>\n        <div class=\"search-field\"><span>{{ t('searchUi.fields.kind') }}</span>\n          <el-select v-model=\"form.kind\" clearable :placeholder=\"t('app.all')\" data-test=\"filter-kind\">\n            <el-option v-for=\"k in ORDER_KINDS\" :key=\"k\" :value=\"k\" :label=\"t('kind.' + k)\" />\n          </el-select></div>\n        <div v-if=\"pickUnit\" class=\"search-field\"><span>{{ t('searchUi.fields.enterprise_id') }}</span>\n          <el-select v-model=\"form.enterprise_id\" clearable filterable :placeholder=\"t('app.all')\" data-test=\"filter-unit\">\n            <el-option v-for=\"e in refs.enterprises\" :key=\"e.id\" :value=\"String(e.id)\" :label=\"nameOf(e)\" />\n          </el-select></div>\n        <div class=\"search-field\"><span>{{ t('searchUi.fields.area') }}</span>\n          <AreaSelect v-model=\"form.area\" :placeholder=\"t('app.all')\" /></div>\n        <div class=\"search-field wide\"><span>{{ t('searchUi.fields.channel') }}</span>\n          <el-select v-model=\"form.channel\" multiple collapse-tags collapse-tags-tooltip clearable :placeholder=\"t('app.all')\"\n                     data-test=\"filter-channel\">\n            <el-option v-for=\"c in CHANNELS\" :key=\"c\" :value=\"c\" :label=\"t('channel.' + c)\" />\n          </el-select></div>\n        <div class=\"search-field wide\"><span>{{ t('searchUi.fields.registered') }}</span>\n          <DateRange v-model:from=\"form.registered_from\" v-model:to=\"form.registered_to\" data-test=\"filter-registered\" /></div>\n        <div class=\"search-field wide\"><span>{{ t('searchUi.fields.completed') }}</span>\n          <DateRange v-model:from=\"form.completed_from\" v-model:to=\"form.completed_to\" data-test=\"filter-completed\" /></div>\n        <div class=\"search-field\"><span>{{ t('searchUi.fields.rating') }}</span>\n          <el-select v-model=\"form.rating\" clearable :placeholder=\"t('app.all')\" data-test=\"filter-rating\">\n            <el-option v-for=\"r in CALLBACK_RATINGS\" :key=\"r\" :value=\"r\" :label=\"t('searchUi.ratings.' + r)\" />\n          </el-select></div>\n        <div v-for=\"f in FLAGS\" :key=\"f\" class=\"search-field\"><span>{{ t('searchUi.fields.' + f) }}</span>\n          <el-select v-model=\"form[f]\" clearable :placeholder=\"t('app.all')\" :data-test=\"'filter-' + f\">\n            <el-option value=\"true\" :label=\"t('app.yes')\" />\n            <el-option value=\"false\" :label=\"t('app.no')\" />\n          </el-select></div>\n      </div>\n    </el-card>\n\n    <div v-if=\"chips.length\" class=\"search-chips\" data-test=\"chips\">\n      <el-tag v-for=\"c in chips\" :key=\"c.key\" closable disable-transitions effect=\"plain\" :data-chip=\"c.key\"\n              @close=\"drop(c)\">{{ c.text }}</el-tag>\n      <el-button text type=\"primary\" size=\"small\" data-test=\"clear\" @click=\"clear\">{{ t('searchUi.clear') }}</el-button>\n    </div>\n\n    <div class=\"search-summary\">\n      <span class=\"muted\" data-test=\"loaded\">{{ t('searchUi.loaded', rows.length) }}<template v-if=\"cursor\"> · {{ t('searchUi.moreExist') }}</template></span>\n      <span class=\"grow\"></span>\n      <template v-if=\"narrow\">\n        <el-select :model-value=\"sortKey\" class=\"search-sort\" data-test=\"sort-select\" @update:model-value=\"(k) => sortBy(k, FIRST_ORDER[k])\">\n          <el-option v-for=\"(order, key) in FIRST_ORDER\" :key=\"key\" :value=\"key\" :label=\"t('searchUi.sorts.' + key)\" />\n        </el-select>\n        <el-button data-test=\"sort-flip\" @click=\"flipSort\">{{ sortOrder === 'descending' ? t('searchUi.descending') : t('searchUi.ascending') }}</el-button>\n      </template>\n    </div>\n\n    <el-alert v-if=\"error\" :title=\"error\" type=\"error\" show-icon :closable=\"false\" class=\"search-error\" data-test=\"search-error\" />\n\n    <div v-if=\"!rows.length && !loading && !error\" class=\"search-empty\" data-test=\"empty\">\n      <div class=\"strong\">{{ t('searchUi.emptyTitle') }}</div>\n      <p v-if=\"form.q\" class=\"muted\">{{ t('searchUi.emptyWords') }}</p>\n      <p v-if=\"chips.length\" class=\"muted\">{{ t('searchUi.emptyFilters') }}</p>\n      <p v-if=\"!form.q && !chips.length\" class=\"muted\">{{ t('searchUi.emptyNothing') }}</p>\n      <el-button v-if=\"form.q || chips.length\" type=\"primary\" plain data-test=\"empty-clear\"\n                 @click=\"clearAll\">{{ t('searchUi.clearAll') }}</el-button>\n    </div>\n\n    <div v-else-if=\"narrow\" class=\"unit-cards search-cards\" data-test=\"results\">\n      <article v-for=\"row in rows\" :key=\"row.id\" class=\"unit-card search-card\" tabindex=\"0\" data-test=\"result\"\n               :data-number=\"row.number\" @click=\"open(row)\" @keyup.enter=\"open(row)\">\n        <div class=\"unit-card-head\">\n          <a class=\"mono link\" :href=\"'#/orders/' + row.id\" data-test=\"result-number\" @click.stop>{{ row.number }}</a>\n          <StatusTag :status=\"row.status\" />\n        </div>\n        <div class=\"tags\">\n          <span class=\"strong\">{{ $itemName(row.service_item_code) }}</span>\n          <el-tag v-if=\"row.hard_case\" disable-transitions size=\"small\" type=\"danger\" data-test=\"flag-hard-case\">{{ t('searchUi.flags.hardCase') }}</el-tag>\n          <el-tag v-if=\"row.redo_count > 0\" disable-transitions size=\"small\" type=\"warning\" data-test=\"flag-redo\">{{ t('searchUi.flags.redo') }}</el-tag>\n          <el-tag v-if=\"coordinated(row)\" disable-transitions size=\"small\" type=\"warning\" data-test=\"flag-coordination\">{{ t('searchUi.flags.coordination') }}</el-tag>\n        </div>\n        <div class=\"clamp-2\">{{ row.description }}</div>\n        <div class=\"muted small\">{{ $areaName(row.area_code) }} {{ row.address }}</div>\n        <div class=\"search-card-facts small\">\n          <span><span class=\"muted\">{{ t('searchUi.cols.registered') }}</span> {{ $fmtTime(row.created_at) }}</span>\n          <span :class=\"{ overdue: row.overdue }\" data-test=\"result-due\"><span class=\"muted\">{{ t('searchUi.cols.due') }}</span>\n            {{ $fmtTime(row.resolution_due_at) || '—' }}<template v-if=\"row.overdue\"> · {{ t('searchUi.overdue') }}</template></span>\n          <span v-if=\"row.completed_at\"><span class=\"muted\">{{ t('searchUi.cols.completed') }}</span> {{ $fmtTime(row.completed_at) }}</span>\n          <span v-if=\"row.lead_enterprise_id || row.enterprise\"><span class=\"muted\">{{ t('searchUi.cols.unit') }}</span> {{ unitOf(row) }}</span>\n          <span v-if=\"row.rating\"><span class=\"muted\">{{ t('searchUi.cols.rating') }}</span> {{ t('searchUi.ratings.' + row.rating) }}</span>\n          <span v-if=\"row.caller_name || row.caller_phone\">{{ row.caller_name }} <span class=\"mono\" data-test=\"result-phone\">{{ row.caller_phone || '' }}</span></span>\n        </div>\n      </article>\n    </div>\n\n    <el-card v-else shadow=\"never\" class=\"panel table-panel\">\n      <div ref=\"results\" class=\"search-results\" tabindex=\"0\" data-test=\"results\" @keydown=\"onResultsKey\">\n        <el-table ref=\"table\" :data=\"rows\" row-key=\"id\" highlight-current-row class=\"search-table\" row-class-name=\"search-row\"\n                  :default-sort=\"{ prop: sortKey, order: sortOrder }\" @sort-change=\"onSortChange\" @row-click=\"onRowClick\">\n          <el-table-column prop=\"number\" :label=\"t('searchUi.cols.number')\" width=\"192\" sortable=\"custom\"\n                           :sort-orders=\"['descending', 'ascending']\" class-name=\"col-number\">\n            <template #default=\"{ row }\">\n              <a class=\"mono link nowrap\" :href=\"'#/orders/' + row.id\" data-test=\"result-number\" @click.stop>{{ row.number }}</a>\n              <div class=\"muted small\">{{ row.hotline_code }}</div>\n            </template>\n          </el-table-column>\n          <el-table-column prop=\"registered\" :label=\"t('searchUi.cols.registered')\" width=\"126\" sortable=\"custom\"\n                           :sort-orders=\"['descending', 'ascending']\" class-name=\"col-registered\">\n            <template #default=\"{ row }\">{{ $fmtTime(row.created_at) }}</template>\n          </el-table-column>\n          <el-table-column :label=\"t('searchUi.cols.item')\" min-width=\"150\">\n            <template #default=\"{ row }\">\n              <div>{{ $itemName(row.service_item_code) || '—' }}</div>\n              <div class=\"muted small\">{{ $areaName(row.area_code) }}</div>\n            </template>\n          </el-table-column>\n          <el-table-column :label=\"t('searchUi.cols.status')\" width=\"132\">\n            <template #default=\"{ row }\"><StatusTag :status=\"row.status\" /></template>\n          </el-table-column>\n          <el-table-column :label=\"t('searchUi.cols.unit')\" min-width=\"120\">\n            <template #default=\"{ row }\">{{ unitOf(row) || '—' }}</template>\n          </el-table-column>\n          <el-table-column prop=\"due\" :label=\"t('searchUi.cols.due')\" width=\"120\" sortable=\"custom\"\n                           :sort-orders=\"['ascending', 'descending']\" class-name=\"col-due\">\n            <template #default=\"{ row }\">\n              <span :class=\"{ overdue: row.overdue }\" data-test=\"result-due\">{{ $fmtTime(row.resolution_due_at) || '—' }}</span>\n              <div v-if=\"row.overdue\" class=\"overdue small\">{{ t('searchUi.overdue') }}</div>\n            </template>\n          </el-table-column>\n          <el-table-column prop=\"completed\" :label=\"t('searchUi.cols.completed')\" width=\"126\" sortable=\"custom\"\n                           :sort-orders=\"['descending', 'ascending']\" class-name=\"col-completed\">\n            <template #default=\"{ row }\">{{ $fmtTime(row.completed_at) || '—' }}</template>\n          </el-table-column>\n          <el-table-column :label=\"t('searchUi.cols.rating')\" width=\"90\">\n            <template #default=\"{ row }\">\n              <el-tag v-if=\"row.rating\" disable-transitions size=\"small\" :type=\"ratingType(row.rating)\">{{ t('searchUi.ratings.' + row.rating) }}</el-tag>\n              <span v-else class=\"muted\">—</span>\n            </template>\n          </el-table-column>\n          <el-table-column :label=\"t('searchUi.cols.caller')\" width=\"128\">\n            <template #default=\"{ row }\">\n              <div class=\"ellipsis\">{{ row.caller_name }}</div>\n              <div class=\"mono small muted\" data-test=\"result-phone\">{{ row.caller_phone || '' }}</div>\n            </template>\n          </el-table-column>\n          <el-table-column :label=\"t('searchUi.cols.description')\" min-width=\"190\">\n            <template #default=\"{ row }\"><div class=\"clamp-2\" data-test=\"result-description\">{{ row.description }}</div></template>\n          </el-table-column>\n          <el-table-column :label=\"t('searchUi.cols.flags')\" width=\"130\">\n            <template #default=\"{ row }\">\n              <div v-if=\"flagged(row)\" class=\"search-flags\">\n                <el-tag v-if=\"row.hard_case\" disable-transitions size=\"small\" type=\"danger\" data-test=\"flag-hard-case\">{{ t('searchUi.flags.hardCase') }}</el-tag>\n                <el-tag v-if=\"row.redo_count > 0\" disable-transitions size=\"small\" type=\"warning\" data-test=\"flag-redo\">{{ t('searchUi.flags.redo') }}</el-tag>\n                <el-tag v-if=\"coordinated(row)\" disable-transitions size=\"small\" type=\"warning\" data-test=\"flag-coordination\">{{ t('searchUi.flags.coordination') }}</el-tag>\n              </div>\n            </template>\n          </el-table-column>\n        </el-table>\n      </div>\n    </el-card>\n\n    <div class=\"history-more\">\n      <el-button v-if=\"cursor && !error\" class=\"touch\" :loading=\"loading\" data-test=\"load-more\" @click=\"load(true)\">{{ t('searchUi.loadMore') }}</el-button>\n    </div>\n  </div>",
+    "\n  <div class=\"search-page\" :class=\"{ narrow }\">\n    <div class=\"page-head search-head\">\n      <h2>{{ t('searchUi.title') }}</h2>\n      <span class=\"grow\"></span>\n      <ExportMenu :params=\"toParams(linked())\" />\n      <SavedFilters :query=\"linked()\" @apply=\"applyQuery\" />\n    </div>\n\n    <div class=\"search-bar\">\n      <el-input ref=\"searchBox\" v-model=\"form.q\" clearable class=\"search-box\" maxlength=\"100\" :placeholder=\"t('searchUi.placeholder')\"\n                data-test=\"search-q\" @keyup.enter=\"search\" @keydown.down.prevent=\"intoResults\" @clear=\"search\" />\n      <el-button type=\"primary\" :loading=\"loading\" data-test=\"search-go\" @click=\"search\">{{ t('searchUi.search') }}</el-button>\n      <el-button data-test=\"filters-toggle\" @click=\"showFilters = !showFilters\">\n        {{ t('searchUi.filters') }}<span v-if=\"chips.length\" class=\"search-count\">{{ chips.length }}</span>\n      </el-button>\n    </div>\n\n    <el-card v-show=\"showFilters\" shadow=\"never\" class=\"panel search-filters\" data-test=\"filters\">\n      <div class=\"search-grid\">\n        <div v-if=\"pickHotline\" class=\"search-field\"><span>{{ t('searchUi.fields.hotline') }}</span>\n          <el-select v-model=\"form.hotline\" clearable :placeholder=\"t('app.all')\" data-test=\"filter-hotline\">\n            <el-option v-for=\"h in hotlines\" :key=\"h.code\" :value=\"h.code\" :label=\"h.code + ' ' + nameOf(h)\" />\n          </el-select></div>\n        <div class=\"search-field wide\"><span>{{ t('searchUi.fields.status') }}</span>\n          <el-select v-model=\"form.status\" multiple collapse-tags collapse-tags-tooltip clearable :placeholder=\"t('app.all')\"\n                     data-test=\"filter-status\">\n            <el-option v-for=\"s in ORDER_STATUSES\" :key=\"s\" :value=\"s\" :label=\"t('status.' + s)\" />\n          </el-select></div>\n        <div class=\"search-field\"><span>{{ t('searchUi.fields.domain') }}</span>\n          <el-select v-model=\"form.domain\" clearable :placeholder=\"t('app.all')\" data-test=\"filter-domain\">\n            <el-option v-for=\"d in DOMAINS\" :key=\"d\" :value=\"d\" :label=\"t('domain.' + d)\" />\n          </el-select></div>\n        <div class=\"search-field\"><span>{{ t('searchUi.fields.service_item') }}</span>\n          <ItemSelect v-model=\"form.service_item\" :placeholder=\"t('app.all')\" /></div>\n        <div class=\"search-field\"><span>{{ t('searchUi.fields.kind') }}</span>\n          <el-select v-model=\"form.kind\" clearable :placeholder=\"t('app.all')\" data-test=\"filter-kind\">\n            <el-option v-for=\"k in ORDER_KINDS\" :key=\"k\" :value=\"k\" :label=\"t('kind.' + k)\" />\n          </el-select></div>\n        <div v-if=\"pickUnit\" class=\"search-field\"><span>{{ t('searchUi.fields.enterprise_id') }}</span>\n          <el-select v-model=\"form.enterprise_id\" clearable filterable :placeholder=\"t('app.all')\" data-test=\"filter-unit\">\n            <el-option v-for=\"e in refs.enterprises\" :key=\"e.id\" :value=\"String(e.id)\" :label=\"nameOf(e)\" />\n          </el-select></div>\n        <div class=\"search-field\"><span>{{ t('searchUi.fields.area') }}</span>\n          <AreaSelect v-model=\"form.area\" :placeholder=\"t('app.all')\" /></div>\n        <div class=\"search-field wide\"><span>{{ t('searchUi.fields.channel') }}</span>\n          <el-select v-model=\"form.channel\" multiple collapse-tags collapse-tags-tooltip clearable :placeholder=\"t('app.all')\"\n                     data-test=\"filter-channel\">\n            <el-option v-for=\"c in CHANNELS\" :key=\"c\" :value=\"c\" :label=\"t('channel.' + c)\" />\n          </el-select></div>\n        <div class=\"search-field wide\"><span>{{ t('searchUi.fields.registered') }}</span>\n          <DateRange v-model:from=\"form.registered_from\" v-model:to=\"form.registered_to\" data-test=\"filter-registered\" /></div>\n        <div class=\"search-field wide\"><span>{{ t('searchUi.fields.completed') }}</span>\n          <DateRange v-model:from=\"form.completed_from\" v-model:to=\"form.completed_to\" data-test=\"filter-completed\" /></div>\n        <div class=\"search-field\"><span>{{ t('searchUi.fields.rating') }}</span>\n          <el-select v-model=\"form.rating\" clearable :placeholder=\"t('app.all')\" data-test=\"filter-rating\">\n            <el-option v-for=\"r in CALLBACK_RATINGS\" :key=\"r\" :value=\"r\" :label=\"t('searchUi.ratings.' + r)\" />\n          </el-select></div>\n        <div v-for=\"f in FLAGS\" :key=\"f\" class=\"search-field\"><span>{{ t('searchUi.fields.' + f) }}</span>\n          <el-select v-model=\"form[f]\" clearable :placeholder=\"t('app.all')\" :data-test=\"'filter-' + f\">\n            <el-option value=\"true\" :label=\"t('app.yes')\" />\n            <el-option value=\"false\" :label=\"t('app.no')\" />\n          </el-select></div>\n      </div>\n    </el-card>\n\n    <div v-if=\"chips.length\" class=\"search-chips\" data-test=\"chips\">\n      <el-tag v-for=\"c in chips\" :key=\"c.key\" closable disable-transitions effect=\"plain\" :data-chip=\"c.key\"\n              @close=\"drop(c)\">{{ c.text }}</el-tag>\n      <el-button text type=\"primary\" size=\"small\" data-test=\"clear\" @click=\"clear\">{{ t('searchUi.clear') }}</el-button>\n    </div>\n\n    <div class=\"search-summary\">\n      <span class=\"muted\" data-test=\"loaded\">{{ t('searchUi.loaded', rows.length) }}<template v-if=\"cursor\"> · {{ t('searchUi.moreExist') }}</template></span>\n      <span class=\"grow\"></span>\n      <template v-if=\"narrow\">\n        <el-select :model-value=\"sortKey\" class=\"search-sort\" data-test=\"sort-select\" @update:model-value=\"(k) => sortBy(k, FIRST_ORDER[k])\">\n          <el-option v-for=\"(order, key) in FIRST_ORDER\" :key=\"key\" :value=\"key\" :label=\"t('searchUi.sorts.' + key)\" />\n        </el-select>\n        <el-button data-test=\"sort-flip\" @click=\"flipSort\">{{ sortOrder === 'descending' ? t('searchUi.descending') : t('searchUi.ascending') }}</el-button>\n      </template>\n    </div>\n\n    <el-alert v-if=\"error\" :title=\"error\" type=\"error\" show-icon :closable=\"false\" class=\"search-error\" data-test=\"search-error\" />\n\n    <div v-if=\"!rows.length && !loading && !error\" class=\"search-empty\" data-test=\"empty\">\n      <div class=\"strong\">{{ t('searchUi.emptyTitle') }}</div>\n      <p v-if=\"form.q\" class=\"muted\">{{ t('searchUi.emptyWords') }}</p>\n      <p v-if=\"chips.length\" class=\"muted\">{{ t('searchUi.emptyFilters') }}</p>\n      <p v-if=\"!form.q && !chips.length\" class=\"muted\">{{ t('searchUi.emptyNothing') }}</p>\n      <el-button v-if=\"form.q || chips.length\" type=\"primary\" plain data-test=\"empty-clear\"\n                 @click=\"clearAll\">{{ t('searchUi.clearAll') }}</el-button>\n    </div>\n\n    <div v-else-if=\"narrow\" class=\"unit-cards search-cards\" data-test=\"results\">\n      <article v-for=\"row in rows\" :key=\"row.id\" class=\"unit-card search-card\" tabindex=\"0\" data-test=\"result\"\n               :data-number=\"row.number\" @click=\"open(row)\" @keyup.enter=\"open(row)\">\n        <div class=\"unit-card-head\">\n          <a class=\"mono link\" :href=\"'#/orders/' + row.id\" data-test=\"result-number\" @click.stop>{{ row.number }}</a>\n          <StatusTag :status=\"row.status\" />\n        </div>\n        <div class=\"tags\">\n          <span class=\"strong\">{{ $itemName(row.service_item_code) }}</span>\n          <el-tag v-if=\"row.hard_case\" disable-transitions size=\"small\" type=\"danger\" data-test=\"flag-hard-case\">{{ t('searchUi.flags.hardCase') }}</el-tag>\n          <el-tag v-if=\"row.redo_count > 0\" disable-transitions size=\"small\" type=\"warning\" data-test=\"flag-redo\">{{ t('searchUi.flags.redo') }}</el-tag>\n          <el-tag v-if=\"coordinated(row)\" disable-transitions size=\"small\" type=\"warning\" data-test=\"flag-coordination\">{{ t('searchUi.flags.coordination') }}</el-tag>\n        </div>\n        <div class=\"clamp-2\">{{ row.description }}</div>\n        <div class=\"muted small\">{{ $areaName(row.area_code) }} {{ row.address }}</div>\n        <div class=\"search-card-facts small\">\n          <span><span class=\"muted\">{{ t('searchUi.cols.registered') }}</span> {{ $fmtTime(row.created_at) }}</span>\n          <span :class=\"{ overdue: row.overdue }\" data-test=\"result-due\"><span class=\"muted\">{{ t('searchUi.cols.due') }}</span>\n            {{ $fmtTime(row.resolution_due_at) || '—' }}<template v-if=\"row.overdue\"> · {{ t('searchUi.overdue') }}</template></span>\n          <span v-if=\"row.completed_at\"><span class=\"muted\">{{ t('searchUi.cols.completed') }}</span> {{ $fmtTime(row.completed_at) }}</span>\n          <span v-if=\"row.lead_enterprise_id || row.enterprise\"><span class=\"muted\">{{ t('searchUi.cols.unit') }}</span> {{ unitOf(row) }}</span>\n          <span v-if=\"row.rating\"><span class=\"muted\">{{ t('searchUi.cols.rating') }}</span> {{ t('searchUi.ratings.' + row.rating) }}</span>\n          <span v-if=\"row.caller_name || row.caller_phone\">{{ row.caller_name }} <span class=\"mono\" data-test=\"result-phone\">{{ row.caller_phone || '' }}</span></span>\n        </div>\n      </article>\n    </div>\n\n    <el-card v-else shadow=\"never\" class=\"panel table-panel\">\n      <div ref=\"results\" class=\"search-results\" tabindex=\"0\" data-test=\"results\" @keydown=\"onResultsKey\">\n        <el-table ref=\"table\" :data=\"rows\" row-key=\"id\" highlight-current-row class=\"search-table\" row-class-name=\"search-row\"\n                  :default-sort=\"{ prop: sortKey, order: sortOrder }\" @sort-change=\"onSortChange\" @row-click=\"onRowClick\">\n          <el-table-column prop=\"number\" :label=\"t('searchUi.cols.number')\" width=\"192\" sortable=\"custom\"\n                           :sort-orders=\"['descending', 'ascending']\" class-name=\"col-number\">\n            <template #default=\"{ row }\">\n              <a class=\"mono link nowrap\" :href=\"'#/orders/' + row.id\" data-test=\"result-number\" @click.stop>{{ row.number }}</a>\n              <div class=\"muted small\">{{ row.hotline_code }}</div>\n            </template>\n          </el-table-column>\n          <el-table-column prop=\"registered\" :label=\"t('searchUi.cols.registered')\" width=\"126\" sortable=\"custom\"\n                           :sort-orders=\"['descending', 'ascending']\" class-name=\"col-registered\">\n            <template #default=\"{ row }\">{{ $fmtTime(row.created_at) }}</template>\n          </el-table-column>\n          <el-table-column :label=\"t('searchUi.cols.item')\" min-width=\"150\">\n            <template #default=\"{ row }\">\n              <div>{{ $itemName(row.service_item_code) || '—' }}</div>\n              <div class=\"muted small\">{{ $areaName(row.area_code) }}</div>\n            </template>\n          </el-table-column>\n          <el-table-column :label=\"t('searchUi.cols.status')\" width=\"132\">\n            <template #default=\"{ row }\"><StatusTag :status=\"row.status\" /></template>\n          </el-table-column>\n          <el-table-column :label=\"t('searchUi.cols.unit')\" min-width=\"120\">\n            <template #default=\"{ row }\">{{ unitOf(row) || '—' }}</template>\n          </el-table-column>\n          <el-table-column prop=\"due\" :label=\"t('searchUi.cols.due')\" width=\"120\" sortable=\"custom\"\n                           :sort-orders=\"['ascending', 'descending']\" class-name=\"col-due\">\n            <template #default=\"{ row }\">\n              <span :class=\"{ overdue: row.overdue }\" data-test=\"result-due\">{{ $fmtTime(row.resolution_due_at) || '—' }}</span>\n              <div v-if=\"row.overdue\" class=\"overdue small\">{{ t('searchUi.overdue') }}</div>\n            </template>\n          </el-table-column>\n          <el-table-column prop=\"completed\" :label=\"t('searchUi.cols.completed')\" width=\"126\" sortable=\"custom\"\n                           :sort-orders=\"['descending', 'ascending']\" class-name=\"col-completed\">\n            <template #default=\"{ row }\">{{ $fmtTime(row.completed_at) || '—' }}</template>\n          </el-table-column>\n          <el-table-column :label=\"t('searchUi.cols.rating')\" width=\"90\">\n            <template #default=\"{ row }\">\n              <el-tag v-if=\"row.rating\" disable-transitions size=\"small\" :type=\"ratingType(row.rating)\">{{ t('searchUi.ratings.' + row.rating) }}</el-tag>\n              <span v-else class=\"muted\">—</span>\n            </template>\n          </el-table-column>\n          <el-table-column :label=\"t('searchUi.cols.caller')\" width=\"128\">\n            <template #default=\"{ row }\">\n              <div class=\"ellipsis\">{{ row.caller_name }}</div>\n              <div class=\"mono small muted\" data-test=\"result-phone\">{{ row.caller_phone || '' }}</div>\n            </template>\n          </el-table-column>\n          <el-table-column :label=\"t('searchUi.cols.description')\" min-width=\"190\">\n            <template #default=\"{ row }\"><div class=\"clamp-2\" data-test=\"result-description\">{{ row.description }}</div></template>\n          </el-table-column>\n          <el-table-column :label=\"t('searchUi.cols.flags')\" width=\"130\">\n            <template #default=\"{ row }\">\n              <div v-if=\"flagged(row)\" class=\"search-flags\">\n                <el-tag v-if=\"row.hard_case\" disable-transitions size=\"small\" type=\"danger\" data-test=\"flag-hard-case\">{{ t('searchUi.flags.hardCase') }}</el-tag>\n                <el-tag v-if=\"row.redo_count > 0\" disable-transitions size=\"small\" type=\"warning\" data-test=\"flag-redo\">{{ t('searchUi.flags.redo') }}</el-tag>\n                <el-tag v-if=\"coordinated(row)\" disable-transitions size=\"small\" type=\"warning\" data-test=\"flag-coordination\">{{ t('searchUi.flags.coordination') }}</el-tag>\n              </div>\n            </template>\n          </el-table-column>\n        </el-table>\n      </div>\n    </el-card>\n\n    <div class=\"history-more\">\n      <el-button v-if=\"cursor && !error\" class=\"touch\" :loading=\"loading\" data-test=\"load-more\" @click=\"load(true)\">{{ t('searchUi.loadMore') }}</el-button>\n    </div>\n  </div>",
     (() => {
       const _hoisted_1 = { class: "page-head search-head" }
       const _hoisted_2 = { class: "search-bar" }
@@ -10639,6 +10811,7 @@ export const renders = new Map([
       const _hoisted_52 = { class: "history-more" }
 
       return function render(_ctx, _cache) {
+        const _component_ExportMenu = _resolveComponent("ExportMenu")
         const _component_SavedFilters = _resolveComponent("SavedFilters")
         const _component_el_input = _resolveComponent("el-input")
         const _component_el_button = _resolveComponent("el-button")
@@ -10660,6 +10833,9 @@ export const renders = new Map([
           _createElementVNode("div", _hoisted_1, [
             _createElementVNode("h2", null, _toDisplayString(_ctx.t('searchUi.title')), 1 /* TEXT */),
             _cache[20] || (_cache[20] = _createElementVNode("span", { class: "grow" }, null, -1 /* CACHED */)),
+            _createVNode(_component_ExportMenu, {
+              params: _ctx.toParams(_ctx.linked())
+            }, null, 8 /* PROPS */, ["params"]),
             _createVNode(_component_SavedFilters, {
               query: _ctx.linked(),
               onApply: _ctx.applyQuery

@@ -333,6 +333,14 @@ class Recorder:
         self.statements.append((sql, args))
         return await self.conn.fetchval(sql, *args)
 
+    async def execute(self, sql: str, *args: Any) -> str:
+        """Settings (no plan to check), passed on."""
+        status: str = await self.conn.execute(sql, *args)
+        return status
+
+    def transaction(self) -> Any:
+        return self.conn.transaction()
+
 
 BoardQuery = Callable[[Any], Awaitable[Any]]
 

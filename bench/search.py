@@ -255,15 +255,16 @@ def print_figures(figures: dict[str, float], median_of: str) -> None:
         print(f"  {name:<26} {label:>6} {value:8.1f} ms")
 
 
-def run_orders(sizes: list[int], runs: int, rounds: int, *, only_compare: bool) -> None:
+def run_orders(sizes: list[int], runs: int, rounds: int, *, measure: bool, trigrams: bool) -> None:
     async def work(every: list[Settings]) -> None:
         urls = {size: database_url(s) for size, s in zip(sizes, every, strict=True)}
         for size, url in urls.items():
             await prepare_orders(url, size)
-        if not only_compare:
+        if measure:
             await measure_orders(urls, runs, rounds)
-        print(f"words against trigrams, {sizes[0]:,} orders:")
-        await compare(urls[sizes[0]], max(10, runs // 10))
+        if trigrams:
+            print(f"words against trigrams, {sizes[0]:,} orders:")
+            await compare(urls[sizes[0]], max(10, runs // 10))
 
     run_on_scratch_databases(len(sizes), work)
 
@@ -474,7 +475,13 @@ def main() -> None:
         sizes = sorted(int(s) for s in args.sizes.split(","))
         if args.only == "compare":
             sizes = sizes[:1]
-        run_orders(sizes, args.runs, args.rounds, only_compare=args.only == "compare")
+        run_orders(
+            sizes,
+            args.runs,
+            args.rounds,
+            measure=args.only != "compare",
+            trigrams=args.only != "orders",
+        )
 
 
 if __name__ == "__main__":

@@ -24,10 +24,11 @@ Raw baselines, measured in the same run and the same turns:
 Before timing, every statement's plan (EXPLAIN, for its values and generic) is checked:
 a sequential scan of work_orders or dispatches stops the bench.
 
-**Words against trigrams** (``--only compare``, on the smallest size): why the search
-cuts words with jieba rather than matching trigrams (pg_trgm). A GIN trigram index is
-built on the same texts (description, address, caller name) and each query is asked
-both ways: how many orders each finds and a page of 51, newest first (p50/p95).
+**Words against trigrams** (``--only compare``, or without ``--only``; on the smallest
+size): why the search cuts words with jieba rather than matching trigrams (pg_trgm). A
+GIN trigram index is built on the same texts (description, address, caller name) and
+each query is asked both ways: how many orders each finds and a page of 51, newest
+first (p50/p95).
 
 **Knowledge.** ``--articles`` published articles, made from the seed articles
 (``config/knowledge/articles.json``), each a seed article's texts at a street of its own

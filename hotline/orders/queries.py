@@ -11,9 +11,10 @@ import asyncpg
 
 from hotline.orders.lifecycle import OPEN
 
-# The open orders as work_orders_board_open_idx's predicate (migration 0009) and
-# board_order_rows() (migration 0013) list them; a query that states it this way, with
-# constants the planner can compare, may read that index.
+# The open orders as the predicates of work_orders_board_open_idx (migration 0009) and
+# work_orders_open_created_idx (0044) and board_order_rows() (0013) list them; a query
+# that states it this way, with constants the planner can compare, may read those
+# indexes.
 OPEN_LIST = "(" + ", ".join(f"'{s.value}'" for s in sorted(OPEN)) + ")"
 OPEN_PREDICATE = f"status IN {OPEN_LIST}"
 

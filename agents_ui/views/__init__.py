@@ -1,10 +1,12 @@
 """The consoles' HTTP views: sign-in, orders and the order page, reference lists for
 forms, the agents' console, the area suggested from an address, the knowledge base,
-the supervisors' board and each user's saved searches."""
+the supervisors' board, each user's saved searches and the working calendar's
+administration."""
 
 from __future__ import annotations
 
 from agents_ui.views import (
+    admin_calendar,
     areas,
     auth,
     console,
@@ -27,4 +29,5 @@ def register(api: Api) -> None:
         areas.routes,
         saved_filters.routes,
         knowledge.routes,
+        admin_calendar.routes,
     )

@@ -41,6 +41,7 @@ import RankingsPage from "./views/rankings.js";
 import { NoticePage, NoticesPage } from "./views/notices.js";
 import NotificationSettingsPage from "./views/notification_settings.js";
 import ReportsPage from "./views/reports.js";
+import CalendarAdminPage from "./views/admin_calendar.js";
 import { Countdown, Logo, StatusTag } from "./views/common.js";
 import {
   CALL_TAKER_ROLES, CENTRE_ROLES, KB_READER_ROLES, KB_WRITER_ROLES, SUPERVISOR_ROLES, UNIT_ROLES,
@@ -84,6 +85,7 @@ const ROUTES = [
   { path: "/notices", component: NoticesPage, roles: [...SUPERVISOR_ROLES, ...UNIT_ROLES] },
   { path: "/notices/:id", component: NoticePage, roles: [...SUPERVISOR_ROLES, ...UNIT_ROLES] },
   { path: "/notifications", component: NotificationSettingsPage, roles: ["admin"], nav: "notifyUi.nav" },
+  { path: "/admin/calendar", component: CalendarAdminPage, roles: ["admin"], nav: "calUi.nav" },
 ];
 
 const route = reactive({ path: "", params: {} });

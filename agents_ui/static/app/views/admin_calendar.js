@@ -8,6 +8,7 @@ import { ElMessage } from "element-plus";
 import { useI18n } from "vue-i18n";
 import { api } from "../api.js";
 import { errorText } from "../store.js";
+import { ChangeList } from "./admin/common.js";
 
 const pad = (n) => String(n).padStart(2, "0");
 const iso = (year, month, day) => `${year}-${pad(month)}-${pad(day)}`;
@@ -26,6 +27,7 @@ function monthCells(year, month) {
 }
 
 export default {
+  components: { ChangeList },
   setup() {
     const { t } = useI18n();
     const years = ref([]);
@@ -35,6 +37,8 @@ export default {
     const importer = reactive({ open: false, file: "", format: "json", content: "", checked: null, source: "", busy: false });
     const editor = reactive({ open: false, date: "", kind: "holiday", name: "", entered: false, busy: false });
     const confirmer = reactive({ open: false, source: "", busy: false });
+    // Bumped after each change: the history below is read again.
+    const changes = ref(0);
 
     async function load() {
       try {
@@ -56,6 +60,7 @@ export default {
 
     async function refresh(year) {
       selected.value = year;
+      changes.value += 1;
       await load();
     }
 
@@ -168,7 +173,7 @@ export default {
     }
 
     return {
-      t, years, missing, selected, newYear, importer, editor, confirmer, months, weekdays, open,
+      t, years, missing, selected, changes, newYear, importer, editor, confirmer, months, weekdays, open,
       errorsOf, warningsOf, stateType, stateText, cellClass, cellTitle, openImport, pickFile,
       saveImport, editDay, saveDay, openConfirm, confirmYear,
     };
@@ -239,6 +244,11 @@ export default {
           </div>
         </div>
       </div>
+      <el-collapse class="cal-history">
+        <el-collapse-item :title="t('calUi.history')" name="history">
+          <ChangeList :key="selected.year + '-' + changes" entity="calendar_year" :thing-key="String(selected.year)" />
+        </el-collapse-item>
+      </el-collapse>
     </el-card>
 
     <el-dialog v-model="importer.open" width="620px" :title="t('calUi.importTitle', { year: selected && selected.year })">

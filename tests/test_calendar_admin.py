@@ -16,6 +16,7 @@ import pytest
 import redis.asyncio as aioredis
 from aiohttp.test_utils import TestServer
 
+from hotline import workcal
 from hotline.calendar_admin.check import DayEntry, check_year, read_csv
 from hotline.errors import InvalidInput
 from hotline.reference import versions
@@ -67,8 +68,11 @@ async def agent(server: TestServer, pool: asyncpg.Pool) -> AsyncIterator[Desk]:
 
 
 @pytest.fixture
-async def keep_2027(pool: asyncpg.Pool, settings: Settings) -> AsyncIterator[None]:
-    """The tests share one database: 2027 as the seed left it afterwards."""
+async def keep_2027(
+    pool: asyncpg.Pool, settings: Settings, server: TestServer
+) -> AsyncIterator[None]:
+    """The tests share one database: 2027 as the seed left it afterwards, and the
+    application told so before the next test."""
     async with pool.acquire() as conn:
         days = await conn.fetch("SELECT * FROM calendar_days WHERE extract(year FROM day) = 2027")
         year = await conn.fetchrow("SELECT * FROM calendar_years WHERE year = 2027")
@@ -87,8 +91,14 @@ async def keep_2027(pool: asyncpg.Pool, settings: Settings) -> AsyncIterator[Non
             year["source"],
         )
     client = aioredis.Redis.from_url(settings.redis_url or "")
+    heard = versions.signal.heard
     await versions.announce(client, "calendar")
     await client.aclose()
+
+    async def arrived() -> bool:
+        return versions.signal.heard > heard
+
+    await until(arrived, "the restored calendar's announcement")
 
 
 def codes(issues: list[dict[str, Any]], severity: str) -> list[tuple[str, str]]:
@@ -105,6 +115,20 @@ async def test_the_seeded_years_are_listed_with_their_state(admin: Desk) -> None
     one = await call(admin, "GET", "/api/v1/admin/calendar/2027")
     assert {"date": "2027-01-31", "workday": True, "name": "春节调休"} in one["days"]
     assert one["complete"] is True and one["issues"] == []
+
+
+async def test_a_year_without_a_calendar_is_named(
+    server: TestServer, pool: asyncpg.Pool, clock: Clock
+) -> None:
+    """In December 2027 next year matters: 2028 has no day entered and the library
+    stops before it."""
+    clock.set(dt.datetime(2027, 12, 1, 10, 0, tzinfo=SHANGHAI))
+    admin = await desk(str(server.make_url("/")), pool, "admin")
+    try:
+        listed = await call(admin, "GET", "/api/v1/admin/calendar")
+    finally:
+        await admin.client.close()
+    assert listed["missing_years"] == [2028]
 
 
 async def test_only_administrators_reach_the_calendar(agent: Desk) -> None:
@@ -315,7 +339,10 @@ def test_a_csv_line_names_its_fault() -> None:
     assert "line 3" in raised.value.field_texts("en")["content"]
 
 
-def test_a_year_without_a_calendar_is_warned_of_once(caplog: pytest.LogCaptureFixture) -> None:
+def test_a_year_without_a_calendar_is_warned_of_once(
+    caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(workcal, "_WARNED", set())
     calendar = WorkingCalendar(periods=[(dt.time(9), dt.time(18))])
     assert not calendar.has_year(2099) and calendar.has_year(2026)
     start = dt.datetime(2099, 3, 2, 9, 0, tzinfo=SHANGHAI)

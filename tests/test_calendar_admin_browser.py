@@ -46,7 +46,7 @@ async def test_an_administrator_imports_checks_and_confirms_a_year(
     async with system.pool.acquire() as conn:
         system.users["admin"], _ = await make_user(conn, "admin")
     page = await system.console("admin")
-    await page.locator(".nav a", has_text="工作日历").click()
+    await page.locator("[data-test=menu] a", has_text="工作日历").click()
     await expect(page.locator("[data-test=cal-state-2027]")).to_have_text("待确认")
     await expect(page.locator("[data-test=cal-state-2026]")).to_have_text("已确认")
     await expect(page.locator("[data-test=cal-year-state]")).to_have_text("待确认")

@@ -9,6 +9,11 @@ import asyncpg
 from hotline.calendar_admin.check import DayEntry
 
 
+def _entry(row: asyncpg.Record) -> DayEntry:
+    # Stored days as they are: one entered with SQL may lack the name a file must give.
+    return DayEntry.model_construct(date=row["day"], workday=row["workday"], name=row["name"])
+
+
 def _bounds(year: int) -> tuple[dt.date, dt.date]:
     return dt.date(year, 1, 1), dt.date(year + 1, 1, 1)
 
@@ -52,12 +57,12 @@ async def year_days(conn: asyncpg.Connection, year: int) -> list[DayEntry]:
         "SELECT day, workday, name FROM calendar_days WHERE day >= $1 AND day < $2 ORDER BY day",
         *_bounds(year),
     )
-    return [DayEntry(date=r["day"], workday=r["workday"], name=r["name"]) for r in rows]
+    return [_entry(r) for r in rows]
 
 
 async def all_days(conn: asyncpg.Connection) -> list[DayEntry]:
     rows = await conn.fetch("SELECT day, workday, name FROM calendar_days ORDER BY day")
-    return [DayEntry(date=r["day"], workday=r["workday"], name=r["name"]) for r in rows]
+    return [_entry(r) for r in rows]
 
 
 async def mark_year(conn: asyncpg.Connection, year: int, source: str | None) -> None:

@@ -75,6 +75,7 @@ export default {
       selected.value ? Array.from({ length: 12 }, (_, i) => ({ month: i + 1, cells: monthCells(selected.value.year, i + 1) })) : [],
     );
     const weekdays = computed(() => t("calUi.weekdays").split(","));
+    const monthNames = computed(() => t("calUi.months").split(","));
     const errorsOf = (year) => (year?.issues || []).filter((i) => i.severity === "error");
     const warningsOf = (year) => (year?.issues || []).filter((i) => i.severity === "warning");
     const stateType = (state) => (state === "confirmed" ? "success" : state === "provisional" ? "warning" : "info");
@@ -173,7 +174,8 @@ export default {
     }
 
     return {
-      t, years, missing, selected, changes, newYear, importer, editor, confirmer, months, weekdays, open,
+      t, years, missing, selected, changes, newYear, importer, editor, confirmer, months, weekdays,
+      monthNames, open,
       errorsOf, warningsOf, stateType, stateText, cellClass, cellTitle, openImport, pickFile,
       saveImport, editDay, saveDay, openConfirm, confirmYear,
     };
@@ -233,7 +235,7 @@ export default {
       </div>
       <div class="cal-months">
         <div v-for="m in months" :key="m.month" class="cal-month">
-          <div class="cal-month-name">{{ t('calUi.month', { month: m.month }) }}</div>
+          <div class="cal-month-name">{{ monthNames[m.month - 1] }}</div>
           <div class="cal-grid">
             <span v-for="w in weekdays" :key="w" class="cal-wd">{{ w }}</span>
             <template v-for="(cell, i) in m.cells" :key="i">

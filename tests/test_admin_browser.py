@@ -62,6 +62,7 @@ MENUS = {
         "#/admin/users",
         "#/admin/integrations",
         "#/admin/callers",
+        "#/admin/calendar",
         "#/notifications",
         "#/suggest",
         "#/admin/changes",

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from agents_ui.views import (
     admin,
+    admin_calendar,
     areas,
     auth,
     console,
@@ -29,4 +30,5 @@ def register(api: Api) -> None:
         saved_filters.routes,
         knowledge.routes,
         admin.routes,
+        admin_calendar.routes,
     )

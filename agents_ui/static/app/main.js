@@ -47,6 +47,7 @@ import AdminCallersPage from "./views/admin/callers.js";
 import AdminChangesPage from "./views/admin/changes.js";
 import { MenuIcon } from "./views/admin/common.js";
 import { menuFor } from "./menu.js";
+import CalendarAdminPage from "./views/admin_calendar.js";
 import { Countdown, Logo, StatusTag } from "./views/common.js";
 import {
   ADMIN_ROLES, CALL_TAKER_ROLES, CENTRE_ROLES, KB_READER_ROLES, KB_WRITER_ROLES, SUPERVISOR_ROLES,
@@ -96,6 +97,7 @@ const ROUTES = [
   { path: "/admin/integrations", component: AdminIntegrationsPage, roles: ADMIN_ROLES },
   { path: "/admin/callers", component: AdminCallersPage, roles: ADMIN_ROLES },
   { path: "/admin/changes", component: AdminChangesPage, roles: ADMIN_ROLES },
+  { path: "/admin/calendar", component: CalendarAdminPage, roles: ADMIN_ROLES },
 ];
 
 // The menu's state kept across visits: folded to icons, and the groups closed.

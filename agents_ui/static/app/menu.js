@@ -46,6 +46,7 @@ export const MENU = [
       { path: "/admin/users", label: "menuUi.users", roles: ADMIN_ROLES },
       { path: "/admin/integrations", label: "menuUi.integrations", roles: ADMIN_ROLES },
       { path: "/admin/callers", label: "menuUi.callers", roles: ADMIN_ROLES },
+      { path: "/admin/calendar", label: "calUi.nav", roles: ADMIN_ROLES },
       { path: "/notifications", label: "notifyUi.nav", roles: ADMIN_ROLES },
       { path: "/suggest", label: "suggestUi.nav", roles: SUPERVISOR_ROLES },
       { path: "/admin/changes", label: "menuUi.changes", roles: ADMIN_ROLES },

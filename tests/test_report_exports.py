@@ -330,7 +330,7 @@ async def test_hot_issues_export_each_list_and_the_heat_grid(
             lang="en",
         )
         sheets = csv_sheets(await fetch(centre, english))
-        for person, params, status_code, code_, field in [
+        cases: list[tuple[Person, dict[str, Any], int, str, str | None]] = [
             (someone, asked, 403, "role_forbidden", None),
             (other, asked, 403, "not_your_hotline", None),
             (
@@ -342,7 +342,8 @@ async def test_hot_issues_export_each_list_and_the_heat_grid(
             ),
             (centre, {**asked, "min_orders": 1}, 400, "invalid_query", "min_orders"),
             (centre, {"first_day": asked["first_day"]}, 400, "invalid_query", "last_day"),
-        ]:
+        ]
+        for person, params, status_code, code_, field in cases:
             status, error = await refused(person, "hot_issues", params)
             assert (status, error["code"]) == (status_code, code_), (params, error)
             if field:

@@ -91,8 +91,8 @@ AGENTS = (
     text("坐席", "Agent", 16),
     number("接听量", "Calls handled"),
     number("15秒内接听", "Answered ≤ 15 s"),
-    number("平均通话(秒)", "Avg handling (s)"),
-    number("平均话后(秒)", "Avg after-call (s)"),
+    number("平均通话（秒）", "Avg handling (s)"),
+    number("平均话后（秒）", "Avg after-call (s)"),
     number("受理工单", "Orders registered"),
     number("直接办结", "Resolved on the call"),
 )

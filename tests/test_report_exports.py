@@ -283,8 +283,7 @@ async def test_a_ranking_exports_every_rate_rank_and_change(
     assert isinstance(by_unit[FORMULA]["满意率"], float) and by_unit[FORMULA]["满意率"] == 1
     cell = book[name].cell(row=2 + [r[2] for r in rows].index(FORMULA), column=3)
     assert cell.data_type == "s" and cell.quotePrefix
-    (en_name,) = [n for n in sheets if n == ""]
-    en_header, *en_rows = sheets[en_name]
+    en_header, *en_rows = sheets[""]
     assert en_header[:3] == ["Rank (Score)", "Places moved up", "Unit"]
     assert "'" + FORMULA in {r[2] for r in en_rows}
 

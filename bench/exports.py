@@ -149,12 +149,14 @@ def in_a_child(settings: Settings, params: dict[str, Any], file_format: str) -> 
         return figures
 
 
-async def baselines(url: str, params: dict[str, Any]) -> dict[str, tuple[int, float, float]]:
+async def baselines(
+    settings: Settings, url: str, params: dict[str, Any]
+) -> dict[str, tuple[int, float, float]]:
     """COPY of the export's statement to nowhere, and the cursor without a file."""
     conn = await db.connect(url)
     try:
         actor = Actor(user_id=None, name="bench", role=Role.SUPERVISOR)
-        request = ExportRequest(actor, params, "zh-CN", TZ, dt.datetime.now(dt.UTC))
+        request = ExportRequest(actor, params, "zh-CN", TZ, dt.datetime.now(dt.UTC), settings)
         source = OrdersSource()
         statement = await source.statement(conn, request)
         assert statement is not None
@@ -212,7 +214,7 @@ def run(size: int, formats: list[str]) -> None:
         lists = {"all": {}, "a tenth": {"registered_from": tenth_from}}
         url = settings.database_url or ""
         for name, params in lists.items():
-            for label, (rows, seconds, cpu) in (await baselines(url, params)).items():
+            for label, (rows, seconds, cpu) in (await baselines(settings, url, params)).items():
                 print(
                     f"  {name:<8} {label:<32} {rows:>9,} rows {seconds:7.1f} s "
                     f"(this process's CPU {cpu:6.1f} s)",

@@ -19,50 +19,7 @@ from hotline.orders.searching import read_criteria, resolve, search_sort
 from hotline.users.models import Actor
 from reports.exports import queries
 from reports.exports.sheets import Column, ExportRequest, Kind, Row, Sheet
-
-# The same words as the console's (agents_ui/static/app/i18n.js: status, channel, kind,
-# priority, rating).
-LABELS: dict[str, dict[str, Name]] = {
-    "status": {
-        "draft": Name("待确认", "Draft"),
-        "registered": Name("已受理", "Registered"),
-        "resolved_on_call": Name("直接办结", "Resolved on call"),
-        "dispatching": Name("派单中", "Dispatching"),
-        "dispatched": Name("已派单", "Dispatched"),
-        "returned": Name("已退单", "Returned"),
-        "escalated": Name("协调督办", "In coordination"),
-        "in_progress": Name("办理中", "In progress"),
-        "completed": Name("已办结", "Completed"),
-        "callback": Name("回访中", "Callback"),
-        "closed": Name("已归档", "Closed"),
-        "reopened": Name("重新办理", "Reopened"),
-        "merged": Name("已合并", "Merged"),
-        "cancelled": Name("已取消", "Cancelled"),
-    },
-    "channel": {
-        "voice": Name("电话", "Phone"),
-        "sms": Name("短信", "SMS"),
-        "web": Name("网页", "Web"),
-        "wechat": Name("微信", "WeChat"),
-        "open311": Name("Open311", "Open311"),
-        "enterprise": Name("企业系统", "Enterprise system"),
-        "agent": Name("坐席", "Agent"),
-    },
-    "kind": {
-        "consultation": Name("咨询", "Consultation"),
-        "repair": Name("报修", "Repair"),
-        "complaint": Name("投诉", "Complaint"),
-        "suggestion": Name("建议", "Suggestion"),
-        "praise": Name("表扬", "Praise"),
-        "request": Name("求助", "Request"),
-    },
-    "priority": {"normal": Name("一般", "Normal"), "urgent": Name("紧急", "Urgent")},
-    "rating": {
-        "good": Name("满意", "Satisfied"),
-        "bad": Name("不满意", "Dissatisfied"),
-        "unreachable": Name("未接通", "Unreachable"),
-    },
-}
+from reports.exports.vocab import words
 
 COLUMNS = (
     Column(Name("工单编号", "Order number"), width=22),
@@ -89,22 +46,16 @@ COLUMNS = (
 )
 
 
-def _labels(language: str) -> dict[str, dict[str, str]]:
-    """Each vocabulary's codes and their words in ``language``."""
-    return {
-        field: {code: (n.zh if language == i18n.CHINESE else n.en) for code, n in names.items()}
-        for field, names in LABELS.items()
-    }
-
-
 class OrdersSource:
     kind = "orders"
     title = Name("工单", "orders")
 
-    def check(self, actor: Actor, params: Mapping[str, Any]) -> dict[str, Any]:
+    async def check(
+        self, conn: asyncpg.Connection, actor: Actor, params: Mapping[str, Any]
+    ) -> dict[str, Any]:
         """The search's criteria as a saved filter keeps them (canonical, defaults left
         out); a bad one is a 400 invalid_query naming it."""
-        del actor  # every role may export the orders it may search
+        del conn, actor  # every role may export the orders it may search
         return read_criteria(params).model_dump(mode="json", exclude_defaults=True)
 
     async def count(self, conn: asyncpg.Connection, request: ExportRequest) -> int:
@@ -134,7 +85,7 @@ class OrdersSource:
         statement = await self.statement(conn, request)
         if statement is None:
             return
-        labels = _labels(request.language)
+        labels = words(request.language)
         status, channel, kind = labels["status"], labels["channel"], labels["kind"]
         priority, rating = labels["priority"], labels["rating"]
         actor, now = request.actor, request.now

@@ -96,7 +96,7 @@ async def do_request_export(
     """The request, due at once: the relay hands it to a worker."""
     user_id = _user(actor)
     source = source_of(kind)
-    checked = source.check(actor, params)
+    checked = await source.check(conn, actor, params)
     return await queries.insert_export(
         conn,
         kind=kind,
@@ -162,7 +162,12 @@ async def write_export(conn: asyncpg.Connection, export_id: int, ctx: JobContext
             return "failed"
         calendar = await ctx.calendar.get(conn)
         request = ExportRequest(
-            actor_from_json(row["actor"]), row["params"], row["language"], calendar.tz, now
+            actor_from_json(row["actor"]),
+            row["params"],
+            row["language"],
+            calendar.tz,
+            now,
+            ctx.settings,
         )
         source = SOURCES[row["kind"]]
         key = new_key()

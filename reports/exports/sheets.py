@@ -12,14 +12,16 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import AsyncIterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 import asyncpg
 
+from hotline import i18n
 from hotline.i18n import Name
+from hotline.settings import Settings
 from hotline.users.models import Actor
 
 
@@ -55,13 +57,22 @@ class Sheet:
 @dataclass(frozen=True)
 class ExportRequest:
     """What a source exports: for whom (what they might see when they asked), its query
-    as ``check`` returned it, in which language and time zone, as of when."""
+    as ``check`` returned it, in which language and time zone, as of when, with the
+    deployment's settings (a report's figures weigh by them). ``memo`` is the source's
+    own, for this request: a report is computed once, in ``count``, and its rows kept
+    there for ``sheets`` (the same snapshot)."""
 
     actor: Actor
     params: Mapping[str, Any]
     language: str
     tz: ZoneInfo
     now: dt.datetime
+    settings: Settings
+    memo: dict[str, Any] = field(default_factory=dict, compare=False)
+
+    def said(self, name: Name) -> str:
+        """``name`` in the reader's language."""
+        return name.zh if self.language == i18n.CHINESE else name.en
 
 
 class Source(Protocol):
@@ -70,9 +81,12 @@ class Source(Protocol):
     kind: str
     title: Name  # the file's name begins with it
 
-    def check(self, actor: Actor, params: Mapping[str, Any]) -> dict[str, Any]:
+    async def check(
+        self, conn: asyncpg.Connection, actor: Actor, params: Mapping[str, Any]
+    ) -> dict[str, Any]:
         """The query as it will be kept and run; InvalidQuery (400) naming a bad field,
-        Forbidden when the actor may not export this kind."""
+        Forbidden when the actor may not export this kind or this report, NotFound for
+        a stored report the actor may not see. ``conn`` is the request's (the primary)."""
         ...
 
     async def count(self, conn: asyncpg.Connection, request: ExportRequest) -> int:

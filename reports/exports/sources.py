@@ -3,7 +3,13 @@ source. A new kind of export is a new entry here."""
 
 from __future__ import annotations
 
+from reports.exports.hot import HotIssuesSource
 from reports.exports.orders import OrdersSource
+from reports.exports.periodic import PeriodicReportSource
+from reports.exports.rankings import RankingSource
 from reports.exports.sheets import Source
 
-SOURCES: dict[str, Source] = {source.kind: source for source in (OrdersSource(),)}
+SOURCES: dict[str, Source] = {
+    source.kind: source
+    for source in (OrdersSource(), PeriodicReportSource(), RankingSource(), HotIssuesSource())
+}

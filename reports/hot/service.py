@@ -12,8 +12,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
+from pydantic import BaseModel, ConfigDict, Field
 
-from hotline.errors import InvalidQuery
+from hotline.errors import Forbidden, InvalidQuery
+from hotline.users.models import Actor
 from reports.days.queries import counts
 from reports.hot import queries, stats
 from reports.hot.words import count_words
@@ -49,6 +51,27 @@ class Period:
     def each_day(self) -> Iterable[dt.date]:
         for i in range(self.days):
             yield self.start + dt.timedelta(days=i)
+
+
+class HotQuery(BaseModel):
+    """A period of inclusive local days (China time) and, optionally, one hotline."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    first_day: dt.date
+    last_day: dt.date
+    hotline: str | None = Field(default=None, max_length=16)
+    limit: int = Field(default=20, ge=1, le=200)
+
+
+def hotlines_read(actor: Actor, hotline: str | None) -> list[str] | None:
+    """The hotlines a query reads: the one asked, within those the supervisor sees (403
+    ``not_your_hotline`` outside them), or all of theirs (None: every hotline)."""
+    if hotline is not None:
+        if not actor.sees_hotline(hotline):
+            raise Forbidden("this hotline is not yours", code="not_your_hotline")
+        return [hotline]
+    return None if actor.hotlines is None else sorted(actor.hotlines)
 
 
 def period_of(first_day: dt.date, last_day: dt.date) -> Period:

@@ -7,13 +7,55 @@ import datetime as dt
 from typing import Any
 
 import asyncpg
+from pydantic import BaseModel, ConfigDict, Field
 
-from hotline.errors import NotFound
+from hotline.errors import Forbidden, InvalidInput, NotFound
 from hotline.settings import Settings
+from hotline.users.models import Actor
 from hotline.workcal import WorkingCalendar
 from reports.periodic import queries
 from reports.periodic.document import build_document
-from reports.periodic.periods import Period, month_of, week_of
+from reports.periodic.periods import Kind, Period, month_of, period_of, week_of
+
+SCOPE = Field(default="", max_length=32, description="a hotline's code; empty: the whole centre")
+
+
+class PeriodQuery(BaseModel):
+    """A report's period and scope, as the compute and make operations (and the export of
+    a report) take them."""
+
+    model_config = ConfigDict(extra="forbid")
+    kind: Kind = Field(description="daily, weekly (Monday to Sunday), monthly or custom")
+    day: dt.date | None = Field(
+        default=None, description="a local day in a daily, weekly or monthly period"
+    )
+    start: dt.date | None = Field(default=None, description="a custom period's first local day")
+    end: dt.date | None = Field(default=None, description="a custom period's last local day")
+    scope: str = SCOPE
+
+    def period(self) -> Period:
+        return period_of(self.kind, self.day, self.start, self.end)
+
+
+def may_see(actor: Actor, scope: str) -> bool:
+    """The centre's report is for those who see every hotline."""
+    return actor.hotlines is None if scope == "" else actor.sees_hotline(scope)
+
+
+def check_scope(actor: Actor, scope: str) -> None:
+    if not may_see(actor, scope):
+        raise Forbidden("this report is not of your hotlines", code="scope_forbidden")
+
+
+async def check_hotline(conn: asyncpg.Connection, scope: str) -> None:
+    """A report of a hotline there is not would be stored empty: refused."""
+    if scope and not await queries.names(conn, "hotline", [scope]):
+        raise InvalidInput(
+            "there is no hotline {scope}",
+            code="unknown_hotline",
+            fields={"scope": "unknown"},
+            scope=scope,
+        )
 
 
 async def do_generate(

@@ -44,10 +44,15 @@ class NewExport(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     kind: str = Field(
-        default="orders", min_length=1, max_length=32, description="the source: orders"
+        default="orders",
+        min_length=1,
+        max_length=32,
+        description="the source: orders, periodic_report, ranking or hot_issues",
     )
     format: Literal["xlsx", "csv"] = "xlsx"
-    # orders: GET /api/v1/orders's parameters except cursor and limit
+    # The source's query (docs/reports.md, "Export sources"): orders GET /api/v1/orders's
+    # parameters except cursor and limit; periodic_report a report_id or the compute
+    # operation's; ranking GET /api/v1/rankings's; hot_issues the hot issues' period.
     params: dict[str, Any] = Field(default_factory=dict)
 
 

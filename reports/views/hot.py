@@ -5,16 +5,14 @@ columns; all of them read the read pool (a replica when one is set)."""
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Literal, TypeVar
 
 from aiohttp import web
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
-from hotline.errors import Forbidden
 from hotline.users.models import SUPERVISOR_ROLES
 from reports.hot import queries, service
-from reports.hot.service import Period
+from reports.hot.service import HotQuery, Period
 from web.api import Routes, json_response, read_query
 from web.auth import require_actor
 from web.keys import READ_POOL
@@ -25,17 +23,6 @@ routes = Routes()
 # district's item (a cell of the heat table).
 Rising = Literal["item", "district", "street"]
 Dimension = Literal["item", "district", "street", "area_item"]
-
-
-class HotQuery(BaseModel):
-    """A period of inclusive local days (China time) and, optionally, one hotline."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    first_day: dt.date
-    last_day: dt.date
-    hotline: str | None = Field(default=None, max_length=16)
-    limit: int = Field(default=20, ge=1, le=200)
 
 
 class RisingQuery(HotQuery):
@@ -64,12 +51,7 @@ def _asked(request: web.Request, model: type[Q]) -> tuple[Q, Period, list[str] |
     supervisor sees (403 ``not_your_hotline`` outside them)."""
     query = read_query(request, model)
     period = service.period_of(query.first_day, query.last_day)
-    actor = require_actor(request)
-    if query.hotline is not None:
-        if not actor.sees_hotline(query.hotline):
-            raise Forbidden("this hotline is not yours", code="not_your_hotline")
-        return query, period, [query.hotline]
-    return query, period, None if actor.hotlines is None else sorted(actor.hotlines)
+    return query, period, service.hotlines_read(require_actor(request), query.hotline)
 
 
 @routes.route(

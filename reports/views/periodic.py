@@ -5,39 +5,27 @@ not the whole centre's)."""
 
 from __future__ import annotations
 
-import datetime as dt
-
-import asyncpg
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
-from hotline.errors import Forbidden, InvalidInput, NotFound
-from hotline.users.models import SUPERVISOR_ROLES, Actor
+from hotline.errors import NotFound
+from hotline.users.models import SUPERVISOR_ROLES
 from reports.periodic import queries
 from reports.periodic.document import build_document
-from reports.periodic.periods import Kind, Period, period_of
-from reports.periodic.service import do_generate, stored_report
+from reports.periodic.periods import Kind
+from reports.periodic.service import (
+    PeriodQuery,
+    check_hotline,
+    check_scope,
+    do_generate,
+    may_see,
+    stored_report,
+)
 from web.api import Routes, json_response, path_int, read_body, read_query
 from web.auth import require_actor
 from web.keys import CLOCK, POOL, READ_POOL, SETTINGS
 
 routes = Routes()
-
-SCOPE = Field(default="", max_length=32, description="a hotline's code; empty: the whole centre")
-
-
-class PeriodQuery(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    kind: Kind = Field(description="daily, weekly (Monday to Sunday), monthly or custom")
-    day: dt.date | None = Field(
-        default=None, description="a local day in a daily, weekly or monthly period"
-    )
-    start: dt.date | None = Field(default=None, description="a custom period's first local day")
-    end: dt.date | None = Field(default=None, description="a custom period's last local day")
-    scope: str = SCOPE
-
-    def period(self) -> Period:
-        return period_of(self.kind, self.day, self.start, self.end)
 
 
 class ReportList(BaseModel):
@@ -47,27 +35,6 @@ class ReportList(BaseModel):
         default=None, max_length=32, description="a hotline's code, or empty for the centre's"
     )
     limit: int = Field(default=100, ge=1, le=500)
-
-
-def _may_see(actor: Actor, scope: str) -> bool:
-    """The centre's report is for those who see every hotline."""
-    return actor.hotlines is None if scope == "" else actor.sees_hotline(scope)
-
-
-def _check_scope(actor: Actor, scope: str) -> None:
-    if not _may_see(actor, scope):
-        raise Forbidden("this report is not of your hotlines", code="scope_forbidden")
-
-
-async def _check_hotline(conn: asyncpg.Connection, scope: str) -> None:
-    """A report of a hotline there is not would be stored empty: refused."""
-    if scope and not await queries.names(conn, "hotline", [scope]):
-        raise InvalidInput(
-            "there is no hotline {scope}",
-            code="unknown_hotline",
-            fields={"scope": "unknown"},
-            scope=scope,
-        )
 
 
 @routes.route(
@@ -83,7 +50,7 @@ async def list_reports(request: web.Request) -> web.Response:
     query = read_query(request, ReportList)
     async with request.app[READ_POOL].acquire() as conn:
         rows = await queries.list_reports(conn, query.kind, query.scope, query.limit)
-    return json_response({"items": [dict(r) for r in rows if _may_see(actor, r["scope"])]})
+    return json_response({"items": [dict(r) for r in rows if may_see(actor, r["scope"])]})
 
 
 @routes.route(
@@ -99,9 +66,9 @@ async def compute(request: web.Request) -> web.Response:
     actor = require_actor(request, SUPERVISOR_ROLES)
     query = read_query(request, PeriodQuery)
     period = query.period()
-    _check_scope(actor, query.scope)
+    check_scope(actor, query.scope)
     async with request.app[READ_POOL].acquire() as conn:
-        await _check_hotline(conn, query.scope)
+        await check_hotline(conn, query.scope)
         document = await build_document(
             conn, period, query.scope, request.app[SETTINGS], request.app[CLOCK]()
         )
@@ -119,7 +86,7 @@ async def open_report(request: web.Request) -> web.Response:
     actor = require_actor(request, SUPERVISOR_ROLES)
     async with request.app[READ_POOL].acquire() as conn:
         report = await stored_report(conn, path_int(request, "report_id"))
-    if not _may_see(actor, report["scope"]):
+    if not may_see(actor, report["scope"]):
         # Hotlines are a boundary: another hotline's report is not found, as an order is.
         raise NotFound("report {report_id} not found", report_id=report["id"])
     return json_response(report)
@@ -138,9 +105,9 @@ async def regenerate(request: web.Request) -> web.Response:
     actor = require_actor(request, SUPERVISOR_ROLES)
     body = await read_body(request, PeriodQuery)
     period = body.period()
-    _check_scope(actor, body.scope)
+    check_scope(actor, body.scope)
     async with request.app[POOL].acquire() as conn:
-        await _check_hotline(conn, body.scope)
+        await check_hotline(conn, body.scope)
         report_id = await do_generate(
             conn,
             period,

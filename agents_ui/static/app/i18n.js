@@ -1363,6 +1363,10 @@ const zh = {
     download: "下载",
     note: "导出当前查询的全部工单（不只本页）；文件保留一天，只有本人和班长可以下载。",
   },
+  reportExportsUi: {
+    started: "已开始导出：当前显示的报表",
+    note: "导出当前显示的报表，每张表一个工作表（CSV 依次排列）；文件保留一天，只有本人和班长可以下载。",
+  },
 };
 
 const en = {
@@ -2723,6 +2727,10 @@ const en = {
     expired: "Removed after a day",
     download: "Download",
     note: "Exports every order of the current search (not only this page); the file is kept for a day and only you and supervisors may download it.",
+  },
+  reportExportsUi: {
+    started: "Export started: the report shown",
+    note: "Exports the report shown, a sheet per table (one after another in CSV); the file is kept for a day and only you and supervisors may download it.",
   },
 };
 

@@ -1,7 +1,9 @@
 // Exports (issue 18): the order search's "Export" button writes every order the current
-// search finds (not only the page shown) to an XLSX or CSV file. The server writes it in a
-// job; "My exports" lists the user's exports with how far each got and, once written, a
-// link to the file, kept for a day (POST/GET /api/v1/exports).
+// search finds (not only the page shown) to an XLSX or CSV file; on the report pages
+// (#/reports, #/rankings, #/hot) the same button writes the report shown, a sheet per
+// table (kind periodic_report, ranking, hot_issues). The server writes it in a job; "My
+// exports" lists the user's exports of every kind with how far each got and, once
+// written, a link to the file, kept for a day (POST/GET /api/v1/exports).
 
 import { computed, onBeforeUnmount, reactive } from "vue";
 import { ElMessage } from "element-plus";
@@ -14,13 +16,16 @@ const POLL_MS = 1500;
 const WAITING = ["pending", "enqueued"];
 
 export const ExportMenu = {
-  // The search as GET /api/v1/orders takes it (the API's own types).
-  props: { params: Object },
+  // The source (docs/reports.md, "Export sources") and its params: for orders the search
+  // as GET /api/v1/orders takes it (the API's own types), for a report its query.
+  props: { params: Object, kind: { type: String, default: "orders" } },
   setup(props) {
     const { t } = useI18n();
     const state = reactive({ open: false, items: [], error: "", busy: false, loaded: false });
     let timer = null;
 
+    // The texts that say what is exported: the search's orders, or the report shown.
+    const texts = computed(() => (props.kind === "orders" ? "exportsUi" : "reportExportsUi"));
     const waiting = computed(() => state.items.filter((e) => WAITING.includes(e.state)).length);
     async function load() {
       try {
@@ -39,8 +44,8 @@ export const ExportMenu = {
       if (state.busy) return;
       state.busy = true;
       try {
-        await api.post("/api/v1/exports", { kind: "orders", format, params: props.params });
-        ElMessage.success(t("exportsUi.started"));
+        await api.post("/api/v1/exports", { kind: props.kind, format, params: props.params });
+        ElMessage.success(t(`${texts.value}.started`));
         state.open = true;
         await load();
       } catch (e) {
@@ -54,7 +59,7 @@ export const ExportMenu = {
       e.state === "done" ? 100 : e.rows_total ? Math.min(99, Math.floor((100 * e.rows_done) / e.rows_total)) : 0;
     const size = (bytes) =>
       bytes >= 1048576 ? `${(bytes / 1048576).toFixed(1)} MB` : `${Math.max(1, Math.round(bytes / 1024))} KB`;
-    return { t, state, waiting, load, start, percent, size, WAITING };
+    return { t, state, texts, waiting, load, start, percent, size, WAITING };
   },
   template: `
   <el-dropdown trigger="click" :disabled="state.busy" data-test="export" @command="start">
@@ -90,7 +95,7 @@ export const ExportMenu = {
           </div>
         </li>
       </ul>
-      <div class="muted small export-note">{{ t('exportsUi.note') }}</div>
+      <div class="muted small export-note">{{ t(texts + '.note') }}</div>
     </div>
   </el-popover>`,
 };

@@ -9,6 +9,7 @@ import { useI18n } from "vue-i18n";
 import { api } from "../api.js";
 import { areaName, errorText, itemName, nameOf, refs } from "../store.js";
 import Chart from "./chart.js";
+import { ExportMenu } from "./exports.js";
 import { centreDay } from "./knowledge/common.js";
 
 // The heat table's columns: the items with most orders in the period.
@@ -105,7 +106,7 @@ const TrendChart = {
 };
 
 export default {
-  components: { TrendChart },
+  components: { ExportMenu, TrendChart },
   setup() {
     const { t } = useI18n();
     const form = reactive({ days: [centreDay(7), centreDay(1)], hotline: "", dimension: "item" });
@@ -231,6 +232,7 @@ export default {
       </el-select>
       <el-button :loading="loading" @click="load">{{ t('app.refresh') }}</el-button>
       <el-button data-test="hot-print" @click="print">{{ t('hotUi.print') }}</el-button>
+      <ExportMenu v-if="shown" kind="hot_issues" :params="shown" />
     </div>
     <el-alert v-if="error" :title="error" type="error" show-icon :closable="false" data-test="hot-error" />
 

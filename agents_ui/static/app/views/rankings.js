@@ -8,6 +8,7 @@ import { useI18n } from "vue-i18n";
 import { api } from "../api.js";
 import { errorText, go, unitName } from "../store.js";
 import Chart from "./chart.js";
+import { ExportMenu } from "./exports.js";
 import { centreDay } from "./knowledge/common.js";
 
 // The figures, as reports/rankings/service.py names them; the reopen rate is better low.
@@ -23,7 +24,7 @@ export function figureText(metric, value) {
 }
 
 export default {
-  components: { Chart },
+  components: { Chart, ExportMenu },
   // The hash's query may name the ranking (#/rankings?period=week&date=2024-03-13): a
   // link to one period's ranking.
   props: { params: Object },
@@ -62,6 +63,8 @@ export default {
       }
     }
     onMounted(load);
+    // The export of the ranking shown, ordered by the figure chosen.
+    const exportParams = computed(() => query());
 
     // Every rank is in the answer: sorting by another figure needs no new request.
     const rows = computed(() => {
@@ -123,7 +126,7 @@ export default {
     }
     return {
       t, form, rankBy, ranking, rows, ranked, error, loading, draft, load, sortChange, arrow, barOption,
-      makeDraft, figureText, METRICS, PERIODS,
+      makeDraft, figureText, METRICS, PERIODS, exportParams,
     };
   },
   template: `
@@ -149,6 +152,7 @@ export default {
       </el-radio-group>
       <el-button :loading="loading" @click="load">{{ t('app.refresh') }}</el-button>
       <el-button type="primary" data-test="draft-notice" :disabled="!ranked.length" @click="draft.open = true">{{ t('rankUi.draft') }}</el-button>
+      <ExportMenu v-if="ranking" kind="ranking" :params="exportParams" />
     </div>
     <el-alert v-if="error" :title="error" type="error" show-icon :closable="false" />
     <p v-if="ranking" class="muted small" data-test="rank-period-text">

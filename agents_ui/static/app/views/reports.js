@@ -10,6 +10,7 @@ import { useI18n } from "vue-i18n";
 import { api } from "../api.js";
 import { errorText, fmtTime, refs, nameOf, session } from "../store.js";
 import Chart from "./chart.js";
+import { ExportMenu } from "./exports.js";
 import { centreDay } from "./knowledge/common.js";
 
 // Measures where less is better (an arrow up is then bad); the rest of the rates and
@@ -33,7 +34,7 @@ function shown(measure, value) {
 }
 
 export default {
-  components: { Chart },
+  components: { Chart, ExportMenu },
   setup() {
     const { t, locale } = useI18n();
     const kind = ref("monthly");
@@ -90,6 +91,15 @@ export default {
     });
 
     const doc = computed(() => report.value?.document || null);
+    // The export of the report shown: a stored one by its id, a computed one by its
+    // period and scope (not the controls', which may have changed since).
+    const exportParams = computed(() => {
+      if (!report.value) return null;
+      if (report.value.id) return { report_id: report.value.id };
+      const { period, scope: shownScope } = report.value.document;
+      const days = period.kind === "custom" ? { start: period.first_day, end: period.last_day } : { day: period.first_day };
+      return { kind: period.kind, ...days, scope: shownScope.code };
+    });
     // The name in the chosen language, of a row carrying both.
     const nm = (row, prefix = "") => {
       locale.value;
@@ -178,7 +188,7 @@ export default {
     const print = () => window.print();
 
     return {
-      t, kind, day, range, scope, scopes, report, doc, stored, error, loading, BREAKDOWNS,
+      t, kind, day, range, scope, scopes, report, doc, exportParams, stored, error, loading, BREAKDOWNS,
       compute, open, regenerate, loadStored, print, nm, shown, arrow, changeText, periodText,
       breakdownLabel, dailyOption, itemOption, channelOption, fmtTime,
     };
@@ -199,6 +209,7 @@ export default {
       <el-button type="primary" :loading="loading" @click="compute" data-test="periodic-compute">{{ t('periodicUi.compute') }}</el-button>
       <el-button :loading="loading" @click="regenerate" data-test="periodic-save">{{ t('periodicUi.save') }}</el-button>
       <el-button :disabled="!doc" @click="print" data-test="periodic-print">{{ t('periodicUi.print') }}</el-button>
+      <ExportMenu v-if="doc" kind="periodic_report" :params="exportParams" />
     </div>
     <el-alert v-if="error" :title="error" type="error" show-icon :closable="false" class="no-print" />
     <div class="periodic-body">

@@ -15,7 +15,9 @@ from aiohttp.test_utils import TestServer
 from hotline.orders.models import NewDraft
 from hotline.orders.service import do_register_draft
 from hotline.settings import Settings
-from tests.routing_support import Desk, enterprise_ids, open_desks, settle
+from tests.factories import unique
+from tests.routing_support import Desk, desk, enterprise_ids, open_desks, settle
+from tests.test_rankings import two_weeks
 from web.keys import API
 from wiring.app import create_app
 
@@ -73,6 +75,11 @@ SAME_RESOURCE: dict[tuple[str, str], set[str]] = {
     ("post", "/api/v1/orders/{order_id}/coordinate"): {"assisting", "due_at", "note"},
     ("post", "/api/v1/orders/{order_id}/priority"): set(),
     ("put", "/api/v1/agents/me/status"): set(),
+    # Administration (tests below).
+    ("patch", "/api/v1/admin/users/{user_id}"): set(),
+    # A notice answers its units with their rank and value (unit_list), its orders
+    # with theirs.
+    ("patch", "/api/v1/notices/{notice_id}"): {"units"},
     ("put", "/api/v1/enterprises/{enterprise_id}/webhook"): set(),
 }
 # Operations whose body is a command or a decision: they answer another resource (the
@@ -104,6 +111,27 @@ ANSWERS_ANOTHER = {
     ("post", "/api/v1/knowledge/articles/{article_id}/versions/{version}/approve"),
     ("post", "/api/v1/knowledge/articles/{article_id}/versions/{version}/reject"),
     ("post", "/api/v1/knowledge/articles/{article_id}/archive"),
+    # Decisions and requests that make something else: a calendar year confirmed on a
+    # notice, a year's days from a file, a key for a name (its secret answered once),
+    # a new password, a ranking's query drafted into a notice, a period made into a
+    # report, a list or report made into a file.
+    ("post", "/api/v1/admin/calendar/{year}/confirm"),
+    # A hotline's SMS notices are answered under its `setting`, with hotline and channel.
+    ("put", "/api/v1/notification-settings/{hotline}/{channel}"),
+    # A day entered answers the year it is in, with the year's check.
+    ("put", "/api/v1/admin/calendar/{year}/days/{day}"),
+    ("post", "/api/v1/admin/calendar/{year}/import"),
+    ("post", "/api/v1/admin/enterprises/{enterprise_id}/api-keys"),
+    ("post", "/api/v1/admin/users/{user_id}/password"),
+    ("post", "/api/v1/notices"),
+    ("post", "/api/v1/reports/periodic"),
+    ("post", "/api/v1/exports"),
+    # A new user is answered under its `user`, with the generated password once.
+    ("post", "/api/v1/admin/users"),
+    # The public lookup's forms: a number and a phone answer the order's public status;
+    # a citizen's words are the order's history.
+    ("post", "/api/v1/public/track"),
+    ("post", "/api/v1/public/track/follow-up"),
 }
 
 
@@ -334,10 +362,75 @@ async def test_what_a_request_names_its_answer_names_alike(
     for (method, path), answer in answered.items():
         written = names(body_schema(document, method, path)) - SAME_RESOURCE[(method, path)]
         assert written <= set(answer), f"{method} {path}: {written - set(answer)} not answered"
-    # The enterprise webhook answers the url it was given (tests/test_enterprise_webhooks.py).
-    assert set(answered) | {("put", "/api/v1/enterprises/{enterprise_id}/webhook")} == set(
-        SAME_RESOURCE
-    )
+    # The enterprise webhook answers the url it was given (tests/test_enterprise_webhooks.py);
+    # the administration's are sent by the test below.
+    assert set(answered) | {("put", "/api/v1/enterprises/{enterprise_id}/webhook")} | set(
+        ADMINISTRATION
+    ) == set(SAME_RESOURCE)
+
+
+ADMINISTRATION = [
+    ("patch", "/api/v1/admin/users/{user_id}"),
+    ("patch", "/api/v1/notices/{notice_id}"),
+]
+
+
+async def test_the_administrations_bodies_name_what_they_answer(
+    server: TestServer, pool: asyncpg.Pool, document: dict[str, Any]
+) -> None:
+    """The same for the administrators' and supervisors' writes: a user of the test's own,
+    and a draft notice of the rankings' own week (a draft reaches no unit)."""
+    answered: dict[tuple[str, str], dict[str, Any]] = {}
+    url = str(server.make_url("/"))
+    admin, supervisor = await desk(url, pool, "admin"), await desk(url, pool, "supervisor")
+    try:
+
+        async def call(who: Desk, method: str, template: str, path: str, body: Any) -> Any:
+            answered[(method, template)] = await send(who, method.upper(), path, body)
+            return answered[(method, template)]
+
+        made = await send(
+            admin,
+            "POST",
+            "/api/v1/admin/users",
+            {
+                "username": unique("vocab"),
+                "display_name": "话务员",
+                "role": "agent",
+                "hotline_code": "96111",
+                "password": "a long enough password 1",
+            },
+            201,
+        )
+        await call(
+            admin,
+            "patch",
+            "/api/v1/admin/users/{user_id}",
+            f"/api/v1/admin/users/{made['user']['id']}",
+            {"display_name": "话务员甲"},
+        )
+        await two_weeks(pool)  # units ranked in the rankings' own week
+        notice = await send(
+            supervisor,
+            "POST",
+            "/api/v1/notices",
+            {"period": "week", "date": "2023-05-10", "worst": 1},
+            201,
+        )
+        await call(
+            supervisor,
+            "patch",
+            "/api/v1/notices/{notice_id}",
+            f"/api/v1/notices/{notice['id']}",
+            {"title": "通报", "body": "正文"},
+        )
+    finally:
+        await admin.client.close()
+        await supervisor.client.close()
+    for (method, path), answer in answered.items():
+        written = names(body_schema(document, method, path)) - SAME_RESOURCE[(method, path)]
+        assert written <= set(answer), f"{method} {path}: {written - set(answer)} not answered"
+    assert set(answered) == set(ADMINISTRATION)
 
 
 # Each: the new name, then the old one.

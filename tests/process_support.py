@@ -72,6 +72,10 @@ TODAYS_COLUMNS = {
     "work_orders_updated_sort_idx, work_orders_due_sort_idx, order_events_escalated_idx; "
     "DROP TABLE saved_filters",
     "0037_order_callback_outcome.sql": "ALTER TABLE work_orders DROP COLUMN callback_outcome",
+    "0049_reference_admin.sql": "DROP TRIGGER work_orders_keep_limits ON work_orders; "
+    "DROP FUNCTION work_orders_keep_limits(); DROP FUNCTION service_item_limits(service_items); "
+    "ALTER TABLE work_orders DROP COLUMN time_limits; ALTER TABLE areas DROP COLUMN active; "
+    "ALTER TABLE service_windows DROP COLUMN active",
 }
 
 

@@ -11,6 +11,7 @@ from agents_ui.views import (
     knowledge,
     orders,
     reference,
+    reference_admin,
     saved_filters,
     suggestions,
 )
@@ -27,4 +28,5 @@ def register(api: Api) -> None:
         areas.routes,
         saved_filters.routes,
         knowledge.routes,
+        reference_admin.routes,
     )

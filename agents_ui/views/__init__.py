@@ -1,10 +1,11 @@
 """The consoles' HTTP views: sign-in, orders and the order page, reference lists for
 forms, the agents' console, the area suggested from an address, the knowledge base,
-the supervisors' board and each user's saved searches."""
+the supervisors' board, each user's saved searches and the administrators' screens."""
 
 from __future__ import annotations
 
 from agents_ui.views import (
+    admin,
     areas,
     auth,
     console,
@@ -28,5 +29,6 @@ def register(api: Api) -> None:
         areas.routes,
         saved_filters.routes,
         knowledge.routes,
+        admin.routes,
         reference_admin.routes,
     )

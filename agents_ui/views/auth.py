@@ -17,7 +17,7 @@ from hotline.users.service import (
 )
 from hotline.users.throttle import LoginPolicy
 from web.api import Routes, json_response, read_body, read_query
-from web.auth import ACTOR, CSRF_TOKEN, SESSION_COOKIE
+from web.auth import ACTOR, CSRF_TOKEN, SESSION_COOKIE, require_actor
 from web.keys import CLOCK, POOL, SETTINGS
 from web.live import announce_agent_status, announce_logout
 
@@ -171,5 +171,5 @@ class Unlock(BaseModel):
 async def unlock(request: web.Request) -> web.Response:
     body = await read_body(request, Unlock)
     async with transaction(request.app[POOL]) as conn:
-        unlocked = await do_unlock_account(conn, body.username)
+        unlocked = await do_unlock_account(conn, body.username, by=require_actor(request).user_id)
     return json_response({"username": body.username, "unlocked": unlocked})

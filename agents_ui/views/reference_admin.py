@@ -13,19 +13,18 @@ import asyncpg
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
-from hotline import audit
+from agents_ui.views.admin import ADMIN
 from hotline.db import transaction
 from hotline.reference import admin, versions
 from hotline.reference import queries as ref
-from hotline.users.models import Actor, Role
+from hotline.users.models import Actor
 from routing.units import do_retire_unit
-from web.api import Routes, json_response, read_body, read_query
+from web.api import Routes, json_response, read_body
 from web.auth import require_actor
 from web.keys import CLOCK, POOL, REDIS
 
 routes = Routes()
-ADMIN = frozenset({Role.ADMIN})
-TAG = "administration"
+TAG = "admin"
 Change = Callable[[asyncpg.Connection, Actor], Awaitable[asyncpg.Record]]
 
 
@@ -282,24 +281,3 @@ for _entity, _path in _PATHS.items():
             roles=ADMIN,
             statuses={409: _IN_USE[_entity]} if _entity in _IN_USE else None,
         )(_set_active(_entity, False))
-
-
-class ChangeFilter(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    entity: str | None = Field(default=None, max_length=32)
-    key: str | None = Field(default=None, max_length=64)
-
-
-@routes.route(
-    "GET",
-    "/api/v1/admin/changes",
-    summary="What administrators changed, newest first (of one thing with entity and key)",
-    tag=TAG,
-    query=ChangeFilter,
-    roles=ADMIN,
-)
-async def list_changes(request: web.Request) -> web.Response:
-    criteria = read_query(request, ChangeFilter)
-    async with request.app[POOL].acquire() as conn:
-        rows = await audit.list_changes(conn, entity=criteria.entity, key=criteria.key)
-    return json_response({"items": [dict(r) for r in rows]})

@@ -127,3 +127,29 @@ async def recent_contacts(
         citizen_id,
         limit,
     )
+
+
+async def search_citizens(
+    conn: asyncpg.Connection, *, text: str | None, flag: str | None, limit: int
+) -> list[asyncpg.Record]:
+    """Callers whose number or name holds ``text``, with ``flag`` (special_needs,
+    key_account, representative, notes), last changed first: the administrators' list."""
+    return await conn.fetch(
+        """
+        SELECT c.id, c.phone, c.name, c.special_needs, c.key_account, c.preferred_language,
+               c.notes, c.updated_at, u.username AS representative_username,
+               u.display_name AS representative
+          FROM citizens c LEFT JOIN users u ON u.id = c.representative_user_id
+         WHERE ($1::text IS NULL OR strpos(c.phone, $1) > 0 OR strpos(c.name, $1) > 0)
+           AND ($2::text IS NULL
+                OR ($2 = 'special_needs' AND c.special_needs)
+                OR ($2 = 'key_account' AND c.key_account)
+                OR ($2 = 'representative' AND c.representative_user_id IS NOT NULL)
+                OR ($2 = 'notes' AND c.notes <> ''))
+         ORDER BY c.updated_at DESC, c.id DESC
+         LIMIT $3
+        """,
+        text,
+        flag,
+        limit,
+    )

@@ -355,3 +355,144 @@ async def delete_filter(conn: asyncpg.Connection, user_id: int, filter_id: int) 
         user_id,
     )
     return deleted is not None
+
+
+# ------------------------------------------------------------------ administration
+
+# What the administrators' list shows besides the user: the enterprise's code, whether
+# the account is locked after failed logins, and how many sessions are open.
+_ADMIN_COLUMNS = f"""{_USER_COLUMNS}, e.code AS enterprise_code,
+    t.locked_at, coalesce(t.failures, 0) AS failures,
+    (SELECT count(*) FROM sessions s WHERE s.user_id = u.id AND s.expires_at > $1)
+        AS open_sessions"""
+_ADMIN_FROM = """users u
+    LEFT JOIN enterprises e ON e.id = u.enterprise_id
+    LEFT JOIN login_throttles t ON t.scope = 'account' AND t.key = lower(u.username)"""
+
+
+async def search_users(
+    conn: asyncpg.Connection,
+    *,
+    now: dt.datetime,
+    text: str | None,
+    role: str | None,
+    hotline_code: str | None,
+    enterprise_id: int | None,
+    active: bool | None,
+    limit: int,
+) -> list[asyncpg.Record]:
+    """Users by name (part of the username or display name), role, hotline (their own or
+    one given besides), enterprise and state, by username."""
+    return await conn.fetch(
+        f"""
+        SELECT {_ADMIN_COLUMNS} FROM {_ADMIN_FROM}
+         WHERE ($2::text IS NULL OR strpos(lower(u.username), lower($2)) > 0
+                OR strpos(lower(u.display_name), lower($2)) > 0)
+           AND ($3::text IS NULL OR u.role = $3)
+           AND ($4::text IS NULL OR u.hotline_code = $4
+                OR EXISTS (SELECT 1 FROM user_hotlines h
+                            WHERE h.user_id = u.id AND h.hotline_code = $4))
+           AND ($5::bigint IS NULL OR u.enterprise_id = $5)
+           AND ($6::boolean IS NULL OR u.active = $6)
+         ORDER BY lower(u.username)
+         LIMIT $7
+        """,
+        now,
+        text,
+        role,
+        hotline_code,
+        enterprise_id,
+        active,
+        limit,
+    )
+
+
+async def admin_user(
+    conn: asyncpg.Connection, user_id: int, now: dt.datetime, *, for_update: bool = False
+) -> asyncpg.Record | None:
+    """One user as the administrators' list shows it; ``for_update`` locks its row."""
+    return await conn.fetchrow(
+        f"SELECT {_ADMIN_COLUMNS} FROM {_ADMIN_FROM} WHERE u.id = $2"
+        + (" FOR UPDATE OF u" if for_update else ""),
+        now,
+        user_id,
+    )
+
+
+async def update_user(
+    conn: asyncpg.Connection,
+    user_id: int,
+    *,
+    display_name: str,
+    role: str,
+    enterprise_id: int | None,
+    hotline_code: str | None,
+) -> None:
+    await conn.execute(
+        """
+        UPDATE users SET display_name = $2, role = $3, enterprise_id = $4, hotline_code = $5
+         WHERE id = $1
+        """,
+        user_id,
+        display_name,
+        role,
+        enterprise_id,
+        hotline_code,
+    )
+
+
+async def set_user_active(conn: asyncpg.Connection, user_id: int, active: bool) -> None:
+    await conn.execute("UPDATE users SET active = $2 WHERE id = $1", user_id, active)
+
+
+async def set_password_hash(conn: asyncpg.Connection, user_id: int, password_hash: str) -> None:
+    await conn.execute("UPDATE users SET password_hash = $2 WHERE id = $1", user_id, password_hash)
+
+
+async def delete_user_sessions(
+    conn: asyncpg.Connection, user_id: int, *, keep: bytes | None = None
+) -> int:
+    """End the user's sessions (but ``keep``); returns how many were open."""
+    result = await conn.execute(
+        "DELETE FROM sessions WHERE user_id = $1 AND ($2::bytea IS NULL OR token_hash <> $2)",
+        user_id,
+        keep,
+    )
+    return int(result.split()[-1])
+
+
+_KEY_COLUMNS = """k.id, k.enterprise_id, k.name, k.key_prefix, k.created_at, k.last_used_at,
+    k.revoked_at, u.username AS created_by"""
+
+
+async def list_api_keys(conn: asyncpg.Connection, enterprise_id: int) -> list[asyncpg.Record]:
+    """An enterprise's keys, live ones first, newest first."""
+    return await conn.fetch(
+        f"""
+        SELECT {_KEY_COLUMNS} FROM api_keys k LEFT JOIN users u ON u.id = k.created_by
+         WHERE k.enterprise_id = $1
+         ORDER BY k.revoked_at IS NOT NULL, k.created_at DESC, k.id DESC
+        """,
+        enterprise_id,
+    )
+
+
+async def get_api_key(
+    conn: asyncpg.Connection, enterprise_id: int, key_id: int
+) -> asyncpg.Record | None:
+    return await conn.fetchrow(
+        f"""
+        SELECT {_KEY_COLUMNS} FROM api_keys k LEFT JOIN users u ON u.id = k.created_by
+         WHERE k.enterprise_id = $1 AND k.id = $2
+        """,
+        enterprise_id,
+        key_id,
+    )
+
+
+async def revoke_api_key(conn: asyncpg.Connection, key_id: int, now: dt.datetime) -> bool:
+    """Revoke a live key; False if it was already revoked."""
+    result = await conn.execute(
+        "UPDATE api_keys SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL", key_id, now
+    )
+    return result != "UPDATE 0"

@@ -6,13 +6,23 @@ import asyncio
 import datetime as dt
 import hashlib
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import asyncpg
 
 from hotline import i18n
+from hotline.audit import record_change
 from hotline.db import transaction
-from hotline.errors import DomainError, Forbidden, InvalidInput, NotAuthenticated, TooManyRequests
+from hotline.errors import (
+    Conflict,
+    DomainError,
+    Forbidden,
+    InvalidInput,
+    NotAuthenticated,
+    TooManyRequests,
+)
 from hotline.reference import queries as ref
 from hotline.users import queries
 from hotline.users.models import CENTRE_ROLES, ENTERPRISE_ROLES, Actor, Role
@@ -49,25 +59,50 @@ def actor_from_row(row: asyncpg.Record) -> Actor:
     )
 
 
-async def check_new_user(
+# Generated passwords: no letters that read alike (0/O, 1/l/I), as they are read out to
+# their user; 16 of these 55 signs are about 92 bits.
+PASSWORD_ALPHABET = "abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+GENERATED_PASSWORD_LENGTH = 16
+
+
+def generate_password() -> str:
+    return "".join(secrets.choice(PASSWORD_ALPHABET) for _ in range(GENERATED_PASSWORD_LENGTH))
+
+
+def check_password(password: str) -> dict[str, str | i18n.Text]:
+    """The fault of a password chosen by a person, as a field of an error (empty: none)."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        return {
+            "password": i18n.Text(
+                "must be at least {length} characters", length=MIN_PASSWORD_LENGTH
+            )
+        }
+    return {}
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Where a user works: its role, its enterprise (enterprise roles) or its hotlines
+    (centre roles: its own and those given besides)."""
+
+    role: Role
+    enterprise_id: int | None
+    hotline_code: str | None
+    hotlines: list[str]
+
+
+async def check_placement(
     conn: asyncpg.Connection,
     *,
-    username: str,
-    password: str,
     role: str,
     enterprise_code: str | None,
     hotline_code: str | None,
-) -> tuple[Role, int | None]:
-    """Validate a new user; returns the role and the enterprise id it belongs to."""
+    hotlines: list[str],
+) -> tuple[Placement, dict[str, str | i18n.Text]]:
+    """A role with its enterprise or hotlines, and the fields at fault: an enterprise
+    role needs an existing enterprise and works for no hotline; a centre role belongs to
+    no enterprise; every hotline must exist."""
     fields: dict[str, str | i18n.Text] = {}
-    if not username.strip() or len(username) > 64:
-        fields["username"] = "must be 1 to 64 characters"
-    elif await queries.username_taken(conn, username):
-        fields["username"] = "is already taken"
-    if len(password) < MIN_PASSWORD_LENGTH:
-        fields["password"] = i18n.Text(
-            "must be at least {length} characters", length=MIN_PASSWORD_LENGTH
-        )
     try:
         parsed_role = Role(role)
     except ValueError:
@@ -80,13 +115,69 @@ async def check_new_user(
             fields["enterprise"] = "an enterprise role needs an existing enterprise code"
         else:
             enterprise_id = enterprise["id"]
+        if hotline_code or hotlines:
+            fields["hotlines"] = "only agents, supervisors and admins work for hotlines"
     elif enterprise_code:
         fields["enterprise"] = "only enterprise roles belong to an enterprise"
     if hotline_code and await ref.get_hotline(conn, hotline_code) is None:
         fields["hotline"] = "unknown hotline"
+    unknown = [c for c in hotlines if await ref.get_hotline(conn, c) is None]
+    if unknown:
+        fields["hotlines"] = i18n.Text("unknown hotline(s): {codes}", codes=", ".join(unknown))
+    more = sorted(set(hotlines) - {hotline_code})
+    return Placement(parsed_role, enterprise_id, hotline_code or None, more), fields
+
+
+def username_taken() -> Conflict:
+    return Conflict(
+        "this username is already taken",
+        code="username_taken",
+        fields={"username": "is already taken"},
+    )
+
+
+async def check_new_user(
+    conn: asyncpg.Connection,
+    *,
+    username: str,
+    password: str,
+    role: str,
+    enterprise_code: str | None,
+    hotline_code: str | None,
+    hotlines: list[str],
+) -> Placement:
+    """Validate a new user: ``InvalidInput`` naming the fields at fault, then
+    ``Conflict`` (``username_taken``) for a name already in use (any case)."""
+    fields: dict[str, str | i18n.Text] = {}
+    if not username.strip() or len(username) > 64:
+        fields["username"] = "must be 1 to 64 characters"
+    fields |= check_password(password)
+    placement, faults = await check_placement(
+        conn,
+        role=role,
+        enterprise_code=enterprise_code,
+        hotline_code=hotline_code,
+        hotlines=hotlines,
+    )
+    fields |= faults
     if fields:
         raise InvalidInput("the user cannot be created", code="invalid_user", fields=fields)
-    return parsed_role, enterprise_id
+    if await queries.username_taken(conn, username.strip()):
+        raise username_taken()
+    return placement
+
+
+def user_state(row: asyncpg.Record) -> dict[str, Any]:
+    """A user as the record of administrators' changes keeps it (no password hash)."""
+    return {
+        "username": row["username"],
+        "display_name": row["display_name"],
+        "role": row["role"],
+        "enterprise_id": row["enterprise_id"],
+        "hotline_code": row["hotline_code"],
+        "hotlines": list(row["more_hotlines"]),
+        "active": row["active"],
+    }
 
 
 async def do_create_user(
@@ -98,28 +189,45 @@ async def do_create_user(
     display_name: str = "",
     enterprise_code: str | None = None,
     hotline_code: str | None = None,
+    hotlines: Sequence[str] = (),
+    by: int | None = None,
 ) -> asyncpg.Record:
-    parsed_role, enterprise_id = await check_new_user(
+    """A new user, recorded as made by the user ``by`` (None: the command line)."""
+    placement = await check_new_user(
         conn,
         username=username,
         password=password,
         role=role,
         enterprise_code=enterprise_code,
         hotline_code=hotline_code,
+        hotlines=list(hotlines),
     )
-    return await queries.insert_user(
-        conn,
-        username=username.strip(),
-        display_name=display_name.strip() or username.strip(),
-        password_hash=hash_password(password),
-        role=parsed_role.value,
-        enterprise_id=enterprise_id,
-        hotline_code=hotline_code,
+    try:
+        async with conn.transaction():  # a savepoint: the race's loser answers 409
+            row = await queries.insert_user(
+                conn,
+                username=username.strip(),
+                display_name=display_name.strip() or username.strip(),
+                password_hash=hash_password(password),
+                role=placement.role.value,
+                enterprise_id=placement.enterprise_id,
+                hotline_code=placement.hotline_code,
+            )
+    except asyncpg.UniqueViolationError as exc:
+        raise username_taken() from exc
+    if placement.hotlines:
+        await queries.set_user_hotlines(conn, row["id"], placement.hotlines)
+        fresh = await queries.get_user_by_username(conn, row["username"])
+        assert fresh is not None
+        row = fresh
+    await record_change(
+        conn, user_id=by, entity="user", key=str(row["id"]), action="create", after=user_state(row)
     )
+    return row
 
 
 async def do_set_user_hotlines(
-    conn: asyncpg.Connection, username: str, hotline_codes: list[str]
+    conn: asyncpg.Connection, username: str, hotline_codes: list[str], *, by: int | None = None
 ) -> asyncpg.Record:
     """Give a centre user these hotlines besides its own (``hotline_code``); an empty
     list takes them away. Returns the user, with ``more_hotlines``."""
@@ -139,6 +247,15 @@ async def do_set_user_hotlines(
     await queries.set_user_hotlines(conn, user["id"], sorted(set(hotline_codes)))
     updated = await queries.get_user_by_username(conn, username)
     assert updated is not None
+    await record_change(
+        conn,
+        user_id=by,
+        entity="user",
+        key=str(user["id"]),
+        action="hotlines",
+        before=user_state(user),
+        after=user_state(updated),
+    )
     return updated
 
 
@@ -289,9 +406,22 @@ async def open_session(
     return session
 
 
-async def do_unlock_account(conn: asyncpg.Connection, username: str) -> bool:
-    """Lift an account's lock and forget its failures; False if it had none."""
-    return await queries.delete_throttle(conn, "account", account_key(username))
+async def do_unlock_account(
+    conn: asyncpg.Connection, username: str, *, by: int | None = None
+) -> bool:
+    """Lift an account's lock and forget its failures; False if it had none (then
+    nothing is recorded). The change is recorded as made by the user ``by``."""
+    unlocked = await queries.delete_throttle(conn, "account", account_key(username))
+    if unlocked:
+        user = await queries.get_user_by_username(conn, username)
+        await record_change(
+            conn,
+            user_id=by,
+            entity="user",
+            key=str(user["id"]) if user else account_key(username),
+            action="unlock",
+        )
+    return unlocked
 
 
 async def list_login_attempts(
@@ -357,7 +487,8 @@ async def check_new_api_key(
 async def do_create_api_key(
     conn: asyncpg.Connection, *, enterprise_id: int, name: str, created_by: int | None
 ) -> tuple[str, asyncpg.Record]:
-    """A new key for an enterprise system. The clear key is returned once, never stored."""
+    """A new key for an enterprise system, recorded as made by ``created_by``. The clear
+    key is returned once, never stored (nor recorded)."""
     key = API_KEY_PREFIX + secrets.token_urlsafe(32)
     row = await queries.insert_api_key(
         conn,
@@ -367,7 +498,25 @@ async def do_create_api_key(
         key_hash=hash_token(key),
         created_by=created_by,
     )
+    await record_change(
+        conn,
+        user_id=created_by,
+        entity="api_key",
+        key=str(row["id"]),
+        action="create",
+        after=api_key_state(row),
+    )
     return key, row
+
+
+def api_key_state(row: asyncpg.Record) -> dict[str, Any]:
+    """A key as the record of changes keeps it: never its hash."""
+    return {
+        "enterprise_id": row["enterprise_id"],
+        "name": row["name"],
+        "key_prefix": row["key_prefix"],
+        "revoked": row.get("revoked_at") is not None,
+    }
 
 
 async def api_key_actor(conn: asyncpg.Connection, key: str, now: dt.datetime) -> Actor | None:

@@ -9,9 +9,12 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
+import asyncpg
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
+from hotline.audit import record_change
+from hotline.db import transaction
 from hotline.errors import InvalidInput, NotFound
 from hotline.users.models import Role
 from integrations.enterprise_webhooks import queries
@@ -75,9 +78,11 @@ async def put_webhook(request: web.Request) -> web.Response:
     # Every change of URL gets a new secret: the old receiver's secret says nothing
     # about the new one.
     secret = secrets.token_urlsafe(32)
-    async with request.app[POOL].acquire() as conn:
+    async with transaction(request.app[POOL]) as conn:
+        before = await queries.get_webhook(conn, enterprise_id)
         if not await queries.set_webhook(conn, enterprise_id, url=body.url, secret=secret):
             raise NotFound("no such enterprise")  # removed meanwhile
+        await _record(request, conn, enterprise_id, "set", before, body.url)
     return json_response({"url": body.url, "secret": secret})
 
 
@@ -91,10 +96,48 @@ async def put_webhook(request: web.Request) -> web.Response:
 )
 async def delete_webhook(request: web.Request) -> web.Response:
     enterprise_id = _enterprise_in_scope(request)
-    async with request.app[POOL].acquire() as conn:
+    async with transaction(request.app[POOL]) as conn:
+        before = await queries.get_webhook(conn, enterprise_id)
         if not await queries.set_webhook(conn, enterprise_id, url=None, secret=None):
             raise NotFound("no such enterprise")
+        await _record(request, conn, enterprise_id, "remove", before, None)
     return web.Response(status=204)
+
+
+async def _record(
+    request: web.Request,
+    conn: asyncpg.Connection,
+    enterprise_id: int,
+    action: str,
+    before: asyncpg.Record | None,
+    url: str | None,
+) -> None:
+    """Note the change of URL among the administrators' changes (never the secret)."""
+    await record_change(
+        conn,
+        user_id=require_actor(request).user_id,
+        entity="webhook",
+        key=str(enterprise_id),
+        action=action,
+        before={"url": before["webhook_url"] if before else None},
+        after={"url": url},
+    )
+
+
+@routes.route(
+    "GET",
+    WEBHOOK_PATH,
+    summary="The enterprise's webhook URL (null: none); the secret is never shown again",
+    tag="webhooks",
+    roles=WEBHOOK_ROLES,
+)
+async def get_webhook(request: web.Request) -> web.Response:
+    enterprise_id = _enterprise_in_scope(request)
+    async with request.app[POOL].acquire() as conn:
+        row = await queries.get_webhook(conn, enterprise_id)
+    if row is None:
+        raise NotFound("no such enterprise")
+    return json_response({"enterprise_id": enterprise_id, "url": row["webhook_url"]})
 
 
 @routes.route(

@@ -43,9 +43,16 @@ async def roll_repeats(conn: asyncpg.Connection, day: dt.date) -> None:
 
 
 async def day_descriptions(conn: asyncpg.Connection, day: dt.date) -> list[asyncpg.Record]:
-    """The descriptions of the orders registered on the day, with their hotline."""
+    """The descriptions of the orders registered on the day, with their hotline, each
+    text once with the number of orders that carry it (the same words repeated by a
+    wave of callers are cut once)."""
     return await conn.fetch(
-        f"SELECT o.hotline_code, o.description FROM work_orders o WHERE {_DAY}", day
+        f"""
+        SELECT o.hotline_code, o.description, count(*)::int AS n
+          FROM work_orders o WHERE {_DAY}
+         GROUP BY o.hotline_code, o.description
+        """,
+        day,
     )
 
 

@@ -83,8 +83,8 @@ async def roll_day(conn: asyncpg.Connection, day: dt.date) -> None:
     (reports.days.service.do_roll_up)."""
     await queries.roll_repeats(conn, day)
     rows = await queries.day_descriptions(conn, day)
-    pairs = [(r["hotline_code"], r["description"]) for r in rows]
-    counted = await asyncio.to_thread(count_words, pairs)  # jieba blocks
+    texts = [(r["hotline_code"], r["description"], r["n"]) for r in rows]
+    counted = await asyncio.to_thread(count_words, texts)  # jieba blocks
     await queries.replace_words(conn, day, counted)
 
 

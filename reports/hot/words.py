@@ -53,17 +53,20 @@ def order_words(description: str, words: Words, stop: frozenset[str]) -> set[str
 
 
 def count_words(
-    descriptions: Iterable[tuple[str, str]],
+    descriptions: Iterable[tuple[str, str, int]],
     *,
     words: Words | None = None,
     stop: frozenset[str] | None = None,
     kept: int = KEPT_PER_DAY,
 ) -> dict[str, list[tuple[str, int]]]:
     """Per hotline, its first ``kept`` words by the number of descriptions that have
-    them, from (hotline, description) pairs. Blocking (jieba): run it in a thread."""
+    them, from (hotline, description, how many orders carry it) triples. Blocking
+    (jieba): run it in a thread."""
     words = words or shared_words()
     stop = stopwords() if stop is None else stop
     counters: dict[str, Counter[str]] = {}
-    for hotline, description in descriptions:
-        counters.setdefault(hotline, Counter()).update(order_words(description, words, stop))
+    for hotline, description, orders in descriptions:
+        counter = counters.setdefault(hotline, Counter())
+        for word in order_words(description, words, stop):
+            counter[word] += orders
     return {hotline: counter.most_common(kept) for hotline, counter in counters.items()}

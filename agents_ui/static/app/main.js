@@ -1,5 +1,5 @@
-// The console's shell: login, the header (role navigation, live state, language), and a
-// small hash router. Every screen is a module under views/; templates show user text only
+// The console's shell: login, the header (live state, language), the left-hand menu
+// (menu.js: per role, folding to icons, a drawer on a phone), and a small hash router. Every screen is a module under views/; templates show user text only
 // through {{ }} — never v-html.
 
 import { computed, createApp, reactive, ref, registerRuntimeCompiler, watch } from "vue";
@@ -41,9 +41,16 @@ import RankingsPage from "./views/rankings.js";
 import { NoticePage, NoticesPage } from "./views/notices.js";
 import NotificationSettingsPage from "./views/notification_settings.js";
 import ReportsPage from "./views/reports.js";
+import AdminUsersPage from "./views/admin/users.js";
+import AdminIntegrationsPage from "./views/admin/integrations.js";
+import AdminCallersPage from "./views/admin/callers.js";
+import AdminChangesPage from "./views/admin/changes.js";
+import { MenuIcon } from "./views/admin/common.js";
+import { menuFor } from "./menu.js";
 import { Countdown, Logo, StatusTag } from "./views/common.js";
 import {
-  CALL_TAKER_ROLES, CENTRE_ROLES, KB_READER_ROLES, KB_WRITER_ROLES, SUPERVISOR_ROLES, UNIT_ROLES,
+  ADMIN_ROLES, CALL_TAKER_ROLES, CENTRE_ROLES, KB_READER_ROLES, KB_WRITER_ROLES, SUPERVISOR_ROLES,
+  UNIT_ROLES,
 } from "./vocab.js";
 import { renders } from "./templates.gen.js";
 
@@ -84,7 +91,31 @@ const ROUTES = [
   { path: "/notices", component: NoticesPage, roles: [...SUPERVISOR_ROLES, ...UNIT_ROLES] },
   { path: "/notices/:id", component: NoticePage, roles: [...SUPERVISOR_ROLES, ...UNIT_ROLES] },
   { path: "/notifications", component: NotificationSettingsPage, roles: ["admin"], nav: "notifyUi.nav" },
+  // 系统管理 (the menu's items in menu.js).
+  { path: "/admin/users", component: AdminUsersPage, roles: ADMIN_ROLES },
+  { path: "/admin/integrations", component: AdminIntegrationsPage, roles: ADMIN_ROLES },
+  { path: "/admin/callers", component: AdminCallersPage, roles: ADMIN_ROLES },
+  { path: "/admin/changes", component: AdminChangesPage, roles: ADMIN_ROLES },
 ];
+
+// The menu's state kept across visits: folded to icons, and the groups closed.
+const MENU_KEY = "hotline.menu";
+
+function savedMenu() {
+  try {
+    return JSON.parse(window.localStorage.getItem(MENU_KEY)) || {};
+  } catch {
+    return {}; // storage disabled or garbled: the menu open, as new
+  }
+}
+
+function saveMenu(state) {
+  try {
+    window.localStorage.setItem(MENU_KEY, JSON.stringify(state));
+  } catch {
+    // Not remembered: it still applies to this page.
+  }
+}
 
 const route = reactive({ path: "", params: {} });
 
@@ -190,13 +221,34 @@ const NotFound = {
 };
 
 const Shell = {
-  components: { LoginPage, Logo },
+  components: { LoginPage, Logo, MenuIcon },
   setup() {
     const { t, locale } = useI18n();
     const elLocale = computed(() => (locale.value === "en" ? en : zhCn));
-    const nav = computed(() =>
-      ROUTES.filter((r) => r.nav && session.user && r.roles.includes(session.user.role)),
-    );
+    const menu = computed(() => (session.user ? menuFor(session.user.role, ROUTES) : []));
+    const saved = savedMenu();
+    // Folded: the menu shows its icons only (wide screens); open: the drawer is out (phones).
+    const folded = ref(!!saved.folded);
+    const closedGroups = reactive(new Set(saved.closed || []));
+    const drawer = ref(false);
+    const remember = () => saveMenu({ folded: folded.value, closed: [...closedGroups] });
+    function toggleMenu() {
+      if (window.matchMedia("(max-width: 900px)").matches) drawer.value = !drawer.value;
+      else {
+        folded.value = !folded.value;
+        remember();
+      }
+    }
+    function toggleGroup(key) {
+      if (folded.value) {
+        folded.value = false; // a folded group's icon opens the menu on it
+        closedGroups.delete(key);
+      } else if (closedGroups.has(key)) closedGroups.delete(key);
+      else closedGroups.add(key);
+      remember();
+    }
+    // A link followed on a phone puts the drawer away.
+    watch(() => route.path, () => (drawer.value = false));
     const current = computed(() => {
       const m = matched.value;
       if (!m) return NotFound;
@@ -219,15 +271,24 @@ const Shell = {
       const here = route.path.split("?")[0];
       return here === path || here.startsWith(path + "/");
     };
-    return { t, session, refs, live, nav, current, routeKey, route, elLocale, toggleLocale, logout, isActive };
+    const groupActive = (group) =>
+      group.path ? isActive(group.path) : group.items.some((i) => isActive(i.path));
+    return {
+      t, session, refs, live, menu, folded, closedGroups, drawer, toggleMenu, toggleGroup, current,
+      routeKey, route, elLocale, toggleLocale, logout, isActive, groupActive,
+    };
   },
   template: `
   <el-config-provider :locale="elLocale">
     <div v-if="!session.checked" class="boot">{{ t('app.loading') }}</div>
     <LoginPage v-else-if="!session.user" />
     <div v-else-if="!refs.loaded" class="boot">{{ t('app.loading') }}</div>
-    <div v-else class="shell">
+    <div v-else class="shell" :class="{ folded, 'drawer-open': drawer }">
       <header class="topbar">
+        <button type="button" class="menu-toggle" data-test="menu-toggle" :aria-label="t('menuUi.toggle')"
+                :aria-expanded="String(drawer || !folded)" @click="toggleMenu">
+          <MenuIcon name="bars" />
+        </button>
         <a class="brand" href="#/">
           <Logo :size="30" />
           <span class="brand-text">
@@ -235,10 +296,6 @@ const Shell = {
             <span class="brand-sub">{{ t('app.lines') }}</span>
           </span>
         </a>
-        <nav class="nav">
-          <a v-for="item in nav" :key="item.path" :href="'#' + item.path"
-             :class="{ active: isActive(item.path) }">{{ t(item.nav) }}</a>
-        </nav>
         <div class="top-right">
           <span class="live-state" :class="live.state" data-test="live-state">
             <i class="dot"></i>{{ t('live.' + live.state) }}
@@ -248,9 +305,34 @@ const Shell = {
           <el-button text class="logout" @click="logout">{{ t('app.logout') }}</el-button>
         </div>
       </header>
-      <main class="page">
-        <component :is="current" :key="routeKey" :params="route.params" />
-      </main>
+      <div class="shell-body">
+        <aside class="side">
+          <nav class="nav side-menu" data-test="menu" :aria-label="t('menuUi.label')">
+            <template v-for="group in menu" :key="group.key">
+              <a v-if="group.path" :href="'#' + group.path" class="menu-link menu-top" :data-menu="group.key"
+                 :class="{ active: isActive(group.path) }" :title="t(group.label)">
+                <MenuIcon :name="group.icon" /><span class="menu-text">{{ t(group.label) }}</span>
+              </a>
+              <div v-else class="menu-group" :data-menu="group.key"
+                   :class="{ closed: closedGroups.has(group.key), active: groupActive(group) }">
+                <button type="button" class="menu-link menu-top" :title="t(group.label)"
+                        :aria-expanded="String(!closedGroups.has(group.key))" @click="toggleGroup(group.key)">
+                  <MenuIcon :name="group.icon" /><span class="menu-text">{{ t(group.label) }}</span>
+                  <span class="menu-caret" aria-hidden="true"></span>
+                </button>
+                <div class="menu-items">
+                  <a v-for="item in group.items" :key="item.path" :href="'#' + item.path" class="menu-link"
+                     :class="{ active: isActive(item.path) }">{{ t(item.label) }}</a>
+                </div>
+              </div>
+            </template>
+          </nav>
+        </aside>
+        <div class="side-backdrop" @click="drawer = false"></div>
+        <main class="page">
+          <component :is="current" :key="routeKey" :params="route.params" />
+        </main>
+      </div>
     </div>
   </el-config-provider>`,
 };

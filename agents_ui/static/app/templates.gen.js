@@ -4,7 +4,7 @@
 import { Fragment as _Fragment, createBlock as _createBlock, createCommentVNode as _createCommentVNode, createElementBlock as _createElementBlock, createElementVNode as _createElementVNode, createTextVNode as _createTextVNode, createVNode as _createVNode, normalizeClass as _normalizeClass, normalizeStyle as _normalizeStyle, openBlock as _openBlock, renderList as _renderList, resolveComponent as _resolveComponent, resolveDirective as _resolveDirective, resolveDynamicComponent as _resolveDynamicComponent, toDisplayString as _toDisplayString, vShow as _vShow, withCtx as _withCtx, withDirectives as _withDirectives, withKeys as _withKeys, withModifiers as _withModifiers } from "vue";
 
 export const renders = new Map([
-  // main.js:147
+  // main.js:178
   [
     "\n  <div class=\"login-screen\">\n    <div class=\"login-card\">\n      <section class=\"login-brand\">\n        <Logo :size=\"44\" />\n        <h1>{{ t('app.name') }}</h1>\n        <p class=\"lines\">{{ t('app.lines') }}</p>\n        <ul class=\"login-points\">\n          <li>12319 {{ t('domain.water') }} · {{ t('domain.gas') }} · {{ t('domain.heating') }}</li>\n          <li>{{ t('login.subtitle') }}</li>\n        </ul>\n        <p class=\"login-foot\">{{ t('login.footer') }}</p>\n      </section>\n      <section class=\"login-form\">\n        <div class=\"login-form-head\">\n          <h2>{{ t('login.title') }}</h2>\n          <el-button text size=\"small\" data-test=\"lang\" @click=\"toggle\">{{ t('app.language') }}</el-button>\n        </div>\n        <el-form label-position=\"top\" @submit.prevent=\"submit\">\n          <el-form-item :label=\"t('login.username')\">\n            <el-input v-model=\"form.username\" name=\"username\" autocomplete=\"username\" size=\"large\" autofocus />\n          </el-form-item>\n          <el-form-item :label=\"t('login.password')\">\n            <el-input v-model=\"form.password\" name=\"password\" type=\"password\" autocomplete=\"current-password\"\n                      size=\"large\" show-password @keyup.enter=\"submit\" />\n          </el-form-item>\n          <el-alert v-if=\"error\" :title=\"error\" type=\"error\" :closable=\"false\" show-icon class=\"login-error\" />\n          <el-button type=\"primary\" size=\"large\" class=\"login-submit\" native-type=\"submit\" :loading=\"busy\"\n                     data-test=\"login-submit\">{{ t('login.submit') }}</el-button>\n        </el-form>\n      </section>\n    </div>\n  </div>",
     (() => {
@@ -121,7 +121,7 @@ export const renders = new Map([
       }
     })(),
   ],
-  // main.js:187
+  // main.js:218
   [
     "<el-result icon=\"warning\" :title=\"t('app.notFound')\">\n      <template #extra><el-button type=\"primary\" @click=\"home\">{{ t('app.backHome') }}</el-button></template>\n    </el-result>",
     (() => {
@@ -149,9 +149,9 @@ export const renders = new Map([
       }
     })(),
   ],
-  // main.js:224
+  // main.js:281
   [
-    "\n  <el-config-provider :locale=\"elLocale\">\n    <div v-if=\"!session.checked\" class=\"boot\">{{ t('app.loading') }}</div>\n    <LoginPage v-else-if=\"!session.user\" />\n    <div v-else-if=\"!refs.loaded\" class=\"boot\">{{ t('app.loading') }}</div>\n    <div v-else class=\"shell\">\n      <header class=\"topbar\">\n        <a class=\"brand\" href=\"#/\">\n          <Logo :size=\"30\" />\n          <span class=\"brand-text\">\n            <span class=\"brand-name\">{{ t('app.name') }}</span>\n            <span class=\"brand-sub\">{{ t('app.lines') }}</span>\n          </span>\n        </a>\n        <nav class=\"nav\">\n          <a v-for=\"item in nav\" :key=\"item.path\" :href=\"'#' + item.path\"\n             :class=\"{ active: isActive(item.path) }\">{{ t(item.nav) }}</a>\n        </nav>\n        <div class=\"top-right\">\n          <span class=\"live-state\" :class=\"live.state\" data-test=\"live-state\">\n            <i class=\"dot\"></i>{{ t('live.' + live.state) }}\n          </span>\n          <el-button text class=\"lang\" data-test=\"lang\" @click=\"toggleLocale\">{{ t('app.language') }}</el-button>\n          <span class=\"who\">{{ session.user.name }}<small>{{ t('roles.' + session.user.role) }}</small></span>\n          <el-button text class=\"logout\" @click=\"logout\">{{ t('app.logout') }}</el-button>\n        </div>\n      </header>\n      <main class=\"page\">\n        <component :is=\"current\" :key=\"routeKey\" :params=\"route.params\" />\n      </main>\n    </div>\n  </el-config-provider>",
+    "\n  <el-config-provider :locale=\"elLocale\">\n    <div v-if=\"!session.checked\" class=\"boot\">{{ t('app.loading') }}</div>\n    <LoginPage v-else-if=\"!session.user\" />\n    <div v-else-if=\"!refs.loaded\" class=\"boot\">{{ t('app.loading') }}</div>\n    <div v-else class=\"shell\" :class=\"{ folded, 'drawer-open': drawer }\">\n      <header class=\"topbar\">\n        <button type=\"button\" class=\"menu-toggle\" data-test=\"menu-toggle\" :aria-label=\"t('menuUi.toggle')\"\n                :aria-expanded=\"String(drawer || !folded)\" @click=\"toggleMenu\">\n          <MenuIcon name=\"bars\" />\n        </button>\n        <a class=\"brand\" href=\"#/\">\n          <Logo :size=\"30\" />\n          <span class=\"brand-text\">\n            <span class=\"brand-name\">{{ t('app.name') }}</span>\n            <span class=\"brand-sub\">{{ t('app.lines') }}</span>\n          </span>\n        </a>\n        <div class=\"top-right\">\n          <span class=\"live-state\" :class=\"live.state\" data-test=\"live-state\">\n            <i class=\"dot\"></i>{{ t('live.' + live.state) }}\n          </span>\n          <el-button text class=\"lang\" data-test=\"lang\" @click=\"toggleLocale\">{{ t('app.language') }}</el-button>\n          <span class=\"who\">{{ session.user.name }}<small>{{ t('roles.' + session.user.role) }}</small></span>\n          <el-button text class=\"logout\" @click=\"logout\">{{ t('app.logout') }}</el-button>\n        </div>\n      </header>\n      <div class=\"shell-body\">\n        <aside class=\"side\">\n          <nav class=\"nav side-menu\" data-test=\"menu\" :aria-label=\"t('menuUi.label')\">\n            <template v-for=\"group in menu\" :key=\"group.key\">\n              <a v-if=\"group.path\" :href=\"'#' + group.path\" class=\"menu-link menu-top\" :data-menu=\"group.key\"\n                 :class=\"{ active: isActive(group.path) }\" :title=\"t(group.label)\">\n                <MenuIcon :name=\"group.icon\" /><span class=\"menu-text\">{{ t(group.label) }}</span>\n              </a>\n              <div v-else class=\"menu-group\" :data-menu=\"group.key\"\n                   :class=\"{ closed: closedGroups.has(group.key), active: groupActive(group) }\">\n                <button type=\"button\" class=\"menu-link menu-top\" :title=\"t(group.label)\"\n                        :aria-expanded=\"String(!closedGroups.has(group.key))\" @click=\"toggleGroup(group.key)\">\n                  <MenuIcon :name=\"group.icon\" /><span class=\"menu-text\">{{ t(group.label) }}</span>\n                  <span class=\"menu-caret\" aria-hidden=\"true\"></span>\n                </button>\n                <div class=\"menu-items\">\n                  <a v-for=\"item in group.items\" :key=\"item.path\" :href=\"'#' + item.path\" class=\"menu-link\"\n                     :class=\"{ active: isActive(item.path) }\">{{ t(item.label) }}</a>\n                </div>\n              </div>\n            </template>\n          </nav>\n        </aside>\n        <div class=\"side-backdrop\" @click=\"drawer = false\"></div>\n        <main class=\"page\">\n          <component :is=\"current\" :key=\"routeKey\" :params=\"route.params\" />\n        </main>\n      </div>\n    </div>\n  </el-config-provider>",
     (() => {
       const _hoisted_1 = {
         key: 0,
@@ -161,11 +161,8 @@ export const renders = new Map([
         key: 2,
         class: "boot"
       }
-      const _hoisted_3 = {
-        key: 3,
-        class: "shell"
-      }
-      const _hoisted_4 = { class: "topbar" }
+      const _hoisted_3 = { class: "topbar" }
+      const _hoisted_4 = ["aria-label", "aria-expanded"]
       const _hoisted_5 = {
         class: "brand",
         href: "#/"
@@ -173,14 +170,23 @@ export const renders = new Map([
       const _hoisted_6 = { class: "brand-text" }
       const _hoisted_7 = { class: "brand-name" }
       const _hoisted_8 = { class: "brand-sub" }
-      const _hoisted_9 = { class: "nav" }
-      const _hoisted_10 = ["href"]
-      const _hoisted_11 = { class: "top-right" }
-      const _hoisted_12 = { class: "who" }
-      const _hoisted_13 = { class: "page" }
+      const _hoisted_9 = { class: "top-right" }
+      const _hoisted_10 = { class: "who" }
+      const _hoisted_11 = { class: "shell-body" }
+      const _hoisted_12 = { class: "side" }
+      const _hoisted_13 = ["aria-label"]
+      const _hoisted_14 = ["href", "data-menu", "title"]
+      const _hoisted_15 = { class: "menu-text" }
+      const _hoisted_16 = ["data-menu"]
+      const _hoisted_17 = ["title", "aria-expanded", "onClick"]
+      const _hoisted_18 = { class: "menu-text" }
+      const _hoisted_19 = { class: "menu-items" }
+      const _hoisted_20 = ["href"]
+      const _hoisted_21 = { class: "page" }
 
       return function render(_ctx, _cache) {
         const _component_LoginPage = _resolveComponent("LoginPage")
+        const _component_MenuIcon = _resolveComponent("MenuIcon")
         const _component_Logo = _resolveComponent("Logo")
         const _component_el_button = _resolveComponent("el-button")
         const _component_el_config_provider = _resolveComponent("el-config-provider")
@@ -193,8 +199,21 @@ export const renders = new Map([
                 ? (_openBlock(), _createBlock(_component_LoginPage, { key: 1 }))
                 : (!_ctx.refs.loaded)
                   ? (_openBlock(), _createElementBlock("div", _hoisted_2, _toDisplayString(_ctx.t('app.loading')), 1 /* TEXT */))
-                  : (_openBlock(), _createElementBlock("div", _hoisted_3, [
-                      _createElementVNode("header", _hoisted_4, [
+                  : (_openBlock(), _createElementBlock("div", {
+                      key: 3,
+                      class: _normalizeClass(["shell", { folded: _ctx.folded, 'drawer-open': _ctx.drawer }])
+                    }, [
+                      _createElementVNode("header", _hoisted_3, [
+                        _createElementVNode("button", {
+                          type: "button",
+                          class: "menu-toggle",
+                          "data-test": "menu-toggle",
+                          "aria-label": _ctx.t('menuUi.toggle'),
+                          "aria-expanded": String(_ctx.drawer || !_ctx.folded),
+                          onClick: _cache[0] || (_cache[0] = (...args) => (_ctx.toggleMenu && _ctx.toggleMenu(...args)))
+                        }, [
+                          _createVNode(_component_MenuIcon, { name: "bars" })
+                        ], 8 /* PROPS */, _hoisted_4),
                         _createElementVNode("a", _hoisted_5, [
                           _createVNode(_component_Logo, { size: 30 }),
                           _createElementVNode("span", _hoisted_6, [
@@ -202,21 +221,12 @@ export const renders = new Map([
                             _createElementVNode("span", _hoisted_8, _toDisplayString(_ctx.t('app.lines')), 1 /* TEXT */)
                           ])
                         ]),
-                        _createElementVNode("nav", _hoisted_9, [
-                          (_openBlock(true), _createElementBlock(_Fragment, null, _renderList(_ctx.nav, (item) => {
-                            return (_openBlock(), _createElementBlock("a", {
-                              key: item.path,
-                              href: '#' + item.path,
-                              class: _normalizeClass({ active: _ctx.isActive(item.path) })
-                            }, _toDisplayString(_ctx.t(item.nav)), 11 /* TEXT, CLASS, PROPS */, _hoisted_10))
-                          }), 128 /* KEYED_FRAGMENT */))
-                        ]),
-                        _createElementVNode("div", _hoisted_11, [
+                        _createElementVNode("div", _hoisted_9, [
                           _createElementVNode("span", {
                             class: _normalizeClass(["live-state", _ctx.live.state]),
                             "data-test": "live-state"
                           }, [
-                            _cache[0] || (_cache[0] = _createElementVNode("i", { class: "dot" }, null, -1 /* CACHED */)),
+                            _cache[2] || (_cache[2] = _createElementVNode("i", { class: "dot" }, null, -1 /* CACHED */)),
                             _createTextVNode(_toDisplayString(_ctx.t('live.' + _ctx.live.state)), 1 /* TEXT */)
                           ], 2 /* CLASS */),
                           _createVNode(_component_el_button, {
@@ -230,7 +240,7 @@ export const renders = new Map([
                             ]),
                             _: 1 /* STABLE */
                           }, 8 /* PROPS */, ["onClick"]),
-                          _createElementVNode("span", _hoisted_12, [
+                          _createElementVNode("span", _hoisted_10, [
                             _createTextVNode(_toDisplayString(_ctx.session.user.name), 1 /* TEXT */),
                             _createElementVNode("small", null, _toDisplayString(_ctx.t('roles.' + _ctx.session.user.role)), 1 /* TEXT */)
                           ]),
@@ -246,16 +256,1463 @@ export const renders = new Map([
                           }, 8 /* PROPS */, ["onClick"])
                         ])
                       ]),
-                      _createElementVNode("main", _hoisted_13, [
-                        (_openBlock(), _createBlock(_resolveDynamicComponent(_ctx.current), {
-                          key: _ctx.routeKey,
-                          params: _ctx.route.params
-                        }, null, 8 /* PROPS */, ["params"]))
+                      _createElementVNode("div", _hoisted_11, [
+                        _createElementVNode("aside", _hoisted_12, [
+                          _createElementVNode("nav", {
+                            class: "nav side-menu",
+                            "data-test": "menu",
+                            "aria-label": _ctx.t('menuUi.label')
+                          }, [
+                            (_openBlock(true), _createElementBlock(_Fragment, null, _renderList(_ctx.menu, (group) => {
+                              return (_openBlock(), _createElementBlock(_Fragment, {
+                                key: group.key
+                              }, [
+                                (group.path)
+                                  ? (_openBlock(), _createElementBlock("a", {
+                                      key: 0,
+                                      href: '#' + group.path,
+                                      class: _normalizeClass(["menu-link menu-top", { active: _ctx.isActive(group.path) }]),
+                                      "data-menu": group.key,
+                                      title: _ctx.t(group.label)
+                                    }, [
+                                      _createVNode(_component_MenuIcon, {
+                                        name: group.icon
+                                      }, null, 8 /* PROPS */, ["name"]),
+                                      _createElementVNode("span", _hoisted_15, _toDisplayString(_ctx.t(group.label)), 1 /* TEXT */)
+                                    ], 10 /* CLASS, PROPS */, _hoisted_14))
+                                  : (_openBlock(), _createElementBlock("div", {
+                                      key: 1,
+                                      class: _normalizeClass(["menu-group", { closed: _ctx.closedGroups.has(group.key), active: _ctx.groupActive(group) }]),
+                                      "data-menu": group.key
+                                    }, [
+                                      _createElementVNode("button", {
+                                        type: "button",
+                                        class: "menu-link menu-top",
+                                        title: _ctx.t(group.label),
+                                        "aria-expanded": String(!_ctx.closedGroups.has(group.key)),
+                                        onClick: $event => (_ctx.toggleGroup(group.key))
+                                      }, [
+                                        _createVNode(_component_MenuIcon, {
+                                          name: group.icon
+                                        }, null, 8 /* PROPS */, ["name"]),
+                                        _createElementVNode("span", _hoisted_18, _toDisplayString(_ctx.t(group.label)), 1 /* TEXT */),
+                                        _cache[3] || (_cache[3] = _createElementVNode("span", {
+                                          class: "menu-caret",
+                                          "aria-hidden": "true"
+                                        }, null, -1 /* CACHED */))
+                                      ], 8 /* PROPS */, _hoisted_17),
+                                      _createElementVNode("div", _hoisted_19, [
+                                        (_openBlock(true), _createElementBlock(_Fragment, null, _renderList(group.items, (item) => {
+                                          return (_openBlock(), _createElementBlock("a", {
+                                            key: item.path,
+                                            href: '#' + item.path,
+                                            class: _normalizeClass(["menu-link", { active: _ctx.isActive(item.path) }])
+                                          }, _toDisplayString(_ctx.t(item.label)), 11 /* TEXT, CLASS, PROPS */, _hoisted_20))
+                                        }), 128 /* KEYED_FRAGMENT */))
+                                      ])
+                                    ], 10 /* CLASS, PROPS */, _hoisted_16))
+                              ], 64 /* STABLE_FRAGMENT */))
+                            }), 128 /* KEYED_FRAGMENT */))
+                          ], 8 /* PROPS */, _hoisted_13)
+                        ]),
+                        _createElementVNode("div", {
+                          class: "side-backdrop",
+                          onClick: _cache[1] || (_cache[1] = $event => (_ctx.drawer = false))
+                        }),
+                        _createElementVNode("main", _hoisted_21, [
+                          (_openBlock(), _createBlock(_resolveDynamicComponent(_ctx.current), {
+                            key: _ctx.routeKey,
+                            params: _ctx.route.params
+                          }, null, 8 /* PROPS */, ["params"]))
+                        ])
                       ])
-                    ]))
+                    ], 2 /* CLASS */))
           ]),
           _: 1 /* STABLE */
         }, 8 /* PROPS */, ["locale"]))
+      }
+    })(),
+  ],
+  // views/admin/callers.js:40
+  [
+    "\n  <div class=\"admin-callers\">\n    <div class=\"page-head\"><h2>{{ t('adminUi.callersTitle') }}</h2></div>\n    <div class=\"admin-filters\">\n      <el-input v-model=\"filters.q\" clearable :placeholder=\"t('adminUi.searchCaller')\" @keyup.enter=\"load\" @clear=\"load\" />\n      <el-select v-model=\"filters.flag\" clearable :placeholder=\"t('adminUi.flag')\" data-test=\"caller-flag\" @change=\"load\">\n        <el-option v-for=\"f in FLAGS\" :key=\"f\" :value=\"f\" :label=\"t('adminUi.flags.' + f)\" />\n      </el-select>\n      <el-button @click=\"load\">{{ t('app.refresh') }}</el-button>\n      <span class=\"grow\"></span>\n      <form class=\"admin-filters\" style=\"margin: 0\" @submit.prevent=\"open(lookup)\">\n        <el-input v-model=\"lookup\" :placeholder=\"t('adminUi.phone')\" data-test=\"caller-lookup\" />\n        <el-button type=\"primary\" native-type=\"submit\" :disabled=\"!lookup\">{{ t('adminUi.openProfile') }}</el-button>\n      </form>\n    </div>\n    <el-card shadow=\"never\" class=\"panel\">\n      <el-table :data=\"callers\" data-test=\"callers\" :empty-text=\"t('adminUi.noCallers')\">\n        <el-table-column :label=\"t('adminUi.phone')\" width=\"150\">\n          <template #default=\"{ row }\"><span class=\"mono\">{{ row.phone }}</span></template>\n        </el-table-column>\n        <el-table-column :label=\"t('adminUi.callerName')\" prop=\"name\" min-width=\"110\" />\n        <el-table-column :label=\"t('adminUi.flag')\" min-width=\"200\">\n          <template #default=\"{ row }\">\n            <el-tag v-if=\"row.special_needs\" disable-transitions size=\"small\" type=\"warning\">{{ t('adminUi.flags.special_needs') }}</el-tag>\n            <el-tag v-if=\"row.key_account\" disable-transitions size=\"small\" type=\"danger\">{{ t('adminUi.flags.key_account') }}</el-tag>\n            <span v-if=\"row.representative\" class=\"small\"> {{ t('adminUi.flags.representative') }}：{{ row.representative }}</span>\n          </template>\n        </el-table-column>\n        <el-table-column :label=\"t('adminUi.notes')\" min-width=\"180\">\n          <template #default=\"{ row }\"><span class=\"clamp-2 small\">{{ row.notes }}</span></template>\n        </el-table-column>\n        <el-table-column :label=\"t('adminUi.updatedAt')\" width=\"150\">\n          <template #default=\"{ row }\">{{ $fmtTime(row.updated_at, true) }}</template>\n        </el-table-column>\n        <el-table-column :label=\"t('app.actions')\" width=\"90\">\n          <template #default=\"{ row }\"><el-button size=\"small\" link type=\"primary\" @click=\"open(row.phone)\">{{ t('app.edit') }}</el-button></template>\n        </el-table-column>\n      </el-table>\n    </el-card>\n    <CallerProfile v-model=\"editor.open\" :profile=\"editor.profile\" @saved=\"load\" />\n  </div>",
+    (() => {
+      const _hoisted_1 = { class: "admin-callers" }
+      const _hoisted_2 = { class: "page-head" }
+      const _hoisted_3 = { class: "admin-filters" }
+      const _hoisted_4 = { class: "mono" }
+      const _hoisted_5 = {
+        key: 2,
+        class: "small"
+      }
+      const _hoisted_6 = { class: "clamp-2 small" }
+
+      return function render(_ctx, _cache) {
+        const _component_el_input = _resolveComponent("el-input")
+        const _component_el_option = _resolveComponent("el-option")
+        const _component_el_select = _resolveComponent("el-select")
+        const _component_el_button = _resolveComponent("el-button")
+        const _component_el_table_column = _resolveComponent("el-table-column")
+        const _component_el_tag = _resolveComponent("el-tag")
+        const _component_el_table = _resolveComponent("el-table")
+        const _component_el_card = _resolveComponent("el-card")
+        const _component_CallerProfile = _resolveComponent("CallerProfile")
+
+        return (_openBlock(), _createElementBlock("div", _hoisted_1, [
+          _createElementVNode("div", _hoisted_2, [
+            _createElementVNode("h2", null, _toDisplayString(_ctx.t('adminUi.callersTitle')), 1 /* TEXT */)
+          ]),
+          _createElementVNode("div", _hoisted_3, [
+            _createVNode(_component_el_input, {
+              modelValue: _ctx.filters.q,
+              "onUpdate:modelValue": _cache[0] || (_cache[0] = $event => ((_ctx.filters.q) = $event)),
+              clearable: "",
+              placeholder: _ctx.t('adminUi.searchCaller'),
+              onKeyup: _withKeys(_ctx.load, ["enter"]),
+              onClear: _ctx.load
+            }, null, 8 /* PROPS */, ["modelValue", "placeholder", "onKeyup", "onClear"]),
+            _createVNode(_component_el_select, {
+              modelValue: _ctx.filters.flag,
+              "onUpdate:modelValue": _cache[1] || (_cache[1] = $event => ((_ctx.filters.flag) = $event)),
+              clearable: "",
+              placeholder: _ctx.t('adminUi.flag'),
+              "data-test": "caller-flag",
+              onChange: _ctx.load
+            }, {
+              default: _withCtx(() => [
+                (_openBlock(true), _createElementBlock(_Fragment, null, _renderList(_ctx.FLAGS, (f) => {
+                  return (_openBlock(), _createBlock(_component_el_option, {
+                    key: f,
+                    value: f,
+                    label: _ctx.t('adminUi.flags.' + f)
+                  }, null, 8 /* PROPS */, ["value", "label"]))
+                }), 128 /* KEYED_FRAGMENT */))
+              ]),
+              _: 1 /* STABLE */
+            }, 8 /* PROPS */, ["modelValue", "placeholder", "onChange"]),
+            _createVNode(_component_el_button, { onClick: _ctx.load }, {
+              default: _withCtx(() => [
+                _createTextVNode(_toDisplayString(_ctx.t('app.refresh')), 1 /* TEXT */)
+              ]),
+              _: 1 /* STABLE */
+            }, 8 /* PROPS */, ["onClick"]),
+            _cache[5] || (_cache[5] = _createElementVNode("span", { class: "grow" }, null, -1 /* CACHED */)),
+            _createElementVNode("form", {
+              class: "admin-filters",
+              style: {"margin":"0"},
+              onSubmit: _cache[3] || (_cache[3] = _withModifiers($event => (_ctx.open(_ctx.lookup)), ["prevent"]))
+            }, [
+              _createVNode(_component_el_input, {
+                modelValue: _ctx.lookup,
+                "onUpdate:modelValue": _cache[2] || (_cache[2] = $event => ((_ctx.lookup) = $event)),
+                placeholder: _ctx.t('adminUi.phone'),
+                "data-test": "caller-lookup"
+              }, null, 8 /* PROPS */, ["modelValue", "placeholder"]),
+              _createVNode(_component_el_button, {
+                type: "primary",
+                "native-type": "submit",
+                disabled: !_ctx.lookup
+              }, {
+                default: _withCtx(() => [
+                  _createTextVNode(_toDisplayString(_ctx.t('adminUi.openProfile')), 1 /* TEXT */)
+                ]),
+                _: 1 /* STABLE */
+              }, 8 /* PROPS */, ["disabled"])
+            ], 32 /* NEED_HYDRATION */)
+          ]),
+          _createVNode(_component_el_card, {
+            shadow: "never",
+            class: "panel"
+          }, {
+            default: _withCtx(() => [
+              _createVNode(_component_el_table, {
+                data: _ctx.callers,
+                "data-test": "callers",
+                "empty-text": _ctx.t('adminUi.noCallers')
+              }, {
+                default: _withCtx(() => [
+                  _createVNode(_component_el_table_column, {
+                    label: _ctx.t('adminUi.phone'),
+                    width: "150"
+                  }, {
+                    default: _withCtx(({ row }) => [
+                      _createElementVNode("span", _hoisted_4, _toDisplayString(row.phone), 1 /* TEXT */)
+                    ]),
+                    _: 1 /* STABLE */
+                  }, 8 /* PROPS */, ["label"]),
+                  _createVNode(_component_el_table_column, {
+                    label: _ctx.t('adminUi.callerName'),
+                    prop: "name",
+                    "min-width": "110"
+                  }, null, 8 /* PROPS */, ["label"]),
+                  _createVNode(_component_el_table_column, {
+                    label: _ctx.t('adminUi.flag'),
+                    "min-width": "200"
+                  }, {
+                    default: _withCtx(({ row }) => [
+                      (row.special_needs)
+                        ? (_openBlock(), _createBlock(_component_el_tag, {
+                            key: 0,
+                            "disable-transitions": "",
+                            size: "small",
+                            type: "warning"
+                          }, {
+                            default: _withCtx(() => [
+                              _createTextVNode(_toDisplayString(_ctx.t('adminUi.flags.special_needs')), 1 /* TEXT */)
+                            ]),
+                            _: 1 /* STABLE */
+                          }))
+                        : _createCommentVNode("v-if", true),
+                      (row.key_account)
+                        ? (_openBlock(), _createBlock(_component_el_tag, {
+                            key: 1,
+                            "disable-transitions": "",
+                            size: "small",
+                            type: "danger"
+                          }, {
+                            default: _withCtx(() => [
+                              _createTextVNode(_toDisplayString(_ctx.t('adminUi.flags.key_account')), 1 /* TEXT */)
+                            ]),
+                            _: 1 /* STABLE */
+                          }))
+                        : _createCommentVNode("v-if", true),
+                      (row.representative)
+                        ? (_openBlock(), _createElementBlock("span", _hoisted_5, _toDisplayString(_ctx.t('adminUi.flags.representative')) + "：" + _toDisplayString(row.representative), 1 /* TEXT */))
+                        : _createCommentVNode("v-if", true)
+                    ]),
+                    _: 1 /* STABLE */
+                  }, 8 /* PROPS */, ["label"]),
+                  _createVNode(_component_el_table_column, {
+                    label: _ctx.t('adminUi.notes'),
+                    "min-width": "180"
+                  }, {
+                    default: _withCtx(({ row }) => [
+                      _createElementVNode("span", _hoisted_6, _toDisplayString(row.notes), 1 /* TEXT */)
+                    ]),
+                    _: 1 /* STABLE */
+                  }, 8 /* PROPS */, ["label"]),
+                  _createVNode(_component_el_table_column, {
+                    label: _ctx.t('adminUi.updatedAt'),
+                    width: "150"
+                  }, {
+                    default: _withCtx(({ row }) => [
+                      _createTextVNode(_toDisplayString(_ctx.$fmtTime(row.updated_at, true)), 1 /* TEXT */)
+                    ]),
+                    _: 1 /* STABLE */
+                  }, 8 /* PROPS */, ["label"]),
+                  _createVNode(_component_el_table_column, {
+                    label: _ctx.t('app.actions'),
+                    width: "90"
+                  }, {
+                    default: _withCtx(({ row }) => [
+                      _createVNode(_component_el_button, {
+                        size: "small",
+                        link: "",
+                        type: "primary",
+                        onClick: $event => (_ctx.open(row.phone))
+                      }, {
+                        default: _withCtx(() => [
+                          _createTextVNode(_toDisplayString(_ctx.t('app.edit')), 1 /* TEXT */)
+                        ]),
+                        _: 1 /* STABLE */
+                      }, 8 /* PROPS */, ["onClick"])
+                    ]),
+                    _: 1 /* STABLE */
+                  }, 8 /* PROPS */, ["label"])
+                ]),
+                _: 1 /* STABLE */
+              }, 8 /* PROPS */, ["data", "empty-text"])
+            ]),
+            _: 1 /* STABLE */
+          }),
+          _createVNode(_component_CallerProfile, {
+            modelValue: _ctx.editor.open,
+            "onUpdate:modelValue": _cache[4] || (_cache[4] = $event => ((_ctx.editor.open) = $event)),
+            profile: _ctx.editor.profile,
+            onSaved: _ctx.load
+          }, null, 8 /* PROPS */, ["modelValue", "profile", "onSaved"])
+        ]))
+      }
+    })(),
+  ],
+  // views/admin/changes.js:19
+  [
+    "\n  <div class=\"admin-changes\">\n    <div class=\"page-head\"><h2>{{ t('adminUi.changesTitle') }}</h2></div>\n    <div class=\"admin-filters\">\n      <el-select v-model=\"entity\" clearable filterable allow-create :placeholder=\"t('adminUi.what')\" data-test=\"changes-entity\">\n        <el-option v-for=\"e in ENTITIES\" :key=\"e\" :value=\"e\" :label=\"t('adminUi.entities.' + e)\" />\n      </el-select>\n      <el-input v-model.lazy=\"key\" clearable :placeholder=\"t('adminUi.key')\" />\n    </div>\n    <el-card shadow=\"never\" class=\"panel\">\n      <ChangeList :entity=\"entity || undefined\" :thing-key=\"key || undefined\" :limit=\"200\" />\n    </el-card>\n  </div>",
+    (() => {
+      const _hoisted_1 = { class: "admin-changes" }
+      const _hoisted_2 = { class: "page-head" }
+      const _hoisted_3 = { class: "admin-filters" }
+
+      return function render(_ctx, _cache) {
+        const _component_el_option = _resolveComponent("el-option")
+        const _component_el_select = _resolveComponent("el-select")
+        const _component_el_input = _resolveComponent("el-input")
+        const _component_ChangeList = _resolveComponent("ChangeList")
+        const _component_el_card = _resolveComponent("el-card")
+
+        return (_openBlock(), _createElementBlock("div", _hoisted_1, [
+          _createElementVNode("div", _hoisted_2, [
+            _createElementVNode("h2", null, _toDisplayString(_ctx.t('adminUi.changesTitle')), 1 /* TEXT */)
+          ]),
+          _createElementVNode("div", _hoisted_3, [
+            _createVNode(_component_el_select, {
+              modelValue: _ctx.entity,
+              "onUpdate:modelValue": _cache[0] || (_cache[0] = $event => ((_ctx.entity) = $event)),
+              clearable: "",
+              filterable: "",
+              "allow-create": "",
+              placeholder: _ctx.t('adminUi.what'),
+              "data-test": "changes-entity"
+            }, {
+              default: _withCtx(() => [
+                (_openBlock(true), _createElementBlock(_Fragment, null, _renderList(_ctx.ENTITIES, (e) => {
+                  return (_openBlock(), _createBlock(_component_el_option, {
+                    key: e,
+                    value: e,
+                    label: _ctx.t('adminUi.entities.' + e)
+                  }, null, 8 /* PROPS */, ["value", "label"]))
+                }), 128 /* KEYED_FRAGMENT */))
+              ]),
+              _: 1 /* STABLE */
+            }, 8 /* PROPS */, ["modelValue", "placeholder"]),
+            _createVNode(_component_el_input, {
+              modelValue: _ctx.key,
+              "onUpdate:modelValue": _cache[1] || (_cache[1] = $event => ((_ctx.key) = $event)),
+              modelModifiers: { lazy: true },
+              clearable: "",
+              placeholder: _ctx.t('adminUi.key')
+            }, null, 8 /* PROPS */, ["modelValue", "placeholder"])
+          ]),
+          _createVNode(_component_el_card, {
+            shadow: "never",
+            class: "panel"
+          }, {
+            default: _withCtx(() => [
+              _createVNode(_component_ChangeList, {
+                entity: _ctx.entity || undefined,
+                "thing-key": _ctx.key || undefined,
+                limit: 200
+              }, null, 8 /* PROPS */, ["entity", "thing-key"])
+            ]),
+            _: 1 /* STABLE */
+          })
+        ]))
+      }
+    })(),
+  ],
+  // views/admin/common.js:25
+  [
+    "<svg class=\"menu-icon\" width=\"18\" height=\"18\" viewBox=\"0 0 24 24\" fill=\"none\" stroke=\"currentColor\"\n       stroke-width=\"1.8\" stroke-linecap=\"round\" stroke-linejoin=\"round\" aria-hidden=\"true\"><path :d=\"d()\" /></svg>",
+    (() => {
+      const _hoisted_1 = {
+        class: "menu-icon",
+        width: "18",
+        height: "18",
+        viewBox: "0 0 24 24",
+        fill: "none",
+        stroke: "currentColor",
+        "stroke-width": "1.8",
+        "stroke-linecap": "round",
+        "stroke-linejoin": "round",
+        "aria-hidden": "true"
+      }
+      const _hoisted_2 = ["d"]
+
+      return function render(_ctx, _cache) {
+        return (_openBlock(), _createElementBlock("svg", _hoisted_1, [
+          _createElementVNode("path", {
+            d: _ctx.d()
+          }, null, 8 /* PROPS */, _hoisted_2)
+        ]))
+      }
+    })(),
+  ],
+  // views/admin/common.js:44
+  [
+    "\n  <div>\n    <el-alert type=\"warning\" :closable=\"false\" show-icon :title=\"hint || t('adminUi.shownOnce')\" />\n    <div class=\"secret-box\"><span class=\"mono\" data-test=\"secret\">{{ value }}</span>\n      <el-button size=\"small\" @click=\"copy\">{{ t('adminUi.copy') }}</el-button></div>\n  </div>",
+    (() => {
+      const _hoisted_1 = { class: "secret-box" }
+      const _hoisted_2 = {
+        class: "mono",
+        "data-test": "secret"
+      }
+
+      return function render(_ctx, _cache) {
+        const _component_el_alert = _resolveComponent("el-alert")
+        const _component_el_button = _resolveComponent("el-button")
+
+        return (_openBlock(), _createElementBlock("div", null, [
+          _createVNode(_component_el_alert, {
+            type: "warning",
+            closable: false,
+            "show-icon": "",
+            title: _ctx.hint || _ctx.t('adminUi.shownOnce')
+          }, null, 8 /* PROPS */, ["title"]),
+          _createElementVNode("div", _hoisted_1, [
+            _createElementVNode("span", _hoisted_2, _toDisplayString(_ctx.value), 1 /* TEXT */),
+            _createVNode(_component_el_button, {
+              size: "small",
+              onClick: _ctx.copy
+            }, {
+              default: _withCtx(() => [
+                _createTextVNode(_toDisplayString(_ctx.t('adminUi.copy')), 1 /* TEXT */)
+              ]),
+              _: 1 /* STABLE */
+            }, 8 /* PROPS */, ["onClick"])
+          ])
+        ]))
+      }
+    })(),
+  ],
+  // views/admin/common.js:83
+  [
+    "\n  <el-table :data=\"rows\" size=\"small\" data-test=\"changes\" :empty-text=\"t('adminUi.noChanges')\">\n    <el-table-column :label=\"t('adminUi.at')\" width=\"150\">\n      <template #default=\"{ row }\">{{ $fmtTime(row.at, true) }}</template>\n    </el-table-column>\n    <el-table-column :label=\"t('adminUi.by')\" width=\"120\">\n      <template #default=\"{ row }\">{{ row.username || t('adminUi.commandLine') }}</template>\n    </el-table-column>\n    <el-table-column :label=\"t('adminUi.what')\" width=\"150\">\n      <template #default=\"{ row }\">{{ label('entities', row.entity) }} {{ row.entity_key }}\n        <div v-if=\"named(row)\" class=\"tiny muted\">{{ named(row) }}</div></template>\n    </el-table-column>\n    <el-table-column :label=\"t('adminUi.action')\" width=\"110\">\n      <template #default=\"{ row }\"><span data-test=\"change-action\">{{ label('actions', row.action) }}</span></template>\n    </el-table-column>\n    <el-table-column :label=\"t('adminUi.detail')\" min-width=\"220\">\n      <template #default=\"{ row }\"><div class=\"change-doc\">{{ diff(row) }}</div></template>\n    </el-table-column>\n  </el-table>",
+    (() => {
+      const _hoisted_1 = {
+        key: 0,
+        class: "tiny muted"
+      }
+      const _hoisted_2 = { "data-test": "change-action" }
+      const _hoisted_3 = { class: "change-doc" }
+
+      return function render(_ctx, _cache) {
+        const _component_el_table_column = _resolveComponent("el-table-column")
+        const _component_el_table = _resolveComponent("el-table")
+
+        return (_openBlock(), _createBlock(_component_el_table, {
+          data: _ctx.rows,
+          size: "small",
+          "data-test": "changes",
+          "empty-text": _ctx.t('adminUi.noChanges')
+        }, {
+          default: _withCtx(() => [
+            _createVNode(_component_el_table_column, {
+              label: _ctx.t('adminUi.at'),
+              width: "150"
+            }, {
+              default: _withCtx(({ row }) => [
+                _createTextVNode(_toDisplayString(_ctx.$fmtTime(row.at, true)), 1 /* TEXT */)
+              ]),
+              _: 1 /* STABLE */
+            }, 8 /* PROPS */, ["label"]),
+            _createVNode(_component_el_table_column, {
+              label: _ctx.t('adminUi.by'),
+              width: "120"
+            }, {
+              default: _withCtx(({ row }) => [
+                _createTextVNode(_toDisplayString(row.username || _ctx.t('adminUi.commandLine')), 1 /* TEXT */)
+              ]),
+              _: 1 /* STABLE */
+            }, 8 /* PROPS */, ["label"]),
+            _createVNode(_component_el_table_column, {
+              label: _ctx.t('adminUi.what'),
+              width: "150"
+            }, {
+              default: _withCtx(({ row }) => [
+                _createTextVNode(_toDisplayString(_ctx.label('entities', row.entity)) + " " + _toDisplayString(row.entity_key) + " ", 1 /* TEXT */),
+                (_ctx.named(row))
+                  ? (_openBlock(), _createElementBlock("div", _hoisted_1, _toDisplayString(_ctx.named(row)), 1 /* TEXT */))
+                  : _createCommentVNode("v-if", true)
+              ]),
+              _: 1 /* STABLE */
+            }, 8 /* PROPS */, ["label"]),
+            _createVNode(_component_el_table_column, {
+              label: _ctx.t('adminUi.action'),
+              width: "110"
+            }, {
+              default: _withCtx(({ row }) => [
+                _createElementVNode("span", _hoisted_2, _toDisplayString(_ctx.label('actions', row.action)), 1 /* TEXT */)
+              ]),
+              _: 1 /* STABLE */
+            }, 8 /* PROPS */, ["label"]),
+            _createVNode(_component_el_table_column, {
+              label: _ctx.t('adminUi.detail'),
+              "min-width": "220"
+            }, {
+              default: _withCtx(({ row }) => [
+                _createElementVNode("div", _hoisted_3, _toDisplayString(_ctx.diff(row)), 1 /* TEXT */)
+              ]),
+              _: 1 /* STABLE */
+            }, 8 /* PROPS */, ["label"])
+          ]),
+          _: 1 /* STABLE */
+        }, 8 /* PROPS */, ["data", "empty-text"]))
+      }
+    })(),
+  ],
+  // views/admin/integrations.js:103
+  [
+    "\n  <div class=\"admin-integrations\">\n    <div class=\"page-head\">\n      <h2>{{ t('adminUi.integrationsTitle') }}</h2>\n      <el-select v-model=\"chosen\" filterable data-test=\"integration-enterprise\" style=\"width: 260px\">\n        <el-option v-for=\"e in units\" :key=\"e.id\" :value=\"e.id\" :label=\"nameOf(e)\" />\n      </el-select>\n    </div>\n    <section class=\"admin-panel\" data-test=\"api-keys\">\n      <h3>{{ t('adminUi.apiKeys') }}</h3>\n      <p class=\"small muted\">{{ t('adminUi.apiKeysHint') }}</p>\n      <form class=\"admin-filters\" @submit.prevent=\"makeKey\">\n        <el-input v-model=\"newKey.name\" :placeholder=\"t('adminUi.keyName')\" data-test=\"key-name\" />\n        <el-button type=\"primary\" native-type=\"submit\" :loading=\"newKey.saving\" :disabled=\"!newKey.name.trim()\"\n                   data-test=\"key-new\">{{ t('adminUi.newKey') }}</el-button>\n      </form>\n      <ShownOnce v-if=\"newKey.shown\" :value=\"newKey.shown\" :hint=\"t('adminUi.keyShownOnce')\" />\n      <el-table :data=\"keys\" size=\"small\" :empty-text=\"t('adminUi.noKeys')\">\n        <el-table-column :label=\"t('adminUi.keyName')\" min-width=\"140\" prop=\"name\" />\n        <el-table-column :label=\"t('adminUi.prefix')\" width=\"120\">\n          <template #default=\"{ row }\"><span class=\"mono\">{{ row.key_prefix }}…</span></template>\n        </el-table-column>\n        <el-table-column :label=\"t('adminUi.createdAt')\" width=\"150\">\n          <template #default=\"{ row }\">{{ $fmtTime(row.created_at, true) }}<div class=\"tiny muted\">{{ row.created_by || t('adminUi.commandLine') }}</div></template>\n        </el-table-column>\n        <el-table-column :label=\"t('adminUi.lastUsed')\" width=\"150\">\n          <template #default=\"{ row }\">{{ row.last_used_at ? $fmtTime(row.last_used_at, true) : t('adminUi.neverUsed') }}</template>\n        </el-table-column>\n        <el-table-column :label=\"t('adminUi.state')\" width=\"150\">\n          <template #default=\"{ row }\">\n            <el-tag v-if=\"row.revoked_at\" disable-transitions size=\"small\" type=\"info\">{{ t('adminUi.revokedAt', { at: $fmtTime(row.revoked_at, true) }) }}</el-tag>\n            <template v-else>\n              <el-tag disable-transitions size=\"small\" type=\"success\">{{ t('adminUi.live') }}</el-tag>\n              <el-button size=\"small\" link type=\"danger\" data-test=\"key-revoke\" @click=\"revoke(row)\">{{ t('adminUi.revoke') }}</el-button>\n            </template>\n          </template>\n        </el-table-column>\n      </el-table>\n    </section>\n    <section class=\"admin-panel\" data-test=\"webhook\">\n      <h3>{{ t('adminUi.webhook') }}</h3>\n      <p class=\"small muted\">{{ webhook.url ? t('adminUi.webhookAt', { url: webhook.url }) : t('adminUi.noWebhook') }}</p>\n      <form class=\"admin-filters\" @submit.prevent=\"saveWebhook\">\n        <el-input v-model=\"webhook.edit\" placeholder=\"https://\" style=\"width: min(420px, 100%)\" />\n        <el-button type=\"primary\" native-type=\"submit\" :loading=\"webhook.saving\" :disabled=\"!webhook.edit\">{{ t('adminUi.setWebhook') }}</el-button>\n        <el-button v-if=\"webhook.url\" @click=\"removeWebhook\">{{ t('adminUi.remove') }}</el-button>\n      </form>\n      <ShownOnce v-if=\"webhook.secret\" :value=\"webhook.secret\" :hint=\"t('adminUi.secretShownOnce')\" />\n      <el-table v-if=\"webhook.deliveries.length\" :data=\"webhook.deliveries\" size=\"small\">\n        <el-table-column :label=\"t('adminUi.at')\" width=\"150\">\n          <template #default=\"{ row }\">{{ $fmtTime(row.created_at, true) }}</template>\n        </el-table-column>\n        <el-table-column :label=\"t('adminUi.event')\" prop=\"event\" min-width=\"140\" />\n        <el-table-column :label=\"t('adminUi.state')\" prop=\"state\" width=\"110\" />\n        <el-table-column :label=\"t('adminUi.attempts')\" width=\"90\">\n          <template #default=\"{ row }\">{{ row.attempts.length }}</template>\n        </el-table-column>\n      </el-table>\n      <h4 style=\"margin-top: 14px\">{{ t('adminUi.history') }}</h4>\n      <ChangeList :key=\"webhook.version\" entity=\"webhook\" :thing-key=\"String(chosen)\" :limit=\"10\" />\n    </section>\n  </div>",
+    (() => {
+      const _hoisted_1 = { class: "admin-integrations" }
+      const _hoisted_2 = { class: "page-head" }
+      const _hoisted_3 = {
+        class: "admin-panel",
+        "data-test": "api-keys"
+      }
+      const _hoisted_4 = { class: "small muted" }
+      const _hoisted_5 = { class: "mono" }
+      const _hoisted_6 = { class: "tiny muted" }
+      const _hoisted_7 = {
+        class: "admin-panel",
+        "data-test": "webhook"
+      }
+      const _hoisted_8 = { class: "small muted" }
+      const _hoisted_9 = { style: {"margin-top":"14px"} }
+
+      return function render(_ctx, _cache) {
+        const _component_el_option = _resolveComponent("el-option")
+        const _component_el_select = _resolveComponent("el-select")
+        const _component_el_input = _resolveComponent("el-input")
+        const _component_el_button = _resolveComponent("el-button")
+        const _component_ShownOnce = _resolveComponent("ShownOnce")
+        const _component_el_table_column = _resolveComponent("el-table-column")
+        const _component_el_tag = _resolveComponent("el-tag")
+        const _component_el_table = _resolveComponent("el-table")
+        const _component_ChangeList = _resolveComponent("ChangeList")
+
+        return (_openBlock(), _createElementBlock("div", _hoisted_1, [
+          _createElementVNode("div", _hoisted_2, [
+            _createElementVNode("h2", null, _toDisplayString(_ctx.t('adminUi.integrationsTitle')), 1 /* TEXT */),
+            _createVNode(_component_el_select, {
+              modelValue: _ctx.chosen,
+              "onUpdate:modelValue": _cache[0] || (_cache[0] = $event => ((_ctx.chosen) = $event)),
+              filterable: "",
+              "data-test": "integration-enterprise",
+              style: {"width":"260px"}
+            }, {
+              default: _withCtx(() => [
+                (_openBlock(true), _createElementBlock(_Fragment, null, _renderList(_ctx.units, (e) => {
+                  return (_openBlock(), _createBlock(_component_el_option, {
+                    key: e.id,
+                    value: e.id,
+                    label: _ctx.nameOf(e)
+                  }, null, 8 /* PROPS */, ["value", "label"]))
+                }), 128 /* KEYED_FRAGMENT */))
+              ]),
+              _: 1 /* STABLE */
+            }, 8 /* PROPS */, ["modelValue"])
+          ]),
+          _createElementVNode("section", _hoisted_3, [
+            _createElementVNode("h3", null, _toDisplayString(_ctx.t('adminUi.apiKeys')), 1 /* TEXT */),
+            _createElementVNode("p", _hoisted_4, _toDisplayString(_ctx.t('adminUi.apiKeysHint')), 1 /* TEXT */),
+            _createElementVNode("form", {
+              class: "admin-filters",
+              onSubmit: _cache[2] || (_cache[2] = _withModifiers((...args) => (_ctx.makeKey && _ctx.makeKey(...args)), ["prevent"]))
+            }, [
+              _createVNode(_component_el_input, {
+                modelValue: _ctx.newKey.name,
+                "onUpdate:modelValue": _cache[1] || (_cache[1] = $event => ((_ctx.newKey.name) = $event)),
+                placeholder: _ctx.t('adminUi.keyName'),
+                "data-test": "key-name"
+              }, null, 8 /* PROPS */, ["modelValue", "placeholder"]),
+              _createVNode(_component_el_button, {
+                type: "primary",
+                "native-type": "submit",
+                loading: _ctx.newKey.saving,
+                disabled: !_ctx.newKey.name.trim(),
+                "data-test": "key-new"
+              }, {
+                default: _withCtx(() => [
+                  _createTextVNode(_toDisplayString(_ctx.t('adminUi.newKey')), 1 /* TEXT */)
+                ]),
+                _: 1 /* STABLE */
+              }, 8 /* PROPS */, ["loading", "disabled"])
+            ], 32 /* NEED_HYDRATION */),
+            (_ctx.newKey.shown)
+              ? (_openBlock(), _createBlock(_component_ShownOnce, {
+                  key: 0,
+                  value: _ctx.newKey.shown,
+                  hint: _ctx.t('adminUi.keyShownOnce')
+                }, null, 8 /* PROPS */, ["value", "hint"]))
+              : _createCommentVNode("v-if", true),
+            _createVNode(_component_el_table, {
+              data: _ctx.keys,
+              size: "small",
+              "empty-text": _ctx.t('adminUi.noKeys')
+            }, {
+              default: _withCtx(() => [
+                _createVNode(_component_el_table_column, {
+                  label: _ctx.t('adminUi.keyName'),
+                  "min-width": "140",
+                  prop: "name"
+                }, null, 8 /* PROPS */, ["label"]),
+                _createVNode(_component_el_table_column, {
+                  label: _ctx.t('adminUi.prefix'),
+                  width: "120"
+                }, {
+                  default: _withCtx(({ row }) => [
+                    _createElementVNode("span", _hoisted_5, _toDisplayString(row.key_prefix) + "…", 1 /* TEXT */)
+                  ]),
+                  _: 1 /* STABLE */
+                }, 8 /* PROPS */, ["label"]),
+                _createVNode(_component_el_table_column, {
+                  label: _ctx.t('adminUi.createdAt'),
+                  width: "150"
+                }, {
+                  default: _withCtx(({ row }) => [
+                    _createTextVNode(_toDisplayString(_ctx.$fmtTime(row.created_at, true)), 1 /* TEXT */),
+                    _createElementVNode("div", _hoisted_6, _toDisplayString(row.created_by || _ctx.t('adminUi.commandLine')), 1 /* TEXT */)
+                  ]),
+                  _: 1 /* STABLE */
+                }, 8 /* PROPS */, ["label"]),
+                _createVNode(_component_el_table_column, {
+                  label: _ctx.t('adminUi.lastUsed'),
+                  width: "150"
+                }, {
+                  default: _withCtx(({ row }) => [
+                    _createTextVNode(_toDisplayString(row.last_used_at ? _ctx.$fmtTime(row.last_used_at, true) : _ctx.t('adminUi.neverUsed')), 1 /* TEXT */)
+                  ]),
+                  _: 1 /* STABLE */
+                }, 8 /* PROPS */, ["label"]),
+                _createVNode(_component_el_table_column, {
+                  label: _ctx.t('adminUi.state'),
+                  width: "150"
+                }, {
+                  default: _withCtx(({ row }) => [
+                    (row.revoked_at)
+                      ? (_openBlock(), _createBlock(_component_el_tag, {
+                          key: 0,
+                          "disable-transitions": "",
+                          size: "small",
+                          type: "info"
+                        }, {
+                          default: _withCtx(() => [
+                            _createTextVNode(_toDisplayString(_ctx.t('adminUi.revokedAt', { at: _ctx.$fmtTime(row.revoked_at, true) })), 1 /* TEXT */)
+                          ]),
+                          _: 2 /* DYNAMIC */
+                        }, 1024 /* DYNAMIC_SLOTS */))
+                      : (_openBlock(), _createElementBlock(_Fragment, { key: 1 }, [
+                          _createVNode(_component_el_tag, {
+                            "disable-transitions": "",
+                            size: "small",
+                            type: "success"
+                          }, {
+                            default: _withCtx(() => [
+                              _createTextVNode(_toDisplayString(_ctx.t('adminUi.live')), 1 /* TEXT */)
+                            ]),
+                            _: 1 /* STABLE */
+                          }),
+                          _createVNode(_component_el_button, {
+                            size: "small",
+                            link: "",
+                            type: "danger",
+                            "data-test": "key-revoke",
+                            onClick: $event => (_ctx.revoke(row))
+                          }, {
+                            default: _withCtx(() => [
+                              _createTextVNode(_toDisplayString(_ctx.t('adminUi.revoke')), 1 /* TEXT */)
+                            ]),
+                            _: 1 /* STABLE */
+                          }, 8 /* PROPS */, ["onClick"])
+                        ], 64 /* STABLE_FRAGMENT */))
+                  ]),
+                  _: 1 /* STABLE */
+                }, 8 /* PROPS */, ["label"])
+              ]),
+              _: 1 /* STABLE */
+            }, 8 /* PROPS */, ["data", "empty-text"])
+          ]),
+          _createElementVNode("section", _hoisted_7, [
+            _createElementVNode("h3", null, _toDisplayString(_ctx.t('adminUi.webhook')), 1 /* TEXT */),
+            _createElementVNode("p", _hoisted_8, _toDisplayString(_ctx.webhook.url ? _ctx.t('adminUi.webhookAt', { url: _ctx.webhook.url }) : _ctx.t('adminUi.noWebhook')), 1 /* TEXT */),
+            _createElementVNode("form", {
+              class: "admin-filters",
+              onSubmit: _cache[4] || (_cache[4] = _withModifiers((...args) => (_ctx.saveWebhook && _ctx.saveWebhook(...args)), ["prevent"]))
+            }, [
+              _createVNode(_component_el_input, {
+                modelValue: _ctx.webhook.edit,
+                "onUpdate:modelValue": _cache[3] || (_cache[3] = $event => ((_ctx.webhook.edit) = $event)),
+                placeholder: "https://",
+                style: {"width":"min(420px, 100%)"}
+              }, null, 8 /* PROPS */, ["modelValue"]),
+              _createVNode(_component_el_button, {
+                type: "primary",
+                "native-type": "submit",
+                loading: _ctx.webhook.saving,
+                disabled: !_ctx.webhook.edit
+              }, {
+                default: _withCtx(() => [
+                  _createTextVNode(_toDisplayString(_ctx.t('adminUi.setWebhook')), 1 /* TEXT */)
+                ]),
+                _: 1 /* STABLE */
+              }, 8 /* PROPS */, ["loading", "disabled"]),
+              (_ctx.webhook.url)
+                ? (_openBlock(), _createBlock(_component_el_button, {
+                    key: 0,
+                    onClick: _ctx.removeWebhook
+                  }, {
+                    default: _withCtx(() => [
+                      _createTextVNode(_toDisplayString(_ctx.t('adminUi.remove')), 1 /* TEXT */)
+                    ]),
+                    _: 1 /* STABLE */
+                  }, 8 /* PROPS */, ["onClick"]))
+                : _createCommentVNode("v-if", true)
+            ], 32 /* NEED_HYDRATION */),
+            (_ctx.webhook.secret)
+              ? (_openBlock(), _createBlock(_component_ShownOnce, {
+                  key: 0,
+                  value: _ctx.webhook.secret,
+                  hint: _ctx.t('adminUi.secretShownOnce')
+                }, null, 8 /* PROPS */, ["value", "hint"]))
+              : _createCommentVNode("v-if", true),
+            (_ctx.webhook.deliveries.length)
+              ? (_openBlock(), _createBlock(_component_el_table, {
+                  key: 1,
+                  data: _ctx.webhook.deliveries,
+                  size: "small"
+                }, {
+                  default: _withCtx(() => [
+                    _createVNode(_component_el_table_column, {
+                      label: _ctx.t('adminUi.at'),
+                      width: "150"
+                    }, {
+                      default: _withCtx(({ row }) => [
+                        _createTextVNode(_toDisplayString(_ctx.$fmtTime(row.created_at, true)), 1 /* TEXT */)
+                      ]),
+                      _: 1 /* STABLE */
+                    }, 8 /* PROPS */, ["label"]),
+                    _createVNode(_component_el_table_column, {
+                      label: _ctx.t('adminUi.event'),
+                      prop: "event",
+                      "min-width": "140"
+                    }, null, 8 /* PROPS */, ["label"]),
+                    _createVNode(_component_el_table_column, {
+                      label: _ctx.t('adminUi.state'),
+                      prop: "state",
+                      width: "110"
+                    }, null, 8 /* PROPS */, ["label"]),
+                    _createVNode(_component_el_table_column, {
+                      label: _ctx.t('adminUi.attempts'),
+                      width: "90"
+                    }, {
+                      default: _withCtx(({ row }) => [
+                        _createTextVNode(_toDisplayString(row.attempts.length), 1 /* TEXT */)
+                      ]),
+                      _: 1 /* STABLE */
+                    }, 8 /* PROPS */, ["label"])
+                  ]),
+                  _: 1 /* STABLE */
+                }, 8 /* PROPS */, ["data"]))
+              : _createCommentVNode("v-if", true),
+            _createElementVNode("h4", _hoisted_9, _toDisplayString(_ctx.t('adminUi.history')), 1 /* TEXT */),
+            (_openBlock(), _createBlock(_component_ChangeList, {
+              key: _ctx.webhook.version,
+              entity: "webhook",
+              "thing-key": String(_ctx.chosen),
+              limit: 10
+            }, null, 8 /* PROPS */, ["thing-key"]))
+          ])
+        ]))
+      }
+    })(),
+  ],
+  // views/admin/users.js:160
+  [
+    "\n  <div class=\"admin-users\">\n    <div class=\"page-head\">\n      <h2>{{ t('adminUi.usersTitle') }}</h2>\n      <span class=\"grow\"></span>\n      <el-button type=\"primary\" data-test=\"user-new\" @click=\"openCreate\">{{ t('adminUi.newUser') }}</el-button>\n    </div>\n    <div class=\"admin-filters\">\n      <el-input v-model=\"filters.q\" clearable :placeholder=\"t('adminUi.searchName')\" data-test=\"user-q\"\n                @keyup.enter=\"load\" @clear=\"load\" />\n      <el-select v-model=\"filters.role\" clearable :placeholder=\"t('adminUi.role')\" @change=\"load\">\n        <el-option v-for=\"r in ROLES\" :key=\"r\" :value=\"r\" :label=\"t('roles.' + r)\" />\n      </el-select>\n      <el-select v-model=\"filters.hotline\" clearable :placeholder=\"t('adminUi.hotline')\" @change=\"load\">\n        <el-option v-for=\"h in refs.hotlines\" :key=\"h.code\" :value=\"h.code\" :label=\"h.code + ' ' + nameOf(h)\" />\n      </el-select>\n      <el-select v-model=\"filters.enterprise_id\" clearable filterable :placeholder=\"t('adminUi.enterprise')\" @change=\"load\">\n        <el-option v-for=\"e in units\" :key=\"e.id\" :value=\"e.id\" :label=\"nameOf(e)\" />\n      </el-select>\n      <el-select v-model=\"filters.active\" clearable :placeholder=\"t('adminUi.state')\" @change=\"load\">\n        <el-option value=\"true\" :label=\"t('adminUi.active')\" />\n        <el-option value=\"false\" :label=\"t('adminUi.disabled')\" />\n      </el-select>\n      <el-button @click=\"load\">{{ t('app.refresh') }}</el-button>\n    </div>\n    <el-card shadow=\"never\" class=\"panel\">\n      <el-table v-loading=\"loading\" :data=\"users\" data-test=\"users\" :empty-text=\"t('adminUi.noUsers')\">\n        <el-table-column :label=\"t('adminUi.username')\" min-width=\"130\">\n          <template #default=\"{ row }\"><span class=\"mono\" data-test=\"user-username\">{{ row.username }}</span>\n            <div class=\"small muted\">{{ row.display_name }}</div></template>\n        </el-table-column>\n        <el-table-column :label=\"t('adminUi.role')\" width=\"110\">\n          <template #default=\"{ row }\">{{ t('roles.' + row.role) }}</template>\n        </el-table-column>\n        <el-table-column :label=\"t('adminUi.worksFor')\" min-width=\"150\">\n          <template #default=\"{ row }\">\n            <span v-if=\"row.enterprise_id\">{{ $unitName(row.enterprise_id) }}</span>\n            <span v-else-if=\"row.hotline_code || row.hotlines.length\">{{ [row.hotline_code, ...row.hotlines].filter(Boolean).join(' · ') }}</span>\n            <span v-else class=\"muted\">{{ t('adminUi.everyHotline') }}</span>\n          </template>\n        </el-table-column>\n        <el-table-column :label=\"t('adminUi.state')\" width=\"130\">\n          <template #default=\"{ row }\">\n            <el-tag disable-transitions size=\"small\" :type=\"row.active ? 'success' : 'info'\">\n              {{ row.active ? t('adminUi.active') : t('adminUi.disabled') }}</el-tag>\n            <el-tag v-if=\"row.locked\" disable-transitions size=\"small\" type=\"danger\" data-test=\"user-locked\">{{ t('adminUi.locked') }}</el-tag>\n            <div class=\"tiny muted\">{{ t('adminUi.sessions', { n: row.open_sessions }) }}</div>\n          </template>\n        </el-table-column>\n        <el-table-column :label=\"t('adminUi.lastLogin')\" width=\"140\">\n          <template #default=\"{ row }\">{{ row.last_login_at ? $fmtTime(row.last_login_at, true) : t('app.none') }}</template>\n        </el-table-column>\n        <el-table-column :label=\"t('app.actions')\" min-width=\"260\">\n          <template #default=\"{ row }\">\n            <div class=\"admin-actions\">\n              <el-button size=\"small\" link type=\"primary\" data-test=\"user-edit\" @click=\"openEdit(row)\">{{ t('app.edit') }}</el-button>\n              <el-button size=\"small\" link type=\"primary\" data-test=\"user-password\" @click=\"openPassword(row)\">{{ t('adminUi.actions.password') }}</el-button>\n              <el-button v-if=\"row.locked || row.failed_logins\" size=\"small\" link type=\"warning\" data-test=\"user-unlock\"\n                         @click=\"act(row, 'unlock', 'adminUi.confirmUnlock')\">{{ t('adminUi.actions.unlock') }}</el-button>\n              <el-button v-if=\"row.open_sessions\" size=\"small\" link type=\"warning\" data-test=\"user-logout\"\n                         @click=\"act(row, 'logout', 'adminUi.confirmLogout')\">{{ t('adminUi.actions.logout') }}</el-button>\n              <el-button v-if=\"row.active\" size=\"small\" link type=\"danger\" data-test=\"user-disable\"\n                         @click=\"act(row, 'disable', 'adminUi.confirmDisable')\">{{ t('adminUi.actions.disable') }}</el-button>\n              <el-button v-else size=\"small\" link type=\"success\" data-test=\"user-enable\"\n                         @click=\"act(row, 'enable', 'adminUi.confirmEnable')\">{{ t('adminUi.actions.enable') }}</el-button>\n              <el-button size=\"small\" link @click=\"openHistory(row)\">{{ t('adminUi.history') }}</el-button>\n            </div>\n          </template>\n        </el-table-column>\n      </el-table>\n    </el-card>\n\n    <el-dialog v-model=\"dialog.open\" :title=\"dialog.editing ? t('adminUi.editUser') : t('adminUi.newUser')\"\n               width=\"min(560px, 94vw)\" data-test=\"user-dialog\">\n      <el-form label-position=\"top\" @submit.prevent=\"save\">\n        <el-form-item :label=\"t('adminUi.username')\" :error=\"dialog.errors.username\">\n          <el-input v-model=\"form.username\" :disabled=\"!!dialog.editing\" name=\"new-username\" autocomplete=\"off\" />\n        </el-form-item>\n        <el-form-item :label=\"t('adminUi.displayName')\" :error=\"dialog.errors.display_name\">\n          <el-input v-model=\"form.display_name\" name=\"display-name\" />\n        </el-form-item>\n        <el-form-item :label=\"t('adminUi.role')\" :error=\"dialog.errors.role\">\n          <el-select v-model=\"form.role\" data-test=\"user-role\" class=\"full\">\n            <el-option v-for=\"r in ROLES\" :key=\"r\" :value=\"r\" :label=\"t('roles.' + r)\" />\n          </el-select>\n        </el-form-item>\n        <el-form-item v-if=\"isUnitRole(form.role)\" :label=\"t('adminUi.enterprise')\" :error=\"dialog.errors.enterprise\">\n          <el-select v-model=\"form.enterprise_code\" filterable data-test=\"user-enterprise\" class=\"full\">\n            <el-option v-for=\"e in units\" :key=\"e.code\" :value=\"e.code\" :label=\"nameOf(e)\" />\n          </el-select>\n        </el-form-item>\n        <template v-else>\n          <el-form-item :label=\"t('adminUi.ownHotline')\" :error=\"dialog.errors.hotline\">\n            <el-select v-model=\"form.hotline_code\" clearable class=\"full\" data-test=\"user-hotline\">\n              <el-option v-for=\"h in refs.hotlines\" :key=\"h.code\" :value=\"h.code\" :label=\"h.code + ' ' + nameOf(h)\" />\n            </el-select>\n          </el-form-item>\n          <el-form-item :label=\"t('adminUi.moreHotlines')\" :error=\"dialog.errors.hotlines\">\n            <el-select v-model=\"form.hotlines\" multiple clearable class=\"full\">\n              <el-option v-for=\"h in refs.hotlines\" :key=\"h.code\" :value=\"h.code\" :label=\"h.code + ' ' + nameOf(h)\" />\n            </el-select>\n            <div class=\"tiny muted\">{{ t('adminUi.hotlinesHint') }}</div>\n          </el-form-item>\n        </template>\n        <el-form-item v-if=\"!dialog.editing\" :label=\"t('adminUi.password')\" :error=\"dialog.errors.password\">\n          <el-radio-group v-model=\"form.passwordMode\">\n            <el-radio value=\"generate\">{{ t('adminUi.generate') }}</el-radio>\n            <el-radio value=\"set\" data-test=\"user-password-set\">{{ t('adminUi.setPassword') }}</el-radio>\n          </el-radio-group>\n          <el-input v-if=\"form.passwordMode === 'set'\" v-model=\"form.password\" type=\"password\" show-password\n                    name=\"new-password\" autocomplete=\"new-password\" :placeholder=\"t('adminUi.passwordRule')\" />\n        </el-form-item>\n      </el-form>\n      <template #footer>\n        <el-button @click=\"dialog.open = false\">{{ t('app.cancel') }}</el-button>\n        <el-button type=\"primary\" :loading=\"dialog.saving\" data-test=\"user-save\" @click=\"save\">{{ t('app.save') }}</el-button>\n      </template>\n    </el-dialog>\n\n    <el-dialog :model-value=\"!!created\" :title=\"t('adminUi.userCreated')\" width=\"min(520px, 94vw)\"\n               data-test=\"user-created\" @close=\"created = null\">\n      <template v-if=\"created\">\n        <p>{{ t('adminUi.createdFor', { name: created.user.username }) }}</p>\n        <ShownOnce :value=\"created.password\" />\n      </template>\n      <template #footer><el-button type=\"primary\" @click=\"created = null\">{{ t('adminUi.noted') }}</el-button></template>\n    </el-dialog>\n\n    <el-dialog v-model=\"password.open\" :title=\"t('adminUi.passwordFor', { name: password.user?.display_name })\"\n               width=\"min(520px, 94vw)\" data-test=\"password-dialog\">\n      <template v-if=\"password.shown\"><ShownOnce :value=\"password.shown\" /></template>\n      <template v-else>\n        <p class=\"small muted\">{{ t('adminUi.passwordEndsSessions') }}</p>\n        <el-radio-group v-model=\"password.mode\">\n          <el-radio value=\"generate\">{{ t('adminUi.generate') }}</el-radio>\n          <el-radio value=\"set\" data-test=\"password-set\">{{ t('adminUi.setPassword') }}</el-radio>\n        </el-radio-group>\n        <el-form-item v-if=\"password.mode === 'set'\" :error=\"password.errors.password\">\n          <el-input v-model=\"password.value\" type=\"password\" show-password name=\"reset-password\"\n                    autocomplete=\"new-password\" :placeholder=\"t('adminUi.passwordRule')\" />\n        </el-form-item>\n      </template>\n      <template #footer>\n        <el-button v-if=\"password.shown\" type=\"primary\" @click=\"password.open = false\">{{ t('adminUi.noted') }}</el-button>\n        <template v-else>\n          <el-button @click=\"password.open = false\">{{ t('app.cancel') }}</el-button>\n          <el-button type=\"primary\" data-test=\"password-save\" @click=\"resetPassword\">{{ t('adminUi.actions.password') }}</el-button>\n        </template>\n      </template>\n    </el-dialog>\n\n    <el-drawer v-model=\"history.open\" :title=\"t('adminUi.historyOf', { name: history.user?.username })\" size=\"min(760px, 100%)\">\n      <ChangeList v-if=\"history.open\" entity=\"user\" :thing-key=\"String(history.user.id)\" />\n    </el-drawer>\n  </div>",
+    (() => {
+      const _hoisted_1 = { class: "admin-users" }
+      const _hoisted_2 = { class: "page-head" }
+      const _hoisted_3 = { class: "admin-filters" }
+      const _hoisted_4 = {
+        class: "mono",
+        "data-test": "user-username"
+      }
+      const _hoisted_5 = { class: "small muted" }
+      const _hoisted_6 = { key: 0 }
+      const _hoisted_7 = { key: 1 }
+      const _hoisted_8 = {
+        key: 2,
+        class: "muted"
+      }
+      const _hoisted_9 = { class: "tiny muted" }
+      const _hoisted_10 = { class: "admin-actions" }
+      const _hoisted_11 = { class: "tiny muted" }
+      const _hoisted_12 = { class: "small muted" }
+
+      return function render(_ctx, _cache) {
+        const _component_el_button = _resolveComponent("el-button")
+        const _component_el_input = _resolveComponent("el-input")
+        const _component_el_option = _resolveComponent("el-option")
+        const _component_el_select = _resolveComponent("el-select")
+        const _component_el_table_column = _resolveComponent("el-table-column")
+        const _component_el_tag = _resolveComponent("el-tag")
+        const _component_el_table = _resolveComponent("el-table")
+        const _component_el_card = _resolveComponent("el-card")
+        const _component_el_form_item = _resolveComponent("el-form-item")
+        const _component_el_radio = _resolveComponent("el-radio")
+        const _component_el_radio_group = _resolveComponent("el-radio-group")
+        const _component_el_form = _resolveComponent("el-form")
+        const _component_el_dialog = _resolveComponent("el-dialog")
+        const _component_ShownOnce = _resolveComponent("ShownOnce")
+        const _component_ChangeList = _resolveComponent("ChangeList")
+        const _component_el_drawer = _resolveComponent("el-drawer")
+        const _directive_loading = _resolveDirective("loading")
+
+        return (_openBlock(), _createElementBlock("div", _hoisted_1, [
+          _createElementVNode("div", _hoisted_2, [
+            _createElementVNode("h2", null, _toDisplayString(_ctx.t('adminUi.usersTitle')), 1 /* TEXT */),
+            _cache[23] || (_cache[23] = _createElementVNode("span", { class: "grow" }, null, -1 /* CACHED */)),
+            _createVNode(_component_el_button, {
+              type: "primary",
+              "data-test": "user-new",
+              onClick: _ctx.openCreate
+            }, {
+              default: _withCtx(() => [
+                _createTextVNode(_toDisplayString(_ctx.t('adminUi.newUser')), 1 /* TEXT */)
+              ]),
+              _: 1 /* STABLE */
+            }, 8 /* PROPS */, ["onClick"])
+          ]),
+          _createElementVNode("div", _hoisted_3, [
+            _createVNode(_component_el_input, {
+              modelValue: _ctx.filters.q,
+              "onUpdate:modelValue": _cache[0] || (_cache[0] = $event => ((_ctx.filters.q) = $event)),
+              clearable: "",
+              placeholder: _ctx.t('adminUi.searchName'),
+              "data-test": "user-q",
+              onKeyup: _withKeys(_ctx.load, ["enter"]),
+              onClear: _ctx.load
+            }, null, 8 /* PROPS */, ["modelValue", "placeholder", "onKeyup", "onClear"]),
+            _createVNode(_component_el_select, {
+              modelValue: _ctx.filters.role,
+              "onUpdate:modelValue": _cache[1] || (_cache[1] = $event => ((_ctx.filters.role) = $event)),
+              clearable: "",
+              placeholder: _ctx.t('adminUi.role'),
+              onChange: _ctx.load
+            }, {
+              default: _withCtx(() => [
+                (_openBlock(true), _createElementBlock(_Fragment, null, _renderList(_ctx.ROLES, (r) => {
+                  return (_openBlock(), _createBlock(_component_el_option, {
+                    key: r,
+                    value: r,
+                    label: _ctx.t('roles.' + r)
+                  }, null, 8 /* PROPS */, ["value", "label"]))
+                }), 128 /* KEYED_FRAGMENT */))
+              ]),
+              _: 1 /* STABLE */
+            }, 8 /* PROPS */, ["modelValue", "placeholder", "onChange"]),
+            _createVNode(_component_el_select, {
+              modelValue: _ctx.filters.hotline,
+              "onUpdate:modelValue": _cache[2] || (_cache[2] = $event => ((_ctx.filters.hotline) = $event)),
+              clearable: "",
+              placeholder: _ctx.t('adminUi.hotline'),
+              onChange: _ctx.load
+            }, {
+              default: _withCtx(() => [
+                (_openBlock(true), _createElementBlock(_Fragment, null, _renderList(_ctx.refs.hotlines, (h) => {
+                  return (_openBlock(), _createBlock(_component_el_option, {
+                    key: h.code,
+                    value: h.code,
+                    label: h.code + ' ' + _ctx.nameOf(h)
+                  }, null, 8 /* PROPS */, ["value", "label"]))
+                }), 128 /* KEYED_FRAGMENT */))
+              ]),
+              _: 1 /* STABLE */
+            }, 8 /* PROPS */, ["modelValue", "placeholder", "onChange"]),
+            _createVNode(_component_el_select, {
+              modelValue: _ctx.filters.enterprise_id,
+              "onUpdate:modelValue": _cache[3] || (_cache[3] = $event => ((_ctx.filters.enterprise_id) = $event)),
+              clearable: "",
+              filterable: "",
+              placeholder: _ctx.t('adminUi.enterprise'),
+              onChange: _ctx.load
+            }, {
+              default: _withCtx(() => [
+                (_openBlock(true), _createElementBlock(_Fragment, null, _renderList(_ctx.units, (e) => {
+                  return (_openBlock(), _createBlock(_component_el_option, {
+                    key: e.id,
+                    value: e.id,
+                    label: _ctx.nameOf(e)
+                  }, null, 8 /* PROPS */, ["value", "label"]))
+                }), 128 /* KEYED_FRAGMENT */))
+              ]),
+              _: 1 /* STABLE */
+            }, 8 /* PROPS */, ["modelValue", "placeholder", "onChange"]),
+            _createVNode(_component_el_select, {
+              modelValue: _ctx.filters.active,
+              "onUpdate:modelValue": _cache[4] || (_cache[4] = $event => ((_ctx.filters.active) = $event)),
+              clearable: "",
+              placeholder: _ctx.t('adminUi.state'),
+              onChange: _ctx.load
+            }, {
+              default: _withCtx(() => [
+                _createVNode(_component_el_option, {
+                  value: "true",
+                  label: _ctx.t('adminUi.active')
+                }, null, 8 /* PROPS */, ["label"]),
+                _createVNode(_component_el_option, {
+                  value: "false",
+                  label: _ctx.t('adminUi.disabled')
+                }, null, 8 /* PROPS */, ["label"])
+              ]),
+              _: 1 /* STABLE */
+            }, 8 /* PROPS */, ["modelValue", "placeholder", "onChange"]),
+            _createVNode(_component_el_button, { onClick: _ctx.load }, {
+              default: _withCtx(() => [
+                _createTextVNode(_toDisplayString(_ctx.t('app.refresh')), 1 /* TEXT */)
+              ]),
+              _: 1 /* STABLE */
+            }, 8 /* PROPS */, ["onClick"])
+          ]),
+          _createVNode(_component_el_card, {
+            shadow: "never",
+            class: "panel"
+          }, {
+            default: _withCtx(() => [
+              _withDirectives((_openBlock(), _createBlock(_component_el_table, {
+                data: _ctx.users,
+                "data-test": "users",
+                "empty-text": _ctx.t('adminUi.noUsers')
+              }, {
+                default: _withCtx(() => [
+                  _createVNode(_component_el_table_column, {
+                    label: _ctx.t('adminUi.username'),
+                    "min-width": "130"
+                  }, {
+                    default: _withCtx(({ row }) => [
+                      _createElementVNode("span", _hoisted_4, _toDisplayString(row.username), 1 /* TEXT */),
+                      _createElementVNode("div", _hoisted_5, _toDisplayString(row.display_name), 1 /* TEXT */)
+                    ]),
+                    _: 1 /* STABLE */
+                  }, 8 /* PROPS */, ["label"]),
+                  _createVNode(_component_el_table_column, {
+                    label: _ctx.t('adminUi.role'),
+                    width: "110"
+                  }, {
+                    default: _withCtx(({ row }) => [
+                      _createTextVNode(_toDisplayString(_ctx.t('roles.' + row.role)), 1 /* TEXT */)
+                    ]),
+                    _: 1 /* STABLE */
+                  }, 8 /* PROPS */, ["label"]),
+                  _createVNode(_component_el_table_column, {
+                    label: _ctx.t('adminUi.worksFor'),
+                    "min-width": "150"
+                  }, {
+                    default: _withCtx(({ row }) => [
+                      (row.enterprise_id)
+                        ? (_openBlock(), _createElementBlock("span", _hoisted_6, _toDisplayString(_ctx.$unitName(row.enterprise_id)), 1 /* TEXT */))
+                        : (row.hotline_code || row.hotlines.length)
+                          ? (_openBlock(), _createElementBlock("span", _hoisted_7, _toDisplayString([row.hotline_code, ...row.hotlines].filter(Boolean).join(' · ')), 1 /* TEXT */))
+                          : (_openBlock(), _createElementBlock("span", _hoisted_8, _toDisplayString(_ctx.t('adminUi.everyHotline')), 1 /* TEXT */))
+                    ]),
+                    _: 1 /* STABLE */
+                  }, 8 /* PROPS */, ["label"]),
+                  _createVNode(_component_el_table_column, {
+                    label: _ctx.t('adminUi.state'),
+                    width: "130"
+                  }, {
+                    default: _withCtx(({ row }) => [
+                      _createVNode(_component_el_tag, {
+                        "disable-transitions": "",
+                        size: "small",
+                        type: row.active ? 'success' : 'info'
+                      }, {
+                        default: _withCtx(() => [
+                          _createTextVNode(_toDisplayString(row.active ? _ctx.t('adminUi.active') : _ctx.t('adminUi.disabled')), 1 /* TEXT */)
+                        ]),
+                        _: 2 /* DYNAMIC */
+                      }, 1032 /* PROPS, DYNAMIC_SLOTS */, ["type"]),
+                      (row.locked)
+                        ? (_openBlock(), _createBlock(_component_el_tag, {
+                            key: 0,
+                            "disable-transitions": "",
+                            size: "small",
+                            type: "danger",
+                            "data-test": "user-locked"
+                          }, {
+                            default: _withCtx(() => [
+                              _createTextVNode(_toDisplayString(_ctx.t('adminUi.locked')), 1 /* TEXT */)
+                            ]),
+                            _: 1 /* STABLE */
+                          }))
+                        : _createCommentVNode("v-if", true),
+                      _createElementVNode("div", _hoisted_9, _toDisplayString(_ctx.t('adminUi.sessions', { n: row.open_sessions })), 1 /* TEXT */)
+                    ]),
+                    _: 1 /* STABLE */
+                  }, 8 /* PROPS */, ["label"]),
+                  _createVNode(_component_el_table_column, {
+                    label: _ctx.t('adminUi.lastLogin'),
+                    width: "140"
+                  }, {
+                    default: _withCtx(({ row }) => [
+                      _createTextVNode(_toDisplayString(row.last_login_at ? _ctx.$fmtTime(row.last_login_at, true) : _ctx.t('app.none')), 1 /* TEXT */)
+                    ]),
+                    _: 1 /* STABLE */
+                  }, 8 /* PROPS */, ["label"]),
+                  _createVNode(_component_el_table_column, {
+                    label: _ctx.t('app.actions'),
+                    "min-width": "260"
+                  }, {
+                    default: _withCtx(({ row }) => [
+                      _createElementVNode("div", _hoisted_10, [
+                        _createVNode(_component_el_button, {
+                          size: "small",
+                          link: "",
+                          type: "primary",
+                          "data-test": "user-edit",
+                          onClick: $event => (_ctx.openEdit(row))
+                        }, {
+                          default: _withCtx(() => [
+                            _createTextVNode(_toDisplayString(_ctx.t('app.edit')), 1 /* TEXT */)
+                          ]),
+                          _: 1 /* STABLE */
+                        }, 8 /* PROPS */, ["onClick"]),
+                        _createVNode(_component_el_button, {
+                          size: "small",
+                          link: "",
+                          type: "primary",
+                          "data-test": "user-password",
+                          onClick: $event => (_ctx.openPassword(row))
+                        }, {
+                          default: _withCtx(() => [
+                            _createTextVNode(_toDisplayString(_ctx.t('adminUi.actions.password')), 1 /* TEXT */)
+                          ]),
+                          _: 1 /* STABLE */
+                        }, 8 /* PROPS */, ["onClick"]),
+                        (row.locked || row.failed_logins)
+                          ? (_openBlock(), _createBlock(_component_el_button, {
+                              key: 0,
+                              size: "small",
+                              link: "",
+                              type: "warning",
+                              "data-test": "user-unlock",
+                              onClick: $event => (_ctx.act(row, 'unlock', 'adminUi.confirmUnlock'))
+                            }, {
+                              default: _withCtx(() => [
+                                _createTextVNode(_toDisplayString(_ctx.t('adminUi.actions.unlock')), 1 /* TEXT */)
+                              ]),
+                              _: 1 /* STABLE */
+                            }, 8 /* PROPS */, ["onClick"]))
+                          : _createCommentVNode("v-if", true),
+                        (row.open_sessions)
+                          ? (_openBlock(), _createBlock(_component_el_button, {
+                              key: 1,
+                              size: "small",
+                              link: "",
+                              type: "warning",
+                              "data-test": "user-logout",
+                              onClick: $event => (_ctx.act(row, 'logout', 'adminUi.confirmLogout'))
+                            }, {
+                              default: _withCtx(() => [
+                                _createTextVNode(_toDisplayString(_ctx.t('adminUi.actions.logout')), 1 /* TEXT */)
+                              ]),
+                              _: 1 /* STABLE */
+                            }, 8 /* PROPS */, ["onClick"]))
+                          : _createCommentVNode("v-if", true),
+                        (row.active)
+                          ? (_openBlock(), _createBlock(_component_el_button, {
+                              key: 2,
+                              size: "small",
+                              link: "",
+                              type: "danger",
+                              "data-test": "user-disable",
+                              onClick: $event => (_ctx.act(row, 'disable', 'adminUi.confirmDisable'))
+                            }, {
+                              default: _withCtx(() => [
+                                _createTextVNode(_toDisplayString(_ctx.t('adminUi.actions.disable')), 1 /* TEXT */)
+                              ]),
+                              _: 1 /* STABLE */
+                            }, 8 /* PROPS */, ["onClick"]))
+                          : (_openBlock(), _createBlock(_component_el_button, {
+                              key: 3,
+                              size: "small",
+                              link: "",
+                              type: "success",
+                              "data-test": "user-enable",
+                              onClick: $event => (_ctx.act(row, 'enable', 'adminUi.confirmEnable'))
+                            }, {
+                              default: _withCtx(() => [
+                                _createTextVNode(_toDisplayString(_ctx.t('adminUi.actions.enable')), 1 /* TEXT */)
+                              ]),
+                              _: 1 /* STABLE */
+                            }, 8 /* PROPS */, ["onClick"])),
+                        _createVNode(_component_el_button, {
+                          size: "small",
+                          link: "",
+                          onClick: $event => (_ctx.openHistory(row))
+                        }, {
+                          default: _withCtx(() => [
+                            _createTextVNode(_toDisplayString(_ctx.t('adminUi.history')), 1 /* TEXT */)
+                          ]),
+                          _: 1 /* STABLE */
+                        }, 8 /* PROPS */, ["onClick"])
+                      ])
+                    ]),
+                    _: 1 /* STABLE */
+                  }, 8 /* PROPS */, ["label"])
+                ]),
+                _: 1 /* STABLE */
+              }, 8 /* PROPS */, ["data", "empty-text"])), [
+                [_directive_loading, _ctx.loading]
+              ])
+            ]),
+            _: 1 /* STABLE */
+          }),
+          _createVNode(_component_el_dialog, {
+            modelValue: _ctx.dialog.open,
+            "onUpdate:modelValue": _cache[14] || (_cache[14] = $event => ((_ctx.dialog.open) = $event)),
+            title: _ctx.dialog.editing ? _ctx.t('adminUi.editUser') : _ctx.t('adminUi.newUser'),
+            width: "min(560px, 94vw)",
+            "data-test": "user-dialog"
+          }, {
+            footer: _withCtx(() => [
+              _createVNode(_component_el_button, {
+                onClick: _cache[13] || (_cache[13] = $event => (_ctx.dialog.open = false))
+              }, {
+                default: _withCtx(() => [
+                  _createTextVNode(_toDisplayString(_ctx.t('app.cancel')), 1 /* TEXT */)
+                ]),
+                _: 1 /* STABLE */
+              }),
+              _createVNode(_component_el_button, {
+                type: "primary",
+                loading: _ctx.dialog.saving,
+                "data-test": "user-save",
+                onClick: _ctx.save
+              }, {
+                default: _withCtx(() => [
+                  _createTextVNode(_toDisplayString(_ctx.t('app.save')), 1 /* TEXT */)
+                ]),
+                _: 1 /* STABLE */
+              }, 8 /* PROPS */, ["loading", "onClick"])
+            ]),
+            default: _withCtx(() => [
+              _createVNode(_component_el_form, {
+                "label-position": "top",
+                onSubmit: _withModifiers(_ctx.save, ["prevent"])
+              }, {
+                default: _withCtx(() => [
+                  _createVNode(_component_el_form_item, {
+                    label: _ctx.t('adminUi.username'),
+                    error: _ctx.dialog.errors.username
+                  }, {
+                    default: _withCtx(() => [
+                      _createVNode(_component_el_input, {
+                        modelValue: _ctx.form.username,
+                        "onUpdate:modelValue": _cache[5] || (_cache[5] = $event => ((_ctx.form.username) = $event)),
+                        disabled: !!_ctx.dialog.editing,
+                        name: "new-username",
+                        autocomplete: "off"
+                      }, null, 8 /* PROPS */, ["modelValue", "disabled"])
+                    ]),
+                    _: 1 /* STABLE */
+                  }, 8 /* PROPS */, ["label", "error"]),
+                  _createVNode(_component_el_form_item, {
+                    label: _ctx.t('adminUi.displayName'),
+                    error: _ctx.dialog.errors.display_name
+                  }, {
+                    default: _withCtx(() => [
+                      _createVNode(_component_el_input, {
+                        modelValue: _ctx.form.display_name,
+                        "onUpdate:modelValue": _cache[6] || (_cache[6] = $event => ((_ctx.form.display_name) = $event)),
+                        name: "display-name"
+                      }, null, 8 /* PROPS */, ["modelValue"])
+                    ]),
+                    _: 1 /* STABLE */
+                  }, 8 /* PROPS */, ["label", "error"]),
+                  _createVNode(_component_el_form_item, {
+                    label: _ctx.t('adminUi.role'),
+                    error: _ctx.dialog.errors.role
+                  }, {
+                    default: _withCtx(() => [
+                      _createVNode(_component_el_select, {
+                        modelValue: _ctx.form.role,
+                        "onUpdate:modelValue": _cache[7] || (_cache[7] = $event => ((_ctx.form.role) = $event)),
+                        "data-test": "user-role",
+                        class: "full"
+                      }, {
+                        default: _withCtx(() => [
+                          (_openBlock(true), _createElementBlock(_Fragment, null, _renderList(_ctx.ROLES, (r) => {
+                            return (_openBlock(), _createBlock(_component_el_option, {
+                              key: r,
+                              value: r,
+                              label: _ctx.t('roles.' + r)
+                            }, null, 8 /* PROPS */, ["value", "label"]))
+                          }), 128 /* KEYED_FRAGMENT */))
+                        ]),
+                        _: 1 /* STABLE */
+                      }, 8 /* PROPS */, ["modelValue"])
+                    ]),
+                    _: 1 /* STABLE */
+                  }, 8 /* PROPS */, ["label", "error"]),
+                  (_ctx.isUnitRole(_ctx.form.role))
+                    ? (_openBlock(), _createBlock(_component_el_form_item, {
+                        key: 0,
+                        label: _ctx.t('adminUi.enterprise'),
+                        error: _ctx.dialog.errors.enterprise
+                      }, {
+                        default: _withCtx(() => [
+                          _createVNode(_component_el_select, {
+                            modelValue: _ctx.form.enterprise_code,
+                            "onUpdate:modelValue": _cache[8] || (_cache[8] = $event => ((_ctx.form.enterprise_code) = $event)),
+                            filterable: "",
+                            "data-test": "user-enterprise",
+                            class: "full"
+                          }, {
+                            default: _withCtx(() => [
+                              (_openBlock(true), _createElementBlock(_Fragment, null, _renderList(_ctx.units, (e) => {
+                                return (_openBlock(), _createBlock(_component_el_option, {
+                                  key: e.code,
+                                  value: e.code,
+                                  label: _ctx.nameOf(e)
+                                }, null, 8 /* PROPS */, ["value", "label"]))
+                              }), 128 /* KEYED_FRAGMENT */))
+                            ]),
+                            _: 1 /* STABLE */
+                          }, 8 /* PROPS */, ["modelValue"])
+                        ]),
+                        _: 1 /* STABLE */
+                      }, 8 /* PROPS */, ["label", "error"]))
+                    : (_openBlock(), _createElementBlock(_Fragment, { key: 1 }, [
+                        _createVNode(_component_el_form_item, {
+                          label: _ctx.t('adminUi.ownHotline'),
+                          error: _ctx.dialog.errors.hotline
+                        }, {
+                          default: _withCtx(() => [
+                            _createVNode(_component_el_select, {
+                              modelValue: _ctx.form.hotline_code,
+                              "onUpdate:modelValue": _cache[9] || (_cache[9] = $event => ((_ctx.form.hotline_code) = $event)),
+                              clearable: "",
+                              class: "full",
+                              "data-test": "user-hotline"
+                            }, {
+                              default: _withCtx(() => [
+                                (_openBlock(true), _createElementBlock(_Fragment, null, _renderList(_ctx.refs.hotlines, (h) => {
+                                  return (_openBlock(), _createBlock(_component_el_option, {
+                                    key: h.code,
+                                    value: h.code,
+                                    label: h.code + ' ' + _ctx.nameOf(h)
+                                  }, null, 8 /* PROPS */, ["value", "label"]))
+                                }), 128 /* KEYED_FRAGMENT */))
+                              ]),
+                              _: 1 /* STABLE */
+                            }, 8 /* PROPS */, ["modelValue"])
+                          ]),
+                          _: 1 /* STABLE */
+                        }, 8 /* PROPS */, ["label", "error"]),
+                        _createVNode(_component_el_form_item, {
+                          label: _ctx.t('adminUi.moreHotlines'),
+                          error: _ctx.dialog.errors.hotlines
+                        }, {
+                          default: _withCtx(() => [
+                            _createVNode(_component_el_select, {
+                              modelValue: _ctx.form.hotlines,
+                              "onUpdate:modelValue": _cache[10] || (_cache[10] = $event => ((_ctx.form.hotlines) = $event)),
+                              multiple: "",
+                              clearable: "",
+                              class: "full"
+                            }, {
+                              default: _withCtx(() => [
+                                (_openBlock(true), _createElementBlock(_Fragment, null, _renderList(_ctx.refs.hotlines, (h) => {
+                                  return (_openBlock(), _createBlock(_component_el_option, {
+                                    key: h.code,
+                                    value: h.code,
+                                    label: h.code + ' ' + _ctx.nameOf(h)
+                                  }, null, 8 /* PROPS */, ["value", "label"]))
+                                }), 128 /* KEYED_FRAGMENT */))
+                              ]),
+                              _: 1 /* STABLE */
+                            }, 8 /* PROPS */, ["modelValue"]),
+                            _createElementVNode("div", _hoisted_11, _toDisplayString(_ctx.t('adminUi.hotlinesHint')), 1 /* TEXT */)
+                          ]),
+                          _: 1 /* STABLE */
+                        }, 8 /* PROPS */, ["label", "error"])
+                      ], 64 /* STABLE_FRAGMENT */)),
+                  (!_ctx.dialog.editing)
+                    ? (_openBlock(), _createBlock(_component_el_form_item, {
+                        key: 2,
+                        label: _ctx.t('adminUi.password'),
+                        error: _ctx.dialog.errors.password
+                      }, {
+                        default: _withCtx(() => [
+                          _createVNode(_component_el_radio_group, {
+                            modelValue: _ctx.form.passwordMode,
+                            "onUpdate:modelValue": _cache[11] || (_cache[11] = $event => ((_ctx.form.passwordMode) = $event))
+                          }, {
+                            default: _withCtx(() => [
+                              _createVNode(_component_el_radio, { value: "generate" }, {
+                                default: _withCtx(() => [
+                                  _createTextVNode(_toDisplayString(_ctx.t('adminUi.generate')), 1 /* TEXT */)
+                                ]),
+                                _: 1 /* STABLE */
+                              }),
+                              _createVNode(_component_el_radio, {
+                                value: "set",
+                                "data-test": "user-password-set"
+                              }, {
+                                default: _withCtx(() => [
+                                  _createTextVNode(_toDisplayString(_ctx.t('adminUi.setPassword')), 1 /* TEXT */)
+                                ]),
+                                _: 1 /* STABLE */
+                              })
+                            ]),
+                            _: 1 /* STABLE */
+                          }, 8 /* PROPS */, ["modelValue"]),
+                          (_ctx.form.passwordMode === 'set')
+                            ? (_openBlock(), _createBlock(_component_el_input, {
+                                key: 0,
+                                modelValue: _ctx.form.password,
+                                "onUpdate:modelValue": _cache[12] || (_cache[12] = $event => ((_ctx.form.password) = $event)),
+                                type: "password",
+                                "show-password": "",
+                                name: "new-password",
+                                autocomplete: "new-password",
+                                placeholder: _ctx.t('adminUi.passwordRule')
+                              }, null, 8 /* PROPS */, ["modelValue", "placeholder"]))
+                            : _createCommentVNode("v-if", true)
+                        ]),
+                        _: 1 /* STABLE */
+                      }, 8 /* PROPS */, ["label", "error"]))
+                    : _createCommentVNode("v-if", true)
+                ]),
+                _: 1 /* STABLE */
+              }, 8 /* PROPS */, ["onSubmit"])
+            ]),
+            _: 1 /* STABLE */
+          }, 8 /* PROPS */, ["modelValue", "title"]),
+          _createVNode(_component_el_dialog, {
+            "model-value": !!_ctx.created,
+            title: _ctx.t('adminUi.userCreated'),
+            width: "min(520px, 94vw)",
+            "data-test": "user-created",
+            onClose: _cache[16] || (_cache[16] = $event => (_ctx.created = null))
+          }, {
+            footer: _withCtx(() => [
+              _createVNode(_component_el_button, {
+                type: "primary",
+                onClick: _cache[15] || (_cache[15] = $event => (_ctx.created = null))
+              }, {
+                default: _withCtx(() => [
+                  _createTextVNode(_toDisplayString(_ctx.t('adminUi.noted')), 1 /* TEXT */)
+                ]),
+                _: 1 /* STABLE */
+              })
+            ]),
+            default: _withCtx(() => [
+              (_ctx.created)
+                ? (_openBlock(), _createElementBlock(_Fragment, { key: 0 }, [
+                    _createElementVNode("p", null, _toDisplayString(_ctx.t('adminUi.createdFor', { name: _ctx.created.user.username })), 1 /* TEXT */),
+                    _createVNode(_component_ShownOnce, {
+                      value: _ctx.created.password
+                    }, null, 8 /* PROPS */, ["value"])
+                  ], 64 /* STABLE_FRAGMENT */))
+                : _createCommentVNode("v-if", true)
+            ]),
+            _: 1 /* STABLE */
+          }, 8 /* PROPS */, ["model-value", "title"]),
+          _createVNode(_component_el_dialog, {
+            modelValue: _ctx.password.open,
+            "onUpdate:modelValue": _cache[21] || (_cache[21] = $event => ((_ctx.password.open) = $event)),
+            title: _ctx.t('adminUi.passwordFor', { name: _ctx.password.user?.display_name }),
+            width: "min(520px, 94vw)",
+            "data-test": "password-dialog"
+          }, {
+            footer: _withCtx(() => [
+              (_ctx.password.shown)
+                ? (_openBlock(), _createBlock(_component_el_button, {
+                    key: 0,
+                    type: "primary",
+                    onClick: _cache[19] || (_cache[19] = $event => (_ctx.password.open = false))
+                  }, {
+                    default: _withCtx(() => [
+                      _createTextVNode(_toDisplayString(_ctx.t('adminUi.noted')), 1 /* TEXT */)
+                    ]),
+                    _: 1 /* STABLE */
+                  }))
+                : (_openBlock(), _createElementBlock(_Fragment, { key: 1 }, [
+                    _createVNode(_component_el_button, {
+                      onClick: _cache[20] || (_cache[20] = $event => (_ctx.password.open = false))
+                    }, {
+                      default: _withCtx(() => [
+                        _createTextVNode(_toDisplayString(_ctx.t('app.cancel')), 1 /* TEXT */)
+                      ]),
+                      _: 1 /* STABLE */
+                    }),
+                    _createVNode(_component_el_button, {
+                      type: "primary",
+                      "data-test": "password-save",
+                      onClick: _ctx.resetPassword
+                    }, {
+                      default: _withCtx(() => [
+                        _createTextVNode(_toDisplayString(_ctx.t('adminUi.actions.password')), 1 /* TEXT */)
+                      ]),
+                      _: 1 /* STABLE */
+                    }, 8 /* PROPS */, ["onClick"])
+                  ], 64 /* STABLE_FRAGMENT */))
+            ]),
+            default: _withCtx(() => [
+              (_ctx.password.shown)
+                ? (_openBlock(), _createBlock(_component_ShownOnce, {
+                    key: 0,
+                    value: _ctx.password.shown
+                  }, null, 8 /* PROPS */, ["value"]))
+                : (_openBlock(), _createElementBlock(_Fragment, { key: 1 }, [
+                    _createElementVNode("p", _hoisted_12, _toDisplayString(_ctx.t('adminUi.passwordEndsSessions')), 1 /* TEXT */),
+                    _createVNode(_component_el_radio_group, {
+                      modelValue: _ctx.password.mode,
+                      "onUpdate:modelValue": _cache[17] || (_cache[17] = $event => ((_ctx.password.mode) = $event))
+                    }, {
+                      default: _withCtx(() => [
+                        _createVNode(_component_el_radio, { value: "generate" }, {
+                          default: _withCtx(() => [
+                            _createTextVNode(_toDisplayString(_ctx.t('adminUi.generate')), 1 /* TEXT */)
+                          ]),
+                          _: 1 /* STABLE */
+                        }),
+                        _createVNode(_component_el_radio, {
+                          value: "set",
+                          "data-test": "password-set"
+                        }, {
+                          default: _withCtx(() => [
+                            _createTextVNode(_toDisplayString(_ctx.t('adminUi.setPassword')), 1 /* TEXT */)
+                          ]),
+                          _: 1 /* STABLE */
+                        })
+                      ]),
+                      _: 1 /* STABLE */
+                    }, 8 /* PROPS */, ["modelValue"]),
+                    (_ctx.password.mode === 'set')
+                      ? (_openBlock(), _createBlock(_component_el_form_item, {
+                          key: 0,
+                          error: _ctx.password.errors.password
+                        }, {
+                          default: _withCtx(() => [
+                            _createVNode(_component_el_input, {
+                              modelValue: _ctx.password.value,
+                              "onUpdate:modelValue": _cache[18] || (_cache[18] = $event => ((_ctx.password.value) = $event)),
+                              type: "password",
+                              "show-password": "",
+                              name: "reset-password",
+                              autocomplete: "new-password",
+                              placeholder: _ctx.t('adminUi.passwordRule')
+                            }, null, 8 /* PROPS */, ["modelValue", "placeholder"])
+                          ]),
+                          _: 1 /* STABLE */
+                        }, 8 /* PROPS */, ["error"]))
+                      : _createCommentVNode("v-if", true)
+                  ], 64 /* STABLE_FRAGMENT */))
+            ]),
+            _: 1 /* STABLE */
+          }, 8 /* PROPS */, ["modelValue", "title"]),
+          _createVNode(_component_el_drawer, {
+            modelValue: _ctx.history.open,
+            "onUpdate:modelValue": _cache[22] || (_cache[22] = $event => ((_ctx.history.open) = $event)),
+            title: _ctx.t('adminUi.historyOf', { name: _ctx.history.user?.username }),
+            size: "min(760px, 100%)"
+          }, {
+            default: _withCtx(() => [
+              (_ctx.history.open)
+                ? (_openBlock(), _createBlock(_component_ChangeList, {
+                    key: 0,
+                    entity: "user",
+                    "thing-key": String(_ctx.history.user.id)
+                  }, null, 8 /* PROPS */, ["thing-key"]))
+                : _createCommentVNode("v-if", true)
+            ]),
+            _: 1 /* STABLE */
+          }, 8 /* PROPS */, ["modelValue", "title"])
+        ]))
       }
     })(),
   ],

@@ -22,6 +22,9 @@ export const RETURN_REASONS = ["not_our_duty", "wrong_area", "insufficient_infor
 export const CENTRE_ROLES = ["agent", "supervisor", "admin"];
 export const SUPERVISOR_ROLES = ["supervisor", "admin"];
 export const UNIT_ROLES = ["enterprise_user", "enterprise_admin"];
+export const ADMIN_ROLES = ["admin"];
+// Every role, in the order the administrators' screens offer them.
+export const ROLES = ["agent", "supervisor", "enterprise_user", "enterprise_admin", "admin"];
 // Who answers calls: agents, and supervisors stepping in.
 export const CALL_TAKER_ROLES = ["agent", "supervisor"];
 

@@ -132,7 +132,7 @@ async def test_a_unit_with_its_branch_and_window_is_set_up_and_recorded(
     assert [w["code"] for w in listed["items"]] == [code + "-w1"]
 
     changes = await admin.get(f"{ADMIN}/changes", entity="window", key=code + "-w1")
-    assert [c["action"] for c in changes["items"]] == ["updated", "created"]
+    assert [c["action"] for c in changes["items"]] == ["edit", "create"]
     latest = changes["items"][0]
     assert (
         latest["before"]["name_zh"] == "一号窗口" and latest["after"]["name_zh"] == "一号综合窗口"

@@ -190,7 +190,7 @@ async def do_create_area(conn: asyncpg.Connection, actor: Actor, area: AreaInput
     await queries.upsert_area(conn, area.model_dump(), area.parent)
     row = await queries.get_area(conn, area.code)
     assert row is not None
-    await _record(conn, actor, "area", area.code, "created", None, row)
+    await _record(conn, actor, "area", area.code, "create", None, row)
     return row
 
 
@@ -201,7 +201,7 @@ async def do_update_area(
     if before is None:
         raise _missing(code)
     await queries.upsert_area(conn, {"code": code, **change.model_dump()}, before["parent_code"])
-    return await _changed(conn, actor, "area", code, "updated", before)
+    return await _changed(conn, actor, "area", code, "edit", before)
 
 
 async def _changed(
@@ -257,7 +257,7 @@ async def do_create_enterprise(
     )
     row = await queries.get_enterprise_by_code(conn, enterprise.code)
     assert row is not None
-    await _record(conn, actor, "enterprise", enterprise.code, "created", None, row)
+    await _record(conn, actor, "enterprise", enterprise.code, "create", None, row)
     return row
 
 
@@ -276,7 +276,7 @@ async def do_update_enterprise(
     await queries.upsert_enterprise(
         conn, {"code": code, **change.model_dump()}, kind=change.kind, parent_id=parent_id
     )
-    return await _changed(conn, actor, "enterprise", code, "updated", before)
+    return await _changed(conn, actor, "enterprise", code, "edit", before)
 
 
 async def _check_window_area(conn: asyncpg.Connection, area: str | None) -> None:
@@ -297,7 +297,7 @@ async def do_create_window(
     await queries.upsert_window(conn, int(unit["id"]), window.model_dump())
     row = await queries.get_window(conn, window.code)
     assert row is not None
-    await _record(conn, actor, "window", window.code, "created", None, row)
+    await _record(conn, actor, "window", window.code, "create", None, row)
     return row
 
 
@@ -311,7 +311,7 @@ async def do_update_window(
     await queries.upsert_window(
         conn, int(before["enterprise_id"]), {"code": code, **change.model_dump()}
     )
-    return await _changed(conn, actor, "window", code, "updated", before)
+    return await _changed(conn, actor, "window", code, "edit", before)
 
 
 # The catalogue
@@ -334,7 +334,7 @@ async def do_create_item(conn: asyncpg.Connection, actor: Actor, item: ItemInput
     await queries.upsert_service_item(conn, _item_values(item, None))
     row = await queries.get_service_item(conn, item.code)
     assert row is not None
-    await _record(conn, actor, "service_item", item.code, "created", None, row)
+    await _record(conn, actor, "service_item", item.code, "create", None, row)
     return row
 
 
@@ -347,7 +347,7 @@ async def do_update_item(
     if before is None:
         raise _missing(code)
     await queries.upsert_service_item(conn, {"code": code, **_item_values(change, before)})
-    return await _changed(conn, actor, "service_item", code, "updated", before)
+    return await _changed(conn, actor, "service_item", code, "edit", before)
 
 
 # Retiring and bringing back
@@ -397,4 +397,4 @@ async def do_set_active(
     if not active:
         await _in_use(conn, entity, before)
     await queries.set_active(conn, _TABLES[entity], code, active)
-    return await _changed(conn, actor, entity, code, "enabled" if active else "disabled", before)
+    return await _changed(conn, actor, entity, code, "enable" if active else "disable", before)

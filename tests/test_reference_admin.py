@@ -147,7 +147,7 @@ async def test_a_unit_with_its_branch_and_window_is_set_up_and_recorded(
 
 
 async def registered(who: Desk, item: str, area: str = "370202") -> dict[str, Any]:
-    return await who.post(
+    order: dict[str, Any] = await who.post(
         "/api/v1/orders",
         {
             "hotline": "96111",
@@ -159,6 +159,7 @@ async def registered(who: Desk, item: str, area: str = "370202") -> dict[str, An
         },
         status=201,
     )
+    return order
 
 
 async def test_retiring_what_open_orders_need_is_refused_with_how_many(

@@ -177,7 +177,7 @@ export const AdminCataloguePage = {
         <el-table-column :label="t('refAdminUi.urgent')" width="130">
           <template #default="{ row }">{{ urgent(row) }}</template>
         </el-table-column>
-        <el-table-column :label="t('refAdminUi.state')" width="80">
+        <el-table-column :label="t('refAdminUi.state')" width="100">
           <template #default="{ row }"><el-tag :type="row.active ? 'success' : 'info'" size="small">{{ row.active ? t('refAdminUi.active') : t('refAdminUi.retired') }}</el-tag></template>
         </el-table-column>
         <el-table-column :label="t('app.actions')" width="200">
@@ -289,7 +289,7 @@ export const AdminAreasPage = {
         <el-table-column :label="t('refAdminUi.district')" width="120">
           <template #default="{ row }">{{ row.parent_code ? districtName(row.parent_code) : '—' }}</template>
         </el-table-column>
-        <el-table-column :label="t('refAdminUi.state')" width="80">
+        <el-table-column :label="t('refAdminUi.state')" width="100">
           <template #default="{ row }"><el-tag :type="row.active ? 'success' : 'info'" size="small">{{ row.active ? t('refAdminUi.active') : t('refAdminUi.retired') }}</el-tag></template>
         </el-table-column>
         <el-table-column :label="t('app.actions')" width="260">
@@ -436,7 +436,7 @@ export const AdminEnterprisesPage = {
           <template #default="{ row }">{{ row.domains.map((d) => t('domain.' + d)).join('、') || '—' }}</template>
         </el-table-column>
         <el-table-column :label="t('refAdminUi.windows')" width="80" prop="windows" />
-        <el-table-column :label="t('refAdminUi.state')" width="80">
+        <el-table-column :label="t('refAdminUi.state')" width="100">
           <template #default="{ row }"><el-tag :type="row.active ? 'success' : 'info'" size="small">{{ row.active ? t('refAdminUi.active') : t('refAdminUi.retired') }}</el-tag></template>
         </el-table-column>
         <el-table-column :label="t('app.actions')" width="250">
@@ -496,7 +496,7 @@ export const AdminEnterprisesPage = {
         <el-table-column prop="code" :label="t('refAdminUi.code')" width="120" />
         <el-table-column :label="t('refAdminUi.name')"><template #default="{ row }">{{ nameOf(row) }}</template></el-table-column>
         <el-table-column :label="t('refAdminUi.area')" width="110"><template #default="{ row }">{{ areaName(row.area_code) }}</template></el-table-column>
-        <el-table-column :label="t('refAdminUi.state')" width="70">
+        <el-table-column :label="t('refAdminUi.state')" width="90">
           <template #default="{ row }">{{ row.active ? t('refAdminUi.active') : t('refAdminUi.retired') }}</template>
         </el-table-column>
         <el-table-column width="120">

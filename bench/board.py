@@ -333,6 +333,14 @@ class Recorder:
         self.statements.append((sql, args))
         return await self.conn.fetchval(sql, *args)
 
+    async def execute(self, sql: str, *args: Any) -> str:
+        """Settings (no plan to check), passed on."""
+        status: str = await self.conn.execute(sql, *args)
+        return status
+
+    def transaction(self) -> Any:
+        return self.conn.transaction()
+
 
 BoardQuery = Callable[[Any], Awaitable[Any]]
 
@@ -386,17 +394,46 @@ async def check_plans(conn: asyncpg.Connection, name: str, query: BoardQuery) ->
     recorder = Recorder(conn)
     await query(recorder)
     for sql, args in recorder.statements:
-        for mode in ("force_custom_plan", "force_generic_plan"):
-            await conn.execute(f"SET plan_cache_mode = {mode}")
-            plan = json.loads(await conn.fetchval("EXPLAIN (FORMAT JSON) " + sql, *args))
-            scans = whole_table_scans(plan[0]["Plan"])
+        for mode, plan in (
+            ("custom", await custom_plan(conn, sql, args)),
+            ("generic", await generic_plan(conn, sql, args)),
+        ):
+            scans = whole_table_scans(plan["Plan"])
             if scans:
-                await conn.execute("RESET plan_cache_mode")
                 raise SystemExit(
-                    f"board query {name!r} scans {', '.join(scans)} whole ({mode}):\n"
+                    f"query {name!r} scans {', '.join(scans)} whole ({mode} plan):\n"
                     + json.dumps(plan, indent=1)
                 )
-    await conn.execute("RESET plan_cache_mode")
+
+
+async def custom_plan(conn: asyncpg.Connection, sql: str, args: tuple[Any, ...]) -> Any:
+    """The plan for these values (EXPLAIN of a statement with parameters is always
+    planned for the values bound)."""
+    return json.loads(await conn.fetchval("EXPLAIN (FORMAT JSON) " + sql, *args))[0]
+
+
+async def generic_plan(conn: asyncpg.Connection, sql: str, args: tuple[Any, ...]) -> Any:
+    """The plan for any values: the statement prepared by name and explained as an
+    EXECUTE of the values written out, under ``force_generic_plan`` (EXPLAIN with bound
+    parameters would plan for them whatever plan_cache_mode says)."""
+    await conn.execute(f"PREPARE bench_generic AS {sql}")
+    try:
+        types = await conn.fetchval(
+            "SELECT parameter_types::text[] FROM pg_prepared_statements "
+            "WHERE name = 'bench_generic'"
+        )
+        values = [
+            await conn.fetchval(f"SELECT quote_nullable($1::{t}::text) || '::{t}'", arg)
+            for t, arg in zip(types, args, strict=True)
+        ]
+        await conn.execute("SET plan_cache_mode = force_generic_plan")
+        explained = await conn.fetchval(
+            f"EXPLAIN (FORMAT JSON) EXECUTE bench_generic({', '.join(values)})"
+        )
+        return json.loads(explained)[0]
+    finally:
+        await conn.execute("RESET plan_cache_mode")
+        await conn.execute("DEALLOCATE bench_generic")
 
 
 async def timed_ms(conn: asyncpg.Connection, query: BoardQuery, runs: int) -> list[float]:

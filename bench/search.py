@@ -24,10 +24,11 @@ Raw baselines, measured in the same run and the same turns:
 Before timing, every statement's plan (EXPLAIN, for its values and generic) is checked:
 a sequential scan of work_orders or dispatches stops the bench.
 
-**Words against trigrams** (``--only compare``, on the smallest size): why the search
-cuts words with jieba rather than matching trigrams (pg_trgm). A GIN trigram index is
-built on the same texts (description, address, caller name) and each query is asked
-both ways: how many orders each finds and a page of 51, newest first (p50/p95).
+**Words against trigrams** (``--only compare``, or without ``--only``; on the smallest
+size): why the search cuts words with jieba rather than matching trigrams (pg_trgm). A
+GIN trigram index is built on the same texts (description, address, caller name) and
+each query is asked both ways: how many orders each finds and a page of 51, newest
+first (p50/p95).
 
 **Knowledge.** ``--articles`` published articles, made from the seed articles
 (``config/knowledge/articles.json``), each a seed article's texts at a street of its own
@@ -255,15 +256,16 @@ def print_figures(figures: dict[str, float], median_of: str) -> None:
         print(f"  {name:<26} {label:>6} {value:8.1f} ms")
 
 
-def run_orders(sizes: list[int], runs: int, rounds: int, *, only_compare: bool) -> None:
+def run_orders(sizes: list[int], runs: int, rounds: int, *, measure: bool, trigrams: bool) -> None:
     async def work(every: list[Settings]) -> None:
         urls = {size: database_url(s) for size, s in zip(sizes, every, strict=True)}
         for size, url in urls.items():
             await prepare_orders(url, size)
-        if not only_compare:
+        if measure:
             await measure_orders(urls, runs, rounds)
-        print(f"words against trigrams, {sizes[0]:,} orders:")
-        await compare(urls[sizes[0]], max(10, runs // 10))
+        if trigrams:
+            print(f"words against trigrams, {sizes[0]:,} orders:")
+            await compare(urls[sizes[0]], max(10, runs // 10))
 
     run_on_scratch_databases(len(sizes), work)
 
@@ -474,7 +476,13 @@ def main() -> None:
         sizes = sorted(int(s) for s in args.sizes.split(","))
         if args.only == "compare":
             sizes = sizes[:1]
-        run_orders(sizes, args.runs, args.rounds, only_compare=args.only == "compare")
+        run_orders(
+            sizes,
+            args.runs,
+            args.rounds,
+            measure=args.only != "compare",
+            trigrams=args.only != "orders",
+        )
 
 
 if __name__ == "__main__":

@@ -51,6 +51,9 @@ class Source:
     # worker of their own serves (``hotline worker --slow``), so that no order waits
     # behind one for its dispatch.
     slow: bool = False
+    # How long one job may run before RQ stops it (None: RQ's default, 180 s); a job
+    # that outlives its lease is claimed again meanwhile and must recognise that.
+    timeout: int | None = None
 
 
 CORE_SOURCES = (
@@ -164,6 +167,7 @@ class Relay:
                 source.job,
                 args=(row_id,),
                 job_id=job_id(source.name, row_id, attempt, self.queue),
+                timeout=source.timeout,
                 result_ttl=3600,
                 failure_ttl=7 * 24 * 3600,
             )

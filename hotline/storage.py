@@ -94,7 +94,7 @@ class DiskStorage:
 
     def save(self, data: bytes) -> StoredFile:
         content_type = self.check(data)
-        key = secrets.token_hex(16)
+        key = new_key()
         path = self._path(key)
         path.parent.mkdir(parents=True, exist_ok=True)
         temporary = path.with_suffix(".part")
@@ -106,6 +106,17 @@ class DiskStorage:
         return self._path(key).read_bytes()
 
     def _path(self, key: str) -> Path:
-        if len(key) != 32 or not all(c in "0123456789abcdef" for c in key):
-            raise ValueError("not a storage key")
-        return self.root / key[:2] / key[2:4] / key
+        return key_path(self.root, key)
+
+
+def new_key() -> str:
+    """A random key: a name that no uploader or requester chooses."""
+    return secrets.token_hex(16)
+
+
+def key_path(root: Path, key: str) -> Path:
+    """Where the file of ``key`` lives under ``root`` (``ab/cd/<key>``: no directory grows
+    too large); ValueError for anything that is not a key this module made."""
+    if len(key) != 32 or not all(c in "0123456789abcdef" for c in key):
+        raise ValueError("not a storage key")
+    return root / key[:2] / key[2:4] / key

@@ -2,7 +2,10 @@
 
 Which days are working days: a ``calendar_days`` row wins; otherwise the
 ``chinese-calendar`` library for the years it knows (holidays and 调休 make-up
-working days); otherwise Monday to Friday.
+working days); otherwise Monday to Friday. A year with neither (no row of it, beyond
+the library) has no holidays at all: a deadline computed into it is logged once per
+process as a warning, and the administrators' calendar screen names the year
+(docs/core.md, "Working calendar administration").
 
 Time limits come in three units:
 
@@ -17,6 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -25,11 +29,15 @@ from zoneinfo import ZoneInfo
 
 import chinese_calendar
 
+log = logging.getLogger(__name__)
+
 Unit = Literal["hours", "working_hours", "working_days"]
 UNITS: tuple[Unit, ...] = ("hours", "working_hours", "working_days")
 
 # Far enough for any real limit; reaching it means the calendar has no working days.
 _MAX_DAYS_SCANNED = 3660
+# The years this process has warned of having no calendar (once each).
+_WARNED: set[int] = set()
 
 
 @dataclass(frozen=True)
@@ -41,7 +49,24 @@ class WorkingCalendar:
     def is_workday(self, day: dt.date) -> bool:
         if day in self.overrides:
             return self.overrides[day]
-        return _library_workday(day)
+        workday, known = _library_workday(day)
+        if not known and day.year not in self.years and day.year not in _WARNED:
+            _WARNED.add(day.year)
+            log.warning(
+                "year %s has no working calendar: its holidays are unknown and only "
+                "weekends are days off; enter it on the calendar administration screen",
+                day.year,
+            )
+        return workday
+
+    @functools.cached_property
+    def years(self) -> frozenset[int]:
+        """The years the database has days of (an administrator entered them)."""
+        return frozenset(day.year for day in self.overrides)
+
+    def has_year(self, year: int) -> bool:
+        """Whether ``year``'s holidays are known: days of it entered, or the library's."""
+        return year in self.years or _library_knows(year)
 
     @property
     def hours_per_day(self) -> Decimal:
@@ -142,14 +167,18 @@ class WorkingCalendar:
 
 
 @functools.lru_cache(maxsize=4096)
-def _library_workday(day: dt.date) -> bool:
-    """chinese-calendar's answer (Monday to Friday for years it does not know), cached:
-    the library scans its whole table on every call (about 50 µs), and scheduling asks
-    for the same few days over and over."""
+def _library_workday(day: dt.date) -> tuple[bool, bool]:
+    """chinese-calendar's answer (Monday to Friday for years it does not know) and
+    whether it knew the year, cached: the library scans its whole table on every call
+    (about 50 µs), and scheduling asks for the same few days over and over."""
     try:
-        return bool(chinese_calendar.is_workday(day))
+        return bool(chinese_calendar.is_workday(day)), True
     except NotImplementedError:
-        return day.weekday() < 5
+        return day.weekday() < 5, False
+
+
+def _library_knows(year: int) -> bool:
+    return _library_workday(dt.date(year, 1, 1))[1]
 
 
 def _seconds_between(start: dt.time, end: dt.time) -> int:

@@ -381,6 +381,69 @@ async def test_orders_without_words_are_found_and_the_relay_fills_them(
     assert await found_ids(client, q=f"{mark} 煤气") == [older]  # now with synonyms
 
 
+async def test_words_with_overdue_find_the_open_late_orders_newest_first(
+    client: ClientSession, pool: asyncpg.Pool, settings: Settings, clock: Clock
+) -> None:
+    """Words with ``overdue`` walk the open orders newest first (migration 0044): the
+    late ones whose words match, those written before the words (filled by the relay,
+    or still matched by their text) included; not the orders on time, done, or late
+    with other words."""
+    clock.set(NOW)
+    mark = marker()
+    async with pool.acquire() as conn:
+        admin_name, admin = await user(conn, "admin")
+
+        async def make(days_ago: int, text: str = "燃气表不走字") -> int:
+            at = NOW - dt.timedelta(days=days_ago)
+            return await order(conn, admin, settings, at=at, description=f"{mark}{text}")
+
+        late = await make(40)
+        filled = await make(30)  # its words written by the relay's chore
+        unfilled = await make(20)  # no words yet: found by its text
+        await make(0)  # open, on time
+        done = await make(35)
+        other = await order(conn, admin, settings, at=NOW - dt.timedelta(days=25))
+        await conn.execute(
+            "UPDATE work_orders SET status = 'closed', completed_at = $2 WHERE id = $1",
+            done,
+            NOW - dt.timedelta(days=34),
+        )
+        # As orders written before migration 0035: one filled by the chore, then one
+        # left without words, and a late order with other words.
+        await conn.execute("UPDATE work_orders SET search_words = NULL WHERE id = $1", filled)
+        assert await fill_missing_words_of(conn, filled)
+        await conn.execute(
+            "UPDATE work_orders SET search_words = NULL WHERE id = ANY($1::bigint[])",
+            [unfilled, other],
+        )
+    await as_user(client, admin_name)
+
+    assert await found_ids(client, q=mark, overdue=True) == [unfilled, filled, late]
+    # A page at a time, each order once.
+    pages: list[int] = []
+    query: dict[str, Any] = {"q": mark, "overdue": True, "limit": 1}
+    while True:
+        page = await find(client, **query)
+        pages += [o["id"] for o in page["items"]]
+        if not page["next_cursor"]:
+            break
+        query["cursor"] = page["next_cursor"]
+    assert pages == [unfilled, filled, late]
+    # The filled words have synonyms (煤气 finds 燃气); the text match has not.
+    assert await found_ids(client, q=f"{mark} 煤气", overdue=True) == [filled, late]
+
+
+async def fill_missing_words_of(conn: asyncpg.Connection, order_id: int) -> bool:
+    """The relay's chore until ``order_id`` has its words (other tests' orders without
+    words may come first); whether it has them."""
+    while await conn.fetchval(
+        "SELECT search_words IS NULL FROM work_orders WHERE id = $1", order_id
+    ):
+        if not await fill_missing_words(conn, 100):
+            return False
+    return True
+
+
 async def test_a_draft_confirmed_with_other_words_is_found_by_them(
     client: ClientSession, pool: asyncpg.Pool
 ) -> None:

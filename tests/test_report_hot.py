@@ -16,6 +16,7 @@ import pytest
 from aiohttp import ClientSession
 
 from reports.days.service import do_roll_up
+from reports.hot import queries as hot_queries
 from reports.hot import stats
 from reports.hot.service import Period, period_of
 from reports.hot.words import count_words, load_stopwords
@@ -245,3 +246,35 @@ async def test_a_planted_spike_is_hot_and_a_steady_item_is_not(
     await log_in(client, agent)
     response = await client.get("/api/v1/reports/hot/words", params=asked)
     assert response.status == 403
+
+
+async def test_repeats_are_orders_within_the_window_whatever_order_days_roll_in(
+    pool: asyncpg.Pool,
+) -> None:
+    first = dt.date(2004, 1, 1) + dt.timedelta(days=random.randrange(2000))
+    near, far = first + dt.timedelta(days=20), first + dt.timedelta(days=40)
+    async with pool.acquire() as conn:
+        code = await hotline(conn)
+        plant = Plant(conn, code)
+        street = unique("窗口路") + "8号"
+        lone = unique("远路") + "9号"
+        await plant.orders(first, 1, address=street)
+        await plant.orders(near, 1, address=street)  # 20 days on: a repeat
+        await plant.orders(first, 1, address=lone)
+        await plant.orders(far, 1, address=lone)  # 40 days on: not one
+    # The later days first: the earlier day's rows are marked by the later roll.
+    for day in (far, near, first):
+        await do_roll_up(pool, day, day + dt.timedelta(days=1), NOW)
+
+    async def listed(start: dt.date, end: dt.date) -> dict[str, int]:
+        async with pool.acquire() as conn:
+            rows = await hot_queries.repeats(
+                conn, start, end, kind="address", min_orders=2, limit=10, hotline_codes=[code]
+            )
+        return {r["label"]: r["orders"] for r in rows}
+
+    assert await listed(first, near + dt.timedelta(days=1)) == {street: 2}
+    assert await listed(first, far + dt.timedelta(days=1)) == {street: 2}
+    # Rolled again, a day keeps its marks and its neighbours'.
+    await do_roll_up(pool, first, first + dt.timedelta(days=1), NOW)
+    assert await listed(first, far + dt.timedelta(days=1)) == {street: 2}

@@ -45,7 +45,7 @@ from wiring.seed import (
     seed_routing,
 )
 from wiring.services import ServiceUrls, running_services
-from wiring.subscriptions import relay_sources, subscribe_all
+from wiring.subscriptions import relay_chores, relay_sources, subscribe_all
 from wiring.supervisor import Child, Supervisor
 
 log = logging.getLogger("hotline")
@@ -226,6 +226,7 @@ def cmd_relay(settings: Settings, args: argparse.Namespace) -> int:
                 batch=settings.relay_batch,
                 lease_seconds=settings.lease_seconds,
                 sources=relay_sources(),
+                chores=relay_chores(settings),
                 timer_queue=timer_queue,
                 slow_queue=slow_queue,
             )

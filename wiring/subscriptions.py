@@ -10,7 +10,8 @@ from callbacks.jobs import callback_source
 from hotline.knowledge import service as knowledge
 from hotline.orders.lifecycle import ORDER_COMPLETED
 from hotline.outbox.handlers import topics
-from hotline.relay import CORE_SOURCES, Source
+from hotline.relay import CORE_CHORES, CORE_SOURCES, Chore, Source
+from hotline.settings import Settings
 from hotline.suggest.runs import training_source
 from integrations.enterprise_webhooks import handlers as webhook_handlers
 from integrations.enterprise_webhooks.delivery import webhook_source
@@ -18,6 +19,7 @@ from integrations.notifications import service as notifications
 from integrations.telephony import intake
 from integrations.telephony.jobs import outbound_source
 from integrations.tracking import handlers as tracking_handlers
+from reports.exports.jobs import expiry_chore, export_source
 from reports.periodic.schedule import report_source
 from routing import subscribers as routing_subscribers
 
@@ -52,4 +54,10 @@ def relay_sources() -> tuple[Source, ...]:
         callback_source,
         training_source,
         report_source,
+        export_source,
     )
+
+
+def relay_chores(settings: Settings) -> tuple[Chore, ...]:
+    """The core's chores and the packages': exports' files removed after their day."""
+    return (*CORE_CHORES, expiry_chore(settings))

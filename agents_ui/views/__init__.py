@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from agents_ui.views import (
     admin,
+    admin_calendar,
     areas,
     auth,
     console,
@@ -31,4 +32,5 @@ def register(api: Api) -> None:
         knowledge.routes,
         admin.routes,
         reference_admin.routes,
+        admin_calendar.routes,
     )

@@ -8,7 +8,9 @@
 -- its days: most keys come once, so that is about a row per order and key, and the sum
 -- groups the key's 64-bit hash (hashtextextended), read from the primary key alone,
 -- rather than the text. `label` is one of the day's addresses as typed, for showing;
--- `area_code` the area of that order.
+-- `area_code` the area of that order. `repeated`: the key has another order within
+-- REPEAT_WINDOW days of this day (or two on it); a period's list sums only those rows,
+-- a small share, through their own index.
 CREATE TABLE report_day_repeats (
     day          date NOT NULL,
     hotline_code text NOT NULL,
@@ -18,8 +20,11 @@ CREATE TABLE report_day_repeats (
     n            integer NOT NULL,
     label        text NOT NULL DEFAULT '',
     area_code    text,
+    repeated     boolean NOT NULL DEFAULT false,
     PRIMARY KEY (kind, day, hotline_code, key_hash) INCLUDE (n)
 );
+CREATE INDEX report_day_repeats_repeated_idx
+    ON report_day_repeats (kind, day, hotline_code, key_hash) INCLUDE (n) WHERE repeated;
 -- The days of the few keys a list shows (the key, its labels, on how many days).
 CREATE INDEX report_day_repeats_key_idx ON report_day_repeats (kind, key_hash, day);
 

@@ -101,7 +101,8 @@ def _days(
     )
 
 
-def _sort(criteria: OrderCriteria) -> tuple[str, bool]:
+def search_sort(criteria: OrderCriteria) -> tuple[str, bool]:
+    """The sort's key (as SORT_COLUMNS names it) and whether it descends."""
     sort = "registered" if criteria.sort == "newest" else criteria.sort
     return sort, DESCENDING[sort] if criteria.desc is None else criteria.desc
 
@@ -192,19 +193,30 @@ async def search_orders(
     search = await resolve(conn, actor, criteria, tz)
     if search is None:
         return [], None
-    sort, descending = _sort(criteria)
+    sort, descending = search_sort(criteria)
     after = unpack_search_cursor(criteria.cursor, sort, descending) if criteria.cursor else None
-    rows: list[asyncpg.Record] = []
     want = criteria.limit + 1  # one more tells whether there is a next page
     page = functools.partial(
         queries.search_page, conn, search, now=now, sort=sort, descending=descending
     )
-    if after is None or after[0] is not None:
-        rows = await page(after=after, missing=False, limit=want)
-    if _may_lack_key(search, sort) and len(rows) < want:
-        # The orders without the key, after those with one (or after the cursor's).
-        after_missing = after if after is not None and after[0] is None else None
-        rows += await page(after=after_missing, missing=True, limit=want - len(rows))
+
+    async def pages() -> list[asyncpg.Record]:
+        rows: list[asyncpg.Record] = []
+        if after is None or after[0] is not None:
+            rows = await page(after=after, missing=False, limit=want)
+        if _may_lack_key(search, sort) and len(rows) < want:
+            # The orders without the key, after those with one (or after the cursor's).
+            after_missing = after if after is not None and after[0] is None else None
+            rows += await page(after=after_missing, missing=True, limit=want - len(rows))
+        return rows
+
+    if search.tsquery is None:
+        rows = await pages()
+    else:
+        # Words: planned for these words (how common they are decides the plan).
+        async with conn.transaction():
+            await queries.plan_for_values(conn)
+            rows = await pages()
     items = rows[: criteria.limit]
     if len(rows) <= criteria.limit:
         return items, None

@@ -20,8 +20,16 @@ _DAY = f"""
 """
 
 
+# An order repeats its key when the key has another order within this many days: a
+# month's repeats are exact (any two orders of one month are that close), a longer
+# period's leave out keys whose orders are all further apart than that.
+REPEAT_WINDOW = 31
+
+
 async def roll_repeats(conn: asyncpg.Connection, day: dt.date) -> None:
-    """The day's orders counted per hotline under each address and caller, anew."""
+    """The day's orders counted per hotline under each address and caller, anew, each
+    row marked repeated when its key has another order within REPEAT_WINDOW days; the
+    rows of those neighbours are marked too (whichever day is rolled first)."""
     await conn.execute("DELETE FROM report_day_repeats WHERE day = $1", day)
     await conn.execute(
         f"""
@@ -39,6 +47,29 @@ async def roll_repeats(conn: asyncpg.Connection, day: dt.date) -> None:
          GROUP BY o.hotline_code, k.kind, k.key
         """,
         day,
+    )
+    # The day's keys with another order near: two on the day (any hotline), or a row of
+    # another day within the window; both sides are marked.
+    await conn.execute(
+        """
+        WITH today AS (
+            SELECT kind, key_hash, sum(n) AS n FROM report_day_repeats
+             WHERE day = $1 GROUP BY kind, key_hash
+        ), near AS (
+            SELECT t.kind, t.key_hash FROM today t
+             WHERE t.n >= 2
+                OR EXISTS (SELECT 1 FROM report_day_repeats r
+                            WHERE r.kind = t.kind AND r.key_hash = t.key_hash
+                              AND r.day BETWEEN $1::date - $2::int AND $1::date + $2::int
+                              AND r.day <> $1)
+        )
+        UPDATE report_day_repeats r SET repeated = true
+          FROM near
+         WHERE r.kind = near.kind AND r.key_hash = near.key_hash
+           AND r.day BETWEEN $1::date - $2::int AND $1::date + $2::int AND NOT r.repeated
+        """,
+        day,
+        REPEAT_WINDOW,
     )
 
 
@@ -91,15 +122,16 @@ async def repeats(
     hotline_codes: list[str] | None,
 ) -> list[asyncpg.Record]:
     """The addresses or callers with at least ``min_orders`` orders over the days
-    [start, end), most first: on how many days, the latest address as typed and area.
-    The sums group the keys' hashes, read from the primary key alone; only the keys
-    listed are looked up again."""
+    [start, end) (of those within REPEAT_WINDOW days of another), most first: on how
+    many days, the latest address as typed and area. The sums group the keys' hashes of
+    the repeated rows, read from their index alone; only the keys listed are looked up
+    again."""
     return await conn.fetch(
         """
         WITH found AS (
             SELECT key_hash, sum(n) AS orders
               FROM report_day_repeats
-             WHERE kind = $3 AND day >= $1 AND day < $2
+             WHERE kind = $3 AND day >= $1 AND day < $2 AND repeated
                AND ($4::text[] IS NULL OR hotline_code = ANY($4::text[]))
              GROUP BY key_hash
             HAVING sum(n) >= $5
@@ -115,7 +147,7 @@ async def repeats(
                       (array_agg(r.area_code ORDER BY r.day DESC))[1] AS area_code
                  FROM report_day_repeats r
                 WHERE r.kind = $3 AND r.key_hash = f.key_hash AND r.day >= $1 AND r.day < $2
-                  AND ($4::text[] IS NULL OR r.hotline_code = ANY($4::text[]))) d
+                  AND r.repeated AND ($4::text[] IS NULL OR r.hotline_code = ANY($4::text[]))) d
          ORDER BY f.orders DESC, d.key
         """,
         start,

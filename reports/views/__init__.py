@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from reports.views import hot, periodic, rankings, reading
+from reports.views import exports, hot, periodic, rankings, reading
 from web.api import Api
 
 
@@ -12,3 +12,4 @@ def register(api: Api) -> None:
     api.include(rankings.routes)
     api.include(periodic.routes)
     api.include(hot.routes)
+    api.include(exports.routes)

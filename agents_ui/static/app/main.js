@@ -48,6 +48,7 @@ import AdminChangesPage from "./views/admin/changes.js";
 import { AdminAreasPage, AdminCataloguePage, AdminEnterprisesPage } from "./views/admin/reference.js";
 import { MenuIcon } from "./views/admin/common.js";
 import { menuFor } from "./menu.js";
+import CalendarAdminPage from "./views/admin_calendar.js";
 import { Countdown, Logo, StatusTag } from "./views/common.js";
 import {
   ADMIN_ROLES, CALL_TAKER_ROLES, CENTRE_ROLES, KB_READER_ROLES, KB_WRITER_ROLES, SUPERVISOR_ROLES,
@@ -100,6 +101,7 @@ const ROUTES = [
   { path: "/admin/enterprises", component: AdminEnterprisesPage, roles: ADMIN_ROLES },
   { path: "/admin/areas", component: AdminAreasPage, roles: ADMIN_ROLES },
   { path: "/admin/catalogue", component: AdminCataloguePage, roles: ADMIN_ROLES },
+  { path: "/admin/calendar", component: CalendarAdminPage, roles: ADMIN_ROLES },
 ];
 
 // The menu's state kept across visits: folded to icons, and the groups closed.

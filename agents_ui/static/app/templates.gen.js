@@ -4,7 +4,7 @@
 import { Fragment as _Fragment, createBlock as _createBlock, createCommentVNode as _createCommentVNode, createElementBlock as _createElementBlock, createElementVNode as _createElementVNode, createTextVNode as _createTextVNode, createVNode as _createVNode, normalizeClass as _normalizeClass, normalizeStyle as _normalizeStyle, openBlock as _openBlock, renderList as _renderList, resolveComponent as _resolveComponent, resolveDirective as _resolveDirective, resolveDynamicComponent as _resolveDynamicComponent, toDisplayString as _toDisplayString, vShow as _vShow, withCtx as _withCtx, withDirectives as _withDirectives, withKeys as _withKeys, withModifiers as _withModifiers } from "vue";
 
 export const renders = new Map([
-  // main.js:182
+  // main.js:184
   [
     "\n  <div class=\"login-screen\">\n    <div class=\"login-card\">\n      <section class=\"login-brand\">\n        <Logo :size=\"44\" />\n        <h1>{{ t('app.name') }}</h1>\n        <p class=\"lines\">{{ t('app.lines') }}</p>\n        <ul class=\"login-points\">\n          <li>12319 {{ t('domain.water') }} · {{ t('domain.gas') }} · {{ t('domain.heating') }}</li>\n          <li>{{ t('login.subtitle') }}</li>\n        </ul>\n        <p class=\"login-foot\">{{ t('login.footer') }}</p>\n      </section>\n      <section class=\"login-form\">\n        <div class=\"login-form-head\">\n          <h2>{{ t('login.title') }}</h2>\n          <el-button text size=\"small\" data-test=\"lang\" @click=\"toggle\">{{ t('app.language') }}</el-button>\n        </div>\n        <el-form label-position=\"top\" @submit.prevent=\"submit\">\n          <el-form-item :label=\"t('login.username')\">\n            <el-input v-model=\"form.username\" name=\"username\" autocomplete=\"username\" size=\"large\" autofocus />\n          </el-form-item>\n          <el-form-item :label=\"t('login.password')\">\n            <el-input v-model=\"form.password\" name=\"password\" type=\"password\" autocomplete=\"current-password\"\n                      size=\"large\" show-password @keyup.enter=\"submit\" />\n          </el-form-item>\n          <el-alert v-if=\"error\" :title=\"error\" type=\"error\" :closable=\"false\" show-icon class=\"login-error\" />\n          <el-button type=\"primary\" size=\"large\" class=\"login-submit\" native-type=\"submit\" :loading=\"busy\"\n                     data-test=\"login-submit\">{{ t('login.submit') }}</el-button>\n        </el-form>\n      </section>\n    </div>\n  </div>",
     (() => {
@@ -121,7 +121,7 @@ export const renders = new Map([
       }
     })(),
   ],
-  // main.js:222
+  // main.js:224
   [
     "<el-result icon=\"warning\" :title=\"t('app.notFound')\">\n      <template #extra><el-button type=\"primary\" @click=\"home\">{{ t('app.backHome') }}</el-button></template>\n    </el-result>",
     (() => {
@@ -149,7 +149,7 @@ export const renders = new Map([
       }
     })(),
   ],
-  // main.js:285
+  // main.js:287
   [
     "\n  <el-config-provider :locale=\"elLocale\">\n    <div v-if=\"!session.checked\" class=\"boot\">{{ t('app.loading') }}</div>\n    <LoginPage v-else-if=\"!session.user\" />\n    <div v-else-if=\"!refs.loaded\" class=\"boot\">{{ t('app.loading') }}</div>\n    <div v-else class=\"shell\" :class=\"{ folded, 'drawer-open': drawer }\">\n      <header class=\"topbar\">\n        <button type=\"button\" class=\"menu-toggle\" data-test=\"menu-toggle\" :aria-label=\"t('menuUi.toggle')\"\n                :aria-expanded=\"String(drawer || !folded)\" @click=\"toggleMenu\">\n          <MenuIcon name=\"bars\" />\n        </button>\n        <a class=\"brand\" href=\"#/\">\n          <Logo :size=\"30\" />\n          <span class=\"brand-text\">\n            <span class=\"brand-name\">{{ t('app.name') }}</span>\n            <span class=\"brand-sub\">{{ t('app.lines') }}</span>\n          </span>\n        </a>\n        <div class=\"top-right\">\n          <span class=\"live-state\" :class=\"live.state\" data-test=\"live-state\">\n            <i class=\"dot\"></i>{{ t('live.' + live.state) }}\n          </span>\n          <el-button text class=\"lang\" data-test=\"lang\" @click=\"toggleLocale\">{{ t('app.language') }}</el-button>\n          <span class=\"who\">{{ session.user.name }}<small>{{ t('roles.' + session.user.role) }}</small></span>\n          <el-button text class=\"logout\" @click=\"logout\">{{ t('app.logout') }}</el-button>\n        </div>\n      </header>\n      <div class=\"shell-body\">\n        <aside class=\"side\">\n          <nav class=\"nav side-menu\" data-test=\"menu\" :aria-label=\"t('menuUi.label')\">\n            <template v-for=\"group in menu\" :key=\"group.key\">\n              <a v-if=\"group.path\" :href=\"'#' + group.path\" class=\"menu-link menu-top\" :data-menu=\"group.key\"\n                 :class=\"{ active: isActive(group.path) }\" :title=\"t(group.label)\">\n                <MenuIcon :name=\"group.icon\" /><span class=\"menu-text\">{{ t(group.label) }}</span>\n              </a>\n              <div v-else class=\"menu-group\" :data-menu=\"group.key\"\n                   :class=\"{ closed: closedGroups.has(group.key), active: groupActive(group) }\">\n                <button type=\"button\" class=\"menu-link menu-top\" :title=\"t(group.label)\"\n                        :aria-expanded=\"String(!closedGroups.has(group.key))\" @click=\"toggleGroup(group.key)\">\n                  <MenuIcon :name=\"group.icon\" /><span class=\"menu-text\">{{ t(group.label) }}</span>\n                  <span class=\"menu-caret\" aria-hidden=\"true\"></span>\n                </button>\n                <div class=\"menu-items\">\n                  <a v-for=\"item in group.items\" :key=\"item.path\" :href=\"'#' + item.path\" class=\"menu-link\"\n                     :class=\"{ active: isActive(item.path) }\">{{ t(item.label) }}</a>\n                </div>\n              </div>\n            </template>\n          </nav>\n        </aside>\n        <div class=\"side-backdrop\" @click=\"drawer = false\"></div>\n        <main class=\"page\">\n          <component :is=\"current\" :key=\"routeKey\" :params=\"route.params\" />\n        </main>\n      </div>\n    </div>\n  </el-config-provider>",
     (() => {
@@ -3105,6 +3105,610 @@ export const renders = new Map([
                     "thing-key": String(_ctx.history.user.id)
                   }, null, 8 /* PROPS */, ["thing-key"]))
                 : _createCommentVNode("v-if", true)
+            ]),
+            _: 1 /* STABLE */
+          }, 8 /* PROPS */, ["modelValue", "title"])
+        ]))
+      }
+    })(),
+  ],
+  // views/admin_calendar.js:183
+  [
+    "\n  <div class=\"calendar-admin\">\n    <div class=\"page-head\">\n      <h2>{{ t('calUi.title') }}</h2>\n      <span class=\"muted small\">{{ t('calUi.lead') }}</span>\n    </div>\n    <el-alert v-for=\"y in missing\" :key=\"y\" type=\"error\" show-icon :closable=\"false\" class=\"cal-missing\"\n              :data-test=\"'cal-missing-' + y\" :title=\"t('calUi.missing', { year: y })\" />\n    <el-card shadow=\"never\" class=\"panel\">\n      <template #header><div class=\"panel-head\">{{ t('calUi.years') }}\n        <span class=\"panel-tools\">\n          <el-input-number v-model=\"newYear\" :min=\"2000\" :max=\"2100\" size=\"small\" controls-position=\"right\" />\n          <el-button size=\"small\" data-test=\"cal-open-year\" @click=\"open(newYear)\">{{ t('calUi.openYear') }}</el-button>\n        </span></div></template>\n      <el-table :data=\"years\" size=\"small\" data-test=\"cal-years\" :empty-text=\"t('board.empty')\"\n                :row-class-name=\"({ row }) => (selected && row.year === selected.year ? 'current-row' : '')\">\n        <el-table-column :label=\"t('calUi.year')\" width=\"80\" prop=\"year\" />\n        <el-table-column :label=\"t('calUi.state')\" width=\"100\"><template #default=\"{ row }\">\n          <el-tag disable-transitions size=\"small\" :type=\"stateType(row.state)\" :data-test=\"'cal-state-' + row.year\">{{ stateText(row.state) }}</el-tag></template></el-table-column>\n        <el-table-column :label=\"t('calUi.holidays')\" width=\"90\" align=\"center\" prop=\"holidays\" />\n        <el-table-column :label=\"t('calUi.workdays')\" width=\"90\" align=\"center\" prop=\"workdays\" />\n        <el-table-column :label=\"t('calUi.check')\" width=\"150\"><template #default=\"{ row }\">\n          <span v-if=\"row.complete\" class=\"small\">{{ t('calUi.complete') }}<span v-if=\"row.warnings\"> · {{ t('calUi.warningCount', { count: row.warnings }) }}</span></span>\n          <span v-else class=\"small cal-error-text\">{{ t('calUi.errorCount', { count: row.errors }) }}</span></template></el-table-column>\n        <el-table-column :label=\"t('calUi.source')\" min-width=\"240\" show-overflow-tooltip prop=\"source\" />\n        <el-table-column :label=\"t('calUi.confirmedBy')\" min-width=\"150\"><template #default=\"{ row }\">\n          <span v-if=\"row.confirmed_at\" class=\"small\">{{ row.confirmed_by }} · {{ $fmtTime(row.confirmed_at, true) }}</span>\n          <span v-else class=\"muted small\">—</span></template></el-table-column>\n        <el-table-column :label=\"t('app.actions')\" width=\"90\"><template #default=\"{ row }\">\n          <el-button size=\"small\" :data-test=\"'cal-view-' + row.year\" @click=\"open(row.year)\">{{ t('calUi.view') }}</el-button></template></el-table-column>\n      </el-table>\n    </el-card>\n\n    <el-card v-if=\"selected\" shadow=\"never\" class=\"panel\" data-test=\"cal-year\">\n      <template #header><div class=\"panel-head\">\n        <span>{{ t('calUi.yearTitle', { year: selected.year }) }}\n          <el-tag disable-transitions size=\"small\" :type=\"stateType(selected.state)\" data-test=\"cal-year-state\">{{ stateText(selected.state) }}</el-tag>\n          <span class=\"muted small cal-source\">{{ selected.source }}</span></span>\n        <span class=\"panel-tools\">\n          <el-button size=\"small\" data-test=\"cal-import\" @click=\"openImport\">{{ t('calUi.import') }}</el-button>\n          <el-button size=\"small\" type=\"primary\" data-test=\"cal-confirm\"\n                     :disabled=\"selected.state !== 'provisional' || !selected.complete\" @click=\"openConfirm\">{{ t('calUi.confirm') }}</el-button>\n        </span></div></template>\n      <div class=\"cal-legend small\">\n        <span class=\"cal-key cal-holiday\">{{ t('calUi.off') }}</span>{{ t('calUi.holidayKey') }}\n        <span class=\"cal-key cal-makeup\">{{ t('calUi.on') }}</span>{{ t('calUi.makeupKey') }}\n        <span class=\"cal-key cal-weekend\">6</span>{{ t('calUi.weekendKey') }}\n        <span class=\"muted\">{{ t('calUi.clickHint') }}</span>\n      </div>\n      <div class=\"cal-issues\" data-test=\"cal-issues\">\n        <el-alert v-for=\"i in errorsOf(selected)\" :key=\"i.field + i.code\" type=\"error\" :closable=\"false\" :title=\"i.message\" />\n        <el-alert v-for=\"i in warningsOf(selected)\" :key=\"i.field + i.code\" type=\"warning\" :closable=\"false\" :title=\"i.message\" />\n      </div>\n      <div class=\"cal-months\">\n        <div v-for=\"m in months\" :key=\"m.month\" class=\"cal-month\">\n          <div class=\"cal-month-name\">{{ monthNames[m.month - 1] }}</div>\n          <div class=\"cal-grid\">\n            <span v-for=\"w in weekdays\" :key=\"w\" class=\"cal-wd\">{{ w }}</span>\n            <template v-for=\"(cell, i) in m.cells\" :key=\"i\">\n              <button v-if=\"cell\" type=\"button\" class=\"cal-day\" :class=\"cellClass(cell)\" :title=\"cellTitle(cell)\"\n                      :data-test=\"'cal-day-' + cell.date\" @click=\"editDay(cell)\">{{ cell.day }}</button>\n              <span v-else></span>\n            </template>\n          </div>\n        </div>\n      </div>\n      <el-collapse class=\"cal-history\">\n        <el-collapse-item :title=\"t('calUi.history')\" name=\"history\">\n          <ChangeList :key=\"selected.year + '-' + changes\" entity=\"calendar_year\" :thing-key=\"String(selected.year)\" />\n        </el-collapse-item>\n      </el-collapse>\n    </el-card>\n\n    <el-dialog v-model=\"importer.open\" width=\"620px\" :title=\"t('calUi.importTitle', { year: selected && selected.year })\">\n      <p class=\"small muted\">{{ t('calUi.importHint') }}</p>\n      <label class=\"el-button el-button--small cal-file\">\n        {{ t('calUi.chooseFile') }}\n        <input type=\"file\" accept=\".json,.csv,application/json,text/csv\" data-test=\"cal-file\" @change=\"pickFile\" />\n      </label>\n      <span class=\"small cal-file-name\">{{ importer.file }}</span>\n      <div v-if=\"importer.checked\" class=\"cal-checked\" data-test=\"cal-checked\">\n        <p class=\"small\">{{ t('calUi.read', { days: importer.checked.days.length, holidays: importer.checked.days.filter((d) => !d.workday).length, workdays: importer.checked.days.filter((d) => d.workday).length }) }}</p>\n        <el-alert v-if=\"!errorsOf(importer.checked).length\" type=\"success\" :closable=\"false\" :title=\"t('calUi.checkPassed')\" data-test=\"cal-check-ok\" />\n        <el-alert v-for=\"i in errorsOf(importer.checked)\" :key=\"i.field + i.code\" type=\"error\" :closable=\"false\" :title=\"i.message\" data-test=\"cal-check-error\" />\n        <el-alert v-for=\"i in warningsOf(importer.checked)\" :key=\"i.field + i.code\" type=\"warning\" :closable=\"false\" :title=\"i.message\" data-test=\"cal-check-warning\" />\n        <el-form label-position=\"top\" class=\"cal-source-form\">\n          <el-form-item :label=\"t('calUi.source')\">\n            <el-input v-model=\"importer.source\" maxlength=\"300\" data-test=\"cal-import-source\" :placeholder=\"t('calUi.sourceHint')\" />\n          </el-form-item>\n        </el-form>\n        <p v-if=\"errorsOf(importer.checked).length\" class=\"small cal-error-text\">{{ t('calUi.saveWithErrors') }}</p>\n      </div>\n      <template #footer>\n        <el-button @click=\"importer.open = false\">{{ t('app.cancel') }}</el-button>\n        <el-button type=\"primary\" :disabled=\"!importer.checked\" :loading=\"importer.busy\" data-test=\"cal-import-save\" @click=\"saveImport\">{{ t('calUi.save') }}</el-button>\n      </template>\n    </el-dialog>\n\n    <el-dialog v-model=\"editor.open\" width=\"420px\" :title=\"editor.date\">\n      <el-form label-position=\"top\" data-test=\"cal-day-form\">\n        <el-form-item :label=\"t('calUi.dayKind')\">\n          <el-radio-group v-model=\"editor.kind\">\n            <el-radio value=\"holiday\">{{ t('calUi.holidayKey') }}</el-radio>\n            <el-radio value=\"workday\">{{ t('calUi.makeupKey') }}</el-radio>\n            <el-radio v-if=\"editor.entered\" value=\"none\">{{ t('calUi.noEntry') }}</el-radio>\n          </el-radio-group>\n        </el-form-item>\n        <el-form-item v-if=\"editor.kind !== 'none'\" :label=\"t('calUi.name')\">\n          <el-input v-model=\"editor.name\" maxlength=\"40\" :placeholder=\"t('calUi.nameHint')\" data-test=\"cal-day-name\" />\n        </el-form-item>\n      </el-form>\n      <template #footer>\n        <el-button @click=\"editor.open = false\">{{ t('app.cancel') }}</el-button>\n        <el-button type=\"primary\" :loading=\"editor.busy\" :disabled=\"editor.kind !== 'none' && !editor.name\" data-test=\"cal-day-save\" @click=\"saveDay\">{{ t('calUi.save') }}</el-button>\n      </template>\n    </el-dialog>\n\n    <el-dialog v-model=\"confirmer.open\" width=\"520px\" :title=\"t('calUi.confirmTitle', { year: selected && selected.year })\">\n      <p class=\"small\">{{ t('calUi.confirmHint') }}</p>\n      <el-form label-position=\"top\">\n        <el-form-item :label=\"t('calUi.source')\">\n          <el-input v-model=\"confirmer.source\" maxlength=\"300\" data-test=\"cal-confirm-source\" :placeholder=\"t('calUi.sourceHint')\" />\n        </el-form-item>\n      </el-form>\n      <template #footer>\n        <el-button @click=\"confirmer.open = false\">{{ t('app.cancel') }}</el-button>\n        <el-button type=\"primary\" :loading=\"confirmer.busy\" data-test=\"cal-confirm-save\" @click=\"confirmYear\">{{ t('calUi.confirm') }}</el-button>\n      </template>\n    </el-dialog>\n  </div>\n  ",
+    (() => {
+      const _hoisted_1 = { class: "calendar-admin" }
+      const _hoisted_2 = { class: "page-head" }
+      const _hoisted_3 = { class: "muted small" }
+      const _hoisted_4 = { class: "panel-head" }
+      const _hoisted_5 = { class: "panel-tools" }
+      const _hoisted_6 = {
+        key: 0,
+        class: "small"
+      }
+      const _hoisted_7 = { key: 0 }
+      const _hoisted_8 = {
+        key: 1,
+        class: "small cal-error-text"
+      }
+      const _hoisted_9 = {
+        key: 0,
+        class: "small"
+      }
+      const _hoisted_10 = {
+        key: 1,
+        class: "muted small"
+      }
+      const _hoisted_11 = { class: "panel-head" }
+      const _hoisted_12 = { class: "muted small cal-source" }
+      const _hoisted_13 = { class: "panel-tools" }
+      const _hoisted_14 = { class: "cal-legend small" }
+      const _hoisted_15 = { class: "cal-key cal-holiday" }
+      const _hoisted_16 = { class: "cal-key cal-makeup" }
+      const _hoisted_17 = { class: "muted" }
+      const _hoisted_18 = {
+        class: "cal-issues",
+        "data-test": "cal-issues"
+      }
+      const _hoisted_19 = { class: "cal-months" }
+      const _hoisted_20 = { class: "cal-month-name" }
+      const _hoisted_21 = { class: "cal-grid" }
+      const _hoisted_22 = ["title", "data-test", "onClick"]
+      const _hoisted_23 = { key: 1 }
+      const _hoisted_24 = { class: "small muted" }
+      const _hoisted_25 = { class: "el-button el-button--small cal-file" }
+      const _hoisted_26 = { class: "small cal-file-name" }
+      const _hoisted_27 = {
+        key: 0,
+        class: "cal-checked",
+        "data-test": "cal-checked"
+      }
+      const _hoisted_28 = { class: "small" }
+      const _hoisted_29 = {
+        key: 1,
+        class: "small cal-error-text"
+      }
+      const _hoisted_30 = { class: "small" }
+
+      return function render(_ctx, _cache) {
+        const _component_el_alert = _resolveComponent("el-alert")
+        const _component_el_input_number = _resolveComponent("el-input-number")
+        const _component_el_button = _resolveComponent("el-button")
+        const _component_el_table_column = _resolveComponent("el-table-column")
+        const _component_el_tag = _resolveComponent("el-tag")
+        const _component_el_table = _resolveComponent("el-table")
+        const _component_el_card = _resolveComponent("el-card")
+        const _component_ChangeList = _resolveComponent("ChangeList")
+        const _component_el_collapse_item = _resolveComponent("el-collapse-item")
+        const _component_el_collapse = _resolveComponent("el-collapse")
+        const _component_el_input = _resolveComponent("el-input")
+        const _component_el_form_item = _resolveComponent("el-form-item")
+        const _component_el_form = _resolveComponent("el-form")
+        const _component_el_dialog = _resolveComponent("el-dialog")
+        const _component_el_radio = _resolveComponent("el-radio")
+        const _component_el_radio_group = _resolveComponent("el-radio-group")
+
+        return (_openBlock(), _createElementBlock("div", _hoisted_1, [
+          _createElementVNode("div", _hoisted_2, [
+            _createElementVNode("h2", null, _toDisplayString(_ctx.t('calUi.title')), 1 /* TEXT */),
+            _createElementVNode("span", _hoisted_3, _toDisplayString(_ctx.t('calUi.lead')), 1 /* TEXT */)
+          ]),
+          (_openBlock(true), _createElementBlock(_Fragment, null, _renderList(_ctx.missing, (y) => {
+            return (_openBlock(), _createBlock(_component_el_alert, {
+              key: y,
+              type: "error",
+              "show-icon": "",
+              closable: false,
+              class: "cal-missing",
+              "data-test": 'cal-missing-' + y,
+              title: _ctx.t('calUi.missing', { year: y })
+            }, null, 8 /* PROPS */, ["data-test", "title"]))
+          }), 128 /* KEYED_FRAGMENT */)),
+          _createVNode(_component_el_card, {
+            shadow: "never",
+            class: "panel"
+          }, {
+            header: _withCtx(() => [
+              _createElementVNode("div", _hoisted_4, [
+                _createTextVNode(_toDisplayString(_ctx.t('calUi.years')) + " ", 1 /* TEXT */),
+                _createElementVNode("span", _hoisted_5, [
+                  _createVNode(_component_el_input_number, {
+                    modelValue: _ctx.newYear,
+                    "onUpdate:modelValue": _cache[0] || (_cache[0] = $event => ((_ctx.newYear) = $event)),
+                    min: 2000,
+                    max: 2100,
+                    size: "small",
+                    "controls-position": "right"
+                  }, null, 8 /* PROPS */, ["modelValue"]),
+                  _createVNode(_component_el_button, {
+                    size: "small",
+                    "data-test": "cal-open-year",
+                    onClick: _cache[1] || (_cache[1] = $event => (_ctx.open(_ctx.newYear)))
+                  }, {
+                    default: _withCtx(() => [
+                      _createTextVNode(_toDisplayString(_ctx.t('calUi.openYear')), 1 /* TEXT */)
+                    ]),
+                    _: 1 /* STABLE */
+                  })
+                ])
+              ])
+            ]),
+            default: _withCtx(() => [
+              _createVNode(_component_el_table, {
+                data: _ctx.years,
+                size: "small",
+                "data-test": "cal-years",
+                "empty-text": _ctx.t('board.empty'),
+                "row-class-name": ({ row }) => (_ctx.selected && row.year === _ctx.selected.year ? 'current-row' : '')
+              }, {
+                default: _withCtx(() => [
+                  _createVNode(_component_el_table_column, {
+                    label: _ctx.t('calUi.year'),
+                    width: "80",
+                    prop: "year"
+                  }, null, 8 /* PROPS */, ["label"]),
+                  _createVNode(_component_el_table_column, {
+                    label: _ctx.t('calUi.state'),
+                    width: "100"
+                  }, {
+                    default: _withCtx(({ row }) => [
+                      _createVNode(_component_el_tag, {
+                        "disable-transitions": "",
+                        size: "small",
+                        type: _ctx.stateType(row.state),
+                        "data-test": 'cal-state-' + row.year
+                      }, {
+                        default: _withCtx(() => [
+                          _createTextVNode(_toDisplayString(_ctx.stateText(row.state)), 1 /* TEXT */)
+                        ]),
+                        _: 2 /* DYNAMIC */
+                      }, 1032 /* PROPS, DYNAMIC_SLOTS */, ["type", "data-test"])
+                    ]),
+                    _: 1 /* STABLE */
+                  }, 8 /* PROPS */, ["label"]),
+                  _createVNode(_component_el_table_column, {
+                    label: _ctx.t('calUi.holidays'),
+                    width: "90",
+                    align: "center",
+                    prop: "holidays"
+                  }, null, 8 /* PROPS */, ["label"]),
+                  _createVNode(_component_el_table_column, {
+                    label: _ctx.t('calUi.workdays'),
+                    width: "90",
+                    align: "center",
+                    prop: "workdays"
+                  }, null, 8 /* PROPS */, ["label"]),
+                  _createVNode(_component_el_table_column, {
+                    label: _ctx.t('calUi.check'),
+                    width: "150"
+                  }, {
+                    default: _withCtx(({ row }) => [
+                      (row.complete)
+                        ? (_openBlock(), _createElementBlock("span", _hoisted_6, [
+                            _createTextVNode(_toDisplayString(_ctx.t('calUi.complete')), 1 /* TEXT */),
+                            (row.warnings)
+                              ? (_openBlock(), _createElementBlock("span", _hoisted_7, " · " + _toDisplayString(_ctx.t('calUi.warningCount', { count: row.warnings })), 1 /* TEXT */))
+                              : _createCommentVNode("v-if", true)
+                          ]))
+                        : (_openBlock(), _createElementBlock("span", _hoisted_8, _toDisplayString(_ctx.t('calUi.errorCount', { count: row.errors })), 1 /* TEXT */))
+                    ]),
+                    _: 1 /* STABLE */
+                  }, 8 /* PROPS */, ["label"]),
+                  _createVNode(_component_el_table_column, {
+                    label: _ctx.t('calUi.source'),
+                    "min-width": "240",
+                    "show-overflow-tooltip": "",
+                    prop: "source"
+                  }, null, 8 /* PROPS */, ["label"]),
+                  _createVNode(_component_el_table_column, {
+                    label: _ctx.t('calUi.confirmedBy'),
+                    "min-width": "150"
+                  }, {
+                    default: _withCtx(({ row }) => [
+                      (row.confirmed_at)
+                        ? (_openBlock(), _createElementBlock("span", _hoisted_9, _toDisplayString(row.confirmed_by) + " · " + _toDisplayString(_ctx.$fmtTime(row.confirmed_at, true)), 1 /* TEXT */))
+                        : (_openBlock(), _createElementBlock("span", _hoisted_10, "—"))
+                    ]),
+                    _: 1 /* STABLE */
+                  }, 8 /* PROPS */, ["label"]),
+                  _createVNode(_component_el_table_column, {
+                    label: _ctx.t('app.actions'),
+                    width: "90"
+                  }, {
+                    default: _withCtx(({ row }) => [
+                      _createVNode(_component_el_button, {
+                        size: "small",
+                        "data-test": 'cal-view-' + row.year,
+                        onClick: $event => (_ctx.open(row.year))
+                      }, {
+                        default: _withCtx(() => [
+                          _createTextVNode(_toDisplayString(_ctx.t('calUi.view')), 1 /* TEXT */)
+                        ]),
+                        _: 1 /* STABLE */
+                      }, 8 /* PROPS */, ["data-test", "onClick"])
+                    ]),
+                    _: 1 /* STABLE */
+                  }, 8 /* PROPS */, ["label"])
+                ]),
+                _: 1 /* STABLE */
+              }, 8 /* PROPS */, ["data", "empty-text", "row-class-name"])
+            ]),
+            _: 1 /* STABLE */
+          }),
+          (_ctx.selected)
+            ? (_openBlock(), _createBlock(_component_el_card, {
+                key: 0,
+                shadow: "never",
+                class: "panel",
+                "data-test": "cal-year"
+              }, {
+                header: _withCtx(() => [
+                  _createElementVNode("div", _hoisted_11, [
+                    _createElementVNode("span", null, [
+                      _createTextVNode(_toDisplayString(_ctx.t('calUi.yearTitle', { year: _ctx.selected.year })) + " ", 1 /* TEXT */),
+                      _createVNode(_component_el_tag, {
+                        "disable-transitions": "",
+                        size: "small",
+                        type: _ctx.stateType(_ctx.selected.state),
+                        "data-test": "cal-year-state"
+                      }, {
+                        default: _withCtx(() => [
+                          _createTextVNode(_toDisplayString(_ctx.stateText(_ctx.selected.state)), 1 /* TEXT */)
+                        ]),
+                        _: 1 /* STABLE */
+                      }, 8 /* PROPS */, ["type"]),
+                      _createElementVNode("span", _hoisted_12, _toDisplayString(_ctx.selected.source), 1 /* TEXT */)
+                    ]),
+                    _createElementVNode("span", _hoisted_13, [
+                      _createVNode(_component_el_button, {
+                        size: "small",
+                        "data-test": "cal-import",
+                        onClick: _ctx.openImport
+                      }, {
+                        default: _withCtx(() => [
+                          _createTextVNode(_toDisplayString(_ctx.t('calUi.import')), 1 /* TEXT */)
+                        ]),
+                        _: 1 /* STABLE */
+                      }, 8 /* PROPS */, ["onClick"]),
+                      _createVNode(_component_el_button, {
+                        size: "small",
+                        type: "primary",
+                        "data-test": "cal-confirm",
+                        disabled: _ctx.selected.state !== 'provisional' || !_ctx.selected.complete,
+                        onClick: _ctx.openConfirm
+                      }, {
+                        default: _withCtx(() => [
+                          _createTextVNode(_toDisplayString(_ctx.t('calUi.confirm')), 1 /* TEXT */)
+                        ]),
+                        _: 1 /* STABLE */
+                      }, 8 /* PROPS */, ["disabled", "onClick"])
+                    ])
+                  ])
+                ]),
+                default: _withCtx(() => [
+                  _createElementVNode("div", _hoisted_14, [
+                    _createElementVNode("span", _hoisted_15, _toDisplayString(_ctx.t('calUi.off')), 1 /* TEXT */),
+                    _createTextVNode(_toDisplayString(_ctx.t('calUi.holidayKey')) + " ", 1 /* TEXT */),
+                    _createElementVNode("span", _hoisted_16, _toDisplayString(_ctx.t('calUi.on')), 1 /* TEXT */),
+                    _createTextVNode(_toDisplayString(_ctx.t('calUi.makeupKey')) + " ", 1 /* TEXT */),
+                    _cache[13] || (_cache[13] = _createElementVNode("span", { class: "cal-key cal-weekend" }, "6", -1 /* CACHED */)),
+                    _createTextVNode(_toDisplayString(_ctx.t('calUi.weekendKey')) + " ", 1 /* TEXT */),
+                    _createElementVNode("span", _hoisted_17, _toDisplayString(_ctx.t('calUi.clickHint')), 1 /* TEXT */)
+                  ]),
+                  _createElementVNode("div", _hoisted_18, [
+                    (_openBlock(true), _createElementBlock(_Fragment, null, _renderList(_ctx.errorsOf(_ctx.selected), (i) => {
+                      return (_openBlock(), _createBlock(_component_el_alert, {
+                        key: i.field + i.code,
+                        type: "error",
+                        closable: false,
+                        title: i.message
+                      }, null, 8 /* PROPS */, ["title"]))
+                    }), 128 /* KEYED_FRAGMENT */)),
+                    (_openBlock(true), _createElementBlock(_Fragment, null, _renderList(_ctx.warningsOf(_ctx.selected), (i) => {
+                      return (_openBlock(), _createBlock(_component_el_alert, {
+                        key: i.field + i.code,
+                        type: "warning",
+                        closable: false,
+                        title: i.message
+                      }, null, 8 /* PROPS */, ["title"]))
+                    }), 128 /* KEYED_FRAGMENT */))
+                  ]),
+                  _createElementVNode("div", _hoisted_19, [
+                    (_openBlock(true), _createElementBlock(_Fragment, null, _renderList(_ctx.months, (m) => {
+                      return (_openBlock(), _createElementBlock("div", {
+                        key: m.month,
+                        class: "cal-month"
+                      }, [
+                        _createElementVNode("div", _hoisted_20, _toDisplayString(_ctx.monthNames[m.month - 1]), 1 /* TEXT */),
+                        _createElementVNode("div", _hoisted_21, [
+                          (_openBlock(true), _createElementBlock(_Fragment, null, _renderList(_ctx.weekdays, (w) => {
+                            return (_openBlock(), _createElementBlock("span", {
+                              key: w,
+                              class: "cal-wd"
+                            }, _toDisplayString(w), 1 /* TEXT */))
+                          }), 128 /* KEYED_FRAGMENT */)),
+                          (_openBlock(true), _createElementBlock(_Fragment, null, _renderList(m.cells, (cell, i) => {
+                            return (_openBlock(), _createElementBlock(_Fragment, { key: i }, [
+                              cell
+                                ? (_openBlock(), _createElementBlock("button", {
+                                    key: 0,
+                                    type: "button",
+                                    class: _normalizeClass(["cal-day", _ctx.cellClass(cell)]),
+                                    title: _ctx.cellTitle(cell),
+                                    "data-test": 'cal-day-' + cell.date,
+                                    onClick: $event => (_ctx.editDay(cell))
+                                  }, _toDisplayString(cell.day), 11 /* TEXT, CLASS, PROPS */, _hoisted_22))
+                                : (_openBlock(), _createElementBlock("span", _hoisted_23))
+                            ], 64 /* STABLE_FRAGMENT */))
+                          }), 128 /* KEYED_FRAGMENT */))
+                        ])
+                      ]))
+                    }), 128 /* KEYED_FRAGMENT */))
+                  ]),
+                  _createVNode(_component_el_collapse, { class: "cal-history" }, {
+                    default: _withCtx(() => [
+                      _createVNode(_component_el_collapse_item, {
+                        title: _ctx.t('calUi.history'),
+                        name: "history"
+                      }, {
+                        default: _withCtx(() => [
+                          (_openBlock(), _createBlock(_component_ChangeList, {
+                            key: _ctx.selected.year + '-' + _ctx.changes,
+                            entity: "calendar_year",
+                            "thing-key": String(_ctx.selected.year)
+                          }, null, 8 /* PROPS */, ["thing-key"]))
+                        ]),
+                        _: 1 /* STABLE */
+                      }, 8 /* PROPS */, ["title"])
+                    ]),
+                    _: 1 /* STABLE */
+                  })
+                ]),
+                _: 1 /* STABLE */
+              }))
+            : _createCommentVNode("v-if", true),
+          _createVNode(_component_el_dialog, {
+            modelValue: _ctx.importer.open,
+            "onUpdate:modelValue": _cache[5] || (_cache[5] = $event => ((_ctx.importer.open) = $event)),
+            width: "620px",
+            title: _ctx.t('calUi.importTitle', { year: _ctx.selected && _ctx.selected.year })
+          }, {
+            footer: _withCtx(() => [
+              _createVNode(_component_el_button, {
+                onClick: _cache[4] || (_cache[4] = $event => (_ctx.importer.open = false))
+              }, {
+                default: _withCtx(() => [
+                  _createTextVNode(_toDisplayString(_ctx.t('app.cancel')), 1 /* TEXT */)
+                ]),
+                _: 1 /* STABLE */
+              }),
+              _createVNode(_component_el_button, {
+                type: "primary",
+                disabled: !_ctx.importer.checked,
+                loading: _ctx.importer.busy,
+                "data-test": "cal-import-save",
+                onClick: _ctx.saveImport
+              }, {
+                default: _withCtx(() => [
+                  _createTextVNode(_toDisplayString(_ctx.t('calUi.save')), 1 /* TEXT */)
+                ]),
+                _: 1 /* STABLE */
+              }, 8 /* PROPS */, ["disabled", "loading", "onClick"])
+            ]),
+            default: _withCtx(() => [
+              _createElementVNode("p", _hoisted_24, _toDisplayString(_ctx.t('calUi.importHint')), 1 /* TEXT */),
+              _createElementVNode("label", _hoisted_25, [
+                _createTextVNode(_toDisplayString(_ctx.t('calUi.chooseFile')) + " ", 1 /* TEXT */),
+                _createElementVNode("input", {
+                  type: "file",
+                  accept: ".json,.csv,application/json,text/csv",
+                  "data-test": "cal-file",
+                  onChange: _cache[2] || (_cache[2] = (...args) => (_ctx.pickFile && _ctx.pickFile(...args)))
+                }, null, 32 /* NEED_HYDRATION */)
+              ]),
+              _createElementVNode("span", _hoisted_26, _toDisplayString(_ctx.importer.file), 1 /* TEXT */),
+              (_ctx.importer.checked)
+                ? (_openBlock(), _createElementBlock("div", _hoisted_27, [
+                    _createElementVNode("p", _hoisted_28, _toDisplayString(_ctx.t('calUi.read', { days: _ctx.importer.checked.days.length, holidays: _ctx.importer.checked.days.filter((d) => !d.workday).length, workdays: _ctx.importer.checked.days.filter((d) => d.workday).length })), 1 /* TEXT */),
+                    (!_ctx.errorsOf(_ctx.importer.checked).length)
+                      ? (_openBlock(), _createBlock(_component_el_alert, {
+                          key: 0,
+                          type: "success",
+                          closable: false,
+                          title: _ctx.t('calUi.checkPassed'),
+                          "data-test": "cal-check-ok"
+                        }, null, 8 /* PROPS */, ["title"]))
+                      : _createCommentVNode("v-if", true),
+                    (_openBlock(true), _createElementBlock(_Fragment, null, _renderList(_ctx.errorsOf(_ctx.importer.checked), (i) => {
+                      return (_openBlock(), _createBlock(_component_el_alert, {
+                        key: i.field + i.code,
+                        type: "error",
+                        closable: false,
+                        title: i.message,
+                        "data-test": "cal-check-error"
+                      }, null, 8 /* PROPS */, ["title"]))
+                    }), 128 /* KEYED_FRAGMENT */)),
+                    (_openBlock(true), _createElementBlock(_Fragment, null, _renderList(_ctx.warningsOf(_ctx.importer.checked), (i) => {
+                      return (_openBlock(), _createBlock(_component_el_alert, {
+                        key: i.field + i.code,
+                        type: "warning",
+                        closable: false,
+                        title: i.message,
+                        "data-test": "cal-check-warning"
+                      }, null, 8 /* PROPS */, ["title"]))
+                    }), 128 /* KEYED_FRAGMENT */)),
+                    _createVNode(_component_el_form, {
+                      "label-position": "top",
+                      class: "cal-source-form"
+                    }, {
+                      default: _withCtx(() => [
+                        _createVNode(_component_el_form_item, {
+                          label: _ctx.t('calUi.source')
+                        }, {
+                          default: _withCtx(() => [
+                            _createVNode(_component_el_input, {
+                              modelValue: _ctx.importer.source,
+                              "onUpdate:modelValue": _cache[3] || (_cache[3] = $event => ((_ctx.importer.source) = $event)),
+                              maxlength: "300",
+                              "data-test": "cal-import-source",
+                              placeholder: _ctx.t('calUi.sourceHint')
+                            }, null, 8 /* PROPS */, ["modelValue", "placeholder"])
+                          ]),
+                          _: 1 /* STABLE */
+                        }, 8 /* PROPS */, ["label"])
+                      ]),
+                      _: 1 /* STABLE */
+                    }),
+                    (_ctx.errorsOf(_ctx.importer.checked).length)
+                      ? (_openBlock(), _createElementBlock("p", _hoisted_29, _toDisplayString(_ctx.t('calUi.saveWithErrors')), 1 /* TEXT */))
+                      : _createCommentVNode("v-if", true)
+                  ]))
+                : _createCommentVNode("v-if", true)
+            ]),
+            _: 1 /* STABLE */
+          }, 8 /* PROPS */, ["modelValue", "title"]),
+          _createVNode(_component_el_dialog, {
+            modelValue: _ctx.editor.open,
+            "onUpdate:modelValue": _cache[9] || (_cache[9] = $event => ((_ctx.editor.open) = $event)),
+            width: "420px",
+            title: _ctx.editor.date
+          }, {
+            footer: _withCtx(() => [
+              _createVNode(_component_el_button, {
+                onClick: _cache[8] || (_cache[8] = $event => (_ctx.editor.open = false))
+              }, {
+                default: _withCtx(() => [
+                  _createTextVNode(_toDisplayString(_ctx.t('app.cancel')), 1 /* TEXT */)
+                ]),
+                _: 1 /* STABLE */
+              }),
+              _createVNode(_component_el_button, {
+                type: "primary",
+                loading: _ctx.editor.busy,
+                disabled: _ctx.editor.kind !== 'none' && !_ctx.editor.name,
+                "data-test": "cal-day-save",
+                onClick: _ctx.saveDay
+              }, {
+                default: _withCtx(() => [
+                  _createTextVNode(_toDisplayString(_ctx.t('calUi.save')), 1 /* TEXT */)
+                ]),
+                _: 1 /* STABLE */
+              }, 8 /* PROPS */, ["loading", "disabled", "onClick"])
+            ]),
+            default: _withCtx(() => [
+              _createVNode(_component_el_form, {
+                "label-position": "top",
+                "data-test": "cal-day-form"
+              }, {
+                default: _withCtx(() => [
+                  _createVNode(_component_el_form_item, {
+                    label: _ctx.t('calUi.dayKind')
+                  }, {
+                    default: _withCtx(() => [
+                      _createVNode(_component_el_radio_group, {
+                        modelValue: _ctx.editor.kind,
+                        "onUpdate:modelValue": _cache[6] || (_cache[6] = $event => ((_ctx.editor.kind) = $event))
+                      }, {
+                        default: _withCtx(() => [
+                          _createVNode(_component_el_radio, { value: "holiday" }, {
+                            default: _withCtx(() => [
+                              _createTextVNode(_toDisplayString(_ctx.t('calUi.holidayKey')), 1 /* TEXT */)
+                            ]),
+                            _: 1 /* STABLE */
+                          }),
+                          _createVNode(_component_el_radio, { value: "workday" }, {
+                            default: _withCtx(() => [
+                              _createTextVNode(_toDisplayString(_ctx.t('calUi.makeupKey')), 1 /* TEXT */)
+                            ]),
+                            _: 1 /* STABLE */
+                          }),
+                          (_ctx.editor.entered)
+                            ? (_openBlock(), _createBlock(_component_el_radio, {
+                                key: 0,
+                                value: "none"
+                              }, {
+                                default: _withCtx(() => [
+                                  _createTextVNode(_toDisplayString(_ctx.t('calUi.noEntry')), 1 /* TEXT */)
+                                ]),
+                                _: 1 /* STABLE */
+                              }))
+                            : _createCommentVNode("v-if", true)
+                        ]),
+                        _: 1 /* STABLE */
+                      }, 8 /* PROPS */, ["modelValue"])
+                    ]),
+                    _: 1 /* STABLE */
+                  }, 8 /* PROPS */, ["label"]),
+                  (_ctx.editor.kind !== 'none')
+                    ? (_openBlock(), _createBlock(_component_el_form_item, {
+                        key: 0,
+                        label: _ctx.t('calUi.name')
+                      }, {
+                        default: _withCtx(() => [
+                          _createVNode(_component_el_input, {
+                            modelValue: _ctx.editor.name,
+                            "onUpdate:modelValue": _cache[7] || (_cache[7] = $event => ((_ctx.editor.name) = $event)),
+                            maxlength: "40",
+                            placeholder: _ctx.t('calUi.nameHint'),
+                            "data-test": "cal-day-name"
+                          }, null, 8 /* PROPS */, ["modelValue", "placeholder"])
+                        ]),
+                        _: 1 /* STABLE */
+                      }, 8 /* PROPS */, ["label"]))
+                    : _createCommentVNode("v-if", true)
+                ]),
+                _: 1 /* STABLE */
+              })
+            ]),
+            _: 1 /* STABLE */
+          }, 8 /* PROPS */, ["modelValue", "title"]),
+          _createVNode(_component_el_dialog, {
+            modelValue: _ctx.confirmer.open,
+            "onUpdate:modelValue": _cache[12] || (_cache[12] = $event => ((_ctx.confirmer.open) = $event)),
+            width: "520px",
+            title: _ctx.t('calUi.confirmTitle', { year: _ctx.selected && _ctx.selected.year })
+          }, {
+            footer: _withCtx(() => [
+              _createVNode(_component_el_button, {
+                onClick: _cache[11] || (_cache[11] = $event => (_ctx.confirmer.open = false))
+              }, {
+                default: _withCtx(() => [
+                  _createTextVNode(_toDisplayString(_ctx.t('app.cancel')), 1 /* TEXT */)
+                ]),
+                _: 1 /* STABLE */
+              }),
+              _createVNode(_component_el_button, {
+                type: "primary",
+                loading: _ctx.confirmer.busy,
+                "data-test": "cal-confirm-save",
+                onClick: _ctx.confirmYear
+              }, {
+                default: _withCtx(() => [
+                  _createTextVNode(_toDisplayString(_ctx.t('calUi.confirm')), 1 /* TEXT */)
+                ]),
+                _: 1 /* STABLE */
+              }, 8 /* PROPS */, ["loading", "onClick"])
+            ]),
+            default: _withCtx(() => [
+              _createElementVNode("p", _hoisted_30, _toDisplayString(_ctx.t('calUi.confirmHint')), 1 /* TEXT */),
+              _createVNode(_component_el_form, { "label-position": "top" }, {
+                default: _withCtx(() => [
+                  _createVNode(_component_el_form_item, {
+                    label: _ctx.t('calUi.source')
+                  }, {
+                    default: _withCtx(() => [
+                      _createVNode(_component_el_input, {
+                        modelValue: _ctx.confirmer.source,
+                        "onUpdate:modelValue": _cache[10] || (_cache[10] = $event => ((_ctx.confirmer.source) = $event)),
+                        maxlength: "300",
+                        "data-test": "cal-confirm-source",
+                        placeholder: _ctx.t('calUi.sourceHint')
+                      }, null, 8 /* PROPS */, ["modelValue", "placeholder"])
+                    ]),
+                    _: 1 /* STABLE */
+                  }, 8 /* PROPS */, ["label"])
+                ]),
+                _: 1 /* STABLE */
+              })
             ]),
             _: 1 /* STABLE */
           }, 8 /* PROPS */, ["modelValue", "title"])
@@ -7052,6 +7656,178 @@ export const renders = new Map([
                 _createElementVNode("span", _hoisted_4, _toDisplayString(_ctx.state.text), 1 /* TEXT */),
                 _createElementVNode("span", _hoisted_5, _toDisplayString(_ctx.$fmtTime(_ctx.due)), 1 /* TEXT */)
               ], 10 /* CLASS, PROPS */, _hoisted_3))
+      }
+    })(),
+  ],
+  // views/exports.js:59
+  [
+    "\n  <el-dropdown trigger=\"click\" :disabled=\"state.busy\" data-test=\"export\" @command=\"start\">\n    <el-button :loading=\"state.busy\" data-test=\"export-toggle\">{{ t('exportsUi.export') }}</el-button>\n    <template #dropdown>\n      <el-dropdown-menu>\n        <el-dropdown-item command=\"xlsx\" data-test=\"export-xlsx\">{{ t('exportsUi.xlsx') }}</el-dropdown-item>\n        <el-dropdown-item command=\"csv\" data-test=\"export-csv\">{{ t('exportsUi.csv') }}</el-dropdown-item>\n      </el-dropdown-menu>\n    </template>\n  </el-dropdown>\n  <el-popover v-model:visible=\"state.open\" placement=\"bottom-end\" :width=\"380\" trigger=\"click\" @show=\"load\">\n    <template #reference>\n      <el-button data-test=\"exports-toggle\">{{ t('exportsUi.mine') }}<span v-if=\"waiting\" class=\"search-count\">{{ waiting }}</span></el-button>\n    </template>\n    <div class=\"export-list\" data-test=\"exports\">\n      <el-alert v-if=\"state.error\" :title=\"state.error\" type=\"error\" :closable=\"false\" show-icon />\n      <div v-else-if=\"state.loaded && !state.items.length\" class=\"empty-line\">{{ t('exportsUi.none') }}</div>\n      <ul class=\"plain-list\">\n        <li v-for=\"e in state.items\" :key=\"e.id\" class=\"export-row\" data-test=\"export-row\" :data-state=\"e.state\">\n          <div class=\"export-line\">\n            <span class=\"strong ellipsis\">{{ e.file_name || t('exportsUi.writing', { format: e.format.toUpperCase() }) }}</span>\n            <span class=\"grow\"></span>\n            <a v-if=\"e.url\" class=\"link nowrap\" :href=\"e.url\" :download=\"e.file_name\" data-test=\"export-download\">{{ t('exportsUi.download') }}</a>\n          </div>\n          <el-progress v-if=\"WAITING.includes(e.state)\" :percentage=\"percent(e)\" :stroke-width=\"6\" data-test=\"export-progress\" />\n          <div class=\"muted small\">\n            <template v-if=\"e.state === 'done'\">{{ t('exportsUi.done', { rows: e.rows_done, size: size(e.size_bytes) }) }} · {{ t('exportsUi.kept', { time: $fmtTime(e.expires_at) }) }}</template>\n            <template v-else-if=\"e.state === 'failed'\">{{ t('exportsUi.failed') }}</template>\n            <template v-else-if=\"e.state === 'expired'\">{{ t('exportsUi.expired') }}</template>\n            <template v-else-if=\"e.rows_total !== null\">{{ t('exportsUi.progress', { done: e.rows_done, total: e.rows_total }) }}</template>\n            <template v-else>{{ t('exportsUi.queued') }}</template>\n          </div>\n        </li>\n      </ul>\n      <div class=\"muted small export-note\">{{ t('exportsUi.note') }}</div>\n    </div>\n  </el-popover>",
+    (() => {
+      const _hoisted_1 = {
+        key: 0,
+        class: "search-count"
+      }
+      const _hoisted_2 = {
+        class: "export-list",
+        "data-test": "exports"
+      }
+      const _hoisted_3 = {
+        key: 1,
+        class: "empty-line"
+      }
+      const _hoisted_4 = { class: "plain-list" }
+      const _hoisted_5 = ["data-state"]
+      const _hoisted_6 = { class: "export-line" }
+      const _hoisted_7 = { class: "strong ellipsis" }
+      const _hoisted_8 = ["href", "download"]
+      const _hoisted_9 = { class: "muted small" }
+      const _hoisted_10 = { class: "muted small export-note" }
+
+      return function render(_ctx, _cache) {
+        const _component_el_button = _resolveComponent("el-button")
+        const _component_el_dropdown_item = _resolveComponent("el-dropdown-item")
+        const _component_el_dropdown_menu = _resolveComponent("el-dropdown-menu")
+        const _component_el_dropdown = _resolveComponent("el-dropdown")
+        const _component_el_alert = _resolveComponent("el-alert")
+        const _component_el_progress = _resolveComponent("el-progress")
+        const _component_el_popover = _resolveComponent("el-popover")
+
+        return (_openBlock(), _createElementBlock(_Fragment, null, [
+          _createVNode(_component_el_dropdown, {
+            trigger: "click",
+            disabled: _ctx.state.busy,
+            "data-test": "export",
+            onCommand: _ctx.start
+          }, {
+            dropdown: _withCtx(() => [
+              _createVNode(_component_el_dropdown_menu, null, {
+                default: _withCtx(() => [
+                  _createVNode(_component_el_dropdown_item, {
+                    command: "xlsx",
+                    "data-test": "export-xlsx"
+                  }, {
+                    default: _withCtx(() => [
+                      _createTextVNode(_toDisplayString(_ctx.t('exportsUi.xlsx')), 1 /* TEXT */)
+                    ]),
+                    _: 1 /* STABLE */
+                  }),
+                  _createVNode(_component_el_dropdown_item, {
+                    command: "csv",
+                    "data-test": "export-csv"
+                  }, {
+                    default: _withCtx(() => [
+                      _createTextVNode(_toDisplayString(_ctx.t('exportsUi.csv')), 1 /* TEXT */)
+                    ]),
+                    _: 1 /* STABLE */
+                  })
+                ]),
+                _: 1 /* STABLE */
+              })
+            ]),
+            default: _withCtx(() => [
+              _createVNode(_component_el_button, {
+                loading: _ctx.state.busy,
+                "data-test": "export-toggle"
+              }, {
+                default: _withCtx(() => [
+                  _createTextVNode(_toDisplayString(_ctx.t('exportsUi.export')), 1 /* TEXT */)
+                ]),
+                _: 1 /* STABLE */
+              }, 8 /* PROPS */, ["loading"])
+            ]),
+            _: 1 /* STABLE */
+          }, 8 /* PROPS */, ["disabled", "onCommand"]),
+          _createVNode(_component_el_popover, {
+            visible: _ctx.state.open,
+            "onUpdate:visible": _cache[0] || (_cache[0] = $event => ((_ctx.state.open) = $event)),
+            placement: "bottom-end",
+            width: 380,
+            trigger: "click",
+            onShow: _ctx.load
+          }, {
+            reference: _withCtx(() => [
+              _createVNode(_component_el_button, { "data-test": "exports-toggle" }, {
+                default: _withCtx(() => [
+                  _createTextVNode(_toDisplayString(_ctx.t('exportsUi.mine')), 1 /* TEXT */),
+                  (_ctx.waiting)
+                    ? (_openBlock(), _createElementBlock("span", _hoisted_1, _toDisplayString(_ctx.waiting), 1 /* TEXT */))
+                    : _createCommentVNode("v-if", true)
+                ]),
+                _: 1 /* STABLE */
+              })
+            ]),
+            default: _withCtx(() => [
+              _createElementVNode("div", _hoisted_2, [
+                (_ctx.state.error)
+                  ? (_openBlock(), _createBlock(_component_el_alert, {
+                      key: 0,
+                      title: _ctx.state.error,
+                      type: "error",
+                      closable: false,
+                      "show-icon": ""
+                    }, null, 8 /* PROPS */, ["title"]))
+                  : (_ctx.state.loaded && !_ctx.state.items.length)
+                    ? (_openBlock(), _createElementBlock("div", _hoisted_3, _toDisplayString(_ctx.t('exportsUi.none')), 1 /* TEXT */))
+                    : _createCommentVNode("v-if", true),
+                _createElementVNode("ul", _hoisted_4, [
+                  (_openBlock(true), _createElementBlock(_Fragment, null, _renderList(_ctx.state.items, (e) => {
+                    return (_openBlock(), _createElementBlock("li", {
+                      key: e.id,
+                      class: "export-row",
+                      "data-test": "export-row",
+                      "data-state": e.state
+                    }, [
+                      _createElementVNode("div", _hoisted_6, [
+                        _createElementVNode("span", _hoisted_7, _toDisplayString(e.file_name || _ctx.t('exportsUi.writing', { format: e.format.toUpperCase() })), 1 /* TEXT */),
+                        _cache[1] || (_cache[1] = _createElementVNode("span", { class: "grow" }, null, -1 /* CACHED */)),
+                        (e.url)
+                          ? (_openBlock(), _createElementBlock("a", {
+                              key: 0,
+                              class: "link nowrap",
+                              href: e.url,
+                              download: e.file_name,
+                              "data-test": "export-download"
+                            }, _toDisplayString(_ctx.t('exportsUi.download')), 9 /* TEXT, PROPS */, _hoisted_8))
+                          : _createCommentVNode("v-if", true)
+                      ]),
+                      (_ctx.WAITING.includes(e.state))
+                        ? (_openBlock(), _createBlock(_component_el_progress, {
+                            key: 0,
+                            percentage: _ctx.percent(e),
+                            "stroke-width": 6,
+                            "data-test": "export-progress"
+                          }, null, 8 /* PROPS */, ["percentage"]))
+                        : _createCommentVNode("v-if", true),
+                      _createElementVNode("div", _hoisted_9, [
+                        (e.state === 'done')
+                          ? (_openBlock(), _createElementBlock(_Fragment, { key: 0 }, [
+                              _createTextVNode(_toDisplayString(_ctx.t('exportsUi.done', { rows: e.rows_done, size: _ctx.size(e.size_bytes) })) + " · " + _toDisplayString(_ctx.t('exportsUi.kept', { time: _ctx.$fmtTime(e.expires_at) })), 1 /* TEXT */)
+                            ], 64 /* STABLE_FRAGMENT */))
+                          : (e.state === 'failed')
+                            ? (_openBlock(), _createElementBlock(_Fragment, { key: 1 }, [
+                                _createTextVNode(_toDisplayString(_ctx.t('exportsUi.failed')), 1 /* TEXT */)
+                              ], 64 /* STABLE_FRAGMENT */))
+                            : (e.state === 'expired')
+                              ? (_openBlock(), _createElementBlock(_Fragment, { key: 2 }, [
+                                  _createTextVNode(_toDisplayString(_ctx.t('exportsUi.expired')), 1 /* TEXT */)
+                                ], 64 /* STABLE_FRAGMENT */))
+                              : (e.rows_total !== null)
+                                ? (_openBlock(), _createElementBlock(_Fragment, { key: 3 }, [
+                                    _createTextVNode(_toDisplayString(_ctx.t('exportsUi.progress', { done: e.rows_done, total: e.rows_total })), 1 /* TEXT */)
+                                  ], 64 /* STABLE_FRAGMENT */))
+                                : (_openBlock(), _createElementBlock(_Fragment, { key: 4 }, [
+                                    _createTextVNode(_toDisplayString(_ctx.t('exportsUi.queued')), 1 /* TEXT */)
+                                  ], 64 /* STABLE_FRAGMENT */))
+                      ])
+                    ], 8 /* PROPS */, _hoisted_5))
+                  }), 128 /* KEYED_FRAGMENT */))
+                ]),
+                _createElementVNode("div", _hoisted_10, _toDisplayString(_ctx.t('exportsUi.note')), 1 /* TEXT */)
+              ])
+            ]),
+            _: 1 /* STABLE */
+          }, 8 /* PROPS */, ["visible", "onShow"])
+        ], 64 /* STABLE_FRAGMENT */))
       }
     })(),
   ],
@@ -11783,7 +12559,7 @@ export const renders = new Map([
       }
     })(),
   ],
-  // views/order_search.js:96
+  // views/order_search.js:97
   [
     "\n  <div class=\"search-dates\">\n    <el-date-picker :model-value=\"from || null\" type=\"date\" value-format=\"YYYY-MM-DD\" :placeholder=\"t('searchUi.from')\"\n                    class=\"search-date\" data-test=\"date-from\" @update:model-value=\"(v) => $emit('update:from', v || '')\" />\n    <span class=\"muted\">–</span>\n    <el-date-picker :model-value=\"to || null\" type=\"date\" value-format=\"YYYY-MM-DD\" :placeholder=\"t('searchUi.to')\"\n                    class=\"search-date\" data-test=\"date-to\" @update:model-value=\"(v) => $emit('update:to', v || '')\" />\n  </div>",
     (() => {
@@ -11816,7 +12592,7 @@ export const renders = new Map([
       }
     })(),
   ],
-  // views/order_search.js:152
+  // views/order_search.js:153
   [
     "\n  <el-popover v-model:visible=\"state.open\" placement=\"bottom-end\" :width=\"320\" trigger=\"click\" @show=\"load\">\n    <template #reference>\n      <el-button data-test=\"saved-toggle\">{{ t('searchUi.saved') }}</el-button>\n    </template>\n    <div class=\"saved-filters\" data-test=\"saved-filters\">\n      <el-alert v-if=\"state.error\" :title=\"state.error\" type=\"error\" :closable=\"false\" show-icon />\n      <div v-else-if=\"state.loaded && !state.items.length\" class=\"empty-line\">{{ t('searchUi.savedNone') }}</div>\n      <ul class=\"plain-list\">\n        <li v-for=\"f in state.items\" :key=\"f.id\" class=\"saved-row\" data-test=\"saved-row\" :data-name=\"f.name\">\n          <button type=\"button\" class=\"saved-apply ellipsis\" data-test=\"saved-apply\" @click=\"apply(f)\">{{ f.name }}</button>\n          <el-button text size=\"small\" type=\"danger\" data-test=\"saved-delete\" @click=\"remove(f)\">{{ t('searchUi.delete') }}</el-button>\n        </li>\n      </ul>\n      <div class=\"saved-new\">\n        <el-input v-model=\"state.name\" maxlength=\"40\" :placeholder=\"t('searchUi.saveAs')\" data-test=\"saved-name\"\n                  @keyup.enter=\"save\" />\n        <el-button type=\"primary\" :disabled=\"!state.name.trim()\" :loading=\"state.busy\" data-test=\"saved-save\"\n                   @click=\"save\">{{ t('app.save') }}</el-button>\n      </div>\n    </div>\n  </el-popover>",
     (() => {
@@ -11926,9 +12702,9 @@ export const renders = new Map([
       }
     })(),
   ],
-  // views/order_search.js:359
+  // views/order_search.js:360
   [
-    "\n  <div class=\"search-page\" :class=\"{ narrow }\">\n    <div class=\"page-head search-head\">\n      <h2>{{ t('searchUi.title') }}</h2>\n      <span class=\"grow\"></span>\n      <SavedFilters :query=\"linked()\" @apply=\"applyQuery\" />\n    </div>\n\n    <div class=\"search-bar\">\n      <el-input ref=\"searchBox\" v-model=\"form.q\" clearable class=\"search-box\" maxlength=\"100\" :placeholder=\"t('searchUi.placeholder')\"\n                data-test=\"search-q\" @keyup.enter=\"search\" @keydown.down.prevent=\"intoResults\" @clear=\"search\" />\n      <el-button type=\"primary\" :loading=\"loading\" data-test=\"search-go\" @click=\"search\">{{ t('searchUi.search') }}</el-button>\n      <el-button data-test=\"filters-toggle\" @click=\"showFilters = !showFilters\">\n        {{ t('searchUi.filters') }}<span v-if=\"chips.length\" class=\"search-count\">{{ chips.length }}</span>\n      </el-button>\n    </div>\n\n    <el-card v-show=\"showFilters\" shadow=\"never\" class=\"panel search-filters\" data-test=\"filters\">\n      <div class=\"search-grid\">\n        <div v-if=\"pickHotline\" class=\"search-field\"><span>{{ t('searchUi.fields.hotline') }}</span>\n          <el-select v-model=\"form.hotline\" clearable :placeholder=\"t('app.all')\" data-test=\"filter-hotline\">\n            <el-option v-for=\"h in hotlines\" :key=\"h.code\" :value=\"h.code\" :label=\"h.code + ' ' + nameOf(h)\" />\n          </el-select></div>\n        <div class=\"search-field wide\"><span>{{ t('searchUi.fields.status') }}</span>\n          <el-select v-model=\"form.status\" multiple collapse-tags collapse-tags-tooltip clearable :placeholder=\"t('app.all')\"\n                     data-test=\"filter-status\">\n            <el-option v-for=\"s in ORDER_STATUSES\" :key=\"s\" :value=\"s\" :label=\"t('status.' + s)\" />\n          </el-select></div>\n        <div class=\"search-field\"><span>{{ t('searchUi.fields.domain') }}</span>\n          <el-select v-model=\"form.domain\" clearable :placeholder=\"t('app.all')\" data-test=\"filter-domain\">\n            <el-option v-for=\"d in DOMAINS\" :key=\"d\" :value=\"d\" :label=\"t('domain.' + d)\" />\n          </el-select></div>\n        <div class=\"search-field\"><span>{{ t('searchUi.fields.service_item') }}</span>\n          <ItemSelect v-model=\"form.service_item\" :placeholder=\"t('app.all')\" /></div>\n        <div class=\"search-field\"><span>{{ t('searchUi.fields.kind') }}</span>\n          <el-select v-model=\"form.kind\" clearable :placeholder=\"t('app.all')\" data-test=\"filter-kind\">\n            <el-option v-for=\"k in ORDER_KINDS\" :key=\"k\" :value=\"k\" :label=\"t('kind.' + k)\" />\n          </el-select></div>\n        <div v-if=\"pickUnit\" class=\"search-field\"><span>{{ t('searchUi.fields.enterprise_id') }}</span>\n          <el-select v-model=\"form.enterprise_id\" clearable filterable :placeholder=\"t('app.all')\" data-test=\"filter-unit\">\n            <el-option v-for=\"e in refs.enterprises\" :key=\"e.id\" :value=\"String(e.id)\" :label=\"nameOf(e)\" />\n          </el-select></div>\n        <div class=\"search-field\"><span>{{ t('searchUi.fields.area') }}</span>\n          <AreaSelect v-model=\"form.area\" :placeholder=\"t('app.all')\" /></div>\n        <div class=\"search-field wide\"><span>{{ t('searchUi.fields.channel') }}</span>\n          <el-select v-model=\"form.channel\" multiple collapse-tags collapse-tags-tooltip clearable :placeholder=\"t('app.all')\"\n                     data-test=\"filter-channel\">\n            <el-option v-for=\"c in CHANNELS\" :key=\"c\" :value=\"c\" :label=\"t('channel.' + c)\" />\n          </el-select></div>\n        <div class=\"search-field wide\"><span>{{ t('searchUi.fields.registered') }}</span>\n          <DateRange v-model:from=\"form.registered_from\" v-model:to=\"form.registered_to\" data-test=\"filter-registered\" /></div>\n        <div class=\"search-field wide\"><span>{{ t('searchUi.fields.completed') }}</span>\n          <DateRange v-model:from=\"form.completed_from\" v-model:to=\"form.completed_to\" data-test=\"filter-completed\" /></div>\n        <div class=\"search-field\"><span>{{ t('searchUi.fields.rating') }}</span>\n          <el-select v-model=\"form.rating\" clearable :placeholder=\"t('app.all')\" data-test=\"filter-rating\">\n            <el-option v-for=\"r in CALLBACK_RATINGS\" :key=\"r\" :value=\"r\" :label=\"t('searchUi.ratings.' + r)\" />\n          </el-select></div>\n        <div v-for=\"f in FLAGS\" :key=\"f\" class=\"search-field\"><span>{{ t('searchUi.fields.' + f) }}</span>\n          <el-select v-model=\"form[f]\" clearable :placeholder=\"t('app.all')\" :data-test=\"'filter-' + f\">\n            <el-option value=\"true\" :label=\"t('app.yes')\" />\n            <el-option value=\"false\" :label=\"t('app.no')\" />\n          </el-select></div>\n      </div>\n    </el-card>\n\n    <div v-if=\"chips.length\" class=\"search-chips\" data-test=\"chips\">\n      <el-tag v-for=\"c in chips\" :key=\"c.key\" closable disable-transitions effect=\"plain\" :data-chip=\"c.key\"\n              @close=\"drop(c)\">{{ c.text }}</el-tag>\n      <el-button text type=\"primary\" size=\"small\" data-test=\"clear\" @click=\"clear\">{{ t('searchUi.clear') }}</el-button>\n    </div>\n\n    <div class=\"search-summary\">\n      <span class=\"muted\" data-test=\"loaded\">{{ t('searchUi.loaded', rows.length) }}<template v-if=\"cursor\"> · {{ t('searchUi.moreExist') }}</template></span>\n      <span class=\"grow\"></span>\n      <template v-if=\"narrow\">\n        <el-select :model-value=\"sortKey\" class=\"search-sort\" data-test=\"sort-select\" @update:model-value=\"(k) => sortBy(k, FIRST_ORDER[k])\">\n          <el-option v-for=\"(order, key) in FIRST_ORDER\" :key=\"key\" :value=\"key\" :label=\"t('searchUi.sorts.' + key)\" />\n        </el-select>\n        <el-button data-test=\"sort-flip\" @click=\"flipSort\">{{ sortOrder === 'descending' ? t('searchUi.descending') : t('searchUi.ascending') }}</el-button>\n      </template>\n    </div>\n\n    <el-alert v-if=\"error\" :title=\"error\" type=\"error\" show-icon :closable=\"false\" class=\"search-error\" data-test=\"search-error\" />\n\n    <div v-if=\"!rows.length && !loading && !error\" class=\"search-empty\" data-test=\"empty\">\n      <div class=\"strong\">{{ t('searchUi.emptyTitle') }}</div>\n      <p v-if=\"form.q\" class=\"muted\">{{ t('searchUi.emptyWords') }}</p>\n      <p v-if=\"chips.length\" class=\"muted\">{{ t('searchUi.emptyFilters') }}</p>\n      <p v-if=\"!form.q && !chips.length\" class=\"muted\">{{ t('searchUi.emptyNothing') }}</p>\n      <el-button v-if=\"form.q || chips.length\" type=\"primary\" plain data-test=\"empty-clear\"\n                 @click=\"clearAll\">{{ t('searchUi.clearAll') }}</el-button>\n    </div>\n\n    <div v-else-if=\"narrow\" class=\"unit-cards search-cards\" data-test=\"results\">\n      <article v-for=\"row in rows\" :key=\"row.id\" class=\"unit-card search-card\" tabindex=\"0\" data-test=\"result\"\n               :data-number=\"row.number\" @click=\"open(row)\" @keyup.enter=\"open(row)\">\n        <div class=\"unit-card-head\">\n          <a class=\"mono link\" :href=\"'#/orders/' + row.id\" data-test=\"result-number\" @click.stop>{{ row.number }}</a>\n          <StatusTag :status=\"row.status\" />\n        </div>\n        <div class=\"tags\">\n          <span class=\"strong\">{{ $itemName(row.service_item_code) }}</span>\n          <el-tag v-if=\"row.hard_case\" disable-transitions size=\"small\" type=\"danger\" data-test=\"flag-hard-case\">{{ t('searchUi.flags.hardCase') }}</el-tag>\n          <el-tag v-if=\"row.redo_count > 0\" disable-transitions size=\"small\" type=\"warning\" data-test=\"flag-redo\">{{ t('searchUi.flags.redo') }}</el-tag>\n          <el-tag v-if=\"coordinated(row)\" disable-transitions size=\"small\" type=\"warning\" data-test=\"flag-coordination\">{{ t('searchUi.flags.coordination') }}</el-tag>\n        </div>\n        <div class=\"clamp-2\">{{ row.description }}</div>\n        <div class=\"muted small\">{{ $areaName(row.area_code) }} {{ row.address }}</div>\n        <div class=\"search-card-facts small\">\n          <span><span class=\"muted\">{{ t('searchUi.cols.registered') }}</span> {{ $fmtTime(row.created_at) }}</span>\n          <span :class=\"{ overdue: row.overdue }\" data-test=\"result-due\"><span class=\"muted\">{{ t('searchUi.cols.due') }}</span>\n            {{ $fmtTime(row.resolution_due_at) || '—' }}<template v-if=\"row.overdue\"> · {{ t('searchUi.overdue') }}</template></span>\n          <span v-if=\"row.completed_at\"><span class=\"muted\">{{ t('searchUi.cols.completed') }}</span> {{ $fmtTime(row.completed_at) }}</span>\n          <span v-if=\"row.lead_enterprise_id || row.enterprise\"><span class=\"muted\">{{ t('searchUi.cols.unit') }}</span> {{ unitOf(row) }}</span>\n          <span v-if=\"row.rating\"><span class=\"muted\">{{ t('searchUi.cols.rating') }}</span> {{ t('searchUi.ratings.' + row.rating) }}</span>\n          <span v-if=\"row.caller_name || row.caller_phone\">{{ row.caller_name }} <span class=\"mono\" data-test=\"result-phone\">{{ row.caller_phone || '' }}</span></span>\n        </div>\n      </article>\n    </div>\n\n    <el-card v-else shadow=\"never\" class=\"panel table-panel\">\n      <div ref=\"results\" class=\"search-results\" tabindex=\"0\" data-test=\"results\" @keydown=\"onResultsKey\">\n        <el-table ref=\"table\" :data=\"rows\" row-key=\"id\" highlight-current-row class=\"search-table\" row-class-name=\"search-row\"\n                  :default-sort=\"{ prop: sortKey, order: sortOrder }\" @sort-change=\"onSortChange\" @row-click=\"onRowClick\">\n          <el-table-column prop=\"number\" :label=\"t('searchUi.cols.number')\" width=\"192\" sortable=\"custom\"\n                           :sort-orders=\"['descending', 'ascending']\" class-name=\"col-number\">\n            <template #default=\"{ row }\">\n              <a class=\"mono link nowrap\" :href=\"'#/orders/' + row.id\" data-test=\"result-number\" @click.stop>{{ row.number }}</a>\n              <div class=\"muted small\">{{ row.hotline_code }}</div>\n            </template>\n          </el-table-column>\n          <el-table-column prop=\"registered\" :label=\"t('searchUi.cols.registered')\" width=\"126\" sortable=\"custom\"\n                           :sort-orders=\"['descending', 'ascending']\" class-name=\"col-registered\">\n            <template #default=\"{ row }\">{{ $fmtTime(row.created_at) }}</template>\n          </el-table-column>\n          <el-table-column :label=\"t('searchUi.cols.item')\" min-width=\"150\">\n            <template #default=\"{ row }\">\n              <div>{{ $itemName(row.service_item_code) || '—' }}</div>\n              <div class=\"muted small\">{{ $areaName(row.area_code) }}</div>\n            </template>\n          </el-table-column>\n          <el-table-column :label=\"t('searchUi.cols.status')\" width=\"132\">\n            <template #default=\"{ row }\"><StatusTag :status=\"row.status\" /></template>\n          </el-table-column>\n          <el-table-column :label=\"t('searchUi.cols.unit')\" min-width=\"120\">\n            <template #default=\"{ row }\">{{ unitOf(row) || '—' }}</template>\n          </el-table-column>\n          <el-table-column prop=\"due\" :label=\"t('searchUi.cols.due')\" width=\"120\" sortable=\"custom\"\n                           :sort-orders=\"['ascending', 'descending']\" class-name=\"col-due\">\n            <template #default=\"{ row }\">\n              <span :class=\"{ overdue: row.overdue }\" data-test=\"result-due\">{{ $fmtTime(row.resolution_due_at) || '—' }}</span>\n              <div v-if=\"row.overdue\" class=\"overdue small\">{{ t('searchUi.overdue') }}</div>\n            </template>\n          </el-table-column>\n          <el-table-column prop=\"completed\" :label=\"t('searchUi.cols.completed')\" width=\"126\" sortable=\"custom\"\n                           :sort-orders=\"['descending', 'ascending']\" class-name=\"col-completed\">\n            <template #default=\"{ row }\">{{ $fmtTime(row.completed_at) || '—' }}</template>\n          </el-table-column>\n          <el-table-column :label=\"t('searchUi.cols.rating')\" width=\"90\">\n            <template #default=\"{ row }\">\n              <el-tag v-if=\"row.rating\" disable-transitions size=\"small\" :type=\"ratingType(row.rating)\">{{ t('searchUi.ratings.' + row.rating) }}</el-tag>\n              <span v-else class=\"muted\">—</span>\n            </template>\n          </el-table-column>\n          <el-table-column :label=\"t('searchUi.cols.caller')\" width=\"128\">\n            <template #default=\"{ row }\">\n              <div class=\"ellipsis\">{{ row.caller_name }}</div>\n              <div class=\"mono small muted\" data-test=\"result-phone\">{{ row.caller_phone || '' }}</div>\n            </template>\n          </el-table-column>\n          <el-table-column :label=\"t('searchUi.cols.description')\" min-width=\"190\">\n            <template #default=\"{ row }\"><div class=\"clamp-2\" data-test=\"result-description\">{{ row.description }}</div></template>\n          </el-table-column>\n          <el-table-column :label=\"t('searchUi.cols.flags')\" width=\"130\">\n            <template #default=\"{ row }\">\n              <div v-if=\"flagged(row)\" class=\"search-flags\">\n                <el-tag v-if=\"row.hard_case\" disable-transitions size=\"small\" type=\"danger\" data-test=\"flag-hard-case\">{{ t('searchUi.flags.hardCase') }}</el-tag>\n                <el-tag v-if=\"row.redo_count > 0\" disable-transitions size=\"small\" type=\"warning\" data-test=\"flag-redo\">{{ t('searchUi.flags.redo') }}</el-tag>\n                <el-tag v-if=\"coordinated(row)\" disable-transitions size=\"small\" type=\"warning\" data-test=\"flag-coordination\">{{ t('searchUi.flags.coordination') }}</el-tag>\n              </div>\n            </template>\n          </el-table-column>\n        </el-table>\n      </div>\n    </el-card>\n\n    <div class=\"history-more\">\n      <el-button v-if=\"cursor && !error\" class=\"touch\" :loading=\"loading\" data-test=\"load-more\" @click=\"load(true)\">{{ t('searchUi.loadMore') }}</el-button>\n    </div>\n  </div>",
+    "\n  <div class=\"search-page\" :class=\"{ narrow }\">\n    <div class=\"page-head search-head\">\n      <h2>{{ t('searchUi.title') }}</h2>\n      <span class=\"grow\"></span>\n      <ExportMenu :params=\"toParams(linked())\" />\n      <SavedFilters :query=\"linked()\" @apply=\"applyQuery\" />\n    </div>\n\n    <div class=\"search-bar\">\n      <el-input ref=\"searchBox\" v-model=\"form.q\" clearable class=\"search-box\" maxlength=\"100\" :placeholder=\"t('searchUi.placeholder')\"\n                data-test=\"search-q\" @keyup.enter=\"search\" @keydown.down.prevent=\"intoResults\" @clear=\"search\" />\n      <el-button type=\"primary\" :loading=\"loading\" data-test=\"search-go\" @click=\"search\">{{ t('searchUi.search') }}</el-button>\n      <el-button data-test=\"filters-toggle\" @click=\"showFilters = !showFilters\">\n        {{ t('searchUi.filters') }}<span v-if=\"chips.length\" class=\"search-count\">{{ chips.length }}</span>\n      </el-button>\n    </div>\n\n    <el-card v-show=\"showFilters\" shadow=\"never\" class=\"panel search-filters\" data-test=\"filters\">\n      <div class=\"search-grid\">\n        <div v-if=\"pickHotline\" class=\"search-field\"><span>{{ t('searchUi.fields.hotline') }}</span>\n          <el-select v-model=\"form.hotline\" clearable :placeholder=\"t('app.all')\" data-test=\"filter-hotline\">\n            <el-option v-for=\"h in hotlines\" :key=\"h.code\" :value=\"h.code\" :label=\"h.code + ' ' + nameOf(h)\" />\n          </el-select></div>\n        <div class=\"search-field wide\"><span>{{ t('searchUi.fields.status') }}</span>\n          <el-select v-model=\"form.status\" multiple collapse-tags collapse-tags-tooltip clearable :placeholder=\"t('app.all')\"\n                     data-test=\"filter-status\">\n            <el-option v-for=\"s in ORDER_STATUSES\" :key=\"s\" :value=\"s\" :label=\"t('status.' + s)\" />\n          </el-select></div>\n        <div class=\"search-field\"><span>{{ t('searchUi.fields.domain') }}</span>\n          <el-select v-model=\"form.domain\" clearable :placeholder=\"t('app.all')\" data-test=\"filter-domain\">\n            <el-option v-for=\"d in DOMAINS\" :key=\"d\" :value=\"d\" :label=\"t('domain.' + d)\" />\n          </el-select></div>\n        <div class=\"search-field\"><span>{{ t('searchUi.fields.service_item') }}</span>\n          <ItemSelect v-model=\"form.service_item\" :placeholder=\"t('app.all')\" /></div>\n        <div class=\"search-field\"><span>{{ t('searchUi.fields.kind') }}</span>\n          <el-select v-model=\"form.kind\" clearable :placeholder=\"t('app.all')\" data-test=\"filter-kind\">\n            <el-option v-for=\"k in ORDER_KINDS\" :key=\"k\" :value=\"k\" :label=\"t('kind.' + k)\" />\n          </el-select></div>\n        <div v-if=\"pickUnit\" class=\"search-field\"><span>{{ t('searchUi.fields.enterprise_id') }}</span>\n          <el-select v-model=\"form.enterprise_id\" clearable filterable :placeholder=\"t('app.all')\" data-test=\"filter-unit\">\n            <el-option v-for=\"e in refs.enterprises\" :key=\"e.id\" :value=\"String(e.id)\" :label=\"nameOf(e)\" />\n          </el-select></div>\n        <div class=\"search-field\"><span>{{ t('searchUi.fields.area') }}</span>\n          <AreaSelect v-model=\"form.area\" :placeholder=\"t('app.all')\" /></div>\n        <div class=\"search-field wide\"><span>{{ t('searchUi.fields.channel') }}</span>\n          <el-select v-model=\"form.channel\" multiple collapse-tags collapse-tags-tooltip clearable :placeholder=\"t('app.all')\"\n                     data-test=\"filter-channel\">\n            <el-option v-for=\"c in CHANNELS\" :key=\"c\" :value=\"c\" :label=\"t('channel.' + c)\" />\n          </el-select></div>\n        <div class=\"search-field wide\"><span>{{ t('searchUi.fields.registered') }}</span>\n          <DateRange v-model:from=\"form.registered_from\" v-model:to=\"form.registered_to\" data-test=\"filter-registered\" /></div>\n        <div class=\"search-field wide\"><span>{{ t('searchUi.fields.completed') }}</span>\n          <DateRange v-model:from=\"form.completed_from\" v-model:to=\"form.completed_to\" data-test=\"filter-completed\" /></div>\n        <div class=\"search-field\"><span>{{ t('searchUi.fields.rating') }}</span>\n          <el-select v-model=\"form.rating\" clearable :placeholder=\"t('app.all')\" data-test=\"filter-rating\">\n            <el-option v-for=\"r in CALLBACK_RATINGS\" :key=\"r\" :value=\"r\" :label=\"t('searchUi.ratings.' + r)\" />\n          </el-select></div>\n        <div v-for=\"f in FLAGS\" :key=\"f\" class=\"search-field\"><span>{{ t('searchUi.fields.' + f) }}</span>\n          <el-select v-model=\"form[f]\" clearable :placeholder=\"t('app.all')\" :data-test=\"'filter-' + f\">\n            <el-option value=\"true\" :label=\"t('app.yes')\" />\n            <el-option value=\"false\" :label=\"t('app.no')\" />\n          </el-select></div>\n      </div>\n    </el-card>\n\n    <div v-if=\"chips.length\" class=\"search-chips\" data-test=\"chips\">\n      <el-tag v-for=\"c in chips\" :key=\"c.key\" closable disable-transitions effect=\"plain\" :data-chip=\"c.key\"\n              @close=\"drop(c)\">{{ c.text }}</el-tag>\n      <el-button text type=\"primary\" size=\"small\" data-test=\"clear\" @click=\"clear\">{{ t('searchUi.clear') }}</el-button>\n    </div>\n\n    <div class=\"search-summary\">\n      <span class=\"muted\" data-test=\"loaded\">{{ t('searchUi.loaded', rows.length) }}<template v-if=\"cursor\"> · {{ t('searchUi.moreExist') }}</template></span>\n      <span class=\"grow\"></span>\n      <template v-if=\"narrow\">\n        <el-select :model-value=\"sortKey\" class=\"search-sort\" data-test=\"sort-select\" @update:model-value=\"(k) => sortBy(k, FIRST_ORDER[k])\">\n          <el-option v-for=\"(order, key) in FIRST_ORDER\" :key=\"key\" :value=\"key\" :label=\"t('searchUi.sorts.' + key)\" />\n        </el-select>\n        <el-button data-test=\"sort-flip\" @click=\"flipSort\">{{ sortOrder === 'descending' ? t('searchUi.descending') : t('searchUi.ascending') }}</el-button>\n      </template>\n    </div>\n\n    <el-alert v-if=\"error\" :title=\"error\" type=\"error\" show-icon :closable=\"false\" class=\"search-error\" data-test=\"search-error\" />\n\n    <div v-if=\"!rows.length && !loading && !error\" class=\"search-empty\" data-test=\"empty\">\n      <div class=\"strong\">{{ t('searchUi.emptyTitle') }}</div>\n      <p v-if=\"form.q\" class=\"muted\">{{ t('searchUi.emptyWords') }}</p>\n      <p v-if=\"chips.length\" class=\"muted\">{{ t('searchUi.emptyFilters') }}</p>\n      <p v-if=\"!form.q && !chips.length\" class=\"muted\">{{ t('searchUi.emptyNothing') }}</p>\n      <el-button v-if=\"form.q || chips.length\" type=\"primary\" plain data-test=\"empty-clear\"\n                 @click=\"clearAll\">{{ t('searchUi.clearAll') }}</el-button>\n    </div>\n\n    <div v-else-if=\"narrow\" class=\"unit-cards search-cards\" data-test=\"results\">\n      <article v-for=\"row in rows\" :key=\"row.id\" class=\"unit-card search-card\" tabindex=\"0\" data-test=\"result\"\n               :data-number=\"row.number\" @click=\"open(row)\" @keyup.enter=\"open(row)\">\n        <div class=\"unit-card-head\">\n          <a class=\"mono link\" :href=\"'#/orders/' + row.id\" data-test=\"result-number\" @click.stop>{{ row.number }}</a>\n          <StatusTag :status=\"row.status\" />\n        </div>\n        <div class=\"tags\">\n          <span class=\"strong\">{{ $itemName(row.service_item_code) }}</span>\n          <el-tag v-if=\"row.hard_case\" disable-transitions size=\"small\" type=\"danger\" data-test=\"flag-hard-case\">{{ t('searchUi.flags.hardCase') }}</el-tag>\n          <el-tag v-if=\"row.redo_count > 0\" disable-transitions size=\"small\" type=\"warning\" data-test=\"flag-redo\">{{ t('searchUi.flags.redo') }}</el-tag>\n          <el-tag v-if=\"coordinated(row)\" disable-transitions size=\"small\" type=\"warning\" data-test=\"flag-coordination\">{{ t('searchUi.flags.coordination') }}</el-tag>\n        </div>\n        <div class=\"clamp-2\">{{ row.description }}</div>\n        <div class=\"muted small\">{{ $areaName(row.area_code) }} {{ row.address }}</div>\n        <div class=\"search-card-facts small\">\n          <span><span class=\"muted\">{{ t('searchUi.cols.registered') }}</span> {{ $fmtTime(row.created_at) }}</span>\n          <span :class=\"{ overdue: row.overdue }\" data-test=\"result-due\"><span class=\"muted\">{{ t('searchUi.cols.due') }}</span>\n            {{ $fmtTime(row.resolution_due_at) || '—' }}<template v-if=\"row.overdue\"> · {{ t('searchUi.overdue') }}</template></span>\n          <span v-if=\"row.completed_at\"><span class=\"muted\">{{ t('searchUi.cols.completed') }}</span> {{ $fmtTime(row.completed_at) }}</span>\n          <span v-if=\"row.lead_enterprise_id || row.enterprise\"><span class=\"muted\">{{ t('searchUi.cols.unit') }}</span> {{ unitOf(row) }}</span>\n          <span v-if=\"row.rating\"><span class=\"muted\">{{ t('searchUi.cols.rating') }}</span> {{ t('searchUi.ratings.' + row.rating) }}</span>\n          <span v-if=\"row.caller_name || row.caller_phone\">{{ row.caller_name }} <span class=\"mono\" data-test=\"result-phone\">{{ row.caller_phone || '' }}</span></span>\n        </div>\n      </article>\n    </div>\n\n    <el-card v-else shadow=\"never\" class=\"panel table-panel\">\n      <div ref=\"results\" class=\"search-results\" tabindex=\"0\" data-test=\"results\" @keydown=\"onResultsKey\">\n        <el-table ref=\"table\" :data=\"rows\" row-key=\"id\" highlight-current-row class=\"search-table\" row-class-name=\"search-row\"\n                  :default-sort=\"{ prop: sortKey, order: sortOrder }\" @sort-change=\"onSortChange\" @row-click=\"onRowClick\">\n          <el-table-column prop=\"number\" :label=\"t('searchUi.cols.number')\" width=\"192\" sortable=\"custom\"\n                           :sort-orders=\"['descending', 'ascending']\" class-name=\"col-number\">\n            <template #default=\"{ row }\">\n              <a class=\"mono link nowrap\" :href=\"'#/orders/' + row.id\" data-test=\"result-number\" @click.stop>{{ row.number }}</a>\n              <div class=\"muted small\">{{ row.hotline_code }}</div>\n            </template>\n          </el-table-column>\n          <el-table-column prop=\"registered\" :label=\"t('searchUi.cols.registered')\" width=\"126\" sortable=\"custom\"\n                           :sort-orders=\"['descending', 'ascending']\" class-name=\"col-registered\">\n            <template #default=\"{ row }\">{{ $fmtTime(row.created_at) }}</template>\n          </el-table-column>\n          <el-table-column :label=\"t('searchUi.cols.item')\" min-width=\"150\">\n            <template #default=\"{ row }\">\n              <div>{{ $itemName(row.service_item_code) || '—' }}</div>\n              <div class=\"muted small\">{{ $areaName(row.area_code) }}</div>\n            </template>\n          </el-table-column>\n          <el-table-column :label=\"t('searchUi.cols.status')\" width=\"132\">\n            <template #default=\"{ row }\"><StatusTag :status=\"row.status\" /></template>\n          </el-table-column>\n          <el-table-column :label=\"t('searchUi.cols.unit')\" min-width=\"120\">\n            <template #default=\"{ row }\">{{ unitOf(row) || '—' }}</template>\n          </el-table-column>\n          <el-table-column prop=\"due\" :label=\"t('searchUi.cols.due')\" width=\"120\" sortable=\"custom\"\n                           :sort-orders=\"['ascending', 'descending']\" class-name=\"col-due\">\n            <template #default=\"{ row }\">\n              <span :class=\"{ overdue: row.overdue }\" data-test=\"result-due\">{{ $fmtTime(row.resolution_due_at) || '—' }}</span>\n              <div v-if=\"row.overdue\" class=\"overdue small\">{{ t('searchUi.overdue') }}</div>\n            </template>\n          </el-table-column>\n          <el-table-column prop=\"completed\" :label=\"t('searchUi.cols.completed')\" width=\"126\" sortable=\"custom\"\n                           :sort-orders=\"['descending', 'ascending']\" class-name=\"col-completed\">\n            <template #default=\"{ row }\">{{ $fmtTime(row.completed_at) || '—' }}</template>\n          </el-table-column>\n          <el-table-column :label=\"t('searchUi.cols.rating')\" width=\"90\">\n            <template #default=\"{ row }\">\n              <el-tag v-if=\"row.rating\" disable-transitions size=\"small\" :type=\"ratingType(row.rating)\">{{ t('searchUi.ratings.' + row.rating) }}</el-tag>\n              <span v-else class=\"muted\">—</span>\n            </template>\n          </el-table-column>\n          <el-table-column :label=\"t('searchUi.cols.caller')\" width=\"128\">\n            <template #default=\"{ row }\">\n              <div class=\"ellipsis\">{{ row.caller_name }}</div>\n              <div class=\"mono small muted\" data-test=\"result-phone\">{{ row.caller_phone || '' }}</div>\n            </template>\n          </el-table-column>\n          <el-table-column :label=\"t('searchUi.cols.description')\" min-width=\"190\">\n            <template #default=\"{ row }\"><div class=\"clamp-2\" data-test=\"result-description\">{{ row.description }}</div></template>\n          </el-table-column>\n          <el-table-column :label=\"t('searchUi.cols.flags')\" width=\"130\">\n            <template #default=\"{ row }\">\n              <div v-if=\"flagged(row)\" class=\"search-flags\">\n                <el-tag v-if=\"row.hard_case\" disable-transitions size=\"small\" type=\"danger\" data-test=\"flag-hard-case\">{{ t('searchUi.flags.hardCase') }}</el-tag>\n                <el-tag v-if=\"row.redo_count > 0\" disable-transitions size=\"small\" type=\"warning\" data-test=\"flag-redo\">{{ t('searchUi.flags.redo') }}</el-tag>\n                <el-tag v-if=\"coordinated(row)\" disable-transitions size=\"small\" type=\"warning\" data-test=\"flag-coordination\">{{ t('searchUi.flags.coordination') }}</el-tag>\n              </div>\n            </template>\n          </el-table-column>\n        </el-table>\n      </div>\n    </el-card>\n\n    <div class=\"history-more\">\n      <el-button v-if=\"cursor && !error\" class=\"touch\" :loading=\"loading\" data-test=\"load-more\" @click=\"load(true)\">{{ t('searchUi.loadMore') }}</el-button>\n    </div>\n  </div>",
     (() => {
       const _hoisted_1 = { class: "page-head search-head" }
       const _hoisted_2 = { class: "search-bar" }
@@ -12035,6 +12811,7 @@ export const renders = new Map([
       const _hoisted_52 = { class: "history-more" }
 
       return function render(_ctx, _cache) {
+        const _component_ExportMenu = _resolveComponent("ExportMenu")
         const _component_SavedFilters = _resolveComponent("SavedFilters")
         const _component_el_input = _resolveComponent("el-input")
         const _component_el_button = _resolveComponent("el-button")
@@ -12056,6 +12833,9 @@ export const renders = new Map([
           _createElementVNode("div", _hoisted_1, [
             _createElementVNode("h2", null, _toDisplayString(_ctx.t('searchUi.title')), 1 /* TEXT */),
             _cache[20] || (_cache[20] = _createElementVNode("span", { class: "grow" }, null, -1 /* CACHED */)),
+            _createVNode(_component_ExportMenu, {
+              params: _ctx.toParams(_ctx.linked())
+            }, null, 8 /* PROPS */, ["params"]),
             _createVNode(_component_SavedFilters, {
               query: _ctx.linked(),
               onApply: _ctx.applyQuery

@@ -13,6 +13,7 @@ import { api } from "../api.js";
 import { areaName, errorText, go, itemName, nameOf, refs, session, unitName } from "../store.js";
 import { CALLBACK_RATINGS, CENTRE_ROLES, CHANNELS, DOMAINS, ORDER_KINDS, ORDER_STATUSES } from "../vocab.js";
 import { useNarrow } from "./common.js";
+import { ExportMenu } from "./exports.js";
 import { AreaSelect, ItemSelect } from "./pickers.js";
 
 const PATH = "/orders";
@@ -174,7 +175,7 @@ const SavedFilters = {
 };
 
 export default {
-  components: { AreaSelect, DateRange, ItemSelect, SavedFilters },
+  components: { AreaSelect, DateRange, ExportMenu, ItemSelect, SavedFilters },
   props: { params: Object }, // the URL's query (main.js's router)
   setup(props) {
     const { t } = useI18n();
@@ -351,7 +352,7 @@ export default {
 
     return {
       t, narrow, form, rows, cursor, loading, error, showFilters, table, results, searchBox, chips, hotlines,
-      pickHotline, pickUnit, sortKey, sortOrder, refs, nameOf, DOMAINS, ORDER_KINDS, ORDER_STATUSES, CHANNELS,
+      pickHotline, pickUnit, sortKey, sortOrder, refs, nameOf, DOMAINS, ORDER_KINDS, ORDER_STATUSES, CHANNELS, toParams,
       CALLBACK_RATINGS, FLAGS, FIRST_ORDER, linked, load, search, clear, clearAll, applyQuery, drop, onSortChange,
       flipSort, sortBy, open, intoResults, onResultsKey, onRowClick, unitOf, ratingType, coordinated, flagged,
     };
@@ -361,6 +362,7 @@ export default {
     <div class="page-head search-head">
       <h2>{{ t('searchUi.title') }}</h2>
       <span class="grow"></span>
+      <ExportMenu :params="toParams(linked())" />
       <SavedFilters :query="linked()" @apply="applyQuery" />
     </div>
 

@@ -65,6 +65,8 @@ async def test_an_admin_changes_a_limit_and_is_refused_retiring_a_street_in_use(
     await shoot(page, SHOTS / "item-edit-zh.png")
     await dialog.locator("[data-test=item-save]").click()
     await expect(row.locator("[data-test=limit-resolution]")).to_have_text("9 工作日")
+    # The save's message goes after its time, longer on a busy machine.
+    await expect(page.locator(".el-message")).to_have_count(0, timeout=30000)
     await shoot(page, SHOTS / "catalogue-zh.png")
     recorded = await consoles.pool.fetchrow(
         "SELECT before, after FROM admin_changes WHERE entity = 'service_item'"

@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from callbacks import queries
 from hotline import i18n
+from hotline.deadlines.limits import of_order
 from hotline.errors import Conflict, Forbidden, InvalidInput, NotFound
 from hotline.orders import queries as order_queries
 from hotline.orders.lifecycle import Status, redo_by_same_unit
@@ -29,7 +30,6 @@ from hotline.orders.service import (
     reaches_unit,
     record_event,
 )
-from hotline.reference.cache import reference
 from hotline.users.models import Actor
 from hotline.workcal import WorkingCalendar
 from routing import visits
@@ -143,9 +143,7 @@ async def _act_on_order(
         return "closed"
     if order["status"] not in AWAITING | {Status.CLOSED, Status.MERGED}:
         return "recorded"  # already back at work (an earlier answer reopened it)
-    item = await reference.item(conn, order["service_item_code"])
-    assert item is not None
-    due = clock_dues(item, order["priority"], calendar, now)["resolution"]
+    due = clock_dues(of_order(order), order["priority"], calendar, now)["resolution"]
     unit = survey["enterprise_id"] or order["lead_enterprise_id"]
     changes: dict[str, object] = {
         "redo_count": order["redo_count"] + 1,

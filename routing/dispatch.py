@@ -15,6 +15,7 @@ import asyncpg
 from hotline import i18n
 from hotline.deadlines import queries as deadline_queries
 from hotline.deadlines.limits import due_at as limit_due_at
+from hotline.deadlines.limits import of_order
 from hotline.orders import queries as order_queries
 from hotline.orders.service import do_transition, record_event
 from hotline.outbox import queries as outbox
@@ -47,9 +48,7 @@ async def do_dispatch(
     A lead dispatch moves the order to ``dispatched``; an assisting one leaves its status
     alone. Either way the unit must sign for it within the item's sign-for limit (its
     urgent one, in natural hours, for an urgent order)."""
-    item = await reference.item(conn, order["service_item_code"])
-    assert item is not None
-    sign_for_due = limit_due_at(item, "sign_for", order["priority"], calendar, now)
+    sign_for_due = limit_due_at(of_order(order), "sign_for", order["priority"], calendar, now)
     dispatch = await queries.insert_dispatch(
         conn,
         order_id=order["id"],

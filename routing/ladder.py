@@ -18,11 +18,10 @@ import asyncpg
 from hotline.deadlines import queries as deadline_queries
 from hotline.deadlines.handlers import DeadlineHandler
 from hotline.deadlines.limits import due_at as limit_due_at
-from hotline.deadlines.limits import time_limit
+from hotline.deadlines.limits import of_order, time_limit
 from hotline.orders import queries as order_queries
 from hotline.orders.lifecycle import DONE, FINAL
 from hotline.orders.service import record_event
-from hotline.reference.cache import reference
 from hotline.settings import Settings
 from hotline.workcal import Unit, WorkingCalendar
 from routing import queries
@@ -80,10 +79,9 @@ async def reset_sign_for_clocks(
 ) -> None:
     """The order's sign-for limit changed (its priority did): each dispatch still waiting
     to be signed for is due again from its own dispatch, on the new limit."""
-    item = await reference.item(conn, order["service_item_code"])
-    assert item is not None
+    kept = of_order(order)
     for dispatch in await queries.unsigned_dispatches(conn, order["id"]):
-        due_at = limit_due_at(item, "sign_for", order["priority"], calendar, dispatch["created_at"])
+        due_at = limit_due_at(kept, "sign_for", order["priority"], calendar, dispatch["created_at"])
         await queries.move_sign_for_due(conn, dispatch["id"], due_at)
         await deadline_queries.cancel_dispatch_clock(conn, dispatch["id"], SIGN_FOR)
         await deadline_queries.insert(
@@ -140,9 +138,7 @@ async def _insert_steps(
 
 
 async def _resolution_unit(conn: asyncpg.Connection, order: asyncpg.Record) -> Unit:
-    item = await reference.item(conn, order["service_item_code"])
-    assert item is not None
-    return time_limit(item, "resolution", order["priority"])[1]
+    return time_limit(of_order(order), "resolution", order["priority"])[1]
 
 
 @dataclass(frozen=True)

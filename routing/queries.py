@@ -53,6 +53,15 @@ async def list_rules(conn: asyncpg.Connection, *, include_inactive: bool) -> lis
     )
 
 
+async def rules_naming(conn: asyncpg.Connection, enterprise_id: int) -> list[asyncpg.Record]:
+    """The active rules that name a unit, as a candidate or as assisting."""
+    return await conn.fetch(
+        f"SELECT {RULE_COLUMNS} FROM routing_rules r WHERE r.active"
+        " AND ($1 = ANY (r.candidates) OR $1 = ANY (r.assisting)) ORDER BY r.id FOR UPDATE",
+        enterprise_id,
+    )
+
+
 async def get_rule(
     conn: asyncpg.Connection, rule_id: int, *, for_update: bool = False
 ) -> asyncpg.Record | None:

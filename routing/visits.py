@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from hotline import i18n
 from hotline.deadlines import queries as deadline_queries
 from hotline.deadlines.limits import due_at as limit_due_at
+from hotline.deadlines.limits import of_order
 from hotline.errors import Conflict, Forbidden, InvalidInput
 from hotline.orders import queries as order_queries
 from hotline.orders.lifecycle import FINAL
@@ -59,7 +60,7 @@ async def open_visit_if_required(
     assert item is not None
     if not item["visit_after_bad_rating"]:
         return None
-    due = limit_due_at(item, "first_contact", order["priority"], calendar, now)
+    due = limit_due_at(of_order(order), "first_contact", order["priority"], calendar, now)
     visit = await queries.insert_visit(
         conn,
         order_id=order["id"],

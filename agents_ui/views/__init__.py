@@ -13,6 +13,7 @@ from agents_ui.views import (
     knowledge,
     orders,
     reference,
+    reference_admin,
     saved_filters,
     suggestions,
 )
@@ -30,5 +31,6 @@ def register(api: Api) -> None:
         saved_filters.routes,
         knowledge.routes,
         admin.routes,
+        reference_admin.routes,
         admin_calendar.routes,
     )

@@ -29,11 +29,12 @@ async def list_hotlines(request: web.Request) -> web.Response:
 @routes.route("GET", "/api/v1/areas", summary="Districts and their streets", tag="reference")
 async def list_areas(request: web.Request) -> web.Response:
     async with request.app[POOL].acquire() as conn:
-        rows = await ref.list_areas(conn)
+        # Forms offer the areas in use; retired ones stay on old orders only.
+        rows = [r for r in await ref.list_areas(conn) if r["active"]]
     districts = [dict(r, streets=[]) for r in rows if r["level"] == "district"]
     by_code = {d["code"]: d for d in districts}
     for row in rows:
-        if row["level"] == "street":
+        if row["level"] == "street" and row["parent_code"] in by_code:
             by_code[row["parent_code"]]["streets"].append(dict(row))
     return json_response({"items": districts})
 

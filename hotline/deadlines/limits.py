@@ -3,22 +3,51 @@
 The one place that says which limit a clock of an order runs on; registration, dispatch,
 reopening and the ladder all ask here, and ``WorkingCalendar.add`` turns the answer into
 a moment.
+
+An order keeps the limits it was registered under (migration 0049): registration copies
+its item's limits onto the order (``snapshot``), and every later deadline of the order
+is computed from that copy (``of_order``), so an administrator's change of an item's
+limits applies to orders registered after it and leaves the running ones alone.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from decimal import Decimal
-from typing import Literal
+from typing import Any, Literal
 
 import asyncpg
 
 from hotline.workcal import Unit, WorkingCalendar
 
 Clock = Literal["sign_for", "first_contact", "resolution"]
+# An item's limits, or an order's copy of them: ``<clock>_amount``, ``<clock>_unit`` and
+# ``urgent_<clock>_hours`` for each clock.
+Limits = Mapping[str, Any]
+CLOCKS: tuple[Clock, ...] = ("sign_for", "first_contact", "resolution")
 
 
-def time_limit(item: asyncpg.Record, clock: Clock, priority: str) -> tuple[Decimal, Unit]:
+def snapshot(item: Limits) -> dict[str, str | None]:
+    """The limits of ``item`` as an order keeps them (``work_orders.time_limits``):
+    amounts as decimal strings, so that none is rounded through a float."""
+    kept: dict[str, str | None] = {}
+    for clock in CLOCKS:
+        kept[f"{clock}_amount"] = str(item[f"{clock}_amount"])
+        kept[f"{clock}_unit"] = item[f"{clock}_unit"]
+        urgent = item[f"urgent_{clock}_hours"]
+        kept[f"urgent_{clock}_hours"] = None if urgent is None else str(urgent)
+    return kept
+
+
+def of_order(order: asyncpg.Record) -> Limits:
+    """The limits ``order`` was registered under (a registered order always has them)."""
+    kept: Limits | None = order["time_limits"]
+    assert kept is not None, "a registered order keeps its limits"
+    return kept
+
+
+def time_limit(item: Limits, clock: Clock, priority: str) -> tuple[Decimal, Unit]:
     """The limit (amount, unit) of ``clock`` for an order of ``item`` and ``priority``.
 
     An urgent order of an item with urgent limits runs on them, in natural hours: a
@@ -31,7 +60,7 @@ def time_limit(item: asyncpg.Record, clock: Clock, priority: str) -> tuple[Decim
 
 
 def due_at(
-    item: asyncpg.Record,
+    item: Limits,
     clock: Clock,
     priority: str,
     calendar: WorkingCalendar,
@@ -42,6 +71,6 @@ def due_at(
     return calendar.add(start, amount, unit)
 
 
-def runs_urgent(item: asyncpg.Record, priority: str) -> bool:
+def runs_urgent(item: Limits, priority: str) -> bool:
     """Whether an order of ``item`` and ``priority`` runs on the item's urgent limits."""
     return priority == "urgent" and item["urgent_resolution_hours"] is not None

@@ -30,7 +30,7 @@ ORDER_COLUMNS = f"""o.id, o.number, o.hotline_code, o.channel, o.kind, o.service
     o.resolution_due_at, o.created_at, o.updated_at, o.completed_at, o.closed_at,
     o.call_id, o.media_url, {HAS_RECORDING},
     o.hard_case, o.tried_elsewhere, o.hard_case_due_at, o.suggested_item_code,
-    o.callback_outcome AS rating"""
+    o.callback_outcome AS rating, o.time_limits"""
 
 
 async def lock_client_request(conn: asyncpg.Connection, user_id: int, request_id: str) -> None:

@@ -102,8 +102,8 @@ async def _check_references(
     item = await reference.item(conn, order.service_item) if order.service_item else None
     if order.service_item and (item is None or not item["active"]):
         fields[name("service_item")] = "unknown or retired service item"
-    if order.area and await reference.area(conn, order.area) is None:
-        fields[name("area")] = "unknown area"
+    if order.area and not _in_use(await reference.area(conn, order.area)):
+        fields[name("area")] = "unknown or retired area"
     if order.call_id is not None and not await queries.call_exists(conn, order.call_id):
         fields["call_id"] = "unknown call"
     phone = None
@@ -174,6 +174,7 @@ async def do_register_order(
             "registered_by": actor.user_id,
             "client_request_id": new.client_request_id,
             "resolution_due_at": due["resolution"],
+            "time_limits": limits.snapshot(item),
             "call_id": new.call_id,
             "suggested_item_code": new.suggested_item,
         },
@@ -182,8 +183,13 @@ async def do_register_order(
     return Registration(order, created=True)
 
 
+def _in_use(row: asyncpg.Record | None) -> bool:
+    """A reference row a new order may name: it exists and is not retired."""
+    return row is not None and bool(row["active"])
+
+
 def clock_dues(
-    item: asyncpg.Record, priority: str, calendar: WorkingCalendar, start: dt.datetime
+    item: limits.Limits, priority: str, calendar: WorkingCalendar, start: dt.datetime
 ) -> dict[str, dt.datetime]:
     """When each of the core's clocks runs out for an order of ``item`` and ``priority``
     started at ``start`` (hotline.deadlines.limits: urgent orders on natural hours)."""
@@ -296,8 +302,8 @@ async def do_confirm_draft(
     fields: dict[str, str] = {}
     if item is None or not item["active"]:
         fields[confirm.sent_name("service_item")] = "unknown or retired service item"
-    if confirm.area and await ref.get_area(conn, confirm.area) is None:
-        fields[confirm.sent_name("area")] = "unknown area"
+    if confirm.area and not _in_use(await ref.get_area(conn, confirm.area)):
+        fields[confirm.sent_name("area")] = "unknown or retired area"
     hard_case = draft["hard_case"] if confirm.hard_case is None else confirm.hard_case
     tried = draft["tried_elsewhere"] if confirm.tried_elsewhere is None else confirm.tried_elsewhere
     if hard_case and not tried:
@@ -324,6 +330,7 @@ async def do_confirm_draft(
             "tried_elsewhere": tried if hard_case else "",
             "registered_by": actor.user_id,
             "resolution_due_at": due["resolution"],
+            "time_limits": limits.snapshot(item),
             "suggested_item_code": confirm.suggested_item,
         },
         data={"number": draft["number"], **_registration_data(item, confirm.priority, due)},
@@ -353,9 +360,8 @@ async def do_change_priority(
             "only an open order's priority can change (a draft takes it when confirmed)",
             code="order_not_open",
         )
-    item = await reference.item(conn, order["service_item_code"])
-    assert item is not None
-    due = clock_dues(item, priority, calendar, order["created_at"])
+    kept = limits.of_order(order)
+    due = clock_dues(kept, priority, calendar, order["created_at"])
     updated = await queries.set_priority(conn, order["id"], priority, due["resolution"], now)
     if await deadline_queries.cancel_open(conn, order["id"], ["first_contact"]):
         await deadline_queries.insert(
@@ -370,7 +376,7 @@ async def do_change_priority(
         data={
             "from": order["priority"],
             "to": priority,
-            "limits": "urgent" if limits.runs_urgent(item, priority) else "normal",
+            "limits": "urgent" if limits.runs_urgent(kept, priority) else "normal",
             # None while the order's clock is suspended (routing/suspensions.py).
             "resolution_due_at": updated["resolution_due_at"]
             and updated["resolution_due_at"].isoformat(),

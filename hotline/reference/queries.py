@@ -7,6 +7,8 @@ from typing import Any
 
 import asyncpg
 
+from hotline.orders.lifecycle import OPEN
+
 
 async def list_hotlines(conn: asyncpg.Connection) -> list[asyncpg.Record]:
     return await conn.fetch("SELECT * FROM hotlines ORDER BY code")
@@ -204,4 +206,84 @@ async def upsert_calendar_day(
         workday,
         name,
         source,
+    )
+
+
+# Administration (hotline/reference/admin.py): reads for its checks, and the active flag.
+
+# An order still being worked on (drafts have no item yet; done orders need nothing).
+OPEN_PREDICATE_O = "status IN (" + ", ".join(f"'{s.value}'" for s in sorted(OPEN)) + ")"
+
+
+async def get_enterprise_by_id(
+    conn: asyncpg.Connection, enterprise_id: int
+) -> asyncpg.Record | None:
+    return await conn.fetchrow("SELECT * FROM enterprises WHERE id = $1", enterprise_id)
+
+
+async def list_windows(conn: asyncpg.Connection, enterprise_id: int) -> list[asyncpg.Record]:
+    return await conn.fetch(
+        "SELECT * FROM service_windows WHERE enterprise_id = $1 ORDER BY code", enterprise_id
+    )
+
+
+async def get_window(conn: asyncpg.Connection, code: str) -> asyncpg.Record | None:
+    return await conn.fetchrow("SELECT * FROM service_windows WHERE code = $1", code)
+
+
+# The tables an administrator retires a row of, and the column naming the row.
+RETIRABLE = {
+    "areas": "code",
+    "enterprises": "code",
+    "service_windows": "code",
+    "service_items": "code",
+}
+
+
+async def set_active(conn: asyncpg.Connection, table: str, code: str, active: bool) -> None:
+    await conn.execute(
+        f"UPDATE {table} SET active = $2 WHERE {RETIRABLE[table]} = $1", code, active
+    )
+
+
+async def area_in_use(conn: asyncpg.Connection, code: str) -> asyncpg.Record:
+    """What still needs area ``code`` (a district: also its streets): open orders, active
+    streets, active windows, active routing rules."""
+    return await conn.fetchrow(
+        f"""
+        WITH covered AS (SELECT code FROM areas WHERE code = $1 OR parent_code = $1)
+        SELECT
+          (SELECT count(*) FROM work_orders o WHERE o.area_code IN (SELECT code FROM covered)
+              AND o.{OPEN_PREDICATE_O}) AS orders,
+          (SELECT count(*) FROM areas a WHERE a.parent_code = $1 AND a.active) AS streets,
+          (SELECT count(*) FROM service_windows w WHERE w.area_code = $1 AND w.active) AS windows,
+          (SELECT count(*) FROM routing_rules r WHERE r.area_code = $1 AND r.active) AS rules
+        """,
+        code,
+    )
+
+
+async def item_in_use(conn: asyncpg.Connection, code: str) -> asyncpg.Record:
+    """What still needs service item ``code``: its open orders."""
+    return await conn.fetchrow(
+        f"""
+        SELECT (SELECT count(*) FROM work_orders o WHERE o.service_item_code = $1
+                   AND o.{OPEN_PREDICATE_O}) AS orders
+        """,
+        code,
+    )
+
+
+async def enterprise_in_use(conn: asyncpg.Connection, enterprise_id: int) -> asyncpg.Record:
+    """What still needs a unit: its live dispatches, active branches, active rules."""
+    return await conn.fetchrow(
+        """
+        SELECT
+          (SELECT count(*) FROM dispatches d WHERE d.enterprise_id = $1
+              AND d.state IN ('pending', 'signed')) AS dispatches,
+          (SELECT count(*) FROM enterprises b WHERE b.parent_id = $1 AND b.active) AS branches,
+          (SELECT count(*) FROM routing_rules r WHERE r.active
+              AND ($1 = ANY (r.candidates) OR $1 = ANY (r.assisting))) AS rules
+        """,
+        enterprise_id,
     )

@@ -45,6 +45,7 @@ import AdminUsersPage from "./views/admin/users.js";
 import AdminIntegrationsPage from "./views/admin/integrations.js";
 import AdminCallersPage from "./views/admin/callers.js";
 import AdminChangesPage from "./views/admin/changes.js";
+import { AdminAreasPage, AdminCataloguePage, AdminEnterprisesPage } from "./views/admin/reference.js";
 import { MenuIcon } from "./views/admin/common.js";
 import { menuFor } from "./menu.js";
 import CalendarAdminPage from "./views/admin_calendar.js";
@@ -97,6 +98,9 @@ const ROUTES = [
   { path: "/admin/integrations", component: AdminIntegrationsPage, roles: ADMIN_ROLES },
   { path: "/admin/callers", component: AdminCallersPage, roles: ADMIN_ROLES },
   { path: "/admin/changes", component: AdminChangesPage, roles: ADMIN_ROLES },
+  { path: "/admin/enterprises", component: AdminEnterprisesPage, roles: ADMIN_ROLES },
+  { path: "/admin/areas", component: AdminAreasPage, roles: ADMIN_ROLES },
+  { path: "/admin/catalogue", component: AdminCataloguePage, roles: ADMIN_ROLES },
   { path: "/admin/calendar", component: CalendarAdminPage, roles: ADMIN_ROLES },
 ];
 

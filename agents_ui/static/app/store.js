@@ -59,6 +59,12 @@ export async function loadRefs() {
   refs.loaded = true;
 }
 
+// After an administrator changed reference data: the forms' lists read again.
+export async function reloadRefs() {
+  refs.loaded = false;
+  await loadRefs();
+}
+
 function english() {
   return i18n.global.locale.value === "en";
 }

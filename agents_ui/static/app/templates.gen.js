@@ -4,7 +4,7 @@
 import { Fragment as _Fragment, createBlock as _createBlock, createCommentVNode as _createCommentVNode, createElementBlock as _createElementBlock, createElementVNode as _createElementVNode, createTextVNode as _createTextVNode, createVNode as _createVNode, normalizeClass as _normalizeClass, normalizeStyle as _normalizeStyle, openBlock as _openBlock, renderList as _renderList, resolveComponent as _resolveComponent, resolveDirective as _resolveDirective, resolveDynamicComponent as _resolveDynamicComponent, toDisplayString as _toDisplayString, vShow as _vShow, withCtx as _withCtx, withDirectives as _withDirectives, withKeys as _withKeys, withModifiers as _withModifiers } from "vue";
 
 export const renders = new Map([
-  // main.js:180
+  // main.js:184
   [
     "\n  <div class=\"login-screen\">\n    <div class=\"login-card\">\n      <section class=\"login-brand\">\n        <Logo :size=\"44\" />\n        <h1>{{ t('app.name') }}</h1>\n        <p class=\"lines\">{{ t('app.lines') }}</p>\n        <ul class=\"login-points\">\n          <li>12319 {{ t('domain.water') }} · {{ t('domain.gas') }} · {{ t('domain.heating') }}</li>\n          <li>{{ t('login.subtitle') }}</li>\n        </ul>\n        <p class=\"login-foot\">{{ t('login.footer') }}</p>\n      </section>\n      <section class=\"login-form\">\n        <div class=\"login-form-head\">\n          <h2>{{ t('login.title') }}</h2>\n          <el-button text size=\"small\" data-test=\"lang\" @click=\"toggle\">{{ t('app.language') }}</el-button>\n        </div>\n        <el-form label-position=\"top\" @submit.prevent=\"submit\">\n          <el-form-item :label=\"t('login.username')\">\n            <el-input v-model=\"form.username\" name=\"username\" autocomplete=\"username\" size=\"large\" autofocus />\n          </el-form-item>\n          <el-form-item :label=\"t('login.password')\">\n            <el-input v-model=\"form.password\" name=\"password\" type=\"password\" autocomplete=\"current-password\"\n                      size=\"large\" show-password @keyup.enter=\"submit\" />\n          </el-form-item>\n          <el-alert v-if=\"error\" :title=\"error\" type=\"error\" :closable=\"false\" show-icon class=\"login-error\" />\n          <el-button type=\"primary\" size=\"large\" class=\"login-submit\" native-type=\"submit\" :loading=\"busy\"\n                     data-test=\"login-submit\">{{ t('login.submit') }}</el-button>\n        </el-form>\n      </section>\n    </div>\n  </div>",
     (() => {
@@ -121,7 +121,7 @@ export const renders = new Map([
       }
     })(),
   ],
-  // main.js:220
+  // main.js:224
   [
     "<el-result icon=\"warning\" :title=\"t('app.notFound')\">\n      <template #extra><el-button type=\"primary\" @click=\"home\">{{ t('app.backHome') }}</el-button></template>\n    </el-result>",
     (() => {
@@ -149,7 +149,7 @@ export const renders = new Map([
       }
     })(),
   ],
-  // main.js:283
+  // main.js:287
   [
     "\n  <el-config-provider :locale=\"elLocale\">\n    <div v-if=\"!session.checked\" class=\"boot\">{{ t('app.loading') }}</div>\n    <LoginPage v-else-if=\"!session.user\" />\n    <div v-else-if=\"!refs.loaded\" class=\"boot\">{{ t('app.loading') }}</div>\n    <div v-else class=\"shell\" :class=\"{ folded, 'drawer-open': drawer }\">\n      <header class=\"topbar\">\n        <button type=\"button\" class=\"menu-toggle\" data-test=\"menu-toggle\" :aria-label=\"t('menuUi.toggle')\"\n                :aria-expanded=\"String(drawer || !folded)\" @click=\"toggleMenu\">\n          <MenuIcon name=\"bars\" />\n        </button>\n        <a class=\"brand\" href=\"#/\">\n          <Logo :size=\"30\" />\n          <span class=\"brand-text\">\n            <span class=\"brand-name\">{{ t('app.name') }}</span>\n            <span class=\"brand-sub\">{{ t('app.lines') }}</span>\n          </span>\n        </a>\n        <div class=\"top-right\">\n          <span class=\"live-state\" :class=\"live.state\" data-test=\"live-state\">\n            <i class=\"dot\"></i>{{ t('live.' + live.state) }}\n          </span>\n          <el-button text class=\"lang\" data-test=\"lang\" @click=\"toggleLocale\">{{ t('app.language') }}</el-button>\n          <span class=\"who\">{{ session.user.name }}<small>{{ t('roles.' + session.user.role) }}</small></span>\n          <el-button text class=\"logout\" @click=\"logout\">{{ t('app.logout') }}</el-button>\n        </div>\n      </header>\n      <div class=\"shell-body\">\n        <aside class=\"side\">\n          <nav class=\"nav side-menu\" data-test=\"menu\" :aria-label=\"t('menuUi.label')\">\n            <template v-for=\"group in menu\" :key=\"group.key\">\n              <a v-if=\"group.path\" :href=\"'#' + group.path\" class=\"menu-link menu-top\" :data-menu=\"group.key\"\n                 :class=\"{ active: isActive(group.path) }\" :title=\"t(group.label)\">\n                <MenuIcon :name=\"group.icon\" /><span class=\"menu-text\">{{ t(group.label) }}</span>\n              </a>\n              <div v-else class=\"menu-group\" :data-menu=\"group.key\"\n                   :class=\"{ closed: closedGroups.has(group.key), active: groupActive(group) }\">\n                <button type=\"button\" class=\"menu-link menu-top\" :title=\"t(group.label)\"\n                        :aria-expanded=\"String(!closedGroups.has(group.key))\" @click=\"toggleGroup(group.key)\">\n                  <MenuIcon :name=\"group.icon\" /><span class=\"menu-text\">{{ t(group.label) }}</span>\n                  <span class=\"menu-caret\" aria-hidden=\"true\"></span>\n                </button>\n                <div class=\"menu-items\">\n                  <a v-for=\"item in group.items\" :key=\"item.path\" :href=\"'#' + item.path\" class=\"menu-link\"\n                     :class=\"{ active: isActive(item.path) }\">{{ t(item.label) }}</a>\n                </div>\n              </div>\n            </template>\n          </nav>\n        </aside>\n        <div class=\"side-backdrop\" @click=\"drawer = false\"></div>\n        <main class=\"page\">\n          <component :is=\"current\" :key=\"routeKey\" :params=\"route.params\" />\n        </main>\n      </div>\n    </div>\n  </el-config-provider>",
     (() => {
@@ -1003,6 +1003,1402 @@ export const renders = new Map([
               limit: 10
             }, null, 8 /* PROPS */, ["thing-key"]))
           ])
+        ]))
+      }
+    })(),
+  ],
+  // views/admin/reference.js:78
+  [
+    "\n  <el-drawer v-model=\"history.open\" :title=\"t('refAdminUi.history') + ' · ' + history.title\" size=\"640px\">\n    <ChangeList v-if=\"history.open\" :entity=\"entity\" :thing-key=\"history.key\" />\n  </el-drawer>",
+    (() => {
+      return function render(_ctx, _cache) {
+        const _component_ChangeList = _resolveComponent("ChangeList")
+        const _component_el_drawer = _resolveComponent("el-drawer")
+
+        return (_openBlock(), _createBlock(_component_el_drawer, {
+          modelValue: _ctx.history.open,
+          "onUpdate:modelValue": _cache[0] || (_cache[0] = $event => ((_ctx.history.open) = $event)),
+          title: _ctx.t('refAdminUi.history') + ' · ' + _ctx.history.title,
+          size: "640px"
+        }, {
+          default: _withCtx(() => [
+            (_ctx.history.open)
+              ? (_openBlock(), _createBlock(_component_ChangeList, {
+                  key: 0,
+                  entity: _ctx.entity,
+                  "thing-key": _ctx.history.key
+                }, null, 8 /* PROPS */, ["entity", "thing-key"]))
+              : _createCommentVNode("v-if", true)
+          ]),
+          _: 1 /* STABLE */
+        }, 8 /* PROPS */, ["modelValue", "title"]))
+      }
+    })(),
+  ],
+  // views/admin/reference.js:148
+  [
+    "\n  <div class=\"admin-reference\">\n    <div class=\"page-head\"><h2>{{ t('refAdminUi.catalogue') }}</h2>\n      <el-button type=\"primary\" @click=\"edit(null)\" data-test=\"item-new\">{{ t('refAdminUi.newItem') }}</el-button></div>\n    <div class=\"admin-filters\">\n      <el-input v-model=\"filters.text\" clearable :placeholder=\"t('refAdminUi.search')\" data-test=\"item-search\" />\n      <el-select v-model=\"filters.domain\" clearable :placeholder=\"t('refAdminUi.domain')\">\n        <el-option v-for=\"d in DOMAINS\" :key=\"d\" :value=\"d\" :label=\"t('domain.' + d)\" />\n      </el-select>\n      <el-select v-model=\"filters.active\" :placeholder=\"t('refAdminUi.state')\">\n        <el-option value=\"\" :label=\"t('app.all')\" /><el-option value=\"true\" :label=\"t('refAdminUi.active')\" />\n        <el-option value=\"false\" :label=\"t('refAdminUi.retired')\" />\n      </el-select>\n    </div>\n    <el-card shadow=\"never\" class=\"panel\">\n      <el-table :data=\"shown\" size=\"small\" data-test=\"items\">\n        <el-table-column prop=\"code\" :label=\"t('refAdminUi.code')\" width=\"110\" />\n        <el-table-column :label=\"t('refAdminUi.name')\" min-width=\"150\">\n          <template #default=\"{ row }\">{{ nameOf(row) }}<div class=\"tiny muted\">{{ row.keywords.join('、') }}</div></template>\n        </el-table-column>\n        <el-table-column :label=\"t('refAdminUi.domain')\" width=\"80\">\n          <template #default=\"{ row }\">{{ row.domain ? t('domain.' + row.domain) : '—' }}</template>\n        </el-table-column>\n        <el-table-column :label=\"t('refAdminUi.kind')\" width=\"80\">\n          <template #default=\"{ row }\">{{ t('kind.' + row.kind) }}</template>\n        </el-table-column>\n        <el-table-column v-for=\"c in CLOCKS\" :key=\"c\" :label=\"t('refAdminUi.clocks.' + c)\" width=\"110\">\n          <template #default=\"{ row }\"><span :data-test=\"'limit-' + c\">{{ limit(row, c) }}</span></template>\n        </el-table-column>\n        <el-table-column :label=\"t('refAdminUi.urgent')\" width=\"130\">\n          <template #default=\"{ row }\">{{ urgent(row) }}</template>\n        </el-table-column>\n        <el-table-column :label=\"t('refAdminUi.state')\" width=\"100\">\n          <template #default=\"{ row }\"><el-tag :type=\"row.active ? 'success' : 'info'\" size=\"small\">{{ row.active ? t('refAdminUi.active') : t('refAdminUi.retired') }}</el-tag></template>\n        </el-table-column>\n        <el-table-column :label=\"t('app.actions')\" width=\"200\">\n          <template #default=\"{ row }\">\n            <el-button link type=\"primary\" @click=\"edit(row)\" data-test=\"item-edit\">{{ t('refAdminUi.edit') }}</el-button>\n            <el-button link :type=\"row.active ? 'danger' : 'success'\" @click=\"toggle(row)\" data-test=\"item-toggle\">{{ row.active ? t('refAdminUi.retire') : t('refAdminUi.restore') }}</el-button>\n            <el-button link @click=\"showHistory(row)\">{{ t('refAdminUi.history') }}</el-button>\n          </template>\n        </el-table-column>\n      </el-table>\n    </el-card>\n    <el-dialog v-model=\"dialog.open\" :title=\"dialog.editing ? t('refAdminUi.editItem') : t('refAdminUi.newItem')\" width=\"640px\">\n      <el-alert v-if=\"dialog.editing\" type=\"info\" :closable=\"false\" show-icon :title=\"t('refAdminUi.keptLimits')\" class=\"ref-dialog-note\" />\n      <el-form label-width=\"120px\" data-test=\"item-form\">\n        <el-form-item v-if=\"!dialog.editing\" :label=\"t('refAdminUi.code')\" :error=\"dialog.errors.code\"><el-input v-model=\"form.code\" /></el-form-item>\n        <el-form-item :label=\"t('refAdminUi.nameZh')\" :error=\"dialog.errors.name_zh\"><el-input v-model=\"form.name_zh\" data-test=\"item-name-zh\" /></el-form-item>\n        <el-form-item :label=\"t('refAdminUi.nameEn')\" :error=\"dialog.errors.name_en\"><el-input v-model=\"form.name_en\" /></el-form-item>\n        <el-form-item :label=\"t('refAdminUi.domain')\">\n          <el-select v-model=\"form.domain\" clearable><el-option v-for=\"d in DOMAINS\" :key=\"d\" :value=\"d\" :label=\"t('domain.' + d)\" /></el-select>\n        </el-form-item>\n        <el-form-item :label=\"t('refAdminUi.kind')\">\n          <el-select v-model=\"form.kind\"><el-option v-for=\"k in ORDER_KINDS\" :key=\"k\" :value=\"k\" :label=\"t('kind.' + k)\" /></el-select>\n        </el-form-item>\n        <el-form-item v-for=\"c in CLOCKS\" :key=\"c\" :label=\"t('refAdminUi.clocks.' + c)\" :error=\"dialog.errors[c + '.amount'] || dialog.errors[c + '.unit']\">\n          <el-input-number v-model=\"form[c].amount\" :min=\"0.5\" :step=\"1\" :data-test=\"'amount-' + c\" />\n          <el-select v-model=\"form[c].unit\" class=\"ref-unit-select\"><el-option v-for=\"u in UNITS\" :key=\"u\" :value=\"u\" :label=\"t('refAdminUi.units.' + u)\" /></el-select>\n        </el-form-item>\n        <el-form-item :label=\"t('refAdminUi.urgent')\">\n          <el-switch v-model=\"form.hasUrgent\" />\n          <span class=\"tiny muted ref-urgent-hint\">{{ t('refAdminUi.urgentHint') }}</span>\n        </el-form-item>\n        <el-form-item v-if=\"form.hasUrgent\" v-for=\"c in CLOCKS\" :key=\"'u' + c\" :label=\"t('refAdminUi.urgentClocks.' + c)\">\n          <el-input-number v-model=\"form.urgent[c + '_hours']\" :min=\"0.5\" :step=\"1\" /> <span class=\"muted\">{{ t('refAdminUi.units.hours') }}</span>\n        </el-form-item>\n        <el-form-item :label=\"t('refAdminUi.keywords')\">\n          <el-select v-model=\"form.keywords\" multiple filterable allow-create default-first-option :placeholder=\"t('refAdminUi.keywordsHint')\" />\n        </el-form-item>\n      </el-form>\n      <template #footer>\n        <el-button @click=\"dialog.open = false\">{{ t('refAdminUi.cancel') }}</el-button>\n        <el-button type=\"primary\" :loading=\"dialog.saving\" @click=\"save\" data-test=\"item-save\">{{ t('refAdminUi.save') }}</el-button>\n      </template>\n    </el-dialog>\n    <HistoryDrawer :history=\"history\" :entity=\"entity\" />\n  </div>",
+    (() => {
+      const _hoisted_1 = { class: "admin-reference" }
+      const _hoisted_2 = { class: "page-head" }
+      const _hoisted_3 = { class: "admin-filters" }
+      const _hoisted_4 = { class: "tiny muted" }
+      const _hoisted_5 = ["data-test"]
+      const _hoisted_6 = { class: "tiny muted ref-urgent-hint" }
+      const _hoisted_7 = { class: "muted" }
+
+      return function render(_ctx, _cache) {
+        const _component_el_button = _resolveComponent("el-button")
+        const _component_el_input = _resolveComponent("el-input")
+        const _component_el_option = _resolveComponent("el-option")
+        const _component_el_select = _resolveComponent("el-select")
+        const _component_el_table_column = _resolveComponent("el-table-column")
+        const _component_el_tag = _resolveComponent("el-tag")
+        const _component_el_table = _resolveComponent("el-table")
+        const _component_el_card = _resolveComponent("el-card")
+        const _component_el_alert = _resolveComponent("el-alert")
+        const _component_el_form_item = _resolveComponent("el-form-item")
+        const _component_el_input_number = _resolveComponent("el-input-number")
+        const _component_el_switch = _resolveComponent("el-switch")
+        const _component_el_form = _resolveComponent("el-form")
+        const _component_el_dialog = _resolveComponent("el-dialog")
+        const _component_HistoryDrawer = _resolveComponent("HistoryDrawer")
+
+        return (_openBlock(), _createElementBlock("div", _hoisted_1, [
+          _createElementVNode("div", _hoisted_2, [
+            _createElementVNode("h2", null, _toDisplayString(_ctx.t('refAdminUi.catalogue')), 1 /* TEXT */),
+            _createVNode(_component_el_button, {
+              type: "primary",
+              onClick: _cache[0] || (_cache[0] = $event => (_ctx.edit(null))),
+              "data-test": "item-new"
+            }, {
+              default: _withCtx(() => [
+                _createTextVNode(_toDisplayString(_ctx.t('refAdminUi.newItem')), 1 /* TEXT */)
+              ]),
+              _: 1 /* STABLE */
+            })
+          ]),
+          _createElementVNode("div", _hoisted_3, [
+            _createVNode(_component_el_input, {
+              modelValue: _ctx.filters.text,
+              "onUpdate:modelValue": _cache[1] || (_cache[1] = $event => ((_ctx.filters.text) = $event)),
+              clearable: "",
+              placeholder: _ctx.t('refAdminUi.search'),
+              "data-test": "item-search"
+            }, null, 8 /* PROPS */, ["modelValue", "placeholder"]),
+            _createVNode(_component_el_select, {
+              modelValue: _ctx.filters.domain,
+              "onUpdate:modelValue": _cache[2] || (_cache[2] = $event => ((_ctx.filters.domain) = $event)),
+              clearable: "",
+              placeholder: _ctx.t('refAdminUi.domain')
+            }, {
+              default: _withCtx(() => [
+                (_openBlock(true), _createElementBlock(_Fragment, null, _renderList(_ctx.DOMAINS, (d) => {
+                  return (_openBlock(), _createBlock(_component_el_option, {
+                    key: d,
+                    value: d,
+                    label: _ctx.t('domain.' + d)
+                  }, null, 8 /* PROPS */, ["value", "label"]))
+                }), 128 /* KEYED_FRAGMENT */))
+              ]),
+              _: 1 /* STABLE */
+            }, 8 /* PROPS */, ["modelValue", "placeholder"]),
+            _createVNode(_component_el_select, {
+              modelValue: _ctx.filters.active,
+              "onUpdate:modelValue": _cache[3] || (_cache[3] = $event => ((_ctx.filters.active) = $event)),
+              placeholder: _ctx.t('refAdminUi.state')
+            }, {
+              default: _withCtx(() => [
+                _createVNode(_component_el_option, {
+                  value: "",
+                  label: _ctx.t('app.all')
+                }, null, 8 /* PROPS */, ["label"]),
+                _createVNode(_component_el_option, {
+                  value: "true",
+                  label: _ctx.t('refAdminUi.active')
+                }, null, 8 /* PROPS */, ["label"]),
+                _createVNode(_component_el_option, {
+                  value: "false",
+                  label: _ctx.t('refAdminUi.retired')
+                }, null, 8 /* PROPS */, ["label"])
+              ]),
+              _: 1 /* STABLE */
+            }, 8 /* PROPS */, ["modelValue", "placeholder"])
+          ]),
+          _createVNode(_component_el_card, {
+            shadow: "never",
+            class: "panel"
+          }, {
+            default: _withCtx(() => [
+              _createVNode(_component_el_table, {
+                data: _ctx.shown,
+                size: "small",
+                "data-test": "items"
+              }, {
+                default: _withCtx(() => [
+                  _createVNode(_component_el_table_column, {
+                    prop: "code",
+                    label: _ctx.t('refAdminUi.code'),
+                    width: "110"
+                  }, null, 8 /* PROPS */, ["label"]),
+                  _createVNode(_component_el_table_column, {
+                    label: _ctx.t('refAdminUi.name'),
+                    "min-width": "150"
+                  }, {
+                    default: _withCtx(({ row }) => [
+                      _createTextVNode(_toDisplayString(_ctx.nameOf(row)), 1 /* TEXT */),
+                      _createElementVNode("div", _hoisted_4, _toDisplayString(row.keywords.join('、')), 1 /* TEXT */)
+                    ]),
+                    _: 1 /* STABLE */
+                  }, 8 /* PROPS */, ["label"]),
+                  _createVNode(_component_el_table_column, {
+                    label: _ctx.t('refAdminUi.domain'),
+                    width: "80"
+                  }, {
+                    default: _withCtx(({ row }) => [
+                      _createTextVNode(_toDisplayString(row.domain ? _ctx.t('domain.' + row.domain) : '—'), 1 /* TEXT */)
+                    ]),
+                    _: 1 /* STABLE */
+                  }, 8 /* PROPS */, ["label"]),
+                  _createVNode(_component_el_table_column, {
+                    label: _ctx.t('refAdminUi.kind'),
+                    width: "80"
+                  }, {
+                    default: _withCtx(({ row }) => [
+                      _createTextVNode(_toDisplayString(_ctx.t('kind.' + row.kind)), 1 /* TEXT */)
+                    ]),
+                    _: 1 /* STABLE */
+                  }, 8 /* PROPS */, ["label"]),
+                  (_openBlock(true), _createElementBlock(_Fragment, null, _renderList(_ctx.CLOCKS, (c) => {
+                    return (_openBlock(), _createBlock(_component_el_table_column, {
+                      key: c,
+                      label: _ctx.t('refAdminUi.clocks.' + c),
+                      width: "110"
+                    }, {
+                      default: _withCtx(({ row }) => [
+                        _createElementVNode("span", {
+                          "data-test": 'limit-' + c
+                        }, _toDisplayString(_ctx.limit(row, c)), 9 /* TEXT, PROPS */, _hoisted_5)
+                      ]),
+                      _: 2 /* DYNAMIC */
+                    }, 1032 /* PROPS, DYNAMIC_SLOTS */, ["label"]))
+                  }), 128 /* KEYED_FRAGMENT */)),
+                  _createVNode(_component_el_table_column, {
+                    label: _ctx.t('refAdminUi.urgent'),
+                    width: "130"
+                  }, {
+                    default: _withCtx(({ row }) => [
+                      _createTextVNode(_toDisplayString(_ctx.urgent(row)), 1 /* TEXT */)
+                    ]),
+                    _: 1 /* STABLE */
+                  }, 8 /* PROPS */, ["label"]),
+                  _createVNode(_component_el_table_column, {
+                    label: _ctx.t('refAdminUi.state'),
+                    width: "100"
+                  }, {
+                    default: _withCtx(({ row }) => [
+                      _createVNode(_component_el_tag, {
+                        type: row.active ? 'success' : 'info',
+                        size: "small"
+                      }, {
+                        default: _withCtx(() => [
+                          _createTextVNode(_toDisplayString(row.active ? _ctx.t('refAdminUi.active') : _ctx.t('refAdminUi.retired')), 1 /* TEXT */)
+                        ]),
+                        _: 2 /* DYNAMIC */
+                      }, 1032 /* PROPS, DYNAMIC_SLOTS */, ["type"])
+                    ]),
+                    _: 1 /* STABLE */
+                  }, 8 /* PROPS */, ["label"]),
+                  _createVNode(_component_el_table_column, {
+                    label: _ctx.t('app.actions'),
+                    width: "200"
+                  }, {
+                    default: _withCtx(({ row }) => [
+                      _createVNode(_component_el_button, {
+                        link: "",
+                        type: "primary",
+                        onClick: $event => (_ctx.edit(row)),
+                        "data-test": "item-edit"
+                      }, {
+                        default: _withCtx(() => [
+                          _createTextVNode(_toDisplayString(_ctx.t('refAdminUi.edit')), 1 /* TEXT */)
+                        ]),
+                        _: 1 /* STABLE */
+                      }, 8 /* PROPS */, ["onClick"]),
+                      _createVNode(_component_el_button, {
+                        link: "",
+                        type: row.active ? 'danger' : 'success',
+                        onClick: $event => (_ctx.toggle(row)),
+                        "data-test": "item-toggle"
+                      }, {
+                        default: _withCtx(() => [
+                          _createTextVNode(_toDisplayString(row.active ? _ctx.t('refAdminUi.retire') : _ctx.t('refAdminUi.restore')), 1 /* TEXT */)
+                        ]),
+                        _: 2 /* DYNAMIC */
+                      }, 1032 /* PROPS, DYNAMIC_SLOTS */, ["type", "onClick"]),
+                      _createVNode(_component_el_button, {
+                        link: "",
+                        onClick: $event => (_ctx.showHistory(row))
+                      }, {
+                        default: _withCtx(() => [
+                          _createTextVNode(_toDisplayString(_ctx.t('refAdminUi.history')), 1 /* TEXT */)
+                        ]),
+                        _: 1 /* STABLE */
+                      }, 8 /* PROPS */, ["onClick"])
+                    ]),
+                    _: 1 /* STABLE */
+                  }, 8 /* PROPS */, ["label"])
+                ]),
+                _: 1 /* STABLE */
+              }, 8 /* PROPS */, ["data"])
+            ]),
+            _: 1 /* STABLE */
+          }),
+          _createVNode(_component_el_dialog, {
+            modelValue: _ctx.dialog.open,
+            "onUpdate:modelValue": _cache[12] || (_cache[12] = $event => ((_ctx.dialog.open) = $event)),
+            title: _ctx.dialog.editing ? _ctx.t('refAdminUi.editItem') : _ctx.t('refAdminUi.newItem'),
+            width: "640px"
+          }, {
+            footer: _withCtx(() => [
+              _createVNode(_component_el_button, {
+                onClick: _cache[11] || (_cache[11] = $event => (_ctx.dialog.open = false))
+              }, {
+                default: _withCtx(() => [
+                  _createTextVNode(_toDisplayString(_ctx.t('refAdminUi.cancel')), 1 /* TEXT */)
+                ]),
+                _: 1 /* STABLE */
+              }),
+              _createVNode(_component_el_button, {
+                type: "primary",
+                loading: _ctx.dialog.saving,
+                onClick: _ctx.save,
+                "data-test": "item-save"
+              }, {
+                default: _withCtx(() => [
+                  _createTextVNode(_toDisplayString(_ctx.t('refAdminUi.save')), 1 /* TEXT */)
+                ]),
+                _: 1 /* STABLE */
+              }, 8 /* PROPS */, ["loading", "onClick"])
+            ]),
+            default: _withCtx(() => [
+              (_ctx.dialog.editing)
+                ? (_openBlock(), _createBlock(_component_el_alert, {
+                    key: 0,
+                    type: "info",
+                    closable: false,
+                    "show-icon": "",
+                    title: _ctx.t('refAdminUi.keptLimits'),
+                    class: "ref-dialog-note"
+                  }, null, 8 /* PROPS */, ["title"]))
+                : _createCommentVNode("v-if", true),
+              _createVNode(_component_el_form, {
+                "label-width": "120px",
+                "data-test": "item-form"
+              }, {
+                default: _withCtx(() => [
+                  (!_ctx.dialog.editing)
+                    ? (_openBlock(), _createBlock(_component_el_form_item, {
+                        key: 0,
+                        label: _ctx.t('refAdminUi.code'),
+                        error: _ctx.dialog.errors.code
+                      }, {
+                        default: _withCtx(() => [
+                          _createVNode(_component_el_input, {
+                            modelValue: _ctx.form.code,
+                            "onUpdate:modelValue": _cache[4] || (_cache[4] = $event => ((_ctx.form.code) = $event))
+                          }, null, 8 /* PROPS */, ["modelValue"])
+                        ]),
+                        _: 1 /* STABLE */
+                      }, 8 /* PROPS */, ["label", "error"]))
+                    : _createCommentVNode("v-if", true),
+                  _createVNode(_component_el_form_item, {
+                    label: _ctx.t('refAdminUi.nameZh'),
+                    error: _ctx.dialog.errors.name_zh
+                  }, {
+                    default: _withCtx(() => [
+                      _createVNode(_component_el_input, {
+                        modelValue: _ctx.form.name_zh,
+                        "onUpdate:modelValue": _cache[5] || (_cache[5] = $event => ((_ctx.form.name_zh) = $event)),
+                        "data-test": "item-name-zh"
+                      }, null, 8 /* PROPS */, ["modelValue"])
+                    ]),
+                    _: 1 /* STABLE */
+                  }, 8 /* PROPS */, ["label", "error"]),
+                  _createVNode(_component_el_form_item, {
+                    label: _ctx.t('refAdminUi.nameEn'),
+                    error: _ctx.dialog.errors.name_en
+                  }, {
+                    default: _withCtx(() => [
+                      _createVNode(_component_el_input, {
+                        modelValue: _ctx.form.name_en,
+                        "onUpdate:modelValue": _cache[6] || (_cache[6] = $event => ((_ctx.form.name_en) = $event))
+                      }, null, 8 /* PROPS */, ["modelValue"])
+                    ]),
+                    _: 1 /* STABLE */
+                  }, 8 /* PROPS */, ["label", "error"]),
+                  _createVNode(_component_el_form_item, {
+                    label: _ctx.t('refAdminUi.domain')
+                  }, {
+                    default: _withCtx(() => [
+                      _createVNode(_component_el_select, {
+                        modelValue: _ctx.form.domain,
+                        "onUpdate:modelValue": _cache[7] || (_cache[7] = $event => ((_ctx.form.domain) = $event)),
+                        clearable: ""
+                      }, {
+                        default: _withCtx(() => [
+                          (_openBlock(true), _createElementBlock(_Fragment, null, _renderList(_ctx.DOMAINS, (d) => {
+                            return (_openBlock(), _createBlock(_component_el_option, {
+                              key: d,
+                              value: d,
+                              label: _ctx.t('domain.' + d)
+                            }, null, 8 /* PROPS */, ["value", "label"]))
+                          }), 128 /* KEYED_FRAGMENT */))
+                        ]),
+                        _: 1 /* STABLE */
+                      }, 8 /* PROPS */, ["modelValue"])
+                    ]),
+                    _: 1 /* STABLE */
+                  }, 8 /* PROPS */, ["label"]),
+                  _createVNode(_component_el_form_item, {
+                    label: _ctx.t('refAdminUi.kind')
+                  }, {
+                    default: _withCtx(() => [
+                      _createVNode(_component_el_select, {
+                        modelValue: _ctx.form.kind,
+                        "onUpdate:modelValue": _cache[8] || (_cache[8] = $event => ((_ctx.form.kind) = $event))
+                      }, {
+                        default: _withCtx(() => [
+                          (_openBlock(true), _createElementBlock(_Fragment, null, _renderList(_ctx.ORDER_KINDS, (k) => {
+                            return (_openBlock(), _createBlock(_component_el_option, {
+                              key: k,
+                              value: k,
+                              label: _ctx.t('kind.' + k)
+                            }, null, 8 /* PROPS */, ["value", "label"]))
+                          }), 128 /* KEYED_FRAGMENT */))
+                        ]),
+                        _: 1 /* STABLE */
+                      }, 8 /* PROPS */, ["modelValue"])
+                    ]),
+                    _: 1 /* STABLE */
+                  }, 8 /* PROPS */, ["label"]),
+                  (_openBlock(true), _createElementBlock(_Fragment, null, _renderList(_ctx.CLOCKS, (c) => {
+                    return (_openBlock(), _createBlock(_component_el_form_item, {
+                      key: c,
+                      label: _ctx.t('refAdminUi.clocks.' + c),
+                      error: _ctx.dialog.errors[c + '.amount'] || _ctx.dialog.errors[c + '.unit']
+                    }, {
+                      default: _withCtx(() => [
+                        _createVNode(_component_el_input_number, {
+                          modelValue: _ctx.form[c].amount,
+                          "onUpdate:modelValue": $event => ((_ctx.form[c].amount) = $event),
+                          min: 0.5,
+                          step: 1,
+                          "data-test": 'amount-' + c
+                        }, null, 8 /* PROPS */, ["modelValue", "onUpdate:modelValue", "data-test"]),
+                        _createVNode(_component_el_select, {
+                          modelValue: _ctx.form[c].unit,
+                          "onUpdate:modelValue": $event => ((_ctx.form[c].unit) = $event),
+                          class: "ref-unit-select"
+                        }, {
+                          default: _withCtx(() => [
+                            (_openBlock(true), _createElementBlock(_Fragment, null, _renderList(_ctx.UNITS, (u) => {
+                              return (_openBlock(), _createBlock(_component_el_option, {
+                                key: u,
+                                value: u,
+                                label: _ctx.t('refAdminUi.units.' + u)
+                              }, null, 8 /* PROPS */, ["value", "label"]))
+                            }), 128 /* KEYED_FRAGMENT */))
+                          ]),
+                          _: 1 /* STABLE */
+                        }, 8 /* PROPS */, ["modelValue", "onUpdate:modelValue"])
+                      ]),
+                      _: 2 /* DYNAMIC */
+                    }, 1032 /* PROPS, DYNAMIC_SLOTS */, ["label", "error"]))
+                  }), 128 /* KEYED_FRAGMENT */)),
+                  _createVNode(_component_el_form_item, {
+                    label: _ctx.t('refAdminUi.urgent')
+                  }, {
+                    default: _withCtx(() => [
+                      _createVNode(_component_el_switch, {
+                        modelValue: _ctx.form.hasUrgent,
+                        "onUpdate:modelValue": _cache[9] || (_cache[9] = $event => ((_ctx.form.hasUrgent) = $event))
+                      }, null, 8 /* PROPS */, ["modelValue"]),
+                      _createElementVNode("span", _hoisted_6, _toDisplayString(_ctx.t('refAdminUi.urgentHint')), 1 /* TEXT */)
+                    ]),
+                    _: 1 /* STABLE */
+                  }, 8 /* PROPS */, ["label"]),
+                  (_ctx.form.hasUrgent)
+                    ? (_openBlock(true), _createElementBlock(_Fragment, { key: 1 }, _renderList(_ctx.CLOCKS, (c) => {
+                        return (_openBlock(), _createBlock(_component_el_form_item, {
+                          key: 'u' + c,
+                          label: _ctx.t('refAdminUi.urgentClocks.' + c)
+                        }, {
+                          default: _withCtx(() => [
+                            _createVNode(_component_el_input_number, {
+                              modelValue: _ctx.form.urgent[c + '_hours'],
+                              "onUpdate:modelValue": $event => ((_ctx.form.urgent[c + '_hours']) = $event),
+                              min: 0.5,
+                              step: 1
+                            }, null, 8 /* PROPS */, ["modelValue", "onUpdate:modelValue"]),
+                            _cache[13] || (_cache[13] = _createTextVNode()),
+                            _createElementVNode("span", _hoisted_7, _toDisplayString(_ctx.t('refAdminUi.units.hours')), 1 /* TEXT */)
+                          ]),
+                          _: 2 /* DYNAMIC */
+                        }, 1032 /* PROPS, DYNAMIC_SLOTS */, ["label"]))
+                      }), 128 /* KEYED_FRAGMENT */))
+                    : _createCommentVNode("v-if", true),
+                  _createVNode(_component_el_form_item, {
+                    label: _ctx.t('refAdminUi.keywords')
+                  }, {
+                    default: _withCtx(() => [
+                      _createVNode(_component_el_select, {
+                        modelValue: _ctx.form.keywords,
+                        "onUpdate:modelValue": _cache[10] || (_cache[10] = $event => ((_ctx.form.keywords) = $event)),
+                        multiple: "",
+                        filterable: "",
+                        "allow-create": "",
+                        "default-first-option": "",
+                        placeholder: _ctx.t('refAdminUi.keywordsHint')
+                      }, null, 8 /* PROPS */, ["modelValue", "placeholder"])
+                    ]),
+                    _: 1 /* STABLE */
+                  }, 8 /* PROPS */, ["label"])
+                ]),
+                _: 1 /* STABLE */
+              })
+            ]),
+            _: 1 /* STABLE */
+          }, 8 /* PROPS */, ["modelValue", "title"]),
+          _createVNode(_component_HistoryDrawer, {
+            history: _ctx.history,
+            entity: _ctx.entity
+          }, null, 8 /* PROPS */, ["history", "entity"])
+        ]))
+      }
+    })(),
+  ],
+  // views/admin/reference.js:266
+  [
+    "\n  <div class=\"admin-reference\">\n    <div class=\"page-head\"><h2>{{ t('refAdminUi.areas') }}</h2>\n      <el-button type=\"primary\" @click=\"edit(null)\" data-test=\"area-new\">{{ t('refAdminUi.newArea') }}</el-button></div>\n    <div class=\"admin-filters\">\n      <el-input v-model=\"filters.text\" clearable :placeholder=\"t('refAdminUi.search')\" data-test=\"area-search\" />\n      <el-select v-model=\"filters.district\" clearable filterable :placeholder=\"t('refAdminUi.district')\">\n        <el-option v-for=\"d in districts\" :key=\"d.code\" :value=\"d.code\" :label=\"nameOf(d)\" />\n      </el-select>\n      <el-select v-model=\"filters.active\" :placeholder=\"t('refAdminUi.state')\">\n        <el-option value=\"\" :label=\"t('app.all')\" /><el-option value=\"true\" :label=\"t('refAdminUi.active')\" />\n        <el-option value=\"false\" :label=\"t('refAdminUi.retired')\" />\n      </el-select>\n    </div>\n    <el-card shadow=\"never\" class=\"panel\">\n      <el-table :data=\"shown\" size=\"small\" data-test=\"areas\" row-key=\"code\">\n        <el-table-column prop=\"code\" :label=\"t('refAdminUi.code')\" width=\"130\" />\n        <el-table-column :label=\"t('refAdminUi.name')\" min-width=\"160\">\n          <template #default=\"{ row }\"><span :class=\"{ 'street-name': row.level === 'street' }\">{{ nameOf(row) }}</span></template>\n        </el-table-column>\n        <el-table-column :label=\"t('refAdminUi.level')\" width=\"90\">\n          <template #default=\"{ row }\">{{ t('refAdminUi.levels.' + row.level) }}</template>\n        </el-table-column>\n        <el-table-column :label=\"t('refAdminUi.district')\" width=\"120\">\n          <template #default=\"{ row }\">{{ row.parent_code ? districtName(row.parent_code) : '—' }}</template>\n        </el-table-column>\n        <el-table-column :label=\"t('refAdminUi.state')\" width=\"100\">\n          <template #default=\"{ row }\"><el-tag :type=\"row.active ? 'success' : 'info'\" size=\"small\">{{ row.active ? t('refAdminUi.active') : t('refAdminUi.retired') }}</el-tag></template>\n        </el-table-column>\n        <el-table-column :label=\"t('app.actions')\" width=\"260\">\n          <template #default=\"{ row }\">\n            <el-button link type=\"primary\" @click=\"edit(row)\">{{ t('refAdminUi.rename') }}</el-button>\n            <el-button v-if=\"row.level === 'district'\" link @click=\"edit(null, row.code)\">{{ t('refAdminUi.addStreet') }}</el-button>\n            <el-button link :type=\"row.active ? 'danger' : 'success'\" @click=\"toggle(row)\" :data-test=\"'area-toggle-' + row.code\">{{ row.active ? t('refAdminUi.retire') : t('refAdminUi.restore') }}</el-button>\n            <el-button link @click=\"showHistory(row)\">{{ t('refAdminUi.history') }}</el-button>\n          </template>\n        </el-table-column>\n      </el-table>\n    </el-card>\n    <el-dialog v-model=\"dialog.open\" :title=\"dialog.editing ? t('refAdminUi.rename') : t('refAdminUi.newArea')\" width=\"520px\">\n      <el-form label-width=\"110px\">\n        <el-form-item v-if=\"!dialog.editing\" :label=\"t('refAdminUi.code')\" :error=\"dialog.errors.code\"><el-input v-model=\"form.code\" /></el-form-item>\n        <el-form-item v-if=\"!dialog.editing\" :label=\"t('refAdminUi.district')\" :error=\"dialog.errors.parent\">\n          <el-select v-model=\"form.parent\" clearable :placeholder=\"t('refAdminUi.noParent')\">\n            <el-option v-for=\"d in districts\" :key=\"d.code\" :value=\"d.code\" :label=\"nameOf(d)\" />\n          </el-select>\n        </el-form-item>\n        <el-form-item :label=\"t('refAdminUi.nameZh')\" :error=\"dialog.errors.name_zh\"><el-input v-model=\"form.name_zh\" /></el-form-item>\n        <el-form-item :label=\"t('refAdminUi.nameEn')\" :error=\"dialog.errors.name_en\"><el-input v-model=\"form.name_en\" /></el-form-item>\n      </el-form>\n      <template #footer>\n        <el-button @click=\"dialog.open = false\">{{ t('refAdminUi.cancel') }}</el-button>\n        <el-button type=\"primary\" :loading=\"dialog.saving\" @click=\"save\">{{ t('refAdminUi.save') }}</el-button>\n      </template>\n    </el-dialog>\n    <HistoryDrawer :history=\"history\" :entity=\"entity\" />\n  </div>",
+    (() => {
+      const _hoisted_1 = { class: "admin-reference" }
+      const _hoisted_2 = { class: "page-head" }
+      const _hoisted_3 = { class: "admin-filters" }
+
+      return function render(_ctx, _cache) {
+        const _component_el_button = _resolveComponent("el-button")
+        const _component_el_input = _resolveComponent("el-input")
+        const _component_el_option = _resolveComponent("el-option")
+        const _component_el_select = _resolveComponent("el-select")
+        const _component_el_table_column = _resolveComponent("el-table-column")
+        const _component_el_tag = _resolveComponent("el-tag")
+        const _component_el_table = _resolveComponent("el-table")
+        const _component_el_card = _resolveComponent("el-card")
+        const _component_el_form_item = _resolveComponent("el-form-item")
+        const _component_el_form = _resolveComponent("el-form")
+        const _component_el_dialog = _resolveComponent("el-dialog")
+        const _component_HistoryDrawer = _resolveComponent("HistoryDrawer")
+
+        return (_openBlock(), _createElementBlock("div", _hoisted_1, [
+          _createElementVNode("div", _hoisted_2, [
+            _createElementVNode("h2", null, _toDisplayString(_ctx.t('refAdminUi.areas')), 1 /* TEXT */),
+            _createVNode(_component_el_button, {
+              type: "primary",
+              onClick: _cache[0] || (_cache[0] = $event => (_ctx.edit(null))),
+              "data-test": "area-new"
+            }, {
+              default: _withCtx(() => [
+                _createTextVNode(_toDisplayString(_ctx.t('refAdminUi.newArea')), 1 /* TEXT */)
+              ]),
+              _: 1 /* STABLE */
+            })
+          ]),
+          _createElementVNode("div", _hoisted_3, [
+            _createVNode(_component_el_input, {
+              modelValue: _ctx.filters.text,
+              "onUpdate:modelValue": _cache[1] || (_cache[1] = $event => ((_ctx.filters.text) = $event)),
+              clearable: "",
+              placeholder: _ctx.t('refAdminUi.search'),
+              "data-test": "area-search"
+            }, null, 8 /* PROPS */, ["modelValue", "placeholder"]),
+            _createVNode(_component_el_select, {
+              modelValue: _ctx.filters.district,
+              "onUpdate:modelValue": _cache[2] || (_cache[2] = $event => ((_ctx.filters.district) = $event)),
+              clearable: "",
+              filterable: "",
+              placeholder: _ctx.t('refAdminUi.district')
+            }, {
+              default: _withCtx(() => [
+                (_openBlock(true), _createElementBlock(_Fragment, null, _renderList(_ctx.districts, (d) => {
+                  return (_openBlock(), _createBlock(_component_el_option, {
+                    key: d.code,
+                    value: d.code,
+                    label: _ctx.nameOf(d)
+                  }, null, 8 /* PROPS */, ["value", "label"]))
+                }), 128 /* KEYED_FRAGMENT */))
+              ]),
+              _: 1 /* STABLE */
+            }, 8 /* PROPS */, ["modelValue", "placeholder"]),
+            _createVNode(_component_el_select, {
+              modelValue: _ctx.filters.active,
+              "onUpdate:modelValue": _cache[3] || (_cache[3] = $event => ((_ctx.filters.active) = $event)),
+              placeholder: _ctx.t('refAdminUi.state')
+            }, {
+              default: _withCtx(() => [
+                _createVNode(_component_el_option, {
+                  value: "",
+                  label: _ctx.t('app.all')
+                }, null, 8 /* PROPS */, ["label"]),
+                _createVNode(_component_el_option, {
+                  value: "true",
+                  label: _ctx.t('refAdminUi.active')
+                }, null, 8 /* PROPS */, ["label"]),
+                _createVNode(_component_el_option, {
+                  value: "false",
+                  label: _ctx.t('refAdminUi.retired')
+                }, null, 8 /* PROPS */, ["label"])
+              ]),
+              _: 1 /* STABLE */
+            }, 8 /* PROPS */, ["modelValue", "placeholder"])
+          ]),
+          _createVNode(_component_el_card, {
+            shadow: "never",
+            class: "panel"
+          }, {
+            default: _withCtx(() => [
+              _createVNode(_component_el_table, {
+                data: _ctx.shown,
+                size: "small",
+                "data-test": "areas",
+                "row-key": "code"
+              }, {
+                default: _withCtx(() => [
+                  _createVNode(_component_el_table_column, {
+                    prop: "code",
+                    label: _ctx.t('refAdminUi.code'),
+                    width: "130"
+                  }, null, 8 /* PROPS */, ["label"]),
+                  _createVNode(_component_el_table_column, {
+                    label: _ctx.t('refAdminUi.name'),
+                    "min-width": "160"
+                  }, {
+                    default: _withCtx(({ row }) => [
+                      _createElementVNode("span", {
+                        class: _normalizeClass({ 'street-name': row.level === 'street' })
+                      }, _toDisplayString(_ctx.nameOf(row)), 3 /* TEXT, CLASS */)
+                    ]),
+                    _: 1 /* STABLE */
+                  }, 8 /* PROPS */, ["label"]),
+                  _createVNode(_component_el_table_column, {
+                    label: _ctx.t('refAdminUi.level'),
+                    width: "90"
+                  }, {
+                    default: _withCtx(({ row }) => [
+                      _createTextVNode(_toDisplayString(_ctx.t('refAdminUi.levels.' + row.level)), 1 /* TEXT */)
+                    ]),
+                    _: 1 /* STABLE */
+                  }, 8 /* PROPS */, ["label"]),
+                  _createVNode(_component_el_table_column, {
+                    label: _ctx.t('refAdminUi.district'),
+                    width: "120"
+                  }, {
+                    default: _withCtx(({ row }) => [
+                      _createTextVNode(_toDisplayString(row.parent_code ? _ctx.districtName(row.parent_code) : '—'), 1 /* TEXT */)
+                    ]),
+                    _: 1 /* STABLE */
+                  }, 8 /* PROPS */, ["label"]),
+                  _createVNode(_component_el_table_column, {
+                    label: _ctx.t('refAdminUi.state'),
+                    width: "100"
+                  }, {
+                    default: _withCtx(({ row }) => [
+                      _createVNode(_component_el_tag, {
+                        type: row.active ? 'success' : 'info',
+                        size: "small"
+                      }, {
+                        default: _withCtx(() => [
+                          _createTextVNode(_toDisplayString(row.active ? _ctx.t('refAdminUi.active') : _ctx.t('refAdminUi.retired')), 1 /* TEXT */)
+                        ]),
+                        _: 2 /* DYNAMIC */
+                      }, 1032 /* PROPS, DYNAMIC_SLOTS */, ["type"])
+                    ]),
+                    _: 1 /* STABLE */
+                  }, 8 /* PROPS */, ["label"]),
+                  _createVNode(_component_el_table_column, {
+                    label: _ctx.t('app.actions'),
+                    width: "260"
+                  }, {
+                    default: _withCtx(({ row }) => [
+                      _createVNode(_component_el_button, {
+                        link: "",
+                        type: "primary",
+                        onClick: $event => (_ctx.edit(row))
+                      }, {
+                        default: _withCtx(() => [
+                          _createTextVNode(_toDisplayString(_ctx.t('refAdminUi.rename')), 1 /* TEXT */)
+                        ]),
+                        _: 1 /* STABLE */
+                      }, 8 /* PROPS */, ["onClick"]),
+                      (row.level === 'district')
+                        ? (_openBlock(), _createBlock(_component_el_button, {
+                            key: 0,
+                            link: "",
+                            onClick: $event => (_ctx.edit(null, row.code))
+                          }, {
+                            default: _withCtx(() => [
+                              _createTextVNode(_toDisplayString(_ctx.t('refAdminUi.addStreet')), 1 /* TEXT */)
+                            ]),
+                            _: 1 /* STABLE */
+                          }, 8 /* PROPS */, ["onClick"]))
+                        : _createCommentVNode("v-if", true),
+                      _createVNode(_component_el_button, {
+                        link: "",
+                        type: row.active ? 'danger' : 'success',
+                        onClick: $event => (_ctx.toggle(row)),
+                        "data-test": 'area-toggle-' + row.code
+                      }, {
+                        default: _withCtx(() => [
+                          _createTextVNode(_toDisplayString(row.active ? _ctx.t('refAdminUi.retire') : _ctx.t('refAdminUi.restore')), 1 /* TEXT */)
+                        ]),
+                        _: 2 /* DYNAMIC */
+                      }, 1032 /* PROPS, DYNAMIC_SLOTS */, ["type", "onClick", "data-test"]),
+                      _createVNode(_component_el_button, {
+                        link: "",
+                        onClick: $event => (_ctx.showHistory(row))
+                      }, {
+                        default: _withCtx(() => [
+                          _createTextVNode(_toDisplayString(_ctx.t('refAdminUi.history')), 1 /* TEXT */)
+                        ]),
+                        _: 1 /* STABLE */
+                      }, 8 /* PROPS */, ["onClick"])
+                    ]),
+                    _: 1 /* STABLE */
+                  }, 8 /* PROPS */, ["label"])
+                ]),
+                _: 1 /* STABLE */
+              }, 8 /* PROPS */, ["data"])
+            ]),
+            _: 1 /* STABLE */
+          }),
+          _createVNode(_component_el_dialog, {
+            modelValue: _ctx.dialog.open,
+            "onUpdate:modelValue": _cache[9] || (_cache[9] = $event => ((_ctx.dialog.open) = $event)),
+            title: _ctx.dialog.editing ? _ctx.t('refAdminUi.rename') : _ctx.t('refAdminUi.newArea'),
+            width: "520px"
+          }, {
+            footer: _withCtx(() => [
+              _createVNode(_component_el_button, {
+                onClick: _cache[8] || (_cache[8] = $event => (_ctx.dialog.open = false))
+              }, {
+                default: _withCtx(() => [
+                  _createTextVNode(_toDisplayString(_ctx.t('refAdminUi.cancel')), 1 /* TEXT */)
+                ]),
+                _: 1 /* STABLE */
+              }),
+              _createVNode(_component_el_button, {
+                type: "primary",
+                loading: _ctx.dialog.saving,
+                onClick: _ctx.save
+              }, {
+                default: _withCtx(() => [
+                  _createTextVNode(_toDisplayString(_ctx.t('refAdminUi.save')), 1 /* TEXT */)
+                ]),
+                _: 1 /* STABLE */
+              }, 8 /* PROPS */, ["loading", "onClick"])
+            ]),
+            default: _withCtx(() => [
+              _createVNode(_component_el_form, { "label-width": "110px" }, {
+                default: _withCtx(() => [
+                  (!_ctx.dialog.editing)
+                    ? (_openBlock(), _createBlock(_component_el_form_item, {
+                        key: 0,
+                        label: _ctx.t('refAdminUi.code'),
+                        error: _ctx.dialog.errors.code
+                      }, {
+                        default: _withCtx(() => [
+                          _createVNode(_component_el_input, {
+                            modelValue: _ctx.form.code,
+                            "onUpdate:modelValue": _cache[4] || (_cache[4] = $event => ((_ctx.form.code) = $event))
+                          }, null, 8 /* PROPS */, ["modelValue"])
+                        ]),
+                        _: 1 /* STABLE */
+                      }, 8 /* PROPS */, ["label", "error"]))
+                    : _createCommentVNode("v-if", true),
+                  (!_ctx.dialog.editing)
+                    ? (_openBlock(), _createBlock(_component_el_form_item, {
+                        key: 1,
+                        label: _ctx.t('refAdminUi.district'),
+                        error: _ctx.dialog.errors.parent
+                      }, {
+                        default: _withCtx(() => [
+                          _createVNode(_component_el_select, {
+                            modelValue: _ctx.form.parent,
+                            "onUpdate:modelValue": _cache[5] || (_cache[5] = $event => ((_ctx.form.parent) = $event)),
+                            clearable: "",
+                            placeholder: _ctx.t('refAdminUi.noParent')
+                          }, {
+                            default: _withCtx(() => [
+                              (_openBlock(true), _createElementBlock(_Fragment, null, _renderList(_ctx.districts, (d) => {
+                                return (_openBlock(), _createBlock(_component_el_option, {
+                                  key: d.code,
+                                  value: d.code,
+                                  label: _ctx.nameOf(d)
+                                }, null, 8 /* PROPS */, ["value", "label"]))
+                              }), 128 /* KEYED_FRAGMENT */))
+                            ]),
+                            _: 1 /* STABLE */
+                          }, 8 /* PROPS */, ["modelValue", "placeholder"])
+                        ]),
+                        _: 1 /* STABLE */
+                      }, 8 /* PROPS */, ["label", "error"]))
+                    : _createCommentVNode("v-if", true),
+                  _createVNode(_component_el_form_item, {
+                    label: _ctx.t('refAdminUi.nameZh'),
+                    error: _ctx.dialog.errors.name_zh
+                  }, {
+                    default: _withCtx(() => [
+                      _createVNode(_component_el_input, {
+                        modelValue: _ctx.form.name_zh,
+                        "onUpdate:modelValue": _cache[6] || (_cache[6] = $event => ((_ctx.form.name_zh) = $event))
+                      }, null, 8 /* PROPS */, ["modelValue"])
+                    ]),
+                    _: 1 /* STABLE */
+                  }, 8 /* PROPS */, ["label", "error"]),
+                  _createVNode(_component_el_form_item, {
+                    label: _ctx.t('refAdminUi.nameEn'),
+                    error: _ctx.dialog.errors.name_en
+                  }, {
+                    default: _withCtx(() => [
+                      _createVNode(_component_el_input, {
+                        modelValue: _ctx.form.name_en,
+                        "onUpdate:modelValue": _cache[7] || (_cache[7] = $event => ((_ctx.form.name_en) = $event))
+                      }, null, 8 /* PROPS */, ["modelValue"])
+                    ]),
+                    _: 1 /* STABLE */
+                  }, 8 /* PROPS */, ["label", "error"])
+                ]),
+                _: 1 /* STABLE */
+              })
+            ]),
+            _: 1 /* STABLE */
+          }, 8 /* PROPS */, ["modelValue", "title"]),
+          _createVNode(_component_HistoryDrawer, {
+            history: _ctx.history,
+            entity: _ctx.entity
+          }, null, 8 /* PROPS */, ["history", "entity"])
+        ]))
+      }
+    })(),
+  ],
+  // views/admin/reference.js:412
+  [
+    "\n  <div class=\"admin-reference\">\n    <div class=\"page-head\"><h2>{{ t('refAdminUi.enterprises') }}</h2>\n      <el-button type=\"primary\" @click=\"edit(null)\" data-test=\"unit-new\">{{ t('refAdminUi.newUnit') }}</el-button></div>\n    <div class=\"admin-filters\">\n      <el-input v-model=\"filters.text\" clearable :placeholder=\"t('refAdminUi.search')\" data-test=\"unit-search\" />\n      <el-select v-model=\"filters.kind\" clearable :placeholder=\"t('refAdminUi.kind')\">\n        <el-option v-for=\"k in KINDS\" :key=\"k\" :value=\"k\" :label=\"t('refAdminUi.unitKinds.' + k)\" />\n      </el-select>\n      <el-select v-model=\"filters.active\" :placeholder=\"t('refAdminUi.state')\">\n        <el-option value=\"\" :label=\"t('app.all')\" /><el-option value=\"true\" :label=\"t('refAdminUi.active')\" />\n        <el-option value=\"false\" :label=\"t('refAdminUi.retired')\" />\n      </el-select>\n    </div>\n    <el-card shadow=\"never\" class=\"panel\">\n      <el-table :data=\"shown\" size=\"small\" data-test=\"units\">\n        <el-table-column prop=\"code\" :label=\"t('refAdminUi.code')\" width=\"130\" />\n        <el-table-column :label=\"t('refAdminUi.name')\" min-width=\"170\">\n          <template #default=\"{ row }\">{{ nameOf(row) }}<div v-if=\"row.parent_id\" class=\"tiny muted\">{{ nameOf(byId[row.parent_id]) }}</div></template>\n        </el-table-column>\n        <el-table-column :label=\"t('refAdminUi.kind')\" width=\"90\">\n          <template #default=\"{ row }\">{{ t('refAdminUi.unitKinds.' + row.kind) }}</template>\n        </el-table-column>\n        <el-table-column :label=\"t('refAdminUi.domains')\" width=\"140\">\n          <template #default=\"{ row }\">{{ row.domains.map((d) => t('domain.' + d)).join('、') || '—' }}</template>\n        </el-table-column>\n        <el-table-column :label=\"t('refAdminUi.windows')\" width=\"80\" prop=\"windows\" />\n        <el-table-column :label=\"t('refAdminUi.state')\" width=\"100\">\n          <template #default=\"{ row }\"><el-tag :type=\"row.active ? 'success' : 'info'\" size=\"small\">{{ row.active ? t('refAdminUi.active') : t('refAdminUi.retired') }}</el-tag></template>\n        </el-table-column>\n        <el-table-column :label=\"t('app.actions')\" width=\"250\">\n          <template #default=\"{ row }\">\n            <el-button link type=\"primary\" @click=\"edit(row)\">{{ t('refAdminUi.edit') }}</el-button>\n            <el-button link @click=\"openWindows(row)\">{{ t('refAdminUi.windows') }}</el-button>\n            <el-button link :type=\"row.active ? 'danger' : 'success'\" @click=\"toggle(row)\" :data-test=\"'unit-toggle-' + row.code\">{{ row.active ? t('refAdminUi.retire') : t('refAdminUi.restore') }}</el-button>\n            <el-button link @click=\"showHistory(row)\">{{ t('refAdminUi.history') }}</el-button>\n          </template>\n        </el-table-column>\n      </el-table>\n    </el-card>\n    <el-dialog v-model=\"dialog.open\" :title=\"dialog.editing ? t('refAdminUi.editUnit') : t('refAdminUi.newUnit')\" width=\"560px\">\n      <el-form label-width=\"110px\">\n        <el-form-item v-if=\"!dialog.editing\" :label=\"t('refAdminUi.code')\" :error=\"dialog.errors.code\"><el-input v-model=\"form.code\" /></el-form-item>\n        <el-form-item :label=\"t('refAdminUi.kind')\">\n          <el-radio-group v-model=\"form.kind\"><el-radio-button v-for=\"k in KINDS\" :key=\"k\" :value=\"k\">{{ t('refAdminUi.unitKinds.' + k) }}</el-radio-button></el-radio-group>\n        </el-form-item>\n        <el-form-item v-if=\"form.kind === 'branch'\" :label=\"t('refAdminUi.parent')\" :error=\"dialog.errors.parent\">\n          <el-select v-model=\"form.parent\" filterable><el-option v-for=\"p in parents\" :key=\"p.code\" :value=\"p.code\" :label=\"nameOf(p)\" /></el-select>\n        </el-form-item>\n        <el-form-item :label=\"t('refAdminUi.nameZh')\" :error=\"dialog.errors.name_zh\"><el-input v-model=\"form.name_zh\" /></el-form-item>\n        <el-form-item :label=\"t('refAdminUi.nameEn')\" :error=\"dialog.errors.name_en\"><el-input v-model=\"form.name_en\" /></el-form-item>\n        <el-form-item :label=\"t('refAdminUi.domains')\">\n          <el-checkbox-group v-model=\"form.domains\"><el-checkbox v-for=\"d in DOMAINS\" :key=\"d\" :value=\"d\">{{ t('domain.' + d) }}</el-checkbox></el-checkbox-group>\n        </el-form-item>\n      </el-form>\n      <template #footer>\n        <el-button @click=\"dialog.open = false\">{{ t('refAdminUi.cancel') }}</el-button>\n        <el-button type=\"primary\" :loading=\"dialog.saving\" @click=\"save\">{{ t('refAdminUi.save') }}</el-button>\n      </template>\n    </el-dialog>\n    <el-dialog v-model=\"retiring.open\" :title=\"t('refAdminUi.refused')\" width=\"560px\">\n      <el-alert type=\"warning\" :closable=\"false\" show-icon :title=\"retiring.message\" data-test=\"unit-refusal\" />\n      <p class=\"muted\">{{ t('refAdminUi.moveRulesHint') }}</p>\n      <el-select v-model=\"retiring.moveTo\" filterable :placeholder=\"t('refAdminUi.moveTo')\">\n        <el-option v-for=\"p in shown.filter((r) => r.active && r.code !== retiring.row?.code)\" :key=\"p.code\" :value=\"p.code\" :label=\"nameOf(p)\" />\n      </el-select>\n      <template #footer>\n        <el-button @click=\"retiring.open = false\">{{ t('refAdminUi.cancel') }}</el-button>\n        <el-button type=\"danger\" :disabled=\"!retiring.moveTo\" :loading=\"retiring.busy\" @click=\"retireMoving\">{{ t('refAdminUi.moveAndRetire') }}</el-button>\n      </template>\n    </el-dialog>\n    <el-drawer v-model=\"windows.open\" :title=\"t('refAdminUi.windows') + ' · ' + nameOf(windows.unit)\" size=\"640px\">\n      <el-button size=\"small\" type=\"primary\" @click=\"editWindow(null)\">{{ t('refAdminUi.newWindow') }}</el-button>\n      <el-form v-if=\"windows.form\" label-width=\"100px\" class=\"ref-window-form\">\n        <el-form-item v-if=\"!windows.editing\" :label=\"t('refAdminUi.code')\" :error=\"windows.errors.code\"><el-input v-model=\"windows.form.code\" /></el-form-item>\n        <el-form-item :label=\"t('refAdminUi.nameZh')\" :error=\"windows.errors.name_zh\"><el-input v-model=\"windows.form.name_zh\" /></el-form-item>\n        <el-form-item :label=\"t('refAdminUi.nameEn')\" :error=\"windows.errors.name_en\"><el-input v-model=\"windows.form.name_en\" /></el-form-item>\n        <el-form-item :label=\"t('refAdminUi.area')\" :error=\"windows.errors.area\">\n          <el-select v-model=\"windows.form.area\" clearable filterable><el-option v-for=\"a in areas\" :key=\"a.code\" :value=\"a.code\" :label=\"nameOf(a)\" /></el-select>\n        </el-form-item>\n        <el-form-item><el-button type=\"primary\" @click=\"saveWindow\">{{ t('refAdminUi.save') }}</el-button>\n          <el-button @click=\"windows.form = null\">{{ t('refAdminUi.cancel') }}</el-button></el-form-item>\n      </el-form>\n      <el-table :data=\"windows.rows\" size=\"small\">\n        <el-table-column prop=\"code\" :label=\"t('refAdminUi.code')\" width=\"120\" />\n        <el-table-column :label=\"t('refAdminUi.name')\"><template #default=\"{ row }\">{{ nameOf(row) }}</template></el-table-column>\n        <el-table-column :label=\"t('refAdminUi.area')\" width=\"110\"><template #default=\"{ row }\">{{ areaName(row.area_code) }}</template></el-table-column>\n        <el-table-column :label=\"t('refAdminUi.state')\" width=\"90\">\n          <template #default=\"{ row }\">{{ row.active ? t('refAdminUi.active') : t('refAdminUi.retired') }}</template>\n        </el-table-column>\n        <el-table-column width=\"120\">\n          <template #default=\"{ row }\">\n            <el-button link type=\"primary\" @click=\"editWindow(row)\">{{ t('refAdminUi.edit') }}</el-button>\n            <el-button link @click=\"toggleWindow(row)\">{{ row.active ? t('refAdminUi.retire') : t('refAdminUi.restore') }}</el-button>\n          </template>\n        </el-table-column>\n      </el-table>\n    </el-drawer>\n    <HistoryDrawer :history=\"history\" :entity=\"entity\" />\n  </div>",
+    (() => {
+      const _hoisted_1 = { class: "admin-reference" }
+      const _hoisted_2 = { class: "page-head" }
+      const _hoisted_3 = { class: "admin-filters" }
+      const _hoisted_4 = {
+        key: 0,
+        class: "tiny muted"
+      }
+      const _hoisted_5 = { class: "muted" }
+
+      return function render(_ctx, _cache) {
+        const _component_el_button = _resolveComponent("el-button")
+        const _component_el_input = _resolveComponent("el-input")
+        const _component_el_option = _resolveComponent("el-option")
+        const _component_el_select = _resolveComponent("el-select")
+        const _component_el_table_column = _resolveComponent("el-table-column")
+        const _component_el_tag = _resolveComponent("el-tag")
+        const _component_el_table = _resolveComponent("el-table")
+        const _component_el_card = _resolveComponent("el-card")
+        const _component_el_form_item = _resolveComponent("el-form-item")
+        const _component_el_radio_button = _resolveComponent("el-radio-button")
+        const _component_el_radio_group = _resolveComponent("el-radio-group")
+        const _component_el_checkbox = _resolveComponent("el-checkbox")
+        const _component_el_checkbox_group = _resolveComponent("el-checkbox-group")
+        const _component_el_form = _resolveComponent("el-form")
+        const _component_el_dialog = _resolveComponent("el-dialog")
+        const _component_el_alert = _resolveComponent("el-alert")
+        const _component_el_drawer = _resolveComponent("el-drawer")
+        const _component_HistoryDrawer = _resolveComponent("HistoryDrawer")
+
+        return (_openBlock(), _createElementBlock("div", _hoisted_1, [
+          _createElementVNode("div", _hoisted_2, [
+            _createElementVNode("h2", null, _toDisplayString(_ctx.t('refAdminUi.enterprises')), 1 /* TEXT */),
+            _createVNode(_component_el_button, {
+              type: "primary",
+              onClick: _cache[0] || (_cache[0] = $event => (_ctx.edit(null))),
+              "data-test": "unit-new"
+            }, {
+              default: _withCtx(() => [
+                _createTextVNode(_toDisplayString(_ctx.t('refAdminUi.newUnit')), 1 /* TEXT */)
+              ]),
+              _: 1 /* STABLE */
+            })
+          ]),
+          _createElementVNode("div", _hoisted_3, [
+            _createVNode(_component_el_input, {
+              modelValue: _ctx.filters.text,
+              "onUpdate:modelValue": _cache[1] || (_cache[1] = $event => ((_ctx.filters.text) = $event)),
+              clearable: "",
+              placeholder: _ctx.t('refAdminUi.search'),
+              "data-test": "unit-search"
+            }, null, 8 /* PROPS */, ["modelValue", "placeholder"]),
+            _createVNode(_component_el_select, {
+              modelValue: _ctx.filters.kind,
+              "onUpdate:modelValue": _cache[2] || (_cache[2] = $event => ((_ctx.filters.kind) = $event)),
+              clearable: "",
+              placeholder: _ctx.t('refAdminUi.kind')
+            }, {
+              default: _withCtx(() => [
+                (_openBlock(true), _createElementBlock(_Fragment, null, _renderList(_ctx.KINDS, (k) => {
+                  return (_openBlock(), _createBlock(_component_el_option, {
+                    key: k,
+                    value: k,
+                    label: _ctx.t('refAdminUi.unitKinds.' + k)
+                  }, null, 8 /* PROPS */, ["value", "label"]))
+                }), 128 /* KEYED_FRAGMENT */))
+              ]),
+              _: 1 /* STABLE */
+            }, 8 /* PROPS */, ["modelValue", "placeholder"]),
+            _createVNode(_component_el_select, {
+              modelValue: _ctx.filters.active,
+              "onUpdate:modelValue": _cache[3] || (_cache[3] = $event => ((_ctx.filters.active) = $event)),
+              placeholder: _ctx.t('refAdminUi.state')
+            }, {
+              default: _withCtx(() => [
+                _createVNode(_component_el_option, {
+                  value: "",
+                  label: _ctx.t('app.all')
+                }, null, 8 /* PROPS */, ["label"]),
+                _createVNode(_component_el_option, {
+                  value: "true",
+                  label: _ctx.t('refAdminUi.active')
+                }, null, 8 /* PROPS */, ["label"]),
+                _createVNode(_component_el_option, {
+                  value: "false",
+                  label: _ctx.t('refAdminUi.retired')
+                }, null, 8 /* PROPS */, ["label"])
+              ]),
+              _: 1 /* STABLE */
+            }, 8 /* PROPS */, ["modelValue", "placeholder"])
+          ]),
+          _createVNode(_component_el_card, {
+            shadow: "never",
+            class: "panel"
+          }, {
+            default: _withCtx(() => [
+              _createVNode(_component_el_table, {
+                data: _ctx.shown,
+                size: "small",
+                "data-test": "units"
+              }, {
+                default: _withCtx(() => [
+                  _createVNode(_component_el_table_column, {
+                    prop: "code",
+                    label: _ctx.t('refAdminUi.code'),
+                    width: "130"
+                  }, null, 8 /* PROPS */, ["label"]),
+                  _createVNode(_component_el_table_column, {
+                    label: _ctx.t('refAdminUi.name'),
+                    "min-width": "170"
+                  }, {
+                    default: _withCtx(({ row }) => [
+                      _createTextVNode(_toDisplayString(_ctx.nameOf(row)), 1 /* TEXT */),
+                      (row.parent_id)
+                        ? (_openBlock(), _createElementBlock("div", _hoisted_4, _toDisplayString(_ctx.nameOf(_ctx.byId[row.parent_id])), 1 /* TEXT */))
+                        : _createCommentVNode("v-if", true)
+                    ]),
+                    _: 1 /* STABLE */
+                  }, 8 /* PROPS */, ["label"]),
+                  _createVNode(_component_el_table_column, {
+                    label: _ctx.t('refAdminUi.kind'),
+                    width: "90"
+                  }, {
+                    default: _withCtx(({ row }) => [
+                      _createTextVNode(_toDisplayString(_ctx.t('refAdminUi.unitKinds.' + row.kind)), 1 /* TEXT */)
+                    ]),
+                    _: 1 /* STABLE */
+                  }, 8 /* PROPS */, ["label"]),
+                  _createVNode(_component_el_table_column, {
+                    label: _ctx.t('refAdminUi.domains'),
+                    width: "140"
+                  }, {
+                    default: _withCtx(({ row }) => [
+                      _createTextVNode(_toDisplayString(row.domains.map((d) => _ctx.t('domain.' + d)).join('、') || '—'), 1 /* TEXT */)
+                    ]),
+                    _: 1 /* STABLE */
+                  }, 8 /* PROPS */, ["label"]),
+                  _createVNode(_component_el_table_column, {
+                    label: _ctx.t('refAdminUi.windows'),
+                    width: "80",
+                    prop: "windows"
+                  }, null, 8 /* PROPS */, ["label"]),
+                  _createVNode(_component_el_table_column, {
+                    label: _ctx.t('refAdminUi.state'),
+                    width: "100"
+                  }, {
+                    default: _withCtx(({ row }) => [
+                      _createVNode(_component_el_tag, {
+                        type: row.active ? 'success' : 'info',
+                        size: "small"
+                      }, {
+                        default: _withCtx(() => [
+                          _createTextVNode(_toDisplayString(row.active ? _ctx.t('refAdminUi.active') : _ctx.t('refAdminUi.retired')), 1 /* TEXT */)
+                        ]),
+                        _: 2 /* DYNAMIC */
+                      }, 1032 /* PROPS, DYNAMIC_SLOTS */, ["type"])
+                    ]),
+                    _: 1 /* STABLE */
+                  }, 8 /* PROPS */, ["label"]),
+                  _createVNode(_component_el_table_column, {
+                    label: _ctx.t('app.actions'),
+                    width: "250"
+                  }, {
+                    default: _withCtx(({ row }) => [
+                      _createVNode(_component_el_button, {
+                        link: "",
+                        type: "primary",
+                        onClick: $event => (_ctx.edit(row))
+                      }, {
+                        default: _withCtx(() => [
+                          _createTextVNode(_toDisplayString(_ctx.t('refAdminUi.edit')), 1 /* TEXT */)
+                        ]),
+                        _: 1 /* STABLE */
+                      }, 8 /* PROPS */, ["onClick"]),
+                      _createVNode(_component_el_button, {
+                        link: "",
+                        onClick: $event => (_ctx.openWindows(row))
+                      }, {
+                        default: _withCtx(() => [
+                          _createTextVNode(_toDisplayString(_ctx.t('refAdminUi.windows')), 1 /* TEXT */)
+                        ]),
+                        _: 1 /* STABLE */
+                      }, 8 /* PROPS */, ["onClick"]),
+                      _createVNode(_component_el_button, {
+                        link: "",
+                        type: row.active ? 'danger' : 'success',
+                        onClick: $event => (_ctx.toggle(row)),
+                        "data-test": 'unit-toggle-' + row.code
+                      }, {
+                        default: _withCtx(() => [
+                          _createTextVNode(_toDisplayString(row.active ? _ctx.t('refAdminUi.retire') : _ctx.t('refAdminUi.restore')), 1 /* TEXT */)
+                        ]),
+                        _: 2 /* DYNAMIC */
+                      }, 1032 /* PROPS, DYNAMIC_SLOTS */, ["type", "onClick", "data-test"]),
+                      _createVNode(_component_el_button, {
+                        link: "",
+                        onClick: $event => (_ctx.showHistory(row))
+                      }, {
+                        default: _withCtx(() => [
+                          _createTextVNode(_toDisplayString(_ctx.t('refAdminUi.history')), 1 /* TEXT */)
+                        ]),
+                        _: 1 /* STABLE */
+                      }, 8 /* PROPS */, ["onClick"])
+                    ]),
+                    _: 1 /* STABLE */
+                  }, 8 /* PROPS */, ["label"])
+                ]),
+                _: 1 /* STABLE */
+              }, 8 /* PROPS */, ["data"])
+            ]),
+            _: 1 /* STABLE */
+          }),
+          _createVNode(_component_el_dialog, {
+            modelValue: _ctx.dialog.open,
+            "onUpdate:modelValue": _cache[11] || (_cache[11] = $event => ((_ctx.dialog.open) = $event)),
+            title: _ctx.dialog.editing ? _ctx.t('refAdminUi.editUnit') : _ctx.t('refAdminUi.newUnit'),
+            width: "560px"
+          }, {
+            footer: _withCtx(() => [
+              _createVNode(_component_el_button, {
+                onClick: _cache[10] || (_cache[10] = $event => (_ctx.dialog.open = false))
+              }, {
+                default: _withCtx(() => [
+                  _createTextVNode(_toDisplayString(_ctx.t('refAdminUi.cancel')), 1 /* TEXT */)
+                ]),
+                _: 1 /* STABLE */
+              }),
+              _createVNode(_component_el_button, {
+                type: "primary",
+                loading: _ctx.dialog.saving,
+                onClick: _ctx.save
+              }, {
+                default: _withCtx(() => [
+                  _createTextVNode(_toDisplayString(_ctx.t('refAdminUi.save')), 1 /* TEXT */)
+                ]),
+                _: 1 /* STABLE */
+              }, 8 /* PROPS */, ["loading", "onClick"])
+            ]),
+            default: _withCtx(() => [
+              _createVNode(_component_el_form, { "label-width": "110px" }, {
+                default: _withCtx(() => [
+                  (!_ctx.dialog.editing)
+                    ? (_openBlock(), _createBlock(_component_el_form_item, {
+                        key: 0,
+                        label: _ctx.t('refAdminUi.code'),
+                        error: _ctx.dialog.errors.code
+                      }, {
+                        default: _withCtx(() => [
+                          _createVNode(_component_el_input, {
+                            modelValue: _ctx.form.code,
+                            "onUpdate:modelValue": _cache[4] || (_cache[4] = $event => ((_ctx.form.code) = $event))
+                          }, null, 8 /* PROPS */, ["modelValue"])
+                        ]),
+                        _: 1 /* STABLE */
+                      }, 8 /* PROPS */, ["label", "error"]))
+                    : _createCommentVNode("v-if", true),
+                  _createVNode(_component_el_form_item, {
+                    label: _ctx.t('refAdminUi.kind')
+                  }, {
+                    default: _withCtx(() => [
+                      _createVNode(_component_el_radio_group, {
+                        modelValue: _ctx.form.kind,
+                        "onUpdate:modelValue": _cache[5] || (_cache[5] = $event => ((_ctx.form.kind) = $event))
+                      }, {
+                        default: _withCtx(() => [
+                          (_openBlock(true), _createElementBlock(_Fragment, null, _renderList(_ctx.KINDS, (k) => {
+                            return (_openBlock(), _createBlock(_component_el_radio_button, {
+                              key: k,
+                              value: k
+                            }, {
+                              default: _withCtx(() => [
+                                _createTextVNode(_toDisplayString(_ctx.t('refAdminUi.unitKinds.' + k)), 1 /* TEXT */)
+                              ]),
+                              _: 2 /* DYNAMIC */
+                            }, 1032 /* PROPS, DYNAMIC_SLOTS */, ["value"]))
+                          }), 128 /* KEYED_FRAGMENT */))
+                        ]),
+                        _: 1 /* STABLE */
+                      }, 8 /* PROPS */, ["modelValue"])
+                    ]),
+                    _: 1 /* STABLE */
+                  }, 8 /* PROPS */, ["label"]),
+                  (_ctx.form.kind === 'branch')
+                    ? (_openBlock(), _createBlock(_component_el_form_item, {
+                        key: 1,
+                        label: _ctx.t('refAdminUi.parent'),
+                        error: _ctx.dialog.errors.parent
+                      }, {
+                        default: _withCtx(() => [
+                          _createVNode(_component_el_select, {
+                            modelValue: _ctx.form.parent,
+                            "onUpdate:modelValue": _cache[6] || (_cache[6] = $event => ((_ctx.form.parent) = $event)),
+                            filterable: ""
+                          }, {
+                            default: _withCtx(() => [
+                              (_openBlock(true), _createElementBlock(_Fragment, null, _renderList(_ctx.parents, (p) => {
+                                return (_openBlock(), _createBlock(_component_el_option, {
+                                  key: p.code,
+                                  value: p.code,
+                                  label: _ctx.nameOf(p)
+                                }, null, 8 /* PROPS */, ["value", "label"]))
+                              }), 128 /* KEYED_FRAGMENT */))
+                            ]),
+                            _: 1 /* STABLE */
+                          }, 8 /* PROPS */, ["modelValue"])
+                        ]),
+                        _: 1 /* STABLE */
+                      }, 8 /* PROPS */, ["label", "error"]))
+                    : _createCommentVNode("v-if", true),
+                  _createVNode(_component_el_form_item, {
+                    label: _ctx.t('refAdminUi.nameZh'),
+                    error: _ctx.dialog.errors.name_zh
+                  }, {
+                    default: _withCtx(() => [
+                      _createVNode(_component_el_input, {
+                        modelValue: _ctx.form.name_zh,
+                        "onUpdate:modelValue": _cache[7] || (_cache[7] = $event => ((_ctx.form.name_zh) = $event))
+                      }, null, 8 /* PROPS */, ["modelValue"])
+                    ]),
+                    _: 1 /* STABLE */
+                  }, 8 /* PROPS */, ["label", "error"]),
+                  _createVNode(_component_el_form_item, {
+                    label: _ctx.t('refAdminUi.nameEn'),
+                    error: _ctx.dialog.errors.name_en
+                  }, {
+                    default: _withCtx(() => [
+                      _createVNode(_component_el_input, {
+                        modelValue: _ctx.form.name_en,
+                        "onUpdate:modelValue": _cache[8] || (_cache[8] = $event => ((_ctx.form.name_en) = $event))
+                      }, null, 8 /* PROPS */, ["modelValue"])
+                    ]),
+                    _: 1 /* STABLE */
+                  }, 8 /* PROPS */, ["label", "error"]),
+                  _createVNode(_component_el_form_item, {
+                    label: _ctx.t('refAdminUi.domains')
+                  }, {
+                    default: _withCtx(() => [
+                      _createVNode(_component_el_checkbox_group, {
+                        modelValue: _ctx.form.domains,
+                        "onUpdate:modelValue": _cache[9] || (_cache[9] = $event => ((_ctx.form.domains) = $event))
+                      }, {
+                        default: _withCtx(() => [
+                          (_openBlock(true), _createElementBlock(_Fragment, null, _renderList(_ctx.DOMAINS, (d) => {
+                            return (_openBlock(), _createBlock(_component_el_checkbox, {
+                              key: d,
+                              value: d
+                            }, {
+                              default: _withCtx(() => [
+                                _createTextVNode(_toDisplayString(_ctx.t('domain.' + d)), 1 /* TEXT */)
+                              ]),
+                              _: 2 /* DYNAMIC */
+                            }, 1032 /* PROPS, DYNAMIC_SLOTS */, ["value"]))
+                          }), 128 /* KEYED_FRAGMENT */))
+                        ]),
+                        _: 1 /* STABLE */
+                      }, 8 /* PROPS */, ["modelValue"])
+                    ]),
+                    _: 1 /* STABLE */
+                  }, 8 /* PROPS */, ["label"])
+                ]),
+                _: 1 /* STABLE */
+              })
+            ]),
+            _: 1 /* STABLE */
+          }, 8 /* PROPS */, ["modelValue", "title"]),
+          _createVNode(_component_el_dialog, {
+            modelValue: _ctx.retiring.open,
+            "onUpdate:modelValue": _cache[14] || (_cache[14] = $event => ((_ctx.retiring.open) = $event)),
+            title: _ctx.t('refAdminUi.refused'),
+            width: "560px"
+          }, {
+            footer: _withCtx(() => [
+              _createVNode(_component_el_button, {
+                onClick: _cache[13] || (_cache[13] = $event => (_ctx.retiring.open = false))
+              }, {
+                default: _withCtx(() => [
+                  _createTextVNode(_toDisplayString(_ctx.t('refAdminUi.cancel')), 1 /* TEXT */)
+                ]),
+                _: 1 /* STABLE */
+              }),
+              _createVNode(_component_el_button, {
+                type: "danger",
+                disabled: !_ctx.retiring.moveTo,
+                loading: _ctx.retiring.busy,
+                onClick: _ctx.retireMoving
+              }, {
+                default: _withCtx(() => [
+                  _createTextVNode(_toDisplayString(_ctx.t('refAdminUi.moveAndRetire')), 1 /* TEXT */)
+                ]),
+                _: 1 /* STABLE */
+              }, 8 /* PROPS */, ["disabled", "loading", "onClick"])
+            ]),
+            default: _withCtx(() => [
+              _createVNode(_component_el_alert, {
+                type: "warning",
+                closable: false,
+                "show-icon": "",
+                title: _ctx.retiring.message,
+                "data-test": "unit-refusal"
+              }, null, 8 /* PROPS */, ["title"]),
+              _createElementVNode("p", _hoisted_5, _toDisplayString(_ctx.t('refAdminUi.moveRulesHint')), 1 /* TEXT */),
+              _createVNode(_component_el_select, {
+                modelValue: _ctx.retiring.moveTo,
+                "onUpdate:modelValue": _cache[12] || (_cache[12] = $event => ((_ctx.retiring.moveTo) = $event)),
+                filterable: "",
+                placeholder: _ctx.t('refAdminUi.moveTo')
+              }, {
+                default: _withCtx(() => [
+                  (_openBlock(true), _createElementBlock(_Fragment, null, _renderList(_ctx.shown.filter((r) => r.active && r.code !== _ctx.retiring.row?.code), (p) => {
+                    return (_openBlock(), _createBlock(_component_el_option, {
+                      key: p.code,
+                      value: p.code,
+                      label: _ctx.nameOf(p)
+                    }, null, 8 /* PROPS */, ["value", "label"]))
+                  }), 128 /* KEYED_FRAGMENT */))
+                ]),
+                _: 1 /* STABLE */
+              }, 8 /* PROPS */, ["modelValue", "placeholder"])
+            ]),
+            _: 1 /* STABLE */
+          }, 8 /* PROPS */, ["modelValue", "title"]),
+          _createVNode(_component_el_drawer, {
+            modelValue: _ctx.windows.open,
+            "onUpdate:modelValue": _cache[21] || (_cache[21] = $event => ((_ctx.windows.open) = $event)),
+            title: _ctx.t('refAdminUi.windows') + ' · ' + _ctx.nameOf(_ctx.windows.unit),
+            size: "640px"
+          }, {
+            default: _withCtx(() => [
+              _createVNode(_component_el_button, {
+                size: "small",
+                type: "primary",
+                onClick: _cache[15] || (_cache[15] = $event => (_ctx.editWindow(null)))
+              }, {
+                default: _withCtx(() => [
+                  _createTextVNode(_toDisplayString(_ctx.t('refAdminUi.newWindow')), 1 /* TEXT */)
+                ]),
+                _: 1 /* STABLE */
+              }),
+              (_ctx.windows.form)
+                ? (_openBlock(), _createBlock(_component_el_form, {
+                    key: 0,
+                    "label-width": "100px",
+                    class: "ref-window-form"
+                  }, {
+                    default: _withCtx(() => [
+                      (!_ctx.windows.editing)
+                        ? (_openBlock(), _createBlock(_component_el_form_item, {
+                            key: 0,
+                            label: _ctx.t('refAdminUi.code'),
+                            error: _ctx.windows.errors.code
+                          }, {
+                            default: _withCtx(() => [
+                              _createVNode(_component_el_input, {
+                                modelValue: _ctx.windows.form.code,
+                                "onUpdate:modelValue": _cache[16] || (_cache[16] = $event => ((_ctx.windows.form.code) = $event))
+                              }, null, 8 /* PROPS */, ["modelValue"])
+                            ]),
+                            _: 1 /* STABLE */
+                          }, 8 /* PROPS */, ["label", "error"]))
+                        : _createCommentVNode("v-if", true),
+                      _createVNode(_component_el_form_item, {
+                        label: _ctx.t('refAdminUi.nameZh'),
+                        error: _ctx.windows.errors.name_zh
+                      }, {
+                        default: _withCtx(() => [
+                          _createVNode(_component_el_input, {
+                            modelValue: _ctx.windows.form.name_zh,
+                            "onUpdate:modelValue": _cache[17] || (_cache[17] = $event => ((_ctx.windows.form.name_zh) = $event))
+                          }, null, 8 /* PROPS */, ["modelValue"])
+                        ]),
+                        _: 1 /* STABLE */
+                      }, 8 /* PROPS */, ["label", "error"]),
+                      _createVNode(_component_el_form_item, {
+                        label: _ctx.t('refAdminUi.nameEn'),
+                        error: _ctx.windows.errors.name_en
+                      }, {
+                        default: _withCtx(() => [
+                          _createVNode(_component_el_input, {
+                            modelValue: _ctx.windows.form.name_en,
+                            "onUpdate:modelValue": _cache[18] || (_cache[18] = $event => ((_ctx.windows.form.name_en) = $event))
+                          }, null, 8 /* PROPS */, ["modelValue"])
+                        ]),
+                        _: 1 /* STABLE */
+                      }, 8 /* PROPS */, ["label", "error"]),
+                      _createVNode(_component_el_form_item, {
+                        label: _ctx.t('refAdminUi.area'),
+                        error: _ctx.windows.errors.area
+                      }, {
+                        default: _withCtx(() => [
+                          _createVNode(_component_el_select, {
+                            modelValue: _ctx.windows.form.area,
+                            "onUpdate:modelValue": _cache[19] || (_cache[19] = $event => ((_ctx.windows.form.area) = $event)),
+                            clearable: "",
+                            filterable: ""
+                          }, {
+                            default: _withCtx(() => [
+                              (_openBlock(true), _createElementBlock(_Fragment, null, _renderList(_ctx.areas, (a) => {
+                                return (_openBlock(), _createBlock(_component_el_option, {
+                                  key: a.code,
+                                  value: a.code,
+                                  label: _ctx.nameOf(a)
+                                }, null, 8 /* PROPS */, ["value", "label"]))
+                              }), 128 /* KEYED_FRAGMENT */))
+                            ]),
+                            _: 1 /* STABLE */
+                          }, 8 /* PROPS */, ["modelValue"])
+                        ]),
+                        _: 1 /* STABLE */
+                      }, 8 /* PROPS */, ["label", "error"]),
+                      _createVNode(_component_el_form_item, null, {
+                        default: _withCtx(() => [
+                          _createVNode(_component_el_button, {
+                            type: "primary",
+                            onClick: _ctx.saveWindow
+                          }, {
+                            default: _withCtx(() => [
+                              _createTextVNode(_toDisplayString(_ctx.t('refAdminUi.save')), 1 /* TEXT */)
+                            ]),
+                            _: 1 /* STABLE */
+                          }, 8 /* PROPS */, ["onClick"]),
+                          _createVNode(_component_el_button, {
+                            onClick: _cache[20] || (_cache[20] = $event => (_ctx.windows.form = null))
+                          }, {
+                            default: _withCtx(() => [
+                              _createTextVNode(_toDisplayString(_ctx.t('refAdminUi.cancel')), 1 /* TEXT */)
+                            ]),
+                            _: 1 /* STABLE */
+                          })
+                        ]),
+                        _: 1 /* STABLE */
+                      })
+                    ]),
+                    _: 1 /* STABLE */
+                  }))
+                : _createCommentVNode("v-if", true),
+              _createVNode(_component_el_table, {
+                data: _ctx.windows.rows,
+                size: "small"
+              }, {
+                default: _withCtx(() => [
+                  _createVNode(_component_el_table_column, {
+                    prop: "code",
+                    label: _ctx.t('refAdminUi.code'),
+                    width: "120"
+                  }, null, 8 /* PROPS */, ["label"]),
+                  _createVNode(_component_el_table_column, {
+                    label: _ctx.t('refAdminUi.name')
+                  }, {
+                    default: _withCtx(({ row }) => [
+                      _createTextVNode(_toDisplayString(_ctx.nameOf(row)), 1 /* TEXT */)
+                    ]),
+                    _: 1 /* STABLE */
+                  }, 8 /* PROPS */, ["label"]),
+                  _createVNode(_component_el_table_column, {
+                    label: _ctx.t('refAdminUi.area'),
+                    width: "110"
+                  }, {
+                    default: _withCtx(({ row }) => [
+                      _createTextVNode(_toDisplayString(_ctx.areaName(row.area_code)), 1 /* TEXT */)
+                    ]),
+                    _: 1 /* STABLE */
+                  }, 8 /* PROPS */, ["label"]),
+                  _createVNode(_component_el_table_column, {
+                    label: _ctx.t('refAdminUi.state'),
+                    width: "90"
+                  }, {
+                    default: _withCtx(({ row }) => [
+                      _createTextVNode(_toDisplayString(row.active ? _ctx.t('refAdminUi.active') : _ctx.t('refAdminUi.retired')), 1 /* TEXT */)
+                    ]),
+                    _: 1 /* STABLE */
+                  }, 8 /* PROPS */, ["label"]),
+                  _createVNode(_component_el_table_column, { width: "120" }, {
+                    default: _withCtx(({ row }) => [
+                      _createVNode(_component_el_button, {
+                        link: "",
+                        type: "primary",
+                        onClick: $event => (_ctx.editWindow(row))
+                      }, {
+                        default: _withCtx(() => [
+                          _createTextVNode(_toDisplayString(_ctx.t('refAdminUi.edit')), 1 /* TEXT */)
+                        ]),
+                        _: 1 /* STABLE */
+                      }, 8 /* PROPS */, ["onClick"]),
+                      _createVNode(_component_el_button, {
+                        link: "",
+                        onClick: $event => (_ctx.toggleWindow(row))
+                      }, {
+                        default: _withCtx(() => [
+                          _createTextVNode(_toDisplayString(row.active ? _ctx.t('refAdminUi.retire') : _ctx.t('refAdminUi.restore')), 1 /* TEXT */)
+                        ]),
+                        _: 2 /* DYNAMIC */
+                      }, 1032 /* PROPS, DYNAMIC_SLOTS */, ["onClick"])
+                    ]),
+                    _: 1 /* STABLE */
+                  })
+                ]),
+                _: 1 /* STABLE */
+              }, 8 /* PROPS */, ["data"])
+            ]),
+            _: 1 /* STABLE */
+          }, 8 /* PROPS */, ["modelValue", "title"]),
+          _createVNode(_component_HistoryDrawer, {
+            history: _ctx.history,
+            entity: _ctx.entity
+          }, null, 8 /* PROPS */, ["history", "entity"])
         ]))
       }
     })(),

@@ -5,7 +5,7 @@ import { useI18n } from "vue-i18n";
 import { ChangeList } from "./common.js";
 
 // The kinds of thing the record holds so far; another screen's kind is added here.
-const ENTITIES = ["user", "api_key", "webhook", "calendar_year"];
+const ENTITIES = ["user", "api_key", "webhook", "calendar_year", "enterprise", "window", "area", "service_item"];
 
 export default {
   components: { ChangeList },

@@ -139,7 +139,11 @@ async def get_export(request: web.Request) -> web.Response:
     r"/api/v1/exports/{export_id:\d+}/file",
     summary="The export's file, for a day after it is written",
     tag="exports",
-    statuses={200: "the file (XLSX or CSV)"},
+    statuses={
+        200: "the file (XLSX or CSV)",
+        409: "no file: not finished yet (export_not_ready), failed (export_failed) or "
+        "removed after a day (export_expired)",
+    },
 )
 async def export_file(request: web.Request) -> web.StreamResponse:
     actor = require_actor(request)

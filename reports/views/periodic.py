@@ -99,7 +99,10 @@ async def open_report(request: web.Request) -> web.Response:
     tag="reports",
     body=PeriodQuery,
     roles=SUPERVISOR_ROLES,
-    statuses={400: "a period that is not one (code bad_period, period_too_long)"},
+    statuses={
+        201: "the report made, as its next version",
+        400: "a period that is not one (code bad_period, period_too_long)",
+    },
 )
 async def regenerate(request: web.Request) -> web.Response:
     actor = require_actor(request, SUPERVISOR_ROLES)

@@ -34,6 +34,8 @@ from wiring.app import create_app
 # user of its own hotlines only (tests/test_rankings.py). A stored periodic report is of
 # one hotline or of the centre, and another's is 404 (tests/test_report_periodic.py).
 NOT_OF_AN_ORDER = {
+    # An export is its requester's file (another user's is 404: tests/test_exports.py).
+    "export_id",
     "notice_id",
     "report_id",
     "campaign_id",

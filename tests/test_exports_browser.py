@@ -68,7 +68,7 @@ async def export_and_download(page: Page, file_format: str, into: Path) -> Path:
     link = row.locator("[data-test=export-download]")
     # The list opens when the export starts; a click elsewhere meanwhile closes it, and
     # then the user opens it again, as here.
-    if not await link.is_visible():
+    if not await page.locator("[data-test=exports]").is_visible():
         await page.locator("[data-test=exports-toggle]").click()
     await expect(link).to_be_visible(timeout=30000)
     async with page.expect_download() as download_info:

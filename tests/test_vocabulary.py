@@ -116,6 +116,8 @@ ANSWERS_ANOTHER = {
     # a new password, a ranking's query drafted into a notice, a period made into a
     # report, a list or report made into a file.
     ("post", "/api/v1/admin/calendar/{year}/confirm"),
+    # Retiring a unit (its rules moved to another) answers the unit.
+    ("post", "/api/v1/admin/enterprises/{code}/disable"),
     # A hotline's SMS notices are answered under its `setting`, with hotline and channel.
     ("put", "/api/v1/notification-settings/{hotline}/{channel}"),
     # A day entered answers the year it is in, with the year's check.
@@ -153,6 +155,23 @@ def document(settings: Settings) -> dict[str, Any]:
     return document
 
 
+# Known debt, to be renamed: the reference administration's bodies name things as its
+# forms do (`parent`, `hotline`, `area` codes, limits as {amount, unit}) while it answers
+# the table's rows (`parent_code` or `parent_id`, `hotline_code`, `area_code`,
+# `sign_for_amount` …). Listed so that no other operation joins them; renaming them (the
+# old names deprecated, as RENAMED) takes them off this list.
+FORM_SHAPED = {
+    ("post", "/api/v1/admin/areas"),
+    ("put", "/api/v1/admin/areas/{code}"),
+    ("post", "/api/v1/admin/enterprises"),
+    ("put", "/api/v1/admin/enterprises/{code}"),
+    ("post", "/api/v1/admin/enterprises/{code}/windows"),
+    ("put", "/api/v1/admin/windows/{code}"),
+    ("post", "/api/v1/admin/service-items"),
+    ("put", "/api/v1/admin/service-items/{code}"),
+}
+
+
 def test_every_body_is_classified(document: dict[str, Any]) -> None:
     """A new operation with a JSON body says whether it answers what it writes (uploads,
     multipart forms, name files and form fields, not the resource's fields)."""
@@ -162,7 +181,7 @@ def test_every_body_is_classified(document: dict[str, Any]) -> None:
         for method, spec in operations.items()
         if "application/json" in spec.get("requestBody", {}).get("content", {})
     }
-    assert with_body == set(SAME_RESOURCE) | ANSWERS_ANOTHER
+    assert with_body == set(SAME_RESOURCE) | ANSWERS_ANOTHER | FORM_SHAPED
     assert not set(SAME_RESOURCE) & ANSWERS_ANOTHER
 
 

@@ -187,8 +187,8 @@ async def test_reports_read_the_replica_and_say_how_far_behind_it_is(
         behind = await _freshness(supervisor)
         assert behind["replica"] is True
         assert behind["fallback"] is False
+        # As of a moment before the write (the lag shown is the time since that moment).
         assert _moment(behind["as_of"]) < second["created_at"]
-        assert behind["lag_seconds"] > 0
     finally:
         await replica.execute("SELECT pg_wal_replay_resume()")
         await replica.close()

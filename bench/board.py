@@ -309,6 +309,31 @@ async def generate_orders(
     clock.step("VACUUM ANALYZE")
 
 
+async def load_history(url: str, size: int, clock: Stopwatch) -> None:
+    """Migrate and seed ``url`` and load ``size`` orders with their history, unless a
+    kept database (bench/scratch.py) already has them."""
+    # Here: the migrations and the seed are the composition root's, which only the
+    # load needs.
+    from bench.scratch import mark_stage, stage_done
+    from hotline.migrate import migrate
+    from wiring.seed import seed_reference
+
+    await migrate(url)
+    conn = await asyncpg.connect(url)
+    try:
+        if await stage_done(conn, "orders"):
+            clock.step(f"{size:,} orders kept from an earlier run")
+            return
+        await seed_reference(conn)
+        clock.step(f"generating {size:,} orders")
+        await generate_orders(conn, size, dt.datetime.now(dt.UTC), clock)
+        await callback_queries.rebuild_figure_counts(conn)
+        clock.step("the figures' day counts")
+        await mark_stage(conn, "orders")
+    finally:
+        await conn.close()
+
+
 # ------------------------------------------------------------------ the board's queries
 
 

@@ -15,7 +15,7 @@ Raw baselines, in the same run, on the same rows:
 
 The orders are ``bench/board.py``'s (two years of history, a citizen's words each).
 
-    python -m bench.exports [--size 1000000] [--formats xlsx,csv]
+    python -m bench.exports [--size 1000000] [--formats xlsx,csv] [--keep]
 
 Uses HOTLINE_DATABASE_URL / HOTLINE_REDIS_URL when set (else embedded servers) and a
 database of its own, dropped after. Target: a million orders in <= 60 s per format,
@@ -38,7 +38,7 @@ from zoneinfo import ZoneInfo
 
 import asyncpg
 
-from bench.scratch import run_on_scratch_database
+from bench.scratch import kept_names, run_on_scratch_databases
 from hotline import db, jobs
 from hotline.settings import Settings
 from hotline.users.models import Actor, Role
@@ -185,29 +185,28 @@ async def baselines(
 async def prepare(settings: Settings, size: int) -> None:
     # Here: the generator loads jieba's dictionary (a hundred MB), which the children
     # that measure an export's memory must not import.
-    from bench.board import Stopwatch, generate_orders
-    from hotline.migrate import migrate
-    from wiring.seed import seed_reference
+    from bench.board import Stopwatch, load_history
 
     clock = Stopwatch()
     url = settings.database_url or ""
-    await migrate(url)
+    await load_history(url, size, clock)
     conn = await db.connect(url)
     try:
-        await seed_reference(conn)
-        async with conn.transaction():
-            await do_create_user(
-                conn, username="bench-supervisor", password="bench-password-1", role="supervisor"
-            )
-        clock.step(f"generating {size:,} orders")
-        await generate_orders(conn, size, dt.datetime.now(dt.UTC), clock)
+        if not await conn.fetchval("SELECT EXISTS (SELECT FROM users WHERE role = 'supervisor')"):
+            async with conn.transaction():
+                await do_create_user(
+                    conn,
+                    username="bench-supervisor",
+                    password="bench-password-1",
+                    role="supervisor",
+                )
         await conn.execute("CHECKPOINT")
         clock.step("CHECKPOINT")
     finally:
         await conn.close()
 
 
-def run(size: int, formats: list[str]) -> None:
+def run(size: int, formats: list[str], *, keep: bool) -> None:
     async def work(settings: Settings) -> None:
         await prepare(settings, size)
         tenth_from = (dt.datetime.now(TZ) - dt.timedelta(days=TENTH_DAYS)).date().isoformat()
@@ -245,16 +244,21 @@ def run(size: int, formats: list[str]) -> None:
             )
         print(f"  files under {export_root(settings)} are dropped with the scratch directory")
 
-    run_on_scratch_database(work)
+    run_on_scratch_databases(
+        1, lambda every: work(every[0]), kept=kept_names([size]) if keep else None
+    )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--size", type=int, default=1_000_000)
     parser.add_argument("--formats", default="xlsx,csv")
+    parser.add_argument(
+        "--keep", action="store_true", help="keep the loaded orders (bench/scratch.py)"
+    )
     args = parser.parse_args()
     print(f"cores: {os.cpu_count()}, load average {os.getloadavg()[0]:.1f}", flush=True)
-    run(args.size, args.formats.split(","))
+    run(args.size, args.formats.split(","), keep=args.keep)
 
 
 if __name__ == "__main__":

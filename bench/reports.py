@@ -28,10 +28,11 @@ machine does falls on each alike), and the ratio of the largest size to the smal
 ``work_orders`` (``count(*)`` over its registration index), which grows with the orders
 where the reports should not.
 
-    python -m bench.reports [--sizes 1000000,10000000] [--runs 40] [--rounds 4]
+    python -m bench.reports [--sizes 1000000,10000000] [--runs 40] [--rounds 4] [--keep]
 
 Uses HOTLINE_DATABASE_URL / HOTLINE_REDIS_URL when set (else embedded servers) and
-databases of its own, dropped after. Targets: p95 <= 500 ms each, 10M / 1M <= 1.5.
+databases of its own, dropped after (kept with ``--keep``: bench/scratch.py). Targets:
+p95 <= 500 ms each, 10M / 1M <= 1.5.
 """
 
 from __future__ import annotations
@@ -46,11 +47,9 @@ from zoneinfo import ZoneInfo
 
 import asyncpg
 
-from bench.board import Stopwatch, generate_orders, timed_ms
-from bench.scratch import run_on_scratch_databases
-from callbacks import queries as callback_queries
+from bench.board import Stopwatch, load_history, timed_ms
+from bench.scratch import kept_names, mark_stage, run_on_scratch_databases, stage_done
 from hotline import db
-from hotline.migrate import migrate
 from hotline.settings import Settings
 from reports.days.service import do_roll_days
 from reports.hot import queries as hot_queries
@@ -58,7 +57,6 @@ from reports.hot import service as hot
 from reports.periodic.document import build_document
 from reports.periodic.periods import month_of
 from reports.rankings.service import RankingQuery, compute_ranking
-from wiring.seed import seed_reference
 
 TARGET_MS = 500.0
 RATIO_TARGET = 1.5
@@ -133,15 +131,16 @@ def measured_days(month: tuple[dt.date, dt.date]) -> list[tuple[dt.date, dt.date
 
 async def prepare(url: str, size: int, month: tuple[dt.date, dt.date]) -> None:
     clock = Stopwatch()
-    await migrate(url)
+    await load_history(url, size, clock)
     conn = await db.connect(url)
     try:
-        await seed_reference(conn)
-        clock.step(f"generating {size:,} orders")
-        await generate_orders(conn, size, dt.datetime.now(dt.UTC), clock)
-        await callback_queries.rebuild_figure_counts(conn)
-        clock.step("the figures' day counts")
-        await add_calls_and_moves(conn, clock)
+        stage = f"reports of {month[0]:%Y-%m}"
+        if await stage_done(conn, stage):
+            clock.step(f"calls, moves and day counts for {month[0]:%Y-%m} kept from an earlier run")
+            return
+        if not await stage_done(conn, "calls and moves"):
+            await add_calls_and_moves(conn, clock)
+            await mark_stage(conn, "calls and moves")
         now = dt.datetime.now(dt.UTC)
         for start, end in measured_days(month):
             started = time.perf_counter()
@@ -151,6 +150,7 @@ async def prepare(url: str, size: int, month: tuple[dt.date, dt.date]) -> None:
         await conn.execute("VACUUM ANALYZE")
         await conn.execute("CHECKPOINT")
         clock.step("VACUUM ANALYZE, CHECKPOINT")
+        await mark_stage(conn, stage)
     finally:
         await conn.close()
 
@@ -283,6 +283,9 @@ def main() -> None:
     parser.add_argument("--sizes", default="1000000,10000000")
     parser.add_argument("--runs", type=int, default=40)
     parser.add_argument("--rounds", type=int, default=4)
+    parser.add_argument(
+        "--keep", action="store_true", help="keep the loaded databases (bench/scratch.py)"
+    )
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     month = last_whole_month(dt.datetime.now(TZ).date())
@@ -296,7 +299,7 @@ def main() -> None:
             await prepare(settings.database_url, size, month)
         await measure(urls, every[0], month, args.runs, args.rounds)
 
-    run_on_scratch_databases(len(sizes), work)
+    run_on_scratch_databases(len(sizes), work, kept=kept_names(sizes) if args.keep else None)
 
 
 if __name__ == "__main__":

@@ -40,12 +40,13 @@ version's body (a whole-table scan).
 
     python -m bench.search [--only orders|compare|knowledge]
                            [--sizes 1000000,10000000] [--runs 200] [--rounds 4]
-                           [--articles 20000]
+                           [--articles 20000] [--keep]
 
 Uses HOTLINE_DATABASE_URL / HOTLINE_REDIS_URL when set (else embedded servers) and
-databases of its own, dropped after. One and ten million orders take about 10 GB of disk
-and about 15 minutes on two cores. Targets: order search p95 <= 100 ms at 10 million
-orders; knowledge search p95 <= 30 ms at 20,000 articles.
+databases of its own, dropped after (the orders' kept with ``--keep``, shared with
+``bench.reports`` and ``bench.exports``: bench/scratch.py). One and ten million orders
+take about 10 GB of disk and an hour or more on two cores. Targets: order search p95
+<= 100 ms at 10 million orders; knowledge search p95 <= 30 ms at 20,000 articles.
 """
 
 from __future__ import annotations
@@ -62,8 +63,8 @@ from zoneinfo import ZoneInfo
 
 import asyncpg
 
-from bench.board import CORPUS, ROOT, WORDS, Stopwatch, check_plans, generate_orders, timed_ms
-from bench.scratch import run_on_scratch_database, run_on_scratch_databases
+from bench.board import CORPUS, ROOT, WORDS, Stopwatch, check_plans, load_history, timed_ms
+from bench.scratch import kept_names, run_on_scratch_database, run_on_scratch_databases
 from hotline import db
 from hotline.knowledge import queries as knowledge_queries
 from hotline.knowledge import service as knowledge
@@ -184,12 +185,9 @@ async def ilike_scan_ms(conn: asyncpg.Connection) -> float:
 
 async def prepare_orders(url: str, size: int) -> None:
     clock = Stopwatch()
-    await migrate(url)
+    await load_history(url, size, clock)
     conn = await db.connect(url)
     try:
-        await seed_reference(conn)
-        clock.step(f"generating {size:,} orders")
-        await generate_orders(conn, size, dt.datetime.now(dt.UTC), clock)
         await conn.execute("CHECKPOINT")
         clock.step("CHECKPOINT")
     finally:
@@ -256,7 +254,9 @@ def print_figures(figures: dict[str, float], median_of: str) -> None:
         print(f"  {name:<26} {label:>6} {value:8.1f} ms")
 
 
-def run_orders(sizes: list[int], runs: int, rounds: int, *, measure: bool, trigrams: bool) -> None:
+def run_orders(
+    sizes: list[int], runs: int, rounds: int, *, measure: bool, trigrams: bool, keep: bool
+) -> None:
     async def work(every: list[Settings]) -> None:
         urls = {size: database_url(s) for size, s in zip(sizes, every, strict=True)}
         for size, url in urls.items():
@@ -267,7 +267,7 @@ def run_orders(sizes: list[int], runs: int, rounds: int, *, measure: bool, trigr
             print(f"words against trigrams, {sizes[0]:,} orders:")
             await compare(urls[sizes[0]], max(10, runs // 10))
 
-    run_on_scratch_databases(len(sizes), work)
+    run_on_scratch_databases(len(sizes), work, kept=kept_names(sizes) if keep else None)
 
 
 # ---------------------------------------------------------------- words against trigrams
@@ -469,6 +469,9 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=200)
     parser.add_argument("--rounds", type=int, default=4)
     parser.add_argument("--articles", type=int, default=20_000)
+    parser.add_argument(
+        "--keep", action="store_true", help="keep the loaded orders (bench/scratch.py)"
+    )
     args = parser.parse_args()
     if args.only in (None, "knowledge"):
         run_knowledge(args.articles, args.runs)
@@ -482,6 +485,7 @@ def main() -> None:
             args.rounds,
             measure=args.only != "compare",
             trigrams=args.only != "orders",
+            keep=args.keep,
         )
 
 

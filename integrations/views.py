@@ -1,10 +1,11 @@
 """The integrations' HTTP views: Twilio's webhooks and the calls API, Open311 and the
 public report form, enterprise webhook subscriptions, the public service guide, the
-status notifications' settings, the progress lookup."""
+status notifications' settings, the progress lookup, the exchange with platforms."""
 
 from __future__ import annotations
 
 from integrations.enterprise_webhooks import views as enterprise_webhooks
+from integrations.exchange import views as exchange
 from integrations.guide import views as guide
 from integrations.notifications import views as notifications
 from integrations.open311 import views as open311
@@ -23,4 +24,5 @@ def register(api: Api) -> None:
         guide.routes,
         notifications.routes,
         tracking.routes,
+        exchange.routes,
     )

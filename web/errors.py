@@ -49,6 +49,12 @@ _STATUS: list[tuple[type[DomainError], int]] = [
     (InvalidInput, 422),
 ]
 
+
+def status_of(exc: DomainError) -> int:
+    """The HTTP status a domain error is answered with."""
+    return next((s for cls, s in _STATUS if isinstance(exc, cls)), 400)
+
+
 _HTTP_CODES = {
     400: "bad_request",
     401: "not_authenticated",
@@ -113,8 +119,7 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         response.headers["Retry-After"] = str(exc.retry_after)
         return response
     except DomainError as exc:
-        status = next((s for cls, s in _STATUS if isinstance(exc, cls)), 400)
-        return _domain_error_response(request, status, exc)
+        return _domain_error_response(request, status_of(exc), exc)
     except BadRequest as exc:
         return error_response(request, 400, exc.code, exc.template, **exc.values)
     except ValidationError as exc:

@@ -15,6 +15,8 @@ from hotline.settings import Settings
 from hotline.suggest.runs import training_source
 from integrations.enterprise_webhooks import handlers as webhook_handlers
 from integrations.enterprise_webhooks.delivery import webhook_source
+from integrations.exchange.delivery import exchange_source
+from integrations.exchange.feed import exchange_chore
 from integrations.notifications import service as notifications
 from integrations.telephony import intake
 from integrations.telephony.jobs import outbound_source
@@ -50,6 +52,7 @@ def relay_sources() -> tuple[Source, ...]:
     return (
         *CORE_SOURCES,
         webhook_source,
+        exchange_source,
         outbound_source,
         callback_source,
         training_source,
@@ -59,5 +62,6 @@ def relay_sources() -> tuple[Source, ...]:
 
 
 def relay_chores(settings: Settings) -> tuple[Chore, ...]:
-    """The core's chores and the packages': exports' files removed after their day."""
-    return (*CORE_CHORES, expiry_chore(settings))
+    """The core's chores and the packages': exports' files removed after their day, the
+    exchanged orders' events turned into their platforms' messages."""
+    return (*CORE_CHORES, expiry_chore(settings), exchange_chore())

@@ -29,6 +29,7 @@ class Status(StrEnum):
     REOPENED = "reopened"  # an unsatisfied callback: redone by the rules of redo
     MERGED = "merged"  # a duplicate folded into its parent order
     CANCELLED = "cancelled"
+    TRANSFERRED = "transferred"  # 转办: passed to another platform (12345), closed here
 
 
 S = Status
@@ -67,6 +68,12 @@ TRANSITIONS: dict[str, tuple[frozenset[Status], Status]] = {
         S.MERGED,
     ),
     "cancel": (frozenset({S.DRAFT, S.REGISTERED, S.ESCALATED}), S.CANCELLED),
+    # Not this hotline's business: passed to the platform that handles it (or, for an
+    # order received from a platform, given back to it), before or instead of a unit.
+    "transfer": (
+        frozenset({S.DRAFT, S.REGISTERED, S.RETURNED, S.ESCALATED, S.REOPENED}),
+        S.TRANSFERRED,
+    ),
 }
 
 ORDER_REGISTERED = "order.registered"
@@ -120,7 +127,7 @@ def redo_by_same_unit(redo_count: int, unit: int | None) -> bool:
 
 
 # Statuses in which no clock runs and no one has work to do.
-FINAL: frozenset[Status] = frozenset({S.CLOSED, S.MERGED, S.CANCELLED})
+FINAL: frozenset[Status] = frozenset({S.CLOSED, S.MERGED, S.CANCELLED, S.TRANSFERRED})
 # Not final, but the resolution clock has stopped: the work was done.
 DONE: frozenset[Status] = frozenset({S.RESOLVED_ON_CALL, S.COMPLETED, S.CALLBACK})
 # Someone still has work to do on it: the supervisors' open, due-soon and overdue orders.

@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 
 from hotline.vocabulary import RenamedFields, renamed
 
-Channel = Literal["voice", "sms", "web", "wechat", "open311", "enterprise", "agent"]
+Channel = Literal["voice", "sms", "web", "wechat", "open311", "enterprise", "agent", "12345"]
 Kind = Literal["consultation", "repair", "complaint", "suggestion", "praise", "request"]
 Priority = Literal["normal", "urgent"]
 TRIED_ELSEWHERE_MAX = 2000

@@ -134,8 +134,13 @@ async def do_register_order(
     new: NewOrder,
     calendar: WorkingCalendar,
     now: dt.datetime,
+    *,
+    due_by: Mapping[str, dt.datetime] | None = None,
 ) -> Registration:
-    """受理: the order, its first event, its clocks and an outbox row, in one transaction."""
+    """受理: the order, its first event, its clocks and an outbox row, in one transaction.
+
+    ``due_by``: moments a clock must run out by at the latest (an order received from
+    another platform keeps that platform's limits where they are the stricter)."""
     check_can_register(actor)
     if new.client_request_id and actor.user_id is not None:
         await queries.lock_client_request(conn, actor.user_id, new.client_request_id)
@@ -150,6 +155,9 @@ async def do_register_order(
         )
     item, phone = await check_new_order(conn, new)
     due = clock_dues(item, new.priority, calendar, now)
+    for clock, latest in (due_by or {}).items():
+        if clock in due:
+            due[clock] = min(due[clock], latest)
     order = await _insert_new(
         conn,
         actor,

@@ -56,6 +56,7 @@ class Outcome:
     error: str
     duration_ms: int
     final: bool = False  # retrying cannot help (the destination is refused)
+    answer: bytes = b""  # the start of a 2xx answer's body, when asked for
 
 
 def next_state(outcome: Outcome, tries: int) -> tuple[str, dt.timedelta | None]:
@@ -85,8 +86,10 @@ async def post(
     time_limit: float,
     allow_private: bool,
     ports: PortRanges,
+    answer_bytes: int = 0,
 ) -> Outcome:
-    """POST ``body`` to ``url`` once, to an allowed destination only.
+    """POST ``body`` to ``url`` once, to an allowed destination only; keeps up to
+    ``answer_bytes`` of a 2xx answer (a platform's acknowledgement).
 
     Never follows a redirect (its target could be internal). Never raises for a refused
     destination, a failed connection or a timeout: the outcome says what happened."""
@@ -107,9 +110,10 @@ async def post(
                 url, data=body, headers={"User-Agent": USER_AGENT, **headers}, allow_redirects=False
             ) as response,
         ):
-            excerpt = (
-                b"" if response.status < 300 else await response.content.read(BODY_EXCERPT_BYTES)
-            )
+            if response.status < 300:
+                answer = await _read_up_to(response.content, answer_bytes)
+                return Outcome(response.status, "", _ms_since(started), answer=answer)
+            excerpt = await _read_up_to(response.content, BODY_EXCERPT_BYTES)
             return Outcome(response.status, excerpt.decode("utf-8", "replace"), _ms_since(started))
     except TimeoutError:
         return Outcome(None, f"no answer within {time_limit:g} s", _ms_since(started))
@@ -117,6 +121,18 @@ async def post(
         return Outcome(None, _describe(exc), _ms_since(started))
     finally:
         await resolver.close()
+
+
+async def _read_up_to(stream: aiohttp.StreamReader, size: int) -> bytes:
+    """The first ``size`` bytes of a body, or all of a shorter one (a single ``read``
+    gives what has arrived so far)."""
+    data = b""
+    while len(data) < size:
+        chunk = await stream.read(size - len(data))
+        if not chunk:
+            break
+        data += chunk
+    return data
 
 
 def _ms_since(started: float) -> int:

@@ -35,7 +35,7 @@ DISPATCH_CREATED = "dispatch.created"
 # The outbound effect keys of notices start with this (``notify:{kind}:{subject}``);
 # the outbound job tells ``on_outbound_outcome`` how each went.
 KEY_PREFIX = "notify"
-CHANNELS = ("default", "voice", "sms", "web", "wechat", "open311", "enterprise", "agent")
+CHANNELS = ("default", "voice", "sms", "web", "wechat", "open311", "enterprise", "agent", "12345")
 
 
 def effect_key(kind: Kind, subject: str) -> str:

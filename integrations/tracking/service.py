@@ -65,6 +65,10 @@ STATUS_WORDS: dict[str, tuple[str, str]] = {
     S.REOPENED: ("重新办理中", "reopened"),
     S.MERGED: ("已并入同一问题的工单", "merged into a report of the same problem"),
     S.CANCELLED: ("已撤销", "cancelled"),
+    S.TRANSFERRED: (
+        "已转交 12345 等对口平台办理",
+        "passed to the 12345 platform (or the body responsible)",
+    ),
 }
 
 FollowUpKind = Literal["more_info", "persists"]
@@ -151,6 +155,7 @@ WORDS: dict[Language, dict[str, str]] = {
         "reopened": "重新办理",
         "merged": "并入同一问题的工单",
         "cancelled": "撤销",
+        "transferred": "已转交 12345 等对口平台办理",
         "follow_up_more_info": "您补充了情况",
         "follow_up_persists": "您反映问题仍未解决",
         "sign_for_due": "承办单位应于 {due} 前签收",
@@ -177,6 +182,7 @@ WORDS: dict[Language, dict[str, str]] = {
         "reopened": "Reopened",
         "merged": "Merged into a report of the same problem",
         "cancelled": "Cancelled",
+        "transferred": "Passed to the 12345 platform (or the body responsible)",
         "follow_up_more_info": "You added information",
         "follow_up_persists": "You said the problem persists",
         "sign_for_due": "The unit must sign for it by {due}",
@@ -211,6 +217,7 @@ _ENTRY_KINDS = {
     "order.reopen": "reopened",
     "order.merge": "merged",
     "order.cancel": "cancelled",
+    "order.transfer": "transferred",
     "citizen.follow_up": "follow_up",
 }
 

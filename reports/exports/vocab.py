@@ -24,6 +24,7 @@ LABELS: dict[str, dict[str, Name]] = {
         "reopened": Name("重新办理", "Reopened"),
         "merged": Name("已合并", "Merged"),
         "cancelled": Name("已取消", "Cancelled"),
+        "transferred": Name("已转办", "Transferred"),
     },
     "channel": {
         "voice": Name("电话", "Phone"),
@@ -33,6 +34,7 @@ LABELS: dict[str, dict[str, Name]] = {
         "open311": Name("Open311", "Open311"),
         "enterprise": Name("企业系统", "Enterprise system"),
         "agent": Name("坐席", "Agent"),
+        "12345": Name("12345 平台", "12345 platform"),
     },
     "kind": {
         "consultation": Name("咨询", "Consultation"),

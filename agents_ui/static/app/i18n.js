@@ -73,6 +73,7 @@ const zh = {
     reopened: "重新办理",
     merged: "已合并",
     cancelled: "已取消",
+    transferred: "已转办",
   },
   dispatchState: {
     pending: "待签收",
@@ -98,6 +99,7 @@ const zh = {
     open311: "Open311",
     enterprise: "企业系统",
     agent: "坐席",
+    12345: "12345 平台",
   },
   priority: { normal: "一般", urgent: "紧急" },
   domain: { water: "供水", gas: "燃气", heating: "供热", billing: "缴费", general: "综合" },
@@ -1492,6 +1494,7 @@ const en = {
     reopened: "Reopened",
     merged: "Merged",
     cancelled: "Cancelled",
+    transferred: "Transferred",
   },
   dispatchState: {
     pending: "To sign for",
@@ -1517,6 +1520,7 @@ const en = {
     open311: "Open311",
     enterprise: "Enterprise system",
     agent: "Agent",
+    12345: "12345 platform",
   },
   priority: { normal: "Normal", urgent: "Urgent" },
   domain: { water: "Water", gas: "Gas", heating: "Heating", billing: "Billing", general: "General" },

@@ -31,10 +31,10 @@ export const CALL_TAKER_ROLES = ["agent", "supervisor"];
 // hotline/orders/lifecycle.py `Status`, in the order an order usually passes them.
 export const ORDER_STATUSES = [
   "draft", "registered", "resolved_on_call", "dispatching", "dispatched", "returned", "escalated",
-  "in_progress", "completed", "callback", "closed", "reopened", "merged", "cancelled",
+  "in_progress", "completed", "callback", "closed", "reopened", "merged", "cancelled", "transferred",
 ];
 // hotline/orders/models.py `Channel`.
-export const CHANNELS = ["voice", "sms", "web", "wechat", "open311", "enterprise", "agent"];
+export const CHANNELS = ["voice", "sms", "web", "wechat", "open311", "enterprise", "agent", "12345"];
 // The order search's callback outcome (GET /api/v1/orders `rating`; none: no outcome yet).
 export const CALLBACK_RATINGS = ["good", "bad", "unreachable", "none"];
 // The knowledge base (hotline/migrations/0036_knowledge.sql): an article's kind and a

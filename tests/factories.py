@@ -44,6 +44,19 @@ def unique(prefix: str) -> str:
     return f"{prefix}{next(_serial)}"
 
 
+_majors_given: set[str] = set()
+
+
+async def free_major_class(db: asyncpg.Pool | asyncpg.Connection) -> str:
+    """A GB/T 39666 major class code (``XX0000``) that no row uses and no test of this
+    run was given: the session's tests share one database, the demo's codes among them."""
+    rows = await db.fetch("SELECT DISTINCT left(code, 2) AS major FROM classification_codes")
+    used = {r["major"] for r in rows} | _majors_given
+    major = next(f"{n:02d}" for n in range(99, 9, -1) if f"{n:02d}" not in used)
+    _majors_given.add(major)
+    return major + "0000"
+
+
 async def make_user(
     conn: asyncpg.Connection,
     role: str = "agent",

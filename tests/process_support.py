@@ -23,7 +23,7 @@ from hotline import db
 from hotline.migrate import MIGRATIONS_DIR, migrate
 from hotline.settings import Settings
 from testkit.local_server import free_port
-from wiring.seed import seed_reference, seed_roads
+from wiring.seed import seed_classifications, seed_reference, seed_roads
 
 # The Origin every web process of a deployment accepts (they sit behind one proxy).
 PUBLIC_URL = "http://hotline.test"
@@ -37,6 +37,7 @@ async def new_database(fresh_database: Callable[[str], Awaitable[str]], label: s
     try:
         await seed_reference(conn)
         await seed_roads(conn)
+        await seed_classifications(conn)
     finally:
         await conn.close()
     return url

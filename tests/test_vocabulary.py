@@ -15,7 +15,7 @@ from aiohttp.test_utils import TestServer
 from hotline.orders.models import NewDraft
 from hotline.orders.service import do_register_draft
 from hotline.settings import Settings
-from tests.factories import unique
+from tests.factories import free_major_class, unique
 from tests.routing_support import Desk, desk, enterprise_ids, open_desks, settle
 from tests.test_rankings import two_weeks
 from web.keys import API
@@ -77,6 +77,8 @@ SAME_RESOURCE: dict[tuple[str, str], set[str]] = {
     ("put", "/api/v1/agents/me/status"): set(),
     # Administration (tests below).
     ("patch", "/api/v1/admin/users/{user_id}"): set(),
+    ("post", "/api/v1/admin/classifications"): set(),
+    ("put", "/api/v1/admin/classifications/{code}"): set(),
     # A notice answers its units with their rank and value (unit_list), its orders
     # with theirs.
     ("patch", "/api/v1/notices/{notice_id}"): {"units"},
@@ -123,6 +125,8 @@ ANSWERS_ANOTHER = {
     # A day entered answers the year it is in, with the year's check.
     ("put", "/api/v1/admin/calendar/{year}/days/{day}"),
     ("post", "/api/v1/admin/calendar/{year}/import"),
+    # A classification file answers what it added and renamed.
+    ("post", "/api/v1/admin/classifications/import"),
     ("post", "/api/v1/admin/enterprises/{enterprise_id}/api-keys"),
     ("post", "/api/v1/admin/users/{user_id}/password"),
     ("post", "/api/v1/notices"),
@@ -390,6 +394,8 @@ async def test_what_a_request_names_its_answer_names_alike(
 
 ADMINISTRATION = [
     ("patch", "/api/v1/admin/users/{user_id}"),
+    ("post", "/api/v1/admin/classifications"),
+    ("put", "/api/v1/admin/classifications/{code}"),
     ("patch", "/api/v1/notices/{notice_id}"),
 ]
 
@@ -398,14 +404,17 @@ async def test_the_administrations_bodies_name_what_they_answer(
     server: TestServer, pool: asyncpg.Pool, document: dict[str, Any]
 ) -> None:
     """The same for the administrators' and supervisors' writes: a user of the test's own,
-    and a draft notice of the rankings' own week (a draft reaches no unit)."""
+    a classification code of a major class no other test uses, and a draft notice of the
+    rankings' own week (a draft reaches no unit)."""
     answered: dict[tuple[str, str], dict[str, Any]] = {}
     url = str(server.make_url("/"))
     admin, supervisor = await desk(url, pool, "admin"), await desk(url, pool, "supervisor")
     try:
 
-        async def call(who: Desk, method: str, template: str, path: str, body: Any) -> Any:
-            answered[(method, template)] = await send(who, method.upper(), path, body)
+        async def call(
+            who: Desk, method: str, template: str, path: str, body: Any, status: int = 200
+        ) -> Any:
+            answered[(method, template)] = await send(who, method.upper(), path, body, status)
             return answered[(method, template)]
 
         made = await send(
@@ -427,6 +436,17 @@ async def test_the_administrations_bodies_name_what_they_answer(
             "/api/v1/admin/users/{user_id}",
             f"/api/v1/admin/users/{made['user']['id']}",
             {"display_name": "话务员甲"},
+        )
+        major = await free_major_class(pool)
+        code = {"code": major, "name_zh": "词汇测试", "name_en": "Vocabulary"}
+        classifications = "/api/v1/admin/classifications"
+        await call(admin, "post", classifications, classifications, code, 201)
+        await call(
+            admin,
+            "put",
+            "/api/v1/admin/classifications/{code}",
+            f"/api/v1/admin/classifications/{major}",
+            {"name_zh": "词汇测试甲", "name_en": "Vocabulary A"},
         )
         await two_weeks(pool)  # units ranked in the rankings' own week
         notice = await send(

@@ -38,6 +38,7 @@ from wiring import backup as backups
 from wiring.jobs import install_job_context, job_context
 from wiring.seed import (
     database_is_empty,
+    seed_classifications,
     seed_demo_users,
     seed_knowledge,
     seed_reference,
@@ -67,6 +68,7 @@ async def _prepare_database(settings: Settings, *, demo_users: bool) -> None:
             counts = await seed_reference(conn)
             log.info("loaded reference data: %s", counts)
             log.info("loaded the seed road list: %d names", await seed_roads(conn))
+            log.info("loaded demo classification codes: %d", await seed_classifications(conn))
             log.info("loaded demo routing: %s", await seed_routing(conn, utcnow()))
             try:
                 knowledge = await seed_knowledge(conn, utcnow(), settings.timezone)
@@ -125,6 +127,7 @@ def cmd_seed(settings: Settings, args: argparse.Namespace) -> int:
             counts = await seed_reference(conn)
             print("reference data:", ", ".join(f"{k} {v}" for k, v in counts.items()))
             print("seed road names:", await seed_roads(conn))
+            print("demo classification codes:", await seed_classifications(conn))
             routing = await seed_routing(conn, utcnow())
             print("demo routing:", ", ".join(f"{k} {v}" for k, v in routing.items()))
             knowledge = await seed_knowledge(conn, utcnow(), settings.timezone)

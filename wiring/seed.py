@@ -144,6 +144,26 @@ async def seed_roads(conn: asyncpg.Connection, directory: Path = CONFIG_DIR) -> 
     return names
 
 
+async def seed_classifications(conn: asyncpg.Connection, directory: Path = CONFIG_DIR) -> int:
+    """The demo's GB/T 39666 codes (``classifications.json``: made up in the standard's
+    shape, not the official table) and each seeded item's class. Codes already there are
+    left as they are and an item already mapped keeps its class, so loading again never
+    overwrites an administrator's official table. Kept apart from ``seed_reference`` for
+    databases migrated only part of the way (no such table)."""
+    config = _load("classifications.json", directory)
+    async with conn.transaction():
+        # By code: a class before what sits in it.
+        for entry in sorted(config["codes"], key=lambda e: e["code"]):
+            await ref.insert_missing_classification(
+                conn, entry["code"], entry["name_zh"], entry["name_en"]
+            )
+        for item_code, code in config["items"].items():
+            item = await ref.get_service_item(conn, item_code)
+            if item is not None and item["classification_code"] is None:
+                await ref.set_item_classification(conn, item_code, code)
+    return len(config["codes"])
+
+
 async def seed_routing(
     conn: asyncpg.Connection, now: dt.datetime, directory: Path = CONFIG_DIR
 ) -> dict[str, int]:

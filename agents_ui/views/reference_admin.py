@@ -1,5 +1,6 @@
 """The administrators' API for reference data: areas, enterprises and their service
-windows, the service catalogue (docs/core.md, "Administering reference data").
+windows, the service catalogue, the GB/T 39666 classification codes (docs/core.md,
+"Administering reference data", "Classification codes (GB/T 39666)").
 
 Each change commits with its record in ``admin_changes`` and is then announced, so every
 web and worker process uses it at once (hotline/reference/versions.py).
@@ -226,7 +227,7 @@ async def create_item(request: web.Request) -> web.Response:
 @routes.route(
     "PUT",
     "/api/v1/admin/service-items/{code}",
-    summary="Change an item's names, kind, domain, limits or keywords"
+    summary="Change an item's names, kind, domain, limits, keywords or classification code"
     " (orders registered before keep their limits)",
     tag=TAG,
     body=admin.ItemChange,
@@ -237,6 +238,75 @@ async def update_item(request: web.Request) -> web.Response:
     return await _change(request, lambda c, a: admin.do_update_item(c, a, _code(request), body))
 
 
+# The GB/T 39666 classification codes
+
+
+@routes.route(
+    "GET",
+    "/api/v1/admin/classifications",
+    summary="Every GB/T 39666 classification code, retired too, by code, with its classes'"
+    " names and how many active service items are mapped to it",
+    tag=TAG,
+    roles=ADMIN,
+)
+async def list_classifications(request: web.Request) -> web.Response:
+    async with request.app[POOL].acquire() as conn:
+        rows = await ref.list_classifications(conn)
+    return json_response({"items": [dict(r) for r in rows]})
+
+
+@routes.route(
+    "POST",
+    "/api/v1/admin/classifications",
+    summary="Add a major, middle or minor class (its class must exist)",
+    tag=TAG,
+    body=admin.ClassificationInput,
+    roles=ADMIN,
+    statuses={201: "created", 409: "`duplicate`: the code is taken"},
+)
+async def create_classification(request: web.Request) -> web.Response:
+    body = await read_body(request, admin.ClassificationInput)
+    return await _change(request, lambda c, a: admin.do_create_classification(c, a, body), 201)
+
+
+@routes.route(
+    "PUT",
+    "/api/v1/admin/classifications/{code}",
+    summary="Rename a classification code",
+    tag=TAG,
+    body=admin.ClassificationChange,
+    roles=ADMIN,
+)
+async def update_classification(request: web.Request) -> web.Response:
+    body = await read_body(request, admin.ClassificationChange)
+    return await _change(
+        request, lambda c, a: admin.do_update_classification(c, a, _code(request), body)
+    )
+
+
+@routes.route(
+    "POST",
+    "/api/v1/admin/classifications/import",
+    summary="Add and rename codes from a CSV file (code,name_zh,name_en), all or none;"
+    " with dry_run only check it",
+    tag=TAG,
+    body=admin.ClassificationImport,
+    roles=ADMIN,
+    statuses={
+        422: "`invalid_classification_file`: the bad lines under `fields` (`rows.N`, N the"
+        " file's line), nothing stored"
+    },
+)
+async def import_classifications(request: web.Request) -> web.Response:
+    actor = require_actor(request)
+    body = await read_body(request, admin.ClassificationImport)
+    async with transaction(request.app[POOL]) as conn:
+        result = await admin.do_import_classifications(conn, actor, body)
+    if not body.dry_run:
+        await versions.announce(request.app[REDIS], "reference")
+    return json_response(result)
+
+
 # Retiring and bringing back: the same two operations for each kind of row (an
 # enterprise's retirement, which can move its rules, is above).
 
@@ -245,10 +315,16 @@ _PATHS: dict[admin.Entity, str] = {
     "window": "windows",
     "service_item": "service-items",
     "enterprise": "enterprises",
+    "classification": "classifications",
 }
 _IN_USE = {
     "area": "`area_in_use`: open orders, active streets, windows or routing rules need it",
     "service_item": "`item_in_use`: open orders are of this item",
+    "classification": "`classification_in_use`: active service items are mapped to it or to"
+    " a class in it (named in the message), or active classes sit in it",
+}
+_ENABLE_REFUSED = {
+    "classification": "`classification_parent_retired`: the class it sits in is retired",
 }
 
 
@@ -271,6 +347,7 @@ for _entity, _path in _PATHS.items():
         summary=f"Bring a retired {_entity.replace('_', ' ')} back",
         tag=TAG,
         roles=ADMIN,
+        statuses={409: _ENABLE_REFUSED[_entity]} if _entity in _ENABLE_REFUSED else None,
     )(_set_active(_entity, True))
     if _entity != "enterprise":
         routes.route(

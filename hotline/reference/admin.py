@@ -1,5 +1,6 @@
 """Administrators keep the reference data: areas, enterprises and their service windows,
-the service catalogue (docs/core.md, "Administering reference data").
+the service catalogue, the GB/T 39666 classification codes (docs/core.md, "Administering
+reference data", "Classification codes (GB/T 39666)").
 
 Each change is one transaction that writes the row (the seeding upserts: one shape for a
 file and for a person), records it in ``admin_changes`` and, through the tables'
@@ -12,7 +13,10 @@ moves a running order's deadlines.
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
+import re
 from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any, Literal
@@ -20,7 +24,7 @@ from typing import Any, Literal
 import asyncpg
 from pydantic import BaseModel, ConfigDict, Field
 
-from hotline import audit
+from hotline import audit, i18n
 from hotline.errors import Conflict, InvalidInput, NotFound
 from hotline.reference import queries
 from hotline.users.models import Actor
@@ -98,24 +102,55 @@ class ItemChange(_Input):
     visit_after_bad_rating: bool | None = Field(
         default=None, description="上门回访 after an unsatisfied callback; unset: on for repairs"
     )
+    classification_code: str | None = Field(
+        default=None,
+        pattern=r"^[0-9]{6}$",
+        description="the GB/T 39666 middle or minor class the item is exchanged under;"
+        " unset: kept (none for a new item), null: none",
+    )
 
 
 class ItemInput(ItemChange):
     code: str = Code
 
 
-Entity = Literal["area", "enterprise", "window", "service_item"]
+class ClassificationChange(_Input):
+    name_zh: str = Name
+    name_en: str = Field(default="", max_length=100)
+
+
+class ClassificationInput(ClassificationChange):
+    code: str = Field(
+        pattern=r"^[0-9]{6}$",
+        description="six digits: a major class XX0000, a middle class XXYY00, a minor class"
+        " XXYYZZ; its class (major, then middle) must exist",
+    )
+
+
+class ClassificationImport(_Input):
+    content: str = Field(
+        min_length=1,
+        max_length=900_000,
+        description="the CSV file's text: lines code,name_zh,name_en (UTF-8, with or"
+        " without a BOM; a header line allowed; name_en may be empty)",
+    )
+    dry_run: bool = Field(default=False, description="only check, store nothing")
+
+
+Entity = Literal["area", "enterprise", "window", "service_item", "classification"]
 _TABLES: dict[Entity, str] = {
     "area": "areas",
     "enterprise": "enterprises",
     "window": "service_windows",
     "service_item": "service_items",
+    "classification": "classification_codes",
 }
 _READ = {
     "area": queries.get_area,
     "enterprise": queries.get_enterprise_by_code,
     "window": queries.get_window,
     "service_item": queries.get_service_item,
+    "classification": queries.get_classification,
 }
 
 
@@ -167,7 +202,7 @@ def _missing(code: str) -> NotFound:
     return NotFound("nothing of this kind has the code {name}", name=code)
 
 
-def _invalid(fields: dict[str, str]) -> None:
+def _invalid(fields: Mapping[str, str | i18n.Text]) -> None:
     if fields:
         raise InvalidInput("the request has invalid fields", fields=fields)
 
@@ -328,10 +363,23 @@ def _item_values(item: ItemChange, before: asyncpg.Record | None) -> dict[str, A
     return values
 
 
+async def _check_item_classification(conn: asyncpg.Connection, code: str | None) -> None:
+    """An item is exchanged under an active middle or minor class: a major class is too
+    broad for the 12345 platform to route by."""
+    if code is None:
+        return
+    row = await queries.get_classification(conn, code)
+    if row is None or not row["active"] or row["level"] == "major":
+        _invalid({"classification_code": "not an active middle or minor class"})
+
+
 async def do_create_item(conn: asyncpg.Connection, actor: Actor, item: ItemInput) -> asyncpg.Record:
     if await queries.get_service_item(conn, item.code) is not None:
         raise _exists(item.code)
+    await _check_item_classification(conn, item.classification_code)
     await queries.upsert_service_item(conn, _item_values(item, None))
+    if item.classification_code is not None:
+        await queries.set_item_classification(conn, item.code, item.classification_code)
     row = await queries.get_service_item(conn, item.code)
     assert row is not None
     await _record(conn, actor, "service_item", item.code, "create", None, row)
@@ -346,8 +394,161 @@ async def do_update_item(
     before = await queries.get_service_item(conn, code)
     if before is None:
         raise _missing(code)
+    # An unset code keeps the item's (clients that predate it do not clear it).
+    classify = "classification_code" in change.model_fields_set
+    if classify:
+        await _check_item_classification(conn, change.classification_code)
     await queries.upsert_service_item(conn, {"code": code, **_item_values(change, before)})
+    if classify:
+        await queries.set_item_classification(conn, code, change.classification_code)
     return await _changed(conn, actor, "service_item", code, "edit", before)
+
+
+# The GB/T 39666 classification: six digits, two each for the major (大类), middle (中类)
+# and minor (小类) class.
+
+_SIX_DIGITS = re.compile(r"[0-9]{6}")
+
+
+def parent_of(code: str) -> str | None:
+    """The class a code sits in: a minor's middle class, a middle's major class."""
+    if code.endswith("0000"):
+        return None
+    return code[:2] + "0000" if code.endswith("00") else code[:4] + "00"
+
+
+def _code_problem(code: str) -> i18n.Text | None:
+    """What is wrong with a code's shape (the table's check, said to a person)."""
+    if not _SIX_DIGITS.fullmatch(code):
+        return i18n.Text("a code is six digits")
+    if code.startswith("00"):
+        return i18n.Text("no major class is 00")
+    if code[2:4] == "00" and code[4:] != "00":
+        return i18n.Text("a minor class sits in a middle class: its middle digits are not 00")
+    return None
+
+
+async def do_create_classification(
+    conn: asyncpg.Connection, actor: Actor, body: ClassificationInput
+) -> asyncpg.Record:
+    problem = _code_problem(body.code)
+    if problem:
+        _invalid({"code": problem})
+    if await queries.get_classification(conn, body.code) is not None:
+        raise _exists(body.code)
+    parent = parent_of(body.code)
+    if parent is not None:
+        row = await queries.get_classification(conn, parent)
+        if row is None or not row["active"]:
+            _invalid({"code": i18n.Text("its class {parent} is unknown or retired", parent=parent)})
+    await queries.upsert_classification(conn, body.code, body.name_zh, body.name_en)
+    row = await queries.get_classification(conn, body.code)
+    assert row is not None
+    await _record(conn, actor, "classification", body.code, "create", None, row)
+    return row
+
+
+async def do_update_classification(
+    conn: asyncpg.Connection, actor: Actor, code: str, change: ClassificationChange
+) -> asyncpg.Record:
+    before = await queries.get_classification(conn, code)
+    if before is None:
+        raise _missing(code)
+    await queries.upsert_classification(conn, code, change.name_zh, change.name_en)
+    return await _changed(conn, actor, "classification", code, "edit", before)
+
+
+_HEADER = ["code", "name_zh", "name_en"]
+# At most this many bad rows are named in a refusal (a wrong file can have thousands).
+_ROW_ERRORS = 50
+
+
+def read_classifications(
+    content: str,
+) -> tuple[dict[str, tuple[int, str, str]], dict[str, i18n.Text]]:
+    """The codes of a CSV file (``code,name_zh,name_en``; a BOM, a header line and blank
+    lines allowed) with their line and names, and what is wrong with each bad line
+    (``rows.N``, N the file's line number)."""
+    found: dict[str, tuple[int, str, str]] = {}
+    errors: dict[str, i18n.Text] = {}
+    lines = csv.reader(io.StringIO(content.removeprefix("\ufeff")))
+    for number, row in enumerate(lines, start=1):
+        cells = [cell.strip() for cell in row]
+        if not any(cells) or [c.lower() for c in cells[:3]] == _HEADER[: len(cells[:3])]:
+            continue
+        code = cells[0]
+        # A spreadsheet drops a major class's leading zero (010000 → 10000).
+        if len(code) == 5 and code.isdigit():
+            code = "0" + code
+        problem = None
+        if len(cells) not in (2, 3):
+            problem = i18n.Text("expected code,name_zh,name_en")
+        elif _code_problem(code):
+            problem = _code_problem(code)
+        elif not cells[1] or len(cells[1]) > 100 or (len(cells) == 3 and len(cells[2]) > 100):
+            problem = i18n.Text("a name is 1 to 100 characters (name_en may be empty)")
+        elif code in found:
+            problem = i18n.Text("{code} is on line {line} already", code=code, line=found[code][0])
+        if problem is not None:
+            errors[f"rows.{number}"] = problem
+            continue
+        found[code] = (number, cells[1], cells[2] if len(cells) == 3 else "")
+    return found, errors
+
+
+def _refuse_rows(errors: dict[str, i18n.Text]) -> None:
+    """Every bad line (the first ``_ROW_ERRORS``, in the file's order), or nothing."""
+    if errors:
+        lines = sorted(errors, key=lambda name: int(name.split(".")[1]))
+        raise InvalidInput(
+            "the classification file has {count} bad lines; nothing was imported",
+            code="invalid_classification_file",
+            fields={name: errors[name] for name in lines[:_ROW_ERRORS]},
+            count=len(errors),
+        )
+
+
+async def do_import_classifications(
+    conn: asyncpg.Connection, actor: Actor, body: ClassificationImport
+) -> dict[str, Any]:
+    """Upserts a file's codes, all or none: new codes are added active, known ones take
+    the file's names and keep their state; a code's class must be in the file or the
+    table. Each code added or renamed is recorded (action ``import``)."""
+    rows, errors = read_classifications(body.content)
+    if not rows and not errors:
+        raise InvalidInput(
+            "the file has no codes",
+            code="invalid_classification_file",
+            fields={"content": "the file has no codes"},
+        )
+    wanted = sorted({*rows, *(p for p in map(parent_of, rows) if p)})
+    known = {r["code"]: r for r in await queries.classification_codes(conn, wanted)}
+    for code, (line, _, _) in rows.items():
+        parent = parent_of(code)
+        if parent is not None and parent not in rows and parent not in known:
+            errors[f"rows.{line}"] = i18n.Text(
+                "its class {parent} is neither in the file nor known", parent=parent
+            )
+    _refuse_rows(errors)
+    created = [c for c in sorted(rows) if c not in known]
+    updated = [
+        c
+        for c in sorted(rows)
+        if c in known and (known[c]["name_zh"], known[c]["name_en"]) != rows[c][1:]
+    ]
+    if not body.dry_run:
+        # By code: a class before what sits in it, as the table's reference needs.
+        for code in sorted({*created, *updated}):
+            await queries.upsert_classification(conn, code, *rows[code][1:])
+        for after in await queries.classification_codes(conn, [*created, *updated]):
+            before = known.get(after["code"])
+            await _record(conn, actor, "classification", after["code"], "import", before, after)
+    return {
+        "created": created,
+        "updated": updated,
+        "unchanged": len(rows) - len(created) - len(updated),
+        "dry_run": body.dry_run,
+    }
 
 
 # Retiring and bringing back
@@ -371,6 +572,21 @@ async def _in_use(conn: asyncpg.Connection, entity: Entity, row: asyncpg.Record)
                 " {windows} active service windows and {rules} active routing rules",
                 code="area_in_use",
                 **dict(use),
+            )
+    elif entity == "classification":
+        use = await queries.classification_in_use(conn, row["code"])
+        if use["items"]:
+            raise InUse(
+                "active service items are exchanged under this class or a class in it:"
+                " {items}; map them to another class first",
+                code="classification_in_use",
+                items=", ".join(use["items"]),
+            )
+        if use["classes"]:
+            raise InUse(
+                "{classes} active classes sit in this class; retire them first",
+                code="classification_in_use",
+                classes=use["classes"],
             )
     elif entity == "enterprise":
         use = await queries.enterprise_in_use(conn, int(row["id"]))
@@ -396,5 +612,13 @@ async def do_set_active(
         return before
     if not active:
         await _in_use(conn, entity, before)
+    elif entity == "classification" and before["parent_code"] is not None:
+        parent = await queries.get_classification(conn, before["parent_code"])
+        if parent is not None and not parent["active"]:
+            raise Conflict(
+                "its class {parent} is retired; bring that back first",
+                code="classification_parent_retired",
+                parent=before["parent_code"],
+            )
     await queries.set_active(conn, _TABLES[entity], code, active)
     return await _changed(conn, actor, entity, code, "enable" if active else "disable", before)

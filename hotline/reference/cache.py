@@ -1,4 +1,5 @@
-"""Hotlines, service items, areas and enterprises, kept in each process.
+"""Hotlines, service items, areas, enterprises and the GB/T 39666 classification codes,
+kept in each process.
 
 They change rarely and are read on every registration and routing decision; reading
 them again for each order cost more round trips than the rest of the work. A change is
@@ -8,10 +9,14 @@ seen as soon as its announcement reaches the process, and at the latest after
 database, so nothing that was just created is refused; rows are never deleted, only
 retired. What is kept is kept per database: a process that works on several (a test
 run, a command) never mixes them.
+
+The classification codes are loaded on their first use after each reload, not with the
+rest: most processes never ask for them, and registration stays one read per table.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 import asyncpg
@@ -27,6 +32,11 @@ class _Tables:
     items: dict[str, asyncpg.Record] = field(default_factory=dict)
     areas: dict[str, asyncpg.Record] = field(default_factory=dict)
     enterprises: dict[int, asyncpg.Record] = field(default_factory=dict)
+    # Each code with its classes' names; None until first asked for.
+    classifications: dict[str, asyncpg.Record] | None = None
+
+
+_CODE = re.compile(r"[0-9]{6}")
 
 
 class ReferenceCache:
@@ -82,5 +92,47 @@ class ReferenceCache:
         enterprises = (await self._fresh(conn)).enterprises
         return {i: enterprises[i] for i in ids if i in enterprises}
 
+    async def _classifications(self, conn: asyncpg.Connection) -> dict[str, asyncpg.Record]:
+        tables = await self._fresh(conn)
+        if tables.classifications is None:
+            rows = await queries.list_classifications(conn)
+            tables.classifications = {r["code"]: r for r in rows}
+        return tables.classifications
+
+    async def classification_of_item(
+        self, conn: asyncpg.Connection, item_code: str
+    ) -> asyncpg.Record | None:
+        """The GB/T 39666 class service item ``item_code`` is exchanged under: its code,
+        level and names with those of its major, middle and minor class (``major_code``,
+        ``major_name_zh`` … ``minor_name_en``; a middle class has no minor); None for an
+        unknown or unmapped item."""
+        item = await self.item(conn, item_code)
+        code = item["classification_code"] if item is not None else None
+        if code is None:
+            return None
+        found = (await self._classifications(conn)).get(code)
+        return found or await queries.classification_path(conn, code)
+
+    async def items_for_classification(self, conn: asyncpg.Connection, code: str) -> list[str]:
+        """The active service items an order of class ``code`` (from the 12345 platform)
+        can be registered as, in the catalogue's order: those mapped to the code itself;
+        else those mapped under its middle class; else under its major class. The code
+        need not be in the table (the platform may use codes not loaded here)."""
+        if not _CODE.fullmatch(code):
+            return []
+        items = [
+            (r["code"], r["classification_code"])
+            for r in (await self._fresh(conn)).items.values()
+            if r["active"] and r["classification_code"] is not None
+        ]
+        for prefix in (code, code[:4], code[:2]):
+            found = [item for item, mapped in items if mapped.startswith(prefix)]
+            if found:
+                return found
+        return []
+
 
 reference = ReferenceCache()
+# The lookups other packages call (the 12345 exchange), on the process's cache.
+classification_of_item = reference.classification_of_item
+items_for_classification = reference.items_for_classification

@@ -237,6 +237,7 @@ RETIRABLE = {
     "enterprises": "code",
     "service_windows": "code",
     "service_items": "code",
+    "classification_codes": "code",
 }
 
 
@@ -286,4 +287,117 @@ async def enterprise_in_use(conn: asyncpg.Connection, enterprise_id: int) -> asy
               AND ($1 = ANY (r.candidates) OR $1 = ANY (r.assisting))) AS rules
         """,
         enterprise_id,
+    )
+
+
+# The national classification of hotline services, GB/T 39666 (migration 0052).
+
+# A code with the names of the classes it sits in: its major class, its middle class (a
+# middle or minor code) and itself.
+_CLASSIFICATION_PATH = """
+    SELECT c.code, c.level, c.parent_code, c.name_zh, c.name_en, c.active,
+           c.created_at, c.updated_at,
+           major.code AS major_code, major.name_zh AS major_name_zh,
+           major.name_en AS major_name_en,
+           middle.code AS middle_code, middle.name_zh AS middle_name_zh,
+           middle.name_en AS middle_name_en,
+           minor.code AS minor_code, minor.name_zh AS minor_name_zh,
+           minor.name_en AS minor_name_en
+      FROM classification_codes c
+      JOIN classification_codes major ON major.code = left(c.code, 2) || '0000'
+      LEFT JOIN classification_codes middle
+             ON c.level <> 'major' AND middle.code = left(c.code, 4) || '00'
+      LEFT JOIN classification_codes minor ON c.level = 'minor' AND minor.code = c.code
+"""
+
+
+async def list_classifications(conn: asyncpg.Connection) -> list[asyncpg.Record]:
+    """Every code, retired too, by code (a class before what sits in it), with the names
+    of its classes and how many active service items are mapped to it."""
+    return await conn.fetch(
+        f"""
+        SELECT p.*, (SELECT count(*) FROM service_items i
+                      WHERE i.classification_code = p.code AND i.active) AS items
+          FROM ({_CLASSIFICATION_PATH}) p
+         ORDER BY p.code
+        """
+    )
+
+
+async def classification_path(conn: asyncpg.Connection, code: str) -> asyncpg.Record | None:
+    """One code with the names of its classes."""
+    return await conn.fetchrow(_CLASSIFICATION_PATH + " WHERE c.code = $1", code)
+
+
+async def get_classification(conn: asyncpg.Connection, code: str) -> asyncpg.Record | None:
+    return await conn.fetchrow("SELECT * FROM classification_codes WHERE code = $1", code)
+
+
+async def classification_codes(conn: asyncpg.Connection, codes: list[str]) -> list[asyncpg.Record]:
+    """The rows of ``codes`` that exist (an import's check and its record)."""
+    return await conn.fetch(
+        "SELECT * FROM classification_codes WHERE code = ANY($1::text[]) ORDER BY code", codes
+    )
+
+
+async def upsert_classification(
+    conn: asyncpg.Connection, code: str, name_zh: str, name_en: str
+) -> None:
+    """A code with its names: new ones active, known ones renamed (their state kept)."""
+    await conn.execute(
+        """
+        INSERT INTO classification_codes (code, name_zh, name_en) VALUES ($1, $2, $3)
+        ON CONFLICT (code) DO UPDATE SET name_zh = EXCLUDED.name_zh,
+            name_en = EXCLUDED.name_en
+         WHERE (classification_codes.name_zh, classification_codes.name_en)
+               IS DISTINCT FROM (EXCLUDED.name_zh, EXCLUDED.name_en)
+        """,
+        code,
+        name_zh,
+        name_en,
+    )
+
+
+async def insert_missing_classification(
+    conn: asyncpg.Connection, code: str, name_zh: str, name_en: str
+) -> None:
+    """A code unless it exists: the demo's set never overwrites an administrator's."""
+    await conn.execute(
+        """
+        INSERT INTO classification_codes (code, name_zh, name_en) VALUES ($1, $2, $3)
+        ON CONFLICT (code) DO NOTHING
+        """,
+        code,
+        name_zh,
+        name_en,
+    )
+
+
+async def set_item_classification(
+    conn: asyncpg.Connection, item_code: str, classification: str | None
+) -> None:
+    await conn.execute(
+        "UPDATE service_items SET classification_code = $2 WHERE code = $1"
+        " AND classification_code IS DISTINCT FROM $2",
+        item_code,
+        classification,
+    )
+
+
+async def classification_in_use(conn: asyncpg.Connection, code: str) -> asyncpg.Record:
+    """What still needs ``code``: the active items mapped to it or to a class under it,
+    and its active sub-classes."""
+    return await conn.fetchrow(
+        """
+        SELECT
+          (SELECT coalesce(array_agg(i.code ORDER BY i.code), '{}') FROM service_items i
+            WHERE i.active AND i.classification_code IN (
+                  SELECT c.code FROM classification_codes c
+                   WHERE c.code = $1 OR c.parent_code = $1
+                      OR c.parent_code IN (SELECT code FROM classification_codes
+                                            WHERE parent_code = $1))) AS items,
+          (SELECT count(*) FROM classification_codes c
+            WHERE c.parent_code = $1 AND c.active) AS classes
+        """,
+        code,
     )

@@ -138,7 +138,8 @@ def message_of(row: asyncpg.Record) -> tuple[str, dict[str, Any]] | None:
     else:
         return None
     event, describe = rule
-    data = row["data"] or {}
+    # An event's data is an object; anything else (written by hand) says nothing more.
+    data = row["data"] if isinstance(row["data"], dict) else {}
     said = describe(row, data)
     if said is None:
         return None
@@ -159,7 +160,8 @@ async def _with_attachments(
 ) -> dict[str, Any]:
     """The proof a completion or a progress note carries, as links the platform fetches
     with its own signature (integrations/exchange/views.py)."""
-    ids = (row["data"] or {}).get("attachment_ids") or []
+    data = row["data"] if isinstance(row["data"], dict) else {}
+    ids = data.get("attachment_ids") or []
     if "attachments" not in message or not ids:
         return message
     return {

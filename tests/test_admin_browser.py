@@ -65,6 +65,7 @@ MENUS = {
         "#/admin/enterprises",
         "#/admin/areas",
         "#/admin/catalogue",
+        "#/admin/classifications",
         "#/admin/calendar",
         "#/notifications",
         "#/suggest",

@@ -13,6 +13,7 @@ from typing import Any
 
 import asyncpg
 
+from hotline.reference.admin import read_classifications
 from hotline.reference.cache import ReferenceCache
 from tests.factories import free_major_class, unique
 from tests.routing_support import Desk
@@ -223,3 +224,9 @@ async def test_a_file_is_imported_whole_or_refused_with_its_lines(
         admin, "POST", f"{CODES}/import", {"content": "code,name_zh,name_en\n\n"}
     )
     assert (status, body["error"]["code"]) == (422, "invalid_classification_file"), body
+
+
+def test_a_spreadsheets_code_gets_its_leading_zero_back() -> None:
+    found, errors = read_classifications("10000,大类,Major\n010100,中类\n")
+    assert errors == {}
+    assert found == {"010000": (1, "大类", "Major"), "010100": (2, "中类", "")}

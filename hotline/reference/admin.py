@@ -480,14 +480,13 @@ def read_classifications(
         # A spreadsheet drops a major class's leading zero (010000 → 10000).
         if len(code) == 5 and code.isdigit():
             code = "0" + code
-        problem = None
+        names = cells[1:]
+        problem = _code_problem(code)
         if len(cells) not in (2, 3):
             problem = i18n.Text("expected code,name_zh,name_en")
-        elif _code_problem(code):
-            problem = _code_problem(code)
-        elif not cells[1] or len(cells[1]) > 100 or (len(cells) == 3 and len(cells[2]) > 100):
+        elif problem is None and (not names[0] or any(len(n) > 100 for n in names)):
             problem = i18n.Text("a name is 1 to 100 characters (name_en may be empty)")
-        elif code in found:
+        elif problem is None and code in found:
             problem = i18n.Text("{code} is on line {line} already", code=code, line=found[code][0])
         if problem is not None:
             errors[f"rows.{number}"] = problem

@@ -46,6 +46,7 @@ import AdminIntegrationsPage from "./views/admin/integrations.js";
 import AdminCallersPage from "./views/admin/callers.js";
 import AdminChangesPage from "./views/admin/changes.js";
 import { AdminAreasPage, AdminCataloguePage, AdminEnterprisesPage } from "./views/admin/reference.js";
+import { AdminClassificationsPage } from "./views/admin/classifications.js";
 import { MenuIcon } from "./views/admin/common.js";
 import { menuFor } from "./menu.js";
 import CalendarAdminPage from "./views/admin_calendar.js";
@@ -101,6 +102,7 @@ const ROUTES = [
   { path: "/admin/enterprises", component: AdminEnterprisesPage, roles: ADMIN_ROLES },
   { path: "/admin/areas", component: AdminAreasPage, roles: ADMIN_ROLES },
   { path: "/admin/catalogue", component: AdminCataloguePage, roles: ADMIN_ROLES },
+  { path: "/admin/classifications", component: AdminClassificationsPage, roles: ADMIN_ROLES },
   { path: "/admin/calendar", component: CalendarAdminPage, roles: ADMIN_ROLES },
 ];
 

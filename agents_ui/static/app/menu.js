@@ -49,6 +49,7 @@ export const MENU = [
       { path: "/admin/enterprises", label: "refAdminUi.enterprises", roles: ADMIN_ROLES },
       { path: "/admin/areas", label: "refAdminUi.areas", roles: ADMIN_ROLES },
       { path: "/admin/catalogue", label: "refAdminUi.catalogue", roles: ADMIN_ROLES },
+      { path: "/admin/classifications", label: "classifyUi.nav", roles: ADMIN_ROLES },
       { path: "/admin/calendar", label: "calUi.nav", roles: ADMIN_ROLES },
       { path: "/notifications", label: "notifyUi.nav", roles: ADMIN_ROLES },
       { path: "/suggest", label: "suggestUi.nav", roles: SUPERVISOR_ROLES },

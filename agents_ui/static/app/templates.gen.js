@@ -4,7 +4,7 @@
 import { Fragment as _Fragment, createBlock as _createBlock, createCommentVNode as _createCommentVNode, createElementBlock as _createElementBlock, createElementVNode as _createElementVNode, createTextVNode as _createTextVNode, createVNode as _createVNode, normalizeClass as _normalizeClass, normalizeStyle as _normalizeStyle, openBlock as _openBlock, renderList as _renderList, resolveComponent as _resolveComponent, resolveDirective as _resolveDirective, resolveDynamicComponent as _resolveDynamicComponent, toDisplayString as _toDisplayString, vShow as _vShow, withCtx as _withCtx, withDirectives as _withDirectives, withKeys as _withKeys, withModifiers as _withModifiers } from "vue";
 
 export const renders = new Map([
-  // main.js:184
+  // main.js:186
   [
     "\n  <div class=\"login-screen\">\n    <div class=\"login-card\">\n      <section class=\"login-brand\">\n        <Logo :size=\"44\" />\n        <h1>{{ t('app.name') }}</h1>\n        <p class=\"lines\">{{ t('app.lines') }}</p>\n        <ul class=\"login-points\">\n          <li>12319 {{ t('domain.water') }} · {{ t('domain.gas') }} · {{ t('domain.heating') }}</li>\n          <li>{{ t('login.subtitle') }}</li>\n        </ul>\n        <p class=\"login-foot\">{{ t('login.footer') }}</p>\n      </section>\n      <section class=\"login-form\">\n        <div class=\"login-form-head\">\n          <h2>{{ t('login.title') }}</h2>\n          <el-button text size=\"small\" data-test=\"lang\" @click=\"toggle\">{{ t('app.language') }}</el-button>\n        </div>\n        <el-form label-position=\"top\" @submit.prevent=\"submit\">\n          <el-form-item :label=\"t('login.username')\">\n            <el-input v-model=\"form.username\" name=\"username\" autocomplete=\"username\" size=\"large\" autofocus />\n          </el-form-item>\n          <el-form-item :label=\"t('login.password')\">\n            <el-input v-model=\"form.password\" name=\"password\" type=\"password\" autocomplete=\"current-password\"\n                      size=\"large\" show-password @keyup.enter=\"submit\" />\n          </el-form-item>\n          <el-alert v-if=\"error\" :title=\"error\" type=\"error\" :closable=\"false\" show-icon class=\"login-error\" />\n          <el-button type=\"primary\" size=\"large\" class=\"login-submit\" native-type=\"submit\" :loading=\"busy\"\n                     data-test=\"login-submit\">{{ t('login.submit') }}</el-button>\n        </el-form>\n      </section>\n    </div>\n  </div>",
     (() => {
@@ -121,7 +121,7 @@ export const renders = new Map([
       }
     })(),
   ],
-  // main.js:224
+  // main.js:226
   [
     "<el-result icon=\"warning\" :title=\"t('app.notFound')\">\n      <template #extra><el-button type=\"primary\" @click=\"home\">{{ t('app.backHome') }}</el-button></template>\n    </el-result>",
     (() => {
@@ -149,7 +149,7 @@ export const renders = new Map([
       }
     })(),
   ],
-  // main.js:287
+  // main.js:289
   [
     "\n  <el-config-provider :locale=\"elLocale\">\n    <div v-if=\"!session.checked\" class=\"boot\">{{ t('app.loading') }}</div>\n    <LoginPage v-else-if=\"!session.user\" />\n    <div v-else-if=\"!refs.loaded\" class=\"boot\">{{ t('app.loading') }}</div>\n    <div v-else class=\"shell\" :class=\"{ folded, 'drawer-open': drawer }\">\n      <header class=\"topbar\">\n        <button type=\"button\" class=\"menu-toggle\" data-test=\"menu-toggle\" :aria-label=\"t('menuUi.toggle')\"\n                :aria-expanded=\"String(drawer || !folded)\" @click=\"toggleMenu\">\n          <MenuIcon name=\"bars\" />\n        </button>\n        <a class=\"brand\" href=\"#/\">\n          <Logo :size=\"30\" />\n          <span class=\"brand-text\">\n            <span class=\"brand-name\">{{ t('app.name') }}</span>\n            <span class=\"brand-sub\">{{ t('app.lines') }}</span>\n          </span>\n        </a>\n        <div class=\"top-right\">\n          <span class=\"live-state\" :class=\"live.state\" data-test=\"live-state\">\n            <i class=\"dot\"></i>{{ t('live.' + live.state) }}\n          </span>\n          <el-button text class=\"lang\" data-test=\"lang\" @click=\"toggleLocale\">{{ t('app.language') }}</el-button>\n          <span class=\"who\">{{ session.user.name }}<small>{{ t('roles.' + session.user.role) }}</small></span>\n          <el-button text class=\"logout\" @click=\"logout\">{{ t('app.logout') }}</el-button>\n        </div>\n      </header>\n      <div class=\"shell-body\">\n        <aside class=\"side\">\n          <nav class=\"nav side-menu\" data-test=\"menu\" :aria-label=\"t('menuUi.label')\">\n            <template v-for=\"group in menu\" :key=\"group.key\">\n              <a v-if=\"group.path\" :href=\"'#' + group.path\" class=\"menu-link menu-top\" :data-menu=\"group.key\"\n                 :class=\"{ active: isActive(group.path) }\" :title=\"t(group.label)\">\n                <MenuIcon :name=\"group.icon\" /><span class=\"menu-text\">{{ t(group.label) }}</span>\n              </a>\n              <div v-else class=\"menu-group\" :data-menu=\"group.key\"\n                   :class=\"{ closed: closedGroups.has(group.key), active: groupActive(group) }\">\n                <button type=\"button\" class=\"menu-link menu-top\" :title=\"t(group.label)\"\n                        :aria-expanded=\"String(!closedGroups.has(group.key))\" @click=\"toggleGroup(group.key)\">\n                  <MenuIcon :name=\"group.icon\" /><span class=\"menu-text\">{{ t(group.label) }}</span>\n                  <span class=\"menu-caret\" aria-hidden=\"true\"></span>\n                </button>\n                <div class=\"menu-items\">\n                  <a v-for=\"item in group.items\" :key=\"item.path\" :href=\"'#' + item.path\" class=\"menu-link\"\n                     :class=\"{ active: isActive(item.path) }\">{{ t(item.label) }}</a>\n                </div>\n              </div>\n            </template>\n          </nav>\n        </aside>\n        <div class=\"side-backdrop\" @click=\"drawer = false\"></div>\n        <main class=\"page\">\n          <component :is=\"current\" :key=\"routeKey\" :params=\"route.params\" />\n        </main>\n      </div>\n    </div>\n  </el-config-provider>",
     (() => {
@@ -600,6 +600,399 @@ export const renders = new Map([
       }
     })(),
   ],
+  // views/admin/classifications.js:118
+  [
+    "\n  <div class=\"admin-reference\">\n    <div class=\"page-head\"><h2>{{ t('classifyUi.title') }}</h2>\n      <span>\n        <el-button @click=\"openImport\" data-test=\"cls-import\">{{ t('classifyUi.import') }}</el-button>\n        <el-button type=\"primary\" @click=\"edit(null)\" data-test=\"cls-new\">{{ t('classifyUi.newCode') }}</el-button>\n      </span></div>\n    <el-alert type=\"info\" :closable=\"false\" show-icon :title=\"t('classifyUi.intro')\" class=\"ref-dialog-note\" />\n    <div class=\"admin-filters\">\n      <el-input v-model=\"filters.text\" clearable :placeholder=\"t('classifyUi.search')\" data-test=\"cls-search\" />\n      <el-select v-model=\"filters.active\" :placeholder=\"t('refAdminUi.state')\">\n        <el-option value=\"\" :label=\"t('app.all')\" /><el-option value=\"true\" :label=\"t('refAdminUi.active')\" />\n        <el-option value=\"false\" :label=\"t('refAdminUi.retired')\" />\n      </el-select>\n      <span class=\"small muted cls-counts\">{{ t('classifyUi.counts', counts) }}</span>\n    </div>\n    <el-card shadow=\"never\" class=\"panel\">\n      <el-table :data=\"tree\" size=\"small\" row-key=\"code\" default-expand-all data-test=\"cls-tree\" :empty-text=\"t('classifyUi.empty')\">\n        <el-table-column :label=\"t('refAdminUi.code')\" width=\"150\">\n          <template #default=\"{ row }\"><span class=\"cls-code\" :data-test=\"'cls-' + row.code\">{{ row.code }}</span></template>\n        </el-table-column>\n        <el-table-column :label=\"t('refAdminUi.name')\" min-width=\"200\">\n          <template #default=\"{ row }\"><span :class=\"'cls-' + row.level\">{{ nameOf(row) }}</span></template>\n        </el-table-column>\n        <el-table-column :label=\"t('refAdminUi.level')\" width=\"90\">\n          <template #default=\"{ row }\">{{ t('classifyUi.levels.' + row.level) }}</template>\n        </el-table-column>\n        <el-table-column :label=\"t('classifyUi.items')\" width=\"90\" prop=\"items\" />\n        <el-table-column :label=\"t('refAdminUi.state')\" width=\"100\">\n          <template #default=\"{ row }\"><el-tag :type=\"row.active ? 'success' : 'info'\" size=\"small\">{{ row.active ? t('refAdminUi.active') : t('refAdminUi.retired') }}</el-tag></template>\n        </el-table-column>\n        <el-table-column :label=\"t('app.actions')\" width=\"330\">\n          <template #default=\"{ row }\">\n            <el-button link type=\"primary\" @click=\"edit(row)\" :data-test=\"'cls-edit-' + row.code\">{{ t('refAdminUi.rename') }}</el-button>\n            <el-button v-if=\"row.level !== 'minor' && row.active\" link @click=\"edit(null, row)\">{{ t('classifyUi.addChild') }}</el-button>\n            <el-button link :type=\"row.active ? 'danger' : 'success'\" @click=\"toggle(row)\" :data-test=\"'cls-toggle-' + row.code\">{{ row.active ? t('refAdminUi.retire') : t('refAdminUi.restore') }}</el-button>\n            <el-button link @click=\"showHistory(row)\">{{ t('refAdminUi.history') }}</el-button>\n          </template>\n        </el-table-column>\n      </el-table>\n    </el-card>\n    <el-dialog v-model=\"dialog.open\" :title=\"dialog.editing ? t('classifyUi.editCode') : t('classifyUi.newCode')\" width=\"520px\">\n      <el-form label-width=\"110px\" data-test=\"cls-form\">\n        <el-form-item v-if=\"!dialog.editing\" :label=\"t('refAdminUi.code')\" :error=\"dialog.errors.code\">\n          <el-input v-model=\"form.code\" maxlength=\"6\" data-test=\"cls-code\" />\n          <div class=\"tiny muted\">{{ t('classifyUi.codeHint') }}</div>\n        </el-form-item>\n        <el-form-item :label=\"t('refAdminUi.nameZh')\" :error=\"dialog.errors.name_zh\"><el-input v-model=\"form.name_zh\" data-test=\"cls-name-zh\" /></el-form-item>\n        <el-form-item :label=\"t('refAdminUi.nameEn')\" :error=\"dialog.errors.name_en\"><el-input v-model=\"form.name_en\" /></el-form-item>\n      </el-form>\n      <template #footer>\n        <el-button @click=\"dialog.open = false\">{{ t('refAdminUi.cancel') }}</el-button>\n        <el-button type=\"primary\" :loading=\"dialog.saving\" @click=\"save\" data-test=\"cls-save\">{{ t('refAdminUi.save') }}</el-button>\n      </template>\n    </el-dialog>\n    <el-dialog v-model=\"importer.open\" width=\"620px\" :title=\"t('classifyUi.importTitle')\">\n      <p class=\"small muted\">{{ t('classifyUi.importHint') }}</p>\n      <label class=\"el-button el-button--small cal-file\">\n        {{ t('classifyUi.chooseFile') }}\n        <input type=\"file\" accept=\".csv,text/csv\" data-test=\"cls-file\" @change=\"pickFile\" />\n      </label>\n      <span class=\"small cal-file-name\">{{ importer.file }}</span>\n      <el-alert v-if=\"importer.checked\" type=\"success\" :closable=\"false\" class=\"cls-import-result\" data-test=\"cls-checked\"\n        :title=\"t('classifyUi.checked', { created: importer.checked.created.length, updated: importer.checked.updated.length, unchanged: importer.checked.unchanged })\" />\n      <div v-if=\"importer.errors.length\" class=\"cls-import-result\" data-test=\"cls-errors\">\n        <p class=\"small cal-error-text\">{{ t('classifyUi.refused') }}</p>\n        <el-table :data=\"importer.errors\" size=\"small\" max-height=\"260\">\n          <el-table-column :label=\"t('classifyUi.line')\" width=\"80\">\n            <template #default=\"{ row }\">{{ row.line ?? '—' }}</template>\n          </el-table-column>\n          <el-table-column :label=\"t('classifyUi.problem')\" prop=\"message\" />\n        </el-table>\n      </div>\n      <template #footer>\n        <el-button @click=\"importer.open = false\">{{ t('app.cancel') }}</el-button>\n        <el-button type=\"primary\" :disabled=\"!importer.checked\" :loading=\"importer.busy\" data-test=\"cls-import-save\" @click=\"saveImport\">{{ t('classifyUi.doImport') }}</el-button>\n      </template>\n    </el-dialog>\n    <HistoryDrawer :history=\"history\" :entity=\"entity\" />\n  </div>",
+    (() => {
+      const _hoisted_1 = { class: "admin-reference" }
+      const _hoisted_2 = { class: "page-head" }
+      const _hoisted_3 = { class: "admin-filters" }
+      const _hoisted_4 = { class: "small muted cls-counts" }
+      const _hoisted_5 = ["data-test"]
+      const _hoisted_6 = { class: "tiny muted" }
+      const _hoisted_7 = { class: "small muted" }
+      const _hoisted_8 = { class: "el-button el-button--small cal-file" }
+      const _hoisted_9 = { class: "small cal-file-name" }
+      const _hoisted_10 = {
+        key: 1,
+        class: "cls-import-result",
+        "data-test": "cls-errors"
+      }
+      const _hoisted_11 = { class: "small cal-error-text" }
+
+      return function render(_ctx, _cache) {
+        const _component_el_button = _resolveComponent("el-button")
+        const _component_el_alert = _resolveComponent("el-alert")
+        const _component_el_input = _resolveComponent("el-input")
+        const _component_el_option = _resolveComponent("el-option")
+        const _component_el_select = _resolveComponent("el-select")
+        const _component_el_table_column = _resolveComponent("el-table-column")
+        const _component_el_tag = _resolveComponent("el-tag")
+        const _component_el_table = _resolveComponent("el-table")
+        const _component_el_card = _resolveComponent("el-card")
+        const _component_el_form_item = _resolveComponent("el-form-item")
+        const _component_el_form = _resolveComponent("el-form")
+        const _component_el_dialog = _resolveComponent("el-dialog")
+        const _component_HistoryDrawer = _resolveComponent("HistoryDrawer")
+
+        return (_openBlock(), _createElementBlock("div", _hoisted_1, [
+          _createElementVNode("div", _hoisted_2, [
+            _createElementVNode("h2", null, _toDisplayString(_ctx.t('classifyUi.title')), 1 /* TEXT */),
+            _createElementVNode("span", null, [
+              _createVNode(_component_el_button, {
+                onClick: _ctx.openImport,
+                "data-test": "cls-import"
+              }, {
+                default: _withCtx(() => [
+                  _createTextVNode(_toDisplayString(_ctx.t('classifyUi.import')), 1 /* TEXT */)
+                ]),
+                _: 1 /* STABLE */
+              }, 8 /* PROPS */, ["onClick"]),
+              _createVNode(_component_el_button, {
+                type: "primary",
+                onClick: _cache[0] || (_cache[0] = $event => (_ctx.edit(null))),
+                "data-test": "cls-new"
+              }, {
+                default: _withCtx(() => [
+                  _createTextVNode(_toDisplayString(_ctx.t('classifyUi.newCode')), 1 /* TEXT */)
+                ]),
+                _: 1 /* STABLE */
+              })
+            ])
+          ]),
+          _createVNode(_component_el_alert, {
+            type: "info",
+            closable: false,
+            "show-icon": "",
+            title: _ctx.t('classifyUi.intro'),
+            class: "ref-dialog-note"
+          }, null, 8 /* PROPS */, ["title"]),
+          _createElementVNode("div", _hoisted_3, [
+            _createVNode(_component_el_input, {
+              modelValue: _ctx.filters.text,
+              "onUpdate:modelValue": _cache[1] || (_cache[1] = $event => ((_ctx.filters.text) = $event)),
+              clearable: "",
+              placeholder: _ctx.t('classifyUi.search'),
+              "data-test": "cls-search"
+            }, null, 8 /* PROPS */, ["modelValue", "placeholder"]),
+            _createVNode(_component_el_select, {
+              modelValue: _ctx.filters.active,
+              "onUpdate:modelValue": _cache[2] || (_cache[2] = $event => ((_ctx.filters.active) = $event)),
+              placeholder: _ctx.t('refAdminUi.state')
+            }, {
+              default: _withCtx(() => [
+                _createVNode(_component_el_option, {
+                  value: "",
+                  label: _ctx.t('app.all')
+                }, null, 8 /* PROPS */, ["label"]),
+                _createVNode(_component_el_option, {
+                  value: "true",
+                  label: _ctx.t('refAdminUi.active')
+                }, null, 8 /* PROPS */, ["label"]),
+                _createVNode(_component_el_option, {
+                  value: "false",
+                  label: _ctx.t('refAdminUi.retired')
+                }, null, 8 /* PROPS */, ["label"])
+              ]),
+              _: 1 /* STABLE */
+            }, 8 /* PROPS */, ["modelValue", "placeholder"]),
+            _createElementVNode("span", _hoisted_4, _toDisplayString(_ctx.t('classifyUi.counts', _ctx.counts)), 1 /* TEXT */)
+          ]),
+          _createVNode(_component_el_card, {
+            shadow: "never",
+            class: "panel"
+          }, {
+            default: _withCtx(() => [
+              _createVNode(_component_el_table, {
+                data: _ctx.tree,
+                size: "small",
+                "row-key": "code",
+                "default-expand-all": "",
+                "data-test": "cls-tree",
+                "empty-text": _ctx.t('classifyUi.empty')
+              }, {
+                default: _withCtx(() => [
+                  _createVNode(_component_el_table_column, {
+                    label: _ctx.t('refAdminUi.code'),
+                    width: "150"
+                  }, {
+                    default: _withCtx(({ row }) => [
+                      _createElementVNode("span", {
+                        class: "cls-code",
+                        "data-test": 'cls-' + row.code
+                      }, _toDisplayString(row.code), 9 /* TEXT, PROPS */, _hoisted_5)
+                    ]),
+                    _: 1 /* STABLE */
+                  }, 8 /* PROPS */, ["label"]),
+                  _createVNode(_component_el_table_column, {
+                    label: _ctx.t('refAdminUi.name'),
+                    "min-width": "200"
+                  }, {
+                    default: _withCtx(({ row }) => [
+                      _createElementVNode("span", {
+                        class: _normalizeClass('cls-' + row.level)
+                      }, _toDisplayString(_ctx.nameOf(row)), 3 /* TEXT, CLASS */)
+                    ]),
+                    _: 1 /* STABLE */
+                  }, 8 /* PROPS */, ["label"]),
+                  _createVNode(_component_el_table_column, {
+                    label: _ctx.t('refAdminUi.level'),
+                    width: "90"
+                  }, {
+                    default: _withCtx(({ row }) => [
+                      _createTextVNode(_toDisplayString(_ctx.t('classifyUi.levels.' + row.level)), 1 /* TEXT */)
+                    ]),
+                    _: 1 /* STABLE */
+                  }, 8 /* PROPS */, ["label"]),
+                  _createVNode(_component_el_table_column, {
+                    label: _ctx.t('classifyUi.items'),
+                    width: "90",
+                    prop: "items"
+                  }, null, 8 /* PROPS */, ["label"]),
+                  _createVNode(_component_el_table_column, {
+                    label: _ctx.t('refAdminUi.state'),
+                    width: "100"
+                  }, {
+                    default: _withCtx(({ row }) => [
+                      _createVNode(_component_el_tag, {
+                        type: row.active ? 'success' : 'info',
+                        size: "small"
+                      }, {
+                        default: _withCtx(() => [
+                          _createTextVNode(_toDisplayString(row.active ? _ctx.t('refAdminUi.active') : _ctx.t('refAdminUi.retired')), 1 /* TEXT */)
+                        ]),
+                        _: 2 /* DYNAMIC */
+                      }, 1032 /* PROPS, DYNAMIC_SLOTS */, ["type"])
+                    ]),
+                    _: 1 /* STABLE */
+                  }, 8 /* PROPS */, ["label"]),
+                  _createVNode(_component_el_table_column, {
+                    label: _ctx.t('app.actions'),
+                    width: "330"
+                  }, {
+                    default: _withCtx(({ row }) => [
+                      _createVNode(_component_el_button, {
+                        link: "",
+                        type: "primary",
+                        onClick: $event => (_ctx.edit(row)),
+                        "data-test": 'cls-edit-' + row.code
+                      }, {
+                        default: _withCtx(() => [
+                          _createTextVNode(_toDisplayString(_ctx.t('refAdminUi.rename')), 1 /* TEXT */)
+                        ]),
+                        _: 1 /* STABLE */
+                      }, 8 /* PROPS */, ["onClick", "data-test"]),
+                      (row.level !== 'minor' && row.active)
+                        ? (_openBlock(), _createBlock(_component_el_button, {
+                            key: 0,
+                            link: "",
+                            onClick: $event => (_ctx.edit(null, row))
+                          }, {
+                            default: _withCtx(() => [
+                              _createTextVNode(_toDisplayString(_ctx.t('classifyUi.addChild')), 1 /* TEXT */)
+                            ]),
+                            _: 1 /* STABLE */
+                          }, 8 /* PROPS */, ["onClick"]))
+                        : _createCommentVNode("v-if", true),
+                      _createVNode(_component_el_button, {
+                        link: "",
+                        type: row.active ? 'danger' : 'success',
+                        onClick: $event => (_ctx.toggle(row)),
+                        "data-test": 'cls-toggle-' + row.code
+                      }, {
+                        default: _withCtx(() => [
+                          _createTextVNode(_toDisplayString(row.active ? _ctx.t('refAdminUi.retire') : _ctx.t('refAdminUi.restore')), 1 /* TEXT */)
+                        ]),
+                        _: 2 /* DYNAMIC */
+                      }, 1032 /* PROPS, DYNAMIC_SLOTS */, ["type", "onClick", "data-test"]),
+                      _createVNode(_component_el_button, {
+                        link: "",
+                        onClick: $event => (_ctx.showHistory(row))
+                      }, {
+                        default: _withCtx(() => [
+                          _createTextVNode(_toDisplayString(_ctx.t('refAdminUi.history')), 1 /* TEXT */)
+                        ]),
+                        _: 1 /* STABLE */
+                      }, 8 /* PROPS */, ["onClick"])
+                    ]),
+                    _: 1 /* STABLE */
+                  }, 8 /* PROPS */, ["label"])
+                ]),
+                _: 1 /* STABLE */
+              }, 8 /* PROPS */, ["data", "empty-text"])
+            ]),
+            _: 1 /* STABLE */
+          }),
+          _createVNode(_component_el_dialog, {
+            modelValue: _ctx.dialog.open,
+            "onUpdate:modelValue": _cache[7] || (_cache[7] = $event => ((_ctx.dialog.open) = $event)),
+            title: _ctx.dialog.editing ? _ctx.t('classifyUi.editCode') : _ctx.t('classifyUi.newCode'),
+            width: "520px"
+          }, {
+            footer: _withCtx(() => [
+              _createVNode(_component_el_button, {
+                onClick: _cache[6] || (_cache[6] = $event => (_ctx.dialog.open = false))
+              }, {
+                default: _withCtx(() => [
+                  _createTextVNode(_toDisplayString(_ctx.t('refAdminUi.cancel')), 1 /* TEXT */)
+                ]),
+                _: 1 /* STABLE */
+              }),
+              _createVNode(_component_el_button, {
+                type: "primary",
+                loading: _ctx.dialog.saving,
+                onClick: _ctx.save,
+                "data-test": "cls-save"
+              }, {
+                default: _withCtx(() => [
+                  _createTextVNode(_toDisplayString(_ctx.t('refAdminUi.save')), 1 /* TEXT */)
+                ]),
+                _: 1 /* STABLE */
+              }, 8 /* PROPS */, ["loading", "onClick"])
+            ]),
+            default: _withCtx(() => [
+              _createVNode(_component_el_form, {
+                "label-width": "110px",
+                "data-test": "cls-form"
+              }, {
+                default: _withCtx(() => [
+                  (!_ctx.dialog.editing)
+                    ? (_openBlock(), _createBlock(_component_el_form_item, {
+                        key: 0,
+                        label: _ctx.t('refAdminUi.code'),
+                        error: _ctx.dialog.errors.code
+                      }, {
+                        default: _withCtx(() => [
+                          _createVNode(_component_el_input, {
+                            modelValue: _ctx.form.code,
+                            "onUpdate:modelValue": _cache[3] || (_cache[3] = $event => ((_ctx.form.code) = $event)),
+                            maxlength: "6",
+                            "data-test": "cls-code"
+                          }, null, 8 /* PROPS */, ["modelValue"]),
+                          _createElementVNode("div", _hoisted_6, _toDisplayString(_ctx.t('classifyUi.codeHint')), 1 /* TEXT */)
+                        ]),
+                        _: 1 /* STABLE */
+                      }, 8 /* PROPS */, ["label", "error"]))
+                    : _createCommentVNode("v-if", true),
+                  _createVNode(_component_el_form_item, {
+                    label: _ctx.t('refAdminUi.nameZh'),
+                    error: _ctx.dialog.errors.name_zh
+                  }, {
+                    default: _withCtx(() => [
+                      _createVNode(_component_el_input, {
+                        modelValue: _ctx.form.name_zh,
+                        "onUpdate:modelValue": _cache[4] || (_cache[4] = $event => ((_ctx.form.name_zh) = $event)),
+                        "data-test": "cls-name-zh"
+                      }, null, 8 /* PROPS */, ["modelValue"])
+                    ]),
+                    _: 1 /* STABLE */
+                  }, 8 /* PROPS */, ["label", "error"]),
+                  _createVNode(_component_el_form_item, {
+                    label: _ctx.t('refAdminUi.nameEn'),
+                    error: _ctx.dialog.errors.name_en
+                  }, {
+                    default: _withCtx(() => [
+                      _createVNode(_component_el_input, {
+                        modelValue: _ctx.form.name_en,
+                        "onUpdate:modelValue": _cache[5] || (_cache[5] = $event => ((_ctx.form.name_en) = $event))
+                      }, null, 8 /* PROPS */, ["modelValue"])
+                    ]),
+                    _: 1 /* STABLE */
+                  }, 8 /* PROPS */, ["label", "error"])
+                ]),
+                _: 1 /* STABLE */
+              })
+            ]),
+            _: 1 /* STABLE */
+          }, 8 /* PROPS */, ["modelValue", "title"]),
+          _createVNode(_component_el_dialog, {
+            modelValue: _ctx.importer.open,
+            "onUpdate:modelValue": _cache[10] || (_cache[10] = $event => ((_ctx.importer.open) = $event)),
+            width: "620px",
+            title: _ctx.t('classifyUi.importTitle')
+          }, {
+            footer: _withCtx(() => [
+              _createVNode(_component_el_button, {
+                onClick: _cache[9] || (_cache[9] = $event => (_ctx.importer.open = false))
+              }, {
+                default: _withCtx(() => [
+                  _createTextVNode(_toDisplayString(_ctx.t('app.cancel')), 1 /* TEXT */)
+                ]),
+                _: 1 /* STABLE */
+              }),
+              _createVNode(_component_el_button, {
+                type: "primary",
+                disabled: !_ctx.importer.checked,
+                loading: _ctx.importer.busy,
+                "data-test": "cls-import-save",
+                onClick: _ctx.saveImport
+              }, {
+                default: _withCtx(() => [
+                  _createTextVNode(_toDisplayString(_ctx.t('classifyUi.doImport')), 1 /* TEXT */)
+                ]),
+                _: 1 /* STABLE */
+              }, 8 /* PROPS */, ["disabled", "loading", "onClick"])
+            ]),
+            default: _withCtx(() => [
+              _createElementVNode("p", _hoisted_7, _toDisplayString(_ctx.t('classifyUi.importHint')), 1 /* TEXT */),
+              _createElementVNode("label", _hoisted_8, [
+                _createTextVNode(_toDisplayString(_ctx.t('classifyUi.chooseFile')) + " ", 1 /* TEXT */),
+                _createElementVNode("input", {
+                  type: "file",
+                  accept: ".csv,text/csv",
+                  "data-test": "cls-file",
+                  onChange: _cache[8] || (_cache[8] = (...args) => (_ctx.pickFile && _ctx.pickFile(...args)))
+                }, null, 32 /* NEED_HYDRATION */)
+              ]),
+              _createElementVNode("span", _hoisted_9, _toDisplayString(_ctx.importer.file), 1 /* TEXT */),
+              (_ctx.importer.checked)
+                ? (_openBlock(), _createBlock(_component_el_alert, {
+                    key: 0,
+                    type: "success",
+                    closable: false,
+                    class: "cls-import-result",
+                    "data-test": "cls-checked",
+                    title: _ctx.t('classifyUi.checked', { created: _ctx.importer.checked.created.length, updated: _ctx.importer.checked.updated.length, unchanged: _ctx.importer.checked.unchanged })
+                  }, null, 8 /* PROPS */, ["title"]))
+                : _createCommentVNode("v-if", true),
+              (_ctx.importer.errors.length)
+                ? (_openBlock(), _createElementBlock("div", _hoisted_10, [
+                    _createElementVNode("p", _hoisted_11, _toDisplayString(_ctx.t('classifyUi.refused')), 1 /* TEXT */),
+                    _createVNode(_component_el_table, {
+                      data: _ctx.importer.errors,
+                      size: "small",
+                      "max-height": "260"
+                    }, {
+                      default: _withCtx(() => [
+                        _createVNode(_component_el_table_column, {
+                          label: _ctx.t('classifyUi.line'),
+                          width: "80"
+                        }, {
+                          default: _withCtx(({ row }) => [
+                            _createTextVNode(_toDisplayString(row.line ?? '—'), 1 /* TEXT */)
+                          ]),
+                          _: 1 /* STABLE */
+                        }, 8 /* PROPS */, ["label"]),
+                        _createVNode(_component_el_table_column, {
+                          label: _ctx.t('classifyUi.problem'),
+                          prop: "message"
+                        }, null, 8 /* PROPS */, ["label"])
+                      ]),
+                      _: 1 /* STABLE */
+                    }, 8 /* PROPS */, ["data"])
+                  ]))
+                : _createCommentVNode("v-if", true)
+            ]),
+            _: 1 /* STABLE */
+          }, 8 /* PROPS */, ["modelValue", "title"]),
+          _createVNode(_component_HistoryDrawer, {
+            history: _ctx.history,
+            entity: _ctx.entity
+          }, null, 8 /* PROPS */, ["history", "entity"])
+        ]))
+      }
+    })(),
+  ],
   // views/admin/common.js:25
   [
     "<svg class=\"menu-icon\" width=\"18\" height=\"18\" viewBox=\"0 0 24 24\" fill=\"none\" stroke=\"currentColor\"\n       stroke-width=\"1.8\" stroke-linecap=\"round\" stroke-linejoin=\"round\" aria-hidden=\"true\"><path :d=\"d()\" /></svg>",
@@ -1035,17 +1428,18 @@ export const renders = new Map([
       }
     })(),
   ],
-  // views/admin/reference.js:148
+  // views/admin/reference.js:165
   [
-    "\n  <div class=\"admin-reference\">\n    <div class=\"page-head\"><h2>{{ t('refAdminUi.catalogue') }}</h2>\n      <el-button type=\"primary\" @click=\"edit(null)\" data-test=\"item-new\">{{ t('refAdminUi.newItem') }}</el-button></div>\n    <div class=\"admin-filters\">\n      <el-input v-model=\"filters.text\" clearable :placeholder=\"t('refAdminUi.search')\" data-test=\"item-search\" />\n      <el-select v-model=\"filters.domain\" clearable :placeholder=\"t('refAdminUi.domain')\">\n        <el-option v-for=\"d in DOMAINS\" :key=\"d\" :value=\"d\" :label=\"t('domain.' + d)\" />\n      </el-select>\n      <el-select v-model=\"filters.active\" :placeholder=\"t('refAdminUi.state')\">\n        <el-option value=\"\" :label=\"t('app.all')\" /><el-option value=\"true\" :label=\"t('refAdminUi.active')\" />\n        <el-option value=\"false\" :label=\"t('refAdminUi.retired')\" />\n      </el-select>\n    </div>\n    <el-card shadow=\"never\" class=\"panel\">\n      <el-table :data=\"shown\" size=\"small\" data-test=\"items\">\n        <el-table-column prop=\"code\" :label=\"t('refAdminUi.code')\" width=\"110\" />\n        <el-table-column :label=\"t('refAdminUi.name')\" min-width=\"150\">\n          <template #default=\"{ row }\">{{ nameOf(row) }}<div class=\"tiny muted\">{{ row.keywords.join('、') }}</div></template>\n        </el-table-column>\n        <el-table-column :label=\"t('refAdminUi.domain')\" width=\"80\">\n          <template #default=\"{ row }\">{{ row.domain ? t('domain.' + row.domain) : '—' }}</template>\n        </el-table-column>\n        <el-table-column :label=\"t('refAdminUi.kind')\" width=\"80\">\n          <template #default=\"{ row }\">{{ t('kind.' + row.kind) }}</template>\n        </el-table-column>\n        <el-table-column v-for=\"c in CLOCKS\" :key=\"c\" :label=\"t('refAdminUi.clocks.' + c)\" width=\"110\">\n          <template #default=\"{ row }\"><span :data-test=\"'limit-' + c\">{{ limit(row, c) }}</span></template>\n        </el-table-column>\n        <el-table-column :label=\"t('refAdminUi.urgent')\" width=\"130\">\n          <template #default=\"{ row }\">{{ urgent(row) }}</template>\n        </el-table-column>\n        <el-table-column :label=\"t('refAdminUi.state')\" width=\"100\">\n          <template #default=\"{ row }\"><el-tag :type=\"row.active ? 'success' : 'info'\" size=\"small\">{{ row.active ? t('refAdminUi.active') : t('refAdminUi.retired') }}</el-tag></template>\n        </el-table-column>\n        <el-table-column :label=\"t('app.actions')\" width=\"200\">\n          <template #default=\"{ row }\">\n            <el-button link type=\"primary\" @click=\"edit(row)\" data-test=\"item-edit\">{{ t('refAdminUi.edit') }}</el-button>\n            <el-button link :type=\"row.active ? 'danger' : 'success'\" @click=\"toggle(row)\" data-test=\"item-toggle\">{{ row.active ? t('refAdminUi.retire') : t('refAdminUi.restore') }}</el-button>\n            <el-button link @click=\"showHistory(row)\">{{ t('refAdminUi.history') }}</el-button>\n          </template>\n        </el-table-column>\n      </el-table>\n    </el-card>\n    <el-dialog v-model=\"dialog.open\" :title=\"dialog.editing ? t('refAdminUi.editItem') : t('refAdminUi.newItem')\" width=\"640px\">\n      <el-alert v-if=\"dialog.editing\" type=\"info\" :closable=\"false\" show-icon :title=\"t('refAdminUi.keptLimits')\" class=\"ref-dialog-note\" />\n      <el-form label-width=\"120px\" data-test=\"item-form\">\n        <el-form-item v-if=\"!dialog.editing\" :label=\"t('refAdminUi.code')\" :error=\"dialog.errors.code\"><el-input v-model=\"form.code\" /></el-form-item>\n        <el-form-item :label=\"t('refAdminUi.nameZh')\" :error=\"dialog.errors.name_zh\"><el-input v-model=\"form.name_zh\" data-test=\"item-name-zh\" /></el-form-item>\n        <el-form-item :label=\"t('refAdminUi.nameEn')\" :error=\"dialog.errors.name_en\"><el-input v-model=\"form.name_en\" /></el-form-item>\n        <el-form-item :label=\"t('refAdminUi.domain')\">\n          <el-select v-model=\"form.domain\" clearable><el-option v-for=\"d in DOMAINS\" :key=\"d\" :value=\"d\" :label=\"t('domain.' + d)\" /></el-select>\n        </el-form-item>\n        <el-form-item :label=\"t('refAdminUi.kind')\">\n          <el-select v-model=\"form.kind\"><el-option v-for=\"k in ORDER_KINDS\" :key=\"k\" :value=\"k\" :label=\"t('kind.' + k)\" /></el-select>\n        </el-form-item>\n        <el-form-item v-for=\"c in CLOCKS\" :key=\"c\" :label=\"t('refAdminUi.clocks.' + c)\" :error=\"dialog.errors[c + '.amount'] || dialog.errors[c + '.unit']\">\n          <el-input-number v-model=\"form[c].amount\" :min=\"0.5\" :step=\"1\" :data-test=\"'amount-' + c\" />\n          <el-select v-model=\"form[c].unit\" class=\"ref-unit-select\"><el-option v-for=\"u in UNITS\" :key=\"u\" :value=\"u\" :label=\"t('refAdminUi.units.' + u)\" /></el-select>\n        </el-form-item>\n        <el-form-item :label=\"t('refAdminUi.urgent')\">\n          <el-switch v-model=\"form.hasUrgent\" />\n          <span class=\"tiny muted ref-urgent-hint\">{{ t('refAdminUi.urgentHint') }}</span>\n        </el-form-item>\n        <el-form-item v-if=\"form.hasUrgent\" v-for=\"c in CLOCKS\" :key=\"'u' + c\" :label=\"t('refAdminUi.urgentClocks.' + c)\">\n          <el-input-number v-model=\"form.urgent[c + '_hours']\" :min=\"0.5\" :step=\"1\" /> <span class=\"muted\">{{ t('refAdminUi.units.hours') }}</span>\n        </el-form-item>\n        <el-form-item :label=\"t('refAdminUi.keywords')\">\n          <el-select v-model=\"form.keywords\" multiple filterable allow-create default-first-option :placeholder=\"t('refAdminUi.keywordsHint')\" />\n        </el-form-item>\n      </el-form>\n      <template #footer>\n        <el-button @click=\"dialog.open = false\">{{ t('refAdminUi.cancel') }}</el-button>\n        <el-button type=\"primary\" :loading=\"dialog.saving\" @click=\"save\" data-test=\"item-save\">{{ t('refAdminUi.save') }}</el-button>\n      </template>\n    </el-dialog>\n    <HistoryDrawer :history=\"history\" :entity=\"entity\" />\n  </div>",
+    "\n  <div class=\"admin-reference\">\n    <div class=\"page-head\"><h2>{{ t('refAdminUi.catalogue') }}</h2>\n      <el-button type=\"primary\" @click=\"edit(null)\" data-test=\"item-new\">{{ t('refAdminUi.newItem') }}</el-button></div>\n    <div class=\"admin-filters\">\n      <el-input v-model=\"filters.text\" clearable :placeholder=\"t('refAdminUi.search')\" data-test=\"item-search\" />\n      <el-select v-model=\"filters.domain\" clearable :placeholder=\"t('refAdminUi.domain')\">\n        <el-option v-for=\"d in DOMAINS\" :key=\"d\" :value=\"d\" :label=\"t('domain.' + d)\" />\n      </el-select>\n      <el-select v-model=\"filters.active\" :placeholder=\"t('refAdminUi.state')\">\n        <el-option value=\"\" :label=\"t('app.all')\" /><el-option value=\"true\" :label=\"t('refAdminUi.active')\" />\n        <el-option value=\"false\" :label=\"t('refAdminUi.retired')\" />\n      </el-select>\n    </div>\n    <el-card shadow=\"never\" class=\"panel\">\n      <el-table :data=\"shown\" size=\"small\" data-test=\"items\">\n        <el-table-column prop=\"code\" :label=\"t('refAdminUi.code')\" width=\"110\" />\n        <el-table-column :label=\"t('refAdminUi.name')\" min-width=\"150\">\n          <template #default=\"{ row }\">{{ nameOf(row) }}<div class=\"tiny muted\">{{ row.keywords.join('、') }}</div></template>\n        </el-table-column>\n        <el-table-column :label=\"t('refAdminUi.domain')\" width=\"80\">\n          <template #default=\"{ row }\">{{ row.domain ? t('domain.' + row.domain) : '—' }}</template>\n        </el-table-column>\n        <el-table-column :label=\"t('refAdminUi.kind')\" width=\"80\">\n          <template #default=\"{ row }\">{{ t('kind.' + row.kind) }}</template>\n        </el-table-column>\n        <el-table-column v-for=\"c in CLOCKS\" :key=\"c\" :label=\"t('refAdminUi.clocks.' + c)\" width=\"110\">\n          <template #default=\"{ row }\"><span :data-test=\"'limit-' + c\">{{ limit(row, c) }}</span></template>\n        </el-table-column>\n        <el-table-column :label=\"t('refAdminUi.urgent')\" width=\"130\">\n          <template #default=\"{ row }\">{{ urgent(row) }}</template>\n        </el-table-column>\n        <el-table-column :label=\"t('classifyUi.classification')\" width=\"100\">\n          <template #default=\"{ row }\"><span :data-test=\"'item-class-' + row.code\">{{ row.classification_code || '—' }}</span></template>\n        </el-table-column>\n        <el-table-column :label=\"t('refAdminUi.state')\" width=\"100\">\n          <template #default=\"{ row }\"><el-tag :type=\"row.active ? 'success' : 'info'\" size=\"small\">{{ row.active ? t('refAdminUi.active') : t('refAdminUi.retired') }}</el-tag></template>\n        </el-table-column>\n        <el-table-column :label=\"t('app.actions')\" width=\"200\">\n          <template #default=\"{ row }\">\n            <el-button link type=\"primary\" @click=\"edit(row)\" data-test=\"item-edit\">{{ t('refAdminUi.edit') }}</el-button>\n            <el-button link :type=\"row.active ? 'danger' : 'success'\" @click=\"toggle(row)\" data-test=\"item-toggle\">{{ row.active ? t('refAdminUi.retire') : t('refAdminUi.restore') }}</el-button>\n            <el-button link @click=\"showHistory(row)\">{{ t('refAdminUi.history') }}</el-button>\n          </template>\n        </el-table-column>\n      </el-table>\n    </el-card>\n    <el-dialog v-model=\"dialog.open\" :title=\"dialog.editing ? t('refAdminUi.editItem') : t('refAdminUi.newItem')\" width=\"640px\">\n      <el-alert v-if=\"dialog.editing\" type=\"info\" :closable=\"false\" show-icon :title=\"t('refAdminUi.keptLimits')\" class=\"ref-dialog-note\" />\n      <el-form label-width=\"120px\" data-test=\"item-form\">\n        <el-form-item v-if=\"!dialog.editing\" :label=\"t('refAdminUi.code')\" :error=\"dialog.errors.code\"><el-input v-model=\"form.code\" /></el-form-item>\n        <el-form-item :label=\"t('refAdminUi.nameZh')\" :error=\"dialog.errors.name_zh\"><el-input v-model=\"form.name_zh\" data-test=\"item-name-zh\" /></el-form-item>\n        <el-form-item :label=\"t('refAdminUi.nameEn')\" :error=\"dialog.errors.name_en\"><el-input v-model=\"form.name_en\" /></el-form-item>\n        <el-form-item :label=\"t('refAdminUi.domain')\">\n          <el-select v-model=\"form.domain\" clearable><el-option v-for=\"d in DOMAINS\" :key=\"d\" :value=\"d\" :label=\"t('domain.' + d)\" /></el-select>\n        </el-form-item>\n        <el-form-item :label=\"t('refAdminUi.kind')\">\n          <el-select v-model=\"form.kind\"><el-option v-for=\"k in ORDER_KINDS\" :key=\"k\" :value=\"k\" :label=\"t('kind.' + k)\" /></el-select>\n        </el-form-item>\n        <el-form-item v-for=\"c in CLOCKS\" :key=\"c\" :label=\"t('refAdminUi.clocks.' + c)\" :error=\"dialog.errors[c + '.amount'] || dialog.errors[c + '.unit']\">\n          <el-input-number v-model=\"form[c].amount\" :min=\"0.5\" :step=\"1\" :data-test=\"'amount-' + c\" />\n          <el-select v-model=\"form[c].unit\" class=\"ref-unit-select\"><el-option v-for=\"u in UNITS\" :key=\"u\" :value=\"u\" :label=\"t('refAdminUi.units.' + u)\" /></el-select>\n        </el-form-item>\n        <el-form-item :label=\"t('refAdminUi.urgent')\">\n          <el-switch v-model=\"form.hasUrgent\" />\n          <span class=\"tiny muted ref-urgent-hint\">{{ t('refAdminUi.urgentHint') }}</span>\n        </el-form-item>\n        <el-form-item v-if=\"form.hasUrgent\" v-for=\"c in CLOCKS\" :key=\"'u' + c\" :label=\"t('refAdminUi.urgentClocks.' + c)\">\n          <el-input-number v-model=\"form.urgent[c + '_hours']\" :min=\"0.5\" :step=\"1\" /> <span class=\"muted\">{{ t('refAdminUi.units.hours') }}</span>\n        </el-form-item>\n        <el-form-item :label=\"t('classifyUi.classification')\" :error=\"dialog.errors.classification_code\">\n          <el-select v-model=\"form.classification_code\" clearable filterable :placeholder=\"t('classifyUi.none')\" data-test=\"item-classification\">\n            <el-option v-for=\"c in classifications\" :key=\"c.code\" :value=\"c.code\" :label=\"classLabel(c)\" />\n          </el-select>\n        </el-form-item>\n        <el-form-item :label=\"t('refAdminUi.keywords')\">\n          <el-select v-model=\"form.keywords\" multiple filterable allow-create default-first-option :placeholder=\"t('refAdminUi.keywordsHint')\" />\n        </el-form-item>\n      </el-form>\n      <template #footer>\n        <el-button @click=\"dialog.open = false\">{{ t('refAdminUi.cancel') }}</el-button>\n        <el-button type=\"primary\" :loading=\"dialog.saving\" @click=\"save\" data-test=\"item-save\">{{ t('refAdminUi.save') }}</el-button>\n      </template>\n    </el-dialog>\n    <HistoryDrawer :history=\"history\" :entity=\"entity\" />\n  </div>",
     (() => {
       const _hoisted_1 = { class: "admin-reference" }
       const _hoisted_2 = { class: "page-head" }
       const _hoisted_3 = { class: "admin-filters" }
       const _hoisted_4 = { class: "tiny muted" }
       const _hoisted_5 = ["data-test"]
-      const _hoisted_6 = { class: "tiny muted ref-urgent-hint" }
-      const _hoisted_7 = { class: "muted" }
+      const _hoisted_6 = ["data-test"]
+      const _hoisted_7 = { class: "tiny muted ref-urgent-hint" }
+      const _hoisted_8 = { class: "muted" }
 
       return function render(_ctx, _cache) {
         const _component_el_button = _resolveComponent("el-button")
@@ -1193,6 +1587,17 @@ export const renders = new Map([
                     _: 1 /* STABLE */
                   }, 8 /* PROPS */, ["label"]),
                   _createVNode(_component_el_table_column, {
+                    label: _ctx.t('classifyUi.classification'),
+                    width: "100"
+                  }, {
+                    default: _withCtx(({ row }) => [
+                      _createElementVNode("span", {
+                        "data-test": 'item-class-' + row.code
+                      }, _toDisplayString(row.classification_code || '—'), 9 /* TEXT, PROPS */, _hoisted_6)
+                    ]),
+                    _: 1 /* STABLE */
+                  }, 8 /* PROPS */, ["label"]),
+                  _createVNode(_component_el_table_column, {
                     label: _ctx.t('refAdminUi.state'),
                     width: "100"
                   }, {
@@ -1256,13 +1661,13 @@ export const renders = new Map([
           }),
           _createVNode(_component_el_dialog, {
             modelValue: _ctx.dialog.open,
-            "onUpdate:modelValue": _cache[12] || (_cache[12] = $event => ((_ctx.dialog.open) = $event)),
+            "onUpdate:modelValue": _cache[13] || (_cache[13] = $event => ((_ctx.dialog.open) = $event)),
             title: _ctx.dialog.editing ? _ctx.t('refAdminUi.editItem') : _ctx.t('refAdminUi.newItem'),
             width: "640px"
           }, {
             footer: _withCtx(() => [
               _createVNode(_component_el_button, {
-                onClick: _cache[11] || (_cache[11] = $event => (_ctx.dialog.open = false))
+                onClick: _cache[12] || (_cache[12] = $event => (_ctx.dialog.open = false))
               }, {
                 default: _withCtx(() => [
                   _createTextVNode(_toDisplayString(_ctx.t('refAdminUi.cancel')), 1 /* TEXT */)
@@ -1424,7 +1829,7 @@ export const renders = new Map([
                         modelValue: _ctx.form.hasUrgent,
                         "onUpdate:modelValue": _cache[9] || (_cache[9] = $event => ((_ctx.form.hasUrgent) = $event))
                       }, null, 8 /* PROPS */, ["modelValue"]),
-                      _createElementVNode("span", _hoisted_6, _toDisplayString(_ctx.t('refAdminUi.urgentHint')), 1 /* TEXT */)
+                      _createElementVNode("span", _hoisted_7, _toDisplayString(_ctx.t('refAdminUi.urgentHint')), 1 /* TEXT */)
                     ]),
                     _: 1 /* STABLE */
                   }, 8 /* PROPS */, ["label"]),
@@ -1441,20 +1846,47 @@ export const renders = new Map([
                               min: 0.5,
                               step: 1
                             }, null, 8 /* PROPS */, ["modelValue", "onUpdate:modelValue"]),
-                            _cache[13] || (_cache[13] = _createTextVNode()),
-                            _createElementVNode("span", _hoisted_7, _toDisplayString(_ctx.t('refAdminUi.units.hours')), 1 /* TEXT */)
+                            _cache[14] || (_cache[14] = _createTextVNode()),
+                            _createElementVNode("span", _hoisted_8, _toDisplayString(_ctx.t('refAdminUi.units.hours')), 1 /* TEXT */)
                           ]),
                           _: 2 /* DYNAMIC */
                         }, 1032 /* PROPS, DYNAMIC_SLOTS */, ["label"]))
                       }), 128 /* KEYED_FRAGMENT */))
                     : _createCommentVNode("v-if", true),
                   _createVNode(_component_el_form_item, {
+                    label: _ctx.t('classifyUi.classification'),
+                    error: _ctx.dialog.errors.classification_code
+                  }, {
+                    default: _withCtx(() => [
+                      _createVNode(_component_el_select, {
+                        modelValue: _ctx.form.classification_code,
+                        "onUpdate:modelValue": _cache[10] || (_cache[10] = $event => ((_ctx.form.classification_code) = $event)),
+                        clearable: "",
+                        filterable: "",
+                        placeholder: _ctx.t('classifyUi.none'),
+                        "data-test": "item-classification"
+                      }, {
+                        default: _withCtx(() => [
+                          (_openBlock(true), _createElementBlock(_Fragment, null, _renderList(_ctx.classifications, (c) => {
+                            return (_openBlock(), _createBlock(_component_el_option, {
+                              key: c.code,
+                              value: c.code,
+                              label: _ctx.classLabel(c)
+                            }, null, 8 /* PROPS */, ["value", "label"]))
+                          }), 128 /* KEYED_FRAGMENT */))
+                        ]),
+                        _: 1 /* STABLE */
+                      }, 8 /* PROPS */, ["modelValue", "placeholder"])
+                    ]),
+                    _: 1 /* STABLE */
+                  }, 8 /* PROPS */, ["label", "error"]),
+                  _createVNode(_component_el_form_item, {
                     label: _ctx.t('refAdminUi.keywords')
                   }, {
                     default: _withCtx(() => [
                       _createVNode(_component_el_select, {
                         modelValue: _ctx.form.keywords,
-                        "onUpdate:modelValue": _cache[10] || (_cache[10] = $event => ((_ctx.form.keywords) = $event)),
+                        "onUpdate:modelValue": _cache[11] || (_cache[11] = $event => ((_ctx.form.keywords) = $event)),
                         multiple: "",
                         filterable: "",
                         "allow-create": "",
@@ -1478,7 +1910,7 @@ export const renders = new Map([
       }
     })(),
   ],
-  // views/admin/reference.js:266
+  // views/admin/reference.js:291
   [
     "\n  <div class=\"admin-reference\">\n    <div class=\"page-head\"><h2>{{ t('refAdminUi.areas') }}</h2>\n      <el-button type=\"primary\" @click=\"edit(null)\" data-test=\"area-new\">{{ t('refAdminUi.newArea') }}</el-button></div>\n    <div class=\"admin-filters\">\n      <el-input v-model=\"filters.text\" clearable :placeholder=\"t('refAdminUi.search')\" data-test=\"area-search\" />\n      <el-select v-model=\"filters.district\" clearable filterable :placeholder=\"t('refAdminUi.district')\">\n        <el-option v-for=\"d in districts\" :key=\"d.code\" :value=\"d.code\" :label=\"nameOf(d)\" />\n      </el-select>\n      <el-select v-model=\"filters.active\" :placeholder=\"t('refAdminUi.state')\">\n        <el-option value=\"\" :label=\"t('app.all')\" /><el-option value=\"true\" :label=\"t('refAdminUi.active')\" />\n        <el-option value=\"false\" :label=\"t('refAdminUi.retired')\" />\n      </el-select>\n    </div>\n    <el-card shadow=\"never\" class=\"panel\">\n      <el-table :data=\"shown\" size=\"small\" data-test=\"areas\" row-key=\"code\">\n        <el-table-column prop=\"code\" :label=\"t('refAdminUi.code')\" width=\"130\" />\n        <el-table-column :label=\"t('refAdminUi.name')\" min-width=\"160\">\n          <template #default=\"{ row }\"><span :class=\"{ 'street-name': row.level === 'street' }\">{{ nameOf(row) }}</span></template>\n        </el-table-column>\n        <el-table-column :label=\"t('refAdminUi.level')\" width=\"90\">\n          <template #default=\"{ row }\">{{ t('refAdminUi.levels.' + row.level) }}</template>\n        </el-table-column>\n        <el-table-column :label=\"t('refAdminUi.district')\" width=\"120\">\n          <template #default=\"{ row }\">{{ row.parent_code ? districtName(row.parent_code) : '—' }}</template>\n        </el-table-column>\n        <el-table-column :label=\"t('refAdminUi.state')\" width=\"100\">\n          <template #default=\"{ row }\"><el-tag :type=\"row.active ? 'success' : 'info'\" size=\"small\">{{ row.active ? t('refAdminUi.active') : t('refAdminUi.retired') }}</el-tag></template>\n        </el-table-column>\n        <el-table-column :label=\"t('app.actions')\" width=\"260\">\n          <template #default=\"{ row }\">\n            <el-button link type=\"primary\" @click=\"edit(row)\">{{ t('refAdminUi.rename') }}</el-button>\n            <el-button v-if=\"row.level === 'district'\" link @click=\"edit(null, row.code)\">{{ t('refAdminUi.addStreet') }}</el-button>\n            <el-button link :type=\"row.active ? 'danger' : 'success'\" @click=\"toggle(row)\" :data-test=\"'area-toggle-' + row.code\">{{ row.active ? t('refAdminUi.retire') : t('refAdminUi.restore') }}</el-button>\n            <el-button link @click=\"showHistory(row)\">{{ t('refAdminUi.history') }}</el-button>\n          </template>\n        </el-table-column>\n      </el-table>\n    </el-card>\n    <el-dialog v-model=\"dialog.open\" :title=\"dialog.editing ? t('refAdminUi.rename') : t('refAdminUi.newArea')\" width=\"520px\">\n      <el-form label-width=\"110px\">\n        <el-form-item v-if=\"!dialog.editing\" :label=\"t('refAdminUi.code')\" :error=\"dialog.errors.code\"><el-input v-model=\"form.code\" /></el-form-item>\n        <el-form-item v-if=\"!dialog.editing\" :label=\"t('refAdminUi.district')\" :error=\"dialog.errors.parent\">\n          <el-select v-model=\"form.parent\" clearable :placeholder=\"t('refAdminUi.noParent')\">\n            <el-option v-for=\"d in districts\" :key=\"d.code\" :value=\"d.code\" :label=\"nameOf(d)\" />\n          </el-select>\n        </el-form-item>\n        <el-form-item :label=\"t('refAdminUi.nameZh')\" :error=\"dialog.errors.name_zh\"><el-input v-model=\"form.name_zh\" /></el-form-item>\n        <el-form-item :label=\"t('refAdminUi.nameEn')\" :error=\"dialog.errors.name_en\"><el-input v-model=\"form.name_en\" /></el-form-item>\n      </el-form>\n      <template #footer>\n        <el-button @click=\"dialog.open = false\">{{ t('refAdminUi.cancel') }}</el-button>\n        <el-button type=\"primary\" :loading=\"dialog.saving\" @click=\"save\">{{ t('refAdminUi.save') }}</el-button>\n      </template>\n    </el-dialog>\n    <HistoryDrawer :history=\"history\" :entity=\"entity\" />\n  </div>",
     (() => {
@@ -1791,7 +2223,7 @@ export const renders = new Map([
       }
     })(),
   ],
-  // views/admin/reference.js:412
+  // views/admin/reference.js:437
   [
     "\n  <div class=\"admin-reference\">\n    <div class=\"page-head\"><h2>{{ t('refAdminUi.enterprises') }}</h2>\n      <el-button type=\"primary\" @click=\"edit(null)\" data-test=\"unit-new\">{{ t('refAdminUi.newUnit') }}</el-button></div>\n    <div class=\"admin-filters\">\n      <el-input v-model=\"filters.text\" clearable :placeholder=\"t('refAdminUi.search')\" data-test=\"unit-search\" />\n      <el-select v-model=\"filters.kind\" clearable :placeholder=\"t('refAdminUi.kind')\">\n        <el-option v-for=\"k in KINDS\" :key=\"k\" :value=\"k\" :label=\"t('refAdminUi.unitKinds.' + k)\" />\n      </el-select>\n      <el-select v-model=\"filters.active\" :placeholder=\"t('refAdminUi.state')\">\n        <el-option value=\"\" :label=\"t('app.all')\" /><el-option value=\"true\" :label=\"t('refAdminUi.active')\" />\n        <el-option value=\"false\" :label=\"t('refAdminUi.retired')\" />\n      </el-select>\n    </div>\n    <el-card shadow=\"never\" class=\"panel\">\n      <el-table :data=\"shown\" size=\"small\" data-test=\"units\">\n        <el-table-column prop=\"code\" :label=\"t('refAdminUi.code')\" width=\"130\" />\n        <el-table-column :label=\"t('refAdminUi.name')\" min-width=\"170\">\n          <template #default=\"{ row }\">{{ nameOf(row) }}<div v-if=\"row.parent_id\" class=\"tiny muted\">{{ nameOf(byId[row.parent_id]) }}</div></template>\n        </el-table-column>\n        <el-table-column :label=\"t('refAdminUi.kind')\" width=\"90\">\n          <template #default=\"{ row }\">{{ t('refAdminUi.unitKinds.' + row.kind) }}</template>\n        </el-table-column>\n        <el-table-column :label=\"t('refAdminUi.domains')\" width=\"140\">\n          <template #default=\"{ row }\">{{ row.domains.map((d) => t('domain.' + d)).join('、') || '—' }}</template>\n        </el-table-column>\n        <el-table-column :label=\"t('refAdminUi.windows')\" width=\"80\" prop=\"windows\" />\n        <el-table-column :label=\"t('refAdminUi.state')\" width=\"100\">\n          <template #default=\"{ row }\"><el-tag :type=\"row.active ? 'success' : 'info'\" size=\"small\">{{ row.active ? t('refAdminUi.active') : t('refAdminUi.retired') }}</el-tag></template>\n        </el-table-column>\n        <el-table-column :label=\"t('app.actions')\" width=\"250\">\n          <template #default=\"{ row }\">\n            <el-button link type=\"primary\" @click=\"edit(row)\">{{ t('refAdminUi.edit') }}</el-button>\n            <el-button link @click=\"openWindows(row)\">{{ t('refAdminUi.windows') }}</el-button>\n            <el-button link :type=\"row.active ? 'danger' : 'success'\" @click=\"toggle(row)\" :data-test=\"'unit-toggle-' + row.code\">{{ row.active ? t('refAdminUi.retire') : t('refAdminUi.restore') }}</el-button>\n            <el-button link @click=\"showHistory(row)\">{{ t('refAdminUi.history') }}</el-button>\n          </template>\n        </el-table-column>\n      </el-table>\n    </el-card>\n    <el-dialog v-model=\"dialog.open\" :title=\"dialog.editing ? t('refAdminUi.editUnit') : t('refAdminUi.newUnit')\" width=\"560px\">\n      <el-form label-width=\"110px\">\n        <el-form-item v-if=\"!dialog.editing\" :label=\"t('refAdminUi.code')\" :error=\"dialog.errors.code\"><el-input v-model=\"form.code\" /></el-form-item>\n        <el-form-item :label=\"t('refAdminUi.kind')\">\n          <el-radio-group v-model=\"form.kind\"><el-radio-button v-for=\"k in KINDS\" :key=\"k\" :value=\"k\">{{ t('refAdminUi.unitKinds.' + k) }}</el-radio-button></el-radio-group>\n        </el-form-item>\n        <el-form-item v-if=\"form.kind === 'branch'\" :label=\"t('refAdminUi.parent')\" :error=\"dialog.errors.parent\">\n          <el-select v-model=\"form.parent\" filterable><el-option v-for=\"p in parents\" :key=\"p.code\" :value=\"p.code\" :label=\"nameOf(p)\" /></el-select>\n        </el-form-item>\n        <el-form-item :label=\"t('refAdminUi.nameZh')\" :error=\"dialog.errors.name_zh\"><el-input v-model=\"form.name_zh\" /></el-form-item>\n        <el-form-item :label=\"t('refAdminUi.nameEn')\" :error=\"dialog.errors.name_en\"><el-input v-model=\"form.name_en\" /></el-form-item>\n        <el-form-item :label=\"t('refAdminUi.domains')\">\n          <el-checkbox-group v-model=\"form.domains\"><el-checkbox v-for=\"d in DOMAINS\" :key=\"d\" :value=\"d\">{{ t('domain.' + d) }}</el-checkbox></el-checkbox-group>\n        </el-form-item>\n      </el-form>\n      <template #footer>\n        <el-button @click=\"dialog.open = false\">{{ t('refAdminUi.cancel') }}</el-button>\n        <el-button type=\"primary\" :loading=\"dialog.saving\" @click=\"save\">{{ t('refAdminUi.save') }}</el-button>\n      </template>\n    </el-dialog>\n    <el-dialog v-model=\"retiring.open\" :title=\"t('refAdminUi.refused')\" width=\"560px\">\n      <el-alert type=\"warning\" :closable=\"false\" show-icon :title=\"retiring.message\" data-test=\"unit-refusal\" />\n      <p class=\"muted\">{{ t('refAdminUi.moveRulesHint') }}</p>\n      <el-select v-model=\"retiring.moveTo\" filterable :placeholder=\"t('refAdminUi.moveTo')\">\n        <el-option v-for=\"p in shown.filter((r) => r.active && r.code !== retiring.row?.code)\" :key=\"p.code\" :value=\"p.code\" :label=\"nameOf(p)\" />\n      </el-select>\n      <template #footer>\n        <el-button @click=\"retiring.open = false\">{{ t('refAdminUi.cancel') }}</el-button>\n        <el-button type=\"danger\" :disabled=\"!retiring.moveTo\" :loading=\"retiring.busy\" @click=\"retireMoving\">{{ t('refAdminUi.moveAndRetire') }}</el-button>\n      </template>\n    </el-dialog>\n    <el-drawer v-model=\"windows.open\" :title=\"t('refAdminUi.windows') + ' · ' + nameOf(windows.unit)\" size=\"640px\">\n      <el-button size=\"small\" type=\"primary\" @click=\"editWindow(null)\">{{ t('refAdminUi.newWindow') }}</el-button>\n      <el-form v-if=\"windows.form\" label-width=\"100px\" class=\"ref-window-form\">\n        <el-form-item v-if=\"!windows.editing\" :label=\"t('refAdminUi.code')\" :error=\"windows.errors.code\"><el-input v-model=\"windows.form.code\" /></el-form-item>\n        <el-form-item :label=\"t('refAdminUi.nameZh')\" :error=\"windows.errors.name_zh\"><el-input v-model=\"windows.form.name_zh\" /></el-form-item>\n        <el-form-item :label=\"t('refAdminUi.nameEn')\" :error=\"windows.errors.name_en\"><el-input v-model=\"windows.form.name_en\" /></el-form-item>\n        <el-form-item :label=\"t('refAdminUi.area')\" :error=\"windows.errors.area\">\n          <el-select v-model=\"windows.form.area\" clearable filterable><el-option v-for=\"a in areas\" :key=\"a.code\" :value=\"a.code\" :label=\"nameOf(a)\" /></el-select>\n        </el-form-item>\n        <el-form-item><el-button type=\"primary\" @click=\"saveWindow\">{{ t('refAdminUi.save') }}</el-button>\n          <el-button @click=\"windows.form = null\">{{ t('refAdminUi.cancel') }}</el-button></el-form-item>\n      </el-form>\n      <el-table :data=\"windows.rows\" size=\"small\">\n        <el-table-column prop=\"code\" :label=\"t('refAdminUi.code')\" width=\"120\" />\n        <el-table-column :label=\"t('refAdminUi.name')\"><template #default=\"{ row }\">{{ nameOf(row) }}</template></el-table-column>\n        <el-table-column :label=\"t('refAdminUi.area')\" width=\"110\"><template #default=\"{ row }\">{{ areaName(row.area_code) }}</template></el-table-column>\n        <el-table-column :label=\"t('refAdminUi.state')\" width=\"90\">\n          <template #default=\"{ row }\">{{ row.active ? t('refAdminUi.active') : t('refAdminUi.retired') }}</template>\n        </el-table-column>\n        <el-table-column width=\"120\">\n          <template #default=\"{ row }\">\n            <el-button link type=\"primary\" @click=\"editWindow(row)\">{{ t('refAdminUi.edit') }}</el-button>\n            <el-button link @click=\"toggleWindow(row)\">{{ row.active ? t('refAdminUi.retire') : t('refAdminUi.restore') }}</el-button>\n          </template>\n        </el-table-column>\n      </el-table>\n    </el-drawer>\n    <HistoryDrawer :history=\"history\" :entity=\"entity\" />\n  </div>",
     (() => {

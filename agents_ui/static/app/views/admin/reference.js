@@ -18,7 +18,7 @@ const CLOCKS = ["sign_for", "first_contact", "resolution"];
 // What every screen here does: load its list, save a dialog's form, retire or bring back
 // a row (a refusal is shown in a box of its own: it names what still needs the row), and
 // open a row's recorded changes.
-function useAdminList(path, entity) {
+export function useAdminList(path, entity) {
   const { t } = useI18n();
   const rows = ref([]);
   const dialog = reactive({ open: false, editing: null, saving: false, errors: {} });
@@ -68,7 +68,7 @@ function useAdminList(path, entity) {
   return { t, rows, dialog, history, load, save, toggle, refused, showHistory, entity };
 }
 
-const HistoryDrawer = {
+export const HistoryDrawer = {
   components: { ChangeList },
   props: { history: Object, entity: String },
   setup() {
@@ -81,9 +81,9 @@ const HistoryDrawer = {
   </el-drawer>`,
 };
 
-const matches = (row, text) =>
+export const matches = (row, text) =>
   !text || [row.code, row.name_zh, row.name_en, ...(row.keywords || [])].some((v) => v && v.toLowerCase().includes(text.toLowerCase()));
-const activeFilter = (row, state) => state === "" || String(row.active) === state;
+export const activeFilter = (row, state) => state === "" || String(row.active) === state;
 
 // 服务目录
 function blankItem() {
@@ -93,6 +93,7 @@ function blankItem() {
     first_contact: { amount: 1, unit: "working_days" },
     resolution: { amount: 5, unit: "working_days" },
     hasUrgent: false, urgent: { sign_for_hours: 1, first_contact_hours: 2, resolution_hours: 24 },
+    classification_code: "",
   };
 }
 
@@ -103,6 +104,18 @@ export const AdminCataloguePage = {
     const { t } = list;
     const filters = reactive({ text: "", domain: "", active: "" });
     const form = reactive(blankItem());
+    // The GB/T 39666 classes an item can be exchanged under: active middle and minor ones.
+    const classifications = ref([]);
+    onMounted(async () => {
+      const rows = (await api.get("/api/v1/admin/classifications")).items;
+      classifications.value = rows.filter((r) => r.active && r.level !== "major");
+    });
+    // "020102 公用事业 › 供水 › 水表计量": the code with its classes' names.
+    const classLabel = (row) => {
+      const levels = ["major", "middle", "minor"].filter((level) => row[level + "_code"]);
+      const names = levels.map((l) => nameOf({ name_zh: row[l + "_name_zh"], name_en: row[l + "_name_en"] }));
+      return `${row.code} ${names.join(" › ")}`;
+    };
     const shown = computed(() =>
       list.rows.value.filter(
         (r) => matches(r, filters.text) && (!filters.domain || r.domain === filters.domain) && activeFilter(r, filters.active),
@@ -121,6 +134,7 @@ export const AdminCataloguePage = {
         Object.assign(form, {
           code: row.code, domain: row.domain || "", kind: row.kind, name_zh: row.name_zh, name_en: row.name_en,
           keywords: [...row.keywords], hasUrgent: row.urgent_resolution_hours != null,
+          classification_code: row.classification_code || "",
         });
         for (const c of CLOCKS) form[c] = { amount: Number(row[c + "_amount"]), unit: row[c + "_unit"] };
         if (form.hasUrgent) {
@@ -133,7 +147,7 @@ export const AdminCataloguePage = {
       const body = {
         domain: form.domain || null, kind: form.kind, name_zh: form.name_zh, name_en: form.name_en,
         keywords: form.keywords, sign_for: form.sign_for, first_contact: form.first_contact, resolution: form.resolution,
-        urgent: form.hasUrgent ? form.urgent : null,
+        urgent: form.hasUrgent ? form.urgent : null, classification_code: form.classification_code || null,
       };
       if (!list.dialog.editing) body.code = form.code;
       const base = "/api/v1/admin/service-items";
@@ -143,7 +157,10 @@ export const AdminCataloguePage = {
       const refusal = await list.toggle("/api/v1/admin/service-items", row);
       if (refusal) await list.refused(refusal);
     }
-    return { ...list, filters, form, shown, limit, urgent, edit, save, toggle, DOMAINS, ORDER_KINDS, UNITS, CLOCKS, nameOf };
+    return {
+      ...list, filters, form, shown, limit, urgent, edit, save, toggle, classifications, classLabel, DOMAINS, ORDER_KINDS,
+      UNITS, CLOCKS, nameOf,
+    };
   },
   template: `
   <div class="admin-reference">
@@ -176,6 +193,9 @@ export const AdminCataloguePage = {
         </el-table-column>
         <el-table-column :label="t('refAdminUi.urgent')" width="130">
           <template #default="{ row }">{{ urgent(row) }}</template>
+        </el-table-column>
+        <el-table-column :label="t('classifyUi.classification')" width="100">
+          <template #default="{ row }"><span :data-test="'item-class-' + row.code">{{ row.classification_code || '—' }}</span></template>
         </el-table-column>
         <el-table-column :label="t('refAdminUi.state')" width="100">
           <template #default="{ row }"><el-tag :type="row.active ? 'success' : 'info'" size="small">{{ row.active ? t('refAdminUi.active') : t('refAdminUi.retired') }}</el-tag></template>
@@ -211,6 +231,11 @@ export const AdminCataloguePage = {
         </el-form-item>
         <el-form-item v-if="form.hasUrgent" v-for="c in CLOCKS" :key="'u' + c" :label="t('refAdminUi.urgentClocks.' + c)">
           <el-input-number v-model="form.urgent[c + '_hours']" :min="0.5" :step="1" /> <span class="muted">{{ t('refAdminUi.units.hours') }}</span>
+        </el-form-item>
+        <el-form-item :label="t('classifyUi.classification')" :error="dialog.errors.classification_code">
+          <el-select v-model="form.classification_code" clearable filterable :placeholder="t('classifyUi.none')" data-test="item-classification">
+            <el-option v-for="c in classifications" :key="c.code" :value="c.code" :label="classLabel(c)" />
+          </el-select>
         </el-form-item>
         <el-form-item :label="t('refAdminUi.keywords')">
           <el-select v-model="form.keywords" multiple filterable allow-create default-first-option :placeholder="t('refAdminUi.keywordsHint')" />

@@ -66,7 +66,7 @@ async def add_platform(
             "code": code,
             "name_zh": "青岛市12345热线",
             "name_en": "Qingdao 12345",
-            "hotline": "96111",
+            "hotline_code": "96111",
             "base_url": "https://12345.qingdao.example/api",
             "contract": contract or {},
         },
@@ -422,7 +422,7 @@ def test_the_contract_renames_fields_and_events_both_ways() -> None:
         "description": "d",
     }
     assert contract.status_path("P1") == "/feedback/P1"
-    with pytest.raises(ValueError, match="not a field"):
+    with pytest.raises(ValueError, match="does not have"):
         Contract.model_validate({"fields": {"nonsense": "x"}})
     with pytest.raises(ValueError, match="share"):
         Contract.model_validate({"fields": {"number": "a", "description": "a"}})
@@ -438,7 +438,7 @@ async def test_platforms_are_administered_without_showing_secrets_again(
     assert "key" not in shown and "secret" not in shown and "key_hash" not in shown
     await desks["admin"].post(
         "/api/v1/exchange/platforms",
-        {"code": made["code"], "name_zh": "x", "name_en": "x", "hotline": "96111"},
+        {"code": made["code"], "name_zh": "x", "name_en": "x", "hotline_code": "96111"},
         status=409,
     )
     response = await desks["admin"].client.patch(

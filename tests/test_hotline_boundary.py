@@ -71,6 +71,7 @@ BODIES: dict[tuple[str, str], dict[str, Any]] = {
         "reached": False,
         "outcome": "busy",
     },
+    ("POST", "/api/v1/orders/{order_id}/transfer"): {"platform": "boundary", "reason": "r"},
 }
 
 
@@ -153,6 +154,24 @@ async def foreign_rows(
         survey,
         now,
     )
+    # The order came from a 12345 platform, and a status message to it failed.
+    await conn.execute(
+        "INSERT INTO exchange_platforms (code, name_zh, name_en, hotline_code, key_hash, secret) "
+        "VALUES ('boundary', '边界', 'Boundary', '96556', 'boundary', 's') ON CONFLICT DO NOTHING"
+    )
+    await conn.execute(
+        "INSERT INTO exchange_orders (order_id, platform_code, direction, platform_number, "
+        "created_at) VALUES ($1, 'boundary', 'in', $2, $3)",
+        order["id"],
+        f"B{order['id']}",
+        now,
+    )
+    message = await conn.fetchval(
+        "INSERT INTO exchange_messages (order_id, platform_code, seq, event, effect_key, payload, "
+        "state) VALUES ($1, 'boundary', 1, 'accepted', $2, '{}', 'failed') RETURNING id",
+        order["id"],
+        f"boundary:{order['id']}",
+    )
     photo = "a" * PHOTO_KEY_LENGTH  # a photo sent with the public form
     await conn.execute(
         "UPDATE work_orders SET media_url = $2 WHERE id = $1", order["id"], PHOTO_PATH + photo
@@ -168,6 +187,7 @@ async def foreign_rows(
         "call_id": call_id,
         "attempt_id": attempt,
         "survey_id": survey,
+        "message_id": message,
     }
     return ids, own["id"]
 

@@ -83,6 +83,9 @@ SAME_RESOURCE: dict[tuple[str, str], set[str]] = {
     # with theirs.
     ("patch", "/api/v1/notices/{notice_id}"): {"units"},
     ("put", "/api/v1/enterprises/{enterprise_id}/webhook"): set(),
+    # A platform is answered with its key and secret once, never with them again.
+    ("post", "/api/v1/exchange/platforms"): set(),
+    ("patch", "/api/v1/exchange/platforms/{code}"): set(),
 }
 # Operations whose body is a command or a decision: they answer another resource (the
 # order, a session, a result) or a standard names their fields (GeoReport v2).
@@ -138,6 +141,10 @@ ANSWERS_ANOTHER = {
     # a citizen's words are the order's history.
     ("post", "/api/v1/public/track"),
     ("post", "/api/v1/public/track/follow-up"),
+    # The 12345 platform's order is answered with its number and ours (docs/exchange.md);
+    # a transfer answers the order, now transferred.
+    ("post", "/exchange/v1/{platform}/orders"),
+    ("post", "/api/v1/orders/{order_id}/transfer"),
 }
 
 
@@ -397,6 +404,8 @@ ADMINISTRATION = [
     ("post", "/api/v1/admin/classifications"),
     ("put", "/api/v1/admin/classifications/{code}"),
     ("patch", "/api/v1/notices/{notice_id}"),
+    ("post", "/api/v1/exchange/platforms"),
+    ("patch", "/api/v1/exchange/platforms/{code}"),
 ]
 
 
@@ -447,6 +456,21 @@ async def test_the_administrations_bodies_name_what_they_answer(
             "/api/v1/admin/classifications/{code}",
             f"/api/v1/admin/classifications/{major}",
             {"name_zh": "词汇测试甲", "name_en": "Vocabulary A"},
+        )
+        platform = {
+            "code": unique("vocab-"),
+            "name_zh": "词汇平台",
+            "name_en": "Vocabulary platform",
+            "hotline_code": "96111",
+        }
+        platforms = "/api/v1/exchange/platforms"
+        await call(admin, "post", platforms, platforms, platform, 201)
+        await call(
+            admin,
+            "patch",
+            "/api/v1/exchange/platforms/{code}",
+            f"{platforms}/{platform['code']}",
+            {"name_en": "Vocabulary platform A", "active": False},
         )
         await two_weeks(pool)  # units ranked in the rankings' own week
         notice = await send(

@@ -53,11 +53,13 @@ async def do_retry(
     conn: asyncpg.Connection, actor: Actor, message_id: int, now: dt.datetime
 ) -> asyncpg.Record:
     """A failed message goes again (its order's later messages follow once it is
-    delivered); noted on the order."""
+    delivered); noted on the order. Another hotline's message is as missing as one that
+    does not exist."""
+    hotline = await queries.message_hotline(conn, message_id)
+    if hotline is None or not actor.sees_hotline(hotline):
+        raise NotFound("no such message")
     row = await queries.retry_failed(conn, message_id)
     if row is None:
-        if await queries.get_message(conn, message_id) is None:
-            raise NotFound("no such message")
         raise Conflict("only a failed message is sent again", code="not_failed")
     await record_event(
         conn,

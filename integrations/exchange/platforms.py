@@ -34,7 +34,7 @@ class PlatformChange(BaseModel):
 
     name_zh: str | None = Field(default=None, min_length=1, max_length=100)
     name_en: str | None = Field(default=None, min_length=1, max_length=100)
-    hotline: str | None = Field(default=None, min_length=1, max_length=16)
+    hotline_code: str | None = Field(default=None, min_length=1, max_length=16)
     base_url: str | None = Field(default=None, max_length=500)
     contract: Contract | None = None
     active: bool | None = None
@@ -46,7 +46,9 @@ class PlatformInput(BaseModel):
     code: str = Field(pattern=r"^[a-z0-9_-]{1,32}$")
     name_zh: str = Name
     name_en: str = Name
-    hotline: str = Field(min_length=1, max_length=16, description="the hotline its orders join")
+    hotline_code: str = Field(
+        min_length=1, max_length=16, description="the hotline its orders join"
+    )
     base_url: str = Field(default="", max_length=500, description="where our messages go")
     contract: Contract = Field(default_factory=Contract)
 
@@ -71,7 +73,7 @@ async def _check(
 ) -> None:
     fields: dict[str, str] = {}
     if hotline is not None and await reference.hotline(conn, hotline) is None:
-        fields["hotline"] = "unknown hotline"
+        fields["hotline_code"] = "unknown hotline"
     if base_url:
         try:
             check_url(
@@ -89,7 +91,7 @@ async def do_create_platform(
     conn: asyncpg.Connection, actor: Actor, body: PlatformInput, settings: Settings
 ) -> tuple[asyncpg.Record, dict[str, str]]:
     """The platform and its credentials (``key``, ``secret``: shown this once)."""
-    await _check(conn, settings, body.hotline, body.base_url)
+    await _check(conn, settings, body.hotline_code, body.base_url)
     if await queries.get_platform(conn, body.code) is not None:
         raise Conflict(
             "platform {platform} exists already", code="platform_exists", platform=body.code
@@ -101,7 +103,7 @@ async def do_create_platform(
             "code": body.code,
             "name_zh": body.name_zh,
             "name_en": body.name_en,
-            "hotline_code": body.hotline,
+            "hotline_code": body.hotline_code,
             "key_hash": key_hash(key),
             "secret": secret,
             "base_url": body.base_url,
@@ -125,10 +127,8 @@ async def do_change_platform(
     before = await queries.get_platform(conn, code)
     if before is None:
         raise NotFound("no such platform")
-    await _check(conn, settings, body.hotline, body.base_url)
-    values: dict[str, Any] = body.model_dump(exclude_unset=True, exclude={"contract", "hotline"})
-    if body.hotline is not None:
-        values["hotline_code"] = body.hotline
+    await _check(conn, settings, body.hotline_code, body.base_url)
+    values: dict[str, Any] = body.model_dump(exclude_unset=True, exclude={"contract"})
     if body.contract is not None:
         values["contract"] = body.contract.model_dump()
     values = {key: value for key, value in values.items() if value is not None}

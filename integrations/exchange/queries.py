@@ -352,6 +352,15 @@ async def release_next(conn: asyncpg.Connection, order_id: int) -> None:
     )
 
 
+async def message_hotline(conn: asyncpg.Connection, message_id: int) -> str | None:
+    """The hotline of the message's order (None: no such message)."""
+    return await conn.fetchval(
+        "SELECT o.hotline_code FROM exchange_messages m JOIN work_orders o ON o.id = m.order_id "
+        "WHERE m.id = $1",
+        message_id,
+    )
+
+
 async def retry_failed(conn: asyncpg.Connection, message_id: int) -> asyncpg.Record | None:
     """A failed message goes again now, with its attempts counted afresh."""
     return await conn.fetchrow(
@@ -363,10 +372,6 @@ async def retry_failed(conn: asyncpg.Connection, message_id: int) -> asyncpg.Rec
         """,
         message_id,
     )
-
-
-async def get_message(conn: asyncpg.Connection, message_id: int) -> asyncpg.Record | None:
-    return await conn.fetchrow("SELECT * FROM exchange_messages WHERE id = $1", message_id)
 
 
 # ------------------------------------------------------------------- reading
@@ -414,8 +419,11 @@ async def recent_requests(
     )
 
 
-async def failed_messages(conn: asyncpg.Connection, limit: int) -> list[asyncpg.Record]:
-    """Messages that failed, newest first, with their orders' numbers."""
+async def failed_messages(
+    conn: asyncpg.Connection, limit: int, hotlines: list[str] | None
+) -> list[asyncpg.Record]:
+    """Messages that failed, newest first, with their orders' numbers (``hotlines``: of
+    those hotlines' orders only)."""
     return await conn.fetch(
         """
         SELECT m.id, m.order_id, o.number, m.platform_code, m.event, m.seq, m.created_at,
@@ -424,10 +432,11 @@ async def failed_messages(conn: asyncpg.Connection, limit: int) -> list[asyncpg.
                (SELECT a.error FROM exchange_attempts a WHERE a.message_id = m.id
                  ORDER BY a.id DESC LIMIT 1) AS last_error
           FROM exchange_messages m JOIN work_orders o ON o.id = m.order_id
-         WHERE m.state = 'failed'
+         WHERE m.state = 'failed' AND ($2::text[] IS NULL OR o.hotline_code = ANY($2))
          ORDER BY m.id DESC LIMIT $1
         """,
         limit,
+        hotlines,
     )
 
 

@@ -37,7 +37,7 @@ from web.media import media_response
 routes = Routes()
 log = logging.getLogger(__name__)
 
-BASE = "/exchange/v1/{platform:[a-z0-9_-]{1,32}}"
+BASE = "/exchange/v1/{platform:[a-z0-9_-]+}"
 PLATFORMS = "/api/v1/exchange/platforms"
 ADMIN = frozenset({Role.ADMIN})
 # An order with its attachments' links is a few kB; 4,000 characters of description.
@@ -317,9 +317,11 @@ async def platform_requests(request: web.Request) -> web.Response:
     roles=SUPERVISOR_ROLES,
 )
 async def failed(request: web.Request) -> web.Response:
+    actor = require_actor(request, SUPERVISOR_ROLES)
     criteria = read_query(request, Recent)
+    hotlines = sorted(actor.hotlines) if actor.hotlines is not None else None
     async with request.app[POOL].acquire() as conn:
-        rows = await queries.failed_messages(conn, criteria.limit)
+        rows = await queries.failed_messages(conn, criteria.limit, hotlines)
     return json_response({"items": [dict(r) for r in rows]})
 
 

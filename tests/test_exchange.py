@@ -19,6 +19,7 @@ from rq import Queue
 
 from callbacks.outcomes import Answer, do_finish_survey
 from hotline.context import utcnow
+from hotline.deadlines.limits import due_at
 from hotline.reference.calendar import load_calendar
 from hotline.relay import Relay
 from hotline.settings import Settings
@@ -142,13 +143,20 @@ async def pump(
 
 
 async def test_a_platform_pushes_an_order_once_signed_and_fresh(
-    server: TestServer, desks: dict[str, Desk], pool: asyncpg.Pool, platform: FakePlatform
+    server: TestServer,
+    desks: dict[str, Desk],
+    pool: asyncpg.Pool,
+    settings: Settings,
+    platform: FakePlatform,
 ) -> None:
     made = await add_platform(desks, pool, platform)
     url, key = endpoint(server, made["code"]), made["key"]
     number = unique("QD2026-")
     due = dt.datetime.now(dt.UTC) + dt.timedelta(hours=5)
-    order = an_order(number, resolution_due_at=due.isoformat())
+    sign_for = dt.datetime.now(dt.UTC) + dt.timedelta(minutes=30)
+    order = an_order(
+        number, resolution_due_at=due.isoformat(), sign_for_due_at=sign_for.isoformat()
+    )
 
     status, first = await platform.push(url, order, key=key)
     assert status == 201, first
@@ -175,8 +183,18 @@ async def test_a_platform_pushes_an_order_once_signed_and_fresh(
         "96111",
         "W01",
     )
-    # The platform's 5 hours are stricter than the item's working days.
+    # The platform's 5 hours are stricter than the item's working days; its half hour to
+    # sign for it is kept for the dispatch, when it is still ahead.
     assert row["resolution_due_at"] == row["platform_due"] == due
+    kept = row["time_limits"]
+    assert kept["sign_for_by"] == sign_for.isoformat()
+    async with pool.acquire() as conn:
+        calendar = await load_calendar(conn, settings)
+    assert due_at(kept, "sign_for", "normal", calendar, sign_for - dt.timedelta(minutes=10)) == (
+        sign_for
+    )
+    later = sign_for + dt.timedelta(minutes=1)  # a redo, after the platform's moment
+    assert due_at(kept, "sign_for", "normal", calendar, later) > later
 
     # The same number with other content is refused.
     status, refused = await platform.push(url, {**order, "description": "另一件事"}, key=key)

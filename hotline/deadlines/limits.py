@@ -28,15 +28,22 @@ Limits = Mapping[str, Any]
 CLOCKS: tuple[Clock, ...] = ("sign_for", "first_contact", "resolution")
 
 
-def snapshot(item: Limits) -> dict[str, str | None]:
+def snapshot(
+    item: Limits, *, latest: Mapping[str, dt.datetime] | None = None
+) -> dict[str, str | None]:
     """The limits of ``item`` as an order keeps them (``work_orders.time_limits``):
-    amounts as decimal strings, so that none is rounded through a float."""
+    amounts as decimal strings, so that none is rounded through a float. ``latest``: a
+    moment a clock must run out by whatever the item says (``<clock>_by``: the limits
+    of the platform an order came from)."""
     kept: dict[str, str | None] = {}
     for clock in CLOCKS:
         kept[f"{clock}_amount"] = str(item[f"{clock}_amount"])
         kept[f"{clock}_unit"] = item[f"{clock}_unit"]
         urgent = item[f"urgent_{clock}_hours"]
         kept[f"urgent_{clock}_hours"] = None if urgent is None else str(urgent)
+    for name, moment in (latest or {}).items():
+        if name in CLOCKS:
+            kept[f"{name}_by"] = moment.isoformat()
     return kept
 
 
@@ -66,9 +73,18 @@ def due_at(
     calendar: WorkingCalendar,
     start: dt.datetime,
 ) -> dt.datetime:
-    """When ``clock`` of an order of ``item`` and ``priority`` started at ``start`` runs out."""
+    """When ``clock`` of an order of ``item`` and ``priority`` started at ``start`` runs out:
+    by the limit, or by the moment the order's limits say it must (``<clock>_by``) when
+    that is sooner and still ahead (a clock started after that moment, a redo, runs on
+    the limit)."""
     amount, unit = time_limit(item, clock, priority)
-    return calendar.add(start, amount, unit)
+    due = calendar.add(start, amount, unit)
+    latest = item.get(f"{clock}_by")
+    if latest:
+        moment = dt.datetime.fromisoformat(latest)
+        if start < moment < due:
+            return moment
+    return due
 
 
 def runs_urgent(item: Limits, priority: str) -> bool:

@@ -140,7 +140,9 @@ async def do_register_order(
     """受理: the order, its first event, its clocks and an outbox row, in one transaction.
 
     ``due_by``: moments a clock must run out by at the latest (an order received from
-    another platform keeps that platform's limits where they are the stricter)."""
+    another platform keeps that platform's limits where they are the stricter); kept
+    with the order's limits, so that its later clocks honour them too
+    (hotline.deadlines.limits)."""
     check_can_register(actor)
     if new.client_request_id and actor.user_id is not None:
         await queries.lock_client_request(conn, actor.user_id, new.client_request_id)
@@ -154,10 +156,8 @@ async def do_register_order(
             fields={new.sent_name("hotline"): "not one of your hotlines"},
         )
     item, phone = await check_new_order(conn, new)
-    due = clock_dues(item, new.priority, calendar, now)
-    for clock, latest in (due_by or {}).items():
-        if clock in due:
-            due[clock] = min(due[clock], latest)
+    kept = limits.snapshot(item, latest=due_by)
+    due = clock_dues(kept, new.priority, calendar, now)
     order = await _insert_new(
         conn,
         actor,
@@ -182,7 +182,7 @@ async def do_register_order(
             "registered_by": actor.user_id,
             "client_request_id": new.client_request_id,
             "resolution_due_at": due["resolution"],
-            "time_limits": limits.snapshot(item),
+            "time_limits": kept,
             "call_id": new.call_id,
             "suggested_item_code": new.suggested_item,
         },

@@ -223,9 +223,13 @@ async def do_receive_order(
         caller_name=order.caller_name,
         priority=order.priority,
     )
+    # The platform's limits, where it gives them: the stricter applies.
     due_by = {
         clock: moment
-        for clock, moment in (("resolution", order.resolution_due_at),)
+        for clock, moment in (
+            ("sign_for", order.sign_for_due_at),
+            ("resolution", order.resolution_due_at),
+        )
         if moment is not None
     }
     registration = await do_register_order(

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import socket
 import threading
+from typing import Self
 
 from aiohttp import web
 
@@ -53,3 +54,30 @@ class LocalServer:
         assert self._thread is not None
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(10)
+
+
+class Fake:
+    """A fake of the outside world served from 127.0.0.1 while entered: a subclass says
+    its ``name`` and adds its ``routes``; ``base`` is where it listens."""
+
+    name = "fake"
+    server: LocalServer | None = None
+
+    def routes(self, app: web.Application) -> None:
+        raise NotImplementedError
+
+    @property
+    def base(self) -> str:
+        assert self.server is not None, "enter it first"
+        return self.server.base
+
+    def __enter__(self) -> Self:
+        app = web.Application()
+        self.routes(app)
+        self.server = LocalServer(app, self.name)
+        self.server.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        assert self.server is not None
+        self.server.stop()

@@ -16,13 +16,12 @@ import hmac
 import json
 import time
 from dataclasses import dataclass, field
-from types import TracebackType
 from typing import Any
 
 import aiohttp
 from aiohttp import web
 
-from testkit.local_server import LocalServer
+from testkit.local_server import Fake, LocalServer
 
 KEY = "X-Exchange-Key"
 TIMESTAMP = "X-Exchange-Timestamp"
@@ -45,7 +44,7 @@ class Request:
 
 
 @dataclass
-class FakePlatform:
+class FakePlatform(Fake):
     secret: str = ""
     failures: list[int] = field(default_factory=list)
     slow: int = 0
@@ -54,11 +53,7 @@ class FakePlatform:
     taken: list[dict[str, Any]] = field(default_factory=list)
     numbers: int = 0
     server: LocalServer | None = None
-
-    @property
-    def base(self) -> str:
-        assert self.server is not None, "enter it first"
-        return self.server.base
+    name = "fake 12345 platform"
 
     def events(self, number: str) -> list[str]:
         """The events the platform took for its order ``number``, in order."""
@@ -116,19 +111,6 @@ class FakePlatform:
         ):
             return response.status, await response.json()
 
-    def __enter__(self) -> FakePlatform:
-        app = web.Application()
+    def routes(self, app: web.Application) -> None:
         app.router.add_post("/orders", self._receive)
         app.router.add_post("/orders/{number}/status", self._receive)
-        self.server = LocalServer(app, "fake 12345 platform")
-        self.server.start()
-        return self
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        assert self.server is not None
-        self.server.stop()

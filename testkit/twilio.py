@@ -12,7 +12,7 @@ from typing import Any
 
 from aiohttp import web
 
-from testkit.local_server import LocalServer
+from testkit.local_server import Fake, LocalServer
 
 TOKEN = "test-token"
 ACCOUNT_SID = "AC" + "3f1c9a0e5b7d4c2a8e6f0b1d2c3e4f5a"
@@ -25,7 +25,7 @@ def sid(prefix: str) -> str:
 
 
 @dataclass
-class FakeTwilioRest:
+class FakeTwilioRest(Fake):
     """Notes each call and message with the moment it came, the account in its path and
     the user it authenticated as; answers ``statuses`` in turn (then 201), an error
     status with Twilio's error body. Serves while entered."""
@@ -38,11 +38,7 @@ class FakeTwilioRest:
     # Each recording fetched: the SID and the user it authenticated as.
     fetches: list[dict[str, str]] = field(default_factory=list)
     server: LocalServer | None = None
-
-    @property
-    def base(self) -> str:
-        assert self.server is not None, "enter it first"
-        return self.server.base
+    name = "fake Twilio"
 
     def environment(self) -> dict[str, str]:
         """The settings that make the code under test send through Twilio, to here."""
@@ -143,16 +139,8 @@ class FakeTwilioRest:
             return web.json_response({"code": 20404, "status": 404}, status=404)
         return web.Response(body=self.recordings[recording_sid], content_type="audio/mpeg")
 
-    def __enter__(self) -> FakeTwilioRest:
-        app = web.Application()
+    def routes(self, app: web.Application) -> None:
         root = f"/{API_VERSION}/Accounts/{{account}}"
         app.router.add_post(f"{root}/Calls.json", self._calls)
         app.router.add_post(f"{root}/Messages.json", self._messages)
         app.router.add_get(f"{root}/Recordings/{{recording}}.mp3", self._recording)
-        self.server = LocalServer(app, "fake Twilio")
-        self.server.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        assert self.server is not None
-        self.server.stop()

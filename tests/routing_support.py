@@ -17,7 +17,7 @@ from redis import Redis
 from rq import Queue
 
 from hotline.context import utcnow
-from hotline.relay import Relay
+from hotline.relay import CORE_CHORES, Chore, Relay
 from hotline.settings import Settings
 from tests.factories import log_in, make_user
 from wiring.subscriptions import relay_sources
@@ -109,19 +109,32 @@ async def run_worker() -> None:
     assert process.returncode == 0, output.decode()
 
 
+def relay_for_tests(
+    pool: asyncpg.Pool,
+    settings: Settings,
+    *,
+    at: dt.datetime | None = None,
+    chores: tuple[Chore, ...] = CORE_CHORES,
+) -> Relay:
+    """A relay of every package's sources into the test run's queues, on the clock of
+    ``at`` (default now), doing ``chores``."""
+    assert settings.redis_url
+    connection = Redis.from_url(settings.redis_url)
+    return Relay(
+        pool,
+        Queue(settings.queue_name, connection=connection),
+        sources=relay_sources(),
+        chores=chores,
+        clock=(lambda: at) if at else utcnow,
+        timer_queue=Queue(settings.timer_queue_name, connection=connection),
+    )
+
+
 async def settle(
     pool: asyncpg.Pool, settings: Settings, *, at: dt.datetime | None = None, rounds: int = 6
 ) -> None:
     """Relay what is due (at ``at``, default now) and let the worker run it, until quiet."""
-    assert settings.redis_url
-    connection = Redis.from_url(settings.redis_url)
-    relay = Relay(
-        pool,
-        Queue(settings.queue_name, connection=connection),
-        sources=relay_sources(),
-        clock=(lambda: at) if at else utcnow,
-        timer_queue=Queue(settings.timer_queue_name, connection=connection),
-    )
+    relay = relay_for_tests(pool, settings, at=at)
     for _ in range(rounds):
         counts = await relay.run_once()
         if not any(counts.values()):

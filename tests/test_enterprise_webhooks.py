@@ -18,7 +18,6 @@ import socket
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from types import TracebackType
 from typing import Any
 
 import asyncpg
@@ -51,7 +50,7 @@ from integrations.enterprise_webhooks.delivery import (
     webhook_source,
 )
 from integrations.enterprise_webhooks.signing import encode_body, signed_headers, verify
-from testkit.local_server import LocalServer
+from testkit.local_server import Fake, LocalServer
 from tests.factories import dispatch_to, log_in, make_user, register_order, unique
 from tests.test_relay import fresh_queue, run
 from wiring import subscriptions
@@ -75,7 +74,7 @@ class Received:
 
 
 @dataclass
-class FakeEnterprise:
+class FakeEnterprise(Fake):
     """An enterprise's receiver on 127.0.0.1 and a random port: answers ``statuses`` in
     turn (then 200), after ``delay`` seconds, checking each signature with ``secret`` the
     way docs/integrations.md tells receivers to."""
@@ -85,6 +84,7 @@ class FakeEnterprise:
     delay: float = 0.0
     received: list[Received] = field(default_factory=list)
     server: LocalServer | None = None
+    name = "fake enterprise"
 
     @property
     def port(self) -> int:
@@ -113,21 +113,8 @@ class FakeEnterprise:
         status = self.statuses.pop(0) if self.statuses else 200
         return web.Response(status=status, text="ok" if status < 300 else "no")
 
-    def __enter__(self) -> FakeEnterprise:
-        app = web.Application()
+    def routes(self, app: web.Application) -> None:
         app.router.add_post("/hook", self._receive)
-        self.server = LocalServer(app, "fake enterprise")
-        self.server.start()
-        return self
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        assert self.server is not None
-        self.server.stop()
 
 
 def closed_port() -> int:

@@ -14,20 +14,23 @@ from typing import Any
 import asyncpg
 import pytest
 from aiohttp.test_utils import TestServer
-from redis import Redis
-from rq import Queue
 
 from callbacks.outcomes import Answer, do_finish_survey
-from hotline.context import utcnow
 from hotline.deadlines.limits import due_at
 from hotline.reference.calendar import load_calendar
-from hotline.relay import Relay
 from hotline.settings import Settings
 from integrations.exchange.contract import Contract
 from testkit.platform12345 import FakePlatform
 from tests.factories import unique
-from tests.routing_support import Desk, desk, enterprise_ids, open_desks, run_worker
-from wiring.subscriptions import relay_chores, relay_sources
+from tests.routing_support import (
+    Desk,
+    desk,
+    enterprise_ids,
+    open_desks,
+    relay_for_tests,
+    run_worker,
+)
+from wiring.subscriptions import relay_chores
 
 LOCAL_PORTS = "1024-65535"
 
@@ -99,6 +102,22 @@ def endpoint(server: TestServer, code: str) -> str:
     return str(server.make_url(f"/exchange/v1/{code}/orders"))
 
 
+async def pushed(
+    server: TestServer,
+    pool: asyncpg.Pool,
+    platform: FakePlatform,
+    made: dict[str, Any],
+    order: dict[str, Any],
+) -> int:
+    """The platform pushes ``order``; the id of the order it became."""
+    status, answer = await platform.push(endpoint(server, made["code"]), order, key=made["key"])
+    assert status == 201, answer
+    order_id: int = await pool.fetchval(
+        "SELECT id FROM work_orders WHERE number = $1", answer["our_number"]
+    )
+    return order_id
+
+
 async def pump(
     pool: asyncpg.Pool,
     settings: Settings,
@@ -109,16 +128,7 @@ async def pump(
     """Relay, feed and work until ``done`` (without it: ``rounds`` times); each round,
     the retries' backoff has passed (their due moves to now) instead of being waited
     for."""
-    assert settings.redis_url
-    connection = Redis.from_url(settings.redis_url)
-    relay = Relay(
-        pool,
-        Queue(settings.queue_name, connection=connection),
-        sources=relay_sources(),
-        chores=relay_chores(settings),
-        clock=utcnow,
-        timer_queue=Queue(settings.timer_queue_name, connection=connection),
-    )
+    relay = relay_for_tests(pool, settings, chores=relay_chores(settings))
     for _ in range(rounds):
         if done is not None and done():
             return
@@ -253,13 +263,7 @@ async def test_every_status_reaches_the_platform_once_in_order(
         status=201,
     )
     number = unique("QD2026-")
-    status, answer = await platform.push(
-        endpoint(server, made["code"]), an_order(number, area="370203"), key=made["key"]
-    )
-    assert status == 201
-    order_id = await pool.fetchval(
-        "SELECT id FROM work_orders WHERE number = $1", answer["our_number"]
-    )
+    order_id = await pushed(server, pool, platform, made, an_order(number, area="370203"))
     # The platform fails twice, then answers one message too slowly (it took it).
     platform.failures = [503, 500]
     platform.slow, platform.delay = 1, 2.5
@@ -378,12 +382,7 @@ async def test_a_message_the_platform_refuses_stops_its_order_until_retried(
 ) -> None:
     made = await add_platform(desks, pool, platform)
     number = unique("QD2026-")
-    _, answer = await platform.push(
-        endpoint(server, made["code"]), an_order(number), key=made["key"]
-    )
-    order_id = await pool.fetchval(
-        "SELECT id FROM work_orders WHERE number = $1", answer["our_number"]
-    )
+    order_id = await pushed(server, pool, platform, made, an_order(number))
     # Two moves the platform must see; it refuses the first for good (400).
     platform.failures = [400]
     await pool.execute(

@@ -135,6 +135,21 @@ async def _read_up_to(stream: aiohttp.StreamReader, size: int) -> bytes:
     return data
 
 
+def log_outcome(
+    what: str, url: str, state: str, outcome: Outcome, logger: logging.Logger = log
+) -> None:
+    """One line per attempt: a warning unless it was delivered."""
+    logger.log(
+        logging.INFO if state == "delivered" else logging.WARNING,
+        "%s to %s: %s (status %s%s)",
+        what,
+        url,
+        state,
+        outcome.status_code,
+        f", {outcome.error}" if outcome.error else "",
+    )
+
+
 def _ms_since(started: float) -> int:
     return int((time.monotonic() - started) * 1000)
 
@@ -185,16 +200,7 @@ async def process_delivery(conn: asyncpg.Connection, delivery_id: int, ctx: JobC
                 duration_ms=outcome.duration_ms,
             )
             await queries.settle(conn, delivery_id, state=state, url=url, retry_in=retry_in)
-        level = logging.INFO if state == "delivered" else logging.WARNING
-        log.log(
-            level,
-            "webhook %s to %s: %s (status %s%s)",
-            row["effect_key"],
-            url,
-            state,
-            outcome.status_code,
-            f", {outcome.error}" if outcome.error else "",
-        )
+        log_outcome(f"webhook {row['effect_key']}", url, state, outcome)
         return state
 
     return await leased.send_leased(

@@ -26,7 +26,7 @@ from hotline.context import JobContext
 from hotline.jobs import run_job
 from hotline.orders.service import record_event
 from hotline.relay import Source
-from integrations.enterprise_webhooks.delivery import Outcome, next_state, post
+from integrations.enterprise_webhooks.delivery import Outcome, log_outcome, next_state, post
 from integrations.enterprise_webhooks.signing import encode_body, signature
 from integrations.exchange import queries
 from integrations.exchange.contract import Contract
@@ -144,17 +144,8 @@ async def process_message(conn: asyncpg.Connection, message_id: int, ctx: JobCon
                         "error": outcome.error[:200],
                     },
                 )
-        level = logging.INFO if state == "delivered" else logging.WARNING
-        log.log(
-            level,
-            "exchange %s %s to %s: %s (status %s%s)",
-            row["platform_code"],
-            row["effect_key"],
-            url or "-",
-            state,
-            outcome.status_code,
-            f", {outcome.error}" if outcome.error else "",
-        )
+        what = f"exchange {row['platform_code']} {row['effect_key']}"
+        log_outcome(what, url or "-", state, outcome, log)
         return state
 
     return await leased.send_leased(

@@ -172,7 +172,7 @@ def reports_of(settings: Settings, month: tuple[dt.date, dt.date]) -> dict[str, 
             "heat table": lambda c: hot.heat(c, period, None, items=10),
             "repeated addresses": lambda c: hot_queries.repeats(
                 c,
-                period.start,
+                period.first,
                 period.end,
                 kind="address",
                 min_orders=3,
@@ -181,7 +181,7 @@ def reports_of(settings: Settings, month: tuple[dt.date, dt.date]) -> dict[str, 
             ),
             "repeat callers": lambda c: hot_queries.repeats(
                 c,
-                period.start,
+                period.first,
                 period.end,
                 kind="caller",
                 min_orders=3,
@@ -189,10 +189,10 @@ def reports_of(settings: Settings, month: tuple[dt.date, dt.date]) -> dict[str, 
                 hotline_codes=None,
             ),
             "reopened": lambda c: hot_queries.reopened(
-                c, period.start, period.end, limit=20, hotline_codes=None
+                c, period.first, period.end, limit=20, hotline_codes=None
             ),
             "words": lambda c: hot_queries.words(
-                c, period.start, period.end, period.back(1).start, limit=50, hotline_codes=None
+                c, period.first, period.end, period.back(1).first, limit=50, hotline_codes=None
             ),
         }
         return parts[name]

@@ -17,7 +17,7 @@ import pytest
 from playwright.async_api import expect
 
 from reports.days.service import do_roll_up
-from reports.hot.service import Period
+from reports.periodic.periods import Period
 from testkit.orders import insert_order
 from tests.factories import unique
 from tests.test_console_browser import (  # noqa: F401 (fixtures)
@@ -67,7 +67,7 @@ async def test_a_supervisor_finds_the_hot_item_and_opens_its_orders(
     SHOTS.mkdir(parents=True, exist_ok=True)
     today = dt.datetime.now(CHINA).date()
     # the page's first period: the last seven whole days
-    week = Period(today - dt.timedelta(days=7), today)
+    week = Period("custom", today - dt.timedelta(days=7), today - dt.timedelta(days=1))
     street = await consoles.pool.fetchrow(
         "SELECT code FROM areas WHERE level = 'street' AND parent_code = '370202' LIMIT 1"
     )
@@ -78,19 +78,19 @@ async def test_a_supervisor_finds_the_hot_item_and_opens_its_orders(
             await plant(consoles, day, 1)  # W01: steady, one a day
         await plant(
             consoles,
-            period.start + dt.timedelta(days=3),
+            period.first + dt.timedelta(days=3),
             SPIKE if back == 0 else 1,
             service_item_code="H01",
             area_code=street["code"],
             description="你好，请问暖气片不热，家里只有十五度",
             address="宁夏路 201 号" if back == 0 else "",
         )
-    await plant(consoles, week.start + dt.timedelta(days=1), 1, redo_count=2)
-    await plant(consoles, week.start + dt.timedelta(days=2), 3, caller_phone="+8613900002222")
+    await plant(consoles, week.first + dt.timedelta(days=1), 1, redo_count=2)
+    await plant(consoles, week.first + dt.timedelta(days=2), 3, caller_phone="+8613900002222")
     now = dt.datetime.now(dt.UTC)
-    await do_roll_up(consoles.pool, week.back(8).start, week.end, now)
+    await do_roll_up(consoles.pool, week.back(8).first, week.end, now)
     last_year = week.last_year()
-    await do_roll_up(consoles.pool, last_year.start, last_year.end, now)
+    await do_roll_up(consoles.pool, last_year.first, last_year.end, now)
 
     page = await consoles.console("supervisor")
     await page.locator("nav a[href='#/hot']").click()
@@ -120,7 +120,7 @@ async def test_a_supervisor_finds_the_hot_item_and_opens_its_orders(
     query = parse_qs(urlsplit(urlsplit(page.url).fragment).query)
     assert query == {
         "service_item": ["H01"],
-        "registered_from": [week.start.isoformat()],
+        "registered_from": [week.first.isoformat()],
         "registered_to": [(week.end - dt.timedelta(days=1)).isoformat()],
     }
     numbers = page.locator("[data-test=results] [data-test=result-number]")

@@ -18,8 +18,9 @@ from aiohttp import ClientSession
 from reports.days.service import do_roll_up
 from reports.hot import queries as hot_queries
 from reports.hot import stats
-from reports.hot.service import Period, period_of
+from reports.hot.service import period_of
 from reports.hot.words import count_words, load_stopwords
+from reports.periodic.periods import Period
 from testkit.orders import insert_order
 from tests.factories import log_in, make_user, unique
 
@@ -76,10 +77,10 @@ def test_a_verdict_needs_a_minimum_and_a_small_tail() -> None:
 
 def test_periods_and_their_baselines() -> None:
     period = period_of(dt.date(2024, 3, 1), dt.date(2024, 3, 7))
-    assert period == Period(dt.date(2024, 3, 1), dt.date(2024, 3, 8))
-    assert period.back(2) == Period(dt.date(2024, 2, 16), dt.date(2024, 2, 23))
-    leap = Period(dt.date(2024, 2, 29), dt.date(2024, 3, 1))
-    assert leap.last_year() == Period(dt.date(2023, 2, 28), dt.date(2023, 3, 1))
+    assert period == Period("custom", dt.date(2024, 3, 1), dt.date(2024, 3, 7))
+    assert period.back(2) == Period("custom", dt.date(2024, 2, 16), dt.date(2024, 2, 22))
+    leap = Period("custom", dt.date(2024, 2, 29), dt.date(2024, 2, 29))
+    assert leap.last_year() == Period("custom", dt.date(2023, 2, 28), dt.date(2023, 2, 28))
 
 
 def test_words_drop_stop_words_numbers_and_single_characters() -> None:
@@ -145,7 +146,7 @@ async def test_a_planted_spike_is_hot_and_a_steady_item_is_not(
 ) -> None:
     # A week of long ago, its eight weeks before and last year's same week.
     first = dt.date(2012, 1, 2) + dt.timedelta(weeks=random.randrange(300))
-    period = Period(first, first + dt.timedelta(days=7))
+    period = Period("custom", first, first + dt.timedelta(days=6))
     async with pool.acquire() as conn:
         code = await hotline(conn)
         items = [
@@ -166,7 +167,7 @@ async def test_a_planted_spike_is_hot_and_a_steady_item_is_not(
             for day in week.each_day():
                 await plant.orders(day, 1, service_item_code=steady, description="水表不走")
             await plant.orders(
-                week.start + dt.timedelta(days=2),
+                week.first + dt.timedelta(days=2),
                 14 if back == 0 else 1,
                 service_item_code=spiking,
                 area_code=street["code"],
@@ -181,8 +182,8 @@ async def test_a_planted_spike_is_hot_and_a_steady_item_is_not(
         supervisor, _ = await make_user(conn, "supervisor")
         agent, _ = await make_user(conn, "agent")
     last_year = period.last_year()
-    await do_roll_up(pool, last_year.start, last_year.end, NOW)
-    await do_roll_up(pool, period.back(8).start, period.end, NOW)
+    await do_roll_up(pool, last_year.first, last_year.end, NOW)
+    await do_roll_up(pool, period.back(8).first, period.end, NOW)
 
     await log_in(client, supervisor)
     asked = {

@@ -22,7 +22,8 @@ from reports.exports.sheets import Column, ExportRequest, Kind, Row
 from reports.exports.tables import ReportSource, Table, checked, named, number, text
 from reports.exports.vocab import words
 from reports.hot import queries, service
-from reports.hot.service import HotQuery, Period
+from reports.hot.service import HotQuery
+from reports.periodic.periods import Period
 
 # The most rows each list has (the hot-issue operations' own limit); the page shows 20.
 MOST = 200
@@ -78,7 +79,7 @@ class HotIssuesSource(ReportSource):
         repeats = {
             kind: await queries.repeats(
                 conn,
-                period.start,
+                period.first,
                 period.end,
                 kind=kind,
                 min_orders=query.min_orders,
@@ -88,13 +89,13 @@ class HotIssuesSource(ReportSource):
             for kind in ("address", "caller")
         }
         reopened = await queries.reopened(
-            conn, period.start, period.end, limit=limit, hotline_codes=hotlines
+            conn, period.first, period.end, limit=limit, hotline_codes=hotlines
         )
         common = await queries.words(
             conn,
-            period.start,
+            period.first,
             period.end,
-            period.back(1).start,
+            period.back(1).first,
             limit=limit,
             hotline_codes=hotlines,
         )

@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,6 +18,7 @@ from hotline.users.models import Actor
 from reports.days.queries import counts
 from reports.hot import queries, stats
 from reports.hot.words import count_words
+from reports.periodic.periods import Period
 
 # The previous same-length periods the baseline reads.
 BASELINE_PERIODS = 8
@@ -27,30 +27,6 @@ HEAT_ITEMS = 10
 # The longest period asked: a year (its baseline reaches eight years back).
 MAX_DAYS = 366
 MEASURE = "registered"
-
-
-@dataclass(frozen=True)
-class Period:
-    """The local days [start, end)."""
-
-    start: dt.date
-    end: dt.date
-
-    @property
-    def days(self) -> int:
-        return (self.end - self.start).days
-
-    def back(self, periods: int) -> Period:
-        """The same-length period ``periods`` lengths before."""
-        shift = dt.timedelta(days=self.days * periods)
-        return Period(self.start - shift, self.end - shift)
-
-    def last_year(self) -> Period:
-        return Period(_year_before(self.start), _year_before(self.end))
-
-    def each_day(self) -> Iterable[dt.date]:
-        for i in range(self.days):
-            yield self.start + dt.timedelta(days=i)
 
 
 class HotQuery(BaseModel):
@@ -83,7 +59,7 @@ def period_of(first_day: dt.date, last_day: dt.date) -> Period:
             code="invalid_period",
             fields={"last_day": "before the first day"},
         )
-    period = Period(first_day, last_day + dt.timedelta(days=1))
+    period = Period("custom", first_day, last_day)
     if period.days > MAX_DAYS:
         raise InvalidQuery(
             "a period is at most {days} days",
@@ -92,13 +68,6 @@ def period_of(first_day: dt.date, last_day: dt.date) -> Period:
             days=MAX_DAYS,
         )
     return period
-
-
-def _year_before(day: dt.date) -> dt.date:
-    try:
-        return day.replace(year=day.year - 1)
-    except ValueError:  # 29 February
-        return day.replace(year=day.year - 1, day=28)
 
 
 async def roll_day(conn: asyncpg.Connection, day: dt.date) -> None:
@@ -141,11 +110,11 @@ async def baseline(
 ) -> Baseline:
     """The counts the verdicts of one dimension read (of ``keys`` only, when given),
     summed per period by the database."""
-    first = period.back(BASELINE_PERIODS).start
+    first = period.back(BASELINE_PERIODS).first
     last_year = period.last_year()
     totals: dict[str, list[int]] = defaultdict(lambda: [0] * (BASELINE_PERIODS + 1))
     for r in await queries.period_totals(
-        conn, dimension, first, period.start, period.end, hotline_codes=hotline_codes, keys=keys
+        conn, dimension, first, period.first, period.end, hotline_codes=hotline_codes, keys=keys
     ):
         totals[r["key"]][r["back"]] += r["n"]
     last_year_totals = {
@@ -153,15 +122,15 @@ async def baseline(
         for r in await queries.period_totals(
             conn,
             dimension,
-            last_year.start,
-            last_year.start,
+            last_year.first,
+            last_year.first,
             last_year.end,
             hotline_codes=hotline_codes,
             keys=keys,
         )
     }
-    rolled = await queries.rolled_days(conn, first, period.start)
-    rolled |= await queries.rolled_days(conn, last_year.start, last_year.end)
+    rolled = await queries.rolled_days(conn, first, period.first)
+    rolled |= await queries.rolled_days(conn, last_year.first, last_year.end)
 
     def counted(p: Period) -> bool:
         return all(day in rolled for day in p.each_day())
@@ -228,7 +197,7 @@ async def heat(
     async def by_count(dimension: str) -> list[str]:
         rows = await counts(
             conn,
-            period.start,
+            period.first,
             period.end,
             dimension=dimension,
             measure=MEASURE,
@@ -267,14 +236,14 @@ async def trend(
     """One key's orders per day over its baseline periods and the period, with the
     expected orders per day of the period and last year's same days."""
     base = await baseline(conn, period, dimension, hotline_codes, [key])
-    shown = Period(period.back(BASELINE_PERIODS).start, period.end)
+    shown = Period("custom", period.back(BASELINE_PERIODS).first, period.last)
     days = await queries.key_days(
-        conn, dimension, key, shown.start, shown.end, hotline_codes=hotline_codes
+        conn, dimension, key, shown.first, shown.end, hotline_codes=hotline_codes
     )
     last_year = period.last_year()
     before = (
         await queries.key_days(
-            conn, dimension, key, last_year.start, last_year.end, hotline_codes=hotline_codes
+            conn, dimension, key, last_year.first, last_year.end, hotline_codes=hotline_codes
         )
         if base.last_year
         else None

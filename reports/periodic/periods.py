@@ -5,6 +5,7 @@ year earlier)."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Literal
 
@@ -35,7 +36,17 @@ class Period:
         """The period just before: the previous day, week or month, or as many days."""
         if self.kind == "monthly":
             return month_of(self.first - dt.timedelta(days=1))
-        return Period(self.kind, self.first - dt.timedelta(days=self.days), self.first - _DAY)
+        return self.back(1)
+
+    def back(self, periods: int) -> Period:
+        """The period of the same number of days ``periods`` lengths before (a month's
+        baseline in the hot issues is its length, not the calendar's months)."""
+        shift = dt.timedelta(days=self.days * periods)
+        return Period(self.kind, self.first - shift, self.last - shift)
+
+    def each_day(self) -> Iterator[dt.date]:
+        for i in range(self.days):
+            yield self.first + dt.timedelta(days=i)
 
     def last_year(self) -> Period:
         """The same period a year earlier: the same dates (29 February on the 28th), the

@@ -12,7 +12,8 @@ from pydantic import Field
 
 from hotline.users.models import SUPERVISOR_ROLES
 from reports.hot import queries, service
-from reports.hot.service import HotQuery, Period
+from reports.hot.service import HotQuery
+from reports.periodic.periods import Period
 from web.api import Routes, json_response, read_query
 from web.auth import require_actor
 from web.keys import READ_POOL
@@ -112,7 +113,7 @@ async def repeats(request: web.Request) -> web.Response:
     async with request.app[READ_POOL].acquire() as conn:
         rows = await queries.repeats(
             conn,
-            period.start,
+            period.first,
             period.end,
             kind=query.kind,
             min_orders=query.min_orders,
@@ -134,7 +135,7 @@ async def reopened(request: web.Request) -> web.Response:
     query, period, hotlines = _asked(request, HotQuery)
     async with request.app[READ_POOL].acquire() as conn:
         rows = await queries.reopened(
-            conn, period.start, period.end, limit=query.limit, hotline_codes=hotlines
+            conn, period.first, period.end, limit=query.limit, hotline_codes=hotlines
         )
     return json_response({"items": [dict(r) for r in rows]})
 
@@ -152,9 +153,9 @@ async def words(request: web.Request) -> web.Response:
     async with request.app[READ_POOL].acquire() as conn:
         rows = await queries.words(
             conn,
-            period.start,
+            period.first,
             period.end,
-            period.back(1).start,
+            period.back(1).first,
             limit=query.limit,
             hotline_codes=hotlines,
         )

@@ -52,7 +52,6 @@ from bench.scratch import kept_names, mark_stage, run_on_scratch_databases, stag
 from hotline import db
 from hotline.settings import Settings
 from reports.days.service import do_roll_days
-from reports.hot import queries as hot_queries
 from reports.hot import service as hot
 from reports.periodic.document import build_document
 from reports.periodic.periods import month_of
@@ -170,30 +169,14 @@ def reports_of(settings: Settings, month: tuple[dt.date, dt.date]) -> dict[str, 
             "rising items": lambda c: hot.rising(c, period, "item", None, limit=20),
             "rising districts": lambda c: hot.rising(c, period, "district", None, limit=20),
             "heat table": lambda c: hot.heat(c, period, None, items=10),
-            "repeated addresses": lambda c: hot_queries.repeats(
-                c,
-                period.first,
-                period.end,
-                kind="address",
-                min_orders=3,
-                limit=20,
-                hotline_codes=None,
+            "repeated addresses": lambda c: hot.repeats(
+                c, period, "address", None, min_orders=3, limit=20
             ),
-            "repeat callers": lambda c: hot_queries.repeats(
-                c,
-                period.first,
-                period.end,
-                kind="caller",
-                min_orders=3,
-                limit=20,
-                hotline_codes=None,
+            "repeat callers": lambda c: hot.repeats(
+                c, period, "caller", None, min_orders=3, limit=20
             ),
-            "reopened": lambda c: hot_queries.reopened(
-                c, period.first, period.end, limit=20, hotline_codes=None
-            ),
-            "words": lambda c: hot_queries.words(
-                c, period.first, period.end, period.back(1).first, limit=50, hotline_codes=None
-            ),
+            "reopened": lambda c: hot.reopened(c, period, None, limit=20),
+            "words": lambda c: hot.words(c, period, None, limit=50),
         }
         return parts[name]
 

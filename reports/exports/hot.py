@@ -21,7 +21,7 @@ from hotline.users.models import Actor
 from reports.exports.sheets import Column, ExportRequest, Kind, Row
 from reports.exports.tables import ReportSource, Table, checked, named, number, text
 from reports.exports.vocab import words
-from reports.hot import queries, service
+from reports.hot import service
 from reports.hot.service import HotQuery
 from reports.periodic.periods import Period
 
@@ -77,28 +77,13 @@ class HotIssuesSource(ReportSource):
         districts = await service.rising(conn, period, "district", hotlines, limit=limit)
         cells = await service.heat(conn, period, hotlines, items=service.HEAT_ITEMS)
         repeats = {
-            kind: await queries.repeats(
-                conn,
-                period.first,
-                period.end,
-                kind=kind,
-                min_orders=query.min_orders,
-                limit=limit,
-                hotline_codes=hotlines,
+            kind: await service.repeats(
+                conn, period, kind, hotlines, min_orders=query.min_orders, limit=limit
             )
             for kind in ("address", "caller")
         }
-        reopened = await queries.reopened(
-            conn, period.first, period.end, limit=limit, hotline_codes=hotlines
-        )
-        common = await queries.words(
-            conn,
-            period.first,
-            period.end,
-            period.back(1).first,
-            limit=limit,
-            hotline_codes=hotlines,
-        )
+        reopened = await service.reopened(conn, period, hotlines, limit=limit)
+        common = await service.words(conn, period, hotlines, limit=limit)
 
         item_names = await named(
             conn,

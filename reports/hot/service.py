@@ -8,7 +8,7 @@ import asyncio
 import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import asyncpg
 from pydantic import BaseModel, ConfigDict, Field
@@ -257,3 +257,47 @@ async def trend(
         else [],
         "expected_per_day": round(expectation.mean / period.days, 3) if expectation else None,
     }
+
+
+async def repeats(
+    conn: asyncpg.Connection,
+    period: Period,
+    kind: Literal["address", "caller"],
+    hotline_codes: list[str] | None,
+    *,
+    min_orders: int,
+    limit: int,
+) -> list[asyncpg.Record]:
+    """Addresses or callers with ``min_orders`` or more orders in the period."""
+    return await queries.repeats(
+        conn,
+        period.first,
+        period.end,
+        kind=kind,
+        min_orders=min_orders,
+        limit=limit,
+        hotline_codes=hotline_codes,
+    )
+
+
+async def reopened(
+    conn: asyncpg.Connection, period: Period, hotline_codes: list[str] | None, *, limit: int
+) -> list[asyncpg.Record]:
+    """The period's orders reopened more than once."""
+    return await queries.reopened(
+        conn, period.first, period.end, limit=limit, hotline_codes=hotline_codes
+    )
+
+
+async def words(
+    conn: asyncpg.Connection, period: Period, hotline_codes: list[str] | None, *, limit: int
+) -> list[asyncpg.Record]:
+    """The period's most frequent words, each with its count in the period before."""
+    return await queries.words(
+        conn,
+        period.first,
+        period.end,
+        period.back(1).first,
+        limit=limit,
+        hotline_codes=hotline_codes,
+    )

@@ -11,7 +11,7 @@ from aiohttp import web
 from pydantic import Field
 
 from hotline.users.models import SUPERVISOR_ROLES
-from reports.hot import queries, service
+from reports.hot import service
 from reports.hot.service import HotQuery
 from reports.periodic.periods import Period
 from web.api import Routes, json_response, read_query
@@ -111,14 +111,8 @@ async def trend(request: web.Request) -> web.Response:
 async def repeats(request: web.Request) -> web.Response:
     query, period, hotlines = _asked(request, RepeatQuery)
     async with request.app[READ_POOL].acquire() as conn:
-        rows = await queries.repeats(
-            conn,
-            period.first,
-            period.end,
-            kind=query.kind,
-            min_orders=query.min_orders,
-            limit=query.limit,
-            hotline_codes=hotlines,
+        rows = await service.repeats(
+            conn, period, query.kind, hotlines, min_orders=query.min_orders, limit=query.limit
         )
     return json_response({"items": [dict(r) for r in rows]})
 
@@ -134,9 +128,7 @@ async def repeats(request: web.Request) -> web.Response:
 async def reopened(request: web.Request) -> web.Response:
     query, period, hotlines = _asked(request, HotQuery)
     async with request.app[READ_POOL].acquire() as conn:
-        rows = await queries.reopened(
-            conn, period.first, period.end, limit=query.limit, hotline_codes=hotlines
-        )
+        rows = await service.reopened(conn, period, hotlines, limit=query.limit)
     return json_response({"items": [dict(r) for r in rows]})
 
 
@@ -151,12 +143,5 @@ async def reopened(request: web.Request) -> web.Response:
 async def words(request: web.Request) -> web.Response:
     query, period, hotlines = _asked(request, HotQuery)
     async with request.app[READ_POOL].acquire() as conn:
-        rows = await queries.words(
-            conn,
-            period.first,
-            period.end,
-            period.back(1).first,
-            limit=query.limit,
-            hotline_codes=hotlines,
-        )
+        rows = await service.words(conn, period, hotlines, limit=query.limit)
     return json_response({"items": [dict(r) for r in rows]})

@@ -64,7 +64,7 @@ from zoneinfo import ZoneInfo
 import asyncpg
 
 from bench.board import CORPUS, ROOT, WORDS, Stopwatch, check_plans, load_history, timed_ms
-from bench.scratch import kept_names, run_on_scratch_database, run_on_scratch_databases
+from bench.scratch import kept_names, mark_stage, run_on_scratch_databases, stage_done
 from hotline import db
 from hotline.knowledge import queries as knowledge_queries
 from hotline.knowledge import service as knowledge
@@ -391,8 +391,10 @@ async def measure_knowledge(url: str, count: int, runs: int) -> None:
     await migrate(url)
     conn = await db.connect(url)
     try:
-        await seed_reference(conn)
-        await write_articles(conn, count)
+        if not await stage_done(conn, "articles"):
+            await seed_reference(conn)
+            await write_articles(conn, count)
+            await mark_stage(conn, "articles")
         today = dt.datetime.now(TZ).date()
         agent = Actor(user_id=None, name="bench", role=Role.AGENT)
         lines = [json.loads(line) for line in CORPUS.read_text(encoding="utf-8").splitlines()]
@@ -450,11 +452,11 @@ async def measure_knowledge(url: str, count: int, runs: int) -> None:
         await conn.close()
 
 
-def run_knowledge(count: int, runs: int) -> None:
-    async def work(settings: Settings) -> None:
-        await measure_knowledge(database_url(settings), count, runs)
+def run_knowledge(count: int, runs: int, *, keep: bool) -> None:
+    async def work(every: list[Settings]) -> None:
+        await measure_knowledge(database_url(every[0]), count, runs)
 
-    run_on_scratch_database(work)
+    run_on_scratch_databases(1, work, kept=[f"hotline_bench_kb_{count}"] if keep else None)
 
 
 def database_url(settings: Settings) -> str:
@@ -474,7 +476,7 @@ def main() -> None:
     )
     args = parser.parse_args()
     if args.only in (None, "knowledge"):
-        run_knowledge(args.articles, args.runs)
+        run_knowledge(args.articles, args.runs, keep=args.keep)
     if args.only != "knowledge":
         sizes = sorted(int(s) for s in args.sizes.split(","))
         if args.only == "compare":

@@ -26,6 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from hotline import i18n
 from hotline.errors import Conflict, InvalidInput, NotAuthenticated
+from hotline.orders import queries as order_queries
 from hotline.orders.models import Kind, NewOrder, Priority
 from hotline.orders.service import do_register_order
 from hotline.reference.cache import reference
@@ -207,7 +208,8 @@ async def do_receive_order(
                 code="number_reused",
                 number=order.number,
             )
-        found = await conn.fetchrow("SELECT * FROM work_orders WHERE id = $1", existing["order_id"])
+        found = await order_queries.get_order(conn, existing["order_id"])
+        assert found is not None, "an exchanged order is never deleted"
         return Received(found, order.number, created=False)
     item, found_by = await choose_item(conn, order)
     area = await _area(conn, order.area)

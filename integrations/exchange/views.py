@@ -13,7 +13,7 @@ from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
 from hotline.db import transaction
-from hotline.errors import DomainError, NotFound
+from hotline.errors import DomainError, NotAuthenticated, NotFound
 from hotline.orders import queries as order_queries
 from hotline.orders.presenting import order_json
 from hotline.users.models import CENTRE_ROLES, SUPERVISOR_ROLES, Role
@@ -28,10 +28,12 @@ from integrations.exchange.platforms import (
     platform_json,
 )
 from integrations.exchange.transfer import TransferInput, do_transfer
+from integrations.open311.limits import limit_address
+from integrations.ratelimit import limiter
 from web.api import Routes, json_response, path_int, read_body, read_query
 from web.auth import require_actor
 from web.errors import status_of
-from web.keys import CALENDAR, CLOCK, POOL, SETTINGS, STORAGE
+from web.keys import CALENDAR, CLOCK, FALLBACKS, POOL, REDIS, SETTINGS, STORAGE
 from web.media import media_response
 
 routes = Routes()
@@ -40,6 +42,7 @@ log = logging.getLogger(__name__)
 BASE = "/exchange/v1/{platform:[a-z0-9_-]+}"
 PLATFORMS = "/api/v1/exchange/platforms"
 ADMIN = frozenset({Role.ADMIN})
+SCOPE = "exchange"  # rate-limit keys rl:exchange:... (refused requests only)
 # An order with its attachments' links is a few kB; 4,000 characters of description.
 MAX_BODY_BYTES = 256 * 1024
 
@@ -81,6 +84,7 @@ async def _log_refusal(request: web.Request, status: int, error: str) -> None:
         201: "registered: our number",
         401: "unknown platform or key (`bad_platform_key`), stale timestamp (`stale_request`) "
         "or bad signature (`bad_signature`)",
+        429: "too many refused requests from this address (Retry-After)",
         409: "the number was received before with other content (`number_reused`)",
         413: "the body is too large",
     },
@@ -108,6 +112,11 @@ async def receive_order(request: web.Request) -> web.Response:
                 now=now,
             )
     except DomainError as exc:
+        if isinstance(exc, NotAuthenticated):
+            # Whoever keeps knocking without the key is slowed down (429) before each
+            # knock costs a row.
+            limits = limiter(request.app[REDIS], request.app[FALLBACKS])
+            await limit_address(limits, request.app[SETTINGS], SCOPE, request.remote or "?")
         await _log_refusal(request, status_of(exc), f"{exc.code}: {exc.message}")
         raise
     contract = Contract.model_validate(platform["contract"])

@@ -20,7 +20,8 @@ def served_routes(app: web.Application) -> set[tuple[str, str]]:
             route.method == "HEAD"
             or not path
             or not (
-                path.startswith(("/api/", "/open311/", "/twilio/")) or path in ("/health", "/ready")
+                path.startswith(("/api/", "/open311/", "/twilio/", "/exchange/"))
+                or path in ("/health", "/ready")
             )
         ):
             continue

@@ -37,7 +37,9 @@ from web.media import media_response
 routes = Routes()
 log = logging.getLogger(__name__)
 
-BASE = "/exchange/v1/{platform:[a-z0-9_-]{1,32}}"
+# No length in the pattern: the OpenAPI path reads "{name:regex}" up to the first "}";
+# a code is at most 32 characters where it is made (PlatformInput).
+BASE = "/exchange/v1/{platform:[a-z0-9_-]+}"
 PLATFORMS = "/api/v1/exchange/platforms"
 ADMIN = frozenset({Role.ADMIN})
 # An order with its attachments' links is a few kB; 4,000 characters of description.
@@ -233,6 +235,22 @@ async def list_platforms(request: web.Request) -> web.Response:
     async with request.app[POOL].acquire() as conn:
         rows = await queries.list_platforms(conn)
     return json_response({"items": [platform_json(r) for r in rows]})
+
+
+@routes.route(
+    "GET",
+    "/api/v1/exchange/destinations",
+    summary="The platforms an order can be transferred to (switched on): code and names only, "
+    "for the centre's transfer dialog",
+    tag="exchange",
+    roles=CENTRE_ROLES,
+)
+async def destinations(request: web.Request) -> web.Response:
+    # Agents transfer orders but do not administer platforms: they see no address,
+    # contract or message counts.
+    async with request.app[POOL].acquire() as conn:
+        rows = await queries.active_platforms(conn)
+    return json_response({"items": [dict(r) for r in rows]})
 
 
 @routes.route(

@@ -136,7 +136,8 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
             limit=limit,
         )
     except web.HTTPException as exc:
-        if exc.status < 400 or not request.path.startswith("/api/"):
+        # The API's callers and the exchange's platforms are programs: they get JSON.
+        if exc.status < 400 or not request.path.startswith(("/api/", "/exchange/")):
             raise
         return error_response(
             request, exc.status, _HTTP_CODES.get(exc.status, "http_error"), exc.reason

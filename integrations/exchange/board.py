@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 import asyncpg
 
 from hotline.errors import Conflict, NotFound
+from hotline.orders import queries as order_queries
 from hotline.orders.lifecycle import OPEN
 from hotline.orders.service import record_event
 from hotline.users.models import Actor
@@ -53,11 +54,14 @@ async def do_retry(
     conn: asyncpg.Connection, actor: Actor, message_id: int, now: dt.datetime
 ) -> asyncpg.Record:
     """A failed message goes again (its order's later messages follow once it is
-    delivered); noted on the order."""
+    delivered); noted on the order. Another hotline's message is not found, as its
+    order is not."""
+    message = await queries.get_message(conn, message_id)
+    order = await order_queries.get_order(conn, message["order_id"]) if message else None
+    if order is None or not actor.sees_hotline(order["hotline_code"]):
+        raise NotFound("no such message")
     row = await queries.retry_failed(conn, message_id)
     if row is None:
-        if await queries.get_message(conn, message_id) is None:
-            raise NotFound("no such message")
         raise Conflict("only a failed message is sent again", code="not_failed")
     await record_event(
         conn,

@@ -116,9 +116,9 @@ class Contract(BaseModel):
         known = set(ORDER_FIELDS) | set(MESSAGE_FIELDS)
         for ours, theirs in value.items():
             if ours not in known:
-                raise ValueError(f"{ours} is not a field of the exchange")
+                raise ValueError("names something that is not a field of the exchange")
             if not theirs or len(theirs) > 64 or not theirs.replace("_", "a").isalnum():
-                raise ValueError(f"{theirs!r} is not a plain field name")
+                raise ValueError("a platform's field name is letters, digits and _, 64 at most")
         if len(set(value.values())) != len(value):
             raise ValueError("two of our fields cannot share one of the platform's names")
         return value
@@ -128,9 +128,9 @@ class Contract(BaseModel):
     def _known_events(cls, value: dict[str, str]) -> dict[str, str]:
         for ours, theirs in value.items():
             if ours not in EVENTS:
-                raise ValueError(f"{ours} is not an event of the exchange")
+                raise ValueError("names something that is not an event of the exchange")
             if not theirs or len(theirs) > 64:
-                raise ValueError(f"{theirs!r} is not an event code")
+                raise ValueError("a platform's event code is 1 to 64 characters")
         return value
 
     def theirs(self, field: str) -> str:

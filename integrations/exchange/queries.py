@@ -421,8 +421,11 @@ async def recent_requests(
     )
 
 
-async def failed_messages(conn: asyncpg.Connection, limit: int) -> list[asyncpg.Record]:
-    """Messages that failed, newest first, with their orders' numbers."""
+async def failed_messages(
+    conn: asyncpg.Connection, limit: int, hotlines: list[str] | None
+) -> list[asyncpg.Record]:
+    """Messages that failed, newest first, with their orders' numbers (``hotlines``:
+    only those of these hotlines' orders)."""
     return await conn.fetch(
         """
         SELECT m.id, m.order_id, o.number, m.platform_code, m.event, m.seq, m.created_at,
@@ -431,10 +434,11 @@ async def failed_messages(conn: asyncpg.Connection, limit: int) -> list[asyncpg.
                (SELECT a.error FROM exchange_attempts a WHERE a.message_id = m.id
                  ORDER BY a.id DESC LIMIT 1) AS last_error
           FROM exchange_messages m JOIN work_orders o ON o.id = m.order_id
-         WHERE m.state = 'failed'
+         WHERE m.state = 'failed' AND ($2::text[] IS NULL OR o.hotline_code = ANY($2))
          ORDER BY m.id DESC LIMIT $1
         """,
         limit,
+        hotlines,
     )
 
 

@@ -335,9 +335,11 @@ async def platform_requests(request: web.Request) -> web.Response:
     roles=SUPERVISOR_ROLES,
 )
 async def failed(request: web.Request) -> web.Response:
+    actor = require_actor(request, SUPERVISOR_ROLES)
     criteria = read_query(request, Recent)
+    hotlines = sorted(actor.hotlines) if actor.hotlines is not None else None
     async with request.app[POOL].acquire() as conn:
-        rows = await queries.failed_messages(conn, criteria.limit)
+        rows = await queries.failed_messages(conn, criteria.limit, hotlines)
     return json_response({"items": [dict(r) for r in rows]})
 
 

@@ -61,6 +61,7 @@ MENUS = {
         "#/knowledge",
         "#/admin/users",
         "#/admin/integrations",
+        "#/admin/exchange",
         "#/admin/callers",
         "#/admin/enterprises",
         "#/admin/areas",

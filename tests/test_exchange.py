@@ -20,6 +20,7 @@ from hotline.deadlines.limits import due_at
 from hotline.reference.calendar import load_calendar
 from hotline.settings import Settings
 from integrations.exchange.contract import Contract
+from testkit.orders import insert_order
 from testkit.platform12345 import FakePlatform
 from tests.factories import unique
 from tests.routing_support import (
@@ -368,6 +369,35 @@ async def test_an_agent_transfers_an_order_and_the_platform_acknowledges_it(
     assert history["exchange"]["direction"] == "out"
     assert history["exchange"]["platform_number"] == transfer["number"]
     assert history["messages"][0]["answer"]["number"] == transfer["number"]
+
+
+async def test_agents_see_where_to_transfer_and_a_draft_is_classified_first(
+    desks: dict[str, Desk], pool: asyncpg.Pool, platform: FakePlatform
+) -> None:
+    made = await add_platform(desks, pool, platform)
+    listed = await desks["agent"].get("/api/v1/exchange/destinations")
+    (mine,) = [p for p in listed["items"] if p["code"] == made["code"]]
+    # Code and names only: an agent sees no address, contract or message counts.
+    assert mine == {"code": made["code"], "name_zh": "青岛市12345热线", "name_en": "Qingdao 12345"}
+    response = await desks["water"].client.get("/api/v1/exchange/destinations")
+    assert response.status == 403
+    async with pool.acquire() as conn:
+        draft = await insert_order(
+            conn,
+            {
+                "number": unique("96111-t-"),
+                "hotline_code": "96111",
+                "channel": "sms",
+                "description": "请问营业执照怎么办理",
+                "status": "draft",
+            },
+        )
+    answer = await desks["agent"].post(
+        f"/api/v1/orders/{draft['id']}/transfer",
+        {"platform": made["code"], "reason": "属市场监管部门职责"},
+        status=422,
+    )
+    assert "service_item" in answer["error"]["fields"]
 
 
 # -------------------------------------------------------- failures and retry

@@ -33,6 +33,13 @@ async def list_platforms(conn: asyncpg.Connection) -> list[asyncpg.Record]:
     )
 
 
+async def active_platforms(conn: asyncpg.Connection) -> list[asyncpg.Record]:
+    """The platforms an order can be passed to: switched on, code and names only."""
+    return await conn.fetch(
+        "SELECT code, name_zh, name_en FROM exchange_platforms WHERE active ORDER BY code"
+    )
+
+
 async def get_platform(conn: asyncpg.Connection, code: str) -> asyncpg.Record | None:
     return await conn.fetchrow("SELECT * FROM exchange_platforms WHERE code = $1", code)
 

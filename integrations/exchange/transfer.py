@@ -68,6 +68,14 @@ async def do_transfer(
     order = await order_queries.get_order(conn, order_id, for_update=True)
     if order is None or not actor.sees_hotline(order["hotline_code"]):
         raise NotFound("no such order")
+    if order["service_item_code"] is None:
+        # Only a draft can be unclassified, and a transferred order must be classified
+        # (the platform is sent its classification): the agent picks the item first.
+        raise InvalidInput(
+            "the order cannot be transferred",
+            code="invalid_transfer",
+            fields={"service_item": "choose the draft's service item first"},
+        )
     platform = await queries.get_platform(conn, body.platform)
     if platform is None or not platform["active"]:
         raise InvalidInput(

@@ -245,6 +245,22 @@ async def list_platforms(request: web.Request) -> web.Response:
 
 
 @routes.route(
+    "GET",
+    "/api/v1/exchange/destinations",
+    summary="The platforms an order can be transferred to (switched on): code and names only, "
+    "for the centre's transfer dialog",
+    tag="exchange",
+    roles=CENTRE_ROLES,
+)
+async def destinations(request: web.Request) -> web.Response:
+    # Agents transfer orders but do not administer platforms: they see no address,
+    # contract or message counts.
+    async with request.app[POOL].acquire() as conn:
+        rows = await queries.active_platforms(conn)
+    return json_response({"items": [dict(r) for r in rows]})
+
+
+@routes.route(
     "POST",
     PLATFORMS,
     summary="Add a platform; answers its key and secret, shown only now",

@@ -43,6 +43,7 @@ import NotificationSettingsPage from "./views/notification_settings.js";
 import ReportsPage from "./views/reports.js";
 import AdminUsersPage from "./views/admin/users.js";
 import AdminIntegrationsPage from "./views/admin/integrations.js";
+import AdminExchangePage from "./views/admin/exchange.js";
 import AdminCallersPage from "./views/admin/callers.js";
 import AdminChangesPage from "./views/admin/changes.js";
 import { AdminAreasPage, AdminCataloguePage, AdminEnterprisesPage } from "./views/admin/reference.js";
@@ -97,6 +98,7 @@ const ROUTES = [
   // 系统管理 (the menu's items in menu.js).
   { path: "/admin/users", component: AdminUsersPage, roles: ADMIN_ROLES },
   { path: "/admin/integrations", component: AdminIntegrationsPage, roles: ADMIN_ROLES },
+  { path: "/admin/exchange", component: AdminExchangePage, roles: ADMIN_ROLES },
   { path: "/admin/callers", component: AdminCallersPage, roles: ADMIN_ROLES },
   { path: "/admin/changes", component: AdminChangesPage, roles: ADMIN_ROLES },
   { path: "/admin/enterprises", component: AdminEnterprisesPage, roles: ADMIN_ROLES },

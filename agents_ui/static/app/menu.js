@@ -45,6 +45,7 @@ export const MENU = [
     items: [
       { path: "/admin/users", label: "menuUi.users", roles: ADMIN_ROLES },
       { path: "/admin/integrations", label: "menuUi.integrations", roles: ADMIN_ROLES },
+      { path: "/admin/exchange", label: "exchangeUi.nav", roles: ADMIN_ROLES },
       { path: "/admin/callers", label: "menuUi.callers", roles: ADMIN_ROLES },
       { path: "/admin/enterprises", label: "refAdminUi.enterprises", roles: ADMIN_ROLES },
       { path: "/admin/areas", label: "refAdminUi.areas", roles: ADMIN_ROLES },

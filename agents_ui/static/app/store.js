@@ -196,7 +196,7 @@ export function homeFor(user) {
 // An order event's type in words; vue-i18n reads dots as nesting, so the keys use "_".
 // An event's name; a time request's events name the kind asked for (延期 or 挂起).
 // Blocks of event names besides "event": a feature's own block keeps its names together.
-const EVENT_BLOCKS = ["event", "notifyUi.event"];
+const EVENT_BLOCKS = ["event", "notifyUi.event", "exchangeUi.event"];
 
 export function eventLabel(type, data) {
   const kind = String(type).startsWith("time_request.") && data?.kind === "suspension" ? "_suspension" : "";

@@ -4,7 +4,7 @@
 import { Fragment as _Fragment, createBlock as _createBlock, createCommentVNode as _createCommentVNode, createElementBlock as _createElementBlock, createElementVNode as _createElementVNode, createTextVNode as _createTextVNode, createVNode as _createVNode, normalizeClass as _normalizeClass, normalizeStyle as _normalizeStyle, openBlock as _openBlock, renderList as _renderList, resolveComponent as _resolveComponent, resolveDirective as _resolveDirective, resolveDynamicComponent as _resolveDynamicComponent, toDisplayString as _toDisplayString, vShow as _vShow, withCtx as _withCtx, withDirectives as _withDirectives, withKeys as _withKeys, withModifiers as _withModifiers } from "vue";
 
 export const renders = new Map([
-  // main.js:186
+  // main.js:188
   [
     "\n  <div class=\"login-screen\">\n    <div class=\"login-card\">\n      <section class=\"login-brand\">\n        <Logo :size=\"44\" />\n        <h1>{{ t('app.name') }}</h1>\n        <p class=\"lines\">{{ t('app.lines') }}</p>\n        <ul class=\"login-points\">\n          <li>12319 {{ t('domain.water') }} · {{ t('domain.gas') }} · {{ t('domain.heating') }}</li>\n          <li>{{ t('login.subtitle') }}</li>\n        </ul>\n        <p class=\"login-foot\">{{ t('login.footer') }}</p>\n      </section>\n      <section class=\"login-form\">\n        <div class=\"login-form-head\">\n          <h2>{{ t('login.title') }}</h2>\n          <el-button text size=\"small\" data-test=\"lang\" @click=\"toggle\">{{ t('app.language') }}</el-button>\n        </div>\n        <el-form label-position=\"top\" @submit.prevent=\"submit\">\n          <el-form-item :label=\"t('login.username')\">\n            <el-input v-model=\"form.username\" name=\"username\" autocomplete=\"username\" size=\"large\" autofocus />\n          </el-form-item>\n          <el-form-item :label=\"t('login.password')\">\n            <el-input v-model=\"form.password\" name=\"password\" type=\"password\" autocomplete=\"current-password\"\n                      size=\"large\" show-password @keyup.enter=\"submit\" />\n          </el-form-item>\n          <el-alert v-if=\"error\" :title=\"error\" type=\"error\" :closable=\"false\" show-icon class=\"login-error\" />\n          <el-button type=\"primary\" size=\"large\" class=\"login-submit\" native-type=\"submit\" :loading=\"busy\"\n                     data-test=\"login-submit\">{{ t('login.submit') }}</el-button>\n        </el-form>\n      </section>\n    </div>\n  </div>",
     (() => {
@@ -121,7 +121,7 @@ export const renders = new Map([
       }
     })(),
   ],
-  // main.js:226
+  // main.js:228
   [
     "<el-result icon=\"warning\" :title=\"t('app.notFound')\">\n      <template #extra><el-button type=\"primary\" @click=\"home\">{{ t('app.backHome') }}</el-button></template>\n    </el-result>",
     (() => {
@@ -149,7 +149,7 @@ export const renders = new Map([
       }
     })(),
   ],
-  // main.js:289
+  // main.js:291
   [
     "\n  <el-config-provider :locale=\"elLocale\">\n    <div v-if=\"!session.checked\" class=\"boot\">{{ t('app.loading') }}</div>\n    <LoginPage v-else-if=\"!session.user\" />\n    <div v-else-if=\"!refs.loaded\" class=\"boot\">{{ t('app.loading') }}</div>\n    <div v-else class=\"shell\" :class=\"{ folded, 'drawer-open': drawer }\">\n      <header class=\"topbar\">\n        <button type=\"button\" class=\"menu-toggle\" data-test=\"menu-toggle\" :aria-label=\"t('menuUi.toggle')\"\n                :aria-expanded=\"String(drawer || !folded)\" @click=\"toggleMenu\">\n          <MenuIcon name=\"bars\" />\n        </button>\n        <a class=\"brand\" href=\"#/\">\n          <Logo :size=\"30\" />\n          <span class=\"brand-text\">\n            <span class=\"brand-name\">{{ t('app.name') }}</span>\n            <span class=\"brand-sub\">{{ t('app.lines') }}</span>\n          </span>\n        </a>\n        <div class=\"top-right\">\n          <span class=\"live-state\" :class=\"live.state\" data-test=\"live-state\">\n            <i class=\"dot\"></i>{{ t('live.' + live.state) }}\n          </span>\n          <el-button text class=\"lang\" data-test=\"lang\" @click=\"toggleLocale\">{{ t('app.language') }}</el-button>\n          <span class=\"who\">{{ session.user.name }}<small>{{ t('roles.' + session.user.role) }}</small></span>\n          <el-button text class=\"logout\" @click=\"logout\">{{ t('app.logout') }}</el-button>\n        </div>\n      </header>\n      <div class=\"shell-body\">\n        <aside class=\"side\">\n          <nav class=\"nav side-menu\" data-test=\"menu\" :aria-label=\"t('menuUi.label')\">\n            <template v-for=\"group in menu\" :key=\"group.key\">\n              <a v-if=\"group.path\" :href=\"'#' + group.path\" class=\"menu-link menu-top\" :data-menu=\"group.key\"\n                 :class=\"{ active: isActive(group.path) }\" :title=\"t(group.label)\">\n                <MenuIcon :name=\"group.icon\" /><span class=\"menu-text\">{{ t(group.label) }}</span>\n              </a>\n              <div v-else class=\"menu-group\" :data-menu=\"group.key\"\n                   :class=\"{ closed: closedGroups.has(group.key), active: groupActive(group) }\">\n                <button type=\"button\" class=\"menu-link menu-top\" :title=\"t(group.label)\"\n                        :aria-expanded=\"String(!closedGroups.has(group.key))\" @click=\"toggleGroup(group.key)\">\n                  <MenuIcon :name=\"group.icon\" /><span class=\"menu-text\">{{ t(group.label) }}</span>\n                  <span class=\"menu-caret\" aria-hidden=\"true\"></span>\n                </button>\n                <div class=\"menu-items\">\n                  <a v-for=\"item in group.items\" :key=\"item.path\" :href=\"'#' + item.path\" class=\"menu-link\"\n                     :class=\"{ active: isActive(item.path) }\">{{ t(item.label) }}</a>\n                </div>\n              </div>\n            </template>\n          </nav>\n        </aside>\n        <div class=\"side-backdrop\" @click=\"drawer = false\"></div>\n        <main class=\"page\">\n          <component :is=\"current\" :key=\"routeKey\" :params=\"route.params\" />\n        </main>\n      </div>\n    </div>\n  </el-config-provider>",
     (() => {
@@ -1130,6 +1130,488 @@ export const renders = new Map([
           ]),
           _: 1 /* STABLE */
         }, 8 /* PROPS */, ["data", "empty-text"]))
+      }
+    })(),
+  ],
+  // views/admin/exchange.js:143
+  [
+    "\n  <div class=\"admin-exchange\">\n    <div class=\"page-head\">\n      <h2>{{ t('exchangeUi.adminTitle') }}</h2>\n      <span class=\"grow\"></span>\n      <el-button @click=\"reloadAll\">{{ t('exchangeUi.refresh') }}</el-button>\n      <el-button type=\"primary\" data-test=\"platform-new\" @click=\"openNew\">{{ t('exchangeUi.newPlatform') }}</el-button>\n    </div>\n    <p class=\"small muted\">{{ t('exchangeUi.adminHint') }}</p>\n    <section class=\"admin-panel\" data-test=\"platforms\">\n      <h3>{{ t('exchangeUi.platforms') }}</h3>\n      <el-table :data=\"platforms\" size=\"small\" :empty-text=\"t('exchangeUi.noPlatforms')\">\n        <el-table-column :label=\"t('exchangeUi.code')\" width=\"130\"><template #default=\"{ row }\"><span class=\"mono\" data-test=\"platform-code\">{{ row.code }}</span></template></el-table-column>\n        <el-table-column :label=\"t('exchangeUi.platform')\" min-width=\"160\"><template #default=\"{ row }\">{{ nameOf(row) }}</template></el-table-column>\n        <el-table-column :label=\"t('order.hotline')\" width=\"140\"><template #default=\"{ row }\">{{ hotlineLabel(row.hotline_code) }}</template></el-table-column>\n        <el-table-column :label=\"t('exchangeUi.baseUrl')\" min-width=\"200\"><template #default=\"{ row }\"><span class=\"mono small\">{{ row.base_url || '—' }}</span></template></el-table-column>\n        <el-table-column :label=\"t('adminUi.state')\" width=\"90\"><template #default=\"{ row }\">\n          <el-tag disable-transitions size=\"small\" :type=\"row.active ? 'success' : 'info'\">{{ row.active ? t('exchangeUi.on') : t('exchangeUi.off') }}</el-tag></template></el-table-column>\n        <el-table-column :label=\"t('exchangeUi.queued')\" width=\"80\" align=\"right\" prop=\"queued\" />\n        <el-table-column :label=\"t('exchangeUi.failed')\" width=\"80\" align=\"right\"><template #default=\"{ row }\">\n          <span :class=\"{ 'exchange-failed-count': row.failed > 0 }\">{{ row.failed }}</span></template></el-table-column>\n        <el-table-column :label=\"t('app.actions')\" min-width=\"220\"><template #default=\"{ row }\">\n          <div class=\"admin-actions\">\n            <el-button size=\"small\" link type=\"primary\" data-test=\"platform-edit\" @click=\"openEdit(row)\">{{ t('app.edit') }}</el-button>\n            <el-button size=\"small\" link type=\"warning\" data-test=\"platform-renew\" @click=\"renew(row)\">{{ t('exchangeUi.renew') }}</el-button>\n            <el-button size=\"small\" link data-test=\"platform-requests\" @click=\"openRequests(row)\">{{ t('exchangeUi.requests') }}</el-button>\n          </div></template></el-table-column>\n      </el-table>\n    </section>\n    <section class=\"admin-panel\">\n      <h3>{{ t('exchangeUi.failedTitle') }}</h3>\n      <FailedMessages ref=\"failedList\" @retried=\"load\" />\n    </section>\n\n    <el-dialog v-model=\"dialog.open\" :title=\"dialog.editing ? t('exchangeUi.editPlatform') : t('exchangeUi.newPlatform')\"\n               width=\"min(640px, 94vw)\" data-test=\"platform-dialog\">\n      <el-form label-position=\"top\" @submit.prevent=\"save\">\n        <el-form-item :label=\"t('exchangeUi.code')\" :error=\"dialog.errors.code\">\n          <el-input v-model=\"form.code\" :disabled=\"!!dialog.editing\" name=\"platform-code\" placeholder=\"qd12345\" autocomplete=\"off\" />\n        </el-form-item>\n        <div class=\"two-col\">\n          <el-form-item :label=\"t('exchangeUi.nameZh')\" :error=\"dialog.errors.name_zh\">\n            <el-input v-model=\"form.name_zh\" name=\"platform-name-zh\" />\n          </el-form-item>\n          <el-form-item :label=\"t('exchangeUi.nameEn')\" :error=\"dialog.errors.name_en\">\n            <el-input v-model=\"form.name_en\" name=\"platform-name-en\" />\n          </el-form-item>\n        </div>\n        <el-form-item :label=\"t('exchangeUi.hotline')\" :error=\"dialog.errors.hotline_code\">\n          <el-select v-model=\"form.hotline_code\" class=\"full\" data-test=\"platform-hotline\">\n            <el-option v-for=\"h in refs.hotlines\" :key=\"h.code\" :value=\"h.code\" :label=\"h.code + ' ' + nameOf(h)\" />\n          </el-select>\n        </el-form-item>\n        <el-form-item :label=\"t('exchangeUi.baseUrl')\" :error=\"dialog.errors.base_url\">\n          <el-input v-model=\"form.base_url\" name=\"platform-base-url\" placeholder=\"https://\" />\n        </el-form-item>\n        <el-form-item :label=\"t('exchangeUi.contract')\" :error=\"dialog.errors.contract\" class=\"exchange-contract\">\n          <el-input v-model=\"form.contract\" type=\"textarea\" :rows=\"6\" name=\"platform-contract\" />\n          <div class=\"tiny muted\">{{ t('exchangeUi.contractHint') }}</div>\n        </el-form-item>\n        <el-form-item v-if=\"dialog.editing\" :label=\"t('adminUi.state')\">\n          <el-switch v-model=\"form.active\" :active-text=\"t('exchangeUi.on')\" :inactive-text=\"t('exchangeUi.off')\" data-test=\"platform-active\" />\n        </el-form-item>\n      </el-form>\n      <template #footer>\n        <el-button @click=\"dialog.open = false\">{{ t('app.cancel') }}</el-button>\n        <el-button type=\"primary\" :loading=\"dialog.saving\" data-test=\"platform-save\" @click=\"save\">{{ t('app.save') }}</el-button>\n      </template>\n    </el-dialog>\n\n    <el-dialog :model-value=\"!!shown\" :title=\"t('exchangeUi.credentialsOf', { code: shown?.code || '' })\" width=\"min(620px, 94vw)\"\n               data-test=\"platform-credentials\" :close-on-click-modal=\"false\" @close=\"shown = null\">\n      <template v-if=\"shown\">\n        <p class=\"small\">{{ t('exchangeUi.credentialsHint') }}</p>\n        <h4>{{ t('exchangeUi.key') }}</h4>\n        <ShownOnce :value=\"shown.key\" :hint=\"t('exchangeUi.shownOnce')\" data-test=\"platform-key\" />\n        <h4>{{ t('exchangeUi.secret') }}</h4>\n        <ShownOnce :value=\"shown.secret\" :hint=\"t('exchangeUi.shownOnce')\" data-test=\"platform-secret\" />\n      </template>\n      <template #footer><el-button type=\"primary\" data-test=\"credentials-noted\" @click=\"shown = null\">{{ t('adminUi.noted') }}</el-button></template>\n    </el-dialog>\n\n    <el-drawer v-model=\"requestsOpen\" :title=\"t('exchangeUi.requestsOf', { name: requests.platform ? nameOf(requests.platform) : '' })\"\n               size=\"min(760px, 100%)\">\n      <el-table :data=\"requests.rows\" size=\"small\" :empty-text=\"t('exchangeUi.noRequests')\" data-test=\"platform-request-list\">\n        <el-table-column :label=\"t('exchangeUi.receivedAt')\" width=\"150\"><template #default=\"{ row }\">{{ $fmtTime(row.received_at, true) }}</template></el-table-column>\n        <el-table-column :label=\"t('exchangeUi.platformNumber')\" min-width=\"160\"><template #default=\"{ row }\"><span class=\"mono small\">{{ row.platform_number || '—' }}</span></template></el-table-column>\n        <el-table-column :label=\"t('exchangeUi.status')\" width=\"80\"><template #default=\"{ row }\">\n          <el-tag disable-transitions size=\"small\" :type=\"row.status < 300 ? 'success' : 'danger'\">{{ row.status }}</el-tag></template></el-table-column>\n        <el-table-column :label=\"t('exchangeUi.error')\" min-width=\"180\"><template #default=\"{ row }\"><span class=\"small\">{{ row.error || '—' }}</span></template></el-table-column>\n        <el-table-column :label=\"t('exchangeUi.order')\" width=\"90\"><template #default=\"{ row }\">\n          <a v-if=\"row.order_id\" class=\"link\" :href=\"'#/orders/' + row.order_id\">{{ t('exchangeUi.openOrder') }}</a><span v-else>—</span></template></el-table-column>\n      </el-table>\n    </el-drawer>\n  </div>",
+    (() => {
+      const _hoisted_1 = { class: "admin-exchange" }
+      const _hoisted_2 = { class: "page-head" }
+      const _hoisted_3 = { class: "small muted" }
+      const _hoisted_4 = {
+        class: "admin-panel",
+        "data-test": "platforms"
+      }
+      const _hoisted_5 = {
+        class: "mono",
+        "data-test": "platform-code"
+      }
+      const _hoisted_6 = { class: "mono small" }
+      const _hoisted_7 = { class: "admin-actions" }
+      const _hoisted_8 = { class: "admin-panel" }
+      const _hoisted_9 = { class: "two-col" }
+      const _hoisted_10 = { class: "tiny muted" }
+      const _hoisted_11 = { class: "small" }
+      const _hoisted_12 = { class: "mono small" }
+      const _hoisted_13 = { class: "small" }
+      const _hoisted_14 = ["href"]
+      const _hoisted_15 = { key: 1 }
+
+      return function render(_ctx, _cache) {
+        const _component_el_button = _resolveComponent("el-button")
+        const _component_el_table_column = _resolveComponent("el-table-column")
+        const _component_el_tag = _resolveComponent("el-tag")
+        const _component_el_table = _resolveComponent("el-table")
+        const _component_FailedMessages = _resolveComponent("FailedMessages")
+        const _component_el_input = _resolveComponent("el-input")
+        const _component_el_form_item = _resolveComponent("el-form-item")
+        const _component_el_option = _resolveComponent("el-option")
+        const _component_el_select = _resolveComponent("el-select")
+        const _component_el_switch = _resolveComponent("el-switch")
+        const _component_el_form = _resolveComponent("el-form")
+        const _component_el_dialog = _resolveComponent("el-dialog")
+        const _component_ShownOnce = _resolveComponent("ShownOnce")
+        const _component_el_drawer = _resolveComponent("el-drawer")
+
+        return (_openBlock(), _createElementBlock("div", _hoisted_1, [
+          _createElementVNode("div", _hoisted_2, [
+            _createElementVNode("h2", null, _toDisplayString(_ctx.t('exchangeUi.adminTitle')), 1 /* TEXT */),
+            _cache[12] || (_cache[12] = _createElementVNode("span", { class: "grow" }, null, -1 /* CACHED */)),
+            _createVNode(_component_el_button, { onClick: _ctx.reloadAll }, {
+              default: _withCtx(() => [
+                _createTextVNode(_toDisplayString(_ctx.t('exchangeUi.refresh')), 1 /* TEXT */)
+              ]),
+              _: 1 /* STABLE */
+            }, 8 /* PROPS */, ["onClick"]),
+            _createVNode(_component_el_button, {
+              type: "primary",
+              "data-test": "platform-new",
+              onClick: _ctx.openNew
+            }, {
+              default: _withCtx(() => [
+                _createTextVNode(_toDisplayString(_ctx.t('exchangeUi.newPlatform')), 1 /* TEXT */)
+              ]),
+              _: 1 /* STABLE */
+            }, 8 /* PROPS */, ["onClick"])
+          ]),
+          _createElementVNode("p", _hoisted_3, _toDisplayString(_ctx.t('exchangeUi.adminHint')), 1 /* TEXT */),
+          _createElementVNode("section", _hoisted_4, [
+            _createElementVNode("h3", null, _toDisplayString(_ctx.t('exchangeUi.platforms')), 1 /* TEXT */),
+            _createVNode(_component_el_table, {
+              data: _ctx.platforms,
+              size: "small",
+              "empty-text": _ctx.t('exchangeUi.noPlatforms')
+            }, {
+              default: _withCtx(() => [
+                _createVNode(_component_el_table_column, {
+                  label: _ctx.t('exchangeUi.code'),
+                  width: "130"
+                }, {
+                  default: _withCtx(({ row }) => [
+                    _createElementVNode("span", _hoisted_5, _toDisplayString(row.code), 1 /* TEXT */)
+                  ]),
+                  _: 1 /* STABLE */
+                }, 8 /* PROPS */, ["label"]),
+                _createVNode(_component_el_table_column, {
+                  label: _ctx.t('exchangeUi.platform'),
+                  "min-width": "160"
+                }, {
+                  default: _withCtx(({ row }) => [
+                    _createTextVNode(_toDisplayString(_ctx.nameOf(row)), 1 /* TEXT */)
+                  ]),
+                  _: 1 /* STABLE */
+                }, 8 /* PROPS */, ["label"]),
+                _createVNode(_component_el_table_column, {
+                  label: _ctx.t('order.hotline'),
+                  width: "140"
+                }, {
+                  default: _withCtx(({ row }) => [
+                    _createTextVNode(_toDisplayString(_ctx.hotlineLabel(row.hotline_code)), 1 /* TEXT */)
+                  ]),
+                  _: 1 /* STABLE */
+                }, 8 /* PROPS */, ["label"]),
+                _createVNode(_component_el_table_column, {
+                  label: _ctx.t('exchangeUi.baseUrl'),
+                  "min-width": "200"
+                }, {
+                  default: _withCtx(({ row }) => [
+                    _createElementVNode("span", _hoisted_6, _toDisplayString(row.base_url || '—'), 1 /* TEXT */)
+                  ]),
+                  _: 1 /* STABLE */
+                }, 8 /* PROPS */, ["label"]),
+                _createVNode(_component_el_table_column, {
+                  label: _ctx.t('adminUi.state'),
+                  width: "90"
+                }, {
+                  default: _withCtx(({ row }) => [
+                    _createVNode(_component_el_tag, {
+                      "disable-transitions": "",
+                      size: "small",
+                      type: row.active ? 'success' : 'info'
+                    }, {
+                      default: _withCtx(() => [
+                        _createTextVNode(_toDisplayString(row.active ? _ctx.t('exchangeUi.on') : _ctx.t('exchangeUi.off')), 1 /* TEXT */)
+                      ]),
+                      _: 2 /* DYNAMIC */
+                    }, 1032 /* PROPS, DYNAMIC_SLOTS */, ["type"])
+                  ]),
+                  _: 1 /* STABLE */
+                }, 8 /* PROPS */, ["label"]),
+                _createVNode(_component_el_table_column, {
+                  label: _ctx.t('exchangeUi.queued'),
+                  width: "80",
+                  align: "right",
+                  prop: "queued"
+                }, null, 8 /* PROPS */, ["label"]),
+                _createVNode(_component_el_table_column, {
+                  label: _ctx.t('exchangeUi.failed'),
+                  width: "80",
+                  align: "right"
+                }, {
+                  default: _withCtx(({ row }) => [
+                    _createElementVNode("span", {
+                      class: _normalizeClass({ 'exchange-failed-count': row.failed > 0 })
+                    }, _toDisplayString(row.failed), 3 /* TEXT, CLASS */)
+                  ]),
+                  _: 1 /* STABLE */
+                }, 8 /* PROPS */, ["label"]),
+                _createVNode(_component_el_table_column, {
+                  label: _ctx.t('app.actions'),
+                  "min-width": "220"
+                }, {
+                  default: _withCtx(({ row }) => [
+                    _createElementVNode("div", _hoisted_7, [
+                      _createVNode(_component_el_button, {
+                        size: "small",
+                        link: "",
+                        type: "primary",
+                        "data-test": "platform-edit",
+                        onClick: $event => (_ctx.openEdit(row))
+                      }, {
+                        default: _withCtx(() => [
+                          _createTextVNode(_toDisplayString(_ctx.t('app.edit')), 1 /* TEXT */)
+                        ]),
+                        _: 1 /* STABLE */
+                      }, 8 /* PROPS */, ["onClick"]),
+                      _createVNode(_component_el_button, {
+                        size: "small",
+                        link: "",
+                        type: "warning",
+                        "data-test": "platform-renew",
+                        onClick: $event => (_ctx.renew(row))
+                      }, {
+                        default: _withCtx(() => [
+                          _createTextVNode(_toDisplayString(_ctx.t('exchangeUi.renew')), 1 /* TEXT */)
+                        ]),
+                        _: 1 /* STABLE */
+                      }, 8 /* PROPS */, ["onClick"]),
+                      _createVNode(_component_el_button, {
+                        size: "small",
+                        link: "",
+                        "data-test": "platform-requests",
+                        onClick: $event => (_ctx.openRequests(row))
+                      }, {
+                        default: _withCtx(() => [
+                          _createTextVNode(_toDisplayString(_ctx.t('exchangeUi.requests')), 1 /* TEXT */)
+                        ]),
+                        _: 1 /* STABLE */
+                      }, 8 /* PROPS */, ["onClick"])
+                    ])
+                  ]),
+                  _: 1 /* STABLE */
+                }, 8 /* PROPS */, ["label"])
+              ]),
+              _: 1 /* STABLE */
+            }, 8 /* PROPS */, ["data", "empty-text"])
+          ]),
+          _createElementVNode("section", _hoisted_8, [
+            _createElementVNode("h3", null, _toDisplayString(_ctx.t('exchangeUi.failedTitle')), 1 /* TEXT */),
+            _createVNode(_component_FailedMessages, {
+              ref: "failedList",
+              onRetried: _ctx.load
+            }, null, 8 /* PROPS */, ["onRetried"])
+          ]),
+          _createVNode(_component_el_dialog, {
+            modelValue: _ctx.dialog.open,
+            "onUpdate:modelValue": _cache[8] || (_cache[8] = $event => ((_ctx.dialog.open) = $event)),
+            title: _ctx.dialog.editing ? _ctx.t('exchangeUi.editPlatform') : _ctx.t('exchangeUi.newPlatform'),
+            width: "min(640px, 94vw)",
+            "data-test": "platform-dialog"
+          }, {
+            footer: _withCtx(() => [
+              _createVNode(_component_el_button, {
+                onClick: _cache[7] || (_cache[7] = $event => (_ctx.dialog.open = false))
+              }, {
+                default: _withCtx(() => [
+                  _createTextVNode(_toDisplayString(_ctx.t('app.cancel')), 1 /* TEXT */)
+                ]),
+                _: 1 /* STABLE */
+              }),
+              _createVNode(_component_el_button, {
+                type: "primary",
+                loading: _ctx.dialog.saving,
+                "data-test": "platform-save",
+                onClick: _ctx.save
+              }, {
+                default: _withCtx(() => [
+                  _createTextVNode(_toDisplayString(_ctx.t('app.save')), 1 /* TEXT */)
+                ]),
+                _: 1 /* STABLE */
+              }, 8 /* PROPS */, ["loading", "onClick"])
+            ]),
+            default: _withCtx(() => [
+              _createVNode(_component_el_form, {
+                "label-position": "top",
+                onSubmit: _withModifiers(_ctx.save, ["prevent"])
+              }, {
+                default: _withCtx(() => [
+                  _createVNode(_component_el_form_item, {
+                    label: _ctx.t('exchangeUi.code'),
+                    error: _ctx.dialog.errors.code
+                  }, {
+                    default: _withCtx(() => [
+                      _createVNode(_component_el_input, {
+                        modelValue: _ctx.form.code,
+                        "onUpdate:modelValue": _cache[0] || (_cache[0] = $event => ((_ctx.form.code) = $event)),
+                        disabled: !!_ctx.dialog.editing,
+                        name: "platform-code",
+                        placeholder: "qd12345",
+                        autocomplete: "off"
+                      }, null, 8 /* PROPS */, ["modelValue", "disabled"])
+                    ]),
+                    _: 1 /* STABLE */
+                  }, 8 /* PROPS */, ["label", "error"]),
+                  _createElementVNode("div", _hoisted_9, [
+                    _createVNode(_component_el_form_item, {
+                      label: _ctx.t('exchangeUi.nameZh'),
+                      error: _ctx.dialog.errors.name_zh
+                    }, {
+                      default: _withCtx(() => [
+                        _createVNode(_component_el_input, {
+                          modelValue: _ctx.form.name_zh,
+                          "onUpdate:modelValue": _cache[1] || (_cache[1] = $event => ((_ctx.form.name_zh) = $event)),
+                          name: "platform-name-zh"
+                        }, null, 8 /* PROPS */, ["modelValue"])
+                      ]),
+                      _: 1 /* STABLE */
+                    }, 8 /* PROPS */, ["label", "error"]),
+                    _createVNode(_component_el_form_item, {
+                      label: _ctx.t('exchangeUi.nameEn'),
+                      error: _ctx.dialog.errors.name_en
+                    }, {
+                      default: _withCtx(() => [
+                        _createVNode(_component_el_input, {
+                          modelValue: _ctx.form.name_en,
+                          "onUpdate:modelValue": _cache[2] || (_cache[2] = $event => ((_ctx.form.name_en) = $event)),
+                          name: "platform-name-en"
+                        }, null, 8 /* PROPS */, ["modelValue"])
+                      ]),
+                      _: 1 /* STABLE */
+                    }, 8 /* PROPS */, ["label", "error"])
+                  ]),
+                  _createVNode(_component_el_form_item, {
+                    label: _ctx.t('exchangeUi.hotline'),
+                    error: _ctx.dialog.errors.hotline_code
+                  }, {
+                    default: _withCtx(() => [
+                      _createVNode(_component_el_select, {
+                        modelValue: _ctx.form.hotline_code,
+                        "onUpdate:modelValue": _cache[3] || (_cache[3] = $event => ((_ctx.form.hotline_code) = $event)),
+                        class: "full",
+                        "data-test": "platform-hotline"
+                      }, {
+                        default: _withCtx(() => [
+                          (_openBlock(true), _createElementBlock(_Fragment, null, _renderList(_ctx.refs.hotlines, (h) => {
+                            return (_openBlock(), _createBlock(_component_el_option, {
+                              key: h.code,
+                              value: h.code,
+                              label: h.code + ' ' + _ctx.nameOf(h)
+                            }, null, 8 /* PROPS */, ["value", "label"]))
+                          }), 128 /* KEYED_FRAGMENT */))
+                        ]),
+                        _: 1 /* STABLE */
+                      }, 8 /* PROPS */, ["modelValue"])
+                    ]),
+                    _: 1 /* STABLE */
+                  }, 8 /* PROPS */, ["label", "error"]),
+                  _createVNode(_component_el_form_item, {
+                    label: _ctx.t('exchangeUi.baseUrl'),
+                    error: _ctx.dialog.errors.base_url
+                  }, {
+                    default: _withCtx(() => [
+                      _createVNode(_component_el_input, {
+                        modelValue: _ctx.form.base_url,
+                        "onUpdate:modelValue": _cache[4] || (_cache[4] = $event => ((_ctx.form.base_url) = $event)),
+                        name: "platform-base-url",
+                        placeholder: "https://"
+                      }, null, 8 /* PROPS */, ["modelValue"])
+                    ]),
+                    _: 1 /* STABLE */
+                  }, 8 /* PROPS */, ["label", "error"]),
+                  _createVNode(_component_el_form_item, {
+                    label: _ctx.t('exchangeUi.contract'),
+                    error: _ctx.dialog.errors.contract,
+                    class: "exchange-contract"
+                  }, {
+                    default: _withCtx(() => [
+                      _createVNode(_component_el_input, {
+                        modelValue: _ctx.form.contract,
+                        "onUpdate:modelValue": _cache[5] || (_cache[5] = $event => ((_ctx.form.contract) = $event)),
+                        type: "textarea",
+                        rows: 6,
+                        name: "platform-contract"
+                      }, null, 8 /* PROPS */, ["modelValue"]),
+                      _createElementVNode("div", _hoisted_10, _toDisplayString(_ctx.t('exchangeUi.contractHint')), 1 /* TEXT */)
+                    ]),
+                    _: 1 /* STABLE */
+                  }, 8 /* PROPS */, ["label", "error"]),
+                  (_ctx.dialog.editing)
+                    ? (_openBlock(), _createBlock(_component_el_form_item, {
+                        key: 0,
+                        label: _ctx.t('adminUi.state')
+                      }, {
+                        default: _withCtx(() => [
+                          _createVNode(_component_el_switch, {
+                            modelValue: _ctx.form.active,
+                            "onUpdate:modelValue": _cache[6] || (_cache[6] = $event => ((_ctx.form.active) = $event)),
+                            "active-text": _ctx.t('exchangeUi.on'),
+                            "inactive-text": _ctx.t('exchangeUi.off'),
+                            "data-test": "platform-active"
+                          }, null, 8 /* PROPS */, ["modelValue", "active-text", "inactive-text"])
+                        ]),
+                        _: 1 /* STABLE */
+                      }, 8 /* PROPS */, ["label"]))
+                    : _createCommentVNode("v-if", true)
+                ]),
+                _: 1 /* STABLE */
+              }, 8 /* PROPS */, ["onSubmit"])
+            ]),
+            _: 1 /* STABLE */
+          }, 8 /* PROPS */, ["modelValue", "title"]),
+          _createVNode(_component_el_dialog, {
+            "model-value": !!_ctx.shown,
+            title: _ctx.t('exchangeUi.credentialsOf', { code: _ctx.shown?.code || '' }),
+            width: "min(620px, 94vw)",
+            "data-test": "platform-credentials",
+            "close-on-click-modal": false,
+            onClose: _cache[10] || (_cache[10] = $event => (_ctx.shown = null))
+          }, {
+            footer: _withCtx(() => [
+              _createVNode(_component_el_button, {
+                type: "primary",
+                "data-test": "credentials-noted",
+                onClick: _cache[9] || (_cache[9] = $event => (_ctx.shown = null))
+              }, {
+                default: _withCtx(() => [
+                  _createTextVNode(_toDisplayString(_ctx.t('adminUi.noted')), 1 /* TEXT */)
+                ]),
+                _: 1 /* STABLE */
+              })
+            ]),
+            default: _withCtx(() => [
+              (_ctx.shown)
+                ? (_openBlock(), _createElementBlock(_Fragment, { key: 0 }, [
+                    _createElementVNode("p", _hoisted_11, _toDisplayString(_ctx.t('exchangeUi.credentialsHint')), 1 /* TEXT */),
+                    _createElementVNode("h4", null, _toDisplayString(_ctx.t('exchangeUi.key')), 1 /* TEXT */),
+                    _createVNode(_component_ShownOnce, {
+                      value: _ctx.shown.key,
+                      hint: _ctx.t('exchangeUi.shownOnce'),
+                      "data-test": "platform-key"
+                    }, null, 8 /* PROPS */, ["value", "hint"]),
+                    _createElementVNode("h4", null, _toDisplayString(_ctx.t('exchangeUi.secret')), 1 /* TEXT */),
+                    _createVNode(_component_ShownOnce, {
+                      value: _ctx.shown.secret,
+                      hint: _ctx.t('exchangeUi.shownOnce'),
+                      "data-test": "platform-secret"
+                    }, null, 8 /* PROPS */, ["value", "hint"])
+                  ], 64 /* STABLE_FRAGMENT */))
+                : _createCommentVNode("v-if", true)
+            ]),
+            _: 1 /* STABLE */
+          }, 8 /* PROPS */, ["model-value", "title"]),
+          _createVNode(_component_el_drawer, {
+            modelValue: _ctx.requestsOpen,
+            "onUpdate:modelValue": _cache[11] || (_cache[11] = $event => ((_ctx.requestsOpen) = $event)),
+            title: _ctx.t('exchangeUi.requestsOf', { name: _ctx.requests.platform ? _ctx.nameOf(_ctx.requests.platform) : '' }),
+            size: "min(760px, 100%)"
+          }, {
+            default: _withCtx(() => [
+              _createVNode(_component_el_table, {
+                data: _ctx.requests.rows,
+                size: "small",
+                "empty-text": _ctx.t('exchangeUi.noRequests'),
+                "data-test": "platform-request-list"
+              }, {
+                default: _withCtx(() => [
+                  _createVNode(_component_el_table_column, {
+                    label: _ctx.t('exchangeUi.receivedAt'),
+                    width: "150"
+                  }, {
+                    default: _withCtx(({ row }) => [
+                      _createTextVNode(_toDisplayString(_ctx.$fmtTime(row.received_at, true)), 1 /* TEXT */)
+                    ]),
+                    _: 1 /* STABLE */
+                  }, 8 /* PROPS */, ["label"]),
+                  _createVNode(_component_el_table_column, {
+                    label: _ctx.t('exchangeUi.platformNumber'),
+                    "min-width": "160"
+                  }, {
+                    default: _withCtx(({ row }) => [
+                      _createElementVNode("span", _hoisted_12, _toDisplayString(row.platform_number || '—'), 1 /* TEXT */)
+                    ]),
+                    _: 1 /* STABLE */
+                  }, 8 /* PROPS */, ["label"]),
+                  _createVNode(_component_el_table_column, {
+                    label: _ctx.t('exchangeUi.status'),
+                    width: "80"
+                  }, {
+                    default: _withCtx(({ row }) => [
+                      _createVNode(_component_el_tag, {
+                        "disable-transitions": "",
+                        size: "small",
+                        type: row.status < 300 ? 'success' : 'danger'
+                      }, {
+                        default: _withCtx(() => [
+                          _createTextVNode(_toDisplayString(row.status), 1 /* TEXT */)
+                        ]),
+                        _: 2 /* DYNAMIC */
+                      }, 1032 /* PROPS, DYNAMIC_SLOTS */, ["type"])
+                    ]),
+                    _: 1 /* STABLE */
+                  }, 8 /* PROPS */, ["label"]),
+                  _createVNode(_component_el_table_column, {
+                    label: _ctx.t('exchangeUi.error'),
+                    "min-width": "180"
+                  }, {
+                    default: _withCtx(({ row }) => [
+                      _createElementVNode("span", _hoisted_13, _toDisplayString(row.error || '—'), 1 /* TEXT */)
+                    ]),
+                    _: 1 /* STABLE */
+                  }, 8 /* PROPS */, ["label"]),
+                  _createVNode(_component_el_table_column, {
+                    label: _ctx.t('exchangeUi.order'),
+                    width: "90"
+                  }, {
+                    default: _withCtx(({ row }) => [
+                      (row.order_id)
+                        ? (_openBlock(), _createElementBlock("a", {
+                            key: 0,
+                            class: "link",
+                            href: '#/orders/' + row.order_id
+                          }, _toDisplayString(_ctx.t('exchangeUi.openOrder')), 9 /* TEXT, PROPS */, _hoisted_14))
+                        : (_openBlock(), _createElementBlock("span", _hoisted_15, "—"))
+                    ]),
+                    _: 1 /* STABLE */
+                  }, 8 /* PROPS */, ["label"])
+                ]),
+                _: 1 /* STABLE */
+              }, 8 /* PROPS */, ["data", "empty-text"])
+            ]),
+            _: 1 /* STABLE */
+          }, 8 /* PROPS */, ["modelValue", "title"])
+        ]))
       }
     })(),
   ],
@@ -6431,6 +6913,144 @@ export const renders = new Map([
       }
     })(),
   ],
+  // views/board/exchange.js:21
+  [
+    "\n  <el-card v-if=\"figures && figures.items.length\" shadow=\"never\" class=\"panel exchange-board\" data-test=\"exchange-board\">\n    <template #header><div class=\"panel-head\"><span>{{ t('exchangeUi.boardTitle') }}</span>\n      <span class=\"muted small\">{{ t('exchangeUi.boardNote', { d: figures.days }) }}</span></div></template>\n    <el-table :data=\"figures.items\" size=\"small\">\n      <el-table-column :label=\"t('exchangeUi.platform')\" min-width=\"160\">\n        <template #default=\"{ row }\">{{ nameOf(row) }} <span class=\"muted mono tiny\">{{ row.code }}</span></template>\n      </el-table-column>\n      <el-table-column :label=\"t('exchangeUi.receivedToday')\" width=\"96\" align=\"right\" prop=\"received_today\" />\n      <el-table-column :label=\"t('exchangeUi.open')\" width=\"80\" align=\"right\" prop=\"open\" />\n      <el-table-column :label=\"t('exchangeUi.overduePlatform')\" width=\"110\" align=\"right\">\n        <template #default=\"{ row }\"><span :class=\"{ 'exchange-failed-count': row.overdue > 0 }\">{{ row.overdue }}</span></template>\n      </el-table-column>\n      <el-table-column :label=\"t('exchangeUi.onTimeRate', { d: figures.days })\" width=\"140\" align=\"right\">\n        <template #default=\"{ row }\"><span class=\"rate\">{{ percent(row.on_time_rate) }}</span>\n          <div class=\"muted tiny\">{{ row.on_time }}/{{ row.completed }}</div></template>\n      </el-table-column>\n      <el-table-column :label=\"t('exchangeUi.transferredOut')\" width=\"90\" align=\"right\" prop=\"transferred\" />\n      <el-table-column :label=\"t('exchangeUi.queued')\" width=\"80\" align=\"right\" prop=\"queued_messages\" />\n      <el-table-column :label=\"t('exchangeUi.failed')\" width=\"90\" align=\"right\">\n        <template #default=\"{ row }\">\n          <a v-if=\"row.failed_messages > 0\" class=\"link exchange-failed-count\" href=\"\" data-test=\"exchange-board-failed\"\n             @click.prevent=\"failedOpen = true\">{{ row.failed_messages }}</a>\n          <span v-else>0</span></template>\n      </el-table-column>\n    </el-table>\n    <el-dialog v-model=\"failedOpen\" :title=\"t('exchangeUi.failedTitle')\" width=\"min(900px, 96vw)\">\n      <FailedMessages v-if=\"failedOpen\" @retried=\"$emit('retried')\" />\n    </el-dialog>\n  </el-card>",
+    (() => {
+      const _hoisted_1 = { class: "panel-head" }
+      const _hoisted_2 = { class: "muted small" }
+      const _hoisted_3 = { class: "muted mono tiny" }
+      const _hoisted_4 = { class: "rate" }
+      const _hoisted_5 = { class: "muted tiny" }
+      const _hoisted_6 = { key: 1 }
+
+      return function render(_ctx, _cache) {
+        const _component_el_table_column = _resolveComponent("el-table-column")
+        const _component_el_table = _resolveComponent("el-table")
+        const _component_FailedMessages = _resolveComponent("FailedMessages")
+        const _component_el_dialog = _resolveComponent("el-dialog")
+        const _component_el_card = _resolveComponent("el-card")
+
+        return (_ctx.figures && _ctx.figures.items.length)
+          ? (_openBlock(), _createBlock(_component_el_card, {
+              key: 0,
+              shadow: "never",
+              class: "panel exchange-board",
+              "data-test": "exchange-board"
+            }, {
+              header: _withCtx(() => [
+                _createElementVNode("div", _hoisted_1, [
+                  _createElementVNode("span", null, _toDisplayString(_ctx.t('exchangeUi.boardTitle')), 1 /* TEXT */),
+                  _createElementVNode("span", _hoisted_2, _toDisplayString(_ctx.t('exchangeUi.boardNote', { d: _ctx.figures.days })), 1 /* TEXT */)
+                ])
+              ]),
+              default: _withCtx(() => [
+                _createVNode(_component_el_table, {
+                  data: _ctx.figures.items,
+                  size: "small"
+                }, {
+                  default: _withCtx(() => [
+                    _createVNode(_component_el_table_column, {
+                      label: _ctx.t('exchangeUi.platform'),
+                      "min-width": "160"
+                    }, {
+                      default: _withCtx(({ row }) => [
+                        _createTextVNode(_toDisplayString(_ctx.nameOf(row)) + " ", 1 /* TEXT */),
+                        _createElementVNode("span", _hoisted_3, _toDisplayString(row.code), 1 /* TEXT */)
+                      ]),
+                      _: 1 /* STABLE */
+                    }, 8 /* PROPS */, ["label"]),
+                    _createVNode(_component_el_table_column, {
+                      label: _ctx.t('exchangeUi.receivedToday'),
+                      width: "96",
+                      align: "right",
+                      prop: "received_today"
+                    }, null, 8 /* PROPS */, ["label"]),
+                    _createVNode(_component_el_table_column, {
+                      label: _ctx.t('exchangeUi.open'),
+                      width: "80",
+                      align: "right",
+                      prop: "open"
+                    }, null, 8 /* PROPS */, ["label"]),
+                    _createVNode(_component_el_table_column, {
+                      label: _ctx.t('exchangeUi.overduePlatform'),
+                      width: "110",
+                      align: "right"
+                    }, {
+                      default: _withCtx(({ row }) => [
+                        _createElementVNode("span", {
+                          class: _normalizeClass({ 'exchange-failed-count': row.overdue > 0 })
+                        }, _toDisplayString(row.overdue), 3 /* TEXT, CLASS */)
+                      ]),
+                      _: 1 /* STABLE */
+                    }, 8 /* PROPS */, ["label"]),
+                    _createVNode(_component_el_table_column, {
+                      label: _ctx.t('exchangeUi.onTimeRate', { d: _ctx.figures.days }),
+                      width: "140",
+                      align: "right"
+                    }, {
+                      default: _withCtx(({ row }) => [
+                        _createElementVNode("span", _hoisted_4, _toDisplayString(_ctx.percent(row.on_time_rate)), 1 /* TEXT */),
+                        _createElementVNode("div", _hoisted_5, _toDisplayString(row.on_time) + "/" + _toDisplayString(row.completed), 1 /* TEXT */)
+                      ]),
+                      _: 1 /* STABLE */
+                    }, 8 /* PROPS */, ["label"]),
+                    _createVNode(_component_el_table_column, {
+                      label: _ctx.t('exchangeUi.transferredOut'),
+                      width: "90",
+                      align: "right",
+                      prop: "transferred"
+                    }, null, 8 /* PROPS */, ["label"]),
+                    _createVNode(_component_el_table_column, {
+                      label: _ctx.t('exchangeUi.queued'),
+                      width: "80",
+                      align: "right",
+                      prop: "queued_messages"
+                    }, null, 8 /* PROPS */, ["label"]),
+                    _createVNode(_component_el_table_column, {
+                      label: _ctx.t('exchangeUi.failed'),
+                      width: "90",
+                      align: "right"
+                    }, {
+                      default: _withCtx(({ row }) => [
+                        (row.failed_messages > 0)
+                          ? (_openBlock(), _createElementBlock("a", {
+                              key: 0,
+                              class: "link exchange-failed-count",
+                              href: "",
+                              "data-test": "exchange-board-failed",
+                              onClick: _cache[0] || (_cache[0] = _withModifiers($event => (_ctx.failedOpen = true), ["prevent"]))
+                            }, _toDisplayString(row.failed_messages), 1 /* TEXT */))
+                          : (_openBlock(), _createElementBlock("span", _hoisted_6, "0"))
+                      ]),
+                      _: 1 /* STABLE */
+                    }, 8 /* PROPS */, ["label"])
+                  ]),
+                  _: 1 /* STABLE */
+                }, 8 /* PROPS */, ["data"]),
+                _createVNode(_component_el_dialog, {
+                  modelValue: _ctx.failedOpen,
+                  "onUpdate:modelValue": _cache[2] || (_cache[2] = $event => ((_ctx.failedOpen) = $event)),
+                  title: _ctx.t('exchangeUi.failedTitle'),
+                  width: "min(900px, 96vw)"
+                }, {
+                  default: _withCtx(() => [
+                    (_ctx.failedOpen)
+                      ? (_openBlock(), _createBlock(_component_FailedMessages, {
+                          key: 0,
+                          onRetried: _cache[1] || (_cache[1] = $event => (_ctx.$emit('retried')))
+                        }))
+                      : _createCommentVNode("v-if", true)
+                  ]),
+                  _: 1 /* STABLE */
+                }, 8 /* PROPS */, ["modelValue", "title"])
+              ]),
+              _: 1 /* STABLE */
+            }))
+          : _createCommentVNode("v-if", true)
+      }
+    })(),
+  ],
   // views/board/feed.js:22
   [
     "\n  <div v-if=\"!feed.length\" class=\"empty-line\">{{ t('board.feedEmpty') }}</div>\n  <ul v-else class=\"feed\" data-test=\"feed\">\n    <li v-for=\"e in feed\" :key=\"e.key\" :data-seq=\"e.seq\" :data-type=\"e.type\" :data-replayed=\"e.replayed ? 'true' : 'false'\">\n      <span class=\"muted small\">{{ $fmtTime(e.at || e.created_at) }}</span>\n      <el-tag disable-transitions size=\"small\" effect=\"plain\">{{ eventLabel(e.type, e.data) }}</el-tag>\n      <a v-if=\"e.order_id\" class=\"mono link\" :href=\"'#/orders/' + e.order_id\">{{ e.number }}</a>\n      <span v-if=\"e.actor\" class=\"muted small\">{{ actorLabel(e.actor) }}</span>\n      <StatusTag v-if=\"e.status\" :status=\"e.status\" />\n    </li>\n  </ul>",
@@ -7202,9 +7822,9 @@ export const renders = new Map([
       }
     })(),
   ],
-  // views/board.js:97
+  // views/board.js:101
   [
-    "\n  <div class=\"board-page\">\n    <div class=\"page-head\">\n      <h2>{{ t('board.title') }}</h2>\n      <span class=\"muted small\" v-if=\"board\">{{ $fmtTime(board.at, true) }}</span>\n    </div>\n    <Counters :board=\"board\" @go=\"(target) => (tab = target)\" />\n\n    <!-- The work queues first: at 1440×900 they are on screen without scrolling past the\n         charts, which are for reading, not acting. -->\n    <el-card shadow=\"never\" class=\"panel\">\n      <el-tabs v-model=\"tab\" data-test=\"board-tabs\">\n        <el-tab-pane name=\"returns\">\n          <template #label>{{ t('board.tabs.returns') }} <span v-if=\"lists.returns.length\" class=\"tab-count tab-count-warning\">{{ lists.returns.length }}</span></template>\n          <Returns :rows=\"lists.returns\" @decided=\"reload\" />\n        </el-tab-pane>\n        <el-tab-pane name=\"timeRequests\">\n          <template #label>{{ t('board.tabs.timeRequests') }} <span v-if=\"lists.timeRequests.length\" class=\"tab-count tab-count-warning\">{{ lists.timeRequests.length }}</span></template>\n          <TimeRequests :rows=\"lists.timeRequests\" @decided=\"reload\" />\n        </el-tab-pane>\n        <el-tab-pane name=\"overdue\">\n          <template #label>{{ t('board.tabs.overdue') }} <span v-if=\"lists.overdue.length\" class=\"tab-count tab-count-danger\">{{ lists.overdue.length }}</span></template>\n          <Overdue :rows=\"lists.overdue\" />\n        </el-tab-pane>\n        <el-tab-pane name=\"coordination\">\n          <template #label>{{ t('board.tabs.coordination') }} <span v-if=\"lists.coordination.length\" class=\"tab-count tab-count-danger\">{{ lists.coordination.length }}</span></template>\n          <Coordination :rows=\"lists.coordination\" @decided=\"reload\" />\n        </el-tab-pane>\n        <el-tab-pane name=\"hardCases\">\n          <template #label>{{ t('hardCase.tab') }} <span v-if=\"lists.hardCases.length\" class=\"tab-count tab-count-danger\" data-test=\"hard-case-count\">{{ lists.hardCases.length }}</span></template>\n          <HardCases :rows=\"lists.hardCases\" :figures=\"lists.hardCaseFigures\" @decided=\"reload\" />\n        </el-tab-pane>\n        <el-tab-pane name=\"campaigns\" lazy>\n          <template #label>{{ t('board.tabs.campaigns') }}</template>\n          <CampaignsPanel />\n        </el-tab-pane>\n        <el-tab-pane name=\"appeals\">\n          <template #label>{{ t('board.tabs.appeals') }} <span v-if=\"appealCount\" class=\"tab-count tab-count-warning\">{{ appealCount }}</span></template>\n          <AppealsPanel @count=\"(n) => (appealCount = n)\" />\n        </el-tab-pane>\n        <el-tab-pane :label=\"t('board.tabs.notices')\" name=\"notices\">\n          <Notices :rows=\"lists.notices\" />\n        </el-tab-pane>\n        <el-tab-pane :label=\"t('board.tabs.agents')\" name=\"agents\">\n          <AgentStates :rows=\"lists.agents\" />\n        </el-tab-pane>\n        <el-tab-pane :label=\"t('board.tabs.feed')\" name=\"feed\">\n          <LiveFeed />\n        </el-tab-pane>\n      </el-tabs>\n    </el-card>\n    <UnitFigures />\n  </div>",
+    "\n  <div class=\"board-page\">\n    <div class=\"page-head\">\n      <h2>{{ t('board.title') }}</h2>\n      <span class=\"muted small\" v-if=\"board\">{{ $fmtTime(board.at, true) }}</span>\n    </div>\n    <Counters :board=\"board\" @go=\"(target) => (tab = target)\" />\n\n    <!-- The work queues first: at 1440×900 they are on screen without scrolling past the\n         charts, which are for reading, not acting. -->\n    <el-card shadow=\"never\" class=\"panel\">\n      <el-tabs v-model=\"tab\" data-test=\"board-tabs\">\n        <el-tab-pane name=\"returns\">\n          <template #label>{{ t('board.tabs.returns') }} <span v-if=\"lists.returns.length\" class=\"tab-count tab-count-warning\">{{ lists.returns.length }}</span></template>\n          <Returns :rows=\"lists.returns\" @decided=\"reload\" />\n        </el-tab-pane>\n        <el-tab-pane name=\"timeRequests\">\n          <template #label>{{ t('board.tabs.timeRequests') }} <span v-if=\"lists.timeRequests.length\" class=\"tab-count tab-count-warning\">{{ lists.timeRequests.length }}</span></template>\n          <TimeRequests :rows=\"lists.timeRequests\" @decided=\"reload\" />\n        </el-tab-pane>\n        <el-tab-pane name=\"overdue\">\n          <template #label>{{ t('board.tabs.overdue') }} <span v-if=\"lists.overdue.length\" class=\"tab-count tab-count-danger\">{{ lists.overdue.length }}</span></template>\n          <Overdue :rows=\"lists.overdue\" />\n        </el-tab-pane>\n        <el-tab-pane name=\"coordination\">\n          <template #label>{{ t('board.tabs.coordination') }} <span v-if=\"lists.coordination.length\" class=\"tab-count tab-count-danger\">{{ lists.coordination.length }}</span></template>\n          <Coordination :rows=\"lists.coordination\" @decided=\"reload\" />\n        </el-tab-pane>\n        <el-tab-pane name=\"hardCases\">\n          <template #label>{{ t('hardCase.tab') }} <span v-if=\"lists.hardCases.length\" class=\"tab-count tab-count-danger\" data-test=\"hard-case-count\">{{ lists.hardCases.length }}</span></template>\n          <HardCases :rows=\"lists.hardCases\" :figures=\"lists.hardCaseFigures\" @decided=\"reload\" />\n        </el-tab-pane>\n        <el-tab-pane name=\"campaigns\" lazy>\n          <template #label>{{ t('board.tabs.campaigns') }}</template>\n          <CampaignsPanel />\n        </el-tab-pane>\n        <el-tab-pane name=\"appeals\">\n          <template #label>{{ t('board.tabs.appeals') }} <span v-if=\"appealCount\" class=\"tab-count tab-count-warning\">{{ appealCount }}</span></template>\n          <AppealsPanel @count=\"(n) => (appealCount = n)\" />\n        </el-tab-pane>\n        <el-tab-pane :label=\"t('board.tabs.notices')\" name=\"notices\">\n          <Notices :rows=\"lists.notices\" />\n        </el-tab-pane>\n        <el-tab-pane :label=\"t('board.tabs.agents')\" name=\"agents\">\n          <AgentStates :rows=\"lists.agents\" />\n        </el-tab-pane>\n        <el-tab-pane :label=\"t('board.tabs.feed')\" name=\"feed\">\n          <LiveFeed />\n        </el-tab-pane>\n      </el-tabs>\n    </el-card>\n    <ExchangeFigures :figures=\"lists.exchange\" @retried=\"reload\" />\n    <UnitFigures />\n  </div>",
     (() => {
       const _hoisted_1 = { class: "board-page" }
       const _hoisted_2 = { class: "page-head" }
@@ -7253,6 +7873,7 @@ export const renders = new Map([
         const _component_LiveFeed = _resolveComponent("LiveFeed")
         const _component_el_tabs = _resolveComponent("el-tabs")
         const _component_el_card = _resolveComponent("el-card")
+        const _component_ExchangeFigures = _resolveComponent("ExchangeFigures")
         const _component_UnitFigures = _resolveComponent("UnitFigures")
 
         return (_openBlock(), _createElementBlock("div", _hoisted_1, [
@@ -7416,6 +8037,10 @@ export const renders = new Map([
             ]),
             _: 1 /* STABLE */
           }),
+          _createVNode(_component_ExchangeFigures, {
+            figures: _ctx.lists.exchange,
+            onRetried: _ctx.reload
+          }, null, 8 /* PROPS */, ["figures", "onRetried"]),
           _createVNode(_component_UnitFigures)
         ]))
       }
@@ -8088,6 +8713,461 @@ export const renders = new Map([
                 _createElementVNode("span", _hoisted_4, _toDisplayString(_ctx.state.text), 1 /* TEXT */),
                 _createElementVNode("span", _hoisted_5, _toDisplayString(_ctx.$fmtTime(_ctx.due)), 1 /* TEXT */)
               ], 10 /* CLASS, PROPS */, _hoisted_3))
+      }
+    })(),
+  ],
+  // views/exchange.js:75
+  [
+    "\n  <el-card v-if=\"info\" shadow=\"never\" class=\"panel\" data-test=\"exchange\">\n    <template #header><div class=\"panel-head\"><span>{{ t('exchangeUi.title') }}</span>\n      <span class=\"muted small\">{{ t('app.items', messages.length) }}</span></div></template>\n    <el-descriptions :column=\"2\" border size=\"small\" class=\"details\">\n      <el-descriptions-item :label=\"t('exchangeUi.platform')\">{{ platformName }} <span class=\"muted mono small\">{{ info.platform_code }}</span></el-descriptions-item>\n      <el-descriptions-item :label=\"t('exchangeUi.direction')\"><span data-test=\"exchange-direction\">{{ word('directions', info.direction) }}</span></el-descriptions-item>\n      <el-descriptions-item :label=\"t('exchangeUi.platformNumber')\">\n        <span v-if=\"info.platform_number\" class=\"mono\" data-test=\"exchange-number\">{{ info.platform_number }}</span>\n        <span v-else class=\"muted\">{{ t('exchangeUi.numberAwaited') }}</span></el-descriptions-item>\n      <el-descriptions-item :label=\"t('exchangeUi.classification')\"><span class=\"mono\">{{ info.classification_code || '—' }}</span></el-descriptions-item>\n      <el-descriptions-item v-for=\"l in limits\" :key=\"l.key\" :label=\"t('exchangeUi.' + l.key + 'Due')\">\n        <span :data-test=\"'exchange-' + l.key\">{{ l.due ? $fmtTime(l.due, true) : t('exchangeUi.noLimit') }}</span>\n        <el-tag v-if=\"l.late\" disable-transitions size=\"small\" type=\"danger\" class=\"inline-tag\" data-test=\"exchange-late\">{{ t('exchangeUi.overdue') }}</el-tag>\n      </el-descriptions-item>\n    </el-descriptions>\n    <h4 class=\"sub-head\">{{ t('exchangeUi.messages') }}</h4>\n    <el-table :data=\"messages\" size=\"small\" row-key=\"id\" :empty-text=\"t('exchangeUi.noMessages')\" data-test=\"exchange-messages\">\n      <el-table-column type=\"expand\">\n        <template #default=\"{ row }\">\n          <el-table :data=\"row.attempts\" size=\"small\" class=\"attempts\" :empty-text=\"t('exchangeUi.noAttempts')\">\n            <el-table-column :label=\"t('exchangeUi.attemptAt')\" width=\"150\"><template #default=\"a\">{{ $fmtTime(a.row.attempted_at, true) }}</template></el-table-column>\n            <el-table-column :label=\"t('exchangeUi.result')\" min-width=\"200\"><template #default=\"a\"><span class=\"mono small\" data-test=\"attempt-result\">{{ attemptResult(a.row) }}</span></template></el-table-column>\n            <el-table-column :label=\"t('exchangeUi.duration')\" width=\"90\" align=\"right\"><template #default=\"a\">{{ a.row.duration_ms }} ms</template></el-table-column>\n          </el-table>\n        </template>\n      </el-table-column>\n      <el-table-column label=\"#\" prop=\"seq\" width=\"46\" />\n      <el-table-column :label=\"t('exchangeUi.what')\" min-width=\"100\"><template #default=\"{ row }\"><span data-test=\"message-event\">{{ word('events', row.event) }}</span></template></el-table-column>\n      <el-table-column :label=\"t('exchangeUi.state')\" width=\"96\"><template #default=\"{ row }\">\n        <el-tag disable-transitions size=\"small\" :type=\"STATE_TAGS[row.state] || 'info'\" :data-state=\"row.state\" data-test=\"message-state\">{{ word('states', row.state) }}</el-tag></template></el-table-column>\n      <el-table-column :label=\"t('exchangeUi.deliveredAt')\" width=\"140\"><template #default=\"{ row }\">{{ row.delivered_at ? $fmtTime(row.delivered_at, true) : '—' }}</template></el-table-column>\n      <el-table-column :label=\"t('exchangeUi.tries')\" width=\"80\" align=\"center\" prop=\"tries\" />\n      <el-table-column :label=\"t('exchangeUi.answer')\" min-width=\"140\"><template #default=\"{ row }\"><span class=\"mono small\">{{ answerText(row.answer) || '—' }}</span></template></el-table-column>\n      <el-table-column v-if=\"mayRetry()\" width=\"116\"><template #default=\"{ row }\">\n        <el-button v-if=\"row.state === 'failed'\" size=\"small\" type=\"warning\" plain data-test=\"message-retry\" @click=\"retry(row)\">{{ t('exchangeUi.retry') }}</el-button></template></el-table-column>\n    </el-table>\n  </el-card>",
+    (() => {
+      const _hoisted_1 = { class: "panel-head" }
+      const _hoisted_2 = { class: "muted small" }
+      const _hoisted_3 = { class: "muted mono small" }
+      const _hoisted_4 = { "data-test": "exchange-direction" }
+      const _hoisted_5 = {
+        key: 0,
+        class: "mono",
+        "data-test": "exchange-number"
+      }
+      const _hoisted_6 = {
+        key: 1,
+        class: "muted"
+      }
+      const _hoisted_7 = { class: "mono" }
+      const _hoisted_8 = ["data-test"]
+      const _hoisted_9 = { class: "sub-head" }
+      const _hoisted_10 = {
+        class: "mono small",
+        "data-test": "attempt-result"
+      }
+      const _hoisted_11 = { "data-test": "message-event" }
+      const _hoisted_12 = { class: "mono small" }
+
+      return function render(_ctx, _cache) {
+        const _component_el_descriptions_item = _resolveComponent("el-descriptions-item")
+        const _component_el_tag = _resolveComponent("el-tag")
+        const _component_el_descriptions = _resolveComponent("el-descriptions")
+        const _component_el_table_column = _resolveComponent("el-table-column")
+        const _component_el_table = _resolveComponent("el-table")
+        const _component_el_button = _resolveComponent("el-button")
+        const _component_el_card = _resolveComponent("el-card")
+
+        return (_ctx.info)
+          ? (_openBlock(), _createBlock(_component_el_card, {
+              key: 0,
+              shadow: "never",
+              class: "panel",
+              "data-test": "exchange"
+            }, {
+              header: _withCtx(() => [
+                _createElementVNode("div", _hoisted_1, [
+                  _createElementVNode("span", null, _toDisplayString(_ctx.t('exchangeUi.title')), 1 /* TEXT */),
+                  _createElementVNode("span", _hoisted_2, _toDisplayString(_ctx.t('app.items', _ctx.messages.length)), 1 /* TEXT */)
+                ])
+              ]),
+              default: _withCtx(() => [
+                _createVNode(_component_el_descriptions, {
+                  column: 2,
+                  border: "",
+                  size: "small",
+                  class: "details"
+                }, {
+                  default: _withCtx(() => [
+                    _createVNode(_component_el_descriptions_item, {
+                      label: _ctx.t('exchangeUi.platform')
+                    }, {
+                      default: _withCtx(() => [
+                        _createTextVNode(_toDisplayString(_ctx.platformName) + " ", 1 /* TEXT */),
+                        _createElementVNode("span", _hoisted_3, _toDisplayString(_ctx.info.platform_code), 1 /* TEXT */)
+                      ]),
+                      _: 1 /* STABLE */
+                    }, 8 /* PROPS */, ["label"]),
+                    _createVNode(_component_el_descriptions_item, {
+                      label: _ctx.t('exchangeUi.direction')
+                    }, {
+                      default: _withCtx(() => [
+                        _createElementVNode("span", _hoisted_4, _toDisplayString(_ctx.word('directions', _ctx.info.direction)), 1 /* TEXT */)
+                      ]),
+                      _: 1 /* STABLE */
+                    }, 8 /* PROPS */, ["label"]),
+                    _createVNode(_component_el_descriptions_item, {
+                      label: _ctx.t('exchangeUi.platformNumber')
+                    }, {
+                      default: _withCtx(() => [
+                        (_ctx.info.platform_number)
+                          ? (_openBlock(), _createElementBlock("span", _hoisted_5, _toDisplayString(_ctx.info.platform_number), 1 /* TEXT */))
+                          : (_openBlock(), _createElementBlock("span", _hoisted_6, _toDisplayString(_ctx.t('exchangeUi.numberAwaited')), 1 /* TEXT */))
+                      ]),
+                      _: 1 /* STABLE */
+                    }, 8 /* PROPS */, ["label"]),
+                    _createVNode(_component_el_descriptions_item, {
+                      label: _ctx.t('exchangeUi.classification')
+                    }, {
+                      default: _withCtx(() => [
+                        _createElementVNode("span", _hoisted_7, _toDisplayString(_ctx.info.classification_code || '—'), 1 /* TEXT */)
+                      ]),
+                      _: 1 /* STABLE */
+                    }, 8 /* PROPS */, ["label"]),
+                    (_openBlock(true), _createElementBlock(_Fragment, null, _renderList(_ctx.limits, (l) => {
+                      return (_openBlock(), _createBlock(_component_el_descriptions_item, {
+                        key: l.key,
+                        label: _ctx.t('exchangeUi.' + l.key + 'Due')
+                      }, {
+                        default: _withCtx(() => [
+                          _createElementVNode("span", {
+                            "data-test": 'exchange-' + l.key
+                          }, _toDisplayString(l.due ? _ctx.$fmtTime(l.due, true) : _ctx.t('exchangeUi.noLimit')), 9 /* TEXT, PROPS */, _hoisted_8),
+                          (l.late)
+                            ? (_openBlock(), _createBlock(_component_el_tag, {
+                                key: 0,
+                                "disable-transitions": "",
+                                size: "small",
+                                type: "danger",
+                                class: "inline-tag",
+                                "data-test": "exchange-late"
+                              }, {
+                                default: _withCtx(() => [
+                                  _createTextVNode(_toDisplayString(_ctx.t('exchangeUi.overdue')), 1 /* TEXT */)
+                                ]),
+                                _: 1 /* STABLE */
+                              }))
+                            : _createCommentVNode("v-if", true)
+                        ]),
+                        _: 2 /* DYNAMIC */
+                      }, 1032 /* PROPS, DYNAMIC_SLOTS */, ["label"]))
+                    }), 128 /* KEYED_FRAGMENT */))
+                  ]),
+                  _: 1 /* STABLE */
+                }),
+                _createElementVNode("h4", _hoisted_9, _toDisplayString(_ctx.t('exchangeUi.messages')), 1 /* TEXT */),
+                _createVNode(_component_el_table, {
+                  data: _ctx.messages,
+                  size: "small",
+                  "row-key": "id",
+                  "empty-text": _ctx.t('exchangeUi.noMessages'),
+                  "data-test": "exchange-messages"
+                }, {
+                  default: _withCtx(() => [
+                    _createVNode(_component_el_table_column, { type: "expand" }, {
+                      default: _withCtx(({ row }) => [
+                        _createVNode(_component_el_table, {
+                          data: row.attempts,
+                          size: "small",
+                          class: "attempts",
+                          "empty-text": _ctx.t('exchangeUi.noAttempts')
+                        }, {
+                          default: _withCtx(() => [
+                            _createVNode(_component_el_table_column, {
+                              label: _ctx.t('exchangeUi.attemptAt'),
+                              width: "150"
+                            }, {
+                              default: _withCtx((a) => [
+                                _createTextVNode(_toDisplayString(_ctx.$fmtTime(a.row.attempted_at, true)), 1 /* TEXT */)
+                              ]),
+                              _: 2 /* DYNAMIC */
+                            }, 1032 /* PROPS, DYNAMIC_SLOTS */, ["label"]),
+                            _createVNode(_component_el_table_column, {
+                              label: _ctx.t('exchangeUi.result'),
+                              "min-width": "200"
+                            }, {
+                              default: _withCtx((a) => [
+                                _createElementVNode("span", _hoisted_10, _toDisplayString(_ctx.attemptResult(a.row)), 1 /* TEXT */)
+                              ]),
+                              _: 2 /* DYNAMIC */
+                            }, 1032 /* PROPS, DYNAMIC_SLOTS */, ["label"]),
+                            _createVNode(_component_el_table_column, {
+                              label: _ctx.t('exchangeUi.duration'),
+                              width: "90",
+                              align: "right"
+                            }, {
+                              default: _withCtx((a) => [
+                                _createTextVNode(_toDisplayString(a.row.duration_ms) + " ms", 1 /* TEXT */)
+                              ]),
+                              _: 2 /* DYNAMIC */
+                            }, 1032 /* PROPS, DYNAMIC_SLOTS */, ["label"])
+                          ]),
+                          _: 2 /* DYNAMIC */
+                        }, 1032 /* PROPS, DYNAMIC_SLOTS */, ["data", "empty-text"])
+                      ]),
+                      _: 1 /* STABLE */
+                    }),
+                    _createVNode(_component_el_table_column, {
+                      label: "#",
+                      prop: "seq",
+                      width: "46"
+                    }),
+                    _createVNode(_component_el_table_column, {
+                      label: _ctx.t('exchangeUi.what'),
+                      "min-width": "100"
+                    }, {
+                      default: _withCtx(({ row }) => [
+                        _createElementVNode("span", _hoisted_11, _toDisplayString(_ctx.word('events', row.event)), 1 /* TEXT */)
+                      ]),
+                      _: 1 /* STABLE */
+                    }, 8 /* PROPS */, ["label"]),
+                    _createVNode(_component_el_table_column, {
+                      label: _ctx.t('exchangeUi.state'),
+                      width: "96"
+                    }, {
+                      default: _withCtx(({ row }) => [
+                        _createVNode(_component_el_tag, {
+                          "disable-transitions": "",
+                          size: "small",
+                          type: _ctx.STATE_TAGS[row.state] || 'info',
+                          "data-state": row.state,
+                          "data-test": "message-state"
+                        }, {
+                          default: _withCtx(() => [
+                            _createTextVNode(_toDisplayString(_ctx.word('states', row.state)), 1 /* TEXT */)
+                          ]),
+                          _: 2 /* DYNAMIC */
+                        }, 1032 /* PROPS, DYNAMIC_SLOTS */, ["type", "data-state"])
+                      ]),
+                      _: 1 /* STABLE */
+                    }, 8 /* PROPS */, ["label"]),
+                    _createVNode(_component_el_table_column, {
+                      label: _ctx.t('exchangeUi.deliveredAt'),
+                      width: "140"
+                    }, {
+                      default: _withCtx(({ row }) => [
+                        _createTextVNode(_toDisplayString(row.delivered_at ? _ctx.$fmtTime(row.delivered_at, true) : '—'), 1 /* TEXT */)
+                      ]),
+                      _: 1 /* STABLE */
+                    }, 8 /* PROPS */, ["label"]),
+                    _createVNode(_component_el_table_column, {
+                      label: _ctx.t('exchangeUi.tries'),
+                      width: "80",
+                      align: "center",
+                      prop: "tries"
+                    }, null, 8 /* PROPS */, ["label"]),
+                    _createVNode(_component_el_table_column, {
+                      label: _ctx.t('exchangeUi.answer'),
+                      "min-width": "140"
+                    }, {
+                      default: _withCtx(({ row }) => [
+                        _createElementVNode("span", _hoisted_12, _toDisplayString(_ctx.answerText(row.answer) || '—'), 1 /* TEXT */)
+                      ]),
+                      _: 1 /* STABLE */
+                    }, 8 /* PROPS */, ["label"]),
+                    (_ctx.mayRetry())
+                      ? (_openBlock(), _createBlock(_component_el_table_column, {
+                          key: 0,
+                          width: "116"
+                        }, {
+                          default: _withCtx(({ row }) => [
+                            (row.state === 'failed')
+                              ? (_openBlock(), _createBlock(_component_el_button, {
+                                  key: 0,
+                                  size: "small",
+                                  type: "warning",
+                                  plain: "",
+                                  "data-test": "message-retry",
+                                  onClick: $event => (_ctx.retry(row))
+                                }, {
+                                  default: _withCtx(() => [
+                                    _createTextVNode(_toDisplayString(_ctx.t('exchangeUi.retry')), 1 /* TEXT */)
+                                  ]),
+                                  _: 1 /* STABLE */
+                                }, 8 /* PROPS */, ["onClick"]))
+                              : _createCommentVNode("v-if", true)
+                          ]),
+                          _: 1 /* STABLE */
+                        }))
+                      : _createCommentVNode("v-if", true)
+                  ]),
+                  _: 1 /* STABLE */
+                }, 8 /* PROPS */, ["data", "empty-text"])
+              ]),
+              _: 1 /* STABLE */
+            }))
+          : _createCommentVNode("v-if", true)
+      }
+    })(),
+  ],
+  // views/exchange.js:162
+  [
+    "\n  <el-dialog :model-value=\"modelValue\" :title=\"t('exchangeUi.transfer') + ' · ' + (order?.number || '')\"\n             width=\"min(520px, 94vw)\" data-test=\"transfer-dialog\" @close=\"close\">\n    <p class=\"muted small\">{{ received ? t('exchangeUi.goesBack') : t('exchangeUi.transferHint') }}</p>\n    <el-form label-position=\"top\" @submit.prevent=\"submit\">\n      <el-form-item :label=\"t('exchangeUi.platform')\" :error=\"form.errors.platform\">\n        <el-select v-model=\"form.platform\" class=\"full\" data-test=\"transfer-platform\" :no-data-text=\"t('exchangeUi.noPlatforms')\">\n          <el-option v-for=\"p in choices\" :key=\"p.code\" :value=\"p.code\" :label=\"nameOf(p) + ' (' + p.code + ')'\" />\n        </el-select>\n      </el-form-item>\n      <el-form-item :label=\"t('exchangeUi.reason')\" :error=\"form.errors.reason\">\n        <el-input v-model=\"form.reason\" type=\"textarea\" :rows=\"3\" maxlength=\"500\" show-word-limit\n                  :placeholder=\"t('exchangeUi.reasonPlaceholder')\" data-test=\"transfer-reason\" />\n      </el-form-item>\n    </el-form>\n    <template #footer>\n      <el-button @click=\"close\">{{ t('app.cancel') }}</el-button>\n      <el-button type=\"primary\" :loading=\"form.saving\" data-test=\"transfer-submit\" @click=\"submit\">{{ t('exchangeUi.transfer') }}</el-button>\n    </template>\n  </el-dialog>",
+    (() => {
+      const _hoisted_1 = { class: "muted small" }
+
+      return function render(_ctx, _cache) {
+        const _component_el_option = _resolveComponent("el-option")
+        const _component_el_select = _resolveComponent("el-select")
+        const _component_el_form_item = _resolveComponent("el-form-item")
+        const _component_el_input = _resolveComponent("el-input")
+        const _component_el_form = _resolveComponent("el-form")
+        const _component_el_button = _resolveComponent("el-button")
+        const _component_el_dialog = _resolveComponent("el-dialog")
+
+        return (_openBlock(), _createBlock(_component_el_dialog, {
+          "model-value": _ctx.modelValue,
+          title: _ctx.t('exchangeUi.transfer') + ' · ' + (_ctx.order?.number || ''),
+          width: "min(520px, 94vw)",
+          "data-test": "transfer-dialog",
+          onClose: _ctx.close
+        }, {
+          footer: _withCtx(() => [
+            _createVNode(_component_el_button, { onClick: _ctx.close }, {
+              default: _withCtx(() => [
+                _createTextVNode(_toDisplayString(_ctx.t('app.cancel')), 1 /* TEXT */)
+              ]),
+              _: 1 /* STABLE */
+            }, 8 /* PROPS */, ["onClick"]),
+            _createVNode(_component_el_button, {
+              type: "primary",
+              loading: _ctx.form.saving,
+              "data-test": "transfer-submit",
+              onClick: _ctx.submit
+            }, {
+              default: _withCtx(() => [
+                _createTextVNode(_toDisplayString(_ctx.t('exchangeUi.transfer')), 1 /* TEXT */)
+              ]),
+              _: 1 /* STABLE */
+            }, 8 /* PROPS */, ["loading", "onClick"])
+          ]),
+          default: _withCtx(() => [
+            _createElementVNode("p", _hoisted_1, _toDisplayString(_ctx.received ? _ctx.t('exchangeUi.goesBack') : _ctx.t('exchangeUi.transferHint')), 1 /* TEXT */),
+            _createVNode(_component_el_form, {
+              "label-position": "top",
+              onSubmit: _withModifiers(_ctx.submit, ["prevent"])
+            }, {
+              default: _withCtx(() => [
+                _createVNode(_component_el_form_item, {
+                  label: _ctx.t('exchangeUi.platform'),
+                  error: _ctx.form.errors.platform
+                }, {
+                  default: _withCtx(() => [
+                    _createVNode(_component_el_select, {
+                      modelValue: _ctx.form.platform,
+                      "onUpdate:modelValue": _cache[0] || (_cache[0] = $event => ((_ctx.form.platform) = $event)),
+                      class: "full",
+                      "data-test": "transfer-platform",
+                      "no-data-text": _ctx.t('exchangeUi.noPlatforms')
+                    }, {
+                      default: _withCtx(() => [
+                        (_openBlock(true), _createElementBlock(_Fragment, null, _renderList(_ctx.choices, (p) => {
+                          return (_openBlock(), _createBlock(_component_el_option, {
+                            key: p.code,
+                            value: p.code,
+                            label: _ctx.nameOf(p) + ' (' + p.code + ')'
+                          }, null, 8 /* PROPS */, ["value", "label"]))
+                        }), 128 /* KEYED_FRAGMENT */))
+                      ]),
+                      _: 1 /* STABLE */
+                    }, 8 /* PROPS */, ["modelValue", "no-data-text"])
+                  ]),
+                  _: 1 /* STABLE */
+                }, 8 /* PROPS */, ["label", "error"]),
+                _createVNode(_component_el_form_item, {
+                  label: _ctx.t('exchangeUi.reason'),
+                  error: _ctx.form.errors.reason
+                }, {
+                  default: _withCtx(() => [
+                    _createVNode(_component_el_input, {
+                      modelValue: _ctx.form.reason,
+                      "onUpdate:modelValue": _cache[1] || (_cache[1] = $event => ((_ctx.form.reason) = $event)),
+                      type: "textarea",
+                      rows: 3,
+                      maxlength: "500",
+                      "show-word-limit": "",
+                      placeholder: _ctx.t('exchangeUi.reasonPlaceholder'),
+                      "data-test": "transfer-reason"
+                    }, null, 8 /* PROPS */, ["modelValue", "placeholder"])
+                  ]),
+                  _: 1 /* STABLE */
+                }, 8 /* PROPS */, ["label", "error"])
+              ]),
+              _: 1 /* STABLE */
+            }, 8 /* PROPS */, ["onSubmit"])
+          ]),
+          _: 1 /* STABLE */
+        }, 8 /* PROPS */, ["model-value", "title", "onClose"]))
+      }
+    })(),
+  ],
+  // views/exchange.js:209
+  [
+    "\n  <el-table :data=\"rows\" size=\"small\" :empty-text=\"t('exchangeUi.noFailed')\" data-test=\"exchange-failed\">\n    <el-table-column :label=\"t('unit.number')\" width=\"190\">\n      <template #default=\"{ row }\"><a class=\"mono link\" :href=\"'#/orders/' + row.order_id\">{{ row.number }}</a></template>\n    </el-table-column>\n    <el-table-column :label=\"t('exchangeUi.platform')\" width=\"120\" prop=\"platform_code\" />\n    <el-table-column :label=\"t('exchangeUi.what')\" width=\"110\"><template #default=\"{ row }\">{{ word('events', row.event) }}</template></el-table-column>\n    <el-table-column :label=\"t('exchangeUi.lastResult')\" min-width=\"200\"><template #default=\"{ row }\"><span class=\"mono small\">{{ lastResult(row) }}</span></template></el-table-column>\n    <el-table-column :label=\"t('exchangeUi.madeAt')\" width=\"140\"><template #default=\"{ row }\">{{ $fmtTime(row.created_at, true) }}</template></el-table-column>\n    <el-table-column width=\"116\"><template #default=\"{ row }\">\n      <el-button size=\"small\" type=\"warning\" plain data-test=\"failed-retry\" @click=\"retry(row)\">{{ t('exchangeUi.retry') }}</el-button></template></el-table-column>\n  </el-table>",
+    (() => {
+      const _hoisted_1 = ["href"]
+      const _hoisted_2 = { class: "mono small" }
+
+      return function render(_ctx, _cache) {
+        const _component_el_table_column = _resolveComponent("el-table-column")
+        const _component_el_button = _resolveComponent("el-button")
+        const _component_el_table = _resolveComponent("el-table")
+
+        return (_openBlock(), _createBlock(_component_el_table, {
+          data: _ctx.rows,
+          size: "small",
+          "empty-text": _ctx.t('exchangeUi.noFailed'),
+          "data-test": "exchange-failed"
+        }, {
+          default: _withCtx(() => [
+            _createVNode(_component_el_table_column, {
+              label: _ctx.t('unit.number'),
+              width: "190"
+            }, {
+              default: _withCtx(({ row }) => [
+                _createElementVNode("a", {
+                  class: "mono link",
+                  href: '#/orders/' + row.order_id
+                }, _toDisplayString(row.number), 9 /* TEXT, PROPS */, _hoisted_1)
+              ]),
+              _: 1 /* STABLE */
+            }, 8 /* PROPS */, ["label"]),
+            _createVNode(_component_el_table_column, {
+              label: _ctx.t('exchangeUi.platform'),
+              width: "120",
+              prop: "platform_code"
+            }, null, 8 /* PROPS */, ["label"]),
+            _createVNode(_component_el_table_column, {
+              label: _ctx.t('exchangeUi.what'),
+              width: "110"
+            }, {
+              default: _withCtx(({ row }) => [
+                _createTextVNode(_toDisplayString(_ctx.word('events', row.event)), 1 /* TEXT */)
+              ]),
+              _: 1 /* STABLE */
+            }, 8 /* PROPS */, ["label"]),
+            _createVNode(_component_el_table_column, {
+              label: _ctx.t('exchangeUi.lastResult'),
+              "min-width": "200"
+            }, {
+              default: _withCtx(({ row }) => [
+                _createElementVNode("span", _hoisted_2, _toDisplayString(_ctx.lastResult(row)), 1 /* TEXT */)
+              ]),
+              _: 1 /* STABLE */
+            }, 8 /* PROPS */, ["label"]),
+            _createVNode(_component_el_table_column, {
+              label: _ctx.t('exchangeUi.madeAt'),
+              width: "140"
+            }, {
+              default: _withCtx(({ row }) => [
+                _createTextVNode(_toDisplayString(_ctx.$fmtTime(row.created_at, true)), 1 /* TEXT */)
+              ]),
+              _: 1 /* STABLE */
+            }, 8 /* PROPS */, ["label"]),
+            _createVNode(_component_el_table_column, { width: "116" }, {
+              default: _withCtx(({ row }) => [
+                _createVNode(_component_el_button, {
+                  size: "small",
+                  type: "warning",
+                  plain: "",
+                  "data-test": "failed-retry",
+                  onClick: $event => (_ctx.retry(row))
+                }, {
+                  default: _withCtx(() => [
+                    _createTextVNode(_toDisplayString(_ctx.t('exchangeUi.retry')), 1 /* TEXT */)
+                  ]),
+                  _: 1 /* STABLE */
+                }, 8 /* PROPS */, ["onClick"])
+              ]),
+              _: 1 /* STABLE */
+            })
+          ]),
+          _: 1 /* STABLE */
+        }, 8 /* PROPS */, ["data", "empty-text"]))
       }
     })(),
   ],
@@ -12152,9 +13232,9 @@ export const renders = new Map([
       }
     })(),
   ],
-  // views/order.js:184
+  // views/order.js:199
   [
-    "\n  <div class=\"order-page\">\n    <div class=\"page-head\">\n      <el-button @click=\"back\">← {{ t('order.back') }}</el-button>\n      <template v-if=\"order\">\n        <h2 class=\"mono\" data-test=\"order-number\">{{ order.number }}</h2>\n        <StatusTag :status=\"order.status\" />\n        <el-tag disable-transitions v-if=\"order.priority === 'urgent'\" type=\"danger\" effect=\"dark\" size=\"small\">{{ t('priority.urgent') }}</el-tag>\n        <span class=\"grow\"></span>\n        <el-button v-if=\"canRule\" type=\"warning\" plain data-test=\"ruling\" @click=\"ruling.open = true\">{{ t('order.closeWithRuling') }}</el-button>\n      </template>\n    </div>\n    <el-alert v-if=\"error\" :title=\"error\" type=\"error\" show-icon :closable=\"false\" />\n    <div v-if=\"order\" class=\"order-grid\">\n      <div class=\"order-main\">\n        <el-card shadow=\"never\" class=\"panel\">\n          <template #header><div class=\"panel-head\"><span>{{ t('order.details') }}</span></div></template>\n          <el-descriptions :column=\"2\" border size=\"small\" class=\"details\">\n            <el-descriptions-item :label=\"t('order.item')\">{{ itemName(order.service_item_code) || '—' }}</el-descriptions-item>\n            <el-descriptions-item :label=\"t('order.kind')\">{{ order.kind ? t('kind.' + order.kind) : '—' }}</el-descriptions-item>\n            <el-descriptions-item :label=\"t('order.hotline')\">{{ order.hotline_code }}</el-descriptions-item>\n            <el-descriptions-item :label=\"t('order.channel')\">{{ t('channel.' + order.channel) }}</el-descriptions-item>\n            <el-descriptions-item :label=\"t('order.area')\">{{ areaName(order.area_code) || '—' }}</el-descriptions-item>\n            <el-descriptions-item :label=\"t('order.address')\">{{ order.address || '—' }}</el-descriptions-item>\n            <el-descriptions-item :label=\"t('order.caller')\">{{ order.caller_name || '—' }}</el-descriptions-item>\n            <el-descriptions-item :label=\"t('order.phone')\"><span class=\"mono\" data-test=\"order-phone\">{{ order.caller_phone || '—' }}</span></el-descriptions-item>\n            <el-descriptions-item :label=\"t('order.registeredAt')\">{{ $fmtTime(order.created_at, true) }}</el-descriptions-item>\n            <el-descriptions-item :label=\"t('order.resolutionDue')\">\n              <span v-if=\"openSuspension\" data-test=\"suspended\">\n                <el-tag disable-transitions size=\"small\" type=\"info\">{{ t('suspension.suspended') }}</el-tag>\n                {{ t('suspension.left', { time: timeLeft(openSuspension) }) }}</span>\n              <Countdown v-else :due=\"order.resolution_due_at\" :start=\"order.created_at\" :stopped=\"!!order.completed_at\" /></el-descriptions-item>\n            <el-descriptions-item v-if=\"order.suspensions && order.suspensions.length\" :label=\"t('suspension.title')\" :span=\"2\">\n              <span data-test=\"suspensions\">{{ t('suspension.total', { n: order.suspensions.length, hours: suspendedHours }) }}</span>\n              <span v-if=\"openSuspension\" class=\"muted small\">{{ t('suspension.resumeBy', { time: $fmtTime(openSuspension.resume_by, true) }) }}</span>\n            </el-descriptions-item>\n            <el-descriptions-item :label=\"t('order.description')\" :span=\"2\"><div class=\"pre\">{{ order.description }}</div></el-descriptions-item>\n            <el-descriptions-item v-if=\"order.media.length\" :label=\"t('media.title')\" :span=\"2\"><MediaStrip :items=\"order.media\" /></el-descriptions-item>\n            <el-descriptions-item v-if=\"order.reply\" :label=\"t('order.reply')\" :span=\"2\"><div class=\"pre\">{{ order.reply }}</div></el-descriptions-item>\n            <el-descriptions-item v-if=\"order.article\" :label=\"t('kbUi.answeredArticle')\" :span=\"2\">\n              <a class=\"link\" :href=\"'#/knowledge/' + order.article.id + '?version=' + order.article.version\" data-test=\"order-article\">{{ order.article.title }}</a>\n              <span class=\"muted small\"> v{{ order.article.version }}</span></el-descriptions-item>\n            <el-descriptions-item v-if=\"order.redo_count\" :label=\"t('order.redo')\">{{ order.redo_count }}</el-descriptions-item>\n          </el-descriptions>\n        </el-card>\n\n        <el-card shadow=\"never\" class=\"panel\">\n          <template #header><div class=\"panel-head\"><span>{{ t('order.dispatches') }}</span></div></template>\n          <el-table :data=\"order.dispatches\" size=\"small\" :empty-text=\"t('board.empty')\" data-test=\"dispatches\">\n            <el-table-column :label=\"t('order.unit')\" min-width=\"150\"><template #default=\"{ row }\">{{ unitName(row.enterprise_id) }}</template></el-table-column>\n            <el-table-column :label=\"t('order.role')\" width=\"70\"><template #default=\"{ row }\">{{ t('dispatchRole.' + row.role) }}</template></el-table-column>\n            <el-table-column :label=\"t('media.dispatchReason')\" min-width=\"150\"><template #default=\"{ row }\"><span class=\"small\" data-test=\"dispatch-reason\">{{ row.reason || '—' }}</span></template></el-table-column>\n            <el-table-column :label=\"t('order.state')\" width=\"96\"><template #default=\"{ row }\"><StatusTag :status=\"row.state\" kind=\"dispatchState\" /></template></el-table-column>\n            <el-table-column :label=\"t('order.signForDue')\" width=\"110\"><template #default=\"{ row }\">{{ $fmtTime(row.sign_for_due_at) || '—' }}</template></el-table-column>\n            <el-table-column :label=\"t('order.signedAt')\" width=\"110\"><template #default=\"{ row }\">{{ $fmtTime(row.signed_at) || '—' }}</template></el-table-column>\n            <el-table-column :label=\"t('order.finishedAt')\" width=\"110\"><template #default=\"{ row }\">{{ $fmtTime(row.finished_at) || '—' }}</template></el-table-column>\n          </el-table>\n        </el-card>\n\n        <el-card shadow=\"never\" class=\"panel\" data-test=\"callbacks\">\n          <template #header><div class=\"panel-head\"><span>{{ t('callbacks.title') }}</span>\n            <span class=\"muted small\">{{ t('app.items', surveys.length) }}</span></div></template>\n          <div v-if=\"!surveys.length\" class=\"empty-line\">{{ t('callbacks.none') }}</div>\n          <div v-for=\"s in surveys\" :key=\"s.id\" class=\"survey\" :data-survey=\"s.id\">\n            <div class=\"survey-head\">\n              <span class=\"strong\">{{ word('campaigns.kinds', s.campaign_kind) }}</span>\n              <span v-if=\"s.round\" class=\"muted small\">{{ t('callbacks.round', { n: s.round }) }}</span>\n              <el-tag disable-transitions size=\"small\" effect=\"plain\">{{ word('campaigns.channels', s.channel) }}</el-tag>\n              <el-tag disable-transitions size=\"small\" :type=\"{ answered: 'success', unreachable: 'danger', cancelled: 'info' }[s.state] || 'warning'\">{{ word('callbacks.states', s.state) }}</el-tag>\n              <span v-if=\"s.outcome\" class=\"muted small\">{{ word('callbacks.outcomes', s.outcome) }}</span>\n              <span v-if=\"s.dispatch_id && s.enterprise_id\" class=\"muted small\">{{ unitName(s.enterprise_id) }}</span>\n            </div>\n            <dl v-if=\"s.solved !== null || s.rating || s.comment || s.answered_at || s.recording\" class=\"tl-facts survey-answers\">\n              <template v-if=\"s.solved !== null\"><dt>{{ t('manual.solved') }}</dt><dd data-test=\"survey-solved\">{{ s.solved ? t('order.solved') : t('order.notSolved') }}</dd></template>\n              <template v-if=\"s.rating\"><dt>{{ t('order.rating') }}</dt><dd data-test=\"survey-rating\">{{ t('rating.' + s.rating) }}</dd></template>\n              <template v-if=\"s.comment\"><dt>{{ t('callbacks.comment') }}</dt><dd class=\"pre\">{{ s.comment }}</dd></template>\n              <template v-if=\"s.answered_at\"><dt>{{ t('callbacks.answeredAt') }}</dt><dd>{{ $fmtTime(s.answered_at, true) }}</dd></template>\n              <template v-if=\"s.recording\"><dt>{{ t('media.spokenComment') }}</dt><dd><MediaStrip :items=\"[{ kind: 'recording', url: s.recording }]\" compact /></dd></template>\n            </dl>\n            <el-table :data=\"s.attempts\" size=\"small\" class=\"attempts\">\n              <el-table-column :label=\"t('callbacks.attempt')\" width=\"64\" align=\"center\" prop=\"number\" />\n              <el-table-column :label=\"t('campaigns.channel')\" width=\"84\"><template #default=\"{ row }\">{{ word('campaigns.channels', row.channel) }}</template></el-table-column>\n              <el-table-column :label=\"t('order.state')\" width=\"90\"><template #default=\"{ row }\">{{ word('callbacks.attemptStates', row.state) }}</template></el-table-column>\n              <el-table-column :label=\"t('callbacks.result')\" min-width=\"110\"><template #default=\"{ row }\">{{ word('callbacks.attemptOutcomes', row.outcome) }}</template></el-table-column>\n              <el-table-column :label=\"t('order.dueAt')\" width=\"110\"><template #default=\"{ row }\">{{ $fmtTime(row.due_at) }}</template></el-table-column>\n              <el-table-column :label=\"t('order.finishedAt')\" width=\"110\"><template #default=\"{ row }\">{{ $fmtTime(row.finished_at) || '—' }}</template></el-table-column>\n            </el-table>\n          </div>\n        </el-card>\n\n        <div class=\"two-col\">\n          <el-card shadow=\"never\" class=\"panel\">\n            <template #header><div class=\"panel-head\"><span>{{ t('order.deadlines') }}</span></div></template>\n            <el-table :data=\"order.deadlines\" size=\"small\" :empty-text=\"t('board.empty')\">\n              <el-table-column :label=\"t('order.kindCol')\" min-width=\"90\"><template #default=\"{ row }\">{{ $te('deadline.' + row.kind) ? t('deadline.' + row.kind) : row.kind }}</template></el-table-column>\n              <el-table-column :label=\"t('order.dueAt')\" width=\"120\"><template #default=\"{ row }\">{{ $fmtTime(row.due_at) }}</template></el-table-column>\n              <el-table-column :label=\"t('order.state')\" width=\"90\"><template #default=\"{ row }\">{{ t('deadline.state.' + row.state) }}</template></el-table-column>\n            </el-table>\n          </el-card>\n          <el-card shadow=\"never\" class=\"panel\">\n            <template #header><div class=\"panel-head\"><span>{{ t('order.attachments') }}</span></div></template>\n            <MediaStrip :items=\"orderMedia({ attachments: order.attachments }, { photosOnly: true })\" />\n            <el-table :data=\"order.attachments\" size=\"small\" :empty-text=\"t('board.empty')\">\n              <el-table-column :label=\"t('order.file')\" min-width=\"140\"><template #default=\"{ row }\">\n                <a class=\"link\" :href=\"row.url\">{{ row.filename }}</a></template></el-table-column>\n              <el-table-column :label=\"t('order.size')\" width=\"80\"><template #default=\"{ row }\">{{ fmtBytes(row.size_bytes) }}</template></el-table-column>\n              <el-table-column :label=\"t('order.uploadedBy')\" min-width=\"110\"><template #default=\"{ row }\">{{ actorLabel(row.uploaded_by) }}</template></el-table-column>\n            </el-table>\n            <template v-if=\"order.merged_children.length\">\n              <h4 class=\"sub-head\">{{ t('order.mergedChildren') }}</h4>\n              <div v-for=\"c in order.merged_children\" :key=\"c.id\" class=\"small\">\n                <a class=\"mono link\" :href=\"'#/orders/' + c.id\">{{ c.number }}</a> {{ c.caller_name }} <span class=\"mono muted\">{{ c.caller_phone || '' }}</span></div>\n            </template>\n          </el-card>\n        </div>\n      </div>\n\n      <el-card shadow=\"never\" class=\"panel order-timeline\">\n        <template #header><div class=\"panel-head\"><span>{{ t('order.timeline') }}</span><span class=\"muted small\">{{ t('app.items', events.length) }}</span></div></template>\n        <div v-if=\"!events.length\" class=\"empty-line\">{{ t('order.noEvents') }}</div>\n        <el-timeline v-else data-test=\"timeline\">\n          <el-timeline-item v-for=\"e in events\" :key=\"e.seq\" :timestamp=\"$fmtTime(e.created_at, true)\" :color=\"eventColor(e.type)\" placement=\"top\">\n            <div class=\"tl-head\" :data-type=\"e.type\">\n              <span class=\"strong\">{{ eventLabel(e.type, e.data) }}</span>\n              <span v-if=\"e.to_status && e.from_status\" class=\"muted small\">{{ t('status.' + e.from_status) }} → {{ t('status.' + e.to_status) }}</span>\n              <span v-else-if=\"e.to_status\" class=\"muted small\">→ {{ t('status.' + e.to_status) }}</span>\n            </div>\n            <div class=\"tl-actor muted small\">{{ actorLabel(e.actor) }}</div>\n            <dl v-if=\"e.facts.length\" class=\"tl-facts\">\n              <template v-for=\"(f, i) in e.facts\" :key=\"i\"><dt>{{ f.label }}</dt><dd>{{ f.value }}</dd></template>\n            </dl>\n          </el-timeline-item>\n        </el-timeline>\n      </el-card>\n    </div>\n\n    <el-dialog v-model=\"ruling.open\" :title=\"t('order.closeWithRuling') + ' · ' + (order?.number || '')\" width=\"520px\">\n      <p class=\"muted small\">{{ t('order.rulingHint') }}</p>\n      <el-input v-model=\"ruling.text\" type=\"textarea\" :rows=\"3\" maxlength=\"2000\" :placeholder=\"t('order.rulingPlaceholder')\" data-test=\"ruling-text\" />\n      <template #footer>\n        <el-button @click=\"ruling.open = false\">{{ t('app.cancel') }}</el-button>\n        <el-button type=\"primary\" :loading=\"ruling.saving\" data-test=\"ruling-submit\" @click=\"submitRuling\">{{ t('app.submit') }}</el-button>\n      </template>\n    </el-dialog>\n  </div>",
+    "\n  <div class=\"order-page\">\n    <div class=\"page-head\">\n      <el-button @click=\"back\">← {{ t('order.back') }}</el-button>\n      <template v-if=\"order\">\n        <h2 class=\"mono\" data-test=\"order-number\">{{ order.number }}</h2>\n        <StatusTag :status=\"order.status\" />\n        <el-tag disable-transitions v-if=\"order.priority === 'urgent'\" type=\"danger\" effect=\"dark\" size=\"small\">{{ t('priority.urgent') }}</el-tag>\n        <span class=\"grow\"></span>\n        <el-button v-if=\"canTransfer\" plain data-test=\"transfer\" @click=\"transferring = true\">{{ t('exchangeUi.transfer') }}</el-button>\n        <el-button v-if=\"canRule\" type=\"warning\" plain data-test=\"ruling\" @click=\"ruling.open = true\">{{ t('order.closeWithRuling') }}</el-button>\n      </template>\n    </div>\n    <el-alert v-if=\"error\" :title=\"error\" type=\"error\" show-icon :closable=\"false\" />\n    <div v-if=\"order\" class=\"order-grid\">\n      <div class=\"order-main\">\n        <el-card shadow=\"never\" class=\"panel\">\n          <template #header><div class=\"panel-head\"><span>{{ t('order.details') }}</span></div></template>\n          <el-descriptions :column=\"2\" border size=\"small\" class=\"details\">\n            <el-descriptions-item :label=\"t('order.item')\">{{ itemName(order.service_item_code) || '—' }}</el-descriptions-item>\n            <el-descriptions-item :label=\"t('order.kind')\">{{ order.kind ? t('kind.' + order.kind) : '—' }}</el-descriptions-item>\n            <el-descriptions-item :label=\"t('order.hotline')\">{{ order.hotline_code }}</el-descriptions-item>\n            <el-descriptions-item :label=\"t('order.channel')\">{{ t('channel.' + order.channel) }}</el-descriptions-item>\n            <el-descriptions-item :label=\"t('order.area')\">{{ areaName(order.area_code) || '—' }}</el-descriptions-item>\n            <el-descriptions-item :label=\"t('order.address')\">{{ order.address || '—' }}</el-descriptions-item>\n            <el-descriptions-item :label=\"t('order.caller')\">{{ order.caller_name || '—' }}</el-descriptions-item>\n            <el-descriptions-item :label=\"t('order.phone')\"><span class=\"mono\" data-test=\"order-phone\">{{ order.caller_phone || '—' }}</span></el-descriptions-item>\n            <el-descriptions-item :label=\"t('order.registeredAt')\">{{ $fmtTime(order.created_at, true) }}</el-descriptions-item>\n            <el-descriptions-item :label=\"t('order.resolutionDue')\">\n              <span v-if=\"openSuspension\" data-test=\"suspended\">\n                <el-tag disable-transitions size=\"small\" type=\"info\">{{ t('suspension.suspended') }}</el-tag>\n                {{ t('suspension.left', { time: timeLeft(openSuspension) }) }}</span>\n              <Countdown v-else :due=\"order.resolution_due_at\" :start=\"order.created_at\" :stopped=\"!!order.completed_at\" /></el-descriptions-item>\n            <el-descriptions-item v-if=\"order.suspensions && order.suspensions.length\" :label=\"t('suspension.title')\" :span=\"2\">\n              <span data-test=\"suspensions\">{{ t('suspension.total', { n: order.suspensions.length, hours: suspendedHours }) }}</span>\n              <span v-if=\"openSuspension\" class=\"muted small\">{{ t('suspension.resumeBy', { time: $fmtTime(openSuspension.resume_by, true) }) }}</span>\n            </el-descriptions-item>\n            <el-descriptions-item :label=\"t('order.description')\" :span=\"2\"><div class=\"pre\">{{ order.description }}</div></el-descriptions-item>\n            <el-descriptions-item v-if=\"order.media.length\" :label=\"t('media.title')\" :span=\"2\"><MediaStrip :items=\"order.media\" /></el-descriptions-item>\n            <el-descriptions-item v-if=\"order.reply\" :label=\"t('order.reply')\" :span=\"2\"><div class=\"pre\">{{ order.reply }}</div></el-descriptions-item>\n            <el-descriptions-item v-if=\"order.article\" :label=\"t('kbUi.answeredArticle')\" :span=\"2\">\n              <a class=\"link\" :href=\"'#/knowledge/' + order.article.id + '?version=' + order.article.version\" data-test=\"order-article\">{{ order.article.title }}</a>\n              <span class=\"muted small\"> v{{ order.article.version }}</span></el-descriptions-item>\n            <el-descriptions-item v-if=\"order.redo_count\" :label=\"t('order.redo')\">{{ order.redo_count }}</el-descriptions-item>\n          </el-descriptions>\n        </el-card>\n\n        <ExchangeSection :exchange=\"exchange\" :order=\"order\" @changed=\"load\" />\n\n        <el-card shadow=\"never\" class=\"panel\">\n          <template #header><div class=\"panel-head\"><span>{{ t('order.dispatches') }}</span></div></template>\n          <el-table :data=\"order.dispatches\" size=\"small\" :empty-text=\"t('board.empty')\" data-test=\"dispatches\">\n            <el-table-column :label=\"t('order.unit')\" min-width=\"150\"><template #default=\"{ row }\">{{ unitName(row.enterprise_id) }}</template></el-table-column>\n            <el-table-column :label=\"t('order.role')\" width=\"70\"><template #default=\"{ row }\">{{ t('dispatchRole.' + row.role) }}</template></el-table-column>\n            <el-table-column :label=\"t('media.dispatchReason')\" min-width=\"150\"><template #default=\"{ row }\"><span class=\"small\" data-test=\"dispatch-reason\">{{ row.reason || '—' }}</span></template></el-table-column>\n            <el-table-column :label=\"t('order.state')\" width=\"96\"><template #default=\"{ row }\"><StatusTag :status=\"row.state\" kind=\"dispatchState\" /></template></el-table-column>\n            <el-table-column :label=\"t('order.signForDue')\" width=\"110\"><template #default=\"{ row }\">{{ $fmtTime(row.sign_for_due_at) || '—' }}</template></el-table-column>\n            <el-table-column :label=\"t('order.signedAt')\" width=\"110\"><template #default=\"{ row }\">{{ $fmtTime(row.signed_at) || '—' }}</template></el-table-column>\n            <el-table-column :label=\"t('order.finishedAt')\" width=\"110\"><template #default=\"{ row }\">{{ $fmtTime(row.finished_at) || '—' }}</template></el-table-column>\n          </el-table>\n        </el-card>\n\n        <el-card shadow=\"never\" class=\"panel\" data-test=\"callbacks\">\n          <template #header><div class=\"panel-head\"><span>{{ t('callbacks.title') }}</span>\n            <span class=\"muted small\">{{ t('app.items', surveys.length) }}</span></div></template>\n          <div v-if=\"!surveys.length\" class=\"empty-line\">{{ t('callbacks.none') }}</div>\n          <div v-for=\"s in surveys\" :key=\"s.id\" class=\"survey\" :data-survey=\"s.id\">\n            <div class=\"survey-head\">\n              <span class=\"strong\">{{ word('campaigns.kinds', s.campaign_kind) }}</span>\n              <span v-if=\"s.round\" class=\"muted small\">{{ t('callbacks.round', { n: s.round }) }}</span>\n              <el-tag disable-transitions size=\"small\" effect=\"plain\">{{ word('campaigns.channels', s.channel) }}</el-tag>\n              <el-tag disable-transitions size=\"small\" :type=\"{ answered: 'success', unreachable: 'danger', cancelled: 'info' }[s.state] || 'warning'\">{{ word('callbacks.states', s.state) }}</el-tag>\n              <span v-if=\"s.outcome\" class=\"muted small\">{{ word('callbacks.outcomes', s.outcome) }}</span>\n              <span v-if=\"s.dispatch_id && s.enterprise_id\" class=\"muted small\">{{ unitName(s.enterprise_id) }}</span>\n            </div>\n            <dl v-if=\"s.solved !== null || s.rating || s.comment || s.answered_at || s.recording\" class=\"tl-facts survey-answers\">\n              <template v-if=\"s.solved !== null\"><dt>{{ t('manual.solved') }}</dt><dd data-test=\"survey-solved\">{{ s.solved ? t('order.solved') : t('order.notSolved') }}</dd></template>\n              <template v-if=\"s.rating\"><dt>{{ t('order.rating') }}</dt><dd data-test=\"survey-rating\">{{ t('rating.' + s.rating) }}</dd></template>\n              <template v-if=\"s.comment\"><dt>{{ t('callbacks.comment') }}</dt><dd class=\"pre\">{{ s.comment }}</dd></template>\n              <template v-if=\"s.answered_at\"><dt>{{ t('callbacks.answeredAt') }}</dt><dd>{{ $fmtTime(s.answered_at, true) }}</dd></template>\n              <template v-if=\"s.recording\"><dt>{{ t('media.spokenComment') }}</dt><dd><MediaStrip :items=\"[{ kind: 'recording', url: s.recording }]\" compact /></dd></template>\n            </dl>\n            <el-table :data=\"s.attempts\" size=\"small\" class=\"attempts\">\n              <el-table-column :label=\"t('callbacks.attempt')\" width=\"64\" align=\"center\" prop=\"number\" />\n              <el-table-column :label=\"t('campaigns.channel')\" width=\"84\"><template #default=\"{ row }\">{{ word('campaigns.channels', row.channel) }}</template></el-table-column>\n              <el-table-column :label=\"t('order.state')\" width=\"90\"><template #default=\"{ row }\">{{ word('callbacks.attemptStates', row.state) }}</template></el-table-column>\n              <el-table-column :label=\"t('callbacks.result')\" min-width=\"110\"><template #default=\"{ row }\">{{ word('callbacks.attemptOutcomes', row.outcome) }}</template></el-table-column>\n              <el-table-column :label=\"t('order.dueAt')\" width=\"110\"><template #default=\"{ row }\">{{ $fmtTime(row.due_at) }}</template></el-table-column>\n              <el-table-column :label=\"t('order.finishedAt')\" width=\"110\"><template #default=\"{ row }\">{{ $fmtTime(row.finished_at) || '—' }}</template></el-table-column>\n            </el-table>\n          </div>\n        </el-card>\n\n        <div class=\"two-col\">\n          <el-card shadow=\"never\" class=\"panel\">\n            <template #header><div class=\"panel-head\"><span>{{ t('order.deadlines') }}</span></div></template>\n            <el-table :data=\"order.deadlines\" size=\"small\" :empty-text=\"t('board.empty')\">\n              <el-table-column :label=\"t('order.kindCol')\" min-width=\"90\"><template #default=\"{ row }\">{{ $te('deadline.' + row.kind) ? t('deadline.' + row.kind) : row.kind }}</template></el-table-column>\n              <el-table-column :label=\"t('order.dueAt')\" width=\"120\"><template #default=\"{ row }\">{{ $fmtTime(row.due_at) }}</template></el-table-column>\n              <el-table-column :label=\"t('order.state')\" width=\"90\"><template #default=\"{ row }\">{{ t('deadline.state.' + row.state) }}</template></el-table-column>\n            </el-table>\n          </el-card>\n          <el-card shadow=\"never\" class=\"panel\">\n            <template #header><div class=\"panel-head\"><span>{{ t('order.attachments') }}</span></div></template>\n            <MediaStrip :items=\"orderMedia({ attachments: order.attachments }, { photosOnly: true })\" />\n            <el-table :data=\"order.attachments\" size=\"small\" :empty-text=\"t('board.empty')\">\n              <el-table-column :label=\"t('order.file')\" min-width=\"140\"><template #default=\"{ row }\">\n                <a class=\"link\" :href=\"row.url\">{{ row.filename }}</a></template></el-table-column>\n              <el-table-column :label=\"t('order.size')\" width=\"80\"><template #default=\"{ row }\">{{ fmtBytes(row.size_bytes) }}</template></el-table-column>\n              <el-table-column :label=\"t('order.uploadedBy')\" min-width=\"110\"><template #default=\"{ row }\">{{ actorLabel(row.uploaded_by) }}</template></el-table-column>\n            </el-table>\n            <template v-if=\"order.merged_children.length\">\n              <h4 class=\"sub-head\">{{ t('order.mergedChildren') }}</h4>\n              <div v-for=\"c in order.merged_children\" :key=\"c.id\" class=\"small\">\n                <a class=\"mono link\" :href=\"'#/orders/' + c.id\">{{ c.number }}</a> {{ c.caller_name }} <span class=\"mono muted\">{{ c.caller_phone || '' }}</span></div>\n            </template>\n          </el-card>\n        </div>\n      </div>\n\n      <el-card shadow=\"never\" class=\"panel order-timeline\">\n        <template #header><div class=\"panel-head\"><span>{{ t('order.timeline') }}</span><span class=\"muted small\">{{ t('app.items', events.length) }}</span></div></template>\n        <div v-if=\"!events.length\" class=\"empty-line\">{{ t('order.noEvents') }}</div>\n        <el-timeline v-else data-test=\"timeline\">\n          <el-timeline-item v-for=\"e in events\" :key=\"e.seq\" :timestamp=\"$fmtTime(e.created_at, true)\" :color=\"eventColor(e.type)\" placement=\"top\">\n            <div class=\"tl-head\" :data-type=\"e.type\">\n              <span class=\"strong\">{{ eventLabel(e.type, e.data) }}</span>\n              <span v-if=\"e.to_status && e.from_status\" class=\"muted small\">{{ t('status.' + e.from_status) }} → {{ t('status.' + e.to_status) }}</span>\n              <span v-else-if=\"e.to_status\" class=\"muted small\">→ {{ t('status.' + e.to_status) }}</span>\n            </div>\n            <div class=\"tl-actor muted small\">{{ actorLabel(e.actor) }}</div>\n            <dl v-if=\"e.facts.length\" class=\"tl-facts\">\n              <template v-for=\"(f, i) in e.facts\" :key=\"i\"><dt>{{ f.label }}</dt><dd>{{ f.value }}</dd></template>\n            </dl>\n          </el-timeline-item>\n        </el-timeline>\n      </el-card>\n    </div>\n\n    <TransferDialog v-model=\"transferring\" :order=\"order\" :exchange=\"exchange\" @done=\"load\" />\n\n    <el-dialog v-model=\"ruling.open\" :title=\"t('order.closeWithRuling') + ' · ' + (order?.number || '')\" width=\"520px\">\n      <p class=\"muted small\">{{ t('order.rulingHint') }}</p>\n      <el-input v-model=\"ruling.text\" type=\"textarea\" :rows=\"3\" maxlength=\"2000\" :placeholder=\"t('order.rulingPlaceholder')\" data-test=\"ruling-text\" />\n      <template #footer>\n        <el-button @click=\"ruling.open = false\">{{ t('app.cancel') }}</el-button>\n        <el-button type=\"primary\" :loading=\"ruling.saving\" data-test=\"ruling-submit\" @click=\"submitRuling\">{{ t('app.submit') }}</el-button>\n      </template>\n    </el-dialog>\n  </div>",
     (() => {
       const _hoisted_1 = { class: "order-page" }
       const _hoisted_2 = { class: "page-head" }
@@ -12258,10 +13338,12 @@ export const renders = new Map([
         const _component_MediaStrip = _resolveComponent("MediaStrip")
         const _component_el_descriptions = _resolveComponent("el-descriptions")
         const _component_el_card = _resolveComponent("el-card")
+        const _component_ExchangeSection = _resolveComponent("ExchangeSection")
         const _component_el_table_column = _resolveComponent("el-table-column")
         const _component_el_table = _resolveComponent("el-table")
         const _component_el_timeline_item = _resolveComponent("el-timeline-item")
         const _component_el_timeline = _resolveComponent("el-timeline")
+        const _component_TransferDialog = _resolveComponent("TransferDialog")
         const _component_el_input = _resolveComponent("el-input")
         const _component_el_dialog = _resolveComponent("el-dialog")
 
@@ -12293,14 +13375,27 @@ export const renders = new Map([
                         _: 1 /* STABLE */
                       }))
                     : _createCommentVNode("v-if", true),
-                  _cache[4] || (_cache[4] = _createElementVNode("span", { class: "grow" }, null, -1 /* CACHED */)),
-                  (_ctx.canRule)
+                  _cache[6] || (_cache[6] = _createElementVNode("span", { class: "grow" }, null, -1 /* CACHED */)),
+                  (_ctx.canTransfer)
                     ? (_openBlock(), _createBlock(_component_el_button, {
                         key: 1,
+                        plain: "",
+                        "data-test": "transfer",
+                        onClick: _cache[0] || (_cache[0] = $event => (_ctx.transferring = true))
+                      }, {
+                        default: _withCtx(() => [
+                          _createTextVNode(_toDisplayString(_ctx.t('exchangeUi.transfer')), 1 /* TEXT */)
+                        ]),
+                        _: 1 /* STABLE */
+                      }))
+                    : _createCommentVNode("v-if", true),
+                  (_ctx.canRule)
+                    ? (_openBlock(), _createBlock(_component_el_button, {
+                        key: 2,
                         type: "warning",
                         plain: "",
                         "data-test": "ruling",
-                        onClick: _cache[0] || (_cache[0] = $event => (_ctx.ruling.open = true))
+                        onClick: _cache[1] || (_cache[1] = $event => (_ctx.ruling.open = true))
                       }, {
                         default: _withCtx(() => [
                           _createTextVNode(_toDisplayString(_ctx.t('order.closeWithRuling')), 1 /* TEXT */)
@@ -12523,6 +13618,11 @@ export const renders = new Map([
                     ]),
                     _: 1 /* STABLE */
                   }),
+                  _createVNode(_component_ExchangeSection, {
+                    exchange: _ctx.exchange,
+                    order: _ctx.order,
+                    onChanged: _ctx.load
+                  }, null, 8 /* PROPS */, ["exchange", "order", "onChanged"]),
                   _createVNode(_component_el_card, {
                     shadow: "never",
                     class: "panel"
@@ -12954,15 +14054,22 @@ export const renders = new Map([
                 })
               ]))
             : _createCommentVNode("v-if", true),
+          _createVNode(_component_TransferDialog, {
+            modelValue: _ctx.transferring,
+            "onUpdate:modelValue": _cache[2] || (_cache[2] = $event => ((_ctx.transferring) = $event)),
+            order: _ctx.order,
+            exchange: _ctx.exchange,
+            onDone: _ctx.load
+          }, null, 8 /* PROPS */, ["modelValue", "order", "exchange", "onDone"]),
           _createVNode(_component_el_dialog, {
             modelValue: _ctx.ruling.open,
-            "onUpdate:modelValue": _cache[3] || (_cache[3] = $event => ((_ctx.ruling.open) = $event)),
+            "onUpdate:modelValue": _cache[5] || (_cache[5] = $event => ((_ctx.ruling.open) = $event)),
             title: _ctx.t('order.closeWithRuling') + ' · ' + (_ctx.order?.number || ''),
             width: "520px"
           }, {
             footer: _withCtx(() => [
               _createVNode(_component_el_button, {
-                onClick: _cache[2] || (_cache[2] = $event => (_ctx.ruling.open = false))
+                onClick: _cache[4] || (_cache[4] = $event => (_ctx.ruling.open = false))
               }, {
                 default: _withCtx(() => [
                   _createTextVNode(_toDisplayString(_ctx.t('app.cancel')), 1 /* TEXT */)
@@ -12985,7 +14092,7 @@ export const renders = new Map([
               _createElementVNode("p", _hoisted_46, _toDisplayString(_ctx.t('order.rulingHint')), 1 /* TEXT */),
               _createVNode(_component_el_input, {
                 modelValue: _ctx.ruling.text,
-                "onUpdate:modelValue": _cache[1] || (_cache[1] = $event => ((_ctx.ruling.text) = $event)),
+                "onUpdate:modelValue": _cache[3] || (_cache[3] = $event => ((_ctx.ruling.text) = $event)),
                 type: "textarea",
                 rows: 3,
                 maxlength: "2000",

@@ -3,7 +3,7 @@
 // the centre — returns to review, extension requests, overdue orders, coordination (lead
 // and assisting units), hard cases (办不成事) apart with their figures, callback campaigns, rating appeals, ladder notices, agents'
 // status, a live feed. Every order number drills down to the order page. Each part is a
-// component under board/; this screen loads the counters and the lists, reloads them on
+// component under board/ (the 12345 platforms' figures: board/exchange.js); this screen loads the counters and the lists, reloads them on
 // live events and after a decision, and counts the lists on their tabs.
 
 import { onBeforeUnmount, onMounted, reactive, ref } from "vue";
@@ -13,6 +13,7 @@ import { onAgentStatus } from "../live.js";
 import AgentStates from "./board/agents.js";
 import Coordination from "./board/coordination.js";
 import Counters from "./board/counters.js";
+import ExchangeFigures from "./board/exchange.js";
 import LiveFeed from "./board/feed.js";
 import UnitFigures from "./board/figures.js";
 import HardCases from "./board/hard_cases.js";
@@ -35,7 +36,7 @@ function thisMonth() {
 
 export default {
   components: {
-    AgentStates, AppealsPanel, CampaignsPanel, Coordination, Counters, HardCases, LiveFeed, Notices, Overdue,
+    AgentStates, AppealsPanel, CampaignsPanel, Coordination, Counters, ExchangeFigures, HardCases, LiveFeed, Notices, Overdue,
     Returns, TimeRequests, UnitFigures,
   },
   setup() {
@@ -52,13 +53,14 @@ export default {
       hardCaseFigures: [],
       notices: [],
       agents: [],
+      exchange: null,
     });
 
     async function loadBoard() {
       board.value = await api.get("/api/v1/board");
     }
     async function loadLists() {
-      const [returns, timeRequests, overdue, coordination, hardCases, hardCaseFigures, notices, agents] = await Promise.all([
+      const [returns, timeRequests, overdue, coordination, hardCases, hardCaseFigures, notices, agents, exchange] = await Promise.all([
         api.get("/api/v1/returns"),
         api.get("/api/v1/time-requests"),
         api.get("/api/v1/orders", { overdue: true, sort: "due", limit: 50 }),
@@ -67,6 +69,7 @@ export default {
         api.get("/api/v1/figures/hard-cases", thisMonth()),
         api.get("/api/v1/supervision/notices", { limit: 50 }),
         api.get("/api/v1/agents"),
+        api.get("/api/v1/exchange/figures"),
       ]);
       Object.assign(lists, {
         returns: returns.items,
@@ -77,6 +80,7 @@ export default {
         hardCaseFigures: hardCaseFigures.items,
         notices: notices.items,
         agents: agents.items,
+        exchange,
       });
     }
     const reload = () => Promise.all([loadBoard(), loadLists()]);
@@ -145,6 +149,7 @@ export default {
         </el-tab-pane>
       </el-tabs>
     </el-card>
+    <ExchangeFigures :figures="lists.exchange" @retried="reload" />
     <UnitFigures />
   </div>`,
 };

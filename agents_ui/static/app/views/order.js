@@ -1,7 +1,8 @@
 // One order: its details, deadlines, dispatches, callbacks (回访: surveys, attempts,
 // answers, ratings), proof files, merged duplicates and the timeline of every event (who,
-// when, what). Supervisors may close it with a recorded ruling. It joins the order's live
-// room, so the page follows what others do to the order.
+// when, what). Supervisors may close it with a recorded ruling; the centre may pass it to
+// the 12345 platform (转办), and an exchanged order shows its exchange (views/exchange.js).
+// It joins the order's live room, so the page follows what others do to the order.
 
 import { computed, onBeforeUnmount, onMounted, reactive, ref } from "vue";
 import { ElMessage } from "element-plus";
@@ -11,8 +12,9 @@ import { joinRoom, leaveRoom } from "../live.js";
 import {
   actorLabel, areaName, errorText, eventLabel, fmtBytes, fmtTime, itemName, session, unitName,
 } from "../store.js";
-import { SUPERVISOR_ROLES } from "../vocab.js";
+import { CENTRE_ROLES, SUPERVISOR_ROLES } from "../vocab.js";
 import { useLiveReload } from "./common.js";
+import { ExchangeSection, TransferDialog } from "./exchange.js";
 import { MediaStrip, orderMedia } from "./media.js";
 
 // What an event's data says, as label/value pairs of text (never its raw JSON).
@@ -78,6 +80,9 @@ function facts(event, t) {
   if (d.findings) add(t("visits.findings"), d.findings);
   if (d.citizen_confirmation) add(t("visits.confirmation"), translated("visits.confirmations", d.citizen_confirmation));
   if (d.comment) add(t("callbacks.comment"), d.comment);
+  // The exchange's events and a transfer name the platform and what was (not) sent.
+  if (d.platform && (event.type.startsWith("exchange.") || event.type === "order.transfer")) add(t("exchangeUi.platform"), d.platform);
+  if (d.event && event.type.startsWith("exchange.")) add(t("exchangeUi.what"), translated("exchangeUi.events", d.event));
   if (event.type.startsWith("notify.")) {
     add(t("notifyUi.notice"), translated("notifyUi.notices", d.notice));
     if (d.why) add(t("notifyUi.why"), translated("notifyUi.reasons", d.why));
@@ -89,7 +94,7 @@ function facts(event, t) {
 }
 
 export default {
-  components: { MediaStrip },
+  components: { ExchangeSection, MediaStrip, TransferDialog },
   props: { params: Object },
   setup(props) {
     const { t } = useI18n();
@@ -98,15 +103,21 @@ export default {
     const surveys = ref([]);
     const error = ref("");
     const ruling = reactive({ open: false, text: "", saving: false });
+    const exchange = ref(null);
+    const transferring = ref(false);
+    // The exchange is the centre's to see (units do not deal with the platform).
+    const centre = computed(() => CENTRE_ROLES.includes(session.user?.role));
 
     async function load() {
       try {
-        const [found, callbacks] = await Promise.all([
+        const [found, callbacks, exchanged] = await Promise.all([
           api.get(`/api/v1/orders/${id}`),
           api.get(`/api/v1/orders/${id}/callbacks`),
+          centre.value ? api.get(`/api/v1/orders/${id}/exchange`) : null,
         ]);
         order.value = found;
         surveys.value = callbacks.items;
+        exchange.value = exchanged;
         error.value = "";
       } catch (e) {
         error.value = errorText(e);
@@ -136,11 +147,15 @@ export default {
         "order.sign_for": "#1d6fd8",
         "dispatch.signed": "#1d6fd8",
         "notify.failed": "#dc2626",
+        "exchange.failed": "#dc2626",
+        "order.transfer": "#9333ea",
       })[type] || "#94a3b8";
     const back = () => window.history.back();
 
     // A ruling closes the order: offered to supervisors (the ruling endpoint's roles) when
     // the server lists "close" among the actions its lifecycle allows from the order's status.
+    // 转办: offered to the centre while the lifecycle allows "transfer" from the status.
+    const canTransfer = computed(() => centre.value && !!order.value?.actions.includes("transfer"));
     const canRule = computed(
       () => SUPERVISOR_ROLES.includes(session.user?.role) && !!order.value?.actions.includes("close"),
     );
@@ -178,7 +193,7 @@ export default {
 
     return {
       t, order, surveys, error, events, actorLabel, eventLabel, eventColor, back, areaName, itemName,
-      unitName, fmtBytes, canRule, ruling, submitRuling, word, openSuspension, suspendedHours, timeLeft, orderMedia,
+      unitName, fmtBytes, canRule, ruling, submitRuling, exchange, transferring, canTransfer, load, word, openSuspension, suspendedHours, timeLeft, orderMedia,
     };
   },
   template: `
@@ -190,6 +205,7 @@ export default {
         <StatusTag :status="order.status" />
         <el-tag disable-transitions v-if="order.priority === 'urgent'" type="danger" effect="dark" size="small">{{ t('priority.urgent') }}</el-tag>
         <span class="grow"></span>
+        <el-button v-if="canTransfer" plain data-test="transfer" @click="transferring = true">{{ t('exchangeUi.transfer') }}</el-button>
         <el-button v-if="canRule" type="warning" plain data-test="ruling" @click="ruling.open = true">{{ t('order.closeWithRuling') }}</el-button>
       </template>
     </div>
@@ -226,6 +242,8 @@ export default {
             <el-descriptions-item v-if="order.redo_count" :label="t('order.redo')">{{ order.redo_count }}</el-descriptions-item>
           </el-descriptions>
         </el-card>
+
+        <ExchangeSection :exchange="exchange" :order="order" @changed="load" />
 
         <el-card shadow="never" class="panel">
           <template #header><div class="panel-head"><span>{{ t('order.dispatches') }}</span></div></template>
@@ -316,6 +334,8 @@ export default {
         </el-timeline>
       </el-card>
     </div>
+
+    <TransferDialog v-model="transferring" :order="order" :exchange="exchange" @done="load" />
 
     <el-dialog v-model="ruling.open" :title="t('order.closeWithRuling') + ' · ' + (order?.number || '')" width="520px">
       <p class="muted small">{{ t('order.rulingHint') }}</p>

@@ -56,7 +56,6 @@ RECORDING = "RE" + "0" * 32
 BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/api/v1/orders/{order_id}/resolve-on-call"): {"reply": "已答复"},
     ("POST", "/api/v1/orders/{order_id}/confirm"): {"service_item_code": "G04"},
-    ("POST", "/api/v1/orders/{order_id}/transfer"): {"platform": "qd12345", "reason": "不归本热线"},
     ("POST", "/api/v1/orders/{order_id}/coordinate"): {
         "lead_enterprise_id": 1,
         "due_at": "2030-01-01T00:00:00+08:00",
@@ -177,20 +176,8 @@ async def foreign_rows(
     await conn.execute(
         "UPDATE work_orders SET media_url = $2 WHERE id = $1", order["id"], PHOTO_PATH + photo
     )
-    # A message to a platform that the platform did not take.
-    await conn.execute(
-        "INSERT INTO exchange_platforms (code, name_zh, name_en, hotline_code, key_hash, secret) "
-        "VALUES ('boundary', '边界', 'Boundary', '96556', 'boundary', 's')"
-    )
-    message = await conn.fetchval(
-        "INSERT INTO exchange_messages (order_id, platform_code, seq, event, effect_key, "
-        "payload, state) VALUES ($1, 'boundary', 1, 'accepted', 'boundary:1', '{}', 'failed') "
-        "RETURNING id",
-        order["id"],
-    )
     ids = {
         "key": photo,
-        "message_id": message,
         "order_id": order["id"],
         "dispatch_id": dispatch["id"],
         "return_id": returned["id"],

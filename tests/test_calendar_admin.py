@@ -26,6 +26,7 @@ from tests.factories import Clock
 from tests.routing_support import Desk, desk
 from tests.waiting import until
 from web.keys import CALENDAR
+from wiring.seed import seed_calendar
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 ROOT = Path(__file__).resolve().parent.parent
@@ -353,3 +354,26 @@ def test_a_year_without_a_calendar_is_warned_of_once(
         "year 2099 has no working calendar: its holidays are unknown and only weekends are "
         "days off; enter it on the calendar administration screen"
     ]
+
+
+async def test_seeding_again_leaves_a_year_an_administrator_changed(
+    admin: Desk, pool: asyncpg.Pool, tmp_path: Path
+) -> None:
+    """The demo's files seeded again (``hotline up`` on an existing database) bring a
+    seeded year back to the file, but not one an administrator has changed since. A
+    year no other test reads: 2035."""
+    national_day = {"date": "2035-10-01", "workday": False, "name": "国庆节"}
+    year = {"source": "演示", "provisional": True, "days": [national_day]}
+    (tmp_path / "calendar.json").write_text(json.dumps({"2035": year}), "utf-8")
+    async with pool.acquire() as conn:
+        await seed_calendar(conn, tmp_path)
+    await call(
+        admin,
+        "PUT",
+        "/api/v1/admin/calendar/2035/days/2035-10-01",
+        {"workday": False, "name": "国庆节（管理员改）"},
+    )
+    async with pool.acquire() as conn:
+        await seed_calendar(conn, tmp_path)
+        name = await conn.fetchval("SELECT name FROM calendar_days WHERE day = '2035-10-01'")
+    assert name == "国庆节（管理员改）"

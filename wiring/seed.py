@@ -121,14 +121,25 @@ async def seed_reference(conn: asyncpg.Connection, directory: Path = CONFIG_DIR)
         for item in catalogue["items"] + catalogue["general"]:
             await ref.upsert_service_item(conn, item)
             counts["items"] += 1
-        for year in _load("calendar.json", directory).values():
-            source = year["source"] + ("（预测，待官方通知）" if year.get("provisional") else "")
-            for day in year["days"]:
-                await ref.upsert_calendar_day(
-                    conn, dt.date.fromisoformat(day["date"]), day["workday"], day["name"], source
-                )
-                counts["days"] += 1
+        counts["days"] = await seed_calendar(conn, directory)
     return counts
+
+
+async def seed_calendar(conn: asyncpg.Connection, directory: Path = CONFIG_DIR) -> int:
+    """Upsert the working calendar's days (``calendar.json``), but not those of a year an
+    administrator confirmed or changed: that year is theirs. Returns the days written."""
+    kept = await ref.years_kept_by_administrators(conn)
+    written = 0
+    for year in _load("calendar.json", directory).values():
+        source = year["source"] + ("（预测，待官方通知）" if year.get("provisional") else "")
+        for day in year["days"]:
+            if int(day["date"][:4]) in kept:
+                continue
+            await ref.upsert_calendar_day(
+                conn, dt.date.fromisoformat(day["date"]), day["workday"], day["name"], source
+            )
+            written += 1
+    return written
 
 
 async def seed_roads(conn: asyncpg.Connection, directory: Path = CONFIG_DIR) -> int:

@@ -193,6 +193,23 @@ async def upsert_service_item(conn: asyncpg.Connection, item: dict[str, Any]) ->
     )
 
 
+async def years_kept_by_administrators(conn: asyncpg.Connection) -> set[int]:
+    """The calendar's years an administrator confirmed or changed (imported, edited a
+    day: the history's entity ``calendar_year``); none in a database migrated only part
+    of the way, before years were kept."""
+    if await conn.fetchval("SELECT to_regclass('calendar_years')") is None:
+        return set()
+    rows = await conn.fetch(
+        """
+        SELECT year FROM calendar_years WHERE confirmed_by IS NOT NULL
+        UNION
+        SELECT entity_key::integer FROM admin_changes
+         WHERE entity = 'calendar_year' AND entity_key ~ '^[0-9]{4}$'
+        """
+    )
+    return {r["year"] for r in rows}
+
+
 async def upsert_calendar_day(
     conn: asyncpg.Connection, day: dt.date, workday: bool, name: str, source: str
 ) -> None:

@@ -95,6 +95,7 @@ def an_order(number: str, **more: Any) -> dict[str, Any]:
         "kind": "request",
         "area": "370202",
         "address": "香港中路 100 号",
+        "attachments": [{"name": "现场.jpg", "url": "https://12345.example/files/1"}],
         **more,
     }
 
@@ -240,10 +241,16 @@ async def test_an_order_in_is_read_by_the_platforms_names_and_errors_use_them(
     assert item == "G-REPAIR"
 
     status, refused = await platform.push(
-        url, {"gdbh": unique("JN-"), "blsx": "2026-12-08T17:00:00"}, key=made["key"]
+        url,
+        {
+            "gdbh": unique("JN-"),
+            "blsx": "2026-12-08T17:00:00",
+            "attachments": [{"url": "javascript:alert(1)"}],
+        },
+        key=made["key"],
     )
     assert (status, refused["error"]["code"]) == (422, "invalid_order")
-    assert set(refused["error"]["fields"]) == {"sqnr", "blsx"}
+    assert set(refused["error"]["fields"]) == {"sqnr", "blsx", "attachments"}
 
 
 # ----------------------------------------------------------- the whole exchange
@@ -297,6 +304,9 @@ async def test_every_status_reaches_the_platform_once_in_order(
 
     history = await desks["supervisor"].get(f"/api/v1/orders/{order_id}/exchange")
     assert history["exchange"]["platform_number"] == number
+    assert history["exchange"]["attachments"] == [
+        {"name": "现场.jpg", "url": "https://12345.example/files/1"}
+    ]
     assert [m["event"] for m in history["messages"]] == expected
     assert {m["state"] for m in history["messages"]} == {"delivered"}
     assert sum(len(m["attempts"]) for m in history["messages"]) == len(sent)

@@ -49,10 +49,13 @@ GENERAL_ITEMS: dict[str, str] = {
 
 
 class Attachment(BaseModel):
+    """A file the platform keeps (a photo the citizen sent): shown as a link on the
+    order page, so only a web address."""
+
     model_config = ConfigDict(extra="ignore")
 
     name: str = Field(default="", max_length=200)
-    url: str = Field(min_length=1, max_length=1000)
+    url: str = Field(min_length=1, max_length=1000, pattern=r"^https?://")
 
 
 class InboundOrder(BaseModel):

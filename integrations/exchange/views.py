@@ -200,6 +200,8 @@ async def order_exchange(request: web.Request) -> web.Response:
                 "created_at",
             )
         }
+        # The files the platform sent with its order (links to the platform's copies).
+        shown["attachments"] = (exchange["received"] or {}).get("attachments", [])
     return json_response(
         {
             "exchange": shown,

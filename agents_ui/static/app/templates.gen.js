@@ -8718,7 +8718,7 @@ export const renders = new Map([
   ],
   // views/exchange.js:75
   [
-    "\n  <el-card v-if=\"info\" shadow=\"never\" class=\"panel\" data-test=\"exchange\">\n    <template #header><div class=\"panel-head\"><span>{{ t('exchangeUi.title') }}</span>\n      <span class=\"muted small\">{{ t('app.items', messages.length) }}</span></div></template>\n    <el-descriptions :column=\"2\" border size=\"small\" class=\"details\">\n      <el-descriptions-item :label=\"t('exchangeUi.platform')\">{{ platformName }} <span class=\"muted mono small\">{{ info.platform_code }}</span></el-descriptions-item>\n      <el-descriptions-item :label=\"t('exchangeUi.direction')\"><span data-test=\"exchange-direction\">{{ word('directions', info.direction) }}</span></el-descriptions-item>\n      <el-descriptions-item :label=\"t('exchangeUi.platformNumber')\">\n        <span v-if=\"info.platform_number\" class=\"mono\" data-test=\"exchange-number\">{{ info.platform_number }}</span>\n        <span v-else class=\"muted\">{{ t('exchangeUi.numberAwaited') }}</span></el-descriptions-item>\n      <el-descriptions-item :label=\"t('exchangeUi.classification')\"><span class=\"mono\">{{ info.classification_code || '—' }}</span></el-descriptions-item>\n      <el-descriptions-item v-for=\"l in limits\" :key=\"l.key\" :label=\"t('exchangeUi.' + l.key + 'Due')\">\n        <span :data-test=\"'exchange-' + l.key\">{{ l.due ? $fmtTime(l.due, true) : t('exchangeUi.noLimit') }}</span>\n        <el-tag v-if=\"l.late\" disable-transitions size=\"small\" type=\"danger\" class=\"inline-tag\" data-test=\"exchange-late\">{{ t('exchangeUi.overdue') }}</el-tag>\n      </el-descriptions-item>\n    </el-descriptions>\n    <h4 class=\"sub-head\">{{ t('exchangeUi.messages') }}</h4>\n    <el-table :data=\"messages\" size=\"small\" row-key=\"id\" :empty-text=\"t('exchangeUi.noMessages')\" data-test=\"exchange-messages\">\n      <el-table-column type=\"expand\">\n        <template #default=\"{ row }\">\n          <el-table :data=\"row.attempts\" size=\"small\" class=\"attempts\" :empty-text=\"t('exchangeUi.noAttempts')\">\n            <el-table-column :label=\"t('exchangeUi.attemptAt')\" width=\"150\"><template #default=\"a\">{{ $fmtTime(a.row.attempted_at, true) }}</template></el-table-column>\n            <el-table-column :label=\"t('exchangeUi.result')\" min-width=\"200\"><template #default=\"a\"><span class=\"mono small\" data-test=\"attempt-result\">{{ attemptResult(a.row) }}</span></template></el-table-column>\n            <el-table-column :label=\"t('exchangeUi.duration')\" width=\"90\" align=\"right\"><template #default=\"a\">{{ a.row.duration_ms }} ms</template></el-table-column>\n          </el-table>\n        </template>\n      </el-table-column>\n      <el-table-column label=\"#\" prop=\"seq\" width=\"46\" />\n      <el-table-column :label=\"t('exchangeUi.what')\" min-width=\"100\"><template #default=\"{ row }\"><span data-test=\"message-event\">{{ word('events', row.event) }}</span></template></el-table-column>\n      <el-table-column :label=\"t('exchangeUi.state')\" width=\"96\"><template #default=\"{ row }\">\n        <el-tag disable-transitions size=\"small\" :type=\"STATE_TAGS[row.state] || 'info'\" :data-state=\"row.state\" data-test=\"message-state\">{{ word('states', row.state) }}</el-tag></template></el-table-column>\n      <el-table-column :label=\"t('exchangeUi.deliveredAt')\" width=\"140\"><template #default=\"{ row }\">{{ row.delivered_at ? $fmtTime(row.delivered_at, true) : '—' }}</template></el-table-column>\n      <el-table-column :label=\"t('exchangeUi.tries')\" width=\"80\" align=\"center\" prop=\"tries\" />\n      <el-table-column :label=\"t('exchangeUi.answer')\" min-width=\"140\"><template #default=\"{ row }\"><span class=\"mono small\">{{ answerText(row.answer) || '—' }}</span></template></el-table-column>\n      <el-table-column v-if=\"mayRetry()\" width=\"116\"><template #default=\"{ row }\">\n        <el-button v-if=\"row.state === 'failed'\" size=\"small\" type=\"warning\" plain data-test=\"message-retry\" @click=\"retry(row)\">{{ t('exchangeUi.retry') }}</el-button></template></el-table-column>\n    </el-table>\n  </el-card>",
+    "\n  <el-card v-if=\"info\" shadow=\"never\" class=\"panel\" data-test=\"exchange\">\n    <template #header><div class=\"panel-head\"><span>{{ t('exchangeUi.title') }}</span>\n      <span class=\"muted small\">{{ t('app.items', messages.length) }}</span></div></template>\n    <el-descriptions :column=\"2\" border size=\"small\" class=\"details\">\n      <el-descriptions-item :label=\"t('exchangeUi.platform')\">{{ platformName }} <span class=\"muted mono small\">{{ info.platform_code }}</span></el-descriptions-item>\n      <el-descriptions-item :label=\"t('exchangeUi.direction')\"><span data-test=\"exchange-direction\">{{ word('directions', info.direction) }}</span></el-descriptions-item>\n      <el-descriptions-item :label=\"t('exchangeUi.platformNumber')\">\n        <span v-if=\"info.platform_number\" class=\"mono\" data-test=\"exchange-number\">{{ info.platform_number }}</span>\n        <span v-else class=\"muted\">{{ t('exchangeUi.numberAwaited') }}</span></el-descriptions-item>\n      <el-descriptions-item :label=\"t('exchangeUi.classification')\"><span class=\"mono\">{{ info.classification_code || '—' }}</span></el-descriptions-item>\n      <el-descriptions-item v-if=\"(info.attachments || []).length\" :label=\"t('exchangeUi.attachments')\" :span=\"2\">\n        <a v-for=\"(a, i) in info.attachments\" :key=\"i\" :href=\"a.url\" target=\"_blank\" rel=\"noopener noreferrer\" class=\"inline-link\" data-test=\"exchange-attachment\">{{ a.name || a.url }}</a>\n      </el-descriptions-item>\n      <el-descriptions-item v-for=\"l in limits\" :key=\"l.key\" :label=\"t('exchangeUi.' + l.key + 'Due')\">\n        <span :data-test=\"'exchange-' + l.key\">{{ l.due ? $fmtTime(l.due, true) : t('exchangeUi.noLimit') }}</span>\n        <el-tag v-if=\"l.late\" disable-transitions size=\"small\" type=\"danger\" class=\"inline-tag\" data-test=\"exchange-late\">{{ t('exchangeUi.overdue') }}</el-tag>\n      </el-descriptions-item>\n    </el-descriptions>\n    <h4 class=\"sub-head\">{{ t('exchangeUi.messages') }}</h4>\n    <el-table :data=\"messages\" size=\"small\" row-key=\"id\" :empty-text=\"t('exchangeUi.noMessages')\" data-test=\"exchange-messages\">\n      <el-table-column type=\"expand\">\n        <template #default=\"{ row }\">\n          <el-table :data=\"row.attempts\" size=\"small\" class=\"attempts\" :empty-text=\"t('exchangeUi.noAttempts')\">\n            <el-table-column :label=\"t('exchangeUi.attemptAt')\" width=\"150\"><template #default=\"a\">{{ $fmtTime(a.row.attempted_at, true) }}</template></el-table-column>\n            <el-table-column :label=\"t('exchangeUi.result')\" min-width=\"200\"><template #default=\"a\"><span class=\"mono small\" data-test=\"attempt-result\">{{ attemptResult(a.row) }}</span></template></el-table-column>\n            <el-table-column :label=\"t('exchangeUi.duration')\" width=\"90\" align=\"right\"><template #default=\"a\">{{ a.row.duration_ms }} ms</template></el-table-column>\n          </el-table>\n        </template>\n      </el-table-column>\n      <el-table-column label=\"#\" prop=\"seq\" width=\"46\" />\n      <el-table-column :label=\"t('exchangeUi.what')\" min-width=\"100\"><template #default=\"{ row }\"><span data-test=\"message-event\">{{ word('events', row.event) }}</span></template></el-table-column>\n      <el-table-column :label=\"t('exchangeUi.state')\" width=\"96\"><template #default=\"{ row }\">\n        <el-tag disable-transitions size=\"small\" :type=\"STATE_TAGS[row.state] || 'info'\" :data-state=\"row.state\" data-test=\"message-state\">{{ word('states', row.state) }}</el-tag></template></el-table-column>\n      <el-table-column :label=\"t('exchangeUi.deliveredAt')\" width=\"140\"><template #default=\"{ row }\">{{ row.delivered_at ? $fmtTime(row.delivered_at, true) : '—' }}</template></el-table-column>\n      <el-table-column :label=\"t('exchangeUi.tries')\" width=\"80\" align=\"center\" prop=\"tries\" />\n      <el-table-column :label=\"t('exchangeUi.answer')\" min-width=\"140\"><template #default=\"{ row }\"><span class=\"mono small\">{{ answerText(row.answer) || '—' }}</span></template></el-table-column>\n      <el-table-column v-if=\"mayRetry()\" width=\"116\"><template #default=\"{ row }\">\n        <el-button v-if=\"row.state === 'failed'\" size=\"small\" type=\"warning\" plain data-test=\"message-retry\" @click=\"retry(row)\">{{ t('exchangeUi.retry') }}</el-button></template></el-table-column>\n    </el-table>\n  </el-card>",
     (() => {
       const _hoisted_1 = { class: "panel-head" }
       const _hoisted_2 = { class: "muted small" }
@@ -8734,14 +8734,15 @@ export const renders = new Map([
         class: "muted"
       }
       const _hoisted_7 = { class: "mono" }
-      const _hoisted_8 = ["data-test"]
-      const _hoisted_9 = { class: "sub-head" }
-      const _hoisted_10 = {
+      const _hoisted_8 = ["href"]
+      const _hoisted_9 = ["data-test"]
+      const _hoisted_10 = { class: "sub-head" }
+      const _hoisted_11 = {
         class: "mono small",
         "data-test": "attempt-result"
       }
-      const _hoisted_11 = { "data-test": "message-event" }
-      const _hoisted_12 = { class: "mono small" }
+      const _hoisted_12 = { "data-test": "message-event" }
+      const _hoisted_13 = { class: "mono small" }
 
       return function render(_ctx, _cache) {
         const _component_el_descriptions_item = _resolveComponent("el-descriptions-item")
@@ -8808,6 +8809,27 @@ export const renders = new Map([
                       ]),
                       _: 1 /* STABLE */
                     }, 8 /* PROPS */, ["label"]),
+                    ((_ctx.info.attachments || []).length)
+                      ? (_openBlock(), _createBlock(_component_el_descriptions_item, {
+                          key: 0,
+                          label: _ctx.t('exchangeUi.attachments'),
+                          span: 2
+                        }, {
+                          default: _withCtx(() => [
+                            (_openBlock(true), _createElementBlock(_Fragment, null, _renderList(_ctx.info.attachments, (a, i) => {
+                              return (_openBlock(), _createElementBlock("a", {
+                                key: i,
+                                href: a.url,
+                                target: "_blank",
+                                rel: "noopener noreferrer",
+                                class: "inline-link",
+                                "data-test": "exchange-attachment"
+                              }, _toDisplayString(a.name || a.url), 9 /* TEXT, PROPS */, _hoisted_8))
+                            }), 128 /* KEYED_FRAGMENT */))
+                          ]),
+                          _: 1 /* STABLE */
+                        }, 8 /* PROPS */, ["label"]))
+                      : _createCommentVNode("v-if", true),
                     (_openBlock(true), _createElementBlock(_Fragment, null, _renderList(_ctx.limits, (l) => {
                       return (_openBlock(), _createBlock(_component_el_descriptions_item, {
                         key: l.key,
@@ -8816,7 +8838,7 @@ export const renders = new Map([
                         default: _withCtx(() => [
                           _createElementVNode("span", {
                             "data-test": 'exchange-' + l.key
-                          }, _toDisplayString(l.due ? _ctx.$fmtTime(l.due, true) : _ctx.t('exchangeUi.noLimit')), 9 /* TEXT, PROPS */, _hoisted_8),
+                          }, _toDisplayString(l.due ? _ctx.$fmtTime(l.due, true) : _ctx.t('exchangeUi.noLimit')), 9 /* TEXT, PROPS */, _hoisted_9),
                           (l.late)
                             ? (_openBlock(), _createBlock(_component_el_tag, {
                                 key: 0,
@@ -8839,7 +8861,7 @@ export const renders = new Map([
                   ]),
                   _: 1 /* STABLE */
                 }),
-                _createElementVNode("h4", _hoisted_9, _toDisplayString(_ctx.t('exchangeUi.messages')), 1 /* TEXT */),
+                _createElementVNode("h4", _hoisted_10, _toDisplayString(_ctx.t('exchangeUi.messages')), 1 /* TEXT */),
                 _createVNode(_component_el_table, {
                   data: _ctx.messages,
                   size: "small",
@@ -8871,7 +8893,7 @@ export const renders = new Map([
                               "min-width": "200"
                             }, {
                               default: _withCtx((a) => [
-                                _createElementVNode("span", _hoisted_10, _toDisplayString(_ctx.attemptResult(a.row)), 1 /* TEXT */)
+                                _createElementVNode("span", _hoisted_11, _toDisplayString(_ctx.attemptResult(a.row)), 1 /* TEXT */)
                               ]),
                               _: 2 /* DYNAMIC */
                             }, 1032 /* PROPS, DYNAMIC_SLOTS */, ["label"]),
@@ -8901,7 +8923,7 @@ export const renders = new Map([
                       "min-width": "100"
                     }, {
                       default: _withCtx(({ row }) => [
-                        _createElementVNode("span", _hoisted_11, _toDisplayString(_ctx.word('events', row.event)), 1 /* TEXT */)
+                        _createElementVNode("span", _hoisted_12, _toDisplayString(_ctx.word('events', row.event)), 1 /* TEXT */)
                       ]),
                       _: 1 /* STABLE */
                     }, 8 /* PROPS */, ["label"]),
@@ -8945,7 +8967,7 @@ export const renders = new Map([
                       "min-width": "140"
                     }, {
                       default: _withCtx(({ row }) => [
-                        _createElementVNode("span", _hoisted_12, _toDisplayString(_ctx.answerText(row.answer) || '—'), 1 /* TEXT */)
+                        _createElementVNode("span", _hoisted_13, _toDisplayString(_ctx.answerText(row.answer) || '—'), 1 /* TEXT */)
                       ]),
                       _: 1 /* STABLE */
                     }, 8 /* PROPS */, ["label"]),
@@ -8984,7 +9006,7 @@ export const renders = new Map([
       }
     })(),
   ],
-  // views/exchange.js:162
+  // views/exchange.js:165
   [
     "\n  <el-dialog :model-value=\"modelValue\" :title=\"t('exchangeUi.transfer') + ' · ' + (order?.number || '')\"\n             width=\"min(520px, 94vw)\" data-test=\"transfer-dialog\" @close=\"close\">\n    <p class=\"muted small\">{{ received ? t('exchangeUi.goesBack') : t('exchangeUi.transferHint') }}</p>\n    <el-form label-position=\"top\" @submit.prevent=\"submit\">\n      <el-form-item :label=\"t('exchangeUi.platform')\" :error=\"form.errors.platform\">\n        <el-select v-model=\"form.platform\" class=\"full\" data-test=\"transfer-platform\" :no-data-text=\"t('exchangeUi.noPlatforms')\">\n          <el-option v-for=\"p in choices\" :key=\"p.code\" :value=\"p.code\" :label=\"nameOf(p) + ' (' + p.code + ')'\" />\n        </el-select>\n      </el-form-item>\n      <el-form-item :label=\"t('exchangeUi.reason')\" :error=\"form.errors.reason\">\n        <el-input v-model=\"form.reason\" type=\"textarea\" :rows=\"3\" maxlength=\"500\" show-word-limit\n                  :placeholder=\"t('exchangeUi.reasonPlaceholder')\" data-test=\"transfer-reason\" />\n      </el-form-item>\n    </el-form>\n    <template #footer>\n      <el-button @click=\"close\">{{ t('app.cancel') }}</el-button>\n      <el-button type=\"primary\" :loading=\"form.saving\" data-test=\"transfer-submit\" @click=\"submit\">{{ t('exchangeUi.transfer') }}</el-button>\n    </template>\n  </el-dialog>",
     (() => {
@@ -9085,7 +9107,7 @@ export const renders = new Map([
       }
     })(),
   ],
-  // views/exchange.js:209
+  // views/exchange.js:212
   [
     "\n  <el-table :data=\"rows\" size=\"small\" :empty-text=\"t('exchangeUi.noFailed')\" data-test=\"exchange-failed\">\n    <el-table-column :label=\"t('unit.number')\" width=\"190\">\n      <template #default=\"{ row }\"><a class=\"mono link\" :href=\"'#/orders/' + row.order_id\">{{ row.number }}</a></template>\n    </el-table-column>\n    <el-table-column :label=\"t('exchangeUi.platform')\" width=\"120\" prop=\"platform_code\" />\n    <el-table-column :label=\"t('exchangeUi.what')\" width=\"110\"><template #default=\"{ row }\">{{ word('events', row.event) }}</template></el-table-column>\n    <el-table-column :label=\"t('exchangeUi.lastResult')\" min-width=\"200\"><template #default=\"{ row }\"><span class=\"mono small\">{{ lastResult(row) }}</span></template></el-table-column>\n    <el-table-column :label=\"t('exchangeUi.madeAt')\" width=\"140\"><template #default=\"{ row }\">{{ $fmtTime(row.created_at, true) }}</template></el-table-column>\n    <el-table-column width=\"116\"><template #default=\"{ row }\">\n      <el-button size=\"small\" type=\"warning\" plain data-test=\"failed-retry\" @click=\"retry(row)\">{{ t('exchangeUi.retry') }}</el-button></template></el-table-column>\n  </el-table>",
     (() => {

@@ -83,6 +83,9 @@ export const ExchangeSection = {
         <span v-if="info.platform_number" class="mono" data-test="exchange-number">{{ info.platform_number }}</span>
         <span v-else class="muted">{{ t('exchangeUi.numberAwaited') }}</span></el-descriptions-item>
       <el-descriptions-item :label="t('exchangeUi.classification')"><span class="mono">{{ info.classification_code || '—' }}</span></el-descriptions-item>
+      <el-descriptions-item v-if="(info.attachments || []).length" :label="t('exchangeUi.attachments')" :span="2">
+        <a v-for="(a, i) in info.attachments" :key="i" :href="a.url" target="_blank" rel="noopener noreferrer" class="inline-link" data-test="exchange-attachment">{{ a.name || a.url }}</a>
+      </el-descriptions-item>
       <el-descriptions-item v-for="l in limits" :key="l.key" :label="t('exchangeUi.' + l.key + 'Due')">
         <span :data-test="'exchange-' + l.key">{{ l.due ? $fmtTime(l.due, true) : t('exchangeUi.noLimit') }}</span>
         <el-tag v-if="l.late" disable-transitions size="small" type="danger" class="inline-tag" data-test="exchange-late">{{ t('exchangeUi.overdue') }}</el-tag>

@@ -53,10 +53,15 @@ def item_body(code: str | None = None, *, days: int = 5, urgent_hours: int = 48)
         "kind": "repair",
         "name_zh": "测试事项",
         "name_en": "Test item",
-        "sign_for": {"amount": 2, "unit": "working_hours"},
-        "first_contact": {"amount": 1, "unit": "working_days"},
-        "resolution": {"amount": days, "unit": "working_days"},
-        "urgent": {"sign_for_hours": 1, "first_contact_hours": 2, "resolution_hours": urgent_hours},
+        "sign_for_amount": 2,
+        "sign_for_unit": "working_hours",
+        "first_contact_amount": 1,
+        "first_contact_unit": "working_days",
+        "resolution_amount": days,
+        "resolution_unit": "working_days",
+        "urgent_sign_for_hours": 1,
+        "urgent_first_contact_hours": 2,
+        "urgent_resolution_hours": urgent_hours,
         "keywords": ["测试"],
     }
     if code:
@@ -73,22 +78,34 @@ async def test_only_administrators_change_reference_data(agent: Desk, admin: Des
 
 
 async def test_fields_are_checked_and_codes_unique(admin: Desk) -> None:
-    bad = item_body(unique("T"))
-    bad["resolution"] = {"amount": 0, "unit": "fortnights"}
+    bad = item_body(unique("T")) | {"resolution_amount": 0, "resolution_unit": "fortnights"}
     status, body = await send(admin, "POST", f"{ADMIN}/service-items", bad)
     assert status == 422 and body["error"]["code"] == "invalid", body
-    assert {"resolution.amount", "resolution.unit"} <= set(body["error"]["fields"])
+    assert {"resolution_amount", "resolution_unit"} <= set(body["error"]["fields"])
+    # The old shape (until the next release): errors name its keys as sent.
+    old = {k: v for k, v in bad.items() if not k.startswith("resolution_")}
+    old["resolution"] = {"amount": 0, "unit": "fortnights"}
+    status, body = await send(admin, "POST", f"{ADMIN}/service-items", old)
+    assert status == 422 and {"resolution.amount", "resolution.unit"} <= set(
+        body["error"]["fields"]
+    ), body
+    partial = {k: v for k, v in item_body(unique("T")).items() if k != "urgent_sign_for_hours"}
+    status, body = await send(admin, "POST", f"{ADMIN}/service-items", partial)
+    assert status == 422 and set(body["error"]["fields"]) == {"urgent_sign_for_hours"}, body
 
     status, body = await send(admin, "POST", f"{ADMIN}/service-items", item_body("W01"))
     assert (status, body["error"]["code"]) == (409, "duplicate")
 
     branch = {"code": unique("b"), "kind": "branch", "name_zh": "分公司", "name_en": "Branch"}
     status, body = await send(admin, "POST", f"{ADMIN}/enterprises", branch)
+    assert status == 422 and "parent_code" in body["error"]["fields"], body
+    # An old name sent is the name the error gives (until the next release).
+    status, body = await send(admin, "POST", f"{ADMIN}/enterprises", {**branch, "parent": "x"})
     assert status == 422 and "parent" in body["error"]["fields"], body
 
-    window = {"code": unique("w"), "name_zh": "窗口", "name_en": "Window", "area": "nowhere"}
+    window = {"code": unique("w"), "name_zh": "窗口", "name_en": "Window", "area_code": "nowhere"}
     status, body = await send(admin, "POST", f"{ADMIN}/enterprises/qd-water/windows", window)
-    assert status == 422 and "area" in body["error"]["fields"], body
+    assert status == 422 and "area_code" in body["error"]["fields"], body
 
     status, body = await send(
         admin, "PUT", f"{ADMIN}/areas/nowhere", {"name_zh": "无", "name_en": "x"}
@@ -106,26 +123,31 @@ async def test_a_unit_with_its_branch_and_window_is_set_up_and_recorded(
         "name_zh": "新水务",
         "name_en": "New Water",
         "domains": ["water"],
-        "hotline": "96111",
+        "hotline_code": "96111",
     }
     created = await admin.post(f"{ADMIN}/enterprises", company, status=201)
     assert created["active"] and created["domains"] == ["water"]
     branch = {
         "code": code + "-b",
         "kind": "branch",
-        "parent": code,
+        "parent_code": code,
         "name_zh": "新水务东区",
         "name_en": "New Water East",
     }
     made = await admin.post(f"{ADMIN}/enterprises", branch, status=201)
-    assert made["parent_id"] == created["id"]
-    window = {"code": code + "-w1", "name_zh": "一号窗口", "name_en": "Window 1", "area": "370202"}
+    assert (made["parent_id"], made["parent_code"]) == (created["id"], code)
+    window = {
+        "code": code + "-w1",
+        "name_zh": "一号窗口",
+        "name_en": "Window 1",
+        "area_code": "370202",
+    }
     await admin.post(f"{ADMIN}/enterprises/{code}/windows", window, status=201)
     status, renamed = await send(
         admin,
         "PUT",
         f"{ADMIN}/windows/{code}-w1",
-        {"name_zh": "一号综合窗口", "name_en": "Window 1", "area": "370202"},
+        {"name_zh": "一号综合窗口", "name_en": "Window 1", "area_code": "370202"},
     )
     assert status == 200 and renamed["name_zh"] == "一号综合窗口"
     listed = await admin.get(f"{ADMIN}/enterprises/{code}/windows")
@@ -170,7 +192,7 @@ async def test_retiring_what_open_orders_need_is_refused_with_how_many(
     street = unique("st")
     await admin.post(
         f"{ADMIN}/areas",
-        {"code": street, "parent": "370202", "name_zh": "测试街道", "name_en": "Test Street"},
+        {"code": street, "parent_code": "370202", "name_zh": "测试街道", "name_en": "Test Street"},
         status=201,
     )
     await registered(agent, item, street)
@@ -189,7 +211,7 @@ async def test_retiring_what_open_orders_need_is_refused_with_how_many(
     empty = unique("st")
     await admin.post(
         f"{ADMIN}/areas",
-        {"code": empty, "parent": "370202", "name_zh": "空街道", "name_en": "Empty Street"},
+        {"code": empty, "parent_code": "370202", "name_zh": "空街道", "name_en": "Empty Street"},
         status=201,
     )
     retired = await admin.post(f"{ADMIN}/areas/{empty}/disable")

@@ -1,7 +1,8 @@
 """The administrators' screens for reference data in a real browser (issue 19, items 3
 and 4): an admin changes an item's limit in 服务目录 (recorded, and told that registered
 orders keep theirs), and retiring a street with an open order is refused with the
-server's message, in Chinese and English. The system is test_console_browser's.
+server's message, in Chinese and English; a street, a branch and its window are made
+and edited from their forms. The system is test_console_browser's.
 Screenshots go to ``tests/artifacts/admin/``."""
 
 from __future__ import annotations
@@ -10,10 +11,11 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
-from playwright.async_api import expect
+from playwright.async_api import Locator, expect
 
+from hotline.reference import queries as ref
 from tests.factories import order_in_status, unique
-from tests.test_admin_browser import admin_of
+from tests.test_admin_browser import admin_of, choose
 from tests.test_console_browser import (  # noqa: F401 (fixtures)
     ARTIFACTS,
     CHROMIUM,
@@ -100,3 +102,95 @@ async def test_an_admin_changes_a_limit_and_is_refused_retiring_a_street_in_use(
     await switch_language(page)
     await expect(page.locator("[data-test=units]")).to_contain_text("青岛")
     await shoot(page, SHOTS / "units-zh.png")
+
+
+def form_field(form: Locator, label: str) -> Locator:
+    """The input of the form item labelled ``label``."""
+    return form.locator(".el-form-item", has=form.page.get_by_text(label, exact=True)).locator(
+        "input"
+    )
+
+
+async def test_an_admin_creates_and_edits_a_street_a_branch_and_its_window(
+    consoles: Stack,  # noqa: F811
+) -> None:
+    """The forms send the names the rows answer (parent_code, area_code): a street of
+    370202, a branch of a company and the branch's window are made and edited in the
+    console, and the rows keep what the forms said."""
+    await admin_of(consoles)
+    street, company, branch, window = (unique(p) for p in ("9902", "vb-c", "vb-b", "vb-w"))
+    street_zh = f"词汇街道{street}"
+    async with consoles.pool.acquire() as conn:
+        await ref.upsert_enterprise(
+            conn,
+            {"code": company, "name_zh": f"词汇公司{company}", "name_en": "Vocab Co."},
+            kind="company",
+            parent_id=None,
+        )
+    page = await consoles.console("admin")
+
+    await page.locator("[data-test=menu] a[href='#/admin/areas']").click()
+    await page.locator("input[data-test=area-search]").fill("370202")
+    district = page.locator("[data-test=areas] tr", has=page.get_by_text("370202", exact=True))
+    await district.locator(".el-button", has_text="添加街道").click()
+    dialog = page.locator(".el-dialog:visible")
+    await form_field(dialog, "编码").fill(street)
+    await form_field(dialog, "中文名称").fill(street_zh)
+    await form_field(dialog, "英文名称").fill("Vocab Street")
+    await dialog.locator(".el-button--primary", has_text="保存").click()
+    await page.locator("input[data-test=area-search]").fill(street)
+    row = page.locator("[data-test=areas] tr", has=page.get_by_text(street, exact=True))
+    await row.locator(".el-button", has_text="改名").click()
+    await form_field(dialog, "英文名称").fill("Vocab Street A")
+    await dialog.locator(".el-button--primary", has_text="保存").click()
+    await expect(dialog).to_have_count(0)
+    area = await consoles.pool.fetchrow("SELECT * FROM areas WHERE code = $1", street)
+    assert (area["parent_code"], area["level"], area["name_en"]) == (
+        "370202",
+        "street",
+        "Vocab Street A",
+    )
+
+    await page.locator("[data-test=menu] a[href='#/admin/enterprises']").click()
+    await page.locator("[data-test=unit-new]").click()
+    await dialog.locator(".el-radio-button", has_text="分支机构").click()
+    await form_field(dialog, "编码").fill(branch)
+    await choose(page, ".el-dialog:visible .el-form-item:has-text('上级单位') .el-select", company)
+    await form_field(dialog, "中文名称").fill("词汇分公司")
+    await form_field(dialog, "英文名称").fill("Vocab Branch")
+    await dialog.locator(".el-button--primary", has_text="保存").click()
+    await page.locator("input[data-test=unit-search]").fill(branch)
+    row = page.locator("[data-test=units] tr", has=page.get_by_text(branch, exact=True))
+    await expect(row).to_contain_text(f"词汇公司{company}")
+    await row.locator(".el-button", has_text="修改").click()
+    await form_field(dialog, "英文名称").fill("Vocab Branch A")
+    await dialog.locator(".el-button--primary", has_text="保存").click()
+    await expect(dialog).to_have_count(0)
+    unit = await consoles.pool.fetchrow(
+        "SELECT e.name_en, p.code AS parent FROM enterprises e"
+        " JOIN enterprises p ON p.id = e.parent_id WHERE e.code = $1",
+        branch,
+    )
+    assert (unit["parent"], unit["name_en"]) == (company, "Vocab Branch A")
+
+    await row.locator(".el-button", has_text="服务窗口").click()
+    drawer = page.locator(".el-drawer:visible")
+    await drawer.locator(".el-button", has_text="新增窗口").click()
+    await form_field(drawer, "编码").fill(window)
+    await form_field(drawer, "中文名称").fill("词汇窗口")
+    await form_field(drawer, "英文名称").fill("Vocab Window")
+    await choose(
+        page, ".el-drawer:visible .el-form-item:has-text('所在区域') .el-select", street_zh
+    )
+    await drawer.locator(".el-form .el-button--primary", has_text="保存").click()
+    listed = drawer.locator(".el-table tr", has=page.get_by_text(window, exact=True))
+    await expect(listed).to_contain_text(street_zh)
+    await listed.locator(".el-button", has_text="修改").click()
+    await form_field(drawer, "中文名称").fill("词汇窗口甲")
+    await drawer.locator(".el-form .el-button--primary", has_text="保存").click()
+    await expect(listed).to_contain_text("词汇窗口甲")
+    await shoot(page, SHOTS / "window-edited-zh.png")
+    saved = await consoles.pool.fetchrow(
+        "SELECT area_code, name_zh FROM service_windows WHERE code = $1", window
+    )
+    assert (saved["area_code"], saved["name_zh"]) == (street, "词汇窗口甲")

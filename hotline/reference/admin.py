@@ -22,22 +22,25 @@ from decimal import Decimal
 from typing import Any, Literal
 
 import asyncpg
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from hotline import audit, i18n
 from hotline.errors import Conflict, InvalidInput, NotFound
 from hotline.reference import queries
 from hotline.users.models import Actor
+from hotline.vocabulary import RenamedFields, renamed
 
 Code = Field(pattern=r"^[A-Za-z0-9_.-]{1,32}$")
 Name = Field(min_length=1, max_length=100)
 Domain = Literal["water", "gas", "heating", "billing"]
 Unit = Literal["hours", "working_hours", "working_days"]
 Kind = Literal["consultation", "repair", "complaint", "suggestion", "praise", "request"]
-Amount = Field(gt=0, le=10000, max_digits=8, decimal_places=2)
 
 
-class _Input(BaseModel):
+class _Input(RenamedFields):
+    """A body of the reference administration: its fields are named as the row it answers
+    (docs/core.md, "Administering reference data")."""
+
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
@@ -50,16 +53,24 @@ class AreaInput(AreaChange):
     """A district (no parent) or a street of a district."""
 
     code: str = Code
-    parent: str | None = None
+    parent: str | None = Field(
+        default=None,
+        description="the code of a street's district",
+        validation_alias=renamed("parent_code", "parent"),
+    )
 
 
 class EnterpriseChange(_Input):
     kind: Literal["group", "company", "branch"]
-    parent: str | None = Field(default=None, description="the code of a branch's enterprise")
+    parent: str | None = Field(
+        default=None,
+        description="the code of a branch's enterprise",
+        validation_alias=renamed("parent_code", "parent"),
+    )
     name_zh: str = Name
     name_en: str = Name
     domains: list[Domain] = Field(default_factory=list, max_length=4)
-    hotline: str | None = None
+    hotline: str | None = Field(default=None, validation_alias=renamed("hotline_code", "hotline"))
 
 
 class EnterpriseInput(EnterpriseChange):
@@ -69,35 +80,51 @@ class EnterpriseInput(EnterpriseChange):
 class WindowChange(_Input):
     name_zh: str = Name
     name_en: str = Name
-    area: str | None = None
+    area: str | None = Field(default=None, validation_alias=renamed("area_code", "area"))
 
 
 class WindowInput(WindowChange):
     code: str = Code
 
 
-class Limit(_Input):
-    amount: Decimal = Amount
-    unit: Unit
+# The three clocks of an item's limits (hotline/deadlines/limits.py).
+CLOCKS = ("sign_for", "first_contact", "resolution")
+# A limit's amount (natural hours for the urgent ones).
+AMOUNT: dict[str, Any] = {"gt": 0, "le": 10000, "max_digits": 8, "decimal_places": 2}
 
 
-class UrgentLimits(_Input):
-    """An urgent order's limits, in natural hours."""
-
-    sign_for_hours: Decimal = Amount
-    first_contact_hours: Decimal = Amount
-    resolution_hours: Decimal = Amount
+def _flat(old: str, **constraints: Any) -> Any:
+    """A limit's field, named flat as the item answers it (``sign_for_amount``), still read
+    from its old object (``sign_for.amount``) until the next release."""
+    return Field(validation_alias=renamed(old.replace(".", "_"), old), **constraints)
 
 
 class ItemChange(_Input):
+    """A service item's limits are flat, as the item answers them: ``<clock>_amount`` and
+    ``<clock>_unit`` for each clock (``sign_for``, ``first_contact``, ``resolution``), and
+    ``urgent_<clock>_hours`` (all three, or none: no urgent limits). Until the next
+    release the old shape is accepted too: ``sign_for``, ``first_contact`` and
+    ``resolution`` as objects ``{amount, unit}``, ``urgent`` as ``{sign_for_hours,
+    first_contact_hours, resolution_hours}`` or null; its fields' errors are then named
+    ``sign_for.amount`` …, and a clock given in both shapes is refused."""
+
     domain: Domain | None = None
     kind: Kind
     name_zh: str = Name
     name_en: str = Name
-    sign_for: Limit
-    first_contact: Limit
-    resolution: Limit
-    urgent: UrgentLimits | None = None
+    sign_for_amount: Decimal = _flat("sign_for.amount", **AMOUNT)
+    sign_for_unit: Unit = _flat("sign_for.unit")
+    first_contact_amount: Decimal = _flat("first_contact.amount", **AMOUNT)
+    first_contact_unit: Unit = _flat("first_contact.unit")
+    resolution_amount: Decimal = _flat("resolution.amount", **AMOUNT)
+    resolution_unit: Unit = _flat("resolution.unit")
+    urgent_sign_for_hours: Decimal | None = _flat("urgent.sign_for_hours", default=None, **AMOUNT)
+    urgent_first_contact_hours: Decimal | None = _flat(
+        "urgent.first_contact_hours", default=None, **AMOUNT
+    )
+    urgent_resolution_hours: Decimal | None = _flat(
+        "urgent.resolution_hours", default=None, **AMOUNT
+    )
     keywords: list[str] = Field(default_factory=list, max_length=50)
     visit_after_bad_rating: bool | None = Field(
         default=None, description="上门回访 after an unsatisfied callback; unset: on for repairs"
@@ -111,6 +138,8 @@ class ItemChange(_Input):
 
 
 class ItemInput(ItemChange):
+    __doc__ = ItemChange.__doc__  # the schema's description: how limits are given
+
     code: str = Code
 
 
@@ -210,18 +239,18 @@ def _invalid(fields: Mapping[str, str | i18n.Text]) -> None:
 # Areas
 
 
-async def _check_parent_area(conn: asyncpg.Connection, parent: str | None) -> None:
-    if parent is None:
+async def _check_parent_area(conn: asyncpg.Connection, area: AreaInput) -> None:
+    if area.parent is None:
         return
-    row = await queries.get_area(conn, parent)
+    row = await queries.get_area(conn, area.parent)
     if row is None or row["level"] != "district" or not row["active"]:
-        _invalid({"parent": "not an active district"})
+        _invalid({area.sent_name("parent"): "not an active district"})
 
 
 async def do_create_area(conn: asyncpg.Connection, actor: Actor, area: AreaInput) -> asyncpg.Record:
     if await queries.get_area(conn, area.code) is not None:
         raise _exists(area.code)
-    await _check_parent_area(conn, area.parent)
+    await _check_parent_area(conn, area)
     await queries.upsert_area(conn, area.model_dump(), area.parent)
     row = await queries.get_area(conn, area.code)
     assert row is not None
@@ -268,15 +297,15 @@ async def _check_enterprise(
             await queries.get_enterprise_by_code(conn, change.parent) if change.parent else None
         )
         if parent is None or not parent["active"] or parent["kind"] == "branch":
-            fields["parent"] = "a branch belongs to an active group or company"
+            fields[change.sent_name("parent")] = "a branch belongs to an active group or company"
         elif parent["id"] == own_id:
-            fields["parent"] = "an enterprise is not its own branch"
+            fields[change.sent_name("parent")] = "an enterprise is not its own branch"
         else:
             parent_id = int(parent["id"])
     elif change.parent is not None:
-        fields["parent"] = "only a branch has a parent"
+        fields[change.sent_name("parent")] = "only a branch has a parent"
     if change.hotline and await queries.get_hotline(conn, change.hotline) is None:
-        fields["hotline"] = "unknown hotline"
+        fields[change.sent_name("hotline")] = "unknown hotline"
     _invalid(fields)
     return parent_id
 
@@ -314,12 +343,12 @@ async def do_update_enterprise(
     return await _changed(conn, actor, "enterprise", code, "edit", before)
 
 
-async def _check_window_area(conn: asyncpg.Connection, area: str | None) -> None:
-    if area is None:
+async def _check_window_area(conn: asyncpg.Connection, window: WindowChange) -> None:
+    if window.area is None:
         return
-    row = await queries.get_area(conn, area)
+    row = await queries.get_area(conn, window.area)
     if row is None or not row["active"]:
-        _invalid({"area": "unknown or retired area"})
+        _invalid({window.sent_name("area"): "unknown or retired area"})
 
 
 async def do_create_window(
@@ -328,7 +357,7 @@ async def do_create_window(
     unit = await enterprise(conn, enterprise_code)
     if await queries.get_window(conn, window.code) is not None:
         raise _exists(window.code)
-    await _check_window_area(conn, window.area)
+    await _check_window_area(conn, window)
     await queries.upsert_window(conn, int(unit["id"]), window.model_dump())
     row = await queries.get_window(conn, window.code)
     assert row is not None
@@ -342,7 +371,7 @@ async def do_update_window(
     before = await queries.get_window(conn, code)
     if before is None:
         raise _missing(code)
-    await _check_window_area(conn, change.area)
+    await _check_window_area(conn, change)
     await queries.upsert_window(
         conn, int(before["enterprise_id"]), {"code": code, **change.model_dump()}
     )
@@ -353,9 +382,28 @@ async def do_update_window(
 
 
 def _item_values(item: ItemChange, before: asyncpg.Record | None) -> dict[str, Any]:
-    """The item as the upsert takes it; an unset 上门回访 flag keeps the item's, or for a
-    new item takes the catalogue's default."""
+    """The item as the upsert takes it (the seed file's shape: each clock's limit an
+    object, the urgent ones together or null); an unset 上门回访 flag keeps the item's, or
+    for a new item takes the catalogue's default."""
     values = item.model_dump()
+    for clock in CLOCKS:
+        values[clock] = {
+            "amount": values.pop(f"{clock}_amount"),
+            "unit": values.pop(f"{clock}_unit"),
+        }
+    urgent = {f"{clock}_hours": values.pop(f"urgent_{clock}_hours") for clock in CLOCKS}
+    given = [name for name, hours in urgent.items() if hours is not None]
+    if given and len(given) < len(CLOCKS):
+        # The missing ones named in the shape the others came in.
+        old = item.sent_name(f"urgent_{given[0]}") == "urgent"
+        _invalid(
+            {
+                f"urgent{'.' if old else '_'}{name}": "give the three urgent limits or none"
+                for name in urgent
+                if name not in given
+            }
+        )
+    values["urgent"] = urgent if given else None
     if values["visit_after_bad_rating"] is None:
         del values["visit_after_bad_rating"]
         if before is not None:

@@ -29,17 +29,27 @@ async def get_area(conn: asyncpg.Connection, code: str) -> asyncpg.Record | None
 async def list_enterprises(conn: asyncpg.Connection) -> list[asyncpg.Record]:
     return await conn.fetch(
         """
-        SELECT e.id, e.code, e.parent_id, e.kind, e.name_zh, e.name_en, e.domains,
-               e.hotline_code, e.active,
+        SELECT e.id, e.code, e.parent_id, p.code AS parent_code, e.kind, e.name_zh, e.name_en,
+               e.domains, e.hotline_code, e.active,
                (SELECT count(*) FROM service_windows w WHERE w.enterprise_id = e.id) AS windows
           FROM enterprises e
+          LEFT JOIN enterprises p ON p.id = e.parent_id
          ORDER BY e.parent_id NULLS FIRST, e.id
         """
     )
 
 
 async def get_enterprise_by_code(conn: asyncpg.Connection, code: str) -> asyncpg.Record | None:
-    return await conn.fetchrow("SELECT * FROM enterprises WHERE code = $1", code)
+    """The row, with its parent's code (``parent_code``: a branch is written naming it)."""
+    return await conn.fetchrow(
+        """
+        SELECT e.*, p.code AS parent_code
+          FROM enterprises e
+          LEFT JOIN enterprises p ON p.id = e.parent_id
+         WHERE e.code = $1
+        """,
+        code,
+    )
 
 
 async def list_service_items(

@@ -89,10 +89,10 @@ export const activeFilter = (row, state) => state === "" || String(row.active) =
 function blankItem() {
   return {
     code: "", domain: "water", kind: "repair", name_zh: "", name_en: "", keywords: [],
-    sign_for: { amount: 2, unit: "working_hours" },
-    first_contact: { amount: 1, unit: "working_days" },
-    resolution: { amount: 5, unit: "working_days" },
-    hasUrgent: false, urgent: { sign_for_hours: 1, first_contact_hours: 2, resolution_hours: 24 },
+    sign_for_amount: 2, sign_for_unit: "working_hours",
+    first_contact_amount: 1, first_contact_unit: "working_days",
+    resolution_amount: 5, resolution_unit: "working_days",
+    hasUrgent: false, urgent_sign_for_hours: 1, urgent_first_contact_hours: 2, urgent_resolution_hours: 24,
     classification_code: "",
   };
 }
@@ -136,19 +136,24 @@ export const AdminCataloguePage = {
           keywords: [...row.keywords], hasUrgent: row.urgent_resolution_hours != null,
           classification_code: row.classification_code || "",
         });
-        for (const c of CLOCKS) form[c] = { amount: Number(row[c + "_amount"]), unit: row[c + "_unit"] };
+        for (const c of CLOCKS) Object.assign(form, { [c + "_amount"]: Number(row[c + "_amount"]), [c + "_unit"]: row[c + "_unit"] });
         if (form.hasUrgent) {
-          for (const c of CLOCKS) form.urgent[c + "_hours"] = Number(row[`urgent_${c}_hours`]);
+          for (const c of CLOCKS) form[`urgent_${c}_hours`] = Number(row[`urgent_${c}_hours`]);
         }
       }
       list.dialog.open = true;
     }
     function save() {
+      // Named as the item answers them: each clock's amount and unit, the urgent hours
+      // (left out: none).
       const body = {
         domain: form.domain || null, kind: form.kind, name_zh: form.name_zh, name_en: form.name_en,
-        keywords: form.keywords, sign_for: form.sign_for, first_contact: form.first_contact, resolution: form.resolution,
-        urgent: form.hasUrgent ? form.urgent : null, classification_code: form.classification_code || null,
+        keywords: form.keywords, classification_code: form.classification_code || null,
       };
+      for (const c of CLOCKS) {
+        Object.assign(body, { [c + "_amount"]: form[c + "_amount"], [c + "_unit"]: form[c + "_unit"] });
+        if (form.hasUrgent) body[`urgent_${c}_hours`] = form[`urgent_${c}_hours`];
+      }
       if (!list.dialog.editing) body.code = form.code;
       const base = "/api/v1/admin/service-items";
       return list.save(base, `${base}/${encodeURIComponent(list.dialog.editing)}`, body);
@@ -221,16 +226,16 @@ export const AdminCataloguePage = {
         <el-form-item :label="t('refAdminUi.kind')">
           <el-select v-model="form.kind"><el-option v-for="k in ORDER_KINDS" :key="k" :value="k" :label="t('kind.' + k)" /></el-select>
         </el-form-item>
-        <el-form-item v-for="c in CLOCKS" :key="c" :label="t('refAdminUi.clocks.' + c)" :error="dialog.errors[c + '.amount'] || dialog.errors[c + '.unit']">
-          <el-input-number v-model="form[c].amount" :min="0.5" :step="1" :data-test="'amount-' + c" />
-          <el-select v-model="form[c].unit" class="ref-unit-select"><el-option v-for="u in UNITS" :key="u" :value="u" :label="t('refAdminUi.units.' + u)" /></el-select>
+        <el-form-item v-for="c in CLOCKS" :key="c" :label="t('refAdminUi.clocks.' + c)" :error="dialog.errors[c + '_amount'] || dialog.errors[c + '_unit']">
+          <el-input-number v-model="form[c + '_amount']" :min="0.5" :step="1" :data-test="'amount-' + c" />
+          <el-select v-model="form[c + '_unit']" class="ref-unit-select"><el-option v-for="u in UNITS" :key="u" :value="u" :label="t('refAdminUi.units.' + u)" /></el-select>
         </el-form-item>
         <el-form-item :label="t('refAdminUi.urgent')">
           <el-switch v-model="form.hasUrgent" />
           <span class="tiny muted ref-urgent-hint">{{ t('refAdminUi.urgentHint') }}</span>
         </el-form-item>
-        <el-form-item v-if="form.hasUrgent" v-for="c in CLOCKS" :key="'u' + c" :label="t('refAdminUi.urgentClocks.' + c)">
-          <el-input-number v-model="form.urgent[c + '_hours']" :min="0.5" :step="1" /> <span class="muted">{{ t('refAdminUi.units.hours') }}</span>
+        <el-form-item v-if="form.hasUrgent" v-for="c in CLOCKS" :key="'u' + c" :label="t('refAdminUi.urgentClocks.' + c)" :error="dialog.errors['urgent_' + c + '_hours']">
+          <el-input-number v-model="form['urgent_' + c + '_hours']" :min="0.5" :step="1" /> <span class="muted">{{ t('refAdminUi.units.hours') }}</span>
         </el-form-item>
         <el-form-item :label="t('classifyUi.classification')" :error="dialog.errors.classification_code">
           <el-select v-model="form.classification_code" clearable filterable :placeholder="t('classifyUi.none')" data-test="item-classification">
@@ -257,7 +262,7 @@ export const AdminAreasPage = {
     const list = useAdminList("/api/v1/admin/areas", "area");
     const { t } = list;
     const filters = reactive({ text: "", district: "", active: "" });
-    const form = reactive({ code: "", parent: "", name_zh: "", name_en: "" });
+    const form = reactive({ code: "", parent_code: "", name_zh: "", name_en: "" });
     const districts = computed(() => list.rows.value.filter((r) => r.level === "district"));
     // Each district followed by its streets.
     const shown = computed(() => {
@@ -272,13 +277,13 @@ export const AdminAreasPage = {
       list.dialog.errors = {};
       list.dialog.editing = row ? row.code : null;
       Object.assign(form, row
-        ? { code: row.code, parent: row.parent_code || "", name_zh: row.name_zh, name_en: row.name_en }
-        : { code: "", parent: parent || "", name_zh: "", name_en: "" });
+        ? { code: row.code, parent_code: row.parent_code || "", name_zh: row.name_zh, name_en: row.name_en }
+        : { code: "", parent_code: parent || "", name_zh: "", name_en: "" });
       list.dialog.open = true;
     }
     function save() {
       const body = { name_zh: form.name_zh, name_en: form.name_en };
-      if (!list.dialog.editing) Object.assign(body, { code: form.code, parent: form.parent || null });
+      if (!list.dialog.editing) Object.assign(body, { code: form.code, parent_code: form.parent_code || null });
       const base = "/api/v1/admin/areas";
       return list.save(base, `${base}/${encodeURIComponent(list.dialog.editing)}`, body);
     }
@@ -330,8 +335,8 @@ export const AdminAreasPage = {
     <el-dialog v-model="dialog.open" :title="dialog.editing ? t('refAdminUi.rename') : t('refAdminUi.newArea')" width="520px">
       <el-form label-width="110px">
         <el-form-item v-if="!dialog.editing" :label="t('refAdminUi.code')" :error="dialog.errors.code"><el-input v-model="form.code" /></el-form-item>
-        <el-form-item v-if="!dialog.editing" :label="t('refAdminUi.district')" :error="dialog.errors.parent">
-          <el-select v-model="form.parent" clearable :placeholder="t('refAdminUi.noParent')">
+        <el-form-item v-if="!dialog.editing" :label="t('refAdminUi.district')" :error="dialog.errors.parent_code">
+          <el-select v-model="form.parent_code" clearable :placeholder="t('refAdminUi.noParent')">
             <el-option v-for="d in districts" :key="d.code" :value="d.code" :label="nameOf(d)" />
           </el-select>
         </el-form-item>
@@ -354,7 +359,7 @@ export const AdminEnterprisesPage = {
     const list = useAdminList("/api/v1/admin/enterprises", "enterprise");
     const { t } = list;
     const filters = reactive({ text: "", kind: "", active: "" });
-    const form = reactive({ code: "", kind: "company", parent: "", name_zh: "", name_en: "", domains: [], hotline: "" });
+    const form = reactive({ code: "", kind: "company", parent_code: "", name_zh: "", name_en: "", domains: [], hotline_code: "" });
     const areas = ref([]);
     onMounted(async () => (areas.value = (await api.get("/api/v1/admin/areas")).items.filter((a) => a.active)));
     const byId = computed(() => Object.fromEntries(list.rows.value.map((r) => [r.id, r])));
@@ -366,15 +371,15 @@ export const AdminEnterprisesPage = {
       list.dialog.errors = {};
       list.dialog.editing = row ? row.code : null;
       Object.assign(form, row
-        ? { code: row.code, kind: row.kind, parent: row.parent_id ? byId.value[row.parent_id].code : "",
-            name_zh: row.name_zh, name_en: row.name_en, domains: [...row.domains], hotline: row.hotline_code || "" }
-        : { code: "", kind: "company", parent: "", name_zh: "", name_en: "", domains: [], hotline: "" });
+        ? { code: row.code, kind: row.kind, parent_code: row.parent_code || "",
+            name_zh: row.name_zh, name_en: row.name_en, domains: [...row.domains], hotline_code: row.hotline_code || "" }
+        : { code: "", kind: "company", parent_code: "", name_zh: "", name_en: "", domains: [], hotline_code: "" });
       list.dialog.open = true;
     }
     function save() {
       const body = {
-        kind: form.kind, parent: form.kind === "branch" ? form.parent || null : null, name_zh: form.name_zh,
-        name_en: form.name_en, domains: form.domains, hotline: form.hotline || null,
+        kind: form.kind, parent_code: form.kind === "branch" ? form.parent_code || null : null, name_zh: form.name_zh,
+        name_en: form.name_en, domains: form.domains, hotline_code: form.hotline_code || null,
       };
       if (!list.dialog.editing) body.code = form.code;
       const base = "/api/v1/admin/enterprises";
@@ -406,12 +411,12 @@ export const AdminEnterprisesPage = {
     function editWindow(w) {
       windows.errors = {};
       windows.editing = w ? w.code : null;
-      windows.form = w ? { code: w.code, name_zh: w.name_zh, name_en: w.name_en, area: w.area_code || "" }
-        : { code: "", name_zh: "", name_en: "", area: "" };
+      windows.form = w ? { code: w.code, name_zh: w.name_zh, name_en: w.name_en, area_code: w.area_code || "" }
+        : { code: "", name_zh: "", name_en: "", area_code: "" };
     }
     async function saveWindow() {
       const f = windows.form;
-      const body = { name_zh: f.name_zh, name_en: f.name_en, area: f.area || null };
+      const body = { name_zh: f.name_zh, name_en: f.name_en, area_code: f.area_code || null };
       try {
         if (windows.editing) await api.put(`/api/v1/admin/windows/${encodeURIComponent(windows.editing)}`, body);
         else await api.post(`/api/v1/admin/enterprises/${encodeURIComponent(windows.unit.code)}/windows`, { ...body, code: f.code });
@@ -480,8 +485,8 @@ export const AdminEnterprisesPage = {
         <el-form-item :label="t('refAdminUi.kind')">
           <el-radio-group v-model="form.kind"><el-radio-button v-for="k in KINDS" :key="k" :value="k">{{ t('refAdminUi.unitKinds.' + k) }}</el-radio-button></el-radio-group>
         </el-form-item>
-        <el-form-item v-if="form.kind === 'branch'" :label="t('refAdminUi.parent')" :error="dialog.errors.parent">
-          <el-select v-model="form.parent" filterable><el-option v-for="p in parents" :key="p.code" :value="p.code" :label="nameOf(p)" /></el-select>
+        <el-form-item v-if="form.kind === 'branch'" :label="t('refAdminUi.parent')" :error="dialog.errors.parent_code">
+          <el-select v-model="form.parent_code" filterable><el-option v-for="p in parents" :key="p.code" :value="p.code" :label="nameOf(p)" /></el-select>
         </el-form-item>
         <el-form-item :label="t('refAdminUi.nameZh')" :error="dialog.errors.name_zh"><el-input v-model="form.name_zh" /></el-form-item>
         <el-form-item :label="t('refAdminUi.nameEn')" :error="dialog.errors.name_en"><el-input v-model="form.name_en" /></el-form-item>
@@ -511,8 +516,8 @@ export const AdminEnterprisesPage = {
         <el-form-item v-if="!windows.editing" :label="t('refAdminUi.code')" :error="windows.errors.code"><el-input v-model="windows.form.code" /></el-form-item>
         <el-form-item :label="t('refAdminUi.nameZh')" :error="windows.errors.name_zh"><el-input v-model="windows.form.name_zh" /></el-form-item>
         <el-form-item :label="t('refAdminUi.nameEn')" :error="windows.errors.name_en"><el-input v-model="windows.form.name_en" /></el-form-item>
-        <el-form-item :label="t('refAdminUi.area')" :error="windows.errors.area">
-          <el-select v-model="windows.form.area" clearable filterable><el-option v-for="a in areas" :key="a.code" :value="a.code" :label="nameOf(a)" /></el-select>
+        <el-form-item :label="t('refAdminUi.area')" :error="windows.errors.area_code">
+          <el-select v-model="windows.form.area_code" clearable filterable><el-option v-for="a in areas" :key="a.code" :value="a.code" :label="nameOf(a)" /></el-select>
         </el-form-item>
         <el-form-item><el-button type="primary" @click="saveWindow">{{ t('refAdminUi.save') }}</el-button>
           <el-button @click="windows.form = null">{{ t('refAdminUi.cancel') }}</el-button></el-form-item>

@@ -38,7 +38,12 @@ async def test_a_draft_has_a_number_but_no_clock_until_an_agent_confirms_it(
     assert draft["service_item_code"] is None
     agent = desks["agent"]
     before = await agent.get(f"/api/v1/orders/{draft['id']}")
-    assert before["deadlines"] == [] and before["actions"] == ["confirm", "merge", "cancel"]
+    assert before["deadlines"] == [] and before["actions"] == [
+        "confirm",
+        "merge",
+        "cancel",
+        "transfer",
+    ]
     drafts = await agent.get("/api/v1/orders", status="draft", limit="200")
     assert draft["id"] in [o["id"] for o in drafts["items"]]
 

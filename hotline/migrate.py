@@ -212,6 +212,13 @@ async def _build_indexes(conn: asyncpg.Connection, migration: Migration) -> None
         await conn.execute(statement)
 
 
+def _has_statement(sql: str) -> bool:
+    """Whether ``sql`` holds more than comments: a file of concurrent index builds alone
+    has nothing to run in its transaction (and the server refuses an empty query
+    through asyncpg)."""
+    return any(line.strip() and not line.lstrip().startswith("--") for line in sql.splitlines())
+
+
 async def _apply(conn: asyncpg.Connection, migration: Migration) -> None:
     """One file in one transaction. Under a serving app its table locks queue behind
     requests, and requests behind it: waiting at most ``LOCK_TIMEOUT`` for each lock,
@@ -222,7 +229,8 @@ async def _apply(conn: asyncpg.Connection, migration: Migration) -> None:
         try:
             async with conn.transaction():
                 await conn.execute(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'")
-                await conn.execute(migration.in_transaction)
+                if _has_statement(migration.in_transaction):
+                    await conn.execute(migration.in_transaction)
                 await conn.execute(
                     "INSERT INTO schema_migrations (version, name, checksum) VALUES ($1, $2, $3)",
                     migration.version,

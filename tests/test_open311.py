@@ -183,6 +183,7 @@ def test_every_status_has_a_public_note_and_the_closed_ones_are_named() -> None:
         "resolved_on_call",
         "completed",
         "callback",
+        "transferred",
     }
 
 

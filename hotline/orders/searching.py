@@ -210,13 +210,12 @@ async def search_orders(
             rows += await page(after=after_missing, missing=True, limit=want - len(rows))
         return rows
 
-    if search.tsquery is None:
+    # Planned for these values: how common the words are, and how much of the orders
+    # the filters leave (a generic plan of filters alone reads every order at ten
+    # million orders), decide the plan.
+    async with conn.transaction():
+        await queries.plan_for_values(conn)
         rows = await pages()
-    else:
-        # Words: planned for these words (how common they are decides the plan).
-        async with conn.transaction():
-            await queries.plan_for_values(conn)
-            rows = await pages()
     items = rows[: criteria.limit]
     if len(rows) <= criteria.limit:
         return items, None

@@ -45,10 +45,17 @@ class Desk:
 
 
 async def desk(
-    server_url: str, pool: asyncpg.Pool, role: str, *, enterprise_code: str | None = None
+    server_url: str,
+    pool: asyncpg.Pool,
+    role: str,
+    *,
+    enterprise_code: str | None = None,
+    hotline_code: str | None = None,
 ) -> Desk:
     async with pool.acquire() as conn:
-        username, _ = await make_user(conn, role, enterprise_code=enterprise_code)
+        username, _ = await make_user(
+            conn, role, enterprise_code=enterprise_code, hotline_code=hotline_code
+        )
     client = ClientSession(base_url=server_url, cookie_jar=_jar())
     return Desk(client, await log_in(client, username))
 

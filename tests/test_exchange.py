@@ -486,13 +486,20 @@ def test_the_contract_renames_fields_and_events_both_ways() -> None:
 
 
 async def test_platforms_are_administered_without_showing_secrets_again(
-    desks: dict[str, Desk], pool: asyncpg.Pool, platform: FakePlatform
+    server: TestServer, desks: dict[str, Desk], pool: asyncpg.Pool, platform: FakePlatform
 ) -> None:
     made = await add_platform(desks, pool, platform)
     assert made["key"].startswith("hlx_") and made["secret"]
     listed = await desks["supervisor"].get("/api/v1/exchange/platforms")
     (shown,) = [p for p in listed["items"] if p["code"] == made["code"]]
     assert "key" not in shown and "secret" not in shown and "key_hash" not in shown
+    # A supervisor of another hotline does not see the 96111 platform.
+    energy = await desk(str(server.make_url("/")), pool, "supervisor", hotline_code="96556")
+    try:
+        theirs = await energy.get("/api/v1/exchange/platforms")
+        assert made["code"] not in [p["code"] for p in theirs["items"]]
+    finally:
+        await energy.client.close()
     await desks["admin"].post(
         "/api/v1/exchange/platforms",
         {"code": made["code"], "name_zh": "x", "name_en": "x", "hotline_code": "96111"},

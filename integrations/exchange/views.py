@@ -236,14 +236,17 @@ async def transfer(request: web.Request) -> web.Response:
 @routes.route(
     "GET",
     PLATFORMS,
-    summary="The platforms, with their queued and failed messages",
+    summary="The platforms (a supervisor's: those of their hotlines), with their queued and "
+    "failed messages",
     tag="exchange",
     roles=SUPERVISOR_ROLES,
 )
 async def list_platforms(request: web.Request) -> web.Response:
+    actor = require_actor(request, SUPERVISOR_ROLES)
     async with request.app[POOL].acquire() as conn:
         rows = await queries.list_platforms(conn)
-    return json_response({"items": [platform_json(r) for r in rows]})
+    shown = [r for r in rows if actor.sees_hotline(r["hotline_code"])]
+    return json_response({"items": [platform_json(r) for r in shown]})
 
 
 @routes.route(

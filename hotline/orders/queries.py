@@ -20,8 +20,11 @@ OPEN_PREDICATE = f"status IN {OPEN_LIST}"
 
 # Whether the order's call left a recorded message (the console plays it through the
 # server, which fetches it from the carrier): read with every order, a lookup by key.
-HAS_RECORDING = """EXISTS (SELECT 1 FROM calls c WHERE c.id = o.call_id
-    AND c.recording_sid IS NOT NULL) AS has_recording"""
+# A scalar subquery, not EXISTS: PostgreSQL may turn an EXISTS into a hashed subplan
+# built from every call with a recording before the page's first row (240 ms at half
+# a million calls, growing with them); a scalar one is looked up for each row shown.
+HAS_RECORDING = """coalesce((SELECT c.recording_sid IS NOT NULL FROM calls c
+    WHERE c.id = o.call_id), false) AS has_recording"""
 
 ORDER_COLUMNS = f"""o.id, o.number, o.hotline_code, o.channel, o.kind, o.service_item_code,
     o.area_code, o.address, o.description, o.priority, o.status, o.citizen_id,

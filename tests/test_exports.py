@@ -11,6 +11,7 @@ import datetime as dt
 import io
 import uuid
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import aiohttp
 import asyncpg
@@ -25,6 +26,7 @@ from hotline.relay import Relay
 from hotline.settings import Settings
 from reports.exports.jobs import expiry_chore, export_source
 from reports.exports.service import MAX_ATTEMPTS, export_root
+from reports.exports.writers import excel_days
 from tests.factories import dispatch_to, log_in, make_user, register_order
 from tests.test_twilio_intake import mobile
 
@@ -372,3 +374,18 @@ async def test_a_second_job_leaves_a_running_export_be_and_a_dying_one_is_given_
     assert await asyncio.to_thread(job.perform) == "failed"
     row = await pool.fetchrow("SELECT state, error FROM report_exports WHERE id = $1", asked["id"])
     assert row["state"] == "failed" and row["error"]
+
+
+@pytest.mark.parametrize("zone", ["Asia/Shanghai", "Europe/Berlin", "America/St_Johns"])
+def test_times_become_the_serial_days_of_the_zones_clock_across_its_changes(zone: str) -> None:
+    """The quarter-hour offset cache (``excel_days``) against the plain conversion, every
+    seven minutes and some seconds of a year, both daylight-saving changes included
+    (St. John's shifts by half hours)."""
+    tz = ZoneInfo(zone)
+    days = excel_days(tz)
+    start = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+    for step in range(0, 365 * 24 * 60, 7):
+        value = start + dt.timedelta(minutes=step, seconds=step % 60, microseconds=step)
+        local = value.astimezone(tz).replace(tzinfo=None)
+        expected = (local - dt.datetime(1899, 12, 30)) / dt.timedelta(days=1)
+        assert abs(days(value) - expected) < 1e-8, value

@@ -15,6 +15,7 @@ import asyncpg
 import pytest
 from aiohttp import ClientSession
 
+from hotline.orders import queries, searching
 from hotline.orders.models import NewDraft
 from hotline.orders.searching import fill_missing_words
 from hotline.orders.service import do_register_draft
@@ -546,3 +547,55 @@ async def test_saved_filters(client: ClientSession, pool: asyncpg.Pool) -> None:
     assert (await client.delete(f"{url}/{saved['id']}", headers=headers)).status == 404
     remaining = (await (await client.get(url)).json())["items"]
     assert [f["name"] for f in remaining] == ["我的"]
+
+
+@pytest.mark.parametrize("walked", [1, 6, 1000])
+async def test_several_words_page_the_same_whether_the_walk_fills_a_page_or_ends_short(
+    client: ClientSession,
+    pool: asyncpg.Pool,
+    settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+    walked: int,
+) -> None:
+    """A search of several words with no filter walks the newest orders first
+    (``searching.WALKED`` of them) and searches as before when the walk ends short: the
+    pages are the same either way. The orders are the newest of the database, every
+    other one with both words."""
+    monkeypatch.setattr(searching, "WALKED", walked)
+    first, second = marker(), marker()
+    async with pool.acquire() as conn:
+        admin_name, admin = await user(conn, "admin")
+        both = []
+        for i in range(8):
+            at = dt.datetime(2031, 1, 1, tzinfo=CHINA) + dt.timedelta(days=walked, hours=i)
+            words = f"{first} {second}" if i % 2 == 0 else first
+            found = await order(conn, admin, settings, at=at, description=f"{words} 水管漏水")
+            if i % 2 == 0:
+                both.append(found)
+    await as_user(client, admin_name)
+    assert searching._walks(
+        queries.Search(hotlines=["96111"], tsquery=f"({first}) & ({second})", pattern="x")
+    )
+    seen: list[int] = []
+    cursor = None
+    for _ in range(5):
+        params: dict[str, Any] = {"q": f"{first} {second}", "limit": 2}
+        if cursor:
+            params["cursor"] = cursor
+        page = await find(client, **params)
+        seen += [o["id"] for o in page["items"]]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert seen == both[::-1]
+
+
+def test_only_several_words_with_no_filter_but_the_hotlines_walk() -> None:
+    pair = {"tsquery": "('香港') & ('中路')", "pattern": "香港中路"}
+    assert searching._walks(queries.Search(**pair))
+    assert searching._walks(queries.Search(hotlines=["96111", "12319"], hotline="96111", **pair))
+    assert not searching._walks(queries.Search(tsquery="('漏水')", pattern="漏水"))
+    assert not searching._walks(queries.Search(area="370202", **pair))
+    assert not searching._walks(queries.Search(status=["closed"], **pair))
+    assert not searching._walks(queries.Search(scope=[1], **pair))
+    assert not searching._walks(queries.Search(phone="+8613812345678"))

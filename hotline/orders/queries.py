@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import asyncpg
@@ -423,18 +423,23 @@ async def search_page(
     after: tuple[Any, int] | None,
     missing: bool,
     limit: int,
+    walk: int | None = None,
 ) -> list[asyncpg.Record]:
     """Up to ``limit`` orders of ``search`` in the order of ``sort``, after the cursor's
     (key, id): keyset paging, so deep pages stay fast. ``missing``: the orders without
     the sort's key instead (due, completed), by id in the same direction; they come after
-    the others."""
+    the others. ``walk``: only among the next ``walk`` orders of the sort that pass the
+    other filters, the words tested on each (hotline.orders.searching says when)."""
     args: list[Any] = []
 
     def arg(value: Any) -> str:
         args.append(value)
         return f"${len(args)}"
 
-    where = search_conditions(search, now, arg)
+    words = walk is not None and search.pattern is not None
+    where = search_conditions(
+        replace(search, pattern=None, tsquery=None) if words else search, now, arg
+    )
     key = f"o.{SORT_COLUMNS[sort]}"
     direction, beyond = (" DESC", "<") if descending else ("", ">")
     if missing:
@@ -448,9 +453,15 @@ async def search_page(
         if after is not None:
             where.append(f"({key}, o.id) {beyond} ({arg(after[0])}, {arg(after[1])})")
         order = f"{key}{direction}, o.id{direction}"
+    rows = "work_orders o"
+    if words:
+        # A subquery with a LIMIT is planned on its own: a walk down the sort's index.
+        inner = " WHERE " + " AND ".join(where) if where else ""
+        rows = f"(SELECT * FROM work_orders o{inner} ORDER BY {order} LIMIT {arg(walk)}) o"
+        where = [_text_condition(search, arg)]
     sql = (
         f"SELECT {ORDER_COLUMNS}, le.name_zh AS lead_name_zh, le.name_en AS lead_name_en "
-        "FROM work_orders o LEFT JOIN enterprises le ON le.id = o.lead_enterprise_id"
+        f"FROM {rows} LEFT JOIN enterprises le ON le.id = o.lead_enterprise_id"
     )
     if where:
         sql += " WHERE " + " AND ".join(where)

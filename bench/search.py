@@ -134,10 +134,13 @@ async def order_searches(conn: asyncpg.Connection, now: dt.datetime) -> dict[str
     def search(actor: Actor, **criteria: Any) -> Search:
         return lambda c: search_orders(c, actor, OrderFilter(**criteria), now, TZ)
 
+    # The second page alone: its cursor is the first page's, asked for once here.
+    first = OrderFilter(q="暖气 不热", limit=50)
+    _, cursor = await search_orders(conn, agent, first, now, TZ)
+    second = first.model_copy(update={"cursor": cursor})
+
     async def second_page(c: Any) -> Any:
-        first = OrderFilter(q="暖气 不热", limit=50)
-        _, cursor = await search_orders(c, agent, first, now, TZ)
-        return await search_orders(c, agent, first.model_copy(update={"cursor": cursor}), now, TZ)
+        return await search_orders(c, agent, second, now, TZ)
 
     return {
         "words (common)": search(agent, q=FIRST_WORDS),

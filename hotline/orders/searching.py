@@ -187,7 +187,7 @@ def _may_lack_key(search: queries.Search, sort: str) -> bool:
 # stops at its page's last order, so this bounds what truly rare words pay for it: at
 # ten million orders (bench/search.py) 20,000 cost them 5 to 10 ms and left a page of
 # 暖气 不热 for an agent of two hotlines (0.16 % of their orders) to the plan that reads
-# all 32,000 matches (130 ms a page); 40,000 fill it in 46 ms and cost 25 ms.
+# all 32,000 matches (130 ms a page); 40,000 fill it in 46 ms and cost up to 40 ms.
 WALKED = 40_000
 
 

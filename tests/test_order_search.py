@@ -591,11 +591,13 @@ async def test_several_words_page_the_same_whether_the_walk_fills_a_page_or_ends
 
 
 def test_only_several_words_with_no_filter_but_the_hotlines_walk() -> None:
-    pair = {"tsquery": "('香港') & ('中路')", "pattern": "香港中路"}
-    assert searching._walks(queries.Search(**pair))
-    assert searching._walks(queries.Search(hotlines=["96111", "12319"], hotline="96111", **pair))
+    def pair(**filters: Any) -> queries.Search:
+        return queries.Search(tsquery="('香港') & ('中路')", pattern="香港中路", **filters)
+
+    assert searching._walks(pair())
+    assert searching._walks(pair(hotlines=["96111", "12319"], hotline="96111"))
     assert not searching._walks(queries.Search(tsquery="('漏水')", pattern="漏水"))
-    assert not searching._walks(queries.Search(area="370202", **pair))
-    assert not searching._walks(queries.Search(status=["closed"], **pair))
-    assert not searching._walks(queries.Search(scope=[1], **pair))
+    assert not searching._walks(pair(area="370202"))
+    assert not searching._walks(pair(status=["closed"]))
+    assert not searching._walks(pair(scope=[1]))
     assert not searching._walks(queries.Search(phone="+8613812345678"))

@@ -27,6 +27,7 @@ from hotline.settings import Settings
 from hotline.users.models import Actor
 from hotline.vocabulary import RenamedFields, renamed
 from integrations.notifications.service import notify_before_callback
+from integrations.telephony import opt_out
 from integrations.telephony.outbound import queue_sms
 
 DEFAULT_HOTLINE = "12319"  # the city-management line runs the centre's own surveys
@@ -141,6 +142,8 @@ async def text_fault_fixed(
     if hotline is None or not hotline["fixed_sms"]:
         return
     for child in merged:
+        if not await opt_out.may_text(conn, child["caller_phone"]):
+            continue  # the caller replied 退订
         await queue_sms(
             conn,
             effect_key=f"callback.fixed:{child['id']}:{order['redo_count']}",

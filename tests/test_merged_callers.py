@@ -92,6 +92,13 @@ async def test_every_caller_of_an_outage_is_called_back_and_closes_or_reopens_on
         orders.append(await agent.post("/api/v1/orders", no_water(area, phone), status=201))
         await settle(pool, settings)
     parent, unhappy, content, again = (o["id"] for o in orders)
+    # A fourth merged caller replied 退订 (integrations.telephony.opt_out): no text.
+    stopped = "+8613911110004"
+    orders.append(await agent.post("/api/v1/orders", no_water(area, stopped), status=201))
+    await settle(pool, settings)
+    await pool.execute(
+        "INSERT INTO sms_opt_outs VALUES ($1, now(), 'SMtest') ON CONFLICT DO NOTHING", stopped
+    )
     dispatch = await sign_and_complete(desks["water"], parent)
     await settle(pool, settings)
 
@@ -104,7 +111,7 @@ async def test_every_caller_of_an_outage_is_called_back_and_closes_or_reopens_on
     texts = await pool.fetch(
         "SELECT to_phone, body, due_at FROM outbound_messages"
         " WHERE effect_key LIKE 'callback.fixed:%' AND to_phone = ANY($1::text[])",
-        ["+8613911110001", "+8613911110002", "+8613911110003"],
+        ["+8613911110001", "+8613911110002", "+8613911110003", stopped],
     )
     assert sorted(t["to_phone"] for t in texts) == ["+8613911110002", "+8613911110003"]
     assert all("已处理完毕" in t["body"] for t in texts)

@@ -19,10 +19,12 @@ from aiohttp.test_utils import TestServer
 from hotline.settings import Settings
 from integrations.notifications import service
 from integrations.notifications.settings import NotificationConfig, allowed_at
-from testkit.twilio import FakeTwilioRest
+from integrations.telephony import opt_out
+from testkit.twilio import FakeTwilioRest, sid
 from tests.callback_support import completed_order, sign_and_complete
 from tests.factories import Clock
 from tests.routing_support import Desk, desk, enterprise_ids, open_desks, settle
+from tests.test_twilio_intake import Twilio, sms_params, twilio  # noqa: F401 (the fixture)
 from tests.waiting import until, waiting_on_a_lock
 from wiring.jobs import job_context
 
@@ -373,3 +375,56 @@ async def test_the_settings_api_is_for_administrators_validates_and_records_chan
     assert config.link("96111-20261206-0001") == (
         "https://hotline.example.cn/track?number=96111-20261206-0001"
     )
+
+
+async def test_a_caller_who_replies_td_gets_no_notices_until_they_reply_subscribe(
+    desks: dict[str, Desk],
+    pool: asyncpg.Pool,
+    settings: Settings,
+    fake_twilio: FakeTwilioRest,
+    configure: Any,
+    twilio: Twilio,  # noqa: F811
+) -> None:
+    await configure()
+    phone = mobile()
+
+    async def run() -> None:
+        await settle(pool, settings)
+
+    async def reply(body: str) -> str:
+        return await twilio.post("/twilio/sms", sms_params(sid("SM"), phone, "96111", body))
+
+    drafts = "SELECT count(*) FROM work_orders WHERE caller_phone = $1 AND channel = 'sms'"
+    stopped = "SELECT count(*) FROM sms_opt_outs WHERE phone = $1"
+    answer = await reply(" td。")
+    assert opt_out.OPTED_OUT in answer
+    assert await reply("退订") == answer  # again: nothing more, the same answer
+    assert await pool.fetchval(stopped, phone) == 1
+    assert await pool.fetchval(drafts, phone) == 0  # not a report
+
+    order_id, _ = await completed_order(desks, "370285002", phone, settle=run)
+    await run()
+    history = await notices(pool, order_id)
+    assert history and {(t, d["why"]) for t, d in history} == {("notify.skipped", "opted_out")}
+    # Only the callback survey the hotline owes may text them: no notice.
+    assert [b for b in texts_to(fake_twilio, phone) if "回访】" not in b] == []
+
+    assert opt_out.OPTED_IN in await reply("订阅")
+    assert await pool.fetchval(stopped, phone) == 0
+    order_id, _ = await completed_order(desks, "370285001", phone, settle=run)
+    await run()
+    assert ("notify.queued", None) in {(t, d.get("why")) for t, d in await notices(pool, order_id)}
+    assert await pool.fetchval(drafts, phone) == 0
+
+
+@pytest.mark.parametrize(
+    ("body", "stop"),
+    [("TD", True), ("td", True), ("R", True), ("退订！", True), ("订阅", False), ("START", False)],
+)
+def test_opt_out_words_are_recognised(body: str, stop: bool) -> None:
+    assert opt_out.parse(body) is stop
+
+
+@pytest.mark.parametrize("body", ["我要退订短信但是水管还在漏", "TDS", "", "查询", "1"])
+def test_reports_and_answers_are_no_opt_out(body: str) -> None:
+    assert opt_out.parse(body) is None

@@ -29,6 +29,7 @@ from hotline.users.models import Actor
 from integrations.notifications import queries
 from integrations.notifications.settings import Kind, NotificationConfig, allowed_at, config_of
 from integrations.telephony import jobs as outbound_jobs
+from integrations.telephony import opt_out
 from integrations.telephony.outbound import queue_sms
 
 DISPATCH_CREATED = "dispatch.created"
@@ -95,6 +96,8 @@ async def notify(
     tz = ZoneInfo(ctx.settings.timezone)
     due = allowed_at(config, max(at or now, now), tz)
     why = _refusal(order, due=due, before=before)
+    if why is None and not await opt_out.may_text(conn, order["caller_phone"]):
+        why = "opted_out"  # the caller replied 退订
     if why is None and not await queries.count_message(conn, order_id, config.max_per_order):
         why = "cap"
     data: dict[str, Any] = {"notice": kind}

@@ -23,7 +23,7 @@ from hotline.reference.reach import outage_domains
 from hotline.registry import HandlerRegistry
 from hotline.settings import Settings
 from integrations import ratelimit
-from integrations.telephony import queries, voice
+from integrations.telephony import opt_out, queries, voice
 from integrations.telephony.webhooks import (
     CallForm,
     DeliveryKey,
@@ -296,7 +296,8 @@ async def handle_sms(
     limiter: ratelimit.Limiter,
     settings: Settings,
 ) -> str:
-    """An SMS: kept; a progress lookup ("查询", "进度", "查询 <number>":
+    """An SMS: kept; 退订 or 订阅 (``opt_out.parse``) stops or restarts the notices to the
+    phone, with a reply that says so; a progress lookup ("查询", "进度", "查询 <number>":
     ``tracking.parse_lookup``) is answered by an outbound SMS with the status of the
     phone's orders; an answer goes to its subscriber (``sms_answers``); otherwise a draft
     order (channel sms, the text as description) and a reply with its number.
@@ -310,8 +311,15 @@ async def handle_sms(
     order: asyncpg.Record | None = None
     reply: str | None = None
     lookup = tracking.parse_lookup(form.Body)
+    stop = opt_out.parse(form.Body)
     if hotline is not None and await _within_rate(limiter, settings, phone):
-        if lookup is not None:
+        if stop is not None:
+            # 退订 / 订阅: only from a number that parses (there is nobody else to stop).
+            if valid:
+                reply = await opt_out.do_answer(
+                    conn, phone, stop, message_sid=form.MessageSid, now=now
+                )
+        elif lookup is not None:
             if valid:
                 await tracking.do_answer_sms(
                     conn,
@@ -326,7 +334,7 @@ async def handle_sms(
             reply = await answer_sms(
                 conn, from_phone=phone, body=form.Body, now=now, settings=settings
             )
-        if reply is None and lookup is None:
+        if reply is None and lookup is None and stop is None:
             order = await do_register_draft(
                 conn,
                 NewDraft(

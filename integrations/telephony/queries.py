@@ -368,3 +368,31 @@ async def mark_send_failed(
         error[:2000],
         retry_in,
     )
+
+
+# ------------------------------------------------------------------ SMS opt-outs
+
+
+async def insert_opt_out(
+    conn: asyncpg.Connection, phone: str, *, now: dt.datetime, message_sid: str
+) -> None:
+    """``phone`` wants no notices; the first request of a standing opt-out is kept."""
+    await conn.execute(
+        """
+        INSERT INTO sms_opt_outs (phone, opted_out_at, message_sid) VALUES ($1, $2, $3)
+        ON CONFLICT (phone) DO NOTHING
+        """,
+        phone,
+        now,
+        message_sid,
+    )
+
+
+async def delete_opt_out(conn: asyncpg.Connection, phone: str) -> None:
+    await conn.execute("DELETE FROM sms_opt_outs WHERE phone = $1", phone)
+
+
+async def opted_out(conn: asyncpg.Connection, phone: str) -> bool:
+    return bool(
+        await conn.fetchval("SELECT EXISTS (SELECT FROM sms_opt_outs WHERE phone = $1)", phone)
+    )

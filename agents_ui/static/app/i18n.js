@@ -1195,6 +1195,7 @@ const zh = {
     reasons: {
       no_mobile: "来电号码不是手机号",
       cap: "已达每单短信上限",
+      opted_out: "来电人已回复退订",
       quiet_until_callback: "免打扰时段持续到回访之后",
     },
     nav: "短信通知",
@@ -2742,6 +2743,7 @@ const en = {
     reasons: {
       no_mobile: "The caller's number is not a mobile",
       cap: "The order's SMS limit is reached",
+      opted_out: "The caller replied TD (退订) to stop them",
       quiet_until_callback: "The quiet hours last until after the callback",
     },
     nav: "SMS notices",

@@ -25,6 +25,7 @@ from redis import Redis
 from hotline import db, jobs
 from hotline.settings import Settings
 from testkit.twilio import FakeTwilioRest
+from tests.browser_support import consoles, stack  # noqa: F401 (the browser tests' fixtures)
 from tests.factories import Clock
 from tests.process_support import new_database
 from wiring.app import create_app

@@ -2,33 +2,27 @@
 item 3): an admin signs in, makes an enterprise user (the generated password shown
 once), sets its password by hand, and the new user signs in to the enterprise's menu;
 each role's menu; an API key made and revoked; in Chinese and English and at 390 px.
-The system is test_console_browser's, on a database of this module's own. Screenshots
+The system is browser_support's, on a database of this module's own. Screenshots
 go to ``tests/artifacts/admin/``."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from playwright.async_api import Page, expect
 
-from tests.factories import PASSWORD, make_user, unique
-from tests.test_console_browser import (  # noqa: F401 (fixtures)
+from tests.browser_support import (
     ARTIFACTS,
-    CHROMIUM,
     PHONE,
     Stack,
-    consoles,
+    needs_chromium,
     no_sideways_scroll,
     settled,
     shoot,
-    stack,
     switch_language,
 )
+from tests.factories import PASSWORD, make_user, unique
 
-pytestmark = pytest.mark.skipif(
-    not Path(CHROMIUM).exists(), reason="needs Debian's chromium (.ci/run installs it)"
-)
+pytestmark = needs_chromium
 
 SHOTS = ARTIFACTS / "admin"
 
@@ -111,7 +105,7 @@ async def sign_in(page: Page, base: str, username: str, password: str) -> None:
 
 
 async def test_each_role_sees_its_own_menu(
-    consoles: Stack,  # noqa: F811
+    consoles: Stack,
 ) -> None:
     await admin_of(consoles)
     for name, links in MENUS.items():
@@ -122,7 +116,7 @@ async def test_each_role_sees_its_own_menu(
 
 
 async def test_an_admin_makes_an_enterprise_user_who_signs_in_to_its_menu(
-    consoles: Stack,  # noqa: F811
+    consoles: Stack,
 ) -> None:
     await admin_of(consoles)
     page = await consoles.console("admin")
@@ -191,7 +185,7 @@ async def test_an_admin_makes_an_enterprise_user_who_signs_in_to_its_menu(
 
 
 async def test_an_api_key_is_made_shown_once_and_revoked(
-    consoles: Stack,  # noqa: F811
+    consoles: Stack,
 ) -> None:
     await admin_of(consoles)
     page = await consoles.console("admin")
@@ -221,7 +215,7 @@ async def test_an_api_key_is_made_shown_once_and_revoked(
 
 
 async def test_the_menu_folds_and_is_a_drawer_on_a_phone(
-    consoles: Stack,  # noqa: F811
+    consoles: Stack,
 ) -> None:
     await admin_of(consoles)
     page = await consoles.console("admin")
@@ -255,7 +249,7 @@ async def test_the_menu_folds_and_is_a_drawer_on_a_phone(
 
 
 async def test_caller_profiles_are_found_by_flag_and_edited(
-    consoles: Stack,  # noqa: F811
+    consoles: Stack,
 ) -> None:
     admin = await consoles.api(await admin_of(consoles))
     try:

@@ -1,16 +1,14 @@
 """The area picker of the agent console's order entry, prefilled from the address (issue
 16, item 4) in a real browser: marked as a suggestion with its reason until confirmed,
 and never replacing an area the agent picked by hand. Uses the consoles' stack
-(``tests/test_console_browser.py``); screenshots go to ``tests/artifacts/``."""
+(``tests/browser_support.py``); screenshots go to ``tests/artifacts/``."""
 
 from __future__ import annotations
 
 from playwright.async_api import expect
 
-from tests.test_console_browser import ARTIFACTS, Stack, consoles, stack
+from tests.browser_support import ARTIFACTS, Stack
 from wiring.seed import seed_roads
-
-__all__ = ["consoles", "stack"]  # the stack's fixtures, used here by name
 
 
 async def _orders_on(stack: Stack, street: str, address: str, count: int) -> None:

@@ -1,6 +1,6 @@
 """The working calendar's administration in a real browser: an administrator imports a
 file, sees the check's errors before saving, imports the notice, and confirms the year
-once it is complete, in Chinese and English. The system is test_console_browser's, on a
+once it is complete, in Chinese and English. The system is browser_support's, on a
 database of this module's own. Screenshots: ``tests/artifacts/calendar-*-{zh,en}.png``."""
 
 from __future__ import annotations
@@ -8,26 +8,17 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pytest
 from playwright.async_api import expect
 
+from tests.browser_support import ARTIFACTS, Stack, needs_chromium
 from tests.factories import make_user
 from tests.test_calendar_admin import NOTICE, official_2027
-from tests.test_console_browser import (  # noqa: F401 (fixtures)
-    ARTIFACTS,
-    CHROMIUM,
-    Stack,
-    consoles,
-    stack,
-)
 
-pytestmark = pytest.mark.skipif(
-    not Path(CHROMIUM).exists(), reason="needs Debian's chromium (.ci/run installs it)"
-)
+pytestmark = needs_chromium
 
 
 async def test_an_administrator_imports_checks_and_confirms_a_year(
-    consoles: Stack,  # noqa: F811
+    consoles: Stack,
     tmp_path: Path,
 ) -> None:
     system = consoles

@@ -1,39 +1,34 @@
 """诉求分类 in a real browser: an admin sees the demo's GB/T 39666 codes as a tree, adds
 a class, is refused retiring a class an item uses (the item named), imports a CSV file
 (a bad one refused with its lines, then a good one), and picks an item's class in
-服务目录's dialog, in Chinese and English. The system is test_console_browser's.
+服务目录's dialog, in Chinese and English. The system is browser_support's.
 Screenshots go to ``tests/artifacts/admin/``."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
 from playwright.async_api import expect
 
-from tests.factories import free_major_class
-from tests.test_admin_browser import admin_of
-from tests.test_console_browser import (  # noqa: F401 (fixtures)
+from tests.browser_support import (
     ARTIFACTS,
-    CHROMIUM,
     Stack,
-    consoles,
+    needs_chromium,
     settled,
     shoot,
-    stack,
     switch_language,
 )
+from tests.factories import free_major_class
+from tests.test_admin_browser import admin_of
 from wiring.seed import seed_classifications
 
-pytestmark = pytest.mark.skipif(
-    not Path(CHROMIUM).exists(), reason="needs Debian's chromium (.ci/run installs it)"
-)
+pytestmark = needs_chromium
 
 SHOTS = ARTIFACTS / "admin"
 
 
 async def test_an_admin_keeps_the_classification_tree_and_maps_an_item(
-    consoles: Stack,  # noqa: F811
+    consoles: Stack,
     tmp_path: Path,
 ) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)

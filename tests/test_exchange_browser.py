@@ -2,14 +2,13 @@
 adds a platform under 系统管理 and sees its key and secret once; an order the platform
 pushes shows its exchange on the order page, a message the platform could not take
 turns up there live with 重发, and on the board; an agent transfers a draft through the
-dialog and sees it 已转办. The system is test_console_browser's (web, worker and relay
+dialog and sees it 已转办. The system is browser_support's (web, worker and relay
 running), on a database of this module's own; nothing waits for a retry's backoff.
 Screenshots of both languages go to ``tests/artifacts/exchange/``."""
 
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,24 +16,20 @@ from playwright.async_api import Page, expect
 
 from testkit.platform12345 import FakePlatform
 from testkit.twilio import sid
-from tests.factories import unique
-from tests.test_admin_browser import admin_of, choose
-from tests.test_console_browser import (  # noqa: F401 (fixtures)
+from tests.browser_support import (
     ARTIFACTS,
-    CHROMIUM,
     Stack,
-    consoles,
+    needs_chromium,
     settled,
     shoot,
-    stack,
     switch_language,
 )
+from tests.factories import unique
+from tests.test_admin_browser import admin_of, choose
 from tests.test_twilio_intake import mobile, sms_params
 from tests.waiting import until
 
-pytestmark = pytest.mark.skipif(
-    not Path(CHROMIUM).exists(), reason="needs Debian's chromium (.ci/run installs it)"
-)
+pytestmark = needs_chromium
 
 SHOTS = ARTIFACTS / "exchange"
 # A public address the API accepts; nothing answers there, so a message to it is retried
@@ -101,7 +96,7 @@ async def both_languages(page: Page, name: str) -> None:
 
 
 async def test_an_admin_adds_a_platform_and_sees_its_key_once(
-    consoles: Stack,  # noqa: F811
+    consoles: Stack,
 ) -> None:
     await admin_of(consoles)
     page = await consoles.console("admin")
@@ -162,7 +157,7 @@ async def test_an_admin_adds_a_platform_and_sees_its_key_once(
 
 
 async def test_an_orders_exchange_shows_on_its_page_and_a_failed_message_goes_again(
-    consoles: Stack,  # noqa: F811
+    consoles: Stack,
 ) -> None:
     # A platform whose address is not set yet: every message to it fails for good at once.
     made = await add_platform(consoles, base_url="")
@@ -231,7 +226,7 @@ DRAFT = "SELECT id FROM work_orders WHERE description = $1 AND status = 'draft'"
 
 
 async def test_an_agent_transfers_a_draft_and_sees_it_transferred(
-    consoles: Stack,  # noqa: F811
+    consoles: Stack,
 ) -> None:
     made = await add_platform(consoles, base_url=BASE_URL)
     body = "请问个体工商户营业执照怎么办理，需要什么材料"

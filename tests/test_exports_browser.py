@@ -2,7 +2,7 @@
 search from #/orders as XLSX, follows it in "My exports" and downloads the file; in
 English, as CSV. The files are read back: every order of the search (more than the page
 shown), Chinese as written, headers in the console's language. The system is
-test_console_browser's (web, a worker and the relay), on a database of this module's own.
+browser_support's (web, a worker and the relay), on a database of this module's own.
 Screenshots go to ``tests/artifacts/exports/``."""
 
 from __future__ import annotations
@@ -13,23 +13,12 @@ from pathlib import Path
 from typing import Any
 
 import openpyxl
-import pytest
 from playwright.async_api import Page, expect
 
-from tests.test_console_browser import (  # noqa: F401 (fixtures)
-    ARTIFACTS,
-    CHROMIUM,
-    Stack,
-    consoles,
-    shoot,
-    stack,
-    switch_language,
-)
+from tests.browser_support import ARTIFACTS, Stack, needs_chromium, shoot, switch_language
 from tests.test_twilio_intake import mobile
 
-pytestmark = pytest.mark.skipif(
-    not Path(CHROMIUM).exists(), reason="needs Debian's chromium (.ci/run installs it)"
-)
+pytestmark = needs_chromium
 
 SHOTS = ARTIFACTS / "exports"
 PLACES = ["宁夏路", "延安三路", "香港中路", "闽江路", "山东路"]
@@ -80,7 +69,7 @@ async def export_and_download(page: Page, file_format: str, into: Path) -> Path:
 
 
 async def test_an_agent_exports_the_search_and_downloads_it_in_both_languages(
-    consoles: Stack,  # noqa: F811
+    consoles: Stack,
     tmp_path: Path,
 ) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)

@@ -24,10 +24,10 @@ from hotline.knowledge import service as knowledge
 from hotline.knowledge.models import ArticleInput
 from hotline.settings import Settings
 from hotline.users.models import Actor
+from tests.browser_support import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, PHONE, no_sideways_scroll
 from tests.conftest import MakeDatabase
 from tests.factories import Clock, make_user
 from tests.process_support import new_database
-from tests.test_console_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, PHONE, no_sideways_scroll
 from wiring.app import create_app
 
 METER_GUIDE: dict[str, Any] = {

@@ -2,37 +2,25 @@
 item shows as hot above a steady item, its trend opens on a click, the heat table, the
 repeats, the reopened orders and the words are there in both languages, and the hot
 item opens the order search with its filters, listing exactly its orders. The system
-is test_console_browser's, on a database of this module's own. Screenshots go to
+is browser_support's, on a database of this module's own. Screenshots go to
 ``tests/artifacts/hot/``."""
 
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 from zoneinfo import ZoneInfo
 
-import pytest
 from playwright.async_api import expect
 
 from reports.days.service import do_roll_up
 from reports.periodic.periods import Period
 from testkit.orders import insert_order
+from tests.browser_support import ARTIFACTS, Stack, needs_chromium, shoot, switch_language
 from tests.factories import unique
-from tests.test_console_browser import (  # noqa: F401 (fixtures)
-    ARTIFACTS,
-    CHROMIUM,
-    Stack,
-    consoles,
-    shoot,
-    stack,
-    switch_language,
-)
 
-pytestmark = pytest.mark.skipif(
-    not Path(CHROMIUM).exists(), reason="needs Debian's chromium (.ci/run installs it)"
-)
+pytestmark = needs_chromium
 
 SHOTS = ARTIFACTS / "hot"
 CHINA = ZoneInfo("Asia/Shanghai")
@@ -62,7 +50,7 @@ async def plant(system: Stack, day: dt.date, n: int, **values: Any) -> None:
 
 
 async def test_a_supervisor_finds_the_hot_item_and_opens_its_orders(
-    consoles: Stack,  # noqa: F811
+    consoles: Stack,
 ) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
     today = dt.datetime.now(CHINA).date()

@@ -3,7 +3,7 @@ suggestions and Alt+K, an order resolved on the call with an article; a unit wri
 article, a supervisor reviewing it, the agent finding it through a synonym; a rejection's
 note reaching the writer; the figures; a stale save keeping what was typed.
 
-The system is test_console_browser's (a database of this module's own). Screenshots in
+The system is browser_support's (a database of this module's own). Screenshots in
 Chinese and English go to ``tests/artifacts/``.
 """
 
@@ -18,22 +18,18 @@ from typing import Any
 import pytest
 from playwright.async_api import Page, expect
 
-from tests.test_console_browser import (  # noqa: F401 (fixtures)
+from tests.browser_support import (
     ARTIFACTS,
-    CHROMIUM,
     Desk,
     Stack,
-    consoles,
+    needs_chromium,
     no_sideways_scroll,
     settled,
     shoot,
-    stack,
     switch_language,
 )
 
-pytestmark = pytest.mark.skipif(
-    not Path(CHROMIUM).exists(), reason="needs Debian's chromium (.ci/run installs it)"
-)
+pytestmark = needs_chromium
 
 HEATING_FEES: dict[str, Any] = {
     "kind": "faq",
@@ -115,12 +111,12 @@ async def choose_option(page: Page, select: str, typed: str, option: str) -> Non
 
 
 @pytest.fixture
-async def agent(consoles: Stack) -> AsyncIterator[Page]:  # noqa: F811
+async def agent(consoles: Stack) -> AsyncIterator[Page]:
     yield await consoles.console("agent")
 
 
 async def test_the_agent_answers_with_the_suggested_article_and_the_order_shows_it(
-    consoles: Stack,  # noqa: F811
+    consoles: Stack,
     agent: Page,
 ) -> None:
     """The article matching the caller's words comes first beside the item suggestions,
@@ -196,7 +192,7 @@ async def test_the_agent_answers_with_the_suggested_article_and_the_order_shows_
 
 
 async def test_a_unit_writes_a_supervisor_approves_and_the_agent_finds_it_by_a_synonym(
-    consoles: Stack,  # noqa: F811
+    consoles: Stack,
 ) -> None:
     system = consoles
     writer = await system.console("water")
@@ -272,7 +268,7 @@ async def test_a_unit_writes_a_supervisor_approves_and_the_agent_finds_it_by_a_s
 
 
 async def test_a_rejected_version_shows_its_note_and_what_it_changed(
-    consoles: Stack,  # noqa: F811
+    consoles: Stack,
 ) -> None:
     """The unit changes its published article's fee; the supervisor sees the change
     against the published version and rejects it with a note, which the writer then
@@ -336,7 +332,7 @@ async def test_a_rejected_version_shows_its_note_and_what_it_changed(
 
 
 async def test_the_figures_show_an_articles_use_and_a_gap_to_write(
-    consoles: Stack,  # noqa: F811
+    consoles: Stack,
 ) -> None:
     system = consoles
     article = await published(
@@ -385,7 +381,7 @@ async def test_the_figures_show_an_articles_use_and_a_gap_to_write(
 
 
 async def test_a_stale_save_is_explained_and_keeps_what_was_typed(
-    consoles: Stack,  # noqa: F811
+    consoles: Stack,
 ) -> None:
     system = consoles
     article = await published(
@@ -424,7 +420,7 @@ async def test_a_stale_save_is_explained_and_keeps_what_was_typed(
     await expect(page.locator("[data-test=kb-state]")).to_have_text("v3 · 草稿")
 
 
-async def test_the_knowledge_page_fits_a_phone(consoles: Stack) -> None:  # noqa: F811
+async def test_the_knowledge_page_fits_a_phone(consoles: Stack) -> None:
     system = consoles
     article = await published(
         system,

@@ -1,36 +1,25 @@
 """The status notifications in the order's history, in a real browser: the SMS told to
 the caller when the order was dispatched, with its text and the masked number, in
-Chinese and English. The system is test_console_browser's, on a database of this
+Chinese and English. The system is browser_support's, on a database of this
 module's own. Screenshots: ``tests/artifacts/notify-order-{zh,en}.png``."""
 
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
-import pytest
 from playwright.async_api import expect
 
 from hotline.phones import mask_phone
+from tests.browser_support import ARTIFACTS, Stack, dispatched_order, needs_chromium
 from tests.factories import make_user
-from tests.test_console_browser import (  # noqa: F401 (fixtures)
-    ARTIFACTS,
-    CHROMIUM,
-    Stack,
-    consoles,
-    dispatched_order,
-    stack,
-)
 from tests.test_twilio_intake import mobile
 from tests.waiting import until
 
-pytestmark = pytest.mark.skipif(
-    not Path(CHROMIUM).exists(), reason="needs Debian's chromium (.ci/run installs it)"
-)
+pytestmark = needs_chromium
 
 
 async def test_the_order_page_shows_the_sms_the_caller_was_sent(
-    consoles: Stack,  # noqa: F811
+    consoles: Stack,
 ) -> None:
     system = consoles
     async with system.pool.acquire() as conn:
@@ -77,7 +66,7 @@ async def test_the_order_page_shows_the_sms_the_caller_was_sent(
 
 
 async def test_an_administrator_turns_a_hotlines_notices_on_and_sees_who_did(
-    consoles: Stack,  # noqa: F811
+    consoles: Stack,
 ) -> None:
     system = consoles
     async with system.pool.acquire() as conn:

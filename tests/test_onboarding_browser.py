@@ -4,37 +4,31 @@ to the unit, the unit's user with a password, and its API key (read off the page
 it is shown once), and sees the current year's working calendar confirmed, all through
 the screens. Then the setup is shown to work: the unit's user signs in to its inbox, an
 order of the new item reaches it there, and the key reads that inbox through the
-enterprise API. The system is test_console_browser's, on a database of this module's
+enterprise API. The system is browser_support's, on a database of this module's
 own. Screenshots go to ``tests/artifacts/onboarding/``."""
 
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import pytest
 from playwright.async_api import Locator, Page, expect
 
-from tests.factories import PASSWORD, unique
-from tests.test_admin_browser import admin_of, choose, sign_in
-from tests.test_console_browser import (  # noqa: F401 (fixtures)
+from tests.browser_support import (
     ARTIFACTS,
-    CHROMIUM,
     Stack,
-    consoles,
+    needs_chromium,
     settled,
     shoot,
-    stack,
     switch_language,
 )
+from tests.factories import PASSWORD, unique
+from tests.test_admin_browser import admin_of, choose, sign_in
 from tests.test_twilio_intake import mobile
 from tests.waiting import until
 
-pytestmark = pytest.mark.skipif(
-    not Path(CHROMIUM).exists(), reason="needs Debian's chromium (.ci/run installs it)"
-)
+pytestmark = needs_chromium
 
 SHOTS = ARTIFACTS / "onboarding"
 UNIT_ZH = "青岛新区燃气有限公司"
@@ -53,7 +47,7 @@ def field(dialog: Locator, label: str) -> Locator:
 
 
 async def test_an_admin_sets_up_a_new_enterprise_from_the_console_alone(
-    consoles: Stack,  # noqa: F811
+    consoles: Stack,
 ) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
     await admin_of(consoles)

@@ -52,6 +52,19 @@ async def found_ids(client: ClientSession, **params: Any) -> list[int]:
     return [o["id"] for o in (await find(client, limit=200, **params))["items"]]
 
 
+async def every_page(client: ClientSession, **params: Any) -> list[int]:
+    """The ids of every page of a search, following its cursors (at most ten pages)."""
+    seen: list[int] = []
+    cursor = None
+    for _ in range(10):
+        page = await find(client, **params, **({"cursor": cursor} if cursor else {}))
+        seen += [o["id"] for o in page["items"]]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    return seen
+
+
 def _query(params: dict[str, Any]) -> list[tuple[str, str]]:
     pairs = []
     for name, value in params.items():
@@ -291,17 +304,7 @@ async def test_each_sort_both_ways_pages_without_gaps_or_duplicates(
         )
         without = sorted((r["id"] for r in rows if r["key"] is None), reverse=descending)
         expected = [r["id"] for r in with_key] + without
-        seen: list[int] = []
-        cursor = None
-        for _ in range(10):
-            params: dict[str, Any] = {"q": mark, "sort": sort, "desc": descending, "limit": 2}
-            if cursor:
-                params["cursor"] = cursor
-            page = await find(client, **params)
-            seen += [o["id"] for o in page["items"]]
-            cursor = page["next_cursor"]
-            if cursor is None:
-                break
+        seen = await every_page(client, q=mark, sort=sort, desc=descending, limit=2)
         assert seen == expected, (sort, descending)
 
 
@@ -576,18 +579,7 @@ async def test_several_words_page_the_same_whether_the_walk_fills_a_page_or_ends
     assert searching._walks(
         queries.Search(hotlines=["96111"], tsquery=f"({first}) & ({second})", pattern="x")
     )
-    seen: list[int] = []
-    cursor = None
-    for _ in range(5):
-        params: dict[str, Any] = {"q": f"{first} {second}", "limit": 2}
-        if cursor:
-            params["cursor"] = cursor
-        page = await find(client, **params)
-        seen += [o["id"] for o in page["items"]]
-        cursor = page["next_cursor"]
-        if cursor is None:
-            break
-    assert seen == both[::-1]
+    assert await every_page(client, q=f"{first} {second}", limit=2) == both[::-1]
 
 
 def test_only_several_words_with_no_filter_but_the_hotlines_walk() -> None:

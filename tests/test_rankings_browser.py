@@ -3,33 +3,27 @@ week's ranking with its rank changes, drafts a notice from it, edits and publish
 the unit named hears of it live, reads it and marks it read; the supervisor sees who
 read it. Printed, the notice is the document alone.
 
-The system is test_console_browser's (a database of this module's own). Screenshots in
+The system is browser_support's (a database of this module's own). Screenshots in
 Chinese and English go to ``tests/artifacts/``.
 """
 
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
-import pytest
 from playwright.async_api import Page, expect
 
-from tests.test_console_browser import (  # noqa: F401 (fixtures)
+from tests.browser_support import (
     ARTIFACTS,
-    CHROMIUM,
     Stack,
-    consoles,
+    needs_chromium,
     settled,
     shoot,
-    stack,
     switch_language,
 )
 from tests.test_rankings import make_two_weeks
 
-pytestmark = pytest.mark.skipif(
-    not Path(CHROMIUM).exists(), reason="needs Debian's chromium (.ci/run installs it)"
-)
+pytestmark = needs_chromium
 
 WEEK = "period=week&date=2023-05-10"
 TITLE = "关于五月第二周三率排名的通报"
@@ -42,7 +36,7 @@ async def shoot_whole(page: Page, name: str) -> None:
 
 
 async def test_a_notice_goes_from_the_ranking_to_the_unit_that_reads_it(
-    consoles: Stack,  # noqa: F811
+    consoles: Stack,
 ) -> None:
     made = await make_two_weeks(consoles.pool)
     water = made["qd-water"]

@@ -2,40 +2,34 @@
 and 4): an admin changes an item's limit in 服务目录 (recorded, and told that registered
 orders keep theirs), and retiring a street with an open order is refused with the
 server's message, in Chinese and English; a street, a branch and its window are made
-and edited from their forms. The system is test_console_browser's.
+and edited from their forms. The system is browser_support's.
 Screenshots go to ``tests/artifacts/admin/``."""
 
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 
-import pytest
 from playwright.async_api import Locator, expect
 
 from hotline.reference import queries as ref
-from tests.factories import order_in_status, unique
-from tests.test_admin_browser import admin_of, choose
-from tests.test_console_browser import (  # noqa: F401 (fixtures)
+from tests.browser_support import (
     ARTIFACTS,
-    CHROMIUM,
     Stack,
-    consoles,
+    needs_chromium,
     settled,
     shoot,
-    stack,
     switch_language,
 )
+from tests.factories import order_in_status, unique
+from tests.test_admin_browser import admin_of, choose
 
-pytestmark = pytest.mark.skipif(
-    not Path(CHROMIUM).exists(), reason="needs Debian's chromium (.ci/run installs it)"
-)
+pytestmark = needs_chromium
 
 SHOTS = ARTIFACTS / "admin"
 
 
 async def test_an_admin_changes_a_limit_and_is_refused_retiring_a_street_in_use(
-    consoles: Stack,  # noqa: F811
+    consoles: Stack,
 ) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
     await admin_of(consoles)
@@ -112,7 +106,7 @@ def form_field(form: Locator, label: str) -> Locator:
 
 
 async def test_an_admin_creates_and_edits_a_street_a_branch_and_its_window(
-    consoles: Stack,  # noqa: F811
+    consoles: Stack,
 ) -> None:
     """The forms send the names the rows answer (parent_code, area_code): a street of
     370202, a branch of a company and the branch's window are made and edited in the

@@ -1,7 +1,7 @@
 """A report exported in a real browser (issue 18): a supervisor opens the stored report on
 #/reports, exports it as XLSX with the same "Export" menu and "My exports" list as the
 order search's, downloads it and reads its sheets back; in English, as CSV. The system
-is test_console_browser's (web, a worker and the relay), on a database of this module's
+is browser_support's (web, a worker and the relay), on a database of this module's
 own. Screenshots go to ``tests/artifacts/report-exports/``."""
 
 from __future__ import annotations
@@ -10,34 +10,29 @@ import datetime as dt
 from pathlib import Path
 
 import openpyxl
-import pytest
 from playwright.async_api import expect
 
 from reports.days.service import do_roll_up
 from testkit.orders import insert_order
-from tests.test_console_browser import (  # noqa: F401 (fixtures)
+from tests.browser_support import (
     ARTIFACTS,
-    CHROMIUM,
     Stack,
-    consoles,
+    needs_chromium,
     settled,
     shoot,
-    stack,
     switch_language,
 )
 from tests.test_exports_browser import export_and_download
 from tests.test_reports_browser import at
 
-pytestmark = pytest.mark.skipif(
-    not Path(CHROMIUM).exists(), reason="needs Debian's chromium (.ci/run installs it)"
-)
+pytestmark = needs_chromium
 
 SHOTS = ARTIFACTS / "report-exports"
 WEEK = dt.date(2026, 11, 2)  # a Monday
 
 
 async def test_a_supervisor_exports_the_report_shown(
-    consoles: Stack,  # noqa: F811
+    consoles: Stack,
     tmp_path: Path,
 ) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)

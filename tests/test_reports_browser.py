@@ -1,7 +1,7 @@
 """Periodic reports in a real browser (issue 18): a supervisor opens the month's stored
 report, reads its comparisons, charts, per-agent figures and late orders in Chinese and
 in English, computes a custom one, and prints it (print media: the report alone, its
-charts within an A4 page's width). The system is test_console_browser's, on a database
+charts within an A4 page's width). The system is browser_support's, on a database
 of this module's own. Screenshots go to ``tests/artifacts/reports/``.
 """
 
@@ -9,31 +9,25 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import asyncpg
-import pytest
 from playwright.async_api import expect
 
 from hotline.board.queries import set_agent_status
 from reports.days.service import do_roll_up
 from testkit.orders import insert_order
-from tests.test_console_browser import (  # noqa: F401 (fixtures)
+from tests.browser_support import (
     ARTIFACTS,
-    CHROMIUM,
     Stack,
-    consoles,
+    needs_chromium,
     settled,
     shoot,
-    stack,
     switch_language,
 )
 
-pytestmark = pytest.mark.skipif(
-    not Path(CHROMIUM).exists(), reason="needs Debian's chromium (.ci/run installs it)"
-)
+pytestmark = needs_chromium
 
 SHOTS = ARTIFACTS / "reports"
 CHINA = ZoneInfo("Asia/Shanghai")
@@ -142,7 +136,7 @@ async def month_of_facts(conn: asyncpg.Connection, agents: list[int]) -> None:
 
 
 async def test_a_supervisor_reads_and_prints_the_months_report(
-    consoles: Stack,  # noqa: F811
+    consoles: Stack,
 ) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
     async with consoles.pool.acquire() as conn:

@@ -4,7 +4,7 @@ An agent finds orders by a word of their description and by the caller's number,
 filters by status, sorts by a column, pages with "load more", saves a filter and applies
 it after a reload, and opens an order from the list by mouse and keyboard; the URL
 reproduces a search and Back undoes a change; a unit finds its completed orders from its
-inbox's link and never another unit's, on a phone. The system is test_console_browser's,
+inbox's link and never another unit's, on a phone. The system is browser_support's,
 on a database of this module's own. Screenshots go to ``tests/artifacts/search/``.
 """
 
@@ -13,7 +13,6 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Iterable
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 from zoneinfo import ZoneInfo
@@ -21,25 +20,21 @@ from zoneinfo import ZoneInfo
 import pytest
 from playwright.async_api import Page, expect
 
-from tests.test_console_browser import (  # noqa: F401 (fixtures)
+from tests.browser_support import (
     ARTIFACTS,
-    CHROMIUM,
     PHONE,
     Desk,
     Stack,
-    consoles,
     dispatched_order,
+    needs_chromium,
     no_sideways_scroll,
     shoot,
-    stack,
     switch_language,
 )
 from tests.test_twilio_intake import mobile
 from tests.waiting import until
 
-pytestmark = pytest.mark.skipif(
-    not Path(CHROMIUM).exists(), reason="needs Debian's chromium (.ci/run installs it)"
-)
+pytestmark = needs_chromium
 
 SHOTS = ARTIFACTS / "search"
 # The centre's clock, in which the search's dates are days.
@@ -147,7 +142,7 @@ async def choose(page: Page, select: str, option: str) -> None:
 
 
 async def test_an_agent_finds_filters_sorts_pages_and_opens_orders(
-    consoles: Stack,  # noqa: F811
+    consoles: Stack,
 ) -> None:
     system = consoles
     orders = await leak_reports(system)
@@ -233,7 +228,7 @@ async def test_an_agent_finds_filters_sorts_pages_and_opens_orders(
 
 
 async def test_the_columns_sort_the_results(
-    consoles: Stack,  # noqa: F811
+    consoles: Stack,
 ) -> None:
     system = consoles
     word = "水管"
@@ -262,7 +257,7 @@ async def test_the_columns_sort_the_results(
 
 
 async def test_saved_filters_come_back_after_a_reload(
-    consoles: Stack,  # noqa: F811
+    consoles: Stack,
 ) -> None:
     system = consoles
     word = "井盖"
@@ -301,7 +296,7 @@ async def test_saved_filters_come_back_after_a_reload(
 
 
 async def test_a_link_reproduces_a_search_for_another_user(
-    consoles: Stack,  # noqa: F811
+    consoles: Stack,
 ) -> None:
     """The supervisor opens the agent's link: the same search, the same rows, the
     filters shown; a supervisor may choose the hotline."""
@@ -377,7 +372,7 @@ async def heating_order(system: Stack) -> dict[str, Any]:
 
 
 async def test_a_unit_finds_its_completed_orders_on_a_phone(
-    consoles: Stack,  # noqa: F811
+    consoles: Stack,
 ) -> None:
     system = consoles
     order, dispatch = await dispatched_order(system, mobile())
@@ -437,7 +432,7 @@ async def test_a_unit_finds_its_completed_orders_on_a_phone(
 
 
 async def test_the_screen_in_english_on_the_desktop(
-    consoles: Stack,  # noqa: F811
+    consoles: Stack,
 ) -> None:
     system = consoles
     word = "水龙头"

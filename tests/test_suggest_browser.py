@@ -2,7 +2,7 @@
 before and after a model is trained, the suggestion the registration records, and the
 supervisors' page of model versions with its retrain button.
 
-The stack is test_console_browser's (its own database: the model trained here must not
+The stack is browser_support's (its own database: the model trained here must not
 change what that module's tests are suggested). Screenshots go to ``tests/artifacts/``.
 """
 
@@ -21,25 +21,21 @@ from hotline.settings import Settings
 from hotline.suggest.runs import do_request_training
 from hotline.suggest.training import run_training
 from testkit.twilio import sid
-from tests.suggest_support import small_corpus
-from tests.test_console_browser import (  # noqa: F401 (fixtures)
+from tests.browser_support import (
     ARTIFACTS,
-    CHROMIUM,
     Stack,
-    consoles,
+    needs_chromium,
     no_sideways_scroll,
     register_with_keys,
     shoot,
-    stack,
     switch_language,
 )
+from tests.suggest_support import small_corpus
 from tests.test_twilio_intake import mobile, sms_params
 from tests.waiting import until
 from wiring.jobs import job_context
 
-pytestmark = pytest.mark.skipif(
-    not Path(CHROMIUM).exists(), reason="needs Debian's chromium (.ci/run installs it)"
-)
+pytestmark = needs_chromium
 
 LEAK = "楼下那个水管子裂了，水呲得满地都是，楼道里全是水"
 # A training run fits two models on the corpus: seconds, more on a busy machine.
@@ -75,12 +71,12 @@ async def train(system: Stack, settings: Settings) -> int:
 
 
 @pytest.fixture
-async def agent(consoles: Stack) -> AsyncIterator[Page]:  # noqa: F811
+async def agent(consoles: Stack) -> AsyncIterator[Page]:
     yield await consoles.console("agent")
 
 
 async def test_without_a_model_the_panel_is_not_sure_and_picks_nothing_itself(
-    consoles: Stack,  # noqa: F811
+    consoles: Stack,
     agent: Page,
 ) -> None:
     """Before a first version the catalogue's keywords answer, always "not sure": the
@@ -105,7 +101,7 @@ async def test_without_a_model_the_panel_is_not_sure_and_picks_nothing_itself(
 
 
 async def test_the_panel_shows_probabilities_words_and_units_and_the_order_records_it(
-    consoles: Stack,  # noqa: F811
+    consoles: Stack,
     settings: Settings,
     agent: Page,
 ) -> None:
@@ -180,7 +176,7 @@ async def test_the_panel_shows_probabilities_words_and_units_and_the_order_recor
     )
 
 
-async def test_the_panel_fits_a_phone(consoles: Stack) -> None:  # noqa: F811
+async def test_the_panel_fits_a_phone(consoles: Stack) -> None:
     agent = await consoles.console(
         "agent", viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True
     )
@@ -195,7 +191,7 @@ async def test_the_panel_fits_a_phone(consoles: Stack) -> None:  # noqa: F811
 
 
 async def test_supervisors_see_the_versions_and_retrain_one(
-    consoles: Stack,  # noqa: F811
+    consoles: Stack,
     settings: Settings,
 ) -> None:
     """The versions with their figures, the promoted one's figures by item, the runs;

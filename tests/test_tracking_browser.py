@@ -13,8 +13,8 @@ from aiohttp.test_utils import TestServer
 from playwright.async_api import Page, async_playwright, expect
 
 from hotline.settings import Settings
+from tests.browser_support import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, PHONE, no_sideways_scroll
 from tests.routing_support import Desk, open_desks, settle
-from tests.test_console_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, PHONE, no_sideways_scroll
 from tests.test_tracking import _no_counts_left, dispatched_order  # noqa: F401 (a fixture)
 from tests.test_twilio_intake import mobile
 

@@ -18,9 +18,9 @@ from playwright.async_api import ConsoleMessage, Page, async_playwright, expect
 
 from hotline.suggest.urgency import RULES, RULES_FILE, RulesError, clauses, load_rules
 from hotline.suggest.urgency import suggest_urgency as suggest
+from tests.browser_support import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, CSP_WATCH
 from tests.factories import PASSWORD, make_user
 from tests.routing_support import Desk, open_desks
-from tests.test_console_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, CSP_WATCH
 
 # The radio button chosen (Element Plus).
 ACTIVE = re.compile(r"\bis-active\b")

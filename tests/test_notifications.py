@@ -402,7 +402,7 @@ async def test_a_caller_who_replies_td_gets_no_notices_until_they_reply_subscrib
     assert await pool.fetchval(stopped, phone) == 1
     assert await pool.fetchval(drafts, phone) == 0  # not a report
 
-    order_id, _ = await completed_order(desks, "370285002", phone, settle=run)
+    order_id, _ = await completed_order(desks, "370215004", phone, settle=run)
     await run()
     history = await notices(pool, order_id)
     assert history and {(t, d["why"]) for t, d in history} == {("notify.skipped", "opted_out")}
@@ -411,7 +411,7 @@ async def test_a_caller_who_replies_td_gets_no_notices_until_they_reply_subscrib
 
     assert opt_out.OPTED_IN in await reply("订阅")
     assert await pool.fetchval(stopped, phone) == 0
-    order_id, _ = await completed_order(desks, "370285001", phone, settle=run)
+    order_id, _ = await completed_order(desks, "370215005", phone, settle=run)
     await run()
     assert ("notify.queued", None) in {(t, d.get("why")) for t, d in await notices(pool, order_id)}
     assert await pool.fetchval(drafts, phone) == 0

@@ -18,7 +18,7 @@ from urllib.parse import parse_qs, urlsplit
 from zoneinfo import ZoneInfo
 
 import pytest
-from playwright.async_api import Page, expect
+from playwright.async_api import Page, Response, expect
 
 from tests.browser_support import (
     ARTIFACTS,
@@ -121,9 +121,18 @@ async def open_search(page: Page) -> None:
 
 
 async def search_for(page: Page, text: str) -> None:
+    """Type ``text`` and press Enter, until the console's request of it is answered: the
+    next step starts from this search (an expectation met by the previous search's page
+    would let the next text be typed while this one's URL is still being applied)."""
     box = page.locator("[data-test=search-q]")
     await box.fill(text)
-    await box.press("Enter")
+
+    def asked(response: Response) -> bool:
+        url = urlsplit(response.url)
+        return url.path == "/api/v1/orders" and parse_qs(url.query).get("q") == [text]
+
+    async with page.expect_response(asked):
+        await box.press("Enter")
 
 
 def result_numbers(page: Page) -> Any:

@@ -141,8 +141,9 @@ async def text_fault_fixed(
     hotline = await reference.hotline(conn, order["hotline_code"])
     if hotline is None or not hotline["fixed_sms"]:
         return
+    stopped = await opt_out.stopped(conn, [child["caller_phone"] for child in merged])
     for child in merged:
-        if not await opt_out.may_text(conn, child["caller_phone"]):
+        if child["caller_phone"] in stopped:
             continue  # the caller replied 退订
         await queue_sms(
             conn,

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Iterable
 
 import asyncpg
 
@@ -50,6 +51,13 @@ async def do_answer(
     return OPTED_IN
 
 
+async def stopped(conn: asyncpg.Connection, phones: Iterable[str | None]) -> set[str]:
+    """Those of ``phones`` no notice may go to (they opted out), in one lookup: an
+    outage's merged callers are many."""
+    known = [p for p in phones if p is not None]
+    return await queries.opted_out(conn, known) if known else set()
+
+
 async def may_text(conn: asyncpg.Connection, phone: str | None) -> bool:
     """Whether a notice may go to ``phone`` (it has not opted out)."""
-    return phone is None or not await queries.opted_out(conn, phone)
+    return not await stopped(conn, [phone])

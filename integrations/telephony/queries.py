@@ -392,7 +392,7 @@ async def delete_opt_out(conn: asyncpg.Connection, phone: str) -> None:
     await conn.execute("DELETE FROM sms_opt_outs WHERE phone = $1", phone)
 
 
-async def opted_out(conn: asyncpg.Connection, phone: str) -> bool:
-    return bool(
-        await conn.fetchval("SELECT EXISTS (SELECT FROM sms_opt_outs WHERE phone = $1)", phone)
-    )
+async def opted_out(conn: asyncpg.Connection, phones: list[str]) -> set[str]:
+    """Those of ``phones`` that opted out, in one lookup."""
+    rows = await conn.fetch("SELECT phone FROM sms_opt_outs WHERE phone = ANY($1::text[])", phones)
+    return {r["phone"] for r in rows}

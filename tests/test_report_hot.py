@@ -18,9 +18,9 @@ from aiohttp import ClientSession
 from reports.days.service import do_roll_up
 from reports.hot import queries as hot_queries
 from reports.hot import stats
-from reports.hot.service import period_of
+from reports.hot.service import Baseline, period_of
 from reports.hot.words import count_words, load_stopwords
-from reports.periodic.periods import Period
+from reports.periodic.periods import Period, month_of
 from testkit.orders import insert_order
 from tests.factories import log_in, make_user, unique
 
@@ -81,6 +81,27 @@ def test_periods_and_their_baselines() -> None:
     assert period.back(2) == Period("custom", dt.date(2024, 2, 16), dt.date(2024, 2, 22))
     leap = Period("custom", dt.date(2024, 2, 29), dt.date(2024, 2, 29))
     assert leap.last_year() == Period("custom", dt.date(2023, 2, 28), dt.date(2023, 2, 28))
+    # A calendar month asked is a month: its baseline is the calendar months before.
+    march = period_of(dt.date(2024, 3, 1), dt.date(2024, 3, 31))
+    assert march == month_of(dt.date(2024, 3, 1)) and march.kind == "monthly"
+    assert march.back(1) == Period("monthly", dt.date(2024, 2, 1), dt.date(2024, 2, 29))
+    assert march.back(3) == month_of(dt.date(2023, 12, 1))
+    assert march.back(8).first == dt.date(2023, 7, 1)
+    assert period_of(dt.date(2024, 3, 1), dt.date(2024, 3, 30)).kind == "custom"
+
+
+def test_a_month_baseline_scales_each_month_to_the_period_length() -> None:
+    march = month_of(dt.date(2023, 3, 1))
+    periods = [march.back(i) for i in range(9)] + [march.last_year()]
+    # One order a day, every month: as many orders as days, 28 in February.
+    steady = [p.days for p in periods]
+    base = Baseline(periods, {"steady": steady}, [True] * 9 + [False])
+    expectation = base.expectation("steady")
+    assert expectation is not None and expectation.mean == pytest.approx(31)  # 30.4 unscaled
+    assert base.previous == 8 and base.last_year_count("steady") is None
+    # Months with days not rolled are left out of the baseline.
+    base = Baseline(periods, {"steady": steady}, [True, False] + [True] * 8)
+    assert base.previous == 7 and base.last_year_count("steady") == 31
 
 
 def test_words_drop_stop_words_numbers_and_single_characters() -> None:
@@ -279,3 +300,71 @@ async def test_repeats_are_orders_within_the_window_whatever_order_days_roll_in(
     # Rolled again, a day keeps its marks and its neighbours'.
     await do_roll_up(pool, first, first + dt.timedelta(days=1), NOW)
     assert await listed(first, far + dt.timedelta(days=1)) == {street: 2}
+
+
+async def test_a_calendar_month_is_judged_against_the_months_before(
+    client: ClientSession, pool: asyncpg.Pool
+) -> None:
+    # A March of long ago (after a February of 28 or 29 days), its eight months before
+    # and the March before.
+    march = month_of(dt.date(1960 + random.randrange(40), 3, 1))
+    months = [march.back(back) for back in range(9)] + [march.last_year()]
+    async with pool.acquire() as conn:
+        code = await hotline(conn)
+        steady, spiking = [
+            r["code"]
+            for r in await conn.fetch(
+                "SELECT code FROM service_items WHERE code <> 'W01' ORDER BY code LIMIT 2"
+            )
+        ]
+        plant = Plant(conn, code)
+        for month in months:
+            # the steady item: one a day (none last year, so that its expectation is the
+            # months' alone); the spiking one: one a month, then 12
+            for day in month.each_day() if month != months[-1] else ():
+                await plant.orders(day, 1, service_item_code=steady)
+            await plant.orders(month.first, 12 if month == march else 1, service_item_code=spiking)
+        # an address three times in March; another on the last of February and the
+        # first of March: near, but once in the month
+        address, across = unique("三月路") + "5号", unique("月末路") + "7号"
+        for day in (march.first, march.first + dt.timedelta(days=14), march.last):
+            await plant.orders(day, 1, address=address)
+        for day in (march.first - dt.timedelta(days=1), march.first):
+            await plant.orders(day, 1, address=across)
+        supervisor, _ = await make_user(conn, "supervisor")
+    for month in (months[-1], Period("custom", months[-2].first, march.last)):
+        await do_roll_up(pool, month.first, month.end, NOW)
+
+    await log_in(client, supervisor)
+    asked = {"first_day": march.first.isoformat(), "last_day": march.last.isoformat()}
+    rising = await get(client, "rising", dimension="item", hotline=code, **asked)
+    assert rising["baseline_periods"] == 8 and rising["last_year"]
+    by_item = {r["key"]: r for r in rising["items"]}
+    # 31 in every month once each is scaled to March's 31 days (30.4 unscaled)
+    assert by_item[steady]["expected"] == 31 and not by_item[steady]["hot"]
+    assert by_item[steady]["last_year"] == 0
+    assert by_item[spiking]["hot"] and by_item[spiking]["orders"] == 12
+
+    repeats = await get(client, "repeats", kind="address", hotline=code, **asked)
+    assert [(r["label"], r["orders"], r["days"]) for r in repeats["items"]] == [(address, 3, 3)]
+    # The month's rows list what the days list, for one hotline and for all.
+    async with pool.acquire() as conn:
+        for codes in ([code], None):
+            listed = [
+                [
+                    tuple(r)
+                    for r in await hot_queries.repeats(
+                        conn,
+                        march.first,
+                        march.end,
+                        kind=kind,
+                        min_orders=2,
+                        limit=200,
+                        hotline_codes=codes,
+                        whole_month=whole_month,
+                    )
+                ]
+                for kind in ("address", "caller")
+                for whole_month in (True, False)
+            ]
+            assert listed[0] == listed[1] and listed[2] == listed[3]

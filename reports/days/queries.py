@@ -115,14 +115,46 @@ ROLL_AFTER_CALL = f"""
 """
 
 
+# The day $1's rows added to its month's rows, times $2: -1 takes the day's old counts
+# out before they are replaced, 1 puts the new ones in (migration 0055).
+_ADD_TO_MONTH = """
+    INSERT INTO report_month_counts (month, hotline_code, dimension, key, measure, n)
+    SELECT date_trunc('month', $1::date::timestamp)::date, hotline_code, dimension, key,
+           measure, $2::int * n
+      FROM report_day_counts WHERE day = $1
+        ON CONFLICT (month, hotline_code, dimension, measure, key)
+        DO UPDATE SET n = report_month_counts.n + EXCLUDED.n
+"""
+
+
+async def lock_month(conn: asyncpg.Connection, day: dt.date) -> None:
+    """Rolls of days of one month wait for each other until their transaction ends:
+    each adds to the month's rows what it took from them, never from a day another
+    roll is replacing meanwhile."""
+    await conn.execute(
+        "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))",
+        f"report_month:{day.year}-{day.month}",
+    )
+
+
 async def roll_day(conn: asyncpg.Connection, day: dt.date, now: dt.datetime) -> None:
     """The day's counts anew: its old rows go, the facts of each family are counted
-    again (orders, calls, order moves, after-call time)."""
+    again (orders, calls, order moves, after-call time), and the month's rows follow.
+    The caller holds ``lock_month`` in the transaction."""
+    await conn.execute(_ADD_TO_MONTH, day, -1)
     await conn.execute("DELETE FROM report_day_counts WHERE day = $1", day)
     await conn.execute(ROLL_ORDERS, day)
     await conn.execute(ROLL_CALLS, day)
     await conn.execute(ROLL_MOVES, day)
     await conn.execute(ROLL_AFTER_CALL, day, now)
+    await conn.execute(_ADD_TO_MONTH, day, 1)
+    await conn.execute(
+        """
+        DELETE FROM report_month_counts
+         WHERE month = date_trunc('month', $1::date::timestamp)::date AND n = 0
+        """,
+        day,
+    )
     await conn.execute(
         """
         INSERT INTO report_days (day, rolled_at) VALUES ($1, $2)
@@ -146,8 +178,8 @@ async def counts(
     return await conn.fetch(
         """
         SELECT key, sum(n)::bigint AS n
-          FROM report_day_counts
-         WHERE day >= $1 AND day < $2 AND dimension = $3 AND measure = $4
+          FROM report_counts($1, $2)
+         WHERE dimension = $3 AND measure = $4
            AND ($5::text[] IS NULL OR hotline_code = ANY($5::text[]))
          GROUP BY key
          ORDER BY n DESC, key

@@ -26,6 +26,7 @@ async def do_roll_days(
     day = start
     while day < end:
         async with conn.transaction():
+            await queries.lock_month(conn, day)
             await queries.roll_day(conn, day, now)
             # The hot issues' repeat keys and words of the day (docs/reports.md).
             await roll_hot_day(conn, day)

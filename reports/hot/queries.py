@@ -26,10 +26,28 @@ _DAY = f"""
 REPEAT_WINDOW = 31
 
 
+# The day $1's repeat rows added to its month's, per hotline and across them (''),
+# times $2: -1 takes the day's old rows out before they are replaced, 1 puts the new
+# ones in (migration 0055).
+_ADD_TO_MONTH = """
+    INSERT INTO report_month_repeats (month, kind, hotline_code, key_hash, n)
+    SELECT date_trunc('month', $1::date::timestamp)::date, r.kind, h.code, r.key_hash,
+           $2::int * sum(r.n)
+      FROM report_day_repeats r
+     CROSS JOIN LATERAL (VALUES (r.hotline_code), ('')) AS h (code)
+     WHERE r.day = $1
+     GROUP BY r.kind, h.code, r.key_hash
+        ON CONFLICT (kind, month, hotline_code, key_hash)
+        DO UPDATE SET n = report_month_repeats.n + EXCLUDED.n
+"""
+
+
 async def roll_repeats(conn: asyncpg.Connection, day: dt.date) -> None:
     """The day's orders counted per hotline under each address and caller, anew, each
     row marked repeated when its key has another order within REPEAT_WINDOW days; the
-    rows of those neighbours are marked too (whichever day is rolled first)."""
+    rows of those neighbours are marked too (whichever day is rolled first). The
+    month's rows follow (under reports.days.queries.lock_month)."""
+    await conn.execute(_ADD_TO_MONTH, day, -1)
     await conn.execute("DELETE FROM report_day_repeats WHERE day = $1", day)
     await conn.execute(
         f"""
@@ -48,6 +66,7 @@ async def roll_repeats(conn: asyncpg.Connection, day: dt.date) -> None:
         """,
         day,
     )
+    await conn.execute(_ADD_TO_MONTH, day, 1)
     # The day's keys with another order near: two on the day (any hotline), or a row of
     # another day within the window; both sides are marked.
     await conn.execute(
@@ -111,6 +130,30 @@ async def rolled_days(conn: asyncpg.Connection, start: dt.date, end: dt.date) ->
     return {r["day"] for r in rows}
 
 
+# The keys a period's repeats list, with their orders: summed from the day rows marked
+# repeated ($1, $2 the days [start, end)) …
+_REPEATED_DAYS = """
+    SELECT key_hash, sum(n) AS orders
+      FROM report_day_repeats
+     WHERE kind = $3 AND day >= $1 AND day < $2 AND repeated
+       AND ($4::text[] IS NULL OR hotline_code = ANY($4::text[]))
+     GROUP BY key_hash
+    HAVING sum(n) >= $5
+     ORDER BY orders DESC, key_hash
+     LIMIT $6
+"""
+# … or, for one calendar month ($1 its first day) of all hotlines or one, the month's
+# rows with that many orders, the most first, from their partial index.
+_REPEATED_MONTH = """
+    SELECT key_hash, n AS orders
+      FROM report_month_repeats
+     WHERE kind = $3 AND month = $1 AND hotline_code = coalesce(($4::text[])[1], '')
+       AND n >= $5
+     ORDER BY n DESC, key_hash
+     LIMIT $6
+"""
+
+
 async def repeats(
     conn: asyncpg.Connection,
     start: dt.date,
@@ -120,24 +163,19 @@ async def repeats(
     min_orders: int,
     limit: int,
     hotline_codes: list[str] | None,
+    whole_month: bool = False,
 ) -> list[asyncpg.Record]:
-    """The addresses or callers with at least ``min_orders`` orders over the days
-    [start, end) (of those within REPEAT_WINDOW days of another), most first: on how
-    many days, the latest address as typed and area. The sums group the keys' hashes of
-    the repeated rows, read from their index alone; only the keys listed are looked up
-    again."""
+    """The addresses or callers with at least ``min_orders`` (2 or more) orders over
+    the days [start, end) (of those within REPEAT_WINDOW days of another), most first:
+    on how many days, the latest address as typed and area. With ``whole_month`` (the
+    days are a calendar month, of every hotline or one) the keys come from the month's
+    rows; else the sums group the keys' hashes of the repeated day rows, read from their
+    index alone. Only the keys listed are looked up again."""
+    if whole_month and hotline_codes is not None and len(hotline_codes) != 1:
+        raise ValueError("a month's repeat rows are of every hotline or of one")
     return await conn.fetch(
-        """
-        WITH found AS (
-            SELECT key_hash, sum(n) AS orders
-              FROM report_day_repeats
-             WHERE kind = $3 AND day >= $1 AND day < $2 AND repeated
-               AND ($4::text[] IS NULL OR hotline_code = ANY($4::text[]))
-             GROUP BY key_hash
-            HAVING sum(n) >= $5
-             ORDER BY orders DESC, key_hash
-             LIMIT $6
-        )
+        f"""
+        WITH found AS ({_REPEATED_MONTH if whole_month else _REPEATED_DAYS})
         SELECT d.key, f.orders, d.days, d.label, d.area_code
           FROM found f
          CROSS JOIN LATERAL (
@@ -162,32 +200,28 @@ async def repeats(
 async def period_totals(
     conn: asyncpg.Connection,
     dimension: str,
-    first: dt.date,
-    start: dt.date,
-    end: dt.date,
+    periods: list[tuple[dt.date, dt.date]],
     *,
     hotline_codes: list[str] | None,
     keys: list[str] | None = None,
 ) -> list[asyncpg.Record]:
-    """A dimension's registered orders per key over the days [start, end) (``back``
-    0) and over each same-length period before it down to ``first`` (``back`` 1, 2, …),
-    summed in the database; only ``keys`` when given."""
-    key_clause = "AND key = ANY($7::text[])" if keys is not None else "AND $7::text[] IS NULL"
+    """A dimension's registered orders per key over each of the ``periods`` (the days
+    [start, end)), its index in the list as ``period``, summed in the database from
+    month rows where a period holds whole months (report_counts); only ``keys`` when
+    given."""
+    key_clause = "AND c.key = ANY($5::text[])" if keys is not None else "AND $5::text[] IS NULL"
     return await conn.fetch(
         f"""
-        SELECT key,
-               CASE WHEN day >= $2 THEN 0 ELSE ($2 - day - 1) / $4 + 1 END AS back,
-               sum(n)::bigint AS n
-          FROM report_day_counts
-         WHERE dimension = $5 AND measure = 'registered' AND day >= $1 AND day < $3
-           AND ($6::text[] IS NULL OR hotline_code = ANY($6::text[]))
+        SELECT c.key, p.i::int - 1 AS period, sum(c.n)::bigint AS n
+          FROM unnest($1::date[], $2::date[]) WITH ORDINALITY AS p (start, stop, i)
+         CROSS JOIN LATERAL report_counts(p.start, p.stop) c
+         WHERE c.dimension = $3 AND c.measure = 'registered'
+           AND ($4::text[] IS NULL OR c.hotline_code = ANY($4::text[]))
            {key_clause}
          GROUP BY 1, 2
         """,
-        first,
-        start,
-        end,
-        (end - start).days,
+        [start for start, _ in periods],
+        [end for _, end in periods],
         dimension,
         hotline_codes,
         keys,

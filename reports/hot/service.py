@@ -18,7 +18,7 @@ from hotline.users.models import Actor
 from reports.days.queries import counts
 from reports.hot import queries, stats
 from reports.hot.words import count_words
-from reports.periodic.periods import Period
+from reports.periodic.periods import Period, month_of
 
 # The previous same-length periods the baseline reads.
 BASELINE_PERIODS = 8
@@ -59,6 +59,10 @@ def period_of(first_day: dt.date, last_day: dt.date) -> Period:
             code="invalid_period",
             fields={"last_day": "before the first day"},
         )
+    month = month_of(first_day)
+    if (first_day, last_day) == (month.first, month.last):
+        # A calendar month's baseline is the calendar months before it.
+        return month
     period = Period("custom", first_day, last_day)
     if period.days > MAX_DAYS:
         raise InvalidQuery(
@@ -82,23 +86,41 @@ async def roll_day(conn: asyncpg.Connection, day: dt.date) -> None:
 
 @dataclass(frozen=True)
 class Baseline:
-    """A dimension's counts per key in a period, in each of its previous same-length
-    periods and in last year's same period; and which of those were counted throughout
-    (a period with a day not rolled yet is left out of the baseline)."""
+    """A dimension's counts per key in a period (``periods[0]``), in each of its
+    BASELINE_PERIODS previous periods and in last year's same period (the last); and
+    which of those were counted throughout (a period with a day not rolled yet is left
+    out of the baseline)."""
 
-    period: Period
-    totals: dict[str, list[int]]  # key → [the period, 1 back, 2 back, …]
-    last_year_totals: dict[str, int]
-    previous: list[int]  # how many periods back each counted baseline period is
-    last_year: bool
+    periods: list[Period]
+    totals: dict[str, list[int]]  # key → a count per period, in the order of ``periods``
+    counted: list[bool]
+
+    @property
+    def period(self) -> Period:
+        return self.periods[0]
+
+    @property
+    def previous(self) -> int:
+        """How many previous periods the baseline holds."""
+        return sum(self.counted[1:-1])
+
+    @property
+    def last_year(self) -> bool:
+        return self.counted[-1]
 
     def observed(self, key: str) -> int:
         return self.totals[key][0] if key in self.totals else 0
 
+    def last_year_count(self, key: str) -> int | None:
+        return self.totals.get(key, [0] * len(self.periods))[-1] if self.last_year else None
+
     def expectation(self, key: str) -> stats.Expectation | None:
-        totals = self.totals.get(key, [0] * (BASELINE_PERIODS + 1))
-        last = self.last_year_totals.get(key, 0) if self.last_year else None
-        return stats.expect([totals[i] for i in self.previous], last)
+        """The key's expectation from the counted periods, each count scaled to the
+        period's length (a calendar month's baseline has months of 28 to 31 days)."""
+        totals = self.totals.get(key, [0] * len(self.periods))
+        scaled = [totals[i] * self.period.days / p.days for i, p in enumerate(self.periods)]
+        previous = [scaled[i] for i in range(1, len(self.periods) - 1) if self.counted[i]]
+        return stats.expect(previous, scaled[-1] if self.last_year else None)
 
 
 async def baseline(
@@ -110,38 +132,20 @@ async def baseline(
 ) -> Baseline:
     """The counts the verdicts of one dimension read (of ``keys`` only, when given),
     summed per period by the database."""
-    first = period.back(BASELINE_PERIODS).first
-    last_year = period.last_year()
-    totals: dict[str, list[int]] = defaultdict(lambda: [0] * (BASELINE_PERIODS + 1))
+    periods = [period.back(i) for i in range(BASELINE_PERIODS + 1)] + [period.last_year()]
+    totals: dict[str, list[int]] = defaultdict(lambda: [0] * len(periods))
     for r in await queries.period_totals(
-        conn, dimension, first, period.first, period.end, hotline_codes=hotline_codes, keys=keys
+        conn,
+        dimension,
+        [(p.first, p.end) for p in periods],
+        hotline_codes=hotline_codes,
+        keys=keys,
     ):
-        totals[r["key"]][r["back"]] += r["n"]
-    last_year_totals = {
-        r["key"]: r["n"]
-        for r in await queries.period_totals(
-            conn,
-            dimension,
-            last_year.first,
-            last_year.first,
-            last_year.end,
-            hotline_codes=hotline_codes,
-            keys=keys,
-        )
-    }
-    rolled = await queries.rolled_days(conn, first, period.first)
-    rolled |= await queries.rolled_days(conn, last_year.first, last_year.end)
-
-    def counted(p: Period) -> bool:
-        return all(day in rolled for day in p.each_day())
-
-    return Baseline(
-        period,
-        dict(totals),
-        last_year_totals,
-        [i for i in range(1, BASELINE_PERIODS + 1) if counted(period.back(i))],
-        counted(last_year),
-    )
+        totals[r["key"]][r["period"]] += r["n"]
+    rolled = await queries.rolled_days(conn, periods[-2].first, period.first)
+    rolled |= await queries.rolled_days(conn, periods[-1].first, periods[-1].end)
+    counted = [i == 0 or all(day in rolled for day in p.each_day()) for i, p in enumerate(periods)]
+    return Baseline(periods, dict(totals), counted)
 
 
 def verdict_row(key: str, base: Baseline) -> dict[str, Any] | None:
@@ -157,7 +161,7 @@ def verdict_row(key: str, base: Baseline) -> dict[str, Any] | None:
         "orders": observed,
         "expected": round(verdict.expected, 2),
         "excess": round(observed - verdict.expected, 2),
-        "last_year": expectation.last_year,
+        "last_year": base.last_year_count(key),
         "p": verdict.p,
         "z": round(verdict.z, 2),
         "hot": verdict.hot,
@@ -182,7 +186,7 @@ async def rising(
     ]
     rows.sort(key=lambda r: (not r["hot"], r["p"] if r["hot"] else 0, -r["excess"], r["key"]))
     return {
-        "baseline_periods": len(base.previous),
+        "baseline_periods": base.previous,
         "last_year": base.last_year,
         "items": rows[:limit],
     }
@@ -277,6 +281,7 @@ async def repeats(
         min_orders=min_orders,
         limit=limit,
         hotline_codes=hotline_codes,
+        whole_month=period.kind == "monthly" and (hotline_codes is None or len(hotline_codes) == 1),
     )
 
 

@@ -3,9 +3,10 @@ in a period from its own baseline, and how surprising the observed count is.
 
 Pure functions on counts, so that they can be checked on known numbers.
 
-- The expectation μ is the mean of the previous same-length periods, or the same period
-  last year when that was higher: a rise that came last year too (heating in November)
-  is the season, not news.
+- The expectation μ is the mean of the previous periods (same-length ones, or for a
+  calendar month the months before, each scaled to the month's days), or the same
+  period last year when that was higher: a rise that came last year too (heating in
+  November) is the season, not news.
 - Counts of complaints vary more than a Poisson count when the baseline says so (their
   variance over the previous periods exceeds their mean, dispersion D = s²/m > 1): the
   tail is then a negative binomial's of mean μ and variance μ·D, else a Poisson's of μ.
@@ -36,7 +37,7 @@ class Expectation:
     mean: float
     variance: float
     periods: int  # previous periods in the baseline
-    last_year: int | None  # the same period last year, when its days were counted
+    last_year: float | None  # the same period last year, when its days were counted
 
 
 @dataclass(frozen=True)
@@ -48,9 +49,9 @@ class Verdict:
     hot: bool
 
 
-def expect(previous: Sequence[int], last_year: int | None = None) -> Expectation | None:
-    """The expectation from the previous periods' counts and last year's same period;
-    None without any of them."""
+def expect(previous: Sequence[float], last_year: float | None = None) -> Expectation | None:
+    """The expectation from the previous periods' counts and last year's same period
+    (each scaled to the period's length); None without any of them."""
     if not previous and last_year is None:
         return None
     recent = sum(previous) / len(previous) if previous else 0.0

@@ -34,13 +34,14 @@ class Period:
 
     def previous(self) -> Period:
         """The period just before: the previous day, week or month, or as many days."""
-        if self.kind == "monthly":
-            return month_of(self.first - dt.timedelta(days=1))
         return self.back(1)
 
     def back(self, periods: int) -> Period:
-        """The period of the same number of days ``periods`` lengths before (a month's
-        baseline in the hot issues is its length, not the calendar's months)."""
+        """The period ``periods`` before: the calendar month as many months before, else
+        the period of the same number of days as many lengths before."""
+        if self.kind == "monthly":
+            months = self.first.year * 12 + self.first.month - 1 - periods
+            return month_of(dt.date(months // 12, months % 12 + 1, 1))
         shift = dt.timedelta(days=self.days * periods)
         return Period(self.kind, self.first - shift, self.last - shift)
 

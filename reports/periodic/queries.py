@@ -26,8 +26,8 @@ async def sums(
     return await conn.fetch(
         """
         SELECT dimension, measure, key, sum(n)::bigint AS n
-          FROM report_day_counts
-         WHERE day >= $1 AND day < $2 AND dimension = ANY($3::text[])
+          FROM report_counts($1, $2)
+         WHERE dimension = ANY($3::text[])
            AND ($4::text[] IS NULL OR hotline_code = ANY($4::text[]))
          GROUP BY dimension, measure, key
         """,

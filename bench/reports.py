@@ -119,13 +119,12 @@ async def add_calls_and_moves(conn: asyncpg.Connection, clock: Stopwatch) -> Non
 
 
 def measured_days(month: tuple[dt.date, dt.date]) -> list[tuple[dt.date, dt.date]]:
-    """The runs of days the measures read: the month's eight months before it and itself
-    (the hot issues' baseline goes back eight months' lengths), and the same month a
-    year before."""
+    """The runs of days the measures read: the month and the eight calendar months
+    before it (the hot issues' baseline of a calendar month), and the same month a year
+    before."""
     first, end = month
-    back = first - dt.timedelta(days=(end - first).days * 8 + 1)
     year_ago = first.replace(year=first.year - 1)
-    return [(year_ago, year_ago + (end - first)), (back, end)]
+    return [(year_ago, year_ago + (end - first)), (month_of(first).back(8).first, end)]
 
 
 async def prepare(url: str, size: int, month: tuple[dt.date, dt.date]) -> None:
@@ -133,23 +132,39 @@ async def prepare(url: str, size: int, month: tuple[dt.date, dt.date]) -> None:
     await load_history(url, size, clock)
     conn = await db.connect(url)
     try:
-        stage = f"reports of {month[0]:%Y-%m}"
-        if await stage_done(conn, stage):
-            clock.step(f"calls, moves and day counts for {month[0]:%Y-%m} kept from an earlier run")
-            return
         if not await stage_done(conn, "calls and moves"):
             await add_calls_and_moves(conn, clock)
             await mark_stage(conn, "calls and moves")
+        # Only the days not rolled yet: a kept database has the earlier runs' days.
         now = dt.datetime.now(dt.UTC)
+        rolled = 0
         for start, end in measured_days(month):
+            missing = await conn.fetch(
+                """
+                SELECT d::date AS day FROM generate_series($1::date, $2::date - 1, '1 day') d
+                 WHERE NOT EXISTS (SELECT FROM report_days r WHERE r.day = d::date)
+                 ORDER BY 1
+                """,
+                start,
+                end,
+            )
             started = time.perf_counter()
-            days = await do_roll_days(conn, start, end, now)
-            took = time.perf_counter() - started
-            clock.step(f"rolled {days} days from {start}: {took / days * 1000:.0f} ms a day")
-        await conn.execute("VACUUM ANALYZE")
-        await conn.execute("CHECKPOINT")
-        clock.step("VACUUM ANALYZE, CHECKPOINT")
-        await mark_stage(conn, stage)
+            for r in missing:
+                day = r["day"]
+                await do_roll_days(conn, day, day + dt.timedelta(days=1), now)
+            if missing:
+                took = time.perf_counter() - started
+                clock.step(
+                    f"rolled {len(missing)} days from {missing[0]['day']}: "
+                    f"{took / len(missing) * 1000:.0f} ms a day"
+                )
+            rolled += len(missing)
+        if rolled:
+            await conn.execute("VACUUM ANALYZE")
+            await conn.execute("CHECKPOINT")
+            clock.step("VACUUM ANALYZE, CHECKPOINT")
+        else:
+            clock.step(f"calls, moves and day counts for {month[0]:%Y-%m} kept from an earlier run")
     finally:
         await conn.close()
 

@@ -42,10 +42,27 @@ def test_poisson_tail_on_known_numbers() -> None:
     assert stats.poisson_upper_tail(4800, 5000.0) > 0.99
 
 
-def test_negative_binomial_tail_is_geometric_for_one_failure() -> None:
+def test_negative_binomial_tail_on_known_numbers() -> None:
     # mean 2, variance 6: r = μ²/(σ²−μ) = 1, a geometric count with P(X ≥ k) = (μ/(1+μ))^k
     for k in range(0, 8):
         assert stats.negative_binomial_upper_tail(k, 2.0, 6.0) == pytest.approx((2 / 3) ** k)
+    # r = 2.25 failures, q = 0.6: one minus the terms below x, summed here
+    mean, variance = 3.375, 5.625
+    r, q = mean * mean / (variance - mean), mean / variance
+
+    def pmf(k: int) -> float:
+        return math.exp(
+            math.lgamma(k + r)
+            - math.lgamma(r)
+            - math.lgamma(k + 1)
+            + r * math.log(q)
+            + k * math.log(1 - q)
+        )
+
+    for x in (1, 3, 9, 30):
+        below = sum(pmf(k) for k in range(x))
+        tail = stats.negative_binomial_upper_tail(x, mean, variance)
+        assert tail == pytest.approx(1 - below, rel=1e-9, abs=1e-15)
 
 
 def test_expectation_takes_the_season_and_the_dispersion() -> None:

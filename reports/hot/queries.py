@@ -143,12 +143,13 @@ _REPEATED_DAYS = """
      LIMIT $6
 """
 # … or, for one calendar month ($1 its first day) of all hotlines or one, the month's
-# rows with that many orders, the most first, from their partial index.
+# rows with that many orders, the most first, from their partial index (its predicate
+# written out: a prepared statement's generic plan cannot tell $5 >= 2).
 _REPEATED_MONTH = """
     SELECT key_hash, n AS orders
       FROM report_month_repeats
      WHERE kind = $3 AND month = $1 AND hotline_code = coalesce(($4::text[])[1], '')
-       AND n >= $5
+       AND n >= 2 AND n >= $5
      ORDER BY n DESC, key_hash
      LIMIT $6
 """
@@ -209,7 +210,11 @@ async def period_totals(
     [start, end)), its index in the list as ``period``, summed in the database from
     month rows where a period holds whole months (report_counts); only ``keys`` when
     given."""
-    key_clause = "AND c.key = ANY($5::text[])" if keys is not None else "AND $5::text[] IS NULL"
+    # The keys hashed once (a semi-join), not each row compared with every key asked:
+    # an array parameter's = ANY is a list walked per row.
+    key_clause = (
+        "AND c.key IN (SELECT unnest($5::text[]))" if keys is not None else "AND $5::text[] IS NULL"
+    )
     return await conn.fetch(
         f"""
         SELECT c.key, p.i::int - 1 AS period, sum(c.n)::bigint AS n

@@ -11,23 +11,24 @@ Pure functions on counts, so that they can be checked on known numbers.
   variance over the previous periods exceeds their mean, dispersion D = s²/m > 1): the
   tail is then a negative binomial's of mean μ and variance μ·D, else a Poisson's of μ.
 - A key is hot when it has at least ``min_count`` orders and the upper-tail probability
-  P(X ≥ observed) is below ``alpha``.
+  P(X ≥ observed) is below ``alpha``. The tails are the distributions' closed forms
+  (incomplete gamma and beta functions), as fast for a count of ten thousand as of ten:
+  a sum of the terms took as many steps as the count's spread.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
+
+from scipy.special import betainc, gammainc
 
 # A key with no orders in its baseline would be expected at 0 and any order would be
 # infinitely surprising: half an order per period is the least expected.
 MIN_MEAN = 0.5
 MIN_COUNT = 5
 ALPHA = 0.01
-# The tail's sum stops when a term adds less than this share of it.
-_PRECISION = 1e-15
-_MAX_TERMS = 1_000_000
 
 
 @dataclass(frozen=True)
@@ -64,40 +65,20 @@ def expect(previous: Sequence[float], last_year: float | None = None) -> Expecta
 
 
 def poisson_upper_tail(x: int, mean: float) -> float:
-    """P(X ≥ x) for X ~ Poisson(mean)."""
+    """P(X ≥ x) for X ~ Poisson(mean): the regularized lower incomplete gamma P(x, mean)."""
     if x <= 0:
         return 1.0
-
-    def log_pmf(k: int) -> float:
-        return k * math.log(mean) - mean - math.lgamma(k + 1)
-
-    def ratio(k: int) -> float:  # pmf(k + 1) / pmf(k)
-        return mean / (k + 1)
-
-    return _tail(x, mean, log_pmf, ratio)
+    return float(gammainc(x, mean))
 
 
 def negative_binomial_upper_tail(x: int, mean: float, variance: float) -> float:
     """P(X ≥ x) for a negative binomial of this mean and variance (> mean): r = μ²/(σ²−μ)
-    failures, success probability q = μ/σ²."""
+    failures, success probability q = μ/σ²; the regularized incomplete beta I₁₋q(x, r)."""
     if x <= 0:
         return 1.0
     r = mean * mean / (variance - mean)
     q = mean / variance
-
-    def log_pmf(k: int) -> float:
-        return (
-            math.lgamma(k + r)
-            - math.lgamma(r)
-            - math.lgamma(k + 1)
-            + r * math.log(q)
-            + k * math.log1p(-q)
-        )
-
-    def ratio(k: int) -> float:
-        return (k + r) / (k + 1) * (1 - q)
-
-    return _tail(x, mean, log_pmf, ratio)
+    return float(betainc(x, r, 1 - q))
 
 
 def upper_tail(x: int, expectation: Expectation) -> float:
@@ -118,34 +99,3 @@ def judge(
     z = (observed - expectation.mean) / math.sqrt(expectation.variance)
     hot = observed >= min_count and observed > expectation.mean and p < alpha
     return Verdict(observed, expectation.mean, p, z, hot)
-
-
-def _tail(
-    x: int,
-    mean: float,
-    log_pmf: Callable[[int], float],
-    ratio: Callable[[int], float],
-) -> float:
-    """P(X ≥ x) of a unimodal count distribution, summed from x away from the mode (so
-    each term is smaller than the one before it and the sum converges fast): upward
-    when x is above the mean, else 1 − the terms below x, downward."""
-    if x > mean:
-        term = math.exp(log_pmf(x))
-        total, k = 0.0, x
-        while term > 0 and k - x < _MAX_TERMS:
-            total += term
-            if term < total * _PRECISION and ratio(k) < 1:
-                break
-            term *= ratio(k)
-            k += 1
-        return min(1.0, total)
-    below, k = 0.0, x - 1
-    term = math.exp(log_pmf(k))
-    while k >= 0 and term > 0:
-        below += term
-        if term < below * _PRECISION:
-            break
-        k -= 1
-        if k >= 0:
-            term /= ratio(k)
-    return max(0.0, 1.0 - below)

@@ -148,8 +148,9 @@ async def completed_late(
     count = await conn.fetchval(
         f"SELECT count(*) FROM work_orders o WHERE {where}", start, end, hotline_codes
     )
-    # The latest ones chosen from the late orders' index alone (migration 0053), then
-    # only their rows read.
+    # The latest ones chosen from an index alone, then only their rows read: a long
+    # period's walk the late orders in order of lateness (migration 0056), a short one's
+    # read its late orders by completion time and sort them (migration 0053).
     rows = await conn.fetch(
         f"""
         WITH latest AS (

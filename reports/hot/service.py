@@ -20,7 +20,7 @@ from reports.hot import queries, stats
 from reports.hot.words import count_words
 from reports.periodic.periods import Period, month_of
 
-# The previous same-length periods the baseline reads.
+# The previous periods the baseline reads (of the same length, or calendar months).
 BASELINE_PERIODS = 8
 # The heat table's items: the period's busiest.
 HEAT_ITEMS = 10
@@ -187,6 +187,7 @@ async def rising(
     rows.sort(key=lambda r: (not r["hot"], r["p"] if r["hot"] else 0, -r["excess"], r["key"]))
     return {
         "baseline_periods": base.previous,
+        "baseline_months": period.kind == "monthly",
         "last_year": base.last_year,
         "items": rows[:limit],
     }

@@ -112,7 +112,7 @@ export default {
     const form = reactive({ days: [centreDay(7), centreDay(1)], hotline: "", dimension: "item" });
     // The period the lists show (the form's when last loaded), for their links.
     const shown = ref(null);
-    const rising = ref({ items: [], baseline_periods: 0, last_year: false });
+    const rising = ref({ items: [], baseline_periods: 0, baseline_months: false, last_year: false });
     const heat = ref([]);
     const addresses = ref([]);
     const callers = ref([]);
@@ -243,7 +243,7 @@ export default {
           <el-radio-button value="district">{{ t('hotUi.dimensions.district') }}</el-radio-button>
           <el-radio-button value="street">{{ t('hotUi.dimensions.street') }}</el-radio-button>
         </el-radio-group></div></template>
-      <p class="muted small hot-method">{{ t('hotUi.method', { periods: rising.baseline_periods }) }}
+      <p class="muted small hot-method">{{ t(rising.baseline_months ? 'hotUi.methodMonths' : 'hotUi.method', { periods: rising.baseline_periods }) }}
         <span v-if="rising.last_year">{{ t('hotUi.withLastYear') }}</span></p>
       <el-table :data="rising.items" size="small" :empty-text="t('hotUi.none')" highlight-current-row
                 :row-class-name="({ row }) => row.hot ? 'hot-row' : ''" @row-click="select">

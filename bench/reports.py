@@ -9,8 +9,9 @@ instead), and the moves the day counts read from the orders' history (a ``dispat
 event per dispatch, ``returned`` per return). Then the day counts are rolled the way
 the schedule rolls them (``reports.days.service.do_roll_days``: every family, the hot
 issues' repeats and words), for the days the measures read: the month measured, the
-eight months before it (the hot issues' baseline) and the same month a year before. The
-roll's time per day is printed: what the morning run costs.
+eight calendar months before it (the hot issues' baseline) and the same month a year
+before; in a kept database, the days not rolled yet. The roll's time per day is printed:
+what the morning run costs.
 
 **Measured**, for the last whole month, through the functions the views call:
 

@@ -10,7 +10,9 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
+import aiohttp
 from aiohttp import web
+from twilio.request_validator import RequestValidator
 
 from testkit.local_server import Fake, LocalServer
 
@@ -22,6 +24,37 @@ API_VERSION = "2010-04-01"
 def sid(prefix: str) -> str:
     """A Twilio-shaped SID: two letters and 32 hex digits."""
     return prefix + uuid.uuid4().hex
+
+
+def webhook_signature(url: str, params: dict[str, str], token: str = TOKEN) -> str:
+    """The X-Twilio-Signature Twilio sends with a webhook POST of ``params`` to ``url``."""
+    return str(RequestValidator(token).compute_signature(url, params))
+
+
+async def post_webhook(
+    session: aiohttp.ClientSession,
+    url: str,
+    params: dict[str, str],
+    *,
+    signed_url: str | None = None,
+    signed: str | None = None,
+    status: int | None = 200,
+    twiml: bool = False,
+) -> str:
+    """POST ``params`` to ``url`` as Twilio calls a webhook: form fields signed for
+    ``signed_url`` (the URL Twilio was given; ``url`` by default), or with the signature
+    ``signed`` ('' for none). Checks the answer's ``status`` (None: any) and, with
+    ``twiml``, that a 200 is TwiML; returns its text."""
+    if signed is None:
+        signed = webhook_signature(signed_url or url, params)
+    headers = {"X-Twilio-Signature": signed} if signed else {}
+    timeout = aiohttp.ClientTimeout(total=120)
+    async with session.post(url, data=params, headers=headers, timeout=timeout) as response:
+        text = await response.text()
+        assert status is None or response.status == status, f"{url}: {response.status} {text}"
+        if twiml and response.status == 200:
+            assert response.content_type == "text/xml"
+        return text
 
 
 @dataclass

@@ -30,13 +30,12 @@ from playwright.async_api import (
     async_playwright,
     expect,
 )
-from twilio.request_validator import RequestValidator
 
 from hotline import db
 from hotline.migrate import migrate
 from hotline.settings import Settings
 from testkit.local_server import free_port
-from testkit.twilio import ACCOUNT_SID, TOKEN, FakeTwilioRest, sid
+from testkit.twilio import ACCOUNT_SID, TOKEN, FakeTwilioRest, post_webhook, sid
 from tests.factories import PASSWORD, make_user
 from tests.test_twilio_intake import call_params, gather_params
 from wiring.seed import seed_reference
@@ -96,14 +95,7 @@ class Stack:
 
     async def twilio(self, path: str, params: dict[str, str]) -> str:
         """POST as Twilio does: form fields signed for the public URL."""
-        url = self.base + path
-        signature = RequestValidator(TOKEN).compute_signature(url, params)
-        async with self.session.post(
-            url, data=params, headers={"X-Twilio-Signature": signature}
-        ) as response:
-            text = await response.text()
-            assert response.status == 200, f"{path}: {response.status} {text}"
-            return text
+        return await post_webhook(self.session, self.base + path, params)
 
     async def queue_caller(self, hotline: str, phone: str) -> None:
         """A caller dials ``hotline``, presses 1 (repairs) and waits for an agent."""

@@ -12,10 +12,9 @@ import aiohttp
 import asyncpg
 from aiohttp.test_utils import TestServer
 from pydantic import SecretStr
-from twilio.request_validator import RequestValidator
 
 from hotline.settings import Settings
-from testkit.twilio import ACCOUNT_SID, TOKEN
+from testkit.twilio import ACCOUNT_SID, TOKEN, post_webhook
 from tests.factories import Clock
 from tests.routing_support import Desk, enterprise_ids
 from wiring.app import create_app
@@ -35,13 +34,7 @@ class TwilioSide:
 
     async def post(self, url: str, params: dict[str, str]) -> str:
         """POST ``params`` to the absolute ``url`` we gave Twilio, signed as Twilio does."""
-        signature = RequestValidator(TOKEN).compute_signature(url, params)
-        async with self.session.post(
-            url, data=params, headers={"X-Twilio-Signature": signature}
-        ) as response:
-            text = await response.text()
-            assert response.status == 200, f"{url}: {response.status} {text}"
-            return text
+        return await post_webhook(self.session, url, params)
 
     async def answer(self, call: dict[str, Any], *digits: str, answered_by: str = "human") -> str:
         """The citizen picks up and presses ``digits`` in turn; the last TwiML answered."""

@@ -19,10 +19,9 @@ from pathlib import Path
 import aiohttp
 import asyncpg
 import psutil
-from twilio.request_validator import RequestValidator
 
 from integrations.open311 import service
-from testkit.twilio import TOKEN, sid
+from testkit.twilio import TOKEN, sid, webhook_signature
 from tests.factories import Clock
 from tests.process_support import (
     PUBLIC_URL,
@@ -63,8 +62,8 @@ class Traffic:
 
     async def twilio(self, path: str, params: dict[str, str]) -> None:
         # Signed for the public URL the deployment runs behind, as Twilio signs.
-        signature = RequestValidator(TOKEN).compute_signature(PUBLIC_URL + path, params)
-        await self._post(path, data=params, headers={"X-Twilio-Signature": signature})
+        signed = webhook_signature(PUBLIC_URL + path, params)
+        await self._post(path, data=params, headers={"X-Twilio-Signature": signed})
 
     async def _post(self, path: str, **kwargs: object) -> None:
         timeout = aiohttp.ClientTimeout(total=120)

@@ -27,7 +27,6 @@ from aiohttp.test_utils import TestServer
 from pydantic import SecretStr
 from redis import Redis
 from rq import SimpleWorker
-from twilio.request_validator import RequestValidator
 
 from hotline.phones import mask_phone
 from hotline.relay import Relay
@@ -38,7 +37,15 @@ from integrations.telephony.outbound import queue_sms
 from integrations.telephony.provider import LogProvider
 from routing import queries as routing_queries
 from testkit.local_server import free_port
-from testkit.twilio import ACCOUNT_SID, API_VERSION, TOKEN, FakeTwilioRest, sid
+from testkit.twilio import (
+    ACCOUNT_SID,
+    API_VERSION,
+    TOKEN,
+    FakeTwilioRest,
+    post_webhook,
+    sid,
+    webhook_signature,
+)
 from tests.factories import Clock, log_in, make_user, register_order
 from tests.test_relay import fresh_queue, run
 from web.keys import API
@@ -64,7 +71,7 @@ class Twilio:
     session: aiohttp.ClientSession
 
     def sign(self, url: str, params: dict[str, str], token: str = TOKEN) -> str:
-        return str(RequestValidator(token).compute_signature(url, params))
+        return webhook_signature(url, params, token)
 
     async def post(
         self,
@@ -76,15 +83,15 @@ class Twilio:
         status: int = 200,
     ) -> str:
         """POST ``params`` to ``path``, signed for ``signed_url`` (default: the real URL)."""
-        if signature is None:
-            signature = self.sign(signed_url or self.base + path, params)
-        headers = {"X-Twilio-Signature": signature} if signature else {}
-        async with self.session.post(self.base + path, data=params, headers=headers) as response:
-            text = await response.text()
-            assert response.status == status, f"{path}: {response.status} {text}"
-            if status == 200:
-                assert response.content_type == "text/xml"
-            return text
+        return await post_webhook(
+            self.session,
+            self.base + path,
+            params,
+            signed_url=signed_url,
+            signed=signature,
+            status=status,
+            twiml=True,
+        )
 
 
 @pytest.fixture(scope="module")
@@ -520,7 +527,7 @@ async def test_the_session_server_without_a_token_refuses_every_webhook(
     client: aiohttp.ClientSession,
 ) -> None:
     params = call_params(sid("CA"), "96111")
-    signature = RequestValidator(TOKEN).compute_signature("http://localhost:8080/x", params)
+    signature = webhook_signature("http://localhost:8080/x", params)
     response = await client.post(
         "/twilio/voice", data=params, headers={"X-Twilio-Signature": signature}
     )

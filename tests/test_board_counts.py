@@ -1,7 +1,8 @@
-"""The board's counts kept by the writes (migration 0013): whatever is written, and
-whether its changes are folded yet or not, each counter equals a count of the tables
-from scratch, at any instant, on the hour or between hours. The overdue list reads
-the open orders by due time."""
+"""The board's counts kept by the writes (migrations 0013, 0057): whatever is written,
+and whether its changes are folded yet or not, each counter equals a count of the
+tables from scratch, at any instant, on the hour or between hours; so do the periodic
+report's overdue and late counts, per hotline. The overdue list reads the open orders
+by due time."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from hotline.board.queries import board_counters
 from hotline.orders import queries as order_queries
 from hotline.orders.lifecycle import OPEN, Status
 from hotline.relay import Relay
+from reports.periodic import queries as report_queries
 from tests.factories import dispatch_to, order_in_status
 from tests.routing_support import Desk, open_desks
 
@@ -70,10 +72,47 @@ PROBES = [
 ]
 
 
+HOTLINES = ["12319", "96111", "96556"]
+
+
 async def assert_counts_exact(conn: asyncpg.Connection) -> None:
     for day_start, now, soon in PROBES:
         kept = await board_counters(conn, day_start=day_start, now=now, soon=soon)
         assert kept == await counted_from_scratch(conn, day_start, now, soon), (now, soon)
+    await assert_report_counts_exact(conn)
+
+
+async def assert_report_counts_exact(conn: asyncpg.Connection) -> None:
+    """The periodic report's overdue and late counts (the kept counts by hotline, the
+    minutes at the ends from the orders) against plain counts, for all hotlines, one
+    and two, over periods on the hour, across hours and within one."""
+    for codes in (None, ["96111"], ["12319", "96556"]):
+        for day_start, now, soon in PROBES:
+            for start, end in ((day_start, now), (now, soon), (day_start, soon)):
+                count, _ = await report_queries.completed_late(conn, start, end, codes, 1)
+                assert count == await conn.fetchval(
+                    """
+                    SELECT count(*) FROM work_orders
+                     WHERE completed_at >= $1 AND completed_at < $2
+                       AND completed_at > resolution_due_at
+                       AND ($3::text[] IS NULL OR hotline_code = ANY($3::text[]))
+                    """,
+                    start,
+                    end,
+                    codes,
+                ), (start, end, codes)
+            for before in (day_start, now, soon):
+                count, _ = await report_queries.overdue(conn, before, codes, 1)
+                assert count == await conn.fetchval(
+                    """
+                    SELECT count(*) FROM work_orders
+                     WHERE status = ANY($1) AND resolution_due_at < $2
+                       AND ($3::text[] IS NULL OR hotline_code = ANY($3::text[]))
+                    """,
+                    sorted(OPEN),
+                    before,
+                    codes,
+                ), (before, codes)
 
 
 def some_time(rng: random.Random, minutes: int) -> dt.datetime:
@@ -88,8 +127,14 @@ async def write_everything(conn: asyncpg.Connection, rng: random.Random) -> list
     for _ in range(120):
         order = await order_in_status(conn, rng.choice(list(Status)), some_time(rng, 3 * 1440))
         due = None if rng.random() < 0.2 else some_time(rng, 2 * 1440)
+        completed = None if rng.random() < 0.3 else some_time(rng, 2 * 1440)
         await conn.execute(
-            "UPDATE work_orders SET resolution_due_at = $2 WHERE id = $1", order["id"], due
+            "UPDATE work_orders SET resolution_due_at = $2, completed_at = $3, hotline_code = $4"
+            " WHERE id = $1",
+            order["id"],
+            due,
+            completed,
+            rng.choice(HOTLINES),
         )
         ids.append(order["id"])
     # And at every probe's bounds, a second either side.
@@ -103,7 +148,17 @@ async def write_everything(conn: asyncpg.Connection, rng: random.Random) -> list
                     order["id"],
                     when,
                 )
-                ids.append(order["id"])
+                # and one completed then, late
+                done = await order_in_status(conn, "closed", when - dt.timedelta(days=2))
+                await conn.execute(
+                    "UPDATE work_orders SET resolution_due_at = $2, completed_at = $3,"
+                    " hotline_code = $4 WHERE id = $1",
+                    done["id"],
+                    when - dt.timedelta(hours=1),
+                    when,
+                    rng.choice(HOTLINES),
+                )
+                ids += [order["id"], done["id"]]
     for order_id in rng.sample(ids, 30):
         dispatch = await dispatch_to(conn, order_id, "qd-water", T0)
         if rng.random() < 0.5:
@@ -130,11 +185,11 @@ async def write_everything(conn: asyncpg.Connection, rng: random.Random) -> list
 
 
 async def change_everything(conn: asyncpg.Connection, rng: random.Random, ids: list[int]) -> None:
-    """Moves, new deadlines (some taken away), new registration times, decisions, and
-    orders deleted: every write the triggers follow."""
+    """Moves, new deadlines (some taken away), new registration and completion times,
+    other hotlines, decisions, and orders deleted: every write the triggers follow."""
     for _ in range(300):
         order_id = rng.choice(ids)
-        change = rng.randrange(4)
+        change = rng.randrange(6)
         if change == 0:
             await conn.execute(
                 "UPDATE work_orders SET status = $2 WHERE id = $1",
@@ -151,6 +206,17 @@ async def change_everything(conn: asyncpg.Connection, rng: random.Random, ids: l
                 "UPDATE work_orders SET created_at = $2 WHERE id = $1",
                 order_id,
                 some_time(rng, 3 * 1440),
+            )
+        elif change == 3:
+            completed = None if rng.random() < 0.2 else some_time(rng, 2 * 1440)
+            await conn.execute(
+                "UPDATE work_orders SET completed_at = $2 WHERE id = $1", order_id, completed
+            )
+        elif change == 4:
+            await conn.execute(
+                "UPDATE work_orders SET hotline_code = $2 WHERE id = $1",
+                order_id,
+                rng.choice(HOTLINES),
             )
         else:
             await conn.execute(
@@ -264,7 +330,8 @@ async def test_the_open_statuses_are_the_same_in_the_counts_and_the_queries(
         status
         for status in Status
         if await pool.fetchval(
-            "SELECT count(*) FROM board_order_rows($1, now(), now()) WHERE family = 'due'",
+            "SELECT count(*) FROM board_order_rows($1, now(), now(), '12319', NULL)"
+            " WHERE family = 'due'",
             status.value,
         )
     }

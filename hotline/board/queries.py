@@ -251,14 +251,14 @@ BOARD_COUNTERS = f"""
     """
 
 
-def _hour(at: dt.datetime) -> dt.datetime:
+def hour_of(at: dt.datetime) -> dt.datetime:
     """The UTC hour ``at`` is in, as board_order_rows() buckets it."""
     return at.astimezone(dt.UTC).replace(minute=0, second=0, microsecond=0)
 
 
-def _next_hour(at: dt.datetime) -> dt.datetime:
+def next_hour(at: dt.datetime) -> dt.datetime:
     """The first whole UTC hour at or after ``at``."""
-    hour = _hour(at)
+    hour = hour_of(at)
     return hour if hour == at else hour + dt.timedelta(hours=1)
 
 
@@ -266,7 +266,7 @@ def board_counter_args(
     day_start: dt.datetime, now: dt.datetime, soon: dt.datetime
 ) -> tuple[dt.datetime, ...]:
     """BOARD_COUNTERS' parameters."""
-    return (day_start, _next_hour(day_start), now, _hour(now), _next_hour(now), soon, _hour(soon))
+    return (day_start, next_hour(day_start), now, hour_of(now), next_hour(now), soon, hour_of(soon))
 
 
 async def board_counters(

@@ -11,6 +11,7 @@ from typing import Any
 
 import asyncpg
 
+from hotline.board.queries import hour_of, kept_count, next_hour
 from hotline.orders.queries import OPEN_PREDICATE
 from reports.periodic.periods import Period
 
@@ -106,6 +107,11 @@ _LATE_JOINS = """LEFT JOIN enterprises e ON e.id = o.lead_enterprise_id
   LEFT JOIN service_items i ON i.code = o.service_item_code"""
 
 
+# The kept counts' rows of the hotlines $2 (all when NULL): families 'due' and 'late'
+# are kept per hotline (migration 0057).
+_KEYS = "($2::text[] IS NULL OR key = ANY($2::text[]))"
+
+
 async def overdue(
     conn: asyncpg.Connection,
     before: dt.datetime,
@@ -113,11 +119,18 @@ async def overdue(
     limit: int,
 ) -> tuple[int, list[asyncpg.Record]]:
     """Orders still open and past their resolution due, which fell before ``before``
-    (the period's end, or now): how many, and the ``limit`` longest overdue."""
+    (the period's end, or now): how many, and the ``limit`` longest overdue. The count
+    is the kept counts' whole hours before ``before``'s and the orders of its minutes."""
     where = f"""o.{OPEN_PREDICATE} AND o.resolution_due_at < $1
                 AND ($2::text[] IS NULL OR o.hotline_code = ANY($2::text[]))"""
     count = await conn.fetchval(
-        f"SELECT count(*) FROM work_orders o WHERE {where}", before, hotline_codes
+        f"""
+        SELECT {kept_count("due", f"hour < $3 AND {_KEYS}")}
+             + (SELECT count(*) FROM work_orders o WHERE {where} AND o.resolution_due_at >= $3)
+        """,
+        before,
+        hotline_codes,
+        hour_of(before),
     )
     rows = await conn.fetch(
         f"""
@@ -141,12 +154,25 @@ async def completed_late(
     limit: int,
 ) -> tuple[int, list[asyncpg.Record]]:
     """Orders completed in [start, end) after their resolution due (通报-worthy): how
-    many, and the ``limit`` latest against their due."""
-    where = """o.completed_at >= $1 AND o.completed_at < $2
-               AND o.completed_at > o.resolution_due_at
-               AND ($3::text[] IS NULL OR o.hotline_code = ANY($3::text[]))"""
+    many, and the ``limit`` latest against their due. The count is the kept counts'
+    whole hours of the period and the orders of the minutes at its ends."""
+    first_hour = next_hour(start)
+    last_hour = max(hour_of(end), first_hour)
+    late = """o.completed_at > o.resolution_due_at
+              AND ($2::text[] IS NULL OR o.hotline_code = ANY($2::text[]))"""
     count = await conn.fetchval(
-        f"SELECT count(*) FROM work_orders o WHERE {where}", start, end, hotline_codes
+        f"""
+        SELECT {kept_count("late", f"hour >= $3 AND hour < $4 AND {_KEYS}")}
+             + (SELECT count(*) FROM work_orders o
+                 WHERE {late} AND o.completed_at >= $1 AND o.completed_at < least($3, $5))
+             + (SELECT count(*) FROM work_orders o
+                 WHERE {late} AND o.completed_at >= $4 AND o.completed_at < $5)
+        """,
+        start,
+        hotline_codes,
+        first_hour,
+        last_hour,
+        end,
     )
     # The latest ones chosen from an index alone, then only their rows read: a long
     # period's walk the late orders in order of lateness (migration 0056), a short one's
@@ -156,15 +182,15 @@ async def completed_late(
         WITH latest AS (
             SELECT o.id, o.completed_at - o.resolution_due_at AS late
               FROM work_orders o
-             WHERE {where}
+             WHERE {late} AND o.completed_at >= $1 AND o.completed_at < $3
              ORDER BY late DESC, o.id
              LIMIT $4)
         SELECT {_LATE_COLUMNS} FROM latest JOIN work_orders o ON o.id = latest.id {_LATE_JOINS}
          ORDER BY latest.late DESC, o.id
         """,
         start,
-        end,
         hotline_codes,
+        end,
         limit,
     )
     return count, rows

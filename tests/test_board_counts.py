@@ -9,7 +9,9 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import random
-from collections.abc import AsyncIterator
+import shutil
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -18,13 +20,16 @@ from aiohttp.test_utils import TestServer
 from redis import Redis
 from rq import Queue
 
+from hotline import db
 from hotline.board.queries import board_counters
+from hotline.migrate import MIGRATIONS_DIR, migrate
 from hotline.orders import queries as order_queries
 from hotline.orders.lifecycle import OPEN, Status
 from hotline.relay import Relay
 from reports.periodic import queries as report_queries
 from tests.factories import dispatch_to, order_in_status
 from tests.routing_support import Desk, open_desks
+from wiring.seed import seed_reference
 
 SHANGHAI = dt.timezone(dt.timedelta(hours=8))
 # Far from the other tests' orders, so that the lists below are these tests' alone.
@@ -383,3 +388,50 @@ async def test_the_overdue_list_is_the_most_overdue_first_page_by_page(
     )
     assert response.status == 400  # another list's cursor
     assert set((await response.json())["error"]["fields"]) == {"cursor"}
+
+
+async def test_the_upgrade_counts_the_hotlines_and_late_hours_of_the_orders_already_there(
+    fresh_database: Callable[[str], Awaitable[str]], tmp_path: Path
+) -> None:
+    """Migration 0057 on a database whose counts have no hotline keys and no late hours:
+    the changes it writes, folded or not, make the counts a recount gives."""
+    url = await fresh_database("board_late")
+    before_0057 = tmp_path / "migrations"
+    before_0057.mkdir()
+    for migration in sorted(MIGRATIONS_DIR.glob("*.sql")):
+        if migration.name < "0057":
+            shutil.copy(migration, before_0057)
+    await migrate(url, before_0057)
+    rng = random.Random(57)
+    conn = await db.connect(url)
+    try:
+        await seed_reference(conn)
+        for i in range(200):
+            await conn.execute(
+                """
+                INSERT INTO work_orders (number, hotline_code, channel, kind, description,
+                                         service_item_code, status, created_at, updated_at,
+                                         resolution_due_at, completed_at)
+                VALUES ($1, $2, 'voice', 'complaint', '测试', 'G-CONSULT', $3, $4, $4, $5, $6)
+                """,
+                f"B{i}",
+                rng.choice(HOTLINES),
+                rng.choice(list(Status)).value,
+                some_time(rng, 1440),
+                None if rng.random() < 0.2 else some_time(rng, 1440),
+                None if rng.random() < 0.4 else some_time(rng, 1440),
+            )
+        await fold_all(conn, batch=70)  # some folded, the last ones not
+        await conn.execute(
+            "UPDATE work_orders SET status = 'dispatched' WHERE number IN ('B1', 'B2', 'B3')"
+        )
+        await migrate(url)
+        await assert_report_counts_exact(conn)
+        await fold_all(conn)
+        await assert_report_counts_exact(conn)
+        kept = await kept_rows(conn)
+        await order_queries.rebuild_board_counts(conn)
+        assert await kept_rows(conn) == kept
+        assert {row[0] for row in kept} >= {"due", "late"}
+    finally:
+        await conn.close()

@@ -26,17 +26,20 @@ _DAY = f"""
 REPEAT_WINDOW = 31
 
 
-# The day $1's repeat rows added to its month's, per hotline and across them (''),
-# times $2: -1 takes the day's old rows out before they are replaced, 1 puts the new
-# ones in (migration 0055).
+# What the day $1's roll changed in its repeat rows (its rows now, less those it had
+# before, kept in repeats_before) added to its month's rows, per hotline and across them
+# (''), migration 0055. Only the keys whose counts changed are written: a day rolled
+# again every few minutes changes few.
 _ADD_TO_MONTH = """
     INSERT INTO report_month_repeats (month, kind, hotline_code, key_hash, n)
     SELECT date_trunc('month', $1::date::timestamp)::date, r.kind, h.code, r.key_hash,
-           $2::int * sum(r.n)
-      FROM report_day_repeats r
+           sum(r.n)
+      FROM (SELECT kind, hotline_code, key_hash, n FROM report_day_repeats WHERE day = $1
+            UNION ALL
+            SELECT kind, hotline_code, key_hash, -n FROM repeats_before) r
      CROSS JOIN LATERAL (VALUES (r.hotline_code), ('')) AS h (code)
-     WHERE r.day = $1
      GROUP BY r.kind, h.code, r.key_hash
+    HAVING sum(r.n) <> 0
         ON CONFLICT (kind, month, hotline_code, key_hash)
         DO UPDATE SET n = report_month_repeats.n + EXCLUDED.n
 """
@@ -47,7 +50,15 @@ async def roll_repeats(conn: asyncpg.Connection, day: dt.date) -> None:
     row marked repeated when its key has another order within REPEAT_WINDOW days; the
     rows of those neighbours are marked too (whichever day is rolled first). The
     month's rows follow (under reports.days.queries.lock_month)."""
-    await conn.execute(_ADD_TO_MONTH, day, -1)
+    await conn.execute(
+        "CREATE TEMP TABLE repeats_before (kind text, hotline_code text, key_hash bigint,"
+        " n integer)"
+    )
+    await conn.execute(
+        "INSERT INTO repeats_before SELECT kind, hotline_code, key_hash, n"
+        " FROM report_day_repeats WHERE day = $1",
+        day,
+    )
     await conn.execute("DELETE FROM report_day_repeats WHERE day = $1", day)
     await conn.execute(
         f"""
@@ -66,7 +77,8 @@ async def roll_repeats(conn: asyncpg.Connection, day: dt.date) -> None:
         """,
         day,
     )
-    await conn.execute(_ADD_TO_MONTH, day, 1)
+    await conn.execute(_ADD_TO_MONTH, day)
+    await conn.execute("DROP TABLE repeats_before")
     # The day's keys with another order near: two on the day (any hotline), or a row of
     # another day within the window; both sides are marked.
     await conn.execute(

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -41,6 +42,17 @@ async def new_database(fresh_database: Callable[[str], Awaitable[str]], label: s
     finally:
         await conn.close()
     return url
+
+
+def migrations_before(directory: Path, version: str) -> Path:
+    """A folder in ``directory`` with the migrations numbered below ``version`` ("0057"):
+    a database migrated from it is as the release before that migration left it."""
+    before = directory / f"migrations_before_{version}"
+    before.mkdir()
+    for migration in sorted(MIGRATIONS_DIR.glob("*.sql")):
+        if migration.name < version:
+            shutil.copy(migration, before)
+    return before
 
 
 async def seed_old_schema(conn: asyncpg.Connection) -> None:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import random
-import shutil
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -22,12 +21,13 @@ from rq import Queue
 
 from hotline import db
 from hotline.board.queries import board_counters
-from hotline.migrate import MIGRATIONS_DIR, migrate
+from hotline.migrate import migrate
 from hotline.orders import queries as order_queries
 from hotline.orders.lifecycle import OPEN, Status
 from hotline.relay import Relay
 from reports.periodic import queries as report_queries
 from tests.factories import dispatch_to, order_in_status
+from tests.process_support import migrations_before
 from tests.routing_support import Desk, open_desks
 from wiring.seed import seed_reference
 
@@ -396,12 +396,7 @@ async def test_the_upgrade_counts_the_hotlines_and_late_hours_of_the_orders_alre
     """Migration 0057 on a database whose counts have no hotline keys and no late hours:
     the changes it writes, folded or not, make the counts a recount gives."""
     url = await fresh_database("board_late")
-    before_0057 = tmp_path / "migrations"
-    before_0057.mkdir()
-    for migration in sorted(MIGRATIONS_DIR.glob("*.sql")):
-        if migration.name < "0057":
-            shutil.copy(migration, before_0057)
-    await migrate(url, before_0057)
+    await migrate(url, migrations_before(tmp_path, "0057"))
     rng = random.Random(57)
     conn = await db.connect(url)
     try:

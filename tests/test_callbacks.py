@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import random
-import shutil
 import uuid
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -32,7 +31,7 @@ from callbacks.pacing import GUARD, Pacer
 from callbacks.policy import CallbackPolicy
 from hotline import db
 from hotline.context import JobContext, utcnow
-from hotline.migrate import MIGRATIONS_DIR, migrate
+from hotline.migrate import migrate
 from hotline.orders import queries as order_queries
 from hotline.reference import queries as ref
 from hotline.reference.calendar import load_calendar
@@ -51,7 +50,7 @@ from tests.callback_support import (
     twilio_side,
 )
 from tests.factories import Clock, make_user, order_in_status
-from tests.process_support import seed_old_schema, with_todays_order_columns
+from tests.process_support import migrations_before, seed_old_schema, with_todays_order_columns
 from tests.routing_support import Desk, open_desks, run_worker, settle
 from tests.waiting import backend_waits, until
 
@@ -994,12 +993,7 @@ async def test_the_migration_moves_the_ratings_and_leaves_the_counts(
     """Migration 0017 on a database whose ratings are still in dispatches: each one
     (an appealed one too) moves into dispatch_ratings, the counts stay as they were."""
     url = await fresh_database("ratings")
-    before_0017 = tmp_path / "migrations"
-    before_0017.mkdir()
-    for migration in sorted(MIGRATIONS_DIR.glob("*.sql")):
-        if migration.name < "0017":
-            shutil.copy(migration, before_0017)
-    await migrate(url, before_0017)
+    await migrate(url, migrations_before(tmp_path, "0017"))
     made, hour = local(2025, 11, 24, 10, 0), dt.timedelta(hours=1)
     conn = await db.connect(url)
     try:
